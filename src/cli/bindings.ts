@@ -1,0 +1,81 @@
+/**
+ * Values from the command line: `--at` bindings (`1,2,3`, `x=1,2,3`,
+ * `x=[[1,2],[3,4]]`, `y=2.5`, `W=@file.json`) and number lists for `--v`.
+ */
+import { InputError } from '../errors.js';
+import { tensorFromJson, type Tensor } from '../values.js';
+
+export interface RawBinding {
+  /** Null for the unnamed form `--at 1,2,3`. */
+  readonly name: string | null;
+  readonly text: string;
+}
+
+const NAMED = /^([A-Za-z_$][\w$]*)=(.*)$/s;
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+const NON_FINITE: Readonly<Record<string, number>> = {
+  nan: NaN, inf: Infinity, '+inf': Infinity, '-inf': -Infinity,
+  infinity: Infinity, '+infinity': Infinity, '-infinity': -Infinity,
+};
+
+export function splitBinding(arg: string): RawBinding {
+  const named = NAMED.exec(arg);
+  return named === null ? { name: null, text: arg } : { name: named[1]!, text: named[2]! };
+}
+
+function parseNumber(token: string, what: string): number {
+  if (NUMBER.test(token)) return Number(token);
+  const special = NON_FINITE[token.toLowerCase()];
+  if (special !== undefined) return special;
+  throw new InputError(`${what}: "${token}" is not a number`);
+}
+
+/** `1,2,3` or `1 2 3`: every entry must be a number; `1,,2` is refused. */
+export function parseNumberList(text: string, what: string): Float64Array {
+  const trimmed = text.trim();
+  if (trimmed === '') throw new InputError(`${what} is empty: give numbers such as 1,2,3`);
+  const tokens = trimmed.split(/\s*,\s*|\s+/);
+  if (tokens.some((t) => t === '')) throw new InputError(`${what} has an empty entry in "${text}": separate numbers by single commas, as 1,2,3`);
+  return Float64Array.from(tokens, (t) => parseNumber(t, what));
+}
+
+/** A value: a number, a list, a JSON array (or mathjs rows `[1,2;3,4]`), or `@file` with JSON. */
+export function parseValue(text: string, what: string, readFile: (path: string) => string): Tensor {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('@')) return readValueFile(trimmed.slice(1), what, readFile);
+  if (trimmed.startsWith('[')) return parseArray(trimmed, what);
+  const data = parseNumberList(trimmed, what);
+  return data.length === 1 && !/[,\s]/.test(trimmed) ? { shape: [], data } : { shape: [data.length], data };
+}
+
+function parseArray(text: string, what: string): Tensor {
+  try {
+    return tensorFromJson(JSON.parse(text), what);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+  }
+  // mathjs's row syntax: [1, 2; 3, 4]
+  const rowsSyntax = /^\[([^[\]]*)\]$/.exec(text);
+  if (rowsSyntax !== null && rowsSyntax[1]!.includes(';')) {
+    const rows = rowsSyntax[1]!.split(';').map((row) => Array.from(parseNumberList(row, what)));
+    return tensorFromJson(rows, what);
+  }
+  throw new InputError(`${what}: ${text} is not a valid array; write JSON such as [1,2,3] or [[1,2],[3,4]]`);
+}
+
+function readValueFile(path: string, what: string, readFile: (path: string) => string): Tensor {
+  let content: string;
+  try {
+    content = readFile(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new InputError(`${what}: cannot read ${path}: ${reason}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(content);
+  } catch (error) {
+    throw new InputError(`${what}: ${path} is not valid JSON (${(error as Error).message})`);
+  }
+  return tensorFromJson(parsed, `${what} (${path})`);
+}

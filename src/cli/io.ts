@@ -1,0 +1,34 @@
+/** The outside world as the CLI sees it, so tests can run it in-process. */
+import { readFileSync } from 'node:fs';
+
+export interface Io {
+  /** Writes to standard output. */
+  write(text: string): void;
+  /** Writes to standard error. */
+  error(text: string): void;
+  readStdin(): Promise<string>;
+  readFile(path: string): string;
+  readonly stdinIsTTY: boolean;
+  readonly stdoutIsTTY: boolean;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export function processIo(): Io {
+  // A reader that closed the pipe (`| head -1`) has what it wanted: end quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+  return {
+    write: (text) => void process.stdout.write(text),
+    error: (text) => void process.stderr.write(text),
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    readFile: (path) => readFileSync(path, 'utf8'),
+    stdinIsTTY: process.stdin.isTTY === true,
+    stdoutIsTTY: process.stdout.isTTY === true,
+    env: process.env,
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * A forward pass over the part of the tape that some roots need: every node
+ * gets a fixed place in one value buffer, constants are written once, and
+ * `run` evaluates the nodes in tape order without allocating.
+ */
+import type { Tape } from '../graph/index.js';
+import { OPS, type NodeId, type Operand, type OpSpec, type Param } from '../ops/index.js';
+
+export class Plan {
+  readonly values: Float64Array;
+  /** Where each needed node lives in `values` (undefined for nodes not needed). */
+  readonly operands: readonly (Operand | undefined)[];
+  private readonly steps: readonly { spec: OpSpec; out: Operand; args: readonly Operand[]; param: Param }[];
+
+  constructor(readonly tape: Tape, roots: readonly NodeId[]) {
+    const needed = new Uint8Array(tape.length);
+    for (const r of roots) needed[r] = 1;
+    for (let id = tape.length - 1; id >= 0; id--) {
+      if (needed[id]) for (const a of tape.args(id)) needed[a] = 1;
+    }
+    const operands: (Operand | undefined)[] = new Array(tape.length);
+    let offset = 0;
+    for (let id = 0; id < tape.length; id++) {
+      if (!needed[id]) continue;
+      operands[id] = { offset, size: tape.size(id), shape: tape.shape(id) };
+      offset += tape.size(id);
+    }
+    this.values = new Float64Array(offset);
+    this.operands = operands;
+    const steps = [];
+    for (let id = 0; id < tape.length; id++) {
+      if (!needed[id]) continue;
+      const op = tape.op(id);
+      const out = operands[id]!;
+      const args = Array.from(tape.args(id), (a) => operands[a]!);
+      if (op === 'constant') OPS.constant.value(this.values, out, args, tape.param(id));
+      else if (op !== 'input') steps.push({ spec: OPS[op], out, args, param: tape.param(id) });
+    }
+    this.steps = steps;
+  }
+
+  operand(id: NodeId): Operand {
+    const operand = this.operands[id];
+    if (operand === undefined) throw new Error(`internal: node ${id} is not in this plan`);
+    return operand;
+  }
+
+  setInput(id: NodeId, data: ArrayLike<number>): void {
+    const operand = this.operands[id];
+    // An input that no root needs has no place; its value cannot matter.
+    if (operand !== undefined) this.values.set(data, operand.offset);
+  }
+
+  /** The forward pass. */
+  run(): void {
+    const v = this.values;
+    for (const step of this.steps) step.spec.value(v, step.out, step.args, step.param);
+  }
+
+  read(id: NodeId): Float64Array {
+    const { offset, size } = this.operand(id);
+    return this.values.slice(offset, offset + size);
+  }
+}

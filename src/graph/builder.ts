@@ -1,0 +1,142 @@
+/**
+ * Builds the tape: checks shapes with the operation table, folds operations
+ * on constants, applies a few exact simplifications, and reuses an identical
+ * node instead of adding it twice.
+ */
+import { ShapeError } from '../errors.js';
+import { NO_PARAM, OPS, type Builder, type NodeId, type Operand, type OpName, type Param } from '../ops/index.js';
+import { SCALAR, describeShape, sameShape, sizeOf, type Shape } from '../shape.js';
+import { Tape } from './tape.js';
+
+// Constant operands up to this many entries are folded at build time.
+const FOLD_MAX_SIZE = 1 << 16;
+// Parameters up to this many entries are compared by content when reusing nodes.
+const KEY_MAX_ENTRIES = 64;
+
+export class GraphBuilder implements Builder {
+  readonly tape = new Tape();
+  private readonly reuse = new Map<string, NodeId>();
+  private uniqueKeys = 0;
+
+  input(name: string, shape: Shape): NodeId {
+    if (sizeOf(shape) === 0) throw new ShapeError(`${name} is empty: give it at least one number`);
+    return this.add('input', [], shape, { kind: 'input', name, shape });
+  }
+
+  constant(values: Float64Array, shape: Shape): NodeId {
+    return this.add('constant', [], shape, { kind: 'constant', shape, values });
+  }
+
+  scalar(value: number): NodeId {
+    return this.constant(Float64Array.of(value), SCALAR);
+  }
+
+  shapeOf(id: NodeId): Shape {
+    return this.tape.shape(id);
+  }
+
+  /** The values of a constant node, or null for any other node. */
+  constantValues(id: NodeId): Float64Array | null {
+    const param = this.tape.param(id);
+    return param.kind === 'constant' ? param.values : null;
+  }
+
+  apply(op: OpName, args: readonly NodeId[], param: Param = NO_PARAM): NodeId {
+    const spec = OPS[op];
+    if (spec.arity !== 'variadic' && spec.arity !== args.length) {
+      throw new Error(`internal: ${op} takes ${spec.arity} arguments, got ${args.length}`);
+    }
+    const shape = spec.shape(args.map((a) => this.tape.shape(a)), param);
+    if (sizeOf(shape) === 0) {
+      throw new ShapeError(`${spec.label} gives an empty result from ${args.map((a) => describeShape(this.tape.shape(a))).join(' and ')}`);
+    }
+    const simpler = this.simplify(op, args, shape, param);
+    if (simpler !== null) return simpler;
+    if (args.length > 0 && sizeOf(shape) <= FOLD_MAX_SIZE && args.every((a) => this.constantValues(a) !== null)) {
+      return this.fold(op, args, shape, param);
+    }
+    return this.add(op, args, shape, param);
+  }
+
+  private add(op: OpName, args: readonly NodeId[], shape: Shape, param: Param): NodeId {
+    const key = `${op}|${args.join(',')}|${this.paramKey(param)}`;
+    const known = this.reuse.get(key);
+    if (known !== undefined) return known;
+    const id = this.tape.push(op, args, shape, param);
+    this.reuse.set(key, id);
+    return id;
+  }
+
+  /** Evaluates an operation whose arguments are all constants. */
+  private fold(op: OpName, args: readonly NodeId[], shape: Shape, param: Param): NodeId {
+    const operands: Operand[] = [];
+    let offset = 0;
+    for (const a of args) {
+      operands.push({ offset, size: this.tape.size(a), shape: this.tape.shape(a) });
+      offset += this.tape.size(a);
+    }
+    const size = sizeOf(shape);
+    const buffer = new Float64Array(offset + size);
+    args.forEach((a, i) => buffer.set(this.constantValues(a)!, operands[i]!.offset));
+    OPS[op].value(buffer, { offset, size, shape }, operands, param);
+    return this.constant(buffer.slice(offset), shape);
+  }
+
+  /** Exact identities only: the simplified node has the same values, NaN and signed zeros included. */
+  private simplify(op: OpName, args: readonly NodeId[], shape: Shape, param: Param): NodeId | null {
+    const keeps = (a: NodeId) => sameShape(this.tape.shape(a), shape);
+    const isScalarConstant = (a: NodeId, value: number) => {
+      const c = this.constantValues(a);
+      return c !== null && c.length === 1 && Object.is(c[0], value);
+    };
+    const [a, b] = [args[0]!, args[1]!];
+    switch (op) {
+      case 'pow':
+        return isScalarConstant(b, 1) && keeps(a) ? a : null;
+      case 'dotMultiply':
+      case 'strongMultiply':
+        if (isScalarConstant(a, 1) && keeps(b)) return b;
+        if (isScalarConstant(b, 1) && keeps(a)) return a;
+        if (op === 'strongMultiply' && shape.length === 0 && (isScalarConstant(a, 0) || isScalarConstant(b, 0))) {
+          return this.scalar(0);
+        }
+        return null;
+      case 'unaryMinus':
+        return this.tape.op(a) === 'unaryMinus' ? this.tape.args(a)[0]! : null;
+      case 'reshape':
+        if (keeps(a)) return a;
+        return this.tape.op(a) === 'reshape' ? this.apply('reshape', [this.tape.args(a)[0]!], param) : null;
+      case 'where': {
+        const cond = this.constantValues(a);
+        if (cond === null || cond.length !== 1) return null;
+        const taken = cond[0] !== 0 && !Number.isNaN(cond[0]) ? b : args[2]!;
+        return keeps(taken) ? taken : null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  private paramKey(param: Param): string {
+    switch (param.kind) {
+      case 'none':
+        return '';
+      case 'input':
+        return `input:${param.name}`;
+      case 'reshape':
+        return `reshape:${param.shape.join('x')}`;
+      case 'constant':
+        return param.values.length <= KEY_MAX_ENTRIES
+          ? `constant:${param.shape.join('x')}:${Array.from(param.values, numberKey).join(',')}`
+          : `#${this.uniqueKeys++}`;
+      case 'select':
+        return param.map.to.length <= KEY_MAX_ENTRIES
+          ? `select:${param.shape.join('x')}:${param.map.to.join(',')}:${param.map.from.join(',')}`
+          : `#${this.uniqueKeys++}`;
+      case 'concat':
+        return `#${this.uniqueKeys++}`;
+    }
+  }
+}
+
+const numberKey = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));

@@ -1,0 +1,3 @@
+export { Tape } from './tape.js';
+export { GraphBuilder } from './builder.js';
+export { printTape } from './printer.js';

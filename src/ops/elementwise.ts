@@ -1,0 +1,232 @@
+/**
+ * Element-wise operations: a scalar function applied to every entry, with a
+ * scalar broadcast over the other operands. Each entry is its value and the
+ * formula of each partial derivative, built from the table's own operations.
+ */
+import { ShapeError } from '../errors.js';
+import { SCALAR, describeShape, sameShape, type Shape } from '../shape.js';
+import { ZERO, algebra, elementwise } from './rules.js';
+import type { ElementwiseBinaryName, ElementwiseUnaryName, NodeId, OpSpec, Partial } from './types.js';
+
+type Algebra = ReturnType<typeof algebra>;
+/** A partial derivative formula: operands (x, or a and b), output y. */
+type UnaryFormula = (A: Algebra, x: NodeId, y: NodeId) => NodeId;
+type BinaryFormula = (A: Algebra, a: NodeId, b: NodeId, y: NodeId) => NodeId;
+
+/** Operands of an element-wise operation have one shape, or are scalars. */
+export function elementwiseShape(label: string, shapes: readonly Shape[]): Shape {
+  let out: Shape = SCALAR;
+  for (const s of shapes) {
+    if (s.length === 0) continue;
+    if (out.length === 0) out = s;
+    else if (!sameShape(out, s)) {
+      throw new ShapeError(
+        `cannot apply ${label} to ${shapes.map(describeShape).join(' and ')}: ` +
+          'element-wise operands need the same shape, or one of them a scalar',
+      );
+    }
+  }
+  return out;
+}
+
+function unary(label: string, f: (x: number) => number, derivative: UnaryFormula | null, doc?: string): OpSpec {
+  return {
+    label,
+    arity: 1,
+    ...(doc === undefined ? {} : { fn: { name: label, doc, arity: 1 } }),
+    shape: (args) => args[0]!,
+    value(v, out, args) {
+      const a = args[0]!.offset;
+      const o = out.offset;
+      for (let k = 0; k < out.size; k++) v[o + k] = f(v[a + k]!);
+    },
+    partial(b, _i, node): Partial {
+      return derivative === null ? ZERO : elementwise(derivative(algebra(b), node.args[0]!, node.out));
+    },
+  };
+}
+
+function binary(
+  label: string,
+  f: (a: number, b: number) => number,
+  da: BinaryFormula | null,
+  db: BinaryFormula | null,
+  fn?: { name: string; doc: string },
+): OpSpec {
+  return {
+    label,
+    arity: 2,
+    ...(fn === undefined ? {} : { fn: { ...fn, arity: 2 } }),
+    shape: (args) => elementwiseShape(label, args),
+    value(v, out, args) {
+      const a = args[0]!;
+      const b = args[1]!;
+      const sa = a.size === 1 ? 0 : 1;
+      const sb = b.size === 1 ? 0 : 1;
+      const o = out.offset;
+      for (let k = 0; k < out.size; k++) v[o + k] = f(v[a.offset + sa * k]!, v[b.offset + sb * k]!);
+    },
+    partial(b, i, node): Partial {
+      const formula = i === 0 ? da : db;
+      if (formula === null) return ZERO;
+      return elementwise(formula(algebra(b), node.args[0]!, node.args[1]!, node.out));
+    },
+  };
+}
+
+// mathjs compares with a relative and an absolute tolerance (its config relTol, absTol).
+const REL_TOL = 1e-12;
+const ABS_TOL = 1e-15;
+export function nearlyEqual(a: number, b: number): boolean {
+  if (Number.isNaN(a) || Number.isNaN(b)) return false;
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
+  if (a === b) return true;
+  return Math.abs(a - b) <= Math.max(REL_TOL * Math.max(Math.abs(a), Math.abs(b)), ABS_TOL);
+}
+const truth = (x: number): boolean => x !== 0 && !Number.isNaN(x);
+const bool = (p: boolean): number => (p ? 1 : 0);
+
+/** mathjs rounds half away from zero. */
+const roundHalfAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
+/** mathjs snaps floor and ceil to an integer that x is nearly equal to. */
+function floorLikeMathjs(x: number): number {
+  const f = Math.floor(x);
+  const r = roundHalfAway(x);
+  return f !== r && nearlyEqual(x, r) && !nearlyEqual(x, f) ? r : f;
+}
+function ceilLikeMathjs(x: number): number {
+  const c = Math.ceil(x);
+  const r = roundHalfAway(x);
+  return c !== r && nearlyEqual(x, r) && !nearlyEqual(x, c) ? r : c;
+}
+
+/** mathjs's real nth root: odd roots of negative numbers are real; other roots of them do not exist. */
+export function nthRootValue(a: number, root: number): number {
+  const inverse = root < 0;
+  const r = Math.abs(root);
+  if (r === 0 || (a < 0 && r % 2 !== 1)) return NaN;
+  if (a === 0) return inverse ? Infinity : 0;
+  if (!Number.isFinite(a)) return inverse ? 0 : a;
+  const x = a < 0 ? -Math.pow(-a, 1 / r) : Math.pow(a, 1 / r);
+  return inverse ? 1 / x : x;
+}
+
+/** mathjs's pow for real numbers. */
+function powValue(x: number, y: number): number {
+  if ((x * x < 1 && y === Infinity) || (x * x > 1 && y === -Infinity)) return 0;
+  return Math.pow(x, y);
+}
+
+const sinh = Math.sinh;
+const cosh = Math.cosh;
+
+export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, OpSpec> = {
+  unaryMinus: unary('-', (x) => -x, (A) => A.c(-1)),
+  not: unary('not', (x) => bool(!truth(x)), null),
+  isZero: unary('isZero', (x) => bool(x === 0), null),
+
+  sin: unary('sin', Math.sin, (A, x) => A.call('cos', x), 'sine'),
+  cos: unary('cos', Math.cos, (A, x) => A.neg(A.call('sin', x)), 'cosine'),
+  tan: unary('tan', Math.tan, (A, _x, y) => A.add(A.c(1), A.square(y)), 'tangent'),
+  sec: unary('sec', (x) => 1 / Math.cos(x), (A, x, y) => A.mul(y, A.call('tan', x)), 'secant, 1/cos(x)'),
+  csc: unary('csc', (x) => 1 / Math.sin(x), (A, x, y) => A.neg(A.mul(y, A.call('cot', x))), 'cosecant, 1/sin(x)'),
+  cot: unary('cot', (x) => 1 / Math.tan(x), (A, _x, y) => A.neg(A.add(A.c(1), A.square(y))), 'cotangent, 1/tan(x)'),
+
+  asin: unary('asin', Math.asin, (A, x) => A.recip(A.sqrt(A.sub(A.c(1), A.square(x)))), 'inverse sine'),
+  acos: unary('acos', Math.acos, (A, x) => A.neg(A.recip(A.sqrt(A.sub(A.c(1), A.square(x))))), 'inverse cosine'),
+  atan: unary('atan', Math.atan, (A, x) => A.recip(A.add(A.c(1), A.square(x))), 'inverse tangent'),
+  asec: unary('asec', (x) => Math.acos(1 / x),
+    (A, x) => A.recip(A.mul(A.abs(x), A.sqrt(A.sub(A.square(x), A.c(1))))), 'inverse secant'),
+  acsc: unary('acsc', (x) => Math.asin(1 / x),
+    (A, x) => A.neg(A.recip(A.mul(A.abs(x), A.sqrt(A.sub(A.square(x), A.c(1)))))), 'inverse cosecant'),
+  acot: unary('acot', (x) => Math.atan(1 / x), (A, x) => A.neg(A.recip(A.add(A.c(1), A.square(x)))), 'inverse cotangent'),
+
+  sinh: unary('sinh', sinh, (A, x) => A.call('cosh', x), 'hyperbolic sine'),
+  cosh: unary('cosh', cosh, (A, x) => A.call('sinh', x), 'hyperbolic cosine'),
+  tanh: unary('tanh', Math.tanh, (A, _x, y) => A.sub(A.c(1), A.square(y)), 'hyperbolic tangent'),
+  sech: unary('sech', (x) => 1 / cosh(x), (A, x, y) => A.neg(A.mul(y, A.call('tanh', x))), 'hyperbolic secant'),
+  csch: unary('csch', (x) => 1 / sinh(x), (A, x, y) => A.neg(A.mul(y, A.call('coth', x))), 'hyperbolic cosecant'),
+  coth: unary('coth', (x) => 1 / Math.tanh(x), (A, _x, y) => A.sub(A.c(1), A.square(y)), 'hyperbolic cotangent'),
+
+  asinh: unary('asinh', Math.asinh, (A, x) => A.recip(A.sqrt(A.add(A.square(x), A.c(1)))), 'inverse hyperbolic sine'),
+  acosh: unary('acosh', Math.acosh, (A, x) => A.recip(A.sqrt(A.sub(A.square(x), A.c(1)))), 'inverse hyperbolic cosine'),
+  atanh: unary('atanh', Math.atanh, (A, x) => A.recip(A.sub(A.c(1), A.square(x))), 'inverse hyperbolic tangent'),
+  asech: unary('asech', (x) => Math.acosh(1 / x),
+    (A, x) => A.neg(A.recip(A.mul(x, A.sqrt(A.sub(A.c(1), A.square(x)))))), 'inverse hyperbolic secant'),
+  acsch: unary('acsch', (x) => Math.asinh(1 / x),
+    (A, x) => A.neg(A.recip(A.mul(A.abs(x), A.sqrt(A.add(A.c(1), A.square(x)))))), 'inverse hyperbolic cosecant'),
+  acoth: unary('acoth', (x) => Math.atanh(1 / x), (A, x) => A.recip(A.sub(A.c(1), A.square(x))), 'inverse hyperbolic cotangent'),
+
+  exp: unary('exp', Math.exp, (_A, _x, y) => y, 'exponential'),
+  expm1: unary('expm1', Math.expm1, (A, x) => A.call('exp', x), 'exp(x) - 1, accurate near 0'),
+  log: unary('log', Math.log, (A, x) => A.recip(x), 'natural logarithm (log(x, b): base b)'),
+  log1p: unary('log1p', Math.log1p, (A, x) => A.recip(A.add(A.c(1), x)), 'log(1 + x), accurate near 0'),
+  log2: unary('log2', Math.log2, (A, x) => A.recip(A.mul(x, A.c(Math.LN2))), 'base-2 logarithm'),
+  log10: unary('log10', Math.log10, (A, x) => A.recip(A.mul(x, A.c(Math.LN10))), 'base-10 logarithm'),
+
+  sqrt: unary('sqrt', Math.sqrt, (A, _x, y) => A.div(A.c(0.5), y), 'square root'),
+  cbrt: unary('cbrt', Math.cbrt, (A, _x, y) => A.recip(A.mul(A.c(3), A.square(y))), 'cube root'),
+  abs: unary('abs', Math.abs, (A, x) => A.call('sign', x), 'absolute value'),
+  sign: unary('sign', Math.sign, null, 'sign: -1, 0 or 1'),
+  square: unary('square', (x) => x * x, (A, x) => A.mul(A.c(2), x), 'x * x'),
+  cube: unary('cube', (x) => x * x * x, (A, x) => A.mul(A.c(3), A.square(x)), 'x * x * x'),
+  floor: unary('floor', floorLikeMathjs, null, 'round towards -Infinity'),
+  ceil: unary('ceil', ceilLikeMathjs, null, 'round towards +Infinity'),
+  round: unary('round', roundHalfAway, null, 'round to the nearest integer, halves away from zero'),
+  fix: unary('fix', Math.trunc, null, 'round towards zero'),
+};
+
+export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
+  add: binary('+', (a, b) => a + b, (A) => A.c(1), (A) => A.c(1)),
+  subtract: binary('-', (a, b) => a - b, (A) => A.c(1), (A) => A.c(-1)),
+  dotMultiply: binary('.*', (a, b) => a * b, (_A, _a, b) => b, (_A, a) => a),
+  dotDivide: binary('./', (a, b) => a / b, (A, _a, b) => A.recip(b), (A, _a, b, y) => A.neg(A.div(y, b))),
+  // SPEC §6: ∂/∂a is 0 where b = 0; ∂/∂b is 0 where a = 0 and b ≥ 0.
+  pow: binary('.^', powValue,
+    (A, a, b) => A.where(A.isZero(b), A.c(0), A.mul(b, A.call('pow', a, A.sub(b, A.c(1))))),
+    (A, a, b, y) => A.where(A.call('and', A.isZero(a), A.call('largerEq', b, A.c(0))), A.c(0), A.mul(y, A.log(a))),
+    { name: 'pow', doc: 'power a.^b, element-wise' }),
+  atan2: binary('atan2', Math.atan2,
+    (A, a, b) => A.div(b, A.add(A.square(a), A.square(b))),
+    (A, a, b) => A.neg(A.div(a, A.add(A.square(a), A.square(b)))),
+    { name: 'atan2', doc: 'angle of the point (x, y): atan2(y, x)' }),
+  // The 2-norm of (a, b): at the origin its derivative is taken as 0, as for norm.
+  hypot: binary('hypot', Math.hypot,
+    (A, a, _b, y) => A.where(A.isZero(y), A.c(0), A.div(a, y)),
+    (A, _a, b, y) => A.where(A.isZero(y), A.c(0), A.div(b, y)),
+    { name: 'hypot', doc: 'sqrt(a^2 + b^2) without overflow' }),
+  max: binary('max', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
+    (A, a, b) => A.call('maxWeight', a, b), (A, a, b) => A.call('maxWeight', b, a),
+    { name: 'max', doc: 'larger of a and b, element-wise (one argument: largest entry)' }),
+  min: binary('min', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
+    (A, a, b) => A.call('minWeight', a, b), (A, a, b) => A.call('minWeight', b, a),
+    { name: 'min', doc: 'smaller of a and b, element-wise (one argument: smallest entry)' }),
+  logBase: binary('log', (x, base) => Math.log(x) / Math.log(base),
+    (A, x, base) => A.recip(A.mul(x, A.log(base))),
+    (A, _x, base, y) => A.neg(A.div(y, A.mul(base, A.log(base))))),
+  // d/dx x^(1/r) = 1/(r·y^(r-1)), infinite at 0; d/dr is 0 at x = 0, its limit.
+  nthRoot: binary('nthRoot', nthRootValue,
+    (A, _x, r, y) => A.recip(A.mul(r, A.call('pow', y, A.sub(r, A.c(1))))),
+    (A, x, r, y) => A.where(A.isZero(x), A.c(0), A.neg(A.div(A.mul(y, A.log(A.abs(x))), A.square(r)))),
+    { name: 'nthRoot', doc: 'real n-th root: nthRoot(x, n), n = 2 by default' }),
+  mod: binary('mod', (a, b) => (b === 0 ? a : a - b * Math.floor(a / b)),
+    (A) => A.c(1),
+    (A, a, b) => A.where(A.isZero(b), A.c(0), A.neg(A.call('floor', A.div(a, b)))),
+    { name: 'mod', doc: 'remainder a - b·floor(a/b)' }),
+
+  equal: binary('==', (a, b) => bool(nearlyEqual(a, b)), null, null),
+  unequal: binary('!=', (a, b) => bool(!nearlyEqual(a, b)), null, null),
+  smaller: binary('<', (a, b) => bool(a < b && !nearlyEqual(a, b)), null, null),
+  larger: binary('>', (a, b) => bool(a > b && !nearlyEqual(a, b)), null, null),
+  smallerEq: binary('<=', (a, b) => bool(a < b || nearlyEqual(a, b)), null, null),
+  largerEq: binary('>=', (a, b) => bool(a > b || nearlyEqual(a, b)), null, null),
+  and: binary('and', (a, b) => bool(truth(a) && truth(b)), null, null),
+  or: binary('or', (a, b) => bool(truth(a) || truth(b)), null, null),
+  xor: binary('xor', (a, b) => bool(truth(a) !== truth(b)), null, null),
+
+  // Derivative products: an exact zero on either side gives an exact zero (SPEC §6).
+  strongMultiply: binary('·', (a, b) => (a === 0 || b === 0 ? 0 : a * b), (_A, _a, b) => b, (_A, a) => a),
+  // ∂max(a, b)/∂a: 1 where a wins, 0.5 at a tie, 0 where b wins (SPEC §6).
+  maxWeight: binary('maxWeight', (a, b) => (a > b ? 1 : a === b ? 0.5 : 0), null, null),
+  minWeight: binary('minWeight', (a, b) => (a < b ? 1 : a === b ? 0.5 : 0), null, null),
+};

@@ -1,0 +1,318 @@
+/** Reductions and linear algebra: whole-array functions with row, matmul or dense partials. */
+import { ShapeError } from '../errors.js';
+import { SCALAR, describeShape, isMatrix, isVector, sizeOf, type Shape } from '../shape.js';
+import { ZERO, algebra, dense, matmulPartial, row, unsupported } from './rules.js';
+import type { OpSpec, ReductionName } from './types.js';
+
+function squareMatrix(label: string, s: Shape): number {
+  if (!isMatrix(s) || s[0] !== s[1]) throw new ShapeError(`${label} needs a square matrix, got ${describeShape(s)}`);
+  return s[0];
+}
+
+/** Determinant of the n×n row-major matrix in `a` (overwritten) by LU with partial pivoting. */
+export function determinant(a: Float64Array, n: number): number {
+  let det = 1;
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(a[r * n + col]!) > Math.abs(a[pivot * n + col]!)) pivot = r;
+    const p = a[pivot * n + col]!;
+    if (p === 0) return 0;
+    if (pivot !== col) {
+      for (let k = 0; k < n; k++) {
+        const t = a[col * n + k]!;
+        a[col * n + k] = a[pivot * n + k]!;
+        a[pivot * n + k] = t;
+      }
+      det = -det;
+    }
+    det *= p;
+    for (let r = col + 1; r < n; r++) {
+      const factor = a[r * n + col]! / p;
+      if (factor === 0) continue;
+      for (let k = col + 1; k < n; k++) a[r * n + k]! -= factor * a[col * n + k]!;
+    }
+  }
+  return det;
+}
+
+/** Determinant of X (n×n at `src`) with the rows and columns in `skipRows`/`skipCols` left out. */
+function minorDeterminant(v: Float64Array, src: number, n: number, skipRows: readonly number[], skipCols: readonly number[]): number {
+  const m = n - skipRows.length;
+  const a = new Float64Array(m * m);
+  let idx = 0;
+  for (let r = 0; r < n; r++) {
+    if (skipRows.includes(r)) continue;
+    for (let c = 0; c < n; c++) if (!skipCols.includes(c)) a[idx++] = v[src + r * n + c]!;
+  }
+  return determinant(a, m);
+}
+
+/** Inverse of the n×n row-major matrix `x` by Gauss-Jordan elimination; singular gives non-finite entries. */
+function invert(x: Float64Array, n: number): Float64Array {
+  const w = 2 * n;
+  const a = new Float64Array(n * w);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) a[r * w + c] = x[r * n + c]!;
+    a[r * w + n + r] = 1;
+  }
+  for (let col = 0; col < n; col++) {
+    let pivot = col;
+    for (let r = col + 1; r < n; r++) if (Math.abs(a[r * w + col]!) > Math.abs(a[pivot * w + col]!)) pivot = r;
+    if (pivot !== col) {
+      for (let k = 0; k < w; k++) {
+        const t = a[col * w + k]!;
+        a[col * w + k] = a[pivot * w + k]!;
+        a[pivot * w + k] = t;
+      }
+    }
+    const p = a[col * w + col]!;
+    for (let k = 0; k < w; k++) a[col * w + k]! /= p;
+    for (let r = 0; r < n; r++) {
+      if (r === col) continue;
+      const factor = a[r * w + col]!;
+      if (factor === 0) continue;
+      for (let k = 0; k < w; k++) a[r * w + k]! -= factor * a[col * w + k]!;
+    }
+  }
+  const inverse = new Float64Array(n * n);
+  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) inverse[r * n + c] = a[r * w + n + c]!;
+  return inverse;
+}
+
+// Up to this size cofactors come from minors, exact for singular matrices too; above it from det·inv.
+const COFACTOR_BY_MINORS_MAX_N = 8;
+
+const toScalar = (): Shape => SCALAR;
+
+export const LINALG: Record<ReductionName, OpSpec> = {
+  sum: {
+    label: 'sum',
+    arity: 1,
+    shape: toScalar,
+    value(v, out, [a]) {
+      let s = 0;
+      for (let k = 0; k < a!.size; k++) s += v[a!.offset + k]!;
+      v[out.offset] = s;
+    },
+    partial: (b) => row(b.scalar(1)),
+  },
+  prod: {
+    label: 'prod',
+    arity: 1,
+    shape: toScalar,
+    value(v, out, [a]) {
+      let p = 1;
+      for (let k = 0; k < a!.size; k++) p *= v[a!.offset + k]!;
+      v[out.offset] = p;
+    },
+    partial: (b, _i, node) => row(b.apply('prodOthers', node.args)),
+  },
+  /** Entry k: the product of all other entries (exact with zeros, unlike prod/x). */
+  prodOthers: {
+    label: 'prodOthers',
+    arity: 1,
+    shape: (args) => args[0]!,
+    value(v, out, [a]) {
+      const n = a!.size;
+      let prefix = 1;
+      for (let k = 0; k < n; k++) {
+        v[out.offset + k] = prefix;
+        prefix *= v[a!.offset + k]!;
+      }
+      let suffix = 1;
+      for (let k = n - 1; k >= 0; k--) {
+        v[out.offset + k]! *= suffix;
+        suffix *= v[a!.offset + k]!;
+      }
+    },
+    partial: (b, _i, node) => dense(b.apply('prodPairs', node.args)),
+  },
+  /** Entry (k, j): the product of all entries but k and j; 0 on the diagonal. */
+  prodPairs: {
+    label: 'prodPairs',
+    arity: 1,
+    shape: (args) => [sizeOf(args[0]!), sizeOf(args[0]!)],
+    value(v, out, [a]) {
+      const n = a!.size;
+      for (let k = 0; k < n; k++) {
+        for (let j = 0; j < n; j++) {
+          let p = 1;
+          if (j !== k) for (let i = 0; i < n; i++) if (i !== k && i !== j) p *= v[a!.offset + i]!;
+          v[out.offset + k * n + j] = j === k ? 0 : p;
+        }
+      }
+    },
+    partial: () => unsupported('third derivatives of prod'),
+  },
+  maxReduce: {
+    label: 'max',
+    arity: 1,
+    shape: toScalar,
+    value(v, out, [a]) {
+      let m = -Infinity;
+      for (let k = 0; k < a!.size; k++) {
+        const x = v[a!.offset + k]!;
+        if (Number.isNaN(x)) { m = NaN; break; }
+        if (x > m) m = x;
+      }
+      v[out.offset] = m;
+    },
+    partial: (b, _i, node) => row(b.apply('tieWeights', [node.args[0]!, node.out])),
+  },
+  minReduce: {
+    label: 'min',
+    arity: 1,
+    shape: toScalar,
+    value(v, out, [a]) {
+      let m = Infinity;
+      for (let k = 0; k < a!.size; k++) {
+        const x = v[a!.offset + k]!;
+        if (Number.isNaN(x)) { m = NaN; break; }
+        if (x < m) m = x;
+      }
+      v[out.offset] = m;
+    },
+    partial: (b, _i, node) => row(b.apply('tieWeights', [node.args[0]!, node.out])),
+  },
+  /** Where x equals the extreme y: 1/count of such entries (SPEC §6: ties share evenly); else 0. */
+  tieWeights: {
+    label: 'tieWeights',
+    arity: 2,
+    shape: (args) => args[0]!,
+    value(v, out, [x, y]) {
+      const target = v[y!.offset]!;
+      let count = 0;
+      for (let k = 0; k < x!.size; k++) if (v[x!.offset + k] === target) count++;
+      for (let k = 0; k < x!.size; k++) v[out.offset + k] = v[x!.offset + k] === target ? 1 / count : 0;
+    },
+    partial: () => ZERO,
+  },
+  dot: {
+    label: 'dot',
+    arity: 2,
+    shape([a, b]) {
+      if (!isVector(a!) || !isVector(b!) || a[0] !== b[0]) {
+        throw new ShapeError(`cannot take the dot product of ${describeShape(a!)} and ${describeShape(b!)}: it needs two vectors of one length`);
+      }
+      return SCALAR;
+    },
+    value(v, out, [a, b]) {
+      let s = 0;
+      for (let k = 0; k < a!.size; k++) s += v[a!.offset + k]! * v[b!.offset + k]!;
+      v[out.offset] = s;
+    },
+    partial: (_b, i, node) => row(node.args[1 - i]!),
+  },
+  /** Euclidean norm of all entries; its derivative at the zero vector is taken as 0 (SPEC §6). */
+  norm2: {
+    label: 'norm',
+    arity: 1,
+    shape: toScalar,
+    value(v, out, [a]) {
+      let s = 0;
+      for (let k = 0; k < a!.size; k++) s += v[a!.offset + k]! * v[a!.offset + k]!;
+      v[out.offset] = Math.sqrt(s);
+    },
+    partial(b, _i, node) {
+      const A = algebra(b);
+      return row(A.where(A.isZero(node.out), A.c(0), A.div(node.args[0]!, node.out)));
+    },
+  },
+  /** Matrix product of two matrices (the compiler turns vectors into 1-row or 1-column matrices). */
+  matmul: {
+    label: '*',
+    arity: 2,
+    shape([a, b]) {
+      if (!isMatrix(a!) || !isMatrix(b!) || a[1] !== b[0]) {
+        throw new ShapeError(`cannot multiply ${describeShape(a!)} by ${describeShape(b!)}: the columns of the left must equal the rows of the right`);
+      }
+      return [a[0], b[1]];
+    },
+    value(v, out, [a, b]) {
+      const [r, p] = a!.shape as readonly [number, number];
+      const c = out.size / r;
+      v.fill(0, out.offset, out.offset + out.size);
+      for (let i = 0; i < r; i++) {
+        const o = out.offset + i * c;
+        for (let k = 0; k < p; k++) {
+          const aik = v[a!.offset + i * p + k]!;
+          const bk = b!.offset + k * c;
+          for (let j = 0; j < c; j++) v[o + j]! += aik * v[bk + j]!;
+        }
+      }
+    },
+    partial: (_b, i, node) => (i === 0 ? matmulPartial(null, node.args[1]!) : matmulPartial(node.args[0]!, null)),
+  },
+  det: {
+    label: 'det',
+    arity: 1,
+    shape([a]) {
+      squareMatrix('det', a!);
+      return SCALAR;
+    },
+    value(v, out, [a]) {
+      const n = a!.shape[0]!;
+      v[out.offset] = determinant(v.slice(a!.offset, a!.offset + n * n), n);
+    },
+    partial: (b, _i, node) => row(b.apply('cofactor', node.args)),
+  },
+  /** C[i,j] = ∂det/∂X[i,j] = (-1)^(i+j)·det(X without row i and column j). */
+  cofactor: {
+    label: 'cofactor',
+    arity: 1,
+    shape: ([a]) => [squareMatrix('cofactor', a!), squareMatrix('cofactor', a!)],
+    value(v, out, [a]) {
+      const n = a!.shape[0]!;
+      if (n <= COFACTOR_BY_MINORS_MAX_N) {
+        for (let i = 0; i < n; i++) {
+          for (let j = 0; j < n; j++) {
+            const sign = (i + j) % 2 === 0 ? 1 : -1;
+            v[out.offset + i * n + j] = sign * minorDeterminant(v, a!.offset, n, [i], [j]);
+          }
+        }
+        return;
+      }
+      const x = v.subarray(a!.offset, a!.offset + n * n);
+      const inverse = invert(x, n);
+      const det = determinant(x.slice(), n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) v[out.offset + i * n + j] = det * inverse[j * n + i]!;
+    },
+    partial: (b, _i, node) => dense(b.apply('cofactorJacobian', node.args)),
+  },
+  /** ∂C[i,j]/∂X[k,l]: the second derivatives of det, from minors without two rows and two columns. */
+  cofactorJacobian: {
+    label: 'cofactorJacobian',
+    arity: 1,
+    shape([a]) {
+      const n = squareMatrix('cofactorJacobian', a!);
+      return [n * n, n * n];
+    },
+    value(v, out, [a]) {
+      const n = a!.shape[0]!;
+      const nn = n * n;
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) for (let l = 0; l < n; l++) {
+        let entry = 0;
+        if (i !== k && j !== l) {
+          const sign = ((i + j + k + l) % 2 === 0 ? 1 : -1) * (k > i ? 1 : -1) * (l > j ? 1 : -1);
+          entry = sign * minorDeterminant(v, a!.offset, n, [i, k], [j, l]);
+        }
+        v[out.offset + (i * n + j) * nn + k * n + l] = entry;
+      }
+    },
+    partial: () => unsupported('third derivatives of det'),
+  },
+  inv: {
+    label: 'inv',
+    arity: 1,
+    shape([a]) {
+      const n = squareMatrix('inv', a!);
+      return [n, n];
+    },
+    value(v, out, [a]) {
+      const n = a!.shape[0]!;
+      v.set(invert(v.subarray(a!.offset, a!.offset + n * n), n), out.offset);
+    },
+    // d(X⁻¹) = -X⁻¹ · dX · X⁻¹
+    partial: (b, _i, node) => matmulPartial(b.apply('unaryMinus', [node.out]), node.out),
+  },
+};

@@ -1,0 +1,112 @@
+import type { Shape } from '../shape.js';
+
+/** Index of a node on the tape. */
+export type NodeId = number;
+
+/** Where a node's values sit in a value buffer, and their shape. */
+export interface Operand {
+  readonly offset: number;
+  readonly size: number;
+  readonly shape: Shape;
+}
+
+/** A 0/1 matrix given by its nonzeros: entry `to[j]` of the output takes entry `from[j]` of the input. */
+export interface IndexMap {
+  readonly to: Int32Array;
+  readonly from: Int32Array;
+}
+
+/** Static data of a node, fixed when the graph is built. */
+export type Param =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'input'; readonly name: string; readonly shape: Shape }
+  | { readonly kind: 'constant'; readonly shape: Shape; readonly values: Float64Array }
+  | { readonly kind: 'select'; readonly shape: Shape; readonly map: IndexMap }
+  | { readonly kind: 'concat'; readonly shape: Shape; readonly maps: readonly IndexMap[] }
+  | { readonly kind: 'reshape'; readonly shape: Shape };
+
+export const NO_PARAM: Param = { kind: 'none' };
+
+/**
+ * The partial derivative of a node with respect to one of its inputs, as a
+ * linear map from the input's tangent to the node's tangent. The numbers it
+ * needs are values of other nodes (built by the rule with the same
+ * operations, so they can be differentiated again). Reverse mode applies the
+ * transpose, forward mode the map itself; both come from this one description.
+ */
+export type Partial =
+  /** The node does not change with this input (comparisons, steps, weights). */
+  | { readonly kind: 'zero' }
+  /** out[k] = d[k]·in[k]; `d` and `in` may each be a scalar broadcast over the output. */
+  | { readonly kind: 'elementwise'; readonly d: NodeId }
+  /** out[map.to[j]] += in[map.from[j]]: indexing, transposition, literals, broadcasting. */
+  | { readonly kind: 'select'; readonly map: IndexMap }
+  /** Scalar out = Σₖ d[k]·in[k]; `d` may be a scalar. */
+  | { readonly kind: 'row'; readonly d: NodeId }
+  /** out = left · in · right (matrices; either factor may be absent). */
+  | { readonly kind: 'matmul'; readonly left: NodeId | null; readonly right: NodeId | null }
+  /** out = d · in, with `d` an [outSize, inSize] matrix. */
+  | { readonly kind: 'dense'; readonly d: NodeId }
+  /** Not available (a derivative order the table does not provide); an error if it is needed. */
+  | { readonly kind: 'unsupported'; readonly reason: string };
+
+/** What a rule sees of the graph it extends: partial derivatives are built from operations too. */
+export interface Builder {
+  apply(op: OpName, args: readonly NodeId[], param?: Param): NodeId;
+  scalar(value: number): NodeId;
+  shapeOf(id: NodeId): Shape;
+}
+
+/** A node as a rule sees it: its inputs, itself (the output) and its static data. */
+export interface NodeView {
+  readonly args: readonly NodeId[];
+  readonly out: NodeId;
+  readonly param: Param;
+}
+
+/** How an operation is shown to users (by `jacobian functions` and in messages). */
+export interface Signature {
+  /** The name or operator as written in an expression: `sin`, `.*`, `atan2`. */
+  readonly label: string;
+  /** Present when users can call it by this name as an element-wise function. */
+  readonly fn?: { readonly name: string; readonly doc: string; readonly arity: number };
+}
+
+export interface OpSpec extends Signature {
+  /** Number of inputs, or 'variadic'. */
+  readonly arity: number | 'variadic';
+  /** Output shape from input shapes; throws ShapeError naming the operator and the shapes. */
+  shape(args: readonly Shape[], param: Param): Shape;
+  /** Writes the node's values into `v` at `out` from its inputs' values. */
+  value(v: Float64Array, out: Operand, args: readonly Operand[], param: Param): void;
+  /** ∂node/∂(input i), built with `b`. */
+  partial(b: Builder, i: number, node: NodeView): Partial;
+}
+
+export type ElementwiseUnaryName =
+  | 'unaryMinus' | 'not'
+  | 'sin' | 'cos' | 'tan' | 'sec' | 'csc' | 'cot'
+  | 'asin' | 'acos' | 'atan' | 'asec' | 'acsc' | 'acot'
+  | 'sinh' | 'cosh' | 'tanh' | 'sech' | 'csch' | 'coth'
+  | 'asinh' | 'acosh' | 'atanh' | 'asech' | 'acsch' | 'acoth'
+  | 'exp' | 'expm1' | 'log' | 'log1p' | 'log2' | 'log10'
+  | 'sqrt' | 'cbrt' | 'abs' | 'sign' | 'square' | 'cube'
+  | 'floor' | 'ceil' | 'round' | 'fix'
+  | 'isZero';
+
+export type ElementwiseBinaryName =
+  | 'add' | 'subtract' | 'dotMultiply' | 'dotDivide' | 'pow'
+  | 'atan2' | 'hypot' | 'max' | 'min' | 'logBase' | 'nthRoot' | 'mod'
+  | 'equal' | 'unequal' | 'smaller' | 'larger' | 'smallerEq' | 'largerEq'
+  | 'and' | 'or' | 'xor'
+  | 'strongMultiply' | 'maxWeight' | 'minWeight';
+
+export type StructuralName = 'input' | 'constant' | 'select' | 'concat' | 'reshape' | 'where';
+
+export type ReductionName =
+  | 'sum' | 'prod' | 'prodOthers' | 'prodPairs'
+  | 'maxReduce' | 'minReduce' | 'tieWeights'
+  | 'dot' | 'norm2'
+  | 'matmul' | 'det' | 'cofactor' | 'cofactorJacobian' | 'inv';
+
+export type OpName = ElementwiseUnaryName | ElementwiseBinaryName | StructuralName | ReductionName;

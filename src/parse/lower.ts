@@ -1,0 +1,405 @@
+/**
+ * The compiler: lowers mathjs's syntax tree to graph nodes with shapes.
+ * Every construct of SPEC §2 compiles or is refused with a message; shape
+ * errors are found here, before any number is computed.
+ */
+import type { MathNode } from 'mathjs';
+import { ShapeError, UnsupportedError, UserError } from '../errors.js';
+import { GraphBuilder } from '../graph/index.js';
+import { OPS, OP_NAMES, type NodeId, type OpName } from '../ops/index.js';
+import {
+  SCALAR, asRowMajor, describeShape, isMatrix, isScalar, isVector, sameShape, sizeOf, type Shape,
+} from '../shape.js';
+import { sourceOf, view } from './ast.js';
+import type { Compiler } from './compiler.js';
+import { LANGUAGE_FUNCTIONS } from './functions.js';
+import { nestedTooDeeply } from './parser.js';
+
+/** A variable the expression may use: its shape, and its value when indices may read it. */
+export interface VariableInfo {
+  readonly shape: Shape;
+  readonly value?: ArrayLike<number>;
+}
+
+/** A name that the expression uses but that has no value. */
+export class UnboundNameError extends UserError {
+  override readonly name = 'UnboundNameError';
+  constructor(readonly variable: string) {
+    super(`${variable} has no value`);
+  }
+}
+
+export const CONSTANTS: Readonly<Record<string, number>> = {
+  pi: Math.PI, PI: Math.PI, e: Math.E, E: Math.E, tau: 2 * Math.PI, phi: (1 + Math.sqrt(5)) / 2,
+  Infinity, Inf: Infinity, NaN, true: 1, false: 0,
+  LN2: Math.LN2, LN10: Math.LN10, LOG2E: Math.LOG2E, LOG10E: Math.LOG10E, SQRT2: Math.SQRT2, SQRT1_2: Math.SQRT1_2,
+};
+
+/** Operators of mathjs mapped to element-wise operations of the table. */
+const ELEMENTWISE_OPERATORS: Readonly<Record<string, OpName>> = {
+  add: 'add', subtract: 'subtract', dotMultiply: 'dotMultiply', dotDivide: 'dotDivide', dotPow: 'pow',
+  equal: 'equal', unequal: 'unequal', smaller: 'smaller', larger: 'larger', smallerEq: 'smallerEq', largerEq: 'largerEq',
+  and: 'and', or: 'or', xor: 'xor', mod: 'mod',
+};
+
+/** Element-wise functions users call by name, from the operation table. */
+const TABLE_FUNCTIONS: ReadonlyMap<string, OpName> = new Map(
+  OP_NAMES.filter((op) => OPS[op].fn !== undefined).map((op) => [OPS[op].fn!.name, op]),
+);
+
+export function isFunctionName(name: string): boolean {
+  return name in LANGUAGE_FUNCTIONS || TABLE_FUNCTIONS.has(name);
+}
+
+export interface Lowered {
+  readonly builder: GraphBuilder;
+  readonly output: NodeId;
+}
+
+export function lowerExpression(ast: MathNode, variables: ReadonlyMap<string, VariableInfo>): Lowered {
+  const compiler = new Lowerer(variables);
+  try {
+    return { builder: compiler.b, output: compiler.lower(ast) };
+  } catch (error) {
+    if (error instanceof RangeError) throw nestedTooDeeply();
+    throw error;
+  }
+}
+
+class Lowerer implements Compiler {
+  readonly b = new GraphBuilder();
+  /** Lengths that `end` stands for, innermost index last. */
+  private readonly ends: number[] = [];
+
+  constructor(private readonly variables: ReadonlyMap<string, VariableInfo>) {}
+
+  lower(node: MathNode): NodeId {
+    try {
+      return this.lowerNode(node);
+    } catch (error) {
+      // Name the innermost subexpression whose shapes do not fit.
+      if (error instanceof ShapeError && !error.message.startsWith('in `')) {
+        throw new ShapeError(`in \`${sourceOf(node)}\`: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  private lowerNode(node: MathNode): NodeId {
+    const n = view(node);
+    switch (n.type) {
+      case 'ConstantNode':
+        return this.constant(n.value);
+      case 'SymbolNode':
+        return this.symbol(n.name);
+      case 'ParenthesisNode':
+        return this.lower(n.content);
+      case 'OperatorNode':
+        return this.operator(n.fn, n.op, n.args);
+      case 'FunctionNode':
+        return this.call(n.fn, n.args);
+      case 'AccessorNode':
+        return this.index(this.lower(n.object), n.object, n.index);
+      case 'ArrayNode':
+        return this.literal(n.items.map((item) => this.lower(item)));
+      case 'RangeNode': {
+        const values = this.range(n.start, n.end, n.step);
+        return this.b.constant(Float64Array.from(values), [values.length]);
+      }
+      case 'ConditionalNode':
+        return this.conditional(n.condition, n.trueExpr, n.falseExpr);
+      case 'RelationalNode': {
+        const tests = n.conditionals.map((fn, i) =>
+          this.elementwise(ELEMENTWISE_OPERATORS[fn]!, fn, [this.lower(n.params[i]!), this.lower(n.params[i + 1]!)]));
+        return tests.slice(1).reduce((acc, t) => this.elementwise('and', 'and', [acc, t]), tests[0]!);
+      }
+      default:
+        throw new UnsupportedError(`${(n as { type: string }).type} is not supported`);
+    }
+  }
+
+  private constant(value: unknown): NodeId {
+    if (typeof value === 'number') return this.b.scalar(value);
+    if (typeof value === 'boolean') return this.b.scalar(value ? 1 : 0);
+    if (typeof value === 'string') throw new UnsupportedError(`strings such as "${value}" are not supported (only norm(M, 'fro') takes one)`);
+    throw new UnsupportedError(`the constant ${String(value)} is not supported`);
+  }
+
+  private symbol(name: string): NodeId {
+    const variable = this.variables.get(name);
+    if (variable !== undefined) {
+      // Inside an index, a scalar with a known value is a constant: shapes must be known when compiling.
+      if (this.ends.length > 0 && variable.value !== undefined && isScalar(variable.shape)) return this.b.scalar(variable.value[0]!);
+      return this.b.input(name, variable.shape);
+    }
+    if (name === 'end') {
+      if (this.ends.length === 0) throw new UnsupportedError('end stands for the last index and only works inside an index, as in x[end]');
+      return this.b.scalar(this.ends[this.ends.length - 1]!);
+    }
+    if (name in CONSTANTS) return this.b.scalar(CONSTANTS[name]!);
+    if (name === 'i') throw new UnsupportedError('complex numbers are not supported (i is the imaginary unit); bind i with --at to use it as a variable');
+    if (isFunctionName(name)) throw new UnsupportedError(`${name} is a function: call it, as in ${name}(x)`);
+    throw new UnboundNameError(name);
+  }
+
+  private operator(fn: string, op: string, argNodes: readonly MathNode[]): NodeId {
+    const args = argNodes.map((a) => this.lower(a));
+    const [a, b] = [args[0]!, args[1]!];
+    const elementwiseOp = ELEMENTWISE_OPERATORS[fn];
+    if (elementwiseOp !== undefined) return this.elementwise(elementwiseOp, op, args);
+    switch (fn) {
+      case 'multiply':
+        return this.multiply(a, b);
+      case 'divide':
+        return this.divide(a, b);
+      case 'pow':
+        return this.power(a, b);
+      case 'unaryMinus':
+        return this.b.apply('unaryMinus', [a]);
+      case 'unaryPlus':
+        return a;
+      case 'not':
+        return this.b.apply('not', [a]);
+      case 'transpose':
+      case 'ctranspose':
+        return this.transpose(a);
+      default:
+        throw new UnsupportedError(`the operator ${op} (${fn}) is not supported`);
+    }
+  }
+
+  private call(fnNode: MathNode, argNodes: readonly MathNode[]): NodeId {
+    const fn = view(fnNode);
+    if (fn.type !== 'SymbolNode') throw new UnsupportedError(`calling ${sourceOf(fnNode)} is not supported: only named functions can be called`);
+    const name = fn.name;
+    const special = LANGUAGE_FUNCTIONS[name];
+    const tableOp = TABLE_FUNCTIONS.get(name);
+    if (special !== undefined) {
+      if (argNodes.length < special.minArgs || argNodes.length > special.maxArgs) {
+        throw new UnsupportedError(`${name} takes ${arityText(special.minArgs, special.maxArgs)}, got ${argNodes.length}: ${special.usage}`);
+      }
+      return special.lower(this, argNodes);
+    }
+    if (tableOp !== undefined) {
+      const arity = OPS[tableOp].fn!.arity;
+      if (argNodes.length !== arity) throw new UnsupportedError(`${name} takes ${arityText(arity, arity)}, got ${argNodes.length}`);
+      return this.elementwise(tableOp, name, argNodes.map((a) => this.lower(a)));
+    }
+    if (this.variables.has(name)) {
+      throw new UnsupportedError(`${name}(…) calls the variable ${name} as a function: write ${name}*(…) to multiply`);
+    }
+    throw new UnsupportedError(`unknown function ${name}: the supported functions are ${supportedFunctions().join(', ')}`);
+  }
+
+  elementwise(op: OpName, label: string, args: readonly NodeId[]): NodeId {
+    const shapes = args.map((a) => this.b.shapeOf(a));
+    const target = broadcastShape(label, shapes);
+    return this.b.apply(op, args.map((a, i) => (isScalar(shapes[i]!) || sameShape(shapes[i]!, target) ? a : this.broadcast(a, target))));
+  }
+
+  /** Repeats a vector or matrix along its dimensions of length 1 (vectors are rows, as in mathjs). */
+  private broadcast(a: NodeId, target: Shape): NodeId {
+    const [r, c] = asRowMajor(this.b.shapeOf(a));
+    const [rows, cols] = asRowMajor(target);
+    const from: number[] = [];
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) from.push((r === 1 ? 0 : i) * c + (c === 1 ? 0 : j));
+    return this.gather(a, from, target);
+  }
+
+  gather(a: NodeId, from: readonly number[], shape: Shape): NodeId {
+    const to = Int32Array.from(from, (_, k) => k);
+    return this.b.apply('select', [a], { kind: 'select', shape, map: { to, from: Int32Array.from(from) } });
+  }
+
+  multiply(a: NodeId, b: NodeId): NodeId {
+    const [sa, sb] = [this.b.shapeOf(a), this.b.shapeOf(b)];
+    if (isScalar(sa) || isScalar(sb)) return this.b.apply('dotMultiply', [a, b]);
+    if (isVector(sa) && isVector(sb)) {
+      if (sa[0] !== sb[0]) throw new ShapeError(`cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: a vector times a vector is their dot product and needs equal lengths`);
+      return this.b.apply('dot', [a, b]);
+    }
+    const reshape = (x: NodeId, shape: Shape) => this.b.apply('reshape', [x], { kind: 'reshape', shape });
+    if (isVector(sa)) {
+      if (!isMatrix(sb) || sb[0] !== sa[0]) throw new ShapeError(`cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: the vector's length must equal the matrix's rows`);
+      return reshape(this.b.apply('matmul', [reshape(a, [1, sa[0]]), b]), [sb[1]]);
+    }
+    if (isVector(sb)) {
+      if (!isMatrix(sa) || sa[1] !== sb[0]) throw new ShapeError(`cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: the matrix's columns must equal the vector's length`);
+      return reshape(this.b.apply('matmul', [a, reshape(b, [sb[0], 1])]), [sa[0]]);
+    }
+    return this.b.apply('matmul', [a, b]);
+  }
+
+  divide(a: NodeId, b: NodeId): NodeId {
+    const sb = this.b.shapeOf(b);
+    if (isScalar(sb)) return this.b.apply('dotDivide', [a, b]);
+    if (isMatrix(sb) && sb[0] === sb[1]) return this.multiply(a, this.b.apply('inv', [b]));
+    throw new ShapeError(`cannot divide ${describeShape(this.b.shapeOf(a))} by ${describeShape(sb)}: / divides by a scalar or a square matrix; use ./ to divide element-wise`);
+  }
+
+  private power(base: NodeId, exponent: NodeId): NodeId {
+    const [sb, se] = [this.b.shapeOf(base), this.b.shapeOf(exponent)];
+    if (!isScalar(se)) throw new ShapeError(`cannot raise to the power ${describeShape(se)} with ^: use .^ for element-wise powers`);
+    if (isScalar(sb)) return this.b.apply('pow', [base, exponent]);
+    if (!isMatrix(sb) || sb[0] !== sb[1]) throw new ShapeError(`cannot raise ${describeShape(sb)} to a power with ^ (it needs a scalar or a square matrix): use .^ for element-wise powers`);
+    const k = this.b.constantValues(exponent)?.[0];
+    if (k === undefined || !Number.isInteger(k)) throw new UnsupportedError('a matrix power M^k needs a constant integer k');
+    return this.matrixPower(k < 0 ? this.b.apply('inv', [base]) : base, Math.abs(k), sb[0]);
+  }
+
+  private matrixPower(base: NodeId, k: number, n: number): NodeId {
+    let result: NodeId | null = null;
+    let square = base;
+    for (let e = k; e > 0; e = Math.floor(e / 2)) {
+      if (e % 2 === 1) result = result === null ? square : this.b.apply('matmul', [result, square]);
+      if (e > 1) square = this.b.apply('matmul', [square, square]);
+    }
+    if (result !== null) return result;
+    const identity = new Float64Array(n * n);
+    for (let i = 0; i < n; i++) identity[i * n + i] = 1;
+    return this.b.constant(identity, [n, n]);
+  }
+
+  transpose(a: NodeId): NodeId {
+    const s = this.b.shapeOf(a);
+    if (!isMatrix(s)) return a;
+    const [r, c] = s;
+    const from: number[] = [];
+    for (let j = 0; j < c; j++) for (let i = 0; i < r; i++) from.push(i * c + j);
+    return this.gather(a, from, [c, r]);
+  }
+
+  private conditional(condition: MathNode, whenTrue: MathNode, whenFalse: MathNode): NodeId {
+    const cond = this.lower(condition);
+    const sc = this.b.shapeOf(cond);
+    if (!isScalar(sc)) throw new ShapeError(`the condition of ? : must be a scalar, got ${describeShape(sc)} (compare single entries, as in x[1] > 0)`);
+    return this.b.apply('where', [cond, this.lower(whenTrue), this.lower(whenFalse)]);
+  }
+
+  /** Array literals: scalars make a vector, vectors of one length make the rows of a matrix. */
+  private literal(items: readonly NodeId[]): NodeId {
+    if (items.length === 0) throw new ShapeError('an empty array [] has no entries: give at least one');
+    const shapes = items.map((id) => this.b.shapeOf(id));
+    const first = shapes[0]!;
+    if (isMatrix(first)) throw new UnsupportedError('arrays of more than two dimensions are not supported');
+    for (const s of shapes) {
+      if (!sameShape(s, first)) {
+        throw new ShapeError(`the entries of an array literal must have one shape, got ${describeShape(first)} and ${describeShape(s)}`);
+      }
+    }
+    const width = sizeOf(first);
+    const shape: Shape = isScalar(first) ? [items.length] : [items.length, width];
+    const maps = items.map((_, i) => ({
+      to: Int32Array.from({ length: width }, (_, k) => i * width + k),
+      from: Int32Array.from({ length: width }, (_, k) => k),
+    }));
+    return this.b.apply('concat', items, { kind: 'concat', shape, maps });
+  }
+
+  /** `x[i]`, `x[a:b]`, `M[i, :]`, `x[[1, 3]]`, `x[end]`: 1-based and inclusive, as in mathjs. */
+  private index(object: NodeId, objectNode: MathNode, indexNode: MathNode): NodeId {
+    const idx = view(indexNode);
+    if (idx.type !== 'IndexNode' || idx.dotNotation) throw new UnsupportedError(`property access ${sourceOf(indexNode)} is not supported`);
+    const shape = this.b.shapeOf(object);
+    const name = sourceOf(objectNode);
+    if (isScalar(shape)) throw new ShapeError(`cannot index ${name}: it is a scalar`);
+    if (idx.dimensions.length !== shape.length) {
+      throw new ShapeError(`${name} is a ${describeShape(shape)}: index it with ${shape.length === 1 ? 'one index, as x[i]' : 'two indices, as M[i, j]'}, not ${idx.dimensions.length}`);
+    }
+    const picks = idx.dimensions.map((dim, d) => this.indexList(dim, shape[d]!, name, shape));
+    if (picks.length === 1) {
+      const [p] = picks as [IndexList];
+      return this.gather(object, p.indices, p.scalar ? SCALAR : [p.indices.length]);
+    }
+    const [rows, cols] = picks as [IndexList, IndexList];
+    const width = shape[1]!;
+    const from: number[] = [];
+    for (const i of rows.indices) for (const j of cols.indices) from.push(i * width + j);
+    const resultShape: Shape = rows.scalar && cols.scalar ? SCALAR
+      : rows.scalar ? [cols.indices.length]
+      : cols.scalar ? [rows.indices.length]
+      : [rows.indices.length, cols.indices.length];
+    return this.gather(object, from, resultShape);
+  }
+
+  /** The 0-based positions one index dimension selects; a single number drops the dimension. */
+  private indexList(dim: MathNode, length: number, name: string, shape: Shape): IndexList {
+    this.ends.push(length);
+    try {
+      const d = view(dim);
+      const oneBased = d.type === 'RangeNode' ? this.range(d.start, d.end, d.step)
+        : d.type === 'ArrayNode' ? d.items.map((item) => this.staticIndex(item))
+        : [this.staticIndex(dim)];
+      for (const i of oneBased) {
+        if (!Number.isInteger(i)) throw new ShapeError(`index ${i} of ${name} is not an integer`);
+        if (i < 1 || i > length) throw new ShapeError(`index ${i} is out of range for ${name} (${describeShape(shape)}): indices run from 1 to ${length}`);
+      }
+      if (oneBased.length === 0) throw new ShapeError(`the range ${sourceOf(dim)} selects nothing from ${name}`);
+      return { indices: oneBased.map((i) => i - 1), scalar: d.type !== 'RangeNode' && d.type !== 'ArrayNode' };
+    } finally {
+      this.ends.pop();
+    }
+  }
+
+  private staticIndex(node: MathNode): number {
+    const value = this.staticArgument(node, 'an index');
+    if (typeof value !== 'number') throw new ShapeError(`an index must be a number, got "${value}"`);
+    return value;
+  }
+
+  /** The integers of `start:end` or `start:step:end`, both ends included. */
+  private range(start: MathNode, end: MathNode, step: MathNode | null | undefined): number[] {
+    const [a, b] = [this.staticIndex(start), this.staticIndex(end)];
+    const s = step === null || step === undefined ? 1 : this.staticIndex(step);
+    if (s === 0) throw new ShapeError('a range step cannot be 0');
+    const count = Math.floor((b - a) / s) + 1;
+    if (count > 1e8) throw new ShapeError(`the range ${a}:${s}:${b} is too long`);
+    return Array.from({ length: Math.max(count, 0) }, (_, k) => a + k * s);
+  }
+
+  staticArgument(node: MathNode, what: string): number | string {
+    const n = view(node);
+    if (n.type === 'ConstantNode' && typeof n.value === 'string') return n.value;
+    const id = this.lower(node);
+    const values = this.b.constantValues(id);
+    if (values === null || values.length !== 1) {
+      throw new UnsupportedError(`${what} must be a number known before evaluation, got ${sourceOf(node)}`);
+    }
+    return values[0]!;
+  }
+}
+
+interface IndexList {
+  readonly indices: readonly number[];
+  readonly scalar: boolean;
+}
+
+/** mathjs's broadcasting: shapes agree where they are equal or 1; scalars go with anything. */
+function broadcastShape(label: string, shapes: readonly Shape[]): Shape {
+  const arrays = shapes.filter((s) => !isScalar(s));
+  if (arrays.length === 0) return SCALAR;
+  if (arrays.every((s) => sameShape(s, arrays[0]!))) return arrays[0]!;
+  let [rows, cols] = [1, 1];
+  for (const s of arrays) {
+    const [r, c] = asRowMajor(s);
+    if ((r !== rows && r !== 1 && rows !== 1) || (c !== cols && c !== 1 && cols !== 1)) {
+      throw new ShapeError(
+        `cannot apply ${label} to ${shapes.map(describeShape).join(' and ')}: ` +
+          'shapes must be equal, or differ only where one of them has length 1 (a scalar goes with anything)',
+      );
+    }
+    rows = Math.max(rows, r);
+    cols = Math.max(cols, c);
+  }
+  return arrays.some(isMatrix) ? [rows, cols] : [cols];
+}
+
+function arityText(min: number, max: number): string {
+  if (min === max) return `${min} argument${min === 1 ? '' : 's'}`;
+  return max === Infinity ? `${min} or more arguments` : `${min} to ${max} arguments`;
+}
+
+/** Every function name the language accepts, sorted. */
+export function supportedFunctions(): string[] {
+  return [...new Set([...Object.keys(LANGUAGE_FUNCTIONS), ...TABLE_FUNCTIONS.keys()])].sort();
+}

@@ -1,0 +1,19 @@
+/**
+ * The free names of an expression: the symbols that need values. Not
+ * function names, constants (`pi`, `e`), `end`, or `i` (mathjs's imaginary
+ * unit): those take a value only when bound by name.
+ */
+import type { MathNode } from 'mathjs';
+import { view } from './ast.js';
+import { CONSTANTS, isFunctionName } from './lower.js';
+
+export function freeNames(ast: MathNode): string[] {
+  const names = new Set<string>();
+  ast.traverse((node, path) => {
+    const n = view(node);
+    if (n.type !== 'SymbolNode' || path === 'fn') return;
+    if (n.name === 'end' || n.name === 'i' || n.name in CONSTANTS || isFunctionName(n.name)) return;
+    names.add(n.name);
+  });
+  return [...names];
+}

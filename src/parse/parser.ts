@@ -1,0 +1,41 @@
+/** mathjs's parser, with its failures turned into errors for people. */
+import type { MathNode } from 'mathjs';
+import { parse } from 'mathjs/number';
+import { InputError, LimitError, ParseError, UnsupportedError } from '../errors.js';
+
+/** Statements mathjs parses that are not expressions of the language, with what to do instead. */
+const STATEMENTS: Readonly<Record<string, string>> = {
+  AssignmentNode: 'assignment is not supported: give the expression itself, and values with --at',
+  FunctionAssignmentNode: 'function definitions are not supported: write the expression directly',
+  BlockNode: 'several expressions are not supported: give one (for several results, write a vector [a, b, c])',
+  ObjectNode: 'objects are not supported: use numbers, vectors and matrices',
+};
+
+/** Parses one expression of the language; statements and syntax errors are refused with a message. */
+export function parseExpression(source: string): MathNode {
+  const ast = parseSyntax(source);
+  ast.traverse((node) => {
+    const refusal = STATEMENTS[node.type];
+    if (refusal !== undefined) throw new UnsupportedError(refusal);
+  });
+  return ast;
+}
+
+function parseSyntax(source: string): MathNode {
+  if (source.trim() === '') throw new InputError('empty expression: give one, for example "x*2"');
+  try {
+    return parse(source);
+  } catch (error) {
+    // mathjs's recursive-descent parser runs out of stack on deep nesting.
+    if (error instanceof RangeError) throw nestedTooDeeply();
+    if (error instanceof Error && 'char' in error && typeof error.char === 'number') {
+      const message = error.message.replace(/\s*\(char \d+\)\s*$/, '');
+      throw new ParseError(`syntax error: ${message}`, source, Math.min(Math.max(error.char - 1, 0), source.length));
+    }
+    throw error;
+  }
+}
+
+export function nestedTooDeeply(): LimitError {
+  return new LimitError('expression nested too deeply: mathjs parses about 250 levels of parentheses or calls; simplify it or split it into parts');
+}

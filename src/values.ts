@@ -1,0 +1,52 @@
+/**
+ * Values as users give and get them: numbers, nested arrays (JSON), with
+ * NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity" (SPEC §4).
+ */
+import { InputError } from './errors.js';
+import type { Shape } from './shape.js';
+
+/** A dense array of doubles with its shape, row-major. */
+export interface Tensor {
+  readonly shape: Shape;
+  readonly data: Float64Array;
+}
+
+/** A number, or nested arrays of numbers, as JSON holds them. */
+export type Nested = number | readonly Nested[];
+
+const NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity };
+
+function scalarFrom(value: unknown, what: string): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value in NON_FINITE) return NON_FINITE[value]!;
+  throw new InputError(`${what} must be numbers, got ${JSON.stringify(value)}`);
+}
+
+/** Reads a number, vector or matrix from parsed JSON; ragged or deeper arrays are refused. */
+export function tensorFromJson(value: unknown, what: string): Tensor {
+  if (!Array.isArray(value)) return { shape: [], data: Float64Array.of(scalarFrom(value, what)) };
+  if (value.length === 0) throw new InputError(`${what} is an empty array: give at least one number`);
+  if (!value.some(Array.isArray)) return { shape: [value.length], data: Float64Array.from(value, (x) => scalarFrom(x, what)) };
+  const rows = value.length;
+  const cols = Array.isArray(value[0]) ? value[0].length : -1;
+  const data = new Float64Array(rows * Math.max(cols, 0));
+  value.forEach((row: unknown, i) => {
+    if (!Array.isArray(row) || row.length !== cols) {
+      throw new InputError(`${what} is a ragged matrix: row ${i + 1} has ${Array.isArray(row) ? row.length : 'no'} entries where row 1 has ${cols}`);
+    }
+    row.forEach((x: unknown, j) => {
+      if (Array.isArray(x)) throw new InputError(`${what} has more than two dimensions: only scalars, vectors and matrices are supported`);
+      data[i * cols + j] = scalarFrom(x, what);
+    });
+  });
+  if (cols === 0) throw new InputError(`${what} has empty rows: give at least one number`);
+  return { shape: [rows, cols], data };
+}
+
+/** Nested arrays in the shape of the tensor (a scalar is a plain number). */
+export function nestedFrom(shape: Shape, data: ArrayLike<number>): Nested {
+  if (shape.length === 0) return data[0]!;
+  if (shape.length === 1) return Array.from(data);
+  const [rows, cols] = shape;
+  return Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => data[i * cols + j]!));
+}
