@@ -23,6 +23,7 @@ export interface PipedInput {
   readonly at?: Readonly<Record<string, unknown>>;
   readonly wrt?: readonly string[];
   readonly v?: unknown;
+  readonly u?: unknown;
 }
 
 export interface Request {
@@ -97,6 +98,7 @@ function checkPiped(parsed: unknown): PipedInput {
     ...(input.at === undefined ? {} : { at: input.at as Record<string, unknown> }),
     ...(input.wrt === undefined ? {} : { wrt: input.wrt as string[] }),
     ...(input.v === undefined ? {} : { v: input.v }),
+    ...(input.u === undefined ? {} : { u: input.u }),
   };
 }
 

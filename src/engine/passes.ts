@@ -5,6 +5,7 @@
  * Buffers are allocated once and reused by every pass.
  */
 import type { IndexMap, NodeId, Operand } from '../ops/index.js';
+import type { StepGraph } from './dependence.js';
 import type { Linearization } from './linearize.js';
 import { pullback, pushforward, scratchSize, type Step } from './kernels.js';
 import type { Plan } from './plan.js';
@@ -12,7 +13,7 @@ import type { Plan } from './plan.js';
 export class Passes {
   readonly cotangent: Float64Array;
   readonly tangent: Float64Array;
-  private readonly steps: readonly Step[];
+  readonly steps: readonly Step[];
   private readonly scratch: Float64Array;
   /** Ranges of the buffers that passes write: the active nodes. */
   private readonly activeRanges: readonly Operand[];
@@ -75,8 +76,30 @@ export class Passes {
       const operand = this.plan.operands[w];
       if (operand !== undefined && this.isActive[w]) this.tangent.set(seeds[k]!, operand.offset);
     });
+    this.runForward();
+  }
+
+  /** Forward mode seeded with the one-hot tangent on entry k of input `input`: a column of the Jacobian. */
+  oneHotForwardPass(input: NodeId, k: number): void {
+    this.clear(this.tangent);
+    const operand = this.plan.operands[input];
+    if (operand !== undefined && this.isActive[input]) this.tangent[operand.offset + k] = 1;
+    this.runForward();
+  }
+
+  private runForward(): void {
     const { values } = this.plan;
     for (const step of this.steps) pushforward(step, values, this.tangent, this.scratch);
+  }
+
+  /** The steps with the nodes they connect, for dependence analysis. */
+  stepGraph(): StepGraph {
+    return {
+      steps: this.steps,
+      nodes: this.lin.edges.map((e) => e.node),
+      args: this.lin.edges.map((e) => e.arg),
+      sizes: new Map(this.lin.active.map((id) => [id, this.plan.operand(id)])),
+    };
   }
 
   /** The slice of `buffer` that belongs to `node`, or null when no pass reaches it. */

@@ -7,9 +7,11 @@ import { InputError, LimitError } from '../errors.js';
 import type { GraphBuilder } from '../graph/index.js';
 import type { NodeId } from '../ops/index.js';
 import { describeShape, sizeOf, type Shape } from '../shape.js';
+import { buildGradient } from './gradient.js';
 import { linearize } from './linearize.js';
 import { Passes } from './passes.js';
 import { Plan } from './plan.js';
+import { findWarnings, type Warning } from './special.js';
 
 export interface Variable {
   readonly name: string;
@@ -19,19 +21,32 @@ export interface Variable {
 /** Values of the variables, by name, flattened row-major. */
 export type Point = ReadonlyMap<string, ArrayLike<number>>;
 
+/**
+ * How the full Jacobian is accumulated: `reverse`, one backward pass per
+ * output entry; `forward`, one forward pass per input entry; `auto`, the
+ * fewer passes (reverse when m ≤ n).
+ */
+export type Mode = 'reverse' | 'forward' | 'auto';
+
 export interface DerivativeOptions {
+  readonly mode?: Mode;
   /** Refuse to allocate results larger than this many bytes. */
   readonly maxMemoryBytes?: number;
 }
 
 export const DEFAULT_MAX_MEMORY_BYTES = 4 * 1024 ** 3;
 
-export interface JacobianResult {
+interface Derivative {
   readonly value: Float64Array;
+  readonly warnings: readonly Warning[];
+}
+
+export interface JacobianResult extends Derivative {
   /** Row-major m×n: J[i·n + j] = ∂out_i/∂in_j. */
   readonly jacobian: Float64Array;
   readonly m: number;
   readonly n: number;
+  readonly mode: Exclude<Mode, 'auto'>;
   readonly passes: number;
 }
 
@@ -50,6 +65,7 @@ interface Prepared {
 
 export class Program {
   private readonly prepared = new Map<string, Prepared>();
+  private readonly gradients = new Map<string, Program>();
   private valuePlan: Plan | null = null;
 
   constructor(
@@ -91,58 +107,147 @@ export class Program {
     return this.valuePlan.read(this.output);
   }
 
+  /** The full Jacobian, by one-hot backward passes (rows) or one-hot forward passes (columns). */
   jacobian(at: Point, wrt: readonly string[], options: DerivativeOptions = {}): JacobianResult {
     const m = this.m;
     const n = this.columns(wrt);
     guardMemory(m * n, `the ${m}×${n} Jacobian`, options);
-    const { plan, passes, columns } = this.prepare(wrt, at);
+    const mode = chooseMode(options.mode ?? 'auto', m, n);
+    const prepared = this.prepare(wrt, at);
+    const { passes, columns } = prepared;
     const jacobian = new Float64Array(m * n);
-    for (let i = 0; i < m; i++) {
-      passes.oneHotBackwardPass(i);
+    if (mode === 'reverse') {
+      for (let i = 0; i < m; i++) {
+        passes.oneHotBackwardPass(i);
+        for (const col of columns) {
+          const cotangent = passes.slice(passes.cotangent, col.node);
+          if (cotangent !== null) jacobian.set(cotangent, i * n + col.offset);
+        }
+      }
+    } else {
       for (const col of columns) {
-        const cotangent = passes.slice(passes.cotangent, col.node);
-        if (cotangent !== null) jacobian.set(cotangent, i * n + col.offset);
+        for (let k = 0; k < col.size; k++) {
+          passes.oneHotForwardPass(col.node, k);
+          const tangent = passes.slice(passes.tangent, this.output);
+          if (tangent !== null) for (let i = 0; i < m; i++) jacobian[i * n + col.offset + k] = tangent[i]!;
+        }
       }
     }
-    return { value: plan.read(this.output), jacobian, m, n, passes: m };
+    return { ...this.finish(prepared), jacobian, m, n, mode, passes: mode === 'reverse' ? m : n };
   }
 
   /** vᵀJ: one backward pass seeded with v (m numbers), giving n numbers. */
-  vjp(at: Point, v: ArrayLike<number>, wrt: readonly string[]): { value: Float64Array; vjp: Float64Array } {
+  vjp(at: Point, v: ArrayLike<number>, wrt: readonly string[]): Derivative & { readonly vjp: Float64Array } {
     const m = this.m;
-    const n = this.columns(wrt);
     if (v.length !== m) {
       throw new InputError(`--v has ${v.length} number${v.length === 1 ? '' : 's'} but the output (${describeShape(this.outputShape)}) has ${m} entries: give ${m}`);
     }
-    const { plan, passes, columns } = this.prepare(wrt, at);
-    passes.backwardPass(v);
-    const result = new Float64Array(n);
-    for (const col of columns) {
-      const cotangent = passes.slice(passes.cotangent, col.node);
-      if (cotangent !== null) result.set(cotangent, col.offset);
+    const prepared = this.prepare(wrt, at);
+    prepared.passes.backwardPass(v);
+    return { ...this.finish(prepared), vjp: this.gather(prepared, prepared.passes.cotangent) };
+  }
+
+  /** J·u: one forward pass seeded with u (n numbers), giving m numbers. */
+  jvp(at: Point, u: ArrayLike<number>, wrt: readonly string[]): Derivative & { readonly jvp: Float64Array } {
+    const n = this.columns(wrt);
+    if (u.length !== n) {
+      throw new InputError(`--u has ${u.length} number${u.length === 1 ? '' : 's'} but there are ${n} inputs (${wrt.join(', ')}): give ${n}`);
     }
-    return { value: plan.read(this.output), vjp: result };
+    const prepared = this.prepare(wrt, at);
+    const tangents = Float64Array.from(u);
+    prepared.passes.forwardPass(prepared.columns.map((c) => tangents.subarray(c.offset, c.offset + c.size)));
+    const tangent = prepared.passes.slice(prepared.passes.tangent, this.output);
+    return { ...this.finish(prepared), jvp: tangent === null ? new Float64Array(this.m) : Float64Array.from(tangent) };
+  }
+
+  /** ∇f of a scalar output: one backward pass seeded with 1. */
+  grad(at: Point, wrt: readonly string[]): Derivative & { readonly grad: Float64Array } {
+    this.requireScalar('grad');
+    const { vjp, ...rest } = this.vjp(at, [1], wrt);
+    return { ...rest, grad: vjp };
+  }
+
+  /** The exact Hessian of a scalar output: the Jacobian of its gradient graph. */
+  hessian(at: Point, wrt: readonly string[], options: DerivativeOptions = {}): JacobianResult {
+    this.requireScalar('hessian');
+    const result = this.gradientProgram(wrt).jacobian(at, wrt, options);
+    return { ...result, value: this.evaluate(at) };
+  }
+
+  /** H·u without forming H: one forward pass over the gradient graph (forward-over-reverse). */
+  hvp(at: Point, u: ArrayLike<number>, wrt: readonly string[]): Derivative & { readonly hvp: Float64Array } {
+    this.requireScalar('hvp');
+    const { jvp, warnings } = this.gradientProgram(wrt).jvp(at, u, wrt);
+    return { value: this.evaluate(at), warnings, hvp: jvp };
+  }
+
+  private requireScalar(command: string): void {
+    if (this.m !== 1) {
+      throw new InputError(`${command} needs a scalar output, but this expression gives ${describeShape(this.outputShape)} (${this.m} entries): use jacobian, or reduce it, as sum(…)`);
+    }
+  }
+
+  /** The gradient of the (scalar) output as a program whose output is the n-vector ∇f. */
+  private gradientProgram(wrt: readonly string[]): Program {
+    const key = wrt.join('\u0000');
+    let gradient = this.gradients.get(key);
+    if (gradient === undefined) {
+      const columns = this.columnsOf(wrt);
+      const lin = linearize(this.builder, this.output, columns.map((c) => c.node));
+      const parts = buildGradient(this.builder, lin);
+      const n = columns.reduce((total, c) => total + c.size, 0);
+      const maps = columns.map((c) => ({
+        to: Int32Array.from({ length: c.size }, (_, k) => c.offset + k),
+        from: Int32Array.from({ length: c.size }, (_, k) => k),
+      }));
+      const output = this.builder.apply('concat', parts, { kind: 'concat', shape: [n], maps });
+      gradient = new Program(this.builder, output, this.variables);
+      this.gradients.set(key, gradient);
+    }
+    return gradient;
+  }
+
+  private columnsOf(wrt: readonly string[]): Column[] {
+    const columns: Column[] = [];
+    let offset = 0;
+    for (const name of wrt) {
+      const { shape } = this.variable(name);
+      columns.push({ node: this.builder.input(name, shape), offset, size: sizeOf(shape) });
+      offset += sizeOf(shape);
+    }
+    return columns;
   }
 
   private prepare(wrt: readonly string[], at: Point): Prepared {
     const key = wrt.join('\u0000');
     let prepared = this.prepared.get(key);
     if (prepared === undefined) {
-      const columns: Column[] = [];
-      let offset = 0;
-      for (const name of wrt) {
-        const { shape } = this.variable(name);
-        columns.push({ node: this.builder.input(name, shape), offset, size: sizeOf(shape) });
-        offset += sizeOf(shape);
-      }
+      const columns = this.columnsOf(wrt);
       const lin = linearize(this.builder, this.output, columns.map((c) => c.node));
       const plan = new Plan(this.builder.tape, [this.output, ...lin.partialNodes]);
-      prepared = { plan, passes: new Passes(plan, lin), columns, n: offset };
+      prepared = { plan, passes: new Passes(plan, lin), columns, n: columns.reduce((total, c) => total + c.size, 0) };
       this.prepared.set(key, prepared);
     }
     this.load(prepared.plan, at);
     prepared.plan.run();
     return prepared;
+  }
+
+  /** The output value and the kink report of the last forward pass. */
+  private finish(prepared: Prepared): Derivative {
+    const { passes, columns } = prepared;
+    const warnings = findWarnings(this.builder, passes, columns.map((c) => c.node), columns.map((c) => c.offset), prepared.n);
+    return { value: prepared.plan.read(this.output), warnings };
+  }
+
+  /** The cotangents of the wrt inputs, concatenated. */
+  private gather(prepared: Prepared, buffer: Float64Array): Float64Array {
+    const result = new Float64Array(prepared.n);
+    for (const col of prepared.columns) {
+      const slice = prepared.passes.slice(buffer, col.node);
+      if (slice !== null) result.set(slice, col.offset);
+    }
+    return result;
   }
 
   private load(plan: Plan, at: Point): void {
@@ -153,6 +258,11 @@ export class Program {
       plan.setInput(this.builder.input(name, shape), data);
     }
   }
+}
+
+function chooseMode(mode: Mode, m: number, n: number): Exclude<Mode, 'auto'> {
+  if (mode !== 'auto') return mode;
+  return m <= n ? 'reverse' : 'forward';
 }
 
 export function guardMemory(entries: number, what: string, options: DerivativeOptions): void {

@@ -1,21 +1,31 @@
 /** The `--json` output of SPEC §4: one object on one line, numbers in full precision. */
 import type { Shape } from '../shape.js';
 import { jsonNumber } from './number.js';
-import type { Report } from './report.js';
+import type { Report, Warning } from './report.js';
 
 /** Nested JSON arrays in the given shape (a scalar is a plain number). */
-export function nestedJson(shape: Shape, data: ArrayLike<number>, offset = 0): string {
-  if (shape.length === 0) return jsonNumber(data[offset]!);
+export function nestedJson(shape: Shape, data: ArrayLike<number>): string {
+  if (shape.length === 0) return jsonNumber(data[0]!);
   const rows = shape.length === 1 ? 1 : shape[0];
   const cols = shape.length === 1 ? shape[0] : shape[1];
   const rowText = (i: number): string => {
     const parts = new Array<string>(cols);
-    for (let j = 0; j < cols; j++) parts[j] = jsonNumber(data[offset + i * cols + j]!);
+    for (let j = 0; j < cols; j++) parts[j] = jsonNumber(data[i * cols + j]!);
     return `[${parts.join(',')}]`;
   };
   if (shape.length === 1) return rowText(0);
   return `[${Array.from({ length: rows }, (_, i) => rowText(i)).join(',')}]`;
 }
+
+const vector = (data: ArrayLike<number>): string => nestedJson([data.length], data);
+
+function warningJson(w: Warning): string {
+  const { kind, operation, source, convention, count, entries } = w;
+  return JSON.stringify({ kind, operation, source, convention, count, entries });
+}
+
+/** The key of each vector result and of its seed. */
+const VECTOR_KEYS = { vjp: ['vjp', 'v'], jvp: ['jvp', 'u'], grad: ['grad', null], hvp: ['hvp', 'u'] } as const;
 
 export function formatJson(report: Report): string {
   const fields: [string, string][] = [
@@ -30,11 +40,33 @@ export function formatJson(report: Report): string {
   ];
   switch (report.command) {
     case 'jacobian':
-      fields.push(['jacobian', nestedJson([report.m, report.n], report.jacobian)]);
+    case 'hessian': {
+      const size = report.command === 'jacobian' ? [report.m, report.n] as const : [report.n, report.n] as const;
+      fields.push(['mode', JSON.stringify(report.mode)], ['passes', String(report.passes)], [report.command, nestedJson(size, report.matrix)]);
       break;
+    }
     case 'vjp':
-      fields.push(['v', nestedJson([report.m], report.v)], ['vjp', nestedJson([report.n], report.vjp)]);
+    case 'jvp':
+    case 'grad':
+    case 'hvp': {
+      const [key, seedKey] = VECTOR_KEYS[report.command];
+      if (seedKey !== null && report.seed !== null) fields.push([seedKey, vector(report.seed)]);
+      fields.push([key, vector(report.vector)]);
+      break;
+    }
+    case 'check':
+      fields.push(
+        ['agree', String(report.agree)],
+        ['tol', jsonNumber(report.tol)],
+        ['maxAbsError', jsonNumber(report.maxAbsError)],
+        ['maxRelError', jsonNumber(report.maxRelError)],
+        ['worst', report.worst === null ? 'null' : `{"row":${report.worst.row},"column":${report.worst.column},"automatic":${jsonNumber(report.worst.automatic)},"numeric":${jsonNumber(report.worst.numeric)}}`],
+        ['skipped', String(report.skipped)],
+        ['jacobian', nestedJson([report.m, report.n], report.jacobian)],
+        ['numeric', nestedJson([report.m, report.n], report.numeric)],
+      );
       break;
   }
+  fields.push(['warnings', `[${report.warnings.map(warningJson).join(',')}]`]);
   return `{${fields.map(([key, value]) => `"${key}":${value}`).join(',')}}\n`;
 }

@@ -1,6 +1,9 @@
 /** What a command computed, as the formatters receive it: plain data, no behaviour. */
+import type { Warning } from '../engine/special.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../values.js';
+
+export type { Warning };
 
 export interface Binding {
   readonly name: string;
@@ -18,18 +21,35 @@ export interface ReportBase {
   /** J is m×n. */
   readonly m: number;
   readonly n: number;
+  readonly warnings: readonly Warning[];
 }
 
-export interface JacobianReport extends ReportBase {
-  readonly command: 'jacobian';
-  /** Row-major m×n. */
+/** A matrix result with how it was accumulated: the Jacobian, or the Hessian (the Jacobian of ∇f). */
+export interface MatrixReport extends ReportBase {
+  readonly command: 'jacobian' | 'hessian';
+  /** Row-major: m×n for the Jacobian, n×n for the Hessian. */
+  readonly matrix: Float64Array;
+  readonly mode: 'reverse' | 'forward';
+  readonly passes: number;
+}
+
+/** A vector result: vᵀJ (n), J·u (m), ∇f (n) or H·u (n), with its seed. */
+export interface VectorReport extends ReportBase {
+  readonly command: 'vjp' | 'jvp' | 'grad' | 'hvp';
+  readonly seed: Float64Array | null;
+  readonly vector: Float64Array;
+}
+
+export interface CheckReport extends ReportBase {
+  readonly command: 'check';
   readonly jacobian: Float64Array;
+  readonly numeric: Float64Array;
+  readonly tol: number;
+  readonly maxAbsError: number;
+  readonly maxRelError: number;
+  readonly worst: { readonly row: number; readonly column: number; readonly automatic: number; readonly numeric: number } | null;
+  readonly skipped: number;
+  readonly agree: boolean;
 }
 
-export interface VjpReport extends ReportBase {
-  readonly command: 'vjp';
-  readonly v: Float64Array;
-  readonly vjp: Float64Array;
-}
-
-export type Report = JacobianReport | VjpReport;
+export type Report = MatrixReport | VectorReport | CheckReport;

@@ -1,14 +1,16 @@
 /**
  * The table of SPEC §4: a header saying what was computed and its shape,
  * labelled rows and columns, numbers aligned on the decimal point with
- * `precision` significant digits, exact zeros set apart by the style.
+ * `precision` significant digits, exact zeros set apart by the style, and
+ * entries computed at special points marked `*` and explained underneath.
  */
 import { columnLabels, entryLabels } from './labels.js';
 import { formatNumber } from './number.js';
-import type { Report } from './report.js';
+import type { CheckReport, MatrixReport, Report, VectorReport, Warning } from './report.js';
 import type { Style } from './style.js';
 
 const GAP = '  ';
+const MARK = '*';
 
 /** Splits a number's text at its decimal point (or exponent) so columns can align on it. */
 function splitAtPoint(text: string): [string, string] {
@@ -16,20 +18,22 @@ function splitAtPoint(text: string): [string, string] {
   return at < 0 ? [text, ''] : [text.slice(0, at), text.slice(at)];
 }
 
-/**
- * Lines of a grid of numbers: `rowLabels` (or none) down the left,
- * `colLabels` across the top, entry (i, j) at data[i·cols + j].
- */
-export function grid(
-  rowLabels: readonly string[] | null,
-  colLabels: readonly string[],
-  data: ArrayLike<number>,
-  precision: number,
-  style: Style,
-): string[] {
+export interface Grid {
+  /** Labels down the left, or null for a single unlabelled row. */
+  readonly rowLabels: readonly string[] | null;
+  readonly colLabels: readonly string[];
+  /** Entry (i, j) at data[i·cols + j]. */
+  readonly data: ArrayLike<number>;
+  readonly marked?: (k: number) => boolean;
+}
+
+export function grid({ rowLabels, colLabels, data, marked }: Grid, precision: number, style: Style): string[] {
   const rows = rowLabels === null ? 1 : rowLabels.length;
   const cols = colLabels.length;
-  const texts = Array.from({ length: rows * cols }, (_, k) => splitAtPoint(formatNumber(data[k]!, precision)));
+  const texts = Array.from({ length: rows * cols }, (_, k): [string, string] => {
+    const [whole, frac] = splitAtPoint(formatNumber(data[k]!, precision));
+    return [whole, marked?.(k) === true ? frac + MARK : frac];
+  });
   const intWidth = new Array<number>(cols).fill(0);
   const fracWidth = new Array<number>(cols).fill(0);
   texts.forEach(([whole, frac], k) => {
@@ -40,35 +44,111 @@ export function grid(
   const width = colLabels.map((label, j) => Math.max(label.length, intWidth[j]! + fracWidth[j]!));
   const labelWidth = rowLabels === null ? 0 : Math.max(...rowLabels.map((l) => l.length));
   const lead = (label: string) => (rowLabels === null ? '' : style.label(label.padEnd(labelWidth)) + GAP);
-  const lines = [lead('') + colLabels.map((label, j) => style.label(label.padStart(width[j]!))).join(GAP)];
+  const lines = [(lead('') + colLabels.map((label, j) => style.label(label.padStart(width[j]!))).join(GAP)).trimEnd()];
   for (let i = 0; i < rows; i++) {
     const cells = colLabels.map((_, j) => {
       const [whole, frac] = texts[i * cols + j]!;
       const cell = (whole.padStart(intWidth[j]!) + frac.padEnd(fracWidth[j]!)).padStart(width[j]!);
       return data[i * cols + j] === 0 ? style.zero(cell) : cell;
     });
-    lines.push(lead(rowLabels?.[i] ?? '') + cells.join(GAP).trimEnd());
+    lines.push((lead(rowLabels?.[i] ?? '') + cells.join(GAP)).trimEnd());
   }
   return lines;
 }
 
-function wrtText(wrt: readonly string[]): string {
-  return wrt.length === 1 ? wrt[0]! : `(${wrt.join(', ')})`;
+const wrtText = (wrt: readonly string[]): string => (wrt.length === 1 ? wrt[0]! : `(${wrt.join(', ')})`);
+const listText = (data: ArrayLike<number>, precision: number): string => `[${Array.from(data, (x) => formatNumber(x, precision)).join(', ')}]`;
+const entries = (count: number): string => (count === 1 ? '1 entry' : `${count} entries`);
+
+function warningLines(warnings: readonly Warning[], style: Style): string[] {
+  if (warnings.length === 0) return [];
+  return ['', ...warnings.map((w) => style.warning(`${MARK} ${w.kind} in ${w.source} (${entries(w.count)}): ${w.convention}`))];
+}
+
+/** Which J entries (row·n + column) a warning touches. */
+const touchedEntries = (warnings: readonly Warning[], n: number): Set<number> =>
+  new Set(warnings.flatMap((w) => w.entries.map(([i, j]) => i * n + j)));
+
+function matrixTable(report: MatrixReport, precision: number, style: Style): string[] {
+  const derivative = `∂(${report.expr})/∂${wrtText(report.wrt)}`;
+  const inputs = columnLabels(report.inputs);
+  const touched = touchedEntries(report.warnings, report.n);
+  const marked = (k: number) => touched.has(k);
+  if (report.command === 'jacobian') {
+    return [
+      `${style.header(`J = ${derivative}`)}   ${report.m}×${report.n}`,
+      '',
+      ...grid({ rowLabels: entryLabels('f', report.value.shape), colLabels: inputs, data: report.matrix, marked }, precision, style),
+    ];
+  }
+  return [
+    `${style.header(`H = ∂²(${report.expr})/∂${wrtText(report.wrt)}²`)}   ${report.n}×${report.n}`,
+    `f = ${formatNumber(report.value.data[0]!, precision)}`,
+    '',
+    ...grid({ rowLabels: inputs, colLabels: inputs, data: report.matrix, marked }, precision, style),
+  ];
+}
+
+function vectorTable(report: VectorReport, precision: number, style: Style): string[] {
+  const derivative = `∂(${report.expr})/∂${wrtText(report.wrt)}`;
+  const inputs = columnLabels(report.inputs);
+  // vᵀJ and ∇f are touched in the columns of J that a warning names; J·u and H·u in its rows.
+  const rowsTouched = new Set(report.warnings.flatMap((w) => w.entries.map(([i]) => i)));
+  const colsTouched = new Set(report.warnings.flatMap((w) => w.entries.map(([, j]) => j)));
+  const marks = { rows: (k: number) => rowsTouched.has(k), cols: (k: number) => colsTouched.has(k) };
+  const seed = (name: string) => (report.seed === null ? [] : [`${name} = ${listText(report.seed, precision)}`]);
+  switch (report.command) {
+    case 'vjp':
+      return [
+        `${style.header(`vᵀJ = vᵀ·${derivative}`)}   1×${report.n}`, ...seed('v'), '',
+        ...grid({ rowLabels: null, colLabels: inputs, data: report.vector, marked: marks.cols }, precision, style),
+      ];
+    case 'jvp':
+      return [
+        `${style.header(`J·u = ${derivative}·u`)}   ${report.m}×1`, ...seed('u'), '',
+        ...grid({ rowLabels: entryLabels('f', report.value.shape), colLabels: ['J·u'], data: report.vector, marked: marks.rows }, precision, style),
+      ];
+    case 'grad':
+      return [
+        `${style.header(`∇f = ${derivative}`)}   1×${report.n}`, `f = ${formatNumber(report.value.data[0]!, precision)}`, '',
+        ...grid({ rowLabels: null, colLabels: inputs, data: report.vector, marked: marks.cols }, precision, style),
+      ];
+    case 'hvp':
+      return [
+        `${style.header(`H·u = ∂²(${report.expr})/∂${wrtText(report.wrt)}²·u`)}   1×${report.n}`, ...seed('u'), '',
+        ...grid({ rowLabels: null, colLabels: inputs, data: report.vector, marked: marks.rows }, precision, style),
+      ];
+  }
+}
+
+function checkTable(report: CheckReport, precision: number, style: Style): string[] {
+  const rows = entryLabels('f', report.value.shape);
+  const cols = columnLabels(report.inputs);
+  const worst = report.worst === null ? 'none (nothing finite to compare)'
+    : `${rows[report.worst.row]} / ${cols[report.worst.column]}: automatic ${formatNumber(report.worst.automatic, 17)}, numeric ${formatNumber(report.worst.numeric, 17)}`;
+  return [
+    `${style.header(`check J = ∂(${report.expr})/∂${wrtText(report.wrt)}`)}   ${report.m}×${report.n}: automatic against central finite differences`,
+    '',
+    `max abs error  ${formatNumber(report.maxAbsError, 3)}`,
+    `max rel error  ${formatNumber(report.maxRelError, 3)}`,
+    `worst entry    ${worst}`,
+    ...(report.skipped > 0 ? [`not compared   ${entries(report.skipped)} that are not finite`] : []),
+    `tolerance      ${formatNumber(report.tol, precision)}: ${report.agree ? 'they agree' : style.warning('they DISAGREE')}`,
+  ];
+}
+
+function body(report: Report, precision: number, style: Style): string[] {
+  switch (report.command) {
+    case 'jacobian':
+    case 'hessian':
+      return matrixTable(report, precision, style);
+    case 'check':
+      return checkTable(report, precision, style);
+    default:
+      return vectorTable(report, precision, style);
+  }
 }
 
 export function formatTable(report: Report, precision: number, style: Style): string {
-  const derivative = `∂(${report.expr})/∂${wrtText(report.wrt)}`;
-  const columns = columnLabels(report.inputs);
-  switch (report.command) {
-    case 'jacobian': {
-      const header = `${style.header(`J = ${derivative}`)}   ${report.m}×${report.n}`;
-      const rows = entryLabels('f', report.value.shape);
-      return [header, '', ...grid(rows, columns, report.jacobian, precision, style), ''].join('\n');
-    }
-    case 'vjp': {
-      const header = `${style.header(`vᵀJ = vᵀ·${derivative}`)}   1×${report.n}`;
-      const v = `v = [${Array.from(report.v, (x) => formatNumber(x, precision)).join(', ')}]`;
-      return [header, v, '', ...grid(null, columns, report.vjp, precision, style), ''].join('\n');
-    }
-  }
+  return [...body(report, precision, style), ...warningLines(report.warnings, style), ''].join('\n');
 }

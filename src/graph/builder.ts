@@ -13,10 +13,33 @@ const FOLD_MAX_SIZE = 1 << 16;
 // Parameters up to this many entries are compared by content when reusing nodes.
 const KEY_MAX_ENTRIES = 64;
 
+/** Where a node came from in the source: anything that prints as the subexpression (a mathjs node). */
+export interface Origin {
+  toString(): string;
+}
+
 export class GraphBuilder implements Builder {
   readonly tape = new Tape();
   private readonly reuse = new Map<string, NodeId>();
   private uniqueKeys = 0;
+  private readonly origins = new Map<NodeId, Origin>();
+  private currentOrigin: Origin | null = null;
+
+  /** Runs `build` with new nodes attributed to `origin` (the innermost call wins). */
+  withOrigin<T>(origin: Origin, build: () => T): T {
+    const outer = this.currentOrigin;
+    this.currentOrigin = origin;
+    try {
+      return build();
+    } finally {
+      this.currentOrigin = outer;
+    }
+  }
+
+  /** The source of a node, or null for nodes the compiler did not create (partials). */
+  originOf(id: NodeId): Origin | null {
+    return this.origins.get(id) ?? null;
+  }
 
   input(name: string, shape: Shape): NodeId {
     if (sizeOf(shape) === 0) throw new ShapeError(`${name} is empty: give it at least one number`);
@@ -64,6 +87,7 @@ export class GraphBuilder implements Builder {
     if (known !== undefined) return known;
     const id = this.tape.push(op, args, shape, param);
     this.reuse.set(key, id);
+    if (this.currentOrigin !== null) this.origins.set(id, this.currentOrigin);
     return id;
   }
 

@@ -1,3 +1,3 @@
 export { Tape } from './tape.js';
-export { GraphBuilder } from './builder.js';
+export { GraphBuilder, type Origin } from './builder.js';
 export { printTape } from './printer.js';

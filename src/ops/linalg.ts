@@ -2,7 +2,7 @@
 import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, isMatrix, isVector, sizeOf, type Shape } from '../shape.js';
 import { ZERO, algebra, dense, matmulPartial, row, unsupported } from './rules.js';
-import type { OpSpec, ReductionName } from './types.js';
+import type { Operand, OpSpec, ReductionName, SpecialPoint } from './types.js';
 
 function squareMatrix(label: string, s: Shape): number {
   if (!isMatrix(s) || s[0] !== s[1]) throw new ShapeError(`${label} needs a square matrix, got ${describeShape(s)}`);
@@ -84,6 +84,16 @@ const COFACTOR_BY_MINORS_MAX_N = 8;
 
 const toScalar = (): Shape => SCALAR;
 
+const REDUCTION_TIE: SpecialPoint = { kind: 'tie', convention: 'a tie for the extreme: the derivative is split evenly among the tied entries' };
+/** Reports a tie when more than one entry equals the extreme (the node's value). */
+function tieSpecial(v: Float64Array, out: Operand, args: readonly Operand[], found: (entry: number, point: SpecialPoint) => void): void {
+  const x = args[0]!;
+  const extreme = v[out.offset];
+  let count = 0;
+  for (let k = 0; k < x.size; k++) if (v[x.offset + k] === extreme) count++;
+  if (count > 1) found(0, REDUCTION_TIE);
+}
+
 export const LINALG: Record<ReductionName, OpSpec> = {
   sum: {
     label: 'sum',
@@ -158,6 +168,7 @@ export const LINALG: Record<ReductionName, OpSpec> = {
       v[out.offset] = m;
     },
     partial: (b, _i, node) => row(b.apply('tieWeights', [node.args[0]!, node.out])),
+    special: tieSpecial,
   },
   minReduce: {
     label: 'min',
@@ -173,6 +184,7 @@ export const LINALG: Record<ReductionName, OpSpec> = {
       v[out.offset] = m;
     },
     partial: (b, _i, node) => row(b.apply('tieWeights', [node.args[0]!, node.out])),
+    special: tieSpecial,
   },
   /** Where x equals the extreme y: 1/count of such entries (SPEC §6: ties share evenly); else 0. */
   tieWeights: {
@@ -216,6 +228,9 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     partial(b, _i, node) {
       const A = algebra(b);
       return row(A.where(A.isZero(node.out), A.c(0), A.div(node.args[0]!, node.out)));
+    },
+    special(v, out, _args, found) {
+      if (v[out.offset] === 0) found(0, { kind: 'kink', convention: 'norm at the zero vector: the derivative is taken as 0' });
     },
   },
   /** Matrix product of two matrices (the compiler turns vectors into 1-row or 1-column matrices). */
@@ -314,5 +329,12 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     },
     // d(X⁻¹) = -X⁻¹ · dX · X⁻¹
     partial: (b, _i, node) => matmulPartial(b.apply('unaryMinus', [node.out]), node.out),
+    special(v, out, _args, found) {
+      for (let k = 0; k < out.size; k++) {
+        if (!Number.isFinite(v[out.offset + k]!)) {
+          found(k, { kind: 'domain', convention: 'the matrix is singular: its inverse and the derivative are not finite' });
+        }
+      }
+    },
   },
 };

@@ -72,6 +72,15 @@ export interface Signature {
   readonly fn?: { readonly name: string; readonly doc: string; readonly arity: number };
 }
 
+/** How a point is special for a derivative (SPEC §6, last paragraph). */
+export type SpecialKind = 'kink' | 'tie' | 'infinite' | 'domain' | 'threshold';
+
+export interface SpecialPoint {
+  readonly kind: SpecialKind;
+  /** What the derivative is taken to be there, for people. */
+  readonly convention: string;
+}
+
 export interface OpSpec extends Signature {
   /** Number of inputs, or 'variadic'. */
   readonly arity: number | 'variadic';
@@ -81,6 +90,12 @@ export interface OpSpec extends Signature {
   value(v: Float64Array, out: Operand, args: readonly Operand[], param: Param): void;
   /** ∂node/∂(input i), built with `b`. */
   partial(b: Builder, i: number, node: NodeView): Partial;
+  /**
+   * Reports the output entries computed at a special point (a kink, a tie, an
+   * infinite derivative, a value outside the domain, a step's threshold),
+   * after the forward pass. Absent where the operation has none.
+   */
+  special?(v: Float64Array, out: Operand, args: readonly Operand[], found: (entry: number, point: SpecialPoint) => void): void;
 }
 
 export type ElementwiseUnaryName =

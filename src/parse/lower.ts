@@ -75,7 +75,7 @@ class Lowerer implements Compiler {
 
   lower(node: MathNode): NodeId {
     try {
-      return this.lowerNode(node);
+      return this.b.withOrigin(node, () => this.lowerNode(node));
     } catch (error) {
       // Name the innermost subexpression whose shapes do not fit.
       if (error instanceof ShapeError && !error.message.startsWith('in `')) {

@@ -1,0 +1,87 @@
+/**
+ * The commands: each resolves its request, computes, and returns the report
+ * with the exit status it calls for. Printing is the caller's job.
+ */
+import { checkJacobian, DEFAULT_TOLERANCE } from '../engine/check.js';
+import { InputError } from '../errors.js';
+import type { Report, ReportBase } from '../format/report.js';
+import { parseNumberList } from './bindings.js';
+import type { Io } from './io.js';
+import type { OutputOptions } from './options.js';
+import { resolveRequest, type Request } from './request.js';
+
+export type CommandName = 'jacobian' | 'vjp' | 'jvp' | 'grad' | 'hessian' | 'hvp' | 'check';
+
+export interface Outcome {
+  readonly report: Report;
+  /** 0, or 1 for a failed check or, under --strict, a warning. */
+  readonly status: number;
+}
+
+function base(request: Request, value: Float64Array, warnings: ReportBase['warnings']): ReportBase {
+  const { program } = request;
+  return {
+    expr: request.expr,
+    at: request.bindings,
+    wrt: request.wrt,
+    inputs: request.wrt.map((name) => program.variable(name)),
+    value: { shape: program.outputShape, data: value },
+    m: program.m,
+    n: program.columns(request.wrt),
+    warnings,
+  };
+}
+
+/** A vector flag's numbers, or the same field of the piped JSON when the flag is absent. */
+function vectorOption(flag: string | undefined, piped: unknown, name: string): Float64Array {
+  if (flag !== undefined) return parseNumberList(flag.replace(/^\s*\[|\]\s*$/g, ''), name);
+  if (Array.isArray(piped)) {
+    return Float64Array.from(piped.flat(2) as unknown[], (x) => {
+      if (typeof x === 'number') return x;
+      throw new InputError(`${name} on standard input must be numbers`);
+    });
+  }
+  throw new InputError(`${name} is required: give numbers, as ${name} 0.1,1,0.0001`);
+}
+
+function compute(command: CommandName, request: Request, options: OutputOptions): Outcome {
+  const { program, point, wrt } = request;
+  const derivativeOptions = { mode: options.mode ?? 'auto', maxMemoryBytes: options.maxMemory };
+  switch (command) {
+    case 'jacobian':
+    case 'hessian': {
+      const result = command === 'jacobian' ? program.jacobian(point, wrt, derivativeOptions) : program.hessian(point, wrt, derivativeOptions);
+      return outcome({ command, ...base(request, result.value, result.warnings), matrix: result.jacobian, mode: result.mode, passes: result.passes }, options);
+    }
+    case 'vjp': {
+      const v = vectorOption(options.v, request.piped.v, '--v');
+      const result = program.vjp(point, v, wrt);
+      return outcome({ command, ...base(request, result.value, result.warnings), seed: v, vector: result.vjp }, options);
+    }
+    case 'jvp':
+    case 'hvp': {
+      const u = vectorOption(options.u, request.piped.u, '--u');
+      const result = command === 'jvp' ? program.jvp(point, u, wrt) : program.hvp(point, u, wrt);
+      return outcome({ command, ...base(request, result.value, result.warnings), seed: u, vector: 'jvp' in result ? result.jvp : result.hvp }, options);
+    }
+    case 'grad': {
+      const result = program.grad(point, wrt);
+      return outcome({ command, ...base(request, result.value, result.warnings), seed: null, vector: result.grad }, options);
+    }
+    case 'check': {
+      const result = checkJacobian(program, point, wrt, options.tol ?? DEFAULT_TOLERANCE, derivativeOptions);
+      const { automatic, ...rest } = result;
+      const report: Report = { command, ...base(request, automatic.value, automatic.warnings), ...rest, jacobian: automatic.jacobian };
+      return { report, status: result.agree && !(options.strict === true && automatic.warnings.length > 0) ? 0 : 1 };
+    }
+  }
+}
+
+function outcome(report: Report, options: OutputOptions): Outcome {
+  return { report, status: options.strict === true && report.warnings.length > 0 ? 1 : 0 };
+}
+
+export async function runCommand(command: CommandName, expr: string | undefined, options: OutputOptions, io: Io): Promise<Outcome> {
+  const request = await resolveRequest(expr, options, io);
+  return compute(command, request, options);
+}

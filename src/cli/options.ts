@@ -1,0 +1,59 @@
+/** Option parsers and the options every command shares. */
+import { Command, Option } from 'commander';
+import { DEFAULT_MAX_MEMORY_BYTES, type Mode } from '../engine/program.js';
+import { InputError } from '../errors.js';
+import type { CommonOptions } from './request.js';
+
+export interface OutputOptions extends CommonOptions {
+  readonly json?: boolean;
+  readonly precision: number;
+  readonly maxMemory: number;
+  readonly color: boolean;
+  readonly strict?: boolean;
+  readonly debug?: boolean;
+  readonly mode?: Mode;
+  readonly v?: string;
+  readonly u?: string;
+  readonly tol?: number;
+}
+
+export function integerIn(min: number, max: number, flag: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!Number.isInteger(value) || value < min || value > max) throw new InputError(`${flag} takes a whole number from ${min} to ${max}, got "${text}"`);
+    return value;
+  };
+}
+
+export function positiveNumber(flag: string) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!(value > 0) || !Number.isFinite(value)) throw new InputError(`${flag} takes a positive number, got "${text}"`);
+    return value;
+  };
+}
+
+/** `4GiB`, `500MB`, `1e9` (bytes). */
+export function parseByteSize(text: string): number {
+  const match = /^\s*(\d+(?:\.\d*)?(?:e\d+)?)\s*(b|kb|kib|mb|mib|gb|gib|tb|tib)?\s*$/i.exec(text);
+  if (match === null) throw new InputError(`--max-memory takes a size such as 4GiB, 512MB or 1e9, got "${text}"`);
+  const units: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3, tb: 1e12, tib: 1024 ** 4 };
+  return Number(match[1]) * units[(match[2] ?? 'b').toLowerCase()]!;
+}
+
+export function addCommonOptions(command: Command): Command {
+  return command
+    .option('--at <binding>', 'a value: 1,2,3 | x=1,2,3 | x=[[1,2],[3,4]] | y=2.5 | W=@file.json (repeat for each variable)', (value: string, previous: string[]) => [...previous, value], [])
+    .option('--wrt <names>', 'variables to differentiate, in column order (default: every bound variable)')
+    .option('--json', 'one JSON object on one line')
+    .addOption(new Option('--precision <digits>', 'significant digits in tables').default(6).argParser(integerIn(1, 17, '--precision')))
+    .addOption(new Option('--max-memory <size>', 'refuse results larger than this').default(DEFAULT_MAX_MEMORY_BYTES, '4GiB').argParser(parseByteSize))
+    .option('--strict', 'exit with status 1 when a derivative is taken at a special point (kink, tie, …)')
+    .option('--no-color', 'no colours (also NO_COLOR=1)')
+    .option('--debug', 'show stack traces of errors');
+}
+
+export const modeOption = (): Option =>
+  new Option('--mode <mode>', 'reverse: a backward pass per output; forward: a forward pass per input; auto: the fewer passes')
+    .choices(['auto', 'reverse', 'forward'])
+    .default('auto');

@@ -1,0 +1,73 @@
+/**
+ * A derivative check, like torch.autograd.gradcheck: the automatic Jacobian
+ * against central finite differences with a step scaled to each input.
+ */
+import type { DerivativeOptions, JacobianResult, Point, Program } from './program.js';
+
+/** Central finite differences of `program` at `point` for the variables `wrt`: J row-major, m×n. */
+export function finiteDifferenceJacobian(program: Program, point: Point, wrt: readonly string[]): Float64Array {
+  const m = program.m;
+  const n = program.columns(wrt);
+  const jacobian = new Float64Array(m * n);
+  let column = 0;
+  for (const name of wrt) {
+    const base = Float64Array.from(point.get(name)!);
+    for (let k = 0; k < base.length; k++, column++) {
+      // cbrt(machine epsilon), scaled: balances truncation (h²) against rounding (ε/h).
+      const h = 6e-6 * Math.max(1, Math.abs(base[k]!));
+      const at = (delta: number) => {
+        const moved = Float64Array.from(base);
+        moved[k] = base[k]! + delta;
+        return program.evaluate(new Map([...point, [name, moved]]));
+      };
+      const plus = at(h);
+      const minus = at(-h);
+      for (let i = 0; i < m; i++) jacobian[i * n + column] = (plus[i]! - minus[i]!) / (2 * h);
+    }
+  }
+  return jacobian;
+}
+
+export interface CheckResult {
+  readonly automatic: JacobianResult;
+  readonly numeric: Float64Array;
+  readonly tol: number;
+  readonly maxAbsError: number;
+  readonly maxRelError: number;
+  /** The entry that misses the tolerance by the most (or comes closest to it). */
+  readonly worst: { readonly row: number; readonly column: number; readonly automatic: number; readonly numeric: number } | null;
+  /** Entries not compared because the automatic value is not finite (a special point). */
+  readonly skipped: number;
+  readonly agree: boolean;
+}
+
+export const DEFAULT_TOLERANCE = 1e-6;
+
+/** Entries agree when |automatic − numeric| ≤ tol · max(1, |numeric|). */
+export function checkJacobian(program: Program, at: Point, wrt: readonly string[], tol = DEFAULT_TOLERANCE, options: DerivativeOptions = {}): CheckResult {
+  const automatic = program.jacobian(at, wrt, options);
+  const numeric = finiteDifferenceJacobian(program, at, wrt);
+  let maxAbsError = 0;
+  let maxRelError = 0;
+  let worstScore = -1;
+  let worst: CheckResult['worst'] = null;
+  let skipped = 0;
+  let agree = true;
+  automatic.jacobian.forEach((a, k) => {
+    const f = numeric[k]!;
+    if (!Number.isFinite(a)) {
+      skipped++;
+      return;
+    }
+    const error = Math.abs(a - f);
+    const score = Number.isNaN(error) ? Infinity : error / Math.max(1, Math.abs(f));
+    if (!(score <= tol)) agree = false;
+    maxAbsError = Math.max(maxAbsError, Number.isNaN(error) ? Infinity : error);
+    if (error > 0) maxRelError = Math.max(maxRelError, Number.isNaN(error) ? Infinity : error / Math.max(Math.abs(a), Math.abs(f)));
+    if (score > worstScore) {
+      worstScore = score;
+      worst = { row: Math.floor(k / automatic.n), column: k % automatic.n, automatic: a, numeric: f };
+    }
+  });
+  return { automatic, numeric, tol, maxAbsError, maxRelError, worst, skipped, agree };
+}

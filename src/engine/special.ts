@@ -1,0 +1,70 @@
+/**
+ * The kink report (SPEC §6): after the forward pass, every operation on a
+ * path to the output is asked whether it was evaluated at a special point; the
+ * entries of the result that were computed through such a point are named.
+ */
+import type { GraphBuilder } from '../graph/index.js';
+import { OPS, type NodeId, type SpecialPoint } from '../ops/index.js';
+import { entriesFed, entriesFeeding } from './dependence.js';
+import type { Passes } from './passes.js';
+
+export interface Warning {
+  readonly kind: SpecialPoint['kind'];
+  /** The operation, as written: `sqrt`, `max`, `.^`. */
+  readonly operation: string;
+  /** The subexpression where it sits. */
+  readonly source: string;
+  readonly convention: string;
+  /** How many entries of that subexpression are at such a point. */
+  readonly count: number;
+  /** Entries [row, column] of J (0-based) computed through such a point; at most MAX_ENTRIES. */
+  readonly entries: readonly (readonly [number, number])[];
+}
+
+// Dependence is traced for this many special entries of one subexpression, and this many J entries kept.
+const MAX_TRACED = 256;
+const MAX_ENTRIES = 10_000;
+
+/** Warnings of the last forward pass; `wrt` start at `columnOffsets` among the n columns of J. */
+export function findWarnings(b: GraphBuilder, passes: Passes, wrt: readonly NodeId[], columnOffsets: readonly number[], n: number): Warning[] {
+  const { plan, lin } = passes;
+  const graph = passes.stepGraph();
+  const warnings: Warning[] = [];
+  for (const node of lin.active) {
+    const spec = OPS[plan.tape.op(node)];
+    if (spec.special === undefined) continue;
+    const args = Array.from(plan.tape.args(node), (a) => plan.operand(a));
+    const groups = new Map<string, { point: SpecialPoint; entries: number[] }>();
+    spec.special(plan.values, plan.operand(node), args, (entry, point) => {
+      const key = `${point.kind}\u0000${point.convention}`;
+      const group = groups.get(key) ?? { point, entries: [] };
+      group.entries.push(entry);
+      groups.set(key, group);
+    });
+    for (const { point, entries } of groups.values()) {
+      const pairs = new Map<number, readonly [number, number]>();
+      for (const entry of entries.slice(0, MAX_TRACED)) {
+        const rows = entriesFed(graph, node, entry, lin.output);
+        const feeding = entriesFeeding(graph, node, entry, wrt);
+        for (let i = 0; i < rows.length && pairs.size < MAX_ENTRIES; i++) {
+          if (!rows[i]) continue;
+          feeding.forEach((mask, w) => {
+            for (let k = 0; k < mask.length; k++) {
+              const j = columnOffsets[w]! + k;
+              if (mask[k] && pairs.size < MAX_ENTRIES) pairs.set(i * n + j, [i, j]);
+            }
+          });
+        }
+      }
+      warnings.push({
+        kind: point.kind,
+        operation: spec.label,
+        source: b.originOf(node)?.toString() ?? spec.label,
+        convention: point.convention,
+        count: entries.length,
+        entries: [...pairs.keys()].sort((p, q) => p - q).map((key) => pairs.get(key)!),
+      });
+    }
+  }
+  return warnings;
+}

@@ -1,0 +1,30 @@
+/** Seeded randomness, closeness and finite differences for the tests. */
+
+/** mulberry32: a small seeded generator, so every failure can be replayed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The first entry where `actual` and `expected` differ by more than rel·max(|a|,|e|) + abs, or null. */
+export function firstMismatch(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, abs = 0): string | null {
+  if (actual.length !== expected.length) return `length ${actual.length} != ${expected.length}`;
+  for (let k = 0; k < actual.length; k++) {
+    const a = actual[k]!;
+    const e = expected[k]!;
+    if (Object.is(a, e) || (a === e)) continue;
+    if (Number.isNaN(a) || Number.isNaN(e) || !Number.isFinite(a) || !Number.isFinite(e)) return `entry ${k}: ${a} != ${e}`;
+    if (Math.abs(a - e) > rel * Math.max(Math.abs(a), Math.abs(e)) + abs) return `entry ${k}: ${a} != ${e}`;
+  }
+  return null;
+}
+
+export { finiteDifferenceJacobian } from '../../src/engine/check.js';
+
+export const flat = (nested: unknown): number[] => [nested].flat(Infinity as 1) as number[];
