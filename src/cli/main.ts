@@ -5,7 +5,9 @@
  */
 import { Chalk, supportsColor } from 'chalk';
 import { Command, CommanderError, Option } from 'commander';
-import { createRequire } from 'node:module';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ParseError, UserError } from '../errors.js';
 import { formatJson } from '../format/json.js';
 import { PLAIN, type Style } from '../format/style.js';
@@ -29,9 +31,16 @@ Examples:
 Exit status: 0 result, 1 failed check (or a warning under --strict) or internal error, 2 user error.
 Expressions use mathjs syntax; see the README for the language.`;
 
+/** The version in the package's manifest, found upwards from this file (from src/, dist/ or a bundle). */
 function version(): string {
-  const manifest = createRequire(import.meta.url)('../../../package.json') as { version: string };
-  return manifest.version;
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
+    const path = join(dir, 'package.json');
+    if (existsSync(path)) {
+      const manifest = JSON.parse(readFileSync(path, 'utf8')) as { name?: string; version?: string };
+      if (manifest.name === 'jacobian' && manifest.version !== undefined) return manifest.version;
+    }
+    if (dirname(dir) === dir) return 'unknown';
+  }
 }
 
 export function styleFor(io: Io, colorFlag: boolean): Style {

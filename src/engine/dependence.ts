@@ -1,7 +1,11 @@
 /**
- * Structural dependence through a linearised graph: which output entries an
- * entry of some node feeds, and which input entries feed it. Only the kind of
- * each partial matters, never its numbers, so the answer is conservative.
+ * Dependence through a linearised graph: which output entries an entry of
+ * some node feeds, and which input entries feed it. Element-wise and row
+ * partials that are exactly 0 at an entry cut the path there (a zero partial
+ * contributes nothing, SPEC §6: the branch not taken, entries that lose a
+ * tie), except the partials of the node the question starts from; other
+ * partials count by their structure. Edges whose partial is zero everywhere
+ * (comparisons, steps) still carry dependence: the value depends on them.
  */
 import type { NodeId, Operand } from '../ops/index.js';
 import { asRowMajor } from '../shape.js';
@@ -12,12 +16,24 @@ function spread(source: Uint8Array, mask: Uint8Array): void {
   if (source.includes(1)) mask.fill(1);
 }
 
+/** Whether the partial's number at entry k (a scalar partial broadcasts) is exactly zero. */
+const zeroAt = (v: Float64Array, d: Operand, k: number): boolean => v[d.offset + (d.size === 1 ? 0 : k)] === 0;
+
+/** A partial for numbers (Step), or a value dependence whose derivative is zero. */
+export type DependenceStep = Step | { readonly kind: 'value'; readonly out: Operand; readonly arg: Operand };
+
 /** Propagates a mark on an argument's entries to the node's entries. */
-function forwardStep(step: Step, arg: Uint8Array, out: Uint8Array): void {
+function forwardStep(step: DependenceStep, v: Float64Array, arg: Uint8Array, out: Uint8Array): void {
   switch (step.kind) {
+    case 'value':
+      if (step.arg.size === step.out.size) for (let k = 0; k < out.length; k++) out[k]! |= arg[k]!;
+      else spread(arg, out);
+      return;
     case 'elementwise':
-      if (step.arg.size === 1 && step.out.size > 1) spread(arg, out);
-      else for (let k = 0; k < out.length; k++) out[k]! |= arg[k]!;
+      for (let k = 0; k < out.length; k++) if (arg[step.arg.size === 1 ? 0 : k] && !zeroAt(v, step.d, k)) out[k] = 1;
+      return;
+    case 'row':
+      for (let k = 0; k < arg.length; k++) if (arg[k] && !zeroAt(v, step.d, k)) out[0] = 1;
       return;
     case 'select': {
       const { to, from } = step.map;
@@ -34,19 +50,24 @@ function forwardStep(step: Step, arg: Uint8Array, out: Uint8Array): void {
       else for (let j = 0; j < c; j++) for (let i = 0; i < p; i++) if (arg[i * q + j]) { for (let k = 0; k < r; k++) out[k * c + j] = 1; break; }
       return;
     }
-    case 'row':
     case 'dense':
       spread(arg, out);
       return;
   }
 }
 
-/** Propagates a mark on a node's entries back to its argument's entries. */
-function backwardStep(step: Step, out: Uint8Array, arg: Uint8Array): void {
+/** Propagates a mark on a node's entries back to its argument's entries; `own`: do not cut at zeros. */
+function backwardStep(step: DependenceStep, v: Float64Array, out: Uint8Array, arg: Uint8Array, own: boolean): void {
   switch (step.kind) {
+    case 'value':
+      if (step.arg.size === step.out.size) for (let k = 0; k < arg.length; k++) arg[k]! |= out[k]!;
+      else spread(out, arg);
+      return;
     case 'elementwise':
-      if (step.arg.size === 1 && step.out.size > 1) spread(out, arg);
-      else for (let k = 0; k < arg.length; k++) arg[k]! |= out[k]!;
+      for (let k = 0; k < out.length; k++) if (out[k] && (own || !zeroAt(v, step.d, k))) arg[step.arg.size === 1 ? 0 : k] = 1;
+      return;
+    case 'row':
+      if (out[0]) for (let k = 0; k < arg.length; k++) if (own || !zeroAt(v, step.d, k)) arg[k] = 1;
       return;
     case 'select': {
       const { to, from } = step.map;
@@ -61,7 +82,6 @@ function backwardStep(step: Step, out: Uint8Array, arg: Uint8Array): void {
       else for (let j = 0; j < c; j++) for (let i = 0; i < r; i++) if (out[i * c + j]) { for (let k = 0; k < p; k++) arg[k * q + j] = 1; break; }
       return;
     }
-    case 'row':
     case 'dense':
       spread(out, arg);
       return;
@@ -69,11 +89,14 @@ function backwardStep(step: Step, out: Uint8Array, arg: Uint8Array): void {
 }
 
 export interface StepGraph {
-  readonly steps: readonly Step[];
+  /** In tape order of their nodes. */
+  readonly steps: readonly DependenceStep[];
   /** The node each step belongs to and the argument it differentiates, parallel to `steps`. */
   readonly nodes: readonly NodeId[];
   readonly args: readonly NodeId[];
   readonly sizes: ReadonlyMap<NodeId, Operand>;
+  /** The values of the forward pass, where the partials' numbers are. */
+  readonly values: Float64Array;
 }
 
 const maskOf = (masks: Map<NodeId, Uint8Array>, id: NodeId, size: number): Uint8Array => {
@@ -88,7 +111,7 @@ export function entriesFed(g: StepGraph, node: NodeId, entry: number, target: No
   maskOf(masks, node, g.sizes.get(node)!.size)[entry] = 1;
   g.steps.forEach((step, s) => {
     const arg = masks.get(g.args[s]!);
-    if (arg !== undefined) forwardStep(step, arg, maskOf(masks, g.nodes[s]!, step.out.size));
+    if (arg !== undefined) forwardStep(step, g.values, arg, maskOf(masks, g.nodes[s]!, step.out.size));
   });
   return masks.get(target) ?? new Uint8Array(g.sizes.get(target)?.size ?? 0);
 }
@@ -100,7 +123,7 @@ export function entriesFeeding(g: StepGraph, node: NodeId, entry: number, source
   for (let s = g.steps.length - 1; s >= 0; s--) {
     const out = masks.get(g.nodes[s]!);
     const step = g.steps[s]!;
-    if (out !== undefined) backwardStep(step, out, maskOf(masks, g.args[s]!, step.arg.size));
+    if (out !== undefined) backwardStep(step, g.values, out, maskOf(masks, g.args[s]!, step.arg.size), g.nodes[s] === node);
   }
   return sources.map((id) => masks.get(id) ?? new Uint8Array(g.sizes.get(id)?.size ?? 0));
 }

@@ -24,6 +24,8 @@ export interface Linearization {
   readonly edges: readonly Edge[];
   /** Nodes whose values the partials read. */
   readonly partialNodes: readonly NodeId[];
+  /** Active (node, argument) pairs whose partial is zero: the value still depends on the argument (a comparison, a step). */
+  readonly zeroEdges: readonly { readonly node: NodeId; readonly arg: NodeId }[];
 }
 
 export function linearize(b: GraphBuilder, output: NodeId, wrt: readonly NodeId[]): Linearization {
@@ -43,6 +45,7 @@ export function linearize(b: GraphBuilder, output: NodeId, wrt: readonly NodeId[
   for (let id = 0; id < end; id++) if (varied[id] && useful[id]) active.push(id);
 
   const edges: Edge[] = [];
+  const zeroEdges: { node: NodeId; arg: NodeId }[] = [];
   const partialNodes: NodeId[] = [];
   for (const node of active) {
     const args = Array.from(tape.args(node));
@@ -50,7 +53,10 @@ export function linearize(b: GraphBuilder, output: NodeId, wrt: readonly NodeId[
     args.forEach((arg, i) => {
       if (!(varied[arg] && useful[arg])) return;
       const partial = OPS[tape.op(node)].partial(b, i, view);
-      if (partial.kind === 'zero') return;
+      if (partial.kind === 'zero') {
+        zeroEdges.push({ node, arg });
+        return;
+      }
       if (partial.kind === 'unsupported') throw new UnsupportedError(`cannot differentiate further: ${partial.reason} are not available`);
       edges.push({ node, arg, partial });
       if (partial.kind === 'matmul') {
@@ -61,5 +67,5 @@ export function linearize(b: GraphBuilder, output: NodeId, wrt: readonly NodeId[
       }
     });
   }
-  return { output, wrt, active, edges, partialNodes };
+  return { output, wrt, active, edges, partialNodes, zeroEdges };
 }

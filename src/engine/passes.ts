@@ -5,7 +5,7 @@
  * Buffers are allocated once and reused by every pass.
  */
 import type { IndexMap, NodeId, Operand } from '../ops/index.js';
-import type { StepGraph } from './dependence.js';
+import type { DependenceStep, StepGraph } from './dependence.js';
 import type { Linearization } from './linearize.js';
 import { pullback, pushforward, scratchSize, type Step } from './kernels.js';
 import type { Plan } from './plan.js';
@@ -92,13 +92,18 @@ export class Passes {
     for (const step of this.steps) pushforward(step, values, this.tangent, this.scratch);
   }
 
-  /** The steps with the nodes they connect, for dependence analysis. */
+  /** The steps, and the value dependences with zero partials, with the nodes they connect, for dependence analysis. */
   stepGraph(): StepGraph {
+    const all = [
+      ...this.lin.edges.map((e, s) => ({ node: e.node, arg: e.arg, step: this.steps[s]! as DependenceStep })),
+      ...this.lin.zeroEdges.map((e) => ({ ...e, step: { kind: 'value', out: this.plan.operand(e.node), arg: this.plan.operand(e.arg) } as const })),
+    ].sort((a, b) => a.node - b.node);
     return {
-      steps: this.steps,
-      nodes: this.lin.edges.map((e) => e.node),
-      args: this.lin.edges.map((e) => e.arg),
+      steps: all.map((e) => e.step),
+      nodes: all.map((e) => e.node),
+      args: all.map((e) => e.arg),
       sizes: new Map(this.lin.active.map((id) => [id, this.plan.operand(id)])),
+      values: this.plan.values,
     };
   }
 

@@ -56,6 +56,8 @@ export function findWarnings(b: GraphBuilder, passes: Passes, wrt: readonly Node
           });
         }
       }
+      // A special point that feeds no entry of J (a branch not taken) changes nothing.
+      if (pairs.size === 0) continue;
       warnings.push({
         kind: point.kind,
         operation: spec.label,
