@@ -3,31 +3,10 @@
  * float64): value, Jacobian in every mode, VJP, JVP and Hessian must match
  * to 1e-10 relative, and the modes must agree with each other to 1e-12.
  */
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compileAt } from './helpers/compile.js';
 import { firstMismatch, flat } from './helpers/numeric.js';
-
-interface OracleCase {
-  id: string;
-  expr: string;
-  at: Record<string, unknown>;
-  wrt: string[];
-  value: number[];
-  m: number;
-  n: number;
-  jacobian: number[][];
-  v: number[];
-  vjp: number[];
-  u: number[];
-  jvp: number[];
-  hessian?: number[][];
-}
-
-export const ORACLE: OracleCase[] = readFileSync(new URL('../fixtures/torch-cases.jsonl', import.meta.url), 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => JSON.parse(line) as OracleCase);
+import { ORACLE } from './helpers/oracle.js';
 
 const REL = 1e-10;
 const ABS = 1e-13;

@@ -1,0 +1,190 @@
+/**
+ * The library: compile an expression once for the shapes of its variables,
+ * then ask for values and derivatives at points, as plain numbers and arrays.
+ */
+import { compileProgram } from './compile.js';
+import { checkJacobian } from './engine/check.js';
+import type { DerivativeOptions, Mode, Program } from './engine/program.js';
+import type { Warning } from './engine/special.js';
+import { InputError } from './errors.js';
+import type { VariableInfo } from './parse/index.js';
+import { sameShape, type Shape } from './shape.js';
+import { nestedFrom, tensorFromJson, type Nested } from './values.js';
+
+export type { Mode, Nested, Shape, Warning };
+
+/** A variable's value: a number, a vector or a matrix (rows of numbers). */
+export type Value = number | readonly number[] | readonly (readonly number[])[];
+export type Values = Readonly<Record<string, Value>>;
+
+export interface Options {
+  /** The variables to differentiate, in column order; default: all, in the order given. */
+  readonly wrt?: readonly string[];
+  /** How the full Jacobian is accumulated (default 'auto': the fewer passes). */
+  readonly mode?: Mode;
+  /** Refuse results larger than this many bytes (default 4 GiB). */
+  readonly maxMemoryBytes?: number;
+}
+
+interface Common {
+  /** The expression's value, in its shape. */
+  readonly value: Nested;
+  /** Entries computed at kinks, ties, infinite derivatives or outside a domain (SPEC §6). */
+  readonly warnings: readonly Warning[];
+}
+
+export interface JacobianOutput extends Common {
+  /** m rows of n numbers: J[i][j] = ∂out_i/∂in_j. */
+  readonly jacobian: number[][];
+  readonly mode: 'reverse' | 'forward';
+  readonly passes: number;
+}
+
+export interface CheckOutput extends Common {
+  readonly agree: boolean;
+  readonly maxAbsError: number;
+  readonly maxRelError: number;
+  readonly jacobian: number[][];
+  readonly numeric: number[][];
+}
+
+function rows(data: Float64Array, m: number, n: number): number[][] {
+  return Array.from({ length: m }, (_, i) => Array.from(data.subarray(i * n, (i + 1) * n)));
+}
+
+/** An expression compiled for fixed variable shapes; every method runs without parsing. */
+export class CompiledExpression {
+  private constructor(
+    readonly expr: string,
+    private readonly program: Program,
+    private readonly shapes: ReadonlyMap<string, Shape>,
+  ) {}
+
+  /** @internal */
+  static create(expr: string, variables: ReadonlyMap<string, VariableInfo>): CompiledExpression {
+    const shapes = new Map([...variables].map(([name, info]) => [name, info.shape]));
+    return new CompiledExpression(expr, compileProgram(expr, variables), shapes);
+  }
+
+  get outputShape(): Shape {
+    return this.program.outputShape;
+  }
+
+  get variables(): readonly string[] {
+    return [...this.shapes.keys()];
+  }
+
+  evaluate(at: Values): Nested {
+    return nestedFrom(this.outputShape, this.program.evaluate(this.point(at)));
+  }
+
+  jacobian(at: Values, options: Options = {}): JacobianOutput {
+    const r = this.program.jacobian(this.point(at), this.wrt(options), derivativeOptions(options));
+    return { value: this.nested(r.value), warnings: r.warnings, jacobian: rows(r.jacobian, r.m, r.n), mode: r.mode, passes: r.passes };
+  }
+
+  vjp(at: Values, v: readonly number[], options: Options = {}): Common & { readonly vjp: number[] } {
+    const r = this.program.vjp(this.point(at), v, this.wrt(options));
+    return { value: this.nested(r.value), warnings: r.warnings, vjp: Array.from(r.vjp) };
+  }
+
+  jvp(at: Values, u: readonly number[], options: Options = {}): Common & { readonly jvp: number[] } {
+    const r = this.program.jvp(this.point(at), u, this.wrt(options));
+    return { value: this.nested(r.value), warnings: r.warnings, jvp: Array.from(r.jvp) };
+  }
+
+  grad(at: Values, options: Options = {}): Common & { readonly grad: number[] } {
+    const r = this.program.grad(this.point(at), this.wrt(options));
+    return { value: this.nested(r.value), warnings: r.warnings, grad: Array.from(r.grad) };
+  }
+
+  hessian(at: Values, options: Options = {}): Common & { readonly hessian: number[][] } {
+    const r = this.program.hessian(this.point(at), this.wrt(options), derivativeOptions(options));
+    return { value: this.nested(r.value), warnings: r.warnings, hessian: rows(r.jacobian, r.m, r.n) };
+  }
+
+  hvp(at: Values, u: readonly number[], options: Options = {}): Common & { readonly hvp: number[] } {
+    const r = this.program.hvp(this.point(at), u, this.wrt(options));
+    return { value: this.nested(r.value), warnings: r.warnings, hvp: Array.from(r.hvp) };
+  }
+
+  /** The automatic Jacobian against central finite differences (like torch.autograd.gradcheck). */
+  check(at: Values, options: Options & { readonly tol?: number } = {}): CheckOutput {
+    const r = checkJacobian(this.program, this.point(at), this.wrt(options), options.tol, derivativeOptions(options));
+    const { m, n } = r.automatic;
+    return {
+      value: this.nested(r.automatic.value), warnings: r.automatic.warnings, agree: r.agree,
+      maxAbsError: r.maxAbsError, maxRelError: r.maxRelError, jacobian: rows(r.automatic.jacobian, m, n), numeric: rows(r.numeric, m, n),
+    };
+  }
+
+  private nested(data: Float64Array): Nested {
+    return nestedFrom(this.outputShape, data);
+  }
+
+  private wrt(options: Options): readonly string[] {
+    return options.wrt ?? this.variables;
+  }
+
+  private point(at: Values): Map<string, Float64Array> {
+    const point = new Map<string, Float64Array>();
+    for (const [name, shape] of this.shapes) {
+      if (!(name in at)) throw new InputError(`no value for ${name}`);
+      const tensor = tensorFromJson(at[name], name);
+      if (!sameShape(tensor.shape, shape)) {
+        throw new InputError(`${name} was compiled as ${shape.length === 0 ? 'a scalar' : shape.join('×')} but has ${tensor.shape.length === 0 ? 'a scalar' : tensor.shape.join('×')}`);
+      }
+      point.set(name, tensor.data);
+    }
+    return point;
+  }
+}
+
+function derivativeOptions(options: Options): DerivativeOptions {
+  return {
+    ...(options.mode === undefined ? {} : { mode: options.mode }),
+    ...(options.maxMemoryBytes === undefined ? {} : { maxMemoryBytes: options.maxMemoryBytes }),
+  };
+}
+
+function shapeFrom(name: string, shape: readonly number[]): Shape {
+  if (shape.length > 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new InputError(`the shape of ${name} must be [] (scalar), [n] (vector) or [rows, cols] (matrix) with positive sizes, got [${shape.join(', ')}]`);
+  }
+  return shape as Shape;
+}
+
+/**
+ * Compiles `expr` for variables of the given shapes: `[]` a scalar, `[n]` a
+ * vector, `[rows, cols]` a matrix. Indices must be constants (numbers, `end`).
+ */
+export function compile(expr: string, shapes: Readonly<Record<string, readonly number[]>>): CompiledExpression {
+  const variables = new Map<string, VariableInfo>(Object.entries(shapes).map(([name, shape]) => [name, { shape: shapeFrom(name, shape) }]));
+  return CompiledExpression.create(expr, variables);
+}
+
+/** Compiles `expr` for the shapes of the values in `at` (their values may serve as indices). */
+function compileAt(expr: string, at: Values): CompiledExpression {
+  const variables = new Map<string, VariableInfo>(Object.entries(at).map(([name, value]) => {
+    const tensor = tensorFromJson(value, name);
+    return [name, { shape: tensor.shape, value: tensor.data }];
+  }));
+  return CompiledExpression.create(expr, variables);
+}
+
+/** The full Jacobian of `expr` at `at`. */
+export const jacobian = (expr: string, at: Values, options?: Options): JacobianOutput => compileAt(expr, at).jacobian(at, options);
+/** vᵀJ: one backward pass seeded with v. */
+export const vjp = (expr: string, at: Values, v: readonly number[], options?: Options) => compileAt(expr, at).vjp(at, v, options);
+/** J·u: one forward pass seeded with u. */
+export const jvp = (expr: string, at: Values, u: readonly number[], options?: Options) => compileAt(expr, at).jvp(at, u, options);
+/** The gradient of a scalar expression. */
+export const grad = (expr: string, at: Values, options?: Options) => compileAt(expr, at).grad(at, options);
+/** The exact Hessian of a scalar expression. */
+export const hessian = (expr: string, at: Values, options?: Options) => compileAt(expr, at).hessian(at, options);
+/** H·u without forming H. */
+export const hvp = (expr: string, at: Values, u: readonly number[], options?: Options) => compileAt(expr, at).hvp(at, u, options);
+/** The automatic Jacobian against central finite differences. */
+export const check = (expr: string, at: Values, options?: Options & { readonly tol?: number }) => compileAt(expr, at).check(at, options);
+
+

@@ -1,0 +1,53 @@
+/**
+ * `check` (like torch.autograd.gradcheck): the automatic Jacobian agrees with
+ * central finite differences on every reference case, and a wrong derivative
+ * makes it fail.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Io } from '../src/cli/io.js';
+import { main } from '../src/cli/main.js';
+import { check } from '../src/index.js';
+import { OPS } from '../src/ops/index.js';
+import { ORACLE } from './helpers/oracle.js';
+
+const quietIo = (): Io & { out: () => string } => {
+  let out = '';
+  return {
+    write: (t) => void (out += t), error: () => {}, readStdin: async () => '', readFile: () => '',
+    stdinIsTTY: true, stdoutIsTTY: false, env: {}, out: () => out,
+  };
+};
+
+const atArgs = (at: Record<string, unknown>) => Object.entries(at).flatMap(([name, value]) => ['--at', `${name}=${JSON.stringify(value)}`]);
+
+describe('check', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it.each(ORACLE)('$id: agrees with finite differences (exit 0)', async (c) => {
+    const io = quietIo();
+    const status = await main(['check', c.expr, ...atArgs(c.at), '--wrt', c.wrt.join(','), '--json'], io);
+    const report = JSON.parse(io.out()) as { agree: boolean; maxAbsError: number };
+    expect(report.agree).toBe(true);
+    expect(status).toBe(0);
+  });
+
+  it('fails (exit 1) where the function jumps: the derivative of a step is 0, its slope is not', async () => {
+    const io = quietIo();
+    expect(await main(['check', 'floor(x)', '--at', '2'], io)).toBe(1);
+    expect(io.out()).toContain('they DISAGREE');
+  });
+
+  it('fails on a wrong derivative rule in the operation table', () => {
+    expect(check('sin(x)', { x: [0.3, 1.1] }).agree).toBe(true);
+    // A broken rule: ∂sin(x)/∂x taken as sin(x) instead of cos(x).
+    vi.spyOn(OPS.sin, 'partial').mockImplementation((b, _i, node) => ({ kind: 'elementwise', d: node.out }));
+    const broken = check('sin(x)', { x: [0.3, 1.1] });
+    expect(broken.agree).toBe(false);
+    expect(broken.maxAbsError).toBeGreaterThan(0.1);
+  });
+
+  it('honours --tol', () => {
+    expect(check('exp(x)', { x: [10] }, { tol: 1e-30 }).agree).toBe(false);
+    expect(check('exp(x)', { x: [10] }, { tol: 1e-6 }).agree).toBe(true);
+  });
+});
