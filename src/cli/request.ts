@@ -7,7 +7,7 @@ import { compileAst } from '../compile.js';
 import type { Program } from '../engine/program.js';
 import { InputError } from '../errors.js';
 import type { Binding } from '../format/report.js';
-import { freeNames, parseExpression, type VariableInfo } from '../parse/index.js';
+import { freeNames, parseExpression, unitLikeNames, type VariableInfo } from '../parse/index.js';
 import { tensorFromJson } from '../values.js';
 import { parseValue, splitBinding } from './bindings.js';
 import type { Io } from './io.js';
@@ -46,7 +46,9 @@ export async function resolveRequest(exprArg: string | undefined, options: Commo
   const bound = new Set(bindings.map((b) => b.name));
   const missing = names.filter((name) => !bound.has(name));
   if (missing.length > 0) {
-    throw new InputError(`no value for ${missing.join(', ')}: add ${missing.map((name) => `--at ${name}=…`).join(' ')}`);
+    const units = unitLikeNames(ast);
+    const hint = missing.some((name) => units.has(name)) ? ' (units, as in 3 cm, are not supported)' : '';
+    throw new InputError(`no value for ${missing.join(', ')}: add ${missing.map((name) => `--at ${name}=…`).join(' ')}${hint}`);
   }
   const wrt = options.wrt !== undefined ? splitNames(options.wrt) : piped.wrt ?? bindings.map((b) => b.name);
   for (const name of wrt) {

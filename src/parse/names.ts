@@ -17,3 +17,15 @@ export function freeNames(ast: MathNode): string[] {
   });
   return [...names];
 }
+
+/** Names written right after a number, as `3 cm`: mathjs would read a unit there. */
+export function unitLikeNames(ast: MathNode): Set<string> {
+  const names = new Set<string>();
+  ast.traverse((node) => {
+    const n = view(node);
+    if (n.type !== 'OperatorNode' || n.fn !== 'multiply' || !(node as MathNode & { implicit?: boolean }).implicit) return;
+    const [left, right] = [view(n.args[0]!), view(n.args[1]!)];
+    if (left.type === 'ConstantNode' && right.type === 'SymbolNode') names.add(right.name);
+  });
+  return names;
+}
