@@ -5,6 +5,7 @@
 import { checkJacobian, DEFAULT_TOLERANCE } from '../engine/check.js';
 import { InputError } from '../errors.js';
 import type { Report, ReportBase } from '../format/report.js';
+import { tensorFromJson } from '../values.js';
 import { parseNumberList } from './bindings.js';
 import type { Io } from './io.js';
 import type { OutputOptions } from './options.js';
@@ -35,12 +36,7 @@ function base(request: Request, value: Float64Array, warnings: ReportBase['warni
 /** A vector flag's numbers, or the same field of the piped JSON when the flag is absent. */
 function vectorOption(flag: string | undefined, piped: unknown, name: string): Float64Array {
   if (flag !== undefined) return parseNumberList(flag.replace(/^\s*\[|\]\s*$/g, ''), name);
-  if (Array.isArray(piped)) {
-    return Float64Array.from(piped.flat(2) as unknown[], (x) => {
-      if (typeof x === 'number') return x;
-      throw new InputError(`${name} on standard input must be numbers`);
-    });
-  }
+  if (piped !== undefined) return tensorFromJson(piped, `${name} on standard input`).data;
   throw new InputError(`${name} is required: give numbers, as ${name} 0.1,1,0.0001`);
 }
 

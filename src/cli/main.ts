@@ -124,7 +124,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 function reportError(error: unknown, io: Io, debug: boolean): number {
   if (error instanceof CommanderError) {
     if (error.exitCode === 0) return 0;
-    const message = error.message.replace(/^error:\s*/i, '');
+    const message = error.message.replace(/^error:\s*/i, '').replace(/\.$/, '');
     const hint = error.code === 'commander.unknownOption' ? ' (an expression that starts with - needs parentheses, as "(-x)")' : '';
     io.error(`error: ${message}${hint}; see jacobian --help\n`);
     return 2;

@@ -37,7 +37,7 @@ export class Passes {
           return { kind: partial.kind, out, arg: a, d: plan.operand(partial.d) };
       }
     });
-    this.scratch = new Float64Array(Math.max(0, ...this.steps.map(scratchSize)));
+    this.scratch = new Float64Array(this.steps.reduce((size, step) => Math.max(size, scratchSize(step)), 0));
     this.activeRanges = lin.active.map((id) => plan.operand(id));
     this.cotangent = new Float64Array(plan.values.length);
     this.tangent = new Float64Array(plan.values.length);

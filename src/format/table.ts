@@ -42,7 +42,7 @@ export function grid({ rowLabels, colLabels, data, marked }: Grid, precision: nu
     fracWidth[j] = Math.max(fracWidth[j]!, frac.length);
   });
   const width = colLabels.map((label, j) => Math.max(label.length, intWidth[j]! + fracWidth[j]!));
-  const labelWidth = rowLabels === null ? 0 : Math.max(...rowLabels.map((l) => l.length));
+  const labelWidth = rowLabels === null ? 0 : rowLabels.reduce((width, l) => Math.max(width, l.length), 0);
   const lead = (label: string) => (rowLabels === null ? '' : style.label(label.padEnd(labelWidth)) + GAP);
   const lines = [(lead('') + colLabels.map((label, j) => style.label(label.padStart(width[j]!))).join(GAP)).trimEnd()];
   for (let i = 0; i < rows; i++) {
@@ -57,6 +57,9 @@ export function grid({ rowLabels, colLabels, data, marked }: Grid, precision: nu
 }
 
 const wrtText = (wrt: readonly string[]): string => (wrt.length === 1 ? wrt[0]! : `(${wrt.join(', ')})`);
+// Headers quote the expression up to this length.
+const MAX_EXPR_LENGTH = 60;
+const shortExpr = (expr: string): string => (expr.length > MAX_EXPR_LENGTH ? `${expr.slice(0, MAX_EXPR_LENGTH - 1)}…` : expr);
 const listText = (data: ArrayLike<number>, precision: number): string => `[${Array.from(data, (x) => formatNumber(x, precision)).join(', ')}]`;
 const entries = (count: number): string => (count === 1 ? '1 entry' : `${count} entries`);
 
@@ -70,7 +73,7 @@ const touchedEntries = (warnings: readonly Warning[], n: number): Set<number> =>
   new Set(warnings.flatMap((w) => w.entries.map(([i, j]) => i * n + j)));
 
 function matrixTable(report: MatrixReport, precision: number, style: Style): string[] {
-  const derivative = `∂(${report.expr})/∂${wrtText(report.wrt)}`;
+  const derivative = `∂(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}`;
   const inputs = columnLabels(report.inputs);
   const touched = touchedEntries(report.warnings, report.n);
   const marked = (k: number) => touched.has(k);
@@ -82,7 +85,7 @@ function matrixTable(report: MatrixReport, precision: number, style: Style): str
     ];
   }
   return [
-    `${style.header(`H = ∂²(${report.expr})/∂${wrtText(report.wrt)}²`)}   ${report.n}×${report.n}`,
+    `${style.header(`H = ∂²(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}²`)}   ${report.n}×${report.n}`,
     `f = ${formatNumber(report.value.data[0]!, precision)}`,
     '',
     ...grid({ rowLabels: inputs, colLabels: inputs, data: report.matrix, marked }, precision, style),
@@ -90,7 +93,7 @@ function matrixTable(report: MatrixReport, precision: number, style: Style): str
 }
 
 function vectorTable(report: VectorReport, precision: number, style: Style): string[] {
-  const derivative = `∂(${report.expr})/∂${wrtText(report.wrt)}`;
+  const derivative = `∂(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}`;
   const inputs = columnLabels(report.inputs);
   // vᵀJ and ∇f are touched in the columns of J that a warning names; J·u and H·u in its rows.
   const rowsTouched = new Set(report.warnings.flatMap((w) => w.entries.map(([i]) => i)));
@@ -115,7 +118,7 @@ function vectorTable(report: VectorReport, precision: number, style: Style): str
       ];
     case 'hvp':
       return [
-        `${style.header(`H·u = ∂²(${report.expr})/∂${wrtText(report.wrt)}²·u`)}   1×${report.n}`, ...seed('u'), '',
+        `${style.header(`H·u = ∂²(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}²·u`)}   1×${report.n}`, ...seed('u'), '',
         ...grid({ rowLabels: null, colLabels: inputs, data: report.vector, marked: marks.rows }, precision, style),
       ];
   }
@@ -127,7 +130,7 @@ function checkTable(report: CheckReport, precision: number, style: Style): strin
   const worst = report.worst === null ? 'none (nothing finite to compare)'
     : `${rows[report.worst.row]} / ${cols[report.worst.column]}: automatic ${formatNumber(report.worst.automatic, 17)}, numeric ${formatNumber(report.worst.numeric, 17)}`;
   return [
-    `${style.header(`check J = ∂(${report.expr})/∂${wrtText(report.wrt)}`)}   ${report.m}×${report.n}: automatic against central finite differences`,
+    `${style.header(`check J = ∂(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}`)}   ${report.m}×${report.n}: automatic against central finite differences`,
     '',
     `max abs error  ${formatNumber(report.maxAbsError, 3)}`,
     `max rel error  ${formatNumber(report.maxRelError, 3)}`,

@@ -19,5 +19,27 @@ export type Ast =
 
 export const view = (node: MathNode): Ast => node as unknown as Ast;
 
-/** The source text of a subexpression, as mathjs prints it back. */
-export const sourceOf = (node: MathNode): string => node.toString();
+// Messages quote subexpressions up to this length.
+const MAX_SOURCE_LENGTH = 80;
+
+/** The source text of a subexpression as mathjs prints it back, shortened for messages. */
+export function sourceOf(node: MathNode): string {
+  let text: string;
+  try {
+    text = node.toString();
+  } catch {
+    // mathjs prints recursively; a very deep tree has no short text anyway.
+    return '…';
+  }
+  return text.length > MAX_SOURCE_LENGTH ? `${text.slice(0, MAX_SOURCE_LENGTH - 1)}…` : text;
+}
+
+/** Visits every node with the name of the field it hangs from ('fn', 'args[0]', …), without recursion. */
+export function walk(root: MathNode, visit: (node: MathNode, path: string) => void): void {
+  const stack: [MathNode, string][] = [[root, '']];
+  for (let top = stack.pop(); top !== undefined; top = stack.pop()) {
+    const [node, path] = top;
+    visit(node, path);
+    node.forEach((child, childPath) => stack.push([child, childPath]));
+  }
+}

@@ -73,11 +73,33 @@ class Lowerer implements Compiler {
 
   constructor(private readonly variables: ReadonlyMap<string, VariableInfo>) {}
 
+  /**
+   * Lowers a subexpression. Operators and parentheses nest as deep as a
+   * chain is long (mathjs reads x+x+…+x as ((x+x)+x)+…), so their first
+   * operands are followed with a loop, not recursion.
+   */
   lower(node: MathNode): NodeId {
+    const spine: MathNode[] = [];
+    let leaf = node;
+    for (let n = view(leaf); n.type === 'OperatorNode' || n.type === 'ParenthesisNode'; n = view(leaf)) {
+      spine.push(leaf);
+      leaf = n.type === 'OperatorNode' ? n.args[0]! : n.content;
+    }
+    let value = this.located(leaf, () => this.lowerNode(leaf));
+    for (let k = spine.length - 1; k >= 0; k--) {
+      const link = spine[k]!;
+      const n = view(link);
+      const first = value;
+      if (n.type === 'OperatorNode') value = this.located(link, () => this.operator(n.fn, n.op, [first, ...n.args.slice(1).map((a) => this.lower(a))]));
+    }
+    return value;
+  }
+
+  /** Builds with nodes attributed to `node`, and names it in shape errors (the innermost one wins). */
+  private located(node: MathNode, build: () => NodeId): NodeId {
     try {
-      return this.b.withOrigin(node, () => this.lowerNode(node));
+      return this.b.withOrigin(node, build);
     } catch (error) {
-      // Name the innermost subexpression whose shapes do not fit.
       if (error instanceof ShapeError && !error.message.startsWith('in `')) {
         throw new ShapeError(`in \`${sourceOf(node)}\`: ${error.message}`);
       }
@@ -92,10 +114,6 @@ class Lowerer implements Compiler {
         return this.constant(n.value);
       case 'SymbolNode':
         return this.symbol(n.name);
-      case 'ParenthesisNode':
-        return this.lower(n.content);
-      case 'OperatorNode':
-        return this.operator(n.fn, n.op, n.args);
       case 'FunctionNode':
         return this.call(n.fn, n.args);
       case 'AccessorNode':
@@ -142,8 +160,7 @@ class Lowerer implements Compiler {
     throw new UnboundNameError(name);
   }
 
-  private operator(fn: string, op: string, argNodes: readonly MathNode[]): NodeId {
-    const args = argNodes.map((a) => this.lower(a));
+  private operator(fn: string, op: string, args: readonly NodeId[]): NodeId {
     const [a, b] = [args[0]!, args[1]!];
     const elementwiseOp = ELEMENTWISE_OPERATORS[fn];
     if (elementwiseOp !== undefined) return this.elementwise(elementwiseOp, op, args);

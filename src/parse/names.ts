@@ -4,12 +4,12 @@
  * unit): those take a value only when bound by name.
  */
 import type { MathNode } from 'mathjs';
-import { view } from './ast.js';
+import { view, walk } from './ast.js';
 import { CONSTANTS, isFunctionName } from './lower.js';
 
 export function freeNames(ast: MathNode): string[] {
   const names = new Set<string>();
-  ast.traverse((node, path) => {
+  walk(ast, (node, path) => {
     const n = view(node);
     if (n.type !== 'SymbolNode' || path === 'fn') return;
     if (n.name === 'end' || n.name === 'i' || n.name in CONSTANTS || isFunctionName(n.name)) return;
@@ -21,7 +21,7 @@ export function freeNames(ast: MathNode): string[] {
 /** Names written right after a number, as `3 cm`: mathjs would read a unit there. */
 export function unitLikeNames(ast: MathNode): Set<string> {
   const names = new Set<string>();
-  ast.traverse((node) => {
+  walk(ast, (node) => {
     const n = view(node);
     if (n.type !== 'OperatorNode' || n.fn !== 'multiply' || !(node as MathNode & { implicit?: boolean }).implicit) return;
     const [left, right] = [view(n.args[0]!), view(n.args[1]!)];

@@ -2,6 +2,7 @@
 import type { MathNode } from 'mathjs';
 import { parse } from 'mathjs/number';
 import { InputError, LimitError, ParseError, UnsupportedError } from '../errors.js';
+import { walk } from './ast.js';
 
 /** Statements mathjs parses that are not expressions of the language, with what to do instead. */
 const STATEMENTS: Readonly<Record<string, string>> = {
@@ -14,7 +15,7 @@ const STATEMENTS: Readonly<Record<string, string>> = {
 /** Parses one expression of the language; statements and syntax errors are refused with a message. */
 export function parseExpression(source: string): MathNode {
   const ast = parseSyntax(source);
-  ast.traverse((node) => {
+  walk(ast, (node) => {
     const refusal = STATEMENTS[node.type];
     if (refusal !== undefined) throw new UnsupportedError(refusal);
   });
@@ -37,5 +38,5 @@ function parseSyntax(source: string): MathNode {
 }
 
 export function nestedTooDeeply(): LimitError {
-  return new LimitError('expression nested too deeply: mathjs parses about 250 levels of parentheses or calls; simplify it or split it into parts');
+  return new LimitError('expression nested too deeply: the parser takes about 250 levels of parentheses, calls or brackets; simplify it or split it into parts');
 }

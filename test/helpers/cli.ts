@@ -1,0 +1,64 @@
+/** Running the CLI as a user does (a child process) or in-process with a fake Io. */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import type { Io } from '../../src/cli/io.js';
+
+/** The repository root: the working directory of every child process. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ChildResult {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly ms: number;
+}
+
+/**
+ * `node bin/jacobian.js ...args` from the repository root, with `stdin` on
+ * a pipe (never a terminal) and a clean environment: PATH, NO_COLOR=1, then
+ * `env` on top (a null value removes the variable).
+ */
+export function runChild(args: readonly string[], options: { stdin?: string; env?: Readonly<Record<string, string | null>> } = {}): ChildResult {
+  const env: Record<string, string> = { PATH: process.env.PATH ?? '', NO_COLOR: '1' };
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === null) delete env[name];
+    else env[name] = value;
+  }
+  const start = performance.now();
+  const result = spawnSync(process.execPath, ['bin/jacobian.js', ...args], {
+    cwd: ROOT,
+    env,
+    input: options.stdin ?? '',
+    encoding: 'utf8',
+    timeout: 20_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.error !== undefined) throw result.error;
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - start };
+}
+
+export interface FakeIo extends Io {
+  readonly out: () => string;
+  readonly err: () => string;
+}
+
+/** An Io that records what the CLI writes; standard input is a terminal unless `stdin` is given. */
+export function fakeIo(options: { stdin?: string; files?: Readonly<Record<string, string>>; stdoutIsTTY?: boolean; env?: Readonly<Record<string, string>> } = {}): FakeIo {
+  const out: string[] = [];
+  const err: string[] = [];
+  return {
+    write: (text) => void out.push(text),
+    error: (text) => void err.push(text),
+    readStdin: async () => options.stdin ?? '',
+    readFile: (path) => {
+      const content = options.files?.[path];
+      if (content === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
+      return content;
+    },
+    stdinIsTTY: options.stdin === undefined,
+    stdoutIsTTY: options.stdoutIsTTY ?? false,
+    env: options.env ?? {},
+    out: () => out.join(''),
+    err: () => err.join(''),
+  };
+}

@@ -1,0 +1,35 @@
+/**
+ * Long and deep input: mathjs nests a flat chain (x+x+…+x, x''…') as deep as
+ * it is long; the compiler must follow it without running out of stack.
+ */
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { fakeIo } from './helpers/cli.js';
+
+describe('long input', () => {
+  it('a 100 000-term sum compiles and differentiates', async () => {
+    const io = fakeIo({ stdin: Array.from({ length: 100_000 }, () => 'x').join('+') });
+    expect(await main(['--at', 'x=1', '--json'], io)).toBe(0);
+    expect(JSON.parse(io.out())).toMatchObject({ value: 100_000, jacobian: [[100_000]] });
+  });
+
+  it('3000 transposes in a row compile', async () => {
+    const io = fakeIo();
+    expect(await main([`x${"'".repeat(3000)}`, '--at', '1,2', '--json'], io)).toBe(0);
+    expect(JSON.parse(io.out())).toMatchObject({ jacobian: [[1, 0], [0, 1]] });
+  });
+
+  it('a table header shortens a long expression', async () => {
+    const io = fakeIo();
+    await main([Array.from({ length: 100 }, () => 'x').join('+'), '--at', '1'], io);
+    expect(io.out().split('\n')[0]).toMatch(/^J = ∂\(x\+x.*…\)\/∂x {3}1×1$/);
+  });
+
+  it('reads "Infinity" back in a piped seed', async () => {
+    const first = fakeIo();
+    await main(['vjp', 'x', '--at', '1,2', '--v', '1,inf', '--json'], first);
+    const second = fakeIo({ stdin: first.out() });
+    expect(await main(['vjp', '--json'], second)).toBe(0);
+    expect(JSON.parse(second.out())).toMatchObject({ v: [1, 'Infinity'], vjp: [1, 'Infinity'] });
+  });
+});
