@@ -40,7 +40,7 @@ describe('check', () => {
   it('fails on a wrong derivative rule in the operation table', () => {
     expect(check('sin(x)', { x: [0.3, 1.1] }).agree).toBe(true);
     // A broken rule: ∂sin(x)/∂x taken as sin(x) instead of cos(x).
-    vi.spyOn(OPS.sin, 'partial').mockImplementation((b, _i, node) => ({ kind: 'elementwise', d: node.out }));
+    vi.spyOn(OPS.sin, 'partial').mockImplementation((_b, _i, node) => ({ kind: 'elementwise', d: node.out }));
     const broken = check('sin(x)', { x: [0.3, 1.1] });
     expect(broken.agree).toBe(false);
     expect(broken.maxAbsError).toBeGreaterThan(0.1);

@@ -47,7 +47,7 @@ function compute(command: CommandName, request: Request, options: OutputOptions)
     case 'jacobian':
     case 'hessian': {
       const result = command === 'jacobian' ? program.jacobian(point, wrt, derivativeOptions) : program.hessian(point, wrt, derivativeOptions);
-      return outcome({ command, ...base(request, result.value, result.warnings), matrix: result.jacobian, mode: result.mode, passes: result.passes }, options);
+      return outcome({ command, ...base(request, result.value, result.warnings), matrix: result.jacobian, mode: result.mode, method: result.method, passes: result.passes }, options);
     }
     case 'vjp': {
       const v = vectorOption(options.v, request.piped.v, '--v');

@@ -7,6 +7,7 @@ import { InputError, LimitError } from '../errors.js';
 import type { GraphBuilder } from '../graph/index.js';
 import type { NodeId } from '../ops/index.js';
 import { describeShape, sizeOf, type Shape } from '../shape.js';
+import { blockPass, forEachInRow, SparseRows } from './blocks.js';
 import { buildGradient } from './gradient.js';
 import { linearize } from './linearize.js';
 import { Passes } from './passes.js';
@@ -23,10 +24,14 @@ export type Point = ReadonlyMap<string, ArrayLike<number>>;
 
 /**
  * How the full Jacobian is accumulated: `reverse`, one backward pass per
- * output entry; `forward`, one forward pass per input entry; `auto`, the
- * fewer passes (reverse when m ≤ n).
+ * output entry (PyTorch's one-hot loop, the reference); `forward`, one
+ * forward pass per input entry; `auto`, one block pass carrying all seeds,
+ * backward when m ≤ n and forward otherwise.
  */
 export type Mode = 'reverse' | 'forward' | 'auto';
+
+/** How a Jacobian was computed: one pass per one-hot seed, or all seeds in one block pass. */
+export type Method = 'one-hot' | 'block';
 
 export interface DerivativeOptions {
   readonly mode?: Mode;
@@ -46,8 +51,18 @@ export interface JacobianResult extends Derivative {
   readonly jacobian: Float64Array;
   readonly m: number;
   readonly n: number;
+  /** The direction: backward passes (rows of J) or forward passes (columns). */
   readonly mode: Exclude<Mode, 'auto'>;
+  readonly method: Method;
+  /** Sweeps over the graph: m or n for one-hot seeds, 1 for a block pass. */
   readonly passes: number;
+}
+
+/** Milliseconds spent in the parts of the last call, for --stats. */
+export interface Timings {
+  forward: number;
+  derivative: number;
+  warnings: number;
 }
 
 interface Column {
@@ -67,6 +82,9 @@ export class Program {
   private readonly prepared = new Map<string, Prepared>();
   private readonly gradients = new Map<string, Program>();
   private valuePlan: Plan | null = null;
+  /** Where the time of the last derivative call went. */
+  readonly timings: Timings = { forward: 0, derivative: 0, warnings: 0 };
+  private derivativeStart = 0;
 
   constructor(
     private readonly builder: GraphBuilder,
@@ -112,10 +130,15 @@ export class Program {
     const m = this.m;
     const n = this.columns(wrt);
     guardMemory(m * n, `the ${m}×${n} Jacobian`, options);
-    const mode = chooseMode(options.mode ?? 'auto', m, n);
+    const requested = options.mode ?? 'auto';
+    const mode = requested === 'auto' ? (m <= n ? 'reverse' : 'forward') : requested;
     const prepared = this.prepare(wrt, at);
     const { passes, columns } = prepared;
     const jacobian = new Float64Array(m * n);
+    if (requested === 'auto') {
+      this.blockJacobian(prepared, mode, jacobian, m, n);
+      return { ...this.finish(prepared), jacobian, m, n, mode, method: 'block', passes: 1 };
+    }
     if (mode === 'reverse') {
       for (let i = 0; i < m; i++) {
         passes.oneHotBackwardPass(i);
@@ -133,7 +156,28 @@ export class Program {
         }
       }
     }
-    return { ...this.finish(prepared), jacobian, m, n, mode, passes: mode === 'reverse' ? m : n };
+    return { ...this.finish(prepared), jacobian, m, n, mode, method: 'one-hot', passes: mode === 'reverse' ? m : n };
+  }
+
+  /** All seeds in one block pass: J's rows flow back from the output, or its columns forward from the inputs. */
+  private blockJacobian({ plan, passes, columns }: Prepared, mode: 'reverse' | 'forward', jacobian: Float64Array, m: number, n: number): void {
+    const edges = passes.lin.edges.map((e, s) => ({ node: e.node, arg: e.arg, step: passes.steps[s]! }));
+    const operand = (id: NodeId) => plan.operand(id);
+    const active = passes.lin.active;
+    if (mode === 'reverse') {
+      const seeds = new Map([[this.output, SparseRows.seeds(m, m, 0)]]);
+      const blocks = blockPass('reverse', plan.values, active, edges, operand, seeds, m, columns.map((c) => c.node));
+      for (const col of columns) {
+        const block = col.node === this.output ? seeds.get(this.output) : blocks.get(col.node);
+        if (block === undefined) continue;
+        for (let i = 0; i < m; i++) forEachInRow(block, i, (k, value) => (jacobian[i * n + col.offset + k] = value));
+      }
+      return;
+    }
+    const seeds = new Map(columns.filter((c) => active.includes(c.node)).map((c) => [c.node, SparseRows.seeds(n, c.size, c.offset)]));
+    const out = seeds.get(this.output) ?? blockPass('forward', plan.values, active, edges, operand, seeds, n, [this.output]).get(this.output);
+    if (out === undefined) return;
+    for (let j = 0; j < n; j++) forEachInRow(out, j, (i, value) => (jacobian[i * n + j] = value));
   }
 
   /** vᵀJ: one backward pass seeded with v (m numbers), giving n numbers. */
@@ -228,15 +272,22 @@ export class Program {
       prepared = { plan, passes: new Passes(plan, lin), columns, n: columns.reduce((total, c) => total + c.size, 0) };
       this.prepared.set(key, prepared);
     }
+    const start = performance.now();
     this.load(prepared.plan, at);
     prepared.plan.run();
+    this.derivativeStart = performance.now();
+    this.timings.forward = this.derivativeStart - start;
     return prepared;
   }
 
   /** The output value and the kink report of the last forward pass. */
   private finish(prepared: Prepared): Derivative {
     const { passes, columns } = prepared;
+    const start = performance.now();
+    // Everything since the forward pass was derivative work.
+    this.timings.derivative = start - this.derivativeStart;
     const warnings = findWarnings(this.builder, passes, columns.map((c) => c.node), columns.map((c) => c.offset), prepared.n);
+    this.timings.warnings = performance.now() - start;
     return { value: prepared.plan.read(this.output), warnings };
   }
 
@@ -258,11 +309,6 @@ export class Program {
       plan.setInput(this.builder.input(name, shape), data);
     }
   }
-}
-
-function chooseMode(mode: Mode, m: number, n: number): Exclude<Mode, 'auto'> {
-  if (mode !== 'auto') return mode;
-  return m <= n ? 'reverse' : 'forward';
 }
 
 export function guardMemory(entries: number, what: string, options: DerivativeOptions): void {

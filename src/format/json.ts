@@ -42,7 +42,7 @@ export function formatJson(report: Report): string {
     case 'jacobian':
     case 'hessian': {
       const size = report.command === 'jacobian' ? [report.m, report.n] as const : [report.n, report.n] as const;
-      fields.push(['mode', JSON.stringify(report.mode)], ['passes', String(report.passes)], [report.command, nestedJson(size, report.matrix)]);
+      fields.push(['mode', JSON.stringify(report.mode)], ['method', JSON.stringify(report.method)], ['passes', String(report.passes)], [report.command, nestedJson(size, report.matrix)]);
       break;
     }
     case 'vjp':

@@ -30,6 +30,8 @@ export interface MatrixReport extends ReportBase {
   /** Row-major: m×n for the Jacobian, n×n for the Hessian. */
   readonly matrix: Float64Array;
   readonly mode: 'reverse' | 'forward';
+  /** One pass per one-hot seed, or every seed in one block pass. */
+  readonly method: 'one-hot' | 'block';
   readonly passes: number;
 }
 

@@ -216,7 +216,7 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, OpSpec> = {
   fix: unary('fix', Math.trunc, null, 'round towards zero', (x, y) => (x === y ? STEP : null)),
 };
 
-const tie: BinarySpecial = (a, b) => (a === b ? special('tie', 'a tie: the derivative is split, 0.5 to each argument') : null);
+const tie: BinarySpecial = (a, b) => (nearlyEqual(a, b) ? special('tie', 'a tie: the derivative is split, 0.5 to each argument') : null);
 const atThreshold: BinarySpecial = (a, b) => (nearlyEqual(a, b) ? COMPARISON : null);
 
 export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
@@ -244,10 +244,10 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
     (A, _a, b, y) => A.where(A.isZero(y), A.c(0), A.div(b, y)),
     { name: 'hypot', doc: 'sqrt(a^2 + b^2) without overflow' },
     (a, b) => (a === 0 && b === 0 ? special('kink', 'hypot at the origin: the derivative is taken as 0, as for norm') : null)),
-  max: binary('max', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.max(a, b)),
+  max: binary('max', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : b > a && !nearlyEqual(a, b) ? b : a),
     (A, a, b) => A.call('maxWeight', a, b), (A, a, b) => A.call('maxWeight', b, a),
     { name: 'max', doc: 'larger of a and b, element-wise (one argument: largest entry)' }, tie),
-  min: binary('min', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : Math.min(a, b)),
+  min: binary('min', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : b < a && !nearlyEqual(a, b) ? b : a),
     (A, a, b) => A.call('minWeight', a, b), (A, a, b) => A.call('minWeight', b, a),
     { name: 'min', doc: 'smaller of a and b, element-wise (one argument: smallest entry)' }, tie),
   logBase: binary('log', (x, base) => Math.log(x) / Math.log(base),
@@ -278,7 +278,7 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
 
   // Derivative products: an exact zero on either side gives an exact zero (SPEC §6).
   strongMultiply: binary('·', (a, b) => (a === 0 || b === 0 ? 0 : a * b), (_A, _a, b) => b, (_A, a) => a),
-  // ∂max(a, b)/∂a: 1 where a wins, 0.5 at a tie, 0 where b wins (SPEC §6).
-  maxWeight: binary('maxWeight', (a, b) => (a > b ? 1 : a === b ? 0.5 : 0), null, null),
-  minWeight: binary('minWeight', (a, b) => (a < b ? 1 : a === b ? 0.5 : 0), null, null),
+  // ∂max(a, b)/∂a: 1 where a wins, 0.5 at a tie (equal within mathjs's tolerance), 0 where b wins (SPEC §6).
+  maxWeight: binary('maxWeight', (a, b) => (nearlyEqual(a, b) ? 0.5 : a > b ? 1 : 0), null, null),
+  minWeight: binary('minWeight', (a, b) => (nearlyEqual(a, b) ? 0.5 : a < b ? 1 : 0), null, null),
 };

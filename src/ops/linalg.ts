@@ -1,6 +1,7 @@
 /** Reductions and linear algebra: whole-array functions with row, matmul or dense partials. */
 import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, isMatrix, isVector, sizeOf, type Shape } from '../shape.js';
+import { nearlyEqual } from './elementwise.js';
 import { ZERO, algebra, dense, matmulPartial, row, unsupported } from './rules.js';
 import type { Operand, OpSpec, ReductionName, SpecialPoint } from './types.js';
 
@@ -88,10 +89,24 @@ const REDUCTION_TIE: SpecialPoint = { kind: 'tie', convention: 'a tie for the ex
 /** Reports a tie when more than one entry equals the extreme (the node's value). */
 function tieSpecial(v: Float64Array, out: Operand, args: readonly Operand[], found: (entry: number, point: SpecialPoint) => void): void {
   const x = args[0]!;
-  const extreme = v[out.offset];
+  const target = v[out.offset]!;
   let count = 0;
-  for (let k = 0; k < x.size; k++) if (v[x.offset + k] === extreme) count++;
+  for (let k = 0; k < x.size; k++) if (nearlyEqual(v[x.offset + k]!, target)) count++;
   if (count > 1) found(0, REDUCTION_TIE);
+}
+
+/**
+ * The largest (sign 1) or smallest (sign -1) entry as mathjs finds it: the
+ * first entry not beaten beyond its comparison tolerance; NaN if any is NaN.
+ */
+function extreme(v: Float64Array, a: Operand, sign: 1 | -1): number {
+  let best = v[a.offset]!;
+  for (let k = 0; k < a.size; k++) {
+    const x = v[a.offset + k]!;
+    if (Number.isNaN(x)) return NaN;
+    if (sign * (x - best) > 0 && !nearlyEqual(x, best)) best = x;
+  }
+  return best;
 }
 
 export const LINALG: Record<ReductionName, OpSpec> = {
@@ -100,7 +115,8 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     arity: 1,
     shape: toScalar,
     value(v, out, [a]) {
-      let s = 0;
+      // Sums start from -0, the identity of + that keeps the sign of a zero (as mathjs's sums do).
+      let s = -0;
       for (let k = 0; k < a!.size; k++) s += v[a!.offset + k]!;
       v[out.offset] = s;
     },
@@ -159,13 +175,7 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     arity: 1,
     shape: toScalar,
     value(v, out, [a]) {
-      let m = -Infinity;
-      for (let k = 0; k < a!.size; k++) {
-        const x = v[a!.offset + k]!;
-        if (Number.isNaN(x)) { m = NaN; break; }
-        if (x > m) m = x;
-      }
-      v[out.offset] = m;
+      v[out.offset] = extreme(v, a!, 1);
     },
     partial: (b, _i, node) => row(b.apply('tieWeights', [node.args[0]!, node.out])),
     special: tieSpecial,
@@ -175,18 +185,12 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     arity: 1,
     shape: toScalar,
     value(v, out, [a]) {
-      let m = Infinity;
-      for (let k = 0; k < a!.size; k++) {
-        const x = v[a!.offset + k]!;
-        if (Number.isNaN(x)) { m = NaN; break; }
-        if (x < m) m = x;
-      }
-      v[out.offset] = m;
+      v[out.offset] = extreme(v, a!, -1);
     },
     partial: (b, _i, node) => row(b.apply('tieWeights', [node.args[0]!, node.out])),
     special: tieSpecial,
   },
-  /** Where x equals the extreme y: 1/count of such entries (SPEC §6: ties share evenly); else 0. */
+  /** Where x ties with the extreme y (equal within mathjs's tolerance): 1/count of such entries (SPEC §6); else 0. */
   tieWeights: {
     label: 'tieWeights',
     arity: 2,
@@ -194,8 +198,8 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     value(v, out, [x, y]) {
       const target = v[y!.offset]!;
       let count = 0;
-      for (let k = 0; k < x!.size; k++) if (v[x!.offset + k] === target) count++;
-      for (let k = 0; k < x!.size; k++) v[out.offset + k] = v[x!.offset + k] === target ? 1 / count : 0;
+      for (let k = 0; k < x!.size; k++) if (nearlyEqual(v[x!.offset + k]!, target)) count++;
+      for (let k = 0; k < x!.size; k++) v[out.offset + k] = nearlyEqual(v[x!.offset + k]!, target) ? 1 / count : 0;
     },
     partial: () => ZERO,
   },
@@ -209,7 +213,7 @@ export const LINALG: Record<ReductionName, OpSpec> = {
       return SCALAR;
     },
     value(v, out, [a, b]) {
-      let s = 0;
+      let s = -0;
       for (let k = 0; k < a!.size; k++) s += v[a!.offset + k]! * v[b!.offset + k]!;
       v[out.offset] = s;
     },
@@ -246,7 +250,7 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     value(v, out, [a, b]) {
       const [r, p] = a!.shape as readonly [number, number];
       const c = out.size / r;
-      v.fill(0, out.offset, out.offset + out.size);
+      v.fill(-0, out.offset, out.offset + out.size);
       for (let i = 0; i < r; i++) {
         const o = out.offset + i * c;
         for (let k = 0; k < p; k++) {

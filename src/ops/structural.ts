@@ -38,7 +38,8 @@ export const STRUCTURAL: Record<StructuralName, OpSpec> = {
     arity: 1,
     shape: (_args, param) => paramOf(param, 'select').shape,
     value(v, out, args, param) {
-      v.fill(0, out.offset, out.offset + out.size);
+      // -0 is the identity of +: a gathered -0 stays -0.
+      v.fill(-0, out.offset, out.offset + out.size);
       scatter(v, out.offset, args[0]!.offset, paramOf(param, 'select').map);
     },
     partial: (_b, _i, node) => select(paramOf(node.param, 'select').map),
@@ -50,7 +51,7 @@ export const STRUCTURAL: Record<StructuralName, OpSpec> = {
     shape: (_args, param) => paramOf(param, 'concat').shape,
     value(v, out, args, param) {
       const { maps } = paramOf(param, 'concat');
-      v.fill(0, out.offset, out.offset + out.size);
+      v.fill(-0, out.offset, out.offset + out.size);
       for (let i = 0; i < args.length; i++) scatter(v, out.offset, args[i]!.offset, maps[i]!);
     },
     partial: (_b, i, node) => select(paramOf(node.param, 'concat').maps[i]!),

@@ -84,7 +84,11 @@ function squareOrScalar(c: Compiler, x: NodeId, name: string): 'scalar' | number
 function norm(c: Compiler, args: readonly MathNode[]): NodeId {
   const x = c.lower(args[0]!);
   const s = shapeOf(c, x);
-  const p = args.length > 1 ? c.staticArgument(args[1]!, 'the norm type') : isMatrix(s) ? 'fro' : 2;
+  if (args.length === 1 && isMatrix(s)) {
+    // mathjs's default for a matrix is the spectral norm, which is not supported: say which one.
+    throw new UnsupportedError("norm(M) of a matrix is its spectral norm in mathjs, which is not supported: write norm(M, 'fro'), norm(M, 1) or norm(M, Inf)");
+  }
+  const p = args.length > 1 ? c.staticArgument(args[1]!, 'the norm type') : 2;
   const kind = typeof p === 'string' ? p.toLowerCase() : p;
   const abs = () => c.b.apply('abs', [x]);
   if (isScalar(s)) return abs();
@@ -142,7 +146,7 @@ export const LANGUAGE_FUNCTIONS: Readonly<Record<string, LanguageFunction>> = {
   },
   max: { usage: 'max(x), max(a, b), max(a, b, c, …)', doc: 'largest entry of x; larger of a and b element-wise', minArgs: 1, maxArgs: Infinity, lower: extreme('max', 'maxReduce') },
   min: { usage: 'min(x), min(a, b), min(a, b, c, …)', doc: 'smallest entry of x; smaller of a and b element-wise', minArgs: 1, maxArgs: Infinity, lower: extreme('min', 'minReduce') },
-  norm: { usage: "norm(x), norm(x, p), norm(M, 'fro')", doc: "vector p-norm (2 by default, 1, Inf, -Inf, p > 0); matrix 'fro' (default), 1, Inf", minArgs: 1, maxArgs: 2, lower: norm },
+  norm: { usage: "norm(x), norm(x, p), norm(M, 'fro')", doc: "vector p-norm (2 by default, 1, Inf, -Inf, p > 0); matrix 'fro', 1, Inf (mathjs's default spectral norm is not supported)", minArgs: 1, maxArgs: 2, lower: norm },
   hypot: {
     usage: 'hypot(a, b), hypot(x), hypot(a, b, c, …)', doc: 'sqrt(a^2 + b^2) element-wise; of one array: its 2-norm', minArgs: 1, maxArgs: Infinity,
     lower(c, args) {

@@ -1,0 +1,326 @@
+/**
+ * Random expressions of the language, shape-correct by construction, for the
+ * property tests. Each expression carries its text, its shape and a bound on
+ * the magnitude of its value when every input lies in [-2, 2]: functions get
+ * arguments inside their domain, and a value that could grow past LIMIT is
+ * squashed through atan, so that values and derivatives stay moderate.
+ */
+import fc from 'fast-check';
+
+/** The shapes the generator works with: scalar, vectors of 2 and 3, matrices 2×2, 2×3, 3×2. */
+export type Kind = 's' | 'v2' | 'v3' | 'm22' | 'm23' | 'm32';
+
+export const KINDS: readonly Kind[] = ['s', 'v2', 'v3', 'm22', 'm23', 'm32'];
+
+export const SHAPE: Readonly<Record<Kind, readonly number[]>> = {
+  s: [], v2: [2], v3: [3], m22: [2, 2], m23: [2, 3], m32: [3, 2],
+};
+
+export interface Expr {
+  readonly text: string;
+  readonly kind: Kind;
+  /** An upper bound on |value| for inputs in [-2, 2]. */
+  readonly bound: number;
+}
+
+export interface Flavour {
+  /** Only operations differentiable wherever they are generated: no steps, kinks, branches or comparisons. */
+  readonly smooth: boolean;
+  /** Only forms mathjs's own evaluate accepts: its pow, log(x, b), hypot, max(a, b), min(a, b) take scalars only. */
+  readonly mathjs: boolean;
+}
+
+/** The variables every generated expression may use, and their shapes. */
+export const VARIABLES = { x: 'v3', y: 's', A: 'm23' } as const satisfies Record<string, Kind>;
+
+const INPUT_BOUND = 2;
+const LIMIT = 20;
+const sizeOf = (kind: Kind) => SHAPE[kind].reduce((a, b) => a * b, 1);
+
+/** Bounds the value: anything that might exceed LIMIT goes through atan (|atan| < π/2). */
+function node(kind: Kind, text: string, bound: number): Expr {
+  return bound <= LIMIT ? { text, kind, bound } : { text: `atan(${text})`, kind, bound: Math.PI / 2 };
+}
+
+/** An argument for a function that needs |argument| ≤ max (exp, sinh, .^ exponents): squashed if it may be larger. */
+function within(e: Expr, max: number): Expr {
+  return e.bound <= max ? e : { text: `atan(${e.text})`, kind: e.kind, bound: Math.PI / 2 };
+}
+
+interface Unary {
+  readonly name: string;
+  /** Maps any real argument t into the function's domain, away from its singular points. */
+  readonly arg: (t: string) => string;
+  /** As `arg`, for the smooth flavour, where the function has a kink or step on the reals. */
+  readonly smoothArg?: (t: string) => string;
+  /** Largest |t| the function takes before its value grows too fast (exp, sinh, cosh). */
+  readonly maxArg?: number;
+  readonly bound: (b: number) => number;
+}
+
+const id = (t: string) => t;
+const atLeastOne = (t: string) => `(1 + ${t} .^ 2)`;
+const atLeastOneAndHalf = (t: string) => `(1.5 + ${t} .^ 2)`;
+const halfTanh = (t: string) => `(tanh(${t}) / 2)`;
+const negative = (t: string) => `(sin(${t}) - 2)`;
+
+/** Every unary function of SPEC §2, each with an argument inside its domain. */
+export const UNARY: readonly Unary[] = [
+  { name: 'sin', arg: id, bound: () => 1 },
+  { name: 'cos', arg: id, bound: () => 1 },
+  { name: 'tan', arg: (t) => `sin(${t})`, bound: () => Math.tan(1) },
+  { name: 'sec', arg: (t) => `sin(${t})`, bound: () => 1 / Math.cos(1) },
+  { name: 'csc', arg: (t) => `(1.5 + sin(${t}) / 2)`, bound: () => 1 / Math.sin(1) },
+  { name: 'cot', arg: (t) => `(1 + sin(${t}) / 2)`, bound: () => 1 / Math.tan(0.5) },
+  { name: 'asin', arg: halfTanh, bound: () => Math.asin(0.5) },
+  { name: 'acos', arg: halfTanh, bound: () => Math.acos(-0.5) },
+  { name: 'atan', arg: id, bound: () => Math.PI / 2 },
+  { name: 'asec', arg: (t) => `(2.5 + sin(${t}))`, bound: () => Math.PI / 2 },
+  { name: 'acsc', arg: (t) => `(2.5 + sin(${t}))`, bound: () => Math.PI / 2 },
+  // acot jumps from -π/2 to π/2 at 0 (mathjs: atan(1/x)).
+  { name: 'acot', arg: id, smoothArg: (t) => `(2.5 + sin(${t}))`, bound: () => Math.PI / 2 },
+  { name: 'sinh', arg: id, maxArg: 3, bound: (b) => Math.sinh(b) },
+  { name: 'cosh', arg: id, maxArg: 3, bound: (b) => Math.cosh(b) },
+  { name: 'tanh', arg: id, bound: () => 1 },
+  { name: 'sech', arg: id, bound: () => 1 },
+  { name: 'csch', arg: atLeastOne, bound: () => 1 / Math.sinh(1) },
+  { name: 'coth', arg: atLeastOne, bound: () => 1 / Math.tanh(1) },
+  { name: 'asinh', arg: id, bound: (b) => Math.asinh(b) },
+  { name: 'acosh', arg: atLeastOneAndHalf, bound: (b) => Math.acosh(1.5 + b * b) },
+  { name: 'atanh', arg: halfTanh, bound: () => Math.atanh(0.5) },
+  { name: 'asech', arg: (t) => `(0.5 + sin(${t}) / 4)`, bound: () => Math.acosh(4) },
+  { name: 'acsch', arg: atLeastOne, bound: () => Math.asinh(1) },
+  { name: 'acoth', arg: atLeastOneAndHalf, bound: () => Math.atanh(1 / 1.5) },
+  { name: 'exp', arg: id, maxArg: 3, bound: (b) => Math.exp(b) },
+  { name: 'expm1', arg: id, maxArg: 3, bound: (b) => Math.exp(b) },
+  { name: 'log', arg: atLeastOne, bound: (b) => Math.log1p(b * b) },
+  { name: 'log1p', arg: halfTanh, bound: () => Math.log(2) },
+  { name: 'log2', arg: (t) => `(2.5 + sin(${t}))`, bound: () => Math.log2(3.5) },
+  { name: 'log10', arg: atLeastOne, bound: (b) => Math.log10(1 + b * b) },
+  { name: 'sqrt', arg: (t) => `(2 + sin(${t}))`, bound: () => Math.sqrt(3) },
+  // cbrt has an infinite derivative at 0; the smooth flavour keeps it on the negative side.
+  { name: 'cbrt', arg: id, smoothArg: negative, bound: (b) => Math.cbrt(Math.max(b, 3)) },
+  { name: 'nthRoot', arg: (t) => `(2 + sin(${t}))`, bound: () => Math.sqrt(3) },
+  { name: 'abs', arg: id, smoothArg: negative, bound: (b) => Math.max(b, 3) },
+  { name: 'sign', arg: id, smoothArg: negative, bound: () => 1 },
+  { name: 'square', arg: id, bound: (b) => b * b },
+  { name: 'cube', arg: id, bound: (b) => b * b * b },
+];
+
+/** One way to build an expression of kind `out` from expressions of kinds `args`. */
+interface Production {
+  readonly out: Kind;
+  readonly args: readonly Kind[];
+  readonly build: (args: readonly Expr[]) => Expr;
+  readonly weight?: number;
+}
+
+const leaf = (kind: Kind, text: string, bound = INPUT_BOUND): Expr => ({ text, kind, bound });
+
+const LEAVES: Readonly<Record<Kind, readonly Expr[]>> = {
+  s: [
+    leaf('s', 'y'), leaf('s', 'x[1]'), leaf('s', 'x[end]'), leaf('s', 'x[end-1]'), leaf('s', 'A[2, 3]'), leaf('s', 'A[end, 1]'),
+    leaf('s', '0.5', 0.5), leaf('s', '2', 2), leaf('s', '3', 3), leaf('s', '1.5e-1', 0.15), leaf('s', 'pi', Math.PI), leaf('s', 'e', Math.E),
+  ],
+  v2: [leaf('v2', 'x[1:2]'), leaf('v2', 'x[end-1:end]'), leaf('v2', 'A[:, 1]'), leaf('v2', 'A[:, end]')],
+  v3: [leaf('v3', 'x'), leaf('v3', 'A[1, :]'), leaf('v3', 'A[end, :]')],
+  m22: [leaf('m22', 'A[:, 1:2]'), leaf('m22', 'A[:, 2:3]')],
+  m23: [leaf('m23', 'A')],
+  m32: [leaf('m32', "(A')")],
+};
+
+const CONSTANTS = ['2', '3', '0.5'] as const;
+
+function productions(flavour: Flavour): Production[] {
+  const out: Production[] = [];
+  const add = (p: Production) => out.push(p);
+  const rough = !flavour.smooth;
+  // atan2 and hypot are singular at the origin (where shrinking leads): the smooth flavour keeps the first argument ≥ 1.
+  const awayFromOrigin = (t: string) => (flavour.smooth ? `1 + ${t} .^ 2` : t);
+
+  for (const k of KINDS) {
+    const size = sizeOf(k);
+    // Element-wise unary functions, each as its own production so that every one is drawn.
+    for (const f of UNARY) {
+      const arg = (flavour.smooth ? f.smoothArg : undefined) ?? f.arg;
+      add({
+        out: k, args: [k], weight: 1,
+        build: ([a]) => {
+          const t = within(a!, f.maxArg ?? Infinity);
+          return node(k, `${f.name}(${arg(t.text)})`, f.bound(t.bound));
+        },
+      });
+    }
+    add({ out: k, args: [k], build: ([a]) => node(k, `(-${a!.text})`, a!.bound) });
+    add({ out: k, args: [k], build: ([a]) => node(k, `(+${a!.text})`, a!.bound) });
+    add({ out: k, args: [k], build: ([a]) => node(k, `(${a!.text} .^ 2)`, a!.bound ** 2) });
+    add({ out: k, args: [k], build: ([a]) => node(k, `(${a!.text} .^ 3)`, a!.bound ** 3) });
+
+    // Binary element-wise, same shapes or a scalar broadcast on either side.
+    const pairs: (readonly [Kind, Kind])[] = k === 's' ? [['s', 's']] : [[k, k], ['s', k], [k, 's']];
+    for (const [p, q] of pairs) {
+      const bin = (build: (a: Expr, b: Expr) => Expr, weight = 2) => add({ out: k, args: [p, q], weight, build: ([a, b]) => build(a!, b!) });
+      bin((a, b) => node(k, `(${a.text} + ${b.text})`, a.bound + b.bound), 4);
+      bin((a, b) => node(k, `(${a.text} - ${b.text})`, a.bound + b.bound), 4);
+      bin((a, b) => node(k, `(${a.text} .* ${b.text})`, a.bound * b.bound), 4);
+      bin((a, b) => node(k, `(${a.text} ./ (1 + ${b.text} .^ 2))`, a.bound));
+      bin((a, b) => { const t = within(b, 3); return node(k, `((1.5 + sin(${a.text})) .^ ${t.text})`, 2.5 ** t.bound); });
+      bin((a, b) => node(k, `atan2(${awayFromOrigin(a.text)}, ${b.text})`, Math.PI), 1);
+      bin((a, b) => node(k, `nthRoot(2 + sin(${a.text}), 2 + sin(${b.text}))`, Math.sqrt(3)), 1);
+      // mathjs refuses these on arrays (pow is its matrix power); the language maps them element-wise.
+      if (k === 's' || !flavour.mathjs) {
+        bin((a, b) => { const t = within(b, 3); return node(k, `pow(1.5 + sin(${a.text}), ${t.text})`, 2.5 ** t.bound); }, 1);
+        bin((a, b) => node(k, `log(1 + ${a.text} .^ 2, 3 + sin(${b.text}))`, Math.log1p(a.bound ** 2) / Math.log(2)), 1);
+        bin((a, b) => node(k, `hypot(${awayFromOrigin(a.text)}, ${b.text})`, (flavour.smooth ? 1 + a.bound ** 2 : a.bound) + b.bound), 1);
+        if (rough) {
+          bin((a, b) => node(k, `max(${a.text}, ${b.text})`, Math.max(a.bound, b.bound)), 1);
+          bin((a, b) => node(k, `min(${a.text}, ${b.text})`, Math.max(a.bound, b.bound)), 1);
+        }
+      }
+    }
+
+    if (k !== 's') {
+      // Scalar times or over anything, written explicitly and implicitly (`2 x`, `3 sin(x)`, `2 (x + 1)`).
+      add({ out: k, args: ['s', k], weight: 2, build: ([s, a]) => node(k, `(${s!.text} * ${a!.text})`, s!.bound * a!.bound) });
+      add({ out: k, args: [k, 's'], build: ([a, s]) => node(k, `(${a!.text} * ${s!.text})`, s!.bound * a!.bound) });
+      add({ out: k, args: [k, 's'], build: ([a, s]) => node(k, `(${a!.text} / (1 + ${s!.text} ^ 2))`, a!.bound) });
+    }
+    for (const c of CONSTANTS) {
+      // Implicit multiplication needs a name or a parenthesis after the number (`2 0.5` and `2 [1]` do not parse so).
+      add({ out: k, args: [k], weight: 1, build: ([a]) => node(k, /^[a-zA-Z(]/.test(a!.text) ? `(${c} ${a!.text})` : `(${c} * ${a!.text})`, Number(c) * a!.bound) });
+    }
+
+    // Reductions of anything that is not a scalar.
+    if (k !== 's') {
+      add({ out: 's', args: [k], build: ([a]) => node('s', `sum(${a!.text})`, size * a!.bound) });
+      add({ out: 's', args: [k], build: ([a]) => node('s', `prod(${a!.text})`, a!.bound ** size) });
+      add({ out: 's', args: [k], build: ([a]) => node('s', `mean(${a!.text})`, a!.bound) });
+      // A matrix's norm is written 'fro': mathjs's norm(M) is the spectral norm, which the language does not have.
+      // The 2-norm has a kink at 0 (where shrinking leads): the smooth flavour keeps the entries in [-3, -1].
+      const vector = k === 'v2' || k === 'v3';
+      add({
+        out: 's', args: [k],
+        build: ([a]) => {
+          const t = flavour.smooth ? negative(a!.text) : a!.text;
+          return node('s', vector ? `norm(${t})` : `norm(${t}, 'fro')`, Math.sqrt(size) * (flavour.smooth ? 3 : a!.bound));
+        },
+      });
+      if (rough) {
+        add({ out: 's', args: [k], build: ([a]) => node('s', `max(${a!.text})`, a!.bound) });
+        add({ out: 's', args: [k], build: ([a]) => node('s', `min(${a!.text})`, a!.bound) });
+      }
+    }
+  }
+
+  // Scalar powers with ^ (the base must be a scalar).
+  add({ out: 's', args: ['s'], build: ([a]) => node('s', `(${a!.text} ^ 2)`, a!.bound ** 2) });
+  add({ out: 's', args: ['s', 's'], build: ([a, b]) => { const t = within(b!, 3); return node('s', `((1.5 + sin(${a!.text})) ^ ${t.text})`, 2.5 ** t.bound); } });
+
+  // Vector norms other than 2, and vector products.
+  for (const v of ['v2', 'v3'] as const) {
+    const size = sizeOf(v);
+    if (rough) {
+      add({ out: 's', args: [v], build: ([a]) => node('s', `norm(${a!.text}, 1)`, size * a!.bound) });
+      add({ out: 's', args: [v], build: ([a]) => node('s', `norm(${a!.text}, Infinity)`, a!.bound) });
+    }
+    add({ out: 's', args: [v, v], build: ([a, b]) => node('s', `(${a!.text} * ${b!.text})`, size * a!.bound * b!.bound) });
+    add({ out: 's', args: [v, v], build: ([a, b]) => node('s', `dot(${a!.text}, ${b!.text})`, size * a!.bound * b!.bound) });
+    add({ out: v, args: [v], build: ([a]) => node(v, `(${a!.text}')`, a!.bound) });
+  }
+
+  // Linear algebra, each product with its inner dimension in the bound.
+  const product = (p: Kind, q: Kind, r: Kind, inner: number) =>
+    add({ out: r, args: [p, q], weight: 2, build: ([a, b]) => node(r, `(${a!.text} * ${b!.text})`, inner * a!.bound * b!.bound) });
+  product('m23', 'v3', 'v2', 3);
+  product('v2', 'm23', 'v3', 2);
+  product('m32', 'v2', 'v3', 2);
+  product('v3', 'm32', 'v2', 3);
+  product('m22', 'v2', 'v2', 2);
+  product('v2', 'm22', 'v2', 2);
+  product('m22', 'm23', 'm23', 2);
+  product('m23', 'm32', 'm22', 3);
+  product('m32', 'm22', 'm32', 2);
+  product('m22', 'm22', 'm22', 2);
+  add({ out: 'm32', args: ['m23'], build: ([a]) => node('m32', `(${a!.text}')`, a!.bound) });
+  add({ out: 'm23', args: ['m32'], build: ([a]) => node('m23', `transpose(${a!.text})`, a!.bound) });
+  add({ out: 'm22', args: ['m22'], build: ([a]) => node('m22', `(${a!.text}')`, a!.bound) });
+  add({ out: 'v3', args: ['v3', 'v3'], build: ([a, b]) => node('v3', `cross(${a!.text}, ${b!.text})`, 2 * a!.bound * b!.bound) });
+  add({ out: 's', args: ['m22'], build: ([a]) => node('s', `det(${a!.text})`, 2 * a!.bound ** 2) });
+  add({ out: 's', args: ['m22'], build: ([a]) => node('s', `trace(${a!.text})`, 2 * a!.bound) });
+  // 3I + tanh(M) has smallest singular value ≥ 1 (‖tanh(M)‖₂ ≤ 2), so its inverse has entries ≤ 1.
+  add({ out: 'm22', args: ['m22'], build: ([a]) => node('m22', `inv([3, 0; 0, 3] + tanh(${a!.text}))`, 1) });
+  add({ out: 'v3', args: ['m23'], build: ([a]) => node('v3', `sum(${a!.text}, 1)`, 2 * a!.bound) });
+  add({ out: 'v2', args: ['m23'], build: ([a]) => node('v2', `mean(${a!.text}, 2)`, a!.bound) });
+
+  // Indexing computed values.
+  add({ out: 's', args: ['v3'], build: ([a]) => node('s', `(${a!.text})[2]`, a!.bound) });
+  add({ out: 's', args: ['v2'], build: ([a]) => node('s', `(${a!.text})[end]`, a!.bound) });
+  add({ out: 's', args: ['m23'], build: ([a]) => node('s', `(${a!.text})[2, 1]`, a!.bound) });
+  add({ out: 'v2', args: ['v3'], build: ([a]) => node('v2', `(${a!.text})[2:3]`, a!.bound) });
+  add({ out: 'v3', args: ['m23'], build: ([a]) => node('v3', `(${a!.text})[1, :]`, a!.bound) });
+  add({ out: 'v2', args: ['m23'], build: ([a]) => node('v2', `(${a!.text})[:, end]`, a!.bound) });
+  add({ out: 'm22', args: ['m23'], build: ([a]) => node('m22', `(${a!.text})[:, 1:2]`, a!.bound) });
+
+  // Literals of scalars, and nested literals of vectors (rows).
+  const most = (es: readonly Expr[]) => Math.max(...es.map((e) => e.bound));
+  add({ out: 'v2', args: ['s', 's'], build: (es) => node('v2', `[${es.map((e) => e.text).join(', ')}]`, most(es)) });
+  add({ out: 'v3', args: ['s', 's', 's'], build: (es) => node('v3', `[${es.map((e) => e.text).join(', ')}]`, most(es)) });
+  add({ out: 'm22', args: ['s', 's', 's', 's'], build: ([a, b, c, d]) => node('m22', `[${a!.text}, ${b!.text}; ${c!.text}, ${d!.text}]`, most([a!, b!, c!, d!])) });
+  add({ out: 'm23', args: ['v3', 'v3'], build: (es) => node('m23', `[${es.map((e) => e.text).join(', ')}]`, most(es)) });
+  add({ out: 'm32', args: ['v2', 'v2', 'v2'], build: (es) => node('m32', `[${es.map((e) => e.text).join(', ')}]`, most(es)) });
+
+  if (rough) {
+    // Comparisons (true is 1) and the ternary, on scalars.
+    for (const op of ['<', '>', '<=', '>=', '==', '!=']) {
+      add({ out: 's', args: ['s', 's'], weight: 1, build: ([a, b]) => node('s', `(${a!.text} ${op} ${b!.text})`, 1) });
+    }
+    add({ out: 's', args: ['s', 's', 's', 's'], build: ([a, b, c, d]) => node('s', `(${a!.text} < ${b!.text} ? ${c!.text} : ${d!.text})`, Math.max(c!.bound, d!.bound)) });
+  }
+  return out;
+}
+
+/**
+ * An arbitrary of expressions of the given kinds, nested at most `depth`
+ * operations deep. Arbitraries are memoised per (kind, depth), so building
+ * them is cheap; leaves come first so that fast-check shrinks towards them.
+ */
+export function expressions(flavour: Flavour, depth: number, kinds: readonly Kind[] = KINDS): fc.Arbitrary<Expr> {
+  const rules = productions(flavour);
+  const memo = new Map<string, fc.Arbitrary<Expr>>();
+  const of = (kind: Kind, d: number): fc.Arbitrary<Expr> => {
+    const key = `${kind}/${d}`;
+    let arb = memo.get(key);
+    if (arb === undefined) {
+      const leaves = fc.constantFrom(...LEAVES[kind]);
+      if (d === 0) {
+        arb = leaves;
+      } else {
+        const built = rules
+          .filter((r) => r.out === kind)
+          .map((r) => ({ arbitrary: fc.tuple(...r.args.map((a) => of(a, d - 1))).map((args) => r.build(args)), weight: r.weight ?? 1 }));
+        const total = built.reduce((s, b) => s + b.weight, 0);
+        // A leaf about a quarter of the time keeps expressions of moderate size.
+        arb = fc.oneof({ arbitrary: leaves, weight: Math.ceil(total / 3) }, ...built);
+      }
+      memo.set(key, arb);
+    }
+    return arb;
+  };
+  return fc.oneof(...kinds.map((k) => of(k, depth)));
+}
+
+/** Inputs in normal ranges: 0 or |v| ≥ 1e-3, no -0 and no subnormals, whose signs mathjs and IEEE sums treat apart. */
+const entry = fc.double({ min: -INPUT_BOUND, max: INPUT_BOUND, noNaN: true }).filter((v) => Object.is(v, 0) || Math.abs(v) >= 1e-3);
+
+export type Point = {
+  readonly x: number[];
+  readonly y: number;
+  readonly A: number[][];
+};
+
+/** Random values of x (3), y (scalar) and A (2×3), each entry in [-2, 2]. */
+export const points: fc.Arbitrary<Point> = fc.record({
+  x: fc.array(entry, { minLength: 3, maxLength: 3 }),
+  y: entry,
+  A: fc.array(fc.array(entry, { minLength: 3, maxLength: 3 }), { minLength: 2, maxLength: 2 }),
+});

@@ -1,0 +1,147 @@
+/**
+ * Seeded property tests over random smooth expressions of x (3), y and A
+ * (2×3) at random points: the Jacobian matches central finite differences,
+ * vjp(v) is vᵀJ, J has the documented size, forward mode, block passes and
+ * one-hot backward passes agree, ⟨J·u, v⟩ = ⟨u, Jᵀ·v⟩, and Hessians are
+ * symmetric with hvp(u) = H·u. A failure prints the expression text, the
+ * point and the variables differentiated.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compileAt } from './helpers/compile.js';
+import { expressions, points, SHAPE, VARIABLES, type Expr, type Point } from './helpers/expressions.js';
+import { finiteDifferenceJacobian, firstMismatch } from './helpers/numeric.js';
+
+const SMOOTH = expressions({ smooth: true, mathjs: false }, 3);
+const NAMES = Object.keys(VARIABLES) as (keyof typeof VARIABLES)[];
+/** The variables differentiated: a non-empty subset, in any column order. */
+const WRT = fc.shuffledSubarray(NAMES, { minLength: 1 });
+/** Enough cotangent entries for any output (at most 6). */
+const COTANGENT = fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 6, maxLength: 6 });
+const OPTIONS = { seed: 0x0a11_d1ff, numRuns: 1000 };
+
+const columnsOf = (wrt: readonly string[]) => wrt.reduce((n, name) => n + SHAPE[VARIABLES[name as keyof typeof VARIABLES]].reduce((a, b) => a * b, 1), 0);
+const where = (e: Expr, at: Point, wrt: readonly string[]) => `${e.text} at ${JSON.stringify(at)} wrt ${wrt.join(',')}`;
+
+describe('random smooth expressions', () => {
+  it('the Jacobian agrees with central finite differences', () => {
+    fc.assert(
+      fc.property(SMOOTH, points, WRT, (e, at, wrt) => {
+        const { program, point } = compileAt(e.text, at);
+        const automatic = program.jacobian(point, wrt, { mode: 'reverse' }).jacobian;
+        // Central differences have truncation error O(h²) and rounding error O(ε/h): a loose tolerance.
+        expect(firstMismatch(automatic, finiteDifferenceJacobian(program, point, wrt), 1e-5, 1e-6), where(e, at, wrt)).toBeNull();
+      }),
+      OPTIONS,
+    );
+  });
+
+  it('vjp(v) is vᵀJ', () => {
+    fc.assert(
+      fc.property(SMOOTH, points, WRT, COTANGENT, (e, at, wrt, cotangent) => {
+        const { program, point } = compileAt(e.text, at);
+        const { jacobian: J, m, n } = program.jacobian(point, wrt, { mode: 'reverse' });
+        const v = cotangent.slice(0, m);
+        const expected = Array.from({ length: n }, (_, j) => v.reduce((s, vi, i) => s + vi * J[i * n + j]!, 0));
+        // Norm-wise relative: the backward pass sums vᵢ·∂ᵢ in another order than vᵀJ, and rounding
+        // follows the intermediate partials, not the (possibly cancelled) entries of J: x[3] - x[3],
+        // or log(3 + sin(a), 3 + sin(a)) whose J is rounding noise. The generator keeps partials
+        // moderate, so errors scale with ‖v‖₁·max(1, max|J|); 1e-300 absorbs subnormal products.
+        const scale = v.reduce((s, vi) => s + Math.abs(vi), 0) * J.reduce((s, Jij) => Math.max(s, Math.abs(Jij)), 1);
+        const { vjp } = program.vjp(point, v, wrt);
+        expect(firstMismatch(vjp, expected, 1e-12, 1e-12 * scale + 1e-300), where(e, at, wrt)).toBeNull();
+      }),
+      OPTIONS,
+    );
+  });
+
+  it('J has m rows (the output entries), n columns (the wrt entries) and takes m backward passes', () => {
+    fc.assert(
+      fc.property(SMOOTH, points, WRT, (e, at, wrt) => {
+        const { program, point } = compileAt(e.text, at);
+        const result = program.jacobian(point, wrt, { mode: 'reverse' });
+        const m = SHAPE[e.kind].reduce((a, b) => a * b, 1);
+        const context = where(e, at, wrt);
+        expect([...program.outputShape], context).toEqual(SHAPE[e.kind]);
+        expect([program.m, result.m, result.n, program.columns(wrt), result.passes], context).toEqual([m, m, columnsOf(wrt), columnsOf(wrt), m]);
+        expect([result.jacobian.length, result.value.length], context).toEqual([m * result.n, m]);
+        expect(firstMismatch(result.value, program.evaluate(point), 0), context).toBeNull();
+      }),
+      OPTIONS,
+    );
+  });
+
+  it('forward mode and a block pass (either direction) agree with one-hot backward passes', () => {
+    fc.assert(
+      fc.property(SMOOTH, points, WRT, (e, at, wrt) => {
+        const { program, point } = compileAt(e.text, at);
+        const reverse = program.jacobian(point, wrt, { mode: 'reverse' }).jacobian;
+        const scale = reverse.reduce((s, x) => Math.max(s, Math.abs(x)), 1);
+        for (const mode of ['forward', 'auto'] as const) {
+          const other = program.jacobian(point, wrt, { mode }).jacobian;
+          expect(firstMismatch(other, reverse, 1e-12, 1e-13 * scale), `${mode}: ${where(e, at, wrt)}`).toBeNull();
+        }
+      }),
+      OPTIONS,
+    );
+  });
+
+  it('⟨J·u, v⟩ = ⟨u, Jᵀ·v⟩ for random directions (jvp against vjp)', () => {
+    fc.assert(
+      fc.property(SMOOTH, points, WRT, COTANGENT, COTANGENT, (e, at, wrt, cotangent, tangent) => {
+        const { program, point } = compileAt(e.text, at);
+        const v = cotangent.slice(0, program.m);
+        const u = Array.from({ length: program.columns(wrt) }, (_, k) => tangent[k % tangent.length]!);
+        const jvp = program.jvp(point, u, wrt).jvp;
+        const vjp = program.vjp(point, v, wrt).vjp;
+        const left = jvp.reduce((s, x, i) => s + x * v[i]!, 0);
+        const right = vjp.reduce((s, x, j) => s + x * u[j]!, 0);
+        const scale = Math.max(1, ...Array.from(jvp, Math.abs), ...Array.from(vjp, Math.abs));
+        expect(Math.abs(left - right), where(e, at, wrt)).toBeLessThanOrEqual(1e-11 * scale);
+      }),
+      OPTIONS,
+    );
+  });
+
+  it('the Hessian of sum(f) is symmetric and hvp(u) = H·u', () => {
+    fc.assert(
+      fc.property(SMOOTH, points, WRT, COTANGENT, (e, at, wrt, tangent) => {
+        const { program, point } = compileAt(`sum(${e.text})`, at);
+        const { jacobian: H, n } = program.hessian(point, wrt);
+        const scale = H.reduce((s, x) => Math.max(s, Math.abs(x)), 1);
+        const context = where(e, at, wrt);
+        for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) expect(Math.abs(H[i * n + j]! - H[j * n + i]!), context).toBeLessThanOrEqual(1e-10 * scale);
+        const u = Array.from({ length: n }, (_, k) => tangent[k % tangent.length]!);
+        const Hu = Array.from({ length: n }, (_, i) => u.reduce((s, uj, j) => s + H[i * n + j]! * uj, 0));
+        expect(firstMismatch(program.hvp(point, u, wrt).hvp, Hu, 1e-10, 1e-10 * scale), context).toBeNull();
+      }),
+      { ...OPTIONS, numRuns: 300 },
+    );
+  });
+
+  it('the Hessian agrees with central differences of the gradient', () => {
+    fc.assert(
+      fc.property(SMOOTH, points, WRT, (e, at, wrt) => {
+        const { program, point } = compileAt(`sum(${e.text})`, at);
+        const { jacobian: H, n } = program.hessian(point, wrt);
+        const numeric = new Float64Array(n * n);
+        let column = 0;
+        for (const name of wrt) {
+          const base = point.get(name)!;
+          for (let k = 0; k < base.length; k++, column++) {
+            const h = 1e-5 * Math.max(1, Math.abs(base[k]!));
+            const gradAt = (delta: number) => {
+              const moved = Float64Array.from(base);
+              moved[k] = base[k]! + delta;
+              return program.grad(new Map([...point, [name, moved]]), wrt).grad;
+            };
+            const [plus, minus] = [gradAt(h), gradAt(-h)];
+            for (let i = 0; i < n; i++) numeric[i * n + column] = (plus[i]! - minus[i]!) / (2 * h);
+          }
+        }
+        expect(firstMismatch(H, numeric, 1e-5, 1e-5), where(e, at, wrt)).toBeNull();
+      }),
+      { ...OPTIONS, numRuns: 300 },
+    );
+  });
+});
