@@ -3,7 +3,7 @@
  * standard error (a parse error adds the expression and a caret line),
  * nothing on standard output and no stack trace. Most cases run in-process
  * through main() with a fake Io; a handful run as child processes
- * (`node bin/jacobian.js`, so build first: npx tsc -p tsconfig.json).
+ * (`node bin/jacobian.cjs`, so build first: npm run build).
  * Also: --help, --version, and a closed output pipe.
  */
 import { spawnSync } from 'node:child_process';
@@ -191,7 +191,7 @@ describe('help, version, closed pipe', () => {
 
   it('a closed output pipe (| head -1) ends quietly with status 0', () => {
     // A 1000×1000 table is megabytes: far more than a pipe holds, so writes hit EPIPE.
-    const script = `node bin/jacobian.js "x*2" --at ${numbers(1000)} | head -1; echo "status=\${PIPESTATUS[0]}"`;
+    const script = `node bin/jacobian.cjs "x*2" --at ${numbers(1000)} | head -1; echo "status=\${PIPESTATUS[0]}"`;
     const result = spawnSync('bash', ['--norc', '--noprofile', '-c', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, encoding: 'utf8', timeout: 20_000 });
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('J = ∂(x*2)/∂x   1000×1000\nstatus=0\n');

@@ -1,6 +1,6 @@
 /**
- * Golden tests of the command line, run as a user runs it: `node bin/jacobian.js`
- * in a child process (so build first: npx tsc -p tsconfig.json).
+ * Golden tests of the command line, run as a user runs it: `node bin/jacobian.cjs`
+ * in a child process (so build first: npm run build).
  *
  * Each case is fixtures/cli/NAME.json:
  *   { "description": "...", "args": [...], "stdin": "optional", "env": { optional, null removes } }
@@ -12,7 +12,7 @@
  * To add a case, write NAME.json; to accept new output after a deliberate
  * change, regenerate the .out files and review them with git diff:
  *
- *   npx tsc -p tsconfig.json && UPDATE_GOLDEN=1 npx vitest run test/cli.golden.test.ts
+ *   npm run build && UPDATE_GOLDEN=1 npx vitest run test/cli.golden.test.ts
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -67,7 +67,7 @@ describe('golden CLI output (fixtures/cli)', () => {
   }
 
   it('the real pipe `jacobian … --json | jacobian vjp … --json` gives what vjp gives directly', () => {
-    const pipe = 'node bin/jacobian.js "x*2" --at 1,2,3 --json | node bin/jacobian.js vjp --v 0.1,1,0.0001 --json';
+    const pipe = 'node bin/jacobian.cjs "x*2" --at 1,2,3 --json | node bin/jacobian.cjs vjp --v 0.1,1,0.0001 --json';
     const shell = spawnSync('bash', ['--norc', '--noprofile', '-c', pipe], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, encoding: 'utf8', timeout: 20_000 });
     expect(shell.stderr).toBe('');
     expect(shell.status).toBe(0);

@@ -19,6 +19,18 @@ export interface Outcome {
   readonly status: number;
 }
 
+/** What --stats prints, but the time of formatting and the total, which the caller adds. */
+export interface Stats {
+  readonly command: CommandName;
+  readonly mode?: string;
+  readonly method?: string;
+  readonly passes?: number;
+  readonly m: number;
+  readonly n: number;
+  readonly nodes: number;
+  readonly ms: Record<string, number>;
+}
+
 function base(request: Request, value: Float64Array, warnings: ReportBase['warnings']): ReportBase {
   const { program } = request;
   return {
@@ -77,7 +89,19 @@ function outcome(report: Report, options: OutputOptions): Outcome {
   return { report, status: options.strict === true && report.warnings.length > 0 ? 1 : 0 };
 }
 
-export async function runCommand(command: CommandName, expr: string | undefined, options: OutputOptions, io: Io): Promise<Outcome> {
+export async function runCommand(command: CommandName, expr: string | undefined, options: OutputOptions, io: Io): Promise<Outcome & { readonly stats: Stats }> {
   const request = await resolveRequest(expr, options, io);
-  return compute(command, request, options);
+  const start = performance.now();
+  const result = compute(command, request, options);
+  const { report } = result;
+  const { timings } = request.program;
+  const stats: Stats = {
+    command,
+    ...(report.command === 'jacobian' || report.command === 'hessian' ? { mode: report.mode, method: report.method, passes: report.passes } : {}),
+    m: report.m,
+    n: report.n,
+    nodes: request.program.tapeLength,
+    ms: { ...request.ms, forward: timings.forward, derivative: timings.derivative, warnings: timings.warnings, engine: performance.now() - start },
+  };
+  return { ...result, stats };
 }

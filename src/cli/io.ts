@@ -1,5 +1,6 @@
 /** The outside world as the CLI sees it, so tests can run it in-process. */
 import { readFileSync } from 'node:fs';
+import { isatty } from 'node:tty';
 
 export interface Io {
   /** Writes to standard output. */
@@ -27,8 +28,9 @@ export function processIo(): Io {
       return Buffer.concat(chunks).toString('utf8');
     },
     readFile: (path) => readFileSync(path, 'utf8'),
-    stdinIsTTY: process.stdin.isTTY === true,
-    stdoutIsTTY: process.stdout.isTTY === true,
+    // isatty does not create the stdin stream, which costs start-up time when it is not read.
+    stdinIsTTY: isatty(0),
+    stdoutIsTTY: isatty(1),
     env: process.env,
   };
 }

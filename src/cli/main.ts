@@ -101,8 +101,16 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
       .exitOverride()
       .configureOutput(output)
       .action(async (expr: string | undefined, options: OutputOptions) => {
-        const { report, status } = await runCommand(spec.command, expr, options, io);
-        io.write(options.json === true ? formatJson(report) : formatTable(report, options.precision, styleFor(io, options.color)));
+        const { report, status, stats } = await runCommand(spec.command, expr, options, io);
+        const formatStart = performance.now();
+        const text = options.json === true ? formatJson(report) : formatTable(report, options.precision, styleFor(io, options.color));
+        const format = performance.now() - formatStart;
+        io.write(text);
+        if (options.stats === true) {
+          // Milliseconds since the process started: the total includes starting Node and loading the program.
+          const ms = Object.fromEntries(Object.entries({ ...stats.ms, format, total: performance.now() }).map(([k, t]) => [k, Number(t.toFixed(3))]));
+          io.error(`${JSON.stringify({ ...stats, ms })}\n`);
+        }
         done(status);
       });
   }

@@ -15,6 +15,7 @@ export interface OutputOptions extends CommonOptions {
   readonly v?: string;
   readonly u?: string;
   readonly tol?: number;
+  readonly stats?: boolean;
 }
 
 export function integerIn(min: number, max: number, flag: string) {
@@ -49,6 +50,7 @@ export function addCommonOptions(command: Command): Command {
     .addOption(new Option('--precision <digits>', 'significant digits in tables').default(6).argParser(integerIn(1, 17, '--precision')))
     .addOption(new Option('--max-memory <size>', 'refuse results larger than this').default(DEFAULT_MAX_MEMORY_BYTES, '4GiB').argParser(parseByteSize))
     .option('--strict', 'exit with status 1 when a derivative is taken at a special point (kink, tie, …)')
+    .option('--stats', 'write one JSON line of statistics (mode, passes, graph size, times in ms) to standard error')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .option('--debug', 'show stack traces of errors');
 }

@@ -34,14 +34,19 @@ export interface Request {
   readonly piped: PipedInput;
   /** The values of the variables by name, as the engine takes them. */
   readonly point: ReadonlyMap<string, Float64Array>;
+  /** Milliseconds spent reading input (standard input, values, files), parsing and compiling. */
+  readonly ms: { readonly read: number; readonly parse: number; readonly compile: number };
 }
 
 export async function resolveRequest(exprArg: string | undefined, options: CommonOptions, io: Io): Promise<Request> {
+  const start = performance.now();
   const piped = exprArg === undefined ? await readPiped(io) : {};
   const expr = exprArg ?? piped.expr;
   if (expr === undefined) throw new InputError('missing expression: give one, as in jacobian "x*2" --at 1,2,3, or pipe JSON with an "expr" field');
+  const parseStart = performance.now();
   const ast = parseExpression(expr);
   const names = freeNames(ast);
+  const parsed = performance.now();
   const bindings = collectBindings(piped, options.at, names, io);
   const bound = new Set(bindings.map((b) => b.name));
   const missing = names.filter((name) => !bound.has(name));
@@ -55,9 +60,11 @@ export async function resolveRequest(exprArg: string | undefined, options: Commo
     if (!bound.has(name)) throw new InputError(`--wrt ${name}: ${name} has no value (bound: ${[...bound].join(', ') || 'none'}); bind it with --at ${name}=…`);
   }
   if (new Set(wrt).size !== wrt.length) throw new InputError(`--wrt names a variable twice: ${wrt.join(',')}`);
+  const compileStart = performance.now();
   const program = compile(ast, bindings);
   const point = new Map(bindings.map((b) => [b.name, b.value.data]));
-  return { expr, bindings, wrt, program, piped, point };
+  const ms = { read: parseStart - start + (compileStart - parsed), parse: parsed - parseStart, compile: performance.now() - compileStart };
+  return { expr, bindings, wrt, program, piped, point, ms };
 }
 
 function compile(ast: MathNode, bindings: readonly Binding[]): Program {

@@ -1,6 +1,6 @@
 /** mathjs's parser, with its failures turned into errors for people. */
 import type { MathNode } from 'mathjs';
-import { parse } from 'mathjs/number';
+import { create, parseDependencies } from 'mathjs/number';
 import { InputError, LimitError, ParseError, UnsupportedError } from '../errors.js';
 import { walk } from './ast.js';
 
@@ -11,6 +11,9 @@ const STATEMENTS: Readonly<Record<string, string>> = {
   BlockNode: 'several expressions are not supported: give one (for several results, write a vector [a, b, c])',
   ObjectNode: 'objects are not supported: use numbers, vectors and matrices',
 };
+
+// Only the parser is built, so a bundle of the CLI carries (and loads) only what parsing needs.
+const { parse } = create({ parseDependencies: parseDependencies! });
 
 /** Parses one expression of the language; statements and syntax errors are refused with a message. */
 export function parseExpression(source: string): MathNode {

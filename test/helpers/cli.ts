@@ -14,7 +14,7 @@ export interface ChildResult {
 }
 
 /**
- * `node bin/jacobian.js ...args` from the repository root, with `stdin` on
+ * `node bin/jacobian.cjs ...args` from the repository root, with `stdin` on
  * a pipe (never a terminal) and a clean environment: PATH, NO_COLOR=1, then
  * `env` on top (a null value removes the variable).
  */
@@ -25,7 +25,7 @@ export function runChild(args: readonly string[], options: { stdin?: string; env
     else env[name] = value;
   }
   const start = performance.now();
-  const result = spawnSync(process.execPath, ['bin/jacobian.js', ...args], {
+  const result = spawnSync(process.execPath, ['bin/jacobian.cjs', ...args], {
     cwd: ROOT,
     env,
     input: options.stdin ?? '',

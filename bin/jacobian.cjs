@@ -1,0 +1,2 @@
+#!/usr/bin/env node
+require('../scripts/launch.cjs').load().run();
