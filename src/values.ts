@@ -9,6 +9,8 @@ import type { Shape } from './shape.js';
 export interface Tensor {
   readonly shape: Shape;
   readonly data: Float64Array;
+  /** The value's JSON text as it was read, on one line: output can repeat it without formatting every number again. */
+  readonly json?: string;
 }
 
 /** A number, or nested arrays of numbers, as JSON holds them. */

@@ -77,5 +77,6 @@ function readValueFile(path: string, what: string, readFile: (path: string) => s
   } catch (error) {
     throw new InputError(`${what}: ${path} is not valid JSON (${(error as Error).message})`);
   }
-  return tensorFromJson(parsed, `${what} (${path})`);
+  // Numbers and the strings "NaN", "Infinity" hold no white space: dropping it all leaves the same JSON on one line.
+  return { ...tensorFromJson(parsed, `${what} (${path})`), json: content.replace(/\s+/g, '') };
 }

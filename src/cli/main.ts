@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ParseError, UserError } from '../errors.js';
-import { formatJson } from '../format/json.js';
+import { jsonChunks } from '../format/json.js';
 import { PLAIN, type Style } from '../format/style.js';
 import { formatTable } from '../format/table.js';
 import { UnboundNameError } from '../parse/index.js';
@@ -103,13 +103,14 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
       .action(async (expr: string | undefined, options: OutputOptions) => {
         const { report, status, stats } = await runCommand(spec.command, expr, options, io);
         const formatStart = performance.now();
-        const text = options.json === true ? formatJson(report) : formatTable(report, options.precision, styleFor(io, options.color));
+        const chunks = options.json === true ? jsonChunks(report) : [formatTable(report, options.precision, styleFor(io, options.color))];
         const format = performance.now() - formatStart;
-        io.write(text);
+        for (const chunk of chunks) io.write(chunk);
         if (options.stats === true) {
           // Milliseconds since the process started: the total includes starting Node and loading the program.
           const ms = Object.fromEntries(Object.entries({ ...stats.ms, format, total: performance.now() }).map(([k, t]) => [k, Number(t.toFixed(3))]));
-          io.error(`${JSON.stringify({ ...stats, ms })}\n`);
+          const maxRssMiB = Number((process.resourceUsage().maxRSS / 1024).toFixed(1));
+          io.error(`${JSON.stringify({ ...stats, ms, maxRssMiB })}\n`);
         }
         done(status);
       });

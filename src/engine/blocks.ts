@@ -369,6 +369,16 @@ export function blockPass(
     uses.set(source, (uses.get(source) ?? 0) + 1);
   }
   const sourceOf = (edge: BlockEdge) => (direction === 'reverse' ? edge.node : edge.arg);
+  const settle = (target: NodeId, block: Block, incoming: readonly BlockEdge[]) => {
+    blocks.set(target, block);
+    // A block no longer needed is dropped, so memory follows the live part of the graph.
+    for (const edge of incoming) {
+      const source = sourceOf(edge);
+      const left = (uses.get(source) ?? 1) - 1;
+      uses.set(source, left);
+      if (left === 0 && !ends.includes(source)) blocks.delete(source);
+    }
+  };
   const apply = direction === 'reverse' ? pullEntry : pushEntry;
   const order = direction === 'reverse' ? [...active].reverse() : active;
   for (const target of order) {
@@ -376,6 +386,11 @@ export function blockPass(
     if (incoming === undefined || blocks.has(target)) continue;
     const size = operand(target).size;
     const sources = incoming.map((e) => blocks.get(sourceOf(e)));
+    const shared = sharedBlock(incoming, sources, v, size) ?? scaledBlock(incoming, sources, v);
+    if (shared !== null) {
+      settle(target, shared, incoming);
+      continue;
+    }
     const fills = incoming.some((e, s) => sources[s] instanceof DenseRows || (sources[s] !== undefined && spreads(e.step, direction)));
     let block: Block;
     if (fills && rows * size <= DENSE_MAX_ENTRIES) {
@@ -396,16 +411,44 @@ export function blockPass(
       }
       block = writer.finish();
     }
-    blocks.set(target, block);
-    // A block no longer needed is dropped, so memory follows the live part of the graph.
-    for (const edge of incoming) {
-      const source = sourceOf(edge);
-      const left = (uses.get(source) ?? 1) - 1;
-      uses.set(source, left);
-      if (left === 0 && !ends.includes(source)) blocks.delete(source);
-    }
+    settle(target, block, incoming);
   }
   return new Map(ends.flatMap((id) => (blocks.has(id) ? [[id, blocks.get(id)!] as const] : [])));
+}
+
+/**
+ * A block that can be passed on as it is: one incoming edge whose partial is
+ * the identity (a reshape, `+` with one varying side). Blocks are never
+ * changed once built, so sharing one is safe.
+ */
+function sharedBlock(incoming: readonly BlockEdge[], sources: readonly (Block | undefined)[], v: Float64Array, size: number): Block | null {
+  const [edge] = incoming;
+  const source = sources[0];
+  if (incoming.length !== 1 || source === undefined || source.cols !== size) return null;
+  const { step } = edge!;
+  const identity = step.kind === 'elementwise' && step.d.size === 1 && v[step.d.offset] === 1 && step.arg.size === step.out.size;
+  return identity ? source : null;
+}
+
+/**
+ * Through a diagonal (one element-wise edge between equal sizes) a sparse
+ * block keeps its pattern: only its values are scaled, so the index arrays
+ * are shared and nothing is accumulated.
+ */
+function scaledBlock(incoming: readonly BlockEdge[], sources: readonly (Block | undefined)[], v: Float64Array): Block | null {
+  const [edge] = incoming;
+  const source = sources[0];
+  if (incoming.length !== 1 || !(source instanceof SparseRows)) return null;
+  const { step } = edge!;
+  if (step.kind !== 'elementwise' || step.arg.size !== step.out.size) return null;
+  const { offset, size } = step.d;
+  const values = new Float64Array(source.values.length);
+  for (let e = 0; e < values.length; e++) {
+    const d = v[offset + (size === 1 ? 0 : source.colIndex[e]!)]!;
+    // An exact zero on either side gives an exact zero (SPEC §6), never 0·∞.
+    values[e] = d === 0 || source.values[e] === 0 ? 0 : source.values[e]! * d;
+  }
+  return new SparseRows(source.rows, source.cols, source.rowStart, source.colIndex, values);
 }
 
 /** Dense blocks up to this many entries (2 GiB at 8 bytes each); larger ones stay sparse. */

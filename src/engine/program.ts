@@ -7,7 +7,7 @@ import { InputError, LimitError } from '../errors.js';
 import type { GraphBuilder } from '../graph/index.js';
 import type { NodeId } from '../ops/index.js';
 import { describeShape, sizeOf, type Shape } from '../shape.js';
-import { blockPass, forEachInRow, SparseRows } from './blocks.js';
+import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
 import { buildGradient } from './gradient.js';
 import { linearize } from './linearize.js';
 import { Passes } from './passes.js';
@@ -134,11 +134,11 @@ export class Program {
     const mode = requested === 'auto' ? (m <= n ? 'reverse' : 'forward') : requested;
     const prepared = this.prepare(wrt, at);
     const { passes, columns } = prepared;
-    const jacobian = new Float64Array(m * n);
     if (requested === 'auto') {
-      this.blockJacobian(prepared, mode, jacobian, m, n);
+      const jacobian = this.blockJacobian(prepared, mode, m, n);
       return { ...this.finish(prepared), jacobian, m, n, mode, method: 'block', passes: 1 };
     }
+    const jacobian = new Float64Array(m * n);
     if (mode === 'reverse') {
       for (let i = 0; i < m; i++) {
         passes.oneHotBackwardPass(i);
@@ -160,24 +160,36 @@ export class Program {
   }
 
   /** All seeds in one block pass: J's rows flow back from the output, or its columns forward from the inputs. */
-  private blockJacobian({ plan, passes, columns }: Prepared, mode: 'reverse' | 'forward', jacobian: Float64Array, m: number, n: number): void {
+  private blockJacobian({ plan, passes, columns }: Prepared, mode: 'reverse' | 'forward', m: number, n: number): Float64Array {
     const edges = passes.lin.edges.map((e, s) => ({ node: e.node, arg: e.arg, step: passes.steps[s]! }));
     const operand = (id: NodeId) => plan.operand(id);
     const active = passes.lin.active;
     if (mode === 'reverse') {
       const seeds = new Map([[this.output, SparseRows.seeds(m, m, 0)]]);
       const blocks = blockPass('reverse', plan.values, active, edges, operand, seeds, m, columns.map((c) => c.node));
+      const only = columns.length === 1 ? blocks.get(columns[0]!.node) : undefined;
+      // One variable whose block came out dense: that block is J, row for row.
+      if (only instanceof DenseRows && only.cols === n) return only.data;
+      const jacobian = new Float64Array(m * n);
       for (const col of columns) {
         const block = col.node === this.output ? seeds.get(this.output) : blocks.get(col.node);
         if (block === undefined) continue;
-        for (let i = 0; i < m; i++) forEachInRow(block, i, (k, value) => (jacobian[i * n + col.offset + k] = value));
+        if (block instanceof DenseRows) {
+          for (let i = 0; i < m; i++) jacobian.set(block.data.subarray(i * col.size, (i + 1) * col.size), i * n + col.offset);
+        } else {
+          const { rowStart, colIndex, values } = block;
+          for (let i = 0; i < m; i++) {
+            for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++) jacobian[i * n + col.offset + colIndex[e]!] = values[e]!;
+          }
+        }
       }
-      return;
+      return jacobian;
     }
+    const jacobian = new Float64Array(m * n);
     const seeds = new Map(columns.filter((c) => active.includes(c.node)).map((c) => [c.node, SparseRows.seeds(n, c.size, c.offset)]));
     const out = seeds.get(this.output) ?? blockPass('forward', plan.values, active, edges, operand, seeds, n, [this.output]).get(this.output);
-    if (out === undefined) return;
-    for (let j = 0; j < n; j++) forEachInRow(out, j, (i, value) => (jacobian[i * n + j] = value));
+    if (out !== undefined) for (let j = 0; j < n; j++) forEachInRow(out, j, (i, value) => (jacobian[i * n + j] = value));
+    return jacobian;
   }
 
   /** vᵀJ: one backward pass seeded with v (m numbers), giving n numbers. */

@@ -1,5 +1,6 @@
 /** The `--json` output of SPEC §4: one object on one line, numbers in full precision. */
 import type { Shape } from '../shape.js';
+import type { Tensor } from '../values.js';
 import { jsonNumber } from './number.js';
 import type { Report, Warning } from './report.js';
 
@@ -9,13 +10,17 @@ export function nestedJson(shape: Shape, data: ArrayLike<number>): string {
   const rows = shape.length === 1 ? 1 : shape[0];
   const cols = shape.length === 1 ? shape[0] : shape[1];
   const rowText = (i: number): string => {
-    const parts = new Array<string>(cols);
-    for (let j = 0; j < cols; j++) parts[j] = jsonNumber(data[i * cols + j]!);
-    return `[${parts.join(',')}]`;
+    const row = Array.prototype.slice.call(data, i * cols, (i + 1) * cols) as number[];
+    // JSON.stringify formats finite numbers fastest; only rows with NaN or ±Infinity need the strings.
+    if (row.every(Number.isFinite)) return JSON.stringify(row);
+    return `[${row.map(jsonNumber).join(',')}]`;
   };
   if (shape.length === 1) return rowText(0);
   return `[${Array.from({ length: rows }, (_, i) => rowText(i)).join(',')}]`;
 }
+
+/** A value given by the user: its own JSON text when it came as JSON, else formatted. */
+const valueJson = (value: Tensor): string => value.json ?? nestedJson(value.shape, value.data);
 
 const vector = (data: ArrayLike<number>): string => nestedJson([data.length], data);
 
@@ -27,11 +32,12 @@ function warningJson(w: Warning): string {
 /** The key of each vector result and of its seed. */
 const VECTOR_KEYS = { vjp: ['vjp', 'v'], jvp: ['jvp', 'u'], grad: ['grad', null], hvp: ['hvp', 'u'] } as const;
 
-export function formatJson(report: Report): string {
+/** The JSON of a report as pieces in order: writing them one by one spares joining a large result. */
+export function jsonChunks(report: Report): string[] {
   const fields: [string, string][] = [
     ['command', JSON.stringify(report.command)],
     ['expr', JSON.stringify(report.expr)],
-    ['at', `{${report.at.map((b) => `${JSON.stringify(b.name)}:${nestedJson(b.value.shape, b.value.data)}`).join(',')}}`],
+    ['at', `{${report.at.map((b) => `${JSON.stringify(b.name)}:${valueJson(b.value)}`).join(',')}}`],
     ['wrt', JSON.stringify(report.wrt)],
     ['inputs', JSON.stringify(report.inputs.map(({ name, shape }) => ({ name, shape })))],
     ['value', nestedJson(report.value.shape, report.value.data)],
@@ -68,5 +74,9 @@ export function formatJson(report: Report): string {
       break;
   }
   fields.push(['warnings', `[${report.warnings.map(warningJson).join(',')}]`]);
-  return `{${fields.map(([key, value]) => `"${key}":${value}`).join(',')}}\n`;
+  return [...fields.flatMap(([key, value], i) => [`${i === 0 ? '{' : ','}"${key}":`, value]), '}\n'];
+}
+
+export function formatJson(report: Report): string {
+  return jsonChunks(report).join('');
 }

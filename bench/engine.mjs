@@ -1,0 +1,43 @@
+// Engine time of one workload, in a fresh process so that workloads do not share a heap:
+// `node bench/engine.mjs WORKLOAD N [RUNS WARMUPS]` prints {"ms": median, "best": fastest run}.
+import { compileProgram } from '../dist/src/compile.js';
+
+const [workload, nText, runsText = '9', warmupsText = '5'] = process.argv.slice(2);
+const n = Number(nText);
+
+/** A seeded generator (Park–Miller), the same data in every run. */
+function generator(seed) {
+  let state = seed;
+  return () => (state = (state * 16807) % 2147483647) / 2147483647;
+}
+const random = generator(1);
+const vector = (f) => ({ shape: [n], data: Float64Array.from({ length: n }, (_, i) => f(i)) });
+
+const WORKLOADS = {
+  mlp: () => ({
+    expr: 'tanh(W*x+b)',
+    values: { W: { shape: [n, n], data: Float64Array.from({ length: n * n }, () => random() / n) }, b: vector(random), x: vector(random) },
+    wrt: ['x'],
+    call: (program, point, wrt) => program.jacobian(point, wrt),
+  }),
+  elem: () => ({ expr: 'sin(x).*x+x.^2', values: { x: vector((i) => Math.sin(i + 1)) }, wrt: ['x'], call: (program, point, wrt) => program.jacobian(point, wrt) }),
+  rosen: () => ({
+    expr: 'sum(100*(x[2:end]-x[1:end-1].^2).^2+(1-x[1:end-1]).^2)',
+    values: { x: vector((i) => Math.cos(i)) },
+    wrt: ['x'],
+    call: (program, point, wrt) => program.grad(point, wrt),
+  }),
+};
+
+const { expr, values, wrt, call } = WORKLOADS[workload]();
+const program = compileProgram(expr, new Map(Object.entries(values).map(([name, { shape, data }]) => [name, { shape, value: data }])));
+const point = new Map(Object.entries(values).map(([name, { data }]) => [name, data]));
+for (let w = 0; w < Number(warmupsText); w++) call(program, point, wrt);
+const times = [];
+for (let r = 0; r < Number(runsText); r++) {
+  const start = performance.now();
+  call(program, point, wrt);
+  times.push(performance.now() - start);
+}
+times.sort((a, b) => a - b);
+console.log(JSON.stringify({ ms: times[Math.floor(times.length / 2)], best: times[0] }));

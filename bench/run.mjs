@@ -1,0 +1,174 @@
+// The benchmark: `npm run bench` (after `npm run build`). Runs each workload in-process
+// (engine time: median of several runs after a warm-up) and as a whole process (the
+// installed command, --stats), prints a table, writes bench/results.json, and, when
+// /usr/bin/python3 can import torch, runs torch_bench.py on the same workloads in the
+// same run and prints torch/ours. Data files are generated into bench/data/.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const DATA = join(ROOT, 'bench', 'data');
+const BIN = join(ROOT, 'bin', 'jacobian.cjs');
+const quick = process.argv.includes('--quick');
+const RUNS = quick ? 5 : 9;
+const WARMUPS = quick ? 3 : 5;
+
+/** A seeded generator (Park–Miller), so the data are the same in every run. */
+function generator(seed) {
+  let state = seed;
+  return () => (state = (state * 16807) % 2147483647) / 2147483647;
+}
+
+function dataFiles(n) {
+  mkdirSync(DATA, { recursive: true });
+  const paths = { x: join(DATA, `x${n}.json`), W: join(DATA, `W${n}.json`), b: join(DATA, `b${n}.json`) };
+  if (!existsSync(paths.W)) {
+    const random = generator(1);
+    const W = Array.from({ length: n }, () => Array.from({ length: n }, () => random() / n));
+    writeFileSync(paths.W, JSON.stringify(W));
+    writeFileSync(paths.b, JSON.stringify(Array.from({ length: n }, random)));
+    writeFileSync(paths.x, JSON.stringify(Array.from({ length: n }, random)));
+  }
+  return paths;
+}
+
+function vectorFile(name, n, f) {
+  mkdirSync(DATA, { recursive: true });
+  const path = join(DATA, `${name}${n}.json`);
+  if (!existsSync(path)) writeFileSync(path, JSON.stringify(Array.from({ length: n }, (_, i) => f(i))));
+  return path;
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/** Engine time in milliseconds (median and best of RUNS after WARMUPS warm-ups), in a fresh process. */
+function engineTime(workload, n) {
+  const result = spawnSync(process.execPath, [join(ROOT, 'bench', 'engine.mjs'), workload, String(n), String(RUNS), String(WARMUPS)], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`bench/engine.mjs ${workload} ${n} failed: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+}
+
+/** A whole run of the installed command; returns wall milliseconds and its --stats line. */
+function processRun(args) {
+  const start = performance.now();
+  const result = spawnSync(process.execPath, [BIN, ...args, '--stats'], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'ignore', 'pipe'] });
+  const wall = performance.now() - start;
+  if (result.status !== 0) throw new Error(`jacobian ${args.join(' ')} failed: ${result.stderr}`);
+  return { wall, stats: JSON.parse(result.stderr.trim().split('\n').pop()) };
+}
+
+function processTime(args) {
+  const runs = Array.from({ length: quick ? 2 : 3 }, () => processRun(args));
+  return { ms: median(runs.map((r) => r.wall)), maxRssMiB: Math.max(...runs.map((r) => r.stats.maxRssMiB)) };
+}
+
+/** Startup against bare node, measured alternately in one run. */
+function startup() {
+  const ours = [];
+  const bare = [];
+  for (let r = 0; r < (quick ? 7 : 21); r++) {
+    let start = performance.now();
+    spawnSync(process.execPath, ['-e', '0'], { stdio: 'ignore' });
+    bare.push(performance.now() - start);
+    start = performance.now();
+    spawnSync(process.execPath, [BIN, 'x*2', '--at', '1,2,3'], { stdio: 'ignore' });
+    ours.push(performance.now() - start);
+  }
+  return { ours: median(ours), bare: median(bare) };
+}
+
+const TORCH = '/usr/bin/python3';
+const hasTorch = existsSync(TORCH) && spawnSync(TORCH, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+
+/** PyTorch's seconds per variant for a workload, or null without torch; failures give their message. */
+function torch(workload, n) {
+  if (!hasTorch) return null;
+  const result = spawnSync(TORCH, [join(ROOT, 'bench', 'torch_bench.py'), workload, String(n)], { encoding: 'utf8', timeout: 600_000 });
+  if (result.status !== 0) return { error: (result.stderr.trim().split('\n').pop() ?? 'failed').slice(0, 80) };
+  return JSON.parse(result.stdout).seconds;
+}
+
+/** The whole-process time of PyTorch's 3×3 Jacobian of x*2 (import included). */
+function torchStartup() {
+  if (!hasTorch) return null;
+  const script = 'import torch\nfrom torch.autograd.functional import jacobian\nprint(jacobian(lambda x: x*2, torch.tensor([1.,2.,3.], dtype=torch.float64)))';
+  const times = [];
+  for (let r = 0; r < 3; r++) {
+    const start = performance.now();
+    spawnSync(TORCH, ['-c', script], { stdio: 'ignore' });
+    times.push(performance.now() - start);
+  }
+  return median(times);
+}
+
+const bestTorch = (seconds) => {
+  if (seconds === null || seconds.error !== undefined) return null;
+  const numbers = Object.values(seconds).filter((s) => typeof s === 'number');
+  return numbers.length === 0 ? null : Math.min(...numbers) * 1000;
+};
+
+const rows = [];
+/**
+ * Ratios torch/ours: PyTorch's best variant (torch_bench.py keeps the best of 3 runs) against
+ * our median and our best engine time; for the start-up row, whole processes.
+ */
+function record(measured) {
+  const ours = measured.engineMs ?? measured.processMs;
+  const oursBest = measured.engineBestMs ?? measured.processMs;
+  const row = {
+    ...measured,
+    ratio: measured.torchBestMs === null ? null : measured.torchBestMs / ours,
+    ratioBest: measured.torchBestMs === null ? null : measured.torchBestMs / oursBest,
+  };
+  rows.push(row);
+  const fmt = (x, digits = 1) => (x === null || x === undefined ? '—' : x.toFixed(digits));
+  console.log(
+    [row.workload.padEnd(22), String(row.n).padStart(7), fmt(row.engineMs, 2).padStart(10), fmt(row.engineBestMs, 2).padStart(9), fmt(row.processMs, 0).padStart(8),
+      fmt(row.maxRssMiB, 0).padStart(5), fmt(row.torchBestMs, 1).padStart(9), (row.ratio === null ? '—' : `${row.ratio.toFixed(1)}×`).padStart(10),
+      (row.ratioBest === null ? '—' : `${row.ratioBest.toFixed(1)}×`).padStart(9)].join(' '),
+  );
+}
+
+console.log(hasTorch ? `PyTorch: ${TORCH}. torch/ours: PyTorch's best variant (best of 3) over our median engine time; best/best: over our best run` : 'PyTorch not found: ours only');
+console.log(['workload'.padEnd(22), 'n'.padStart(7), 'engine ms'.padStart(10), 'best ms'.padStart(9), 'process'.padStart(8), 'MiB'.padStart(5), 'torch ms'.padStart(9), 'torch/ours'.padStart(10), 'best/best'.padStart(9)].join(' '));
+
+// 1. Start-up: the seed example as a whole process, against bare node and PyTorch.
+const start = startup();
+const torchProcess = torchStartup();
+record({ workload: 'x*2 (whole process)', n: 3, engineMs: null, engineBestMs: null, processMs: start.ours, maxRssMiB: null, torchBestMs: torchProcess, bareNodeMs: start.bare });
+console.log(`  start-up: ${start.ours.toFixed(1)} ms against bare node ${start.bare.toFixed(1)} ms (${(start.ours / start.bare).toFixed(2)}×)`);
+
+// 2. tanh(W*x+b): a dense Jacobian; W and b read from files.
+for (const n of [300, 1000]) {
+  const paths = dataFiles(n);
+  const engine = engineTime('mlp', n);
+  const proc = processTime(['tanh(W*x+b)', '--at', `x=@${paths.x}`, '--at', `W=@${paths.W}`, '--at', `b=@${paths.b}`, '--wrt', 'x', '--json']);
+  const torchMs = bestTorch(torch('mlp', n));
+  record({ workload: 'tanh(W*x+b)', n, engineMs: engine.ms, engineBestMs: engine.best, processMs: proc.ms, maxRssMiB: proc.maxRssMiB, torchBestMs: torchMs });
+}
+
+// 3. sin(x).*x+x.^2: a diagonal Jacobian.
+for (const n of [1000, 10_000]) {
+  const path = vectorFile('xs', n, (i) => Math.sin(i + 1));
+  const engine = engineTime('elem', n);
+  // The dense JSON of the 10 000 × 10 000 case would be about 2 GB of text: its process run is the sparse one of issue 5.
+  const proc = n <= 1000 ? processTime(['sin(x).*x+x.^2', '--at', `x=@${path}`, '--json']) : { ms: null, maxRssMiB: null };
+  const torchMs = bestTorch(torch('elem', n));
+  record({ workload: 'sin(x).*x+x.^2', n, engineMs: engine.ms, engineBestMs: engine.best, processMs: proc.ms, maxRssMiB: proc.maxRssMiB, torchBestMs: torchMs });
+}
+
+// 4. The Rosenbrock gradient: one backward pass.
+for (const n of [1000, 100_000]) {
+  const path = vectorFile('xr', n, (i) => Math.cos(i));
+  const expr = 'sum(100*(x[2:end]-x[1:end-1].^2).^2+(1-x[1:end-1]).^2)';
+  const engine = engineTime('rosen', n);
+  const proc = processTime(['grad', expr, '--at', `x=@${path}`, '--json']);
+  const torchMs = bestTorch(torch('rosen', n));
+  record({ workload: 'Rosenbrock gradient', n, engineMs: engine.ms, engineBestMs: engine.best, processMs: proc.ms, maxRssMiB: proc.maxRssMiB, torchBestMs: torchMs });
+}
+
+const results = { date: new Date().toISOString(), node: process.version, torch: hasTorch, rows };
+writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+console.log('written: bench/results.json');
