@@ -28,7 +28,14 @@ function scalarFrom(value: unknown, what: string): number {
 export function tensorFromJson(value: unknown, what: string): Tensor {
   if (!Array.isArray(value)) return { shape: [], data: Float64Array.of(scalarFrom(value, what)) };
   if (value.length === 0) throw new InputError(`${what} is an empty array: give at least one number`);
-  if (!value.some(Array.isArray)) return { shape: [value.length], data: Float64Array.from(value, (x) => scalarFrom(x, what)) };
+  if (!value.some(Array.isArray)) {
+    const data = new Float64Array(value.length);
+    for (let k = 0; k < value.length; k++) {
+      const x: unknown = value[k];
+      data[k] = typeof x === 'number' ? x : scalarFrom(x, what);
+    }
+    return { shape: [value.length], data };
+  }
   const rows = value.length;
   const cols = Array.isArray(value[0]) ? value[0].length : -1;
   const data = new Float64Array(rows * Math.max(cols, 0));
@@ -36,10 +43,11 @@ export function tensorFromJson(value: unknown, what: string): Tensor {
     if (!Array.isArray(row) || row.length !== cols) {
       throw new InputError(`${what} is a ragged matrix: row ${i + 1} has ${Array.isArray(row) ? row.length : 'no'} entries where row 1 has ${cols}`);
     }
-    row.forEach((x: unknown, j) => {
+    for (let j = 0; j < cols; j++) {
+      const x: unknown = row[j];
       if (Array.isArray(x)) throw new InputError(`${what} has more than two dimensions: only scalars, vectors and matrices are supported`);
-      data[i * cols + j] = scalarFrom(x, what);
-    });
+      data[i * cols + j] = typeof x === 'number' ? x : scalarFrom(x, what);
+    }
   });
   if (cols === 0) throw new InputError(`${what} has empty rows: give at least one number`);
   return { shape: [rows, cols], data };

@@ -78,5 +78,6 @@ function readValueFile(path: string, what: string, readFile: (path: string) => s
     throw new InputError(`${what}: ${path} is not valid JSON (${(error as Error).message})`);
   }
   // Numbers and the strings "NaN", "Infinity" hold no white space: dropping it all leaves the same JSON on one line.
-  return { ...tensorFromJson(parsed, `${what} (${path})`), json: content.replace(/\s+/g, '') };
+  const oneLine = /\s/.test(content) ? content.replace(/\s+/g, '') : content;
+  return { ...tensorFromJson(parsed, `${what} (${path})`), json: oneLine };
 }

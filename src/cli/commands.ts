@@ -25,6 +25,8 @@ export interface Stats {
   readonly mode?: string;
   readonly method?: string;
   readonly passes?: number;
+  readonly nonzeros?: number;
+  readonly colours?: number;
   readonly m: number;
   readonly n: number;
   readonly nodes: number;
@@ -58,6 +60,13 @@ function compute(command: CommandName, request: Request, options: OutputOptions)
   switch (command) {
     case 'jacobian':
     case 'hessian': {
+      if (command === 'jacobian' && options.sparse === true) {
+        const result = program.sparseJacobian(point, wrt, derivativeOptions);
+        return outcome({
+          command, ...base(request, result.value, result.warnings),
+          matrix: result.jacobian, mode: result.mode, method: result.method, passes: result.passes, colours: result.colours,
+        }, options);
+      }
       const result = command === 'jacobian' ? program.jacobian(point, wrt, derivativeOptions) : program.hessian(point, wrt, derivativeOptions);
       return outcome({ command, ...base(request, result.value, result.warnings), matrix: result.jacobian, mode: result.mode, method: result.method, passes: result.passes }, options);
     }
@@ -98,6 +107,7 @@ export async function runCommand(command: CommandName, expr: string | undefined,
   const stats: Stats = {
     command,
     ...(report.command === 'jacobian' || report.command === 'hessian' ? { mode: report.mode, method: report.method, passes: report.passes } : {}),
+    ...(report.command === 'jacobian' && !(report.matrix instanceof Float64Array) ? { nonzeros: report.matrix.values.length, colours: report.colours } : {}),
     m: report.m,
     n: report.n,
     nodes: request.program.tapeLength,

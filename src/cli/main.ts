@@ -8,14 +8,16 @@ import { Command, CommanderError, Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ParseError, UserError } from '../errors.js';
+import { InputError, ParseError, UserError } from '../errors.js';
 import { jsonChunks } from '../format/json.js';
+import { formatMatrixMarket } from '../format/matrix-market.js';
+import type { Report } from '../format/report.js';
 import { PLAIN, type Style } from '../format/style.js';
 import { formatTable } from '../format/table.js';
 import { UnboundNameError } from '../parse/index.js';
 import { runCommand, type CommandName } from './commands.js';
 import { processIo, type Io } from './io.js';
-import { addCommonOptions, modeOption, positiveNumber, type OutputOptions } from './options.js';
+import { addCommonOptions, modeOption, positiveNumber, type OutputFormat, type OutputOptions } from './options.js';
 
 const EXAMPLES = `
 Examples:
@@ -62,6 +64,21 @@ function colorLevel(io: Io, colorFlag: boolean): 0 | 1 | 2 | 3 {
   return supportsColor === false || supportsColor.level === 0 ? 1 : supportsColor.level;
 }
 
+/** The output text of a report, in pieces to write one after the other. */
+function render(report: Report, format: OutputFormat, options: OutputOptions, io: Io): string[] {
+  switch (format) {
+    case 'json':
+      return jsonChunks(report);
+    case 'mtx':
+      if (report.command !== 'jacobian' && report.command !== 'hessian') {
+        throw new InputError(`--format mtx writes a matrix: use it with jac or hessian, not ${report.command}`);
+      }
+      return [formatMatrixMarket(report)];
+    case 'table':
+      return [formatTable(report, options.precision, styleFor(io, options.color))];
+  }
+}
+
 interface CommandSpec {
   readonly name: string;
   readonly command: CommandName;
@@ -70,7 +87,10 @@ interface CommandSpec {
 }
 
 const COMMANDS: readonly CommandSpec[] = [
-  { name: 'jac', command: 'jacobian', description: 'the full Jacobian J (m×n), the default command', options: [modeOption()] },
+  {
+    name: 'jac', command: 'jacobian', description: 'the full Jacobian J (m×n), the default command',
+    options: [modeOption(), new Option('--sparse', 'detect the sparsity pattern, colour it, and return J as a sparse matrix (one pass per colour)')],
+  },
   { name: 'vjp', command: 'vjp', description: 'the vector-Jacobian product vᵀJ: one backward pass seeded with v', options: [new Option('--v <numbers>', 'the m numbers of v, as 0.1,1,0.0001')] },
   { name: 'jvp', command: 'jvp', description: 'the Jacobian-vector product J·u: one forward pass seeded with u', options: [new Option('--u <numbers>', 'the n numbers of u, as 1,0,0')] },
   { name: 'grad', command: 'grad', description: 'the gradient of a scalar expression: one backward pass' },
@@ -103,7 +123,7 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
       .action(async (expr: string | undefined, options: OutputOptions) => {
         const { report, status, stats } = await runCommand(spec.command, expr, options, io);
         const formatStart = performance.now();
-        const chunks = options.json === true ? jsonChunks(report) : [formatTable(report, options.precision, styleFor(io, options.color))];
+        const chunks = render(report, options.format ?? (options.json === true ? 'json' : 'table'), options, io);
         const format = performance.now() - formatStart;
         for (const chunk of chunks) io.write(chunk);
         if (options.stats === true) {
@@ -133,8 +153,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 function reportError(error: unknown, io: Io, debug: boolean): number {
   if (error instanceof CommanderError) {
     if (error.exitCode === 0) return 0;
-    const message = error.message.replace(/^error:\s*/i, '').replace(/\.$/, '');
-    const hint = error.code === 'commander.unknownOption' ? ' (an expression that starts with - needs parentheses, as "(-x)")' : '';
+    const message = error.message.replace(/^error:\s*/i, '').replace(/\s*\n\s*/g, ' ').replace(/\.$/, '');
+    const looksLikeExpression = error.code === 'commander.unknownOption' && /'-[^-]/.test(error.message);
+    const hint = looksLikeExpression ? ' (an expression that starts with - needs parentheses, as "(-x)")' : '';
     io.error(`error: ${message}${hint}; see jacobian --help\n`);
     return 2;
   }

@@ -16,7 +16,12 @@ export interface OutputOptions extends CommonOptions {
   readonly u?: string;
   readonly tol?: number;
   readonly stats?: boolean;
+  readonly sparse?: boolean;
+  readonly format?: OutputFormat;
 }
+
+export const OUTPUT_FORMATS = ['table', 'json', 'mtx'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export function integerIn(min: number, max: number, flag: string) {
   return (text: string): number => {
@@ -46,7 +51,8 @@ export function addCommonOptions(command: Command): Command {
   return command
     .option('--at <binding>', 'a value: 1,2,3 | x=1,2,3 | x=[[1,2],[3,4]] | y=2.5 | W=@file.json (repeat for each variable)', (value: string, previous: string[]) => [...previous, value], [])
     .option('--wrt <names>', 'variables to differentiate, in column order (default: every bound variable)')
-    .option('--json', 'one JSON object on one line')
+    .option('--json', 'one JSON object on one line (the same as --format json)')
+    .addOption(new Option('--format <format>', 'table, json, or mtx (MatrixMarket, for J and H)').choices(OUTPUT_FORMATS))
     .addOption(new Option('--precision <digits>', 'significant digits in tables').default(6).argParser(integerIn(1, 17, '--precision')))
     .addOption(new Option('--max-memory <size>', 'refuse results larger than this').default(DEFAULT_MAX_MEMORY_BYTES, '4GiB').argParser(parseByteSize))
     .option('--strict', 'exit with status 1 when a derivative is taken at a special point (kink, tie, …)')

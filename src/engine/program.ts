@@ -13,6 +13,7 @@ import { linearize } from './linearize.js';
 import { Passes } from './passes.js';
 import { Plan } from './plan.js';
 import { findWarnings, type Warning } from './special.js';
+import { colour, compressedJacobian, detectPattern, type Colouring, type Pattern, type SparseJacobian } from './sparsity.js';
 
 export interface Variable {
   readonly name: string;
@@ -76,6 +77,18 @@ interface Prepared {
   readonly passes: Passes;
   readonly columns: readonly Column[];
   readonly n: number;
+  /** The pattern of J and its colourings, which depend on the graph only: found once. */
+  pattern?: Pattern;
+  colourings?: Map<string, Colouring>;
+}
+
+export interface SparseJacobianResult extends Derivative {
+  readonly jacobian: SparseJacobian;
+  readonly mode: 'reverse' | 'forward';
+  readonly method: 'colored';
+  /** One compressed pass per colour. */
+  readonly passes: number;
+  readonly colours: number;
 }
 
 export class Program {
@@ -190,6 +203,26 @@ export class Program {
     const out = seeds.get(this.output) ?? blockPass('forward', plan.values, active, edges, operand, seeds, n, [this.output]).get(this.output);
     if (out !== undefined) for (let j = 0; j < n; j++) forEachInRow(out, j, (i, value) => (jacobian[i * n + j] = value));
     return jacobian;
+  }
+
+  /**
+   * J as a sparse matrix: its pattern detected from the graph, columns (or
+   * rows) coloured, one compressed pass per colour. The dense m×n matrix is
+   * never formed.
+   */
+  sparseJacobian(at: Point, wrt: readonly string[], options: DerivativeOptions = {}): SparseJacobianResult {
+    const m = this.m;
+    const n = this.columns(wrt);
+    const prepared = this.prepare(wrt, at);
+    prepared.pattern ??= detectPattern(prepared.passes, prepared.columns, this.output, m, n);
+    const pattern = prepared.pattern;
+    guardMemory(2 * pattern.colIndex.length, `the ${m}×${n} sparse Jacobian with ${pattern.colIndex.length} entries`, options);
+    const requested = options.mode ?? 'auto';
+    prepared.colourings ??= new Map();
+    const colouring = prepared.colourings.get(requested) ?? colour(pattern, requested);
+    prepared.colourings.set(requested, colouring);
+    const jacobian = compressedJacobian(prepared.passes, prepared.columns, this.output, pattern, colouring);
+    return { ...this.finish(prepared), jacobian, mode: colouring.direction, method: 'colored', passes: colouring.colours, colours: colouring.colours };
   }
 
   /** vᵀJ: one backward pass seeded with v (m numbers), giving n numbers. */

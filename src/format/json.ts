@@ -4,19 +4,26 @@ import type { Tensor } from '../values.js';
 import { jsonNumber } from './number.js';
 import type { Report, Warning } from './report.js';
 
+// Numbers are formatted this many at a time: small arrays keep the garbage collector's work small.
+const CHUNK = 8192;
+
+/** The numbers data[from … to) as comma-separated JSON, NaN and ±Infinity as strings. */
+function numbersJson(data: ArrayLike<number>, from: number, to: number): string {
+  const parts: string[] = [];
+  for (let start = from; start < to; start += CHUNK) {
+    const piece = Array.prototype.slice.call(data, start, Math.min(start + CHUNK, to)) as number[];
+    // JSON.stringify formats finite numbers fastest; only pieces with NaN or ±Infinity need the strings.
+    parts.push(piece.every(Number.isFinite) ? JSON.stringify(piece).slice(1, -1) : piece.map(jsonNumber).join(','));
+  }
+  return parts.join(',');
+}
+
 /** Nested JSON arrays in the given shape (a scalar is a plain number). */
 export function nestedJson(shape: Shape, data: ArrayLike<number>): string {
   if (shape.length === 0) return jsonNumber(data[0]!);
-  const rows = shape.length === 1 ? 1 : shape[0];
-  const cols = shape.length === 1 ? shape[0] : shape[1];
-  const rowText = (i: number): string => {
-    const row = Array.prototype.slice.call(data, i * cols, (i + 1) * cols) as number[];
-    // JSON.stringify formats finite numbers fastest; only rows with NaN or ±Infinity need the strings.
-    if (row.every(Number.isFinite)) return JSON.stringify(row);
-    return `[${row.map(jsonNumber).join(',')}]`;
-  };
-  if (shape.length === 1) return rowText(0);
-  return `[${Array.from({ length: rows }, (_, i) => rowText(i)).join(',')}]`;
+  if (shape.length === 1) return `[${numbersJson(data, 0, shape[0])}]`;
+  const [rows, cols] = shape;
+  return `[${Array.from({ length: rows }, (_, i) => `[${numbersJson(data, i * cols, (i + 1) * cols)}]`).join(',')}]`;
 }
 
 /** A value given by the user: its own JSON text when it came as JSON, else formatted. */
@@ -47,8 +54,22 @@ export function jsonChunks(report: Report): string[] {
   switch (report.command) {
     case 'jacobian':
     case 'hessian': {
-      const size = report.command === 'jacobian' ? [report.m, report.n] as const : [report.n, report.n] as const;
-      fields.push(['mode', JSON.stringify(report.mode)], ['method', JSON.stringify(report.method)], ['passes', String(report.passes)], [report.command, nestedJson(size, report.matrix)]);
+      fields.push(['mode', JSON.stringify(report.mode)], ['method', JSON.stringify(report.method)], ['passes', String(report.passes)]);
+      const { matrix } = report;
+      if (matrix instanceof Float64Array) {
+        const size = report.command === 'jacobian' ? [report.m, report.n] as const : [report.n, report.n] as const;
+        fields.push([report.command, nestedJson(size, matrix)]);
+      } else {
+        // Coordinate format, 0-based: entry k is (rows[k], cols[k]) = values[k].
+        fields.push(
+          ['colours', String(report.colours ?? report.passes)],
+          ['nonzeros', String(matrix.values.length)],
+          ['format', '"coo"'],
+          ['rows', nestedJson([matrix.rows.length], matrix.rows)],
+          ['cols', nestedJson([matrix.cols.length], matrix.cols)],
+          ['values', nestedJson([matrix.values.length], matrix.values)],
+        );
+      }
       break;
     }
     case 'vjp':

@@ -1,9 +1,10 @@
 /** What a command computed, as the formatters receive it: plain data, no behaviour. */
+import type { SparseJacobian } from '../engine/sparsity.js';
 import type { Warning } from '../engine/special.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../values.js';
 
-export type { Warning };
+export type { SparseJacobian, Warning };
 
 export interface Binding {
   readonly name: string;
@@ -27,12 +28,14 @@ export interface ReportBase {
 /** A matrix result with how it was accumulated: the Jacobian, or the Hessian (the Jacobian of ∇f). */
 export interface MatrixReport extends ReportBase {
   readonly command: 'jacobian' | 'hessian';
-  /** Row-major: m×n for the Jacobian, n×n for the Hessian. */
-  readonly matrix: Float64Array;
+  /** Dense row-major (m×n for the Jacobian, n×n for the Hessian), or sparse with --sparse. */
+  readonly matrix: Float64Array | SparseJacobian;
   readonly mode: 'reverse' | 'forward';
-  /** One pass per one-hot seed, or every seed in one block pass. */
-  readonly method: 'one-hot' | 'block';
+  /** One pass per one-hot seed, every seed in one block pass, or one compressed pass per colour. */
+  readonly method: 'one-hot' | 'block' | 'colored';
   readonly passes: number;
+  /** With --sparse: the colours of the compression (the passes). */
+  readonly colours?: number;
 }
 
 /** A vector result: vᵀJ (n), J·u (m), ∇f (n) or H·u (n), with its seed. */

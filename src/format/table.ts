@@ -72,24 +72,41 @@ function warningLines(warnings: readonly Warning[], style: Style): string[] {
 const touchedEntries = (warnings: readonly Warning[], n: number): Set<number> =>
   new Set(warnings.flatMap((w) => w.entries.map(([i, j]) => i * n + j)));
 
+// A sparse J is drawn as a grid up to this many entries; larger ones are listed by nonzero.
+const SPARSE_GRID_MAX_ENTRIES = 400;
+
 function matrixTable(report: MatrixReport, precision: number, style: Style): string[] {
   const derivative = `∂(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}`;
   const inputs = columnLabels(report.inputs);
   const touched = touchedEntries(report.warnings, report.n);
   const marked = (k: number) => touched.has(k);
-  if (report.command === 'jacobian') {
+  const { matrix } = report;
+  if (report.command === 'hessian') {
     return [
-      `${style.header(`J = ${derivative}`)}   ${report.m}×${report.n}`,
+      `${style.header(`H = ∂²(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}²`)}   ${report.n}×${report.n}`,
+      `f = ${formatNumber(report.value.data[0]!, precision)}`,
       '',
-      ...grid({ rowLabels: entryLabels('f', report.value.shape), colLabels: inputs, data: report.matrix, marked }, precision, style),
+      ...grid({ rowLabels: inputs, colLabels: inputs, data: matrix as Float64Array, marked }, precision, style),
     ];
   }
-  return [
-    `${style.header(`H = ∂²(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}²`)}   ${report.n}×${report.n}`,
-    `f = ${formatNumber(report.value.data[0]!, precision)}`,
-    '',
-    ...grid({ rowLabels: inputs, colLabels: inputs, data: report.matrix, marked }, precision, style),
-  ];
+  const outputs = entryLabels('f', report.value.shape);
+  if (matrix instanceof Float64Array) {
+    return [`${style.header(`J = ${derivative}`)}   ${report.m}×${report.n}`, '', ...grid({ rowLabels: outputs, colLabels: inputs, data: matrix, marked }, precision, style)];
+  }
+  const nonzeros = matrix.values.length;
+  const header = `${style.header(`J = ${derivative}`)}   ${report.m}×${report.n}, ${nonzeros} stored entr${nonzeros === 1 ? 'y' : 'ies'}, ${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})`;
+  if (report.m * report.n <= SPARSE_GRID_MAX_ENTRIES) {
+    const dense = new Float64Array(report.m * report.n);
+    for (let k = 0; k < nonzeros; k++) dense[matrix.rows[k]! * report.n + matrix.cols[k]!] = matrix.values[k]!;
+    return [header, '', ...grid({ rowLabels: outputs, colLabels: inputs, data: dense, marked }, precision, style)];
+  }
+  const labels = Array.from(matrix.rows, (i, k) => `${outputs[i]} / ${inputs[matrix.cols[k]!]}`);
+  const width = labels.reduce((w, label) => Math.max(w, label.length), 0);
+  const lines = labels.map((label, k) => {
+    const text = formatNumber(matrix.values[k]!, precision) + (marked(matrix.rows[k]! * report.n + matrix.cols[k]!) ? MARK : '');
+    return `${style.label(label.padEnd(width))}  ${matrix.values[k] === 0 ? style.zero(text) : text}`;
+  });
+  return [header, '', ...lines];
 }
 
 function vectorTable(report: VectorReport, precision: number, style: Style): string[] {

@@ -1,0 +1,198 @@
+/**
+ * Sparse Jacobians, the way SparseConnectivityTracer + SparseMatrixColorings,
+ * CasADi or ADOL-C with ColPack compute them: detect the pattern of J from the
+ * graph, colour its columns (or rows) so that columns sharing a colour never
+ * share a row, run one forward (or backward) pass per colour with the sum of
+ * the colour's seeds, and read each entry back from the pass of its colour.
+ */
+import type { NodeId, Operand } from '../ops/index.js';
+import { blockPass, forEachInRow, SparseRows, type BlockEdge } from './blocks.js';
+import type { Passes } from './passes.js';
+
+/** The pattern of J: for each row (output entry), its columns (input entries), sorted. */
+export interface Pattern {
+  readonly m: number;
+  readonly n: number;
+  readonly rowStart: Int32Array;
+  readonly colIndex: Int32Array;
+}
+
+export interface Colouring {
+  /** 'forward': columns are coloured, one forward pass per colour; 'reverse': rows, backward passes. */
+  readonly direction: 'forward' | 'reverse';
+  readonly colours: number;
+  /** The colour of each column (forward) or row (reverse). */
+  readonly colourOf: Int32Array;
+}
+
+/** J in coordinate form, 0-based, ordered by row and then column. */
+export interface SparseJacobian {
+  readonly m: number;
+  readonly n: number;
+  readonly rows: Int32Array;
+  readonly cols: Int32Array;
+  readonly values: Float64Array;
+}
+
+export interface Column {
+  readonly node: NodeId;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/**
+ * The pattern of J from the structure of the partials alone: a forward block
+ * pass in which every partial counts as 1, so no derivative is evaluated and
+ * nothing cancels (both branches of a ternary count). Conservative: it holds
+ * every nonzero of J at every point.
+ */
+export function detectPattern(passes: Passes, columns: readonly Column[], output: NodeId, m: number, n: number): Pattern {
+  const { plan, lin } = passes;
+  const ones = new Float64Array(plan.values.length).fill(1);
+  const edges: BlockEdge[] = lin.edges.map((e, s) => ({ node: e.node, arg: e.arg, step: passes.steps[s]! }));
+  const active = new Set(lin.active);
+  const seeds = new Map(columns.filter((c) => active.has(c.node)).map((c) => [c.node, SparseRows.seeds(n, c.size, c.offset)]));
+  const operand = (id: NodeId): Operand => plan.operand(id);
+  const block = seeds.get(output) ?? blockPass('forward', ones, lin.active, edges, operand, seeds, n, [output]).get(output);
+  // The block holds Jᵀ's pattern (a row per input); transpose it into rows of J.
+  const counts = new Int32Array(m + 1);
+  if (block !== undefined) for (let j = 0; j < n; j++) forEachInRow(block, j, (i) => counts[i + 1]!++);
+  for (let i = 0; i < m; i++) counts[i + 1]! += counts[i]!;
+  const rowStart = counts.slice();
+  const colIndex = new Int32Array(rowStart[m]!);
+  const fill = rowStart.slice(0, m);
+  if (block !== undefined) for (let j = 0; j < n; j++) forEachInRow(block, j, (i) => (colIndex[fill[i]!++] = j));
+  return { m, n, rowStart, colIndex };
+}
+
+/** The transpose of a pattern: for each column, its rows. */
+export function transposePattern(p: Pattern): Pattern {
+  const rowStart = new Int32Array(p.n + 1);
+  for (const j of p.colIndex) rowStart[j + 1]!++;
+  for (let j = 0; j < p.n; j++) rowStart[j + 1]! += rowStart[j]!;
+  const colIndex = new Int32Array(p.colIndex.length);
+  const fill = rowStart.slice(0, p.n);
+  for (let i = 0; i < p.m; i++) for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) colIndex[fill[p.colIndex[e]!]!++] = i;
+  return { m: p.n, n: p.m, rowStart, colIndex };
+}
+
+// Colouring gives up (one colour per column) past this much work: a dense pattern gains nothing.
+const COLOURING_WORK_LIMIT = 50_000_000;
+
+/** The most entries in one row: no colouring of the columns can use fewer colours. */
+function widestRow(p: Pattern): number {
+  let widest = 0;
+  for (let i = 0; i < p.m; i++) widest = Math.max(widest, p.rowStart[i + 1]! - p.rowStart[i]!);
+  return widest;
+}
+
+/**
+ * Greedy distance-2 colouring of the columns of `p` (whose transpose is
+ * `byColumn`), largest column first: each column takes the smallest colour
+ * that no column sharing one of its rows has. Returns null when the work would
+ * exceed the limit.
+ */
+function colourColumns(p: Pattern, byColumn: Pattern): Int32Array | null {
+  let work = 0;
+  for (let i = 0; i < p.m; i++) {
+    const size = p.rowStart[i + 1]! - p.rowStart[i]!;
+    work += size * size;
+  }
+  if (work > COLOURING_WORK_LIMIT) return null;
+  // Largest first, by a counting sort on the column sizes (stable: ties keep column order).
+  const sizeOf = (j: number) => byColumn.rowStart[j + 1]! - byColumn.rowStart[j]!;
+  const largest = widestRow(byColumn);
+  const bucket = new Int32Array(largest + 2);
+  for (let j = 0; j < p.n; j++) bucket[largest - sizeOf(j) + 1]!++;
+  for (let b = 0; b <= largest; b++) bucket[b + 1]! += bucket[b]!;
+  const order = new Int32Array(p.n);
+  for (let j = 0; j < p.n; j++) order[bucket[largest - sizeOf(j)]!++] = j;
+  const colourOf = new Int32Array(p.n).fill(-1);
+  // forbidden[c] === j: colour c is taken by a neighbour of column j.
+  const forbidden = new Int32Array(p.n + 1).fill(-1);
+  for (const j of order) {
+    for (let e = byColumn.rowStart[j]!; e < byColumn.rowStart[j + 1]!; e++) {
+      const i = byColumn.colIndex[e]!;
+      for (let f = p.rowStart[i]!; f < p.rowStart[i + 1]!; f++) {
+        const c = colourOf[p.colIndex[f]!]!;
+        if (c >= 0) forbidden[c] = j;
+      }
+    }
+    let colour = 0;
+    while (forbidden[colour] === j) colour++;
+    colourOf[j] = colour;
+  }
+  return colourOf;
+}
+
+const coloursIn = (colourOf: Int32Array): number => colourOf.reduce((most, c) => Math.max(most, c + 1), 0);
+const uncoloured = (size: number): Int32Array => Int32Array.from({ length: size }, (_, k) => k);
+
+/**
+ * Colours columns (forward passes) and rows (backward passes) and keeps the
+ * direction with fewer colours; `direction` forces one. Rows are not tried
+ * when the columns already reach the least colours any colouring can have.
+ */
+export function colour(p: Pattern, direction: 'auto' | 'forward' | 'reverse'): Colouring {
+  const t = transposePattern(p);
+  if (direction !== 'reverse') {
+    const columns = colourColumns(p, t) ?? uncoloured(p.n);
+    const optimal = coloursIn(columns) <= Math.min(widestRow(p), widestRow(t));
+    if (direction === 'forward' || optimal) return { direction: 'forward', colours: coloursIn(columns), colourOf: columns };
+    const rows = colourColumns(t, p) ?? uncoloured(p.m);
+    if (coloursIn(columns) <= coloursIn(rows)) return { direction: 'forward', colours: coloursIn(columns), colourOf: columns };
+    return { direction: 'reverse', colours: coloursIn(rows), colourOf: rows };
+  }
+  const rows = colourColumns(t, p) ?? uncoloured(p.m);
+  return { direction: 'reverse', colours: coloursIn(rows), colourOf: rows };
+}
+
+/** Entries of the pattern grouped by the colour of their column (forward) or row (reverse), as CSR over colours. */
+function entriesByColour(p: Pattern, rows: Int32Array, colouring: Colouring): { start: Int32Array; entries: Int32Array } {
+  const colourOfEntry = (e: number) => colouring.colourOf[colouring.direction === 'forward' ? p.colIndex[e]! : rows[e]!]!;
+  const start = new Int32Array(colouring.colours + 1);
+  for (let e = 0; e < rows.length; e++) start[colourOfEntry(e) + 1]!++;
+  for (let c = 0; c < colouring.colours; c++) start[c + 1]! += start[c]!;
+  const fill = start.slice(0, colouring.colours);
+  const entries = new Int32Array(rows.length);
+  for (let e = 0; e < rows.length; e++) entries[fill[colourOfEntry(e)]!++] = e;
+  return { start, entries };
+}
+
+/** One compressed pass per colour, decompressed into the entries of the pattern. */
+export function compressedJacobian(passes: Passes, columns: readonly Column[], output: NodeId, p: Pattern, colouring: Colouring): SparseJacobian {
+  const nnz = p.colIndex.length;
+  const values = new Float64Array(nnz);
+  const rows = new Int32Array(nnz);
+  for (let i = 0; i < p.m; i++) rows.fill(i, p.rowStart[i]!, p.rowStart[i + 1]!);
+  const { start, entries } = entriesByColour(p, rows, colouring);
+  const { colourOf, colours } = colouring;
+  if (colouring.direction === 'forward') {
+    const seed = new Float64Array(p.n);
+    for (let c = 0; c < colours; c++) {
+      for (let j = 0; j < p.n; j++) seed[j] = colourOf[j] === c ? 1 : 0;
+      passes.forwardPass(columns.map((col) => seed.subarray(col.offset, col.offset + col.size)));
+      const tangent = passes.slice(passes.tangent, output);
+      // Row i has at most one column of colour c, so the pass's entry i is exactly J[i, j].
+      if (tangent !== null) for (let k = start[c]!; k < start[c + 1]!; k++) values[entries[k]!] = tangent[rows[entries[k]!]!]!;
+    }
+  } else {
+    // Which variable (column group) each column of J belongs to.
+    const columnOf = new Int32Array(p.n);
+    columns.forEach((col, w) => columnOf.fill(w, col.offset, col.offset + col.size));
+    const seed = new Float64Array(p.m);
+    for (let c = 0; c < colours; c++) {
+      for (let i = 0; i < p.m; i++) seed[i] = colourOf[i] === c ? 1 : 0;
+      passes.backwardPass(seed);
+      const cotangents = columns.map((col) => passes.slice(passes.cotangent, col.node));
+      for (let k = start[c]!; k < start[c + 1]!; k++) {
+        const e = entries[k]!;
+        const j = p.colIndex[e]!;
+        const w = columnOf[j]!;
+        const cotangent = cotangents[w];
+        if (cotangent !== null && cotangent !== undefined) values[e] = cotangent[j - columns[w]!.offset]!;
+      }
+    }
+  }
+  return { m: p.m, n: p.n, rows, cols: p.colIndex, values };
+}
