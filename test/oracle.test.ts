@@ -29,14 +29,21 @@ describe('PyTorch reference cases', () => {
       expect(firstMismatch(result.jacobian, flat(c.jacobian), REL, ABS)).toBeNull();
     });
 
-    it('Jacobian in forward mode and by a block pass (auto) agrees with reverse mode to 1e-12', () => {
+    it('Jacobian in forward mode, by block passes in both directions, and in auto mode agrees with reverse mode to 1e-12', () => {
       const reverse = program.jacobian(point, c.wrt, { mode: 'reverse' }).jacobian;
       const forward = program.jacobian(point, c.wrt, { mode: 'forward' });
       expect([forward.mode, forward.passes]).toEqual(['forward', c.n]);
       expect(firstMismatch(forward.jacobian, reverse, 1e-12, 1e-15)).toBeNull();
       const auto = program.jacobian(point, c.wrt);
-      expect([auto.mode, auto.method, auto.passes]).toEqual([c.m <= c.n ? 'reverse' : 'forward', 'block', 1]);
+      const direction = c.m <= c.n ? 'reverse' : 'forward';
+      // Small Jacobians take one-hot passes in the cheaper direction; larger ones a block pass.
+      expect([auto.mode, auto.method, auto.passes]).toEqual(c.m * c.n > 256 ? [direction, 'block', 1] : [direction, 'one-hot', Math.min(c.m, c.n)]);
       expect(firstMismatch(auto.jacobian, reverse, 1e-12, 1e-15)).toBeNull();
+      for (const mode of ['reverse', 'forward'] as const) {
+        const block = program.jacobian(point, c.wrt, { mode, method: 'block' });
+        expect([block.mode, block.method, block.passes]).toEqual([mode, 'block', 1]);
+        expect(firstMismatch(block.jacobian, reverse, 1e-12, 1e-15)).toBeNull();
+      }
     });
 
     it('VJP (one backward pass seeded with v)', () => {

@@ -9,6 +9,7 @@ import { tensorFromJson } from '../values.js';
 import { parseNumberList } from './bindings.js';
 import type { Io } from './io.js';
 import type { OutputOptions } from './options.js';
+import { Progress } from './progress.js';
 import { resolveRequest, type Request } from './request.js';
 
 export type CommandName = 'jacobian' | 'vjp' | 'jvp' | 'grad' | 'hessian' | 'hvp' | 'check';
@@ -33,7 +34,7 @@ export interface Stats {
   readonly ms: Record<string, number>;
 }
 
-function base(request: Request, value: Float64Array, warnings: ReportBase['warnings']): ReportBase {
+function base(request: Omit<Request, 'ms'>, value: Float64Array, warnings: ReportBase['warnings']): ReportBase {
   const { program } = request;
   return {
     expr: request.expr,
@@ -54,9 +55,14 @@ function vectorOption(flag: string | undefined, piped: unknown, name: string): F
   throw new InputError(`${name} is required: give numbers, as ${name} 0.1,1,0.0001`);
 }
 
-function compute(command: CommandName, request: Request, options: OutputOptions): Outcome {
+export function compute(
+  command: CommandName,
+  request: Omit<Request, 'ms'>,
+  options: OutputOptions,
+  onProgress?: (done: number, total: number) => void,
+): Outcome {
   const { program, point, wrt } = request;
-  const derivativeOptions = { mode: options.mode ?? 'auto', maxMemoryBytes: options.maxMemory };
+  const derivativeOptions = { mode: options.mode ?? 'auto', maxMemoryBytes: options.maxMemory, ...(onProgress === undefined ? {} : { onProgress }) };
   switch (command) {
     case 'jacobian':
     case 'hessian': {
@@ -101,7 +107,9 @@ function outcome(report: Report, options: OutputOptions): Outcome {
 export async function runCommand(command: CommandName, expr: string | undefined, options: OutputOptions, io: Io): Promise<Outcome & { readonly stats: Stats }> {
   const request = await resolveRequest(expr, options, io);
   const start = performance.now();
-  const result = compute(command, request, options);
+  const progress = new Progress(io, command === 'jacobian' ? 'computing J' : `computing ${command}`);
+  const result = compute(command, request, options, (done, total) => progress.update(done, total, 'passes'));
+  progress.finish();
   const { report } = result;
   const { timings } = request.program;
   const stats: Stats = {

@@ -1,6 +1,7 @@
 /** The outside world as the CLI sees it, so tests can run it in-process. */
 import { isAscii } from 'node:buffer';
-import { readFileSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { isatty } from 'node:tty';
 
 export interface Io {
@@ -10,9 +11,26 @@ export interface Io {
   error(text: string): void;
   readStdin(): Promise<string>;
   readFile(path: string): string;
+  /** The lines of a file, or of standard input for '-', as they arrive (default: read whole, then split). */
+  readLines?(source: string): AsyncIterable<string>;
+  /** Runs `flush` when the user interrupts (Ctrl-C), before the process ends. */
+  onInterrupt?(flush: () => void): void;
   readonly stdinIsTTY: boolean;
   readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY?: boolean;
+  /** The terminal's width in columns, when standard output is a terminal. */
+  readonly columns?: number;
   readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** The lines of `source` through `io`, streaming where the Io can. */
+export async function* linesOf(io: Io, source: string): AsyncIterable<string> {
+  if (io.readLines !== undefined) {
+    yield* io.readLines(source);
+    return;
+  }
+  const text = source === '-' ? await io.readStdin() : io.readFile(source);
+  yield* text.split(/\r?\n/);
 }
 
 export function processIo(): Io {
@@ -33,9 +51,19 @@ export function processIo(): Io {
       // Number files are ASCII, which decodes several times faster as latin1 than as UTF-8.
       return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
     },
+    readLines: (source) => createInterface({ input: source === '-' ? process.stdin : createReadStream(source), crlfDelay: Infinity }),
+    onInterrupt: (flush) => {
+      process.once('SIGINT', () => {
+        flush();
+        // 128 + SIGINT, as shells report it; writes to pipes and files are synchronous, so nothing is lost.
+        process.exit(130);
+      });
+    },
     // isatty does not create the stdin stream, which costs start-up time when it is not read.
     stdinIsTTY: isatty(0),
     stdoutIsTTY: isatty(1),
+    stderrIsTTY: isatty(2),
+    columns: process.stdout.columns ?? 80,
     env: process.env,
   };
 }

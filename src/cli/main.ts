@@ -15,6 +15,7 @@ import type { Report } from '../format/report.js';
 import { PLAIN, type Style } from '../format/style.js';
 import { formatTable } from '../format/table.js';
 import { UnboundNameError } from '../parse/index.js';
+import { runBatch } from './batch.js';
 import { runCommand, type CommandName } from './commands.js';
 import { processIo, type Io } from './io.js';
 import { addCommonOptions, modeOption, positiveNumber, type OutputFormat, type OutputOptions } from './options.js';
@@ -121,6 +122,10 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
       .exitOverride()
       .configureOutput(output)
       .action(async (expr: string | undefined, options: OutputOptions) => {
+        if (options.batch !== undefined) {
+          done(await runBatch(spec.command, expr, { ...options, batch: options.batch }, io));
+          return;
+        }
         const { report, status, stats } = await runCommand(spec.command, expr, options, io);
         const formatStart = performance.now();
         const chunks = render(report, options.format ?? (options.json === true ? 'json' : 'table'), options, io);

@@ -18,6 +18,7 @@ export interface OutputOptions extends CommonOptions {
   readonly stats?: boolean;
   readonly sparse?: boolean;
   readonly format?: OutputFormat;
+  readonly batch?: string;
 }
 
 export const OUTPUT_FORMATS = ['table', 'json', 'mtx'] as const;
@@ -51,6 +52,8 @@ export function addCommonOptions(command: Command): Command {
   return command
     .option('--at <binding>', 'a value: 1,2,3 | x=1,2,3 | x=[[1,2],[3,4]] | y=2.5 | W=@file.json (repeat for each variable)', (value: string, previous: string[]) => [...previous, value], [])
     .option('--wrt <names>', 'variables to differentiate, in column order (default: every bound variable)')
+    .option('-f, --file <path>', 'read the expression from a file (# comments and line breaks allowed)')
+    .option('--batch <file>', 'JSON Lines of points (- for standard input): one JSON result a line, in order')
     .option('--json', 'one JSON object on one line (the same as --format json)')
     .addOption(new Option('--format <format>', 'table, json, or mtx (MatrixMarket, for J and H)').choices(OUTPUT_FORMATS))
     .addOption(new Option('--precision <digits>', 'significant digits in tables').default(6).argParser(integerIn(1, 17, '--precision')))

@@ -1,13 +1,13 @@
 /**
- * Turns what the user gave (EXPR or standard input, `--at`, `--wrt`) into a
- * compiled program and the values to run it at.
+ * Turns what the user gave (EXPR, `-f FILE` or standard input, `--at`,
+ * `--wrt`) into a compiled program and the values to run it at.
  */
 import type { MathNode } from 'mathjs';
 import { compileAst } from '../compile.js';
 import type { Program } from '../engine/program.js';
 import { InputError } from '../errors.js';
 import type { Binding } from '../format/report.js';
-import { freeNames, parseExpression, unitLikeNames, type VariableInfo } from '../parse/index.js';
+import { freeNames, indexNames, parseExpression, unitLikeNames, type VariableInfo } from '../parse/index.js';
 import { tensorFromJson } from '../values.js';
 import { parseValue, splitBinding } from './bindings.js';
 import type { Io } from './io.js';
@@ -15,6 +15,8 @@ import type { Io } from './io.js';
 export interface CommonOptions {
   readonly at: readonly string[];
   readonly wrt?: string;
+  /** A file holding the expression. */
+  readonly file?: string;
 }
 
 /** What standard input may carry: the `--json` output of any command qualifies. */
@@ -24,6 +26,16 @@ export interface PipedInput {
   readonly wrt?: readonly string[];
   readonly v?: unknown;
   readonly u?: unknown;
+}
+
+/** The expression, parsed once, and what standard input brought with it. */
+export interface Source {
+  readonly expr: string;
+  readonly ast: MathNode;
+  /** Names that need values. */
+  readonly names: readonly string[];
+  readonly piped: PipedInput;
+  readonly programs: ProgramCache;
 }
 
 export interface Request {
@@ -38,38 +50,98 @@ export interface Request {
   readonly ms: { readonly read: number; readonly parse: number; readonly compile: number };
 }
 
-export async function resolveRequest(exprArg: string | undefined, options: CommonOptions, io: Io): Promise<Request> {
-  const start = performance.now();
-  const piped = exprArg === undefined ? await readPiped(io) : {};
+/**
+ * Programs compiled from one expression, by the shapes of the variables (and
+ * the values of the scalars its indices read): a batch compiles once per shape.
+ */
+export class ProgramCache {
+  private readonly programs = new Map<string, Program>();
+  private readonly indexed: ReadonlySet<string>;
+
+  constructor(private readonly ast: MathNode) {
+    this.indexed = indexNames(ast);
+  }
+
+  get(bindings: readonly Binding[]): Program {
+    const key = bindings
+      .map(({ name, value }) => `${name}:${value.shape.join('x')}${this.indexed.has(name) ? `=${Array.from(value.data).join(',')}` : ''}`)
+      .join(';');
+    let program = this.programs.get(key);
+    if (program === undefined) {
+      const variables = new Map<string, VariableInfo>(bindings.map((b) => [b.name, { shape: b.value.shape, value: b.value.data }]));
+      program = compileAst(this.ast, variables);
+      this.programs.set(key, program);
+    }
+    return program;
+  }
+}
+
+/** Removes `#` comments and joins lines: a file may spread one expression over several. */
+export function expressionFromFile(text: string): string {
+  return text.split(/\r?\n/).map((line) => line.replace(/#.*$/, '')).join(' ').trim();
+}
+
+/**
+ * Where the expression comes from: EXPR, `-f FILE`, or standard input (plain
+ * text or JSON) unless standard input is taken by a batch.
+ */
+export async function readSource(exprArg: string | undefined, options: CommonOptions, io: Io, stdinTaken = false): Promise<Source> {
+  if (exprArg !== undefined && options.file !== undefined) throw new InputError('give the expression either as EXPR or with -f FILE, not both');
+  let piped: PipedInput = {};
+  if (options.file !== undefined) {
+    piped = { expr: expressionFromFile(readText(options.file, io)) };
+  } else if (exprArg === undefined) {
+    if (stdinTaken) throw new InputError('missing expression: with --batch -, standard input holds the points; give EXPR or -f FILE');
+    piped = await readPiped(io);
+  }
   const expr = exprArg ?? piped.expr;
   if (expr === undefined) throw new InputError('missing expression: give one, as in jacobian "x*2" --at 1,2,3, or pipe JSON with an "expr" field');
-  const parseStart = performance.now();
   const ast = parseExpression(expr);
-  const names = freeNames(ast);
-  const parsed = performance.now();
-  const bindings = collectBindings(piped, options.at, names, io);
+  return { expr, ast, names: freeNames(ast), piped, programs: new ProgramCache(ast) };
+}
+
+function readText(path: string, io: Io): string {
+  try {
+    return io.readFile(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new InputError(`cannot read ${path}: ${reason}`);
+  }
+}
+
+/** The variables `--wrt` names, or undefined for the default. */
+export function requestedWrt(options: CommonOptions): readonly string[] | undefined {
+  return options.wrt === undefined ? undefined : splitNames(options.wrt);
+}
+
+/** The bindings checked against the expression's names, the variables to differentiate, and the program. */
+export function bindRequest(source: Source, bindings: readonly Binding[], requested: readonly string[] | undefined): Omit<Request, 'ms'> {
   const bound = new Set(bindings.map((b) => b.name));
-  const missing = names.filter((name) => !bound.has(name));
+  const missing = source.names.filter((name) => !bound.has(name));
   if (missing.length > 0) {
-    const units = unitLikeNames(ast);
+    const units = unitLikeNames(source.ast);
     const hint = missing.some((name) => units.has(name)) ? ' (units, as in 3 cm, are not supported)' : '';
     throw new InputError(`no value for ${missing.join(', ')}: add ${missing.map((name) => `--at ${name}=…`).join(' ')}${hint}`);
   }
-  const wrt = options.wrt !== undefined ? splitNames(options.wrt) : piped.wrt ?? bindings.map((b) => b.name);
+  const wrt = requested ?? source.piped.wrt ?? bindings.map((b) => b.name);
   for (const name of wrt) {
     if (!bound.has(name)) throw new InputError(`--wrt ${name}: ${name} has no value (bound: ${[...bound].join(', ') || 'none'}); bind it with --at ${name}=…`);
   }
   if (new Set(wrt).size !== wrt.length) throw new InputError(`--wrt names a variable twice: ${wrt.join(',')}`);
-  const compileStart = performance.now();
-  const program = compile(ast, bindings);
+  const program = source.programs.get(bindings);
   const point = new Map(bindings.map((b) => [b.name, b.value.data]));
-  const ms = { read: parseStart - start + (compileStart - parsed), parse: parsed - parseStart, compile: performance.now() - compileStart };
-  return { expr, bindings, wrt, program, piped, point, ms };
+  return { expr: source.expr, bindings, wrt, program, piped: source.piped, point };
 }
 
-function compile(ast: MathNode, bindings: readonly Binding[]): Program {
-  const variables = new Map<string, VariableInfo>(bindings.map((b) => [b.name, { shape: b.value.shape, value: b.value.data }]));
-  return compileAst(ast, variables);
+export async function resolveRequest(exprArg: string | undefined, options: CommonOptions, io: Io): Promise<Request> {
+  const start = performance.now();
+  const source = await readSource(exprArg, options, io);
+  const parsed = performance.now();
+  const bindings = collectBindings(source.piped.at ?? {}, options.at, source.names, io);
+  const bound = performance.now();
+  const request = bindRequest(source, bindings, requestedWrt(options));
+  const ms = { read: bound - start, parse: parsed - start, compile: performance.now() - bound };
+  return { ...request, ms };
 }
 
 function splitNames(text: string): string[] {
@@ -96,9 +168,7 @@ function checkPiped(parsed: unknown): PipedInput {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InputError('standard input must be a JSON object with "expr"');
   const input = parsed as Record<string, unknown>;
   if (typeof input.expr !== 'string') throw new InputError('the JSON on standard input needs "expr", a string');
-  if (input.at !== undefined && (typeof input.at !== 'object' || input.at === null || Array.isArray(input.at))) {
-    throw new InputError('"at" on standard input must be an object of values, as {"x": [1, 2, 3]}');
-  }
+  if (input.at !== undefined && !isRecord(input.at)) throw new InputError('"at" on standard input must be an object of values, as {"x": [1, 2, 3]}');
   if (input.wrt !== undefined && !(Array.isArray(input.wrt) && input.wrt.every((w) => typeof w === 'string'))) {
     throw new InputError('"wrt" on standard input must be an array of names, as ["x"]');
   }
@@ -111,9 +181,17 @@ function checkPiped(parsed: unknown): PipedInput {
   };
 }
 
-/** Bindings from standard input, then from `--at` (which win), in order of first appearance. */
-function collectBindings(piped: PipedInput, atArgs: readonly string[], names: readonly string[], io: Io): Binding[] {
-  const bindings: Binding[] = Object.entries(piped.at ?? {}).map(([name, value]) => ({ name, value: tensorFromJson(value, `"at"."${name}"`) }));
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Values given as JSON (piped input or a batch line), by name. */
+export function jsonBindings(at: Readonly<Record<string, unknown>>, where: string): Binding[] {
+  return Object.entries(at).map(([name, value]) => ({ name, value: tensorFromJson(value, `${where}"${name}"`) }));
+}
+
+/** Bindings from JSON (standard input), then from `--at` (which win), in order of first appearance. */
+export function collectBindings(at: Readonly<Record<string, unknown>>, atArgs: readonly string[], names: readonly string[], io: Io): Binding[] {
+  const bindings = jsonBindings(at, '"at".');
   for (const arg of atArgs) {
     const raw = splitBinding(arg);
     let name = raw.name;
@@ -127,10 +205,14 @@ function collectBindings(piped: PipedInput, atArgs: readonly string[], names: re
       }
       name = names[0]!;
     }
-    const binding = { name, value: parseValue(raw.text, `--at ${name}`, io.readFile) };
-    const existing = bindings.findIndex((b) => b.name === name);
-    if (existing >= 0) bindings[existing] = binding;
-    else bindings.push(binding);
+    mergeBinding(bindings, { name, value: parseValue(raw.text, `--at ${name}`, io.readFile) });
   }
   return bindings;
+}
+
+/** Adds a binding, replacing one of the same name in place. */
+export function mergeBinding(bindings: Binding[], binding: Binding): void {
+  const existing = bindings.findIndex((b) => b.name === binding.name);
+  if (existing >= 0) bindings[existing] = binding;
+  else bindings.push(binding);
 }

@@ -356,6 +356,7 @@ export function blockPass(
   seeds: ReadonlyMap<NodeId, Block>,
   rows: number,
   ends: readonly NodeId[],
+  onProgress?: (done: number, total: number) => void,
 ): Map<NodeId, Block> {
   const blocks = new Map<NodeId, Block>(seeds);
   // The edges that feed each node's block, and how many blocks still need each block.
@@ -381,7 +382,9 @@ export function blockPass(
   };
   const apply = direction === 'reverse' ? pullEntry : pushEntry;
   const order = direction === 'reverse' ? [...active].reverse() : active;
+  let step = 0;
   for (const target of order) {
+    onProgress?.(step++, order.length);
     const incoming = feeding.get(target);
     if (incoming === undefined || blocks.has(target)) continue;
     const size = operand(target).size;

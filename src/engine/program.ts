@@ -36,11 +36,18 @@ export type Method = 'one-hot' | 'block';
 
 export interface DerivativeOptions {
   readonly mode?: Mode;
+  /** Forces how J is accumulated; by default `auto` takes a block pass for J larger than SMALL_JACOBIAN_ENTRIES. */
+  readonly method?: Method;
   /** Refuse to allocate results larger than this many bytes. */
   readonly maxMemoryBytes?: number;
+  /** Told how many of the passes (or block steps) are done, for a progress display. */
+  readonly onProgress?: (done: number, total: number) => void;
 }
 
 export const DEFAULT_MAX_MEMORY_BYTES = 4 * 1024 ** 3;
+
+/** Up to this many entries `auto` runs one-hot passes (the fewer of m and n), above it one block pass. */
+export const SMALL_JACOBIAN_ENTRIES = 256;
 
 interface Derivative {
   readonly value: Float64Array;
@@ -95,6 +102,7 @@ export class Program {
   private readonly prepared = new Map<string, Prepared>();
   private readonly gradients = new Map<string, Program>();
   private valuePlan: Plan | null = null;
+  private readonly inputs = new Map<string, NodeId>();
   /** Where the time of the last derivative call went. */
   readonly timings: Timings = { forward: 0, derivative: 0, warnings: 0 };
   private derivativeStart = 0;
@@ -147,13 +155,16 @@ export class Program {
     const mode = requested === 'auto' ? (m <= n ? 'reverse' : 'forward') : requested;
     const prepared = this.prepare(wrt, at);
     const { passes, columns } = prepared;
-    if (requested === 'auto') {
-      const jacobian = this.blockJacobian(prepared, mode, m, n);
+    // A small Jacobian costs less as a few one-hot passes over preallocated buffers than as a block pass.
+    const method = options.method ?? (requested === 'auto' && m * n > SMALL_JACOBIAN_ENTRIES ? 'block' : 'one-hot');
+    if (method === 'block') {
+      const jacobian = this.blockJacobian(prepared, mode, m, n, options.onProgress);
       return { ...this.finish(prepared), jacobian, m, n, mode, method: 'block', passes: 1 };
     }
     const jacobian = new Float64Array(m * n);
     if (mode === 'reverse') {
       for (let i = 0; i < m; i++) {
+        options.onProgress?.(i, m);
         passes.oneHotBackwardPass(i);
         for (const col of columns) {
           const cotangent = passes.slice(passes.cotangent, col.node);
@@ -163,6 +174,7 @@ export class Program {
     } else {
       for (const col of columns) {
         for (let k = 0; k < col.size; k++) {
+          options.onProgress?.(col.offset + k, n);
           passes.oneHotForwardPass(col.node, k);
           const tangent = passes.slice(passes.tangent, this.output);
           if (tangent !== null) for (let i = 0; i < m; i++) jacobian[i * n + col.offset + k] = tangent[i]!;
@@ -173,13 +185,13 @@ export class Program {
   }
 
   /** All seeds in one block pass: J's rows flow back from the output, or its columns forward from the inputs. */
-  private blockJacobian({ plan, passes, columns }: Prepared, mode: 'reverse' | 'forward', m: number, n: number): Float64Array {
+  private blockJacobian({ plan, passes, columns }: Prepared, mode: 'reverse' | 'forward', m: number, n: number, onProgress?: (done: number, total: number) => void): Float64Array {
     const edges = passes.lin.edges.map((e, s) => ({ node: e.node, arg: e.arg, step: passes.steps[s]! }));
     const operand = (id: NodeId) => plan.operand(id);
     const active = passes.lin.active;
     if (mode === 'reverse') {
       const seeds = new Map([[this.output, SparseRows.seeds(m, m, 0)]]);
-      const blocks = blockPass('reverse', plan.values, active, edges, operand, seeds, m, columns.map((c) => c.node));
+      const blocks = blockPass('reverse', plan.values, active, edges, operand, seeds, m, columns.map((c) => c.node), onProgress);
       const only = columns.length === 1 ? blocks.get(columns[0]!.node) : undefined;
       // One variable whose block came out dense: that block is J, row for row.
       if (only instanceof DenseRows && only.cols === n) return only.data;
@@ -200,7 +212,7 @@ export class Program {
     }
     const jacobian = new Float64Array(m * n);
     const seeds = new Map(columns.filter((c) => active.includes(c.node)).map((c) => [c.node, SparseRows.seeds(n, c.size, c.offset)]));
-    const out = seeds.get(this.output) ?? blockPass('forward', plan.values, active, edges, operand, seeds, n, [this.output]).get(this.output);
+    const out = seeds.get(this.output) ?? blockPass('forward', plan.values, active, edges, operand, seeds, n, [this.output], onProgress).get(this.output);
     if (out !== undefined) for (let j = 0; j < n; j++) forEachInRow(out, j, (i, value) => (jacobian[i * n + j] = value));
     return jacobian;
   }
@@ -221,7 +233,7 @@ export class Program {
     prepared.colourings ??= new Map();
     const colouring = prepared.colourings.get(requested) ?? colour(pattern, requested);
     prepared.colourings.set(requested, colouring);
-    const jacobian = compressedJacobian(prepared.passes, prepared.columns, this.output, pattern, colouring);
+    const jacobian = compressedJacobian(prepared.passes, prepared.columns, this.output, pattern, colouring, options.onProgress);
     return { ...this.finish(prepared), jacobian, mode: colouring.direction, method: 'colored', passes: colouring.colours, colours: colouring.colours };
   }
 
@@ -301,7 +313,7 @@ export class Program {
     let offset = 0;
     for (const name of wrt) {
       const { shape } = this.variable(name);
-      columns.push({ node: this.builder.input(name, shape), offset, size: sizeOf(shape) });
+      columns.push({ node: this.inputNode(name, shape), offset, size: sizeOf(shape) });
       offset += sizeOf(shape);
     }
     return columns;
@@ -351,8 +363,15 @@ export class Program {
       const data = at.get(name);
       if (data === undefined) throw new InputError(`no value for ${name}`);
       if (data.length !== sizeOf(shape)) throw new InputError(`${name} was compiled with ${sizeOf(shape)} entries but has ${data.length}`);
-      plan.setInput(this.builder.input(name, shape), data);
+      plan.setInput(this.inputNode(name, shape), data);
     }
+  }
+
+  /** The input node of a variable (made if the expression does not use it), remembered: points load often. */
+  private inputNode(name: string, shape: Shape): NodeId {
+    let node = this.inputs.get(name);
+    if (node === undefined) this.inputs.set(name, (node = this.builder.input(name, shape)));
+    return node;
   }
 }
 

@@ -160,7 +160,14 @@ function entriesByColour(p: Pattern, rows: Int32Array, colouring: Colouring): { 
 }
 
 /** One compressed pass per colour, decompressed into the entries of the pattern. */
-export function compressedJacobian(passes: Passes, columns: readonly Column[], output: NodeId, p: Pattern, colouring: Colouring): SparseJacobian {
+export function compressedJacobian(
+  passes: Passes,
+  columns: readonly Column[],
+  output: NodeId,
+  p: Pattern,
+  colouring: Colouring,
+  onProgress?: (done: number, total: number) => void,
+): SparseJacobian {
   const nnz = p.colIndex.length;
   const values = new Float64Array(nnz);
   const rows = new Int32Array(nnz);
@@ -170,6 +177,7 @@ export function compressedJacobian(passes: Passes, columns: readonly Column[], o
   if (colouring.direction === 'forward') {
     const seed = new Float64Array(p.n);
     for (let c = 0; c < colours; c++) {
+      onProgress?.(c, colours);
       for (let j = 0; j < p.n; j++) seed[j] = colourOf[j] === c ? 1 : 0;
       passes.forwardPass(columns.map((col) => seed.subarray(col.offset, col.offset + col.size)));
       const tangent = passes.slice(passes.tangent, output);
@@ -182,6 +190,7 @@ export function compressedJacobian(passes: Passes, columns: readonly Column[], o
     columns.forEach((col, w) => columnOf.fill(w, col.offset, col.offset + col.size));
     const seed = new Float64Array(p.m);
     for (let c = 0; c < colours; c++) {
+      onProgress?.(c, colours);
       for (let i = 0; i < p.m; i++) seed[i] = colourOf[i] === c ? 1 : 0;
       passes.backwardPass(seed);
       const cotangents = columns.map((col) => passes.slice(passes.cotangent, col.node));

@@ -28,7 +28,8 @@ const MAX_ENTRIES = 10_000;
 /** Warnings of the last forward pass; `wrt` start at `columnOffsets` among the n columns of J. */
 export function findWarnings(b: GraphBuilder, passes: Passes, wrt: readonly NodeId[], columnOffsets: readonly number[], n: number): Warning[] {
   const { plan, lin } = passes;
-  const graph = passes.stepGraph();
+  // Built only when a special point needs tracing: most passes have none.
+  let graph: ReturnType<Passes['stepGraph']> | null = null;
   const warnings: Warning[] = [];
   for (const node of lin.active) {
     const spec = OPS[plan.tape.op(node)];
@@ -43,6 +44,7 @@ export function findWarnings(b: GraphBuilder, passes: Passes, wrt: readonly Node
     });
     for (const { point, entries } of groups.values()) {
       const pairs = new Map<number, readonly [number, number]>();
+      graph ??= passes.stepGraph();
       for (const entry of entries.slice(0, MAX_TRACED)) {
         const rows = entriesFed(graph, node, entry, lin.output);
         const feeding = entriesFeeding(graph, node, entry, wrt);

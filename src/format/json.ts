@@ -1,5 +1,4 @@
 /** The `--json` output of SPEC §4: one object on one line, numbers in full precision. */
-import type { Shape } from '../shape.js';
 import type { Tensor } from '../values.js';
 import { jsonNumber } from './number.js';
 import type { Report, Warning } from './report.js';
@@ -9,6 +8,11 @@ const CHUNK = 8192;
 
 /** The numbers data[from … to) as comma-separated JSON, NaN and ±Infinity as strings. */
 function numbersJson(data: ArrayLike<number>, from: number, to: number): string {
+  if (to - from <= 16) {
+    let text = '';
+    for (let k = from; k < to; k++) text += (k > from ? ',' : '') + jsonNumber(data[k]!);
+    return text;
+  }
   const parts: string[] = [];
   for (let start = from; start < to; start += CHUNK) {
     const piece = Array.prototype.slice.call(data, start, Math.min(start + CHUNK, to)) as number[];
@@ -19,11 +23,13 @@ function numbersJson(data: ArrayLike<number>, from: number, to: number): string 
 }
 
 /** Nested JSON arrays in the given shape (a scalar is a plain number). */
-export function nestedJson(shape: Shape, data: ArrayLike<number>): string {
+export function nestedJson(shape: readonly number[], data: ArrayLike<number>): string {
   if (shape.length === 0) return jsonNumber(data[0]!);
-  if (shape.length === 1) return `[${numbersJson(data, 0, shape[0])}]`;
-  const [rows, cols] = shape;
-  return `[${Array.from({ length: rows }, (_, i) => `[${numbersJson(data, i * cols, (i + 1) * cols)}]`).join(',')}]`;
+  if (shape.length === 1) return `[${numbersJson(data, 0, shape[0]!)}]`;
+  const [rows, cols] = shape as readonly [number, number];
+  let text = '[';
+  for (let i = 0; i < rows; i++) text += `${i === 0 ? '' : ','}[${numbersJson(data, i * cols, (i + 1) * cols)}]`;
+  return `${text}]`;
 }
 
 /** A value given by the user: its own JSON text when it came as JSON, else formatted. */
@@ -39,36 +45,57 @@ function warningJson(w: Warning): string {
 /** The key of each vector result and of its seed. */
 const VECTOR_KEYS = { vjp: ['vjp', 'v'], jvp: ['jvp', 'u'], grad: ['grad', null], hvp: ['hvp', 'u'] } as const;
 
+/** Writes `{"key":value,…}` into pieces: small values join the current piece, large ones stand alone. */
+class ObjectWriter {
+  readonly pieces: string[] = [];
+  private current = '{';
+
+  field(key: string, value: string): void {
+    this.current += `${this.current === '{' ? '' : ','}"${key}":`;
+    if (value.length < 1 << 16) {
+      this.current += value;
+    } else {
+      this.pieces.push(this.current, value);
+      this.current = '';
+    }
+  }
+
+  finish(): string[] {
+    this.pieces.push(`${this.current}}\n`);
+    return this.pieces;
+  }
+}
+
+const shapeJson = (shape: readonly number[]): string => `[${shape.join(',')}]`;
+
 /** The JSON of a report as pieces in order: writing them one by one spares joining a large result. */
 export function jsonChunks(report: Report): string[] {
-  const fields: [string, string][] = [
-    ['command', JSON.stringify(report.command)],
-    ['expr', JSON.stringify(report.expr)],
-    ['at', `{${report.at.map((b) => `${JSON.stringify(b.name)}:${valueJson(b.value)}`).join(',')}}`],
-    ['wrt', JSON.stringify(report.wrt)],
-    ['inputs', JSON.stringify(report.inputs.map(({ name, shape }) => ({ name, shape })))],
-    ['value', nestedJson(report.value.shape, report.value.data)],
-    ['valueShape', JSON.stringify(report.value.shape)],
-    ['shape', JSON.stringify([report.m, report.n])],
-  ];
+  const out = new ObjectWriter();
+  out.field('command', `"${report.command}"`);
+  out.field('expr', JSON.stringify(report.expr));
+  out.field('at', `{${report.at.map((b) => `${JSON.stringify(b.name)}:${valueJson(b.value)}`).join(',')}}`);
+  out.field('wrt', JSON.stringify(report.wrt));
+  out.field('inputs', `[${report.inputs.map(({ name, shape }) => `{"name":${JSON.stringify(name)},"shape":${shapeJson(shape)}}`).join(',')}]`);
+  out.field('value', nestedJson(report.value.shape, report.value.data));
+  out.field('valueShape', shapeJson(report.value.shape));
+  out.field('shape', `[${report.m},${report.n}]`);
   switch (report.command) {
     case 'jacobian':
     case 'hessian': {
-      fields.push(['mode', JSON.stringify(report.mode)], ['method', JSON.stringify(report.method)], ['passes', String(report.passes)]);
+      out.field('mode', `"${report.mode}"`);
+      out.field('method', `"${report.method}"`);
+      out.field('passes', String(report.passes));
       const { matrix } = report;
       if (matrix instanceof Float64Array) {
-        const size = report.command === 'jacobian' ? [report.m, report.n] as const : [report.n, report.n] as const;
-        fields.push([report.command, nestedJson(size, matrix)]);
+        out.field(report.command, nestedJson(report.command === 'jacobian' ? [report.m, report.n] : [report.n, report.n], matrix));
       } else {
         // Coordinate format, 0-based: entry k is (rows[k], cols[k]) = values[k].
-        fields.push(
-          ['colours', String(report.colours ?? report.passes)],
-          ['nonzeros', String(matrix.values.length)],
-          ['format', '"coo"'],
-          ['rows', nestedJson([matrix.rows.length], matrix.rows)],
-          ['cols', nestedJson([matrix.cols.length], matrix.cols)],
-          ['values', nestedJson([matrix.values.length], matrix.values)],
-        );
+        out.field('colours', String(report.colours ?? report.passes));
+        out.field('nonzeros', String(matrix.values.length));
+        out.field('format', '"coo"');
+        out.field('rows', nestedJson([matrix.rows.length], matrix.rows));
+        out.field('cols', nestedJson([matrix.cols.length], matrix.cols));
+        out.field('values', nestedJson([matrix.values.length], matrix.values));
       }
       break;
     }
@@ -77,25 +104,24 @@ export function jsonChunks(report: Report): string[] {
     case 'grad':
     case 'hvp': {
       const [key, seedKey] = VECTOR_KEYS[report.command];
-      if (seedKey !== null && report.seed !== null) fields.push([seedKey, vector(report.seed)]);
-      fields.push([key, vector(report.vector)]);
+      if (seedKey !== null && report.seed !== null) out.field(seedKey, vector(report.seed));
+      out.field(key, vector(report.vector));
       break;
     }
     case 'check':
-      fields.push(
-        ['agree', String(report.agree)],
-        ['tol', jsonNumber(report.tol)],
-        ['maxAbsError', jsonNumber(report.maxAbsError)],
-        ['maxRelError', jsonNumber(report.maxRelError)],
-        ['worst', report.worst === null ? 'null' : `{"row":${report.worst.row},"column":${report.worst.column},"automatic":${jsonNumber(report.worst.automatic)},"numeric":${jsonNumber(report.worst.numeric)}}`],
-        ['skipped', String(report.skipped)],
-        ['jacobian', nestedJson([report.m, report.n], report.jacobian)],
-        ['numeric', nestedJson([report.m, report.n], report.numeric)],
-      );
+      out.field('agree', String(report.agree));
+      out.field('tol', jsonNumber(report.tol));
+      out.field('maxAbsError', jsonNumber(report.maxAbsError));
+      out.field('maxRelError', jsonNumber(report.maxRelError));
+      out.field('worst', report.worst === null ? 'null'
+        : `{"row":${report.worst.row},"column":${report.worst.column},"automatic":${jsonNumber(report.worst.automatic)},"numeric":${jsonNumber(report.worst.numeric)}}`);
+      out.field('skipped', String(report.skipped));
+      out.field('jacobian', nestedJson([report.m, report.n], report.jacobian));
+      out.field('numeric', nestedJson([report.m, report.n], report.numeric));
       break;
   }
-  fields.push(['warnings', `[${report.warnings.map(warningJson).join(',')}]`]);
-  return [...fields.flatMap(([key, value], i) => [`${i === 0 ? '{' : ','}"${key}":`, value]), '}\n'];
+  out.field('warnings', `[${report.warnings.map(warningJson).join(',')}]`);
+  return out.finish();
 }
 
 export function formatJson(report: Report): string {

@@ -29,3 +29,17 @@ export function unitLikeNames(ast: MathNode): Set<string> {
   });
   return names;
 }
+
+/** Names read inside indices, as n in x[2:n]: their values fix shapes when compiling. */
+export function indexNames(ast: MathNode): Set<string> {
+  const names = new Set<string>();
+  walk(ast, (node) => {
+    const n = view(node);
+    if (n.type !== 'AccessorNode') return;
+    walk(n.index, (inner) => {
+      const symbol = view(inner);
+      if (symbol.type === 'SymbolNode') names.add(symbol.name);
+    });
+  });
+  return names;
+}

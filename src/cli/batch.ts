@@ -1,0 +1,76 @@
+/**
+ * `--batch FILE` (or `-`): one point a line in JSON Lines, one JSON result a
+ * line out, in order, each written as soon as it is done. The expression is
+ * compiled once per shape; values fixed on the command line are given once.
+ * A bad line gets an error object on its output line and the rest go on.
+ */
+import { UserError } from '../errors.js';
+import { jsonChunks, nestedJson } from '../format/json.js';
+import { compute, type CommandName } from './commands.js';
+import { linesOf, type Io } from './io.js';
+import type { OutputOptions } from './options.js';
+import { Progress } from './progress.js';
+import { bindRequest, collectBindings, isRecord, jsonBindings, mergeBinding, readSource, requestedWrt } from './request.js';
+
+// Output is written in pieces of about this size: one write per line would cost a system call each.
+const FLUSH_BYTES = 1 << 16;
+
+interface BatchLine {
+  readonly at: Readonly<Record<string, unknown>>;
+  readonly v?: unknown;
+  readonly u?: unknown;
+}
+
+/** `{"at": {...}, "v": [...]}` or the bare `at` object. */
+function parseLine(text: string): BatchLine {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`not valid JSON (${(error as Error).message})`);
+  }
+  if (!isRecord(parsed)) throw new UserError('a line must be a JSON object: {"at": {"x": [1, 2]}} or {"x": [1, 2]}');
+  if (!isRecord(parsed.at)) return { at: parsed };
+  return { at: parsed.at, ...(parsed.v === undefined ? {} : { v: parsed.v }), ...(parsed.u === undefined ? {} : { u: parsed.u }) };
+}
+
+/** Runs the batch and returns the exit status: 0, or 1 when a line failed. */
+export async function runBatch(command: CommandName, exprArg: string | undefined, options: OutputOptions & { readonly batch: string }, io: Io): Promise<number> {
+  const source = await readSource(exprArg, options, io, options.batch === '-');
+  // Values fixed for the whole batch are formatted once: every output line repeats them.
+  const fixed = collectBindings({}, options.at, source.names, io).map(({ name, value }) => ({ name, value: { ...value, json: value.json ?? nestedJson(value.shape, value.data) } }));
+  const wrt = requestedWrt(options);
+  let pending = '';
+  const flush = () => {
+    if (pending !== '') io.write(pending);
+    pending = '';
+  };
+  io.onInterrupt?.(flush);
+  const progress = new Progress(io, 'batch');
+  let failed = false;
+  let lineNumber = 0;
+  let points = 0;
+  for await (const text of linesOf(io, options.batch)) {
+    lineNumber++;
+    if (text.trim() === '') continue;
+    let output: string;
+    try {
+      const line = parseLine(text);
+      const bindings = [...fixed];
+      for (const binding of jsonBindings(line.at, `line ${lineNumber}: `)) mergeBinding(bindings, binding);
+      const piped = { ...source.piped, ...(line.v === undefined ? {} : { v: line.v }), ...(line.u === undefined ? {} : { u: line.u }) };
+      const request = bindRequest({ ...source, piped }, bindings, wrt);
+      output = jsonChunks(compute(command, request, options).report).join('');
+    } catch (error) {
+      failed = true;
+      const message = error instanceof UserError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+      output = `${JSON.stringify({ line: lineNumber, error: message })}\n`;
+    }
+    pending += output;
+    if (pending.length >= FLUSH_BYTES) flush();
+    progress.update(++points, null, 'points');
+  }
+  flush();
+  progress.finish();
+  return failed ? 1 : 0;
+}
