@@ -71,6 +71,7 @@ function readValueFile(path: string, what: string, readFile: (path: string) => s
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new InputError(`${what}: cannot read ${path}: ${reason}`);
   }
+  if (/\.(csv|tsv)$/i.test(path)) return parseDelimited(content, `${what} (${path})`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(content);
@@ -80,4 +81,15 @@ function readValueFile(path: string, what: string, readFile: (path: string) => s
   // Numbers and the strings "NaN", "Infinity" hold no white space: dropping it all leaves the same JSON on one line.
   const oneLine = /\s/.test(content) ? content.replace(/\s+/g, '') : content;
   return { ...tensorFromJson(parsed, `${what} (${path})`), json: oneLine };
+}
+
+/** CSV or TSV of numbers: one line or one column is a vector, several of each a matrix. */
+function parseDelimited(content: string, what: string): Tensor {
+  const lines = content.split(/\r?\n/).filter((line) => line.trim() !== '');
+  if (lines.length === 0) throw new InputError(`${what} has no numbers`);
+  const rows = lines.map((line, i) => Array.from(parseNumberList(line.replace(/\t/g, ','), `${what}, line ${i + 1}`)));
+  const width = rows[0]!.length;
+  if (rows.length === 1) return { shape: [width], data: Float64Array.from(rows[0]!) };
+  if (width === 1 && rows.every((row) => row.length === 1)) return { shape: [rows.length], data: Float64Array.from(rows, (row) => row[0]!) };
+  return tensorFromJson(rows, what);
 }

@@ -9,12 +9,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, ParseError, UserError } from '../errors.js';
+import { formatGrid } from '../format/formats.js';
 import { jsonChunks } from '../format/json.js';
 import { formatMatrixMarket } from '../format/matrix-market.js';
 import type { Report } from '../format/report.js';
 import { PLAIN, type Style } from '../format/style.js';
 import { formatTable } from '../format/table.js';
-import { UnboundNameError } from '../parse/index.js';
+import { functionCatalogue, UnboundNameError } from '../parse/index.js';
 import { runBatch } from './batch.js';
 import { runCommand, type CommandName } from './commands.js';
 import { processIo, type Io } from './io.js';
@@ -77,6 +78,8 @@ function render(report: Report, format: OutputFormat, options: OutputOptions, io
       return [formatMatrixMarket(report)];
     case 'table':
       return [formatTable(report, options.precision, styleFor(io, options.color))];
+    default:
+      return [formatGrid(report, format, options.precision)];
   }
 }
 
@@ -140,6 +143,21 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
         done(status);
       });
   }
+  program
+    .command('functions')
+    .description('list the functions of the language: usage, number of arguments, what each does')
+    .option('--json', 'one JSON array on one line')
+    .exitOverride()
+    .configureOutput(output)
+    .action((options: { json?: boolean }) => {
+      const entries = functionCatalogue();
+      if (options.json === true) {
+        io.write(`${JSON.stringify(entries)}\n`);
+        return;
+      }
+      const width = entries.reduce((w, e) => Math.max(w, e.usage.length), 0);
+      io.write(`${entries.map((e) => `${e.usage.padEnd(width)}  ${e.arity.padStart(3)}  ${e.doc}`).join('\n')}\n`);
+    });
   return program;
 }
 

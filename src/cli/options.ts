@@ -21,7 +21,7 @@ export interface OutputOptions extends CommonOptions {
   readonly batch?: string;
 }
 
-export const OUTPUT_FORMATS = ['table', 'json', 'mtx'] as const;
+export const OUTPUT_FORMATS = ['table', 'json', 'csv', 'tsv', 'markdown', 'latex', 'mathjs', 'mtx'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 export function integerIn(min: number, max: number, flag: string) {
@@ -55,7 +55,7 @@ export function addCommonOptions(command: Command): Command {
     .option('-f, --file <path>', 'read the expression from a file (# comments and line breaks allowed)')
     .option('--batch <file>', 'JSON Lines of points (- for standard input): one JSON result a line, in order')
     .option('--json', 'one JSON object on one line (the same as --format json)')
-    .addOption(new Option('--format <format>', 'table, json, or mtx (MatrixMarket, for J and H)').choices(OUTPUT_FORMATS))
+    .addOption(new Option('--format <format>', 'table, json, csv, tsv, markdown, latex (bmatrix), mathjs (a literal math.evaluate reads), mtx (MatrixMarket)').choices(OUTPUT_FORMATS))
     .addOption(new Option('--precision <digits>', 'significant digits in tables').default(6).argParser(integerIn(1, 17, '--precision')))
     .addOption(new Option('--max-memory <size>', 'refuse results larger than this').default(DEFAULT_MAX_MEMORY_BYTES, '4GiB').argParser(parseByteSize))
     .option('--strict', 'exit with status 1 when a derivative is taken at a special point (kink, tie, …)')

@@ -63,7 +63,7 @@ function binary(
   f: (a: number, b: number) => number,
   da: BinaryFormula | null,
   db: BinaryFormula | null,
-  fn?: { name: string; doc: string },
+  fn?: { name: string; doc: string; args?: string },
   special?: BinarySpecial,
 ): OpSpec {
   return {
@@ -236,7 +236,7 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
   atan2: binary('atan2', Math.atan2,
     (A, a, b) => A.div(b, A.add(A.square(a), A.square(b))),
     (A, a, b) => A.neg(A.div(a, A.add(A.square(a), A.square(b)))),
-    { name: 'atan2', doc: 'angle of the point (x, y): atan2(y, x)' },
+    { name: 'atan2', doc: 'angle of the point (x, y), element-wise', args: 'y, x' },
     (a, b) => (a === 0 && b === 0 ? special('domain', 'atan2 at the origin: the derivative does not exist (NaN)') : null)),
   // The 2-norm of (a, b): at the origin its derivative is taken as 0, as for norm.
   hypot: binary('hypot', Math.hypot,

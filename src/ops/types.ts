@@ -69,7 +69,7 @@ export interface Signature {
   /** The name or operator as written in an expression: `sin`, `.*`, `atan2`. */
   readonly label: string;
   /** Present when users can call it by this name as an element-wise function. */
-  readonly fn?: { readonly name: string; readonly doc: string; readonly arity: number };
+  readonly fn?: { readonly name: string; readonly doc: string; readonly arity: number; readonly args?: string };
 }
 
 /** How a point is special for a derivative (SPEC §6, last paragraph). */

@@ -420,3 +420,29 @@ function arityText(min: number, max: number): string {
 export function supportedFunctions(): string[] {
   return [...new Set([...Object.keys(LANGUAGE_FUNCTIONS), ...TABLE_FUNCTIONS.keys()])].sort();
 }
+
+export interface FunctionEntry {
+  readonly name: string;
+  readonly usage: string;
+  /** How many arguments: one number, or a range such as "1-2" or "1+". */
+  readonly arity: string;
+  readonly doc: string;
+}
+
+/**
+ * The functions of the language, from where they are defined: the operation
+ * table's element-wise functions and the compiler's special forms (which win
+ * where both define a name, as for log and max).
+ */
+export function functionCatalogue(): FunctionEntry[] {
+  const entries = new Map<string, FunctionEntry>();
+  for (const [name, op] of TABLE_FUNCTIONS) {
+    const { arity, doc, args = arity === 1 ? 'x' : 'a, b' } = OPS[op].fn!;
+    entries.set(name, { name, usage: `${name}(${args})`, arity: String(arity), doc: arity === 1 ? `${doc}, element-wise` : doc });
+  }
+  for (const [name, f] of Object.entries(LANGUAGE_FUNCTIONS)) {
+    const arity = f.minArgs === f.maxArgs ? String(f.minArgs) : f.maxArgs === Infinity ? `${f.minArgs}+` : `${f.minArgs}-${f.maxArgs}`;
+    entries.set(name, { name, usage: f.usage, arity, doc: f.doc });
+  }
+  return [...entries.values()].sort((a, b) => a.name.localeCompare(b.name));
+}

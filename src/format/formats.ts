@@ -1,0 +1,119 @@
+/**
+ * Results as other programs read them: CSV and TSV (spreadsheets, pandas),
+ * Markdown (notes), LaTeX (a bmatrix), and a mathjs literal that
+ * `math.evaluate` reads back. Every result is first seen as a labelled grid.
+ */
+import { UserError } from '../errors.js';
+import { columnLabels, entryLabels } from './labels.js';
+import { formatNumber, nonFiniteText } from './number.js';
+import type { Report } from './report.js';
+
+export type GridFormat = 'csv' | 'tsv' | 'markdown' | 'latex' | 'mathjs';
+
+/** A result as a grid: labels (rows may have none: a single row), entries row-major. */
+interface LabelledGrid {
+  readonly rowLabels: readonly string[] | null;
+  readonly colLabels: readonly string[];
+  readonly data: ArrayLike<number>;
+  /** The grid is a vector: mathjs writes it as a flat list. */
+  readonly vector: boolean;
+}
+
+// Sparse results are laid out densely for these formats up to this many entries.
+const DENSE_MAX_ENTRIES = 10_000_000;
+
+function gridOf(report: Report): LabelledGrid {
+  const inputs = columnLabels(report.inputs);
+  const outputs = entryLabels('f', report.value.shape);
+  switch (report.command) {
+    case 'jacobian': {
+      const { matrix } = report;
+      if (matrix instanceof Float64Array) return { rowLabels: outputs, colLabels: inputs, data: matrix, vector: false };
+      if (report.m * report.n > DENSE_MAX_ENTRIES) {
+        throw new UserError(`a sparse ${report.m}×${report.n} Jacobian is too large to lay out as a grid: use --json or --format mtx`);
+      }
+      const dense = new Float64Array(report.m * report.n);
+      for (let k = 0; k < matrix.values.length; k++) dense[matrix.rows[k]! * report.n + matrix.cols[k]!] = matrix.values[k]!;
+      return { rowLabels: outputs, colLabels: inputs, data: dense, vector: false };
+    }
+    case 'hessian':
+      return { rowLabels: inputs, colLabels: inputs, data: report.matrix as Float64Array, vector: false };
+    case 'jvp':
+      return { rowLabels: outputs, colLabels: ['J·u'], data: report.vector, vector: true };
+    case 'vjp':
+    case 'grad':
+    case 'hvp':
+      return { rowLabels: null, colLabels: inputs, data: report.vector, vector: true };
+    case 'check':
+      throw new UserError('check reports errors, not a matrix: use the table or --json');
+  }
+}
+
+/** A number in full precision (shortest round-trip), NaN and ±Infinity spelled out. */
+const exact = (x: number): string => (Number.isFinite(x) ? String(x) : nonFiniteText(x));
+
+function delimited(grid: LabelledGrid, separator: ',' | '\t'): string {
+  // RFC 4180: a cell holding the separator (as W[2,3] does in CSV) or a quote is quoted.
+  const cell = (text: string) => (text.includes(separator) || text.includes('"') ? `"${text.replace(/"/g, '""')}"` : text);
+  const cols = grid.colLabels.length;
+  const lines = [[...(grid.rowLabels === null ? [] : ['output']), ...grid.colLabels].map(cell).join(separator)];
+  const rows = grid.rowLabels?.length ?? 1;
+  for (let i = 0; i < rows; i++) {
+    const numbers = Array.from({ length: cols }, (_, j) => exact(grid.data[i * cols + j]!));
+    lines.push([...(grid.rowLabels === null ? [] : [cell(grid.rowLabels[i]!)]), ...numbers].join(separator));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function markdown(grid: LabelledGrid, precision: number): string {
+  const cols = grid.colLabels.length;
+  const head = [...(grid.rowLabels === null ? [] : ['']), ...grid.colLabels];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, k) => (k === 0 && grid.rowLabels !== null ? '---' : '---:')).join('|')}|`];
+  const rows = grid.rowLabels?.length ?? 1;
+  for (let i = 0; i < rows; i++) {
+    const numbers = Array.from({ length: cols }, (_, j) => formatNumber(grid.data[i * cols + j]!, precision));
+    lines.push(`| ${[...(grid.rowLabels === null ? [] : [grid.rowLabels[i]!]), ...numbers].join(' | ')} |`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function latexNumber(x: number, precision: number): string {
+  if (Number.isNaN(x)) return '\\mathrm{NaN}';
+  if (!Number.isFinite(x)) return x > 0 ? '\\infty' : '-\\infty';
+  const [mantissa, exponent] = formatNumber(x, precision).split('e') as [string, string | undefined];
+  return exponent === undefined ? mantissa : `${mantissa} \\times 10^{${Number(exponent)}}`;
+}
+
+function latex(grid: LabelledGrid, precision: number): string {
+  const cols = grid.colLabels.length;
+  const rows = grid.rowLabels?.length ?? 1;
+  const lines: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    lines.push(`  ${Array.from({ length: cols }, (_, j) => latexNumber(grid.data[i * cols + j]!, precision)).join(' & ')}`);
+  }
+  return `\\begin{bmatrix}\n${lines.join(' \\\\\n')}\n\\end{bmatrix}\n`;
+}
+
+function mathjs(grid: LabelledGrid): string {
+  const cols = grid.colLabels.length;
+  const rows = grid.rowLabels?.length ?? 1;
+  const row = (i: number) => `[${Array.from({ length: cols }, (_, j) => exact(grid.data[i * cols + j]!)).join(', ')}]`;
+  if (grid.vector) return `[${Array.from(grid.data, exact).join(', ')}]\n`;
+  return `[${Array.from({ length: rows }, (_, i) => row(i)).join(', ')}]\n`;
+}
+
+export function formatGrid(report: Report, format: GridFormat, precision: number): string {
+  const grid = gridOf(report);
+  switch (format) {
+    case 'csv':
+      return delimited(grid, ',');
+    case 'tsv':
+      return delimited(grid, '\t');
+    case 'markdown':
+      return markdown(grid, precision);
+    case 'latex':
+      return latex(grid, precision);
+    case 'mathjs':
+      return mathjs(grid);
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * Scripting: batches of points, the output formats, expressions from files,
+ * values from CSV, the list of functions, and the progress line.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { evaluate } from 'mathjs';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { OPS, OP_NAMES } from '../src/ops/index.js';
+import { LANGUAGE_FUNCTIONS } from '../src/parse/index.js';
+import { fakeIo, ROOT } from './helpers/cli.js';
+
+const run = async (args: string[], options: Parameters<typeof fakeIo>[0] = {}) => {
+  const io = fakeIo(options);
+  const status = await main(args, io);
+  return { status, out: io.out(), err: io.err() };
+};
+
+const LORENZ = '[s*(y-x), x*(r-z)-y, x*y-b*z]';
+const FIXED = ['--at', 's=10', '--at', 'r=28', '--at', 'b=2.6667', '--wrt', 'x,y,z'];
+const POINTS = [{ x: 1, y: 2, z: 3 }, { x: 0.5, y: -1, z: 2 }, { x: -3, y: 0.25, z: 10 }];
+
+describe('--batch', () => {
+  it('writes, for each line, what the per-point command writes', async () => {
+    const stdin = POINTS.map((p, i) => JSON.stringify(i % 2 === 0 ? { at: p } : p)).join('\n');
+    const batch = await run([LORENZ, ...FIXED, '--batch', '-'], { stdin });
+    expect(batch.status).toBe(0);
+    const lines = batch.out.trimEnd().split('\n');
+    expect(lines).toHaveLength(POINTS.length);
+    for (const [i, p] of POINTS.entries()) {
+      const single = await run([LORENZ, ...FIXED, ...Object.entries(p).flatMap(([k, v]) => ['--at', `${k}=${v}`]), '--json']);
+      expect(lines[i]).toBe(single.out.trimEnd());
+    }
+  });
+
+  it('answers a bad line with an error object on that line, goes on, and exits 1', async () => {
+    const stdin = [JSON.stringify(POINTS[0]), 'not json', JSON.stringify({ x: 1, y: 2 }), JSON.stringify({ x: [1, 2, 3], y: 'a', z: 1 }), JSON.stringify(POINTS[1])].join('\n');
+    const { status, out } = await run([LORENZ, ...FIXED, '--batch', '-'], { stdin });
+    expect(status).toBe(1);
+    const lines = out.trimEnd().split('\n').map((line) => JSON.parse(line) as { line?: number; error?: string; jacobian?: unknown });
+    expect(lines).toHaveLength(5);
+    expect(lines[0]!.jacobian).toBeDefined();
+    expect(lines[1]).toMatchObject({ line: 2, error: expect.stringContaining('not valid JSON') });
+    expect(lines[2]).toMatchObject({ line: 3, error: expect.stringContaining('no value for z') });
+    expect(lines[3]).toMatchObject({ line: 4, error: expect.stringContaining('must be numbers') });
+    expect(lines[4]!.jacobian).toBeDefined();
+  });
+
+  it('runs vjp with a seed per line, from a file', async () => {
+    const { status, out } = await run(['vjp', 'x.*x', '--batch', 'points.jsonl'], {
+      files: { 'points.jsonl': '{"at":{"x":[1,2]},"v":[1,0]}\n{"at":{"x":[3,4]},"v":[0,1]}\n' },
+    });
+    expect(status).toBe(0);
+    expect(out.trimEnd().split('\n').map((line) => (JSON.parse(line) as { vjp: number[] }).vjp)).toEqual([[2, 0], [0, 8]]);
+  });
+
+  it('refuses an expression on standard input when the points are there too', async () => {
+    const { status, err } = await run(['--batch', '-'], { stdin: '{"x":1}' });
+    expect(status).toBe(2);
+    expect(err).toMatch(/^error: missing expression: with --batch -/);
+  });
+});
+
+describe('--format', () => {
+  const W = ['W*x', '--at', 'x=1,-2.5,3', '--at', 'W=[[1,2,3],[4,5,6e-7]]'];
+  const cases: [string, string[]][] = [
+    ['jacobian.csv', [...W, '--format', 'csv']],
+    ['jacobian.tsv', [...W, '--format', 'tsv']],
+    ['jacobian.md', [...W, '--format', 'markdown', '--wrt', 'x']],
+    ['jacobian.tex', [...W, '--format', 'latex', '--wrt', 'x']],
+    ['jacobian.mathjs', [...W, '--format', 'mathjs', '--wrt', 'x']],
+    ['vjp.csv', ['vjp', 'x*2', '--at', '1,2,3', '--v', '0.1,1,0.0001', '--format', 'csv']],
+    ['jvp.mathjs', ['jvp', 'sqrt(x)', '--at', '0,4', '--u', '1,1', '--format', 'mathjs']],
+    ['hessian.tex', ['hessian', 'sum(x.^3)', '--at', '1,2,3', '--format', 'latex']],
+    ['sparse.mtx', ['x[2:end]-x[1:end-1]', '--at', '1,2,3,4', '--sparse', '--format', 'mtx']],
+  ];
+  it.each(cases)('%s matches its golden file', async (name, args) => {
+    const { status, out } = await run(args);
+    expect(status).toBe(0);
+    const path = join(ROOT, 'fixtures', 'formats', name);
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(path, out);
+    expect(out).toBe(readFileSync(path, 'utf8'));
+  });
+
+  it('mathjs output reads back with math.evaluate to the same numbers', async () => {
+    const args = ['x.^2 ./ y', '--at', 'x=0.1,-3,1e-9', '--at', 'y=7', '--format', 'mathjs'];
+    const text = (await run(args)).out;
+    const json = JSON.parse((await run([...args.slice(0, -2), '--json'])).out) as { jacobian: number[][] };
+    const back = evaluate(text.trim()) as { toArray(): number[][] };
+    expect(back.toArray()).toEqual(json.jacobian);
+  });
+
+  it('CSV parses back to the same numbers and labels', async () => {
+    const args = ['[sin(x[1]), cos(x[2]), x[1]*y]', '--at', 'x=0.3,1.7', '--at', 'y=-2'];
+    const csv = (await run([...args, '--format', 'csv'])).out;
+    const json = JSON.parse((await run([...args, '--json'])).out) as { jacobian: number[][] };
+    const [header, ...rows] = csv.trimEnd().split('\n');
+    expect(header).toBe('output,x[1],x[2],y');
+    expect(rows.map((row) => row.split(',').slice(1).map(Number))).toEqual(json.jacobian);
+    expect(rows.map((row) => row.split(',')[0])).toEqual(['f[1]', 'f[2]', 'f[3]']);
+  });
+
+  it('refuses mtx for a vector result', async () => {
+    const { status, err } = await run(['vjp', 'x*2', '--at', '1,2', '--v', '1,1', '--format', 'mtx']);
+    expect(status).toBe(2);
+    expect(err).toMatch(/^error: --format mtx writes a matrix/);
+  });
+});
+
+describe('input from files', () => {
+  it('-f reads the expression, with # comments and line breaks', async () => {
+    const file = '# the Lorenz field\n[s*(y-x),        # dx/dt\n x*(r-z)-y,       # dy/dt\n x*y-b*z]         # dz/dt\n';
+    const fromFile = await run(['-f', 'lorenz.txt', ...FIXED, '--at', 'x=1', '--at', 'y=2', '--at', 'z=3', '--json'], { files: { 'lorenz.txt': file } });
+    const inline = await run([LORENZ, ...FIXED, '--at', 'x=1', '--at', 'y=2', '--at', 'z=3', '--json']);
+    expect(fromFile.status).toBe(0);
+    expect((JSON.parse(fromFile.out) as { jacobian: unknown }).jacobian).toEqual((JSON.parse(inline.out) as { jacobian: unknown }).jacobian);
+  });
+
+  it('--at NAME=@file.csv reads a vector (one line or one column) or a matrix', async () => {
+    const files = { 'W.csv': '1,2,3\n4,5,6\n', 'x.csv': '1\n2\n3\n', 'b.tsv': '0.5\t-1\n' };
+    const { status, out } = await run(['W*x+b', '--at', 'W=@W.csv', '--at', 'x=@x.csv', '--at', 'b=@b.tsv', '--wrt', 'x', '--json'], { files });
+    expect(status).toBe(0);
+    expect(JSON.parse(out)).toMatchObject({ value: [14.5, 31], jacobian: [[1, 2, 3], [4, 5, 6]] });
+  });
+});
+
+describe('jacobian functions', () => {
+  it('lists every function of the operation table and of the compiler, once, with its arity', async () => {
+    const { status, out } = await run(['functions', '--json']);
+    expect(status).toBe(0);
+    const entries = JSON.parse(out) as { name: string; arity: string; doc: string }[];
+    const names = entries.map((e) => e.name);
+    expect(new Set(names).size).toBe(names.length);
+    const fromTable = OP_NAMES.flatMap((op) => (OPS[op].fn === undefined ? [] : [OPS[op].fn!.name]));
+    expect(names).toEqual(expect.arrayContaining([...fromTable, ...Object.keys(LANGUAGE_FUNCTIONS)]));
+    expect(names).toHaveLength(new Set([...fromTable, ...Object.keys(LANGUAGE_FUNCTIONS)]).size);
+    expect(entries.find((e) => e.name === 'sin')).toMatchObject({ arity: '1', doc: 'sine, element-wise' });
+    expect(entries.every((e) => e.doc.length > 0)).toBe(true);
+  });
+});
+
+describe('progress', () => {
+  const slow = ['tanh(W*x)', '--at', `W=${JSON.stringify(Array.from({ length: 300 }, (_, i) => Array.from({ length: 300 }, (_, j) => ((i * 7 + j * 13) % 17) / 17)))}`, '--at', `x=${Array.from({ length: 300 }, (_, i) => i / 300).join(',')}`, '--mode', 'reverse', '--json'];
+
+  it('never writes a progress line when standard error is not a terminal', async () => {
+    const { status, err } = await run(slow);
+    expect(status).toBe(0);
+    expect(err).toBe('');
+  });
+
+  it('draws on a terminal for work that lasts, and erases itself; standard output is untouched', async () => {
+    // A batch long enough to pass the half-second delay.
+    const stdin = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ x: i / 1000, y: 1, z: 2 })).join('\n');
+    const io = { ...fakeIo({ stdin }), stderrIsTTY: true };
+    expect(await main([LORENZ, ...FIXED, '--batch', '-'], io)).toBe(0);
+    expect(io.err()).toMatch(/\rbatch: \d+ points/);
+    expect(io.err().endsWith('\r\u001b[K')).toBe(true);
+    expect(io.out()).not.toContain('\r');
+  });
+});
