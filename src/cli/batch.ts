@@ -14,6 +14,7 @@ import { bindRequest, collectBindings, isRecord, jsonBindings, mergeBinding, rea
 
 // Output is written in pieces of about this size: one write per line would cost a system call each.
 const FLUSH_BYTES = 1 << 16;
+const YIELD_EVERY = 256;
 
 interface BatchLine {
   readonly at: Readonly<Record<string, unknown>>;
@@ -38,7 +39,7 @@ function parseLine(text: string): BatchLine {
 export async function runBatch(command: CommandName, exprArg: string | undefined, options: OutputOptions & { readonly batch: string }, io: Io): Promise<number> {
   const source = await readSource(exprArg, options, io, options.batch === '-');
   // Values fixed for the whole batch are formatted once: every output line repeats them.
-  const fixed = collectBindings({}, options.at, source.names, io).map(({ name, value }) => ({ name, value: { ...value, json: value.json ?? nestedJson(value.shape, value.data) } }));
+  const fixed = collectBindings({}, source.names, options, io).map(({ name, value }) => ({ name, value: { ...value, json: value.json ?? nestedJson(value.shape, value.data) } }));
   const wrt = requestedWrt(options);
   let pending = '';
   const flush = () => {
@@ -59,7 +60,7 @@ export async function runBatch(command: CommandName, exprArg: string | undefined
       const bindings = [...fixed];
       for (const binding of jsonBindings(line.at, `line ${lineNumber}: `)) mergeBinding(bindings, binding);
       const piped = { ...source.piped, ...(line.v === undefined ? {} : { v: line.v }), ...(line.u === undefined ? {} : { u: line.u }) };
-      const request = bindRequest({ ...source, piped }, bindings, wrt);
+      const request = bindRequest({ ...source, piped }, bindings, wrt, options);
       output = jsonChunks(compute(command, request, options).report).join('');
     } catch (error) {
       failed = true;
@@ -69,6 +70,8 @@ export async function runBatch(command: CommandName, exprArg: string | undefined
     pending += output;
     if (pending.length >= FLUSH_BYTES) flush();
     progress.update(++points, null, 'points');
+    // Lines already read arrive without a turn of the event loop; give one now and then, so Ctrl-C is heard.
+    if (points % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
   }
   flush();
   progress.finish();

@@ -2,7 +2,7 @@
  * Values from the command line: `--at` bindings (`1,2,3`, `x=1,2,3`,
  * `x=[[1,2],[3,4]]`, `y=2.5`, `W=@file.json`) and number lists for `--v`.
  */
-import { InputError } from '../errors.js';
+import { InputError, UserError } from '../errors.js';
 import { tensorFromJson, type Tensor } from '../values.js';
 
 export interface RawBinding {
@@ -68,6 +68,7 @@ function readValueFile(path: string, what: string, readFile: (path: string) => s
   try {
     content = readFile(path);
   } catch (error) {
+    if (error instanceof UserError) throw error;
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new InputError(`${what}: cannot read ${path}: ${reason}`);
   }

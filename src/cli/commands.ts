@@ -10,7 +10,7 @@ import { parseNumberList } from './bindings.js';
 import type { Io } from './io.js';
 import type { OutputOptions } from './options.js';
 import { Progress } from './progress.js';
-import { resolveRequest, type Request } from './request.js';
+import { requireFinite, resolveRequest, type Request } from './request.js';
 
 export type CommandName = 'jacobian' | 'vjp' | 'jvp' | 'grad' | 'hessian' | 'hvp' | 'check';
 
@@ -49,10 +49,13 @@ function base(request: Omit<Request, 'ms'>, value: Float64Array, warnings: Repor
 }
 
 /** A vector flag's numbers, or the same field of the piped JSON when the flag is absent. */
-function vectorOption(flag: string | undefined, piped: unknown, name: string): Float64Array {
-  if (flag !== undefined) return parseNumberList(flag.replace(/^\s*\[|\]\s*$/g, ''), name);
-  if (piped !== undefined) return tensorFromJson(piped, `${name} on standard input`).data;
-  throw new InputError(`${name} is required: give numbers, as ${name} 0.1,1,0.0001`);
+function vectorOption(flag: string | undefined, piped: unknown, name: string, options: OutputOptions): Float64Array {
+  let seed: Float64Array;
+  if (flag !== undefined) seed = parseNumberList(flag.replace(/^\s*\[|\]\s*$/g, ''), name);
+  else if (piped !== undefined) seed = tensorFromJson(piped, `${name} on standard input`).data;
+  else throw new InputError(`${name} is required: give numbers, as ${name} 0.1,1,0.0001`);
+  requireFinite(seed, name, options);
+  return seed;
 }
 
 export function compute(
@@ -77,13 +80,13 @@ export function compute(
       return outcome({ command, ...base(request, result.value, result.warnings), matrix: result.jacobian, mode: result.mode, method: result.method, passes: result.passes }, options);
     }
     case 'vjp': {
-      const v = vectorOption(options.v, request.piped.v, '--v');
+      const v = vectorOption(options.v, request.piped.v, '--v', options);
       const result = program.vjp(point, v, wrt);
       return outcome({ command, ...base(request, result.value, result.warnings), seed: v, vector: result.vjp }, options);
     }
     case 'jvp':
     case 'hvp': {
-      const u = vectorOption(options.u, request.piped.u, '--u');
+      const u = vectorOption(options.u, request.piped.u, '--u', options);
       const result = command === 'jvp' ? program.jvp(point, u, wrt) : program.hvp(point, u, wrt);
       return outcome({ command, ...base(request, result.value, result.warnings), seed: u, vector: 'jvp' in result ? result.jvp : result.hvp }, options);
     }

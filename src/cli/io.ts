@@ -1,6 +1,6 @@
 /** The outside world as the CLI sees it, so tests can run it in-process. */
 import { isAscii } from 'node:buffer';
-import { createReadStream, readFileSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { isatty } from 'node:tty';
 
@@ -11,6 +11,8 @@ export interface Io {
   error(text: string): void;
   readStdin(): Promise<string>;
   readFile(path: string): string;
+  /** The size of a file in bytes, to refuse one before reading it (undefined: unknown). */
+  fileSize?(path: string): number | undefined;
   /** The lines of a file, or of standard input for '-', as they arrive (default: read whole, then split). */
   readLines?(source: string): AsyncIterable<string>;
   /** Runs `flush` when the user interrupts (Ctrl-C), before the process ends. */
@@ -51,9 +53,21 @@ export function processIo(): Io {
       // Number files are ASCII, which decodes several times faster as latin1 than as UTF-8.
       return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
     },
+    fileSize: (path) => {
+      try {
+        return statSync(path).size;
+      } catch {
+        // Reading it will say what is wrong.
+        return undefined;
+      }
+    },
     readLines: (source) => createInterface({ input: source === '-' ? process.stdin : createReadStream(source), crlfDelay: Infinity }),
     onInterrupt: (flush) => {
-      process.once('SIGINT', () => {
+      let interrupted = false;
+      process.on('SIGINT', () => {
+        // A second Ctrl-C while the first is handled changes nothing.
+        if (interrupted) return;
+        interrupted = true;
         flush();
         // 128 + SIGINT, as shells report it; writes to pipes and files are synchronous, so nothing is lost.
         process.exit(130);

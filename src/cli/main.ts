@@ -134,6 +134,8 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
         const chunks = render(report, options.format ?? (options.json === true ? 'json' : 'table'), options, io);
         const format = performance.now() - formatStart;
         for (const chunk of chunks) io.write(chunk);
+        // Values outside a function's domain are NaN, not errors: say where they came from.
+        for (const w of report.warnings) if (w.kind === 'domain') io.error(`warning: ${w.source}: ${w.convention}\n`);
         if (options.stats === true) {
           // Milliseconds since the process started: the total includes starting Node and loading the program.
           const ms = Object.fromEntries(Object.entries({ ...stats.ms, format, total: performance.now() }).map(([k, t]) => [k, Number(t.toFixed(3))]));

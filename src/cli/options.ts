@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { DEFAULT_MAX_MEMORY_BYTES, type Mode } from '../engine/program.js';
 import { InputError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import type { CommonOptions } from './request.js';
 
 export interface OutputOptions extends CommonOptions {
@@ -19,7 +20,10 @@ export interface OutputOptions extends CommonOptions {
   readonly sparse?: boolean;
   readonly format?: OutputFormat;
   readonly batch?: string;
+  readonly maxInput: number;
 }
+
+export const DEFAULT_MAX_INPUT_BYTES = 512 * 1024 ** 2;
 
 export const OUTPUT_FORMATS = ['table', 'json', 'csv', 'tsv', 'markdown', 'latex', 'mathjs', 'mtx'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -41,9 +45,9 @@ export function positiveNumber(flag: string) {
 }
 
 /** `4GiB`, `500MB`, `1e9` (bytes). */
-export function parseByteSize(text: string): number {
+export function parseByteSize(text: string, flag: string): number {
   const match = /^\s*(\d+(?:\.\d*)?(?:e\d+)?)\s*(b|kb|kib|mb|mib|gb|gib|tb|tib)?\s*$/i.exec(text);
-  if (match === null) throw new InputError(`--max-memory takes a size such as 4GiB, 512MB or 1e9, got "${text}"`);
+  if (match === null) throw new InputError(`${flag} takes a size such as 4GiB, 512MB or 1e9, got "${text}"`);
   const units: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3, tb: 1e12, tib: 1024 ** 4 };
   return Number(match[1]) * units[(match[2] ?? 'b').toLowerCase()]!;
 }
@@ -57,8 +61,12 @@ export function addCommonOptions(command: Command): Command {
     .option('--json', 'one JSON object on one line (the same as --format json)')
     .addOption(new Option('--format <format>', 'table, json, csv, tsv, markdown, latex (bmatrix), mathjs (a literal math.evaluate reads), mtx (MatrixMarket)').choices(OUTPUT_FORMATS))
     .addOption(new Option('--precision <digits>', 'significant digits in tables').default(6).argParser(integerIn(1, 17, '--precision')))
-    .addOption(new Option('--max-memory <size>', 'refuse results larger than this').default(DEFAULT_MAX_MEMORY_BYTES, '4GiB').argParser(parseByteSize))
+    .addOption(new Option('--max-memory <size>', 'refuse results larger than this').default(DEFAULT_MAX_MEMORY_BYTES, '4GiB').argParser((text) => parseByteSize(text, '--max-memory')))
     .option('--strict', 'exit with status 1 when a derivative is taken at a special point (kink, tie, …)')
+    .option('--allow-nonfinite', 'accept NaN and ±Infinity in values and seeds (refused by default)')
+    .addOption(new Option('--max-expr-length <chars>', 'refuse longer expressions').default(DEFAULT_LIMITS.maxExpressionLength).argParser(integerIn(1, 2 ** 30, '--max-expr-length')))
+    .addOption(new Option('--max-nodes <count>', 'refuse larger compute graphs').default(DEFAULT_LIMITS.maxNodes).argParser(integerIn(1, 2 ** 30, '--max-nodes')))
+    .addOption(new Option('--max-input <size>', 'refuse larger value files (--at NAME=@file)').default(DEFAULT_MAX_INPUT_BYTES, '512MiB').argParser((text) => parseByteSize(text, '--max-input')))
     .option('--stats', 'write one JSON line of statistics (mode, passes, graph size, times in ms) to standard error')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .option('--debug', 'show stack traces of errors');

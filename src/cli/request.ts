@@ -5,8 +5,9 @@
 import type { MathNode } from 'mathjs';
 import { compileAst } from '../compile.js';
 import type { Program } from '../engine/program.js';
-import { InputError } from '../errors.js';
+import { InputError, LimitError } from '../errors.js';
 import type { Binding } from '../format/report.js';
+import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { freeNames, indexNames, parseExpression, unitLikeNames, type VariableInfo } from '../parse/index.js';
 import { tensorFromJson } from '../values.js';
 import { parseValue, splitBinding } from './bindings.js';
@@ -17,6 +18,29 @@ export interface CommonOptions {
   readonly wrt?: string;
   /** A file holding the expression. */
   readonly file?: string;
+  readonly maxExprLength?: number;
+  readonly maxNodes?: number;
+  /** Accept NaN and ±Infinity in values and seeds. */
+  readonly allowNonfinite?: boolean;
+  /** Bytes a value file may have. */
+  readonly maxInput?: number;
+}
+
+export function limitsOf(options: CommonOptions): Limits {
+  return {
+    maxExpressionLength: options.maxExprLength ?? DEFAULT_LIMITS.maxExpressionLength,
+    maxNodes: options.maxNodes ?? DEFAULT_LIMITS.maxNodes,
+  };
+}
+
+/** Refuses NaN and ±Infinity in what the user gives, unless --allow-nonfinite. */
+export function requireFinite(data: ArrayLike<number>, what: string, options: CommonOptions): void {
+  if (options.allowNonfinite === true) return;
+  for (let k = 0; k < data.length; k++) {
+    if (!Number.isFinite(data[k]!)) {
+      throw new InputError(`${what} has ${String(data[k])} at entry ${k + 1}: give finite numbers, or add --allow-nonfinite`);
+    }
+  }
 }
 
 /** What standard input may carry: the `--json` output of any command qualifies. */
@@ -58,7 +82,7 @@ export class ProgramCache {
   private readonly programs = new Map<string, Program>();
   private readonly indexed: ReadonlySet<string>;
 
-  constructor(private readonly ast: MathNode) {
+  constructor(private readonly ast: MathNode, private readonly limits: Limits) {
     this.indexed = indexNames(ast);
   }
 
@@ -69,7 +93,7 @@ export class ProgramCache {
     let program = this.programs.get(key);
     if (program === undefined) {
       const variables = new Map<string, VariableInfo>(bindings.map((b) => [b.name, { shape: b.value.shape, value: b.value.data }]));
-      program = compileAst(this.ast, variables);
+      program = compileAst(this.ast, variables, this.limits);
       this.programs.set(key, program);
     }
     return program;
@@ -96,8 +120,9 @@ export async function readSource(exprArg: string | undefined, options: CommonOpt
   }
   const expr = exprArg ?? piped.expr;
   if (expr === undefined) throw new InputError('missing expression: give one, as in jacobian "x*2" --at 1,2,3, or pipe JSON with an "expr" field');
-  const ast = parseExpression(expr);
-  return { expr, ast, names: freeNames(ast), piped, programs: new ProgramCache(ast) };
+  const limits = limitsOf(options);
+  const ast = parseExpression(expr, limits);
+  return { expr, ast, names: freeNames(ast), piped, programs: new ProgramCache(ast, limits) };
 }
 
 function readText(path: string, io: Io): string {
@@ -115,7 +140,8 @@ export function requestedWrt(options: CommonOptions): readonly string[] | undefi
 }
 
 /** The bindings checked against the expression's names, the variables to differentiate, and the program. */
-export function bindRequest(source: Source, bindings: readonly Binding[], requested: readonly string[] | undefined): Omit<Request, 'ms'> {
+export function bindRequest(source: Source, bindings: readonly Binding[], requested: readonly string[] | undefined, options: CommonOptions): Omit<Request, 'ms'> {
+  for (const { name, value } of bindings) requireFinite(value.data, name, options);
   const bound = new Set(bindings.map((b) => b.name));
   const missing = source.names.filter((name) => !bound.has(name));
   if (missing.length > 0) {
@@ -137,9 +163,9 @@ export async function resolveRequest(exprArg: string | undefined, options: Commo
   const start = performance.now();
   const source = await readSource(exprArg, options, io);
   const parsed = performance.now();
-  const bindings = collectBindings(source.piped.at ?? {}, options.at, source.names, io);
+  const bindings = collectBindings(source.piped.at ?? {}, source.names, options, io);
   const bound = performance.now();
-  const request = bindRequest(source, bindings, requestedWrt(options));
+  const request = bindRequest(source, bindings, requestedWrt(options), options);
   const ms = { read: bound - start, parse: parsed - start, compile: performance.now() - bound };
   return { ...request, ms };
 }
@@ -190,8 +216,16 @@ export function jsonBindings(at: Readonly<Record<string, unknown>>, where: strin
 }
 
 /** Bindings from JSON (standard input), then from `--at` (which win), in order of first appearance. */
-export function collectBindings(at: Readonly<Record<string, unknown>>, atArgs: readonly string[], names: readonly string[], io: Io): Binding[] {
+export function collectBindings(at: Readonly<Record<string, unknown>>, names: readonly string[], options: CommonOptions, io: Io): Binding[] {
   const bindings = jsonBindings(at, '"at".');
+  const atArgs = options.at;
+  const readValueFile = (path: string): string => {
+    const size = io.fileSize?.(path);
+    if (size !== undefined && options.maxInput !== undefined && size > options.maxInput) {
+      throw new LimitError(`${path} has ${size} bytes, more than the limit of ${options.maxInput} (raise it with --max-input)`);
+    }
+    return io.readFile(path);
+  };
   for (const arg of atArgs) {
     const raw = splitBinding(arg);
     let name = raw.name;
@@ -205,7 +239,7 @@ export function collectBindings(at: Readonly<Record<string, unknown>>, atArgs: r
       }
       name = names[0]!;
     }
-    mergeBinding(bindings, { name, value: parseValue(raw.text, `--at ${name}`, io.readFile) });
+    mergeBinding(bindings, { name, value: parseValue(raw.text, `--at ${name}`, readValueFile) });
   }
   return bindings;
 }

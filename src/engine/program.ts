@@ -12,7 +12,7 @@ import { buildGradient } from './gradient.js';
 import { linearize } from './linearize.js';
 import { Passes } from './passes.js';
 import { Plan } from './plan.js';
-import { findWarnings, type Warning } from './special.js';
+import { findWarnings, valueDomainWarnings, type Warning } from './special.js';
 import { colour, compressedJacobian, detectPattern, type Colouring, type Pattern, type SparseJacobian } from './sparsity.js';
 
 export interface Variable {
@@ -343,9 +343,12 @@ export class Program {
     const start = performance.now();
     // Everything since the forward pass was derivative work.
     this.timings.derivative = start - this.derivativeStart;
+    const value = prepared.plan.read(this.output);
     const warnings = findWarnings(this.builder, passes, columns.map((c) => c.node), columns.map((c) => c.offset), prepared.n);
+    // A NaN in the value may come from a part no derivative goes through (a constant's log of a negative number).
+    if (value.some(Number.isNaN)) warnings.push(...valueDomainWarnings(this.builder, prepared.plan, new Set(passes.lin.active)));
     this.timings.warnings = performance.now() - start;
-    return { value: prepared.plan.read(this.output), warnings };
+    return { value, warnings };
   }
 
   /** The cotangents of the wrt inputs, concatenated. */

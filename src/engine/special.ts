@@ -7,6 +7,7 @@ import type { GraphBuilder } from '../graph/index.js';
 import { OPS, type NodeId, type SpecialPoint } from '../ops/index.js';
 import { entriesFed, entriesFeeding } from './dependence.js';
 import type { Passes } from './passes.js';
+import type { Plan } from './plan.js';
 
 export interface Warning {
   readonly kind: SpecialPoint['kind'];
@@ -69,6 +70,31 @@ export function findWarnings(b: GraphBuilder, passes: Passes, wrt: readonly Node
         entries: [...pairs.keys()].sort((p, q) => p - q).map((key) => pairs.get(key)!),
       });
     }
+  }
+  return warnings;
+}
+
+/**
+ * Domain errors (a NaN value) in the parts of the expression that no
+ * derivative goes through, which findWarnings does not visit: they can still
+ * make the value NaN.
+ */
+export function valueDomainWarnings(b: GraphBuilder, plan: Plan, active: ReadonlySet<NodeId>): Warning[] {
+  const warnings: Warning[] = [];
+  for (let node = 0; node < plan.tape.length; node++) {
+    const operand = plan.operands[node];
+    const spec = OPS[plan.tape.op(node)];
+    const origin = b.originOf(node);
+    // Nodes without an origin are partials' numbers, not part of the expression.
+    if (operand === undefined || origin === null || active.has(node) || spec.special === undefined) continue;
+    let count = 0;
+    let convention = '';
+    spec.special(plan.values, operand, Array.from(plan.tape.args(node), (a) => plan.operand(a)), (_entry, point) => {
+      if (point.kind !== 'domain') return;
+      count++;
+      convention = point.convention;
+    });
+    if (count > 0) warnings.push({ kind: 'domain', operation: spec.label, source: origin.toString(), convention, count, entries: [] });
   }
   return warnings;
 }

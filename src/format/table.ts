@@ -169,6 +169,28 @@ function body(report: Report, precision: number, style: Style): string[] {
   }
 }
 
+/** The numbers a report shows in its table. */
+function shownNumbers(report: Report): ArrayLike<number> {
+  switch (report.command) {
+    case 'jacobian':
+    case 'hessian':
+      return report.matrix instanceof Float64Array ? report.matrix : report.matrix.values;
+    case 'check':
+      return report.jacobian;
+    default:
+      return report.vector;
+  }
+}
+
+/** Flags results that overflowed or left a domain: the numbers say Infinity or NaN, the note says why to look. */
+function nonFiniteLines(report: Report, style: Style): string[] {
+  const numbers = shownNumbers(report);
+  let count = 0;
+  for (let k = 0; k < numbers.length; k++) if (!Number.isFinite(numbers[k]!)) count++;
+  if (count === 0) return [];
+  return ['', style.warning(`! ${entries(count)} ${count === 1 ? 'is' : 'are'} not finite (NaN or ±Infinity): an overflow, an infinite derivative, or a value outside a function's domain`)];
+}
+
 export function formatTable(report: Report, precision: number, style: Style): string {
-  return [...body(report, precision, style), ...warningLines(report.warnings, style), ''].join('\n');
+  return [...body(report, precision, style), ...warningLines(report.warnings, style), ...nonFiniteLines(report, style), ''].join('\n');
 }

@@ -3,7 +3,8 @@
  * on constants, applies a few exact simplifications, and reuses an identical
  * node instead of adding it twice.
  */
-import { ShapeError } from '../errors.js';
+import { LimitError, ShapeError } from '../errors.js';
+import { DEFAULT_LIMITS } from '../limits.js';
 import { NO_PARAM, OPS, type Builder, type NodeId, type Operand, type OpName, type Param } from '../ops/index.js';
 import { SCALAR, describeShape, sameShape, sizeOf, type Shape } from '../shape.js';
 import { Tape } from './tape.js';
@@ -24,6 +25,8 @@ export class GraphBuilder implements Builder {
   private uniqueKeys = 0;
   private readonly origins = new Map<NodeId, Origin>();
   private currentOrigin: Origin | null = null;
+
+  constructor(private readonly maxNodes: number = DEFAULT_LIMITS.maxNodes) {}
 
   /** Runs `build` with new nodes attributed to `origin` (the innermost call wins). */
   withOrigin<T>(origin: Origin, build: () => T): T {
@@ -85,6 +88,9 @@ export class GraphBuilder implements Builder {
     const key = `${op}|${args.join(',')}|${this.paramKey(param)}`;
     const known = this.reuse.get(key);
     if (known !== undefined) return known;
+    if (this.tape.length >= this.maxNodes) {
+      throw new LimitError(`the compute graph needs more than ${this.maxNodes} nodes (raise the limit with --max-nodes)`);
+    }
     const id = this.tape.push(op, args, shape, param);
     this.reuse.set(key, id);
     if (this.currentOrigin !== null) this.origins.set(id, this.currentOrigin);

@@ -142,7 +142,7 @@ function powValue(x: number, y: number): number {
 }
 
 const special = (kind: SpecialPoint['kind'], convention: string): SpecialPoint => ({ kind, convention });
-const DOMAIN = special('domain', 'outside the domain: the value is NaN (no real result), and so is the derivative');
+const DOMAIN = special('domain', 'outside the domain: the value is NaN (no real result); the derivative is what its formula gives there');
 const INFINITE = special('infinite', 'the derivative is infinite here: its one-sided limit (±Infinity) is used');
 const STEP = special('threshold', 'a step: the derivative is taken as 0, also at the jump');
 const COMPARISON = special('threshold', 'a comparison exactly at its threshold: the derivative is 0');

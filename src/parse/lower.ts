@@ -6,6 +6,7 @@
 import type { MathNode } from 'mathjs';
 import { ShapeError, UnsupportedError, UserError } from '../errors.js';
 import { GraphBuilder } from '../graph/index.js';
+import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { OPS, OP_NAMES, type NodeId, type OpName } from '../ops/index.js';
 import {
   SCALAR, asRowMajor, describeShape, isMatrix, isScalar, isVector, sameShape, sizeOf, type Shape,
@@ -56,8 +57,8 @@ export interface Lowered {
   readonly output: NodeId;
 }
 
-export function lowerExpression(ast: MathNode, variables: ReadonlyMap<string, VariableInfo>): Lowered {
-  const compiler = new Lowerer(variables);
+export function lowerExpression(ast: MathNode, variables: ReadonlyMap<string, VariableInfo>, limits: Limits = DEFAULT_LIMITS): Lowered {
+  const compiler = new Lowerer(variables, new GraphBuilder(limits.maxNodes));
   try {
     return { builder: compiler.b, output: compiler.lower(ast) };
   } catch (error) {
@@ -67,11 +68,10 @@ export function lowerExpression(ast: MathNode, variables: ReadonlyMap<string, Va
 }
 
 class Lowerer implements Compiler {
-  readonly b = new GraphBuilder();
   /** Lengths that `end` stands for, innermost index last. */
   private readonly ends: number[] = [];
 
-  constructor(private readonly variables: ReadonlyMap<string, VariableInfo>) {}
+  constructor(private readonly variables: ReadonlyMap<string, VariableInfo>, readonly b: GraphBuilder) {}
 
   /**
    * Lowers a subexpression. Operators and parentheses nest as deep as a

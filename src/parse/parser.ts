@@ -2,6 +2,7 @@
 import type { MathNode } from 'mathjs';
 import { create, parseDependencies } from 'mathjs/number';
 import { InputError, LimitError, ParseError, UnsupportedError } from '../errors.js';
+import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { walk } from './ast.js';
 
 /** Statements mathjs parses that are not expressions of the language, with what to do instead. */
@@ -16,7 +17,10 @@ const STATEMENTS: Readonly<Record<string, string>> = {
 const { parse } = create({ parseDependencies: parseDependencies! });
 
 /** Parses one expression of the language; statements and syntax errors are refused with a message. */
-export function parseExpression(source: string): MathNode {
+export function parseExpression(source: string, limits: Limits = DEFAULT_LIMITS): MathNode {
+  if (source.length > limits.maxExpressionLength) {
+    throw new LimitError(`the expression has ${source.length} characters, more than the limit of ${limits.maxExpressionLength} (raise it with --max-expr-length)`);
+  }
   const ast = parseSyntax(source);
   walk(ast, (node) => {
     const refusal = STATEMENTS[node.type];
