@@ -56,7 +56,9 @@ function processRun(args) {
   const result = spawnSync(process.execPath, [BIN, ...args, '--stats'], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'ignore', 'pipe'] });
   const wall = performance.now() - start;
   if (result.status !== 0) throw new Error(`jacobian ${args.join(' ')} failed: ${result.stderr}`);
-  return { wall, stats: JSON.parse(result.stderr.trim().split('\n').pop()) };
+  // A batch writes no --stats line; its peak memory comes from the operating system instead.
+  const line = result.stderr.trim().split('\n').pop();
+  return { wall, stats: line ? JSON.parse(line) : { maxRssMiB: null } };
 }
 
 function processTime(args) {
@@ -167,6 +169,26 @@ for (const n of [1000, 100_000]) {
   const proc = processTime(['grad', expr, '--at', `x=@${path}`, '--json']);
   const torchMs = bestTorch(torch('rosen', n));
   record({ workload: 'Rosenbrock gradient', n, engineMs: engine.ms, engineBestMs: engine.best, processMs: proc.ms, maxRssMiB: proc.maxRssMiB, torchBestMs: torchMs });
+}
+
+// 5. Sparse: sin(x).*x+x.^2 at n = 10⁶ as a whole process (--sparse: one colour, COO output).
+{
+  const n = 1_000_000;
+  const path = vectorFile('xs', n, (i) => Math.sin(i + 1));
+  const proc = processTime(['sin(x).*x+x.^2', '--at', `x=@${path}`, '--sparse', '--json']);
+  record({ workload: 'sin(x).*x+x.^2 --sparse', n, engineMs: null, engineBestMs: null, processMs: proc.ms, maxRssMiB: proc.maxRssMiB, torchBestMs: null });
+}
+
+// 6. A batch: 100 000 points of the Lorenz field through --batch, as a whole process.
+{
+  const points = 100_000;
+  const path = join(DATA, `lorenz${points}.jsonl`);
+  if (!existsSync(path)) {
+    const random = generator(7);
+    writeFileSync(path, `${Array.from({ length: points }, () => JSON.stringify({ x: 20 * random() - 10, y: 20 * random() - 10, z: 40 * random() })).join('\n')}\n`);
+  }
+  const proc = processTime(['[s*(y-x), x*(r-z)-y, x*y-b*z]', '--at', 's=10', '--at', 'r=28', '--at', 'b=2.6667', '--wrt', 'x,y,z', '--batch', path]);
+  record({ workload: 'Lorenz batch (points)', n: points, engineMs: null, engineBestMs: null, processMs: proc.ms, maxRssMiB: proc.maxRssMiB, torchBestMs: null });
 }
 
 const results = { date: new Date().toISOString(), node: process.version, torch: hasTorch, rows };

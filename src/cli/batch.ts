@@ -35,8 +35,13 @@ function parseLine(text: string): BatchLine {
   return { at: parsed.at, ...(parsed.v === undefined ? {} : { v: parsed.v }), ...(parsed.u === undefined ? {} : { u: parsed.u }) };
 }
 
-/** Runs the batch and returns the exit status: 0, or 1 when a line failed. */
-export async function runBatch(command: CommandName, exprArg: string | undefined, options: OutputOptions & { readonly batch: string }, io: Io): Promise<number> {
+/** Runs the batch; the exit status is 0, or 1 when a line failed. */
+export async function runBatch(
+  command: CommandName,
+  exprArg: string | undefined,
+  options: OutputOptions & { readonly batch: string },
+  io: Io,
+): Promise<{ readonly status: number; readonly points: number; readonly failed: number }> {
   const source = await readSource(exprArg, options, io, options.batch === '-');
   // Values fixed for the whole batch are formatted once: every output line repeats them.
   const fixed = collectBindings({}, source.names, options, io).map(({ name, value }) => ({ name, value: { ...value, json: value.json ?? nestedJson(value.shape, value.data) } }));
@@ -48,7 +53,7 @@ export async function runBatch(command: CommandName, exprArg: string | undefined
   };
   io.onInterrupt?.(flush);
   const progress = new Progress(io, 'batch');
-  let failed = false;
+  let failed = 0;
   let lineNumber = 0;
   let points = 0;
   for await (const text of linesOf(io, options.batch)) {
@@ -63,7 +68,7 @@ export async function runBatch(command: CommandName, exprArg: string | undefined
       const request = bindRequest({ ...source, piped }, bindings, wrt, options);
       output = jsonChunks(compute(command, request, options).report).join('');
     } catch (error) {
-      failed = true;
+      failed++;
       const message = error instanceof UserError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
       output = `${JSON.stringify({ line: lineNumber, error: message })}\n`;
     }
@@ -75,5 +80,5 @@ export async function runBatch(command: CommandName, exprArg: string | undefined
   }
   flush();
   progress.finish();
-  return failed ? 1 : 0;
+  return { status: failed > 0 ? 1 : 0, points, failed };
 }

@@ -83,6 +83,13 @@ function render(report: Report, format: OutputFormat, options: OutputOptions, io
   }
 }
 
+/** The --stats line; times in ms since the process started (the total includes starting Node). */
+function writeStats(stats: object, ms: Readonly<Record<string, number>>, io: Io): void {
+  const rounded = Object.fromEntries(Object.entries({ ...ms, total: performance.now() }).map(([k, t]) => [k, Number(t.toFixed(3))]));
+  const maxRssMiB = Number((process.resourceUsage().maxRSS / 1024).toFixed(1));
+  io.error(`${JSON.stringify({ ...stats, ms: rounded, maxRssMiB })}\n`);
+}
+
 interface CommandSpec {
   readonly name: string;
   readonly command: CommandName;
@@ -126,7 +133,9 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
       .configureOutput(output)
       .action(async (expr: string | undefined, options: OutputOptions) => {
         if (options.batch !== undefined) {
-          done(await runBatch(spec.command, expr, { ...options, batch: options.batch }, io));
+          const { status, points, failed } = await runBatch(spec.command, expr, { ...options, batch: options.batch }, io);
+          if (options.stats === true) writeStats({ command: spec.command, batch: true, points, failed }, {}, io);
+          done(status);
           return;
         }
         const { report, status, stats } = await runCommand(spec.command, expr, options, io);
@@ -136,12 +145,7 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
         for (const chunk of chunks) io.write(chunk);
         // Values outside a function's domain are NaN, not errors: say where they came from.
         for (const w of report.warnings) if (w.kind === 'domain') io.error(`warning: ${w.source}: ${w.convention}\n`);
-        if (options.stats === true) {
-          // Milliseconds since the process started: the total includes starting Node and loading the program.
-          const ms = Object.fromEntries(Object.entries({ ...stats.ms, format, total: performance.now() }).map(([k, t]) => [k, Number(t.toFixed(3))]));
-          const maxRssMiB = Number((process.resourceUsage().maxRSS / 1024).toFixed(1));
-          io.error(`${JSON.stringify({ ...stats, ms, maxRssMiB })}\n`);
-        }
+        if (options.stats === true) writeStats(stats, { ...stats.ms, format }, io);
         done(status);
       });
   }
