@@ -32,7 +32,9 @@ const WORKLOADS = {
 const { expr, values, wrt, call } = WORKLOADS[workload]();
 const program = compileProgram(expr, new Map(Object.entries(values).map(([name, { shape, data }]) => [name, { shape, value: data }])));
 const point = new Map(Object.entries(values).map(([name, { data }]) => [name, data]));
-for (let w = 0; w < Number(warmupsText); w++) call(program, point, wrt);
+// Warm up until V8 has optimised the hot loops: at least WARMUPS calls, and up to 50 or half a second.
+const warmupStart = performance.now();
+for (let w = 0; w < Number(warmupsText) || (w < 50 && performance.now() - warmupStart < 500); w++) call(program, point, wrt);
 const times = [];
 for (let r = 0; r < Number(runsText); r++) {
   const start = performance.now();

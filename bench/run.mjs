@@ -12,7 +12,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, 'bench', 'data');
 const BIN = join(ROOT, 'bin', 'jacobian.cjs');
 const quick = process.argv.includes('--quick');
-const RUNS = quick ? 5 : 9;
+const RUNS = quick ? 5 : 15;
 const WARMUPS = quick ? 3 : 5;
 
 /** A seeded generator (Park–Miller), so the data are the same in every run. */
