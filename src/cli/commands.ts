@@ -12,7 +12,7 @@ import type { OutputOptions } from './options.js';
 import { Progress } from './progress.js';
 import { requireFinite, resolveRequest, type Request } from './request.js';
 
-export type CommandName = 'jacobian' | 'vjp' | 'jvp' | 'grad' | 'hessian' | 'hvp' | 'check';
+export type CommandName = 'jacobian' | 'vjp' | 'jvp' | 'grad' | 'hessian' | 'hvp' | 'check' | 'spy';
 
 export interface Outcome {
   readonly report: Report;
@@ -68,15 +68,17 @@ export function compute(
   const derivativeOptions = { mode: options.mode ?? 'auto', maxMemoryBytes: options.maxMemory, ...(onProgress === undefined ? {} : { onProgress }) };
   switch (command) {
     case 'jacobian':
-    case 'hessian': {
-      if (command === 'jacobian' && options.sparse === true) {
+    case 'hessian':
+    case 'spy': {
+      // spy draws the pattern of the sparse Jacobian; its report is that of jac --sparse.
+      if (command === 'spy' || (command === 'jacobian' && options.sparse === true)) {
         const result = program.sparseJacobian(point, wrt, derivativeOptions);
         return outcome({
-          command, ...base(request, result.value, result.warnings),
+          command: 'jacobian', ...base(request, result.value, result.warnings),
           matrix: result.jacobian, mode: result.mode, method: result.method, passes: result.passes, colours: result.colours,
         }, options);
       }
-      const result = command === 'jacobian' ? program.jacobian(point, wrt, derivativeOptions) : program.hessian(point, wrt, derivativeOptions);
+      const result = command === 'hessian' ? program.hessian(point, wrt, derivativeOptions) : program.jacobian(point, wrt, derivativeOptions);
       return outcome({ command, ...base(request, result.value, result.warnings), matrix: result.jacobian, mode: result.mode, method: result.method, passes: result.passes }, options);
     }
     case 'vjp': {

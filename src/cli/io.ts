@@ -1,6 +1,6 @@
 /** The outside world as the CLI sees it, so tests can run it in-process. */
 import { isAscii } from 'node:buffer';
-import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { isatty } from 'node:tty';
 
@@ -11,6 +11,8 @@ export interface Io {
   error(text: string): void;
   readStdin(): Promise<string>;
   readFile(path: string): string;
+  /** Writes a file the user asked for (spy --svg). */
+  writeFile?(path: string, text: string): void;
   /** The size of a file in bytes, to refuse one before reading it (undefined: unknown). */
   fileSize?(path: string): number | undefined;
   /** The lines of a file, or of standard input for '-', as they arrive (default: read whole, then split). */
@@ -53,6 +55,7 @@ export function processIo(): Io {
       // Number files are ASCII, which decodes several times faster as latin1 than as UTF-8.
       return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
     },
+    writeFile: (path, text) => writeFileSync(path, text),
     fileSize: (path) => {
       try {
         return statSync(path).size;

@@ -12,9 +12,10 @@ import { InputError, ParseError, UserError } from '../errors.js';
 import { formatGrid } from '../format/formats.js';
 import { jsonChunks } from '../format/json.js';
 import { formatMatrixMarket } from '../format/matrix-market.js';
-import type { Report } from '../format/report.js';
 import { PLAIN, type Style } from '../format/style.js';
 import { formatTable } from '../format/table.js';
+import { spyScale, spySvg, spyText } from '../format/spy.js';
+import type { MatrixReport, Report, SparseJacobian } from '../format/report.js';
 import { functionCatalogue, UnboundNameError } from '../parse/index.js';
 import { runBatch } from './batch.js';
 import { runCommand, type CommandName } from './commands.js';
@@ -90,6 +91,39 @@ function writeStats(stats: object, ms: Readonly<Record<string, number>>, io: Io)
   io.error(`${JSON.stringify({ ...stats, ms: rounded, maxRssMiB })}\n`);
 }
 
+const spyCaption = (report: MatrixReport, sparse: SparseJacobian, scale: number): string => {
+  const { m, n } = sparse;
+  const entries = sparse.values.length;
+  const density = m * n === 0 ? 0 : (100 * entries) / (m * n);
+  return `J = ∂(${report.expr})/∂${report.wrt.join(', ')}: ${m}×${n}, ${entries} nonzero${entries === 1 ? '' : 's'} (${Number(density.toPrecision(3))}%), `
+    + `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})${scale > 1 ? `, 1 dot = ${scale}×${scale} entries` : ''}`;
+};
+
+function sparseOf(report: Report): { report: MatrixReport; sparse: SparseJacobian } {
+  if (report.command !== 'jacobian' || report.matrix instanceof Float64Array) throw new Error('internal: spy needs a sparse Jacobian');
+  return { report, sparse: report.matrix };
+}
+
+/** The pattern in braille, coloured by magnitude (blue small, red large) when colour is on. */
+function drawSpy(result: Report, options: OutputOptions, io: Io): string {
+  const { report, sparse } = sparseOf(result);
+  const width = Math.min(io.columns ?? 80, 120);
+  const level = styleFor(io, options.color) === PLAIN ? 0 : 1;
+  const chalk = new Chalk({ level: level === 0 ? 0 : 3 });
+  const color = level === 0 ? null : (text: string, magnitude: number) => chalk.rgb(Math.round(40 + 215 * magnitude), 60, Math.round(255 - 215 * magnitude))(text);
+  return spyText(sparse, { width, color, caption: spyCaption(report, sparse, spyScale(sparse, width)) });
+}
+
+function writeSvg(result: Report, path: string, io: Io): void {
+  const { report, sparse } = sparseOf(result);
+  if (io.writeFile === undefined) throw new InputError('--svg needs a file system to write to');
+  try {
+    io.writeFile(path, spySvg(sparse, { caption: spyCaption(report, sparse, 1) }));
+  } catch (error) {
+    throw new InputError(`cannot write ${path}: ${(error as Error).message}`);
+  }
+}
+
 interface CommandSpec {
   readonly name: string;
   readonly command: CommandName;
@@ -110,6 +144,10 @@ const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'check', command: 'check', description: 'compare the automatic Jacobian with central finite differences; exit 1 if they disagree',
     options: [modeOption(), new Option('--tol <number>', 'largest accepted |automatic − numeric| / max(1, |numeric|)').default(1e-6).argParser(positiveNumber('--tol'))],
+  },
+  {
+    name: 'spy', command: 'spy', description: 'a picture of the sparsity pattern of J in the terminal (braille), or as an SVG heat map',
+    options: [modeOption(), new Option('--svg <file>', 'also write the picture as an SVG heat map to this file')],
   },
 ];
 
@@ -140,8 +178,10 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
         }
         const { report, status, stats } = await runCommand(spec.command, expr, options, io);
         const formatStart = performance.now();
-        const chunks = render(report, options.format ?? (options.json === true ? 'json' : 'table'), options, io);
+        const outputFormat = options.format ?? (options.json === true ? 'json' : 'table');
+        const chunks = spec.command === 'spy' && outputFormat === 'table' ? [drawSpy(report, options, io)] : render(report, outputFormat, options, io);
         const format = performance.now() - formatStart;
+        if (spec.command === 'spy' && options.svg !== undefined) writeSvg(report, options.svg, io);
         for (const chunk of chunks) io.write(chunk);
         // Values outside a function's domain are NaN, not errors: say where they came from.
         for (const w of report.warnings) if (w.kind === 'domain') io.error(`warning: ${w.source}: ${w.convention}\n`);

@@ -21,6 +21,7 @@ export interface OutputOptions extends CommonOptions {
   readonly format?: OutputFormat;
   readonly batch?: string;
   readonly maxInput: number;
+  readonly svg?: string;
 }
 
 export const DEFAULT_MAX_INPUT_BYTES = 512 * 1024 ** 2;
