@@ -20,7 +20,7 @@ const NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infin
 
 function scalarFrom(value: unknown, what: string): number {
   if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value in NON_FINITE) return NON_FINITE[value]!;
+  if (typeof value === 'string' && Object.hasOwn(NON_FINITE, value)) return NON_FINITE[value]!;
   throw new InputError(`${what} must be numbers, got ${JSON.stringify(value)}`);
 }
 

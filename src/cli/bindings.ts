@@ -25,7 +25,8 @@ export function splitBinding(arg: string): RawBinding {
 
 function parseNumber(token: string, what: string): number {
   if (NUMBER.test(token)) return Number(token);
-  const special = NON_FINITE[token.toLowerCase()];
+  // Own keys only: a token such as "constructor" must not find Object's properties.
+  const special = Object.hasOwn(NON_FINITE, token.toLowerCase()) ? NON_FINITE[token.toLowerCase()] : undefined;
   if (special !== undefined) return special;
   throw new InputError(`${what}: "${token}" is not a number`);
 }

@@ -36,6 +36,9 @@ export const CONSTANTS: Readonly<Record<string, number>> = {
   LN2: Math.LN2, LN10: Math.LN10, LOG2E: Math.LOG2E, LOG10E: Math.LOG10E, SQRT2: Math.SQRT2, SQRT1_2: Math.SQRT1_2,
 };
 
+/** Whether a name is one of the constants (own keys only: "constructor" is not a constant). */
+export const isConstantName = (name: string): boolean => Object.hasOwn(CONSTANTS, name);
+
 /** Operators of mathjs mapped to element-wise operations of the table. */
 const ELEMENTWISE_OPERATORS: Readonly<Record<string, OpName>> = {
   add: 'add', subtract: 'subtract', dotMultiply: 'dotMultiply', dotDivide: 'dotDivide', dotPow: 'pow',
@@ -49,7 +52,7 @@ const TABLE_FUNCTIONS: ReadonlyMap<string, OpName> = new Map(
 );
 
 export function isFunctionName(name: string): boolean {
-  return name in LANGUAGE_FUNCTIONS || TABLE_FUNCTIONS.has(name);
+  return Object.hasOwn(LANGUAGE_FUNCTIONS, name) || TABLE_FUNCTIONS.has(name);
 }
 
 export interface Lowered {
@@ -154,7 +157,7 @@ class Lowerer implements Compiler {
       if (this.ends.length === 0) throw new UnsupportedError('end stands for the last index and only works inside an index, as in x[end]');
       return this.b.scalar(this.ends[this.ends.length - 1]!);
     }
-    if (name in CONSTANTS) return this.b.scalar(CONSTANTS[name]!);
+    if (isConstantName(name)) return this.b.scalar(CONSTANTS[name]!);
     if (name === 'i') throw new UnsupportedError('complex numbers are not supported (i is the imaginary unit); bind i with --at to use it as a variable');
     if (isFunctionName(name)) throw new UnsupportedError(`${name} is a function: call it, as in ${name}(x)`);
     throw new UnboundNameError(name);
@@ -189,7 +192,7 @@ class Lowerer implements Compiler {
     const fn = view(fnNode);
     if (fn.type !== 'SymbolNode') throw new UnsupportedError(`calling ${sourceOf(fnNode)} is not supported: only named functions can be called`);
     const name = fn.name;
-    const special = LANGUAGE_FUNCTIONS[name];
+    const special = Object.hasOwn(LANGUAGE_FUNCTIONS, name) ? LANGUAGE_FUNCTIONS[name] : undefined;
     const tableOp = TABLE_FUNCTIONS.get(name);
     if (special !== undefined) {
       if (argNodes.length < special.minArgs || argNodes.length > special.maxArgs) {

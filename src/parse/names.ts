@@ -5,14 +5,14 @@
  */
 import type { MathNode } from 'mathjs';
 import { view, walk } from './ast.js';
-import { CONSTANTS, isFunctionName } from './lower.js';
+import { isConstantName, isFunctionName } from './lower.js';
 
 export function freeNames(ast: MathNode): string[] {
   const names = new Set<string>();
   walk(ast, (node, path) => {
     const n = view(node);
     if (n.type !== 'SymbolNode' || path === 'fn') return;
-    if (n.name === 'end' || n.name === 'i' || n.name in CONSTANTS || isFunctionName(n.name)) return;
+    if (n.name === 'end' || n.name === 'i' || isConstantName(n.name) || isFunctionName(n.name)) return;
     names.add(n.name);
   });
   return [...names];
