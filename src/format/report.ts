@@ -1,4 +1,5 @@
 /** What a command computed, as the formatters receive it: plain data, no behaviour. */
+import type { CheckResult } from '../engine/check.js';
 import type { SparseJacobian } from '../engine/sparsity.js';
 import type { Warning } from '../engine/special.js';
 import type { Shape } from '../shape.js';
@@ -45,16 +46,10 @@ export interface VectorReport extends ReportBase {
   readonly vector: Float64Array;
 }
 
-export interface CheckReport extends ReportBase {
+/** The result of `check` (errors, worst entry, verdict) with the automatic Jacobian. */
+export interface CheckReport extends ReportBase, Omit<CheckResult, 'automatic'> {
   readonly command: 'check';
   readonly jacobian: Float64Array;
-  readonly numeric: Float64Array;
-  readonly tol: number;
-  readonly maxAbsError: number;
-  readonly maxRelError: number;
-  readonly worst: { readonly row: number; readonly column: number; readonly automatic: number; readonly numeric: number } | null;
-  readonly skipped: number;
-  readonly agree: boolean;
 }
 
 export type Report = MatrixReport | VectorReport | CheckReport;
