@@ -79,37 +79,40 @@ export class CompiledExpression {
   }
 
   jacobian(at: Values, options: Options = {}): JacobianOutput {
+    options = checkOptions(options);
     const r = this.program.jacobian(this.point(at), this.wrt(options), derivativeOptions(options));
     return { value: this.nested(r.value), warnings: r.warnings, jacobian: rows(r.jacobian, r.m, r.n), mode: r.mode, passes: r.passes };
   }
 
   vjp(at: Values, v: readonly number[], options: Options = {}): Common & { readonly vjp: number[] } {
-    const r = this.program.vjp(this.point(at), v, this.wrt(options));
+    const r = this.program.vjp(this.point(at), checkSeed(v, 'v'), this.wrt(checkOptions(options)));
     return { value: this.nested(r.value), warnings: r.warnings, vjp: Array.from(r.vjp) };
   }
 
   jvp(at: Values, u: readonly number[], options: Options = {}): Common & { readonly jvp: number[] } {
-    const r = this.program.jvp(this.point(at), u, this.wrt(options));
+    const r = this.program.jvp(this.point(at), checkSeed(u, 'u'), this.wrt(checkOptions(options)));
     return { value: this.nested(r.value), warnings: r.warnings, jvp: Array.from(r.jvp) };
   }
 
   grad(at: Values, options: Options = {}): Common & { readonly grad: number[] } {
-    const r = this.program.grad(this.point(at), this.wrt(options));
+    const r = this.program.grad(this.point(at), this.wrt(checkOptions(options)));
     return { value: this.nested(r.value), warnings: r.warnings, grad: Array.from(r.grad) };
   }
 
   hessian(at: Values, options: Options = {}): Common & { readonly hessian: number[][] } {
+    options = checkOptions(options);
     const r = this.program.hessian(this.point(at), this.wrt(options), derivativeOptions(options));
     return { value: this.nested(r.value), warnings: r.warnings, hessian: rows(r.jacobian, r.m, r.n) };
   }
 
   hvp(at: Values, u: readonly number[], options: Options = {}): Common & { readonly hvp: number[] } {
-    const r = this.program.hvp(this.point(at), u, this.wrt(options));
+    const r = this.program.hvp(this.point(at), checkSeed(u, 'u'), this.wrt(checkOptions(options)));
     return { value: this.nested(r.value), warnings: r.warnings, hvp: Array.from(r.hvp) };
   }
 
   /** The automatic Jacobian against central finite differences (like torch.autograd.gradcheck). */
   check(at: Values, options: Options & { readonly tol?: number } = {}): CheckOutput {
+    options = checkOptions(options);
     const r = checkJacobian(this.program, this.point(at), this.wrt(options), options.tol, derivativeOptions(options));
     const { m, n } = r.automatic;
     return {
@@ -127,6 +130,7 @@ export class CompiledExpression {
   }
 
   private point(at: Values): Map<string, Float64Array> {
+    checkValues(at);
     const point = new Map<string, Float64Array>();
     for (const [name, shape] of this.shapes) {
       if (!(name in at)) throw new InputError(`no value for ${name}`);
@@ -140,6 +144,39 @@ export class CompiledExpression {
   }
 }
 
+const MODES: readonly string[] = ['auto', 'reverse', 'forward'];
+
+/** JavaScript callers can pass anything: what the types promise is checked here, with messages. */
+function checkOptions(options: unknown): Options & { readonly tol?: number } {
+  if (options === undefined) return {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InputError('options must be an object, as { wrt: ["x"] }');
+  const { wrt, mode, maxMemoryBytes, tol } = options as Record<string, unknown>;
+  if (wrt !== undefined) {
+    if (!Array.isArray(wrt) || !wrt.every((name) => typeof name === 'string')) throw new InputError('options.wrt must be an array of names, as ["x"]');
+    if (new Set(wrt).size !== wrt.length) throw new InputError(`options.wrt names a variable twice: ${wrt.join(', ')}`);
+  }
+  if (mode !== undefined && !(typeof mode === 'string' && MODES.includes(mode))) throw new InputError(`options.mode must be one of ${MODES.join(', ')}`);
+  for (const [key, value] of [['maxMemoryBytes', maxMemoryBytes], ['tol', tol]] as const) {
+    if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) throw new InputError(`options.${key} must be a positive number`);
+  }
+  return options as Options & { readonly tol?: number };
+}
+
+function checkSeed(seed: unknown, name: string): readonly number[] {
+  if (!Array.isArray(seed) || !seed.every((x) => typeof x === 'number')) throw new InputError(`${name} must be an array of numbers`);
+  return seed as number[];
+}
+
+function checkValues(at: unknown): Values {
+  if (typeof at !== 'object' || at === null || Array.isArray(at)) throw new InputError('the values must be an object of names, as { x: [1, 2, 3] }');
+  return at as Values;
+}
+
+function checkExpression(expr: unknown): string {
+  if (typeof expr !== 'string') throw new InputError('the expression must be a string, as "x*2"');
+  return expr;
+}
+
 function derivativeOptions(options: Options): DerivativeOptions {
   return {
     ...(options.mode === undefined ? {} : { mode: options.mode }),
@@ -147,11 +184,11 @@ function derivativeOptions(options: Options): DerivativeOptions {
   };
 }
 
-function shapeFrom(name: string, shape: readonly number[]): Shape {
-  if (shape.length > 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new InputError(`the shape of ${name} must be [] (scalar), [n] (vector) or [rows, cols] (matrix) with positive sizes, got [${shape.join(', ')}]`);
+function shapeFrom(name: string, shape: unknown): Shape {
+  if (!Array.isArray(shape) || shape.length > 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new InputError(`the shape of ${name} must be [] (scalar), [n] (vector) or [rows, cols] (matrix) with positive sizes, got ${JSON.stringify(shape) ?? String(shape)}`);
   }
-  return shape as Shape;
+  return shape as unknown as Shape;
 }
 
 /**
@@ -159,17 +196,18 @@ function shapeFrom(name: string, shape: readonly number[]): Shape {
  * vector, `[rows, cols]` a matrix. Indices must be constants (numbers, `end`).
  */
 export function compile(expr: string, shapes: Readonly<Record<string, readonly number[]>>): CompiledExpression {
+  if (typeof shapes !== 'object' || shapes === null || Array.isArray(shapes)) throw new InputError('the shapes must be an object of names, as { x: [3] }');
   const variables = new Map<string, VariableInfo>(Object.entries(shapes).map(([name, shape]) => [name, { shape: shapeFrom(name, shape) }]));
-  return CompiledExpression.create(expr, variables);
+  return CompiledExpression.create(checkExpression(expr), variables);
 }
 
 /** Compiles `expr` for the shapes of the values in `at` (their values may serve as indices). */
 function compileAt(expr: string, at: Values): CompiledExpression {
-  const variables = new Map<string, VariableInfo>(Object.entries(at).map(([name, value]) => {
+  const variables = new Map<string, VariableInfo>(Object.entries(checkValues(at)).map(([name, value]) => {
     const tensor = tensorFromJson(value, name);
     return [name, { shape: tensor.shape, value: tensor.data }];
   }));
-  return CompiledExpression.create(expr, variables);
+  return CompiledExpression.create(checkExpression(expr), variables);
 }
 
 /** The full Jacobian of `expr` at `at`. */

@@ -7,10 +7,10 @@ export class UserError extends Error {
   override readonly name: string = 'UserError';
 }
 
-/** A syntax error, with the expression and the 0-based column it points at. */
+/** A syntax error, with the expression and the 0-based column it points at (null when the parser does not say). */
 export class ParseError extends UserError {
   override readonly name = 'ParseError';
-  constructor(message: string, readonly expression: string, readonly column: number) {
+  constructor(message: string, readonly expression: string, readonly column: number | null) {
     super(message);
   }
 }

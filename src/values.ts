@@ -21,7 +21,8 @@ const NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infin
 function scalarFrom(value: unknown, what: string): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && Object.hasOwn(NON_FINITE, value)) return NON_FINITE[value]!;
-  throw new InputError(`${what} must be numbers, got ${JSON.stringify(value)}`);
+  const shown = typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : String(value);
+  throw new InputError(`${what} must be numbers, got ${shown}`);
 }
 
 /** Reads a number, vector or matrix from parsed JSON; ragged or deeper arrays are refused. */

@@ -4,7 +4,7 @@
  * compiled once per shape; values fixed on the command line are given once.
  * A bad line gets an error object on its output line and the rest go on.
  */
-import { UserError } from '../errors.js';
+import { InputError, UserError } from '../errors.js';
 import { jsonChunks, nestedJson } from '../format/json.js';
 import { compute, type CommandName } from './commands.js';
 import { linesOf, type Io } from './io.js';
@@ -56,27 +56,33 @@ export async function runBatch(
   let failed = 0;
   let lineNumber = 0;
   let points = 0;
-  for await (const text of linesOf(io, options.batch)) {
-    lineNumber++;
-    if (text.trim() === '') continue;
-    let output: string;
-    try {
-      const line = parseLine(text);
-      const bindings = [...fixed];
-      for (const binding of jsonBindings(line.at, `line ${lineNumber}: `)) mergeBinding(bindings, binding);
-      const piped = { ...source.piped, ...(line.v === undefined ? {} : { v: line.v }), ...(line.u === undefined ? {} : { u: line.u }) };
-      const request = bindRequest({ ...source, piped }, bindings, wrt, options);
-      output = jsonChunks(compute(command, request, options).report).join('');
-    } catch (error) {
-      failed++;
-      const message = error instanceof UserError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
-      output = `${JSON.stringify({ line: lineNumber, error: message })}\n`;
+  try {
+    for await (const text of linesOf(io, options.batch)) {
+      lineNumber++;
+      if (text.trim() === '') continue;
+      let output: string;
+      try {
+        const line = parseLine(text);
+        const bindings = [...fixed];
+        for (const binding of jsonBindings(line.at, `line ${lineNumber}: `)) mergeBinding(bindings, binding);
+        const piped = { ...source.piped, ...(line.v === undefined ? {} : { v: line.v }), ...(line.u === undefined ? {} : { u: line.u }) };
+        const request = bindRequest({ ...source, piped }, bindings, wrt, options);
+        output = jsonChunks(compute(command, request, options).report).join('');
+      } catch (error) {
+        failed++;
+        const message = error instanceof UserError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+        output = `${JSON.stringify({ line: lineNumber, error: message })}\n`;
+      }
+      pending += output;
+      if (pending.length >= FLUSH_BYTES) flush();
+      progress.update(++points, null, 'points');
+      // Lines already read arrive without a turn of the event loop; give one now and then, so Ctrl-C is heard.
+      if (points % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     }
-    pending += output;
-    if (pending.length >= FLUSH_BYTES) flush();
-    progress.update(++points, null, 'points');
-    // Lines already read arrive without a turn of the event loop; give one now and then, so Ctrl-C is heard.
-    if (points % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+  } catch (error) {
+    flush();
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new InputError(`--batch: cannot read ${options.batch}: ${reason}`);
   }
   flush();
   progress.finish();

@@ -3,7 +3,8 @@
  * with the exit status it calls for. Printing is the caller's job.
  */
 import { checkJacobian, DEFAULT_TOLERANCE } from '../engine/check.js';
-import { InputError } from '../errors.js';
+import { guardMemory } from '../engine/program.js';
+import { InputError, LimitError } from '../errors.js';
 import type { Report, ReportBase } from '../format/report.js';
 import { tensorFromJson } from '../values.js';
 import { parseNumberList } from './bindings.js';
@@ -11,6 +12,9 @@ import type { Io } from './io.js';
 import type { OutputOptions } from './options.js';
 import { Progress } from './progress.js';
 import { requireFinite, resolveRequest, type Request } from './request.js';
+
+/** Dense results up to this many entries are printed; more would be gigabytes of text (and past V8's longest string). */
+const MAX_PRINTED_ENTRIES = 2 ** 25;
 
 export type CommandName = 'jacobian' | 'vjp' | 'jvp' | 'grad' | 'hessian' | 'hvp' | 'check' | 'spy';
 
@@ -77,6 +81,14 @@ export function compute(
           command: 'jacobian', ...base(request, result.value, result.warnings),
           matrix: result.jacobian, mode: result.mode, method: result.method, passes: result.passes, colours: result.colours,
         }, options);
+      }
+      const n = program.columns(wrt);
+      const entries = command === 'hessian' ? n * n : program.m * n;
+      const what = command === 'hessian' ? `the ${n}×${n} Hessian` : `the ${program.m}×${n} Jacobian`;
+      // Memory first (it says how much), then whether the text could be printed at all.
+      guardMemory(entries, what, derivativeOptions);
+      if (entries > MAX_PRINTED_ENTRIES) {
+        throw new LimitError(`${what} has ${entries} entries, too many to print (gigabytes of text): use --sparse, vjp or jvp`);
       }
       const result = command === 'hessian' ? program.hessian(point, wrt, derivativeOptions) : program.jacobian(point, wrt, derivativeOptions);
       return outcome({ command, ...base(request, result.value, result.warnings), matrix: result.jacobian, mode: result.mode, method: result.method, passes: result.passes }, options);

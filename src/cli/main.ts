@@ -230,8 +230,10 @@ function reportError(error: unknown, io: Io, debug: boolean): number {
   }
   if (error instanceof UserError) {
     const message = error instanceof UnboundNameError ? `no value for ${error.variable}: add --at ${error.variable}=…` : error.message;
-    io.error(`error: ${message}\n`);
-    if (error instanceof ParseError) io.error(`  ${error.expression}\n  ${' '.repeat(error.column)}^\n`);
+    // One line, whatever the user's text held: line breaks become spaces (one for one, so the caret still fits).
+    const oneLine = (text: string) => text.replace(/[\r\n]/g, ' ');
+    io.error(`error: ${oneLine(message)}\n`);
+    if (error instanceof ParseError && error.column !== null) io.error(`  ${oneLine(error.expression)}\n  ${' '.repeat(error.column)}^\n`);
     if (debug) io.error(`${error.stack ?? ''}\n`);
     return 2;
   }

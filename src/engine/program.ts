@@ -382,7 +382,7 @@ export function guardMemory(entries: number, what: string, options: DerivativeOp
   const limit = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
   const bytes = entries * 8;
   if (bytes > limit) {
-    throw new LimitError(`${what} needs ${formatBytes(bytes)}, more than the limit of ${formatBytes(limit)} (raise it with --max-memory, or ask for a vjp or jvp instead)`);
+    throw new LimitError(`${what} needs ${formatBytes(bytes)}, more than the limit of ${formatBytes(limit)} (raise it with --max-memory or maxMemoryBytes, or ask for a vjp or jvp instead)`);
   }
 }
 

@@ -4,7 +4,7 @@
  * errors are found here, before any number is computed.
  */
 import type { MathNode } from 'mathjs';
-import { ShapeError, UnsupportedError, UserError } from '../errors.js';
+import { LimitError, ShapeError, UnsupportedError, UserError } from '../errors.js';
 import { GraphBuilder } from '../graph/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { OPS, OP_NAMES, type NodeId, type OpName } from '../ops/index.js';
@@ -38,6 +38,9 @@ export const CONSTANTS: Readonly<Record<string, number>> = {
 
 /** Whether a name is one of the constants (own keys only: "constructor" is not a constant). */
 export const isConstantName = (name: string): boolean => Object.hasOwn(CONSTANTS, name);
+
+/** A literal range such as 1:n makes a constant vector: up to this many entries. */
+const MAX_RANGE_ENTRIES = 1_000_000;
 
 /** Operators of mathjs mapped to element-wise operations of the table. */
 const ELEMENTWISE_OPERATORS: Readonly<Record<string, OpName>> = {
@@ -124,7 +127,7 @@ class Lowerer implements Compiler {
       case 'ArrayNode':
         return this.literal(n.items.map((item) => this.lower(item)));
       case 'RangeNode': {
-        const values = this.range(n.start, n.end, n.step);
+        const values = this.range(n.start, n.end, n.step, MAX_RANGE_ENTRIES, `the limit of ${MAX_RANGE_ENTRIES} for a literal range`);
         return this.b.constant(Float64Array.from(values), [values.length]);
       }
       case 'ConditionalNode':
@@ -347,7 +350,8 @@ class Lowerer implements Compiler {
     this.ends.push(length);
     try {
       const d = view(dim);
-      const oneBased = d.type === 'RangeNode' ? this.range(d.start, d.end, d.step)
+      // Distinct indices, so a range longer than the dimension must leave it.
+      const oneBased = d.type === 'RangeNode' ? this.range(d.start, d.end, d.step, length, `${name} has along this index (${length})`)
         : d.type === 'ArrayNode' ? d.items.map((item) => this.staticIndex(item))
         : [this.staticIndex(dim)];
       for (const i of oneBased) {
@@ -368,12 +372,16 @@ class Lowerer implements Compiler {
   }
 
   /** The integers of `start:end` or `start:step:end`, both ends included. */
-  private range(start: MathNode, end: MathNode, step: MathNode | null | undefined): number[] {
+  /**
+   * The numbers of `start:end` or `start:step:end`, both ends included;
+   * refused, before any is made, when there would be more than `maxCount`.
+   */
+  private range(start: MathNode, end: MathNode, step: MathNode | null | undefined, maxCount: number, what: string): number[] {
     const [a, b] = [this.staticIndex(start), this.staticIndex(end)];
     const s = step === null || step === undefined ? 1 : this.staticIndex(step);
-    if (s === 0) throw new ShapeError('a range step cannot be 0');
+    if (s === 0 || !Number.isFinite(s)) throw new ShapeError(`a range step must be a nonzero number, got ${s}`);
     const count = Math.floor((b - a) / s) + 1;
-    if (count > 1e8) throw new ShapeError(`the range ${a}:${s}:${b} is too long`);
+    if (!(count <= maxCount)) throw new LimitError(`the range ${a}:${s === 1 ? '' : `${s}:`}${b} has more entries than ${what}`);
     return Array.from({ length: Math.max(count, 0) }, (_, k) => a + k * s);
   }
 

@@ -36,9 +36,11 @@ function parseSyntax(source: string): MathNode {
   } catch (error) {
     // mathjs's recursive-descent parser runs out of stack on deep nesting.
     if (error instanceof RangeError) throw nestedTooDeeply();
-    if (error instanceof Error && 'char' in error && typeof error.char === 'number') {
+    // Everything else mathjs's parser throws is about the text: "String \"0x\" is not a valid number", …
+    if (error instanceof Error) {
       const message = error.message.replace(/\s*\(char \d+\)\s*$/, '');
-      throw new ParseError(`syntax error: ${message}`, source, Math.min(Math.max(error.char - 1, 0), source.length));
+      const column = 'char' in error && typeof error.char === 'number' ? Math.min(Math.max(error.char - 1, 0), source.length) : null;
+      throw new ParseError(`syntax error: ${message}`, source, column);
     }
     throw error;
   }
