@@ -30,8 +30,3 @@ export function describeShape(shape: Shape): string {
   if (shape.length === 1) return `vector[${shape[0]}]`;
   return `matrix[${shape[0]}×${shape[1]}]`;
 }
-
-/** Human-readable dimensions for headers: `1`, `3`, `2×3`. */
-export function formatDims(shape: Shape): string {
-  return shape.length === 0 ? '1' : shape.join('×');
-}

@@ -48,7 +48,7 @@ function version(): string {
   }
 }
 
-export function styleFor(io: Io, colorFlag: boolean): Style {
+function styleFor(io: Io, colorFlag: boolean): Style {
   const level = colorLevel(io, colorFlag);
   if (level === 0) return PLAIN;
   const chalk = new Chalk({ level });

@@ -29,7 +29,7 @@ export const DEFAULT_MAX_INPUT_BYTES = 512 * 1024 ** 2;
 export const OUTPUT_FORMATS = ['table', 'json', 'csv', 'tsv', 'markdown', 'latex', 'mathjs', 'mtx'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
-export function integerIn(min: number, max: number, flag: string) {
+function integerIn(min: number, max: number, flag: string) {
   return (text: string): number => {
     const value = Number(text);
     if (!Number.isInteger(value) || value < min || value > max) throw new InputError(`${flag} takes a whole number from ${min} to ${max}, got "${text}"`);
@@ -46,7 +46,7 @@ export function positiveNumber(flag: string) {
 }
 
 /** `4GiB`, `500MB`, `1e9` (bytes). */
-export function parseByteSize(text: string, flag: string): number {
+function parseByteSize(text: string, flag: string): number {
   const match = /^\s*(\d+(?:\.\d*)?(?:e\d+)?)\s*(b|kb|kib|mb|mib|gb|gib|tb|tib)?\s*$/i.exec(text);
   if (match === null) throw new InputError(`${flag} takes a size such as 4GiB, 512MB or 1e9, got "${text}"`);
   const units: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3, tb: 1e12, tib: 1024 ** 4 };

@@ -26,7 +26,7 @@ export interface CommonOptions {
   readonly maxInput?: number;
 }
 
-export function limitsOf(options: CommonOptions): Limits {
+function limitsOf(options: CommonOptions): Limits {
   return {
     maxExpressionLength: options.maxExprLength ?? DEFAULT_LIMITS.maxExpressionLength,
     maxNodes: options.maxNodes ?? DEFAULT_LIMITS.maxNodes,
@@ -78,7 +78,7 @@ export interface Request {
  * Programs compiled from one expression, by the shapes of the variables (and
  * the values of the scalars its indices read): a batch compiles once per shape.
  */
-export class ProgramCache {
+class ProgramCache {
   private readonly programs = new Map<string, Program>();
   private readonly indexed: ReadonlySet<string>;
 
@@ -101,7 +101,7 @@ export class ProgramCache {
 }
 
 /** Removes `#` comments and joins lines: a file may spread one expression over several. */
-export function expressionFromFile(text: string): string {
+function expressionFromFile(text: string): string {
   return text.split(/\r?\n/).map((line) => line.replace(/#.*$/, '')).join(' ').trim();
 }
 

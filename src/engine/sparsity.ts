@@ -66,7 +66,7 @@ export function detectPattern(passes: Passes, columns: readonly Column[], output
 }
 
 /** The transpose of a pattern: for each column, its rows. */
-export function transposePattern(p: Pattern): Pattern {
+function transposePattern(p: Pattern): Pattern {
   const rowStart = new Int32Array(p.n + 1);
   for (const j of p.colIndex) rowStart[j + 1]!++;
   for (let j = 0; j < p.n; j++) rowStart[j + 1]! += rowStart[j]!;

@@ -123,7 +123,3 @@ export function jsonChunks(report: Report): string[] {
   out.field('warnings', `[${report.warnings.map(warningJson).join(',')}]`);
   return out.finish();
 }
-
-export function formatJson(report: Report): string {
-  return jsonChunks(report).join('');
-}
