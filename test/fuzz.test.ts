@@ -22,9 +22,9 @@ import {
   mutatedExpression, randomFlag, randomString, runCli, STANDARD_AT, typedCase, VALID_EXPRESSIONS, X_VALUES, Y_VALUES, type CliCase,
 } from './helpers/fuzz.js';
 
-/** Runs a case and fails with the case and what went wrong (fast-check prints the shrunk case). */
-async function expectContract(c: CliCase, maxMs = 1000): Promise<void> {
-  const problem = await checkCase({ files: FILES, ...c }, maxMs);
+/** Runs a case (counting its status in `statuses`) and fails with the case and what went wrong (fast-check prints the shrunk case). */
+async function expectContract(c: CliCase, maxMs = 1000, statuses?: Map<number, number>): Promise<void> {
+  const problem = await checkCase({ files: FILES, ...c }, maxMs, statuses);
   if (problem !== null) throw new Error(`${problem}\n  case: ${JSON.stringify(c)}`);
 }
 
@@ -105,10 +105,7 @@ describe('CLI: expressions from the grammar', () => {
     await fc.assert(
       fc.asyncProperty(grammarExpression(4), fc.constantFrom(...COMMANDS), fc.constantFrom(1, 2, 3, 4, 6, 9), atValues, extras, async (expr, command, seedLength, at, extra) => {
         const c = commandCase(expr, command, seedLength, at, command === 'jac' ? extra : extra.filter((f) => f !== '--sparse'));
-        const run = await runCli(c);
-        statuses.set(run.status, (statuses.get(run.status) ?? 0) + 1);
-        const problem = run.ms > 1000 ? `took ${run.ms.toFixed(0)} ms` : contractViolation(c, run);
-        if (problem !== null) throw new Error(`${problem}\n  case: ${JSON.stringify(c)}`);
+        await expectContract(c, 1000, statuses);
       }),
       runs(0x5eed03, 4000),
     );
@@ -122,10 +119,7 @@ describe('CLI: well-shaped expressions at special points, every command, mode an
     const statuses = new Map<number, number>();
     await fc.assert(
       fc.asyncProperty(typedCase(3), async (c) => {
-        const run = await runCli({ files: FILES, ...c });
-        statuses.set(run.status, (statuses.get(run.status) ?? 0) + 1);
-        const problem = run.ms > 1000 ? `took ${run.ms.toFixed(0)} ms` : contractViolation(c, run);
-        if (problem !== null) throw new Error(`${problem}\n  case: ${JSON.stringify(c)}`);
+        await expectContract(c, 1000, statuses);
       }),
       runs(0x5eed09, 4000),
     );

@@ -17,26 +17,24 @@ export type Step =
   | { readonly kind: 'matmul'; readonly out: Operand; readonly arg: Operand; readonly left: Operand | null; readonly right: Operand | null }
   | { readonly kind: 'dense'; readonly out: Operand; readonly arg: Operand; readonly d: Operand };
 
-/** A matrix operand of a product: buffer, offset and row/column strides (a transpose swaps them). */
-interface Strided {
-  readonly buf: Float64Array;
-  readonly at: number;
-  readonly rs: number;
-  readonly cs: number;
-}
-
 /**
- * dst[i·c + j] += Σₖ A(i,k)·B(k,j) for an r×p A and a p×c B. `sparse` names
- * the factor that carries the (co)tangent: the loops visit its nonzeros only.
+ * dst[at + i·c + j] += Σₖ A(i,k)·B(k,j) for an r×p A and a p×c B, each given
+ * by its buffer, offset and row and column strides (a transpose swaps them).
+ * `sparse` names the factor that carries the (co)tangent: the loops visit its
+ * nonzeros only. Plain numbers, not descriptor objects, so nothing is allocated.
  */
-function productAccumulate(A: Strided, B: Strided, dst: Float64Array, at: number, r: number, p: number, c: number, sparse: 'A' | 'B'): void {
+function productAccumulate(
+  A: Float64Array, aAt: number, aRs: number, aCs: number,
+  B: Float64Array, bAt: number, bRs: number, bCs: number,
+  dst: Float64Array, at: number, r: number, p: number, c: number, sparse: 'A' | 'B',
+): void {
   if (sparse === 'A') {
     for (let i = 0; i < r; i++) {
       for (let k = 0; k < p; k++) {
-        const a = A.buf[A.at + i * A.rs + k * A.cs]!;
+        const a = A[aAt + i * aRs + k * aCs]!;
         if (a === 0) continue;
         for (let j = 0; j < c; j++) {
-          const b = B.buf[B.at + k * B.rs + j * B.cs]!;
+          const b = B[bAt + k * bRs + j * bCs]!;
           if (b !== 0) dst[at + i * c + j]! += a * b;
         }
       }
@@ -44,10 +42,10 @@ function productAccumulate(A: Strided, B: Strided, dst: Float64Array, at: number
   } else {
     for (let k = 0; k < p; k++) {
       for (let j = 0; j < c; j++) {
-        const b = B.buf[B.at + k * B.rs + j * B.cs]!;
+        const b = B[bAt + k * bRs + j * bCs]!;
         if (b === 0) continue;
         for (let i = 0; i < r; i++) {
-          const a = A.buf[A.at + i * A.rs + k * A.cs]!;
+          const a = A[aAt + i * aRs + k * aCs]!;
           if (a !== 0) dst[at + i * c + j]! += a * b;
         }
       }
@@ -55,8 +53,8 @@ function productAccumulate(A: Strided, B: Strided, dst: Float64Array, at: number
   }
 }
 
-const plain = (buf: Float64Array, m: Operand): Strided => ({ buf, at: m.offset, rs: asRowMajor(m.shape)[1], cs: 1 });
-const transposed = (buf: Float64Array, m: Operand): Strided => ({ buf, at: m.offset, rs: 1, cs: asRowMajor(m.shape)[1] });
+/** The number of columns of a matrix operand: its row stride (its column stride once transposed). */
+const width = (m: Operand): number => asRowMajor(m.shape)[1];
 
 /** Reverse mode: ct[arg] += ∂ᵀ · ct[out]. `scratch` holds the middle product of a two-sided matmul partial. */
 export function pullback(step: Step, v: Float64Array, ct: Float64Array, scratch: Float64Array): void {
@@ -109,22 +107,22 @@ export function pullback(step: Step, v: Float64Array, ct: Float64Array, scratch:
       const [r, c] = asRowMajor(out.shape);
       const [p, q] = asRowMajor(arg.shape);
       const { left, right } = step;
-      const cotangent = plain(ct, out);
+      // Ā += Lᵀ·Ȳ·Rᵀ, with Ȳ the node's cotangent (r×c, row stride c).
       if (left === null) {
-        productAccumulate(cotangent, transposed(v, right!), ct, a, r, c, q, 'A');
+        productAccumulate(ct, o, c, 1, v, right!.offset, 1, width(right!), ct, a, r, c, q, 'A');
       } else if (right === null) {
-        productAccumulate(transposed(v, left), cotangent, ct, a, p, r, c, 'B');
+        productAccumulate(v, left.offset, 1, width(left), ct, o, c, 1, ct, a, p, r, c, 'B');
       } else {
         scratch.fill(0, 0, p * c);
-        productAccumulate(transposed(v, left), cotangent, scratch, 0, p, r, c, 'B');
-        productAccumulate({ buf: scratch, at: 0, rs: c, cs: 1 }, transposed(v, right), ct, a, p, c, q, 'A');
+        productAccumulate(v, left.offset, 1, width(left), ct, o, c, 1, scratch, 0, p, r, c, 'B');
+        productAccumulate(scratch, 0, c, 1, v, right.offset, 1, width(right), ct, a, p, c, q, 'A');
       }
       return;
     }
     case 'dense': {
       const m = out.size;
       const n = arg.size;
-      productAccumulate({ buf: ct, at: o, rs: m, cs: 1 }, { buf: v, at: step.d.offset, rs: n, cs: 1 }, ct, a, 1, m, n, 'A');
+      productAccumulate(ct, o, m, 1, v, step.d.offset, n, 1, ct, a, 1, m, n, 'A');
       return;
     }
   }
@@ -173,22 +171,22 @@ export function pushforward(step: Step, v: Float64Array, tn: Float64Array, scrat
       const [r, c] = asRowMajor(out.shape);
       const [p, q] = asRowMajor(arg.shape);
       const { left, right } = step;
-      const tangent = plain(tn, arg);
+      // Ẏ += L·Ȧ·R, with Ȧ the argument's tangent (p×q, row stride q).
       if (left === null) {
-        productAccumulate(tangent, plain(v, right!), tn, o, r, q, c, 'A');
+        productAccumulate(tn, a, q, 1, v, right!.offset, width(right!), 1, tn, o, r, q, c, 'A');
       } else if (right === null) {
-        productAccumulate(plain(v, left), tangent, tn, o, r, p, c, 'B');
+        productAccumulate(v, left.offset, width(left), 1, tn, a, q, 1, tn, o, r, p, c, 'B');
       } else {
         scratch.fill(0, 0, r * q);
-        productAccumulate(plain(v, left), tangent, scratch, 0, r, p, q, 'B');
-        productAccumulate({ buf: scratch, at: 0, rs: q, cs: 1 }, plain(v, right), tn, o, r, q, c, 'A');
+        productAccumulate(v, left.offset, width(left), 1, tn, a, q, 1, scratch, 0, r, p, q, 'B');
+        productAccumulate(scratch, 0, q, 1, v, right.offset, width(right), 1, tn, o, r, q, c, 'A');
       }
       return;
     }
     case 'dense': {
       const m = out.size;
       const n = arg.size;
-      productAccumulate({ buf: v, at: step.d.offset, rs: n, cs: 1 }, { buf: tn, at: a, rs: 1, cs: 1 }, tn, o, m, n, 1, 'B');
+      productAccumulate(v, step.d.offset, n, 1, tn, a, 1, 1, tn, o, m, n, 1, 'B');
       return;
     }
   }

@@ -92,8 +92,15 @@ export class Passes {
     for (const step of this.steps) pushforward(step, values, this.tangent, this.scratch);
   }
 
-  /** The steps, and the value dependences with zero partials, with the nodes they connect, for dependence analysis. */
+  private graph: StepGraph | null = null;
+
+  /** The steps, and the value dependences with zero partials, with the nodes they connect, for dependence analysis (built once). */
   stepGraph(): StepGraph {
+    this.graph ??= this.buildStepGraph();
+    return this.graph;
+  }
+
+  private buildStepGraph(): StepGraph {
     const all = [
       ...this.lin.edges.map((e, s) => ({ node: e.node, arg: e.arg, step: this.steps[s]! as DependenceStep })),
       ...this.lin.zeroEdges.map((e) => ({ ...e, step: { kind: 'value', out: this.plan.operand(e.node), arg: this.plan.operand(e.arg) } as const })),

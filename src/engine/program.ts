@@ -162,21 +162,23 @@ export class Program {
       return { ...this.finish(prepared), jacobian, m, n, mode, method: 'block', passes: 1 };
     }
     const jacobian = new Float64Array(m * n);
+    // The passes write into fixed buffers: the views of what J reads are taken once.
     if (mode === 'reverse') {
+      const cotangents = columns.map((col) => passes.slice(passes.cotangent, col.node));
       for (let i = 0; i < m; i++) {
         options.onProgress?.(i, m);
         passes.oneHotBackwardPass(i);
-        for (const col of columns) {
-          const cotangent = passes.slice(passes.cotangent, col.node);
-          if (cotangent !== null) jacobian.set(cotangent, i * n + col.offset);
-        }
+        columns.forEach((col, w) => {
+          const cotangent = cotangents[w];
+          if (cotangent !== null && cotangent !== undefined) jacobian.set(cotangent, i * n + col.offset);
+        });
       }
     } else {
+      const tangent = passes.slice(passes.tangent, this.output);
       for (const col of columns) {
         for (let k = 0; k < col.size; k++) {
           options.onProgress?.(col.offset + k, n);
           passes.oneHotForwardPass(col.node, k);
-          const tangent = passes.slice(passes.tangent, this.output);
           if (tangent !== null) for (let i = 0; i < m; i++) jacobian[i * n + col.offset + k] = tangent[i]!;
         }
       }

@@ -176,11 +176,13 @@ export function compressedJacobian(
   const { colourOf, colours } = colouring;
   if (colouring.direction === 'forward') {
     const seed = new Float64Array(p.n);
+    // Views into the fixed seed and tangent buffers, taken once for all colours.
+    const seeds = columns.map((col) => seed.subarray(col.offset, col.offset + col.size));
+    const tangent = passes.slice(passes.tangent, output);
     for (let c = 0; c < colours; c++) {
       onProgress?.(c, colours);
       for (let j = 0; j < p.n; j++) seed[j] = colourOf[j] === c ? 1 : 0;
-      passes.forwardPass(columns.map((col) => seed.subarray(col.offset, col.offset + col.size)));
-      const tangent = passes.slice(passes.tangent, output);
+      passes.forwardPass(seeds);
       // Row i has at most one column of colour c, so the pass's entry i is exactly J[i, j].
       if (tangent !== null) for (let k = start[c]!; k < start[c + 1]!; k++) values[entries[k]!] = tangent[rows[entries[k]!]!]!;
     }
@@ -189,11 +191,11 @@ export function compressedJacobian(
     const columnOf = new Int32Array(p.n);
     columns.forEach((col, w) => columnOf.fill(w, col.offset, col.offset + col.size));
     const seed = new Float64Array(p.m);
+    const cotangents = columns.map((col) => passes.slice(passes.cotangent, col.node));
     for (let c = 0; c < colours; c++) {
       onProgress?.(c, colours);
       for (let i = 0; i < p.m; i++) seed[i] = colourOf[i] === c ? 1 : 0;
       passes.backwardPass(seed);
-      const cotangents = columns.map((col) => passes.slice(passes.cotangent, col.node));
       for (let k = start[c]!; k < start[c + 1]!; k++) {
         const e = entries[k]!;
         const j = p.colIndex[e]!;

@@ -1,13 +1,12 @@
 /** A readable listing of the tape, one node a line, for tests and `--debug`. */
-import type { NodeId } from '../ops/index.js';
 import { describeShape } from '../shape.js';
 import type { Tape } from './tape.js';
 
 const MAX_CONSTANT_ENTRIES = 6;
 
-export function printTape(tape: Tape, from: NodeId = 0, to: NodeId = tape.length): string {
+export function printTape(tape: Tape): string {
   const lines: string[] = [];
-  for (let id = from; id < to; id++) {
+  for (let id = 0; id < tape.length; id++) {
     const param = tape.param(id);
     let detail = Array.from(tape.args(id), (a) => `%${a}`).join(' ');
     if (param.kind === 'input') detail = param.name;

@@ -125,7 +125,7 @@ function ceilLikeMathjs(x: number): number {
 }
 
 /** mathjs's real nth root: odd roots of negative numbers are real; other roots of them do not exist. */
-export function nthRootValue(a: number, root: number): number {
+function nthRootValue(a: number, root: number): number {
   const inverse = root < 0;
   const r = Math.abs(root);
   if (r === 0 || (a < 0 && r % 2 !== 1)) return NaN;

@@ -86,13 +86,16 @@ const COFACTOR_BY_MINORS_MAX_N = 8;
 const toScalar = (): Shape => SCALAR;
 
 const REDUCTION_TIE: SpecialPoint = { kind: 'tie', convention: 'a tie for the extreme: the derivative is split evenly among the tied entries' };
-/** Reports a tie when more than one entry equals the extreme (the node's value). */
-function tieSpecial(v: Float64Array, out: Operand, args: readonly Operand[], found: (entry: number, point: SpecialPoint) => void): void {
-  const x = args[0]!;
-  const target = v[out.offset]!;
+/** How many entries of x tie with the extreme `target` (equal within mathjs's tolerance). */
+function tieCount(v: Float64Array, x: Operand, target: number): number {
   let count = 0;
   for (let k = 0; k < x.size; k++) if (nearlyEqual(v[x.offset + k]!, target)) count++;
-  if (count > 1) found(0, REDUCTION_TIE);
+  return count;
+}
+
+/** Reports a tie when more than one entry equals the extreme (the node's value). */
+function tieSpecial(v: Float64Array, out: Operand, args: readonly Operand[], found: (entry: number, point: SpecialPoint) => void): void {
+  if (tieCount(v, args[0]!, v[out.offset]!) > 1) found(0, REDUCTION_TIE);
 }
 
 /**
@@ -197,8 +200,7 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     shape: (args) => args[0]!,
     value(v, out, [x, y]) {
       const target = v[y!.offset]!;
-      let count = 0;
-      for (let k = 0; k < x!.size; k++) if (nearlyEqual(v[x!.offset + k]!, target)) count++;
+      const count = tieCount(v, x!, target);
       for (let k = 0; k < x!.size; k++) v[out.offset + k] = nearlyEqual(v[x!.offset + k]!, target) ? 1 / count : 0;
     },
     partial: () => ZERO,

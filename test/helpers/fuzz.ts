@@ -148,8 +148,9 @@ function jsonViolation(out: string, batch: boolean): string | null {
 }
 
 /** Runs a case and returns how it breaks the contract, or that it took longer than `maxMs`. */
-export async function checkCase(c: CliCase, maxMs = 1000): Promise<string | null> {
+export async function checkCase(c: CliCase, maxMs = 1000, statuses?: Map<number, number>): Promise<string | null> {
   const run = await runCli(c);
+  statuses?.set(run.status, (statuses.get(run.status) ?? 0) + 1);
   if (run.ms > maxMs) return `took ${run.ms.toFixed(0)} ms (limit ${maxMs})`;
   return contractViolation(c, run);
 }
