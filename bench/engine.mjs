@@ -16,11 +16,20 @@ const vector = (f) => ({ shape: [n], data: Float64Array.from({ length: n }, (_, 
 const WORKLOADS = {
   mlp: () => ({
     expr: 'tanh(W*x+b)',
-    values: { W: { shape: [n, n], data: Float64Array.from({ length: n * n }, () => random() / n) }, b: vector(random), x: vector(random) },
+    values: {
+      W: { shape: [n, n], data: Float64Array.from({ length: n * n }, () => random() / n) },
+      b: vector(random),
+      x: vector(random),
+    },
     wrt: ['x'],
     call: (program, point, wrt) => program.jacobian(point, wrt),
   }),
-  elem: () => ({ expr: 'sin(x).*x+x.^2', values: { x: vector((i) => Math.sin(i + 1)) }, wrt: ['x'], call: (program, point, wrt) => program.jacobian(point, wrt) }),
+  elem: () => ({
+    expr: 'sin(x).*x+x.^2',
+    values: { x: vector((i) => Math.sin(i + 1)) },
+    wrt: ['x'],
+    call: (program, point, wrt) => program.jacobian(point, wrt),
+  }),
   rosen: () => ({
     expr: 'sum(100*(x[2:end]-x[1:end-1].^2).^2+(1-x[1:end-1]).^2)',
     values: { x: vector((i) => Math.cos(i)) },
@@ -30,11 +39,15 @@ const WORKLOADS = {
 };
 
 const { expr, values, wrt, call } = WORKLOADS[workload]();
-const program = compileProgram(expr, new Map(Object.entries(values).map(([name, { shape, data }]) => [name, { shape, value: data }])));
+const program = compileProgram(
+  expr,
+  new Map(Object.entries(values).map(([name, { shape, data }]) => [name, { shape, value: data }])),
+);
 const point = new Map(Object.entries(values).map(([name, { data }]) => [name, data]));
 // Warm up until V8 has optimised the hot loops: at least WARMUPS calls, and up to 50 or half a second.
 const warmupStart = performance.now();
-for (let w = 0; w < Number(warmupsText) || (w < 50 && performance.now() - warmupStart < 500); w++) call(program, point, wrt);
+for (let w = 0; w < Number(warmupsText) || (w < 50 && performance.now() - warmupStart < 500); w++)
+  call(program, point, wrt);
 const times = [];
 for (let r = 0; r < Number(runsText); r++) {
   const start = performance.now();

@@ -45,7 +45,11 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 
 /** Engine time in milliseconds (median and best of RUNS after WARMUPS warm-ups), in a fresh process. */
 function engineTime(workload, n) {
-  const result = spawnSync(process.execPath, [join(ROOT, 'bench', 'engine.mjs'), workload, String(n), String(RUNS), String(WARMUPS)], { encoding: 'utf8' });
+  const result = spawnSync(
+    process.execPath,
+    [join(ROOT, 'bench', 'engine.mjs'), workload, String(n), String(RUNS), String(WARMUPS)],
+    { encoding: 'utf8' },
+  );
   if (result.status !== 0) throw new Error(`bench/engine.mjs ${workload} ${n} failed: ${result.stderr}`);
   return JSON.parse(result.stdout);
 }
@@ -53,7 +57,11 @@ function engineTime(workload, n) {
 /** A whole run of the installed command; returns wall milliseconds and its --stats line. */
 function processRun(args) {
   const start = performance.now();
-  const result = spawnSync(process.execPath, [BIN, ...args, '--stats'], { encoding: 'utf8', maxBuffer: 1 << 30, stdio: ['ignore', 'ignore', 'pipe'] });
+  const result = spawnSync(process.execPath, [BIN, ...args, '--stats'], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const wall = performance.now() - start;
   if (result.status !== 0) throw new Error(`jacobian ${args.join(' ')} failed: ${result.stderr}`);
   // A batch writes no --stats line; its peak memory comes from the operating system instead.
@@ -87,7 +95,10 @@ const hasTorch = existsSync(TORCH) && spawnSync(TORCH, ['-c', 'import torch'], {
 /** PyTorch's seconds per variant for a workload, or null without torch; failures give their message. */
 function torch(workload, n) {
   if (!hasTorch) return null;
-  const result = spawnSync(TORCH, [join(ROOT, 'bench', 'torch_bench.py'), workload, String(n)], { encoding: 'utf8', timeout: 600_000 });
+  const result = spawnSync(TORCH, [join(ROOT, 'bench', 'torch_bench.py'), workload, String(n)], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
   if (result.status !== 0) return { error: (result.stderr.trim().split('\n').pop() ?? 'failed').slice(0, 80) };
   return JSON.parse(result.stdout).seconds;
 }
@@ -95,7 +106,8 @@ function torch(workload, n) {
 /** The whole-process time of PyTorch's 3×3 Jacobian of x*2 (import included). */
 function torchStartup() {
   if (!hasTorch) return null;
-  const script = 'import torch\nfrom torch.autograd.functional import jacobian\nprint(jacobian(lambda x: x*2, torch.tensor([1.,2.,3.], dtype=torch.float64)))';
+  const script =
+    'import torch\nfrom torch.autograd.functional import jacobian\nprint(jacobian(lambda x: x*2, torch.tensor([1.,2.,3.], dtype=torch.float64)))';
   const times = [];
   for (let r = 0; r < 3; r++) {
     const start = performance.now();
@@ -127,28 +139,82 @@ function record(measured) {
   rows.push(row);
   const fmt = (x, digits = 1) => (x === null || x === undefined ? '—' : x.toFixed(digits));
   console.log(
-    [row.workload.padEnd(22), String(row.n).padStart(7), fmt(row.engineMs, 2).padStart(10), fmt(row.engineBestMs, 2).padStart(9), fmt(row.processMs, 0).padStart(8),
-      fmt(row.maxRssMiB, 0).padStart(5), fmt(row.torchBestMs, 1).padStart(9), (row.ratio === null ? '—' : `${row.ratio.toFixed(1)}×`).padStart(10),
-      (row.ratioBest === null ? '—' : `${row.ratioBest.toFixed(1)}×`).padStart(9)].join(' '),
+    [
+      row.workload.padEnd(22),
+      String(row.n).padStart(7),
+      fmt(row.engineMs, 2).padStart(10),
+      fmt(row.engineBestMs, 2).padStart(9),
+      fmt(row.processMs, 0).padStart(8),
+      fmt(row.maxRssMiB, 0).padStart(5),
+      fmt(row.torchBestMs, 1).padStart(9),
+      (row.ratio === null ? '—' : `${row.ratio.toFixed(1)}×`).padStart(10),
+      (row.ratioBest === null ? '—' : `${row.ratioBest.toFixed(1)}×`).padStart(9),
+    ].join(' '),
   );
 }
 
-console.log(hasTorch ? `PyTorch: ${TORCH}. torch/ours: PyTorch's best variant (best of 3) over our median engine time; best/best: over our best run` : 'PyTorch not found: ours only');
-console.log(['workload'.padEnd(22), 'n'.padStart(7), 'engine ms'.padStart(10), 'best ms'.padStart(9), 'process'.padStart(8), 'MiB'.padStart(5), 'torch ms'.padStart(9), 'torch/ours'.padStart(10), 'best/best'.padStart(9)].join(' '));
+console.log(
+  hasTorch
+    ? `PyTorch: ${TORCH}. torch/ours: PyTorch's best variant (best of 3) over our median engine time; best/best: over our best run`
+    : 'PyTorch not found: ours only',
+);
+console.log(
+  [
+    'workload'.padEnd(22),
+    'n'.padStart(7),
+    'engine ms'.padStart(10),
+    'best ms'.padStart(9),
+    'process'.padStart(8),
+    'MiB'.padStart(5),
+    'torch ms'.padStart(9),
+    'torch/ours'.padStart(10),
+    'best/best'.padStart(9),
+  ].join(' '),
+);
 
 // 1. Start-up: the seed example as a whole process, against bare node and PyTorch.
 const start = startup();
 const torchProcess = torchStartup();
-record({ workload: 'x*2 (whole process)', n: 3, engineMs: null, engineBestMs: null, processMs: start.ours, maxRssMiB: null, torchBestMs: torchProcess, bareNodeMs: start.bare });
-console.log(`  start-up: ${start.ours.toFixed(1)} ms against bare node ${start.bare.toFixed(1)} ms (${(start.ours / start.bare).toFixed(2)}×)`);
+record({
+  workload: 'x*2 (whole process)',
+  n: 3,
+  engineMs: null,
+  engineBestMs: null,
+  processMs: start.ours,
+  maxRssMiB: null,
+  torchBestMs: torchProcess,
+  bareNodeMs: start.bare,
+});
+console.log(
+  `  start-up: ${start.ours.toFixed(1)} ms against bare node ${start.bare.toFixed(1)} ms (${(start.ours / start.bare).toFixed(2)}×)`,
+);
 
 // 2. tanh(W*x+b): a dense Jacobian; W and b read from files.
 for (const n of [300, 1000]) {
   const paths = dataFiles(n);
   const engine = engineTime('mlp', n);
-  const proc = processTime(['tanh(W*x+b)', '--at', `x=@${paths.x}`, '--at', `W=@${paths.W}`, '--at', `b=@${paths.b}`, '--wrt', 'x', '--json']);
+  const proc = processTime([
+    'tanh(W*x+b)',
+    '--at',
+    `x=@${paths.x}`,
+    '--at',
+    `W=@${paths.W}`,
+    '--at',
+    `b=@${paths.b}`,
+    '--wrt',
+    'x',
+    '--json',
+  ]);
   const torchMs = bestTorch(torch('mlp', n));
-  record({ workload: 'tanh(W*x+b)', n, engineMs: engine.ms, engineBestMs: engine.best, processMs: proc.ms, maxRssMiB: proc.maxRssMiB, torchBestMs: torchMs });
+  record({
+    workload: 'tanh(W*x+b)',
+    n,
+    engineMs: engine.ms,
+    engineBestMs: engine.best,
+    processMs: proc.ms,
+    maxRssMiB: proc.maxRssMiB,
+    torchBestMs: torchMs,
+  });
 }
 
 // 3. sin(x).*x+x.^2: a diagonal Jacobian.
@@ -156,9 +222,18 @@ for (const n of [1000, 10_000]) {
   const path = vectorFile('xs', n, (i) => Math.sin(i + 1));
   const engine = engineTime('elem', n);
   // The dense JSON of the 10 000 × 10 000 case would be about 2 GB of text: its process run is the sparse one of issue 5.
-  const proc = n <= 1000 ? processTime(['sin(x).*x+x.^2', '--at', `x=@${path}`, '--json']) : { ms: null, maxRssMiB: null };
+  const proc =
+    n <= 1000 ? processTime(['sin(x).*x+x.^2', '--at', `x=@${path}`, '--json']) : { ms: null, maxRssMiB: null };
   const torchMs = bestTorch(torch('elem', n));
-  record({ workload: 'sin(x).*x+x.^2', n, engineMs: engine.ms, engineBestMs: engine.best, processMs: proc.ms, maxRssMiB: proc.maxRssMiB, torchBestMs: torchMs });
+  record({
+    workload: 'sin(x).*x+x.^2',
+    n,
+    engineMs: engine.ms,
+    engineBestMs: engine.best,
+    processMs: proc.ms,
+    maxRssMiB: proc.maxRssMiB,
+    torchBestMs: torchMs,
+  });
 }
 
 // 4. The Rosenbrock gradient: one backward pass.
@@ -168,7 +243,15 @@ for (const n of [1000, 100_000]) {
   const engine = engineTime('rosen', n);
   const proc = processTime(['grad', expr, '--at', `x=@${path}`, '--json']);
   const torchMs = bestTorch(torch('rosen', n));
-  record({ workload: 'Rosenbrock gradient', n, engineMs: engine.ms, engineBestMs: engine.best, processMs: proc.ms, maxRssMiB: proc.maxRssMiB, torchBestMs: torchMs });
+  record({
+    workload: 'Rosenbrock gradient',
+    n,
+    engineMs: engine.ms,
+    engineBestMs: engine.best,
+    processMs: proc.ms,
+    maxRssMiB: proc.maxRssMiB,
+    torchBestMs: torchMs,
+  });
 }
 
 // 5. Sparse: sin(x).*x+x.^2 at n = 10⁶ as a whole process (--sparse: one colour, COO output).
@@ -176,7 +259,15 @@ for (const n of [1000, 100_000]) {
   const n = 1_000_000;
   const path = vectorFile('xs', n, (i) => Math.sin(i + 1));
   const proc = processTime(['sin(x).*x+x.^2', '--at', `x=@${path}`, '--sparse', '--json']);
-  record({ workload: 'sin(x).*x+x.^2 --sparse', n, engineMs: null, engineBestMs: null, processMs: proc.ms, maxRssMiB: proc.maxRssMiB, torchBestMs: null });
+  record({
+    workload: 'sin(x).*x+x.^2 --sparse',
+    n,
+    engineMs: null,
+    engineBestMs: null,
+    processMs: proc.ms,
+    maxRssMiB: proc.maxRssMiB,
+    torchBestMs: null,
+  });
 }
 
 // 6. A batch: 100 000 points of the Lorenz field through --batch, as a whole process.
@@ -185,10 +276,33 @@ for (const n of [1000, 100_000]) {
   const path = join(DATA, `lorenz${points}.jsonl`);
   if (!existsSync(path)) {
     const random = generator(7);
-    writeFileSync(path, `${Array.from({ length: points }, () => JSON.stringify({ x: 20 * random() - 10, y: 20 * random() - 10, z: 40 * random() })).join('\n')}\n`);
+    writeFileSync(
+      path,
+      `${Array.from({ length: points }, () => JSON.stringify({ x: 20 * random() - 10, y: 20 * random() - 10, z: 40 * random() })).join('\n')}\n`,
+    );
   }
-  const proc = processTime(['[s*(y-x), x*(r-z)-y, x*y-b*z]', '--at', 's=10', '--at', 'r=28', '--at', 'b=2.6667', '--wrt', 'x,y,z', '--batch', path]);
-  record({ workload: 'Lorenz batch (points)', n: points, engineMs: null, engineBestMs: null, processMs: proc.ms, maxRssMiB: proc.maxRssMiB, torchBestMs: null });
+  const proc = processTime([
+    '[s*(y-x), x*(r-z)-y, x*y-b*z]',
+    '--at',
+    's=10',
+    '--at',
+    'r=28',
+    '--at',
+    'b=2.6667',
+    '--wrt',
+    'x,y,z',
+    '--batch',
+    path,
+  ]);
+  record({
+    workload: 'Lorenz batch (points)',
+    n: points,
+    engineMs: null,
+    engineBestMs: null,
+    processMs: proc.ms,
+    maxRssMiB: proc.maxRssMiB,
+    torchBestMs: null,
+  });
 }
 
 const results = { date: new Date().toISOString(), node: process.version, torch: hasTorch, rows };

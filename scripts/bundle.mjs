@@ -25,7 +25,28 @@ await build({
 // A warm-up run compiles the functions a typical command needs; the cache then holds their code.
 const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file });
 const module = { exports: {} };
-script.runInThisContext().call(module.exports, module.exports, createRequire(file), module, file, new URL('../dist', import.meta.url).pathname);
-const quiet = { write() {}, error() {}, readStdin: async () => '', readFile: () => '', stdinIsTTY: true, stdoutIsTTY: false, env: {} };
-for (const argv of [['x*2', '--at', '1,2,3'], ['vjp', 'sin(x).*x', '--at', '1,2', '--v', '1,1', '--json']]) await module.exports.main(argv, quiet);
+script
+  .runInThisContext()
+  .call(
+    module.exports,
+    module.exports,
+    createRequire(file),
+    module,
+    file,
+    new URL('../dist', import.meta.url).pathname,
+  );
+const quiet = {
+  write() {},
+  error() {},
+  readStdin: async () => '',
+  readFile: () => '',
+  stdinIsTTY: true,
+  stdoutIsTTY: false,
+  env: {},
+};
+for (const argv of [
+  ['x*2', '--at', '1,2,3'],
+  ['vjp', 'sin(x).*x', '--at', '1,2', '--v', '1,1', '--json'],
+])
+  await module.exports.main(argv, quiet);
 writeFileSync(new URL('../dist/jacobian.cache', import.meta.url), script.createCachedData());

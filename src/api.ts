@@ -81,7 +81,13 @@ export class CompiledExpression {
   jacobian(at: Values, options: Options = {}): JacobianOutput {
     options = checkOptions(options);
     const r = this.program.jacobian(this.point(at), this.wrt(options), derivativeOptions(options));
-    return { value: this.nested(r.value), warnings: r.warnings, jacobian: rows(r.jacobian, r.m, r.n), mode: r.mode, passes: r.passes };
+    return {
+      value: this.nested(r.value),
+      warnings: r.warnings,
+      jacobian: rows(r.jacobian, r.m, r.n),
+      mode: r.mode,
+      passes: r.passes,
+    };
   }
 
   vjp(at: Values, v: readonly number[], options: Options = {}): Common & { readonly vjp: number[] } {
@@ -116,8 +122,13 @@ export class CompiledExpression {
     const r = checkJacobian(this.program, this.point(at), this.wrt(options), options.tol, derivativeOptions(options));
     const { m, n } = r.automatic;
     return {
-      value: this.nested(r.automatic.value), warnings: r.automatic.warnings, agree: r.agree,
-      maxAbsError: r.maxAbsError, maxRelError: r.maxRelError, jacobian: rows(r.automatic.jacobian, m, n), numeric: rows(r.numeric, m, n),
+      value: this.nested(r.automatic.value),
+      warnings: r.automatic.warnings,
+      agree: r.agree,
+      maxAbsError: r.maxAbsError,
+      maxRelError: r.maxRelError,
+      jacobian: rows(r.automatic.jacobian, m, n),
+      numeric: rows(r.numeric, m, n),
     };
   }
 
@@ -136,7 +147,9 @@ export class CompiledExpression {
       if (!(name in at)) throw new InputError(`no value for ${name}`);
       const tensor = tensorFromJson(at[name], name);
       if (!sameShape(tensor.shape, shape)) {
-        throw new InputError(`${name} was compiled as ${shape.length === 0 ? 'a scalar' : shape.join('×')} but has ${tensor.shape.length === 0 ? 'a scalar' : tensor.shape.join('×')}`);
+        throw new InputError(
+          `${name} was compiled as ${shape.length === 0 ? 'a scalar' : shape.join('×')} but has ${tensor.shape.length === 0 ? 'a scalar' : tensor.shape.join('×')}`,
+        );
       }
       point.set(name, tensor.data);
     }
@@ -149,26 +162,35 @@ const MODES: readonly string[] = ['auto', 'reverse', 'forward'];
 /** JavaScript callers can pass anything: what the types promise is checked here, with messages. */
 function checkOptions(options: unknown): Options & { readonly tol?: number } {
   if (options === undefined) return {};
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InputError('options must be an object, as { wrt: ["x"] }');
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new InputError('options must be an object, as { wrt: ["x"] }');
   const { wrt, mode, maxMemoryBytes, tol } = options as Record<string, unknown>;
   if (wrt !== undefined) {
-    if (!Array.isArray(wrt) || !wrt.every((name) => typeof name === 'string')) throw new InputError('options.wrt must be an array of names, as ["x"]');
+    if (!Array.isArray(wrt) || !wrt.every((name) => typeof name === 'string'))
+      throw new InputError('options.wrt must be an array of names, as ["x"]');
     if (new Set(wrt).size !== wrt.length) throw new InputError(`options.wrt names a variable twice: ${wrt.join(', ')}`);
   }
-  if (mode !== undefined && !(typeof mode === 'string' && MODES.includes(mode))) throw new InputError(`options.mode must be one of ${MODES.join(', ')}`);
-  for (const [key, value] of [['maxMemoryBytes', maxMemoryBytes], ['tol', tol]] as const) {
-    if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value))) throw new InputError(`options.${key} must be a positive number`);
+  if (mode !== undefined && !(typeof mode === 'string' && MODES.includes(mode)))
+    throw new InputError(`options.mode must be one of ${MODES.join(', ')}`);
+  for (const [key, value] of [
+    ['maxMemoryBytes', maxMemoryBytes],
+    ['tol', tol],
+  ] as const) {
+    if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value)))
+      throw new InputError(`options.${key} must be a positive number`);
   }
   return options as Options & { readonly tol?: number };
 }
 
 function checkSeed(seed: unknown, name: string): readonly number[] {
-  if (!Array.isArray(seed) || !seed.every((x) => typeof x === 'number')) throw new InputError(`${name} must be an array of numbers`);
+  if (!Array.isArray(seed) || !seed.every((x) => typeof x === 'number'))
+    throw new InputError(`${name} must be an array of numbers`);
   return seed as number[];
 }
 
 function checkValues(at: unknown): Values {
-  if (typeof at !== 'object' || at === null || Array.isArray(at)) throw new InputError('the values must be an object of names, as { x: [1, 2, 3] }');
+  if (typeof at !== 'object' || at === null || Array.isArray(at))
+    throw new InputError('the values must be an object of names, as { x: [1, 2, 3] }');
   return at as Values;
 }
 
@@ -186,7 +208,9 @@ function derivativeOptions(options: Options): DerivativeOptions {
 
 function shapeFrom(name: string, shape: unknown): Shape {
   if (!Array.isArray(shape) || shape.length > 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
-    throw new InputError(`the shape of ${name} must be [] (scalar), [n] (vector) or [rows, cols] (matrix) with positive sizes, got ${JSON.stringify(shape) ?? String(shape)}`);
+    throw new InputError(
+      `the shape of ${name} must be [] (scalar), [n] (vector) or [rows, cols] (matrix) with positive sizes, got ${JSON.stringify(shape) ?? String(shape)}`,
+    );
   }
   return shape as unknown as Shape;
 }
@@ -196,33 +220,41 @@ function shapeFrom(name: string, shape: unknown): Shape {
  * vector, `[rows, cols]` a matrix. Indices must be constants (numbers, `end`).
  */
 export function compile(expr: string, shapes: Readonly<Record<string, readonly number[]>>): CompiledExpression {
-  if (typeof shapes !== 'object' || shapes === null || Array.isArray(shapes)) throw new InputError('the shapes must be an object of names, as { x: [3] }');
-  const variables = new Map<string, VariableInfo>(Object.entries(shapes).map(([name, shape]) => [name, { shape: shapeFrom(name, shape) }]));
+  if (typeof shapes !== 'object' || shapes === null || Array.isArray(shapes))
+    throw new InputError('the shapes must be an object of names, as { x: [3] }');
+  const variables = new Map<string, VariableInfo>(
+    Object.entries(shapes).map(([name, shape]) => [name, { shape: shapeFrom(name, shape) }]),
+  );
   return CompiledExpression.create(checkExpression(expr), variables);
 }
 
 /** Compiles `expr` for the shapes of the values in `at` (their values may serve as indices). */
 function compileAt(expr: string, at: Values): CompiledExpression {
-  const variables = new Map<string, VariableInfo>(Object.entries(checkValues(at)).map(([name, value]) => {
-    const tensor = tensorFromJson(value, name);
-    return [name, { shape: tensor.shape, value: tensor.data }];
-  }));
+  const variables = new Map<string, VariableInfo>(
+    Object.entries(checkValues(at)).map(([name, value]) => {
+      const tensor = tensorFromJson(value, name);
+      return [name, { shape: tensor.shape, value: tensor.data }];
+    }),
+  );
   return CompiledExpression.create(checkExpression(expr), variables);
 }
 
 /** The full Jacobian of `expr` at `at`. */
-export const jacobian = (expr: string, at: Values, options?: Options): JacobianOutput => compileAt(expr, at).jacobian(at, options);
+export const jacobian = (expr: string, at: Values, options?: Options): JacobianOutput =>
+  compileAt(expr, at).jacobian(at, options);
 /** vᵀJ: one backward pass seeded with v. */
-export const vjp = (expr: string, at: Values, v: readonly number[], options?: Options) => compileAt(expr, at).vjp(at, v, options);
+export const vjp = (expr: string, at: Values, v: readonly number[], options?: Options) =>
+  compileAt(expr, at).vjp(at, v, options);
 /** J·u: one forward pass seeded with u. */
-export const jvp = (expr: string, at: Values, u: readonly number[], options?: Options) => compileAt(expr, at).jvp(at, u, options);
+export const jvp = (expr: string, at: Values, u: readonly number[], options?: Options) =>
+  compileAt(expr, at).jvp(at, u, options);
 /** The gradient of a scalar expression. */
 export const grad = (expr: string, at: Values, options?: Options) => compileAt(expr, at).grad(at, options);
 /** The exact Hessian of a scalar expression. */
 export const hessian = (expr: string, at: Values, options?: Options) => compileAt(expr, at).hessian(at, options);
 /** H·u without forming H. */
-export const hvp = (expr: string, at: Values, u: readonly number[], options?: Options) => compileAt(expr, at).hvp(at, u, options);
+export const hvp = (expr: string, at: Values, u: readonly number[], options?: Options) =>
+  compileAt(expr, at).hvp(at, u, options);
 /** The automatic Jacobian against central finite differences. */
-export const check = (expr: string, at: Values, options?: Options & { readonly tol?: number }) => compileAt(expr, at).check(at, options);
-
-
+export const check = (expr: string, at: Values, options?: Options & { readonly tol?: number }) =>
+  compileAt(expr, at).check(at, options);

@@ -10,7 +10,11 @@ export class UserError extends Error {
 /** A syntax error, with the expression and the 0-based column it points at (null when the parser does not say). */
 export class ParseError extends UserError {
   override readonly name = 'ParseError';
-  constructor(message: string, readonly expression: string, readonly column: number | null) {
+  constructor(
+    message: string,
+    readonly expression: string,
+    readonly column: number | null,
+  ) {
     super(message);
   }
 }

@@ -21,7 +21,8 @@ const NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infin
 function scalarFrom(value: unknown, what: string): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && Object.hasOwn(NON_FINITE, value)) return NON_FINITE[value]!;
-  const shown = typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : String(value);
+  const shown =
+    typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : String(value);
   throw new InputError(`${what} must be numbers, got ${shown}`);
 }
 
@@ -42,11 +43,14 @@ export function tensorFromJson(value: unknown, what: string): Tensor {
   const data = new Float64Array(rows * Math.max(cols, 0));
   value.forEach((row: unknown, i) => {
     if (!Array.isArray(row) || row.length !== cols) {
-      throw new InputError(`${what} is a ragged matrix: row ${i + 1} has ${Array.isArray(row) ? row.length : 'no'} entries where row 1 has ${cols}`);
+      throw new InputError(
+        `${what} is a ragged matrix: row ${i + 1} has ${Array.isArray(row) ? row.length : 'no'} entries where row 1 has ${cols}`,
+      );
     }
     for (let j = 0; j < cols; j++) {
       const x: unknown = row[j];
-      if (Array.isArray(x)) throw new InputError(`${what} has more than two dimensions: only scalars, vectors and matrices are supported`);
+      if (Array.isArray(x))
+        throw new InputError(`${what} has more than two dimensions: only scalars, vectors and matrices are supported`);
       data[i * cols + j] = typeof x === 'number' ? x : scalarFrom(x, what);
     }
   });

@@ -12,7 +12,9 @@ import { ROOT } from './helpers/cli.js';
 
 const SRC = join(ROOT, 'src');
 const files = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((entry) => (entry.isDirectory() ? files(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : []));
+  readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory() ? files(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
+  );
 
 /** The layer of a source file: its folder under src, or the file for top-level modules. */
 const layerOf = (file: string): string => relative(SRC, file).split('/')[0]!.replace(/\.ts$/, '');
@@ -50,7 +52,8 @@ describe('architecture', () => {
         continue;
       }
       const targetLayer = layerOf(join(file, '..', target).replace(/\.js$/, '.ts'));
-      if (targetLayer !== layer) expect(ALLOWED[layer], `${relative(ROOT, file)} imports ${target}`).toContain(targetLayer);
+      if (targetLayer !== layer)
+        expect(ALLOWED[layer], `${relative(ROOT, file)} imports ${target}`).toContain(targetLayer);
     }
   });
 

@@ -13,12 +13,19 @@ import { ORACLE } from './helpers/oracle.js';
 const quietIo = (): Io & { out: () => string } => {
   let out = '';
   return {
-    write: (t) => void (out += t), error: () => {}, readStdin: async () => '', readFile: () => '',
-    stdinIsTTY: true, stdoutIsTTY: false, env: {}, out: () => out,
+    write: (t) => void (out += t),
+    error: () => {},
+    readStdin: async () => '',
+    readFile: () => '',
+    stdinIsTTY: true,
+    stdoutIsTTY: false,
+    env: {},
+    out: () => out,
   };
 };
 
-const atArgs = (at: Record<string, unknown>) => Object.entries(at).flatMap(([name, value]) => ['--at', `${name}=${JSON.stringify(value)}`]);
+const atArgs = (at: Record<string, unknown>) =>
+  Object.entries(at).flatMap(([name, value]) => ['--at', `${name}=${JSON.stringify(value)}`]);
 
 describe('check', () => {
   afterEach(() => vi.restoreAllMocks());

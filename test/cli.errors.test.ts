@@ -43,8 +43,18 @@ const CASES: readonly ErrorCase[] = [
   { name: 'empty expression', argv: ['', '--at', '1'], says: [/empty expression/] },
   { name: 'blank expression', argv: ['   '], says: [/empty expression/] },
   { name: 'missing expression, standard input a terminal', argv: ['--at', '1,2,3'], says: [/missing expression/] },
-  { name: 'missing expression, standard input empty', argv: ['--at', '1,2,3'], stdin: '', says: [/missing expression/, /standard input is empty/] },
-  { name: 'standard input that is broken JSON', argv: ['--at', '1'], stdin: '{"expr": "x"', says: [/standard input is not valid JSON/] },
+  {
+    name: 'missing expression, standard input empty',
+    argv: ['--at', '1,2,3'],
+    stdin: '',
+    says: [/missing expression/, /standard input is empty/],
+  },
+  {
+    name: 'standard input that is broken JSON',
+    argv: ['--at', '1'],
+    stdin: '{"expr": "x"',
+    says: [/standard input is not valid JSON/],
+  },
   { name: 'unknown function', argv: ['foo(x)', '--at', '1'], says: [/unknown function foo/, /\bsin\b/, /\bnorm\b/] },
   { name: 'unbound name', argv: ['x+y', '--at', 'x=1'], says: [/no value for y/, /--at y=/] },
   { name: '--at 1,,2', argv: ['x', '--at', '1,,2'], says: [/--at x/, /"1,,2"/, /empty entry/] },
@@ -52,19 +62,48 @@ const CASES: readonly ErrorCase[] = [
   { name: '--at [1,2', argv: ['x', '--at', '[1,2'], says: [/--at x/, /\[1,2 is not a valid array/] },
   { name: '--at x= (empty)', argv: ['x', '--at', 'x='], says: [/--at x is empty/] },
   { name: 'ragged matrix', argv: ['x', '--at', 'x=[[1,2],[3]]'], says: [/ragged/, /row 2/] },
-  { name: '--at without a name for two variables', argv: ['x*y', '--at', '1,2'], says: [/no name/, /--at x=/, /--at y=/] },
-  { name: '--at @file that does not exist', argv: ['W*2', '--at', 'W=@missing.json'], says: [/--at W/, /cannot read missing\.json/] },
-  { name: '--at @file that is not JSON', argv: ['W*2', '--at', 'W=@bad.json'], files: { 'bad.json': '[1, 2' }, says: [/bad\.json is not valid JSON/] },
+  {
+    name: '--at without a name for two variables',
+    argv: ['x*y', '--at', '1,2'],
+    says: [/no name/, /--at x=/, /--at y=/],
+  },
+  {
+    name: '--at @file that does not exist',
+    argv: ['W*2', '--at', 'W=@missing.json'],
+    says: [/--at W/, /cannot read missing\.json/],
+  },
+  {
+    name: '--at @file that is not JSON',
+    argv: ['W*2', '--at', 'W=@bad.json'],
+    files: { 'bad.json': '[1, 2' },
+    says: [/bad\.json is not valid JSON/],
+  },
   {
     name: 'shape mismatch of .* (names the operator and both shapes)',
     argv: ['x.*y', '--at', 'x=1,2,3', '--at', 'y=1,2'],
     says: [/\.\*/, /vector\[3\]/, /vector\[2\]/],
   },
-  { name: 'shape mismatch of + between literals', argv: ['[1,2] + [1,2,3]'], says: [/\+/, /vector\[2\]/, /vector\[3\]/] },
+  {
+    name: 'shape mismatch of + between literals',
+    argv: ['[1,2] + [1,2,3]'],
+    says: [/\+/, /vector\[2\]/, /vector\[3\]/],
+  },
   { name: '^ on a vector suggests .^', argv: ['x^2', '--at', '1,2'], says: [/\.\^/, /vector\[2\]/] },
-  { name: '--v of the wrong length (says both lengths)', argv: ['vjp', 'x*2', '--at', '1,2,3', '--v', '1,2'], says: [/--v has 2 numbers/, /has 3 entries/] },
-  { name: '--v not numbers', argv: ['vjp', 'x*2', '--at', '1,2,3', '--v', '1,a,3'], says: [/--v/, /"a" is not a number/] },
-  { name: '--u of the wrong length (says both lengths)', argv: ['jvp', 'x*2', '--at', '1,2', '--u', '1'], says: [/--u has 1 number/, /\b2 inputs/] },
+  {
+    name: '--v of the wrong length (says both lengths)',
+    argv: ['vjp', 'x*2', '--at', '1,2,3', '--v', '1,2'],
+    says: [/--v has 2 numbers/, /has 3 entries/],
+  },
+  {
+    name: '--v not numbers',
+    argv: ['vjp', 'x*2', '--at', '1,2,3', '--v', '1,a,3'],
+    says: [/--v/, /"a" is not a number/],
+  },
+  {
+    name: '--u of the wrong length (says both lengths)',
+    argv: ['jvp', 'x*2', '--at', '1,2', '--u', '1'],
+    says: [/--u has 1 number/, /\b2 inputs/],
+  },
   { name: 'missing --v for vjp', argv: ['vjp', 'x*2', '--at', '1,2,3'], says: [/--v is required/] },
   { name: '--wrt of an unbound name', argv: ['x*2', '--at', '1,2,3', '--wrt', 'y'], says: [/--wrt y/, /bound: x/] },
   { name: '--wrt with an empty name', argv: ['x*2', '--at', 'x=1,2', '--wrt', 'x,'], says: [/--wrt/, /empty name/] },
@@ -84,7 +123,11 @@ const CASES: readonly ErrorCase[] = [
   { name: 'bad --max-memory', argv: ['x', '--at', '1', '--max-memory', 'lots'], says: [/--max-memory/, /"lots"/] },
   { name: 'bad --precision', argv: ['x', '--at', '1', '--precision', '0'], says: [/--precision/, /"0"/] },
   { name: 'unknown option', argv: ['x*2', '--at', '1', '--bogus'], says: [/unknown option '--bogus'/] },
-  { name: 'expression starting with - (taken as an option)', argv: ['-x', '--at', '1'], says: [/unknown option '-x'/, /parentheses/] },
+  {
+    name: 'expression starting with - (taken as an option)',
+    argv: ['-x', '--at', '1'],
+    says: [/unknown option '-x'/, /parentheses/],
+  },
   { name: 'assignment', argv: ['a=2'], says: [/assignment is not supported/] },
   { name: 'function definition', argv: ['f(x)=x^2'], says: [/function definitions are not supported/] },
   { name: 'complex number', argv: ['2i'], says: [/complex numbers are not supported/] },
@@ -94,7 +137,10 @@ const CASES: readonly ErrorCase[] = [
 describe('user errors, in-process: exit 2, one error: line, nothing on stdout', () => {
   for (const c of CASES) {
     it(c.name, async () => {
-      const io = fakeIo({ ...(c.stdin === undefined ? {} : { stdin: c.stdin }), ...(c.files === undefined ? {} : { files: c.files }) });
+      const io = fakeIo({
+        ...(c.stdin === undefined ? {} : { stdin: c.stdin }),
+        ...(c.files === undefined ? {} : { files: c.files }),
+      });
       const start = performance.now();
       const status = await main(c.argv, io);
       const line = expectUserError(status, io.out(), io.err());
@@ -143,8 +189,16 @@ describe('user errors, as child processes', () => {
     { name: 'syntax error, with the caret line', args: ['2 +'], says: /syntax error/, parseError: true },
     { name: '--at 1,,2', args: ['x', '--at', '1,,2'], says: /empty entry/ },
     { name: 'unknown option', args: ['x*2', '--at', '1', '--bogus'], says: /unknown option '--bogus'/ },
-    { name: '--max-memory 1KB on a 100×100 Jacobian', args: ['x*2', '--at', numbers(100), '--max-memory', '1KB'], says: /--max-memory/ },
-    { name: '10,000 nested parentheses, answered within a couple of seconds', args: [nested(10_000, 'x'), '--at', '1'], says: /nested too deeply/ },
+    {
+      name: '--max-memory 1KB on a 100×100 Jacobian',
+      args: ['x*2', '--at', numbers(100), '--max-memory', '1KB'],
+      says: /--max-memory/,
+    },
+    {
+      name: '10,000 nested parentheses, answered within a couple of seconds',
+      args: [nested(10_000, 'x'), '--at', '1'],
+      says: /nested too deeply/,
+    },
   ];
   for (const c of CHILD) {
     it(c.name, () => {
@@ -192,7 +246,12 @@ describe('help, version, closed pipe', () => {
   it('a closed output pipe (| head -1) ends quietly with status 0', () => {
     // A 1000×1000 table is megabytes: far more than a pipe holds, so writes hit EPIPE.
     const script = `node bin/jacobian.cjs "x*2" --at ${numbers(1000)} | head -1; echo "status=\${PIPESTATUS[0]}"`;
-    const result = spawnSync('bash', ['--norc', '--noprofile', '-c', script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, encoding: 'utf8', timeout: 20_000 });
+    const result = spawnSync('bash', ['--norc', '--noprofile', '-c', script], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(result.stderr).toBe('');
     expect(result.stdout).toBe('J = ∂(x*2)/∂x   1000×1000\nstatus=0\n');
   });

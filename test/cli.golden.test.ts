@@ -30,7 +30,10 @@ interface GoldenCase {
 
 const UPDATE = process.env.UPDATE_GOLDEN === '1';
 const DIR = join(ROOT, 'fixtures', 'cli');
-const NAMES = readdirSync(DIR).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length)).sort();
+const NAMES = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.slice(0, -'.json'.length))
+  .sort();
 const ESC = '\u001b';
 
 function loadCase(name: string): GoldenCase {
@@ -47,7 +50,10 @@ describe('golden CLI output (fixtures/cli)', () => {
   for (const name of NAMES) {
     const golden = loadCase(name);
     it(`${name}: ${golden.description}`, () => {
-      const result = runChild(golden.args, { ...(golden.stdin === undefined ? {} : { stdin: golden.stdin }), ...(golden.env === undefined ? {} : { env: golden.env }) });
+      const result = runChild(golden.args, {
+        ...(golden.stdin === undefined ? {} : { stdin: golden.stdin }),
+        ...(golden.env === undefined ? {} : { env: golden.env }),
+      });
       expect(result.stderr).toBe('');
       expect(result.status).toBe(0);
       const outPath = join(DIR, `${name}.out`);
@@ -68,7 +74,12 @@ describe('golden CLI output (fixtures/cli)', () => {
 
   it('the real pipe `jacobian … --json | jacobian vjp … --json` gives what vjp gives directly', () => {
     const pipe = 'node bin/jacobian.cjs "x*2" --at 1,2,3 --json | node bin/jacobian.cjs vjp --v 0.1,1,0.0001 --json';
-    const shell = spawnSync('bash', ['--norc', '--noprofile', '-c', pipe], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, encoding: 'utf8', timeout: 20_000 });
+    const shell = spawnSync('bash', ['--norc', '--noprofile', '-c', pipe], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
     expect(shell.stderr).toBe('');
     expect(shell.status).toBe(0);
     expect(shell.stdout).toBe(readFileSync(join(DIR, 'vjp-json.out'), 'utf8'));

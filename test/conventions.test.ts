@@ -19,25 +19,129 @@ interface Row {
 }
 
 const ROWS: readonly Row[] = [
-  { name: 'abs at 0', expr: 'abs(x)', at: { x: [0, 2, -3] }, jacobian: [0, 0, 0, 0, 1, 0, 0, 0, -1], warnings: [['kink', 'abs(x)']] },
+  {
+    name: 'abs at 0',
+    expr: 'abs(x)',
+    at: { x: [0, 2, -3] },
+    jacobian: [0, 0, 0, 0, 1, 0, 0, 0, -1],
+    warnings: [['kink', 'abs(x)']],
+  },
   { name: 'sign', expr: 'sign(x)', at: { x: [0, 2] }, jacobian: [0, 0, 0, 0], warnings: [['threshold', 'sign(x)']] },
-  { name: 'a comparison at its threshold', expr: 'x >= 1 ? 2 * x : 0', at: { x: 1 }, jacobian: [2], warnings: [['threshold', 'x >= 1']] },
-  { name: 'floor at an integer', expr: 'floor(x)', at: { x: [2, 2.5] }, jacobian: [0, 0, 0, 0], warnings: [['threshold', 'floor(x)']] },
-  { name: 'round at a half', expr: 'round(x)', at: { x: [0.5, 0.7] }, jacobian: [0, 0, 0, 0], warnings: [['threshold', 'round(x)']] },
-  { name: 'sqrt at 0', expr: 'sqrt(x)', at: { x: [0, 4] }, jacobian: [Infinity, 0, 0, 0.25], warnings: [['infinite', 'sqrt(x)']] },
-  { name: 'max(a, b) with a tie', expr: 'max(a, b)', at: { a: 2, b: 2 }, jacobian: [0.5, 0.5], warnings: [['tie', 'max(a, b)']] },
-  { name: 'min(a, b) with a tie', expr: 'min(a, b)', at: { a: [1, 3], b: [1, 2] }, jacobian: [0.5, 0, 0.5, 0, 0, 0, 0, 1], warnings: [['tie', 'min(a, b)']] },
-  { name: 'max(x) with ties', expr: 'max(x)', at: { x: [1, 3, 3] }, jacobian: [0, 0.5, 0.5], warnings: [['tie', 'max(x)']] },
-  { name: 'min(x) with ties', expr: 'min(x)', at: { x: [2, 2, 2, 5] }, jacobian: [1 / 3, 1 / 3, 1 / 3, 0], warnings: [['tie', 'min(x)']] },
-  { name: 'norm at the zero vector', expr: 'norm(x)', at: { x: [0, 0, 0] }, jacobian: [0, 0, 0], warnings: [['kink', 'norm(x)']] },
+  {
+    name: 'a comparison at its threshold',
+    expr: 'x >= 1 ? 2 * x : 0',
+    at: { x: 1 },
+    jacobian: [2],
+    warnings: [['threshold', 'x >= 1']],
+  },
+  {
+    name: 'floor at an integer',
+    expr: 'floor(x)',
+    at: { x: [2, 2.5] },
+    jacobian: [0, 0, 0, 0],
+    warnings: [['threshold', 'floor(x)']],
+  },
+  {
+    name: 'round at a half',
+    expr: 'round(x)',
+    at: { x: [0.5, 0.7] },
+    jacobian: [0, 0, 0, 0],
+    warnings: [['threshold', 'round(x)']],
+  },
+  {
+    name: 'sqrt at 0',
+    expr: 'sqrt(x)',
+    at: { x: [0, 4] },
+    jacobian: [Infinity, 0, 0, 0.25],
+    warnings: [['infinite', 'sqrt(x)']],
+  },
+  {
+    name: 'max(a, b) with a tie',
+    expr: 'max(a, b)',
+    at: { a: 2, b: 2 },
+    jacobian: [0.5, 0.5],
+    warnings: [['tie', 'max(a, b)']],
+  },
+  {
+    name: 'min(a, b) with a tie',
+    expr: 'min(a, b)',
+    at: { a: [1, 3], b: [1, 2] },
+    jacobian: [0.5, 0, 0.5, 0, 0, 0, 0, 1],
+    warnings: [['tie', 'min(a, b)']],
+  },
+  {
+    name: 'max(x) with ties',
+    expr: 'max(x)',
+    at: { x: [1, 3, 3] },
+    jacobian: [0, 0.5, 0.5],
+    warnings: [['tie', 'max(x)']],
+  },
+  {
+    name: 'min(x) with ties',
+    expr: 'min(x)',
+    at: { x: [2, 2, 2, 5] },
+    jacobian: [1 / 3, 1 / 3, 1 / 3, 0],
+    warnings: [['tie', 'min(x)']],
+  },
+  {
+    name: 'norm at the zero vector',
+    expr: 'norm(x)',
+    at: { x: [0, 0, 0] },
+    jacobian: [0, 0, 0],
+    warnings: [['kink', 'norm(x)']],
+  },
   { name: 'x.^y, ∂/∂x at x = 0, y = 2', expr: 'x .^ 2', at: { x: 0 }, jacobian: [0], warnings: [['kink', 'x .^ 2']] },
-  { name: 'x.^y, ∂/∂x at x = 0, y = 0.5', expr: 'x .^ 0.5', at: { x: 0 }, jacobian: [Infinity], warnings: [['infinite', 'x .^ 0.5']] },
-  { name: 'x.^y, ∂/∂x where y = 0', expr: 'x .^ y', at: { x: 0, y: 0 }, wrt: ['x'], jacobian: [0], warnings: [['kink', 'x .^ y']] },
-  { name: 'x.^y, ∂/∂y at x = 0, y ≥ 0', expr: 'x .^ y', at: { x: 0, y: 2 }, jacobian: [0, 0], warnings: [['kink', 'x .^ y']] },
-  { name: 'x.^y, ∂/∂y away from 0', expr: 'x .^ y', at: { x: 2, y: 3 }, wrt: ['y'], jacobian: [8 * Math.log(2)], warnings: [] },
-  { name: 'x.^y with x < 0 and y not an integer', expr: 'x .^ y', at: { x: -2, y: 0.5 }, jacobian: [NaN, NaN], warnings: [['domain', 'x .^ y']] },
-  { name: 'cond ? a : b, the other branch contributes exactly 0', expr: 'x > -1 ? 3 * x : sqrt(x)', at: { x: 0 }, jacobian: [3], warnings: [] },
-  { name: 'a structural zero next to sqrt(0) stays 0', expr: '[sqrt(x[1]), 2 * x[2]]', at: { x: [0, 1] }, jacobian: [Infinity, 0, 0, 2], warnings: [['infinite', 'sqrt(x[1])']] },
+  {
+    name: 'x.^y, ∂/∂x at x = 0, y = 0.5',
+    expr: 'x .^ 0.5',
+    at: { x: 0 },
+    jacobian: [Infinity],
+    warnings: [['infinite', 'x .^ 0.5']],
+  },
+  {
+    name: 'x.^y, ∂/∂x where y = 0',
+    expr: 'x .^ y',
+    at: { x: 0, y: 0 },
+    wrt: ['x'],
+    jacobian: [0],
+    warnings: [['kink', 'x .^ y']],
+  },
+  {
+    name: 'x.^y, ∂/∂y at x = 0, y ≥ 0',
+    expr: 'x .^ y',
+    at: { x: 0, y: 2 },
+    jacobian: [0, 0],
+    warnings: [['kink', 'x .^ y']],
+  },
+  {
+    name: 'x.^y, ∂/∂y away from 0',
+    expr: 'x .^ y',
+    at: { x: 2, y: 3 },
+    wrt: ['y'],
+    jacobian: [8 * Math.log(2)],
+    warnings: [],
+  },
+  {
+    name: 'x.^y with x < 0 and y not an integer',
+    expr: 'x .^ y',
+    at: { x: -2, y: 0.5 },
+    jacobian: [NaN, NaN],
+    warnings: [['domain', 'x .^ y']],
+  },
+  {
+    name: 'cond ? a : b, the other branch contributes exactly 0',
+    expr: 'x > -1 ? 3 * x : sqrt(x)',
+    at: { x: 0 },
+    jacobian: [3],
+    warnings: [],
+  },
+  {
+    name: 'a structural zero next to sqrt(0) stays 0',
+    expr: '[sqrt(x[1]), 2 * x[2]]',
+    at: { x: [0, 1] },
+    jacobian: [Infinity, 0, 0, 2],
+    warnings: [['infinite', 'sqrt(x[1])']],
+  },
 ];
 
 describe('derivative conventions (SPEC §6)', () => {
@@ -56,14 +160,25 @@ describe('derivative conventions (SPEC §6)', () => {
     const run = async (args: string[]) => {
       let out = '';
       const io: Io = {
-        write: (t) => void (out += t), error: () => {}, readStdin: async () => '', readFile: () => '',
-        stdinIsTTY: true, stdoutIsTTY: false, env: {},
+        write: (t) => void (out += t),
+        error: () => {},
+        readStdin: async () => '',
+        readFile: () => '',
+        stdinIsTTY: true,
+        stdoutIsTTY: false,
+        env: {},
       };
       await main(args, io);
       return out;
     };
-    const json = JSON.parse(await run(['sqrt(x)', '--at', '0,4', '--json'])) as { jacobian: unknown; warnings: { kind: string; entries: unknown }[] };
-    expect(json.jacobian).toEqual([['Infinity', 0], [0, 0.25]]);
+    const json = JSON.parse(await run(['sqrt(x)', '--at', '0,4', '--json'])) as {
+      jacobian: unknown;
+      warnings: { kind: string; entries: unknown }[];
+    };
+    expect(json.jacobian).toEqual([
+      ['Infinity', 0],
+      [0, 0.25],
+    ]);
     expect(json.warnings).toMatchObject([{ kind: 'infinite', entries: [[0, 0]] }]);
     const table = await run(['sqrt(x)', '--at', '0,4']);
     expect(table).toContain('Infinity*');
@@ -71,7 +186,15 @@ describe('derivative conventions (SPEC §6)', () => {
   });
 
   it('--strict turns a warning into exit status 1', async () => {
-    const io: Io = { write: () => {}, error: () => {}, readStdin: async () => '', readFile: () => '', stdinIsTTY: true, stdoutIsTTY: false, env: {} };
+    const io: Io = {
+      write: () => {},
+      error: () => {},
+      readStdin: async () => '',
+      readFile: () => '',
+      stdinIsTTY: true,
+      stdoutIsTTY: false,
+      env: {},
+    };
     expect(await main(['abs(x)', '--at', '0', '--strict'], io)).toBe(1);
     expect(await main(['abs(x)', '--at', '1', '--strict'], io)).toBe(0);
   });

@@ -19,7 +19,10 @@ describe('the library, imported by its name', () => {
       const J = f.jacobian(at).jacobian;
       console.log(JSON.stringify({ J, vjp: f.vjp(at, [1, 1]).vjp, jvp: f.jvp(at, [1, 1, 1]).jvp, value: f.evaluate(at) }));
     `) as { J: number[][]; vjp: number[]; jvp: number[]; value: number[] };
-    expect(result.J).toEqual([[2, 1, 0], [0, 0, Math.cos(3)]]);
+    expect(result.J).toEqual([
+      [2, 1, 0],
+      [0, 0, Math.cos(3)],
+    ]);
     expect(result.vjp).toEqual([2, 1, Math.cos(3)]);
     expect(result.jvp).toEqual([3, Math.cos(3)]);
     expect(result.value).toEqual([2, Math.sin(3)]);
@@ -41,18 +44,45 @@ describe('the library, imported by its name', () => {
       }));
     `) as Record<string, unknown>;
     expect(result).toMatchObject({
-      J: [[2, 0, 0], [0, 2, 0], [0, 0, 2]], vjp: [0.2, 2, 0.0002], jvp: [2, 0, 0], grad: [2, 4, 6],
-      hessian: [[6, 0, 0], [0, 12, 0], [0, 0, 18]], hvp: [6, 12, 18], error: { shape: true, user: true },
+      J: [
+        [2, 0, 0],
+        [0, 2, 0],
+        [0, 0, 2],
+      ],
+      vjp: [0.2, 2, 0.0002],
+      jvp: [2, 0, 0],
+      grad: [2, 4, 6],
+      hessian: [
+        [6, 0, 0],
+        [0, 12, 0],
+        [0, 0, 18],
+      ],
+      hvp: [6, 12, 18],
+      error: { shape: true, user: true },
     });
   });
 
   it('type-checks a TypeScript program that imports it, and the program runs', () => {
     const outDir = join(ROOT, 'dist', 'user-check');
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'fixtures', 'library'), '--noEmit', 'false', '--outDir', outDir], { cwd: ROOT, encoding: 'utf8' });
+    execFileSync(
+      process.execPath,
+      [tsc, '-p', join(ROOT, 'fixtures', 'library'), '--noEmit', 'false', '--outDir', outDir],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     // Inside the package's folder, so 'jacobian' resolves to this package as it would in a user's node_modules.
-    const output = JSON.parse(execFileSync(process.execPath, [join(outDir, 'user.js')], { cwd: ROOT, encoding: 'utf8' })) as Record<string, unknown>;
-    expect(output).toMatchObject({ once: [[2, 0, 0], [0, 2, 0], [0, 0, 2]], pulled: [0.2, 2, 0.0002], pushed: [2, 0, 0] });
+    const output = JSON.parse(
+      execFileSync(process.execPath, [join(outDir, 'user.js')], { cwd: ROOT, encoding: 'utf8' }),
+    ) as Record<string, unknown>;
+    expect(output).toMatchObject({
+      once: [
+        [2, 0, 0],
+        [0, 2, 0],
+        [0, 0, 2],
+      ],
+      pulled: [0.2, 2, 0.0002],
+      pushed: [2, 0, 0],
+    });
     expect((output.rows as number[][]).length).toBe(2);
   });
 });

@@ -21,7 +21,9 @@ describe('limits', () => {
   it('a 1 MB expression is refused within a second, naming --max-expr-length', async () => {
     const { status, out, err, ms } = await timed(['--at', 'x=1'], { stdin: 'x+'.repeat(500_000) + 'x' });
     expect([status, out]).toEqual([2, '']);
-    expect(oneErrorLine(err)).toEqual([expect.stringMatching(/more than the limit of 100000 \(raise it with --max-expr-length\)/)]);
+    expect(oneErrorLine(err)).toEqual([
+      expect.stringMatching(/more than the limit of 100000 \(raise it with --max-expr-length\)/),
+    ]);
     expect(ms).toBeLessThan(1000);
   });
 
@@ -36,28 +38,44 @@ describe('limits', () => {
   it('--max-nodes bounds the compute graph', async () => {
     const { status, err } = await timed(['sin(x)+cos(x)+tan(x)+exp(x)', '--at', '1', '--max-nodes', '4']);
     expect(status).toBe(2);
-    expect(oneErrorLine(err)).toEqual([expect.stringMatching(/more than 4 nodes \(raise the limit with --max-nodes\)/)]);
+    expect(oneErrorLine(err)).toEqual([
+      expect.stringMatching(/more than 4 nodes \(raise the limit with --max-nodes\)/),
+    ]);
     expect((await timed(['sin(x)+cos(x)', '--at', '1', '--max-nodes', '100'])).status).toBe(0);
   });
 
   it('--max-input refuses a value file before reading it', async () => {
     const io = { ...fakeIo({ files: { 'W.json': '[[1,2],[3,4]]' } }), fileSize: () => 13 };
     expect(await main(['W', '--at', 'W=@W.json', '--max-input', '12B'], io)).toBe(2);
-    expect(oneErrorLine(io.err())).toEqual([expect.stringMatching(/W.json has 13 bytes, more than the limit of 12 \(raise it with --max-input\)/)]);
+    expect(oneErrorLine(io.err())).toEqual([
+      expect.stringMatching(/W.json has 13 bytes, more than the limit of 12 \(raise it with --max-input\)/),
+    ]);
     const roomy = { ...fakeIo({ files: { 'W.json': '[[1,2],[3,4]]' } }), fileSize: () => 13 };
     expect(await main(['W', '--at', 'W=@W.json', '--max-input', '13B'], roomy)).toBe(0);
   });
 
   it('--max-memory refuses a Jacobian before allocating it', async () => {
-    const { status, err, ms } = await timed(['x', '--at', `x=${Array.from({ length: 5000 }, (_, i) => i).join(',')}`, '--max-memory', '1MB']);
+    const { status, err, ms } = await timed([
+      'x',
+      '--at',
+      `x=${Array.from({ length: 5000 }, (_, i) => i).join(',')}`,
+      '--max-memory',
+      '1MB',
+    ]);
     expect(status).toBe(2);
-    expect(oneErrorLine(err)).toEqual([expect.stringMatching(/the 5000×5000 Jacobian needs 191 MiB, more than the limit of 977 KiB/)]);
+    expect(oneErrorLine(err)).toEqual([
+      expect.stringMatching(/the 5000×5000 Jacobian needs 191 MiB, more than the limit of 977 KiB/),
+    ]);
     expect(ms).toBeLessThan(1000);
   });
 });
 
 describe('numbers', () => {
-  it.each([['--at', 'x=1,NaN,3'], ['--at', 'x=[1,"Infinity"]'], ['--at', 'x=-inf']])('refuses %s %s without --allow-nonfinite', async (...args) => {
+  it.each([
+    ['--at', 'x=1,NaN,3'],
+    ['--at', 'x=[1,"Infinity"]'],
+    ['--at', 'x=-inf'],
+  ])('refuses %s %s without --allow-nonfinite', async (...args) => {
     const refused = await timed(['x.^2', ...args]);
     expect(refused.status).toBe(2);
     expect(oneErrorLine(refused.err)).toEqual([expect.stringMatching(/give finite numbers, or add --allow-nonfinite/)]);
@@ -71,7 +89,10 @@ describe('numbers', () => {
   });
 
   it('reports an overflow as the SPEC string in JSON and flags it in the table', async () => {
-    const json = JSON.parse((await timed(['exp(x)', '--at', '800', '--json'])).out) as { value: unknown; jacobian: unknown };
+    const json = JSON.parse((await timed(['exp(x)', '--at', '800', '--json'])).out) as {
+      value: unknown;
+      jacobian: unknown;
+    };
     expect(json).toMatchObject({ value: 'Infinity', jacobian: [['Infinity']] });
     const table = (await timed(['exp(x)', '--at', '800'])).out;
     expect(table).toContain('! 1 entry is not finite');
@@ -80,10 +101,22 @@ describe('numbers', () => {
   it('a domain error gives NaN and a warning on standard error that names the operation, not a crash', async () => {
     const { status, out, err } = await timed(['x + log(c)', '--at', 'x=1', '--at', 'c=-1', '--wrt', 'x', '--json']);
     expect(status).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ value: 'NaN', jacobian: [[1]], warnings: [{ kind: 'domain', operation: 'log', source: 'log(c)' }] });
-    expect(err).toBe('warning: log(c): outside the domain: the value is NaN (no real result); the derivative is what its formula gives there\n');
+    expect(JSON.parse(out)).toMatchObject({
+      value: 'NaN',
+      jacobian: [[1]],
+      warnings: [{ kind: 'domain', operation: 'log', source: 'log(c)' }],
+    });
+    expect(err).toBe(
+      'warning: log(c): outside the domain: the value is NaN (no real result); the derivative is what its formula gives there\n',
+    );
     const sqrt = await timed(['sqrt(x)', '--at', '-4,4', '--json']);
-    expect(JSON.parse(sqrt.out)).toMatchObject({ value: ['NaN', 2], jacobian: [['NaN', 0], [0, 0.25]] });
+    expect(JSON.parse(sqrt.out)).toMatchObject({
+      value: ['NaN', 2],
+      jacobian: [
+        ['NaN', 0],
+        [0, 0.25],
+      ],
+    });
     expect(sqrt.err).toMatch(/^warning: sqrt\(x\): outside the domain/);
   });
 });
@@ -91,7 +124,24 @@ describe('numbers', () => {
 describe('output integrity', () => {
   it('an interrupted batch leaves every line it wrote complete, and exits 130', async () => {
     const lines = Array.from({ length: 400_000 }, (_, i) => JSON.stringify({ x: i, y: 1, z: 2 })).join('\n');
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'jacobian.cjs'), '[s*(y-x), x*(r-z)-y, x*y-b*z]', '--at', 's=10', '--at', 'r=28', '--at', 'b=2.6667', '--wrt', 'x,y,z', '--batch', '-'], { cwd: ROOT });
+    const child = spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'jacobian.cjs'),
+        '[s*(y-x), x*(r-z)-y, x*y-b*z]',
+        '--at',
+        's=10',
+        '--at',
+        'r=28',
+        '--at',
+        'b=2.6667',
+        '--wrt',
+        'x,y,z',
+        '--batch',
+        '-',
+      ],
+      { cwd: ROOT },
+    );
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString('utf8');

@@ -16,7 +16,12 @@ describe('long input', () => {
   it('3000 transposes in a row compile', async () => {
     const io = fakeIo();
     expect(await main([`x${"'".repeat(3000)}`, '--at', '1,2', '--json'], io)).toBe(0);
-    expect(JSON.parse(io.out())).toMatchObject({ jacobian: [[1, 0], [0, 1]] });
+    expect(JSON.parse(io.out())).toMatchObject({
+      jacobian: [
+        [1, 0],
+        [0, 1],
+      ],
+    });
   });
 
   it('a table header shortens a long expression', async () => {

@@ -29,21 +29,36 @@ const binary = (a: readonly number[], c: readonly number[], piecewiseConstant = 
   build: (b, x, op) => b.apply(op, [x('a'), x('c')]),
   piecewiseConstant,
 });
-const matrix = [[2, 0.5, -1], [0.3, 1.5, 0.2], [-0.4, 0.1, 3]];
+const matrix = [
+  [2, 0.5, -1],
+  [0.3, 1.5, 0.2],
+  [-0.4, 0.1, 3],
+];
 const IDENTITY_MAP = { to: Int32Array.of(0, 1, 2), from: Int32Array.of(2, 0, 1) };
 
 const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   input: 'leaf',
   constant: 'leaf',
-  select: { at: { a: [1, 2, 3] }, build: (b, x) => b.apply('select', [x('a')], { kind: 'select', shape: [3], map: IDENTITY_MAP }) },
+  select: {
+    at: { a: [1, 2, 3] },
+    build: (b, x) => b.apply('select', [x('a')], { kind: 'select', shape: [3], map: IDENTITY_MAP }),
+  },
   concat: {
     at: { a: [1, 2], c: [3, 4] },
-    build: (b, x) => b.apply('concat', [x('a'), x('c')], {
-      kind: 'concat', shape: [2, 2],
-      maps: [{ to: Int32Array.of(0, 1), from: Int32Array.of(0, 1) }, { to: Int32Array.of(2, 3), from: Int32Array.of(0, 1) }],
-    }),
+    build: (b, x) =>
+      b.apply('concat', [x('a'), x('c')], {
+        kind: 'concat',
+        shape: [2, 2],
+        maps: [
+          { to: Int32Array.of(0, 1), from: Int32Array.of(0, 1) },
+          { to: Int32Array.of(2, 3), from: Int32Array.of(0, 1) },
+        ],
+      }),
   },
-  reshape: { at: { a: [1, 2, 3, 4] }, build: (b, x) => b.apply('reshape', [x('a')], { kind: 'reshape', shape: [2, 2] }) },
+  reshape: {
+    at: { a: [1, 2, 3, 4] },
+    build: (b, x) => b.apply('reshape', [x('a')], { kind: 'reshape', shape: [2, 2] }),
+  },
   where: {
     at: { k: [1, 0, 1, 0], a: GRID, c: [0.5, 0.25, -2, 3] },
     build: (b, x) => b.apply('where', [x('k'), x('a'), x('c')]),
@@ -51,17 +66,46 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   unaryMinus: unary(),
   not: unary(GRID, true),
   isZero: unary(GRID, true),
-  sin: unary(), cos: unary(), tan: unary(), sec: unary(), csc: unary(), cot: unary(),
-  asin: unary([-0.9, -0.3, 0.2, 0.8]), acos: unary([-0.9, -0.3, 0.2, 0.8]), atan: unary(),
-  asec: unary([-3, -1.5, 1.2, 2.5]), acsc: unary([-3, -1.5, 1.2, 2.5]), acot: unary(),
-  sinh: unary(), cosh: unary(), tanh: unary(), sech: unary(), csch: unary(), coth: unary(),
-  asinh: unary(), acosh: unary([1.1, 1.5, 2, 4]), atanh: unary([-0.9, -0.3, 0.2, 0.8]),
-  asech: unary([0.1, 0.4, 0.7, 0.95]), acsch: unary(), acoth: unary([-3, -1.5, 1.2, 2.5]),
-  exp: unary(), expm1: unary(), log: unary([0.1, 0.5, 2, 7]), log1p: unary([-0.5, 0.1, 2, 7]),
-  log2: unary([0.1, 0.5, 2, 7]), log10: unary([0.1, 0.5, 2, 7]),
-  sqrt: unary([0.1, 0.5, 2, 7]), cbrt: unary(), abs: unary(), sign: unary(GRID, true),
-  square: unary(), cube: unary(),
-  floor: unary(GRID, true), ceil: unary(GRID, true), round: unary(GRID, true), fix: unary(GRID, true),
+  sin: unary(),
+  cos: unary(),
+  tan: unary(),
+  sec: unary(),
+  csc: unary(),
+  cot: unary(),
+  asin: unary([-0.9, -0.3, 0.2, 0.8]),
+  acos: unary([-0.9, -0.3, 0.2, 0.8]),
+  atan: unary(),
+  asec: unary([-3, -1.5, 1.2, 2.5]),
+  acsc: unary([-3, -1.5, 1.2, 2.5]),
+  acot: unary(),
+  sinh: unary(),
+  cosh: unary(),
+  tanh: unary(),
+  sech: unary(),
+  csch: unary(),
+  coth: unary(),
+  asinh: unary(),
+  acosh: unary([1.1, 1.5, 2, 4]),
+  atanh: unary([-0.9, -0.3, 0.2, 0.8]),
+  asech: unary([0.1, 0.4, 0.7, 0.95]),
+  acsch: unary(),
+  acoth: unary([-3, -1.5, 1.2, 2.5]),
+  exp: unary(),
+  expm1: unary(),
+  log: unary([0.1, 0.5, 2, 7]),
+  log1p: unary([-0.5, 0.1, 2, 7]),
+  log2: unary([0.1, 0.5, 2, 7]),
+  log10: unary([0.1, 0.5, 2, 7]),
+  sqrt: unary([0.1, 0.5, 2, 7]),
+  cbrt: unary(),
+  abs: unary(),
+  sign: unary(GRID, true),
+  square: unary(),
+  cube: unary(),
+  floor: unary(GRID, true),
+  ceil: unary(GRID, true),
+  round: unary(GRID, true),
+  fix: unary(GRID, true),
   add: binary(GRID, [0.5, 0.25, -2, 3]),
   subtract: binary(GRID, [0.5, 0.25, -2, 3]),
   dotMultiply: binary(GRID, [0.5, 0.25, -2, 3]),
@@ -92,10 +136,27 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   prodPairs: unary(),
   maxReduce: unary(),
   minReduce: unary(),
-  tieWeights: { at: { a: GRID, c: [0.6] }, build: (b, x) => b.apply('tieWeights', [x('a'), b.apply('reshape', [x('c')], { kind: 'reshape', shape: [] })]), piecewiseConstant: true },
+  tieWeights: {
+    at: { a: GRID, c: [0.6] },
+    build: (b, x) => b.apply('tieWeights', [x('a'), b.apply('reshape', [x('c')], { kind: 'reshape', shape: [] })]),
+    piecewiseConstant: true,
+  },
   dot: binary(GRID, [0.5, 0.25, -2, 3]),
   norm2: unary(),
-  matmul: { at: { a: [[1, 2, -1], [0.5, 3, 2]], c: [[1, 0.5], [-2, 1], [0.3, 4]] }, build: (b, x) => b.apply('matmul', [x('a'), x('c')]) },
+  matmul: {
+    at: {
+      a: [
+        [1, 2, -1],
+        [0.5, 3, 2],
+      ],
+      c: [
+        [1, 0.5],
+        [-2, 1],
+        [0.3, 4],
+      ],
+    },
+    build: (b, x) => b.apply('matmul', [x('a'), x('c')]),
+  },
   det: { at: { a: matrix }, build: (b, x) => b.apply('det', [x('a')]) },
   cofactor: { at: { a: matrix }, build: (b, x) => b.apply('cofactor', [x('a')]) },
   cofactorJacobian: { at: { a: matrix }, build: (b, x) => b.apply('cofactorJacobian', [x('a')]) },
@@ -119,7 +180,9 @@ describe('operation table', () => {
     expect(OP_NAMES.filter((op) => !(op in ROWS))).toEqual([]);
   });
 
-  const differentiable = OP_NAMES.filter((op) => ROWS[op] !== 'leaf' && op !== 'prodPairs' && op !== 'cofactorJacobian');
+  const differentiable = OP_NAMES.filter(
+    (op) => ROWS[op] !== 'leaf' && op !== 'prodPairs' && op !== 'cofactorJacobian',
+  );
   it.each(differentiable)('%s: partials agree with central finite differences', (op) => {
     const row = ROWS[op] as Row;
     const { program, point, wrt } = compileRow(op, row);

@@ -37,7 +37,9 @@ describe('PyTorch reference cases', () => {
       const auto = program.jacobian(point, c.wrt);
       const direction = c.m <= c.n ? 'reverse' : 'forward';
       // Small Jacobians take one-hot passes in the cheaper direction; larger ones a block pass.
-      expect([auto.mode, auto.method, auto.passes]).toEqual(c.m * c.n > 256 ? [direction, 'block', 1] : [direction, 'one-hot', Math.min(c.m, c.n)]);
+      expect([auto.mode, auto.method, auto.passes]).toEqual(
+        c.m * c.n > 256 ? [direction, 'block', 1] : [direction, 'one-hot', Math.min(c.m, c.n)],
+      );
       expect(firstMismatch(auto.jacobian, reverse, 1e-12, 1e-15)).toBeNull();
       for (const mode of ['reverse', 'forward'] as const) {
         const block = program.jacobian(point, c.wrt, { mode, method: 'block' });
@@ -55,13 +57,17 @@ describe('PyTorch reference cases', () => {
     });
   });
 
-  it.each(ORACLE.filter((c) => c.hessian !== undefined))('$id: Hessian (exact, forward-over-reverse), symmetric, and hvp = H·u', (c) => {
-    const { program, point } = compileAt(c.expr, c.at);
-    const { jacobian: hessian, m, n } = program.hessian(point, c.wrt);
-    expect([m, n]).toEqual([c.n, c.n]);
-    expect(firstMismatch(hessian, flat(c.hessian!), REL, ABS)).toBeNull();
-    for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) expect(hessian[i * n + j]).toBeCloseTo(hessian[j * n + i]!, 12);
-    const hu = Array.from({ length: n }, (_, i) => c.u.reduce((s, uj, j) => s + hessian[i * n + j]! * uj, 0));
-    expect(firstMismatch(program.hvp(point, c.u, c.wrt).hvp, hu, 1e-12, 1e-14)).toBeNull();
-  });
+  it.each(ORACLE.filter((c) => c.hessian !== undefined))(
+    '$id: Hessian (exact, forward-over-reverse), symmetric, and hvp = H·u',
+    (c) => {
+      const { program, point } = compileAt(c.expr, c.at);
+      const { jacobian: hessian, m, n } = program.hessian(point, c.wrt);
+      expect([m, n]).toEqual([c.n, c.n]);
+      expect(firstMismatch(hessian, flat(c.hessian!), REL, ABS)).toBeNull();
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < i; j++) expect(hessian[i * n + j]).toBeCloseTo(hessian[j * n + i]!, 12);
+      const hu = Array.from({ length: n }, (_, i) => c.u.reduce((s, uj, j) => s + hessian[i * n + j]! * uj, 0));
+      expect(firstMismatch(program.hvp(point, c.u, c.wrt).hvp, hu, 1e-12, 1e-14)).toBeNull();
+    },
+  );
 });

@@ -20,7 +20,8 @@ const WRT = fc.shuffledSubarray(NAMES, { minLength: 1 });
 const COTANGENT = fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 6, maxLength: 6 });
 const OPTIONS = { seed: 0x0a11_d1ff, numRuns: 1000 };
 
-const columnsOf = (wrt: readonly string[]) => wrt.reduce((n, name) => n + SHAPE[VARIABLES[name as keyof typeof VARIABLES]].reduce((a, b) => a * b, 1), 0);
+const columnsOf = (wrt: readonly string[]) =>
+  wrt.reduce((n, name) => n + SHAPE[VARIABLES[name as keyof typeof VARIABLES]].reduce((a, b) => a * b, 1), 0);
 const where = (e: Expr, at: Point, wrt: readonly string[]) => `${e.text} at ${JSON.stringify(at)} wrt ${wrt.join(',')}`;
 
 describe('random smooth expressions', () => {
@@ -30,7 +31,10 @@ describe('random smooth expressions', () => {
         const { program, point } = compileAt(e.text, at);
         const automatic = program.jacobian(point, wrt, { mode: 'reverse' }).jacobian;
         // Central differences have truncation error O(h²) and rounding error O(ε/h): a loose tolerance.
-        expect(firstMismatch(automatic, finiteDifferenceJacobian(program, point, wrt), 1e-5, 1e-6), where(e, at, wrt)).toBeNull();
+        expect(
+          firstMismatch(automatic, finiteDifferenceJacobian(program, point, wrt), 1e-5, 1e-6),
+          where(e, at, wrt),
+        ).toBeNull();
       }),
       OPTIONS,
     );
@@ -63,7 +67,13 @@ describe('random smooth expressions', () => {
         const m = SHAPE[e.kind].reduce((a, b) => a * b, 1);
         const context = where(e, at, wrt);
         expect([...program.outputShape], context).toEqual(SHAPE[e.kind]);
-        expect([program.m, result.m, result.n, program.columns(wrt), result.passes], context).toEqual([m, m, columnsOf(wrt), columnsOf(wrt), m]);
+        expect([program.m, result.m, result.n, program.columns(wrt), result.passes], context).toEqual([
+          m,
+          m,
+          columnsOf(wrt),
+          columnsOf(wrt),
+          m,
+        ]);
         expect([result.jacobian.length, result.value.length], context).toEqual([m * result.n, m]);
         expect(firstMismatch(result.value, program.evaluate(point), 0), context).toBeNull();
       }),
@@ -77,9 +87,17 @@ describe('random smooth expressions', () => {
         const { program, point } = compileAt(e.text, at);
         const reverse = program.jacobian(point, wrt, { mode: 'reverse' }).jacobian;
         const scale = reverse.reduce((s, x) => Math.max(s, Math.abs(x)), 1);
-        for (const options of [{ mode: 'forward' }, { mode: 'reverse', method: 'block' }, { mode: 'forward', method: 'block' }, { mode: 'auto' }] as const) {
+        for (const options of [
+          { mode: 'forward' },
+          { mode: 'reverse', method: 'block' },
+          { mode: 'forward', method: 'block' },
+          { mode: 'auto' },
+        ] as const) {
           const other = program.jacobian(point, wrt, options).jacobian;
-          expect(firstMismatch(other, reverse, 1e-12, 1e-13 * scale), `${JSON.stringify(options)}: ${where(e, at, wrt)}`).toBeNull();
+          expect(
+            firstMismatch(other, reverse, 1e-12, 1e-13 * scale),
+            `${JSON.stringify(options)}: ${where(e, at, wrt)}`,
+          ).toBeNull();
         }
       }),
       OPTIONS,
@@ -110,7 +128,9 @@ describe('random smooth expressions', () => {
         const { jacobian: H, n } = program.hessian(point, wrt);
         const scale = H.reduce((s, x) => Math.max(s, Math.abs(x)), 1);
         const context = where(e, at, wrt);
-        for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) expect(Math.abs(H[i * n + j]! - H[j * n + i]!), context).toBeLessThanOrEqual(1e-10 * scale);
+        for (let i = 0; i < n; i++)
+          for (let j = 0; j < i; j++)
+            expect(Math.abs(H[i * n + j]! - H[j * n + i]!), context).toBeLessThanOrEqual(1e-10 * scale);
         const u = Array.from({ length: n }, (_, k) => tangent[k % tangent.length]!);
         const Hu = Array.from({ length: n }, (_, i) => u.reduce((s, uj, j) => s + H[i * n + j]! * uj, 0));
         expect(firstMismatch(program.hvp(point, u, wrt).hvp, Hu, 1e-10, 1e-10 * scale), context).toBeNull();

@@ -19,7 +19,11 @@ const run = async (args: string[], options: Parameters<typeof fakeIo>[0] = {}) =
 
 const LORENZ = '[s*(y-x), x*(r-z)-y, x*y-b*z]';
 const FIXED = ['--at', 's=10', '--at', 'r=28', '--at', 'b=2.6667', '--wrt', 'x,y,z'];
-const POINTS = [{ x: 1, y: 2, z: 3 }, { x: 0.5, y: -1, z: 2 }, { x: -3, y: 0.25, z: 10 }];
+const POINTS = [
+  { x: 1, y: 2, z: 3 },
+  { x: 0.5, y: -1, z: 2 },
+  { x: -3, y: 0.25, z: 10 },
+];
 
 describe('--batch', () => {
   it('writes, for each line, what the per-point command writes', async () => {
@@ -29,16 +33,30 @@ describe('--batch', () => {
     const lines = batch.out.trimEnd().split('\n');
     expect(lines).toHaveLength(POINTS.length);
     for (const [i, p] of POINTS.entries()) {
-      const single = await run([LORENZ, ...FIXED, ...Object.entries(p).flatMap(([k, v]) => ['--at', `${k}=${v}`]), '--json']);
+      const single = await run([
+        LORENZ,
+        ...FIXED,
+        ...Object.entries(p).flatMap(([k, v]) => ['--at', `${k}=${v}`]),
+        '--json',
+      ]);
       expect(lines[i]).toBe(single.out.trimEnd());
     }
   });
 
   it('answers a bad line with an error object on that line, goes on, and exits 1', async () => {
-    const stdin = [JSON.stringify(POINTS[0]), 'not json', JSON.stringify({ x: 1, y: 2 }), JSON.stringify({ x: [1, 2, 3], y: 'a', z: 1 }), JSON.stringify(POINTS[1])].join('\n');
+    const stdin = [
+      JSON.stringify(POINTS[0]),
+      'not json',
+      JSON.stringify({ x: 1, y: 2 }),
+      JSON.stringify({ x: [1, 2, 3], y: 'a', z: 1 }),
+      JSON.stringify(POINTS[1]),
+    ].join('\n');
     const { status, out } = await run([LORENZ, ...FIXED, '--batch', '-'], { stdin });
     expect(status).toBe(1);
-    const lines = out.trimEnd().split('\n').map((line) => JSON.parse(line) as { line?: number; error?: string; jacobian?: unknown });
+    const lines = out
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { line?: number; error?: string; jacobian?: unknown });
     expect(lines).toHaveLength(5);
     expect(lines[0]!.jacobian).toBeDefined();
     expect(lines[1]).toMatchObject({ line: 2, error: expect.stringContaining('not valid JSON') });
@@ -52,7 +70,15 @@ describe('--batch', () => {
       files: { 'points.jsonl': '{"at":{"x":[1,2]},"v":[1,0]}\n{"at":{"x":[3,4]},"v":[0,1]}\n' },
     });
     expect(status).toBe(0);
-    expect(out.trimEnd().split('\n').map((line) => (JSON.parse(line) as { vjp: number[] }).vjp)).toEqual([[2, 0], [0, 8]]);
+    expect(
+      out
+        .trimEnd()
+        .split('\n')
+        .map((line) => (JSON.parse(line) as { vjp: number[] }).vjp),
+    ).toEqual([
+      [2, 0],
+      [0, 8],
+    ]);
   });
 
   it('refuses an expression on standard input when the points are there too', async () => {
@@ -111,17 +137,30 @@ describe('--format', () => {
 describe('input from files', () => {
   it('-f reads the expression, with # comments and line breaks', async () => {
     const file = '# the Lorenz field\n[s*(y-x),        # dx/dt\n x*(r-z)-y,       # dy/dt\n x*y-b*z]         # dz/dt\n';
-    const fromFile = await run(['-f', 'lorenz.txt', ...FIXED, '--at', 'x=1', '--at', 'y=2', '--at', 'z=3', '--json'], { files: { 'lorenz.txt': file } });
+    const fromFile = await run(['-f', 'lorenz.txt', ...FIXED, '--at', 'x=1', '--at', 'y=2', '--at', 'z=3', '--json'], {
+      files: { 'lorenz.txt': file },
+    });
     const inline = await run([LORENZ, ...FIXED, '--at', 'x=1', '--at', 'y=2', '--at', 'z=3', '--json']);
     expect(fromFile.status).toBe(0);
-    expect((JSON.parse(fromFile.out) as { jacobian: unknown }).jacobian).toEqual((JSON.parse(inline.out) as { jacobian: unknown }).jacobian);
+    expect((JSON.parse(fromFile.out) as { jacobian: unknown }).jacobian).toEqual(
+      (JSON.parse(inline.out) as { jacobian: unknown }).jacobian,
+    );
   });
 
   it('--at NAME=@file.csv reads a vector (one line or one column) or a matrix', async () => {
     const files = { 'W.csv': '1,2,3\n4,5,6\n', 'x.csv': '1\n2\n3\n', 'b.tsv': '0.5\t-1\n' };
-    const { status, out } = await run(['W*x+b', '--at', 'W=@W.csv', '--at', 'x=@x.csv', '--at', 'b=@b.tsv', '--wrt', 'x', '--json'], { files });
+    const { status, out } = await run(
+      ['W*x+b', '--at', 'W=@W.csv', '--at', 'x=@x.csv', '--at', 'b=@b.tsv', '--wrt', 'x', '--json'],
+      { files },
+    );
     expect(status).toBe(0);
-    expect(JSON.parse(out)).toMatchObject({ value: [14.5, 31], jacobian: [[1, 2, 3], [4, 5, 6]] });
+    expect(JSON.parse(out)).toMatchObject({
+      value: [14.5, 31],
+      jacobian: [
+        [1, 2, 3],
+        [4, 5, 6],
+      ],
+    });
   });
 });
 
@@ -141,7 +180,16 @@ describe('jacobian functions', () => {
 });
 
 describe('progress', () => {
-  const slow = ['tanh(W*x)', '--at', `W=${JSON.stringify(Array.from({ length: 300 }, (_, i) => Array.from({ length: 300 }, (_, j) => ((i * 7 + j * 13) % 17) / 17)))}`, '--at', `x=${Array.from({ length: 300 }, (_, i) => i / 300).join(',')}`, '--mode', 'reverse', '--json'];
+  const slow = [
+    'tanh(W*x)',
+    '--at',
+    `W=${JSON.stringify(Array.from({ length: 300 }, (_, i) => Array.from({ length: 300 }, (_, j) => ((i * 7 + j * 13) % 17) / 17)))}`,
+    '--at',
+    `x=${Array.from({ length: 300 }, (_, i) => i / 300).join(',')}`,
+    '--mode',
+    'reverse',
+    '--json',
+  ];
 
   it('never writes a progress line when standard error is not a terminal', async () => {
     const { status, err } = await run(slow);

@@ -23,14 +23,16 @@ function densify(J: SparseJacobian): Float64Array {
 
 /** Entries (row·n + column) of the pattern, and of the nonzeros of a dense J. */
 const patternOf = (J: SparseJacobian) => new Set(Array.from(J.rows, (i, k) => i * J.n + J.cols[k]!));
-const nonzerosOf = (dense: ArrayLike<number>) => new Set(Array.from(dense, (x, k) => (x !== 0 ? k : -1)).filter((k) => k >= 0));
+const nonzerosOf = (dense: ArrayLike<number>) =>
+  new Set(Array.from(dense, (x, k) => (x !== 0 ? k : -1)).filter((k) => k >= 0));
 
 function compare(program: Program, point: Map<string, Float64Array>, wrt: readonly string[], context: string): void {
   const dense = program.jacobian(point, wrt, { mode: 'reverse' }).jacobian;
   for (const mode of ['auto', 'forward', 'reverse'] as const) {
     const sparse = program.sparseJacobian(point, wrt, { mode }).jacobian;
     const pattern = patternOf(sparse);
-    for (const k of nonzerosOf(dense)) expect(pattern.has(k), `${context} (${mode}): nonzero ${k} outside the pattern`).toBe(true);
+    for (const k of nonzerosOf(dense))
+      expect(pattern.has(k), `${context} (${mode}): nonzero ${k} outside the pattern`).toBe(true);
     expect(firstMismatch(densify(sparse), dense, 1e-12, 1e-15), `${context} (${mode})`).toBeNull();
   }
 }
@@ -39,15 +41,22 @@ describe('sparse Jacobians', () => {
   it.each(ORACLE)('$id: the pattern holds J, and compressed passes agree with one-hot ones', (c) => {
     const { program, point } = compileAt(c.expr, c.at);
     compare(program, point, c.wrt, c.expr);
-    expect(firstMismatch(densify(program.sparseJacobian(point, c.wrt).jacobian), flat(c.jacobian), 1e-10, 1e-13)).toBeNull();
+    expect(
+      firstMismatch(densify(program.sparseJacobian(point, c.wrt).jacobian), flat(c.jacobian), 1e-10, 1e-13),
+    ).toBeNull();
   });
 
   it('random expressions: the pattern holds every nonzero and compressed J equals J', () => {
     fc.assert(
-      fc.property(expressions({ smooth: true, mathjs: false }, 3), points, fc.shuffledSubarray(Object.keys(VARIABLES), { minLength: 1 }), (e, at, wrt) => {
-        const { program, point } = compileAt(e.text, at);
-        compare(program, point, wrt, `${e.text} at ${JSON.stringify(at)}`);
-      }),
+      fc.property(
+        expressions({ smooth: true, mathjs: false }, 3),
+        points,
+        fc.shuffledSubarray(Object.keys(VARIABLES), { minLength: 1 }),
+        (e, at, wrt) => {
+          const { program, point } = compileAt(e.text, at);
+          compare(program, point, wrt, `${e.text} at ${JSON.stringify(at)}`);
+        },
+      ),
       { seed: 0x5ba25e, numRuns: 300 },
     );
   });
@@ -80,7 +89,9 @@ describe('sparse Jacobians', () => {
   it('--stats reports nonzeros and colours, and spy --svg writes an SVG', async () => {
     let svg = '';
     const io = { ...fakeIo(), writeFile: (_path: string, text: string) => void (svg = text) };
-    expect(await main(['spy', 'x[2:end]-x[1:end-1]', '--at', '1,2,3,4,5', '--svg', 'pattern.svg', '--stats'], io)).toBe(0);
+    expect(await main(['spy', 'x[2:end]-x[1:end-1]', '--at', '1,2,3,4,5', '--svg', 'pattern.svg', '--stats'], io)).toBe(
+      0,
+    );
     expect(JSON.parse(io.err())).toMatchObject({ nonzeros: 8, colours: 2, method: 'colored' });
     expect(svg).toMatch(/^<\?xml[\s\S]*<svg[\s\S]*<\/svg>\s*$/);
     expect(svg.match(/<rect [^>]*fill="#/g)?.length).toBeGreaterThanOrEqual(8);

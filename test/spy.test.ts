@@ -38,7 +38,11 @@ const inside = (text: string): string[] =>
 
 describe('spyText, without colour', () => {
   it('diagonal 5×5', () => {
-    const J = coo(5, 5, [0, 1, 2, 3, 4].map((i): Entry => [i, i, 1]));
+    const J = coo(
+      5,
+      5,
+      [0, 1, 2, 3, 4].map((i): Entry => [i, i, 1]),
+    );
     expect(plain(J)).toBe(`┌───┐
 │⠑⢄⠀│
 │⠀⠀⠁│
@@ -48,7 +52,16 @@ caption
   });
 
   it('bidiagonal 4×5', () => {
-    const J = coo(4, 5, [[0, 0, 1], [0, 1, 2], [1, 1, 3], [1, 2, 4], [2, 2, 5], [2, 3, 6], [3, 3, 7], [3, 4, 8]]);
+    const J = coo(4, 5, [
+      [0, 0, 1],
+      [0, 1, 2],
+      [1, 1, 3],
+      [1, 2, 4],
+      [2, 2, 5],
+      [2, 3, 6],
+      [3, 3, 7],
+      [3, 4, 8],
+    ]);
     expect(plain(J)).toBe(`┌───┐
 │⠙⢦⡀│
 └───┘
@@ -67,7 +80,11 @@ caption
   });
 
   it('a 1×7 gradient row', () => {
-    const J = coo(1, 7, [0, 1, 2, 3, 4, 5, 6].map((j): Entry => [0, j, j]));
+    const J = coo(
+      1,
+      7,
+      [0, 1, 2, 3, 4, 5, 6].map((j): Entry => [0, j, j]),
+    );
     expect(plain(J)).toBe(`┌────┐
 │⠉⠉⠉⠁│
 └────┘
@@ -100,7 +117,9 @@ caption
     expect(picture).toHaveLength(18);
     expect(lines[0]).toBe(`┌${'─'.repeat(36)}┐`);
     expect(lines[19]).toBe(`└${'─'.repeat(36)}┘`);
-    expect(lines.slice(1, 19).every((line) => line.startsWith('│') && line.endsWith('│') && line.length === 38)).toBe(true);
+    expect(lines.slice(1, 19).every((line) => line.startsWith('│') && line.endsWith('│') && line.length === 38)).toBe(
+      true,
+    );
     // Line r covers dot rows 4r…4r+3, so the band sits in characters 2r and 2r+1, spilling at most one further.
     picture.forEach((line, r) => {
       const drawn = [...line].flatMap((char, c) => (char === '⠀' ? [] : [c]));
@@ -116,7 +135,13 @@ caption
     expect(spyScale({ m: 1, n: 77 }, 40)).toBe(2);
     expect(spyScale({ m: 161, n: 1 }, 40)).toBe(2);
     expect(spyScale({ m: 1000, n: 10 }, 80)).toBe(7);
-    const wide = plain(coo(12, 400, [[0, 0, 1], [11, 399, 1]]), 40);
+    const wide = plain(
+      coo(12, 400, [
+        [0, 0, 1],
+        [11, 399, 1],
+      ]),
+      40,
+    );
     // Both ways 6 entries per dot: 400 columns in 67 dots (34 characters), 12 rows in 2 dots (one line).
     expect(inside(wide)).toEqual([`⠁${'⠀'.repeat(32)}⠂`]);
   });
@@ -130,7 +155,12 @@ describe('spyText, with colour', () => {
   };
 
   it('decorates each character holding a dot with its largest |value| over the largest of J', () => {
-    const J = coo(1, 8, [[0, 0, 1], [0, 1, -4], [0, 2, 0.5], [0, 4, 0]]);
+    const J = coo(1, 8, [
+      [0, 0, 1],
+      [0, 1, -4],
+      [0, 2, 0.5],
+      [0, 4, 0],
+    ]);
     const text = spyText(J, { width: 80, color: (text, magnitude) => `<${text}:${magnitude}>`, caption: 'c' });
     expect(text).toBe(`┌────┐
 │<⠉:1><⠁:0.125><⠁:0>⠀│
@@ -140,8 +170,24 @@ c
   });
 
   it('NaN and ±Infinity count as 1; an all-zero J gives 0', () => {
-    expect(magnitudes(coo(1, 8, [[0, 0, NaN], [0, 2, 2], [0, 4, -Infinity], [0, 6, 1]]))).toEqual([1, 1, 1, 0.5]);
-    expect(magnitudes(coo(1, 4, [[0, 0, 0], [0, 2, -0]]))).toEqual([0, 0]);
+    expect(
+      magnitudes(
+        coo(1, 8, [
+          [0, 0, NaN],
+          [0, 2, 2],
+          [0, 4, -Infinity],
+          [0, 6, 1],
+        ]),
+      ),
+    ).toEqual([1, 1, 1, 0.5]);
+    expect(
+      magnitudes(
+        coo(1, 4, [
+          [0, 0, 0],
+          [0, 2, -0],
+        ]),
+      ),
+    ).toEqual([0, 0]);
   });
 
   it('magnitudes lie in [0, 1] and the largest entry gets 1, when scaled too', () => {
@@ -160,7 +206,8 @@ c
  * only in references, no `<` or `>` in text.
  */
 function assertWellFormed(xml: string): void {
-  const token = /(<\?xml[^?]*\?>)|<([A-Za-z][\w.-]*)((?:\s+[A-Za-z][\w:.-]*="[^"<]*")*)\s*(\/?)>|<\/([A-Za-z][\w.-]*)>|([^<>]+)/y;
+  const token =
+    /(<\?xml[^?]*\?>)|<([A-Za-z][\w.-]*)((?:\s+[A-Za-z][\w:.-]*="[^"<]*")*)\s*(\/?)>|<\/([A-Za-z][\w.-]*)>|([^<>]+)/y;
   const badReference = /&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[\da-fA-F]+);)/;
   const open: string[] = [];
   let roots = 0;
@@ -191,20 +238,25 @@ function assertWellFormed(xml: string): void {
 /** The squares of the map: the rects inside its group. */
 const cellsOf = (svg: string): { x: number; y: number; fill: string }[] => {
   const map = /<g transform="[^"]*"[^>]*>([\s\S]*?)<\/g>/.exec(svg)?.[1] ?? '';
-  return [...map.matchAll(/<rect x="(\d+)" y="(\d+)" width="1" height="1" fill="(#[\da-f]{6})"\/>/g)].map(([, x, y, fill]) => ({
-    x: Number(x),
-    y: Number(y),
-    fill: fill ?? '',
-  }));
+  return [...map.matchAll(/<rect x="(\d+)" y="(\d+)" width="1" height="1" fill="(#[\da-f]{6})"\/>/g)].map(
+    ([, x, y, fill]) => ({
+      x: Number(x),
+      y: Number(y),
+      fill: fill ?? '',
+    }),
+  );
 };
 
 const LIGHTEST = '#fde725';
 const DARKEST = '#440154';
 
 describe('the well-formedness checker', () => {
-  it.each(['<a><b></a></b>', '<a x="1" x="2"/>', '<a>&</a>', '<a>1 < 2</a>', '<a/><b/>', '<a>', 'text'])('rejects %s', (xml) => {
-    expect(() => assertWellFormed(xml)).toThrow();
-  });
+  it.each(['<a><b></a></b>', '<a x="1" x="2"/>', '<a>&</a>', '<a>1 < 2</a>', '<a/><b/>', '<a>', 'text'])(
+    'rejects %s',
+    (xml) => {
+      expect(() => assertWellFormed(xml)).toThrow();
+    },
+  );
 
   it('accepts a nested document', () => {
     expect(() => assertWellFormed('<?xml version="1.0"?>\n<a k="&amp;"><b/>x &lt; y<c></c></a>\n')).not.toThrow();
@@ -213,10 +265,17 @@ describe('the well-formedness checker', () => {
 
 describe('spySvg', () => {
   it('is a well-formed standalone SVG with one square per entry of a small J', () => {
-    const J = coo(3, 4, [[0, 0, 2], [0, 3, -0.02], [1, 1, 0], [2, 2, NaN]]);
+    const J = coo(3, 4, [
+      [0, 0, 2],
+      [0, 3, -0.02],
+      [1, 1, 0],
+      [2, 2, NaN],
+    ]);
     const svg = spySvg(J, { caption: 'J of f' });
     assertWellFormed(svg);
-    expect(svg).toMatch(/^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg xmlns="http:\/\/www.w3.org\/2000\/svg" [^>]*viewBox="0 0 \d+ \d+"/);
+    expect(svg).toMatch(
+      /^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg xmlns="http:\/\/www.w3.org\/2000\/svg" [^>]*viewBox="0 0 \d+ \d+"/,
+    );
     expect(svg).toContain('<title>J of f</title>');
     expect(svg).toContain('<rect width="100%" height="100%" fill="#ffffff"/>');
     expect(svg).toMatch(/<text [^>]*>J of f<\/text>/);
@@ -230,7 +289,16 @@ describe('spySvg', () => {
   });
 
   it('colours on a log scale: the geometric mean falls mid-ramp', () => {
-    const fills = cellsOf(spySvg(coo(1, 3, [[0, 0, 1e-4], [0, 1, 1e-2], [0, 2, 1]]), { caption: '' })).map((c) => c.fill);
+    const fills = cellsOf(
+      spySvg(
+        coo(1, 3, [
+          [0, 0, 1e-4],
+          [0, 1, 1e-2],
+          [0, 2, 1],
+        ]),
+        { caption: '' },
+      ),
+    ).map((c) => c.fill);
     expect(fills[0]).toBe(LIGHTEST);
     expect(fills[2]).toBe(DARKEST);
     // t = 0.5: between the 5th and 6th of the ten viridis stops (#1f9e89, #26828e).
@@ -245,7 +313,11 @@ describe('spySvg', () => {
   });
 
   it('aggregates a larger J into square blocks, each coloured by its largest |value|', () => {
-    const J = coo(4, 4, [[0, 0, 5], [1, 1, 1e-3], [2, 3, 1e-3]]);
+    const J = coo(4, 4, [
+      [0, 0, 5],
+      [1, 1, 1e-3],
+      [2, 3, 1e-3],
+    ]);
     const svg = spySvg(J, { caption: '', maxCells: 2 });
     assertWellFormed(svg);
     expect(cellsOf(svg)).toEqual([

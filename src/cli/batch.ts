@@ -10,7 +10,15 @@ import { compute, type CommandName } from './commands.js';
 import { linesOf, type Io } from './io.js';
 import type { OutputOptions } from './options.js';
 import { Progress } from './progress.js';
-import { bindRequest, collectBindings, isRecord, jsonBindings, mergeBinding, readSource, requestedWrt } from './request.js';
+import {
+  bindRequest,
+  collectBindings,
+  isRecord,
+  jsonBindings,
+  mergeBinding,
+  readSource,
+  requestedWrt,
+} from './request.js';
 
 // Output is written in pieces of about this size: one write per line would cost a system call each.
 const FLUSH_BYTES = 1 << 16;
@@ -32,7 +40,11 @@ function parseLine(text: string): BatchLine {
   }
   if (!isRecord(parsed)) throw new UserError('a line must be a JSON object: {"at": {"x": [1, 2]}} or {"x": [1, 2]}');
   if (!isRecord(parsed.at)) return { at: parsed };
-  return { at: parsed.at, ...(parsed.v === undefined ? {} : { v: parsed.v }), ...(parsed.u === undefined ? {} : { u: parsed.u }) };
+  return {
+    at: parsed.at,
+    ...(parsed.v === undefined ? {} : { v: parsed.v }),
+    ...(parsed.u === undefined ? {} : { u: parsed.u }),
+  };
 }
 
 /** Runs the batch; the exit status is 0, or 1 when a line failed. */
@@ -44,7 +56,10 @@ export async function runBatch(
 ): Promise<{ readonly status: number; readonly points: number; readonly failed: number }> {
   const source = await readSource(exprArg, options, io, options.batch === '-');
   // Values fixed for the whole batch are formatted once: every output line repeats them.
-  const fixed = collectBindings({}, source.names, options, io).map(({ name, value }) => ({ name, value: { ...value, json: value.json ?? nestedJson(value.shape, value.data) } }));
+  const fixed = collectBindings({}, source.names, options, io).map(({ name, value }) => ({
+    name,
+    value: { ...value, json: value.json ?? nestedJson(value.shape, value.data) },
+  }));
   const wrt = requestedWrt(options);
   let pending = '';
   const flush = () => {
@@ -65,12 +80,19 @@ export async function runBatch(
         const line = parseLine(text);
         const bindings = [...fixed];
         for (const binding of jsonBindings(line.at, `line ${lineNumber}: `)) mergeBinding(bindings, binding);
-        const piped = { ...source.piped, ...(line.v === undefined ? {} : { v: line.v }), ...(line.u === undefined ? {} : { u: line.u }) };
+        const piped = {
+          ...source.piped,
+          ...(line.v === undefined ? {} : { v: line.v }),
+          ...(line.u === undefined ? {} : { u: line.u }),
+        };
         const request = bindRequest({ ...source, piped }, bindings, wrt, options);
         output = jsonChunks(compute(command, request, options).report).join('');
       } catch (error) {
         failed++;
-        const message = error instanceof UserError ? error.message : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+        const message =
+          error instanceof UserError
+            ? error.message
+            : `internal error: ${error instanceof Error ? error.message : String(error)}`;
         output = `${JSON.stringify({ line: lineNumber, error: message })}\n`;
       }
       pending += output;

@@ -14,8 +14,13 @@ export interface RawBinding {
 const NAMED = /^([A-Za-z_$][\w$]*)=(.*)$/s;
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NON_FINITE: Readonly<Record<string, number>> = {
-  nan: NaN, inf: Infinity, '+inf': Infinity, '-inf': -Infinity,
-  infinity: Infinity, '+infinity': Infinity, '-infinity': -Infinity,
+  nan: NaN,
+  inf: Infinity,
+  '+inf': Infinity,
+  '-inf': -Infinity,
+  infinity: Infinity,
+  '+infinity': Infinity,
+  '-infinity': -Infinity,
 };
 
 export function splitBinding(arg: string): RawBinding {
@@ -36,7 +41,8 @@ export function parseNumberList(text: string, what: string): Float64Array {
   const trimmed = text.trim();
   if (trimmed === '') throw new InputError(`${what} is empty: give numbers such as 1,2,3`);
   const tokens = trimmed.split(/\s*,\s*|\s+/);
-  if (tokens.some((t) => t === '')) throw new InputError(`${what} has an empty entry in "${text}": separate numbers by single commas, as 1,2,3`);
+  if (tokens.some((t) => t === ''))
+    throw new InputError(`${what} has an empty entry in "${text}": separate numbers by single commas, as 1,2,3`);
   return Float64Array.from(tokens, (t) => parseNumber(t, what));
 }
 
@@ -92,6 +98,7 @@ function parseDelimited(content: string, what: string): Tensor {
   const rows = lines.map((line, i) => Array.from(parseNumberList(line.replace(/\t/g, ','), `${what}, line ${i + 1}`)));
   const width = rows[0]!.length;
   if (rows.length === 1) return { shape: [width], data: Float64Array.from(rows[0]!) };
-  if (width === 1 && rows.every((row) => row.length === 1)) return { shape: [rows.length], data: Float64Array.from(rows, (row) => row[0]!) };
+  if (width === 1 && rows.every((row) => row.length === 1))
+    return { shape: [rows.length], data: Float64Array.from(rows, (row) => row[0]!) };
   return tensorFromJson(rows, what);
 }

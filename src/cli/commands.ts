@@ -69,7 +69,11 @@ export function compute(
   onProgress?: (done: number, total: number) => void,
 ): Outcome {
   const { program, point, wrt } = request;
-  const derivativeOptions = { mode: options.mode ?? 'auto', maxMemoryBytes: options.maxMemory, ...(onProgress === undefined ? {} : { onProgress }) };
+  const derivativeOptions = {
+    mode: options.mode ?? 'auto',
+    maxMemoryBytes: options.maxMemory,
+    ...(onProgress === undefined ? {} : { onProgress }),
+  };
   switch (command) {
     case 'jacobian':
     case 'hessian':
@@ -77,10 +81,18 @@ export function compute(
       // spy draws the pattern of the sparse Jacobian; its report is that of jac --sparse.
       if (command === 'spy' || (command === 'jacobian' && options.sparse === true)) {
         const result = program.sparseJacobian(point, wrt, derivativeOptions);
-        return outcome({
-          command: 'jacobian', ...base(request, result.value, result.warnings),
-          matrix: result.jacobian, mode: result.mode, method: result.method, passes: result.passes, colours: result.colours,
-        }, options);
+        return outcome(
+          {
+            command: 'jacobian',
+            ...base(request, result.value, result.warnings),
+            matrix: result.jacobian,
+            mode: result.mode,
+            method: result.method,
+            passes: result.passes,
+            colours: result.colours,
+          },
+          options,
+        );
       }
       const n = program.columns(wrt);
       const entries = command === 'hessian' ? n * n : program.m * n;
@@ -88,30 +100,64 @@ export function compute(
       // Memory first (it says how much), then whether the text could be printed at all.
       guardMemory(entries, what, derivativeOptions);
       if (entries > MAX_PRINTED_ENTRIES) {
-        throw new LimitError(`${what} has ${entries} entries, too many to print (gigabytes of text): use --sparse, vjp or jvp`);
+        throw new LimitError(
+          `${what} has ${entries} entries, too many to print (gigabytes of text): use --sparse, vjp or jvp`,
+        );
       }
-      const result = command === 'hessian' ? program.hessian(point, wrt, derivativeOptions) : program.jacobian(point, wrt, derivativeOptions);
-      return outcome({ command, ...base(request, result.value, result.warnings), matrix: result.jacobian, mode: result.mode, method: result.method, passes: result.passes }, options);
+      const result =
+        command === 'hessian'
+          ? program.hessian(point, wrt, derivativeOptions)
+          : program.jacobian(point, wrt, derivativeOptions);
+      return outcome(
+        {
+          command,
+          ...base(request, result.value, result.warnings),
+          matrix: result.jacobian,
+          mode: result.mode,
+          method: result.method,
+          passes: result.passes,
+        },
+        options,
+      );
     }
     case 'vjp': {
       const v = vectorOption(options.v, request.piped.v, '--v', options);
       const result = program.vjp(point, v, wrt);
-      return outcome({ command, ...base(request, result.value, result.warnings), seed: v, vector: result.vjp }, options);
+      return outcome(
+        { command, ...base(request, result.value, result.warnings), seed: v, vector: result.vjp },
+        options,
+      );
     }
     case 'jvp':
     case 'hvp': {
       const u = vectorOption(options.u, request.piped.u, '--u', options);
       const result = command === 'jvp' ? program.jvp(point, u, wrt) : program.hvp(point, u, wrt);
-      return outcome({ command, ...base(request, result.value, result.warnings), seed: u, vector: 'jvp' in result ? result.jvp : result.hvp }, options);
+      return outcome(
+        {
+          command,
+          ...base(request, result.value, result.warnings),
+          seed: u,
+          vector: 'jvp' in result ? result.jvp : result.hvp,
+        },
+        options,
+      );
     }
     case 'grad': {
       const result = program.grad(point, wrt);
-      return outcome({ command, ...base(request, result.value, result.warnings), seed: null, vector: result.grad }, options);
+      return outcome(
+        { command, ...base(request, result.value, result.warnings), seed: null, vector: result.grad },
+        options,
+      );
     }
     case 'check': {
       const result = checkJacobian(program, point, wrt, options.tol ?? DEFAULT_TOLERANCE, derivativeOptions);
       const { automatic, ...rest } = result;
-      const report: Report = { command, ...base(request, automatic.value, automatic.warnings), ...rest, jacobian: automatic.jacobian };
+      const report: Report = {
+        command,
+        ...base(request, automatic.value, automatic.warnings),
+        ...rest,
+        jacobian: automatic.jacobian,
+      };
       return { report, status: result.agree && !(options.strict === true && automatic.warnings.length > 0) ? 0 : 1 };
     }
   }
@@ -121,7 +167,12 @@ function outcome(report: Report, options: OutputOptions): Outcome {
   return { report, status: options.strict === true && report.warnings.length > 0 ? 1 : 0 };
 }
 
-export async function runCommand(command: CommandName, expr: string | undefined, options: OutputOptions, io: Io): Promise<Outcome & { readonly stats: Stats }> {
+export async function runCommand(
+  command: CommandName,
+  expr: string | undefined,
+  options: OutputOptions,
+  io: Io,
+): Promise<Outcome & { readonly stats: Stats }> {
   const request = await resolveRequest(expr, options, io);
   const start = performance.now();
   const progress = new Progress(io, command === 'jacobian' ? 'computing J' : `computing ${command}`);
@@ -131,12 +182,22 @@ export async function runCommand(command: CommandName, expr: string | undefined,
   const { timings } = request.program;
   const stats: Stats = {
     command,
-    ...(report.command === 'jacobian' || report.command === 'hessian' ? { mode: report.mode, method: report.method, passes: report.passes } : {}),
-    ...(report.command === 'jacobian' && !(report.matrix instanceof Float64Array) ? { nonzeros: report.matrix.values.length, colours: report.colours } : {}),
+    ...(report.command === 'jacobian' || report.command === 'hessian'
+      ? { mode: report.mode, method: report.method, passes: report.passes }
+      : {}),
+    ...(report.command === 'jacobian' && !(report.matrix instanceof Float64Array)
+      ? { nonzeros: report.matrix.values.length, colours: report.colours }
+      : {}),
     m: report.m,
     n: report.n,
     nodes: request.program.tapeLength,
-    ms: { ...request.ms, forward: timings.forward, derivative: timings.derivative, warnings: timings.warnings, engine: performance.now() - start },
+    ms: {
+      ...request.ms,
+      forward: timings.forward,
+      derivative: timings.derivative,
+      warnings: timings.warnings,
+      engine: performance.now() - start,
+    },
   };
   return { ...result, stats };
 }

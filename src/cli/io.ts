@@ -64,7 +64,8 @@ export function processIo(): Io {
         return undefined;
       }
     },
-    readLines: (source) => createInterface({ input: source === '-' ? process.stdin : createReadStream(source), crlfDelay: Infinity }),
+    readLines: (source) =>
+      createInterface({ input: source === '-' ? process.stdin : createReadStream(source), crlfDelay: Infinity }),
     onInterrupt: (flush) => {
       let interrupted = false;
       process.on('SIGINT', () => {

@@ -86,7 +86,9 @@ function render(report: Report, format: OutputFormat, options: OutputOptions, io
 
 /** The --stats line; times in ms since the process started (the total includes starting Node). */
 function writeStats(stats: object, ms: Readonly<Record<string, number>>, io: Io): void {
-  const rounded = Object.fromEntries(Object.entries({ ...ms, total: performance.now() }).map(([k, t]) => [k, Number(t.toFixed(3))]));
+  const rounded = Object.fromEntries(
+    Object.entries({ ...ms, total: performance.now() }).map(([k, t]) => [k, Number(t.toFixed(3))]),
+  );
   const maxRssMiB = Number((process.resourceUsage().maxRSS / 1024).toFixed(1));
   io.error(`${JSON.stringify({ ...stats, ms: rounded, maxRssMiB })}\n`);
 }
@@ -95,12 +97,15 @@ const spyCaption = (report: MatrixReport, sparse: SparseJacobian, scale: number)
   const { m, n } = sparse;
   const entries = sparse.values.length;
   const density = m * n === 0 ? 0 : (100 * entries) / (m * n);
-  return `J = ∂(${report.expr})/∂${report.wrt.join(', ')}: ${m}×${n}, ${entries} nonzero${entries === 1 ? '' : 's'} (${Number(density.toPrecision(3))}%), `
-    + `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})${scale > 1 ? `, 1 dot = ${scale}×${scale} entries` : ''}`;
+  return (
+    `J = ∂(${report.expr})/∂${report.wrt.join(', ')}: ${m}×${n}, ${entries} nonzero${entries === 1 ? '' : 's'} (${Number(density.toPrecision(3))}%), ` +
+    `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})${scale > 1 ? `, 1 dot = ${scale}×${scale} entries` : ''}`
+  );
 };
 
 function sparseOf(report: Report): { report: MatrixReport; sparse: SparseJacobian } {
-  if (report.command !== 'jacobian' || report.matrix instanceof Float64Array) throw new Error('internal: spy needs a sparse Jacobian');
+  if (report.command !== 'jacobian' || report.matrix instanceof Float64Array)
+    throw new Error('internal: spy needs a sparse Jacobian');
   return { report, sparse: report.matrix };
 }
 
@@ -110,7 +115,11 @@ function drawSpy(result: Report, options: OutputOptions, io: Io): string {
   const width = Math.min(io.columns ?? 80, 120);
   const level = styleFor(io, options.color) === PLAIN ? 0 : 1;
   const chalk = new Chalk({ level: level === 0 ? 0 : 3 });
-  const color = level === 0 ? null : (text: string, magnitude: number) => chalk.rgb(Math.round(40 + 215 * magnitude), 60, Math.round(255 - 215 * magnitude))(text);
+  const color =
+    level === 0
+      ? null
+      : (text: string, magnitude: number) =>
+          chalk.rgb(Math.round(40 + 215 * magnitude), 60, Math.round(255 - 215 * magnitude))(text);
   return spyText(sparse, { width, color, caption: spyCaption(report, sparse, spyScale(sparse, width)) });
 }
 
@@ -133,34 +142,78 @@ interface CommandSpec {
 
 const COMMANDS: readonly CommandSpec[] = [
   {
-    name: 'jac', command: 'jacobian', description: 'the full Jacobian J (m×n), the default command',
-    options: [modeOption(), new Option('--sparse', 'detect the sparsity pattern, colour it, and return J as a sparse matrix (one pass per colour)')],
+    name: 'jac',
+    command: 'jacobian',
+    description: 'the full Jacobian J (m×n), the default command',
+    options: [
+      modeOption(),
+      new Option(
+        '--sparse',
+        'detect the sparsity pattern, colour it, and return J as a sparse matrix (one pass per colour)',
+      ),
+    ],
   },
-  { name: 'vjp', command: 'vjp', description: 'the vector-Jacobian product vᵀJ: one backward pass seeded with v', options: [new Option('--v <numbers>', 'the m numbers of v, as 0.1,1,0.0001')] },
-  { name: 'jvp', command: 'jvp', description: 'the Jacobian-vector product J·u: one forward pass seeded with u', options: [new Option('--u <numbers>', 'the n numbers of u, as 1,0,0')] },
+  {
+    name: 'vjp',
+    command: 'vjp',
+    description: 'the vector-Jacobian product vᵀJ: one backward pass seeded with v',
+    options: [new Option('--v <numbers>', 'the m numbers of v, as 0.1,1,0.0001')],
+  },
+  {
+    name: 'jvp',
+    command: 'jvp',
+    description: 'the Jacobian-vector product J·u: one forward pass seeded with u',
+    options: [new Option('--u <numbers>', 'the n numbers of u, as 1,0,0')],
+  },
   { name: 'grad', command: 'grad', description: 'the gradient of a scalar expression: one backward pass' },
-  { name: 'hessian', command: 'hessian', description: 'the exact Hessian of a scalar expression (forward-over-reverse)', options: [modeOption()] },
-  { name: 'hvp', command: 'hvp', description: 'the Hessian-vector product H·u without forming H', options: [new Option('--u <numbers>', 'the n numbers of u')] },
   {
-    name: 'check', command: 'check', description: 'compare the automatic Jacobian with central finite differences; exit 1 if they disagree',
-    options: [modeOption(), new Option('--tol <number>', 'largest accepted |automatic − numeric| / max(1, |numeric|)').default(1e-6).argParser(positiveNumber('--tol'))],
+    name: 'hessian',
+    command: 'hessian',
+    description: 'the exact Hessian of a scalar expression (forward-over-reverse)',
+    options: [modeOption()],
   },
   {
-    name: 'spy', command: 'spy', description: 'a picture of the sparsity pattern of J in the terminal (braille), or as an SVG heat map',
+    name: 'hvp',
+    command: 'hvp',
+    description: 'the Hessian-vector product H·u without forming H',
+    options: [new Option('--u <numbers>', 'the n numbers of u')],
+  },
+  {
+    name: 'check',
+    command: 'check',
+    description: 'compare the automatic Jacobian with central finite differences; exit 1 if they disagree',
+    options: [
+      modeOption(),
+      new Option('--tol <number>', 'largest accepted |automatic − numeric| / max(1, |numeric|)')
+        .default(1e-6)
+        .argParser(positiveNumber('--tol')),
+    ],
+  },
+  {
+    name: 'spy',
+    command: 'spy',
+    description: 'a picture of the sparsity pattern of J in the terminal (braille), or as an SVG heat map',
     options: [modeOption(), new Option('--svg <file>', 'also write the picture as an SVG heat map to this file')],
   },
 ];
 
 function buildProgram(io: Io, done: (status: number) => void): Command {
-  const output = { writeOut: (text: string) => io.write(text), writeErr: (text: string) => io.error(text), outputError: () => {} };
+  const output = {
+    writeOut: (text: string) => io.write(text),
+    writeErr: (text: string) => io.error(text),
+    outputError: () => {},
+  };
   const program = new Command('jacobian')
-    .description('Jacobians, vector-Jacobian and Jacobian-vector products of mathjs expressions, by automatic differentiation')
+    .description(
+      'Jacobians, vector-Jacobian and Jacobian-vector products of mathjs expressions, by automatic differentiation',
+    )
     .version(version(), '-V, --version')
     .addHelpText('after', EXAMPLES)
     .exitOverride()
     .configureOutput(output);
   for (const spec of COMMANDS) {
-    const command = program.command(spec.name, spec.name === 'jac' ? { isDefault: true } : {})
+    const command = program
+      .command(spec.name, spec.name === 'jac' ? { isDefault: true } : {})
       .description(spec.description)
       .argument('[expr]', 'the expression; read from standard input when omitted');
     addCommonOptions(command);
@@ -171,7 +224,12 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
       .configureOutput(output)
       .action(async (expr: string | undefined, options: OutputOptions) => {
         if (options.batch !== undefined) {
-          const { status, points, failed } = await runBatch(spec.command, expr, { ...options, batch: options.batch }, io);
+          const { status, points, failed } = await runBatch(
+            spec.command,
+            expr,
+            { ...options, batch: options.batch },
+            io,
+          );
           if (options.stats === true) writeStats({ command: spec.command, batch: true, points, failed }, {}, io);
           done(status);
           return;
@@ -179,7 +237,10 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
         const { report, status, stats } = await runCommand(spec.command, expr, options, io);
         const formatStart = performance.now();
         const outputFormat = options.format ?? (options.json === true ? 'json' : 'table');
-        const chunks = spec.command === 'spy' && outputFormat === 'table' ? [drawSpy(report, options, io)] : render(report, outputFormat, options, io);
+        const chunks =
+          spec.command === 'spy' && outputFormat === 'table'
+            ? [drawSpy(report, options, io)]
+            : render(report, outputFormat, options, io);
         const format = performance.now() - formatStart;
         if (spec.command === 'spy' && options.svg !== undefined) writeSvg(report, options.svg, io);
         for (const chunk of chunks) io.write(chunk);
@@ -222,18 +283,25 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 function reportError(error: unknown, io: Io, debug: boolean): number {
   if (error instanceof CommanderError) {
     if (error.exitCode === 0) return 0;
-    const message = error.message.replace(/^error:\s*/i, '').replace(/\s*\n\s*/g, ' ').replace(/\.$/, '');
+    const message = error.message
+      .replace(/^error:\s*/i, '')
+      .replace(/\s*\n\s*/g, ' ')
+      .replace(/\.$/, '');
     const looksLikeExpression = error.code === 'commander.unknownOption' && /'-[^-]/.test(error.message);
     const hint = looksLikeExpression ? ' (an expression that starts with - needs parentheses, as "(-x)")' : '';
     io.error(`error: ${message}${hint}; see jacobian --help\n`);
     return 2;
   }
   if (error instanceof UserError) {
-    const message = error instanceof UnboundNameError ? `no value for ${error.variable}: add --at ${error.variable}=…` : error.message;
+    const message =
+      error instanceof UnboundNameError
+        ? `no value for ${error.variable}: add --at ${error.variable}=…`
+        : error.message;
     // One line, whatever the user's text held: line breaks become spaces (one for one, so the caret still fits).
     const oneLine = (text: string) => text.replace(/[\r\n]/g, ' ');
     io.error(`error: ${oneLine(message)}\n`);
-    if (error instanceof ParseError && error.column !== null) io.error(`  ${oneLine(error.expression)}\n  ${' '.repeat(error.column)}^\n`);
+    if (error instanceof ParseError && error.column !== null)
+      io.error(`  ${oneLine(error.expression)}\n  ${' '.repeat(error.column)}^\n`);
     if (debug) io.error(`${error.stack ?? ''}\n`);
     return 2;
   }

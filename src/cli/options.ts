@@ -32,7 +32,8 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 function integerIn(min: number, max: number, flag: string) {
   return (text: string): number => {
     const value = Number(text);
-    if (!Number.isInteger(value) || value < min || value > max) throw new InputError(`${flag} takes a whole number from ${min} to ${max}, got "${text}"`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      throw new InputError(`${flag} takes a whole number from ${min} to ${max}, got "${text}"`);
     return value;
   };
 }
@@ -49,31 +50,74 @@ export function positiveNumber(flag: string) {
 function parseByteSize(text: string, flag: string): number {
   const match = /^\s*(\d+(?:\.\d*)?(?:e\d+)?)\s*(b|kb|kib|mb|mib|gb|gib|tb|tib)?\s*$/i.exec(text);
   if (match === null) throw new InputError(`${flag} takes a size such as 4GiB, 512MB or 1e9, got "${text}"`);
-  const units: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1024 ** 2, gb: 1e9, gib: 1024 ** 3, tb: 1e12, tib: 1024 ** 4 };
+  const units: Record<string, number> = {
+    b: 1,
+    kb: 1e3,
+    kib: 1024,
+    mb: 1e6,
+    mib: 1024 ** 2,
+    gb: 1e9,
+    gib: 1024 ** 3,
+    tb: 1e12,
+    tib: 1024 ** 4,
+  };
   return Number(match[1]) * units[(match[2] ?? 'b').toLowerCase()]!;
 }
 
 export function addCommonOptions(command: Command): Command {
   return command
-    .option('--at <binding>', 'a value: 1,2,3 | x=1,2,3 | x=[[1,2],[3,4]] | y=2.5 | W=@file.json (repeat for each variable)', (value: string, previous: string[]) => [...previous, value], [])
+    .option(
+      '--at <binding>',
+      'a value: 1,2,3 | x=1,2,3 | x=[[1,2],[3,4]] | y=2.5 | W=@file.json (repeat for each variable)',
+      (value: string, previous: string[]) => [...previous, value],
+      [],
+    )
     .option('--wrt <names>', 'variables to differentiate, in column order (default: every bound variable)')
     .option('-f, --file <path>', 'read the expression from a file (# comments and line breaks allowed)')
     .option('--batch <file>', 'JSON Lines of points (- for standard input): one JSON result a line, in order')
     .option('--json', 'one JSON object on one line (the same as --format json)')
-    .addOption(new Option('--format <format>', 'table, json, csv, tsv, markdown, latex (bmatrix), mathjs (a literal math.evaluate reads), mtx (MatrixMarket)').choices(OUTPUT_FORMATS))
-    .addOption(new Option('--precision <digits>', 'significant digits in tables').default(6).argParser(integerIn(1, 17, '--precision')))
-    .addOption(new Option('--max-memory <size>', 'refuse results larger than this').default(DEFAULT_MAX_MEMORY_BYTES, '4GiB').argParser((text) => parseByteSize(text, '--max-memory')))
+    .addOption(
+      new Option(
+        '--format <format>',
+        'table, json, csv, tsv, markdown, latex (bmatrix), mathjs (a literal math.evaluate reads), mtx (MatrixMarket)',
+      ).choices(OUTPUT_FORMATS),
+    )
+    .addOption(
+      new Option('--precision <digits>', 'significant digits in tables')
+        .default(6)
+        .argParser(integerIn(1, 17, '--precision')),
+    )
+    .addOption(
+      new Option('--max-memory <size>', 'refuse results larger than this')
+        .default(DEFAULT_MAX_MEMORY_BYTES, '4GiB')
+        .argParser((text) => parseByteSize(text, '--max-memory')),
+    )
     .option('--strict', 'exit with status 1 when a derivative is taken at a special point (kink, tie, …)')
     .option('--allow-nonfinite', 'accept NaN and ±Infinity in values and seeds (refused by default)')
-    .addOption(new Option('--max-expr-length <chars>', 'refuse longer expressions').default(DEFAULT_LIMITS.maxExpressionLength).argParser(integerIn(1, 2 ** 30, '--max-expr-length')))
-    .addOption(new Option('--max-nodes <count>', 'refuse larger compute graphs').default(DEFAULT_LIMITS.maxNodes).argParser(integerIn(1, 2 ** 30, '--max-nodes')))
-    .addOption(new Option('--max-input <size>', 'refuse larger value files (--at NAME=@file)').default(DEFAULT_MAX_INPUT_BYTES, '512MiB').argParser((text) => parseByteSize(text, '--max-input')))
+    .addOption(
+      new Option('--max-expr-length <chars>', 'refuse longer expressions')
+        .default(DEFAULT_LIMITS.maxExpressionLength)
+        .argParser(integerIn(1, 2 ** 30, '--max-expr-length')),
+    )
+    .addOption(
+      new Option('--max-nodes <count>', 'refuse larger compute graphs')
+        .default(DEFAULT_LIMITS.maxNodes)
+        .argParser(integerIn(1, 2 ** 30, '--max-nodes')),
+    )
+    .addOption(
+      new Option('--max-input <size>', 'refuse larger value files (--at NAME=@file)')
+        .default(DEFAULT_MAX_INPUT_BYTES, '512MiB')
+        .argParser((text) => parseByteSize(text, '--max-input')),
+    )
     .option('--stats', 'write one JSON line of statistics (mode, passes, graph size, times in ms) to standard error')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .option('--debug', 'show stack traces of errors');
 }
 
 export const modeOption = (): Option =>
-  new Option('--mode <mode>', 'reverse: a backward pass per output; forward: a forward pass per input; auto: the fewer passes')
+  new Option(
+    '--mode <mode>',
+    'reverse: a backward pass per output; forward: a forward pass per input; auto: the fewer passes',
+  )
     .choices(['auto', 'reverse', 'forward'])
     .default('auto');

@@ -15,7 +15,10 @@ export class Progress {
   private lastDraw = 0;
   private shown = false;
 
-  constructor(private readonly io: Io, private readonly label: string) {}
+  constructor(
+    private readonly io: Io,
+    private readonly label: string,
+  ) {}
 
   /** `done` of `total` units (total null when unknown, as for a batch on standard input). */
   update(done: number, total: number | null, unit: string): void {

@@ -38,7 +38,9 @@ export function requireFinite(data: ArrayLike<number>, what: string, options: Co
   if (options.allowNonfinite === true) return;
   for (let k = 0; k < data.length; k++) {
     if (!Number.isFinite(data[k]!)) {
-      throw new InputError(`${what} has ${String(data[k])} at entry ${k + 1}: give finite numbers, or add --allow-nonfinite`);
+      throw new InputError(
+        `${what} has ${String(data[k])} at entry ${k + 1}: give finite numbers, or add --allow-nonfinite`,
+      );
     }
   }
 }
@@ -82,17 +84,25 @@ class ProgramCache {
   private readonly programs = new Map<string, Program>();
   private readonly indexed: ReadonlySet<string>;
 
-  constructor(private readonly ast: MathNode, private readonly limits: Limits) {
+  constructor(
+    private readonly ast: MathNode,
+    private readonly limits: Limits,
+  ) {
     this.indexed = indexNames(ast);
   }
 
   get(bindings: readonly Binding[]): Program {
     const key = bindings
-      .map(({ name, value }) => `${name}:${value.shape.join('x')}${this.indexed.has(name) ? `=${Array.from(value.data).join(',')}` : ''}`)
+      .map(
+        ({ name, value }) =>
+          `${name}:${value.shape.join('x')}${this.indexed.has(name) ? `=${Array.from(value.data).join(',')}` : ''}`,
+      )
       .join(';');
     let program = this.programs.get(key);
     if (program === undefined) {
-      const variables = new Map<string, VariableInfo>(bindings.map((b) => [b.name, { shape: b.value.shape, value: b.value.data }]));
+      const variables = new Map<string, VariableInfo>(
+        bindings.map((b) => [b.name, { shape: b.value.shape, value: b.value.data }]),
+      );
       program = compileAst(this.ast, variables, this.limits);
       this.programs.set(key, program);
     }
@@ -102,24 +112,38 @@ class ProgramCache {
 
 /** Removes `#` comments and joins lines: a file may spread one expression over several. */
 function expressionFromFile(text: string): string {
-  return text.split(/\r?\n/).map((line) => line.replace(/#.*$/, '')).join(' ').trim();
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.replace(/#.*$/, ''))
+    .join(' ')
+    .trim();
 }
 
 /**
  * Where the expression comes from: EXPR, `-f FILE`, or standard input (plain
  * text or JSON) unless standard input is taken by a batch.
  */
-export async function readSource(exprArg: string | undefined, options: CommonOptions, io: Io, stdinTaken = false): Promise<Source> {
-  if (exprArg !== undefined && options.file !== undefined) throw new InputError('give the expression either as EXPR or with -f FILE, not both');
+export async function readSource(
+  exprArg: string | undefined,
+  options: CommonOptions,
+  io: Io,
+  stdinTaken = false,
+): Promise<Source> {
+  if (exprArg !== undefined && options.file !== undefined)
+    throw new InputError('give the expression either as EXPR or with -f FILE, not both');
   let piped: PipedInput = {};
   if (options.file !== undefined) {
     piped = { expr: expressionFromFile(readText(options.file, io)) };
   } else if (exprArg === undefined) {
-    if (stdinTaken) throw new InputError('missing expression: with --batch -, standard input holds the points; give EXPR or -f FILE');
+    if (stdinTaken)
+      throw new InputError('missing expression: with --batch -, standard input holds the points; give EXPR or -f FILE');
     piped = await readPiped(io);
   }
   const expr = exprArg ?? piped.expr;
-  if (expr === undefined) throw new InputError('missing expression: give one, as in jacobian "x*2" --at 1,2,3, or pipe JSON with an "expr" field');
+  if (expr === undefined)
+    throw new InputError(
+      'missing expression: give one, as in jacobian "x*2" --at 1,2,3, or pipe JSON with an "expr" field',
+    );
   const limits = limitsOf(options);
   const ast = parseExpression(expr, limits);
   return { expr, ast, names: freeNames(ast), piped, programs: new ProgramCache(ast, limits) };
@@ -140,18 +164,28 @@ export function requestedWrt(options: CommonOptions): readonly string[] | undefi
 }
 
 /** The bindings checked against the expression's names, the variables to differentiate, and the program. */
-export function bindRequest(source: Source, bindings: readonly Binding[], requested: readonly string[] | undefined, options: CommonOptions): Omit<Request, 'ms'> {
+export function bindRequest(
+  source: Source,
+  bindings: readonly Binding[],
+  requested: readonly string[] | undefined,
+  options: CommonOptions,
+): Omit<Request, 'ms'> {
   for (const { name, value } of bindings) requireFinite(value.data, name, options);
   const bound = new Set(bindings.map((b) => b.name));
   const missing = source.names.filter((name) => !bound.has(name));
   if (missing.length > 0) {
     const units = unitLikeNames(source.ast);
     const hint = missing.some((name) => units.has(name)) ? ' (units, as in 3 cm, are not supported)' : '';
-    throw new InputError(`no value for ${missing.join(', ')}: add ${missing.map((name) => `--at ${name}=…`).join(' ')}${hint}`);
+    throw new InputError(
+      `no value for ${missing.join(', ')}: add ${missing.map((name) => `--at ${name}=…`).join(' ')}${hint}`,
+    );
   }
   const wrt = requested ?? source.piped.wrt ?? bindings.map((b) => b.name);
   for (const name of wrt) {
-    if (!bound.has(name)) throw new InputError(`--wrt ${name}: ${name} has no value (bound: ${[...bound].join(', ') || 'none'}); bind it with --at ${name}=…`);
+    if (!bound.has(name))
+      throw new InputError(
+        `--wrt ${name}: ${name} has no value (bound: ${[...bound].join(', ') || 'none'}); bind it with --at ${name}=…`,
+      );
   }
   if (new Set(wrt).size !== wrt.length) throw new InputError(`--wrt names a variable twice: ${wrt.join(',')}`);
   const program = source.programs.get(bindings);
@@ -172,29 +206,36 @@ export async function resolveRequest(exprArg: string | undefined, options: Commo
 
 function splitNames(text: string): string[] {
   const names = text.split(',').map((s) => s.trim());
-  if (names.some((n) => n === '')) throw new InputError(`--wrt "${text}" has an empty name: write names separated by commas, as x,y`);
+  if (names.some((n) => n === ''))
+    throw new InputError(`--wrt "${text}" has an empty name: write names separated by commas, as x,y`);
   return names;
 }
 
 async function readPiped(io: Io): Promise<PipedInput> {
-  if (io.stdinIsTTY) throw new InputError('missing expression: give one, as in jacobian "x*2" --at 1,2,3, or pipe it on standard input');
+  if (io.stdinIsTTY)
+    throw new InputError('missing expression: give one, as in jacobian "x*2" --at 1,2,3, or pipe it on standard input');
   const text = (await io.readStdin()).trim();
-  if (text === '') throw new InputError('missing expression: standard input is empty; give EXPR, as in jacobian "x*2" --at 1,2,3');
+  if (text === '')
+    throw new InputError('missing expression: standard input is empty; give EXPR, as in jacobian "x*2" --at 1,2,3');
   if (!text.startsWith('{')) return { expr: text };
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new InputError(`standard input is not valid JSON (${(error as Error).message}); pipe a JSON object with "expr", or plain text`);
+    throw new InputError(
+      `standard input is not valid JSON (${(error as Error).message}); pipe a JSON object with "expr", or plain text`,
+    );
   }
   return checkPiped(parsed);
 }
 
 function checkPiped(parsed: unknown): PipedInput {
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new InputError('standard input must be a JSON object with "expr"');
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed))
+    throw new InputError('standard input must be a JSON object with "expr"');
   const input = parsed as Record<string, unknown>;
   if (typeof input.expr !== 'string') throw new InputError('the JSON on standard input needs "expr", a string');
-  if (input.at !== undefined && !isRecord(input.at)) throw new InputError('"at" on standard input must be an object of values, as {"x": [1, 2, 3]}');
+  if (input.at !== undefined && !isRecord(input.at))
+    throw new InputError('"at" on standard input must be an object of values, as {"x": [1, 2, 3]}');
   if (input.wrt !== undefined && !(Array.isArray(input.wrt) && input.wrt.every((w) => typeof w === 'string'))) {
     throw new InputError('"wrt" on standard input must be an array of names, as ["x"]');
   }
@@ -216,13 +257,20 @@ export function jsonBindings(at: Readonly<Record<string, unknown>>, where: strin
 }
 
 /** Bindings from JSON (standard input), then from `--at` (which win), in order of first appearance. */
-export function collectBindings(at: Readonly<Record<string, unknown>>, names: readonly string[], options: CommonOptions, io: Io): Binding[] {
+export function collectBindings(
+  at: Readonly<Record<string, unknown>>,
+  names: readonly string[],
+  options: CommonOptions,
+  io: Io,
+): Binding[] {
   const bindings = jsonBindings(at, '"at".');
   const atArgs = options.at;
   const readValueFile = (path: string): string => {
     const size = io.fileSize?.(path);
     if (size !== undefined && options.maxInput !== undefined && size > options.maxInput) {
-      throw new LimitError(`${path} has ${size} bytes, more than the limit of ${options.maxInput} (raise it with --max-input)`);
+      throw new LimitError(
+        `${path} has ${size} bytes, more than the limit of ${options.maxInput} (raise it with --max-input)`,
+      );
     }
     return io.readFile(path);
   };

@@ -39,7 +39,10 @@ export class SparseRows {
 export class DenseRows {
   readonly data: Float64Array;
 
-  constructor(readonly rows: number, readonly cols: number) {
+  constructor(
+    readonly rows: number,
+    readonly cols: number,
+  ) {
     this.data = new Float64Array(rows * cols);
   }
 
@@ -79,7 +82,11 @@ class RowWriter {
   private count = 0;
   private row = 0;
 
-  constructor(private readonly rows: number, private readonly cols: number, capacity: number) {
+  constructor(
+    private readonly rows: number,
+    private readonly cols: number,
+    capacity: number,
+  ) {
     this.rowStart = new Int32Array(rows + 1);
     this.colIndex = new Int32Array(Math.max(capacity, 16));
     this.values = new Float64Array(Math.max(capacity, 16));
@@ -103,7 +110,13 @@ class RowWriter {
   }
 
   finish(): SparseRows {
-    return new SparseRows(this.rows, this.cols, this.rowStart, this.colIndex.subarray(0, this.count), this.values.subarray(0, this.count));
+    return new SparseRows(
+      this.rows,
+      this.cols,
+      this.rowStart,
+      this.colIndex.subarray(0, this.count),
+      this.values.subarray(0, this.count),
+    );
   }
 }
 
@@ -205,7 +218,13 @@ function pullEntry(step: Step, v: Float64Array, k: number, g: number, acc: Accum
 }
 
 /** Entry k = (ii, jj) of out = L·arg·R with cotangent g, into arg: g·L[ii,:]ᵀ ⊗ R[:,jj]ᵀ. */
-function pullMatmul(step: Extract<Step, { kind: 'matmul' }>, v: Float64Array, k: number, g: number, acc: Accumulator): void {
+function pullMatmul(
+  step: Extract<Step, { kind: 'matmul' }>,
+  v: Float64Array,
+  k: number,
+  g: number,
+  acc: Accumulator,
+): void {
   const [, c] = asRowMajor(step.out.shape);
   const [p, q] = asRowMajor(step.arg.shape);
   const ii = Math.floor(k / c);
@@ -290,7 +309,13 @@ function spreads(step: Step, direction: 'reverse' | 'forward'): boolean {
 }
 
 /** Entry k = (a, b) of arg with tangent t, into out = L·arg·R: t·L[:,a] ⊗ R[b,:]. */
-function pushMatmul(step: Extract<Step, { kind: 'matmul' }>, v: Float64Array, k: number, t: number, acc: Accumulator): void {
+function pushMatmul(
+  step: Extract<Step, { kind: 'matmul' }>,
+  v: Float64Array,
+  k: number,
+  t: number,
+  acc: Accumulator,
+): void {
   const [r, c] = asRowMajor(step.out.shape);
   const [p, q] = asRowMajor(step.arg.shape);
   const a = Math.floor(k / q);
@@ -311,10 +336,18 @@ function pushMatmul(step: Extract<Step, { kind: 'matmul' }>, v: Float64Array, k:
 type EntryRule = (step: Step, v: Float64Array, k: number, value: number, acc: Accumulator) => void;
 
 /** Applies `step` to every nonzero of row i of `source`. */
-function applyRow(step: Step, v: Float64Array, source: Block | undefined, i: number, acc: Accumulator, apply: EntryRule): void {
+function applyRow(
+  step: Step,
+  v: Float64Array,
+  source: Block | undefined,
+  i: number,
+  acc: Accumulator,
+  apply: EntryRule,
+): void {
   if (source === undefined) return;
   if (source instanceof SparseRows) {
-    for (let e = source.rowStart[i]!; e < source.rowStart[i + 1]!; e++) apply(step, v, source.colIndex[e]!, source.values[e]!, acc);
+    for (let e = source.rowStart[i]!; e < source.rowStart[i + 1]!; e++)
+      apply(step, v, source.colIndex[e]!, source.values[e]!, acc);
     return;
   }
   const { data, cols } = source;
@@ -394,7 +427,9 @@ export function blockPass(
       settle(target, shared, incoming);
       continue;
     }
-    const fills = incoming.some((e, s) => sources[s] instanceof DenseRows || (sources[s] !== undefined && spreads(e.step, direction)));
+    const fills = incoming.some(
+      (e, s) => sources[s] instanceof DenseRows || (sources[s] !== undefined && spreads(e.step, direction)),
+    );
     let block: Block;
     if (fills && rows * size <= DENSE_MAX_ENTRIES) {
       const dense = new DenseRows(rows, size);
@@ -424,12 +459,18 @@ export function blockPass(
  * the identity (a reshape, `+` with one varying side). Blocks are never
  * changed once built, so sharing one is safe.
  */
-function sharedBlock(incoming: readonly BlockEdge[], sources: readonly (Block | undefined)[], v: Float64Array, size: number): Block | null {
+function sharedBlock(
+  incoming: readonly BlockEdge[],
+  sources: readonly (Block | undefined)[],
+  v: Float64Array,
+  size: number,
+): Block | null {
   const [edge] = incoming;
   const source = sources[0];
   if (incoming.length !== 1 || source === undefined || source.cols !== size) return null;
   const { step } = edge!;
-  const identity = step.kind === 'elementwise' && step.d.size === 1 && v[step.d.offset] === 1 && step.arg.size === step.out.size;
+  const identity =
+    step.kind === 'elementwise' && step.d.size === 1 && v[step.d.offset] === 1 && step.arg.size === step.out.size;
   return identity ? source : null;
 }
 
@@ -438,7 +479,11 @@ function sharedBlock(incoming: readonly BlockEdge[], sources: readonly (Block | 
  * block keeps its pattern: only its values are scaled, so the index arrays
  * are shared and nothing is accumulated.
  */
-function scaledBlock(incoming: readonly BlockEdge[], sources: readonly (Block | undefined)[], v: Float64Array): Block | null {
+function scaledBlock(
+  incoming: readonly BlockEdge[],
+  sources: readonly (Block | undefined)[],
+  v: Float64Array,
+): Block | null {
   const [edge] = incoming;
   const source = sources[0];
   if (incoming.length !== 1 || !(source instanceof SparseRows)) return null;

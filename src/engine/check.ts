@@ -35,7 +35,12 @@ export interface CheckResult {
   readonly maxAbsError: number;
   readonly maxRelError: number;
   /** The entry that misses the tolerance by the most (or comes closest to it). */
-  readonly worst: { readonly row: number; readonly column: number; readonly automatic: number; readonly numeric: number } | null;
+  readonly worst: {
+    readonly row: number;
+    readonly column: number;
+    readonly automatic: number;
+    readonly numeric: number;
+  } | null;
   /** Entries not compared because the automatic value is not finite (a special point). */
   readonly skipped: number;
   readonly agree: boolean;
@@ -44,7 +49,13 @@ export interface CheckResult {
 export const DEFAULT_TOLERANCE = 1e-6;
 
 /** Entries agree when |automatic − numeric| ≤ tol · max(1, |numeric|). */
-export function checkJacobian(program: Program, at: Point, wrt: readonly string[], tol = DEFAULT_TOLERANCE, options: DerivativeOptions = {}): CheckResult {
+export function checkJacobian(
+  program: Program,
+  at: Point,
+  wrt: readonly string[],
+  tol = DEFAULT_TOLERANCE,
+  options: DerivativeOptions = {},
+): CheckResult {
   const automatic = program.jacobian(at, wrt, options);
   const numeric = finiteDifferenceJacobian(program, at, wrt);
   let maxAbsError = 0;
@@ -63,7 +74,8 @@ export function checkJacobian(program: Program, at: Point, wrt: readonly string[
     const score = Number.isNaN(error) ? Infinity : error / Math.max(1, Math.abs(f));
     if (!(score <= tol)) agree = false;
     maxAbsError = Math.max(maxAbsError, Number.isNaN(error) ? Infinity : error);
-    if (error > 0) maxRelError = Math.max(maxRelError, Number.isNaN(error) ? Infinity : error / Math.max(Math.abs(a), Math.abs(f)));
+    if (error > 0)
+      maxRelError = Math.max(maxRelError, Number.isNaN(error) ? Infinity : error / Math.max(Math.abs(a), Math.abs(f)));
     if (score > worstScore) {
       worstScore = score;
       worst = { row: Math.floor(k / automatic.n), column: k % automatic.n, automatic: a, numeric: f };

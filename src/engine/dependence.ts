@@ -45,9 +45,18 @@ function forwardStep(step: DependenceStep, v: Float64Array, arg: Uint8Array, out
       const [p, q] = asRowMajor(step.arg.shape);
       if (step.left !== null && step.right !== null) spread(arg, out);
       // out = arg·R: row i of out depends on row i of arg
-      else if (step.left === null) for (let i = 0; i < r; i++) { if (arg.subarray(i * q, (i + 1) * q).includes(1)) out.fill(1, i * c, (i + 1) * c); }
+      else if (step.left === null)
+        for (let i = 0; i < r; i++) {
+          if (arg.subarray(i * q, (i + 1) * q).includes(1)) out.fill(1, i * c, (i + 1) * c);
+        }
       // out = L·arg: column j of out depends on column j of arg
-      else for (let j = 0; j < c; j++) for (let i = 0; i < p; i++) if (arg[i * q + j]) { for (let k = 0; k < r; k++) out[k * c + j] = 1; break; }
+      else
+        for (let j = 0; j < c; j++)
+          for (let i = 0; i < p; i++)
+            if (arg[i * q + j]) {
+              for (let k = 0; k < r; k++) out[k * c + j] = 1;
+              break;
+            }
       return;
     }
     case 'dense':
@@ -64,7 +73,8 @@ function backwardStep(step: DependenceStep, v: Float64Array, out: Uint8Array, ar
       else spread(out, arg);
       return;
     case 'elementwise':
-      for (let k = 0; k < out.length; k++) if (out[k] && (own || !zeroAt(v, step.d, k))) arg[step.arg.size === 1 ? 0 : k] = 1;
+      for (let k = 0; k < out.length; k++)
+        if (out[k] && (own || !zeroAt(v, step.d, k))) arg[step.arg.size === 1 ? 0 : k] = 1;
       return;
     case 'row':
       if (out[0]) for (let k = 0; k < arg.length; k++) if (own || !zeroAt(v, step.d, k)) arg[k] = 1;
@@ -78,8 +88,17 @@ function backwardStep(step: DependenceStep, v: Float64Array, out: Uint8Array, ar
       const [r, c] = asRowMajor(step.out.shape);
       const [p, q] = asRowMajor(step.arg.shape);
       if (step.left !== null && step.right !== null) spread(out, arg);
-      else if (step.left === null) for (let i = 0; i < r; i++) { if (out.subarray(i * c, (i + 1) * c).includes(1)) arg.fill(1, i * q, (i + 1) * q); }
-      else for (let j = 0; j < c; j++) for (let i = 0; i < r; i++) if (out[i * c + j]) { for (let k = 0; k < p; k++) arg[k * q + j] = 1; break; }
+      else if (step.left === null)
+        for (let i = 0; i < r; i++) {
+          if (out.subarray(i * c, (i + 1) * c).includes(1)) arg.fill(1, i * q, (i + 1) * q);
+        }
+      else
+        for (let j = 0; j < c; j++)
+          for (let i = 0; i < r; i++)
+            if (out[i * c + j]) {
+              for (let k = 0; k < p; k++) arg[k * q + j] = 1;
+              break;
+            }
       return;
     }
     case 'dense':
@@ -123,7 +142,8 @@ export function entriesFeeding(g: StepGraph, node: NodeId, entry: number, source
   for (let s = g.steps.length - 1; s >= 0; s--) {
     const out = masks.get(g.nodes[s]!);
     const step = g.steps[s]!;
-    if (out !== undefined) backwardStep(step, g.values, out, maskOf(masks, g.args[s]!, step.arg.size), g.nodes[s] === node);
+    if (out !== undefined)
+      backwardStep(step, g.values, out, maskOf(masks, g.args[s]!, step.arg.size), g.nodes[s] === node);
   }
   return sources.map((id) => masks.get(id) ?? new Uint8Array(g.sizes.get(id)?.size ?? 0));
 }

@@ -27,20 +27,29 @@ function zeros(b: GraphBuilder, shape: Shape): NodeId {
   return b.constant(new Float64Array(sizeOf(shape)), shape);
 }
 
-const reshape = (b: GraphBuilder, x: NodeId, shape: Shape): NodeId => b.apply('reshape', [x], { kind: 'reshape', shape });
+const reshape = (b: GraphBuilder, x: NodeId, shape: Shape): NodeId =>
+  b.apply('reshape', [x], { kind: 'reshape', shape });
 
 function transpose(b: GraphBuilder, x: NodeId): NodeId {
   const [r, c] = asRowMajor(b.shapeOf(x));
   const from = new Int32Array(r * c);
   for (let j = 0, k = 0; j < c; j++) for (let i = 0; i < r; i++) from[k++] = i * c + j;
-  return b.apply('select', [x], { kind: 'select', shape: [c, r], map: { to: Int32Array.from(from, (_, k) => k), from } });
+  return b.apply('select', [x], {
+    kind: 'select',
+    shape: [c, r],
+    map: { to: Int32Array.from(from, (_, k) => k), from },
+  });
 }
 
 /** `x` repeated to fill `shape` (x is a scalar). */
 function broadcast(b: GraphBuilder, x: NodeId, shape: Shape): NodeId {
   if (sameShape(b.shapeOf(x), shape)) return x;
   const size = sizeOf(shape);
-  return b.apply('select', [x], { kind: 'select', shape, map: { to: Int32Array.from({ length: size }, (_, k) => k), from: new Int32Array(size) } });
+  return b.apply('select', [x], {
+    kind: 'select',
+    shape,
+    map: { to: Int32Array.from({ length: size }, (_, k) => k), from: new Int32Array(size) },
+  });
 }
 
 /** ∂ᵀ · cotangent as nodes, in the argument's shape. */
@@ -50,7 +59,8 @@ function pullbackNode(b: GraphBuilder, edge: Edge, cotangent: NodeId): NodeId {
   switch (partial.kind) {
     case 'elementwise': {
       const product = b.apply('strongMultiply', [cotangent, partial.d]);
-      if (sizeOf(argShape) === 1 && sizeOf(b.shapeOf(product)) > 1) return reshape(b, b.apply('sum', [product]), argShape);
+      if (sizeOf(argShape) === 1 && sizeOf(b.shapeOf(product)) > 1)
+        return reshape(b, b.apply('sum', [product]), argShape);
       return reshape(b, broadcast(b, product, b.shapeOf(edge.node)), argShape);
     }
     case 'select': {

@@ -14,7 +14,13 @@ export type Step =
   | { readonly kind: 'elementwise'; readonly out: Operand; readonly arg: Operand; readonly d: Operand }
   | { readonly kind: 'select'; readonly out: Operand; readonly arg: Operand; readonly map: IndexMap }
   | { readonly kind: 'row'; readonly out: Operand; readonly arg: Operand; readonly d: Operand }
-  | { readonly kind: 'matmul'; readonly out: Operand; readonly arg: Operand; readonly left: Operand | null; readonly right: Operand | null }
+  | {
+      readonly kind: 'matmul';
+      readonly out: Operand;
+      readonly arg: Operand;
+      readonly left: Operand | null;
+      readonly right: Operand | null;
+    }
   | { readonly kind: 'dense'; readonly out: Operand; readonly arg: Operand; readonly d: Operand };
 
 /**
@@ -24,9 +30,20 @@ export type Step =
  * nonzeros only. Plain numbers, not descriptor objects, so nothing is allocated.
  */
 function productAccumulate(
-  A: Float64Array, aAt: number, aRs: number, aCs: number,
-  B: Float64Array, bAt: number, bRs: number, bCs: number,
-  dst: Float64Array, at: number, r: number, p: number, c: number, sparse: 'A' | 'B',
+  A: Float64Array,
+  aAt: number,
+  aRs: number,
+  aCs: number,
+  B: Float64Array,
+  bAt: number,
+  bRs: number,
+  bCs: number,
+  dst: Float64Array,
+  at: number,
+  r: number,
+  p: number,
+  c: number,
+  sparse: 'A' | 'B',
 ): void {
   if (sparse === 'A') {
     for (let i = 0; i < r; i++) {

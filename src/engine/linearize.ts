@@ -57,7 +57,8 @@ export function linearize(b: GraphBuilder, output: NodeId, wrt: readonly NodeId[
         zeroEdges.push({ node, arg });
         return;
       }
-      if (partial.kind === 'unsupported') throw new UnsupportedError(`cannot differentiate further: ${partial.reason} are not available`);
+      if (partial.kind === 'unsupported')
+        throw new UnsupportedError(`cannot differentiate further: ${partial.reason} are not available`);
       edges.push({ node, arg, partial });
       if (partial.kind === 'matmul') {
         if (partial.left !== null) partialNodes.push(partial.left);

@@ -20,7 +20,10 @@ export class Passes {
   readonly output: Operand;
   private readonly isActive: Uint8Array;
 
-  constructor(readonly plan: Plan, readonly lin: Linearization) {
+  constructor(
+    readonly plan: Plan,
+    readonly lin: Linearization,
+  ) {
     this.steps = lin.edges.map(({ node, arg, partial }): Step => {
       const out = plan.operand(node);
       const a = plan.operand(arg);
@@ -29,7 +32,9 @@ export class Passes {
           return { kind: 'select', out, arg: a, map: partial.map satisfies IndexMap };
         case 'matmul':
           return {
-            kind: 'matmul', out, arg: a,
+            kind: 'matmul',
+            out,
+            arg: a,
             left: partial.left === null ? null : plan.operand(partial.left),
             right: partial.right === null ? null : plan.operand(partial.right),
           };
@@ -103,7 +108,10 @@ export class Passes {
   private buildStepGraph(): StepGraph {
     const all = [
       ...this.lin.edges.map((e, s) => ({ node: e.node, arg: e.arg, step: this.steps[s]! as DependenceStep })),
-      ...this.lin.zeroEdges.map((e) => ({ ...e, step: { kind: 'value', out: this.plan.operand(e.node), arg: this.plan.operand(e.arg) } as const })),
+      ...this.lin.zeroEdges.map((e) => ({
+        ...e,
+        step: { kind: 'value', out: this.plan.operand(e.node), arg: this.plan.operand(e.arg) } as const,
+      })),
     ].sort((a, b) => a.node - b.node);
     return {
       steps: all.map((e) => e.step),

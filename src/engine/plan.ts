@@ -12,7 +12,10 @@ export class Plan {
   readonly operands: readonly (Operand | undefined)[];
   private readonly steps: readonly { spec: OpSpec; out: Operand; args: readonly Operand[]; param: Param }[];
 
-  constructor(readonly tape: Tape, roots: readonly NodeId[]) {
+  constructor(
+    readonly tape: Tape,
+    roots: readonly NodeId[],
+  ) {
     const needed = new Uint8Array(tape.length);
     for (const r of roots) needed[r] = 1;
     for (let id = tape.length - 1; id >= 0; id--) {

@@ -13,7 +13,14 @@ import { linearize } from './linearize.js';
 import { Passes } from './passes.js';
 import { Plan } from './plan.js';
 import { findWarnings, valueDomainWarnings, type Warning } from './special.js';
-import { colour, compressedJacobian, detectPattern, type Colouring, type Pattern, type SparseJacobian } from './sparsity.js';
+import {
+  colour,
+  compressedJacobian,
+  detectPattern,
+  type Colouring,
+  type Pattern,
+  type SparseJacobian,
+} from './sparsity.js';
 
 export interface Variable {
   readonly name: string;
@@ -129,7 +136,9 @@ export class Program {
   variable(name: string): Variable {
     const found = this.variables.find((v) => v.name === name);
     if (found === undefined) {
-      throw new InputError(`cannot differentiate with respect to ${name}: it has no value (bound: ${this.variables.map((v) => v.name).join(', ') || 'none'})`);
+      throw new InputError(
+        `cannot differentiate with respect to ${name}: it has no value (bound: ${this.variables.map((v) => v.name).join(', ') || 'none'})`,
+      );
     }
     return found;
   }
@@ -187,13 +196,29 @@ export class Program {
   }
 
   /** All seeds in one block pass: J's rows flow back from the output, or its columns forward from the inputs. */
-  private blockJacobian({ plan, passes, columns }: Prepared, mode: 'reverse' | 'forward', m: number, n: number, onProgress?: (done: number, total: number) => void): Float64Array {
+  private blockJacobian(
+    { plan, passes, columns }: Prepared,
+    mode: 'reverse' | 'forward',
+    m: number,
+    n: number,
+    onProgress?: (done: number, total: number) => void,
+  ): Float64Array {
     const edges = passes.lin.edges.map((e, s) => ({ node: e.node, arg: e.arg, step: passes.steps[s]! }));
     const operand = (id: NodeId) => plan.operand(id);
     const active = passes.lin.active;
     if (mode === 'reverse') {
       const seeds = new Map([[this.output, SparseRows.seeds(m, m, 0)]]);
-      const blocks = blockPass('reverse', plan.values, active, edges, operand, seeds, m, columns.map((c) => c.node), onProgress);
+      const blocks = blockPass(
+        'reverse',
+        plan.values,
+        active,
+        edges,
+        operand,
+        seeds,
+        m,
+        columns.map((c) => c.node),
+        onProgress,
+      );
       const only = columns.length === 1 ? blocks.get(columns[0]!.node) : undefined;
       // One variable whose block came out dense: that block is J, row for row.
       if (only instanceof DenseRows && only.cols === n) return only.data;
@@ -202,20 +227,27 @@ export class Program {
         const block = col.node === this.output ? seeds.get(this.output) : blocks.get(col.node);
         if (block === undefined) continue;
         if (block instanceof DenseRows) {
-          for (let i = 0; i < m; i++) jacobian.set(block.data.subarray(i * col.size, (i + 1) * col.size), i * n + col.offset);
+          for (let i = 0; i < m; i++)
+            jacobian.set(block.data.subarray(i * col.size, (i + 1) * col.size), i * n + col.offset);
         } else {
           const { rowStart, colIndex, values } = block;
           for (let i = 0; i < m; i++) {
-            for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++) jacobian[i * n + col.offset + colIndex[e]!] = values[e]!;
+            for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++)
+              jacobian[i * n + col.offset + colIndex[e]!] = values[e]!;
           }
         }
       }
       return jacobian;
     }
     const jacobian = new Float64Array(m * n);
-    const seeds = new Map(columns.filter((c) => active.includes(c.node)).map((c) => [c.node, SparseRows.seeds(n, c.size, c.offset)]));
-    const out = seeds.get(this.output) ?? blockPass('forward', plan.values, active, edges, operand, seeds, n, [this.output], onProgress).get(this.output);
-    if (out !== undefined) for (let j = 0; j < n; j++) forEachInRow(out, j, (i, value) => (jacobian[i * n + j] = value));
+    const seeds = new Map(
+      columns.filter((c) => active.includes(c.node)).map((c) => [c.node, SparseRows.seeds(n, c.size, c.offset)]),
+    );
+    const out =
+      seeds.get(this.output) ??
+      blockPass('forward', plan.values, active, edges, operand, seeds, n, [this.output], onProgress).get(this.output);
+    if (out !== undefined)
+      for (let j = 0; j < n; j++) forEachInRow(out, j, (i, value) => (jacobian[i * n + j] = value));
     return jacobian;
   }
 
@@ -230,20 +262,40 @@ export class Program {
     const prepared = this.prepare(wrt, at);
     prepared.pattern ??= detectPattern(prepared.passes, prepared.columns, this.output, m, n);
     const pattern = prepared.pattern;
-    guardMemory(2 * pattern.colIndex.length, `the ${m}×${n} sparse Jacobian with ${pattern.colIndex.length} entries`, options);
+    guardMemory(
+      2 * pattern.colIndex.length,
+      `the ${m}×${n} sparse Jacobian with ${pattern.colIndex.length} entries`,
+      options,
+    );
     const requested = options.mode ?? 'auto';
     prepared.colourings ??= new Map();
     const colouring = prepared.colourings.get(requested) ?? colour(pattern, requested);
     prepared.colourings.set(requested, colouring);
-    const jacobian = compressedJacobian(prepared.passes, prepared.columns, this.output, pattern, colouring, options.onProgress);
-    return { ...this.finish(prepared), jacobian, mode: colouring.direction, method: 'colored', passes: colouring.colours, colours: colouring.colours };
+    const jacobian = compressedJacobian(
+      prepared.passes,
+      prepared.columns,
+      this.output,
+      pattern,
+      colouring,
+      options.onProgress,
+    );
+    return {
+      ...this.finish(prepared),
+      jacobian,
+      mode: colouring.direction,
+      method: 'colored',
+      passes: colouring.colours,
+      colours: colouring.colours,
+    };
   }
 
   /** vᵀJ: one backward pass seeded with v (m numbers), giving n numbers. */
   vjp(at: Point, v: ArrayLike<number>, wrt: readonly string[]): Derivative & { readonly vjp: Float64Array } {
     const m = this.m;
     if (v.length !== m) {
-      throw new InputError(`--v has ${v.length} number${v.length === 1 ? '' : 's'} but the output (${describeShape(this.outputShape)}) has ${m} entries: give ${m}`);
+      throw new InputError(
+        `--v has ${v.length} number${v.length === 1 ? '' : 's'} but the output (${describeShape(this.outputShape)}) has ${m} entries: give ${m}`,
+      );
     }
     const prepared = this.prepare(wrt, at);
     prepared.passes.backwardPass(v);
@@ -254,7 +306,9 @@ export class Program {
   jvp(at: Point, u: ArrayLike<number>, wrt: readonly string[]): Derivative & { readonly jvp: Float64Array } {
     const n = this.columns(wrt);
     if (u.length !== n) {
-      throw new InputError(`--u has ${u.length} number${u.length === 1 ? '' : 's'} but there are ${n} inputs (${wrt.join(', ')}): give ${n}`);
+      throw new InputError(
+        `--u has ${u.length} number${u.length === 1 ? '' : 's'} but there are ${n} inputs (${wrt.join(', ')}): give ${n}`,
+      );
     }
     const prepared = this.prepare(wrt, at);
     const tangents = Float64Array.from(u);
@@ -286,7 +340,9 @@ export class Program {
 
   private requireScalar(command: string): void {
     if (this.m !== 1) {
-      throw new InputError(`${command} needs a scalar output, but this expression gives ${describeShape(this.outputShape)} (${this.m} entries): use jacobian, or reduce it, as sum(…)`);
+      throw new InputError(
+        `${command} needs a scalar output, but this expression gives ${describeShape(this.outputShape)} (${this.m} entries): use jacobian, or reduce it, as sum(…)`,
+      );
     }
   }
 
@@ -296,7 +352,11 @@ export class Program {
     let gradient = this.gradients.get(key);
     if (gradient === undefined) {
       const columns = this.columnsOf(wrt);
-      const lin = linearize(this.builder, this.output, columns.map((c) => c.node));
+      const lin = linearize(
+        this.builder,
+        this.output,
+        columns.map((c) => c.node),
+      );
       const parts = buildGradient(this.builder, lin);
       const n = columns.reduce((total, c) => total + c.size, 0);
       const maps = columns.map((c) => ({
@@ -326,7 +386,11 @@ export class Program {
     let prepared = this.prepared.get(key);
     if (prepared === undefined) {
       const columns = this.columnsOf(wrt);
-      const lin = linearize(this.builder, this.output, columns.map((c) => c.node));
+      const lin = linearize(
+        this.builder,
+        this.output,
+        columns.map((c) => c.node),
+      );
       const plan = new Plan(this.builder.tape, [this.output, ...lin.partialNodes]);
       prepared = { plan, passes: new Passes(plan, lin), columns, n: columns.reduce((total, c) => total + c.size, 0) };
       this.prepared.set(key, prepared);
@@ -346,9 +410,16 @@ export class Program {
     // Everything since the forward pass was derivative work.
     this.timings.derivative = start - this.derivativeStart;
     const value = prepared.plan.read(this.output);
-    const warnings = findWarnings(this.builder, passes, columns.map((c) => c.node), columns.map((c) => c.offset), prepared.n);
+    const warnings = findWarnings(
+      this.builder,
+      passes,
+      columns.map((c) => c.node),
+      columns.map((c) => c.offset),
+      prepared.n,
+    );
     // A NaN in the value may come from a part no derivative goes through (a constant's log of a negative number).
-    if (value.some(Number.isNaN)) warnings.push(...valueDomainWarnings(this.builder, prepared.plan, new Set(passes.lin.active)));
+    if (value.some(Number.isNaN))
+      warnings.push(...valueDomainWarnings(this.builder, prepared.plan, new Set(passes.lin.active)));
     this.timings.warnings = performance.now() - start;
     return { value, warnings };
   }
@@ -367,7 +438,8 @@ export class Program {
     for (const { name, shape } of this.variables) {
       const data = at.get(name);
       if (data === undefined) throw new InputError(`no value for ${name}`);
-      if (data.length !== sizeOf(shape)) throw new InputError(`${name} was compiled with ${sizeOf(shape)} entries but has ${data.length}`);
+      if (data.length !== sizeOf(shape))
+        throw new InputError(`${name} was compiled with ${sizeOf(shape)} entries but has ${data.length}`);
       plan.setInput(this.inputNode(name, shape), data);
     }
   }
@@ -384,7 +456,9 @@ export function guardMemory(entries: number, what: string, options: DerivativeOp
   const limit = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
   const bytes = entries * 8;
   if (bytes > limit) {
-    throw new LimitError(`${what} needs ${formatBytes(bytes)}, more than the limit of ${formatBytes(limit)} (raise it with --max-memory or maxMemoryBytes, or ask for a vjp or jvp instead)`);
+    throw new LimitError(
+      `${what} needs ${formatBytes(bytes)}, more than the limit of ${formatBytes(limit)} (raise it with --max-memory or maxMemoryBytes, or ask for a vjp or jvp instead)`,
+    );
   }
 }
 

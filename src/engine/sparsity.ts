@@ -46,14 +46,23 @@ export interface Column {
  * nothing cancels (both branches of a ternary count). Conservative: it holds
  * every nonzero of J at every point.
  */
-export function detectPattern(passes: Passes, columns: readonly Column[], output: NodeId, m: number, n: number): Pattern {
+export function detectPattern(
+  passes: Passes,
+  columns: readonly Column[],
+  output: NodeId,
+  m: number,
+  n: number,
+): Pattern {
   const { plan, lin } = passes;
   const ones = new Float64Array(plan.values.length).fill(1);
   const edges: BlockEdge[] = lin.edges.map((e, s) => ({ node: e.node, arg: e.arg, step: passes.steps[s]! }));
   const active = new Set(lin.active);
-  const seeds = new Map(columns.filter((c) => active.has(c.node)).map((c) => [c.node, SparseRows.seeds(n, c.size, c.offset)]));
+  const seeds = new Map(
+    columns.filter((c) => active.has(c.node)).map((c) => [c.node, SparseRows.seeds(n, c.size, c.offset)]),
+  );
   const operand = (id: NodeId): Operand => plan.operand(id);
-  const block = seeds.get(output) ?? blockPass('forward', ones, lin.active, edges, operand, seeds, n, [output]).get(output);
+  const block =
+    seeds.get(output) ?? blockPass('forward', ones, lin.active, edges, operand, seeds, n, [output]).get(output);
   // The block holds Jᵀ's pattern (a row per input); transpose it into rows of J.
   const counts = new Int32Array(m + 1);
   if (block !== undefined) for (let j = 0; j < n; j++) forEachInRow(block, j, (i) => counts[i + 1]!++);
@@ -72,7 +81,8 @@ function transposePattern(p: Pattern): Pattern {
   for (let j = 0; j < p.n; j++) rowStart[j + 1]! += rowStart[j]!;
   const colIndex = new Int32Array(p.colIndex.length);
   const fill = rowStart.slice(0, p.n);
-  for (let i = 0; i < p.m; i++) for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) colIndex[fill[p.colIndex[e]!]!++] = i;
+  for (let i = 0; i < p.m; i++)
+    for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) colIndex[fill[p.colIndex[e]!]!++] = i;
   return { m: p.n, n: p.m, rowStart, colIndex };
 }
 
@@ -138,9 +148,11 @@ export function colour(p: Pattern, direction: 'auto' | 'forward' | 'reverse'): C
   if (direction !== 'reverse') {
     const columns = colourColumns(p, t) ?? uncoloured(p.n);
     const optimal = coloursIn(columns) <= Math.min(widestRow(p), widestRow(t));
-    if (direction === 'forward' || optimal) return { direction: 'forward', colours: coloursIn(columns), colourOf: columns };
+    if (direction === 'forward' || optimal)
+      return { direction: 'forward', colours: coloursIn(columns), colourOf: columns };
     const rows = colourColumns(t, p) ?? uncoloured(p.m);
-    if (coloursIn(columns) <= coloursIn(rows)) return { direction: 'forward', colours: coloursIn(columns), colourOf: columns };
+    if (coloursIn(columns) <= coloursIn(rows))
+      return { direction: 'forward', colours: coloursIn(columns), colourOf: columns };
     return { direction: 'reverse', colours: coloursIn(rows), colourOf: rows };
   }
   const rows = colourColumns(t, p) ?? uncoloured(p.m);
@@ -148,8 +160,13 @@ export function colour(p: Pattern, direction: 'auto' | 'forward' | 'reverse'): C
 }
 
 /** Entries of the pattern grouped by the colour of their column (forward) or row (reverse), as CSR over colours. */
-function entriesByColour(p: Pattern, rows: Int32Array, colouring: Colouring): { start: Int32Array; entries: Int32Array } {
-  const colourOfEntry = (e: number) => colouring.colourOf[colouring.direction === 'forward' ? p.colIndex[e]! : rows[e]!]!;
+function entriesByColour(
+  p: Pattern,
+  rows: Int32Array,
+  colouring: Colouring,
+): { start: Int32Array; entries: Int32Array } {
+  const colourOfEntry = (e: number) =>
+    colouring.colourOf[colouring.direction === 'forward' ? p.colIndex[e]! : rows[e]!]!;
   const start = new Int32Array(colouring.colours + 1);
   for (let e = 0; e < rows.length; e++) start[colourOfEntry(e) + 1]!++;
   for (let c = 0; c < colouring.colours; c++) start[c + 1]! += start[c]!;
@@ -184,7 +201,8 @@ export function compressedJacobian(
       for (let j = 0; j < p.n; j++) seed[j] = colourOf[j] === c ? 1 : 0;
       passes.forwardPass(seeds);
       // Row i has at most one column of colour c, so the pass's entry i is exactly J[i, j].
-      if (tangent !== null) for (let k = start[c]!; k < start[c + 1]!; k++) values[entries[k]!] = tangent[rows[entries[k]!]!]!;
+      if (tangent !== null)
+        for (let k = start[c]!; k < start[c + 1]!; k++) values[entries[k]!] = tangent[rows[entries[k]!]!]!;
     }
   } else {
     // Which variable (column group) each column of J belongs to.

@@ -27,7 +27,13 @@ const MAX_TRACED = 256;
 const MAX_ENTRIES = 10_000;
 
 /** Warnings of the last forward pass; `wrt` start at `columnOffsets` among the n columns of J. */
-export function findWarnings(b: GraphBuilder, passes: Passes, wrt: readonly NodeId[], columnOffsets: readonly number[], n: number): Warning[] {
+export function findWarnings(
+  b: GraphBuilder,
+  passes: Passes,
+  wrt: readonly NodeId[],
+  columnOffsets: readonly number[],
+  n: number,
+): Warning[] {
   const { plan, lin } = passes;
   // Built only when a special point needs tracing: most passes have none.
   let graph: ReturnType<Passes['stepGraph']> | null = null;
@@ -89,12 +95,25 @@ export function valueDomainWarnings(b: GraphBuilder, plan: Plan, active: Readonl
     if (operand === undefined || origin === null || active.has(node) || spec.special === undefined) continue;
     let count = 0;
     let convention = '';
-    spec.special(plan.values, operand, Array.from(plan.tape.args(node), (a) => plan.operand(a)), (_entry, point) => {
-      if (point.kind !== 'domain') return;
-      count++;
-      convention = point.convention;
-    });
-    if (count > 0) warnings.push({ kind: 'domain', operation: spec.label, source: origin.toString(), convention, count, entries: [] });
+    spec.special(
+      plan.values,
+      operand,
+      Array.from(plan.tape.args(node), (a) => plan.operand(a)),
+      (_entry, point) => {
+        if (point.kind !== 'domain') return;
+        count++;
+        convention = point.convention;
+      },
+    );
+    if (count > 0)
+      warnings.push({
+        kind: 'domain',
+        operation: spec.label,
+        source: origin.toString(),
+        convention,
+        count,
+        entries: [],
+      });
   }
   return warnings;
 }

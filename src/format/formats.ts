@@ -30,10 +30,13 @@ function gridOf(report: Report): LabelledGrid {
       const { matrix } = report;
       if (matrix instanceof Float64Array) return { rowLabels: outputs, colLabels: inputs, data: matrix, vector: false };
       if (report.m * report.n > DENSE_MAX_ENTRIES) {
-        throw new UserError(`a sparse ${report.m}×${report.n} Jacobian is too large to lay out as a grid: use --json or --format mtx`);
+        throw new UserError(
+          `a sparse ${report.m}×${report.n} Jacobian is too large to lay out as a grid: use --json or --format mtx`,
+        );
       }
       const dense = new Float64Array(report.m * report.n);
-      for (let k = 0; k < matrix.values.length; k++) dense[matrix.rows[k]! * report.n + matrix.cols[k]!] = matrix.values[k]!;
+      for (let k = 0; k < matrix.values.length; k++)
+        dense[matrix.rows[k]! * report.n + matrix.cols[k]!] = matrix.values[k]!;
       return { rowLabels: outputs, colLabels: inputs, data: dense, vector: false };
     }
     case 'hessian':
@@ -54,7 +57,8 @@ const exact = (x: number): string => (Number.isFinite(x) ? String(x) : nonFinite
 
 function delimited(grid: LabelledGrid, separator: ',' | '\t'): string {
   // RFC 4180: a cell holding the separator (as W[2,3] does in CSV) or a quote is quoted.
-  const cell = (text: string) => (text.includes(separator) || text.includes('"') ? `"${text.replace(/"/g, '""')}"` : text);
+  const cell = (text: string) =>
+    text.includes(separator) || text.includes('"') ? `"${text.replace(/"/g, '""')}"` : text;
   const cols = grid.colLabels.length;
   const lines = [[...(grid.rowLabels === null ? [] : ['output']), ...grid.colLabels].map(cell).join(separator)];
   const rows = grid.rowLabels?.length ?? 1;
@@ -68,7 +72,10 @@ function delimited(grid: LabelledGrid, separator: ',' | '\t'): string {
 function markdown(grid: LabelledGrid, precision: number): string {
   const cols = grid.colLabels.length;
   const head = [...(grid.rowLabels === null ? [] : ['']), ...grid.colLabels];
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, k) => (k === 0 && grid.rowLabels !== null ? '---' : '---:')).join('|')}|`];
+  const lines = [
+    `| ${head.join(' | ')} |`,
+    `|${head.map((_, k) => (k === 0 && grid.rowLabels !== null ? '---' : '---:')).join('|')}|`,
+  ];
   const rows = grid.rowLabels?.length ?? 1;
   for (let i = 0; i < rows; i++) {
     const numbers = Array.from({ length: cols }, (_, j) => formatNumber(grid.data[i * cols + j]!, precision));
@@ -89,7 +96,9 @@ function latex(grid: LabelledGrid, precision: number): string {
   const rows = grid.rowLabels?.length ?? 1;
   const lines: string[] = [];
   for (let i = 0; i < rows; i++) {
-    lines.push(`  ${Array.from({ length: cols }, (_, j) => latexNumber(grid.data[i * cols + j]!, precision)).join(' & ')}`);
+    lines.push(
+      `  ${Array.from({ length: cols }, (_, j) => latexNumber(grid.data[i * cols + j]!, precision)).join(' & ')}`,
+    );
   }
   return `\\begin{bmatrix}\n${lines.join(' \\\\\n')}\n\\end{bmatrix}\n`;
 }

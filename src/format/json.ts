@@ -75,7 +75,10 @@ export function jsonChunks(report: Report): string[] {
   out.field('expr', JSON.stringify(report.expr));
   out.field('at', `{${report.at.map((b) => `${JSON.stringify(b.name)}:${valueJson(b.value)}`).join(',')}}`);
   out.field('wrt', JSON.stringify(report.wrt));
-  out.field('inputs', `[${report.inputs.map(({ name, shape }) => `{"name":${JSON.stringify(name)},"shape":${shapeJson(shape)}}`).join(',')}]`);
+  out.field(
+    'inputs',
+    `[${report.inputs.map(({ name, shape }) => `{"name":${JSON.stringify(name)},"shape":${shapeJson(shape)}}`).join(',')}]`,
+  );
   out.field('value', nestedJson(report.value.shape, report.value.data));
   out.field('valueShape', shapeJson(report.value.shape));
   out.field('shape', `[${report.m},${report.n}]`);
@@ -87,7 +90,10 @@ export function jsonChunks(report: Report): string[] {
       out.field('passes', String(report.passes));
       const { matrix } = report;
       if (matrix instanceof Float64Array) {
-        out.field(report.command, nestedJson(report.command === 'jacobian' ? [report.m, report.n] : [report.n, report.n], matrix));
+        out.field(
+          report.command,
+          nestedJson(report.command === 'jacobian' ? [report.m, report.n] : [report.n, report.n], matrix),
+        );
       } else {
         // Coordinate format, 0-based: entry k is (rows[k], cols[k]) = values[k].
         out.field('colours', String(report.colours ?? report.passes));
@@ -113,8 +119,12 @@ export function jsonChunks(report: Report): string[] {
       out.field('tol', jsonNumber(report.tol));
       out.field('maxAbsError', jsonNumber(report.maxAbsError));
       out.field('maxRelError', jsonNumber(report.maxRelError));
-      out.field('worst', report.worst === null ? 'null'
-        : `{"row":${report.worst.row},"column":${report.worst.column},"automatic":${jsonNumber(report.worst.automatic)},"numeric":${jsonNumber(report.worst.numeric)}}`);
+      out.field(
+        'worst',
+        report.worst === null
+          ? 'null'
+          : `{"row":${report.worst.row},"column":${report.worst.column},"automatic":${jsonNumber(report.worst.automatic)},"numeric":${jsonNumber(report.worst.numeric)}}`,
+      );
       out.field('skipped', String(report.skipped));
       out.field('jacobian', nestedJson([report.m, report.n], report.jacobian));
       out.field('numeric', nestedJson([report.m, report.n], report.numeric));

@@ -9,7 +9,10 @@ import type { MatrixReport } from './report.js';
 const number = (x: number): string => (Number.isFinite(x) ? String(x) : nonFiniteText(x));
 
 export function formatMatrixMarket(report: MatrixReport): string {
-  const what = report.command === 'jacobian' ? `J = d(${report.expr})/d(${report.wrt.join(', ')})` : `H = d2(${report.expr})/d(${report.wrt.join(', ')})2`;
+  const what =
+    report.command === 'jacobian'
+      ? `J = d(${report.expr})/d(${report.wrt.join(', ')})`
+      : `H = d2(${report.expr})/d(${report.wrt.join(', ')})2`;
   const [rows, cols] = report.command === 'jacobian' ? [report.m, report.n] : [report.n, report.n];
   const { matrix } = report;
   const comment = `% ${what.replace(/\n/g, ' ')}\n% rows: outputs, columns: inputs (${report.wrt.join(', ')} flattened row-major)\n`;
@@ -19,6 +22,7 @@ export function formatMatrixMarket(report: MatrixReport): string {
     return `${lines.join('\n')}\n`;
   }
   const lines = [`%%MatrixMarket matrix coordinate real general\n${comment}${rows} ${cols} ${matrix.values.length}`];
-  for (let k = 0; k < matrix.values.length; k++) lines.push(`${matrix.rows[k]! + 1} ${matrix.cols[k]! + 1} ${number(matrix.values[k]!)}`);
+  for (let k = 0; k < matrix.values.length; k++)
+    lines.push(`${matrix.rows[k]! + 1} ${matrix.cols[k]! + 1} ${number(matrix.values[k]!)}`);
   return `${lines.join('\n')}\n`;
 }

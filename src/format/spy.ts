@@ -170,7 +170,8 @@ function aggregatedCells(J: SparseJacobian, scale: number, rows: number, columns
  * are light grey and NaN or ±Infinity red. A legend explains the colours.
  */
 export function spySvg(J: SparseJacobian, { caption, maxCells = DEFAULT_MAX_CELLS }: SpySvgOptions): string {
-  if (!Number.isInteger(maxCells) || maxCells < 1) throw new RangeError(`spySvg: maxCells must be a positive integer, not ${maxCells}`);
+  if (!Number.isInteger(maxCells) || maxCells < 1)
+    throw new RangeError(`spySvg: maxCells must be a positive integer, not ${maxCells}`);
   const scale = Math.max(1, Math.ceil(J.m / maxCells), Math.ceil(J.n / maxCells));
   const rows = Math.ceil(J.m / scale);
   const columns = Math.ceil(J.n / scale);
@@ -225,7 +226,9 @@ export function spySvg(J: SparseJacobian, { caption, maxCells = DEFAULT_MAX_CELL
     `<text x="${MARGIN}" y="${coordinate(captionY)}" font-size="14">${escapeXml(caption)}</text>`,
   );
   if (highest > 0) {
-    const stops = RAMP_STOPS.map((rgb, i) => `<stop offset="${coordinate(i / (RAMP_STOPS.length - 1))}" stop-color="${hex(rgb)}"/>`);
+    const stops = RAMP_STOPS.map(
+      (rgb, i) => `<stop offset="${coordinate(i / (RAMP_STOPS.length - 1))}" stop-color="${hex(rgb)}"/>`,
+    );
     out.push(
       `<defs><linearGradient id="ramp">${stops.join('')}</linearGradient></defs>`,
       `<rect x="${MARGIN}" y="${coordinate(legendY)}" width="${LEGEND_BAR_WIDTH}" height="10" fill="url(#ramp)"/>`,
@@ -239,7 +242,9 @@ export function spySvg(J: SparseJacobian, { caption, maxCells = DEFAULT_MAX_CELL
   if (hasZero) out.push(swatch(MARGIN + LEGEND_BAR_WIDTH + 30, ZERO_FILL, 'stored 0'));
   if (hasNonFinite) out.push(swatch(MARGIN + LEGEND_BAR_WIDTH + 130, NON_FINITE_FILL, 'NaN or ±Infinity'));
   if (scale > 1) {
-    out.push(`<text x="${MARGIN}" y="${coordinate(noteY)}" font-size="11">each cell: ${scale}×${scale} entries, coloured by the largest |value|</text>`);
+    out.push(
+      `<text x="${MARGIN}" y="${coordinate(noteY)}" font-size="11">each cell: ${scale}×${scale} entries, coloured by the largest |value|</text>`,
+    );
   }
   out.push('</svg>');
   return `${out.join('\n')}\n`;

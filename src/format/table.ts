@@ -59,13 +59,18 @@ export function grid({ rowLabels, colLabels, data, marked }: Grid, precision: nu
 const wrtText = (wrt: readonly string[]): string => (wrt.length === 1 ? wrt[0]! : `(${wrt.join(', ')})`);
 // Headers quote the expression up to this length.
 const MAX_EXPR_LENGTH = 60;
-const shortExpr = (expr: string): string => (expr.length > MAX_EXPR_LENGTH ? `${expr.slice(0, MAX_EXPR_LENGTH - 1)}…` : expr);
-const listText = (data: ArrayLike<number>, precision: number): string => `[${Array.from(data, (x) => formatNumber(x, precision)).join(', ')}]`;
+const shortExpr = (expr: string): string =>
+  expr.length > MAX_EXPR_LENGTH ? `${expr.slice(0, MAX_EXPR_LENGTH - 1)}…` : expr;
+const listText = (data: ArrayLike<number>, precision: number): string =>
+  `[${Array.from(data, (x) => formatNumber(x, precision)).join(', ')}]`;
 const entries = (count: number): string => (count === 1 ? '1 entry' : `${count} entries`);
 
 function warningLines(warnings: readonly Warning[], style: Style): string[] {
   if (warnings.length === 0) return [];
-  return ['', ...warnings.map((w) => style.warning(`${MARK} ${w.kind} in ${w.source} (${entries(w.count)}): ${w.convention}`))];
+  return [
+    '',
+    ...warnings.map((w) => style.warning(`${MARK} ${w.kind} in ${w.source} (${entries(w.count)}): ${w.convention}`)),
+  ];
 }
 
 /** Which J entries (row·n + column) a warning touches. */
@@ -91,7 +96,11 @@ function matrixTable(report: MatrixReport, precision: number, style: Style): str
   }
   const outputs = entryLabels('f', report.value.shape);
   if (matrix instanceof Float64Array) {
-    return [`${style.header(`J = ${derivative}`)}   ${report.m}×${report.n}`, '', ...grid({ rowLabels: outputs, colLabels: inputs, data: matrix, marked }, precision, style)];
+    return [
+      `${style.header(`J = ${derivative}`)}   ${report.m}×${report.n}`,
+      '',
+      ...grid({ rowLabels: outputs, colLabels: inputs, data: matrix, marked }, precision, style),
+    ];
   }
   const nonzeros = matrix.values.length;
   const header = `${style.header(`J = ${derivative}`)}   ${report.m}×${report.n}, ${nonzeros} stored entr${nonzeros === 1 ? 'y' : 'ies'}, ${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})`;
@@ -103,7 +112,8 @@ function matrixTable(report: MatrixReport, precision: number, style: Style): str
   const labels = Array.from(matrix.rows, (i, k) => `${outputs[i]} / ${inputs[matrix.cols[k]!]}`);
   const width = labels.reduce((w, label) => Math.max(w, label.length), 0);
   const lines = labels.map((label, k) => {
-    const text = formatNumber(matrix.values[k]!, precision) + (marked(matrix.rows[k]! * report.n + matrix.cols[k]!) ? MARK : '');
+    const text =
+      formatNumber(matrix.values[k]!, precision) + (marked(matrix.rows[k]! * report.n + matrix.cols[k]!) ? MARK : '');
     return `${style.label(label.padEnd(width))}  ${matrix.values[k] === 0 ? style.zero(text) : text}`;
   });
   return [header, '', ...lines];
@@ -120,22 +130,39 @@ function vectorTable(report: VectorReport, precision: number, style: Style): str
   switch (report.command) {
     case 'vjp':
       return [
-        `${style.header(`vᵀJ = vᵀ·${derivative}`)}   1×${report.n}`, ...seed('v'), '',
+        `${style.header(`vᵀJ = vᵀ·${derivative}`)}   1×${report.n}`,
+        ...seed('v'),
+        '',
         ...grid({ rowLabels: null, colLabels: inputs, data: report.vector, marked: marks.cols }, precision, style),
       ];
     case 'jvp':
       return [
-        `${style.header(`J·u = ${derivative}·u`)}   ${report.m}×1`, ...seed('u'), '',
-        ...grid({ rowLabels: entryLabels('f', report.value.shape), colLabels: ['J·u'], data: report.vector, marked: marks.rows }, precision, style),
+        `${style.header(`J·u = ${derivative}·u`)}   ${report.m}×1`,
+        ...seed('u'),
+        '',
+        ...grid(
+          {
+            rowLabels: entryLabels('f', report.value.shape),
+            colLabels: ['J·u'],
+            data: report.vector,
+            marked: marks.rows,
+          },
+          precision,
+          style,
+        ),
       ];
     case 'grad':
       return [
-        `${style.header(`∇f = ${derivative}`)}   1×${report.n}`, `f = ${formatNumber(report.value.data[0]!, precision)}`, '',
+        `${style.header(`∇f = ${derivative}`)}   1×${report.n}`,
+        `f = ${formatNumber(report.value.data[0]!, precision)}`,
+        '',
         ...grid({ rowLabels: null, colLabels: inputs, data: report.vector, marked: marks.cols }, precision, style),
       ];
     case 'hvp':
       return [
-        `${style.header(`H·u = ∂²(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}²·u`)}   1×${report.n}`, ...seed('u'), '',
+        `${style.header(`H·u = ∂²(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}²·u`)}   1×${report.n}`,
+        ...seed('u'),
+        '',
         ...grid({ rowLabels: null, colLabels: inputs, data: report.vector, marked: marks.rows }, precision, style),
       ];
   }
@@ -144,8 +171,10 @@ function vectorTable(report: VectorReport, precision: number, style: Style): str
 function checkTable(report: CheckReport, precision: number, style: Style): string[] {
   const rows = entryLabels('f', report.value.shape);
   const cols = columnLabels(report.inputs);
-  const worst = report.worst === null ? 'none (nothing finite to compare)'
-    : `${rows[report.worst.row]} / ${cols[report.worst.column]}: automatic ${formatNumber(report.worst.automatic, 17)}, numeric ${formatNumber(report.worst.numeric, 17)}`;
+  const worst =
+    report.worst === null
+      ? 'none (nothing finite to compare)'
+      : `${rows[report.worst.row]} / ${cols[report.worst.column]}: automatic ${formatNumber(report.worst.automatic, 17)}, numeric ${formatNumber(report.worst.numeric, 17)}`;
   return [
     `${style.header(`check J = ∂(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}`)}   ${report.m}×${report.n}: automatic against central finite differences`,
     '',
@@ -188,9 +217,19 @@ function nonFiniteLines(report: Report, style: Style): string[] {
   let count = 0;
   for (let k = 0; k < numbers.length; k++) if (!Number.isFinite(numbers[k]!)) count++;
   if (count === 0) return [];
-  return ['', style.warning(`! ${entries(count)} ${count === 1 ? 'is' : 'are'} not finite (NaN or ±Infinity): an overflow, an infinite derivative, or a value outside a function's domain`)];
+  return [
+    '',
+    style.warning(
+      `! ${entries(count)} ${count === 1 ? 'is' : 'are'} not finite (NaN or ±Infinity): an overflow, an infinite derivative, or a value outside a function's domain`,
+    ),
+  ];
 }
 
 export function formatTable(report: Report, precision: number, style: Style): string {
-  return [...body(report, precision, style), ...warningLines(report.warnings, style), ...nonFiniteLines(report, style), ''].join('\n');
+  return [
+    ...body(report, precision, style),
+    ...warningLines(report.warnings, style),
+    ...nonFiniteLines(report, style),
+    '',
+  ].join('\n');
 }

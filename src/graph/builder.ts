@@ -72,9 +72,14 @@ export class GraphBuilder implements Builder {
     if (spec.arity !== 'variadic' && spec.arity !== args.length) {
       throw new Error(`internal: ${op} takes ${spec.arity} arguments, got ${args.length}`);
     }
-    const shape = spec.shape(args.map((a) => this.tape.shape(a)), param);
+    const shape = spec.shape(
+      args.map((a) => this.tape.shape(a)),
+      param,
+    );
     if (sizeOf(shape) === 0) {
-      throw new ShapeError(`${spec.label} gives an empty result from ${args.map((a) => describeShape(this.tape.shape(a))).join(' and ')}`);
+      throw new ShapeError(
+        `${spec.label} gives an empty result from ${args.map((a) => describeShape(this.tape.shape(a))).join(' and ')}`,
+      );
     }
     const simpler = this.simplify(op, args, shape, param);
     if (simpler !== null) return simpler;
@@ -89,7 +94,9 @@ export class GraphBuilder implements Builder {
     const known = this.reuse.get(key);
     if (known !== undefined) return known;
     if (this.tape.length >= this.maxNodes) {
-      throw new LimitError(`the compute graph needs more than ${this.maxNodes} nodes (raise the limit with --max-nodes)`);
+      throw new LimitError(
+        `the compute graph needs more than ${this.maxNodes} nodes (raise the limit with --max-nodes)`,
+      );
     }
     const id = this.tape.push(op, args, shape, param);
     this.reuse.set(key, id);

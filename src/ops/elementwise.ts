@@ -32,20 +32,28 @@ export function elementwiseShape(label: string, shapes: readonly Shape[]): Shape
   return out;
 }
 
-function unary(label: string, f: (x: number) => number, derivative: UnaryFormula | null, doc?: string, special?: UnarySpecial): OpSpec {
+function unary(
+  label: string,
+  f: (x: number) => number,
+  derivative: UnaryFormula | null,
+  doc?: string,
+  special?: UnarySpecial,
+): OpSpec {
   return {
     label,
     arity: 1,
     ...(doc === undefined ? {} : { fn: { name: label, doc, arity: 1 } }),
-    ...(special === undefined ? {} : {
-      special(v, out, args, found) {
-        const a = args[0]!.offset;
-        for (let k = 0; k < out.size; k++) {
-          const point = special(v[a + k]!, v[out.offset + k]!);
-          if (point !== null) found(k, point);
-        }
-      },
-    }),
+    ...(special === undefined
+      ? {}
+      : {
+          special(v, out, args, found) {
+            const a = args[0]!.offset;
+            for (let k = 0; k < out.size; k++) {
+              const point = special(v[a + k]!, v[out.offset + k]!);
+              if (point !== null) found(k, point);
+            }
+          },
+        }),
     shape: (args) => args[0]!,
     value(v, out, args) {
       const a = args[0]!.offset;
@@ -70,17 +78,19 @@ function binary(
     label,
     arity: 2,
     ...(fn === undefined ? {} : { fn: { ...fn, arity: 2 } }),
-    ...(special === undefined ? {} : {
-      special(v, out, args, found) {
-        const [a, b] = [args[0]!, args[1]!];
-        const sa = a.size === 1 ? 0 : 1;
-        const sb = b.size === 1 ? 0 : 1;
-        for (let k = 0; k < out.size; k++) {
-          const point = special(v[a.offset + sa * k]!, v[b.offset + sb * k]!, v[out.offset + k]!);
-          if (point !== null) found(k, point);
-        }
-      },
-    }),
+    ...(special === undefined
+      ? {}
+      : {
+          special(v, out, args, found) {
+            const [a, b] = [args[0]!, args[1]!];
+            const sa = a.size === 1 ? 0 : 1;
+            const sb = b.size === 1 ? 0 : 1;
+            for (let k = 0; k < out.size; k++) {
+              const point = special(v[a.offset + sa * k]!, v[b.offset + sb * k]!, v[out.offset + k]!);
+              if (point !== null) found(k, point);
+            }
+          },
+        }),
     shape: (args) => elementwiseShape(label, args),
     value(v, out, args) {
       const a = args[0]!;
@@ -142,14 +152,19 @@ function powValue(x: number, y: number): number {
 }
 
 const special = (kind: SpecialPoint['kind'], convention: string): SpecialPoint => ({ kind, convention });
-const DOMAIN = special('domain', 'outside the domain: the value is NaN (no real result); the derivative is what its formula gives there');
+const DOMAIN = special(
+  'domain',
+  'outside the domain: the value is NaN (no real result); the derivative is what its formula gives there',
+);
 const INFINITE = special('infinite', 'the derivative is infinite here: its one-sided limit (±Infinity) is used');
 const STEP = special('threshold', 'a step: the derivative is taken as 0, also at the jump');
 const COMPARISON = special('threshold', 'a comparison exactly at its threshold: the derivative is 0');
 
 /** A function defined on [lo, hi] (either may be infinite) whose derivative is infinite at finite ends. */
-const domain = (lo: number, hi: number): UnarySpecial => (x) =>
-  x < lo || x > hi ? DOMAIN : x === lo || x === hi ? INFINITE : null;
+const domain =
+  (lo: number, hi: number): UnarySpecial =>
+  (x) =>
+    x < lo || x > hi ? DOMAIN : x === lo || x === hi ? INFINITE : null;
 /** Infinite derivative at 0 (cot, csc, cbrt …). */
 const infiniteAtZero: UnarySpecial = (x) => (x === 0 ? INFINITE : null);
 /** Defined outside (-1, 1), infinite derivative at ±1 (asec, acsc, acoth). */
@@ -159,112 +174,290 @@ const sinh = Math.sinh;
 const cosh = Math.cosh;
 
 export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, OpSpec> = {
-  unaryMinus: unary('-', (x) => -x, (A) => A.c(-1)),
+  unaryMinus: unary(
+    '-',
+    (x) => -x,
+    (A) => A.c(-1),
+  ),
   not: unary('not', (x) => bool(!truth(x)), null),
   isZero: unary('isZero', (x) => bool(x === 0), null),
 
   sin: unary('sin', Math.sin, (A, x) => A.call('cos', x), 'sine'),
   cos: unary('cos', Math.cos, (A, x) => A.neg(A.call('sin', x)), 'cosine'),
   tan: unary('tan', Math.tan, (A, _x, y) => A.add(A.c(1), A.square(y)), 'tangent'),
-  sec: unary('sec', (x) => 1 / Math.cos(x), (A, x, y) => A.mul(y, A.call('tan', x)), 'secant, 1/cos(x)'),
-  csc: unary('csc', (x) => 1 / Math.sin(x), (A, x, y) => A.neg(A.mul(y, A.call('cot', x))), 'cosecant, 1/sin(x)', infiniteAtZero),
-  cot: unary('cot', (x) => 1 / Math.tan(x), (A, _x, y) => A.neg(A.add(A.c(1), A.square(y))), 'cotangent, 1/tan(x)', infiniteAtZero),
+  sec: unary(
+    'sec',
+    (x) => 1 / Math.cos(x),
+    (A, x, y) => A.mul(y, A.call('tan', x)),
+    'secant, 1/cos(x)',
+  ),
+  csc: unary(
+    'csc',
+    (x) => 1 / Math.sin(x),
+    (A, x, y) => A.neg(A.mul(y, A.call('cot', x))),
+    'cosecant, 1/sin(x)',
+    infiniteAtZero,
+  ),
+  cot: unary(
+    'cot',
+    (x) => 1 / Math.tan(x),
+    (A, _x, y) => A.neg(A.add(A.c(1), A.square(y))),
+    'cotangent, 1/tan(x)',
+    infiniteAtZero,
+  ),
 
   asin: unary('asin', Math.asin, (A, x) => A.recip(A.sqrt(A.sub(A.c(1), A.square(x)))), 'inverse sine', domain(-1, 1)),
-  acos: unary('acos', Math.acos, (A, x) => A.neg(A.recip(A.sqrt(A.sub(A.c(1), A.square(x))))), 'inverse cosine', domain(-1, 1)),
+  acos: unary(
+    'acos',
+    Math.acos,
+    (A, x) => A.neg(A.recip(A.sqrt(A.sub(A.c(1), A.square(x))))),
+    'inverse cosine',
+    domain(-1, 1),
+  ),
   atan: unary('atan', Math.atan, (A, x) => A.recip(A.add(A.c(1), A.square(x))), 'inverse tangent'),
-  asec: unary('asec', (x) => Math.acos(1 / x),
-    (A, x) => A.recip(A.mul(A.abs(x), A.sqrt(A.sub(A.square(x), A.c(1))))), 'inverse secant', outsideUnit),
-  acsc: unary('acsc', (x) => Math.asin(1 / x),
-    (A, x) => A.neg(A.recip(A.mul(A.abs(x), A.sqrt(A.sub(A.square(x), A.c(1)))))), 'inverse cosecant', outsideUnit),
-  acot: unary('acot', (x) => Math.atan(1 / x), (A, x) => A.neg(A.recip(A.add(A.c(1), A.square(x)))), 'inverse cotangent'),
+  asec: unary(
+    'asec',
+    (x) => Math.acos(1 / x),
+    (A, x) => A.recip(A.mul(A.abs(x), A.sqrt(A.sub(A.square(x), A.c(1))))),
+    'inverse secant',
+    outsideUnit,
+  ),
+  acsc: unary(
+    'acsc',
+    (x) => Math.asin(1 / x),
+    (A, x) => A.neg(A.recip(A.mul(A.abs(x), A.sqrt(A.sub(A.square(x), A.c(1)))))),
+    'inverse cosecant',
+    outsideUnit,
+  ),
+  acot: unary(
+    'acot',
+    (x) => Math.atan(1 / x),
+    (A, x) => A.neg(A.recip(A.add(A.c(1), A.square(x)))),
+    'inverse cotangent',
+  ),
 
   sinh: unary('sinh', sinh, (A, x) => A.call('cosh', x), 'hyperbolic sine'),
   cosh: unary('cosh', cosh, (A, x) => A.call('sinh', x), 'hyperbolic cosine'),
   tanh: unary('tanh', Math.tanh, (A, _x, y) => A.sub(A.c(1), A.square(y)), 'hyperbolic tangent'),
-  sech: unary('sech', (x) => 1 / cosh(x), (A, x, y) => A.neg(A.mul(y, A.call('tanh', x))), 'hyperbolic secant'),
-  csch: unary('csch', (x) => 1 / sinh(x), (A, x, y) => A.neg(A.mul(y, A.call('coth', x))), 'hyperbolic cosecant', infiniteAtZero),
-  coth: unary('coth', (x) => 1 / Math.tanh(x), (A, _x, y) => A.sub(A.c(1), A.square(y)), 'hyperbolic cotangent', infiniteAtZero),
+  sech: unary(
+    'sech',
+    (x) => 1 / cosh(x),
+    (A, x, y) => A.neg(A.mul(y, A.call('tanh', x))),
+    'hyperbolic secant',
+  ),
+  csch: unary(
+    'csch',
+    (x) => 1 / sinh(x),
+    (A, x, y) => A.neg(A.mul(y, A.call('coth', x))),
+    'hyperbolic cosecant',
+    infiniteAtZero,
+  ),
+  coth: unary(
+    'coth',
+    (x) => 1 / Math.tanh(x),
+    (A, _x, y) => A.sub(A.c(1), A.square(y)),
+    'hyperbolic cotangent',
+    infiniteAtZero,
+  ),
 
   asinh: unary('asinh', Math.asinh, (A, x) => A.recip(A.sqrt(A.add(A.square(x), A.c(1)))), 'inverse hyperbolic sine'),
-  acosh: unary('acosh', Math.acosh, (A, x) => A.recip(A.sqrt(A.sub(A.square(x), A.c(1)))), 'inverse hyperbolic cosine', domain(1, Infinity)),
-  atanh: unary('atanh', Math.atanh, (A, x) => A.recip(A.sub(A.c(1), A.square(x))), 'inverse hyperbolic tangent', domain(-1, 1)),
-  asech: unary('asech', (x) => Math.acosh(1 / x),
-    (A, x) => A.neg(A.recip(A.mul(x, A.sqrt(A.sub(A.c(1), A.square(x)))))), 'inverse hyperbolic secant', domain(0, 1)),
-  acsch: unary('acsch', (x) => Math.asinh(1 / x),
-    (A, x) => A.neg(A.recip(A.mul(A.abs(x), A.sqrt(A.add(A.c(1), A.square(x)))))), 'inverse hyperbolic cosecant', infiniteAtZero),
-  acoth: unary('acoth', (x) => Math.atanh(1 / x), (A, x) => A.recip(A.sub(A.c(1), A.square(x))), 'inverse hyperbolic cotangent', outsideUnit),
+  acosh: unary(
+    'acosh',
+    Math.acosh,
+    (A, x) => A.recip(A.sqrt(A.sub(A.square(x), A.c(1)))),
+    'inverse hyperbolic cosine',
+    domain(1, Infinity),
+  ),
+  atanh: unary(
+    'atanh',
+    Math.atanh,
+    (A, x) => A.recip(A.sub(A.c(1), A.square(x))),
+    'inverse hyperbolic tangent',
+    domain(-1, 1),
+  ),
+  asech: unary(
+    'asech',
+    (x) => Math.acosh(1 / x),
+    (A, x) => A.neg(A.recip(A.mul(x, A.sqrt(A.sub(A.c(1), A.square(x)))))),
+    'inverse hyperbolic secant',
+    domain(0, 1),
+  ),
+  acsch: unary(
+    'acsch',
+    (x) => Math.asinh(1 / x),
+    (A, x) => A.neg(A.recip(A.mul(A.abs(x), A.sqrt(A.add(A.c(1), A.square(x)))))),
+    'inverse hyperbolic cosecant',
+    infiniteAtZero,
+  ),
+  acoth: unary(
+    'acoth',
+    (x) => Math.atanh(1 / x),
+    (A, x) => A.recip(A.sub(A.c(1), A.square(x))),
+    'inverse hyperbolic cotangent',
+    outsideUnit,
+  ),
 
   exp: unary('exp', Math.exp, (_A, _x, y) => y, 'exponential'),
   expm1: unary('expm1', Math.expm1, (A, x) => A.call('exp', x), 'exp(x) - 1, accurate near 0'),
   log: unary('log', Math.log, (A, x) => A.recip(x), 'natural logarithm (log(x, b): base b)', domain(0, Infinity)),
-  log1p: unary('log1p', Math.log1p, (A, x) => A.recip(A.add(A.c(1), x)), 'log(1 + x), accurate near 0', domain(-1, Infinity)),
+  log1p: unary(
+    'log1p',
+    Math.log1p,
+    (A, x) => A.recip(A.add(A.c(1), x)),
+    'log(1 + x), accurate near 0',
+    domain(-1, Infinity),
+  ),
   log2: unary('log2', Math.log2, (A, x) => A.recip(A.mul(x, A.c(Math.LN2))), 'base-2 logarithm', domain(0, Infinity)),
-  log10: unary('log10', Math.log10, (A, x) => A.recip(A.mul(x, A.c(Math.LN10))), 'base-10 logarithm', domain(0, Infinity)),
+  log10: unary(
+    'log10',
+    Math.log10,
+    (A, x) => A.recip(A.mul(x, A.c(Math.LN10))),
+    'base-10 logarithm',
+    domain(0, Infinity),
+  ),
 
   sqrt: unary('sqrt', Math.sqrt, (A, _x, y) => A.div(A.c(0.5), y), 'square root', domain(0, Infinity)),
   cbrt: unary('cbrt', Math.cbrt, (A, _x, y) => A.recip(A.mul(A.c(3), A.square(y))), 'cube root', infiniteAtZero),
-  abs: unary('abs', Math.abs, (A, x) => A.call('sign', x), 'absolute value',
-    (x) => (x === 0 ? special('kink', 'abs has a corner at 0: the derivative is taken as 0, the minimum-norm subgradient') : null)),
+  abs: unary(
+    'abs',
+    Math.abs,
+    (A, x) => A.call('sign', x),
+    'absolute value',
+    (x) =>
+      x === 0
+        ? special('kink', 'abs has a corner at 0: the derivative is taken as 0, the minimum-norm subgradient')
+        : null,
+  ),
   sign: unary('sign', Math.sign, null, 'sign: -1, 0 or 1', (x) => (x === 0 ? STEP : null)),
-  square: unary('square', (x) => x * x, (A, x) => A.mul(A.c(2), x), 'x * x'),
-  cube: unary('cube', (x) => x * x * x, (A, x) => A.mul(A.c(3), A.square(x)), 'x * x * x'),
+  square: unary(
+    'square',
+    (x) => x * x,
+    (A, x) => A.mul(A.c(2), x),
+    'x * x',
+  ),
+  cube: unary(
+    'cube',
+    (x) => x * x * x,
+    (A, x) => A.mul(A.c(3), A.square(x)),
+    'x * x * x',
+  ),
   floor: unary('floor', floorLikeMathjs, null, 'round towards -Infinity', (x, y) => (x === y ? STEP : null)),
   ceil: unary('ceil', ceilLikeMathjs, null, 'round towards +Infinity', (x, y) => (x === y ? STEP : null)),
-  round: unary('round', roundHalfAway, null, 'round to the nearest integer, halves away from zero',
-    (x) => (Math.abs(x - Math.trunc(x)) === 0.5 ? STEP : null)),
+  round: unary('round', roundHalfAway, null, 'round to the nearest integer, halves away from zero', (x) =>
+    Math.abs(x - Math.trunc(x)) === 0.5 ? STEP : null,
+  ),
   fix: unary('fix', Math.trunc, null, 'round towards zero', (x, y) => (x === y ? STEP : null)),
 };
 
-const tie: BinarySpecial = (a, b) => (nearlyEqual(a, b) ? special('tie', 'a tie: the derivative is split, 0.5 to each argument') : null);
+const tie: BinarySpecial = (a, b) =>
+  nearlyEqual(a, b) ? special('tie', 'a tie: the derivative is split, 0.5 to each argument') : null;
 const atThreshold: BinarySpecial = (a, b) => (nearlyEqual(a, b) ? COMPARISON : null);
 
 export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
-  add: binary('+', (a, b) => a + b, (A) => A.c(1), (A) => A.c(1)),
-  subtract: binary('-', (a, b) => a - b, (A) => A.c(1), (A) => A.c(-1)),
-  dotMultiply: binary('.*', (a, b) => a * b, (_A, _a, b) => b, (_A, a) => a),
-  dotDivide: binary('./', (a, b) => a / b, (A, _a, b) => A.recip(b), (A, _a, b, y) => A.neg(A.div(y, b)), undefined,
-    (_a, b) => (b === 0 ? special('infinite', 'division by 0: the value and the derivative are infinite or NaN') : null)),
+  add: binary(
+    '+',
+    (a, b) => a + b,
+    (A) => A.c(1),
+    (A) => A.c(1),
+  ),
+  subtract: binary(
+    '-',
+    (a, b) => a - b,
+    (A) => A.c(1),
+    (A) => A.c(-1),
+  ),
+  dotMultiply: binary(
+    '.*',
+    (a, b) => a * b,
+    (_A, _a, b) => b,
+    (_A, a) => a,
+  ),
+  dotDivide: binary(
+    './',
+    (a, b) => a / b,
+    (A, _a, b) => A.recip(b),
+    (A, _a, b, y) => A.neg(A.div(y, b)),
+    undefined,
+    (_a, b) =>
+      b === 0 ? special('infinite', 'division by 0: the value and the derivative are infinite or NaN') : null,
+  ),
   // SPEC §6: ∂/∂a is 0 where b = 0; ∂/∂b is 0 where a = 0 and b ≥ 0.
-  pow: binary('.^', powValue,
+  pow: binary(
+    '.^',
+    powValue,
     (A, a, b) => A.where(A.isZero(b), A.c(0), A.mul(b, A.call('pow', a, A.sub(b, A.c(1))))),
     (A, a, b, y) => A.where(A.call('and', A.isZero(a), A.call('largerEq', b, A.c(0))), A.c(0), A.mul(y, A.log(a))),
     { name: 'pow', doc: 'power a.^b, element-wise' },
-    (a, b) => (a < 0 && !Number.isInteger(b) ? DOMAIN
-      : a === 0 ? special(b !== 0 && b < 1 ? 'infinite' : 'kink', 'x.^y at x = 0: ∂/∂x = y·x^(y-1), but 0 where y = 0; ∂/∂y = 0 where y ≥ 0')
-      : null)),
-  atan2: binary('atan2', Math.atan2,
+    (a, b) =>
+      a < 0 && !Number.isInteger(b)
+        ? DOMAIN
+        : a === 0
+          ? special(
+              b !== 0 && b < 1 ? 'infinite' : 'kink',
+              'x.^y at x = 0: ∂/∂x = y·x^(y-1), but 0 where y = 0; ∂/∂y = 0 where y ≥ 0',
+            )
+          : null,
+  ),
+  atan2: binary(
+    'atan2',
+    Math.atan2,
     (A, a, b) => A.div(b, A.add(A.square(a), A.square(b))),
     (A, a, b) => A.neg(A.div(a, A.add(A.square(a), A.square(b)))),
     { name: 'atan2', doc: 'angle of the point (x, y), element-wise', args: 'y, x' },
-    (a, b) => (a === 0 && b === 0 ? special('domain', 'atan2 at the origin: the derivative does not exist (NaN)') : null)),
+    (a, b) =>
+      a === 0 && b === 0 ? special('domain', 'atan2 at the origin: the derivative does not exist (NaN)') : null,
+  ),
   // The 2-norm of (a, b): at the origin its derivative is taken as 0, as for norm.
-  hypot: binary('hypot', Math.hypot,
+  hypot: binary(
+    'hypot',
+    Math.hypot,
     (A, a, _b, y) => A.where(A.isZero(y), A.c(0), A.div(a, y)),
     (A, _a, b, y) => A.where(A.isZero(y), A.c(0), A.div(b, y)),
     { name: 'hypot', doc: 'sqrt(a^2 + b^2) without overflow' },
-    (a, b) => (a === 0 && b === 0 ? special('kink', 'hypot at the origin: the derivative is taken as 0, as for norm') : null)),
-  max: binary('max', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : b > a && !nearlyEqual(a, b) ? b : a),
-    (A, a, b) => A.call('maxWeight', a, b), (A, a, b) => A.call('maxWeight', b, a),
-    { name: 'max', doc: 'larger of a and b, element-wise (one argument: largest entry)' }, tie),
-  min: binary('min', (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : b < a && !nearlyEqual(a, b) ? b : a),
-    (A, a, b) => A.call('minWeight', a, b), (A, a, b) => A.call('minWeight', b, a),
-    { name: 'min', doc: 'smaller of a and b, element-wise (one argument: smallest entry)' }, tie),
-  logBase: binary('log', (x, base) => Math.log(x) / Math.log(base),
+    (a, b) =>
+      a === 0 && b === 0 ? special('kink', 'hypot at the origin: the derivative is taken as 0, as for norm') : null,
+  ),
+  max: binary(
+    'max',
+    (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : b > a && !nearlyEqual(a, b) ? b : a),
+    (A, a, b) => A.call('maxWeight', a, b),
+    (A, a, b) => A.call('maxWeight', b, a),
+    { name: 'max', doc: 'larger of a and b, element-wise (one argument: largest entry)' },
+    tie,
+  ),
+  min: binary(
+    'min',
+    (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : b < a && !nearlyEqual(a, b) ? b : a),
+    (A, a, b) => A.call('minWeight', a, b),
+    (A, a, b) => A.call('minWeight', b, a),
+    { name: 'min', doc: 'smaller of a and b, element-wise (one argument: smallest entry)' },
+    tie,
+  ),
+  logBase: binary(
+    'log',
+    (x, base) => Math.log(x) / Math.log(base),
     (A, x, base) => A.recip(A.mul(x, A.log(base))),
-    (A, _x, base, y) => A.neg(A.div(y, A.mul(base, A.log(base)))), undefined,
-    (x, base) => (x < 0 || base <= 0 || base === 1 ? DOMAIN : x === 0 ? INFINITE : null)),
+    (A, _x, base, y) => A.neg(A.div(y, A.mul(base, A.log(base)))),
+    undefined,
+    (x, base) => (x < 0 || base <= 0 || base === 1 ? DOMAIN : x === 0 ? INFINITE : null),
+  ),
   // d/dx x^(1/r) = 1/(r·y^(r-1)), infinite at 0; d/dr is 0 at x = 0, its limit.
-  nthRoot: binary('nthRoot', nthRootValue,
+  nthRoot: binary(
+    'nthRoot',
+    nthRootValue,
     (A, _x, r, y) => A.recip(A.mul(r, A.call('pow', y, A.sub(r, A.c(1))))),
     (A, x, r, y) => A.where(A.isZero(x), A.c(0), A.neg(A.div(A.mul(y, A.log(A.abs(x))), A.square(r)))),
     { name: 'nthRoot', doc: 'real n-th root: nthRoot(x, n), n = 2 by default' },
-    (x, _r, y) => (Number.isNaN(y) && !Number.isNaN(x) ? DOMAIN : x === 0 ? INFINITE : null)),
-  mod: binary('mod', (a, b) => (b === 0 ? a : a - b * Math.floor(a / b)),
+    (x, _r, y) => (Number.isNaN(y) && !Number.isNaN(x) ? DOMAIN : x === 0 ? INFINITE : null),
+  ),
+  mod: binary(
+    'mod',
+    (a, b) => (b === 0 ? a : a - b * Math.floor(a / b)),
     (A) => A.c(1),
     (A, a, b) => A.where(A.isZero(b), A.c(0), A.neg(A.call('floor', A.div(a, b)))),
     { name: 'mod', doc: 'remainder a - b·floor(a/b)' },
-    (a, b) => (b !== 0 && Number.isInteger(a / b) ? STEP : null)),
+    (a, b) => (b !== 0 && Number.isInteger(a / b) ? STEP : null),
+  ),
 
   equal: binary('==', (a, b) => bool(nearlyEqual(a, b)), null, null, undefined, atThreshold),
   unequal: binary('!=', (a, b) => bool(!nearlyEqual(a, b)), null, null, undefined, atThreshold),
@@ -277,7 +470,12 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
   xor: binary('xor', (a, b) => bool(truth(a) !== truth(b)), null, null),
 
   // Derivative products: an exact zero on either side gives an exact zero (SPEC §6).
-  strongMultiply: binary('·', (a, b) => (a === 0 || b === 0 ? 0 : a * b), (_A, _a, b) => b, (_A, a) => a),
+  strongMultiply: binary(
+    '·',
+    (a, b) => (a === 0 || b === 0 ? 0 : a * b),
+    (_A, _a, b) => b,
+    (_A, a) => a,
+  ),
   // ∂max(a, b)/∂a: 1 where a wins, 0.5 at a tie (equal within mathjs's tolerance), 0 where b wins (SPEC §6).
   maxWeight: binary('maxWeight', (a, b) => (nearlyEqual(a, b) ? 0.5 : a > b ? 1 : 0), null, null),
   minWeight: binary('minWeight', (a, b) => (nearlyEqual(a, b) ? 0.5 : a < b ? 1 : 0), null, null),

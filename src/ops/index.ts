@@ -1,5 +1,15 @@
 export { OPS, OP_NAMES, OP_CODE } from './table.js';
 export { NO_PARAM } from './types.js';
 export type {
-  Builder, IndexMap, NodeId, NodeView, Operand, OpName, OpSpec, Param, Partial, SpecialKind, SpecialPoint,
+  Builder,
+  IndexMap,
+  NodeId,
+  NodeView,
+  Operand,
+  OpName,
+  OpSpec,
+  Param,
+  Partial,
+  SpecialKind,
+  SpecialPoint,
 } from './types.js';

@@ -37,7 +37,13 @@ export function determinant(a: Float64Array, n: number): number {
 }
 
 /** Determinant of X (n×n at `src`) with the rows and columns in `skipRows`/`skipCols` left out. */
-function minorDeterminant(v: Float64Array, src: number, n: number, skipRows: readonly number[], skipCols: readonly number[]): number {
+function minorDeterminant(
+  v: Float64Array,
+  src: number,
+  n: number,
+  skipRows: readonly number[],
+  skipCols: readonly number[],
+): number {
   const m = n - skipRows.length;
   const a = new Float64Array(m * m);
   let idx = 0;
@@ -85,7 +91,10 @@ const COFACTOR_BY_MINORS_MAX_N = 8;
 
 const toScalar = (): Shape => SCALAR;
 
-const REDUCTION_TIE: SpecialPoint = { kind: 'tie', convention: 'a tie for the extreme: the derivative is split evenly among the tied entries' };
+const REDUCTION_TIE: SpecialPoint = {
+  kind: 'tie',
+  convention: 'a tie for the extreme: the derivative is split evenly among the tied entries',
+};
 /** How many entries of x tie with the extreme `target` (equal within mathjs's tolerance). */
 function tieCount(v: Float64Array, x: Operand, target: number): number {
   let count = 0;
@@ -94,7 +103,12 @@ function tieCount(v: Float64Array, x: Operand, target: number): number {
 }
 
 /** Reports a tie when more than one entry equals the extreme (the node's value). */
-function tieSpecial(v: Float64Array, out: Operand, args: readonly Operand[], found: (entry: number, point: SpecialPoint) => void): void {
+function tieSpecial(
+  v: Float64Array,
+  out: Operand,
+  args: readonly Operand[],
+  found: (entry: number, point: SpecialPoint) => void,
+): void {
   if (tieCount(v, args[0]!, v[out.offset]!) > 1) found(0, REDUCTION_TIE);
 }
 
@@ -210,7 +224,9 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     arity: 2,
     shape([a, b]) {
       if (!isVector(a!) || !isVector(b!) || a[0] !== b[0]) {
-        throw new ShapeError(`cannot take the dot product of ${describeShape(a!)} and ${describeShape(b!)}: it needs two vectors of one length`);
+        throw new ShapeError(
+          `cannot take the dot product of ${describeShape(a!)} and ${describeShape(b!)}: it needs two vectors of one length`,
+        );
       }
       return SCALAR;
     },
@@ -236,7 +252,8 @@ export const LINALG: Record<ReductionName, OpSpec> = {
       return row(A.where(A.isZero(node.out), A.c(0), A.div(node.args[0]!, node.out)));
     },
     special(v, out, _args, found) {
-      if (v[out.offset] === 0) found(0, { kind: 'kink', convention: 'norm at the zero vector: the derivative is taken as 0' });
+      if (v[out.offset] === 0)
+        found(0, { kind: 'kink', convention: 'norm at the zero vector: the derivative is taken as 0' });
     },
   },
   /** Matrix product of two matrices (the compiler turns vectors into 1-row or 1-column matrices). */
@@ -245,7 +262,9 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     arity: 2,
     shape([a, b]) {
       if (!isMatrix(a!) || !isMatrix(b!) || a[1] !== b[0]) {
-        throw new ShapeError(`cannot multiply ${describeShape(a!)} by ${describeShape(b!)}: the columns of the left must equal the rows of the right`);
+        throw new ShapeError(
+          `cannot multiply ${describeShape(a!)} by ${describeShape(b!)}: the columns of the left must equal the rows of the right`,
+        );
       }
       return [a[0], b[1]];
     },
@@ -311,14 +330,17 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     value(v, out, [a]) {
       const n = a!.shape[0]!;
       const nn = n * n;
-      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) for (let l = 0; l < n; l++) {
-        let entry = 0;
-        if (i !== k && j !== l) {
-          const sign = ((i + j + k + l) % 2 === 0 ? 1 : -1) * (k > i ? 1 : -1) * (l > j ? 1 : -1);
-          entry = sign * minorDeterminant(v, a!.offset, n, [i, k], [j, l]);
-        }
-        v[out.offset + (i * n + j) * nn + k * n + l] = entry;
-      }
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++)
+          for (let k = 0; k < n; k++)
+            for (let l = 0; l < n; l++) {
+              let entry = 0;
+              if (i !== k && j !== l) {
+                const sign = ((i + j + k + l) % 2 === 0 ? 1 : -1) * (k > i ? 1 : -1) * (l > j ? 1 : -1);
+                entry = sign * minorDeterminant(v, a!.offset, n, [i, k], [j, l]);
+              }
+              v[out.offset + (i * n + j) * nn + k * n + l] = entry;
+            }
     },
     partial: () => unsupported('third derivatives of det'),
   },
@@ -338,7 +360,10 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     special(v, out, _args, found) {
       for (let k = 0; k < out.size; k++) {
         if (!Number.isFinite(v[out.offset + k]!)) {
-          found(k, { kind: 'domain', convention: 'the matrix is singular: its inverse and the derivative are not finite' });
+          found(k, {
+            kind: 'domain',
+            convention: 'the matrix is singular: its inverse and the derivative are not finite',
+          });
         }
       }
     },

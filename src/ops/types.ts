@@ -95,33 +95,101 @@ export interface OpSpec extends Signature {
    * infinite derivative, a value outside the domain, a step's threshold),
    * after the forward pass. Absent where the operation has none.
    */
-  special?(v: Float64Array, out: Operand, args: readonly Operand[], found: (entry: number, point: SpecialPoint) => void): void;
+  special?(
+    v: Float64Array,
+    out: Operand,
+    args: readonly Operand[],
+    found: (entry: number, point: SpecialPoint) => void,
+  ): void;
 }
 
 export type ElementwiseUnaryName =
-  | 'unaryMinus' | 'not'
-  | 'sin' | 'cos' | 'tan' | 'sec' | 'csc' | 'cot'
-  | 'asin' | 'acos' | 'atan' | 'asec' | 'acsc' | 'acot'
-  | 'sinh' | 'cosh' | 'tanh' | 'sech' | 'csch' | 'coth'
-  | 'asinh' | 'acosh' | 'atanh' | 'asech' | 'acsch' | 'acoth'
-  | 'exp' | 'expm1' | 'log' | 'log1p' | 'log2' | 'log10'
-  | 'sqrt' | 'cbrt' | 'abs' | 'sign' | 'square' | 'cube'
-  | 'floor' | 'ceil' | 'round' | 'fix'
+  | 'unaryMinus'
+  | 'not'
+  | 'sin'
+  | 'cos'
+  | 'tan'
+  | 'sec'
+  | 'csc'
+  | 'cot'
+  | 'asin'
+  | 'acos'
+  | 'atan'
+  | 'asec'
+  | 'acsc'
+  | 'acot'
+  | 'sinh'
+  | 'cosh'
+  | 'tanh'
+  | 'sech'
+  | 'csch'
+  | 'coth'
+  | 'asinh'
+  | 'acosh'
+  | 'atanh'
+  | 'asech'
+  | 'acsch'
+  | 'acoth'
+  | 'exp'
+  | 'expm1'
+  | 'log'
+  | 'log1p'
+  | 'log2'
+  | 'log10'
+  | 'sqrt'
+  | 'cbrt'
+  | 'abs'
+  | 'sign'
+  | 'square'
+  | 'cube'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'fix'
   | 'isZero';
 
 export type ElementwiseBinaryName =
-  | 'add' | 'subtract' | 'dotMultiply' | 'dotDivide' | 'pow'
-  | 'atan2' | 'hypot' | 'max' | 'min' | 'logBase' | 'nthRoot' | 'mod'
-  | 'equal' | 'unequal' | 'smaller' | 'larger' | 'smallerEq' | 'largerEq'
-  | 'and' | 'or' | 'xor'
-  | 'strongMultiply' | 'maxWeight' | 'minWeight';
+  | 'add'
+  | 'subtract'
+  | 'dotMultiply'
+  | 'dotDivide'
+  | 'pow'
+  | 'atan2'
+  | 'hypot'
+  | 'max'
+  | 'min'
+  | 'logBase'
+  | 'nthRoot'
+  | 'mod'
+  | 'equal'
+  | 'unequal'
+  | 'smaller'
+  | 'larger'
+  | 'smallerEq'
+  | 'largerEq'
+  | 'and'
+  | 'or'
+  | 'xor'
+  | 'strongMultiply'
+  | 'maxWeight'
+  | 'minWeight';
 
 export type StructuralName = 'input' | 'constant' | 'select' | 'concat' | 'reshape' | 'where';
 
 export type ReductionName =
-  | 'sum' | 'prod' | 'prodOthers' | 'prodPairs'
-  | 'maxReduce' | 'minReduce' | 'tieWeights'
-  | 'dot' | 'norm2'
-  | 'matmul' | 'det' | 'cofactor' | 'cofactorJacobian' | 'inv';
+  | 'sum'
+  | 'prod'
+  | 'prodOthers'
+  | 'prodPairs'
+  | 'maxReduce'
+  | 'minReduce'
+  | 'tieWeights'
+  | 'dot'
+  | 'norm2'
+  | 'matmul'
+  | 'det'
+  | 'cofactor'
+  | 'cofactorJacobian'
+  | 'inv';
 
 export type OpName = ElementwiseUnaryName | ElementwiseBinaryName | StructuralName | ReductionName;

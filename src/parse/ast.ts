@@ -12,9 +12,19 @@ export type Ast =
   | { readonly type: 'FunctionNode'; readonly fn: MathNode; readonly args: readonly MathNode[] }
   | { readonly type: 'AccessorNode'; readonly object: MathNode; readonly index: MathNode }
   | { readonly type: 'IndexNode'; readonly dimensions: readonly MathNode[]; readonly dotNotation: boolean }
-  | { readonly type: 'RangeNode'; readonly start: MathNode; readonly end: MathNode; readonly step: MathNode | null | undefined }
+  | {
+      readonly type: 'RangeNode';
+      readonly start: MathNode;
+      readonly end: MathNode;
+      readonly step: MathNode | null | undefined;
+    }
   | { readonly type: 'ArrayNode'; readonly items: readonly MathNode[] }
-  | { readonly type: 'ConditionalNode'; readonly condition: MathNode; readonly trueExpr: MathNode; readonly falseExpr: MathNode }
+  | {
+      readonly type: 'ConditionalNode';
+      readonly condition: MathNode;
+      readonly trueExpr: MathNode;
+      readonly falseExpr: MathNode;
+    }
   | { readonly type: 'RelationalNode'; readonly conditionals: readonly string[]; readonly params: readonly MathNode[] };
 
 export const view = (node: MathNode): Ast => node as unknown as Ast;

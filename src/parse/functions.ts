@@ -24,7 +24,9 @@ const shapeOf = (c: Compiler, id: NodeId): Shape => c.b.shapeOf(id);
 function foldScalars(c: Compiler, name: string, op: OpName, label: string, ids: readonly NodeId[]): NodeId {
   for (const id of ids) {
     if (!isScalar(shapeOf(c, id))) {
-      throw new ShapeError(`${name} with ${ids.length} arguments takes scalars, got ${ids.map((i) => describeShape(shapeOf(c, i))).join(', ')}`);
+      throw new ShapeError(
+        `${name} with ${ids.length} arguments takes scalars, got ${ids.map((i) => describeShape(shapeOf(c, i))).join(', ')}`,
+      );
     }
   }
   return ids.slice(1).reduce((acc, id) => c.elementwise(op, label, [acc, id]), ids[0]!);
@@ -39,7 +41,9 @@ function sumAlong(c: Compiler, x: NodeId, dim: number): NodeId {
   const s = shapeOf(c, x);
   if (isVector(s) && dim === 1) return c.b.apply('sum', [x]);
   if (!isMatrix(s) || (dim !== 1 && dim !== 2)) {
-    throw new ShapeError(`cannot sum ${describeShape(s)} along dimension ${dim}: a matrix has dimensions 1 and 2, a vector only 1`);
+    throw new ShapeError(
+      `cannot sum ${describeShape(s)} along dimension ${dim}: a matrix has dimensions 1 and 2, a vector only 1`,
+    );
   }
   const [r, k] = s;
   return dim === 1
@@ -60,7 +64,8 @@ function reduce(op: 'sum' | 'prod', fold: OpName, foldLabel: string): LanguageFu
       return isScalar(shapeOf(c, x)) ? x : c.b.apply(op, [x]);
     }
     const ids = args.map((a) => c.lower(a));
-    if (op === 'sum' && args.length === 2 && !isScalar(shapeOf(c, ids[0]!))) return sumAlong(c, ids[0]!, dimension(c, args[1]!));
+    if (op === 'sum' && args.length === 2 && !isScalar(shapeOf(c, ids[0]!)))
+      return sumAlong(c, ids[0]!, dimension(c, args[1]!));
     return foldScalars(c, op, fold, foldLabel, ids);
   };
 }
@@ -86,7 +91,9 @@ function norm(c: Compiler, args: readonly MathNode[]): NodeId {
   const s = shapeOf(c, x);
   if (args.length === 1 && isMatrix(s)) {
     // mathjs's default for a matrix is the spectral norm, which is not supported: say which one.
-    throw new UnsupportedError("norm(M) of a matrix is its spectral norm in mathjs, which is not supported: write norm(M, 'fro'), norm(M, 1) or norm(M, Inf)");
+    throw new UnsupportedError(
+      "norm(M) of a matrix is its spectral norm in mathjs, which is not supported: write norm(M, 'fro'), norm(M, 1) or norm(M, Inf)",
+    );
   }
   const p = args.length > 1 ? c.staticArgument(args[1]!, 'the norm type') : 2;
   const kind = typeof p === 'string' ? p.toLowerCase() : p;
@@ -111,7 +118,10 @@ function cross(c: Compiler, args: readonly MathNode[]): NodeId {
   const [a, b] = args.map((n) => c.lower(n)) as [NodeId, NodeId];
   for (const id of [a, b]) {
     const s = shapeOf(c, id);
-    if (!isVector(s) || s[0] !== 3) throw new ShapeError(`cross needs two vectors of 3 entries, got ${describeShape(shapeOf(c, a))} and ${describeShape(shapeOf(c, b))}`);
+    if (!isVector(s) || s[0] !== 3)
+      throw new ShapeError(
+        `cross needs two vectors of 3 entries, got ${describeShape(shapeOf(c, a))} and ${describeShape(shapeOf(c, b))}`,
+      );
   }
   const pick = (x: NodeId, order: readonly number[]) => c.gather(x, order, [3]);
   const first = c.b.apply('dotMultiply', [pick(a, [1, 2, 0]), pick(b, [2, 0, 1])]);
@@ -119,19 +129,46 @@ function cross(c: Compiler, args: readonly MathNode[]): NodeId {
   return c.b.apply('subtract', [first, second]);
 }
 
-const operatorFunction = (usage: string, doc: string, arity: number, lower: (c: Compiler, ids: NodeId[]) => NodeId): LanguageFunction => ({
-  usage, doc, minArgs: arity, maxArgs: arity,
-  lower: (c, args) => lower(c, args.map((a) => c.lower(a))),
+const operatorFunction = (
+  usage: string,
+  doc: string,
+  arity: number,
+  lower: (c: Compiler, ids: NodeId[]) => NodeId,
+): LanguageFunction => ({
+  usage,
+  doc,
+  minArgs: arity,
+  maxArgs: arity,
+  lower: (c, args) =>
+    lower(
+      c,
+      args.map((a) => c.lower(a)),
+    ),
 });
 
 const elementwiseFunction = (name: string, op: OpName, label: string, doc: string): LanguageFunction =>
   operatorFunction(`${name}(a, b)`, doc, 2, (c, ids) => c.elementwise(op, label, ids));
 
 export const LANGUAGE_FUNCTIONS: Readonly<Record<string, LanguageFunction>> = {
-  sum: { usage: 'sum(x), sum(M, dim), sum(a, b, …)', doc: 'sum of all entries (along a dimension; of scalars)', minArgs: 1, maxArgs: Infinity, lower: reduce('sum', 'add', '+') },
-  prod: { usage: 'prod(x), prod(a, b, …)', doc: 'product of all entries', minArgs: 1, maxArgs: Infinity, lower: reduce('prod', 'dotMultiply', '*') },
+  sum: {
+    usage: 'sum(x), sum(M, dim), sum(a, b, …)',
+    doc: 'sum of all entries (along a dimension; of scalars)',
+    minArgs: 1,
+    maxArgs: Infinity,
+    lower: reduce('sum', 'add', '+'),
+  },
+  prod: {
+    usage: 'prod(x), prod(a, b, …)',
+    doc: 'product of all entries',
+    minArgs: 1,
+    maxArgs: Infinity,
+    lower: reduce('prod', 'dotMultiply', '*'),
+  },
   mean: {
-    usage: 'mean(x), mean(M, dim), mean(a, b, …)', doc: 'arithmetic mean of all entries', minArgs: 1, maxArgs: Infinity,
+    usage: 'mean(x), mean(M, dim), mean(a, b, …)',
+    doc: 'arithmetic mean of all entries',
+    minArgs: 1,
+    maxArgs: Infinity,
     lower(c, args) {
       const ids = args.map((a) => c.lower(a));
       const x = ids[0]!;
@@ -144,11 +181,32 @@ export const LANGUAGE_FUNCTIONS: Readonly<Record<string, LanguageFunction>> = {
       return divide(foldScalars(c, 'mean', 'add', '+', ids), ids.length);
     },
   },
-  max: { usage: 'max(x), max(a, b), max(a, b, c, …)', doc: 'largest entry of x; larger of a and b element-wise', minArgs: 1, maxArgs: Infinity, lower: extreme('max', 'maxReduce') },
-  min: { usage: 'min(x), min(a, b), min(a, b, c, …)', doc: 'smallest entry of x; smaller of a and b element-wise', minArgs: 1, maxArgs: Infinity, lower: extreme('min', 'minReduce') },
-  norm: { usage: "norm(x), norm(x, p), norm(M, 'fro')", doc: "vector p-norm (2 by default, 1, Inf, -Inf, p > 0); matrix 'fro', 1, Inf (mathjs's default spectral norm is not supported)", minArgs: 1, maxArgs: 2, lower: norm },
+  max: {
+    usage: 'max(x), max(a, b), max(a, b, c, …)',
+    doc: 'largest entry of x; larger of a and b element-wise',
+    minArgs: 1,
+    maxArgs: Infinity,
+    lower: extreme('max', 'maxReduce'),
+  },
+  min: {
+    usage: 'min(x), min(a, b), min(a, b, c, …)',
+    doc: 'smallest entry of x; smaller of a and b element-wise',
+    minArgs: 1,
+    maxArgs: Infinity,
+    lower: extreme('min', 'minReduce'),
+  },
+  norm: {
+    usage: "norm(x), norm(x, p), norm(M, 'fro')",
+    doc: "vector p-norm (2 by default, 1, Inf, -Inf, p > 0); matrix 'fro', 1, Inf (mathjs's default spectral norm is not supported)",
+    minArgs: 1,
+    maxArgs: 2,
+    lower: norm,
+  },
   hypot: {
-    usage: 'hypot(a, b), hypot(x), hypot(a, b, c, …)', doc: 'sqrt(a^2 + b^2) element-wise; of one array: its 2-norm', minArgs: 1, maxArgs: Infinity,
+    usage: 'hypot(a, b), hypot(x), hypot(a, b, c, …)',
+    doc: 'sqrt(a^2 + b^2) element-wise; of one array: its 2-norm',
+    minArgs: 1,
+    maxArgs: Infinity,
     lower(c, args) {
       const ids = args.map((a) => c.lower(a));
       if (ids.length === 1) return isScalar(shapeOf(c, ids[0]!)) ? c.b.apply('abs', ids) : c.b.apply('norm2', ids);
@@ -159,25 +217,41 @@ export const LANGUAGE_FUNCTIONS: Readonly<Record<string, LanguageFunction>> = {
   dot: operatorFunction('dot(a, b)', 'dot product of two vectors', 2, (c, ids) => c.b.apply('dot', ids)),
   cross: { usage: 'cross(a, b)', doc: 'cross product of two 3-vectors', minArgs: 2, maxArgs: 2, lower: cross },
   det: operatorFunction('det(M)', 'determinant of a square matrix', 1, (c, [x]) =>
-    squareOrScalar(c, x!, 'det') === 'scalar' ? x! : c.b.apply('det', [x!])),
+    squareOrScalar(c, x!, 'det') === 'scalar' ? x! : c.b.apply('det', [x!]),
+  ),
   inv: operatorFunction('inv(M)', 'inverse of a square matrix', 1, (c, [x]) =>
-    squareOrScalar(c, x!, 'inv') === 'scalar' ? c.b.apply('dotDivide', [c.b.scalar(1), x!]) : c.b.apply('inv', [x!])),
+    squareOrScalar(c, x!, 'inv') === 'scalar' ? c.b.apply('dotDivide', [c.b.scalar(1), x!]) : c.b.apply('inv', [x!]),
+  ),
   trace: operatorFunction('trace(M)', 'sum of the diagonal of a square matrix', 1, (c, [x]) => {
     const n = squareOrScalar(c, x!, 'trace');
     if (n === 'scalar') return x!;
-    return c.b.apply('sum', [c.gather(x!, Array.from({ length: n }, (_, i) => i * n + i), [n])]);
+    return c.b.apply('sum', [
+      c.gather(
+        x!,
+        Array.from({ length: n }, (_, i) => i * n + i),
+        [n],
+      ),
+    ]);
   }),
   transpose: operatorFunction('transpose(M)', "transpose, the same as M'", 1, (c, [x]) => c.transpose(x!)),
-  ctranspose: operatorFunction('ctranspose(M)', "transpose (real numbers), the same as M'", 1, (c, [x]) => c.transpose(x!)),
+  ctranspose: operatorFunction('ctranspose(M)', "transpose (real numbers), the same as M'", 1, (c, [x]) =>
+    c.transpose(x!),
+  ),
   log: {
-    usage: 'log(x), log(x, b)', doc: 'natural logarithm; logarithm to base b', minArgs: 1, maxArgs: 2,
+    usage: 'log(x), log(x, b)',
+    doc: 'natural logarithm; logarithm to base b',
+    minArgs: 1,
+    maxArgs: 2,
     lower(c, args) {
       const ids = args.map((a) => c.lower(a));
       return ids.length === 1 ? c.b.apply('log', ids) : c.elementwise('logBase', 'log', ids);
     },
   },
   nthRoot: {
-    usage: 'nthRoot(x), nthRoot(x, n)', doc: 'real n-th root (n = 2 by default; odd roots of negative numbers are real)', minArgs: 1, maxArgs: 2,
+    usage: 'nthRoot(x), nthRoot(x, n)',
+    doc: 'real n-th root (n = 2 by default; odd roots of negative numbers are real)',
+    minArgs: 1,
+    maxArgs: 2,
     lower(c, args) {
       const ids = args.map((a) => c.lower(a));
       return c.elementwise('nthRoot', 'nthRoot', ids.length === 1 ? [ids[0]!, c.b.scalar(2)] : ids);

@@ -9,7 +9,15 @@ import { GraphBuilder } from '../graph/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { OPS, OP_NAMES, type NodeId, type OpName } from '../ops/index.js';
 import {
-  SCALAR, asRowMajor, describeShape, isMatrix, isScalar, isVector, sameShape, sizeOf, type Shape,
+  SCALAR,
+  asRowMajor,
+  describeShape,
+  isMatrix,
+  isScalar,
+  isVector,
+  sameShape,
+  sizeOf,
+  type Shape,
 } from '../shape.js';
 import { sourceOf, view } from './ast.js';
 import type { Compiler } from './compiler.js';
@@ -31,9 +39,23 @@ export class UnboundNameError extends UserError {
 }
 
 export const CONSTANTS: Readonly<Record<string, number>> = {
-  pi: Math.PI, PI: Math.PI, e: Math.E, E: Math.E, tau: 2 * Math.PI, phi: (1 + Math.sqrt(5)) / 2,
-  Infinity, Inf: Infinity, NaN, true: 1, false: 0,
-  LN2: Math.LN2, LN10: Math.LN10, LOG2E: Math.LOG2E, LOG10E: Math.LOG10E, SQRT2: Math.SQRT2, SQRT1_2: Math.SQRT1_2,
+  pi: Math.PI,
+  PI: Math.PI,
+  e: Math.E,
+  E: Math.E,
+  tau: 2 * Math.PI,
+  phi: (1 + Math.sqrt(5)) / 2,
+  Infinity,
+  Inf: Infinity,
+  NaN,
+  true: 1,
+  false: 0,
+  LN2: Math.LN2,
+  LN10: Math.LN10,
+  LOG2E: Math.LOG2E,
+  LOG10E: Math.LOG10E,
+  SQRT2: Math.SQRT2,
+  SQRT1_2: Math.SQRT1_2,
 };
 
 /** Whether a name is one of the constants (own keys only: "constructor" is not a constant). */
@@ -44,9 +66,21 @@ const MAX_RANGE_ENTRIES = 1_000_000;
 
 /** Operators of mathjs mapped to element-wise operations of the table. */
 const ELEMENTWISE_OPERATORS: Readonly<Record<string, OpName>> = {
-  add: 'add', subtract: 'subtract', dotMultiply: 'dotMultiply', dotDivide: 'dotDivide', dotPow: 'pow',
-  equal: 'equal', unequal: 'unequal', smaller: 'smaller', larger: 'larger', smallerEq: 'smallerEq', largerEq: 'largerEq',
-  and: 'and', or: 'or', xor: 'xor', mod: 'mod',
+  add: 'add',
+  subtract: 'subtract',
+  dotMultiply: 'dotMultiply',
+  dotDivide: 'dotDivide',
+  dotPow: 'pow',
+  equal: 'equal',
+  unequal: 'unequal',
+  smaller: 'smaller',
+  larger: 'larger',
+  smallerEq: 'smallerEq',
+  largerEq: 'largerEq',
+  and: 'and',
+  or: 'or',
+  xor: 'xor',
+  mod: 'mod',
 };
 
 /** Element-wise functions users call by name, from the operation table. */
@@ -63,7 +97,11 @@ export interface Lowered {
   readonly output: NodeId;
 }
 
-export function lowerExpression(ast: MathNode, variables: ReadonlyMap<string, VariableInfo>, limits: Limits = DEFAULT_LIMITS): Lowered {
+export function lowerExpression(
+  ast: MathNode,
+  variables: ReadonlyMap<string, VariableInfo>,
+  limits: Limits = DEFAULT_LIMITS,
+): Lowered {
   const compiler = new Lowerer(variables, new GraphBuilder(limits.maxNodes));
   try {
     return { builder: compiler.b, output: compiler.lower(ast) };
@@ -77,7 +115,10 @@ class Lowerer implements Compiler {
   /** Lengths that `end` stands for, innermost index last. */
   private readonly ends: number[] = [];
 
-  constructor(private readonly variables: ReadonlyMap<string, VariableInfo>, readonly b: GraphBuilder) {}
+  constructor(
+    private readonly variables: ReadonlyMap<string, VariableInfo>,
+    readonly b: GraphBuilder,
+  ) {}
 
   /**
    * Lowers a subexpression. Operators and parentheses nest as deep as a
@@ -96,7 +137,10 @@ class Lowerer implements Compiler {
       const link = spine[k]!;
       const n = view(link);
       const first = value;
-      if (n.type === 'OperatorNode') value = this.located(link, () => this.operator(n.fn, n.op, [first, ...n.args.slice(1).map((a) => this.lower(a))]));
+      if (n.type === 'OperatorNode')
+        value = this.located(link, () =>
+          this.operator(n.fn, n.op, [first, ...n.args.slice(1).map((a) => this.lower(a))]),
+        );
     }
     return value;
   }
@@ -127,14 +171,21 @@ class Lowerer implements Compiler {
       case 'ArrayNode':
         return this.literal(n.items.map((item) => this.lower(item)));
       case 'RangeNode': {
-        const values = this.range(n.start, n.end, n.step, MAX_RANGE_ENTRIES, `the limit of ${MAX_RANGE_ENTRIES} for a literal range`);
+        const values = this.range(
+          n.start,
+          n.end,
+          n.step,
+          MAX_RANGE_ENTRIES,
+          `the limit of ${MAX_RANGE_ENTRIES} for a literal range`,
+        );
         return this.b.constant(Float64Array.from(values), [values.length]);
       }
       case 'ConditionalNode':
         return this.conditional(n.condition, n.trueExpr, n.falseExpr);
       case 'RelationalNode': {
         const tests = n.conditionals.map((fn, i) =>
-          this.elementwise(ELEMENTWISE_OPERATORS[fn]!, fn, [this.lower(n.params[i]!), this.lower(n.params[i + 1]!)]));
+          this.elementwise(ELEMENTWISE_OPERATORS[fn]!, fn, [this.lower(n.params[i]!), this.lower(n.params[i + 1]!)]),
+        );
         return tests.slice(1).reduce((acc, t) => this.elementwise('and', 'and', [acc, t]), tests[0]!);
       }
       default:
@@ -145,7 +196,8 @@ class Lowerer implements Compiler {
   private constant(value: unknown): NodeId {
     if (typeof value === 'number') return this.b.scalar(value);
     if (typeof value === 'boolean') return this.b.scalar(value ? 1 : 0);
-    if (typeof value === 'string') throw new UnsupportedError(`strings such as "${value}" are not supported (only norm(M, 'fro') takes one)`);
+    if (typeof value === 'string')
+      throw new UnsupportedError(`strings such as "${value}" are not supported (only norm(M, 'fro') takes one)`);
     throw new UnsupportedError(`the constant ${String(value)} is not supported`);
   }
 
@@ -153,15 +205,20 @@ class Lowerer implements Compiler {
     const variable = this.variables.get(name);
     if (variable !== undefined) {
       // Inside an index, a scalar with a known value is a constant: shapes must be known when compiling.
-      if (this.ends.length > 0 && variable.value !== undefined && isScalar(variable.shape)) return this.b.scalar(variable.value[0]!);
+      if (this.ends.length > 0 && variable.value !== undefined && isScalar(variable.shape))
+        return this.b.scalar(variable.value[0]!);
       return this.b.input(name, variable.shape);
     }
     if (name === 'end') {
-      if (this.ends.length === 0) throw new UnsupportedError('end stands for the last index and only works inside an index, as in x[end]');
+      if (this.ends.length === 0)
+        throw new UnsupportedError('end stands for the last index and only works inside an index, as in x[end]');
       return this.b.scalar(this.ends[this.ends.length - 1]!);
     }
     if (isConstantName(name)) return this.b.scalar(CONSTANTS[name]!);
-    if (name === 'i') throw new UnsupportedError('complex numbers are not supported (i is the imaginary unit); bind i with --at to use it as a variable');
+    if (name === 'i')
+      throw new UnsupportedError(
+        'complex numbers are not supported (i is the imaginary unit); bind i with --at to use it as a variable',
+      );
     if (isFunctionName(name)) throw new UnsupportedError(`${name} is a function: call it, as in ${name}(x)`);
     throw new UnboundNameError(name);
   }
@@ -193,31 +250,44 @@ class Lowerer implements Compiler {
 
   private call(fnNode: MathNode, argNodes: readonly MathNode[]): NodeId {
     const fn = view(fnNode);
-    if (fn.type !== 'SymbolNode') throw new UnsupportedError(`calling ${sourceOf(fnNode)} is not supported: only named functions can be called`);
+    if (fn.type !== 'SymbolNode')
+      throw new UnsupportedError(`calling ${sourceOf(fnNode)} is not supported: only named functions can be called`);
     const name = fn.name;
     const special = Object.hasOwn(LANGUAGE_FUNCTIONS, name) ? LANGUAGE_FUNCTIONS[name] : undefined;
     const tableOp = TABLE_FUNCTIONS.get(name);
     if (special !== undefined) {
       if (argNodes.length < special.minArgs || argNodes.length > special.maxArgs) {
-        throw new UnsupportedError(`${name} takes ${arityText(special.minArgs, special.maxArgs)}, got ${argNodes.length}: ${special.usage}`);
+        throw new UnsupportedError(
+          `${name} takes ${arityText(special.minArgs, special.maxArgs)}, got ${argNodes.length}: ${special.usage}`,
+        );
       }
       return special.lower(this, argNodes);
     }
     if (tableOp !== undefined) {
       const arity = OPS[tableOp].fn!.arity;
-      if (argNodes.length !== arity) throw new UnsupportedError(`${name} takes ${arityText(arity, arity)}, got ${argNodes.length}`);
-      return this.elementwise(tableOp, name, argNodes.map((a) => this.lower(a)));
+      if (argNodes.length !== arity)
+        throw new UnsupportedError(`${name} takes ${arityText(arity, arity)}, got ${argNodes.length}`);
+      return this.elementwise(
+        tableOp,
+        name,
+        argNodes.map((a) => this.lower(a)),
+      );
     }
     if (this.variables.has(name)) {
       throw new UnsupportedError(`${name}(…) calls the variable ${name} as a function: write ${name}*(…) to multiply`);
     }
-    throw new UnsupportedError(`unknown function ${name}: the supported functions are ${supportedFunctions().join(', ')}`);
+    throw new UnsupportedError(
+      `unknown function ${name}: the supported functions are ${supportedFunctions().join(', ')}`,
+    );
   }
 
   elementwise(op: OpName, label: string, args: readonly NodeId[]): NodeId {
     const shapes = args.map((a) => this.b.shapeOf(a));
     const target = broadcastShape(label, shapes);
-    return this.b.apply(op, args.map((a, i) => (isScalar(shapes[i]!) || sameShape(shapes[i]!, target) ? a : this.broadcast(a, target))));
+    return this.b.apply(
+      op,
+      args.map((a, i) => (isScalar(shapes[i]!) || sameShape(shapes[i]!, target) ? a : this.broadcast(a, target))),
+    );
   }
 
   /** Repeats a vector or matrix along its dimensions of length 1 (vectors are rows, as in mathjs). */
@@ -238,16 +308,25 @@ class Lowerer implements Compiler {
     const [sa, sb] = [this.b.shapeOf(a), this.b.shapeOf(b)];
     if (isScalar(sa) || isScalar(sb)) return this.b.apply('dotMultiply', [a, b]);
     if (isVector(sa) && isVector(sb)) {
-      if (sa[0] !== sb[0]) throw new ShapeError(`cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: a vector times a vector is their dot product and needs equal lengths`);
+      if (sa[0] !== sb[0])
+        throw new ShapeError(
+          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: a vector times a vector is their dot product and needs equal lengths`,
+        );
       return this.b.apply('dot', [a, b]);
     }
     const reshape = (x: NodeId, shape: Shape) => this.b.apply('reshape', [x], { kind: 'reshape', shape });
     if (isVector(sa)) {
-      if (!isMatrix(sb) || sb[0] !== sa[0]) throw new ShapeError(`cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: the vector's length must equal the matrix's rows`);
+      if (!isMatrix(sb) || sb[0] !== sa[0])
+        throw new ShapeError(
+          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: the vector's length must equal the matrix's rows`,
+        );
       return reshape(this.b.apply('matmul', [reshape(a, [1, sa[0]]), b]), [sb[1]]);
     }
     if (isVector(sb)) {
-      if (!isMatrix(sa) || sa[1] !== sb[0]) throw new ShapeError(`cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: the matrix's columns must equal the vector's length`);
+      if (!isMatrix(sa) || sa[1] !== sb[0])
+        throw new ShapeError(
+          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: the matrix's columns must equal the vector's length`,
+        );
       return reshape(this.b.apply('matmul', [a, reshape(b, [sb[0], 1])]), [sa[0]]);
     }
     return this.b.apply('matmul', [a, b]);
@@ -257,16 +336,23 @@ class Lowerer implements Compiler {
     const sb = this.b.shapeOf(b);
     if (isScalar(sb)) return this.b.apply('dotDivide', [a, b]);
     if (isMatrix(sb) && sb[0] === sb[1]) return this.multiply(a, this.b.apply('inv', [b]));
-    throw new ShapeError(`cannot divide ${describeShape(this.b.shapeOf(a))} by ${describeShape(sb)}: / divides by a scalar or a square matrix; use ./ to divide element-wise`);
+    throw new ShapeError(
+      `cannot divide ${describeShape(this.b.shapeOf(a))} by ${describeShape(sb)}: / divides by a scalar or a square matrix; use ./ to divide element-wise`,
+    );
   }
 
   private power(base: NodeId, exponent: NodeId): NodeId {
     const [sb, se] = [this.b.shapeOf(base), this.b.shapeOf(exponent)];
-    if (!isScalar(se)) throw new ShapeError(`cannot raise to the power ${describeShape(se)} with ^: use .^ for element-wise powers`);
+    if (!isScalar(se))
+      throw new ShapeError(`cannot raise to the power ${describeShape(se)} with ^: use .^ for element-wise powers`);
     if (isScalar(sb)) return this.b.apply('pow', [base, exponent]);
-    if (!isMatrix(sb) || sb[0] !== sb[1]) throw new ShapeError(`cannot raise ${describeShape(sb)} to a power with ^ (it needs a scalar or a square matrix): use .^ for element-wise powers`);
+    if (!isMatrix(sb) || sb[0] !== sb[1])
+      throw new ShapeError(
+        `cannot raise ${describeShape(sb)} to a power with ^ (it needs a scalar or a square matrix): use .^ for element-wise powers`,
+      );
     const k = this.b.constantValues(exponent)?.[0];
-    if (k === undefined || !Number.isInteger(k)) throw new UnsupportedError('a matrix power M^k needs a constant integer k');
+    if (k === undefined || !Number.isInteger(k))
+      throw new UnsupportedError('a matrix power M^k needs a constant integer k');
     return this.matrixPower(k < 0 ? this.b.apply('inv', [base]) : base, Math.abs(k), sb[0]);
   }
 
@@ -295,7 +381,10 @@ class Lowerer implements Compiler {
   private conditional(condition: MathNode, whenTrue: MathNode, whenFalse: MathNode): NodeId {
     const cond = this.lower(condition);
     const sc = this.b.shapeOf(cond);
-    if (!isScalar(sc)) throw new ShapeError(`the condition of ? : must be a scalar, got ${describeShape(sc)} (compare single entries, as in x[1] > 0)`);
+    if (!isScalar(sc))
+      throw new ShapeError(
+        `the condition of ? : must be a scalar, got ${describeShape(sc)} (compare single entries, as in x[1] > 0)`,
+      );
     return this.b.apply('where', [cond, this.lower(whenTrue), this.lower(whenFalse)]);
   }
 
@@ -307,7 +396,9 @@ class Lowerer implements Compiler {
     if (isMatrix(first)) throw new UnsupportedError('arrays of more than two dimensions are not supported');
     for (const s of shapes) {
       if (!sameShape(s, first)) {
-        throw new ShapeError(`the entries of an array literal must have one shape, got ${describeShape(first)} and ${describeShape(s)}`);
+        throw new ShapeError(
+          `the entries of an array literal must have one shape, got ${describeShape(first)} and ${describeShape(s)}`,
+        );
       }
     }
     const width = sizeOf(first);
@@ -322,12 +413,15 @@ class Lowerer implements Compiler {
   /** `x[i]`, `x[a:b]`, `M[i, :]`, `x[[1, 3]]`, `x[end]`: 1-based and inclusive, as in mathjs. */
   private index(object: NodeId, objectNode: MathNode, indexNode: MathNode): NodeId {
     const idx = view(indexNode);
-    if (idx.type !== 'IndexNode' || idx.dotNotation) throw new UnsupportedError(`property access ${sourceOf(indexNode)} is not supported`);
+    if (idx.type !== 'IndexNode' || idx.dotNotation)
+      throw new UnsupportedError(`property access ${sourceOf(indexNode)} is not supported`);
     const shape = this.b.shapeOf(object);
     const name = sourceOf(objectNode);
     if (isScalar(shape)) throw new ShapeError(`cannot index ${name}: it is a scalar`);
     if (idx.dimensions.length !== shape.length) {
-      throw new ShapeError(`${name} is a ${describeShape(shape)}: index it with ${shape.length === 1 ? 'one index, as x[i]' : 'two indices, as M[i, j]'}, not ${idx.dimensions.length}`);
+      throw new ShapeError(
+        `${name} is a ${describeShape(shape)}: index it with ${shape.length === 1 ? 'one index, as x[i]' : 'two indices, as M[i, j]'}, not ${idx.dimensions.length}`,
+      );
     }
     const picks = idx.dimensions.map((dim, d) => this.indexList(dim, shape[d]!, name, shape));
     if (picks.length === 1) {
@@ -338,10 +432,14 @@ class Lowerer implements Compiler {
     const width = shape[1]!;
     const from: number[] = [];
     for (const i of rows.indices) for (const j of cols.indices) from.push(i * width + j);
-    const resultShape: Shape = rows.scalar && cols.scalar ? SCALAR
-      : rows.scalar ? [cols.indices.length]
-      : cols.scalar ? [rows.indices.length]
-      : [rows.indices.length, cols.indices.length];
+    const resultShape: Shape =
+      rows.scalar && cols.scalar
+        ? SCALAR
+        : rows.scalar
+          ? [cols.indices.length]
+          : cols.scalar
+            ? [rows.indices.length]
+            : [rows.indices.length, cols.indices.length];
     return this.gather(object, from, resultShape);
   }
 
@@ -351,12 +449,18 @@ class Lowerer implements Compiler {
     try {
       const d = view(dim);
       // Distinct indices, so a range longer than the dimension must leave it.
-      const oneBased = d.type === 'RangeNode' ? this.range(d.start, d.end, d.step, length, `${name} has along this index (${length})`)
-        : d.type === 'ArrayNode' ? d.items.map((item) => this.staticIndex(item))
-        : [this.staticIndex(dim)];
+      const oneBased =
+        d.type === 'RangeNode'
+          ? this.range(d.start, d.end, d.step, length, `${name} has along this index (${length})`)
+          : d.type === 'ArrayNode'
+            ? d.items.map((item) => this.staticIndex(item))
+            : [this.staticIndex(dim)];
       for (const i of oneBased) {
         if (!Number.isInteger(i)) throw new ShapeError(`index ${i} of ${name} is not an integer`);
-        if (i < 1 || i > length) throw new ShapeError(`index ${i} is out of range for ${name} (${describeShape(shape)}): indices run from 1 to ${length}`);
+        if (i < 1 || i > length)
+          throw new ShapeError(
+            `index ${i} is out of range for ${name} (${describeShape(shape)}): indices run from 1 to ${length}`,
+          );
       }
       if (oneBased.length === 0) throw new ShapeError(`the range ${sourceOf(dim)} selects nothing from ${name}`);
       return { indices: oneBased.map((i) => i - 1), scalar: d.type !== 'RangeNode' && d.type !== 'ArrayNode' };
@@ -376,12 +480,19 @@ class Lowerer implements Compiler {
    * The numbers of `start:end` or `start:step:end`, both ends included;
    * refused, before any is made, when there would be more than `maxCount`.
    */
-  private range(start: MathNode, end: MathNode, step: MathNode | null | undefined, maxCount: number, what: string): number[] {
+  private range(
+    start: MathNode,
+    end: MathNode,
+    step: MathNode | null | undefined,
+    maxCount: number,
+    what: string,
+  ): number[] {
     const [a, b] = [this.staticIndex(start), this.staticIndex(end)];
     const s = step === null || step === undefined ? 1 : this.staticIndex(step);
     if (s === 0 || !Number.isFinite(s)) throw new ShapeError(`a range step must be a nonzero number, got ${s}`);
     const count = Math.floor((b - a) / s) + 1;
-    if (!(count <= maxCount)) throw new LimitError(`the range ${a}:${s === 1 ? '' : `${s}:`}${b} has more entries than ${what}`);
+    if (!(count <= maxCount))
+      throw new LimitError(`the range ${a}:${s === 1 ? '' : `${s}:`}${b} has more entries than ${what}`);
     return Array.from({ length: Math.max(count, 0) }, (_, k) => a + k * s);
   }
 
@@ -449,10 +560,20 @@ export function functionCatalogue(): FunctionEntry[] {
   const entries = new Map<string, FunctionEntry>();
   for (const [name, op] of TABLE_FUNCTIONS) {
     const { arity, doc, args = arity === 1 ? 'x' : 'a, b' } = OPS[op].fn!;
-    entries.set(name, { name, usage: `${name}(${args})`, arity: String(arity), doc: arity === 1 ? `${doc}, element-wise` : doc });
+    entries.set(name, {
+      name,
+      usage: `${name}(${args})`,
+      arity: String(arity),
+      doc: arity === 1 ? `${doc}, element-wise` : doc,
+    });
   }
   for (const [name, f] of Object.entries(LANGUAGE_FUNCTIONS)) {
-    const arity = f.minArgs === f.maxArgs ? String(f.minArgs) : f.maxArgs === Infinity ? `${f.minArgs}+` : `${f.minArgs}-${f.maxArgs}`;
+    const arity =
+      f.minArgs === f.maxArgs
+        ? String(f.minArgs)
+        : f.maxArgs === Infinity
+          ? `${f.minArgs}+`
+          : `${f.minArgs}-${f.maxArgs}`;
     entries.set(name, { name, usage: f.usage, arity, doc: f.doc });
   }
   return [...entries.values()].sort((a, b) => a.name.localeCompare(b.name));

@@ -23,7 +23,8 @@ export function unitLikeNames(ast: MathNode): Set<string> {
   const names = new Set<string>();
   walk(ast, (node) => {
     const n = view(node);
-    if (n.type !== 'OperatorNode' || n.fn !== 'multiply' || !(node as MathNode & { implicit?: boolean }).implicit) return;
+    if (n.type !== 'OperatorNode' || n.fn !== 'multiply' || !(node as MathNode & { implicit?: boolean }).implicit)
+      return;
     const [left, right] = [view(n.args[0]!), view(n.args[1]!)];
     if (left.type === 'ConstantNode' && right.type === 'SymbolNode') names.add(right.name);
   });

@@ -19,7 +19,9 @@ const { parse } = create({ parseDependencies: parseDependencies! });
 /** Parses one expression of the language; statements and syntax errors are refused with a message. */
 export function parseExpression(source: string, limits: Limits = DEFAULT_LIMITS): MathNode {
   if (source.length > limits.maxExpressionLength) {
-    throw new LimitError(`the expression has ${source.length} characters, more than the limit of ${limits.maxExpressionLength} (raise it with --max-expr-length)`);
+    throw new LimitError(
+      `the expression has ${source.length} characters, more than the limit of ${limits.maxExpressionLength} (raise it with --max-expr-length)`,
+    );
   }
   const ast = parseSyntax(source);
   walk(ast, (node) => {
@@ -39,7 +41,8 @@ function parseSyntax(source: string): MathNode {
     // Everything else mathjs's parser throws is about the text: "String \"0x\" is not a valid number", …
     if (error instanceof Error) {
       const message = error.message.replace(/\s*\(char \d+\)\s*$/, '');
-      const column = 'char' in error && typeof error.char === 'number' ? Math.min(Math.max(error.char - 1, 0), source.length) : null;
+      const column =
+        'char' in error && typeof error.char === 'number' ? Math.min(Math.max(error.char - 1, 0), source.length) : null;
       throw new ParseError(`syntax error: ${message}`, source, column);
     }
     throw error;
@@ -47,5 +50,7 @@ function parseSyntax(source: string): MathNode {
 }
 
 export function nestedTooDeeply(): LimitError {
-  return new LimitError('expression nested too deeply: the parser takes about 250 levels of parentheses, calls or brackets; simplify it or split it into parts');
+  return new LimitError(
+    'expression nested too deeply: the parser takes about 250 levels of parentheses, calls or brackets; simplify it or split it into parts',
+  );
 }

@@ -18,7 +18,10 @@ export interface ChildResult {
  * a pipe (never a terminal) and a clean environment: PATH, NO_COLOR=1, then
  * `env` on top (a null value removes the variable).
  */
-export function runChild(args: readonly string[], options: { stdin?: string; env?: Readonly<Record<string, string | null>> } = {}): ChildResult {
+export function runChild(
+  args: readonly string[],
+  options: { stdin?: string; env?: Readonly<Record<string, string | null>> } = {},
+): ChildResult {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', NO_COLOR: '1' };
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === null) delete env[name];
@@ -43,7 +46,14 @@ export interface FakeIo extends Io {
 }
 
 /** An Io that records what the CLI writes; standard input is a terminal unless `stdin` is given. */
-export function fakeIo(options: { stdin?: string; files?: Readonly<Record<string, string>>; stdoutIsTTY?: boolean; env?: Readonly<Record<string, string>> } = {}): FakeIo {
+export function fakeIo(
+  options: {
+    stdin?: string;
+    files?: Readonly<Record<string, string>>;
+    stdoutIsTTY?: boolean;
+    env?: Readonly<Record<string, string>>;
+  } = {},
+): FakeIo {
   const out: string[] = [];
   const err: string[] = [];
   return {
@@ -52,7 +62,8 @@ export function fakeIo(options: { stdin?: string; files?: Readonly<Record<string
     readStdin: async () => options.stdin ?? '',
     readFile: (path) => {
       const content = options.files?.[path];
-      if (content === undefined) throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
+      if (content === undefined)
+        throw Object.assign(new Error(`ENOENT: no such file or directory, open '${path}'`), { code: 'ENOENT' });
       return content;
     },
     stdinIsTTY: options.stdin === undefined,

@@ -12,7 +12,9 @@ export interface Compiled {
 
 export function compileAt(expr: string, at: Readonly<Record<string, unknown>>): Compiled {
   const tensors = new Map(Object.entries(at).map(([name, value]) => [name, tensorFromJson(value, name)]));
-  const variables = new Map<string, VariableInfo>([...tensors].map(([name, t]) => [name, { shape: t.shape, value: t.data }]));
+  const variables = new Map<string, VariableInfo>(
+    [...tensors].map(([name, t]) => [name, { shape: t.shape, value: t.data }]),
+  );
   const program = compileProgram(expr, variables);
   const point = new Map([...tensors].map(([name, t]) => [name, t.data]));
   return { program, point, tensors };

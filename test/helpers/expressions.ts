@@ -13,7 +13,12 @@ export type Kind = 's' | 'v2' | 'v3' | 'm22' | 'm23' | 'm32';
 export const KINDS: readonly Kind[] = ['s', 'v2', 'v3', 'm22', 'm23', 'm32'];
 
 export const SHAPE: Readonly<Record<Kind, readonly number[]>> = {
-  s: [], v2: [2], v3: [3], m22: [2, 2], m23: [2, 3], m32: [3, 2],
+  s: [],
+  v2: [2],
+  v3: [3],
+  m22: [2, 2],
+  m23: [2, 3],
+  m32: [3, 2],
 };
 
 export interface Expr {
@@ -119,8 +124,18 @@ const leaf = (kind: Kind, text: string, bound = INPUT_BOUND): Expr => ({ text, k
 
 const LEAVES: Readonly<Record<Kind, readonly Expr[]>> = {
   s: [
-    leaf('s', 'y'), leaf('s', 'x[1]'), leaf('s', 'x[end]'), leaf('s', 'x[end-1]'), leaf('s', 'A[2, 3]'), leaf('s', 'A[end, 1]'),
-    leaf('s', '0.5', 0.5), leaf('s', '2', 2), leaf('s', '3', 3), leaf('s', '1.5e-1', 0.15), leaf('s', 'pi', Math.PI), leaf('s', 'e', Math.E),
+    leaf('s', 'y'),
+    leaf('s', 'x[1]'),
+    leaf('s', 'x[end]'),
+    leaf('s', 'x[end-1]'),
+    leaf('s', 'A[2, 3]'),
+    leaf('s', 'A[end, 1]'),
+    leaf('s', '0.5', 0.5),
+    leaf('s', '2', 2),
+    leaf('s', '3', 3),
+    leaf('s', '1.5e-1', 0.15),
+    leaf('s', 'pi', Math.PI),
+    leaf('s', 'e', Math.E),
   ],
   v2: [leaf('v2', 'x[1:2]'), leaf('v2', 'x[end-1:end]'), leaf('v2', 'A[:, 1]'), leaf('v2', 'A[:, end]')],
   v3: [leaf('v3', 'x'), leaf('v3', 'A[1, :]'), leaf('v3', 'A[end, :]')],
@@ -144,7 +159,9 @@ function productions(flavour: Flavour): Production[] {
     for (const f of UNARY) {
       const arg = (flavour.smooth ? f.smoothArg : undefined) ?? f.arg;
       add({
-        out: k, args: [k], weight: 1,
+        out: k,
+        args: [k],
+        weight: 1,
         build: ([a]) => {
           const t = within(a!, f.maxArg ?? Infinity);
           return node(k, `${f.name}(${arg(t.text)})`, f.bound(t.bound));
@@ -157,21 +174,46 @@ function productions(flavour: Flavour): Production[] {
     add({ out: k, args: [k], build: ([a]) => node(k, `(${a!.text} .^ 3)`, a!.bound ** 3) });
 
     // Binary element-wise, same shapes or a scalar broadcast on either side.
-    const pairs: (readonly [Kind, Kind])[] = k === 's' ? [['s', 's']] : [[k, k], ['s', k], [k, 's']];
+    const pairs: (readonly [Kind, Kind])[] =
+      k === 's'
+        ? [['s', 's']]
+        : [
+            [k, k],
+            ['s', k],
+            [k, 's'],
+          ];
     for (const [p, q] of pairs) {
-      const bin = (build: (a: Expr, b: Expr) => Expr, weight = 2) => add({ out: k, args: [p, q], weight, build: ([a, b]) => build(a!, b!) });
+      const bin = (build: (a: Expr, b: Expr) => Expr, weight = 2) =>
+        add({ out: k, args: [p, q], weight, build: ([a, b]) => build(a!, b!) });
       bin((a, b) => node(k, `(${a.text} + ${b.text})`, a.bound + b.bound), 4);
       bin((a, b) => node(k, `(${a.text} - ${b.text})`, a.bound + b.bound), 4);
       bin((a, b) => node(k, `(${a.text} .* ${b.text})`, a.bound * b.bound), 4);
       bin((a, b) => node(k, `(${a.text} ./ (1 + ${b.text} .^ 2))`, a.bound));
-      bin((a, b) => { const t = within(b, 3); return node(k, `((1.5 + sin(${a.text})) .^ ${t.text})`, 2.5 ** t.bound); });
+      bin((a, b) => {
+        const t = within(b, 3);
+        return node(k, `((1.5 + sin(${a.text})) .^ ${t.text})`, 2.5 ** t.bound);
+      });
       bin((a, b) => node(k, `atan2(${awayFromOrigin(a.text)}, ${b.text})`, Math.PI), 1);
       bin((a, b) => node(k, `nthRoot(2 + sin(${a.text}), 2 + sin(${b.text}))`, Math.sqrt(3)), 1);
       // mathjs refuses these on arrays (pow is its matrix power); the language maps them element-wise.
       if (k === 's' || !flavour.mathjs) {
-        bin((a, b) => { const t = within(b, 3); return node(k, `pow(1.5 + sin(${a.text}), ${t.text})`, 2.5 ** t.bound); }, 1);
-        bin((a, b) => node(k, `log(1 + ${a.text} .^ 2, 3 + sin(${b.text}))`, Math.log1p(a.bound ** 2) / Math.log(2)), 1);
-        bin((a, b) => node(k, `hypot(${awayFromOrigin(a.text)}, ${b.text})`, (flavour.smooth ? 1 + a.bound ** 2 : a.bound) + b.bound), 1);
+        bin((a, b) => {
+          const t = within(b, 3);
+          return node(k, `pow(1.5 + sin(${a.text}), ${t.text})`, 2.5 ** t.bound);
+        }, 1);
+        bin(
+          (a, b) => node(k, `log(1 + ${a.text} .^ 2, 3 + sin(${b.text}))`, Math.log1p(a.bound ** 2) / Math.log(2)),
+          1,
+        );
+        bin(
+          (a, b) =>
+            node(
+              k,
+              `hypot(${awayFromOrigin(a.text)}, ${b.text})`,
+              (flavour.smooth ? 1 + a.bound ** 2 : a.bound) + b.bound,
+            ),
+          1,
+        );
         if (rough) {
           bin((a, b) => node(k, `max(${a.text}, ${b.text})`, Math.max(a.bound, b.bound)), 1);
           bin((a, b) => node(k, `min(${a.text}, ${b.text})`, Math.max(a.bound, b.bound)), 1);
@@ -181,13 +223,24 @@ function productions(flavour: Flavour): Production[] {
 
     if (k !== 's') {
       // Scalar times or over anything, written explicitly and implicitly (`2 x`, `3 sin(x)`, `2 (x + 1)`).
-      add({ out: k, args: ['s', k], weight: 2, build: ([s, a]) => node(k, `(${s!.text} * ${a!.text})`, s!.bound * a!.bound) });
+      add({
+        out: k,
+        args: ['s', k],
+        weight: 2,
+        build: ([s, a]) => node(k, `(${s!.text} * ${a!.text})`, s!.bound * a!.bound),
+      });
       add({ out: k, args: [k, 's'], build: ([a, s]) => node(k, `(${a!.text} * ${s!.text})`, s!.bound * a!.bound) });
       add({ out: k, args: [k, 's'], build: ([a, s]) => node(k, `(${a!.text} / (1 + ${s!.text} ^ 2))`, a!.bound) });
     }
     for (const c of CONSTANTS) {
       // Implicit multiplication needs a name or a parenthesis after the number (`2 0.5` and `2 [1]` do not parse so).
-      add({ out: k, args: [k], weight: 1, build: ([a]) => node(k, /^[a-zA-Z(]/.test(a!.text) ? `(${c} ${a!.text})` : `(${c} * ${a!.text})`, Number(c) * a!.bound) });
+      add({
+        out: k,
+        args: [k],
+        weight: 1,
+        build: ([a]) =>
+          node(k, /^[a-zA-Z(]/.test(a!.text) ? `(${c} ${a!.text})` : `(${c} * ${a!.text})`, Number(c) * a!.bound),
+      });
     }
 
     // Reductions of anything that is not a scalar.
@@ -199,10 +252,15 @@ function productions(flavour: Flavour): Production[] {
       // The 2-norm has a kink at 0 (where shrinking leads): the smooth flavour keeps the entries in [-3, -1].
       const vector = k === 'v2' || k === 'v3';
       add({
-        out: 's', args: [k],
+        out: 's',
+        args: [k],
         build: ([a]) => {
           const t = flavour.smooth ? negative(a!.text) : a!.text;
-          return node('s', vector ? `norm(${t})` : `norm(${t}, 'fro')`, Math.sqrt(size) * (flavour.smooth ? 3 : a!.bound));
+          return node(
+            's',
+            vector ? `norm(${t})` : `norm(${t}, 'fro')`,
+            Math.sqrt(size) * (flavour.smooth ? 3 : a!.bound),
+          );
         },
       });
       if (rough) {
@@ -214,7 +272,14 @@ function productions(flavour: Flavour): Production[] {
 
   // Scalar powers with ^ (the base must be a scalar).
   add({ out: 's', args: ['s'], build: ([a]) => node('s', `(${a!.text} ^ 2)`, a!.bound ** 2) });
-  add({ out: 's', args: ['s', 's'], build: ([a, b]) => { const t = within(b!, 3); return node('s', `((1.5 + sin(${a!.text})) ^ ${t.text})`, 2.5 ** t.bound); } });
+  add({
+    out: 's',
+    args: ['s', 's'],
+    build: ([a, b]) => {
+      const t = within(b!, 3);
+      return node('s', `((1.5 + sin(${a!.text})) ^ ${t.text})`, 2.5 ** t.bound);
+    },
+  });
 
   // Vector norms other than 2, and vector products.
   for (const v of ['v2', 'v3'] as const) {
@@ -223,14 +288,27 @@ function productions(flavour: Flavour): Production[] {
       add({ out: 's', args: [v], build: ([a]) => node('s', `norm(${a!.text}, 1)`, size * a!.bound) });
       add({ out: 's', args: [v], build: ([a]) => node('s', `norm(${a!.text}, Infinity)`, a!.bound) });
     }
-    add({ out: 's', args: [v, v], build: ([a, b]) => node('s', `(${a!.text} * ${b!.text})`, size * a!.bound * b!.bound) });
-    add({ out: 's', args: [v, v], build: ([a, b]) => node('s', `dot(${a!.text}, ${b!.text})`, size * a!.bound * b!.bound) });
+    add({
+      out: 's',
+      args: [v, v],
+      build: ([a, b]) => node('s', `(${a!.text} * ${b!.text})`, size * a!.bound * b!.bound),
+    });
+    add({
+      out: 's',
+      args: [v, v],
+      build: ([a, b]) => node('s', `dot(${a!.text}, ${b!.text})`, size * a!.bound * b!.bound),
+    });
     add({ out: v, args: [v], build: ([a]) => node(v, `(${a!.text}')`, a!.bound) });
   }
 
   // Linear algebra, each product with its inner dimension in the bound.
   const product = (p: Kind, q: Kind, r: Kind, inner: number) =>
-    add({ out: r, args: [p, q], weight: 2, build: ([a, b]) => node(r, `(${a!.text} * ${b!.text})`, inner * a!.bound * b!.bound) });
+    add({
+      out: r,
+      args: [p, q],
+      weight: 2,
+      build: ([a, b]) => node(r, `(${a!.text} * ${b!.text})`, inner * a!.bound * b!.bound),
+    });
   product('m23', 'v3', 'v2', 3);
   product('v2', 'm23', 'v3', 2);
   product('m32', 'v2', 'v3', 2);
@@ -244,7 +322,11 @@ function productions(flavour: Flavour): Production[] {
   add({ out: 'm32', args: ['m23'], build: ([a]) => node('m32', `(${a!.text}')`, a!.bound) });
   add({ out: 'm23', args: ['m32'], build: ([a]) => node('m23', `transpose(${a!.text})`, a!.bound) });
   add({ out: 'm22', args: ['m22'], build: ([a]) => node('m22', `(${a!.text}')`, a!.bound) });
-  add({ out: 'v3', args: ['v3', 'v3'], build: ([a, b]) => node('v3', `cross(${a!.text}, ${b!.text})`, 2 * a!.bound * b!.bound) });
+  add({
+    out: 'v3',
+    args: ['v3', 'v3'],
+    build: ([a, b]) => node('v3', `cross(${a!.text}, ${b!.text})`, 2 * a!.bound * b!.bound),
+  });
   add({ out: 's', args: ['m22'], build: ([a]) => node('s', `det(${a!.text})`, 2 * a!.bound ** 2) });
   add({ out: 's', args: ['m22'], build: ([a]) => node('s', `trace(${a!.text})`, 2 * a!.bound) });
   // 3I + tanh(M) has smallest singular value ≥ 1 (‖tanh(M)‖₂ ≤ 2), so its inverse has entries ≤ 1.
@@ -264,17 +346,38 @@ function productions(flavour: Flavour): Production[] {
   // Literals of scalars, and nested literals of vectors (rows).
   const most = (es: readonly Expr[]) => Math.max(...es.map((e) => e.bound));
   add({ out: 'v2', args: ['s', 's'], build: (es) => node('v2', `[${es.map((e) => e.text).join(', ')}]`, most(es)) });
-  add({ out: 'v3', args: ['s', 's', 's'], build: (es) => node('v3', `[${es.map((e) => e.text).join(', ')}]`, most(es)) });
-  add({ out: 'm22', args: ['s', 's', 's', 's'], build: ([a, b, c, d]) => node('m22', `[${a!.text}, ${b!.text}; ${c!.text}, ${d!.text}]`, most([a!, b!, c!, d!])) });
-  add({ out: 'm23', args: ['v3', 'v3'], build: (es) => node('m23', `[${es.map((e) => e.text).join(', ')}]`, most(es)) });
-  add({ out: 'm32', args: ['v2', 'v2', 'v2'], build: (es) => node('m32', `[${es.map((e) => e.text).join(', ')}]`, most(es)) });
+  add({
+    out: 'v3',
+    args: ['s', 's', 's'],
+    build: (es) => node('v3', `[${es.map((e) => e.text).join(', ')}]`, most(es)),
+  });
+  add({
+    out: 'm22',
+    args: ['s', 's', 's', 's'],
+    build: ([a, b, c, d]) => node('m22', `[${a!.text}, ${b!.text}; ${c!.text}, ${d!.text}]`, most([a!, b!, c!, d!])),
+  });
+  add({
+    out: 'm23',
+    args: ['v3', 'v3'],
+    build: (es) => node('m23', `[${es.map((e) => e.text).join(', ')}]`, most(es)),
+  });
+  add({
+    out: 'm32',
+    args: ['v2', 'v2', 'v2'],
+    build: (es) => node('m32', `[${es.map((e) => e.text).join(', ')}]`, most(es)),
+  });
 
   if (rough) {
     // Comparisons (true is 1) and the ternary, on scalars.
     for (const op of ['<', '>', '<=', '>=', '==', '!=']) {
       add({ out: 's', args: ['s', 's'], weight: 1, build: ([a, b]) => node('s', `(${a!.text} ${op} ${b!.text})`, 1) });
     }
-    add({ out: 's', args: ['s', 's', 's', 's'], build: ([a, b, c, d]) => node('s', `(${a!.text} < ${b!.text} ? ${c!.text} : ${d!.text})`, Math.max(c!.bound, d!.bound)) });
+    add({
+      out: 's',
+      args: ['s', 's', 's', 's'],
+      build: ([a, b, c, d]) =>
+        node('s', `(${a!.text} < ${b!.text} ? ${c!.text} : ${d!.text})`, Math.max(c!.bound, d!.bound)),
+    });
   }
   return out;
 }
@@ -297,7 +400,10 @@ export function expressions(flavour: Flavour, depth: number, kinds: readonly Kin
       } else {
         const built = rules
           .filter((r) => r.out === kind)
-          .map((r) => ({ arbitrary: fc.tuple(...r.args.map((a) => of(a, d - 1))).map((args) => r.build(args)), weight: r.weight ?? 1 }));
+          .map((r) => ({
+            arbitrary: fc.tuple(...r.args.map((a) => of(a, d - 1))).map((args) => r.build(args)),
+            weight: r.weight ?? 1,
+          }));
         const total = built.reduce((s, b) => s + b.weight, 0);
         // A leaf about a quarter of the time keeps expressions of moderate size.
         arb = fc.oneof({ arbitrary: leaves, weight: Math.ceil(total / 3) }, ...built);
@@ -310,7 +416,9 @@ export function expressions(flavour: Flavour, depth: number, kinds: readonly Kin
 }
 
 /** Inputs in normal ranges: 0 or |v| ≥ 1e-3, no -0 and no subnormals, whose signs mathjs and IEEE sums treat apart. */
-const entry = fc.double({ min: -INPUT_BOUND, max: INPUT_BOUND, noNaN: true }).filter((v) => Object.is(v, 0) || Math.abs(v) >= 1e-3);
+const entry = fc
+  .double({ min: -INPUT_BOUND, max: INPUT_BOUND, noNaN: true })
+  .filter((v) => Object.is(v, 0) || Math.abs(v) >= 1e-3);
 
 export type Point = {
   readonly x: number[];

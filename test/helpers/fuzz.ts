@@ -24,7 +24,10 @@ export interface CliRun {
 }
 
 export async function runCli(c: CliCase): Promise<CliRun> {
-  const io = fakeIo({ ...(c.stdin === undefined ? {} : { stdin: c.stdin }), ...(c.files === undefined ? {} : { files: c.files }) });
+  const io = fakeIo({
+    ...(c.stdin === undefined ? {} : { stdin: c.stdin }),
+    ...(c.files === undefined ? {} : { files: c.files }),
+  });
   const start = performance.now();
   const status = await main(c.args, io);
   return { status, out: io.out(), err: io.err(), ms: performance.now() - start };
@@ -32,8 +35,21 @@ export async function runCli(c: CliCase): Promise<CliRun> {
 
 /** Options that take a value: the next argument is theirs, whatever it looks like. */
 const VALUED = new Set([
-  '--at', '--wrt', '-f', '--file', '--batch', '--format', '--precision', '--max-memory', '--max-expr-length',
-  '--max-nodes', '--max-input', '--mode', '--v', '--u', '--tol',
+  '--at',
+  '--wrt',
+  '-f',
+  '--file',
+  '--batch',
+  '--format',
+  '--precision',
+  '--max-memory',
+  '--max-expr-length',
+  '--max-nodes',
+  '--max-input',
+  '--mode',
+  '--v',
+  '--u',
+  '--tol',
 ]);
 
 /** What the flags ask for, read as commander reads them (values taken whole, `--` ends the options). */
@@ -102,7 +118,9 @@ export function contractViolation(c: CliCase, run: CliRun): string | null {
       // A batch of no points has no output lines.
       if (run.out === '' && !flags.batch) return 'status 0 with nothing on stdout';
       if (errorLines.length > 0) return `status 0 with an error line: ${errorLines[0]}`;
-      const stray = errLines.filter((line) => !line.startsWith('warning: ') && !(line.startsWith('{') && c.args.includes('--stats')));
+      const stray = errLines.filter(
+        (line) => !line.startsWith('warning: ') && !(line.startsWith('{') && c.args.includes('--stats')),
+      );
       if (stray.length > 0) return `status 0 with stray stderr lines: ${JSON.stringify(stray)}`;
       if ((flags.json || flags.batch) && !flags.info) return jsonViolation(run.out, flags.batch);
       return null;
@@ -110,14 +128,17 @@ export function contractViolation(c: CliCase, run: CliRun): string | null {
     case 2: {
       if (run.out !== '') return `status 2 with stdout: ${JSON.stringify(run.out.slice(0, 200))}`;
       if (!run.err.endsWith('\n')) return `status 2, stderr does not end a line: ${JSON.stringify(run.err)}`;
-      if (errLines.length === 0 || !/^error: \S/.test(errLines[0]!)) return `status 2, stderr does not start with "error: ": ${JSON.stringify(run.err)}`;
+      if (errLines.length === 0 || !/^error: \S/.test(errLines[0]!))
+        return `status 2, stderr does not start with "error: ": ${JSON.stringify(run.err)}`;
       if (errorLines.length !== 1) return `status 2 with ${errorLines.length} error lines: ${JSON.stringify(run.err)}`;
       const caret = errLines.length === 3 && errLines[1]!.startsWith('  ') && /^ *\^$/.test(errLines[2]!);
-      if (errLines.length !== 1 && !caret) return `status 2 with ${errLines.length} lines on stderr: ${JSON.stringify(run.err)}`;
+      if (errLines.length !== 1 && !caret)
+        return `status 2 with ${errLines.length} lines on stderr: ${JSON.stringify(run.err)}`;
       return null;
     }
     case 1: {
-      if (!(flags.command === 'check' || flags.strict || flags.batch)) return `status 1 without check, --strict or --batch: ${run.err.trim()}`;
+      if (!(flags.command === 'check' || flags.strict || flags.batch))
+        return `status 1 without check, --strict or --batch: ${run.err.trim()}`;
       if (run.out === '' && !flags.batch) return 'status 1 with nothing on stdout';
       if (errorLines.length > 0) return `status 1 with an error line: ${errorLines[0]}`;
       if (flags.json || flags.batch) return jsonViolation(run.out, flags.batch);
@@ -140,7 +161,13 @@ function jsonViolation(out: string, batch: boolean): string | null {
     } catch (error) {
       return `output is not JSON (${(error as Error).message}): ${line.slice(0, 300)}`;
     }
-    if (batch && typeof parsed === 'object' && parsed !== null && 'error' in parsed && String(parsed.error).startsWith('internal error')) {
+    if (
+      batch &&
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      'error' in parsed &&
+      String(parsed.error).startsWith('internal error')
+    ) {
       return `internal error in a batch line: ${line}`;
     }
   }
@@ -163,20 +190,85 @@ export const STANDARD_AT = ['--at', 'x=1,2,3', '--at', 'y=0.5', '--at', 'M=[[1,2
 
 /** Valid expressions of the README's language section, each of them compiles at STANDARD_AT. */
 export const VALID_EXPRESSIONS: readonly string[] = [
-  'x*2', '2', 'x[2]', 'x[2:3]', 'x[end]', 'x[end-1:end]', 'x[[1, 3]]', 'x[1:2:3]', 'x[2:end] - x[1:end-1]',
-  'M[1, 2]', 'M[1, :]', 'M[:, 2]', 'M[end, end]', '[x[1]*x[2], x[2]^2]', '[y, 2; 3, y]', '[[1, y], [y, 1]]',
-  'sin(x) .* x + x .^ 2', 'tanh(M*x[1:2] + y)', 'norm(x)', 'norm(x, 1)', 'norm(x, Inf)', "norm(M, 'fro')",
-  'det(M)', 'inv(M)', 'trace(M)', "M'", 'transpose(M) * M', 'cross(x, [1, 2, 3])', 'dot(x, x)', 'x * x',
-  'sum(x)', 'prod(x)', 'mean(M, 1)', 'sum(M, 2)', 'max(x)', 'min(x, 2)', 'y > 0 ? y^2 : -y', 'atan2(y, 2)',
-  'hypot(x[1], x[2])', 'log(y + 2, 3)', 'nthRoot(y + 1, 3)', '2x + 3 sin(y)', '2(x + 1)', 'abs(x) + max(x, 1)',
-  'exp(y) - sqrt(abs(y))', 'mod(y, 2) + floor(y)', 'M^2', 'x / y', 'M / M', "x'", '-x + +y', 'pi * e * y',
-  '1 < y < 2', 'y and not y', 'M * [1, 2]', '[1, 2] * M', 'cube(y) + square(x)', 'x ./ (1 + y .^ 2)',
+  'x*2',
+  '2',
+  'x[2]',
+  'x[2:3]',
+  'x[end]',
+  'x[end-1:end]',
+  'x[[1, 3]]',
+  'x[1:2:3]',
+  'x[2:end] - x[1:end-1]',
+  'M[1, 2]',
+  'M[1, :]',
+  'M[:, 2]',
+  'M[end, end]',
+  '[x[1]*x[2], x[2]^2]',
+  '[y, 2; 3, y]',
+  '[[1, y], [y, 1]]',
+  'sin(x) .* x + x .^ 2',
+  'tanh(M*x[1:2] + y)',
+  'norm(x)',
+  'norm(x, 1)',
+  'norm(x, Inf)',
+  "norm(M, 'fro')",
+  'det(M)',
+  'inv(M)',
+  'trace(M)',
+  "M'",
+  'transpose(M) * M',
+  'cross(x, [1, 2, 3])',
+  'dot(x, x)',
+  'x * x',
+  'sum(x)',
+  'prod(x)',
+  'mean(M, 1)',
+  'sum(M, 2)',
+  'max(x)',
+  'min(x, 2)',
+  'y > 0 ? y^2 : -y',
+  'atan2(y, 2)',
+  'hypot(x[1], x[2])',
+  'log(y + 2, 3)',
+  'nthRoot(y + 1, 3)',
+  '2x + 3 sin(y)',
+  '2(x + 1)',
+  'abs(x) + max(x, 1)',
+  'exp(y) - sqrt(abs(y))',
+  'mod(y, 2) + floor(y)',
+  'M^2',
+  'x / y',
+  'M / M',
+  "x'",
+  '-x + +y',
+  'pi * e * y',
+  '1 < y < 2',
+  'y and not y',
+  'M * [1, 2]',
+  '[1, 2] * M',
+  'cube(y) + square(x)',
+  'x ./ (1 + y .^ 2)',
 ];
 
 /** Characters that an edit inserts: the language's own, and a few it does not have. */
 const EDIT_CHARS = [
   ...'0123456789.,;:[]()+-*/^\'!<>=?&|%~ xyMeinpd_$"\\#@{}`',
-  'end', 'sin(', 'norm(', 'Inf', 'NaN', ':', ' ? ', 'e308', 'e-320', '1e999', '\u00a0', 'π', '−', '×', 'ｘ', '\u200b',
+  'end',
+  'sin(',
+  'norm(',
+  'Inf',
+  'NaN',
+  ':',
+  ' ? ',
+  'e308',
+  'e-320',
+  '1e999',
+  '\u00a0',
+  'π',
+  '−',
+  '×',
+  'ｘ',
+  '\u200b',
 ];
 
 /** One edit of a string; positions are taken modulo its length. */
@@ -215,7 +307,10 @@ export function applyEdit(text: string, edit: Edit): string {
     case 'swap': {
       const tokens = [...text.matchAll(TOKEN)];
       if (tokens.length < 2) return text;
-      const [i, j] = [edit.first % tokens.length, edit.second % tokens.length].sort((a, b) => a - b) as [number, number];
+      const [i, j] = [edit.first % tokens.length, edit.second % tokens.length].sort((a, b) => a - b) as [
+        number,
+        number,
+      ];
       if (i === j) return text;
       const a = tokens[i]!;
       const b = tokens[j]!;
@@ -234,7 +329,11 @@ const editArb: fc.Arbitrary<Edit> = fc.oneof(
 );
 
 /** A valid expression with one to four random edits. */
-export const mutatedExpression: fc.Arbitrary<{ readonly source: string; readonly edits: readonly Edit[]; readonly text: string }> = fc
+export const mutatedExpression: fc.Arbitrary<{
+  readonly source: string;
+  readonly edits: readonly Edit[];
+  readonly text: string;
+}> = fc
   .tuple(fc.constantFrom(...VALID_EXPRESSIONS), fc.array(editArb, { minLength: 1, maxLength: 4 }))
   .map(([source, edits]) => ({ source, edits, text: edits.reduce(applyEdit, source) }));
 
@@ -243,38 +342,158 @@ export const mutatedExpression: fc.Arbitrary<{ readonly source: string; readonly
  * of other kinds, an emoji). Not line breaks: an expression with one is echoed
  * on several lines by a parse error (reported, see fuzz.test.ts).
  */
-export const UNICODE_CHARS = ['π', '−', '×', '÷', '²', '√', '∂', 'é', 'ｘ', '\u00a0', '\u200b', '\u2028', '\u3000', '😀', '\t', '\u0000', '\u007f', '\ud800'];
+export const UNICODE_CHARS = [
+  'π',
+  '−',
+  '×',
+  '÷',
+  '²',
+  '√',
+  '∂',
+  'é',
+  'ｘ',
+  '\u00a0',
+  '\u200b',
+  '\u2028',
+  '\u3000',
+  '😀',
+  '\t',
+  '\u0000',
+  '\u007f',
+  '\ud800',
+];
 
 export const randomString: fc.Arbitrary<string> = fc.string({
-  unit: fc.oneof({ weight: 6, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }) }, { weight: 1, arbitrary: fc.constantFrom(...UNICODE_CHARS) }),
+  unit: fc.oneof(
+    { weight: 6, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }) },
+    { weight: 1, arbitrary: fc.constantFrom(...UNICODE_CHARS) },
+  ),
   minLength: 0,
   maxLength: 60,
 });
 
-
 // --- Expressions from a grammar --------------------------------------------
 
-const NUMBERS = ['0', '-0', '1', '2', '3', '0.5', '1e308', '-1e308', '1e-320', '-1', '1e400', '4', '100', '2.5e-3', 'pi', 'e', 'Inf', '-Inf', 'NaN', 'true', 'false', 'tau'];
+const NUMBERS = [
+  '0',
+  '-0',
+  '1',
+  '2',
+  '3',
+  '0.5',
+  '1e308',
+  '-1e308',
+  '1e-320',
+  '-1',
+  '1e400',
+  '4',
+  '100',
+  '2.5e-3',
+  'pi',
+  'e',
+  'Inf',
+  '-Inf',
+  'NaN',
+  'true',
+  'false',
+  'tau',
+];
 /** x, y, M are bound; z is not; i is mathjs's imaginary unit; end outside an index; names of Object.prototype. */
 const NAMES = ['x', 'x', 'x', 'y', 'y', 'y', 'M', 'M', 'M', 'z', 'i', 'end', 'constructor', '__proto__'];
-const BINARY = ['+', '-', '*', '/', '^', '.*', './', '.^', '==', '!=', '<', '>', '<=', '>=', ' and ', ' or ', ' xor ', ' mod ', '%', '&', '|', '<<', ' to '];
+const BINARY = [
+  '+',
+  '-',
+  '*',
+  '/',
+  '^',
+  '.*',
+  './',
+  '.^',
+  '==',
+  '!=',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  ' and ',
+  ' or ',
+  ' xor ',
+  ' mod ',
+  '%',
+  '&',
+  '|',
+  '<<',
+  ' to ',
+];
 const INDICES = [
-  '1', '2', '3', '0', '-1', '1.5', 'end', 'end-1', 'end+1', '4', '1e308', 'NaN', 'Inf', ':', '1:2', '2:1', '1:0:3', '1:-1:1', '3:-1:1',
-  '1:end', 'end:-1:1', '[1, 3]', '[]', 'y', 'x', 'x[1]', 'end/2', '[1, 2; 3, 4]', 'true', '1:1e-320:2', '0:2', '[0]', '[1.5]',
+  '1',
+  '2',
+  '3',
+  '0',
+  '-1',
+  '1.5',
+  'end',
+  'end-1',
+  'end+1',
+  '4',
+  '1e308',
+  'NaN',
+  'Inf',
+  ':',
+  '1:2',
+  '2:1',
+  '1:0:3',
+  '1:-1:1',
+  '3:-1:1',
+  '1:end',
+  'end:-1:1',
+  '[1, 3]',
+  '[]',
+  'y',
+  'x',
+  'x[1]',
+  'end/2',
+  '[1, 2; 3, 4]',
+  'true',
+  '1:1e-320:2',
+  '0:2',
+  '[0]',
+  '[1.5]',
 ];
 const NORM_P = ['1', '2', 'Inf', '-Inf', '0', '-1', '0.5', "'fro'", "'nuc'", '"fro"', 'y', 'x', '3', '1e308', 'NaN'];
 const DIMS = ['1', '2', '3', '0', '-1', '1.5', 'y', 'x', 'NaN'];
-const ODDITIES = ["'abc'", '3 cm', 'a = 1', 'f(t) = t', 'x; y', '{a: 1}', '2 + 3i', 'x!', 'x?', '@', 'f(x)', 'x.y', '1:3', '1:1e9'];
+const ODDITIES = [
+  "'abc'",
+  '3 cm',
+  'a = 1',
+  'f(t) = t',
+  'x; y',
+  '{a: 1}',
+  '2 + 3i',
+  'x!',
+  'x?',
+  '@',
+  'f(x)',
+  'x.y',
+  '1:3',
+  '1:1e9',
+];
 
 /** Every function of the language, with the argument counts it takes. */
 export const FUNCTIONS: readonly { readonly name: string; readonly min: number; readonly max: number }[] = [
   ...Object.entries(LANGUAGE_FUNCTIONS).map(([name, f]) => ({ name, min: f.minArgs, max: Math.min(f.maxArgs, 4) })),
   ...OP_NAMES.flatMap((op) => {
     const fn = OPS[op].fn;
-    return fn === undefined || Object.hasOwn(LANGUAGE_FUNCTIONS, fn.name) ? [] : [{ name: fn.name, min: fn.arity, max: fn.arity }];
+    return fn === undefined || Object.hasOwn(LANGUAGE_FUNCTIONS, fn.name)
+      ? []
+      : [{ name: fn.name, min: fn.arity, max: fn.arity }];
   }),
   // Not functions of the language: mathjs's, Object.prototype's, a variable's, none at all.
-  ...['zeros', 'cumsum', 'toString', 'constructor', 'hasOwnProperty', '__proto__', 'x', 'pi', 'foo'].map((name) => ({ name, min: 0, max: 2 })),
+  ...['zeros', 'cumsum', 'toString', 'constructor', 'hasOwnProperty', '__proto__', 'x', 'pi', 'foo'].map((name) => ({
+    name,
+    min: 0,
+    max: 2,
+  })),
 ];
 
 const pick = <T>(values: readonly T[]): fc.Arbitrary<T> => fc.constantFrom(...values);
@@ -283,12 +502,18 @@ const pick = <T>(values: readonly T[]): fc.Arbitrary<T> => fc.constantFrom(...va
 export function grammarExpression(maxDepth: number): fc.Arbitrary<string> {
   const { expr } = fc.letrec<{ expr: string }>((tie) => {
     const sub = tie('expr');
-    const call = fc.constantFrom(...FUNCTIONS).chain(({ name, min, max }) =>
-      fc.oneof(
-        { weight: 5, arbitrary: fc.integer({ min, max }) },
-        { weight: 1, arbitrary: fc.integer({ min: 0, max: 4 }) },
-      ).chain((arity) => fc.array(sub, { minLength: arity, maxLength: arity }).map((args) => `${name}(${args.join(', ')})`)),
-    );
+    const call = fc
+      .constantFrom(...FUNCTIONS)
+      .chain(({ name, min, max }) =>
+        fc
+          .oneof(
+            { weight: 5, arbitrary: fc.integer({ min, max }) },
+            { weight: 1, arbitrary: fc.integer({ min: 0, max: 4 }) },
+          )
+          .chain((arity) =>
+            fc.array(sub, { minLength: arity, maxLength: arity }).map((args) => `${name}(${args.join(', ')})`),
+          ),
+      );
     const index = fc.oneof({ weight: 4, arbitrary: pick(INDICES) }, { weight: 1, arbitrary: sub });
     return {
       expr: fc.oneof(
@@ -297,22 +522,47 @@ export function grammarExpression(maxDepth: number): fc.Arbitrary<string> {
         { weight: 6, arbitrary: pick(NAMES) },
         { weight: 1, arbitrary: pick(ODDITIES) },
         { weight: 3, arbitrary: fc.tuple(sub, pick(BINARY), sub).map(([a, op, b]) => `${a}${op}${b}`) },
-        { weight: 2, arbitrary: fc.tuple(pick(['-', '+', 'not ', '-(', '(']), sub).map(([op, a]) => (op.endsWith('(') ? `${op}${a})` : `${op}${a}`)) },
+        {
+          weight: 2,
+          arbitrary: fc
+            .tuple(pick(['-', '+', 'not ', '-(', '(']), sub)
+            .map(([op, a]) => (op.endsWith('(') ? `${op}${a})` : `${op}${a}`)),
+        },
         { weight: 1, arbitrary: fc.tuple(sub, pick(["'", '!', "''"])).map(([a, op]) => `(${a})${op}`) },
         { weight: 4, arbitrary: call },
         { weight: 1, arbitrary: fc.tuple(sub, pick(NORM_P)).map(([a, p]) => `norm(${a}, ${p})`) },
-        { weight: 1, arbitrary: fc.tuple(pick(['sum', 'mean', 'max', 'min', 'prod']), sub, pick(DIMS)).map(([f, a, d]) => `${f}(${a}, ${d})`) },
+        {
+          weight: 1,
+          arbitrary: fc
+            .tuple(pick(['sum', 'mean', 'max', 'min', 'prod']), sub, pick(DIMS))
+            .map(([f, a, d]) => `${f}(${a}, ${d})`),
+        },
         { weight: 3, arbitrary: fc.tuple(pick(['x', 'M', 'y']), index).map(([n, i]) => `${n}[${i}]`) },
         { weight: 2, arbitrary: fc.tuple(pick(['x', 'M', 'y']), index, index).map(([n, i, j]) => `${n}[${i}, ${j}]`) },
         { weight: 1, arbitrary: fc.tuple(sub, index).map(([a, i]) => `(${a})[${i}]`) },
         { weight: 1, arbitrary: fc.tuple(sub, index, index).map(([a, i, j]) => `(${a})[${i}, ${j}]`) },
         { weight: 2, arbitrary: fc.array(sub, { minLength: 0, maxLength: 4 }).map((items) => `[${items.join(', ')}]`) },
-        { weight: 1, arbitrary: fc.array(fc.array(sub, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }).map((rows) => `[${rows.map((r) => r.join(', ')).join('; ')}]`) },
-        { weight: 1, arbitrary: fc.array(fc.array(sub, { minLength: 0, maxLength: 3 }), { minLength: 1, maxLength: 3 }).map((rows) => `[${rows.map((r) => `[${r.join(', ')}]`).join(', ')}]`) },
+        {
+          weight: 1,
+          arbitrary: fc
+            .array(fc.array(sub, { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 })
+            .map((rows) => `[${rows.map((r) => r.join(', ')).join('; ')}]`),
+        },
+        {
+          weight: 1,
+          arbitrary: fc
+            .array(fc.array(sub, { minLength: 0, maxLength: 3 }), { minLength: 1, maxLength: 3 })
+            .map((rows) => `[${rows.map((r) => `[${r.join(', ')}]`).join(', ')}]`),
+        },
         { weight: 1, arbitrary: fc.tuple(sub, sub, sub).map(([c, a, b]) => `${c} ? ${a} : ${b}`) },
         { weight: 1, arbitrary: fc.tuple(sub, sub).map(([a, b]) => `${a}:${b}`) },
         { weight: 2, arbitrary: sub.map((a) => `(${a})`) },
-        { weight: 1, arbitrary: fc.tuple(pick(['2', '3', '0.5', '1e308']), pick(['x', 'y', 'M', 'sin(x)', '(x + 1)', ' y', ' (M)'])).map(([c, a]) => `${c}${a}`) },
+        {
+          weight: 1,
+          arbitrary: fc
+            .tuple(pick(['2', '3', '0.5', '1e308']), pick(['x', 'y', 'M', 'sin(x)', '(x + 1)', ' y', ' (M)']))
+            .map(([c, a]) => `${c}${a}`),
+        },
       ),
     };
   });
@@ -320,9 +570,28 @@ export function grammarExpression(maxDepth: number): fc.Arbitrary<string> {
 }
 
 /** Values to bind x, y and M to: ordinary, zero, signed zero, subnormal, huge, singular, and the wrong shapes. */
-export const X_VALUES = ['1,2,3', '0,0,0', '-1,0,1e308', '1e-320,-0,2', '0.5,0.5,0.5', '[1,2,3]', '1,2', '[[1,2,3]]', '4'];
+export const X_VALUES = [
+  '1,2,3',
+  '0,0,0',
+  '-1,0,1e308',
+  '1e-320,-0,2',
+  '0.5,0.5,0.5',
+  '[1,2,3]',
+  '1,2',
+  '[[1,2,3]]',
+  '4',
+];
 export const Y_VALUES = ['0.5', '0', '-0', '1', '2', '3', '1e-320', '1e308', '-1', '[0.5]', '1,2'];
-export const M_VALUES = ['[[1,2],[3,4]]', '[[0,0],[0,0]]', '[[1,2],[2,4]]', '[[1e308,1],[1,1e308]]', '[[2,0],[0,2]]', '[1,2;3,4]', '[[1,2,3],[4,5,6]]', '1,2,3,4'];
+export const M_VALUES = [
+  '[[1,2],[3,4]]',
+  '[[0,0],[0,0]]',
+  '[[1,2],[2,4]]',
+  '[[1e308,1],[1,1e308]]',
+  '[[2,0],[0,2]]',
+  '[1,2;3,4]',
+  '[[1,2,3],[4,5,6]]',
+  '1,2,3,4',
+];
 
 export const COMMANDS = ['jac', 'vjp', 'jvp', 'grad', 'hessian', 'hvp', 'check'] as const;
 export type CliCommand = (typeof COMMANDS)[number];
@@ -336,9 +605,28 @@ export function seedFlag(command: CliCommand, length: number): string[] {
 }
 
 /** A command with the seed it needs, over an expression and random values of x, y, M. */
-export function commandCase(expr: string, command: CliCommand, seedLength: number, at: readonly [string, string, string], extra: readonly string[] = []): CliCase {
+export function commandCase(
+  expr: string,
+  command: CliCommand,
+  seedLength: number,
+  at: readonly [string, string, string],
+  extra: readonly string[] = [],
+): CliCase {
   return {
-    args: [command, '--at', `x=${at[0]}`, '--at', `y=${at[1]}`, '--at', `M=${at[2]}`, ...seedFlag(command, seedLength), '--json', ...extra, '--', expr],
+    args: [
+      command,
+      '--at',
+      `x=${at[0]}`,
+      '--at',
+      `y=${at[1]}`,
+      '--at',
+      `M=${at[2]}`,
+      ...seedFlag(command, seedLength),
+      '--json',
+      ...extra,
+      '--',
+      expr,
+    ],
   };
 }
 
@@ -351,7 +639,10 @@ export const jsonish: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie
     { weight: 6, arbitrary: fc.double() },
     { weight: 4, arbitrary: fc.integer({ min: -5, max: 5 }) },
     { weight: 2, arbitrary: fc.constantFrom(0, -0, 1e308, -1e308, 5e-324, 1e-320, Number.MAX_SAFE_INTEGER) },
-    { weight: 2, arbitrary: fc.constantFrom('NaN', 'Infinity', '-Infinity', 'inf', 'nan', '', '1', 'abc', 'toString', '__proto__') },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom('NaN', 'Infinity', '-Infinity', 'inf', 'nan', '', '1', 'abc', 'toString', '__proto__'),
+    },
     { weight: 1, arbitrary: fc.constantFrom(null, true, false) },
     { weight: 1, arbitrary: fc.constant({}) },
     { weight: 6, arbitrary: fc.array(tie('value'), { maxLength: 5 }) },
@@ -362,15 +653,64 @@ export const jsonish: fc.Arbitrary<unknown> = fc.letrec<{ value: unknown }>((tie
 export const jsonText = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v)) ?? 'null';
 
-const NUMBER_WORDS = ['NaN', 'nan', 'Infinity', '-Infinity', 'inf', '+inf', '-inf', 'Inf', '1e999', '-0', '0x10', '1_000', '.5', '5.', '+1', '1e', 'e1', '--1', '١'];
+const NUMBER_WORDS = [
+  'NaN',
+  'nan',
+  'Infinity',
+  '-Infinity',
+  'inf',
+  '+inf',
+  '-inf',
+  'Inf',
+  '1e999',
+  '-0',
+  '0x10',
+  '1_000',
+  '.5',
+  '5.',
+  '+1',
+  '1e',
+  'e1',
+  '--1',
+  '١',
+];
 
 /** The text of an `--at` value: lists, arrays, words, files, garbage. */
 export const atText: fc.Arbitrary<string> = fc.oneof(
-  { weight: 3, arbitrary: fc.array(fc.oneof(fc.double().map(String), fc.integer().map(String), pick(NUMBER_WORDS)), { minLength: 0, maxLength: 6 }).chain((items) => pick([',', ' ', ', ', ',,', ';']).map((sep) => items.join(sep))) },
+  {
+    weight: 3,
+    arbitrary: fc
+      .array(fc.oneof(fc.double().map(String), fc.integer().map(String), pick(NUMBER_WORDS)), {
+        minLength: 0,
+        maxLength: 6,
+      })
+      .chain((items) => pick([',', ' ', ', ', ',,', ';']).map((sep) => items.join(sep))),
+  },
   { weight: 3, arbitrary: jsonish.map(jsonText) },
-  { weight: 1, arbitrary: fc.array(fc.array(fc.integer({ min: -9, max: 9 }), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 }).map((rows) => `[${rows.map((r) => r.join(',')).join(';')}]`) },
-  { weight: 1, arbitrary: fc.string({ unit: fc.constantFrom(...'0123456789.,-+eE[] ;@=xyNnaIifty"\'{}:'), maxLength: 20 }) },
-  { weight: 1, arbitrary: pick(['@W.json', '@missing.json', '@bad.json', '@empty.json', '@', '@@W.json', '@csv.csv', '@deep.json', '@nan.json']) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .array(fc.array(fc.integer({ min: -9, max: 9 }), { minLength: 1, maxLength: 3 }), { minLength: 1, maxLength: 3 })
+      .map((rows) => `[${rows.map((r) => r.join(',')).join(';')}]`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.string({ unit: fc.constantFrom(...'0123456789.,-+eE[] ;@=xyNnaIifty"\'{}:'), maxLength: 20 }),
+  },
+  {
+    weight: 1,
+    arbitrary: pick([
+      '@W.json',
+      '@missing.json',
+      '@bad.json',
+      '@empty.json',
+      '@',
+      '@@W.json',
+      '@csv.csv',
+      '@deep.json',
+      '@nan.json',
+    ]),
+  },
   { weight: 1, arbitrary: randomString },
 );
 
@@ -383,64 +723,166 @@ export const FILES: Readonly<Record<string, string>> = {
   'deep.json': '[[[1]]]',
   'nan.json': '["NaN", 1, "Infinity"]',
   'expr.txt': 'sum(x .^ 2) # a comment\n+ y',
-  'points.jsonl': '{"x": [1, 2, 3]}\n{"at": {"x": [0, 0, 0]}, "v": [1, 2, 3]}\nnot json\n[1]\n{"x": [[1]]}\n\n{"x": "NaN"}\n',
+  'points.jsonl':
+    '{"x": [1, 2, 3]}\n{"at": {"x": [0, 0, 0]}, "v": [1, 2, 3]}\nnot json\n[1]\n{"x": [[1]]}\n\n{"x": "NaN"}\n',
 };
 
 const NAME_CHOICES = ['x', 'y', 'M', 'z', 'W', 'a', 'x1', '_', '$', '1x', 'x-y', 'constructor', 'pi', 'end', ''];
 
 /** A binding, named (often a name of the expression) or not. */
-export const atBinding: fc.Arbitrary<string> = fc.tuple(fc.option(pick(NAME_CHOICES), { nil: undefined }), atText).map(([name, text]) => (name === undefined ? text : `${name}=${text}`));
+export const atBinding: fc.Arbitrary<string> = fc
+  .tuple(fc.option(pick(NAME_CHOICES), { nil: undefined }), atText)
+  .map(([name, text]) => (name === undefined ? text : `${name}=${text}`));
 
 /** A random flag of the real flag set, with a value that may or may not fit. */
 export const randomFlag: fc.Arbitrary<readonly string[]> = fc.oneof(
   { weight: 4, arbitrary: atBinding.map((b) => ['--at', b]) },
-  { weight: 2, arbitrary: fc.array(pick(NAME_CHOICES), { maxLength: 3 }).chain((names) => pick([',', ' ', ',,']).map((sep) => ['--wrt', names.join(sep)])) },
-  { weight: 2, arbitrary: fc.tuple(pick(['--v', '--u']), fc.array(fc.oneof(fc.double().map(String), pick(['1', '0', '-1', 'NaN', 'inf', 'abc', ''])), { maxLength: 10 })).map(([flag, items]) => [flag, items.join(',')]) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .array(pick(NAME_CHOICES), { maxLength: 3 })
+      .chain((names) => pick([',', ' ', ',,']).map((sep) => ['--wrt', names.join(sep)])),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(
+        pick(['--v', '--u']),
+        fc.array(fc.oneof(fc.double().map(String), pick(['1', '0', '-1', 'NaN', 'inf', 'abc', ''])), { maxLength: 10 }),
+      )
+      .map(([flag, items]) => [flag, items.join(',')]),
+  },
   { weight: 1, arbitrary: fc.tuple(pick(['--v', '--u']), jsonish.map(jsonText)).map(([flag, text]) => [flag, text]) },
   { weight: 1, arbitrary: pick(['auto', 'reverse', 'forward', 'both', '', 'AUTO']).map((m) => ['--mode', m]) },
-  { weight: 1, arbitrary: fc.oneof(fc.integer({ min: -3, max: 25 }).map(String), pick(['1.5', 'abc', '', '1e1', '0x5', 'NaN'])).map((p) => ['--precision', p]) },
-  { weight: 1, arbitrary: pick(['table', 'json', 'mtx', 'csv', 'tsv', 'markdown', 'latex', 'mathjs', 'xml', '']).map((f) => ['--format', f]) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .oneof(fc.integer({ min: -3, max: 25 }).map(String), pick(['1.5', 'abc', '', '1e1', '0x5', 'NaN']))
+      .map((p) => ['--precision', p]),
+  },
+  {
+    weight: 1,
+    arbitrary: pick(['table', 'json', 'mtx', 'csv', 'tsv', 'markdown', 'latex', 'mathjs', 'xml', '']).map((f) => [
+      '--format',
+      f,
+    ]),
+  },
   { weight: 1, arbitrary: pick(['1e-6', '0', '-1', 'NaN', 'Infinity', '1e308', 'abc']).map((t) => ['--tol', t]) },
   { weight: 1, arbitrary: pick(['1B', '1MB', '4GiB', '0', 'abc', '1e3kb', '-1']).map((s) => ['--max-memory', s]) },
   { weight: 1, arbitrary: pick(['1', '5', '100', '0', '-1', 'abc', '1e9']).map((s) => ['--max-expr-length', s]) },
   { weight: 1, arbitrary: pick(['1', '5', '100', '0', 'abc']).map((s) => ['--max-nodes', s]) },
-  { weight: 1, arbitrary: pick(['-f', '--file']).chain((f) => pick(['expr.txt', 'missing.txt', 'W.json']).map((p) => [f, p])) },
+  {
+    weight: 1,
+    arbitrary: pick(['-f', '--file']).chain((f) => pick(['expr.txt', 'missing.txt', 'W.json']).map((p) => [f, p])),
+  },
   // Not a batch file that does not exist: that is an internal error today (see the header of fuzz.test.ts).
   { weight: 1, arbitrary: pick(['points.jsonl', 'W.json', 'expr.txt']).map((p) => ['--batch', p]) },
-  { weight: 3, arbitrary: pick(['--json', '--sparse', '--strict', '--allow-nonfinite', '--stats', '--no-color', '--bogus', '-x', '--']).map((f) => [f]) },
+  {
+    weight: 3,
+    arbitrary: pick([
+      '--json',
+      '--sparse',
+      '--strict',
+      '--allow-nonfinite',
+      '--stats',
+      '--no-color',
+      '--bogus',
+      '-x',
+      '--',
+    ]).map((f) => [f]),
+  },
 );
 
 // --- Well-shaped expressions at special points --------------------------------
 
 /** Entries of x (3), y and A (2×3) at which functions have kinks, poles, ties, overflow or leave their domain. */
-const SPECIAL_ENTRIES = ['0', '-0', '1', '-1', '2', '0.5', '1e308', '-1e308', '1e-320', '5e-324', '1e-8', '3.14159', '1e16', '0.1'];
+const SPECIAL_ENTRIES = [
+  '0',
+  '-0',
+  '1',
+  '-1',
+  '2',
+  '0.5',
+  '1e308',
+  '-1e308',
+  '1e-320',
+  '5e-324',
+  '1e-8',
+  '3.14159',
+  '1e16',
+  '0.1',
+];
 
-export const specialNumber: fc.Arbitrary<string> = fc.oneof({ weight: 40, arbitrary: fc.constantFrom(...SPECIAL_ENTRIES) }, { weight: 1, arbitrary: fc.constantFrom('NaN', 'Infinity', '-Infinity') });
+export const specialNumber: fc.Arbitrary<string> = fc.oneof(
+  { weight: 40, arbitrary: fc.constantFrom(...SPECIAL_ENTRIES) },
+  { weight: 1, arbitrary: fc.constantFrom('NaN', 'Infinity', '-Infinity') },
+);
 
 /** --at bindings of x, y and A (the variables of the typed generator in expressions.ts), entries from the special ones. */
 export const specialBindings: fc.Arbitrary<readonly string[]> = fc
-  .tuple(fc.array(specialNumber, { minLength: 3, maxLength: 3 }), specialNumber, fc.array(specialNumber, { minLength: 6, maxLength: 6 }))
-  .map(([x, y, a]) => ['--at', `x=${x.join(',')}`, '--at', `y=${y}`, '--at', `A=[[${a.slice(0, 3).join(',')}],[${a.slice(3).join(',')}]]`]);
+  .tuple(
+    fc.array(specialNumber, { minLength: 3, maxLength: 3 }),
+    specialNumber,
+    fc.array(specialNumber, { minLength: 6, maxLength: 6 }),
+  )
+  .map(([x, y, a]) => [
+    '--at',
+    `x=${x.join(',')}`,
+    '--at',
+    `y=${y}`,
+    '--at',
+    `A=[[${a.slice(0, 3).join(',')}],[${a.slice(3).join(',')}]]`,
+  ]);
 
 /** Output and engine flags for a command (mostly ones it takes: a command refuses the others with a user error). */
 export function outputFlags(command: CliCommand): fc.Arbitrary<readonly string[]> {
   const matrix = command === 'jac' || command === 'hessian';
   const formats: (readonly string[])[] = [['--json'], ['--json'], ['--json'], [], []];
-  if (command !== 'check') formats.push(['--format', 'csv'], ['--format', 'tsv'], ['--format', 'markdown'], ['--format', 'latex'], ['--format', 'mathjs']);
+  if (command !== 'check')
+    formats.push(
+      ['--format', 'csv'],
+      ['--format', 'tsv'],
+      ['--format', 'markdown'],
+      ['--format', 'latex'],
+      ['--format', 'mathjs'],
+    );
   if (matrix) formats.push(['--format', 'mtx'], ['--format', 'mtx']);
-  const modes: (readonly string[])[] = command === 'jac' || command === 'hessian' || command === 'check' ? [['--mode', 'forward'], ['--mode', 'reverse'], ['--mode', 'auto']] : [];
+  const modes: (readonly string[])[] =
+    command === 'jac' || command === 'hessian' || command === 'check'
+      ? [
+          ['--mode', 'forward'],
+          ['--mode', 'reverse'],
+          ['--mode', 'auto'],
+        ]
+      : [];
   return fc
     .tuple(
       fc.constantFrom(...formats),
-      fc.subarray(command === 'jac' ? ['--sparse', '--sparse', '--strict', '--stats', '--no-color'] : ['--strict', '--stats', '--no-color'], { maxLength: 2 }),
-      fc.constantFrom<readonly string[]>([], [], ['--precision', '1'], ['--precision', '17'], ['--max-memory', '200B'], ...modes),
+      fc.subarray(
+        command === 'jac'
+          ? ['--sparse', '--sparse', '--strict', '--stats', '--no-color']
+          : ['--strict', '--stats', '--no-color'],
+        { maxLength: 2 },
+      ),
+      fc.constantFrom<readonly string[]>(
+        [],
+        [],
+        ['--precision', '1'],
+        ['--precision', '17'],
+        ['--max-memory', '200B'],
+        ...modes,
+      ),
     )
     .map(([format, switches, more]) => [...format, ...switches, ...more]);
 }
 
 /** --wrt of the typed variables, and n, the number of columns of J it gives. */
 export const typedWrt: fc.Arbitrary<{ readonly flags: readonly string[]; readonly n: number }> = fc.constantFrom(
-  { flags: [], n: 10 }, { flags: [], n: 10 }, { flags: ['--wrt', 'y'], n: 1 }, { flags: ['--wrt', 'A,x'], n: 9 }, { flags: ['--wrt', 'x'], n: 3 },
+  { flags: [], n: 10 },
+  { flags: [], n: 10 },
+  { flags: ['--wrt', 'y'], n: 1 },
+  { flags: ['--wrt', 'A,x'], n: 9 },
+  { flags: ['--wrt', 'x'], n: 3 },
 );
 
 /**
@@ -456,11 +898,29 @@ export function typedCase(depth: number): fc.Arbitrary<CliCase> {
     const scalarOutput = command === 'grad' || command === 'hessian' || command === 'hvp';
     const expr = scalarOutput ? fc.oneof({ weight: 9, arbitrary: scalar }, { weight: 1, arbitrary: anyKind }) : anyKind;
     return fc
-      .tuple(expr, specialBindings, typedWrt, outputFlags(command), fc.nat(3).map((k) => k > 0), fc.integer({ min: 0, max: 9 }))
+      .tuple(
+        expr,
+        specialBindings,
+        typedWrt,
+        outputFlags(command),
+        fc.nat(3).map((k) => k > 0),
+        fc.integer({ min: 0, max: 9 }),
+      )
       .map(([e, at, wrt, flags, allow, luck]) => {
         const m = SHAPE[e.kind].reduce((a, b) => a * b, 1);
         const right = command === 'vjp' ? m : wrt.n;
-        return { args: [command, ...at, ...seedFlag(command, luck === 0 ? right + 1 : right), ...wrt.flags, ...flags, ...(allow ? ['--allow-nonfinite'] : []), '--', e.text] };
+        return {
+          args: [
+            command,
+            ...at,
+            ...seedFlag(command, luck === 0 ? right + 1 : right),
+            ...wrt.flags,
+            ...flags,
+            ...(allow ? ['--allow-nonfinite'] : []),
+            '--',
+            e.text,
+          ],
+        };
       });
   });
 }

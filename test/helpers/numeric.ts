@@ -13,13 +13,19 @@ export function prng(seed: number): () => number {
 }
 
 /** The first entry where `actual` and `expected` differ by more than rel·max(|a|,|e|) + abs, or null. */
-export function firstMismatch(actual: ArrayLike<number>, expected: ArrayLike<number>, rel: number, abs = 0): string | null {
+export function firstMismatch(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  rel: number,
+  abs = 0,
+): string | null {
   if (actual.length !== expected.length) return `length ${actual.length} != ${expected.length}`;
   for (let k = 0; k < actual.length; k++) {
     const a = actual[k]!;
     const e = expected[k]!;
-    if (Object.is(a, e) || (a === e)) continue;
-    if (Number.isNaN(a) || Number.isNaN(e) || !Number.isFinite(a) || !Number.isFinite(e)) return `entry ${k}: ${a} != ${e}`;
+    if (Object.is(a, e) || a === e) continue;
+    if (Number.isNaN(a) || Number.isNaN(e) || !Number.isFinite(a) || !Number.isFinite(e))
+      return `entry ${k}: ${a} != ${e}`;
     if (Math.abs(a - e) > rel * Math.max(Math.abs(a), Math.abs(e)) + abs) return `entry ${k}: ${a} != ${e}`;
   }
   return null;
