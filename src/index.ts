@@ -19,4 +19,12 @@ export {
   type Values,
   type Warning,
 } from './api.js';
-export { InputError, LimitError, ParseError, ShapeError, UnsupportedError, UserError } from './errors.js';
+export {
+  InputError,
+  LimitError,
+  ParseError,
+  ShapeError,
+  UnboundNameError,
+  UnsupportedError,
+  UserError,
+} from './errors.js';
