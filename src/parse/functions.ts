@@ -76,12 +76,18 @@ function reduce(op: 'sum' | 'prod', fold: OpName, foldLabel: string): LanguageFu
   };
 }
 
-function extreme(name: 'max' | 'min', reduceOp: OpName): LanguageFunction['lower'] {
+/**
+ * max and min: of one array, its extreme entry; of two arguments, the extreme
+ * element-wise (arrays broadcast); of three or more scalars, the extreme entry
+ * of their vector, so that a tie splits the derivative evenly (SPEC §6), not
+ * as nested pairs would (1/4, 1/4, 1/2).
+ */
+function extreme(name: 'max' | 'min', reduceOp: 'maxReduce' | 'minReduce'): LanguageFunction['lower'] {
   return (c, args) => {
     const ids = args.map((a) => c.lower(a));
     if (ids.length === 1) return isScalar(shapeOf(c, ids[0]!)) ? ids[0]! : c.b.apply(reduceOp, ids);
     if (ids.length === 2) return c.elementwise(name, name, ids);
-    return foldScalars(c, name, name, name, ids);
+    return c.b.apply(reduceOp, [c.literal(scalarArguments(c, name, ids))]);
   };
 }
 
