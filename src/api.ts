@@ -5,13 +5,15 @@
 import { compileProgram } from './compile.js';
 import { checkJacobian } from './engine/check.js';
 import type { DerivativeOptions, Mode, Program } from './engine/program.js';
-import type { Warning } from './engine/special.js';
+import type { Warning as KinkWarning } from './engine/special.js';
 import { InputError } from './errors.js';
 import type { VariableInfo } from './parse/index.js';
 import { sameShape, type Shape } from './shape.js';
 import { nestedFrom, tensorFromJson, type Nested } from './values.js';
 
-export type { Mode, Nested, Shape, Warning };
+export type { KinkWarning, Mode, Nested, Shape };
+/** The former name of KinkWarning, kept for code that uses it. */
+export type Warning = KinkWarning;
 
 /** A variable's value: a number, a vector or a matrix (rows of numbers). */
 export type Value = number | readonly number[] | readonly (readonly number[])[];
@@ -29,8 +31,8 @@ export interface Options {
 interface Common {
   /** The expression's value, in its shape. */
   readonly value: Nested;
-  /** Entries computed at kinks, ties, infinite derivatives or outside a domain (SPEC §6). */
-  readonly warnings: readonly Warning[];
+  /** The kink report: entries computed at kinks, ties, infinite derivatives or outside a domain (SPEC §6). */
+  readonly warnings: readonly KinkWarning[];
 }
 
 export interface JacobianOutput extends Common {

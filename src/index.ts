@@ -11,6 +11,7 @@ export {
   vjp,
   type CheckOutput,
   type JacobianOutput,
+  type KinkWarning,
   type Mode,
   type Nested,
   type Options,

@@ -1,7 +1,7 @@
 /** The `--json` output of SPEC §4: one object on one line, numbers in full precision. */
 import type { Tensor } from '../values.js';
 import { jsonNumber } from './number.js';
-import type { Report, Warning } from './report.js';
+import type { KinkWarning, Report } from './report.js';
 
 // Numbers are formatted this many at a time: small arrays keep the garbage collector's work small.
 const CHUNK = 8192;
@@ -37,7 +37,7 @@ const valueJson = (value: Tensor): string => value.json ?? nestedJson(value.shap
 
 const vector = (data: ArrayLike<number>): string => nestedJson([data.length], data);
 
-function warningJson(w: Warning): string {
+function kinkWarningJson(w: KinkWarning): string {
   const { kind, operation, source, convention, count, entries } = w;
   return JSON.stringify({ kind, operation, source, convention, count, entries });
 }
@@ -130,6 +130,6 @@ export function jsonChunks(report: Report): string[] {
       out.field('numeric', nestedJson([report.m, report.n], report.numeric));
       break;
   }
-  out.field('warnings', `[${report.warnings.map(warningJson).join(',')}]`);
+  out.field('warnings', `[${report.warnings.map(kinkWarningJson).join(',')}]`);
   return out.finish();
 }

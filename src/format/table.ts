@@ -2,11 +2,11 @@
  * The table of SPEC §4: a header saying what was computed and its shape,
  * labelled rows and columns, numbers aligned on the decimal point with
  * `precision` significant digits, exact zeros set apart by the style, and
- * entries computed at special points marked `*` and explained underneath.
+ * entries computed at special points marked `*` and the kink report underneath.
  */
 import { columnLabels, entryLabels } from './labels.js';
 import { formatNumber } from './number.js';
-import type { CheckReport, MatrixReport, Report, VectorReport, Warning } from './report.js';
+import type { CheckReport, MatrixReport, Report, VectorReport, KinkWarning } from './report.js';
 import type { Style } from './style.js';
 
 const GAP = '  ';
@@ -65,7 +65,8 @@ const listText = (data: ArrayLike<number>, precision: number): string =>
   `[${Array.from(data, (x) => formatNumber(x, precision)).join(', ')}]`;
 const entries = (count: number): string => (count === 1 ? '1 entry' : `${count} entries`);
 
-function warningLines(warnings: readonly Warning[], style: Style): string[] {
+/** The kink report: one line per warning, under the result. */
+function kinkReportLines(warnings: readonly KinkWarning[], style: Style): string[] {
   if (warnings.length === 0) return [];
   return [
     '',
@@ -74,7 +75,7 @@ function warningLines(warnings: readonly Warning[], style: Style): string[] {
 }
 
 /** Which J entries (row·n + column) a warning touches. */
-const touchedEntries = (warnings: readonly Warning[], n: number): Set<number> =>
+const touchedEntries = (warnings: readonly KinkWarning[], n: number): Set<number> =>
   new Set(warnings.flatMap((w) => w.entries.map(([i, j]) => i * n + j)));
 
 // A sparse J is drawn as a grid up to this many entries; larger ones are listed by nonzero.
@@ -228,7 +229,7 @@ function nonFiniteLines(report: Report, style: Style): string[] {
 export function formatTable(report: Report, precision: number, style: Style): string {
   return [
     ...body(report, precision, style),
-    ...warningLines(report.warnings, style),
+    ...kinkReportLines(report.warnings, style),
     ...nonFiniteLines(report, style),
     '',
   ].join('\n');
