@@ -22,7 +22,7 @@ export type Values = Readonly<Record<string, Value>>;
 export interface Options {
   /** The variables to differentiate, in column order; default: all, in the order given. */
   readonly wrt?: readonly string[];
-  /** How the full Jacobian is accumulated (default 'auto': the fewer passes). */
+  /** The direction of the passes that give the full Jacobian (default 'auto': the fewer passes). */
   readonly mode?: Mode;
   /** Refuse results larger than this many bytes (default 4 GiB). */
   readonly maxMemoryBytes?: number;
@@ -149,15 +149,16 @@ export class CompiledExpression {
       if (!(name in at)) throw new InputError(`no value for ${name}`);
       const tensor = tensorFromJson(at[name], name);
       if (!sameShape(tensor.shape, shape)) {
-        throw new InputError(
-          `${name} was compiled as ${shape.length === 0 ? 'a scalar' : shape.join('×')} but has ${tensor.shape.length === 0 ? 'a scalar' : tensor.shape.join('×')}`,
-        );
+        throw new InputError(`${name} was compiled as ${shapeText(shape)} but has ${shapeText(tensor.shape)}`);
       }
       point.set(name, tensor.data);
     }
     return point;
   }
 }
+
+/** A shape as messages write it: "a scalar", "3", "2×3". */
+const shapeText = (shape: Shape): string => (shape.length === 0 ? 'a scalar' : shape.join('×'));
 
 const MODES: readonly string[] = ['auto', 'reverse', 'forward'];
 
@@ -211,7 +212,8 @@ function derivativeOptions(options: Options): DerivativeOptions {
 function shapeFrom(name: string, shape: unknown): Shape {
   if (!Array.isArray(shape) || shape.length > 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
     throw new InputError(
-      `the shape of ${name} must be [] (scalar), [n] (vector) or [rows, cols] (matrix) with positive sizes, got ${JSON.stringify(shape) ?? String(shape)}`,
+      `the shape of ${name} must be [] (scalar), [n] (vector) or [rows, cols] (matrix) with positive sizes, ` +
+        `got ${JSON.stringify(shape) ?? String(shape)}`,
     );
   }
   return shape as unknown as Shape;

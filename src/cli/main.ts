@@ -105,8 +105,10 @@ const spyCaption = (report: MatrixReport, sparse: SparseJacobian, scale: number)
   const entries = sparse.values.length;
   const density = m * n === 0 ? 0 : (100 * entries) / (m * n);
   return (
-    `J = ∂(${report.expr})/∂${report.wrt.join(', ')}: ${m}×${n}, ${entries} nonzero${entries === 1 ? '' : 's'} (${Number(density.toPrecision(3))}%), ` +
-    `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})${scale > 1 ? `, 1 dot = ${scale}×${scale} entries` : ''}`
+    `J = ∂(${report.expr})/∂${report.wrt.join(', ')}: ${m}×${n}, ` +
+    `${entries} nonzero${entries === 1 ? '' : 's'} (${Number(density.toPrecision(3))}%), ` +
+    `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})` +
+    (scale > 1 ? `, 1 dot = ${scale}×${scale} entries` : '')
   );
 };
 

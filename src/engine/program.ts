@@ -139,9 +139,8 @@ export class Program {
   variable(name: string): Variable {
     const found = this.variables.find((v) => v.name === name);
     if (found === undefined) {
-      throw new InputError(
-        `cannot differentiate with respect to ${name}: it has no value (bound: ${this.variables.map((v) => v.name).join(', ') || 'none'})`,
-      );
+      const bound = this.variables.map((v) => v.name).join(', ') || 'none';
+      throw new InputError(`cannot differentiate with respect to ${name}: it has no value (bound: ${bound})`);
     }
     return found;
   }
@@ -350,7 +349,8 @@ export class Program {
   private requireScalar(command: string): void {
     if (this.m !== 1) {
       throw new InputError(
-        `${command} needs a scalar output, but this expression gives ${describeShape(this.outputShape)} (${this.m} entries): use jacobian, or reduce it, as sum(…)`,
+        `${command} needs a scalar output, but this expression gives ${describeShape(this.outputShape)} ` +
+          `(${this.m} entries): use jacobian, or reduce it, as sum(…)`,
       );
     }
   }

@@ -75,10 +75,8 @@ export function jsonChunks(report: Report): string[] {
   out.field('expr', JSON.stringify(report.expr));
   out.field('at', `{${report.at.map((b) => `${JSON.stringify(b.name)}:${valueJson(b.value)}`).join(',')}}`);
   out.field('wrt', JSON.stringify(report.wrt));
-  out.field(
-    'inputs',
-    `[${report.inputs.map(({ name, shape }) => `{"name":${JSON.stringify(name)},"shape":${shapeJson(shape)}}`).join(',')}]`,
-  );
+  const inputs = report.inputs.map(({ name, shape }) => `{"name":${JSON.stringify(name)},"shape":${shapeJson(shape)}}`);
+  out.field('inputs', `[${inputs.join(',')}]`);
   out.field('value', nestedJson(report.value.shape, report.value.data));
   out.field('valueShape', shapeJson(report.value.shape));
   out.field('shape', `[${report.m},${report.n}]`);
@@ -123,7 +121,8 @@ export function jsonChunks(report: Report): string[] {
         'worst',
         report.worst === null
           ? 'null'
-          : `{"row":${report.worst.row},"column":${report.worst.column},"automatic":${jsonNumber(report.worst.automatic)},"numeric":${jsonNumber(report.worst.numeric)}}`,
+          : `{"row":${report.worst.row},"column":${report.worst.column},` +
+              `"automatic":${jsonNumber(report.worst.automatic)},"numeric":${jsonNumber(report.worst.numeric)}}`,
       );
       out.field('skipped', String(report.skipped));
       out.field('jacobian', nestedJson([report.m, report.n], report.jacobian));

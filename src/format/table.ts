@@ -104,7 +104,10 @@ function matrixTable(report: MatrixReport, precision: number, style: Style): str
     ];
   }
   const nonzeros = matrix.values.length;
-  const header = `${style.header(`J = ${derivative}`)}   ${report.m}×${report.n}, ${nonzeros} stored entr${nonzeros === 1 ? 'y' : 'ies'}, ${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})`;
+  const header =
+    `${style.header(`J = ${derivative}`)}   ${report.m}×${report.n}, ` +
+    `${nonzeros} stored entr${nonzeros === 1 ? 'y' : 'ies'}, ` +
+    `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})`;
   if (report.m * report.n <= SPARSE_GRID_MAX_ENTRIES) {
     const dense = new Float64Array(report.m * report.n);
     for (let k = 0; k < nonzeros; k++) dense[matrix.rows[k]! * report.n + matrix.cols[k]!] = matrix.values[k]!;
@@ -175,15 +178,18 @@ function checkTable(report: CheckReport, precision: number, style: Style): strin
   const worst =
     report.worst === null
       ? 'none (nothing finite to compare)'
-      : `${rows[report.worst.row]} / ${cols[report.worst.column]}: automatic ${formatNumber(report.worst.automatic, 17)}, numeric ${formatNumber(report.worst.numeric, 17)}`;
+      : `${rows[report.worst.row]} / ${cols[report.worst.column]}: ` +
+        `automatic ${formatNumber(report.worst.automatic, 17)}, numeric ${formatNumber(report.worst.numeric, 17)}`;
   return [
-    `${style.header(`check J = ∂(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}`)}   ${report.m}×${report.n}: automatic against central finite differences`,
+    `${style.header(`check J = ∂(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}`)}   ` +
+      `${report.m}×${report.n}: automatic against central finite differences`,
     '',
     `max abs error  ${formatNumber(report.maxAbsError, 3)}`,
     `max rel error  ${formatNumber(report.maxRelError, 3)}`,
     `worst entry    ${worst}`,
     ...(report.skipped > 0 ? [`not compared   ${entries(report.skipped)} that are not finite`] : []),
-    `tolerance      ${formatNumber(report.tol, precision)}: ${report.agree ? 'they agree' : style.warning('they DISAGREE')}`,
+    `tolerance      ${formatNumber(report.tol, precision)}: ` +
+      (report.agree ? 'they agree' : style.warning('they DISAGREE')),
   ];
 }
 
@@ -221,7 +227,8 @@ function nonFiniteLines(report: Report, style: Style): string[] {
   return [
     '',
     style.warning(
-      `! ${entries(count)} ${count === 1 ? 'is' : 'are'} not finite (NaN or ±Infinity): an overflow, an infinite derivative, or a value outside a function's domain`,
+      `! ${entries(count)} ${count === 1 ? 'is' : 'are'} not finite (NaN or ±Infinity): ` +
+        "an overflow, an infinite derivative, or a value outside a function's domain",
     ),
   ];
 }

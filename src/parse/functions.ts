@@ -25,7 +25,8 @@ function scalarArguments(c: Lowerer, name: string, ids: readonly NodeId[]): read
   for (const id of ids) {
     if (!isScalar(shapeOf(c, id))) {
       throw new ShapeError(
-        `${name} with ${ids.length} arguments takes scalars, got ${ids.map((i) => describeShape(shapeOf(c, i))).join(', ')}`,
+        `${name} with ${ids.length} arguments takes scalars, ` +
+          `got ${ids.map((i) => describeShape(shapeOf(c, i))).join(', ')}`,
       );
     }
   }
@@ -104,7 +105,8 @@ function norm(c: Lowerer, args: readonly MathNode[]): NodeId {
   if (args.length === 1 && isMatrix(s)) {
     // mathjs's default for a matrix is the spectral norm, which is not supported: say which one.
     throw new UnsupportedError(
-      "norm(M) of a matrix is its spectral norm in mathjs, which is not supported: write norm(M, 'fro'), norm(M, 1) or norm(M, Inf)",
+      'norm(M) of a matrix is its spectral norm in mathjs, which is not supported: ' +
+        "write norm(M, 'fro'), norm(M, 1) or norm(M, Inf)",
     );
   }
   const p = args.length > 1 ? c.staticArgument(args[1]!, 'the norm type') : 2;
@@ -122,7 +124,8 @@ function norm(c: Lowerer, args: readonly MathNode[]): NodeId {
     return c.b.apply('pow', [c.b.apply('sum', [powered]), c.b.scalar(1 / kind)]);
   }
   throw new UnsupportedError(
-    `norm(${isVector(s) ? 'x' : 'M'}, ${String(p)}) is not supported: a vector takes a positive p, Inf or -Inf; a matrix takes 'fro', 1 or Inf`,
+    `norm(${isVector(s) ? 'x' : 'M'}, ${String(p)}) is not supported: ` +
+      "a vector takes a positive p, Inf or -Inf; a matrix takes 'fro', 1 or Inf",
   );
 }
 
@@ -209,7 +212,9 @@ export const LANGUAGE_FUNCTIONS: Readonly<Record<string, LanguageFunction>> = {
   },
   norm: {
     usage: "norm(x), norm(x, p), norm(M, 'fro')",
-    doc: "vector p-norm (2 by default, 1, Inf, -Inf, p > 0); matrix 'fro', 1, Inf (mathjs's default spectral norm is not supported)",
+    doc:
+      "vector p-norm (2 by default, 1, Inf, -Inf, p > 0); matrix 'fro', 1, Inf " +
+      "(mathjs's default spectral norm is not supported)",
     minArgs: 1,
     maxArgs: 2,
     lower: norm,

@@ -235,7 +235,8 @@ class TreeLowerer implements Lowerer {
       );
     }
     if (this.variables.has(name)) {
-      throw new UnsupportedError(`${name}(…) calls the variable ${name} as a function: write ${name}*(…) to multiply`);
+      const advice = `write ${name}*(…) to multiply`;
+      throw new UnsupportedError(`${name}(…) calls the variable ${name} as a function: ${advice}`);
     }
     throw new UnsupportedError(
       `unknown function ${name}: the supported functions are ${supportedFunctions().join(', ')}`,
@@ -271,7 +272,8 @@ class TreeLowerer implements Lowerer {
     if (isVector(sa) && isVector(sb)) {
       if (sa[0] !== sb[0])
         throw new ShapeError(
-          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: a vector times a vector is their dot product and needs equal lengths`,
+          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: ` +
+            'a vector times a vector is their dot product and needs equal lengths',
         );
       return this.b.apply('dot', [a, b]);
     }
@@ -279,14 +281,16 @@ class TreeLowerer implements Lowerer {
     if (isVector(sa)) {
       if (!isMatrix(sb) || sb[0] !== sa[0])
         throw new ShapeError(
-          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: the vector's length must equal the matrix's rows`,
+          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: ` +
+            "the vector's length must equal the matrix's rows",
         );
       return reshape(this.b.apply('matmul', [reshape(a, [1, sa[0]]), b]), [sb[1]]);
     }
     if (isVector(sb)) {
       if (!isMatrix(sa) || sa[1] !== sb[0])
         throw new ShapeError(
-          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: the matrix's columns must equal the vector's length`,
+          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: ` +
+            "the matrix's columns must equal the vector's length",
         );
       return reshape(this.b.apply('matmul', [a, reshape(b, [sb[0], 1])]), [sa[0]]);
     }
@@ -298,7 +302,8 @@ class TreeLowerer implements Lowerer {
     if (isScalar(sb)) return this.b.apply('dotDivide', [a, b]);
     if (isMatrix(sb) && sb[0] === sb[1]) return this.multiply(a, this.b.apply('inv', [b]));
     throw new ShapeError(
-      `cannot divide ${describeShape(this.b.shapeOf(a))} by ${describeShape(sb)}: / divides by a scalar or a square matrix; use ./ to divide element-wise`,
+      `cannot divide ${describeShape(this.b.shapeOf(a))} by ${describeShape(sb)}: ` +
+        '/ divides by a scalar or a square matrix; use ./ to divide element-wise',
     );
   }
 
@@ -309,7 +314,8 @@ class TreeLowerer implements Lowerer {
     if (isScalar(sb)) return this.b.apply('pow', [base, exponent]);
     if (!isMatrix(sb) || sb[0] !== sb[1])
       throw new ShapeError(
-        `cannot raise ${describeShape(sb)} to a power with ^ (it needs a scalar or a square matrix): use .^ for element-wise powers`,
+        `cannot raise ${describeShape(sb)} to a power with ^ (it needs a scalar or a square matrix): ` +
+          'use .^ for element-wise powers',
       );
     const k = this.b.constantValues(exponent)?.[0];
     if (k === undefined || !Number.isInteger(k))
@@ -380,7 +386,9 @@ class TreeLowerer implements Lowerer {
     if (isScalar(shape)) throw new ShapeError(`cannot index ${name}: it is a scalar`);
     if (idx.dimensions.length !== shape.length) {
       throw new ShapeError(
-        `${name} is a ${describeShape(shape)}: index it with ${shape.length === 1 ? 'one index, as x[i]' : 'two indices, as M[i, j]'}, not ${idx.dimensions.length}`,
+        `${name} is a ${describeShape(shape)}: ` +
+          `index it with ${shape.length === 1 ? 'one index, as x[i]' : 'two indices, as M[i, j]'}, ` +
+          `not ${idx.dimensions.length}`,
       );
     }
     const picks = idx.dimensions.map((dim, d) => this.indexList(dim, shape[d]!, name, shape));

@@ -55,6 +55,7 @@ function parseSyntax(source: string): MathNode {
 
 export function nestedTooDeeply(): LimitError {
   return new LimitError(
-    'expression nested too deeply: the parser takes about 250 levels of parentheses, calls or brackets; simplify it or split it into parts',
+    'expression nested too deeply: the parser takes about 250 levels of parentheses, calls or brackets; ' +
+      'simplify it or split it into parts',
   );
 }
