@@ -5,13 +5,15 @@
 import { compileProgram } from './compile.js';
 import { checkJacobian } from './engine/check.js';
 import type { DerivativeOptions, Mode, Program } from './engine/program.js';
-import type { Warning } from './engine/special.js';
+import type { Warning as KinkWarning } from './engine/special.js';
 import { InputError } from './errors.js';
 import type { VariableInfo } from './parse/index.js';
 import { sameShape, type Shape } from './shape.js';
 import { nestedFrom, tensorFromJson, type Nested } from './values.js';
 
-export type { Mode, Nested, Shape, Warning };
+export type { KinkWarning, Mode, Nested, Shape };
+/** The former name of KinkWarning, kept for code that uses it. */
+export type Warning = KinkWarning;
 
 /** A variable's value: a number, a vector or a matrix (rows of numbers). */
 export type Value = number | readonly number[] | readonly (readonly number[])[];
@@ -20,7 +22,7 @@ export type Values = Readonly<Record<string, Value>>;
 export interface Options {
   /** The variables to differentiate, in column order; default: all, in the order given. */
   readonly wrt?: readonly string[];
-  /** How the full Jacobian is accumulated (default 'auto': the fewer passes). */
+  /** The direction of the passes that give the full Jacobian (default 'auto': the fewer passes). */
   readonly mode?: Mode;
   /** Refuse results larger than this many bytes (default 4 GiB). */
   readonly maxMemoryBytes?: number;
@@ -29,8 +31,8 @@ export interface Options {
 interface Common {
   /** The expression's value, in its shape. */
   readonly value: Nested;
-  /** Entries computed at kinks, ties, infinite derivatives or outside a domain (SPEC §6). */
-  readonly warnings: readonly Warning[];
+  /** The kink report: entries computed at kinks, ties, infinite derivatives or outside a domain (SPEC §6). */
+  readonly warnings: readonly KinkWarning[];
 }
 
 export interface JacobianOutput extends Common {
@@ -147,15 +149,16 @@ export class CompiledExpression {
       if (!(name in at)) throw new InputError(`no value for ${name}`);
       const tensor = tensorFromJson(at[name], name);
       if (!sameShape(tensor.shape, shape)) {
-        throw new InputError(
-          `${name} was compiled as ${shape.length === 0 ? 'a scalar' : shape.join('×')} but has ${tensor.shape.length === 0 ? 'a scalar' : tensor.shape.join('×')}`,
-        );
+        throw new InputError(`${name} was compiled as ${shapeText(shape)} but has ${shapeText(tensor.shape)}`);
       }
       point.set(name, tensor.data);
     }
     return point;
   }
 }
+
+/** A shape as messages write it: "a scalar", "3", "2×3". */
+const shapeText = (shape: Shape): string => (shape.length === 0 ? 'a scalar' : shape.join('×'));
 
 const MODES: readonly string[] = ['auto', 'reverse', 'forward'];
 
@@ -209,7 +212,8 @@ function derivativeOptions(options: Options): DerivativeOptions {
 function shapeFrom(name: string, shape: unknown): Shape {
   if (!Array.isArray(shape) || shape.length > 2 || !shape.every((d) => Number.isInteger(d) && d > 0)) {
     throw new InputError(
-      `the shape of ${name} must be [] (scalar), [n] (vector) or [rows, cols] (matrix) with positive sizes, got ${JSON.stringify(shape) ?? String(shape)}`,
+      `the shape of ${name} must be [] (scalar), [n] (vector) or [rows, cols] (matrix) with positive sizes, ` +
+        `got ${JSON.stringify(shape) ?? String(shape)}`,
     );
   }
   return shape as unknown as Shape;

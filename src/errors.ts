@@ -1,10 +1,59 @@
 /**
  * Typed errors of the core. A `UserError` is a mistake in what the user gave
- * (expression, values, flags): the CLI prints its message after `error:` and
+ * (expression, values, options): the CLI prints its message after `error:` and
  * exits 2. Anything else that escapes is an internal failure (exit 1).
  */
+
+/** The limits a message may tell the user to raise, by their names in the library. */
+export type LimitName = 'maxExpressionLength' | 'maxNodes' | 'maxMemoryBytes';
+
+/**
+ * How a front end speaks of what the user gives. The library's messages name
+ * its arguments and options (`v`, `maxMemoryBytes`); the CLI words the same
+ * mistakes with its flags (`--v`, `--max-memory`).
+ */
+export interface Wording {
+  /** A seed vector and its length, as "v has 2 entries". */
+  seedLength(seed: 'v' | 'u', length: number): string;
+  /** How to raise a limit, as "raise it with maxMemoryBytes"; null where the caller cannot. */
+  raise(limit: LimitName): string | null;
+  /** How to give a variable a value, as "give x a value". */
+  bind(name: string): string;
+  /** How values are given beside the expression, as "separately". */
+  readonly values: string;
+}
+
+const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
+
+/** The library's words: `compile`, `jacobian`, … take the expression, values and options as arguments. */
+export const LIBRARY_WORDING: Wording = {
+  seedLength: (seed, length) => `${seed} has ${plural(length, 'entry', 'entries')}`,
+  // The expression's length and the graph's size have fixed limits in the library.
+  raise: (limit) => (limit === 'maxMemoryBytes' ? 'raise it with the option maxMemoryBytes' : null),
+  bind: (name) => `give ${name} a value`,
+  values: 'separately',
+};
+
+/** A message followed by what to do about it in parentheses, when there is something to do. */
+export const withRemedy = (message: string, remedy: string | null): string =>
+  remedy === null ? message : `${message} (${remedy})`;
+
+/** A message, or how to write it in a front end's words. */
+export type Message = string | ((wording: Wording) => string);
+
 export class UserError extends Error {
   override readonly name: string = 'UserError';
+  private readonly wordedBy: ((wording: Wording) => string) | null;
+
+  constructor(message: Message) {
+    super(typeof message === 'string' ? message : message(LIBRARY_WORDING));
+    this.wordedBy = typeof message === 'string' ? null : message;
+  }
+
+  /** The message in a front end's words (the CLI's flags); `message` is in the library's. */
+  messageIn(wording: Wording): string {
+    return this.wordedBy === null ? this.message : this.wordedBy(wording);
+  }
 }
 
 /** A syntax error, with the expression and the 0-based column it points at (null when the parser does not say). */
@@ -19,7 +68,7 @@ export class ParseError extends UserError {
   }
 }
 
-/** Operand shapes that do not fit an operator, found at compile time. */
+/** Operand shapes that do not fit an operator, found when the expression is compiled, before any number is computed. */
 export class ShapeError extends UserError {
   override readonly name = 'ShapeError';
 }
@@ -29,9 +78,17 @@ export class UnsupportedError extends UserError {
   override readonly name = 'UnsupportedError';
 }
 
-/** A value, flag or file given by the user that cannot be used as it is. */
+/** A value, option or file given by the user that cannot be used as it is. */
 export class InputError extends UserError {
   override readonly name = 'InputError';
+}
+
+/** A name that the expression uses but that has no value. */
+export class UnboundNameError extends UserError {
+  override readonly name = 'UnboundNameError';
+  constructor(readonly variable: string) {
+    super((wording) => `no value for ${variable}: ${wording.bind(variable)}`);
+  }
 }
 
 /** Work that would exceed a limit (memory, size), refused before it starts. */

@@ -11,6 +11,7 @@ export {
   vjp,
   type CheckOutput,
   type JacobianOutput,
+  type KinkWarning,
   type Mode,
   type Nested,
   type Options,
@@ -19,4 +20,12 @@ export {
   type Values,
   type Warning,
 } from './api.js';
-export { InputError, LimitError, ParseError, ShapeError, UnsupportedError, UserError } from './errors.js';
+export {
+  InputError,
+  LimitError,
+  ParseError,
+  ShapeError,
+  UnboundNameError,
+  UnsupportedError,
+  UserError,
+} from './errors.js';

@@ -9,7 +9,7 @@ import type { Shape } from './shape.js';
 export interface Tensor {
   readonly shape: Shape;
   readonly data: Float64Array;
-  /** The value's JSON text as it was read, on one line: output can repeat it without formatting every number again. */
+  /** The value's JSON text as it was read, on one line: output repeats it without formatting every number again. */
   readonly json?: string;
 }
 
@@ -44,7 +44,8 @@ export function tensorFromJson(value: unknown, what: string): Tensor {
   value.forEach((row: unknown, i) => {
     if (!Array.isArray(row) || row.length !== cols) {
       throw new InputError(
-        `${what} is a ragged matrix: row ${i + 1} has ${Array.isArray(row) ? row.length : 'no'} entries where row 1 has ${cols}`,
+        `${what} is a ragged matrix: ` +
+          `row ${i + 1} has ${Array.isArray(row) ? row.length : 'no'} entries where row 1 has ${cols}`,
       );
     }
     for (let j = 0; j < cols; j++) {

@@ -8,7 +8,7 @@ import { InputError, UserError } from '../errors.js';
 import { jsonChunks, nestedJson } from '../format/json.js';
 import { compute, type CommandName } from './commands.js';
 import { linesOf, type Io } from './io.js';
-import type { OutputOptions } from './options.js';
+import { CLI_WORDING, type OutputOptions } from './options.js';
 import { Progress } from './progress.js';
 import {
   bindRequest,
@@ -91,7 +91,7 @@ export async function runBatch(
         failed++;
         const message =
           error instanceof UserError
-            ? error.message
+            ? error.messageIn(CLI_WORDING)
             : `internal error: ${error instanceof Error ? error.message : String(error)}`;
         output = `${JSON.stringify({ line: lineNumber, error: message })}\n`;
       }

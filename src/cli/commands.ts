@@ -13,7 +13,7 @@ import type { OutputOptions } from './options.js';
 import { Progress } from './progress.js';
 import { requireFinite, resolveRequest, type Request } from './request.js';
 
-/** Dense results up to this many entries are printed; more would be gigabytes of text (and past V8's longest string). */
+/** Dense results up to this many entries are printed: more would be gigabytes of text, past V8's longest string. */
 const MAX_PRINTED_ENTRIES = 2 ** 25;
 
 export type CommandName = 'jacobian' | 'vjp' | 'jvp' | 'grad' | 'hessian' | 'hvp' | 'check' | 'spy';

@@ -16,11 +16,18 @@ import { PLAIN, type Style } from '../format/style.js';
 import { formatTable } from '../format/table.js';
 import { spyScale, spySvg, spyText } from '../format/spy.js';
 import type { MatrixReport, Report, SparseJacobian } from '../format/report.js';
-import { functionCatalogue, UnboundNameError } from '../parse/index.js';
+import { functionCatalogue } from '../parse/index.js';
 import { runBatch } from './batch.js';
 import { runCommand, type CommandName } from './commands.js';
 import { processIo, type Io } from './io.js';
-import { addCommonOptions, modeOption, positiveNumber, type OutputFormat, type OutputOptions } from './options.js';
+import {
+  addCommonOptions,
+  CLI_WORDING,
+  modeOption,
+  positiveNumber,
+  type OutputFormat,
+  type OutputOptions,
+} from './options.js';
 
 const EXAMPLES = `
 Examples:
@@ -98,8 +105,10 @@ const spyCaption = (report: MatrixReport, sparse: SparseJacobian, scale: number)
   const entries = sparse.values.length;
   const density = m * n === 0 ? 0 : (100 * entries) / (m * n);
   return (
-    `J = ∂(${report.expr})/∂${report.wrt.join(', ')}: ${m}×${n}, ${entries} nonzero${entries === 1 ? '' : 's'} (${Number(density.toPrecision(3))}%), ` +
-    `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})${scale > 1 ? `, 1 dot = ${scale}×${scale} entries` : ''}`
+    `J = ∂(${report.expr})/∂${report.wrt.join(', ')}: ${m}×${n}, ` +
+    `${entries} nonzero${entries === 1 ? '' : 's'} (${Number(density.toPrecision(3))}%), ` +
+    `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})` +
+    (scale > 1 ? `, 1 dot = ${scale}×${scale} entries` : '')
   );
 };
 
@@ -293,10 +302,7 @@ function reportError(error: unknown, io: Io, debug: boolean): number {
     return 2;
   }
   if (error instanceof UserError) {
-    const message =
-      error instanceof UnboundNameError
-        ? `no value for ${error.variable}: add --at ${error.variable}=…`
-        : error.message;
+    const message = error.messageIn(CLI_WORDING);
     // One line, whatever the user's text held: line breaks become spaces (one for one, so the caret still fits).
     const oneLine = (text: string) => text.replace(/[\r\n]/g, ' ');
     io.error(`error: ${oneLine(message)}\n`);

@@ -1,7 +1,7 @@
 /** Option parsers and the options every command shares. */
 import { Command, Option } from 'commander';
 import { DEFAULT_MAX_MEMORY_BYTES, type Mode } from '../engine/program.js';
-import { InputError } from '../errors.js';
+import { InputError, type LimitName, type Wording } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import type { CommonOptions } from './request.js';
 
@@ -23,6 +23,21 @@ export interface OutputOptions extends CommonOptions {
   readonly maxInput: number;
   readonly svg?: string;
 }
+
+/** The flags that raise the library's limits. */
+const LIMIT_FLAGS: Readonly<Record<LimitName, string>> = {
+  maxExpressionLength: '--max-expr-length',
+  maxNodes: '--max-nodes',
+  maxMemoryBytes: '--max-memory',
+};
+
+/** The CLI's words for the mistakes the library describes: its flags. */
+export const CLI_WORDING: Wording = {
+  seedLength: (seed, length) => `--${seed} has ${length} number${length === 1 ? '' : 's'}`,
+  raise: (limit) => `raise ${limit === 'maxNodes' ? 'the limit' : 'it'} with ${LIMIT_FLAGS[limit]}`,
+  bind: (name) => `add --at ${name}=…`,
+  values: 'with --at',
+};
 
 export const DEFAULT_MAX_INPUT_BYTES = 512 * 1024 ** 2;
 

@@ -30,7 +30,8 @@ export class Progress {
     let line = `${this.label}: ${done} ${unit}`;
     if (total !== null && total > 0) {
       const filled = Math.round((BAR_WIDTH * done) / total);
-      line = `${this.label} ${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)} ${Math.floor((100 * done) / total)}%  ${done}/${total} ${unit}`;
+      const bar = `${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}`;
+      line = `${this.label} ${bar} ${Math.floor((100 * done) / total)}%  ${done}/${total} ${unit}`;
     }
     this.io.error(`\r${line}  (${Math.round(rate)}/s)\u001b[K`);
     this.shown = true;

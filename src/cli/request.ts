@@ -184,7 +184,8 @@ export function bindRequest(
   for (const name of wrt) {
     if (!bound.has(name))
       throw new InputError(
-        `--wrt ${name}: ${name} has no value (bound: ${[...bound].join(', ') || 'none'}); bind it with --at ${name}=…`,
+        `--wrt ${name}: ${name} has no value (bound: ${[...bound].join(', ') || 'none'}); ` +
+          `bind it with --at ${name}=…`,
       );
   }
   if (new Set(wrt).size !== wrt.length) throw new InputError(`--wrt names a variable twice: ${wrt.join(',')}`);
@@ -282,7 +283,8 @@ export function collectBindings(
         throw new InputError(
           names.length === 0
             ? `--at ${arg} has no name and the expression has no variables; name it, as --at x=${arg}`
-            : `--at ${arg} has no name but the expression has ${names.length} variables (${names.join(', ')}): write ${names.map((n) => `--at ${n}=…`).join(' ')}`,
+            : `--at ${arg} has no name but the expression has ${names.length} variables (${names.join(', ')}): ` +
+                `write ${names.map((n) => `--at ${n}=…`).join(' ')}`,
         );
       }
       name = names[0]!;

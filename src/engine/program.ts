@@ -1,9 +1,10 @@
 /**
- * A compiled expression: its graph, output and variables. Values and
- * derivatives at a point come from one forward pass and then derivative
- * passes; the linearisation for a choice of `wrt` is built once and reused.
+ * A program: the graph of an expression lowered for fixed variable shapes,
+ * with its output and variables. Values and derivatives at a point come from
+ * one forward pass and then derivative passes; the linearisation for a choice
+ * of `wrt` is built once and reused.
  */
-import { InputError, LimitError } from '../errors.js';
+import { InputError, LimitError, withRemedy } from '../errors.js';
 import type { GraphBuilder } from '../graph/index.js';
 import type { NodeId } from '../ops/index.js';
 import { describeShape, sizeOf, type Shape } from '../shape.js';
@@ -31,10 +32,11 @@ export interface Variable {
 export type Point = ReadonlyMap<string, ArrayLike<number>>;
 
 /**
- * How the full Jacobian is accumulated: `reverse`, one backward pass per
- * output entry (PyTorch's one-hot loop, the reference); `forward`, one
- * forward pass per input entry; `auto`, one block pass carrying all seeds,
- * backward when m ≤ n and forward otherwise.
+ * The direction in which the full Jacobian is accumulated: `reverse`, one
+ * backward pass per output entry (PyTorch's one-hot loop, the reference);
+ * `forward`, one forward pass per input entry; `auto`, backward when m ≤ n
+ * and forward otherwise, with one-hot passes for a Jacobian of up to
+ * SMALL_JACOBIAN_ENTRIES entries and one block pass carrying every seed above.
  */
 export type Mode = 'reverse' | 'forward' | 'auto';
 
@@ -43,7 +45,7 @@ export type Method = 'one-hot' | 'block';
 
 export interface DerivativeOptions {
   readonly mode?: Mode;
-  /** Forces how J is accumulated; by default `auto` takes a block pass for J larger than SMALL_JACOBIAN_ENTRIES. */
+  /** Forces the method; by default one-hot passes, but a block pass for `auto` above SMALL_JACOBIAN_ENTRIES. */
   readonly method?: Method;
   /** Refuse to allocate results larger than this many bytes. */
   readonly maxMemoryBytes?: number;
@@ -53,7 +55,7 @@ export interface DerivativeOptions {
 
 export const DEFAULT_MAX_MEMORY_BYTES = 4 * 1024 ** 3;
 
-/** Up to this many entries `auto` runs one-hot passes (the fewer of m and n), above it one block pass. */
+/** Up to this many entries of J, `auto` runs one-hot passes (the fewer of m and n); above it, one block pass. */
 export const SMALL_JACOBIAN_ENTRIES = 256;
 
 interface Derivative {
@@ -80,7 +82,8 @@ export interface Timings {
   warnings: number;
 }
 
-interface Column {
+/** A variable differentiated: its input node, and where its columns start among the n columns of J and how many. */
+interface WrtInput {
   readonly node: NodeId;
   readonly offset: number;
   readonly size: number;
@@ -89,7 +92,7 @@ interface Column {
 interface Prepared {
   readonly plan: Plan;
   readonly passes: Passes;
-  readonly columns: readonly Column[];
+  readonly wrt: readonly WrtInput[];
   readonly n: number;
   /** The pattern of J and its colourings, which depend on the graph only: found once. */
   pattern?: Pattern;
@@ -136,9 +139,8 @@ export class Program {
   variable(name: string): Variable {
     const found = this.variables.find((v) => v.name === name);
     if (found === undefined) {
-      throw new InputError(
-        `cannot differentiate with respect to ${name}: it has no value (bound: ${this.variables.map((v) => v.name).join(', ') || 'none'})`,
-      );
+      const bound = this.variables.map((v) => v.name).join(', ') || 'none';
+      throw new InputError(`cannot differentiate with respect to ${name}: it has no value (bound: ${bound})`);
     }
     return found;
   }
@@ -155,7 +157,10 @@ export class Program {
     return this.valuePlan.read(this.output);
   }
 
-  /** The full Jacobian, by one-hot backward passes (rows) or one-hot forward passes (columns). */
+  /**
+   * The full Jacobian: backward passes give its rows, forward passes its
+   * columns, either one pass per one-hot seed or every seed in one block pass.
+   */
   jacobian(at: Point, wrt: readonly string[], options: DerivativeOptions = {}): JacobianResult {
     const m = this.m;
     const n = this.columns(wrt);
@@ -163,7 +168,7 @@ export class Program {
     const requested = options.mode ?? 'auto';
     const mode = requested === 'auto' ? (m <= n ? 'reverse' : 'forward') : requested;
     const prepared = this.prepare(wrt, at);
-    const { passes, columns } = prepared;
+    const { passes, wrt: inputs } = prepared;
     // A small Jacobian costs less as a few one-hot passes over preallocated buffers than as a block pass.
     const method = options.method ?? (requested === 'auto' && m * n > SMALL_JACOBIAN_ENTRIES ? 'block' : 'one-hot');
     if (method === 'block') {
@@ -173,18 +178,18 @@ export class Program {
     const jacobian = new Float64Array(m * n);
     // The passes write into fixed buffers: the views of what J reads are taken once.
     if (mode === 'reverse') {
-      const cotangents = columns.map((col) => passes.slice(passes.cotangent, col.node));
+      const cotangents = inputs.map((col) => passes.slice(passes.cotangent, col.node));
       for (let i = 0; i < m; i++) {
         options.onProgress?.(i, m);
         passes.oneHotBackwardPass(i);
-        columns.forEach((col, w) => {
+        inputs.forEach((col, w) => {
           const cotangent = cotangents[w];
           if (cotangent !== null && cotangent !== undefined) jacobian.set(cotangent, i * n + col.offset);
         });
       }
     } else {
       const tangent = passes.slice(passes.tangent, this.output);
-      for (const col of columns) {
+      for (const col of inputs) {
         for (let k = 0; k < col.size; k++) {
           options.onProgress?.(col.offset + k, n);
           passes.oneHotForwardPass(col.node, k);
@@ -197,7 +202,7 @@ export class Program {
 
   /** All seeds in one block pass: J's rows flow back from the output, or its columns forward from the inputs. */
   private blockJacobian(
-    { plan, passes, columns }: Prepared,
+    { plan, passes, wrt: inputs }: Prepared,
     mode: 'reverse' | 'forward',
     m: number,
     n: number,
@@ -216,14 +221,14 @@ export class Program {
         operand,
         seeds,
         m,
-        columns.map((c) => c.node),
+        inputs.map((c) => c.node),
         onProgress,
       );
-      const only = columns.length === 1 ? blocks.get(columns[0]!.node) : undefined;
+      const only = inputs.length === 1 ? blocks.get(inputs[0]!.node) : undefined;
       // One variable whose block came out dense: that block is J, row for row.
       if (only instanceof DenseRows && only.cols === n) return only.data;
       const jacobian = new Float64Array(m * n);
-      for (const col of columns) {
+      for (const col of inputs) {
         const block = col.node === this.output ? seeds.get(this.output) : blocks.get(col.node);
         if (block === undefined) continue;
         if (block instanceof DenseRows) {
@@ -241,7 +246,7 @@ export class Program {
     }
     const jacobian = new Float64Array(m * n);
     const seeds = new Map(
-      columns.filter((c) => active.includes(c.node)).map((c) => [c.node, SparseRows.seeds(n, c.size, c.offset)]),
+      inputs.filter((c) => active.includes(c.node)).map((c) => [c.node, SparseRows.seeds(n, c.size, c.offset)]),
     );
     const out =
       seeds.get(this.output) ??
@@ -260,7 +265,7 @@ export class Program {
     const m = this.m;
     const n = this.columns(wrt);
     const prepared = this.prepare(wrt, at);
-    prepared.pattern ??= detectPattern(prepared.passes, prepared.columns, this.output, m, n);
+    prepared.pattern ??= detectPattern(prepared.passes, prepared.wrt, this.output, m, n);
     const pattern = prepared.pattern;
     guardMemory(
       2 * pattern.colIndex.length,
@@ -273,7 +278,7 @@ export class Program {
     prepared.colourings.set(requested, colouring);
     const jacobian = compressedJacobian(
       prepared.passes,
-      prepared.columns,
+      prepared.wrt,
       this.output,
       pattern,
       colouring,
@@ -293,8 +298,10 @@ export class Program {
   vjp(at: Point, v: ArrayLike<number>, wrt: readonly string[]): Derivative & { readonly vjp: Float64Array } {
     const m = this.m;
     if (v.length !== m) {
+      const { length } = v;
+      const output = describeShape(this.outputShape);
       throw new InputError(
-        `--v has ${v.length} number${v.length === 1 ? '' : 's'} but the output (${describeShape(this.outputShape)}) has ${m} entries: give ${m}`,
+        (wording) => `${wording.seedLength('v', length)} but the output (${output}) has ${m} entries: give ${m}`,
       );
     }
     const prepared = this.prepare(wrt, at);
@@ -306,13 +313,14 @@ export class Program {
   jvp(at: Point, u: ArrayLike<number>, wrt: readonly string[]): Derivative & { readonly jvp: Float64Array } {
     const n = this.columns(wrt);
     if (u.length !== n) {
+      const { length } = u;
       throw new InputError(
-        `--u has ${u.length} number${u.length === 1 ? '' : 's'} but there are ${n} inputs (${wrt.join(', ')}): give ${n}`,
+        (wording) => `${wording.seedLength('u', length)} but there are ${n} inputs (${wrt.join(', ')}): give ${n}`,
       );
     }
     const prepared = this.prepare(wrt, at);
     const tangents = Float64Array.from(u);
-    prepared.passes.forwardPass(prepared.columns.map((c) => tangents.subarray(c.offset, c.offset + c.size)));
+    prepared.passes.forwardPass(prepared.wrt.map((c) => tangents.subarray(c.offset, c.offset + c.size)));
     const tangent = prepared.passes.slice(prepared.passes.tangent, this.output);
     return { ...this.finish(prepared), jvp: tangent === null ? new Float64Array(this.m) : Float64Array.from(tangent) };
   }
@@ -341,7 +349,8 @@ export class Program {
   private requireScalar(command: string): void {
     if (this.m !== 1) {
       throw new InputError(
-        `${command} needs a scalar output, but this expression gives ${describeShape(this.outputShape)} (${this.m} entries): use jacobian, or reduce it, as sum(…)`,
+        `${command} needs a scalar output, but this expression gives ${describeShape(this.outputShape)} ` +
+          `(${this.m} entries): use jacobian, or reduce it, as sum(…)`,
       );
     }
   }
@@ -351,15 +360,15 @@ export class Program {
     const key = wrt.join('\u0000');
     let gradient = this.gradients.get(key);
     if (gradient === undefined) {
-      const columns = this.columnsOf(wrt);
+      const inputs = this.wrtInputs(wrt);
       const lin = linearize(
         this.builder,
         this.output,
-        columns.map((c) => c.node),
+        inputs.map((c) => c.node),
       );
       const parts = buildGradient(this.builder, lin);
-      const n = columns.reduce((total, c) => total + c.size, 0);
-      const maps = columns.map((c) => ({
+      const n = inputs.reduce((total, c) => total + c.size, 0);
+      const maps = inputs.map((c) => ({
         to: Int32Array.from({ length: c.size }, (_, k) => c.offset + k),
         from: Int32Array.from({ length: c.size }, (_, k) => k),
       }));
@@ -370,29 +379,34 @@ export class Program {
     return gradient;
   }
 
-  private columnsOf(wrt: readonly string[]): Column[] {
-    const columns: Column[] = [];
+  private wrtInputs(wrt: readonly string[]): WrtInput[] {
+    const inputs: WrtInput[] = [];
     let offset = 0;
     for (const name of wrt) {
       const { shape } = this.variable(name);
-      columns.push({ node: this.inputNode(name, shape), offset, size: sizeOf(shape) });
+      inputs.push({ node: this.inputNode(name, shape), offset, size: sizeOf(shape) });
       offset += sizeOf(shape);
     }
-    return columns;
+    return inputs;
   }
 
   private prepare(wrt: readonly string[], at: Point): Prepared {
     const key = wrt.join('\u0000');
     let prepared = this.prepared.get(key);
     if (prepared === undefined) {
-      const columns = this.columnsOf(wrt);
+      const inputs = this.wrtInputs(wrt);
       const lin = linearize(
         this.builder,
         this.output,
-        columns.map((c) => c.node),
+        inputs.map((c) => c.node),
       );
       const plan = new Plan(this.builder.tape, [this.output, ...lin.partialNodes]);
-      prepared = { plan, passes: new Passes(plan, lin), columns, n: columns.reduce((total, c) => total + c.size, 0) };
+      prepared = {
+        plan,
+        passes: new Passes(plan, lin),
+        wrt: inputs,
+        n: inputs.reduce((total, c) => total + c.size, 0),
+      };
       this.prepared.set(key, prepared);
     }
     const start = performance.now();
@@ -405,7 +419,7 @@ export class Program {
 
   /** The output value and the kink report of the last forward pass. */
   private finish(prepared: Prepared): Derivative {
-    const { passes, columns } = prepared;
+    const { passes, wrt } = prepared;
     const start = performance.now();
     // Everything since the forward pass was derivative work.
     this.timings.derivative = start - this.derivativeStart;
@@ -413,8 +427,8 @@ export class Program {
     const warnings = findWarnings(
       this.builder,
       passes,
-      columns.map((c) => c.node),
-      columns.map((c) => c.offset),
+      wrt.map((c) => c.node),
+      wrt.map((c) => c.offset),
       prepared.n,
     );
     // A NaN in the value may come from a part no derivative goes through (a constant's log of a negative number).
@@ -427,7 +441,7 @@ export class Program {
   /** The cotangents of the wrt inputs, concatenated. */
   private gather(prepared: Prepared, buffer: Float64Array): Float64Array {
     const result = new Float64Array(prepared.n);
-    for (const col of prepared.columns) {
+    for (const col of prepared.wrt) {
       const slice = prepared.passes.slice(buffer, col.node);
       if (slice !== null) result.set(slice, col.offset);
     }
@@ -456,9 +470,11 @@ export function guardMemory(entries: number, what: string, options: DerivativeOp
   const limit = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
   const bytes = entries * 8;
   if (bytes > limit) {
-    throw new LimitError(
-      `${what} needs ${formatBytes(bytes)}, more than the limit of ${formatBytes(limit)} (raise it with --max-memory or maxMemoryBytes, or ask for a vjp or jvp instead)`,
-    );
+    const message = `${what} needs ${formatBytes(bytes)}, more than the limit of ${formatBytes(limit)}`;
+    throw new LimitError((wording) => {
+      const raise = wording.raise('maxMemoryBytes');
+      return withRemedy(message, `${raise === null ? '' : `${raise}, or `}ask for a vjp or jvp instead`);
+    });
   }
 }
 

@@ -19,8 +19,8 @@ interface LabelledGrid {
   readonly vector: boolean;
 }
 
-// Sparse results are laid out densely for these formats up to this many entries.
-const DENSE_MAX_ENTRIES = 10_000_000;
+// A printing limit: sparse results are laid out densely for these formats up to this many entries.
+const MAX_PRINTED_GRID_ENTRIES = 10_000_000;
 
 function gridOf(report: Report): LabelledGrid {
   const inputs = columnLabels(report.inputs);
@@ -29,7 +29,7 @@ function gridOf(report: Report): LabelledGrid {
     case 'jacobian': {
       const { matrix } = report;
       if (matrix instanceof Float64Array) return { rowLabels: outputs, colLabels: inputs, data: matrix, vector: false };
-      if (report.m * report.n > DENSE_MAX_ENTRIES) {
+      if (report.m * report.n > MAX_PRINTED_GRID_ENTRIES) {
         throw new UserError(
           `a sparse ${report.m}×${report.n} Jacobian is too large to lay out as a grid: use --json or --format mtx`,
         );

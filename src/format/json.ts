@@ -1,7 +1,7 @@
 /** The `--json` output of SPEC §4: one object on one line, numbers in full precision. */
 import type { Tensor } from '../values.js';
 import { jsonNumber } from './number.js';
-import type { Report, Warning } from './report.js';
+import type { KinkWarning, Report } from './report.js';
 
 // Numbers are formatted this many at a time: small arrays keep the garbage collector's work small.
 const CHUNK = 8192;
@@ -37,7 +37,7 @@ const valueJson = (value: Tensor): string => value.json ?? nestedJson(value.shap
 
 const vector = (data: ArrayLike<number>): string => nestedJson([data.length], data);
 
-function warningJson(w: Warning): string {
+function kinkWarningJson(w: KinkWarning): string {
   const { kind, operation, source, convention, count, entries } = w;
   return JSON.stringify({ kind, operation, source, convention, count, entries });
 }
@@ -75,10 +75,8 @@ export function jsonChunks(report: Report): string[] {
   out.field('expr', JSON.stringify(report.expr));
   out.field('at', `{${report.at.map((b) => `${JSON.stringify(b.name)}:${valueJson(b.value)}`).join(',')}}`);
   out.field('wrt', JSON.stringify(report.wrt));
-  out.field(
-    'inputs',
-    `[${report.inputs.map(({ name, shape }) => `{"name":${JSON.stringify(name)},"shape":${shapeJson(shape)}}`).join(',')}]`,
-  );
+  const inputs = report.inputs.map(({ name, shape }) => `{"name":${JSON.stringify(name)},"shape":${shapeJson(shape)}}`);
+  out.field('inputs', `[${inputs.join(',')}]`);
   out.field('value', nestedJson(report.value.shape, report.value.data));
   out.field('valueShape', shapeJson(report.value.shape));
   out.field('shape', `[${report.m},${report.n}]`);
@@ -123,13 +121,14 @@ export function jsonChunks(report: Report): string[] {
         'worst',
         report.worst === null
           ? 'null'
-          : `{"row":${report.worst.row},"column":${report.worst.column},"automatic":${jsonNumber(report.worst.automatic)},"numeric":${jsonNumber(report.worst.numeric)}}`,
+          : `{"row":${report.worst.row},"column":${report.worst.column},` +
+              `"automatic":${jsonNumber(report.worst.automatic)},"numeric":${jsonNumber(report.worst.numeric)}}`,
       );
       out.field('skipped', String(report.skipped));
       out.field('jacobian', nestedJson([report.m, report.n], report.jacobian));
       out.field('numeric', nestedJson([report.m, report.n], report.numeric));
       break;
   }
-  out.field('warnings', `[${report.warnings.map(warningJson).join(',')}]`);
+  out.field('warnings', `[${report.warnings.map(kinkWarningJson).join(',')}]`);
   return out.finish();
 }

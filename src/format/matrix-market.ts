@@ -15,7 +15,9 @@ export function formatMatrixMarket(report: MatrixReport): string {
       : `H = d2(${report.expr})/d(${report.wrt.join(', ')})2`;
   const [rows, cols] = report.command === 'jacobian' ? [report.m, report.n] : [report.n, report.n];
   const { matrix } = report;
-  const comment = `% ${what.replace(/\n/g, ' ')}\n% rows: outputs, columns: inputs (${report.wrt.join(', ')} flattened row-major)\n`;
+  const comment =
+    `% ${what.replace(/\n/g, ' ')}\n` +
+    `% rows: outputs, columns: inputs (${report.wrt.join(', ')} flattened row-major)\n`;
   if (matrix instanceof Float64Array) {
     const lines = [`%%MatrixMarket matrix array real general\n${comment}${rows} ${cols}`];
     for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) lines.push(number(matrix[i * cols + j]!));

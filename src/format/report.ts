@@ -1,11 +1,11 @@
 /** What a command computed, as the formatters receive it: plain data, no behaviour. */
 import type { CheckResult } from '../engine/check.js';
 import type { SparseJacobian } from '../engine/sparsity.js';
-import type { Warning } from '../engine/special.js';
+import type { Warning as KinkWarning } from '../engine/special.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../values.js';
 
-export type { SparseJacobian, Warning };
+export type { KinkWarning, SparseJacobian };
 
 export interface Binding {
   readonly name: string;
@@ -23,7 +23,8 @@ export interface ReportBase {
   /** J is m×n. */
   readonly m: number;
   readonly n: number;
-  readonly warnings: readonly Warning[];
+  /** The kink report. */
+  readonly warnings: readonly KinkWarning[];
 }
 
 /** A matrix result with how it was accumulated: the Jacobian, or the Hessian (the Jacobian of ∇f). */

@@ -23,7 +23,7 @@ export interface SpySvgOptions {
 /** |x|, with NaN as Infinity: both are drawn as the largest magnitude. */
 const absolute = (x: number): number => (Number.isNaN(x) ? Infinity : Math.abs(x));
 
-// ─── Terminal ────────────────────────────────────────────────────────────────
+// ─── Terminal ────────────────────────────────────────
 
 /** Taller pictures are scaled down, so that a tall J still fits on one screen. */
 const MAX_TEXT_LINES = 40;
@@ -87,7 +87,7 @@ export function spyText(J: SparseJacobian, { width, color, caption }: SpyTextOpt
   return `${out.join('\n')}\n`;
 }
 
-// ─── SVG ─────────────────────────────────────────────────────────────────────
+// ─── SVG ─────────────────────────────────────────────
 
 const DEFAULT_MAX_CELLS = 1000;
 /** The longer side of the map, in SVG units. */
@@ -210,7 +210,8 @@ export function spySvg(J: SparseJacobian, { caption, maxCells = DEFAULT_MAX_CELL
 
   const out = [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${canvasWidth}" height="${coordinate(canvasHeight)}" viewBox="0 0 ${canvasWidth} ${coordinate(canvasHeight)}" font-family="sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${canvasWidth}" height="${coordinate(canvasHeight)}" ` +
+      `viewBox="0 0 ${canvasWidth} ${coordinate(canvasHeight)}" font-family="sans-serif">`,
     `<title>${escapeXml(caption)}</title>`,
     '<rect width="100%" height="100%" fill="#ffffff"/>',
     // Cells are drawn in units of one cell; crisp edges keep neighbours from showing seams.
@@ -222,7 +223,9 @@ export function spySvg(J: SparseJacobian, { caption, maxCells = DEFAULT_MAX_CELL
   out.push(
     '</g>',
     // The frame shows empty rows and columns at the edges.
-    `<rect x="${MARGIN - 0.5}" y="${MARGIN - 0.5}" width="${coordinate(mapWidth + 1)}" height="${coordinate(mapHeight + 1)}" fill="none" stroke="#999999" stroke-width="1"/>`,
+    `<rect x="${MARGIN - 0.5}" y="${MARGIN - 0.5}" ` +
+      `width="${coordinate(mapWidth + 1)}" height="${coordinate(mapHeight + 1)}" ` +
+      'fill="none" stroke="#999999" stroke-width="1"/>',
     `<text x="${MARGIN}" y="${coordinate(captionY)}" font-size="14">${escapeXml(caption)}</text>`,
   );
   if (highest > 0) {
@@ -233,17 +236,21 @@ export function spySvg(J: SparseJacobian, { caption, maxCells = DEFAULT_MAX_CELL
       `<defs><linearGradient id="ramp">${stops.join('')}</linearGradient></defs>`,
       `<rect x="${MARGIN}" y="${coordinate(legendY)}" width="${LEGEND_BAR_WIDTH}" height="10" fill="url(#ramp)"/>`,
       `<text x="${MARGIN}" y="${coordinate(labelY)}" font-size="11">${formatNumber(lowest, 3)}</text>`,
-      `<text x="${MARGIN + LEGEND_BAR_WIDTH / 2}" y="${coordinate(labelY)}" font-size="11" text-anchor="middle">|value|, log scale</text>`,
-      `<text x="${MARGIN + LEGEND_BAR_WIDTH}" y="${coordinate(labelY)}" font-size="11" text-anchor="end">${formatNumber(highest, 3)}</text>`,
+      `<text x="${MARGIN + LEGEND_BAR_WIDTH / 2}" y="${coordinate(labelY)}" font-size="11" ` +
+        'text-anchor="middle">|value|, log scale</text>',
+      `<text x="${MARGIN + LEGEND_BAR_WIDTH}" y="${coordinate(labelY)}" font-size="11" ` +
+        `text-anchor="end">${formatNumber(highest, 3)}</text>`,
     );
   }
   const swatch = (x: number, colour: string, label: string): string =>
-    `<rect x="${x}" y="${coordinate(legendY)}" width="10" height="10" fill="${colour}"/><text x="${x + 14}" y="${coordinate(legendY + 9)}" font-size="11">${label}</text>`;
+    `<rect x="${x}" y="${coordinate(legendY)}" width="10" height="10" fill="${colour}"/>` +
+    `<text x="${x + 14}" y="${coordinate(legendY + 9)}" font-size="11">${label}</text>`;
   if (hasZero) out.push(swatch(MARGIN + LEGEND_BAR_WIDTH + 30, ZERO_FILL, 'stored 0'));
   if (hasNonFinite) out.push(swatch(MARGIN + LEGEND_BAR_WIDTH + 130, NON_FINITE_FILL, 'NaN or ±Infinity'));
   if (scale > 1) {
     out.push(
-      `<text x="${MARGIN}" y="${coordinate(noteY)}" font-size="11">each cell: ${scale}×${scale} entries, coloured by the largest |value|</text>`,
+      `<text x="${MARGIN}" y="${coordinate(noteY)}" font-size="11">` +
+        `each cell: ${scale}×${scale} entries, coloured by the largest |value|</text>`,
     );
   }
   out.push('</svg>');

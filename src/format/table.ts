@@ -2,11 +2,11 @@
  * The table of SPEC §4: a header saying what was computed and its shape,
  * labelled rows and columns, numbers aligned on the decimal point with
  * `precision` significant digits, exact zeros set apart by the style, and
- * entries computed at special points marked `*` and explained underneath.
+ * entries computed at special points marked `*` and the kink report underneath.
  */
 import { columnLabels, entryLabels } from './labels.js';
 import { formatNumber } from './number.js';
-import type { CheckReport, MatrixReport, Report, VectorReport, Warning } from './report.js';
+import type { CheckReport, MatrixReport, Report, VectorReport, KinkWarning } from './report.js';
 import type { Style } from './style.js';
 
 const GAP = '  ';
@@ -65,7 +65,8 @@ const listText = (data: ArrayLike<number>, precision: number): string =>
   `[${Array.from(data, (x) => formatNumber(x, precision)).join(', ')}]`;
 const entries = (count: number): string => (count === 1 ? '1 entry' : `${count} entries`);
 
-function warningLines(warnings: readonly Warning[], style: Style): string[] {
+/** The kink report: one line per warning, under the result. */
+function kinkReportLines(warnings: readonly KinkWarning[], style: Style): string[] {
   if (warnings.length === 0) return [];
   return [
     '',
@@ -74,7 +75,7 @@ function warningLines(warnings: readonly Warning[], style: Style): string[] {
 }
 
 /** Which J entries (row·n + column) a warning touches. */
-const touchedEntries = (warnings: readonly Warning[], n: number): Set<number> =>
+const touchedEntries = (warnings: readonly KinkWarning[], n: number): Set<number> =>
   new Set(warnings.flatMap((w) => w.entries.map(([i, j]) => i * n + j)));
 
 // A sparse J is drawn as a grid up to this many entries; larger ones are listed by nonzero.
@@ -103,7 +104,10 @@ function matrixTable(report: MatrixReport, precision: number, style: Style): str
     ];
   }
   const nonzeros = matrix.values.length;
-  const header = `${style.header(`J = ${derivative}`)}   ${report.m}×${report.n}, ${nonzeros} stored entr${nonzeros === 1 ? 'y' : 'ies'}, ${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})`;
+  const header =
+    `${style.header(`J = ${derivative}`)}   ${report.m}×${report.n}, ` +
+    `${nonzeros} stored entr${nonzeros === 1 ? 'y' : 'ies'}, ` +
+    `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})`;
   if (report.m * report.n <= SPARSE_GRID_MAX_ENTRIES) {
     const dense = new Float64Array(report.m * report.n);
     for (let k = 0; k < nonzeros; k++) dense[matrix.rows[k]! * report.n + matrix.cols[k]!] = matrix.values[k]!;
@@ -174,15 +178,18 @@ function checkTable(report: CheckReport, precision: number, style: Style): strin
   const worst =
     report.worst === null
       ? 'none (nothing finite to compare)'
-      : `${rows[report.worst.row]} / ${cols[report.worst.column]}: automatic ${formatNumber(report.worst.automatic, 17)}, numeric ${formatNumber(report.worst.numeric, 17)}`;
+      : `${rows[report.worst.row]} / ${cols[report.worst.column]}: ` +
+        `automatic ${formatNumber(report.worst.automatic, 17)}, numeric ${formatNumber(report.worst.numeric, 17)}`;
   return [
-    `${style.header(`check J = ∂(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}`)}   ${report.m}×${report.n}: automatic against central finite differences`,
+    `${style.header(`check J = ∂(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}`)}   ` +
+      `${report.m}×${report.n}: automatic against central finite differences`,
     '',
     `max abs error  ${formatNumber(report.maxAbsError, 3)}`,
     `max rel error  ${formatNumber(report.maxRelError, 3)}`,
     `worst entry    ${worst}`,
     ...(report.skipped > 0 ? [`not compared   ${entries(report.skipped)} that are not finite`] : []),
-    `tolerance      ${formatNumber(report.tol, precision)}: ${report.agree ? 'they agree' : style.warning('they DISAGREE')}`,
+    `tolerance      ${formatNumber(report.tol, precision)}: ` +
+      (report.agree ? 'they agree' : style.warning('they DISAGREE')),
   ];
 }
 
@@ -220,7 +227,8 @@ function nonFiniteLines(report: Report, style: Style): string[] {
   return [
     '',
     style.warning(
-      `! ${entries(count)} ${count === 1 ? 'is' : 'are'} not finite (NaN or ±Infinity): an overflow, an infinite derivative, or a value outside a function's domain`,
+      `! ${entries(count)} ${count === 1 ? 'is' : 'are'} not finite (NaN or ±Infinity): ` +
+        "an overflow, an infinite derivative, or a value outside a function's domain",
     ),
   ];
 }
@@ -228,7 +236,7 @@ function nonFiniteLines(report: Report, style: Style): string[] {
 export function formatTable(report: Report, precision: number, style: Style): string {
   return [
     ...body(report, precision, style),
-    ...warningLines(report.warnings, style),
+    ...kinkReportLines(report.warnings, style),
     ...nonFiniteLines(report, style),
     '',
   ].join('\n');

@@ -3,7 +3,7 @@
  * on constants, applies a few exact simplifications, and reuses an identical
  * node instead of adding it twice.
  */
-import { LimitError, ShapeError } from '../errors.js';
+import { LimitError, ShapeError, withRemedy } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { NO_PARAM, OPS, type Builder, type NodeId, type Operand, type OpName, type Param } from '../ops/index.js';
 import { SCALAR, describeShape, sameShape, sizeOf, type Shape } from '../shape.js';
@@ -39,7 +39,7 @@ export class GraphBuilder implements Builder {
     }
   }
 
-  /** The source of a node, or null for nodes the compiler did not create (partials). */
+  /** The source of a node, or null for nodes the lowerer did not create (partials). */
   originOf(id: NodeId): Origin | null {
     return this.origins.get(id) ?? null;
   }
@@ -94,8 +94,9 @@ export class GraphBuilder implements Builder {
     const known = this.reuse.get(key);
     if (known !== undefined) return known;
     if (this.tape.length >= this.maxNodes) {
-      throw new LimitError(
-        `the compute graph needs more than ${this.maxNodes} nodes (raise the limit with --max-nodes)`,
+      const { maxNodes } = this;
+      throw new LimitError((wording) =>
+        withRemedy(`the compute graph needs more than ${maxNodes} nodes`, wording.raise('maxNodes')),
       );
     }
     const id = this.tape.push(op, args, shape, param);

@@ -12,8 +12,8 @@ export function printTape(tape: Tape): string {
     if (param.kind === 'input') detail = param.name;
     if (param.kind === 'constant') {
       const shown = Array.from(param.values.subarray(0, MAX_CONSTANT_ENTRIES)).join(',');
-      detail =
-        param.values.length > MAX_CONSTANT_ENTRIES ? `[${shown},…]` : param.values.length === 1 ? shown : `[${shown}]`;
+      const { length } = param.values;
+      detail = length > MAX_CONSTANT_ENTRIES ? `[${shown},…]` : length === 1 ? shown : `[${shown}]`;
     }
     if (param.kind === 'select') detail += ` {${param.map.to.length} entries}`;
     lines.push(`%${id} = ${tape.op(id)} ${detail} : ${describeShape(tape.shape(id))}`.replace('  ', ' '));

@@ -1,5 +1,5 @@
 /**
- * The parts of mathjs's syntax tree that the compiler reads, as one
+ * The parts of mathjs's syntax tree that the lowerer reads, as one
  * discriminated union (mathjs's own node types are loose interfaces).
  */
 import type { MathNode } from 'mathjs';

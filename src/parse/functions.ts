@@ -1,13 +1,13 @@
 /**
- * Functions of the language beyond the element-wise ones of the operation
- * table: reductions, linear algebra and mathjs's special forms, each lowered
- * to operations of the table.
+ * The language functions: those beyond the element-wise functions of the
+ * operation table (reductions, linear algebra, mathjs's operators called by
+ * name), each lowered to operations of the table.
  */
 import type { MathNode } from 'mathjs';
 import { ShapeError, UnsupportedError } from '../errors.js';
 import type { NodeId, OpName } from '../ops/index.js';
 import { describeShape, isMatrix, isScalar, isVector, sizeOf, type Shape } from '../shape.js';
-import type { Compiler } from './compiler.js';
+import type { Lowerer } from './lowerer.js';
 
 export interface LanguageFunction {
   /** Usage, as `jacobian functions` shows it. */
@@ -15,29 +15,36 @@ export interface LanguageFunction {
   readonly doc: string;
   readonly minArgs: number;
   readonly maxArgs: number;
-  lower(c: Compiler, args: readonly MathNode[]): NodeId;
+  lower(c: Lowerer, args: readonly MathNode[]): NodeId;
 }
 
-const shapeOf = (c: Compiler, id: NodeId): Shape => c.b.shapeOf(id);
+const shapeOf = (c: Lowerer, id: NodeId): Shape => c.b.shapeOf(id);
 
-/** Folds an n-ary call of scalars, as mathjs's `max(1, 2, 3)` or `sum(1, 2, 3)`. */
-function foldScalars(c: Compiler, name: string, op: OpName, label: string, ids: readonly NodeId[]): NodeId {
+/** The arguments of an n-ary call, which mathjs takes only as scalars, as in `max(1, 2, 3)` or `sum(1, 2, 3)`. */
+function scalarArguments(c: Lowerer, name: string, ids: readonly NodeId[]): readonly NodeId[] {
   for (const id of ids) {
     if (!isScalar(shapeOf(c, id))) {
       throw new ShapeError(
-        `${name} with ${ids.length} arguments takes scalars, got ${ids.map((i) => describeShape(shapeOf(c, i))).join(', ')}`,
+        `${name} with ${ids.length} arguments takes scalars, ` +
+          `got ${ids.map((i) => describeShape(shapeOf(c, i))).join(', ')}`,
       );
     }
   }
-  return ids.slice(1).reduce((acc, id) => c.elementwise(op, label, [acc, id]), ids[0]!);
+  return ids;
 }
 
-function ones(c: Compiler, shape: Shape): NodeId {
+/** Folds an n-ary call of scalars with a binary operation: ((a op b) op c) op …. */
+function foldScalars(c: Lowerer, name: string, op: OpName, label: string, ids: readonly NodeId[]): NodeId {
+  const scalars = scalarArguments(c, name, ids);
+  return scalars.slice(1).reduce((acc, id) => c.elementwise(op, label, [acc, id]), scalars[0]!);
+}
+
+function ones(c: Lowerer, shape: Shape): NodeId {
   return c.b.constant(new Float64Array(sizeOf(shape)).fill(1), shape);
 }
 
 /** mathjs's sum(M, dim): dim 1 sums down the rows (one result per column), dim 2 across. */
-function sumAlong(c: Compiler, x: NodeId, dim: number): NodeId {
+function sumAlong(c: Lowerer, x: NodeId, dim: number): NodeId {
   const s = shapeOf(c, x);
   if (isVector(s) && dim === 1) return c.b.apply('sum', [x]);
   if (!isMatrix(s) || (dim !== 1 && dim !== 2)) {
@@ -51,7 +58,7 @@ function sumAlong(c: Compiler, x: NodeId, dim: number): NodeId {
     : c.b.apply('reshape', [c.b.apply('matmul', [x, ones(c, [k, 1])])], { kind: 'reshape', shape: [r] });
 }
 
-function dimension(c: Compiler, node: MathNode): number {
+function dimension(c: Lowerer, node: MathNode): number {
   const d = c.staticArgument(node, 'the dimension');
   if (d !== 1 && d !== 2) throw new ShapeError(`the dimension must be 1 or 2, got ${String(d)}`);
   return d;
@@ -70,29 +77,36 @@ function reduce(op: 'sum' | 'prod', fold: OpName, foldLabel: string): LanguageFu
   };
 }
 
-function extreme(name: 'max' | 'min', reduceOp: OpName): LanguageFunction['lower'] {
+/**
+ * max and min: of one array, its extreme entry; of two arguments, the extreme
+ * element-wise (arrays broadcast); of three or more scalars, the extreme entry
+ * of their vector, so that a tie splits the derivative evenly (SPEC §6), not
+ * as nested pairs would (1/4, 1/4, 1/2).
+ */
+function extreme(name: 'max' | 'min', reduceOp: 'maxReduce' | 'minReduce'): LanguageFunction['lower'] {
   return (c, args) => {
     const ids = args.map((a) => c.lower(a));
     if (ids.length === 1) return isScalar(shapeOf(c, ids[0]!)) ? ids[0]! : c.b.apply(reduceOp, ids);
     if (ids.length === 2) return c.elementwise(name, name, ids);
-    return foldScalars(c, name, name, name, ids);
+    return c.b.apply(reduceOp, [c.literal(scalarArguments(c, name, ids))]);
   };
 }
 
-function squareOrScalar(c: Compiler, x: NodeId, name: string): 'scalar' | number {
+function squareOrScalar(c: Lowerer, x: NodeId, name: string): 'scalar' | number {
   const s = shapeOf(c, x);
   if (isScalar(s)) return 'scalar';
   if (isMatrix(s) && s[0] === s[1]) return s[0];
   throw new ShapeError(`${name} needs a square matrix, got ${describeShape(s)}`);
 }
 
-function norm(c: Compiler, args: readonly MathNode[]): NodeId {
+function norm(c: Lowerer, args: readonly MathNode[]): NodeId {
   const x = c.lower(args[0]!);
   const s = shapeOf(c, x);
   if (args.length === 1 && isMatrix(s)) {
     // mathjs's default for a matrix is the spectral norm, which is not supported: say which one.
     throw new UnsupportedError(
-      "norm(M) of a matrix is its spectral norm in mathjs, which is not supported: write norm(M, 'fro'), norm(M, 1) or norm(M, Inf)",
+      'norm(M) of a matrix is its spectral norm in mathjs, which is not supported: ' +
+        "write norm(M, 'fro'), norm(M, 1) or norm(M, Inf)",
     );
   }
   const p = args.length > 1 ? c.staticArgument(args[1]!, 'the norm type') : 2;
@@ -110,11 +124,12 @@ function norm(c: Compiler, args: readonly MathNode[]): NodeId {
     return c.b.apply('pow', [c.b.apply('sum', [powered]), c.b.scalar(1 / kind)]);
   }
   throw new UnsupportedError(
-    `norm(${isVector(s) ? 'x' : 'M'}, ${String(p)}) is not supported: a vector takes a positive p, Inf or -Inf; a matrix takes 'fro', 1 or Inf`,
+    `norm(${isVector(s) ? 'x' : 'M'}, ${String(p)}) is not supported: ` +
+      "a vector takes a positive p, Inf or -Inf; a matrix takes 'fro', 1 or Inf",
   );
 }
 
-function cross(c: Compiler, args: readonly MathNode[]): NodeId {
+function cross(c: Lowerer, args: readonly MathNode[]): NodeId {
   const [a, b] = args.map((n) => c.lower(n)) as [NodeId, NodeId];
   for (const id of [a, b]) {
     const s = shapeOf(c, id);
@@ -133,7 +148,7 @@ const operatorFunction = (
   usage: string,
   doc: string,
   arity: number,
-  lower: (c: Compiler, ids: NodeId[]) => NodeId,
+  lower: (c: Lowerer, ids: NodeId[]) => NodeId,
 ): LanguageFunction => ({
   usage,
   doc,
@@ -197,7 +212,9 @@ export const LANGUAGE_FUNCTIONS: Readonly<Record<string, LanguageFunction>> = {
   },
   norm: {
     usage: "norm(x), norm(x, p), norm(M, 'fro')",
-    doc: "vector p-norm (2 by default, 1, Inf, -Inf, p > 0); matrix 'fro', 1, Inf (mathjs's default spectral norm is not supported)",
+    doc:
+      "vector p-norm (2 by default, 1, Inf, -Inf, p > 0); matrix 'fro', 1, Inf " +
+      "(mathjs's default spectral norm is not supported)",
     minArgs: 1,
     maxArgs: 2,
     lower: norm,

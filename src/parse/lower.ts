@@ -1,13 +1,13 @@
 /**
- * The compiler: lowers mathjs's syntax tree to graph nodes with shapes.
- * Every construct of SPEC §2 compiles or is refused with a message; shape
+ * The lowerer: turns mathjs's syntax tree into graph nodes with shapes.
+ * Every construct of SPEC §2 is lowered or refused with a message; shape
  * errors are found here, before any number is computed.
  */
 import type { MathNode } from 'mathjs';
-import { LimitError, ShapeError, UnsupportedError, UserError } from '../errors.js';
+import { LimitError, ShapeError, UnboundNameError, UnsupportedError } from '../errors.js';
 import { GraphBuilder } from '../graph/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
-import { OPS, OP_NAMES, type NodeId, type OpName } from '../ops/index.js';
+import type { NodeId, OpName } from '../ops/index.js';
 import {
   SCALAR,
   asRowMajor,
@@ -20,8 +20,9 @@ import {
   type Shape,
 } from '../shape.js';
 import { sourceOf, view } from './ast.js';
-import type { Compiler } from './compiler.js';
-import { LANGUAGE_FUNCTIONS } from './functions.js';
+import { arityText, findFunction, isFunctionName, supportedFunctions } from './catalogue.js';
+import { CONSTANTS, isConstantName } from './constants.js';
+import type { Lowerer } from './lowerer.js';
 import { nestedTooDeeply } from './parser.js';
 
 /** A variable the expression may use: its shape, and its value when indices may read it. */
@@ -29,37 +30,6 @@ export interface VariableInfo {
   readonly shape: Shape;
   readonly value?: ArrayLike<number>;
 }
-
-/** A name that the expression uses but that has no value. */
-export class UnboundNameError extends UserError {
-  override readonly name = 'UnboundNameError';
-  constructor(readonly variable: string) {
-    super(`${variable} has no value`);
-  }
-}
-
-export const CONSTANTS: Readonly<Record<string, number>> = {
-  pi: Math.PI,
-  PI: Math.PI,
-  e: Math.E,
-  E: Math.E,
-  tau: 2 * Math.PI,
-  phi: (1 + Math.sqrt(5)) / 2,
-  Infinity,
-  Inf: Infinity,
-  NaN,
-  true: 1,
-  false: 0,
-  LN2: Math.LN2,
-  LN10: Math.LN10,
-  LOG2E: Math.LOG2E,
-  LOG10E: Math.LOG10E,
-  SQRT2: Math.SQRT2,
-  SQRT1_2: Math.SQRT1_2,
-};
-
-/** Whether a name is one of the constants (own keys only: "constructor" is not a constant). */
-export const isConstantName = (name: string): boolean => Object.hasOwn(CONSTANTS, name);
 
 /** A literal range such as 1:n makes a constant vector: up to this many entries. */
 const MAX_RANGE_ENTRIES = 1_000_000;
@@ -83,35 +53,28 @@ const ELEMENTWISE_OPERATORS: Readonly<Record<string, OpName>> = {
   mod: 'mod',
 };
 
-/** Element-wise functions users call by name, from the operation table. */
-const TABLE_FUNCTIONS: ReadonlyMap<string, OpName> = new Map(
-  OP_NAMES.filter((op) => OPS[op].fn !== undefined).map((op) => [OPS[op].fn!.name, op]),
-);
-
-export function isFunctionName(name: string): boolean {
-  return Object.hasOwn(LANGUAGE_FUNCTIONS, name) || TABLE_FUNCTIONS.has(name);
-}
-
+/** The graph of an expression: the builder holding its tape, and the node of its value. */
 export interface Lowered {
   readonly builder: GraphBuilder;
   readonly output: NodeId;
 }
 
+/** Lowers a parsed expression for variables of known shapes; refuses it with a `UserError` when it does not fit. */
 export function lowerExpression(
   ast: MathNode,
   variables: ReadonlyMap<string, VariableInfo>,
   limits: Limits = DEFAULT_LIMITS,
 ): Lowered {
-  const compiler = new Lowerer(variables, new GraphBuilder(limits.maxNodes));
+  const lowerer = new TreeLowerer(variables, new GraphBuilder(limits.maxNodes));
   try {
-    return { builder: compiler.b, output: compiler.lower(ast) };
+    return { builder: lowerer.b, output: lowerer.lower(ast) };
   } catch (error) {
     if (error instanceof RangeError) throw nestedTooDeeply();
     throw error;
   }
 }
 
-class Lowerer implements Compiler {
+class TreeLowerer implements Lowerer {
   /** Lengths that `end` stands for, innermost index last. */
   private readonly ends: number[] = [];
 
@@ -204,7 +167,7 @@ class Lowerer implements Compiler {
   private symbol(name: string): NodeId {
     const variable = this.variables.get(name);
     if (variable !== undefined) {
-      // Inside an index, a scalar with a known value is a constant: shapes must be known when compiling.
+      // Inside an index, a scalar with a known value is a constant: shapes must be known when lowering.
       if (this.ends.length > 0 && variable.value !== undefined && isScalar(variable.shape))
         return this.b.scalar(variable.value[0]!);
       return this.b.input(name, variable.shape);
@@ -217,7 +180,8 @@ class Lowerer implements Compiler {
     if (isConstantName(name)) return this.b.scalar(CONSTANTS[name]!);
     if (name === 'i')
       throw new UnsupportedError(
-        'complex numbers are not supported (i is the imaginary unit); bind i with --at to use it as a variable',
+        (wording) =>
+          `complex numbers are not supported (i is the imaginary unit); to use i as a variable, ${wording.bind('i')}`,
       );
     if (isFunctionName(name)) throw new UnsupportedError(`${name} is a function: call it, as in ${name}(x)`);
     throw new UnboundNameError(name);
@@ -253,28 +217,26 @@ class Lowerer implements Compiler {
     if (fn.type !== 'SymbolNode')
       throw new UnsupportedError(`calling ${sourceOf(fnNode)} is not supported: only named functions can be called`);
     const name = fn.name;
-    const special = Object.hasOwn(LANGUAGE_FUNCTIONS, name) ? LANGUAGE_FUNCTIONS[name] : undefined;
-    const tableOp = TABLE_FUNCTIONS.get(name);
-    if (special !== undefined) {
-      if (argNodes.length < special.minArgs || argNodes.length > special.maxArgs) {
-        throw new UnsupportedError(
-          `${name} takes ${arityText(special.minArgs, special.maxArgs)}, got ${argNodes.length}: ${special.usage}`,
-        );
+    const found = findFunction(name);
+    if (found?.kind === 'language') {
+      const { minArgs, maxArgs, usage } = found.definition;
+      if (argNodes.length < minArgs || argNodes.length > maxArgs) {
+        throw new UnsupportedError(`${name} takes ${arityText(minArgs, maxArgs)}, got ${argNodes.length}: ${usage}`);
       }
-      return special.lower(this, argNodes);
+      return found.definition.lower(this, argNodes);
     }
-    if (tableOp !== undefined) {
-      const arity = OPS[tableOp].fn!.arity;
-      if (argNodes.length !== arity)
-        throw new UnsupportedError(`${name} takes ${arityText(arity, arity)}, got ${argNodes.length}`);
+    if (found?.kind === 'table') {
+      if (argNodes.length !== found.arity)
+        throw new UnsupportedError(`${name} takes ${arityText(found.arity, found.arity)}, got ${argNodes.length}`);
       return this.elementwise(
-        tableOp,
+        found.op,
         name,
         argNodes.map((a) => this.lower(a)),
       );
     }
     if (this.variables.has(name)) {
-      throw new UnsupportedError(`${name}(…) calls the variable ${name} as a function: write ${name}*(…) to multiply`);
+      const advice = `write ${name}*(…) to multiply`;
+      throw new UnsupportedError(`${name}(…) calls the variable ${name} as a function: ${advice}`);
     }
     throw new UnsupportedError(
       `unknown function ${name}: the supported functions are ${supportedFunctions().join(', ')}`,
@@ -310,7 +272,8 @@ class Lowerer implements Compiler {
     if (isVector(sa) && isVector(sb)) {
       if (sa[0] !== sb[0])
         throw new ShapeError(
-          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: a vector times a vector is their dot product and needs equal lengths`,
+          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: ` +
+            'a vector times a vector is their dot product and needs equal lengths',
         );
       return this.b.apply('dot', [a, b]);
     }
@@ -318,14 +281,16 @@ class Lowerer implements Compiler {
     if (isVector(sa)) {
       if (!isMatrix(sb) || sb[0] !== sa[0])
         throw new ShapeError(
-          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: the vector's length must equal the matrix's rows`,
+          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: ` +
+            "the vector's length must equal the matrix's rows",
         );
       return reshape(this.b.apply('matmul', [reshape(a, [1, sa[0]]), b]), [sb[1]]);
     }
     if (isVector(sb)) {
       if (!isMatrix(sa) || sa[1] !== sb[0])
         throw new ShapeError(
-          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: the matrix's columns must equal the vector's length`,
+          `cannot multiply ${describeShape(sa)} by ${describeShape(sb)}: ` +
+            "the matrix's columns must equal the vector's length",
         );
       return reshape(this.b.apply('matmul', [a, reshape(b, [sb[0], 1])]), [sa[0]]);
     }
@@ -337,7 +302,8 @@ class Lowerer implements Compiler {
     if (isScalar(sb)) return this.b.apply('dotDivide', [a, b]);
     if (isMatrix(sb) && sb[0] === sb[1]) return this.multiply(a, this.b.apply('inv', [b]));
     throw new ShapeError(
-      `cannot divide ${describeShape(this.b.shapeOf(a))} by ${describeShape(sb)}: / divides by a scalar or a square matrix; use ./ to divide element-wise`,
+      `cannot divide ${describeShape(this.b.shapeOf(a))} by ${describeShape(sb)}: ` +
+        '/ divides by a scalar or a square matrix; use ./ to divide element-wise',
     );
   }
 
@@ -348,7 +314,8 @@ class Lowerer implements Compiler {
     if (isScalar(sb)) return this.b.apply('pow', [base, exponent]);
     if (!isMatrix(sb) || sb[0] !== sb[1])
       throw new ShapeError(
-        `cannot raise ${describeShape(sb)} to a power with ^ (it needs a scalar or a square matrix): use .^ for element-wise powers`,
+        `cannot raise ${describeShape(sb)} to a power with ^ (it needs a scalar or a square matrix): ` +
+          'use .^ for element-wise powers',
       );
     const k = this.b.constantValues(exponent)?.[0];
     if (k === undefined || !Number.isInteger(k))
@@ -388,8 +355,7 @@ class Lowerer implements Compiler {
     return this.b.apply('where', [cond, this.lower(whenTrue), this.lower(whenFalse)]);
   }
 
-  /** Array literals: scalars make a vector, vectors of one length make the rows of a matrix. */
-  private literal(items: readonly NodeId[]): NodeId {
+  literal(items: readonly NodeId[]): NodeId {
     if (items.length === 0) throw new ShapeError('an empty array [] has no entries: give at least one');
     const shapes = items.map((id) => this.b.shapeOf(id));
     const first = shapes[0]!;
@@ -420,7 +386,9 @@ class Lowerer implements Compiler {
     if (isScalar(shape)) throw new ShapeError(`cannot index ${name}: it is a scalar`);
     if (idx.dimensions.length !== shape.length) {
       throw new ShapeError(
-        `${name} is a ${describeShape(shape)}: index it with ${shape.length === 1 ? 'one index, as x[i]' : 'two indices, as M[i, j]'}, not ${idx.dimensions.length}`,
+        `${name} is a ${describeShape(shape)}: ` +
+          `index it with ${shape.length === 1 ? 'one index, as x[i]' : 'two indices, as M[i, j]'}, ` +
+          `not ${idx.dimensions.length}`,
       );
     }
     const picks = idx.dimensions.map((dim, d) => this.indexList(dim, shape[d]!, name, shape));
@@ -475,7 +443,6 @@ class Lowerer implements Compiler {
     return value;
   }
 
-  /** The integers of `start:end` or `start:step:end`, both ends included. */
   /**
    * The numbers of `start:end` or `start:step:end`, both ends included;
    * refused, before any is made, when there would be more than `maxCount`.
@@ -531,50 +498,4 @@ function broadcastShape(label: string, shapes: readonly Shape[]): Shape {
     cols = Math.max(cols, c);
   }
   return arrays.some(isMatrix) ? [rows, cols] : [cols];
-}
-
-function arityText(min: number, max: number): string {
-  if (min === max) return `${min} argument${min === 1 ? '' : 's'}`;
-  return max === Infinity ? `${min} or more arguments` : `${min} to ${max} arguments`;
-}
-
-/** Every function name the language accepts, sorted. */
-export function supportedFunctions(): string[] {
-  return [...new Set([...Object.keys(LANGUAGE_FUNCTIONS), ...TABLE_FUNCTIONS.keys()])].sort();
-}
-
-export interface FunctionEntry {
-  readonly name: string;
-  readonly usage: string;
-  /** How many arguments: one number, or a range such as "1-2" or "1+". */
-  readonly arity: string;
-  readonly doc: string;
-}
-
-/**
- * The functions of the language, from where they are defined: the operation
- * table's element-wise functions and the compiler's special forms (which win
- * where both define a name, as for log and max).
- */
-export function functionCatalogue(): FunctionEntry[] {
-  const entries = new Map<string, FunctionEntry>();
-  for (const [name, op] of TABLE_FUNCTIONS) {
-    const { arity, doc, args = arity === 1 ? 'x' : 'a, b' } = OPS[op].fn!;
-    entries.set(name, {
-      name,
-      usage: `${name}(${args})`,
-      arity: String(arity),
-      doc: arity === 1 ? `${doc}, element-wise` : doc,
-    });
-  }
-  for (const [name, f] of Object.entries(LANGUAGE_FUNCTIONS)) {
-    const arity =
-      f.minArgs === f.maxArgs
-        ? String(f.minArgs)
-        : f.maxArgs === Infinity
-          ? `${f.minArgs}+`
-          : `${f.minArgs}-${f.maxArgs}`;
-    entries.set(name, { name, usage: f.usage, arity, doc: f.doc });
-  }
-  return [...entries.values()].sort((a, b) => a.name.localeCompare(b.name));
 }

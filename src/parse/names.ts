@@ -5,7 +5,8 @@
  */
 import type { MathNode } from 'mathjs';
 import { view, walk } from './ast.js';
-import { isConstantName, isFunctionName } from './lower.js';
+import { isFunctionName } from './catalogue.js';
+import { isConstantName } from './constants.js';
 
 export function freeNames(ast: MathNode): string[] {
   const names = new Set<string>();
@@ -31,7 +32,7 @@ export function unitLikeNames(ast: MathNode): Set<string> {
   return names;
 }
 
-/** Names read inside indices, as n in x[2:n]: their values fix shapes when compiling. */
+/** Names read inside indices, as n in x[2:n]: their values fix shapes when lowering. */
 export function indexNames(ast: MathNode): Set<string> {
   const names = new Set<string>();
   walk(ast, (node) => {

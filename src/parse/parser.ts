@@ -1,13 +1,13 @@
 /** mathjs's parser, with its failures turned into errors for people. */
 import type { MathNode } from 'mathjs';
 import { create, parseDependencies } from 'mathjs/number';
-import { InputError, LimitError, ParseError, UnsupportedError } from '../errors.js';
+import { InputError, LimitError, ParseError, UnsupportedError, withRemedy, type Message } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { walk } from './ast.js';
 
 /** Statements mathjs parses that are not expressions of the language, with what to do instead. */
-const STATEMENTS: Readonly<Record<string, string>> = {
-  AssignmentNode: 'assignment is not supported: give the expression itself, and values with --at',
+const STATEMENTS: Readonly<Record<string, Message>> = {
+  AssignmentNode: (wording) => `assignment is not supported: give the expression itself, and values ${wording.values}`,
   FunctionAssignmentNode: 'function definitions are not supported: write the expression directly',
   BlockNode: 'several expressions are not supported: give one (for several results, write a vector [a, b, c])',
   ObjectNode: 'objects are not supported: use numbers, vectors and matrices',
@@ -19,8 +19,12 @@ const { parse } = create({ parseDependencies: parseDependencies! });
 /** Parses one expression of the language; statements and syntax errors are refused with a message. */
 export function parseExpression(source: string, limits: Limits = DEFAULT_LIMITS): MathNode {
   if (source.length > limits.maxExpressionLength) {
-    throw new LimitError(
-      `the expression has ${source.length} characters, more than the limit of ${limits.maxExpressionLength} (raise it with --max-expr-length)`,
+    const { length } = source;
+    throw new LimitError((wording) =>
+      withRemedy(
+        `the expression has ${length} characters, more than the limit of ${limits.maxExpressionLength}`,
+        wording.raise('maxExpressionLength'),
+      ),
     );
   }
   const ast = parseSyntax(source);
@@ -51,6 +55,7 @@ function parseSyntax(source: string): MathNode {
 
 export function nestedTooDeeply(): LimitError {
   return new LimitError(
-    'expression nested too deeply: the parser takes about 250 levels of parentheses, calls or brackets; simplify it or split it into parts',
+    'expression nested too deeply: the parser takes about 250 levels of parentheses, calls or brackets; ' +
+      'simplify it or split it into parts',
   );
 }

@@ -1,10 +1,13 @@
-/** What the language's function definitions may ask of the compiler. */
+/**
+ * What the definitions of the language's functions (functions.ts) may ask of
+ * the lowerer that calls them (lower.ts).
+ */
 import type { MathNode } from 'mathjs';
 import type { GraphBuilder } from '../graph/index.js';
 import type { NodeId, OpName } from '../ops/index.js';
 import type { Shape } from '../shape.js';
 
-export interface Compiler {
+export interface Lowerer {
   readonly b: GraphBuilder;
   lower(node: MathNode): NodeId;
   /** An element-wise operation with mathjs's broadcasting of its operands. */
@@ -16,6 +19,8 @@ export interface Compiler {
   transpose(a: NodeId): NodeId;
   /** Entries of `a` at flat positions `from`, arranged in `shape`. */
   gather(a: NodeId, from: readonly number[], shape: Shape): NodeId;
-  /** An argument that must be known when compiling: a number or a string. */
+  /** An array literal: scalars make a vector, vectors of one length the rows of a matrix. */
+  literal(items: readonly NodeId[]): NodeId;
+  /** An argument that must be known before evaluation: a number or a string. */
   staticArgument(node: MathNode, what: string): number | string;
 }
