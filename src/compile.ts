@@ -13,8 +13,9 @@ export function compileAst(
   ast: MathNode,
   variables: ReadonlyMap<string, VariableInfo>,
   limits: Limits = DEFAULT_LIMITS,
+  source: string | null = null,
 ): Program {
-  const { builder, output } = lowerExpression(ast, variables, limits);
+  const { builder, output } = lowerExpression(ast, variables, limits, source);
   const declared: Variable[] = [...variables].map(([name, { shape }]) => ({ name, shape }));
   return new Program(builder, output, declared);
 }
@@ -25,5 +26,5 @@ export function compileProgram(
   variables: ReadonlyMap<string, VariableInfo>,
   limits: Limits = DEFAULT_LIMITS,
 ): Program {
-  return compileAst(parseExpression(source, limits), variables, limits);
+  return compileAst(parseExpression(source, limits), variables, limits, source);
 }

@@ -5,7 +5,7 @@
  */
 
 /** The limits a message may tell the user to raise, by their names in the library. */
-export type LimitName = 'maxExpressionLength' | 'maxNodes' | 'maxMemoryBytes';
+export type LimitName = 'maxExpressionLength' | 'maxNodes' | 'maxDepth' | 'maxMemoryBytes';
 
 /**
  * How a front end speaks of what the user gives. The library's messages name

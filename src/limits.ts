@@ -4,6 +4,8 @@ export interface Limits {
   readonly maxExpressionLength: number;
   /** Nodes of the compute graph, derivatives included. */
   readonly maxNodes: number;
+  /** Calls of the program's own functions expanded into the graph (recursion ends when compiling, or here). */
+  readonly maxDepth: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { maxExpressionLength: 100_000, maxNodes: 2_000_000 };
+export const DEFAULT_LIMITS: Limits = { maxExpressionLength: 100_000, maxNodes: 2_000_000, maxDepth: 100_000 };

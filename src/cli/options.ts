@@ -28,6 +28,7 @@ export interface OutputOptions extends CommonOptions {
 const LIMIT_FLAGS: Readonly<Record<LimitName, string>> = {
   maxExpressionLength: '--max-expr-length',
   maxNodes: '--max-nodes',
+  maxDepth: '--max-depth',
   maxMemoryBytes: '--max-memory',
 };
 
@@ -118,6 +119,11 @@ export function addCommonOptions(command: Command): Command {
       new Option('--max-nodes <count>', 'refuse larger compute graphs')
         .default(DEFAULT_LIMITS.maxNodes)
         .argParser(integerIn(1, 2 ** 30, '--max-nodes')),
+    )
+    .addOption(
+      new Option('--max-depth <calls>', "refuse to expand the program's own functions more often (recursion)")
+        .default(DEFAULT_LIMITS.maxDepth)
+        .argParser(integerIn(1, 2 ** 30, '--max-depth')),
     )
     .addOption(
       new Option('--max-input <size>', 'refuse larger value files (--at NAME=@file)')

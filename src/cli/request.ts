@@ -20,6 +20,8 @@ export interface CommonOptions {
   readonly file?: string;
   readonly maxExprLength?: number;
   readonly maxNodes?: number;
+  /** Calls of the program's own functions expanded into the graph. */
+  readonly maxDepth?: number;
   /** Accept NaN and ±Infinity in values and seeds. */
   readonly allowNonfinite?: boolean;
   /** Bytes a value file may have. */
@@ -30,6 +32,7 @@ function limitsOf(options: CommonOptions): Limits {
   return {
     maxExpressionLength: options.maxExprLength ?? DEFAULT_LIMITS.maxExpressionLength,
     maxNodes: options.maxNodes ?? DEFAULT_LIMITS.maxNodes,
+    maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
   };
 }
 
@@ -87,6 +90,7 @@ class ProgramCache {
   constructor(
     private readonly ast: MathNode,
     private readonly limits: Limits,
+    private readonly source: string,
   ) {
     this.indexed = indexNames(ast);
   }
@@ -103,20 +107,11 @@ class ProgramCache {
       const variables = new Map<string, VariableInfo>(
         bindings.map((b) => [b.name, { shape: b.value.shape, value: b.value.data }]),
       );
-      program = compileAst(this.ast, variables, this.limits);
+      program = compileAst(this.ast, variables, this.limits, this.source);
       this.programs.set(key, program);
     }
     return program;
   }
-}
-
-/** Removes `#` comments and joins lines: a file may spread one expression over several. */
-function expressionFromFile(text: string): string {
-  return text
-    .split(/\r?\n/)
-    .map((line) => line.replace(/#.*$/, ''))
-    .join(' ')
-    .trim();
 }
 
 /**
@@ -133,7 +128,8 @@ export async function readSource(
     throw new InputError('give the expression either as EXPR or with -f FILE, not both');
   let piped: PipedInput = {};
   if (options.file !== undefined) {
-    piped = { expr: expressionFromFile(readText(options.file, io)) };
+    // A file is a program as mathjs reads it: statements on lines, `#` comments.
+    piped = { expr: readText(options.file, io).trim() };
   } else if (exprArg === undefined) {
     if (stdinTaken)
       throw new InputError('missing expression: with --batch -, standard input holds the points; give EXPR or -f FILE');
@@ -146,7 +142,7 @@ export async function readSource(
     );
   const limits = limitsOf(options);
   const ast = parseExpression(expr, limits);
-  return { expr, ast, names: freeNames(ast), piped, programs: new ProgramCache(ast, limits) };
+  return { expr, ast, names: freeNames(ast), piped, programs: new ProgramCache(ast, limits, expr) };
 }
 
 function readText(path: string, io: Io): string {

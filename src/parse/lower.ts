@@ -24,6 +24,7 @@ import { arityText, findFunction, isFunctionName, supportedFunctions } from './c
 import { CONSTANTS, isConstantName } from './constants.js';
 import type { Lowerer } from './lowerer.js';
 import { nestedTooDeeply } from './parser.js';
+import { Scope, programNames, statementsOf, type ProgramNames, type UserFunction } from './program.js';
 
 /** A variable the expression may use: its shape, and its value when indices may read it. */
 export interface VariableInfo {
@@ -59,28 +60,74 @@ export interface Lowered {
   readonly output: NodeId;
 }
 
-/** Lowers a parsed expression for variables of known shapes; refuses it with a `UserError` when it does not fit. */
+/**
+ * Lowers a program: its statements in order, intermediates bound once,
+ * functions expanded where they are called. `source` is the text it was
+ * parsed from, for the lines and carets of messages.
+ */
 export function lowerExpression(
   ast: MathNode,
   variables: ReadonlyMap<string, VariableInfo>,
   limits: Limits = DEFAULT_LIMITS,
+  source: string | null = null,
 ): Lowered {
-  const lowerer = new TreeLowerer(variables, new GraphBuilder(limits.maxNodes));
+  const statements = statementsOf(ast, source);
+  const lowerer = new TreeLowerer(variables, new GraphBuilder(limits.maxNodes), new Scope(limits.maxDepth, source));
+  const { assigned } = programNames(statements);
+  let output: NodeId | null = null;
   try {
-    return { builder: lowerer.b, output: lowerer.lower(ast) };
+    for (const statement of statements) {
+      switch (statement.kind) {
+        case 'expression':
+          output = lowerer.lower(statement.node);
+          break;
+        case 'assignment': {
+          if (variables.has(statement.name)) {
+            throw lowerer.scope.error(
+              `${statement.name} is an input with a given value and is assigned in \`${statement.text}\`: ` +
+                'rename the intermediate, or give no value for the input',
+              statement.start,
+            );
+          }
+          lowerer.pending = assigned;
+          output = lowerer.lower(statement.value);
+          lowerer.scope.assign(statement.name, output, statement);
+          break;
+        }
+        case 'function':
+          lowerer.scope.define(statement.definition);
+          output = null;
+          break;
+      }
+    }
   } catch (error) {
     if (error instanceof RangeError) throw nestedTooDeeply();
     throw error;
   }
+  if (output === null) {
+    throw new UnsupportedError(
+      'the program ends with a function definition: end it with the expression to differentiate, as f(x)',
+    );
+  }
+  return { builder: lowerer.b, output };
 }
+
+/** What a body lowers to: its value, or a call in tail position, expanded by the caller's loop. */
+type BodyResult =
+  | { readonly kind: 'value'; readonly id: NodeId }
+  | { readonly kind: 'tail'; readonly fn: UserFunction; readonly args: readonly NodeId[] };
 
 class TreeLowerer implements Lowerer {
   /** Lengths that `end` stands for, innermost index last. */
   private readonly ends: number[] = [];
 
+  /** Names the program assigns, for the message when one is used before its assignment. */
+  pending: ProgramNames['assigned'] = new Map();
+
   constructor(
     private readonly variables: ReadonlyMap<string, VariableInfo>,
     readonly b: GraphBuilder,
+    readonly scope: Scope,
   ) {}
 
   /**
@@ -165,6 +212,8 @@ class TreeLowerer implements Lowerer {
   }
 
   private symbol(name: string): NodeId {
+    const bound = this.scope.lookup(name);
+    if (bound !== undefined) return bound;
     const variable = this.variables.get(name);
     if (variable !== undefined) {
       // Inside an index, a scalar with a known value is a constant: shapes must be known when lowering.
@@ -183,7 +232,14 @@ class TreeLowerer implements Lowerer {
         (wording) =>
           `complex numbers are not supported (i is the imaginary unit); to use i as a variable, ${wording.bind('i')}`,
       );
-    if (isFunctionName(name)) throw new UnsupportedError(`${name} is a function: call it, as in ${name}(x)`);
+    if (isFunctionName(name) || this.scope.userFunction(name) !== undefined)
+      throw new UnsupportedError(`${name} is a function: call it, as in ${name}(x)`);
+    const assignment = this.pending.get(name);
+    if (assignment !== undefined)
+      throw this.scope.atName(
+        `${name} is used before it is assigned in \`${assignment.text}\`: move the assignment before its first use`,
+        name,
+      );
     throw new UnboundNameError(name);
   }
 
@@ -217,6 +273,13 @@ class TreeLowerer implements Lowerer {
     if (fn.type !== 'SymbolNode')
       throw new UnsupportedError(`calling ${sourceOf(fnNode)} is not supported: only named functions can be called`);
     const name = fn.name;
+    const user = this.scope.userFunction(name);
+    if (user !== undefined)
+      return this.callUser(
+        user,
+        argNodes.map((a) => this.lower(a)),
+      );
+    if (name === 'map') return this.map(argNodes);
     const found = findFunction(name);
     if (found?.kind === 'language') {
       const { minArgs, maxArgs, usage } = found.definition;
@@ -352,9 +415,68 @@ class TreeLowerer implements Lowerer {
       throw new ShapeError(
         `the condition of ? : must be a scalar, got ${describeShape(sc)} (compare single entries, as in x[1] > 0)`,
       );
+    const known = this.b.constantValues(cond);
+    // A constant condition builds only the branch taken: this is what ends a recursion when compiling.
+    if (known !== null) return this.lower(known[0] !== 0 ? whenTrue : whenFalse);
     return this.b.apply('where', [cond, this.lower(whenTrue), this.lower(whenFalse)]);
   }
 
+  /**
+   * Expands a call of a user function. A call in tail position (the body, or
+   * the branch a constant condition takes, is itself a call) is expanded in
+   * this loop rather than by recursion, so a recursion k levels deep takes
+   * no stack.
+   */
+  private callUser(fn: UserFunction, args: readonly NodeId[]): NodeId {
+    let result: BodyResult = { kind: 'tail', fn, args };
+    while (result.kind === 'tail') {
+      const callee: UserFunction = result.fn;
+      result = this.scope.expand(callee, result.args, (): BodyResult => this.lowerBody(callee.body));
+    }
+    return result.id;
+  }
+
+  private lowerBody(body: MathNode): BodyResult {
+    let node = body;
+    for (;;) {
+      const n = view(node);
+      if (n.type === 'ParenthesisNode') node = n.content;
+      else if (n.type === 'ConditionalNode') {
+        const known = this.b.constantValues(this.lower(n.condition));
+        if (known === null || known.length !== 1) return { kind: 'value', id: this.lower(node) };
+        node = known[0] !== 0 ? n.trueExpr : n.falseExpr;
+      } else if (n.type === 'FunctionNode') {
+        const callee = view(n.fn).type === 'SymbolNode' ? this.scope.userFunction(sourceOf(n.fn)) : undefined;
+        if (callee === undefined) return { kind: 'value', id: this.lower(node) };
+        return { kind: 'tail', fn: callee, args: n.args.map((a) => this.lower(a)) };
+      } else return { kind: 'value', id: this.lower(node) };
+    }
+  }
+
+  /** mathjs's map(collection, f): f applied to each entry of a vector or constant range, results stacked. */
+  private map(argNodes: readonly MathNode[]): NodeId {
+    if (argNodes.length !== 2)
+      throw new UnsupportedError(`map takes 2 arguments, got ${argNodes.length}: map(x, f) with f a function's name`);
+    const fnNode = view(argNodes[1]!);
+    const name = fnNode.type === 'SymbolNode' ? fnNode.name : null;
+    const user = name === null ? undefined : this.scope.userFunction(name);
+    const found = name === null ? undefined : findFunction(name);
+    const tableOp = found?.kind === 'table' && found.arity === 1 ? found.op : undefined;
+    if (user === undefined && tableOp === undefined)
+      throw new UnsupportedError(
+        `map(x, f) takes the name of a function as f, got ${sourceOf(argNodes[1]!)}: define it first, as f(t) = …`,
+      );
+    const collection = this.lower(argNodes[0]!);
+    const shape = this.b.shapeOf(collection);
+    if (!isVector(shape)) throw new ShapeError(`map(x, f) takes a vector x, got ${describeShape(shape)}`);
+    const entries = Array.from({ length: shape[0] }, (_, k) => {
+      const entry = this.gather(collection, [k], SCALAR);
+      return user !== undefined ? this.callUser(user, [entry]) : this.elementwise(tableOp!, name!, [entry]);
+    });
+    return this.literal(entries);
+  }
+
+  /** Array literals: scalars make a vector, vectors of one length make the rows of a matrix. */
   literal(items: readonly NodeId[]): NodeId {
     if (items.length === 0) throw new ShapeError('an empty array [] has no entries: give at least one');
     const shapes = items.map((id) => this.b.shapeOf(id));

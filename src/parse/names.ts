@@ -7,15 +7,25 @@ import type { MathNode } from 'mathjs';
 import { view, walk } from './ast.js';
 import { isFunctionName } from './catalogue.js';
 import { isConstantName } from './constants.js';
+import { programNames, statementsOf } from './program.js';
 
 export function freeNames(ast: MathNode): string[] {
+  const statements = statementsOf(ast, null);
+  const { assigned, functions } = programNames(statements);
   const names = new Set<string>();
-  walk(ast, (node, path) => {
-    const n = view(node);
-    if (n.type !== 'SymbolNode' || path === 'fn') return;
-    if (n.name === 'end' || n.name === 'i' || isConstantName(n.name) || isFunctionName(n.name)) return;
-    names.add(n.name);
-  });
+  const collect = (root: MathNode, parameters: ReadonlySet<string>) =>
+    walk(root, (node, path) => {
+      const n = view(node);
+      if (n.type !== 'SymbolNode' || path === 'fn') return;
+      const name = n.name;
+      if (name === 'end' || name === 'i' || isConstantName(name) || isFunctionName(name)) return;
+      if (parameters.has(name) || assigned.has(name) || functions.has(name)) return;
+      names.add(name);
+    });
+  for (const s of statements) {
+    if (s.kind === 'function') collect(s.definition.body, new Set(s.definition.params));
+    else collect(s.kind === 'assignment' ? s.value : s.node, new Set());
+  }
   return [...names];
 }
 

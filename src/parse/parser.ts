@@ -5,18 +5,18 @@ import { InputError, LimitError, ParseError, UnsupportedError, withRemedy, type 
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { walk } from './ast.js';
 
-/** Statements mathjs parses that are not expressions of the language, with what to do instead. */
-const STATEMENTS: Readonly<Record<string, Message>> = {
-  AssignmentNode: (wording) => `assignment is not supported: give the expression itself, and values ${wording.values}`,
-  FunctionAssignmentNode: 'function definitions are not supported: write the expression directly',
-  BlockNode: 'several expressions are not supported: give one (for several results, write a vector [a, b, c])',
+/** Nodes mathjs parses that the language refuses, with what to do instead. */
+const REFUSED: Readonly<Record<string, Message>> = {
   ObjectNode: 'objects are not supported: use numbers, vectors and matrices',
 };
+
+/** Statements stand at the top of a program, one after another; not inside an expression. */
+const STATEMENT_TYPES = new Set(['AssignmentNode', 'FunctionAssignmentNode', 'BlockNode']);
 
 // Only the parser is built, so a bundle of the CLI carries (and loads) only what parsing needs.
 const { parse } = create({ parseDependencies: parseDependencies! });
 
-/** Parses one expression of the language; statements and syntax errors are refused with a message. */
+/** Parses a program (statements, or one expression); what the language refuses and syntax errors get a message. */
 export function parseExpression(source: string, limits: Limits = DEFAULT_LIMITS): MathNode {
   if (source.length > limits.maxExpressionLength) {
     const { length } = source;
@@ -28,9 +28,16 @@ export function parseExpression(source: string, limits: Limits = DEFAULT_LIMITS)
     );
   }
   const ast = parseSyntax(source);
-  walk(ast, (node) => {
-    const refusal = STATEMENTS[node.type];
+  walk(ast, (node, path) => {
+    const refusal = REFUSED[node.type];
     if (refusal !== undefined) throw new UnsupportedError(refusal);
+    const topLevel = node === ast || (ast.type === 'BlockNode' && /^blocks\[\d+\]\.node$/.test(path));
+    if (STATEMENT_TYPES.has(node.type) && !topLevel) {
+      throw new UnsupportedError(
+        `${node.type === 'BlockNode' ? 'a block' : 'an assignment'} inside an expression is not supported: ` +
+          'write each assignment as a statement of its own, on its own line or after a ;',
+      );
+    }
   });
   return ast;
 }
