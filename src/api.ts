@@ -9,7 +9,7 @@ import type { Warning as KinkWarning } from './engine/special.js';
 import { InputError } from './errors.js';
 import type { VariableInfo } from './parse/index.js';
 import { sameShape, type Shape } from './shape.js';
-import { nestedFrom, tensorFromJson, type Nested } from './values.js';
+import { blocksByVariable, columnRanges, nestedFrom, tensorFromJson, type Nested } from './values.js';
 
 export type { KinkWarning, Mode, Nested, Shape };
 /** The former name of KinkWarning, kept for code that uses it. */
@@ -35,11 +35,21 @@ interface Common {
   readonly warnings: readonly KinkWarning[];
 }
 
+/** A result by variable: each differentiated variable's part, in the shapes PyTorch gives them. */
+export type Blocks = Readonly<Record<string, Nested>>;
+
 export interface JacobianOutput extends Common {
   /** m rows of n numbers: J[i][j] = ∂out_i/∂in_j. */
   readonly jacobian: number[][];
+  /** J by variable, each block shaped (output shape) + (variable's shape). */
+  readonly blocks: Blocks;
   readonly mode: 'reverse' | 'forward';
   readonly passes: number;
+}
+
+/** A vector over the inputs (∇f, vᵀJ, H·u), by variable, each in the variable's shape. */
+export interface ByVariable {
+  readonly blocks: Blocks;
 }
 
 export interface CheckOutput extends Common {
@@ -87,24 +97,44 @@ export class CompiledExpression {
       value: this.nested(r.value),
       warnings: r.warnings,
       jacobian: rows(r.jacobian, r.m, r.n),
+      blocks: this.blocks(r.jacobian, r.n, this.outputShape, options),
       mode: r.mode,
       passes: r.passes,
     };
   }
 
-  vjp(at: Values, v: readonly number[], options: Options = {}): Common & { readonly vjp: number[] } {
-    const r = this.program.vjp(this.point(at), checkSeed(v, 'v'), this.wrt(checkOptions(options)));
-    return { value: this.nested(r.value), warnings: r.warnings, vjp: Array.from(r.vjp) };
+  /** vᵀJ; `blocks` holds it by variable, each in the variable's shape. */
+  vjp(at: Values, v: readonly number[], options: Options = {}): Common & ByVariable & { readonly vjp: number[] } {
+    options = checkOptions(options);
+    const r = this.program.vjp(this.point(at), checkSeed(v, 'v'), this.wrt(options));
+    return {
+      value: this.nested(r.value),
+      warnings: r.warnings,
+      vjp: Array.from(r.vjp),
+      ...this.byVariable(r.vjp, options),
+    };
   }
 
-  jvp(at: Values, u: readonly number[], options: Options = {}): Common & { readonly jvp: number[] } {
+  /** J·u; `tangent` holds it in the output's shape. */
+  jvp(
+    at: Values,
+    u: readonly number[],
+    options: Options = {},
+  ): Common & { readonly jvp: number[]; readonly tangent: Nested } {
     const r = this.program.jvp(this.point(at), checkSeed(u, 'u'), this.wrt(checkOptions(options)));
-    return { value: this.nested(r.value), warnings: r.warnings, jvp: Array.from(r.jvp) };
+    return { value: this.nested(r.value), warnings: r.warnings, jvp: Array.from(r.jvp), tangent: this.nested(r.jvp) };
   }
 
-  grad(at: Values, options: Options = {}): Common & { readonly grad: number[] } {
-    const r = this.program.grad(this.point(at), this.wrt(checkOptions(options)));
-    return { value: this.nested(r.value), warnings: r.warnings, grad: Array.from(r.grad) };
+  /** ∇f; `blocks` holds it by variable, each in the variable's shape (what `W.grad` holds in PyTorch). */
+  grad(at: Values, options: Options = {}): Common & ByVariable & { readonly grad: number[] } {
+    options = checkOptions(options);
+    const r = this.program.grad(this.point(at), this.wrt(options));
+    return {
+      value: this.nested(r.value),
+      warnings: r.warnings,
+      grad: Array.from(r.grad),
+      ...this.byVariable(r.grad, options),
+    };
   }
 
   hessian(at: Values, options: Options = {}): Common & { readonly hessian: number[][] } {
@@ -113,9 +143,15 @@ export class CompiledExpression {
     return { value: this.nested(r.value), warnings: r.warnings, hessian: rows(r.jacobian, r.m, r.n) };
   }
 
-  hvp(at: Values, u: readonly number[], options: Options = {}): Common & { readonly hvp: number[] } {
-    const r = this.program.hvp(this.point(at), checkSeed(u, 'u'), this.wrt(checkOptions(options)));
-    return { value: this.nested(r.value), warnings: r.warnings, hvp: Array.from(r.hvp) };
+  hvp(at: Values, u: readonly number[], options: Options = {}): Common & ByVariable & { readonly hvp: number[] } {
+    options = checkOptions(options);
+    const r = this.program.hvp(this.point(at), checkSeed(u, 'u'), this.wrt(options));
+    return {
+      value: this.nested(r.value),
+      warnings: r.warnings,
+      hvp: Array.from(r.hvp),
+      ...this.byVariable(r.hvp, options),
+    };
   }
 
   /** The automatic Jacobian against central finite differences (like torch.autograd.gradcheck). */
@@ -136,6 +172,16 @@ export class CompiledExpression {
 
   private nested(data: Float64Array): Nested {
     return nestedFrom(this.outputShape, data);
+  }
+
+  /** rows × n data split by the differentiated variables, each block shaped (row shape) + (its shape). */
+  private blocks(data: Float64Array, n: number, rowShape: readonly number[], options: Options): Blocks {
+    const variables = this.wrt(options).map((name) => ({ name, shape: this.shapes.get(name) ?? [] }));
+    return blocksByVariable(data, n, rowShape, columnRanges(variables));
+  }
+
+  private byVariable(vector: Float64Array, options: Options): ByVariable {
+    return { blocks: this.blocks(vector, vector.length, [], options) };
   }
 
   private wrt(options: Options): readonly string[] {

@@ -61,8 +61,65 @@ export function tensorFromJson(value: unknown, what: string): Tensor {
 
 /** Nested arrays in the shape of the tensor (a scalar is a plain number). */
 export function nestedFrom(shape: Shape, data: ArrayLike<number>): Nested {
-  if (shape.length === 0) return data[0]!;
-  if (shape.length === 1) return Array.from(data);
-  const [rows, cols] = shape;
-  return Array.from({ length: rows }, (_, i) => Array.from({ length: cols }, (_, j) => data[i * cols + j]!));
+  return nestedOfDims(shape, data);
+}
+
+/** Nested arrays of any depth, row-major from `offset` of `data`; no dimensions is a plain number. */
+export function nestedOfDims(dims: readonly number[], data: ArrayLike<number>, offset = 0): Nested {
+  if (dims.length === 0) return data[offset]!;
+  if (dims.length === 1) return Array.prototype.slice.call(data, offset, offset + dims[0]!) as number[];
+  const inner = dims.slice(1);
+  const stride = inner.reduce((size, d) => size * d, 1);
+  return Array.from({ length: dims[0]! }, (_, i) => nestedOfDims(inner, data, offset + i * stride));
+}
+
+/** A differentiated variable: where its entries sit among the n columns of J, and its shape. */
+export interface ColumnRange {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly offset: number;
+}
+
+/** The column ranges of variables taken in order, as the columns of J are. */
+export function columnRanges(variables: readonly { readonly name: string; readonly shape: Shape }[]): ColumnRange[] {
+  let offset = 0;
+  return variables.map(({ name, shape }) => {
+    const range = { name, shape, offset };
+    offset += shape.reduce((size: number, d) => size * d, 1);
+    return range;
+  });
+}
+
+/**
+ * The columns of `variable` in rows×n row-major `data`, as one array shaped
+ * (row shape) + (variable's shape): the block `torch.autograd.functional.jacobian`
+ * returns for that input. A vector result (one row, no row shape) gives the
+ * variable's own shape, as `W.grad` holds it.
+ */
+export function columnBlock(
+  data: ArrayLike<number>,
+  n: number,
+  rowShape: readonly number[],
+  variable: ColumnRange,
+): Float64Array {
+  const rows = rowShape.reduce((size, d) => size * d, 1);
+  const size = variable.shape.reduce((s: number, d) => s * d, 1);
+  const block = new Float64Array(rows * size);
+  for (let i = 0; i < rows; i++) {
+    for (let k = 0; k < size; k++) block[i * size + k] = data[i * n + variable.offset + k]!;
+  }
+  return block;
+}
+
+/** The result split by variable, each block shaped (row shape) + (variable's shape). */
+export function blocksByVariable(
+  data: ArrayLike<number>,
+  n: number,
+  rowShape: readonly number[],
+  variables: readonly ColumnRange[],
+): Record<string, Nested> {
+  const blocks: Record<string, Nested> = Object.create(null) as Record<string, Nested>;
+  for (const variable of variables)
+    blocks[variable.name] = nestedOfDims([...rowShape, ...variable.shape], columnBlock(data, n, rowShape, variable));
+  return blocks;
 }

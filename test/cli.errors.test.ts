@@ -124,9 +124,9 @@ const CASES: readonly ErrorCase[] = [
   { name: 'bad --precision', argv: ['x', '--at', '1', '--precision', '0'], says: [/--precision/, /"0"/] },
   { name: 'unknown option', argv: ['x*2', '--at', '1', '--bogus'], says: [/unknown option '--bogus'/] },
   {
-    name: 'expression starting with - (taken as an option)',
-    argv: ['-x', '--at', '1'],
-    says: [/unknown option '-x'/, /parentheses/],
+    name: 'a mistyped option is not an expression',
+    argv: ['x', '--at', '1', '--wrtt', 'x'],
+    says: [/unknown option '--wrtt'/, /Did you mean --wrt\?/],
   },
   { name: 'assignment inside an expression', argv: ['x + (a = 2)', '--at', '1'], says: [/assignment inside/] },
   { name: 'a program that ends with a definition', argv: ['f(x)=x^2'], says: [/ends with a function definition/] },

@@ -2,6 +2,8 @@
  * Values from the command line: `--at` bindings (`1,2,3`, `x=1,2,3`,
  * `x=[[1,2],[3,4]]`, `y=2.5`, `W=@file.json`) and number lists for `--v`.
  */
+import { compileProgram } from '../compile.js';
+import type { Program } from '../engine/program.js';
 import { InputError, UserError } from '../errors.js';
 import { tensorFromJson, type Tensor } from '../values.js';
 
@@ -46,13 +48,22 @@ export function parseNumberList(text: string, what: string): Float64Array {
   return Float64Array.from(tokens, (t) => parseNumber(t, what));
 }
 
-/** A value: a number, a list, a JSON array (or mathjs rows `[1,2;3,4]`), or `@file` with JSON. */
+/**
+ * A value: a number, a list, a JSON array (or mathjs rows `[1,2;3,4]`),
+ * `@file` with JSON, or a constant expression of the language (`1:40`,
+ * `identity(3)`, `pi/4`), computed by the engine.
+ */
 export function parseValue(text: string, what: string, readFile: (path: string) => string): Tensor {
   const trimmed = text.trim();
   if (trimmed.startsWith('@')) return readValueFile(trimmed.slice(1), what, readFile);
   if (trimmed.startsWith('[')) return parseArray(trimmed, what);
-  const data = parseNumberList(trimmed, what);
-  return data.length === 1 && !/[,\s]/.test(trimmed) ? { shape: [], data } : { shape: [data.length], data };
+  try {
+    const data = parseNumberList(trimmed, what);
+    return data.length === 1 && !/[,\s]/.test(trimmed) ? { shape: [], data } : { shape: [data.length], data };
+  } catch (error) {
+    // Not numbers: a constant expression, or the message about the numbers.
+    return constantExpression(trimmed) ?? rethrow(error);
+  }
 }
 
 function parseArray(text: string, what: string): Tensor {
@@ -67,7 +78,25 @@ function parseArray(text: string, what: string): Tensor {
     const rows = rowsSyntax[1]!.split(';').map((row) => Array.from(parseNumberList(row, what)));
     return tensorFromJson(rows, what);
   }
-  throw new InputError(`${what}: ${text} is not a valid array; write JSON such as [1,2,3] or [[1,2],[3,4]]`);
+  return (
+    constantExpression(text) ??
+    rethrow(new InputError(`${what}: ${text} is not a valid array; write JSON such as [1,2,3] or [[1,2],[3,4]]`))
+  );
+}
+
+const rethrow = (error: unknown): never => {
+  throw error;
+};
+
+/** The value of an expression without variables, or null when the text is not one. */
+function constantExpression(text: string): Tensor | null {
+  let program: Program;
+  try {
+    program = compileProgram(text, new Map());
+  } catch {
+    return null;
+  }
+  return { shape: program.outputShape, data: program.evaluate(new Map()) };
 }
 
 function readValueFile(path: string, what: string, readFile: (path: string) => string): Tensor {

@@ -6,6 +6,7 @@ import { checkJacobian, DEFAULT_TOLERANCE } from '../engine/check.js';
 import { guardMemory } from '../engine/program.js';
 import { InputError, LimitError } from '../errors.js';
 import type { Report, ReportBase } from '../format/report.js';
+import { sizeOf } from '../shape.js';
 import { tensorFromJson } from '../values.js';
 import { parseNumberList } from './bindings.js';
 import type { Io } from './io.js';
@@ -52,13 +53,73 @@ function base(request: Omit<Request, 'ms'>, value: Float64Array, warnings: Repor
   };
 }
 
-/** A vector flag's numbers, or the same field of the piped JSON when the flag is absent. */
+/**
+ * A vector flag's numbers (a list, or nested arrays in the output's or the
+ * inputs' shape, read row-major), or the same field of the piped JSON when
+ * the flag is absent.
+ */
 function vectorOption(flag: string | undefined, piped: unknown, name: string, options: OutputOptions): Float64Array {
   let seed: Float64Array;
-  if (flag !== undefined) seed = parseNumberList(flag.replace(/^\s*\[|\]\s*$/g, ''), name);
-  else if (piped !== undefined) seed = tensorFromJson(piped, `${name} on standard input`).data;
+  if (flag !== undefined) seed = seedNumbers(flag, name);
+  else if (piped !== undefined) seed = flatNumbers(piped, `${name} on standard input`);
   else throw new InputError(`${name} is required: give numbers, as ${name} 0.1,1,0.0001`);
   requireFinite(seed, name, options);
+  return seed;
+}
+
+function seedNumbers(text: string, name: string): Float64Array {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    try {
+      return flatNumbers(JSON.parse(trimmed), name);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+    }
+  }
+  return parseNumberList(trimmed.replace(/^\[|\]$/g, ''), name);
+}
+
+/** Numbers of nested arrays of any depth, row-major. */
+function flatNumbers(value: unknown, what: string): Float64Array {
+  if (!Array.isArray(value) || !value.some((entry) => Array.isArray(entry) && entry.some(Array.isArray)))
+    return tensorFromJson(value, what).data;
+  return Float64Array.from(value.flatMap((entry: unknown) => Array.from(flatNumbers(entry, what))));
+}
+
+/**
+ * --u as one list, or as NAME=… for each differentiated variable (each in
+ * the variable's shape), joined in the order of the columns.
+ */
+function tangentOption(flags: readonly string[] | undefined, request: Omit<Request, 'ms'>, options: OutputOptions) {
+  if (flags === undefined || flags.length === 0) return vectorOption(undefined, request.piped.u, '--u', options);
+  const named = flags.map((flag) => /^([A-Za-z_$][\w$]*)=(.*)$/s.exec(flag));
+  if (named.every((match) => match === null)) {
+    if (flags.length > 1) throw new InputError('--u is given twice: give one list, or --u NAME=… for each variable');
+    return vectorOption(flags[0], undefined, '--u', options);
+  }
+  const byName = new Map<string, Float64Array>();
+  named.forEach((match, k) => {
+    if (match === null)
+      throw new InputError(`--u ${flags[k]} has no name: with several --u, write --u NAME=… for each`);
+    const [, name, text] = match as unknown as [string, string, string];
+    if (!request.wrt.includes(name))
+      throw new InputError(
+        `--u ${name}=…: ${name} is not differentiated (the variables are ${request.wrt.join(', ')})`,
+      );
+    if (byName.has(name)) throw new InputError(`--u ${name}=… is given twice`);
+    byName.set(name, seedNumbers(text, `--u ${name}`));
+  });
+  const parts = request.wrt.map((name) => {
+    const part = byName.get(name);
+    if (part === undefined)
+      throw new InputError(`--u has no entry for ${name}: add --u ${name}=…, or leave it out with --wrt`);
+    const size = sizeOf(request.program.variable(name).shape);
+    if (part.length !== size) throw new InputError(`--u ${name} has ${part.length} numbers, but ${name} has ${size}`);
+    return part;
+  });
+  const seed = new Float64Array(parts.reduce((total, part) => total + part.length, 0));
+  parts.reduce((offset, part) => (seed.set(part, offset), offset + part.length), 0);
+  requireFinite(seed, '--u', options);
   return seed;
 }
 
@@ -130,7 +191,7 @@ export function compute(
     }
     case 'jvp':
     case 'hvp': {
-      const u = vectorOption(options.u, request.piped.u, '--u', options);
+      const u = tangentOption(options.u, request, options);
       const result = command === 'jvp' ? program.jvp(point, u, wrt) : program.hvp(point, u, wrt);
       return outcome(
         {

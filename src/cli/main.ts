@@ -16,7 +16,7 @@ import { PLAIN, type Style } from '../format/style.js';
 import { formatTable } from '../format/table.js';
 import { spyScale, spySvg, spyText } from '../format/spy.js';
 import type { MatrixReport, Report, SparseJacobian } from '../format/report.js';
-import { functionCatalogue } from '../parse/index.js';
+import { functionCatalogue, parseExpression } from '../parse/index.js';
 import { runBatch } from './batch.js';
 import { runCommand, type CommandName } from './commands.js';
 import { processIo, type Io } from './io.js';
@@ -166,13 +166,13 @@ const COMMANDS: readonly CommandSpec[] = [
     name: 'vjp',
     command: 'vjp',
     description: 'the vector-Jacobian product vᵀJ: one backward pass seeded with v',
-    options: [new Option('--v <numbers>', 'the m numbers of v, as 0.1,1,0.0001')],
+    options: [new Option('--v <numbers>', "the m numbers of v, as 0.1,1,0.0001, or nested in the output's shape")],
   },
   {
     name: 'jvp',
     command: 'jvp',
     description: 'the Jacobian-vector product J·u: one forward pass seeded with u',
-    options: [new Option('--u <numbers>', 'the n numbers of u, as 1,0,0')],
+    options: [uOption('the n numbers of u, as 1,0,0; or NAME=… for each variable, in its shape')],
   },
   { name: 'grad', command: 'grad', description: 'the gradient of a scalar expression: one backward pass' },
   {
@@ -185,7 +185,7 @@ const COMMANDS: readonly CommandSpec[] = [
     name: 'hvp',
     command: 'hvp',
     description: 'the Hessian-vector product H·u without forming H',
-    options: [new Option('--u <numbers>', 'the n numbers of u')],
+    options: [uOption('the n numbers of u; or NAME=… for each variable, in its shape')],
   },
   {
     name: 'check',
@@ -205,6 +205,14 @@ const COMMANDS: readonly CommandSpec[] = [
     options: [modeOption(), new Option('--svg <file>', 'also write the picture as an SVG heat map to this file')],
   },
 ];
+
+/** --u, repeatable as --u x=… --u W=…. */
+function uOption(description: string): Option {
+  return new Option('--u <numbers>', description).argParser((text: string, previous: string[] | undefined) => [
+    ...(previous ?? []),
+    text,
+  ]);
+}
 
 function buildProgram(io: Io, done: (status: number) => void): Command {
   const output = {
@@ -282,10 +290,56 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   const debug = argv.includes('--debug');
   let status = 0;
   try {
-    await buildProgram(io, (s) => (status = s)).parseAsync([...argv], { from: 'user' });
+    const program = buildProgram(io, (s) => (status = s));
+    await program.parseAsync(expressionAfterDashes(argv, program), { from: 'user' });
     return status;
   } catch (error) {
     return reportError(error, io, debug);
+  }
+}
+
+/**
+ * An expression that starts with `-` (as `-x.*exp(-x)`) looks like an option
+ * to commander. The first argument that starts with one `-`, is no option of
+ * the program, stands where no option takes a value, and parses as an
+ * expression is the expression: it moves behind `--`, where commander reads
+ * operands only.
+ */
+function expressionAfterDashes(argv: readonly string[], program: Command): string[] {
+  if (argv.includes('--')) return [...argv];
+  const commands = [program, ...program.commands];
+  const options = commands.flatMap((c) => c.options);
+  const known = new Set(options.flatMap((o) => [o.long, o.short].filter((f): f is string => f !== undefined)));
+  const takesValue = new Set(
+    options.filter((o) => o.required || o.optional).flatMap((o) => [o.long, o.short].filter((f) => f !== undefined)),
+  );
+  const names = new Set(program.commands.map((c) => c.name()));
+  let candidate: number | null = null;
+  for (let k = 0; k < argv.length; k++) {
+    const arg = argv[k]!;
+    if (takesValue.has(arg)) {
+      k++;
+      continue;
+    }
+    if (!arg.startsWith('-') || arg === '-') {
+      // An operand other than the command's name: the expression is given already.
+      if (!(k === 0 && names.has(arg))) return [...argv];
+      continue;
+    }
+    // `--name` is a mistyped option, never an expression (mathjs would read it as -(-name)).
+    if (candidate === null && !arg.startsWith('--') && !known.has(arg) && parsesAsExpression(arg)) candidate = k;
+  }
+  return candidate === null
+    ? [...argv]
+    : [...argv.slice(0, candidate), ...argv.slice(candidate + 1), '--', argv[candidate]!];
+}
+
+function parsesAsExpression(text: string): boolean {
+  try {
+    parseExpression(text);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -296,9 +350,7 @@ function reportError(error: unknown, io: Io, debug: boolean): number {
       .replace(/^error:\s*/i, '')
       .replace(/\s*\n\s*/g, ' ')
       .replace(/\.$/, '');
-    const looksLikeExpression = error.code === 'commander.unknownOption' && /'-[^-]/.test(error.message);
-    const hint = looksLikeExpression ? ' (an expression that starts with - needs parentheses, as "(-x)")' : '';
-    io.error(`error: ${message}${hint}; see jacobian --help\n`);
+    io.error(`error: ${message}; see jacobian --help\n`);
     return 2;
   }
   if (error instanceof UserError) {

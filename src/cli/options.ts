@@ -14,7 +14,8 @@ export interface OutputOptions extends CommonOptions {
   readonly debug?: boolean;
   readonly mode?: Mode;
   readonly v?: string;
-  readonly u?: string;
+  /** Every --u given: one list, or NAME=… per variable. */
+  readonly u?: readonly string[];
   readonly tol?: number;
   readonly stats?: boolean;
   readonly sparse?: boolean;

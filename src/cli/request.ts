@@ -124,12 +124,16 @@ export async function readSource(
   io: Io,
   stdinTaken = false,
 ): Promise<Source> {
+  // `-` names standard input, for EXPR as for -f and --batch.
+  if (exprArg === '-') return readSource(undefined, options, io, stdinTaken);
   if (exprArg !== undefined && options.file !== undefined)
     throw new InputError('give the expression either as EXPR or with -f FILE, not both');
   let piped: PipedInput = {};
   if (options.file !== undefined) {
     // A file is a program as mathjs reads it: statements on lines, `#` comments.
-    piped = { expr: readText(options.file, io).trim() };
+    if (options.file === '-' && stdinTaken)
+      throw new InputError('-f - and --batch - both read standard input: give the points or the program in a file');
+    piped = { expr: (options.file === '-' ? await io.readStdin() : readText(options.file, io)).trim() };
   } else if (exprArg === undefined) {
     if (stdinTaken)
       throw new InputError('missing expression: with --batch -, standard input holds the points; give EXPR or -f FILE');

@@ -1,5 +1,5 @@
 /** The `--json` output of SPEC §4: one object on one line, numbers in full precision. */
-import type { Tensor } from '../values.js';
+import { columnBlock, columnRanges, type Tensor } from '../values.js';
 import { jsonNumber } from './number.js';
 import type { KinkWarning, Report } from './report.js';
 
@@ -22,14 +22,27 @@ function numbersJson(data: ArrayLike<number>, from: number, to: number): string 
   return parts.join(',');
 }
 
-/** Nested JSON arrays in the given shape (a scalar is a plain number). */
-export function nestedJson(shape: readonly number[], data: ArrayLike<number>): string {
-  if (shape.length === 0) return jsonNumber(data[0]!);
-  if (shape.length === 1) return `[${numbersJson(data, 0, shape[0]!)}]`;
-  const [rows, cols] = shape as readonly [number, number];
+/** Nested JSON arrays in the given shape, of any depth (a scalar is a plain number). */
+export function nestedJson(shape: readonly number[], data: ArrayLike<number>, offset = 0): string {
+  if (shape.length === 0) return jsonNumber(data[offset]!);
+  if (shape.length === 1) return `[${numbersJson(data, offset, offset + shape[0]!)}]`;
+  const inner = shape.slice(1);
+  const stride = inner.reduce((size, d) => size * d, 1);
   let text = '[';
-  for (let i = 0; i < rows; i++) text += `${i === 0 ? '' : ','}[${numbersJson(data, i * cols, (i + 1) * cols)}]`;
+  for (let i = 0; i < shape[0]!; i++) text += `${i === 0 ? '' : ','}${nestedJson(inner, data, offset + i * stride)}`;
   return `${text}]`;
+}
+
+/**
+ * `{"x": …, "W": …}`: rows × n data by differentiated variable, each block
+ * shaped (row shape) + (variable's shape), as PyTorch returns per input.
+ */
+function blocksJson(report: Report, data: ArrayLike<number>, rowShape: readonly number[]): string {
+  const parts = columnRanges(report.inputs).map(
+    (range) =>
+      `${JSON.stringify(range.name)}:${nestedJson([...rowShape, ...range.shape], columnBlock(data, report.n, rowShape, range))}`,
+  );
+  return `{${parts.join(',')}}`;
 }
 
 /** A value given by the user: its own JSON text when it came as JSON, else formatted. */
@@ -92,6 +105,7 @@ export function jsonChunks(report: Report): string[] {
           report.command,
           nestedJson(report.command === 'jacobian' ? [report.m, report.n] : [report.n, report.n], matrix),
         );
+        if (report.command === 'jacobian') out.field('blocks', blocksJson(report, matrix, report.value.shape));
       } else {
         // Coordinate format, 0-based: entry k is (rows[k], cols[k]) = values[k].
         out.field('colours', String(report.colours ?? report.passes));
@@ -110,6 +124,8 @@ export function jsonChunks(report: Report): string[] {
       const [key, seedKey] = VECTOR_KEYS[report.command];
       if (seedKey !== null && report.seed !== null) out.field(seedKey, vector(report.seed));
       out.field(key, vector(report.vector));
+      if (report.command === 'jvp') out.field('tangent', nestedJson(report.value.shape, report.vector));
+      else out.field('blocks', blocksJson(report, report.vector, []));
       break;
     }
     case 'check':

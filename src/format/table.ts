@@ -123,9 +123,61 @@ function matrixTable(report: MatrixReport, precision: number, style: Style): str
   return [header, '', ...lines];
 }
 
+/**
+ * A vector over the inputs (vᵀJ, ∇f, H·u): one row of labelled entries, or,
+ * when a variable is a matrix, each variable in its own shape, as `W.grad`
+ * holds it (scalars and vectors between matrices share a row).
+ */
+function inputVector(report: VectorReport, marked: (k: number) => boolean, precision: number, style: Style): string[] {
+  const inputs = columnLabels(report.inputs);
+  if (!report.inputs.some(({ shape }) => shape.length === 2))
+    return grid({ rowLabels: null, colLabels: inputs, data: report.vector, marked }, precision, style);
+  const lines: string[] = [];
+  let offset = 0;
+  let row: { start: number; labels: string[] } | null = null;
+  const flushRow = () => {
+    if (row === null) return;
+    const { start, labels } = row;
+    const data = report.vector.subarray(start, start + labels.length);
+    lines.push(
+      ...grid({ rowLabels: null, colLabels: labels, data, marked: (k) => marked(start + k) }, precision, style),
+    );
+    row = null;
+  };
+  for (const { name, shape } of report.inputs) {
+    const size = shape.reduce((total: number, d) => total * d, 1);
+    if (shape.length === 2) {
+      flushRow();
+      const [rows, cols] = shape;
+      const start = offset;
+      if (lines.length > 0) lines.push('');
+      lines.push(
+        ...grid(
+          {
+            rowLabels: Array.from({ length: rows }, (_, i) => `${name}[${i + 1},:]`),
+            colLabels: Array.from({ length: cols }, (_, j) => `[:,${j + 1}]`),
+            data: report.vector.subarray(start, start + size),
+            marked: (k) => marked(start + k),
+          },
+          precision,
+          style,
+        ),
+      );
+    } else {
+      if (row === null) {
+        if (lines.length > 0) lines.push('');
+        row = { start: offset, labels: [] };
+      }
+      row.labels.push(...entryLabels(name, shape));
+    }
+    offset += size;
+  }
+  flushRow();
+  return lines;
+}
+
 function vectorTable(report: VectorReport, precision: number, style: Style): string[] {
   const derivative = `∂(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}`;
-  const inputs = columnLabels(report.inputs);
   // vᵀJ and ∇f are touched in the columns of J that a warning names; J·u and H·u in its rows.
   const rowsTouched = new Set(report.warnings.flatMap((w) => w.entries.map(([i]) => i)));
   const colsTouched = new Set(report.warnings.flatMap((w) => w.entries.map(([, j]) => j)));
@@ -137,7 +189,7 @@ function vectorTable(report: VectorReport, precision: number, style: Style): str
         `${style.header(`vᵀJ = vᵀ·${derivative}`)}   1×${report.n}`,
         ...seed('v'),
         '',
-        ...grid({ rowLabels: null, colLabels: inputs, data: report.vector, marked: marks.cols }, precision, style),
+        ...inputVector(report, marks.cols, precision, style),
       ];
     case 'jvp':
       return [
@@ -160,14 +212,14 @@ function vectorTable(report: VectorReport, precision: number, style: Style): str
         `${style.header(`∇f = ${derivative}`)}   1×${report.n}`,
         `f = ${formatNumber(report.value.data[0]!, precision)}`,
         '',
-        ...grid({ rowLabels: null, colLabels: inputs, data: report.vector, marked: marks.cols }, precision, style),
+        ...inputVector(report, marks.cols, precision, style),
       ];
     case 'hvp':
       return [
         `${style.header(`H·u = ∂²(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}²·u`)}   1×${report.n}`,
         ...seed('u'),
         '',
-        ...grid({ rowLabels: null, colLabels: inputs, data: report.vector, marked: marks.rows }, precision, style),
+        ...inputVector(report, marks.rows, precision, style),
       ];
   }
 }
