@@ -129,19 +129,22 @@ function norm(c: Lowerer, args: readonly MathNode[]): NodeId {
   );
 }
 
+/** mathjs's cross: of vectors a vector; when either is a 1×3 or 3×1 matrix, a 1×3 matrix. */
 function cross(c: Lowerer, args: readonly MathNode[]): NodeId {
   const [a, b] = args.map((n) => c.lower(n)) as [NodeId, NodeId];
+  const threeEntries = (s: Shape) => (isVector(s) || (isMatrix(s) && (s[0] === 1 || s[1] === 1))) && sizeOf(s) === 3;
   for (const id of [a, b]) {
-    const s = shapeOf(c, id);
-    if (!isVector(s) || s[0] !== 3)
+    if (!threeEntries(shapeOf(c, id)))
       throw new ShapeError(
-        `cross needs two vectors of 3 entries, got ${describeShape(shapeOf(c, a))} and ${describeShape(shapeOf(c, b))}`,
+        `cross needs two vectors of 3 entries (or 1×3, 3×1 matrices), got ${describeShape(shapeOf(c, a))} and ${describeShape(shapeOf(c, b))}`,
       );
   }
+  const asRow = isMatrix(shapeOf(c, a)) || isMatrix(shapeOf(c, b));
   const pick = (x: NodeId, order: readonly number[]) => c.gather(x, order, [3]);
   const first = c.b.apply('dotMultiply', [pick(a, [1, 2, 0]), pick(b, [2, 0, 1])]);
   const second = c.b.apply('dotMultiply', [pick(a, [2, 0, 1]), pick(b, [1, 2, 0])]);
-  return c.b.apply('subtract', [first, second]);
+  const product = c.b.apply('subtract', [first, second]);
+  return asRow ? c.b.apply('reshape', [product], { kind: 'reshape', shape: [1, 3] }) : product;
 }
 
 const operatorFunction = (

@@ -264,6 +264,10 @@ class TreeLowerer implements Lowerer {
       case 'ctranspose':
         return this.transpose(a);
       default:
+        if (fn === 'factorial')
+          throw new UnsupportedError(
+            'the factorial s! is not supported: it is gamma(s + 1), which the language lacks; for an integer n, write prod(1:n)',
+          );
         throw new UnsupportedError(`the operator ${op} (${fn}) is not supported`);
     }
   }
@@ -285,6 +289,9 @@ class TreeLowerer implements Lowerer {
       const { minArgs, maxArgs, usage } = found.definition;
       if (argNodes.length < minArgs || argNodes.length > maxArgs) {
         throw new UnsupportedError(`${name} takes ${arityText(minArgs, maxArgs)}, got ${argNodes.length}: ${usage}`);
+        // mathjs's pow is its ^: the matrix power of a square matrix.
+        if (name === 'pow' && argNodes.length === 2)
+          return this.power(this.lower(argNodes[0]!), this.lower(argNodes[1]!));
       }
       return found.definition.lower(this, argNodes);
     }
@@ -380,10 +387,17 @@ class TreeLowerer implements Lowerer {
         `cannot raise ${describeShape(sb)} to a power with ^ (it needs a scalar or a square matrix): ` +
           'use .^ for element-wise powers',
       );
-    const k = this.b.constantValues(exponent)?.[0];
+    const k = this.b.constantValues(exponent)?.[0] ?? this.givenScalar(exponent);
     if (k === undefined || !Number.isInteger(k))
-      throw new UnsupportedError('a matrix power M^k needs a constant integer k');
+      throw new UnsupportedError('a matrix power M^k needs a constant integer k, or k given a value as an input');
     return this.matrixPower(k < 0 ? this.b.apply('inv', [base]) : base, Math.abs(k), sb[0]);
+  }
+
+  /** The given value of a scalar input (as k in M^k, which fixes the graph), when it has one. */
+  private givenScalar(id: NodeId): number | undefined {
+    const param = this.b.tape.param(id);
+    if (param.kind !== 'input' || !isScalar(param.shape)) return undefined;
+    return this.variables.get(param.name)?.value?.[0];
   }
 
   private matrixPower(base: NodeId, k: number, n: number): NodeId {

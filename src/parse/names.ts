@@ -4,7 +4,7 @@
  * unit): those take a value only when bound by name.
  */
 import type { MathNode } from 'mathjs';
-import { view, walk } from './ast.js';
+import { sourceOf, view, walk } from './ast.js';
 import { isFunctionName } from './catalogue.js';
 import { isConstantName } from './constants.js';
 import { programNames, statementsOf } from './program.js';
@@ -42,13 +42,24 @@ export function unitLikeNames(ast: MathNode): Set<string> {
   return names;
 }
 
-/** Names read inside indices, as n in x[2:n]: their values fix shapes when lowering. */
+/**
+ * Names whose values fix the graph when lowering: read inside indices, as
+ * n in x[2:n], or as the power of a matrix, as k in A^k.
+ */
 export function indexNames(ast: MathNode): Set<string> {
   const names = new Set<string>();
   walk(ast, (node) => {
     const n = view(node);
-    if (n.type !== 'AccessorNode') return;
-    walk(n.index, (inner) => {
+    const fixed =
+      n.type === 'AccessorNode'
+        ? n.index
+        : n.type === 'OperatorNode' && n.fn === 'pow'
+          ? n.args[1]
+          : n.type === 'FunctionNode' && view(n.fn).type === 'SymbolNode' && sourceOf(n.fn) === 'pow'
+            ? n.args[1]
+            : undefined;
+    if (fixed === undefined) return;
+    walk(fixed, (inner) => {
       const symbol = view(inner);
       if (symbol.type === 'SymbolNode') names.add(symbol.name);
     });

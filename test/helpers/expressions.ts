@@ -195,12 +195,15 @@ function productions(flavour: Flavour): Production[] {
       });
       bin((a, b) => node(k, `atan2(${awayFromOrigin(a.text)}, ${b.text})`, Math.PI), 1);
       bin((a, b) => node(k, `nthRoot(2 + sin(${a.text}), 2 + sin(${b.text}))`, Math.sqrt(3)), 1);
-      // mathjs refuses these on arrays (pow is its matrix power); the language maps them element-wise.
-      if (k === 's' || !flavour.mathjs) {
+      // pow is mathjs's ^ (a matrix power on arrays), so it takes scalars here.
+      if (k === 's') {
         bin((a, b) => {
           const t = within(b, 3);
           return node(k, `pow(1.5 + sin(${a.text}), ${t.text})`, 2.5 ** t.bound);
         }, 1);
+      }
+      // mathjs refuses these on arrays; the language maps them element-wise.
+      if (k === 's' || !flavour.mathjs) {
         bin(
           (a, b) => node(k, `log(1 + ${a.text} .^ 2, 3 + sin(${b.text}))`, Math.log1p(a.bound ** 2) / Math.log(2)),
           1,
