@@ -19,8 +19,8 @@ export interface Wording {
   raise(limit: LimitName): string | null;
   /** How to give a variable a value, as "give x a value". */
   bind(name: string): string;
-  /** How values are given beside the expression, as "separately". */
-  readonly values: string;
+  /** How to stop giving a variable a value, as "leave x out of the values". */
+  unbind(name: string): string;
 }
 
 const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
@@ -31,7 +31,7 @@ export const LIBRARY_WORDING: Wording = {
   // The expression's length and the graph's size have fixed limits in the library.
   raise: (limit) => (limit === 'maxMemoryBytes' ? 'raise it with the option maxMemoryBytes' : null),
   bind: (name) => `give ${name} a value`,
-  values: 'separately',
+  unbind: (name) => `leave ${name} out of the values`,
 };
 
 /** A message followed by what to do about it in parentheses, when there is something to do. */
@@ -60,7 +60,7 @@ export class UserError extends Error {
 export class ParseError extends UserError {
   override readonly name = 'ParseError';
   constructor(
-    message: string,
+    message: Message,
     readonly expression: string,
     readonly column: number | null,
   ) {

@@ -21,6 +21,7 @@ import {
   vjp,
 } from '../src/index.js';
 import { parseExpression } from '../src/parse/index.js';
+import { DEFAULT_LIMITS } from '../src/limits.js';
 import { fakeIo } from './helpers/cli.js';
 
 /** The error `run` throws, which must be a UserError. */
@@ -35,12 +36,13 @@ function thrown(run: () => unknown): UserError {
 }
 
 /** The `error:` line of the CLI for `argv`, which must be a user error (exit 2). */
-async function cliError(argv: readonly string[]): Promise<string> {
+/** The `error:` line of a CLI mistake; a parse error adds the expression and a caret (two more lines). */
+async function cliError(argv: readonly string[], parseError = false): Promise<string> {
   const io = fakeIo();
   expect(await main(argv, io)).toBe(2);
   expect(io.out()).toBe('');
   const lines = io.err().trimEnd().split('\n');
-  expect(lines).toHaveLength(1);
+  expect(lines).toHaveLength(parseError ? 3 : 1);
   return lines[0]!;
 }
 
@@ -71,15 +73,15 @@ describe('library errors name no flag', () => {
     expect(thrown(() => compile('x + y', { x: [] }))).toBeInstanceOf(UnboundNameError);
   });
 
-  it('the imaginary unit and assignments say how to give values without a flag', () => {
+  it('the imaginary unit and an assigned input say how to give values without a flag', () => {
     const complex = thrown(() => jacobian('2*i', {}));
     expect(complex).toBeInstanceOf(UnsupportedError);
     expect(complex.message).toBe(
       'complex numbers are not supported (i is the imaginary unit); to use i as a variable, give i a value',
     );
     expect(jacobian('2*i', { i: 3 }).jacobian).toEqual([[2]]);
-    expect(thrown(() => jacobian('a = 2', {})).message).toBe(
-      'assignment is not supported: give the expression itself, and values separately',
+    expect(thrown(() => jacobian('a = 2; a', { a: 1 })).message).toBe(
+      'a is an input with a given value and is assigned in `a = 2`: rename the intermediate, or leave a out of the values',
     );
   });
 
@@ -106,7 +108,7 @@ describe('library errors name no flag', () => {
       () => jvp('x*2', { x: [1, 2] }, [1]),
       () => jacobian('x + y', { x: 1 }),
       () => jacobian('2*i', {}),
-      () => jacobian('a = 2', {}),
+      () => jacobian('a = 2; a', { a: 1 }),
       () => jacobian('x*2', { x: numbers(100) }, { maxMemoryBytes: 1000 }),
       () => jacobian('x', { x: 1 }, { wrt: ['y'] }),
       () => compile('x .* y', { x: [2], y: [3] }),
@@ -133,8 +135,8 @@ describe('the CLI words the same mistakes with its flags', () => {
     expect(await cliError(['2*i'])).toBe(
       'error: complex numbers are not supported (i is the imaginary unit); to use i as a variable, add --at i=…',
     );
-    expect(await cliError(['a = 2'])).toBe(
-      'error: assignment is not supported: give the expression itself, and values with --at',
+    expect(await cliError(['a = 2; a', '--at', 'a=1'], true)).toBe(
+      'error: a is an input with a given value and is assigned in `a = 2`: rename the intermediate, or leave out --at a=…',
     );
   });
 
@@ -178,5 +180,5 @@ describe('wording', () => {
 });
 
 function limits(maxExpressionLength: number, maxNodes: number) {
-  return { maxExpressionLength, maxNodes };
+  return { ...DEFAULT_LIMITS, maxExpressionLength, maxNodes };
 }

@@ -38,7 +38,7 @@ export const CLI_WORDING: Wording = {
   seedLength: (seed, length) => `--${seed} has ${length} number${length === 1 ? '' : 's'}`,
   raise: (limit) => `raise ${limit === 'maxNodes' ? 'the limit' : 'it'} with ${LIMIT_FLAGS[limit]}`,
   bind: (name) => `add --at ${name}=…`,
-  values: 'with --at',
+  unbind: (name) => `leave out --at ${name}=…`,
 };
 
 export const DEFAULT_MAX_INPUT_BYTES = 512 * 1024 ** 2;

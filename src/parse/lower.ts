@@ -83,9 +83,11 @@ export function lowerExpression(
           break;
         case 'assignment': {
           if (variables.has(statement.name)) {
+            const { name, text } = statement;
             throw lowerer.scope.error(
-              `${statement.name} is an input with a given value and is assigned in \`${statement.text}\`: ` +
-                'rename the intermediate, or give no value for the input',
+              (wording) =>
+                `${name} is an input with a given value and is assigned in \`${text}\`: ` +
+                `rename the intermediate, or ${wording.unbind(name)}`,
               statement.start,
             );
           }
@@ -284,14 +286,13 @@ class TreeLowerer implements Lowerer {
         argNodes.map((a) => this.lower(a)),
       );
     if (name === 'map') return this.map(argNodes);
+    // mathjs's pow is its ^: the matrix power of a square matrix.
+    if (name === 'pow' && argNodes.length === 2) return this.power(this.lower(argNodes[0]!), this.lower(argNodes[1]!));
     const found = findFunction(name);
     if (found?.kind === 'language') {
       const { minArgs, maxArgs, usage } = found.definition;
       if (argNodes.length < minArgs || argNodes.length > maxArgs) {
         throw new UnsupportedError(`${name} takes ${arityText(minArgs, maxArgs)}, got ${argNodes.length}: ${usage}`);
-        // mathjs's pow is its ^: the matrix power of a square matrix.
-        if (name === 'pow' && argNodes.length === 2)
-          return this.power(this.lower(argNodes[0]!), this.lower(argNodes[1]!));
       }
       return found.definition.lower(this, argNodes);
     }

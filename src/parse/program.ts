@@ -6,7 +6,7 @@
  * statement is the program's output.
  */
 import type { MathNode } from 'mathjs';
-import { LimitError, ParseError, ShapeError, UnsupportedError, withRemedy } from '../errors.js';
+import { LimitError, ParseError, ShapeError, UnsupportedError, withRemedy, type Message } from '../errors.js';
 import type { NodeId } from '../ops/index.js';
 import { sourceOf, view } from './ast.js';
 
@@ -227,13 +227,15 @@ export class Scope {
   }
 
   /** An error with a caret at `offset` of the source: the line it is on, when the program has several. */
-  error(message: string, offset: number | null): Error {
+  error(message: Message, offset: number | null): Error {
     if (this.source === null || offset === null) return new UnsupportedError(message);
     const lineStart = this.source.lastIndexOf('\n', offset - 1) + 1;
     const lineEnd = this.source.indexOf('\n', offset);
     if (lineStart === 0 && lineEnd === -1) return new ParseError(message, this.source, offset);
     const line = this.source.slice(0, offset).split('\n').length;
     const text = this.source.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
-    return new ParseError(`${message} (line ${line})`, text, offset - lineStart);
+    const onLine: Message =
+      typeof message === 'string' ? `${message} (line ${line})` : (wording) => `${message(wording)} (line ${line})`;
+    return new ParseError(onLine, text, offset - lineStart);
   }
 }
