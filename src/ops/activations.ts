@@ -161,6 +161,23 @@ export const ACTIVATIONS: Record<ActivationName, OpSpec> = {
     },
   },
 
+  /**
+   * The largest finite entry (0 if there is none), with derivative 0: a shift
+   * for functions that do not depend on it, such as softmax, so that exp
+   * cannot overflow and no maximum (nor its ties) enters the derivative.
+   */
+  stopMax: {
+    label: 'max',
+    arity: 1,
+    shape: toScalar,
+    value(v, out, [a]) {
+      let m = -Infinity;
+      for (let k = a!.offset; k < a!.offset + a!.size; k++) if (v[k]! > m && v[k]! < Infinity) m = v[k]!;
+      v[out.offset] = m === -Infinity ? 0 : m;
+    },
+    partial: () => ZERO,
+  },
+
   /** The middle entry of the sorted entries; of an even count, the mean of the two middle ones (as mathjs). */
   median: {
     label: 'median',

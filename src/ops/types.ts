@@ -194,6 +194,6 @@ export type ReductionName =
 
 /** The functions models use: activations and the reductions logsumexp and median (ops/activations.ts). */
 export type ActivationName =
-  'erf' | 'sigmoid' | 'relu' | 'heaviside' | 'softplus' | 'logsumexp' | 'median' | 'medianWeights';
+  'erf' | 'sigmoid' | 'relu' | 'heaviside' | 'softplus' | 'logsumexp' | 'stopMax' | 'median' | 'medianWeights';
 
 export type OpName = ElementwiseUnaryName | ElementwiseBinaryName | StructuralName | ReductionName | ActivationName;

@@ -277,19 +277,22 @@ function kron(c: Compiler, [a, b]: readonly NodeId[]): NodeId {
   return c.b.apply('dotMultiply', [c.gather(a!, fromA, shape), c.gather(b!, fromB, shape)]);
 }
 
-/** The first argument is an array and the second a dimension, or all arguments are scalars (mathjs's forms). */
-function arrayAndDimension(c: Compiler, name: string, args: readonly MathNode[]): { x: NodeId; dim: 1 | 2 } {
+/**
+ * mathjs's forms f(x), f(x, dim) and f(a, b, …): an array and an optional
+ * dimension (null: none given), or scalars gathered into a vector.
+ */
+function arrayAndDimension(c: Compiler, name: string, args: readonly MathNode[]): { x: NodeId; dim: 1 | 2 | null } {
   const ids = lowerAll(c, args);
   const x = ids[0]!;
   if (ids.length === 2 && !isScalar(shapeOf(c, x))) return { x, dim: dimension(c, args[1]!) };
-  if (ids.length === 1 && !isScalar(shapeOf(c, x))) return { x, dim: 1 };
-  return { x: vectorOfScalars(c, name, ids), dim: 1 };
+  if (ids.length === 1 && !isScalar(shapeOf(c, x))) return { x, dim: null };
+  return { x: vectorOfScalars(c, name, ids), dim: null };
 }
 
 function cumsum(c: Compiler, args: readonly MathNode[]): NodeId {
   const { x, dim } = arrayAndDimension(c, 'cumsum', args);
   // Running sums in mathjs's order: each entry is the previous one plus the next input.
-  return mapLines(c, x, dim, (line, n) => {
+  return mapLines(c, x, dim ?? 1, (line, n) => {
     const running: NodeId[] = [];
     for (let k = 0; k < n; k++) {
       const entry = c.gather(line, [k], SCALAR);
@@ -408,15 +411,19 @@ function logsumexp(c: Compiler, args: readonly MathNode[]): NodeId {
 }
 
 /**
- * softmax as exp(x - logsumexp(x)): logsumexp's kernel shifts by the maximum,
- * so nothing overflows, and no maximum enters the derivative (no tie
- * artefacts); the Jacobian is diag(s) - s·sᵀ with s this very node.
+ * softmax as exp(z - logsumexp(z)) with z = x - max(x): the shift keeps
+ * x - logsumexp exact for large x and has derivative 0 (softmax does not
+ * depend on it), so no maximum nor its ties enter the derivative. logsumexp's
+ * gradient is exp(z - logsumexp(z)), this very node: the Jacobian is
+ * diag(s) - s·sᵀ exactly.
  */
 function softmax(c: Compiler, args: readonly MathNode[]): NodeId {
   const x = c.lower(args[0]!);
   const s = shapeOf(c, x);
-  const of = (line: NodeId): NodeId =>
-    c.b.apply('exp', [c.b.apply('subtract', [line, c.b.apply('logsumexp', [line])])]);
+  const of = (line: NodeId): NodeId => {
+    const z = c.b.apply('subtract', [line, c.b.apply('stopMax', [line])]);
+    return c.b.apply('exp', [c.b.apply('subtract', [z, c.b.apply('logsumexp', [z])])]);
+  };
   if (args.length === 1) {
     if (isMatrix(s))
       throw new ShapeError(
