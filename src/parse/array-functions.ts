@@ -144,7 +144,8 @@ function vectorOfScalars(c: Compiler, name: string, ids: readonly NodeId[]): Nod
   for (const id of ids) {
     if (!isScalar(shapeOf(c, id)))
       throw new ShapeError(
-        `${name} with ${ids.length} arguments takes scalars, got ${ids.map((i) => describeShape(shapeOf(c, i))).join(', ')}`,
+        `${name} with ${ids.length} arguments takes scalars, ` +
+          `got ${ids.map((i) => describeShape(shapeOf(c, i))).join(', ')}`,
       );
   }
   return stack(
@@ -204,7 +205,8 @@ function reshape(c: Compiler, args: readonly MathNode[]): NodeId {
     );
   if (target.reduce((p, d) => p * d, 1) !== size)
     throw new ShapeError(
-      `cannot reshape ${describeShape(shapeOf(c, x))} (${size} entries) to [${values.join(', ')}]: the sizes must multiply to ${size}`,
+      `cannot reshape ${describeShape(shapeOf(c, x))} (${size} entries) to [${values.join(', ')}]: ` +
+        `the sizes must multiply to ${size}`,
     );
   return c.b.apply('reshape', [x], { kind: 'reshape', shape: shapeFrom(target) });
 }
@@ -231,7 +233,8 @@ function concat(c: Compiler, args: readonly MathNode[]): NodeId {
     shapes.some((s) => s.length !== rank) || dim > rank
       ? `dimension ${dim} of ${shapes.map(describeShape).join(', ')} (vectors join only along 1)`
       : rank === 2 && shapes.some((s) => s[2 - dim] !== shapes[0]![2 - dim])
-        ? `${shapes.map(describeShape).join(', ')} along dimension ${dim}: their ${dim === 1 ? 'columns' : 'rows'} differ`
+        ? `${shapes.map(describeShape).join(', ')} along dimension ${dim}: ` +
+          `their ${dim === 1 ? 'columns' : 'rows'} differ`
         : null;
   if (problem !== null) throw new ShapeError(`cannot concat ${problem}`);
   if (rank === 1) {
@@ -368,7 +371,8 @@ function spread(name: 'variance' | 'std'): LanguageFunction['lower'] {
     const normalization = args.length === 2 ? literalString(args[1]!) : null;
     if (args.length > 2 && literalString(args[args.length - 1]!) !== null)
       throw new UnsupportedError(
-        `${name}(M, dim, normalization) is not supported: mathjs's parser reads its dim zero-based, unlike ${name}(M, dim); ` +
+        `${name}(M, dim, normalization) is not supported: ` +
+          `mathjs's parser reads its dim zero-based, unlike ${name}(M, dim); ` +
           `write ${name}(M, dim) (unbiased) or ${name}(M[:, j], normalization) for one column`,
       );
     const divisorOf = NORMALIZATIONS[normalization ?? 'unbiased'];
