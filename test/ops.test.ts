@@ -161,6 +161,24 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   cofactor: { at: { a: matrix }, build: (b, x) => b.apply('cofactor', [x('a')]) },
   cofactorJacobian: { at: { a: matrix }, build: (b, x) => b.apply('cofactorJacobian', [x('a')]) },
   inv: { at: { a: matrix }, build: (b, x) => b.apply('inv', [x('a')]) },
+  erf: unary([-2.5, -0.4, 0.3, 1.7]),
+  sigmoid: unary([-30, -0.4, 0.6, 25]),
+  relu: unary(),
+  heaviside: unary(GRID, true),
+  softplus: unary([-30, -0.4, 0.6, 25]),
+  logsumexp: {
+    at: {
+      a: [
+        [1, 0.5],
+        [-2, 3],
+      ],
+    },
+    build: (b, x) => b.apply('logsumexp', [x('a')]),
+  },
+  // A constant for differentiation (softmax's shift): its partial is 0 by design, not the max's.
+  stopMax: 'leaf',
+  median: unary([0.3, -1.2, 2.5, 0.9, 1.4]),
+  medianWeights: unary([0.3, -1.2, 2.5, 0.9], true),
 };
 
 const shapeOf = (value: readonly number[] | readonly (readonly number[])[]): Shape =>

@@ -32,7 +32,7 @@ export function elementwiseShape(label: string, shapes: readonly Shape[]): Shape
   return out;
 }
 
-function unary(
+export function unary(
   label: string,
   f: (x: number) => number,
   derivative: UnaryFormula | null,

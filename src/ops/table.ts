@@ -2,6 +2,7 @@
  * The operation table: every operation of the graph, keyed by its code. The
  * type makes a missing entry a compile error.
  */
+import { ACTIVATIONS } from './activations.js';
 import { ELEMENTWISE_BINARY, ELEMENTWISE_UNARY } from './elementwise.js';
 import { LINALG } from './linalg.js';
 import { STRUCTURAL } from './structural.js';
@@ -12,6 +13,7 @@ export const OPS: Readonly<Record<OpName, OpSpec>> = {
   ...ELEMENTWISE_UNARY,
   ...ELEMENTWISE_BINARY,
   ...LINALG,
+  ...ACTIVATIONS,
 };
 
 /** Operation codes as stored on the tape: the position of the name in this list. */

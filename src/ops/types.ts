@@ -192,4 +192,8 @@ export type ReductionName =
   | 'cofactorJacobian'
   | 'inv';
 
-export type OpName = ElementwiseUnaryName | ElementwiseBinaryName | StructuralName | ReductionName;
+/** The functions models use: activations and the reductions logsumexp and median (ops/activations.ts). */
+export type ActivationName =
+  'erf' | 'sigmoid' | 'relu' | 'heaviside' | 'softplus' | 'logsumexp' | 'stopMax' | 'median' | 'medianWeights';
+
+export type OpName = ElementwiseUnaryName | ElementwiseBinaryName | StructuralName | ReductionName | ActivationName;

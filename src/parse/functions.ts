@@ -7,6 +7,7 @@ import type { MathNode } from 'mathjs';
 import { ShapeError, UnsupportedError } from '../errors.js';
 import type { NodeId, OpName } from '../ops/index.js';
 import { describeShape, isMatrix, isScalar, isVector, sizeOf, type Shape } from '../shape.js';
+import { ARRAY_FUNCTIONS, orAlongDimension } from './array-functions.js';
 import type { Lowerer } from './lowerer.js';
 
 export interface LanguageFunction {
@@ -58,7 +59,7 @@ function sumAlong(c: Lowerer, x: NodeId, dim: number): NodeId {
     : c.b.apply('reshape', [c.b.apply('matmul', [x, ones(c, [k, 1])])], { kind: 'reshape', shape: [r] });
 }
 
-function dimension(c: Lowerer, node: MathNode): number {
+export function dimension(c: Lowerer, node: MathNode): number {
   const d = c.staticArgument(node, 'the dimension');
   if (d !== 1 && d !== 2) throw new ShapeError(`the dimension must be 1 or 2, got ${String(d)}`);
   return d;
@@ -176,11 +177,11 @@ export const LANGUAGE_FUNCTIONS: Readonly<Record<string, LanguageFunction>> = {
     lower: reduce('sum', 'add', '+'),
   },
   prod: {
-    usage: 'prod(x), prod(a, b, …)',
+    usage: 'prod(x), prod(M, dim), prod(a, b, …)',
     doc: 'product of all entries',
     minArgs: 1,
     maxArgs: Infinity,
-    lower: reduce('prod', 'dotMultiply', '*'),
+    lower: orAlongDimension('prod', reduce('prod', 'dotMultiply', '*')),
   },
   mean: {
     usage: 'mean(x), mean(M, dim), mean(a, b, …)',
@@ -200,18 +201,18 @@ export const LANGUAGE_FUNCTIONS: Readonly<Record<string, LanguageFunction>> = {
     },
   },
   max: {
-    usage: 'max(x), max(a, b), max(a, b, c, …)',
+    usage: 'max(x), max(M, dim), max(a, b), max(a, b, c, …)',
     doc: 'largest entry of x; larger of a and b element-wise',
     minArgs: 1,
     maxArgs: Infinity,
-    lower: extreme('max', 'maxReduce'),
+    lower: orAlongDimension('maxReduce', extreme('max', 'maxReduce')),
   },
   min: {
-    usage: 'min(x), min(a, b), min(a, b, c, …)',
+    usage: 'min(x), min(M, dim), min(a, b), min(a, b, c, …)',
     doc: 'smallest entry of x; smaller of a and b element-wise',
     minArgs: 1,
     maxArgs: Infinity,
-    lower: extreme('min', 'minReduce'),
+    lower: orAlongDimension('minReduce', extreme('min', 'minReduce')),
   },
   norm: {
     usage: "norm(x), norm(x, p), norm(M, 'fro')",
@@ -297,4 +298,5 @@ export const LANGUAGE_FUNCTIONS: Readonly<Record<string, LanguageFunction>> = {
   or: elementwiseFunction('or', 'or', 'or', 'logical or (1 or 0)'),
   xor: elementwiseFunction('xor', 'xor', 'xor', 'logical exclusive or (1 or 0)'),
   not: operatorFunction('not(x)', 'logical not (1 or 0)', 1, (c, [x]) => c.b.apply('not', [x!])),
+  ...ARRAY_FUNCTIONS,
 };

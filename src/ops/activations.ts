@@ -1,0 +1,225 @@
+/**
+ * The functions models use (issue 11): mathjs's `erf`, a prelude of
+ * activations mathjs lacks (sigmoid, relu, softplus), and the reductions
+ * logsumexp and median. Derivatives are formulas of table operations, so
+ * second derivatives come from the same rules.
+ */
+import { SCALAR, type Shape } from '../shape.js';
+import { nearlyEqual, unary } from './elementwise.js';
+import { ZERO, algebra, row } from './rules.js';
+import type { ActivationName, Operand, OpSpec, SpecialPoint } from './types.js';
+
+// W. J. Cody's rational Chebyshev approximations of erf and erfc (Math. Comp. 23, 1969), as mathjs's erf
+// uses them; the coefficients in their shortest round-trip form.
+const ERF_SMALL = 0.46875;
+const ERF_P1 = [3.1611237438705655, 113.86415415105016, 377.485237685302, 3209.3775891384694, 0.18577770618460315];
+const ERF_Q1 = [23.601290952344122, 244.02463793444417, 1282.6165260773723, 2844.236833439171];
+const ERF_P2 = [
+  0.5641884969886701, 8.883149794388377, 66.11919063714163, 298.6351381974001, 881.952221241769, 1712.0476126340707,
+  2051.0783778260716, 1230.3393547979972, 2.1531153547440383e-8,
+];
+const ERF_Q2 = [
+  15.744926110709835, 117.6939508913125, 537.1811018620099, 1621.3895745666903, 3290.7992357334597, 4362.619090143247,
+  3439.3676741437216, 1230.3393548037495,
+];
+const ERF_P3 = [
+  0.30532663496123236, 0.36034489994980445, 0.12578172611122926, 0.016083785148742275, 0.0006587491615298378,
+  0.016315387137302097,
+];
+const ERF_Q3 = [2.568520192289822, 1.8729528499234604, 0.5279051029514285, 0.06051834131244132, 0.0023352049762686918];
+const ONE_OVER_SQRT_PI = 0.5641895835477563;
+const TWO_OVER_SQRT_PI = 2 * ONE_OVER_SQRT_PI;
+
+/** exp(-y²)·r, with y² split so that its rounding error does not reach the exponential. */
+function gaussianTimes(y: number, r: number): number {
+  const head = Math.trunc(y * 16) / 16;
+  return Math.exp(-head * head) * Math.exp(-(y - head) * (y + head)) * r;
+}
+
+/** erfc(y) for 0.46875 < y ≤ 4. */
+function erfcMiddle(y: number): number {
+  let num = ERF_P2[8]! * y;
+  let den = y;
+  for (let i = 0; i < 7; i++) {
+    num = (num + ERF_P2[i]!) * y;
+    den = (den + ERF_Q2[i]!) * y;
+  }
+  return gaussianTimes(y, (num + ERF_P2[7]!) / (den + ERF_Q2[7]!));
+}
+
+/** erfc(y) for y > 4. */
+function erfcTail(y: number): number {
+  const z = 1 / (y * y);
+  let num = ERF_P3[5]! * z;
+  let den = z;
+  for (let i = 0; i < 4; i++) {
+    num = (num + ERF_P3[i]!) * z;
+    den = (den + ERF_Q3[i]!) * z;
+  }
+  const r = (z * (num + ERF_P3[4]!)) / (den + ERF_Q3[4]!);
+  return gaussianTimes(y, (ONE_OVER_SQRT_PI - r) / y);
+}
+
+export function erf(x: number): number {
+  const y = Math.abs(x);
+  if (y <= ERF_SMALL) {
+    const z = y * y;
+    let num = ERF_P1[4]! * z;
+    let den = z;
+    for (let i = 0; i < 3; i++) {
+      num = (num + ERF_P1[i]!) * z;
+      den = (den + ERF_Q1[i]!) * z;
+    }
+    return (x * (num + ERF_P1[3]!)) / (den + ERF_Q1[3]!);
+  }
+  // From 6 on erfc < 2.2e-17, under half an ulp of 1: erf is ±1 in double precision (Infinity included).
+  const tail = y >= 6 ? 0 : y <= 4 ? erfcMiddle(y) : erfcTail(y);
+  return Math.sign(x) * (1 - tail);
+}
+
+/** 1/(1 + e^(-x)) without overflow: e^x/(1 + e^x) for negative x. */
+export function sigmoid(x: number): number {
+  if (x >= 0) return 1 / (1 + Math.exp(-x));
+  const e = Math.exp(x);
+  return e / (1 + e);
+}
+
+/** log(1 + e^x) = max(x, 0) + log1p(e^(-|x|)): no overflow for large x, no loss for very negative x. */
+const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+
+const RELU_KINK: SpecialPoint = {
+  kind: 'kink',
+  convention: 'relu has a corner at 0: the derivative is taken as 0 there, as PyTorch does',
+};
+
+// Grown on demand and reused: median's kernels sort a copy of their input without allocating each pass.
+let sortScratch = new Float64Array(64);
+function sortedCopy(v: Float64Array, x: Operand): Float64Array {
+  if (sortScratch.length < x.size) sortScratch = new Float64Array(2 * x.size);
+  const sorted = sortScratch.subarray(0, x.size);
+  sorted.set(v.subarray(x.offset, x.offset + x.size));
+  return sorted.sort();
+}
+
+/** How many entries of x equal t (within mathjs's tolerance). */
+function countEqual(v: Float64Array, x: Operand, t: number): number {
+  let count = 0;
+  for (let k = 0; k < x.size; k++) if (nearlyEqual(v[x.offset + k]!, t)) count++;
+  return count;
+}
+
+const MEDIAN_TIE: SpecialPoint = {
+  kind: 'tie',
+  convention: "a tie at the median: each middle entry's share is split evenly among the entries equal to it",
+};
+
+const toScalar = (): Shape => SCALAR;
+
+export const ACTIVATIONS: Record<ActivationName, OpSpec> = {
+  erf: unary('erf', erf, (A, x) => A.mul(A.c(TWO_OVER_SQRT_PI), A.call('exp', A.neg(A.square(x)))), 'error function'),
+  // s'(x) = s(x)·(1 - s(x)), written s(x)·s(-x) so that it keeps its precision where s is near 1.
+  sigmoid: unary(
+    'sigmoid',
+    sigmoid,
+    (A, x, y) => A.mul(y, A.call('sigmoid', A.neg(x))),
+    'logistic sigmoid 1/(1 + exp(-x))',
+  ),
+  relu: unary(
+    'relu',
+    (x) => (x > 0 ? x : Number.isNaN(x) ? x : 0),
+    (A, x) => A.call('heaviside', x),
+    'rectifier max(x, 0)',
+    (x) => (x === 0 ? RELU_KINK : null),
+  ),
+  // relu's derivative: exactly 1 where x > 0 (no comparison tolerance), else 0.
+  heaviside: unary('heaviside', (x) => (x > 0 ? 1 : 0), null),
+  softplus: unary('softplus', softplus, (A, x) => A.call('sigmoid', x), 'log(1 + exp(x)), a smooth relu'),
+
+  /** log(Σ exp(x)) of all entries, shifted by the largest entry so that nothing overflows. */
+  logsumexp: {
+    label: 'logsumexp',
+    arity: 1,
+    shape: toScalar,
+    value(v, out, [a]) {
+      const { offset, size } = a!;
+      let top = offset;
+      for (let k = offset; k < offset + size; k++) if (v[k]! > v[top]! || Number.isNaN(v[k]!)) top = k;
+      const m = v[top]!;
+      if (!Number.isFinite(m)) {
+        v[out.offset] = m;
+        return;
+      }
+      // The largest entry contributes exactly 1: log1p of the rest keeps small sums exact.
+      let rest = 0;
+      for (let k = offset; k < offset + size; k++) if (k !== top) rest += Math.exp(v[k]! - m);
+      v[out.offset] = m + Math.log1p(rest);
+    },
+    // ∂/∂x = softmax(x) = exp(x - logsumexp(x)): the node that softmax(x) itself is.
+    partial(b, _i, node) {
+      const A = algebra(b);
+      return row(A.call('exp', A.sub(node.args[0]!, node.out)));
+    },
+  },
+
+  /**
+   * The largest finite entry (0 if there is none), with derivative 0: a shift
+   * for functions that do not depend on it, such as softmax, so that exp
+   * cannot overflow and no maximum (nor its ties) enters the derivative.
+   */
+  stopMax: {
+    label: 'max',
+    arity: 1,
+    shape: toScalar,
+    value(v, out, [a]) {
+      let m = -Infinity;
+      for (let k = a!.offset; k < a!.offset + a!.size; k++) if (v[k]! > m && v[k]! < Infinity) m = v[k]!;
+      v[out.offset] = m === -Infinity ? 0 : m;
+    },
+    partial: () => ZERO,
+  },
+
+  /** The middle entry of the sorted entries; of an even count, the mean of the two middle ones (as mathjs). */
+  median: {
+    label: 'median',
+    arity: 1,
+    shape: toScalar,
+    value(v, out, [a]) {
+      const sorted = sortedCopy(v, a!);
+      const n = a!.size;
+      v[out.offset] = Number.isNaN(sorted[n - 1]!)
+        ? NaN
+        : n % 2 === 1
+          ? sorted[(n - 1) / 2]!
+          : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+    },
+    partial: (b, _i, node) => row(b.apply('medianWeights', [node.args[0]!])),
+    special(v, _out, [a], found) {
+      const sorted = sortedCopy(v, a!);
+      const n = a!.size;
+      const [lo, hi] = [sorted[(n - 1) >> 1]!, sorted[n >> 1]!];
+      if (countEqual(v, a!, lo) > 1 || countEqual(v, a!, hi) > 1) found(0, MEDIAN_TIE);
+    },
+  },
+  /**
+   * ∂median/∂x: each middle order statistic (one of weight 1, or two of 1/2)
+   * gives its weight in equal parts to the entries equal to it, the
+   * minimum-norm choice at a tie, as for max(x) (SPEC §6).
+   */
+  medianWeights: {
+    label: 'medianWeights',
+    arity: 1,
+    shape: (args) => args[0]!,
+    value(v, out, [a]) {
+      const x = a!;
+      const sorted = sortedCopy(v, x);
+      const n = x.size;
+      const [lo, hi] = [sorted[(n - 1) >> 1]!, sorted[n >> 1]!];
+      const [countLo, countHi] = [countEqual(v, x, lo), countEqual(v, x, hi)];
+      for (let k = 0; k < n; k++) {
+        const xk = v[x.offset + k]!;
+        v[out.offset + k] = (nearlyEqual(xk, lo) ? 0.5 / countLo : 0) + (nearlyEqual(xk, hi) ? 0.5 / countHi : 0);
+      }
+    },
+    partial: () => ZERO,
+  },
+};
