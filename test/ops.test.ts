@@ -143,6 +143,10 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   },
   dot: binary(GRID, [0.5, 0.25, -2, 3]),
   norm2: unary(),
+  normP: {
+    at: { a: GRID, c: [3] },
+    build: (b, x) => b.apply('normP', [x('a'), b.apply('reshape', [x('c')], { kind: 'reshape', shape: [] })]),
+  },
   matmul: {
     at: {
       a: [

@@ -186,6 +186,7 @@ export type ReductionName =
   | 'tieWeights'
   | 'dot'
   | 'norm2'
+  | 'normP'
   | 'matmul'
   | 'det'
   | 'cofactor'
