@@ -170,6 +170,10 @@ const infiniteAtZero: UnarySpecial = (x) => (x === 0 ? INFINITE : null);
 /** Defined outside (-1, 1), infinite derivative at ±1 (asec, acsc, acoth). */
 const outsideUnit: UnarySpecial = (x) => (Math.abs(x) < 1 ? DOMAIN : Math.abs(x) === 1 ? INFINITE : null);
 
+/** 0 at 0^0, else 1: the mask of pow's partials there. */
+const awayFromZeroToZero = (A: Algebra, a: NodeId, b: NodeId): NodeId =>
+  A.call('not', A.call('and', A.isZero(a), A.isZero(b)));
+
 const sinh = Math.sinh;
 const cosh = Math.cosh;
 
@@ -399,12 +403,13 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
   ),
   // SPEC §6: ∂/∂a is 0 where b = 0; ∂/∂b is 0 where a = 0 and b ≥ 0. Products where an exact zero wins give
   // those zeros (b = 0; y = 0^b = 0 for b > 0) and, unlike a `where` on b, still carry ∂/∂b of ∂/∂a, so the
-  // Hessian stays symmetric; only 0^0 needs a mask, a step whose derivative is 0.
+  // Hessian stays symmetric. At 0^0 no second derivative has a limit: a mask (a step, derivative 0) keeps
+  // both partials and their derivatives 0 there.
   pow: binary(
     '.^',
     powValue,
-    (A, a, b) => A.strongMul(b, A.call('pow', a, A.sub(b, A.c(1)))),
-    (A, a, b, y) => A.strongMul(A.strongMul(y, A.log(a)), A.call('not', A.call('and', A.isZero(a), A.isZero(b)))),
+    (A, a, b) => A.strongMul(A.strongMul(b, A.call('pow', a, A.sub(b, A.c(1)))), awayFromZeroToZero(A, a, b)),
+    (A, a, b, y) => A.strongMul(A.strongMul(y, A.log(a)), awayFromZeroToZero(A, a, b)),
     { name: 'pow', doc: 'power a.^b, element-wise' },
     (a, b) =>
       a < 0 && !Number.isInteger(b)
