@@ -289,6 +289,8 @@ const SPECIAL_POINTS: readonly SpecialPointCase[] = [
   { op: 'minReduce', name: 'a three-way tie', at: { a: [2, 2, 2, 5] }, hessian: zeros(4) },
   { op: 'norm2', name: 'the zero vector', at: { a: [0, 0, 0] }, hessian: zeros(3) },
   { op: 'normP', name: 'the zero vector', at: { a: [0, 0, 0], c: [3] }, hessian: zeros(4) },
+  { op: 'normP', name: 'p = 1.5', at: { a: GRID, c: [1.5] } },
+  { op: 'dot', name: 'a column and a vector', at: { a: [[1], [-2], [0.5]], c: [3, 0.25, -1] } },
   { op: 'hypot', name: 'the origin', at: { a: [0], c: [0] }, hessian: zeros(2) },
   {
     op: 'where',

@@ -171,7 +171,7 @@ const infiniteAtZero: UnarySpecial = (x) => (x === 0 ? INFINITE : null);
 const outsideUnit: UnarySpecial = (x) => (Math.abs(x) < 1 ? DOMAIN : Math.abs(x) === 1 ? INFINITE : null);
 
 /** 0 at 0^0, else 1: the mask of pow's partials there. */
-const awayFromZeroToZero = (A: Algebra, a: NodeId, b: NodeId): NodeId =>
+const maskAtZeroToZero = (A: Algebra, a: NodeId, b: NodeId): NodeId =>
   A.call('not', A.call('and', A.isZero(a), A.isZero(b)));
 
 const sinh = Math.sinh;
@@ -365,7 +365,7 @@ export function contest(a: number, b: number, sign: 1 | -1): number {
   return sign * (a - b) > 0 ? 1 : 0;
 }
 /** max (sign 1) or min (sign -1) of a and b: a unless b wins; NaN if either is. */
-const extreme2 = (a: number, b: number, sign: 1 | -1): number =>
+const extremeOfTwo = (a: number, b: number, sign: 1 | -1): number =>
   Number.isNaN(a) || Number.isNaN(b) ? NaN : contest(b, a, sign) === 1 ? b : a;
 const tie =
   (sign: 1 | -1): BinarySpecial =>
@@ -408,8 +408,8 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
   pow: binary(
     '.^',
     powValue,
-    (A, a, b) => A.strongMul(A.strongMul(b, A.call('pow', a, A.sub(b, A.c(1)))), awayFromZeroToZero(A, a, b)),
-    (A, a, b, y) => A.strongMul(A.strongMul(y, A.log(a)), awayFromZeroToZero(A, a, b)),
+    (A, a, b) => A.strongMul(A.strongMul(b, A.call('pow', a, A.sub(b, A.c(1)))), maskAtZeroToZero(A, a, b)),
+    (A, a, b, y) => A.strongMul(A.strongMul(y, A.log(a)), maskAtZeroToZero(A, a, b)),
     { name: 'pow', doc: 'power a.^b, element-wise' },
     (a, b) =>
       a < 0 && !Number.isInteger(b)
@@ -430,7 +430,8 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
     (a, b) =>
       a === 0 && b === 0 ? special('domain', 'atan2 at the origin: the derivative does not exist (NaN)') : null,
   ),
-  // The 2-norm of (a, b): at the origin its derivative is taken as 0, as for norm.
+  // The 2-norm of (a, b): at the origin its derivative is taken as 0, as for norm (a `where` at that one point,
+  // where the gradient jumps and no second derivative exists).
   hypot: binary(
     'hypot',
     Math.hypot,
@@ -442,7 +443,7 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
   ),
   max: binary(
     'max',
-    (a, b) => extreme2(a, b, 1),
+    (a, b) => extremeOfTwo(a, b, 1),
     (A, a, b) => A.call('maxWeight', a, b),
     (A, a, b) => A.call('maxWeight', b, a),
     { name: 'max', doc: 'larger of a and b, element-wise (one argument: largest entry)' },
@@ -450,7 +451,7 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
   ),
   min: binary(
     'min',
-    (a, b) => extreme2(a, b, -1),
+    (a, b) => extremeOfTwo(a, b, -1),
     (A, a, b) => A.call('minWeight', a, b),
     (A, a, b) => A.call('minWeight', b, a),
     { name: 'min', doc: 'smaller of a and b, element-wise (one argument: smallest entry)' },
@@ -473,6 +474,7 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
     { name: 'nthRoot', doc: 'real n-th root: nthRoot(x, n), n = 2 by default' },
     (x, _r, y) => (Number.isNaN(y) && !Number.isNaN(x) ? DOMAIN : x === 0 ? INFINITE : null),
   ),
+  // ∂/∂b is a step (-floor(a/b)), so the `where` at b = 0 cuts no second derivative.
   mod: binary(
     'mod',
     (a, b) => (b === 0 ? a : a - b * Math.floor(a / b)),

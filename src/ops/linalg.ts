@@ -124,8 +124,11 @@ const NORM_BELOW_ONE: SpecialPoint = {
   convention: 'norm(x, p) with p < 1 at a zero entry: its derivative is taken as 0',
 };
 
-// A sum of squares (or p-th powers) at least this large lost at most 2^-100 of itself to entries that underflowed.
+// Entries whose square (or p-th power) underflowed lost less than 2^-1074 each: under 2^-114 of a sum this large.
 const UNDERFLOW_SAFE = 2 ** -960;
+
+const power = (a: number, p: number): number => (p === 2 ? a * a : Math.pow(a, p));
+const root = (s: number, p: number): number => (p === 2 ? Math.sqrt(s) : Math.pow(s, 1 / p));
 
 /**
  * ‖x‖_p. Summed as mathjs sums it where that is exact enough; where the sum
@@ -133,17 +136,20 @@ const UNDERFLOW_SAFE = 2 ** -960;
  * so that norm([1e-200, 1e-200]) is 1.414e-200 and not 0.
  */
 function pNorm(v: Float64Array, x: Operand, p: number): number {
-  const root = (s: number): number => (p === 2 ? Math.sqrt(s) : Math.pow(s, 1 / p));
-  const power = (a: number): number => (p === 2 ? a * a : Math.pow(a, p));
   let sum = 0;
-  for (let k = 0; k < x.size; k++) sum += power(Math.abs(v[x.offset + k]!));
-  if (Number.isNaN(sum) || (sum >= UNDERFLOW_SAFE && sum < Infinity)) return root(sum);
+  for (let k = 0; k < x.size; k++) sum += power(Math.abs(v[x.offset + k]!), p);
+  if (Number.isNaN(sum) || (sum >= UNDERFLOW_SAFE && sum < Infinity)) return root(sum, p);
   let scale = 0;
   for (let k = 0; k < x.size; k++) scale = Math.max(scale, Math.abs(v[x.offset + k]!));
   if (scale === 0 || scale === Infinity) return scale;
   let scaled = 0;
-  for (let k = 0; k < x.size; k++) scaled += power(Math.abs(v[x.offset + k]!) / scale);
-  return scale * root(scaled);
+  for (let k = 0; k < x.size; k++) scaled += power(Math.abs(v[x.offset + k]!) / scale, p);
+  return scale * root(scaled, p);
+}
+
+function hasZero(v: Float64Array, x: Operand): boolean {
+  for (let k = 0; k < x.size; k++) if (v[x.offset + k] === 0) return true;
+  return false;
 }
 
 /**
@@ -284,7 +290,8 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     value(v, out, [a]) {
       v[out.offset] = pNorm(v, a!, 2);
     },
-    // x/‖x‖ is bounded by 1 whatever the scale of x, once ‖x‖ itself neither underflows nor overflows.
+    // x/‖x‖ is bounded by 1 whatever the scale of x, once ‖x‖ itself neither underflows nor overflows. The
+    // `where` acts at the zero vector only, where the gradient jumps: no second derivative to keep there.
     partial(b, _i, node) {
       const A = algebra(b);
       return row(A.where(A.isZero(node.out), A.c(0), A.div(node.args[0]!, node.out)));
@@ -316,7 +323,7 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     },
     special(v, out, [x, p], found) {
       if (v[out.offset] === 0) found(0, NORM_AT_ZERO);
-      else if (v[p!.offset]! < 1 && tieCount(v, x!, 0) > 0) found(0, NORM_BELOW_ONE);
+      else if (v[p!.offset]! < 1 && hasZero(v, x!)) found(0, NORM_BELOW_ONE);
     },
   },
   /** Matrix product of two matrices (the compiler turns vectors into 1-row or 1-column matrices). */
