@@ -170,9 +170,14 @@ const infiniteAtZero: UnarySpecial = (x) => (x === 0 ? INFINITE : null);
 /** Defined outside (-1, 1), infinite derivative at ±1 (asec, acsc, acoth). */
 const outsideUnit: UnarySpecial = (x) => (Math.abs(x) < 1 ? DOMAIN : Math.abs(x) === 1 ? INFINITE : null);
 
-/** 0 at 0^0, else 1: the mask of pow's partials there. */
-const maskAtZeroToZero = (A: Algebra, a: NodeId, b: NodeId): NodeId =>
-  A.call('not', A.call('and', A.isZero(a), A.isZero(b)));
+/**
+ * A partial of a.^b set to 0 at 0^0 by a mask (a step: its derivative is 0); without the mask where a
+ * or b is a constant with no zero (x.^2, 2.^x), so that those graphs stay as small as before.
+ */
+function zeroAtZeroToZero(A: Algebra, partial: NodeId, a: NodeId, b: NodeId): NodeId {
+  if (A.neverZero(a) || A.neverZero(b)) return partial;
+  return A.strongMul(partial, A.call('not', A.call('and', A.isZero(a), A.isZero(b))));
+}
 
 const sinh = Math.sinh;
 const cosh = Math.cosh;
@@ -408,8 +413,8 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
   pow: binary(
     '.^',
     powValue,
-    (A, a, b) => A.strongMul(A.strongMul(b, A.call('pow', a, A.sub(b, A.c(1)))), maskAtZeroToZero(A, a, b)),
-    (A, a, b, y) => A.strongMul(A.strongMul(y, A.log(a)), maskAtZeroToZero(A, a, b)),
+    (A, a, b) => zeroAtZeroToZero(A, A.strongMul(b, A.call('pow', a, A.sub(b, A.c(1)))), a, b),
+    (A, a, b, y) => zeroAtZeroToZero(A, A.strongMul(y, A.log(a)), a, b),
     { name: 'pow', doc: 'power a.^b, element-wise' },
     (a, b) =>
       a < 0 && !Number.isInteger(b)

@@ -33,5 +33,7 @@ export function algebra(b: Builder) {
     /** `cond ? whenTrue : whenFalse` element-wise, exact: the other branch is never mixed in. */
     where: (cond: NodeId, whenTrue: NodeId, whenFalse: NodeId) => call('where', cond, whenTrue, whenFalse),
     isZero: (p: NodeId) => call('isZero', p),
+    /** Whether p is a constant none of whose entries is 0. */
+    neverZero: (p: NodeId): boolean => b.constantValues(p)?.every((x) => x !== 0) ?? false,
   };
 }
