@@ -171,8 +171,8 @@ const infiniteAtZero: UnarySpecial = (x) => (x === 0 ? INFINITE : null);
 const outsideUnit: UnarySpecial = (x) => (Math.abs(x) < 1 ? DOMAIN : Math.abs(x) === 1 ? INFINITE : null);
 
 /**
- * A partial of a.^b set to 0 at 0^0 by a mask (a step: its derivative is 0); without the mask where a
- * or b is a constant with no zero (x.^2, 2.^x), so that those graphs stay as small as before.
+ * A partial of a.^b set to 0 at 0^0 by a mask (a step: its derivative is 0). Where a or b is a constant
+ * with no zero (x.^2, 2.^x) there is no 0^0, and no mask in the graph.
  */
 function zeroAtZeroToZero(A: Algebra, partial: NodeId, a: NodeId, b: NodeId): NodeId {
   if (A.neverZero(a) || A.neverZero(b)) return partial;
