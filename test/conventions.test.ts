@@ -114,6 +114,20 @@ const ROWS: readonly Row[] = [
     warnings: [['kink', 'x .^ y']],
   },
   {
+    name: 'x.^y at 0^0: both partials 0',
+    expr: 'x .^ y',
+    at: { x: 0, y: 0 },
+    jacobian: [0, 0],
+    warnings: [['kink', 'x .^ y']],
+  },
+  {
+    name: 'nthRoot(x, r) at x = 0 with r < 0: both partials are their infinite limits',
+    expr: 'nthRoot(x, r)',
+    at: { x: 0, r: -2 },
+    jacobian: [-Infinity, Infinity],
+    warnings: [['infinite', 'nthRoot(x, r)']],
+  },
+  {
     name: 'x.^y, ∂/∂y away from 0',
     expr: 'x .^ y',
     at: { x: 2, y: 3 },

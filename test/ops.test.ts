@@ -1,13 +1,16 @@
 /**
  * Every operation of the table, one row each: its partial derivatives
- * against central finite differences at points of its domain. A new
- * operation without a row here fails the first test.
+ * against central finite differences at points of its domain, and its second
+ * derivatives (the Hessian of a weighted sum of its output) against central
+ * finite differences of the gradient, symmetric, there and at the special
+ * points of SPEC §6. A new operation without a row here fails the first test;
+ * one without second derivatives fails unless it is listed, with the reason.
  */
 import { describe, expect, it } from 'vitest';
-import { Program } from '../src/engine/program.js';
+import { Program, type Point } from '../src/engine/program.js';
 import { GraphBuilder } from '../src/graph/index.js';
 import { OP_NAMES, type NodeId, type OpName } from '../src/ops/index.js';
-import type { Shape } from '../src/shape.js';
+import { sizeOf, type Shape } from '../src/shape.js';
 import { finiteDifferenceJacobian, firstMismatch } from './helpers/numeric.js';
 
 interface Row {
@@ -143,6 +146,10 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   },
   dot: binary(GRID, [0.5, 0.25, -2, 3]),
   norm2: unary(),
+  normP: {
+    at: { a: GRID, c: [3] },
+    build: (b, x) => b.apply('normP', [x('a'), b.apply('reshape', [x('c')], { kind: 'reshape', shape: [] })]),
+  },
   matmul: {
     at: {
       a: [
@@ -184,23 +191,141 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
 const shapeOf = (value: readonly number[] | readonly (readonly number[])[]): Shape =>
   Array.isArray(value[0]) ? [value.length, (value[0] as readonly number[]).length] : [value.length];
 
-function compileRow(op: OpName, row: Row) {
+/** Fixed weights, not all alike, so that every output entry counts with its own factor. */
+const weight = (k: number): number => (k % 2 === 0 ? 1 : -1) * (0.75 + 0.5 * k);
+
+/**
+ * The row's graph at `at`; with `weighted`, the output is the scalar Σₖ wₖ·op(…)ₖ, whose Hessian
+ * holds every second derivative of the operation.
+ */
+function compileRow(op: OpName, row: Row, at: Row['at'] = row.at, weighted = false) {
   const b = new GraphBuilder();
-  const variables = Object.entries(row.at).map(([name, value]) => ({ name, shape: shapeOf(value) }));
-  const out = row.build(b, (name) => b.input(name, variables.find((v) => v.name === name)!.shape), op);
+  const variables = Object.entries(at).map(([name, value]) => ({ name, shape: shapeOf(value) }));
+  let out = row.build(b, (name) => b.input(name, variables.find((v) => v.name === name)!.shape), op);
+  if (weighted) {
+    const shape = b.shapeOf(out);
+    const w = b.constant(
+      Float64Array.from({ length: sizeOf(shape) }, (_, k) => weight(k)),
+      shape,
+    );
+    out = b.apply('sum', [b.apply('dotMultiply', [w, out])]);
+  }
   const program = new Program(b, out, variables);
-  const point = new Map(Object.entries(row.at).map(([name, value]) => [name, Float64Array.from(value.flat())]));
+  const point = new Map(Object.entries(at).map(([name, value]) => [name, Float64Array.from(value.flat())]));
   return { program, point, wrt: variables.map((v) => v.name) };
 }
+
+/** Central finite differences of the exact gradient: the n×n Hessian, row i = ∂(∂f/∂xᵢ)/∂x. */
+function finiteDifferenceHessian(program: Program, point: Point, wrt: readonly string[]): Float64Array {
+  const n = program.columns(wrt);
+  const hessian = new Float64Array(n * n);
+  let column = 0;
+  for (const name of wrt) {
+    const base = Float64Array.from(point.get(name)!);
+    for (let k = 0; k < base.length; k++, column++) {
+      const h = 6e-6 * Math.max(1, Math.abs(base[k]!));
+      const gradientAt = (delta: number) => {
+        const moved = Float64Array.from(base);
+        moved[k] = base[k]! + delta;
+        return program.grad(new Map([...point, [name, moved]]), wrt).grad;
+      };
+      const plus = gradientAt(h);
+      const minus = gradientAt(-h);
+      for (let i = 0; i < n; i++) hessian[i * n + column] = (plus[i]! - minus[i]!) / (2 * h);
+    }
+  }
+  return hessian;
+}
+
+/** The first pair (i, j) with H[i][j] ≠ H[j][i] beyond rounding, or null. */
+function asymmetry(hessian: Float64Array, n: number): string | null {
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) {
+      const [a, b] = [hessian[i * n + j]!, hessian[j * n + i]!];
+      if (Object.is(a, b)) continue;
+      if (Number.isFinite(a - b) && Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(a), Math.abs(b))) continue;
+      return `H[${i}][${j}] = ${a} but H[${j}][${i}] = ${b}`;
+    }
+  }
+  return null;
+}
+
+/** Operations that have no derivative of their own: the last derivatives the table provides. */
+const NO_FIRST_ORDER: Readonly<Partial<Record<OpName, string>>> = {
+  prodPairs: 'the second derivatives of prod; its derivative would be a third derivative of prod',
+  cofactorJacobian: 'the second derivatives of det; its derivative would be a third derivative of det',
+};
+/**
+ * Operations whose second derivatives are deliberately not provided, and why. Only derivatives of
+ * prod and det are here: no command needs a third derivative.
+ */
+const NO_SECOND_ORDER: Readonly<Partial<Record<OpName, string>>> = {
+  ...NO_FIRST_ORDER,
+  prodOthers: 'the gradient of prod; its second derivatives (through prodPairs) are third derivatives of prod',
+  cofactor: 'the gradient of det; its second derivatives (through cofactorJacobian) are third derivatives of det',
+};
+
+/**
+ * Special points of SPEC §6 for second derivatives. `hessian` (from the weights w) is the exact
+ * value where finite differences cannot see the convention (a kink, a tie, an infinite or one-sided
+ * derivative); without it the point is smooth for the function, though not for a formula of its
+ * derivative, and finite differences apply. H is symmetric at all of them.
+ */
+interface SpecialPointCase {
+  readonly op: OpName;
+  readonly name: string;
+  readonly at: Row['at'];
+  readonly build?: Row['build'];
+  readonly hessian?: (w: (k: number) => number) => readonly number[];
+}
+
+const zeros = (n: number) => (): number[] => new Array<number>(n * n).fill(0);
+const diagonal = (entries: readonly number[]): number[] => {
+  const n = entries.length;
+  return Array.from({ length: n * n }, (_, k) => (k % (n + 1) === 0 ? entries[k / (n + 1)]! : 0));
+};
+
+const SPECIAL_POINTS: readonly SpecialPointCase[] = [
+  // ∂/∂x = y·x^(y-1) is 0 on the line y = 0, but its ∂/∂y there is x^(y-1)·(1 + y·log x) = 1/x.
+  { op: 'pow', name: 'y = 0, x > 0', at: { a: [2, 0.5, 3], c: [0, 0, 0] } },
+  {
+    op: 'pow',
+    name: 'x = 0, y = 2 and y = 3',
+    at: { a: [0, 0], c: [2, 3] },
+    hessian: (w) => diagonal([2 * w(0), 0, 0, 0]),
+  },
+  // No second derivative has a limit at 0^0 (1/x along y = 0, 0 or ∞ along x = 0): 0, as the partials there.
+  { op: 'pow', name: '0^0', at: { a: [0], c: [0] }, hessian: zeros(2) },
+  { op: 'abs', name: 'x = 0', at: { a: [0, 2, -3] }, hessian: zeros(3) },
+  { op: 'sign', name: 'x = 0', at: { a: [0, 1] }, hessian: zeros(2) },
+  { op: 'floor', name: 'an integer', at: { a: [2, -1, 2.5] }, hessian: zeros(3) },
+  // The structural zeros next to sqrt''(0) = -Infinity stay exact zeros.
+  { op: 'sqrt', name: 'x = 0', at: { a: [0, 4] }, hessian: (w) => diagonal([-Infinity, -w(1) / 32]) },
+  { op: 'max', name: 'a tie', at: { a: [2, 1], c: [2, 3] }, hessian: zeros(4) },
+  { op: 'min', name: 'a tie', at: { a: [2, 1], c: [2, 3] }, hessian: zeros(4) },
+  { op: 'maxReduce', name: 'a tie', at: { a: [1, 3, 3] }, hessian: zeros(3) },
+  { op: 'minReduce', name: 'a three-way tie', at: { a: [2, 2, 2, 5] }, hessian: zeros(4) },
+  { op: 'norm2', name: 'the zero vector', at: { a: [0, 0, 0] }, hessian: zeros(3) },
+  { op: 'normP', name: 'the zero vector', at: { a: [0, 0, 0], c: [3] }, hessian: zeros(4) },
+  { op: 'normP', name: 'p = 1.5', at: { a: GRID, c: [1.5] } },
+  { op: 'dot', name: 'a column and a vector', at: { a: [[1], [-2], [0.5]], c: [3, 0.25, -1] } },
+  { op: 'hypot', name: 'the origin', at: { a: [0], c: [0] }, hessian: zeros(2) },
+  {
+    op: 'where',
+    name: 'the branch not taken at sqrt(0)',
+    at: { k: [1], a: [1.5], c: [0] },
+    build: (b, x) => b.apply('where', [x('k'), b.apply('square', [x('a')]), b.apply('sqrt', [x('c')])]),
+    hessian: (w) => [0, 0, 0, 0, 2 * w(0), 0, 0, 0, 0],
+  },
+];
 
 describe('operation table', () => {
   it('has a test row for every operation', () => {
     expect(OP_NAMES.filter((op) => !(op in ROWS))).toEqual([]);
   });
 
-  const differentiable = OP_NAMES.filter(
-    (op) => ROWS[op] !== 'leaf' && op !== 'prodPairs' && op !== 'cofactorJacobian',
-  );
+  const operations = OP_NAMES.filter((op) => ROWS[op] !== 'leaf');
+  const differentiable = operations.filter((op) => NO_FIRST_ORDER[op] === undefined);
   it.each(differentiable)('%s: partials agree with central finite differences', (op) => {
     const row = ROWS[op] as Row;
     const { program, point, wrt } = compileRow(op, row);
@@ -210,8 +335,37 @@ describe('operation table', () => {
     if (row.piecewiseConstant) expect(jacobian.every((x) => x === 0)).toBe(true);
   });
 
-  it.each(['prodPairs', 'cofactorJacobian'] as const)('%s has no derivative of its own (a third derivative)', (op) => {
+  it.each(Object.keys(NO_FIRST_ORDER) as OpName[])('%s has no derivative of its own (a third derivative)', (op) => {
     const { program, point, wrt } = compileRow(op, ROWS[op] as Row);
     expect(() => program.jacobian(point, wrt)).toThrow(/third derivatives/);
+  });
+
+  // Every operation not listed in NO_SECOND_ORDER is checked here: a new one fails until it has them or is listed.
+  const secondOrder = operations.filter((op) => NO_SECOND_ORDER[op] === undefined);
+  it.each(secondOrder)('%s: second derivatives agree with finite differences of the gradient, symmetric', (op) => {
+    const row = ROWS[op] as Row;
+    const { program, point, wrt } = compileRow(op, row, row.at, true);
+    const { jacobian: hessian, n } = program.hessian(point, wrt);
+    expect(firstMismatch(hessian, finiteDifferenceHessian(program, point, wrt), 1e-6, 1e-7)).toBeNull();
+    expect(asymmetry(hessian, n)).toBeNull();
+    if (row.piecewiseConstant) expect(hessian.every((x) => x === 0)).toBe(true);
+  });
+
+  it.each(Object.entries(NO_SECOND_ORDER))('%s has no second derivatives: %s', (op) => {
+    const { program, point, wrt } = compileRow(op as OpName, ROWS[op as OpName] as Row, undefined, true);
+    expect(() => program.hessian(point, wrt)).toThrow(/third derivatives/);
+  });
+
+  it.each(SPECIAL_POINTS)('$op at $name: second derivatives as SPEC §6 has them', (c) => {
+    const row = { ...(ROWS[c.op] as Row), ...(c.build === undefined ? {} : { build: c.build }) };
+    const { program, point, wrt } = compileRow(c.op, row, c.at, true);
+    const { jacobian: hessian, n } = program.hessian(point, wrt);
+    if (c.hessian === undefined) {
+      expect(firstMismatch(hessian, finiteDifferenceHessian(program, point, wrt), 1e-6, 1e-7)).toBeNull();
+    } else {
+      // Compared exactly (a NaN where an exact zero belongs fails), with -0 as 0.
+      expect(Array.from(hessian, (x) => x + 0)).toEqual(c.hessian(weight));
+    }
+    expect(asymmetry(hessian, n)).toBeNull();
   });
 });

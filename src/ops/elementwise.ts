@@ -170,6 +170,15 @@ const infiniteAtZero: UnarySpecial = (x) => (x === 0 ? INFINITE : null);
 /** Defined outside (-1, 1), infinite derivative at ±1 (asec, acsc, acoth). */
 const outsideUnit: UnarySpecial = (x) => (Math.abs(x) < 1 ? DOMAIN : Math.abs(x) === 1 ? INFINITE : null);
 
+/**
+ * A partial of a.^b set to 0 at 0^0 by a mask (a step: its derivative is 0). Where a or b is a constant
+ * with no zero (x.^2, 2.^x) there is no 0^0, and no mask in the graph.
+ */
+function zeroAtZeroToZero(A: Algebra, partial: NodeId, a: NodeId, b: NodeId): NodeId {
+  if (A.neverZero(a) || A.neverZero(b)) return partial;
+  return A.strongMul(partial, A.call('not', A.call('and', A.isZero(a), A.isZero(b))));
+}
+
 const sinh = Math.sinh;
 const cosh = Math.cosh;
 
@@ -349,8 +358,24 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, OpSpec> = {
   fix: unary('fix', Math.trunc, null, 'round towards zero', (x, y) => (x === y ? STEP : null)),
 };
 
-const tie: BinarySpecial = (a, b) =>
-  nearlyEqual(a, b) ? special('tie', 'a tie: the derivative is split, 0.5 to each argument') : null;
+/**
+ * Who wins `a` against `b` for max (sign 1) or min (sign -1), compared as
+ * mathjs compares: 1 if a wins beyond the tolerance, 0.5 for a tie (nearly
+ * equal), 0 if b wins or either is NaN. It is also ∂max(a, b)/∂a (SPEC §6).
+ * The values, the weights and the tie reports of max, min and their
+ * reductions all come from it.
+ */
+export function contest(a: number, b: number, sign: 1 | -1): number {
+  if (nearlyEqual(a, b)) return 0.5;
+  return sign * (a - b) > 0 ? 1 : 0;
+}
+/** max (sign 1) or min (sign -1) of a and b: a unless b wins; NaN if either is. */
+const extremeOfTwo = (a: number, b: number, sign: 1 | -1): number =>
+  Number.isNaN(a) || Number.isNaN(b) ? NaN : contest(b, a, sign) === 1 ? b : a;
+const tie =
+  (sign: 1 | -1): BinarySpecial =>
+  (a, b) =>
+    contest(a, b, sign) === 0.5 ? special('tie', 'a tie: the derivative is split, 0.5 to each argument') : null;
 const atThreshold: BinarySpecial = (a, b) => (nearlyEqual(a, b) ? COMPARISON : null);
 
 export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
@@ -381,12 +406,15 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
     (_a, b) =>
       b === 0 ? special('infinite', 'division by 0: the value and the derivative are infinite or NaN') : null,
   ),
-  // SPEC §6: ∂/∂a is 0 where b = 0; ∂/∂b is 0 where a = 0 and b ≥ 0.
+  // SPEC §6: ∂/∂a is 0 where b = 0; ∂/∂b is 0 where a = 0 and b ≥ 0. Products where an exact zero wins give
+  // those zeros (b = 0; y = 0^b = 0 for b > 0) and, unlike a `where` on b, still carry ∂/∂b of ∂/∂a, so the
+  // Hessian stays symmetric. At 0^0 no second derivative has a limit: a mask (a step, derivative 0) keeps
+  // both partials and their derivatives 0 there.
   pow: binary(
     '.^',
     powValue,
-    (A, a, b) => A.where(A.isZero(b), A.c(0), A.mul(b, A.call('pow', a, A.sub(b, A.c(1))))),
-    (A, a, b, y) => A.where(A.call('and', A.isZero(a), A.call('largerEq', b, A.c(0))), A.c(0), A.mul(y, A.log(a))),
+    (A, a, b) => zeroAtZeroToZero(A, A.strongMul(b, A.call('pow', a, A.sub(b, A.c(1)))), a, b),
+    (A, a, b, y) => zeroAtZeroToZero(A, A.strongMul(y, A.log(a)), a, b),
     { name: 'pow', doc: 'power a.^b, element-wise' },
     (a, b) =>
       a < 0 && !Number.isInteger(b)
@@ -407,7 +435,8 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
     (a, b) =>
       a === 0 && b === 0 ? special('domain', 'atan2 at the origin: the derivative does not exist (NaN)') : null,
   ),
-  // The 2-norm of (a, b): at the origin its derivative is taken as 0, as for norm.
+  // The 2-norm of (a, b): at the origin its derivative is taken as 0, as for norm (a `where` at that one point,
+  // where the gradient jumps and no second derivative exists).
   hypot: binary(
     'hypot',
     Math.hypot,
@@ -419,19 +448,19 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
   ),
   max: binary(
     'max',
-    (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : b > a && !nearlyEqual(a, b) ? b : a),
+    (a, b) => extremeOfTwo(a, b, 1),
     (A, a, b) => A.call('maxWeight', a, b),
     (A, a, b) => A.call('maxWeight', b, a),
     { name: 'max', doc: 'larger of a and b, element-wise (one argument: largest entry)' },
-    tie,
+    tie(1),
   ),
   min: binary(
     'min',
-    (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : b < a && !nearlyEqual(a, b) ? b : a),
+    (a, b) => extremeOfTwo(a, b, -1),
     (A, a, b) => A.call('minWeight', a, b),
     (A, a, b) => A.call('minWeight', b, a),
     { name: 'min', doc: 'smaller of a and b, element-wise (one argument: smallest entry)' },
-    tie,
+    tie(-1),
   ),
   logBase: binary(
     'log',
@@ -441,15 +470,16 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
     undefined,
     (x, base) => (x < 0 || base <= 0 || base === 1 ? DOMAIN : x === 0 ? INFINITE : null),
   ),
-  // d/dx x^(1/r) = 1/(r·y^(r-1)), infinite at 0; d/dr is 0 at x = 0, its limit.
+  // d/dx x^(1/r) = 1/(r·y^(r-1)), infinite at 0; d/dr = -y·log|x|/r², at x = 0 its limit: 0 where y = 0 (r > 0).
   nthRoot: binary(
     'nthRoot',
     nthRootValue,
     (A, _x, r, y) => A.recip(A.mul(r, A.call('pow', y, A.sub(r, A.c(1))))),
-    (A, x, r, y) => A.where(A.isZero(x), A.c(0), A.neg(A.div(A.mul(y, A.log(A.abs(x))), A.square(r)))),
+    (A, x, r, y) => A.neg(A.div(A.strongMul(y, A.log(A.abs(x))), A.square(r))),
     { name: 'nthRoot', doc: 'real n-th root: nthRoot(x, n), n = 2 by default' },
     (x, _r, y) => (Number.isNaN(y) && !Number.isNaN(x) ? DOMAIN : x === 0 ? INFINITE : null),
   ),
+  // ∂/∂b is a step (-floor(a/b)), so the `where` at b = 0 cuts no second derivative.
   mod: binary(
     'mod',
     (a, b) => (b === 0 ? a : a - b * Math.floor(a / b)),
@@ -476,7 +506,7 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
     (_A, _a, b) => b,
     (_A, a) => a,
   ),
-  // ∂max(a, b)/∂a: 1 where a wins, 0.5 at a tie (equal within mathjs's tolerance), 0 where b wins (SPEC §6).
-  maxWeight: binary('maxWeight', (a, b) => (nearlyEqual(a, b) ? 0.5 : a > b ? 1 : 0), null, null),
-  minWeight: binary('minWeight', (a, b) => (nearlyEqual(a, b) ? 0.5 : a < b ? 1 : 0), null, null),
+  // ∂max(a, b)/∂a and ∂min(a, b)/∂a: 1 where a wins, 0.5 at a tie, 0 where b wins (SPEC §6).
+  maxWeight: binary('maxWeight', (a, b) => contest(a, b, 1), null, null),
+  minWeight: binary('minWeight', (a, b) => contest(a, b, -1), null, null),
 };

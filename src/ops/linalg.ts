@@ -1,8 +1,8 @@
 /** Reductions and linear algebra: whole-array functions with row, matmul or dense partials. */
 import { ShapeError } from '../errors.js';
-import { SCALAR, describeShape, isMatrix, isVector, sizeOf, type Shape } from '../shape.js';
-import { nearlyEqual } from './elementwise.js';
-import { ZERO, algebra, dense, matmulPartial, row, unsupported } from './rules.js';
+import { SCALAR, describeShape, isMatrix, isScalar, isVector, sizeOf, type Shape } from '../shape.js';
+import { contest } from './elementwise.js';
+import { ZERO, algebra, dense, elementwise, matmulPartial, row, unsupported } from './rules.js';
 import type { Operand, OpSpec, ReductionName, SpecialPoint } from './types.js';
 
 function squareMatrix(label: string, s: Shape): number {
@@ -95,10 +95,13 @@ const REDUCTION_TIE: SpecialPoint = {
   kind: 'tie',
   convention: 'a tie for the extreme: the derivative is split evenly among the tied entries',
 };
-/** How many entries of x tie with the extreme `target` (equal within mathjs's tolerance). */
+/** Whether x ties with the extreme `target` (equal within mathjs's tolerance), for max and min alike. */
+const tiesWith = (x: number, target: number): boolean => contest(x, target, 1) === 0.5;
+
+/** How many entries of x tie with the extreme `target`. */
 function tieCount(v: Float64Array, x: Operand, target: number): number {
   let count = 0;
-  for (let k = 0; k < x.size; k++) if (nearlyEqual(v[x.offset + k]!, target)) count++;
+  for (let k = 0; k < x.size; k++) if (tiesWith(v[x.offset + k]!, target)) count++;
   return count;
 }
 
@@ -112,6 +115,43 @@ function tieSpecial(
   if (tieCount(v, args[0]!, v[out.offset]!) > 1) found(0, REDUCTION_TIE);
 }
 
+const NORM_AT_ZERO: SpecialPoint = {
+  kind: 'kink',
+  convention: 'norm at the zero vector: the derivative is taken as 0',
+};
+const NORM_BELOW_ONE: SpecialPoint = {
+  kind: 'kink',
+  convention: 'norm(x, p) with p < 1 at a zero entry: its derivative is taken as 0',
+};
+
+// Entries whose square (or p-th power) underflowed lost less than 2^-1074 each: under 2^-114 of a sum this large.
+const UNDERFLOW_SAFE = 2 ** -960;
+
+const power = (a: number, p: number): number => (p === 2 ? a * a : Math.pow(a, p));
+const root = (s: number, p: number): number => (p === 2 ? Math.sqrt(s) : Math.pow(s, 1 / p));
+
+/**
+ * ‖x‖_p. Summed as mathjs sums it where that is exact enough; where the sum
+ * underflows or overflows, rescaled by the largest magnitude as hypot is,
+ * so that norm([1e-200, 1e-200]) is 1.414e-200 and not 0.
+ */
+function pNorm(v: Float64Array, x: Operand, p: number): number {
+  let sum = 0;
+  for (let k = 0; k < x.size; k++) sum += power(Math.abs(v[x.offset + k]!), p);
+  if (Number.isNaN(sum) || (sum >= UNDERFLOW_SAFE && sum < Infinity)) return root(sum, p);
+  let scale = 0;
+  for (let k = 0; k < x.size; k++) scale = Math.max(scale, Math.abs(v[x.offset + k]!));
+  if (scale === 0 || scale === Infinity) return scale;
+  let scaled = 0;
+  for (let k = 0; k < x.size; k++) scaled += power(Math.abs(v[x.offset + k]!) / scale, p);
+  return scale * root(scaled, p);
+}
+
+function hasZero(v: Float64Array, x: Operand): boolean {
+  for (let k = 0; k < x.size; k++) if (v[x.offset + k] === 0) return true;
+  return false;
+}
+
 /**
  * The largest (sign 1) or smallest (sign -1) entry as mathjs finds it: the
  * first entry not beaten beyond its comparison tolerance; NaN if any is NaN.
@@ -121,7 +161,7 @@ function extreme(v: Float64Array, a: Operand, sign: 1 | -1): number {
   for (let k = 0; k < a.size; k++) {
     const x = v[a.offset + k]!;
     if (Number.isNaN(x)) return NaN;
-    if (sign * (x - best) > 0 && !nearlyEqual(x, best)) best = x;
+    if (contest(x, best, sign) === 1) best = x;
   }
   return best;
 }
@@ -215,17 +255,20 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     value(v, out, [x, y]) {
       const target = v[y!.offset]!;
       const count = tieCount(v, x!, target);
-      for (let k = 0; k < x!.size; k++) v[out.offset + k] = nearlyEqual(v[x!.offset + k]!, target) ? 1 / count : 0;
+      for (let k = 0; k < x!.size; k++) v[out.offset + k] = tiesWith(v[x!.offset + k]!, target) ? 1 / count : 0;
     },
     partial: () => ZERO,
   },
+  /** Vectors, or n×1 column matrices as mathjs's dot also takes, of one length. */
   dot: {
     label: 'dot',
     arity: 2,
     shape([a, b]) {
-      if (!isVector(a!) || !isVector(b!) || a[0] !== b[0]) {
+      const length = (s: Shape): number => (isVector(s) ? s[0] : isMatrix(s) && s[1] === 1 ? s[0] : -1);
+      if (length(a!) < 0 || length(a!) !== length(b!)) {
         throw new ShapeError(
-          `cannot take the dot product of ${describeShape(a!)} and ${describeShape(b!)}: it needs two vectors of one length`,
+          `cannot take the dot product of ${describeShape(a!)} and ${describeShape(b!)}: ` +
+            'it needs two vectors (or n×1 column matrices) of one length',
         );
       }
       return SCALAR;
@@ -235,7 +278,9 @@ export const LINALG: Record<ReductionName, OpSpec> = {
       for (let k = 0; k < a!.size; k++) s += v[a!.offset + k]! * v[b!.offset + k]!;
       v[out.offset] = s;
     },
-    partial: (_b, i, node) => row(node.args[1 - i]!),
+    // The other operand, in this one's shape (a vector and a column differ in shape, not in entries).
+    partial: (b, i, node) =>
+      row(b.apply('reshape', [node.args[1 - i]!], { kind: 'reshape', shape: b.shapeOf(node.args[i]!) })),
   },
   /** Euclidean norm of all entries; its derivative at the zero vector is taken as 0 (SPEC §6). */
   norm2: {
@@ -243,17 +288,42 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     arity: 1,
     shape: toScalar,
     value(v, out, [a]) {
-      let s = 0;
-      for (let k = 0; k < a!.size; k++) s += v[a!.offset + k]! * v[a!.offset + k]!;
-      v[out.offset] = Math.sqrt(s);
+      v[out.offset] = pNorm(v, a!, 2);
     },
+    // x/‖x‖ is bounded by 1 whatever the scale of x, once ‖x‖ itself neither underflows nor overflows. The
+    // `where` acts at the zero vector only, where the gradient jumps: no second derivative to keep there.
     partial(b, _i, node) {
       const A = algebra(b);
       return row(A.where(A.isZero(node.out), A.c(0), A.div(node.args[0]!, node.out)));
     },
     special(v, out, _args, found) {
-      if (v[out.offset] === 0)
-        found(0, { kind: 'kink', convention: 'norm at the zero vector: the derivative is taken as 0' });
+      if (v[out.offset] === 0) found(0, NORM_AT_ZERO);
+    },
+  },
+  /** norm(x, p) for p other than 1, 2 and ±Infinity: (Σ|xₖ|^p)^(1/p), with p a scalar. */
+  normP: {
+    label: 'norm',
+    arity: 2,
+    shape([, p]) {
+      if (!isScalar(p!)) throw new ShapeError(`norm(x, p) needs a scalar p, got ${describeShape(p!)}`);
+      return SCALAR;
+    },
+    value(v, out, [x, p]) {
+      v[out.offset] = pNorm(v, x!, v[p!.offset]!);
+    },
+    partial(b, i, node) {
+      const A = algebra(b);
+      const [x, p] = [node.args[0]!, node.args[1]!];
+      const y = node.out;
+      // uₖ = |xₖ|/y ≤ 1 at any scale. ∂y/∂xₖ = sign(xₖ)·uₖ^(p-1), exactly 0 for a zero entry (and so at
+      // the zero vector, SPEC §6); ∂y/∂p = (y/p)·Σ uₖ^p·log uₖ, with 0·log 0 = 0.
+      const u = A.div(A.abs(x), y);
+      if (i === 0) return row(A.strongMul(A.call('sign', x), A.call('pow', u, A.sub(p, A.c(1)))));
+      return elementwise(A.strongMul(A.div(y, p), A.call('sum', A.strongMul(A.call('pow', u, p), A.log(u)))));
+    },
+    special(v, out, [x, p], found) {
+      if (v[out.offset] === 0) found(0, NORM_AT_ZERO);
+      else if (v[p!.offset]! < 1 && hasZero(v, x!)) found(0, NORM_BELOW_ONE);
     },
   },
   /** Matrix product of two matrices (the compiler turns vectors into 1-row or 1-column matrices). */

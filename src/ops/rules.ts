@@ -21,6 +21,8 @@ export function algebra(b: Builder) {
     add: (p: NodeId, q: NodeId) => call('add', p, q),
     sub: (p: NodeId, q: NodeId) => call('subtract', p, q),
     mul: (p: NodeId, q: NodeId) => call('dotMultiply', p, q),
+    /** p·q, but exactly 0 where either factor is 0 (even next to ±Infinity or NaN); differentiable like p·q. */
+    strongMul: (p: NodeId, q: NodeId) => call('strongMultiply', p, q),
     div: (p: NodeId, q: NodeId) => call('dotDivide', p, q),
     neg: (p: NodeId) => call('unaryMinus', p),
     recip: (p: NodeId) => call('dotDivide', b.scalar(1), p),
@@ -31,5 +33,7 @@ export function algebra(b: Builder) {
     /** `cond ? whenTrue : whenFalse` element-wise, exact: the other branch is never mixed in. */
     where: (cond: NodeId, whenTrue: NodeId, whenFalse: NodeId) => call('where', cond, whenTrue, whenFalse),
     isZero: (p: NodeId) => call('isZero', p),
+    /** Whether p is a constant none of whose entries is 0. */
+    neverZero: (p: NodeId): boolean => b.constantValues(p)?.every((x) => x !== 0) ?? false,
   };
 }

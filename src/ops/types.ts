@@ -55,6 +55,8 @@ export interface Builder {
   apply(op: OpName, args: readonly NodeId[], param?: Param): NodeId;
   scalar(value: number): NodeId;
   shapeOf(id: NodeId): Shape;
+  /** The values of a constant node, or null for any other node. */
+  constantValues(id: NodeId): Float64Array | null;
 }
 
 /** A node as a rule sees it: its inputs, itself (the output) and its static data. */
@@ -186,6 +188,7 @@ export type ReductionName =
   | 'tieWeights'
   | 'dot'
   | 'norm2'
+  | 'normP'
   | 'matmul'
   | 'det'
   | 'cofactor'
