@@ -120,10 +120,7 @@ function norm(c: Lowerer, args: readonly MathNode[]): NodeId {
   }
   if (kind === -Infinity && isVector(s)) return c.b.apply('minReduce', [abs()]);
   if (kind === 1) return isVector(s) ? c.b.apply('sum', [abs()]) : c.b.apply('maxReduce', [sumAlong(c, abs(), 1)]);
-  if (typeof kind === 'number' && kind > 0 && isVector(s)) {
-    const powered = c.b.apply('pow', [abs(), c.b.scalar(kind)]);
-    return c.b.apply('pow', [c.b.apply('sum', [powered]), c.b.scalar(1 / kind)]);
-  }
+  if (typeof kind === 'number' && kind > 0 && isVector(s)) return c.b.apply('normP', [x, c.b.scalar(kind)]);
   throw new UnsupportedError(
     `norm(${isVector(s) ? 'x' : 'M'}, ${String(p)}) is not supported: ` +
       "a vector takes a positive p, Inf or -Inf; a matrix takes 'fro', 1 or Inf",
