@@ -6,6 +6,7 @@ import { checkJacobian, DEFAULT_TOLERANCE } from '../engine/check.js';
 import { guardMemory } from '../engine/program.js';
 import { InputError, LimitError } from '../errors.js';
 import type { Report, ReportBase } from '../format/report.js';
+import { outputText } from '../parse/index.js';
 import { sizeOf } from '../shape.js';
 import { tensorFromJson } from '../values.js';
 import { parseNumberList } from './bindings.js';
@@ -43,6 +44,7 @@ function base(request: Omit<Request, 'ms'>, value: Float64Array, warnings: Repor
   const { program } = request;
   return {
     expr: request.expr,
+    title: outputText(request.expr),
     at: request.bindings,
     wrt: request.wrt,
     inputs: request.wrt.map((name) => program.variable(name)),

@@ -11,8 +11,8 @@ const number = (x: number): string => (Number.isFinite(x) ? String(x) : nonFinit
 export function formatMatrixMarket(report: MatrixReport): string {
   const what =
     report.command === 'jacobian'
-      ? `J = d(${report.expr})/d(${report.wrt.join(', ')})`
-      : `H = d2(${report.expr})/d(${report.wrt.join(', ')})2`;
+      ? `J = d(${report.title})/d(${report.wrt.join(', ')})`
+      : `H = d2(${report.title})/d(${report.wrt.join(', ')})2`;
   const [rows, cols] = report.command === 'jacobian' ? [report.m, report.n] : [report.n, report.n];
   const { matrix } = report;
   const comment =

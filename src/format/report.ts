@@ -14,6 +14,8 @@ export interface Binding {
 
 export interface ReportBase {
   readonly expr: string;
+  /** The expression as headers show it: a program's last statement, on one line. */
+  readonly title: string;
   /** Every bound variable with its value, in `--at` order. */
   readonly at: readonly Binding[];
   /** The differentiated variables: the columns of J, in order. */

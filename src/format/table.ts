@@ -82,14 +82,14 @@ const touchedEntries = (warnings: readonly KinkWarning[], n: number): Set<number
 const SPARSE_GRID_MAX_ENTRIES = 400;
 
 function matrixTable(report: MatrixReport, precision: number, style: Style): string[] {
-  const derivative = `∂(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}`;
+  const derivative = `∂(${shortExpr(report.title)})/∂${wrtText(report.wrt)}`;
   const inputs = columnLabels(report.inputs);
   const touched = touchedEntries(report.warnings, report.n);
   const marked = (k: number) => touched.has(k);
   const { matrix } = report;
   if (report.command === 'hessian') {
     return [
-      `${style.header(`H = ∂²(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}²`)}   ${report.n}×${report.n}`,
+      `${style.header(`H = ∂²(${shortExpr(report.title)})/∂${wrtText(report.wrt)}²`)}   ${report.n}×${report.n}`,
       `f = ${formatNumber(report.value.data[0]!, precision)}`,
       '',
       ...grid({ rowLabels: inputs, colLabels: inputs, data: matrix as Float64Array, marked }, precision, style),
@@ -177,7 +177,7 @@ function inputVector(report: VectorReport, marked: (k: number) => boolean, preci
 }
 
 function vectorTable(report: VectorReport, precision: number, style: Style): string[] {
-  const derivative = `∂(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}`;
+  const derivative = `∂(${shortExpr(report.title)})/∂${wrtText(report.wrt)}`;
   // vᵀJ and ∇f are touched in the columns of J that a warning names; J·u and H·u in its rows.
   const rowsTouched = new Set(report.warnings.flatMap((w) => w.entries.map(([i]) => i)));
   const colsTouched = new Set(report.warnings.flatMap((w) => w.entries.map(([, j]) => j)));
@@ -216,7 +216,7 @@ function vectorTable(report: VectorReport, precision: number, style: Style): str
       ];
     case 'hvp':
       return [
-        `${style.header(`H·u = ∂²(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}²·u`)}   1×${report.n}`,
+        `${style.header(`H·u = ∂²(${shortExpr(report.title)})/∂${wrtText(report.wrt)}²·u`)}   1×${report.n}`,
         ...seed('u'),
         '',
         ...inputVector(report, marks.rows, precision, style),
@@ -233,7 +233,7 @@ function checkTable(report: CheckReport, precision: number, style: Style): strin
       : `${rows[report.worst.row]} / ${cols[report.worst.column]}: ` +
         `automatic ${formatNumber(report.worst.automatic, 17)}, numeric ${formatNumber(report.worst.numeric, 17)}`;
   return [
-    `${style.header(`check J = ∂(${shortExpr(report.expr)})/∂${wrtText(report.wrt)}`)}   ` +
+    `${style.header(`check J = ∂(${shortExpr(report.title)})/∂${wrtText(report.wrt)}`)}   ` +
       `${report.m}×${report.n}: automatic against central finite differences`,
     '',
     `max abs error  ${formatNumber(report.maxAbsError, 3)}`,

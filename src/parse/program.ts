@@ -89,6 +89,20 @@ function statementStarts(source: string): number[] {
   return starts;
 }
 
+/** The text of a program's output, for headers: its last statement, without comments, on one line. */
+export function outputText(source: string): string {
+  const starts = statementStarts(source);
+  if (starts.length <= 1 && !source.includes('\n')) return source;
+  const last = source.slice(starts[starts.length - 1] ?? 0);
+  return last
+    .split('\n')
+    .map((line) => line.replace(/#.*$/, ''))
+    .join(' ')
+    .replace(/;\s*$/, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
 /** The statements of a parsed program, in order, with the line each starts on. */
 export function statementsOf(ast: MathNode, source: string | null): Statement[] {
   const nodes = ast.type === 'BlockNode' ? (ast as unknown as BlockView).blocks.map((b) => b.node) : [ast];
