@@ -55,6 +55,15 @@ describe('mathjs forms', () => {
     expect(values).toEqual([evaluate('[[1,2],[3,4]]^2').toArray(), evaluate('[[1,2],[3,4]]^3').toArray()]);
   });
 
+  it('an empty range sums to 0, as in mathjs; elsewhere it is refused', () => {
+    const { program, point } = compileAt('sum(x[3:2]) + x[1]', { x: [5, 6, 7] });
+    expect(program.evaluate(point)[0]).toBe(evaluate('x = [5, 6, 7]; sum(x[3:2]) + x[1]').entries[0]);
+    expect(Array.from(program.jacobian(point, ['x']).jacobian)).toEqual([1, 0, 0]);
+    expect(() => compileAt('x[3:2]', { x: [5, 6, 7] })).toThrow(/x\[3:2\] is empty: an empty range only works/);
+    expect(() => compileAt('prod(x[3:2])', { x: [5, 6, 7] })).toThrow(/is empty/);
+    expect(() => evaluate('x = [5, 6, 7]; prod(x[3:2])')).toThrow(/empty/);
+  });
+
   it('the factorial is refused with what to write instead', async () => {
     const io = fakeIo();
     expect(await main(['s!', '--at', 's=3'], io)).toBe(2);

@@ -67,6 +67,8 @@ export function dimension(c: Lowerer, node: MathNode): number {
 
 function reduce(op: 'sum' | 'prod', fold: OpName, foldLabel: string): LanguageFunction['lower'] {
   return (c, args) => {
+    // An empty range, as x[3:2], sums to 0 (mathjs; its prod of nothing is an error).
+    if (op === 'sum' && args.length === 1 && c.isEmptySelection(args[0]!)) return c.b.scalar(0);
     if (args.length === 1) {
       const x = c.lower(args[0]!);
       return isScalar(shapeOf(c, x)) ? x : c.b.apply(op, [x]);

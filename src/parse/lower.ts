@@ -529,6 +529,12 @@ class TreeLowerer implements Lowerer {
       );
     }
     const picks = idx.dimensions.map((dim, d) => this.indexList(dim, shape[d]!, name, shape));
+    if (picks.some((p) => p.indices.length === 0)) {
+      throw new ShapeError(
+        `${name}${sourceOf(indexNode)} is empty: an empty range only works inside sum, ` +
+          'whose sum of nothing is 0 as in mathjs',
+      );
+    }
     if (picks.length === 1) {
       const [p] = picks as [IndexList];
       return this.gather(object, p.indices, p.scalar ? SCALAR : [p.indices.length]);
@@ -548,7 +554,19 @@ class TreeLowerer implements Lowerer {
     return this.gather(object, from, resultShape);
   }
 
-  /** The 0-based positions one index dimension selects; a single number drops the dimension. */
+  /** Whether `node` indexes with a range that selects nothing, as x[3:2]. */
+  isEmptySelection(node: MathNode): boolean {
+    const n = view(node);
+    if (n.type !== 'AccessorNode') return false;
+    const idx = view(n.index);
+    if (idx.type !== 'IndexNode' || !idx.dimensions.some((dim) => view(dim).type === 'RangeNode')) return false;
+    const shape = this.b.shapeOf(this.lower(n.object));
+    if (idx.dimensions.length !== shape.length) return false;
+    const name = sourceOf(n.object);
+    return idx.dimensions.some((dim, d) => this.indexList(dim, shape[d]!, name, shape).indices.length === 0);
+  }
+
+  /** The 0-based positions one index dimension selects (none for an empty range); a number drops the dimension. */
   private indexList(dim: MathNode, length: number, name: string, shape: Shape): IndexList {
     this.ends.push(length);
     try {
@@ -567,7 +585,6 @@ class TreeLowerer implements Lowerer {
             `index ${i} is out of range for ${name} (${describeShape(shape)}): indices run from 1 to ${length}`,
           );
       }
-      if (oneBased.length === 0) throw new ShapeError(`the range ${sourceOf(dim)} selects nothing from ${name}`);
       return { indices: oneBased.map((i) => i - 1), scalar: d.type !== 'RangeNode' && d.type !== 'ArrayNode' };
     } finally {
       this.ends.pop();

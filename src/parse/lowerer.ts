@@ -21,6 +21,8 @@ export interface Lowerer {
   gather(a: NodeId, from: readonly number[], shape: Shape): NodeId;
   /** An array literal: scalars make a vector, vectors of one length the rows of a matrix. */
   literal(items: readonly NodeId[]): NodeId;
+  /** Whether `node` indexes with a range that selects nothing, as x[3:2]. */
+  isEmptySelection(node: MathNode): boolean;
   /** An argument that must be known before evaluation: a number or a string. */
   staticArgument(node: MathNode, what: string): number | string;
 }
