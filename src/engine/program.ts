@@ -9,7 +9,7 @@ import type { NodeId } from '../ops/index.js';
 import { describeShape, sizeOf, type Shape } from '../shape.js';
 import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
 import { buildGradient } from './gradient.js';
-import { linearize } from './linearize.js';
+import { linearize, type Column } from './linearize.js';
 import { Passes } from './passes.js';
 import { Plan } from './plan.js';
 import { findWarnings, valueDomainWarnings, type Warning } from './special.js';
@@ -78,12 +78,6 @@ export interface Timings {
   forward: number;
   derivative: number;
   warnings: number;
-}
-
-interface Column {
-  readonly node: NodeId;
-  readonly offset: number;
-  readonly size: number;
 }
 
 interface Prepared {
@@ -203,22 +197,18 @@ export class Program {
     n: number,
     onProgress?: (done: number, total: number) => void,
   ): Float64Array {
-    const edges = passes.lin.edges.map((e, s) => ({ node: e.node, arg: e.arg, step: passes.steps[s]! }));
-    const operand = (id: NodeId) => plan.operand(id);
     const active = passes.lin.active;
+    const pass = {
+      values: plan.values,
+      active,
+      edges: passes.edges,
+      operand: (id: NodeId) => plan.operand(id),
+      ...(onProgress === undefined ? {} : { onProgress }),
+    };
     if (mode === 'reverse') {
       const seeds = new Map([[this.output, SparseRows.seeds(m, m, 0)]]);
-      const blocks = blockPass(
-        'reverse',
-        plan.values,
-        active,
-        edges,
-        operand,
-        seeds,
-        m,
-        columns.map((c) => c.node),
-        onProgress,
-      );
+      const ends = columns.map((c) => c.node);
+      const blocks = blockPass({ ...pass, direction: 'reverse', seeds, rows: m, ends });
       const only = columns.length === 1 ? blocks.get(columns[0]!.node) : undefined;
       // One variable whose block came out dense: that block is J, row for row.
       if (only instanceof DenseRows && only.cols === n) return only.data;
@@ -245,7 +235,7 @@ export class Program {
     );
     const out =
       seeds.get(this.output) ??
-      blockPass('forward', plan.values, active, edges, operand, seeds, n, [this.output], onProgress).get(this.output);
+      blockPass({ ...pass, direction: 'forward', seeds, rows: n, ends: [this.output] }).get(this.output);
     if (out !== undefined)
       for (let j = 0; j < n; j++) forEachInRow(out, j, (i, value) => (jacobian[i * n + j] = value));
     return jacobian;
@@ -352,11 +342,7 @@ export class Program {
     let gradient = this.gradients.get(key);
     if (gradient === undefined) {
       const columns = this.columnsOf(wrt);
-      const lin = linearize(
-        this.builder,
-        this.output,
-        columns.map((c) => c.node),
-      );
+      const lin = linearize(this.builder, this.output, columns);
       const parts = buildGradient(this.builder, lin);
       const n = columns.reduce((total, c) => total + c.size, 0);
       const maps = columns.map((c) => ({
@@ -386,11 +372,7 @@ export class Program {
     let prepared = this.prepared.get(key);
     if (prepared === undefined) {
       const columns = this.columnsOf(wrt);
-      const lin = linearize(
-        this.builder,
-        this.output,
-        columns.map((c) => c.node),
-      );
+      const lin = linearize(this.builder, this.output, columns);
       const plan = new Plan(this.builder.tape, [this.output, ...lin.partialNodes]);
       prepared = { plan, passes: new Passes(plan, lin), columns, n: columns.reduce((total, c) => total + c.size, 0) };
       this.prepared.set(key, prepared);
