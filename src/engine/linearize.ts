@@ -10,19 +10,9 @@ import { OPS, type NodeId, type Partial } from '../ops/index.js';
 import { partialRulesOf } from './linear/index.js';
 
 /** A differentiated input: its node and where its entries start among the n columns of J. */
-export interface Column {
-  readonly node: NodeId;
-  readonly offset: number;
-  readonly size: number;
-}
+export type Column = Readonly<{ node: NodeId; offset: number; size: number }>;
 
-export interface Edge {
-  readonly node: NodeId;
-  readonly arg: NodeId;
-  /** Never 'unsupported' (linearising refuses those); a zero partial still says the value depends on `arg`. */
-  readonly partial: Partial;
-}
-
+/** The derivative of `output` with respect to the columns, as a graph of partials over the active nodes. */
 export interface Linearization {
   readonly output: NodeId;
   readonly columns: readonly Column[];
@@ -67,4 +57,11 @@ export function linearize(b: GraphBuilder, output: NodeId, columns: readonly Col
     });
   }
   return { output, columns, wrt, active, edges, partialNodes };
+}
+
+export interface Edge {
+  readonly node: NodeId;
+  readonly arg: NodeId;
+  /** Never 'unsupported' (linearising refuses those); a zero partial still says the value depends on `arg`. */
+  readonly partial: Partial;
 }

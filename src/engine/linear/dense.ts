@@ -1,7 +1,7 @@
 /** out = D · in, with D an [outSize, inSize] matrix. */
 import { sizeOf } from '../../shape.js';
 import { reshape, transposeNode } from './nodes.js';
-import { column, middleSize, runProducts } from './product.js';
+import { column, middleSize, product, runProducts } from './product.js';
 import type { LinearKind } from './types.js';
 
 export const dense: LinearKind<'dense'> = {
@@ -11,25 +11,14 @@ export const dense: LinearKind<'dense'> = {
     const m = out.size;
     const n = arg.size;
     const D = { offset: d.offset, rowStride: n, colStride: 1 };
+    const cotangentRow = { offset: out.offset, rowStride: m, colStride: 1 };
     return {
       kind: 'dense',
       out,
       arg,
       d,
-      // Ā (1×n) += Ȳ (1×m) · D
-      reverse: [
-        {
-          left: { offset: out.offset, rowStride: m, colStride: 1 },
-          right: D,
-          out: arg.offset,
-          rows: 1,
-          inner: m,
-          cols: n,
-          carried: 'left',
-        },
-      ],
-      // Ẏ (m×1) += D · Ȧ (n×1)
-      forward: [{ left: D, right: column(arg.offset), out: out.offset, rows: m, inner: n, cols: 1, carried: 'right' }],
+      reverse: [product(cotangentRow, D, arg.offset, [1, m, n], 'left')], // Ā (1×n) += Ȳ (1×m) · D
+      forward: [product(D, column(arg.offset), out.offset, [m, n, 1], 'right')], // Ẏ (m×1) += D · Ȧ (n×1)
     };
   },
   transpose(b, partial, node, arg, cotangent) {

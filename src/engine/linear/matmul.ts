@@ -2,7 +2,7 @@
 import type { Operand } from '../../ops/index.js';
 import { asRowMajor } from '../../shape.js';
 import { transposeNode } from './nodes.js';
-import { middleSize, rowMajor, runProducts, transposed, type Product } from './product.js';
+import { middleSize, product, rowMajor, runProducts, transposed, type MatrixLayout } from './product.js';
 import {
   DenseRowAccumulator,
   type Accumulator,
@@ -21,33 +21,27 @@ function products(out: Operand, arg: Operand, left: Operand | null, right: Opera
   if (left === null) {
     const R = rowMajor(right!);
     return {
-      // Ā += Ȳ·Rᵀ
-      reverse: [{ left: outRows, right: transposed(R), out: arg.offset, rows: r, inner: c, cols: q, carried: 'left' }],
-      // Ẏ += Ȧ·R
-      forward: [{ left: argRows, right: R, out: out.offset, rows: r, inner: q, cols: c, carried: 'left' }],
+      reverse: [product(outRows, transposed(R), arg.offset, [r, c, q], 'left')], // Ā += Ȳ·Rᵀ
+      forward: [product(argRows, R, out.offset, [r, q, c], 'left')], // Ẏ += Ȧ·R
     };
   }
   const L = rowMajor(left);
   if (right === null) {
     return {
-      // Ā += Lᵀ·Ȳ
-      reverse: [{ left: transposed(L), right: outRows, out: arg.offset, rows: p, inner: r, cols: c, carried: 'right' }],
-      // Ẏ += L·Ȧ
-      forward: [{ left: L, right: argRows, out: out.offset, rows: r, inner: p, cols: c, carried: 'right' }],
+      reverse: [product(transposed(L), outRows, arg.offset, [p, r, c], 'right')], // Ā += Lᵀ·Ȳ
+      forward: [product(L, argRows, out.offset, [r, p, c], 'right')], // Ẏ += L·Ȧ
     };
   }
   const R = rowMajor(right);
   // Two-sided: the middle product goes through the scratch buffer, row-major from 0.
-  const middle = (cols: number) => ({ offset: 0, rowStride: cols, colStride: 1 });
-  const reverse: Product[] = [
-    { left: transposed(L), right: outRows, out: 0, rows: p, inner: r, cols: c, carried: 'right' },
-    { left: middle(c), right: transposed(R), out: arg.offset, rows: p, inner: c, cols: q, carried: 'left' },
-  ];
-  const forward: Product[] = [
-    { left: L, right: argRows, out: 0, rows: r, inner: p, cols: q, carried: 'right' },
-    { left: middle(q), right: R, out: out.offset, rows: r, inner: q, cols: c, carried: 'left' },
-  ];
-  return { reverse, forward };
+  const middle = (cols: number): MatrixLayout => ({ offset: 0, rowStride: cols, colStride: 1 });
+  return {
+    reverse: [
+      product(transposed(L), outRows, 0, [p, r, c], 'right'),
+      product(middle(c), transposed(R), arg.offset, [p, c, q], 'left'),
+    ],
+    forward: [product(L, argRows, 0, [r, p, q], 'right'), product(middle(q), R, out.offset, [r, q, c], 'left')],
+  };
 }
 
 /**

@@ -27,54 +27,60 @@ export function transposed(m: MatrixLayout): MatrixLayout {
   return { offset: m.offset, rowStride: m.colStride, colStride: m.rowStride };
 }
 
-/** A column of `size` entries (m×1) starting at `offset`. */
+/** A column vector (n×1) starting at `offset`. */
 export const column = (offset: number): MatrixLayout => ({ offset, rowStride: 1, colStride: 1 });
 
 /**
- * dst(i, j) += Σₖ left(i, k)·right(k, j) for a rows×inner left factor and an
- * inner×cols right factor; dst is row-major at `out`. One factor is the
- * carried (co)tangent, the other the partial's values.
+ * dst(i, j) += Σₖ carried(i, k)·values(k, j): a rows×inner factor read from
+ * the carried (co)tangent, whose nonzeros alone the loops visit, times an
+ * inner×cols factor of the partial's values.
  */
 export interface Product {
-  readonly left: MatrixLayout;
-  readonly right: MatrixLayout;
-  readonly out: number;
+  readonly carried: MatrixLayout;
+  readonly values: MatrixLayout;
+  readonly out: MatrixLayout;
   readonly rows: number;
   readonly inner: number;
   readonly cols: number;
-  /** The factor read from the carried buffer: the loops visit its nonzeros only. */
-  readonly carried: 'left' | 'right';
+}
+
+/**
+ * The product out += left·right (rows×inner times inner×cols, out row-major at
+ * `out`) with the (co)tangent on the side `carried`; a product carried on the
+ * right is run as its transpose, outᵀ += rightᵀ·leftᵀ.
+ */
+export function product(
+  left: MatrixLayout,
+  right: MatrixLayout,
+  out: number,
+  [rows, inner, cols]: readonly [number, number, number],
+  carried: 'left' | 'right',
+): Product {
+  const dst = { offset: out, rowStride: cols, colStride: 1 };
+  if (carried === 'left') return { carried: left, values: right, out: dst, rows, inner, cols };
+  return {
+    carried: transposed(right),
+    values: transposed(left),
+    out: transposed(dst),
+    rows: cols,
+    inner,
+    cols: rows,
+  };
 }
 
 /** Runs `p` with the partial's values in `values` and the (co)tangent in `carried`, into `dst`. */
 export function productAccumulate(p: Product, values: Float64Array, carried: Float64Array, dst: Float64Array): void {
-  const { rows, inner, cols, out } = p;
-  const { offset: aAt, rowStride: aRs, colStride: aCs } = p.left;
-  const { offset: bAt, rowStride: bRs, colStride: bCs } = p.right;
-  if (p.carried === 'left') {
-    const A = carried;
-    const B = values;
-    for (let i = 0; i < rows; i++) {
-      for (let k = 0; k < inner; k++) {
-        const a = A[aAt + i * aRs + k * aCs]!;
-        if (a === 0) continue;
-        for (let j = 0; j < cols; j++) {
-          const b = B[bAt + k * bRs + j * bCs]!;
-          if (b !== 0) dst[out + i * cols + j]! += a * b;
-        }
-      }
-    }
-  } else {
-    const A = values;
-    const B = carried;
+  const { rows, inner, cols } = p;
+  const { offset: cAt, rowStride: cRs, colStride: cCs } = p.carried;
+  const { offset: vAt, rowStride: vRs, colStride: vCs } = p.values;
+  const { offset: oAt, rowStride: oRs, colStride: oCs } = p.out;
+  for (let i = 0; i < rows; i++) {
     for (let k = 0; k < inner; k++) {
+      const c = carried[cAt + i * cRs + k * cCs]!;
+      if (c === 0) continue;
       for (let j = 0; j < cols; j++) {
-        const b = B[bAt + k * bRs + j * bCs]!;
-        if (b === 0) continue;
-        for (let i = 0; i < rows; i++) {
-          const a = A[aAt + i * aRs + k * aCs]!;
-          if (a !== 0) dst[out + i * cols + j]! += a * b;
-        }
+        const v = values[vAt + k * vRs + j * vCs]!;
+        if (v !== 0) dst[oAt + i * oRs + j * oCs]! += c * v;
       }
     }
   }
