@@ -1,7 +1,7 @@
 /** out = D · in, with D an [outSize, inSize] matrix. */
 import { sizeOf } from '../../shape.js';
 import { reshape, transposeNode } from './nodes.js';
-import { column, middleSize, product, runProducts } from './product.js';
+import { addTimes, column, middleSize, product, runProducts } from './product.js';
 import type { LinearKind } from './types.js';
 
 export const dense: LinearKind<'dense'> = {
@@ -33,15 +33,13 @@ export const dense: LinearKind<'dense'> = {
     const n = step.arg.size;
     const rowAt = step.d.offset + k * n;
     for (let t = 0; t < n; t++) {
-      const d = v[rowAt + t]!;
-      if (d !== 0) acc.add(t, g * d);
+      addTimes(acc, t, g, v[rowAt + t]!);
     }
   },
   pushEntry(step, v, k, t, acc) {
     const n = step.arg.size;
     for (let o = 0; o < step.out.size; o++) {
-      const d = v[step.d.offset + o * n + k]!;
-      if (d !== 0) acc.add(o, d * t);
+      addTimes(acc, o, v[step.d.offset + o * n + k]!, t);
     }
   },
   spreads: () => true,

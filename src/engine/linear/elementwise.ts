@@ -1,7 +1,7 @@
 /** out[k] = d[k]·in[k]: a diagonal partial; `d` or `in` may be a scalar broadcast over the output. */
 import { sizeOf } from '../../shape.js';
 import { broadcast, reshape } from './nodes.js';
-import { times } from './product.js';
+import { addTimes, times } from './product.js';
 import type { ElementwiseStep, LinearKind } from './types.js';
 
 /** The partial's number at entry k (a scalar partial broadcasts). */
@@ -46,19 +46,12 @@ export const elementwise: LinearKind<'elementwise'> = {
     for (let k = 0; k < out.size; k++) tangent[o + k]! += times(v[dd + sd * k]!, tangent[a + sa * k]!);
   },
   pullEntry(step, v, k, g, acc) {
-    const d = dAt(step, v, k);
-    if (d !== 0) acc.add(step.arg.size === 1 ? 0 : k, g * d);
+    addTimes(acc, step.arg.size === 1 ? 0 : k, g, dAt(step, v, k));
   },
   pushEntry(step, v, k, t, acc) {
-    if (!broadcasts(step)) {
-      const d = dAt(step, v, k);
-      if (d !== 0) acc.add(k, d * t);
-      return;
-    }
-    for (let o = 0; o < step.out.size; o++) {
-      const d = dAt(step, v, o);
-      if (d !== 0) acc.add(o, d * t);
-    }
+    const all = broadcasts(step);
+    const to = all ? step.out.size : k + 1;
+    for (let o = all ? 0 : k; o < to; o++) addTimes(acc, o, dAt(step, v, o), t);
   },
   spreads: (step, direction) => direction === 'forward' && broadcasts(step),
   diagonal: (step) => (step.arg.size === step.out.size ? step.d : null),
@@ -67,8 +60,9 @@ export const elementwise: LinearKind<'elementwise'> = {
       if (!cutAtZeros || dAt(step, v, k) !== 0) acc.add(step.arg.size === 1 ? 0 : k, 1);
       return;
     }
-    const [from, to] = broadcasts(step) ? [0, step.out.size] : [k, k + 1];
-    for (let o = from; o < to; o++) if (!cutAtZeros || dAt(step, v, o) !== 0) acc.add(o, 1);
+    const all = broadcasts(step);
+    const to = all ? step.out.size : k + 1;
+    for (let o = all ? 0 : k; o < to; o++) if (!cutAtZeros || dAt(step, v, o) !== 0) acc.add(o, 1);
   },
   scratchSize: () => 0,
 };

@@ -2,7 +2,7 @@
 import type { Operand } from '../../ops/index.js';
 import { asRowMajor } from '../../shape.js';
 import { transposeNode } from './nodes.js';
-import { middleSize, product, rowMajor, runProducts, transposed, type MatrixLayout } from './product.js';
+import { addTimes, middleSize, product, rowMajor, runProducts, transposed, type MatrixLayout } from './product.js';
 import {
   DenseRowAccumulator,
   type Accumulator,
@@ -83,7 +83,7 @@ function applyEntry(
     if (l === 0) continue;
     for (let y = yFrom; y < yTo; y++) {
       const rr = right === null || structural ? 1 : v[right.offset + (reverse ? y * c + j : j * c + y)]!;
-      if (rr !== 0) acc.add(x * targetCols + y, value * l * rr);
+      addTimes(acc, x * targetCols + y, value * l, rr);
     }
   }
 }

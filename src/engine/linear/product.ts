@@ -6,9 +6,15 @@
  */
 import type { Operand } from '../../ops/index.js';
 import { asRowMajor } from '../../shape.js';
+import type { Accumulator } from './types.js';
 
 /** a·b, but exactly 0 when either is exactly 0: never 0·∞ = NaN. */
 export const times = (a: number, b: number): number => (a === 0 || b === 0 ? 0 : a * b);
+
+/** acc[k] += a·b, where an exact zero on either side adds nothing (not even an entry to a sparse row). */
+export function addTimes(acc: Accumulator, k: number, a: number, b: number): void {
+  if (a !== 0 && b !== 0) acc.add(k, a * b);
+}
 
 /** Where entry (i, j) of a matrix sits in a buffer: offset + i·rowStride + j·colStride. */
 export interface MatrixLayout {

@@ -1,6 +1,6 @@
 /** Scalar out = Σₖ d[k]·in[k] (a reduction); `d` may be a scalar. */
 import { broadcast } from './nodes.js';
-import { times } from './product.js';
+import { addTimes, times } from './product.js';
 import type { LinearKind, RowStep } from './types.js';
 
 const dAt = (step: RowStep, v: Float64Array, k: number): number => v[step.d.offset + (step.d.size === 1 ? 0 : k)]!;
@@ -25,13 +25,11 @@ export const row: LinearKind<'row'> = {
   },
   pullEntry(step, v, _k, g, acc) {
     for (let t = 0; t < step.arg.size; t++) {
-      const d = dAt(step, v, t);
-      if (d !== 0) acc.add(t, g * d);
+      addTimes(acc, t, g, dAt(step, v, t));
     }
   },
   pushEntry(step, v, k, t, acc) {
-    const d = dAt(step, v, k);
-    if (d !== 0) acc.add(0, d * t);
+    addTimes(acc, 0, dAt(step, v, k), t);
   },
   spreads: (_step, direction) => direction === 'reverse',
   diagonal: () => null,
