@@ -9,8 +9,7 @@
  * same partials as the one-vector kernels.
  */
 import type { NodeId, Operand } from '../ops/index.js';
-import { DenseRowAccumulator, rulesOf, type Accumulator, type Direction, type Step } from './linear/index.js';
-import { times } from './linear/product.js';
+import { DenseRowAccumulator, rulesOf, times, type Accumulator, type Direction, type Step } from './linear/index.js';
 
 /** Rows × cols with sparse rows (compressed sparse rows). */
 export class SparseRows {

@@ -28,5 +28,6 @@ export const partialRulesOf = (partial: Partial): PartialRules<Partial, Step> =>
 /** The kernels of a step's kind. */
 export const rulesOf = (step: Step): StepRules<Step> => LINEAR[step.kind];
 
-export { assertNever, DenseRowAccumulator } from './types.js';
+export { times } from './product.js';
+export { DenseRowAccumulator } from './types.js';
 export type { Accumulator, Direction, Step, StepRules } from './types.js';

@@ -117,8 +117,3 @@ export interface StepRules<S extends Step> {
 /** One kind's implementation: the step kernels only for kinds that make steps. */
 export type LinearKind<K extends Kind> = PartialRules<PartialOf<K>, StepOf<K>> &
   ([StepOf<K>] extends [never] ? unknown : StepRules<StepOf<K>>);
-
-/** Exhaustiveness: a switch over kinds that reaches here has missed one, which fails to compile. */
-export function assertNever(x: never): never {
-  throw new Error(`internal: unexpected ${JSON.stringify(x)}`);
-}
