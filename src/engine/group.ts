@@ -10,13 +10,13 @@ export interface Groups {
   readonly order: Int32Array;
 }
 
-/** Items 0…count−1 grouped by `keyOf(item)`, a key in [0, keys). */
-export function groupByKey(count: number, keys: number, keyOf: (item: number) => number): Groups {
-  const start = new Int32Array(keys + 1);
-  for (let item = 0; item < count; item++) start[keyOf(item) + 1]!++;
-  for (let k = 0; k < keys; k++) start[k + 1]! += start[k]!;
-  const fill = start.slice(0, keys);
-  const order = new Int32Array(count);
-  for (let item = 0; item < count; item++) order[fill[keyOf(item)]!++] = item;
+/** Items 0…keys.length−1 grouped by their key `keys[item]`, a number in [0, keyCount). */
+export function groupByKey(keys: Int32Array, keyCount: number): Groups {
+  const start = new Int32Array(keyCount + 1);
+  for (const key of keys) start[key + 1]!++;
+  for (let k = 0; k < keyCount; k++) start[k + 1]! += start[k]!;
+  const fill = start.slice(0, keyCount);
+  const order = new Int32Array(keys.length);
+  for (let item = 0; item < keys.length; item++) order[fill[keys[item]!]!++] = item;
   return { start, order };
 }

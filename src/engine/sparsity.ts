@@ -6,7 +6,7 @@
  * the colour's seeds, and read each entry back from the pass of its colour.
  */
 import type { NodeId } from '../ops/index.js';
-import { blockPass, forEachInRow, SparseRows } from './blocks.js';
+import { blockPass, forEachInRow, SparseRows, type Block } from './blocks.js';
 import { groupByKey } from './group.js';
 import type { Column } from './linearize.js';
 import type { Passes } from './passes.js';
@@ -68,20 +68,26 @@ export function detectPattern(
       structural: true,
     }).get(output);
   // The block holds Jᵀ's pattern (a row per input); transposed, the rows of J.
-  const rowStart = new Int32Array(n + 1);
-  const rowsOfJ: number[] = [];
-  for (let j = 0; j < n; j++) {
-    if (block !== undefined) forEachInRow(block, j, (i) => void rowsOfJ.push(i));
-    rowStart[j + 1] = rowsOfJ.length;
+  return transposePattern(patternOf(block, n, m));
+}
+
+/** The nonzeros of a rows×cols block as a pattern (none for a missing block). */
+function patternOf(block: Block | undefined, rows: number, cols: number): Pattern {
+  if (block instanceof SparseRows) return { m: rows, n: cols, rowStart: block.rowStart, colIndex: block.colIndex };
+  const rowStart = new Int32Array(rows + 1);
+  const colIndex: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    if (block !== undefined) forEachInRow(block, i, (k) => void colIndex.push(k));
+    rowStart[i + 1] = colIndex.length;
   }
-  return transposePattern({ m: n, n: m, rowStart, colIndex: Int32Array.from(rowsOfJ) });
+  return { m: rows, n: cols, rowStart, colIndex: Int32Array.from(colIndex) };
 }
 
 /** The transpose of a pattern: for each column, its rows (sorted, since the sort is stable). */
 function transposePattern(p: Pattern): Pattern {
   const rowOf = new Int32Array(p.colIndex.length);
   for (let i = 0; i < p.m; i++) rowOf.fill(i, p.rowStart[i]!, p.rowStart[i + 1]!);
-  const { start, order } = groupByKey(p.colIndex.length, p.n, (e) => p.colIndex[e]!);
+  const { start, order } = groupByKey(p.colIndex, p.n);
   return { m: p.n, n: p.m, rowStart: start, colIndex: order.map((e) => rowOf[e]!) };
 }
 
@@ -111,7 +117,10 @@ function colourColumns(p: Pattern, byColumn: Pattern): Int32Array | null {
   // Largest first, by a counting sort on the column sizes (stable: ties keep column order).
   const sizeOf = (j: number) => byColumn.rowStart[j + 1]! - byColumn.rowStart[j]!;
   const largest = widestRow(byColumn);
-  const { order } = groupByKey(p.n, largest + 1, (j) => largest - sizeOf(j));
+  const { order } = groupByKey(
+    Int32Array.from({ length: p.n }, (_, j) => largest - sizeOf(j)),
+    largest + 1,
+  );
   const colourOf = new Int32Array(p.n).fill(-1);
   // forbidden[c] === j: colour c is taken by a neighbour of column j.
   const forbidden = new Int32Array(p.n + 1).fill(-1);
@@ -160,9 +169,11 @@ function entriesByColour(
   rows: Int32Array,
   colouring: Colouring,
 ): { start: Int32Array; entries: Int32Array } {
-  const colourOfEntry = (e: number) =>
-    colouring.colourOf[colouring.direction === 'forward' ? p.colIndex[e]! : rows[e]!]!;
-  const { start, order } = groupByKey(rows.length, colouring.colours, colourOfEntry);
+  const side = colouring.direction === 'forward' ? p.colIndex : rows;
+  const { start, order } = groupByKey(
+    side.map((k) => colouring.colourOf[k]!),
+    colouring.colours,
+  );
   return { start, entries: order };
 }
 

@@ -10,8 +10,8 @@ function grouped(step: SelectStep, direction: Direction): Groups {
   const { map } = step;
   const entry = groups.get(map) ?? {};
   groups.set(map, entry);
-  if (direction === 'reverse') return (entry.reverse ??= groupByKey(map.to.length, step.out.size, (j) => map.to[j]!));
-  return (entry.forward ??= groupByKey(map.from.length, step.arg.size, (j) => map.from[j]!));
+  if (direction === 'reverse') return (entry.reverse ??= groupByKey(map.to, step.out.size));
+  return (entry.forward ??= groupByKey(map.from, step.arg.size));
 }
 
 /** Adds `value` at every target entry that source entry k moves to. */
