@@ -9,12 +9,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UnsupportedError } from '../src/errors.js';
+import { adjointMap, broadcastMap, identityMap, transposeMap } from '../src/graph/index-maps.js';
 import { GraphBuilder } from '../src/graph/index.js';
 import { LINEAR, partialRulesOf, rulesOf, type Accumulator, type Step } from '../src/engine/linear/index.js';
 import { linearize, type Edge } from '../src/engine/linearize.js';
 import { Passes } from '../src/engine/passes.js';
 import { Plan } from '../src/engine/plan.js';
-import type { NodeId } from '../src/ops/index.js';
+import type { IndexMap, NodeId } from '../src/ops/index.js';
 import { sizeOf, type Shape } from '../src/shape.js';
 import { firstMismatch } from './helpers/numeric.js';
 
@@ -305,5 +306,37 @@ describe('linear kinds', () => {
       expect(() => LINEAR.unsupported.reads(partial)).toThrow(/third derivatives are not available/);
       expect(() => LINEAR.unsupported.transpose(b, partial, x, x, x)).toThrow(UnsupportedError);
     });
+  });
+});
+
+describe('index maps', () => {
+  /** The output of a map applied to `input`, with `size` entries. */
+  const apply = (map: IndexMap, input: readonly number[], size: number): number[] => {
+    const out = new Array<number>(size).fill(0);
+    map.to.forEach((to, j) => (out[to]! += input[map.from[j]!]!));
+    return out;
+  };
+
+  it('identityMap copies, at an offset', () => {
+    expect(apply(identityMap(3), [1, 2, 3], 3)).toEqual([1, 2, 3]);
+    expect(apply(identityMap(2, 1), [7, 8], 3)).toEqual([0, 7, 8]);
+  });
+
+  it('transposeMap transposes a row-major matrix, and twice is the identity', () => {
+    fc.assert(
+      fc.property(dims, dims, (rows, cols) => {
+        const matrix = Array.from({ length: rows * cols }, (_, k) => k + 1);
+        const transposed = apply(transposeMap(rows, cols), matrix, rows * cols);
+        for (let i = 0; i < rows; i++)
+          for (let j = 0; j < cols; j++) expect(transposed[j * rows + i]).toBe(matrix[i * cols + j]);
+        expect(apply(transposeMap(cols, rows), transposed, rows * cols)).toEqual(matrix);
+      }),
+      OPTIONS,
+    );
+  });
+
+  it('broadcastMap repeats a scalar; adjointMap of it sums back', () => {
+    expect(apply(broadcastMap(3), [5], 3)).toEqual([5, 5, 5]);
+    expect(apply(adjointMap(broadcastMap(3)), [1, 2, 3], 1)).toEqual([6]);
   });
 });

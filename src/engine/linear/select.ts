@@ -8,8 +8,8 @@ import type { Accumulator, Direction, LinearKind, SelectStep } from './types.js'
 const groups = new WeakMap<IndexMap, { reverse?: Groups; forward?: Groups }>();
 function grouped(step: SelectStep, direction: Direction): Groups {
   const { map } = step;
-  const entry = groups.get(map) ?? {};
-  groups.set(map, entry);
+  let entry = groups.get(map);
+  if (entry === undefined) groups.set(map, (entry = {}));
   if (direction === 'reverse') return (entry.reverse ??= groupByKey(map.to, step.out.size));
   return (entry.forward ??= groupByKey(map.from, step.arg.size));
 }
