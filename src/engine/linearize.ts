@@ -5,18 +5,18 @@
  * numbers are nodes appended to the same tape, evaluated by the same forward
  * pass as the primal values.
  */
-import { UnsupportedError } from '../errors.js';
 import type { GraphBuilder } from '../graph/index.js';
 import { OPS, type NodeId, type Partial } from '../ops/index.js';
+import { partialRulesOf } from './linear/index.js';
 
-export interface Edge {
-  readonly node: NodeId;
-  readonly arg: NodeId;
-  readonly partial: Exclude<Partial, { kind: 'zero' } | { kind: 'unsupported' }>;
-}
+/** A differentiated input: its node and where its entries start among the n columns of J. */
+export type WrtInput = Readonly<{ node: NodeId; offset: number; size: number }>;
 
+/** The derivative of `output` with respect to the columns, as a graph of partials over the active nodes. */
 export interface Linearization {
   readonly output: NodeId;
+  readonly columns: readonly WrtInput[];
+  /** The nodes of `columns`. */
   readonly wrt: readonly NodeId[];
   /** Active nodes (on a path from `wrt` to `output`) in tape order. */
   readonly active: readonly NodeId[];
@@ -24,12 +24,11 @@ export interface Linearization {
   readonly edges: readonly Edge[];
   /** Nodes whose values the partials read. */
   readonly partialNodes: readonly NodeId[];
-  /** Active (node, argument) pairs whose partial is zero: the value still depends on the argument (a comparison, a step). */
-  readonly zeroEdges: readonly { readonly node: NodeId; readonly arg: NodeId }[];
 }
 
-export function linearize(b: GraphBuilder, output: NodeId, wrt: readonly NodeId[]): Linearization {
+export function linearize(b: GraphBuilder, output: NodeId, columns: readonly WrtInput[]): Linearization {
   const tape = b.tape;
+  const wrt = columns.map((c) => c.node);
   const end = output + 1;
   const varied = new Uint8Array(end);
   for (const w of wrt) if (w < end) varied[w] = 1;
@@ -45,7 +44,6 @@ export function linearize(b: GraphBuilder, output: NodeId, wrt: readonly NodeId[
   for (let id = 0; id < end; id++) if (varied[id] && useful[id]) active.push(id);
 
   const edges: Edge[] = [];
-  const zeroEdges: { node: NodeId; arg: NodeId }[] = [];
   const partialNodes: NodeId[] = [];
   for (const node of active) {
     const args = Array.from(tape.args(node));
@@ -53,20 +51,17 @@ export function linearize(b: GraphBuilder, output: NodeId, wrt: readonly NodeId[
     args.forEach((arg, i) => {
       if (!(varied[arg] && useful[arg])) return;
       const partial = OPS[tape.op(node)].partial(b, i, view);
-      if (partial.kind === 'zero') {
-        zeroEdges.push({ node, arg });
-        return;
-      }
-      if (partial.kind === 'unsupported')
-        throw new UnsupportedError(`cannot differentiate further: ${partial.reason} are not available`);
+      // Throws for an unsupported partial, before any pass needs it.
+      partialNodes.push(...partialRulesOf(partial).reads(partial));
       edges.push({ node, arg, partial });
-      if (partial.kind === 'matmul') {
-        if (partial.left !== null) partialNodes.push(partial.left);
-        if (partial.right !== null) partialNodes.push(partial.right);
-      } else if (partial.kind !== 'select') {
-        partialNodes.push(partial.d);
-      }
     });
   }
-  return { output, wrt, active, edges, partialNodes, zeroEdges };
+  return { output, columns, wrt, active, edges, partialNodes };
+}
+
+export interface Edge {
+  readonly node: NodeId;
+  readonly arg: NodeId;
+  /** Never 'unsupported' (linearising refuses those); a zero partial still says the value depends on `arg`. */
+  readonly partial: Partial;
 }

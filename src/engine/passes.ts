@@ -4,16 +4,21 @@
  * forward passes (forward mode) fill tangents from a seed on the inputs.
  * Buffers are allocated once and reused by every pass.
  */
-import type { IndexMap, NodeId, Operand } from '../ops/index.js';
-import type { DependenceStep, StepGraph } from './dependence.js';
+import type { NodeId, Operand } from '../ops/index.js';
+import type { BlockEdge } from './blocks.js';
+import type { DependenceEdge, StepGraph } from './dependence.js';
+import { partialRulesOf, rulesOf, type Step } from './linear/index.js';
 import type { Linearization } from './linearize.js';
-import { pullback, pushforward, scratchSize, type Step } from './kernels.js';
 import type { Plan } from './plan.js';
 
 export class Passes {
   readonly cotangent: Float64Array;
   readonly tangent: Float64Array;
+  /** The edges with something to apply (a nonzero partial), in tape order, each with its step. */
+  readonly edges: readonly BlockEdge[];
   readonly steps: readonly Step[];
+  /** Every edge, zero partials included: the value depends on them. */
+  private readonly dependenceEdges: readonly DependenceEdge[];
   private readonly scratch: Float64Array;
   /** Ranges of the buffers that passes write: the active nodes. */
   private readonly activeRanges: readonly Operand[];
@@ -24,29 +29,22 @@ export class Passes {
     readonly plan: Plan,
     readonly lin: Linearization,
   ) {
-    this.steps = lin.edges.map(({ node, arg, partial }): Step => {
-      const out = plan.operand(node);
-      const a = plan.operand(arg);
-      switch (partial.kind) {
-        case 'select':
-          return { kind: 'select', out, arg: a, map: partial.map satisfies IndexMap };
-        case 'matmul':
-          return {
-            kind: 'matmul',
-            out,
-            arg: a,
-            left: partial.left === null ? null : plan.operand(partial.left),
-            right: partial.right === null ? null : plan.operand(partial.right),
-          };
-        default:
-          return { kind: partial.kind, out, arg: a, d: plan.operand(partial.d) };
-      }
+    const operand = (id: NodeId): Operand => plan.operand(id);
+    this.dependenceEdges = lin.edges.map(({ node, arg, partial }) => {
+      const out = operand(node);
+      const input = operand(arg);
+      const rules = partialRulesOf(partial);
+      return { node, arg, out, in: input, step: rules.step(partial, out, input, operand), reads: rules.reads(partial) };
     });
-    this.scratch = new Float64Array(this.steps.reduce((size, step) => Math.max(size, scratchSize(step)), 0));
-    this.activeRanges = lin.active.map((id) => plan.operand(id));
+    this.edges = this.dependenceEdges.filter((e): e is DependenceEdge & BlockEdge => e.step !== null);
+    this.steps = this.edges.map((e) => e.step);
+    this.scratch = new Float64Array(
+      this.steps.reduce((size, step) => Math.max(size, rulesOf(step).scratchSize(step)), 0),
+    );
+    this.activeRanges = lin.active.map(operand);
     this.cotangent = new Float64Array(plan.values.length);
     this.tangent = new Float64Array(plan.values.length);
-    this.output = plan.operand(lin.output);
+    this.output = operand(lin.output);
     this.isActive = new Uint8Array(plan.tape.length);
     for (const id of lin.active) this.isActive[id] = 1;
   }
@@ -71,7 +69,10 @@ export class Passes {
 
   private runBackward(): void {
     const { values } = this.plan;
-    for (let s = this.steps.length - 1; s >= 0; s--) pullback(this.steps[s]!, values, this.cotangent, this.scratch);
+    for (let s = this.steps.length - 1; s >= 0; s--) {
+      const step = this.steps[s]!;
+      rulesOf(step).pullback(step, values, this.cotangent, this.scratch);
+    }
   }
 
   /** Forward mode: tangents of every active node for input tangents `seeds` (one per wrt input). */
@@ -94,32 +95,19 @@ export class Passes {
 
   private runForward(): void {
     const { values } = this.plan;
-    for (const step of this.steps) pushforward(step, values, this.tangent, this.scratch);
+    for (const step of this.steps) rulesOf(step).pushforward(step, values, this.tangent, this.scratch);
   }
 
   private graph: StepGraph | null = null;
 
-  /** The steps, and the value dependences with zero partials, with the nodes they connect, for dependence analysis (built once). */
+  /** The edges with the nodes' operands and the values, for dependence analysis (built once). */
   stepGraph(): StepGraph {
-    this.graph ??= this.buildStepGraph();
-    return this.graph;
-  }
-
-  private buildStepGraph(): StepGraph {
-    const all = [
-      ...this.lin.edges.map((e, s) => ({ node: e.node, arg: e.arg, step: this.steps[s]! as DependenceStep })),
-      ...this.lin.zeroEdges.map((e) => ({
-        ...e,
-        step: { kind: 'value', out: this.plan.operand(e.node), arg: this.plan.operand(e.arg) } as const,
-      })),
-    ].sort((a, b) => a.node - b.node);
-    return {
-      steps: all.map((e) => e.step),
-      nodes: all.map((e) => e.node),
-      args: all.map((e) => e.arg),
+    this.graph ??= {
+      edges: this.dependenceEdges,
       sizes: new Map(this.lin.active.map((id) => [id, this.plan.operand(id)])),
       values: this.plan.values,
     };
+    return this.graph;
   }
 
   /** The slice of `buffer` that belongs to `node`, or null when no pass reaches it. */

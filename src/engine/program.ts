@@ -10,7 +10,7 @@ import type { NodeId } from '../ops/index.js';
 import { describeShape, sizeOf, type Shape } from '../shape.js';
 import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
 import { buildGradient } from './gradient.js';
-import { linearize } from './linearize.js';
+import { linearize, type WrtInput } from './linearize.js';
 import { Passes } from './passes.js';
 import { Plan } from './plan.js';
 import { findWarnings, valueDomainWarnings, type Warning } from './special.js';
@@ -80,13 +80,6 @@ export interface Timings {
   forward: number;
   derivative: number;
   warnings: number;
-}
-
-/** A variable differentiated: its input node, and where its columns start among the n columns of J and how many. */
-interface WrtInput {
-  readonly node: NodeId;
-  readonly offset: number;
-  readonly size: number;
 }
 
 interface Prepared {
@@ -208,22 +201,17 @@ export class Program {
     n: number,
     onProgress?: (done: number, total: number) => void,
   ): Float64Array {
-    const edges = passes.lin.edges.map((e, s) => ({ node: e.node, arg: e.arg, step: passes.steps[s]! }));
-    const operand = (id: NodeId) => plan.operand(id);
     const active = passes.lin.active;
+    const pass = {
+      values: plan.values,
+      active,
+      edges: passes.edges,
+      operand: (id: NodeId) => plan.operand(id),
+      ...(onProgress === undefined ? {} : { onProgress }),
+    };
     if (mode === 'reverse') {
       const seeds = new Map([[this.output, SparseRows.seeds(m, m, 0)]]);
-      const blocks = blockPass(
-        'reverse',
-        plan.values,
-        active,
-        edges,
-        operand,
-        seeds,
-        m,
-        inputs.map((c) => c.node),
-        onProgress,
-      );
+      const blocks = blockPass({ ...pass, direction: 'reverse', seeds, rows: m, ends: inputs.map((c) => c.node) });
       const only = inputs.length === 1 ? blocks.get(inputs[0]!.node) : undefined;
       // One variable whose block came out dense: that block is J, row for row.
       if (only instanceof DenseRows && only.cols === n) return only.data;
@@ -250,7 +238,7 @@ export class Program {
     );
     const out =
       seeds.get(this.output) ??
-      blockPass('forward', plan.values, active, edges, operand, seeds, n, [this.output], onProgress).get(this.output);
+      blockPass({ ...pass, direction: 'forward', seeds, rows: n, ends: [this.output] }).get(this.output);
     if (out !== undefined)
       for (let j = 0; j < n; j++) forEachInRow(out, j, (i, value) => (jacobian[i * n + j] = value));
     return jacobian;
@@ -361,11 +349,7 @@ export class Program {
     let gradient = this.gradients.get(key);
     if (gradient === undefined) {
       const inputs = this.wrtInputs(wrt);
-      const lin = linearize(
-        this.builder,
-        this.output,
-        inputs.map((c) => c.node),
-      );
+      const lin = linearize(this.builder, this.output, inputs);
       const parts = buildGradient(this.builder, lin);
       const n = inputs.reduce((total, c) => total + c.size, 0);
       const maps = inputs.map((c) => ({
@@ -395,11 +379,7 @@ export class Program {
     let prepared = this.prepared.get(key);
     if (prepared === undefined) {
       const inputs = this.wrtInputs(wrt);
-      const lin = linearize(
-        this.builder,
-        this.output,
-        inputs.map((c) => c.node),
-      );
+      const lin = linearize(this.builder, this.output, inputs);
       const plan = new Plan(this.builder.tape, [this.output, ...lin.partialNodes]);
       prepared = {
         plan,

@@ -5,8 +5,10 @@
  * share a row, run one forward (or backward) pass per colour with the sum of
  * the colour's seeds, and read each entry back from the pass of its colour.
  */
-import type { NodeId, Operand } from '../ops/index.js';
-import { blockPass, forEachInRow, SparseRows, type BlockEdge } from './blocks.js';
+import type { NodeId } from '../ops/index.js';
+import { blockPass, forEachInRow, SparseRows, type Block } from './blocks.js';
+import { groupByKey } from './group.js';
+import type { WrtInput } from './linearize.js';
 import type { Passes } from './passes.js';
 
 /** The pattern of J: for each row (output entry), its columns (input entries), sorted. */
@@ -34,56 +36,59 @@ export interface SparseJacobian {
   readonly values: Float64Array;
 }
 
-export interface Column {
-  readonly node: NodeId;
-  readonly offset: number;
-  readonly size: number;
-}
-
 /**
  * The pattern of J from the structure of the partials alone: a forward block
- * pass in which every partial counts as 1, so no derivative is evaluated and
- * nothing cancels (both branches of a ternary count). Conservative: it holds
- * every nonzero of J at every point.
+ * pass in which every partial entry counts by its `reach`, so no derivative
+ * is evaluated and nothing cancels (both branches of a ternary count).
+ * Conservative: it holds every nonzero of J at every point.
  */
 export function detectPattern(
   passes: Passes,
-  columns: readonly Column[],
+  columns: readonly WrtInput[],
   output: NodeId,
   m: number,
   n: number,
 ): Pattern {
   const { plan, lin } = passes;
-  const ones = new Float64Array(plan.values.length).fill(1);
-  const edges: BlockEdge[] = lin.edges.map((e, s) => ({ node: e.node, arg: e.arg, step: passes.steps[s]! }));
   const active = new Set(lin.active);
   const seeds = new Map(
     columns.filter((c) => active.has(c.node)).map((c) => [c.node, SparseRows.seeds(n, c.size, c.offset)]),
   );
-  const operand = (id: NodeId): Operand => plan.operand(id);
   const block =
-    seeds.get(output) ?? blockPass('forward', ones, lin.active, edges, operand, seeds, n, [output]).get(output);
-  // The block holds Jᵀ's pattern (a row per input); transpose it into rows of J.
-  const counts = new Int32Array(m + 1);
-  if (block !== undefined) for (let j = 0; j < n; j++) forEachInRow(block, j, (i) => counts[i + 1]!++);
-  for (let i = 0; i < m; i++) counts[i + 1]! += counts[i]!;
-  const rowStart = counts.slice();
-  const colIndex = new Int32Array(rowStart[m]!);
-  const fill = rowStart.slice(0, m);
-  if (block !== undefined) for (let j = 0; j < n; j++) forEachInRow(block, j, (i) => (colIndex[fill[i]!++] = j));
-  return { m, n, rowStart, colIndex };
+    seeds.get(output) ??
+    blockPass({
+      direction: 'forward',
+      values: new Float64Array(plan.values.length).fill(1),
+      active: lin.active,
+      edges: passes.edges,
+      operand: (id) => plan.operand(id),
+      seeds,
+      rows: n,
+      ends: [output],
+      structural: true,
+    }).get(output);
+  // The block holds Jᵀ's pattern (a row per input); transposed, the rows of J.
+  return transposePattern(patternOf(block, n, m));
 }
 
-/** The transpose of a pattern: for each column, its rows. */
+/** The nonzeros of a rows×cols block as a pattern (none for a missing block). */
+function patternOf(block: Block | undefined, rows: number, cols: number): Pattern {
+  if (block instanceof SparseRows) return { m: rows, n: cols, rowStart: block.rowStart, colIndex: block.colIndex };
+  const rowStart = new Int32Array(rows + 1);
+  const colIndex: number[] = [];
+  for (let i = 0; i < rows; i++) {
+    if (block !== undefined) forEachInRow(block, i, (k) => void colIndex.push(k));
+    rowStart[i + 1] = colIndex.length;
+  }
+  return { m: rows, n: cols, rowStart, colIndex: Int32Array.from(colIndex) };
+}
+
+/** The transpose of a pattern: for each column, its rows (sorted, since the sort is stable). */
 function transposePattern(p: Pattern): Pattern {
-  const rowStart = new Int32Array(p.n + 1);
-  for (const j of p.colIndex) rowStart[j + 1]!++;
-  for (let j = 0; j < p.n; j++) rowStart[j + 1]! += rowStart[j]!;
-  const colIndex = new Int32Array(p.colIndex.length);
-  const fill = rowStart.slice(0, p.n);
-  for (let i = 0; i < p.m; i++)
-    for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) colIndex[fill[p.colIndex[e]!]!++] = i;
-  return { m: p.n, n: p.m, rowStart, colIndex };
+  const rowOf = new Int32Array(p.colIndex.length);
+  for (let i = 0; i < p.m; i++) rowOf.fill(i, p.rowStart[i]!, p.rowStart[i + 1]!);
+  const { start, order } = groupByKey(p.colIndex, p.n);
+  return { m: p.n, n: p.m, rowStart: start, colIndex: order.map((e) => rowOf[e]!) };
 }
 
 // Colouring gives up (one colour per column) past this much work: a dense pattern gains nothing.
@@ -112,11 +117,10 @@ function colourColumns(p: Pattern, byColumn: Pattern): Int32Array | null {
   // Largest first, by a counting sort on the column sizes (stable: ties keep column order).
   const sizeOf = (j: number) => byColumn.rowStart[j + 1]! - byColumn.rowStart[j]!;
   const largest = widestRow(byColumn);
-  const bucket = new Int32Array(largest + 2);
-  for (let j = 0; j < p.n; j++) bucket[largest - sizeOf(j) + 1]!++;
-  for (let b = 0; b <= largest; b++) bucket[b + 1]! += bucket[b]!;
-  const order = new Int32Array(p.n);
-  for (let j = 0; j < p.n; j++) order[bucket[largest - sizeOf(j)]!++] = j;
+  const { order } = groupByKey(
+    Int32Array.from({ length: p.n }, (_, j) => largest - sizeOf(j)),
+    largest + 1,
+  );
   const colourOf = new Int32Array(p.n).fill(-1);
   // forbidden[c] === j: colour c is taken by a neighbour of column j.
   const forbidden = new Int32Array(p.n + 1).fill(-1);
@@ -165,21 +169,18 @@ function entriesByColour(
   rows: Int32Array,
   colouring: Colouring,
 ): { start: Int32Array; entries: Int32Array } {
-  const colourOfEntry = (e: number) =>
-    colouring.colourOf[colouring.direction === 'forward' ? p.colIndex[e]! : rows[e]!]!;
-  const start = new Int32Array(colouring.colours + 1);
-  for (let e = 0; e < rows.length; e++) start[colourOfEntry(e) + 1]!++;
-  for (let c = 0; c < colouring.colours; c++) start[c + 1]! += start[c]!;
-  const fill = start.slice(0, colouring.colours);
-  const entries = new Int32Array(rows.length);
-  for (let e = 0; e < rows.length; e++) entries[fill[colourOfEntry(e)]!++] = e;
-  return { start, entries };
+  const side = colouring.direction === 'forward' ? p.colIndex : rows;
+  const { start, order } = groupByKey(
+    side.map((k) => colouring.colourOf[k]!),
+    colouring.colours,
+  );
+  return { start, entries: order };
 }
 
 /** One compressed pass per colour, decompressed into the entries of the pattern. */
 export function compressedJacobian(
   passes: Passes,
-  columns: readonly Column[],
+  columns: readonly WrtInput[],
   output: NodeId,
   p: Pattern,
   colouring: Colouring,

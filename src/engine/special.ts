@@ -5,9 +5,10 @@
  */
 import type { GraphBuilder } from '../graph/index.js';
 import { OPS, type NodeId, type SpecialPoint } from '../ops/index.js';
-import { entriesFed, entriesFeeding } from './dependence.js';
+import { entriesFed, entriesFeeding, type Cuts } from './dependence.js';
 import type { Passes } from './passes.js';
 import type { Plan } from './plan.js';
+import { movingNodes } from './varying.js';
 
 export interface Warning {
   readonly kind: SpecialPoint['kind'];
@@ -26,6 +27,13 @@ export interface Warning {
 const MAX_TRACED = 256;
 const MAX_ENTRIES = 10_000;
 
+const cutAlways: Cuts = () => true;
+/** Cuts where the partial's numbers do not move with the inputs: where a zero selects. */
+const cutAtSelections =
+  (moving: Uint8Array): Cuts =>
+  (edge) =>
+    !edge.reads.some((id) => moving[id]);
+
 /** Warnings of the last forward pass; `wrt` start at `columnOffsets` among the n columns of J. */
 export function findWarnings(
   b: GraphBuilder,
@@ -37,6 +45,7 @@ export function findWarnings(
   const { plan, lin } = passes;
   // Built only when a special point needs tracing: most passes have none.
   let graph: ReturnType<Passes['stepGraph']> | null = null;
+  let moving: Uint8Array | null = null;
   const warnings: Warning[] = [];
   for (const node of lin.active) {
     const spec = OPS[plan.tape.op(node)];
@@ -50,11 +59,14 @@ export function findWarnings(
       groups.set(key, group);
     });
     for (const { point, entries } of groups.values()) {
+      // An infinite partial that a zero multiplies away leaves J finite but wrong (sqrt(x).*sqrt(x) at 0 gives
+      // 0, not 1): only zeros that select (a branch not taken, a lost tie) end its paths, not zeros that move.
+      const cuts = point.kind === 'infinite' ? cutAtSelections((moving ??= movingNodes(plan.tape, wrt))) : cutAlways;
       const pairs = new Map<number, readonly [number, number]>();
       graph ??= passes.stepGraph();
       for (const entry of entries.slice(0, MAX_TRACED)) {
-        const rows = entriesFed(graph, node, entry, lin.output);
-        const feeding = entriesFeeding(graph, node, entry, wrt);
+        const rows = entriesFed(graph, node, entry, lin.output, cuts);
+        const feeding = entriesFeeding(graph, node, entry, wrt, cuts);
         for (let i = 0; i < rows.length && pairs.size < MAX_ENTRIES; i++) {
           if (!rows[i]) continue;
           feeding.forEach((mask, w) => {

@@ -10,7 +10,7 @@ export function entryLabels(name: string, shape: Shape): string[] {
   return labels;
 }
 
-/** Column labels of J: the wrt variables flattened row-major, in order. */
+/** WrtInput labels of J: the wrt variables flattened row-major, in order. */
 export function columnLabels(inputs: readonly { readonly name: string; readonly shape: Shape }[]): string[] {
   return inputs.flatMap(({ name, shape }) => entryLabels(name, shape));
 }

@@ -1,0 +1,119 @@
+/**
+ * What the engine does with a partial derivative, written once per kind of
+ * partial (as JAX gives each linear primitive its transpose): `LINEAR` in
+ * `index.ts` holds one `LinearKind` per kind, and a kind without one fails
+ * to compile.
+ */
+import type { GraphBuilder } from '../../graph/index.js';
+import type { IndexMap, NodeId, Operand, Partial } from '../../ops/index.js';
+import type { Product } from './product.js';
+
+export type Kind = Partial['kind'];
+export type PartialOf<K extends Kind> = Extract<Partial, { readonly kind: K }>;
+
+/** Reverse mode carries cotangents from nodes to arguments, forward mode tangents from arguments to nodes. */
+export type Direction = 'reverse' | 'forward';
+
+/** An edge (node ← argument) of the linearised graph with the partial's numbers resolved to their operands. */
+interface EdgeOperands {
+  readonly out: Operand;
+  readonly arg: Operand;
+}
+
+export interface ElementwiseStep extends EdgeOperands {
+  readonly kind: 'elementwise';
+  readonly d: Operand;
+}
+
+export interface SelectStep extends EdgeOperands {
+  readonly kind: 'select';
+  readonly map: IndexMap;
+}
+
+export interface RowStep extends EdgeOperands {
+  readonly kind: 'row';
+  readonly d: Operand;
+}
+
+/** The products a pass runs, laid out once: one, or two through the scratch buffer. */
+export interface Products {
+  readonly reverse: readonly Product[];
+  readonly forward: readonly Product[];
+}
+
+export interface MatmulStep extends EdgeOperands, Products {
+  readonly kind: 'matmul';
+  readonly left: Operand | null;
+  readonly right: Operand | null;
+}
+
+export interface DenseStep extends EdgeOperands, Products {
+  readonly kind: 'dense';
+  readonly d: Operand;
+}
+
+/** A partial that passes apply; zero and unsupported partials make no step. */
+export type Step = ElementwiseStep | SelectStep | RowStep | MatmulStep | DenseStep;
+export type StepOf<K extends Kind> = Extract<Step, { readonly kind: K }>;
+
+/** Where an entry-level kernel adds what one entry contributes: a row of a block, or a dependence mask. */
+export interface Accumulator {
+  add(k: number, value: number): void;
+}
+
+/** A dense block's row as the target: kernels that know it write the row directly. */
+export class DenseRowAccumulator implements Accumulator {
+  /** Where the current row starts in `data`. */
+  base = 0;
+
+  constructor(
+    readonly data: Float64Array,
+    readonly cols: number,
+  ) {}
+
+  at(row: number): this {
+    this.base = row * this.cols;
+    return this;
+  }
+
+  add(k: number, value: number): void {
+    this.data[this.base + k]! += value;
+  }
+}
+
+/** From a partial `P` to what the passes need (steps `S`); every kind has these. */
+export interface PartialRules<P extends Partial, S extends Step> {
+  /** The nodes whose values the partial reads; throws UnsupportedError when the partial cannot be applied. */
+  reads(partial: P): readonly NodeId[];
+  /** The pass step of an edge, its nodes resolved by `operand`; null when there is nothing to apply (zero). */
+  step(partial: P, out: Operand, arg: Operand, operand: (id: NodeId) => Operand): S | null;
+  /** ∂ᵀ·cotangent as graph nodes in the argument's shape, for the gradient graph; null: it contributes nothing. */
+  transpose(b: GraphBuilder, partial: P, node: NodeId, arg: NodeId, cotangent: NodeId): NodeId | null;
+}
+
+/** The kernels of a kind's steps. No kernel allocates; an exact zero contributes exactly nothing (SPEC §6). */
+export interface StepRules<S extends Step> {
+  /** Reverse mode: cotangent[arg] += ∂ᵀ · cotangent[out]. */
+  pullback(step: S, v: Float64Array, cotangent: Float64Array, scratch: Float64Array): void;
+  /** Forward mode: tangent[out] += ∂ · tangent[arg]. */
+  pushforward(step: S, v: Float64Array, tangent: Float64Array, scratch: Float64Array): void;
+  /** Cotangent g on entry k of the node, pulled back into `acc` (the argument's row). */
+  pullEntry(step: S, v: Float64Array, k: number, g: number, acc: Accumulator): void;
+  /** Tangent t on entry k of the argument, pushed forward into `acc` (the node's row). */
+  pushEntry(step: S, v: Float64Array, k: number, t: number, acc: Accumulator): void;
+  /** Whether one entry spreads over many in this direction, so the target's rows fill up. */
+  spreads(step: S, direction: Direction): boolean;
+  /** The diagonal when the partial is one (out[k] = d[k]·arg[k], d maybe a scalar), else null. */
+  diagonal(step: S): Operand | null;
+  /**
+   * Adds 1 at every target entry that entry k of the source reaches in `direction`: by structure, or,
+   * with `cutAtZeros`, not through element-wise or row entries whose partial is exactly 0.
+   */
+  reach(step: S, direction: Direction, v: Float64Array, k: number, cutAtZeros: boolean, acc: Accumulator): void;
+  /** Entries of the scratch buffer the step needs. */
+  scratchSize(step: S): number;
+}
+
+/** One kind's implementation: the step kernels only for kinds that make steps. */
+export type LinearKind<K extends Kind> = PartialRules<PartialOf<K>, StepOf<K>> &
+  ([StepOf<K>] extends [never] ? unknown : StepRules<StepOf<K>>);
