@@ -14,14 +14,14 @@ export interface Binding {
 
 export interface ReportBase {
   readonly expr: string;
-  /** The expression as headers show it: a program's last statement, on one line. */
-  readonly title: string;
   /** Every bound variable with its value, in `--at` order. */
   readonly at: readonly Binding[];
   /** The differentiated variables: the columns of J, in order. */
   readonly wrt: readonly string[];
   readonly inputs: readonly { readonly name: string; readonly shape: Shape }[];
   readonly value: Tensor;
+  /** The expression as headers show it: a program's last statement, on one line. */
+  readonly title: string;
   /** J is m×n. */
   readonly m: number;
   readonly n: number;
