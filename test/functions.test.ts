@@ -311,8 +311,10 @@ describe('Hessians against finite differences of the gradient, symmetric', () =>
   });
 });
 
-/** The cases of fixtures/torch-programs.jsonl this suite handles; the others need programs or lusolve. */
+/** The cases of fixtures/torch-programs.jsonl this suite handles; the others are programs (programs.test.ts). */
 const HANDLED = [
+  'lusolve',
+  'lusolve-sum',
   'two-layer-inline',
   'sigmoid',
   'softmax',

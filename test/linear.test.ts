@@ -261,6 +261,20 @@ const denseCases = dims
   .chain((n) => entries(n))
   .map((x) => edgeCase([{ shape: [x.length], values: x }], (b, [a]) => b.apply('prodOthers', [a!])));
 
+/** lusolve(A, B) with respect to A (out = −A⁻¹·in·X) or to B (out = A⁻¹·in), A diagonally dominant. */
+const solveCases = fc
+  .tuple(dims, fc.integer({ min: 1, max: 2 }), fc.boolean())
+  .chain(([n, k, byMatrix]) =>
+    fc.tuple(fc.constant([n, k] as const), fc.constant(byMatrix), entries(n * n), entries(n * k)),
+  )
+  .map(([[n, k], byMatrix, noise, rhs]) => {
+    const a = { shape: [n, n] as Shape, values: noise.map((e, i) => (i % (n + 1) === 0 ? 4 + Math.abs(e) : e / 4)) };
+    const right = { shape: [n, k] as Shape, values: rhs };
+    return byMatrix
+      ? edgeCase([a, right], (b, [x, y]) => b.apply('lusolve', [x!, y!]))
+      : edgeCase([right, a], (b, [y, x]) => b.apply('lusolve', [x!, y!]));
+  });
+
 describe('linear kinds', () => {
   describe('elementwise', () => linearProperties(elementwiseCases));
   describe('select', () => linearProperties(selectCases));
@@ -274,6 +288,19 @@ describe('linear kinds', () => {
     });
   });
   describe('dense', () => linearProperties(denseCases));
+  describe('solve', () => {
+    linearProperties(solveCases);
+    it('covers both arguments: the matrix (negated, with a right factor) and the right-hand side', () => {
+      const steps = fc.sample(solveCases, { seed: OPTIONS.seed, numRuns: 40 }).map((c) => c.step);
+      const forms = new Set(steps.map((s) => s.kind === 'solve' && `${s.sign}/${s.right !== null}`));
+      expect([...forms].sort()).toEqual(['-1/true', '1/false']);
+    });
+  });
+
+  it('every kind of partial has its block here', () => {
+    const covered = ['elementwise', 'select', 'row', 'matmul', 'dense', 'solve', 'zero', 'unsupported'];
+    expect(Object.keys(LINEAR).sort()).toEqual(covered.sort());
+  });
 
   describe('zero', () => {
     it('makes no step, reads nothing and adds nothing to the gradient graph', () => {

@@ -186,6 +186,12 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   stopMax: 'leaf',
   median: unary([0.3, -1.2, 2.5, 0.9, 1.4]),
   medianWeights: unary([0.3, -1.2, 2.5, 0.9], true),
+  lusolve: {
+    at: { a: matrix, c: [[1], [-2], [0.5]] },
+    build: (b, x) => b.apply('lusolve', [x('a'), x('c')]),
+  },
+  // The numbers of the solve partial, never differentiated: lusolve's partials solve with them.
+  luFactor: 'leaf',
 };
 
 const shapeOf = (value: readonly number[] | readonly (readonly number[])[]): Shape =>

@@ -5,6 +5,7 @@
 import { ACTIVATIONS } from './activations.js';
 import { ELEMENTWISE_BINARY, ELEMENTWISE_UNARY } from './elementwise.js';
 import { LINALG } from './linalg.js';
+import { SOLVE } from './solve.js';
 import { STRUCTURAL } from './structural.js';
 import type { OpName, OpSpec } from './types.js';
 
@@ -14,6 +15,7 @@ export const OPS: Readonly<Record<OpName, OpSpec>> = {
   ...ELEMENTWISE_BINARY,
   ...LINALG,
   ...ACTIVATIONS,
+  ...SOLVE,
 };
 
 /** Operation codes as stored on the tape: the position of the name in this list. */

@@ -47,6 +47,17 @@ export type Partial =
   | { readonly kind: 'matmul'; readonly left: NodeId | null; readonly right: NodeId | null }
   /** out = d · in, with `d` an [outSize, inSize] matrix. */
   | { readonly kind: 'dense'; readonly d: NodeId }
+  /**
+   * out = ±A⁻¹ · in · right (right absent: the identity), solved with `lu`, the
+   * LU factors of the square matrix `a` (never an explicit inverse).
+   */
+  | {
+      readonly kind: 'solve';
+      readonly a: NodeId;
+      readonly lu: NodeId;
+      readonly right: NodeId | null;
+      readonly negate: boolean;
+    }
   /** Not available (a derivative order the table does not provide); an error if it is needed. */
   | { readonly kind: 'unsupported'; readonly reason: string };
 
@@ -199,4 +210,8 @@ export type ReductionName =
 export type ActivationName =
   'erf' | 'sigmoid' | 'relu' | 'heaviside' | 'softplus' | 'logsumexp' | 'stopMax' | 'median' | 'medianWeights';
 
-export type OpName = ElementwiseUnaryName | ElementwiseBinaryName | StructuralName | ReductionName | ActivationName;
+/** Linear solves and the LU factors they solve with. */
+export type SolveName = 'lusolve' | 'luFactor';
+
+export type OpName =
+  ElementwiseUnaryName | ElementwiseBinaryName | StructuralName | ReductionName | ActivationName | SolveName;

@@ -147,6 +147,41 @@ function cross(c: Lowerer, args: readonly MathNode[]): NodeId {
   return asRow ? c.b.apply('reshape', [product], { kind: 'reshape', shape: [1, 3] }) : product;
 }
 
+/**
+ * mathjs's lusolve, lsolve and usolve: A·x = b for a vector (or n×1 column) b,
+ * the solution as an n×1 column, as mathjs returns it. lsolve and usolve read
+ * only the lower or upper triangle, as mathjs's substitutions do.
+ */
+function linearSolve(name: string, triangle: 'lower' | 'upper' | null): LanguageFunction['lower'] {
+  return (c, args) => {
+    const [a, b] = args.map((n) => c.lower(n)) as [NodeId, NodeId];
+    const [sa, sb] = [shapeOf(c, a), shapeOf(c, b)];
+    if (!isMatrix(sa) || sa[0] !== sa[1])
+      throw new ShapeError(`${name} needs a square matrix A, got ${describeShape(sa)}`);
+    const n = sa[0];
+    if (!((isVector(sb) && sb[0] === n) || (isMatrix(sb) && sb[0] === n && sb[1] === 1)))
+      throw new ShapeError(
+        `${name}(A, b) needs b of ${n} entries (a vector or an ${n}×1 column) for A ${describeShape(sa)}, ` +
+          `got ${describeShape(sb)}`,
+      );
+    const column = c.b.apply('reshape', [b], { kind: 'reshape', shape: [n, 1] });
+    const from: number[] = [];
+    const to: number[] = [];
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++)
+        if (triangle === null || (triangle === 'lower' ? j <= i : j >= i)) from.push(i * n + j) && to.push(i * n + j);
+    const matrix =
+      triangle === null
+        ? a
+        : c.b.apply('select', [a], {
+            kind: 'select',
+            shape: [n, n],
+            map: { to: Int32Array.from(to), from: Int32Array.from(from) },
+          });
+    return c.b.apply('lusolve', [matrix, column]);
+  };
+}
+
 const operatorFunction = (
   usage: string,
   doc: string,
@@ -242,6 +277,27 @@ export const LANGUAGE_FUNCTIONS: Readonly<Record<string, LanguageFunction>> = {
   inv: operatorFunction('inv(M)', 'inverse of a square matrix', 1, (c, [x]) =>
     squareOrScalar(c, x!, 'inv') === 'scalar' ? c.b.apply('dotDivide', [c.b.scalar(1), x!]) : c.b.apply('inv', [x!]),
   ),
+  lusolve: {
+    usage: 'lusolve(A, b)',
+    doc: 'the solution x of A·x = b (LU with partial pivoting), an n×1 column; derivatives solve with the same factors',
+    minArgs: 2,
+    maxArgs: 2,
+    lower: linearSolve('lusolve', null),
+  },
+  lsolve: {
+    usage: 'lsolve(L, b)',
+    doc: 'the solution of L·x = b for the lower triangle of L (forward substitution), an n×1 column',
+    minArgs: 2,
+    maxArgs: 2,
+    lower: linearSolve('lsolve', 'lower'),
+  },
+  usolve: {
+    usage: 'usolve(U, b)',
+    doc: 'the solution of U·x = b for the upper triangle of U (back substitution), an n×1 column',
+    minArgs: 2,
+    maxArgs: 2,
+    lower: linearSolve('usolve', 'upper'),
+  },
   trace: operatorFunction('trace(M)', 'sum of the diagonal of a square matrix', 1, (c, [x]) => {
     const n = squareOrScalar(c, x!, 'trace');
     if (n === 'scalar') return x!;

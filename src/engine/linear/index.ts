@@ -8,6 +8,7 @@ import { elementwise } from './elementwise.js';
 import { matmul } from './matmul.js';
 import { row } from './row.js';
 import { select } from './select.js';
+import { solve } from './solve.js';
 import type { Kind, LinearKind, PartialRules, Step, StepRules } from './types.js';
 import { unsupported } from './unsupported.js';
 import { zero } from './zero.js';
@@ -19,6 +20,7 @@ export const LINEAR: { readonly [K in Kind]: LinearKind<K> } = {
   row,
   matmul,
   dense,
+  solve,
   unsupported,
 };
 

@@ -52,8 +52,16 @@ export interface DenseStep extends EdgeOperands, Products {
   readonly d: Operand;
 }
 
+export interface SolveStep extends EdgeOperands {
+  readonly kind: 'solve';
+  /** The LU factors of A, packed n×(n+1) as ops/lu.ts writes them. */
+  readonly lu: Operand;
+  readonly right: Operand | null;
+  readonly sign: 1 | -1;
+}
+
 /** A partial that passes apply; zero and unsupported partials make no step. */
-export type Step = ElementwiseStep | SelectStep | RowStep | MatmulStep | DenseStep;
+export type Step = ElementwiseStep | SelectStep | RowStep | MatmulStep | DenseStep | SolveStep;
 export type StepOf<K extends Kind> = Extract<Step, { readonly kind: K }>;
 
 /** Where an entry-level kernel adds what one entry contributes: a row of a block, or a dependence mask. */
