@@ -165,18 +165,17 @@ function linearSolve(name: string, triangle: 'lower' | 'upper' | null): Language
           `got ${describeShape(sb)}`,
       );
     const column = c.b.apply('reshape', [b], { kind: 'reshape', shape: [n, 1] });
-    const from: number[] = [];
-    const to: number[] = [];
+    const kept: number[] = [];
     for (let i = 0; i < n; i++)
       for (let j = 0; j < n; j++)
-        if (triangle === null || (triangle === 'lower' ? j <= i : j >= i)) from.push(i * n + j) && to.push(i * n + j);
+        if (triangle === null || (triangle === 'lower' ? j <= i : j >= i)) kept.push(i * n + j);
     const matrix =
       triangle === null
         ? a
         : c.b.apply('select', [a], {
             kind: 'select',
             shape: [n, n],
-            map: { to: Int32Array.from(to), from: Int32Array.from(from) },
+            map: { to: Int32Array.from(kept), from: Int32Array.from(kept) },
           });
     return c.b.apply('lusolve', [matrix, column]);
   };
