@@ -5,7 +5,7 @@
 import { compileProgram } from './compile.js';
 import { checkJacobian } from './engine/check.js';
 import type { DerivativeOptions, Mode, Program } from './engine/program.js';
-import type { Warning as KinkWarning } from './engine/special.js';
+import type { KinkWarning } from './engine/special.js';
 import { InputError } from './errors.js';
 import type { VariableInfo } from './parse/index.js';
 import { sameShape, type Shape } from './shape.js';

@@ -9,6 +9,8 @@ export {
   jacobian,
   jvp,
   vjp,
+  type Blocks,
+  type ByVariable,
   type CheckOutput,
   type JacobianOutput,
   type KinkWarning,

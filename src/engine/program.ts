@@ -13,7 +13,7 @@ import { buildGradient } from './gradient.js';
 import { linearize, type WrtInput } from './linearize.js';
 import { Passes } from './passes.js';
 import { Plan } from './plan.js';
-import { findWarnings, valueDomainWarnings, type Warning } from './special.js';
+import { findKinkWarnings, valueDomainKinkWarnings, type KinkWarning } from './special.js';
 import {
   colour,
   compressedJacobian,
@@ -60,7 +60,7 @@ export const SMALL_JACOBIAN_ENTRIES = 256;
 
 interface Derivative {
   readonly value: Float64Array;
-  readonly warnings: readonly Warning[];
+  readonly warnings: readonly KinkWarning[];
 }
 
 export interface JacobianResult extends Derivative {
@@ -404,7 +404,7 @@ export class Program {
     // Everything since the forward pass was derivative work.
     this.timings.derivative = start - this.derivativeStart;
     const value = prepared.plan.read(this.output);
-    const warnings = findWarnings(
+    const warnings = findKinkWarnings(
       this.builder,
       passes,
       wrt.map((c) => c.node),
@@ -413,7 +413,7 @@ export class Program {
     );
     // A NaN in the value may come from a part no derivative goes through (a constant's log of a negative number).
     if (value.some(Number.isNaN))
-      warnings.push(...valueDomainWarnings(this.builder, prepared.plan, new Set(passes.lin.active)));
+      warnings.push(...valueDomainKinkWarnings(this.builder, prepared.plan, new Set(passes.lin.active)));
     this.timings.warnings = performance.now() - start;
     return { value, warnings };
   }

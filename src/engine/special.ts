@@ -10,7 +10,7 @@ import type { Passes } from './passes.js';
 import type { Plan } from './plan.js';
 import { movingNodes } from './varying.js';
 
-export interface Warning {
+export interface KinkWarning {
   readonly kind: SpecialPoint['kind'];
   /** The operation, as written: `sqrt`, `max`, `.^`. */
   readonly operation: string;
@@ -35,18 +35,18 @@ const cutAtSelections =
     !edge.reads.some((id) => moving[id]);
 
 /** Warnings of the last forward pass; `wrt` start at `columnOffsets` among the n columns of J. */
-export function findWarnings(
+export function findKinkWarnings(
   b: GraphBuilder,
   passes: Passes,
   wrt: readonly NodeId[],
   columnOffsets: readonly number[],
   n: number,
-): Warning[] {
+): KinkWarning[] {
   const { plan, lin } = passes;
   // Built only when a special point needs tracing: most passes have none.
   let graph: ReturnType<Passes['stepGraph']> | null = null;
   let moving: Uint8Array | null = null;
-  const warnings: Warning[] = [];
+  const warnings: KinkWarning[] = [];
   for (const node of lin.active) {
     const spec = OPS[plan.tape.op(node)];
     if (spec.special === undefined) continue;
@@ -94,11 +94,11 @@ export function findWarnings(
 
 /**
  * Domain errors (a NaN value) in the parts of the expression that no
- * derivative goes through, which findWarnings does not visit: they can still
+ * derivative goes through, which findKinkWarnings does not visit: they can still
  * make the value NaN.
  */
-export function valueDomainWarnings(b: GraphBuilder, plan: Plan, active: ReadonlySet<NodeId>): Warning[] {
-  const warnings: Warning[] = [];
+export function valueDomainKinkWarnings(b: GraphBuilder, plan: Plan, active: ReadonlySet<NodeId>): KinkWarning[] {
+  const warnings: KinkWarning[] = [];
   for (let node = 0; node < plan.tape.length; node++) {
     const operand = plan.operands[node];
     const spec = OPS[plan.tape.op(node)];

@@ -1,7 +1,7 @@
 /** What a command computed, as the formatters receive it: plain data, no behaviour. */
 import type { CheckResult } from '../engine/check.js';
 import type { SparseJacobian } from '../engine/sparsity.js';
-import type { Warning as KinkWarning } from '../engine/special.js';
+import type { KinkWarning } from '../engine/special.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../values.js';
 

@@ -326,7 +326,7 @@ export const LINALG: Record<ReductionName, OpSpec> = {
       else if (v[p!.offset]! < 1 && hasZero(v, x!)) found(0, NORM_BELOW_ONE);
     },
   },
-  /** Matrix product of two matrices (the compiler turns vectors into 1-row or 1-column matrices). */
+  /** Matrix product of two matrices (the lowerer turns vectors into 1-row or 1-column matrices). */
   matmul: {
     label: '*',
     arity: 2,
