@@ -154,6 +154,20 @@ describe('errors of programs', () => {
     expect(JSON.parse(ok.out()).jacobian).toEqual([[2 ** 50]]);
   });
 
+  it("the CLI: the two-layer model from a file with values from files equals PyTorch, W.grad in W's shape", async () => {
+    const c = CASES.find((k) => k.id === 'two-layer-program')!;
+    const at = c.at as { W: number[][]; V: number[][]; x: number[]; b: number[] };
+    const files = { 'model.txt': c.expr, 'W.json': JSON.stringify(at.W), 'V.json': JSON.stringify(at.V) };
+    const io = fakeIo({ files });
+    const argv = ['grad', '-f', 'model.txt', '--at', 'W=@W.json', '--at', `x=${at.x.join(',')}`];
+    expect(await main([...argv, '--at', `b=${at.b.join(',')}`, '--at', 'V=@V.json', '--json'], io)).toBe(0);
+    const result = JSON.parse(io.out()) as { grad: number[]; blocks: { W: number[][] } };
+    expect(firstMismatch(result.grad, flat(c.jacobian), 1e-10, 1e-13)).toBeNull();
+    expect(result.blocks.W).toHaveLength(at.W.length);
+    expect(result.blocks.W.map((row) => row.length)).toEqual(at.W.map((row) => row.length));
+    expect(firstMismatch(flat(result.blocks.W), flat(c.jacobian).slice(0, 12), 1e-10, 1e-13)).toBeNull();
+  });
+
   it('the CLI: a model in a file, lines and comments as mathjs reads them', async () => {
     const io = fakeIo({ files: { 'model.txt': '# a model\nh = tanh(W*x + b)\ny = V*h\nsum(y.^2)\n' } });
     const args = ['grad', '-f', 'model.txt', '--at', 'W=[[1,2],[3,4]]', '--at', 'x=0.1,0.2', '--at', 'b=0,0'];
