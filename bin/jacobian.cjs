@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-require('../scripts/launch.cjs').load().run();
+require('../scripts/launch.cjs').start();

@@ -20,4 +20,21 @@ function load() {
   return module.exports;
 }
 
-module.exports = { load };
+/** Loads the CLI and runs it; a bundle that cannot be loaded is one error line, not Node's dump of its source. */
+function start() {
+  let cli;
+  try {
+    cli = load();
+  } catch (error) {
+    process.stderr.write(
+      `error: internal error: cannot load the program (${error.message.split('\n')[0]}); ` +
+        'rebuild it with npm run build, or reinstall jacobian\n',
+    );
+    if (process.env.JACOBIAN_DEBUG === '1') process.stderr.write(`${error.stack}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  cli.run();
+}
+
+module.exports = { load, start };

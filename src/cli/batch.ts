@@ -7,7 +7,7 @@
 import { InputError, UserError } from '../errors.js';
 import { jsonChunks, nestedJson } from '../format/json.js';
 import { compute, type CommandName } from './commands.js';
-import { linesOf, type Io } from './io.js';
+import { linesOf, OutputError, type Io } from './io.js';
 import { CLI_WORDING, type OutputOptions } from './options.js';
 import { Progress } from './progress.js';
 import {
@@ -102,6 +102,7 @@ export async function runBatch(
       if (points % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   } catch (error) {
+    if (error instanceof OutputError) throw error;
     flush();
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new InputError(`--batch: cannot read ${options.batch}: ${reason}`);

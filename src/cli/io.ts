@@ -1,8 +1,21 @@
 /** The outside world as the CLI sees it, so tests can run it in-process. */
 import { isAscii } from 'node:buffer';
-import { createReadStream, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  createReadStream,
+  fstatSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { isatty } from 'node:tty';
+import { getSystemErrorMap } from 'node:util';
 
 export interface Io {
   /** Writes to standard output. */
@@ -11,8 +24,10 @@ export interface Io {
   error(text: string): void;
   readStdin(): Promise<string>;
   readFile(path: string): string;
-  /** Writes a file the user asked for (spy --svg). */
+  /** Writes a file the user asked for (spy --svg); throws an OutputError when it cannot. */
   writeFile?(path: string, text: string): void;
+  /** Waits until standard output has taken everything written; throws an OutputError if it failed. */
+  flush?(): Promise<void>;
   /** The size of a file in bytes, to refuse one before reading it (undefined: unknown). */
   fileSize?(path: string): number | undefined;
   /** The lines of a file, or of standard input for '-', as they arrive (default: read whole, then split). */
@@ -37,13 +52,114 @@ export async function* linesOf(io: Io, source: string): AsyncIterable<string> {
   yield* text.split(/\r?\n/);
 }
 
-export function processIo(): Io {
-  // A reader that closed the pipe (`| head -1`) has what it wanted: end quietly.
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
+/**
+ * Output that could not be written (a full disk, an I/O error, a file that
+ * cannot be replaced): not the user's mistake, so the CLI exits 1.
+ */
+export class OutputError extends Error {
+  constructor(
+    readonly target: string,
+    cause: unknown,
+  ) {
+    super(`cannot write ${target}: ${reasonOf(cause)}`);
+  }
+}
+
+/** The reason for a failed system call in words, as `no space left on device` for ENOSPC. */
+export function reasonOf(error: unknown): string {
+  const { errno, message } = error as Partial<NodeJS.ErrnoException>;
+  const described = typeof errno === 'number' ? getSystemErrorMap().get(errno)?.[1] : undefined;
+  return described ?? message ?? String(error);
+}
+
+/**
+ * Writes `text` to `path` through a temporary file in the same directory and
+ * a rename, so that a failure never leaves a truncated file behind. A path
+ * that is not a regular file (a device as /dev/full, a pipe) is written in place.
+ */
+export function writeFileAtomic(path: string, text: string): void {
+  let target = path;
+  let mode: number | null = null;
+  try {
+    // Through a symbolic link, the file it points to is replaced, not the link.
+    target = realpathSync(path);
+    const stats = statSync(target);
+    if (!stats.isFile()) {
+      writeFileSync(target, text);
+      return;
+    }
+    mode = stats.mode & 0o7777;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new OutputError(path, error);
+  }
+  const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
+  try {
+    writeFileSync(temporary, text, { flag: 'wx' });
+    if (mode !== null) chmodSync(temporary, mode);
+    renameSync(temporary, target);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw new OutputError(path, error);
+  }
+}
+
+/**
+ * Standard output of the process. A file or a device other than a terminal
+ * is written here, synchronously and to the last byte: Node's stream for
+ * them drops what a short write (as at a file size limit) leaves over, and
+ * reports a failure only a tick later. Pipes and terminals go through
+ * Node's stream, whose writes may fail later still: the first failure is
+ * kept, later writes throw it, and `flush` reports one that came after the
+ * last write.
+ */
+function standardOutput(): Pick<Io, 'write' | 'flush'> {
+  const stats = fstatSync(1);
+  if (stats.isFile() || (stats.isCharacterDevice() && !isatty(1))) {
+    return {
+      write: (text) => {
+        const bytes = Buffer.from(text, 'utf8');
+        try {
+          for (let offset = 0; offset < bytes.length;) offset += writeSync(1, bytes, offset);
+        } catch (error) {
+          throw new OutputError('standard output', error);
+        }
+      },
+    };
+  }
+  return streamedOutput();
+}
+
+function streamedOutput(): Pick<Io, 'write' | 'flush'> {
+  let failure: unknown = null;
+  // A reader that closed the pipe (`| head -1`) has what it wanted: the rest is dropped, quietly.
+  let closed = false;
+  const record = (error: NodeJS.ErrnoException | null | undefined) => {
+    if (error === null || error === undefined || failure !== null || closed) return;
+    if (error.code === 'EPIPE') closed = true;
+    // After a failure the stream is destroyed and refuses further writes: that is no reason of its own.
+    else if (error.code !== 'ERR_STREAM_DESTROYED') failure = error;
+  };
+  process.stdout.on('error', record);
+  const check = () => {
+    if (failure !== null) throw new OutputError('standard output', failure);
+  };
   return {
-    write: (text) => void process.stdout.write(text),
+    write: (text) => {
+      check();
+      if (!closed) process.stdout.write(text, record);
+    },
+    flush: async () => {
+      if (!closed && failure === null) await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+      check();
+    },
+  };
+}
+
+export function processIo(): Io {
+  // Nothing can be said about a failure to write standard error, but it must not end the program uncaught.
+  process.stderr.on('error', () => {});
+  return {
+    ...standardOutput(),
     error: (text) => void process.stderr.write(text),
     readStdin: async () => {
       const chunks: Buffer[] = [];
@@ -55,7 +171,7 @@ export function processIo(): Io {
       // Number files are ASCII, which decodes several times faster as latin1 than as UTF-8.
       return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
     },
-    writeFile: (path, text) => writeFileSync(path, text),
+    writeFile: writeFileAtomic,
     fileSize: (path) => {
       try {
         return statSync(path).size;

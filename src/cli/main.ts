@@ -19,7 +19,7 @@ import type { MatrixReport, Report, SparseJacobian } from '../format/report.js';
 import { functionCatalogue, parseExpression } from '../parse/index.js';
 import { runBatch } from './batch.js';
 import { runCommand, type CommandName } from './commands.js';
-import { processIo, type Io } from './io.js';
+import { OutputError, processIo, type Io } from './io.js';
 import {
   addCommonOptions,
   CLI_WORDING,
@@ -135,11 +135,7 @@ function drawSpy(result: Report, options: OutputOptions, io: Io): string {
 function writeSvg(result: Report, path: string, io: Io): void {
   const { report, sparse } = sparseOf(result);
   if (io.writeFile === undefined) throw new InputError('--svg needs a file system to write to');
-  try {
-    io.writeFile(path, spySvg(sparse, { caption: spyCaption(report, sparse, 1) }));
-  } catch (error) {
-    throw new InputError(`cannot write ${path}: ${(error as Error).message}`);
-  }
+  io.writeFile(path, spySvg(sparse, { caption: spyCaption(report, sparse, 1) }));
 }
 
 interface CommandSpec {
@@ -287,11 +283,12 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
 
 /** Runs the CLI with `argv` (without node and the script) and returns the exit status. */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
-  const debug = argv.includes('--debug');
+  const debug = argv.includes('--debug') || io.env.JACOBIAN_DEBUG === '1';
   let status = 0;
   try {
     const program = buildProgram(io, (s) => (status = s));
     await program.parseAsync(expressionAfterDashes(argv, program), { from: 'user' });
+    await io.flush?.();
     return status;
   } catch (error) {
     return reportError(error, io, debug);
@@ -344,6 +341,11 @@ function parsesAsExpression(text: string): boolean {
 }
 
 function reportError(error: unknown, io: Io, debug: boolean): number {
+  if (error instanceof OutputError) {
+    io.error(`error: ${error.message}\n`);
+    if (debug) io.error(`${error.stack ?? ''}\n`);
+    return 1;
+  }
   if (error instanceof CommanderError) {
     if (error.exitCode === 0) return 0;
     const message = error.message
@@ -363,13 +365,26 @@ function reportError(error: unknown, io: Io, debug: boolean): number {
     if (debug) io.error(`${error.stack ?? ''}\n`);
     return 2;
   }
-  const message = error instanceof Error ? error.message : String(error);
-  io.error(`error: internal error: ${message}${debug ? '' : ' (run with --debug for details)'}\n`);
+  return reportInternalError(error, io, debug);
+}
+
+/** A failure of the program itself: one line with a hint to report it; the stack trace only when debugging. */
+function reportInternalError(error: unknown, io: Io, debug: boolean): number {
+  const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
+  const hint = debug ? '' : '; --debug or JACOBIAN_DEBUG=1 shows the stack trace';
+  io.error(`error: internal error: ${message} (a bug in jacobian: please report it with the command you ran${hint})\n`);
   if (debug && error instanceof Error) io.error(`${error.stack ?? ''}\n`);
   return 1;
 }
 
 /** The entry of the installed `jacobian` command. */
 export async function run(): Promise<void> {
-  process.exitCode = await main(process.argv.slice(2), processIo());
+  const argv = process.argv.slice(2);
+  const io = processIo();
+  // Whatever escapes (an error in a callback, a rejected promise) ends as one line, not Node's dump of the bundle.
+  process.on('uncaughtException', (error) => {
+    process.exitCode = reportInternalError(error, io, argv.includes('--debug') || io.env.JACOBIAN_DEBUG === '1');
+    process.exit();
+  });
+  process.exitCode = await main(argv, io);
 }
