@@ -1,6 +1,7 @@
 // Bundles the CLI into one CommonJS file, dist/jacobian.cjs: one file to load and
 // only the parts of mathjs that parsing needs. Then runs it once in-process and
 // saves V8's code cache, dist/jacobian.cache, which scripts/launch.cjs uses.
+// Also bundles the library as CommonJS, dist/index.cjs, for require('jacobian').
 import { build } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
@@ -19,6 +20,18 @@ await build({
   // The sources are ES modules; in the bundle, import.meta.url is this file's URL.
   banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   define: { 'import.meta.url': '__bundleUrl' },
+  logLevel: 'warning',
+});
+
+// The library for require(): its own code in one readable file, its dependencies required from node_modules.
+await build({
+  entryPoints: ['src/index.ts'],
+  outfile: new URL('../dist/index.cjs', import.meta.url).pathname,
+  bundle: true,
+  packages: 'external',
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
   logLevel: 'warning',
 });
 

@@ -9,14 +9,15 @@ import type { KinkWarning } from './engine/special.js';
 import { InputError } from './errors.js';
 import type { VariableInfo } from './parse/index.js';
 import { sameShape, type Shape } from './shape.js';
-import { blocksByVariable, columnRanges, nestedFrom, tensorFromJson, type Nested } from './values.js';
+import { blocksByVariable, columnRanges, nestedFrom, tensorFromJson, type Nested, type Tensor } from './values.js';
 
 export type { KinkWarning, Mode, Nested, Shape };
 /** The former name of KinkWarning, kept for code that uses it. */
 export type Warning = KinkWarning;
 
-/** A variable's value: a number, a vector or a matrix (rows of numbers). */
-export type Value = number | readonly number[] | readonly (readonly number[])[];
+/** A variable's value: a number, a vector or a matrix (rows of numbers); a Float64Array is a vector, or a row. */
+export type Value =
+  number | readonly number[] | readonly (readonly number[])[] | Float64Array | readonly Float64Array[];
 export type Values = Readonly<Record<string, Value>>;
 
 export interface Options {
@@ -48,6 +49,21 @@ export interface JacobianOutput extends Common {
 }
 
 /** A vector over the inputs (∇f, vᵀJ, H·u), by variable, each in the variable's shape. */
+/**
+ * J as a sparse matrix in coordinate form, 0-based, as the CLI's `--sparse --json`:
+ * entry k is J[rows[k]][cols[k]] = values[k]. Entries outside the pattern are zero at every point.
+ */
+export interface SparseJacobianOutput extends Common {
+  readonly m: number;
+  readonly n: number;
+  readonly rows: number[];
+  readonly cols: number[];
+  readonly values: number[];
+  /** The colours of the pattern's columns (forward) or rows (reverse): one compressed pass each. */
+  readonly colours: number;
+  readonly mode: 'reverse' | 'forward';
+}
+
 export interface ByVariable {
   readonly blocks: Blocks;
 }
@@ -100,6 +116,27 @@ export class CompiledExpression {
       blocks: this.blocks(r.jacobian, r.n, this.outputShape, options),
       mode: r.mode,
       passes: r.passes,
+    };
+  }
+
+  /**
+   * J as a sparse matrix: its pattern found from the expression, its columns
+   * (or rows) coloured, one compressed pass per colour; the dense m×n J is never formed.
+   */
+  sparseJacobian(at: Values, options: Options = {}): SparseJacobianOutput {
+    options = checkOptions(options);
+    const r = this.program.sparseJacobian(this.point(at), this.wrt(options), derivativeOptions(options));
+    const { m, n, rows, cols, values } = r.jacobian;
+    return {
+      value: this.nested(r.value),
+      warnings: r.warnings,
+      m,
+      n,
+      rows: Array.from(rows),
+      cols: Array.from(cols),
+      values: Array.from(values),
+      colours: r.colours,
+      mode: r.mode,
     };
   }
 
@@ -156,7 +193,7 @@ export class CompiledExpression {
 
   /** The automatic Jacobian against central finite differences (like torch.autograd.gradcheck). */
   check(at: Values, options: Options & { readonly tol?: number } = {}): CheckOutput {
-    options = checkOptions(options);
+    options = checkOptions(options, CHECK_OPTIONS);
     const r = checkJacobian(this.program, this.point(at), this.wrt(options), options.tol, derivativeOptions(options));
     const { m, n } = r.automatic;
     return {
@@ -193,7 +230,7 @@ export class CompiledExpression {
     const point = new Map<string, Float64Array>();
     for (const [name, shape] of this.shapes) {
       if (!(name in at)) throw new InputError(`no value for ${name}`);
-      const tensor = tensorFromJson(at[name], name);
+      const tensor = tensorOf(at[name], name);
       if (!sameShape(tensor.shape, shape)) {
         throw new InputError(`${name} was compiled as ${shapeText(shape)} but has ${shapeText(tensor.shape)}`);
       }
@@ -206,13 +243,37 @@ export class CompiledExpression {
 /** A shape as messages write it: "a scalar", "3", "2×3". */
 const shapeText = (shape: Shape): string => (shape.length === 0 ? 'a scalar' : shape.join('×'));
 
+/** A value as the engine takes it: Float64Arrays (a vector, or the rows of a matrix) or JSON-like numbers. */
+function tensorOf(value: unknown, name: string): Tensor {
+  if (value instanceof Float64Array) {
+    if (value.length === 0) throw new InputError(`${name} is an empty array: give at least one number`);
+    return { shape: [value.length], data: value.slice() };
+  }
+  if (ArrayBuffer.isView(value))
+    throw new InputError(`${name} is a ${value.constructor.name}: give a Float64Array, numbers or arrays of numbers`);
+  const rows = Array.isArray(value) && value.some((row) => row instanceof Float64Array);
+  return tensorFromJson(
+    rows ? value.map((row: unknown) => (row instanceof Float64Array ? [...row] : row)) : value,
+    name,
+  );
+}
+
 const MODES: readonly string[] = ['auto', 'reverse', 'forward'];
+const OPTIONS: readonly string[] = ['wrt', 'mode', 'maxMemoryBytes'];
+const CHECK_OPTIONS: readonly string[] = [...OPTIONS, 'tol'];
 
 /** JavaScript callers can pass anything: what the types promise is checked here, with messages. */
-function checkOptions(options: unknown): Options & { readonly tol?: number } {
+function checkOptions(options: unknown, known = OPTIONS): Options & { readonly tol?: number } {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw new InputError('options must be an object, as { wrt: ["x"] }');
+  const unknown = Object.keys(options).filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    const names = unknown.map((key) => JSON.stringify(key)).join(', ');
+    throw new InputError(
+      `unknown option${unknown.length === 1 ? '' : 's'} ${names}: the options are ${known.join(', ')}`,
+    );
+  }
   const { wrt, mode, maxMemoryBytes, tol } = options as Record<string, unknown>;
   if (wrt !== undefined) {
     if (!Array.isArray(wrt) || !wrt.every((name) => typeof name === 'string'))
@@ -282,7 +343,7 @@ export function compile(expr: string, shapes: Readonly<Record<string, readonly n
 function compileAt(expr: string, at: Values): CompiledExpression {
   const variables = new Map<string, VariableInfo>(
     Object.entries(checkValues(at)).map(([name, value]) => {
-      const tensor = tensorFromJson(value, name);
+      const tensor = tensorOf(value, name);
       return [name, { shape: tensor.shape, value: tensor.data }];
     }),
   );
@@ -292,6 +353,9 @@ function compileAt(expr: string, at: Values): CompiledExpression {
 /** The full Jacobian of `expr` at `at`. */
 export const jacobian = (expr: string, at: Values, options?: Options): JacobianOutput =>
   compileAt(expr, at).jacobian(at, options);
+/** J as a sparse matrix in coordinate form: one compressed pass per colour of its pattern. */
+export const sparseJacobian = (expr: string, at: Values, options?: Options): SparseJacobianOutput =>
+  compileAt(expr, at).sparseJacobian(at, options);
 /** vᵀJ: one backward pass seeded with v. */
 export const vjp = (expr: string, at: Values, v: readonly number[], options?: Options) =>
   compileAt(expr, at).vjp(at, v, options);

@@ -3,6 +3,8 @@
  * package (npm run build), in a separate Node process, and type-checked.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/cli.js';
@@ -63,17 +65,21 @@ describe('the library, imported by its name', () => {
   });
 
   it('type-checks a TypeScript program that imports it, and the program runs', () => {
-    const outDir = join(ROOT, 'dist', 'user-check');
+    // A user's project outside the package (nothing test-only lands in dist), with the package in its node_modules.
+    const project = mkdtempSync(join(tmpdir(), 'jacobian-user-'));
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(ROOT, join(project, 'node_modules', 'jacobian'), 'dir');
+    const outDir = join(project, 'out');
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
     execFileSync(
       process.execPath,
       [tsc, '-p', join(ROOT, 'fixtures', 'library'), '--noEmit', 'false', '--outDir', outDir],
       { cwd: ROOT, encoding: 'utf8' },
     );
-    // Inside the package's folder, so 'jacobian' resolves to this package as it would in a user's node_modules.
     const output = JSON.parse(
-      execFileSync(process.execPath, [join(outDir, 'user.js')], { cwd: ROOT, encoding: 'utf8' }),
+      execFileSync(process.execPath, [join(outDir, 'user.js')], { cwd: project, encoding: 'utf8' }),
     ) as Record<string, unknown>;
+    rmSync(project, { recursive: true, force: true });
     expect(output).toMatchObject({
       once: [
         [2, 0, 0],
@@ -84,5 +90,104 @@ describe('the library, imported by its name', () => {
       pushed: [2, 0, 0],
     });
     expect((output.rows as number[][]).length).toBe(2);
+  });
+
+  it('require() works as well as import, with the same functions and errors', () => {
+    const output = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const { jacobian, compile, InputError } = require('jacobian');
+        let error = null;
+        try { jacobian('x', { x: [1, 2] }, { wrtt: ['x'] }); } catch (e) { error = e instanceof InputError; }
+        console.log(JSON.stringify({ J: jacobian('x*2', { x: [1, 2] }).jacobian, compiled: typeof compile, error }));`,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    expect(JSON.parse(output)).toEqual({
+      J: [
+        [2, 0],
+        [0, 2],
+      ],
+      compiled: 'function',
+      error: true,
+    });
+  });
+
+  // One process for the three checks below: each start of Node with the library costs about a second.
+  let extras: Record<string, unknown> | undefined;
+  const extra = (key: string): unknown =>
+    (extras ??= run(`
+      import { check, compile, jacobian, sparseJacobian, vjp } from 'jacobian';
+      const x = new Float64Array([1, 2]);
+      const W = [new Float64Array([1, 2]), new Float64Array([3, 4])];
+      const f = compile('[x[1]*x[2], sin(x[3])]', { x: [3] });
+      const messages = [];
+      for (const call of [
+        () => jacobian('x', { x: [1, 2] }, { wrtt: ['x'] }),
+        () => compile('x', { x: [2] }).vjp({ x: [1, 2] }, [1, 1], { tol: 1 }),
+        () => check('x', { x: 1 }, { tol: 1e-3, mdoe: 'forward' }),
+        () => jacobian('x', { x: new Int32Array([1, 2]) }),
+      ]) {
+        try { call(); messages.push(null); } catch (e) { messages.push(e.name + ': ' + e.message); }
+      }
+      console.log(JSON.stringify({
+        typed: {
+          J: jacobian('x.^2', { x: new Float64Array([1, 2, 3]) }).jacobian,
+          Wx: compile('W*x', { W: [2, 2], x: [2] }).evaluate({ W, x }),
+          vjp: vjp('x*2', { x }, [1, 1]).vjp,
+          untouched: Array.from(x),
+        },
+        sparse: sparseJacobian('x.^2', { x: [1, 2, 3] }),
+        sparseMethod: f.sparseJacobian({ x: [1, 2, 3] }, { mode: 'reverse' }),
+        messages,
+      }));
+    `) as Record<string, unknown>)[key];
+
+  it('takes Float64Arrays: a vector, or the rows of a matrix', () => {
+    expect(extra('typed')).toEqual({
+      J: [
+        [2, 0, 0],
+        [0, 4, 0],
+        [0, 0, 6],
+      ],
+      Wx: [5, 11],
+      vjp: [2, 2],
+      untouched: [1, 2],
+    });
+  });
+
+  it('sparseJacobian gives J in coordinate form, as the CLI does with --sparse --json', () => {
+    expect(extra('sparse')).toEqual({
+      value: [1, 4, 9],
+      warnings: [],
+      m: 3,
+      n: 3,
+      rows: [0, 1, 2],
+      cols: [0, 1, 2],
+      values: [2, 4, 6],
+      colours: 1,
+      mode: 'forward',
+    });
+    const method = extra('sparseMethod') as { rows: number[]; cols: number[]; values: number[] };
+    expect(method).toMatchObject({ m: 2, n: 3, mode: 'reverse', colours: 1 });
+    const entries = method.rows.map((i, k) => [i, method.cols[k], method.values[k]]);
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        [0, 0, 2],
+        [0, 1, 1],
+        [1, 2, Math.cos(3)],
+      ]),
+    );
+    expect(entries).toHaveLength(3);
+  });
+
+  it('refuses unknown options and other typed arrays at run time, naming what it takes', () => {
+    expect(extra('messages')).toEqual([
+      'InputError: unknown option "wrtt": the options are wrt, mode, maxMemoryBytes',
+      'InputError: unknown option "tol": the options are wrt, mode, maxMemoryBytes',
+      'InputError: unknown option "mdoe": the options are wrt, mode, maxMemoryBytes, tol',
+      'InputError: x is a Int32Array: give a Float64Array, numbers or arrays of numbers',
+    ]);
   });
 });
