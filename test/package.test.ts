@@ -1,0 +1,64 @@
+/**
+ * What `npm pack` would ship, from the built tree (npm run build): what users
+ * need and nothing else. The full check, an install of the tarball into an
+ * empty project, is `npm run check:package` (slow: CI runs it from .ci/run).
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/cli.js';
+
+interface Manifest {
+  readonly license: string;
+  readonly main: string;
+  readonly types: string;
+  readonly bin: Readonly<Record<string, string>>;
+  readonly exports: { readonly '.': Readonly<Record<string, string>> };
+}
+
+const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Manifest;
+const [packed] = JSON.parse(
+  execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8' }),
+) as [{ files: { path: string }[] }];
+const files = packed.files.map((f) => f.path);
+const strip = (path: string) => path.replace(/^\.\//, '');
+
+describe('the package tarball', () => {
+  it('ships no test, fixture or source file, no source map, and not the CLI’s unbundled modules', () => {
+    expect(files.filter((f) => /(^|\/)(test|fixtures|user-check)\/|^src\/|\.map$|^dist\/src\/cli\//.test(f))).toEqual(
+      [],
+    );
+  });
+
+  it('ships the command, the file of every entry point, and the LICENSE', () => {
+    const entries = [
+      ...Object.values(manifest.bin),
+      manifest.main,
+      manifest.types,
+      ...Object.values(manifest.exports['.']),
+    ].map(strip);
+    expect(entries).toEqual(expect.arrayContaining(['dist/index.cjs', 'dist/src/index.js']));
+    for (const file of [...entries, 'scripts/launch.cjs', 'dist/jacobian.cjs', 'LICENSE', 'README.md'])
+      expect(files).toContain(file);
+  });
+
+  it('has an MIT LICENSE, as the manifest says', () => {
+    expect(manifest.license).toBe('MIT');
+    expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(
+      /^MIT License\n\nCopyright \(c\) \d{4} jacobian contributors\n/,
+    );
+  });
+
+  it('every declaration file it ships imports only modules it ships', () => {
+    const imported = files
+      .filter((f) => f.endsWith('.d.ts'))
+      .flatMap((f) =>
+        [...readFileSync(join(ROOT, f), 'utf8').matchAll(/from '(\.[^']+)\.js'/g)].map(
+          (m) => `${join(f, '..', m[1]!)}.d.ts`,
+        ),
+      );
+    expect(imported).toContain('dist/src/api.d.ts');
+    expect(imported.filter((d) => !files.includes(d))).toEqual([]);
+  });
+});
