@@ -383,7 +383,7 @@ export async function run(): Promise<void> {
   const io = processIo();
   // Whatever escapes (an error in a callback, a rejected promise) ends as one line, not Node's dump of the bundle.
   process.on('uncaughtException', (error) => {
-    process.exitCode = reportInternalError(error, io, argv.includes('--debug') || io.env.JACOBIAN_DEBUG === '1');
+    process.exitCode = reportError(error, io, argv.includes('--debug') || io.env.JACOBIAN_DEBUG === '1');
     process.exit();
   });
   process.exitCode = await main(argv, io);
