@@ -5,6 +5,7 @@
  * expression and the choices of --format and --mode.
  */
 import type { Command } from 'commander';
+import { supportedFunctions } from '../parse/index.js';
 
 export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -43,13 +44,11 @@ const HELP_OPTION: CompletionOption = {
   choices: [],
 };
 
-/** The completion data of a commander program whose commands take an expression (but `operands` says otherwise). */
-export function completionSpec(
-  program: Command,
-  defaultCommand: string,
-  functions: readonly string[],
-  operands: Readonly<Record<string, readonly string[]>>,
-): CompletionSpec {
+/** What the commands that take no expression take as operands. */
+const OPERANDS: Readonly<Record<string, readonly string[]>> = { functions: [], completion: SHELLS };
+
+/** The completion data of the program: its commands and their options, and the language's functions. */
+export function completionSpec(program: Command, defaultCommand: string): CompletionSpec {
   const commands = program.commands.map((command): CompletionCommand => ({
     name: command.name(),
     description: command.description(),
@@ -69,7 +68,7 @@ export function completionSpec(
       })),
       HELP_OPTION,
     ],
-    operands: operands[command.name()] ?? 'functions',
+    operands: OPERANDS[command.name()] ?? 'functions',
   }));
   const help: CompletionCommand = {
     name: 'help',
@@ -77,7 +76,7 @@ export function completionSpec(
     options: [],
     operands: [...commands.map((c) => c.name), 'language'],
   };
-  return { commands: [...commands, help], defaultCommand, functions };
+  return { commands: [...commands, help], defaultCommand, functions: supportedFunctions() };
 }
 
 export function completionScript(shell: Shell, spec: CompletionSpec): string {

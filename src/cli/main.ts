@@ -16,7 +16,7 @@ import { PLAIN, type Style } from '../format/style.js';
 import { formatTable } from '../format/table.js';
 import { spyScale, spySvg, spyText } from '../format/spy.js';
 import type { MatrixReport, Report, SparseJacobian } from '../format/report.js';
-import { functionCatalogue, parseExpression, supportedFunctions } from '../parse/index.js';
+import { functionCatalogue, parseExpression } from '../parse/index.js';
 import { runBatch } from './batch.js';
 import { runCommand, type CommandName } from './commands.js';
 import { completionScript, completionSpec, SHELLS, type Shell } from './completion.js';
@@ -289,12 +289,7 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
     .exitOverride()
     .configureOutput(output)
     .action((shell: Shell) => {
-      io.write(
-        completionScript(
-          shell,
-          completionSpec(program, 'jac', supportedFunctions(), { functions: [], completion: SHELLS }),
-        ),
-      );
+      io.write(completionScript(shell, completionSpec(program, 'jac')));
     });
   // The top-level help shows the options every command shares, taken from the default command.
   program.configureHelp(helpConfiguration(program.commands.find((c) => c.name() === 'jac')));
