@@ -4,7 +4,7 @@
  * is written in one piece. Errors become one `error:` line and an exit status.
  */
 import { Chalk, supportsColor } from 'chalk';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,16 @@ import type { MatrixReport, Report, SparseJacobian } from '../format/report.js';
 import { functionCatalogue, parseExpression } from '../parse/index.js';
 import { runBatch } from './batch.js';
 import { runCommand, type CommandName } from './commands.js';
+import { completionScript, completionSpec, SHELLS, type Shell } from './completion.js';
+import {
+  COMMON_OPTIONS_HEADING,
+  commandHelpText,
+  helpConfiguration,
+  languageReference,
+  topLevelHelpText,
+} from './help.js';
 import { OutputError, processIo, type Io } from './io.js';
+import { mistypedCommand, optionOfAnotherCommand } from './suggest.js';
 import {
   addCommonOptions,
   CLI_WORDING,
@@ -28,20 +37,6 @@ import {
   type OutputFormat,
   type OutputOptions,
 } from './options.js';
-
-const EXAMPLES = `
-Examples:
-  $ jacobian "x*2" --at 1,2,3                          # 3×3 Jacobian, 2·I
-  $ jacobian vjp "x*2" --at 1,2,3 --v 0.1,1,0.0001     # vᵀJ = 0.2 2 0.0002
-  $ jacobian jvp "x*2" --at 1,2,3 --u 1,0,0            # J·u = 2 0 0
-  $ jacobian "[r*cos(t), r*sin(t)]" --at r=2 --at t=0.7
-  $ jacobian hessian "sum(x.^3)" --at 1,2,3            # diag(6, 12, 18)
-  $ jacobian check "sin(x).*x" --at 0.5,1.5            # automatic vs finite differences
-  $ jacobian "tanh(W*x+b)" --at x=1,2 --at W=@W.json --at b=0,0 --wrt x
-  $ jacobian "x*2" --at 1,2,3 --json | jacobian vjp --v 0.1,1,0.0001 --json
-
-Exit status: 0 result, 1 failed check (or a warning under --strict) or internal error, 2 user error.
-Expressions use mathjs syntax; see the README for the language.`;
 
 /** The version in the package's manifest, found upwards from this file (from src/, dist/ or a bundle). */
 function version(): string {
@@ -151,11 +146,11 @@ const COMMANDS: readonly CommandSpec[] = [
     command: 'jacobian',
     description: 'the full Jacobian J (m×n), the default command',
     options: [
-      modeOption(),
       new Option(
         '--sparse',
         'detect the sparsity pattern, colour it, and return J as a sparse matrix (one pass per colour)',
       ),
+      modeOption(),
     ],
   },
   {
@@ -188,17 +183,17 @@ const COMMANDS: readonly CommandSpec[] = [
     command: 'check',
     description: 'compare the automatic Jacobian with central finite differences; exit 1 if they disagree',
     options: [
-      modeOption(),
       new Option('--tol <number>', 'largest accepted |automatic − numeric| / max(1, |numeric|)')
         .default(1e-6)
         .argParser(positiveNumber('--tol')),
+      modeOption(),
     ],
   },
   {
     name: 'spy',
     command: 'spy',
     description: 'a picture of the sparsity pattern of J in the terminal (braille), or as an SVG heat map',
-    options: [modeOption(), new Option('--svg <file>', 'also write the picture as an SVG heat map to this file')],
+    options: [new Option('--svg <file>', 'also write the picture as an SVG heat map to this file'), modeOption()],
   },
 ];
 
@@ -221,7 +216,9 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
       'Jacobians, vector-Jacobian and Jacobian-vector products of mathjs expressions, by automatic differentiation',
     )
     .version(version(), '-V, --version')
-    .addHelpText('after', EXAMPLES)
+    .helpCommand('help [command]', 'display help for a command; help language: the expression language')
+    .configureHelp(helpConfiguration())
+    .addHelpText('after', topLevelHelpText())
     .exitOverride()
     .configureOutput(output);
   for (const spec of COMMANDS) {
@@ -229,10 +226,11 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
       .command(spec.name, spec.name === 'jac' ? { isDefault: true } : {})
       .description(spec.description)
       .argument('[expr]', 'the expression; read from standard input when omitted');
-    addCommonOptions(command);
+    // The command's own options first, then those every command shares.
     for (const option of spec.options ?? []) command.addOption(option);
+    addCommonOptions(command.optionsGroup(COMMON_OPTIONS_HEADING));
     command
-      .addHelpText('after', EXAMPLES)
+      .addHelpText('after', commandHelpText(spec.name))
       .exitOverride()
       .configureOutput(output)
       .action(async (expr: string | undefined, options: OutputOptions) => {
@@ -267,6 +265,7 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
     .command('functions')
     .description('list the functions of the language: usage, number of arguments, what each does')
     .option('--json', 'one JSON array on one line')
+    .addHelpText('after', commandHelpText('functions'))
     .exitOverride()
     .configureOutput(output)
     .action((options: { json?: boolean }) => {
@@ -278,6 +277,18 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
       const width = entries.reduce((w, e) => Math.max(w, e.usage.length), 0);
       io.write(`${entries.map((e) => `${e.usage.padEnd(width)}  ${e.arity.padStart(3)}  ${e.doc}`).join('\n')}\n`);
     });
+  program
+    .command('completion')
+    .description('print a completion script for bash, zsh or fish: source <(jacobian completion bash)')
+    .addArgument(new Argument('<shell>', 'the shell').choices(SHELLS))
+    .addHelpText('after', commandHelpText('completion'))
+    .exitOverride()
+    .configureOutput(output)
+    .action((shell: Shell) => {
+      io.write(completionScript(shell, completionSpec(program, 'jac')));
+    });
+  // The top-level help shows the options every command shares, taken from the default command.
+  program.configureHelp(helpConfiguration(program.commands.find((c) => c.name() === 'jac')));
   return program;
 }
 
@@ -287,6 +298,12 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   let status = 0;
   try {
     const program = buildProgram(io, (s) => (status = s));
+    if (argv[0] === 'help' && argv[1] === 'language' && argv.length === 2) {
+      io.write(languageReference());
+      return 0;
+    }
+    mistypedCommand(argv, program, ['help']);
+    optionOfAnotherCommand(argv, program, 'jac');
     await program.parseAsync(expressionAfterDashes(argv, program), { from: 'user' });
     await io.flush?.();
     return status;

@@ -20,7 +20,7 @@ import {
   type Shape,
 } from '../shape.js';
 import { sourceOf, view } from './ast.js';
-import { arityText, findFunction, isFunctionName, supportedFunctions } from './catalogue.js';
+import { arityText, findFunction, isFunctionName, unknownFunctionMessage } from './catalogue.js';
 import { CONSTANTS, isConstantName } from './constants.js';
 import type { Lowerer } from './lowerer.js';
 import { nestedTooDeeply } from './parser.js';
@@ -309,9 +309,7 @@ class TreeLowerer implements Lowerer {
       const advice = `write ${name}*(…) to multiply`;
       throw new UnsupportedError(`${name}(…) calls the variable ${name} as a function: ${advice}`);
     }
-    throw new UnsupportedError(
-      `unknown function ${name}: the supported functions are ${supportedFunctions().join(', ')}`,
-    );
+    throw new UnsupportedError(unknownFunctionMessage(name));
   }
 
   elementwise(op: OpName, label: string, args: readonly NodeId[]): NodeId {

@@ -51,6 +51,8 @@ function parseSyntax(source: string): MathNode {
     if (error instanceof RangeError) throw nestedTooDeeply();
     // Everything else mathjs's parser throws is about the text: "String \"0x\" is not a valid number", …
     if (error instanceof Error) {
+      const hint = operatorFromElsewhere(source);
+      if (hint !== null) throw new ParseError(`syntax error: ${hint.message}`, source, hint.column);
       const message = error.message.replace(/\s*\(char \d+\)\s*$/, '');
       const column =
         'char' in error && typeof error.char === 'number' ? Math.min(Math.max(error.char - 1, 0), source.length) : null;
@@ -58,6 +60,22 @@ function parseSyntax(source: string): MathNode {
     }
     throw error;
   }
+}
+
+/** Operators of Python, NumPy and MATLAB that mathjs lacks, with what to write instead. */
+const FOREIGN_OPERATORS: readonly { readonly operator: string; readonly message: string }[] = [
+  { operator: '**', message: '** is not an operator here: use ^ for a power (x^2), .^ element-wise (x.^2)' },
+  { operator: '@', message: '@ is not an operator here: use * for matrix products (A*x), .* element-wise' },
+];
+
+/** The first foreign operator in a source mathjs could not parse, with its column; null when it has none. */
+function operatorFromElsewhere(source: string): { message: string; column: number } | null {
+  // Blank the # comments (keeping columns): an operator there is no cause of the error.
+  const code = source.replace(/#[^\n]*/g, (comment) => ' '.repeat(comment.length));
+  const found = FOREIGN_OPERATORS.map(({ operator, message }) => ({ message, column: code.indexOf(operator) }))
+    .filter((f) => f.column >= 0)
+    .sort((a, b) => a.column - b.column);
+  return found[0] ?? null;
 }
 
 export function nestedTooDeeply(): LimitError {

@@ -1,0 +1,128 @@
+/**
+ * Did-you-mean: mistyped commands and functions, operators of other
+ * languages, and options of another command get a suggestion that fits.
+ */
+import { describe, expect, it } from 'vitest';
+import { compile, UserError } from '../src/index.js';
+import { ParseError } from '../src/errors.js';
+import { parseExpression } from '../src/parse/index.js';
+import { editDistance, nearestNames } from '../src/parse/suggest.js';
+import { runChild } from './helpers/cli.js';
+
+function messageOf(run: () => unknown): UserError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(UserError);
+    return error as UserError;
+  }
+  throw new Error('expected an error');
+}
+
+describe('edit distance and nearest names', () => {
+  it.each([
+    ['sin', 'sin', 0],
+    ['sinn', 'sin', 1],
+    ['tna', 'tan', 1],
+    ['gradient', 'grad', 4],
+    ['', 'abc', 3],
+    ['kitten', 'sitting', 3],
+  ])('%s → %s: %d', (a, b, d) => {
+    expect(editDistance(a, b)).toBe(d);
+    expect(editDistance(b, a)).toBe(d);
+  });
+
+  it('prefers a case-insensitive match, then the fewest edits, then the longest shared start', () => {
+    expect(nearestNames('Sin', ['sinh', 'sin', 'sign'])).toEqual(['sin']);
+    expect(nearestNames('sinn', ['sign', 'sinh', 'sin', 'cos'])).toEqual(['sin', 'sinh', 'sign']);
+    expect(nearestNames('hes', ['jac', 'hessian', 'hvp'])).toEqual(['hessian']);
+    expect(nearestNames('zzzz', ['sin', 'cos'])).toEqual([]);
+  });
+});
+
+describe('unknown functions suggest the nearest names, not all of them', () => {
+  it.each([
+    ['sinn(x)', 'sin'],
+    ['Sin(x)', 'sin'],
+    ['ln(x)', 'log'],
+    ['arctan(x)', 'atan'],
+    ['sigmod(x)', 'sigmoid'],
+    ['Softmax(x)', 'softmax'],
+  ])('%s → did you mean %s', (expr, name) => {
+    const { message } = messageOf(() => compile(expr, { x: [2] }));
+    expect(message).toMatch(new RegExp(`did you mean ${name}\\b`));
+    expect(message).not.toMatch(/supported functions are/);
+    expect(message.length).toBeLessThan(80);
+  });
+
+  it('a name far from every function still gets the whole list', () => {
+    expect(messageOf(() => compile('qqqq(x)', { x: [] })).message).toMatch(/supported functions are abs, .*zeros$/);
+  });
+});
+
+describe('operators of other languages', () => {
+  it('x**2 says to use ^ or .^, with the caret under **', () => {
+    const error = messageOf(() => parseExpression('x**2'));
+    expect(error).toBeInstanceOf(ParseError);
+    expect(error.message).toMatch(/\*\* is not an operator.*\^.*\.\^/);
+    expect((error as ParseError).column).toBe(1);
+  });
+
+  it('A @ x says to use * for matrix products', () => {
+    const error = messageOf(() => parseExpression('A @ x + b'));
+    expect(error.message).toMatch(/@ is not an operator.*use \* for matrix products/);
+    expect((error as ParseError).column).toBe(2);
+  });
+
+  it('a ** in a comment is not blamed for another mistake', () => {
+    expect(messageOf(() => parseExpression('y = x + # x**2\ny +')).message).not.toMatch(/\*\*/);
+  });
+});
+
+describe('the command line (child processes)', () => {
+  const userError = (args: readonly string[]): string => {
+    const result = runChild(args);
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    const lines = result.stderr.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^error: /);
+    return lines[0]!;
+  };
+
+  it.each([
+    [['gradient', 'x.^2', '--at', '1,2'], "unknown command 'gradient' (did you mean grad?)"],
+    [['hess', 'sum(x.^3)', '--at', '1,2'], "unknown command 'hess' (did you mean hessian?)"],
+    [['jacobian', 'x*2', '--at', '1,2'], "unknown command 'jacobian' (did you mean jac?)"],
+    [['vjpp', 'x*2', '--at', '1,2', '--v', '1,1'], "unknown command 'vjpp' (did you mean vjp?)"],
+    [['chek', 'x*2', '--at', '1,2'], "unknown command 'chek' (did you mean check?)"],
+  ])('%j', (args, says) => {
+    expect(userError(args)).toBe(`error: ${says}`);
+  });
+
+  it('a bare name bound with --at is an expression, not a mistyped command', () => {
+    const named = runChild(['hess', '--at', 'hess=2', '--json']);
+    expect(named.status).toBe(0);
+    expect(JSON.parse(named.stdout)).toMatchObject({ expr: 'hess', jacobian: [[1]] });
+    expect(runChild(['grd', '--at', '1,2']).status).toBe(0);
+  });
+
+  it('x**2 and x @ y on the command line', () => {
+    expect(runChild(['x**2', '--at', '3']).stderr).toMatch(/^error: syntax error: \*\* is not an operator/);
+    expect(runChild(['A @ x', '--at', 'A=[[1]]', '--at', 'x=1']).stderr).toMatch(/use \* for matrix products/);
+  });
+
+  it('ln(x) suggests log on one short line', () => {
+    expect(userError(['ln(x)', '--at', '1'])).toBe('error: unknown function ln: did you mean log?');
+  });
+
+  it('an option of another command says whose it is, not a look-alike', () => {
+    const line = userError(['vjp', 'x*2', '--at', '1,2', '--v', '1,1', '--sparse']);
+    expect(line).toBe('error: --sparse is an option of jac, not of vjp');
+    expect(userError(['x*2', '--at', '1,2', '--tol', '1e-3'])).toBe('error: --tol is an option of check, not of jac');
+    expect(userError(['jvp', 'x', '--at', '1', '--u', '1', '--v', '1'])).toMatch(/--v is an option of vjp, not of jvp/);
+  });
+
+  it("a mistyped option still gets commander's nearest spelling", () => {
+    expect(userError(['x', '--at', '1', '--wrtt', 'x'])).toMatch(/unknown option '--wrtt' \(Did you mean --wrt\?\)/);
+  });
+});
