@@ -2,9 +2,11 @@
  * Values from the command line: `--at` bindings (`1,2,3`, `x=1,2,3`,
  * `x=[[1,2],[3,4]]`, `y=2.5`, `W=@file.json`) and number lists for `--v`.
  */
+import type { SymbolNode } from 'mathjs';
 import { compileProgram } from '../compile.js';
 import type { Program } from '../engine/program.js';
 import { InputError, UserError } from '../errors.js';
+import { parseExpression } from '../parse/index.js';
 import { tensorFromJson, type Tensor } from '../values.js';
 
 export interface RawBinding {
@@ -13,7 +15,6 @@ export interface RawBinding {
   readonly text: string;
 }
 
-const NAMED = /^([A-Za-z_$][\w$]*)=(.*)$/s;
 const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
 const NON_FINITE: Readonly<Record<string, number>> = {
   nan: NaN,
@@ -25,9 +26,21 @@ const NON_FINITE: Readonly<Record<string, number>> = {
   '-infinity': -Infinity,
 };
 
+/** `NAME=TEXT` when NAME is a name of the language (Unicode letters too: θ, Δt), else `TEXT` alone. */
 export function splitBinding(arg: string): RawBinding {
-  const named = NAMED.exec(arg);
-  return named === null ? { name: null, text: arg } : { name: named[1]!, text: named[2]! };
+  const equals = arg.indexOf('=');
+  const name = arg.slice(0, Math.max(equals, 0)).trim();
+  return equals > 0 && isName(name) ? { name, text: arg.slice(equals + 1) } : { name: null, text: arg };
+}
+
+/** Whether mathjs's parser reads `text` as one name: the language's own rule, whatever letters it allows. */
+export function isName(text: string): boolean {
+  try {
+    const node = parseExpression(text);
+    return node.type === 'SymbolNode' && (node as SymbolNode).name === text;
+  } catch {
+    return false;
+  }
 }
 
 function parseNumber(token: string, what: string): number {
