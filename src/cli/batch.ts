@@ -58,6 +58,7 @@ function parseLine(text: string): BatchLine {
  */
 class CsvRows {
   private header: string | null = null;
+  private columns = 0;
 
   row(line: number, report: Report): string {
     const { labels, numbers } = derivativeColumns(report);
@@ -67,14 +68,15 @@ class CsvRows {
     const row = `${cells.join(',')}\n`;
     if (this.header === null) {
       this.header = header;
+      this.columns = cells.length;
       return `${header}\n${row}`;
     }
     if (header !== this.header) {
-      const [columns, expected] = [header.split(',').length, this.header.split(',').length];
-      throw new UserError(
-        `its result has ${columns === expected ? 'other columns' : `${columns} columns`} than the header ` +
-          `(${expected}): a CSV batch needs the same shapes on every line; use --format jsonl`,
-      );
+      const differ =
+        cells.length === this.columns
+          ? "its columns differ from the header's"
+          : `its result has ${cells.length} columns where the header has ${this.columns}`;
+      throw new UserError(`${differ}: a CSV batch needs the same shapes on every line; use --format jsonl`);
     }
     return row;
   }
