@@ -124,8 +124,8 @@ export function addCommonOptions(command: Command): Command {
     .addOption(
       new Option(
         '--format <format>',
-        'table, json, csv, tsv, markdown, latex (bmatrix), mathjs (a literal math.evaluate reads), mtx (MatrixMarket); ' +
-          'with --batch: jsonl (default) or csv',
+        'table, json, csv, tsv, markdown, latex (bmatrix), mathjs (a literal math.evaluate reads), ' +
+          'mtx (MatrixMarket); with --batch: jsonl (default) or csv',
       ).choices([...OUTPUT_FORMATS, 'jsonl']),
     )
     .addOption(
