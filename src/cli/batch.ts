@@ -6,9 +6,12 @@
  */
 import { InputError, UserError } from '../errors.js';
 import { jsonChunks, nestedJson } from '../format/json.js';
+import { columnLabels, entryLabels } from '../format/labels.js';
+import { nonFiniteText } from '../format/number.js';
+import type { Report } from '../format/report.js';
 import { compute, type CommandName } from './commands.js';
 import { linesOf, OutputError, type Io } from './io.js';
-import { CLI_WORDING, type OutputOptions } from './options.js';
+import { batchFormat, CLI_WORDING, type OutputOptions } from './options.js';
 import { Progress } from './progress.js';
 import {
   bindRequest,
@@ -47,6 +50,76 @@ function parseLine(text: string): BatchLine {
   };
 }
 
+/**
+ * `--format csv`: one row per point, the point's line number, then the
+ * value's entries, then the derivative's (J row-major, ∇f, vᵀJ, J·u, H or
+ * H·u), under a header written with the first row. Every row must have the
+ * header's columns: a point of other shapes is refused.
+ */
+class CsvRows {
+  private header: string | null = null;
+  private columns = 0;
+
+  row(line: number, report: Report): string {
+    const { labels, numbers } = derivativeColumns(report);
+    const outputs = entryLabels('f', report.value.shape);
+    const header = ['line', ...outputs, ...labels].map(csvCell).join(',');
+    const cells = [String(line), ...Array.from(report.value.data, exact), ...Array.from(numbers, exact)];
+    const row = `${cells.join(',')}\n`;
+    if (this.header === null) {
+      this.header = header;
+      this.columns = cells.length;
+      return `${header}\n${row}`;
+    }
+    if (header !== this.header) {
+      const differ =
+        cells.length === this.columns
+          ? "its columns differ from the header's"
+          : `its result has ${cells.length} columns where the header has ${this.columns}`;
+      throw new UserError(`${differ}: a CSV batch needs the same shapes on every line; use --format jsonl`);
+    }
+    return row;
+  }
+}
+
+/** The derivative's entries of one point, with their column labels. */
+function derivativeColumns(report: Report): { labels: string[]; numbers: ArrayLike<number> } {
+  const inputs = columnLabels(report.inputs);
+  const outputs = entryLabels('f', report.value.shape);
+  switch (report.command) {
+    case 'jacobian': {
+      const { matrix } = report;
+      if (!(matrix instanceof Float64Array)) {
+        // A sparse J: its stored entries, whose places are the same at every point of the same shapes.
+        const labels = Array.from(matrix.rows, (i, k) => `d${outputs[i]!}/d${inputs[matrix.cols[k]!]!}`);
+        return { labels, numbers: matrix.values };
+      }
+      return { labels: outputs.flatMap((o) => inputs.map((x) => `d${o}/d${x}`)), numbers: matrix };
+    }
+    case 'hessian':
+      return {
+        labels: inputs.flatMap((a) => inputs.map((b) => `d2f/d${a}d${b}`)),
+        numbers: report.matrix as Float64Array,
+      };
+    case 'grad':
+      return { labels: inputs.map((x) => `df/d${x}`), numbers: report.vector };
+    case 'jvp':
+      return { labels: outputs.map((o) => `jvp ${o}`), numbers: report.vector };
+    case 'vjp':
+    case 'hvp':
+      return { labels: inputs.map((x) => `${report.command} ${x}`), numbers: report.vector };
+    case 'check':
+      throw new InputError('check reports errors, not numbers for a table: write its batch as --format jsonl');
+  }
+}
+
+/** RFC 4180: a label holding a comma (as W[2,3] does) or a quote is quoted. */
+const csvCell = (text: string): string =>
+  text.includes(',') || text.includes('"') ? `"${text.replace(/"/g, '""')}"` : text;
+
+/** A number in full precision (shortest round-trip), NaN and ±Infinity spelled out. */
+const exact = (x: number): string => (Number.isFinite(x) ? String(x) : nonFiniteText(x));
+
 /** Runs the batch; the exit status is 0, or 1 when a line failed. */
 export async function runBatch(
   command: CommandName,
@@ -54,6 +127,10 @@ export async function runBatch(
   options: OutputOptions & { readonly batch: string },
   io: Io,
 ): Promise<{ readonly status: number; readonly points: number; readonly failed: number }> {
+  const format = batchFormat(options);
+  if (format === 'csv' && command === 'check')
+    throw new InputError('check reports errors, not numbers for a table: write its batch as --format jsonl');
+  const csv = format === 'csv' ? new CsvRows() : null;
   const source = await readSource(exprArg, options, io, options.batch === '-');
   // Values fixed for the whole batch are formatted once: every output line repeats them.
   const fixed = collectBindings({}, source.names, options, io).map(({ name, value }) => ({
@@ -86,14 +163,17 @@ export async function runBatch(
           ...(line.u === undefined ? {} : { u: line.u }),
         };
         const request = bindRequest({ ...source, piped }, bindings, wrt, options);
-        output = jsonChunks(compute(command, request, options).report).join('');
+        const { report } = compute(command, request, options);
+        output = csv === null ? jsonChunks(report).join('') : csv.row(lineNumber, report);
       } catch (error) {
         failed++;
         const message =
           error instanceof UserError
             ? error.messageIn(CLI_WORDING)
             : `internal error: ${error instanceof Error ? error.message : String(error)}`;
-        output = `${JSON.stringify({ line: lineNumber, error: message })}\n`;
+        // A CSV table holds numbers only: a failed line is left out of it, and said on standard error.
+        if (csv !== null) io.error(`warning: line ${lineNumber} left out: ${message}\n`);
+        output = csv === null ? `${JSON.stringify({ line: lineNumber, error: message })}\n` : '';
       }
       pending += output;
       if (pending.length >= FLUSH_BYTES) flush();

@@ -2,10 +2,13 @@
  * Values from the command line: `--at` bindings (`1,2,3`, `x=1,2,3`,
  * `x=[[1,2],[3,4]]`, `y=2.5`, `W=@file.json`) and number lists for `--v`.
  */
+import type { SymbolNode } from 'mathjs';
 import { compileProgram } from '../compile.js';
 import type { Program } from '../engine/program.js';
-import { InputError, UserError } from '../errors.js';
+import { InputError } from '../errors.js';
+import { parseExpression } from '../parse/index.js';
 import { tensorFromJson, type Tensor } from '../values.js';
+import { parseNumber, readValueFile } from './value-files.js';
 
 export interface RawBinding {
   /** Null for the unnamed form `--at 1,2,3`. */
@@ -13,29 +16,21 @@ export interface RawBinding {
   readonly text: string;
 }
 
-const NAMED = /^([A-Za-z_$][\w$]*)=(.*)$/s;
-const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
-const NON_FINITE: Readonly<Record<string, number>> = {
-  nan: NaN,
-  inf: Infinity,
-  '+inf': Infinity,
-  '-inf': -Infinity,
-  infinity: Infinity,
-  '+infinity': Infinity,
-  '-infinity': -Infinity,
-};
-
+/** `NAME=TEXT` when NAME is a name of the language (Unicode letters too: θ, Δt), else `TEXT` alone. */
 export function splitBinding(arg: string): RawBinding {
-  const named = NAMED.exec(arg);
-  return named === null ? { name: null, text: arg } : { name: named[1]!, text: named[2]! };
+  const equals = arg.indexOf('=');
+  const name = arg.slice(0, Math.max(equals, 0)).trim();
+  return equals > 0 && isName(name) ? { name, text: arg.slice(equals + 1) } : { name: null, text: arg };
 }
 
-function parseNumber(token: string, what: string): number {
-  if (NUMBER.test(token)) return Number(token);
-  // Own keys only: a token such as "constructor" must not find Object's properties.
-  const special = Object.hasOwn(NON_FINITE, token.toLowerCase()) ? NON_FINITE[token.toLowerCase()] : undefined;
-  if (special !== undefined) return special;
-  throw new InputError(`${what}: "${token}" is not a number`);
+/** Whether mathjs's parser reads `text` as one name: the language's own rule, whatever letters it allows. */
+export function isName(text: string): boolean {
+  try {
+    const node = parseExpression(text);
+    return node.type === 'SymbolNode' && (node as SymbolNode).name === text;
+  } catch {
+    return false;
+  }
 }
 
 /** `1,2,3` or `1 2 3`: every entry must be a number; `1,,2` is refused. */
@@ -97,37 +92,4 @@ function constantExpression(text: string): Tensor | null {
     return null;
   }
   return { shape: program.outputShape, data: program.evaluate(new Map()) };
-}
-
-function readValueFile(path: string, what: string, readFile: (path: string) => string): Tensor {
-  let content: string;
-  try {
-    content = readFile(path);
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new InputError(`${what}: cannot read ${path}: ${reason}`);
-  }
-  if (/\.(csv|tsv)$/i.test(path)) return parseDelimited(content, `${what} (${path})`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(content);
-  } catch (error) {
-    throw new InputError(`${what}: ${path} is not valid JSON (${(error as Error).message})`);
-  }
-  // Numbers and the strings "NaN", "Infinity" hold no white space: dropping it all leaves the same JSON on one line.
-  const oneLine = /\s/.test(content) ? content.replace(/\s+/g, '') : content;
-  return { ...tensorFromJson(parsed, `${what} (${path})`), json: oneLine };
-}
-
-/** CSV or TSV of numbers: one line or one column is a vector, several of each a matrix. */
-function parseDelimited(content: string, what: string): Tensor {
-  const lines = content.split(/\r?\n/).filter((line) => line.trim() !== '');
-  if (lines.length === 0) throw new InputError(`${what} has no numbers`);
-  const rows = lines.map((line, i) => Array.from(parseNumberList(line.replace(/\t/g, ','), `${what}, line ${i + 1}`)));
-  const width = rows[0]!.length;
-  if (rows.length === 1) return { shape: [width], data: Float64Array.from(rows[0]!) };
-  if (width === 1 && rows.every((row) => row.length === 1))
-    return { shape: [rows.length], data: Float64Array.from(rows, (row) => row[0]!) };
-  return tensorFromJson(rows, what);
 }

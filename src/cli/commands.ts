@@ -9,7 +9,7 @@ import type { Report, ReportBase } from '../format/report.js';
 import { outputText } from '../parse/index.js';
 import { sizeOf } from '../shape.js';
 import { tensorFromJson } from '../values.js';
-import { parseNumberList } from './bindings.js';
+import { parseNumberList, splitBinding } from './bindings.js';
 import type { Io } from './io.js';
 import type { OutputOptions } from './options.js';
 import { Progress } from './progress.js';
@@ -94,16 +94,14 @@ function flatNumbers(value: unknown, what: string): Float64Array {
  */
 function tangentOption(flags: readonly string[] | undefined, request: Omit<Request, 'ms'>, options: OutputOptions) {
   if (flags === undefined || flags.length === 0) return vectorOption(undefined, request.piped.u, '--u', options);
-  const named = flags.map((flag) => /^([A-Za-z_$][\w$]*)=(.*)$/s.exec(flag));
-  if (named.every((match) => match === null)) {
+  const named = flags.map(splitBinding);
+  if (named.every((binding) => binding.name === null)) {
     if (flags.length > 1) throw new InputError('--u is given twice: give one list, or --u NAME=… for each variable');
     return vectorOption(flags[0], undefined, '--u', options);
   }
   const byName = new Map<string, Float64Array>();
-  named.forEach((match, k) => {
-    if (match === null)
-      throw new InputError(`--u ${flags[k]} has no name: with several --u, write --u NAME=… for each`);
-    const [, name, text] = match as unknown as [string, string, string];
+  named.forEach(({ name, text }, k) => {
+    if (name === null) throw new InputError(`--u ${flags[k]} has no name: with several --u, write --u NAME=… for each`);
     if (!request.wrt.includes(name))
       throw new InputError(
         `--u ${name}=…: ${name} is not differentiated (the variables are ${request.wrt.join(', ')})`,

@@ -33,6 +33,7 @@ import {
   addCommonOptions,
   CLI_WORDING,
   modeOption,
+  outputFormatOf,
   positiveNumber,
   type OutputFormat,
   type OutputOptions,
@@ -127,10 +128,14 @@ function drawSpy(result: Report, options: OutputOptions, io: Io): string {
   return spyText(sparse, { width, color, caption: spyCaption(report, sparse, spyScale(sparse, width)) });
 }
 
-function writeSvg(result: Report, path: string, io: Io): void {
+function spySvgText(result: Report): string {
   const { report, sparse } = sparseOf(result);
+  return spySvg(sparse, { caption: spyCaption(report, sparse, 1) });
+}
+
+function writeSvg(result: Report, path: string, io: Io): void {
   if (io.writeFile === undefined) throw new InputError('--svg needs a file system to write to');
-  io.writeFile(path, spySvg(sparse, { caption: spyCaption(report, sparse, 1) }));
+  io.writeFile(path, spySvgText(result));
 }
 
 interface CommandSpec {
@@ -193,7 +198,10 @@ const COMMANDS: readonly CommandSpec[] = [
     name: 'spy',
     command: 'spy',
     description: 'a picture of the sparsity pattern of J in the terminal (braille), or as an SVG heat map',
-    options: [new Option('--svg <file>', 'also write the picture as an SVG heat map to this file'), modeOption()],
+    options: [
+      new Option('--svg <file>', 'also write the picture as an SVG heat map to this file (- for standard output)'),
+      modeOption(),
+    ],
   },
 ];
 
@@ -245,15 +253,18 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
           done(status);
           return;
         }
+        const outputFormat = outputFormatOf(options);
         const { report, status, stats } = await runCommand(spec.command, expr, options, io);
         const formatStart = performance.now();
-        const outputFormat = options.format ?? (options.json === true ? 'json' : 'table');
-        const chunks =
-          spec.command === 'spy' && outputFormat === 'table'
+        // `--svg -` puts the SVG on standard output, in place of the picture.
+        const svgOut = spec.command === 'spy' && options.svg === '-';
+        const chunks = svgOut
+          ? [spySvgText(report)]
+          : spec.command === 'spy' && outputFormat === 'table'
             ? [drawSpy(report, options, io)]
             : render(report, outputFormat, options, io);
         const format = performance.now() - formatStart;
-        if (spec.command === 'spy' && options.svg !== undefined) writeSvg(report, options.svg, io);
+        if (spec.command === 'spy' && options.svg !== undefined && !svgOut) writeSvg(report, options.svg, io);
         for (const chunk of chunks) io.write(chunk);
         // Values outside a function's domain are NaN, not errors: say where they came from.
         for (const w of report.warnings) if (w.kind === 'domain') io.error(`warning: ${w.source}: ${w.convention}\n`);

@@ -19,7 +19,7 @@ export interface OutputOptions extends CommonOptions {
   readonly tol?: number;
   readonly stats?: boolean;
   readonly sparse?: boolean;
-  readonly format?: OutputFormat;
+  readonly format?: OutputFormat | BatchFormat;
   readonly batch?: string;
   readonly maxInput: number;
   readonly svg?: string;
@@ -45,6 +45,30 @@ export const DEFAULT_MAX_INPUT_BYTES = 512 * 1024 ** 2;
 
 export const OUTPUT_FORMATS = ['table', 'json', 'csv', 'tsv', 'markdown', 'latex', 'mathjs', 'mtx'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** What --batch writes: JSON Lines, or one CSV row per point. */
+export type BatchFormat = 'jsonl' | 'csv';
+
+/** The format asked for by --json and --format, which must not disagree. */
+export function outputFormatOf(options: OutputOptions): OutputFormat {
+  const format = requestedFormat(options);
+  if (format === 'jsonl') throw new InputError('--format jsonl is for --batch: write one result with --json');
+  return format;
+}
+
+/** What a batch writes; --format json is its JSON Lines. */
+export function batchFormat(options: OutputOptions): BatchFormat {
+  const format = requestedFormat(options);
+  if (format === 'csv') return 'csv';
+  // --json and --format json say what JSON Lines are: one JSON result a line.
+  if (options.format === undefined || format === 'json' || format === 'jsonl') return 'jsonl';
+  throw new InputError(`--batch writes --format jsonl (one JSON result a line, the default) or csv, not ${format}`);
+}
+
+function requestedFormat(options: OutputOptions): OutputFormat | BatchFormat {
+  if (options.json === true && options.format !== undefined && options.format !== 'json' && options.format !== 'jsonl')
+    throw new InputError(`--json and --format ${options.format} disagree: give one of them`);
+  return options.format ?? (options.json === true ? 'json' : 'table');
+}
 
 function integerIn(min: number, max: number, flag: string) {
   return (text: string): number => {
@@ -89,15 +113,20 @@ export function addCommonOptions(command: Command): Command {
       (value: string, previous: string[]) => [...previous, value],
       [],
     )
-    .option('--wrt <names>', 'variables to differentiate, in column order (default: every bound variable)')
+    .option(
+      '--wrt <names>',
+      'variables to differentiate, in column order: x,y or --wrt x --wrt y (default: every bound variable)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
     .option('-f, --file <path>', 'read the expression from a file (# comments and line breaks allowed)')
     .option('--batch <file>', 'JSON Lines of points (- for standard input): one JSON result a line, in order')
     .option('--json', 'one JSON object on one line (the same as --format json)')
     .addOption(
       new Option(
         '--format <format>',
-        'table, json, csv, tsv, markdown, latex (bmatrix), mathjs (a literal math.evaluate reads), mtx (MatrixMarket)',
-      ).choices(OUTPUT_FORMATS),
+        'table, json, csv, tsv, markdown, latex (bmatrix), mathjs (a literal math.evaluate reads), ' +
+          'mtx (MatrixMarket); with --batch: jsonl (default) or csv',
+      ).choices([...OUTPUT_FORMATS, 'jsonl']),
     )
     .addOption(
       new Option('--precision <digits>', 'significant digits in tables')

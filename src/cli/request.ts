@@ -15,7 +15,8 @@ import type { Io } from './io.js';
 
 export interface CommonOptions {
   readonly at: readonly string[];
-  readonly wrt?: string;
+  /** Every --wrt given, each a name or names separated by commas. */
+  readonly wrt?: readonly string[];
   /** A file holding the expression. */
   readonly file?: string;
   readonly maxExprLength?: number;
@@ -160,7 +161,7 @@ function readText(path: string, io: Io): string {
 
 /** The variables `--wrt` names, or undefined for the default. */
 export function requestedWrt(options: CommonOptions): readonly string[] | undefined {
-  return options.wrt === undefined ? undefined : splitNames(options.wrt);
+  return options.wrt === undefined ? undefined : options.wrt.flatMap(splitNames);
 }
 
 /** The bindings checked against the expression's names, the variables to differentiate, and the program. */
@@ -275,6 +276,8 @@ export function collectBindings(
     }
     return io.readFile(path);
   };
+  // The text each name was given with on the command line: a second --at for it is a mistake.
+  const texts = new Map<string, string>();
   for (const arg of atArgs) {
     const raw = splitBinding(arg);
     let name = raw.name;
@@ -289,10 +292,17 @@ export function collectBindings(
       }
       name = names[0]!;
     }
+    const given = texts.get(name);
+    if (given !== undefined)
+      throw new InputError(`--at ${name} is given twice, as ${brief(given)} and as ${brief(raw.text)}: give one value`);
+    texts.set(name, raw.text);
     mergeBinding(bindings, { name, value: parseValue(raw.text, `--at ${name}`, readValueFile) });
   }
   return bindings;
 }
+
+/** A value as a message quotes it: a long one (a whole matrix) is cut short. */
+const brief = (text: string): string => (text.length > 40 ? `${text.slice(0, 39)}…` : text);
 
 /** Adds a binding, replacing one of the same name in place. */
 export function mergeBinding(bindings: Binding[], binding: Binding): void {

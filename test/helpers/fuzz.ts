@@ -59,6 +59,8 @@ export interface Flags {
   readonly json: boolean;
   readonly strict: boolean;
   readonly batch: boolean;
+  /** A batch written as CSV (--format csv): not JSON. */
+  readonly csv: boolean;
   /** --help or --version: text, status 0. */
   readonly info: boolean;
 }
@@ -90,7 +92,8 @@ export function readFlags(args: readonly string[]): Flags {
       positional++;
     }
   }
-  return { command, json: format === 'json' || (format === undefined && json), strict, batch, info };
+  const csv = batch && format === 'csv';
+  return { command, json: format === 'json' || (format === undefined && json), strict, batch, csv, info };
 }
 
 const lineList = (text: string): string[] => {
@@ -122,7 +125,7 @@ export function contractViolation(c: CliCase, run: CliRun): string | null {
         (line) => !line.startsWith('warning: ') && !(line.startsWith('{') && c.args.includes('--stats')),
       );
       if (stray.length > 0) return `status 0 with stray stderr lines: ${JSON.stringify(stray)}`;
-      if ((flags.json || flags.batch) && !flags.info) return jsonViolation(run.out, flags.batch);
+      if ((flags.json || flags.batch) && !flags.info && !flags.csv) return jsonViolation(run.out, flags.batch);
       return null;
     }
     case 2: {
@@ -141,7 +144,7 @@ export function contractViolation(c: CliCase, run: CliRun): string | null {
         return `status 1 without check, --strict or --batch: ${run.err.trim()}`;
       if (run.out === '' && !flags.batch) return 'status 1 with nothing on stdout';
       if (errorLines.length > 0) return `status 1 with an error line: ${errorLines[0]}`;
-      if (flags.json || flags.batch) return jsonViolation(run.out, flags.batch);
+      if ((flags.json || flags.batch) && !flags.csv) return jsonViolation(run.out, flags.batch);
       return null;
     }
     default:

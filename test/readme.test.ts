@@ -1,0 +1,157 @@
+/**
+ * The README's examples run as written: every `$ …` line of a code block is
+ * run by the shell (the installed command for `jacobian`, through a pipe, so
+ * no terminal and no colour), in a copy of fixtures/readme/ that holds the
+ * files the examples read, and what it writes (standard output, then
+ * standard error) must be the README's text under it, up to the next `$`
+ * line or the end of the block. Trailing white space is not compared; the
+ * README shortens long output with `…`, which stands for any text within a
+ * line, and on a line of its own for any number of lines. Needs the build.
+ */
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/cli.js';
+
+interface Example {
+  /** The command as the README writes it, continuation lines joined. */
+  readonly command: string;
+  /** The README's line number of the command, to find it. */
+  readonly line: number;
+  readonly output: readonly string[];
+}
+
+/** The `$ …` examples of every fenced code block of `markdown`. */
+export function readmeExamples(markdown: string): Example[] {
+  const examples: Example[] = [];
+  let inBlock = false;
+  let current: { command: string; line: number; output: string[] } | null = null;
+  const lines = markdown.split('\n');
+  const finish = () => {
+    if (current === null) return;
+    while (current.output.length > 0 && current.output.at(-1)!.trim() === '') current.output.pop();
+    examples.push(current);
+    current = null;
+  };
+  for (let k = 0; k < lines.length; k++) {
+    const line = lines[k]!;
+    if (line.startsWith('```')) {
+      finish();
+      inBlock = !inBlock;
+      continue;
+    }
+    if (!inBlock) continue;
+    if (line.startsWith('$ ')) {
+      finish();
+      const start = k + 1;
+      let command = line.slice(2);
+      // A command that ends with a pipe or a backslash goes on on the next line.
+      while (/[|\\]\s*$/.test(command) && k + 1 < lines.length) command = `${command}\n${lines[++k]!}`;
+      current = { command, line: start, output: [] };
+    } else if (current !== null) current.output.push(line);
+  }
+  finish();
+  return examples;
+}
+
+/** Whether `actual` is what `expected` shows, `…` standing for what the README leaves out. */
+export function matchesExample(expected: readonly string[], actual: readonly string[]): boolean {
+  const pattern = expected
+    .map((line) =>
+      line.trim() === '…'
+        ? '(?:[^\\n]*\\n)*?'
+        : `${line
+            .trimEnd()
+            .split('…')
+            .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+            .join('[^\\n]*?')}\\n`,
+    )
+    .join('');
+  return new RegExp(`^${pattern}$`).test(actual.map((line) => `${line}\n`).join(''));
+}
+
+const trimmed = (text: string): string[] => {
+  const lines = text.split('\n').map((line) => line.trimEnd());
+  while (lines.length > 0 && lines.at(-1) === '') lines.pop();
+  return lines;
+};
+
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const EXAMPLES = readmeExamples(README);
+const COMMAND = `node ${JSON.stringify(join(ROOT, 'bin', 'jacobian.cjs'))}`;
+
+// The examples write files (spy --svg): they run in a copy of the fixtures.
+const dir = mkdtempSync(join(tmpdir(), 'jacobian-readme-'));
+cpSync(join(ROOT, 'fixtures', 'readme'), dir, { recursive: true });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runExample(command: string): string {
+  // `jacobian` as a command: at the start, or after a pipe.
+  const script = command.replace(/(^|\|\s*)jacobian\b/g, `$1${COMMAND}`);
+  const result = spawnSync('sh', ['-c', `exec 2>&1\n${script}`], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 20_000,
+  });
+  if (result.error !== undefined) throw result.error;
+  return result.stdout;
+}
+
+describe('the README', () => {
+  it('has examples, and every one runs the command or shows a file it reads', () => {
+    expect(EXAMPLES.length).toBeGreaterThan(20);
+    for (const { command } of EXAMPLES) expect(command).toMatch(/^(cat \S+$|.*\bjacobian\b)/s);
+  });
+
+  it.each(EXAMPLES.map((example) => [`line ${example.line}: $ ${example.command}`, example] as const))(
+    '%s',
+    (_title, example) => {
+      const actual = trimmed(runExample(example.command));
+      if (!matchesExample(example.output, actual)) expect(actual.join('\n')).toBe(example.output.join('\n'));
+    },
+  );
+});
+
+describe('the matching of an example', () => {
+  it('is exact but for trailing white space', () => {
+    expect(matchesExample(['a  b', 'c'], ['a  b', 'c'])).toBe(true);
+    expect(matchesExample(['a b'], ['a  b'])).toBe(false);
+    expect(matchesExample(['a'], ['a', 'b'])).toBe(false);
+    expect(matchesExample(['a', 'b'], ['a'])).toBe(false);
+    expect(matchesExample(['f(x) [1]*'], ['f(x) [1]*'])).toBe(true);
+  });
+
+  it('takes … for any text within a line, and for any lines on a line of its own', () => {
+    expect(matchesExample(['{"a":1,…,"z":2}'], ['{"a":1,"b":[3],"z":2}'])).toBe(true);
+    expect(matchesExample(['{"a":1,…,"z":2}'], ['{"a":1,"b":[3],"z":3}'])).toBe(false);
+    expect(matchesExample(['first', '…'], ['first', 'second', 'third'])).toBe(true);
+    expect(matchesExample(['first', '…', 'last'], ['first', 'last'])).toBe(true);
+    expect(matchesExample(['first', '…', 'last'], ['first', 'x', 'y', 'last'])).toBe(true);
+    expect(matchesExample(['first', '…', 'last'], ['second', 'last'])).toBe(false);
+  });
+
+  it('reads the commands and outputs of code blocks only, continuation lines joined', () => {
+    const markdown = [
+      '$ jacobian outside',
+      '```',
+      '$ jacobian "x" --at 1',
+      'J = …',
+      '',
+      "$ printf '{}' |",
+      '    jacobian --batch -',
+      '{"line":1}',
+      '```',
+      'text',
+      '```',
+      'no command here',
+      '```',
+    ].join('\n');
+    expect(readmeExamples(markdown)).toEqual([
+      { command: 'jacobian "x" --at 1', line: 3, output: ['J = …'] },
+      { command: "printf '{}' |\n    jacobian --batch -", line: 6, output: ['{"line":1}'] },
+    ]);
+  });
+});
