@@ -26,6 +26,8 @@ export interface Wording {
   unbind(name: string): string;
   /** What to compute instead of a result too large to hold, as "use sparseJacobian, vjp or jvp instead". */
   instead(result: LargeResult): string;
+  /** That there is no variable to differentiate, and how to give one. */
+  noVariables(): string;
 }
 
 const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
@@ -39,6 +41,7 @@ export const LIBRARY_WORDING: Wording = {
   unbind: (name) => `leave ${name} out of the values`,
   instead: (result) =>
     `use ${{ jacobian: 'sparseJacobian, vjp or jvp', sparseJacobian: 'vjp or jvp', hessian: 'hvp' }[result]} instead`,
+  noVariables: () => 'there is no variable to differentiate: give one a value',
 };
 
 /** A message followed by what to do about it in parentheses, when there is something to do. */

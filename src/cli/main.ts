@@ -168,9 +168,7 @@ function writeSvg(result: Report, path: string, io: Io): void {
 /** A table with no columns (a constant, a program without inputs) is refused rather than printed empty. */
 function nothingToDifferentiate(report: Report): InputError {
   return new InputError(
-    report.at.length === 0
-      ? 'the expression has no variables: nothing to differentiate; give one with --at NAME=…'
-      : 'no variable is differentiated: name one with --wrt',
+    report.at.length === 0 ? CLI_WORDING.noVariables() : 'no variable is differentiated: name one with --wrt',
   );
 }
 

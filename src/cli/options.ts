@@ -43,6 +43,7 @@ export const CLI_WORDING: Wording = {
   unbind: (name) => `leave out --at ${name}=…`,
   instead: (result) =>
     `use ${{ jacobian: '--sparse, vjp or jvp', sparseJacobian: 'vjp or jvp', hessian: 'hvp' }[result]} instead`,
+  noVariables: () => 'the expression has no variables: nothing to differentiate; give one with --at NAME=…',
 };
 
 export const DEFAULT_MAX_INPUT_BYTES = 512 * 1024 ** 2;

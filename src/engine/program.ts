@@ -323,19 +323,21 @@ export class Program {
 
   /** The exact Hessian of a scalar output: the Jacobian of its gradient graph. */
   hessian(at: Point, wrt: readonly string[], options: DerivativeOptions = {}): JacobianResult {
-    this.requireScalar('hessian');
+    this.requireScalar('hessian', wrt);
     const result = this.gradientProgram(wrt).jacobian(at, wrt, options);
     return { ...result, value: this.evaluate(at) };
   }
 
   /** H·u without forming H: one forward pass over the gradient graph (forward-over-reverse). */
   hvp(at: Point, u: ArrayLike<number>, wrt: readonly string[]): Derivative & { readonly hvp: Float64Array } {
-    this.requireScalar('hvp');
+    this.requireScalar('hvp', wrt);
     const { jvp, warnings } = this.gradientProgram(wrt).jvp(at, u, wrt);
     return { value: this.evaluate(at), warnings, hvp: jvp };
   }
 
-  private requireScalar(command: string): void {
+  private requireScalar(command: string, wrt?: readonly string[]): void {
+    // A Hessian of no variables has no gradient graph to build.
+    if (wrt?.length === 0) throw new InputError((wording) => wording.noVariables());
     if (this.m !== 1) {
       throw new InputError(
         `${command} needs a scalar output, but this expression gives ${describeShape(this.outputShape)} ` +

@@ -185,6 +185,8 @@ const entries = (count: number): string => (count === 1 ? '1 entry' : `${count} 
 type Block =
   /** One line; prose may be broken at spaces to fit the screen. */
   | { readonly kind: 'line'; readonly text: string; readonly prose: boolean }
+  /** Lines already fitted to the screen. */
+  | { readonly kind: 'fitted'; readonly lines: readonly string[] }
   /** `name = [numbers]`: a seed. */
   | { readonly kind: 'numbers'; readonly name: string; readonly data: ArrayLike<number> }
   | { readonly kind: 'grid'; readonly grid: Grid }
@@ -195,13 +197,19 @@ const text = (line: string): Block => ({ kind: 'line', text: line, prose: false 
 const prose = (line: string): Block => ({ kind: 'line', text: line, prose: true });
 const gridBlock = (grid: Grid): Block => ({ kind: 'grid', grid });
 
-/** A header: what was computed (bold), then its shape; a long expression is cut to fit. */
+/**
+ * A header: what was computed (bold), then its shape; to fit the screen, a
+ * long expression is cut short, and what still does not fit goes on.
+ */
 function header(title: string, layout: Layout, build: (expr: string) => readonly [string, string]): Block {
   const { glyphs, style, width } = layout;
   let [bold, plain] = build(cutTo(title, MAX_EXPR_LENGTH, glyphs));
   const over = width === null ? 0 : bold.length + 3 + plain.length - width;
-  if (over > 0) [bold, plain] = build(cutTo(title, Math.max(MIN_EXPR_LENGTH, MAX_EXPR_LENGTH - over), glyphs));
-  return text(`${style.header(bold)}   ${plain}`);
+  const shortest = Math.max(MIN_EXPR_LENGTH, Math.min(title.length, MAX_EXPR_LENGTH) - over);
+  if (over > 0) [bold, plain] = build(cutTo(title, shortest, glyphs));
+  const [first, ...more] = wrap(`${bold}   ${plain}`, width);
+  const lines = first!.startsWith(bold) ? [style.header(bold) + first!.slice(bold.length), ...more] : [first!, ...more];
+  return { kind: 'fitted', lines };
 }
 
 /** ∂(f)/∂x, or ∂²(f)/∂x² for the second derivative. */
@@ -216,9 +224,11 @@ function wrap(line: string, width: number | null, indent = '  '): string[] {
   const lines: string[] = [];
   let current = '';
   for (const word of line.split(' ')) {
+    // Spaces where a line was broken are not carried to the next.
+    if (word === '' && lines.length > 0 && current.trim() === '') continue;
     const longer = current === '' ? word : `${current} ${word}`;
     if (longer.length > width && current.trim() !== '') {
-      lines.push(current);
+      lines.push(current.trimEnd());
       current = indent + word;
     } else current = longer;
   }
@@ -498,6 +508,8 @@ function tallPart(block: Block, layout: Layout, maxLines: number | null): Fitted
       const { lines, summarised } = numberList(block.data, layout, room);
       return { lines: lines.map((line) => `${block.name} = ${line}`), summarised };
     }
+    case 'fitted':
+      return { lines: [...block.lines], summarised: false };
     case 'line':
       return { lines: block.prose ? wrap(block.text, layout.width, ' '.repeat(15)) : [block.text], summarised: false };
   }
