@@ -12,7 +12,6 @@ import { main } from '../src/cli/main.js';
 import { ASCII, inGlyphs, UNICODE } from '../src/format/glyphs.js';
 import { fakeIo, ROOT, runChild } from './helpers/cli.js';
 
- 
 const ONLY_ASCII = /^[\x00-\x7f]*$/;
 const C = { LC_ALL: 'C' };
 

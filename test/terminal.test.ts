@@ -14,7 +14,7 @@ const HINT = 'summarised to fit the terminal: see all with --full, --json or --f
 /** Lines as a person sees them: ANSI escapes and carriage returns removed. */
 const visibleLines = (text: string): string[] =>
   text
-     
+
     .replace(/\x1b\[[0-9;]*m/g, '')
     .replace(/\r/g, '')
     .replace(/\n$/, '')
