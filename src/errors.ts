@@ -7,6 +7,9 @@
 /** The limits a message may tell the user to raise, by their names in the library. */
 export type LimitName = 'maxExpressionLength' | 'maxNodes' | 'maxDepth' | 'maxMemoryBytes';
 
+/** A result that may be too large to hold: a dense Jacobian, a sparse one, or a Hessian. */
+export type LargeResult = 'jacobian' | 'sparseJacobian' | 'hessian';
+
 /**
  * How a front end speaks of what the user gives. The library's messages name
  * its arguments and options (`v`, `maxMemoryBytes`); the CLI words the same
@@ -21,6 +24,10 @@ export interface Wording {
   bind(name: string): string;
   /** How to stop giving a variable a value, as "leave x out of the values". */
   unbind(name: string): string;
+  /** What to compute instead of a result too large to hold, as "use sparseJacobian, vjp or jvp instead". */
+  instead(result: LargeResult): string;
+  /** That there is no variable to differentiate, and how to give one. */
+  noVariables(): string;
 }
 
 const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
@@ -32,6 +39,9 @@ export const LIBRARY_WORDING: Wording = {
   raise: (limit) => (limit === 'maxMemoryBytes' ? 'raise it with the option maxMemoryBytes' : null),
   bind: (name) => `give ${name} a value`,
   unbind: (name) => `leave ${name} out of the values`,
+  instead: (result) =>
+    `use ${{ jacobian: 'sparseJacobian, vjp or jvp', sparseJacobian: 'vjp or jvp', hessian: 'hvp' }[result]} instead`,
+  noVariables: () => 'there is no variable to differentiate: give one a value',
 };
 
 /** A message followed by what to do about it in parentheses, when there is something to do. */

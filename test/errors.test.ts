@@ -90,7 +90,7 @@ describe('library errors name no flag', () => {
     expect(error).toBeInstanceOf(LimitError);
     expect(error.message).toBe(
       'the 100×100 Jacobian needs 78.1 KiB, more than the limit of 1000 B ' +
-        '(raise it with the option maxMemoryBytes, or ask for a vjp or jvp instead)',
+        '(raise it with the option maxMemoryBytes, or use sparseJacobian, vjp or jvp instead)',
     );
   });
 
@@ -143,7 +143,7 @@ describe('the CLI words the same mistakes with its flags', () => {
   it('limits are raised with their flags', async () => {
     expect(await cliError(['x*2', '--at', numbers(100).join(','), '--max-memory', '1000'])).toBe(
       'error: the 100×100 Jacobian needs 78.1 KiB, more than the limit of 1000 B ' +
-        '(raise it with --max-memory, or ask for a vjp or jvp instead)',
+        '(raise it with --max-memory, or use --sparse, vjp or jvp instead)',
     );
     expect(await cliError(['sin(x)+cos(x)', '--at', '1', '--max-nodes', '2'])).toBe(
       'error: the compute graph needs more than 2 nodes (raise the limit with --max-nodes)',

@@ -159,7 +159,7 @@ export function compute(
       const entries = command === 'hessian' ? n * n : program.m * n;
       const what = command === 'hessian' ? `the ${n}×${n} Hessian` : `the ${program.m}×${n} Jacobian`;
       // Memory first (it says how much), then whether the text could be printed at all.
-      guardMemory(entries, what, derivativeOptions);
+      guardMemory(entries, what, derivativeOptions, command === 'hessian' ? 'hessian' : 'jacobian');
       if (entries > MAX_PRINTED_ENTRIES) {
         throw new LimitError(
           `${what} has ${entries} entries, too many to print (gigabytes of text): use --sparse, vjp or jvp`,

@@ -39,7 +39,20 @@ export interface Io {
   readonly stderrIsTTY?: boolean;
   /** The terminal's width in columns, when standard output is a terminal. */
   readonly columns?: number;
+  /** The terminal's height in lines, when standard output is a terminal. */
+  readonly rows?: number;
   readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Whether the terminal shows ASCII only: TERM=dumb, or a locale whose
+ * character set is not UTF-8 (the first of LC_ALL, LC_CTYPE and LANG that is
+ * set: C, POSIX, en_US.ISO-8859-1). With none set, output is UTF-8, as Node writes it.
+ */
+export function asciiOnly(env: Io['env']): boolean {
+  if (env.TERM === 'dumb') return true;
+  const locale = [env.LC_ALL, env.LC_CTYPE, env.LANG].find((value) => value !== undefined && value !== '');
+  return locale !== undefined && !/utf-?8/i.test(locale);
 }
 
 /** The lines of `source` through `io`, streaming where the Io can. */
@@ -198,6 +211,7 @@ export function processIo(): Io {
     stdoutIsTTY: isatty(1),
     stderrIsTTY: isatty(2),
     columns: process.stdout.columns ?? 80,
+    ...(process.stdout.rows === undefined ? {} : { rows: process.stdout.rows }),
     env: process.env,
   };
 }

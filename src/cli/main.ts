@@ -12,8 +12,9 @@ import { InputError, ParseError, UserError } from '../errors.js';
 import { formatGrid } from '../format/formats.js';
 import { jsonChunks } from '../format/json.js';
 import { formatMatrixMarket } from '../format/matrix-market.js';
+import { ASCII, inGlyphs, UNICODE, type Glyphs } from '../format/glyphs.js';
 import { PLAIN, type Style } from '../format/style.js';
-import { formatTable } from '../format/table.js';
+import { formatTable, type Screen } from '../format/table.js';
 import { spyScale, spySvg, spyText } from '../format/spy.js';
 import type { MatrixReport, Report, SparseJacobian } from '../format/report.js';
 import { functionCatalogue, parseExpression } from '../parse/index.js';
@@ -27,7 +28,7 @@ import {
   languageReference,
   topLevelHelpText,
 } from './help.js';
-import { OutputError, processIo, type Io } from './io.js';
+import { asciiOnly, OutputError, processIo, type Io } from './io.js';
 import { mistypedCommand, optionOfAnotherCommand } from './suggest.js';
 import {
   addCommonOptions,
@@ -66,9 +67,21 @@ function colorLevel(io: Io, colorFlag: boolean): 0 | 1 | 2 | 3 {
     const forced = Number.parseInt(FORCE_COLOR, 10);
     return Number.isInteger(forced) && forced >= 1 ? (Math.min(forced, 3) as 1 | 2 | 3) : 1;
   }
-  if (!io.stdoutIsTTY) return 0;
+  if (!io.stdoutIsTTY || asciiOnly(io.env)) return 0;
   return supportsColor === false || supportsColor.level === 0 ? 1 : supportsColor.level;
 }
+
+const glyphsFor = (io: Io): Glyphs => (asciiOnly(io.env) ? ASCII : UNICODE);
+
+/** On a terminal, tables are summarised to fit it, unless --full. */
+const screenFor = (io: Io, options: OutputOptions): Screen | null =>
+  io.stdoutIsTTY && options.full !== true
+    ? {
+        columns: io.columns ?? 80,
+        rows: io.rows ?? Infinity,
+        hint: 'summarised to fit the terminal: see all with --full, --json or --format csv',
+      }
+    : null;
 
 /** The output text of a report, in pieces to write one after the other. */
 function render(report: Report, format: OutputFormat, options: OutputOptions, io: Io): string[] {
@@ -81,7 +94,14 @@ function render(report: Report, format: OutputFormat, options: OutputOptions, io
       }
       return [formatMatrixMarket(report)];
     case 'table':
-      return [formatTable(report, options.precision, styleFor(io, options.color))];
+      return [
+        formatTable(report, {
+          precision: options.precision,
+          style: styleFor(io, options.color),
+          glyphs: glyphsFor(io),
+          screen: screenFor(io, options),
+        }),
+      ];
     default:
       return [formatGrid(report, format, options.precision)];
   }
@@ -96,15 +116,16 @@ function writeStats(stats: object, ms: Readonly<Record<string, number>>, io: Io)
   io.error(`${JSON.stringify({ ...stats, ms: rounded, maxRssMiB })}\n`);
 }
 
-const spyCaption = (report: MatrixReport, sparse: SparseJacobian, scale: number): string => {
+const spyCaption = (report: MatrixReport, sparse: SparseJacobian, scale: number, glyphs: Glyphs): string => {
   const { m, n } = sparse;
+  const { partial, by } = glyphs;
   const entries = sparse.values.length;
   const density = m * n === 0 ? 0 : (100 * entries) / (m * n);
   return (
-    `J = ∂(${report.expr})/∂${report.wrt.join(', ')}: ${m}×${n}, ` +
+    `J = ${partial}(${report.expr})/${partial}${report.wrt.join(', ')}: ${m}${by}${n}, ` +
     `${entries} nonzero${entries === 1 ? '' : 's'} (${Number(density.toPrecision(3))}%), ` +
     `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})` +
-    (scale > 1 ? `, 1 dot = ${scale}×${scale} entries` : '')
+    (scale > 1 ? `, 1 ${glyphs.asciiOnly ? 'character' : 'dot'} = ${scale}${by}${scale} entries` : '')
   );
 };
 
@@ -125,17 +146,26 @@ function drawSpy(result: Report, options: OutputOptions, io: Io): string {
       ? null
       : (text: string, magnitude: number) =>
           chalk.rgb(Math.round(40 + 215 * magnitude), 60, Math.round(255 - 215 * magnitude))(text);
-  return spyText(sparse, { width, color, caption: spyCaption(report, sparse, spyScale(sparse, width)) });
+  const glyphs = glyphsFor(io);
+  const caption = spyCaption(report, sparse, spyScale(sparse, width, glyphs), glyphs);
+  return spyText(sparse, { width, color, caption, glyphs });
 }
 
 function spySvgText(result: Report): string {
   const { report, sparse } = sparseOf(result);
-  return spySvg(sparse, { caption: spyCaption(report, sparse, 1) });
+  return spySvg(sparse, { caption: spyCaption(report, sparse, 1, UNICODE) });
 }
 
 function writeSvg(result: Report, path: string, io: Io): void {
   if (io.writeFile === undefined) throw new InputError('--svg needs a file system to write to');
   io.writeFile(path, spySvgText(result));
+}
+
+/** A table with no columns (a constant, a program without inputs) is refused rather than printed empty. */
+function nothingToDifferentiate(report: Report): InputError {
+  return new InputError(
+    report.at.length === 0 ? CLI_WORDING.noVariables() : 'no variable is differentiated: name one with --wrt',
+  );
 }
 
 interface CommandSpec {
@@ -256,6 +286,8 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
         const outputFormat = outputFormatOf(options);
         const { report, status, stats } = await runCommand(spec.command, expr, options, io);
         const formatStart = performance.now();
+        // A 1×0 table says nothing to a person; JSON and the other formats keep the value for programs.
+        if (report.wrt.length === 0 && outputFormat === 'table') throw nothingToDifferentiate(report);
         // `--svg -` puts the SVG on standard output, in place of the picture.
         const svgOut = spec.command === 'spy' && options.svg === '-';
         const chunks = svgOut
@@ -266,8 +298,12 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
         const format = performance.now() - formatStart;
         if (spec.command === 'spy' && options.svg !== undefined && !svgOut) writeSvg(report, options.svg, io);
         for (const chunk of chunks) io.write(chunk);
-        // Values outside a function's domain are NaN, not errors: say where they came from.
-        for (const w of report.warnings) if (w.kind === 'domain') io.error(`warning: ${w.source}: ${w.convention}\n`);
+        // Values outside a function's domain are NaN, not errors: say where they came from, once. A table
+        // says it under the numbers, with the other special points; other outputs leave it to standard error.
+        if (outputFormat !== 'table' || spec.command === 'spy') {
+          for (const w of report.warnings)
+            if (w.kind === 'domain') io.error(inGlyphs(`warning: ${w.source}: ${w.convention}\n`, glyphsFor(io)));
+        }
         if (options.stats === true) writeStats(stats, { ...stats.ms, format }, io);
         done(status);
       });
@@ -387,7 +423,7 @@ function reportError(error: unknown, io: Io, debug: boolean): number {
     const message = error.messageIn(CLI_WORDING);
     // One line, whatever the user's text held: line breaks become spaces (one for one, so the caret still fits).
     const oneLine = (text: string) => text.replace(/[\r\n]/g, ' ');
-    io.error(`error: ${oneLine(message)}\n`);
+    io.error(`error: ${inGlyphs(oneLine(message), glyphsFor(io))}\n`);
     if (error instanceof ParseError && error.column !== null)
       io.error(`  ${oneLine(error.expression)}\n  ${' '.repeat(error.column)}^\n`);
     if (debug) io.error(`${error.stack ?? ''}\n`);

@@ -23,6 +23,8 @@ export interface OutputOptions extends CommonOptions {
   readonly batch?: string;
   readonly maxInput: number;
   readonly svg?: string;
+  /** The whole table on a terminal too, not a summary that fits the screen. */
+  readonly full?: boolean;
 }
 
 /** The flags that raise the library's limits. */
@@ -39,6 +41,9 @@ export const CLI_WORDING: Wording = {
   raise: (limit) => `raise ${limit === 'maxNodes' ? 'the limit' : 'it'} with ${LIMIT_FLAGS[limit]}`,
   bind: (name) => `add --at ${name}=…`,
   unbind: (name) => `leave out --at ${name}=…`,
+  instead: (result) =>
+    `use ${{ jacobian: '--sparse, vjp or jvp', sparseJacobian: 'vjp or jvp', hessian: 'hvp' }[result]} instead`,
+  noVariables: () => 'the expression has no variables: nothing to differentiate; give one with --at NAME=…',
 };
 
 export const DEFAULT_MAX_INPUT_BYTES = 512 * 1024 ** 2;
@@ -160,6 +165,7 @@ export function addCommonOptions(command: Command): Command {
         .default(DEFAULT_MAX_INPUT_BYTES, '512MiB')
         .argParser((text) => parseByteSize(text, '--max-input')),
     )
+    .option('--full', 'print the whole table on a terminal too (a large one is summarised to fit the screen)')
     .option('--stats', 'write one JSON line of statistics (mode, passes, graph size, times in ms) to standard error')
     .option('--no-color', 'no colours (also NO_COLOR=1)')
     .option('--debug', 'show stack traces of errors');

@@ -4,7 +4,7 @@
  * one forward pass and then derivative passes; the linearisation for a choice
  * of `wrt` is built once and reused.
  */
-import { InputError, LimitError, withRemedy } from '../errors.js';
+import { InputError, LimitError, withRemedy, type LargeResult } from '../errors.js';
 import type { GraphBuilder } from '../graph/index.js';
 import type { NodeId } from '../ops/index.js';
 import { describeShape, sizeOf, type Shape } from '../shape.js';
@@ -259,6 +259,7 @@ export class Program {
       2 * pattern.colIndex.length,
       `the ${m}×${n} sparse Jacobian with ${pattern.colIndex.length} entries`,
       options,
+      'sparseJacobian',
     );
     const requested = options.mode ?? 'auto';
     prepared.colourings ??= new Map();
@@ -322,19 +323,21 @@ export class Program {
 
   /** The exact Hessian of a scalar output: the Jacobian of its gradient graph. */
   hessian(at: Point, wrt: readonly string[], options: DerivativeOptions = {}): JacobianResult {
-    this.requireScalar('hessian');
+    this.requireScalar('hessian', wrt);
     const result = this.gradientProgram(wrt).jacobian(at, wrt, options);
     return { ...result, value: this.evaluate(at) };
   }
 
   /** H·u without forming H: one forward pass over the gradient graph (forward-over-reverse). */
   hvp(at: Point, u: ArrayLike<number>, wrt: readonly string[]): Derivative & { readonly hvp: Float64Array } {
-    this.requireScalar('hvp');
+    this.requireScalar('hvp', wrt);
     const { jvp, warnings } = this.gradientProgram(wrt).jvp(at, u, wrt);
     return { value: this.evaluate(at), warnings, hvp: jvp };
   }
 
-  private requireScalar(command: string): void {
+  private requireScalar(command: string, wrt?: readonly string[]): void {
+    // A Hessian of no variables has no gradient graph to build.
+    if (wrt?.length === 0) throw new InputError((wording) => wording.noVariables());
     if (this.m !== 1) {
       throw new InputError(
         `${command} needs a scalar output, but this expression gives ${describeShape(this.outputShape)} ` +
@@ -446,14 +449,19 @@ export class Program {
   }
 }
 
-export function guardMemory(entries: number, what: string, options: DerivativeOptions): void {
+export function guardMemory(
+  entries: number,
+  what: string,
+  options: DerivativeOptions,
+  result: LargeResult = 'jacobian',
+): void {
   const limit = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
   const bytes = entries * 8;
   if (bytes > limit) {
     const message = `${what} needs ${formatBytes(bytes)}, more than the limit of ${formatBytes(limit)}`;
     throw new LimitError((wording) => {
       const raise = wording.raise('maxMemoryBytes');
-      return withRemedy(message, `${raise === null ? '' : `${raise}, or `}ask for a vjp or jvp instead`);
+      return withRemedy(message, `${raise === null ? '' : `${raise}, or `}${wording.instead(result)}`);
     });
   }
 }

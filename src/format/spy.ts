@@ -1,9 +1,10 @@
 /**
  * Pictures of a sparsity pattern, as MATLAB's and Julia's `spy`: `spyText`
- * draws it in a terminal with braille dots, `spySvg` as a heat map for a
+ * draws it in a terminal with braille dots (`#` and `.` in ASCII), `spySvg` as a heat map for a
  * browser. Pure: colours are injected, and the caller says where text goes.
  */
 import type { SparseJacobian } from '../engine/sparsity.js';
+import { UNICODE, type Glyphs } from './glyphs.js';
 import { formatNumber } from './number.js';
 
 export interface SpyTextOptions {
@@ -12,6 +13,8 @@ export interface SpyTextOptions {
   /** Decorates one character of the picture given its magnitude in [0, 1]; null for plain text. */
   readonly color: ((text: string, magnitude: number) => string) | null;
   readonly caption: string;
+  /** Braille dots, or with ASCII glyphs one `#` (something stored) or `.` per character. Default: UNICODE. */
+  readonly glyphs?: Glyphs;
 }
 
 export interface SpySvgOptions {
@@ -35,14 +38,18 @@ const DOT_BIT = Uint8Array.of(0x01, 0x08, 0x02, 0x10, 0x04, 0x20, 0x40, 0x80);
 /** Braille characters across the picture: the width less the two sides of the frame (at least one). */
 const pictureColumns = (width: number): number => Math.max(1, Math.floor(width) - 2);
 
+/** The dots of J one character holds: 2 across and 4 down in braille, one in ASCII. */
+const dotsPerCharacter = (glyphs: Glyphs) => (glyphs.asciiOnly ? { across: 1, down: 1 } : { across: 2, down: 4 });
+
 /**
  * How many rows and columns of J one dot of `spyText` stands for: 1 when J
- * fits in `width` columns (two dots each) and 40 lines (four dots each),
- * else the smallest whole factor that makes it fit. The factor is the same
- * both ways, so the picture keeps J's aspect ratio.
+ * fits in `width` columns and 40 lines, else the smallest whole factor that
+ * makes it fit. The factor is the same both ways, so the picture keeps J's
+ * aspect ratio (in braille, whose dots are as wide as they are tall).
  */
-export function spyScale(J: Pick<SparseJacobian, 'm' | 'n'>, width: number): number {
-  return Math.max(1, Math.ceil(J.n / (2 * pictureColumns(width))), Math.ceil(J.m / (4 * MAX_TEXT_LINES)));
+export function spyScale(J: Pick<SparseJacobian, 'm' | 'n'>, width: number, glyphs: Glyphs = UNICODE): number {
+  const { across, down } = dotsPerCharacter(glyphs);
+  return Math.max(1, Math.ceil(J.n / (across * pictureColumns(width))), Math.ceil(J.m / (down * MAX_TEXT_LINES)));
 }
 
 /**
@@ -52,19 +59,20 @@ export function spyScale(J: Pick<SparseJacobian, 'm' | 'n'>, width: number): num
  * in it over the largest |value| of J (NaN and ±Infinity count as 1, an
  * all-zero J gives 0); blank characters are left as they are.
  */
-export function spyText(J: SparseJacobian, { width, color, caption }: SpyTextOptions): string {
-  const scale = spyScale(J, width);
+export function spyText(J: SparseJacobian, { width, color, caption, glyphs = UNICODE }: SpyTextOptions): string {
+  const scale = spyScale(J, width, glyphs);
+  const { across, down } = dotsPerCharacter(glyphs);
   // An empty J still gets one blank character, so that the frame encloses something.
-  const columns = Math.max(1, Math.ceil(Math.ceil(J.n / scale) / 2));
-  const lines = Math.max(1, Math.ceil(Math.ceil(J.m / scale) / 4));
+  const columns = Math.max(1, Math.ceil(Math.ceil(J.n / scale) / across));
+  const lines = Math.max(1, Math.ceil(Math.ceil(J.m / scale) / down));
   const dots = new Uint8Array(lines * columns);
   const largest = new Float64Array(lines * columns);
   let largestFinite = 0;
   for (let k = 0; k < J.values.length; k++) {
     const row = Math.floor(J.rows[k]! / scale);
     const col = Math.floor(J.cols[k]! / scale);
-    const cell = (row >> 2) * columns + (col >> 1);
-    dots[cell]! |= DOT_BIT[(row & 3) * 2 + (col & 1)]!;
+    const cell = Math.floor(row / down) * columns + Math.floor(col / across);
+    dots[cell]! |= glyphs.asciiOnly ? 1 : DOT_BIT[(row & 3) * 2 + (col & 1)]!;
     const entry = absolute(J.values[k]!);
     largest[cell] = Math.max(largest[cell]!, entry);
     if (entry !== Infinity) largestFinite = Math.max(largestFinite, entry);
@@ -73,17 +81,19 @@ export function spyText(J: SparseJacobian, { width, color, caption }: SpyTextOpt
     const inCell = largest[cell]!;
     return inCell === Infinity ? 1 : largestFinite > 0 ? inCell / largestFinite : 0;
   };
-  const rule = '─'.repeat(columns);
-  const out = [`┌${rule}┐`];
+  const character = (bits: number): string => (glyphs.asciiOnly ? (bits === 0 ? '.' : '#') : BRAILLE[bits]!);
+  const { frame } = glyphs;
+  const rule = frame.horizontal.repeat(columns);
+  const out = [`${frame.topLeft}${rule}${frame.topRight}`];
   for (let line = 0; line < lines; line++) {
-    let text = '│';
+    let text = frame.vertical;
     for (let cell = line * columns; cell < (line + 1) * columns; cell++) {
-      const char = BRAILLE[dots[cell]!]!;
+      const char = character(dots[cell]!);
       text += color === null || dots[cell] === 0 ? char : color(char, magnitude(cell));
     }
-    out.push(`${text}│`);
+    out.push(`${text}${frame.vertical}`);
   }
-  out.push(`└${rule}┘`, caption);
+  out.push(`${frame.bottomLeft}${rule}${frame.bottomRight}`, caption);
   return `${out.join('\n')}\n`;
 }
 
