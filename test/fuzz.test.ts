@@ -86,7 +86,8 @@ describe('the fuzz budget', () => {
     const budgets = Object.values(BUDGETS);
     expect(budgets.reduce((sum, b) => sum + b.ci, 0)).toBeGreaterThanOrEqual(10_000);
     for (const b of budgets) expect(b.full).toBeGreaterThanOrEqual(b.ci);
-    expect(casesOf({ ci: 10, full: 40 }, undefined)).toBe(10);
+    expect(casesOf({ ci: 10, full: 40 }, 'ci')).toBe(10);
+    expect(casesOf({ ci: 10, full: 40 }, '')).toBe(10);
     expect(casesOf({ ci: 10, full: 40 }, 'full')).toBe(40);
     expect(casesOf({ ci: 10, full: 40 }, '2.5')).toBe(100);
     expect(() => casesOf({ ci: 10, full: 40 }, 'lots')).toThrow(/FUZZ_BUDGET/);
