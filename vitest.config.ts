@@ -1,8 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * The suite of `npm test`, on every core (vitest's default leaves one free: a single worker on two cores).
+ * Each worker reuses its module graph across the files it runs (isolate: false), so mathjs and the sources
+ * load once per worker instead of once per file; test files keep no state between them, and spies are
+ * restored after each test. Forks, not threads: the stack of a test is that of the CLI's main thread.
+ */
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
+    pool: 'forks',
+    maxWorkers: '100%',
+    isolate: false,
+    restoreMocks: true,
   },
 });

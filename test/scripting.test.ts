@@ -5,7 +5,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { evaluate } from 'mathjs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { OPS, OP_NAMES } from '../src/ops/index.js';
 import { LANGUAGE_FUNCTIONS } from '../src/parse/index.js';
@@ -180,30 +180,47 @@ describe('jacobian functions', () => {
 });
 
 describe('progress', () => {
-  const slow = [
-    'tanh(W*x)',
-    '--at',
-    `W=${JSON.stringify(Array.from({ length: 300 }, (_, i) => Array.from({ length: 300 }, (_, j) => ((i * 7 + j * 13) % 17) / 17)))}`,
-    '--at',
-    `x=${Array.from({ length: 300 }, (_, i) => i / 300).join(',')}`,
-    '--mode',
-    'reverse',
-    '--json',
-  ];
+  /**
+   * Runs `f` with a clock that advances `stepMs` at every reading: work "lasts" as many readings as it
+   * takes, so the half-second delay passes after a few steps, without waiting and without reading the clock.
+   */
+  async function withSteppingClock<T>(stepMs: number, f: () => Promise<T>): Promise<T> {
+    let now = 0;
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => (now += stepMs));
+    try {
+      return await f();
+    } finally {
+      clock.mockRestore();
+    }
+  }
+
+  // Ten one-hot backward passes, each reported to the progress line.
+  const passes = ['sin(x)', '--at', `x=${Array.from({ length: 10 }, (_, i) => i / 10).join(',')}`, '--json'];
 
   it('never writes a progress line when standard error is not a terminal', async () => {
-    const { status, err } = await run(slow);
-    expect(status).toBe(0);
-    expect(err).toBe('');
+    const pipe = fakeIo();
+    expect(await withSteppingClock(100, () => main(passes, pipe))).toBe(0);
+    expect(pipe.err()).toBe('');
+    // The same work on a terminal does draw: the pipe, not the work, kept the line away.
+    const terminal = { ...fakeIo(), stderrIsTTY: true };
+    expect(await withSteppingClock(100, () => main(passes, terminal))).toBe(0);
+    expect(terminal.err()).toMatch(/\rcomputing J .* \d+\/10 passes/);
+    expect(pipe.out()).toBe(terminal.out());
+  });
+
+  it('draws nothing on a terminal for work that ends within the delay', async () => {
+    const io = { ...fakeIo(), stderrIsTTY: true };
+    expect(await withSteppingClock(0.001, () => main(passes, io))).toBe(0);
+    expect(io.err()).toBe('');
   });
 
   it('draws on a terminal for work that lasts, and erases itself; standard output is untouched', async () => {
-    // A batch long enough to pass the half-second delay.
-    const stdin = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ x: i / 1000, y: 1, z: 2 })).join('\n');
+    const stdin = Array.from({ length: 50 }, (_, i) => JSON.stringify({ x: i / 1000, y: 1, z: 2 })).join('\n');
     const io = { ...fakeIo({ stdin }), stderrIsTTY: true };
-    expect(await main([LORENZ, ...FIXED, '--batch', '-'], io)).toBe(0);
+    expect(await withSteppingClock(100, () => main([LORENZ, ...FIXED, '--batch', '-'], io))).toBe(0);
     expect(io.err()).toMatch(/\rbatch: \d+ points/);
     expect(io.err().endsWith('\r\u001b[K')).toBe(true);
     expect(io.out()).not.toContain('\r');
+    expect(io.out().trimEnd().split('\n')).toHaveLength(50);
   });
 });

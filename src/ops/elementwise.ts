@@ -122,7 +122,7 @@ const bool = (p: boolean): number => (p ? 1 : 0);
 
 /** mathjs rounds half away from zero. */
 const roundHalfAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
-/** mathjs snaps floor and ceil to an integer that x is nearly equal to. */
+/** mathjs snaps floor and ceil (and so fix and mod) to an integer that x is nearly equal to. */
 function floorLikeMathjs(x: number): number {
   const f = Math.floor(x);
   const r = roundHalfAway(x);
@@ -355,7 +355,7 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, OpSpec> = {
   round: unary('round', roundHalfAway, null, 'round to the nearest integer, halves away from zero', (x) =>
     Math.abs(x - Math.trunc(x)) === 0.5 ? STEP : null,
   ),
-  fix: unary('fix', Math.trunc, null, 'round towards zero', (x, y) => (x === y ? STEP : null)),
+  fix: unary('fix', (x) => (x > 0 ? floorLikeMathjs(x) : ceilLikeMathjs(x)), null, 'round towards zero', (x, y) => (x === y ? STEP : null)),
 };
 
 /**
@@ -482,7 +482,7 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
   // ∂/∂b is a step (-floor(a/b)), so the `where` at b = 0 cuts no second derivative.
   mod: binary(
     'mod',
-    (a, b) => (b === 0 ? a : a - b * Math.floor(a / b)),
+    (a, b) => (b === 0 ? a : a - b * floorLikeMathjs(a / b)),
     (A) => A.c(1),
     (A, a, b) => A.where(A.isZero(b), A.c(0), A.neg(A.call('floor', A.div(a, b)))),
     { name: 'mod', doc: 'remainder a - b·floor(a/b)' },

@@ -10,7 +10,6 @@ export interface ChildResult {
   readonly status: number | null;
   readonly stdout: string;
   readonly stderr: string;
-  readonly ms: number;
 }
 
 /**
@@ -27,7 +26,6 @@ export function runChild(
     if (value === null) delete env[name];
     else env[name] = value;
   }
-  const start = performance.now();
   const result = spawnSync(process.execPath, ['bin/jacobian.cjs', ...args], {
     cwd: ROOT,
     env,
@@ -37,7 +35,7 @@ export function runChild(
     maxBuffer: 64 * 1024 * 1024,
   });
   if (result.error !== undefined) throw result.error;
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr, ms: performance.now() - start };
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 export interface FakeIo extends Io {
