@@ -355,7 +355,13 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, OpSpec> = {
   round: unary('round', roundHalfAway, null, 'round to the nearest integer, halves away from zero', (x) =>
     Math.abs(x - Math.trunc(x)) === 0.5 ? STEP : null,
   ),
-  fix: unary('fix', (x) => (x > 0 ? floorLikeMathjs(x) : ceilLikeMathjs(x)), null, 'round towards zero', (x, y) => (x === y ? STEP : null)),
+  fix: unary(
+    'fix',
+    (x) => (x > 0 ? floorLikeMathjs(x) : ceilLikeMathjs(x)),
+    null,
+    'round towards zero',
+    (x, y) => (x === y ? STEP : null),
+  ),
 };
 
 /**
