@@ -1,5 +1,5 @@
 /** The `--json` output of SPEC §4: one object on one line, numbers in full precision. */
-import { columnBlock, columnRanges, type Tensor } from '../values.js';
+import { columnBlock, type Tensor } from '../values.js';
 import { jsonNumber } from './number.js';
 import type { KinkWarning, Report } from './report.js';
 
@@ -33,16 +33,76 @@ export function nestedJson(shape: readonly number[], data: ArrayLike<number>, of
   return `${text}]`;
 }
 
+// Results up to this many numbers format each number once for both their flat and their per-variable form.
+const SHARED_TEXT_MAX = 1 << 16;
+
+/** Formatted numbers texts[at + k·stride], k < count, comma-separated. */
+function joinTexts(texts: readonly string[], at: number, count: number, stride: number): string {
+  let text = '';
+  for (let k = 0; k < count; k++) text += (k === 0 ? '' : ',') + texts[at + k * stride]!;
+  return text;
+}
+
+const sameDims = (p: readonly number[], q: readonly number[]): boolean =>
+  p.length === q.length && p.every((d, k) => d === q[k]);
+
 /**
- * `{"x": …, "W": …}`: rows × n data by differentiated variable, each block
- * shaped (row shape) + (variable's shape), as PyTorch returns per input.
+ * One block of rows × n numbers already formatted: the columns [offset, offset + size) of each row,
+ * nested as (row shape) + (variable's shape). Null for the shapes it does not cover (matrices on both sides).
  */
-function blocksJson(report: Report, data: ArrayLike<number>, rowShape: readonly number[]): string {
-  const parts = columnRanges(report.inputs).map(
-    (range) =>
-      `${JSON.stringify(range.name)}:${nestedJson([...rowShape, ...range.shape], columnBlock(data, report.n, rowShape, range))}`,
-  );
-  return `{${parts.join(',')}}`;
+function blockText(
+  texts: readonly string[],
+  n: number,
+  rowShape: readonly number[],
+  shape: readonly number[],
+  offset: number,
+): string | null {
+  const size = shape.reduce((total: number, d) => total * d, 1);
+  if (rowShape.length === 0) {
+    if (shape.length === 0) return texts[offset]!;
+    if (shape.length === 1) return `[${joinTexts(texts, offset, size, 1)}]`;
+    const [r, c] = shape as readonly [number, number];
+    const rows: string[] = [];
+    for (let i = 0; i < r; i++) rows.push(`[${joinTexts(texts, offset + i * c, c, 1)}]`);
+    return `[${rows.join(',')}]`;
+  }
+  if (rowShape.length !== 1 || shape.length > 1) return null;
+  const m = rowShape[0]!;
+  // A scalar variable's block is its column of J; a vector's, its columns in every row.
+  if (shape.length === 0) return `[${joinTexts(texts, offset, m, n)}]`;
+  const rows: string[] = [];
+  for (let i = 0; i < m; i++) rows.push(`[${joinTexts(texts, i * n + offset, size, 1)}]`);
+  return `[${rows.join(',')}]`;
+}
+
+/**
+ * A result's flat form (nested in `flatDims`) and `{"x": …, "W": …}`: the same rows × n numbers by
+ * differentiated variable, each block shaped (row shape) + (variable's shape), as PyTorch returns per
+ * input. Each number is formatted once: a block that is the whole result reuses its text.
+ */
+function flatAndBlocks(
+  report: Report,
+  data: ArrayLike<number>,
+  flatDims: readonly number[],
+  rowShape: readonly number[],
+): { flat: string; blocks: string } {
+  const { inputs, n } = report;
+  const only = inputs.length === 1 ? inputs[0]! : null;
+  const single = only !== null && sameDims(rowShape.length === 0 ? only.shape : [...rowShape, ...only.shape], flatDims);
+  const texts = !single && data.length <= SHARED_TEXT_MAX ? Array.from(data, jsonNumber) : null;
+  // The flat form is rows × n (or n): the formatted numbers serve it too.
+  const flat = texts === null ? nestedJson(flatDims, data) : (blockText(texts, n, flatDims.slice(0, -1), [n], 0) ?? '');
+  if (single) return { flat, blocks: `{${JSON.stringify(only.name)}:${flat}}` };
+  let blocks = '{';
+  let offset = 0;
+  for (const { name, shape } of inputs) {
+    const text =
+      (texts === null ? null : blockText(texts, n, rowShape, shape, offset)) ??
+      nestedJson([...rowShape, ...shape], columnBlock(data, n, rowShape, { name, shape, offset }));
+    blocks += `${offset === 0 ? '' : ','}${JSON.stringify(name)}:${text}`;
+    offset += shape.reduce((total: number, d) => total * d, 1);
+  }
+  return { flat, blocks: `${blocks}}` };
 }
 
 /** A value given by the user: its own JSON text when it came as JSON, else formatted. */
@@ -101,11 +161,13 @@ export function jsonChunks(report: Report): string[] {
       out.field('passes', String(report.passes));
       const { matrix } = report;
       if (matrix instanceof Float64Array) {
-        out.field(
-          report.command,
-          nestedJson(report.command === 'jacobian' ? [report.m, report.n] : [report.n, report.n], matrix),
-        );
-        if (report.command === 'jacobian') out.field('blocks', blocksJson(report, matrix, report.value.shape));
+        if (report.command === 'jacobian') {
+          const { flat, blocks } = flatAndBlocks(report, matrix, [report.m, report.n], report.value.shape);
+          out.field('jacobian', flat);
+          out.field('blocks', blocks);
+        } else {
+          out.field('hessian', nestedJson([report.n, report.n], matrix));
+        }
       } else {
         // Coordinate format, 0-based: entry k is (rows[k], cols[k]) = values[k].
         out.field('colours', String(report.colours ?? report.passes));
@@ -123,9 +185,14 @@ export function jsonChunks(report: Report): string[] {
     case 'hvp': {
       const [key, seedKey] = VECTOR_KEYS[report.command];
       if (seedKey !== null && report.seed !== null) out.field(seedKey, vector(report.seed));
-      out.field(key, vector(report.vector));
-      if (report.command === 'jvp') out.field('tangent', nestedJson(report.value.shape, report.vector));
-      else out.field('blocks', blocksJson(report, report.vector, []));
+      if (report.command === 'jvp') {
+        out.field(key, vector(report.vector));
+        out.field('tangent', nestedJson(report.value.shape, report.vector));
+      } else {
+        const { flat, blocks } = flatAndBlocks(report, report.vector, [report.vector.length], []);
+        out.field(key, flat);
+        out.field('blocks', blocks);
+      }
       break;
     }
     case 'check':
