@@ -7,7 +7,7 @@
 import type { NodeId, Operand } from '../ops/index.js';
 import type { BlockEdge } from './blocks.js';
 import type { DependenceEdge, StepGraph } from './dependence.js';
-import { partialRulesOf, rulesOf, type Step } from './linear/index.js';
+import { partialRulesOf, rulesOf, type Step, type StepRules } from './linear/index.js';
 import type { Linearization } from './linearize.js';
 import type { Plan } from './plan.js';
 
@@ -17,6 +17,8 @@ export class Passes {
   /** The edges with something to apply (a nonzero partial), in tape order, each with its step. */
   readonly edges: readonly BlockEdge[];
   readonly steps: readonly Step[];
+  /** Each step's kernels, looked up once: passes over small graphs are mostly dispatch. */
+  private readonly kernels: readonly StepRules<Step>[];
   /** Every edge, zero partials included: the value depends on them. */
   private readonly dependenceEdges: readonly DependenceEdge[];
   private readonly scratch: Float64Array;
@@ -38,6 +40,7 @@ export class Passes {
     });
     this.edges = this.dependenceEdges.filter((e): e is DependenceEdge & BlockEdge => e.step !== null);
     this.steps = this.edges.map((e) => e.step);
+    this.kernels = this.steps.map(rulesOf);
     this.scratch = new Float64Array(
       this.steps.reduce((size, step) => Math.max(size, rulesOf(step).scratchSize(step)), 0),
     );
@@ -69,10 +72,8 @@ export class Passes {
 
   private runBackward(): void {
     const { values } = this.plan;
-    for (let s = this.steps.length - 1; s >= 0; s--) {
-      const step = this.steps[s]!;
-      rulesOf(step).pullback(step, values, this.cotangent, this.scratch);
-    }
+    const { steps, kernels, cotangent, scratch } = this;
+    for (let s = steps.length - 1; s >= 0; s--) kernels[s]!.pullback(steps[s]!, values, cotangent, scratch);
   }
 
   /** Forward mode: tangents of every active node for input tangents `seeds` (one per wrt input). */
@@ -95,7 +96,8 @@ export class Passes {
 
   private runForward(): void {
     const { values } = this.plan;
-    for (const step of this.steps) rulesOf(step).pushforward(step, values, this.tangent, this.scratch);
+    const { steps, kernels, tangent, scratch } = this;
+    for (let s = 0; s < steps.length; s++) kernels[s]!.pushforward(steps[s]!, values, tangent, scratch);
   }
 
   private graph: StepGraph | null = null;

@@ -105,8 +105,35 @@ function flatAndBlocks(
   return { flat, blocks: `${blocks}}` };
 }
 
-/** A value given by the user: its own JSON text when it came as JSON, else formatted. */
-const valueJson = (value: Tensor): string => value.json ?? nestedJson(value.shape, value.data);
+/**
+ * A value given by the user: its own JSON text when it came as JSON, else formatted. A batch gives the
+ * values fixed on the command line to every point as the same tensors: their text is made once.
+ */
+const givenTexts = new WeakMap<Tensor, string>();
+function valueJson(value: Tensor): string {
+  if (value.json !== undefined) return value.json;
+  let text = givenTexts.get(value);
+  if (text === undefined) givenTexts.set(value, (text = nestedJson(value.shape, value.data)));
+  return text;
+}
+
+/** The text of a report's fields that a batch repeats on every line (expression, variables), made once a batch. */
+let repeated: { key: string; expr: string; wrt: string; inputs: string } | null = null;
+function repeatedFields(report: Report): { expr: string; wrt: string; inputs: string } {
+  const key = `${report.expr}\u0000${report.wrt.join('\u0000')}\u0000${report.inputs.map((i) => i.shape.join('x')).join(',')}`;
+  if (repeated?.key !== key) {
+    const inputs = report.inputs.map(
+      ({ name, shape }) => `{"name":${JSON.stringify(name)},"shape":${shapeJson(shape)}}`,
+    );
+    repeated = {
+      key,
+      expr: JSON.stringify(report.expr),
+      wrt: JSON.stringify(report.wrt),
+      inputs: `[${inputs.join(',')}]`,
+    };
+  }
+  return repeated;
+}
 
 const vector = (data: ArrayLike<number>): string => nestedJson([data.length], data);
 
@@ -145,11 +172,11 @@ const shapeJson = (shape: readonly number[]): string => `[${shape.join(',')}]`;
 export function jsonChunks(report: Report): string[] {
   const out = new ObjectWriter();
   out.field('command', `"${report.command}"`);
-  out.field('expr', JSON.stringify(report.expr));
+  const fields = repeatedFields(report);
+  out.field('expr', fields.expr);
   out.field('at', `{${report.at.map((b) => `${JSON.stringify(b.name)}:${valueJson(b.value)}`).join(',')}}`);
-  out.field('wrt', JSON.stringify(report.wrt));
-  const inputs = report.inputs.map(({ name, shape }) => `{"name":${JSON.stringify(name)},"shape":${shapeJson(shape)}}`);
-  out.field('inputs', `[${inputs.join(',')}]`);
+  out.field('wrt', fields.wrt);
+  out.field('inputs', fields.inputs);
   out.field('value', nestedJson(report.value.shape, report.value.data));
   out.field('valueShape', shapeJson(report.value.shape));
   out.field('shape', `[${report.m},${report.n}]`);
