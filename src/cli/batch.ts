@@ -16,6 +16,7 @@ import { Progress } from './progress.js';
 import {
   bindRequest,
   collectBindings,
+  inputLimit,
   isRecord,
   jsonBindings,
   mergeBinding,
@@ -149,11 +150,14 @@ export async function runBatch(
   let lineNumber = 0;
   let points = 0;
   try {
-    for await (const text of linesOf(io, options.batch)) {
+    // A line is held whole to parse it: one longer than --max-input ends the batch, since finding the next
+    // line would mean reading on without bound (an endless /dev/zero has none).
+    for await (const text of linesOf(io, options.batch, inputLimit('--batch', options))) {
       lineNumber++;
-      if (text.trim() === '') continue;
       let output: string;
       try {
+        // Every input line gets one output line, so that the two can be joined line by line (paste).
+        if (text.trim() === '') throw new InputError('blank line: give a point on every line, or remove the line');
         const line = parseLine(text);
         const bindings = [...fixed];
         for (const binding of jsonBindings(line.at, `line ${lineNumber}: `)) mergeBinding(bindings, binding);
@@ -184,6 +188,7 @@ export async function runBatch(
   } catch (error) {
     if (error instanceof OutputError) throw error;
     flush();
+    if (error instanceof UserError) throw error;
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new InputError(`--batch: cannot read ${options.batch}: ${reason}`);
   }

@@ -1,10 +1,12 @@
 /** The outside world as the CLI sees it, so tests can run it in-process. */
-import { isAscii } from 'node:buffer';
+import { constants as bufferConstants, isAscii } from 'node:buffer';
 import {
   chmodSync,
+  closeSync,
   createReadStream,
   fstatSync,
-  readFileSync,
+  openSync,
+  readSync,
   realpathSync,
   renameSync,
   rmSync,
@@ -13,7 +15,6 @@ import {
   writeSync,
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { isatty } from 'node:tty';
 import { getSystemErrorMap } from 'node:util';
 
@@ -22,16 +23,21 @@ export interface Io {
   write(text: string): void;
   /** Writes to standard error. */
   error(text: string): void;
-  readStdin(): Promise<string>;
-  readFile(path: string): string;
+  /** All of standard input as text; past `limit`, throws its refusal before reading further. */
+  readStdin(limit?: ReadLimit): Promise<string>;
+  /** A file as text; past `limit`, throws its refusal before reading further. */
+  readFile(path: string, limit?: ReadLimit): string;
   /** Writes a file the user asked for (spy --svg); throws an OutputError when it cannot. */
   writeFile?(path: string, text: string): void;
   /** Waits until standard output has taken everything written; throws an OutputError if it failed. */
   flush?(): Promise<void>;
   /** The size of a file in bytes, to refuse one before reading it (undefined: unknown). */
   fileSize?(path: string): number | undefined;
-  /** The lines of a file, or of standard input for '-', as they arrive (default: read whole, then split). */
-  readLines?(source: string): AsyncIterable<string>;
+  /**
+   * The lines of a file, or of standard input for '-', as they arrive (default: read whole, then split);
+   * a line longer than `limit` throws its refusal, with the line's number.
+   */
+  readLines?(source: string, limit: ReadLimit): AsyncIterable<string>;
   /** Runs `flush` when the user interrupts (Ctrl-C), before the process ends. */
   onInterrupt?(flush: () => void): void;
   readonly stdinIsTTY: boolean;
@@ -55,14 +61,121 @@ export function asciiOnly(env: Io['env']): boolean {
   return locale !== undefined && !/utf-?8/i.test(locale);
 }
 
+/** How many bytes an input may have, and what to throw when it has more. */
+export interface ReadLimit {
+  readonly bytes: number;
+  /**
+   * The refusal, given the limit that held: `bytes`, or less when that is more than a string can hold.
+   * `line` is the 1-based number of a line that is too long.
+   */
+  readonly refuse: (bytes: number, line?: number) => Error;
+}
+
+/** Text longer than this cannot be a string in Node (about 512 MiB): a limit above it is held here instead. */
+const MAX_TEXT_BYTES = Math.min(bufferConstants.MAX_STRING_LENGTH, bufferConstants.MAX_LENGTH);
+
+const effectiveBytes = (limit: ReadLimit | undefined): number =>
+  Math.max(0, Math.min(Math.floor(limit?.bytes ?? Infinity), MAX_TEXT_BYTES));
+
+const CHUNK_BYTES = 1 << 16;
+
+// Something to wait on while a non-blocking standard input has nothing yet: Atomics.wait sleeps without spinning.
+const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * Reads all of a file, a device or a pipe (a path, or an open descriptor such
+ * as 0 for standard input), counting the bytes as they arrive: stat says 0
+ * for devices and pipes, so only the count holds a limit on an endless or
+ * unsized input. Past `limit`, throws its refusal having read at most one
+ * byte more; memory grows with what was read, never beyond the limit.
+ */
+export function readBounded(source: string | number, limit?: ReadLimit): Buffer {
+  const bytes = effectiveBytes(limit);
+  const fd = typeof source === 'number' ? source : openSync(source, 'r');
+  try {
+    let buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, bytes + 1));
+    let length = 0;
+    for (;;) {
+      if (length === buffer.length) {
+        if (length > bytes) throw (limit?.refuse ?? tooLarge)(bytes);
+        const grown = Buffer.allocUnsafe(Math.min(buffer.length * 2, bytes + 1));
+        buffer.copy(grown, 0, 0, length);
+        buffer = grown;
+      }
+      const read = readWaiting(fd, buffer, length);
+      if (read === 0) return buffer.subarray(0, length);
+      length += read;
+    }
+  } finally {
+    if (typeof source !== 'number') closeSync(fd);
+  }
+}
+
+/** Without a limit of its own, an input is still bounded by what a string can hold. */
+const tooLarge = (bytes: number): Error =>
+  new RangeError(`the input has more than ${bytes} bytes, more than a string can hold`);
+
+function readWaiting(fd: number, buffer: Buffer, offset: number): number {
+  for (;;) {
+    try {
+      return readSync(fd, buffer, offset, buffer.length - offset, null);
+    } catch (error) {
+      // Standard input left non-blocking by whoever started us: no data yet, so wait for some.
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      Atomics.wait(SLEEPER, 0, 0, 5);
+    }
+  }
+}
+
+/** Bytes as text: number files are ASCII, which decodes several times faster as latin1 than as UTF-8. */
+const decode = (bytes: Buffer): string => bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+
+/**
+ * The lines of a stream, split at \n (a \r before it dropped), each decoded
+ * when it is complete. A line longer than `limit` throws its refusal as soon
+ * as the count passes it: only the current line is held, never more than the limit.
+ */
+export async function* boundedLines(input: AsyncIterable<Buffer>, limit: ReadLimit): AsyncGenerator<string> {
+  const bytes = effectiveBytes(limit);
+  let parts: Buffer[] = [];
+  let length = 0;
+  let line = 1;
+  const take = (): string => {
+    let text = Buffer.concat(parts, length).toString('utf8');
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    parts = [];
+    length = 0;
+    line++;
+    return text;
+  };
+  for await (const chunk of input) {
+    let start = 0;
+    for (;;) {
+      const newline = chunk.indexOf(10, start);
+      const end = newline < 0 ? chunk.length : newline;
+      if (length + end - start > bytes) throw limit.refuse(bytes, line);
+      if (end > start) parts.push(chunk.subarray(start, end));
+      length += end - start;
+      if (newline < 0) break;
+      yield take();
+      start = newline + 1;
+    }
+  }
+  // A last line without a newline is a line; the end of the text after a newline is not.
+  if (length > 0) yield take();
+}
+
 /** The lines of `source` through `io`, streaming where the Io can. */
-export async function* linesOf(io: Io, source: string): AsyncIterable<string> {
+export async function* linesOf(io: Io, source: string, limit: ReadLimit): AsyncIterable<string> {
   if (io.readLines !== undefined) {
-    yield* io.readLines(source);
+    yield* io.readLines(source, limit);
     return;
   }
   const text = source === '-' ? await io.readStdin() : io.readFile(source);
-  yield* text.split(/\r?\n/);
+  const lines = text.split(/\r?\n/);
+  // The newline that ends the last line starts no line of its own.
+  if (lines.at(-1) === '') lines.pop();
+  yield* lines;
 }
 
 /**
@@ -174,16 +287,16 @@ export function processIo(): Io {
   return {
     ...standardOutput(),
     error: (text) => void process.stderr.write(text),
-    readStdin: async () => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
+    readStdin: async (limit) => {
+      try {
+        return decode(readBounded(0, limit));
+      } catch (error) {
+        // A closed standard input (`<&-`) holds nothing.
+        if ((error as NodeJS.ErrnoException).code === 'EBADF') return '';
+        throw error;
+      }
     },
-    readFile: (path) => {
-      const bytes = readFileSync(path);
-      // Number files are ASCII, which decodes several times faster as latin1 than as UTF-8.
-      return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
-    },
+    readFile: (path, limit) => decode(readBounded(path, limit)),
     writeFile: writeFileAtomic,
     fileSize: (path) => {
       try {
@@ -193,8 +306,13 @@ export function processIo(): Io {
         return undefined;
       }
     },
-    readLines: (source) =>
-      createInterface({ input: source === '-' ? process.stdin : createReadStream(source), crlfDelay: Infinity }),
+    readLines: (source, limit) =>
+      boundedLines(
+        (source === '-'
+          ? process.stdin
+          : createReadStream(source, { highWaterMark: CHUNK_BYTES })) as AsyncIterable<Buffer>,
+        limit,
+      ),
     onInterrupt: (flush) => {
       let interrupted = false;
       process.on('SIGINT', () => {

@@ -161,7 +161,10 @@ export function addCommonOptions(command: Command): Command {
         .argParser(integerIn(1, 2 ** 30, '--max-depth')),
     )
     .addOption(
-      new Option('--max-input <size>', 'refuse larger value files (--at NAME=@file)')
+      new Option(
+        '--max-input <size>',
+        'refuse larger inputs: value files (--at NAME=@file), standard input, a batch line',
+      )
         .default(DEFAULT_MAX_INPUT_BYTES, '512MiB')
         .argParser((text) => parseByteSize(text, '--max-input')),
     )

@@ -4,14 +4,15 @@
  */
 import type { MathNode } from 'mathjs';
 import { compileAst } from '../compile.js';
-import type { Program } from '../engine/program.js';
-import { InputError, LimitError } from '../errors.js';
+import { formatBytes, type Program } from '../engine/program.js';
+import { InputError, LimitError, UserError } from '../errors.js';
 import type { Binding } from '../format/report.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { freeNames, indexNames, parseExpression, unitLikeNames, type VariableInfo } from '../parse/index.js';
 import { tensorFromJson } from '../values.js';
 import { parseValue, splitBinding } from './bindings.js';
-import type { Io } from './io.js';
+import type { Io, ReadLimit } from './io.js';
+import { DEFAULT_MAX_INPUT_BYTES } from './options.js';
 
 export interface CommonOptions {
   readonly at: readonly string[];
@@ -34,6 +35,51 @@ function limitsOf(options: CommonOptions): Limits {
     maxExpressionLength: options.maxExprLength ?? DEFAULT_LIMITS.maxExpressionLength,
     maxNodes: options.maxNodes ?? DEFAULT_LIMITS.maxNodes,
     maxDepth: options.maxDepth ?? DEFAULT_LIMITS.maxDepth,
+  };
+}
+
+/**
+ * --max-input for `what` (a path, standard input, a batch line), as the
+ * counting reader holds it. A limit above the longest text Node can hold
+ * (about 512 MiB) holds there, and the refusal says which held.
+ */
+export function inputLimit(what: string, options: CommonOptions): ReadLimit {
+  const requested = options.maxInput ?? DEFAULT_MAX_INPUT_BYTES;
+  return {
+    bytes: requested,
+    refuse: (bytes, line) => {
+      const subject = line === undefined ? what : `${what}: line ${line}`;
+      const verb = line === undefined ? 'is larger than' : 'is longer than';
+      // Above the longest string, raising --max-input would not help: say so instead.
+      if (bytes < Math.floor(requested))
+        return new LimitError(`${subject} ${verb} ${formatBytes(bytes)}, the most text Node can hold: give less`);
+      return new LimitError(
+        `${subject} ${verb} --max-input (${formatBytes(bytes)}): give less, or raise the limit with --max-input`,
+      );
+    },
+  };
+}
+
+/**
+ * The expression in a file or on standard input: --max-input, and no more
+ * bytes than --max-expr-length characters can take (a UTF-16 code unit is
+ * at most 3 bytes of UTF-8), so a huge file is refused after reading that
+ * much, not all of it.
+ */
+function expressionLimit(what: string, options: CommonOptions): ReadLimit {
+  const input = inputLimit(what, options);
+  const characters = options.maxExprLength ?? DEFAULT_LIMITS.maxExpressionLength;
+  const bytes = 3 * characters;
+  if (input.bytes <= bytes) return input;
+  return {
+    bytes,
+    refuse: (held) =>
+      held < bytes
+        ? input.refuse(held)
+        : new LimitError(
+            `${what} is longer than --max-expr-length (${characters} characters): it has more than ${bytes} bytes; ` +
+              'shorten the expression, or raise the limit with --max-expr-length',
+          ),
   };
 }
 
@@ -134,11 +180,15 @@ export async function readSource(
     // A file is a program as mathjs reads it: statements on lines, `#` comments.
     if (options.file === '-' && stdinTaken)
       throw new InputError('-f - and --batch - both read standard input: give the points or the program in a file');
-    piped = { expr: (options.file === '-' ? await io.readStdin() : readText(options.file, io)).trim() };
+    const text =
+      options.file === '-'
+        ? await io.readStdin(expressionLimit('standard input', options))
+        : readText(options.file, io, expressionLimit(options.file, options));
+    piped = { expr: text.trim() };
   } else if (exprArg === undefined) {
     if (stdinTaken)
       throw new InputError('missing expression: with --batch -, standard input holds the points; give EXPR or -f FILE');
-    piped = await readPiped(io);
+    piped = await readPiped(io, options);
   }
   const expr = exprArg ?? piped.expr;
   if (expr === undefined)
@@ -150,10 +200,11 @@ export async function readSource(
   return { expr, ast, names: freeNames(ast), piped, programs: new ProgramCache(ast, limits, expr) };
 }
 
-function readText(path: string, io: Io): string {
+function readText(path: string, io: Io, limit: ReadLimit): string {
   try {
-    return io.readFile(path);
+    return io.readFile(path, limit);
   } catch (error) {
+    if (error instanceof UserError) throw error;
     const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
     throw new InputError(`cannot read ${path}: ${reason}`);
   }
@@ -213,10 +264,10 @@ function splitNames(text: string): string[] {
   return names;
 }
 
-async function readPiped(io: Io): Promise<PipedInput> {
+async function readPiped(io: Io, options: CommonOptions): Promise<PipedInput> {
   if (io.stdinIsTTY)
     throw new InputError('missing expression: give one, as in jacobian "x*2" --at 1,2,3, or pipe it on standard input');
-  const text = (await io.readStdin()).trim();
+  const text = (await io.readStdin(inputLimit('standard input', options))).trim();
   if (text === '')
     throw new InputError('missing expression: standard input is empty; give EXPR, as in jacobian "x*2" --at 1,2,3');
   if (!text.startsWith('{')) return { expr: text };
@@ -274,7 +325,7 @@ export function collectBindings(
         `${path} has ${size} bytes, more than the limit of ${options.maxInput} (raise it with --max-input)`,
       );
     }
-    return io.readFile(path);
+    return io.readFile(path, inputLimit(path, options));
   };
   // The text each name was given with on the command line: a second --at for it is a mistake.
   const texts = new Map<string, string>();

@@ -466,7 +466,8 @@ export function guardMemory(
   }
 }
 
-function formatBytes(bytes: number): string {
+/** A size for people: `977 KiB`, `512 MiB`. */
+export function formatBytes(bytes: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
   let value = bytes;
   let unit = 0;
