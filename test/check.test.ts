@@ -53,6 +53,17 @@ describe('check', () => {
     expect(broken.maxAbsError).toBeGreaterThan(0.1);
   });
 
+  it('does not compare where finite differences are not finite (issue 13 item 9)', async () => {
+    for (const mode of ['reverse', 'forward']) {
+      const io = quietIo();
+      const argv = ['check', 'log(x - x) + y', '--at', 'x=1', '--at', 'y=2', '--mode', mode, '--json'];
+      expect(await main(argv, io)).toBe(0);
+      const report = JSON.parse(io.out()) as { agree: boolean; skipped: number };
+      // Both columns: the value is -Infinity on both sides of x and of y.
+      expect(report).toMatchObject({ agree: true, skipped: 2 });
+    }
+  });
+
   it('honours --tol', () => {
     expect(check('exp(x)', { x: [10] }, { tol: 1e-30 }).agree).toBe(false);
     expect(check('exp(x)', { x: [10] }, { tol: 1e-6 }).agree).toBe(true);

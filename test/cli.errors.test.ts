@@ -42,6 +42,12 @@ function expectUserError(status: number | null, stdout: string, stderr: string, 
 const CASES: readonly ErrorCase[] = [
   { name: 'empty expression', argv: ['', '--at', '1'], says: [/empty expression/] },
   { name: 'blank expression', argv: ['   '], says: [/empty expression/] },
+  // Issue 13 item 10: mathjs reads these words as values, so a binding of one could never be used.
+  ...['Infinity', 'NaN', 'true', 'false'].map((word) => ({
+    name: `a binding of the literal ${word}`,
+    argv: [`x + ${word}*0`, '--at', `${word}=3`, '--at', 'x=1'],
+    says: [new RegExp(`^error: --at ${word}: ${word} is a literal of the language, not a name`), /rename the variable/],
+  })),
   { name: 'missing expression, standard input a terminal', argv: ['--at', '1,2,3'], says: [/missing expression/] },
   {
     name: 'missing expression, standard input empty',

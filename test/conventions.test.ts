@@ -5,6 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import type { Io } from '../src/cli/io.js';
+import * as api from '../src/api.js';
+import { fakeIo } from './helpers/cli.js';
 import { compileAt } from './helpers/compile.js';
 
 interface Row {
@@ -211,5 +213,47 @@ describe('derivative conventions (SPEC §6)', () => {
     };
     expect(await main(['abs(x)', '--at', '0', '--strict'], io)).toBe(1);
     expect(await main(['abs(x)', '--at', '1', '--strict'], io)).toBe(0);
+  });
+});
+
+describe('domain errors in constants warn as on variables (issue 13 item 11)', () => {
+  // Each pair: the constant form, and the same with the constant given as y (differentiated for x only).
+  const PAIRS: readonly (readonly [string, string, number])[] = [
+    ['sqrt(-4) + x', 'sqrt(y) + x', -4],
+    ['log(-1) * x', 'log(y) * x', -1],
+    ['sqrt(-4) + 1 + x', 'sqrt(y) + 1 + x', -4],
+    ['c = asin(-2); c + 2*c + x', 'c = asin(y); c + 2*c + x', -2],
+    ['sum([1, x] .* log(-3))', 'sum([1, x] .* log(y))', -3],
+  ];
+  const withoutSource = (warnings: readonly { readonly source: string }[]) =>
+    warnings.map(({ source: _source, ...rest }) => rest);
+
+  it.each(PAIRS)('%s reports what %s reports', (constant, variable, y) => {
+    const folded = api.jacobian(constant, { x: 1 });
+    const given = api.jacobian(variable, { x: 1, y }, { wrt: ['x'] });
+    expect(folded.warnings.length).toBeGreaterThan(0);
+    expect(withoutSource(folded.warnings)).toEqual(withoutSource(given.warnings));
+    expect(folded.jacobian).toEqual(given.jacobian);
+  });
+
+  it('the CLI prints the same report for both, in the table and beside JSON', async () => {
+    const run = async (argv: readonly string[]) => {
+      const io = fakeIo();
+      expect(await main([...argv], io)).toBe(0);
+      return { out: io.out().replaceAll('sqrt(y)', 'sqrt(-4)'), err: io.err().replaceAll('sqrt(y)', 'sqrt(-4)') };
+    };
+    for (const json of [[], ['--json']]) {
+      const folded = await run(['sqrt(-4) + x', '--at', 'x=1', ...json]);
+      const given = await run(['sqrt(y) + x', '--at', 'x=1', '--at', 'y=-4', '--wrt', 'x', ...json]);
+      expect(folded.out + folded.err).toMatch(/domain.*sqrt\(-4\).*outside the domain/);
+      if (json.length === 0) expect(folded.out.replace(/^J = .*$/m, '')).toBe(given.out.replace(/^J = .*$/m, ''));
+      expect(folded.err).toBe(given.err);
+    }
+  });
+
+  it('a branch not taken, a NaN literal and an unused intermediate do not warn', () => {
+    expect(api.jacobian('x > 0 ? x : sqrt(-1)', { x: 1 }).warnings).toEqual([]);
+    expect(api.jacobian('NaN + x', { x: 1 }).warnings).toEqual([]);
+    expect(api.jacobian('a = sqrt(-1); NaN + x', { x: 1 }).warnings).toEqual([]);
   });
 });

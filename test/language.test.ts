@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import * as math from 'mathjs';
 import { describe, expect, it } from 'vitest';
+import * as api from '../src/api.js';
 import { compileAt } from './helpers/compile.js';
 import {
   EXCLUDED,
@@ -387,5 +388,22 @@ describe('fix and mod snap to a nearly equal integer, as mathjs does', () => {
 
   it('mod(9, 1.5000000000000002) is about 0', () => {
     expectSameValue('mod(9, y)', { y: 1.5000000000000002 });
+  });
+});
+
+describe('constants and bindings (issue 13 item 10)', () => {
+  // mathjs reads these words as values: a scope entry for one is never used.
+  it.each(['Infinity', 'NaN', 'true', 'false'])('a binding of the literal %s is refused by name', (word) => {
+    expect(math.evaluate(`${word} + 0`, { [word]: 3 })).not.toBe(3);
+    expect(() => api.jacobian(`x + ${word}*0`, { [word]: 3, x: 1 })).toThrow(
+      new RegExp(`^${word} is a literal of the language, not a name`),
+    );
+  });
+
+  // Names that mathjs looks up in the scope: a value shadows the constant, as math.evaluate does.
+  it.each(['pi', 'e', 'Inf', 'tau', 'phi', 'LN2', 'SQRT2'])('a binding of the constant %s shadows it', (name) => {
+    expect(math.evaluate(`${name} * x`, { [name]: 3, x: 2 })).toBe(6);
+    const result = api.jacobian(`${name} * x`, { [name]: 3, x: 2 });
+    expect(result.jacobian).toEqual([[2, 3]]);
   });
 });

@@ -7,6 +7,7 @@ import { compileProgram } from '../compile.js';
 import type { Program } from '../engine/program.js';
 import { InputError } from '../errors.js';
 import { parseExpression } from '../parse/index.js';
+import { literalBindingProblem } from '../parse/constants.js';
 import { tensorFromJson, type Tensor } from '../values.js';
 import { parseNumber, readValueFile } from './value-files.js';
 
@@ -17,9 +18,12 @@ export interface RawBinding {
 }
 
 /** `NAME=TEXT` when NAME is a name of the language (Unicode letters too: θ, Δt), else `TEXT` alone. */
-export function splitBinding(arg: string): RawBinding {
+export function splitBinding(arg: string, flag = '--at'): RawBinding {
   const equals = arg.indexOf('=');
   const name = arg.slice(0, Math.max(equals, 0)).trim();
+  // Not a name to mathjs, but plainly meant as one: say so rather than read `Infinity=3` as a value.
+  const problem = equals > 0 ? literalBindingProblem(name) : null;
+  if (problem !== null) throw new InputError(`${flag} ${name}: ${problem}`);
   return equals > 0 && isName(name) ? { name, text: arg.slice(equals + 1) } : { name: null, text: arg };
 }
 

@@ -94,7 +94,7 @@ function flatNumbers(value: unknown, what: string): Float64Array {
  */
 function tangentOption(flags: readonly string[] | undefined, request: Omit<Request, 'ms'>, options: OutputOptions) {
   if (flags === undefined || flags.length === 0) return vectorOption(undefined, request.piped.u, '--u', options);
-  const named = flags.map(splitBinding);
+  const named = flags.map((flag) => splitBinding(flag, '--u'));
   if (named.every((binding) => binding.name === null)) {
     if (flags.length > 1) throw new InputError('--u is given twice: give one list, or --u NAME=… for each variable');
     return vectorOption(flags[0], undefined, '--u', options);

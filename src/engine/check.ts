@@ -41,7 +41,7 @@ export interface CheckResult {
     readonly automatic: number;
     readonly numeric: number;
   } | null;
-  /** Entries not compared because the automatic value is not finite (a special point). */
+  /** Entries not compared because the automatic or the numeric value is not finite (a special point). */
   readonly skipped: number;
   readonly agree: boolean;
 }
@@ -66,7 +66,9 @@ export function checkJacobian(
   let agree = true;
   automatic.jacobian.forEach((a, k) => {
     const f = numeric[k]!;
-    if (!Number.isFinite(a)) {
+    // Either side not finite says nothing to compare: an infinite derivative, or differences of values that
+    // are not finite near the point (log(x - x) is -Infinity on both sides, so the difference is NaN).
+    if (!Number.isFinite(a) || !Number.isFinite(f)) {
       skipped++;
       return;
     }

@@ -3,7 +3,7 @@
  * path to the output is asked whether it was evaluated at a special point; the
  * entries of the result that were computed through such a point are named.
  */
-import type { GraphBuilder } from '../graph/index.js';
+import type { FoldedDomainPoint, GraphBuilder } from '../graph/builder.js';
 import { OPS, type NodeId, type SpecialPoint } from '../ops/index.js';
 import { entriesFed, entriesFeeding, type Cuts } from './dependence.js';
 import type { Passes } from './passes.js';
@@ -99,10 +99,19 @@ export function findKinkWarnings(
  */
 export function valueDomainKinkWarnings(b: GraphBuilder, plan: Plan, active: ReadonlySet<NodeId>): KinkWarning[] {
   const warnings: KinkWarning[] = [];
+  const folded = new Set<FoldedDomainPoint>();
   for (let node = 0; node < plan.tape.length; node++) {
     const operand = plan.operands[node];
     const spec = OPS[plan.tape.op(node)];
     const origin = b.originOf(node);
+    // A constant reports what folding it met (sqrt(-4) + x): that operation has no node left to ask.
+    if (operand !== undefined)
+      for (const point of b.foldedDomainPoints(node)) {
+        // Constants folded from the same one (c = sqrt(-4); c + 2*c) share its point: reported once.
+        if (folded.has(point)) continue;
+        folded.add(point);
+        warnings.push({ kind: 'domain', ...point, entries: [] });
+      }
     // Nodes without an origin are partials' numbers, not part of the expression.
     if (operand === undefined || origin === null || active.has(node) || spec.special === undefined) continue;
     let count = 0;

@@ -19,12 +19,27 @@ export interface Origin {
   toString(): string;
 }
 
+/**
+ * A value outside an operation's domain met while folding constants (sqrt(-4)):
+ * the folded node is gone, so the point is kept here to be reported like one
+ * on a variable.
+ */
+export interface FoldedDomainPoint {
+  /** The operation, as written: `sqrt`. */
+  readonly operation: string;
+  readonly source: string;
+  readonly convention: string;
+  readonly count: number;
+}
+
 export class GraphBuilder implements Builder {
   readonly tape = new Tape();
   private readonly reuse = new Map<string, NodeId>();
   private uniqueKeys = 0;
   private readonly origins = new Map<NodeId, Origin>();
   private currentOrigin: Origin | null = null;
+  // The domain points folded into each constant, its folded arguments' included (sqrt(-4) + 1 keeps sqrt's).
+  private readonly foldedDomains = new Map<NodeId, readonly FoldedDomainPoint[]>();
 
   constructor(private readonly maxNodes: number = DEFAULT_LIMITS.maxNodes) {}
 
@@ -55,6 +70,11 @@ export class GraphBuilder implements Builder {
 
   scalar(value: number): NodeId {
     return this.constant(Float64Array.of(value), SCALAR);
+  }
+
+  /** The domain points folded into a constant node: empty for any other node. */
+  foldedDomainPoints(id: NodeId): readonly FoldedDomainPoint[] {
+    return this.foldedDomains.get(id) ?? [];
   }
 
   shapeOf(id: NodeId): Shape {
@@ -89,8 +109,8 @@ export class GraphBuilder implements Builder {
     return this.add(op, args, shape, param);
   }
 
-  private add(op: OpName, args: readonly NodeId[], shape: Shape, param: Param): NodeId {
-    const key = `${op}|${args.join(',')}|${this.paramKey(param)}`;
+  private add(op: OpName, args: readonly NodeId[], shape: Shape, param: Param, reusable = true): NodeId {
+    const key = reusable ? `${op}|${args.join(',')}|${this.paramKey(param)}` : `#${this.uniqueKeys++}`;
     const known = this.reuse.get(key);
     if (known !== undefined) return known;
     if (this.tape.length >= this.maxNodes) {
@@ -116,8 +136,27 @@ export class GraphBuilder implements Builder {
     const size = sizeOf(shape);
     const buffer = new Float64Array(offset + size);
     args.forEach((a, i) => buffer.set(this.constantValues(a)!, operands[i]!.offset));
-    OPS[op].value(buffer, { offset, size, shape }, operands, param);
-    return this.constant(buffer.slice(offset), shape);
+    const out = { offset, size, shape };
+    OPS[op].value(buffer, out, operands, param);
+    const points = [...new Set(args.flatMap((a) => this.foldedDomainPoints(a)))];
+    points.push(...this.domainPoints(op, buffer, out, operands));
+    const values = buffer.slice(offset);
+    if (points.length === 0) return this.constant(values, shape);
+    // Not shared with an equal constant (a literal NaN), which would then report this point as its own.
+    const id = this.add('constant', [], shape, { kind: 'constant', shape, values }, false);
+    this.foldedDomains.set(id, points);
+    return id;
+  }
+
+  /** The points of a folded operation outside its domain, grouped by convention. */
+  private domainPoints(op: OpName, buffer: Float64Array, out: Operand, operands: readonly Operand[]) {
+    const spec = OPS[op];
+    const counts = new Map<string, number>();
+    spec.special?.(buffer, out, operands, (_entry, point) => {
+      if (point.kind === 'domain') counts.set(point.convention, (counts.get(point.convention) ?? 0) + 1);
+    });
+    const source = this.currentOrigin?.toString() ?? spec.label;
+    return Array.from(counts, ([convention, count]) => ({ operation: spec.label, source, convention, count }));
   }
 
   /** Exact identities only: the simplified node has the same values, NaN and signed zeros included. */

@@ -21,3 +21,18 @@ export const CONSTANTS: Readonly<Record<string, number>> = {
 
 /** Whether a name is one of the constants (own keys only: "constructor" is not a constant). */
 export const isConstantName = (name: string): boolean => Object.hasOwn(CONSTANTS, name);
+
+/**
+ * Words that mathjs's parser reads as values, not names: `Infinity` in an
+ * expression is the number whatever the scope says (math.evaluate ignores a
+ * scope entry for it), unlike `pi` or `Inf`, which are names a value shadows.
+ * A binding of one could never be used, so it is refused by name.
+ */
+export const LITERAL_WORDS: readonly string[] = ['true', 'false', 'Infinity', 'NaN', 'null', 'undefined'];
+
+/** The message for a binding of a literal word, or null for a name that can be bound. */
+export function literalBindingProblem(name: string): string | null {
+  if (!LITERAL_WORDS.includes(name)) return null;
+  const instead = name === 'Infinity' ? ' (Inf is a name and can be bound)' : '';
+  return `${name} is a literal of the language, not a name, so it cannot be given a value${instead}: rename the variable`;
+}

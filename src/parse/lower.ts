@@ -4,7 +4,7 @@
  * errors are found here, before any number is computed.
  */
 import type { MathNode } from 'mathjs';
-import { LimitError, ShapeError, UnboundNameError, UnsupportedError } from '../errors.js';
+import { InputError, LimitError, ShapeError, UnboundNameError, UnsupportedError } from '../errors.js';
 import { GraphBuilder } from '../graph/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import type { NodeId, OpName } from '../ops/index.js';
@@ -21,7 +21,7 @@ import {
 } from '../shape.js';
 import { sourceOf, view } from './ast.js';
 import { arityText, findFunction, isFunctionName, unknownFunctionMessage } from './catalogue.js';
-import { CONSTANTS, isConstantName } from './constants.js';
+import { CONSTANTS, isConstantName, literalBindingProblem } from './constants.js';
 import type { Lowerer } from './lowerer.js';
 import { nestedTooDeeply } from './parser.js';
 import { Scope, programNames, statementsOf, type ProgramNames, type UserFunction } from './program.js';
@@ -71,6 +71,10 @@ export function lowerExpression(
   limits: Limits = DEFAULT_LIMITS,
   source: string | null = null,
 ): Lowered {
+  for (const name of variables.keys()) {
+    const problem = literalBindingProblem(name);
+    if (problem !== null) throw new InputError(problem);
+  }
   const statements = statementsOf(ast, source);
   const lowerer = new TreeLowerer(variables, new GraphBuilder(limits.maxNodes), new Scope(limits.maxDepth, source));
   const { assigned } = programNames(statements);
