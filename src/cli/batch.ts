@@ -10,7 +10,7 @@ import { columnLabels, entryLabels } from '../format/labels.js';
 import { nonFiniteText } from '../format/number.js';
 import type { Report } from '../format/report.js';
 import { compute, type CommandName } from './commands.js';
-import { linesOf, OutputError, type Io } from './io.js';
+import { linesOf, OutputError, terminalLine, withoutBom, type Io } from './io.js';
 import { batchFormat, CLI_WORDING, type OutputOptions } from './options.js';
 import { Progress } from './progress.js';
 import {
@@ -149,14 +149,17 @@ export async function runBatch(
   let lineNumber = 0;
   let points = 0;
   try {
-    for await (const text of linesOf(io, options.batch)) {
+    for await (const read of linesOf(io, options.batch)) {
       lineNumber++;
+      // A byte order mark can only open the first line; the lines are read as they come, not through readFile.
+      const text = lineNumber === 1 ? withoutBom(read) : read;
       if (text.trim() === '') continue;
       let output: string;
       try {
         const line = parseLine(text);
         const bindings = [...fixed];
-        for (const binding of jsonBindings(line.at, `line ${lineNumber}: `)) mergeBinding(bindings, binding);
+        // No "line N: " in the message: the error line and the CSV warning already say which line.
+        for (const binding of jsonBindings(line.at, '')) mergeBinding(bindings, binding);
         const piped = {
           ...source.piped,
           ...(line.v === undefined ? {} : { v: line.v }),
@@ -172,7 +175,7 @@ export async function runBatch(
             ? error.messageIn(CLI_WORDING)
             : `internal error: ${error instanceof Error ? error.message : String(error)}`;
         // A CSV table holds numbers only: a failed line is left out of it, and said on standard error.
-        if (csv !== null) io.error(`warning: line ${lineNumber} left out: ${message}\n`);
+        if (csv !== null) io.error(`warning: line ${lineNumber} left out: ${terminalLine(message)}\n`);
         output = csv === null ? `${JSON.stringify({ line: lineNumber, error: message })}\n` : '';
       }
       pending += output;

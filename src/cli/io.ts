@@ -16,6 +16,7 @@ import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { isatty } from 'node:tty';
 import { getSystemErrorMap } from 'node:util';
+import { escapeControls } from '../errors.js';
 
 export interface Io {
   /** Writes to standard output. */
@@ -54,6 +55,14 @@ export function asciiOnly(env: Io['env']): boolean {
   const locale = [env.LC_ALL, env.LC_CTYPE, env.LANG].find((value) => value !== undefined && value !== '');
   return locale !== undefined && !/utf-?8/i.test(locale);
 }
+
+/**
+ * Text from the user as one line of standard error: line breaks and tabs
+ * become spaces (one for one, so a caret line of spaces still fits) and
+ * control characters escapes (`\x1b`), so a message is one line that the
+ * terminal shows rather than obeys.
+ */
+export const terminalLine = (text: string): string => escapeControls(text.replace(/[\r\n\t]/g, ' '));
 
 /** The lines of `source` through `io`, streaming where the Io can. */
 export async function* linesOf(io: Io, source: string): AsyncIterable<string> {
@@ -168,6 +177,13 @@ function streamedOutput(): Pick<Io, 'write' | 'flush'> {
   };
 }
 
+/**
+ * Text without the byte order mark some editors (Notepad, Excel) put first:
+ * JSON.parse refuses it, and it is no part of the content. Every text input
+ * comes through here: value files, -f, standard input (a batch's first line is stripped where it is read).
+ */
+export const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
 export function processIo(): Io {
   // Nothing can be said about a failure to write standard error, but it must not end the program uncaught.
   process.stderr.on('error', () => {});
@@ -177,12 +193,12 @@ export function processIo(): Io {
     readStdin: async () => {
       const chunks: Buffer[] = [];
       for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks).toString('utf8');
+      return withoutBom(Buffer.concat(chunks).toString('utf8'));
     },
     readFile: (path) => {
       const bytes = readFileSync(path);
       // Number files are ASCII, which decodes several times faster as latin1 than as UTF-8.
-      return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
+      return withoutBom(bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8'));
     },
     writeFile: writeFileAtomic,
     fileSize: (path) => {
