@@ -143,7 +143,11 @@ export async function runBatch(
     if (pending !== '') io.write(pending);
     pending = '';
   };
-  io.onInterrupt?.(flush);
+  let interrupted = false;
+  io.onInterrupt?.(() => {
+    interrupted = true;
+    flush();
+  });
   const progress = new Progress(io, 'batch');
   let failed = 0;
   let lineNumber = 0;
@@ -182,7 +186,11 @@ export async function runBatch(
       if (pending.length >= FLUSH_BYTES) flush();
       progress.update(++points, null, 'points');
       // Lines already read arrive without a turn of the event loop; give one now and then, so Ctrl-C is heard.
-      if (points % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (points % YIELD_EVERY === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        // Interrupted: no more lines; the handler ends the process once standard output has taken what it has.
+        if (interrupted) await new Promise<never>(() => {});
+      }
     }
   } catch (error) {
     if (error instanceof OutputError) throw error;

@@ -33,7 +33,10 @@ export interface Io {
   fileSize?(path: string): number | undefined;
   /** The lines of a file, or of standard input for '-', as they arrive (default: read whole, then split). */
   readLines?(source: string): AsyncIterable<string>;
-  /** Runs `flush` when the user interrupts (Ctrl-C), before the process ends. */
+  /**
+   * Runs `flush` when the user interrupts (Ctrl-C) or the process is told to end (SIGTERM); the process ends
+   * once standard output has taken everything written before, and ignores writes after.
+   */
   onInterrupt?(flush: () => void): void;
   readonly stdinIsTTY: boolean;
   readonly stdoutIsTTY: boolean;
@@ -187,8 +190,14 @@ export const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfe
 export function processIo(): Io {
   // Nothing can be said about a failure to write standard error, but it must not end the program uncaught.
   process.stderr.on('error', () => {});
+  const output = standardOutput();
+  // After an interrupt, what was handed to standard output is whole lines: nothing more may follow it.
+  let interrupted = false;
   return {
-    ...standardOutput(),
+    write: (text) => {
+      if (!interrupted) output.write(text);
+    },
+    ...(output.flush === undefined ? {} : { flush: output.flush }),
     error: (text) => void process.stderr.write(text),
     readStdin: async () => {
       const chunks: Buffer[] = [];
@@ -212,15 +221,23 @@ export function processIo(): Io {
     readLines: (source) =>
       createInterface({ input: source === '-' ? process.stdin : createReadStream(source), crlfDelay: Infinity }),
     onInterrupt: (flush) => {
-      let interrupted = false;
-      process.on('SIGINT', () => {
-        // A second Ctrl-C while the first is handled changes nothing.
-        if (interrupted) return;
+      const stop = (status: number) => {
+        // A second signal while the first waits for a reader that does not read ends at once.
+        if (interrupted) process.exit(status);
+        try {
+          flush();
+        } catch {
+          // Standard output failed already: there is nothing more to keep.
+        }
         interrupted = true;
-        flush();
-        // 128 + SIGINT, as shells report it; writes to pipes and files are synchronous, so nothing is lost.
-        process.exit(130);
-      });
+        // A pipe takes what its reader has room for, maybe half a line: the rest is queued in the stream, and
+        // leaving now would cut it. Wait until the reader has taken every line handed over.
+        const drained = output.flush?.().catch(() => {}) ?? Promise.resolve();
+        void drained.then(() => process.exit(status));
+      };
+      // 128 + the signal's number, as shells report it.
+      process.on('SIGINT', () => stop(130));
+      process.on('SIGTERM', () => stop(143));
     },
     // isatty does not create the stdin stream, which costs start-up time when it is not read.
     stdinIsTTY: isatty(0),
