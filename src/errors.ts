@@ -48,6 +48,26 @@ export const LIBRARY_WORDING: Wording = {
 export const withRemedy = (message: string, remedy: string | null): string =>
   remedy === null ? message : `${message} (${remedy})`;
 
+/**
+ * The control characters a terminal would act on (C0 but tab and line
+ * breaks, DEL, C1: ESC starts a colour or moves the cursor, BEL rings) as
+ * escapes such as `\x1b`, so that text from the user is shown, not obeyed.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROLS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]/g;
+
+/** A short prefix of text from an input (a file's cell or string), so that a message stays one readable line. */
+export function brief(text: string, max = 40): string {
+  if (text.length <= max) return text;
+  const cut = text.slice(0, max - 1);
+  // Never half a surrogate pair: the lone half would show as a replacement character.
+  return `${/[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
+}
+
 /** A message, or how to write it in a front end's words. */
 export type Message = string | ((wording: Wording) => string);
 

@@ -2,7 +2,7 @@
  * Values as users give and get them: numbers, nested arrays (JSON), with
  * NaN and ±Infinity as the strings "NaN", "Infinity", "-Infinity" (SPEC §4).
  */
-import { InputError } from './errors.js';
+import { brief, InputError } from './errors.js';
 import type { Shape } from './shape.js';
 
 /** A dense array of doubles with its shape, row-major. */
@@ -21,9 +21,15 @@ const NON_FINITE: Readonly<Record<string, number>> = { NaN: NaN, Infinity: Infin
 function scalarFrom(value: unknown, what: string): number {
   if (typeof value === 'number') return value;
   if (typeof value === 'string' && Object.hasOwn(NON_FINITE, value)) return NON_FINITE[value]!;
-  const shown =
-    typeof value === 'bigint' ? `${value}n` : typeof value === 'string' ? JSON.stringify(value) : String(value);
-  throw new InputError(`${what} must be numbers, got ${shown}`);
+  throw new InputError(`${what} must be numbers, got ${shownJson(value)}`);
+}
+
+/** What a JSON value that is not a number is, with a short prefix of its text (a file may hold megabytes of it). */
+function shownJson(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'string') return brief(JSON.stringify(value));
+  if (value !== null && typeof value === 'object') return `an object ${brief(JSON.stringify(value) ?? '{}')}`;
+  return String(value);
 }
 
 /** Reads a number, vector or matrix from parsed JSON; ragged or deeper arrays are refused. */

@@ -10,7 +10,7 @@ import { columnLabels, entryLabels } from '../format/labels.js';
 import { nonFiniteText } from '../format/number.js';
 import type { Report } from '../format/report.js';
 import { compute, type CommandName } from './commands.js';
-import { linesOf, OutputError, type Io } from './io.js';
+import { linesOf, OutputError, terminalLine, withoutBom, type Io } from './io.js';
 import { batchFormat, CLI_WORDING, type OutputOptions } from './options.js';
 import { Progress } from './progress.js';
 import {
@@ -144,7 +144,11 @@ export async function runBatch(
     if (pending !== '') io.write(pending);
     pending = '';
   };
-  io.onInterrupt?.(flush);
+  let interrupted = false;
+  io.onInterrupt?.(() => {
+    interrupted = true;
+    flush();
+  });
   const progress = new Progress(io, 'batch');
   let failed = 0;
   let lineNumber = 0;
@@ -152,15 +156,18 @@ export async function runBatch(
   try {
     // A line is held whole to parse it: one longer than --max-input ends the batch, since finding the next
     // line would mean reading on without bound (an endless /dev/zero has none).
-    for await (const text of linesOf(io, options.batch, inputLimit('--batch', options))) {
+    for await (const read of linesOf(io, options.batch, inputLimit('--batch', options))) {
       lineNumber++;
+      // A byte order mark can only open the first line; the lines are read as they come, not through readFile.
+      const text = lineNumber === 1 ? withoutBom(read) : read;
       let output: string;
       try {
         // Every input line gets one output line, so that the two can be joined line by line (paste).
         if (text.trim() === '') throw new InputError('blank line: give a point on every line, or remove the line');
         const line = parseLine(text);
         const bindings = [...fixed];
-        for (const binding of jsonBindings(line.at, `line ${lineNumber}: `)) mergeBinding(bindings, binding);
+        // No "line N: " in the message: the error line and the CSV warning already say which line.
+        for (const binding of jsonBindings(line.at, '')) mergeBinding(bindings, binding);
         const piped = {
           ...source.piped,
           ...(line.v === undefined ? {} : { v: line.v }),
@@ -176,14 +183,18 @@ export async function runBatch(
             ? error.messageIn(CLI_WORDING)
             : `internal error: ${error instanceof Error ? error.message : String(error)}`;
         // A CSV table holds numbers only: a failed line is left out of it, and said on standard error.
-        if (csv !== null) io.error(`warning: line ${lineNumber} left out: ${message}\n`);
+        if (csv !== null) io.error(`warning: line ${lineNumber} left out: ${terminalLine(message)}\n`);
         output = csv === null ? `${JSON.stringify({ line: lineNumber, error: message })}\n` : '';
       }
       pending += output;
       if (pending.length >= FLUSH_BYTES) flush();
       progress.update(++points, null, 'points');
       // Lines already read arrive without a turn of the event loop; give one now and then, so Ctrl-C is heard.
-      if (points % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+      if (points % YIELD_EVERY === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+        // Interrupted: no more lines; the handler ends the process once standard output has taken what it has.
+        if (interrupted) await new Promise<never>(() => {});
+      }
     }
   } catch (error) {
     if (error instanceof OutputError) throw error;

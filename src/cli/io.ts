@@ -17,6 +17,7 @@ import {
 import { basename, dirname, join } from 'node:path';
 import { isatty } from 'node:tty';
 import { getSystemErrorMap } from 'node:util';
+import { escapeControls } from '../errors.js';
 
 export interface Io {
   /** Writes to standard output. */
@@ -38,7 +39,10 @@ export interface Io {
    * a line longer than `limit` throws its refusal, with the line's number.
    */
   readLines?(source: string, limit: ReadLimit): AsyncIterable<string>;
-  /** Runs `flush` when the user interrupts (Ctrl-C), before the process ends. */
+  /**
+   * Runs `flush` when the user interrupts (Ctrl-C) or the process is told to end (SIGTERM); the process ends
+   * once standard output has taken everything written before, and ignores writes after.
+   */
   onInterrupt?(flush: () => void): void;
   readonly stdinIsTTY: boolean;
   readonly stdoutIsTTY: boolean;
@@ -165,6 +169,14 @@ export async function* boundedLines(input: AsyncIterable<Buffer>, limit: ReadLim
   if (length > 0) yield take();
 }
 
+/**
+ * Text from the user as one line of standard error: line breaks and tabs
+ * become spaces (one for one, so a caret line of spaces still fits) and
+ * control characters escapes (`\x1b`), so a message is one line that the
+ * terminal shows rather than obeys.
+ */
+export const terminalLine = (text: string): string => escapeControls(text.replace(/[\r\n\t]/g, ' '));
+
 /** The lines of `source` through `io`, streaming where the Io can. */
 export async function* linesOf(io: Io, source: string, limit: ReadLimit): AsyncIterable<string> {
   if (io.readLines !== undefined) {
@@ -281,22 +293,35 @@ function streamedOutput(): Pick<Io, 'write' | 'flush'> {
   };
 }
 
+/**
+ * Text without the byte order mark some editors (Notepad, Excel) put first:
+ * JSON.parse refuses it, and it is no part of the content. Every text input
+ * comes through here: value files, -f, standard input (a batch's first line is stripped where it is read).
+ */
+export const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
 export function processIo(): Io {
   // Nothing can be said about a failure to write standard error, but it must not end the program uncaught.
   process.stderr.on('error', () => {});
+  const output = standardOutput();
+  // After an interrupt, what was handed to standard output is whole lines: nothing more may follow it.
+  let interrupted = false;
   return {
-    ...standardOutput(),
+    write: (text) => {
+      if (!interrupted) output.write(text);
+    },
+    ...(output.flush === undefined ? {} : { flush: output.flush }),
     error: (text) => void process.stderr.write(text),
     readStdin: async (limit) => {
       try {
-        return decode(readBounded(0, limit));
+        return withoutBom(decode(readBounded(0, limit)));
       } catch (error) {
         // A closed standard input (`<&-`) holds nothing.
         if ((error as NodeJS.ErrnoException).code === 'EBADF') return '';
         throw error;
       }
     },
-    readFile: (path, limit) => decode(readBounded(path, limit)),
+    readFile: (path, limit) => withoutBom(decode(readBounded(path, limit))),
     writeFile: writeFileAtomic,
     fileSize: (path) => {
       try {
@@ -314,15 +339,23 @@ export function processIo(): Io {
         limit,
       ),
     onInterrupt: (flush) => {
-      let interrupted = false;
-      process.on('SIGINT', () => {
-        // A second Ctrl-C while the first is handled changes nothing.
-        if (interrupted) return;
+      const stop = (status: number) => {
+        // A second signal while the first waits for a reader that does not read ends at once.
+        if (interrupted) process.exit(status);
+        try {
+          flush();
+        } catch {
+          // Standard output failed already: there is nothing more to keep.
+        }
         interrupted = true;
-        flush();
-        // 128 + SIGINT, as shells report it; writes to pipes and files are synchronous, so nothing is lost.
-        process.exit(130);
-      });
+        // A pipe takes what its reader has room for, maybe half a line: the rest is queued in the stream, and
+        // leaving now would cut it. Wait until the reader has taken every line handed over.
+        const drained = output.flush?.().catch(() => {}) ?? Promise.resolve();
+        void drained.then(() => process.exit(status));
+      };
+      // 128 + the signal's number, as shells report it.
+      process.on('SIGINT', () => stop(130));
+      process.on('SIGTERM', () => stop(143));
     },
     // isatty does not create the stdin stream, which costs start-up time when it is not read.
     stdinIsTTY: isatty(0),

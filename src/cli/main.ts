@@ -28,7 +28,7 @@ import {
   languageReference,
   topLevelHelpText,
 } from './help.js';
-import { asciiOnly, OutputError, processIo, type Io } from './io.js';
+import { asciiOnly, OutputError, processIo, terminalLine, type Io } from './io.js';
 import { mistypedCommand, optionOfAnotherCommand } from './suggest.js';
 import {
   addCommonOptions,
@@ -406,7 +406,7 @@ function parsesAsExpression(text: string): boolean {
 
 function reportError(error: unknown, io: Io, debug: boolean): number {
   if (error instanceof OutputError) {
-    io.error(`error: ${error.message}\n`);
+    io.error(`error: ${terminalLine(error.message)}\n`);
     if (debug) io.error(`${error.stack ?? ''}\n`);
     return 1;
   }
@@ -416,16 +416,18 @@ function reportError(error: unknown, io: Io, debug: boolean): number {
       .replace(/^error:\s*/i, '')
       .replace(/\s*\n\s*/g, ' ')
       .replace(/\.$/, '');
-    io.error(`error: ${message}; see jacobian --help\n`);
+    io.error(`error: ${terminalLine(message)}; see jacobian --help\n`);
     return 2;
   }
   if (error instanceof UserError) {
     const message = error.messageIn(CLI_WORDING);
-    // One line, whatever the user's text held: line breaks become spaces (one for one, so the caret still fits).
-    const oneLine = (text: string) => text.replace(/[\r\n]/g, ' ');
-    io.error(`error: ${inGlyphs(oneLine(message), glyphsFor(io))}\n`);
-    if (error instanceof ParseError && error.column !== null)
-      io.error(`  ${oneLine(error.expression)}\n  ${' '.repeat(error.column)}^\n`);
+    io.error(`error: ${inGlyphs(terminalLine(message), glyphsFor(io))}\n`);
+    if (error instanceof ParseError && error.column !== null) {
+      const { expression, column } = error;
+      // The caret goes under the escaped text: what precedes the column is as wide as its escapes.
+      const indent = ' '.repeat(terminalLine(expression.slice(0, column)).length);
+      io.error(`  ${terminalLine(expression)}\n  ${indent}^\n`);
+    }
     if (debug) io.error(`${error.stack ?? ''}\n`);
     return 2;
   }
@@ -436,7 +438,9 @@ function reportError(error: unknown, io: Io, debug: boolean): number {
 function reportInternalError(error: unknown, io: Io, debug: boolean): number {
   const message = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ');
   const hint = debug ? '' : '; --debug or JACOBIAN_DEBUG=1 shows the stack trace';
-  io.error(`error: internal error: ${message} (a bug in jacobian: please report it with the command you ran${hint})\n`);
+  io.error(
+    `error: internal error: ${terminalLine(message)} (a bug in jacobian: please report it with the command you ran${hint})\n`,
+  );
   if (debug && error instanceof Error) io.error(`${error.stack ?? ''}\n`);
   return 1;
 }

@@ -4,7 +4,7 @@
  * text tables as `numpy.savetxt` writes them (space-separated, `#` comments).
  * `@FILE:COLUMN` takes one column of a table, by its header name or number.
  */
-import { InputError, UserError } from '../errors.js';
+import { brief, InputError, UserError } from '../errors.js';
 import { tensorFromJson, type Tensor } from '../values.js';
 
 /** Files whose columns `:COLUMN` may pick; `.txt` and `.dat` are what numpy.savetxt and many programs write. */
@@ -27,7 +27,8 @@ export function parseNumber(token: string, what: string): number {
   // Own keys only: a token such as "constructor" must not find Object's properties.
   const special = Object.hasOwn(NON_FINITE, token.toLowerCase()) ? NON_FINITE[token.toLowerCase()] : undefined;
   if (special !== undefined) return special;
-  throw new InputError(`${what}: "${token}" is not a number`);
+  // A cell may be a whole line of a file without separators: its prefix says enough.
+  throw new InputError(`${what}: "${brief(token)}" is not a number`);
 }
 
 export function readValueFile(spec: string, what: string, readFile: (path: string) => string): Tensor {
@@ -195,6 +196,6 @@ function columnIndex(header: Row | null, width: number, column: string, where: s
   throw new InputError(
     header === null
       ? `${where} has no header row to find the column "${column}" in: give its number, from 1 to ${width}`
-      : `${where} has no column "${column}": its columns are ${header.cells.map((c) => JSON.stringify(c)).join(', ')}`,
+      : `${where} has no column "${column}": its columns are ${brief(header.cells.map((c) => JSON.stringify(c)).join(', '), 200)}`,
   );
 }

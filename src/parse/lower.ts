@@ -498,7 +498,20 @@ class TreeLowerer implements Lowerer {
     if (items.length === 0) throw new ShapeError('an empty array [] has no entries: give at least one');
     const shapes = items.map((id) => this.b.shapeOf(id));
     const first = shapes[0]!;
-    if (isMatrix(first)) throw new UnsupportedError('arrays of more than two dimensions are not supported');
+    if (isMatrix(first)) {
+      // Rows of unequal length (`[x; y]` with vectors of 2 and 3) are that mistake first, whatever their depth.
+      const other = shapes.find((s) => !sameShape(s, first));
+      if (other !== undefined) {
+        const rows = first[0] === 1 && other[0] === 1 && other.length === 2;
+        throw new ShapeError(
+          rows
+            ? `the rows of an array literal have different lengths, ${first[1]} and ${other[1]!} entries: ` +
+                'give every row the same number of entries'
+            : `the rows of an array literal have different shapes, ${describeShape(first)} and ${describeShape(other)}`,
+        );
+      }
+      throw new UnsupportedError('arrays of more than two dimensions are not supported');
+    }
     for (const s of shapes) {
       if (!sameShape(s, first)) {
         throw new ShapeError(

@@ -44,8 +44,9 @@ export function parseExpression(source: string, limits: Limits = DEFAULT_LIMITS)
 
 function parseSyntax(source: string): MathNode {
   if (source.trim() === '') throw new InputError('empty expression: give one, for example "x*2"');
+  let ast: MathNode;
   try {
-    return parse(source);
+    ast = parse(source);
   } catch (error) {
     // mathjs's recursive-descent parser runs out of stack on deep nesting.
     if (error instanceof RangeError) throw nestedTooDeeply();
@@ -60,6 +61,10 @@ function parseSyntax(source: string): MathNode {
     }
     throw error;
   }
+  // Only separators and comments (`;`, `# c`): mathjs reads them as the constant undefined.
+  if (ast.type === 'ConstantNode' && (ast as unknown as { value: unknown }).value === undefined)
+    throw new InputError('the program has no expression, only ; or # comments: give one, for example "x*2"');
+  return ast;
 }
 
 /** Operators of Python, NumPy and MATLAB that mathjs lacks, with what to write instead. */
