@@ -1,0 +1,64 @@
+/**
+ * Cliffs of issue 13: work that must be refused before it is done, and
+ * choices that must not cost a user minutes. Checked by their effects
+ * (passes run, the method chosen, the size of a graph), never by a clock.
+ */
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { LimitError } from '../src/errors.js';
+import { ROOT } from './helpers/cli.js';
+import { compileAt } from './helpers/compile.js';
+
+function thrown(f: () => unknown): unknown {
+  try {
+    f();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
+
+describe('--sparse on a dense pattern', () => {
+  it('is refused while the pattern is detected, before any compressed pass (n = 30 000, default limit)', () => {
+    const { program, point } = compileAt('x*sum(x)', { x: range(30_000) });
+    let passes = 0;
+    const refused = thrown(() => program.sparseJacobian(point, ['x'], { onProgress: () => void passes++ }));
+    expect(refused).toBeInstanceOf(LimitError);
+    expect((refused as LimitError).message).toMatch(
+      /^detecting the pattern of the 30000×30000 sparse Jacobian passed \d+ entries, more than the limit of 4 GiB holds \(raise it with the option maxMemoryBytes, or use vjp or jvp instead\)$/,
+    );
+    expect(passes).toBe(0);
+  });
+
+  it('counts against --max-memory, and a pattern that fits is computed as before', () => {
+    const { program, point } = compileAt('x*sum(x)', { x: range(300) });
+    expect(thrown(() => program.sparseJacobian(point, ['x'], { maxMemoryBytes: 10_000 }))).toBeInstanceOf(LimitError);
+    const { jacobian } = program.sparseJacobian(point, ['x'], { maxMemoryBytes: 16 * 300 * 300 });
+    expect(jacobian.values.length).toBe(300 * 300);
+    // ∂(x_i·Σx)/∂x_j = δ_ij·Σx + x_i.
+    expect(jacobian.values[0]).toBe((300 * 301) / 2 + 1);
+    expect(jacobian.values[1]).toBe(1);
+  });
+
+  it('is one error line, exit 2, no crash, in 4 GB of address space', () => {
+    const result = spawnSync(
+      '/bin/sh',
+      [
+        '-c',
+        'ulimit -v 4000000; exec "$0" bin/jacobian.cjs "x*sum(x)" --at x=1:30000 --sparse --json',
+        process.execPath,
+      ],
+      { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, timeout: 60_000 },
+    );
+    expect(result.signal).toBeNull();
+    expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      expect.stringMatching(
+        /^error: detecting the pattern of the 30000×30000 sparse Jacobian passed \d+ entries, .*--max-memory, or use vjp or jvp instead\)$/,
+      ),
+    ]);
+  });
+});
