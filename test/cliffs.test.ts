@@ -4,10 +4,12 @@
  * (passes run, the method chosen, the size of a graph), never by a clock.
  */
 import { spawnSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { LINEAR } from '../src/engine/linear/index.js';
 import { LimitError } from '../src/errors.js';
 import { ROOT } from './helpers/cli.js';
 import { compileAt } from './helpers/compile.js';
+import { firstMismatch } from './helpers/numeric.js';
 
 function thrown(f: () => unknown): unknown {
   try {
@@ -60,5 +62,43 @@ describe('--sparse on a dense pattern', () => {
         /^error: detecting the pattern of the 30000×30000 sparse Jacobian passed \d+ entries, .*--max-memory, or use vjp or jvp instead\)$/,
       ),
     ]);
+  });
+});
+
+describe('a block pass through a product with both factors (inv, X^-k)', () => {
+  const side = 8;
+  // Diagonally dominant, so well conditioned.
+  const X = Array.from({ length: side }, (_, i) =>
+    Array.from({ length: side }, (_, j) => ((i * 7 + j * 3) % 5) / 5 + (i === j ? side : 0)),
+  );
+
+  it('takes each dense row as a whole: entry kernels run once per seed, not once per entry of a dense row', () => {
+    const { program, point } = compileAt('inv(inv(X))', { X });
+    const whole = vi.spyOn(LINEAR.matmul, 'denseRow');
+    const entries = vi.spyOn(LINEAR.matmul, 'pullEntry');
+    try {
+      const auto = program.jacobian(point, ['X']);
+      expect([auto.mode, auto.method]).toEqual(['reverse', 'block']);
+      // The seeds reach the outer inv one entry a row; its block is dense, and the inner inv takes it row by row.
+      expect(entries.mock.calls.length).toBe(side * side);
+      expect(whole.mock.calls.length).toBe(side * side);
+      const oneHot = program.jacobian(point, ['X'], { mode: 'reverse', method: 'one-hot' });
+      expect(firstMismatch(auto.jacobian, oneHot.jacobian, 1e-12, 1e-12)).toBeNull();
+      // inv(inv(X)) = X: J is the identity.
+      const identity = Float64Array.from({ length: side ** 4 }, (_, k) => (k % (side * side + 1) === 0 ? 1 : 0));
+      expect(firstMismatch(auto.jacobian, identity, 1e-9, 1e-9)).toBeNull();
+    } finally {
+      whole.mockRestore();
+      entries.mockRestore();
+    }
+  });
+
+  it('gives the one-hot answer in both directions for X^-3', () => {
+    const { program, point } = compileAt('X^-3', { X });
+    const reference = program.jacobian(point, ['X'], { mode: 'reverse', method: 'one-hot' }).jacobian;
+    for (const mode of ['reverse', 'forward'] as const) {
+      const block = program.jacobian(point, ['X'], { mode, method: 'block' }).jacobian;
+      expect(firstMismatch(block, reference, 1e-12, 1e-10)).toBeNull();
+    }
   });
 });

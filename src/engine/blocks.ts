@@ -180,6 +180,18 @@ function entryKernel(step: Step, direction: Direction, structural: boolean): Ent
   return direction === 'reverse' ? rules.pullEntry : rules.pushEntry;
 }
 
+/** A dense source row into a dense target row at once; false when the step has no such kernel. */
+type WholeRowKernel = (source: Float64Array, target: Float64Array) => boolean;
+
+/** The step's whole-row kernel, with its scratch, where its kind has one (never for structure). */
+function wholeRowKernel(step: Step, direction: Direction, v: Float64Array, structural: boolean): WholeRowKernel | null {
+  const rules = rulesOf(step);
+  if (structural || rules.denseRow === undefined) return null;
+  const denseRow = rules.denseRow.bind(rules);
+  const scratch = new Float64Array(rules.scratchSize(step));
+  return (source, target) => denseRow(step, direction, v, source, target, scratch);
+}
+
 /** Applies `step` to every nonzero of row i of `source`; `diagonal`: the step's, if it is one. */
 function applyRow(
   step: Step,
@@ -189,6 +201,7 @@ function applyRow(
   acc: Accumulator,
   apply: EntryKernel,
   diagonal: Operand | null,
+  wholeRow: WholeRowKernel | null,
 ): void {
   if (source === undefined) return;
   if (source instanceof SparseRows) {
@@ -198,6 +211,10 @@ function applyRow(
   }
   const { data, cols } = source;
   const base = i * cols;
+  if (wholeRow !== null && acc instanceof DenseRowAccumulator) {
+    const target = acc.data.subarray(acc.base, acc.base + acc.cols);
+    if (wholeRow(data.subarray(base, base + cols), target)) return;
+  }
   if (acc instanceof DenseRowAccumulator && diagonal !== null) {
     // Dense into dense through a diagonal: one scaled copy of the row.
     const target = acc.data;
@@ -281,12 +298,14 @@ export function blockPass(input: BlockPassInput): Map<NodeId, Block> {
       continue;
     }
     const kernels = steps.map((step) => entryKernel(step, direction, input.structural ?? false));
+    const wholeRows = steps.map((step) => wholeRowKernel(step, direction, v, input.structural ?? false));
     const fills = steps.some(
       (step, s) =>
         sources[s] instanceof DenseRows || (sources[s] !== undefined && rulesOf(step).spreads(step, direction)),
     );
     const applyAll = (i: number, acc: Accumulator) => {
-      for (let s = 0; s < steps.length; s++) applyRow(steps[s]!, v, sources[s], i, acc, kernels[s]!, diagonals[s]!);
+      for (let s = 0; s < steps.length; s++)
+        applyRow(steps[s]!, v, sources[s], i, acc, kernels[s]!, diagonals[s]!, wholeRows[s]!);
     };
     let block: Block;
     const maxEntries = input.budget?.maxEntries ?? Infinity;
