@@ -53,6 +53,23 @@ for (const mode of ['auto', 'reverse', 'forward']) {
   });
 }
 
+// Second derivatives of det (issue 13): H·u at an n×n matrix, and the whole n²×n² Hessian.
+WORKLOADS['hvp-det'] = () => {
+  const u = Float64Array.from({ length: n * n }, random);
+  return {
+    expr: 'det(X)',
+    values: { X: squareMatrix() },
+    wrt: ['X'],
+    call: (program, point, wrt) => program.hvp(point, u, wrt),
+  };
+};
+WORKLOADS['hessian-det'] = () => ({
+  expr: 'det(X)',
+  values: { X: squareMatrix() },
+  wrt: ['X'],
+  call: (program, point, wrt) => program.hessian(point, wrt),
+});
+
 const { expr, values, wrt, call } = WORKLOADS[workload]();
 const program = compileProgram(
   expr,

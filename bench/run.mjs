@@ -270,6 +270,21 @@ for (const workload of ['invinv', 'invinv-reverse']) {
   });
 }
 
+// 4c. Second derivatives of det at 30×30 (n is the side): H·u and the 900×900 Hessian.
+for (const workload of ['hvp-det', 'hessian-det']) {
+  const n = 30;
+  const engine = engineTime(workload, n);
+  record({
+    workload: workload === 'hvp-det' ? 'hvp det(X)' : 'hessian det(X)',
+    n,
+    engineMs: engine.ms,
+    engineBestMs: engine.best,
+    processMs: null,
+    maxRssMiB: null,
+    torchBestMs: null,
+  });
+}
+
 // 5. Sparse: sin(x).*x+x.^2 at n = 10⁶ as a whole process (--sparse: one colour, COO output).
 {
   const n = 1_000_000;

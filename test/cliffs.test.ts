@@ -102,3 +102,53 @@ describe('a block pass through a product with both factors (inv, X^-k)', () => {
     }
   });
 });
+
+describe('second derivatives of det above the size where cofactors come from minors', () => {
+  /** det by cofactor expansion along the first row: the test's own, independent of the engine. */
+  function det(a: readonly (readonly number[])[]): number {
+    if (a.length === 1) return a[0]![0]!;
+    return a[0]!.reduce((sum, x, j) => sum + (j % 2 === 0 ? 1 : -1) * x * det(minor(a, [0], [j])), 0);
+  }
+  const minor = (a: readonly (readonly number[])[], rows: number[], cols: number[]) =>
+    a.filter((_, i) => !rows.includes(i)).map((r) => r.filter((_, j) => !cols.includes(j)));
+
+  it('gives ∂²det/∂X[i,j]∂X[k,l] from minors without two rows and columns, exact zeros where they share one', () => {
+    const n = 9;
+    const X = Array.from({ length: n }, (_, i) =>
+      Array.from({ length: n }, (_, j) => Math.sin(1 + i * n + j) + (i === j ? 2 : 0)),
+    );
+    const { program, point } = compileAt('det(X)', { X });
+    const { jacobian: H } = program.hessian(point, ['X']);
+    const at = (i: number, j: number, k: number, l: number) => H[(i * n + j) * n * n + k * n + l]!;
+    // Rows i, k and columns j, l of a few entries, the sign of the minor as the order of the removed lines says.
+    for (const [i, j, k, l] of [
+      [0, 0, 1, 1],
+      [2, 5, 7, 1],
+      [8, 3, 0, 6],
+      [4, 4, 5, 2],
+    ] as const) {
+      const sign = ((i + j + k + l) % 2 === 0 ? 1 : -1) * (k > i ? 1 : -1) * (l > j ? 1 : -1);
+      const expected = sign * det(minor(X, [i, k], [j, l]));
+      expect(Math.abs(at(i, j, k, l) - expected)).toBeLessThanOrEqual(1e-9 * (1 + Math.abs(expected)));
+    }
+    for (let i = 0; i < n; i++)
+      for (let j = 0; j < n; j++)
+        for (let t = 0; t < n; t++) {
+          expect(at(i, j, i, t)).toBe(0);
+          expect(at(i, j, t, j)).toBe(0);
+        }
+  });
+
+  it('hvp agrees with the Hessian at 12×12', () => {
+    const n = 12;
+    const X = Array.from({ length: n }, (_, i) =>
+      Array.from({ length: n }, (_, j) => Math.cos(i - 2 * j) + (i === j ? 3 : 0)),
+    );
+    const { program, point } = compileAt('det(X)', { X });
+    const u = Float64Array.from({ length: n * n }, (_, k) => Math.sin(k));
+    const { hvp } = program.hvp(point, u, ['X']);
+    const { jacobian: H } = program.hessian(point, ['X']);
+    const Hu = Float64Array.from({ length: n * n }, (_, r) => u.reduce((s, uk, k) => s + H[r * n * n + k]! * uk, 0));
+    expect(firstMismatch(hvp, Hu, 1e-9, 1e-9)).toBeNull();
+  });
+});
