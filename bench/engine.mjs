@@ -38,6 +38,38 @@ const WORKLOADS = {
   }),
 };
 
+/** A well-conditioned n×n matrix (diagonally dominant): the side is the workload's n. */
+const squareMatrix = () => ({
+  shape: [n, n],
+  data: Float64Array.from({ length: n * n }, (_, k) => random() + (k % (n + 1) === 0 ? n : 0)),
+});
+// Matrix-valued chains (issue 13): the Jacobian of inv(inv(X)) by the default choice and by forced one-hot passes.
+for (const mode of ['auto', 'reverse', 'forward']) {
+  WORKLOADS[mode === 'auto' ? 'invinv' : `invinv-${mode}`] = () => ({
+    expr: 'inv(inv(X))',
+    values: { X: squareMatrix() },
+    wrt: ['X'],
+    call: (program, point, wrt) => program.jacobian(point, wrt, { mode }),
+  });
+}
+
+// Second derivatives of det (issue 13): H·u at an n×n matrix, and the whole n²×n² Hessian.
+WORKLOADS['hvp-det'] = () => {
+  const u = Float64Array.from({ length: n * n }, random);
+  return {
+    expr: 'det(X)',
+    values: { X: squareMatrix() },
+    wrt: ['X'],
+    call: (program, point, wrt) => program.hvp(point, u, wrt),
+  };
+};
+WORKLOADS['hessian-det'] = () => ({
+  expr: 'det(X)',
+  values: { X: squareMatrix() },
+  wrt: ['X'],
+  call: (program, point, wrt) => program.hessian(point, wrt),
+});
+
 const { expr, values, wrt, call } = WORKLOADS[workload]();
 const program = compileProgram(
   expr,

@@ -44,10 +44,10 @@ function vectorFile(name, n, f) {
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Engine time in milliseconds (median and best of RUNS after WARMUPS warm-ups), in a fresh process. */
-function engineTime(workload, n) {
+function engineTime(workload, n, runs = RUNS, warmups = WARMUPS) {
   const result = spawnSync(
     process.execPath,
-    [join(ROOT, 'bench', 'engine.mjs'), workload, String(n), String(RUNS), String(WARMUPS)],
+    [join(ROOT, 'bench', 'engine.mjs'), workload, String(n), String(runs), String(warmups)],
     { encoding: 'utf8' },
   );
   if (result.status !== 0) throw new Error(`bench/engine.mjs ${workload} ${n} failed: ${result.stderr}`);
@@ -251,6 +251,37 @@ for (const n of [1000, 100_000]) {
     processMs: proc.ms,
     maxRssMiB: proc.maxRssMiB,
     torchBestMs: torchMs,
+  });
+}
+
+// 4b. inv(inv(X)) at 60×60: the default choice against forced one-hot backward passes (n is the side; J is
+// 3600×3600). Seconds a run, so fewer runs; auto should stay within a small factor of the best forced mode.
+for (const workload of ['invinv', 'invinv-reverse']) {
+  const n = 60;
+  const engine = engineTime(workload, n, quick ? 1 : 3, 1);
+  record({
+    workload: workload === 'invinv' ? 'inv(inv(X)) auto' : 'inv(inv(X)) reverse',
+    n,
+    engineMs: engine.ms,
+    engineBestMs: engine.best,
+    processMs: null,
+    maxRssMiB: null,
+    torchBestMs: null,
+  });
+}
+
+// 4c. Second derivatives of det at 30×30 (n is the side): H·u and the 900×900 Hessian.
+for (const workload of ['hvp-det', 'hessian-det']) {
+  const n = 30;
+  const engine = engineTime(workload, n);
+  record({
+    workload: workload === 'hvp-det' ? 'hvp det(X)' : 'hessian det(X)',
+    n,
+    engineMs: engine.ms,
+    engineBestMs: engine.best,
+    processMs: null,
+    maxRssMiB: null,
+    torchBestMs: null,
   });
 }
 

@@ -131,6 +131,25 @@ function linearProperties(cases: fc.Arbitrary<Case>): void {
     );
   });
 
+  it('the whole-row block kernel, where a kind has one, agrees with the vector kernels', () => {
+    fc.assert(
+      fc.property(withVectors, ([c, t, cotangent]) => {
+        const rules = rulesOf(c.step);
+        if (rules.denseRow === undefined) return;
+        const scratch = new Float64Array(rules.scratchSize(c.step));
+        const pushed = new Float64Array(c.step.out.size);
+        if (!rules.denseRow(c.step, 'forward', c.plan.values, Float64Array.from(t), pushed, scratch)) return;
+        expect(firstMismatch(pushed, pushforward(c, t), 1e-12, 1e-12)).toBeNull();
+        const pulled = new Float64Array(c.step.arg.size);
+        expect(rules.denseRow(c.step, 'reverse', c.plan.values, Float64Array.from(cotangent), pulled, scratch)).toBe(
+          true,
+        );
+        expect(firstMismatch(pulled, pullback(c, cotangent), 1e-12, 1e-12)).toBeNull();
+      }),
+      OPTIONS,
+    );
+  });
+
   it('the symbolic transpose (the gradient graph) agrees with the pullback', () => {
     fc.assert(
       fc.property(withVectors, ([c, , cotangent]) => {

@@ -64,18 +64,26 @@ class RowWriter {
     private readonly rows: number,
     private readonly cols: number,
     capacity: number,
+    /** The most entries it will be asked to hold: growth stops there. */
+    private readonly most = Infinity,
   ) {
     this.rowStart = new Int32Array(rows + 1);
     this.colIndex = new Int32Array(Math.max(capacity, 16));
     this.values = new Float64Array(Math.max(capacity, 16));
   }
 
+  /** Entries written so far. */
+  get length(): number {
+    return this.count;
+  }
+
   push(col: number, value: number): void {
     if (this.count === this.values.length) {
-      const colIndex = new Int32Array(2 * this.count);
+      const capacity = Math.max(this.count + 1, Math.min(2 * this.count, this.most));
+      const colIndex = new Int32Array(capacity);
       colIndex.set(this.colIndex);
       this.colIndex = colIndex;
-      const values = new Float64Array(2 * this.count);
+      const values = new Float64Array(capacity);
       values.set(this.values);
       this.values = values;
     }
@@ -111,6 +119,11 @@ class RowAccumulator implements Accumulator {
     this.seen = new Uint8Array(size);
   }
 
+  /** Entries touched in the current row (an upper bound on what it writes). */
+  get length(): number {
+    return this.count;
+  }
+
   add(k: number, value: number): void {
     if (!this.seen[k]) {
       this.seen[k] = 1;
@@ -129,6 +142,19 @@ class RowAccumulator implements Accumulator {
     }
     this.count = 0;
     writer.endRow();
+  }
+
+  /** Clears without writing; returns how many entries the row would have written. */
+  clear(): number {
+    let nonzeros = 0;
+    for (let t = 0; t < this.count; t++) {
+      const k = this.touched[t]!;
+      if (this.sums[k] !== 0) nonzeros++;
+      this.sums[k] = 0;
+      this.seen[k] = 0;
+    }
+    this.count = 0;
+    return nonzeros;
   }
 }
 
@@ -154,6 +180,18 @@ function entryKernel(step: Step, direction: Direction, structural: boolean): Ent
   return direction === 'reverse' ? rules.pullEntry : rules.pushEntry;
 }
 
+/** A dense source row into a dense target row at once; false when the step has no such kernel. */
+type WholeRowKernel = (source: Float64Array, target: Float64Array) => boolean;
+
+/** The step's whole-row kernel, with its scratch, where its kind has one (never for structure). */
+function wholeRowKernel(step: Step, direction: Direction, v: Float64Array, structural: boolean): WholeRowKernel | null {
+  const rules = rulesOf(step);
+  if (structural || rules.denseRow === undefined) return null;
+  const denseRow = rules.denseRow.bind(rules);
+  const scratch = new Float64Array(rules.scratchSize(step));
+  return (source, target) => denseRow(step, direction, v, source, target, scratch);
+}
+
 /** Applies `step` to every nonzero of row i of `source`; `diagonal`: the step's, if it is one. */
 function applyRow(
   step: Step,
@@ -163,6 +201,7 @@ function applyRow(
   acc: Accumulator,
   apply: EntryKernel,
   diagonal: Operand | null,
+  wholeRow: WholeRowKernel | null,
 ): void {
   if (source === undefined) return;
   if (source instanceof SparseRows) {
@@ -172,6 +211,10 @@ function applyRow(
   }
   const { data, cols } = source;
   const base = i * cols;
+  if (wholeRow !== null && acc instanceof DenseRowAccumulator) {
+    const target = acc.data.subarray(acc.base, acc.base + acc.cols);
+    if (wholeRow(data.subarray(base, base + cols), target)) return;
+  }
   if (acc instanceof DenseRowAccumulator && diagonal !== null) {
     // Dense into dense through a diagonal: one scaled copy of the row.
     const target = acc.data;
@@ -207,6 +250,11 @@ export interface BlockPassInput {
   /** Each partial entry counts by its structure (`reach`), for the pattern of J: values are then ones. */
   readonly structural?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * The most entries one block may hold, counted as its rows are written (a dense block is not made past it):
+   * past it `refuse` is called (and throws), so a block too large for memory is refused before it is built.
+   */
+  readonly budget?: { readonly maxEntries: number; readonly refuse: (entries: number) => never };
 }
 
 /** One block pass: the blocks of `ends`. */
@@ -250,25 +298,40 @@ export function blockPass(input: BlockPassInput): Map<NodeId, Block> {
       continue;
     }
     const kernels = steps.map((step) => entryKernel(step, direction, input.structural ?? false));
+    const wholeRows = steps.map((step) => wholeRowKernel(step, direction, v, input.structural ?? false));
     const fills = steps.some(
       (step, s) =>
         sources[s] instanceof DenseRows || (sources[s] !== undefined && rulesOf(step).spreads(step, direction)),
     );
     const applyAll = (i: number, acc: Accumulator) => {
-      for (let s = 0; s < steps.length; s++) applyRow(steps[s]!, v, sources[s], i, acc, kernels[s]!, diagonals[s]!);
+      for (let s = 0; s < steps.length; s++)
+        applyRow(steps[s]!, v, sources[s], i, acc, kernels[s]!, diagonals[s]!, wholeRows[s]!);
     };
     let block: Block;
-    if (fills && rows * size <= DENSE_MAX_ENTRIES) {
+    const maxEntries = input.budget?.maxEntries ?? Infinity;
+    if (fills && rows * size <= Math.min(DENSE_MAX_ENTRIES, maxEntries)) {
       const dense = new DenseRows(rows, size);
       const acc = new DenseRowAccumulator(dense.data, size);
       for (let i = 0; i < rows; i++) applyAll(i, acc.at(i));
       block = dense;
     } else {
-      const estimate = sources.reduce((total, s) => total + (s?.nonzeros ?? 0), 0);
-      const writer = new RowWriter(rows, size, estimate);
+      let estimate = sources.reduce((total, s) => total + (s?.nonzeros ?? 0), 0);
       const acc = new RowAccumulator(size);
+      if (input.budget !== undefined && fills && rows * size > maxEntries) {
+        // Rows that fill up may pass the budget: counted first, without memory, so that a block too large is
+        // refused before anything is written, and one that fits is allocated once at its size.
+        estimate = 0;
+        for (let i = 0; i < rows; i++) {
+          applyAll(i, acc);
+          estimate += acc.clear();
+          if (estimate > maxEntries) input.budget.refuse(estimate);
+        }
+      }
+      const writer = new RowWriter(rows, size, Math.min(estimate, maxEntries), maxEntries);
       for (let i = 0; i < rows; i++) {
         applyAll(i, acc);
+        // Checked before the row is written, so the writer never grows past the budget.
+        if (writer.length + acc.length > maxEntries) input.budget?.refuse(writer.length + acc.length);
         acc.flush(writer);
       }
       block = writer.finish();

@@ -253,11 +253,20 @@ export class Program {
     const m = this.m;
     const n = this.columns(wrt);
     const prepared = this.prepare(wrt, at);
-    prepared.pattern ??= detectPattern(prepared.passes, prepared.wrt, this.output, m, n);
+    const what = `the ${m}×${n} sparse Jacobian`;
+    // A stored entry costs two numbers (its value and its place); the pattern is refused as soon as it passes that.
+    const maxEntries = Math.floor(memoryLimit(options) / 16);
+    const refuse = (entries: number): never =>
+      refuseMemory(
+        `detecting the pattern of ${what} passed ${entries} entries, ` +
+          `more than the limit of ${formatBytes(memoryLimit(options))} holds`,
+        'sparseJacobian',
+      );
+    prepared.pattern ??= detectPattern(prepared.passes, prepared.wrt, this.output, m, n, { maxEntries, refuse });
     const pattern = prepared.pattern;
     guardMemory(
       2 * pattern.colIndex.length,
-      `the ${m}×${n} sparse Jacobian with ${pattern.colIndex.length} entries`,
+      `${what} with ${pattern.colIndex.length} entries`,
       options,
       'sparseJacobian',
     );
@@ -455,16 +464,21 @@ export function guardMemory(
   options: DerivativeOptions,
   result: LargeResult = 'jacobian',
 ): void {
-  const limit = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
+  const limit = memoryLimit(options);
   const bytes = entries * 8;
-  if (bytes > limit) {
-    const message = `${what} needs ${formatBytes(bytes)}, more than the limit of ${formatBytes(limit)}`;
-    throw new LimitError((wording) => {
-      const raise = wording.raise('maxMemoryBytes');
-      return withRemedy(message, `${raise === null ? '' : `${raise}, or `}${wording.instead(result)}`);
-    });
-  }
+  if (bytes > limit)
+    refuseMemory(`${what} needs ${formatBytes(bytes)}, more than the limit of ${formatBytes(limit)}`, result);
 }
+
+/** A LimitError for memory: the message, then how to raise the limit and what to compute instead. */
+function refuseMemory(message: string, result: LargeResult): never {
+  throw new LimitError((wording) => {
+    const raise = wording.raise('maxMemoryBytes');
+    return withRemedy(message, `${raise === null ? '' : `${raise}, or `}${wording.instead(result)}`);
+  });
+}
+
+const memoryLimit = (options: DerivativeOptions): number => options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
 
 /** A size for people: `977 KiB`, `512 MiB`. */
 export function formatBytes(bytes: number): string {

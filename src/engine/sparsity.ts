@@ -6,7 +6,7 @@
  * the colour's seeds, and read each entry back from the pass of its colour.
  */
 import type { NodeId } from '../ops/index.js';
-import { blockPass, forEachInRow, SparseRows, type Block } from './blocks.js';
+import { blockPass, forEachInRow, SparseRows, type Block, type BlockPassInput } from './blocks.js';
 import { groupByKey } from './group.js';
 import type { WrtInput } from './linearize.js';
 import type { Passes } from './passes.js';
@@ -40,7 +40,9 @@ export interface SparseJacobian {
  * The pattern of J from the structure of the partials alone: a forward block
  * pass in which every partial entry counts by its `reach`, so no derivative
  * is evaluated and nothing cancels (both branches of a ternary count).
- * Conservative: it holds every nonzero of J at every point.
+ * Conservative: it holds every nonzero of J at every point. `budget` bounds
+ * every block of the pass (the last one is the pattern), so a pattern too
+ * large to hold is refused while it is found, not after.
  */
 export function detectPattern(
   passes: Passes,
@@ -48,6 +50,7 @@ export function detectPattern(
   output: NodeId,
   m: number,
   n: number,
+  budget?: BlockPassInput['budget'],
 ): Pattern {
   const { plan, lin } = passes;
   const active = new Set(lin.active);
@@ -66,6 +69,7 @@ export function detectPattern(
       rows: n,
       ends: [output],
       structural: true,
+      ...(budget === undefined ? {} : { budget }),
     }).get(output);
   // The block holds Jᵀ's pattern (a row per input); transposed, the rows of J.
   return transposePattern(patternOf(block, n, m));

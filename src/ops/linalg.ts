@@ -400,6 +400,24 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     value(v, out, [a]) {
       const n = a!.shape[0]!;
       const nn = n * n;
+      if (n > COFACTOR_BY_MINORS_MAX_N) {
+        // As the cofactors themselves at this size: from Y = X⁻¹, since C[i,j] = det·Y[j,i] gives
+        // ∂C[i,j]/∂X[k,l] = det·(Y[l,k]·Y[j,i] − Y[j,k]·Y[l,i]): O(n⁴), where n⁴ minors cost O(n⁷).
+        // Where i = k or j = l the two products are the same numbers, so the entry is exactly 0, as a minor's is.
+        const x = v.subarray(a!.offset, a!.offset + nn);
+        const y = invert(x, n);
+        const det = determinant(x.slice(), n);
+        for (let i = 0; i < n; i++)
+          for (let j = 0; j < n; j++) {
+            const yji = y[j * n + i]!;
+            const row = out.offset + (i * n + j) * nn;
+            for (let k = 0; k < n; k++) {
+              const yjk = y[j * n + k]!;
+              for (let l = 0; l < n; l++) v[row + k * n + l] = det * (y[l * n + k]! * yji - yjk * y[l * n + i]!);
+            }
+          }
+        return;
+      }
       for (let i = 0; i < n; i++)
         for (let j = 0; j < n; j++)
           for (let k = 0; k < n; k++)

@@ -2,7 +2,16 @@
 import type { Operand } from '../../ops/index.js';
 import { asRowMajor } from '../../shape.js';
 import { transposeNode } from './nodes.js';
-import { addTimes, middleSize, product, rowMajor, runProducts, transposed, type MatrixLayout } from './product.js';
+import {
+  addTimes,
+  middleSize,
+  product,
+  productAccumulate,
+  rowMajor,
+  runProducts,
+  transposed,
+  type MatrixLayout,
+} from './product.js';
 import {
   DenseRowAccumulator,
   type Accumulator,
@@ -93,7 +102,8 @@ export const matmul: LinearKind<'matmul'> = {
   step(partial, out, arg, operand) {
     const left = partial.left === null ? null : operand(partial.left);
     const right = partial.right === null ? null : operand(partial.right);
-    return { kind: 'matmul', out, arg, left, right, ...products(out, arg, left, right) };
+    const rows = left === null || right === null ? null : products(at0(out), at0(arg), left, right);
+    return { kind: 'matmul', out, arg, left, right, rows, ...products(out, arg, left, right) };
   },
   transpose(b, partial, _node, _arg, cotangent) {
     let product = cotangent;
@@ -111,4 +121,15 @@ export const matmul: LinearKind<'matmul'> = {
   // Dependence through a product is structural: only element-wise and row partials cut at zeros.
   reach: (step, direction, v, k, _cutAtZeros, acc) => applyEntry(step, direction, v, k, 1, acc, true),
   scratchSize: (step) => Math.max(middleSize(step.reverse), middleSize(step.forward)),
+  denseRow(step, direction, v, source, target, scratch) {
+    if (step.rows === null) return false;
+    const [first, second] = direction === 'reverse' ? step.rows.reverse : step.rows.forward;
+    scratch.fill(0, 0, first!.rows * first!.cols);
+    productAccumulate(first!, v, source, scratch);
+    productAccumulate(second!, v, scratch, target);
+    return true;
+  },
 };
+
+/** The operand's layout at offset 0: a row view of a block instead of the pass buffer. */
+const at0 = (operand: Operand): Operand => ({ ...operand, offset: 0 });

@@ -45,6 +45,8 @@ export interface MatmulStep extends EdgeOperands, Products {
   readonly kind: 'matmul';
   readonly left: Operand | null;
   readonly right: Operand | null;
+  /** With both factors, the products with the (co)tangents read from and written to row views at 0. */
+  readonly rows: Products | null;
 }
 
 export interface DenseStep extends EdgeOperands, Products {
@@ -120,6 +122,19 @@ export interface StepRules<S extends Step> {
   reach(step: S, direction: Direction, v: Float64Array, k: number, cutAtZeros: boolean, acc: Accumulator): void;
   /** Entries of the scratch buffer the step needs. */
   scratchSize(step: S): number;
+  /**
+   * A whole dense row of a block at once (`source` into `target`, both row views), for a kind whose entry
+   * kernels cost more per row than its vector kernel (a product with both factors: n² entries, each spreading
+   * over n², against two n³ products). Returns false when it does not apply, and the row goes entry by entry.
+   */
+  denseRow?(
+    step: S,
+    direction: Direction,
+    v: Float64Array,
+    source: Float64Array,
+    target: Float64Array,
+    scratch: Float64Array,
+  ): boolean;
 }
 
 /** One kind's implementation: the step kernels only for kinds that make steps. */
