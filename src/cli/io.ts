@@ -145,7 +145,8 @@ export async function* boundedLines(input: AsyncIterable<Buffer>, limit: ReadLim
   let length = 0;
   let line = 1;
   const take = (): string => {
-    let text = Buffer.concat(parts, length).toString('utf8');
+    // Most lines lie within one chunk: decoded in place, not copied first.
+    let text = parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts, length).toString('utf8');
     if (text.endsWith('\r')) text = text.slice(0, -1);
     parts = [];
     length = 0;
@@ -177,12 +178,12 @@ export async function* boundedLines(input: AsyncIterable<Buffer>, limit: ReadLim
  */
 export const terminalLine = (text: string): string => escapeControls(text.replace(/[\r\n\t]/g, ' '));
 
-/** The lines of `source` through `io`, streaming where the Io can. */
-export async function* linesOf(io: Io, source: string, limit: ReadLimit): AsyncIterable<string> {
-  if (io.readLines !== undefined) {
-    yield* io.readLines(source, limit);
-    return;
-  }
+/** The lines of `source` through `io`, streaming where the Io can (handed on as they are: no generator per line). */
+export function linesOf(io: Io, source: string, limit: ReadLimit): AsyncIterable<string> {
+  return io.readLines !== undefined ? io.readLines(source, limit) : wholeLines(io, source);
+}
+
+async function* wholeLines(io: Io, source: string): AsyncIterable<string> {
   const text = source === '-' ? await io.readStdin() : io.readFile(source);
   const lines = text.split(/\r?\n/);
   // The newline that ends the last line starts no line of its own.
