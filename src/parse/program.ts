@@ -91,6 +91,8 @@ function statementStarts(source: string): number[] {
 
 /** The text of a program's output, for headers: its last statement, without comments, on one line. */
 export function outputText(source: string): string {
+  // One statement on one line is its own output text: no scan (a batch asks this for every point).
+  if (!source.includes(';') && !source.includes('\n')) return source;
   const starts = statementStarts(source);
   if (starts.length <= 1 && !source.includes('\n')) return source;
   const last = source.slice(starts[starts.length - 1] ?? 0);
