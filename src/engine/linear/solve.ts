@@ -7,7 +7,7 @@ import { luSolveColumn, luSolveTransposedColumn } from '../../ops/lu.js';
 import { asRowMajor } from '../../shape.js';
 import { transposeNode } from './nodes.js';
 import { addTimes, times } from './product.js';
-import type { LinearKind, SolveStep } from './types.js';
+import type { Accumulator, Direction, LinearKind, SolveStep } from './types.js';
 
 /** n (A is n×n), k (the columns of out) and q (the columns of in). */
 function sizes(step: SolveStep): readonly [number, number, number] {
@@ -23,6 +23,34 @@ function solveUnit(step: SolveStep, v: Float64Array, n: number, i: number, trans
   unitColumn[i] = 1;
   (transposed ? luSolveTransposedColumn : luSolveColumn)(v, step.lu.offset, n, unitColumn, 0, 1);
   return unitColumn;
+}
+
+/**
+ * One entry (`value` at `entry` of the source) through the solve: a cotangent of out (i, j) reaches in as
+ * ±A⁻ᵀ·eᵢ in column j (through Rᵀ when present); a tangent of in (a, b) reaches out as ±A⁻¹·eₐ in column b
+ * (through R).
+ */
+function throughSolve(
+  step: SolveStep,
+  direction: Direction,
+  v: Float64Array,
+  entry: number,
+  value: number,
+  acc: Accumulator,
+): void {
+  const [n, k, q] = sizes(step);
+  const reverse = direction === 'reverse';
+  const width = reverse ? k : q;
+  const column = entry % width;
+  const solved = solveUnit(step, v, n, Math.floor(entry / width), reverse);
+  for (let r = 0; r < n; r++) {
+    const weight = times(step.sign * value, solved[r]!);
+    if (weight === 0) continue;
+    if (step.right === null) acc.add(r * k + column, weight);
+    else if (reverse)
+      for (let t = 0; t < q; t++) addTimes(acc, r * q + t, weight, v[step.right.offset + t * k + column]!);
+    else for (let j = 0; j < k; j++) addTimes(acc, r * k + j, weight, v[step.right.offset + column * k + j]!);
+  }
 }
 
 export const solve: LinearKind<'solve'> = {
@@ -88,30 +116,8 @@ export const solve: LinearKind<'solve'> = {
       }
     }
   },
-  pullEntry(step, v, entry, g, acc) {
-    const [n, k, q] = sizes(step);
-    const i = Math.floor(entry / k);
-    const j = entry % k;
-    const z = solveUnit(step, v, n, i, true);
-    for (let a = 0; a < n; a++) {
-      const weight = times(step.sign * g, z[a]!);
-      if (weight === 0) continue;
-      if (step.right === null) acc.add(a * k + j, weight);
-      else for (let t = 0; t < q; t++) addTimes(acc, a * q + t, weight, v[step.right.offset + t * k + j]!);
-    }
-  },
-  pushEntry(step, v, entry, t, acc) {
-    const [n, k, q] = sizes(step);
-    const a = Math.floor(entry / q);
-    const b = entry % q;
-    const y = solveUnit(step, v, n, a, false);
-    for (let i = 0; i < n; i++) {
-      const weight = times(step.sign * t, y[i]!);
-      if (weight === 0) continue;
-      if (step.right === null) acc.add(i * k + b, weight);
-      else for (let j = 0; j < k; j++) addTimes(acc, i * k + j, weight, v[step.right.offset + b * k + j]!);
-    }
-  },
+  pullEntry: (step, v, entry, g, acc) => throughSolve(step, 'reverse', v, entry, g, acc),
+  pushEntry: (step, v, entry, t, acc) => throughSolve(step, 'forward', v, entry, t, acc),
   spreads: () => true,
   diagonal: () => null,
   // A⁻¹ is dense by structure: an entry reaches its whole column (R absent), or everything.
