@@ -4,25 +4,11 @@
  * makes it fail.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Io } from '../src/cli/io.js';
+import { fakeIo } from './helpers/cli.js';
 import { main } from '../src/cli/main.js';
 import { check } from '../src/index.js';
 import { OPS } from '../src/ops/index.js';
 import { ORACLE } from './helpers/oracle.js';
-
-const quietIo = (): Io & { out: () => string } => {
-  let out = '';
-  return {
-    write: (t) => void (out += t),
-    error: () => {},
-    readStdin: async () => '',
-    readFile: () => '',
-    stdinIsTTY: true,
-    stdoutIsTTY: false,
-    env: {},
-    out: () => out,
-  };
-};
 
 const atArgs = (at: Record<string, unknown>) =>
   Object.entries(at).flatMap(([name, value]) => ['--at', `${name}=${JSON.stringify(value)}`]);
@@ -31,7 +17,7 @@ describe('check', () => {
   afterEach(() => vi.restoreAllMocks());
 
   it.each(ORACLE)('$id: agrees with finite differences (exit 0)', async (c) => {
-    const io = quietIo();
+    const io = fakeIo();
     const status = await main(['check', c.expr, ...atArgs(c.at), '--wrt', c.wrt.join(','), '--json'], io);
     const report = JSON.parse(io.out()) as { agree: boolean; maxAbsError: number };
     expect(report.agree).toBe(true);
@@ -39,7 +25,7 @@ describe('check', () => {
   });
 
   it('fails (exit 1) where the function jumps: the derivative of a step is 0, its slope is not', async () => {
-    const io = quietIo();
+    const io = fakeIo();
     expect(await main(['check', 'floor(x)', '--at', '2'], io)).toBe(1);
     expect(io.out()).toContain('they DISAGREE');
   });
@@ -55,7 +41,7 @@ describe('check', () => {
 
   it('does not compare where finite differences are not finite (issue 13 item 9)', async () => {
     for (const mode of ['reverse', 'forward']) {
-      const io = quietIo();
+      const io = fakeIo();
       const argv = ['check', 'log(x - x) + y', '--at', 'x=1', '--at', 'y=2', '--mode', mode, '--json'];
       expect(await main(argv, io)).toBe(0);
       const report = JSON.parse(io.out()) as { agree: boolean; skipped: number };

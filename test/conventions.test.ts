@@ -4,7 +4,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import type { Io } from '../src/cli/io.js';
 import * as api from '../src/api.js';
 import { fakeIo } from './helpers/cli.js';
 import { compileAt } from './helpers/compile.js';
@@ -174,18 +173,9 @@ describe('derivative conventions (SPEC §6)', () => {
 
   it('writes Infinity as the SPEC string in JSON and marks the entry in the table', async () => {
     const run = async (args: string[]) => {
-      let out = '';
-      const io: Io = {
-        write: (t) => void (out += t),
-        error: () => {},
-        readStdin: async () => '',
-        readFile: () => '',
-        stdinIsTTY: true,
-        stdoutIsTTY: false,
-        env: {},
-      };
+      const io = fakeIo();
       await main(args, io);
-      return out;
+      return io.out();
     };
     const json = JSON.parse(await run(['sqrt(x)', '--at', '0,4', '--json'])) as {
       jacobian: unknown;
@@ -202,15 +192,7 @@ describe('derivative conventions (SPEC §6)', () => {
   });
 
   it('--strict turns a warning into exit status 1', async () => {
-    const io: Io = {
-      write: () => {},
-      error: () => {},
-      readStdin: async () => '',
-      readFile: () => '',
-      stdinIsTTY: true,
-      stdoutIsTTY: false,
-      env: {},
-    };
+    const io = fakeIo();
     expect(await main(['abs(x)', '--at', '0', '--strict'], io)).toBe(1);
     expect(await main(['abs(x)', '--at', '1', '--strict'], io)).toBe(0);
   });

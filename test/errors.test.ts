@@ -17,25 +17,13 @@ import {
   LimitError,
   UnboundNameError,
   UnsupportedError,
-  UserError,
   vjp,
 } from '../src/index.js';
 import { parseExpression } from '../src/parse/index.js';
 import { DEFAULT_LIMITS } from '../src/limits.js';
 import { fakeIo } from './helpers/cli.js';
+import { userErrorOf } from './helpers/errors.js';
 
-/** The error `run` throws, which must be a UserError. */
-function thrown(run: () => unknown): UserError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    return error as UserError;
-  }
-  throw new Error('expected an error');
-}
-
-/** The `error:` line of the CLI for `argv`, which must be a user error (exit 2). */
 /** The `error:` line of a CLI mistake; a parse error adds the expression and a caret (two more lines). */
 async function cliError(argv: readonly string[], parseError = false): Promise<string> {
   const io = fakeIo();
@@ -51,42 +39,42 @@ const numbers = (n: number): number[] => Array.from({ length: n }, (_, i) => i +
 
 describe('library errors name no flag', () => {
   it('v of the wrong length says both lengths in entries', () => {
-    const error = thrown(() => vjp('x*2', { x: [1, 2, 3] }, [1, 2]));
+    const error = userErrorOf(() => vjp('x*2', { x: [1, 2, 3] }, [1, 2]));
     expect(error).toBeInstanceOf(InputError);
     expect(error.message).toBe('v has 2 entries but the output (vector[3]) has 3 entries: give 3');
   });
 
   it('u of the wrong length, in jvp and hvp', () => {
-    expect(thrown(() => jvp('x*2', { x: [1, 2] }, [1])).message).toBe(
+    expect(userErrorOf(() => jvp('x*2', { x: [1, 2] }, [1])).message).toBe(
       'u has 1 entry but there are 2 inputs (x): give 2',
     );
-    expect(thrown(() => hvp('sum(x.^3)', { x: [1, 2] }, [1, 2, 3])).message).toBe(
+    expect(userErrorOf(() => hvp('sum(x.^3)', { x: [1, 2] }, [1, 2, 3])).message).toBe(
       'u has 3 entries but there are 2 inputs (x): give 2',
     );
   });
 
   it('an unbound name is an UnboundNameError, exported with the other errors', () => {
-    const error = thrown(() => jacobian('x + y', { x: 1 }));
+    const error = userErrorOf(() => jacobian('x + y', { x: 1 }));
     expect(error).toBeInstanceOf(UnboundNameError);
     expect((error as UnboundNameError).variable).toBe('y');
     expect(error.message).toBe('no value for y: give y a value');
-    expect(thrown(() => compile('x + y', { x: [] }))).toBeInstanceOf(UnboundNameError);
+    expect(userErrorOf(() => compile('x + y', { x: [] }))).toBeInstanceOf(UnboundNameError);
   });
 
   it('the imaginary unit and an assigned input say how to give values without a flag', () => {
-    const complex = thrown(() => jacobian('2*i', {}));
+    const complex = userErrorOf(() => jacobian('2*i', {}));
     expect(complex).toBeInstanceOf(UnsupportedError);
     expect(complex.message).toBe(
       'complex numbers are not supported (i is the imaginary unit); to use i as a variable, give i a value',
     );
     expect(jacobian('2*i', { i: 3 }).jacobian).toEqual([[2]]);
-    expect(thrown(() => jacobian('a = 2; a', { a: 1 })).message).toBe(
+    expect(userErrorOf(() => jacobian('a = 2; a', { a: 1 })).message).toBe(
       'a is an input with a given value and is assigned in `a = 2`: rename the intermediate, or leave a out of the values',
     );
   });
 
   it('a result over maxMemoryBytes names the option', () => {
-    const error = thrown(() => jacobian('x*2', { x: numbers(100) }, { maxMemoryBytes: 1000 }));
+    const error = userErrorOf(() => jacobian('x*2', { x: numbers(100) }, { maxMemoryBytes: 1000 }));
     expect(error).toBeInstanceOf(LimitError);
     expect(error.message).toBe(
       'the 100×100 Jacobian needs 78.1 KiB, more than the limit of 1000 B ' +
@@ -95,10 +83,10 @@ describe('library errors name no flag', () => {
   });
 
   it('limits the library cannot raise are stated without a remedy', () => {
-    const nodes = thrown(() => compileProgram('sin(x)+cos(x)', new Map([['x', { shape: [] }]]), limits(1000, 2)));
+    const nodes = userErrorOf(() => compileProgram('sin(x)+cos(x)', new Map([['x', { shape: [] }]]), limits(1000, 2)));
     expect(nodes).toBeInstanceOf(LimitError);
     expect(nodes.message).toBe('the compute graph needs more than 2 nodes');
-    const length = thrown(() => parseExpression('x+x+x', limits(3, 100)));
+    const length = userErrorOf(() => parseExpression('x+x+x', limits(3, 100)));
     expect(length.message).toBe('the expression has 5 characters, more than the limit of 3');
   });
 
@@ -113,7 +101,7 @@ describe('library errors name no flag', () => {
       () => jacobian('x', { x: 1 }, { wrt: ['y'] }),
       () => compile('x .* y', { x: [2], y: [3] }),
     ];
-    for (const mistake of mistakes) expect(thrown(mistake).message).not.toMatch(FLAG);
+    for (const mistake of mistakes) expect(userErrorOf(mistake).message).not.toMatch(FLAG);
   });
 });
 

@@ -12,7 +12,7 @@ import { ShapeError, UnsupportedError } from '../src/errors.js';
 import { erf } from '../src/ops/activations.js';
 import { functionCatalogue } from '../src/parse/index.js';
 import { compileAt } from './helpers/compile.js';
-import { finiteDifferenceJacobian, firstMismatch, flat } from './helpers/numeric.js';
+import { finiteDifferenceHessian, finiteDifferenceJacobian, firstMismatch, flat } from './helpers/numeric.js';
 import type { OracleCase } from './helpers/oracle.js';
 
 const x = [0.5, -1.5, 2, -0.25, 1];
@@ -199,23 +199,10 @@ const SECOND_ORDER = [
   'sum(prod(A, 2) .^ 2)',
 ];
 
-/** Central differences of the gradient: column j is ∂grad/∂x_j. */
-function finiteDifferenceHessian(expr: string, name: string): Float64Array {
+/** Central differences of the gradient of `expr` at AT with respect to `name`. */
+function hessianByDifferences(expr: string, name: string): Float64Array {
   const { program, point } = compileAt(expr, AT);
-  const base = point.get(name)!;
-  const n = base.length;
-  const hessian = new Float64Array(n * n);
-  for (let j = 0; j < n; j++) {
-    const h = 1e-5 * Math.max(1, Math.abs(base[j]!));
-    const gradAt = (delta: number) => {
-      const moved = Float64Array.from(base);
-      moved[j] = base[j]! + delta;
-      return program.grad(new Map([...point, [name, moved]]), [name]).grad;
-    };
-    const [plus, minus] = [gradAt(h), gradAt(-h)];
-    for (let i = 0; i < n; i++) hessian[i * n + j] = (plus[i]! - minus[i]!) / (2 * h);
-  }
-  return hessian;
+  return finiteDifferenceHessian(program, point, [name], 1e-5);
 }
 
 describe('values and shapes as mathjs evaluates them', () => {
@@ -305,7 +292,7 @@ describe('Hessians against finite differences of the gradient, symmetric', () =>
     const name = expr.includes('A') ? 'A' : 'x';
     const { program, point } = compileAt(expr, AT);
     const { jacobian: hessian, n } = program.hessian(point, [name]);
-    expect(firstMismatch(hessian, finiteDifferenceHessian(expr, name), 1e-6, 1e-7)).toBeNull();
+    expect(firstMismatch(hessian, hessianByDifferences(expr, name), 1e-6, 1e-7)).toBeNull();
     for (let i = 0; i < n; i++)
       for (let j = 0; j < i; j++) expect(hessian[i * n + j]).toBeCloseTo(hessian[j * n + i]!, 12);
   });

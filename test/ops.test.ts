@@ -7,11 +7,11 @@
  * one without second derivatives fails unless it is listed, with the reason.
  */
 import { describe, expect, it } from 'vitest';
-import { Program, type Point } from '../src/engine/program.js';
+import { Program } from '../src/engine/program.js';
 import { GraphBuilder } from '../src/graph/index.js';
 import { OP_NAMES, type NodeId, type OpName } from '../src/ops/index.js';
 import { sizeOf, type Shape } from '../src/shape.js';
-import { finiteDifferenceJacobian, firstMismatch } from './helpers/numeric.js';
+import { finiteDifferenceHessian, finiteDifferenceJacobian, firstMismatch } from './helpers/numeric.js';
 
 interface Row {
   /** Values of the inputs, by name; their shapes follow from the arrays. */
@@ -219,28 +219,6 @@ function compileRow(op: OpName, row: Row, at: Row['at'] = row.at, weighted = fal
   const program = new Program(b, out, variables);
   const point = new Map(Object.entries(at).map(([name, value]) => [name, Float64Array.from(value.flat())]));
   return { program, point, wrt: variables.map((v) => v.name) };
-}
-
-/** Central finite differences of the exact gradient: the n×n Hessian, row i = ∂(∂f/∂xᵢ)/∂x. */
-function finiteDifferenceHessian(program: Program, point: Point, wrt: readonly string[]): Float64Array {
-  const n = program.columns(wrt);
-  const hessian = new Float64Array(n * n);
-  let column = 0;
-  for (const name of wrt) {
-    const base = Float64Array.from(point.get(name)!);
-    for (let k = 0; k < base.length; k++, column++) {
-      const h = 6e-6 * Math.max(1, Math.abs(base[k]!));
-      const gradientAt = (delta: number) => {
-        const moved = Float64Array.from(base);
-        moved[k] = base[k]! + delta;
-        return program.grad(new Map([...point, [name, moved]]), wrt).grad;
-      };
-      const plus = gradientAt(h);
-      const minus = gradientAt(-h);
-      for (let i = 0; i < n; i++) hessian[i * n + column] = (plus[i]! - minus[i]!) / (2 * h);
-    }
-  }
-  return hessian;
 }
 
 /** The first pair (i, j) with H[i][j] ≠ H[j][i] beyond rounding, or null. */

@@ -10,7 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileAt, type Compiled } from './helpers/compile.js';
 import { expressions, points, SHAPE, VARIABLES, type Expr, type Point } from './helpers/expressions.js';
-import { finiteDifferenceJacobian, firstMismatch } from './helpers/numeric.js';
+import { finiteDifferenceHessian, finiteDifferenceJacobian, firstMismatch } from './helpers/numeric.js';
 
 const SMOOTH = expressions({ smooth: true, mathjs: false }, 3);
 const NAMES = Object.keys(VARIABLES) as (keyof typeof VARIABLES)[];
@@ -155,22 +155,8 @@ describe('random smooth expressions', () => {
     fc.assert(
       fc.property(SMOOTH, points, WRT, (e, at, wrt) => {
         const { program, point } = compileOnce(`sum(${e.text})`, at);
-        const { jacobian: H, n } = program.hessian(point, wrt);
-        const numeric = new Float64Array(n * n);
-        let column = 0;
-        for (const name of wrt) {
-          const base = point.get(name)!;
-          for (let k = 0; k < base.length; k++, column++) {
-            const h = 1e-5 * Math.max(1, Math.abs(base[k]!));
-            const gradAt = (delta: number) => {
-              const moved = Float64Array.from(base);
-              moved[k] = base[k]! + delta;
-              return program.grad(new Map([...point, [name, moved]]), wrt).grad;
-            };
-            const [plus, minus] = [gradAt(h), gradAt(-h)];
-            for (let i = 0; i < n; i++) numeric[i * n + column] = (plus[i]! - minus[i]!) / (2 * h);
-          }
-        }
+        const { jacobian: H } = program.hessian(point, wrt);
+        const numeric = finiteDifferenceHessian(program, point, wrt, 1e-5);
         expect(firstMismatch(H, numeric, 1e-5, 1e-5), where(e, at, wrt)).toBeNull();
       }),
       { ...OPTIONS, numRuns: 300 },

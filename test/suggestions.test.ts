@@ -3,21 +3,12 @@
  * languages, and options of another command get a suggestion that fits.
  */
 import { describe, expect, it } from 'vitest';
-import { compile, UserError } from '../src/index.js';
+import { compile } from '../src/index.js';
 import { ParseError } from '../src/errors.js';
 import { parseExpression } from '../src/parse/index.js';
 import { editDistance, nearestNames } from '../src/parse/suggest.js';
 import { runChild } from './helpers/cli.js';
-
-function messageOf(run: () => unknown): UserError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).toBeInstanceOf(UserError);
-    return error as UserError;
-  }
-  throw new Error('expected an error');
-}
+import { userErrorOf } from './helpers/errors.js';
 
 describe('edit distance and nearest names', () => {
   it.each([
@@ -49,33 +40,33 @@ describe('unknown functions suggest the nearest names, not all of them', () => {
     ['sigmod(x)', 'sigmoid'],
     ['Softmax(x)', 'softmax'],
   ])('%s → did you mean %s', (expr, name) => {
-    const { message } = messageOf(() => compile(expr, { x: [2] }));
+    const { message } = userErrorOf(() => compile(expr, { x: [2] }));
     expect(message).toMatch(new RegExp(`did you mean ${name}\\b`));
     expect(message).not.toMatch(/supported functions are/);
     expect(message.length).toBeLessThan(80);
   });
 
   it('a name far from every function still gets the whole list', () => {
-    expect(messageOf(() => compile('qqqq(x)', { x: [] })).message).toMatch(/supported functions are abs, .*zeros$/);
+    expect(userErrorOf(() => compile('qqqq(x)', { x: [] })).message).toMatch(/supported functions are abs, .*zeros$/);
   });
 });
 
 describe('operators of other languages', () => {
   it('x**2 says to use ^ or .^, with the caret under **', () => {
-    const error = messageOf(() => parseExpression('x**2'));
+    const error = userErrorOf(() => parseExpression('x**2'));
     expect(error).toBeInstanceOf(ParseError);
     expect(error.message).toMatch(/\*\* is not an operator.*\^.*\.\^/);
     expect((error as ParseError).column).toBe(1);
   });
 
   it('A @ x says to use * for matrix products', () => {
-    const error = messageOf(() => parseExpression('A @ x + b'));
+    const error = userErrorOf(() => parseExpression('A @ x + b'));
     expect(error.message).toMatch(/@ is not an operator.*use \* for matrix products/);
     expect((error as ParseError).column).toBe(2);
   });
 
   it('a ** in a comment is not blamed for another mistake', () => {
-    expect(messageOf(() => parseExpression('y = x + # x**2\ny +')).message).not.toMatch(/\*\*/);
+    expect(userErrorOf(() => parseExpression('y = x + # x**2\ny +')).message).not.toMatch(/\*\*/);
   });
 });
 

@@ -4,28 +4,42 @@
  */
 import type { DerivativeOptions, JacobianResult, Point, Program } from './program.js';
 
-/** Central finite differences of `program` at `point` for the variables `wrt`: J row-major, m×n. */
-export function finiteDifferenceJacobian(program: Program, point: Point, wrt: readonly string[]): Float64Array {
-  const m = program.m;
+/**
+ * Central finite differences of `f` (m numbers) at `point` for the variables `wrt`, row-major m×n: column j
+ * is (f(x + h·eⱼ) − f(x − h·eⱼ)) / 2h, with h = relativeStep·max(1, |xⱼ|).
+ */
+export function centralDifferences(
+  program: Program,
+  point: Point,
+  wrt: readonly string[],
+  m: number,
+  f: (at: Point) => ArrayLike<number>,
+  relativeStep: number,
+): Float64Array {
   const n = program.columns(wrt);
-  const jacobian = new Float64Array(m * n);
+  const differences = new Float64Array(m * n);
   let column = 0;
   for (const name of wrt) {
     const base = Float64Array.from(point.get(name)!);
     for (let k = 0; k < base.length; k++, column++) {
-      // cbrt(machine epsilon), scaled: balances truncation (h²) against rounding (ε/h).
-      const h = 6e-6 * Math.max(1, Math.abs(base[k]!));
+      const h = relativeStep * Math.max(1, Math.abs(base[k]!));
       const at = (delta: number) => {
         const moved = Float64Array.from(base);
         moved[k] = base[k]! + delta;
-        return program.evaluate(new Map([...point, [name, moved]]));
+        return f(new Map([...point, [name, moved]]));
       };
       const plus = at(h);
       const minus = at(-h);
-      for (let i = 0; i < m; i++) jacobian[i * n + column] = (plus[i]! - minus[i]!) / (2 * h);
+      for (let i = 0; i < m; i++) differences[i * n + column] = (plus[i]! - minus[i]!) / (2 * h);
     }
   }
-  return jacobian;
+  return differences;
+}
+
+/** Central finite differences of `program` at `point` for the variables `wrt`: J row-major, m×n. */
+export function finiteDifferenceJacobian(program: Program, point: Point, wrt: readonly string[]): Float64Array {
+  // cbrt(machine epsilon): balances truncation (h²) against rounding (ε/h).
+  return centralDifferences(program, point, wrt, program.m, (at) => program.evaluate(at), 6e-6);
 }
 
 export interface CheckResult {

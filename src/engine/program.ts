@@ -5,6 +5,7 @@
  * of `wrt` is built once and reused.
  */
 import { InputError, LimitError, withRemedy, type LargeResult } from '../errors.js';
+import { identityMap } from '../graph/index-maps.js';
 import type { GraphBuilder } from '../graph/index.js';
 import type { NodeId } from '../ops/index.js';
 import { describeShape, sizeOf, type Shape } from '../shape.js';
@@ -364,10 +365,7 @@ export class Program {
       const lin = linearize(this.builder, this.output, inputs);
       const parts = buildGradient(this.builder, lin);
       const n = inputs.reduce((total, c) => total + c.size, 0);
-      const maps = inputs.map((c) => ({
-        to: Int32Array.from({ length: c.size }, (_, k) => c.offset + k),
-        from: Int32Array.from({ length: c.size }, (_, k) => k),
-      }));
+      const maps = inputs.map((c) => identityMap(c.size, c.offset));
       const output = this.builder.apply('concat', parts, { kind: 'concat', shape: [n], maps });
       gradient = new Program(this.builder, output, this.variables);
       this.gradients.set(key, gradient);

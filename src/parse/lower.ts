@@ -5,6 +5,7 @@
  */
 import type { MathNode } from 'mathjs';
 import { InputError, LimitError, ShapeError, UnboundNameError, UnsupportedError } from '../errors.js';
+import { identityMap, transposeMap } from '../graph/index-maps.js';
 import { GraphBuilder } from '../graph/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import type { NodeId, OpName } from '../ops/index.js';
@@ -420,9 +421,7 @@ class TreeLowerer implements Lowerer {
     const s = this.b.shapeOf(a);
     if (!isMatrix(s)) return a;
     const [r, c] = s;
-    const from: number[] = [];
-    for (let j = 0; j < c; j++) for (let i = 0; i < r; i++) from.push(i * c + j);
-    return this.gather(a, from, [c, r]);
+    return this.b.apply('select', [a], { kind: 'select', shape: [c, r], map: transposeMap(r, c) });
   }
 
   private conditional(condition: MathNode, whenTrue: MathNode, whenFalse: MathNode): NodeId {
@@ -521,10 +520,7 @@ class TreeLowerer implements Lowerer {
     }
     const width = sizeOf(first);
     const shape: Shape = isScalar(first) ? [items.length] : [items.length, width];
-    const maps = items.map((_, i) => ({
-      to: Int32Array.from({ length: width }, (_, k) => i * width + k),
-      from: Int32Array.from({ length: width }, (_, k) => k),
-    }));
+    const maps = items.map((_, i) => identityMap(width, i * width));
     return this.b.apply('concat', items, { kind: 'concat', shape, maps });
   }
 

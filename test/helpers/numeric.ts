@@ -1,4 +1,6 @@
 /** Seeded randomness, closeness and finite differences for the tests. */
+import { centralDifferences } from '../../src/engine/check.js';
+import type { Point, Program } from '../../src/engine/program.js';
 
 /** mulberry32: a small seeded generator, so every failure can be replayed. */
 export function prng(seed: number): () => number {
@@ -32,5 +34,16 @@ export function firstMismatch(
 }
 
 export { finiteDifferenceJacobian } from '../../src/engine/check.js';
+
+/** The Hessian of a scalar program by central differences of its exact gradient: n×n, row i = ∂(∂f/∂xᵢ)/∂x. */
+export function finiteDifferenceHessian(
+  program: Program,
+  point: Point,
+  wrt: readonly string[],
+  relativeStep = 6e-6,
+): Float64Array {
+  const n = program.columns(wrt);
+  return centralDifferences(program, point, wrt, n, (at) => program.grad(at, wrt).grad, relativeStep);
+}
 
 export const flat = (nested: unknown): number[] => [nested].flat(Infinity as 1) as number[];
