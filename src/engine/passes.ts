@@ -2,10 +2,13 @@
  * Derivative passes over a linearised graph whose forward pass has run:
  * backward passes (reverse mode) fill cotangents from a seed on the output,
  * forward passes (forward mode) fill tangents from a seed on the inputs.
- * Buffers are allocated once and reused by every pass.
+ * Buffers are allocated once and reused by every pass. At a point where some
+ * partial is infinite or NaN the passes run in their careful form
+ * (careful.ts), so that every mode gives the same sum over paths.
  */
 import type { NodeId, Operand } from '../ops/index.js';
 import type { BlockEdge } from './blocks.js';
+import { CarefulPasses } from './careful.js';
 import type { DependenceEdge, StepGraph } from './dependence.js';
 import { partialRulesOf, rulesOf, type Step, type StepRules } from './linear/index.js';
 import type { Linearization } from './linearize.js';
@@ -26,6 +29,12 @@ export class Passes {
   private readonly activeRanges: readonly Operand[];
   readonly output: Operand;
   private readonly isActive: Uint8Array;
+  /** Where the values the partials read are: looked at once per point. */
+  private readonly partialRanges: readonly Operand[];
+  /** The wrt inputs that passes seed, with their operands. */
+  private readonly seeded: readonly (readonly [NodeId, Operand])[];
+  private carefulPasses: CarefulPasses | null = null;
+  private nonFinite = false;
 
   constructor(
     readonly plan: Plan,
@@ -50,6 +59,22 @@ export class Passes {
     this.output = operand(lin.output);
     this.isActive = new Uint8Array(plan.tape.length);
     for (const id of lin.active) this.isActive[id] = 1;
+    this.partialRanges = [...new Set(lin.partialNodes)].map(operand);
+    this.seeded = lin.wrt.filter((w) => this.isActive[w]).map((w) => [w, operand(w)] as const);
+  }
+
+  /** Whether some partial is infinite or NaN at the current point: every pass then runs in the careful form. */
+  get careful(): boolean {
+    return this.nonFinite;
+  }
+
+  /** Looks at the partials after each forward pass; the ordinary case costs this one scan. */
+  inspectPartials(): void {
+    const v = this.plan.values;
+    // x·0 is 0 for a finite x and NaN for ±∞ and NaN: one sum says whether any partial is not finite.
+    let probe = 0;
+    for (const { offset, size } of this.partialRanges) for (let e = offset; e < offset + size; e++) probe += v[e]! * 0;
+    this.nonFinite = Number.isNaN(probe);
   }
 
   private clear(buffer: Float64Array): void {
@@ -60,19 +85,25 @@ export class Passes {
   backwardPass(seed: ArrayLike<number>): void {
     this.clear(this.cotangent);
     this.cotangent.set(seed, this.output.offset);
-    this.runBackward();
+    this.runBackward(this.nonFinite || !allFinite(seed));
   }
 
   /** Reverse mode seeded with the one-hot vector eᵢ: row i of the Jacobian. */
   oneHotBackwardPass(i: number): void {
     this.clear(this.cotangent);
     this.cotangent[this.output.offset + i] = 1;
-    this.runBackward();
+    this.runBackward(this.nonFinite);
   }
 
-  private runBackward(): void {
+  private runBackward(careful: boolean): void {
     const { values } = this.plan;
     const { steps, kernels, cotangent, scratch } = this;
+    if (careful) {
+      const passes = this.carefulForm();
+      passes.start(cotangent, [[this.lin.output, this.output]]);
+      passes.run('reverse', values, steps, this.edges, kernels);
+      return;
+    }
     for (let s = steps.length - 1; s >= 0; s--) kernels[s]!.pullback(steps[s]!, values, cotangent, scratch);
   }
 
@@ -83,7 +114,7 @@ export class Passes {
       const operand = this.plan.operands[w];
       if (operand !== undefined && this.isActive[w]) this.tangent.set(seeds[k]!, operand.offset);
     });
-    this.runForward();
+    this.runForward(this.nonFinite || !seeds.every(allFinite));
   }
 
   /** Forward mode seeded with the one-hot tangent on entry k of input `input`: a column of the Jacobian. */
@@ -91,13 +122,25 @@ export class Passes {
     this.clear(this.tangent);
     const operand = this.plan.operands[input];
     if (operand !== undefined && this.isActive[input]) this.tangent[operand.offset + k] = 1;
-    this.runForward();
+    this.runForward(this.nonFinite);
   }
 
-  private runForward(): void {
+  private runForward(careful: boolean): void {
     const { values } = this.plan;
     const { steps, kernels, tangent, scratch } = this;
+    if (careful) {
+      const passes = this.carefulForm();
+      passes.start(tangent, this.seeded);
+      passes.run('forward', values, steps, this.edges, kernels);
+      return;
+    }
     for (let s = 0; s < steps.length; s++) kernels[s]!.pushforward(steps[s]!, values, tangent, scratch);
+  }
+
+  /** The careful form's buffers, made the first time a point needs them. */
+  private carefulForm(): CarefulPasses {
+    this.carefulPasses ??= new CarefulPasses(this.plan.values.length, this.plan.tape.length);
+    return this.carefulPasses;
   }
 
   private graph: StepGraph | null = null;
@@ -118,4 +161,9 @@ export class Passes {
     if (operand === undefined || !this.isActive[node]) return null;
     return buffer.subarray(operand.offset, operand.offset + operand.size);
   }
+}
+
+function allFinite(seed: ArrayLike<number>): boolean {
+  for (let k = 0; k < seed.length; k++) if (!Number.isFinite(seed[k])) return false;
+  return true;
 }

@@ -46,7 +46,10 @@ export type Method = 'one-hot' | 'block';
 
 export interface DerivativeOptions {
   readonly mode?: Mode;
-  /** Forces the method; by default one-hot passes, but a block pass for `auto` above SMALL_JACOBIAN_ENTRIES. */
+  /**
+   * Forces the method; by default one-hot passes, but a block pass for `auto` above SMALL_JACOBIAN_ENTRIES. At a
+   * point where some partial is infinite or NaN, one-hot passes in their careful form.
+   */
   readonly method?: Method;
   /** Refuse to allocate results larger than this many bytes. */
   readonly maxMemoryBytes?: number;
@@ -163,9 +166,10 @@ export class Program {
     const mode = requested === 'auto' ? (m <= n ? 'reverse' : 'forward') : requested;
     const prepared = this.prepare(wrt, at);
     const { passes, wrt: inputs } = prepared;
-    // A small Jacobian costs less as a few one-hot passes over preallocated buffers than as a block pass.
+    // A small Jacobian costs less as a few one-hot passes over preallocated buffers than as a block pass; where a
+    // partial is not finite, one-hot passes run in the careful form that gives every mode the same answer.
     const method = options.method ?? (requested === 'auto' && m * n > SMALL_JACOBIAN_ENTRIES ? 'block' : 'one-hot');
-    if (method === 'block') {
+    if (method === 'block' && !passes.careful) {
       const jacobian = this.blockJacobian(prepared, mode, m, n, options.onProgress);
       return { ...this.finish(prepared), jacobian, m, n, mode, method: 'block', passes: 1 };
     }
@@ -402,6 +406,7 @@ export class Program {
     const start = performance.now();
     this.load(prepared.plan, at);
     prepared.plan.run();
+    prepared.passes.inspectPartials();
     this.derivativeStart = performance.now();
     this.timings.forward = this.derivativeStart - start;
     return prepared;
