@@ -1,0 +1,215 @@
+/**
+ * The same answer in every mode (issue 13, item 9): one-hot backward and
+ * forward passes, block passes, auto, the compressed passes of a sparse
+ * Jacobian, vjp and jvp give the sum over paths of the products of partials,
+ * with an exact zero wherever no path with nonzero partials goes, and NaN
+ * where an infinite partial meets paths of both signs (`log(x - x)`, `s - s`
+ * at sqrt's 0), whichever order a mode multiplies and adds in.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Program } from '../src/engine/program.js';
+import { compileAt } from './helpers/compile.js';
+import { expressions, type Expr, type Kind } from './helpers/expressions.js';
+import { firstMismatch } from './helpers/numeric.js';
+
+type Point = Map<string, Float64Array>;
+
+/** J as a dense row-major array from a sparse result. */
+function densified(program: Program, point: Point, wrt: readonly string[], mode: 'auto' | 'forward' | 'reverse') {
+  const { jacobian } = program.sparseJacobian(point, wrt, { mode });
+  const dense = new Float64Array(jacobian.m * jacobian.n);
+  jacobian.values.forEach((value, e) => (dense[jacobian.rows[e]! * jacobian.n + jacobian.cols[e]!] = value));
+  return dense;
+}
+
+/** J by every way the engine has: the reverse one-hot passes first. */
+function everyMode(program: Program, point: Point, wrt: readonly string[]): [string, Float64Array][] {
+  const m = program.m;
+  const n = program.columns(wrt);
+  const byRows = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    const v = Array.from({ length: m }, (_, k) => (k === i ? 1 : 0));
+    byRows.set(program.vjp(point, v, wrt).vjp, i * n);
+  }
+  const byColumns = new Float64Array(m * n);
+  for (let j = 0; j < n; j++) {
+    const u = Array.from({ length: n }, (_, k) => (k === j ? 1 : 0));
+    program.jvp(point, u, wrt).jvp.forEach((value, i) => (byColumns[i * n + j] = value));
+  }
+  const jacobian = (options: Parameters<Program['jacobian']>[2]) => program.jacobian(point, wrt, options).jacobian;
+  return [
+    ['reverse', jacobian({ mode: 'reverse' })],
+    ['forward', jacobian({ mode: 'forward' })],
+    ['reverse block', jacobian({ mode: 'reverse', method: 'block' })],
+    ['forward block', jacobian({ mode: 'forward', method: 'block' })],
+    ['auto', jacobian({ mode: 'auto' })],
+    ['sparse', densified(program, point, wrt, 'auto')],
+    ['sparse forward', densified(program, point, wrt, 'forward')],
+    ['sparse reverse', densified(program, point, wrt, 'reverse')],
+    ['vjp rows', byRows],
+    ['jvp columns', byColumns],
+  ];
+}
+
+/** Every mode gives `expected` exactly (NaN = NaN, and 0 and −0 apart only as numbers). */
+function expectEveryMode(expr: string, at: Record<string, unknown>, wrt: readonly string[], expected: number[]) {
+  const { program, point } = compileAt(expr, at);
+  for (const [mode, J] of everyMode(program, point, wrt))
+    expect(firstMismatch(J, expected, 1e-15), `${expr}: ${mode}: ${Array.from(J).join(', ')}`).toBeNull();
+}
+
+describe('cancelled paths that meet an infinite partial are NaN in every mode', () => {
+  it('log(x - x) + y: forward adds 1 − 1 before 1/0, reverse multiplies first', () => {
+    expectEveryMode('log(x - x) + y', { x: 1, y: 2 }, ['x', 'y'], [NaN, 1]);
+  });
+
+  it('s = sqrt(x); s - s at 0: reverse adds 1 − 1 before ∞, forward multiplies first', () => {
+    expectEveryMode('s = sqrt(x); s - s', { x: 0 }, ['x'], [NaN]);
+  });
+
+  it('log(M - M[1,:]): the first row is NaN on the diagonal, exact zeros beside it', () => {
+    const expected = [NaN, 0, 0, 0, 0, NaN, 0, 0, -0.5, 0, 0.5, 0, 0, -0.5, 0, 0.5];
+    expectEveryMode(
+      'log(M - M[1,:])',
+      {
+        M: [
+          [1, 2],
+          [3, 4],
+        ],
+      },
+      ['M'],
+      expected,
+    );
+  });
+
+  it('paths of both signs need not cancel: log(2x - x) at 0 is +∞ − ∞, log(x + x) is +∞', () => {
+    expectEveryMode('log(2*x - x)', { x: 0 }, ['x'], [NaN]);
+    expectEveryMode('log(x + x)', { x: 0 }, ['x'], [Infinity]);
+    expectEveryMode('s = sqrt(x); 2*s - s', { x: 0 }, ['x'], [NaN]);
+  });
+
+  it('a block-sized Jacobian (auto) at such a point runs one-hot passes in the careful form', () => {
+    const x = Array.from({ length: 20 }, (_, k) => k + 1);
+    const { program, point } = compileAt('log(x - x[1] + y)', { x, y: 0 });
+    const careful = program.jacobian(point, ['x']);
+    expect([careful.method, careful.passes]).toEqual(['one-hot', 20]);
+    expect(careful.jacobian[0]).toBeNaN();
+    expect(careful.jacobian.slice(1, 20).every((entry) => entry === 0)).toBe(true);
+    // Row i: ∂log(xᵢ − x₁) is 1/(xᵢ − x₁) = 1/(i − 1) on xᵢ and its negative on x₁.
+    expect([careful.jacobian[20 * 3], careful.jacobian[20 * 3 + 3]]).toEqual([-1 / 3, 1 / 3]);
+    const ordinary = program.jacobian(new Map([...point, ['y', Float64Array.of(1)]]), ['x']);
+    expect(ordinary.method).toBe('block');
+  });
+
+  it('the Hessian and hvp of log(x - x) + y are NaN for x in both modes', () => {
+    const { program, point } = compileAt('log(x - x) + y', { x: 1, y: 2 });
+    for (const mode of ['forward', 'reverse'] as const)
+      expect(firstMismatch(program.hessian(point, ['x', 'y'], { mode }).jacobian, [NaN, 0, 0, 0], 0), mode).toBeNull();
+    expect(firstMismatch(program.hvp(point, [1, 1], ['x', 'y']).hvp, [NaN, 0], 0)).toBeNull();
+  });
+
+  it('the Hessian of s - s agrees between modes: its gradient graph folds the cancelled 1 − 1 to the constant 0', () => {
+    const { program, point } = compileAt('s = sqrt(x); s - s', { x: 0 });
+    for (const mode of ['forward', 'reverse'] as const)
+      expect(Array.from(program.hessian(point, ['x'], { mode }).jacobian), mode).toEqual([0]);
+  });
+});
+
+describe('exact zeros stay exact in every mode', () => {
+  it('the branch not taken: x > -1 ? 3*x : sqrt(x) at 0 is 3', () => {
+    expectEveryMode('x > -1 ? 3*x : sqrt(x)', { x: 0 }, ['x'], [3]);
+  });
+
+  it('entries that do not depend on an input, next to sqrt(0)', () => {
+    expectEveryMode('[sqrt(x), 2*y]', { x: 0, y: 1 }, ['x', 'y'], [Infinity, 0, 0, 2]);
+    expectEveryMode('sqrt(x)', { x: [0, 1, 4] }, ['x'], [Infinity, 0, 0, 0, 0.5, 0, 0, 0, 0.25]);
+  });
+
+  it('a zero partial cuts an infinite one: max with a tie-free loser, a zero weight', () => {
+    expectEveryMode('max(sqrt(x), 1) + y', { x: 0, y: 1 }, ['x', 'y'], [0, 1]);
+    expectEveryMode('sqrt(x) .* 0 + y', { x: 0, y: 1 }, ['x', 'y'], [0, 1]);
+  });
+
+  it('the rule holds through a product with a matrix: W*sqrt(x) at x = 0', () => {
+    const W = [
+      [1, -1],
+      [2, 0],
+    ];
+    // Row 1 is 1·∞ and −1·(the other column): no cancellation within one column; W[2,2] = 0 cuts ∞.
+    expectEveryMode('W*sqrt(x)', { W, x: [0, 1] }, ['x'], [Infinity, -0.5, Infinity, 0]);
+  });
+});
+
+/**
+ * Random expressions from the generator with domain errors and structural zeros spliced in: log and sqrt of
+ * a − a, of 2a − a and of the expression itself (which may be 0 or negative at the points below), s − s through
+ * sqrt, a zero weight and a branch not taken.
+ */
+function withDomainErrors(e: Expr, other: Expr): fc.Arbitrary<Expr> {
+  const a = e.text;
+  const b = other.text;
+  const forms = [
+    `log(${a} - ${a}) + ${b}`,
+    `sqrt(${a} - ${a}) .* ${b}`,
+    `log(2 * ${a} - ${a}) - ${b}`,
+    `sqrt(${a}) + ${b}`,
+    `log(${a}) .* ${b}`,
+    `sqrt(${a}) - sqrt(${a}) + ${b}`,
+    `2 * sqrt(${a}) - sqrt(${a}) + ${b}`,
+    `sqrt(${a}) .* 0 + ${b}`,
+    `max(sqrt(${a}), 1) + ${b}`,
+    `log(${b} .^ 2) - log(${a} .^ 2)`,
+  ];
+  return fc.constantFrom(...forms).map((text) => ({ text, kind: e.kind, bound: Infinity }));
+}
+
+const KINDS_HERE: readonly Kind[] = ['s', 'v2', 'v3', 'm23'];
+const ROUGH = expressions({ smooth: false, mathjs: false }, 2, KINDS_HERE);
+const pairs = ROUGH.chain((e) =>
+  expressions({ smooth: false, mathjs: false }, 1, [e.kind]).chain((other) => withDomainErrors(e, other)),
+);
+/** Entries where sqrt and log meet 0 and negative numbers. */
+const entry = fc.constantFrom(0, 0, 1, -1, 2, 0.5, -0.25);
+const points = fc.record({
+  x: fc.array(entry, { minLength: 3, maxLength: 3 }),
+  y: entry,
+  A: fc.array(fc.array(entry, { minLength: 3, maxLength: 3 }), { minLength: 2, maxLength: 2 }),
+});
+const WRT = fc.shuffledSubarray(['x', 'y', 'A'], { minLength: 1 });
+const RUNS = 160;
+
+describe('random expressions with domain errors and structural zeros', () => {
+  it('every mode gives the same J (NaN = NaN, exact or to 1e-12 relative)', () => {
+    let nonFinite = 0;
+    fc.assert(
+      fc.property(pairs, points, WRT, (e, at, wrt) => {
+        const { program, point } = compileAt(e.text, at);
+        const [[, reference], ...others] = everyMode(program, point, wrt);
+        if (reference!.some((entry) => !Number.isFinite(entry))) nonFinite++;
+        const scale = reference!.reduce((s, entry) => (Number.isFinite(entry) ? Math.max(s, Math.abs(entry)) : s), 1);
+        for (const [mode, J] of others)
+          expect(
+            firstMismatch(J, reference!, 1e-12, 1e-13 * scale),
+            `${mode}: ${e.text} at ${JSON.stringify(at)} wrt ${wrt.join(',')}`,
+          ).toBeNull();
+      }),
+      { seed: 0x0a9_e1ee, numRuns: RUNS },
+    );
+    // The property is about special points: enough cases must meet them.
+    expect(nonFinite).toBeGreaterThan(RUNS / 8);
+  });
+
+  it('the Hessian of sum(f) is the same in forward and reverse mode', () => {
+    fc.assert(
+      fc.property(pairs, points, WRT, (e, at, wrt) => {
+        const { program, point } = compileAt(`sum(${e.text})`, at);
+        const reverse = program.hessian(point, wrt, { mode: 'reverse' }).jacobian;
+        const forward = program.hessian(point, wrt, { mode: 'forward' }).jacobian;
+        const scale = reverse.reduce((s, entry) => (Number.isFinite(entry) ? Math.max(s, Math.abs(entry)) : s), 1);
+        expect(firstMismatch(forward, reverse, 1e-12, 1e-13 * scale), `${e.text} at ${JSON.stringify(at)}`).toBeNull();
+      }),
+      { seed: 0x0a9_e1ef, numRuns: 100 },
+    );
+  });
+});
