@@ -7,5 +7,8 @@ import base from './vitest.config.js';
  * cli.errors.test.ts and limits.test.ts still run a few child processes against the last build.
  */
 export default defineConfig({
-  test: { ...base.test, exclude: ['test/fuzz.test.ts', 'test/cli.golden.test.ts', 'test/library.test.ts'] },
+  test: {
+    ...base.test,
+    exclude: ['test/fuzz.test.ts', 'test/fuzz-modes.test.ts', 'test/cli.golden.test.ts', 'test/library.test.ts'],
+  },
 });

@@ -5,12 +5,14 @@
  * spliced in, at special points (0, −0, ±1, NaN, ±Infinity, ties), give the
  * same J by every way the engine has: one-hot passes both ways, block passes,
  * auto, compressed sparse passes, vjp rows and jvp columns (NaN = NaN, ±∞
- * exactly, finite entries to 1e-12 relative). Not generated: 1e308 and
- * subnormals, where overflow and underflow make the order of a sum matter in
- * any arithmetic. The budget follows FUZZ_BUDGET like fuzz.test.ts's.
+ * exactly, finite entries to 1e-12 relative). Not generated: 1e308,
+ * subnormals and tiny numbers, where overflow, underflow or partials far
+ * larger than J (2/a − 2/a at a = 1e-8) make the order of a sum matter in any
+ * arithmetic. The budget follows FUZZ_BUDGET like fuzz.test.ts's.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { UserError } from '../src/index.js';
 import { compileAt } from './helpers/compile.js';
 import { expressions } from './helpers/expressions.js';
 import { casesOf } from './helpers/fuzz.js';
@@ -24,7 +26,7 @@ const expression = fc.oneof(
   expressions(flavour, 2).chain((e) => expressions(flavour, 1, [e.kind]).chain((other) => withDomainErrors(e, other))),
 );
 const entry = fc.oneof(
-  { weight: 20, arbitrary: fc.constantFrom(0, -0, 1, -1, 2, 0.5, 1e-8, 0.1, 3.14159) },
+  { weight: 20, arbitrary: fc.constantFrom(0, -0, 1, -1, 2, 0.5, 0.1, 3.14159) },
   { weight: 1, arbitrary: fc.constantFrom(Number.NaN, Infinity, -Infinity) },
 );
 const points = fc.record({
@@ -38,7 +40,15 @@ describe('fuzz: mode agreement with domain errors', () => {
   it('every way of computing J gives the same J at special points', () => {
     fc.assert(
       fc.property(expression, points, wrt, (e, at, names) => {
-        const { program, point } = compileAt(e.text, at);
+        let compiled: ReturnType<typeof compileAt>;
+        try {
+          compiled = compileAt(e.text, at);
+        } catch (error) {
+          // A user error is an outcome of the fuzz contract (min(A, 2) is a minimum along dimension 2).
+          if (error instanceof UserError) return;
+          throw error;
+        }
+        const { program, point } = compiled;
         const { problem } = modeAgreement(program, point, names);
         expect(problem, `${e.text} at ${JSON.stringify(at)} wrt ${names.join(',')}`).toBeNull();
       }),

@@ -107,9 +107,12 @@ export interface StepRules<S extends Step> {
   pullback(step: S, v: Float64Array, cotangent: Float64Array, scratch: Float64Array): void;
   /** Forward mode: tangent[out] += ∂ · tangent[arg]. */
   pushforward(step: S, v: Float64Array, tangent: Float64Array, scratch: Float64Array): void;
-  /** Cotangent g on entry k of the node, pulled back into `acc` (the argument's row). */
+  /**
+   * Cotangent g on entry k of the node, pulled back into `acc` (the argument's row). Fed g = 1 it adds each
+   * nonzero partial entry, never one that is exactly 0: the careful passes (careful.ts) are built on that.
+   */
   pullEntry(step: S, v: Float64Array, k: number, g: number, acc: Accumulator): void;
-  /** Tangent t on entry k of the argument, pushed forward into `acc` (the node's row). */
+  /** Tangent t on entry k of the argument, pushed forward into `acc` (the node's row); fed 1, as `pullEntry`. */
   pushEntry(step: S, v: Float64Array, k: number, t: number, acc: Accumulator): void;
   /** Whether one entry spreads over many in this direction, so the target's rows fill up. */
   spreads(step: S, direction: Direction): boolean;
