@@ -59,6 +59,7 @@ async function untilInputStops(child: ChildProcessWithoutNullStreams, path: stri
   let same = 0;
   for (;;) {
     await new Promise((resolve) => setTimeout(resolve, 100));
+    if (child.exitCode !== null) throw new Error(`the batch ended (status ${child.exitCode}) before it was read`);
     const offset = readOffset(child.pid!, path);
     if (offset === null) {
       if (last !== null) return size;
@@ -106,10 +107,8 @@ describe('--batch with a reader that does not read', () => {
     expect(JSON.parse(lines[POINTS - 1]!)).toMatchObject({ at: { x: POINTS - 1 }, jacobian: [[2]] });
   });
 
-  it.each([
-    ['SIGINT', 130],
-    ['SIGTERM', 143],
-  ] as const)(
+  // SIGTERM, and signals at other points, are in hostile-input.test.ts and fuzz-io.test.ts.
+  it.each([['SIGINT', 130]] as const)(
     '%s while the batch waits for its reader: the lines handed over are whole, then exit %d',
     async (signal, status) => {
       const points = join(work, `signal-${signal}.jsonl`);

@@ -187,6 +187,7 @@ export async function runBatch(
         output = csv === null ? `${JSON.stringify({ line: lineNumber, error: message })}\n` : '';
       }
       pending += output;
+      progress.update(++points, null, 'points');
       if (pending.length >= FLUSH_BYTES) {
         flush();
         // A slow reader: no more lines are read or computed until it has taken most of the output, so memory
@@ -195,7 +196,6 @@ export async function runBatch(
         // Its reader gone (`| head`), the rest of the batch would be computed for no one: an endless input never ends.
         if (io.outputClosed?.() === true) break;
       }
-      progress.update(++points, null, 'points');
       // Lines already read arrive without a turn of the event loop; give one now and then, so Ctrl-C is heard.
       if (points % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
       // Interrupted: no more lines; the handler ends the process once standard output has taken what it has.
