@@ -373,7 +373,7 @@ describe('signals at random points of a batch with a slow reader', () => {
   );
 
   it.each(cases.map((c) => [c.signal, c.bytes, c] as const))(
-    '%s after the reader has taken %d bytes: whole JSON lines in order, then exit 130 or 143',
+    '%s after the reader has taken %d bytes: whole JSON lines in order, then exit 130 (SIGINT) or 143 (SIGTERM)',
     async (_signal, _bytes, { bytes, signal }) => {
       const child = spawn(process.execPath, [BIN, 'x*2', '--batch', points], {
         cwd: work,
