@@ -62,16 +62,14 @@ function shell(script: string, maxLines = Infinity): Promise<ShellRun> {
   });
   let out = '';
   let err = '';
+  let enough = false;
   child.stdout.on('data', (chunk: Buffer) => {
-    if (maxLines === Infinity) {
-      out += chunk.toString('utf8');
-      return;
-    }
-    if (out.split('\n').length > maxLines) return;
+    if (enough) return;
     out += chunk.toString('utf8');
-    const lines = out.split('\n');
+    const lines = maxLines === Infinity ? [] : out.split('\n');
     if (lines.length > maxLines) {
       out = `${lines.slice(0, maxLines).join('\n')}\n`;
+      enough = true;
       child.stdout.destroy();
     }
   });
@@ -79,7 +77,7 @@ function shell(script: string, maxLines = Infinity): Promise<ShellRun> {
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, out, err })));
 }
 
-/** Runs `jobs` two at a time (the machine is shared), in order of their results. */
+/** Runs `jobs` two at a time (the machine is shared); their results in the order of the jobs. */
 async function inTurn<T>(jobs: readonly (() => Promise<T>)[]): Promise<T[]> {
   const results: T[] = new Array<T>(jobs.length);
   let next = 0;
