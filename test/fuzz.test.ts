@@ -16,7 +16,8 @@
  * breaks echoed into the error line, Object.prototype names) are fixed and
  * pinned in fixtures/fuzz-regressions.jsonl.
  * Not generated: line breaks inside an expression or a flag's value (the
- * regressions cover them).
+ * regressions cover them). Devices, endless streams, a full disk and signals
+ * need child processes: they are in fuzz-io.test.ts.
  */
 import fc from 'fast-check';
 import { readFileSync } from 'node:fs';

@@ -166,8 +166,10 @@ describe('a signal mid-batch with a slow reader', () => {
   ] as const)('%s leaves only complete lines, and exits %d', async (signal, status) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'jacobian.cjs'), 'x*2', '--batch', '-'], { cwd: ROOT });
     child.stdin.on('error', () => {});
-    // Standard output is not read until after the signal: the pipe fills and the rest waits in the child.
-    const points = Array.from({ length: 40_000 }, (_, i) => `{"x":${i}}\n`).join('');
+    // Standard output is not read until after the signal: the pipe fills and the rest waits in the child. Long
+    // lines (blanks after the point) and few of them: their 500 KB of output stays below the 1 MiB at which a
+    // batch stops reading for its reader, so the child reads them all.
+    const points = Array.from({ length: 2_000 }, (_, i) => `{"x":${i}}${' '.repeat(1000)}\n`).join('');
     // The callback comes once the pipe has taken the input: the child has read (and so worked through) most of it.
     await new Promise<void>((resolve) => child.stdin.write(points, () => resolve()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

@@ -187,14 +187,19 @@ export async function runBatch(
         output = csv === null ? `${JSON.stringify({ line: lineNumber, error: message })}\n` : '';
       }
       pending += output;
-      if (pending.length >= FLUSH_BYTES) flush();
       progress.update(++points, null, 'points');
-      // Lines already read arrive without a turn of the event loop; give one now and then, so Ctrl-C is heard.
-      if (points % YIELD_EVERY === 0) {
-        await new Promise((resolve) => setImmediate(resolve));
-        // Interrupted: no more lines; the handler ends the process once standard output has taken what it has.
-        if (interrupted) await new Promise<never>(() => {});
+      if (pending.length >= FLUSH_BYTES) {
+        flush();
+        // A slow reader: no more lines are read or computed until it has taken most of the output, so memory
+        // holds at most about OUTPUT_HIGH_WATER bytes of it, however many lines there are.
+        await io.whenWritable?.();
+        // Its reader gone (`| head`), the rest of the batch would be computed for no one: an endless input never ends.
+        if (io.outputClosed?.() === true) break;
       }
+      // Lines already read arrive without a turn of the event loop; give one now and then, so Ctrl-C is heard.
+      if (points % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+      // Interrupted: no more lines; the handler ends the process once standard output has taken what it has.
+      if (interrupted) await new Promise<never>(() => {});
     }
   } catch (error) {
     if (error instanceof OutputError) throw error;

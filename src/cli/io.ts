@@ -32,6 +32,13 @@ export interface Io {
   writeFile?(path: string, text: string): void;
   /** Waits until standard output has taken everything written; throws an OutputError if it failed. */
   flush?(): Promise<void>;
+  /**
+   * Waits while standard output holds more than OUTPUT_HIGH_WATER bytes its reader has not taken yet (at once
+   * when it holds less); throws an OutputError if it failed. Absent: writes never pile up.
+   */
+  whenWritable?(): Promise<void>;
+  /** Whether standard output's reader has closed it (`| head -1`): nothing written from now on is read. */
+  outputClosed?(): boolean;
   /** The size of a file in bytes, to refuse one before reading it (undefined: unknown). */
   fileSize?(path: string): number | undefined;
   /**
@@ -251,7 +258,7 @@ export function writeFileAtomic(path: string, text: string): void {
  * kept, later writes throw it, and `flush` reports one that came after the
  * last write.
  */
-function standardOutput(): Pick<Io, 'write' | 'flush'> {
+function standardOutput(): Pick<Io, 'write' | 'flush' | 'whenWritable' | 'outputClosed'> {
   const stats = fstatSync(1);
   if (stats.isFile() || (stats.isCharacterDevice() && !isatty(1))) {
     return {
@@ -268,7 +275,10 @@ function standardOutput(): Pick<Io, 'write' | 'flush'> {
   return streamedOutput();
 }
 
-function streamedOutput(): Pick<Io, 'write' | 'flush'> {
+/** Bytes standard output may hold for a slow reader before a batch stops computing (and reading) for it. */
+const OUTPUT_HIGH_WATER = 1 << 20;
+
+function streamedOutput(): Pick<Io, 'write' | 'flush' | 'whenWritable' | 'outputClosed'> {
   let failure: unknown = null;
   // A reader that closed the pipe (`| head -1`) has what it wanted: the rest is dropped, quietly.
   let closed = false;
@@ -291,6 +301,23 @@ function streamedOutput(): Pick<Io, 'write' | 'flush'> {
       if (!closed && failure === null) await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
       check();
     },
+    whenWritable: async () => {
+      const stdout = process.stdout;
+      if (!closed && failure === null && stdout.writableLength > OUTPUT_HIGH_WATER) {
+        // 'drain' comes once the stream has handed everything to the pipe; 'close' once it failed.
+        await new Promise<void>((resolve) => {
+          const resume = () => {
+            stdout.off('drain', resume);
+            stdout.off('close', resume);
+            resolve();
+          };
+          stdout.on('drain', resume);
+          stdout.on('close', resume);
+        });
+      }
+      check();
+    },
+    outputClosed: () => closed,
   };
 }
 
@@ -312,6 +339,8 @@ export function processIo(): Io {
       if (!interrupted) output.write(text);
     },
     ...(output.flush === undefined ? {} : { flush: output.flush }),
+    ...(output.whenWritable === undefined ? {} : { whenWritable: output.whenWritable }),
+    ...(output.outputClosed === undefined ? {} : { outputClosed: output.outputClosed }),
     error: (text) => void process.stderr.write(text),
     readStdin: async (limit) => {
       try {

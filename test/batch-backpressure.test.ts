@@ -1,0 +1,151 @@
+/**
+ * A batch whose reader is slow: the batch stops reading and computing while
+ * standard output holds about 1 MiB its reader has not taken, so memory stays
+ * bounded however many lines there are; the output is still complete and in
+ * order. A child process on a pipe the test does not read until the batch
+ * has stopped reading its input (or, before back-pressure, has read all of
+ * it, with 24 MB of output piled up and over 300 MiB resident).
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT } from './helpers/cli.js';
+
+const work = mkdtempSync(join(tmpdir(), 'jacobian-backpressure-'));
+afterAll(() => spawnSync('rm', ['-rf', work]));
+
+const POINTS = 100_000;
+const BOUND_MIB = 200;
+
+/** The offset the child has read its open file `path` to, or null when it has it open no more (or not yet). */
+function readOffset(pid: number, path: string): number | null {
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== path) continue;
+      const pos = /^pos:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (pos !== null) return Number(pos[1]);
+    }
+  } catch {
+    // The process has ended, or closed the descriptor between the listing and the read.
+  }
+  return null;
+}
+
+/** The child's peak resident memory so far, in MiB (VmHWM). */
+function peakMiB(pid: number): number {
+  const hwm = /^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (hwm === null) throw new Error(`no VmHWM in /proc/${pid}/status`);
+  return Number(hwm[1]) / 1024;
+}
+
+/** The processor time the child has used so far, in clock ticks (utime + stime of /proc/PID/stat). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // The fields after the command name, which is in parentheses and may hold spaces: state is the first.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/**
+ * Waits, reading nothing, until the child has read `path` to its end (and closed it), or has stopped: the
+ * same offset in it and no processor time used, at several looks in a row (a child that only waits for its
+ * turn on a busy machine still gets some). Returns that offset (the file's size once it is closed).
+ */
+async function untilInputStops(child: ChildProcessWithoutNullStreams, path: string): Promise<number> {
+  const size = statSync(path).size;
+  let last: string | null = null;
+  let same = 0;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    if (child.exitCode !== null) throw new Error(`the batch ended (status ${child.exitCode}) before it was read`);
+    const offset = readOffset(child.pid!, path);
+    if (offset === null) {
+      if (last !== null) return size;
+      continue;
+    }
+    const now = `${offset} ${cpuTicks(child.pid!)}`;
+    same = now === last ? same + 1 : 0;
+    last = now;
+    if (same >= 4) return offset;
+  }
+}
+
+describe('--batch with a reader that does not read', () => {
+  it(`${POINTS} points: the batch stops reading, peak memory stays under ${BOUND_MIB} MiB, and every line comes in order`, async () => {
+    const points = join(work, 'points.jsonl');
+    writeFileSync(points, Array.from({ length: POINTS }, (_, k) => `{"x":${k}}\n`).join(''));
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'jacobian.cjs'), 'x*2', '--batch', points, '--stats'], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+    });
+    child.stdout.pause();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+
+    const offset = await untilInputStops(child, points);
+    const stalledPeak = peakMiB(child.pid!);
+    // Stopped well before the end of its input: about 1 MiB of output waits, a few thousand lines of the 100 000.
+    expect(offset).toBeLessThan(statSync(points).size / 4);
+    expect(stalledPeak).toBeLessThan(BOUND_MIB);
+
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const chunks: Buffer[] = [];
+    for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
+    expect(await exited).toBe(0);
+    const stats = JSON.parse(stderr) as { points: number; maxRssMiB: number };
+    expect(stats.points).toBe(POINTS);
+    // Once read, the batch runs to its end within the bound too.
+    expect(stats.maxRssMiB).toBeLessThan(BOUND_MIB);
+    const lines = Buffer.concat(chunks).toString('utf8').split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(POINTS);
+    lines.forEach((line, k) => {
+      if (!line.startsWith(`{"command":"jacobian","expr":"x*2","at":{"x":${k}},`)) expect(line).toBe(`point ${k}`);
+    });
+    expect(JSON.parse(lines[POINTS - 1]!)).toMatchObject({ at: { x: POINTS - 1 }, jacobian: [[2]] });
+  });
+
+  // SIGTERM, and signals at other points, are in hostile-input.test.ts and fuzz-io.test.ts.
+  it.each([['SIGINT', 130]] as const)(
+    '%s while the batch waits for its reader: the lines handed over are whole, then exit %d',
+    async (signal, status) => {
+      const points = join(work, `signal-${signal}.jsonl`);
+      writeFileSync(points, Array.from({ length: 20_000 }, (_, k) => `{"x":${k}}\n`).join(''));
+      const child = spawn(process.execPath, [join(ROOT, 'bin', 'jacobian.cjs'), 'x*2', '--batch', points], {
+        cwd: ROOT,
+      });
+      child.stdout.pause();
+      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      expect(await untilInputStops(child, points)).toBeLessThan(statSync(points).size);
+      child.kill(signal);
+      const chunks: Buffer[] = [];
+      for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
+      expect(await exited).toBe(status);
+      const out = Buffer.concat(chunks).toString('utf8');
+      // More than a pipe holds: what waited in the child came out whole once the reader read.
+      expect(out.length).toBeGreaterThan(1 << 20);
+      expect(out.endsWith('\n')).toBe(true);
+      const lines = out.slice(0, -1).split('\n');
+      expect(lines.length).toBeLessThan(20_000);
+      lines.forEach((line, k) => expect(JSON.parse(line), line).toMatchObject({ at: { x: k } }));
+    },
+  );
+
+  it('a second signal ends it at once, though the reader never reads', async () => {
+    const points = join(work, 'second.jsonl');
+    writeFileSync(points, Array.from({ length: 20_000 }, (_, k) => `{"x":${k}}\n`).join(''));
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'jacobian.cjs'), 'x*2', '--batch', points], {
+      cwd: ROOT,
+    });
+    child.stdout.pause();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await untilInputStops(child, points);
+    // Two different signals, which the kernel cannot merge into one as it can two of the same.
+    child.kill('SIGINT');
+    child.kill('SIGTERM');
+    expect([130, 143]).toContain(await exited);
+    child.stdout.destroy();
+  });
+});
