@@ -29,6 +29,7 @@ import {
   topLevelHelpText,
 } from './help.js';
 import { asciiOnly, OutputError, processIo, terminalLine, type Io } from './io.js';
+import { writeChunks } from './output-stream.js';
 import { mistypedCommand, optionOfAnotherCommand } from './suggest.js';
 import {
   addCommonOptions,
@@ -294,7 +295,7 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
             ? [drawSpy(report, options, io)]
             : render(report, outputFormat, options, io);
         if (spec.command === 'spy' && options.svg !== undefined && !svgOut) writeSvg(report, options.svg, io);
-        for (const chunk of chunks) io.write(chunk);
+        await writeChunks(io, chunks);
         // The text is made as it is written: formatting's time includes the writing.
         const format = performance.now() - formatStart;
         // Values outside a function's domain are NaN, not errors: say where they came from, once. A table

@@ -139,7 +139,7 @@ export function addCommonOptions(command: Command): Command {
         .argParser(integerIn(1, 17, '--precision')),
     )
     .addOption(
-      new Option('--max-memory <size>', 'refuse results larger than this')
+      new Option('--max-memory <size>', 'refuse a computation whose buffers and result would take more')
         .default(DEFAULT_MAX_MEMORY_BYTES, '4GiB')
         .argParser((text) => parseByteSize(text, '--max-memory')),
     )

@@ -40,9 +40,11 @@ export class Plan {
   readonly operands: readonly (Operand | undefined)[];
   private readonly steps: readonly { spec: OpSpec; out: Operand; args: readonly Operand[]; param: Param }[];
 
+  /** `layout` is made from the roots unless given: a caller lays it out first to weigh its size. */
   constructor(
     readonly tape: Tape,
-    { operands, entries }: PlanLayout,
+    roots: readonly NodeId[],
+    { operands, entries }: PlanLayout = planLayout(tape, roots),
   ) {
     this.values = new Float64Array(entries);
     this.operands = operands;

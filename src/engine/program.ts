@@ -13,7 +13,7 @@ import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
 import { buildGradient } from './gradient.js';
 import { linearize, type WrtInput } from './linearize.js';
 import { Passes } from './passes.js';
-import { Plan, planBytes, planLayout, type PlanLayout } from './plan.js';
+import { Plan, planBytes, planLayout } from './plan.js';
 import { findKinkWarnings, valueDomainKinkWarnings, type KinkWarning } from './special.js';
 import {
   colour,
@@ -149,7 +149,7 @@ export class Program {
       const layout = planLayout(this.builder.tape, [this.output]);
       const bytes = planBytes(layout);
       guardCall('the value', [{ what: 'values', bytes }, this.resultPart(this.m)], options, 'vector');
-      this.valuePlan = new Plan(this.builder.tape, layout);
+      this.valuePlan = new Plan(this.builder.tape, [this.output], layout);
     }
     this.load(this.valuePlan, at);
     this.valuePlan.run();
@@ -446,9 +446,10 @@ export class Program {
     else {
       const inputs = this.wrtInputs(wrt);
       const lin = linearize(this.builder, this.output, inputs);
-      const layout: PlanLayout = planLayout(this.builder.tape, [this.output, ...lin.partialNodes]);
+      const roots = [this.output, ...lin.partialNodes];
+      const layout = planLayout(this.builder.tape, roots);
       guardPrepared(layout.entries, call);
-      const plan = new Plan(this.builder.tape, layout);
+      const plan = new Plan(this.builder.tape, roots, layout);
       prepared = {
         plan,
         passes: new Passes(plan, lin),
