@@ -112,7 +112,7 @@ describe('vector results count against --max-memory', () => {
     );
     expectRefusal(
       sh(`$J hvp --max-memory 1MB < ${piped('hvp.json', 'sum(x.^3)')}`),
-      /needs [\d.]+ MiB .*more than the limit of 977 KiB/,
+      /^error: the Hessian-vector product \(200000 entries\) needs [\d.]+ MiB .*more than the limit of 977 KiB/,
     );
   });
 

@@ -336,12 +336,13 @@ export class Program {
     return { ...this.finish(prepared), cotangents: this.gather(prepared, prepared.passes.cotangent) };
   }
 
-  /** J·u: one forward pass seeded with u (n numbers), giving m numbers. */
+  /** J·u: one forward pass seeded with u (n numbers), giving m numbers; `what` names it in a refusal. */
   jvp(
     at: Point,
     u: ArrayLike<number>,
     wrt: readonly string[],
     options: DerivativeOptions = {},
+    what = 'the Jacobian-vector product',
   ): Derivative & { readonly jvp: Float64Array } {
     const n = this.columns(wrt);
     if (u.length !== n) {
@@ -352,8 +353,8 @@ export class Program {
     }
     // The result and a copy of the seed.
     const result = this.resultPart(this.m + n);
-    const what = `the Jacobian-vector product (${this.m} entries)`;
-    const prepared = this.prepare(wrt, at, { what, result, options, large: 'vector' });
+    const call = { what: `${what} (${this.m} entries)`, result, options, large: 'vector' } as const;
+    const prepared = this.prepare(wrt, at, call);
     const tangents = Float64Array.from(u);
     prepared.passes.forwardPass(prepared.wrt.map((c) => tangents.subarray(c.offset, c.offset + c.size)));
     const tangent = prepared.passes.slice(prepared.passes.tangent, this.output);
@@ -386,7 +387,7 @@ export class Program {
     options: DerivativeOptions = {},
   ): Derivative & { readonly hvp: Float64Array } {
     this.requireScalar('hvp', wrt);
-    const { jvp, warnings } = this.gradientProgram(wrt).jvp(at, u, wrt, options);
+    const { jvp, warnings } = this.gradientProgram(wrt).jvp(at, u, wrt, options, 'the Hessian-vector product');
     return { value: this.evaluate(at, options), warnings, hvp: jvp };
   }
 
