@@ -143,7 +143,7 @@ export class CompiledExpression {
   /** vᵀJ; `blocks` holds it by variable, each in the variable's shape. */
   vjp(at: Values, v: readonly number[], options: Options = {}): Common & ByVariable & { readonly vjp: number[] } {
     options = checkOptions(options);
-    const r = this.program.vjp(this.point(at), checkSeed(v, 'v'), this.wrt(options));
+    const r = this.program.vjp(this.point(at), checkSeed(v, 'v'), this.wrt(options), derivativeOptions(options));
     return {
       value: this.nested(r.value),
       warnings: r.warnings,
@@ -158,14 +158,19 @@ export class CompiledExpression {
     u: readonly number[],
     options: Options = {},
   ): Common & { readonly jvp: number[]; readonly tangent: Nested } {
-    const r = this.program.jvp(this.point(at), checkSeed(u, 'u'), this.wrt(checkOptions(options)));
+    const r = this.program.jvp(
+      this.point(at),
+      checkSeed(u, 'u'),
+      this.wrt(checkOptions(options)),
+      derivativeOptions(options),
+    );
     return { value: this.nested(r.value), warnings: r.warnings, jvp: Array.from(r.jvp), tangent: this.nested(r.jvp) };
   }
 
   /** ∇f; `blocks` holds it by variable, each in the variable's shape (what `W.grad` holds in PyTorch). */
   grad(at: Values, options: Options = {}): Common & ByVariable & { readonly grad: number[] } {
     options = checkOptions(options);
-    const r = this.program.grad(this.point(at), this.wrt(options));
+    const r = this.program.grad(this.point(at), this.wrt(options), derivativeOptions(options));
     return {
       value: this.nested(r.value),
       warnings: r.warnings,
@@ -182,7 +187,7 @@ export class CompiledExpression {
 
   hvp(at: Values, u: readonly number[], options: Options = {}): Common & ByVariable & { readonly hvp: number[] } {
     options = checkOptions(options);
-    const r = this.program.hvp(this.point(at), checkSeed(u, 'u'), this.wrt(options));
+    const r = this.program.hvp(this.point(at), checkSeed(u, 'u'), this.wrt(options), derivativeOptions(options));
     return {
       value: this.nested(r.value),
       warnings: r.warnings,

@@ -63,10 +63,14 @@ describe('--max-input holds for every input, counted as it is read', () => {
   });
 
   it('standard input holding the expression, from a device or an endless pipe', () => {
-    expectRefusal(sh(`$J --at x=1 --max-input 1MiB < /dev/zero`), /standard input is larger than --max-input/);
-    expectRefusal(sh(`yes x | $J --at x=1 --max-input 1MiB`), /standard input is larger than --max-input/);
+    // Plain text is an expression: below --max-expr-length's 300 000 bytes, --max-input holds.
+    expectRefusal(sh(`$J --at x=1 --max-input 100KiB < /dev/zero`), /standard input is larger than --max-input/);
+    expectRefusal(sh(`yes x | $J --at x=1 --max-input 100KiB`), /standard input is larger than --max-input/);
     // At the default limit too: the count stops at 512 MiB, far below the 4 GB the process may have.
-    expectRefusal(sh(`$J --at x=1 < /dev/zero`), /standard input is larger than 512 MiB, the most text Node/);
+    expectRefusal(
+      sh(`$J --at x=1 --max-expr-length 1000000000 < /dev/zero`),
+      /standard input is larger than 512 MiB, the most text Node/,
+    );
   });
 
   it('-f FILE and -f - are bounded by --max-expr-length on the bytes read', () => {

@@ -183,7 +183,7 @@ export function compute(
     }
     case 'vjp': {
       const v = vectorOption(options.v, request.piped.v, '--v', options);
-      const result = program.vjp(point, v, wrt);
+      const result = program.vjp(point, v, wrt, derivativeOptions);
       return outcome(
         { command, ...base(request, result.value, result.warnings), seed: v, vector: result.vjp },
         options,
@@ -192,7 +192,10 @@ export function compute(
     case 'jvp':
     case 'hvp': {
       const u = tangentOption(options.u, request, options);
-      const result = command === 'jvp' ? program.jvp(point, u, wrt) : program.hvp(point, u, wrt);
+      const result =
+        command === 'jvp'
+          ? program.jvp(point, u, wrt, derivativeOptions)
+          : program.hvp(point, u, wrt, derivativeOptions);
       return outcome(
         {
           command,
@@ -204,7 +207,7 @@ export function compute(
       );
     }
     case 'grad': {
-      const result = program.grad(point, wrt);
+      const result = program.grad(point, wrt, derivativeOptions);
       return outcome(
         { command, ...base(request, result.value, result.warnings), seed: null, vector: result.grad },
         options,

@@ -80,6 +80,11 @@ export interface ReadLimit {
    * `line` is the 1-based number of a line that is too long.
    */
   readonly refuse: (bytes: number, line?: number) => Error;
+  /**
+   * A smaller limit chosen by how the input begins (plain text or JSON on standard input), given the bytes read
+   * so far; undefined until they tell.
+   */
+  readonly narrow?: (head: Buffer) => number | undefined;
 }
 
 /** Text longer than this cannot be a string in Node (about 512 MiB): a limit above it is held here instead. */
@@ -101,7 +106,8 @@ const SLEEPER = new Int32Array(new SharedArrayBuffer(4));
  * byte more; memory grows with what was read, never beyond the limit.
  */
 export function readBounded(source: string | number, limit?: ReadLimit): Buffer {
-  const bytes = effectiveBytes(limit);
+  let bytes = effectiveBytes(limit);
+  let narrow = limit?.narrow;
   const fd = typeof source === 'number' ? source : openSync(source, 'r');
   try {
     let buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, bytes + 1));
@@ -116,6 +122,12 @@ export function readBounded(source: string | number, limit?: ReadLimit): Buffer 
       const read = readWaiting(fd, buffer, length);
       if (read === 0) return buffer.subarray(0, length);
       length += read;
+      const narrowed = narrow?.(buffer.subarray(0, length));
+      if (narrowed !== undefined) {
+        narrow = undefined;
+        bytes = Math.min(bytes, Math.max(0, Math.floor(narrowed)));
+      }
+      if (length > bytes) throw (limit?.refuse ?? tooLarge)(bytes);
     }
   } finally {
     if (typeof source !== 'number') closeSync(fd);

@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, ParseError, UserError } from '../errors.js';
 import { formatGrid } from '../format/formats.js';
-import { jsonChunks } from '../format/json.js';
+import { jsonText } from '../format/json.js';
 import { formatMatrixMarket } from '../format/matrix-market.js';
 import { ASCII, inGlyphs, UNICODE, type Glyphs } from '../format/glyphs.js';
 import { PLAIN, type Style } from '../format/style.js';
@@ -29,6 +29,7 @@ import {
   topLevelHelpText,
 } from './help.js';
 import { asciiOnly, OutputError, processIo, terminalLine, type Io } from './io.js';
+import { writeChunks } from './output-stream.js';
 import { mistypedCommand, optionOfAnotherCommand } from './suggest.js';
 import {
   addCommonOptions,
@@ -83,27 +84,25 @@ const screenFor = (io: Io, options: OutputOptions): Screen | null =>
       }
     : null;
 
-/** The output text of a report, in pieces to write one after the other. */
-function render(report: Report, format: OutputFormat, options: OutputOptions, io: Io): string[] {
+/** The output text of a report, in pieces to write one after the other as they are made. */
+function render(report: Report, format: OutputFormat, options: OutputOptions, io: Io): Iterable<string> {
   switch (format) {
     case 'json':
-      return jsonChunks(report);
+      return jsonText(report);
     case 'mtx':
       if (report.command !== 'jacobian' && report.command !== 'hessian') {
         throw new InputError(`--format mtx writes a matrix: use it with jac or hessian, not ${report.command}`);
       }
-      return [formatMatrixMarket(report)];
+      return formatMatrixMarket(report);
     case 'table':
-      return [
-        formatTable(report, {
-          precision: options.precision,
-          style: styleFor(io, options.color),
-          glyphs: glyphsFor(io),
-          screen: screenFor(io, options),
-        }),
-      ];
+      return formatTable(report, {
+        precision: options.precision,
+        style: styleFor(io, options.color),
+        glyphs: glyphsFor(io),
+        screen: screenFor(io, options),
+      });
     default:
-      return [formatGrid(report, format, options.precision)];
+      return formatGrid(report, format, options.precision);
   }
 }
 
@@ -295,9 +294,10 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
           : spec.command === 'spy' && outputFormat === 'table'
             ? [drawSpy(report, options, io)]
             : render(report, outputFormat, options, io);
-        const format = performance.now() - formatStart;
         if (spec.command === 'spy' && options.svg !== undefined && !svgOut) writeSvg(report, options.svg, io);
-        for (const chunk of chunks) io.write(chunk);
+        await writeChunks(io, chunks);
+        // The text is made as it is written: formatting's time includes the writing.
+        const format = performance.now() - formatStart;
         // Values outside a function's domain are NaN, not errors: say where they came from, once. A table
         // says it under the numbers, with the other special points; other outputs leave it to standard error.
         if (outputFormat !== 'table' || spec.command === 'spy') {

@@ -42,7 +42,7 @@ export const CLI_WORDING: Wording = {
   bind: (name) => `add --at ${name}=…`,
   unbind: (name) => `leave out --at ${name}=…`,
   instead: (result) =>
-    `use ${{ jacobian: '--sparse, vjp or jvp', sparseJacobian: 'vjp or jvp', hessian: 'hvp' }[result]} instead`,
+    `use ${{ jacobian: '--sparse, vjp or jvp', sparseJacobian: 'vjp or jvp', hessian: 'hvp', vector: 'smaller values or fewer variables (--wrt)' }[result]} instead`,
   noVariables: () => 'the expression has no variables: nothing to differentiate; give one with --at NAME=…',
 };
 
@@ -139,7 +139,7 @@ export function addCommonOptions(command: Command): Command {
         .argParser(integerIn(1, 17, '--precision')),
     )
     .addOption(
-      new Option('--max-memory <size>', 'refuse results larger than this')
+      new Option('--max-memory <size>', 'refuse a computation whose buffers and result would take more')
         .default(DEFAULT_MAX_MEMORY_BYTES, '4GiB')
         .argParser((text) => parseByteSize(text, '--max-memory')),
     )

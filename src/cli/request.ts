@@ -83,6 +83,27 @@ function expressionLimit(what: string, options: CommonOptions): ReadLimit {
   };
 }
 
+/**
+ * Standard input holding the expression: JSON (`{"expr": …, "at": …}`) may
+ * hold values up to --max-input, but plain text is an expression, bounded as
+ * one as soon as its first byte tells.
+ */
+function pipedLimit(options: CommonOptions): ReadLimit {
+  const input = inputLimit('standard input', options);
+  const expression = expressionLimit('standard input', options);
+  let scanned = 0;
+  return {
+    bytes: input.bytes,
+    refuse: (held) => (held < input.bytes ? expression.refuse(held) : input.refuse(held)),
+    narrow: (head) => {
+      // Leading white space says nothing: look past it, once.
+      while (scanned < head.length && /\s/.test(String.fromCharCode(head[scanned]!))) scanned++;
+      if (scanned === head.length) return undefined;
+      return head[scanned] === 0x7b ? input.bytes : expression.bytes;
+    },
+  };
+}
+
 /** Refuses NaN and ±Infinity in what the user gives, unless --allow-nonfinite. */
 export function requireFinite(data: ArrayLike<number>, what: string, options: CommonOptions): void {
   if (options.allowNonfinite === true) return;
@@ -267,7 +288,7 @@ function splitNames(text: string): string[] {
 async function readPiped(io: Io, options: CommonOptions): Promise<PipedInput> {
   if (io.stdinIsTTY)
     throw new InputError('missing expression: give one, as in jacobian "x*2" --at 1,2,3, or pipe it on standard input');
-  const text = (await io.readStdin(inputLimit('standard input', options))).trim();
+  const text = (await io.readStdin(pipedLimit(options))).trim();
   if (text === '')
     throw new InputError('missing expression: standard input is empty; give EXPR, as in jacobian "x*2" --at 1,2,3');
   if (!text.startsWith('{')) return { expr: text };

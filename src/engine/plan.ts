@@ -6,35 +6,53 @@
 import type { Tape } from '../graph/index.js';
 import { OPS, type NodeId, type Operand, type OpSpec, type Param } from '../ops/index.js';
 
+/** Where each node a plan needs lives in its value buffer, laid out before the buffer is allocated. */
+export interface PlanLayout {
+  /** Where each needed node lives (undefined for nodes not needed). */
+  readonly operands: readonly (Operand | undefined)[];
+  /** The entries of the value buffer. */
+  readonly entries: number;
+}
+
+/** The layout of a plan for these roots: the nodes they need, one place each; nothing is allocated yet. */
+export function planLayout(tape: Tape, roots: readonly NodeId[]): PlanLayout {
+  const needed = new Uint8Array(tape.length);
+  for (const r of roots) needed[r] = 1;
+  for (let id = tape.length - 1; id >= 0; id--) {
+    if (needed[id]) for (const a of tape.args(id)) needed[a] = 1;
+  }
+  const operands: (Operand | undefined)[] = new Array(tape.length);
+  let entries = 0;
+  for (let id = 0; id < tape.length; id++) {
+    if (!needed[id]) continue;
+    operands[id] = { offset: entries, size: tape.size(id), shape: tape.shape(id) };
+    entries += tape.size(id);
+  }
+  return { operands, entries };
+}
+
+/** The bytes of a plan's value buffer, to be weighed against a memory limit before it is allocated. */
+export const planBytes = (layout: PlanLayout): number => layout.entries * Float64Array.BYTES_PER_ELEMENT;
+
 export class Plan {
   readonly values: Float64Array;
   /** Where each needed node lives in `values` (undefined for nodes not needed). */
   readonly operands: readonly (Operand | undefined)[];
   private readonly steps: readonly { spec: OpSpec; out: Operand; args: readonly Operand[]; param: Param }[];
 
+  /** `layout` is made from the roots unless given: a caller lays it out first to weigh its size. */
   constructor(
     readonly tape: Tape,
     roots: readonly NodeId[],
+    { operands, entries }: PlanLayout = planLayout(tape, roots),
   ) {
-    const needed = new Uint8Array(tape.length);
-    for (const r of roots) needed[r] = 1;
-    for (let id = tape.length - 1; id >= 0; id--) {
-      if (needed[id]) for (const a of tape.args(id)) needed[a] = 1;
-    }
-    const operands: (Operand | undefined)[] = new Array(tape.length);
-    let offset = 0;
-    for (let id = 0; id < tape.length; id++) {
-      if (!needed[id]) continue;
-      operands[id] = { offset, size: tape.size(id), shape: tape.shape(id) };
-      offset += tape.size(id);
-    }
-    this.values = new Float64Array(offset);
+    this.values = new Float64Array(entries);
     this.operands = operands;
     const steps = [];
     for (let id = 0; id < tape.length; id++) {
-      if (!needed[id]) continue;
+      const out = operands[id];
+      if (out === undefined) continue;
       const op = tape.op(id);
-      const out = operands[id]!;
       const args = Array.from(tape.args(id), (a) => operands[a]!);
       if (op === 'constant') OPS.constant.value(this.values, out, args, tape.param(id));
       else if (op !== 'input') steps.push({ spec: OPS[op], out, args, param: tape.param(id) });

@@ -13,7 +13,7 @@ import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
 import { buildGradient } from './gradient.js';
 import { linearize, type WrtInput } from './linearize.js';
 import { Passes } from './passes.js';
-import { Plan } from './plan.js';
+import { Plan, planBytes, planLayout } from './plan.js';
 import { findKinkWarnings, valueDomainKinkWarnings, type KinkWarning } from './special.js';
 import {
   colour,
@@ -51,7 +51,7 @@ export interface DerivativeOptions {
    * point where some partial is infinite or NaN, one-hot passes in their careful form.
    */
   readonly method?: Method;
-  /** Refuse to allocate results larger than this many bytes. */
+  /** Refuse a call whose buffers and result together would take more than this many bytes. */
   readonly maxMemoryBytes?: number;
   /** Told how many of the passes (or block steps) are done, for a progress display. */
   readonly onProgress?: (done: number, total: number) => void;
@@ -147,8 +147,13 @@ export class Program {
     return wrt.reduce((n, name) => n + sizeOf(this.variable(name).shape), 0);
   }
 
-  evaluate(at: Point): Float64Array {
-    this.valuePlan ??= new Plan(this.builder.tape, [this.output]);
+  evaluate(at: Point, options: DerivativeOptions = {}): Float64Array {
+    if (this.valuePlan === null) {
+      const layout = planLayout(this.builder.tape, [this.output]);
+      const bytes = planBytes(layout);
+      guardCall('the value', [{ what: 'values', bytes }, this.resultPart(this.m)], options, 'vector');
+      this.valuePlan = new Plan(this.builder.tape, [this.output], layout);
+    }
     this.load(this.valuePlan, at);
     this.valuePlan.run();
     return this.valuePlan.read(this.output);
@@ -164,11 +169,13 @@ export class Program {
     guardMemory(m * n, `the ${m}×${n} Jacobian`, options);
     const requested = options.mode ?? 'auto';
     const mode = requested === 'auto' ? (m <= n ? 'reverse' : 'forward') : requested;
-    const prepared = this.prepare(wrt, at);
-    const { passes, wrt: inputs } = prepared;
     // A small Jacobian costs less as a few one-hot passes over preallocated buffers than as a block pass; where a
     // partial is not finite, one-hot passes run in the careful form that gives every mode the same answer.
     const method = options.method ?? (requested === 'auto' && m * n > SMALL_JACOBIAN_ENTRIES ? 'block' : 'one-hot');
+    // A block pass gathers J from the blocks it carries: count J twice.
+    const result = { what: 'J', bytes: (method === 'block' ? 2 : 1) * m * n * Float64Array.BYTES_PER_ELEMENT };
+    const prepared = this.prepare(wrt, at, { what: `the ${m}×${n} Jacobian`, result, options, large: 'jacobian' });
+    const { passes, wrt: inputs } = prepared;
     if (method === 'block' && !passes.careful) {
       const jacobian = this.blockJacobian(prepared, mode, m, n, options.onProgress);
       return { ...this.finish(prepared), jacobian, m, n, mode, method: 'block', passes: 1 };
@@ -257,8 +264,10 @@ export class Program {
   sparseJacobian(at: Point, wrt: readonly string[], options: DerivativeOptions = {}): SparseJacobianResult {
     const m = this.m;
     const n = this.columns(wrt);
-    const prepared = this.prepare(wrt, at);
     const what = `the ${m}×${n} sparse Jacobian`;
+    // The pattern is counted as it is found, below; the buffers of its passes first.
+    const noResult = { what: 'J', bytes: 0 };
+    const prepared = this.prepare(wrt, at, { what, result: noResult, options, large: 'sparseJacobian' });
     // A stored entry costs two numbers (its value and its place); the pattern is refused as soon as it passes that.
     const maxEntries = Math.floor(memoryLimit(options) / 16);
     const refuse = (entries: number): never =>
@@ -298,7 +307,12 @@ export class Program {
   }
 
   /** vᵀJ: one backward pass seeded with v (m numbers), giving n numbers. */
-  vjp(at: Point, v: ArrayLike<number>, wrt: readonly string[]): Derivative & { readonly vjp: Float64Array } {
+  vjp(
+    at: Point,
+    v: ArrayLike<number>,
+    wrt: readonly string[],
+    options: DerivativeOptions = {},
+  ): Derivative & { readonly vjp: Float64Array } {
     const m = this.m;
     if (v.length !== m) {
       const { length } = v;
@@ -307,13 +321,33 @@ export class Program {
         (wording) => `${wording.seedLength('v', length)} but the output (${output}) has ${m} entries: give ${m}`,
       );
     }
-    const prepared = this.prepare(wrt, at);
-    prepared.passes.backwardPass(v);
-    return { ...this.finish(prepared), vjp: this.gather(prepared, prepared.passes.cotangent) };
+    const { cotangents, ...rest } = this.backward(at, v, wrt, options, 'the vector-Jacobian product');
+    return { ...rest, vjp: cotangents };
   }
 
-  /** J·u: one forward pass seeded with u (n numbers), giving m numbers. */
-  jvp(at: Point, u: ArrayLike<number>, wrt: readonly string[]): Derivative & { readonly jvp: Float64Array } {
+  /** One backward pass seeded with `seed`, giving the cotangents of the wrt inputs; `what` names it if refused. */
+  private backward(
+    at: Point,
+    seed: ArrayLike<number>,
+    wrt: readonly string[],
+    options: DerivativeOptions,
+    what: string,
+  ): Derivative & { readonly cotangents: Float64Array } {
+    const n = this.columns(wrt);
+    const call = { what: `${what} (${n} entries)`, result: this.resultPart(n), options, large: 'vector' } as const;
+    const prepared = this.prepare(wrt, at, call);
+    prepared.passes.backwardPass(seed);
+    return { ...this.finish(prepared), cotangents: this.gather(prepared, prepared.passes.cotangent) };
+  }
+
+  /** J·u: one forward pass seeded with u (n numbers), giving m numbers; `what` names it in a refusal. */
+  jvp(
+    at: Point,
+    u: ArrayLike<number>,
+    wrt: readonly string[],
+    options: DerivativeOptions = {},
+    what = 'the Jacobian-vector product',
+  ): Derivative & { readonly jvp: Float64Array } {
     const n = this.columns(wrt);
     if (u.length !== n) {
       const { length } = u;
@@ -321,7 +355,10 @@ export class Program {
         (wording) => `${wording.seedLength('u', length)} but there are ${n} inputs (${wrt.join(', ')}): give ${n}`,
       );
     }
-    const prepared = this.prepare(wrt, at);
+    // The result and a copy of the seed.
+    const result = this.resultPart(this.m + n);
+    const call = { what: `${what} (${this.m} entries)`, result, options, large: 'vector' } as const;
+    const prepared = this.prepare(wrt, at, call);
     const tangents = Float64Array.from(u);
     prepared.passes.forwardPass(prepared.wrt.map((c) => tangents.subarray(c.offset, c.offset + c.size)));
     const tangent = prepared.passes.slice(prepared.passes.tangent, this.output);
@@ -329,24 +366,33 @@ export class Program {
   }
 
   /** ∇f of a scalar output: one backward pass seeded with 1. */
-  grad(at: Point, wrt: readonly string[]): Derivative & { readonly grad: Float64Array } {
+  grad(
+    at: Point,
+    wrt: readonly string[],
+    options: DerivativeOptions = {},
+  ): Derivative & { readonly grad: Float64Array } {
     this.requireScalar('grad');
-    const { vjp, ...rest } = this.vjp(at, [1], wrt);
-    return { ...rest, grad: vjp };
+    const { cotangents, ...rest } = this.backward(at, [1], wrt, options, 'the gradient');
+    return { ...rest, grad: cotangents };
   }
 
   /** The exact Hessian of a scalar output: the Jacobian of its gradient graph. */
   hessian(at: Point, wrt: readonly string[], options: DerivativeOptions = {}): JacobianResult {
     this.requireScalar('hessian', wrt);
     const result = this.gradientProgram(wrt).jacobian(at, wrt, options);
-    return { ...result, value: this.evaluate(at) };
+    return { ...result, value: this.evaluate(at, options) };
   }
 
   /** H·u without forming H: one forward pass over the gradient graph (forward-over-reverse). */
-  hvp(at: Point, u: ArrayLike<number>, wrt: readonly string[]): Derivative & { readonly hvp: Float64Array } {
+  hvp(
+    at: Point,
+    u: ArrayLike<number>,
+    wrt: readonly string[],
+    options: DerivativeOptions = {},
+  ): Derivative & { readonly hvp: Float64Array } {
     this.requireScalar('hvp', wrt);
-    const { jvp, warnings } = this.gradientProgram(wrt).jvp(at, u, wrt);
-    return { value: this.evaluate(at), warnings, hvp: jvp };
+    const { jvp, warnings } = this.gradientProgram(wrt).jvp(at, u, wrt, options, 'the Hessian-vector product');
+    return { value: this.evaluate(at, options), warnings, hvp: jvp };
   }
 
   private requireScalar(command: string, wrt?: readonly string[]): void {
@@ -388,13 +434,27 @@ export class Program {
     return inputs;
   }
 
-  private prepare(wrt: readonly string[], at: Point): Prepared {
+  /** A vector result of this many entries, as a part of a call's memory. */
+  private resultPart(entries: number): MemoryPart {
+    return { what: 'result', bytes: entries * Float64Array.BYTES_PER_ELEMENT };
+  }
+
+  /**
+   * The plan and passes for `wrt`, made once, with the forward pass run at
+   * `at`; the call's memory (buffers and result) is checked before the
+   * buffers are allocated, and again for each call that reuses them.
+   */
+  private prepare(wrt: readonly string[], at: Point, call: Call): Prepared {
     const key = wrt.join('\u0000');
     let prepared = this.prepared.get(key);
-    if (prepared === undefined) {
+    if (prepared !== undefined) guardPrepared(prepared.plan.values.length, call);
+    else {
       const inputs = this.wrtInputs(wrt);
       const lin = linearize(this.builder, this.output, inputs);
-      const plan = new Plan(this.builder.tape, [this.output, ...lin.partialNodes]);
+      const roots = [this.output, ...lin.partialNodes];
+      const layout = planLayout(this.builder.tape, roots);
+      guardPrepared(layout.entries, call);
+      const plan = new Plan(this.builder.tape, roots, layout);
       prepared = {
         plan,
         passes: new Passes(plan, lin),
@@ -459,6 +519,44 @@ export class Program {
     if (node === undefined) this.inputs.set(name, (node = this.builder.input(name, shape)));
     return node;
   }
+}
+
+/** A part of what a call holds at once, named in its refusal. */
+interface MemoryPart {
+  readonly what: string;
+  readonly bytes: number;
+}
+
+/** A derivative call as its memory check sees it: what it computes, its result, its limit. */
+interface Call {
+  readonly what: string;
+  readonly result: MemoryPart;
+  readonly options: DerivativeOptions;
+  readonly large: LargeResult;
+}
+
+/** The passes keep a tangent and a cotangent buffer as large as the plan's values. */
+const PASS_BUFFERS = 2;
+
+function guardPrepared(entries: number, { what, result, options, large }: Call): void {
+  const bytes = entries * Float64Array.BYTES_PER_ELEMENT;
+  guardCall(what, [{ what: 'values', bytes }, { what: 'passes', bytes: PASS_BUFFERS * bytes }, result], options, large);
+}
+
+/**
+ * The one memory check of a call: everything it holds at once (the forward
+ * plan's values, the passes' buffers, the result) weighed against the limit
+ * before any of it is allocated.
+ */
+function guardCall(what: string, parts: readonly MemoryPart[], options: DerivativeOptions, large: LargeResult): void {
+  const limit = memoryLimit(options);
+  const bytes = parts.reduce((total, part) => total + part.bytes, 0);
+  if (bytes <= limit) return;
+  const shown = parts.filter((part) => part.bytes > 0).map((part) => `${part.what} ${formatBytes(part.bytes)}`);
+  refuseMemory(
+    `${what} needs ${formatBytes(bytes)} (${shown.join(', ')}), more than the limit of ${formatBytes(limit)}`,
+    large,
+  );
 }
 
 export function guardMemory(

@@ -4,6 +4,7 @@
  * `math.evaluate` reads back. Every result is first seen as a labelled grid.
  */
 import { UserError } from '../errors.js';
+import { chunked, chunkedLines } from './chunks.js';
 import { columnLabels, entryLabels } from './labels.js';
 import { formatNumber, nonFiniteText } from './number.js';
 import type { Report } from './report.js';
@@ -55,33 +56,29 @@ function gridOf(report: Report): LabelledGrid {
 /** A number in full precision (shortest round-trip), NaN and ±Infinity spelled out. */
 const exact = (x: number): string => (Number.isFinite(x) ? String(x) : nonFiniteText(x));
 
-function delimited(grid: LabelledGrid, separator: ',' | '\t'): string {
+function* delimited(grid: LabelledGrid, separator: ',' | '\t'): Generator<string> {
   // RFC 4180: a cell holding the separator (as W[2,3] does in CSV) or a quote is quoted.
   const cell = (text: string) =>
     text.includes(separator) || text.includes('"') ? `"${text.replace(/"/g, '""')}"` : text;
   const cols = grid.colLabels.length;
-  const lines = [[...(grid.rowLabels === null ? [] : ['output']), ...grid.colLabels].map(cell).join(separator)];
+  yield [...(grid.rowLabels === null ? [] : ['output']), ...grid.colLabels].map(cell).join(separator);
   const rows = grid.rowLabels?.length ?? 1;
   for (let i = 0; i < rows; i++) {
     const numbers = Array.from({ length: cols }, (_, j) => exact(grid.data[i * cols + j]!));
-    lines.push([...(grid.rowLabels === null ? [] : [cell(grid.rowLabels[i]!)]), ...numbers].join(separator));
+    yield [...(grid.rowLabels === null ? [] : [cell(grid.rowLabels[i]!)]), ...numbers].join(separator);
   }
-  return `${lines.join('\n')}\n`;
 }
 
-function markdown(grid: LabelledGrid, precision: number): string {
+function* markdown(grid: LabelledGrid, precision: number): Generator<string> {
   const cols = grid.colLabels.length;
   const head = [...(grid.rowLabels === null ? [] : ['']), ...grid.colLabels];
-  const lines = [
-    `| ${head.join(' | ')} |`,
-    `|${head.map((_, k) => (k === 0 && grid.rowLabels !== null ? '---' : '---:')).join('|')}|`,
-  ];
+  yield `| ${head.join(' | ')} |`;
+  yield `|${head.map((_, k) => (k === 0 && grid.rowLabels !== null ? '---' : '---:')).join('|')}|`;
   const rows = grid.rowLabels?.length ?? 1;
   for (let i = 0; i < rows; i++) {
     const numbers = Array.from({ length: cols }, (_, j) => formatNumber(grid.data[i * cols + j]!, precision));
-    lines.push(`| ${[...(grid.rowLabels === null ? [] : [grid.rowLabels[i]!]), ...numbers].join(' | ')} |`);
+    yield `| ${[...(grid.rowLabels === null ? [] : [grid.rowLabels[i]!]), ...numbers].join(' | ')} |`;
   }
-  return `${lines.join('\n')}\n`;
 }
 
 function latexNumber(x: number, precision: number): string {
@@ -91,38 +88,45 @@ function latexNumber(x: number, precision: number): string {
   return exponent === undefined ? mantissa : `${mantissa} \\times 10^{${Number(exponent)}}`;
 }
 
-function latex(grid: LabelledGrid, precision: number): string {
+function* latex(grid: LabelledGrid, precision: number): Generator<string> {
   const cols = grid.colLabels.length;
   const rows = grid.rowLabels?.length ?? 1;
-  const lines: string[] = [];
+  yield '\\begin{bmatrix}\n';
   for (let i = 0; i < rows; i++) {
-    lines.push(
-      `  ${Array.from({ length: cols }, (_, j) => latexNumber(grid.data[i * cols + j]!, precision)).join(' & ')}`,
-    );
+    const numbers = Array.from({ length: cols }, (_, j) => latexNumber(grid.data[i * cols + j]!, precision));
+    yield `  ${numbers.join(' & ')}${i < rows - 1 ? ' \\\\' : ''}\n`;
   }
-  return `\\begin{bmatrix}\n${lines.join(' \\\\\n')}\n\\end{bmatrix}\n`;
+  yield '\\end{bmatrix}\n';
 }
 
-function mathjs(grid: LabelledGrid): string {
+function* mathjs(grid: LabelledGrid): Generator<string> {
   const cols = grid.colLabels.length;
   const rows = grid.rowLabels?.length ?? 1;
-  const row = (i: number) => `[${Array.from({ length: cols }, (_, j) => exact(grid.data[i * cols + j]!)).join(', ')}]`;
-  if (grid.vector) return `[${Array.from(grid.data, exact).join(', ')}]\n`;
-  return `[${Array.from({ length: rows }, (_, i) => row(i)).join(', ')}]\n`;
+  if (grid.vector) {
+    yield '[';
+    for (let k = 0; k < grid.data.length; k++) yield `${k > 0 ? ', ' : ''}${exact(grid.data[k]!)}`;
+    yield ']\n';
+    return;
+  }
+  yield '[';
+  for (let i = 0; i < rows; i++)
+    yield `${i > 0 ? ', ' : ''}[${Array.from({ length: cols }, (_, j) => exact(grid.data[i * cols + j]!)).join(', ')}]`;
+  yield ']\n';
 }
 
-export function formatGrid(report: Report, format: GridFormat, precision: number): string {
+/** A result in one of the grid formats, in chunks: rows are formatted as they are written. */
+export function formatGrid(report: Report, format: GridFormat, precision: number): Iterable<string> {
   const grid = gridOf(report);
   switch (format) {
     case 'csv':
-      return delimited(grid, ',');
+      return chunkedLines(delimited(grid, ','));
     case 'tsv':
-      return delimited(grid, '\t');
+      return chunkedLines(delimited(grid, '\t'));
     case 'markdown':
-      return markdown(grid, precision);
+      return chunkedLines(markdown(grid, precision));
     case 'latex':
-      return latex(grid, precision);
+      return chunked(latex(grid, precision));
     case 'mathjs':
-      return mathjs(grid);
+      return chunked(mathjs(grid));
   }
 }

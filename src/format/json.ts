@@ -1,5 +1,6 @@
 /** The `--json` output of SPEC §4: one object on one line, numbers in full precision. */
 import { columnBlock, type Tensor } from '../values.js';
+import { chunked } from './chunks.js';
 import { jsonNumber } from './number.js';
 import type { KinkWarning, Report } from './report.js';
 
@@ -32,6 +33,38 @@ export function nestedJson(shape: readonly number[], data: ArrayLike<number>, of
   for (let i = 0; i < shape[0]!; i++) text += `${i === 0 ? '' : ','}${nestedJson(inner, data, offset + i * stride)}`;
   return `${text}]`;
 }
+
+/**
+ * nestedJson as pieces of at most CHUNK numbers each, made as they are read:
+ * a large result is written without its text ever being held whole.
+ */
+function* nestedPieces(shape: readonly number[], data: ArrayLike<number>, offset = 0): Generator<string> {
+  if (shape.length === 0) {
+    yield jsonNumber(data[offset]!);
+    return;
+  }
+  const inner = shape.slice(1);
+  const stride = inner.reduce((size, d) => size * d, 1);
+  yield '[';
+  if (inner.length === 0) {
+    const end = offset + shape[0]!;
+    for (let start = offset; start < end; start += CHUNK)
+      yield `${start === offset ? '' : ','}${numbersJson(data, start, Math.min(start + CHUNK, end))}`;
+  } else {
+    for (let i = 0; i < shape[0]!; i++) {
+      if (i > 0) yield ',';
+      yield* nestedPieces(inner, data, offset + i * stride);
+    }
+  }
+  yield ']';
+}
+
+/** A field's text: a string, or pieces made each time they are read (a large result). */
+type FieldText = string | Iterable<string>;
+
+const lazyNested = (shape: readonly number[], data: ArrayLike<number>): FieldText => ({
+  [Symbol.iterator]: () => nestedPieces(shape, data),
+});
 
 // Results up to this many numbers format each number once for both their flat and their per-variable form.
 const SHARED_TEXT_MAX = 1 << 16;
@@ -85,11 +118,18 @@ function flatAndBlocks(
   data: ArrayLike<number>,
   flatDims: readonly number[],
   rowShape: readonly number[],
-): { flat: string; blocks: string } {
+): { flat: FieldText; blocks: FieldText } {
   const { inputs, n } = report;
   const only = inputs.length === 1 ? inputs[0]! : null;
   const single = only !== null && sameDims(rowShape.length === 0 ? only.shape : [...rowShape, ...only.shape], flatDims);
-  const texts = !single && data.length <= SHARED_TEXT_MAX ? Array.from(data, jsonNumber) : null;
+  // A large result is written as pieces, formatted once for its flat form and again for its blocks.
+  if (data.length > SHARED_TEXT_MAX) {
+    const flat = lazyNested(flatDims, data);
+    if (single)
+      return { flat, blocks: { [Symbol.iterator]: () => wrapped(`{${JSON.stringify(only.name)}:`, flat, '}') } };
+    return { flat, blocks: { [Symbol.iterator]: () => blockPieces(report, data, rowShape) } };
+  }
+  const texts = !single ? Array.from(data, jsonNumber) : null;
   // The flat form is rows × n (or n): the formatted numbers serve it too.
   const flat = texts === null ? nestedJson(flatDims, data) : (blockText(texts, n, flatDims.slice(0, -1), [n], 0) ?? '');
   if (single) return { flat, blocks: `{${JSON.stringify(only.name)}:${flat}}` };
@@ -103,6 +143,23 @@ function flatAndBlocks(
     offset += shape.reduce((total: number, d) => total * d, 1);
   }
   return { flat, blocks: `${blocks}}` };
+}
+
+function* wrapped(before: string, text: Iterable<string>, after: string): Generator<string> {
+  yield before;
+  yield* text;
+  yield after;
+}
+
+/** The blocks of a large result by variable, as pieces: each block is copied out as it is written. */
+function* blockPieces(report: Report, data: ArrayLike<number>, rowShape: readonly number[]): Generator<string> {
+  let offset = 0;
+  for (const { name, shape } of report.inputs) {
+    yield `${offset === 0 ? '{' : ','}${JSON.stringify(name)}:`;
+    yield* nestedPieces([...rowShape, ...shape], columnBlock(data, report.n, rowShape, { name, shape, offset }));
+    offset += shape.reduce((total: number, d) => total * d, 1);
+  }
+  yield offset === 0 ? '{}' : '}';
 }
 
 /**
@@ -135,7 +192,7 @@ function repeatedFields(report: Report): { expr: string; wrt: string; inputs: st
   return repeated;
 }
 
-const vector = (data: ArrayLike<number>): string => nestedJson([data.length], data);
+const vector = (data: ArrayLike<number>): FieldText => numbersField([data.length], data);
 
 function kinkWarningJson(w: KinkWarning): string {
   const { kind, operation, source, convention, count, entries } = w;
@@ -147,12 +204,12 @@ const VECTOR_KEYS = { vjp: ['vjp', 'v'], jvp: ['jvp', 'u'], grad: ['grad', null]
 
 /** Writes `{"key":value,…}` into pieces: small values join the current piece, large ones stand alone. */
 class ObjectWriter {
-  readonly pieces: string[] = [];
+  private readonly pieces: FieldText[] = [];
   private current = '{';
 
-  field(key: string, value: string): void {
+  field(key: string, value: FieldText): void {
     this.current += `${this.current === '{' ? '' : ','}"${key}":`;
-    if (value.length < 1 << 16) {
+    if (typeof value === 'string' && value.length < 1 << 16) {
       this.current += value;
     } else {
       this.pieces.push(this.current, value);
@@ -160,16 +217,28 @@ class ObjectWriter {
     }
   }
 
-  finish(): string[] {
-    this.pieces.push(`${this.current}}\n`);
-    return this.pieces;
+  *finish(): Generator<string> {
+    for (const piece of this.pieces) {
+      if (typeof piece === 'string') yield piece;
+      else yield* chunked(piece);
+    }
+    yield `${this.current}}\n`;
   }
 }
 
+/** A field of numbers: its text, or for a large one, pieces made as they are written. */
+const numbersField = (shape: readonly number[], data: ArrayLike<number>): FieldText =>
+  data.length > SHARED_TEXT_MAX ? lazyNested(shape, data) : nestedJson(shape, data);
+
 const shapeJson = (shape: readonly number[]): string => `[${shape.join(',')}]`;
 
-/** The JSON of a report as pieces in order: writing them one by one spares joining a large result. */
+/** The JSON of a report as pieces in order, one line: writing them one by one spares joining a large result. */
 export function jsonChunks(report: Report): string[] {
+  return Array.from(jsonText(report));
+}
+
+/** The JSON of a report in chunks made as they are read: a large result's text is never held whole. */
+export function jsonText(report: Report): Iterable<string> {
   const out = new ObjectWriter();
   out.field('command', `"${report.command}"`);
   const fields = repeatedFields(report);
@@ -177,7 +246,7 @@ export function jsonChunks(report: Report): string[] {
   out.field('at', `{${report.at.map((b) => `${JSON.stringify(b.name)}:${valueJson(b.value)}`).join(',')}}`);
   out.field('wrt', fields.wrt);
   out.field('inputs', fields.inputs);
-  out.field('value', nestedJson(report.value.shape, report.value.data));
+  out.field('value', numbersField(report.value.shape, report.value.data));
   out.field('valueShape', shapeJson(report.value.shape));
   out.field('shape', `[${report.m},${report.n}]`);
   switch (report.command) {
@@ -193,16 +262,16 @@ export function jsonChunks(report: Report): string[] {
           out.field('jacobian', flat);
           out.field('blocks', blocks);
         } else {
-          out.field('hessian', nestedJson([report.n, report.n], matrix));
+          out.field('hessian', numbersField([report.n, report.n], matrix));
         }
       } else {
         // Coordinate format, 0-based: entry k is (rows[k], cols[k]) = values[k].
         out.field('colours', String(report.colours ?? report.passes));
         out.field('nonzeros', String(matrix.values.length));
         out.field('format', '"coo"');
-        out.field('rows', nestedJson([matrix.rows.length], matrix.rows));
-        out.field('cols', nestedJson([matrix.cols.length], matrix.cols));
-        out.field('values', nestedJson([matrix.values.length], matrix.values));
+        out.field('rows', numbersField([matrix.rows.length], matrix.rows));
+        out.field('cols', numbersField([matrix.cols.length], matrix.cols));
+        out.field('values', numbersField([matrix.values.length], matrix.values));
       }
       break;
     }
@@ -214,7 +283,7 @@ export function jsonChunks(report: Report): string[] {
       if (seedKey !== null && report.seed !== null) out.field(seedKey, vector(report.seed));
       if (report.command === 'jvp') {
         out.field(key, vector(report.vector));
-        out.field('tangent', nestedJson(report.value.shape, report.vector));
+        out.field('tangent', numbersField(report.value.shape, report.vector));
       } else {
         const { flat, blocks } = flatAndBlocks(report, report.vector, [report.vector.length], []);
         out.field(key, flat);
@@ -235,8 +304,8 @@ export function jsonChunks(report: Report): string[] {
               `"automatic":${jsonNumber(report.worst.automatic)},"numeric":${jsonNumber(report.worst.numeric)}}`,
       );
       out.field('skipped', String(report.skipped));
-      out.field('jacobian', nestedJson([report.m, report.n], report.jacobian));
-      out.field('numeric', nestedJson([report.m, report.n], report.numeric));
+      out.field('jacobian', numbersField([report.m, report.n], report.jacobian));
+      out.field('numeric', numbersField([report.m, report.n], report.numeric));
       break;
   }
   out.field('warnings', `[${report.warnings.map(kinkWarningJson).join(',')}]`);

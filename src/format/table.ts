@@ -4,6 +4,7 @@
  * `precision` significant digits, exact zeros set apart by the style, and
  * entries computed at special points marked `*` and the kink report underneath.
  */
+import { chunkedLines } from './chunks.js';
 import { columnLabels, entryLabels } from './labels.js';
 import { formatNumber } from './number.js';
 import type { CheckReport, MatrixReport, Report, VectorReport, KinkWarning } from './report.js';
@@ -43,11 +44,18 @@ interface Layout {
   readonly width: number | null;
 }
 
-/** Lines, and whether entries were left out to fit them on the screen. */
+/**
+ * Lines, how many, and whether entries were left out to fit them on the
+ * screen. A grid's lines are drawn as they are read, so a large grid is never
+ * held as text.
+ */
 interface Fitted {
-  readonly lines: string[];
+  readonly lines: Iterable<string>;
+  readonly count: number;
   readonly summarised: boolean;
 }
+
+const fitted = (lines: readonly string[], summarised = false): Fitted => ({ lines, count: lines.length, summarised });
 
 export interface Grid {
   /** Labels down the left, or null for a single unlabelled row. */
@@ -79,11 +87,10 @@ function edges(count: number, max: number | null): { readonly head: number; read
   return { head, tail: kept - head };
 }
 
-/** One column of a grid as shown: its entries in the shown rows, split at the point, and its widths. */
+/** One column of a grid as shown: its index, label and widths (its texts are made again as lines are drawn). */
 interface Column {
+  readonly j: number;
   readonly label: string;
-  readonly zero: readonly boolean[];
-  readonly texts: readonly (readonly [string, string])[];
   readonly intWidth: number;
   readonly fracWidth: number;
   readonly width: number;
@@ -107,19 +114,21 @@ export function grid(
   // Every column takes one character and a gap at least: no more than this many can show from either end.
   const reach = width === null ? cols : Math.ceil(width / (1 + GAP.length));
   const candidates = cols <= 2 * reach ? range(0, cols) : [...range(0, reach), ...range(cols - reach, cols)];
+  const textOf = (k: number): [string, string] => {
+    const [whole, frac] = splitAtPoint(formatNumber(data[k]!, precision));
+    return [whole, marked?.(k) === true ? frac + MARK : frac];
+  };
+  // The widths take one pass over the entries, the lines another: no entry's text is kept between them.
   const columns = candidates.map((j): Column => {
-    const zero = shownRows.map((i) => data[i * cols + j] === 0);
-    const texts = shownRows.map((i): [string, string] => {
-      const [whole, frac] = splitAtPoint(formatNumber(data[i * cols + j]!, precision));
-      return [whole, marked?.(i * cols + j) === true ? frac + MARK : frac];
-    });
-    const intWidth = longest(
-      texts.map(([whole]) => whole),
-      rowsCut ? glyphs.rowsLeftOut.length : 0,
-    );
-    const fracWidth = longest(texts.map(([, frac]) => frac));
+    let intWidth = rowsCut ? glyphs.rowsLeftOut.length : 0;
+    let fracWidth = 0;
+    for (const i of shownRows) {
+      const [whole, frac] = textOf(i * cols + j);
+      intWidth = Math.max(intWidth, whole.length);
+      fracWidth = Math.max(fracWidth, frac.length);
+    }
     const label = colLabels[j]!;
-    return { label, zero, texts, intWidth, fracWidth, width: Math.max(label.length, intWidth + fracWidth) };
+    return { j, label, intWidth, fracWidth, width: Math.max(label.length, intWidth + fracWidth) };
   });
   const shownLabels = shownRows.map((i) => rowLabels?.[i] ?? '');
   const labelWidth = longest(shownLabels, rowsCut ? glyphs.rowsLeftOut.length : 0);
@@ -152,25 +161,31 @@ export function grid(
 
   const lead = (label: string) => (rowLabels === null ? '' : style.label(label.padEnd(labelWidth)) + GAP);
   const line = (label: string, cells: string[]) => (lead(label) + cells.join(GAP)).trimEnd();
-  const lines = [
-    line(
+  function* lines(): Generator<string> {
+    yield line(
       '',
       withGap((c) => style.label(c.label.padStart(c.width)), glyphs.ellipsis),
-    ),
-  ];
-  shownRows.forEach((_, p) => {
-    if (rowsCut && p === rowEdges.head) {
-      const mark = (c: Column) => (glyphs.rowsLeftOut.padStart(c.intWidth) + ''.padEnd(c.fracWidth)).padStart(c.width);
-      lines.push(line(glyphs.rowsLeftOut, withGap(mark, glyphs.bothLeftOut)));
+    );
+    for (let p = 0; p < shownRows.length; p++) {
+      if (rowsCut && p === rowEdges.head) {
+        const mark = (c: Column) =>
+          (glyphs.rowsLeftOut.padStart(c.intWidth) + ''.padEnd(c.fracWidth)).padStart(c.width);
+        yield line(glyphs.rowsLeftOut, withGap(mark, glyphs.bothLeftOut));
+      }
+      const i = shownRows[p]!;
+      const cell = (c: Column) => {
+        const [whole, frac] = textOf(i * cols + c.j);
+        const text = (whole.padStart(c.intWidth) + frac.padEnd(c.fracWidth)).padStart(c.width);
+        return data[i * cols + c.j] === 0 ? style.zero(text) : text;
+      };
+      yield line(shownLabels[p]!, withGap(cell, glyphs.ellipsis));
     }
-    const cell = (c: Column) => {
-      const [whole, frac] = c.texts[p]!;
-      const text = (whole.padStart(c.intWidth) + frac.padEnd(c.fracWidth)).padStart(c.width);
-      return c.zero[p] === true ? style.zero(text) : text;
-    };
-    lines.push(line(shownLabels[p]!, withGap(cell, glyphs.ellipsis)));
-  });
-  return { lines, summarised: rowsCut || colsCut };
+  }
+  return {
+    lines: { [Symbol.iterator]: lines },
+    count: 1 + shownRows.length + (rowsCut ? 1 : 0),
+    summarised: rowsCut || colsCut,
+  };
 }
 
 const wrtText = (wrt: readonly string[]): string => (wrt.length === 1 ? wrt[0]! : `(${wrt.join(', ')})`);
@@ -238,8 +253,7 @@ function wrap(line: string, width: number | null, indent = '  '): string[] {
 /** `[a, b, c]`; no wider than `width`: the first and last numbers around an ellipsis. */
 function numberList(data: ArrayLike<number>, { precision, glyphs }: Layout, width: number | null): Fitted {
   const number = (k: number) => formatNumber(data[k]!, precision);
-  if (width === null)
-    return { lines: [`[${Array.from({ length: data.length }, (_, k) => number(k)).join(', ')}]`], summarised: false };
+  if (width === null) return fitted([`[${Array.from({ length: data.length }, (_, k) => number(k)).join(', ')}]`]);
   const first: string[] = [];
   const last: string[] = [];
   // The brackets, and each item with its separator: the last separator is not written.
@@ -254,7 +268,7 @@ function numberList(data: ArrayLike<number>, { precision, glyphs }: Layout, widt
   }
   const summarised = first.length + last.length < data.length;
   const items = [...first, ...(summarised ? [glyphs.ellipsis] : []), ...last.reverse()];
-  return { lines: [`[${items.join(', ')}]`], summarised };
+  return fitted([`[${items.join(', ')}]`], summarised);
 }
 
 /** The kink report: one line per warning, under the result. */
@@ -494,24 +508,27 @@ function tallPart(block: Block, layout: Layout, maxLines: number | null): Fitted
       return grid(block.grid, layout, maxLines);
     case 'entries': {
       const { head, tail } = edges(block.count, maxLines);
-      return {
-        lines: [
+      return fitted(
+        [
           ...range(0, head).map(block.line),
           ...(tail > 0 ? [layout.style.label(layout.glyphs.rowsLeftOut)] : []),
           ...range(block.count - tail, block.count).map(block.line),
         ],
-        summarised: tail > 0,
-      };
+        tail > 0,
+      );
     }
     case 'numbers': {
       const room = layout.width === null ? null : layout.width - `${block.name} = `.length;
       const { lines, summarised } = numberList(block.data, layout, room);
-      return { lines: lines.map((line) => `${block.name} = ${line}`), summarised };
+      return fitted(
+        Array.from(lines, (line) => `${block.name} = ${line}`),
+        summarised,
+      );
     }
     case 'fitted':
-      return { lines: [...block.lines], summarised: false };
+      return fitted(block.lines);
     case 'line':
-      return { lines: block.prose ? wrap(block.text, layout.width, ' '.repeat(15)) : [block.text], summarised: false };
+      return fitted(block.prose ? wrap(block.text, layout.width, ' '.repeat(15)) : [block.text]);
   }
 }
 
@@ -524,7 +541,7 @@ const tallLines = (block: Block): number =>
  * its first and last rows and columns (as NumPy and PyTorch print large
  * arrays), and the screen's hint says how to see the rest.
  */
-export function formatTable(report: Report, { precision, style, glyphs, screen }: TableOptions): string {
+export function formatTable(report: Report, { precision, style, glyphs, screen }: TableOptions): Iterable<string> {
   const layout: Layout = { precision, style, glyphs, width: screen?.columns ?? null };
   const blocks = body(report, layout);
   const tail = [...kinkReportLines(report.warnings, layout), ...nonFiniteLines(report, layout)];
@@ -532,7 +549,7 @@ export function formatTable(report: Report, { precision, style, glyphs, screen }
   const draw = (maxLines: (block: Block) => number | null) => blocks.map((b) => tallPart(b, layout, maxLines(b)));
   let parts = draw(() => null);
   const summarised = () => parts.some((part) => part.summarised);
-  const height = () => parts.reduce((total, part) => total + part.lines.length, 0) + tail.length;
+  const height = () => parts.reduce((total, part) => total + part.count, 0) + tail.length;
   // The shell's prompt takes the last line of the screen.
   if (screen !== null && height() + (summarised() ? hint.length : 0) + 1 > screen.rows) {
     const tall = blocks.reduce((total, b) => total + tallLines(b), 0);
@@ -542,5 +559,11 @@ export function formatTable(report: Report, { precision, style, glyphs, screen }
     );
   }
   const warning = (line: string) => (line === '' ? line : style.warning(line));
-  return [...parts.flatMap((part) => part.lines), ...tail.map(warning), ...(summarised() ? hint : []), ''].join('\n');
+  const shown = parts;
+  function* lines(): Generator<string> {
+    for (const part of shown) yield* part.lines;
+    yield* tail.map(warning);
+    if (shown.some((part) => part.summarised)) yield* hint;
+  }
+  return chunkedLines(lines());
 }

@@ -1,0 +1,196 @@
+/**
+ * --max-memory bounds the whole run: the forward plan's values, the passes'
+ * buffers and the result are estimated and refused before they are
+ * allocated, for Jacobians and for vector results alike, and large outputs
+ * are written in chunks instead of being built as one text. Each CLI case
+ * runs in a child process under a 4 GB address-space limit, so that
+ * allocating first (or building the whole text) would crash instead of pass.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { grad, hvp, jvp, LimitError, vjp } from '../src/index.js';
+import { ROOT } from './helpers/cli.js';
+
+interface Shell {
+  readonly status: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** `script` in sh from the repository root, `$J` the command (`$NODE` for Node), under `ulimit -v 4000000`. */
+function sh(script: string): Shell {
+  const node = process.execPath;
+  const result = spawnSync('sh', ['-c', `ulimit -v 4000000; NODE="${node}"; J="${node} bin/jacobian.cjs"; ${script}`], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.error !== undefined) throw result.error;
+  return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A user error: exit 2, nothing on standard output, one `error:` line matching `pattern`, no stack trace. */
+function expectRefusal(result: Shell, pattern: RegExp): void {
+  expect(result.signal).toBeNull();
+  expect(result.stderr).not.toMatch(/\n\s+at |internal error|RangeError|heap out of memory/);
+  expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(pattern)]);
+  expect(result.stderr).toMatch(/^error: /);
+  expect(result.stdout).toBe('');
+  expect(result.status).toBe(2);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'jacobian-memory-'));
+/** A file of `count` numbers as a JSON list, in the temporary directory; its path. */
+function numbersFile(name: string, count: number): string {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(Array.from({ length: count }, (_, k) => (k % 7) / 7)));
+  return path;
+}
+
+const X100K = numbersFile('x100k.json', 100_000);
+const X200K = numbersFile('x200k.json', 200_000);
+const X1K = numbersFile('x1k.json', 1000);
+
+/** `sum(sin(x*1.5)+sin(x*2.5)+…)`: `terms` intermediates the size of x, each with its partial. */
+function manyIntermediates(terms: number): string {
+  const path = join(dir, `terms${terms}.txt`);
+  writeFileSync(path, `sum(${Array.from({ length: terms }, (_, k) => `sin(x*${k + 1}.5)`).join('+')})`);
+  return path;
+}
+
+const PARTS = /\(values [\d.]+ [KMG]iB, passes [\d.]+ [KMG]iB, result [\d.]+ [KMG]iB\)/;
+
+describe('--max-memory counts the buffers of the passes, before they are allocated', () => {
+  it('intermediates of a long expression over a large x are refused at the limit given', () => {
+    const result = sh(`$J grad -f ${manyIntermediates(300)} --at x=@${X100K} --max-memory 64MB`);
+    expectRefusal(result, /^error: the gradient \(100000 entries\) needs [\d.]+ GiB /);
+    expect(result.stderr).toMatch(PARTS);
+    expect(result.stderr).toMatch(/more than the limit of 61 MiB \(raise it with --max-memory, or use smaller values/);
+  });
+
+  it('and at the default limit, under a 4 GB address space: refused, not crashed', () => {
+    // 1000 terms over 100 000 entries: gigabytes of values, more again for the passes.
+    const result = sh(`$J grad -f ${manyIntermediates(1000)} --at x=@${X100K}`);
+    expectRefusal(result, /^error: the gradient \(100000 entries\) needs [\d.]+ GiB .*more than the limit of 4 GiB/);
+  });
+
+  it('a Jacobian counts its passes beside J', () => {
+    // J is 8 KB; the plan over 100 000-entry intermediates is not.
+    const result = sh(`$J jac 'x[1:1000].*sum(x.^2)' --at x=@${X100K} --wrt x --max-memory 2MB`);
+    expectRefusal(result, /needs [\d.]+ [KMG]iB, more than the limit of 1.91 MiB|needs [\d.]+ MiB \(values/);
+  });
+});
+
+describe('vector results count against --max-memory', () => {
+  it('grad and vjp of a 200 000-entry x are refused under 1 MB', () => {
+    expectRefusal(
+      sh(`$J grad 'sum(x.^2)' --at x=@${X200K} --max-memory 1MB`),
+      /^error: the gradient \(200000 entries\) needs [\d.]+ MiB \(values .*, result 1.53 MiB\), more than the limit of 977 KiB/,
+    );
+    expectRefusal(
+      sh(`$J vjp 'sum(x.^2)' --v 1 --at x=@${X200K} --max-memory 1MB`),
+      /^error: the vector-Jacobian product \(200000 entries\) needs [\d.]+ MiB /,
+    );
+  });
+
+  it('jvp and hvp, their values and seeds on standard input, are refused under 1 MB', () => {
+    const numbers = Array.from({ length: 200_000 }, () => 1);
+    const piped = (name: string, expr: string) => {
+      const path = join(dir, name);
+      writeFileSync(path, JSON.stringify({ expr, at: { x: numbers }, u: numbers }));
+      return path;
+    };
+    expectRefusal(
+      sh(`$J jvp --max-memory 1MB < ${piped('jvp.json', 'x.^2')}`),
+      /^error: the Jacobian-vector product \(200000 entries\) needs [\d.]+ MiB /,
+    );
+    expectRefusal(
+      sh(`$J hvp --max-memory 1MB < ${piped('hvp.json', 'sum(x.^3)')}`),
+      /^error: the Hessian-vector product \(200000 entries\) needs [\d.]+ MiB .*more than the limit of 977 KiB/,
+    );
+  });
+
+  it('the same sizes pass at the default limit', () => {
+    const result = sh(`$J grad 'sum(x.^2)' --at x=@${X200K} --json`);
+    expect(result.status).toBe(0);
+    expect((JSON.parse(result.stdout) as { grad: number[] }).grad).toHaveLength(200_000);
+  });
+
+  it('the library refuses the same with maxMemoryBytes', () => {
+    const x = Array.from({ length: 200_000 }, (_, k) => k / 200_000);
+    const options = { maxMemoryBytes: 1_000_000 };
+    const refusal =
+      /needs [\d.]+ MiB \(values .*\), more than the limit of 977 KiB \(raise it with the option maxMemoryBytes/;
+    expect(() => grad('sum(x.^2)', { x }, options)).toThrow(LimitError);
+    expect(() => grad('sum(x.^2)', { x }, options)).toThrow(refusal);
+    expect(() => vjp('sum(x.^2)', { x }, [1], options)).toThrow(refusal);
+    expect(() => jvp('x.^2', { x }, x, options)).toThrow(refusal);
+    expect(() => hvp('sum(x.^3)', { x }, x, options)).toThrow(refusal);
+    // Under the limit, the same call computes.
+    expect(grad('sum(x.^2)', { x: x.slice(0, 10) }, options).grad).toHaveLength(10);
+  });
+});
+
+describe('large outputs are written in chunks, never held whole', () => {
+  // A heap of 32 MB holds Node and the program, not a million formatted entries at once.
+  const run = (format: string) =>
+    sh(`$NODE --max-old-space-size=32 bin/jacobian.cjs jac 'x*sum(x)' --at x=@${X1K} ${format} | wc -l`);
+
+  it('a 1000×1000 J as MatrixMarket', () => {
+    const result = run('--format mtx');
+    expect(result.stderr).toBe('');
+    // The banner, two comments, the size line, then one line per entry.
+    expect(Number(result.stdout.trim())).toBe(4 + 1000 * 1000);
+  });
+
+  it('a 1000×1000 J as a table', () => {
+    const result = run('');
+    expect(result.stderr).toBe('');
+    // The header lines, the column labels, then a line per row.
+    expect(Number(result.stdout.trim())).toBeGreaterThan(1001);
+  });
+
+  it('a 1000×1000 J as CSV and as JSON, whole', () => {
+    const csv = sh(`$NODE --max-old-space-size=32 bin/jacobian.cjs jac 'x*sum(x)' --at x=@${X1K} --format csv`);
+    expect(csv.stderr).toBe('');
+    expect(csv.stdout.split('\n')).toHaveLength(1002);
+    const json = sh(`$NODE --max-old-space-size=32 bin/jacobian.cjs jac 'x*sum(x)' --at x=@${X1K} --json`);
+    expect(json.stderr).toBe('');
+    const report = JSON.parse(json.stdout) as { jacobian: number[][]; blocks: { x: number[][] } };
+    expect(report.jacobian).toHaveLength(1000);
+    expect(report.blocks.x).toEqual(report.jacobian);
+  });
+});
+
+describe('the expression is bounded while it is read', () => {
+  it('plain text on standard input is refused at --max-expr-length, not read whole', () => {
+    // An endless expression: reading it all would never end, and the timeout would fail the test.
+    expectRefusal(
+      sh(`yes x+ | $J grad --at x=1`),
+      /^error: standard input is longer than --max-expr-length \(100000 characters\)/,
+    );
+  });
+
+  it('JSON on standard input may still hold values up to --max-input', () => {
+    const piped = join(dir, 'values.json');
+    writeFileSync(piped, JSON.stringify({ expr: 'sum(x)', at: { x: Array.from({ length: 100_000 }, () => 1) } }));
+    const result = sh(`$J grad --json < ${piped}`);
+    expect(result.status).toBe(0);
+    expect((JSON.parse(result.stdout) as { value: number }).value).toBe(100_000);
+  });
+
+  it('a many-term expression is refused by --max-nodes as the graph grows', () => {
+    const path = join(dir, 'many-terms.txt');
+    writeFileSync(path, Array.from({ length: 20_000 }, (_, k) => `x*${k + 1}.5`).join('+'));
+    expectRefusal(
+      sh(`$J grad -f ${path} --at x=1 --max-expr-length 10000000 --max-nodes 1000`),
+      /^error: the compute graph needs more than 1000 nodes \(raise the limit with --max-nodes\)$/,
+    );
+  });
+});
