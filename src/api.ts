@@ -90,7 +90,8 @@ export class CompiledExpression {
 
   /** @internal */
   static create(expr: string, variables: ReadonlyMap<string, VariableInfo>): CompiledExpression {
-    const shapes = new Map([...variables].map(([name, info]) => [name, info.shape]));
+    const inputs = [...variables].filter(([, info]) => info.constant !== true);
+    const shapes = new Map(inputs.map(([name, info]) => [name, info.shape]));
     return new CompiledExpression(expr, compileProgram(expr, variables), shapes);
   }
 
@@ -326,17 +327,45 @@ function shapeFrom(name: string, shape: unknown): Shape {
   return shape as unknown as Shape;
 }
 
+export interface CompileOptions {
+  /**
+   * Names fixed when compiling, with their values: each is a literal in the compiled graph (as `pi`
+   * is), so it may count a recursion or size an array; it is neither an input nor differentiated.
+   */
+  readonly constants?: Values;
+}
+
 /**
  * Compiles `expr` for variables of the given shapes: `[]` a scalar, `[n]` a
- * vector, `[rows, cols]` a matrix. Indices must be constants (numbers, `end`).
+ * vector, `[rows, cols]` a matrix. Indices must be constants (numbers, `end`,
+ * or names given in `options.constants`).
  */
-export function compile(expr: string, shapes: Readonly<Record<string, readonly number[]>>): CompiledExpression {
+export function compile(
+  expr: string,
+  shapes: Readonly<Record<string, readonly number[]>>,
+  options: CompileOptions = {},
+): CompiledExpression {
   if (typeof shapes !== 'object' || shapes === null || Array.isArray(shapes))
     throw new InputError('the shapes must be an object of names, as { x: [3] }');
+  const constants = checkValues(checkCompileOptions(options).constants ?? {});
   const variables = new Map<string, VariableInfo>(
     Object.entries(shapes).map(([name, shape]) => [name, { shape: shapeFrom(name, shape) }]),
   );
+  for (const [name, value] of Object.entries(constants)) {
+    if (variables.has(name)) throw new InputError(`${name} is given a shape and a constant value: give one`);
+    const tensor = tensorOf(value, name);
+    variables.set(name, { shape: tensor.shape, value: tensor.data, constant: true });
+  }
   return CompiledExpression.create(checkExpression(expr), variables);
+}
+
+function checkCompileOptions(options: unknown): CompileOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new InputError('the compile options must be an object, as { constants: { s: 10 } }');
+  const unknown = Object.keys(options).filter((key) => key !== 'constants');
+  if (unknown.length > 0)
+    throw new InputError(`unknown compile option ${JSON.stringify(unknown[0])}: the option is constants`);
+  return options as CompileOptions;
 }
 
 /** Compiles `expr` for the shapes of the values in `at` (their values may serve as indices). */

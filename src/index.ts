@@ -13,6 +13,7 @@ export {
   type Blocks,
   type ByVariable,
   type CheckOutput,
+  type CompileOptions,
   type JacobianOutput,
   type KinkWarning,
   type Mode,
