@@ -8,7 +8,7 @@ import type { DerivativeOptions, Mode, Program } from './engine/program.js';
 import type { KinkWarning } from './engine/special.js';
 import { InputError } from './errors.js';
 import type { VariableInfo } from './parse/index.js';
-import { sameShape, type Shape } from './shape.js';
+import { sameShape, sizeOf, type Shape } from './shape.js';
 import { blocksByVariable, columnRanges, nestedFrom, tensorFromJson, type Nested, type Tensor } from './values.js';
 
 export type { KinkWarning, Mode, Nested, Shape };
@@ -19,6 +19,17 @@ export type Warning = KinkWarning;
 export type Value =
   number | readonly number[] | readonly (readonly number[])[] | Float64Array | readonly Float64Array[];
 export type Values = Readonly<Record<string, Value>>;
+/**
+ * Values for the flat methods: a number, or every entry of the variable in one Float64Array (a matrix
+ * row-major). The arrays are read, not copied or kept.
+ */
+export type FlatValues = Readonly<Record<string, number | Float64Array>>;
+
+/** A result of a flat method: Float64Arrays (the output row-major), without `blocks` or nesting. */
+export interface FlatResult {
+  readonly value: Float64Array;
+  readonly warnings: readonly KinkWarning[];
+}
 
 export interface Options {
   /** The variables to differentiate, in column order; default: all, in the order given. */
@@ -192,6 +203,35 @@ export class CompiledExpression {
     };
   }
 
+  /**
+   * The flat methods are for loops that call a compiled expression many times on large arrays (as
+   * GradBench's evals do): values in and results out as Float64Arrays, with no nested arrays and no
+   * `blocks` to build. The value, row-major.
+   */
+  evaluateFlat(at: FlatValues): Float64Array {
+    return this.program.evaluate(this.flatPoint(at));
+  }
+
+  /** ∇f as one Float64Array, the variables' entries in `wrt` order (each row-major). */
+  gradFlat(at: FlatValues, options: Options = {}): FlatResult & { readonly grad: Float64Array } {
+    return this.program.grad(this.flatPoint(at), this.wrt(checkOptions(options)));
+  }
+
+  /** vᵀJ as one Float64Array, the variables' entries in `wrt` order. */
+  vjpFlat(at: FlatValues, v: ArrayLike<number>, options: Options = {}): FlatResult & { readonly vjp: Float64Array } {
+    return this.program.vjp(this.flatPoint(at), checkFlatSeed(v, 'v'), this.wrt(checkOptions(options)));
+  }
+
+  /** J·u as one Float64Array (the output's entries, row-major). */
+  jvpFlat(at: FlatValues, u: ArrayLike<number>, options: Options = {}): FlatResult & { readonly jvp: Float64Array } {
+    return this.program.jvp(this.flatPoint(at), checkFlatSeed(u, 'u'), this.wrt(checkOptions(options)));
+  }
+
+  /** H·u as one Float64Array, the variables' entries in `wrt` order. */
+  hvpFlat(at: FlatValues, u: ArrayLike<number>, options: Options = {}): FlatResult & { readonly hvp: Float64Array } {
+    return this.program.hvp(this.flatPoint(at), checkFlatSeed(u, 'u'), this.wrt(checkOptions(options)));
+  }
+
   /** The automatic Jacobian against central finite differences (like torch.autograd.gradcheck). */
   check(at: Values, options: Options & { readonly tol?: number } = {}): CheckOutput {
     options = checkOptions(options, CHECK_OPTIONS);
@@ -224,6 +264,25 @@ export class CompiledExpression {
 
   private wrt(options: Options): readonly string[] {
     return options.wrt ?? this.variables;
+  }
+
+  private flatPoint(at: FlatValues): Map<string, Float64Array> {
+    checkValues(at);
+    const point = new Map<string, Float64Array>();
+    for (const [name, shape] of this.shapes) {
+      if (!(name in at)) throw new InputError(`no value for ${name}`);
+      const value = at[name];
+      const data = typeof value === 'number' ? Float64Array.of(value) : value;
+      if (!(data instanceof Float64Array))
+        throw new InputError(`${name} must be a number or a Float64Array for the flat methods`);
+      if (data.length !== sizeOf(shape)) {
+        throw new InputError(
+          `${name} was compiled as ${shapeText(shape)} (${sizeOf(shape)} entries) but has ${data.length}`,
+        );
+      }
+      point.set(name, data);
+    }
+    return point;
   }
 
   private point(at: Values): Map<string, Float64Array> {
@@ -297,6 +356,11 @@ function checkSeed(seed: unknown, name: string): readonly number[] {
   if (!Array.isArray(seed) || !seed.every((x) => typeof x === 'number'))
     throw new InputError(`${name} must be an array of numbers`);
   return seed as number[];
+}
+
+function checkFlatSeed(seed: unknown, name: string): ArrayLike<number> {
+  if (seed instanceof Float64Array) return seed;
+  return checkSeed(seed, name);
 }
 
 function checkValues(at: unknown): Values {

@@ -14,6 +14,8 @@ export {
   type ByVariable,
   type CheckOutput,
   type CompileOptions,
+  type FlatResult,
+  type FlatValues,
   type JacobianOutput,
   type KinkWarning,
   type Mode,

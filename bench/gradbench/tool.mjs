@@ -19,7 +19,9 @@ const RUN_FIELDS = ['min_runs', 'min_seconds'];
 const modules = new Map();
 let library;
 
-const send = (response) => process.stdout.write(`${JSON.stringify(response)}\n`);
+/** A Float64Array output is a JSON array of numbers (converted when answering, after the timed runs). */
+const asJson = (_key, value) => (value instanceof Float64Array ? Array.from(value) : value);
+const send = (response) => process.stdout.write(`${JSON.stringify(response, asJson)}\n`);
 const messageOf = (error) => (error instanceof Error ? error.message : String(error));
 const nanosecondsSince = (start) => Number(process.hrtime.bigint() - start);
 

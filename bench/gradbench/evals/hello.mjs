@@ -19,7 +19,7 @@ export function cases(sizes) {
 export function define(library) {
   const model = library.compile(MODEL, { x: [] });
   return {
-    square: (x) => () => model.evaluate({ x }),
-    double: (x) => () => model.grad({ x }).grad[0],
+    square: (x) => () => model.evaluateFlat({ x })[0],
+    double: (x) => () => model.gradFlat({ x }).grad[0],
   };
 }

@@ -22,11 +22,11 @@ export function define(library) {
   return {
     primal(input) {
       const { model, at } = prepare(input);
-      return () => model.evaluate(at);
+      return () => model.evaluateFlat(at)[0];
     },
     gradient(input) {
       const { model, at } = prepare(input);
-      return () => model.grad(at).grad;
+      return () => model.gradFlat(at).grad;
     },
   };
 }

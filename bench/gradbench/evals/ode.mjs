@@ -26,12 +26,13 @@ export function define(library) {
   return {
     primal(input) {
       const { model, at } = prepare(input);
-      return () => model.evaluate(at);
+      return () => model.evaluateFlat(at);
     },
     gradient(input) {
       const { model, at } = prepare(input);
-      const last = Array.from({ length: at.x.length }, (_, i) => (i === at.x.length - 1 ? 1 : 0));
-      return () => model.vjp(at, last).vjp;
+      const last = new Float64Array(at.x.length);
+      last[last.length - 1] = 1;
+      return () => model.vjpFlat(at, last).vjp;
     },
   };
 }

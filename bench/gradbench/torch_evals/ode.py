@@ -20,7 +20,7 @@ def ode(x, s):
 def primal(input):
     x = torch.tensor(input["x"])
     s = input["s"]
-    return lambda: ode(x, s).tolist()
+    return lambda: ode(x, s)
 
 
 def gradient(input):
@@ -30,6 +30,6 @@ def gradient(input):
     def run():
         xs = x.clone().requires_grad_(True)
         ode(xs, s)[-1].backward()
-        return xs.grad.tolist()
+        return xs.grad
 
     return run
