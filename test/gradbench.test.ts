@@ -145,7 +145,7 @@ describe('GradBench protocol', () => {
     ]);
     expect(responses[1]!.error).toMatch(/not a JSON message/);
     expect(responses[2]!.error).toMatch(/unknown message kind "launch"/);
-    expect(responses[6]!.error).toMatch(/x must be numbers/);
+    expect(responses[6]!.error).toMatch(/x must be a number/);
     expect(responses[7]!.output).toBe(4);
   });
 
