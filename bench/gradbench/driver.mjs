@@ -1,9 +1,10 @@
 // npm run gradbench -- EVAL [--sizes small|full] [--min-runs N] [--min-seconds S] [--save-fixture]
 //
 // Plays the eval's side of GradBench's protocol locally: makes the eval's inputs
-// (evals/EVAL.mjs), sends them to the tool (tool.mjs, a child process), runs the same
-// requests through PyTorch (torch_ref.py) when /usr/bin/python3 has torch, checks every
-// output against the reference with GradBench's rule and prints a table per case. Without
+// (evals/EVAL.mjs), runs them through PyTorch (torch_ref.py) when /usr/bin/python3 has
+// torch, then sends them to the tool (tool.mjs, a child process), checks every output
+// against the reference with GradBench's rule (answering with an analysis message, as
+// GradBench's evals do) and prints a table per case. Without
 // torch, the small cases are checked against fixtures/gradbench/EVAL.jsonl. Exit 1 if any
 // output is invalid. --save-fixture writes that file from the small cases and torch's outputs.
 import { spawn, spawnSync } from 'node:child_process';
@@ -90,22 +91,45 @@ const withRuns = (input, options) =>
     ? { ...input, min_runs: options.minRuns, min_seconds: options.minSeconds }
     : input;
 
-async function runOurs(evalName, cases, options) {
+/** The verdict on one of our responses against its reference (undefined when there is none). */
+function verdictOf(response, reference) {
+  if (!response.success) return `failed: ${response.error}`;
+  if (reference === undefined) return 'no reference';
+  const problem = checkOutput(response.output, reference);
+  return problem === undefined ? 'valid' : `invalid: ${problem}`;
+}
+
+/** Our tool through the whole protocol, as GradBench's evals speak it: an analysis after each evaluate. */
+async function runOurs(evalName, cases, references, options) {
   const tool = lineProcess(process.execPath, [join(HERE, 'tool.mjs')]);
   let id = 0;
   await tool.request({ id: id++, kind: 'start', eval: evalName });
   const defined = await tool.request({ id: id++, kind: 'define', module: evalName });
   if (!defined.success) throw new Error(`define ${evalName}: ${defined.error}`);
-  const responses = [];
-  for (const c of cases) {
-    const input = withRuns(c.input, options);
-    responses.push(await tool.request({ id: id++, kind: 'evaluate', module: evalName, function: c.function, input }));
+  const results = [];
+  for (const [i, c] of cases.entries()) {
+    const message = {
+      id: id++,
+      kind: 'evaluate',
+      module: evalName,
+      function: c.function,
+      input: withRuns(c.input, options),
+    };
+    const response = await tool.request({ ...message, description: c.label });
+    const verdict = verdictOf(response, references[i]);
+    if (response.success) {
+      const analysis = { id: id++, kind: 'analysis', of: message.id, valid: verdict === 'valid' };
+      await tool.request(
+        verdict === 'valid' || verdict === 'no reference' ? analysis : { ...analysis, error: verdict },
+      );
+    }
+    results.push({ response, verdict });
     process.stderr.write('.');
   }
   tool.send({ id: id++, kind: 'end' });
   await tool.close();
   process.stderr.write('\n');
-  return responses;
+  return results;
 }
 
 function hasTorch() {
@@ -159,26 +183,20 @@ async function main() {
   const torchHere = hasTorch();
   if (options.saveFixture && !torchHere) usage('--save-fixture needs /usr/bin/python3 with torch');
 
-  const ours = await runOurs(options.evalName, cases, options);
   const torch = torchHere ? await runTorch(options.evalName, cases, options) : [];
   const saved = torchHere ? new Map() : fixtureOutputs(options.evalName);
+  const references = cases.map((c, i) => torch[i]?.output ?? saved.get(JSON.stringify([c.function, c.input])));
+  const ours = await runOurs(options.evalName, cases, references, options);
 
   let invalid = 0;
   const rows = cases.map((c, i) => {
-    const mine = ours[i];
+    const { response, verdict: ourVerdict } = ours[i];
     const theirs = torch[i];
-    const reference = theirs?.output ?? saved.get(JSON.stringify([c.function, c.input]));
-    const evaluateTimes = (mine.timings ?? []).filter((t) => t.name === 'evaluate').map((t) => t.nanoseconds);
-    const prepare = (mine.timings ?? []).find((t) => t.name === 'prepare')?.nanoseconds;
+    const verdict = ourVerdict === 'no reference' && theirs?.error ? `no reference: ${theirs.error}` : ourVerdict;
+    const evaluateTimes = (response.timings ?? []).filter((t) => t.name === 'evaluate').map((t) => t.nanoseconds);
+    const prepare = (response.timings ?? []).find((t) => t.name === 'prepare')?.nanoseconds;
     const oursMedian = median(evaluateTimes);
     const torchMedian = theirs?.nanoseconds ? median(theirs.nanoseconds) : NaN;
-    let verdict;
-    if (!mine.success) verdict = `failed: ${mine.error}`;
-    else if (reference === undefined) verdict = theirs?.error ? `no reference: ${theirs.error}` : 'no reference';
-    else {
-      const problem = checkOutput(mine.output, reference);
-      verdict = problem === undefined ? 'valid' : `invalid: ${problem}`;
-    }
     if (verdict !== 'valid' && verdict !== 'no reference') invalid++;
     const ratio = Number.isFinite(torchMedian) && oursMedian > 0 ? `${(torchMedian / oursMedian).toFixed(2)}×` : '—';
     return [c.label, c.function, ms(oursMedian), ms(prepare), ms(torchMedian), ratio, verdict];
