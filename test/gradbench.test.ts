@@ -108,45 +108,40 @@ describe('GradBench protocol', () => {
     ).toBeUndefined();
   });
 
-  it('fails a define of an eval it does not implement, and an evaluate in it, with messages', async () => {
+  it('fails an eval it does not implement, answers malformed messages that carry an id with an error, and goes on', async () => {
     const { status, responses } = await session([
-      { id: 0, kind: 'start', eval: 'saddle' },
-      { id: 1, kind: 'define', module: 'saddle' },
-      { id: 2, kind: 'define', module: '../../package' },
-      { id: 3, kind: 'evaluate', module: 'saddle', function: 'primal', input: {} },
-    ]);
-    expect(status).toBe(0);
-    expect(responses[1]).toMatchObject({ id: 1, success: false, error: expect.stringMatching(/saddle/) });
-    expect(responses[2]).toMatchObject({ id: 2, success: false });
-    expect(responses[3]).toMatchObject({ id: 3, success: false, error: expect.stringMatching(/not defined/) });
-  });
-
-  it('answers malformed messages that carry an id with an error, and goes on', async () => {
-    const { status, responses } = await session([
-      { id: 0, kind: 'define', module: 'hello' },
-      '{"id": 1, "kind": "evaluate", "module": "hello"', // cut short: not JSON
-      { id: 2, kind: 'launch' },
-      { id: 3, kind: 'define' },
-      { id: 4, kind: 'evaluate', module: 'hello', input: 2 },
-      { id: 5, kind: 'evaluate', module: 'hello', function: 'square' },
-      { id: 6, kind: 'evaluate', module: 'hello', function: 'square', input: 'two' },
-      { id: 7, kind: 'evaluate', module: 'hello', function: 'square', input: 2 },
+      { id: 0, kind: 'define', module: 'saddle' },
+      { id: 1, kind: 'define', module: '../../package' },
+      { id: 2, kind: 'evaluate', module: 'saddle', function: 'primal', input: {} },
+      { id: 3, kind: 'define', module: 'hello' },
+      '{"id": 4, "kind": "evaluate", "module": "hello"', // cut short: not JSON
+      { id: 5, kind: 'launch' },
+      { id: 6, kind: 'define' },
+      { id: 7, kind: 'evaluate', module: 'hello', input: 2 },
+      { id: 8, kind: 'evaluate', module: 'hello', function: 'square' },
+      { id: 9, kind: 'evaluate', module: 'hello', function: 'square', input: 'two' },
+      { id: 10, kind: 'evaluate', module: 'hello', function: 'square', input: 2 },
     ]);
     expect(status).toBe(0);
     expect(responses.map((response) => [response.id, response.success])).toEqual([
-      [0, true],
+      [0, false],
       [1, false],
       [2, false],
-      [3, false],
+      [3, true],
       [4, false],
       [5, false],
       [6, false],
-      [7, true],
+      [7, false],
+      [8, false],
+      [9, false],
+      [10, true],
     ]);
-    expect(responses[1]!.error).toMatch(/not a JSON message/);
-    expect(responses[2]!.error).toMatch(/unknown message kind "launch"/);
-    expect(responses[6]!.error).toMatch(/x must be a number/);
-    expect(responses[7]!.output).toBe(4);
+    expect(responses[0]!.error).toMatch(/does not implement the eval "saddle"/);
+    expect(responses[2]!.error).toMatch(/not defined/);
+    expect(responses[4]!.error).toMatch(/not a JSON message/);
+    expect(responses[5]!.error).toMatch(/unknown message kind "launch"/);
+    expect(responses[9]!.error).toMatch(/x must be a number/);
+    expect(responses[10]!.output).toBe(4);
   });
 
   it('stops with a message on standard error at a line without an id, and at the end of its input', async () => {
