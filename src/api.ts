@@ -8,7 +8,7 @@ import type { DerivativeOptions, Mode, Program } from './engine/program.js';
 import type { KinkWarning } from './engine/special.js';
 import { InputError } from './errors.js';
 import type { VariableInfo } from './parse/index.js';
-import { sameShape, type Shape } from './shape.js';
+import { sameShape, sizeOf, type Shape } from './shape.js';
 import { blocksByVariable, columnRanges, nestedFrom, tensorFromJson, type Nested, type Tensor } from './values.js';
 
 export type { KinkWarning, Mode, Nested, Shape };
@@ -19,6 +19,17 @@ export type Warning = KinkWarning;
 export type Value =
   number | readonly number[] | readonly (readonly number[])[] | Float64Array | readonly Float64Array[];
 export type Values = Readonly<Record<string, Value>>;
+/**
+ * Values for the flat methods: a number, or every entry of the variable in one Float64Array (a matrix
+ * row-major). The arrays are read, not copied or kept.
+ */
+export type FlatValues = Readonly<Record<string, number | Float64Array>>;
+
+/** A result of a flat method: Float64Arrays (the output row-major), without `blocks` or nesting. */
+export interface FlatResult {
+  readonly value: Float64Array;
+  readonly warnings: readonly KinkWarning[];
+}
 
 export interface Options {
   /** The variables to differentiate, in column order; default: all, in the order given. */
@@ -90,7 +101,8 @@ export class CompiledExpression {
 
   /** @internal */
   static create(expr: string, variables: ReadonlyMap<string, VariableInfo>): CompiledExpression {
-    const shapes = new Map([...variables].map(([name, info]) => [name, info.shape]));
+    const inputs = [...variables].filter(([, info]) => info.constant !== true);
+    const shapes = new Map(inputs.map(([name, info]) => [name, info.shape]));
     return new CompiledExpression(expr, compileProgram(expr, variables), shapes);
   }
 
@@ -196,6 +208,35 @@ export class CompiledExpression {
     };
   }
 
+  /**
+   * The flat methods are for loops that call a compiled expression many times on large arrays (as
+   * GradBench's evals do): values in and results out as Float64Arrays, with no nested arrays and no
+   * `blocks` to build. The value, row-major.
+   */
+  evaluateFlat(at: FlatValues): Float64Array {
+    return this.program.evaluate(this.flatPoint(at));
+  }
+
+  /** ∇f as one Float64Array, the variables' entries in `wrt` order (each row-major). */
+  gradFlat(at: FlatValues, options: Options = {}): FlatResult & { readonly grad: Float64Array } {
+    return this.program.grad(this.flatPoint(at), this.wrt(checkOptions(options)));
+  }
+
+  /** vᵀJ as one Float64Array, the variables' entries in `wrt` order. */
+  vjpFlat(at: FlatValues, v: ArrayLike<number>, options: Options = {}): FlatResult & { readonly vjp: Float64Array } {
+    return this.program.vjp(this.flatPoint(at), checkFlatSeed(v, 'v'), this.wrt(checkOptions(options)));
+  }
+
+  /** J·u as one Float64Array (the output's entries, row-major). */
+  jvpFlat(at: FlatValues, u: ArrayLike<number>, options: Options = {}): FlatResult & { readonly jvp: Float64Array } {
+    return this.program.jvp(this.flatPoint(at), checkFlatSeed(u, 'u'), this.wrt(checkOptions(options)));
+  }
+
+  /** H·u as one Float64Array, the variables' entries in `wrt` order. */
+  hvpFlat(at: FlatValues, u: ArrayLike<number>, options: Options = {}): FlatResult & { readonly hvp: Float64Array } {
+    return this.program.hvp(this.flatPoint(at), checkFlatSeed(u, 'u'), this.wrt(checkOptions(options)));
+  }
+
   /** The automatic Jacobian against central finite differences (like torch.autograd.gradcheck). */
   check(at: Values, options: Options & { readonly tol?: number } = {}): CheckOutput {
     options = checkOptions(options, CHECK_OPTIONS);
@@ -228,6 +269,25 @@ export class CompiledExpression {
 
   private wrt(options: Options): readonly string[] {
     return options.wrt ?? this.variables;
+  }
+
+  private flatPoint(at: FlatValues): Map<string, Float64Array> {
+    checkValues(at);
+    const point = new Map<string, Float64Array>();
+    for (const [name, shape] of this.shapes) {
+      if (!(name in at)) throw new InputError(`no value for ${name}`);
+      const value = at[name];
+      const data = typeof value === 'number' ? Float64Array.of(value) : value;
+      if (!(data instanceof Float64Array))
+        throw new InputError(`${name} must be a number or a Float64Array for the flat methods`);
+      if (data.length !== sizeOf(shape)) {
+        throw new InputError(
+          `${name} was compiled as ${shapeText(shape)} (${sizeOf(shape)} entries) but has ${data.length}`,
+        );
+      }
+      point.set(name, data);
+    }
+    return point;
   }
 
   private point(at: Values): Map<string, Float64Array> {
@@ -303,6 +363,11 @@ function checkSeed(seed: unknown, name: string): readonly number[] {
   return seed as number[];
 }
 
+function checkFlatSeed(seed: unknown, name: string): ArrayLike<number> {
+  if (seed instanceof Float64Array) return seed;
+  return checkSeed(seed, name);
+}
+
 function checkValues(at: unknown): Values {
   if (typeof at !== 'object' || at === null || Array.isArray(at))
     throw new InputError('the values must be an object of names, as { x: [1, 2, 3] }');
@@ -331,17 +396,45 @@ function shapeFrom(name: string, shape: unknown): Shape {
   return shape as unknown as Shape;
 }
 
+export interface CompileOptions {
+  /**
+   * Names fixed when compiling, with their values: each is a literal in the compiled graph (as `pi`
+   * is), so it may count a recursion or size an array; it is neither an input nor differentiated.
+   */
+  readonly constants?: Values;
+}
+
 /**
  * Compiles `expr` for variables of the given shapes: `[]` a scalar, `[n]` a
- * vector, `[rows, cols]` a matrix. Indices must be constants (numbers, `end`).
+ * vector, `[rows, cols]` a matrix. Indices must be constants (numbers, `end`,
+ * or names given in `options.constants`).
  */
-export function compile(expr: string, shapes: Readonly<Record<string, readonly number[]>>): CompiledExpression {
+export function compile(
+  expr: string,
+  shapes: Readonly<Record<string, readonly number[]>>,
+  options: CompileOptions = {},
+): CompiledExpression {
   if (typeof shapes !== 'object' || shapes === null || Array.isArray(shapes))
     throw new InputError('the shapes must be an object of names, as { x: [3] }');
+  const constants = checkValues(checkCompileOptions(options).constants ?? {});
   const variables = new Map<string, VariableInfo>(
     Object.entries(shapes).map(([name, shape]) => [name, { shape: shapeFrom(name, shape) }]),
   );
+  for (const [name, value] of Object.entries(constants)) {
+    if (variables.has(name)) throw new InputError(`${name} is given a shape and a constant value: give one`);
+    const tensor = tensorOf(value, name);
+    variables.set(name, { shape: tensor.shape, value: tensor.data, constant: true });
+  }
   return CompiledExpression.create(checkExpression(expr), variables);
+}
+
+function checkCompileOptions(options: unknown): CompileOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options))
+    throw new InputError('the compile options must be an object, as { constants: { s: 10 } }');
+  const unknown = Object.keys(options).filter((key) => key !== 'constants');
+  if (unknown.length > 0)
+    throw new InputError(`unknown compile option ${JSON.stringify(unknown[0])}: the option is constants`);
+  return options as CompileOptions;
 }
 
 /** Compiles `expr` for the shapes of the values in `at` (their values may serve as indices). */

@@ -16,7 +16,9 @@ export function compileAst(
   source: string | null = null,
 ): Program {
   const { builder, output } = lowerExpression(ast, variables, limits, source);
-  const declared: Variable[] = [...variables].map(([name, { shape }]) => ({ name, shape }));
+  const declared: Variable[] = [...variables]
+    .filter(([, info]) => info.constant !== true)
+    .map(([name, { shape }]) => ({ name, shape }));
   return new Program(builder, output, declared);
 }
 

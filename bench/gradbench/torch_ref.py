@@ -7,7 +7,8 @@ JSON line per request: {"output": ..., "nanoseconds": [...]} (one timing per run
 prepared function; preparing, which turns JSON into tensors, is not timed), or
 {"error": "..."}. Each eval is a module torch_evals/<eval>.py in which every function
 of the eval is `def name(input) -> callable`: the callable computes the output as JSON
-values (lists and floats).
+values (lists and floats) or as tensors, which are turned into lists after the timed runs
+(as GradBench's PyTorch tool converts its outputs outside the timing).
 """
 import importlib
 import json
@@ -20,6 +21,16 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import torch  # noqa: E402
 
 torch.set_default_dtype(torch.float64)
+
+
+def as_json(value):
+    if isinstance(value, torch.Tensor):
+        return value.tolist()
+    if isinstance(value, (list, tuple)):
+        return [as_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: as_json(item) for key, item in value.items()}
+    return value
 
 
 def run(request):
@@ -36,7 +47,7 @@ def run(request):
         timings.append(time.perf_counter_ns() - start)
         if len(timings) >= min_runs and time.perf_counter_ns() - start_all >= min_seconds * 1e9:
             break
-    return {"output": output, "nanoseconds": timings}
+    return {"output": as_json(output), "nanoseconds": timings}
 
 
 def main():

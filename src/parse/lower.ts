@@ -27,10 +27,14 @@ import type { Lowerer } from './lowerer.js';
 import { nestedTooDeeply } from './parser.js';
 import { Scope, programNames, statementsOf, type ProgramNames, type UserFunction } from './program.js';
 
-/** A variable the expression may use: its shape, and its value when indices may read it. */
+/**
+ * A variable the expression may use: its shape, and its value when indices may read it. A constant
+ * (with its value) is fixed when compiling: it lowers as a literal, so it may count a recursion.
+ */
 export interface VariableInfo {
   readonly shape: Shape;
   readonly value?: ArrayLike<number>;
+  readonly constant?: boolean;
 }
 
 /** A literal range such as 1:n makes a constant vector: up to this many entries. */
@@ -223,6 +227,8 @@ class TreeLowerer implements Lowerer {
     if (bound !== undefined) return bound;
     const variable = this.variables.get(name);
     if (variable !== undefined) {
+      if (variable.constant === true && variable.value !== undefined)
+        return this.b.constant(Float64Array.from(variable.value), variable.shape);
       // Inside an index, a scalar with a known value is a constant: shapes must be known when lowering.
       if (this.ends.length > 0 && variable.value !== undefined && isScalar(variable.shape))
         return this.b.scalar(variable.value[0]!);

@@ -1,0 +1,32 @@
+// GradBench's lse eval: LogSumExp (max-shifted, from primitives: models/lse.txt) and its gradient.
+import { readFileSync } from 'node:fs';
+
+const MODEL = readFileSync(new URL('../models/lse.txt', import.meta.url), 'utf8');
+/** run.py's default sizes, 2500 doubling to 1 280 000; x uniform in [0, 1). */
+const FULL = [2500, 5000, 10000, 20000, 40000, 80000, 160000, 320000, 640000, 1280000];
+
+export function cases(sizes, random) {
+  return (sizes === 'small' ? [2500] : FULL).flatMap((n) => {
+    const input = { x: Array.from({ length: n }, random) };
+    return ['primal', 'gradient'].map((name) => ({ label: `n=${n}`, function: name, input }));
+  });
+}
+
+export function define(library) {
+  const models = new Map();
+  const prepare = (input) => {
+    const x = Float64Array.from(input.x);
+    if (!models.has(x.length)) models.set(x.length, library.compile(MODEL, { x: [x.length] }));
+    return { model: models.get(x.length), at: { x } };
+  };
+  return {
+    primal(input) {
+      const { model, at } = prepare(input);
+      return () => model.evaluateFlat(at)[0];
+    },
+    gradient(input) {
+      const { model, at } = prepare(input);
+      return () => model.gradFlat(at).grad;
+    },
+  };
+}

@@ -1,0 +1,79 @@
+/**
+ * compile()'s constants (names fixed when compiling) and the flat methods (Float64Arrays in and
+ * out), which GradBench's evals use: they agree with the nested methods and refuse wrong input.
+ */
+import { describe, expect, it } from 'vitest';
+import { compile, InputError } from '../src/index.js';
+
+describe('compile constants', () => {
+  const steps = 'step(y, k) = k == 0 ? y : step(y .* x, k - 1)\nstep(ones(size(x)), s)';
+
+  it('counts a recursion and sizes a range, as literals would', () => {
+    const at = { x: [0.5, 2, 3] };
+    const byConstant = compile(steps, { x: [3] }, { constants: { s: 4 } });
+    const literal = compile('step(y, k) = k == 0 ? y : step(y .* x, k - 1)\nstep(ones(size(x)), 4)', { x: [3] });
+    expect(byConstant.evaluate(at)).toEqual(literal.evaluate(at));
+    expect(byConstant.jacobian(at).jacobian).toEqual(literal.jacobian(at).jacobian);
+    expect(compile('sum((1:n) .* x)', { x: [3] }, { constants: { n: 3 } }).evaluate({ x: [1, 1, 2] })).toBe(9);
+  });
+
+  it('is neither an input nor differentiated', () => {
+    const f = compile('x * c', { x: [2] }, { constants: { c: 3 } });
+    expect(f.variables).toEqual(['x']);
+    expect(f.jacobian({ x: [1, 2] }).jacobian).toEqual([
+      [3, 0],
+      [0, 3],
+    ]);
+  });
+
+  it('refuses a name given both a shape and a value, and unknown options', () => {
+    expect(() => compile('x', { x: [2] }, { constants: { x: 1 } })).toThrow(/x is given a shape and a constant/);
+    expect(() => compile('x', { x: [2] }, { values: {} } as never)).toThrow(InputError);
+  });
+});
+
+describe('flat methods', () => {
+  const f = compile('[sum(W * x) * y, y^2, exp(x[1])]', { W: [2, 3], x: [3], y: [] });
+  const nested = {
+    W: [
+      [1, 2, 3],
+      [4, 5, 6],
+    ],
+    x: [0.1, 0.2, 0.3],
+    y: 1.5,
+  };
+  const flat = { W: Float64Array.of(1, 2, 3, 4, 5, 6), x: Float64Array.of(0.1, 0.2, 0.3), y: 1.5 };
+  const total = compile('sum(W * x) * y + y^2', { W: [2, 3], x: [3], y: [] });
+
+  it('give the nested methods’ numbers as Float64Arrays, matrices row-major', () => {
+    expect(f.evaluateFlat(flat)).toEqual(Float64Array.from(f.evaluate(nested) as number[]));
+    const v = [1, -2, 0.5];
+    expect(Array.from(f.vjpFlat(flat, Float64Array.from(v)).vjp)).toEqual(f.vjp(nested, v).vjp);
+    const u = [1, 0, 2, 0, 1, 0, 1, 1, 1, 3];
+    expect(Array.from(f.jvpFlat(flat, u).jvp)).toEqual(f.jvp(nested, u).jvp);
+    const g = total.gradFlat(flat, { wrt: ['x', 'y'] });
+    expect(g.grad).toBeInstanceOf(Float64Array);
+    expect(Array.from(g.grad)).toEqual(total.grad(nested, { wrt: ['x', 'y'] }).grad);
+    expect(g.value[0]).toBe(total.evaluate(nested));
+    expect(Array.from(total.hvpFlat(flat, u).hvp)).toEqual(total.hvp(nested, u).hvp);
+  });
+
+  it('read the arrays without keeping them: a changed array gives a new result', () => {
+    const x = Float64Array.of(1, 2);
+    const square = compile('x .^ 2', { x: [2] });
+    expect(Array.from(square.evaluateFlat({ x }))).toEqual([1, 4]);
+    x[1] = 3;
+    expect(Array.from(square.evaluateFlat({ x }))).toEqual([1, 9]);
+  });
+
+  it('refuse nested arrays, wrong sizes and missing values with messages', () => {
+    expect(() => f.evaluateFlat({ ...flat, x: [0.1, 0.2, 0.3] as never })).toThrow(
+      /x must be a number or a Float64Array/,
+    );
+    expect(() => f.evaluateFlat({ ...flat, W: new Float64Array(5) })).toThrow(
+      /W was compiled as 2×3 \(6 entries\) but has 5/,
+    );
+    expect(() => f.evaluateFlat({ W: flat.W, x: flat.x })).toThrow(/no value for y/);
+    expect(() => f.vjpFlat(flat, [1, 2])).toThrow(InputError);
+  });
+});
