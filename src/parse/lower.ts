@@ -445,10 +445,21 @@ class TreeLowerer implements Lowerer {
    */
   private callUser(fn: UserFunction, args: readonly NodeId[]): NodeId {
     let result: BodyResult = { kind: 'tail', fn, args };
+    // Every call of the tail chain has the chain's value; a call met before ends it at once. Inside an
+    // index, `end` in a body stands for the enclosing length, so calls there are not shared.
+    const shared = this.ends.length === 0;
+    const chain: { readonly fn: UserFunction; readonly args: readonly NodeId[] }[] = [];
     while (result.kind === 'tail') {
       const callee: UserFunction = result.fn;
+      const known = shared ? this.scope.recall(callee, result.args) : undefined;
+      if (known !== undefined) {
+        result = { kind: 'value', id: known };
+        break;
+      }
+      chain.push(result);
       result = this.scope.expand(callee, result.args, (): BodyResult => this.lowerBody(callee.body));
     }
+    if (shared) for (const call of chain) this.scope.remember(call.fn, call.args, result.id);
     return result.id;
   }
 
