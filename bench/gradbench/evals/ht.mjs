@@ -1,20 +1,28 @@
 /**
- * GradBench's ht: ADBench's hand tracking, the simple case (us empty). The model (models/ht.txt)
- * poses a skinned hand by theta; objective is the 3n errors between the points and their
- * vertices, jacobian their 3n × 26 Jacobian by theta.
+ * GradBench's ht: ADBench's hand tracking. models/ht_hand.txt poses a skinned hand by theta; then
+ * models/ht.txt (the simple case, us empty) or models/ht_complicated.txt (a point on a triangle at
+ * the barycentric coordinates us) gives the 3n errors at the points. objective is the errors;
+ * jacobian their Jacobian by theta (3n × 26), with, in the complicated case, each point's two
+ * columns by its us first (3n × 28), as ADBench gives it.
  */
 import { readFileSync } from 'node:fs';
 
-const MODEL = readFileSync(new URL('../models/ht.txt', import.meta.url), 'utf8');
+const model = (name) => readFileSync(new URL(`../models/${name}.txt`, import.meta.url), 'utf8');
+const HAND = model('ht_hand');
+const SIMPLE = `${HAND}\n${model('ht')}`;
+const COMPLICATED = `${HAND}\n${model('ht_complicated')}`;
 const BONES = 22;
 const THETA = 26;
 
 /** ADBench's hand model has 544 vertices; its instances 100 and more points. Small ones for the tests. */
-const FULL_SIZES = [
-  { label: 'hand1_t26_c100', vertices: 544, points: 100 },
-  { label: 'hand2_t26_c192', vertices: 544, points: 192 },
+const FULL_SIZES = [false, true].flatMap((complicated) => [
+  { label: 'hand1_t26_c100', vertices: 544, points: 100, complicated },
+  { label: 'hand2_t26_c192', vertices: 544, points: 192, complicated },
+]);
+const SMALL_SIZES = [
+  { label: 'v12_c6', vertices: 12, points: 6, complicated: false },
+  { label: 'v12_c5', vertices: 12, points: 5, complicated: true },
 ];
-const SMALL_SIZES = [{ label: 'v12_c6', vertices: 12, points: 6 }];
 
 const multiply = (a, b) => a.map((row) => b[0].map((_, j) => row.reduce((s, x, k) => s + x * b[k][j], 0)));
 
@@ -53,7 +61,7 @@ function inverseRigid(T) {
 }
 
 /** A hand of ADBench's shape: a root, a wrist, five fingers of four bones; vertices weighted by two or three bones. */
-function input({ vertices, points }, random) {
+function input({ vertices, points, complicated }, random) {
   const parents = [-1, 0, ...[0, 1, 2, 3, 4].flatMap((f) => [1, 2 + 4 * f, 3 + 4 * f, 4 + 4 * f])];
   const baseRelatives = parents.map(() => rigid(random));
   const absolutes = [];
@@ -83,14 +91,15 @@ function input({ vertices, points }, random) {
       correspondences: Array.from({ length: points }, () => Math.floor(vertices * random())),
       points: Array.from({ length: points }, () => [random() - 0.5, random() - 0.5, 2 * random()]),
     },
-    us: [],
+    us: complicated ? Array.from({ length: 2 * points }, () => 0.5 * random()) : [],
   };
 }
 
 export function cases(sizes, random) {
   return (sizes === 'full' ? FULL_SIZES : SMALL_SIZES).flatMap((size) => {
     const data = input(size, random);
-    return ['objective', 'jacobian'].map((name) => ({ label: size.label, function: name, input: data }));
+    const label = `${size.complicated ? 'complicated' : 'simple'}/${size.label}`;
+    return ['objective', 'jacobian'].map((name) => ({ label, function: name, input: data }));
   });
 }
 
@@ -100,8 +109,8 @@ const stacked = (transforms) => transforms.flat();
 export function define(library) {
   const compiled = new Map();
   const prepare = ({ theta, data, us }) => {
-    if (us !== undefined && us.length > 0) throw new Error('ht: only the simple case (us empty) is implemented');
     const { model } = data;
+    const complicated = us.length > 0;
     const at = {
       theta,
       parents: model.parents,
@@ -111,6 +120,7 @@ export function define(library) {
       weights: model.weights,
       corr: data.correspondences,
       points: data.points,
+      ...(complicated ? { us, triangles: model.triangles } : {}),
     };
     const shapes = Object.fromEntries(
       Object.entries(at).map(([name, value]) => [
@@ -119,8 +129,8 @@ export function define(library) {
       ]),
     );
     const key = JSON.stringify(shapes);
-    if (!compiled.has(key)) compiled.set(key, library.compile(MODEL, shapes));
-    return { model: compiled.get(key), at };
+    if (!compiled.has(key)) compiled.set(key, library.compile(complicated ? COMPLICATED : SIMPLE, shapes));
+    return { model: compiled.get(key), at, complicated, points: data.points.length };
   };
   return {
     objective(input) {
@@ -130,11 +140,25 @@ export function define(library) {
       return () => model.evaluate(at);
     },
     jacobian(input) {
-      const { model, at } = prepare(input);
-      const wrt = { wrt: ['theta'] };
-      // The first call builds the plan and the linearisation: once per shape.
-      model.jacobian(at, wrt);
-      return () => model.jacobian(at, wrt).jacobian;
+      const { model, at, complicated, points } = prepare(input);
+      const wrt = { wrt: complicated ? ['us', 'theta'] : ['theta'] };
+      if (!complicated) {
+        // The first call builds the plan and the linearisation: once per shape.
+        model.jacobian(at, wrt);
+        return () => model.jacobian(at, wrt).jacobian;
+      }
+      // Row 3i+k depends on us only through point i's two numbers: J is sparse, its pattern and
+      // colouring found by the first call (once per shape). Those two columns first, then theta's.
+      model.sparseJacobian(at, wrt);
+      return () => {
+        const { rows, cols, values } = model.sparseJacobian(at, wrt);
+        const J = Array.from({ length: 3 * points }, () => new Array(2 + 26).fill(0));
+        rows.forEach((r, e) => {
+          const c = cols[e];
+          J[r][c < 2 * points ? c - 2 * Math.floor(r / 3) : 2 + c - 2 * points] = values[e];
+        });
+        return J;
+      };
     },
   };
 }

@@ -1,7 +1,9 @@
-"""GradBench's ht (ADBench's hand tracking, the simple case: no us) in PyTorch, float64, as ADBench's PyTorch module.
+"""GradBench's ht (ADBench's hand tracking) in PyTorch, float64, as ADBench's PyTorch module.
 
-objective is the 3n errors between the points and their corresponding skinned vertices, flattened;
-jacobian their 3n × 26 Jacobian by theta.
+objective is the 3n errors between the points and their corresponding skinned vertices (the simple
+case, us empty) or points on the mesh's triangles at the barycentric coordinates us (the
+complicated case), flattened; jacobian their Jacobian by theta (3n × 26), in the complicated case
+with each point's two columns by its us first (3n × 28).
 """
 import torch
 
@@ -47,7 +49,7 @@ def angle_axis_to_rotation_matrix(v):
     ])
 
 
-def hand_objective(theta, model, correspondences, points):
+def vertex_positions(theta, model):
     bone_count = model["bone_count"]
     pose = to_pose_params(theta, bone_count)
     absolutes = []
@@ -61,36 +63,56 @@ def hand_objective(theta, model, correspondences, points):
     posed = torch.einsum("bij,vj->vbi", transforms, model["base_positions"])
     positions = torch.sum(posed * model["weights"].unsqueeze(2), 1)[:, :3]
     R = angle_axis_to_rotation_matrix(pose[0]) * pose[1]
-    positions = positions @ R.t() + pose[2]
-    return (points - positions[correspondences]).reshape(-1)
+    return positions @ R.t() + pose[2]
+
+
+def hand_objective(theta, us, model, correspondences, points):
+    positions = vertex_positions(theta, model)
+    if us is None:
+        return (points - positions[correspondences]).reshape(-1)
+    corners = model["triangles"][correspondences]
+    u = us.reshape(-1, 2)
+    surface = (u[:, 0:1] * positions[corners[:, 0]] + u[:, 1:2] * positions[corners[:, 1]]
+               + (1.0 - u[:, 0:1] - u[:, 1:2]) * positions[corners[:, 2]])
+    return (points - surface).reshape(-1)
 
 
 def prepare(data):
     model = dict(data["data"]["model"])
     for key in ("base_relatives", "inverse_base_absolutes", "base_positions", "weights"):
         model[key] = torch.tensor(model[key])
+    model["triangles"] = torch.tensor(model["triangles"], dtype=torch.int64)
     correspondences = torch.tensor(data["data"]["correspondences"], dtype=torch.int64)
     points = torch.tensor(data["data"]["points"])
-    return torch.tensor(data["theta"]), model, correspondences, points
+    us = torch.tensor(data["us"]) if len(data["us"]) > 0 else None
+    return torch.tensor(data["theta"]), us, model, correspondences, points
 
 
 def objective(data):
-    theta, model, correspondences, points = prepare(data)
+    theta, us, model, correspondences, points = prepare(data)
 
     def run():
         with torch.no_grad():
-            return hand_objective(theta, model, correspondences, points).tolist()
+            return hand_objective(theta, us, model, correspondences, points).tolist()
 
     return run
 
 
 def jacobian(data):
-    theta0, model, correspondences, points = prepare(data)
+    theta0, us0, model, correspondences, points = prepare(data)
 
     def run():
         theta = theta0.clone().requires_grad_(True)
-        err = hand_objective(theta, model, correspondences, points)
-        rows = [torch.autograd.grad(e, theta, retain_graph=True)[0].tolist() for e in err]
+        us = None if us0 is None else us0.clone().requires_grad_(True)
+        err = hand_objective(theta, us, model, correspondences, points)
+        rows = []
+        for r, e in enumerate(err):
+            if us is None:
+                rows.append(torch.autograd.grad(e, theta, retain_graph=True)[0].tolist())
+            else:
+                d_us, d_theta = torch.autograd.grad(e, (us, theta), retain_graph=True)
+                i = r // 3
+                rows.append(d_us[2 * i:2 * i + 2].tolist() + d_theta.tolist())
         return rows
 
     return run
