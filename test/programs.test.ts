@@ -144,6 +144,31 @@ describe('errors of programs', () => {
     ]);
   });
 
+  it('a call with the same arguments as an earlier one is its node, not a second expansion', async () => {
+    // Without sharing, fib(60) would expand about 3·10¹² calls; with it, 60 (each below the limit of 100).
+    const fib = 'fib(k) = k <= 2 ? x : fib(k - 1) + fib(k - 2); fib(60)';
+    const io = fakeIo();
+    expect(await main([fib, '--at', 'x=1', '--max-depth', '100', '--json'], io)).toBe(0);
+    const fib60 = 1548008755920;
+    expect(JSON.parse(io.out())).toMatchObject({ value: fib60, jacobian: [[fib60]] });
+    // The minors of a 3×3 determinant by expansion along the first row, each built once.
+    const minors = [
+      'without(c, j) = j == 1 ? c[2:end] : (j == size(c)[1] ? c[1:end-1] : concat(c[1:j-1], c[j+1:end]))',
+      'terms(A, r, c, j) = (-1)^(j+1)*A[r, c[j]]*minor(A, r+1, without(c, j)) + (j < size(c)[1] ? terms(A, r, c, j+1) : 0)',
+      'minor(A, r, c) = r == size(A)[1] ? A[r, c[1]] : terms(A, r, c, 1)',
+      'minor(A, 1, 1:3)',
+    ].join('\n');
+    const { program, point } = compileAt(minors, {
+      A: [
+        [1, 2, 3],
+        [4, 5, 6],
+        [7, 8, 10],
+      ],
+    });
+    expect(Array.from(program.evaluate(point))).toEqual([-3]);
+    expect(Array.from(program.grad(point, ['A']).grad)).toEqual([2, 2, -3, 4, -11, 6, -3, 6, -3]);
+  });
+
   it('the CLI: --max-depth bounds the expanded calls', async () => {
     const io = fakeIo();
     const program = 'twice(y, k) = k == 0 ? y : twice(2*y, k - 1); twice(x, 50)';

@@ -155,6 +155,8 @@ export class GraphBuilder implements Builder {
     spec.special?.(buffer, out, operands, (_entry, point) => {
       if (point.kind === 'domain') counts.set(point.convention, (counts.get(point.convention) ?? 0) + 1);
     });
+    // The origin's text is printed only with a point: constant folding runs thousands of times in a model.
+    if (counts.size === 0) return [];
     const source = this.currentOrigin?.toString() ?? spec.label;
     return Array.from(counts, ([convention, count]) => ({ operation: spec.label, source, convention, count }));
   }

@@ -197,7 +197,7 @@ class TreeLowerer implements Lowerer {
           n.end,
           n.step,
           MAX_RANGE_ENTRIES,
-          `the limit of ${MAX_RANGE_ENTRIES} for a literal range`,
+          () => `the limit of ${MAX_RANGE_ENTRIES} for a literal range`,
         );
         return this.b.constant(Float64Array.from(values), [values.length]);
       }
@@ -451,10 +451,21 @@ class TreeLowerer implements Lowerer {
    */
   private callUser(fn: UserFunction, args: readonly NodeId[]): NodeId {
     let result: BodyResult = { kind: 'tail', fn, args };
+    // Every call of the tail chain has the chain's value; a call met before ends it at once. Inside an
+    // index, `end` in a body stands for the enclosing length, so calls there are not shared.
+    const shared = this.ends.length === 0;
+    const chain: { readonly fn: UserFunction; readonly args: readonly NodeId[] }[] = [];
     while (result.kind === 'tail') {
       const callee: UserFunction = result.fn;
+      const known = shared ? this.scope.recall(callee, result.args) : undefined;
+      if (known !== undefined) {
+        result = { kind: 'value', id: known };
+        break;
+      }
+      chain.push(result);
       result = this.scope.expand(callee, result.args, (): BodyResult => this.lowerBody(callee.body));
     }
+    if (shared) for (const call of chain) this.scope.remember(call.fn, call.args, result.id);
     return result.id;
   }
 
@@ -536,11 +547,12 @@ class TreeLowerer implements Lowerer {
     if (idx.type !== 'IndexNode' || idx.dotNotation)
       throw new UnsupportedError(`property access ${sourceOf(indexNode)} is not supported`);
     const shape = this.b.shapeOf(object);
-    const name = sourceOf(objectNode);
-    if (isScalar(shape)) throw new ShapeError(`cannot index ${name}: it is a scalar`);
+    // The text of the indexed expression is printed only in messages: a model indexes thousands of times.
+    const name = () => sourceOf(objectNode);
+    if (isScalar(shape)) throw new ShapeError(`cannot index ${name()}: it is a scalar`);
     if (idx.dimensions.length !== shape.length) {
       throw new ShapeError(
-        `${name} is a ${describeShape(shape)}: ` +
+        `${name()} is a ${describeShape(shape)}: ` +
           `index it with ${shape.length === 1 ? 'one index, as x[i]' : 'two indices, as M[i, j]'}, ` +
           `not ${idx.dimensions.length}`,
       );
@@ -548,7 +560,7 @@ class TreeLowerer implements Lowerer {
     const picks = idx.dimensions.map((dim, d) => this.indexList(dim, shape[d]!, name, shape));
     if (picks.some((p) => p.indices.length === 0)) {
       throw new ShapeError(
-        `${name}${sourceOf(indexNode)} is empty: an empty range only works inside sum, ` +
+        `${name()}${sourceOf(indexNode)} is empty: an empty range only works inside sum, ` +
           'whose sum of nothing is 0 as in mathjs',
       );
     }
@@ -579,27 +591,27 @@ class TreeLowerer implements Lowerer {
     if (idx.type !== 'IndexNode' || !idx.dimensions.some((dim) => view(dim).type === 'RangeNode')) return false;
     const shape = this.b.shapeOf(this.lower(n.object));
     if (idx.dimensions.length !== shape.length) return false;
-    const name = sourceOf(n.object);
+    const name = () => sourceOf(n.object);
     return idx.dimensions.some((dim, d) => this.indexList(dim, shape[d]!, name, shape).indices.length === 0);
   }
 
   /** The 0-based positions one index dimension selects (none for an empty range); a number drops the dimension. */
-  private indexList(dim: MathNode, length: number, name: string, shape: Shape): IndexList {
+  private indexList(dim: MathNode, length: number, name: () => string, shape: Shape): IndexList {
     this.ends.push(length);
     try {
       const d = view(dim);
       // Distinct indices, so a range longer than the dimension must leave it.
       const oneBased =
         d.type === 'RangeNode'
-          ? this.range(d.start, d.end, d.step, length, `${name} has along this index (${length})`)
+          ? this.range(d.start, d.end, d.step, length, () => `${name()} has along this index (${length})`)
           : d.type === 'ArrayNode'
             ? d.items.map((item) => this.staticIndex(item))
             : [this.staticIndex(dim)];
       for (const i of oneBased) {
-        if (!Number.isInteger(i)) throw new ShapeError(`index ${i} of ${name} is not an integer`);
+        if (!Number.isInteger(i)) throw new ShapeError(`index ${i} of ${name()} is not an integer`);
         if (i < 1 || i > length)
           throw new ShapeError(
-            `index ${i} is out of range for ${name} (${describeShape(shape)}): indices run from 1 to ${length}`,
+            `index ${i} is out of range for ${name()} (${describeShape(shape)}): indices run from 1 to ${length}`,
           );
       }
       return { indices: oneBased.map((i) => i - 1), scalar: d.type !== 'RangeNode' && d.type !== 'ArrayNode' };
@@ -623,14 +635,14 @@ class TreeLowerer implements Lowerer {
     end: MathNode,
     step: MathNode | null | undefined,
     maxCount: number,
-    what: string,
+    what: () => string,
   ): number[] {
     const [a, b] = [this.staticIndex(start), this.staticIndex(end)];
     const s = step === null || step === undefined ? 1 : this.staticIndex(step);
     if (s === 0 || !Number.isFinite(s)) throw new ShapeError(`a range step must be a nonzero number, got ${s}`);
     const count = Math.floor((b - a) / s) + 1;
     if (!(count <= maxCount))
-      throw new LimitError(`the range ${a}:${s === 1 ? '' : `${s}:`}${b} has more entries than ${what}`);
+      throw new LimitError(`the range ${a}:${s === 1 ? '' : `${s}:`}${b} has more entries than ${what()}`);
     return Array.from({ length: Math.max(count, 0) }, (_, k) => a + k * s);
   }
 

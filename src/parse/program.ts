@@ -162,6 +162,8 @@ export function offsetOfName(source: string, name: string): number | null {
   return null;
 }
 
+const callKey = (fn: UserFunction, args: readonly NodeId[]): string => `${fn.name}(${args.join(',')})`;
+
 /**
  * The bindings a program builds as it is lowered: intermediates by name, the
  * functions defined so far, and the frames of the calls being expanded.
@@ -172,6 +174,12 @@ export class Scope {
   private readonly frames: Map<string, NodeId>[] = [];
   /** Calls expanded so far, against the limit. */
   private expanded = 0;
+  /**
+   * The value of each call expanded so far, by function and argument nodes: a body
+   * depends on nothing else, so an identical call is the same node, and a recursion
+   * that meets the same call again (the minors of a determinant) expands it once.
+   */
+  private readonly calls = new Map<string, NodeId>();
 
   constructor(
     private readonly maxCalls: number,
@@ -198,6 +206,17 @@ export class Scope {
       );
     }
     this.intermediates.set(name, { id, text: statement.text });
+    // A body may read an intermediate: calls expanded before it was assigned are not reused after.
+    this.calls.clear();
+  }
+
+  /** The node an identical call gave, if one was expanded. */
+  recall(fn: UserFunction, args: readonly NodeId[]): NodeId | undefined {
+    return this.calls.get(callKey(fn, args));
+  }
+
+  remember(fn: UserFunction, args: readonly NodeId[], id: NodeId): void {
+    this.calls.set(callKey(fn, args), id);
   }
 
   define(definition: UserFunction): void {
