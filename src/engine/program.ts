@@ -10,6 +10,7 @@ import type { GraphBuilder } from '../graph/index.js';
 import type { NodeId } from '../ops/index.js';
 import { describeShape, sizeOf, type Shape } from '../shape.js';
 import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
+import { Kernels } from './compiled.js';
 import { buildGradient } from './gradient.js';
 import { linearize, type WrtInput } from './linearize.js';
 import { Passes } from './passes.js';
@@ -86,6 +87,8 @@ export interface Timings {
 interface Prepared {
   readonly plan: Plan;
   readonly passes: Passes;
+  /** The passes compiled to straight-line code once the program runs often (compiled.ts). */
+  readonly kernels: Kernels;
   readonly wrt: readonly WrtInput[];
   readonly n: number;
   /** The pattern of J and its colourings, which depend on the graph only: found once. */
@@ -170,8 +173,11 @@ export class Program {
       return { ...this.finish(prepared), jacobian, m, n, mode, method: 'block', passes: 1 };
     }
     const jacobian = new Float64Array(m * n);
+    const compiled = prepared.kernels.jacobian(mode, jacobian, options.onProgress);
     // The passes write into fixed buffers: the views of what J reads are taken once.
-    if (mode === 'reverse') {
+    if (compiled) {
+      // The compiled passes wrote J.
+    } else if (mode === 'reverse') {
       const cotangents = inputs.map((col) => passes.slice(passes.cotangent, col.node));
       for (let i = 0; i < m; i++) {
         options.onProgress?.(i, m);
@@ -304,8 +310,12 @@ export class Program {
       );
     }
     const prepared = this.prepare(wrt, at);
-    prepared.passes.backwardPass(v);
-    return { ...this.finish(prepared), vjp: this.gather(prepared, prepared.passes.cotangent) };
+    let vjp: Float64Array = new Float64Array(prepared.n);
+    if (!prepared.kernels.vjp(v, vjp)) {
+      prepared.passes.backwardPass(v);
+      vjp = this.gather(prepared, prepared.passes.cotangent);
+    }
+    return { ...this.finish(prepared), vjp };
   }
 
   /** J·u: one forward pass seeded with u (n numbers), giving m numbers. */
@@ -318,10 +328,14 @@ export class Program {
       );
     }
     const prepared = this.prepare(wrt, at);
-    const tangents = Float64Array.from(u);
-    prepared.passes.forwardPass(prepared.wrt.map((c) => tangents.subarray(c.offset, c.offset + c.size)));
-    const tangent = prepared.passes.slice(prepared.passes.tangent, this.output);
-    return { ...this.finish(prepared), jvp: tangent === null ? new Float64Array(this.m) : Float64Array.from(tangent) };
+    const jvp = new Float64Array(this.m);
+    if (!prepared.kernels.jvp(u, jvp)) {
+      const tangents = Float64Array.from(u);
+      prepared.passes.forwardPass(prepared.wrt.map((c) => tangents.subarray(c.offset, c.offset + c.size)));
+      const tangent = prepared.passes.slice(prepared.passes.tangent, this.output);
+      if (tangent !== null) jvp.set(tangent);
+    }
+    return { ...this.finish(prepared), jvp };
   }
 
   /** ∇f of a scalar output: one backward pass seeded with 1. */
@@ -391,17 +405,14 @@ export class Program {
       const inputs = this.wrtInputs(wrt);
       const lin = linearize(this.builder, this.output, inputs);
       const plan = new Plan(this.builder.tape, [this.output, ...lin.partialNodes]);
-      prepared = {
-        plan,
-        passes: new Passes(plan, lin),
-        wrt: inputs,
-        n: inputs.reduce((total, c) => total + c.size, 0),
-      };
+      const passes = new Passes(plan, lin);
+      const n = inputs.reduce((total, c) => total + c.size, 0);
+      prepared = { plan, passes, kernels: new Kernels(plan, passes, this.m, n), wrt: inputs, n };
       this.prepared.set(key, prepared);
     }
     const start = performance.now();
     this.load(prepared.plan, at);
-    prepared.plan.run();
+    prepared.kernels.forward();
     this.derivativeStart = performance.now();
     this.timings.forward = this.derivativeStart - start;
     return prepared;
