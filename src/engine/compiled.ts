@@ -22,10 +22,18 @@ import type { WrtInput } from './linearize.js';
 import type { Passes } from './passes.js';
 import type { Plan } from './plan.js';
 
-/** A program is compiled on its COMPILE_AFTER-th forward pass: one-off calls never pay for compiling. */
-export const COMPILE_AFTER = 4;
-/** Above this many entry operations (forward and derivative passes) the interpreter is kept. */
-export const MAX_COMPILED_OPERATIONS = 20_000;
+/**
+ * A program is compiled on its COMPILE_AFTER-th forward pass. Compiling costs about what this many interpreted
+ * passes cost, at every size measured (1–5 ms, 300–1400 operations): compiled once the interpreter has spent
+ * that much, a program never costs more than twice the best choice, and few-call programs pay nothing.
+ */
+export const COMPILE_AFTER = 1000;
+/**
+ * Above this many entry operations (forward and derivative passes) the interpreter is kept: a longer function
+ * passes V8's size limit for optimising (about 2800 operations here), and runs 2–5 times slower than the
+ * interpreter instead of 2–5 times faster.
+ */
+export const MAX_COMPILED_OPERATIONS = 2000;
 
 type Forward = (v: Float64Array) => void;
 /** Cotangents of the columns for the output seed `seed`, written to out[at …]; false if one is not finite. */
@@ -58,13 +66,15 @@ export class Kernels {
     private readonly passes: Passes,
     private readonly m: number,
     private readonly n: number,
+    private readonly compileAfter = COMPILE_AFTER,
   ) {
     this.seed = new Float64Array(Math.max(m, n));
   }
 
   /** The forward pass over the plan's value buffer. */
   forward(): void {
-    if (this.compiled === undefined && ++this.runs >= COMPILE_AFTER) this.compiled = compile(this.plan, this.passes);
+    if (this.compiled === undefined && ++this.runs >= this.compileAfter)
+      this.compiled = compile(this.plan, this.passes);
     if (this.compiled) this.compiled.forward(this.plan.values);
     else this.plan.run();
   }
