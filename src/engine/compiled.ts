@@ -12,9 +12,8 @@
  * The passes do what the interpreter's do (passes.ts), entry by entry in the
  * same order: values, cotangents and tangents are the same to the last bit.
  * They multiply without the exact-zero rule of SPEC §6, which only differs
- * where a zero meets a non-finite number, and a non-finite number reaches the
- * result of every pass it enters (sums and products keep it): a result with
- * a non-finite entry is computed again by the interpreter.
+ * where a zero meets a non-finite number: a pass that read a non-finite
+ * partial, or gave a non-finite result, is run again by the interpreter.
  */
 import { OPS, type NodeId, type Operand } from '../ops/index.js';
 import type { Step } from './linear/index.js';
@@ -243,9 +242,17 @@ const valueAt = (operand: Operand, k: number): string => `v[${operand.offset + (
 const product = (left: string | null, right: string | null): string | null =>
   left === null || right === null ? null : `${left} * ${right}`;
 
-/** Writes the results and returns whether they are all finite (x - x is 0 exactly for finite x). */
-function finish(results: readonly (string | null)[], target: (i: number) => string): string[] {
+/**
+ * Writes the results and returns whether they and the partials the pass read are all finite (x - x is 0
+ * exactly for finite x): with finite partials and results, every product of the pass was of finite numbers,
+ * whatever rule the interpreter applies to a zero next to an infinite or NaN partial.
+ */
+function finish(plan: Plan, passes: Passes, results: readonly (string | null)[], target: (i: number) => string) {
   const lines = ['let finite = 0;'];
+  for (const node of new Set(passes.lin.partialNodes)) {
+    const { offset, size } = plan.operand(node);
+    lines.push(`for (let i = ${offset}; i < ${offset + size}; i++) finite += v[i] - v[i];`);
+  }
   results.forEach((result, i) => {
     lines.push(`${target(i)} = ${result ?? '0'};`);
     if (result !== null) lines.push(`finite += ${result} - ${result};`);
@@ -295,7 +302,7 @@ function backwardSource(plan: Plan, passes: Passes): string {
     const operand = reached(plan, passes, column.node);
     return Array.from({ length: column.size }, (_, k) => (operand === null ? null : c.get(operand.offset + k)));
   });
-  const body = [...c.lines, ...finish(results, (j) => `out[at + ${j}]`)];
+  const body = [...c.lines, ...finish(plan, passes, results, (j) => `out[at + ${j}]`)];
   return `'use strict';\nreturn function backward(v, seed, out, at) {\n${body.join('\n')}\n};`;
 }
 
@@ -330,6 +337,6 @@ function tangentSource(plan: Plan, passes: Passes): string {
   const results = Array.from({ length: passes.output.size }, (_, i) =>
     output === null ? null : t.get(output.offset + i),
   );
-  const body = [...t.lines, ...finish(results, (i) => `out[at + ${i} * stride]`)];
+  const body = [...t.lines, ...finish(plan, passes, results, (i) => `out[at + ${i} * stride]`)];
   return `'use strict';\nreturn function tangent(v, seed, out, at, stride) {\n${body.join('\n')}\n};`;
 }
