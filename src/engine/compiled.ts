@@ -58,6 +58,7 @@ export class Kernels {
   private runs = 0;
   /** Undefined until tried; null when the program is kept interpreted. */
   private compiled: Compiled | null | undefined;
+  /** One-hot seeds, rows (m) or columns (n): the compiled passes read only the entries they seed. */
   private readonly seed: Float64Array;
 
   constructor(
@@ -100,7 +101,7 @@ export class Kernels {
       for (let i = 0; i < m; i++) {
         onProgress?.(i, m);
         seed[i] = 1;
-        if (!backward(this.plan.values, seed.subarray(0, m), jacobian, i * n)) return false;
+        if (!backward(this.plan.values, seed, jacobian, i * n)) return false;
         seed[i] = 0;
       }
       return true;
@@ -111,7 +112,7 @@ export class Kernels {
     for (let j = 0; j < n; j++) {
       onProgress?.(j, n);
       seed[j] = 1;
-      if (!tangent(this.plan.values, seed.subarray(0, n), jacobian, j, n)) return false;
+      if (!tangent(this.plan.values, seed, jacobian, j, n)) return false;
       seed[j] = 0;
     }
     return true;
