@@ -10,6 +10,7 @@ import type { GraphBuilder } from '../graph/index.js';
 import type { NodeId } from '../ops/index.js';
 import { describeShape, sizeOf, type Shape } from '../shape.js';
 import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
+import { Kernels } from './compiled.js';
 import { buildGradient } from './gradient.js';
 import { linearize, type WrtInput } from './linearize.js';
 import { Passes } from './passes.js';
@@ -89,6 +90,8 @@ export interface Timings {
 interface Prepared {
   readonly plan: Plan;
   readonly passes: Passes;
+  /** The passes compiled to straight-line code once the program runs often (compiled.ts). */
+  readonly kernels: Kernels;
   readonly wrt: readonly WrtInput[];
   readonly n: number;
   /** The pattern of J and its colourings, which depend on the graph only: found once. */
@@ -178,11 +181,14 @@ export class Program {
     const { passes, wrt: inputs } = prepared;
     if (method === 'block' && !passes.careful) {
       const jacobian = this.blockJacobian(prepared, mode, m, n, options.onProgress);
-      return { ...this.finish(prepared), jacobian, m, n, mode, method: 'block', passes: 1 };
+      return this.finish(prepared, { jacobian, m, n, mode, method: 'block', passes: 1 });
     }
     const jacobian = new Float64Array(m * n);
+    const compiled = prepared.kernels.jacobian(mode, jacobian, options.onProgress);
     // The passes write into fixed buffers: the views of what J reads are taken once.
-    if (mode === 'reverse') {
+    if (compiled) {
+      // The compiled passes wrote J.
+    } else if (mode === 'reverse') {
       const cotangents = inputs.map((col) => passes.slice(passes.cotangent, col.node));
       for (let i = 0; i < m; i++) {
         options.onProgress?.(i, m);
@@ -202,7 +208,7 @@ export class Program {
         }
       }
     }
-    return { ...this.finish(prepared), jacobian, m, n, mode, method: 'one-hot', passes: mode === 'reverse' ? m : n };
+    return this.finish(prepared, { jacobian, m, n, mode, method: 'one-hot', passes: mode === 'reverse' ? m : n });
   }
 
   /** All seeds in one block pass: J's rows flow back from the output, or its columns forward from the inputs. */
@@ -296,14 +302,13 @@ export class Program {
       colouring,
       options.onProgress,
     );
-    return {
-      ...this.finish(prepared),
+    return this.finish(prepared, {
       jacobian,
       mode: colouring.direction,
       method: 'colored',
       passes: colouring.colours,
       colours: colouring.colours,
-    };
+    });
   }
 
   /** vᵀJ: one backward pass seeded with v (m numbers), giving n numbers. */
@@ -321,8 +326,8 @@ export class Program {
         (wording) => `${wording.seedLength('v', length)} but the output (${output}) has ${m} entries: give ${m}`,
       );
     }
-    const { cotangents, ...rest } = this.backward(at, v, wrt, options, 'the vector-Jacobian product');
-    return { ...rest, vjp: cotangents };
+    const { value, warnings, cotangents } = this.backward(at, v, wrt, options, 'the vector-Jacobian product');
+    return { value, warnings, vjp: cotangents };
   }
 
   /** One backward pass seeded with `seed`, giving the cotangents of the wrt inputs; `what` names it if refused. */
@@ -336,8 +341,12 @@ export class Program {
     const n = this.columns(wrt);
     const call = { what: `${what} (${n} entries)`, result: this.resultPart(n), options, large: 'vector' } as const;
     const prepared = this.prepare(wrt, at, call);
-    prepared.passes.backwardPass(seed);
-    return { ...this.finish(prepared), cotangents: this.gather(prepared, prepared.passes.cotangent) };
+    let cotangents: Float64Array = new Float64Array(prepared.n);
+    if (!prepared.kernels.vjp(seed, cotangents)) {
+      prepared.passes.backwardPass(seed);
+      cotangents = this.gather(prepared, prepared.passes.cotangent);
+    }
+    return this.finish(prepared, { cotangents });
   }
 
   /** J·u: one forward pass seeded with u (n numbers), giving m numbers; `what` names it in a refusal. */
@@ -359,10 +368,14 @@ export class Program {
     const result = this.resultPart(this.m + n);
     const call = { what: `${what} (${this.m} entries)`, result, options, large: 'vector' } as const;
     const prepared = this.prepare(wrt, at, call);
-    const tangents = Float64Array.from(u);
-    prepared.passes.forwardPass(prepared.wrt.map((c) => tangents.subarray(c.offset, c.offset + c.size)));
-    const tangent = prepared.passes.slice(prepared.passes.tangent, this.output);
-    return { ...this.finish(prepared), jvp: tangent === null ? new Float64Array(this.m) : Float64Array.from(tangent) };
+    const jvp = new Float64Array(this.m);
+    if (!prepared.kernels.jvp(u, jvp)) {
+      const tangents = Float64Array.from(u);
+      prepared.passes.forwardPass(prepared.wrt.map((c) => tangents.subarray(c.offset, c.offset + c.size)));
+      const tangent = prepared.passes.slice(prepared.passes.tangent, this.output);
+      if (tangent !== null) jvp.set(tangent);
+    }
+    return this.finish(prepared, { jvp });
   }
 
   /** ∇f of a scalar output: one backward pass seeded with 1. */
@@ -372,8 +385,8 @@ export class Program {
     options: DerivativeOptions = {},
   ): Derivative & { readonly grad: Float64Array } {
     this.requireScalar('grad');
-    const { cotangents, ...rest } = this.backward(at, [1], wrt, options, 'the gradient');
-    return { ...rest, grad: cotangents };
+    const { value, warnings, cotangents } = this.backward(at, [1], wrt, options, 'the gradient');
+    return { value, warnings, grad: cotangents };
   }
 
   /** The exact Hessian of a scalar output: the Jacobian of its gradient graph. */
@@ -455,25 +468,25 @@ export class Program {
       const layout = planLayout(this.builder.tape, roots);
       guardPrepared(layout.entries, call);
       const plan = new Plan(this.builder.tape, roots, layout);
-      prepared = {
-        plan,
-        passes: new Passes(plan, lin),
-        wrt: inputs,
-        n: inputs.reduce((total, c) => total + c.size, 0),
-      };
+      const passes = new Passes(plan, lin);
+      const n = inputs.reduce((total, c) => total + c.size, 0);
+      prepared = { plan, passes, kernels: new Kernels(plan, passes, this.m, n), wrt: inputs, n };
       this.prepared.set(key, prepared);
     }
     const start = performance.now();
     this.load(prepared.plan, at);
-    prepared.plan.run();
+    prepared.kernels.forward();
     prepared.passes.inspectPartials();
     this.derivativeStart = performance.now();
     this.timings.forward = this.derivativeStart - start;
     return prepared;
   }
 
-  /** The output value and the kink report of the last forward pass. */
-  private finish(prepared: Prepared): Derivative {
+  /**
+   * The output value and the kink report of the last forward pass, with the result's other fields. Not
+   * `{ ...derivative, more }`: in V8 a spread followed by more properties takes a slow path (1–5 µs a call).
+   */
+  private finish<R extends object>(prepared: Prepared, result: R): Derivative & R {
     const { passes, wrt } = prepared;
     const start = performance.now();
     // Everything since the forward pass was derivative work.
@@ -490,7 +503,7 @@ export class Program {
     if (value.some(Number.isNaN))
       warnings.push(...valueDomainKinkWarnings(this.builder, prepared.plan, new Set(passes.lin.active)));
     this.timings.warnings = performance.now() - start;
-    return { value, warnings };
+    return Object.assign({ value, warnings }, result);
   }
 
   /** The cotangents of the wrt inputs, concatenated. */

@@ -6,7 +6,14 @@
 import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, sameShape, type Shape } from '../shape.js';
 import { ZERO, algebra, elementwise } from './rules.js';
-import type { ElementwiseBinaryName, ElementwiseUnaryName, NodeId, OpSpec, Partial, SpecialPoint } from './types.js';
+import type {
+  ElementwiseBinaryName,
+  ElementwiseSpec,
+  ElementwiseUnaryName,
+  NodeId,
+  Partial,
+  SpecialPoint,
+} from './types.js';
 
 type Algebra = ReturnType<typeof algebra>;
 /** A partial derivative formula: operands (x, or a and b), output y. */
@@ -38,10 +45,11 @@ export function unary(
   derivative: UnaryFormula | null,
   doc?: string,
   special?: UnarySpecial,
-): OpSpec {
+): ElementwiseSpec {
   return {
     label,
     arity: 1,
+    scalar: f,
     ...(doc === undefined ? {} : { fn: { name: label, doc, arity: 1 } }),
     ...(special === undefined
       ? {}
@@ -73,10 +81,11 @@ function binary(
   db: BinaryFormula | null,
   fn?: { name: string; doc: string; args?: string },
   special?: BinarySpecial,
-): OpSpec {
+): ElementwiseSpec {
   return {
     label,
     arity: 2,
+    scalar: f,
     ...(fn === undefined ? {} : { fn: { ...fn, arity: 2 } }),
     ...(special === undefined
       ? {}
@@ -182,7 +191,7 @@ function zeroAtZeroToZero(A: Algebra, partial: NodeId, a: NodeId, b: NodeId): No
 const sinh = Math.sinh;
 const cosh = Math.cosh;
 
-export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, OpSpec> = {
+export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = {
   unaryMinus: unary(
     '-',
     (x) => -x,
@@ -384,7 +393,7 @@ const tie =
     contest(a, b, sign) === 0.5 ? special('tie', 'a tie: the derivative is split, 0.5 to each argument') : null;
 const atThreshold: BinarySpecial = (a, b) => (nearlyEqual(a, b) ? COMPARISON : null);
 
-export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, OpSpec> = {
+export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, ElementwiseSpec> = {
   add: binary(
     '+',
     (a, b) => a + b,

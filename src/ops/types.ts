@@ -104,6 +104,11 @@ export interface OpSpec extends Signature {
   /** ∂node/∂(input i), built with `b`. */
   partial(b: Builder, i: number, node: NodeView): Partial;
   /**
+   * An element-wise operation's function of one entry of each operand (what `value` applies entry by entry),
+   * which compiled kernels call by a generated name (engine/compiled.ts). Absent for other operations.
+   */
+  readonly scalar?: ScalarFunction;
+  /**
    * Reports the output entries computed at a special point (a kink, a tie, an
    * infinite derivative, a value outside the domain, a step's threshold),
    * after the forward pass. Absent where the operation has none.
@@ -114,6 +119,14 @@ export interface OpSpec extends Signature {
     args: readonly Operand[],
     found: (entry: number, point: SpecialPoint) => void,
   ): void;
+}
+
+/** A function of one entry of each operand of an element-wise operation. */
+export type ScalarFunction = (...operands: number[]) => number;
+
+/** An element-wise operation: its scalar function is required, so a new one without it does not compile. */
+export interface ElementwiseSpec extends OpSpec {
+  readonly scalar: ScalarFunction;
 }
 
 export type ElementwiseUnaryName =

@@ -1,0 +1,343 @@
+/**
+ * Compiled kernels: for a program evaluated many times at the same shapes,
+ * straight-line JavaScript for its forward pass and its seeded derivative
+ * passes, which V8 compiles to a handful of float operations per entry.
+ *
+ * The generated source is built only from numbers (buffer indices), a fixed
+ * vocabulary and generated identifiers (`x12`, `c7`, `f3`): the operations'
+ * scalar functions and the kernels of operations without one are passed in
+ * as values, never as text, so nothing a user writes can reach the source.
+ * This is the one module that calls `new Function`.
+ *
+ * The passes do what the interpreter's do (passes.ts), entry by entry in the
+ * same order: values, cotangents and tangents are the same to the last bit.
+ * They multiply without the exact-zero rule of SPEC §6, which only differs
+ * where a zero meets a non-finite number: a pass that read a non-finite
+ * partial, or gave a non-finite result, is run again by the interpreter.
+ */
+import { OPS, type NodeId, type Operand } from '../ops/index.js';
+import type { Step } from './linear/index.js';
+import type { WrtInput } from './linearize.js';
+import type { Passes } from './passes.js';
+import type { Plan } from './plan.js';
+
+/**
+ * A program is compiled on its COMPILE_AFTER-th forward pass. Compiling costs about what this many interpreted
+ * passes cost, at every size measured (1–5 ms, 300–1400 operations): compiled once the interpreter has spent
+ * that much, a program never costs more than twice the best choice, and few-call programs pay nothing.
+ */
+export const COMPILE_AFTER = 1000;
+/**
+ * Above this many entry operations (forward and derivative passes) the interpreter is kept: a longer function
+ * passes V8's size limit for optimising (about 2800 operations here), and runs 2–5 times slower than the
+ * interpreter instead of 2–5 times faster.
+ */
+export const MAX_COMPILED_OPERATIONS = 2000;
+
+type Forward = (v: Float64Array) => void;
+/** Cotangents of the columns for the output seed `seed`, written to out[at …]; false if one is not finite. */
+type Backward = (v: Float64Array, seed: ArrayLike<number>, out: Float64Array, at: number) => boolean;
+/** Tangents of the output for the column seed `seed`, written to out[at + i·stride]; false if one is not finite. */
+type Tangent = (v: Float64Array, seed: ArrayLike<number>, out: Float64Array, at: number, stride: number) => boolean;
+
+/** The compiled functions of one prepared program, and the sources they came from (for tests). */
+interface Compiled {
+  readonly forward: Forward;
+  /** Null where a step has no straight-line form (products, solves): those passes stay interpreted. */
+  readonly backward: Backward | null;
+  readonly tangent: Tangent | null;
+  readonly sources: readonly string[];
+}
+
+/**
+ * The forward and derivative passes of one prepared program: interpreted
+ * until the program has run COMPILE_AFTER times, then compiled when it is
+ * small enough.
+ */
+export class Kernels {
+  private runs = 0;
+  /** Undefined until tried; null when the program is kept interpreted. */
+  private compiled: Compiled | null | undefined;
+  /** One-hot seeds, rows (m) or columns (n): the compiled passes read only the entries they seed. */
+  private readonly seed: Float64Array;
+
+  constructor(
+    private readonly plan: Plan,
+    private readonly passes: Passes,
+    private readonly m: number,
+    private readonly n: number,
+    private readonly compileAfter = COMPILE_AFTER,
+  ) {
+    this.seed = new Float64Array(Math.max(m, n));
+  }
+
+  /** The forward pass over the plan's value buffer. */
+  forward(): void {
+    if (this.compiled === undefined && ++this.runs >= this.compileAfter)
+      this.compiled = compile(this.plan, this.passes);
+    if (this.compiled) this.compiled.forward(this.plan.values);
+    else this.plan.run();
+  }
+
+  /** The generated sources, once compiled. */
+  get sources(): readonly string[] {
+    return this.compiled?.sources ?? [];
+  }
+
+  /**
+   * The full m×n Jacobian by one-hot passes, row-major into `jacobian`; false when the passes are not
+   * compiled or a result is not finite, and the interpreter must run them.
+   */
+  jacobian(
+    mode: 'reverse' | 'forward',
+    jacobian: Float64Array,
+    onProgress?: (done: number, total: number) => void,
+  ): boolean {
+    const { m, n, seed } = this;
+    if (mode === 'reverse') {
+      const backward = this.compiled?.backward;
+      if (!backward) return false;
+      seed.fill(0, 0, m);
+      for (let i = 0; i < m; i++) {
+        onProgress?.(i, m);
+        seed[i] = 1;
+        if (!backward(this.plan.values, seed, jacobian, i * n)) return false;
+        seed[i] = 0;
+      }
+      return true;
+    }
+    const tangent = this.compiled?.tangent;
+    if (!tangent) return false;
+    seed.fill(0, 0, n);
+    for (let j = 0; j < n; j++) {
+      onProgress?.(j, n);
+      seed[j] = 1;
+      if (!tangent(this.plan.values, seed, jacobian, j, n)) return false;
+      seed[j] = 0;
+    }
+    return true;
+  }
+
+  /** vᵀJ into `out` (n entries); false when the interpreter must run it. */
+  vjp(v: ArrayLike<number>, out: Float64Array): boolean {
+    const backward = this.compiled?.backward;
+    return backward ? backward(this.plan.values, v, out, 0) : false;
+  }
+
+  /** J·u into `out` (m entries); false when the interpreter must run it. */
+  jvp(u: ArrayLike<number>, out: Float64Array): boolean {
+    const tangent = this.compiled?.tangent;
+    return tangent ? tangent(this.plan.values, u, out, 0, 1) : false;
+  }
+}
+
+/** The compiled passes, or null when the program is too large or has a column twice. */
+function compile(plan: Plan, passes: Passes): Compiled | null {
+  const { columns } = passes.lin;
+  if (new Set(columns.map((c) => c.node)).size !== columns.length) return null;
+  const size = forwardOperations(plan) + passes.steps.reduce((total, step) => total + stepOperations(step), 0);
+  if (size > MAX_COMPILED_OPERATIONS) return null;
+  const forward = forwardSource(plan);
+  const linear = passes.steps.every(
+    (step) => step.kind === 'elementwise' || step.kind === 'select' || step.kind === 'row',
+  );
+  const backward = linear ? backwardSource(plan, passes) : null;
+  const tangent = linear ? tangentSource(plan, passes) : null;
+  const make = <F>(source: string, values: readonly unknown[]): F =>
+    // The one place where the product compiles code: source from numbers and generated names only (see above).
+    new Function(...values.map((_, i) => `f${i}`), source)(...values) as F;
+  return {
+    forward: make<Forward>(forward.source, forward.values),
+    backward: backward === null ? null : make<Backward>(backward, []),
+    tangent: tangent === null ? null : make<Tangent>(tangent, []),
+    sources: [forward.source, ...(backward === null ? [] : [backward]), ...(tangent === null ? [] : [tangent])],
+  };
+}
+
+const forwardOperations = (plan: Plan): number => plan.values.length;
+const stepOperations = (step: Step): number =>
+  step.kind === 'select' ? step.map.to.length : Math.max(step.out.size, step.arg.size);
+
+/**
+ * The forward pass: each entry of an element-wise node is a call of its scalar function on the operands'
+ * entries, kept in a local and stored; other nodes call their kernel on the buffer.
+ */
+function forwardSource(plan: Plan): { source: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const names = new Map<unknown, string>();
+  const nameOf = (value: unknown): string => {
+    let name = names.get(value);
+    if (name === undefined) {
+      name = `f${values.length}`;
+      names.set(value, name);
+      values.push(value);
+    }
+    return name;
+  };
+  const local = new Set<number>();
+  const read = (entry: number): string => (local.has(entry) ? `x${entry}` : `v[${entry}]`);
+  const lines: string[] = [];
+  const { tape, operands } = plan;
+  for (let id = 0; id < tape.length; id++) {
+    const out = operands[id];
+    const op = tape.op(id);
+    // Constants are in the buffer from the start; inputs are written before each pass.
+    if (out === undefined || op === 'constant' || op === 'input') continue;
+    const spec = OPS[op];
+    const args = Array.from(tape.args(id), (a) => operands[a]!);
+    const param = tape.param(id);
+    const scalar = spec.scalar;
+    if (scalar === undefined) {
+      const kernel = (v: Float64Array): void => spec.value(v, out, args, param);
+      lines.push(`${nameOf(kernel)}(v);`);
+      continue;
+    }
+    const f = nameOf(scalar);
+    for (let k = 0; k < out.size; k++) {
+      const entry = out.offset + k;
+      const operands = args.map((a) => read(a.offset + (a.size === 1 ? 0 : k))).join(', ');
+      lines.push(`const x${entry} = ${f}(${operands}); v[${entry}] = x${entry};`);
+      local.add(entry);
+    }
+  }
+  return { source: `'use strict';\nreturn function forward(v) {\n${lines.join('\n')}\n};`, values };
+}
+
+/**
+ * Accumulators of a derivative pass, one local per entry (`c` cotangents, `t` tangents), declared at their
+ * first contribution. Until then an entry is an exact 0, whose contributions are left out: the interpreter
+ * adds them as +0, which changes no sum (a sum from +0 is never -0).
+ */
+class Accumulators {
+  readonly lines: string[] = [];
+  private readonly declared = new Set<number>();
+
+  constructor(private readonly prefix: 'c' | 't') {}
+
+  /** The entry's current value as an expression, or null while it is an exact 0. */
+  get(entry: number): string | null {
+    return this.declared.has(entry) ? `${this.prefix}${entry}` : null;
+  }
+
+  set(entry: number, expression: string): void {
+    const name = `${this.prefix}${entry}`;
+    this.lines.push(this.declared.has(entry) ? `${name} = ${expression};` : `let ${name} = ${expression};`);
+    this.declared.add(entry);
+  }
+
+  /** entry += term; the first term is added to +0 as the interpreter adds it (a -0 term gives +0). */
+  add(entry: number, term: string): void {
+    const name = `${this.prefix}${entry}`;
+    if (this.declared.has(entry)) this.lines.push(`${name} += ${term};`);
+    else this.set(entry, `0 + ${term}`);
+  }
+
+  /** entry += (0 + t₁ + t₂ + …): a sum formed first, as the interpreter forms it; nothing when every term is 0. */
+  addSum(entry: number, terms: readonly (string | null)[]): void {
+    const present = terms.filter((t): t is string => t !== null);
+    if (present.length > 0) this.add(entry, `(0 + ${present.join(' + ')})`);
+  }
+}
+
+const valueAt = (operand: Operand, k: number): string => `v[${operand.offset + (operand.size === 1 ? 0 : k)}]`;
+const product = (left: string | null, right: string | null): string | null =>
+  left === null || right === null ? null : `${left} * ${right}`;
+
+/**
+ * Writes the results and returns whether they and the partials the pass read are all finite (x - x is 0
+ * exactly for finite x): with finite partials and results, every product of the pass was of finite numbers,
+ * whatever rule the interpreter applies to a zero next to an infinite or NaN partial.
+ */
+function finish(plan: Plan, passes: Passes, results: readonly (string | null)[], target: (i: number) => string) {
+  const lines = ['let finite = 0;'];
+  for (const node of new Set(passes.lin.partialNodes)) {
+    const { offset, size } = plan.operand(node);
+    lines.push(`for (let i = ${offset}; i < ${offset + size}; i++) finite += v[i] - v[i];`);
+  }
+  results.forEach((result, i) => {
+    lines.push(`${target(i)} = ${result ?? '0'};`);
+    if (result !== null) lines.push(`finite += ${result} - ${result};`);
+  });
+  lines.push('return finite === 0;');
+  return lines;
+}
+
+/** The node's entries in the pass's buffers, or null when no pass reaches it (as Passes.slice). */
+function reached(plan: Plan, passes: Passes, node: NodeId): Operand | null {
+  const operand = plan.operands[node];
+  return operand !== undefined && passes.lin.active.includes(node) ? operand : null;
+}
+
+/** Reverse mode: the output's cotangent is the seed; steps pull back from the last to the first. */
+function backwardSource(plan: Plan, passes: Passes): string {
+  const c = new Accumulators('c');
+  const output = passes.output;
+  for (let i = 0; i < output.size; i++) c.set(output.offset + i, `seed[${i}]`);
+  for (let s = passes.steps.length - 1; s >= 0; s--) {
+    const step = passes.steps[s]!;
+    const { out, arg } = step;
+    if (step.kind === 'elementwise') {
+      const term = (k: number): string | null => product(c.get(out.offset + k), valueAt(step.d, k));
+      if (arg.size === out.size) {
+        for (let k = 0; k < out.size; k++) {
+          const t = term(k);
+          if (t !== null) c.add(arg.offset + k, t);
+        }
+      } else
+        c.addSum(
+          arg.offset,
+          Array.from({ length: out.size }, (_, k) => term(k)),
+        );
+    } else if (step.kind === 'row') {
+      const g = c.get(out.offset);
+      if (g !== null) for (let k = 0; k < arg.size; k++) c.add(arg.offset + k, `${g} * ${valueAt(step.d, k)}`);
+    } else if (step.kind === 'select') {
+      const { to, from } = step.map;
+      for (let j = 0; j < to.length; j++) {
+        const g = c.get(out.offset + to[j]!);
+        if (g !== null) c.add(arg.offset + from[j]!, g);
+      }
+    }
+  }
+  const results = passes.lin.columns.flatMap((column: WrtInput) => {
+    const operand = reached(plan, passes, column.node);
+    return Array.from({ length: column.size }, (_, k) => (operand === null ? null : c.get(operand.offset + k)));
+  });
+  const body = [...c.lines, ...finish(plan, passes, results, (j) => `out[at + ${j}]`)];
+  return `'use strict';\nreturn function backward(v, seed, out, at) {\n${body.join('\n')}\n};`;
+}
+
+/** Forward mode: the columns' tangents are the seed; steps push forward from the first to the last. */
+function tangentSource(plan: Plan, passes: Passes): string {
+  const t = new Accumulators('t');
+  for (const column of passes.lin.columns) {
+    const operand = reached(plan, passes, column.node);
+    if (operand !== null) for (let k = 0; k < column.size; k++) t.set(operand.offset + k, `seed[${column.offset + k}]`);
+  }
+  for (const step of passes.steps) {
+    const { out, arg } = step;
+    if (step.kind === 'elementwise') {
+      for (let k = 0; k < out.size; k++) {
+        const term = product(valueAt(step.d, k), t.get(arg.offset + (arg.size === 1 ? 0 : k)));
+        if (term !== null) t.add(out.offset + k, term);
+      }
+    } else if (step.kind === 'row') {
+      t.addSum(
+        out.offset,
+        Array.from({ length: arg.size }, (_, k) => product(valueAt(step.d, k), t.get(arg.offset + k))),
+      );
+    } else if (step.kind === 'select') {
+      const { to, from } = step.map;
+      for (let j = 0; j < to.length; j++) {
+        const g = t.get(arg.offset + from[j]!);
+        if (g !== null) t.add(out.offset + to[j]!, g);
+      }
+    }
+  }
+  const output = reached(plan, passes, passes.lin.output);
+  const results = Array.from({ length: passes.output.size }, (_, i) =>
+    output === null ? null : t.get(output.offset + i),
+  );
+  const body = [...t.lines, ...finish(plan, passes, results, (i) => `out[at + ${i} * stride]`)];
+  return `'use strict';\nreturn function tangent(v, seed, out, at, stride) {\n${body.join('\n')}\n};`;
+}
