@@ -46,25 +46,6 @@ export function cases(sizes, random) {
   });
 }
 
-/** log Γ(z) for z > 0 (Lanczos, g = 7): the Wishart prior's normalising constant, which no derivative reaches. */
-function logGamma(z) {
-  if (z < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * z)) - logGamma(1 - z);
-  const g = 7;
-  const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
-  ];
-  let sum = c[0];
-  for (let i = 1; i < g + 2; i++) sum += c[i] / (z - 1 + i);
-  const t = z - 0.5 + g;
-  return 0.5 * Math.log(2 * Math.PI) + (z - 0.5) * Math.log(t) - t + Math.log(sum);
-}
-
-/** log Γ_p(a), the multivariate gamma function. */
-const logMultivariateGamma = (a, p) =>
-  (p * (p - 1) * Math.log(Math.PI)) / 4 +
-  Array.from({ length: p }, (_, j) => logGamma(a - j / 2)).reduce((s, v) => s + v, 0);
-
 const rows = (matrix) => matrix.map((row) => Float64Array.from(row));
 
 function compiler(library) {
@@ -79,7 +60,6 @@ function compiler(library) {
       l: [k, (d * (d - 1)) / 2],
       m: [],
       gamma: [],
-      logGammaD: [],
     };
     const key = JSON.stringify(shape);
     if (!compiled.has(key)) compiled.set(key, library.compile(MODEL, shape));
@@ -91,7 +71,6 @@ function compiler(library) {
       l: rows(input.l),
       m,
       gamma,
-      logGammaD: logMultivariateGamma((d + m + 1) / 2, d),
     };
     return { model: compiled.get(key), at };
   };
