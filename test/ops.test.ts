@@ -195,6 +195,12 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   lgamma: unary([0.3, 1.7, 4.2, 12.5]),
   digamma: unary([0.3, 1.7, 4.2, 12.5]),
   trigamma: unary([0.3, 1.7, 4.2, 12.5]),
+  rowMaxWeights: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]), piecewiseConstant: true },
+  rowMinWeights: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]), piecewiseConstant: true },
+  extremeParts: {
+    at: { a: matrix },
+    build: (b, x) => b.apply('extremeParts', [x('a'), b.apply('rowMinWeights', [x('a')])]),
+  },
 };
 
 const shapeOf = (value: readonly number[] | readonly (readonly number[])[]): Shape =>

@@ -166,6 +166,25 @@ function extreme(v: Float64Array, a: Operand, sign: 1 | -1): number {
   return best;
 }
 
+/**
+ * tieWeights for every row of a matrix at once: in each row, 1/count at the entries that tie with
+ * the row's extreme, 0 elsewhere (a row with a NaN: all 0, as tieWeights).
+ */
+function rowTieWeights(v: Float64Array, out: Operand, a: Operand, sign: 1 | -1): void {
+  const [rows, cols] = a.shape as readonly [number, number];
+  for (let i = 0; i < rows; i++) {
+    const line: Operand = { offset: a.offset + i * cols, size: cols, shape: [cols] };
+    const target = extreme(v, line, sign);
+    const count = tieCount(v, line, target);
+    for (let j = 0; j < cols; j++) v[out.offset + i * cols + j] = tiesWith(v[line.offset + j]!, target) ? 1 / count : 0;
+  }
+}
+
+const matrixOnly = (label: string, [a]: readonly Shape[]): Shape => {
+  if (!isMatrix(a!)) throw new ShapeError(`${label} takes a matrix, got ${describeShape(a!)}`);
+  return a!;
+};
+
 export const LINALG: Record<ReductionName, OpSpec> = {
   sum: {
     label: 'sum',
@@ -453,6 +472,64 @@ export const LINALG: Record<ReductionName, OpSpec> = {
             convention: 'the matrix is singular: its inverse and the derivative are not finite',
           });
         }
+      }
+    },
+  },
+  /** ∂max(M, 2)/∂M row by row: the weights of maxReduce's partial for every row at once. */
+  rowMaxWeights: {
+    label: 'rowMaxWeights',
+    arity: 1,
+    shape: (args) => matrixOnly('rowMaxWeights', args),
+    value(v, out, [a]) {
+      rowTieWeights(v, out, a!, 1);
+    },
+    partial: () => ZERO,
+  },
+  rowMinWeights: {
+    label: 'rowMinWeights',
+    arity: 1,
+    shape: (args) => matrixOnly('rowMinWeights', args),
+    value(v, out, [a]) {
+      rowTieWeights(v, out, a!, -1);
+    },
+    partial: () => ZERO,
+  },
+  /**
+   * The extremes of the rows of M in place, W·M with W from rowMaxWeights or rowMinWeights (an exact
+   * zero of W gives an exact zero): summed along the rows they give max(M, 2) or min(M, 2) in one
+   * node each, whose partial is W, where a row at a time would take a node per row.
+   */
+  extremeParts: {
+    label: 'max/min',
+    arity: 2,
+    shape: ([a, w]) => {
+      if (!isMatrix(a!) || !isMatrix(w!) || a[0] !== w[0] || a[1] !== w[1])
+        throw new ShapeError(
+          `extremeParts takes a matrix and its weights, got ${describeShape(a!)} and ${describeShape(w!)}`,
+        );
+      return a!;
+    },
+    value(v, out, [a, w]) {
+      for (let k = 0; k < out.size; k++) {
+        const weight = v[w!.offset + k]!;
+        v[out.offset + k] = weight === 0 ? 0 : weight * v[a!.offset + k]!;
+      }
+      // A row with a NaN has no extreme: its entries are NaN, and so is their sum.
+      const [rows, cols] = a!.shape as readonly [number, number];
+      for (let i = 0; i < rows; i++) {
+        for (let j = 0; j < cols; j++) {
+          if (!Number.isNaN(v[a!.offset + i * cols + j]!)) continue;
+          v.fill(NaN, out.offset + i * cols, out.offset + (i + 1) * cols);
+          break;
+        }
+      }
+    },
+    partial: (_b, i, node) => (i === 0 ? elementwise(node.args[1]!) : ZERO),
+    special(v, out, [, w], found) {
+      // A weight strictly between 0 and 1 is a share of a tie.
+      for (let k = 0; k < out.size; k++) {
+        const weight = v[w!.offset + k]!;
+        if (weight > 0 && weight < 1) found(k, REDUCTION_TIE);
       }
     },
   },

@@ -204,7 +204,10 @@ export type ReductionName =
   | 'det'
   | 'cofactor'
   | 'cofactorJacobian'
-  | 'inv';
+  | 'inv'
+  | 'rowMaxWeights'
+  | 'rowMinWeights'
+  | 'extremeParts';
 
 /** The functions models use: activations, the reductions logsumexp and median, log-gamma (ops/activations.ts). */
 export type ActivationName =
