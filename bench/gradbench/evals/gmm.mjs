@@ -46,8 +46,6 @@ export function cases(sizes, random) {
   });
 }
 
-const rows = (matrix) => matrix.map((row) => Float64Array.from(row));
-
 function compiler(library) {
   const compiled = new Map();
   return (input) => {
@@ -64,11 +62,11 @@ function compiler(library) {
     const key = JSON.stringify(shape);
     if (!compiled.has(key)) compiled.set(key, library.compile(MODEL, shape));
     const at = {
-      x: rows(input.x),
-      alpha: Float64Array.from(input.alpha),
-      mu: rows(input.mu),
-      q: rows(input.q),
-      l: rows(input.l),
+      x: input.x,
+      alpha: input.alpha,
+      mu: input.mu,
+      q: input.q,
+      l: input.l,
       m,
       gamma,
     };

@@ -34,8 +34,7 @@ export function cases(sizes, random) {
 function compiler(library) {
   const compiled = new Map();
   return (input) => {
-    const points = input.points.map((row) => Float64Array.from(row));
-    const centroids = input.centroids.map((row) => Float64Array.from(row));
+    const { points, centroids } = input;
     const shape = { P: [points.length, points[0].length], C: [centroids.length, centroids[0].length] };
     const key = JSON.stringify(shape);
     if (!compiled.has(key)) compiled.set(key, library.compile(MODEL, shape));
