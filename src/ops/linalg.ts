@@ -175,8 +175,15 @@ function rowTieWeights(v: Float64Array, out: Operand, a: Operand, sign: 1 | -1):
   for (let i = 0; i < rows; i++) {
     const line: Operand = { offset: a.offset + i * cols, size: cols, shape: [cols] };
     const target = extreme(v, line, sign);
-    const count = tieCount(v, line, target);
-    for (let j = 0; j < cols; j++) v[out.offset + i * cols + j] = tiesWith(v[line.offset + j]!, target) ? 1 / count : 0;
+    const at = out.offset + i * cols;
+    // One pass marks the ties and counts them; a second divides, only where there is a tie.
+    let count = 0;
+    for (let j = 0; j < cols; j++) {
+      const tie = tiesWith(v[line.offset + j]!, target) ? 1 : 0;
+      v[at + j] = tie;
+      count += tie;
+    }
+    if (count > 1) for (let j = 0; j < cols; j++) v[at + j]! /= count;
   }
 }
 
@@ -510,18 +517,17 @@ export const LINALG: Record<ReductionName, OpSpec> = {
       return a!;
     },
     value(v, out, [a, w]) {
-      for (let k = 0; k < out.size; k++) {
-        const weight = v[w!.offset + k]!;
-        v[out.offset + k] = weight === 0 ? 0 : weight * v[a!.offset + k]!;
-      }
-      // A row with a NaN has no extreme: its entries are NaN, and so is their sum.
       const [rows, cols] = a!.shape as readonly [number, number];
       for (let i = 0; i < rows; i++) {
-        for (let j = 0; j < cols; j++) {
-          if (!Number.isNaN(v[a!.offset + i * cols + j]!)) continue;
-          v.fill(NaN, out.offset + i * cols, out.offset + (i + 1) * cols);
-          break;
+        let nan = false;
+        for (let k = i * cols; k < (i + 1) * cols; k++) {
+          const weight = v[w!.offset + k]!;
+          const x = v[a!.offset + k]!;
+          v[out.offset + k] = weight === 0 ? 0 : weight * x;
+          nan ||= Number.isNaN(x);
         }
+        // A row with a NaN has no extreme: its entries are NaN, and so is their sum.
+        if (nan) v.fill(NaN, out.offset + i * cols, out.offset + (i + 1) * cols);
       }
     },
     partial: (_b, i, node) => (i === 0 ? elementwise(node.args[1]!) : ZERO),
