@@ -46,9 +46,14 @@ export function cases(sizes, random) {
   });
 }
 
+/**
+ * The model compiled once per shape. `prepared(run)` runs `run` once the first time a function
+ * meets a shape: the engine builds the gradient's program and allocates its buffers on the first call,
+ * work done once per shape, as compiling is.
+ */
 function compiler(library) {
   const compiled = new Map();
-  return (input) => {
+  return (name, input) => {
     const { d, k, n, m, gamma } = input;
     const shape = {
       x: [n, d],
@@ -60,7 +65,13 @@ function compiler(library) {
       gamma: [],
     };
     const key = JSON.stringify(shape);
-    if (!compiled.has(key)) compiled.set(key, library.compile(MODEL, shape));
+    if (!compiled.has(key)) compiled.set(key, { model: library.compile(MODEL, shape), warm: new Set() });
+    const { model, warm } = compiled.get(key);
+    const prepared = (run) => {
+      if (!warm.has(name)) run();
+      warm.add(name);
+      return run;
+    };
     const at = {
       x: input.x,
       alpha: input.alpha,
@@ -70,7 +81,7 @@ function compiler(library) {
       m,
       gamma,
     };
-    return { model: compiled.get(key), at };
+    return { model, at, prepared };
   };
 }
 
@@ -78,15 +89,15 @@ export function define(library) {
   const prepare = compiler(library);
   return {
     objective(input) {
-      const { model, at } = prepare(input);
-      return () => model.evaluate(at);
+      const { model, at, prepared } = prepare('objective', input);
+      return prepared(() => model.evaluate(at));
     },
     jacobian(input) {
-      const { model, at } = prepare(input);
-      return () => {
+      const { model, at, prepared } = prepare('jacobian', input);
+      return prepared(() => {
         const { alpha, mu, q, l } = model.grad(at, { wrt: ['alpha', 'mu', 'q', 'l'] }).blocks;
         return { alpha, mu, q, l };
-      };
+      });
     },
   };
 }
