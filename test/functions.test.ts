@@ -420,6 +420,26 @@ describe('conventions at kinks and ties (SPEC §6)', () => {
     expect(result.warnings.map((w) => w.kind)).toEqual(['kink']);
   });
 
+  it('max(M, dim) and min(M, dim) agree with max and min of each line: values, J, ties and their report', () => {
+    const M = [
+      [3, -1, 3, 0.5],
+      [2, 2, 2, Infinity],
+      [-Infinity, 4, 1e-300, 1],
+    ];
+    for (const [whole, lines] of [
+      ['min(M, 2)', '[min(M[1, :]), min(M[2, :]), min(M[3, :])]'],
+      ['max(M, 2)', '[max(M[1, :]), max(M[2, :]), max(M[3, :])]'],
+      ['max(M, 1)', '[max(M[:, 1]), max(M[:, 2]), max(M[:, 3]), max(M[:, 4])]'],
+      ['min(M, 1)', '[min(M[:, 1]), min(M[:, 2]), min(M[:, 3]), min(M[:, 4])]'],
+    ]) {
+      const [a, b] = [at(whole!, { M }), at(lines!, { M })];
+      expect(Array.from(a.value), whole).toEqual(Array.from(b.value));
+      expect(Array.from(a.jacobian), whole).toEqual(Array.from(b.jacobian));
+      const ties = (r: typeof a) => r.warnings.flatMap((w) => (w.kind === 'tie' ? w.entries : []));
+      expect(ties(a), whole).toEqual(ties(b));
+    }
+  });
+
   it('max(M, dim) splits a tie within a column evenly; max(M, 0), max(x, 1) stay element-wise', () => {
     expect(
       Array.from(

@@ -1,7 +1,7 @@
 /** Reductions and linear algebra: whole-array functions with row, matmul or dense partials. */
 import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, isMatrix, isScalar, isVector, sizeOf, type Shape } from '../shape.js';
-import { contest } from './elementwise.js';
+import { contest, nearlyEqual } from './elementwise.js';
 import { ZERO, algebra, dense, elementwise, matmulPartial, row, unsupported } from './rules.js';
 import type { Operand, OpSpec, ReductionName, SpecialPoint } from './types.js';
 
@@ -173,13 +173,22 @@ function extreme(v: Float64Array, a: Operand, sign: 1 | -1): number {
 function rowTieWeights(v: Float64Array, out: Operand, a: Operand, sign: 1 | -1): void {
   const [rows, cols] = a.shape as readonly [number, number];
   for (let i = 0; i < rows; i++) {
-    const line: Operand = { offset: a.offset + i * cols, size: cols, shape: [cols] };
-    const target = extreme(v, line, sign);
+    const from = a.offset + i * cols;
+    // extreme() of the row, with the tolerance asked only of entries that would win by plain comparison.
+    let target = v[from]!;
+    for (let j = 0; j < cols; j++) {
+      const x = v[from + j]!;
+      if (Number.isNaN(x)) {
+        target = NaN;
+        break;
+      }
+      if (sign * (x - target) > 0 && !nearlyEqual(x, target)) target = x;
+    }
     const at = out.offset + i * cols;
     // One pass marks the ties and counts them; a second divides, only where there is a tie.
     let count = 0;
     for (let j = 0; j < cols; j++) {
-      const tie = tiesWith(v[line.offset + j]!, target) ? 1 : 0;
+      const tie = tiesWith(v[from + j]!, target) ? 1 : 0;
       v[at + j] = tie;
       count += tie;
     }
@@ -531,11 +540,13 @@ export const LINALG: Record<ReductionName, OpSpec> = {
       }
     },
     partial: (_b, i, node) => (i === 0 ? elementwise(node.args[1]!) : ZERO),
-    special(v, out, [, w], found) {
-      // A weight strictly between 0 and 1 is a share of a tie.
-      for (let k = 0; k < out.size; k++) {
-        const weight = v[w!.offset + k]!;
-        if (weight > 0 && weight < 1) found(k, REDUCTION_TIE);
+    special(v, _out, [, w], found) {
+      // A weight strictly between 0 and 1 is a share of a tie: the whole row's extreme is computed at it.
+      const [rows, cols] = w!.shape as readonly [number, number];
+      for (let i = 0; i < rows; i++) {
+        let tie = false;
+        for (let k = i * cols; k < (i + 1) * cols && !tie; k++) tie = v[w!.offset + k]! > 0 && v[w!.offset + k]! < 1;
+        if (tie) for (let k = i * cols; k < (i + 1) * cols; k++) found(k, REDUCTION_TIE);
       }
     },
   },
