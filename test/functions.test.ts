@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import * as math from 'mathjs';
 import { describe, expect, it } from 'vitest';
 import { ShapeError, UnsupportedError } from '../src/errors.js';
-import { erf } from '../src/ops/activations.js';
+import { digamma, erf, logGamma, trigamma } from '../src/ops/activations.js';
 import { functionCatalogue } from '../src/parse/index.js';
 import { compileAt } from './helpers/compile.js';
 import { finiteDifferenceHessian, finiteDifferenceJacobian, firstMismatch, flat } from './helpers/numeric.js';
@@ -130,6 +130,7 @@ const MATHJS_FORMS = [
 /** Forms whose derivatives are checked: each applied to the variables of AT. */
 const DIFFERENTIATED = [
   'erf(x)',
+  'lgamma(x .^ 2)',
   'sigmoid(x)',
   'sigmoid(40 * x)',
   'relu(x)',
@@ -178,6 +179,7 @@ const DIFFERENTIATED = [
 /** Scalar reductions whose Hessians are checked against finite differences of the gradient. */
 const SECOND_ORDER = [
   'sum(w .* erf(x))',
+  'sum(w .* lgamma(x .^ 2 + 0.1))',
   'sum(w .* sigmoid(x))',
   'sum(w .* relu(x) .^ 2)',
   'sum(w .* softplus(x))',
@@ -245,6 +247,30 @@ describe('values and shapes as mathjs evaluates them', () => {
       expect(Math.abs(erf(at) - value), `erf(${at})`).toBeLessThanOrEqual(1e-15 * Math.abs(value));
     }
     expect([erf(Infinity), erf(-Infinity), erf(NaN)]).toEqual([1, -1, NaN]);
+  });
+
+  it('lgamma, and its derivatives digamma and trigamma, within 1e-14 of the exact values', () => {
+    // [x, log Γ(x), ψ(x), ψ′(x)] to 30 digits (mpmath), rounded to double.
+    const exact: readonly (readonly [number, number, number, number])[] = [
+      [1e-8, 18.42068073818021, -100000000.57721564, 1.0000000000000002e16],
+      [0.3, 1.0957979948180756, -3.502524222200133, 12.24536454610773],
+      [0.5, 0.5723649429247001, -1.9635100260214235, 4.934802200544679],
+      [1, 0, -0.5772156649015329, 1.6449340668482264],
+      [1.7, -0.09580769740706586, 0.20854787487349397, 0.7932328301639984],
+      [4.5, 2.4537365708424423, 1.388870926359529, 0.24872510303901038],
+      [12.5, 18.734347511936445, 2.4851956512749123, 0.08328522460157838],
+      [30.2, 71.93460296839498, 3.3911942727415623, 0.033666854035504054],
+      [100.5, 361.4355404677776, 4.605174352581845, 0.009999916669583104],
+    ];
+    const close = (a: number, b: number) => Math.abs(a - b) <= 1e-14 * Math.max(1, Math.abs(b));
+    for (const [at, lg, psi, psi1] of exact) {
+      expect(close(logGamma(at), lg), `lgamma(${at}) = ${logGamma(at)}`).toBe(true);
+      expect(close(digamma(at), psi), `digamma(${at}) = ${digamma(at)}`).toBe(true);
+      expect(close(trigamma(at), psi1), `trigamma(${at}) = ${trigamma(at)}`).toBe(true);
+    }
+    expect([logGamma(0), logGamma(-2.5), logGamma(Infinity), logGamma(NaN)]).toEqual([Infinity, NaN, Infinity, NaN]);
+    // mathjs's lgamma (its own Lanczos series) is accurate to about 1e-12.
+    for (const [at] of exact) expect(Math.abs(logGamma(at) - math.lgamma(at))).toBeLessThan(1e-11 * Math.max(1, at));
   });
 
   it('the model functions have their defining values, stable far out', () => {
@@ -392,6 +418,26 @@ describe('conventions at kinks and ties (SPEC §6)', () => {
     const result = at('std(z)', { z: [2, 2, 2] });
     expect(Array.from(result.jacobian)).toEqual([0, 0, 0]);
     expect(result.warnings.map((w) => w.kind)).toEqual(['kink']);
+  });
+
+  it('max(M, dim) and min(M, dim) agree with max and min of each line: values, J, ties and their report', () => {
+    const M = [
+      [3, -1, 3, 0.5],
+      [2, 2, 2, Infinity],
+      [-Infinity, 4, 1e-300, 1],
+    ];
+    for (const [whole, lines] of [
+      ['min(M, 2)', '[min(M[1, :]), min(M[2, :]), min(M[3, :])]'],
+      ['max(M, 2)', '[max(M[1, :]), max(M[2, :]), max(M[3, :])]'],
+      ['max(M, 1)', '[max(M[:, 1]), max(M[:, 2]), max(M[:, 3]), max(M[:, 4])]'],
+      ['min(M, 1)', '[min(M[:, 1]), min(M[:, 2]), min(M[:, 3]), min(M[:, 4])]'],
+    ]) {
+      const [a, b] = [at(whole!, { M }), at(lines!, { M })];
+      expect(Array.from(a.value), whole).toEqual(Array.from(b.value));
+      expect(Array.from(a.jacobian), whole).toEqual(Array.from(b.jacobian));
+      const ties = (r: typeof a) => r.warnings.flatMap((w) => (w.kind === 'tie' ? w.entries : []));
+      expect(ties(a), whole).toEqual(ties(b));
+    }
   });
 
   it('max(M, dim) splits a tie within a column evenly; max(M, 0), max(x, 1) stay element-wise', () => {

@@ -192,6 +192,15 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   },
   // The numbers of the solve partial, never differentiated: lusolve's partials solve with them.
   luFactor: 'leaf',
+  lgamma: unary([0.3, 1.7, 4.2, 12.5]),
+  digamma: unary([0.3, 1.7, 4.2, 12.5]),
+  trigamma: unary([0.3, 1.7, 4.2, 12.5]),
+  rowMaxWeights: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]), piecewiseConstant: true },
+  rowMinWeights: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]), piecewiseConstant: true },
+  extremeParts: {
+    at: { a: matrix },
+    build: (b, x) => b.apply('extremeParts', [x('a'), b.apply('rowMinWeights', [x('a')])]),
+  },
 };
 
 const shapeOf = (value: readonly number[] | readonly (readonly number[])[]): Shape =>
@@ -238,15 +247,17 @@ function asymmetry(hessian: Float64Array, n: number): string | null {
 const NO_FIRST_ORDER: Readonly<Partial<Record<OpName, string>>> = {
   prodPairs: 'the second derivatives of prod; its derivative would be a third derivative of prod',
   cofactorJacobian: 'the second derivatives of det; its derivative would be a third derivative of det',
+  trigamma: 'the second derivative of lgamma; its derivative would be a third derivative of lgamma',
 };
 /**
  * Operations whose second derivatives are deliberately not provided, and why. Only derivatives of
- * prod and det are here: no command needs a third derivative.
+ * prod, det and lgamma are here: no command needs a third derivative.
  */
 const NO_SECOND_ORDER: Readonly<Partial<Record<OpName, string>>> = {
   ...NO_FIRST_ORDER,
   prodOthers: 'the gradient of prod; its second derivatives (through prodPairs) are third derivatives of prod',
   cofactor: 'the gradient of det; its second derivatives (through cofactorJacobian) are third derivatives of det',
+  digamma: 'the derivative of lgamma; its second derivatives (through trigamma) are third derivatives of lgamma',
 };
 
 /**

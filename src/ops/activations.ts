@@ -6,7 +6,7 @@
  */
 import { SCALAR, type Shape } from '../shape.js';
 import { nearlyEqual, unary } from './elementwise.js';
-import { ZERO, algebra, row } from './rules.js';
+import { ZERO, algebra, row, unsupported } from './rules.js';
 import type { ActivationName, Operand, OpSpec, SpecialPoint } from './types.js';
 
 // W. J. Cody's rational Chebyshev approximations of erf and erfc (Math. Comp. 23, 1969), as mathjs's erf
@@ -111,6 +111,52 @@ function countEqual(v: Float64Array, x: Operand, t: number): number {
 const MEDIAN_TIE: SpecialPoint = {
   kind: 'tie',
   convention: "a tie at the median: each middle entry's share is split evenly among the entries equal to it",
+};
+
+/** Lanczos's coefficients for g = 7 (nine terms): log Γ to about 1e-15 relative for x ≥ 1/2. */
+const LANCZOS_G = 7;
+const LANCZOS = [
+  0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+  12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+];
+
+/** log Γ(x) for x ≥ 0, as mathjs's lgamma of a real number: +Infinity at 0, NaN below (no real result). */
+export function logGamma(x: number): number {
+  if (!(x > 0) || x === Infinity) return x === 0 ? Infinity : x < 0 ? NaN : x;
+  // Below 1/2 by reflection, Γ(x)·Γ(1 − x) = π/sin(πx), where the series is less accurate.
+  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
+  let sum = LANCZOS[0]!;
+  for (let i = 1; i < LANCZOS.length; i++) sum += LANCZOS[i]! / (x - 1 + i);
+  const t = x - 0.5 + LANCZOS_G;
+  return 0.5 * Math.log(2 * Math.PI) + (x - 0.5) * Math.log(t) - t + Math.log(sum);
+}
+
+/** Above this, the asymptotic series of digamma and trigamma reach double precision. */
+const ASYMPTOTIC_FROM = 16;
+
+/** ψ(x) = d/dx log Γ(x) for x ≥ 0: up by ψ(x) = ψ(x + 1) − 1/x to the asymptotic series; −Infinity at 0. */
+export function digamma(x: number): number {
+  if (!(x > 0) || x === Infinity) return x === 0 ? -Infinity : x < 0 ? NaN : x;
+  let shift = 0;
+  for (; x < ASYMPTOTIC_FROM; x++) shift -= 1 / x;
+  const s = 1 / (x * x);
+  const series = s * (1 / 12 - s * (1 / 120 - s * (1 / 252 - s * (1 / 240 - s * (1 / 132)))));
+  return shift + Math.log(x) - 0.5 / x - series;
+}
+
+/** ψ′(x) for x ≥ 0: up by ψ′(x) = ψ′(x + 1) + 1/x² to the asymptotic series; +Infinity at 0. */
+export function trigamma(x: number): number {
+  if (!(x > 0) || x === Infinity) return x === 0 ? Infinity : x < 0 ? NaN : x === Infinity ? 0 : x;
+  let shift = 0;
+  for (; x < ASYMPTOTIC_FROM; x++) shift += 1 / (x * x);
+  const s = 1 / (x * x);
+  const series = 1 / x + s / 2 + (s / x) * (1 / 6 - s * (1 / 30 - s * (1 / 42 - s * (1 / 30 - s * (5 / 66)))));
+  return shift + series;
+}
+
+const LGAMMA_DOMAIN: SpecialPoint = {
+  kind: 'domain',
+  convention: 'outside the domain: lgamma of a negative number is NaN, as in mathjs (no real result)',
 };
 
 const toScalar = (): Shape => SCALAR;
@@ -222,4 +268,14 @@ export const ACTIVATIONS: Record<ActivationName, OpSpec> = {
     },
     partial: () => ZERO,
   },
+  lgamma: unary(
+    'lgamma',
+    logGamma,
+    (A, x) => A.call('digamma', x),
+    'logarithm of the gamma function, log Γ(x), for x ≥ 0',
+    (x) => (x < 0 ? LGAMMA_DOMAIN : null),
+  ),
+  digamma: unary('digamma', digamma, (A, x) => A.call('trigamma', x)),
+  // The second derivative of lgamma; its own derivative would be a third, which no command needs.
+  trigamma: { ...unary('trigamma', trigamma, null), partial: () => unsupported('third derivatives of lgamma') },
 };

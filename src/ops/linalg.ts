@@ -1,7 +1,7 @@
 /** Reductions and linear algebra: whole-array functions with row, matmul or dense partials. */
 import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, isMatrix, isScalar, isVector, sizeOf, type Shape } from '../shape.js';
-import { contest } from './elementwise.js';
+import { contest, nearlyEqual } from './elementwise.js';
 import { ZERO, algebra, dense, elementwise, matmulPartial, row, unsupported } from './rules.js';
 import type { Operand, OpSpec, ReductionName, SpecialPoint } from './types.js';
 
@@ -165,6 +165,41 @@ function extreme(v: Float64Array, a: Operand, sign: 1 | -1): number {
   }
   return best;
 }
+
+/**
+ * tieWeights for every row of a matrix at once: in each row, 1/count at the entries that tie with
+ * the row's extreme, 0 elsewhere (a row with a NaN: all 0, as tieWeights).
+ */
+function rowTieWeights(v: Float64Array, out: Operand, a: Operand, sign: 1 | -1): void {
+  const [rows, cols] = a.shape as readonly [number, number];
+  for (let i = 0; i < rows; i++) {
+    const from = a.offset + i * cols;
+    // extreme() of the row, with the tolerance asked only of entries that would win by plain comparison.
+    let target = v[from]!;
+    for (let j = 0; j < cols; j++) {
+      const x = v[from + j]!;
+      if (Number.isNaN(x)) {
+        target = NaN;
+        break;
+      }
+      if (sign * (x - target) > 0 && !nearlyEqual(x, target)) target = x;
+    }
+    const at = out.offset + i * cols;
+    // One pass marks the ties and counts them; a second divides, only where there is a tie.
+    let count = 0;
+    for (let j = 0; j < cols; j++) {
+      const tie = tiesWith(v[from + j]!, target) ? 1 : 0;
+      v[at + j] = tie;
+      count += tie;
+    }
+    if (count > 1) for (let j = 0; j < cols; j++) v[at + j]! /= count;
+  }
+}
+
+const matrixOnly = (label: string, [a]: readonly Shape[]): Shape => {
+  if (!isMatrix(a!)) throw new ShapeError(`${label} takes a matrix, got ${describeShape(a!)}`);
+  return a!;
+};
 
 export const LINALG: Record<ReductionName, OpSpec> = {
   sum: {
@@ -453,6 +488,65 @@ export const LINALG: Record<ReductionName, OpSpec> = {
             convention: 'the matrix is singular: its inverse and the derivative are not finite',
           });
         }
+      }
+    },
+  },
+  /** ∂max(M, 2)/∂M row by row: the weights of maxReduce's partial for every row at once. */
+  rowMaxWeights: {
+    label: 'rowMaxWeights',
+    arity: 1,
+    shape: (args) => matrixOnly('rowMaxWeights', args),
+    value(v, out, [a]) {
+      rowTieWeights(v, out, a!, 1);
+    },
+    partial: () => ZERO,
+  },
+  rowMinWeights: {
+    label: 'rowMinWeights',
+    arity: 1,
+    shape: (args) => matrixOnly('rowMinWeights', args),
+    value(v, out, [a]) {
+      rowTieWeights(v, out, a!, -1);
+    },
+    partial: () => ZERO,
+  },
+  /**
+   * The extremes of the rows of M in place, W·M with W from rowMaxWeights or rowMinWeights (an exact
+   * zero of W gives an exact zero): summed along the rows they give max(M, 2) or min(M, 2) in one
+   * node each, whose partial is W, where a row at a time would take a node per row.
+   */
+  extremeParts: {
+    label: 'max/min',
+    arity: 2,
+    shape: ([a, w]) => {
+      if (!isMatrix(a!) || !isMatrix(w!) || a[0] !== w[0] || a[1] !== w[1])
+        throw new ShapeError(
+          `extremeParts takes a matrix and its weights, got ${describeShape(a!)} and ${describeShape(w!)}`,
+        );
+      return a!;
+    },
+    value(v, out, [a, w]) {
+      const [rows, cols] = a!.shape as readonly [number, number];
+      for (let i = 0; i < rows; i++) {
+        let nan = false;
+        for (let k = i * cols; k < (i + 1) * cols; k++) {
+          const weight = v[w!.offset + k]!;
+          const x = v[a!.offset + k]!;
+          v[out.offset + k] = weight === 0 ? 0 : weight * x;
+          nan ||= Number.isNaN(x);
+        }
+        // A row with a NaN has no extreme: its entries are NaN, and so is their sum.
+        if (nan) v.fill(NaN, out.offset + i * cols, out.offset + (i + 1) * cols);
+      }
+    },
+    partial: (_b, i, node) => (i === 0 ? elementwise(node.args[1]!) : ZERO),
+    special(v, _out, [, w], found) {
+      // A weight strictly between 0 and 1 is a share of a tie: the whole row's extreme is computed at it.
+      const [rows, cols] = w!.shape as readonly [number, number];
+      for (let i = 0; i < rows; i++) {
+        let tie = false;
+        for (let k = i * cols; k < (i + 1) * cols && !tie; k++) tie = v[w!.offset + k]! > 0 && v[w!.offset + k]! < 1;
+        if (tie) for (let k = i * cols; k < (i + 1) * cols; k++) found(k, REDUCTION_TIE);
       }
     },
   },

@@ -217,11 +217,25 @@ export type ReductionName =
   | 'det'
   | 'cofactor'
   | 'cofactorJacobian'
-  | 'inv';
+  | 'inv'
+  | 'rowMaxWeights'
+  | 'rowMinWeights'
+  | 'extremeParts';
 
-/** The functions models use: activations and the reductions logsumexp and median (ops/activations.ts). */
+/** The functions models use: activations, the reductions logsumexp and median, log-gamma (ops/activations.ts). */
 export type ActivationName =
-  'erf' | 'sigmoid' | 'relu' | 'heaviside' | 'softplus' | 'logsumexp' | 'stopMax' | 'median' | 'medianWeights';
+  | 'erf'
+  | 'sigmoid'
+  | 'relu'
+  | 'heaviside'
+  | 'softplus'
+  | 'logsumexp'
+  | 'stopMax'
+  | 'median'
+  | 'medianWeights'
+  | 'lgamma'
+  | 'digamma'
+  | 'trigamma';
 
 /** Linear solves and the LU factors they solve with. */
 export type SolveName = 'lusolve' | 'luFactor';

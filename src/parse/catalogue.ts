@@ -46,7 +46,7 @@ export const FUNCTION_GROUPS = {
   trigonometric: 'sin cos tan sec csc cot asin acos atan asec acsc acot atan2',
   hyperbolic: 'sinh cosh tanh sech csch coth asinh acosh atanh asech acsch acoth',
   'sign and rounding': 'abs sign ceil floor fix round',
-  'models and special functions': 'sigmoid relu softplus softmax logsumexp erf',
+  'models and special functions': 'sigmoid relu softplus softmax logsumexp erf lgamma',
   'reductions and statistics': 'sum prod mean median max min std variance cumsum diff norm',
   'linear algebra': 'dot cross det inv trace transpose ctranspose kron lusolve lsolve usolve',
   'building and reshaping arrays': 'concat diag identity ones zeros range reshape flatten squeeze size',

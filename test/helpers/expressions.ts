@@ -208,6 +208,8 @@ const DOMAINS: Readonly<Record<string, Domain>> = {
   // relu has a kink at 0: the smooth flavour keeps it on the positive side.
   relu: { arg: id, smoothArg: atLeastOne, bound: (b) => 1 + b * b },
   softplus: { arg: id, maxArg: 3, bound: (b) => b + 1 },
+  // lgamma of x ≥ 1 lies between its minimum, about -0.12, and x·log(x).
+  lgamma: { arg: atLeastOne, bound: (b) => Math.max(0.13, (1 + b * b) * Math.log1p(b * b)) },
 };
 
 /** Every element-wise function of one argument that has a domain (language.test.ts checks that all do). */

@@ -1,0 +1,103 @@
+/**
+ * GradBench's gmm eval: `objective`, the log posterior of a Gaussian mixture with a Wishart prior
+ * (ADBench's), and `jacobian`, its gradient by alpha, mu, q and l, as {alpha, mu, q, l} in their shapes.
+ */
+import { readFileSync } from 'node:fs';
+
+const MODEL = readFileSync(new URL('../models/gmm.txt', import.meta.url), 'utf8');
+
+/** Standard normal samples by Box–Muller from a uniform stream. */
+const normal = (random) => () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+
+/**
+ * The eval's run.py: d ∈ {2, 10, 20, 32, 64} × k ∈ {5, 10, 25, 50, 100}, n = 1000, m = 0, gamma = 1,
+ * smallest d·k first; x, q, l and alpha standard normal, mu uniform in [0, 1).
+ */
+export function cases(sizes, random) {
+  const gaussian = normal(random);
+  const shapes =
+    sizes === 'small'
+      ? [
+          [2, 5, 100],
+          [4, 3, 30],
+        ]
+      : [2, 10, 20, 32, 64]
+          .flatMap((d) => [5, 10, 25, 50, 100].map((k) => [d, k, 1000]))
+          .sort((a, b) => a[0] * a[1] - b[0] * b[1]);
+  const matrix = (rows, cols, sample) => Array.from({ length: rows }, () => Array.from({ length: cols }, sample));
+  return shapes.flatMap(([d, k, n]) => {
+    const input = {
+      d,
+      k,
+      n,
+      x: matrix(n, d, gaussian),
+      m: 0,
+      gamma: 1,
+      mu: matrix(k, d, random),
+      q: matrix(k, d, gaussian),
+      l: matrix(k, (d * (d - 1)) / 2, gaussian),
+      alpha: Array.from({ length: k }, gaussian),
+    };
+    const label = `d=${d},k=${k},n=${n}`;
+    return [
+      { label, function: 'objective', input },
+      { label, function: 'jacobian', input },
+    ];
+  });
+}
+
+/**
+ * The model compiled once per shape. `prepared(run)` runs `run` once the first time a function
+ * meets a shape: the engine builds the gradient's program and allocates its buffers on the first call,
+ * work done once per shape, as compiling is.
+ */
+function compiler(library) {
+  const compiled = new Map();
+  return (name, input) => {
+    const { d, k, n, m, gamma } = input;
+    const shape = {
+      x: [n, d],
+      alpha: [k],
+      mu: [k, d],
+      q: [k, d],
+      l: [k, (d * (d - 1)) / 2],
+      m: [],
+      gamma: [],
+    };
+    const key = JSON.stringify(shape);
+    if (!compiled.has(key)) compiled.set(key, { model: library.compile(MODEL, shape), warm: new Set() });
+    const { model, warm } = compiled.get(key);
+    const prepared = (run) => {
+      if (!warm.has(name)) run();
+      warm.add(name);
+      return run;
+    };
+    const at = {
+      x: input.x,
+      alpha: input.alpha,
+      mu: input.mu,
+      q: input.q,
+      l: input.l,
+      m,
+      gamma,
+    };
+    return { model, at, prepared };
+  };
+}
+
+export function define(library) {
+  const prepare = compiler(library);
+  return {
+    objective(input) {
+      const { model, at, prepared } = prepare('objective', input);
+      return prepared(() => model.evaluate(at));
+    },
+    jacobian(input) {
+      const { model, at, prepared } = prepare('jacobian', input);
+      return prepared(() => {
+        const { alpha, mu, q, l } = model.grad(at, { wrt: ['alpha', 'mu', 'q', 'l'] }).blocks;
+        return { alpha, mu, q, l };
+      });
+    },
+  };
+}
