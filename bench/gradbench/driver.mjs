@@ -1,4 +1,4 @@
-// npm run gradbench -- EVAL [--sizes small|full] [--min-runs N] [--min-seconds S] [--save-fixture]
+// npm run gradbench -- EVAL [--sizes small|full|largest] [--min-runs N] [--min-seconds S] [--save-fixture]
 //
 // Plays the eval's side of GradBench's protocol locally: makes the eval's inputs
 // (evals/EVAL.mjs), runs them through PyTorch (torch_ref.py) when /usr/bin/python3 has
@@ -20,7 +20,7 @@ const PYTHON = '/usr/bin/python3';
 
 function usage(message) {
   process.stderr.write(
-    `error: ${message}\nusage: npm run gradbench -- EVAL [--sizes small|full] [--min-runs N] [--min-seconds S] [--save-fixture]\n`,
+    `error: ${message}\nusage: npm run gradbench -- EVAL [--sizes small|full|largest] [--min-runs N] [--min-seconds S] [--save-fixture]\n`,
   );
   process.exit(2);
 }
@@ -39,11 +39,11 @@ function parseArguments(argv) {
     else positional.push(argument);
   }
   if (positional.length !== 1) usage('name one eval');
-  if (!['small', 'full'].includes(options.sizes)) usage('--sizes is small or full');
+  if (!['small', 'full', 'largest'].includes(options.sizes)) usage('--sizes is small, full or largest');
   if (options.saveFixture) options.sizes = 'small';
   // GradBench's evals default to one run and at least a second; small sizes only check validity.
   options.minRuns ??= 1;
-  options.minSeconds ??= options.sizes === 'full' ? 1 : 0;
+  options.minSeconds ??= options.sizes === 'small' ? 0 : 1;
   if (!(Number.isInteger(options.minRuns) && options.minRuns > 0)) usage('--min-runs is a positive integer');
   if (!(options.minSeconds >= 0)) usage('--min-seconds is a number of seconds');
   return { evalName: positional[0], ...options };
@@ -174,12 +174,20 @@ function printTable(rows) {
   }
 }
 
+/** The eval's cases; `largest` keeps, of the full sizes (smallest first), the last case of each function. */
+function casesOf(evalModule, sizes) {
+  const cases = evalModule.cases(sizes === 'small' ? 'small' : 'full', generator(31337));
+  if (sizes !== 'largest') return cases;
+  const last = new Map(cases.map((c) => [c.function, c]));
+  return cases.filter((c) => last.get(c.function) === c);
+}
+
 async function main() {
   const options = parseArguments(process.argv.slice(2));
   const modulePath = join(HERE, 'evals', `${options.evalName}.mjs`);
   if (!existsSync(modulePath)) usage(`no eval module bench/gradbench/evals/${options.evalName}.mjs`);
   const evalModule = await import(pathToFileURL(modulePath).href);
-  const cases = evalModule.cases(options.sizes, generator(31337));
+  const cases = casesOf(evalModule, options.sizes);
   const torchHere = hasTorch();
   if (options.saveFixture && !torchHere) usage('--save-fixture needs /usr/bin/python3 with torch');
 
