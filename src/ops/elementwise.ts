@@ -384,6 +384,57 @@ export function contest(a: number, b: number, sign: 1 | -1): number {
   if (nearlyEqual(a, b)) return 0.5;
   return sign * (a - b) > 0 ? 1 : 0;
 }
+/**
+ * Beyond this distance from t nothing is nearly equal to t: the tolerance at max(|x|, |t|) ≤ |t| + |x − t|,
+ * with room for rounding. Loops over many entries compare with it first and call nearlyEqual only near t.
+ */
+const nearBound = (t: number): number => Math.max(2 * REL_TOL * Math.abs(t), 2 * ABS_TOL);
+
+/**
+ * How many of the n entries of v from `offset` are nearly equal to t, counted up to `limit`; each entry is
+ * nearlyEqual's answer (the exact test only for entries within nearBound of t, or at a NaN distance).
+ */
+export function countNearlyEqual(v: Float64Array, offset: number, n: number, t: number, limit = n): number {
+  const bound = nearBound(t);
+  let count = 0;
+  for (let k = offset; k < offset + n && count < limit; k++) {
+    const x = v[k]!;
+    if (!(Math.abs(x - t) > bound) && nearlyEqual(x, t)) count++;
+  }
+  return count;
+}
+
+/**
+ * Writes 1/count where the n entries of v from `from` are nearly equal to t and 0 elsewhere, to the entries
+ * from `to` (count: how many are), in two passes over the entries at most.
+ */
+export function nearlyEqualShares(v: Float64Array, from: number, to: number, n: number, t: number): void {
+  const bound = nearBound(t);
+  let count = 0;
+  for (let k = 0; k < n; k++) {
+    const x = v[from + k]!;
+    const near = !(Math.abs(x - t) > bound) && nearlyEqual(x, t);
+    v[to + k] = near ? 1 : 0;
+    if (near) count++;
+  }
+  if (count > 1) for (let k = 0; k < n; k++) v[to + k] = v[to + k] === 0 ? 0 : 1 / count;
+}
+
+/**
+ * The largest (sign 1) or smallest (sign -1) of the n entries of v from `offset` as mathjs finds it: the first
+ * entry not beaten by a later one beyond the comparison tolerance (contest's 1); NaN if any is NaN. Only an entry
+ * beyond the current best by an exact comparison is checked with the tolerance.
+ */
+export function extremeEntry(v: Float64Array, offset: number, n: number, sign: 1 | -1): number {
+  let best = v[offset]!;
+  for (let k = offset; k < offset + n; k++) {
+    const x = v[k]!;
+    if (Number.isNaN(x)) return NaN;
+    if (sign * (x - best) > 0 && !nearlyEqual(x, best)) best = x;
+  }
+  return best;
+}
+
 /** max (sign 1) or min (sign -1) of a and b: a unless b wins; NaN if either is. */
 const extremeOfTwo = (a: number, b: number, sign: 1 | -1): number =>
   Number.isNaN(a) || Number.isNaN(b) ? NaN : contest(b, a, sign) === 1 ? b : a;
