@@ -188,6 +188,36 @@ function zeroAtZeroToZero(A: Algebra, partial: NodeId, a: NodeId, b: NodeId): No
   return A.strongMul(partial, A.call('not', A.call('and', A.isZero(a), A.isZero(b))));
 }
 
+// fdlibm's exp (e_exp.c), which V8's Math.exp is: its reduction, polynomial and scale, in JavaScript so that a loop
+// inlines it (a call of Math.exp costs more than the arithmetic). Only where fdlibm takes its main path, away from
+// its special cases; everything else calls Math.exp. test/elementwise-kernels.test.ts checks it bit for bit.
+const EXP_TINY = 2 ** -28;
+const EXP_FAST_BELOW = 708;
+const HALF_LN2 = 0.34657359027997264;
+const LN2_HI = 0.6931471803691238;
+const LN2_LO = 1.9082149292705877e-10;
+const INV_LN2 = 1.4426950408889634;
+const [EXP_P1, EXP_P2, EXP_P3, EXP_P4, EXP_P5] = [
+  0.16666666666666602, -0.0027777777777015593, 0.00006613756321437934, -0.0000016533902205465252, 4.1381367970572385e-8,
+];
+/** 2^k at k + 1021 for -1021 ≤ k ≤ 1023. */
+const POWERS_OF_TWO = Float64Array.from({ length: 2045 }, (_, i) => 2 ** (i - 1021));
+
+/** Math.exp(x), to the bit. */
+export function exp(x: number): number {
+  const ax = Math.abs(x);
+  // Not tiny (fdlibm: 1 + x), no overflow or subnormal scale, not exp(1) (fdlibm: E), and away from 0.5·ln 2, where
+  // fdlibm takes k = 0 by a test on x's bits while the rounding of invln2·x + 0.5 below may give k = 1.
+  if (!(ax < EXP_FAST_BELOW && ax >= EXP_TINY && x !== 1 && Math.abs(ax - HALF_LN2) >= 2e-9)) return Math.exp(x);
+  const k = (INV_LN2 * x + (x < 0 ? -0.5 : 0.5)) | 0;
+  const hi = x - k * LN2_HI;
+  const lo = k * LN2_LO;
+  const r = hi - lo;
+  const t = r * r;
+  const c = r - t * (EXP_P1 + t * (EXP_P2 + t * (EXP_P3 + t * (EXP_P4 + t * EXP_P5))));
+  return (1 - (lo - (r * c) / (2 - c) - hi)) * POWERS_OF_TWO[k + 1021]!;
+}
+
 const sinh = Math.sinh;
 const cosh = Math.cosh;
 
@@ -315,7 +345,7 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = 
     outsideUnit,
   ),
 
-  exp: unary('exp', Math.exp, (_A, _x, y) => y, 'exponential'),
+  exp: unary('exp', exp, (_A, _x, y) => y, 'exponential'),
   expm1: unary('expm1', Math.expm1, (A, x) => A.call('exp', x), 'exp(x) - 1, accurate near 0'),
   log: unary('log', Math.log, (A, x) => A.recip(x), 'natural logarithm (log(x, b): base b)', domain(0, Infinity)),
   log1p: unary(

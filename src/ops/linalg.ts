@@ -143,7 +143,6 @@ function hasZero(v: Float64Array, x: Operand): boolean {
   return false;
 }
 
-
 export const LINALG: Record<ReductionName, OpSpec> = {
   sum: {
     label: 'sum',
