@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { elementwiseLoop, type OperandPattern } from '../src/engine/compiled.js';
-import { OPS, OP_NAMES } from '../src/ops/index.js';
+import { OPS, OP_NAMES, type Operand } from '../src/ops/index.js';
 import {
   contest,
   countNearlyEqual,
@@ -51,12 +51,15 @@ describe('generated element-wise loops', () => {
       if (spec.scalar === undefined) continue;
       const patterns = spec.arity === 1 ? (['v'] as const) : PATTERNS;
       for (const pattern of patterns) {
-        const sizes = pattern === 'v' ? [n] : [...pattern].map((p) => (p === 'v' ? n : 1));
-        const args = sizes.reduce<{ offset: number; size: number; shape: number[] }[]>((list, size) => {
-          const offset = list.length === 0 ? 0 : list.at(-1)!.offset + list.at(-1)!.size;
-          return [...list, { offset, size, shape: size === 1 ? [] : [size] }];
-        }, []);
-        const out = { offset: args.at(-1)!.offset + args.at(-1)!.size, size: n, shape: [n] };
+        // Operands one after the other in the buffer (a scalar where the pattern says `s`), then the output.
+        const scalars = pattern === 'v' ? [false] : [...pattern].map((p) => p === 's');
+        const args: Operand[] = [];
+        let offset = 0;
+        for (const scalar of scalars) {
+          args.push(scalar ? { offset, size: 1, shape: [] } : { offset, size: n, shape: [n] });
+          offset += scalar ? 1 : n;
+        }
+        const out: Operand = { offset, size: n, shape: [n] };
         const v = Float64Array.from({ length: out.offset + 2 * n }, anyNumber);
         const expected = v.slice();
         spec.value(expected, out, args, { kind: 'none' });
