@@ -47,28 +47,25 @@ interface Step {
   readonly b: number;
 }
 
+/** How an element-wise node reads its operands (a scalar is broadcast), or null for a node with its own kernel. */
+function operandPattern(spec: OpSpec, out: Operand, args: readonly Operand[]): OperandPattern | null {
+  if (spec.scalar === undefined) return null;
+  if (args.length === 1) return 'v';
+  if (args.length !== 2) return null;
+  const [aIsVector, bIsVector] = [args[0]!.size === out.size, args[1]!.size === out.size];
+  return aIsVector && bIsVector ? 'vv' : aIsVector ? 'vs' : 'sv';
+}
+
 function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param): Step {
-  const [a, b] = args;
-  const pattern: OperandPattern | null =
-    spec.scalar === undefined || a === undefined
-      ? null
-      : args.length === 1
-        ? 'v'
-        : args.length === 2
-          ? b!.size === out.size
-            ? a.size === out.size
-              ? 'vv'
-              : 'sv'
-            : 'vs'
-          : null;
+  const pattern = operandPattern(spec, out, args);
   return {
     spec,
     out,
     args,
     param,
     loop: pattern === null ? null : elementwiseLoop(spec.scalar!, pattern),
-    a: a?.offset ?? 0,
-    b: b?.offset ?? 0,
+    a: args[0]?.offset ?? 0,
+    b: args[1]?.offset ?? 0,
   };
 }
 
