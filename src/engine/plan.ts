@@ -5,6 +5,7 @@
  */
 import type { Tape } from '../graph/index.js';
 import { OPS, type NodeId, type Operand, type OpSpec, type Param } from '../ops/index.js';
+import { elementwiseLoop, type ElementwiseLoop, type OperandPattern } from './compiled.js';
 
 /** Where each node a plan needs lives in its value buffer, laid out before the buffer is allocated. */
 export interface PlanLayout {
@@ -34,11 +35,45 @@ export function planLayout(tape: Tape, roots: readonly NodeId[]): PlanLayout {
 /** The bytes of a plan's value buffer, to be weighed against a memory limit before it is allocated. */
 export const planBytes = (layout: PlanLayout): number => layout.entries * Float64Array.BYTES_PER_ELEMENT;
 
+/** One node of the forward pass: its kernel, or for an element-wise node the loop of its scalar function. */
+interface Step {
+  readonly spec: OpSpec;
+  readonly out: Operand;
+  readonly args: readonly Operand[];
+  readonly param: Param;
+  readonly loop: ElementwiseLoop | null;
+  /** The loop's operand offsets (b unused by unary loops). */
+  readonly a: number;
+  readonly b: number;
+}
+
+/** How an element-wise node reads its operands (a scalar is broadcast), or null for a node with its own kernel. */
+function operandPattern(spec: OpSpec, out: Operand, args: readonly Operand[]): OperandPattern | null {
+  if (spec.scalar === undefined) return null;
+  if (args.length === 1) return 'v';
+  if (args.length !== 2) return null;
+  const [aIsVector, bIsVector] = [args[0]!.size === out.size, args[1]!.size === out.size];
+  return aIsVector && bIsVector ? 'vv' : aIsVector ? 'vs' : 'sv';
+}
+
+function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param): Step {
+  const pattern = operandPattern(spec, out, args);
+  return {
+    spec,
+    out,
+    args,
+    param,
+    loop: pattern === null ? null : elementwiseLoop(spec.scalar!, pattern),
+    a: args[0]?.offset ?? 0,
+    b: args[1]?.offset ?? 0,
+  };
+}
+
 export class Plan {
   readonly values: Float64Array;
   /** Where each needed node lives in `values` (undefined for nodes not needed). */
   readonly operands: readonly (Operand | undefined)[];
-  private readonly steps: readonly { spec: OpSpec; out: Operand; args: readonly Operand[]; param: Param }[];
+  private readonly steps: readonly Step[];
 
   /** `layout` is made from the roots unless given: a caller lays it out first to weigh its size. */
   constructor(
@@ -55,7 +90,7 @@ export class Plan {
       const op = tape.op(id);
       const args = Array.from(tape.args(id), (a) => operands[a]!);
       if (op === 'constant') OPS.constant.value(this.values, out, args, tape.param(id));
-      else if (op !== 'input') steps.push({ spec: OPS[op], out, args, param: tape.param(id) });
+      else if (op !== 'input') steps.push(step(OPS[op], out, args, tape.param(id)));
     }
     this.steps = steps;
   }
@@ -75,7 +110,10 @@ export class Plan {
   /** The forward pass. */
   run(): void {
     const v = this.values;
-    for (const step of this.steps) step.spec.value(v, step.out, step.args, step.param);
+    for (const step of this.steps) {
+      if (step.loop === null) step.spec.value(v, step.out, step.args, step.param);
+      else step.loop(v, step.out.offset, step.a, step.b, step.out.size);
+    }
   }
 
   read(id: NodeId): Float64Array {

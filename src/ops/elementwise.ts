@@ -188,6 +188,36 @@ function zeroAtZeroToZero(A: Algebra, partial: NodeId, a: NodeId, b: NodeId): No
   return A.strongMul(partial, A.call('not', A.call('and', A.isZero(a), A.isZero(b))));
 }
 
+// fdlibm's exp (e_exp.c), which V8's Math.exp is: its reduction, polynomial and scale, in JavaScript so that a loop
+// inlines it (a call of Math.exp costs more than the arithmetic). Only where fdlibm takes its main path, away from
+// its special cases; everything else calls Math.exp. test/elementwise-kernels.test.ts checks it bit for bit.
+const EXP_TINY = 2 ** -28;
+const EXP_FAST_BELOW = 708;
+const HALF_LN2 = 0.34657359027997264;
+const LN2_HI = 0.6931471803691238;
+const LN2_LO = 1.9082149292705877e-10;
+const INV_LN2 = 1.4426950408889634;
+const [EXP_P1, EXP_P2, EXP_P3, EXP_P4, EXP_P5] = [
+  0.16666666666666602, -0.0027777777777015593, 0.00006613756321437934, -0.0000016533902205465252, 4.1381367970572385e-8,
+];
+/** 2^k at k + 1021 for -1021 ≤ k ≤ 1023. */
+const POWERS_OF_TWO = Float64Array.from({ length: 2045 }, (_, i) => 2 ** (i - 1021));
+
+/** Math.exp(x), to the bit. */
+export function exp(x: number): number {
+  const ax = Math.abs(x);
+  // Not tiny (fdlibm: 1 + x), no overflow or subnormal scale, not exp(1) (fdlibm: E), and away from 0.5·ln 2, where
+  // fdlibm takes k = 0 by a test on x's bits while the rounding of invln2·x + 0.5 below may give k = 1.
+  if (!(ax < EXP_FAST_BELOW && ax >= EXP_TINY && x !== 1 && Math.abs(ax - HALF_LN2) >= 2e-9)) return Math.exp(x);
+  const k = (INV_LN2 * x + (x < 0 ? -0.5 : 0.5)) | 0;
+  const hi = x - k * LN2_HI;
+  const lo = k * LN2_LO;
+  const r = hi - lo;
+  const t = r * r;
+  const c = r - t * (EXP_P1 + t * (EXP_P2 + t * (EXP_P3 + t * (EXP_P4 + t * EXP_P5))));
+  return (1 - (lo - (r * c) / (2 - c) - hi)) * POWERS_OF_TWO[k + 1021]!;
+}
+
 const sinh = Math.sinh;
 const cosh = Math.cosh;
 
@@ -315,7 +345,7 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = 
     outsideUnit,
   ),
 
-  exp: unary('exp', Math.exp, (_A, _x, y) => y, 'exponential'),
+  exp: unary('exp', exp, (_A, _x, y) => y, 'exponential'),
   expm1: unary('expm1', Math.expm1, (A, x) => A.call('exp', x), 'exp(x) - 1, accurate near 0'),
   log: unary('log', Math.log, (A, x) => A.recip(x), 'natural logarithm (log(x, b): base b)', domain(0, Infinity)),
   log1p: unary(
@@ -384,6 +414,77 @@ export function contest(a: number, b: number, sign: 1 | -1): number {
   if (nearlyEqual(a, b)) return 0.5;
   return sign * (a - b) > 0 ? 1 : 0;
 }
+/**
+ * Beyond this distance from t nothing is nearly equal to t: the tolerance at max(|x|, |t|) ≤ |t| + |x − t|,
+ * with room for rounding. Loops over many entries compare with it first and call nearlyEqual only near t.
+ */
+const nearBound = (t: number): number => Math.max(2 * REL_TOL * Math.abs(t), 2 * ABS_TOL);
+
+// The loops below scan with one comparison per entry in a loop of its own, without calls, and leave it only at a
+// candidate: a loop that may call a function keeps less in registers, and costs about twice as much per entry.
+
+/** The first index from k below `end` whose entry is within `bound` of t (or at a NaN distance); else `end`. */
+function nextNear(v: Float64Array, k: number, end: number, t: number, bound: number): number {
+  for (; k < end; k++) if (!(Math.abs(v[k]! - t) > bound)) return k;
+  return end;
+}
+
+/**
+ * How many of the n entries of v from `offset` are nearly equal to t, counted up to `limit`; each entry is
+ * nearlyEqual's answer (asked only for entries within nearBound of t, or at a NaN distance).
+ */
+export function countNearlyEqual(v: Float64Array, offset: number, n: number, t: number, limit = n): number {
+  const bound = nearBound(t);
+  const end = offset + n;
+  let count = 0;
+  for (let k = nextNear(v, offset, end, t, bound); k < end && count < limit; k = nextNear(v, k + 1, end, t, bound))
+    if (nearlyEqual(v[k]!, t)) count++;
+  return count;
+}
+
+/**
+ * Writes 1/count where the n entries of v from `from` are nearly equal to t and 0 elsewhere, to the entries
+ * from `to` (count: how many are).
+ */
+export function nearlyEqualShares(v: Float64Array, from: number, to: number, n: number, t: number): void {
+  const bound = nearBound(t);
+  const end = from + n;
+  v.fill(0, to, to + n);
+  let count = 0;
+  for (let k = nextNear(v, from, end, t, bound); k < end; k = nextNear(v, k + 1, end, t, bound)) {
+    if (nearlyEqual(v[k]!, t)) {
+      v[to + k - from] = 1;
+      count++;
+    }
+  }
+  if (count > 1) for (let k = to; k < to + n; k++) v[k] = v[k] === 0 ? 0 : 1 / count;
+}
+
+/** The first index from k below `end` whose entry beats `best` by an exact comparison, or is NaN; else `end`. */
+function nextBeyond(v: Float64Array, k: number, end: number, best: number, sign: 1 | -1): number {
+  for (; k < end; k++) {
+    const x = v[k]!;
+    if (sign * (x - best) > 0 || Number.isNaN(x)) return k;
+  }
+  return end;
+}
+
+/**
+ * The largest (sign 1) or smallest (sign -1) of the n entries of v from `offset` as mathjs finds it: the first
+ * entry not beaten by a later one beyond the comparison tolerance (contest's 1); NaN if any is NaN. Only an entry
+ * beyond the current best by an exact comparison is checked with the tolerance.
+ */
+export function extremeEntry(v: Float64Array, offset: number, n: number, sign: 1 | -1): number {
+  const end = offset + n;
+  let best = v[offset]!;
+  for (let k = nextBeyond(v, offset, end, best, sign); k < end; k = nextBeyond(v, k + 1, end, best, sign)) {
+    const x = v[k]!;
+    if (Number.isNaN(x)) return NaN;
+    if (!nearlyEqual(x, best)) best = x;
+  }
+  return best;
+}
+
 /** max (sign 1) or min (sign -1) of a and b: a unless b wins; NaN if either is. */
 const extremeOfTwo = (a: number, b: number, sign: 1 | -1): number =>
   Number.isNaN(a) || Number.isNaN(b) ? NaN : contest(b, a, sign) === 1 ? b : a;

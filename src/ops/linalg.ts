@@ -1,7 +1,7 @@
 /** Reductions and linear algebra: whole-array functions with row, matmul or dense partials. */
 import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, isMatrix, isScalar, isVector, sizeOf, type Shape } from '../shape.js';
-import { contest, nearlyEqual } from './elementwise.js';
+import { countNearlyEqual, extremeEntry, nearlyEqualShares } from './elementwise.js';
 import { ZERO, algebra, dense, elementwise, matmulPartial, row, unsupported } from './rules.js';
 import type { Operand, OpSpec, ReductionName, SpecialPoint } from './types.js';
 
@@ -95,24 +95,15 @@ const REDUCTION_TIE: SpecialPoint = {
   kind: 'tie',
   convention: 'a tie for the extreme: the derivative is split evenly among the tied entries',
 };
-/** Whether x ties with the extreme `target` (equal within mathjs's tolerance), for max and min alike. */
-const tiesWith = (x: number, target: number): boolean => contest(x, target, 1) === 0.5;
-
-/** How many entries of x tie with the extreme `target`. */
-function tieCount(v: Float64Array, x: Operand, target: number): number {
-  let count = 0;
-  for (let k = 0; k < x.size; k++) if (tiesWith(v[x.offset + k]!, target)) count++;
-  return count;
-}
-
-/** Reports a tie when more than one entry equals the extreme (the node's value). */
+/** Reports a tie when more than one entry equals the extreme (the node's value) within mathjs's tolerance. */
 function tieSpecial(
   v: Float64Array,
   out: Operand,
   args: readonly Operand[],
   found: (entry: number, point: SpecialPoint) => void,
 ): void {
-  if (tieCount(v, args[0]!, v[out.offset]!) > 1) found(0, REDUCTION_TIE);
+  const x = args[0]!;
+  if (countNearlyEqual(v, x.offset, x.size, v[out.offset]!, 2) > 1) found(0, REDUCTION_TIE);
 }
 
 const NORM_AT_ZERO: SpecialPoint = {
@@ -153,20 +144,6 @@ function hasZero(v: Float64Array, x: Operand): boolean {
 }
 
 /**
- * The largest (sign 1) or smallest (sign -1) entry as mathjs finds it: the
- * first entry not beaten beyond its comparison tolerance; NaN if any is NaN.
- */
-function extreme(v: Float64Array, a: Operand, sign: 1 | -1): number {
-  let best = v[a.offset]!;
-  for (let k = 0; k < a.size; k++) {
-    const x = v[a.offset + k]!;
-    if (Number.isNaN(x)) return NaN;
-    if (contest(x, best, sign) === 1) best = x;
-  }
-  return best;
-}
-
-/**
  * tieWeights for every row of a matrix at once: in each row, 1/count at the entries that tie with
  * the row's extreme, 0 elsewhere (a row with a NaN: all 0, as tieWeights).
  */
@@ -174,25 +151,7 @@ function rowTieWeights(v: Float64Array, out: Operand, a: Operand, sign: 1 | -1):
   const [rows, cols] = a.shape as readonly [number, number];
   for (let i = 0; i < rows; i++) {
     const from = a.offset + i * cols;
-    // extreme() of the row, with the tolerance asked only of entries that would win by plain comparison.
-    let target = v[from]!;
-    for (let j = 0; j < cols; j++) {
-      const x = v[from + j]!;
-      if (Number.isNaN(x)) {
-        target = NaN;
-        break;
-      }
-      if (sign * (x - target) > 0 && !nearlyEqual(x, target)) target = x;
-    }
-    const at = out.offset + i * cols;
-    // One pass marks the ties and counts them; a second divides, only where there is a tie.
-    let count = 0;
-    for (let j = 0; j < cols; j++) {
-      const tie = tiesWith(v[from + j]!, target) ? 1 : 0;
-      v[at + j] = tie;
-      count += tie;
-    }
-    if (count > 1) for (let j = 0; j < cols; j++) v[at + j]! /= count;
+    nearlyEqualShares(v, from, out.offset + i * cols, cols, extremeEntry(v, from, cols, sign));
   }
 }
 
@@ -267,7 +226,7 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     arity: 1,
     shape: toScalar,
     value(v, out, [a]) {
-      v[out.offset] = extreme(v, a!, 1);
+      v[out.offset] = extremeEntry(v, a!.offset, a!.size, 1);
     },
     partial: (b, _i, node) => row(b.apply('tieWeights', [node.args[0]!, node.out])),
     special: tieSpecial,
@@ -277,7 +236,7 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     arity: 1,
     shape: toScalar,
     value(v, out, [a]) {
-      v[out.offset] = extreme(v, a!, -1);
+      v[out.offset] = extremeEntry(v, a!.offset, a!.size, -1);
     },
     partial: (b, _i, node) => row(b.apply('tieWeights', [node.args[0]!, node.out])),
     special: tieSpecial,
@@ -288,9 +247,7 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     arity: 2,
     shape: (args) => args[0]!,
     value(v, out, [x, y]) {
-      const target = v[y!.offset]!;
-      const count = tieCount(v, x!, target);
-      for (let k = 0; k < x!.size; k++) v[out.offset + k] = tiesWith(v[x!.offset + k]!, target) ? 1 / count : 0;
+      nearlyEqualShares(v, x!.offset, out.offset, x!.size, v[y!.offset]!);
     },
     partial: () => ZERO,
   },

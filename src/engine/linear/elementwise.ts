@@ -11,6 +11,20 @@ const dAt = (step: ElementwiseStep, v: Float64Array, k: number): number =>
 /** A scalar argument broadcast over a larger output: one argument entry feeds every output entry. */
 const broadcasts = (step: ElementwiseStep): boolean => step.arg.size === 1 && step.out.size > 1;
 
+/** cotangent[a + k] += times(cotangent[o + k], d) for k < n; times(c, 1) is c + 0 (0 for -0, as times gives). */
+function pullScalar(cotangent: Float64Array, a: number, o: number, n: number, d: number): void {
+  if (d === 1) for (let k = 0; k < n; k++) cotangent[a + k]! += cotangent[o + k]! + 0;
+  else for (let k = 0; k < n; k++) cotangent[a + k]! += times(cotangent[o + k]!, d);
+}
+
+/** 0 + Σ times(cotangent[o + k], d) for k < n, summed in order. */
+function sumTimesScalar(cotangent: Float64Array, o: number, n: number, d: number): number {
+  let sum = 0;
+  if (d === 1) for (let k = 0; k < n; k++) sum += cotangent[o + k]! + 0;
+  else for (let k = 0; k < n; k++) sum += times(cotangent[o + k]!, d);
+  return sum;
+}
+
 export const elementwise: LinearKind<'elementwise'> = {
   reads: (partial) => [partial.d],
   step: (partial, out, arg, operand) => ({ kind: 'elementwise', out, arg, d: operand(partial.d) }),
@@ -22,17 +36,21 @@ export const elementwise: LinearKind<'elementwise'> = {
     return reshape(b, broadcast(b, product, b.shapeOf(node)), argShape);
   },
 
+  // One loop per case (a scalar partial read once, a scalar argument summed), each a few operations per entry.
   pullback(step, v, cotangent, _scratch) {
     const { out, arg, d } = step;
     const o = out.offset;
+    const n = out.size;
     const dd = d.offset;
-    const sd = d.size === 1 ? 0 : 1;
-    if (arg.size === out.size) {
+    if (arg.size === n) {
       const a = arg.offset;
-      for (let k = 0; k < out.size; k++) cotangent[a + k]! += times(cotangent[o + k]!, v[dd + sd * k]!);
+      if (d.size === 1 && n > 1) pullScalar(cotangent, a, o, n, v[dd]!);
+      else for (let k = 0; k < n; k++) cotangent[a + k]! += times(cotangent[o + k]!, v[dd + k]!);
+    } else if (d.size === 1) {
+      cotangent[arg.offset]! += sumTimesScalar(cotangent, o, n, v[dd]!);
     } else {
       let sum = 0;
-      for (let k = 0; k < out.size; k++) sum += times(cotangent[o + k]!, v[dd + sd * k]!);
+      for (let k = 0; k < n; k++) sum += times(cotangent[o + k]!, v[dd + k]!);
       cotangent[arg.offset]! += sum;
     }
   },

@@ -14,8 +14,13 @@ export const row: LinearKind<'row'> = {
   pullback(step, v, cotangent) {
     const g = cotangent[step.out.offset]!;
     if (g === 0) return;
-    const a = step.arg.offset;
-    for (let k = 0; k < step.arg.size; k++) cotangent[a + k]! += times(g, dAt(step, v, k));
+    const { offset: a, size: n } = step.arg;
+    const { offset: dd, size: dSize } = step.d;
+    // A scalar partial gives every entry the same product: formed once, outside the loop.
+    if (dSize === 1) {
+      const product = times(g, v[dd]!);
+      for (let k = 0; k < n; k++) cotangent[a + k]! += product;
+    } else for (let k = 0; k < n; k++) cotangent[a + k]! += times(g, v[dd + k]!);
   },
   pushforward(step, v, tangent) {
     const a = step.arg.offset;

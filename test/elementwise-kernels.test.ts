@@ -1,0 +1,108 @@
+/**
+ * The fast forms of element-wise kernels give the numbers of the plain ones to
+ * the last bit: exp against Math.exp, the generated loops against each
+ * operation's `value`, and the max/min reductions and their ties (exact
+ * comparisons first, mathjs's tolerance near the extreme) against contest and
+ * nearlyEqual entry by entry.
+ */
+import { describe, expect, it } from 'vitest';
+import { elementwiseLoop, type OperandPattern } from '../src/engine/compiled.js';
+import { OPS, OP_NAMES, type Operand } from '../src/ops/index.js';
+import {
+  contest,
+  countNearlyEqual,
+  exp,
+  extremeEntry,
+  nearlyEqual,
+  nearlyEqualShares,
+} from '../src/ops/elementwise.js';
+import { prng } from './helpers/numeric.js';
+
+const random = prng(20261201);
+/** A double from every range: small, large, around 0.5·ln 2 (where exp's reduction changes), integers, specials. */
+function anyNumber(): number {
+  const pick = Math.floor(random() * 8);
+  const SPECIAL = [0, -0, 1, -1, Infinity, -Infinity, NaN, 0.5, 2, 5e-324, 708, -708, 709.78, -745.2, 2 ** -28];
+  if (pick === 0) return SPECIAL[Math.floor(random() * SPECIAL.length)]!;
+  if (pick === 1) return (random() - 0.5) * 1500;
+  if (pick === 2) return (random() < 0.5 ? -1 : 1) * (0.34657359027997264 + (random() - 0.5) * 1e-8);
+  if (pick === 3) return (random() - 0.5) * 2 ** (random() * 70 - 60);
+  if (pick === 4) return Math.round((random() - 0.5) * 20);
+  return (random() - 0.5) * 8;
+}
+
+describe('exp', () => {
+  it('is Math.exp to the bit', () => {
+    const differ: number[] = [];
+    for (let i = 0; i < 200_000; i++) {
+      const x = anyNumber();
+      if (!Object.is(exp(x), Math.exp(x))) differ.push(x);
+    }
+    expect(differ).toEqual([]);
+  });
+});
+
+describe('generated element-wise loops', () => {
+  const PATTERNS: readonly OperandPattern[] = ['vv', 'vs', 'sv'];
+  it("give each operation's value for every pattern of operands", () => {
+    const n = 40;
+    for (const name of OP_NAMES) {
+      const spec = OPS[name];
+      if (spec.scalar === undefined) continue;
+      const patterns = spec.arity === 1 ? (['v'] as const) : PATTERNS;
+      for (const pattern of patterns) {
+        // Operands one after the other in the buffer (a scalar where the pattern says `s`), then the output.
+        const scalars = pattern === 'v' ? [false] : [...pattern].map((p) => p === 's');
+        const args: Operand[] = [];
+        let offset = 0;
+        for (const scalar of scalars) {
+          args.push(scalar ? { offset, size: 1, shape: [] } : { offset, size: n, shape: [n] });
+          offset += scalar ? 1 : n;
+        }
+        const out: Operand = { offset, size: n, shape: [n] };
+        const v = Float64Array.from({ length: out.offset + 2 * n }, anyNumber);
+        const expected = v.slice();
+        spec.value(expected, out, args, { kind: 'none' });
+        elementwiseLoop(spec.scalar, pattern)(v, out.offset, args[0]!.offset, args[1]?.offset ?? 0, n);
+        const differ = Array.from(v.keys()).filter((k) => !Object.is(v[k], expected[k]));
+        expect(differ, `${name} ${pattern}`).toEqual([]);
+      }
+    }
+  });
+});
+
+describe('max/min reductions', () => {
+  /** Entries with near ties: values on a coarse grid, nudged within and beyond mathjs's tolerance. */
+  function entries(n: number): Float64Array {
+    return Float64Array.from({ length: n }, () => {
+      const base = Math.round(random() * 4) * (random() < 0.2 ? 1e-16 : 1);
+      const nudge = random() < 0.5 ? 0 : (random() - 0.5) * (random() < 0.5 ? 1e-12 : 1e-10);
+      return random() < 0.03 ? anyNumber() : base * (1 + nudge);
+    });
+  }
+
+  it('find the extreme as contest does entry by entry, and count and share its ties as nearlyEqual', () => {
+    for (let trial = 0; trial < 3000; trial++) {
+      const v = entries(1 + Math.floor(random() * 12));
+      for (const sign of [1, -1] as const) {
+        let best = v[0]!;
+        let nan = false;
+        for (const x of v) {
+          if (Number.isNaN(x)) nan = true;
+          else if (contest(x, best, sign) === 1) best = x;
+        }
+        const extreme = extremeEntry(v, 0, v.length, sign);
+        expect(Object.is(extreme, nan ? NaN : best)).toBe(true);
+        const target = trial % 2 === 0 ? extreme : anyNumber();
+        const ties = Array.from(v, (x) => nearlyEqual(x, target));
+        const count = ties.filter(Boolean).length;
+        expect(countNearlyEqual(v, 0, v.length, target)).toBe(count);
+        expect(countNearlyEqual(v, 0, v.length, target, 2)).toBe(Math.min(count, 2));
+        const shares = new Float64Array(2 * v.length);
+        shares.set(v);
+        nearlyEqualShares(shares, 0, v.length, v.length, target);
+        expect(Array.from(shares.subarray(v.length))).toEqual(ties.map((tie) => (tie ? 1 / count : 0)));
+      }
+    }
+  });
+});
