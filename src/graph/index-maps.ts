@@ -52,3 +52,31 @@ export function broadcastMap(size: number): IndexMap {
 export function adjointMap(map: IndexMap): IndexMap {
   return { to: map.from, from: map.to };
 }
+
+const composed = new WeakMap<IndexMap, WeakMap<IndexMap, IndexMap | null>>();
+
+/**
+ * `outer` after `inner` as one map, when each entry of inner's output (`innerSize` entries) takes exactly one
+ * input entry, as in a slice: out[outer.to[j]] takes in[inner.from[q]] where inner.to[q] = outer.from[j]. The
+ * result moves the same numbers through one sum of one term instead of two, so values are the same. Null when
+ * inner sums or leaves an entry empty. Found once per pair.
+ */
+export function composeMaps(outer: IndexMap, inner: IndexMap, innerSize: number): IndexMap | null {
+  let byOuter = composed.get(inner);
+  if (byOuter === undefined) composed.set(inner, (byOuter = new WeakMap()));
+  let map = byOuter.get(outer);
+  if (map === undefined) byOuter.set(outer, (map = compose(outer, inner, innerSize)));
+  return map;
+}
+
+function compose(outer: IndexMap, inner: IndexMap, innerSize: number): IndexMap | null {
+  if (inner.to.length !== innerSize) return null;
+  const source = new Int32Array(innerSize).fill(-1);
+  for (let q = 0; q < inner.to.length; q++) {
+    if (source[inner.to[q]!] !== -1) return null;
+    source[inner.to[q]!] = q;
+  }
+  const from = new Int32Array(outer.from.length);
+  for (let j = 0; j < from.length; j++) from[j] = inner.from[source[outer.from[j]!]!]!;
+  return { to: outer.to, from };
+}

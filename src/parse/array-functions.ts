@@ -7,7 +7,7 @@
 import type { MathNode } from 'mathjs';
 import { LimitError, ShapeError, UnsupportedError } from '../errors.js';
 import { nearlyEqual } from '../ops/elementwise.js';
-import { identityMap } from '../graph/index-maps.js';
+import { composeMaps, identityMap } from '../graph/index-maps.js';
 import type { IndexMap, NodeId, OpName } from '../ops/index.js';
 import { SCALAR, asRowMajor, describeShape, isMatrix, isScalar, isVector, sizeOf, type Shape } from '../shape.js';
 import { sourceOf, view } from './ast.js';
@@ -242,13 +242,19 @@ function concat(c: Lowerer, args: readonly MathNode[]): NodeId {
         : null;
   if (problem !== null) throw new ShapeError(`cannot concat ${problem}`);
   if (rank === 1) {
+    const pieces: NodeId[] = [];
     const maps: IndexMap[] = [];
     let length = 0;
-    for (const s of shapes) {
-      maps.push(identityMap(s[0]!, length));
-      length += s[0]!;
-    }
-    return c.b.apply('concat', arrays, { kind: 'concat', shape: [length], maps });
+    arrays.forEach((id, i) => {
+      const map = identityMap(shapes[i]![0]!, length);
+      length += shapes[i]![0]!;
+      // A slice (any select taking one entry per entry) goes in as the entries it takes: the slice is not computed.
+      const param = c.b.tape.param(id);
+      const direct = param.kind === 'select' ? composeMaps(map, param.map, sizeOf(param.shape)) : null;
+      pieces.push(direct === null ? id : c.b.tape.args(id)[0]!);
+      maps.push(direct ?? map);
+    });
+    return c.b.apply('concat', pieces, { kind: 'concat', shape: [length], maps });
   }
   const outRows = dim === 1 ? shapes.reduce((n, s) => n + s[0]!, 0) : shapes[0]![0]!;
   const outCols = dim === 2 ? shapes.reduce((n, s) => n + s[1]!, 0) : shapes[0]![1]!;
