@@ -36,6 +36,8 @@ const buffer = (size: number) => fc.array(entry, { minLength: size, maxLength: s
 
 const OUT = 40;
 const IN = 30;
+/** A long map without runs, leaving a gap. */
+const transposed = transposeMap(5, 6);
 
 /** out[to[j]] += in[from[j]] entry by entry, each map in turn, from -0: the definition. */
 function reference(v: Float64Array, out: Operand, args: readonly Operand[], maps: readonly IndexMap[]): void {
@@ -70,6 +72,7 @@ describe('runs of an index map', () => {
         const cases: [keyof typeof OPS, Param, IndexMap[]][] = [
           ['select', { kind: 'select', shape: [OUT], map: first }, [first]],
           ['concat', { kind: 'concat', shape: [OUT], maps: [first, second] }, [first, second]],
+          ['select', { kind: 'select', shape: [OUT], map: transposed }, [transposed]],
         ];
         for (const [op, param, used] of cases) {
           const expected = new Float64Array(2 * IN + OUT);

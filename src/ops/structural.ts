@@ -67,6 +67,36 @@ function placementOf(param: Param, size: number): Placement {
 }
 
 function findPlacement(maps: readonly IndexMap[], size: number): Placement {
+  const stretches = writtenStretches(maps);
+  return stretches === null ? placeByEntries(maps, size) : placeByStretches(maps, size, stretches);
+}
+
+/** The output stretches the maps write, as [start, length], from their runs; null for a long map without runs. */
+function writtenStretches(maps: readonly IndexMap[]): [number, number][] | null {
+  const stretches: [number, number][] = [];
+  for (const map of maps) {
+    const runs = runsOf(map);
+    if (runs !== null) for (let r = 0; r < runs.length; r += 3) stretches.push([runs[r]!, runs[r + 2]!]);
+    else if (map.to.length <= MIN_RUN_LENGTH) for (const to of map.to) stretches.push([to, 1]);
+    else return null;
+  }
+  return stretches;
+}
+
+function placeByStretches(maps: readonly IndexMap[], size: number, stretches: [number, number][]): Placement {
+  stretches.sort((a, b) => a[0] - b[0]);
+  const gaps: number[] = [];
+  let end = 0;
+  for (const [start, length] of stretches) {
+    if (start < end) return { maps, copies: false, gaps: new Int32Array(0) };
+    if (start > end) gaps.push(end, start - end);
+    end = start + length;
+  }
+  if (end < size) gaps.push(end, size - end);
+  return { maps, copies: true, gaps: Int32Array.from(gaps) };
+}
+
+function placeByEntries(maps: readonly IndexMap[], size: number): Placement {
   const taken = new Uint8Array(size);
   for (const { to } of maps) {
     for (let j = 0; j < to.length; j++) {
