@@ -13,3 +13,4 @@ export type {
   SpecialKind,
   SpecialPoint,
 } from './types.js';
+export { runsOf } from './structural.js';

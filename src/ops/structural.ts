@@ -2,16 +2,157 @@
 import { sizeOf } from '../shape.js';
 import { elementwiseShape } from './elementwise.js';
 import { ZERO, algebra, elementwise, select } from './rules.js';
-import type { IndexMap, OpSpec, Param, StructuralName } from './types.js';
+import type { IndexMap, Operand, OpSpec, Param, StructuralName } from './types.js';
 
 function paramOf<K extends Param['kind']>(param: Param, kind: K): Extract<Param, { kind: K }> {
   if (param.kind !== kind) throw new Error(`internal: expected a ${kind} parameter, got ${param.kind}`);
   return param as Extract<Param, { kind: K }>;
 }
 
-function scatter(v: Float64Array, out: number, from: number, map: IndexMap): void {
-  const { to, from: src } = map;
-  for (let j = 0; j < to.length; j++) v[out + to[j]!]! += v[from + src[j]!]!;
+/** Maps whose runs average fewer entries than this go entry by entry: each run costs a loop of its own. */
+const MIN_RUN_LENGTH = 8;
+
+const runCache = new WeakMap<IndexMap, Int32Array | null>();
+
+/**
+ * A map as runs, packed as triples (to, from, length): each moves `length` consecutive entries to consecutive
+ * entries, and the runs follow the map's order, so a kernel over runs adds in the same order as one over
+ * entries. Null when the runs are too short to pay for their loops (transpositions, broadcast scalars).
+ * Found once per map.
+ */
+export function runsOf(map: IndexMap): Int32Array | null {
+  let runs = runCache.get(map);
+  if (runs === undefined) runCache.set(map, (runs = findRuns(map)));
+  return runs;
+}
+
+function findRuns({ to, from }: IndexMap): Int32Array | null {
+  const starts = (j: number): boolean => j === 0 || to[j] !== to[j - 1]! + 1 || from[j] !== from[j - 1]! + 1;
+  let count = 0;
+  for (let j = 0; j < to.length; j++) if (starts(j)) count++;
+  if (count * MIN_RUN_LENGTH > to.length) return null;
+  const runs = new Int32Array(3 * count);
+  for (let j = 0, r = -3; j < to.length; j++) {
+    if (starts(j)) {
+      r += 3;
+      runs[r] = to[j]!;
+      runs[r + 1] = from[j]!;
+    }
+    runs[r + 2]!++;
+  }
+  return runs;
+}
+
+/**
+ * How the maps of a select or concat node fill its output: when no entry takes more than one input entry,
+ * the sum an entry starts at -0 is a copy (-0 + x is x, bit for bit), and only the `gaps` no map reaches,
+ * packed as pairs (start, length), keep the -0.
+ */
+interface Placement {
+  /** One map per argument. */
+  readonly maps: readonly IndexMap[];
+  readonly copies: boolean;
+  readonly gaps: Int32Array;
+}
+
+const placements = new WeakMap<Param, Placement>();
+
+function placementOf(param: Param, size: number): Placement {
+  let placement = placements.get(param);
+  if (placement === undefined) {
+    const maps = param.kind === 'select' ? [param.map] : paramOf(param, 'concat').maps;
+    placements.set(param, (placement = findPlacement(maps, size)));
+  }
+  return placement;
+}
+
+function findPlacement(maps: readonly IndexMap[], size: number): Placement {
+  const stretches = writtenStretches(maps);
+  return stretches === null ? placeByEntries(maps, size) : placeByStretches(maps, size, stretches);
+}
+
+/** The output stretches the maps write, as [start, length], from their runs; null for a long map without runs. */
+function writtenStretches(maps: readonly IndexMap[]): [number, number][] | null {
+  const stretches: [number, number][] = [];
+  for (const map of maps) {
+    const runs = runsOf(map);
+    if (runs !== null) for (let r = 0; r < runs.length; r += 3) stretches.push([runs[r]!, runs[r + 2]!]);
+    else if (map.to.length <= MIN_RUN_LENGTH) for (const to of map.to) stretches.push([to, 1]);
+    else return null;
+  }
+  return stretches;
+}
+
+function placeByStretches(maps: readonly IndexMap[], size: number, stretches: [number, number][]): Placement {
+  stretches.sort((a, b) => a[0] - b[0]);
+  const gaps: number[] = [];
+  let end = 0;
+  for (const [start, length] of stretches) {
+    if (start < end) return { maps, copies: false, gaps: new Int32Array(0) };
+    if (start > end) gaps.push(end, start - end);
+    end = start + length;
+  }
+  if (end < size) gaps.push(end, size - end);
+  return { maps, copies: true, gaps: Int32Array.from(gaps) };
+}
+
+function placeByEntries(maps: readonly IndexMap[], size: number): Placement {
+  const taken = new Uint8Array(size);
+  for (const { to } of maps) {
+    for (let j = 0; j < to.length; j++) {
+      if (taken[to[j]!]) return { maps, copies: false, gaps: new Int32Array(0) };
+      taken[to[j]!] = 1;
+    }
+  }
+  const gaps: number[] = [];
+  for (let k = 0; k < size; k++) {
+    if (taken[k]) continue;
+    const start = k;
+    while (k + 1 < size && !taken[k + 1]) k++;
+    gaps.push(start, k + 1 - start);
+  }
+  return { maps, copies: true, gaps: Int32Array.from(gaps) };
+}
+
+/** Writes each map's input entries to their places in the output, as sums that start at -0. */
+function place(v: Float64Array, out: Operand, args: readonly Operand[], param: Param): void {
+  const o = out.offset;
+  const { maps, copies, gaps } = placementOf(param, out.size);
+  if (!copies) {
+    v.fill(-0, o, o + out.size);
+    for (let i = 0; i < maps.length; i++) addMap(v, o, args[i]!.offset, maps[i]!);
+    return;
+  }
+  for (let g = 0; g < gaps.length; g += 2) v.fill(-0, o + gaps[g]!, o + gaps[g]! + gaps[g + 1]!);
+  for (let i = 0; i < maps.length; i++) copyMap(v, o, args[i]!.offset, maps[i]!);
+}
+
+function copyMap(v: Float64Array, out: number, arg: number, map: IndexMap): void {
+  const runs = runsOf(map);
+  if (runs !== null) {
+    for (let r = 0; r < runs.length; r += 3) {
+      const from = arg + runs[r + 1]!;
+      v.copyWithin(out + runs[r]!, from, from + runs[r + 2]!);
+    }
+    return;
+  }
+  const { to, from } = map;
+  for (let j = 0; j < to.length; j++) v[out + to[j]!] = v[arg + from[j]!]!;
+}
+
+function addMap(v: Float64Array, out: number, arg: number, map: IndexMap): void {
+  const runs = runsOf(map);
+  if (runs !== null) {
+    for (let r = 0; r < runs.length; r += 3) {
+      const to = out + runs[r]!;
+      const from = arg + runs[r + 1]!;
+      const length = runs[r + 2]!;
+      for (let k = 0; k < length; k++) v[to + k]! += v[from + k]!;
+    }
+    return;
+  }
+  const { to, from } = map;
+  for (let j = 0; j < to.length; j++) v[out + to[j]!]! += v[arg + from[j]!]!;
 }
 
 export const STRUCTURAL: Record<StructuralName, OpSpec> = {
@@ -38,9 +179,7 @@ export const STRUCTURAL: Record<StructuralName, OpSpec> = {
     arity: 1,
     shape: (_args, param) => paramOf(param, 'select').shape,
     value(v, out, args, param) {
-      // -0 is the identity of +: a gathered -0 stays -0.
-      v.fill(-0, out.offset, out.offset + out.size);
-      scatter(v, out.offset, args[0]!.offset, paramOf(param, 'select').map);
+      place(v, out, args, param);
     },
     partial: (_b, _i, node) => select(paramOf(node.param, 'select').map),
   },
@@ -50,9 +189,7 @@ export const STRUCTURAL: Record<StructuralName, OpSpec> = {
     arity: 'variadic',
     shape: (_args, param) => paramOf(param, 'concat').shape,
     value(v, out, args, param) {
-      const { maps } = paramOf(param, 'concat');
-      v.fill(-0, out.offset, out.offset + out.size);
-      for (let i = 0; i < args.length; i++) scatter(v, out.offset, args[i]!.offset, maps[i]!);
+      place(v, out, args, param);
     },
     partial: (_b, i, node) => select(paramOf(node.param, 'concat').maps[i]!),
   },

@@ -8,6 +8,7 @@ import type { MathNode } from 'mathjs';
 import { LimitError, ShapeError, UnsupportedError } from '../errors.js';
 import { transposeMap } from '../graph/index-maps.js';
 import { nearlyEqual } from '../ops/elementwise.js';
+import { composeMaps, identityMap } from '../graph/index-maps.js';
 import type { IndexMap, NodeId, OpName } from '../ops/index.js';
 import { SCALAR, asRowMajor, describeShape, isMatrix, isScalar, isVector, sizeOf, type Shape } from '../shape.js';
 import { sourceOf, view } from './ast.js';
@@ -24,8 +25,11 @@ const lowerAll = (c: Lowerer, args: readonly MathNode[]): NodeId[] => args.map((
 /** A shape from a list of one or two sizes (or none: a scalar). */
 const shapeFrom = (d: readonly number[]): Shape =>
   d.length === 0 ? SCALAR : d.length === 1 ? [d[0]!] : [d[0]!, d[1]!];
-const iota = (n: number, f: (k: number) => number = (k) => k): Int32Array =>
-  Int32Array.from({ length: n }, (_, k) => f(k));
+function iota(n: number, f: (k: number) => number = (k) => k): Int32Array {
+  const list = new Int32Array(n);
+  for (let k = 0; k < n; k++) list[k] = f(k);
+  return list;
+}
 
 /** A string argument written as a literal ('unbiased'), or null. */
 function literalString(node: MathNode): string | null {
@@ -239,14 +243,19 @@ function concat(c: Lowerer, args: readonly MathNode[]): NodeId {
         : null;
   if (problem !== null) throw new ShapeError(`cannot concat ${problem}`);
   if (rank === 1) {
-    const positions: Int32Array[] = [];
+    const pieces: NodeId[] = [];
+    const maps: IndexMap[] = [];
     let length = 0;
-    for (const s of shapes) {
-      const start = length;
-      positions.push(iota(s[0]!, (k) => start + k));
-      length += s[0]!;
-    }
-    return stack(c, arrays, positions, [length]);
+    arrays.forEach((id, i) => {
+      const map = identityMap(shapes[i]![0]!, length);
+      length += shapes[i]![0]!;
+      // A slice (any select taking one entry per entry) goes in as the entries it takes: the slice is not computed.
+      const param = c.b.tape.param(id);
+      const direct = param.kind === 'select' ? composeMaps(map, param.map, sizeOf(param.shape)) : null;
+      pieces.push(direct === null ? id : c.b.tape.args(id)[0]!);
+      maps.push(direct ?? map);
+    });
+    return c.b.apply('concat', pieces, { kind: 'concat', shape: [length], maps });
   }
   const outRows = dim === 1 ? shapes.reduce((n, s) => n + s[0]!, 0) : shapes[0]![0]!;
   const outCols = dim === 2 ? shapes.reduce((n, s) => n + s[1]!, 0) : shapes[0]![1]!;

@@ -5,10 +5,10 @@
  */
 import type { MathNode } from 'mathjs';
 import { InputError, LimitError, ShapeError, UnboundNameError, UnsupportedError } from '../errors.js';
-import { identityMap, transposeMap } from '../graph/index-maps.js';
+import { identityMap, iota, transposeMap } from '../graph/index-maps.js';
 import { GraphBuilder } from '../graph/index.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
-import type { NodeId, OpName } from '../ops/index.js';
+import type { IndexMap, NodeId, OpName } from '../ops/index.js';
 import {
   SCALAR,
   asRowMajor,
@@ -135,6 +135,13 @@ class TreeLowerer implements Lowerer {
   /** Names the program assigns, for the message when one is used before its assignment. */
   pending: ProgramNames['assigned'] = new Map();
 
+  /**
+   * Index lists of ranges by (length, start, step, count), and gather maps by index list: a model that
+   * slices y[1:end-1] in each of many steps builds one list and one map, shared by every slice.
+   */
+  private readonly rangeLists = new Map<string, Int32Array>();
+  private readonly gatherMaps = new WeakMap<Int32Array, IndexMap>();
+
   constructor(
     private readonly variables: ReadonlyMap<string, VariableInfo>,
     readonly b: GraphBuilder,
@@ -192,14 +199,16 @@ class TreeLowerer implements Lowerer {
       case 'ArrayNode':
         return this.literal(n.items.map((item) => this.lower(item)));
       case 'RangeNode': {
-        const values = this.range(
+        const { start, step, count } = this.range(
           n.start,
           n.end,
           n.step,
           MAX_RANGE_ENTRIES,
           () => `the limit of ${MAX_RANGE_ENTRIES} for a literal range`,
         );
-        return this.b.constant(Float64Array.from(values), [values.length]);
+        const values = new Float64Array(count);
+        for (let k = 0; k < count; k++) values[k] = start + k * step;
+        return this.b.constant(values, [count]);
       }
       case 'ConditionalNode':
         return this.conditional(n.condition, n.trueExpr, n.falseExpr);
@@ -336,14 +345,17 @@ class TreeLowerer implements Lowerer {
   private broadcast(a: NodeId, target: Shape): NodeId {
     const [r, c] = asRowMajor(this.b.shapeOf(a));
     const [rows, cols] = asRowMajor(target);
-    const from: number[] = [];
-    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) from.push((r === 1 ? 0 : i) * c + (c === 1 ? 0 : j));
+    const from = new Int32Array(rows * cols);
+    for (let i = 0, k = 0; i < rows; i++)
+      for (let j = 0; j < cols; j++) from[k++] = (r === 1 ? 0 : i) * c + (c === 1 ? 0 : j);
     return this.gather(a, from, target);
   }
 
-  gather(a: NodeId, from: readonly number[], shape: Shape): NodeId {
-    const to = Int32Array.from(from, (_, k) => k);
-    return this.b.apply('select', [a], { kind: 'select', shape, map: { to, from: Int32Array.from(from) } });
+  gather(a: NodeId, from: ArrayLike<number>, shape: Shape): NodeId {
+    const list = from instanceof Int32Array ? from : Int32Array.from(from);
+    let map = this.gatherMaps.get(list);
+    if (map === undefined) this.gatherMaps.set(list, (map = { to: iota(list.length), from: list }));
+    return this.b.apply('select', [a], { kind: 'select', shape, map });
   }
 
   multiply(a: NodeId, b: NodeId): NodeId {
@@ -570,8 +582,9 @@ class TreeLowerer implements Lowerer {
     }
     const [rows, cols] = picks as [IndexList, IndexList];
     const width = shape[1]!;
-    const from: number[] = [];
-    for (const i of rows.indices) for (const j of cols.indices) from.push(i * width + j);
+    const from = new Int32Array(rows.indices.length * cols.indices.length);
+    let k = 0;
+    for (const i of rows.indices) for (const j of cols.indices) from[k++] = i * width + j;
     const resultShape: Shape =
       rows.scalar && cols.scalar
         ? SCALAR
@@ -600,21 +613,27 @@ class TreeLowerer implements Lowerer {
     this.ends.push(length);
     try {
       const d = view(dim);
-      // Distinct indices, so a range longer than the dimension must leave it.
-      const oneBased =
-        d.type === 'RangeNode'
-          ? this.range(d.start, d.end, d.step, length, () => `${name()} has along this index (${length})`)
-          : d.type === 'ArrayNode'
-            ? d.items.map((item) => this.staticIndex(item))
-            : [this.staticIndex(dim)];
-      for (const i of oneBased) {
-        if (!Number.isInteger(i)) throw new ShapeError(`index ${i} of ${name()} is not an integer`);
-        if (i < 1 || i > length)
-          throw new ShapeError(
-            `index ${i} is out of range for ${name()} (${describeShape(shape)}): indices run from 1 to ${length}`,
-          );
+      const scalar = d.type !== 'RangeNode' && d.type !== 'ArrayNode';
+      if (d.type !== 'RangeNode') {
+        const oneBased =
+          d.type === 'ArrayNode' ? d.items.map((item) => this.staticIndex(item)) : [this.staticIndex(dim)];
+        return { indices: indexList(oneBased.length, (k) => oneBased[k]!, length, name, shape), scalar };
       }
-      return { indices: oneBased.map((i) => i - 1), scalar: d.type !== 'RangeNode' && d.type !== 'ArrayNode' };
+      // Distinct indices, so a range longer than the dimension must leave it.
+      const { start, step, count } = this.range(
+        d.start,
+        d.end,
+        d.step,
+        length,
+        () => `${name()} has along this index (${length})`,
+      );
+      const key = `${length}:${start}:${step}:${count}`;
+      let indices = this.rangeLists.get(key);
+      if (indices === undefined) {
+        indices = indexList(count, (k) => start + k * step, length, name, shape);
+        this.rangeLists.set(key, indices);
+      }
+      return { indices, scalar };
     } finally {
       this.ends.pop();
     }
@@ -627,8 +646,8 @@ class TreeLowerer implements Lowerer {
   }
 
   /**
-   * The numbers of `start:end` or `start:step:end`, both ends included;
-   * refused, before any is made, when there would be more than `maxCount`.
+   * `start:end` or `start:step:end`, both ends included: its numbers are start + k·step for k < count;
+   * refused when there would be more than `maxCount`.
    */
   private range(
     start: MathNode,
@@ -636,14 +655,14 @@ class TreeLowerer implements Lowerer {
     step: MathNode | null | undefined,
     maxCount: number,
     what: () => string,
-  ): number[] {
+  ): Range {
     const [a, b] = [this.staticIndex(start), this.staticIndex(end)];
     const s = step === null || step === undefined ? 1 : this.staticIndex(step);
     if (s === 0 || !Number.isFinite(s)) throw new ShapeError(`a range step must be a nonzero number, got ${s}`);
     const count = Math.floor((b - a) / s) + 1;
     if (!(count <= maxCount))
       throw new LimitError(`the range ${a}:${s === 1 ? '' : `${s}:`}${b} has more entries than ${what()}`);
-    return Array.from({ length: Math.max(count, 0) }, (_, k) => a + k * s);
+    return { start: a, step: s, count: Math.max(count, 0) };
   }
 
   staticArgument(node: MathNode, what: string): number | string {
@@ -659,8 +678,36 @@ class TreeLowerer implements Lowerer {
 }
 
 interface IndexList {
-  readonly indices: readonly number[];
+  /** 0-based. */
+  readonly indices: Int32Array;
   readonly scalar: boolean;
+}
+
+interface Range {
+  readonly start: number;
+  readonly step: number;
+  readonly count: number;
+}
+
+/** The 0-based positions of `count` one-based indices, each checked to be an integer from 1 to `length`. */
+function indexList(
+  count: number,
+  oneBased: (k: number) => number,
+  length: number,
+  name: () => string,
+  shape: Shape,
+): Int32Array {
+  const indices = new Int32Array(count);
+  for (let k = 0; k < count; k++) {
+    const i = oneBased(k);
+    if (!Number.isInteger(i)) throw new ShapeError(`index ${i} of ${name()} is not an integer`);
+    if (i < 1 || i > length)
+      throw new ShapeError(
+        `index ${i} is out of range for ${name()} (${describeShape(shape)}): indices run from 1 to ${length}`,
+      );
+    indices[k] = i - 1;
+  }
+  return indices;
 }
 
 /** mathjs's broadcasting: shapes agree where they are equal or 1; scalars go with anything. */

@@ -26,12 +26,16 @@ export function define(library) {
   return {
     primal(input) {
       const { model, at } = prepare(input);
+      // The first call builds the forward plan (and touches its buffer's pages): work done once per shape.
+      model.evaluateFlat(at);
       return () => model.evaluateFlat(at);
     },
     gradient(input) {
       const { model, at } = prepare(input);
       const last = new Float64Array(at.x.length);
       last[last.length - 1] = 1;
+      // The first call builds the plan and the linearisation: once per shape.
+      model.vjpFlat(at, last);
       return () => model.vjpFlat(at, last).vjp;
     },
   };
