@@ -7,12 +7,11 @@ import { LimitError, ShapeError, withRemedy } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { NO_PARAM, OPS, type Builder, type NodeId, type Operand, type OpName, type Param } from '../ops/index.js';
 import { SCALAR, describeShape, sameShape, sizeOf, type Shape } from '../shape.js';
+import { ReuseTable } from './reuse.js';
 import { Tape } from './tape.js';
 
 // Constant operands up to this many entries are folded at build time.
 const FOLD_MAX_SIZE = 1 << 16;
-// Parameters up to this many entries are compared by content when reusing nodes.
-const KEY_MAX_ENTRIES = 64;
 
 /** Where a node came from in the source: anything that prints as the subexpression (a mathjs node). */
 export interface Origin {
@@ -34,9 +33,10 @@ export interface FoldedDomainPoint {
 
 export class GraphBuilder implements Builder {
   readonly tape = new Tape();
-  private readonly reuse = new Map<string, NodeId>();
-  private uniqueKeys = 0;
-  private readonly origins = new Map<NodeId, Origin>();
+  private readonly reuse = new ReuseTable(this.tape);
+  // By node id: the source each node was built for (null for partials), dense so that it costs no entry per node.
+  private readonly origins: (Origin | null)[] = [];
+  private readonly scalars = new Map<number, NodeId>();
   private currentOrigin: Origin | null = null;
   // The domain points folded into each constant, its folded arguments' included (sqrt(-4) + 1 keeps sqrt's).
   private readonly foldedDomains = new Map<NodeId, readonly FoldedDomainPoint[]>();
@@ -56,7 +56,7 @@ export class GraphBuilder implements Builder {
 
   /** The source of a node, or null for nodes the lowerer did not create (partials). */
   originOf(id: NodeId): Origin | null {
-    return this.origins.get(id) ?? null;
+    return this.origins[id] ?? null;
   }
 
   input(name: string, shape: Shape): NodeId {
@@ -69,7 +69,14 @@ export class GraphBuilder implements Builder {
   }
 
   scalar(value: number): NodeId {
-    return this.constant(Float64Array.of(value), SCALAR);
+    // Partials ask for the same few scalars once per edge. The cache holds the node reuse would find (the first
+    // scalar constant of that value); a Map takes -0 for 0, so -0 is never cached.
+    if (Object.is(value, -0)) return this.constant(Float64Array.of(value), SCALAR);
+    const known = this.scalars.get(value);
+    if (known !== undefined) return known;
+    const id = this.constant(Float64Array.of(value), SCALAR);
+    this.scalars.set(value, id);
+    return id;
   }
 
   /** The domain points folded into a constant node: empty for any other node. */
@@ -110,9 +117,11 @@ export class GraphBuilder implements Builder {
   }
 
   private add(op: OpName, args: readonly NodeId[], shape: Shape, param: Param, reusable = true): NodeId {
-    const key = reusable ? `${op}|${args.join(',')}|${this.paramKey(param)}` : `#${this.uniqueKeys++}`;
-    const known = this.reuse.get(key);
-    if (known !== undefined) return known;
+    const hash = reusable ? this.reuse.hash(op, args, param) : null;
+    if (hash !== null) {
+      const known = this.reuse.find(hash, op, args, param);
+      if (known !== null) return known;
+    }
     if (this.tape.length >= this.maxNodes) {
       const { maxNodes } = this;
       throw new LimitError((wording) =>
@@ -120,8 +129,8 @@ export class GraphBuilder implements Builder {
       );
     }
     const id = this.tape.push(op, args, shape, param);
-    this.reuse.set(key, id);
-    if (this.currentOrigin !== null) this.origins.set(id, this.currentOrigin);
+    if (hash !== null) this.reuse.insert(hash, id);
+    this.origins.push(this.currentOrigin);
     return id;
   }
 
@@ -195,27 +204,4 @@ export class GraphBuilder implements Builder {
         return null;
     }
   }
-
-  private paramKey(param: Param): string {
-    switch (param.kind) {
-      case 'none':
-        return '';
-      case 'input':
-        return `input:${param.name}`;
-      case 'reshape':
-        return `reshape:${param.shape.join('x')}`;
-      case 'constant':
-        return param.values.length <= KEY_MAX_ENTRIES
-          ? `constant:${param.shape.join('x')}:${Array.from(param.values, numberKey).join(',')}`
-          : `#${this.uniqueKeys++}`;
-      case 'select':
-        return param.map.to.length <= KEY_MAX_ENTRIES
-          ? `select:${param.shape.join('x')}:${param.map.to.join(',')}:${param.map.from.join(',')}`
-          : `#${this.uniqueKeys++}`;
-      case 'concat':
-        return `#${this.uniqueKeys++}`;
-    }
-  }
 }
-
-const numberKey = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
