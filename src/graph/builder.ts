@@ -136,19 +136,22 @@ export class GraphBuilder implements Builder {
 
   /** Evaluates an operation whose arguments are all constants. */
   private fold(op: OpName, args: readonly NodeId[], shape: Shape, param: Param): NodeId {
-    const operands: Operand[] = [];
+    const operands: Operand[] = new Array<Operand>(args.length);
     let offset = 0;
-    for (const a of args) {
-      operands.push({ offset, size: this.tape.size(a), shape: this.tape.shape(a) });
-      offset += this.tape.size(a);
+    for (let i = 0; i < args.length; i++) {
+      const argShape = this.tape.shape(args[i]!);
+      const argSize = sizeOf(argShape);
+      operands[i] = { offset, size: argSize, shape: argShape };
+      offset += argSize;
     }
     const size = sizeOf(shape);
     const buffer = new Float64Array(offset + size);
-    args.forEach((a, i) => buffer.set(this.constantValues(a)!, operands[i]!.offset));
+    for (let i = 0; i < args.length; i++) buffer.set(this.constantValues(args[i]!)!, operands[i]!.offset);
     const out = { offset, size, shape };
     OPS[op].value(buffer, out, operands, param);
-    const points = [...new Set(args.flatMap((a) => this.foldedDomainPoints(a)))];
-    points.push(...this.domainPoints(op, buffer, out, operands));
+    // Most models fold thousands of constants and none outside a domain: no set of points is made for them.
+    const points = this.foldedDomains.size === 0 ? [] : [...new Set(args.flatMap((a) => this.foldedDomainPoints(a)))];
+    this.addDomainPoints(points, op, buffer, out, operands);
     const values = buffer.slice(offset);
     if (points.length === 0) return this.constant(values, shape);
     // Not shared with an equal constant (a literal NaN), which would then report this point as its own.
@@ -157,17 +160,28 @@ export class GraphBuilder implements Builder {
     return id;
   }
 
-  /** The points of a folded operation outside its domain, grouped by convention. */
-  private domainPoints(op: OpName, buffer: Float64Array, out: Operand, operands: readonly Operand[]) {
+  /** Adds to `points` those of a folded operation outside its domain, grouped by convention. */
+  private addDomainPoints(
+    points: FoldedDomainPoint[],
+    op: OpName,
+    buffer: Float64Array,
+    out: Operand,
+    operands: readonly Operand[],
+  ): void {
     const spec = OPS[op];
-    const counts = new Map<string, number>();
-    spec.special?.(buffer, out, operands, (_entry, point) => {
-      if (point.kind === 'domain') counts.set(point.convention, (counts.get(point.convention) ?? 0) + 1);
+    if (spec.special === undefined) return;
+    let counts: Map<string, number> | null = null;
+    spec.special(buffer, out, operands, (_entry, point) => {
+      if (point.kind !== 'domain') return;
+      counts ??= new Map();
+      counts.set(point.convention, (counts.get(point.convention) ?? 0) + 1);
     });
     // The origin's text is printed only with a point: constant folding runs thousands of times in a model.
-    if (counts.size === 0) return [];
+    if (counts === null) return;
     const source = this.currentOrigin?.toString() ?? spec.label;
-    return Array.from(counts, ([convention, count]) => ({ operation: spec.label, source, convention, count }));
+    for (const [convention, count] of counts as Map<string, number>) {
+      points.push({ operation: spec.label, source, convention, count });
+    }
   }
 
   /** Exact identities only: the simplified node has the same values, NaN and signed zeros included. */
