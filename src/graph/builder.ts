@@ -110,7 +110,7 @@ export class GraphBuilder implements Builder {
     }
     const simpler = this.simplify(op, args, shape, param);
     if (simpler !== null) return simpler;
-    if (args.length > 0 && sizeOf(shape) <= FOLD_MAX_SIZE && args.every((a) => this.constantValues(a) !== null)) {
+    if (args.length > 0 && sizeOf(shape) <= FOLD_MAX_SIZE && this.allConstant(args)) {
       return this.fold(op, args, shape, param);
     }
     return this.add(op, args, shape, param);
@@ -186,36 +186,51 @@ export class GraphBuilder implements Builder {
 
   /** Exact identities only: the simplified node has the same values, NaN and signed zeros included. */
   private simplify(op: OpName, args: readonly NodeId[], shape: Shape, param: Param): NodeId | null {
-    const keeps = (a: NodeId) => sameShape(this.tape.shape(a), shape);
-    const isScalarConstant = (a: NodeId, value: number) => {
-      const c = this.constantValues(a);
-      return c !== null && c.length === 1 && Object.is(c[0], value);
-    };
-    const [a, b] = [args[0]!, args[1]!];
+    const a = args[0]!;
+    const b = args[1]!;
     switch (op) {
       case 'pow':
-        return isScalarConstant(b, 1) && keeps(a) ? a : null;
+        return this.isScalarConstant(b, 1) && this.keeps(a, shape) ? a : null;
       case 'dotMultiply':
       case 'strongMultiply':
-        if (isScalarConstant(a, 1) && keeps(b)) return b;
-        if (isScalarConstant(b, 1) && keeps(a)) return a;
-        if (op === 'strongMultiply' && shape.length === 0 && (isScalarConstant(a, 0) || isScalarConstant(b, 0))) {
+        if (this.isScalarConstant(a, 1) && this.keeps(b, shape)) return b;
+        if (this.isScalarConstant(b, 1) && this.keeps(a, shape)) return a;
+        if (
+          op === 'strongMultiply' &&
+          shape.length === 0 &&
+          (this.isScalarConstant(a, 0) || this.isScalarConstant(b, 0))
+        ) {
           return this.scalar(0);
         }
         return null;
       case 'unaryMinus':
         return this.tape.op(a) === 'unaryMinus' ? this.tape.args(a)[0]! : null;
       case 'reshape':
-        if (keeps(a)) return a;
+        if (this.keeps(a, shape)) return a;
         return this.tape.op(a) === 'reshape' ? this.apply('reshape', [this.tape.args(a)[0]!], param) : null;
       case 'where': {
         const cond = this.constantValues(a);
         if (cond === null || cond.length !== 1) return null;
         const taken = cond[0] !== 0 && !Number.isNaN(cond[0]) ? b : args[2]!;
-        return keeps(taken) ? taken : null;
+        return this.keeps(taken, shape) ? taken : null;
       }
       default:
         return null;
     }
+  }
+
+  // Methods rather than closures: apply runs once for each node built.
+  private keeps(id: NodeId, shape: Shape): boolean {
+    return sameShape(this.tape.shape(id), shape);
+  }
+
+  private isScalarConstant(id: NodeId, value: number): boolean {
+    const c = this.constantValues(id);
+    return c !== null && c.length === 1 && Object.is(c[0], value);
+  }
+
+  private allConstant(args: readonly NodeId[]): boolean {
+    for (const a of args) if (this.tape.param(a).kind !== 'constant') return false;
+    return true;
   }
 }
