@@ -46,7 +46,8 @@ export function linearize(b: GraphBuilder, output: NodeId, columns: readonly Wrt
   const edges: Edge[] = [];
   const partialNodes: NodeId[] = [];
   for (const node of active) {
-    const args = Array.from(tape.args(node));
+    const args: NodeId[] = [];
+    for (let k = 0; k < tape.argCount(node); k++) args.push(tape.arg(node, k));
     const view = { args, out: node, param: tape.param(node) };
     const spec = OPS[tape.op(node)];
     for (let i = 0; i < args.length; i++) {

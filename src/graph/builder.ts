@@ -204,10 +204,10 @@ export class GraphBuilder implements Builder {
         }
         return null;
       case 'unaryMinus':
-        return this.tape.op(a) === 'unaryMinus' ? this.tape.args(a)[0]! : null;
+        return this.tape.op(a) === 'unaryMinus' ? this.tape.arg(a, 0) : null;
       case 'reshape':
         if (this.keeps(a, shape)) return a;
-        return this.tape.op(a) === 'reshape' ? this.apply('reshape', [this.tape.args(a)[0]!], param) : null;
+        return this.tape.op(a) === 'reshape' ? this.apply('reshape', [this.tape.arg(a, 0)], param) : null;
       case 'where': {
         const cond = this.constantValues(a);
         if (cond === null || cond.length !== 1) return null;
