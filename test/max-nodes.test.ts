@@ -7,6 +7,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { compileProgram } from '../src/compile.js';
 import { LimitError } from '../src/errors.js';
+import { identityMap } from '../src/graph/index-maps.js';
 import { GraphBuilder, Tape } from '../src/graph/index.js';
 import { DEFAULT_LIMITS } from '../src/limits.js';
 import type { VariableInfo } from '../src/parse/index.js';
@@ -75,5 +76,27 @@ describe('node reuse in a large graph', () => {
     expect(b.scalar(-0)).toBe(b.scalar(-0));
     expect(b.scalar(NaN)).toBe(b.constant(Float64Array.of(-NaN), []));
     expect(b.tape.length).toBe(length + Math.ceil(50_000 / 997) + 2);
+  });
+
+  it('parameters are compared by content up to 64 entries; larger ones and concatenations are never shared', () => {
+    const b = new GraphBuilder();
+    const x = b.input('x', [100]);
+    const select = (size: number, offset = 0) =>
+      b.apply('select', [x], {
+        kind: 'select',
+        shape: [size],
+        // Entry k of the output takes entry offset + k of x.
+        map: { to: identityMap(size).to, from: identityMap(size, offset).to },
+      });
+    expect(select(64)).toBe(select(64));
+    expect(select(64, 1)).not.toBe(select(64));
+    expect(select(65)).not.toBe(select(65));
+    const pair = () =>
+      b.apply('concat', [x, x], { kind: 'concat', shape: [200], maps: [identityMap(100), identityMap(100, 100)] });
+    expect(pair()).not.toBe(pair());
+    const constant = (size: number) => b.constant(new Float64Array(size).fill(0.5), [size]);
+    expect(constant(64)).toBe(constant(64));
+    expect(constant(65)).not.toBe(constant(65));
+    expect(b.input('y', [2])).toBe(b.input('y', [2]));
   });
 });
