@@ -14,17 +14,19 @@ import type { Linearization } from './linearize.js';
 export function buildGradient(b: GraphBuilder, lin: Linearization): NodeId[] {
   // The seed in the output's own shape: a 1×1 matrix output meets matrix products on the way back.
   const seed = b.constant(Float64Array.of(1), b.shapeOf(lin.output));
-  const adjoint = new Map<NodeId, NodeId>([[lin.output, seed]]);
+  // The cotangent node of each node up to the output (-1: none yet): every edge lies below the output.
+  const adjoint = new Int32Array(lin.output + 1).fill(-1);
+  adjoint[lin.output] = seed;
   for (let k = lin.edges.length - 1; k >= 0; k--) {
     const { node, arg, partial } = lin.edges[k]!;
-    const cotangent = adjoint.get(node);
-    if (cotangent === undefined) continue;
+    const cotangent = adjoint[node]!;
+    if (cotangent < 0) continue;
     const contribution = partialRulesOf(partial).transpose(b, partial, node, arg, cotangent);
     if (contribution === null) continue;
-    const previous = adjoint.get(arg);
-    adjoint.set(arg, previous === undefined ? contribution : b.apply('add', [previous, contribution]));
+    const previous = adjoint[arg]!;
+    adjoint[arg] = previous < 0 ? contribution : b.apply('add', [previous, contribution]);
   }
-  return lin.wrt.map((w) => adjoint.get(w) ?? zeros(b, b.shapeOf(w)));
+  return lin.wrt.map((w) => (w <= lin.output && adjoint[w]! >= 0 ? adjoint[w]! : zeros(b, b.shapeOf(w))));
 }
 
 function zeros(b: GraphBuilder, shape: Shape): NodeId {

@@ -33,12 +33,12 @@ export function linearize(b: GraphBuilder, output: NodeId, columns: readonly Wrt
   const varied = new Uint8Array(end);
   for (const w of wrt) if (w < end) varied[w] = 1;
   for (let id = 0; id < end; id++) {
-    if (!varied[id]) for (const a of tape.args(id)) if (varied[a]) varied[id] = 1;
+    for (let k = tape.argCount(id) - 1; !varied[id] && k >= 0; k--) if (varied[tape.arg(id, k)]) varied[id] = 1;
   }
   const useful = new Uint8Array(end);
   useful[output] = 1;
   for (let id = output; id >= 0; id--) {
-    if (useful[id]) for (const a of tape.args(id)) useful[a] = 1;
+    if (useful[id]) for (let k = tape.argCount(id) - 1; k >= 0; k--) useful[tape.arg(id, k)] = 1;
   }
   const active: NodeId[] = [];
   for (let id = 0; id < end; id++) if (varied[id] && useful[id]) active.push(id);
@@ -46,15 +46,18 @@ export function linearize(b: GraphBuilder, output: NodeId, columns: readonly Wrt
   const edges: Edge[] = [];
   const partialNodes: NodeId[] = [];
   for (const node of active) {
-    const args = Array.from(tape.args(node));
+    const args: NodeId[] = [];
+    for (let k = 0; k < tape.argCount(node); k++) args.push(tape.arg(node, k));
     const view = { args, out: node, param: tape.param(node) };
-    args.forEach((arg, i) => {
-      if (!(varied[arg] && useful[arg])) return;
-      const partial = OPS[tape.op(node)].partial(b, i, view);
+    const spec = OPS[tape.op(node)];
+    for (let i = 0; i < args.length; i++) {
+      const arg = args[i]!;
+      if (!(varied[arg] && useful[arg])) continue;
+      const partial = spec.partial(b, i, view);
       // Throws for an unsupported partial, before any pass needs it.
-      partialNodes.push(...partialRulesOf(partial).reads(partial));
+      for (const read of partialRulesOf(partial).reads(partial)) partialNodes.push(read);
       edges.push({ node, arg, partial });
-    });
+    }
   }
   return { output, columns, wrt, active, edges, partialNodes };
 }

@@ -7,12 +7,11 @@ import { LimitError, ShapeError, withRemedy } from '../errors.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { NO_PARAM, OPS, type Builder, type NodeId, type Operand, type OpName, type Param } from '../ops/index.js';
 import { SCALAR, describeShape, sameShape, sizeOf, type Shape } from '../shape.js';
+import { ReuseTable } from './reuse.js';
 import { Tape } from './tape.js';
 
 // Constant operands up to this many entries are folded at build time.
 const FOLD_MAX_SIZE = 1 << 16;
-// Parameters up to this many entries are compared by content when reusing nodes.
-const KEY_MAX_ENTRIES = 64;
 
 /** Where a node came from in the source: anything that prints as the subexpression (a mathjs node). */
 export interface Origin {
@@ -34,9 +33,10 @@ export interface FoldedDomainPoint {
 
 export class GraphBuilder implements Builder {
   readonly tape = new Tape();
-  private readonly reuse = new Map<string, NodeId>();
-  private uniqueKeys = 0;
-  private readonly origins = new Map<NodeId, Origin>();
+  private readonly reuse = new ReuseTable(this.tape);
+  // By node id: the source each node was built for (null for partials), dense so that it costs no entry per node.
+  private readonly origins: (Origin | null)[] = [];
+  private readonly scalars = new Map<number, NodeId>();
   private currentOrigin: Origin | null = null;
   // The domain points folded into each constant, its folded arguments' included (sqrt(-4) + 1 keeps sqrt's).
   private readonly foldedDomains = new Map<NodeId, readonly FoldedDomainPoint[]>();
@@ -56,7 +56,7 @@ export class GraphBuilder implements Builder {
 
   /** The source of a node, or null for nodes the lowerer did not create (partials). */
   originOf(id: NodeId): Origin | null {
-    return this.origins.get(id) ?? null;
+    return this.origins[id] ?? null;
   }
 
   input(name: string, shape: Shape): NodeId {
@@ -69,7 +69,14 @@ export class GraphBuilder implements Builder {
   }
 
   scalar(value: number): NodeId {
-    return this.constant(Float64Array.of(value), SCALAR);
+    // Partials ask for the same few scalars once per edge. The cache holds the node reuse would find (the first
+    // scalar constant of that value); a Map takes -0 for 0, so -0 is never cached.
+    if (Object.is(value, -0)) return this.constant(Float64Array.of(value), SCALAR);
+    const known = this.scalars.get(value);
+    if (known !== undefined) return known;
+    const id = this.constant(Float64Array.of(value), SCALAR);
+    this.scalars.set(value, id);
+    return id;
   }
 
   /** The domain points folded into a constant node: empty for any other node. */
@@ -103,16 +110,18 @@ export class GraphBuilder implements Builder {
     }
     const simpler = this.simplify(op, args, shape, param);
     if (simpler !== null) return simpler;
-    if (args.length > 0 && sizeOf(shape) <= FOLD_MAX_SIZE && args.every((a) => this.constantValues(a) !== null)) {
+    if (args.length > 0 && sizeOf(shape) <= FOLD_MAX_SIZE && this.allConstant(args)) {
       return this.fold(op, args, shape, param);
     }
     return this.add(op, args, shape, param);
   }
 
   private add(op: OpName, args: readonly NodeId[], shape: Shape, param: Param, reusable = true): NodeId {
-    const key = reusable ? `${op}|${args.join(',')}|${this.paramKey(param)}` : `#${this.uniqueKeys++}`;
-    const known = this.reuse.get(key);
-    if (known !== undefined) return known;
+    const hash = reusable ? this.reuse.hash(op, args, param) : null;
+    if (hash !== null) {
+      const known = this.reuse.find(hash, op, args, param);
+      if (known !== null) return known;
+    }
     if (this.tape.length >= this.maxNodes) {
       const { maxNodes } = this;
       throw new LimitError((wording) =>
@@ -120,26 +129,29 @@ export class GraphBuilder implements Builder {
       );
     }
     const id = this.tape.push(op, args, shape, param);
-    this.reuse.set(key, id);
-    if (this.currentOrigin !== null) this.origins.set(id, this.currentOrigin);
+    if (hash !== null) this.reuse.insert(hash, id);
+    this.origins.push(this.currentOrigin);
     return id;
   }
 
   /** Evaluates an operation whose arguments are all constants. */
   private fold(op: OpName, args: readonly NodeId[], shape: Shape, param: Param): NodeId {
-    const operands: Operand[] = [];
+    const operands: Operand[] = new Array<Operand>(args.length);
     let offset = 0;
-    for (const a of args) {
-      operands.push({ offset, size: this.tape.size(a), shape: this.tape.shape(a) });
-      offset += this.tape.size(a);
+    for (let i = 0; i < args.length; i++) {
+      const argShape = this.tape.shape(args[i]!);
+      const argSize = sizeOf(argShape);
+      operands[i] = { offset, size: argSize, shape: argShape };
+      offset += argSize;
     }
     const size = sizeOf(shape);
     const buffer = new Float64Array(offset + size);
-    args.forEach((a, i) => buffer.set(this.constantValues(a)!, operands[i]!.offset));
+    for (let i = 0; i < args.length; i++) buffer.set(this.constantValues(args[i]!)!, operands[i]!.offset);
     const out = { offset, size, shape };
     OPS[op].value(buffer, out, operands, param);
-    const points = [...new Set(args.flatMap((a) => this.foldedDomainPoints(a)))];
-    points.push(...this.domainPoints(op, buffer, out, operands));
+    // Most models fold thousands of constants and none outside a domain: no set of points is made for them.
+    const points = this.foldedDomains.size === 0 ? [] : [...new Set(args.flatMap((a) => this.foldedDomainPoints(a)))];
+    this.addDomainPoints(points, op, buffer, out, operands);
     const values = buffer.slice(offset);
     if (points.length === 0) return this.constant(values, shape);
     // Not shared with an equal constant (a literal NaN), which would then report this point as its own.
@@ -148,74 +160,77 @@ export class GraphBuilder implements Builder {
     return id;
   }
 
-  /** The points of a folded operation outside its domain, grouped by convention. */
-  private domainPoints(op: OpName, buffer: Float64Array, out: Operand, operands: readonly Operand[]) {
+  /** Adds to `points` those of a folded operation outside its domain, grouped by convention. */
+  private addDomainPoints(
+    points: FoldedDomainPoint[],
+    op: OpName,
+    buffer: Float64Array,
+    out: Operand,
+    operands: readonly Operand[],
+  ): void {
     const spec = OPS[op];
-    const counts = new Map<string, number>();
-    spec.special?.(buffer, out, operands, (_entry, point) => {
-      if (point.kind === 'domain') counts.set(point.convention, (counts.get(point.convention) ?? 0) + 1);
+    if (spec.special === undefined) return;
+    let counts: Map<string, number> | null = null;
+    spec.special(buffer, out, operands, (_entry, point) => {
+      if (point.kind !== 'domain') return;
+      counts ??= new Map();
+      counts.set(point.convention, (counts.get(point.convention) ?? 0) + 1);
     });
     // The origin's text is printed only with a point: constant folding runs thousands of times in a model.
-    if (counts.size === 0) return [];
+    if (counts === null) return;
     const source = this.currentOrigin?.toString() ?? spec.label;
-    return Array.from(counts, ([convention, count]) => ({ operation: spec.label, source, convention, count }));
+    for (const [convention, count] of counts as Map<string, number>) {
+      points.push({ operation: spec.label, source, convention, count });
+    }
   }
 
   /** Exact identities only: the simplified node has the same values, NaN and signed zeros included. */
   private simplify(op: OpName, args: readonly NodeId[], shape: Shape, param: Param): NodeId | null {
-    const keeps = (a: NodeId) => sameShape(this.tape.shape(a), shape);
-    const isScalarConstant = (a: NodeId, value: number) => {
-      const c = this.constantValues(a);
-      return c !== null && c.length === 1 && Object.is(c[0], value);
-    };
-    const [a, b] = [args[0]!, args[1]!];
+    const a = args[0]!;
+    const b = args[1]!;
     switch (op) {
       case 'pow':
-        return isScalarConstant(b, 1) && keeps(a) ? a : null;
+        return this.isScalarConstant(b, 1) && this.keeps(a, shape) ? a : null;
       case 'dotMultiply':
       case 'strongMultiply':
-        if (isScalarConstant(a, 1) && keeps(b)) return b;
-        if (isScalarConstant(b, 1) && keeps(a)) return a;
-        if (op === 'strongMultiply' && shape.length === 0 && (isScalarConstant(a, 0) || isScalarConstant(b, 0))) {
+        if (this.isScalarConstant(a, 1) && this.keeps(b, shape)) return b;
+        if (this.isScalarConstant(b, 1) && this.keeps(a, shape)) return a;
+        if (
+          op === 'strongMultiply' &&
+          shape.length === 0 &&
+          (this.isScalarConstant(a, 0) || this.isScalarConstant(b, 0))
+        ) {
           return this.scalar(0);
         }
         return null;
       case 'unaryMinus':
-        return this.tape.op(a) === 'unaryMinus' ? this.tape.args(a)[0]! : null;
+        return this.tape.op(a) === 'unaryMinus' ? this.tape.arg(a, 0) : null;
       case 'reshape':
-        if (keeps(a)) return a;
-        return this.tape.op(a) === 'reshape' ? this.apply('reshape', [this.tape.args(a)[0]!], param) : null;
+        if (this.keeps(a, shape)) return a;
+        return this.tape.op(a) === 'reshape' ? this.apply('reshape', [this.tape.arg(a, 0)], param) : null;
       case 'where': {
         const cond = this.constantValues(a);
         if (cond === null || cond.length !== 1) return null;
         const taken = cond[0] !== 0 && !Number.isNaN(cond[0]) ? b : args[2]!;
-        return keeps(taken) ? taken : null;
+        return this.keeps(taken, shape) ? taken : null;
       }
       default:
         return null;
     }
   }
 
-  private paramKey(param: Param): string {
-    switch (param.kind) {
-      case 'none':
-        return '';
-      case 'input':
-        return `input:${param.name}`;
-      case 'reshape':
-        return `reshape:${param.shape.join('x')}`;
-      case 'constant':
-        return param.values.length <= KEY_MAX_ENTRIES
-          ? `constant:${param.shape.join('x')}:${Array.from(param.values, numberKey).join(',')}`
-          : `#${this.uniqueKeys++}`;
-      case 'select':
-        return param.map.to.length <= KEY_MAX_ENTRIES
-          ? `select:${param.shape.join('x')}:${param.map.to.join(',')}:${param.map.from.join(',')}`
-          : `#${this.uniqueKeys++}`;
-      case 'concat':
-        return `#${this.uniqueKeys++}`;
-    }
+  // Methods rather than closures: apply runs once for each node built.
+  private keeps(id: NodeId, shape: Shape): boolean {
+    return sameShape(this.tape.shape(id), shape);
+  }
+
+  private isScalarConstant(id: NodeId, value: number): boolean {
+    const c = this.constantValues(id);
+    return c !== null && c.length === 1 && Object.is(c[0], value);
+  }
+
+  private allConstant(args: readonly NodeId[]): boolean {
+    for (const a of args) if (this.tape.param(a).kind !== 'constant') return false;
+    return true;
   }
 }
-
-const numberKey = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));

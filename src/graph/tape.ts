@@ -40,8 +40,31 @@ export class Tape {
     return OP_NAMES[this.codes[id]!]!;
   }
 
+  /** The operation's code (OP_CODE), without looking its name up. */
+  code(id: NodeId): number {
+    return this.codes[id]!;
+  }
+
   args(id: NodeId): Int32Array {
     return this.argIds.subarray(this.argStart[id]!, this.argStart[id + 1]!);
+  }
+
+  /** The number of a node's arguments; with `arg`, reads them without a view. */
+  argCount(id: NodeId): number {
+    return this.argStart[id + 1]! - this.argStart[id]!;
+  }
+
+  /** Argument k of a node. */
+  arg(id: NodeId, k: number): NodeId {
+    return this.argIds[this.argStart[id]! + k]!;
+  }
+
+  /** Whether a node's arguments are these, read in place. */
+  hasArgs(id: NodeId, args: ArrayLike<NodeId>): boolean {
+    const start = this.argStart[id]!;
+    if (this.argStart[id + 1]! - start !== args.length) return false;
+    for (let k = 0; k < args.length; k++) if (this.argIds[start + k] !== args[k]) return false;
+    return true;
   }
 
   shape(id: NodeId): Shape {

@@ -28,11 +28,13 @@ export function parseExpression(source: string, limits: Limits = DEFAULT_LIMITS)
     );
   }
   const ast = parseSyntax(source);
+  const isTopLevel = (node: MathNode, path: string) =>
+    node === ast || (ast.type === 'BlockNode' && /^blocks\[\d+\]\.node$/.test(path));
   walk(ast, (node, path) => {
     const refusal = REFUSED[node.type];
     if (refusal !== undefined) throw new UnsupportedError(refusal);
-    const topLevel = node === ast || (ast.type === 'BlockNode' && /^blocks\[\d+\]\.node$/.test(path));
-    if (STATEMENT_TYPES.has(node.type) && !topLevel) {
+    // The statement test runs for statements only: the walk visits every node of a long expression.
+    if (STATEMENT_TYPES.has(node.type) && !isTopLevel(node, path)) {
       throw new UnsupportedError(
         `${node.type === 'BlockNode' ? 'a block' : 'an assignment'} inside an expression is not supported: ` +
           'write each assignment as a statement of its own, on its own line or after a ;',

@@ -162,7 +162,21 @@ export function offsetOfName(source: string, name: string): number | null {
   return null;
 }
 
-const callKey = (fn: UserFunction, args: readonly NodeId[]): string => `${fn.name}(${args.join(',')})`;
+/** A call expanded before: its argument nodes and the node of its value. */
+interface ExpandedCall {
+  readonly args: readonly NodeId[];
+  readonly id: NodeId;
+}
+
+/** The hash of a call's argument nodes (the function is the first key). */
+function argsHash(args: readonly NodeId[]): number {
+  let h = args.length;
+  for (const a of args) h = Math.imul(h ^ a, 0x5bd1e995) ^ (h >>> 13);
+  return h | 0;
+}
+
+const sameArgs = (a: readonly NodeId[], b: readonly NodeId[]): boolean =>
+  a.length === b.length && a.every((x, k) => x === b[k]);
 
 /**
  * The bindings a program builds as it is lowered: intermediates by name, the
@@ -179,7 +193,7 @@ export class Scope {
    * depends on nothing else, so an identical call is the same node, and a recursion
    * that meets the same call again (the minors of a determinant) expands it once.
    */
-  private readonly calls = new Map<string, NodeId>();
+  private readonly calls = new Map<string, Map<number, ExpandedCall[]>>();
 
   constructor(
     private readonly maxCalls: number,
@@ -212,11 +226,25 @@ export class Scope {
 
   /** The node an identical call gave, if one was expanded. */
   recall(fn: UserFunction, args: readonly NodeId[]): NodeId | undefined {
-    return this.calls.get(callKey(fn, args));
+    return this.calls
+      .get(fn.name)
+      ?.get(argsHash(args))
+      ?.find((call) => sameArgs(call.args, args))?.id;
   }
 
   remember(fn: UserFunction, args: readonly NodeId[], id: NodeId): void {
-    this.calls.set(callKey(fn, args), id);
+    let byHash = this.calls.get(fn.name);
+    if (byHash === undefined) this.calls.set(fn.name, (byHash = new Map()));
+    const hash = argsHash(args);
+    const same = byHash.get(hash);
+    const call = { args: [...args], id };
+    if (same === undefined) byHash.set(hash, [call]);
+    else {
+      // A later call with the same arguments replaces the earlier one, as the same key did.
+      const k = same.findIndex((c) => sameArgs(c.args, args));
+      if (k >= 0) same[k] = call;
+      else same.push(call);
+    }
   }
 
   define(definition: UserFunction): void {
