@@ -219,22 +219,26 @@ export class CompiledExpression {
 
   /** ∇f as one Float64Array, the variables' entries in `wrt` order (each row-major). */
   gradFlat(at: FlatValues, options: Options = {}): FlatResult & { readonly grad: Float64Array } {
-    return this.program.grad(this.flatPoint(at), this.wrt(checkOptions(options)));
+    options = checkOptions(options);
+    return this.program.grad(this.flatPoint(at), this.wrt(options), derivativeOptions(options));
   }
 
   /** vᵀJ as one Float64Array, the variables' entries in `wrt` order. */
   vjpFlat(at: FlatValues, v: ArrayLike<number>, options: Options = {}): FlatResult & { readonly vjp: Float64Array } {
-    return this.program.vjp(this.flatPoint(at), checkFlatSeed(v, 'v'), this.wrt(checkOptions(options)));
+    options = checkOptions(options);
+    return this.program.vjp(this.flatPoint(at), checkFlatSeed(v, 'v'), this.wrt(options), derivativeOptions(options));
   }
 
   /** J·u as one Float64Array (the output's entries, row-major). */
   jvpFlat(at: FlatValues, u: ArrayLike<number>, options: Options = {}): FlatResult & { readonly jvp: Float64Array } {
-    return this.program.jvp(this.flatPoint(at), checkFlatSeed(u, 'u'), this.wrt(checkOptions(options)));
+    options = checkOptions(options);
+    return this.program.jvp(this.flatPoint(at), checkFlatSeed(u, 'u'), this.wrt(options), derivativeOptions(options));
   }
 
   /** H·u as one Float64Array, the variables' entries in `wrt` order. */
   hvpFlat(at: FlatValues, u: ArrayLike<number>, options: Options = {}): FlatResult & { readonly hvp: Float64Array } {
-    return this.program.hvp(this.flatPoint(at), checkFlatSeed(u, 'u'), this.wrt(checkOptions(options)));
+    options = checkOptions(options);
+    return this.program.hvp(this.flatPoint(at), checkFlatSeed(u, 'u'), this.wrt(options), derivativeOptions(options));
   }
 
   /** The automatic Jacobian against central finite differences (like torch.autograd.gradcheck). */
