@@ -34,7 +34,7 @@ function start() {
     process.exitCode = 1;
     return;
   }
-  cli.run(__filename);
+  cli.run(module.filename);
 }
 
 module.exports = { load, start };
