@@ -113,7 +113,7 @@ export async function runBatch(
   exprArg: string | undefined,
   options: OutputOptions & { readonly batch: string },
   io: Io,
-): Promise<{ readonly status: number; readonly points: number; readonly failed: number }> {
+): Promise<{ readonly status: number; readonly points: number; readonly failed: number; readonly threads: number }> {
   const format = batchFormat(options);
   if (format === 'csv' && command === 'check')
     throw new InputError('check reports errors, not numbers for a table: write its batch as --format jsonl');
@@ -205,5 +205,5 @@ export async function runBatch(
   }
   if (output.failure !== null) throw output.failure;
   progress.finish();
-  return { status: output.failed > 0 ? 1 : 0, points: taken, failed: output.failed };
+  return { status: output.failed > 0 ? 1 : 0, points: taken, failed: output.failed, threads: threads?.count ?? 0 };
 }

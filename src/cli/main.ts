@@ -278,13 +278,15 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
             `${options.jobs === undefined ? '--shard' : '--jobs'} splits a batch: give --batch FILE`,
           );
         if (options.batch !== undefined) {
-          const { status, points, failed } = await runBatch(
+          const { status, points, failed, threads } = await runBatch(
             spec.command,
             expr,
             { ...options, batch: options.batch },
             io,
           );
-          if (options.stats === true) writeStats({ command: spec.command, batch: true, points, failed }, {}, io);
+          // threads: the worker threads that ran points (0: all ran on the main thread).
+          if (options.stats === true)
+            writeStats({ command: spec.command, batch: true, points, failed, threads }, {}, io);
           done(status);
           return;
         }

@@ -44,7 +44,7 @@ export function parseShard(text: string): Shard {
   const count = Number(match?.[2]);
   if (match === null || !Number.isSafeInteger(count) || count < 1 || index >= count)
     throw new InputError(
-      `--shard takes K/N, this process's share of N, with K from 0 to N-1 (lines whose number is K modulo N), got "${text}"`,
+      `--shard takes K/N with K from 0 to N-1 (the lines whose number is K modulo N), got "${text}"`,
     );
   return { index, count };
 }

@@ -60,6 +60,11 @@ export class BatchThreads {
     }
   }
 
+  /** The threads started. */
+  get count(): number {
+    return this.threads.length;
+  }
+
   /** Whether some thread has started: from then on the threads run every chunk. */
   get started(): boolean {
     return this.threads.some((t) => t.ready);
