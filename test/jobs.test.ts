@@ -47,7 +47,7 @@ describe('--jobs', () => {
   it('writes what one thread writes, line for line, bad lines included', () => {
     const one = runChild([...LORENZ, '--batch', points, '--jobs', '1', '--stats']);
     expect(one.status).toBe(1);
-    expect(JSON.parse(one.stderr)).toMatchObject({ points: 2600, failed: 4, threads: 0 });
+    expect(JSON.parse(one.stderr)).toMatchObject({ points: 2600, failed: 4, threads: 1 });
     const lines = one.stdout.split('\n');
     expect(lines.pop()).toBe('');
     expect(lines).toHaveLength(2600);

@@ -103,7 +103,7 @@ class OrderedOutput {
   }
 }
 
-/** The batch's threads: --jobs, else one per core; one (this thread) where Io starts none. */
+/** The threads that run the batch's points, this one included: --jobs, else one per core; one where Io starts none. */
 const threadCount = (options: OutputOptions, io: Io): number =>
   io.workerEntry === undefined ? 1 : (options.jobs ?? availableParallelism());
 
@@ -158,13 +158,14 @@ export async function runBatch(
     const id = chunks++;
     lines = [];
     characters = 0;
-    // Threads are started by a second chunk: a small batch never waits for them to load.
+    // Workers are started by a second chunk: a small batch never waits for them to load.
     if (threads === null && jobs > 1 && id > 0)
-      threads = new BatchThreads(jobs, io.workerEntry!, setup, (done, out) => output.put(done, out));
-    if (threads?.started === true) await threads.send(id, chunk);
-    else {
+      threads = new BatchThreads(jobs - 1, io.workerEntry!, setup, (done, out) => output.put(done, out));
+    // This thread runs the chunks no worker has room for (or none has loaded yet).
+    if (threads?.trySend(id, chunk) !== true) {
       output.put(id, points.run(chunk));
-      // Lines already read arrive without a turn of the event loop; give one now and then, so Ctrl-C is heard.
+      // Lines already read arrive without a turn of the event loop; give one now and then, so Ctrl-C is heard
+      // and the workers' outputs are taken.
       await new Promise((resolve) => setImmediate(resolve));
     }
     if (output.failure !== null) throw output.failure;
@@ -205,5 +206,10 @@ export async function runBatch(
   }
   if (output.failure !== null) throw output.failure;
   progress.finish();
-  return { status: output.failed > 0 ? 1 : 0, points: taken, failed: output.failed, threads: threads?.count ?? 0 };
+  return {
+    status: output.failed > 0 ? 1 : 0,
+    points: taken,
+    failed: output.failed,
+    threads: 1 + (threads?.count ?? 0),
+  };
 }

@@ -40,6 +40,13 @@ export interface Stats {
   readonly ms: Record<string, number>;
 }
 
+/** The last expression's title: a batch asks for it at every point, and a program's takes a scan. */
+let lastTitle = { expr: '', title: '' };
+function titleOf(expr: string): string {
+  if (lastTitle.expr !== expr) lastTitle = { expr, title: outputText(expr) };
+  return lastTitle.title;
+}
+
 /**
  * The fields every report has. Each command's report is one object literal with these and its own (a batch
  * makes one per point: spreading one object into another takes V8's slow path).
@@ -48,7 +55,7 @@ function base(request: Omit<Request, 'ms'>, value: Float64Array, warnings: Repor
   const { program } = request;
   return {
     expr: request.expr,
-    title: outputText(request.expr),
+    title: titleOf(request.expr),
     at: request.bindings,
     wrt: request.wrt,
     inputs: request.wrt.map((name) => program.variable(name)),
@@ -134,11 +141,11 @@ export function compute(
   onProgress?: (done: number, total: number) => void,
 ): Outcome {
   const { program, point, wrt } = request;
-  const derivativeOptions = {
-    mode: options.mode ?? 'auto',
-    maxMemoryBytes: options.maxMemory,
-    ...(onProgress === undefined ? {} : { onProgress }),
-  };
+  const mode = options.mode ?? 'auto';
+  const derivativeOptions =
+    onProgress === undefined
+      ? { mode, maxMemoryBytes: options.maxMemory }
+      : { mode, maxMemoryBytes: options.maxMemory, onProgress };
   switch (command) {
     case 'jacobian':
     case 'hessian':

@@ -284,7 +284,7 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
             { ...options, batch: options.batch },
             io,
           );
-          // threads: the worker threads that ran points (0: all ran on the main thread).
+          // threads: those that ran points, the main thread and the workers it started.
           if (options.stats === true)
             writeStats({ command: spec.command, batch: true, points, failed, threads }, {}, io);
           done(status);

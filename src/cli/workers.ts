@@ -1,9 +1,10 @@
 /**
- * `--jobs N`: a batch's points on N worker threads. The main thread reads
- * the lines, hands them out in chunks and writes the outputs in input order;
- * each thread parses its own copy of the expression and runs the chunks it
- * is given. A thread has at most two chunks at a time, so memory is bounded
- * however long the input is.
+ * `--jobs N`: a batch's points on the main thread and N − 1 worker threads.
+ * The main thread reads the lines, hands them out in chunks, runs a chunk
+ * itself when every worker has its fill, and writes the outputs in input
+ * order; each worker parses its own copy of the expression and runs the
+ * chunks it is given. A worker holds at most two chunks at a time, so memory
+ * is bounded however long the input is.
  */
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { BatchPoints, type BatchSetup, type Chunk, type ChunkOutput } from './workers-batch.js';
@@ -65,32 +66,22 @@ export class BatchThreads {
     return this.threads.length;
   }
 
-  /** Whether some thread has started: from then on the threads run every chunk. */
-  get started(): boolean {
-    return this.threads.some((t) => t.ready);
-  }
-
   /** Why a thread failed, once one has. */
   get failed(): Error | null {
     return this.failure;
   }
 
-  /** Hands a chunk to the ready thread that holds fewest, once one has room. */
-  async send(id: number, chunk: Chunk): Promise<void> {
-    for (;;) {
-      if (this.failure !== null) throw this.failure;
-      let best: Thread | null = null;
-      for (const thread of this.threads)
-        if (thread.ready && thread.held < CHUNKS_PER_THREAD && (best === null || thread.held < best.held))
-          best = thread;
-      if (best !== null) {
-        best.held++;
-        const message: ChunkMessage = { id, first: chunk.first, step: chunk.step, text: chunk.lines.join('\n') };
-        best.worker.postMessage(message);
-        return;
-      }
-      await this.change();
-    }
+  /** Hands a chunk to the ready thread that holds fewest, if one has room; false if none has. */
+  trySend(id: number, chunk: Chunk): boolean {
+    if (this.failure !== null) throw this.failure;
+    let best: Thread | null = null;
+    for (const thread of this.threads)
+      if (thread.ready && thread.held < CHUNKS_PER_THREAD && (best === null || thread.held < best.held)) best = thread;
+    if (best === null) return false;
+    best.held++;
+    const message: ChunkMessage = { id, first: chunk.first, step: chunk.step, text: chunk.lines.join('\n') };
+    best.worker.postMessage(message);
+    return true;
   }
 
   /** Waits until every chunk handed out has come back. */
