@@ -108,6 +108,13 @@ function joinTexts(texts: readonly string[], at: number, count: number, stride: 
   return text;
 }
 
+/** The entries of a shape. */
+function entries(shape: readonly number[]): number {
+  let size = 1;
+  for (let k = 0; k < shape.length; k++) size *= shape[k]!;
+  return size;
+}
+
 const sameDims = (p: readonly number[], q: readonly number[]): boolean =>
   p.length === q.length && p.every((d, k) => d === q[k]);
 
@@ -122,7 +129,7 @@ function blockText(
   shape: readonly number[],
   offset: number,
 ): string | null {
-  const size = shape.reduce((total: number, d) => total * d, 1);
+  const size = entries(shape);
   if (rowShape.length === 0) {
     if (shape.length === 0) return texts[offset]!;
     if (shape.length === 1) return `[${joinTexts(texts, offset, size, 1)}]`;
@@ -174,7 +181,10 @@ function flatAndBlocks(
   }
   const texts = single ? null : numberTexts(data);
   // The flat form is rows × n (or n): the formatted numbers serve it too.
-  const flat = texts === null ? nestedJson(flatDims, data) : (blockText(texts, n, flatDims.slice(0, -1), [n], 0) ?? '');
+  const flat =
+    texts === null
+      ? nestedJson(flatDims, data)
+      : `[${flatDims.length === 1 ? joinTexts(texts, 0, n, 1) : rowsText(texts, 0, flatDims[0]!, n)}]`;
   if (single) return { flat, blocks: `{${JSON.stringify(only.name)}:${flat}}` };
   let blocks = '{';
   let offset = 0;
@@ -182,8 +192,8 @@ function flatAndBlocks(
     const text =
       (texts === null ? null : blockText(texts, n, rowShape, shape, offset)) ??
       nestedJson([...rowShape, ...shape], columnBlock(data, n, rowShape, { name, shape, offset }));
-    blocks += `${offset === 0 ? '' : ','}${JSON.stringify(name)}:${text}`;
-    offset += shape.reduce((total: number, d) => total * d, 1);
+    blocks += `${offset === 0 ? '' : ','}${keyJson(name)}${text}`;
+    offset += entries(shape);
   }
   return { flat, blocks: `${blocks}}` };
 }
