@@ -103,6 +103,14 @@ describe('--jobs', () => {
     }
   });
 
+  it('runs the chunks of a worker that cannot start on the main thread, with the same output', async () => {
+    const stdin = readFileSync(points, 'utf8');
+    const io = { ...fakeIo({ stdin }), workerEntry: join(work, 'no-such-launcher.cjs') };
+    expect(await main([...LORENZ, '--batch', '-', '--jobs', '2', '--stats'], io)).toBe(1);
+    expect(JSON.parse(io.err())).toMatchObject({ points: 2600, failed: 4, threads: 1 });
+    expect(io.out() === runChild([...LORENZ, '--batch', points, '--jobs', '1']).stdout).toBe(true);
+  });
+
   it('runs on this thread where the Io starts no threads (in-process), with the same output', async () => {
     const stdin = readFileSync(points, 'utf8');
     const io = fakeIo({ stdin });

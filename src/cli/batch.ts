@@ -158,9 +158,13 @@ export async function runBatch(
     const id = chunks++;
     lines = [];
     characters = 0;
-    // Workers are started by a second chunk: a small batch never waits for them to load.
-    if (threads === null && jobs > 1 && id > 0)
+    // Workers are started by a second chunk (a small batch never waits for them to load), which waits until
+    // they have loaded: from then on, each chunk goes to the worker that holds fewest, or runs here when all
+    // hold two.
+    if (threads === null && jobs > 1 && id > 0) {
       threads = new BatchThreads(jobs - 1, io.workerEntry!, setup, (done, out) => output.put(done, out));
+      await threads.loaded();
+    }
     // This thread runs the chunks no worker has room for (or none has loaded yet).
     if (threads?.trySend(id, chunk) !== true) {
       output.put(id, points.run(chunk));

@@ -29,8 +29,11 @@ type ThreadMessage =
 
 interface Thread {
   readonly worker: Worker;
-  ready: boolean;
+  /** Loading (the bundle, the expression), ready for chunks, or gone: it could not start, and holds none. */
+  state: 'loading' | 'ready' | 'gone';
   held: number;
+  /** Whether it has run a chunk. */
+  ran: boolean;
 }
 
 /** The worker threads of one batch. */
@@ -51,19 +54,22 @@ export class BatchThreads {
   ) {
     for (let k = 0; k < count; k++) {
       const worker = new Worker(entry, { workerData: { jacobianBatch: setup } });
-      const thread: Thread = { worker, ready: false, held: 0 };
+      const thread: Thread = { worker, state: 'loading', held: 0, ran: false };
       worker.on('message', (message: ThreadMessage) => this.receive(thread, message));
-      worker.on('error', (error) => this.fail(new Error(`a batch thread failed: ${error.message}`)));
-      worker.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`a batch thread ended with status ${code}`));
-      });
+      worker.on('error', (error) => this.lose(thread, `a batch thread failed: ${error.message}`));
+      worker.on('exit', (code) => this.lose(thread, `a batch thread ended with status ${code}`));
       this.threads.push(thread);
     }
   }
 
-  /** The threads started. */
+  /** The threads that have run a chunk. */
   get count(): number {
-    return this.threads.length;
+    return this.threads.filter((t) => t.ran).length;
+  }
+
+  /** Waits until every thread is ready, or gone. */
+  async loaded(): Promise<void> {
+    while (this.failure === null && this.threads.some((t) => t.state === 'loading')) await this.change();
   }
 
   /** Why a thread failed, once one has. */
@@ -76,7 +82,8 @@ export class BatchThreads {
     if (this.failure !== null) throw this.failure;
     let best: Thread | null = null;
     for (const thread of this.threads)
-      if (thread.ready && thread.held < CHUNKS_PER_THREAD && (best === null || thread.held < best.held)) best = thread;
+      if (thread.state === 'ready' && thread.held < CHUNKS_PER_THREAD && (best === null || thread.held < best.held))
+        best = thread;
     if (best === null) return false;
     best.held++;
     const message: ChunkMessage = { id, first: chunk.first, step: chunk.step, text: chunk.lines.join('\n') };
@@ -94,6 +101,7 @@ export class BatchThreads {
   close(): void {
     for (const { worker } of this.threads) {
       worker.removeAllListeners('exit');
+      worker.removeAllListeners('error');
       void worker.terminate();
     }
   }
@@ -111,13 +119,14 @@ export class BatchThreads {
   private receive(thread: Thread, message: ThreadMessage): void {
     switch (message.kind) {
       case 'ready':
-        thread.ready = true;
+        thread.state = 'ready';
         break;
       case 'failed':
-        this.fail(new Error(message.message));
+        this.lose(thread, message.message);
         return;
       case 'jsonl':
         thread.held--;
+        thread.ran = true;
         this.onOutput(message.id, {
           kind: 'jsonl',
           bytes: Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.length),
@@ -126,9 +135,21 @@ export class BatchThreads {
         break;
       case 'csv':
         thread.held--;
+        thread.ran = true;
         this.onOutput(message.id, message.output);
         break;
     }
+    this.wake();
+  }
+
+  /**
+   * A thread that ended or failed. One that holds chunks fails the batch (their lines are lost); one that
+   * holds none is only gone, and the others, or the main thread, run the rest.
+   */
+  private lose(thread: Thread, message: string): void {
+    if (thread.state === 'gone') return;
+    if (thread.held > 0) this.fail(new Error(message));
+    thread.state = 'gone';
     this.wake();
   }
 
