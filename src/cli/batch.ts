@@ -152,7 +152,7 @@ export async function runBatch(
   let first = 0;
   const step = shard?.count ?? 1;
 
-  /** Runs the lines gathered so far: on a thread once one has started, here until then. */
+  /** Runs the lines gathered so far: on the worker that holds fewest, or on this thread. */
   const dispatch = async (): Promise<void> => {
     const chunk: Chunk = { first, step, lines };
     const id = chunks++;
