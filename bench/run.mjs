@@ -312,7 +312,7 @@ for (const workload of ['hvp-det', 'hessian-det']) {
       `${Array.from({ length: points }, () => JSON.stringify({ x: 20 * random() - 10, y: 20 * random() - 10, z: 40 * random() })).join('\n')}\n`,
     );
   }
-  const proc = processTime([
+  const lorenz = [
     '[s*(y-x), x*(r-z)-y, x*y-b*z]',
     '--at',
     's=10',
@@ -324,16 +324,20 @@ for (const workload of ['hvp-det', 'hessian-det']) {
     'x,y,z',
     '--batch',
     path,
-  ]);
-  record({
-    workload: 'Lorenz batch (points)',
-    n: points,
-    engineMs: null,
-    engineBestMs: null,
-    processMs: proc.ms,
-    maxRssMiB: proc.maxRssMiB,
-    torchBestMs: null,
-  });
+  ];
+  // One thread, then two (issue 15's target: 2 cores): the same output, in input order.
+  for (const jobs of [1, 2]) {
+    const proc = processTime([...lorenz, '--jobs', String(jobs)]);
+    record({
+      workload: `Lorenz batch, --jobs ${jobs}`,
+      n: points,
+      engineMs: null,
+      engineBestMs: null,
+      processMs: proc.ms,
+      maxRssMiB: proc.maxRssMiB,
+      torchBestMs: null,
+    });
+  }
 }
 
 const results = { date: new Date().toISOString(), node: process.version, torch: hasTorch, rows };

@@ -34,7 +34,10 @@ function start() {
     process.exitCode = 1;
     return;
   }
-  cli.run();
+  cli.run(module.filename);
 }
 
 module.exports = { load, start };
+
+// A batch's worker thread starts from this file too (the bundle is loaded with its code cache) and serves the batch.
+if (require.main === module && !require('node:worker_threads').isMainThread) load().serveBatch();

@@ -5,7 +5,7 @@
 import { checkJacobian, DEFAULT_TOLERANCE } from '../engine/check.js';
 import { guardMemory } from '../engine/program.js';
 import { InputError, LimitError } from '../errors.js';
-import type { Report, ReportBase } from '../format/report.js';
+import type { Report, ReportBase, VectorReport } from '../format/report.js';
 import { outputText } from '../parse/index.js';
 import { sizeOf } from '../shape.js';
 import { tensorFromJson } from '../values.js';
@@ -40,11 +40,22 @@ export interface Stats {
   readonly ms: Record<string, number>;
 }
 
+/** The last expression's title: a batch asks for it at every point, and a program's takes a scan. */
+let lastTitle = { expr: '', title: '' };
+function titleOf(expr: string): string {
+  if (lastTitle.expr !== expr) lastTitle = { expr, title: outputText(expr) };
+  return lastTitle.title;
+}
+
+/**
+ * The fields every report has. Each command's report is one object literal with these and its own (a batch
+ * makes one per point: spreading one object into another takes V8's slow path).
+ */
 function base(request: Omit<Request, 'ms'>, value: Float64Array, warnings: ReportBase['warnings']): ReportBase {
   const { program } = request;
   return {
     expr: request.expr,
-    title: outputText(request.expr),
+    title: titleOf(request.expr),
     at: request.bindings,
     wrt: request.wrt,
     inputs: request.wrt.map((name) => program.variable(name)),
@@ -130,11 +141,11 @@ export function compute(
   onProgress?: (done: number, total: number) => void,
 ): Outcome {
   const { program, point, wrt } = request;
-  const derivativeOptions = {
-    mode: options.mode ?? 'auto',
-    maxMemoryBytes: options.maxMemory,
-    ...(onProgress === undefined ? {} : { onProgress }),
-  };
+  const mode = options.mode ?? 'auto';
+  const derivativeOptions =
+    onProgress === undefined
+      ? { mode, maxMemoryBytes: options.maxMemory }
+      : { mode, maxMemoryBytes: options.maxMemory, onProgress };
   switch (command) {
     case 'jacobian':
     case 'hessian':
@@ -142,10 +153,19 @@ export function compute(
       // spy draws the pattern of the sparse Jacobian; its report is that of jac --sparse.
       if (command === 'spy' || (command === 'jacobian' && options.sparse === true)) {
         const result = program.sparseJacobian(point, wrt, derivativeOptions);
+        const b = base(request, result.value, result.warnings);
         return outcome(
           {
             command: 'jacobian',
-            ...base(request, result.value, result.warnings),
+            expr: b.expr,
+            title: b.title,
+            at: b.at,
+            wrt: b.wrt,
+            inputs: b.inputs,
+            value: b.value,
+            m: b.m,
+            n: b.n,
+            warnings: b.warnings,
             matrix: result.jacobian,
             mode: result.mode,
             method: result.method,
@@ -169,10 +189,19 @@ export function compute(
         command === 'hessian'
           ? program.hessian(point, wrt, derivativeOptions)
           : program.jacobian(point, wrt, derivativeOptions);
+      const b = base(request, result.value, result.warnings);
       return outcome(
         {
           command,
-          ...base(request, result.value, result.warnings),
+          expr: b.expr,
+          title: b.title,
+          at: b.at,
+          wrt: b.wrt,
+          inputs: b.inputs,
+          value: b.value,
+          m: b.m,
+          n: b.n,
+          warnings: b.warnings,
           matrix: result.jacobian,
           mode: result.mode,
           method: result.method,
@@ -184,10 +213,7 @@ export function compute(
     case 'vjp': {
       const v = vectorOption(options.v, request.piped.v, '--v', options);
       const result = program.vjp(point, v, wrt, derivativeOptions);
-      return outcome(
-        { command, ...base(request, result.value, result.warnings), seed: v, vector: result.vjp },
-        options,
-      );
+      return outcome(vectorReport(command, base(request, result.value, result.warnings), v, result.vjp), options);
     }
     case 'jvp':
     case 'hvp': {
@@ -196,22 +222,12 @@ export function compute(
         command === 'jvp'
           ? program.jvp(point, u, wrt, derivativeOptions)
           : program.hvp(point, u, wrt, derivativeOptions);
-      return outcome(
-        {
-          command,
-          ...base(request, result.value, result.warnings),
-          seed: u,
-          vector: 'jvp' in result ? result.jvp : result.hvp,
-        },
-        options,
-      );
+      const vector = 'jvp' in result ? result.jvp : result.hvp;
+      return outcome(vectorReport(command, base(request, result.value, result.warnings), u, vector), options);
     }
     case 'grad': {
       const result = program.grad(point, wrt, derivativeOptions);
-      return outcome(
-        { command, ...base(request, result.value, result.warnings), seed: null, vector: result.grad },
-        options,
-      );
+      return outcome(vectorReport(command, base(request, result.value, result.warnings), null, result.grad), options);
     }
     case 'check': {
       const result = checkJacobian(program, point, wrt, options.tol ?? DEFAULT_TOLERANCE, derivativeOptions);
@@ -225,6 +241,28 @@ export function compute(
       return { report, status: result.agree && !(options.strict === true && automatic.warnings.length > 0) ? 0 : 1 };
     }
   }
+}
+
+function vectorReport(
+  command: VectorReport['command'],
+  b: ReportBase,
+  seed: Float64Array | null,
+  vector: Float64Array,
+): VectorReport {
+  return {
+    command,
+    expr: b.expr,
+    title: b.title,
+    at: b.at,
+    wrt: b.wrt,
+    inputs: b.inputs,
+    value: b.value,
+    m: b.m,
+    n: b.n,
+    warnings: b.warnings,
+    seed,
+    vector,
+  };
 }
 
 function outcome(report: Report, options: OutputOptions): Outcome {
@@ -244,24 +282,27 @@ export async function runCommand(
   progress.finish();
   const { report } = result;
   const { timings } = request.program;
+  const matrix = report.command === 'jacobian' || report.command === 'hessian' ? report : null;
+  const sparse = report.command === 'jacobian' && !(report.matrix instanceof Float64Array) ? report.matrix : null;
+  const ms: Record<string, number> = {
+    read: request.ms.read,
+    parse: request.ms.parse,
+    compile: request.ms.compile,
+    forward: timings.forward,
+    derivative: timings.derivative,
+    warnings: timings.warnings,
+    engine: performance.now() - start,
+  };
   const stats: Stats = {
     command,
-    ...(report.command === 'jacobian' || report.command === 'hessian'
-      ? { mode: report.mode, method: report.method, passes: report.passes }
-      : {}),
-    ...(report.command === 'jacobian' && !(report.matrix instanceof Float64Array)
-      ? { nonzeros: report.matrix.values.length, colours: report.colours }
-      : {}),
+    ...(matrix === null ? {} : { mode: matrix.mode, method: matrix.method, passes: matrix.passes }),
+    ...(sparse === null || report.command !== 'jacobian'
+      ? {}
+      : { nonzeros: sparse.values.length, colours: report.colours }),
     m: report.m,
     n: report.n,
     nodes: request.program.tapeLength,
-    ms: {
-      ...request.ms,
-      forward: timings.forward,
-      derivative: timings.derivative,
-      warnings: timings.warnings,
-      engine: performance.now() - start,
-    },
+    ms,
   };
-  return { ...result, stats };
+  return { report: result.report, status: result.status, stats };
 }

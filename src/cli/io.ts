@@ -22,6 +22,8 @@ import { escapeControls } from '../errors.js';
 export interface Io {
   /** Writes to standard output. */
   write(text: string): void;
+  /** Writes bytes (UTF-8 text) to standard output, as `write` writes text. */
+  writeBytes?(bytes: Uint8Array): void;
   /** Writes to standard error. */
   error(text: string): void;
   /** All of standard input as text; past `limit`, throws its refusal before reading further. */
@@ -51,6 +53,8 @@ export interface Io {
    * once standard output has taken everything written before, and ignores writes after.
    */
   onInterrupt?(flush: () => void): void;
+  /** A script that runs a batch thread (it calls serveBatch): absent, a batch runs on this thread only. */
+  readonly workerEntry?: string;
   readonly stdinIsTTY: boolean;
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY?: boolean;
@@ -270,12 +274,16 @@ export function writeFileAtomic(path: string, text: string): void {
  * kept, later writes throw it, and `flush` reports one that came after the
  * last write.
  */
-function standardOutput(): Pick<Io, 'write' | 'flush' | 'whenWritable' | 'outputClosed'> {
+type StandardOutput = Pick<Io, 'flush' | 'whenWritable' | 'outputClosed'> & {
+  readonly write: (data: string | Uint8Array) => void;
+};
+
+function standardOutput(): StandardOutput {
   const stats = fstatSync(1);
   if (stats.isFile() || (stats.isCharacterDevice() && !isatty(1))) {
     return {
-      write: (text) => {
-        const bytes = Buffer.from(text, 'utf8');
+      write: (data) => {
+        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
         try {
           for (let offset = 0; offset < bytes.length;) offset += writeSync(1, bytes, offset);
         } catch (error) {
@@ -290,7 +298,7 @@ function standardOutput(): Pick<Io, 'write' | 'flush' | 'whenWritable' | 'output
 /** Bytes standard output may hold for a slow reader before a batch stops computing (and reading) for it. */
 const OUTPUT_HIGH_WATER = 1 << 20;
 
-function streamedOutput(): Pick<Io, 'write' | 'flush' | 'whenWritable' | 'outputClosed'> {
+function streamedOutput(): StandardOutput {
   let failure: unknown = null;
   // A reader that closed the pipe (`| head -1`) has what it wanted: the rest is dropped, quietly.
   let closed = false;
@@ -305,9 +313,9 @@ function streamedOutput(): Pick<Io, 'write' | 'flush' | 'whenWritable' | 'output
     if (failure !== null) throw new OutputError('standard output', failure);
   };
   return {
-    write: (text) => {
+    write: (data) => {
       check();
-      if (!closed) process.stdout.write(text, record);
+      if (!closed) process.stdout.write(data, record);
     },
     flush: async () => {
       if (!closed && failure === null) await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
@@ -340,7 +348,8 @@ function streamedOutput(): Pick<Io, 'write' | 'flush' | 'whenWritable' | 'output
  */
 export const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 
-export function processIo(): Io {
+/** The Io of this process; `workerEntry` is the script a batch thread starts from (the CLI's launcher). */
+export function processIo(workerEntry?: string): Io {
   // Nothing can be said about a failure to write standard error, but it must not end the program uncaught.
   process.stderr.on('error', () => {});
   const output = standardOutput();
@@ -350,6 +359,10 @@ export function processIo(): Io {
     write: (text) => {
       if (!interrupted) output.write(text);
     },
+    writeBytes: (bytes) => {
+      if (!interrupted) output.write(bytes);
+    },
+    ...(workerEntry === undefined ? {} : { workerEntry }),
     ...(output.flush === undefined ? {} : { flush: output.flush }),
     ...(output.whenWritable === undefined ? {} : { whenWritable: output.whenWritable }),
     ...(output.outputClosed === undefined ? {} : { outputClosed: output.outputClosed }),

@@ -41,6 +41,8 @@ import {
   type OutputOptions,
 } from './options.js';
 
+export { serveBatch } from './workers.js';
+
 /** The version in the package's manifest, found upwards from this file (from src/, dist/ or a bundle). */
 function version(): string {
   for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
@@ -271,14 +273,20 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
       .exitOverride()
       .configureOutput(output)
       .action(async (expr: string | undefined, options: OutputOptions) => {
+        if (options.batch === undefined && (options.jobs !== undefined || options.shard !== undefined))
+          throw new InputError(
+            `${options.jobs === undefined ? '--shard' : '--jobs'} splits a batch: give --batch FILE`,
+          );
         if (options.batch !== undefined) {
-          const { status, points, failed } = await runBatch(
+          const { status, points, failed, threads } = await runBatch(
             spec.command,
             expr,
             { ...options, batch: options.batch },
             io,
           );
-          if (options.stats === true) writeStats({ command: spec.command, batch: true, points, failed }, {}, io);
+          // threads: those that ran points, the main thread and the workers it started.
+          if (options.stats === true)
+            writeStats({ command: spec.command, batch: true, points, failed, threads }, {}, io);
           done(status);
           return;
         }
@@ -445,10 +453,13 @@ function reportInternalError(error: unknown, io: Io, debug: boolean): number {
   return 1;
 }
 
-/** The entry of the installed `jacobian` command. */
-export async function run(): Promise<void> {
+/**
+ * The entry of the installed `jacobian` command, started by `launcher` (a script that, started as a worker
+ * thread, calls serveBatch: a batch's threads start from it).
+ */
+export async function run(launcher?: string): Promise<void> {
   const argv = process.argv.slice(2);
-  const io = processIo();
+  const io = processIo(launcher);
   // Whatever escapes (an error in a callback, a rejected promise) ends as one line, not Node's dump of the bundle.
   process.on('uncaughtException', (error) => {
     process.exitCode = reportError(error, io, argv.includes('--debug') || io.env.JACOBIAN_DEBUG === '1');

@@ -21,10 +21,32 @@ export interface OutputOptions extends CommonOptions {
   readonly sparse?: boolean;
   readonly format?: OutputFormat | BatchFormat;
   readonly batch?: string;
+  /** Threads a batch runs its points on. */
+  readonly jobs?: number;
+  /** The part of a batch this process takes. */
+  readonly shard?: Shard;
   readonly maxInput: number;
   readonly svg?: string;
   /** The whole table on a terminal too, not a summary that fits the screen. */
   readonly full?: boolean;
+}
+
+/** `--shard K/N`: the lines whose number is K modulo N. */
+export interface Shard {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** `K/N` with 0 ≤ K < N. */
+export function parseShard(text: string): Shard {
+  const match = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(text);
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (match === null || !Number.isSafeInteger(count) || count < 1 || index >= count)
+    throw new InputError(
+      `--shard takes K/N with K from 0 to N-1 (the lines whose number is K modulo N), got "${text}"`,
+    );
+  return { index, count };
 }
 
 /** The flags that raise the library's limits. */
@@ -125,6 +147,18 @@ export function addCommonOptions(command: Command): Command {
     )
     .option('-f, --file <path>', 'read the expression from a file (# comments and line breaks allowed)')
     .option('--batch <file>', 'JSON Lines of points (- for standard input): one JSON result a line, in order')
+    .addOption(
+      new Option(
+        '--jobs <threads>',
+        'with --batch: run the points on this many threads (default: one per core)',
+      ).argParser(integerIn(1, 1024, '--jobs')),
+    )
+    .addOption(
+      new Option(
+        '--shard <K/N>',
+        'with --batch: take only the lines whose number is K modulo N (one of N processes); results carry "line"',
+      ).argParser(parseShard),
+    )
     .option('--json', 'one JSON object on one line (the same as --format json)')
     .addOption(
       new Option(

@@ -163,7 +163,32 @@ class ProgramCache {
     this.indexed = indexNames(ast);
   }
 
+  /** The bindings of the last call and its program: a batch's lines mostly repeat the shapes of the one before. */
+  private last: { readonly bindings: readonly Binding[]; readonly program: Program } | null = null;
+
   get(bindings: readonly Binding[]): Program {
+    if (this.last !== null && this.sameShapes(this.last.bindings, bindings)) return this.last.program;
+    const program = this.compiled(bindings);
+    this.last = { bindings, program };
+    return program;
+  }
+
+  /** The same names in the same order, of the same shapes, none of them read by an index. */
+  private sameShapes(before: readonly Binding[], now: readonly Binding[]): boolean {
+    if (before.length !== now.length) return false;
+    for (let k = 0; k < now.length; k++) {
+      const { name, value } = now[k]!;
+      const other = before[k]!;
+      if (other.name !== name || this.indexed.has(name)) return false;
+      const shape = value.shape;
+      const otherShape = other.value.shape;
+      if (shape.length !== otherShape.length) return false;
+      for (let d = 0; d < shape.length; d++) if (shape[d] !== otherShape[d]) return false;
+    }
+    return true;
+  }
+
+  private compiled(bindings: readonly Binding[]): Program {
     const key = bindings
       .map(
         ({ name, value }) =>

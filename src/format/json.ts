@@ -4,6 +4,38 @@ import { chunked } from './chunks.js';
 import { jsonNumber } from './number.js';
 import type { KinkWarning, Report } from './report.js';
 
+// Recently formatted numbers, by a hash of their bits: a batch's results repeat their inputs and constants (the
+// Lorenz Jacobian holds x, y, -x, -10), and formatting a double costs more than finding its text again.
+const CACHE_BITS = 12;
+const cachedValues = new Float64Array(1 << CACHE_BITS).fill(NaN);
+const cachedTexts: string[] = new Array<string>(1 << CACHE_BITS).fill('');
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+
+const slotOf = (x: number): number => {
+  bits[0] = x;
+  return Math.imul(words[0]! ^ words[1]!, 0x9e3779b1) >>> (32 - CACHE_BITS);
+};
+
+/** jsonNumber, found again when it was made recently. */
+function numberJson(x: number): string {
+  if (!Number.isFinite(x)) return jsonNumber(x);
+  const slot = slotOf(x);
+  if (cachedValues[slot] === x) return cachedTexts[slot]!;
+  let text: string;
+  // -x is written as x with its sign flipped, so a negated number is found too.
+  const negated = x === 0 ? -1 : slotOf(-x);
+  if (negated >= 0 && cachedValues[negated] === -x) {
+    const other = cachedTexts[negated]!;
+    text = x < 0 ? `-${other}` : other.slice(1);
+  } else {
+    text = jsonNumber(x);
+  }
+  cachedValues[slot] = x;
+  cachedTexts[slot] = text;
+  return text;
+}
+
 // Numbers are formatted this many at a time: small arrays keep the garbage collector's work small.
 const CHUNK = 8192;
 
@@ -11,21 +43,21 @@ const CHUNK = 8192;
 function numbersJson(data: ArrayLike<number>, from: number, to: number): string {
   if (to - from <= 16) {
     let text = '';
-    for (let k = from; k < to; k++) text += (k > from ? ',' : '') + jsonNumber(data[k]!);
+    for (let k = from; k < to; k++) text += (k > from ? ',' : '') + numberJson(data[k]!);
     return text;
   }
   const parts: string[] = [];
   for (let start = from; start < to; start += CHUNK) {
     const piece = Array.prototype.slice.call(data, start, Math.min(start + CHUNK, to)) as number[];
     // JSON.stringify formats finite numbers fastest; only pieces with NaN or ±Infinity need the strings.
-    parts.push(piece.every(Number.isFinite) ? JSON.stringify(piece).slice(1, -1) : piece.map(jsonNumber).join(','));
+    parts.push(piece.every(Number.isFinite) ? JSON.stringify(piece).slice(1, -1) : piece.map(numberJson).join(','));
   }
   return parts.join(',');
 }
 
 /** Nested JSON arrays in the given shape, of any depth (a scalar is a plain number). */
 export function nestedJson(shape: readonly number[], data: ArrayLike<number>, offset = 0): string {
-  if (shape.length === 0) return jsonNumber(data[offset]!);
+  if (shape.length === 0) return numberJson(data[offset]!);
   if (shape.length === 1) return `[${numbersJson(data, offset, offset + shape[0]!)}]`;
   const inner = shape.slice(1);
   const stride = inner.reduce((size, d) => size * d, 1);
@@ -40,7 +72,7 @@ export function nestedJson(shape: readonly number[], data: ArrayLike<number>, of
  */
 function* nestedPieces(shape: readonly number[], data: ArrayLike<number>, offset = 0): Generator<string> {
   if (shape.length === 0) {
-    yield jsonNumber(data[offset]!);
+    yield numberJson(data[offset]!);
     return;
   }
   const inner = shape.slice(1);
@@ -76,6 +108,13 @@ function joinTexts(texts: readonly string[], at: number, count: number, stride: 
   return text;
 }
 
+/** The entries of a shape. */
+function entries(shape: readonly number[]): number {
+  let size = 1;
+  for (let k = 0; k < shape.length; k++) size *= shape[k]!;
+  return size;
+}
+
 const sameDims = (p: readonly number[], q: readonly number[]): boolean =>
   p.length === q.length && p.every((d, k) => d === q[k]);
 
@@ -90,22 +129,33 @@ function blockText(
   shape: readonly number[],
   offset: number,
 ): string | null {
-  const size = shape.reduce((total: number, d) => total * d, 1);
+  const size = entries(shape);
   if (rowShape.length === 0) {
     if (shape.length === 0) return texts[offset]!;
     if (shape.length === 1) return `[${joinTexts(texts, offset, size, 1)}]`;
     const [r, c] = shape as readonly [number, number];
-    const rows: string[] = [];
-    for (let i = 0; i < r; i++) rows.push(`[${joinTexts(texts, offset + i * c, c, 1)}]`);
-    return `[${rows.join(',')}]`;
+    return `[${rowsText(texts, offset, r, c)}]`;
   }
   if (rowShape.length !== 1 || shape.length > 1) return null;
   const m = rowShape[0]!;
   // A scalar variable's block is its column of J; a vector's, its columns in every row.
   if (shape.length === 0) return `[${joinTexts(texts, offset, m, n)}]`;
-  const rows: string[] = [];
-  for (let i = 0; i < m; i++) rows.push(`[${joinTexts(texts, i * n + offset, size, 1)}]`);
-  return `[${rows.join(',')}]`;
+  let text = '[';
+  for (let i = 0; i < m; i++) text += `${i === 0 ? '' : ','}[${joinTexts(texts, i * n + offset, size, 1)}]`;
+  return `${text}]`;
+}
+
+/** Rows of `columns` formatted numbers each, from texts[offset], row after row: `[…],[…]`. */
+function rowsText(texts: readonly string[], offset: number, rows: number, columns: number): string {
+  let text = '';
+  for (let i = 0; i < rows; i++) text += `${i === 0 ? '' : ','}[${joinTexts(texts, offset + i * columns, columns, 1)}]`;
+  return text;
+}
+
+function numberTexts(data: ArrayLike<number>): string[] {
+  const texts = new Array<string>(data.length);
+  for (let k = 0; k < data.length; k++) texts[k] = numberJson(data[k]!);
+  return texts;
 }
 
 /**
@@ -129,9 +179,12 @@ function flatAndBlocks(
       return { flat, blocks: { [Symbol.iterator]: () => wrapped(`{${JSON.stringify(only.name)}:`, flat, '}') } };
     return { flat, blocks: { [Symbol.iterator]: () => blockPieces(report, data, rowShape) } };
   }
-  const texts = !single ? Array.from(data, jsonNumber) : null;
+  const texts = single ? null : numberTexts(data);
   // The flat form is rows × n (or n): the formatted numbers serve it too.
-  const flat = texts === null ? nestedJson(flatDims, data) : (blockText(texts, n, flatDims.slice(0, -1), [n], 0) ?? '');
+  const flat =
+    texts === null
+      ? nestedJson(flatDims, data)
+      : `[${flatDims.length === 1 ? joinTexts(texts, 0, n, 1) : rowsText(texts, 0, flatDims[0]!, n)}]`;
   if (single) return { flat, blocks: `{${JSON.stringify(only.name)}:${flat}}` };
   let blocks = '{';
   let offset = 0;
@@ -139,8 +192,8 @@ function flatAndBlocks(
     const text =
       (texts === null ? null : blockText(texts, n, rowShape, shape, offset)) ??
       nestedJson([...rowShape, ...shape], columnBlock(data, n, rowShape, { name, shape, offset }));
-    blocks += `${offset === 0 ? '' : ','}${JSON.stringify(name)}:${text}`;
-    offset += shape.reduce((total: number, d) => total * d, 1);
+    blocks += `${offset === 0 ? '' : ','}${keyJson(name)}${text}`;
+    offset += entries(shape);
   }
   return { flat, blocks: `${blocks}}` };
 }
@@ -169,27 +222,69 @@ function* blockPieces(report: Report, data: ArrayLike<number>, rowShape: readonl
 const givenTexts = new WeakMap<Tensor, string>();
 function valueJson(value: Tensor): string {
   if (value.json !== undefined) return value.json;
+  // A few numbers (a batch line's scalars) are formatted faster than they are found in a WeakMap.
+  if (value.data.length <= 16) return nestedJson(value.shape, value.data);
   let text = givenTexts.get(value);
   if (text === undefined) givenTexts.set(value, (text = nestedJson(value.shape, value.data)));
   return text;
 }
 
 /** The text of a report's fields that a batch repeats on every line (expression, variables), made once a batch. */
-let repeated: { key: string; expr: string; wrt: string; inputs: string } | null = null;
-function repeatedFields(report: Report): { expr: string; wrt: string; inputs: string } {
-  const key = `${report.expr}\u0000${report.wrt.join('\u0000')}\u0000${report.inputs.map((i) => i.shape.join('x')).join(',')}`;
-  if (repeated?.key !== key) {
+interface RepeatedFields {
+  readonly exprSource: string;
+  readonly wrtNames: readonly string[];
+  readonly inputList: readonly { readonly name: string; readonly shape: readonly number[] }[];
+  readonly expr: string;
+  readonly wrt: string;
+  readonly inputs: string;
+}
+let repeated: RepeatedFields | null = null;
+
+/** Whether the fields of `report` are those whose text `last` holds (compared entry by entry: no key is made). */
+function sameFields(last: RepeatedFields, report: Report): boolean {
+  const { wrtNames, inputList } = last;
+  if (last.exprSource !== report.expr || wrtNames.length !== report.wrt.length) return false;
+  if (inputList.length !== report.inputs.length) return false;
+  for (let k = 0; k < wrtNames.length; k++) if (wrtNames[k] !== report.wrt[k]) return false;
+  for (let k = 0; k < inputList.length; k++) {
+    const input = report.inputs[k]!;
+    if (inputList[k]!.name !== input.name || !sameDims(inputList[k]!.shape, input.shape)) return false;
+  }
+  return true;
+}
+
+function repeatedFields(report: Report): RepeatedFields {
+  if (repeated === null || !sameFields(repeated, report)) {
     const inputs = report.inputs.map(
       ({ name, shape }) => `{"name":${JSON.stringify(name)},"shape":${shapeJson(shape)}}`,
     );
     repeated = {
-      key,
+      exprSource: report.expr,
+      wrtNames: [...report.wrt],
+      inputList: report.inputs.map(({ name, shape }) => ({ name, shape: [...shape] })),
       expr: JSON.stringify(report.expr),
       wrt: JSON.stringify(report.wrt),
       inputs: `[${inputs.join(',')}]`,
     };
   }
   return repeated;
+}
+
+/** `"name":` of a variable, made once. */
+const keyTexts = new Map<string, string>();
+function keyJson(name: string): string {
+  let text = keyTexts.get(name);
+  if (text === undefined) keyTexts.set(name, (text = `${JSON.stringify(name)}:`));
+  return text;
+}
+
+function atJson(report: Report): string {
+  let text = '{';
+  for (let k = 0; k < report.at.length; k++) {
+    const { name, value } = report.at[k]!;
+    text += `${k === 0 ? '' : ','}${keyJson(name)}${valueJson(value)}`;
+  }
+  return `${text}}`;
 }
 
 const vector = (data: ArrayLike<number>): FieldText => numbersField([data.length], data);
@@ -217,6 +312,11 @@ class ObjectWriter {
     }
   }
 
+  /** The whole line, when no field is large (as for a batch's points). */
+  line(): string | null {
+    return this.pieces.length === 0 ? `${this.current}}\n` : null;
+  }
+
   *finish(): Generator<string> {
     for (const piece of this.pieces) {
       if (typeof piece === 'string') yield piece;
@@ -232,18 +332,27 @@ const numbersField = (shape: readonly number[], data: ArrayLike<number>): FieldT
 
 const shapeJson = (shape: readonly number[]): string => `[${shape.join(',')}]`;
 
-/** The JSON of a report as pieces in order, one line: writing them one by one spares joining a large result. */
-export function jsonChunks(report: Report): string[] {
-  return Array.from(jsonText(report));
+/**
+ * The JSON of a report as one line of text, as a batch writes it; with a `line` number (a shard's output)
+ * the line number comes first, as in a failed line's `{"line": N, "error": …}`.
+ */
+export function jsonLine(report: Report, line: number | null = null): string {
+  const out = reportWriter(report, line);
+  return out.line() ?? Array.from(out.finish()).join('');
 }
 
 /** The JSON of a report in chunks made as they are read: a large result's text is never held whole. */
 export function jsonText(report: Report): Iterable<string> {
+  return reportWriter(report, null).finish();
+}
+
+function reportWriter(report: Report, line: number | null): ObjectWriter {
   const out = new ObjectWriter();
+  if (line !== null) out.field('line', String(line));
   out.field('command', `"${report.command}"`);
   const fields = repeatedFields(report);
   out.field('expr', fields.expr);
-  out.field('at', `{${report.at.map((b) => `${JSON.stringify(b.name)}:${valueJson(b.value)}`).join(',')}}`);
+  out.field('at', atJson(report));
   out.field('wrt', fields.wrt);
   out.field('inputs', fields.inputs);
   out.field('value', numbersField(report.value.shape, report.value.data));
@@ -293,15 +402,15 @@ export function jsonText(report: Report): Iterable<string> {
     }
     case 'check':
       out.field('agree', String(report.agree));
-      out.field('tol', jsonNumber(report.tol));
-      out.field('maxAbsError', jsonNumber(report.maxAbsError));
-      out.field('maxRelError', jsonNumber(report.maxRelError));
+      out.field('tol', numberJson(report.tol));
+      out.field('maxAbsError', numberJson(report.maxAbsError));
+      out.field('maxRelError', numberJson(report.maxRelError));
       out.field(
         'worst',
         report.worst === null
           ? 'null'
           : `{"row":${report.worst.row},"column":${report.worst.column},` +
-              `"automatic":${jsonNumber(report.worst.automatic)},"numeric":${jsonNumber(report.worst.numeric)}}`,
+              `"automatic":${numberJson(report.worst.automatic)},"numeric":${numberJson(report.worst.numeric)}}`,
       );
       out.field('skipped', String(report.skipped));
       out.field('jacobian', numbersField([report.m, report.n], report.jacobian));
@@ -309,5 +418,5 @@ export function jsonText(report: Report): Iterable<string> {
       break;
   }
   out.field('warnings', `[${report.warnings.map(kinkWarningJson).join(',')}]`);
-  return out.finish();
+  return out;
 }

@@ -1,0 +1,241 @@
+/**
+ * What a batch does with its points, on whichever thread runs them: a line
+ * of JSON in, its result (or its error) out. The main thread runs it for
+ * `--jobs 1` and while worker threads start; each worker thread runs one.
+ */
+import { InputError, UserError } from '../errors.js';
+import { jsonLine } from '../format/json.js';
+import { columnLabels, entryLabels } from '../format/labels.js';
+import { nonFiniteText } from '../format/number.js';
+import type { Binding, Report } from '../format/report.js';
+import { compute, type CommandName } from './commands.js';
+import { withoutBom, type Io } from './io.js';
+import { CLI_WORDING, type BatchFormat, type OutputOptions } from './options.js';
+import {
+  bindRequest,
+  isRecord,
+  jsonBindings,
+  mergeBinding,
+  readSource,
+  type PipedInput,
+  type Source,
+} from './request.js';
+
+/** Everything a thread needs to run a batch's points: plain data, as a worker thread receives it. */
+export interface BatchSetup {
+  readonly command: CommandName;
+  readonly expr: string;
+  readonly piped: PipedInput;
+  /** Values fixed on the command line, their JSON text made once. */
+  readonly fixed: readonly Binding[];
+  readonly wrt: readonly string[] | undefined;
+  readonly options: OutputOptions;
+  readonly format: BatchFormat;
+  /** Each result line carries its input line number (`--shard`), so that shards merge back in order. */
+  readonly numbered: boolean;
+}
+
+/** Lines of a batch: `lines[k]` is input line `first + k·step` (step > 1 for a shard). */
+export interface Chunk {
+  readonly first: number;
+  readonly step: number;
+  readonly lines: readonly string[];
+}
+
+/** One point of a CSV batch: its row and the header it needs, or why it failed. */
+export type CsvPoint =
+  | { readonly line: number; readonly header: string; readonly columns: number; readonly row: string }
+  | { readonly line: number; readonly error: string };
+
+/** A chunk's output: JSON Lines (results and error lines, in order), or the CSV points for the table to check. */
+export type ChunkOutput =
+  | { readonly kind: 'jsonl'; readonly bytes: Buffer<ArrayBuffer>; readonly failed: number }
+  | { readonly kind: 'csv'; readonly points: readonly CsvPoint[] };
+
+interface BatchLine {
+  readonly at: Readonly<Record<string, unknown>>;
+  readonly v?: unknown;
+  readonly u?: unknown;
+}
+
+/** `{"at": {...}, "v": [...]}` or the bare `at` object. */
+function parseLine(text: string): BatchLine {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`not valid JSON (${(error as Error).message})`);
+  }
+  if (!isRecord(parsed)) throw new UserError('a line must be a JSON object: {"at": {"x": [1, 2]}} or {"x": [1, 2]}');
+  return isRecord(parsed.at) ? { at: parsed.at, v: parsed.v, u: parsed.u } : { at: parsed };
+}
+
+/** What standard output says of a failed line. */
+const failureMessage = (error: unknown): string =>
+  error instanceof UserError
+    ? error.messageIn(CLI_WORDING)
+    : `internal error: ${error instanceof Error ? error.message : String(error)}`;
+
+/**
+ * Text encoded as it is appended: each line's string dies young, instead of a chunk's lines living on as one
+ * string of many pieces, which the garbage collector would copy and copy again.
+ */
+class Utf8Text {
+  private buffer = Buffer.allocUnsafe(1 << 16);
+  private length = 0;
+
+  append(text: string): void {
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    const room = this.length + 3 * text.length;
+    if (room > this.buffer.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, room));
+      this.buffer.copy(grown, 0, 0, this.length);
+      this.buffer = grown;
+    }
+    this.length += this.buffer.write(text, this.length, 'utf8');
+  }
+
+  /** The bytes, in a buffer of their own (never a slice of Node's shared pool), so they can move to another thread. */
+  bytes(): Buffer<ArrayBuffer> {
+    return this.buffer.subarray(0, this.length);
+  }
+}
+
+/** An Io for a thread that reads nothing: the setup carries the expression and the values. */
+const NO_INPUT: Io = {
+  write: () => {},
+  error: () => {},
+  readStdin: () => Promise.reject(new Error('internal: a batch thread reads no input')),
+  readFile: () => {
+    throw new Error('internal: a batch thread reads no files');
+  },
+  stdinIsTTY: true,
+  stdoutIsTTY: false,
+  env: {},
+};
+
+export class BatchPoints {
+  private constructor(
+    private readonly setup: BatchSetup,
+    private readonly source: Source,
+  ) {}
+
+  /** The points of `setup`, its expression parsed here (a thread shares no objects with another). */
+  static async create(setup: BatchSetup): Promise<BatchPoints> {
+    // The expression comes as text: the file it may have come from (-f) is not read again.
+    const { file: _file, ...options } = setup.options;
+    const source = await readSource(setup.expr, options, NO_INPUT);
+    return new BatchPoints(setup, { ...source, piped: setup.piped });
+  }
+
+  /** A batch's points with the source the main thread read already. */
+  static of(setup: BatchSetup, source: Source): BatchPoints {
+    return new BatchPoints(setup, source);
+  }
+
+  run(chunk: Chunk): ChunkOutput {
+    const { first, step, lines } = chunk;
+    if (this.setup.format === 'csv') {
+      const points: CsvPoint[] = [];
+      for (let k = 0; k < lines.length; k++) points.push(this.csvPoint(first + k * step, lines[k]!));
+      return { kind: 'csv', points };
+    }
+    const out = new Utf8Text();
+    let failed = 0;
+    for (let k = 0; k < lines.length; k++) {
+      const line = first + k * step;
+      try {
+        out.append(jsonLine(this.report(line, lines[k]!), this.setup.numbered ? line : null));
+      } catch (error) {
+        failed++;
+        out.append(`${JSON.stringify({ line, error: failureMessage(error) })}\n`);
+      }
+    }
+    return { kind: 'jsonl', bytes: out.bytes(), failed };
+  }
+
+  private csvPoint(line: number, text: string): CsvPoint {
+    try {
+      return { line, ...csvCells(line, this.report(line, text)) };
+    } catch (error) {
+      return { line, error: failureMessage(error) };
+    }
+  }
+
+  /** The report of one input line; a bad line throws why. */
+  private report(lineNumber: number, read: string): Report {
+    // A byte order mark can only open the first line; the lines are read as they come, not through readFile.
+    const text = lineNumber === 1 ? withoutBom(read) : read;
+    // Every input line gets one output line, so that the two can be joined line by line (paste).
+    if (text.trim() === '') throw new InputError('blank line: give a point on every line, or remove the line');
+    const line = parseLine(text);
+    const { setup } = this;
+    const bindings = setup.fixed.slice();
+    // No "line N: " in the message: the error line and the CSV warning already say which line.
+    for (const binding of jsonBindings(line.at, '')) mergeBinding(bindings, binding);
+    const source =
+      line.v === undefined && line.u === undefined
+        ? this.source
+        : {
+            ...this.source,
+            piped: {
+              ...this.source.piped,
+              ...(line.v === undefined ? {} : { v: line.v }),
+              ...(line.u === undefined ? {} : { u: line.u }),
+            },
+          };
+    const request = bindRequest(source, bindings, setup.wrt, setup.options);
+    return compute(setup.command, request, setup.options).report;
+  }
+}
+
+/**
+ * `--format csv`: one row per point, the point's line number, then the
+ * value's entries, then the derivative's (J row-major, ∇f, vᵀJ, J·u, H or
+ * H·u), with the header it needs.
+ */
+function csvCells(line: number, report: Report): { header: string; columns: number; row: string } {
+  const { labels, numbers } = derivativeColumns(report);
+  const outputs = entryLabels('f', report.value.shape);
+  const header = ['line', ...outputs, ...labels].map(csvCell).join(',');
+  const cells = [String(line), ...Array.from(report.value.data, exact), ...Array.from(numbers, exact)];
+  return { header, columns: cells.length, row: `${cells.join(',')}\n` };
+}
+
+/** The derivative's entries of one point, with their column labels. */
+function derivativeColumns(report: Report): { labels: string[]; numbers: ArrayLike<number> } {
+  const inputs = columnLabels(report.inputs);
+  const outputs = entryLabels('f', report.value.shape);
+  switch (report.command) {
+    case 'jacobian': {
+      const { matrix } = report;
+      if (!(matrix instanceof Float64Array)) {
+        // A sparse J: its stored entries, whose places are the same at every point of the same shapes.
+        const labels = Array.from(matrix.rows, (i, k) => `d${outputs[i]!}/d${inputs[matrix.cols[k]!]!}`);
+        return { labels, numbers: matrix.values };
+      }
+      return { labels: outputs.flatMap((o) => inputs.map((x) => `d${o}/d${x}`)), numbers: matrix };
+    }
+    case 'hessian':
+      return {
+        labels: inputs.flatMap((a) => inputs.map((b) => `d2f/d${a}d${b}`)),
+        numbers: report.matrix as Float64Array,
+      };
+    case 'grad':
+      return { labels: inputs.map((x) => `df/d${x}`), numbers: report.vector };
+    case 'jvp':
+      return { labels: outputs.map((o) => `jvp ${o}`), numbers: report.vector };
+    case 'vjp':
+    case 'hvp':
+      return { labels: inputs.map((x) => `${report.command} ${x}`), numbers: report.vector };
+    case 'check':
+      throw new InputError('check reports errors, not numbers for a table: write its batch as --format jsonl');
+  }
+}
+
+/** RFC 4180: a label holding a comma (as W[2,3] does) or a quote is quoted. */
+const csvCell = (text: string): string =>
+  text.includes(',') || text.includes('"') ? `"${text.replace(/"/g, '""')}"` : text;
+
+/** A number in full precision (shortest round-trip), NaN and ±Infinity spelled out. */
+const exact = (x: number): string => (Number.isFinite(x) ? String(x) : nonFiniteText(x));

@@ -1,0 +1,177 @@
+/**
+ * `--jobs N`: a batch's points on worker threads. The output is the one
+ * thread's, line for line (results, error lines, CSV rows and warnings, in
+ * input order); a reader that does not read stops the batch with the threads
+ * running, and a signal then leaves whole lines. Child processes of the
+ * built command: the threads start from its launcher.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { fakeIo, ROOT, runChild } from './helpers/cli.js';
+
+const work = mkdtempSync(join(tmpdir(), 'jacobian-jobs-'));
+afterAll(() => spawnSync('rm', ['-rf', work]));
+
+const LORENZ = ['[s*(y-x), x*(r-z)-y, x*y-b*z]', '--at', 's=10', '--at', 'r=28', '--at', 'b=2.6667', '--wrt', 'x,y,z'];
+
+/** A seeded generator (Park–Miller), so the points are the same in every run. */
+function generator(seed: number): () => number {
+  let state = seed;
+  return () => (state = (state * 16807) % 2147483647) / 2147483647;
+}
+
+/**
+ * `count` Lorenz points, enough for several chunks (so threads start), with bad lines among them: a blank
+ * line, a line that is not JSON, a point without z, and a non-finite value.
+ */
+function lorenzPoints(count: number): string {
+  const random = generator(11);
+  const lines = Array.from({ length: count }, () =>
+    JSON.stringify({ x: 20 * random() - 10, y: 20 * random() - 10, z: 40 * random() }),
+  );
+  lines[5] = '';
+  lines[700] = '{"x":1,';
+  lines[1500] = '{"x":1,"y":2}';
+  lines[2100] = '{"x":"NaN","y":2,"z":3}';
+  return `${lines.join('\n')}\n`;
+}
+
+const points = join(work, 'lorenz.jsonl');
+writeFileSync(points, lorenzPoints(2600));
+
+describe('--jobs', () => {
+  it('writes what one thread writes, line for line, bad lines included', () => {
+    const one = runChild([...LORENZ, '--batch', points, '--jobs', '1', '--stats']);
+    expect(one.status).toBe(1);
+    expect(JSON.parse(one.stderr)).toMatchObject({ points: 2600, failed: 4, threads: 1 });
+    const lines = one.stdout.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(2600);
+    expect(JSON.parse(lines[1500]!)).toEqual({ line: 1501, error: expect.stringContaining('no value for z') });
+    expect(lines.filter((line) => line.startsWith('{"line":'))).toHaveLength(4);
+    for (const jobs of [2, 3]) {
+      const many = runChild([...LORENZ, '--batch', points, '--jobs', String(jobs), '--stats']);
+      expect(many.status).toBe(1);
+      expect(JSON.parse(many.stderr)).toMatchObject({ points: 2600, failed: 4, threads: jobs });
+      expect(many.stdout === one.stdout).toBe(true);
+    }
+  });
+
+  it('writes the CSV table one thread writes, its warnings in order, a change of shape refused as there', () => {
+    const csvPoints = join(work, 'shapes.jsonl');
+    const lines = Array.from({ length: 1800 }, (_, k) => JSON.stringify({ x: k % 1000 === 999 ? [k, 1, 2] : [k, -k] }));
+    lines[3] = '[]';
+    writeFileSync(csvPoints, `${lines.join('\n')}\n`);
+    const args = ['x.^2', '--batch', csvPoints, '--format', 'csv'];
+    const one = runChild([...args, '--jobs', '1']);
+    const two = runChild([...args, '--jobs', '2']);
+    expect(one.status).toBe(1);
+    expect(one.stderr.split('\n').slice(0, 2)).toEqual([
+      expect.stringMatching(/^warning: line 4 left out: a line must be a JSON object/),
+      'warning: line 1000 left out: its result has 13 columns where the header has 7: ' +
+        'a CSV batch needs the same shapes on every line; use --format jsonl',
+    ]);
+    expect(two).toEqual(one);
+  });
+
+  it('runs vjp with a seed on each line as one thread does', () => {
+    const seeded = join(work, 'seeded.jsonl');
+    const random = generator(5);
+    const lines = Array.from({ length: 1200 }, () =>
+      JSON.stringify({ at: { x: [random(), random()] }, v: [random(), random()] }),
+    );
+    writeFileSync(seeded, `${lines.join('\n')}\n`);
+    const args = ['vjp', 'sin(x).*x', '--batch', seeded];
+    const one = runChild([...args, '--jobs', '1']);
+    expect(one.status).toBe(0);
+    expect(runChild([...args, '--jobs', '2'])).toEqual(one);
+  });
+
+  it('is refused without --batch, and for a count that is not a whole number from 1', async () => {
+    for (const [flags, message] of [
+      [['--jobs', '2'], 'error: --jobs splits a batch: give --batch FILE\n'],
+      [['--batch', '-', '--jobs', '0'], 'error: --jobs takes a whole number from 1 to 1024, got "0"\n'],
+      [['--batch', '-', '--jobs', 'all'], 'error: --jobs takes a whole number from 1 to 1024, got "all"\n'],
+    ] as const) {
+      const io = fakeIo({ stdin: '{"x":1}\n' });
+      expect(await main(['x*2', '--at', 'x=1', ...flags], io)).toBe(2);
+      expect(io.err()).toBe(message);
+    }
+  });
+
+  it('runs the chunks of a worker that cannot start on the main thread, with the same output', async () => {
+    const stdin = readFileSync(points, 'utf8');
+    const io = { ...fakeIo({ stdin }), workerEntry: join(work, 'no-such-launcher.cjs') };
+    expect(await main([...LORENZ, '--batch', '-', '--jobs', '2', '--stats'], io)).toBe(1);
+    expect(JSON.parse(io.err())).toMatchObject({ points: 2600, failed: 4, threads: 1 });
+    expect(io.out() === runChild([...LORENZ, '--batch', points, '--jobs', '1']).stdout).toBe(true);
+  });
+
+  it('runs on this thread where the Io starts no threads (in-process), with the same output', async () => {
+    const stdin = readFileSync(points, 'utf8');
+    const io = fakeIo({ stdin });
+    expect(await main([...LORENZ, '--batch', '-', '--jobs', '2'], io)).toBe(1);
+    expect(io.out() === runChild([...LORENZ, '--batch', points, '--jobs', '1']).stdout).toBe(true);
+  });
+});
+
+/** The processor time the child has used so far, in clock ticks (utime + stime of /proc/PID/stat). */
+function cpuTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]);
+}
+
+/** The offset the child has read its open file `path` to, or null when it has it open no more (or not yet). */
+function readOffset(pid: number, path: string): number | null {
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== path) continue;
+      const pos = /^pos:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
+      if (pos !== null) return Number(pos[1]);
+    }
+  } catch {
+    // The process has ended, or closed the descriptor between the listing and the read.
+  }
+  return null;
+}
+
+describe('--jobs 2 with a reader that does not read', () => {
+  it('stops reading well before the end, then a signal leaves whole lines in order and exit 130', async () => {
+    const path = join(work, 'slow.jsonl');
+    writeFileSync(path, Array.from({ length: 100_000 }, (_, k) => `{"x":${k}}\n`).join(''));
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'jacobian.cjs'), 'x*2', '--batch', path, '--jobs', '2'], {
+      cwd: ROOT,
+    });
+    child.stdout.pause();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // The same offset and no processor time used, at four looks in a row: the batch waits for its reader.
+    let last = '';
+    let offset = -1;
+    for (let same = 0; same < 4;) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(child.exitCode).toBeNull();
+      offset = readOffset(child.pid!, path) ?? -1;
+      const now = `${offset} ${cpuTicks(child.pid!)}`;
+      same = now === last && offset > 0 ? same + 1 : 0;
+      last = now;
+    }
+    expect(offset).toBeLessThan(statSync(path).size / 4);
+    child.kill('SIGINT');
+    const chunks: Buffer[] = [];
+    for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
+    expect(await exited).toBe(130);
+    const out = Buffer.concat(chunks).toString('utf8');
+    expect(out.endsWith('\n')).toBe(true);
+    const lines = out.slice(0, -1).split('\n');
+    expect(lines.length).toBeGreaterThan(1000);
+    expect(lines.length).toBeLessThan(100_000);
+    lines.forEach((line, k) => {
+      if (!line.startsWith(`{"command":"jacobian","expr":"x*2","at":{"x":${k}},`)) expect(line).toBe(`point ${k}`);
+    });
+  });
+});
