@@ -14,9 +14,13 @@ import { partialRulesOf, rulesOf, type Step, type StepRules } from './linear/ind
 import type { Linearization } from './linearize.js';
 import type { Plan } from './plan.js';
 
+/** Which of the two pass buffers a call uses: backward passes fill cotangents, forward passes tangents. */
+export type Direction = 'reverse' | 'forward' | 'both';
+
 export class Passes {
-  readonly cotangent: Float64Array;
-  readonly tangent: Float64Array;
+  /** Made at first use: a call that only goes one way never holds the other buffer. */
+  private cotangentBuffer: Float64Array | null = null;
+  private tangentBuffer: Float64Array | null = null;
   /** The edges with something to apply (a nonzero partial), in tape order, each with its step. */
   readonly edges: readonly BlockEdge[];
   readonly steps: readonly Step[];
@@ -54,13 +58,26 @@ export class Passes {
       this.steps.reduce((size, step) => Math.max(size, rulesOf(step).scratchSize(step)), 0),
     );
     this.activeRanges = lin.active.map(operand);
-    this.cotangent = new Float64Array(plan.values.length);
-    this.tangent = new Float64Array(plan.values.length);
     this.output = operand(lin.output);
     this.isActive = new Uint8Array(plan.tape.length);
     for (const id of lin.active) this.isActive[id] = 1;
     this.partialRanges = [...new Set(lin.partialNodes)].map(operand);
     this.seeded = lin.wrt.filter((w) => this.isActive[w]).map((w) => [w, operand(w)] as const);
+  }
+
+  get cotangent(): Float64Array {
+    return (this.cotangentBuffer ??= new Float64Array(this.plan.values.length));
+  }
+
+  get tangent(): Float64Array {
+    return (this.tangentBuffer ??= new Float64Array(this.plan.values.length));
+  }
+
+  /** How many pass buffers exist once a call going `direction` has made what it needs. */
+  buffersAfter(direction: Direction): number {
+    const cotangent = this.cotangentBuffer !== null || direction !== 'forward';
+    const tangent = this.tangentBuffer !== null || direction !== 'reverse';
+    return Number(cotangent) + Number(tangent);
   }
 
   /** Whether some partial is infinite or NaN at the current point: every pass then runs in the careful form. */

@@ -13,7 +13,7 @@ import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
 import { Kernels } from './compiled.js';
 import { buildGradient } from './gradient.js';
 import { linearize, type WrtInput } from './linearize.js';
-import { Passes } from './passes.js';
+import { Passes, type Direction } from './passes.js';
 import { Plan, planBytes, planLayout } from './plan.js';
 import { findKinkWarnings, valueDomainKinkWarnings, type KinkWarning } from './special.js';
 import {
@@ -177,7 +177,10 @@ export class Program {
     const method = options.method ?? (requested === 'auto' && m * n > SMALL_JACOBIAN_ENTRIES ? 'block' : 'one-hot');
     // A block pass gathers J from the blocks it carries: count J twice.
     const result = { what: 'J', bytes: (method === 'block' ? 2 : 1) * m * n * Float64Array.BYTES_PER_ELEMENT };
-    const prepared = this.prepare(wrt, at, { what: `the ${m}×${n} Jacobian`, result, options, large: 'jacobian' });
+    // One-hot passes use one buffer, in their direction; a block pass is counted with both.
+    const direction = method === 'block' ? 'both' : mode;
+    const call = { what: `the ${m}×${n} Jacobian`, result, options, large: 'jacobian', direction } as const;
+    const prepared = this.prepare(wrt, at, call);
     const { passes, wrt: inputs } = prepared;
     if (method === 'block' && !passes.careful) {
       const jacobian = this.blockJacobian(prepared, mode, m, n, options.onProgress);
@@ -273,7 +276,8 @@ export class Program {
     const what = `the ${m}×${n} sparse Jacobian`;
     // The pattern is counted as it is found, below; the buffers of its passes first.
     const noResult = { what: 'J', bytes: 0 };
-    const prepared = this.prepare(wrt, at, { what, result: noResult, options, large: 'sparseJacobian' });
+    const call = { what, result: noResult, options, large: 'sparseJacobian', direction: 'both' } as const;
+    const prepared = this.prepare(wrt, at, call);
     // A stored entry costs two numbers (its value and its place); the pattern is refused as soon as it passes that.
     const maxEntries = Math.floor(memoryLimit(options) / 16);
     const refuse = (entries: number): never =>
@@ -339,7 +343,8 @@ export class Program {
     what: string,
   ): Derivative & { readonly cotangents: Float64Array } {
     const n = this.columns(wrt);
-    const call = { what: `${what} (${n} entries)`, result: this.resultPart(n), options, large: 'vector' } as const;
+    const result = this.resultPart(n);
+    const call = { what: `${what} (${n} entries)`, result, options, large: 'vector', direction: 'reverse' } as const;
     const prepared = this.prepare(wrt, at, call);
     let cotangents: Float64Array = new Float64Array(prepared.n);
     if (!prepared.kernels.vjp(seed, cotangents)) {
@@ -366,7 +371,13 @@ export class Program {
     }
     // The result and a copy of the seed.
     const result = this.resultPart(this.m + n);
-    const call = { what: `${what} (${this.m} entries)`, result, options, large: 'vector' } as const;
+    const call = {
+      what: `${what} (${this.m} entries)`,
+      result,
+      options,
+      large: 'vector',
+      direction: 'forward',
+    } as const;
     const prepared = this.prepare(wrt, at, call);
     const jvp = new Float64Array(this.m);
     if (!prepared.kernels.jvp(u, jvp)) {
@@ -460,13 +471,14 @@ export class Program {
   private prepare(wrt: readonly string[], at: Point, call: Call): Prepared {
     const key = wrt.join('\u0000');
     let prepared = this.prepared.get(key);
-    if (prepared !== undefined) guardPrepared(prepared.plan.values.length, call);
+    if (prepared !== undefined)
+      guardPrepared(prepared.plan.values.length, prepared.passes.buffersAfter(call.direction), call);
     else {
       const inputs = this.wrtInputs(wrt);
       const lin = linearize(this.builder, this.output, inputs);
       const roots = [this.output, ...lin.partialNodes];
       const layout = planLayout(this.builder.tape, roots);
-      guardPrepared(layout.entries, call);
+      guardPrepared(layout.entries, call.direction === 'both' ? 2 : 1, call);
       const plan = new Plan(this.builder.tape, roots, layout);
       const passes = new Passes(plan, lin);
       const n = inputs.reduce((total, c) => total + c.size, 0);
@@ -546,14 +558,14 @@ interface Call {
   readonly result: MemoryPart;
   readonly options: DerivativeOptions;
   readonly large: LargeResult;
+  /** The passes' buffers it uses, each as large as the plan's values. */
+  readonly direction: Direction;
 }
 
-/** The passes keep a tangent and a cotangent buffer as large as the plan's values. */
-const PASS_BUFFERS = 2;
-
-function guardPrepared(entries: number, { what, result, options, large }: Call): void {
+/** `buffers`: how many pass buffers will exist during the call. */
+function guardPrepared(entries: number, buffers: number, { what, result, options, large }: Call): void {
   const bytes = entries * Float64Array.BYTES_PER_ELEMENT;
-  guardCall(what, [{ what: 'values', bytes }, { what: 'passes', bytes: PASS_BUFFERS * bytes }, result], options, large);
+  guardCall(what, [{ what: 'values', bytes }, { what: 'passes', bytes: buffers * bytes }, result], options, large);
 }
 
 /**

@@ -341,8 +341,15 @@ function productions(flavour: Flavour): Production[] {
           1,
         );
         if (rough) {
-          bin((a, b) => node(k, `max(${a.text}, ${b.text})`, Math.max(a.bound, b.bound)), 1);
-          bin((a, b) => node(k, `min(${a.text}, ${b.text})`, Math.max(a.bound, b.bound)), 1);
+          // max(M, 2) of a matrix is the maximum along dimension 2, as in mathjs: the scalar goes first.
+          const extreme = (f: string) => (a: Expr, b: Expr) =>
+            node(
+              k,
+              q === 's' ? `${f}(${b.text}, ${a.text})` : `${f}(${a.text}, ${b.text})`,
+              Math.max(a.bound, b.bound),
+            );
+          bin(extreme('max'), 1);
+          bin(extreme('min'), 1);
         }
       }
     }
