@@ -1,5 +1,5 @@
 /** Running the CLI as a user does (a child process) or in-process with a fake Io. */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Io } from '../../src/cli/io.js';
 
@@ -36,6 +36,32 @@ export function runChild(
   });
   if (result.error !== undefined) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * runChild without waiting: several children of one test run side by side (Promise.all). Only arguments
+ * and a clean environment (PATH, NO_COLOR=1); standard input is empty.
+ */
+export function runChildAsync(args: readonly string[]): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      ['bin/jacobian.cjs', ...args],
+      {
+        cwd: ROOT,
+        env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
+        encoding: 'utf8',
+        timeout: 20_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        // A non-zero exit is a result; only a failure to run (or a timeout's kill) is an error.
+        if (error !== null && typeof error.code !== 'number') reject(error);
+        else resolve({ status: child.exitCode, stdout, stderr });
+      },
+    );
+    child.stdin?.end();
+  });
 }
 
 export interface FakeIo extends Io {
