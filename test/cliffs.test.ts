@@ -3,13 +3,12 @@
  * choices that must not cost a user minutes. Checked by their effects
  * (passes run, the method chosen, the size of a graph), never by a clock.
  */
-import { execFile } from 'node:child_process';
 import { describe, expect, it, vi } from 'vitest';
 import { LINEAR } from '../src/engine/linear/index.js';
 import { LimitError } from '../src/errors.js';
-import { ROOT } from './helpers/cli.js';
 import { compileAt } from './helpers/compile.js';
 import { firstMismatch } from './helpers/numeric.js';
+import { sh } from './helpers/shell.js';
 
 function thrown(f: () => unknown): unknown {
   try {
@@ -22,26 +21,8 @@ function thrown(f: () => unknown): unknown {
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 
-interface Refusal {
-  readonly status: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The CLI asked for a dense 30000×30000 sparse J under 4 GB of address space: started with the file, awaited by its test. */
-const denseSparseChild = new Promise<Refusal>((resolve, reject) => {
-  const child = execFile(
-    '/bin/sh',
-    ['-c', 'ulimit -v 4000000; exec "$0" bin/jacobian.cjs "x*sum(x)" --at x=1:30000 --sparse --json', process.execPath],
-    { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, timeout: 60_000 },
-    (error, stdout, stderr) => {
-      // An exit status or a signal is the result; a failure to start, or the timeout's kill, is not.
-      if (error !== null && (error.killed === true || typeof error.code === 'string')) reject(error);
-      else resolve({ status: child.exitCode, signal: child.signalCode, stdout, stderr });
-    },
-  );
-});
+/** The CLI asked for a dense 30000×30000 sparse J: started with the file, awaited by its test. */
+const denseSparseChild = sh(`exec $J "x*sum(x)" --at x=1:30000 --sparse --json`);
 denseSparseChild.catch(() => undefined);
 
 describe('--sparse on a dense pattern', () => {

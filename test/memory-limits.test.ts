@@ -6,46 +6,12 @@
  * runs in a child process under a 4 GB address-space limit, so that
  * allocating first (or building the whole text) would crash instead of pass.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { grad, hvp, jvp, LimitError, vjp } from '../src/index.js';
-import { ROOT } from './helpers/cli.js';
-
-interface Shell {
-  readonly status: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/**
- * `script` in sh from the repository root, `$J` the command (`$NODE` for Node), under `ulimit -v 4000000`.
- * Asynchronous: the tests of a block run side by side (describe.concurrent), each its own shell.
- */
-function sh(script: string): Promise<Shell> {
-  const node = process.execPath;
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      'sh',
-      ['-c', `ulimit -v 4000000; NODE="${node}"; J="${node} bin/jacobian.cjs"; ${script}`],
-      {
-        cwd: ROOT,
-        env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
-        encoding: 'utf8',
-        timeout: 60_000,
-        maxBuffer: 64 * 1024 * 1024,
-      },
-      (error, stdout, stderr) => {
-        // A non-zero exit or a signal is a result; a failure to run the shell, or the timeout's kill, is not.
-        if (error !== null && (error.killed === true || typeof error.code === 'string')) reject(error);
-        else resolve({ status: child.exitCode, signal: child.signalCode, stdout, stderr });
-      },
-    );
-  });
-}
+import { sh, type Shell } from './helpers/shell.js';
 
 /** A user error: exit 2, nothing on standard output, one `error:` line matching `pattern`, no stack trace. */
 function expectRefusal(result: Shell, pattern: RegExp): void {
