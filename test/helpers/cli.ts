@@ -39,10 +39,10 @@ export function runChild(
 }
 
 /**
- * runChild without waiting: several children of one test run side by side (Promise.all). Only arguments
- * and a clean environment (PATH, NO_COLOR=1); standard input is empty.
+ * runChild without waiting, so that children run side by side (Promise.all, describe.concurrent): the
+ * arguments, `stdin` on a pipe (empty if not given) and a clean environment (PATH, NO_COLOR=1).
  */
-export function runChildAsync(args: readonly string[]): Promise<ChildResult> {
+export function runChildAsync(args: readonly string[], options: { stdin?: string } = {}): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       process.execPath,
@@ -60,7 +60,7 @@ export function runChildAsync(args: readonly string[]): Promise<ChildResult> {
         else resolve({ status: child.exitCode, stdout, stderr });
       },
     );
-    child.stdin?.end();
+    child.stdin?.end(options.stdin ?? '');
   });
 }
 
