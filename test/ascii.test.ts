@@ -10,7 +10,7 @@ import { jacobian } from '../src/api.js';
 import { asciiOnly } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
 import { ASCII, inGlyphs, UNICODE } from '../src/format/glyphs.js';
-import { fakeIo, ROOT, runChild } from './helpers/cli.js';
+import { fakeIo, ROOT, runChildAsync } from './helpers/cli.js';
 
 const ONLY_ASCII = /^[\x00-\x7f]*$/;
 const C = { LC_ALL: 'C' };
@@ -32,7 +32,7 @@ function inTerminal(args: readonly string[], env: Record<string, string>): strin
   return result.stdout.replace(/\r/g, '');
 }
 
-describe('which terminals get ASCII', () => {
+describe.concurrent('which terminals get ASCII', () => {
   it.each([
     [{}, false],
     [{ LANG: 'en_US.UTF-8' }, false],
@@ -44,11 +44,11 @@ describe('which terminals get ASCII', () => {
     [{ LANG: 'de_DE' }, true],
     [{ LANG: 'en_US.UTF-8', TERM: 'dumb' }, true],
     [{ TERM: 'xterm-256color' }, false],
-  ])('%j: ASCII %s', (env, ascii) => {
+  ])('%j: ASCII %s', async (env, ascii) => {
     expect(asciiOnly(env)).toBe(ascii);
   });
 
-  it('the ASCII spellings of the engine’s symbols', () => {
+  it('the ASCII spellings of the engine’s symbols', async () => {
     expect(inGlyphs('its one-sided limit (±Infinity), x ≥ 0, ∂/∂x = y·x^(y−1)', ASCII)).toBe(
       'its one-sided limit (+-Infinity), x >= 0, d/dx = y*x^(y-1)',
     );
@@ -56,9 +56,9 @@ describe('which terminals get ASCII', () => {
   });
 });
 
-describe('LC_ALL=C', () => {
-  it('a Jacobian: d(x*2)/dx, 3x3', () => {
-    const { stdout, status } = runChild(['x*2', '--at', '1,2,3'], { env: C });
+describe.concurrent('LC_ALL=C', () => {
+  it('a Jacobian: d(x*2)/dx, 3x3', async () => {
+    const { stdout, status } = await runChildAsync(['x*2', '--at', '1,2,3'], { env: C });
     expect(status).toBe(0);
     expect(stdout).toBe(
       ['J = d(x*2)/dx   3x3', '', '      x[1]  x[2]  x[3]', 'f[1]     2     0     0', 'f[2]     0     2     0']
@@ -74,16 +74,16 @@ describe('LC_ALL=C', () => {
     [['hessian', 'sum(x.^3)', '--at', '1,2'], 'H = d2(sum(x.^3))/dx2   2x2'],
     [['hvp', 'sum(x.^3)', '--at', '1,2', '--u', '1,0'], 'H*u = d2(sum(x.^3))/dx2*u   1x2'],
     [['check', 'x.^2', '--at', '1,2'], 'check J = d(x.^2)/dx   2x2: automatic against central finite differences'],
-  ])('%j: %s, and nothing but ASCII', (args, header) => {
-    const { stdout, stderr, status } = runChild(args, { env: C });
+  ])('%j: %s, and nothing but ASCII', async (args, header) => {
+    const { stdout, stderr, status } = await runChildAsync(args, { env: C });
     expect(status).toBe(0);
     expect(stdout.split('\n')[0]).toBe(header);
     expect(stdout).toMatch(ONLY_ASCII);
     expect(stderr).toBe('');
   });
 
-  it('special points: * marks, +-Infinity, and the warnings in ASCII', () => {
-    const { stdout, status } = runChild(['sqrt(x)', '--at', '-1,0,4'], { env: C });
+  it('special points: * marks, +-Infinity, and the warnings in ASCII', async () => {
+    const { stdout, status } = await runChildAsync(['sqrt(x)', '--at', '-1,0,4'], { env: C });
     expect(status).toBe(0);
     expect(stdout).toMatch(ONLY_ASCII);
     expect(stdout).toContain('f[1]  NaN*');
@@ -91,8 +91,8 @@ describe('LC_ALL=C', () => {
     expect(stdout).toContain('! 2 entries are not finite (NaN or +-Infinity)');
   });
 
-  it('spy draws # and . in an ASCII frame', () => {
-    const { stdout, status } = runChild(['spy', 'x.*x', '--at', '1:5'], { env: C });
+  it('spy draws # and . in an ASCII frame', async () => {
+    const { stdout, status } = await runChildAsync(['spy', 'x.*x', '--at', '1:5'], { env: C });
     expect(status).toBe(0);
     expect(stdout).toBe(
       ['+-----+', '|#....|', '|.#...|', '|..#..|', '|...#.|', '|....#|', '+-----+']
@@ -111,13 +111,13 @@ describe('LC_ALL=C', () => {
     expect(io.out()).toMatch(ONLY_ASCII);
   });
 
-  it('errors are in ASCII too', () => {
-    const { stderr, status } = runChild(['x + y', '--at', 'x=1'], { env: C });
+  it('errors are in ASCII too', async () => {
+    const { stderr, status } = await runChildAsync(['x + y', '--at', 'x=1'], { env: C });
     expect(status).toBe(2);
     expect(stderr).toBe('error: no value for y: add --at y=...\n');
   });
 
-  it('a table summarised on a terminal uses ..., and the terminal gets no colour', () => {
+  it('a table summarised on a terminal uses ..., and the terminal gets no colour', async () => {
     const out = inTerminal(['x*sum(x)', '--at', 'x=1:30'], { ...C, TERM: 'xterm-256color' });
     expect(out).toMatch(ONLY_ASCII);
     expect(out).not.toContain('\x1b[');
@@ -133,34 +133,34 @@ describe('LC_ALL=C', () => {
   });
 });
 
-describe('TERM=dumb', () => {
-  it('ASCII and no colour on a terminal', () => {
+describe.concurrent('TERM=dumb', () => {
+  it('ASCII and no colour on a terminal', async () => {
     const out = inTerminal(['vjp', 'x*2', '--at', '1,2,3', '--v', '1,0,0'], { TERM: 'dumb', LANG: 'C.UTF-8' });
     expect(out).toMatch(ONLY_ASCII);
     expect(out).not.toContain('\x1b[');
     expect(out.split('\n')[0]).toBe('v^T J = v^T*d(x*2)/dx   1x3');
   });
 
-  it('a UTF-8 terminal keeps Unicode and colour', () => {
+  it('a UTF-8 terminal keeps Unicode and colour', async () => {
     const out = inTerminal(['x*2', '--at', '1,2,3'], { TERM: 'xterm-256color', LANG: 'C.UTF-8' });
     expect(out).toContain('\x1b[1mJ = ∂(x*2)/∂x\x1b[22m   3×3');
   });
 });
 
-describe('domain warnings are said once', () => {
+describe.concurrent('domain warnings are said once', () => {
   const args = ['x + log(c)', '--at', 'x=1', '--at', 'c=-1', '--wrt', 'x'];
 
-  it('a table says it under the numbers, and not again on standard error', () => {
-    const { stdout, stderr, status } = runChild(args);
+  it('a table says it under the numbers, and not again on standard error', async () => {
+    const { stdout, stderr, status } = await runChildAsync(args);
     expect(status).toBe(0);
     expect(stdout.match(/outside the domain/g)).toHaveLength(1);
     expect(stdout).toContain('* domain in log(c) (1 entry): outside the domain');
     expect(stderr).toBe('');
   });
 
-  it('--json and the other formats leave it to standard error, once', () => {
+  it('--json and the other formats leave it to standard error, once', async () => {
     for (const format of [['--json'], ['--format', 'csv']]) {
-      const { stdout, stderr, status } = runChild([...args, ...format]);
+      const { stdout, stderr, status } = await runChildAsync([...args, ...format]);
       expect(status).toBe(0);
       expect(stdout).not.toContain('warning:');
       expect(stderr).toBe(
@@ -171,25 +171,25 @@ describe('domain warnings are said once', () => {
   });
 });
 
-describe('nothing to differentiate', () => {
+describe.concurrent('nothing to differentiate', () => {
   const NO_VARIABLES = 'error: the expression has no variables: nothing to differentiate; give one with --at NAME=…\n';
 
   it.each([[['5']], [['jac', 'sin(2)+3']], [['grad', 'a = 3; a*2']], [['hessian', '5']], [['check', '[1, 2]']]])(
     '%j is refused instead of an empty 1×0 table',
-    (args) => {
-      const { stdout, stderr, status } = runChild(args);
+    async (args) => {
+      const { stdout, stderr, status } = await runChildAsync(args);
       expect(stderr).toBe(NO_VARIABLES);
       expect(stdout).toBe('');
       expect(status).toBe(2);
     },
   );
 
-  it('with a value that the expression does not use, or as JSON, a constant still has its derivative', () => {
-    const bound = runChild(['x*0 + 5', '--at', 'x=1']);
+  it('with a value that the expression does not use, or as JSON, a constant still has its derivative', async () => {
+    const bound = await runChildAsync(['x*0 + 5', '--at', 'x=1']);
     expect(bound.status).toBe(0);
     expect(bound.stdout).toContain('f  0');
-    expect(runChild(['5', '--at', 'x=1']).status).toBe(0);
-    const json = runChild(['5', '--json']);
+    expect((await runChildAsync(['5', '--at', 'x=1'])).status).toBe(0);
+    const json = await runChildAsync(['5', '--json']);
     expect(json.status).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ value: 5, shape: [1, 0], jacobian: [[]] });
   });
@@ -202,28 +202,28 @@ describe('nothing to differentiate', () => {
   });
 });
 
-describe('a result too large to hold says what to compute instead', () => {
-  it('the CLI suggests --sparse, vjp or jvp for J, and hvp for a Hessian', () => {
-    const J = runChild(['sin(x)', '--at', 'x=1:30000']);
+describe.concurrent('a result too large to hold says what to compute instead', () => {
+  it('the CLI suggests --sparse, vjp or jvp for J, and hvp for a Hessian', async () => {
+    const J = await runChildAsync(['sin(x)', '--at', 'x=1:30000']);
     expect(J.status).toBe(2);
     expect(J.stderr).toBe(
       'error: the 30000×30000 Jacobian needs 6.71 GiB, more than the limit of 4 GiB ' +
         '(raise it with --max-memory, or use --sparse, vjp or jvp instead)\n',
     );
-    const H = runChild(['hessian', 'sum(x.^2)', '--at', 'x=1:30000']);
+    const H = await runChildAsync(['hessian', 'sum(x.^2)', '--at', 'x=1:30000']);
     expect(H.stderr).toBe(
       'error: the 30000×30000 Hessian needs 6.71 GiB, more than the limit of 4 GiB ' +
         '(raise it with --max-memory, or use hvp instead)\n',
     );
   });
 
-  it('the CLI suggests vjp or jvp for a sparse J too large', () => {
-    const { stderr, status } = runChild(['sin(x)', '--at', 'x=1:100', '--sparse', '--max-memory', '100']);
+  it('the CLI suggests vjp or jvp for a sparse J too large', async () => {
+    const { stderr, status } = await runChildAsync(['sin(x)', '--at', 'x=1:100', '--sparse', '--max-memory', '100']);
     expect(status).toBe(2);
     expect(stderr).toMatch(/\(raise it with --max-memory, or use vjp or jvp instead\)\n$/);
   });
 
-  it('the library names its own functions', () => {
+  it('the library names its own functions', async () => {
     const x = Array.from({ length: 100 }, (_, i) => i);
     expect(() => jacobian('sin(x)', { x }, { maxMemoryBytes: 1000 })).toThrow(
       'the 100×100 Jacobian needs 78.1 KiB, more than the limit of 1000 B ' +

@@ -72,7 +72,8 @@ async function untilInputStops(child: ChildProcessWithoutNullStreams, path: stri
   }
 }
 
-describe('--batch with a reader that does not read', () => {
+// Each test's child waits on its own pipe, so the three run side by side.
+describe.concurrent('--batch with a reader that does not read', () => {
   it(`${POINTS} points: the batch stops reading, peak memory stays under ${BOUND_MIB} MiB, and every line comes in order`, async () => {
     const points = join(work, 'points.jsonl');
     writeFileSync(points, Array.from({ length: POINTS }, (_, k) => `{"x":${k}}\n`).join(''));

@@ -19,7 +19,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { fakeIo, ROOT, runChild } from './helpers/cli.js';
+import { fakeIo, ROOT, runChild, runChildAsync } from './helpers/cli.js';
 
 interface GoldenCase {
   readonly description: string;
@@ -49,8 +49,9 @@ describe('golden CLI output (fixtures/cli)', () => {
 
   for (const name of NAMES) {
     const golden = loadCase(name);
-    it(`${name}: ${golden.description}`, () => {
-      const result = runChild(golden.args, {
+    // Each case is its own child process, reading and writing only its own files: they run side by side.
+    it.concurrent(`${name}: ${golden.description}`, async () => {
+      const result = await runChildAsync(golden.args, {
         ...(golden.stdin === undefined ? {} : { stdin: golden.stdin }),
         ...(golden.env === undefined ? {} : { env: golden.env }),
       });

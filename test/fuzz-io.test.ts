@@ -198,7 +198,13 @@ describe('the batch judge', () => {
 });
 
 describe('devices and endless streams on every input path', () => {
-  const cases = INPUT_PATHS.flatMap((input) => SOURCES.map((source) => ({ input, source })));
+  // npm test feeds each input path one source, rotated from a seeded start so that each source serves two
+  // paths; FUZZ_BUDGET=full feeds every path every source.
+  const every = casesOf({ ci: 1, full: 2 }) > 1;
+  const [start] = sample(fc.nat({ max: SOURCES.length - 1 }), 1, 0x5eed13);
+  const cases = INPUT_PATHS.flatMap((input, k) =>
+    (every ? SOURCES : [SOURCES[(k + start!) % SOURCES.length]!]).map((source) => ({ input, source })),
+  );
   const choices = sample(
     fc.record({
       command: fc.constantFrom('jac', 'grad', 'hessian', 'check'),
@@ -293,6 +299,9 @@ const OUTPUT_PATHS: readonly (readonly [string, readonly string[]])[] = [
   ...['bash', 'zsh', 'fish'].map((shell) => [`completion ${shell}`, ['completion', shell]] as const),
 ];
 
+/** The standard output paths npm test writes to a full disk (FUZZ_BUDGET=full writes all of them). */
+const STDOUT_SHARE = Math.ceil(OUTPUT_PATHS.length / 3);
+
 const cannotWrite = (target: string) => `error: cannot write ${target}: no space left on device\n`;
 
 /** The files of a folder, but the filler. */
@@ -302,9 +311,15 @@ describe('a full disk on every output path', () => {
   const dir = fullDisk ?? '/dev/full';
   const onDisk = fullDisk !== null;
   const disk = onDisk ? '/dev/full or a full 64 KiB tmpfs' : '/dev/full (no tmpfs could be mounted)';
-  // Each path and --svg FILE to one of the two, seeded; FUZZ_BUDGET=full writes each to both.
+  // npm test writes --svg FILE and a seeded third of the standard output paths, each to one of the two,
+  // seeded; FUZZ_BUDGET=full writes every path to both.
   const both = casesOf({ ci: 1, full: 2 }) > 1;
-  const paths = [...OUTPUT_PATHS, ['--svg FILE', []] as const];
+  const [chosen] = sample(
+    fc.shuffledSubarray([...OUTPUT_PATHS], { minLength: STDOUT_SHARE, maxLength: STDOUT_SHARE }),
+    1,
+    0x5eed14,
+  );
+  const paths = [...(both ? OUTPUT_PATHS : chosen!), ['--svg FILE', []] as const];
   const onFull = sample(fc.boolean(), paths.length, 0x5eed11);
   const targets = paths.flatMap(([name, args], k) =>
     (both ? [true, false] : [onFull[k]!]).map((full) => ({

@@ -164,33 +164,53 @@ interface FixtureLine {
 
 const fixtureFiles = readdirSync(FIXTURES).filter((name) => name.endsWith('.jsonl'));
 
+/** Each fixture file's eval and cases, with the id of its define message; the cases' ids follow it. */
+const fixtures = fixtureFiles.reduce<{ file: string; evalName: string; defineId: number; lines: FixtureLine[] }[]>(
+  (list, file) => {
+    const previous = list.at(-1);
+    const lines = readFileSync(join(FIXTURES, file), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as FixtureLine);
+    const defineId = previous === undefined ? 1 : previous.defineId + previous.lines.length + 1;
+    return [...list, { file, evalName: file.replace(/\.jsonl$/, ''), defineId, lines }];
+  },
+  [],
+);
+
+/**
+ * One tool process defines each fixture's module in turn and evaluates its cases (a process per file would
+ * load the library once per file); started with the file, beside the protocol sessions.
+ */
+const fixtureSession = session([
+  { id: 0, kind: 'start', eval: 'fixtures' },
+  ...fixtures.flatMap(({ evalName, defineId, lines }) => [
+    { id: defineId, kind: 'define', module: evalName },
+    ...lines.map((line, i) => ({
+      id: defineId + 1 + i,
+      kind: 'evaluate',
+      module: evalName,
+      function: line.function,
+      input: line.input,
+    })),
+  ]),
+  { id: fixtures.reduce((next, { lines }) => next + lines.length + 1, 1), kind: 'end' },
+]);
+
 describe('GradBench evals against the saved PyTorch references', () => {
   it('has fixtures', () => {
     expect(fixtureFiles).toContain('hello.jsonl');
   });
 
-  it.concurrent.each(fixtureFiles)('%s: every case valid', async (file) => {
-    const evalName = file.replace(/\.jsonl$/, '');
-    const lines = readFileSync(join(FIXTURES, file), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as FixtureLine);
-    const { responses } = await session([
-      { id: 0, kind: 'start', eval: evalName },
-      { id: 1, kind: 'define', module: evalName },
-      ...lines.map((line, i) => ({
-        id: i + 2,
-        kind: 'evaluate',
-        module: evalName,
-        function: line.function,
-        input: line.input,
-      })),
-      { id: lines.length + 2, kind: 'end' },
-    ]);
-    expect(responses[1]).toMatchObject({ success: true });
+  it.each(fixtures)('$file: every case valid', async ({ evalName, defineId, lines }) => {
+    const { status, responses } = await fixtureSession;
+    expect(status).toBe(0);
+    const byId = new Map(responses.map((response) => [response.id, response]));
+    expect(byId.get(defineId)).toMatchObject({ success: true });
     lines.forEach((line, i) => {
-      const response = responses[i + 2];
-      expect(response, `${evalName} case ${i + 1} (${line.function})`).toMatchObject({ id: i + 2, success: true });
+      const id = defineId + 1 + i;
+      const response = byId.get(id);
+      expect(response, `${evalName} case ${i + 1} (${line.function})`).toMatchObject({ id, success: true });
       expect(
         checkOutput(response!.output, line.output),
         `${evalName} case ${i + 1} (${line.function})`,

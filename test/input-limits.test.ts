@@ -5,33 +5,13 @@
  * 4 GB address-space limit, so that reading everything first would crash
  * (or never end, which the timeout turns into a failure) instead of passing.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fakeIo, ROOT } from './helpers/cli.js';
+import { fakeIo } from './helpers/cli.js';
+import { sh, type Shell } from './helpers/shell.js';
 import { main } from '../src/cli/main.js';
-
-interface Shell {
-  readonly status: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** `script` in sh from the repository root, with `$J` the command, under `ulimit -v 4000000`. */
-function sh(script: string): Shell {
-  const result = spawnSync('sh', ['-c', `ulimit -v 4000000; J="${process.execPath} bin/jacobian.cjs"; ${script}`], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
-    encoding: 'utf8',
-    timeout: 60_000,
-    maxBuffer: 16 * 1024 * 1024,
-  });
-  if (result.error !== undefined) throw result.error;
-  return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
-}
 
 /** A user error: exit 2, nothing on standard output, one `error:` line matching `pattern`, no stack trace. */
 function expectRefusal(result: Shell, pattern: RegExp): void {
@@ -44,60 +24,66 @@ function expectRefusal(result: Shell, pattern: RegExp): void {
 
 const LARGER = /is larger than --max-input \(1 MiB\)/;
 
-describe('--max-input holds for every input, counted as it is read', () => {
-  it('value files that are devices: /dev/zero and /dev/urandom', () => {
+describe.concurrent('--max-input holds for every input, counted as it is read', () => {
+  it('value files that are devices: /dev/zero and /dev/urandom', async () => {
     for (const device of ['/dev/zero', '/dev/urandom']) {
-      const result = sh(`$J 'x*2' --at x=@${device} --max-input 1MiB`);
+      const result = await sh(`$J 'x*2' --at x=@${device} --max-input 1MiB`);
       expectRefusal(result, LARGER);
       expect(result.stdout).toBe('');
     }
   });
 
-  it('a value file that is an endless pipe', () => {
-    const result = sh(`yes 1, | $J 'x*2' --at x=@/dev/stdin --max-input 1MiB`);
+  it('a value file that is an endless pipe', async () => {
+    const result = await sh(`yes 1, | $J 'x*2' --at x=@/dev/stdin --max-input 1MiB`);
     expectRefusal(result, LARGER);
   });
 
-  it('a value file on standard input at the default limit (512 MiB)', () => {
-    expectRefusal(sh(`$J 'x*2' --at x=@/dev/stdin < /dev/zero`), /is larger than 512 MiB, the most text Node can hold/);
+  it('a value file on standard input at the default limit (512 MiB)', async () => {
+    expectRefusal(
+      await sh(`$J 'x*2' --at x=@/dev/stdin < /dev/zero`),
+      /is larger than 512 MiB, the most text Node can hold/,
+    );
   });
 
-  it('standard input holding the expression, from a device or an endless pipe', () => {
+  it('standard input holding the expression, from a device or an endless pipe', async () => {
     // Plain text is an expression: below --max-expr-length's 300 000 bytes, --max-input holds.
-    expectRefusal(sh(`$J --at x=1 --max-input 100KiB < /dev/zero`), /standard input is larger than --max-input/);
-    expectRefusal(sh(`yes x | $J --at x=1 --max-input 100KiB`), /standard input is larger than --max-input/);
+    expectRefusal(await sh(`$J --at x=1 --max-input 100KiB < /dev/zero`), /standard input is larger than --max-input/);
+    expectRefusal(await sh(`yes x | $J --at x=1 --max-input 100KiB`), /standard input is larger than --max-input/);
     // At the default limit too: the count stops at 512 MiB, far below the 4 GB the process may have.
     expectRefusal(
-      sh(`$J --at x=1 --max-expr-length 1000000000 < /dev/zero`),
+      await sh(`$J --at x=1 --max-expr-length 1000000000 < /dev/zero`),
       /standard input is larger than 512 MiB, the most text Node/,
     );
   });
 
-  it('-f FILE and -f - are bounded by --max-expr-length on the bytes read', () => {
+  it('-f FILE and -f - are bounded by --max-expr-length on the bytes read', async () => {
     for (const input of ['-f /dev/zero', '-f /dev/urandom', '-f - < /dev/zero']) {
-      expectRefusal(sh(`$J ${input} --at x=1`), /is longer than --max-expr-length \(100000 characters\)/);
+      expectRefusal(await sh(`$J ${input} --at x=1`), /is longer than --max-expr-length \(100000 characters\)/);
     }
-    expectRefusal(sh(`yes x+ | $J -f - --at x=1`), /standard input is longer than --max-expr-length/);
+    expectRefusal(await sh(`yes x+ | $J -f - --at x=1`), /standard input is longer than --max-expr-length/);
     // The smaller of the two limits holds.
-    expectRefusal(sh(`$J -f /dev/zero --at x=1 --max-input 1KiB`), /is larger than --max-input \(1 KiB\)/);
+    expectRefusal(await sh(`$J -f /dev/zero --at x=1 --max-input 1KiB`), /is larger than --max-input \(1 KiB\)/);
   });
 });
 
-describe('batch lines', () => {
-  it('a line without end is refused with exit 2, after the lines before it', () => {
-    expectRefusal(sh(`$J 'x*2' --batch /dev/zero --max-input 1MiB`), /--batch: line 1 is longer than --max-input/);
-    const result = sh(`(printf '{"x":1}\\n'; cat /dev/zero) | $J 'x*2' --batch - --max-input 1MiB`);
+describe.concurrent('batch lines', () => {
+  it('a line without end is refused with exit 2, after the lines before it', async () => {
+    expectRefusal(
+      await sh(`$J 'x*2' --batch /dev/zero --max-input 1MiB`),
+      /--batch: line 1 is longer than --max-input/,
+    );
+    const result = await sh(`(printf '{"x":1}\\n'; cat /dev/zero) | $J 'x*2' --batch - --max-input 1MiB`);
     expectRefusal(result, /--batch: line 2 is longer than --max-input \(1 MiB\)/);
     expect(result.stdout.trimEnd().split('\n')).toEqual([expect.stringContaining('"jacobian":[[2]]')]);
     // At the default limit (512 MiB), where the longest string Node holds is the tighter bound.
-    expectRefusal(sh(`$J 'x*2' --batch /dev/zero`), /--batch: line 1 is longer than 512 MiB, the most text Node/);
+    expectRefusal(await sh(`$J 'x*2' --batch /dev/zero`), /--batch: line 1 is longer than 512 MiB, the most text Node/);
   });
 
-  it('every input line gets exactly one output line; a blank one an error line', () => {
+  it('every input line gets exactly one output line; a blank one an error line', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'jacobian-batch-'));
     const points = join(dir, 'points.jsonl');
     writeFileSync(points, '{"x":1}\n\n   \r\n{"x":3}\n');
-    const result = sh(`$J 'x*2' --batch '${points}'`);
+    const result = await sh(`$J 'x*2' --batch '${points}'`);
     expect(result.status).toBe(1);
     const lines = result.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(4);
@@ -106,7 +92,7 @@ describe('batch lines', () => {
     expect(JSON.parse(lines[2]!)).toEqual({ line: 3, error: expect.stringMatching(/^blank line/) });
     expect(lines[3]).toContain('"jacobian":[[2]]');
     // The same through standard input, and with a last line that has no newline.
-    const piped = sh(`printf '\\n{"x":2}' | $J 'x*2' --batch -`);
+    const piped = await sh(`printf '\\n{"x":2}' | $J 'x*2' --batch -`);
     expect(piped.stdout.trimEnd().split('\n')).toEqual([
       expect.stringMatching(/^\{"line":1,"error":"blank line/),
       expect.stringContaining('"jacobian":[[2]]'),

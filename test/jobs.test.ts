@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { fakeIo, ROOT, runChild } from './helpers/cli.js';
+import { fakeIo, ROOT, runChildAsync } from './helpers/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jacobian-jobs-'));
 afterAll(() => spawnSync('rm', ['-rf', work]));
@@ -43,9 +43,16 @@ function lorenzPoints(count: number): string {
 const points = join(work, 'lorenz.jsonl');
 writeFileSync(points, lorenzPoints(2600));
 
+/** The one-thread run of the Lorenz batch, which three tests compare with: one child process, started once. */
+let oneThread: ReturnType<typeof runChildAsync> | undefined;
+const lorenzOnOneThread = () => (oneThread ??= runChildAsync([...LORENZ, '--batch', points, '--jobs', '1', '--stats']));
+
 describe('--jobs', () => {
-  it('writes what one thread writes, line for line, bad lines included', () => {
-    const one = runChild([...LORENZ, '--batch', points, '--jobs', '1', '--stats']);
+  it('writes what one thread writes, line for line, bad lines included', async () => {
+    const [one, ...others] = await Promise.all([
+      lorenzOnOneThread(),
+      ...[2, 3].map((jobs) => runChildAsync([...LORENZ, '--batch', points, '--jobs', String(jobs), '--stats'])),
+    ]);
     expect(one.status).toBe(1);
     expect(JSON.parse(one.stderr)).toMatchObject({ points: 2600, failed: 4, threads: 1 });
     const lines = one.stdout.split('\n');
@@ -53,24 +60,25 @@ describe('--jobs', () => {
     expect(lines).toHaveLength(2600);
     expect(JSON.parse(lines[1500]!)).toEqual({ line: 1501, error: expect.stringContaining('no value for z') });
     expect(lines.filter((line) => line.startsWith('{"line":'))).toHaveLength(4);
-    for (const jobs of [2, 3]) {
-      const many = runChild([...LORENZ, '--batch', points, '--jobs', String(jobs), '--stats']);
-      expect(many.status).toBe(1);
-      expect(JSON.parse(many.stderr)).toMatchObject({ points: 2600, failed: 4, threads: jobs });
-      expect(many.stdout === one.stdout).toBe(true);
+    for (const [k, many] of others.entries()) {
+      expect(many!.status).toBe(1);
+      expect(JSON.parse(many!.stderr)).toMatchObject({ points: 2600, failed: 4, threads: k + 2 });
+      expect(many!.stdout === one!.stdout).toBe(true);
     }
   });
 
-  it('writes the CSV table one thread writes, its warnings in order, a change of shape refused as there', () => {
+  it('writes the CSV table one thread writes, its warnings in order, a change of shape refused as there', async () => {
     const csvPoints = join(work, 'shapes.jsonl');
     const lines = Array.from({ length: 1800 }, (_, k) => JSON.stringify({ x: k % 1000 === 999 ? [k, 1, 2] : [k, -k] }));
     lines[3] = '[]';
     writeFileSync(csvPoints, `${lines.join('\n')}\n`);
     const args = ['x.^2', '--batch', csvPoints, '--format', 'csv'];
-    const one = runChild([...args, '--jobs', '1']);
-    const two = runChild([...args, '--jobs', '2']);
-    expect(one.status).toBe(1);
-    expect(one.stderr.split('\n').slice(0, 2)).toEqual([
+    const [one, two] = await Promise.all([
+      runChildAsync([...args, '--jobs', '1']),
+      runChildAsync([...args, '--jobs', '2']),
+    ]);
+    expect(one!.status).toBe(1);
+    expect(one!.stderr.split('\n').slice(0, 2)).toEqual([
       expect.stringMatching(/^warning: line 4 left out: a line must be a JSON object/),
       'warning: line 1000 left out: its result has 13 columns where the header has 7: ' +
         'a CSV batch needs the same shapes on every line; use --format jsonl',
@@ -78,7 +86,7 @@ describe('--jobs', () => {
     expect(two).toEqual(one);
   });
 
-  it('runs vjp with a seed on each line as one thread does', () => {
+  it('runs vjp with a seed on each line as one thread does', async () => {
     const seeded = join(work, 'seeded.jsonl');
     const random = generator(5);
     const lines = Array.from({ length: 1200 }, () =>
@@ -86,9 +94,12 @@ describe('--jobs', () => {
     );
     writeFileSync(seeded, `${lines.join('\n')}\n`);
     const args = ['vjp', 'sin(x).*x', '--batch', seeded];
-    const one = runChild([...args, '--jobs', '1']);
-    expect(one.status).toBe(0);
-    expect(runChild([...args, '--jobs', '2'])).toEqual(one);
+    const [one, two] = await Promise.all([
+      runChildAsync([...args, '--jobs', '1']),
+      runChildAsync([...args, '--jobs', '2']),
+    ]);
+    expect(one!.status).toBe(0);
+    expect(two).toEqual(one);
   });
 
   it('is refused without --batch, and for a count that is not a whole number from 1', async () => {
@@ -108,14 +119,14 @@ describe('--jobs', () => {
     const io = { ...fakeIo({ stdin }), workerEntry: join(work, 'no-such-launcher.cjs') };
     expect(await main([...LORENZ, '--batch', '-', '--jobs', '2', '--stats'], io)).toBe(1);
     expect(JSON.parse(io.err())).toMatchObject({ points: 2600, failed: 4, threads: 1 });
-    expect(io.out() === runChild([...LORENZ, '--batch', points, '--jobs', '1']).stdout).toBe(true);
+    expect(io.out() === (await lorenzOnOneThread()).stdout).toBe(true);
   });
 
   it('runs on this thread where the Io starts no threads (in-process), with the same output', async () => {
     const stdin = readFileSync(points, 'utf8');
     const io = fakeIo({ stdin });
     expect(await main([...LORENZ, '--batch', '-', '--jobs', '2'], io)).toBe(1);
-    expect(io.out() === runChild([...LORENZ, '--batch', points, '--jobs', '1']).stdout).toBe(true);
+    expect(io.out() === (await lorenzOnOneThread()).stdout).toBe(true);
   });
 });
 

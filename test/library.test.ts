@@ -2,25 +2,43 @@
  * The library as a user imports it: by the package's name, from the built
  * package (npm run build), in a separate Node process, and type-checked.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/cli.js';
 
-const run = (script: string): unknown =>
-  JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' }));
+/**
+ * Standard output of Node run on `args` in `cwd`. Asynchronous: each test starts its processes when the file
+ * loads (the `started` calls below), so that they run side by side and each test awaits its own.
+ */
+const node = async (args: readonly string[], cwd = ROOT): Promise<string> =>
+  (await promisify(execFile)(process.execPath, args, { cwd, encoding: 'utf8' })).stdout;
+
+const run = async (script: string): Promise<unknown> =>
+  JSON.parse(await node(['--input-type=module', '-e', script])) as unknown;
+
+/** Starts `work` now; the test calls what it returns. A rejection is the test's, not an unhandled one. */
+function started<T>(work: () => Promise<T>): () => Promise<T> {
+  const promise = work();
+  promise.catch(() => undefined);
+  return () => promise;
+}
 
 describe('the library, imported by its name', () => {
-  it('compile() returns a reusable function object; jacobian, vjp and jvp agree with each other', () => {
-    const result = run(`
+  const reusable = started(() =>
+    run(`
       import { compile } from 'jacobian';
       const f = compile('[x[1]*x[2], sin(x[3])]', { x: [3] });
       const at = { x: [1, 2, 3] };
       const J = f.jacobian(at).jacobian;
       console.log(JSON.stringify({ J, vjp: f.vjp(at, [1, 1]).vjp, jvp: f.jvp(at, [1, 1, 1]).jvp, value: f.evaluate(at) }));
-    `) as { J: number[][]; vjp: number[]; jvp: number[]; value: number[] };
+    `),
+  );
+  it('compile() returns a reusable function object; jacobian, vjp and jvp agree with each other', async () => {
+    const result = (await reusable()) as { J: number[][]; vjp: number[]; jvp: number[]; value: number[] };
     expect(result.J).toEqual([
       [2, 1, 0],
       [0, 0, Math.cos(3)],
@@ -30,8 +48,8 @@ describe('the library, imported by its name', () => {
     expect(result.value).toEqual([2, Math.sin(3)]);
   });
 
-  it('one-shot functions and typed errors', () => {
-    const result = run(`
+  const oneShot = started(() =>
+    run(`
       import { jacobian, vjp, jvp, grad, hessian, hvp, ShapeError, UserError } from 'jacobian';
       let error = null;
       try { jacobian('x .* y', { x: [1, 2], y: [1, 2, 3] }); } catch (e) { error = { shape: e instanceof ShapeError, user: e instanceof UserError, message: e.message }; }
@@ -44,7 +62,10 @@ describe('the library, imported by its name', () => {
         hvp: hvp('sum(x.^3)', { x: [1, 2, 3] }, [1, 1, 1]).hvp,
         error,
       }));
-    `) as Record<string, unknown>;
+    `),
+  );
+  it('one-shot functions and typed errors', async () => {
+    const result = await oneShot();
     expect(result).toMatchObject({
       J: [
         [2, 0, 0],
@@ -64,22 +85,22 @@ describe('the library, imported by its name', () => {
     });
   });
 
-  it('type-checks a TypeScript program that imports it, and the program runs', () => {
-    // A user's project outside the package (nothing test-only lands in dist), with the package in its node_modules.
+  // A user's project outside the package (nothing test-only lands in dist), with the package in its node_modules.
+  const userProgram = started(async () => {
     const project = mkdtempSync(join(tmpdir(), 'jacobian-user-'));
     mkdirSync(join(project, 'node_modules'));
     symlinkSync(ROOT, join(project, 'node_modules', 'jacobian'), 'dir');
     const outDir = join(project, 'out');
     const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    execFileSync(
-      process.execPath,
-      [tsc, '-p', join(ROOT, 'fixtures', 'library'), '--noEmit', 'false', '--outDir', outDir],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
-    const output = JSON.parse(
-      execFileSync(process.execPath, [join(outDir, 'user.js')], { cwd: project, encoding: 'utf8' }),
-    ) as Record<string, unknown>;
-    rmSync(project, { recursive: true, force: true });
+    try {
+      await node([tsc, '-p', join(ROOT, 'fixtures', 'library'), '--noEmit', 'false', '--outDir', outDir]);
+      return JSON.parse(await node([join(outDir, 'user.js')], project)) as Record<string, unknown>;
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+  it('type-checks a TypeScript program that imports it, and the program runs', async () => {
+    const output = await userProgram();
     expect(output).toMatchObject({
       once: [
         [2, 0, 0],
@@ -92,19 +113,17 @@ describe('the library, imported by its name', () => {
     expect((output.rows as number[][]).length).toBe(2);
   });
 
-  it('require() works as well as import, with the same functions and errors', () => {
-    const output = execFileSync(
-      process.execPath,
-      [
-        '-e',
-        `const { jacobian, compile, InputError } = require('jacobian');
+  const required = started(() =>
+    node([
+      '-e',
+      `const { jacobian, compile, InputError } = require('jacobian');
         let error = null;
         try { jacobian('x', { x: [1, 2] }, { wrtt: ['x'] }); } catch (e) { error = e instanceof InputError; }
         console.log(JSON.stringify({ J: jacobian('x*2', { x: [1, 2] }).jacobian, compiled: typeof compile, error }));`,
-      ],
-      { cwd: ROOT, encoding: 'utf8' },
-    );
-    expect(JSON.parse(output)).toEqual({
+    ]),
+  );
+  it('require() works as well as import, with the same functions and errors', async () => {
+    expect(JSON.parse(await required())).toEqual({
       J: [
         [2, 0],
         [0, 2],
@@ -115,9 +134,8 @@ describe('the library, imported by its name', () => {
   });
 
   // One process for the three checks below: each start of Node with the library costs about a second.
-  let extras: Record<string, unknown> | undefined;
-  const extra = (key: string): unknown =>
-    (extras ??= run(`
+  const extras = started(() =>
+    run(`
       import { check, compile, jacobian, sparseJacobian, vjp } from 'jacobian';
       const x = new Float64Array([1, 2]);
       const W = [new Float64Array([1, 2]), new Float64Array([3, 4])];
@@ -142,10 +160,12 @@ describe('the library, imported by its name', () => {
         sparseMethod: f.sparseJacobian({ x: [1, 2, 3] }, { mode: 'reverse' }),
         messages,
       }));
-    `) as Record<string, unknown>)[key];
+    `),
+  );
+  const extra = async (key: string): Promise<unknown> => ((await extras()) as Record<string, unknown>)[key];
 
-  it('takes Float64Arrays: a vector, or the rows of a matrix', () => {
-    expect(extra('typed')).toEqual({
+  it('takes Float64Arrays: a vector, or the rows of a matrix', async () => {
+    expect(await extra('typed')).toEqual({
       J: [
         [2, 0, 0],
         [0, 4, 0],
@@ -157,8 +177,8 @@ describe('the library, imported by its name', () => {
     });
   });
 
-  it('sparseJacobian gives J in coordinate form, as the CLI does with --sparse --json', () => {
-    expect(extra('sparse')).toEqual({
+  it('sparseJacobian gives J in coordinate form, as the CLI does with --sparse --json', async () => {
+    expect(await extra('sparse')).toEqual({
       value: [1, 4, 9],
       warnings: [],
       m: 3,
@@ -169,7 +189,7 @@ describe('the library, imported by its name', () => {
       colours: 1,
       mode: 'forward',
     });
-    const method = extra('sparseMethod') as { rows: number[]; cols: number[]; values: number[] };
+    const method = (await extra('sparseMethod')) as { rows: number[]; cols: number[]; values: number[] };
     expect(method).toMatchObject({ m: 2, n: 3, mode: 'reverse', colours: 1 });
     const entries = method.rows.map((i, k) => [i, method.cols[k], method.values[k]]);
     expect(entries).toEqual(
@@ -182,8 +202,8 @@ describe('the library, imported by its name', () => {
     expect(entries).toHaveLength(3);
   });
 
-  it('refuses unknown options and other typed arrays at run time, naming what it takes', () => {
-    expect(extra('messages')).toEqual([
+  it('refuses unknown options and other typed arrays at run time, naming what it takes', async () => {
+    expect(await extra('messages')).toEqual([
       'InputError: unknown option "wrtt": the options are wrt, mode, maxMemoryBytes',
       'InputError: unknown option "tol": the options are wrt, mode, maxMemoryBytes',
       'InputError: unknown option "mdoe": the options are wrt, mode, maxMemoryBytes, tol',

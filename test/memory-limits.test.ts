@@ -6,34 +6,12 @@
  * runs in a child process under a 4 GB address-space limit, so that
  * allocating first (or building the whole text) would crash instead of pass.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { grad, hvp, jvp, LimitError, vjp } from '../src/index.js';
-import { ROOT } from './helpers/cli.js';
-
-interface Shell {
-  readonly status: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** `script` in sh from the repository root, `$J` the command (`$NODE` for Node), under `ulimit -v 4000000`. */
-function sh(script: string): Shell {
-  const node = process.execPath;
-  const result = spawnSync('sh', ['-c', `ulimit -v 4000000; NODE="${node}"; J="${node} bin/jacobian.cjs"; ${script}`], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
-    encoding: 'utf8',
-    timeout: 60_000,
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  if (result.error !== undefined) throw result.error;
-  return { status: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
-}
+import { sh, type Shell } from './helpers/shell.js';
 
 /** A user error: exit 2, nothing on standard output, one `error:` line matching `pattern`, no stack trace. */
 function expectRefusal(result: Shell, pattern: RegExp): void {
@@ -66,40 +44,40 @@ function manyIntermediates(terms: number): string {
 
 const PARTS = /\(values [\d.]+ [KMG]iB, passes [\d.]+ [KMG]iB, result [\d.]+ [KMG]iB\)/;
 
-describe('--max-memory counts the buffers of the passes, before they are allocated', () => {
-  it('intermediates of a long expression over a large x are refused at the limit given', () => {
-    const result = sh(`$J grad -f ${manyIntermediates(300)} --at x=@${X100K} --max-memory 64MB`);
+describe.concurrent('--max-memory counts the buffers of the passes, before they are allocated', () => {
+  it('intermediates of a long expression over a large x are refused at the limit given', async () => {
+    const result = await sh(`$J grad -f ${manyIntermediates(300)} --at x=@${X100K} --max-memory 64MB`);
     expectRefusal(result, /^error: the gradient \(100000 entries\) needs [\d.]+ GiB /);
     expect(result.stderr).toMatch(PARTS);
     expect(result.stderr).toMatch(/more than the limit of 61 MiB \(raise it with --max-memory, or use smaller values/);
   });
 
-  it('and at the default limit, under a 4 GB address space: refused, not crashed', () => {
+  it('and at the default limit, under a 4 GB address space: refused, not crashed', async () => {
     // 1000 terms over 100 000 entries: gigabytes of values, more again for the passes.
-    const result = sh(`$J grad -f ${manyIntermediates(1000)} --at x=@${X100K}`);
+    const result = await sh(`$J grad -f ${manyIntermediates(1000)} --at x=@${X100K}`);
     expectRefusal(result, /^error: the gradient \(100000 entries\) needs [\d.]+ GiB .*more than the limit of 4 GiB/);
   });
 
-  it('a Jacobian counts its passes beside J', () => {
+  it('a Jacobian counts its passes beside J', async () => {
     // J is 8 KB; the plan over 100 000-entry intermediates is not.
-    const result = sh(`$J jac 'x[1:1000].*sum(x.^2)' --at x=@${X100K} --wrt x --max-memory 2MB`);
+    const result = await sh(`$J jac 'x[1:1000].*sum(x.^2)' --at x=@${X100K} --wrt x --max-memory 2MB`);
     expectRefusal(result, /needs [\d.]+ [KMG]iB, more than the limit of 1.91 MiB|needs [\d.]+ MiB \(values/);
   });
 });
 
-describe('vector results count against --max-memory', () => {
-  it('grad and vjp of a 200 000-entry x are refused under 1 MB', () => {
+describe.concurrent('vector results count against --max-memory', () => {
+  it('grad and vjp of a 200 000-entry x are refused under 1 MB', async () => {
     expectRefusal(
-      sh(`$J grad 'sum(x.^2)' --at x=@${X200K} --max-memory 1MB`),
+      await sh(`$J grad 'sum(x.^2)' --at x=@${X200K} --max-memory 1MB`),
       /^error: the gradient \(200000 entries\) needs [\d.]+ MiB \(values .*, result 1.53 MiB\), more than the limit of 977 KiB/,
     );
     expectRefusal(
-      sh(`$J vjp 'sum(x.^2)' --v 1 --at x=@${X200K} --max-memory 1MB`),
+      await sh(`$J vjp 'sum(x.^2)' --v 1 --at x=@${X200K} --max-memory 1MB`),
       /^error: the vector-Jacobian product \(200000 entries\) needs [\d.]+ MiB /,
     );
   });
 
-  it('jvp and hvp, their values and seeds on standard input, are refused under 1 MB', () => {
+  it('jvp and hvp, their values and seeds on standard input, are refused under 1 MB', async () => {
     const numbers = Array.from({ length: 200_000 }, () => 1);
     const piped = (name: string, expr: string) => {
       const path = join(dir, name);
@@ -107,22 +85,22 @@ describe('vector results count against --max-memory', () => {
       return path;
     };
     expectRefusal(
-      sh(`$J jvp --max-memory 1MB < ${piped('jvp.json', 'x.^2')}`),
+      await sh(`$J jvp --max-memory 1MB < ${piped('jvp.json', 'x.^2')}`),
       /^error: the Jacobian-vector product \(200000 entries\) needs [\d.]+ MiB /,
     );
     expectRefusal(
-      sh(`$J hvp --max-memory 1MB < ${piped('hvp.json', 'sum(x.^3)')}`),
+      await sh(`$J hvp --max-memory 1MB < ${piped('hvp.json', 'sum(x.^3)')}`),
       /^error: the Hessian-vector product \(200000 entries\) needs [\d.]+ MiB .*more than the limit of 977 KiB/,
     );
   });
 
-  it('the same sizes pass at the default limit', () => {
-    const result = sh(`$J grad 'sum(x.^2)' --at x=@${X200K} --json`);
+  it('the same sizes pass at the default limit', async () => {
+    const result = await sh(`$J grad 'sum(x.^2)' --at x=@${X200K} --json`);
     expect(result.status).toBe(0);
     expect((JSON.parse(result.stdout) as { grad: number[] }).grad).toHaveLength(200_000);
   });
 
-  it('the library refuses the same with maxMemoryBytes', () => {
+  it('the library refuses the same with maxMemoryBytes', async () => {
     const x = Array.from({ length: 200_000 }, (_, k) => k / 200_000);
     const options = { maxMemoryBytes: 1_000_000 };
     const refusal =
@@ -137,59 +115,62 @@ describe('vector results count against --max-memory', () => {
   });
 });
 
-describe('large outputs are written in chunks, never held whole', () => {
+describe.concurrent('large outputs are written in chunks, never held whole', () => {
   // A heap of 32 MB holds Node and the program, not a million formatted entries at once.
   const run = (format: string) =>
     sh(`$NODE --max-old-space-size=32 bin/jacobian.cjs jac 'x*sum(x)' --at x=@${X1K} ${format} | wc -l`);
 
-  it('a 1000×1000 J as MatrixMarket', () => {
-    const result = run('--format mtx');
+  it('a 1000×1000 J as MatrixMarket', async () => {
+    const result = await run('--format mtx');
     expect(result.stderr).toBe('');
     // The banner, two comments, the size line, then one line per entry.
     expect(Number(result.stdout.trim())).toBe(4 + 1000 * 1000);
   });
 
-  it('a 1000×1000 J as a table', () => {
-    const result = run('');
+  it('a 1000×1000 J as a table', async () => {
+    const result = await run('');
     expect(result.stderr).toBe('');
     // The header lines, the column labels, then a line per row.
     expect(Number(result.stdout.trim())).toBeGreaterThan(1001);
   });
 
-  it('a 1000×1000 J as CSV and as JSON, whole', () => {
-    const csv = sh(`$NODE --max-old-space-size=32 bin/jacobian.cjs jac 'x*sum(x)' --at x=@${X1K} --format csv`);
-    expect(csv.stderr).toBe('');
-    expect(csv.stdout.split('\n')).toHaveLength(1002);
-    const json = sh(`$NODE --max-old-space-size=32 bin/jacobian.cjs jac 'x*sum(x)' --at x=@${X1K} --json`);
-    expect(json.stderr).toBe('');
-    const report = JSON.parse(json.stdout) as { jacobian: number[][]; blocks: { x: number[][] } };
+  it('a 1000×1000 J as CSV and as JSON, whole', async () => {
+    const [csv, json] = await Promise.all(
+      ['--format csv', '--json'].map((format) =>
+        sh(`$NODE --max-old-space-size=32 bin/jacobian.cjs jac 'x*sum(x)' --at x=@${X1K} ${format}`),
+      ),
+    );
+    expect(csv!.stderr).toBe('');
+    expect(csv!.stdout.split('\n')).toHaveLength(1002);
+    expect(json!.stderr).toBe('');
+    const report = JSON.parse(json!.stdout) as { jacobian: number[][]; blocks: { x: number[][] } };
     expect(report.jacobian).toHaveLength(1000);
     expect(report.blocks.x).toEqual(report.jacobian);
   });
 });
 
-describe('the expression is bounded while it is read', () => {
-  it('plain text on standard input is refused at --max-expr-length, not read whole', () => {
+describe.concurrent('the expression is bounded while it is read', () => {
+  it('plain text on standard input is refused at --max-expr-length, not read whole', async () => {
     // An endless expression: reading it all would never end, and the timeout would fail the test.
     expectRefusal(
-      sh(`yes x+ | $J grad --at x=1`),
+      await sh(`yes x+ | $J grad --at x=1`),
       /^error: standard input is longer than --max-expr-length \(100000 characters\)/,
     );
   });
 
-  it('JSON on standard input may still hold values up to --max-input', () => {
+  it('JSON on standard input may still hold values up to --max-input', async () => {
     const piped = join(dir, 'values.json');
     writeFileSync(piped, JSON.stringify({ expr: 'sum(x)', at: { x: Array.from({ length: 100_000 }, () => 1) } }));
-    const result = sh(`$J grad --json < ${piped}`);
+    const result = await sh(`$J grad --json < ${piped}`);
     expect(result.status).toBe(0);
     expect((JSON.parse(result.stdout) as { value: number }).value).toBe(100_000);
   });
 
-  it('a many-term expression is refused by --max-nodes as the graph grows', () => {
+  it('a many-term expression is refused by --max-nodes as the graph grows', async () => {
     const path = join(dir, 'many-terms.txt');
     writeFileSync(path, Array.from({ length: 20_000 }, (_, k) => `x*${k + 1}.5`).join('+'));
     expectRefusal(
-      sh(`$J grad -f ${path} --at x=1 --max-expr-length 10000000 --max-nodes 1000`),
+      await sh(`$J grad -f ${path} --at x=1 --max-expr-length 10000000 --max-nodes 1000`),
       /^error: the compute graph needs more than 1000 nodes \(raise the limit with --max-nodes\)$/,
     );
   });

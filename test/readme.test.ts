@@ -8,7 +8,7 @@
  * README shortens long output with `…`, which stands for any text within a
  * line, and on a line of its own for any number of lines. Needs the build.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,17 +87,22 @@ const dir = mkdtempSync(join(tmpdir(), 'jacobian-readme-'));
 cpSync(join(ROOT, 'fixtures', 'readme'), dir, { recursive: true });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runExample(command: string): string {
+/** What the example prints (standard output and error, as a terminal shows them); the examples run side by side. */
+function runExample(command: string): Promise<string> {
   // `jacobian` as a command: at the start, or after a pipe.
   const script = command.replace(/(^|\|\s*)jacobian\b/g, `$1${COMMAND}`);
-  const result = spawnSync('sh', ['-c', `exec 2>&1\n${script}`], {
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
-    encoding: 'utf8',
-    timeout: 20_000,
+  return new Promise((resolve, reject) => {
+    execFile(
+      'sh',
+      ['-c', `exec 2>&1\n${script}`],
+      { cwd: dir, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, encoding: 'utf8', timeout: 20_000 },
+      (error, stdout) => {
+        // An example may exit non-zero (an error it shows); a failure to run it, or the timeout's kill, may not.
+        if (error !== null && (error.killed === true || typeof error.code === 'string')) reject(error);
+        else resolve(stdout);
+      },
+    );
   });
-  if (result.error !== undefined) throw result.error;
-  return result.stdout;
 }
 
 describe('the README', () => {
@@ -106,10 +111,11 @@ describe('the README', () => {
     for (const { command } of EXAMPLES) expect(command).toMatch(/^(cat \S+$|.*\bjacobian\b)/s);
   });
 
-  it.each(EXAMPLES.map((example) => [`line ${example.line}: $ ${example.command}`, example] as const))(
+  // Only one example writes a file (spy --svg), and none reads it: they may run at once.
+  it.concurrent.each(EXAMPLES.map((example) => [`line ${example.line}: $ ${example.command}`, example] as const))(
     '%s',
-    (_title, example) => {
-      const actual = trimmed(runExample(example.command));
+    async (_title, example) => {
+      const actual = trimmed(await runExample(example.command));
       if (!matchesExample(example.output, actual)) expect(actual.join('\n')).toBe(example.output.join('\n'));
     },
   );

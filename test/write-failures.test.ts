@@ -7,7 +7,7 @@
  * file size limit (`ulimit -f`: EFBIG, Node ignores SIGXFSZ), a directory
  * that does not exist, and a directory in the file's place.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,21 +23,37 @@ afterAll(() => spawnSync('rm', ['-rf', work]));
 const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
 
 /** `node bin/jacobian.cjs args` through sh, `redirect` appended (as `> /dev/full`), in the work folder. */
-function shell(args: readonly string[], redirect: string, env: Readonly<Record<string, string>> = {}) {
+function shell(args: readonly string[], redirect: string) {
   const command = `node ${quote(BIN)} ${args.map(quote).join(' ')} ${redirect}`;
   const result = spawnSync('sh', ['-c', command], {
     cwd: work,
-    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1', ...env },
+    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
     encoding: 'utf8',
     timeout: 20_000,
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** `script` in sh in the work folder, without waiting: the tests that leave the folder alone run side by side. */
+function shellAsync(script: string): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      'sh',
+      ['-c', script],
+      { cwd: work, env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' }, encoding: 'utf8', timeout: 20_000 },
+      (error, _stdout, stderr) => {
+        // An exit status is the result; a failure to start, or the timeout's kill, is not.
+        if (error !== null && (error.killed === true || typeof error.code === 'string')) reject(error);
+        else resolve({ status: child.exitCode, stderr });
+      },
+    );
+  });
+}
+
 const FULL = 'error: cannot write standard output: no space left on device\n';
 const numbers = (n: number) => Array.from({ length: n }, (_, k) => k + 1).join(',');
 
-describe('standard output that cannot be written', () => {
+describe.concurrent('standard output that cannot be written', () => {
   writeFileSync(join(work, 'points.jsonl'), '{"x":[1,2]}\n{"x":[3,4]}\n');
   it.each([
     ['jac', ['x*2', '--at', '1,2,3']],
@@ -52,25 +68,20 @@ describe('standard output that cannot be written', () => {
     ['a batch', ['x*2', '--batch', 'points.jsonl']],
     ['functions', ['functions']],
     ['--help', ['--help']],
-  ])('> /dev/full: %s says so in one line and exits 1', (_what, args) => {
-    const result = shell(args, '> /dev/full');
+  ])('> /dev/full: %s says so in one line and exits 1', async (_what, args) => {
+    const result = await shellAsync(`node ${quote(BIN)} ${args.map(quote).join(' ')} > /dev/full`);
     expect(result.stderr).toBe(FULL);
     expect(result.status).toBe(1);
   });
 
-  it('a descriptor open for reading only: bad file descriptor', () => {
-    const result = shell(['x*2', '--at', '1,2,3'], '1</dev/null');
+  it('a descriptor open for reading only: bad file descriptor', async () => {
+    const result = await shellAsync(`node ${quote(BIN)} 'x*2' --at 1,2,3 1</dev/null`);
     expect(result.stderr).toBe('error: cannot write standard output: bad file descriptor\n');
     expect(result.status).toBe(1);
   });
 
-  it('a file that stops growing (ulimit -f): the short write is an error, not a silently cut table', () => {
-    const limited = spawnSync('sh', ['-c', `ulimit -f 1 && node ${quote(BIN)} "x*2" --at ${numbers(100)} > cut.txt`], {
-      cwd: work,
-      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
-      encoding: 'utf8',
-      timeout: 20_000,
-    });
+  it('a file that stops growing (ulimit -f): the short write is an error, not a silently cut table', async () => {
+    const limited = await shellAsync(`ulimit -f 1 && node ${quote(BIN)} "x*2" --at ${numbers(100)} > cut.txt`);
     expect(limited.stderr).toBe('error: cannot write standard output: file too large\n');
     expect(limited.status).toBe(1);
   });

@@ -1,5 +1,5 @@
 /** Running the CLI as a user does (a child process) or in-process with a fake Io. */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Io } from '../../src/cli/io.js';
 
@@ -12,23 +12,30 @@ export interface ChildResult {
   readonly stderr: string;
 }
 
-/**
- * `node bin/jacobian.cjs ...args` from the repository root, with `stdin` on
- * a pipe (never a terminal) and a clean environment: PATH, NO_COLOR=1, then
- * `env` on top (a null value removes the variable).
- */
-export function runChild(
-  args: readonly string[],
-  options: { stdin?: string; env?: Readonly<Record<string, string | null>> } = {},
-): ChildResult {
+export interface ChildOptions {
+  readonly stdin?: string;
+  readonly env?: Readonly<Record<string, string | null>>;
+}
+
+/** PATH and NO_COLOR=1, then `options.env` on top (a null value removes the variable). */
+function childEnv(options: ChildOptions): Record<string, string> {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '', NO_COLOR: '1' };
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === null) delete env[name];
     else env[name] = value;
   }
+  return env;
+}
+
+/**
+ * `node bin/jacobian.cjs ...args` from the repository root, with `stdin` on
+ * a pipe (never a terminal) and a clean environment: PATH, NO_COLOR=1, then
+ * `env` on top (a null value removes the variable).
+ */
+export function runChild(args: readonly string[], options: ChildOptions = {}): ChildResult {
   const result = spawnSync(process.execPath, ['bin/jacobian.cjs', ...args], {
     cwd: ROOT,
-    env,
+    env: childEnv(options),
     input: options.stdin ?? '',
     encoding: 'utf8',
     timeout: 20_000,
@@ -36,6 +43,29 @@ export function runChild(
   });
   if (result.error !== undefined) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** runChild without waiting, so that children run side by side (Promise.all, describe.concurrent). */
+export function runChildAsync(args: readonly string[], options: ChildOptions = {}): Promise<ChildResult> {
+  return new Promise((resolve, reject) => {
+    const child = execFile(
+      process.execPath,
+      ['bin/jacobian.cjs', ...args],
+      {
+        cwd: ROOT,
+        env: childEnv(options),
+        encoding: 'utf8',
+        timeout: 20_000,
+        maxBuffer: 64 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        // An exit status or a signal is the result; a failure to run, or the timeout's kill, is an error.
+        if (error !== null && (error.killed === true || typeof error.code === 'string')) reject(error);
+        else resolve({ status: child.exitCode, stdout, stderr });
+      },
+    );
+    child.stdin?.end(options.stdin ?? '');
+  });
 }
 
 export interface FakeIo extends Io {
