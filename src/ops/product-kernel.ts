@@ -114,14 +114,16 @@ function addRow(d: Float64Array, dRow: number, dCs: number, t: number, x: number
   const s = starts[t]!;
   const e = starts[t + 1]!;
   if (x === 0 || s === e) return;
-  const first = columns[s]!;
-  if (dCs === 1 && columns[e - 1]! - first === e - 1 - s) {
+  const w = values;
+  const cols = columns;
+  const first = cols[s]!;
+  if (dCs === 1 && cols[e - 1]! - first === e - 1 - s) {
     // A contiguous run of columns: no index per entry.
     const at = dRow + first - s;
-    for (let u = s; u < e; u++) d[at + u]! += x * values[u]!;
+    for (let u = s; u < e; u++) d[at + u]! += x * w[u]!;
     return;
   }
-  for (let u = s; u < e; u++) d[dRow + columns[u]! * dCs]! += x * values[u]!;
+  for (let u = s; u < e; u++) d[dRow + cols[u]! * dCs]! += x * w[u]!;
 }
 
 /**
@@ -167,8 +169,9 @@ function addFourRows(
   const v1 = s1 - f1;
   const v2 = s2 - f2;
   const v3 = s3 - f3;
+  const w = values;
   for (let j = from; j < to; j++) {
-    d[dRow + j] = d[dRow + j]! + x0 * values[v0 + j]! + x1 * values[v1 + j]! + x2 * values[v2 + j]! + x3 * values[v3 + j]!;
+    d[dRow + j] = d[dRow + j]! + x0 * w[v0 + j]! + x1 * w[v1 + j]! + x2 * w[v2 + j]! + x3 * w[v3 + j]!;
   }
   return true;
 }
@@ -185,6 +188,7 @@ function addOutside(
   x: number,
 ): void {
   const at = dRow + first - s;
-  for (let u = s; u < s + from - first; u++) d[at + u]! += x * values[u]!;
-  for (let u = s + to - first; u < e; u++) d[at + u]! += x * values[u]!;
+  const w = values;
+  for (let u = s; u < s + from - first; u++) d[at + u]! += x * w[u]!;
+  for (let u = s + to - first; u < e; u++) d[at + u]! += x * w[u]!;
 }
