@@ -118,8 +118,8 @@ function binary(
 }
 
 // mathjs compares with a relative and an absolute tolerance (its config relTol, absTol).
-const REL_TOL = 1e-12;
-const ABS_TOL = 1e-15;
+export const REL_TOL = 1e-12;
+export const ABS_TOL = 1e-15;
 export function nearlyEqual(a: number, b: number): boolean {
   if (Number.isNaN(a) || Number.isNaN(b)) return false;
   if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;

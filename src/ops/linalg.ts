@@ -1,7 +1,7 @@
 /** Reductions and linear algebra: whole-array functions with row, matmul or dense partials. */
 import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, isMatrix, isScalar, isVector, sizeOf, type Shape } from '../shape.js';
-import { contest, nearlyEqual } from './elementwise.js';
+import { ABS_TOL, REL_TOL, contest, nearlyEqual } from './elementwise.js';
 import { addProduct, type MatrixLayout } from './product-kernel.js';
 import { ZERO, algebra, dense, elementwise, matmulPartial, row, unsupported } from './rules.js';
 import type { Operand, OpSpec, ReductionName, SpecialPoint } from './types.js';
@@ -188,10 +188,22 @@ function rowTieWeights(v: Float64Array, out: Operand, a: Operand, sign: 1 | -1):
     const at = out.offset + i * cols;
     // One pass marks the ties and counts them; a second divides, only where there is a tie.
     let count = 0;
-    for (let j = 0; j < cols; j++) {
-      const tie = tiesWith(v[from + j]!, target) ? 1 : 0;
-      v[at + j] = tie;
-      count += tie;
+    if (Number.isFinite(target)) {
+      // nearlyEqual(x, target) inline for a finite target: x within the tolerance, and finite (d < ∞).
+      const size = Math.abs(target);
+      for (let j = 0; j < cols; j++) {
+        const x = v[from + j]!;
+        const d = Math.abs(x - target);
+        const tie = (d <= ABS_TOL || d <= REL_TOL * Math.max(Math.abs(x), size)) && d !== Infinity ? 1 : 0;
+        v[at + j] = tie;
+        count += tie;
+      }
+    } else {
+      for (let j = 0; j < cols; j++) {
+        const tie = tiesWith(v[from + j]!, target) ? 1 : 0;
+        v[at + j] = tie;
+        count += tie;
+      }
     }
     if (count > 1) for (let j = 0; j < cols; j++) v[at + j]! /= count;
   }

@@ -41,7 +41,8 @@ export function addProduct(
   K: number,
   C: number,
 ): void {
-  if (D.colStride !== 1 && D.rowStride === 1) addRowProduct(b, transposed(B), a, transposed(A), d, transposed(D), C, K, R);
+  if (D.colStride !== 1 && D.rowStride === 1)
+    addRowProduct(b, transposed(B), a, transposed(A), d, transposed(D), C, K, R);
   else addRowProduct(a, A, b, B, d, D, R, K, C);
 }
 
