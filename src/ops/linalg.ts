@@ -209,10 +209,20 @@ function rowTieWeights(v: Float64Array, out: Operand, a: Operand, sign: 1 | -1):
   }
 }
 
-function allFinite(v: Float64Array, x: Operand): boolean {
-  let probe = 0;
-  for (let k = 0; k < x.size; k++) probe += v[x.offset + k]! * 0;
-  return probe === 0;
+const FINITE = 0;
+const FINITE_WITH_ZEROS = 1;
+const NOT_FINITE = 2;
+
+/** Whether the entries are all finite, and whether some are zeros (terms a product kernel skips). */
+function scanEntries(v: Float64Array, x: Operand): number {
+  let zeros = false;
+  for (let k = x.offset; k < x.offset + x.size; k++) {
+    const e = v[k]!;
+    // e − e is 0 for a finite e and NaN otherwise.
+    if (e - e !== 0) return NOT_FINITE;
+    if (e === 0) zeros = true;
+  }
+  return zeros ? FINITE_WITH_ZEROS : FINITE;
 }
 
 /** Entry (i, j) of the product of row-major A (·×p) and B (p×c), every term added in order from −0. */
@@ -403,7 +413,8 @@ export const LINALG: Record<ReductionName, OpSpec> = {
       const [r, p] = a!.shape as readonly [number, number];
       const c = out.size / r;
       v.fill(-0, out.offset, out.offset + out.size);
-      if (!allFinite(v, a!) || !allFinite(v, b!)) {
+      const entries = Math.max(scanEntries(v, a!), scanEntries(v, b!));
+      if (entries === NOT_FINITE) {
         // 0·∞ is NaN here: every term counts.
         for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) v[out.offset + i * c + j] = dot(v, a!, b!, i, j, p, c);
         return;
@@ -411,6 +422,7 @@ export const LINALG: Record<ReductionName, OpSpec> = {
       // Between finite factors a skipped zero term is ±0: it changes only the sign of a zero sum, restored below.
       const layout = (m: Operand, cols: number): MatrixLayout => ({ offset: m.offset, rowStride: cols, colStride: 1 });
       addProduct(v, layout(a!, p), v, layout(b!, c), v, layout(out, c), r, p, c);
+      if (entries === FINITE) return; // nothing was skipped
       for (let e = 0; e < out.size; e++) {
         const x = v[out.offset + e]!;
         if (x === 0 && 1 / x < 0) v[out.offset + e] = dot(v, a!, b!, Math.floor(e / c), e % c, p, c);

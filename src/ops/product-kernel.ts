@@ -58,6 +58,10 @@ function addRowProduct(
   C: number,
 ): void {
   if (R === 0 || K === 0 || C === 0) return;
+  if (C === 1) {
+    addMatrixVector(a, A, b, B, d, D, R, K);
+    return;
+  }
   const blockRows = Math.max(1, Math.min(K, Math.floor(BLOCK_ENTRIES / C)));
   if (columns.length < blockRows * C) {
     columns = new Int32Array(blockRows * C);
@@ -88,6 +92,45 @@ function addRowProduct(
       }
       for (; t < rows; t++) addRow(d, dRow, dCs, t, a[aRow + (k0 + t) * aCs]!);
     }
+  }
+}
+
+/** The product by one column (row sums, matrix-vector products): B's nonzeros once, then a dot per row of A. */
+function addMatrixVector(
+  a: Float64Array,
+  A: MatrixLayout,
+  b: Float64Array,
+  B: MatrixLayout,
+  d: Float64Array,
+  D: MatrixLayout,
+  R: number,
+  K: number,
+): void {
+  if (columns.length < K) {
+    columns = new Int32Array(K);
+    values = new Float64Array(K);
+  }
+  const cols = columns;
+  const w = values;
+  let n = 0;
+  for (let k = 0; k < K; k++) {
+    const x = b[B.offset + k * B.rowStride]!;
+    if (x !== 0) {
+      cols[n] = k;
+      w[n++] = x;
+    }
+  }
+  if (n === 0) return;
+  const { offset: aAt, rowStride: aRs, colStride: aCs } = A;
+  for (let i = 0; i < R; i++) {
+    const aRow = aAt + i * aRs;
+    const at = D.offset + i * D.rowStride;
+    let sum = d[at]!;
+    for (let t = 0; t < n; t++) {
+      const x = a[aRow + cols[t]! * aCs]!;
+      if (x !== 0) sum += x * w[t]!;
+    }
+    d[at] = sum;
   }
 }
 
