@@ -142,7 +142,7 @@ describe('the steps a pass needs', () => {
     expect(neededSteps(edges, [0], 3, 5)).toEqual({ forward: [0, 2, 3], reverse: [0, 1, 2] });
   });
 
-  it('keeps hvp and the Hessian equal where min’s tie weights take the tangent of a whole matrix', () => {
+  it('keeps hvp = H·u where min’s tie weights would take the tangent of a whole matrix; hvpFlat gives ∇f too', () => {
     const model = compile("sum(min(P * C', 2)) + sum(C.^2)", { P: [5, 2], C: [3, 2] });
     const at = {
       P: [
@@ -163,5 +163,10 @@ describe('the steps a pass needs', () => {
     const hvp = model.hvp(at, u, { wrt: ['C'] });
     expect(hvp.hvp).toEqual(hessian.map((row) => row.reduce((s, h, j) => s + h * u[j]!, 0)));
     expect(hvp.value).toEqual(model.evaluate(at));
+    const flat = { P: Float64Array.from(at.P.flat()), C: Float64Array.from(at.C.flat()) };
+    const both = model.hvpFlat(flat, u, { wrt: ['C'] });
+    expect(Array.from(both.hvp)).toEqual(hvp.hvp);
+    const grad = model.gradFlat(flat, { wrt: ['C'] }).grad;
+    both.gradient.forEach((g, k) => expect(g).toBeCloseTo(grad[k]!, 12));
   });
 });

@@ -401,17 +401,20 @@ export class Program {
     return { ...result, value: this.evaluate(at, options) };
   }
 
-  /** H·u without forming H: one forward pass over the gradient graph (forward-over-reverse). */
+  /**
+   * H·u without forming H: one forward pass over the gradient graph (forward-over-reverse), whose
+   * values are ∇f, given too.
+   */
   hvp(
     at: Point,
     u: ArrayLike<number>,
     wrt: readonly string[],
     options: DerivativeOptions = {},
-  ): Derivative & { readonly hvp: Float64Array } {
+  ): Derivative & { readonly hvp: Float64Array; readonly gradient: Float64Array } {
     this.requireScalar('hvp', wrt);
-    const gradient = this.gradientProgram(wrt);
-    const { jvp, warnings } = gradient.jvp(at, u, wrt, options, 'the Hessian-vector product');
-    return { value: gradient.primalValue(wrt), warnings, hvp: jvp };
+    const program = this.gradientProgram(wrt);
+    const { value: gradient, jvp, warnings } = program.jvp(at, u, wrt, options, 'the Hessian-vector product');
+    return { value: program.primalValue(wrt), warnings, hvp: jvp, gradient };
   }
 
   private requireScalar(command: string, wrt?: readonly string[]): void {
