@@ -77,6 +77,29 @@ function addRowProduct(
       const aRow = aAt + i * aRs;
       const dRow = dAt + i * dRs;
       let t = 0;
+      // Eight full rows of B at once, all their A entries nonzero: the common dense product.
+      if (dCs === 1) {
+        for (; t + 8 <= rows; t += 8) {
+          const x = aRow + (k0 + t) * aCs;
+          if (
+            !addEightFullRows(
+              d,
+              dRow,
+              t,
+              C,
+              a[x]!,
+              a[x + aCs]!,
+              a[x + 2 * aCs]!,
+              a[x + 3 * aCs]!,
+              a[x + 4 * aCs]!,
+              a[x + 5 * aCs]!,
+              a[x + 6 * aCs]!,
+              a[x + 7 * aCs]!,
+            )
+          )
+            break;
+        }
+      }
       // Four rows of B at once where all four are contiguous runs and their A entries nonzero (dense products).
       for (; t + 4 <= rows; t += 4) {
         const x0 = a[aRow + (k0 + t) * aCs]!;
@@ -93,6 +116,44 @@ function addRowProduct(
       for (; t < rows; t++) addRow(d, dRow, dCs, t, a[aRow + (k0 + t) * aCs]!);
     }
   }
+}
+
+/**
+ * D's row += x0·row t + … + x7·row t+7 of the compacted block, in that order per entry, if the eight rows
+ * have no zeros and the x are nonzero; false (nothing done) otherwise.
+ */
+function addEightFullRows(
+  d: Float64Array,
+  dRow: number,
+  t: number,
+  C: number,
+  x0: number,
+  x1: number,
+  x2: number,
+  x3: number,
+  x4: number,
+  x5: number,
+  x6: number,
+  x7: number,
+): boolean {
+  const s = starts[t]!;
+  if (starts[t + 8]! - s !== 8 * C) return false;
+  if (x0 === 0 || x1 === 0 || x2 === 0 || x3 === 0 || x4 === 0 || x5 === 0 || x6 === 0 || x7 === 0) return false;
+  const w = values;
+  for (let j = 0; j < C; j++) {
+    const u = s + j;
+    d[dRow + j] =
+      d[dRow + j]! +
+      x0 * w[u]! +
+      x1 * w[u + C]! +
+      x2 * w[u + 2 * C]! +
+      x3 * w[u + 3 * C]! +
+      x4 * w[u + 4 * C]! +
+      x5 * w[u + 5 * C]! +
+      x6 * w[u + 6 * C]! +
+      x7 * w[u + 7 * C]!;
+  }
+  return true;
 }
 
 /** The product by one column (row sums, matrix-vector products): B's nonzeros once, then a dot per row of A. */
