@@ -235,8 +235,12 @@ export class CompiledExpression {
     return this.program.jvp(this.flatPoint(at), checkFlatSeed(u, 'u'), this.wrt(options), derivativeOptions(options));
   }
 
-  /** H·u as one Float64Array, the variables' entries in `wrt` order. */
-  hvpFlat(at: FlatValues, u: ArrayLike<number>, options: Options = {}): FlatResult & { readonly hvp: Float64Array } {
+  /** H·u as one Float64Array, the variables' entries in `wrt` order, with ∇f (`gradient`), which its pass computes. */
+  hvpFlat(
+    at: FlatValues,
+    u: ArrayLike<number>,
+    options: Options = {},
+  ): FlatResult & { readonly hvp: Float64Array; readonly gradient: Float64Array } {
     options = checkOptions(options);
     return this.program.hvp(this.flatPoint(at), checkFlatSeed(u, 'u'), this.wrt(options), derivativeOptions(options));
   }

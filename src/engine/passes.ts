@@ -13,6 +13,7 @@ import type { DependenceEdge, StepGraph } from './dependence.js';
 import { partialRulesOf, rulesOf, type Step, type StepRules } from './linear/index.js';
 import type { Linearization } from './linearize.js';
 import type { Plan } from './plan.js';
+import { neededSteps } from './varying.js';
 
 /** Which of the two pass buffers a call uses: backward passes fill cotangents, forward passes tangents. */
 export type Direction = 'reverse' | 'forward' | 'both';
@@ -26,6 +27,9 @@ export class Passes {
   readonly steps: readonly Step[];
   /** Each step's kernels, looked up once: passes over small graphs are mostly dispatch. */
   private readonly kernels: readonly StepRules<Step>[];
+  /** The steps whose results reach the output (forward) or the inputs (reverse), in pass order. */
+  private readonly forwardSteps: Int32Array;
+  private readonly reverseSteps: Int32Array;
   /** Every edge, zero partials included: the value depends on them. */
   private readonly dependenceEdges: readonly DependenceEdge[];
   private readonly scratch: Float64Array;
@@ -54,6 +58,9 @@ export class Passes {
     this.edges = this.dependenceEdges.filter((e): e is DependenceEdge & BlockEdge => e.step !== null);
     this.steps = this.edges.map((e) => e.step);
     this.kernels = this.steps.map(rulesOf);
+    const needed = neededSteps(this.edges, lin.wrt, lin.output, plan.tape.length);
+    this.forwardSteps = Int32Array.from(needed.forward);
+    this.reverseSteps = Int32Array.from(needed.reverse);
     this.scratch = new Float64Array(
       this.steps.reduce((size, step) => Math.max(size, rulesOf(step).scratchSize(step)), 0),
     );
@@ -130,7 +137,11 @@ export class Passes {
       passes.run('reverse', values, steps, this.edges, kernels);
       return;
     }
-    for (let s = steps.length - 1; s >= 0; s--) kernels[s]!.pullback(steps[s]!, values, cotangent, scratch);
+    const needed = this.reverseSteps;
+    for (let t = needed.length - 1; t >= 0; t--) {
+      const s = needed[t]!;
+      kernels[s]!.pullback(steps[s]!, values, cotangent, scratch);
+    }
   }
 
   /** Forward mode: tangents of every active node for input tangents `seeds` (one per wrt input). */
@@ -160,7 +171,11 @@ export class Passes {
       passes.run('forward', values, steps, this.edges, kernels);
       return;
     }
-    for (let s = 0; s < steps.length; s++) kernels[s]!.pushforward(steps[s]!, values, tangent, scratch);
+    const needed = this.forwardSteps;
+    for (let t = 0; t < needed.length; t++) {
+      const s = needed[t]!;
+      kernels[s]!.pushforward(steps[s]!, values, tangent, scratch);
+    }
   }
 
   /** The careful form's buffers, made the first time a point needs them. */

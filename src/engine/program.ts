@@ -117,10 +117,15 @@ export class Program {
   readonly timings: Timings = { forward: 0, derivative: 0, warnings: 0 };
   private derivativeStart = 0;
 
+  /**
+   * `primal`: for the program of a gradient, the node of the function itself, computed by the same
+   * forward pass so that a Hessian-vector product need not evaluate the function again.
+   */
   constructor(
     private readonly builder: GraphBuilder,
     readonly output: NodeId,
     readonly variables: readonly Variable[],
+    private readonly primal: NodeId | null = null,
   ) {}
 
   get outputShape(): Shape {
@@ -407,16 +412,20 @@ export class Program {
     return { ...result, value: this.evaluate(at, options) };
   }
 
-  /** H·u without forming H: one forward pass over the gradient graph (forward-over-reverse). */
+  /**
+   * H·u without forming H: one forward pass over the gradient graph (forward-over-reverse), whose
+   * values are ∇f, given too.
+   */
   hvp(
     at: Point,
     u: ArrayLike<number>,
     wrt: readonly string[],
     options: DerivativeOptions = {},
-  ): Derivative & { readonly hvp: Float64Array } {
+  ): Derivative & { readonly hvp: Float64Array; readonly gradient: Float64Array } {
     this.requireScalar('hvp', wrt);
-    const { jvp, warnings } = this.gradientProgram(wrt).jvp(at, u, wrt, options, 'the Hessian-vector product');
-    return { value: this.evaluate(at, options), warnings, hvp: jvp };
+    const program = this.gradientProgram(wrt);
+    const { value: gradient, jvp, warnings } = program.jvp(at, u, wrt, options, 'the Hessian-vector product');
+    return { value: program.primalValue(wrt), warnings, hvp: jvp, gradient };
   }
 
   private requireScalar(command: string, wrt?: readonly string[]): void {
@@ -441,10 +450,15 @@ export class Program {
       const n = inputs.reduce((total, c) => total + c.size, 0);
       const maps = inputs.map((c) => identityMap(c.size, c.offset));
       const output = this.builder.apply('concat', parts, { kind: 'concat', shape: [n], maps });
-      gradient = new Program(this.builder, output, this.variables);
+      gradient = new Program(this.builder, output, this.variables, this.output);
       this.gradients.set(key, gradient);
     }
     return gradient;
+  }
+
+  /** The value of `primal` at the point of the last derivative call for `wrt`. */
+  private primalValue(wrt: readonly string[]): Float64Array {
+    return this.prepared.get(wrt.join('\u0000'))!.plan.read(this.primal!);
   }
 
   private wrtInputs(wrt: readonly string[]): WrtInput[] {
@@ -476,7 +490,7 @@ export class Program {
     else {
       const inputs = this.wrtInputs(wrt);
       const lin = linearize(this.builder, this.output, inputs);
-      const roots = [this.output, ...lin.partialNodes];
+      const roots = [this.output, ...(this.primal === null ? [] : [this.primal]), ...lin.partialNodes];
       const layout = planLayout(this.builder.tape, roots);
       guardPrepared(layout.entries, call.direction === 'both' ? 2 : 1, call);
       const plan = new Plan(this.builder.tape, roots, layout);

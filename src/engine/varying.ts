@@ -54,3 +54,42 @@ export function movingNodes(tape: Tape, wrt: readonly NodeId[]): Uint8Array {
   }
   return moving;
 }
+
+/** A pass step's edge: the (co)tangent of `arg` moves that of `node`. */
+interface StepEdge {
+  readonly node: NodeId;
+  readonly arg: NodeId;
+}
+
+/**
+ * The steps each mode needs, as indices into `edges` (in tape order): forward mode only those whose
+ * node's tangent reaches the output through further steps, reverse mode only those whose argument's
+ * cotangent reaches an input of `wrt`. A tangent that only feeds zero partials (the tie weights of min,
+ * the 0/1 weights of a condition) is never computed; the (co)tangents passes return are unchanged.
+ */
+export function neededSteps(
+  edges: readonly StepEdge[],
+  wrt: readonly NodeId[],
+  output: NodeId,
+  nodes: number,
+): { readonly forward: number[]; readonly reverse: number[] } {
+  const feedsOutput = new Uint8Array(nodes);
+  feedsOutput[output] = 1;
+  const forward: number[] = [];
+  for (let s = edges.length - 1; s >= 0; s--) {
+    const { node, arg } = edges[s]!;
+    if (!feedsOutput[node]) continue;
+    feedsOutput[arg] = 1;
+    forward.push(s);
+  }
+  const fedByInputs = new Uint8Array(nodes);
+  for (const w of wrt) fedByInputs[w] = 1;
+  const reverse: number[] = [];
+  for (let s = 0; s < edges.length; s++) {
+    const { node, arg } = edges[s]!;
+    if (!fedByInputs[arg]) continue;
+    fedByInputs[node] = 1;
+    reverse.push(s);
+  }
+  return { forward: forward.reverse(), reverse };
+}

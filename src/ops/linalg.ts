@@ -2,6 +2,7 @@
 import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, isMatrix, isScalar, isVector, sizeOf, type Shape } from '../shape.js';
 import { countNearlyEqual, extremeEntry, nearlyEqualShares } from './elementwise.js';
+import { addProduct, type MatrixLayout } from './product-kernel.js';
 import { ZERO, algebra, dense, elementwise, matmulPartial, row, unsupported } from './rules.js';
 import type { Operand, OpSpec, ReductionName, SpecialPoint } from './types.js';
 
@@ -153,6 +154,29 @@ function rowTieWeights(v: Float64Array, out: Operand, a: Operand, sign: 1 | -1):
     const from = a.offset + i * cols;
     nearlyEqualShares(v, from, out.offset + i * cols, cols, extremeEntry(v, from, cols, sign));
   }
+}
+
+const FINITE = 0;
+const FINITE_WITH_ZEROS = 1;
+const NOT_FINITE = 2;
+
+/** Whether the entries are all finite, and whether some are zeros (terms a product kernel skips). */
+function scanEntries(v: Float64Array, x: Operand): number {
+  let zeros = false;
+  for (let k = x.offset; k < x.offset + x.size; k++) {
+    const e = v[k]!;
+    // e − e is 0 for a finite e and NaN otherwise.
+    if (e - e !== 0) return NOT_FINITE;
+    if (e === 0) zeros = true;
+  }
+  return zeros ? FINITE_WITH_ZEROS : FINITE;
+}
+
+/** Entry (i, j) of the product of row-major A (·×p) and B (p×c), every term added in order from −0. */
+function dot(v: Float64Array, a: Operand, b: Operand, i: number, j: number, p: number, c: number): number {
+  let sum = -0;
+  for (let k = 0; k < p; k++) sum += v[a.offset + i * p + k]! * v[b.offset + k * c + j]!;
+  return sum;
 }
 
 const matrixOnly = (label: string, [a]: readonly Shape[]): Shape => {
@@ -334,13 +358,19 @@ export const LINALG: Record<ReductionName, OpSpec> = {
       const [r, p] = a!.shape as readonly [number, number];
       const c = out.size / r;
       v.fill(-0, out.offset, out.offset + out.size);
-      for (let i = 0; i < r; i++) {
-        const o = out.offset + i * c;
-        for (let k = 0; k < p; k++) {
-          const aik = v[a!.offset + i * p + k]!;
-          const bk = b!.offset + k * c;
-          for (let j = 0; j < c; j++) v[o + j]! += aik * v[bk + j]!;
-        }
+      const entries = Math.max(scanEntries(v, a!), scanEntries(v, b!));
+      if (entries === NOT_FINITE) {
+        // 0·∞ is NaN here: every term counts.
+        for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) v[out.offset + i * c + j] = dot(v, a!, b!, i, j, p, c);
+        return;
+      }
+      // Between finite factors a skipped zero term is ±0: it changes only the sign of a zero sum, restored below.
+      const layout = (m: Operand, cols: number): MatrixLayout => ({ offset: m.offset, rowStride: cols, colStride: 1 });
+      addProduct(v, layout(a!, p), v, layout(b!, c), v, layout(out, c), r, p, c);
+      if (entries === FINITE) return; // nothing was skipped
+      for (let e = 0; e < out.size; e++) {
+        const x = v[out.offset + e]!;
+        if (x === 0 && 1 / x < 0) v[out.offset + e] = dot(v, a!, b!, Math.floor(e / c), e % c, p, c);
       }
     },
     partial: (_b, i, node) => (i === 0 ? matmulPartial(null, node.args[1]!) : matmulPartial(node.args[0]!, null)),

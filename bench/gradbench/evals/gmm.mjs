@@ -72,16 +72,17 @@ function compiler(library) {
       warm.add(name);
       return run;
     };
+    const flat = (rows) => Float64Array.from(rows.flat());
     const at = {
-      x: input.x,
-      alpha: input.alpha,
-      mu: input.mu,
-      q: input.q,
-      l: input.l,
+      x: flat(input.x),
+      alpha: Float64Array.from(input.alpha),
+      mu: flat(input.mu),
+      q: flat(input.q),
+      l: flat(input.l),
       m,
       gamma,
     };
-    return { model, at, prepared };
+    return { model, at, prepared, k, d };
   };
 }
 
@@ -90,13 +91,22 @@ export function define(library) {
   return {
     objective(input) {
       const { model, at, prepared } = prepare('objective', input);
-      return prepared(() => model.evaluate(at));
+      return prepared(() => model.evaluateFlat(at)[0]);
     },
     jacobian(input) {
-      const { model, at, prepared } = prepare('jacobian', input);
+      const { model, at, prepared, k, d } = prepare('jacobian', input);
+      const cols = (d * (d - 1)) / 2;
+      // ∇f's entries in wrt order, each variable row-major: alpha (k), mu (k×d), q (k×d), l (k×cols).
+      const rows = (g, from, width) =>
+        Array.from({ length: k }, (_, i) => Array.from(g.subarray(from + i * width, from + (i + 1) * width)));
       return prepared(() => {
-        const { alpha, mu, q, l } = model.grad(at, { wrt: ['alpha', 'mu', 'q', 'l'] }).blocks;
-        return { alpha, mu, q, l };
+        const g = model.gradFlat(at, { wrt: ['alpha', 'mu', 'q', 'l'] }).grad;
+        return {
+          alpha: Array.from(g.subarray(0, k)),
+          mu: rows(g, k, d),
+          q: rows(g, k + k * d, d),
+          l: rows(g, k + 2 * k * d, cols),
+        };
       });
     },
   };

@@ -2,7 +2,8 @@
  * GradBench's kmeans eval: `cost`, the k-means objective of the centroids, and `dir`, the Newton
  * direction J·H⁻¹ from its gradient J and its Hessian's diagonal. The Hessian by the centroids is
  * diagonal (a point's squared distance involves one centroid, whose second derivative is 2·I), so
- * its diagonal is H·1, one Hessian-vector product: the dense k·d × k·d Hessian is never formed.
+ * its diagonal is H·1, one Hessian-vector product, whose forward-over-reverse pass gives J too: the
+ * dense k·d × k·d Hessian is never formed.
  */
 import { readFileSync } from 'node:fs';
 
@@ -48,7 +49,14 @@ function compiler(library) {
       warm.add(name);
       return run;
     };
-    return { model, at: { P: points, C: centroids }, k: centroids.length, d: centroids[0].length, prepared };
+    const flat = (rows) => Float64Array.from(rows.flat());
+    return {
+      model,
+      at: { P: flat(points), C: flat(centroids) },
+      k: centroids.length,
+      d: centroids[0].length,
+      prepared,
+    };
   };
 }
 
@@ -57,14 +65,13 @@ export function define(library) {
   return {
     cost(input) {
       const { model, at, prepared } = prepare('cost', input);
-      return prepared(() => model.evaluate(at));
+      return prepared(() => model.evaluateFlat(at)[0]);
     },
     dir(input) {
       const { model, at, k, d, prepared } = prepare('dir', input);
-      const ones = new Array(k * d).fill(1);
+      const ones = new Float64Array(k * d).fill(1);
       return prepared(() => {
-        const gradient = model.grad(at, { wrt: ['C'] }).grad;
-        const diagonal = model.hvp(at, ones, { wrt: ['C'] }).hvp;
+        const { gradient, hvp: diagonal } = model.hvpFlat(at, ones, { wrt: ['C'] });
         return Array.from({ length: k }, (_, i) =>
           Array.from({ length: d }, (_, j) => gradient[i * d + j] / diagonal[i * d + j]),
         );

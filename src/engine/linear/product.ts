@@ -5,6 +5,7 @@
  * NaN partial.
  */
 import type { Operand } from '../../ops/index.js';
+import { addProduct, transposed, type MatrixLayout } from '../../ops/product-kernel.js';
 import { asRowMajor } from '../../shape.js';
 import type { Accumulator } from './types.js';
 
@@ -16,21 +17,11 @@ export function addTimes(acc: Accumulator, k: number, a: number, b: number): voi
   if (a !== 0 && b !== 0) acc.add(k, a * b);
 }
 
-/** Where entry (i, j) of a matrix sits in a buffer: offset + i·rowStride + j·colStride. */
-export interface MatrixLayout {
-  readonly offset: number;
-  readonly rowStride: number;
-  readonly colStride: number;
-}
+export { transposed, type MatrixLayout };
 
 /** An operand read as a row-major matrix (a vector as one row). */
 export function rowMajor(m: Operand): MatrixLayout {
   return { offset: m.offset, rowStride: asRowMajor(m.shape)[1], colStride: 1 };
-}
-
-/** The same entries read as the transposed matrix. */
-export function transposed(m: MatrixLayout): MatrixLayout {
-  return { offset: m.offset, rowStride: m.colStride, colStride: m.rowStride };
 }
 
 /** A column vector (n×1) starting at `offset`. */
@@ -76,20 +67,7 @@ export function product(
 
 /** Runs `p` with the partial's values in `values` and the (co)tangent in `carried`, into `dst`. */
 export function productAccumulate(p: Product, values: Float64Array, carried: Float64Array, dst: Float64Array): void {
-  const { rows, inner, cols } = p;
-  const { offset: cAt, rowStride: cRs, colStride: cCs } = p.carried;
-  const { offset: vAt, rowStride: vRs, colStride: vCs } = p.values;
-  const { offset: oAt, rowStride: oRs, colStride: oCs } = p.out;
-  for (let i = 0; i < rows; i++) {
-    for (let k = 0; k < inner; k++) {
-      const c = carried[cAt + i * cRs + k * cCs]!;
-      if (c === 0) continue;
-      for (let j = 0; j < cols; j++) {
-        const v = values[vAt + k * vRs + j * vCs]!;
-        if (v !== 0) dst[oAt + i * oRs + j * oCs]! += c * v;
-      }
-    }
-  }
+  addProduct(carried, p.carried, values, p.values, dst, p.out, p.rows, p.inner, p.cols);
 }
 
 /**

@@ -1,0 +1,299 @@
+/**
+ * The matrix-product kernel of matmul's value and of the matmul and dense partials: D += A·B where an
+ * exact zero on either side contributes nothing, fast in V8. Whatever the loop order, every entry of D
+ * receives its terms in ascending k, so results are those of the plain i-k-j loop.
+ */
+
+/** Where entry (i, j) of a matrix sits in a buffer: offset + i·rowStride + j·colStride. */
+export interface MatrixLayout {
+  readonly offset: number;
+  readonly rowStride: number;
+  readonly colStride: number;
+}
+
+/** The same entries read as the transposed matrix. */
+export const transposed = (m: MatrixLayout): MatrixLayout => ({
+  offset: m.offset,
+  rowStride: m.colStride,
+  colStride: m.rowStride,
+});
+
+// Rows of B compacted at once: their nonzeros (values and columns) stay in the L2 cache while every row of A passes.
+const BLOCK_ENTRIES = 16384;
+
+/** The nonzeros of a block of B's rows: row t's are entries starts[t] to starts[t + 1] − 1. Grown, never shrunk. */
+let columns = new Int32Array(BLOCK_ENTRIES);
+let values = new Float64Array(BLOCK_ENTRIES);
+let starts = new Int32Array(64);
+
+/**
+ * d(D) += a(A)·b(B) for A R×K and B K×C, skipping every term with an exact zero on either side (so
+ * 0·∞ adds nothing). Runs on D's rows; a D stored by columns is run as Dᵀ += Bᵀ·Aᵀ.
+ */
+export function addProduct(
+  a: Float64Array,
+  A: MatrixLayout,
+  b: Float64Array,
+  B: MatrixLayout,
+  d: Float64Array,
+  D: MatrixLayout,
+  R: number,
+  K: number,
+  C: number,
+): void {
+  if (D.colStride !== 1 && D.rowStride === 1)
+    addRowProduct(b, transposed(B), a, transposed(A), d, transposed(D), C, K, R);
+  else addRowProduct(a, A, b, B, d, D, R, K, C);
+}
+
+function addRowProduct(
+  a: Float64Array,
+  A: MatrixLayout,
+  b: Float64Array,
+  B: MatrixLayout,
+  d: Float64Array,
+  D: MatrixLayout,
+  R: number,
+  K: number,
+  C: number,
+): void {
+  if (R === 0 || K === 0 || C === 0) return;
+  if (C === 1) {
+    addMatrixVector(a, A, b, B, d, D, R, K);
+    return;
+  }
+  const blockRows = Math.max(1, Math.min(K, Math.floor(BLOCK_ENTRIES / C)));
+  if (columns.length < blockRows * C) {
+    columns = new Int32Array(blockRows * C);
+    values = new Float64Array(blockRows * C);
+  }
+  if (starts.length < blockRows + 1) starts = new Int32Array(blockRows + 1);
+  const { offset: aAt, rowStride: aRs, colStride: aCs } = A;
+  const { offset: dAt, rowStride: dRs, colStride: dCs } = D;
+  for (let k0 = 0; k0 < K; k0 += blockRows) {
+    const rows = Math.min(blockRows, K - k0);
+    if (compactRows(b, B, k0, rows, C) === 0) continue;
+    for (let i = 0; i < R; i++) {
+      const aRow = aAt + i * aRs;
+      const dRow = dAt + i * dRs;
+      let t = 0;
+      // Eight full rows of B at once, all their A entries nonzero: the common dense product.
+      if (dCs === 1) {
+        for (; t + 8 <= rows; t += 8) {
+          const x = aRow + (k0 + t) * aCs;
+          if (
+            !addEightFullRows(
+              d,
+              dRow,
+              t,
+              C,
+              a[x]!,
+              a[x + aCs]!,
+              a[x + 2 * aCs]!,
+              a[x + 3 * aCs]!,
+              a[x + 4 * aCs]!,
+              a[x + 5 * aCs]!,
+              a[x + 6 * aCs]!,
+              a[x + 7 * aCs]!,
+            )
+          )
+            break;
+        }
+      }
+      // Four rows of B at once where all four are contiguous runs and their A entries nonzero (dense products).
+      for (; t + 4 <= rows; t += 4) {
+        const x0 = a[aRow + (k0 + t) * aCs]!;
+        const x1 = a[aRow + (k0 + t + 1) * aCs]!;
+        const x2 = a[aRow + (k0 + t + 2) * aCs]!;
+        const x3 = a[aRow + (k0 + t + 3) * aCs]!;
+        if (dCs !== 1 || x0 === 0 || x1 === 0 || x2 === 0 || x3 === 0 || !addFourRows(d, dRow, t, x0, x1, x2, x3)) {
+          addRow(d, dRow, dCs, t, x0);
+          addRow(d, dRow, dCs, t + 1, x1);
+          addRow(d, dRow, dCs, t + 2, x2);
+          addRow(d, dRow, dCs, t + 3, x3);
+        }
+      }
+      for (; t < rows; t++) addRow(d, dRow, dCs, t, a[aRow + (k0 + t) * aCs]!);
+    }
+  }
+}
+
+/**
+ * D's row += x0·row t + … + x7·row t+7 of the compacted block, in that order per entry, if the eight rows
+ * have no zeros and the x are nonzero; false (nothing done) otherwise.
+ */
+function addEightFullRows(
+  d: Float64Array,
+  dRow: number,
+  t: number,
+  C: number,
+  x0: number,
+  x1: number,
+  x2: number,
+  x3: number,
+  x4: number,
+  x5: number,
+  x6: number,
+  x7: number,
+): boolean {
+  const s = starts[t]!;
+  if (starts[t + 8]! - s !== 8 * C) return false;
+  if (x0 === 0 || x1 === 0 || x2 === 0 || x3 === 0 || x4 === 0 || x5 === 0 || x6 === 0 || x7 === 0) return false;
+  const w = values;
+  for (let j = 0; j < C; j++) {
+    const u = s + j;
+    d[dRow + j] =
+      d[dRow + j]! +
+      x0 * w[u]! +
+      x1 * w[u + C]! +
+      x2 * w[u + 2 * C]! +
+      x3 * w[u + 3 * C]! +
+      x4 * w[u + 4 * C]! +
+      x5 * w[u + 5 * C]! +
+      x6 * w[u + 6 * C]! +
+      x7 * w[u + 7 * C]!;
+  }
+  return true;
+}
+
+/** The product by one column (row sums, matrix-vector products): B's nonzeros once, then a dot per row of A. */
+function addMatrixVector(
+  a: Float64Array,
+  A: MatrixLayout,
+  b: Float64Array,
+  B: MatrixLayout,
+  d: Float64Array,
+  D: MatrixLayout,
+  R: number,
+  K: number,
+): void {
+  if (columns.length < K) {
+    columns = new Int32Array(K);
+    values = new Float64Array(K);
+  }
+  const cols = columns;
+  const w = values;
+  let n = 0;
+  for (let k = 0; k < K; k++) {
+    const x = b[B.offset + k * B.rowStride]!;
+    if (x !== 0) {
+      cols[n] = k;
+      w[n++] = x;
+    }
+  }
+  if (n === 0) return;
+  const { offset: aAt, rowStride: aRs, colStride: aCs } = A;
+  for (let i = 0; i < R; i++) {
+    const aRow = aAt + i * aRs;
+    const at = D.offset + i * D.rowStride;
+    let sum = d[at]!;
+    for (let t = 0; t < n; t++) {
+      const x = a[aRow + cols[t]! * aCs]!;
+      if (x !== 0) sum += x * w[t]!;
+    }
+    d[at] = sum;
+  }
+}
+
+/** Fills `starts`, `columns` and `values` with the nonzeros of B's rows k0 to k0 + rows − 1; their count. */
+function compactRows(b: Float64Array, B: MatrixLayout, k0: number, rows: number, C: number): number {
+  const { offset, rowStride, colStride } = B;
+  let n = 0;
+  for (let t = 0; t < rows; t++) {
+    starts[t] = n;
+    const row = offset + (k0 + t) * rowStride;
+    for (let j = 0; j < C; j++) {
+      const x = b[row + j * colStride]!;
+      if (x !== 0) {
+        columns[n] = j;
+        values[n++] = x;
+      }
+    }
+  }
+  starts[rows] = n;
+  return n;
+}
+
+/** D's row += x·(compacted row t of B). */
+function addRow(d: Float64Array, dRow: number, dCs: number, t: number, x: number): void {
+  const s = starts[t]!;
+  const e = starts[t + 1]!;
+  if (x === 0 || s === e) return;
+  const w = values;
+  const cols = columns;
+  const first = cols[s]!;
+  if (dCs === 1 && cols[e - 1]! - first === e - 1 - s) {
+    // A contiguous run of columns: no index per entry.
+    const at = dRow + first - s;
+    for (let u = s; u < e; u++) d[at + u]! += x * w[u]!;
+    return;
+  }
+  for (let u = s; u < e; u++) d[dRow + cols[u]! * dCs]! += x * w[u]!;
+}
+
+/**
+ * D's row += x0·row t + x1·row t+1 + x2·row t+2 + x3·row t+3 of the compacted block, in that order per
+ * entry, if the four rows are contiguous runs; false (nothing done) otherwise. Where the runs differ, the
+ * columns outside their common part are added row by row first: each column still gets its terms in order.
+ */
+function addFourRows(
+  d: Float64Array,
+  dRow: number,
+  t: number,
+  x0: number,
+  x1: number,
+  x2: number,
+  x3: number,
+): boolean {
+  const s0 = starts[t]!;
+  const s1 = starts[t + 1]!;
+  const s2 = starts[t + 2]!;
+  const s3 = starts[t + 3]!;
+  const s4 = starts[t + 4]!;
+  if (s0 === s1 || s1 === s2 || s2 === s3 || s3 === s4) return false;
+  const f0 = columns[s0]!;
+  const f1 = columns[s1]!;
+  const f2 = columns[s2]!;
+  const f3 = columns[s3]!;
+  if (
+    columns[s1 - 1]! - f0 !== s1 - 1 - s0 ||
+    columns[s2 - 1]! - f1 !== s2 - 1 - s1 ||
+    columns[s3 - 1]! - f2 !== s3 - 1 - s2 ||
+    columns[s4 - 1]! - f3 !== s4 - 1 - s3
+  ) {
+    return false;
+  }
+  const from = Math.max(f0, f1, f2, f3);
+  const to = Math.min(f0 + s1 - s0, f1 + s2 - s1, f2 + s3 - s2, f3 + s4 - s3);
+  if (from >= to) return false;
+  addOutside(d, dRow, f0, s0, s1, from, to, x0);
+  addOutside(d, dRow, f1, s1, s2, from, to, x1);
+  addOutside(d, dRow, f2, s2, s3, from, to, x2);
+  addOutside(d, dRow, f3, s3, s4, from, to, x3);
+  const v0 = s0 - f0;
+  const v1 = s1 - f1;
+  const v2 = s2 - f2;
+  const v3 = s3 - f3;
+  const w = values;
+  for (let j = from; j < to; j++) {
+    d[dRow + j] = d[dRow + j]! + x0 * w[v0 + j]! + x1 * w[v1 + j]! + x2 * w[v2 + j]! + x3 * w[v3 + j]!;
+  }
+  return true;
+}
+
+/** The part of a contiguous run (columns first.., entries s to e − 1) outside columns from to to − 1, times x. */
+function addOutside(
+  d: Float64Array,
+  dRow: number,
+  first: number,
+  s: number,
+  e: number,
+  from: number,
+  to: number,
+  x: number,
+): void {
+  const at = dRow + first - s;
+  const w = values;
+  for (let u = s; u < s + from - first; u++) d[at + u]! += x * w[u]!;
+  for (let u = s + to - first; u < e; u++) d[at + u]! += x * w[u]!;
+}

@@ -1,0 +1,179 @@
+/**
+ * The matrix-product kernel (src/ops/product-kernel.ts) against the plain i-k-j loop, entry for entry
+ * and bit for bit (signed zeros, infinities and NaN included), over every layout the partials use;
+ * matmul's value against the plain loop that adds every term; the steps passes skip; hvp's value.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { compile } from '../src/index.js';
+import { neededSteps } from '../src/engine/varying.js';
+import { OPS, type Operand } from '../src/ops/index.js';
+import { addProduct, transposed, type MatrixLayout } from '../src/ops/product-kernel.js';
+
+const OPTIONS = { seed: 0x9e0d_0c75, numRuns: 120 };
+
+/** Entries a product meets: exact zeros of both signs and non-finite numbers among ordinary ones. */
+const entry = fc.oneof(
+  { weight: 6, arbitrary: fc.double({ min: -4, max: 4, noNaN: true }) },
+  { weight: 3, arbitrary: fc.constantFrom(0, -0) },
+  { weight: 1, arbitrary: fc.constantFrom(Infinity, -Infinity, NaN, 1e308, -1e-320) },
+);
+
+/** An r×c matrix stored row-major or by columns at offset `at` of a buffer of `size` entries. */
+function stored(values: readonly number[], r: number, c: number, byColumns: boolean, at: number, size: number) {
+  const layout: MatrixLayout = byColumns
+    ? { offset: at, rowStride: 1, colStride: r }
+    : { offset: at, rowStride: c, colStride: 1 };
+  const buffer = new Float64Array(size).fill(7);
+  for (let i = 0; i < r; i++)
+    for (let j = 0; j < c; j++) buffer[at + i * layout.rowStride + j * layout.colStride] = values[i * c + j]!;
+  return { buffer, layout };
+}
+
+/** D += A·B as the kernels always ran: i, then k, then j, each term with an exact zero on either side skipped. */
+function plainProduct(
+  a: Float64Array,
+  A: MatrixLayout,
+  b: Float64Array,
+  B: MatrixLayout,
+  d: Float64Array,
+  D: MatrixLayout,
+  [R, K, C]: readonly [number, number, number],
+): void {
+  for (let i = 0; i < R; i++) {
+    for (let k = 0; k < K; k++) {
+      const x = a[A.offset + i * A.rowStride + k * A.colStride]!;
+      if (x === 0) continue;
+      for (let j = 0; j < C; j++) {
+        const y = b[B.offset + k * B.rowStride + j * B.colStride]!;
+        if (y !== 0) d[D.offset + i * D.rowStride + j * D.colStride]! += x * y;
+      }
+    }
+  }
+}
+
+const sameBits = (x: Float64Array, y: Float64Array): boolean => x.every((e, k) => Object.is(e, y[k]));
+
+const shapes = fc.oneof(
+  fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 9 })),
+  // Several blocks of B's rows, and one-column products.
+  fc.tuple(fc.integer({ min: 1, max: 5 }), fc.integer({ min: 200, max: 300 }), fc.integer({ min: 60, max: 90 })),
+  fc.tuple(fc.integer({ min: 1, max: 30 }), fc.integer({ min: 1, max: 30 }), fc.constant(1)),
+);
+
+describe('the product kernel', () => {
+  it('gives the plain loop’s numbers in every layout, to the last bit', () => {
+    const cases = shapes.chain(([R, K, C]) =>
+      fc.record({
+        shape: fc.constant([R, K, C] as const),
+        a: fc.array(entry, { minLength: R * K, maxLength: R * K }),
+        b: fc.array(entry, { minLength: K * C, maxLength: K * C }),
+        d: fc.array(fc.oneof(entry, fc.constant(0)), { minLength: R * C, maxLength: R * C }),
+        // Rows of B without zeros, or contiguous runs (triangles, bands), take the kernel's fast paths.
+        pattern: fc.constantFrom('as drawn', 'band', 'no zeros'),
+        aNonzero: fc.boolean(),
+        byColumns: fc.tuple(fc.boolean(), fc.boolean(), fc.boolean()),
+      }),
+    );
+    fc.assert(
+      fc.property(cases, ({ shape: [R, K, C], a, b, d, pattern, aNonzero, byColumns: [aT, bT, dT] }) => {
+        const nonzero = (x: number): number => (x === 0 ? 1 : x);
+        const bValues =
+          pattern === 'band'
+            ? b.map((x, e) => (e % C < Math.floor(e / C) % C ? 0 : nonzero(x)))
+            : pattern === 'no zeros'
+              ? b.map(nonzero)
+              : b;
+        const A = stored(aNonzero ? a.map(nonzero) : a, R, K, aT, 3, R * K + 5);
+        const B = stored(bValues, K, C, bT, 1, K * C + 2);
+        const D = stored(d, R, C, dT, 2, R * C + 4);
+        const expected = D.buffer.slice();
+        plainProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [R, K, C]);
+        addProduct(A.buffer, A.layout, B.buffer, B.layout, D.buffer, D.layout, R, K, C);
+        expect(sameBits(D.buffer, expected)).toBe(true);
+      }),
+      OPTIONS,
+    );
+  });
+
+  it('reads a transposed layout as the transposed matrix', () => {
+    const m: MatrixLayout = { offset: 4, rowStride: 3, colStride: 1 };
+    expect(transposed(m)).toEqual({ offset: 4, rowStride: 1, colStride: 3 });
+  });
+});
+
+describe('matmul’s value', () => {
+  it('is the sum of every term from −0 in ascending k, 0·∞ = NaN and signed zeros included', () => {
+    const cases = fc
+      .tuple(fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 7 }))
+      .chain(([r, p, c]) =>
+        fc.record({
+          shape: fc.constant([r, p, c] as const),
+          a: fc.array(entry, { minLength: r * p, maxLength: r * p }),
+          b: fc.array(entry, { minLength: p * c, maxLength: p * c }),
+          finite: fc.boolean(),
+        }),
+      );
+    fc.assert(
+      fc.property(cases, ({ shape: [r, p, c], a, b, finite }) => {
+        const keep = (x: number): number => (finite && !Number.isFinite(x) ? -0 : x);
+        const v = Float64Array.from([...a.map(keep), ...b.map(keep), ...new Array<number>(r * c).fill(5)]);
+        const A: Operand = { offset: 0, size: r * p, shape: [r, p] };
+        const B: Operand = { offset: r * p, size: p * c, shape: [p, c] };
+        const out: Operand = { offset: r * p + p * c, size: r * c, shape: [r, c] };
+        const expected = new Float64Array(r * c);
+        for (let i = 0; i < r; i++) {
+          for (let j = 0; j < c; j++) {
+            let sum = -0;
+            for (let k = 0; k < p; k++) sum += v[i * p + k]! * v[r * p + k * c + j]!;
+            expected[i * c + j] = sum;
+          }
+        }
+        OPS.matmul.value(v, out, [A, B], { kind: 'none' });
+        expect(sameBits(v.subarray(out.offset), expected)).toBe(true);
+      }),
+      OPTIONS,
+    );
+  });
+});
+
+describe('the steps a pass needs', () => {
+  it('leaves out the steps whose (co)tangent reaches neither the output nor the inputs', () => {
+    // 0 → 1 → 3 (output); 1 → 2, a dead end; 4 → 3, from a node no input moves.
+    const edges = [
+      { node: 1, arg: 0 },
+      { node: 2, arg: 1 },
+      { node: 3, arg: 1 },
+      { node: 3, arg: 4 },
+    ];
+    expect(neededSteps(edges, [0], 3, 5)).toEqual({ forward: [0, 2, 3], reverse: [0, 1, 2] });
+  });
+
+  it('keeps hvp = H·u where min’s tie weights would take the tangent of a whole matrix; hvpFlat gives ∇f too', () => {
+    const model = compile("sum(min(P * C', 2)) + sum(C.^2)", { P: [5, 2], C: [3, 2] });
+    const at = {
+      P: [
+        [0.1, 0.7],
+        [0.4, -0.2],
+        [0.9, 0.3],
+        [-0.5, 0.8],
+        [0.2, 0.2],
+      ],
+      C: [
+        [0.3, 0.1],
+        [-0.6, 0.4],
+        [0.5, -0.9],
+      ],
+    };
+    const u = [1, -2, 0.5, 3, -1, 2];
+    const hessian = model.hessian(at, { wrt: ['C'] }).hessian;
+    const hvp = model.hvp(at, u, { wrt: ['C'] });
+    expect(hvp.hvp).toEqual(hessian.map((row) => row.reduce((s, h, j) => s + h * u[j]!, 0)));
+    expect(hvp.value).toEqual(model.evaluate(at));
+    const flat = { P: Float64Array.from(at.P.flat()), C: Float64Array.from(at.C.flat()) };
+    const both = model.hvpFlat(flat, u, { wrt: ['C'] });
+    expect(Array.from(both.hvp)).toEqual(hvp.hvp);
+    const grad = model.gradFlat(flat, { wrt: ['C'] }).grad;
+    both.gradient.forEach((g, k) => expect(g).toBeCloseTo(grad[k]!, 12));
+  });
+});
