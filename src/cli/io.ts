@@ -30,6 +30,8 @@ export interface Io {
   readStdin(limit?: ReadLimit): Promise<string>;
   /** A file as text; past `limit`, throws its refusal before reading further. */
   readFile(path: string, limit?: ReadLimit): string;
+  /** A file as bytes (NumPy's .npy); past `limit`, throws its refusal before reading further. */
+  readBytes?(path: string, limit?: ReadLimit): Uint8Array;
   /** Writes a file the user asked for (spy --svg); throws an OutputError when it cannot. */
   writeFile?(path: string, text: string): void;
   /** Waits until standard output has taken everything written; throws an OutputError if it failed. */
@@ -377,6 +379,7 @@ export function processIo(workerEntry?: string): Io {
       }
     },
     readFile: (path, limit) => withoutBom(decode(readBounded(path, limit))),
+    readBytes: (path, limit) => readBounded(path, limit),
     writeFile: writeFileAtomic,
     fileSize: (path) => {
       try {
