@@ -175,7 +175,7 @@ function tokenize(text: string, bad: (why: string) => never): Token[] {
   while (pattern.lastIndex < text.length) {
     const start = pattern.lastIndex;
     const match = pattern.exec(text);
-    if (match === null) return bad(`unexpected text "${text.slice(start, start + 20)}"`);
+    if (match === null) return bad(`unexpected text "${text.slice(start).trimStart().slice(0, 20)}"`);
     if (match[1] !== undefined) tokens.push({ kind: 'punct', text: match[1] });
     else if (match[2] !== undefined || match[3] !== undefined)
       tokens.push({ kind: 'string', text: match[2] ?? match[3]! });
