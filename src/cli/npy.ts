@@ -6,6 +6,7 @@
  */
 import { endianness } from 'node:os';
 import { InputError } from '../errors.js';
+import type { Report } from '../format/report.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../values.js';
 
@@ -42,6 +43,9 @@ const REFUSED_KINDS: Readonly<Record<string, string>> = {
   M: 'holds dates',
   m: 'holds time spans',
 };
+
+const pythonShape = (shape: readonly number[]): string =>
+  shape.length === 1 ? `(${shape[0]!},)` : `(${shape.join(', ')})`;
 
 const CONVERT = 'save it as numbers, as np.save(path, a.astype(np.float64))';
 
@@ -94,9 +98,6 @@ export function readNpy(bytes: Uint8Array, where: string): Tensor {
   }
   return { shape: tensorShape, data };
 }
-
-const pythonShape = (shape: readonly number[]): string =>
-  shape.length === 1 ? `(${shape[0]!},)` : `(${shape.join(', ')})`;
 
 interface Header {
   readonly descr: string;
@@ -182,4 +183,41 @@ function tokenize(text: string, bad: (why: string) => never): Token[] {
     else tokens.push({ kind: 'word', text: match[4] ?? match[5]! });
   }
   return tokens;
+}
+
+/**
+ * The result of `--format npy`: J (m×n) or H (n×n) as a matrix, vᵀJ, J·u, ∇f
+ * or H·u as a vector, in the file numpy.save writes for float64 ('<f8', C order).
+ */
+export function npyOfReport(report: Report): Uint8Array {
+  switch (report.command) {
+    case 'jacobian':
+    case 'hessian': {
+      const rows = report.command === 'jacobian' ? report.m : report.n;
+      const { matrix } = report;
+      if (matrix instanceof Float64Array) return npyFile([rows, report.n], matrix);
+      const dense = new Float64Array(rows * report.n);
+      for (let k = 0; k < matrix.values.length; k++)
+        dense[matrix.rows[k]! * report.n + matrix.cols[k]!] = matrix.values[k]!;
+      return npyFile([rows, report.n], dense);
+    }
+    case 'check':
+      throw new InputError('check reports errors, not a matrix: use the table or --json');
+    default:
+      return npyFile([report.vector.length], report.vector);
+  }
+}
+
+/** A version 1.0 .npy file of float64 entries: the header padded with spaces to a multiple of 64 bytes, as NumPy pads it. */
+export function npyFile(shape: readonly number[], data: Float64Array): Uint8Array {
+  const dict = `{'descr': '<f8', 'fortran_order': False, 'shape': ${pythonShape(shape)}, }`;
+  const headerLength = dict.length + 1 + ((64 - ((10 + dict.length + 1) % 64)) % 64);
+  if (headerLength > 0xffff) throw new InputError(`a result of shape ${pythonShape(shape)} has too long a header`);
+  const bytes = new Uint8Array(10 + headerLength + data.length * 8);
+  bytes.set([...MAGIC, 1, 0, headerLength & 0xff, headerLength >> 8]);
+  bytes.set(Buffer.from(dict.padEnd(headerLength - 1, ' ') + '\n', 'latin1'), 10);
+  const view = new DataView(bytes.buffer);
+  // Little-endian whatever the machine's order, as the header says.
+  for (let k = 0; k < data.length; k++) view.setFloat64(10 + headerLength + 8 * k, data[k]!, true);
+  return bytes;
 }
