@@ -2,10 +2,11 @@
  * NumPy's .npy files in `--at NAME=@FILE.npy`: the fixtures of
  * scripts/oracle/npy.py (written by NumPy), headers built here, and the CLI.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readNpy } from '../src/cli/npy.js';
+import { npyFile, readNpy } from '../src/cli/npy.js';
 import { InputError } from '../src/errors.js';
 import { ROOT, runChildAsync } from './helpers/cli.js';
 
@@ -17,7 +18,7 @@ const matrix = (rows: number, cols: number): number[] =>
 const vector = (n: number): number[] => Array.from({ length: n }, (_, k) => k + 0.25);
 
 /** A version 1.0 file: the magic, the header padded to 64 bytes with its newline, then `data`. */
-function npyFile(header: string, data: Uint8Array = new Uint8Array(0)): Uint8Array {
+function withHeader(header: string, data: Uint8Array = new Uint8Array(0)): Uint8Array {
   const text = header + ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
   const bytes = new Uint8Array(10 + text.length + data.length);
   bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, text.length & 0xff, text.length >> 8]);
@@ -79,12 +80,12 @@ describe('reading files NumPy wrote', () => {
 
 describe('headers', () => {
   it('reads the keys in any order, double quotes and Python 2 long integers', () => {
-    const bytes = npyFile(`{"shape": (2L, 1L), 'fortran_order': True, 'descr': '<f8'}`, float64s(4, 5));
+    const bytes = withHeader(`{"shape": (2L, 1L), 'fortran_order': True, 'descr': '<f8'}`, float64s(4, 5));
     expect(readNpy(bytes, 'w.npy')).toEqual({ shape: [2, 1], data: Float64Array.from([4, 5]) });
   });
 
   it('reads a header the helper pads as numpy.save does', () => {
-    const bytes = npyFile(`{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }`, float64s(1, 2));
+    const bytes = withHeader(`{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }`, float64s(1, 2));
     expect((bytes.length - 16) % 64).toBe(0);
     expect(Array.from(readNpy(bytes, 'w.npy').data)).toEqual([1, 2]);
   });
@@ -100,7 +101,7 @@ describe('headers', () => {
     ["{'descr': '<f8', 'fortran_order': False, 'shape': ()} x", 'it goes on after its closing brace'],
     ["{'descr': '<f8', 'fortran_order': False, 'shape': (1,", 'it ends too soon'],
   ])('refuses %s', (header, why) => {
-    expect(refusal(npyFile(header, float64s(1)))).toBe(
+    expect(refusal(withHeader(header, float64s(1)))).toBe(
       `--at W (w.npy) has a header that is not NumPy's (${why}): write it with np.save`,
     );
   });
@@ -111,15 +112,15 @@ describe('headers', () => {
     ["'<M8[D]'", 'has the dtype "<M8[D]", which is not a number type'],
   ])('refuses the dtype %s', (descr, problem) => {
     const header = `{'descr': ${descr}, 'fortran_order': False, 'shape': (1,), }`;
-    expect(refusal(npyFile(header, float64s(1)))).toBe(
+    expect(refusal(withHeader(header, float64s(1)))).toBe(
       `--at W (w.npy) ${problem}: save it as numbers, as np.save(path, a.astype(np.float64))`,
     );
   });
 
   it('refuses empty arrays, bytes after the data, other files and zip archives', () => {
-    const empty = npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 3), }");
+    const empty = withHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 3), }");
     expect(refusal(empty)).toContain('holds an empty array (shape (0, 3))');
-    const extra = npyFile("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", float64s(1, 2));
+    const extra = withHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", float64s(1, 2));
     expect(refusal(extra)).toContain('has 8 bytes after its data');
     expect(refusal(Buffer.from('[1, 2, 3]'))).toContain('is not a NumPy .npy file');
     expect(refusal(Buffer.from('PK\x03\x04rest'))).toContain('is a zip archive (.npz?)');
@@ -161,5 +162,73 @@ describe.concurrent('the CLI', () => {
     expect(object.stderr).toContain('(fixtures/npy/object.npy) holds Python objects');
     expect(large.stderr).toContain('--max-input');
     expect(missing.stderr).toBe('error: --at W: cannot read fixtures/npy/none.npy: no such file\n');
+  });
+});
+
+describe('writing', () => {
+  it('writes the bytes numpy.save writes for the same float64 array', () => {
+    const ours = npyFile([3, 4], Float64Array.from(matrix(3, 4)));
+    expect(Buffer.from(ours).equals(fixture('f8-le-c.npy'))).toBe(true);
+  });
+
+  it.each([[[]], [[1]], [[7]], [[2, 3]], [[1, 200]]])('reads back shape %j', (shape) => {
+    const count = shape.reduce((product, n) => product * n, 1);
+    const data = Float64Array.from({ length: count }, (_, k) => (k % 3 === 0 ? -0 : k / 7));
+    data[count - 1] = count > 1 ? NaN : Infinity;
+    expect(readNpy(npyFile(shape, data), 'ours')).toEqual({ shape, data });
+  });
+});
+
+describe.concurrent('the CLI writes', () => {
+  it('J, H and a gradient with -o, and any format with -o', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'npy-'));
+    try {
+      const file = (name: string) => join(folder, name);
+      const results = await Promise.all([
+        runChildAsync([
+          '[r*cos(t), r*sin(t), r]',
+          '--at',
+          'r=2',
+          '--at',
+          't=0.7',
+          '--format',
+          'npy',
+          '-o',
+          file('J.npy'),
+        ]),
+        runChildAsync(['hessian', 'x[1]^2*x[2]', '--at', 'x=1,3', '--format', 'npy', '-o', file('H.npy')]),
+        runChildAsync(['grad', 'sum(x.^2)', '--at', 'x=1,2,3', '--format', 'npy', '--output', file('g.npy')]),
+        runChildAsync(['x.^2', '--at', 'x=1,2', '--sparse', '--format', 'npy', '-o', file('S.npy')]),
+        runChildAsync(['x*2', '--at', 'x=1,2', '--format', 'csv', '-o', file('J.csv')]),
+      ]);
+      for (const result of results) expect(result).toEqual({ status: 0, stdout: '', stderr: '' });
+      const read = (name: string) => readNpy(readFileSync(file(name)), name);
+      const [r, t] = [2, 0.7];
+      expect(read('J.npy')).toEqual({
+        shape: [3, 2],
+        data: Float64Array.from([Math.cos(t), -r * Math.sin(t), Math.sin(t), r * Math.cos(t), 1, 0]),
+      });
+      expect(read('H.npy')).toEqual({ shape: [2, 2], data: Float64Array.from([6, 2, 2, 0]) });
+      expect(read('g.npy')).toEqual({ shape: [3], data: Float64Array.from([2, 4, 6]) });
+      expect(read('S.npy')).toEqual({ shape: [2, 2], data: Float64Array.from([2, 0, 0, 4]) });
+      expect(readFileSync(file('J.csv'), 'utf8')).toBe('output,x[1],x[2]\nf[1],2,0\nf[2],0,2\n');
+      expect(readdirSync(folder).sort()).toEqual(['H.npy', 'J.csv', 'J.npy', 'S.npy', 'g.npy']);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses npy without -o, -o with a batch, and check as npy', async () => {
+    const results = await Promise.all([
+      runChildAsync(['x*2', '--at', 'x=1', '--format', 'npy']),
+      runChildAsync(['x*2', '--batch', '-', '-o', 'never.json'], { stdin: '{"at":{"x":1}}\n' }),
+      runChildAsync(['check', 'x*2', '--at', 'x=1', '--format', 'npy', '-o', 'never.npy']),
+    ]);
+    expect(results.map((result) => [result.status, result.stdout, result.stderr])).toEqual([
+      [2, '', 'error: --format npy writes a binary file: give -o FILE.npy\n'],
+      [2, '', 'error: -o writes one result: a batch writes its lines to standard output\n'],
+      [2, '', 'error: check reports errors, not a matrix: use the table or --json\n'],
+    ]);
+    expect(existsSync(join(ROOT, 'never.json')) || existsSync(join(ROOT, 'never.npy'))).toBe(false);
   });
 });
