@@ -9,7 +9,7 @@ import { InputError } from '../errors.js';
 import { parseExpression } from '../parse/index.js';
 import { literalBindingProblem } from '../parse/constants.js';
 import { tensorFromJson, type Tensor } from '../values.js';
-import { parseNumber, readValueFile } from './value-files.js';
+import { parseNumber, readValueFile, type ValueFileReader } from './value-files.js';
 
 export interface RawBinding {
   /** Null for the unnamed form `--at 1,2,3`. */
@@ -49,12 +49,12 @@ export function parseNumberList(text: string, what: string): Float64Array {
 
 /**
  * A value: a number, a list, a JSON array (or mathjs rows `[1,2;3,4]`),
- * `@file` with JSON, or a constant expression of the language (`1:40`,
+ * `@file` (JSON, tables, .npy), or a constant expression of the language (`1:40`,
  * `identity(3)`, `pi/4`), computed by the engine.
  */
-export function parseValue(text: string, what: string, readFile: (path: string) => string): Tensor {
+export function parseValue(text: string, what: string, files: ValueFileReader): Tensor {
   const trimmed = text.trim();
-  if (trimmed.startsWith('@')) return readValueFile(trimmed.slice(1), what, readFile);
+  if (trimmed.startsWith('@')) return readValueFile(trimmed.slice(1), what, files);
   if (trimmed.startsWith('[')) return parseArray(trimmed, what);
   try {
     const data = parseNumberList(trimmed, what);

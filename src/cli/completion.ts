@@ -11,7 +11,7 @@ export const SHELLS = ['bash', 'zsh', 'fish'] as const;
 export type Shell = (typeof SHELLS)[number];
 
 /** Options whose value is a file name: the shell completes paths there. */
-const FILE_OPTIONS = new Set(['--file', '--batch', '--svg']);
+const FILE_OPTIONS = new Set(['--file', '--batch', '--svg', '--output']);
 
 interface CompletionOption {
   /** `--at`, and `-f` where there is a short form. */

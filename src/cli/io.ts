@@ -30,8 +30,10 @@ export interface Io {
   readStdin(limit?: ReadLimit): Promise<string>;
   /** A file as text; past `limit`, throws its refusal before reading further. */
   readFile(path: string, limit?: ReadLimit): string;
-  /** Writes a file the user asked for (spy --svg); throws an OutputError when it cannot. */
-  writeFile?(path: string, text: string): void;
+  /** A file as bytes (NumPy's .npy); past `limit`, throws its refusal before reading further. */
+  readBytes?(path: string, limit?: ReadLimit): Uint8Array;
+  /** Writes a file the user asked for (spy --svg, -o); throws an OutputError when it cannot. */
+  writeFile?(path: string, text: string | Uint8Array): void;
   /** Waits until standard output has taken everything written; throws an OutputError if it failed. */
   flush?(): Promise<void>;
   /**
@@ -239,7 +241,7 @@ export function reasonOf(error: unknown): string {
  * a rename, so that a failure never leaves a truncated file behind. A path
  * that is not a regular file (a device as /dev/full, a pipe) is written in place.
  */
-export function writeFileAtomic(path: string, text: string): void {
+export function writeFileAtomic(path: string, text: string | Uint8Array): void {
   let target = path;
   let mode: number | null = null;
   try {
@@ -377,6 +379,7 @@ export function processIo(workerEntry?: string): Io {
       }
     },
     readFile: (path, limit) => withoutBom(decode(readBounded(path, limit))),
+    readBytes: (path, limit) => readBounded(path, limit),
     writeFile: writeFileAtomic,
     fileSize: (path) => {
       try {

@@ -29,6 +29,7 @@ import {
   topLevelHelpText,
 } from './help.js';
 import { asciiOnly, OutputError, processIo, terminalLine, type Io } from './io.js';
+import { npyOfReport } from './npy.js';
 import { writeChunks } from './output-stream.js';
 import { mistypedCommand, optionOfAnotherCommand } from './suggest.js';
 import {
@@ -87,7 +88,12 @@ const screenFor = (io: Io, options: OutputOptions): Screen | null =>
     : null;
 
 /** The output text of a report, in pieces to write one after the other as they are made. */
-function render(report: Report, format: OutputFormat, options: OutputOptions, io: Io): Iterable<string> {
+function render(
+  report: Report,
+  format: Exclude<OutputFormat, 'npy'>,
+  options: OutputOptions,
+  io: Io,
+): Iterable<string> {
   switch (format) {
     case 'json':
       return jsonText(report);
@@ -277,6 +283,8 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
           throw new InputError(
             `${options.jobs === undefined ? '--shard' : '--jobs'} splits a batch: give --batch FILE`,
           );
+        if (options.batch !== undefined && options.output !== undefined)
+          throw new InputError('-o writes one result: a batch writes its lines to standard output');
         if (options.batch !== undefined) {
           const { status, points, failed, threads } = await runBatch(
             spec.command,
@@ -291,6 +299,8 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
           return;
         }
         const outputFormat = outputFormatOf(options);
+        if (outputFormat === 'npy' && options.output === undefined)
+          throw new InputError('--format npy writes a binary file: give -o FILE.npy');
         const { report, status, stats } = await runCommand(spec.command, expr, options, io);
         const formatStart = performance.now();
         // A 1×0 table says nothing to a person; JSON and the other formats keep the value for programs.
@@ -301,9 +311,14 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
           ? [spySvgText(report)]
           : spec.command === 'spy' && outputFormat === 'table'
             ? [drawSpy(report, options, io)]
-            : render(report, outputFormat, options, io);
+            : outputFormat === 'npy'
+              ? null
+              : render(report, outputFormat, options, io);
         if (spec.command === 'spy' && options.svg !== undefined && !svgOut) writeSvg(report, options.svg, io);
-        await writeChunks(io, chunks);
+        if (options.output !== undefined) {
+          if (io.writeFile === undefined) throw new InputError('-o needs a file system to write to');
+          io.writeFile(options.output, chunks === null ? npyOfReport(report) : [...chunks].join(''));
+        } else if (chunks !== null) await writeChunks(io, chunks);
         // The text is made as it is written: formatting's time includes the writing.
         const format = performance.now() - formatStart;
         // Values outside a function's domain are NaN, not errors: say where they came from, once. A table

@@ -27,6 +27,8 @@ export interface OutputOptions extends CommonOptions {
   readonly shard?: Shard;
   readonly maxInput: number;
   readonly svg?: string;
+  /** -o: the file the output goes to, in place of standard output. */
+  readonly output?: string;
   /** The whole table on a terminal too, not a summary that fits the screen. */
   readonly full?: boolean;
 }
@@ -70,7 +72,7 @@ export const CLI_WORDING: Wording = {
 
 export const DEFAULT_MAX_INPUT_BYTES = 512 * 1024 ** 2;
 
-export const OUTPUT_FORMATS = ['table', 'json', 'csv', 'tsv', 'markdown', 'latex', 'mathjs', 'mtx'] as const;
+export const OUTPUT_FORMATS = ['table', 'json', 'csv', 'tsv', 'markdown', 'latex', 'mathjs', 'mtx', 'npy'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** What --batch writes: JSON Lines, or one CSV row per point. */
 export type BatchFormat = 'jsonl' | 'csv';
@@ -160,11 +162,12 @@ export function addCommonOptions(command: Command): Command {
       ).argParser(parseShard),
     )
     .option('--json', 'one JSON object on one line (the same as --format json)')
+    .option('-o, --output <file>', 'write the output to this file (replaced whole, never half-written)')
     .addOption(
       new Option(
         '--format <format>',
         'table, json, csv, tsv, markdown, latex (bmatrix), mathjs (a literal math.evaluate reads), ' +
-          'mtx (MatrixMarket); with --batch: jsonl (default) or csv',
+          'mtx (MatrixMarket), npy (NumPy, with -o); with --batch: jsonl (default) or csv',
       ).choices([...OUTPUT_FORMATS, 'jsonl']),
     )
     .addOption(

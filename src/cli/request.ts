@@ -13,6 +13,7 @@ import { tensorFromJson } from '../values.js';
 import { parseValue, splitBinding } from './bindings.js';
 import type { Io, ReadLimit } from './io.js';
 import { DEFAULT_MAX_INPUT_BYTES } from './options.js';
+import type { ValueFileReader } from './value-files.js';
 
 export interface CommonOptions {
   readonly at: readonly string[];
@@ -364,14 +365,24 @@ export function collectBindings(
 ): Binding[] {
   const bindings = jsonBindings(at, '"at".');
   const atArgs = options.at;
-  const readValueFile = (path: string): string => {
+  const checkSize = (path: string): void => {
     const size = io.fileSize?.(path);
     if (size !== undefined && options.maxInput !== undefined && size > options.maxInput) {
       throw new LimitError(
         `${path} has ${size} bytes, more than the limit of ${options.maxInput} (raise it with --max-input)`,
       );
     }
-    return io.readFile(path, inputLimit(path, options));
+  };
+  const readValueFile: ValueFileReader = {
+    text: (path) => {
+      checkSize(path);
+      return io.readFile(path, inputLimit(path, options));
+    },
+    bytes: (path) => {
+      checkSize(path);
+      if (io.readBytes === undefined) throw new InputError(`${path}: this run reads no binary files`);
+      return io.readBytes(path, inputLimit(path, options));
+    },
   };
   // The text each name was given with on the command line: a second --at for it is a mistake.
   const texts = new Map<string, string>();

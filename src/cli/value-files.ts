@@ -3,9 +3,11 @@
  * nested arrays); CSV and TSV, with pandas' header row and index column;
  * text tables as `numpy.savetxt` writes them (space-separated, `#` comments).
  * `@FILE:COLUMN` takes one column of a table, by its header name or number.
+ * NumPy's `.npy` files are read as bytes (npy.ts).
  */
 import { brief, InputError, UserError } from '../errors.js';
 import { tensorFromJson, type Tensor } from '../values.js';
+import { readNpy } from './npy.js';
 
 /** Files whose columns `:COLUMN` may pick; `.txt` and `.dat` are what numpy.savetxt and many programs write. */
 const TABLE_FILE = /\.(csv|tsv|txt|dat)$/i;
@@ -31,16 +33,16 @@ export function parseNumber(token: string, what: string): number {
   throw new InputError(`${what}: "${brief(token)}" is not a number`);
 }
 
-export function readValueFile(spec: string, what: string, readFile: (path: string) => string): Tensor {
+/** How `--at` reads its files: as text, and (for `.npy`) as bytes. */
+export interface ValueFileReader {
+  readonly text: (path: string) => string;
+  readonly bytes: (path: string) => Uint8Array;
+}
+
+export function readValueFile(spec: string, what: string, reader: ValueFileReader): Tensor {
+  if (/\.npy$/i.test(spec)) return readNpy(readOrSay(spec, what, reader.bytes), `${what} (${spec})`);
   const { path, column } = splitColumn(spec);
-  let content: string;
-  try {
-    content = readFile(path);
-  } catch (error) {
-    if (error instanceof UserError) throw error;
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new InputError(`${what}: cannot read ${path}: ${reason}`);
-  }
+  const content = readOrSay(path, what, reader.text);
   const where = `${what} (${path})`;
   const syntax = column === null ? fileSyntax(path, content) : tableSyntax(path);
   if (syntax !== 'json') return readTable(content, syntax, where, column);
@@ -53,6 +55,17 @@ export function readValueFile(spec: string, what: string, readFile: (path: strin
   // Numbers and the strings "NaN", "Infinity" hold no white space: dropping it all leaves the same JSON on one line.
   const oneLine = /\s/.test(content) ? content.replace(/\s+/g, '') : content;
   return { ...tensorFromJson(parsed, where), json: oneLine };
+}
+
+/** What `read` returns, or an `error:` line naming the file. */
+function readOrSay<T>(path: string, what: string, read: (path: string) => T): T {
+  try {
+    return read(path);
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    throw new InputError(`${what}: cannot read ${path}: ${reason}`);
+  }
 }
 
 /** `data.csv:price` names a column; a colon elsewhere is part of the path. */
