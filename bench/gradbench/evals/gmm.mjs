@@ -3,6 +3,7 @@
  * (ADBench's), and `jacobian`, its gradient by alpha, mu, q and l, as {alpha, mu, q, l} in their shapes.
  */
 import { readFileSync } from 'node:fs';
+import { flat, modelCache } from '../model-cache.mjs';
 
 const MODEL = readFileSync(new URL('../models/gmm.txt', import.meta.url), 'utf8');
 
@@ -46,13 +47,9 @@ export function cases(sizes, random) {
   });
 }
 
-/**
- * The model compiled once per shape. `prepared(run)` runs `run` once the first time a function
- * meets a shape: the engine builds the gradient's program and allocates its buffers on the first call,
- * work done once per shape, as compiling is.
- */
+/** The model for the input's shapes, the inputs as flat arrays. */
 function compiler(library) {
-  const compiled = new Map();
+  const models = modelCache(library, MODEL);
   return (name, input) => {
     const { d, k, n, m, gamma } = input;
     const shape = {
@@ -64,15 +61,7 @@ function compiler(library) {
       m: [],
       gamma: [],
     };
-    const key = JSON.stringify(shape);
-    if (!compiled.has(key)) compiled.set(key, { model: library.compile(MODEL, shape), warm: new Set() });
-    const { model, warm } = compiled.get(key);
-    const prepared = (run) => {
-      if (!warm.has(name)) run();
-      warm.add(name);
-      return run;
-    };
-    const flat = (rows) => Float64Array.from(rows.flat());
+    const { model, prepared } = models(name, shape);
     const at = {
       x: flat(input.x),
       alpha: Float64Array.from(input.alpha),

@@ -6,6 +6,7 @@
  * dense k·d × k·d Hessian is never formed.
  */
 import { readFileSync } from 'node:fs';
+import { flat, modelCache } from '../model-cache.mjs';
 
 const MODEL = readFileSync(new URL('../models/kmeans.txt', import.meta.url), 'utf8');
 
@@ -31,25 +32,13 @@ export function cases(sizes, random) {
   });
 }
 
-/**
- * The model compiled once per shape of points and centroids. `prepared(run)` runs `run` once
- * the first time a function meets a shape: the engine builds that function's derivative programs
- * and allocates their buffers on the first call, work done once per shape, as compiling is.
- */
+/** The model for the shapes of the points and centroids, the inputs as flat arrays. */
 function compiler(library) {
-  const compiled = new Map();
+  const models = modelCache(library, MODEL);
   return (name, input) => {
     const { points, centroids } = input;
     const shape = { P: [points.length, points[0].length], C: [centroids.length, centroids[0].length] };
-    const key = JSON.stringify(shape);
-    if (!compiled.has(key)) compiled.set(key, { model: library.compile(MODEL, shape), warm: new Set() });
-    const { model, warm } = compiled.get(key);
-    const prepared = (run) => {
-      if (!warm.has(name)) run();
-      warm.add(name);
-      return run;
-    };
-    const flat = (rows) => Float64Array.from(rows.flat());
+    const { model, prepared } = models(name, shape);
     return {
       model,
       at: { P: flat(points), C: flat(centroids) },
