@@ -6,12 +6,13 @@
  * built command: the threads start from its launcher.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { fakeIo, ROOT, runChildAsync } from './helpers/cli.js';
+import { untilInputStops } from './helpers/proc.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jacobian-jobs-'));
 afterAll(() => spawnSync('rm', ['-rf', work]));
@@ -130,27 +131,6 @@ describe('--jobs', () => {
   });
 });
 
-/** The processor time the child has used so far, in clock ticks (utime + stime of /proc/PID/stat). */
-function cpuTicks(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]);
-}
-
-/** The offset the child has read its open file `path` to, or null when it has it open no more (or not yet). */
-function readOffset(pid: number, path: string): number | null {
-  try {
-    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== path) continue;
-      const pos = /^pos:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8'));
-      if (pos !== null) return Number(pos[1]);
-    }
-  } catch {
-    // The process has ended, or closed the descriptor between the listing and the read.
-  }
-  return null;
-}
-
 describe('--jobs 2 with a reader that does not read', () => {
   it('stops reading well before the end, then a signal leaves whole lines in order and exit 130', async () => {
     const path = join(work, 'slow.jsonl');
@@ -160,17 +140,7 @@ describe('--jobs 2 with a reader that does not read', () => {
     });
     child.stdout.pause();
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    // The same offset and no processor time used, at four looks in a row: the batch waits for its reader.
-    let last = '';
-    let offset = -1;
-    for (let same = 0; same < 4;) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(child.exitCode).toBeNull();
-      offset = readOffset(child.pid!, path) ?? -1;
-      const now = `${offset} ${cpuTicks(child.pid!)}`;
-      same = now === last && offset > 0 ? same + 1 : 0;
-      last = now;
-    }
+    const offset = await untilInputStops(child, path);
     expect(offset).toBeLessThan(statSync(path).size / 4);
     child.kill('SIGINT');
     const chunks: Buffer[] = [];
