@@ -1,0 +1,131 @@
+/**
+ * Sparse Hessians: a star colouring of the symmetric pattern, one
+ * Hessian-vector product per colour, each entry read directly; equal to the
+ * dense Hessian, with as many colours as the widest row on banded patterns,
+ * and the lower bound reported beside the colours.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { starColour, type Pattern, type SparseJacobian } from '../src/engine/sparsity.js';
+import { fakeIo } from './helpers/cli.js';
+import { compileAt } from './helpers/compile.js';
+import { expressions, points, VARIABLES } from './helpers/expressions.js';
+import { firstMismatch } from './helpers/numeric.js';
+
+function densify(H: SparseJacobian): Float64Array {
+  const dense = new Float64Array(H.m * H.n);
+  for (let k = 0; k < H.values.length; k++) dense[H.rows[k]! * H.n + H.cols[k]!] = H.values[k]!;
+  return dense;
+}
+
+const ROSENBROCK = 'sum(100*(x[2:end]-x[1:end-1].^2).^2+(1-x[1:end-1]).^2)';
+const vector = (n: number) => ({ x: Array.from({ length: n }, (_, i) => 0.5 + Math.sin(i + 1)) });
+
+/** Whether some path of four distinct columns alternates two colours (which a star colouring never has). */
+function bicolouredPath(p: Pattern, colourOf: Int32Array): string | null {
+  const neighbours = (v: number) =>
+    Array.from(p.colIndex.subarray(p.rowStart[v]!, p.rowStart[v + 1]!)).filter((w) => w !== v);
+  for (let a = 0; a < p.n; a++)
+    for (const b of neighbours(a)) {
+      if (colourOf[a] === colourOf[b]) return `${a}–${b} share a colour`;
+      for (const c of neighbours(b))
+        for (const d of neighbours(c))
+          if (new Set([a, b, c, d]).size === 4 && colourOf[a] === colourOf[c] && colourOf[b] === colourOf[d])
+            return `${a}–${b}–${c}–${d}`;
+    }
+  return null;
+}
+
+/** A random symmetric pattern of n columns with a full diagonal. */
+const symmetricPatterns = (most: number) =>
+  fc.integer({ min: 1, max: most }).chain((n) =>
+    fc.array(fc.tuple(fc.nat(n - 1), fc.nat(n - 1)), { maxLength: 3 * n }).map((pairs): Pattern => {
+      const rows = Array.from({ length: n }, (_, i) => new Set([i]));
+      for (const [i, j] of pairs) {
+        rows[i]!.add(j);
+        rows[j]!.add(i);
+      }
+      const rowStart = new Int32Array(n + 1);
+      const colIndex: number[] = [];
+      rows.forEach((row, i) => {
+        colIndex.push(...[...row].sort((a, b) => a - b));
+        rowStart[i + 1] = colIndex.length;
+      });
+      return { m: n, n, rowStart, colIndex: Int32Array.from(colIndex) };
+    }),
+  );
+
+describe('sparse Hessians', () => {
+  it('the Rosenbrock function: equal to the dense Hessian at n = 100, 3 colours at any n, lower bound 3', () => {
+    for (const n of [10, 100, 2000]) {
+      const { program, point } = compileAt(ROSENBROCK, vector(n));
+      const result = program.sparseHessian(point, ['x']);
+      expect(result.colours).toBe(3);
+      expect(result.lowerBound).toBe(3);
+      expect(result.mode).toBe('forward');
+      // Tridiagonal: n diagonal and 2(n − 1) off-diagonal entries.
+      expect(result.jacobian.values.length).toBe(3 * n - 2);
+      expect(result.value[0]).toBe(program.evaluate(point)[0]);
+      if (n === 100) {
+        const dense = program.hessian(point, ['x']).jacobian;
+        expect(firstMismatch(densify(result.jacobian), dense, 1e-12, 1e-15)).toBeNull();
+      }
+    }
+  });
+
+  it('an element-wise sum takes 1 colour', () => {
+    const { program, point } = compileAt('sum(x.^4)', vector(50));
+    const result = program.sparseHessian(point, ['x']);
+    expect([result.colours, result.lowerBound, result.jacobian.values.length]).toEqual([1, 1, 50]);
+    expect(firstMismatch(densify(result.jacobian), program.hessian(point, ['x']).jacobian, 1e-12)).toBeNull();
+  });
+
+  it('random scalar expressions: the sparse Hessian equals the dense one', () => {
+    fc.assert(
+      fc.property(
+        expressions({ smooth: true, mathjs: false }, 3, ['s']),
+        points,
+        fc.shuffledSubarray(Object.keys(VARIABLES), { minLength: 1 }),
+        (e, at, wrt) => {
+          const { program, point } = compileAt(e.text, at);
+          const dense = program.hessian(point, wrt).jacobian;
+          const sparse = program.sparseHessian(point, wrt);
+          expect(sparse.colours).toBeGreaterThanOrEqual(sparse.lowerBound);
+          expect(firstMismatch(densify(sparse.jacobian), dense, 1e-12, 1e-15), e.text).toBeNull();
+        },
+      ),
+      { seed: 0x5e55, numRuns: 200 },
+    );
+  });
+
+  it('star colouring: no two adjacent columns and no path of four share two colours', () => {
+    fc.assert(
+      fc.property(symmetricPatterns(12), (p) => {
+        const colouring = starColour(p);
+        expect(bicolouredPath(p, colouring.colourOf)).toBeNull();
+        expect(colouring.colours).toBeGreaterThanOrEqual(colouring.lowerBound);
+      }),
+      { seed: 0x57a2, numRuns: 300 },
+    );
+  });
+
+  it('the star lower bound is at most the fewest colours of any star colouring (all colourings of ≤ 5 columns)', () => {
+    const fewest = (p: Pattern): number => {
+      for (let k = 1; ; k++) {
+        const colourOf = new Int32Array(p.n);
+        for (let code = 0; code < k ** p.n; code++) {
+          for (let v = 0, rest = code; v < p.n; v++, rest = Math.floor(rest / k)) colourOf[v] = rest % k;
+          if (bicolouredPath(p, colourOf) === null) return k;
+        }
+      }
+    };
+    fc.assert(
+      fc.property(symmetricPatterns(5), (p) => {
+        const colouring = starColour(p);
+        expect(colouring.lowerBound).toBeLessThanOrEqual(fewest(p));
+      }),
+      { seed: 0x10b0, numRuns: 150 },
+    );
+  });
+});
