@@ -66,6 +66,9 @@ describe('sparse Hessians', () => {
       expect(result.mode).toBe('forward');
       // Tridiagonal: n diagonal and 2(n − 1) off-diagonal entries.
       expect(result.jacobian.values.length).toBe(3 * n - 2);
+      const { rows, cols } = result.jacobian;
+      const ordered = Array.from(rows, (i, k) => i * n + cols[k]!);
+      expect(ordered).toEqual([...ordered].sort((a, b) => a - b));
       expect(result.value[0]).toBe(program.evaluate(point)[0]);
       if (n === 100) {
         const dense = program.hessian(point, ['x']).jacobian;

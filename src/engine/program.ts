@@ -21,10 +21,10 @@ import {
   compressedHessian,
   compressedJacobian,
   detectPattern,
+  detectSymmetricPattern,
   type Colouring,
   type Pattern,
   starColour,
-  symmetricPattern,
   type SparseJacobian,
 } from './sparsity.js';
 
@@ -319,10 +319,10 @@ export class Program {
           `more than the limit of ${formatBytes(memoryLimit(options))} holds`,
         large,
       );
-    if (prepared.pattern === undefined) {
-      const found = detectPattern(prepared.passes, prepared.wrt, this.output, m, n, { maxEntries, refuse });
-      prepared.pattern = symmetric ? symmetricPattern(found) : found;
-    }
+    const budget = { maxEntries, refuse };
+    prepared.pattern ??= symmetric
+      ? detectSymmetricPattern(prepared.passes, prepared.wrt, this.output, n, budget)
+      : detectPattern(prepared.passes, prepared.wrt, this.output, m, n, budget);
     const pattern = prepared.pattern;
     guardMemory(2 * pattern.colIndex.length, `${what} with ${pattern.colIndex.length} entries`, options, large);
     const requested = symmetric ? 'star' : (options.mode ?? 'auto');

@@ -63,6 +63,34 @@ export function detectPattern(
   n: number,
   budget?: BlockPassInput['budget'],
 ): Pattern {
+  // The pass finds Jᵀ's pattern (a row per input); transposed, the rows of J.
+  return transposePattern(detectTransposed(passes, columns, output, m, n, budget));
+}
+
+/**
+ * The pattern of a Hessian (J of a gradient program, n×n) made exactly
+ * symmetric: the union of the detected pattern and its transpose, which
+ * holds every nonzero of H whichever triangle the detection found it in.
+ */
+export function detectSymmetricPattern(
+  passes: Passes,
+  columns: readonly WrtInput[],
+  output: NodeId,
+  n: number,
+  budget?: BlockPassInput['budget'],
+): Pattern {
+  const transposed = detectTransposed(passes, columns, output, n, n, budget);
+  return union(transposed, transposePattern(transposed));
+}
+
+function detectTransposed(
+  passes: Passes,
+  columns: readonly WrtInput[],
+  output: NodeId,
+  m: number,
+  n: number,
+  budget?: BlockPassInput['budget'],
+): Pattern {
   const { plan, lin } = passes;
   const active = new Set(lin.active);
   const seeds = new Map(
@@ -82,8 +110,7 @@ export function detectPattern(
       structural: true,
       ...(budget === undefined ? {} : { budget }),
     }).get(output);
-  // The block holds Jᵀ's pattern (a row per input); transposed, the rows of J.
-  return transposePattern(patternOf(block, n, m));
+  return patternOf(block, n, m);
 }
 
 /** The nonzeros of a rows×cols block as a pattern (none for a missing block). */
@@ -188,26 +215,25 @@ export function colour(p: Pattern, direction: 'auto' | 'forward' | 'reverse'): C
   return byRows(colourColumns(t, p) ?? uncoloured(p.m));
 }
 
-/** The union of a square pattern and its transpose: a Hessian's pattern made exactly symmetric. */
-export function symmetricPattern(p: Pattern): Pattern {
-  const t = transposePattern(p);
+/** The union of two patterns of one shape, each row sorted (the rows of `p` may come unsorted). */
+function union(p: Pattern, q: Pattern): Pattern {
   const rowStart = new Int32Array(p.m + 1);
-  const colIndex: number[] = [];
+  const colIndex = new Int32Array(p.colIndex.length + q.colIndex.length);
+  // taken[j] === i: column j is already in row i.
+  const taken = new Int32Array(p.n).fill(-1);
+  let size = 0;
   for (let i = 0; i < p.m; i++) {
-    // Both rows are sorted: merge them.
-    let a = p.rowStart[i]!;
-    let b = t.rowStart[i]!;
-    while (a < p.rowStart[i + 1]! || b < t.rowStart[i + 1]!) {
-      const x = a < p.rowStart[i + 1]! ? p.colIndex[a]! : Infinity;
-      const y = b < t.rowStart[i + 1]! ? t.colIndex[b]! : Infinity;
-      const next = Math.min(x, y);
-      colIndex.push(next);
-      if (x === next) a++;
-      if (y === next) b++;
-    }
-    rowStart[i + 1] = colIndex.length;
+    const first = size;
+    for (const r of [p, q])
+      for (let e = r.rowStart[i]!; e < r.rowStart[i + 1]!; e++) {
+        const j = r.colIndex[e]!;
+        if (taken[j] !== i) colIndex[size++] = j;
+        taken[j] = i;
+      }
+    colIndex.subarray(first, size).sort();
+    rowStart[i + 1] = size;
   }
-  return { m: p.m, n: p.n, rowStart, colIndex: Int32Array.from(colIndex) };
+  return { m: p.m, n: p.n, rowStart, colIndex: colIndex.slice(0, size) };
 }
 
 /**
