@@ -131,4 +131,49 @@ describe('sparse Hessians', () => {
       { seed: 0x10b0, numRuns: 150 },
     );
   });
+
+  describe('the CLI', () => {
+    const run = async (...args: string[]) => {
+      const io = fakeIo();
+      const status = await main(['hessian', '--sparse', ROSENBROCK, '--at', 'x=1:4', ...args], io);
+      return { status, out: io.out(), err: io.err() };
+    };
+    // The Rosenbrock Hessian at 1, 2, 3, 4, from the dense one.
+    const { program, point } = compileAt(ROSENBROCK, { x: [1, 2, 3, 4] });
+    const dense = Array.from(program.hessian(point, ['x']).jacobian);
+    const entries = dense.flatMap((h, k) => (h !== 0 || Math.abs((k % 4) - Math.floor(k / 4)) <= 1 ? [k] : []));
+
+    it('--json: H in coordinate form with its colours and lower bound', async () => {
+      const { status, out } = await run('--json');
+      expect(status).toBe(0);
+      const report = JSON.parse(out);
+      expect(report).toMatchObject({ command: 'hessian', format: 'coo', colours: 3, lowerBound: 3, nonzeros: 10 });
+      expect(report.rows.map((i: number, k: number) => i * 4 + report.cols[k])).toEqual(entries);
+      expect(report.values).toEqual(entries.map((k) => dense[k]));
+    });
+
+    it('--format mtx: 1-based coordinates', async () => {
+      const lines = (await run('--format', 'mtx')).out.trim().split('\n');
+      expect(lines[0]).toBe('%%MatrixMarket matrix coordinate real general');
+      expect(lines[3]).toBe('4 4 10');
+      expect(lines.slice(4)).toEqual(entries.map((k) => `${Math.floor(k / 4) + 1} ${(k % 4) + 1} ${dense[k]}`));
+    });
+
+    it('the table and CSV lay H out as a grid; --stats gives nonzeros, colours and the lower bound', async () => {
+      const table = await run('--stats');
+      expect(table.out).toContain('4×4, 10 stored entries, 3 colours (forward, lower bound 3)');
+      expect(table.out).toMatch(/x\[4\] +0 +0 +-1200 +200/);
+      expect(JSON.parse(table.err)).toMatchObject({ command: 'hessian', nonzeros: 10, colours: 3, lowerBound: 3 });
+      const csv = (await run('--format', 'csv')).out.trim().split('\n');
+      expect(csv.slice(1).map((line) => line.split(',').slice(1).map(Number))).toEqual(
+        [0, 1, 2, 3].map((i) => dense.slice(4 * i, 4 * i + 4)),
+      );
+    });
+
+    it('a vector output is refused as for the dense Hessian', async () => {
+      const io = fakeIo();
+      expect(await main(['hessian', '--sparse', 'x.^2', '--at', 'x=1:3'], io)).toBe(2);
+      expect(io.err()).toMatch(/^error: hessian needs a scalar output/);
+    });
+  });
 });
