@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sparseHessian } from '../src/api.js';
 import { main } from '../src/cli/main.js';
 import { starColour, type Pattern, type SparseJacobian } from '../src/engine/sparsity.js';
 import { fakeIo } from './helpers/cli.js';
@@ -130,6 +131,21 @@ describe('sparse Hessians', () => {
       }),
       { seed: 0x10b0, numRuns: 150 },
     );
+  });
+
+  it('the library: sparseHessian, as the README shows it', () => {
+    expect(sparseHessian('sum(x.^4)', { x: [1, 2, 3] })).toEqual({
+      value: 98,
+      warnings: [],
+      m: 3,
+      n: 3,
+      rows: [0, 1, 2],
+      cols: [0, 1, 2],
+      values: [12, 48, 108],
+      colours: 1,
+      lowerBound: 1,
+      mode: 'forward',
+    });
   });
 
   describe('the CLI', () => {
