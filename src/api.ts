@@ -4,7 +4,7 @@
  */
 import { compileProgram } from './compile.js';
 import { checkJacobian } from './engine/check.js';
-import type { DerivativeOptions, Mode, Program } from './engine/program.js';
+import type { DerivativeOptions, Mode, Program, SparseJacobianResult } from './engine/program.js';
 import type { KinkWarning } from './engine/special.js';
 import { InputError } from './errors.js';
 import type { VariableInfo } from './parse/index.js';
@@ -72,6 +72,8 @@ export interface SparseJacobianOutput extends Common {
   readonly values: number[];
   /** The colours of the pattern's columns (forward) or rows (reverse): one compressed pass each. */
   readonly colours: number;
+  /** The least colours any colouring of its kind can have: `colours` equal to it is optimal. */
+  readonly lowerBound: number;
   readonly mode: 'reverse' | 'forward';
 }
 
@@ -137,19 +139,22 @@ export class CompiledExpression {
    */
   sparseJacobian(at: Values, options: Options = {}): SparseJacobianOutput {
     options = checkOptions(options);
-    const r = this.program.sparseJacobian(this.point(at), this.wrt(options), derivativeOptions(options));
-    const { m, n, rows, cols, values } = r.jacobian;
-    return {
-      value: this.nested(r.value),
-      warnings: r.warnings,
-      m,
-      n,
-      rows: Array.from(rows),
-      cols: Array.from(cols),
-      values: Array.from(values),
-      colours: r.colours,
-      mode: r.mode,
-    };
+    return sparseOutput(
+      this.program.sparseJacobian(this.point(at), this.wrt(options), derivativeOptions(options)),
+      (value) => this.nested(value),
+    );
+  }
+
+  /**
+   * H as a sparse matrix (n×n): its pattern found from the gradient graph, star-coloured, one
+   * Hessian-vector product per colour; the dense H is never formed.
+   */
+  sparseHessian(at: Values, options: Options = {}): SparseJacobianOutput {
+    options = checkOptions(options);
+    return sparseOutput(
+      this.program.sparseHessian(this.point(at), this.wrt(options), derivativeOptions(options)),
+      (value) => this.nested(value),
+    );
   }
 
   /** vᵀJ; `blocks` holds it by variable, each in the variable's shape. */
@@ -456,12 +461,32 @@ function compileAt(expr: string, at: Values): CompiledExpression {
   return CompiledExpression.create(checkExpression(expr), variables);
 }
 
+/** A sparse result in coordinate form, as plain arrays. */
+function sparseOutput(r: SparseJacobianResult, nested: (value: Float64Array) => Nested): SparseJacobianOutput {
+  const { m, n, rows, cols, values } = r.jacobian;
+  return {
+    value: nested(r.value),
+    warnings: r.warnings,
+    m,
+    n,
+    rows: Array.from(rows),
+    cols: Array.from(cols),
+    values: Array.from(values),
+    colours: r.colours,
+    lowerBound: r.lowerBound,
+    mode: r.mode,
+  };
+}
+
 /** The full Jacobian of `expr` at `at`. */
 export const jacobian = (expr: string, at: Values, options?: Options): JacobianOutput =>
   compileAt(expr, at).jacobian(at, options);
 /** J as a sparse matrix in coordinate form: one compressed pass per colour of its pattern. */
 export const sparseJacobian = (expr: string, at: Values, options?: Options): SparseJacobianOutput =>
   compileAt(expr, at).sparseJacobian(at, options);
+/** H as a sparse matrix in coordinate form: one Hessian-vector product per colour of its pattern. */
+export const sparseHessian = (expr: string, at: Values, options?: Options): SparseJacobianOutput =>
+  compileAt(expr, at).sparseHessian(at, options);
 /** vᵀJ: one backward pass seeded with v. */
 export const vjp = (expr: string, at: Values, v: readonly number[], options?: Options) =>
   compileAt(expr, at).vjp(at, v, options);

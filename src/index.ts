@@ -8,6 +8,7 @@ export {
   hvp,
   jacobian,
   jvp,
+  sparseHessian,
   sparseJacobian,
   vjp,
   type Blocks,

@@ -96,7 +96,7 @@ describe.concurrent('LC_ALL=C', () => {
     expect(status).toBe(0);
     expect(stdout).toBe(
       ['+-----+', '|#....|', '|.#...|', '|..#..|', '|...#.|', '|....#|', '+-----+']
-        .concat(['J = d(x.*x)/dx: 5x5, 5 nonzeros (20%), 1 colour (forward)', ''])
+        .concat(['J = d(x.*x)/dx: 5x5, 5 nonzeros (20%), 1 colour (forward, lower bound 1)', ''])
         .join('\n'),
     );
   });

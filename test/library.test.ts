@@ -187,6 +187,7 @@ describe('the library, imported by its name', () => {
       cols: [0, 1, 2],
       values: [2, 4, 6],
       colours: 1,
+      lowerBound: 1,
       mode: 'forward',
     });
     const method = (await extra('sparseMethod')) as { rows: number[]; cols: number[]; values: number[] };

@@ -108,7 +108,7 @@ describe('the command line (child processes)', () => {
 
   it('an option of another command says whose it is, not a look-alike', () => {
     const line = userError(['vjp', 'x*2', '--at', '1,2', '--v', '1,1', '--sparse']);
-    expect(line).toBe('error: --sparse is an option of jac, not of vjp');
+    expect(line).toBe('error: --sparse is an option of jac (and hessian), not of vjp');
     expect(userError(['x*2', '--at', '1,2', '--tol', '1e-3'])).toBe('error: --tol is an option of check, not of jac');
     expect(userError(['jvp', 'x', '--at', '1', '--u', '1', '--v', '1'])).toMatch(/--v is an option of vjp, not of jvp/);
   });

@@ -150,7 +150,7 @@ describe('every table fits the screen it is given', () => {
 
   it('a large sparse J listed by entry keeps its first and last entries', async () => {
     const lines = await onScreen(['x.^2', '--at', 'x=1:500', '--sparse']);
-    expect(lines[0]).toBe('J = ∂(x.^2)/∂x   500×500, 500 stored entries, 1 colour (forward)');
+    expect(lines[0]).toBe('J = ∂(x.^2)/∂x   500×500, 500 stored entries, 1 colour (forward, lower bound 1)');
     expect(lines[2]).toBe('f[1] / x[1]      2');
     expect(lines).toContain('⋮');
     expect(lines.at(-3)).toBe('f[500] / x[500]  1000');

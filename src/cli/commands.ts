@@ -34,6 +34,7 @@ export interface Stats {
   readonly passes?: number;
   readonly nonzeros?: number;
   readonly colours?: number;
+  readonly lowerBound?: number;
   readonly m: number;
   readonly n: number;
   readonly nodes: number;
@@ -151,12 +152,15 @@ export function compute(
     case 'hessian':
     case 'spy': {
       // spy draws the pattern of the sparse Jacobian; its report is that of jac --sparse.
-      if (command === 'spy' || (command === 'jacobian' && options.sparse === true)) {
-        const result = program.sparseJacobian(point, wrt, derivativeOptions);
+      if (command === 'spy' || options.sparse === true) {
+        const result =
+          command === 'hessian'
+            ? program.sparseHessian(point, wrt, derivativeOptions)
+            : program.sparseJacobian(point, wrt, derivativeOptions);
         const b = base(request, result.value, result.warnings);
         return outcome(
           {
-            command: 'jacobian',
+            command: command === 'hessian' ? 'hessian' : 'jacobian',
             expr: b.expr,
             title: b.title,
             at: b.at,
@@ -171,6 +175,7 @@ export function compute(
             method: result.method,
             passes: result.passes,
             colours: result.colours,
+            lowerBound: result.lowerBound,
           },
           options,
         );
@@ -283,7 +288,7 @@ export async function runCommand(
   const { report } = result;
   const { timings } = request.program;
   const matrix = report.command === 'jacobian' || report.command === 'hessian' ? report : null;
-  const sparse = report.command === 'jacobian' && !(report.matrix instanceof Float64Array) ? report.matrix : null;
+  const sparse = matrix === null || matrix.matrix instanceof Float64Array ? null : matrix.matrix;
   const ms: Record<string, number> = {
     read: request.ms.read,
     parse: request.ms.parse,
@@ -296,9 +301,9 @@ export async function runCommand(
   const stats: Stats = {
     command,
     ...(matrix === null ? {} : { mode: matrix.mode, method: matrix.method, passes: matrix.passes }),
-    ...(sparse === null || report.command !== 'jacobian'
+    ...(sparse === null || matrix === null
       ? {}
-      : { nonzeros: sparse.values.length, colours: report.colours }),
+      : { nonzeros: sparse.values.length, colours: matrix.colours, lowerBound: matrix.lowerBound }),
     m: report.m,
     n: report.n,
     nodes: request.program.tapeLength,

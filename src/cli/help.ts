@@ -41,7 +41,10 @@ export const COMMAND_EXAMPLES: Readonly<Record<string, readonly [Example, Exampl
   ],
   hessian: [
     { line: 'jacobian hessian "sum(x.^3)" --at 1,2,3', shows: 'diag(6, 12, 18)' },
-    { line: 'jacobian hessian "x*y^2" --at x=1 --at y=2', shows: '[[0, 4], [4, 2]]' },
+    {
+      line: 'jacobian hessian "sum((x[2:end]-x[1:end-1]).^2)" --at x=1:6 --sparse --json',
+      shows: 'tridiagonal H in coordinate form, 3 colours',
+    },
   ],
   hvp: [
     { line: 'jacobian hvp "sum(x.^3)" --at 1,2,3 --u 1,0,0', shows: 'H·u = 6 0 0' },

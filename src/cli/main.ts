@@ -14,7 +14,7 @@ import { jsonText } from '../format/json.js';
 import { formatMatrixMarket } from '../format/matrix-market.js';
 import { ASCII, inGlyphs, UNICODE, type Glyphs } from '../format/glyphs.js';
 import { PLAIN, type Style } from '../format/style.js';
-import { formatTable, type Screen } from '../format/table.js';
+import { coloursText, formatTable, type Screen } from '../format/table.js';
 import { spyScale, spySvg, spyText } from '../format/spy.js';
 import type { MatrixReport, Report, SparseJacobian } from '../format/report.js';
 import { functionCatalogue, parseExpression } from '../parse/index.js';
@@ -131,7 +131,7 @@ const spyCaption = (report: MatrixReport, sparse: SparseJacobian, scale: number,
   return (
     `J = ${partial}(${report.expr})/${partial}${report.wrt.join(', ')}: ${m}${by}${n}, ` +
     `${entries} nonzero${entries === 1 ? '' : 's'} (${Number(density.toPrecision(3))}%), ` +
-    `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})` +
+    coloursText(report) +
     (scale > 1 ? `, 1 ${glyphs.asciiOnly ? 'character' : 'dot'} = ${scale}${by}${scale} entries` : '')
   );
 };
@@ -212,7 +212,13 @@ const COMMANDS: readonly CommandSpec[] = [
     name: 'hessian',
     command: 'hessian',
     description: 'the exact Hessian of a scalar expression (forward-over-reverse)',
-    options: [modeOption()],
+    options: [
+      new Option(
+        '--sparse',
+        'detect the pattern, star-colour it, and return H as a sparse matrix (one Hessian-vector product per colour)',
+      ),
+      modeOption(),
+    ],
   },
   {
     name: 'hvp',

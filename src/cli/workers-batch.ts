@@ -216,11 +216,14 @@ function derivativeColumns(report: Report): { labels: string[]; numbers: ArrayLi
       }
       return { labels: outputs.flatMap((o) => inputs.map((x) => `d${o}/d${x}`)), numbers: matrix };
     }
-    case 'hessian':
-      return {
-        labels: inputs.flatMap((a) => inputs.map((b) => `d2f/d${a}d${b}`)),
-        numbers: report.matrix as Float64Array,
-      };
+    case 'hessian': {
+      const { matrix } = report;
+      if (!(matrix instanceof Float64Array)) {
+        const labels = Array.from(matrix.rows, (i, k) => `d2f/d${inputs[i]!}d${inputs[matrix.cols[k]!]!}`);
+        return { labels, numbers: matrix.values };
+      }
+      return { labels: inputs.flatMap((a) => inputs.map((b) => `d2f/d${a}d${b}`)), numbers: matrix };
+    }
     case 'grad':
       return { labels: inputs.map((x) => `df/d${x}`), numbers: report.vector };
     case 'jvp':

@@ -18,10 +18,13 @@ import { Plan, planBytes, planLayout } from './plan.js';
 import { findKinkWarnings, valueDomainKinkWarnings, type KinkWarning } from './special.js';
 import {
   colour,
+  compressedHessian,
   compressedJacobian,
   detectPattern,
+  detectSymmetricPattern,
   type Colouring,
   type Pattern,
+  starColour,
   type SparseJacobian,
 } from './sparsity.js';
 
@@ -106,6 +109,8 @@ export interface SparseJacobianResult extends Derivative {
   /** One compressed pass per colour. */
   readonly passes: number;
   readonly colours: number;
+  /** The least colours a colouring of this kind can have (SparseJacobianResult.colours equal to it is optimal). */
+  readonly lowerBound: number;
 }
 
 export class Program {
@@ -276,12 +281,35 @@ export class Program {
    * never formed.
    */
   sparseJacobian(at: Point, wrt: readonly string[], options: DerivativeOptions = {}): SparseJacobianResult {
+    return this.compressed(at, wrt, options, false);
+  }
+
+  /**
+   * The Hessian of a scalar output as a sparse matrix: the pattern of the
+   * gradient program's Jacobian, made symmetric and star-coloured, then one
+   * Hessian-vector product (a forward pass of the gradient program) per colour.
+   */
+  sparseHessian(at: Point, wrt: readonly string[], options: DerivativeOptions = {}): SparseJacobianResult {
+    this.requireScalar('hessian', wrt);
+    const program = this.gradientProgram(wrt);
+    const result = program.compressed(at, wrt, options, true);
+    return { ...result, value: program.primalValue(wrt) };
+  }
+
+  /** The sparse Jacobian, or with `symmetric` (a gradient program's) the sparse Hessian. */
+  private compressed(
+    at: Point,
+    wrt: readonly string[],
+    options: DerivativeOptions,
+    symmetric: boolean,
+  ): SparseJacobianResult {
     const m = this.m;
     const n = this.columns(wrt);
-    const what = `the ${m}×${n} sparse Jacobian`;
+    const what = symmetric ? `the ${n}×${n} sparse Hessian` : `the ${m}×${n} sparse Jacobian`;
+    const large = symmetric ? 'hessian' : 'sparseJacobian';
     // The pattern is counted as it is found, below; the buffers of its passes first.
-    const noResult = { what: 'J', bytes: 0 };
-    const call = { what, result: noResult, options, large: 'sparseJacobian', direction: 'both' } as const;
+    const noResult = { what: symmetric ? 'H' : 'J', bytes: 0 };
+    const call = { what, result: noResult, options, large, direction: 'both' } as const;
     const prepared = this.prepare(wrt, at, call);
     // A stored entry costs two numbers (its value and its place); the pattern is refused as soon as it passes that.
     const maxEntries = Math.floor(memoryLimit(options) / 16);
@@ -289,34 +317,28 @@ export class Program {
       refuseMemory(
         `detecting the pattern of ${what} passed ${entries} entries, ` +
           `more than the limit of ${formatBytes(memoryLimit(options))} holds`,
-        'sparseJacobian',
+        large,
       );
-    prepared.pattern ??= detectPattern(prepared.passes, prepared.wrt, this.output, m, n, { maxEntries, refuse });
+    const budget = { maxEntries, refuse };
+    prepared.pattern ??= symmetric
+      ? detectSymmetricPattern(prepared.passes, prepared.wrt, this.output, n, budget)
+      : detectPattern(prepared.passes, prepared.wrt, this.output, m, n, budget);
     const pattern = prepared.pattern;
-    guardMemory(
-      2 * pattern.colIndex.length,
-      `${what} with ${pattern.colIndex.length} entries`,
-      options,
-      'sparseJacobian',
-    );
-    const requested = options.mode ?? 'auto';
+    guardMemory(2 * pattern.colIndex.length, `${what} with ${pattern.colIndex.length} entries`, options, large);
+    const requested = symmetric ? 'star' : (options.mode ?? 'auto');
     prepared.colourings ??= new Map();
-    const colouring = prepared.colourings.get(requested) ?? colour(pattern, requested);
+    const colouring =
+      prepared.colourings.get(requested) ?? (symmetric ? starColour(pattern) : colour(pattern, options.mode ?? 'auto'));
     prepared.colourings.set(requested, colouring);
-    const jacobian = compressedJacobian(
-      prepared.passes,
-      prepared.wrt,
-      this.output,
-      pattern,
-      colouring,
-      options.onProgress,
-    );
+    const compress = symmetric ? compressedHessian : compressedJacobian;
+    const jacobian = compress(prepared.passes, prepared.wrt, this.output, pattern, colouring, options.onProgress);
     return this.finish(prepared, {
       jacobian,
       mode: colouring.direction,
       method: 'colored',
       passes: colouring.colours,
       colours: colouring.colours,
+      lowerBound: colouring.lowerBound,
     });
   }
 

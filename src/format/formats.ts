@@ -27,21 +27,22 @@ function gridOf(report: Report): LabelledGrid {
   const inputs = columnLabels(report.inputs);
   const outputs = entryLabels('f', report.value.shape);
   switch (report.command) {
-    case 'jacobian': {
+    case 'jacobian':
+    case 'hessian': {
       const { matrix } = report;
-      if (matrix instanceof Float64Array) return { rowLabels: outputs, colLabels: inputs, data: matrix, vector: false };
-      if (report.m * report.n > MAX_PRINTED_GRID_ENTRIES) {
+      const rowLabels = report.command === 'hessian' ? inputs : outputs;
+      if (matrix instanceof Float64Array) return { rowLabels, colLabels: inputs, data: matrix, vector: false };
+      if (matrix.m * matrix.n > MAX_PRINTED_GRID_ENTRIES) {
+        const what = report.command === 'hessian' ? 'Hessian' : 'Jacobian';
         throw new UserError(
-          `a sparse ${report.m}×${report.n} Jacobian is too large to lay out as a grid: use --json or --format mtx`,
+          `a sparse ${matrix.m}×${matrix.n} ${what} is too large to lay out as a grid: use --json or --format mtx`,
         );
       }
-      const dense = new Float64Array(report.m * report.n);
+      const dense = new Float64Array(matrix.m * matrix.n);
       for (let k = 0; k < matrix.values.length; k++)
-        dense[matrix.rows[k]! * report.n + matrix.cols[k]!] = matrix.values[k]!;
-      return { rowLabels: outputs, colLabels: inputs, data: dense, vector: false };
+        dense[matrix.rows[k]! * matrix.n + matrix.cols[k]!] = matrix.values[k]!;
+      return { rowLabels, colLabels: inputs, data: dense, vector: false };
     }
-    case 'hessian':
-      return { rowLabels: inputs, colLabels: inputs, data: report.matrix as Float64Array, vector: false };
     case 'jvp':
       return { rowLabels: outputs, colLabels: ['J·u'], data: report.vector, vector: true };
     case 'vjp':

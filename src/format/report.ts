@@ -32,7 +32,7 @@ export interface ReportBase {
 /** A matrix result with how it was accumulated: the Jacobian, or the Hessian (the Jacobian of ∇f). */
 export interface MatrixReport extends ReportBase {
   readonly command: 'jacobian' | 'hessian';
-  /** Dense row-major (m×n for the Jacobian, n×n for the Hessian), or sparse with --sparse. */
+  /** Dense row-major (m×n for the Jacobian, n×n for the Hessian), or sparse with --sparse (n×n for H). */
   readonly matrix: Float64Array | SparseJacobian;
   readonly mode: 'reverse' | 'forward';
   /** One pass per one-hot seed, every seed in one block pass, or one compressed pass per colour. */
@@ -40,6 +40,8 @@ export interface MatrixReport extends ReportBase {
   readonly passes: number;
   /** With --sparse: the colours of the compression (the passes). */
   readonly colours?: number;
+  /** With --sparse: the least colours any colouring of its kind can have (colours equal to it are optimal). */
+  readonly lowerBound?: number;
 }
 
 /** A vector result: vᵀJ (n), J·u (m), ∇f (n) or H·u (n), with its seed. */

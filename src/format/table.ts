@@ -296,7 +296,7 @@ function matrixTable(report: MatrixReport, layout: Layout): Block[] {
   const marked = (k: number) => touched.has(k);
   const { matrix } = report;
   const shape = (rows: number, cols: number) => `${rows}${glyphs.by}${cols}`;
-  if (report.command === 'hessian') {
+  if (report.command === 'hessian' && matrix instanceof Float64Array) {
     return [
       header(report.title, layout, (expr) => [
         `H = ${derivative(expr, report.wrt, glyphs, true)}`,
@@ -307,8 +307,10 @@ function matrixTable(report: MatrixReport, layout: Layout): Block[] {
       gridBlock({ rowLabels: inputs, colLabels: inputs, data: matrix as Float64Array, marked }),
     ];
   }
-  const outputs = entryLabels('f', report.value.shape);
-  const title = (expr: string) => `J = ${derivative(expr, report.wrt, glyphs)}`;
+  const hessian = report.command === 'hessian';
+  const outputs = hessian ? inputs : entryLabels('f', report.value.shape);
+  const title = (expr: string) =>
+    hessian ? `H = ${derivative(expr, report.wrt, glyphs, true)}` : `J = ${derivative(expr, report.wrt, glyphs)}`;
   if (matrix instanceof Float64Array) {
     return [
       header(report.title, layout, (expr) => [title(expr), shape(report.m, report.n)]),
@@ -317,15 +319,18 @@ function matrixTable(report: MatrixReport, layout: Layout): Block[] {
     ];
   }
   const nonzeros = matrix.values.length;
-  const sparseHeader = header(report.title, layout, (expr) => [
-    title(expr),
-    `${shape(report.m, report.n)}, ${nonzeros} stored entr${nonzeros === 1 ? 'y' : 'ies'}, ` +
-      `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode})`,
-  ]);
-  if (report.m * report.n <= SPARSE_GRID_MAX_ENTRIES) {
-    const dense = new Float64Array(report.m * report.n);
-    for (let k = 0; k < nonzeros; k++) dense[matrix.rows[k]! * report.n + matrix.cols[k]!] = matrix.values[k]!;
-    return [sparseHeader, text(''), gridBlock({ rowLabels: outputs, colLabels: inputs, data: dense, marked })];
+  const heading = [
+    header(report.title, layout, (expr) => [
+      title(expr),
+      `${shape(matrix.m, matrix.n)}, ${nonzeros} stored entr${nonzeros === 1 ? 'y' : 'ies'}, ` + coloursText(report),
+    ]),
+    ...(hessian ? [text(`f = ${formatNumber(report.value.data[0]!, precision)}`)] : []),
+    text(''),
+  ];
+  if (matrix.m * matrix.n <= SPARSE_GRID_MAX_ENTRIES) {
+    const dense = new Float64Array(matrix.m * matrix.n);
+    for (let k = 0; k < nonzeros; k++) dense[matrix.rows[k]! * matrix.n + matrix.cols[k]!] = matrix.values[k]!;
+    return [...heading, gridBlock({ rowLabels: outputs, colLabels: inputs, data: dense, marked })];
   }
   const label = (k: number) => `${outputs[matrix.rows[k]!]} / ${inputs[matrix.cols[k]!]}`;
   let width = 0;
@@ -335,8 +340,13 @@ function matrixTable(report: MatrixReport, layout: Layout): Block[] {
       formatNumber(matrix.values[k]!, precision) + (marked(matrix.rows[k]! * report.n + matrix.cols[k]!) ? MARK : '');
     return `${style.label(label(k).padEnd(width))}  ${matrix.values[k] === 0 ? style.zero(value) : value}`;
   };
-  return [sparseHeader, text(''), { kind: 'entries', count: nonzeros, line }];
+  return [...heading, { kind: 'entries', count: nonzeros, line }];
 }
+
+/** The colours of a sparse result with their lower bound: "3 colours (forward, lower bound 3)". */
+export const coloursText = (report: MatrixReport): string =>
+  `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode}` +
+  (report.lowerBound === undefined ? ')' : `, lower bound ${report.lowerBound})`);
 
 /**
  * A vector over the inputs (vᵀJ, ∇f, H·u): one row of labelled entries, or,
