@@ -5,7 +5,7 @@
 import { checkJacobian, DEFAULT_TOLERANCE } from '../engine/check.js';
 import { guardMemory } from '../engine/program.js';
 import { InputError, LimitError } from '../errors.js';
-import type { Report, ReportBase, VectorReport } from '../format/report.js';
+import type { MatrixReport, Report, ReportBase, VectorReport } from '../format/report.js';
 import { outputText } from '../parse/index.js';
 import { sizeOf } from '../shape.js';
 import { tensorFromJson } from '../values.js';
@@ -158,27 +158,8 @@ export function compute(
             ? program.sparseHessian(point, wrt, derivativeOptions)
             : program.sparseJacobian(point, wrt, derivativeOptions);
         const b = base(request, result.value, result.warnings);
-        return outcome(
-          {
-            command: command === 'hessian' ? 'hessian' : 'jacobian',
-            expr: b.expr,
-            title: b.title,
-            at: b.at,
-            wrt: b.wrt,
-            inputs: b.inputs,
-            value: b.value,
-            m: b.m,
-            n: b.n,
-            warnings: b.warnings,
-            matrix: result.jacobian,
-            mode: result.mode,
-            method: result.method,
-            passes: result.passes,
-            colours: result.colours,
-            lowerBound: result.lowerBound,
-          },
-          options,
-        );
+        const sparse = { colours: result.colours, lowerBound: result.lowerBound };
+        return outcome(matrixReport(command === 'hessian' ? 'hessian' : 'jacobian', b, result, sparse), options);
       }
       const n = program.columns(wrt);
       const entries = command === 'hessian' ? n * n : program.m * n;
@@ -195,25 +176,7 @@ export function compute(
           ? program.hessian(point, wrt, derivativeOptions)
           : program.jacobian(point, wrt, derivativeOptions);
       const b = base(request, result.value, result.warnings);
-      return outcome(
-        {
-          command,
-          expr: b.expr,
-          title: b.title,
-          at: b.at,
-          wrt: b.wrt,
-          inputs: b.inputs,
-          value: b.value,
-          m: b.m,
-          n: b.n,
-          warnings: b.warnings,
-          matrix: result.jacobian,
-          mode: result.mode,
-          method: result.method,
-          passes: result.passes,
-        },
-        options,
-      );
+      return outcome(matrixReport(command, b, result, null), options);
     }
     case 'vjp': {
       const v = vectorOption(options.v, request.piped.v, '--v', options);
@@ -246,6 +209,43 @@ export function compute(
       return { report, status: result.agree && !(options.strict === true && automatic.warnings.length > 0) ? 0 : 1 };
     }
   }
+}
+
+/** How a J or H was computed, as the engine reports it. */
+interface Accumulation {
+  readonly jacobian: MatrixReport['matrix'];
+  readonly mode: MatrixReport['mode'];
+  readonly method: MatrixReport['method'];
+  readonly passes: number;
+}
+
+/**
+ * A J or H report. Its fields are set one by one, as in vectorReport: a spread followed by more fields takes
+ * V8's slow path, once per point of a batch.
+ */
+function matrixReport(
+  command: MatrixReport['command'],
+  b: ReportBase,
+  result: Accumulation,
+  sparse: { readonly colours: number; readonly lowerBound: number } | null,
+): MatrixReport {
+  const report = {
+    command,
+    expr: b.expr,
+    title: b.title,
+    at: b.at,
+    wrt: b.wrt,
+    inputs: b.inputs,
+    value: b.value,
+    m: b.m,
+    n: b.n,
+    warnings: b.warnings,
+    matrix: result.jacobian,
+    mode: result.mode,
+    method: result.method,
+    passes: result.passes,
+  };
+  return sparse === null ? report : Object.assign(report, sparse);
 }
 
 function vectorReport(
