@@ -33,69 +33,79 @@ export interface StepGraph {
 /** Whether exact-zero entries of an edge's element-wise or row partial end the paths through them. */
 export type Cuts = (edge: DependenceEdge) => boolean;
 
-/** Marks the entries a partial reaches. */
-class Marks implements Accumulator {
-  constructor(readonly mask: Uint8Array) {}
+/**
+ * The entries of one node that a question reaches, as a set: a question starts from one entry, and its paths
+ * touch few entries of large nodes, so a mask as large as each node would cost more than the paths.
+ */
+class Reached implements Accumulator {
+  readonly entries = new Set<number>();
+
+  constructor(readonly size: number) {}
 
   add(k: number): void {
-    this.mask[k] = 1;
+    this.entries.add(k);
   }
 }
 
-/** Carries the marks of `source` over one edge into `target`. */
+/** Carries the entries reached in `source` over one edge into `target`. */
 function carry(
   edge: DependenceEdge,
   direction: Direction,
   v: Float64Array,
-  source: Uint8Array,
-  target: Uint8Array,
+  source: Reached,
+  target: Reached,
   cutAtZeros: boolean,
 ): void {
   const { step } = edge;
   if (step === null) {
     // A value dependence: entry for entry between equal sizes, else every entry on every entry.
-    if (source.length === target.length) for (let k = 0; k < target.length; k++) target[k]! |= source[k]!;
-    else if (source.includes(1)) target.fill(1);
+    if (source.size === target.size) for (const k of source.entries) target.add(k);
+    else if (source.entries.size > 0) for (let k = 0; k < target.size; k++) target.add(k);
     return;
   }
   const rules = rulesOf(step);
-  const marks = new Marks(target);
-  for (let k = 0; k < source.length; k++) if (source[k]) rules.reach(step, direction, v, k, cutAtZeros, marks);
+  for (const k of source.entries) rules.reach(step, direction, v, k, cutAtZeros, target);
 }
 
-const maskOf = (masks: Map<NodeId, Uint8Array>, id: NodeId, size: number): Uint8Array => {
-  let mask = masks.get(id);
-  if (mask === undefined) masks.set(id, (mask = new Uint8Array(size)));
-  return mask;
+const reachedOf = (reached: Map<NodeId, Reached>, id: NodeId, size: number): Reached => {
+  let entries = reached.get(id);
+  if (entries === undefined) reached.set(id, (entries = new Reached(size)));
+  return entries;
 };
 
-/** The entries of `target` that entry `entry` of `node` feeds. */
-export function entriesFed(g: StepGraph, node: NodeId, entry: number, target: NodeId, cuts: Cuts): Uint8Array {
-  const masks = new Map<NodeId, Uint8Array>();
-  maskOf(masks, node, g.sizes.get(node)!.size)[entry] = 1;
+/** A node's entries reached, ascending. */
+const ascending = (reached: Reached | undefined): number[] =>
+  reached === undefined ? [] : [...reached.entries].sort((a, b) => a - b);
+
+/** The entries of `target` that entry `entry` of `node` feeds, ascending. */
+export function entriesFed(g: StepGraph, node: NodeId, entry: number, target: NodeId, cuts: Cuts): number[] {
+  const reached = new Map<NodeId, Reached>();
+  reachedOf(reached, node, g.sizes.get(node)!.size).add(entry);
   for (const edge of g.edges) {
-    const arg = masks.get(edge.arg);
-    if (arg !== undefined) carry(edge, 'forward', g.values, arg, maskOf(masks, edge.node, edge.out.size), cuts(edge));
+    const arg = reached.get(edge.arg);
+    if (arg !== undefined)
+      carry(edge, 'forward', g.values, arg, reachedOf(reached, edge.node, edge.out.size), cuts(edge));
   }
-  return masks.get(target) ?? new Uint8Array(g.sizes.get(target)?.size ?? 0);
+  return ascending(reached.get(target));
 }
 
-/** For each of `sources`, the entries that feed entry `entry` of `node`. */
+/** For each of `sources`, the entries that feed entry `entry` of `node`, ascending. */
 export function entriesFeeding(
   g: StepGraph,
   node: NodeId,
   entry: number,
   sources: readonly NodeId[],
   cuts: Cuts,
-): Uint8Array[] {
-  const masks = new Map<NodeId, Uint8Array>();
-  maskOf(masks, node, g.sizes.get(node)!.size)[entry] = 1;
+): number[][] {
+  const reached = new Map<NodeId, Reached>();
+  reachedOf(reached, node, g.sizes.get(node)!.size).add(entry);
   for (let s = g.edges.length - 1; s >= 0; s--) {
     const edge = g.edges[s]!;
-    const out = masks.get(edge.node);
+    const out = reached.get(edge.node);
     // The partials of the node the question starts from are not cut: its own point is the question.
     const cutAtZeros = edge.node !== node && cuts(edge);
-    if (out !== undefined) carry(edge, 'reverse', g.values, out, maskOf(masks, edge.arg, edge.in.size), cutAtZeros);
+    if (out !== undefined)
+      carry(edge, 'reverse', g.values, out, reachedOf(reached, edge.arg, edge.in.size), cutAtZeros);
   }
-  return sources.map((id) => masks.get(id) ?? new Uint8Array(g.sizes.get(id)?.size ?? 0));
+  return sources.map((id) => ascending(reached.get(id)));
 }

@@ -67,12 +67,12 @@ export function findKinkWarnings(
       for (const entry of entries.slice(0, MAX_TRACED)) {
         const rows = entriesFed(graph, node, entry, lin.output, cuts);
         const feeding = entriesFeeding(graph, node, entry, wrt, cuts);
-        for (let i = 0; i < rows.length && pairs.size < MAX_ENTRIES; i++) {
-          if (!rows[i]) continue;
-          feeding.forEach((mask, w) => {
-            for (let k = 0; k < mask.length; k++) {
+        for (const i of rows) {
+          if (pairs.size >= MAX_ENTRIES) break;
+          feeding.forEach((columns, w) => {
+            for (const k of columns) {
               const j = columnOffsets[w]! + k;
-              if (mask[k] && pairs.size < MAX_ENTRIES) pairs.set(i * n + j, [i, j]);
+              if (pairs.size < MAX_ENTRIES) pairs.set(i * n + j, [i, j]);
             }
           });
         }
