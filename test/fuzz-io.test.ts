@@ -388,7 +388,9 @@ describe('signals at random points of a batch with a slow reader', () => {
   it.each(cases.map((c) => [c.signal, c.bytes, c] as const))(
     '%s after the reader has taken %d bytes: whole JSON lines in order, then exit 130 (SIGINT) or 143 (SIGTERM)',
     async (_signal, _bytes, { bytes, signal }) => {
-      const child = spawn(process.execPath, [BIN, 'x*2', '--batch', points], {
+      // Under `ulimit -v 4000000`, as the other hostile inputs; exec keeps the pid the signal goes to.
+      const script = 'ulimit -v 4000000; exec "$0" "$@"';
+      const child = spawn('sh', ['-c', script, process.execPath, BIN, 'x*2', '--batch', points], {
         cwd: work,
         stdio: ['ignore', 'pipe', 'pipe'],
       });
