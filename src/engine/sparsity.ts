@@ -125,10 +125,16 @@ function patternOf(block: Block | undefined, rows: number, cols: number): Patter
   return { m: rows, n: cols, rowStart, colIndex: Int32Array.from(colIndex) };
 }
 
+/** The row of each entry of a pattern (the CSR rowStart expanded, parallel to colIndex). */
+function entryRows(p: Pattern): Int32Array {
+  const rows = new Int32Array(p.colIndex.length);
+  for (let i = 0; i < p.m; i++) rows.fill(i, p.rowStart[i]!, p.rowStart[i + 1]!);
+  return rows;
+}
+
 /** The transpose of a pattern: for each column, its rows (sorted, since the sort is stable). */
 function transposePattern(p: Pattern): Pattern {
-  const rowOf = new Int32Array(p.colIndex.length);
-  for (let i = 0; i < p.m; i++) rowOf.fill(i, p.rowStart[i]!, p.rowStart[i + 1]!);
+  const rowOf = entryRows(p);
   const { start, order } = groupByKey(p.colIndex, p.n);
   return { m: p.n, n: p.m, rowStart: start, colIndex: order.map((e) => rowOf[e]!) };
 }
@@ -366,10 +372,8 @@ export function compressedHessian(
   colouring: Colouring,
   onProgress?: (done: number, total: number) => void,
 ): SparseJacobian {
-  const nnz = p.colIndex.length;
-  const values = new Float64Array(nnz);
-  const rows = new Int32Array(nnz);
-  for (let i = 0; i < p.m; i++) rows.fill(i, p.rowStart[i]!, p.rowStart[i + 1]!);
+  const values = new Float64Array(p.colIndex.length);
+  const rows = entryRows(p);
   const { key, source } = starReads(p, rows, colouring.colourOf);
   const { start, order } = groupByKey(key, colouring.colours);
   forwardPasses(passes, columns, gradient, colouring, { start, entries: order }, source, values, onProgress);
@@ -425,10 +429,8 @@ export function compressedJacobian(
   colouring: Colouring,
   onProgress?: (done: number, total: number) => void,
 ): SparseJacobian {
-  const nnz = p.colIndex.length;
-  const values = new Float64Array(nnz);
-  const rows = new Int32Array(nnz);
-  for (let i = 0; i < p.m; i++) rows.fill(i, p.rowStart[i]!, p.rowStart[i + 1]!);
+  const values = new Float64Array(p.colIndex.length);
+  const rows = entryRows(p);
   const { start, entries } = entriesByColour(p, rows, colouring);
   const { colourOf, colours } = colouring;
   if (colouring.direction === 'forward') {
