@@ -613,23 +613,20 @@ function guardCall(what: string, parts: readonly MemoryPart[], options: Derivati
   const limit = memoryLimit(options);
   const bytes = parts.reduce((total, part) => total + part.bytes, 0);
   if (bytes <= limit) return;
+  // A breakdown only where there is more than one part to break down.
   const shown = parts.filter((part) => part.bytes > 0).map((part) => `${part.what} ${formatBytes(part.bytes)}`);
-  refuseMemory(
-    `${what} needs ${formatBytes(bytes)} (${shown.join(', ')}), more than the limit of ${formatBytes(limit)}`,
-    large,
-  );
+  const breakdown = parts.length > 1 ? ` (${shown.join(', ')})` : '';
+  refuseMemory(`${what} needs ${formatBytes(bytes)}${breakdown}, more than the limit of ${formatBytes(limit)}`, large);
 }
 
+/** The memory check of a result alone (this many numbers), before anything else of its call is weighed. */
 export function guardMemory(
   entries: number,
   what: string,
   options: DerivativeOptions,
   result: LargeResult = 'jacobian',
 ): void {
-  const limit = memoryLimit(options);
-  const bytes = entries * 8;
-  if (bytes > limit)
-    refuseMemory(`${what} needs ${formatBytes(bytes)}, more than the limit of ${formatBytes(limit)}`, result);
+  guardCall(what, [{ what: 'result', bytes: entries * Float64Array.BYTES_PER_ELEMENT }], options, result);
 }
 
 /** A LimitError for memory: the message, then how to raise the limit and what to compute instead. */
