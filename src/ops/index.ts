@@ -13,4 +13,4 @@ export type {
   SpecialKind,
   SpecialPoint,
 } from './types.js';
-export { runsOf } from './structural.js';
+export { addMap, addRun, runsOf } from './structural.js';

@@ -140,15 +140,16 @@ function copyMap(v: Float64Array, out: number, arg: number, map: IndexMap): void
   for (let j = 0; j < to.length; j++) v[out + to[j]!] = v[arg + from[j]!]!;
 }
 
-function addMap(v: Float64Array, out: number, arg: number, map: IndexMap): void {
+/** v[target + k] += v[source + k] for k < length: one run of a map. */
+export function addRun(v: Float64Array, target: number, source: number, length: number): void {
+  for (let k = 0; k < length; k++) v[target + k]! += v[source + k]!;
+}
+
+/** v[out + map.to[j]] += v[arg + map.from[j]] for every j, in the map's order: a select's value and pushforward. */
+export function addMap(v: Float64Array, out: number, arg: number, map: IndexMap): void {
   const runs = runsOf(map);
   if (runs !== null) {
-    for (let r = 0; r < runs.length; r += 3) {
-      const to = out + runs[r]!;
-      const from = arg + runs[r + 1]!;
-      const length = runs[r + 2]!;
-      for (let k = 0; k < length; k++) v[to + k]! += v[from + k]!;
-    }
+    for (let r = 0; r < runs.length; r += 3) addRun(v, out + runs[r]!, arg + runs[r + 1]!, runs[r + 2]!);
     return;
   }
   const { to, from } = map;

@@ -1,6 +1,6 @@
 /** out[map.to[j]] += in[map.from[j]]: indexing, transposition, literals, broadcasting. */
 import { adjointMap } from '../../graph/index-maps.js';
-import { runsOf, type IndexMap } from '../../ops/index.js';
+import { addMap, addRun, runsOf, type IndexMap } from '../../ops/index.js';
 import { groupByKey, type Groups } from '../group.js';
 import type { Accumulator, Direction, LinearKind, SelectStep } from './types.js';
 
@@ -12,11 +12,6 @@ function grouped(step: SelectStep, direction: Direction): Groups {
   if (entry === undefined) groups.set(map, (entry = {}));
   if (direction === 'reverse') return (entry.reverse ??= groupByKey(map.to, step.out.size));
   return (entry.forward ??= groupByKey(map.from, step.arg.size));
-}
-
-/** buffer[target + k] += buffer[source + k] for k < length: one run of a map. */
-function addRun(buffer: Float64Array, target: number, source: number, length: number): void {
-  for (let k = 0; k < length; k++) buffer[target + k]! += buffer[source + k]!;
 }
 
 /** Adds `value` at every target entry that source entry k moves to. */
@@ -43,17 +38,7 @@ export const select: LinearKind<'select'> = {
     const { to, from } = step.map;
     for (let j = 0; j < to.length; j++) cotangent[a + from[j]!]! += cotangent[o + to[j]!]!;
   },
-  pushforward(step, _v, tangent) {
-    const o = step.out.offset;
-    const a = step.arg.offset;
-    const runs = runsOf(step.map);
-    if (runs !== null) {
-      for (let r = 0; r < runs.length; r += 3) addRun(tangent, o + runs[r]!, a + runs[r + 1]!, runs[r + 2]!);
-      return;
-    }
-    const { to, from } = step.map;
-    for (let j = 0; j < to.length; j++) tangent[o + to[j]!]! += tangent[a + from[j]!]!;
-  },
+  pushforward: (step, _v, tangent) => addMap(tangent, step.out.offset, step.arg.offset, step.map),
   pullEntry: (step, _v, k, g, acc) => move(step, 'reverse', k, g, acc),
   pushEntry: (step, _v, k, t, acc) => move(step, 'forward', k, t, acc),
   spreads: () => false,
