@@ -5,7 +5,7 @@
  * per node, and the table holds two numbers per slot.
  */
 import { OP_CODE, type NodeId, type OpName, type Param } from '../ops/index.js';
-import type { Shape } from '../shape.js';
+import { sameShape, type Shape } from '../shape.js';
 import type { Tape } from './tape.js';
 
 // Parameters up to this many entries are compared by content; a node with a larger one is never reused.
@@ -82,13 +82,13 @@ function sameParam(a: Param, b: Param): boolean {
     case 'input':
       return b.kind === 'input' && a.name === b.name;
     case 'reshape':
-      return b.kind === 'reshape' && sameNumbers(a.shape, b.shape);
+      return b.kind === 'reshape' && sameShape(a.shape, b.shape);
     case 'constant':
-      return b.kind === 'constant' && sameNumbers(a.shape, b.shape) && sameNumbers(a.values, b.values);
+      return b.kind === 'constant' && sameShape(a.shape, b.shape) && sameNumbers(a.values, b.values);
     case 'select':
       return (
         b.kind === 'select' &&
-        sameNumbers(a.shape, b.shape) &&
+        sameShape(a.shape, b.shape) &&
         sameNumbers(a.map.to, b.map.to) &&
         sameNumbers(a.map.from, b.map.from)
       );
