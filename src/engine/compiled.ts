@@ -15,7 +15,7 @@
  * where a zero meets a non-finite number: a pass that read a non-finite
  * partial, or gave a non-finite result, is run again by the interpreter.
  */
-import { OPS, type NodeId, type Operand } from '../ops/index.js';
+import type { NodeId, Operand } from '../ops/index.js';
 import type { ScalarFunction } from '../ops/types.js';
 import type { Step } from './linear/index.js';
 import type { WrtInput } from './linearize.js';
@@ -219,15 +219,8 @@ function forwardSource(plan: Plan): { source: string; values: unknown[] } {
   const local = new Set<number>();
   const read = (entry: number): string => (local.has(entry) ? `x${entry}` : `v[${entry}]`);
   const lines: string[] = [];
-  const { tape, operands } = plan;
-  for (let id = 0; id < tape.length; id++) {
-    const out = operands[id];
-    const op = tape.op(id);
-    // Constants are in the buffer from the start; inputs are written before each pass.
-    if (out === undefined || op === 'constant' || op === 'input') continue;
-    const spec = OPS[op];
-    const args = Array.from(tape.args(id), (a) => operands[a]!);
-    const param = tape.param(id);
+  // The plan's steps: constants are in the buffer from the start; inputs are written before each pass.
+  for (const { spec, out, args, param } of plan.steps) {
     const scalar = spec.scalar;
     if (scalar === undefined) {
       const kernel = (v: Float64Array): void => spec.value(v, out, args, param);

@@ -36,7 +36,7 @@ export function planLayout(tape: Tape, roots: readonly NodeId[]): PlanLayout {
 export const planBytes = (layout: PlanLayout): number => layout.entries * Float64Array.BYTES_PER_ELEMENT;
 
 /** One node of the forward pass: its kernel, or for an element-wise node the loop of its scalar function. */
-interface Step {
+export interface PlanStep {
   readonly spec: OpSpec;
   readonly out: Operand;
   readonly args: readonly Operand[];
@@ -56,7 +56,7 @@ function operandPattern(spec: OpSpec, out: Operand, args: readonly Operand[]): O
   return aIsVector && bIsVector ? 'vv' : aIsVector ? 'vs' : 'sv';
 }
 
-function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param): Step {
+function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param): PlanStep {
   const pattern = operandPattern(spec, out, args);
   return {
     spec,
@@ -73,7 +73,8 @@ export class Plan {
   readonly values: Float64Array;
   /** Where each needed node lives in `values` (undefined for nodes not needed). */
   readonly operands: readonly (Operand | undefined)[];
-  private readonly steps: readonly Step[];
+  /** The nodes the forward pass computes, in tape order: not constants (written once) nor inputs. */
+  readonly steps: readonly PlanStep[];
 
   /** `layout` is made from the roots unless given: a caller lays it out first to weigh its size. */
   constructor(
