@@ -191,20 +191,32 @@ export class Program {
     const direction = method === 'block' ? 'both' : mode;
     const call = { what: `the ${m}×${n} Jacobian`, result, options, large: 'jacobian', direction } as const;
     const prepared = this.prepare(wrt, at, call);
-    const { passes, wrt: inputs } = prepared;
+    const { passes } = prepared;
     if (method === 'block' && !passes.careful) {
       const jacobian = this.blockJacobian(prepared, mode, m, n, options.onProgress);
       return this.finish(prepared, { jacobian, m, n, mode, method: 'block', passes: 1 });
     }
     const jacobian = new Float64Array(m * n);
-    const compiled = prepared.kernels.jacobian(mode, jacobian, options.onProgress);
+    // The compiled passes write J themselves; otherwise the interpreter's one-hot passes do.
+    if (!prepared.kernels.jacobian(mode, jacobian, options.onProgress))
+      this.oneHotJacobian(prepared, mode, jacobian, n, options.onProgress);
+    return this.finish(prepared, { jacobian, m, n, mode, method: 'one-hot', passes: mode === 'reverse' ? m : n });
+  }
+
+  /** J by one-hot passes: a backward pass per row, or a forward pass per column. */
+  private oneHotJacobian(
+    { passes, wrt: inputs }: Prepared,
+    mode: 'reverse' | 'forward',
+    jacobian: Float64Array,
+    n: number,
+    onProgress?: (done: number, total: number) => void,
+  ): void {
+    const { m } = this;
     // The passes write into fixed buffers: the views of what J reads are taken once.
-    if (compiled) {
-      // The compiled passes wrote J.
-    } else if (mode === 'reverse') {
+    if (mode === 'reverse') {
       const cotangents = inputs.map((col) => passes.slice(passes.cotangent, col.node));
       for (let i = 0; i < m; i++) {
-        options.onProgress?.(i, m);
+        onProgress?.(i, m);
         passes.oneHotBackwardPass(i);
         inputs.forEach((col, w) => {
           const cotangent = cotangents[w];
@@ -215,13 +227,12 @@ export class Program {
       const tangent = passes.slice(passes.tangent, this.output);
       for (const col of inputs) {
         for (let k = 0; k < col.size; k++) {
-          options.onProgress?.(col.offset + k, n);
+          onProgress?.(col.offset + k, n);
           passes.oneHotForwardPass(col.node, k);
           if (tangent !== null) for (let i = 0; i < m; i++) jacobian[i * n + col.offset + k] = tangent[i]!;
         }
       }
     }
-    return this.finish(prepared, { jacobian, m, n, mode, method: 'one-hot', passes: mode === 'reverse' ? m : n });
   }
 
   /** All seeds in one block pass: J's rows flow back from the output, or its columns forward from the inputs. */
@@ -463,7 +474,7 @@ export class Program {
 
   /** The gradient of the (scalar) output as a program whose output is the n-vector ∇f. */
   private gradientProgram(wrt: readonly string[]): Program {
-    const key = wrt.join('\u0000');
+    const key = wrtKey(wrt);
     let gradient = this.gradients.get(key);
     if (gradient === undefined) {
       const inputs = this.wrtInputs(wrt);
@@ -480,7 +491,7 @@ export class Program {
 
   /** The value of `primal` at the point of the last derivative call for `wrt`. */
   private primalValue(wrt: readonly string[]): Float64Array {
-    return this.prepared.get(wrt.join('\u0000'))!.plan.read(this.primal!);
+    return this.prepared.get(wrtKey(wrt))!.plan.read(this.primal!);
   }
 
   private wrtInputs(wrt: readonly string[]): WrtInput[] {
@@ -505,7 +516,7 @@ export class Program {
    * buffers are allocated, and again for each call that reuses them.
    */
   private prepare(wrt: readonly string[], at: Point, call: Call): Prepared {
-    const key = wrt.join('\u0000');
+    const key = wrtKey(wrt);
     let prepared = this.prepared.get(key);
     if (prepared !== undefined)
       guardPrepared(prepared.plan.values.length, prepared.passes.buffersAfter(call.direction), call);
@@ -589,6 +600,9 @@ interface MemoryPart {
 }
 
 /** A derivative call as its memory check sees it: what it computes, its result, its limit. */
+/** The key of a wrt list in the caches of prepared passes and gradient programs. */
+const wrtKey = (wrt: readonly string[]): string => wrt.join('\u0000');
+
 interface Call {
   readonly what: string;
   readonly result: MemoryPart;
