@@ -6,7 +6,7 @@
 import { UserError } from '../errors.js';
 import { chunked, chunkedLines } from './chunks.js';
 import { columnLabels, entryLabels } from './labels.js';
-import { formatNumber, nonFiniteText } from './number.js';
+import { exactNumber as exact, formatNumber } from './number.js';
 import type { Report } from './report.js';
 
 export type GridFormat = 'csv' | 'tsv' | 'markdown' | 'latex' | 'mathjs';
@@ -54,13 +54,12 @@ function gridOf(report: Report): LabelledGrid {
   }
 }
 
-/** A number in full precision (shortest round-trip), NaN and ±Infinity spelled out. */
-const exact = (x: number): string => (Number.isFinite(x) ? String(x) : nonFiniteText(x));
+/** RFC 4180: a cell holding the separator (as W[2,3] does in CSV) or a quote is quoted. */
+export const delimitedCell = (text: string, separator: ',' | '\t'): string =>
+  text.includes(separator) || text.includes('"') ? `"${text.replace(/"/g, '""')}"` : text;
 
 function* delimited(grid: LabelledGrid, separator: ',' | '\t'): Generator<string> {
-  // RFC 4180: a cell holding the separator (as W[2,3] does in CSV) or a quote is quoted.
-  const cell = (text: string) =>
-    text.includes(separator) || text.includes('"') ? `"${text.replace(/"/g, '""')}"` : text;
+  const cell = (text: string) => delimitedCell(text, separator);
   const cols = grid.colLabels.length;
   yield [...(grid.rowLabels === null ? [] : ['output']), ...grid.colLabels].map(cell).join(separator);
   const rows = grid.rowLabels?.length ?? 1;
