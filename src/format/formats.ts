@@ -5,6 +5,7 @@
  */
 import { UserError } from '../errors.js';
 import { chunked, chunkedLines } from './chunks.js';
+import { denseMatrix } from './dense.js';
 import { columnLabels, entryLabels } from './labels.js';
 import { exactNumber as exact, formatNumber } from './number.js';
 import type { Report } from './report.js';
@@ -38,10 +39,7 @@ function gridOf(report: Report): LabelledGrid {
           `a sparse ${matrix.m}×${matrix.n} ${what} is too large to lay out as a grid: use --json or --format mtx`,
         );
       }
-      const dense = new Float64Array(matrix.m * matrix.n);
-      for (let k = 0; k < matrix.values.length; k++)
-        dense[matrix.rows[k]! * matrix.n + matrix.cols[k]!] = matrix.values[k]!;
-      return { rowLabels, colLabels: inputs, data: dense, vector: false };
+      return { rowLabels, colLabels: inputs, data: denseMatrix(matrix), vector: false };
     }
     case 'jvp':
       return { rowLabels: outputs, colLabels: ['J·u'], data: report.vector, vector: true };
