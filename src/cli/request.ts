@@ -5,7 +5,7 @@
 import type { MathNode } from 'mathjs';
 import { compileAst } from '../compile.js';
 import { formatBytes, type Program } from '../engine/program.js';
-import { InputError, LimitError, UserError } from '../errors.js';
+import { brief, InputError, LimitError, UserError } from '../errors.js';
 import type { Binding } from '../format/report.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { freeNames, indexNames, parseExpression, unitLikeNames, type VariableInfo } from '../parse/index.js';
@@ -408,9 +408,6 @@ export function collectBindings(
   }
   return bindings;
 }
-
-/** A value as a message quotes it: a long one (a whole matrix) is cut short. */
-const brief = (text: string): string => (text.length > 40 ? `${text.slice(0, 39)}…` : text);
 
 /** Adds a binding, replacing one of the same name in place. */
 export function mergeBinding(bindings: Binding[], binding: Binding): void {
