@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { freeNames, indexNames, parseExpression, unitLikeNames, type VariableInfo } from '../parse/index.js';
 import { tensorFromJson } from '../values.js';
 import { parseValue, splitBinding } from './bindings.js';
-import type { Io, ReadLimit } from './io.js';
+import { readFailureReason, type Io, type ReadLimit } from './io.js';
 import { DEFAULT_MAX_INPUT_BYTES } from './options.js';
 import type { ValueFileReader } from './value-files.js';
 
@@ -252,8 +252,7 @@ function readText(path: string, io: Io, limit: ReadLimit): string {
     return io.readFile(path, limit);
   } catch (error) {
     if (error instanceof UserError) throw error;
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new InputError(`cannot read ${path}: ${reason}`);
+    throw new InputError(`cannot read ${path}: ${readFailureReason(error)}`);
   }
 }
 
