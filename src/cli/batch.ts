@@ -10,7 +10,7 @@ import { availableParallelism } from 'node:os';
 import { InputError, UserError } from '../errors.js';
 import { nestedJson } from '../format/json.js';
 import type { CommandName } from './commands.js';
-import { linesOf, OutputError, terminalLine, type Io } from './io.js';
+import { linesOf, OutputError, readFailureReason, terminalLine, type Io } from './io.js';
 import { batchFormat, type OutputOptions, type Shard } from './options.js';
 import { Progress } from './progress.js';
 import { collectBindings, inputLimit, readSource, requestedWrt } from './request.js';
@@ -203,8 +203,7 @@ export async function runBatch(
     if (lines.length > 0) await dispatch();
     await threads?.idle();
     if (error instanceof UserError) throw error;
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new InputError(`--batch: cannot read ${options.batch}: ${reason}`);
+    throw new InputError(`--batch: cannot read ${options.batch}: ${readFailureReason(error)}`);
   } finally {
     threads?.close();
   }

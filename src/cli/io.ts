@@ -229,6 +229,10 @@ export class OutputError extends Error {
   }
 }
 
+/** Why a file could not be read, as messages say it: "no such file", or the system's message. */
+export const readFailureReason = (error: unknown): string =>
+  (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+
 /** The reason for a failed system call in words, as `no space left on device` for ENOSPC. */
 export function reasonOf(error: unknown): string {
   const { errno, message } = error as Partial<NodeJS.ErrnoException>;

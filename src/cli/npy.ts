@@ -6,6 +6,7 @@
  */
 import { endianness } from 'node:os';
 import { InputError } from '../errors.js';
+import { denseMatrix } from '../format/dense.js';
 import type { Report } from '../format/report.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../values.js';
@@ -195,11 +196,7 @@ export function npyOfReport(report: Report): Uint8Array {
     case 'hessian': {
       const rows = report.command === 'jacobian' ? report.m : report.n;
       const { matrix } = report;
-      if (matrix instanceof Float64Array) return npyFile([rows, report.n], matrix);
-      const dense = new Float64Array(rows * report.n);
-      for (let k = 0; k < matrix.values.length; k++)
-        dense[matrix.rows[k]! * report.n + matrix.cols[k]!] = matrix.values[k]!;
-      return npyFile([rows, report.n], dense);
+      return npyFile([rows, report.n], matrix instanceof Float64Array ? matrix : denseMatrix(matrix));
     }
     case 'check':
       throw new InputError('check reports errors, not a matrix: use the table or --json');

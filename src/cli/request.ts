@@ -5,13 +5,13 @@
 import type { MathNode } from 'mathjs';
 import { compileAst } from '../compile.js';
 import { formatBytes, type Program } from '../engine/program.js';
-import { InputError, LimitError, UserError } from '../errors.js';
+import { brief, InputError, LimitError, UserError } from '../errors.js';
 import type { Binding } from '../format/report.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { freeNames, indexNames, parseExpression, unitLikeNames, type VariableInfo } from '../parse/index.js';
 import { tensorFromJson } from '../values.js';
 import { parseValue, splitBinding } from './bindings.js';
-import type { Io, ReadLimit } from './io.js';
+import { readFailureReason, type Io, type ReadLimit } from './io.js';
 import { DEFAULT_MAX_INPUT_BYTES } from './options.js';
 import type { ValueFileReader } from './value-files.js';
 
@@ -252,8 +252,7 @@ function readText(path: string, io: Io, limit: ReadLimit): string {
     return io.readFile(path, limit);
   } catch (error) {
     if (error instanceof UserError) throw error;
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new InputError(`cannot read ${path}: ${reason}`);
+    throw new InputError(`cannot read ${path}: ${readFailureReason(error)}`);
   }
 }
 
@@ -408,9 +407,6 @@ export function collectBindings(
   }
   return bindings;
 }
-
-/** A value as a message quotes it: a long one (a whole matrix) is cut short. */
-const brief = (text: string): string => (text.length > 40 ? `${text.slice(0, 39)}…` : text);
 
 /** Adds a binding, replacing one of the same name in place. */
 export function mergeBinding(bindings: Binding[], binding: Binding): void {

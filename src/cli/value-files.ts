@@ -7,6 +7,7 @@
  */
 import { brief, InputError, UserError } from '../errors.js';
 import { tensorFromJson, type Tensor } from '../values.js';
+import { readFailureReason } from './io.js';
 import { readNpy } from './npy.js';
 
 /** Files whose columns `:COLUMN` may pick; `.txt` and `.dat` are what numpy.savetxt and many programs write. */
@@ -63,8 +64,7 @@ function readOrSay<T>(path: string, what: string, read: (path: string) => T): T 
     return read(path);
   } catch (error) {
     if (error instanceof UserError) throw error;
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    throw new InputError(`${what}: cannot read ${path}: ${reason}`);
+    throw new InputError(`${what}: cannot read ${path}: ${readFailureReason(error)}`);
   }
 }
 

@@ -4,9 +4,10 @@
  * `--jobs 1` and while worker threads start; each worker thread runs one.
  */
 import { InputError, UserError } from '../errors.js';
+import { delimitedCell } from '../format/formats.js';
 import { jsonLine } from '../format/json.js';
 import { columnLabels, entryLabels } from '../format/labels.js';
-import { nonFiniteText } from '../format/number.js';
+import { exactNumber as exact } from '../format/number.js';
 import type { Binding, Report } from '../format/report.js';
 import { compute, type CommandName } from './commands.js';
 import { withoutBom, type Io } from './io.js';
@@ -195,17 +196,19 @@ export class BatchPoints {
  * H·u), with the header it needs.
  */
 function csvCells(line: number, report: Report): { header: string; columns: number; row: string } {
-  const { labels, numbers } = derivativeColumns(report);
   const outputs = entryLabels('f', report.value.shape);
+  const { labels, numbers } = derivativeColumns(report, outputs);
   const header = ['line', ...outputs, ...labels].map(csvCell).join(',');
   const cells = [String(line), ...Array.from(report.value.data, exact), ...Array.from(numbers, exact)];
   return { header, columns: cells.length, row: `${cells.join(',')}\n` };
 }
 
-/** The derivative's entries of one point, with their column labels. */
-function derivativeColumns(report: Report): { labels: string[]; numbers: ArrayLike<number> } {
+/** The derivative's entries of one point, with their column labels; `outputs` labels the value's entries. */
+function derivativeColumns(
+  report: Report,
+  outputs: readonly string[],
+): { labels: string[]; numbers: ArrayLike<number> } {
   const inputs = columnLabels(report.inputs);
-  const outputs = entryLabels('f', report.value.shape);
   switch (report.command) {
     case 'jacobian': {
       const { matrix } = report;
@@ -236,9 +239,4 @@ function derivativeColumns(report: Report): { labels: string[]; numbers: ArrayLi
   }
 }
 
-/** RFC 4180: a label holding a comma (as W[2,3] does) or a quote is quoted. */
-const csvCell = (text: string): string =>
-  text.includes(',') || text.includes('"') ? `"${text.replace(/"/g, '""')}"` : text;
-
-/** A number in full precision (shortest round-trip), NaN and ±Infinity spelled out. */
-const exact = (x: number): string => (Number.isFinite(x) ? String(x) : nonFiniteText(x));
+const csvCell = (text: string): string => delimitedCell(text, ',');

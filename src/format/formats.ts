@@ -5,8 +5,9 @@
  */
 import { UserError } from '../errors.js';
 import { chunked, chunkedLines } from './chunks.js';
+import { denseMatrix } from './dense.js';
 import { columnLabels, entryLabels } from './labels.js';
-import { formatNumber, nonFiniteText } from './number.js';
+import { exactNumber as exact, formatNumber } from './number.js';
 import type { Report } from './report.js';
 
 export type GridFormat = 'csv' | 'tsv' | 'markdown' | 'latex' | 'mathjs';
@@ -38,10 +39,7 @@ function gridOf(report: Report): LabelledGrid {
           `a sparse ${matrix.m}×${matrix.n} ${what} is too large to lay out as a grid: use --json or --format mtx`,
         );
       }
-      const dense = new Float64Array(matrix.m * matrix.n);
-      for (let k = 0; k < matrix.values.length; k++)
-        dense[matrix.rows[k]! * matrix.n + matrix.cols[k]!] = matrix.values[k]!;
-      return { rowLabels, colLabels: inputs, data: dense, vector: false };
+      return { rowLabels, colLabels: inputs, data: denseMatrix(matrix), vector: false };
     }
     case 'jvp':
       return { rowLabels: outputs, colLabels: ['J·u'], data: report.vector, vector: true };
@@ -54,13 +52,12 @@ function gridOf(report: Report): LabelledGrid {
   }
 }
 
-/** A number in full precision (shortest round-trip), NaN and ±Infinity spelled out. */
-const exact = (x: number): string => (Number.isFinite(x) ? String(x) : nonFiniteText(x));
+/** RFC 4180: a cell holding the separator (as W[2,3] does in CSV) or a quote is quoted. */
+export const delimitedCell = (text: string, separator: ',' | '\t'): string =>
+  text.includes(separator) || text.includes('"') ? `"${text.replace(/"/g, '""')}"` : text;
 
 function* delimited(grid: LabelledGrid, separator: ',' | '\t'): Generator<string> {
-  // RFC 4180: a cell holding the separator (as W[2,3] does in CSV) or a quote is quoted.
-  const cell = (text: string) =>
-    text.includes(separator) || text.includes('"') ? `"${text.replace(/"/g, '""')}"` : text;
+  const cell = (text: string) => delimitedCell(text, separator);
   const cols = grid.colLabels.length;
   yield [...(grid.rowLabels === null ? [] : ['output']), ...grid.colLabels].map(cell).join(separator);
   const rows = grid.rowLabels?.length ?? 1;

@@ -4,10 +4,8 @@
  * coordinate form (1-based), a dense one in array form (column by column).
  */
 import { chunkedLines } from './chunks.js';
-import { nonFiniteText } from './number.js';
+import { exactNumber as number } from './number.js';
 import type { MatrixReport } from './report.js';
-
-const number = (x: number): string => (Number.isFinite(x) ? String(x) : nonFiniteText(x));
 
 /** The MatrixMarket text of J or H, in chunks: the entries are formatted as they are written. */
 export function formatMatrixMarket(report: MatrixReport): Iterable<string> {

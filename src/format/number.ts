@@ -24,6 +24,11 @@ function trimZeros(text: string): string {
   return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
 }
 
+/** A number in full precision (shortest round-trip), NaN and ±Infinity spelled out. */
+export function exactNumber(x: number): string {
+  return Number.isFinite(x) ? String(x) : nonFiniteText(x);
+}
+
 /** A number in JSON: shortest round-trip form, non-finite numbers as strings. */
 export function jsonNumber(x: number): string {
   return Number.isFinite(x) ? String(x) : `"${nonFiniteText(x)}"`;

@@ -5,6 +5,7 @@
  * entries computed at special points marked `*` and the kink report underneath.
  */
 import { chunkedLines } from './chunks.js';
+import { denseMatrix } from './dense.js';
 import { columnLabels, entryLabels } from './labels.js';
 import { formatNumber } from './number.js';
 import type { CheckReport, MatrixReport, Report, VectorReport, KinkWarning } from './report.js';
@@ -328,9 +329,7 @@ function matrixTable(report: MatrixReport, layout: Layout): Block[] {
     text(''),
   ];
   if (matrix.m * matrix.n <= SPARSE_GRID_MAX_ENTRIES) {
-    const dense = new Float64Array(matrix.m * matrix.n);
-    for (let k = 0; k < nonzeros; k++) dense[matrix.rows[k]! * matrix.n + matrix.cols[k]!] = matrix.values[k]!;
-    return [...heading, gridBlock({ rowLabels: outputs, colLabels: inputs, data: dense, marked })];
+    return [...heading, gridBlock({ rowLabels: outputs, colLabels: inputs, data: denseMatrix(matrix), marked })];
   }
   const label = (k: number) => `${outputs[matrix.rows[k]!]} / ${inputs[matrix.cols[k]!]}`;
   let width = 0;
