@@ -254,28 +254,18 @@ for (const n of [1000, 100_000]) {
   });
 }
 
-// 4b. inv(inv(X)) at 60×60: the default choice against forced one-hot backward passes (n is the side; J is
-// 3600×3600). Seconds a run, so fewer runs; auto should stay within a small factor of the best forced mode.
-for (const workload of ['invinv', 'invinv-reverse']) {
-  const n = 60;
-  const engine = engineTime(workload, n, quick ? 1 : 3, 1);
+// 4b. Engine only (n is the matrix's side). inv(inv(X)) at 60×60, the default choice against forced one-hot
+// backward passes (J is 3600×3600; seconds a run, so fewer runs; auto should stay within a small factor of the
+// best forced mode); and the second derivatives of det at 30×30: H·u and the 900×900 Hessian.
+for (const [workload, label, n, runs, warmups] of [
+  ['invinv', 'inv(inv(X)) auto', 60, quick ? 1 : 3, 1],
+  ['invinv-reverse', 'inv(inv(X)) reverse', 60, quick ? 1 : 3, 1],
+  ['hvp-det', 'hvp det(X)', 30, RUNS, WARMUPS],
+  ['hessian-det', 'hessian det(X)', 30, RUNS, WARMUPS],
+]) {
+  const engine = engineTime(workload, n, runs, warmups);
   record({
-    workload: workload === 'invinv' ? 'inv(inv(X)) auto' : 'inv(inv(X)) reverse',
-    n,
-    engineMs: engine.ms,
-    engineBestMs: engine.best,
-    processMs: null,
-    maxRssMiB: null,
-    torchBestMs: null,
-  });
-}
-
-// 4c. Second derivatives of det at 30×30 (n is the side): H·u and the 900×900 Hessian.
-for (const workload of ['hvp-det', 'hessian-det']) {
-  const n = 30;
-  const engine = engineTime(workload, n);
-  record({
-    workload: workload === 'hvp-det' ? 'hvp det(X)' : 'hessian det(X)',
+    workload: label,
     n,
     engineMs: engine.ms,
     engineBestMs: engine.best,

@@ -6,12 +6,12 @@
  * has stopped reading its input (or, before back-pressure, has read all of
  * it, with 24 MB of output piled up and over 300 MiB resident).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from './helpers/cli.js';
+import { spawnUnread } from './helpers/cli.js';
 import { peakMiB, untilInputStops } from './helpers/proc.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jacobian-backpressure-'));
@@ -25,12 +25,7 @@ describe.concurrent('--batch with a reader that does not read', () => {
   it(`${POINTS} points: the batch stops reading, peak memory stays under ${BOUND_MIB} MiB, and every line comes in order`, async () => {
     const points = join(work, 'points.jsonl');
     writeFileSync(points, Array.from({ length: POINTS }, (_, k) => `{"x":${k}}\n`).join(''));
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'jacobian.cjs'), 'x*2', '--batch', points, '--stats'], {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
-    });
-    child.stdout.pause();
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, output } = spawnUnread(['x*2', '--batch', points, '--stats']);
 
     const offset = await untilInputStops(child, points);
     const stalledPeak = peakMiB(child.pid!);
@@ -40,14 +35,13 @@ describe.concurrent('--batch with a reader that does not read', () => {
 
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const chunks: Buffer[] = [];
-    for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
-    expect(await exited).toBe(0);
+    const { out, status } = await output();
+    expect(status).toBe(0);
     const stats = JSON.parse(stderr) as { points: number; maxRssMiB: number };
     expect(stats.points).toBe(POINTS);
     // Once read, the batch runs to its end within the bound too.
     expect(stats.maxRssMiB).toBeLessThan(BOUND_MIB);
-    const lines = Buffer.concat(chunks).toString('utf8').split('\n');
+    const lines = out.split('\n');
     expect(lines.pop()).toBe('');
     expect(lines).toHaveLength(POINTS);
     lines.forEach((line, k) => {
@@ -62,17 +56,11 @@ describe.concurrent('--batch with a reader that does not read', () => {
     async (signal, status) => {
       const points = join(work, `signal-${signal}.jsonl`);
       writeFileSync(points, Array.from({ length: 20_000 }, (_, k) => `{"x":${k}}\n`).join(''));
-      const child = spawn(process.execPath, [join(ROOT, 'bin', 'jacobian.cjs'), 'x*2', '--batch', points], {
-        cwd: ROOT,
-      });
-      child.stdout.pause();
-      const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+      const { child, output } = spawnUnread(['x*2', '--batch', points]);
       expect(await untilInputStops(child, points)).toBeLessThan(statSync(points).size);
       child.kill(signal);
-      const chunks: Buffer[] = [];
-      for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
-      expect(await exited).toBe(status);
-      const out = Buffer.concat(chunks).toString('utf8');
+      const { out, status: exitStatus } = await output();
+      expect(exitStatus).toBe(status);
       // More than a pipe holds: what waited in the child came out whole once the reader read.
       expect(out.length).toBeGreaterThan(1 << 20);
       expect(out.endsWith('\n')).toBe(true);
@@ -85,11 +73,7 @@ describe.concurrent('--batch with a reader that does not read', () => {
   it('a second signal ends it at once, though the reader never reads', async () => {
     const points = join(work, 'second.jsonl');
     writeFileSync(points, Array.from({ length: 20_000 }, (_, k) => `{"x":${k}}\n`).join(''));
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'jacobian.cjs'), 'x*2', '--batch', points], {
-      cwd: ROOT,
-    });
-    child.stdout.pause();
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, exited } = spawnUnread(['x*2', '--batch', points]);
     await untilInputStops(child, points);
     // Two different signals, which the kernel cannot merge into one as it can two of the same.
     child.kill('SIGINT');

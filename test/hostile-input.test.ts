@@ -4,12 +4,12 @@
  * Object]` or repeated themselves, and batches cut mid-line by a signal.
  * Child processes where files, streams or signals are involved.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT, runChildAsync } from './helpers/cli.js';
+import { runChildAsync, spawnUnread } from './helpers/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jacobian-hostile-'));
 afterAll(() => spawnSync('rm', ['-rf', work]));
@@ -164,7 +164,7 @@ describe('a signal mid-batch with a slow reader', () => {
     ['SIGINT', 130],
     ['SIGTERM', 143],
   ] as const)('%s leaves only complete lines, and exits %d', async (signal, status) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'jacobian.cjs'), 'x*2', '--batch', '-'], { cwd: ROOT });
+    const { child, output } = spawnUnread(['x*2', '--batch', '-']);
     child.stdin.on('error', () => {});
     // Standard output is not read until after the signal: the pipe fills and the rest waits in the child. Long
     // lines (blanks after the point) and few of them: their 500 KB of output stays below the 1 MiB at which a
@@ -172,13 +172,10 @@ describe('a signal mid-batch with a slow reader', () => {
     const points = Array.from({ length: 2_000 }, (_, i) => `{"x":${i}}${' '.repeat(1000)}\n`).join('');
     // The callback comes once the pipe has taken the input: the child has read (and so worked through) most of it.
     await new Promise<void>((resolve) => child.stdin.write(points, () => resolve()));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
     child.kill(signal);
     child.stdin.end();
-    const chunks: Buffer[] = [];
-    for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
-    expect(await exited).toBe(status);
-    const out = Buffer.concat(chunks).toString('utf8');
+    const { out, status: exitStatus } = await output();
+    expect(exitStatus).toBe(status);
     // More than a pipe holds: the case where a write was cut at 65 536 bytes.
     expect(out.length).toBeGreaterThan(1 << 17);
     expect(out.endsWith('\n')).toBe(true);

@@ -5,13 +5,13 @@
  * running, and a signal then leaves whole lines. Child processes of the
  * built command: the threads start from its launcher.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { fakeIo, ROOT, runChildAsync } from './helpers/cli.js';
+import { fakeIo, runChildAsync, spawnUnread } from './helpers/cli.js';
 import { untilInputStops } from './helpers/proc.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jacobian-jobs-'));
@@ -135,18 +135,12 @@ describe('--jobs 2 with a reader that does not read', () => {
   it('stops reading well before the end, then a signal leaves whole lines in order and exit 130', async () => {
     const path = join(work, 'slow.jsonl');
     writeFileSync(path, Array.from({ length: 100_000 }, (_, k) => `{"x":${k}}\n`).join(''));
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'jacobian.cjs'), 'x*2', '--batch', path, '--jobs', '2'], {
-      cwd: ROOT,
-    });
-    child.stdout.pause();
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const { child, output } = spawnUnread(['x*2', '--batch', path, '--jobs', '2']);
     const offset = await untilInputStops(child, path);
     expect(offset).toBeLessThan(statSync(path).size / 4);
     child.kill('SIGINT');
-    const chunks: Buffer[] = [];
-    for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
-    expect(await exited).toBe(130);
-    const out = Buffer.concat(chunks).toString('utf8');
+    const { out, status } = await output();
+    expect(status).toBe(130);
     expect(out.endsWith('\n')).toBe(true);
     const lines = out.slice(0, -1).split('\n');
     expect(lines.length).toBeGreaterThan(1000);

@@ -172,26 +172,21 @@ function linearProperties(cases: fc.Arbitrary<Case>): void {
       fc.property(cases, (c) => {
         const { step, plan } = c;
         const rules = rulesOf(step);
-        for (let k = 0; k < step.arg.size; k++) {
-          const column = pushforward(
-            c,
-            Array.from({ length: step.arg.size }, (_, j) => (j === k ? 1 : 0)),
-          );
-          for (const cut of [true, false]) {
-            const marks = new Marks();
-            rules.reach(step, 'forward', plan.values, k, cut, marks);
-            column.forEach((value, i) => value !== 0 && expect(marks.marked.has(i)).toBe(true));
-          }
-        }
-        for (let i = 0; i < step.out.size; i++) {
-          const row = pullback(
-            c,
-            Array.from({ length: step.out.size }, (_, j) => (j === i ? 1 : 0)),
-          );
-          for (const cut of [true, false]) {
-            const marks = new Marks();
-            rules.reach(step, 'reverse', plan.values, i, cut, marks);
-            row.forEach((value, k) => value !== 0 && expect(marks.marked.has(k)).toBe(true));
+        // Forward from argument entry k reaches the nonzeros of J's column k; reverse from output entry k, of its row k.
+        for (const [direction, size, image] of [
+          ['forward', step.arg.size, pushforward],
+          ['reverse', step.out.size, pullback],
+        ] as const) {
+          for (let k = 0; k < size; k++) {
+            const reached = image(
+              c,
+              Array.from({ length: size }, (_, j) => (j === k ? 1 : 0)),
+            );
+            for (const cut of [true, false]) {
+              const marks = new Marks();
+              rules.reach(step, direction, plan.values, k, cut, marks);
+              reached.forEach((value, i) => value !== 0 && expect(marks.marked.has(i)).toBe(true));
+            }
           }
         }
       }),

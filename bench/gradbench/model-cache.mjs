@@ -1,17 +1,31 @@
 /**
- * A model compiled once per shape, as a GradBench tool compiles. `prepared(name, run)` runs `run` once the
- * first time the function `name` meets a shape: the engine builds that function's derivative programs and
+ * A model compiled once per shape and constants, as a GradBench tool compiles: `models(shapes, constants)`
+ * compiles `source` the first time it meets them and returns that model ever after.
+ */
+export function compiledModels(library, source) {
+  const compiled = new Map();
+  return (shapes, constants) => {
+    const key = JSON.stringify([shapes, constants]);
+    if (!compiled.has(key)) compiled.set(key, library.compile(source, shapes, constants && { constants }));
+    return compiled.get(key);
+  };
+}
+
+/**
+ * A model compiled once per shape, its functions warmed once: `models(name, shapes)` gives the model and
+ * `prepared(run)`, which runs `run` once the first time the function `name` meets that shape: the engine builds that function's derivative programs and
  * allocates their buffers on the first call, work done once per shape, as compiling is.
  */
 export function modelCache(library, source) {
-  const compiled = new Map();
+  const models = compiledModels(library, source);
+  const warm = new WeakMap();
   return (name, shapes) => {
-    const key = JSON.stringify(shapes);
-    if (!compiled.has(key)) compiled.set(key, { model: library.compile(source, shapes), warm: new Set() });
-    const { model, warm } = compiled.get(key);
+    const model = models(shapes);
+    if (!warm.has(model)) warm.set(model, new Set());
+    const names = warm.get(model);
     const prepared = (run) => {
-      if (!warm.has(name)) run();
-      warm.add(name);
+      if (!names.has(name)) run();
+      names.add(name);
       return run;
     };
     return { model, prepared };

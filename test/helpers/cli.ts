@@ -1,5 +1,5 @@
 /** Running the CLI as a user does (a child process) or in-process with a fake Io. */
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { Io } from '../../src/cli/io.js';
 
@@ -66,6 +66,28 @@ export function runChildAsync(args: readonly string[], options: ChildOptions = {
     );
     child.stdin?.end(options.stdin ?? '');
   });
+}
+
+/** The CLI as a child whose standard output nobody reads until `output()`: a reader that does not read. */
+export interface UnreadChild {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** The status the child exits with. */
+  readonly exited: Promise<number | null>;
+  /** Reads standard output to its end, then waits for the exit: all the child wrote, and its status. */
+  output(): Promise<{ readonly out: string; readonly status: number | null }>;
+}
+
+/** `node bin/jacobian.cjs ...args` from the repository root, in runChild's clean environment, its output left unread. */
+export function spawnUnread(args: readonly string[], options: Pick<ChildOptions, 'env'> = {}): UnreadChild {
+  const child = spawn(process.execPath, ['bin/jacobian.cjs', ...args], { cwd: ROOT, env: childEnv(options) });
+  child.stdout.pause();
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const output = async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
+    return { out: Buffer.concat(chunks).toString('utf8'), status: await exited };
+  };
+  return { child, exited, output };
 }
 
 export interface FakeIo extends Io {

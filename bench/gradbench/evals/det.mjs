@@ -3,6 +3,7 @@
  * recursion over minors); primal its value, gradient ∂det/∂A in row-major order.
  */
 import { readFileSync } from 'node:fs';
+import { compiledModels } from '../model-cache.mjs';
 
 const MODEL = readFileSync(new URL('../models/det.txt', import.meta.url), 'utf8');
 
@@ -18,11 +19,10 @@ export function cases(sizes, random) {
 }
 
 export function define(library) {
-  const compiled = new Map();
+  const models = compiledModels(library, MODEL);
   const prepare = ({ A, ell }) => {
-    if (!compiled.has(ell)) compiled.set(ell, library.compile(MODEL, { A: [ell, ell] }));
     const matrix = Array.from({ length: ell }, (_, i) => Float64Array.from(A.slice(i * ell, (i + 1) * ell)));
-    return { model: compiled.get(ell), at: { A: matrix } };
+    return { model: models({ A: [ell, ell] }), at: { A: matrix } };
   };
   return {
     primal(input) {

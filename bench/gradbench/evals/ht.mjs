@@ -6,6 +6,7 @@
  * columns by its us first (3n × 28), as ADBench gives it.
  */
 import { readFileSync } from 'node:fs';
+import { compiledModels } from '../model-cache.mjs';
 
 const model = (name) => readFileSync(new URL(`../models/${name}.txt`, import.meta.url), 'utf8');
 const HAND = model('ht_hand');
@@ -107,7 +108,8 @@ export function cases(sizes, random) {
 const stacked = (transforms) => transforms.flat();
 
 export function define(library) {
-  const compiled = new Map();
+  const simpleModels = compiledModels(library, SIMPLE);
+  const complicatedModels = compiledModels(library, COMPLICATED);
   const prepare = ({ theta, data, us }) => {
     const { model } = data;
     const complicated = us.length > 0;
@@ -128,9 +130,8 @@ export function define(library) {
         Array.isArray(value[0]) ? [value.length, value[0].length] : [value.length],
       ]),
     );
-    const key = JSON.stringify(shapes);
-    if (!compiled.has(key)) compiled.set(key, library.compile(complicated ? COMPLICATED : SIMPLE, shapes));
-    return { model: compiled.get(key), at, complicated, points: data.points.length };
+    const models = complicated ? complicatedModels : simpleModels;
+    return { model: models(shapes), at, complicated, points: data.points.length };
   };
   return {
     objective(input) {

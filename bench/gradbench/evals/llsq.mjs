@@ -1,5 +1,6 @@
 // GradBench's llsq eval: the linear least squares objective of models/llsq.txt and its gradient.
 import { readFileSync } from 'node:fs';
+import { compiledModels } from '../model-cache.mjs';
 
 const MODEL = readFileSync(new URL('../models/llsq.txt', import.meta.url), 'utf8');
 /** run.py's default sizes: m = 128 coefficients, n from 16 to 16 392 points; x uniform in [0, 1). */
@@ -14,12 +15,10 @@ export function cases(sizes, random) {
 }
 
 export function define(library) {
-  const models = new Map();
+  const models = compiledModels(library, MODEL);
   const prepare = (input) => {
     const x = Float64Array.from(input.x);
-    const key = `${input.n},${x.length}`;
-    if (!models.has(key)) models.set(key, library.compile(MODEL, { x: [x.length] }, { constants: { n: input.n } }));
-    return { model: models.get(key), at: { x } };
+    return { model: models({ x: [x.length] }, { n: input.n }), at: { x } };
   };
   return {
     primal(input) {

@@ -1,5 +1,6 @@
 // GradBench's lse eval: LogSumExp (max-shifted, from primitives: models/lse.txt) and its gradient.
 import { readFileSync } from 'node:fs';
+import { compiledModels } from '../model-cache.mjs';
 
 const MODEL = readFileSync(new URL('../models/lse.txt', import.meta.url), 'utf8');
 /** run.py's default sizes, 2500 doubling to 1 280 000; x uniform in [0, 1). */
@@ -13,11 +14,10 @@ export function cases(sizes, random) {
 }
 
 export function define(library) {
-  const models = new Map();
+  const models = compiledModels(library, MODEL);
   const prepare = (input) => {
     const x = Float64Array.from(input.x);
-    if (!models.has(x.length)) models.set(x.length, library.compile(MODEL, { x: [x.length] }));
-    return { model: models.get(x.length), at: { x } };
+    return { model: models({ x: [x.length] }), at: { x } };
   };
   return {
     primal(input) {

@@ -4,6 +4,7 @@
  * flattened row by row, concatenated.
  */
 import { readFileSync } from 'node:fs';
+import { compiledModels } from '../model-cache.mjs';
 
 const MODEL = readFileSync(new URL('../models/lstm.txt', import.meta.url), 'utf8');
 
@@ -38,13 +39,11 @@ export function cases(sizes, random) {
 }
 
 export function define(library) {
-  const compiled = new Map();
+  const models = compiledModels(library, MODEL);
   const prepare = (data) => {
     const at = { main: data.main_params, extra: data.extra_params, state: data.state, seq: data.sequence };
     const shapes = Object.fromEntries(Object.entries(at).map(([name, rows]) => [name, [rows.length, rows[0].length]]));
-    const key = JSON.stringify(shapes);
-    if (!compiled.has(key)) compiled.set(key, library.compile(MODEL, shapes));
-    return { model: compiled.get(key), at };
+    return { model: models(shapes), at };
   };
   return {
     objective(data) {

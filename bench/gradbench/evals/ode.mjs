@@ -1,6 +1,7 @@
 // GradBench's ode eval: Runge–Kutta in s steps (models/ode.txt), and the gradient of the last
 // entry of its result (one backward pass seeded with the last unit vector).
 import { readFileSync } from 'node:fs';
+import { compiledModels } from '../model-cache.mjs';
 
 const MODEL = readFileSync(new URL('../models/ode.txt', import.meta.url), 'utf8');
 /** run.py's default sizes: n ∈ {1000, 10 000, 100 000} × s ∈ {1, 10, 100}, by n·s; x uniform in [0, 1). */
@@ -16,12 +17,10 @@ export function cases(sizes, random) {
 }
 
 export function define(library) {
-  const models = new Map();
+  const models = compiledModels(library, MODEL);
   const prepare = (input) => {
     const x = Float64Array.from(input.x);
-    const key = `${x.length},${input.s}`;
-    if (!models.has(key)) models.set(key, library.compile(MODEL, { x: [x.length] }, { constants: { s: input.s } }));
-    return { model: models.get(key), at: { x } };
+    return { model: models({ x: [x.length] }, { s: input.s }), at: { x } };
   };
   return {
     primal(input) {
