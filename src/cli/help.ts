@@ -58,6 +58,10 @@ export const COMMAND_EXAMPLES: Readonly<Record<string, readonly [Example, Exampl
     { line: 'jacobian spy "x[2:end] .* x[1:end-1]" --at x=1:60', shows: 'a band, in braille' },
     { line: 'jacobian spy "diff(x.^2)" --at x=1:500 --svg pattern.svg', shows: 'also an SVG heat map' },
   ],
+  emit: [
+    { line: 'jacobian emit "tanh(W*x+b)" --at W=@W.json --at x=1,2 --at b=0,0 -o layer.mjs', shows: 'a module' },
+    { line: 'jacobian emit "sum(x.^2)" --at x=1,2,3 --wrt x', shows: 'to standard output' },
+  ],
   functions: [
     { line: 'jacobian functions', shows: 'every function, its forms and arity' },
     { line: 'jacobian functions --json', shows: 'the same as JSON' },
