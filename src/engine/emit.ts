@@ -623,7 +623,7 @@ function describe(x) {
   return \`a \${typeof x}\`;
 }
 
-/** The entries of x, flat (row-major) or nested in \`shape\`, into v at offset. */
+// The entries of x, flat (row-major) or nested in \`shape\`, into v at offset.
 function read(x, shape, v, offset, what) {
   const size = shape.reduce((a, b) => a * b, 1);
   const expected = shape.length === 0 ? 'a number' : \`\${size} numbers (shape \${shape.join('×')}), flat or nested\`;
@@ -664,13 +664,13 @@ function shaped(values, shape) {
   return Array.from({ length: shape[0] }, (_, i) => Array.from(values.slice(i * shape[1], (i + 1) * shape[1])));
 }
 
-/** The value of the output: a number, an array, or an array of rows. */
+// The value of the output: a number, an array, or an array of rows.
 export function value(inputs) {
   const v = load(inputs, 'value');
   return shaped(v.slice(OUTPUT_OFFSET, OUTPUT_OFFSET + M), outputShape);
 }
 
-/** The M×N Jacobian as M rows of N numbers: one backward pass per row, or one forward pass per column. */
+// The M×N Jacobian as M rows of N numbers: one backward pass per row, or one forward pass per column.
 export function jacobian(inputs) {
   const v = load(inputs, 'jacobian');
   const rows = Array.from({ length: M }, () => new Array(N).fill(0));
@@ -693,13 +693,13 @@ export function jacobian(inputs) {
   return rows;
 }
 
-/** vᵀJ: N numbers from v, M numbers (flat, or nested in the output's shape). */
+// vᵀJ: N numbers from v, M numbers (flat, or nested in the output's shape).
 export function vjp(inputs, v) {
   const values = load(inputs, 'vjp');
   return backward(values, seedOf(v, M, 'vjp: v'));
 }
 
-/** J·u: M numbers (flat) from u, N numbers (the differentiated inputs' entries, in order). */
+// J·u: M numbers (flat) from u, N numbers (the differentiated inputs' entries, in order).
 export function jvp(inputs, u) {
   const values = load(inputs, 'jvp');
   return tangent(values, seedOf(u, N, 'jvp: u'));
