@@ -1,7 +1,8 @@
 /**
  * `jacobian emit`: the emitted modules, imported by a plain Node process (not
  * vitest's module system), give the engine's value, Jacobian, vᵀJ and J·u on
- * the 25 PyTorch cases; their text holds nothing the user wrote; every
+ * the 25 PyTorch cases and the PyTorch programs; their text holds nothing
+ * the user wrote; every
  * element-wise operation the module can write matches the table's scalar
  * function to the bit; the command writes to standard output or a file, and
  * refuses what it cannot write with one line.
@@ -11,12 +12,20 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emitProgram, ELEMENTWISE_TEXT, scalarFunctionSource, type ElementwiseName } from '../src/engine/emit.js';
+import {
+  ELEMENTWISE_TEXT,
+  emitProgram,
+  MAX_EMITTED_OPERATIONS,
+  MAX_LOCALS_PER_FUNCTION,
+  scalarFunctionSource,
+  type ElementwiseName,
+} from '../src/engine/emit.js';
+import { LimitError, UnsupportedError } from '../src/errors.js';
 import { OPS } from '../src/ops/index.js';
 import { compileAt } from './helpers/compile.js';
 import { runChildAsync } from './helpers/cli.js';
 import { firstMismatch, flat } from './helpers/numeric.js';
-import { ORACLE } from './helpers/oracle.js';
+import { ORACLE, type OracleCase } from './helpers/oracle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'jacobian-emit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,14 +44,19 @@ interface Call {
   readonly inputs: readonly unknown[];
   readonly v: readonly number[];
   readonly u: readonly number[];
+  /** Pass the inputs' rows, v and u as Float64Arrays. */
+  readonly typed?: boolean;
 }
 
 const RUNNER = `
 const calls = JSON.parse(process.argv[2]);
 const json = (x) => JSON.stringify(x, (_key, value) => (typeof value === 'number' && !Number.isFinite(value) ? String(value) : value));
 const results = [];
-for (const { file, inputs, v, u } of calls) {
-  const m = await import(file);
+// typed: every flat list of numbers as a Float64Array, as numeric code passes them.
+const typed = (x) => (Array.isArray(x) && x.every((e) => typeof e === 'number') ? Float64Array.from(x) : Array.isArray(x) ? x.map(typed) : x);
+for (const call of calls) {
+  const { inputs, v, u } = call.typed ? { inputs: typed(call.inputs), v: typed(call.v), u: typed(call.u) } : call;
+  const m = await import(call.file);
   results.push({ value: m.value(inputs), jacobian: m.jacobian(inputs), vjp: m.vjp(inputs, v), jvp: m.jvp(inputs, u) });
 }
 process.stdout.write(json(results));
@@ -63,8 +77,22 @@ function runModules(calls: readonly Call[]): Promise<Results[]> {
 /** The engine's numbers as the module's JSON gives them: nested like the output, through JSON. */
 const throughJson = (x: unknown): unknown => JSON.parse(JSON.stringify(x)) as unknown;
 
-describe('emitted modules against the engine on the 25 PyTorch cases', () => {
-  const cases = ORACLE.map((c, i) => {
+/** The PyTorch programs (statements, user functions, activations) besides the 25 expressions. */
+const PROGRAMS: OracleCase[] = readFileSync(new URL('../fixtures/torch-programs.jsonl', import.meta.url), 'utf8')
+  .split('\n')
+  .filter((line) => line.trim() !== '')
+  .map((line) => JSON.parse(line) as OracleCase);
+/** The programs emit refuses: operations whose kernels the module does not have yet. */
+const REFUSED: Readonly<Record<string, RegExp>> = {
+  erf: /^emit cannot write erf yet/,
+  'erf-sum': /^emit cannot write erf yet/,
+  lusolve: /^emit cannot write lusolve yet/,
+  'lusolve-sum': /^emit cannot write lusolve yet/,
+};
+
+describe('emitted modules against the engine on the PyTorch cases and programs', () => {
+  const written = [...ORACLE, ...PROGRAMS.filter((c) => REFUSED[c.id] === undefined)];
+  const cases = written.map((c, i) => {
     const { program, point } = compileAt(c.expr, c.at);
     const source = emitProgram(program, point, c.wrt);
     const file = join(dir, `case-${i}.mjs`);
@@ -84,8 +112,16 @@ describe('emitted modules against the engine on the 25 PyTorch cases', () => {
     results = await runModules(cases.map(({ call }) => call));
   });
 
-  it('has all 25 cases', () => {
-    expect(cases).toHaveLength(25);
+  it('has all 25 cases and the programs it can write', () => {
+    expect(cases).toHaveLength(25 + PROGRAMS.length - Object.keys(REFUSED).length);
+    expect(PROGRAMS.length).toBeGreaterThan(Object.keys(REFUSED).length);
+  });
+
+  it.each(Object.entries(REFUSED))('refuses %s with a one-line UnsupportedError', (id, message) => {
+    const c = PROGRAMS.find((p) => p.id === id)!;
+    const { program, point } = compileAt(c.expr, c.at);
+    expect(() => emitProgram(program, point, c.wrt)).toThrow(UnsupportedError);
+    expect(() => emitProgram(program, point, c.wrt)).toThrow(message);
   });
 
   it.each(cases.map((entry, i) => [entry.c.id, entry.c.expr, i] as const))('%s: %s', (_id, _expr, i) => {
@@ -132,8 +168,15 @@ describe('the module holds no user text', () => {
     for (const name of names) expect(source, name).not.toContain(name);
     for (const text of ['*/', '${process', '</script>', '\\ ', '"', '\u2028', 'exit(3)', 'h__proto__'])
       expect(source, text).not.toContain(text);
-    // Only the generated identifiers and the fixed vocabulary: every x/c/t/m name is a letter and a number.
-    for (const [identifier] of source.matchAll(/\b[xctm]\d+\b/g)) expect(identifier).toMatch(/^[xctm]\d+$/);
+    // The text depends on no name and no comment: the same program with plain names and no comments gives it.
+    let plain = expr.replace(/#[^\n]*/g, '');
+    const renamed = names.map((name, k) => [name, `p${k}`] as const);
+    for (const [name, to] of renamed) plain = plain.replaceAll(name, to);
+    const plainAt = Object.fromEntries(
+      Object.entries(atEntries).map(([name, value]) => [`p${names.indexOf(name)}`, value]),
+    );
+    const benign = compileAt(plain, plainAt);
+    expect(emitProgram(benign.program, benign.point, ['p1', 'p0', 'p2'])).toBe(source);
     const file = join(dir, 'hostile.mjs');
     writeFileSync(file, source);
     const inputs = program.variables.map(({ name }) => atEntries[name]);
@@ -184,21 +227,20 @@ describe('jacobian emit', () => {
     ]);
     expect(readFileSync(file, 'utf8')).toBe(printed.stdout);
     expect(printed.stdout).toContain('export function jacobian(inputs)');
-    const [result] = await runModules([
-      {
-        file,
-        inputs: [
-          [
-            [1, 2],
-            [3, 4],
-          ],
-          [1, 1],
+    const call = {
+      file,
+      inputs: [
+        [
+          [1, 2],
+          [3, 4],
         ],
-        v: [1, 0],
-        u: [0, 1],
-      },
-    ]);
-    expect(result).toEqual({
+        [1, 1],
+      ],
+      v: [1, 0],
+      u: [0, 1],
+    };
+    const results = await runModules([call, { ...call, typed: true }]);
+    const expected = {
       value: [3, 7],
       jacobian: [
         [1, 2],
@@ -206,7 +248,21 @@ describe('jacobian emit', () => {
       ],
       vjp: [1, 2],
       jvp: [2, 4],
-    });
+    };
+    expect(results).toEqual([expected, expected]);
+  });
+
+  it('refuses a program past MAX_EMITTED_OPERATIONS or MAX_LOCALS_PER_FUNCTION, saying the limit', () => {
+    // One sum of that many terms: refused as it is written, before any more text is made.
+    const { program, point } = compileAt('sum(x)', { x: new Array(MAX_EMITTED_OPERATIONS + 1).fill(1) });
+    const refusal = (): string => emitProgram(program, point, ['x']);
+    expect(refusal).toThrow(LimitError);
+    expect(refusal).toThrow(`more than ${MAX_EMITTED_OPERATIONS} operations`);
+    // As many cotangents as entries, each a local of the backward pass: past what a stack frame holds.
+    const { program: wide, point: wideAt } = compileAt('x*2', { x: new Array(MAX_LOCALS_PER_FUNCTION + 1).fill(1) });
+    expect(() => emitProgram(wide, wideAt, ['x'])).toThrow(`more than the ${MAX_LOCALS_PER_FUNCTION}`);
+    const { program: below, point: at } = compileAt('sum(x)', { x: new Array(1000).fill(1) });
+    expect(emitProgram(below, at, ['x'])).toContain('function forward(v)');
   });
 
   it('refuses what it cannot write, and a wrong input, with one line', async () => {

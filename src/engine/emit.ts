@@ -30,6 +30,12 @@ import type { DerivativeOptions, Point, PreparedPasses, Program } from './progra
  */
 export const MAX_EMITTED_OPERATIONS = 500_000;
 
+/**
+ * Above this many locals in one generated function the module is refused: V8 gives each local a slot of the
+ * function's stack frame, and at about 120 000 the frame alone overflows the stack when the function is called.
+ */
+export const MAX_LOCALS_PER_FUNCTION = 50_000;
+
 /** Element-wise operations whose scalar function is written as an expression of its operands. */
 export type ElementwiseName =
   | ElementwiseUnaryName
@@ -65,6 +71,61 @@ const HELPERS = {
     '  return e / (1 + e);',
     '}',
   ].join('\n'),
+  // mathjs's comparison, as the table's (relative and absolute tolerances 1e-12, 1e-15).
+  nearlyEqual: [
+    'function nearlyEqual(a, b) {',
+    '  if (Number.isNaN(a) || Number.isNaN(b)) return false;',
+    '  if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;',
+    '  if (a === b) return true;',
+    '  return Math.abs(a - b) <= Math.max(1e-12 * Math.max(Math.abs(a), Math.abs(b)), 1e-15);',
+    '}',
+  ].join('\n'),
+  truth: 'const truth = (x) => (x !== 0 && !Number.isNaN(x) ? 1 : 0);',
+  // Who wins a against b for max (sign 1) or min (sign -1): 1, 0.5 at a tie, 0.
+  contest: [
+    'function contest(a, b, sign) {',
+    '  if (nearlyEqual(a, b)) return 0.5;',
+    '  return sign * (a - b) > 0 ? 1 : 0;',
+    '}',
+  ].join('\n'),
+  extreme:
+    'const extreme = (a, b, sign) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : contest(b, a, sign) === 1 ? b : a);',
+  // mathjs's rounding: half away from zero; floor and ceil snapped to an integer that x nearly equals.
+  roundHalfAway: 'const roundHalfAway = (x) => Math.sign(x) * Math.round(Math.abs(x));',
+  floor: [
+    'function floor(x) {',
+    '  const f = Math.floor(x);',
+    '  const r = roundHalfAway(x);',
+    '  return f !== r && nearlyEqual(x, r) && !nearlyEqual(x, f) ? r : f;',
+    '}',
+  ].join('\n'),
+  ceil: [
+    'function ceil(x) {',
+    '  const c = Math.ceil(x);',
+    '  const r = roundHalfAway(x);',
+    '  return c !== r && nearlyEqual(x, r) && !nearlyEqual(x, c) ? r : c;',
+    '}',
+  ].join('\n'),
+  // log(Σ exp(x)), shifted by the largest entry.
+  logsumexp: [
+    'function logsumexp(v, offset, size) {',
+    '  let top = offset;',
+    '  for (let k = offset; k < offset + size; k++) if (v[k] > v[top] || Number.isNaN(v[k])) top = k;',
+    '  const m = v[top];',
+    '  if (!Number.isFinite(m)) return m;',
+    '  let rest = 0;',
+    '  for (let k = offset; k < offset + size; k++) if (k !== top) rest += Math.exp(v[k] - m);',
+    '  return m + Math.log1p(rest);',
+    '}',
+  ].join('\n'),
+  // The largest finite entry, 0 if none: the shift of softmax.
+  stopMax: [
+    'function stopMax(v, offset, size) {',
+    '  let m = -Infinity;',
+    '  for (let k = offset; k < offset + size; k++) if (v[k] > m && v[k] < Infinity) m = v[k];',
+    '  return m === -Infinity ? 0 : m;',
+    '}',
+  ].join('\n'),
   // The product's own determinant (LU with partial pivoting), a function of its arguments and Math alone.
   determinant: `const determinant = ${String(determinant)};`,
   minor: [
@@ -95,7 +156,13 @@ const HELPERS = {
 } as const;
 type Helper = keyof typeof HELPERS;
 /** Helpers that call other helpers. */
-const HELPER_NEEDS: Partial<Record<Helper, readonly Helper[]>> = { minor: ['determinant'] };
+const HELPER_NEEDS: Partial<Record<Helper, readonly Helper[]>> = {
+  minor: ['determinant'],
+  contest: ['nearlyEqual'],
+  extreme: ['contest', 'nearlyEqual'],
+  floor: ['nearlyEqual', 'roundHalfAway'],
+  ceil: ['nearlyEqual', 'roundHalfAway'],
+};
 
 const math =
   (name: string): ScalarText =>
@@ -155,10 +222,10 @@ export const ELEMENTWISE_TEXT: Readonly<Record<ElementwiseName, ScalarText | nul
   sign: math('sign'),
   square: ([a]) => `(${a} * ${a})`,
   cube: ([a]) => `(${a} * ${a} * ${a})`,
-  floor: null,
-  ceil: null,
-  round: null,
-  fix: null,
+  floor: helper('floor'),
+  ceil: helper('ceil'),
+  round: helper('roundHalfAway'),
+  fix: ([a], use) => `(${a} > 0 ? ${use('floor')}(${a}) : ${use('ceil')}(${a}))`,
   add: infix('+'),
   subtract: infix('-'),
   dotMultiply: infix('*'),
@@ -166,23 +233,23 @@ export const ELEMENTWISE_TEXT: Readonly<Record<ElementwiseName, ScalarText | nul
   pow: helper('pow'),
   atan2: math('atan2'),
   hypot: math('hypot'),
-  max: null,
-  min: null,
+  max: ([a, b], use) => `${use('extreme')}(${a}, ${b}, 1)`,
+  min: ([a, b], use) => `${use('extreme')}(${a}, ${b}, -1)`,
   logBase: ([a, b]) => `(Math.log(${a}) / Math.log(${b}))`,
   nthRoot: null,
   mod: null,
-  equal: null,
-  unequal: null,
-  smaller: null,
-  larger: null,
-  smallerEq: null,
-  largerEq: null,
-  and: null,
-  or: null,
-  xor: null,
+  equal: ([a, b], use) => `(${use('nearlyEqual')}(${a}, ${b}) ? 1 : 0)`,
+  unequal: ([a, b], use) => `(${use('nearlyEqual')}(${a}, ${b}) ? 0 : 1)`,
+  smaller: ([a, b], use) => `(${a} < ${b} && !${use('nearlyEqual')}(${a}, ${b}) ? 1 : 0)`,
+  larger: ([a, b], use) => `(${a} > ${b} && !${use('nearlyEqual')}(${a}, ${b}) ? 1 : 0)`,
+  smallerEq: ([a, b], use) => `(${a} < ${b} || ${use('nearlyEqual')}(${a}, ${b}) ? 1 : 0)`,
+  largerEq: ([a, b], use) => `(${a} > ${b} || ${use('nearlyEqual')}(${a}, ${b}) ? 1 : 0)`,
+  and: ([a, b], use) => `(${use('truth')}(${a}) && truth(${b}) ? 1 : 0)`,
+  or: ([a, b], use) => `(${use('truth')}(${a}) || truth(${b}) ? 1 : 0)`,
+  xor: ([a, b], use) => `(${use('truth')}(${a}) !== truth(${b}) ? 1 : 0)`,
   strongMultiply: helper('mul'),
-  maxWeight: null,
-  minWeight: null,
+  maxWeight: ([a, b], use) => `${use('contest')}(${a}, ${b}, 1)`,
+  minWeight: ([a, b], use) => `${use('contest')}(${a}, ${b}, -1)`,
   erf: null,
   sigmoid: helper('sigmoid'),
   relu: ([a]) => `(${a} > 0 ? ${a} : ${a} !== ${a} ? ${a} : 0)`,
@@ -205,9 +272,37 @@ export function scalarFunctionSource(op: ElementwiseName): string | null {
 /** The forward step of one node that is not element-wise: its entries written through `code`. */
 type ForwardRule = (code: ForwardCode, out: Operand, args: readonly Operand[], param: Param) => void;
 
-/** Expressions of a sum's terms, left to right from -0 (the sums of the table's kernels start there). */
-const sum = (terms: readonly string[]): string =>
-  terms.length === 0 ? '-0' : terms.length === 1 ? terms[0]! : `(${terms.join(' + ')})`;
+/** Above this many terms a sum is written as statements: V8's parser overflows its stack on a long chain of `+`. */
+const MAX_TERMS_PER_EXPRESSION = 32;
+
+/** The locals of one generated function besides its entries': sums `s…` and products `m…`, declared in `lines`. */
+class Locals {
+  private next = 0;
+
+  constructor(readonly lines: string[]) {}
+
+  /** start + t₁ + t₂ + …, left to right: one expression for a few terms, a local added to term by term for many. */
+  sum(start: '0' | '-0', terms: readonly string[]): string {
+    if (terms.length <= MAX_TERMS_PER_EXPRESSION) return `(${[start, ...terms].join(' + ')})`;
+    const name = `s${this.next++}`;
+    this.lines.push(`let ${name} = ${start};`);
+    for (const term of terms) this.lines.push(`${name} += ${term};`);
+    return name;
+  }
+
+  /** An expression computed once, as a local, for a value read many times. */
+  name(expression: string): string {
+    const name = `m${this.next++}`;
+    this.lines.push(`const ${name} = ${expression};`);
+    return name;
+  }
+}
+
+/** entry += (0 + t₁ + t₂ + …), a sum formed first as the interpreter forms it; nothing when every term is 0. */
+function addSum(acc: Accumulators, locals: Locals, entry: number, terms: readonly (string | null)[]): void {
+  const present = terms.filter((t): t is string => t !== null);
+  if (present.length > 0) acc.add(entry, locals.sum('0', present));
+}
 
 /** Entry `to[j]` of the output takes entry `from[j]` of an argument, summed where a target repeats (as `place`). */
 function placeMaps(code: ForwardCode, out: Operand, args: readonly Operand[], maps: readonly IndexMap[]): void {
@@ -215,7 +310,7 @@ function placeMaps(code: ForwardCode, out: Operand, args: readonly Operand[], ma
   maps.forEach(({ to, from }, i) => {
     for (let j = 0; j < to.length; j++) terms[to[j]!]!.push(code.read(args[i]!.offset + from[j]!));
   });
-  terms.forEach((entryTerms, k) => code.assign(out.offset + k, sum(entryTerms), entryTerms.length));
+  terms.forEach((entryTerms, k) => code.assign(out.offset + k, code.sum(entryTerms), entryTerms.length));
 }
 
 /** The matrix size of a square operand, or a refusal above the size whose cofactors come from minors. */
@@ -246,14 +341,14 @@ const FORWARD: Readonly<Record<Exclude<OpName, ElementwiseName>, ForwardRule | n
   },
   sum: (code, out, [a]) => {
     const terms = Array.from({ length: a!.size }, (_, k) => code.read(a!.offset + k));
-    code.assign(out.offset, sum(['-0', ...terms]), terms.length);
+    code.assign(out.offset, code.sum(terms), terms.length);
   },
   dot: (code, out, [a, b]) => {
     const terms = Array.from(
       { length: a!.size },
       (_, k) => `${code.read(a!.offset + k)} * ${code.read(b!.offset + k)}`,
     );
-    code.assign(out.offset, sum(['-0', ...terms]), terms.length);
+    code.assign(out.offset, code.sum(terms), terms.length);
   },
   norm2: (code, out, [a]) => code.assign(out.offset, code.call('norm2', `v, ${a!.offset}, ${a!.size}`), a!.size),
   matmul: (code, out, [a, b]) => {
@@ -265,7 +360,7 @@ const FORWARD: Readonly<Record<Exclude<OpName, ElementwiseName>, ForwardRule | n
           { length: p },
           (_, k) => `${code.read(a!.offset + i * p + k)} * ${code.read(b!.offset + k * c + j)}`,
         );
-        code.assign(out.offset + i * c + j, sum(['-0', ...terms]), p);
+        code.assign(out.offset + i * c + j, code.sum(terms), p);
       }
   },
   det: (code, out, [a]) => {
@@ -292,8 +387,9 @@ const FORWARD: Readonly<Record<Exclude<OpName, ElementwiseName>, ForwardRule | n
   rowMaxWeights: null,
   rowMinWeights: null,
   extremeParts: null,
-  logsumexp: null,
-  stopMax: null,
+  logsumexp: (code, out, [a]) =>
+    code.assign(out.offset, code.call('logsumexp', `v, ${a!.offset}, ${a!.size}`), a!.size),
+  stopMax: (code, out, [a]) => code.assign(out.offset, code.call('stopMax', `v, ${a!.offset}, ${a!.size}`), a!.size),
   median: null,
   medianWeights: null,
   lusolve: null,
@@ -306,8 +402,14 @@ const isElementwise = (op: OpName): op is ElementwiseName => op in ELEMENTWISE_T
 class ForwardCode {
   readonly lines: string[] = [];
   private readonly local = new Set<number>();
+  private readonly locals = new Locals(this.lines);
 
   constructor(private readonly budget: Budget) {}
+
+  /** A sum of the terms from -0, as the table's kernels sum (-0 + t is t: one term is itself). */
+  sum(terms: readonly string[]): string {
+    return terms.length <= 1 ? (terms[0] ?? '-0') : this.locals.sum('-0', terms);
+  }
 
   read(entry: number): string {
     return this.local.has(entry) ? `x${entry}` : `v[${entry}]`;
@@ -387,12 +489,10 @@ const times = (budget: Budget, left: string | null, right: string | null): strin
   return `mul(${left}, ${right})`;
 };
 
-/**
- * out(r×c) += A(r×k)·B(k×c) for matrices of expressions (null: an exact 0), each product a sum from 0 left to
- * right; results that are not single terms go through locals `m…` when `local` names them.
- */
+/** A(r×k)·B(k×c) for matrices of expressions (null: an exact 0), each entry a sum from 0, left to right. */
 function matrixProduct(
   budget: Budget,
+  locals: Locals,
   a: (i: number, k: number) => string | null,
   b: (k: number, j: number) => string | null,
   [r, inner, c]: readonly [number, number, number],
@@ -402,22 +502,14 @@ function matrixProduct(
       const terms = Array.from({ length: inner }, (_, k) => times(budget, a(i, k), b(k, j))).filter(
         (t): t is string => t !== null,
       );
-      return terms.length === 0 ? null : `(0 + ${terms.join(' + ')})`;
+      return terms.length === 0 ? null : locals.sum('0', terms);
     }),
   );
 }
 
-/** Names a matrix of expressions as locals `m…` (a product read many times is computed once). */
-function named(lines: string[], matrix: (string | null)[][], counter: { next: number }): (string | null)[][] {
-  return matrix.map((row) =>
-    row.map((expression) => {
-      if (expression === null) return null;
-      const name = `m${counter.next++}`;
-      lines.push(`const ${name} = ${expression};`);
-      return name;
-    }),
-  );
-}
+/** Names a matrix of expressions as locals (a product read many times is computed once). */
+const named = (locals: Locals, matrix: (string | null)[][]): (string | null)[][] =>
+  matrix.map((row) => row.map((expression) => (expression === null ? null : locals.name(expression))));
 
 /** Entry (i, j) of a row-major r×c operand as an expression of the buffer. */
 const entryOf =
@@ -430,8 +522,7 @@ function matmulTerms(
   step: Extract<Step, { kind: 'matmul' }>,
   reverse: boolean,
   carried: (i: number, j: number) => string | null,
-  lines: string[],
-  counter: { next: number },
+  locals: Locals,
   budget: Budget,
 ): (string | null)[][] {
   const [r, c] = asRowMajor(step.out.shape);
@@ -443,30 +534,29 @@ function matmulTerms(
     let middle: (i: number, j: number) => string | null = carried;
     if (L !== null) {
       const product = named(
-        lines,
-        matrixProduct(budget, (i, k) => L(k, i), carried, [p, r, c]),
-        counter,
+        locals,
+        matrixProduct(budget, locals, (i, k) => L(k, i), carried, [p, r, c]),
       );
       middle = (i, j) => product[i]![j]!;
     }
     if (R === null) return Array.from({ length: p }, (_, i) => Array.from({ length: q }, (_, j) => middle(i, j)));
-    return matrixProduct(budget, middle, (k, j) => R(j, k), [p, c, q]);
+    return matrixProduct(budget, locals, middle, (k, j) => R(j, k), [p, c, q]);
   }
   // Ẏ = L·Ȧ·R (r×c from p×q).
   let middle: (i: number, j: number) => string | null = carried;
   if (L !== null) {
-    const product = named(lines, matrixProduct(budget, L, carried, [r, p, q]), counter);
+    const product = named(locals, matrixProduct(budget, locals, L, carried, [r, p, q]));
     middle = (i, j) => product[i]![j]!;
   }
   if (R === null) return Array.from({ length: r }, (_, i) => Array.from({ length: c }, (_, j) => middle(i, j)));
-  return matrixProduct(budget, middle, R, [r, q, c]);
+  return matrixProduct(budget, locals, middle, R, [r, q, c]);
 }
 
 /** Reverse mode: the output's cotangent is the seed; steps pull back from the last to the first. */
 function backwardLines(prepared: PreparedPasses, budget: Budget): string[] {
   const { plan, passes } = prepared;
   const c = new Accumulators('c');
-  const counter = { next: 0 };
+  const locals = new Locals(c.lines);
   const output = passes.output;
   for (let i = 0; i < output.size; i++) c.set(output.offset + i, `seed[${i}]`);
   for (let s = passes.steps.length - 1; s >= 0; s--) {
@@ -481,7 +571,9 @@ function backwardLines(prepared: PreparedPasses, budget: Budget): string[] {
             if (t !== null) c.add(arg.offset + k, t);
           }
         } else
-          c.addSum(
+          addSum(
+            c,
+            locals,
             arg.offset,
             Array.from({ length: out.size }, (_, k) => term(k)),
           );
@@ -506,7 +598,7 @@ function backwardLines(prepared: PreparedPasses, budget: Budget): string[] {
       case 'matmul': {
         const cols = asRowMajor(out.shape)[1];
         const [, q] = asRowMajor(arg.shape);
-        const terms = matmulTerms(step, true, (i, j) => c.get(out.offset + i * cols + j), c.lines, counter, budget);
+        const terms = matmulTerms(step, true, (i, j) => c.get(out.offset + i * cols + j), locals, budget);
         terms.forEach((row, i) =>
           row.forEach((t, j) => {
             if (t !== null) c.add(arg.offset + i * q + j, t);
@@ -517,7 +609,9 @@ function backwardLines(prepared: PreparedPasses, budget: Budget): string[] {
       case 'dense': {
         // Ā[k] += Σᵢ d[i, k]·Ȳ[i].
         for (let k = 0; k < arg.size; k++)
-          c.addSum(
+          addSum(
+            c,
+            locals,
             arg.offset + k,
             Array.from({ length: out.size }, (_, i) =>
               times(budget, c.get(out.offset + i), `v[${step.d.offset + i * arg.size + k}]`),
@@ -540,7 +634,7 @@ function backwardLines(prepared: PreparedPasses, budget: Budget): string[] {
 function tangentLines(prepared: PreparedPasses, budget: Budget): string[] {
   const { plan, passes } = prepared;
   const t = new Accumulators('t');
-  const counter = { next: 0 };
+  const locals = new Locals(t.lines);
   for (const column of prepared.columns) {
     const operand = reached(plan, passes, column.node);
     if (operand !== null) for (let k = 0; k < column.size; k++) t.set(operand.offset + k, `seed[${column.offset + k}]`);
@@ -555,7 +649,9 @@ function tangentLines(prepared: PreparedPasses, budget: Budget): string[] {
         }
         break;
       case 'row':
-        t.addSum(
+        addSum(
+          t,
+          locals,
           out.offset,
           Array.from({ length: arg.size }, (_, k) => times(budget, valueAt(step.d, k), t.get(arg.offset + k))),
         );
@@ -571,7 +667,7 @@ function tangentLines(prepared: PreparedPasses, budget: Budget): string[] {
       case 'matmul': {
         const q = asRowMajor(arg.shape)[1];
         const cols = asRowMajor(out.shape)[1];
-        const terms = matmulTerms(step, false, (i, j) => t.get(arg.offset + i * q + j), t.lines, counter, budget);
+        const terms = matmulTerms(step, false, (i, j) => t.get(arg.offset + i * q + j), locals, budget);
         terms.forEach((row, i) =>
           row.forEach((term, j) => {
             if (term !== null) t.add(out.offset + i * cols + j, term);
@@ -582,7 +678,9 @@ function tangentLines(prepared: PreparedPasses, budget: Budget): string[] {
       case 'dense':
         // Ẏ[i] += Σₖ d[i, k]·ẋ[k].
         for (let i = 0; i < out.size; i++)
-          t.addSum(
+          addSum(
+            t,
+            locals,
             out.offset + i,
             Array.from({ length: arg.size }, (_, k) =>
               times(budget, `v[${step.d.offset + i * arg.size + k}]`, t.get(arg.offset + k)),
@@ -598,6 +696,17 @@ function tangentLines(prepared: PreparedPasses, budget: Budget): string[] {
     output === null ? null : t.get(output.offset + i),
   );
   return [...t.lines, `return [${results.map((r) => r ?? '0').join(', ')}];`];
+}
+
+/** A function's lines, if its locals (one declaration a line) fit in a stack frame. */
+function withinFrame(lines: readonly string[]): readonly string[] {
+  const locals = lines.filter((line) => line.startsWith('const ') || line.startsWith('let ')).length;
+  if (locals > MAX_LOCALS_PER_FUNCTION)
+    throw new LimitError(
+      `the emitted module would need ${locals} locals in one function, more than the ${MAX_LOCALS_PER_FUNCTION} ` +
+        "a call's stack frame holds: emit writes straight-line code for small programs; use the library for this one",
+    );
+  return lines;
 }
 
 /** A number as JavaScript source: -0, NaN and the infinities by name, others as their shortest round trip. */
@@ -718,9 +827,9 @@ export function emitModule(
 ): string {
   const { plan, passes } = prepared;
   const budget = new Budget();
-  const forward = forwardLines(prepared, budget);
-  const backward = backwardLines(prepared, budget);
-  const tangent = tangentLines(prepared, budget);
+  const forward = withinFrame(forwardLines(prepared, budget));
+  const backward = withinFrame(backwardLines(prepared, budget));
+  const tangent = withinFrame(tangentLines(prepared, budget));
   const m = sizeOf(outputShape);
   const n = prepared.columns.reduce((total, column) => total + column.size, 0);
   const constants: string[] = [];
