@@ -253,8 +253,10 @@ describe('jacobian emit', () => {
   });
 
   it('refuses a program past MAX_EMITTED_OPERATIONS or MAX_LOCALS_PER_FUNCTION, saying the limit', () => {
-    // One sum of that many terms: refused as it is written, before any more text is made.
-    const { program, point } = compileAt('sum(x)', { x: new Array(MAX_EMITTED_OPERATIONS + 1).fill(1) });
+    // A product of two 80×80 matrices: 80³ = 512 000 terms in its forward pass alone.
+    const X = Array.from({ length: 80 }, () => new Array(80).fill(1));
+    expect(80 ** 3).toBeGreaterThan(MAX_EMITTED_OPERATIONS);
+    const { program, point } = compileAt('X*X', { X });
     const refusal = (): string => emitProgram(program, point, ['x']);
     expect(refusal).toThrow(LimitError);
     expect(refusal).toThrow(`more than ${MAX_EMITTED_OPERATIONS} operations`);
