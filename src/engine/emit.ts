@@ -5,7 +5,7 @@
  *
  * The source is built only from numbers (buffer indices, constants), a
  * fixed vocabulary (this file's text, `Math`'s function names) and
- * generated identifiers (`x12`, `c7`, `t3`, `m0`). Variables are numbered,
+ * generated identifiers (`x12`, `c7`, `t3`, `s0`, `m1`). Variables are numbered,
  * never named: the module takes its inputs as an array, in the order of the
  * program's variables, so nothing a user writes (names, expressions) can
  * reach the text. compiled.ts runs the same kind of code in-process; this
@@ -36,7 +36,7 @@ export const MAX_EMITTED_OPERATIONS = 500_000;
  */
 export const MAX_LOCALS_PER_FUNCTION = 50_000;
 
-/** Element-wise operations whose scalar function is written as an expression of its operands. */
+/** The table's element-wise operations (those with a scalar function), written as expressions of their operands. */
 export type ElementwiseName =
   | ElementwiseUnaryName
   | ElementwiseBinaryName
