@@ -257,7 +257,7 @@ describe('jacobian emit', () => {
     const X = Array.from({ length: 80 }, () => new Array(80).fill(1));
     expect(80 ** 3).toBeGreaterThan(MAX_EMITTED_OPERATIONS);
     const { program, point } = compileAt('X*X', { X });
-    const refusal = (): string => emitProgram(program, point, ['x']);
+    const refusal = (): string => emitProgram(program, point, ['X']);
     expect(refusal).toThrow(LimitError);
     expect(refusal).toThrow(`more than ${MAX_EMITTED_OPERATIONS} operations`);
     // As many cotangents as entries, each a local of the backward pass: past what a stack frame holds.
