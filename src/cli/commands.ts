@@ -3,6 +3,7 @@
  * with the exit status it calls for. Printing is the caller's job.
  */
 import { checkJacobian, DEFAULT_TOLERANCE } from '../engine/check.js';
+import { emitProgram } from '../engine/emit.js';
 import { guardMemory } from '../engine/program.js';
 import { InputError, LimitError } from '../errors.js';
 import type { MatrixReport, Report, ReportBase, VectorReport } from '../format/report.js';
@@ -12,8 +13,9 @@ import { tensorFromJson } from '../values.js';
 import { parseNumberList, splitBinding } from './bindings.js';
 import type { Io } from './io.js';
 import type { OutputOptions } from './options.js';
+import { writeChunks } from './output-stream.js';
 import { Progress } from './progress.js';
-import { requireFinite, resolveRequest, type Request } from './request.js';
+import { requireFinite, resolveRequest, type CommonOptions, type Request } from './request.js';
 
 /** Dense results up to this many entries are printed: more would be gigabytes of text, past V8's longest string. */
 const MAX_PRINTED_ENTRIES = 2 ** 25;
@@ -310,4 +312,23 @@ export async function runCommand(
     ms,
   };
   return { report: result.report, status: result.status, stats };
+}
+
+/** The options of `jacobian emit`: the point (for the shapes), the variables, the file, the limits. */
+export interface EmitOptions extends CommonOptions {
+  readonly output?: string;
+  readonly maxMemory?: number;
+}
+
+/**
+ * `jacobian emit`: the program's value and derivative passes at the shapes of --at, as a standalone ES module,
+ * written to standard output or to -o FILE.
+ */
+export async function runEmit(expr: string | undefined, options: EmitOptions, io: Io): Promise<void> {
+  const { program, point, wrt } = await resolveRequest(expr, options, io);
+  const limits = options.maxMemory === undefined ? {} : { maxMemoryBytes: options.maxMemory };
+  const source = emitProgram(program, point, wrt, limits);
+  if (options.output === undefined) await writeChunks(io, [source]);
+  else if (io.writeFile === undefined) throw new InputError('-o needs a file system to write to');
+  else io.writeFile(options.output, source);
 }

@@ -58,6 +58,13 @@ export const COMMAND_EXAMPLES: Readonly<Record<string, readonly [Example, Exampl
     { line: 'jacobian spy "x[2:end] .* x[1:end-1]" --at x=1:60', shows: 'a band, in braille' },
     { line: 'jacobian spy "diff(x.^2)" --at x=1:500 --svg pattern.svg', shows: 'also an SVG heat map' },
   ],
+  emit: [
+    {
+      line: 'jacobian emit "tanh(W*x+b)" --at "W=[[1,2],[3,4]]" --at x=1,2 --at b=0,0 --wrt x',
+      shows: 'a module, on standard output',
+    },
+    { line: 'jacobian emit "sum(x.^2)" --at x=1,2,3', shows: 'for any x of 3 entries' },
+  ],
   functions: [
     { line: 'jacobian functions', shows: 'every function, its forms and arity' },
     { line: 'jacobian functions --json', shows: 'the same as JSON' },

@@ -19,7 +19,7 @@ import { spyScale, spySvg, spyText } from '../format/spy.js';
 import type { MatrixReport, Report, SparseJacobian } from '../format/report.js';
 import { functionCatalogue, parseExpression } from '../parse/index.js';
 import { runBatch } from './batch.js';
-import { runCommand, type CommandName } from './commands.js';
+import { runCommand, runEmit, type CommandName, type EmitOptions } from './commands.js';
 import { completionScript, completionSpec, SHELLS, type Shell } from './completion.js';
 import {
   COMMON_OPTIONS_HEADING,
@@ -248,6 +248,21 @@ const COMMANDS: readonly CommandSpec[] = [
   },
 ];
 
+/** The shared options `jacobian emit` takes. */
+const EMIT_OPTIONS: readonly string[] = [
+  '--at',
+  '--wrt',
+  '--file',
+  '--output',
+  '--max-memory',
+  '--allow-nonfinite',
+  '--max-expr-length',
+  '--max-nodes',
+  '--max-depth',
+  '--max-input',
+  '--debug',
+];
+
 /** --u, repeatable as --u x=… --u W=…. */
 function uOption(description: string): Option {
   return new Option('--u <numbers>', description).argParser((text: string, previous: string[] | undefined) => [
@@ -337,6 +352,21 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
         done(status);
       });
   }
+  // emit writes a module, not a report: of the shared options, those that say what to compile and where to write.
+  const emit = program
+    .command('emit')
+    .description('write a standalone ES module computing the value, J, vᵀJ and J·u at the shapes of --at')
+    .argument('[expr]', 'the expression; read from standard input when omitted');
+  for (const option of addCommonOptions(new Command()).options)
+    if (EMIT_OPTIONS.includes(option.long ?? '')) emit.addOption(option);
+  emit
+    .addHelpText('after', commandHelpText('emit'))
+    .exitOverride()
+    .configureOutput(output)
+    .action(async (expr: string | undefined, options: EmitOptions) => {
+      await runEmit(expr, options, io);
+      done(0);
+    });
   program
     .command('functions')
     .description('list the functions of the language: usage, number of arguments, what each does')

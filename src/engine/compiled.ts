@@ -243,7 +243,7 @@ function forwardSource(plan: Plan): { source: string; values: unknown[] } {
  * first contribution. Until then an entry is an exact 0, whose contributions are left out: the interpreter
  * adds them as +0, which changes no sum (a sum from +0 is never -0).
  */
-class Accumulators {
+export class Accumulators {
   readonly lines: string[] = [];
   private readonly declared = new Set<number>();
 
@@ -274,7 +274,7 @@ class Accumulators {
   }
 }
 
-const valueAt = (operand: Operand, k: number): string => `v[${operand.offset + (operand.size === 1 ? 0 : k)}]`;
+export const valueAt = (operand: Operand, k: number): string => `v[${operand.offset + (operand.size === 1 ? 0 : k)}]`;
 const product = (left: string | null, right: string | null): string | null =>
   left === null || right === null ? null : `${left} * ${right}`;
 
@@ -298,7 +298,7 @@ function finish(plan: Plan, passes: Passes, results: readonly (string | null)[],
 }
 
 /** The node's entries in the pass's buffers, or null when no pass reaches it (as Passes.slice). */
-function reached(plan: Plan, passes: Passes, node: NodeId): Operand | null {
+export function reached(plan: Plan, passes: Passes, node: NodeId): Operand | null {
   const operand = plan.operands[node];
   return operand !== undefined && passes.lin.active.includes(node) ? operand : null;
 }

@@ -7,7 +7,7 @@
 import { InputError, LimitError, withRemedy, type LargeResult } from '../errors.js';
 import { identityMap } from '../graph/index-maps.js';
 import type { GraphBuilder } from '../graph/index.js';
-import type { NodeId } from '../ops/index.js';
+import type { NodeId, Operand } from '../ops/index.js';
 import { describeShape, sizeOf, type Shape } from '../shape.js';
 import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
 import { Kernels } from './compiled.js';
@@ -111,6 +111,16 @@ export interface SparseJacobianResult extends Derivative {
   readonly colours: number;
   /** The least colours a colouring of this kind can have (SparseJacobianResult.colours equal to it is optimal). */
   readonly lowerBound: number;
+}
+
+/** A program's plan and passes for one choice of `wrt`, as emit.ts reads them. */
+export interface PreparedPasses {
+  readonly plan: Plan;
+  readonly passes: Passes;
+  /** The differentiated variables: J's columns. */
+  readonly columns: readonly WrtInput[];
+  /** Each variable's place in the plan's values, in the order of `Program.variables`. */
+  readonly inputs: readonly (Operand | null)[];
 }
 
 export class Program {
@@ -425,6 +435,24 @@ export class Program {
       if (tangent !== null) jvp.set(tangent);
     }
     return this.finish(prepared, { jvp });
+  }
+
+  /**
+   * The plan and passes for `wrt`, after a forward pass at `at`, with each variable's place in the plan's
+   * values (null where the output does not read it): what emit.ts writes out as a standalone module.
+   */
+  preparedPasses(wrt: readonly string[], at: Point, options: DerivativeOptions = {}): PreparedPasses {
+    const n = this.columns(wrt);
+    const call = {
+      what: 'the emitted module',
+      result: this.resultPart(n),
+      options,
+      large: 'vector',
+      direction: 'both',
+    } as const;
+    const { plan, passes, wrt: columns } = this.prepare(wrt, at, call);
+    const inputs = this.variables.map(({ name, shape }) => plan.operands[this.inputNode(name, shape)] ?? null);
+    return { plan, passes, columns, inputs };
   }
 
   /** ∇f of a scalar output: one backward pass seeded with 1. */
