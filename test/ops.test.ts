@@ -140,8 +140,8 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   maxReduce: unary(),
   minReduce: unary(),
   tieWeights: {
-    at: { a: GRID, c: [0.6] },
-    build: (b, x) => b.apply('tieWeights', [x('a'), b.apply('reshape', [x('c')], { kind: 'reshape', shape: [] })]),
+    at: { a: matrix, c: [0.5, 0.3, 3] },
+    build: (b, x) => b.apply('tieWeights', [x('a'), x('c')]),
     piecewiseConstant: true,
   },
   dot: binary(GRID, [0.5, 0.25, -2, 3]),
@@ -195,11 +195,12 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   lgamma: unary([0.3, 1.7, 4.2, 12.5]),
   digamma: unary([0.3, 1.7, 4.2, 12.5]),
   trigamma: unary([0.3, 1.7, 4.2, 12.5]),
-  rowMaxWeights: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]), piecewiseConstant: true },
-  rowMinWeights: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]), piecewiseConstant: true },
-  extremeParts: {
+  rowMax: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]) },
+  rowMin: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]) },
+  extremeIndex: {
     at: { a: matrix },
-    build: (b, x) => b.apply('extremeParts', [x('a'), b.apply('rowMinWeights', [x('a')])]),
+    build: (b, x) => b.apply('extremeIndex', [x('a'), b.apply('rowMax', [x('a')])]),
+    piecewiseConstant: true,
   },
 };
 
