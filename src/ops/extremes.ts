@@ -39,14 +39,20 @@ function extremeCode(v: Float64Array, offset: number, n: number, t: number): num
   const end = offset + n;
   let count = 0;
   let first = -1;
-  for (let k = offset; k < end; k++) {
-    if (Math.abs(v[k]! - t) > bound) continue;
+  for (let k = nextNear(v, offset, end, t, bound); k < end; k = nextNear(v, k + 1, end, t, bound)) {
     if (nearlyEqual(v[k]!, t)) {
       if (count === 0) first = k - offset;
       count++;
     }
   }
   return count === 1 ? first : -count;
+}
+
+/** The first index from k below `end` whose entry is within `bound` of t (or at a NaN distance); else `end`. */
+function nextNear(v: Float64Array, k: number, end: number, t: number, bound: number): number {
+  // One comparison an entry in a loop without calls, which keeps it all in registers.
+  for (; k < end; k++) if (!(Math.abs(v[k]! - t) > bound)) return k;
+  return end;
 }
 
 /** How many lines an operand of `lines` outputs splits `x` into, and their length. */

@@ -1,7 +1,7 @@
 /** Reductions and linear algebra: whole-array functions with row, matmul or dense partials (max and min: extremes.ts). */
 import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, isMatrix, isScalar, isVector, sizeOf, type Shape } from '../shape.js';
-import { addProduct, type MatrixLayout } from './product-kernel.js';
+import { addProduct, denseProduct, type MatrixLayout } from './product-kernel.js';
 import { algebra, dense, elementwise, matmulPartial, row, unsupported } from './rules.js';
 import type { Operand, OpSpec, ReductionName, SpecialPoint } from './types.js';
 
@@ -294,17 +294,16 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     value(v, out, [a, b]) {
       const [r, p] = a!.shape as readonly [number, number];
       const c = out.size / r;
-      v.fill(-0, out.offset, out.offset + out.size);
       const entries = Math.max(scanEntries(v, a!), scanEntries(v, b!));
-      if (entries === NOT_FINITE) {
-        // 0·∞ is NaN here: every term counts.
-        for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) v[out.offset + i * c + j] = dot(v, a!, b!, i, j, p, c);
+      if (entries !== FINITE_WITH_ZEROS) {
+        // Every term counts (0·∞ is NaN), or no term is a zero to skip: the dense kernel, the plain loop's numbers.
+        denseProduct(v, a!.offset, v, b!.offset, v, out.offset, r, p, c);
         return;
       }
+      v.fill(-0, out.offset, out.offset + out.size);
       // Between finite factors a skipped zero term is ±0: it changes only the sign of a zero sum, restored below.
       const layout = (m: Operand, cols: number): MatrixLayout => ({ offset: m.offset, rowStride: cols, colStride: 1 });
       addProduct(v, layout(a!, p), v, layout(b!, c), v, layout(out, c), r, p, c);
-      if (entries === FINITE) return; // nothing was skipped
       for (let e = 0; e < out.size; e++) {
         const x = v[out.offset + e]!;
         if (x === 0 && 1 / x < 0) v[out.offset + e] = dot(v, a!, b!, Math.floor(e / c), e % c, p, c);
