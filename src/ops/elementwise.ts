@@ -462,10 +462,10 @@ export function nearlyEqualShares(v: Float64Array, from: number, to: number, n: 
 
 /** The first index from k below `end` whose entry beats `best` by an exact comparison, or is NaN; else `end`. */
 function nextBeyond(v: Float64Array, k: number, end: number, best: number, sign: 1 | -1): number {
-  for (; k < end; k++) {
-    const x = v[k]!;
-    if (sign * (x - best) > 0 || Number.isNaN(x)) return k;
-  }
+  // One comparison an entry, false for a NaN: a loop for each sign.
+  if (sign === 1) {
+    for (; k < end; k++) if (!(v[k]! <= best)) return k;
+  } else for (; k < end; k++) if (!(v[k]! >= best)) return k;
   return end;
 }
 
