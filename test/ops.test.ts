@@ -140,8 +140,8 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   maxReduce: unary(),
   minReduce: unary(),
   tieWeights: {
-    at: { a: matrix, c: [0.5, 0.3, 3] },
-    build: (b, x) => b.apply('tieWeights', [x('a'), x('c')]),
+    at: { a: GRID, c: [0.6] },
+    build: (b, x) => b.apply('tieWeights', [x('a'), b.apply('reshape', [x('c')], { kind: 'reshape', shape: [] })]),
     piecewiseConstant: true,
   },
   dot: binary(GRID, [0.5, 0.25, -2, 3]),
@@ -197,6 +197,8 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   trigamma: unary([0.3, 1.7, 4.2, 12.5]),
   rowMax: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]) },
   rowMin: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]) },
+  rowMaxWeights: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]), piecewiseConstant: true },
+  rowMinWeights: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]), piecewiseConstant: true },
   extremeIndex: {
     at: { a: matrix },
     build: (b, x) => b.apply('extremeIndex', [x('a'), b.apply('rowMax', [x('a')])]),

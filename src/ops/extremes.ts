@@ -8,7 +8,7 @@ import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, isMatrix, type Shape } from '../shape.js';
 import { countNearlyEqual, extremeEntry, nearBound, nearlyEqual, nearlyEqualShares } from './elementwise.js';
 import { ZERO, extreme } from './rules.js';
-import type { Builder, ExtremeName, NodeView, Operand, OpSpec, SpecialPoint } from './types.js';
+import type { Builder, ExtremeName, NodeId, NodeView, Operand, OpSpec, Partial, SpecialPoint } from './types.js';
 
 /**
  * extremeIndex's codes for a line without one extreme entry: NO_EXTREME for a line with a NaN (its extreme
@@ -58,14 +58,29 @@ function nextNear(v: Float64Array, k: number, end: number, t: number, bound: num
 /** How many lines an operand of `lines` outputs splits `x` into, and their length. */
 const linesOf = (x: Operand, lines: Operand): readonly [number, number] => [lines.size, x.size / lines.size];
 
-const matrixRows = (label: string, [a]: readonly Shape[]): Shape => {
-  if (!isMatrix(a!)) throw new ShapeError(`${label} takes a matrix, got ${describeShape(a!)}`);
-  return [a[0]];
-};
+function matrix(label: string, a: Shape): readonly [number, number] {
+  if (!isMatrix(a)) throw new ShapeError(`${label} takes a matrix, got ${describeShape(a)}`);
+  return a;
+}
 
-/** The partial of every extreme: through the index of each line's extreme entry. */
-const throughIndex = (b: Builder, _i: number, node: NodeView) =>
-  extreme(b.apply('extremeIndex', [node.args[0]!, node.out]));
+/** In each row of a matrix: 1/count at the entries that tie with the row's extreme, 0 elsewhere (all 0 with a NaN). */
+function rowTieWeights(v: Float64Array, out: Operand, a: Operand, sign: 1 | -1): void {
+  const [rows, cols] = a.shape as readonly [number, number];
+  for (let i = 0; i < rows; i++) {
+    const from = a.offset + i * cols;
+    nearlyEqualShares(v, from, out.offset + i * cols, cols, extremeEntry(v, from, cols, sign));
+  }
+}
+
+/** The partial of an extreme: through the index of each line's extreme entry; `weights` for the gradient graph. */
+const throughIndex =
+  (weights: (b: Builder, node: NodeView) => NodeId) =>
+  (b: Builder, _i: number, node: NodeView): Partial =>
+    extreme(b.apply('extremeIndex', [node.args[0]!, node.out]), weights(b, node));
+
+// The weights of a row's extreme come from the matrix alone: a tie in one row does not reach the others' weights.
+const ofWhole = throughIndex((b, node) => b.apply('tieWeights', [node.args[0]!, node.out]));
+const ofRows = (weights: 'rowMaxWeights' | 'rowMinWeights') => throughIndex((b, node) => b.apply(weights, node.args));
 
 /** Reports each line of more than one entry equal to its extreme (the node's value) within mathjs's tolerance. */
 function tieSpecial(
@@ -91,7 +106,7 @@ export const EXTREMES: Record<ExtremeName, OpSpec> = {
     arity: 1,
     shape: () => SCALAR,
     value: (v, out, [a]) => lineExtremes(v, out, a!, 1),
-    partial: throughIndex,
+    partial: ofWhole,
     special: tieSpecial,
   },
   minReduce: {
@@ -99,24 +114,24 @@ export const EXTREMES: Record<ExtremeName, OpSpec> = {
     arity: 1,
     shape: () => SCALAR,
     value: (v, out, [a]) => lineExtremes(v, out, a!, -1),
-    partial: throughIndex,
+    partial: ofWhole,
     special: tieSpecial,
   },
   /** max(M, 2): the largest entry of each row. */
   rowMax: {
     label: 'max',
     arity: 1,
-    shape: (args) => matrixRows('max', args),
+    shape: ([a]) => [matrix('max', a!)[0]],
     value: (v, out, [a]) => lineExtremes(v, out, a!, 1),
-    partial: throughIndex,
+    partial: ofRows('rowMaxWeights'),
     special: tieSpecial,
   },
   rowMin: {
     label: 'min',
     arity: 1,
-    shape: (args) => matrixRows('min', args),
+    shape: ([a]) => [matrix('min', a!)[0]],
     value: (v, out, [a]) => lineExtremes(v, out, a!, -1),
-    partial: throughIndex,
+    partial: ofRows('rowMinWeights'),
     special: tieSpecial,
   },
   /** Of x and its lines' extremes y: per line, the position of the extreme entry, or a code (NO_EXTREME, −count). */
@@ -131,20 +146,29 @@ export const EXTREMES: Record<ExtremeName, OpSpec> = {
     },
     partial: () => ZERO,
   },
-  /**
-   * Of x and its lines' extremes y: where an entry ties with its line's extreme (equal within mathjs's
-   * tolerance), 1/count of such entries of the line (SPEC §6); else 0. The extreme partial as numbers of x's
-   * shape, for the gradient graph.
-   */
+  /** Where x ties with its extreme y (equal within mathjs's tolerance): 1/count of such entries (SPEC §6); else 0. */
   tieWeights: {
     label: 'tieWeights',
     arity: 2,
     shape: (args) => args[0]!,
     value(v, out, [x, y]) {
-      const [lines, length] = linesOf(x!, y!);
-      for (let i = 0; i < lines; i++)
-        nearlyEqualShares(v, x!.offset + i * length, out.offset + i * length, length, v[y!.offset + i]!);
+      nearlyEqualShares(v, x!.offset, out.offset, x!.size, v[y!.offset]!);
     },
+    partial: () => ZERO,
+  },
+  /** tieWeights of each row of a matrix, with the row's largest entry. */
+  rowMaxWeights: {
+    label: 'rowMaxWeights',
+    arity: 1,
+    shape: ([a]) => matrix('rowMaxWeights', a!),
+    value: (v, out, [a]) => rowTieWeights(v, out, a!, 1),
+    partial: () => ZERO,
+  },
+  rowMinWeights: {
+    label: 'rowMinWeights',
+    arity: 1,
+    shape: ([a]) => matrix('rowMinWeights', a!),
+    value: (v, out, [a]) => rowTieWeights(v, out, a!, -1),
     partial: () => ZERO,
   },
 };

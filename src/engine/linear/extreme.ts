@@ -3,7 +3,7 @@
  * is 1 at the line's one extreme entry, whose position the `index` node holds, so a pass moves one number a
  * line. A tie (index −count) splits it evenly among the entries nearly equal to the node's value, which the
  * kernels find in the line; a line with a NaN (NO_EXTREME) contributes nothing. The numbers are those of
- * the row-of-weights form Σⱼ w[j]·in[j] with w from tieWeights, each product formed by `times`, in order.
+ * the row-of-weights form Σⱼ w[j]·in[j] with the partial's weights, each product formed by `times`, in order.
  */
 import { repeatMap } from '../../graph/index-maps.js';
 import { NO_EXTREME, tieShare, tiesWith } from '../../ops/index.js';
@@ -34,9 +34,8 @@ function spreadLine(step: ExtremeStep, v: Float64Array, i: number, value: number
 export const extreme: LinearKind<'extreme'> = {
   reads: (partial) => [partial.index],
   step: (partial, out, arg, operand) => ({ kind: 'extreme', out, arg, index: operand(partial.index) }),
-  transpose(b, _partial, node, arg, cotangent) {
+  transpose(b, partial, node, arg, cotangent) {
     const argShape = b.shapeOf(arg);
-    const weights = b.apply('tieWeights', [arg, node]);
     const lines = sizeOf(b.shapeOf(node));
     // Each line's cotangent beside each of its entries (a scalar's, broadcast by strongMultiply itself).
     const spread = isScalar(b.shapeOf(node))
@@ -46,7 +45,7 @@ export const extreme: LinearKind<'extreme'> = {
           shape: argShape,
           map: repeatMap(lines, sizeOf(argShape) / lines),
         });
-    return broadcast(b, b.apply('strongMultiply', [spread, weights]), argShape);
+    return broadcast(b, b.apply('strongMultiply', [spread, partial.weights]), argShape);
   },
 
   pullback(step, v, cotangent) {
