@@ -55,7 +55,7 @@ function nextNear(v: Float64Array, k: number, end: number, t: number, bound: num
   return end;
 }
 
-/** How many lines an operand of `lines` outputs splits `x` into, and their length. */
+/** The lines of x that an extreme with one output entry a line reduces: their count and their length. */
 const linesOf = (x: Operand, lines: Operand): readonly [number, number] => [lines.size, x.size / lines.size];
 
 function matrix(label: string, a: Shape): readonly [number, number] {
