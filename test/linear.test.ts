@@ -15,7 +15,7 @@ import { LINEAR, partialRulesOf, rulesOf, type Accumulator, type Step } from '..
 import { linearize, type Edge } from '../src/engine/linearize.js';
 import { Passes } from '../src/engine/passes.js';
 import { Plan } from '../src/engine/plan.js';
-import type { IndexMap, NodeId } from '../src/ops/index.js';
+import type { IndexMap, NodeId, OpName } from '../src/ops/index.js';
 import { sizeOf, type Shape } from '../src/shape.js';
 import { firstMismatch } from './helpers/numeric.js';
 
@@ -247,6 +247,27 @@ const rowCases = dims
     ),
   );
 
+/** Entries that tie often (0, 1, 1 + 1e-13 within mathjs's tolerance of 1), and a NaN now and then. */
+const tying = (size: number) =>
+  fc.array(fc.oneof(fc.constantFrom(0, 1, 1 + 1e-13, -2), fc.double({ min: -3, max: 3, noNaN: true })), {
+    minLength: size,
+    maxLength: size,
+  });
+
+/** max(x), min(x) of a vector or matrix, and the row extremes rowMax(M), rowMin(M): the partial is extreme(index). */
+const extremeCases = fc
+  .tuple(
+    dims,
+    dims,
+    fc.constantFrom('maxReduce', 'minReduce', 'rowMax', 'rowMin') as fc.Arbitrary<OpName>,
+    fc.boolean(),
+  )
+  .chain(([r, c, op, nan]) => fc.tuple(fc.constant([r, c] as const), fc.constant(op), fc.constant(nan), tying(r * c)))
+  .map(([[r, c], op, nan, x]) => {
+    const values = nan ? x.map((e, k) => (k === x.length - 1 ? NaN : e)) : x;
+    return edgeCase([{ shape: [r, c], values }], (b, [a]) => b.apply(op, [a!]));
+  });
+
 /** X·Y with respect to X (R = Y) or to Y (L = X), and inv(A) (L = −A⁻¹, R = A⁻¹: both factors). */
 const matmulCases = fc.oneof(
   fc
@@ -302,6 +323,21 @@ describe('linear kinds', () => {
     });
   });
   describe('dense', () => linearProperties(denseCases));
+  describe('extreme', () => {
+    linearProperties(extremeCases);
+    it('covers lines with one extreme entry, with a tie and with a NaN', () => {
+      const codes = fc
+        .sample(extremeCases, { seed: OPTIONS.seed, numRuns: 80 })
+        .flatMap(({ step, plan }) =>
+          step.kind === 'extreme'
+            ? [...plan.values.subarray(step.index.offset, step.index.offset + step.index.size)]
+            : [],
+        );
+      expect(new Set(codes.map((code) => (code >= 0 ? 'one' : code === -1 ? 'NaN' : 'tie')))).toEqual(
+        new Set(['one', 'NaN', 'tie']),
+      );
+    });
+  });
   describe('solve', () => {
     linearProperties(solveCases);
     it('covers both arguments: the matrix (negated, with a right factor) and the right-hand side', () => {
@@ -312,7 +348,7 @@ describe('linear kinds', () => {
   });
 
   it('every kind of partial has its block here', () => {
-    const covered = ['elementwise', 'select', 'row', 'matmul', 'dense', 'solve', 'zero', 'unsupported'];
+    const covered = ['elementwise', 'select', 'row', 'extreme', 'matmul', 'dense', 'solve', 'zero', 'unsupported'];
     expect(Object.keys(LINEAR).sort()).toEqual(covered.sort());
   });
 

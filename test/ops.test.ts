@@ -195,11 +195,14 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   lgamma: unary([0.3, 1.7, 4.2, 12.5]),
   digamma: unary([0.3, 1.7, 4.2, 12.5]),
   trigamma: unary([0.3, 1.7, 4.2, 12.5]),
+  rowMax: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]) },
+  rowMin: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]) },
   rowMaxWeights: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]), piecewiseConstant: true },
   rowMinWeights: { at: { a: matrix }, build: (b, x, op) => b.apply(op, [x('a')]), piecewiseConstant: true },
-  extremeParts: {
+  extremeIndex: {
     at: { a: matrix },
-    build: (b, x) => b.apply('extremeParts', [x('a'), b.apply('rowMinWeights', [x('a')])]),
+    build: (b, x) => b.apply('extremeIndex', [x('a'), b.apply('rowMax', [x('a')])]),
+    piecewiseConstant: true,
   },
 };
 

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { compile } from '../src/index.js';
 import { neededSteps } from '../src/engine/varying.js';
 import { OPS, type Operand } from '../src/ops/index.js';
-import { addProduct, transposed, type MatrixLayout } from '../src/ops/product-kernel.js';
+import { addProduct, denseProduct, transposed, type MatrixLayout } from '../src/ops/product-kernel.js';
 
 const OPTIONS = { seed: 0x9e0d_0c75, numRuns: 120 };
 
@@ -131,6 +131,40 @@ describe('matmul’s value', () => {
         }
         OPS.matmul.value(v, out, [A, B], { kind: 'none' });
         expect(sameBits(v.subarray(out.offset), expected)).toBe(true);
+      }),
+      OPTIONS,
+    );
+  });
+});
+
+describe('the dense product kernel', () => {
+  it('gives the plain loop’s numbers (every term from −0, in ascending k) past its 4×2 blocks, to the last bit', () => {
+    const dense = fc.double({ min: -4, max: 4, noNaN: true }).filter((x) => x !== 0);
+    const cases = fc
+      .tuple(fc.integer({ min: 1, max: 11 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 7 }))
+      .chain(([r, p, c]) =>
+        fc.record({
+          shape: fc.constant([r, p, c] as const),
+          a: fc.array(fc.oneof(dense, entry), { minLength: r * p, maxLength: r * p }),
+          b: fc.array(fc.oneof(dense, entry), { minLength: p * c, maxLength: p * c }),
+        }),
+      );
+    fc.assert(
+      fc.property(cases, ({ shape: [r, p, c], a, b }) => {
+        // A, B and D in one buffer at odd offsets, as the value buffer holds them.
+        const v = Float64Array.from([3, ...a, 3, ...b, 3, ...new Array<number>(r * c).fill(5), 3]);
+        const [aAt, bAt, dAt] = [1, 2 + r * p, 3 + r * p + p * c];
+        const expected = new Float64Array(r * c);
+        for (let i = 0; i < r; i++) {
+          for (let j = 0; j < c; j++) {
+            let sum = -0;
+            for (let k = 0; k < p; k++) sum += v[aAt + i * p + k]! * v[bAt + k * c + j]!;
+            expected[i * c + j] = sum;
+          }
+        }
+        denseProduct(v, aAt, v, bAt, v, dAt, r, p, c);
+        expect(sameBits(v.subarray(dAt, dAt + r * c), expected)).toBe(true);
+        expect([v[0], v[aAt + r * p], v[bAt + p * c], v[dAt + r * c]]).toEqual([3, 3, 3, 3]);
       }),
       OPTIONS,
     );

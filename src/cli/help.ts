@@ -172,7 +172,8 @@ Operators
 
 Indexing, 1-based and inclusive as in mathjs
   x[2]  x[2:4]  x[1:2:5]  x[[1, 3]]  M[1, 2]  M[1, :]  M[:, 2]  x[2:end] - x[1:end-1]
-  indices are known when compiling: numbers, end, and scalar variables given with --at
+  indices are known when compiling: numbers, end, variables given with --at; M[idx, :] picks
+  the rows of a vector idx of positions
 
 Programs (EXPR, -f FILE or standard input)
   statements separated by ; or line breaks; # starts a comment; the last statement is the output

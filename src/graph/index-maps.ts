@@ -48,6 +48,13 @@ export function broadcastMap(size: number): IndexMap {
   return { to: iota(size), from: new Int32Array(size) };
 }
 
+/** Each of `lines` entries repeated `length` times: output entry i·length + j takes input entry i. */
+export function repeatMap(lines: number, length: number): IndexMap {
+  const from = new Int32Array(lines * length);
+  for (let i = 0; i < lines; i++) from.fill(i, i * length, (i + 1) * length);
+  return { to: iota(lines * length), from };
+}
+
 /** The transpose of the 0/1 matrix a map stands for: what it moves, moved back (a select's pullback). */
 export function adjointMap(map: IndexMap): IndexMap {
   return { to: map.from, from: map.to };

@@ -418,7 +418,7 @@ export function contest(a: number, b: number, sign: 1 | -1): number {
  * Beyond this distance from t nothing is nearly equal to t: the tolerance at max(|x|, |t|) ≤ |t| + |x − t|,
  * with room for rounding. Loops over many entries compare with it first and call nearlyEqual only near t.
  */
-const nearBound = (t: number): number => Math.max(2 * REL_TOL * Math.abs(t), 2 * ABS_TOL);
+export const nearBound = (t: number): number => Math.max(2 * REL_TOL * Math.abs(t), 2 * ABS_TOL);
 
 // The loops below scan with one comparison per entry in a loop of its own, without calls, and leave it only at a
 // candidate: a loop that may call a function keeps less in registers, and costs about twice as much per entry.
@@ -462,10 +462,10 @@ export function nearlyEqualShares(v: Float64Array, from: number, to: number, n: 
 
 /** The first index from k below `end` whose entry beats `best` by an exact comparison, or is NaN; else `end`. */
 function nextBeyond(v: Float64Array, k: number, end: number, best: number, sign: 1 | -1): number {
-  for (; k < end; k++) {
-    const x = v[k]!;
-    if (sign * (x - best) > 0 || Number.isNaN(x)) return k;
-  }
+  // One comparison an entry, false for a NaN: a loop for each sign.
+  if (sign === 1) {
+    for (; k < end; k++) if (!(v[k]! <= best)) return k;
+  } else for (; k < end; k++) if (!(v[k]! >= best)) return k;
   return end;
 }
 

@@ -14,3 +14,4 @@ export type {
   SpecialPoint,
 } from './types.js';
 export { addMap, addRun, runsOf } from './structural.js';
+export { NO_EXTREME, tieShare, tiesWith } from './extremes.js';

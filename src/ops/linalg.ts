@@ -1,9 +1,8 @@
-/** Reductions and linear algebra: whole-array functions with row, matmul or dense partials. */
+/** Reductions and linear algebra: whole-array functions with row, matmul or dense partials (max and min: extremes.ts). */
 import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, isMatrix, isScalar, isVector, sizeOf, type Shape } from '../shape.js';
-import { countNearlyEqual, extremeEntry, nearlyEqualShares } from './elementwise.js';
-import { addProduct, type MatrixLayout } from './product-kernel.js';
-import { ZERO, algebra, dense, elementwise, matmulPartial, row, unsupported } from './rules.js';
+import { addProduct, denseProduct, type MatrixLayout } from './product-kernel.js';
+import { algebra, dense, elementwise, matmulPartial, row, unsupported } from './rules.js';
 import type { Operand, OpSpec, ReductionName, SpecialPoint } from './types.js';
 
 function squareMatrix(label: string, s: Shape): number {
@@ -92,21 +91,6 @@ const COFACTOR_BY_MINORS_MAX_N = 8;
 
 const toScalar = (): Shape => SCALAR;
 
-const REDUCTION_TIE: SpecialPoint = {
-  kind: 'tie',
-  convention: 'a tie for the extreme: the derivative is split evenly among the tied entries',
-};
-/** Reports a tie when more than one entry equals the extreme (the node's value) within mathjs's tolerance. */
-function tieSpecial(
-  v: Float64Array,
-  out: Operand,
-  args: readonly Operand[],
-  found: (entry: number, point: SpecialPoint) => void,
-): void {
-  const x = args[0]!;
-  if (countNearlyEqual(v, x.offset, x.size, v[out.offset]!, 2) > 1) found(0, REDUCTION_TIE);
-}
-
 const NORM_AT_ZERO: SpecialPoint = {
   kind: 'kink',
   convention: 'norm at the zero vector: the derivative is taken as 0',
@@ -144,18 +128,6 @@ function hasZero(v: Float64Array, x: Operand): boolean {
   return false;
 }
 
-/**
- * tieWeights for every row of a matrix at once: in each row, 1/count at the entries that tie with
- * the row's extreme, 0 elsewhere (a row with a NaN: all 0, as tieWeights).
- */
-function rowTieWeights(v: Float64Array, out: Operand, a: Operand, sign: 1 | -1): void {
-  const [rows, cols] = a.shape as readonly [number, number];
-  for (let i = 0; i < rows; i++) {
-    const from = a.offset + i * cols;
-    nearlyEqualShares(v, from, out.offset + i * cols, cols, extremeEntry(v, from, cols, sign));
-  }
-}
-
 const FINITE = 0;
 const FINITE_WITH_ZEROS = 1;
 const NOT_FINITE = 2;
@@ -178,11 +150,6 @@ function dot(v: Float64Array, a: Operand, b: Operand, i: number, j: number, p: n
   for (let k = 0; k < p; k++) sum += v[a.offset + i * p + k]! * v[b.offset + k * c + j]!;
   return sum;
 }
-
-const matrixOnly = (label: string, [a]: readonly Shape[]): Shape => {
-  if (!isMatrix(a!)) throw new ShapeError(`${label} takes a matrix, got ${describeShape(a!)}`);
-  return a!;
-};
 
 export const LINALG: Record<ReductionName, OpSpec> = {
   sum: {
@@ -244,36 +211,6 @@ export const LINALG: Record<ReductionName, OpSpec> = {
       }
     },
     partial: () => unsupported('third derivatives of prod'),
-  },
-  maxReduce: {
-    label: 'max',
-    arity: 1,
-    shape: toScalar,
-    value(v, out, [a]) {
-      v[out.offset] = extremeEntry(v, a!.offset, a!.size, 1);
-    },
-    partial: (b, _i, node) => row(b.apply('tieWeights', [node.args[0]!, node.out])),
-    special: tieSpecial,
-  },
-  minReduce: {
-    label: 'min',
-    arity: 1,
-    shape: toScalar,
-    value(v, out, [a]) {
-      v[out.offset] = extremeEntry(v, a!.offset, a!.size, -1);
-    },
-    partial: (b, _i, node) => row(b.apply('tieWeights', [node.args[0]!, node.out])),
-    special: tieSpecial,
-  },
-  /** Where x ties with the extreme y (equal within mathjs's tolerance): 1/count of such entries (SPEC §6); else 0. */
-  tieWeights: {
-    label: 'tieWeights',
-    arity: 2,
-    shape: (args) => args[0]!,
-    value(v, out, [x, y]) {
-      nearlyEqualShares(v, x!.offset, out.offset, x!.size, v[y!.offset]!);
-    },
-    partial: () => ZERO,
   },
   /** Vectors, or n×1 column matrices as mathjs's dot also takes, of one length. */
   dot: {
@@ -357,17 +294,16 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     value(v, out, [a, b]) {
       const [r, p] = a!.shape as readonly [number, number];
       const c = out.size / r;
-      v.fill(-0, out.offset, out.offset + out.size);
       const entries = Math.max(scanEntries(v, a!), scanEntries(v, b!));
-      if (entries === NOT_FINITE) {
-        // 0·∞ is NaN here: every term counts.
-        for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) v[out.offset + i * c + j] = dot(v, a!, b!, i, j, p, c);
+      if (entries !== FINITE_WITH_ZEROS) {
+        // Every term counts (0·∞ is NaN), or no term is a zero to skip: the dense kernel, the plain loop's numbers.
+        denseProduct(v, a!.offset, v, b!.offset, v, out.offset, r, p, c);
         return;
       }
+      v.fill(-0, out.offset, out.offset + out.size);
       // Between finite factors a skipped zero term is ±0: it changes only the sign of a zero sum, restored below.
       const layout = (m: Operand, cols: number): MatrixLayout => ({ offset: m.offset, rowStride: cols, colStride: 1 });
       addProduct(v, layout(a!, p), v, layout(b!, c), v, layout(out, c), r, p, c);
-      if (entries === FINITE) return; // nothing was skipped
       for (let e = 0; e < out.size; e++) {
         const x = v[out.offset + e]!;
         if (x === 0 && 1 / x < 0) v[out.offset + e] = dot(v, a!, b!, Math.floor(e / c), e % c, p, c);
@@ -475,65 +411,6 @@ export const LINALG: Record<ReductionName, OpSpec> = {
             convention: 'the matrix is singular: its inverse and the derivative are not finite',
           });
         }
-      }
-    },
-  },
-  /** ∂max(M, 2)/∂M row by row: the weights of maxReduce's partial for every row at once. */
-  rowMaxWeights: {
-    label: 'rowMaxWeights',
-    arity: 1,
-    shape: (args) => matrixOnly('rowMaxWeights', args),
-    value(v, out, [a]) {
-      rowTieWeights(v, out, a!, 1);
-    },
-    partial: () => ZERO,
-  },
-  rowMinWeights: {
-    label: 'rowMinWeights',
-    arity: 1,
-    shape: (args) => matrixOnly('rowMinWeights', args),
-    value(v, out, [a]) {
-      rowTieWeights(v, out, a!, -1);
-    },
-    partial: () => ZERO,
-  },
-  /**
-   * The extremes of the rows of M in place, W·M with W from rowMaxWeights or rowMinWeights (an exact
-   * zero of W gives an exact zero): summed along the rows they give max(M, 2) or min(M, 2) in one
-   * node each, whose partial is W, where a row at a time would take a node per row.
-   */
-  extremeParts: {
-    label: 'max/min',
-    arity: 2,
-    shape: ([a, w]) => {
-      if (!isMatrix(a!) || !isMatrix(w!) || a[0] !== w[0] || a[1] !== w[1])
-        throw new ShapeError(
-          `extremeParts takes a matrix and its weights, got ${describeShape(a!)} and ${describeShape(w!)}`,
-        );
-      return a!;
-    },
-    value(v, out, [a, w]) {
-      const [rows, cols] = a!.shape as readonly [number, number];
-      for (let i = 0; i < rows; i++) {
-        let nan = false;
-        for (let k = i * cols; k < (i + 1) * cols; k++) {
-          const weight = v[w!.offset + k]!;
-          const x = v[a!.offset + k]!;
-          v[out.offset + k] = weight === 0 ? 0 : weight * x;
-          nan ||= Number.isNaN(x);
-        }
-        // A row with a NaN has no extreme: its entries are NaN, and so is their sum.
-        if (nan) v.fill(NaN, out.offset + i * cols, out.offset + (i + 1) * cols);
-      }
-    },
-    partial: (_b, i, node) => (i === 0 ? elementwise(node.args[1]!) : ZERO),
-    special(v, _out, [, w], found) {
-      // A weight strictly between 0 and 1 is a share of a tie: the whole row's extreme is computed at it.
-      const [rows, cols] = w!.shape as readonly [number, number];
-      for (let i = 0; i < rows; i++) {
-        let tie = false;
-        for (let k = i * cols; k < (i + 1) * cols && !tie; k++) tie = v[w!.offset + k]! > 0 && v[w!.offset + k]! < 1;
-        if (tie) for (let k = i * cols; k < (i + 1) * cols; k++) found(k, REDUCTION_TIE);
       }
     },
   },

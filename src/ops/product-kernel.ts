@@ -297,3 +297,83 @@ function addOutside(
   for (let u = s; u < s + from - first; u++) d[at + u]! += x * w[u]!;
   for (let u = s + to - first; u < e; u++) d[at + u]! += x * w[u]!;
 }
+
+/** B's columns, each contiguous, for denseProduct. Grown, never shrunk. */
+let packed = new Float64Array(1024);
+
+/**
+ * d = a·b for row-major A (R×K at aAt), B (K×C at bAt) and D (R×C at dAt): every entry the sum of all its K
+ * terms from −0 in ascending k, the plain loop's numbers to the last bit (no term skipped, so 0·∞ is NaN). Four
+ * rows of A against two columns of B at a time, eight sums in registers: each number loaded serves several
+ * terms, where a product kernel running over D's rows loads and stores D's entry for every few terms.
+ */
+export function denseProduct(
+  a: Float64Array,
+  aAt: number,
+  b: Float64Array,
+  bAt: number,
+  d: Float64Array,
+  dAt: number,
+  R: number,
+  K: number,
+  C: number,
+): void {
+  if (packed.length < K * C) packed = new Float64Array(K * C);
+  const p = packed;
+  for (let k = 0; k < K; k++) for (let j = 0; j < C; j++) p[j * K + k] = b[bAt + k * C + j]!;
+  const R4 = R - (R % 4);
+  const C2 = C - (C % 2);
+  for (let i = 0; i < R4; i += 4) {
+    const a0 = aAt + i * K;
+    const a1 = a0 + K;
+    const a2 = a1 + K;
+    const a3 = a2 + K;
+    const d0 = dAt + i * C;
+    for (let j = 0; j < C2; j += 2) {
+      const p0 = j * K;
+      const p1 = p0 + K;
+      let s00 = -0;
+      let s01 = -0;
+      let s10 = -0;
+      let s11 = -0;
+      let s20 = -0;
+      let s21 = -0;
+      let s30 = -0;
+      let s31 = -0;
+      for (let k = 0; k < K; k++) {
+        const x0 = p[p0 + k]!;
+        const x1 = p[p1 + k]!;
+        let y = a[a0 + k]!;
+        s00 += y * x0;
+        s01 += y * x1;
+        y = a[a1 + k]!;
+        s10 += y * x0;
+        s11 += y * x1;
+        y = a[a2 + k]!;
+        s20 += y * x0;
+        s21 += y * x1;
+        y = a[a3 + k]!;
+        s30 += y * x0;
+        s31 += y * x1;
+      }
+      const e = d0 + j;
+      d[e] = s00;
+      d[e + 1] = s01;
+      d[e + C] = s10;
+      d[e + C + 1] = s11;
+      d[e + 2 * C] = s20;
+      d[e + 2 * C + 1] = s21;
+      d[e + 3 * C] = s30;
+      d[e + 3 * C + 1] = s31;
+    }
+    for (let j = C2; j < C; j++) for (let r = 0; r < 4; r++) d[d0 + r * C + j] = packedDot(a, a0 + r * K, j * K, K);
+  }
+  for (let i = R4; i < R; i++) for (let j = 0; j < C; j++) d[dAt + i * C + j] = packedDot(a, aAt + i * K, j * K, K);
+}
+
+/** Σₖ a[row + k]·packed[column + k] from −0, in ascending k. */
+function packedDot(a: Float64Array, row: number, column: number, K: number): number {
+  let sum = -0;
+  for (let k = 0; k < K; k++) sum += a[row + k]! * packed[column + k]!;
+  return sum;
+}

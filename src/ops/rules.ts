@@ -7,6 +7,7 @@ import type { Builder, NodeId, Partial, IndexMap, OpName } from './types.js';
 export const ZERO: Partial = { kind: 'zero' };
 export const elementwise = (d: NodeId): Partial => ({ kind: 'elementwise', d });
 export const row = (d: NodeId): Partial => ({ kind: 'row', d });
+export const extreme = (index: NodeId, weights: NodeId): Partial => ({ kind: 'extreme', index, weights });
 export const select = (map: IndexMap): Partial => ({ kind: 'select', map });
 export const dense = (d: NodeId): Partial => ({ kind: 'dense', d });
 export const matmulPartial = (left: NodeId | null, right: NodeId | null): Partial => ({ kind: 'matmul', left, right });

@@ -4,6 +4,7 @@
  */
 import { ACTIVATIONS } from './activations.js';
 import { ELEMENTWISE_BINARY, ELEMENTWISE_UNARY } from './elementwise.js';
+import { EXTREMES } from './extremes.js';
 import { LINALG } from './linalg.js';
 import { SOLVE } from './solve.js';
 import { STRUCTURAL } from './structural.js';
@@ -14,6 +15,7 @@ export const OPS: Readonly<Record<OpName, OpSpec>> = {
   ...ELEMENTWISE_UNARY,
   ...ELEMENTWISE_BINARY,
   ...LINALG,
+  ...EXTREMES,
   ...ACTIVATIONS,
   ...SOLVE,
 };

@@ -43,6 +43,14 @@ export type Partial =
   | { readonly kind: 'select'; readonly map: IndexMap }
   /** Scalar out = Σₖ d[k]·in[k]; `d` may be a scalar. */
   | { readonly kind: 'row'; readonly d: NodeId }
+  /**
+   * The extremes of lines: out[i] is the extreme of line i of the input (its entries i·L … i·L + L − 1, L =
+   * in.size / out.size), whose derivative is 1 at its one extreme entry, split evenly among the entries that
+   * tie with it (SPEC §6), or 0 for a line with a NaN. `index` (extremeIndex) says which: per line, the
+   * extreme entry's position, or a negative code (ops/extremes.ts). `weights` is the same map as numbers
+   * of the input's shape (tieWeights), which only the gradient graph reads.
+   */
+  | { readonly kind: 'extreme'; readonly index: NodeId; readonly weights: NodeId }
   /** out = left · in · right (matrices; either factor may be absent). */
   | { readonly kind: 'matmul'; readonly left: NodeId | null; readonly right: NodeId | null }
   /** out = d · in, with `d` an [outSize, inSize] matrix. */
@@ -207,9 +215,6 @@ export type ReductionName =
   | 'prod'
   | 'prodOthers'
   | 'prodPairs'
-  | 'maxReduce'
-  | 'minReduce'
-  | 'tieWeights'
   | 'dot'
   | 'norm2'
   | 'normP'
@@ -217,10 +222,11 @@ export type ReductionName =
   | 'det'
   | 'cofactor'
   | 'cofactorJacobian'
-  | 'inv'
-  | 'rowMaxWeights'
-  | 'rowMinWeights'
-  | 'extremeParts';
+  | 'inv';
+
+/** Extremes (ops/extremes.ts): of all entries, of each row, and what their derivatives read. */
+export type ExtremeName =
+  'maxReduce' | 'minReduce' | 'rowMax' | 'rowMin' | 'extremeIndex' | 'tieWeights' | 'rowMaxWeights' | 'rowMinWeights';
 
 /** The functions models use: activations, the reductions logsumexp and median, log-gamma (ops/activations.ts). */
 export type ActivationName =
@@ -241,4 +247,10 @@ export type ActivationName =
 export type SolveName = 'lusolve' | 'luFactor';
 
 export type OpName =
-  ElementwiseUnaryName | ElementwiseBinaryName | StructuralName | ReductionName | ActivationName | SolveName;
+  | ElementwiseUnaryName
+  | ElementwiseBinaryName
+  | StructuralName
+  | ReductionName
+  | ExtremeName
+  | ActivationName
+  | SolveName;

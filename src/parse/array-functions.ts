@@ -459,23 +459,16 @@ export function orAlongDimension(op: OpName, lower: LanguageFunction['lower']): 
     // A vector or a scalar with a literal 1 or 2 stays what it was: element-wise max(x, 1).
     if (!isMatrix(shapeOf(c, x))) return lower(c, args);
     if (op === 'maxReduce' || op === 'minReduce')
-      return extremeAlong(c, x, dim, op === 'maxReduce' ? 'rowMaxWeights' : 'rowMinWeights');
+      return extremeAlong(c, x, dim, op === 'maxReduce' ? 'rowMax' : 'rowMin');
     return reduceLines(c, x, dim, (line) => c.b.apply(op, [line]));
   };
 }
 
-/**
- * max(M, dim) and min(M, dim) in a few nodes whatever the size of M: each line's extreme kept in place
- * (with its tie weights), then summed along the line. A node per line would make the gradient of a
- * large M (and its Hessian-vector products) cost a full-size node per line.
- */
-function extremeAlong(c: Lowerer, x: NodeId, dim: 1 | 2, weights: 'rowMaxWeights' | 'rowMinWeights'): NodeId {
+/** max(M, dim) and min(M, dim): one node, the extreme of each row of M (dim 2) or of its transpose (dim 1). */
+function extremeAlong(c: Lowerer, x: NodeId, dim: 1 | 2, op: 'rowMax' | 'rowMin'): NodeId {
   const [r, k] = asRowMajor(shapeOf(c, x));
   const rows = dim === 2 ? x : c.b.apply('select', [x], { kind: 'select', shape: [k, r], map: transposeMap(r, k) });
-  const [count, length] = dim === 2 ? [r, k] : [k, r];
-  const parts = c.b.apply('extremeParts', [rows, c.b.apply(weights, [rows])]);
-  const sums = c.b.apply('matmul', [parts, filled(c, [length, 1], 1)]);
-  return c.b.apply('reshape', [sums], { kind: 'reshape', shape: [count] });
+  return c.b.apply(op, [rows]);
 }
 
 const fn = (

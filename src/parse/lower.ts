@@ -59,6 +59,28 @@ const ELEMENTWISE_OPERATORS: Readonly<Record<string, OpName>> = {
   mod: 'mod',
 };
 
+/** mathjs's operators that give booleans: an index made by one is a mask in mathjs. */
+const BOOLEAN_OPERATORS = new Set([
+  'equal',
+  'unequal',
+  'smaller',
+  'larger',
+  'smallerEq',
+  'largerEq',
+  'and',
+  'or',
+  'xor',
+  'not',
+]);
+
+/** Whether an expression is a comparison or a logical operation (mathjs gives booleans). */
+function isComparison(node: ReturnType<typeof view>): boolean {
+  if (node.type === 'RelationalNode') return true;
+  if (node.type === 'OperatorNode') return BOOLEAN_OPERATORS.has(node.fn);
+  if (node.type === 'ParenthesisNode') return isComparison(view(node.content));
+  return false;
+}
+
 /** The graph of an expression: the builder holding its tape, and the node of its value. */
 export interface Lowered {
   readonly builder: GraphBuilder;
@@ -238,9 +260,11 @@ class TreeLowerer implements Lowerer {
     if (variable !== undefined) {
       if (variable.constant === true && variable.value !== undefined)
         return this.b.constant(Float64Array.from(variable.value), variable.shape);
-      // Inside an index, a scalar with a known value is a constant: shapes must be known when lowering.
-      if (this.ends.length > 0 && variable.value !== undefined && isScalar(variable.shape))
-        return this.b.scalar(variable.value[0]!);
+      // Inside an index, a variable with a known value is a constant: shapes must be known when lowering.
+      if (this.ends.length > 0 && variable.value !== undefined)
+        return isScalar(variable.shape)
+          ? this.b.scalar(variable.value[0]!)
+          : this.b.constant(Float64Array.from(variable.value), variable.shape);
       return this.b.input(name, variable.shape);
     }
     if (name === 'end') {
@@ -613,12 +637,18 @@ class TreeLowerer implements Lowerer {
     this.ends.push(length);
     try {
       const d = view(dim);
-      const scalar = d.type !== 'RangeNode' && d.type !== 'ArrayNode';
-      if (d.type !== 'RangeNode') {
-        const oneBased =
-          d.type === 'ArrayNode' ? d.items.map((item) => this.staticIndex(item)) : [this.staticIndex(dim)];
-        return { indices: indexList(oneBased.length, (k) => oneBased[k]!, length, name, shape), scalar };
+      if (d.type === 'ArrayNode') {
+        const oneBased = d.items.map((item) => this.staticIndex(item));
+        return { indices: indexList(oneBased.length, (k) => oneBased[k]!, length, name, shape), scalar: false };
       }
+      if (d.type !== 'RangeNode') {
+        const oneBased = this.indexValues(dim);
+        return {
+          indices: indexList(oneBased.length, (k) => oneBased[k]!, length, name, shape),
+          scalar: oneBased.length === 1 && !(oneBased instanceof Float64Array),
+        };
+      }
+      const scalar = false;
       // Distinct indices, so a range longer than the dimension must leave it.
       const { start, step, count } = this.range(
         d.start,
@@ -637,6 +667,33 @@ class TreeLowerer implements Lowerer {
     } finally {
       this.ends.pop();
     }
+  }
+
+  /**
+   * The numbers of an index that is neither a literal array nor a range: a number, or a vector of positions
+   * known before evaluation (a constant given to compile, a variable given with its value, arithmetic on
+   * them), as mathjs indexes with a matrix of positions. A number comes as a one-entry array, a vector as
+   * its Float64Array, so that a one-entry vector keeps its dimension.
+   */
+  private indexValues(node: MathNode): readonly number[] | Float64Array {
+    const n = view(node);
+    if (n.type === 'ConstantNode') return [this.staticIndex(node)];
+    const id = this.lower(node);
+    const values = this.b.constantValues(id);
+    const shape = this.b.shapeOf(id);
+    if (values === null)
+      throw new UnsupportedError(`an index must be a number known before evaluation, got ${sourceOf(node)}`);
+    if (isScalar(shape)) return [values[0]!];
+    if (!isVector(shape))
+      throw new ShapeError(
+        `an index must be a number or a vector of positions, got the ${describeShape(shape)} ${sourceOf(node)}`,
+      );
+    // mathjs takes a vector of booleans as a mask; ours would be read as positions 0 and 1.
+    if (isComparison(n))
+      throw new UnsupportedError(
+        `indexing with a mask (${sourceOf(node)}) is not supported: index with the positions, as x[[1, 3]]`,
+      );
+    return values;
   }
 
   private staticIndex(node: MathNode): number {

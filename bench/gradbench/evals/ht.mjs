@@ -115,14 +115,18 @@ export function define(library) {
     const complicated = us.length > 0;
     const at = {
       theta,
-      parents: model.parents,
       baseRel: stacked(model.base_relatives),
       invBaseAbs: stacked(model.inverse_base_absolutes),
       basePos: model.base_positions,
       weights: model.weights,
-      corr: data.correspondences,
       points: data.points,
-      ...(complicated ? { us, triangles: model.triangles } : {}),
+      ...(complicated ? { us } : {}),
+    };
+    // The numbers that pick rows (bones' parents, points' vertices or triangles) are compile constants: indices.
+    const constants = {
+      parents: model.parents,
+      corr: data.correspondences,
+      ...(complicated ? { triangles: model.triangles } : {}),
     };
     const shapes = Object.fromEntries(
       Object.entries(at).map(([name, value]) => [
@@ -131,7 +135,7 @@ export function define(library) {
       ]),
     );
     const models = complicated ? complicatedModels : simpleModels;
-    return { model: models(shapes), at, complicated, points: data.points.length };
+    return { model: models(shapes, constants), at, complicated, points: data.points.length };
   };
   return {
     objective(input) {

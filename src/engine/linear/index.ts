@@ -5,6 +5,7 @@
 import type { Partial } from '../../ops/index.js';
 import { dense } from './dense.js';
 import { elementwise } from './elementwise.js';
+import { extreme } from './extreme.js';
 import { matmul } from './matmul.js';
 import { row } from './row.js';
 import { select } from './select.js';
@@ -18,6 +19,7 @@ export const LINEAR: { readonly [K in Kind]: LinearKind<K> } = {
   elementwise,
   select,
   row,
+  extreme,
   matmul,
   dense,
   solve,

@@ -35,6 +35,12 @@ export interface RowStep extends EdgeOperands {
   readonly d: Operand;
 }
 
+export interface ExtremeStep extends EdgeOperands {
+  readonly kind: 'extreme';
+  /** extremeIndex: per line of the argument, its extreme entry's position or a code (ops/extremes.ts). */
+  readonly index: Operand;
+}
+
 /** The products a pass runs, laid out once: one, or two through the scratch buffer. */
 export interface Products {
   readonly reverse: readonly Product[];
@@ -63,7 +69,7 @@ export interface SolveStep extends EdgeOperands {
 }
 
 /** A partial that passes apply; zero and unsupported partials make no step. */
-export type Step = ElementwiseStep | SelectStep | RowStep | MatmulStep | DenseStep | SolveStep;
+export type Step = ElementwiseStep | SelectStep | RowStep | ExtremeStep | MatmulStep | DenseStep | SolveStep;
 export type StepOf<K extends Kind> = Extract<Step, { readonly kind: K }>;
 
 /** Where an entry-level kernel adds what one entry contributes: a row of a block, or a dependence mask. */

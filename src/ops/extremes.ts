@@ -1,0 +1,174 @@
+/**
+ * max and min as reductions: of all entries (maxReduce, minReduce: a scalar) and of each row of a matrix
+ * (rowMax, rowMin: a vector; max(M, 1) reduces the rows of the transpose). A line's value is found in one
+ * pass, as mathjs finds it; its derivative is an `extreme` partial, which reads extremeIndex: per line, the
+ * position of the extreme entry, so that a derivative pass touches one entry a line, not all of them.
+ */
+import { ShapeError } from '../errors.js';
+import { SCALAR, describeShape, isMatrix, type Shape } from '../shape.js';
+import { countNearlyEqual, extremeEntry, nearBound, nearlyEqual, nearlyEqualShares } from './elementwise.js';
+import { ZERO, extreme } from './rules.js';
+import type { Builder, ExtremeName, NodeId, NodeView, Operand, OpSpec, Partial, SpecialPoint } from './types.js';
+
+/**
+ * extremeIndex's codes for a line without one extreme entry: NO_EXTREME for a line with a NaN (its extreme
+ * is NaN, the derivative 0); −count for a tie of count ≥ 2 entries nearly equal to the extreme (mathjs's
+ * tolerance), each of which takes 1/count of the derivative (SPEC §6).
+ */
+export const NO_EXTREME = -1;
+
+/** The share of the derivative that each tied entry of a line with extremeIndex code `code` (< −1) takes. */
+export const tieShare = (code: number): number => 1 / -code;
+
+/** Whether x is one of the tied entries of a line whose extreme is t: equal to it within mathjs's tolerance. */
+export const tiesWith = nearlyEqual;
+
+const REDUCTION_TIE: SpecialPoint = {
+  kind: 'tie',
+  convention: 'a tie for the extreme: the derivative is split evenly among the tied entries',
+};
+
+/**
+ * The extremeIndex code of the n entries of v from `offset`, whose extreme is t: the position of the one entry
+ * nearly equal to t, NO_EXTREME when t is NaN, or −count for a tie. One comparison an entry: only an entry
+ * within nearBound of t (or at a NaN distance) is asked nearlyEqual.
+ */
+function extremeCode(v: Float64Array, offset: number, n: number, t: number): number {
+  if (Number.isNaN(t)) return NO_EXTREME;
+  const bound = nearBound(t);
+  const end = offset + n;
+  let count = 0;
+  let first = -1;
+  for (let k = nextNear(v, offset, end, t, bound); k < end; k = nextNear(v, k + 1, end, t, bound)) {
+    if (nearlyEqual(v[k]!, t)) {
+      if (count === 0) first = k - offset;
+      count++;
+    }
+  }
+  return count === 1 ? first : -count;
+}
+
+/** The first index from k below `end` whose entry is within `bound` of t (or at a NaN distance); else `end`. */
+function nextNear(v: Float64Array, k: number, end: number, t: number, bound: number): number {
+  // One comparison an entry in a loop without calls, which keeps it all in registers.
+  for (; k < end; k++) if (!(Math.abs(v[k]! - t) > bound)) return k;
+  return end;
+}
+
+/** The lines of x that an extreme with one output entry a line reduces: their count and their length. */
+const linesOf = (x: Operand, lines: Operand): readonly [number, number] => [lines.size, x.size / lines.size];
+
+function matrix(label: string, a: Shape): readonly [number, number] {
+  if (!isMatrix(a)) throw new ShapeError(`${label} takes a matrix, got ${describeShape(a)}`);
+  return a;
+}
+
+/** In each row of a matrix: 1/count at the entries that tie with the row's extreme, 0 elsewhere (all 0 with a NaN). */
+function rowTieWeights(v: Float64Array, out: Operand, a: Operand, sign: 1 | -1): void {
+  const [rows, cols] = a.shape as readonly [number, number];
+  for (let i = 0; i < rows; i++) {
+    const from = a.offset + i * cols;
+    nearlyEqualShares(v, from, out.offset + i * cols, cols, extremeEntry(v, from, cols, sign));
+  }
+}
+
+/** The partial of an extreme: through the index of each line's extreme entry; `weights` for the gradient graph. */
+const throughIndex =
+  (weights: (b: Builder, node: NodeView) => NodeId) =>
+  (b: Builder, _i: number, node: NodeView): Partial =>
+    extreme(b.apply('extremeIndex', [node.args[0]!, node.out]), weights(b, node));
+
+// The weights of a row's extreme come from the matrix alone: a tie in one row does not reach the others' weights.
+const ofWhole = throughIndex((b, node) => b.apply('tieWeights', [node.args[0]!, node.out]));
+const ofRows = (weights: 'rowMaxWeights' | 'rowMinWeights') => throughIndex((b, node) => b.apply(weights, node.args));
+
+/** Reports each line of more than one entry equal to its extreme (the node's value) within mathjs's tolerance. */
+function tieSpecial(
+  v: Float64Array,
+  out: Operand,
+  [x]: readonly Operand[],
+  found: (entry: number, point: SpecialPoint) => void,
+): void {
+  const [lines, length] = linesOf(x!, out);
+  for (let i = 0; i < lines; i++)
+    if (countNearlyEqual(v, x!.offset + i * length, length, v[out.offset + i]!, 2) > 1) found(i, REDUCTION_TIE);
+}
+
+/** The extreme of each line, the largest (sign 1) or the smallest (sign −1). */
+function lineExtremes(v: Float64Array, out: Operand, x: Operand, sign: 1 | -1): void {
+  const [lines, length] = linesOf(x, out);
+  for (let i = 0; i < lines; i++) v[out.offset + i] = extremeEntry(v, x.offset + i * length, length, sign);
+}
+
+export const EXTREMES: Record<ExtremeName, OpSpec> = {
+  maxReduce: {
+    label: 'max',
+    arity: 1,
+    shape: () => SCALAR,
+    value: (v, out, [a]) => lineExtremes(v, out, a!, 1),
+    partial: ofWhole,
+    special: tieSpecial,
+  },
+  minReduce: {
+    label: 'min',
+    arity: 1,
+    shape: () => SCALAR,
+    value: (v, out, [a]) => lineExtremes(v, out, a!, -1),
+    partial: ofWhole,
+    special: tieSpecial,
+  },
+  /** max(M, 2): the largest entry of each row. */
+  rowMax: {
+    label: 'max',
+    arity: 1,
+    shape: ([a]) => [matrix('max', a!)[0]],
+    value: (v, out, [a]) => lineExtremes(v, out, a!, 1),
+    partial: ofRows('rowMaxWeights'),
+    special: tieSpecial,
+  },
+  rowMin: {
+    label: 'min',
+    arity: 1,
+    shape: ([a]) => [matrix('min', a!)[0]],
+    value: (v, out, [a]) => lineExtremes(v, out, a!, -1),
+    partial: ofRows('rowMinWeights'),
+    special: tieSpecial,
+  },
+  /** Of x and its lines' extremes y: per line, the position of the extreme entry, or a code (NO_EXTREME, −count). */
+  extremeIndex: {
+    label: 'extremeIndex',
+    arity: 2,
+    shape: (args) => args[1]!,
+    value(v, out, [x, y]) {
+      const [lines, length] = linesOf(x!, y!);
+      for (let i = 0; i < lines; i++)
+        v[out.offset + i] = extremeCode(v, x!.offset + i * length, length, v[y!.offset + i]!);
+    },
+    partial: () => ZERO,
+  },
+  /** Where x ties with its extreme y (equal within mathjs's tolerance): 1/count of such entries (SPEC §6); else 0. */
+  tieWeights: {
+    label: 'tieWeights',
+    arity: 2,
+    shape: (args) => args[0]!,
+    value(v, out, [x, y]) {
+      nearlyEqualShares(v, x!.offset, out.offset, x!.size, v[y!.offset]!);
+    },
+    partial: () => ZERO,
+  },
+  /** tieWeights of each row of a matrix, with the row's largest entry. */
+  rowMaxWeights: {
+    label: 'rowMaxWeights',
+    arity: 1,
+    shape: ([a]) => matrix('rowMaxWeights', a!),
+    value: (v, out, [a]) => rowTieWeights(v, out, a!, 1),
+    partial: () => ZERO,
+  },
+  rowMinWeights: {
+    label: 'rowMinWeights',
+    arity: 1,
+    shape: ([a]) => matrix('rowMinWeights', a!),
+    value: (v, out, [a]) => rowTieWeights(v, out, a!, -1),
+    partial: () => ZERO,
+  },
+};
