@@ -386,7 +386,9 @@ const FORWARD: Readonly<Record<Exclude<OpName, ElementwiseName>, ForwardRule | n
   inv: null,
   rowMaxWeights: null,
   rowMinWeights: null,
-  extremeParts: null,
+  rowMax: null,
+  rowMin: null,
+  extremeIndex: null,
   logsumexp: (code, out, [a]) =>
     code.assign(out.offset, code.call('logsumexp', `v, ${a!.offset}, ${a!.size}`), a!.size),
   stopMax: (code, out, [a]) => code.assign(out.offset, code.call('stopMax', `v, ${a!.offset}, ${a!.size}`), a!.size),
