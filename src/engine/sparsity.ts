@@ -426,11 +426,16 @@ function entryRows(p: Pattern): Int32Array {
   return rows;
 }
 
-/** The transpose of a pattern: for each column, its rows (sorted, since the sort is stable). */
+/** The transpose of a pattern: for each column, its rows, ascending (a counting sort of the entries by column). */
 function transposePattern(p: Pattern): Pattern {
-  const rowOf = entryRows(p);
-  const { start, order } = groupByKey(p.colIndex, p.n);
-  return { m: p.n, n: p.m, rowStart: start, colIndex: order.map((e) => rowOf[e]!) };
+  const { rowStart, colIndex } = p;
+  const start = new Int32Array(p.n + 1);
+  for (let e = 0; e < colIndex.length; e++) start[colIndex[e]! + 1]!++;
+  for (let j = 0; j < p.n; j++) start[j + 1]! += start[j]!;
+  const fill = start.slice(0, p.n);
+  const rows = new Int32Array(colIndex.length);
+  for (let i = 0; i < p.m; i++) for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++) rows[fill[colIndex[e]!]!++] = i;
+  return { m: p.n, n: p.m, rowStart: start, colIndex: rows };
 }
 
 // Colouring gives up (one colour per column) past this much work: a dense pattern gains nothing.
