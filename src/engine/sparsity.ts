@@ -7,37 +7,17 @@
  * Sparse Hessians use a star colouring of the symmetric pattern instead
  * (Gebremedhin, Manne and Pothen 2005), which may share a colour between
  * columns sharing a row, as long as each entry can be read from H·seed at
- * (i, j) or at its mirror (j, i).
+ * (i, j) or at its mirror (j, i). The colourings are in colouring.ts.
  */
 import type { NodeId } from '../ops/index.js';
 import type { BlockEdge, BlockPassInput } from './blocks.js';
+import { transposePattern, widestRow, type Colouring, type Pattern } from './colouring.js';
 import { groupByKey } from './group.js';
 import { rulesOf, type Accumulator, type Step } from './linear/index.js';
 import type { WrtInput } from './linearize.js';
 import type { Passes } from './passes.js';
 
-/** The pattern of J: for each row (output entry), its columns (input entries), sorted. */
-export interface Pattern {
-  readonly m: number;
-  readonly n: number;
-  readonly rowStart: Int32Array;
-  readonly colIndex: Int32Array;
-}
-
-export interface Colouring {
-  /** 'forward': columns are coloured, one forward pass per colour; 'reverse': rows, backward passes. */
-  readonly direction: 'forward' | 'reverse';
-  /** 'distance-2': columns (rows) sharing a colour share no row (column); 'star': symmetric, for Hessians. */
-  readonly kind: 'distance-2' | 'star';
-  readonly colours: number;
-  /** The colour of each column (forward) or row (reverse). */
-  readonly colourOf: Int32Array;
-  /**
-   * No colouring of this kind can use fewer colours: the most nonzeros in a row for columns, in a column for
-   * rows, a count of pairs and paths for a star colouring (`starBound`). Colours equal to it are optimal.
-   */
-  readonly lowerBound: number;
-}
+export { colour, starColour, type Colouring, type Pattern } from './colouring.js';
 
 /** J in coordinate form, 0-based, ordered by row and then column. */
 export interface SparseJacobian {
@@ -426,100 +406,6 @@ function entryRows(p: Pattern): Int32Array {
   return rows;
 }
 
-/** The transpose of a pattern: for each column, its rows, ascending (a counting sort of the entries by column). */
-function transposePattern(p: Pattern): Pattern {
-  const { rowStart, colIndex } = p;
-  const start = new Int32Array(p.n + 1);
-  for (let e = 0; e < colIndex.length; e++) start[colIndex[e]! + 1]!++;
-  for (let j = 0; j < p.n; j++) start[j + 1]! += start[j]!;
-  const fill = start.slice(0, p.n);
-  const rows = new Int32Array(colIndex.length);
-  for (let i = 0; i < p.m; i++) for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++) rows[fill[colIndex[e]!]!++] = i;
-  return { m: p.n, n: p.m, rowStart: start, colIndex: rows };
-}
-
-// Colouring gives up (one colour per column) past this much work: a dense pattern gains nothing.
-const COLOURING_WORK_LIMIT = 50_000_000;
-
-/** The most entries in one row: no colouring of the columns can use fewer colours. */
-function widestRow(p: Pattern): number {
-  let widest = 0;
-  for (let i = 0; i < p.m; i++) widest = Math.max(widest, p.rowStart[i + 1]! - p.rowStart[i]!);
-  return widest;
-}
-
-/**
- * Greedy distance-2 colouring of the columns of `p` (whose transpose is
- * `byColumn`), largest column first: each column takes the smallest colour
- * that no column sharing one of its rows has. Returns null when the work would
- * exceed the limit.
- */
-function colourColumns(p: Pattern, byColumn: Pattern): Int32Array | null {
-  let work = 0;
-  for (let i = 0; i < p.m; i++) {
-    const size = p.rowStart[i + 1]! - p.rowStart[i]!;
-    work += size * size;
-  }
-  if (work > COLOURING_WORK_LIMIT) return null;
-  // Largest first, by a counting sort on the column sizes (stable: ties keep column order).
-  const sizeOf = (j: number) => byColumn.rowStart[j + 1]! - byColumn.rowStart[j]!;
-  const largest = widestRow(byColumn);
-  const { order } = groupByKey(
-    Int32Array.from({ length: p.n }, (_, j) => largest - sizeOf(j)),
-    largest + 1,
-  );
-  const colourOf = new Int32Array(p.n).fill(-1);
-  // forbidden[c] === j: colour c is taken by a neighbour of column j.
-  const forbidden = new Int32Array(p.n + 1).fill(-1);
-  for (const j of order) {
-    for (let e = byColumn.rowStart[j]!; e < byColumn.rowStart[j + 1]!; e++) {
-      const i = byColumn.colIndex[e]!;
-      for (let f = p.rowStart[i]!; f < p.rowStart[i + 1]!; f++) {
-        const c = colourOf[p.colIndex[f]!]!;
-        if (c >= 0) forbidden[c] = j;
-      }
-    }
-    let colour = 0;
-    while (forbidden[colour] === j) colour++;
-    colourOf[j] = colour;
-  }
-  return colourOf;
-}
-
-const coloursIn = (colourOf: Int32Array): number => colourOf.reduce((most, c) => Math.max(most, c + 1), 0);
-const uncoloured = (size: number): Int32Array => Int32Array.from({ length: size }, (_, k) => k);
-
-/**
- * Colours columns (forward passes) and rows (backward passes) and keeps the
- * direction with fewer colours; `direction` forces one. Rows are not tried
- * when the columns already reach the least colours any colouring can have.
- */
-export function colour(p: Pattern, direction: 'auto' | 'forward' | 'reverse'): Colouring {
-  const t = transposePattern(p);
-  const byColumns = (colourOf: Int32Array): Colouring => ({
-    direction: 'forward',
-    kind: 'distance-2',
-    colours: coloursIn(colourOf),
-    colourOf,
-    lowerBound: widestRow(p),
-  });
-  const byRows = (colourOf: Int32Array): Colouring => ({
-    direction: 'reverse',
-    kind: 'distance-2',
-    colours: coloursIn(colourOf),
-    colourOf,
-    lowerBound: widestRow(t),
-  });
-  if (direction !== 'reverse') {
-    const columns = colourColumns(p, t) ?? uncoloured(p.n);
-    const optimal = coloursIn(columns) <= Math.min(widestRow(p), widestRow(t));
-    if (direction === 'forward' || optimal) return byColumns(columns);
-    const rows = colourColumns(t, p) ?? uncoloured(p.m);
-    return coloursIn(columns) <= coloursIn(rows) ? byColumns(columns) : byRows(rows);
-  }
-  return byRows(colourColumns(t, p) ?? uncoloured(p.m));
-}
-
 /** Sorts a[from … to): short runs (most rows) in place by insertion, without a view to allocate. */
 function sortRun(a: Int32Array, from: number, to: number): void {
   if (to - from > 16) {
@@ -554,92 +440,6 @@ function union(p: Pattern, q: Pattern): Pattern {
     rowStart[i + 1] = size;
   }
   return { m: p.m, n: p.n, rowStart, colIndex: colIndex.slice(0, size) };
-}
-
-/**
- * Greedy star colouring of a symmetric pattern's adjacency graph (its
- * off-diagonal entries), in column order, after Gebremedhin, Manne and Pothen
- * (2005), algorithm 4.1: adjacent columns differ in colour, and no path on
- * four columns uses only two colours, so each entry H[i, j] is the only term
- * of colour c(j) in row i of H·seed, or H[j, i] the only one of colour c(i) in
- * row j. Falls back to one colour per column past the work limit.
- */
-export function starColour(p: Pattern): Colouring {
-  const n = p.n;
-  const colourOf = new Int32Array(n).fill(-1);
-  // forbidden[c] === v: colour c is taken for column v; seen / repeated[c] === v: v has one / two neighbours of colour c.
-  const forbidden = new Int32Array(n + 1).fill(-1);
-  const seen = new Int32Array(n + 1).fill(-1);
-  const repeated = new Int32Array(n + 1).fill(-1);
-  let work = 0;
-  for (let v = 0; v < n && work <= COLOURING_WORK_LIMIT; v++) {
-    for (let e = p.rowStart[v]!; e < p.rowStart[v + 1]!; e++) {
-      const cw = colourOf[p.colIndex[e]!]!;
-      if (cw < 0) continue;
-      forbidden[cw] = v;
-      if (seen[cw] === v) repeated[cw] = v;
-      seen[cw] = v;
-    }
-    for (let e = p.rowStart[v]!; e < p.rowStart[v + 1]!; e++) {
-      const w = p.colIndex[e]!;
-      if (w === v) continue;
-      const cw = colourOf[w]!;
-      for (let f = p.rowStart[w]!; f < p.rowStart[w + 1]!; f++) {
-        const x = p.colIndex[f]!;
-        const cx = colourOf[x]!;
-        work++;
-        if (x === v || x === w || cx < 0 || forbidden[cx] === v) continue;
-        // An uncoloured w: v and x both border it (distance 2). y–v–w–x with c(y) = c(w): two colours.
-        if (cw < 0 || repeated[cw] === v) {
-          forbidden[cx] = v;
-          continue;
-        }
-        // v–w–x–y with c(y) = c(w): two colours.
-        for (let g = p.rowStart[x]!; g < p.rowStart[x + 1]!; g++) {
-          const y = p.colIndex[g]!;
-          work++;
-          if (y !== w && y !== x && colourOf[y] === cw) {
-            forbidden[cx] = v;
-            break;
-          }
-        }
-      }
-    }
-    let c = 0;
-    while (forbidden[c] === v) c++;
-    colourOf[v] = c;
-  }
-  const final = work > COLOURING_WORK_LIMIT ? uncoloured(n) : colourOf;
-  return { direction: 'forward', kind: 'star', colours: coloursIn(final), colourOf: final, lowerBound: starBound(p) };
-}
-
-/**
- * The least colours any star colouring of a symmetric pattern can have. The
- * widest row bounds distance-2 colourings only (an arrowhead has a full row
- * and takes 2 colours), so this counts instead: every two colour classes span
- * a star forest, whose edges are fewer than its columns, so k colours hold at
- * most (k − 1)·n − k(k − 1)/2 off-diagonal pairs; and a component that is no
- * star (two adjacent columns both of degree ≥ 2: a path of four, or a
- * triangle) takes 3.
- */
-function starBound(p: Pattern): number {
-  const degree = new Int32Array(p.n);
-  let edges = 0;
-  for (let i = 0; i < p.m; i++)
-    for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++)
-      if (p.colIndex[e] !== i) {
-        degree[i]!++;
-        edges++;
-      }
-  edges /= 2;
-  let bound = Math.min(p.n, 1);
-  while (bound < p.n && (bound - 1) * p.n - (bound * (bound - 1)) / 2 < edges) bound++;
-  for (let i = 0; i < p.m && bound < 3; i++)
-    for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) {
-      const j = p.colIndex[e]!;
-      if (j !== i && degree[i]! >= 2 && degree[j]! >= 2) bound = 3;
-    }
-  return bound;
 }
 
 /**

@@ -383,6 +383,7 @@ function reportWriter(report: Report, line: number | null): ObjectWriter {
         // Coordinate format, 0-based: entry k is (rows[k], cols[k]) = values[k].
         out.field('colours', String(report.colours ?? report.passes));
         if (report.lowerBound !== undefined) out.field('lowerBound', String(report.lowerBound));
+        if (report.ordering !== undefined) out.field('ordering', `"${report.ordering}"`);
         out.field('nonzeros', String(matrix.values.length));
         out.field('format', '"coo"');
         out.field('rows', numbersField([matrix.rows.length], matrix.rows));
