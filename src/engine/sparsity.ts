@@ -166,6 +166,7 @@ function reachTable(
   most: number,
 ): ReachTable | null {
   const rules = rulesOf(step);
+  if (rules.reachTable !== undefined) return rules.reachTable(step, 'forward');
   const start = new Int32Array(sourceSize + 1);
   const row = new ReachedRow(targetSize);
   let targets = new Int32Array(Math.min(most, 2 * sourceSize + 16));
