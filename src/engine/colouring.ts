@@ -81,7 +81,11 @@ export function widestRow(p: Pattern): number {
   return widest;
 }
 
-const coloursIn = (colourOf: Int32Array): number => colourOf.reduce((most, c) => Math.max(most, c + 1), 0);
+function coloursIn(colourOf: Int32Array): number {
+  let colours = 0;
+  for (let k = 0; k < colourOf.length; k++) if (colourOf[k]! >= colours) colours = colourOf[k]! + 1;
+  return colours;
+}
 
 const uncoloured = (size: number): Int32Array => {
   const colourOf = new Int32Array(size);
@@ -249,12 +253,12 @@ export const COLUMN_ORDERINGS: readonly Ordering[] = ['largest-first', 'smallest
 export const STAR_ORDERINGS: readonly Ordering[] = ['natural', 'largest-first', 'smallest-last', 'incidence-degree'];
 
 /** The vertices in an order, from their degrees (largest-first) or their graph, made when first needed. */
-function vertexOrder(ordering: Ordering, degree: Int32Array, graph: () => Graph): Int32Array {
+function vertexOrder(ordering: Ordering, n: number, degree: () => Int32Array, graph: () => Graph): Int32Array {
   switch (ordering) {
     case 'natural':
-      return uncoloured(degree.length);
+      return uncoloured(n);
     case 'largest-first':
-      return descending(degree);
+      return descending(degree());
     case 'smallest-last':
       return smallestLast(graph());
     case 'incidence-degree':
@@ -288,7 +292,7 @@ export function colourColumnsInOrder(
   const colourOf = new Int32Array(p.n).fill(-1);
   // forbidden[c] === j: colour c is taken by a neighbour of column j.
   const forbidden = new Int32Array(p.n + 1).fill(-1);
-  for (const j of vertexOrder(ordering, columnSizes(byColumn), graph)) {
+  for (const j of vertexOrder(ordering, p.n, () => columnSizes(byColumn), graph)) {
     for (let e = byColumn.rowStart[j]!; e < byColumn.rowStart[j + 1]!; e++) {
       const i = byColumn.colIndex[e]!;
       for (let f = p.rowStart[i]!; f < p.rowStart[i + 1]!; f++) {
@@ -319,11 +323,13 @@ function fewest(
   work: number,
 ): Greedy {
   let best: Greedy = { colourOf: colourIn(orderings[0]!), ordering: orderings[0]! };
+  let fewestColours = coloursIn(best.colourOf);
   if (work > ORDERINGS_WORK_LIMIT) return best;
   for (const ordering of orderings.slice(1)) {
-    if (coloursIn(best.colourOf) <= lowerBound) break;
+    if (fewestColours <= lowerBound) break;
     const colourOf = colourIn(ordering);
-    if (coloursIn(colourOf) < coloursIn(best.colourOf)) best = { colourOf, ordering };
+    const colours = coloursIn(colourOf);
+    if (colours < fewestColours) [best, fewestColours] = [{ colourOf, ordering }, colours];
   }
   return best;
 }
@@ -386,7 +392,7 @@ export function starColourInOrder(
   graph = once(() => symmetricGraph(p)),
 ): Int32Array | null {
   const n = p.n;
-  const order = vertexOrder(ordering, offDiagonalDegrees(p), graph);
+  const order = vertexOrder(ordering, p.n, () => offDiagonalDegrees(p), graph);
   const colourOf = new Int32Array(n).fill(-1);
   // forbidden[c] === v: colour c is taken for column v; seen / repeated[c] === v: v has one / two neighbours of colour c.
   const forbidden = new Int32Array(n + 1).fill(-1);
