@@ -331,6 +331,8 @@ function mappedBlock(source: Pattern, table: ReachTable, size: number): Pattern 
   const mapped = new Int32Array(colIndex.length);
   let count = 0;
   if (targets.length === start.length - 1) {
+    // The identity (a concat of one part, a full slice): the pattern itself.
+    if (targets.length === size && targets.every((t, k) => t === k)) return source;
     for (let e = 0; e < colIndex.length; e++) mapped[e] = targets[colIndex[e]!]!;
     return { m: source.m, n: size, rowStart, colIndex: mapped };
   }
