@@ -38,6 +38,20 @@ const WORKLOADS = {
   }),
 };
 
+// The sparse Rosenbrock Hessian (issue 15): each call compiles afresh, so that it finds the pattern and its colouring
+// again (a program keeps them), as a process does once.
+WORKLOADS['rosen-hessian'] = () => {
+  const x = vector((i) => Math.cos(i));
+  const rosenbrock = WORKLOADS.rosen().expr;
+  const shapes = new Map([['x', { shape: [n], value: x.data }]]);
+  return {
+    expr: rosenbrock,
+    values: { x },
+    wrt: ['x'],
+    call: (_program, point, wrt) => compileProgram(rosenbrock, shapes).sparseHessian(point, wrt),
+  };
+};
+
 /** A well-conditioned n×n matrix (diagonally dominant): the side is the workload's n. */
 const squareMatrix = () => ({
   shape: [n, n],

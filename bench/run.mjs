@@ -12,6 +12,15 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, 'bench', 'data');
 const BIN = join(ROOT, 'bin', 'jacobian.cjs');
 const quick = process.argv.includes('--quick');
+// `--only SECTION` runs one section (its name is in its comment: `[name]`); bench/results.json is then not written.
+const SECTIONS = ['startup', 'mlp', 'elem', 'rosen', 'engine', 'sparse', 'batch', 'hessian'];
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : null;
+if (only !== null && !SECTIONS.includes(only)) {
+  console.error(`error: --only takes one of ${SECTIONS.join(', ')}`);
+  process.exit(2);
+}
+const wanted = (section) => only === null || only === section;
 const RUNS = quick ? 5 : 15;
 const WARMUPS = quick ? 3 : 5;
 
@@ -172,25 +181,27 @@ console.log(
   ].join(' '),
 );
 
-// 1. Start-up: the seed example as a whole process, against bare node and PyTorch.
-const start = startup();
-const torchProcess = torchStartup();
-record({
-  workload: 'x*2 (whole process)',
-  n: 3,
-  engineMs: null,
-  engineBestMs: null,
-  processMs: start.ours,
-  maxRssMiB: null,
-  torchBestMs: torchProcess,
-  bareNodeMs: start.bare,
-});
-console.log(
-  `  start-up: ${start.ours.toFixed(1)} ms against bare node ${start.bare.toFixed(1)} ms (${(start.ours / start.bare).toFixed(2)}×)`,
-);
+// 1. [startup] Start-up: the seed example as a whole process, against bare node and PyTorch.
+if (wanted('startup')) {
+  const start = startup();
+  const torchProcess = torchStartup();
+  record({
+    workload: 'x*2 (whole process)',
+    n: 3,
+    engineMs: null,
+    engineBestMs: null,
+    processMs: start.ours,
+    maxRssMiB: null,
+    torchBestMs: torchProcess,
+    bareNodeMs: start.bare,
+  });
+  console.log(
+    `  start-up: ${start.ours.toFixed(1)} ms against bare node ${start.bare.toFixed(1)} ms (${(start.ours / start.bare).toFixed(2)}×)`,
+  );
+}
 
-// 2. tanh(W*x+b): a dense Jacobian; W and b read from files.
-for (const n of [300, 1000]) {
+// 2. [mlp] tanh(W*x+b): a dense Jacobian; W and b read from files.
+for (const n of wanted('mlp') ? [300, 1000] : []) {
   const paths = dataFiles(n);
   const engine = engineTime('mlp', n);
   const proc = processTime([
@@ -217,8 +228,8 @@ for (const n of [300, 1000]) {
   });
 }
 
-// 3. sin(x).*x+x.^2: a diagonal Jacobian.
-for (const n of [1000, 10_000]) {
+// 3. [elem] sin(x).*x+x.^2: a diagonal Jacobian.
+for (const n of wanted('elem') ? [1000, 10_000] : []) {
   const path = vectorFile('xs', n, (i) => Math.sin(i + 1));
   const engine = engineTime('elem', n);
   // The dense JSON of the 10 000 × 10 000 case would be about 2 GB of text: its process run is the sparse one of issue 5.
@@ -236,8 +247,8 @@ for (const n of [1000, 10_000]) {
   });
 }
 
-// 4. The Rosenbrock gradient: one backward pass.
-for (const n of [1000, 100_000]) {
+// 4. [rosen] The Rosenbrock gradient: one backward pass.
+for (const n of wanted('rosen') ? [1000, 100_000] : []) {
   const path = vectorFile('xr', n, (i) => Math.cos(i));
   const expr = 'sum(100*(x[2:end]-x[1:end-1].^2).^2+(1-x[1:end-1]).^2)';
   const engine = engineTime('rosen', n);
@@ -254,15 +265,17 @@ for (const n of [1000, 100_000]) {
   });
 }
 
-// 4b. Engine only (n is the matrix's side). inv(inv(X)) at 60×60, the default choice against forced one-hot
+// 4b. [engine] Engine only (n is the matrix's side). inv(inv(X)) at 60×60, the default choice against forced one-hot
 // backward passes (J is 3600×3600; seconds a run, so fewer runs; auto should stay within a small factor of the
 // best forced mode); and the second derivatives of det at 30×30: H·u and the 900×900 Hessian.
-for (const [workload, label, n, runs, warmups] of [
-  ['invinv', 'inv(inv(X)) auto', 60, quick ? 1 : 3, 1],
-  ['invinv-reverse', 'inv(inv(X)) reverse', 60, quick ? 1 : 3, 1],
-  ['hvp-det', 'hvp det(X)', 30, RUNS, WARMUPS],
-  ['hessian-det', 'hessian det(X)', 30, RUNS, WARMUPS],
-]) {
+for (const [workload, label, n, runs, warmups] of wanted('engine')
+  ? [
+      ['invinv', 'inv(inv(X)) auto', 60, quick ? 1 : 3, 1],
+      ['invinv-reverse', 'inv(inv(X)) reverse', 60, quick ? 1 : 3, 1],
+      ['hvp-det', 'hvp det(X)', 30, RUNS, WARMUPS],
+      ['hessian-det', 'hessian det(X)', 30, RUNS, WARMUPS],
+    ]
+  : []) {
   const engine = engineTime(workload, n, runs, warmups);
   record({
     workload: label,
@@ -275,8 +288,8 @@ for (const [workload, label, n, runs, warmups] of [
   });
 }
 
-// 5. Sparse: sin(x).*x+x.^2 at n = 10⁶ as a whole process (--sparse: one colour, COO output).
-{
+// 5. [sparse] Sparse: sin(x).*x+x.^2 at n = 10⁶ as a whole process (--sparse: one colour, COO output).
+if (wanted('sparse')) {
   const n = 1_000_000;
   const path = vectorFile('xs', n, (i) => Math.sin(i + 1));
   const proc = processTime(['sin(x).*x+x.^2', '--at', `x=@${path}`, '--sparse', '--json']);
@@ -291,8 +304,8 @@ for (const [workload, label, n, runs, warmups] of [
   });
 }
 
-// 6. A batch: 100 000 points of the Lorenz field through --batch, as a whole process.
-{
+// 6. [batch] A batch: 100 000 points of the Lorenz field through --batch, as a whole process.
+if (wanted('batch')) {
   const points = 100_000;
   const path = join(DATA, `lorenz${points}.jsonl`);
   if (!existsSync(path)) {
@@ -330,6 +343,29 @@ for (const [workload, label, n, runs, warmups] of [
   }
 }
 
-const results = { date: new Date().toISOString(), node: process.version, torch: hasTorch, rows };
-writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
-console.log('written: bench/results.json');
+// 7. [hessian] The sparse Rosenbrock Hessian (issue 15): whole processes (--sparse --json, --stats) at n = 10⁴ and
+// 10⁶, and the engine time of a fresh program (pattern, colouring, 3 Hessian-vector products). PyTorch has no
+// sparse Hessian: beside ours at n = 10⁴, its dense torch.autograd.functional.hessian (n backward passes, 0.8 GB
+// for H; the largest n it does in seconds; vectorized needs about 7 GB there).
+for (const n of wanted('hessian') ? [10_000, 1_000_000] : []) {
+  const path = vectorFile('xr', n, (i) => Math.cos(i));
+  const expr = 'sum(100*(x[2:end]-x[1:end-1].^2).^2+(1-x[1:end-1]).^2)';
+  const large = n > 100_000;
+  const engine = engineTime('rosen-hessian', n, large ? 3 : RUNS, large ? 1 : WARMUPS);
+  const proc = processTime(['hessian', expr, '--at', `x=@${path}`, '--sparse', '--json']);
+  record({
+    workload: 'Rosenbrock H --sparse',
+    n,
+    engineMs: engine.ms,
+    engineBestMs: engine.best,
+    processMs: proc.ms,
+    maxRssMiB: proc.maxRssMiB,
+    torchBestMs: n <= 10_000 ? bestTorch(torch('rosen-hessian', n)) : null,
+  });
+}
+
+if (only === null) {
+  const results = { date: new Date().toISOString(), node: process.version, torch: hasTorch, rows };
+  writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  console.log('written: bench/results.json');
+}

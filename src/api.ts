@@ -4,6 +4,7 @@
  */
 import { compileProgram } from './compile.js';
 import { checkJacobian } from './engine/check.js';
+import type { Ordering } from './engine/colouring.js';
 import type { DerivativeOptions, Mode, Program, SparseJacobianResult } from './engine/program.js';
 import type { KinkWarning } from './engine/special.js';
 import { InputError } from './errors.js';
@@ -74,6 +75,8 @@ export interface SparseJacobianOutput extends Common {
   readonly colours: number;
   /** The least colours any colouring of its kind can have: `colours` equal to it is optimal. */
   readonly lowerBound: number;
+  /** The vertex order of the greedy colouring kept: the fewest colours of the orders tried. */
+  readonly ordering: Ordering;
   readonly mode: 'reverse' | 'forward';
 }
 
@@ -474,6 +477,7 @@ function sparseOutput(r: SparseJacobianResult, nested: (value: Float64Array) => 
     values: Array.from(values),
     colours: r.colours,
     lowerBound: r.lowerBound,
+    ordering: r.ordering,
     mode: r.mode,
   };
 }

@@ -188,6 +188,7 @@ describe('the library, imported by its name', () => {
       values: [2, 4, 6],
       colours: 1,
       lowerBound: 1,
+      ordering: 'largest-first',
       mode: 'forward',
     });
     const method = (await extra('sparseMethod')) as { rows: number[]; cols: number[]; values: number[] };

@@ -167,7 +167,7 @@ function linearProperties(cases: fc.Arbitrary<Case>): void {
     );
   });
 
-  it('reach covers every nonzero of J, in both directions, cutting at zeros or not', () => {
+  it('reach covers every nonzero of J, in both directions, cutting at zeros or not; reachTable is reach', () => {
     fc.assert(
       fc.property(cases, (c) => {
         const { step, plan } = c;
@@ -186,6 +186,13 @@ function linearProperties(cases: fc.Arbitrary<Case>): void {
               const marks = new Marks();
               rules.reach(step, direction, plan.values, k, cut, marks);
               reached.forEach((value, i) => value !== 0 && expect(marks.marked.has(i)).toBe(true));
+            }
+            // A kind's reach as a table: row k holds what reach by structure gives for entry k.
+            const table = rules.reachTable?.(step, direction);
+            if (table !== undefined) {
+              const marks = new Marks();
+              rules.reach(step, direction, plan.values, k, false, marks);
+              expect(new Set(table.targets.subarray(table.start[k], table.start[k + 1]))).toEqual(marks.marked);
             }
           }
         }

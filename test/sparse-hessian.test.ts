@@ -144,6 +144,7 @@ describe('sparse Hessians', () => {
       values: [12, 48, 108],
       colours: 1,
       lowerBound: 1,
+      ordering: 'natural',
       mode: 'forward',
     });
   });

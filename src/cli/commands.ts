@@ -4,6 +4,7 @@
  */
 import { checkJacobian, DEFAULT_TOLERANCE } from '../engine/check.js';
 import { emitProgram } from '../engine/emit.js';
+import type { Ordering } from '../engine/colouring.js';
 import { guardMemory } from '../engine/program.js';
 import { InputError, LimitError } from '../errors.js';
 import type { MatrixReport, Report, ReportBase, VectorReport } from '../format/report.js';
@@ -37,6 +38,7 @@ export interface Stats {
   readonly nonzeros?: number;
   readonly colours?: number;
   readonly lowerBound?: number;
+  readonly ordering?: Ordering;
   readonly m: number;
   readonly n: number;
   readonly nodes: number;
@@ -160,7 +162,7 @@ export function compute(
             ? program.sparseHessian(point, wrt, derivativeOptions)
             : program.sparseJacobian(point, wrt, derivativeOptions);
         const b = base(request, result.value, result.warnings);
-        const sparse = { colours: result.colours, lowerBound: result.lowerBound };
+        const sparse = { colours: result.colours, lowerBound: result.lowerBound, ordering: result.ordering };
         return outcome(matrixReport(command === 'hessian' ? 'hessian' : 'jacobian', b, result, sparse), options);
       }
       const n = program.columns(wrt);
@@ -229,7 +231,7 @@ function matrixReport(
   command: MatrixReport['command'],
   b: ReportBase,
   result: Accumulation,
-  sparse: { readonly colours: number; readonly lowerBound: number } | null,
+  sparse: { readonly colours: number; readonly lowerBound: number; readonly ordering: Ordering } | null,
 ): MatrixReport {
   const report = {
     command,
@@ -305,7 +307,12 @@ export async function runCommand(
     ...(matrix === null ? {} : { mode: matrix.mode, method: matrix.method, passes: matrix.passes }),
     ...(sparse === null || matrix === null
       ? {}
-      : { nonzeros: sparse.values.length, colours: matrix.colours, lowerBound: matrix.lowerBound }),
+      : {
+          nonzeros: sparse.values.length,
+          colours: matrix.colours,
+          lowerBound: matrix.lowerBound,
+          ordering: matrix.ordering,
+        }),
     m: report.m,
     n: report.n,
     nodes: request.program.tapeLength,

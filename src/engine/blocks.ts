@@ -171,22 +171,21 @@ export function forEachInRow(block: Block, i: number, visit: (k: number, value: 
   }
 }
 
-/** What one entry of a source row does to the target row: a step's entry kernel, or its reach. */
+/** What one entry of a source row does to the target row: a step's entry kernel. */
 type EntryKernel = (step: Step, v: Float64Array, k: number, value: number, acc: Accumulator) => void;
 
-function entryKernel(step: Step, direction: Direction, structural: boolean): EntryKernel {
+function entryKernel(step: Step, direction: Direction): EntryKernel {
   const rules = rulesOf(step);
-  if (structural) return (s, v, k, _value, acc) => rules.reach(s, direction, v, k, false, acc);
   return direction === 'reverse' ? rules.pullEntry : rules.pushEntry;
 }
 
 /** A dense source row into a dense target row at once; false when the step has no such kernel. */
 type WholeRowKernel = (source: Float64Array, target: Float64Array) => boolean;
 
-/** The step's whole-row kernel, with its scratch, where its kind has one (never for structure). */
-function wholeRowKernel(step: Step, direction: Direction, v: Float64Array, structural: boolean): WholeRowKernel | null {
+/** The step's whole-row kernel, with its scratch, where its kind has one. */
+function wholeRowKernel(step: Step, direction: Direction, v: Float64Array): WholeRowKernel | null {
   const rules = rulesOf(step);
-  if (structural || rules.denseRow === undefined) return null;
+  if (rules.denseRow === undefined) return null;
   const denseRow = rules.denseRow.bind(rules);
   const scratch = new Float64Array(rules.scratchSize(step));
   return (source, target) => denseRow(step, direction, v, source, target, scratch);
@@ -247,8 +246,6 @@ export interface BlockPassInput {
   readonly rows: number;
   /** The nodes whose blocks are returned. */
   readonly ends: readonly NodeId[];
-  /** Each partial entry counts by its structure (`reach`), for the pattern of J: values are then ones. */
-  readonly structural?: boolean;
   readonly onProgress?: (done: number, total: number) => void;
   /**
    * The most entries one block may hold, counted as its rows are written (a dense block is not made past it):
@@ -297,8 +294,8 @@ export function blockPass(input: BlockPassInput): Map<NodeId, Block> {
       settle(target, shared, incoming);
       continue;
     }
-    const kernels = steps.map((step) => entryKernel(step, direction, input.structural ?? false));
-    const wholeRows = steps.map((step) => wholeRowKernel(step, direction, v, input.structural ?? false));
+    const kernels = steps.map((step) => entryKernel(step, direction));
+    const wholeRows = steps.map((step) => wholeRowKernel(step, direction, v));
     const fills = steps.some(
       (step, s) =>
         sources[s] instanceof DenseRows || (sources[s] !== undefined && rulesOf(step).spreads(step, direction)),

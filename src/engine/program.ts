@@ -27,6 +27,7 @@ import {
   starColour,
   type SparseJacobian,
 } from './sparsity.js';
+import type { Ordering } from './colouring.js';
 
 export interface Variable {
   readonly name: string;
@@ -111,6 +112,8 @@ export interface SparseJacobianResult extends Derivative {
   readonly colours: number;
   /** The least colours a colouring of this kind can have (SparseJacobianResult.colours equal to it is optimal). */
   readonly lowerBound: number;
+  /** The order of the greedy colouring kept (the one with the fewest colours of those tried). */
+  readonly ordering: Ordering;
 }
 
 /** A program's plan and passes for one choice of `wrt`, as emit.ts reads them. */
@@ -314,6 +317,8 @@ export class Program {
     this.requireScalar('hessian', wrt);
     const program = this.gradientProgram(wrt);
     const result = program.compressed(at, wrt, options, true);
+    // The work was the gradient program's: its timings are the call's.
+    Object.assign(this.timings, program.timings);
     return { ...result, value: program.primalValue(wrt) };
   }
 
@@ -360,6 +365,7 @@ export class Program {
       passes: colouring.colours,
       colours: colouring.colours,
       lowerBound: colouring.lowerBound,
+      ordering: colouring.ordering,
     });
   }
 

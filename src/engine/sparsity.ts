@@ -7,36 +7,17 @@
  * Sparse Hessians use a star colouring of the symmetric pattern instead
  * (Gebremedhin, Manne and Pothen 2005), which may share a colour between
  * columns sharing a row, as long as each entry can be read from H·seed at
- * (i, j) or at its mirror (j, i).
+ * (i, j) or at its mirror (j, i). The colourings are in colouring.ts.
  */
 import type { NodeId } from '../ops/index.js';
-import { blockPass, forEachInRow, SparseRows, type Block, type BlockPassInput } from './blocks.js';
+import type { BlockEdge, BlockPassInput } from './blocks.js';
+import { transposePattern, widestRow, type Colouring, type Pattern } from './colouring.js';
 import { groupByKey } from './group.js';
+import { rulesOf, type Accumulator, type Step } from './linear/index.js';
 import type { WrtInput } from './linearize.js';
 import type { Passes } from './passes.js';
 
-/** The pattern of J: for each row (output entry), its columns (input entries), sorted. */
-export interface Pattern {
-  readonly m: number;
-  readonly n: number;
-  readonly rowStart: Int32Array;
-  readonly colIndex: Int32Array;
-}
-
-export interface Colouring {
-  /** 'forward': columns are coloured, one forward pass per colour; 'reverse': rows, backward passes. */
-  readonly direction: 'forward' | 'reverse';
-  /** 'distance-2': columns (rows) sharing a colour share no row (column); 'star': symmetric, for Hessians. */
-  readonly kind: 'distance-2' | 'star';
-  readonly colours: number;
-  /** The colour of each column (forward) or row (reverse). */
-  readonly colourOf: Int32Array;
-  /**
-   * No colouring of this kind can use fewer colours: the most nonzeros in a row for columns, in a column for
-   * rows, a count of pairs and paths for a star colouring (`starBound`). Colours equal to it are optimal.
-   */
-  readonly lowerBound: number;
-}
+export { colour, starColour, type Colouring, type Pattern } from './colouring.js';
 
 /** J in coordinate form, 0-based, ordered by row and then column. */
 export interface SparseJacobian {
@@ -91,134 +72,355 @@ function detectTransposed(
   n: number,
   budget?: BlockPassInput['budget'],
 ): Pattern {
-  const { plan, lin } = passes;
-  const active = new Set(lin.active);
-  const seeds = new Map(
-    columns.filter((c) => active.has(c.node)).map((c) => [c.node, SparseRows.seeds(n, c.size, c.offset)]),
+  return (
+    structuralPass(passes, columns, output, n, budget) ?? {
+      m: n,
+      n: m,
+      rowStart: new Int32Array(n + 1),
+      colIndex: new Int32Array(0),
+    }
   );
-  const block =
-    seeds.get(output) ??
-    blockPass({
-      direction: 'forward',
-      values: new Float64Array(plan.values.length).fill(1),
-      active: lin.active,
-      edges: passes.edges,
-      operand: (id) => plan.operand(id),
-      seeds,
-      rows: n,
-      ends: [output],
-      structural: true,
-      ...(budget === undefined ? {} : { budget }),
-    }).get(output);
-  return patternOf(block, n, m);
 }
 
-/** The nonzeros of a rows×cols block as a pattern (none for a missing block). */
-function patternOf(block: Block | undefined, rows: number, cols: number): Pattern {
-  if (block instanceof SparseRows) return { m: rows, n: cols, rowStart: block.rowStart, colIndex: block.colIndex };
-  const rowStart = new Int32Array(rows + 1);
-  const colIndex: number[] = [];
-  for (let i = 0; i < rows; i++) {
-    if (block !== undefined) forEachInRow(block, i, (k) => void colIndex.push(k));
-    rowStart[i + 1] = colIndex.length;
+/** The node's entries that one row (an input entry) reaches, each once: a stamp per entry marks the row. */
+class ReachedRow implements Accumulator {
+  readonly entries: Int32Array;
+  private readonly stamp: Int32Array;
+  count = 0;
+  private row = -1;
+
+  constructor(size: number) {
+    this.entries = new Int32Array(size);
+    this.stamp = new Int32Array(size).fill(-1);
   }
-  return { m: rows, n: cols, rowStart, colIndex: Int32Array.from(colIndex) };
+
+  start(row: number): void {
+    this.row = row;
+    this.count = 0;
+  }
+
+  add(k: number): void {
+    if (this.stamp[k] === this.row) return;
+    this.stamp[k] = this.row;
+    this.entries[this.count++] = k;
+  }
+}
+
+/** A pattern written row by row into arrays that grow, never past the budget. */
+class PatternWriter {
+  private colIndex = new Int32Array(1024);
+  private readonly rowStart: Int32Array;
+  private count = 0;
+
+  constructor(
+    private readonly rows: number,
+    private readonly cols: number,
+    private readonly budget: BlockPassInput['budget'],
+  ) {
+    this.rowStart = new Int32Array(rows + 1);
+  }
+
+  writeRow(i: number, row: ReachedRow): void {
+    const end = this.count + row.count;
+    if (this.budget !== undefined && end > this.budget.maxEntries) this.budget.refuse(end);
+    if (end > this.colIndex.length) {
+      const grown = new Int32Array(
+        Math.max(end, Math.min(2 * this.colIndex.length, this.budget?.maxEntries ?? Infinity)),
+      );
+      grown.set(this.colIndex.subarray(0, this.count));
+      this.colIndex = grown;
+    }
+    const { colIndex } = this;
+    for (let t = 0; t < row.count; t++) colIndex[this.count + t] = row.entries[t]!;
+    this.count = end;
+    this.rowStart[i + 1] = end;
+  }
+
+  finish(): Pattern {
+    return { m: this.rows, n: this.cols, rowStart: this.rowStart, colIndex: this.colIndex.slice(0, this.count) };
+  }
+}
+
+/** Seed rows: row `offset + k` reaches entry k of the input, for k < size; other rows are empty. */
+function seedPattern(rows: number, size: number, offset: number): Pattern {
+  const rowStart = new Int32Array(rows + 1);
+  const colIndex = new Int32Array(size);
+  for (let k = 0; k < size; k++) colIndex[k] = k;
+  for (let k = 0; k < size; k++) rowStart[offset + k + 1] = k + 1;
+  rowStart.fill(size, offset + size + 1);
+  return { m: rows, n: size, rowStart, colIndex };
+}
+
+/** Which target entries each source entry of a step reaches, as rows (CSR) over the source's entries. */
+interface ReachTable {
+  readonly start: Int32Array;
+  readonly targets: Int32Array;
+}
+
+/** A step's reach as a table, made once, so that rows cost no calls; null when it would pass `most` entries. */
+function reachTable(
+  step: Step,
+  v: Float64Array,
+  sourceSize: number,
+  targetSize: number,
+  most: number,
+): ReachTable | null {
+  const rules = rulesOf(step);
+  if (rules.reachTable !== undefined) return rules.reachTable(step, 'forward');
+  const start = new Int32Array(sourceSize + 1);
+  const row = new ReachedRow(targetSize);
+  let targets = new Int32Array(Math.min(most, 2 * sourceSize + 16));
+  let count = 0;
+  for (let k = 0; k < sourceSize; k++) {
+    row.start(k);
+    rules.reach(step, 'forward', v, k, false, row);
+    if (count + row.count > most) return null;
+    if (count + row.count > targets.length) {
+      const grown = new Int32Array(Math.min(most, Math.max(count + row.count, 2 * targets.length)));
+      grown.set(targets.subarray(0, count));
+      targets = grown;
+    }
+    for (let t = 0; t < row.count; t++) targets[count++] = row.entries[t]!;
+    start[k + 1] = count;
+  }
+  return { start, targets: targets.subarray(0, count) };
+}
+
+/**
+ * Jᵀ's pattern by a forward pass over index sets alone (a row per input entry, the node's entries it reaches):
+ * a block pass without values. A node with one diagonal partial (element-wise, same size) shares its
+ * argument's pattern; a selection that moves each entry to at most one place maps the entries; other nodes
+ * merge their arguments' rows, diagonal partials mapping entry k to k and others through a table of their
+ * `reach` (or entry by entry, where the table would be large). A block is dropped once no node needs it.
+ */
+function structuralPass(
+  passes: Passes,
+  columns: readonly WrtInput[],
+  output: NodeId,
+  rows: number,
+  budget: BlockPassInput['budget'],
+): Pattern | undefined {
+  const { plan, lin, edges } = passes;
+  const active = new Set(lin.active);
+  const blocks = new Map<NodeId, Pattern>();
+  for (const c of columns) if (active.has(c.node)) blocks.set(c.node, seedPattern(rows, c.size, c.offset));
+  const feeding = new Map<NodeId, BlockEdge[]>();
+  const uses = new Map<NodeId, number>();
+  for (const edge of edges) {
+    const list = feeding.get(edge.node);
+    if (list === undefined) feeding.set(edge.node, [edge]);
+    else list.push(edge);
+    uses.set(edge.arg, (uses.get(edge.arg) ?? 0) + 1);
+  }
+  for (const target of lin.active) {
+    const incoming = feeding.get(target);
+    if (incoming === undefined || blocks.has(target)) continue;
+    const reached = incoming.filter((edge) => blocks.has(edge.arg));
+    const block =
+      reached.length === 1 && rulesOf(reached[0]!.step).diagonal(reached[0]!.step) !== null
+        ? blocks.get(reached[0]!.arg)!
+        : reached.length === 0
+          ? undefined
+          : mergedBlock(reached, blocks, plan.values, rows, plan.operand(target).size, budget);
+    if (block !== undefined) blocks.set(target, block);
+    for (const edge of incoming) {
+      const left = uses.get(edge.arg)! - 1;
+      uses.set(edge.arg, left);
+      if (left === 0 && edge.arg !== output) blocks.delete(edge.arg);
+    }
+  }
+  return blocks.get(output);
+}
+
+/** A node's pattern from its arguments': row by row, each argument's entries carried over its partial. */
+function mergedBlock(
+  incoming: readonly BlockEdge[],
+  blocks: ReadonlyMap<NodeId, Pattern>,
+  v: Float64Array,
+  rows: number,
+  size: number,
+  budget: BlockPassInput['budget'],
+): Pattern {
+  const sources = incoming.map((edge) => blocks.get(edge.arg)!);
+  const steps = incoming.map((edge) => edge.step);
+  // Diagonal partials map entry k to k; others through a table of their reach where it is small (a selection).
+  const tables = steps.map((step, s) =>
+    rulesOf(step).diagonal(step) !== null ? IDENTITY : reachTable(step, v, sources[s]!.n, size, 4 * sources[s]!.n + 64),
+  );
+  const [table] = tables;
+  if (tables.length === 1 && table && table !== IDENTITY && isPartialInjection(table, size))
+    return mappedBlock(sources[0]!, table, size);
+  if (tables.every((table) => table !== null)) return mergedByTables(sources, tables, rows, size, budget);
+  // A broadcast or a dense partial, entry by entry.
+  const row = new ReachedRow(size);
+  const writer = new PatternWriter(rows, size, budget);
+  for (let i = 0; i < rows; i++) {
+    row.start(i);
+    for (let s = 0; s < sources.length; s++) {
+      const { rowStart, colIndex } = sources[s]!;
+      const rules = rulesOf(steps[s]!);
+      for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++)
+        rules.reach(steps[s]!, 'forward', v, colIndex[e]!, false, row);
+    }
+    writer.writeRow(i, row);
+  }
+  return writer.finish();
+}
+
+/**
+ * Appends the entries[from … to) not yet in row i (stamp[k] === i) to `out` at `count`; returns the new count.
+ * Small and on typed arrays only, so that V8 optimises it at once for every node.
+ */
+function carryEntries(
+  entries: Int32Array,
+  from: number,
+  to: number,
+  i: number,
+  stamp: Int32Array,
+  out: Int32Array,
+  count: number,
+): number {
+  for (let e = from; e < to; e++) {
+    const k = entries[e]!;
+    if (stamp[k] !== i) {
+      stamp[k] = i;
+      out[count++] = k;
+    }
+  }
+  return count;
+}
+
+/** carryEntries through a reach table: each entry k adds the targets of its row of the table. */
+function carryTabled(
+  entries: Int32Array,
+  from: number,
+  to: number,
+  tableStart: Int32Array,
+  targets: Int32Array,
+  i: number,
+  stamp: Int32Array,
+  out: Int32Array,
+  count: number,
+): number {
+  for (let e = from; e < to; e++) {
+    const k = entries[e]!;
+    count = carryEntries(targets, tableStart[k]!, tableStart[k + 1]!, i, stamp, out, count);
+  }
+  return count;
+}
+
+/** Whether each source entry reaches at most one target, and no two the same one (a slice, a permutation). */
+function isPartialInjection(table: ReachTable, size: number): boolean {
+  const { start, targets } = table;
+  const taken = new Uint8Array(size);
+  for (let k = 0; k + 1 < start.length; k++) if (start[k + 1]! - start[k]! > 1) return false;
+  for (let t = 0; t < targets.length; t++) {
+    if (taken[targets[t]!]) return false;
+    taken[targets[t]!] = 1;
+  }
+  return true;
+}
+
+/**
+ * A pattern through a partial injection: each entry replaced by its target, or dropped without one. Distinct
+ * entries of a row stay distinct, so nothing is looked up; when no entry is dropped the rows are shared.
+ */
+function mappedBlock(source: Pattern, table: ReachTable, size: number): Pattern {
+  const { start, targets } = table;
+  const { rowStart, colIndex } = source;
+  const mapped = new Int32Array(colIndex.length);
+  let count = 0;
+  if (targets.length === start.length - 1) {
+    // The identity (a concat of one part, a full slice): the pattern itself.
+    if (targets.length === size && targets.every((t, k) => t === k)) return source;
+    for (let e = 0; e < colIndex.length; e++) mapped[e] = targets[colIndex[e]!]!;
+    return { m: source.m, n: size, rowStart, colIndex: mapped };
+  }
+  const mappedStart = new Int32Array(rowStart.length);
+  for (let i = 0; i < source.m; i++) {
+    for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++) {
+      const k = colIndex[e]!;
+      if (start[k + 1]! > start[k]!) mapped[count++] = targets[start[k]!]!;
+    }
+    mappedStart[i + 1] = count;
+  }
+  return { m: source.m, n: size, rowStart: mappedStart, colIndex: mapped.subarray(0, count) };
+}
+
+/** The table of a diagonal partial: entry k reaches entry k. */
+const IDENTITY: ReachTable = { start: new Int32Array(0), targets: new Int32Array(0) };
+
+/**
+ * mergedBlock where every partial is diagonal or tabled: plain loops over typed arrays, an entry already in
+ * the row found by its stamp, the arrays allocated once at a bound of the entries (grown only past it).
+ */
+function mergedByTables(
+  sources: readonly Pattern[],
+  tables: readonly ReachTable[],
+  rows: number,
+  size: number,
+  budget: BlockPassInput['budget'],
+): Pattern {
+  const most = budget?.maxEntries ?? Infinity;
+  // The most targets one source entry reaches: a row's bound is its source entries times these.
+  const widest = tables.map((table) =>
+    table === IDENTITY
+      ? 1
+      : widestRow({ m: table.start.length - 1, n: 0, rowStart: table.start, colIndex: table.targets }),
+  );
+  const bound = sources.reduce((total, source, s) => total + source.colIndex.length * widest[s]!, 0);
+  const given = sources.reduce((total, source) => total + source.colIndex.length, 0);
+  let colIndex = new Int32Array(Math.min(bound, rows * size, most, 2 * given + 1024));
+  const rowStart = new Int32Array(rows + 1);
+  const stamp = new Int32Array(size).fill(-1);
+  let count = 0;
+  for (let i = 0; i < rows; i++) {
+    let rowBound = 0;
+    for (let s = 0; s < sources.length; s++)
+      rowBound += (sources[s]!.rowStart[i + 1]! - sources[s]!.rowStart[i]!) * widest[s]!;
+    if (count + rowBound > colIndex.length) {
+      const grown = new Int32Array(Math.max(count + rowBound, Math.min(2 * colIndex.length, most)));
+      grown.set(colIndex.subarray(0, count));
+      colIndex = grown;
+    }
+    for (let s = 0; s < sources.length; s++) {
+      const { rowStart: start, colIndex: entries } = sources[s]!;
+      const table = tables[s]!;
+      count =
+        table === IDENTITY
+          ? carryEntries(entries, start[i]!, start[i + 1]!, i, stamp, colIndex, count)
+          : carryTabled(entries, start[i]!, start[i + 1]!, table.start, table.targets, i, stamp, colIndex, count);
+    }
+    if (count > most) budget!.refuse(count);
+    rowStart[i + 1] = count;
+  }
+  return {
+    m: rows,
+    n: size,
+    rowStart,
+    colIndex: 2 * count >= colIndex.length ? colIndex.subarray(0, count) : colIndex.slice(0, count),
+  };
 }
 
 /** The row of each entry of a pattern (the CSR rowStart expanded, parallel to colIndex). */
 function entryRows(p: Pattern): Int32Array {
   const rows = new Int32Array(p.colIndex.length);
-  for (let i = 0; i < p.m; i++) rows.fill(i, p.rowStart[i]!, p.rowStart[i + 1]!);
+  for (let i = 0; i < p.m; i++) for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) rows[e] = i;
   return rows;
 }
 
-/** The transpose of a pattern: for each column, its rows (sorted, since the sort is stable). */
-function transposePattern(p: Pattern): Pattern {
-  const rowOf = entryRows(p);
-  const { start, order } = groupByKey(p.colIndex, p.n);
-  return { m: p.n, n: p.m, rowStart: start, colIndex: order.map((e) => rowOf[e]!) };
-}
-
-// Colouring gives up (one colour per column) past this much work: a dense pattern gains nothing.
-const COLOURING_WORK_LIMIT = 50_000_000;
-
-/** The most entries in one row: no colouring of the columns can use fewer colours. */
-function widestRow(p: Pattern): number {
-  let widest = 0;
-  for (let i = 0; i < p.m; i++) widest = Math.max(widest, p.rowStart[i + 1]! - p.rowStart[i]!);
-  return widest;
-}
-
-/**
- * Greedy distance-2 colouring of the columns of `p` (whose transpose is
- * `byColumn`), largest column first: each column takes the smallest colour
- * that no column sharing one of its rows has. Returns null when the work would
- * exceed the limit.
- */
-function colourColumns(p: Pattern, byColumn: Pattern): Int32Array | null {
-  let work = 0;
-  for (let i = 0; i < p.m; i++) {
-    const size = p.rowStart[i + 1]! - p.rowStart[i]!;
-    work += size * size;
+/** Sorts a[from … to): short runs (most rows) in place by insertion, without a view to allocate. */
+function sortRun(a: Int32Array, from: number, to: number): void {
+  if (to - from > 16) {
+    a.subarray(from, to).sort();
+    return;
   }
-  if (work > COLOURING_WORK_LIMIT) return null;
-  // Largest first, by a counting sort on the column sizes (stable: ties keep column order).
-  const sizeOf = (j: number) => byColumn.rowStart[j + 1]! - byColumn.rowStart[j]!;
-  const largest = widestRow(byColumn);
-  const { order } = groupByKey(
-    Int32Array.from({ length: p.n }, (_, j) => largest - sizeOf(j)),
-    largest + 1,
-  );
-  const colourOf = new Int32Array(p.n).fill(-1);
-  // forbidden[c] === j: colour c is taken by a neighbour of column j.
-  const forbidden = new Int32Array(p.n + 1).fill(-1);
-  for (const j of order) {
-    for (let e = byColumn.rowStart[j]!; e < byColumn.rowStart[j + 1]!; e++) {
-      const i = byColumn.colIndex[e]!;
-      for (let f = p.rowStart[i]!; f < p.rowStart[i + 1]!; f++) {
-        const c = colourOf[p.colIndex[f]!]!;
-        if (c >= 0) forbidden[c] = j;
-      }
-    }
-    let colour = 0;
-    while (forbidden[colour] === j) colour++;
-    colourOf[j] = colour;
+  for (let e = from + 1; e < to; e++) {
+    const j = a[e]!;
+    let f = e;
+    for (; f > from && a[f - 1]! > j; f--) a[f] = a[f - 1]!;
+    a[f] = j;
   }
-  return colourOf;
-}
-
-const coloursIn = (colourOf: Int32Array): number => colourOf.reduce((most, c) => Math.max(most, c + 1), 0);
-const uncoloured = (size: number): Int32Array => Int32Array.from({ length: size }, (_, k) => k);
-
-/**
- * Colours columns (forward passes) and rows (backward passes) and keeps the
- * direction with fewer colours; `direction` forces one. Rows are not tried
- * when the columns already reach the least colours any colouring can have.
- */
-export function colour(p: Pattern, direction: 'auto' | 'forward' | 'reverse'): Colouring {
-  const t = transposePattern(p);
-  const byColumns = (colourOf: Int32Array): Colouring => ({
-    direction: 'forward',
-    kind: 'distance-2',
-    colours: coloursIn(colourOf),
-    colourOf,
-    lowerBound: widestRow(p),
-  });
-  const byRows = (colourOf: Int32Array): Colouring => ({
-    direction: 'reverse',
-    kind: 'distance-2',
-    colours: coloursIn(colourOf),
-    colourOf,
-    lowerBound: widestRow(t),
-  });
-  if (direction !== 'reverse') {
-    const columns = colourColumns(p, t) ?? uncoloured(p.n);
-    const optimal = coloursIn(columns) <= Math.min(widestRow(p), widestRow(t));
-    if (direction === 'forward' || optimal) return byColumns(columns);
-    const rows = colourColumns(t, p) ?? uncoloured(p.m);
-    return coloursIn(columns) <= coloursIn(rows) ? byColumns(columns) : byRows(rows);
-  }
-  return byRows(colourColumns(t, p) ?? uncoloured(p.m));
 }
 
 /** The union of two patterns of one shape, each row sorted (the rows of `p` may come unsorted). */
@@ -227,105 +429,20 @@ function union(p: Pattern, q: Pattern): Pattern {
   const colIndex = new Int32Array(p.colIndex.length + q.colIndex.length);
   // taken[j] === i: column j is already in row i.
   const taken = new Int32Array(p.n).fill(-1);
+  const both = [p, q];
   let size = 0;
   for (let i = 0; i < p.m; i++) {
     const first = size;
-    for (const r of [p, q])
+    for (const r of both)
       for (let e = r.rowStart[i]!; e < r.rowStart[i + 1]!; e++) {
         const j = r.colIndex[e]!;
         if (taken[j] !== i) colIndex[size++] = j;
         taken[j] = i;
       }
-    colIndex.subarray(first, size).sort();
+    sortRun(colIndex, first, size);
     rowStart[i + 1] = size;
   }
   return { m: p.m, n: p.n, rowStart, colIndex: colIndex.slice(0, size) };
-}
-
-/**
- * Greedy star colouring of a symmetric pattern's adjacency graph (its
- * off-diagonal entries), in column order, after Gebremedhin, Manne and Pothen
- * (2005), algorithm 4.1: adjacent columns differ in colour, and no path on
- * four columns uses only two colours, so each entry H[i, j] is the only term
- * of colour c(j) in row i of H·seed, or H[j, i] the only one of colour c(i) in
- * row j. Falls back to one colour per column past the work limit.
- */
-export function starColour(p: Pattern): Colouring {
-  const n = p.n;
-  const colourOf = new Int32Array(n).fill(-1);
-  // forbidden[c] === v: colour c is taken for column v; seen / repeated[c] === v: v has one / two neighbours of colour c.
-  const forbidden = new Int32Array(n + 1).fill(-1);
-  const seen = new Int32Array(n + 1).fill(-1);
-  const repeated = new Int32Array(n + 1).fill(-1);
-  let work = 0;
-  for (let v = 0; v < n && work <= COLOURING_WORK_LIMIT; v++) {
-    for (let e = p.rowStart[v]!; e < p.rowStart[v + 1]!; e++) {
-      const cw = colourOf[p.colIndex[e]!]!;
-      if (cw < 0) continue;
-      forbidden[cw] = v;
-      if (seen[cw] === v) repeated[cw] = v;
-      seen[cw] = v;
-    }
-    for (let e = p.rowStart[v]!; e < p.rowStart[v + 1]!; e++) {
-      const w = p.colIndex[e]!;
-      if (w === v) continue;
-      const cw = colourOf[w]!;
-      for (let f = p.rowStart[w]!; f < p.rowStart[w + 1]!; f++) {
-        const x = p.colIndex[f]!;
-        const cx = colourOf[x]!;
-        work++;
-        if (x === v || x === w || cx < 0 || forbidden[cx] === v) continue;
-        // An uncoloured w: v and x both border it (distance 2). y–v–w–x with c(y) = c(w): two colours.
-        if (cw < 0 || repeated[cw] === v) {
-          forbidden[cx] = v;
-          continue;
-        }
-        // v–w–x–y with c(y) = c(w): two colours.
-        for (let g = p.rowStart[x]!; g < p.rowStart[x + 1]!; g++) {
-          const y = p.colIndex[g]!;
-          work++;
-          if (y !== w && y !== x && colourOf[y] === cw) {
-            forbidden[cx] = v;
-            break;
-          }
-        }
-      }
-    }
-    let c = 0;
-    while (forbidden[c] === v) c++;
-    colourOf[v] = c;
-  }
-  const final = work > COLOURING_WORK_LIMIT ? uncoloured(n) : colourOf;
-  return { direction: 'forward', kind: 'star', colours: coloursIn(final), colourOf: final, lowerBound: starBound(p) };
-}
-
-/**
- * The least colours any star colouring of a symmetric pattern can have. The
- * widest row bounds distance-2 colourings only (an arrowhead has a full row
- * and takes 2 colours), so this counts instead: every two colour classes span
- * a star forest, whose edges are fewer than its columns, so k colours hold at
- * most (k − 1)·n − k(k − 1)/2 off-diagonal pairs; and a component that is no
- * star (two adjacent columns both of degree ≥ 2: a path of four, or a
- * triangle) takes 3.
- */
-function starBound(p: Pattern): number {
-  const degree = new Int32Array(p.n);
-  let edges = 0;
-  for (let i = 0; i < p.m; i++)
-    for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++)
-      if (p.colIndex[e] !== i) {
-        degree[i]!++;
-        edges++;
-      }
-  edges /= 2;
-  let bound = Math.min(p.n, 1);
-  while (bound < p.n && (bound - 1) * p.n - (bound * (bound - 1)) / 2 < edges) bound++;
-  for (let i = 0; i < p.m && bound < 3; i++)
-    for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) {
-      const j = p.colIndex[e]!;
-      if (j !== i && degree[i]! >= 2 && degree[j]! >= 2) bound = 3;
-    }
-  return bound;
 }
 
 /**

@@ -48,7 +48,13 @@ function numbersJson(data: ArrayLike<number>, from: number, to: number): string 
   }
   const parts: string[] = [];
   for (let start = from; start < to; start += CHUNK) {
-    const piece = Array.prototype.slice.call(data, start, Math.min(start + CHUNK, to)) as number[];
+    const end = Math.min(start + CHUNK, to);
+    // Indices: an Int32Array's join is their JSON, without copying them into an array first.
+    if (data instanceof Int32Array) {
+      parts.push(data.subarray(start, end).join(','));
+      continue;
+    }
+    const piece = Array.prototype.slice.call(data, start, end) as number[];
     // JSON.stringify formats finite numbers fastest; only pieces with NaN or ±Infinity need the strings.
     parts.push(piece.every(Number.isFinite) ? JSON.stringify(piece).slice(1, -1) : piece.map(numberJson).join(','));
   }
@@ -377,6 +383,7 @@ function reportWriter(report: Report, line: number | null): ObjectWriter {
         // Coordinate format, 0-based: entry k is (rows[k], cols[k]) = values[k].
         out.field('colours', String(report.colours ?? report.passes));
         if (report.lowerBound !== undefined) out.field('lowerBound', String(report.lowerBound));
+        if (report.ordering !== undefined) out.field('ordering', `"${report.ordering}"`);
         out.field('nonzeros', String(matrix.values.length));
         out.field('format', '"coo"');
         out.field('rows', numbersField([matrix.rows.length], matrix.rows));

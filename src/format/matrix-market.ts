@@ -3,16 +3,20 @@
  * SciPy's mmread, Julia's MatrixMarket.jl and MATLAB read: a sparse J in
  * coordinate form (1-based), a dense one in array form (column by column).
  */
-import { chunkedLines } from './chunks.js';
+import { CHUNK_CHARACTERS, chunked } from './chunks.js';
 import { exactNumber as number } from './number.js';
 import type { MatrixReport } from './report.js';
 
 /** The MatrixMarket text of J or H, in chunks: the entries are formatted as they are written. */
 export function formatMatrixMarket(report: MatrixReport): Iterable<string> {
-  return chunkedLines(matrixMarketLines(report));
+  return chunked(matrixMarketPieces(report));
 }
 
-function* matrixMarketLines(report: MatrixReport): Generator<string> {
+// Entries are formatted this many lines at a time: one string each, not one a line.
+const LINES = 4096;
+
+/** The text as pieces of whole lines, each ended by a newline. */
+function* matrixMarketPieces(report: MatrixReport): Generator<string> {
   const what =
     report.command === 'jacobian'
       ? `J = d(${report.title})/d(${report.wrt.join(', ')})`
@@ -20,15 +24,29 @@ function* matrixMarketLines(report: MatrixReport): Generator<string> {
   const [rows, cols] = report.command === 'jacobian' ? [report.m, report.n] : [report.n, report.n];
   const { matrix } = report;
   const dense = matrix instanceof Float64Array;
-  yield `%%MatrixMarket matrix ${dense ? 'array' : 'coordinate'} real general`;
-  yield `% ${what.replace(/\n/g, ' ')}`;
-  yield `% rows: outputs, columns: inputs (${report.wrt.join(', ')} flattened row-major)`;
+  yield `%%MatrixMarket matrix ${dense ? 'array' : 'coordinate'} real general\n`;
+  yield `% ${what.replace(/\n/g, ' ')}\n`;
+  yield `% rows: outputs, columns: inputs (${report.wrt.join(', ')} flattened row-major)\n`;
   if (dense) {
-    yield `${rows} ${cols}`;
-    for (let j = 0; j < cols; j++) for (let i = 0; i < rows; i++) yield number(matrix[i * cols + j]!);
+    yield `${rows} ${cols}\n`;
+    let text = '';
+    for (let j = 0; j < cols; j++)
+      for (let i = 0; i < rows; i++) {
+        text += `${number(matrix[i * cols + j]!)}\n`;
+        if (text.length >= CHUNK_CHARACTERS) {
+          yield text;
+          text = '';
+        }
+      }
+    yield text;
     return;
   }
-  yield `${rows} ${cols} ${matrix.values.length}`;
-  for (let k = 0; k < matrix.values.length; k++)
-    yield `${matrix.rows[k]! + 1} ${matrix.cols[k]! + 1} ${number(matrix.values[k]!)}`;
+  const { values } = matrix;
+  yield `${rows} ${cols} ${values.length}\n`;
+  for (let start = 0; start < values.length; start += LINES) {
+    let text = '';
+    const end = Math.min(start + LINES, values.length);
+    for (let k = start; k < end; k++) text += `${matrix.rows[k]! + 1} ${matrix.cols[k]! + 1} ${number(values[k]!)}\n`;
+    yield text;
+  }
 }

@@ -1,5 +1,6 @@
 /** What a command computed, as the formatters receive it: plain data, no behaviour. */
 import type { CheckResult } from '../engine/check.js';
+import type { Ordering } from '../engine/colouring.js';
 import type { SparseJacobian } from '../engine/sparsity.js';
 import type { KinkWarning } from '../engine/special.js';
 import type { Shape } from '../shape.js';
@@ -42,6 +43,8 @@ export interface MatrixReport extends ReportBase {
   readonly colours?: number;
   /** With --sparse: the least colours any colouring of its kind can have (colours equal to it are optimal). */
   readonly lowerBound?: number;
+  /** With --sparse: the vertex order of the colouring kept. */
+  readonly ordering?: Ordering;
 }
 
 /** A vector result: vᵀJ (n), J·u (m), ∇f (n) or H·u (n), with its seed. */

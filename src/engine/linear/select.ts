@@ -44,5 +44,12 @@ export const select: LinearKind<'select'> = {
   spreads: () => false,
   diagonal: () => null,
   reach: (step, direction, _v, k, _cutAtZeros, acc) => move(step, direction, k, 1, acc),
+  reachTable(step, direction) {
+    const { start, order } = grouped(step, direction);
+    const target = direction === 'reverse' ? step.map.from : step.map.to;
+    const targets = new Int32Array(order.length);
+    for (let p = 0; p < order.length; p++) targets[p] = target[order[p]!]!;
+    return { start, targets };
+  },
   scratchSize: () => 0,
 };

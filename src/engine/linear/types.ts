@@ -129,6 +129,12 @@ export interface StepRules<S extends Step> {
    * with `cutAtZeros`, not through element-wise or row entries whose partial is exactly 0.
    */
   reach(step: S, direction: Direction, v: Float64Array, k: number, cutAtZeros: boolean, acc: Accumulator): void;
+  /**
+   * `reach` by structure of every source entry at once, as rows over the source's entries (the targets of
+   * entry k are targets[start[k] … start[k + 1])), for a kind that has them at hand: pattern detection then
+   * makes no call per entry.
+   */
+  reachTable?(step: S, direction: Direction): { readonly start: Int32Array; readonly targets: Int32Array };
   /** Entries of the scratch buffer the step needs. */
   scratchSize(step: S): number;
   /**
