@@ -10,6 +10,16 @@ import type { NodeId, Operand } from '../ops/index.js';
 import type { BlockEdge } from './blocks.js';
 import { CarefulPasses } from './careful.js';
 import type { DependenceEdge, StepGraph } from './dependence.js';
+import {
+  FUSE_FROM,
+  fusePullback,
+  fusiblePullback,
+  pullbackLength,
+  runsOf,
+  type FusedLoop,
+  type FusedPullbackKernel,
+  type PullbackEntryStep,
+} from './fusion.js';
 import { partialRulesOf, rulesOf, type Step, type StepRules } from './linear/index.js';
 import type { Linearization } from './linearize.js';
 import type { Plan } from './plan.js';
@@ -29,7 +39,8 @@ export class Passes {
   private readonly kernels: readonly StepRules<Step>[];
   /** The steps whose results reach the output (forward) or the inputs (reverse), in pass order. */
   private readonly forwardSteps: Int32Array;
-  private readonly reverseSteps: Int32Array;
+  /** The reverse pass's steps in the order it runs them, runs of entry-wise steps over one n fused. */
+  private readonly reverseSchedule: readonly (number | FusedLoop<FusedPullbackKernel>)[];
   /** Every edge, zero partials included: the value depends on them. */
   private readonly dependenceEdges: readonly DependenceEdge[];
   private readonly scratch: Float64Array;
@@ -44,9 +55,11 @@ export class Passes {
   private carefulPasses: CarefulPasses | null = null;
   private nonFinite = false;
 
+  /** Steps over at least `fuseFrom` entries are fused (Infinity: none, as tests compare). */
   constructor(
     readonly plan: Plan,
     readonly lin: Linearization,
+    fuseFrom = FUSE_FROM,
   ) {
     const operand = (id: NodeId): Operand => plan.operand(id);
     this.dependenceEdges = lin.edges.map(({ node, arg, partial }) => {
@@ -60,7 +73,7 @@ export class Passes {
     this.kernels = this.steps.map(rulesOf);
     const needed = neededSteps(this.edges, lin.wrt, lin.output, plan.tape.length);
     this.forwardSteps = Int32Array.from(needed.forward);
-    this.reverseSteps = Int32Array.from(needed.reverse);
+    this.reverseSchedule = reverseSchedule(this.steps, [...needed.reverse].reverse(), fuseFrom);
     this.scratch = new Float64Array(
       this.steps.reduce((size, step) => Math.max(size, rulesOf(step).scratchSize(step)), 0),
     );
@@ -70,6 +83,15 @@ export class Passes {
     for (const id of lin.active) this.isActive[id] = 1;
     this.partialRanges = [...new Set(lin.partialNodes)].map(operand);
     this.seeded = lin.wrt.filter((w) => this.isActive[w]).map((w) => [w, operand(w)] as const);
+  }
+
+  /** The fused loops of the reverse pass, and their sources (for tests and benchmarks). */
+  get fusedLoops(): number {
+    return this.fusedSources.length;
+  }
+
+  get fusedSources(): string[] {
+    return this.reverseSchedule.flatMap((s) => (typeof s === 'number' ? [] : [s.source]));
   }
 
   get cotangent(): Float64Array {
@@ -137,10 +159,9 @@ export class Passes {
       passes.run('reverse', values, steps, this.edges, kernels);
       return;
     }
-    const needed = this.reverseSteps;
-    for (let t = needed.length - 1; t >= 0; t--) {
-      const s = needed[t]!;
-      kernels[s]!.pullback(steps[s]!, values, cotangent, scratch);
+    for (const s of this.reverseSchedule) {
+      if (typeof s === 'number') kernels[s]!.pullback(steps[s]!, values, cotangent, scratch);
+      else s.kernel(values, cotangent, s.offsets, s.n);
     }
   }
 
@@ -202,6 +223,30 @@ export class Passes {
     if (operand === undefined || !this.isActive[node]) return null;
     return buffer.subarray(operand.offset, operand.offset + operand.size);
   }
+}
+
+/** The steps `order` (indices into `steps`, in pass order) with runs of fusible pullbacks as fused loops. */
+function reverseSchedule(
+  steps: readonly Step[],
+  order: readonly number[],
+  fuseFrom: number,
+): (number | FusedLoop<FusedPullbackKernel>)[] {
+  const lengthOf = (s: number): number => {
+    const step = steps[s]!;
+    return fusiblePullback(step, step.kind === 'row' ? step.arg.size : step.out.size, []) ? pullbackLength(step) : 0;
+  };
+  const runs = runsOf(order, (run, s) => {
+    const n = lengthOf(run[0]!);
+    return (
+      n >= fuseFrom &&
+      fusiblePullback(
+        steps[s]!,
+        n,
+        run.map((r) => steps[r]!),
+      )
+    );
+  });
+  return runs.map((run) => (run.length === 1 ? run[0]! : fusePullback(run.map((r) => steps[r] as PullbackEntryStep))));
 }
 
 function allFinite(seed: ArrayLike<number>): boolean {

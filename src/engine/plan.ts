@@ -6,6 +6,7 @@
 import type { Tape } from '../graph/index.js';
 import { OPS, type NodeId, type Operand, type OpSpec, type Param } from '../ops/index.js';
 import { elementwiseLoop, type ElementwiseLoop, type OperandPattern } from './compiled.js';
+import { FUSE_FROM, fuseForward, fusibleForward, runsOf, type FusedForwardKernel, type FusedLoop } from './fusion.js';
 
 /** Where each node a plan needs lives in its value buffer, laid out before the buffer is allocated. */
 export interface PlanLayout {
@@ -69,6 +70,29 @@ function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param
   };
 }
 
+/** Whether a step's loop can join a fused loop over n entries, n at least `fuseFrom`. */
+const fusible = (step: PlanStep, n: number, fuseFrom: number): boolean =>
+  step.loop !== null && n >= fuseFrom && fusibleForward({ scalar: step.spec.scalar!, ...step }, n);
+
+/**
+ * The steps as the forward pass runs them: runs of consecutive element-wise steps over the same n entries
+ * (n ≥ fuseFrom) as one fused loop each, other steps one by one.
+ */
+function schedule(steps: readonly PlanStep[], fuseFrom: number): (PlanStep | FusedLoop<FusedForwardKernel>)[] {
+  const runs = runsOf(steps, (run, step) => {
+    const n = run[0]!.out.size;
+    return fusible(run[0]!, n, fuseFrom) && fusible(step, n, fuseFrom);
+  });
+  return runs.map((run) =>
+    run.length === 1
+      ? run[0]!
+      : fuseForward(
+          run.map((step) => ({ scalar: step.spec.scalar!, out: step.out, args: step.args })),
+          () => true,
+        ),
+  );
+}
+
 export class Plan {
   readonly values: Float64Array;
   /** Where each needed node lives in `values` (undefined for nodes not needed). */
@@ -76,11 +100,18 @@ export class Plan {
   /** The nodes the forward pass computes, in tape order: not constants (written once) nor inputs. */
   readonly steps: readonly PlanStep[];
 
-  /** `layout` is made from the roots unless given: a caller lays it out first to weigh its size. */
+  /** What `run` runs: the steps, consecutive element-wise ones fused. */
+  private readonly schedule: readonly (PlanStep | FusedLoop<FusedForwardKernel>)[];
+
+  /**
+   * `layout` is made from the roots unless given: a caller lays it out first to weigh its size. Element-wise
+   * steps over at least `fuseFrom` entries are fused (Infinity: none, as tests compare).
+   */
   constructor(
     readonly tape: Tape,
     roots: readonly NodeId[],
     { operands, entries }: PlanLayout = planLayout(tape, roots),
+    fuseFrom = FUSE_FROM,
   ) {
     this.values = new Float64Array(entries);
     this.operands = operands;
@@ -94,6 +125,16 @@ export class Plan {
       else if (op !== 'input') steps.push(step(OPS[op], out, args, tape.param(id)));
     }
     this.steps = steps;
+    this.schedule = schedule(steps, fuseFrom);
+  }
+
+  /** The fused loops `run` runs, and their sources (for tests and benchmarks). */
+  get fusedLoops(): number {
+    return this.fusedSources.length;
+  }
+
+  get fusedSources(): string[] {
+    return this.schedule.flatMap((step) => ('kernel' in step ? [step.source] : []));
   }
 
   operand(id: NodeId): Operand {
@@ -111,8 +152,9 @@ export class Plan {
   /** The forward pass. */
   run(): void {
     const v = this.values;
-    for (const step of this.steps) {
-      if (step.loop === null) step.spec.value(v, step.out, step.args, step.param);
+    for (const step of this.schedule) {
+      if ('kernel' in step) step.kernel(v, step.offsets, step.n);
+      else if (step.loop === null) step.spec.value(v, step.out, step.args, step.param);
       else step.loop(v, step.out.offset, step.a, step.b, step.out.size);
     }
   }

@@ -1,0 +1,222 @@
+/**
+ * Fused element-wise loops: consecutive steps of a pass that each work entry by entry over the same n entries
+ * run as ONE generated loop, so that every entry is loaded once, each intermediate is carried in a local to the
+ * steps after it, and the loop's overhead is paid once instead of once per step.
+ *
+ * A fused loop makes the same calls on the same numbers in the same order as the steps one by one: every entry
+ * k of a step depends only on entry k of the steps before it (or on scalars fixed before the loop), so running
+ * the steps entry by entry instead of step by step changes no result, to the last bit. Sums over the entries
+ * (a scalar broadcast over the entries, pulled back) are formed in a local in ascending k, as the step forms
+ * them, and added after the loop in step order.
+ *
+ * The source of a loop is built from its structure only — which scalar function each step calls, which operand
+ * is a local, a vector or a scalar — as generated names and slot indices; buffer offsets are passed in at run
+ * time, so the many runs of one shape of chain (an ODE's steps) share one function, which V8 optimises once.
+ * Scalar functions are passed in as values; compiled.ts's `generated` turns the source into a function.
+ */
+import type { Operand } from '../ops/index.js';
+import type { ScalarFunction } from '../ops/types.js';
+import { generated } from './compiled.js';
+import { times } from './linear/product.js';
+import type { Step } from './linear/index.js';
+
+/**
+ * Steps are fused from this many entries on. Below it a fused loop's set-up (reading its offsets, hoisting its
+ * scalars) costs about what it saves; measured on chains of 2–6 steps (see the report of the fusion change).
+ */
+export const FUSE_FROM = 256;
+
+/** A generated loop and the buffer offsets it runs at. */
+export interface FusedLoop<F> {
+  readonly kernel: F;
+  readonly offsets: readonly number[];
+  readonly n: number;
+  /** The generated source (for tests). */
+  readonly source: string;
+}
+
+export type FusedForwardKernel = (v: Float64Array, p: readonly number[], n: number) => void;
+export type FusedPullbackKernel = (v: Float64Array, c: Float64Array, p: readonly number[], n: number) => void;
+
+/** An element-wise step of the forward pass: out[k] = scalar(operands at k), a scalar operand broadcast. */
+export interface ForwardEntryStep {
+  readonly scalar: ScalarFunction;
+  readonly out: Operand;
+  readonly args: readonly Operand[];
+}
+
+/** Numbers each distinct function and offset in order of first use: the structure of a loop, not its places. */
+class Slots<K> {
+  readonly keys: K[] = [];
+  private readonly index = new Map<K, number>();
+
+  slot(key: K): number {
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.keys.length;
+      this.index.set(key, i);
+      this.keys.push(key);
+    }
+    return i;
+  }
+}
+
+const kernels = new Map<string, unknown>();
+const functionIds = new Map<ScalarFunction, number>();
+const functionId = (f: ScalarFunction): number => {
+  let id = functionIds.get(f);
+  if (id === undefined) functionIds.set(f, (id = functionIds.size));
+  return id;
+};
+
+/** The kernel of this structure, generated the first time it is met. */
+function kernelFor<F>(key: string, source: string, values: readonly unknown[]): F {
+  let kernel = kernels.get(key);
+  if (kernel === undefined) kernels.set(key, (kernel = generated<F>(source, values)));
+  return kernel as F;
+}
+
+/**
+ * Splits `items` into runs: an item joins the run before it when `joins(run, item)` says so. Runs keep the
+ * items' order.
+ */
+export function runsOf<T>(items: readonly T[], joins: (run: readonly T[], item: T) => boolean): T[][] {
+  const runs: T[][] = [];
+  for (const item of items) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && joins(last, item)) last.push(item);
+    else runs.push([item]);
+  }
+  return runs;
+}
+
+/** Whether an element-wise step can run entry by entry in a loop over n entries: its operands are n or 1 long. */
+export const fusibleForward = (step: ForwardEntryStep, n: number): boolean =>
+  step.out.size === n && step.args.length <= 2 && step.args.every((a) => a.size === n || a.size === 1);
+
+/**
+ * One loop for forward steps that `fusibleForward` accepts at one n: each output is a local that later steps
+ * read, written to the buffer when `stored(out)` says something else reads it.
+ */
+export function fuseForward(
+  steps: readonly ForwardEntryStep[],
+  stored: (out: Operand) => boolean,
+): FusedLoop<FusedForwardKernel> {
+  const n = steps[0]!.out.size;
+  const functions = new Slots<ScalarFunction>();
+  const places = new Slots<number>();
+  const locals = new Map<number, number>();
+  const hoisted = new Set<string>();
+  const body: string[] = [];
+  steps.forEach((step, j) => {
+    const f = functions.slot(step.scalar);
+    const operands = step.args.map((arg) => {
+      const local = locals.get(arg.offset);
+      if (arg.size === n && local !== undefined) return `x${local}`;
+      const p = places.slot(arg.offset);
+      if (arg.size === n) return `v[p${p} + k]`;
+      hoisted.add(`const s${p} = v[p${p}];`);
+      return `s${p}`;
+    });
+    locals.set(step.out.offset, j);
+    body.push(`const x${j} = f${f}(${operands.join(', ')});`);
+    if (stored(step.out)) body.push(`v[p${places.slot(step.out.offset)} + k] = x${j};`);
+  });
+  const source = [
+    `'use strict';`,
+    `return function fusedForward(v, p, n) {`,
+    ...places.keys.map((_, p) => `const p${p} = p[${p}];`),
+    ...hoisted,
+    `for (let k = 0; k < n; k++) {`,
+    ...body,
+    `}`,
+    `};`,
+  ].join('\n');
+  // The source names functions by their slot: with the functions' identities it is the structure's key.
+  const key = `${functions.keys.map(functionId).join(',')}\n${source}`;
+  return { kernel: kernelFor<FusedForwardKernel>(key, source, functions.keys), offsets: places.keys, n, source };
+}
+
+/** A step of the reverse pass that works entry by entry over n entries, with the cotangent it reads final. */
+export type PullbackEntryStep = Extract<Step, { readonly kind: 'elementwise' | 'row' }>;
+
+/**
+ * Whether `step` can join a reverse-pass loop over n entries after `run`: an element-wise step n entries long
+ * (its argument n long, or a scalar whose sum is formed in the loop), or a row (a reduction's partial) of an
+ * n-entry argument whose scalar cotangent no step of the run adds to.
+ */
+export function fusiblePullback(step: Step, n: number, run: readonly Step[]): step is PullbackEntryStep {
+  if (step.kind === 'elementwise') return step.out.size === n && (step.arg.size === n || step.arg.size === 1);
+  if (step.kind !== 'row' || step.arg.size !== n) return false;
+  return !run.some((s) => s.kind === 'elementwise' && s.arg.size === 1 && s.arg.offset === step.out.offset);
+}
+
+/** The entries a pullback step loops over. */
+export const pullbackLength = (step: PullbackEntryStep): number =>
+  step.kind === 'row' ? step.arg.size : step.out.size;
+
+/**
+ * One loop for pullback steps (in the order the reverse pass runs them) that `fusiblePullback` accepts at one
+ * n: cotangent[arg] += times(cotangent[out], d) entry by entry, each cotangent entry loaded once and carried in
+ * a local; a row's scalar cotangent is read before the loop and skipped when 0 (as row.pullback does); a sum
+ * into a scalar argument is formed in the loop and added after it. Each entry a step adds to is written back.
+ */
+export function fusePullback(steps: readonly PullbackEntryStep[]): FusedLoop<FusedPullbackKernel> {
+  const n = pullbackLength(steps[0]!);
+  const places = new Slots<number>();
+  const locals = new Map<number, string>();
+  const written = new Set<string>();
+  const before: string[] = [];
+  const body: string[] = [];
+  const after: string[] = [];
+  const place = (offset: number): string => `p${places.slot(offset)}`;
+  const scalarOrEntry = (operand: Operand, hoist: string[], name: string, from: string): string => {
+    if (operand.size === n) return `${from}[${place(operand.offset)} + k]`;
+    hoist.push(`const ${name} = ${from}[${place(operand.offset)}];`);
+    return name;
+  };
+  /** The cotangent entry k of a vector node, loaded into its local the first time. */
+  const cotangentOf = (offset: number): string => {
+    let local = locals.get(offset);
+    if (local === undefined) {
+      local = `c${places.slot(offset)}`;
+      locals.set(offset, local);
+      body.push(`let ${local} = c[${place(offset)} + k];`);
+    }
+    return local;
+  };
+  steps.forEach((step, j) => {
+    const d = scalarOrEntry(step.d, before, `d${j}`, 'v');
+    if (step.kind === 'row') {
+      before.push(`const g${j} = c[${place(step.out.offset)}];`);
+      const local = cotangentOf(step.arg.offset);
+      body.push(`if (g${j} !== 0) ${local} += f0(g${j}, ${d});`);
+      written.add(local);
+    } else if (step.arg.size === n) {
+      const g = cotangentOf(step.out.offset);
+      const local = cotangentOf(step.arg.offset);
+      body.push(`${local} += f0(${g}, ${d});`);
+      written.add(local);
+    } else {
+      const g = cotangentOf(step.out.offset);
+      before.push(`let sum${j} = 0;`);
+      body.push(`sum${j} += f0(${g}, ${d});`);
+      after.push(`c[${place(step.arg.offset)}] += sum${j};`);
+    }
+  });
+  const writes = [...locals].filter(([, local]) => written.has(local));
+  for (const [offset, local] of writes) body.push(`c[${place(offset)} + k] = ${local};`);
+  const source = [
+    `'use strict';`,
+    `return function fusedPullback(v, c, p, n) {`,
+    ...places.keys.map((_, p) => `const p${p} = p[${p}];`),
+    ...before,
+    `for (let k = 0; k < n; k++) {`,
+    ...body,
+    `}`,
+    ...after,
+    `};`,
+  ].join('\n');
+  // The source is a function of the structure alone: it is its own key.
+  return { kernel: kernelFor<FusedPullbackKernel>(source, source, [times]), offsets: places.keys, n, source };
+}
