@@ -155,48 +155,59 @@ export function fusiblePullback(step: Step, n: number, run: readonly Step[]): st
 export const pullbackLength = (step: PullbackEntryStep): number =>
   step.kind === 'row' ? step.arg.size : step.out.size;
 
+/** Where a fused reverse loop finds and leaves the cotangent of one of its vector nodes. */
+export interface CotangentUse {
+  /** Some step outside the loop (or the seed) adds to it first: the loop starts from the buffer's entries. */
+  readonly load: boolean;
+  /** Some step outside the loop (or the caller) reads it after: the loop writes the entries it adds to. */
+  readonly store: boolean;
+}
+
 /**
  * One loop for pullback steps (in the order the reverse pass runs them) that `fusiblePullback` accepts at one
- * n: cotangent[arg] += times(cotangent[out], d) entry by entry, each cotangent entry loaded once and carried in
- * a local; a row's scalar cotangent is read before the loop and skipped when 0 (as row.pullback does); a sum
- * into a scalar argument is formed in the loop and added after it. Each entry a step adds to is written back.
+ * n: cotangent[arg] += times(cotangent[out], d) entry by entry, each cotangent entry carried in a local; a row's
+ * scalar cotangent is read before the loop and skipped when 0 (as row.pullback does); a sum into a scalar
+ * argument is formed in the loop and added after it. A node's local starts from the buffer when `use` says it
+ * loads (else from +0, what a cleared buffer holds) and is written back when it stores.
  */
-export function fusePullback(steps: readonly PullbackEntryStep[]): FusedLoop<FusedPullbackKernel> {
+export function fusePullback(
+  steps: readonly PullbackEntryStep[],
+  use: (offset: number) => CotangentUse,
+): FusedLoop<FusedPullbackKernel> {
   const n = pullbackLength(steps[0]!);
   const places = new Slots<number>();
   const locals = new Map<number, string>();
-  const written = new Set<string>();
+  const written = new Set<number>();
   const before: string[] = [];
   const body: string[] = [];
   const after: string[] = [];
   const place = (offset: number): string => `p${places.slot(offset)}`;
-  const scalarOrEntry = (operand: Operand, hoist: string[], name: string, from: string): string => {
-    if (operand.size === n) return `${from}[${place(operand.offset)} + k]`;
-    hoist.push(`const ${name} = ${from}[${place(operand.offset)}];`);
+  /** The partial's entry k, or its one number read before the loop. */
+  const partial = (d: Operand, name: string): string => {
+    if (d.size === n) return `v[${place(d.offset)} + k]`;
+    before.push(`const ${name} = v[${place(d.offset)}];`);
     return name;
   };
-  /** The cotangent entry k of a vector node, loaded into its local the first time. */
+  /** The cotangent entry k of a vector node, in its local from the node's first use. */
   const cotangentOf = (offset: number): string => {
     let local = locals.get(offset);
     if (local === undefined) {
       local = `c${places.slot(offset)}`;
       locals.set(offset, local);
-      body.push(`let ${local} = c[${place(offset)} + k];`);
+      body.push(`let ${local} = ${use(offset).load ? `c[${place(offset)} + k]` : '0'};`);
     }
     return local;
   };
   steps.forEach((step, j) => {
-    const d = scalarOrEntry(step.d, before, `d${j}`, 'v');
+    const d = partial(step.d, `d${j}`);
     if (step.kind === 'row') {
       before.push(`const g${j} = c[${place(step.out.offset)}];`);
-      const local = cotangentOf(step.arg.offset);
-      body.push(`if (g${j} !== 0) ${local} += f0(g${j}, ${d});`);
-      written.add(local);
+      body.push(`if (g${j} !== 0) ${cotangentOf(step.arg.offset)} += f0(g${j}, ${d});`);
+      written.add(step.arg.offset);
     } else if (step.arg.size === n) {
       const g = cotangentOf(step.out.offset);
-      const local = cotangentOf(step.arg.offset);
-      body.push(`${local} += f0(${g}, ${d});`);
-      written.add(local);
+      body.push(`${cotangentOf(step.arg.offset)} += f0(${g}, ${d});`);
+      written.add(step.arg.offset);
     } else {
       const g = cotangentOf(step.out.offset);
       before.push(`let sum${j} = 0;`);
@@ -204,8 +215,8 @@ export function fusePullback(steps: readonly PullbackEntryStep[]): FusedLoop<Fus
       after.push(`c[${place(step.arg.offset)}] += sum${j};`);
     }
   });
-  const writes = [...locals].filter(([, local]) => written.has(local));
-  for (const [offset, local] of writes) body.push(`c[${place(offset)} + k] = ${local};`);
+  for (const [offset, local] of locals)
+    if (written.has(offset) && use(offset).store) body.push(`c[${place(offset)} + k] = ${local};`);
   const source = [
     `'use strict';`,
     `return function fusedPullback(v, c, p, n) {`,

@@ -17,6 +17,7 @@ import {
   pullbackLength,
   runsOf,
   type FusedLoop,
+  type CotangentUse,
   type FusedPullbackKernel,
   type PullbackEntryStep,
 } from './fusion.js';
@@ -46,6 +47,8 @@ export class Passes {
   private readonly scratch: Float64Array;
   /** Ranges of the buffers that passes write: the active nodes. */
   private readonly activeRanges: readonly Operand[];
+  /** The active ranges but those whose cotangents only a fused loop's locals hold: what a backward pass clears. */
+  private readonly reverseRanges: readonly Operand[];
   readonly output: Operand;
   private readonly isActive: Uint8Array;
   /** Where the values the partials read are: looked at once per point. */
@@ -73,11 +76,19 @@ export class Passes {
     this.kernels = this.steps.map(rulesOf);
     const needed = neededSteps(this.edges, lin.wrt, lin.output, plan.tape.length);
     this.forwardSteps = Int32Array.from(needed.forward);
-    this.reverseSchedule = reverseSchedule(this.steps, [...needed.reverse].reverse(), fuseFrom);
+    const reverse = reverseSchedule(
+      this.steps,
+      [...needed.reverse].reverse(),
+      fuseFrom,
+      new Set([operand(lin.output).offset]),
+      new Set(lin.wrt.flatMap((w) => (plan.operands[w] === undefined ? [] : [plan.operand(w).offset]))),
+    );
+    this.reverseSchedule = reverse.schedule;
     this.scratch = new Float64Array(
       this.steps.reduce((size, step) => Math.max(size, rulesOf(step).scratchSize(step)), 0),
     );
     this.activeRanges = lin.active.map(operand);
+    this.reverseRanges = this.activeRanges.filter((r) => !reverse.localOnly.has(r.offset));
     this.output = operand(lin.output);
     this.isActive = new Uint8Array(plan.tape.length);
     for (const id of lin.active) this.isActive[id] = 1;
@@ -132,20 +143,21 @@ export class Passes {
     this.nonFinite = Number.isNaN(even + odd);
   }
 
-  private clear(buffer: Float64Array): void {
-    for (const { offset, size } of this.activeRanges) buffer.fill(0, offset, offset + size);
+  private clear(buffer: Float64Array, ranges = this.activeRanges): void {
+    for (const { offset, size } of ranges) buffer.fill(0, offset, offset + size);
   }
 
   /** Reverse mode: cotangents of every active node for the output seed `seed` (m numbers). */
   backwardPass(seed: ArrayLike<number>): void {
-    this.clear(this.cotangent);
+    const careful = this.nonFinite || !allFinite(seed);
+    this.clear(this.cotangent, careful ? this.activeRanges : this.reverseRanges);
     this.cotangent.set(seed, this.output.offset);
-    this.runBackward(this.nonFinite || !allFinite(seed));
+    this.runBackward(careful);
   }
 
   /** Reverse mode seeded with the one-hot vector eᵢ: row i of the Jacobian. */
   oneHotBackwardPass(i: number): void {
-    this.clear(this.cotangent);
+    this.clear(this.cotangent, this.nonFinite ? this.activeRanges : this.reverseRanges);
     this.cotangent[this.output.offset + i] = 1;
     this.runBackward(this.nonFinite);
   }
@@ -225,12 +237,19 @@ export class Passes {
   }
 }
 
-/** The steps `order` (indices into `steps`, in pass order) with runs of fusible pullbacks as fused loops. */
+/**
+ * The steps `order` (indices into `steps`, in pass order) with runs of fusible pullbacks as fused loops, and the
+ * offsets of the nodes whose cotangents live in one loop's locals alone (no other step, seed or caller touches
+ * them: the pass need not clear them). `seeded`: offsets a pass writes before its steps; `read`: offsets read
+ * after it.
+ */
 function reverseSchedule(
   steps: readonly Step[],
   order: readonly number[],
   fuseFrom: number,
-): (number | FusedLoop<FusedPullbackKernel>)[] {
+  seeded: ReadonlySet<number>,
+  read: ReadonlySet<number>,
+): { schedule: (number | FusedLoop<FusedPullbackKernel>)[]; localOnly: Set<number> } {
   const lengthOf = (s: number): number => {
     const step = steps[s]!;
     return fusiblePullback(step, step.kind === 'row' ? step.arg.size : step.out.size, []) ? pullbackLength(step) : 0;
@@ -246,7 +265,38 @@ function reverseSchedule(
       )
     );
   });
-  return runs.map((run) => (run.length === 1 ? run[0]! : fusePullback(run.map((r) => steps[r] as PullbackEntryStep))));
+  // Which run adds to (writes) and which reads each node's cotangent: a node outside a run's reach is loaded
+  // or stored by it.
+  const runOf = new Int32Array(steps.length).fill(-1);
+  runs.forEach((run, r) => run.forEach((s) => (runOf[s] = r)));
+  const writers = new Map<number, Set<number>>();
+  const readers = new Map<number, Set<number>>();
+  const note = (map: Map<number, Set<number>>, offset: number, r: number): void => {
+    const set = map.get(offset);
+    if (set === undefined) map.set(offset, new Set([r]));
+    else set.add(r);
+  };
+  for (const s of order) {
+    note(writers, steps[s]!.arg.offset, runOf[s]!);
+    note(readers, steps[s]!.out.offset, runOf[s]!);
+  }
+  const others = (map: Map<number, Set<number>>, offset: number, r: number): boolean =>
+    [...(map.get(offset) ?? [])].some((other) => other !== r);
+  const localOnly = new Set<number>();
+  const schedule = runs.map((run, r) => {
+    if (run.length === 1) return run[0]!;
+    const use = (offset: number): CotangentUse => {
+      const load = seeded.has(offset) || others(writers, offset, r);
+      const store = read.has(offset) || others(readers, offset, r);
+      if (!load && !store) localOnly.add(offset);
+      return { load, store };
+    };
+    return fusePullback(
+      run.map((s) => steps[s] as PullbackEntryStep),
+      use,
+    );
+  });
+  return { schedule, localOnly };
 }
 
 function allFinite(seed: ArrayLike<number>): boolean {

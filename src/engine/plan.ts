@@ -74,11 +74,27 @@ function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param
 const fusible = (step: PlanStep, n: number, fuseFrom: number): boolean =>
   step.loop !== null && n >= fuseFrom && fusibleForward({ scalar: step.spec.scalar!, ...step }, n);
 
+/** How a plan runs its forward pass. */
+export interface PlanOptions {
+  /** Element-wise steps over at least this many entries are fused (Infinity: none, as tests compare). */
+  readonly fuseFrom?: number;
+  /**
+   * Only the roots' values are ever read (a value-only plan): a fused loop then keeps the intermediates that no
+   * other step reads in locals and never writes them, and `read` answers for the roots alone.
+   */
+  readonly readsRootsOnly?: boolean;
+}
+
 /**
  * The steps as the forward pass runs them: runs of consecutive element-wise steps over the same n entries
- * (n ≥ fuseFrom) as one fused loop each, other steps one by one.
+ * (n ≥ fuseFrom) as one fused loop each, other steps one by one. `stored(out, run)`: whether a step of the run
+ * must write its output to the buffer.
  */
-function schedule(steps: readonly PlanStep[], fuseFrom: number): (PlanStep | FusedLoop<FusedForwardKernel>)[] {
+function schedule(
+  steps: readonly PlanStep[],
+  fuseFrom: number,
+  stored: (out: Operand, run: readonly PlanStep[]) => boolean,
+): (PlanStep | FusedLoop<FusedForwardKernel>)[] {
   const runs = runsOf(steps, (run, step) => {
     const n = run[0]!.out.size;
     return fusible(run[0]!, n, fuseFrom) && fusible(step, n, fuseFrom);
@@ -88,9 +104,21 @@ function schedule(steps: readonly PlanStep[], fuseFrom: number): (PlanStep | Fus
       ? run[0]!
       : fuseForward(
           run.map((step) => ({ scalar: step.spec.scalar!, out: step.out, args: step.args })),
-          () => true,
+          (out) => stored(out, run),
         ),
   );
+}
+
+/** Whether some step outside `run` reads `out`: those that only the run reads live in its locals alone. */
+function readOutside(steps: readonly PlanStep[]): (out: Operand, run: readonly PlanStep[]) => boolean {
+  const readers = new Map<number, PlanStep[]>();
+  for (const step of steps)
+    for (const arg of step.args) {
+      const list = readers.get(arg.offset);
+      if (list === undefined) readers.set(arg.offset, [step]);
+      else list.push(step);
+    }
+  return (out, run) => (readers.get(out.offset) ?? []).some((reader) => !run.includes(reader));
 }
 
 export class Plan {
@@ -103,15 +131,12 @@ export class Plan {
   /** What `run` runs: the steps, consecutive element-wise ones fused. */
   private readonly schedule: readonly (PlanStep | FusedLoop<FusedForwardKernel>)[];
 
-  /**
-   * `layout` is made from the roots unless given: a caller lays it out first to weigh its size. Element-wise
-   * steps over at least `fuseFrom` entries are fused (Infinity: none, as tests compare).
-   */
+  /** `layout` is made from the roots unless given: a caller lays it out first to weigh its size. */
   constructor(
     readonly tape: Tape,
     roots: readonly NodeId[],
     { operands, entries }: PlanLayout = planLayout(tape, roots),
-    fuseFrom = FUSE_FROM,
+    { fuseFrom = FUSE_FROM, readsRootsOnly = false }: PlanOptions = {},
   ) {
     this.values = new Float64Array(entries);
     this.operands = operands;
@@ -125,7 +150,11 @@ export class Plan {
       else if (op !== 'input') steps.push(step(OPS[op], out, args, tape.param(id)));
     }
     this.steps = steps;
-    this.schedule = schedule(steps, fuseFrom);
+    const rootOffsets = new Set(roots.map((r) => operands[r]!.offset));
+    const outside = readOutside(steps);
+    this.schedule = schedule(steps, fuseFrom, (out, run) =>
+      readsRootsOnly ? rootOffsets.has(out.offset) || outside(out, run) : true,
+    );
   }
 
   /** The fused loops `run` runs, and their sources (for tests and benchmarks). */
