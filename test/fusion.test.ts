@@ -9,6 +9,8 @@ import { FUSE_FROM } from '../src/engine/fusion.js';
 import { linearize, type WrtInput } from '../src/engine/linearize.js';
 import { Passes } from '../src/engine/passes.js';
 import { Plan } from '../src/engine/plan.js';
+import { findKinkWarnings, valueDomainKinkWarnings } from '../src/engine/special.js';
+import { OPS } from '../src/ops/index.js';
 import { lowerExpression, parseExpression, type VariableInfo } from '../src/parse/index.js';
 import { expressions, points } from './helpers/expressions.js';
 import { prng } from './helpers/numeric.js';
@@ -40,7 +42,7 @@ function prepared(expr: string, inputs: Inputs, fuseFrom: number) {
   const plan = new Plan(builder.tape, [output, ...lin.partialNodes], undefined, { fuseFrom });
   const passes = new Passes(plan, lin, fuseFrom);
   for (const [name, { shape, data }] of Object.entries(inputs)) plan.setInput(builder.input(name, [...shape]), data);
-  return { plan, passes, m: plan.operand(output).size, wrt: columns.map((c) => c.node) };
+  return { builder, plan, passes, output, roots: [output, ...lin.partialNodes], m: plan.operand(output).size, columns };
 }
 
 /** Runs both forms at the inputs with the seed; the first difference in values or cotangents, or null. */
@@ -53,11 +55,41 @@ function firstDifference(expr: string, inputs: Inputs, seed: ArrayLike<number>, 
     form.passes.inspectPartials();
     form.passes.backwardPass(Array.from({ length: form.m }, (_, i) => seed[i % seed.length]!));
   }
-  const values = firstBitDifference(fused.plan.values, plain.plan.values);
-  if (values !== null) return `values, ${values}`;
+  // A value-only plan (Program.evaluate's) writes nothing but what later steps and the output need.
+  const valuePlan = new Plan(fused.plan.tape, [fused.output], undefined, { fuseFrom, readsRootsOnly: true });
+  for (const c of fused.columns)
+    if (fused.plan.operands[c.node] !== undefined) valuePlan.setInput(c.node, fused.plan.read(c.node));
+  valuePlan.run();
+  const value = firstBitDifference(valuePlan.read(fused.output), plain.plan.read(plain.output));
+  if (value !== null) return `value-only plan, ${value}`;
+  // What is read after a forward pass: the roots, the values the kink report looks at, and the report itself.
+  const { tape } = plain.plan;
+  const read = new Set(fused.roots);
+  for (let id = 0; id < tape.length; id++)
+    if (plain.plan.operands[id] !== undefined && OPS[tape.op(id)].special !== undefined)
+      for (const node of [id, ...tape.args(id)]) read.add(node);
+  for (const id of read) {
+    const values = firstBitDifference(fused.plan.read(id), plain.plan.read(id));
+    if (values !== null) return `values of node ${id} (${OPS[tape.op(id)].label}), ${values}`;
+  }
+  const report = (form: typeof fused) => {
+    const wrt = form.columns.map((c) => c.node);
+    const warnings = findKinkWarnings(
+      form.builder,
+      form.passes,
+      wrt,
+      form.columns.map((c) => c.offset),
+      form.m,
+    );
+    return JSON.stringify([
+      warnings,
+      valueDomainKinkWarnings(form.builder, form.plan, new Set(form.passes.lin.active)),
+    ]);
+  };
+  if (report(fused) !== report(plain)) return `kink reports ${report(fused)}, expected ${report(plain)}`;
   // What a caller reads of a backward pass: the inputs' cotangents (a fused loop's own nodes stay in its locals).
   const cotangents = (form: typeof fused): number[] =>
-    form.wrt.flatMap((w) => [...(form.passes.slice(form.passes.cotangent, w) ?? [])]);
+    form.columns.flatMap((c) => [...(form.passes.slice(form.passes.cotangent, c.node) ?? [])]);
   const difference = firstBitDifference(cotangents(fused), cotangents(plain));
   return difference === null ? null : `cotangents, ${difference}`;
 }
@@ -119,6 +151,53 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
       expect([fused.plan.fusedLoops, fused.passes.fusedLoops]).toEqual([forward, reverse]);
       for (const seed of [[1], [0.5, -0, 0, -3], [Infinity, 2]])
         expect(firstDifference(expr, inputs, seed, 2), `${expr} at ${special.map(bits).join(', ')}`).toBeNull();
+    }
+  });
+
+  it('keeps what the kink report reads: the same warnings at a kink inside a fused loop', () => {
+    const expr = CHAINS[2]!.expr;
+    const random = prng(11);
+    const inputs = {
+      x: { shape: [N], data: vector(random, [0, -0]) },
+      y: { shape: [N], data: vector(random) },
+      c: { shape: [], data: Float64Array.of(0.75) },
+    };
+    const fused = prepared(expr, inputs, 2);
+    fused.plan.run();
+    fused.passes.inspectPartials();
+    const wrt = fused.columns.map((c) => c.node);
+    const warnings = findKinkWarnings(fused.builder, fused.passes, wrt, [0, N, 2 * N], fused.m);
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(firstDifference(expr, inputs, [1], 2)).toBeNull();
+  });
+
+  it('one set of passes, careful and not in turn, one-hot and seeded: the unfused cotangents each time', () => {
+    const expr = CHAINS[4]!.expr;
+    const random = prng(5);
+    const at = (special: readonly number[]) => ({
+      x: { shape: [N], data: vector(random, special) },
+      y: { shape: [N], data: vector(random) },
+      c: { shape: [], data: Float64Array.of(0.25) },
+    });
+    const fused = prepared(expr, at([]), 2);
+    expect(fused.passes.fusedLoops).toBeGreaterThan(0);
+    for (const special of [[], [NaN], [], [Infinity, 0], []]) {
+      const inputs = at(special);
+      const plain = prepared(expr, inputs, Infinity);
+      for (const form of [fused, plain]) {
+        for (const [name, { shape, data }] of Object.entries(inputs))
+          form.plan.setInput(form.builder.input(name, [...shape]), data);
+        form.plan.run();
+        form.passes.inspectPartials();
+      }
+      for (const pass of ['seeded', 'one-hot', 'non-finite seed'] as const) {
+        for (const form of [fused, plain])
+          if (pass === 'one-hot') form.passes.oneHotBackwardPass(0);
+          else form.passes.backwardPass([pass === 'seeded' ? 2 : -Infinity]);
+        const slices = (form: typeof fused) =>
+          form.columns.flatMap((c) => [...(form.passes.slice(form.passes.cotangent, c.node) ?? [])]);
+        expect(firstBitDifference(slices(fused), slices(plain)), `${pass} at ${special.join(', ')}`).toBeNull();
+      }
     }
   });
 

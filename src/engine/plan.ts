@@ -79,8 +79,8 @@ export interface PlanOptions {
   /** Element-wise steps over at least this many entries are fused (Infinity: none, as tests compare). */
   readonly fuseFrom?: number;
   /**
-   * Only the roots' values are ever read (a value-only plan): a fused loop then keeps the intermediates that no
-   * other step reads in locals and never writes them, and `read` answers for the roots alone.
+   * Only the roots' values are ever read (a value-only plan, which no kink report looks at): intermediates that
+   * operations with special points read are not kept either.
    */
   readonly readsRootsOnly?: boolean;
 }
@@ -150,11 +150,14 @@ export class Plan {
       else if (op !== 'input') steps.push(step(OPS[op], out, args, tape.param(id)));
     }
     this.steps = steps;
-    const rootOffsets = new Set(roots.map((r) => operands[r]!.offset));
+    // What is read after the pass: the roots, and (for the kink report) every operand of a step with special
+    // points. A fused loop keeps the other values that only its own steps read in locals, and never writes them.
+    const kept = new Set(roots.map((r) => operands[r]!.offset));
+    if (!readsRootsOnly)
+      for (const step of steps)
+        if (step.spec.special !== undefined) for (const operand of [step.out, ...step.args]) kept.add(operand.offset);
     const outside = readOutside(steps);
-    this.schedule = schedule(steps, fuseFrom, (out, run) =>
-      readsRootsOnly ? rootOffsets.has(out.offset) || outside(out, run) : true,
-    );
+    this.schedule = schedule(steps, fuseFrom, (out, run) => kept.has(out.offset) || outside(out, run));
   }
 
   /** The fused loops `run` runs, and their sources (for tests and benchmarks). */
@@ -188,6 +191,7 @@ export class Plan {
     }
   }
 
+  /** The values of a root (another node's values are there only where some step or the kink report reads them). */
   read(id: NodeId): Float64Array {
     const { offset, size } = this.operand(id);
     return this.values.slice(offset, offset + size);
