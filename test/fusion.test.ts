@@ -12,6 +12,7 @@ import { Plan } from '../src/engine/plan.js';
 import { findKinkWarnings, valueDomainKinkWarnings } from '../src/engine/special.js';
 import { OPS } from '../src/ops/index.js';
 import { lowerExpression, parseExpression, type VariableInfo } from '../src/parse/index.js';
+import type { Shape } from '../src/shape.js';
 import { expressions, points } from './helpers/expressions.js';
 import { prng } from './helpers/numeric.js';
 
@@ -24,24 +25,24 @@ function firstBitDifference(actual: ArrayLike<number>, expected: ArrayLike<numbe
   return null;
 }
 
-type Inputs = Readonly<Record<string, { shape: readonly number[]; data: Float64Array }>>;
+type Inputs = Readonly<Record<string, { shape: Shape; data: Float64Array }>>;
 
 /** The plan and passes Program.prepare builds for the expression, fusing from `fuseFrom` entries. */
 function prepared(expr: string, inputs: Inputs, fuseFrom: number) {
   const variables = new Map<string, VariableInfo>(
-    Object.entries(inputs).map(([name, { shape, data }]) => [name, { shape: [...shape], value: data }]),
+    Object.entries(inputs).map(([name, { shape, data }]) => [name, { shape, value: data }]),
   );
   const { builder, output } = lowerExpression(parseExpression(expr), variables, undefined, expr);
   let n = 0;
   const columns: WrtInput[] = Object.entries(inputs).map(([name, { shape, data }]) => {
-    const column = { node: builder.input(name, [...shape]), offset: n, size: data.length };
+    const column = { node: builder.input(name, shape), offset: n, size: data.length };
     n += data.length;
     return column;
   });
   const lin = linearize(builder, output, columns);
   const plan = new Plan(builder.tape, [output, ...lin.partialNodes], undefined, { fuseFrom });
   const passes = new Passes(plan, lin, fuseFrom);
-  for (const [name, { shape, data }] of Object.entries(inputs)) plan.setInput(builder.input(name, [...shape]), data);
+  for (const [name, { shape, data }] of Object.entries(inputs)) plan.setInput(builder.input(name, shape), data);
   return { builder, plan, passes, output, roots: [output, ...lin.partialNodes], m: plan.operand(output).size, columns };
 }
 
@@ -49,7 +50,7 @@ function prepared(expr: string, inputs: Inputs, fuseFrom: number) {
 function firstDifference(expr: string, inputs: Inputs, seed: ArrayLike<number>, fuseFrom: number): string | null {
   const fused = prepared(expr, inputs, fuseFrom);
   const plain = prepared(expr, inputs, Infinity);
-  expect(plain.plan.fusedLoops + plain.passes.fusedLoops).toBe(0);
+  expect(plain.plan.fusedLoops + loops(plain.passes, 'reverse') + loops(plain.passes, 'forward')).toBe(0);
   for (const form of [fused, plain]) {
     form.plan.run();
     form.passes.inspectPartials();
@@ -91,38 +92,53 @@ function firstDifference(expr: string, inputs: Inputs, seed: ArrayLike<number>, 
   const cotangents = (form: typeof fused): number[] =>
     form.columns.flatMap((c) => [...(form.passes.slice(form.passes.cotangent, c.node) ?? [])]);
   const difference = firstBitDifference(cotangents(fused), cotangents(plain));
-  return difference === null ? null : `cotangents, ${difference}`;
+  if (difference !== null) return `cotangents, ${difference}`;
+  // Forward mode: the output's tangent for tangents of the inputs made from the seed's numbers.
+  const tangent = (form: typeof fused): number[] => {
+    form.passes.forwardPass(
+      form.columns.map((c) => Array.from({ length: c.size }, (_, k) => seed[(c.offset + k) % seed.length]!)),
+    );
+    return [...(form.passes.slice(form.passes.tangent, form.output) ?? [])];
+  };
+  const tangents = firstBitDifference(tangent(fused), tangent(plain));
+  return tangents === null ? null : `tangents, ${tangents}`;
 }
+
+/** Inputs x and y (vectors) and c (a scalar). */
+const xyc = (x: Float64Array, y: Float64Array, c: number): Inputs => ({
+  x: { shape: [x.length], data: x },
+  y: { shape: [y.length], data: y },
+  c: { shape: [], data: Float64Array.of(c) },
+});
+
+const loops = (passes: Passes, direction: 'reverse' | 'forward'): number => passes.fusedSources(direction).length;
 
 const N = 40;
 const vector = (random: () => number, special: readonly number[] = []): Float64Array =>
   Float64Array.from({ length: N }, (_, k) => (k < special.length ? special[k]! : 4 * random() - 2));
 
 /** Chains with every kind of fused step: unary and binary, scalar operands, sums into a scalar, reductions. */
-const CHAINS: readonly { expr: string; forward: number; reverse: number }[] = [
+const CHAINS: readonly { expr: string; forward: number; reverse: number; tangent: number }[] = [
   // lse: x - a and exp fused; reverse: sum's row, exp, the sum into a, x - a (max's row reads a: not fused)
-  { expr: 'a = max(x)\na + log(sum(exp(x - a)))', forward: 1, reverse: 1 },
+  { expr: 'a = max(x)\na + log(sum(exp(x - a)))', forward: 1, reverse: 1, tangent: 2 },
   // the partials (cos, quotients), appended to the tape after the primal steps, make a loop of their own
-  { expr: 'sum(sin(x .* y + c) ./ (1 + y .^ 2))', forward: 2, reverse: 1 },
-  { expr: 'x .* y - 2 * sqrt(abs(x)) + c * y', forward: 1, reverse: 1 },
+  { expr: 'sum(sin(x .* y + c) ./ (1 + y .^ 2))', forward: 2, reverse: 1, tangent: 1 },
+  { expr: 'x .* y - 2 * sqrt(abs(x)) + c * y', forward: 1, reverse: 1, tangent: 1 },
   // the same node read twice, and a node read by two steps of one loop
-  { expr: 'z = exp(x .* x)\nsum(z .* z + z ./ y)', forward: 2, reverse: 1 },
+  { expr: 'z = exp(x .* x)\nsum(z .* z + z ./ y)', forward: 2, reverse: 1, tangent: 1 },
   // a chain broken by a structural step, fused on both sides
-  { expr: 'z = tanh(x + c * y)\nw = concat([1], z[1:end-1])\nsum(log1p(w .* w) .* y)', forward: 3, reverse: 2 },
+  {
+    expr: 'z = tanh(x + c * y)\nw = concat([1], z[1:end-1])\nsum(log1p(w .* w) .* y)',
+    forward: 3,
+    reverse: 2,
+    tangent: 2,
+  },
 ];
 
 describe('fused element-wise loops give the unfused numbers to the last bit', () => {
   it(`fuses from ${FUSE_FROM} entries on, and not below`, () => {
     const random = prng(7);
-    const small = prepared(
-      CHAINS[1]!.expr,
-      {
-        x: { shape: [2], data: Float64Array.of(1, 2) },
-        y: { shape: [2], data: Float64Array.of(3, 4) },
-        c: { shape: [], data: Float64Array.of(0.5) },
-      },
-      FUSE_FROM,
-    );
+    const small = prepared(CHAINS[1]!.expr, xyc(Float64Array.of(1, 2), Float64Array.of(3, 4), 0.5), FUSE_FROM);
     expect(small.plan.fusedLoops).toBe(0);
     const large = prepared(
       CHAINS[1]!.expr,
@@ -134,21 +150,21 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
       FUSE_FROM,
     );
     expect(large.plan.fusedLoops).toBe(2);
-    expect(large.passes.fusedLoops).toBe(1);
+    expect(loops(large.passes, 'reverse')).toBe(1);
   });
 
-  it.each(CHAINS)('$expr', ({ expr, forward, reverse }) => {
+  it.each(CHAINS)('$expr', ({ expr, forward, reverse, tangent }) => {
     const random = prng(expr.length);
     // Ordinary points, then ±0, ±∞ and NaN among the entries (the careful passes then run in both forms).
     const specials: readonly (readonly number[])[] = [[], [0, -0], [Infinity, -Infinity, NaN, 0, -0]];
     for (const special of specials) {
-      const inputs = {
-        x: { shape: [N], data: vector(random, special) },
-        y: { shape: [N], data: vector(random) },
-        c: { shape: [], data: Float64Array.of(special.length > 2 ? -0 : 0.75) },
-      };
+      const inputs = xyc(vector(random, special), vector(random), special.length > 2 ? -0 : 0.75);
       const fused = prepared(expr, inputs, 2);
-      expect([fused.plan.fusedLoops, fused.passes.fusedLoops]).toEqual([forward, reverse]);
+      expect([fused.plan.fusedLoops, loops(fused.passes, 'reverse'), loops(fused.passes, 'forward')]).toEqual([
+        forward,
+        reverse,
+        tangent,
+      ]);
       for (const seed of [[1], [0.5, -0, 0, -3], [Infinity, 2]])
         expect(firstDifference(expr, inputs, seed, 2), `${expr} at ${special.map(bits).join(', ')}`).toBeNull();
     }
@@ -157,11 +173,7 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
   it('keeps what the kink report reads: the same warnings at a kink inside a fused loop', () => {
     const expr = CHAINS[2]!.expr;
     const random = prng(11);
-    const inputs = {
-      x: { shape: [N], data: vector(random, [0, -0]) },
-      y: { shape: [N], data: vector(random) },
-      c: { shape: [], data: Float64Array.of(0.75) },
-    };
+    const inputs = xyc(vector(random, [0, -0]), vector(random), 0.75);
     const fused = prepared(expr, inputs, 2);
     fused.plan.run();
     fused.passes.inspectPartials();
@@ -174,19 +186,15 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
   it('one set of passes, careful and not in turn, one-hot and seeded: the unfused cotangents each time', () => {
     const expr = CHAINS[4]!.expr;
     const random = prng(5);
-    const at = (special: readonly number[]) => ({
-      x: { shape: [N], data: vector(random, special) },
-      y: { shape: [N], data: vector(random) },
-      c: { shape: [], data: Float64Array.of(0.25) },
-    });
+    const at = (special: readonly number[]) => xyc(vector(random, special), vector(random), 0.25);
     const fused = prepared(expr, at([]), 2);
-    expect(fused.passes.fusedLoops).toBeGreaterThan(0);
+    expect(loops(fused.passes, 'reverse') * loops(fused.passes, 'forward')).toBeGreaterThan(0);
     for (const special of [[], [NaN], [], [Infinity, 0], []]) {
       const inputs = at(special);
       const plain = prepared(expr, inputs, Infinity);
       for (const form of [fused, plain]) {
         for (const [name, { shape, data }] of Object.entries(inputs))
-          form.plan.setInput(form.builder.input(name, [...shape]), data);
+          form.plan.setInput(form.builder.input(name, shape), data);
         form.plan.run();
         form.passes.inspectPartials();
       }
@@ -198,11 +206,22 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
           form.columns.flatMap((c) => [...(form.passes.slice(form.passes.cotangent, c.node) ?? [])]);
         expect(firstBitDifference(slices(fused), slices(plain)), `${pass} at ${special.join(', ')}`).toBeNull();
       }
+      for (const pass of ['seeded', 'one-hot', 'non-finite seed'] as const) {
+        for (const form of [fused, plain])
+          if (pass === 'one-hot') form.passes.oneHotForwardPass(form.columns[0]!.node, 3);
+          else
+            form.passes.forwardPass(
+              form.columns.map((c) => Array.from({ length: c.size }, (_, k) => (pass === 'seeded' ? k - 2 : NaN))),
+            );
+        const output = (form: typeof fused) => [...(form.passes.slice(form.passes.tangent, form.output) ?? [])];
+        expect(firstBitDifference(output(fused), output(plain)), `forward ${pass} at ${special.join(', ')}`).toBeNull();
+      }
     }
   });
 
   it('on random expressions of every operation', () => {
     const shapes = { x: [3], y: [], A: [2, 3] } as const;
+    let fusedRuns = 0;
     fc.assert(
       fc.property(expressions({ smooth: false, mathjs: false }, 3), points, (e, at) => {
         const inputs = Object.fromEntries(
@@ -214,26 +233,26 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
         const expr = e.kind === 's' ? e.text : `sum(${e.text})`;
         const message = firstDifference(expr, inputs, [1], 2);
         expect(message, expr).toBeNull();
+        const { plan, passes } = prepared(expr, inputs, 2);
+        if (plan.fusedLoops * loops(passes, 'reverse') * loops(passes, 'forward') > 0) fusedRuns++;
       }),
       { seed: 0x00f0_5e0d, numRuns: 150 },
     );
+    // Most expressions have a chain of element-wise steps over x or A in each pass.
+    expect(fusedRuns).toBeGreaterThan(50);
   });
 
   it('generates loop sources from generated names and numbers only', () => {
     const random = prng(3);
-    const inputs = {
-      x: { shape: [N], data: vector(random) },
-      y: { shape: [N], data: vector(random) },
-      c: { shape: [], data: Float64Array.of(1) },
-    };
+    const inputs = xyc(vector(random), vector(random), 1);
     const { plan, passes } = prepared(CHAINS[4]!.expr, inputs, 2);
-    const sources = [...plan.fusedSources, ...passes.fusedSources];
-    expect(sources.length).toBe(5);
+    const sources = [...plan.fusedSources, ...passes.fusedSources('reverse'), ...passes.fusedSources('forward')];
+    expect(sources.length).toBe(7);
     for (const source of sources) {
       const words = source.match(/[A-Za-z_][A-Za-z_0-9]*/g) ?? [];
       const vocabulary = new Set(['use', 'strict', 'return', 'function', 'const', 'let', 'for', 'if']);
       const allowed = (w: string) =>
-        vocabulary.has(w) || /^(fused(Forward|Pullback)|[vcpkn]|[fxpscdg]\d+|sum\d+)$/.test(w);
+        vocabulary.has(w) || /^(fused(Forward|Pullback|Pushforward)|[vcpkn]|[fxpscdgt]\d+|sum\d+)$/.test(w);
       expect(words.filter((w) => !allowed(w))).toEqual([]);
     }
   });

@@ -36,7 +36,8 @@ export interface FusedLoop<F> {
 }
 
 export type FusedForwardKernel = (v: Float64Array, p: readonly number[], n: number) => void;
-export type FusedPullbackKernel = (v: Float64Array, c: Float64Array, p: readonly number[], n: number) => void;
+/** A derivative pass's loop: `c` is the cotangent or tangent buffer. */
+export type FusedPassKernel = (v: Float64Array, c: Float64Array, p: readonly number[], n: number) => void;
 
 /** An element-wise step of the forward pass: out[k] = scalar(operands at k), a scalar operand broadcast. */
 export interface ForwardEntryStep {
@@ -137,26 +138,41 @@ export function fuseForward(
   return { kernel: kernelFor<FusedForwardKernel>(key, source, functions.keys), offsets: places.keys, n, source };
 }
 
-/** A step of the reverse pass that works entry by entry over n entries, with the cotangent it reads final. */
-export type PullbackEntryStep = Extract<Step, { readonly kind: 'elementwise' | 'row' }>;
+/** A step of a derivative pass that works entry by entry: element-wise partials and rows (reductions). */
+export type EntryStep = Extract<Step, { readonly kind: 'elementwise' | 'row' }>;
 
 /**
- * Whether `step` can join a reverse-pass loop over n entries after `run`: an element-wise step n entries long
- * (its argument n long, or a scalar whose sum is formed in the loop), or a row (a reduction's partial) of an
- * n-entry argument whose scalar cotangent no step of the run adds to.
+ * Whether `step` can join a loop over n entries after `run` in a pass going `direction`: an element-wise step n
+ * entries long (its argument n long, or a scalar) or a row (a reduction's partial) of an n-entry argument. What
+ * a scalar carries is formed in the loop (a sum) or read before it, so a step may not read a scalar that an
+ * earlier step of the run sums into: in reverse, a row's output cotangent that an element-wise step with a
+ * scalar argument adds to; forward, an element-wise step's scalar argument whose tangent a row adds to.
  */
-export function fusiblePullback(step: Step, n: number, run: readonly Step[]): step is PullbackEntryStep {
-  if (step.kind === 'elementwise') return step.out.size === n && (step.arg.size === n || step.arg.size === 1);
+export function fusibleEntryStep(
+  step: Step,
+  n: number,
+  run: readonly Step[],
+  direction: 'reverse' | 'forward',
+): step is EntryStep {
+  if (step.kind === 'elementwise') {
+    if (step.out.size !== n || !(step.arg.size === n || step.arg.size === 1)) return false;
+    return direction === 'reverse' || step.arg.size === n || !run.some((s) => sums(s, step.arg.offset, 'forward'));
+  }
   if (step.kind !== 'row' || step.arg.size !== n) return false;
-  return !run.some((s) => s.kind === 'elementwise' && s.arg.size === 1 && s.arg.offset === step.out.offset);
+  return direction === 'forward' || !run.some((s) => sums(s, step.out.offset, 'reverse'));
 }
 
-/** The entries a pullback step loops over. */
-export const pullbackLength = (step: PullbackEntryStep): number =>
-  step.kind === 'row' ? step.arg.size : step.out.size;
+/** Whether the step forms a sum over its entries into the scalar at `offset` in a pass going `direction`. */
+const sums = (step: Step, offset: number, direction: 'reverse' | 'forward'): boolean =>
+  direction === 'reverse'
+    ? step.kind === 'elementwise' && step.arg.size === 1 && step.arg.offset === offset
+    : step.kind === 'row' && step.out.offset === offset;
 
-/** Where a fused reverse loop finds and leaves the cotangent of one of its vector nodes. */
-export interface CotangentUse {
+/** The entries an entry-wise step loops over. */
+export const entryStepLength = (step: EntryStep): number => (step.kind === 'row' ? step.arg.size : step.out.size);
+
+/** Where a fused pass loop finds and leaves the (co)tangent of one of its vector nodes. */
+export interface CarriedUse {
   /** Some step outside the loop (or the seed) adds to it first: the loop starts from the buffer's entries. */
   readonly load: boolean;
   /** Some step outside the loop (or the caller) reads it after: the loop writes the entries it adds to. */
@@ -164,17 +180,21 @@ export interface CotangentUse {
 }
 
 /**
- * One loop for pullback steps (in the order the reverse pass runs them) that `fusiblePullback` accepts at one
- * n: cotangent[arg] += times(cotangent[out], d) entry by entry, each cotangent entry carried in a local; a row's
- * scalar cotangent is read before the loop and skipped when 0 (as row.pullback does); a sum into a scalar
- * argument is formed in the loop and added after it. A node's local starts from the buffer when `use` says it
- * loads (else from +0, what a cleared buffer holds) and is written back when it stores.
+ * One loop for entry-wise steps of a derivative pass, in the order the pass runs them, at one n (as
+ * `fusibleEntryStep` accepts them): each (co)tangent entry is carried in a local, which starts from the buffer
+ * when `use` says it loads (else from +0, what a cleared buffer holds) and is written back when it stores.
+ * Reverse: cotangent[arg] += times(cotangent[out], d); a row's scalar cotangent is read before the loop and
+ * skipped when 0, as row.pullback does; a sum into a scalar argument is formed in the loop and added after it.
+ * Forward: tangent[out] += times(d, tangent[arg]), a scalar argument's tangent read before the loop; a row's sum
+ * is formed in the loop and added after it. The products and sums are the kernels' own (linear/elementwise.ts,
+ * linear/row.ts), in their order.
  */
-export function fusePullback(
-  steps: readonly PullbackEntryStep[],
-  use: (offset: number) => CotangentUse,
-): FusedLoop<FusedPullbackKernel> {
-  const n = pullbackLength(steps[0]!);
+export function fusePass(
+  direction: 'reverse' | 'forward',
+  steps: readonly EntryStep[],
+  use: (offset: number) => CarriedUse,
+): FusedLoop<FusedPassKernel> {
+  const n = entryStepLength(steps[0]!);
   const places = new Slots<number>();
   const locals = new Map<number, string>();
   const written = new Set<number>();
@@ -188,8 +208,8 @@ export function fusePullback(
     before.push(`const ${name} = v[${place(d.offset)}];`);
     return name;
   };
-  /** The cotangent entry k of a vector node, in its local from the node's first use. */
-  const cotangentOf = (offset: number): string => {
+  /** The entry k carried for a vector node, in its local from the node's first use. */
+  const carried = (offset: number): string => {
     let local = locals.get(offset);
     if (local === undefined) {
       local = `c${places.slot(offset)}`;
@@ -198,28 +218,36 @@ export function fusePullback(
     }
     return local;
   };
+  const add = (offset: number, term: string): void => {
+    body.push(`${carried(offset)} += ${term};`);
+    written.add(offset);
+  };
+  const sum = (j: number, term: string, target: number): void => {
+    before.push(`let sum${j} = 0;`);
+    body.push(`sum${j} += ${term};`);
+    after.push(`c[${place(target)}] += sum${j};`);
+  };
   steps.forEach((step, j) => {
     const d = partial(step.d, `d${j}`);
-    if (step.kind === 'row') {
-      before.push(`const g${j} = c[${place(step.out.offset)}];`);
-      body.push(`if (g${j} !== 0) ${cotangentOf(step.arg.offset)} += f0(g${j}, ${d});`);
-      written.add(step.arg.offset);
-    } else if (step.arg.size === n) {
-      const g = cotangentOf(step.out.offset);
-      body.push(`${cotangentOf(step.arg.offset)} += f0(${g}, ${d});`);
-      written.add(step.arg.offset);
-    } else {
-      const g = cotangentOf(step.out.offset);
-      before.push(`let sum${j} = 0;`);
-      body.push(`sum${j} += f0(${g}, ${d});`);
-      after.push(`c[${place(step.arg.offset)}] += sum${j};`);
+    if (direction === 'reverse') {
+      if (step.kind === 'row') {
+        before.push(`const g${j} = c[${place(step.out.offset)}];`);
+        body.push(`if (g${j} !== 0) ${carried(step.arg.offset)} += f0(g${j}, ${d});`);
+        written.add(step.arg.offset);
+      } else if (step.arg.size === n) add(step.arg.offset, `f0(${carried(step.out.offset)}, ${d})`);
+      else sum(j, `f0(${carried(step.out.offset)}, ${d})`, step.arg.offset);
+    } else if (step.kind === 'row') sum(j, `f0(${d}, ${carried(step.arg.offset)})`, step.out.offset);
+    else if (step.arg.size === n) add(step.out.offset, `f0(${d}, ${carried(step.arg.offset)})`);
+    else {
+      before.push(`const t${j} = c[${place(step.arg.offset)}];`);
+      add(step.out.offset, `f0(${d}, t${j})`);
     }
   });
   for (const [offset, local] of locals)
     if (written.has(offset) && use(offset).store) body.push(`c[${place(offset)} + k] = ${local};`);
   const source = [
     `'use strict';`,
-    `return function fusedPullback(v, c, p, n) {`,
+    `return function fused${direction === 'reverse' ? 'Pullback' : 'Pushforward'}(v, c, p, n) {`,
     ...places.keys.map((_, p) => `const p${p} = p[${p}];`),
     ...before,
     `for (let k = 0; k < n; k++) {`,
@@ -229,5 +257,5 @@ export function fusePullback(
     `};`,
   ].join('\n');
   // The source is a function of the structure alone: it is its own key.
-  return { kernel: kernelFor<FusedPullbackKernel>(source, source, [times]), offsets: places.keys, n, source };
+  return { kernel: kernelFor<FusedPassKernel>(source, source, [times]), offsets: places.keys, n, source };
 }

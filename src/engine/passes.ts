@@ -12,14 +12,14 @@ import { CarefulPasses } from './careful.js';
 import type { DependenceEdge, StepGraph } from './dependence.js';
 import {
   FUSE_FROM,
-  fusePullback,
-  fusiblePullback,
-  pullbackLength,
+  entryStepLength,
+  fusePass,
+  fusibleEntryStep,
   runsOf,
+  type CarriedUse,
+  type EntryStep,
   type FusedLoop,
-  type CotangentUse,
-  type FusedPullbackKernel,
-  type PullbackEntryStep,
+  type FusedPassKernel,
 } from './fusion.js';
 import { partialRulesOf, rulesOf, type Step, type StepRules } from './linear/index.js';
 import type { Linearization } from './linearize.js';
@@ -38,17 +38,20 @@ export class Passes {
   readonly steps: readonly Step[];
   /** Each step's kernels, looked up once: passes over small graphs are mostly dispatch. */
   private readonly kernels: readonly StepRules<Step>[];
-  /** The steps whose results reach the output (forward) or the inputs (reverse), in pass order. */
-  private readonly forwardSteps: Int32Array;
-  /** The reverse pass's steps in the order it runs them, runs of entry-wise steps over one n fused. */
-  private readonly reverseSchedule: readonly (number | FusedLoop<FusedPullbackKernel>)[];
+  /**
+   * The steps whose results reach the output (forward) or the inputs (reverse), in the order each pass runs
+   * them, runs of entry-wise steps over one n as fused loops.
+   */
+  private readonly forwardSchedule: readonly (number | FusedLoop<FusedPassKernel>)[];
+  private readonly reverseSchedule: readonly (number | FusedLoop<FusedPassKernel>)[];
   /** Every edge, zero partials included: the value depends on them. */
   private readonly dependenceEdges: readonly DependenceEdge[];
   private readonly scratch: Float64Array;
   /** Ranges of the buffers that passes write: the active nodes. */
   private readonly activeRanges: readonly Operand[];
-  /** The active ranges but those whose cotangents only a fused loop's locals hold: what a backward pass clears. */
+  /** The active ranges but those only a fused loop's locals hold: what a backward (forward) pass clears. */
   private readonly reverseRanges: readonly Operand[];
+  private readonly forwardRanges: readonly Operand[];
   readonly output: Operand;
   private readonly isActive: Uint8Array;
   /** Where the values the partials read are: looked at once per point. */
@@ -75,20 +78,25 @@ export class Passes {
     this.steps = this.edges.map((e) => e.step);
     this.kernels = this.steps.map(rulesOf);
     const needed = neededSteps(this.edges, lin.wrt, lin.output, plan.tape.length);
-    this.forwardSteps = Int32Array.from(needed.forward);
-    const reverse = reverseSchedule(
+    const outputOffset = new Set([operand(lin.output).offset]);
+    const wrtOffsets = new Set(lin.wrt.flatMap((w) => (plan.operands[w] === undefined ? [] : [operand(w).offset])));
+    const reverse = passSchedule(
+      'reverse',
       this.steps,
       [...needed.reverse].reverse(),
       fuseFrom,
-      new Set([operand(lin.output).offset]),
-      new Set(lin.wrt.flatMap((w) => (plan.operands[w] === undefined ? [] : [plan.operand(w).offset]))),
+      outputOffset,
+      wrtOffsets,
     );
+    const forward = passSchedule('forward', this.steps, needed.forward, fuseFrom, wrtOffsets, outputOffset);
     this.reverseSchedule = reverse.schedule;
+    this.forwardSchedule = forward.schedule;
     this.scratch = new Float64Array(
       this.steps.reduce((size, step) => Math.max(size, rulesOf(step).scratchSize(step)), 0),
     );
     this.activeRanges = lin.active.map(operand);
     this.reverseRanges = this.activeRanges.filter((r) => !reverse.localOnly.has(r.offset));
+    this.forwardRanges = this.activeRanges.filter((r) => !forward.localOnly.has(r.offset));
     this.output = operand(lin.output);
     this.isActive = new Uint8Array(plan.tape.length);
     for (const id of lin.active) this.isActive[id] = 1;
@@ -96,13 +104,10 @@ export class Passes {
     this.seeded = lin.wrt.filter((w) => this.isActive[w]).map((w) => [w, operand(w)] as const);
   }
 
-  /** The fused loops of the reverse pass, and their sources (for tests and benchmarks). */
-  get fusedLoops(): number {
-    return this.fusedSources.length;
-  }
-
-  get fusedSources(): string[] {
-    return this.reverseSchedule.flatMap((s) => (typeof s === 'number' ? [] : [s.source]));
+  /** The sources of the fused loops of the passes going `direction` (for tests and benchmarks). */
+  fusedSources(direction: 'reverse' | 'forward'): string[] {
+    const schedule = direction === 'reverse' ? this.reverseSchedule : this.forwardSchedule;
+    return schedule.flatMap((s) => (typeof s === 'number' ? [] : [s.source]));
   }
 
   get cotangent(): Float64Array {
@@ -179,17 +184,18 @@ export class Passes {
 
   /** Forward mode: tangents of every active node for input tangents `seeds` (one per wrt input). */
   forwardPass(seeds: readonly ArrayLike<number>[]): void {
-    this.clear(this.tangent);
+    const careful = this.nonFinite || !seeds.every(allFinite);
+    this.clear(this.tangent, careful ? this.activeRanges : this.forwardRanges);
     this.lin.wrt.forEach((w, k) => {
       const operand = this.plan.operands[w];
       if (operand !== undefined && this.isActive[w]) this.tangent.set(seeds[k]!, operand.offset);
     });
-    this.runForward(this.nonFinite || !seeds.every(allFinite));
+    this.runForward(careful);
   }
 
   /** Forward mode seeded with the one-hot tangent on entry k of input `input`: a column of the Jacobian. */
   oneHotForwardPass(input: NodeId, k: number): void {
-    this.clear(this.tangent);
+    this.clear(this.tangent, this.nonFinite ? this.activeRanges : this.forwardRanges);
     const operand = this.plan.operands[input];
     if (operand !== undefined && this.isActive[input]) this.tangent[operand.offset + k] = 1;
     this.runForward(this.nonFinite);
@@ -204,10 +210,9 @@ export class Passes {
       passes.run('forward', values, steps, this.edges, kernels);
       return;
     }
-    const needed = this.forwardSteps;
-    for (let t = 0; t < needed.length; t++) {
-      const s = needed[t]!;
-      kernels[s]!.pushforward(steps[s]!, values, tangent, scratch);
+    for (const s of this.forwardSchedule) {
+      if (typeof s === 'number') kernels[s]!.pushforward(steps[s]!, values, tangent, scratch);
+      else s.kernel(values, tangent, s.offsets, s.n);
     }
   }
 
@@ -238,35 +243,38 @@ export class Passes {
 }
 
 /**
- * The steps `order` (indices into `steps`, in pass order) with runs of fusible pullbacks as fused loops, and the
- * offsets of the nodes whose cotangents live in one loop's locals alone (no other step, seed or caller touches
- * them: the pass need not clear them). `seeded`: offsets a pass writes before its steps; `read`: offsets read
- * after it.
+ * The steps `order` (indices into `steps`, in the order a pass going `direction` runs them) with runs of
+ * entry-wise steps as fused loops, and the offsets of the nodes that live in one loop's locals alone (no other
+ * step, seed or caller touches what is carried for them: the pass need not clear them). `seeded`: offsets a pass
+ * writes before its steps; `read`: offsets read after it.
  */
-function reverseSchedule(
+function passSchedule(
+  direction: 'reverse' | 'forward',
   steps: readonly Step[],
   order: readonly number[],
   fuseFrom: number,
   seeded: ReadonlySet<number>,
   read: ReadonlySet<number>,
-): { schedule: (number | FusedLoop<FusedPullbackKernel>)[]; localOnly: Set<number> } {
+): { schedule: (number | FusedLoop<FusedPassKernel>)[]; localOnly: Set<number> } {
   const lengthOf = (s: number): number => {
     const step = steps[s]!;
-    return fusiblePullback(step, step.kind === 'row' ? step.arg.size : step.out.size, []) ? pullbackLength(step) : 0;
+    const n = step.kind === 'row' ? step.arg.size : step.out.size;
+    return fusibleEntryStep(step, n, [], direction) ? entryStepLength(step) : 0;
   };
   const runs = runsOf(order, (run, s) => {
     const n = lengthOf(run[0]!);
     return (
       n >= fuseFrom &&
-      fusiblePullback(
+      fusibleEntryStep(
         steps[s]!,
         n,
         run.map((r) => steps[r]!),
+        direction,
       )
     );
   });
-  // Which run adds to (writes) and which reads each node's cotangent: a node outside a run's reach is loaded
-  // or stored by it.
+  // Which runs add to (write) and which read what each node carries: a node that another run touches is loaded
+  // or stored.
   const runOf = new Int32Array(steps.length).fill(-1);
   runs.forEach((run, r) => run.forEach((s) => (runOf[s] = r)));
   const writers = new Map<number, Set<number>>();
@@ -277,22 +285,24 @@ function reverseSchedule(
     else set.add(r);
   };
   for (const s of order) {
-    note(writers, steps[s]!.arg.offset, runOf[s]!);
-    note(readers, steps[s]!.out.offset, runOf[s]!);
+    const [from, to] = direction === 'reverse' ? [steps[s]!.out, steps[s]!.arg] : [steps[s]!.arg, steps[s]!.out];
+    note(readers, from.offset, runOf[s]!);
+    note(writers, to.offset, runOf[s]!);
   }
   const others = (map: Map<number, Set<number>>, offset: number, r: number): boolean =>
     [...(map.get(offset) ?? [])].some((other) => other !== r);
   const localOnly = new Set<number>();
   const schedule = runs.map((run, r) => {
     if (run.length === 1) return run[0]!;
-    const use = (offset: number): CotangentUse => {
+    const use = (offset: number): CarriedUse => {
       const load = seeded.has(offset) || others(writers, offset, r);
       const store = read.has(offset) || others(readers, offset, r);
       if (!load && !store) localOnly.add(offset);
       return { load, store };
     };
-    return fusePullback(
-      run.map((s) => steps[s] as PullbackEntryStep),
+    return fusePass(
+      direction,
+      run.map((s) => steps[s] as EntryStep),
       use,
     );
   });
