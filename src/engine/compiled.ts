@@ -134,7 +134,7 @@ export class Kernels {
 
 /**
  * The one place where the product compiles code: `source` is built from numbers, a fixed vocabulary and generated
- * names only (see above); `values` are passed in as `f0`, `f1`, ….
+ * names only (see above; fusion.ts builds its loops under the same rule); `values` are passed in as `f0`, `f1`, ….
  */
 export const generated = <F>(source: string, values: readonly unknown[]): F =>
   new Function(...values.map((_, i) => `f${i}`), source)(...values) as F;
