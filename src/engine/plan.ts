@@ -1,7 +1,9 @@
 /**
  * A forward pass over the part of the tape that some roots need: every node
- * gets a fixed place in one value buffer, constants are written once, and
- * `run` evaluates the nodes in tape order without allocating.
+ * gets a fixed place in one value buffer (in a value-only plan, a place that
+ * nodes whose lives do not overlap share), constants are written once, and
+ * `run` evaluates the nodes in tape order without allocating, runs of
+ * element-wise steps as fused loops (fusion.ts).
  */
 import type { Tape } from '../graph/index.js';
 import { OPS, type NodeId, type Operand, type OpSpec, type Param } from '../ops/index.js';
@@ -86,39 +88,71 @@ export interface PlanOptions {
 }
 
 /**
- * The steps as the forward pass runs them: runs of consecutive element-wise steps over the same n entries
- * (n ≥ fuseFrom) as one fused loop each, other steps one by one. `stored(out, run)`: whether a step of the run
- * must write its output to the buffer.
+ * Which steps run together: runs of consecutive element-wise steps over the same n entries (n ≥ fuseFrom), as
+ * indices into `steps`, each step in one run.
  */
-function schedule(
-  steps: readonly PlanStep[],
-  fuseFrom: number,
-  stored: (out: Operand, run: readonly PlanStep[]) => boolean,
-): (PlanStep | FusedLoop<FusedForwardKernel>)[] {
-  const runs = runsOf(steps, (run, step) => {
-    const n = run[0]!.out.size;
-    return fusible(run[0]!, n, fuseFrom) && fusible(step, n, fuseFrom);
-  });
-  return runs.map((run) =>
-    run.length === 1
-      ? run[0]!
-      : fuseForward(
-          run.map((step) => ({ scalar: step.spec.scalar!, out: step.out, args: step.args })),
-          (out) => stored(out, run),
-        ),
+function runsOfSteps(steps: readonly PlanStep[], fuseFrom: number): number[][] {
+  return runsOf(
+    steps.map((_, i) => i),
+    (run, i) => {
+      const first = steps[run[0]!]!;
+      const n = first.out.size;
+      return fusible(first, n, fuseFrom) && fusible(steps[i]!, n, fuseFrom);
+    },
   );
 }
 
-/** Whether some step outside `run` reads `out`: those that only the run reads live in its locals alone. */
-function readOutside(steps: readonly PlanStep[]): (out: Operand, run: readonly PlanStep[]) => boolean {
-  const readers = new Map<number, PlanStep[]>();
-  for (const step of steps)
-    for (const arg of step.args) {
-      const list = readers.get(arg.offset);
-      if (list === undefined) readers.set(arg.offset, [step]);
-      else list.push(step);
+/**
+ * Where a value-only plan puts its nodes: inputs, constants and roots keep a place of their own; a computed node
+ * takes its place when its run starts and gives it back once the last run that reads it has run, for a later
+ * node of its size. The pass then works over a few arrays that stay in cache instead of a place per node.
+ */
+function reusedLayout(
+  tape: Tape,
+  operands: readonly (Operand | undefined)[],
+  ids: readonly NodeId[],
+  runs: readonly (readonly number[])[],
+  permanent: ReadonlySet<NodeId>,
+): PlanLayout {
+  const runOfNode = new Map<NodeId, number>();
+  runs.forEach((run, r) => run.forEach((i) => runOfNode.set(ids[i]!, r)));
+  // The last run that reads each computed node (its own, if no later one does).
+  const lastRead = new Map<NodeId, number>(runOfNode);
+  for (const [id, r] of runOfNode) for (const a of tape.args(id)) if (runOfNode.has(a)) lastRead.set(a, r);
+  const freedAfter = runs.map((): NodeId[] => []);
+  for (const [id, r] of lastRead) if (!permanent.has(id)) freedAfter[r]!.push(id);
+  const placed: (Operand | undefined)[] = new Array(operands.length);
+  let entries = 0;
+  const place = (id: NodeId, offset: number): void => {
+    const { size, shape } = operands[id]!;
+    placed[id] = { offset, size, shape };
+  };
+  for (let id = 0; id < operands.length; id++)
+    if (operands[id] !== undefined && (!runOfNode.has(id) || permanent.has(id))) {
+      place(id, entries);
+      entries += operands[id]!.size;
     }
-  return (out, run) => (readers.get(out.offset) ?? []).some((reader) => !run.includes(reader));
+  const free = new Map<number, number[]>();
+  runs.forEach((run, r) => {
+    for (const i of run) {
+      const id = ids[i]!;
+      if (placed[id] !== undefined) continue;
+      const size = operands[id]!.size;
+      const offset = free.get(size)?.pop();
+      if (offset !== undefined) place(id, offset);
+      else {
+        place(id, entries);
+        entries += size;
+      }
+    }
+    for (const id of freedAfter[r]!) {
+      const { offset, size } = placed[id]!;
+      const list = free.get(size);
+      if (list === undefined) free.set(size, [offset]);
+      else list.push(offset);
+    }
+  });
+  return { operands: placed, entries };
 }
 
 export class Plan {
@@ -131,33 +165,58 @@ export class Plan {
   /** What `run` runs: the steps, consecutive element-wise ones fused. */
   private readonly schedule: readonly (PlanStep | FusedLoop<FusedForwardKernel>)[];
 
-  /** `layout` is made from the roots unless given: a caller lays it out first to weigh its size. */
+  /**
+   * `layout` is made from the roots unless given: a caller lays it out first to weigh its size (a value-only plan
+   * lays its nodes out again, reusing places, in at most as many entries).
+   */
   constructor(
     readonly tape: Tape,
     roots: readonly NodeId[],
-    { operands, entries }: PlanLayout = planLayout(tape, roots),
+    layout: PlanLayout = planLayout(tape, roots),
     { fuseFrom = FUSE_FROM, readsRootsOnly = false }: PlanOptions = {},
   ) {
-    this.values = new Float64Array(entries);
-    this.operands = operands;
-    const steps = [];
-    for (let id = 0; id < tape.length; id++) {
-      const out = operands[id];
-      if (out === undefined) continue;
-      const op = tape.op(id);
-      const args = Array.from(tape.args(id), (a) => operands[a]!);
-      if (op === 'constant') OPS.constant.value(this.values, out, args, tape.param(id));
-      else if (op !== 'input') steps.push(step(OPS[op], out, args, tape.param(id)));
-    }
-    this.steps = steps;
+    const ids: NodeId[] = [];
+    for (let id = 0; id < tape.length; id++)
+      if (layout.operands[id] !== undefined && tape.op(id) !== 'constant' && tape.op(id) !== 'input') ids.push(id);
+    const stepsAt = (operands: readonly (Operand | undefined)[]): PlanStep[] =>
+      ids.map((id) =>
+        step(
+          OPS[tape.op(id)],
+          operands[id]!,
+          Array.from(tape.args(id), (a) => operands[a]!),
+          tape.param(id),
+        ),
+      );
+    let steps = stepsAt(layout.operands);
+    const runs = runsOfSteps(steps, fuseFrom);
     // What is read after the pass: the roots, and (for the kink report) every operand of a step with special
     // points. A fused loop keeps the other values that only its own steps read in locals, and never writes them.
-    const kept = new Set(roots.map((r) => operands[r]!.offset));
+    const kept = new Set(roots);
     if (!readsRootsOnly)
-      for (const step of steps)
-        if (step.spec.special !== undefined) for (const operand of [step.out, ...step.args]) kept.add(operand.offset);
-    const outside = readOutside(steps);
-    this.schedule = schedule(steps, fuseFrom, (out, run) => kept.has(out.offset) || outside(out, run));
+      ids.forEach((id, i) => {
+        if (steps[i]!.spec.special !== undefined) for (const node of [id, ...tape.args(id)]) kept.add(node);
+      });
+    const runOf = new Map<NodeId, number>();
+    runs.forEach((run, r) => run.forEach((i) => runOf.set(ids[i]!, r)));
+    const stored = new Set<NodeId>(kept);
+    for (const [id, r] of runOf) for (const a of tape.args(id)) if (runOf.get(a) !== r) stored.add(a);
+    const { operands, entries } = readsRootsOnly ? reusedLayout(tape, layout.operands, ids, runs, kept) : layout;
+    if (readsRootsOnly) steps = stepsAt(operands);
+    this.values = new Float64Array(entries);
+    this.operands = operands;
+    for (let id = 0; id < tape.length; id++)
+      if (operands[id] !== undefined && tape.op(id) === 'constant')
+        OPS.constant.value(this.values, operands[id]!, [], tape.param(id));
+    this.steps = steps;
+    const storedOperands = new Set([...stored].flatMap((id) => operands[id] ?? []));
+    this.schedule = runs.map((run) =>
+      run.length === 1
+        ? steps[run[0]!]!
+        : fuseForward(
+            run.map((i) => ({ scalar: steps[i]!.spec.scalar!, out: steps[i]!.out, args: steps[i]!.args })),
+            (out) => storedOperands.has(out),
+          ),
+    );
   }
 
   /** The fused loops `run` runs, and their sources (for tests and benchmarks). */
