@@ -3,9 +3,11 @@
  * the unfused plan's values and cotangents to the last bit (-0, NaN and ±∞ included), on chains written to
  * exercise each kind of fused step and on random expressions; and the fused loops' sources hold no user text.
  */
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FUSE_FROM } from '../src/engine/fusion.js';
+import { compileProgram } from '../src/compile.js';
 import { linearize, type WrtInput } from '../src/engine/linearize.js';
 import { Passes } from '../src/engine/passes.js';
 import { Plan } from '../src/engine/plan.js';
@@ -24,6 +26,9 @@ function firstBitDifference(actual: ArrayLike<number>, expected: ArrayLike<numbe
     if (!Object.is(actual[k], expected[k])) return `entry ${k}: ${bits(actual[k]!)}, expected ${bits(expected[k]!)}`;
   return null;
 }
+
+const lowered = (source: string, variables: ReadonlyMap<string, VariableInfo>) =>
+  lowerExpression(parseExpression(source), variables, undefined, source);
 
 type Inputs = Readonly<Record<string, { shape: Shape; data: Float64Array }>>;
 
@@ -240,6 +245,34 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
     );
     // Most expressions have a chain of element-wise steps over x or A in each pass.
     expect(fusedRuns).toBeGreaterThan(50);
+  });
+
+  it('a value-only plan shares places between nodes that are not alive together, and gives the same value', () => {
+    // GradBench's ode at 300 points and 4 steps: each Runge–Kutta step makes about 20 arrays of 300 entries.
+    const source = readFileSync(new URL('../bench/gradbench/models/ode.txt', import.meta.url), 'utf8');
+    const random = prng(17);
+    const x = Float64Array.from({ length: 300 }, random);
+    const variables = new Map<string, VariableInfo>([
+      ['x', { shape: [300] }],
+      ['s', { shape: [], value: [4], constant: true }],
+    ]);
+    const program = compileProgram(source, variables);
+    const point = new Map([['x', x]]);
+    const seed = Float64Array.from({ length: 300 }, random);
+    const { value } = program.vjp(point, seed, ['x']);
+    expect(firstBitDifference(program.evaluate(point), value)).toBeNull();
+    const { builder, output } = lowered(source, variables);
+    const unique = new Plan(builder.tape, [output], undefined, { fuseFrom: Infinity });
+    const reused = new Plan(builder.tape, [output], undefined, { readsRootsOnly: true });
+    expect(reused.fusedLoops).toBeGreaterThan(0);
+    // x, the constants and the output keep their places; the steps' arrays share a few.
+    expect(reused.values.length).toBeLessThan(unique.values.length / 4);
+    for (const plan of [unique, reused]) {
+      plan.setInput(builder.input('x', [300]), x);
+      plan.run();
+    }
+    expect(firstBitDifference(reused.read(output), unique.read(output))).toBeNull();
+    expect(firstBitDifference(reused.read(output), value)).toBeNull();
   });
 
   it('generates loop sources from generated names and numbers only', () => {
