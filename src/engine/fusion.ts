@@ -64,7 +64,9 @@ class Slots<K> {
   }
 }
 
+/** Generated kernels by structure; a process that meets very many structures starts the cache again. */
 const kernels = new Map<string, unknown>();
+const MAX_KERNELS = 4096;
 const functionIds = new Map<ScalarFunction, number>();
 const functionId = (f: ScalarFunction): number => {
   let id = functionIds.get(f);
@@ -75,7 +77,10 @@ const functionId = (f: ScalarFunction): number => {
 /** The kernel of this structure, generated the first time it is met. */
 function kernelFor<F>(key: string, source: string, values: readonly unknown[]): F {
   let kernel = kernels.get(key);
-  if (kernel === undefined) kernels.set(key, (kernel = generated<F>(source, values)));
+  if (kernel === undefined) {
+    if (kernels.size >= MAX_KERNELS) kernels.clear();
+    kernels.set(key, (kernel = generated<F>(source, values)));
+  }
   return kernel as F;
 }
 
@@ -99,11 +104,11 @@ export const fusibleForward = (step: ForwardEntryStep, n: number): boolean =>
 
 /**
  * One loop for forward steps that `fusibleForward` accepts at one n: each output is a local that later steps
- * read, written to the buffer when `stored(out)` says something else reads it.
+ * read, written to the buffer where `stored` says something else reads it (one flag per step).
  */
 export function fuseForward(
   steps: readonly ForwardEntryStep[],
-  stored: (out: Operand) => boolean,
+  stored: readonly boolean[],
 ): FusedLoop<FusedForwardKernel> {
   const n = steps[0]!.out.size;
   const functions = new Slots<ScalarFunction>();
@@ -123,7 +128,7 @@ export function fuseForward(
     });
     locals.set(step.out.offset, j);
     body.push(`const x${j} = f${f}(${operands.join(', ')});`);
-    if (stored(step.out)) body.push(`v[p${places.slot(step.out.offset)} + k] = x${j};`);
+    if (stored[j]) body.push(`v[p${places.slot(step.out.offset)} + k] = x${j};`);
   });
   const source = [
     `'use strict';`,

@@ -112,15 +112,14 @@ function reusedLayout(
   operands: readonly (Operand | undefined)[],
   ids: readonly NodeId[],
   runs: readonly (readonly number[])[],
-  permanent: ReadonlySet<NodeId>,
+  runOf: Int32Array,
+  permanent: Uint8Array,
 ): PlanLayout {
-  const runOfNode = new Map<NodeId, number>();
-  runs.forEach((run, r) => run.forEach((i) => runOfNode.set(ids[i]!, r)));
-  // The last run that reads each computed node (its own, if no later one does).
-  const lastRead = new Map<NodeId, number>(runOfNode);
-  for (const [id, r] of runOfNode) for (const a of tape.args(id)) if (runOfNode.has(a)) lastRead.set(a, r);
+  // The last run that reads each computed node (its own, if no later one does), runs being in order.
+  const lastRead = Int32Array.from(runOf);
+  for (const id of ids) for (const a of tape.args(id)) if (runOf[a]! >= 0) lastRead[a] = runOf[id]!;
   const freedAfter = runs.map((): NodeId[] => []);
-  for (const [id, r] of lastRead) if (!permanent.has(id)) freedAfter[r]!.push(id);
+  for (const id of ids) if (!permanent[id]) freedAfter[lastRead[id]!]!.push(id);
   const placed: (Operand | undefined)[] = new Array(operands.length);
   let entries = 0;
   const place = (id: NodeId, offset: number): void => {
@@ -128,7 +127,7 @@ function reusedLayout(
     placed[id] = { offset, size, shape };
   };
   for (let id = 0; id < operands.length; id++)
-    if (operands[id] !== undefined && (!runOfNode.has(id) || permanent.has(id))) {
+    if (operands[id] !== undefined && (runOf[id]! < 0 || permanent[id])) {
       place(id, entries);
       entries += operands[id]!.size;
     }
@@ -191,16 +190,17 @@ export class Plan {
     const runs = runsOfSteps(steps, fuseFrom);
     // What is read after the pass: the roots, and (for the kink report) every operand of a step with special
     // points. A fused loop keeps the other values that only its own steps read in locals, and never writes them.
-    const kept = new Set(roots);
+    const kept = new Uint8Array(tape.length);
+    for (const r of roots) kept[r] = 1;
     if (!readsRootsOnly)
       ids.forEach((id, i) => {
-        if (steps[i]!.spec.special !== undefined) for (const node of [id, ...tape.args(id)]) kept.add(node);
+        if (steps[i]!.spec.special !== undefined) for (const node of [id, ...tape.args(id)]) kept[node] = 1;
       });
-    const runOf = new Map<NodeId, number>();
-    runs.forEach((run, r) => run.forEach((i) => runOf.set(ids[i]!, r)));
-    const stored = new Set<NodeId>(kept);
-    for (const [id, r] of runOf) for (const a of tape.args(id)) if (runOf.get(a) !== r) stored.add(a);
-    const { operands, entries } = readsRootsOnly ? reusedLayout(tape, layout.operands, ids, runs, kept) : layout;
+    const runOf = new Int32Array(tape.length).fill(-1);
+    runs.forEach((run, r) => run.forEach((i) => (runOf[ids[i]!] = r)));
+    const stored = Uint8Array.from(kept);
+    for (const id of ids) for (const a of tape.args(id)) if (runOf[a] !== runOf[id]) stored[a] = 1;
+    const { operands, entries } = readsRootsOnly ? reusedLayout(tape, layout.operands, ids, runs, runOf, kept) : layout;
     if (readsRootsOnly) steps = stepsAt(operands);
     this.values = new Float64Array(entries);
     this.operands = operands;
@@ -208,13 +208,12 @@ export class Plan {
       if (operands[id] !== undefined && tape.op(id) === 'constant')
         OPS.constant.value(this.values, operands[id]!, [], tape.param(id));
     this.steps = steps;
-    const storedOperands = new Set([...stored].flatMap((id) => operands[id] ?? []));
     this.schedule = runs.map((run) =>
       run.length === 1
         ? steps[run[0]!]!
         : fuseForward(
             run.map((i) => ({ scalar: steps[i]!.spec.scalar!, out: steps[i]!.out, args: steps[i]!.args })),
-            (out) => storedOperands.has(out),
+            run.map((i) => stored[ids[i]!] === 1),
           ),
     );
   }
