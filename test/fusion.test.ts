@@ -14,6 +14,7 @@ import { Plan } from '../src/engine/plan.js';
 import { findKinkWarnings, valueDomainKinkWarnings } from '../src/engine/special.js';
 import { OPS } from '../src/ops/index.js';
 import { lowerExpression, parseExpression, type VariableInfo } from '../src/parse/index.js';
+import type { Operand } from '../src/ops/index.js';
 import type { Shape } from '../src/shape.js';
 import { expressions, points } from './helpers/expressions.js';
 import { prng } from './helpers/numeric.js';
@@ -273,6 +274,29 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
     }
     expect(firstBitDifference(reused.read(output), unique.read(output))).toBeNull();
     expect(firstBitDifference(reused.read(output), value)).toBeNull();
+  });
+
+  it('in a value-only plan, a kernel that may leave entries unwritten keeps a place of its own', () => {
+    const source = 'B = A * A\nC = exp(B) .* B - 1\nD = sin(C * A) + C\nsum(D .* D)';
+    const variables = new Map<string, VariableInfo>([['A', { shape: [20, 20] }]]);
+    const { builder, output } = lowered(source, variables);
+    const plan = new Plan(builder.tape, [output], undefined, { readsRootsOnly: true });
+    const { tape } = builder;
+    const ranges = plan.operands.flatMap((operand, id) => (operand === undefined ? [] : [{ id, ...operand }]));
+    const overlaps = (a: Operand, b: Operand) => a.offset < b.offset + b.size && b.offset < a.offset + a.size;
+    const shared = ranges.filter((r) => ranges.some((other) => other.id !== r.id && overlaps(r, other)));
+    // The element-wise arrays share places; the products' own places overlap nothing.
+    expect(shared.length).toBeGreaterThan(0);
+    expect(ranges.filter((r) => tape.op(r.id) === 'matmul').length).toBe(2);
+    expect(shared.filter((r) => tape.op(r.id) === 'matmul')).toEqual([]);
+    const unique = new Plan(builder.tape, [output], undefined, { fuseFrom: Infinity });
+    const A = Float64Array.from({ length: 400 }, prng(23));
+    for (const form of [plan, unique]) {
+      form.setInput(builder.input('A', [20, 20]), A);
+      form.run();
+      form.run();
+    }
+    expect(firstBitDifference(plan.read(output), unique.read(output))).toBeNull();
   });
 
   it('generates loop sources from generated names and numbers only', () => {

@@ -6,7 +6,7 @@
  * element-wise steps as fused loops (fusion.ts).
  */
 import type { Tape } from '../graph/index.js';
-import { OPS, type NodeId, type Operand, type OpSpec, type Param } from '../ops/index.js';
+import { OPS, type NodeId, type Operand, type OpName, type OpSpec, type Param } from '../ops/index.js';
 import { elementwiseLoop, type ElementwiseLoop, type OperandPattern } from './compiled.js';
 import { FUSE_FROM, fuseForward, fusibleForward, runsOf, type FusedForwardKernel, type FusedLoop } from './fusion.js';
 
@@ -102,10 +102,16 @@ function runsOfSteps(steps: readonly PlanStep[], fuseFrom: number): number[][] {
   );
 }
 
+/** Operations with their own kernel that write every entry of their output on each pass. */
+const WRITES_ALL: ReadonlySet<OpName> = new Set<OpName>(['select', 'concat']);
+
 /**
  * Where a value-only plan puts its nodes: inputs, constants and roots keep a place of their own; a computed node
  * takes its place when its run starts and gives it back once the last run that reads it has run, for a later
- * node of its size. The pass then works over a few arrays that stay in cache instead of a place per node.
+ * node of its size. The pass then works over a few arrays that stay in cache instead of a place per node. Only
+ * steps known to write every entry of their output each pass share places (element-wise steps, selections and
+ * array literals): another kernel may leave entries it knows to be 0 as the fresh buffer holds them, and keeps a
+ * place of its own.
  */
 function reusedLayout(
   tape: Tape,
@@ -113,13 +119,15 @@ function reusedLayout(
   ids: readonly NodeId[],
   runs: readonly (readonly number[])[],
   runOf: Int32Array,
-  permanent: Uint8Array,
+  kept: Uint8Array,
 ): PlanLayout {
+  const own = Uint8Array.from(kept);
+  for (const id of ids) if (!(OPS[tape.op(id)].scalar !== undefined || WRITES_ALL.has(tape.op(id)))) own[id] = 1;
   // The last run that reads each computed node (its own, if no later one does), runs being in order.
   const lastRead = Int32Array.from(runOf);
   for (const id of ids) for (const a of tape.args(id)) if (runOf[a]! >= 0) lastRead[a] = runOf[id]!;
   const freedAfter = runs.map((): NodeId[] => []);
-  for (const id of ids) if (!permanent[id]) freedAfter[lastRead[id]!]!.push(id);
+  for (const id of ids) if (!own[id]) freedAfter[lastRead[id]!]!.push(id);
   const placed: (Operand | undefined)[] = new Array(operands.length);
   let entries = 0;
   const place = (id: NodeId, offset: number): void => {
@@ -127,7 +135,7 @@ function reusedLayout(
     placed[id] = { offset, size, shape };
   };
   for (let id = 0; id < operands.length; id++)
-    if (operands[id] !== undefined && (runOf[id]! < 0 || permanent[id])) {
+    if (operands[id] !== undefined && (runOf[id]! < 0 || own[id])) {
       place(id, entries);
       entries += operands[id]!.size;
     }
