@@ -273,30 +273,35 @@ function passSchedule(
       )
     );
   });
-  // Which runs add to (write) and which read what each node carries: a node that another run touches is loaded
-  // or stored.
+  // Which runs add to (write) and which read what each node of a fused loop carries: a node that another run
+  // touches is loaded or stored. Per node, the one run that writes (reads) it, or MANY.
   const runOf = new Int32Array(steps.length).fill(-1);
   runs.forEach((run, r) => run.forEach((s) => (runOf[s] = r)));
-  const writers = new Map<number, Set<number>>();
-  const readers = new Map<number, Set<number>>();
-  const note = (map: Map<number, Set<number>>, offset: number, r: number): void => {
-    const set = map.get(offset);
-    if (set === undefined) map.set(offset, new Set([r]));
-    else set.add(r);
+  const writer = new Map<number, number>();
+  const reader = new Map<number, number>();
+  for (const run of runs)
+    if (run.length > 1)
+      for (const s of run)
+        for (const { offset } of [steps[s]!.out, steps[s]!.arg]) [writer, reader].forEach((m) => m.set(offset, NONE));
+  const note = (map: Map<number, number>, offset: number, r: number): void => {
+    const seen = map.get(offset);
+    if (seen !== undefined) map.set(offset, seen === NONE || seen === r ? r : MANY);
   };
   for (const s of order) {
     const [from, to] = direction === 'reverse' ? [steps[s]!.out, steps[s]!.arg] : [steps[s]!.arg, steps[s]!.out];
-    note(readers, from.offset, runOf[s]!);
-    note(writers, to.offset, runOf[s]!);
+    note(reader, from.offset, runOf[s]!);
+    note(writer, to.offset, runOf[s]!);
   }
-  const others = (map: Map<number, Set<number>>, offset: number, r: number): boolean =>
-    [...(map.get(offset) ?? [])].some((other) => other !== r);
+  const others = (map: Map<number, number>, offset: number, r: number): boolean => {
+    const seen = map.get(offset)!;
+    return seen !== NONE && seen !== r;
+  };
   const localOnly = new Set<number>();
   const schedule = runs.map((run, r) => {
     if (run.length === 1) return run[0]!;
     const use = (offset: number): CarriedUse => {
-      const load = seeded.has(offset) || others(writers, offset, r);
-      const store = read.has(offset) || others(readers, offset, r);
+      const load = seeded.has(offset) || others(writer, offset, r);
+      const store = read.has(offset) || others(reader, offset, r);
       if (!load && !store) localOnly.add(offset);
       return { load, store };
     };
@@ -308,6 +313,10 @@ function passSchedule(
   });
   return { schedule, localOnly };
 }
+
+/** No run, or more than one, in passSchedule's per-node record. */
+const NONE = -1;
+const MANY = -2;
 
 function allFinite(seed: ArrayLike<number>): boolean {
   for (let k = 0; k < seed.length; k++) if (!Number.isFinite(seed[k])) return false;
