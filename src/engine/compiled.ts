@@ -134,9 +134,9 @@ export class Kernels {
 
 /**
  * The one place where the product compiles code: `source` is built from numbers, a fixed vocabulary and generated
- * names only (see above); `values` are passed in as `f0`, `f1`, ….
+ * names only (see above; fusion.ts builds its loops under the same rule); `values` are passed in as `f0`, `f1`, ….
  */
-const make = <F>(source: string, values: readonly unknown[]): F =>
+export const generated = <F>(source: string, values: readonly unknown[]): F =>
   new Function(...values.map((_, i) => `f${i}`), source)(...values) as F;
 
 /**
@@ -170,7 +170,7 @@ export function elementwiseLoop(scalar: ScalarFunction, pattern: OperandPattern)
   let loop = byPattern.get(pattern);
   if (loop === undefined) {
     const source = `'use strict';\nreturn function elementwise(v, out, a, b, n) {\n${LOOP_BODIES[pattern]}\n};`;
-    loop = make<ElementwiseLoop>(source, [scalar]);
+    loop = generated<ElementwiseLoop>(source, [scalar]);
     byPattern.set(pattern, loop);
   }
   return loop;
@@ -189,9 +189,9 @@ function compile(plan: Plan, passes: Passes): Compiled | null {
   const backward = linear ? backwardSource(plan, passes) : null;
   const tangent = linear ? tangentSource(plan, passes) : null;
   return {
-    forward: make<Forward>(forward.source, forward.values),
-    backward: backward === null ? null : make<Backward>(backward, []),
-    tangent: tangent === null ? null : make<Tangent>(tangent, []),
+    forward: generated<Forward>(forward.source, forward.values),
+    backward: backward === null ? null : generated<Backward>(backward, []),
+    tangent: tangent === null ? null : generated<Tangent>(tangent, []),
     sources: [forward.source, ...(backward === null ? [] : [backward]), ...(tangent === null ? [] : [tangent])],
   };
 }

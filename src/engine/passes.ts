@@ -10,6 +10,17 @@ import type { NodeId, Operand } from '../ops/index.js';
 import type { BlockEdge } from './blocks.js';
 import { CarefulPasses } from './careful.js';
 import type { DependenceEdge, StepGraph } from './dependence.js';
+import {
+  FUSE_FROM,
+  entryStepLength,
+  fusePass,
+  fusibleEntryStep,
+  runsOf,
+  type CarriedUse,
+  type EntryStep,
+  type FusedLoop,
+  type FusedPassKernel,
+} from './fusion.js';
 import { partialRulesOf, rulesOf, type Step, type StepRules } from './linear/index.js';
 import type { Linearization } from './linearize.js';
 import type { Plan } from './plan.js';
@@ -27,14 +38,20 @@ export class Passes {
   readonly steps: readonly Step[];
   /** Each step's kernels, looked up once: passes over small graphs are mostly dispatch. */
   private readonly kernels: readonly StepRules<Step>[];
-  /** The steps whose results reach the output (forward) or the inputs (reverse), in pass order. */
-  private readonly forwardSteps: Int32Array;
-  private readonly reverseSteps: Int32Array;
+  /**
+   * The steps whose results reach the output (forward) or the inputs (reverse), in the order each pass runs
+   * them, runs of entry-wise steps over one n as fused loops.
+   */
+  private readonly forwardSchedule: readonly (number | FusedLoop<FusedPassKernel>)[];
+  private readonly reverseSchedule: readonly (number | FusedLoop<FusedPassKernel>)[];
   /** Every edge, zero partials included: the value depends on them. */
   private readonly dependenceEdges: readonly DependenceEdge[];
   private readonly scratch: Float64Array;
   /** Ranges of the buffers that passes write: the active nodes. */
   private readonly activeRanges: readonly Operand[];
+  /** The active ranges but those only a fused loop's locals hold: what a backward (forward) pass clears. */
+  private readonly reverseRanges: readonly Operand[];
+  private readonly forwardRanges: readonly Operand[];
   readonly output: Operand;
   private readonly isActive: Uint8Array;
   /** Where the values the partials read are: looked at once per point. */
@@ -44,9 +61,11 @@ export class Passes {
   private carefulPasses: CarefulPasses | null = null;
   private nonFinite = false;
 
+  /** Steps over at least `fuseFrom` entries are fused (Infinity: none, as tests compare). */
   constructor(
     readonly plan: Plan,
     readonly lin: Linearization,
+    fuseFrom = FUSE_FROM,
   ) {
     const operand = (id: NodeId): Operand => plan.operand(id);
     this.dependenceEdges = lin.edges.map(({ node, arg, partial }) => {
@@ -59,17 +78,36 @@ export class Passes {
     this.steps = this.edges.map((e) => e.step);
     this.kernels = this.steps.map(rulesOf);
     const needed = neededSteps(this.edges, lin.wrt, lin.output, plan.tape.length);
-    this.forwardSteps = Int32Array.from(needed.forward);
-    this.reverseSteps = Int32Array.from(needed.reverse);
+    const outputOffset = new Set([operand(lin.output).offset]);
+    const wrtOffsets = new Set(lin.wrt.flatMap((w) => (plan.operands[w] === undefined ? [] : [operand(w).offset])));
+    const reverse = passSchedule(
+      'reverse',
+      this.steps,
+      [...needed.reverse].reverse(),
+      fuseFrom,
+      outputOffset,
+      wrtOffsets,
+    );
+    const forward = passSchedule('forward', this.steps, needed.forward, fuseFrom, wrtOffsets, outputOffset);
+    this.reverseSchedule = reverse.schedule;
+    this.forwardSchedule = forward.schedule;
     this.scratch = new Float64Array(
       this.steps.reduce((size, step) => Math.max(size, rulesOf(step).scratchSize(step)), 0),
     );
     this.activeRanges = lin.active.map(operand);
+    this.reverseRanges = this.activeRanges.filter((r) => !reverse.localOnly.has(r.offset));
+    this.forwardRanges = this.activeRanges.filter((r) => !forward.localOnly.has(r.offset));
     this.output = operand(lin.output);
     this.isActive = new Uint8Array(plan.tape.length);
     for (const id of lin.active) this.isActive[id] = 1;
     this.partialRanges = [...new Set(lin.partialNodes)].map(operand);
     this.seeded = lin.wrt.filter((w) => this.isActive[w]).map((w) => [w, operand(w)] as const);
+  }
+
+  /** The sources of the fused loops of the passes going `direction` (for tests and benchmarks). */
+  fusedSources(direction: 'reverse' | 'forward'): string[] {
+    const schedule = direction === 'reverse' ? this.reverseSchedule : this.forwardSchedule;
+    return schedule.flatMap((s) => (typeof s === 'number' ? [] : [s.source]));
   }
 
   get cotangent(): Float64Array {
@@ -110,20 +148,21 @@ export class Passes {
     this.nonFinite = Number.isNaN(even + odd);
   }
 
-  private clear(buffer: Float64Array): void {
-    for (const { offset, size } of this.activeRanges) buffer.fill(0, offset, offset + size);
+  private clear(buffer: Float64Array, ranges = this.activeRanges): void {
+    for (const { offset, size } of ranges) buffer.fill(0, offset, offset + size);
   }
 
   /** Reverse mode: cotangents of every active node for the output seed `seed` (m numbers). */
   backwardPass(seed: ArrayLike<number>): void {
-    this.clear(this.cotangent);
+    const careful = this.nonFinite || !allFinite(seed);
+    this.clear(this.cotangent, careful ? this.activeRanges : this.reverseRanges);
     this.cotangent.set(seed, this.output.offset);
-    this.runBackward(this.nonFinite || !allFinite(seed));
+    this.runBackward(careful);
   }
 
   /** Reverse mode seeded with the one-hot vector eᵢ: row i of the Jacobian. */
   oneHotBackwardPass(i: number): void {
-    this.clear(this.cotangent);
+    this.clear(this.cotangent, this.nonFinite ? this.activeRanges : this.reverseRanges);
     this.cotangent[this.output.offset + i] = 1;
     this.runBackward(this.nonFinite);
   }
@@ -137,26 +176,26 @@ export class Passes {
       passes.run('reverse', values, steps, this.edges, kernels);
       return;
     }
-    const needed = this.reverseSteps;
-    for (let t = needed.length - 1; t >= 0; t--) {
-      const s = needed[t]!;
-      kernels[s]!.pullback(steps[s]!, values, cotangent, scratch);
+    for (const s of this.reverseSchedule) {
+      if (typeof s === 'number') kernels[s]!.pullback(steps[s]!, values, cotangent, scratch);
+      else s.kernel(values, cotangent, s.offsets, s.n);
     }
   }
 
   /** Forward mode: tangents of every active node for input tangents `seeds` (one per wrt input). */
   forwardPass(seeds: readonly ArrayLike<number>[]): void {
-    this.clear(this.tangent);
+    const careful = this.nonFinite || !seeds.every(allFinite);
+    this.clear(this.tangent, careful ? this.activeRanges : this.forwardRanges);
     this.lin.wrt.forEach((w, k) => {
       const operand = this.plan.operands[w];
       if (operand !== undefined && this.isActive[w]) this.tangent.set(seeds[k]!, operand.offset);
     });
-    this.runForward(this.nonFinite || !seeds.every(allFinite));
+    this.runForward(careful);
   }
 
   /** Forward mode seeded with the one-hot tangent on entry k of input `input`: a column of the Jacobian. */
   oneHotForwardPass(input: NodeId, k: number): void {
-    this.clear(this.tangent);
+    this.clear(this.tangent, this.nonFinite ? this.activeRanges : this.forwardRanges);
     const operand = this.plan.operands[input];
     if (operand !== undefined && this.isActive[input]) this.tangent[operand.offset + k] = 1;
     this.runForward(this.nonFinite);
@@ -171,10 +210,9 @@ export class Passes {
       passes.run('forward', values, steps, this.edges, kernels);
       return;
     }
-    const needed = this.forwardSteps;
-    for (let t = 0; t < needed.length; t++) {
-      const s = needed[t]!;
-      kernels[s]!.pushforward(steps[s]!, values, tangent, scratch);
+    for (const s of this.forwardSchedule) {
+      if (typeof s === 'number') kernels[s]!.pushforward(steps[s]!, values, tangent, scratch);
+      else s.kernel(values, tangent, s.offsets, s.n);
     }
   }
 
@@ -203,6 +241,82 @@ export class Passes {
     return buffer.subarray(operand.offset, operand.offset + operand.size);
   }
 }
+
+/**
+ * The steps `order` (indices into `steps`, in the order a pass going `direction` runs them) with runs of
+ * entry-wise steps as fused loops, and the offsets of the nodes that live in one loop's locals alone (no other
+ * step, seed or caller touches what is carried for them: the pass need not clear them). `seeded`: offsets a pass
+ * writes before its steps; `read`: offsets read after it.
+ */
+function passSchedule(
+  direction: 'reverse' | 'forward',
+  steps: readonly Step[],
+  order: readonly number[],
+  fuseFrom: number,
+  seeded: ReadonlySet<number>,
+  read: ReadonlySet<number>,
+): { schedule: (number | FusedLoop<FusedPassKernel>)[]; localOnly: Set<number> } {
+  const lengthOf = (s: number): number => {
+    const step = steps[s]!;
+    const n = step.kind === 'row' ? step.arg.size : step.out.size;
+    return fusibleEntryStep(step, n, [], direction) ? entryStepLength(step) : 0;
+  };
+  const runs = runsOf(order, (run, s) => {
+    const n = lengthOf(run[0]!);
+    return (
+      n >= fuseFrom &&
+      fusibleEntryStep(
+        steps[s]!,
+        n,
+        run.map((r) => steps[r]!),
+        direction,
+      )
+    );
+  });
+  // Which runs add to (write) and which read what each node of a fused loop carries: a node that another run
+  // touches is loaded or stored. Per node, the one run that writes (reads) it, or MANY.
+  const runOf = new Int32Array(steps.length).fill(-1);
+  runs.forEach((run, r) => run.forEach((s) => (runOf[s] = r)));
+  const writer = new Map<number, number>();
+  const reader = new Map<number, number>();
+  for (const run of runs)
+    if (run.length > 1)
+      for (const s of run)
+        for (const { offset } of [steps[s]!.out, steps[s]!.arg]) [writer, reader].forEach((m) => m.set(offset, NONE));
+  const note = (map: Map<number, number>, offset: number, r: number): void => {
+    const seen = map.get(offset);
+    if (seen !== undefined) map.set(offset, seen === NONE || seen === r ? r : MANY);
+  };
+  for (const s of order) {
+    const [from, to] = direction === 'reverse' ? [steps[s]!.out, steps[s]!.arg] : [steps[s]!.arg, steps[s]!.out];
+    note(reader, from.offset, runOf[s]!);
+    note(writer, to.offset, runOf[s]!);
+  }
+  const others = (map: Map<number, number>, offset: number, r: number): boolean => {
+    const seen = map.get(offset)!;
+    return seen !== NONE && seen !== r;
+  };
+  const localOnly = new Set<number>();
+  const schedule = runs.map((run, r) => {
+    if (run.length === 1) return run[0]!;
+    const use = (offset: number): CarriedUse => {
+      const load = seeded.has(offset) || others(writer, offset, r);
+      const store = read.has(offset) || others(reader, offset, r);
+      if (!load && !store) localOnly.add(offset);
+      return { load, store };
+    };
+    return fusePass(
+      direction,
+      run.map((s) => steps[s] as EntryStep),
+      use,
+    );
+  });
+  return { schedule, localOnly };
+}
+
+/** No run, or more than one, in passSchedule's per-node record. */
+const NONE = -1;
+const MANY = -2;
 
 function allFinite(seed: ArrayLike<number>): boolean {
   for (let k = 0; k < seed.length; k++) if (!Number.isFinite(seed[k])) return false;

@@ -1,11 +1,14 @@
 /**
  * A forward pass over the part of the tape that some roots need: every node
- * gets a fixed place in one value buffer, constants are written once, and
- * `run` evaluates the nodes in tape order without allocating.
+ * gets a fixed place in one value buffer (in a value-only plan, a place that
+ * nodes whose lives do not overlap share), constants are written once, and
+ * `run` evaluates the nodes in tape order without allocating, runs of
+ * element-wise steps as fused loops (fusion.ts).
  */
 import type { Tape } from '../graph/index.js';
-import { OPS, type NodeId, type Operand, type OpSpec, type Param } from '../ops/index.js';
+import { OPS, type NodeId, type Operand, type OpName, type OpSpec, type Param } from '../ops/index.js';
 import { elementwiseLoop, type ElementwiseLoop, type OperandPattern } from './compiled.js';
+import { FUSE_FROM, fuseForward, fusibleForward, runsOf, type FusedForwardKernel, type FusedLoop } from './fusion.js';
 
 /** Where each node a plan needs lives in its value buffer, laid out before the buffer is allocated. */
 export interface PlanLayout {
@@ -69,6 +72,96 @@ function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param
   };
 }
 
+/** Whether a step's loop can join a fused loop over n entries, n at least `fuseFrom`. */
+const fusible = (step: PlanStep, n: number, fuseFrom: number): boolean =>
+  step.loop !== null && n >= fuseFrom && fusibleForward({ scalar: step.spec.scalar!, ...step }, n);
+
+/** How a plan runs its forward pass. */
+export interface PlanOptions {
+  /** Element-wise steps over at least this many entries are fused (Infinity: none, as tests compare). */
+  readonly fuseFrom?: number;
+  /**
+   * Only the roots' values are ever read (a value-only plan, which no kink report looks at): intermediates that
+   * operations with special points read are not kept either.
+   */
+  readonly readsRootsOnly?: boolean;
+}
+
+/**
+ * Which steps run together: runs of consecutive element-wise steps over the same n entries (n ≥ fuseFrom), as
+ * indices into `steps`, each step in one run.
+ */
+function runsOfSteps(steps: readonly PlanStep[], fuseFrom: number): number[][] {
+  return runsOf(
+    steps.map((_, i) => i),
+    (run, i) => {
+      const first = steps[run[0]!]!;
+      const n = first.out.size;
+      return fusible(first, n, fuseFrom) && fusible(steps[i]!, n, fuseFrom);
+    },
+  );
+}
+
+/** Operations with their own kernel that write every entry of their output on each pass. */
+const WRITES_ALL: ReadonlySet<OpName> = new Set<OpName>(['select', 'concat']);
+
+/**
+ * Where a value-only plan puts its nodes: inputs, constants and roots keep a place of their own; a computed node
+ * takes its place when its run starts and gives it back once the last run that reads it has run, for a later
+ * node of its size. The pass then works over a few arrays that stay in cache instead of a place per node. Only
+ * steps known to write every entry of their output each pass share places (element-wise steps, selections and
+ * array literals): another kernel may leave entries it knows to be 0 as the fresh buffer holds them, and keeps a
+ * place of its own.
+ */
+function reusedLayout(
+  tape: Tape,
+  operands: readonly (Operand | undefined)[],
+  ids: readonly NodeId[],
+  runs: readonly (readonly number[])[],
+  runOf: Int32Array,
+  kept: Uint8Array,
+): PlanLayout {
+  const own = Uint8Array.from(kept);
+  for (const id of ids) if (!(OPS[tape.op(id)].scalar !== undefined || WRITES_ALL.has(tape.op(id)))) own[id] = 1;
+  // The last run that reads each computed node (its own, if no later one does), runs being in order.
+  const lastRead = Int32Array.from(runOf);
+  for (const id of ids) for (const a of tape.args(id)) if (runOf[a]! >= 0) lastRead[a] = runOf[id]!;
+  const freedAfter = runs.map((): NodeId[] => []);
+  for (const id of ids) if (!own[id]) freedAfter[lastRead[id]!]!.push(id);
+  const placed: (Operand | undefined)[] = new Array(operands.length);
+  let entries = 0;
+  const place = (id: NodeId, offset: number): void => {
+    const { size, shape } = operands[id]!;
+    placed[id] = { offset, size, shape };
+  };
+  for (let id = 0; id < operands.length; id++)
+    if (operands[id] !== undefined && (runOf[id]! < 0 || own[id])) {
+      place(id, entries);
+      entries += operands[id]!.size;
+    }
+  const free = new Map<number, number[]>();
+  runs.forEach((run, r) => {
+    for (const i of run) {
+      const id = ids[i]!;
+      if (placed[id] !== undefined) continue;
+      const size = operands[id]!.size;
+      const offset = free.get(size)?.pop();
+      if (offset !== undefined) place(id, offset);
+      else {
+        place(id, entries);
+        entries += size;
+      }
+    }
+    for (const id of freedAfter[r]!) {
+      const { offset, size } = placed[id]!;
+      const list = free.get(size);
+      if (list === undefined) free.set(size, [offset]);
+      else list.push(offset);
+    }
+  });
+  return { operands: placed, entries };
+}
+
 export class Plan {
   readonly values: Float64Array;
   /** Where each needed node lives in `values` (undefined for nodes not needed). */
@@ -76,24 +169,70 @@ export class Plan {
   /** The nodes the forward pass computes, in tape order: not constants (written once) nor inputs. */
   readonly steps: readonly PlanStep[];
 
-  /** `layout` is made from the roots unless given: a caller lays it out first to weigh its size. */
+  /** What `run` runs: the steps, consecutive element-wise ones fused. */
+  private readonly schedule: readonly (PlanStep | FusedLoop<FusedForwardKernel>)[];
+
+  /**
+   * `layout` is made from the roots unless given: a caller lays it out first to weigh its size (a value-only plan
+   * lays its nodes out again, reusing places, in at most as many entries).
+   */
   constructor(
     readonly tape: Tape,
     roots: readonly NodeId[],
-    { operands, entries }: PlanLayout = planLayout(tape, roots),
+    layout: PlanLayout = planLayout(tape, roots),
+    { fuseFrom = FUSE_FROM, readsRootsOnly = false }: PlanOptions = {},
   ) {
+    const ids: NodeId[] = [];
+    for (let id = 0; id < tape.length; id++)
+      if (layout.operands[id] !== undefined && tape.op(id) !== 'constant' && tape.op(id) !== 'input') ids.push(id);
+    const stepsAt = (operands: readonly (Operand | undefined)[]): PlanStep[] =>
+      ids.map((id) =>
+        step(
+          OPS[tape.op(id)],
+          operands[id]!,
+          Array.from(tape.args(id), (a) => operands[a]!),
+          tape.param(id),
+        ),
+      );
+    let steps = stepsAt(layout.operands);
+    const runs = runsOfSteps(steps, fuseFrom);
+    // What is read after the pass: the roots, and (for the kink report) every operand of a step with special
+    // points. A fused loop keeps the other values that only its own steps read in locals, and never writes them.
+    const kept = new Uint8Array(tape.length);
+    for (const r of roots) kept[r] = 1;
+    if (!readsRootsOnly)
+      ids.forEach((id, i) => {
+        if (steps[i]!.spec.special !== undefined) for (const node of [id, ...tape.args(id)]) kept[node] = 1;
+      });
+    const runOf = new Int32Array(tape.length).fill(-1);
+    runs.forEach((run, r) => run.forEach((i) => (runOf[ids[i]!] = r)));
+    const stored = Uint8Array.from(kept);
+    for (const id of ids) for (const a of tape.args(id)) if (runOf[a] !== runOf[id]) stored[a] = 1;
+    const { operands, entries } = readsRootsOnly ? reusedLayout(tape, layout.operands, ids, runs, runOf, kept) : layout;
+    if (readsRootsOnly) steps = stepsAt(operands);
     this.values = new Float64Array(entries);
     this.operands = operands;
-    const steps = [];
-    for (let id = 0; id < tape.length; id++) {
-      const out = operands[id];
-      if (out === undefined) continue;
-      const op = tape.op(id);
-      const args = Array.from(tape.args(id), (a) => operands[a]!);
-      if (op === 'constant') OPS.constant.value(this.values, out, args, tape.param(id));
-      else if (op !== 'input') steps.push(step(OPS[op], out, args, tape.param(id)));
-    }
+    for (let id = 0; id < tape.length; id++)
+      if (operands[id] !== undefined && tape.op(id) === 'constant')
+        OPS.constant.value(this.values, operands[id]!, [], tape.param(id));
     this.steps = steps;
+    this.schedule = runs.map((run) =>
+      run.length === 1
+        ? steps[run[0]!]!
+        : fuseForward(
+            run.map((i) => ({ scalar: steps[i]!.spec.scalar!, out: steps[i]!.out, args: steps[i]!.args })),
+            run.map((i) => stored[ids[i]!] === 1),
+          ),
+    );
+  }
+
+  /** The fused loops `run` runs, and their sources (for tests and benchmarks). */
+  get fusedLoops(): number {
+    return this.fusedSources.length;
+  }
+
+  get fusedSources(): string[] {
+    return this.schedule.flatMap((step) => ('kernel' in step ? [step.source] : []));
   }
 
   operand(id: NodeId): Operand {
@@ -111,12 +250,14 @@ export class Plan {
   /** The forward pass. */
   run(): void {
     const v = this.values;
-    for (const step of this.steps) {
-      if (step.loop === null) step.spec.value(v, step.out, step.args, step.param);
+    for (const step of this.schedule) {
+      if ('kernel' in step) step.kernel(v, step.offsets, step.n);
+      else if (step.loop === null) step.spec.value(v, step.out, step.args, step.param);
       else step.loop(v, step.out.offset, step.a, step.b, step.out.size);
     }
   }
 
+  /** The values of a root (another node's values are there only where some step or the kink report reads them). */
   read(id: NodeId): Float64Array {
     const { offset, size } = this.operand(id);
     return this.values.slice(offset, offset + size);

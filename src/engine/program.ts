@@ -178,7 +178,7 @@ export class Program {
       const layout = planLayout(this.builder.tape, [this.output]);
       const bytes = planBytes(layout);
       guardCall('the value', [{ what: 'values', bytes }, this.resultPart(this.m)], options, 'vector');
-      this.valuePlan = new Plan(this.builder.tape, [this.output], layout);
+      this.valuePlan = new Plan(this.builder.tape, [this.output], layout, { readsRootsOnly: true });
     }
     this.load(this.valuePlan, at);
     this.valuePlan.run();

@@ -1,0 +1,268 @@
+/**
+ * Fused element-wise loops: consecutive steps of a pass that each work entry by entry over the same n entries
+ * run as ONE generated loop, so that every entry is loaded once, each intermediate is carried in a local to the
+ * steps after it, and the loop's overhead is paid once instead of once per step.
+ *
+ * A fused loop makes the same calls on the same numbers in the same order as the steps one by one: every entry
+ * k of a step depends only on entry k of the steps before it (or on scalars fixed before the loop), so running
+ * the steps entry by entry instead of step by step changes no result, to the last bit. Sums over the entries
+ * (a scalar broadcast over the entries, pulled back) are formed in a local in ascending k, as the step forms
+ * them, and added after the loop in step order.
+ *
+ * The source of a loop is built from its structure only — which scalar function each step calls, which operand
+ * is a local, a vector or a scalar — as generated names and slot indices; buffer offsets are passed in at run
+ * time, so the many runs of one shape of chain (an ODE's steps) share one function, which V8 optimises once.
+ * Scalar functions are passed in as values; compiled.ts's `generated` turns the source into a function.
+ */
+import type { Operand } from '../ops/index.js';
+import type { ScalarFunction } from '../ops/types.js';
+import { generated } from './compiled.js';
+import { times } from './linear/product.js';
+import type { Step } from './linear/index.js';
+
+/**
+ * Steps are fused from this many entries on. A fused loop ran faster than its steps one by one at every length
+ * measured, from 4 entries (forward 1.2–20×, reverse 2–5×, chains of 3–5 steps), but generating a new loop costs
+ * about 80 µs (once per shape of chain: later plans reuse it): from 256 entries a loop repays that within about
+ * three passes, where a call made once on small arrays would pay more than it saves.
+ */
+export const FUSE_FROM = 256;
+
+/** A generated loop and the buffer offsets it runs at. */
+export interface FusedLoop<F> {
+  readonly kernel: F;
+  readonly offsets: readonly number[];
+  readonly n: number;
+  /** The generated source (for tests). */
+  readonly source: string;
+}
+
+export type FusedForwardKernel = (v: Float64Array, p: readonly number[], n: number) => void;
+/** A derivative pass's loop: `c` is the cotangent or tangent buffer. */
+export type FusedPassKernel = (v: Float64Array, c: Float64Array, p: readonly number[], n: number) => void;
+
+/** An element-wise step of the forward pass: out[k] = scalar(operands at k), a scalar operand broadcast. */
+export interface ForwardEntryStep {
+  readonly scalar: ScalarFunction;
+  readonly out: Operand;
+  readonly args: readonly Operand[];
+}
+
+/** Numbers each distinct function and offset in order of first use: the structure of a loop, not its places. */
+class Slots<K> {
+  readonly keys: K[] = [];
+  private readonly index = new Map<K, number>();
+
+  slot(key: K): number {
+    let i = this.index.get(key);
+    if (i === undefined) {
+      i = this.keys.length;
+      this.index.set(key, i);
+      this.keys.push(key);
+    }
+    return i;
+  }
+}
+
+/** Generated kernels by structure; a process that meets very many structures starts the cache again. */
+const kernels = new Map<string, unknown>();
+const MAX_KERNELS = 4096;
+const functionIds = new Map<ScalarFunction, number>();
+const functionId = (f: ScalarFunction): number => {
+  let id = functionIds.get(f);
+  if (id === undefined) functionIds.set(f, (id = functionIds.size));
+  return id;
+};
+
+/** The kernel of this structure, generated the first time it is met. */
+function kernelFor<F>(key: string, source: string, values: readonly unknown[]): F {
+  let kernel = kernels.get(key);
+  if (kernel === undefined) {
+    if (kernels.size >= MAX_KERNELS) kernels.clear();
+    kernels.set(key, (kernel = generated<F>(source, values)));
+  }
+  return kernel as F;
+}
+
+/**
+ * Splits `items` into runs: an item joins the run before it when `joins(run, item)` says so. Runs keep the
+ * items' order.
+ */
+export function runsOf<T>(items: readonly T[], joins: (run: readonly T[], item: T) => boolean): T[][] {
+  const runs: T[][] = [];
+  for (const item of items) {
+    const last = runs[runs.length - 1];
+    if (last !== undefined && joins(last, item)) last.push(item);
+    else runs.push([item]);
+  }
+  return runs;
+}
+
+/** Whether an element-wise step can run entry by entry in a loop over n entries: its operands are n or 1 long. */
+export const fusibleForward = (step: ForwardEntryStep, n: number): boolean =>
+  step.out.size === n && step.args.length <= 2 && step.args.every((a) => a.size === n || a.size === 1);
+
+/**
+ * One loop for forward steps that `fusibleForward` accepts at one n: each output is a local that later steps
+ * read, written to the buffer where `stored` says something else reads it (one flag per step).
+ */
+export function fuseForward(
+  steps: readonly ForwardEntryStep[],
+  stored: readonly boolean[],
+): FusedLoop<FusedForwardKernel> {
+  const n = steps[0]!.out.size;
+  const functions = new Slots<ScalarFunction>();
+  const places = new Slots<number>();
+  const locals = new Map<number, number>();
+  const hoisted = new Set<string>();
+  const body: string[] = [];
+  steps.forEach((step, j) => {
+    const f = functions.slot(step.scalar);
+    const operands = step.args.map((arg) => {
+      const local = locals.get(arg.offset);
+      if (arg.size === n && local !== undefined) return `x${local}`;
+      const p = places.slot(arg.offset);
+      if (arg.size === n) return `v[p${p} + k]`;
+      hoisted.add(`const s${p} = v[p${p}];`);
+      return `s${p}`;
+    });
+    locals.set(step.out.offset, j);
+    body.push(`const x${j} = f${f}(${operands.join(', ')});`);
+    if (stored[j]) body.push(`v[p${places.slot(step.out.offset)} + k] = x${j};`);
+  });
+  const source = [
+    `'use strict';`,
+    `return function fusedForward(v, p, n) {`,
+    ...places.keys.map((_, p) => `const p${p} = p[${p}];`),
+    ...hoisted,
+    `for (let k = 0; k < n; k++) {`,
+    ...body,
+    `}`,
+    `};`,
+  ].join('\n');
+  // The source names functions by their slot: with the functions' identities it is the structure's key.
+  const key = `${functions.keys.map(functionId).join(',')}\n${source}`;
+  return { kernel: kernelFor<FusedForwardKernel>(key, source, functions.keys), offsets: places.keys, n, source };
+}
+
+/** A step of a derivative pass that works entry by entry: element-wise partials and rows (reductions). */
+export type EntryStep = Extract<Step, { readonly kind: 'elementwise' | 'row' }>;
+
+/**
+ * Whether `step` can join a loop over n entries after `run` in a pass going `direction`: an element-wise step n
+ * entries long (its argument n long, or a scalar) or a row (a reduction's partial) of an n-entry argument. What
+ * a scalar carries is formed in the loop (a sum) or read before it, so a step may not read a scalar that an
+ * earlier step of the run sums into: in reverse, a row's output cotangent that an element-wise step with a
+ * scalar argument adds to; forward, an element-wise step's scalar argument whose tangent a row adds to.
+ */
+export function fusibleEntryStep(
+  step: Step,
+  n: number,
+  run: readonly Step[],
+  direction: 'reverse' | 'forward',
+): step is EntryStep {
+  if (step.kind === 'elementwise') {
+    if (step.out.size !== n || !(step.arg.size === n || step.arg.size === 1)) return false;
+    return direction === 'reverse' || step.arg.size === n || !run.some((s) => sums(s, step.arg.offset, 'forward'));
+  }
+  if (step.kind !== 'row' || step.arg.size !== n) return false;
+  return direction === 'forward' || !run.some((s) => sums(s, step.out.offset, 'reverse'));
+}
+
+/** Whether the step forms a sum over its entries into the scalar at `offset` in a pass going `direction`. */
+const sums = (step: Step, offset: number, direction: 'reverse' | 'forward'): boolean =>
+  direction === 'reverse'
+    ? step.kind === 'elementwise' && step.arg.size === 1 && step.arg.offset === offset
+    : step.kind === 'row' && step.out.offset === offset;
+
+/** The entries an entry-wise step loops over. */
+export const entryStepLength = (step: EntryStep): number => (step.kind === 'row' ? step.arg.size : step.out.size);
+
+/** Where a fused pass loop finds and leaves the (co)tangent of one of its vector nodes. */
+export interface CarriedUse {
+  /** Some step outside the loop (or the seed) adds to it first: the loop starts from the buffer's entries. */
+  readonly load: boolean;
+  /** Some step outside the loop (or the caller) reads it after: the loop writes the entries it adds to. */
+  readonly store: boolean;
+}
+
+/**
+ * One loop for entry-wise steps of a derivative pass, in the order the pass runs them, at one n (as
+ * `fusibleEntryStep` accepts them): each (co)tangent entry is carried in a local, which starts from the buffer
+ * when `use` says it loads (else from +0, what a cleared buffer holds) and is written back when it stores.
+ * Reverse: cotangent[arg] += times(cotangent[out], d); a row's scalar cotangent is read before the loop and
+ * skipped when 0, as row.pullback does; a sum into a scalar argument is formed in the loop and added after it.
+ * Forward: tangent[out] += times(d, tangent[arg]), a scalar argument's tangent read before the loop; a row's sum
+ * is formed in the loop and added after it. The products and sums are the kernels' own (linear/elementwise.ts,
+ * linear/row.ts), in their order.
+ */
+export function fusePass(
+  direction: 'reverse' | 'forward',
+  steps: readonly EntryStep[],
+  use: (offset: number) => CarriedUse,
+): FusedLoop<FusedPassKernel> {
+  const n = entryStepLength(steps[0]!);
+  const places = new Slots<number>();
+  const locals = new Map<number, string>();
+  const written = new Set<number>();
+  const before: string[] = [];
+  const body: string[] = [];
+  const after: string[] = [];
+  const place = (offset: number): string => `p${places.slot(offset)}`;
+  /** The partial's entry k, or its one number read before the loop. */
+  const partial = (d: Operand, name: string): string => {
+    if (d.size === n) return `v[${place(d.offset)} + k]`;
+    before.push(`const ${name} = v[${place(d.offset)}];`);
+    return name;
+  };
+  /** The entry k carried for a vector node, in its local from the node's first use. */
+  const carried = (offset: number): string => {
+    let local = locals.get(offset);
+    if (local === undefined) {
+      local = `c${places.slot(offset)}`;
+      locals.set(offset, local);
+      body.push(`let ${local} = ${use(offset).load ? `c[${place(offset)} + k]` : '0'};`);
+    }
+    return local;
+  };
+  const add = (offset: number, term: string): void => {
+    body.push(`${carried(offset)} += ${term};`);
+    written.add(offset);
+  };
+  const sum = (j: number, term: string, target: number): void => {
+    before.push(`let sum${j} = 0;`);
+    body.push(`sum${j} += ${term};`);
+    after.push(`c[${place(target)}] += sum${j};`);
+  };
+  steps.forEach((step, j) => {
+    const d = partial(step.d, `d${j}`);
+    if (direction === 'reverse') {
+      if (step.kind === 'row') {
+        before.push(`const g${j} = c[${place(step.out.offset)}];`);
+        body.push(`if (g${j} !== 0) ${carried(step.arg.offset)} += f0(g${j}, ${d});`);
+        written.add(step.arg.offset);
+      } else if (step.arg.size === n) add(step.arg.offset, `f0(${carried(step.out.offset)}, ${d})`);
+      else sum(j, `f0(${carried(step.out.offset)}, ${d})`, step.arg.offset);
+    } else if (step.kind === 'row') sum(j, `f0(${d}, ${carried(step.arg.offset)})`, step.out.offset);
+    else if (step.arg.size === n) add(step.out.offset, `f0(${d}, ${carried(step.arg.offset)})`);
+    else {
+      before.push(`const t${j} = c[${place(step.arg.offset)}];`);
+      add(step.out.offset, `f0(${d}, t${j})`);
+    }
+  });
+  for (const [offset, local] of locals)
+    if (written.has(offset) && use(offset).store) body.push(`c[${place(offset)} + k] = ${local};`);
+  const source = [
+    `'use strict';`,
+    `return function fused${direction === 'reverse' ? 'Pullback' : 'Pushforward'}(v, c, p, n) {`,
+    ...places.keys.map((_, p) => `const p${p} = p[${p}];`),
+    ...before,
+    `for (let k = 0; k < n; k++) {`,
+    ...body,
+    `}`,
+    ...after,
+    `};`,
+  ].join('\n');
+  // The source is a function of the structure alone: it is its own key.
+  return { kernel: kernelFor<FusedPassKernel>(source, source, [times]), offsets: places.keys, n, source };
+}
