@@ -53,7 +53,11 @@ function npy(shape) {
   const count = shape.reduce((product, n) => product * n, 1);
   const header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${shape.join(', ')},), }`.padEnd(117) + '\n';
   const entries = Float64Array.from({ length: count }, (_, k) => k / 7);
-  return Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 118, 0]), Buffer.from(header), Buffer.from(entries.buffer)]);
+  return Buffer.concat([
+    Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 118, 0]),
+    Buffer.from(header),
+    Buffer.from(entries.buffer),
+  ]);
 }
 const files = { 'W.npy': npy([20, 20]), 'x.npy': npy([20]), 'b.npy': npy([20]) };
 const quiet = {

@@ -257,8 +257,7 @@ function writeContent(path: string, content: FileContent, flag: 'w' | 'wx'): voi
   const fd = openSync(path, flag);
   try {
     for (const part of content) {
-      for (let written = 0; written < part.length; )
-        written += writeSync(fd, part, written, part.length - written);
+      for (let written = 0; written < part.length;) written += writeSync(fd, part, written, part.length - written);
     }
   } finally {
     closeSync(fd);
