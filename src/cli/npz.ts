@@ -5,7 +5,8 @@
  * `np.load('out.npz')['jacobian']`. `--at W=@data.npz:W` reads one array of
  * an archive (stored, or deflated by numpy.savez_compressed).
  */
-import { inflateRawSync } from 'node:zlib';
+import { createRequire } from 'node:module';
+import type { inflateRawSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 import type { Report } from '../format/report.js';
 import type { Tensor } from '../values.js';
@@ -108,6 +109,12 @@ export function crc32(bytes: Uint8Array, previous = 0): number {
   return ~c >>> 0;
 }
 
+/** Deflated bytes inflated by node:zlib, loaded only here: loading it at every start would cost about 2 ms. */
+function inflateRaw(bytes: Uint8Array): Uint8Array {
+  const zlib = createRequire(import.meta.url)('node:zlib') as { inflateRawSync: typeof inflateRawSync };
+  return zlib.inflateRawSync(bytes);
+}
+
 /** An array of the archive as the central directory describes it. */
 interface Member {
   readonly name: string;
@@ -141,7 +148,7 @@ export function readNpz(bytes: Uint8Array, path: string, name: string | null, wh
   const stored = bytes.subarray(start, start + member.compressedSize);
   const where = `${what} (${path}:${chosen})`;
   if (member.method === 0) return readNpy(stored, where);
-  if (member.method === 8) return readNpy(inflateRawSync(stored), where);
+  if (member.method === 8) return readNpy(inflateRaw(stored), where);
   return fail(`compresses ${chosen} with method ${member.method}: save it with np.savez or np.savez_compressed`);
 }
 
