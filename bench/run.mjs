@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { npyFile } from '../dist/src/cli/npy.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const DATA = join(ROOT, 'bench', 'data');
@@ -30,17 +31,26 @@ function generator(seed) {
   return () => (state = (state * 16807) % 2147483647) / 2147483647;
 }
 
+/** W, b and x of tanh(W*x+b) as JSON files, and the same numbers as NumPy .npy files (written by our own writer). */
 function dataFiles(n) {
   mkdirSync(DATA, { recursive: true });
-  const paths = { x: join(DATA, `x${n}.json`), W: join(DATA, `W${n}.json`), b: join(DATA, `b${n}.json`) };
-  if (!existsSync(paths.W)) {
+  const path = (name, ext) => join(DATA, `${name}${n}.${ext}`);
+  const paths = { x: path('x', 'json'), W: path('W', 'json'), b: path('b', 'json') };
+  const npy = { x: path('x', 'npy'), W: path('W', 'npy'), b: path('b', 'npy') };
+  if (!existsSync(paths.W) || !existsSync(npy.W)) {
     const random = generator(1);
-    const W = Array.from({ length: n }, () => Array.from({ length: n }, () => random() / n));
-    writeFileSync(paths.W, JSON.stringify(W));
-    writeFileSync(paths.b, JSON.stringify(Array.from({ length: n }, random)));
-    writeFileSync(paths.x, JSON.stringify(Array.from({ length: n }, random)));
+    const W = Float64Array.from({ length: n * n }, () => random() / n);
+    const b = Float64Array.from({ length: n }, random);
+    const x = Float64Array.from({ length: n }, random);
+    const rows = Array.from({ length: n }, (_, i) => Array.from(W.subarray(i * n, (i + 1) * n)));
+    writeFileSync(paths.W, JSON.stringify(rows));
+    writeFileSync(paths.b, JSON.stringify(Array.from(b)));
+    writeFileSync(paths.x, JSON.stringify(Array.from(x)));
+    writeFileSync(npy.W, npyFile([n, n], W));
+    writeFileSync(npy.b, npyFile([n], b));
+    writeFileSync(npy.x, npyFile([n], x));
   }
-  return paths;
+  return { ...paths, npy };
 }
 
 function vectorFile(name, n, f) {
@@ -78,9 +88,28 @@ function processRun(args) {
   return { wall, stats: line ? JSON.parse(line) : { maxRssMiB: null } };
 }
 
-function processTime(args) {
-  const runs = Array.from({ length: quick ? 2 : 3 }, () => processRun(args));
-  return { ms: median(runs.map((r) => r.wall)), maxRssMiB: Math.max(...runs.map((r) => r.stats.maxRssMiB)) };
+function processTime(args, count = quick ? 2 : 3) {
+  const runs = Array.from({ length: count }, () => processRun(args));
+  return {
+    ms: median(runs.map((r) => r.wall)),
+    maxRssMiB: Math.max(...runs.map((r) => r.stats.maxRssMiB)),
+    // Each part of --stats's ms, the median over the runs.
+    parts: Object.fromEntries(
+      Object.keys(runs[0].stats.ms ?? {}).map((k) => [k, median(runs.map((r) => r.stats.ms[k]))]),
+    ),
+  };
+}
+
+/**
+ * Where a whole process's time went, from --stats: start-up is everything before reading the input and after
+ * writing (starting Node, loading the bundle, the arguments); read includes parsing the expression.
+ */
+function split({ read, compile, engine, format, total }) {
+  const startup = total - read - compile - engine - format;
+  const parts = { 'start-up': startup, read, compile, engine, write: format };
+  return Object.entries(parts)
+    .map(([name, ms]) => `${name} ${ms.toFixed(1)}`)
+    .join(', ');
 }
 
 /** Startup against bare node, measured alternately in one run. */
@@ -200,22 +229,13 @@ if (wanted('startup')) {
   );
 }
 
-// 2. [mlp] tanh(W*x+b): a dense Jacobian; W and b read from files.
+// 2. [mlp] tanh(W*x+b): a dense Jacobian; W and b read from files. At n = 1000 also with .npy in and out (issue
+// 15: at most 0.2 s), with where its time goes.
 for (const n of wanted('mlp') ? [300, 1000] : []) {
   const paths = dataFiles(n);
   const engine = engineTime('mlp', n);
-  const proc = processTime([
-    'tanh(W*x+b)',
-    '--at',
-    `x=@${paths.x}`,
-    '--at',
-    `W=@${paths.W}`,
-    '--at',
-    `b=@${paths.b}`,
-    '--wrt',
-    'x',
-    '--json',
-  ]);
+  const atFiles = (files) => ['--at', `x=@${files.x}`, '--at', `W=@${files.W}`, '--at', `b=@${files.b}`, '--wrt', 'x'];
+  const proc = processTime(['tanh(W*x+b)', ...atFiles(paths), '--json']);
   const torchMs = bestTorch(torch('mlp', n));
   record({
     workload: 'tanh(W*x+b)',
@@ -226,9 +246,25 @@ for (const n of wanted('mlp') ? [300, 1000] : []) {
     maxRssMiB: proc.maxRssMiB,
     torchBestMs: torchMs,
   });
+  if (n !== 1000) continue;
+  const npy = processTime(
+    ['tanh(W*x+b)', ...atFiles(paths.npy), '--format', 'npy', '-o', join(DATA, `J${n}.npy`)],
+    quick ? 3 : 7,
+  );
+  record({
+    workload: 'tanh(W*x+b) .npy',
+    n,
+    engineMs: null,
+    engineBestMs: null,
+    processMs: npy.ms,
+    maxRssMiB: npy.maxRssMiB,
+    torchBestMs: null,
+  });
+  console.log(`  .npy in and out: ${npy.ms.toFixed(0)} ms against JSON ${proc.ms.toFixed(0)} ms; ${split(npy.parts)}`);
 }
 
-// 3. [elem] sin(x).*x+x.^2: a diagonal Jacobian.
+// 3. [elem] sin(x).*x+x.^2: a diagonal Jacobian. At n = 1000 also the derivative time a CLI user gets: --stats in a
+// fresh process (cold code), beside PyTorch's best (issue 15: at least 3× faster).
 for (const n of wanted('elem') ? [1000, 10_000] : []) {
   const path = vectorFile('xs', n, (i) => Math.sin(i + 1));
   const engine = engineTime('elem', n);
@@ -245,6 +281,19 @@ for (const n of wanted('elem') ? [1000, 10_000] : []) {
     maxRssMiB: proc.maxRssMiB,
     torchBestMs: torchMs,
   });
+  if (n !== 1000) continue;
+  const fresh = processTime(
+    ['sin(x).*x+x.^2', '--at', `x=@${path}`, '--format', 'npy', '-o', join(DATA, `J-elem${n}.npy`)],
+    quick ? 5 : 11,
+  );
+  const derivative = fresh.parts.derivative;
+  rows.at(-1).freshDerivativeMs = derivative;
+  rows.at(-1).freshRatio = torchMs === null ? null : torchMs / derivative;
+  console.log(
+    `  fresh process (--stats, median of ${quick ? 5 : 11}): derivative ${derivative.toFixed(2)} ms, ` +
+      `forward ${fresh.parts.forward.toFixed(2)} ms` +
+      (torchMs === null ? '' : `; PyTorch's best ${torchMs.toFixed(2)} ms: ${(torchMs / derivative).toFixed(1)}×`),
+  );
 }
 
 // 4. [rosen] The Rosenbrock gradient: one backward pass.

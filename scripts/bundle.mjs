@@ -48,18 +48,39 @@ script
     file,
     new URL('../dist', import.meta.url).pathname,
   );
+/** A float64 .npy file as np.save writes it (the header padded to 64 bytes), of entries k/7. */
+function npy(shape) {
+  const count = shape.reduce((product, n) => product * n, 1);
+  const header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${shape.join(', ')},), }`.padEnd(117) + '\n';
+  const entries = Float64Array.from({ length: count }, (_, k) => k / 7);
+  return Buffer.concat([
+    Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 118, 0]),
+    Buffer.from(header),
+    Buffer.from(entries.buffer),
+  ]);
+}
+const files = { 'W.npy': npy([20, 20]), 'x.npy': npy([20]), 'b.npy': npy([20]) };
 const quiet = {
   write() {},
   error() {},
   readStdin: async () => '',
   readFile: () => '',
+  readBytes: (path) => files[path],
+  writeFile() {},
   stdinIsTTY: true,
   stdoutIsTTY: false,
   env: {},
 };
+// The seed example, a vector product, and the block passes of a dense and a diagonal Jacobian (J has more than
+// 256 entries) with .npy in and out and --stats, as the benchmark's whole-process runs use them.
 for (const argv of [
   ['x*2', '--at', '1,2,3'],
   ['vjp', 'sin(x).*x', '--at', '1,2', '--v', '1,1', '--json'],
-])
-  await module.exports.main(argv, quiet);
+  ['tanh(W*x+b)', ...['--at', 'x=@x.npy', '--at', 'W=@W.npy', '--at', 'b=@b.npy', '--wrt', 'x'], '--stats'],
+  ['sin(x).*x+x.^2', '--at', 'x=@x.npy', '--format', 'npy', '-o', 'J.npy', '--stats'],
+  ['sin(x).*x+x.^2', '--at', 'x=@x.npy', '--json'],
+]) {
+  const status = await module.exports.main(argv, quiet);
+  if (status !== 0) throw new Error(`the warm-up run jacobian ${argv.join(' ')} failed (exit ${status})`);
+}
 writeFileSync(new URL('../dist/jacobian.cache', import.meta.url), script.createCachedData());

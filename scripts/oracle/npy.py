@@ -1,4 +1,4 @@
-"""Writes fixtures/npy/*.npy with NumPy (run: /usr/bin/python3 scripts/oracle/npy.py).
+"""Writes fixtures/npy/*.npy and *.npz with NumPy (run: /usr/bin/python3 scripts/oracle/npy.py).
 
 test/npy.test.ts reads each file and checks its shape and values, which it
 computes from the same formulas as here; the refusals are files NumPy writes
@@ -47,3 +47,7 @@ with open(os.path.join(OUT, "f8-le-c.npy"), "rb") as f:
     whole = f.read()
 with open(os.path.join(OUT, "truncated.npy"), "wb") as f:
     f.write(whole[:-56])
+# Archives for --at NAME=@FILE.npz:NAME: numpy.savez stores its arrays (with zip64 local headers), savez_compressed
+# deflates them.
+np.savez(os.path.join(OUT, "arrays.npz"), W=matrix, b=vector)
+np.savez_compressed(os.path.join(OUT, "compressed.npz"), W=matrix)

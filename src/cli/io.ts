@@ -32,8 +32,11 @@ export interface Io {
   readFile(path: string, limit?: ReadLimit): string;
   /** A file as bytes (NumPy's .npy); past `limit`, throws its refusal before reading further. */
   readBytes?(path: string, limit?: ReadLimit): Uint8Array;
-  /** Writes a file the user asked for (spy --svg, -o); throws an OutputError when it cannot. */
-  writeFile?(path: string, text: string | Uint8Array): void;
+  /**
+   * Writes a file the user asked for (spy --svg, -o): text, bytes, or bytes in parts written one after the
+   * other (a header and a matrix's own memory, never copied into one buffer); throws an OutputError when it cannot.
+   */
+  writeFile?(path: string, content: FileContent): void;
   /** Waits until standard output has taken everything written; throws an OutputError if it failed. */
   flush?(): Promise<void>;
   /**
@@ -116,7 +119,9 @@ export function readBounded(source: string | number, limit?: ReadLimit): Buffer 
   let narrow = limit?.narrow;
   const fd = typeof source === 'number' ? source : openSync(source, 'r');
   try {
-    let buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, bytes + 1));
+    // A file says its size (0 for a device or a pipe): read into one buffer that large, and a byte to see the end.
+    const size = typeof source === 'number' ? 0 : fstatSync(fd).size;
+    let buffer = Buffer.allocUnsafe(Math.min(Math.max(CHUNK_BYTES, size + 1), bytes + 1));
     let length = 0;
     for (;;) {
       if (length === buffer.length) {
@@ -240,12 +245,31 @@ export function reasonOf(error: unknown): string {
   return described ?? message ?? String(error);
 }
 
+/** What `writeFile` writes: text, bytes, or parts of bytes in order. */
+export type FileContent = string | Uint8Array | readonly Uint8Array[];
+
+/** Writes `content` to a new file or a device, every byte of every part. */
+function writeContent(path: string, content: FileContent, flag: 'w' | 'wx'): void {
+  if (typeof content === 'string' || content instanceof Uint8Array) {
+    writeFileSync(path, content, { flag });
+    return;
+  }
+  const fd = openSync(path, flag);
+  try {
+    for (const part of content) {
+      for (let written = 0; written < part.length;) written += writeSync(fd, part, written, part.length - written);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
- * Writes `text` to `path` through a temporary file in the same directory and
+ * Writes `content` to `path` through a temporary file in the same directory and
  * a rename, so that a failure never leaves a truncated file behind. A path
  * that is not a regular file (a device as /dev/full, a pipe) is written in place.
  */
-export function writeFileAtomic(path: string, text: string | Uint8Array): void {
+export function writeFileAtomic(path: string, content: FileContent): void {
   let target = path;
   let mode: number | null = null;
   try {
@@ -253,7 +277,7 @@ export function writeFileAtomic(path: string, text: string | Uint8Array): void {
     target = realpathSync(path);
     const stats = statSync(target);
     if (!stats.isFile()) {
-      writeFileSync(target, text);
+      writeContent(target, content, 'w');
       return;
     }
     mode = stats.mode & 0o7777;
@@ -262,7 +286,7 @@ export function writeFileAtomic(path: string, text: string | Uint8Array): void {
   }
   const temporary = join(dirname(target), `.${basename(target)}.${process.pid}.tmp`);
   try {
-    writeFileSync(temporary, text, { flag: 'wx' });
+    writeContent(temporary, content, 'wx');
     if (mode !== null) chmodSync(temporary, mode);
     renameSync(temporary, target);
   } catch (error) {

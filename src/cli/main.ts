@@ -30,6 +30,7 @@ import {
 } from './help.js';
 import { asciiOnly, OutputError, processIo, terminalLine, type Io } from './io.js';
 import { npyOfReport } from './npy.js';
+import { npzOfReport } from './npz.js';
 import { writeChunks } from './output-stream.js';
 import { mistypedCommand, optionOfAnotherCommand } from './suggest.js';
 import {
@@ -90,7 +91,7 @@ const screenFor = (io: Io, options: OutputOptions): Screen | null =>
 /** The output text of a report, in pieces to write one after the other as they are made. */
 function render(
   report: Report,
-  format: Exclude<OutputFormat, 'npy'>,
+  format: Exclude<OutputFormat, 'npy' | 'npz'>,
   options: OutputOptions,
   io: Io,
 ): Iterable<string> {
@@ -320,8 +321,9 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
           return;
         }
         const outputFormat = outputFormatOf(options);
-        if (outputFormat === 'npy' && options.output === undefined)
-          throw new InputError('--format npy writes a binary file: give -o FILE.npy');
+        const binary = outputFormat === 'npy' || outputFormat === 'npz';
+        if (binary && options.output === undefined)
+          throw new InputError(`--format ${outputFormat} writes a binary file: give -o FILE.${outputFormat}`);
         const { report, status, stats } = await runCommand(spec.command, expr, options, io);
         const formatStart = performance.now();
         // A 1×0 table says nothing to a person; JSON and the other formats keep the value for programs.
@@ -332,13 +334,15 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
           ? [spySvgText(report)]
           : spec.command === 'spy' && outputFormat === 'table'
             ? [drawSpy(report, options, io)]
-            : outputFormat === 'npy'
+            : binary
               ? null
               : render(report, outputFormat, options, io);
         if (spec.command === 'spy' && options.svg !== undefined && !svgOut) writeSvg(report, options.svg, io);
         if (options.output !== undefined) {
           if (io.writeFile === undefined) throw new InputError('-o needs a file system to write to');
-          io.writeFile(options.output, chunks === null ? npyOfReport(report) : [...chunks].join(''));
+          const content =
+            chunks !== null ? [...chunks].join('') : outputFormat === 'npz' ? npzOfReport(report) : npyOfReport(report);
+          io.writeFile(options.output, content);
         } else if (chunks !== null) await writeChunks(io, chunks);
         // The text is made as it is written: formatting's time includes the writing.
         const format = performance.now() - formatStart;

@@ -7,11 +7,14 @@
 import { endianness } from 'node:os';
 import { InputError } from '../errors.js';
 import { denseMatrix } from '../format/dense.js';
-import type { Report } from '../format/report.js';
+import type { MatrixReport, Report } from '../format/report.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../values.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+/** Whether a Float64Array's bytes are in the order of '<f8' files. */
+const HOST_LITTLE_ENDIAN = endianness() === 'LE';
 
 /** How to read one entry of a numeric dtype: its size in bytes and a DataView getter. */
 interface EntryType {
@@ -88,9 +91,19 @@ export function readNpy(bytes: Uint8Array, where: string): Tensor {
   if (available > dataBytes)
     fail(`has ${available - dataBytes} bytes after its data: it is not one array as np.save writes it`);
 
-  const littleEndian = order === '<' || (order === '=' && endianness() === 'LE');
-  const data = new Float64Array(count);
+  const littleEndian = order === '<' || (order === '=' && HOST_LITTLE_ENDIAN);
   const tensorShape: Shape = shape.length === 2 ? [shape[0]!, shape[1]!] : shape.length === 1 ? [count] : [];
+  // np.save's usual file (little-endian float64 in C order, on a little-endian machine): its bytes are the
+  // entries, taken as they lie when aligned (NumPy aligns the data to 64 bytes), else copied once.
+  if (entry === ENTRY_TYPES.f8 && littleEndian === HOST_LITTLE_ENDIAN && (!fortranOrder || shape.length < 2)) {
+    const start = bytes.byteOffset + dataStart;
+    const data =
+      start % 8 === 0
+        ? new Float64Array(bytes.buffer, start, count)
+        : new Float64Array(bytes.buffer.slice(start, start + dataBytes));
+    return { shape: tensorShape, data };
+  }
+  const data = new Float64Array(count);
   const [rows, cols] = shape.length === 2 ? [shape[0]!, shape[1]!] : [1, count];
   for (let k = 0; k < count; k++) {
     // Fortran order holds a matrix column by column: entry k is (k mod rows, k div rows).
@@ -188,33 +201,48 @@ function tokenize(text: string, bad: (why: string) => never): Token[] {
 
 /**
  * The result of `--format npy`: J (m×n) or H (n×n) as a matrix, vᵀJ, J·u, ∇f
- * or H·u as a vector, in the file numpy.save writes for float64 ('<f8', C order).
+ * or H·u as a vector, in the file numpy.save writes for float64 ('<f8', C
+ * order), as the parts npyParts gives.
  */
-export function npyOfReport(report: Report): Uint8Array {
+export function npyOfReport(report: Report): readonly Uint8Array[] {
   switch (report.command) {
     case 'jacobian':
-    case 'hessian': {
-      const rows = report.command === 'jacobian' ? report.m : report.n;
-      const { matrix } = report;
-      return npyFile([rows, report.n], matrix instanceof Float64Array ? matrix : denseMatrix(matrix));
-    }
+    case 'hessian':
+      return npyParts(...matrixOf(report));
     case 'check':
       throw new InputError('check reports errors, not a matrix: use the table or --json');
     default:
-      return npyFile([report.vector.length], report.vector);
+      return npyParts([report.vector.length], report.vector);
   }
 }
 
-/** A version 1.0 .npy file of float64 entries: the header padded with spaces to a multiple of 64 bytes, as NumPy pads it. */
-export function npyFile(shape: readonly number[], data: Float64Array): Uint8Array {
+/** J or H of a report, dense, with its shape. */
+export function matrixOf(report: MatrixReport): [readonly number[], Float64Array] {
+  const rows = report.command === 'jacobian' ? report.m : report.n;
+  const { matrix } = report;
+  return [[rows, report.n], matrix instanceof Float64Array ? matrix : denseMatrix(matrix)];
+}
+
+/**
+ * A version 1.0 .npy file of float64 entries in two parts, written one after the other: the header, padded with
+ * spaces to a multiple of 64 bytes as NumPy pads it, and the entries, which on a little-endian machine are the
+ * array's own memory (a view, not a copy).
+ */
+export function npyParts(shape: readonly number[], data: Float64Array): [Uint8Array, Uint8Array] {
   const dict = `{'descr': '<f8', 'fortran_order': False, 'shape': ${pythonShape(shape)}, }`;
   const headerLength = dict.length + 1 + ((64 - ((10 + dict.length + 1) % 64)) % 64);
   if (headerLength > 0xffff) throw new InputError(`a result of shape ${pythonShape(shape)} has too long a header`);
-  const bytes = new Uint8Array(10 + headerLength + data.length * 8);
-  bytes.set([...MAGIC, 1, 0, headerLength & 0xff, headerLength >> 8]);
-  bytes.set(Buffer.from(dict.padEnd(headerLength - 1, ' ') + '\n', 'latin1'), 10);
-  const view = new DataView(bytes.buffer);
+  const header = new Uint8Array(10 + headerLength);
+  header.set([...MAGIC, 1, 0, headerLength & 0xff, headerLength >> 8]);
+  header.set(Buffer.from(dict.padEnd(headerLength - 1, ' ') + '\n', 'latin1'), 10);
+  if (HOST_LITTLE_ENDIAN) return [header, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)];
   // Little-endian whatever the machine's order, as the header says.
-  for (let k = 0; k < data.length; k++) view.setFloat64(10 + headerLength + 8 * k, data[k]!, true);
-  return bytes;
+  const entries = new Uint8Array(data.byteLength);
+  const view = new DataView(entries.buffer);
+  for (let k = 0; k < data.length; k++) view.setFloat64(8 * k, data[k]!, true);
+  return [header, entries];
 }
+
+/** The .npy file of npyParts in one buffer. */
+export const npyFile = (shape: readonly number[], data: Float64Array): Uint8Array =>
+  Buffer.concat(npyParts(shape, data));

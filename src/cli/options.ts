@@ -72,7 +72,18 @@ export const CLI_WORDING: Wording = {
 
 export const DEFAULT_MAX_INPUT_BYTES = 512 * 1024 ** 2;
 
-export const OUTPUT_FORMATS = ['table', 'json', 'csv', 'tsv', 'markdown', 'latex', 'mathjs', 'mtx', 'npy'] as const;
+export const OUTPUT_FORMATS = [
+  'table',
+  'json',
+  'csv',
+  'tsv',
+  'markdown',
+  'latex',
+  'mathjs',
+  'mtx',
+  'npy',
+  'npz',
+] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** What --batch writes: JSON Lines, or one CSV row per point. */
 export type BatchFormat = 'jsonl' | 'csv';
@@ -167,7 +178,7 @@ export function addCommonOptions(command: Command): Command {
       new Option(
         '--format <format>',
         'table, json, csv, tsv, markdown, latex (bmatrix), mathjs (a literal math.evaluate reads), ' +
-          'mtx (MatrixMarket), npy (NumPy, with -o); with --batch: jsonl (default) or csv',
+          'mtx (MatrixMarket), npy and npz (NumPy, with -o); with --batch: jsonl (default) or csv',
       ).choices([...OUTPUT_FORMATS, 'jsonl']),
     )
     .addOption(

@@ -3,12 +3,14 @@
  * nested arrays); CSV and TSV, with pandas' header row and index column;
  * text tables as `numpy.savetxt` writes them (space-separated, `#` comments).
  * `@FILE:COLUMN` takes one column of a table, by its header name or number.
- * NumPy's `.npy` files are read as bytes (npy.ts).
+ * NumPy's `.npy` files are read as bytes (npy.ts), and `.npz` archives, one
+ * array each, as `@data.npz:W` (npz.ts).
  */
 import { brief, InputError, UserError } from '../errors.js';
 import { tensorFromJson, type Tensor } from '../values.js';
 import { readFailureReason } from './io.js';
 import { readNpy } from './npy.js';
+import { readNpz } from './npz.js';
 
 /** Files whose columns `:COLUMN` may pick; `.txt` and `.dat` are what numpy.savetxt and many programs write. */
 const TABLE_FILE = /\.(csv|tsv|txt|dat)$/i;
@@ -34,7 +36,7 @@ export function parseNumber(token: string, what: string): number {
   throw new InputError(`${what}: "${brief(token)}" is not a number`);
 }
 
-/** How `--at` reads its files: as text, and (for `.npy`) as bytes. */
+/** How `--at` reads its files: as text, and (for `.npy` and `.npz`) as bytes. */
 export interface ValueFileReader {
   readonly text: (path: string) => string;
   readonly bytes: (path: string) => Uint8Array;
@@ -42,6 +44,9 @@ export interface ValueFileReader {
 
 export function readValueFile(spec: string, what: string, reader: ValueFileReader): Tensor {
   if (/\.npy$/i.test(spec)) return readNpy(readOrSay(spec, what, reader.bytes), `${what} (${spec})`);
+  // `data.npz:W` names an array of the archive; a colon before `.npz` is part of the path.
+  const npz = /^(.*\.npz)(?::([^:]*))?$/i.exec(spec);
+  if (npz !== null) return readNpz(readOrSay(npz[1]!, what, reader.bytes), npz[1]!, npz[2] ?? null, what);
   const { path, column } = splitColumn(spec);
   const content = readOrSay(path, what, reader.text);
   const where = `${what} (${path})`;

@@ -11,6 +11,7 @@ import type { NodeId, Operand } from '../ops/index.js';
 import { describeShape, sizeOf, type Shape } from '../shape.js';
 import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
 import { Kernels } from './compiled.js';
+import { diagonalJacobian } from './diagonal.js';
 import { buildGradient } from './gradient.js';
 import { linearize, type WrtInput } from './linearize.js';
 import { Passes, type Direction } from './passes.js';
@@ -265,6 +266,15 @@ export class Program {
       ...(onProgress === undefined ? {} : { onProgress }),
     };
     if (mode === 'reverse') {
+      const diagonal =
+        inputs.length === 1 && m === n
+          ? diagonalJacobian(plan.values, active, passes.edges, this.output, inputs[0]!.node, n)
+          : null;
+      if (diagonal !== null) {
+        const jacobian = new Float64Array(m * n);
+        for (let i = 0; i < n; i++) jacobian[i * n + i] = diagonal[i]!;
+        return jacobian;
+      }
       const seeds = new Map([[this.output, SparseRows.seeds(m, m, 0)]]);
       const blocks = blockPass({ ...pass, direction: 'reverse', seeds, rows: m, ends: inputs.map((c) => c.node) });
       const only = inputs.length === 1 ? blocks.get(inputs[0]!.node) : undefined;
