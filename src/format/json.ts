@@ -18,7 +18,7 @@ const slotOf = (x: number): number => {
 };
 
 /** jsonNumber, found again when it was made recently. */
-function numberJson(x: number): string {
+export function numberJson(x: number): string {
   if (!Number.isFinite(x)) return jsonNumber(x);
   const slot = slotOf(x);
   if (cachedValues[slot] === x) return cachedTexts[slot]!;
@@ -99,7 +99,7 @@ const lazyNested = (shape: readonly number[], data: ArrayLike<number>): FieldTex
 });
 
 // Results up to this many numbers format each number once for both their flat and their per-variable form.
-const SHARED_TEXT_MAX = 1 << 16;
+export const SHARED_TEXT_MAX = 1 << 16;
 
 /** Formatted numbers texts[at + k·stride], k < count, comma-separated. */
 function joinTexts(texts: readonly string[], at: number, count: number, stride: number): string {
@@ -230,7 +230,7 @@ function valueJson(value: Tensor): string {
 }
 
 /** The text of a report's fields that a batch repeats on every line (expression, variables), made once a batch. */
-interface RepeatedFields {
+export interface RepeatedFields {
   readonly exprSource: string;
   readonly wrtNames: readonly string[];
   readonly inputList: readonly { readonly name: string; readonly shape: readonly number[] }[];
@@ -253,7 +253,7 @@ function sameFields(last: RepeatedFields, report: Report): boolean {
   return true;
 }
 
-function repeatedFields(report: Report): RepeatedFields {
+export function repeatedFields(report: Report): RepeatedFields {
   if (repeated === null || !sameFields(repeated, report)) {
     const inputs = report.inputs.map(
       ({ name, shape }) => `{"name":${JSON.stringify(name)},"shape":${shapeJson(shape)}}`,
@@ -272,7 +272,7 @@ function repeatedFields(report: Report): RepeatedFields {
 
 /** `"name":` of a variable, made once. */
 const keyTexts = new Map<string, string>();
-function keyJson(name: string): string {
+export function keyJson(name: string): string {
   let text = keyTexts.get(name);
   if (text === undefined) keyTexts.set(name, (text = `${JSON.stringify(name)}:`));
   return text;
@@ -289,7 +289,7 @@ function atJson(report: Report): string {
 
 const vector = (data: ArrayLike<number>): FieldText => numbersField([data.length], data);
 
-function kinkWarningJson(w: KinkWarning): string {
+export function kinkWarningJson(w: KinkWarning): string {
   const { kind, operation, source, convention, count, entries } = w;
   return JSON.stringify({ kind, operation, source, convention, count, entries });
 }

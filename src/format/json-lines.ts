@@ -1,0 +1,167 @@
+/**
+ * A batch's JSON Lines as UTF-8 bytes, each line written straight into one
+ * growing buffer: the line of a dense Jacobian number by number (no text of
+ * the line, its fields or its rows is made), any other report through
+ * jsonLine. Both give the same bytes.
+ */
+import {
+  jsonLine,
+  keyJson,
+  kinkWarningJson,
+  numberJson,
+  repeatedFields,
+  SHARED_TEXT_MAX,
+  type RepeatedFields,
+} from './json.js';
+import type { Report } from './report.js';
+
+const COMMA = 0x2c;
+const OPEN = 0x5b;
+const CLOSE = 0x5d;
+
+/** The fixed text around `"at"`, encoded once for the fields it repeats. */
+interface Frame {
+  readonly fields: RepeatedFields;
+  /** `"command":"jacobian","expr":…,"at":{` */
+  readonly head: Uint8Array;
+  /** `},"wrt":…,"inputs":…,"value":` */
+  readonly middle: Uint8Array;
+}
+
+export class JsonLines {
+  private buffer = new Uint8Array(1 << 16);
+  private length = 0;
+  private readonly encoder = new TextEncoder();
+  private frame: Frame | null = null;
+
+  /** Appends the report's line, as jsonLine makes it; with `line`, the line number comes first. */
+  report(report: Report, line: number | null = null): void {
+    if (!this.denseJacobian(report, line)) this.text(jsonLine(report, line));
+  }
+
+  /** Appends text. */
+  text(text: string): void {
+    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
+    this.reserve(3 * text.length);
+    const { buffer } = this;
+    let at = this.length;
+    for (let k = 0; k < text.length; k++) {
+      const c = text.charCodeAt(k);
+      if (c >= 0x80) {
+        at += this.encoder.encodeInto(text.slice(k), buffer.subarray(at)).written;
+        break;
+      }
+      buffer[at++] = c;
+    }
+    this.length = at;
+  }
+
+  /** The bytes so far, in a buffer of their own, so that they can move to another thread. */
+  bytes(): Uint8Array<ArrayBuffer> {
+    return this.buffer.subarray(0, this.length);
+  }
+
+  private reserve(bytes: number): void {
+    const needed = this.length + bytes;
+    if (needed <= this.buffer.length) return;
+    const grown = new Uint8Array(Math.max(2 * this.buffer.length, needed));
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+  }
+
+  private encoded(bytes: Uint8Array): void {
+    this.reserve(bytes.length);
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  private byte(c: number): void {
+    this.reserve(1);
+    this.buffer[this.length++] = c;
+  }
+
+  /** The line of a dense Jacobian small enough to be formatted whole; false for any other report. */
+  private denseJacobian(report: Report, line: number | null): boolean {
+    if (report.command !== 'jacobian') return false;
+    const { matrix, value, m, n } = report;
+    if (!(matrix instanceof Float64Array) || matrix.length > SHARED_TEXT_MAX || value.data.length > SHARED_TEXT_MAX)
+      return false;
+    const frame = this.frameOf(report);
+    this.text(line === null ? '{' : `{"line":${line},`);
+    this.encoded(frame.head);
+    for (let k = 0; k < report.at.length; k++) {
+      const { name, value: given } = report.at[k]!;
+      if (k > 0) this.byte(COMMA);
+      this.text(keyJson(name));
+      if (given.json !== undefined) this.text(given.json);
+      else this.nested(given.shape, 0, 0, given.data, 1, 0, 1);
+    }
+    this.encoded(frame.middle);
+    this.nested(value.shape, 0, 0, value.data, 1, 0, 1);
+    this.text(
+      `,"valueShape":[${value.shape.join(',')}],"shape":[${m},${n}],` +
+        `"mode":"${report.mode}","method":"${report.method}","passes":${report.passes},"jacobian":`,
+    );
+    this.nested([m, n], 0, 0, matrix, 1, 0, 1);
+    // Each variable's block: its columns of J, shaped (value's shape) + (variable's shape).
+    this.text(',"blocks":{');
+    let offset = 0;
+    for (let k = 0; k < report.inputs.length; k++) {
+      const { name, shape } = report.inputs[k]!;
+      const size = entries(shape);
+      if (k > 0) this.byte(COMMA);
+      this.text(keyJson(name));
+      this.nested([...value.shape, ...shape], 0, 0, matrix, size, offset, n);
+      offset += size;
+    }
+    this.text(report.warnings.length === 0 ? '},"warnings":[]}\n' : '},"warnings":[');
+    if (report.warnings.length > 0) this.text(`${report.warnings.map(kinkWarningJson).join(',')}]}\n`);
+    return true;
+  }
+
+  /**
+   * Nested arrays in `dims` of the entries t = 0, 1, … (row-major) from `depth` on, starting at entry `t`;
+   * entry t is data[⌊t/size⌋·stride + offset + t mod size]: the columns [offset, offset + size) of rows
+   * `stride` apart (size 1 and stride 1 read data in order). Returns the entry after the last written.
+   */
+  private nested(
+    dims: readonly number[],
+    depth: number,
+    t: number,
+    data: ArrayLike<number>,
+    size: number,
+    offset: number,
+    stride: number,
+  ): number {
+    if (depth === dims.length) {
+      const row = Math.floor(t / size);
+      this.text(numberJson(data[row * stride + offset + (t - row * size)]!));
+      return t + 1;
+    }
+    this.byte(OPEN);
+    let next = t;
+    for (let i = 0; i < dims[depth]!; i++) {
+      if (i > 0) this.byte(COMMA);
+      next = this.nested(dims, depth + 1, next, data, size, offset, stride);
+    }
+    this.byte(CLOSE);
+    return next;
+  }
+
+  /** The fixed text of the report's fields, encoded once while they repeat. */
+  private frameOf(report: Report): Frame {
+    const fields = repeatedFields(report);
+    if (this.frame?.fields !== fields) {
+      const head = `"command":"jacobian","expr":${fields.expr},"at":{`;
+      const middle = `},"wrt":${fields.wrt},"inputs":${fields.inputs},"value":`;
+      this.frame = { fields, head: this.encoder.encode(head), middle: this.encoder.encode(middle) };
+    }
+    return this.frame;
+  }
+}
+
+function entries(shape: readonly number[]): number {
+  let size = 1;
+  for (let k = 0; k < shape.length; k++) size *= shape[k]!;
+  return size;
+}
