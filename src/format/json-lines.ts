@@ -133,19 +133,42 @@ export class JsonLines {
     offset: number,
     stride: number,
   ): number {
+    const row = Math.floor(t / size);
+    const at = row * stride + offset + (t - row * size);
     if (depth === dims.length) {
-      const row = Math.floor(t / size);
-      this.text(numberJson(data[row * stride + offset + (t - row * size)]!));
+      this.number(data[at]!);
       return t + 1;
     }
+    const count = dims[depth]!;
     this.byte(OPEN);
+    if (depth === dims.length - 1) {
+      // The innermost arrays in one loop: a run along a variable's last dimension lies in one row of data,
+      // and a scalar variable's entries lie a row apart.
+      const step = size === 1 ? stride : 1;
+      for (let i = 0; i < count; i++) {
+        if (i > 0) this.byte(COMMA);
+        this.number(data[at + i * step]!);
+      }
+      this.byte(CLOSE);
+      return t + count;
+    }
     let next = t;
-    for (let i = 0; i < dims[depth]!; i++) {
+    for (let i = 0; i < count; i++) {
       if (i > 0) this.byte(COMMA);
       next = this.nested(dims, depth + 1, next, data, size, offset, stride);
     }
     this.byte(CLOSE);
     return next;
+  }
+
+  /** A number as JSON writes it (all ASCII). */
+  private number(x: number): void {
+    const text = numberJson(x);
+    this.reserve(text.length);
+    const { buffer } = this;
+    let at = this.length;
+    for (let k = 0; k < text.length; k++) buffer[at++] = text.charCodeAt(k);
+    this.length = at;
   }
 
   /** The fixed text of the report's fields, encoded once while they repeat. */
