@@ -10,8 +10,11 @@ import { FlatLine } from '../src/cli/batch-line.js';
 import { main } from '../src/cli/main.js';
 import { fakeIo } from './helpers/cli.js';
 
+/** A value file whose JSON text is not the numbers' shortest form: output repeats the text as given. */
+const files = { 's.json': '2.50' };
+
 const run = async (args: string[], stdin?: string) => {
-  const io = fakeIo(stdin === undefined ? {} : { stdin });
+  const io = fakeIo(stdin === undefined ? { files } : { stdin, files });
   const status = await main(args, io);
   return { status, out: io.out(), err: io.err() };
 };
@@ -139,6 +142,8 @@ describe('the fast path of a batch', () => {
     { args: ['v * t + [1, 2]', '--at', 'v=[0.5,0.25]'], points: [{ t: 2 }, { t: -1 }] },
     // Values that are not finite: the value's entries as strings.
     { args: ['[log(x), 1/x]'], points: [{ x: 0 }, { x: -1 }, { x: 2 }] },
+    // A fixed value written as its file's text, and the same name given by a line, in either order.
+    { args: ['s*x', '--at', 's=@s.json'], points: [{ s: 3, x: 1 }, { x: 2 }, { x: 1, s: 3 }, { x: -1 }] },
     // An index read from a scalar: one program per value.
     {
       args: ['[x, 2*x, 3*x](k)'],

@@ -13,19 +13,37 @@ import {
   SHARED_TEXT_MAX,
   type RepeatedFields,
 } from './json.js';
-import type { Report } from './report.js';
+import type { Binding, MatrixReport, Report } from './report.js';
 
 const COMMA = 0x2c;
 const OPEN = 0x5b;
 const CLOSE = 0x5d;
 
-/** The fixed text around `"at"`, encoded once for the fields it repeats. */
+/**
+ * The text of a dense Jacobian's line that repeats from point to point, encoded once: everything but the
+ * numbers of the point (values fixed on the command line included), for the fields, names and shapes it was
+ * made for.
+ */
 interface Frame {
   readonly fields: RepeatedFields;
+  /** The `at` names, and the value each had (a fixed value is the same object at every point). */
+  readonly at: readonly Binding[];
+  readonly valueShape: readonly number[];
+  readonly mode: string;
+  readonly method: string;
+  readonly passes: number;
   /** `"command":"jacobian","expr":…,"at":{` */
   readonly head: Uint8Array;
+  /** `"x":` or `,"x":` for each `at` name, then its value's JSON when it was given as JSON text. */
+  readonly atKeys: readonly Uint8Array[];
+  readonly atTexts: readonly (Uint8Array | null)[];
   /** `},"wrt":…,"inputs":…,"value":` */
   readonly middle: Uint8Array;
+  /** `,"valueShape":…,"shape":…,"mode":…,"method":…,"passes":…,"jacobian":` */
+  readonly tail: Uint8Array;
+  /** `,"blocks":{"x":` then `,"y":` … for each differentiated variable, and its block's dimensions. */
+  readonly blockKeys: readonly Uint8Array[];
+  readonly blockDims: readonly (readonly number[])[];
 }
 
 export class JsonLines {
@@ -83,39 +101,38 @@ export class JsonLines {
   /** The line of a dense Jacobian small enough to be formatted whole; false for any other report. */
   private denseJacobian(report: Report, line: number | null): boolean {
     if (report.command !== 'jacobian') return false;
-    const { matrix, value, m, n } = report;
+    const { matrix, value, n } = report;
     if (!(matrix instanceof Float64Array) || matrix.length > SHARED_TEXT_MAX || value.data.length > SHARED_TEXT_MAX)
       return false;
     const frame = this.frameOf(report);
-    this.text(line === null ? '{' : `{"line":${line},`);
+    if (line === null) this.byte(0x7b);
+    else this.text(`{"line":${line},`);
     this.encoded(frame.head);
     for (let k = 0; k < report.at.length; k++) {
-      const { name, value: given } = report.at[k]!;
-      if (k > 0) this.byte(COMMA);
-      this.text(keyJson(name));
-      if (given.json !== undefined) this.text(given.json);
+      const given = report.at[k]!.value;
+      this.encoded(frame.atKeys[k]!);
+      // A value given as JSON text (fixed on the command line) is the frame's, whose text it holds.
+      const fixed = frame.atTexts[k]!;
+      if (fixed !== null) this.encoded(fixed);
       else this.nested(given.shape, 0, 0, given.data, 1, 0, 1);
     }
     this.encoded(frame.middle);
     this.nested(value.shape, 0, 0, value.data, 1, 0, 1);
-    this.text(
-      `,"valueShape":[${value.shape.join(',')}],"shape":[${m},${n}],` +
-        `"mode":"${report.mode}","method":"${report.method}","passes":${report.passes},"jacobian":`,
-    );
-    this.nested([m, n], 0, 0, matrix, 1, 0, 1);
+    this.encoded(frame.tail);
+    this.nested([report.m, n], 0, 0, matrix, 1, 0, 1);
     // Each variable's block: its columns of J, shaped (value's shape) + (variable's shape).
-    this.text(',"blocks":{');
     let offset = 0;
     for (let k = 0; k < report.inputs.length; k++) {
-      const { name, shape } = report.inputs[k]!;
-      const size = entries(shape);
-      if (k > 0) this.byte(COMMA);
-      this.text(keyJson(name));
-      this.nested([...value.shape, ...shape], 0, 0, matrix, size, offset, n);
+      const size = entries(report.inputs[k]!.shape);
+      this.encoded(frame.blockKeys[k]!);
+      this.nested(frame.blockDims[k]!, 0, 0, matrix, size, offset, n);
       offset += size;
     }
-    this.text(report.warnings.length === 0 ? '},"warnings":[]}\n' : '},"warnings":[');
-    if (report.warnings.length > 0) this.text(`${report.warnings.map(kinkWarningJson).join(',')}]}\n`);
+    this.text(
+      report.warnings.length === 0
+        ? '},"warnings":[]}\n'
+        : `},"warnings":[${report.warnings.map(kinkWarningJson).join(',')}]}\n`,
+    );
     return true;
   }
 
@@ -171,16 +188,52 @@ export class JsonLines {
     this.length = at;
   }
 
-  /** The fixed text of the report's fields, encoded once while they repeat. */
-  private frameOf(report: Report): Frame {
+  /** The repeating text of the report's line: the last one made, while it fits. */
+  private frameOf(report: MatrixReport): Frame {
     const fields = repeatedFields(report);
-    if (this.frame?.fields !== fields) {
-      const head = `"command":"jacobian","expr":${fields.expr},"at":{`;
-      const middle = `},"wrt":${fields.wrt},"inputs":${fields.inputs},"value":`;
-      this.frame = { fields, head: this.encoder.encode(head), middle: this.encoder.encode(middle) };
-    }
-    return this.frame;
+    const frame = this.frame;
+    if (frame !== null && fits(frame, fields, report)) return frame;
+    const encode = (text: string) => this.encoder.encode(text);
+    const inputs = report.inputs;
+    const made: Frame = {
+      fields,
+      at: report.at.slice(),
+      valueShape: report.value.shape.slice(),
+      mode: report.mode,
+      method: report.method,
+      passes: report.passes,
+      head: encode(`"command":"jacobian","expr":${fields.expr},"at":{`),
+      atKeys: report.at.map(({ name }, k) => encode(`${k === 0 ? '' : ','}${keyJson(name)}`)),
+      atTexts: report.at.map(({ value }) => (value.json === undefined ? null : encode(value.json))),
+      middle: encode(`},"wrt":${fields.wrt},"inputs":${fields.inputs},"value":`),
+      tail: encode(
+        `,"valueShape":[${report.value.shape.join(',')}],"shape":[${report.m},${report.n}],` +
+          `"mode":"${report.mode}","method":"${report.method}","passes":${report.passes},"jacobian":`,
+      ),
+      blockKeys: inputs.map(({ name }, k) => encode(`${k === 0 ? ',"blocks":{' : ','}${keyJson(name)}`)),
+      blockDims: inputs.map(({ shape }) => [...report.value.shape, ...shape]),
+    };
+    this.frame = made;
+    return made;
   }
+}
+
+/** Whether `frame` is the text of the report's line: the same fields, names, fixed values, shapes and method. */
+function fits(frame: Frame, fields: RepeatedFields, report: MatrixReport): boolean {
+  if (frame.fields !== fields || frame.at.length !== report.at.length) return false;
+  if (frame.mode !== report.mode || frame.method !== report.method || frame.passes !== report.passes) return false;
+  const shape = report.value.shape;
+  if (frame.valueShape.length !== shape.length) return false;
+  for (let d = 0; d < shape.length; d++) if (frame.valueShape[d] !== shape[d]) return false;
+  for (let k = 0; k < frame.at.length; k++) {
+    const before = frame.at[k]!;
+    const now = report.at[k]!;
+    // A value given as JSON text is written as that text: the frame holds it for that value only.
+    const text = frame.atTexts[k] !== null;
+    if (before.name !== now.name || text !== (now.value.json !== undefined) || (text && before.value !== now.value))
+      return false;
+  }
+  return true;
 }
 
 function entries(shape: readonly number[]): number {
