@@ -8,6 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FlatLine } from '../src/cli/batch-line.js';
 import { main } from '../src/cli/main.js';
+import { numberJson } from '../src/format/json.js';
+import { jsonNumber } from '../src/format/number.js';
 import { fakeIo } from './helpers/cli.js';
 
 /** A value file whose JSON text is not the numbers' shortest form: output repeats the text as given. */
@@ -96,6 +98,22 @@ describe('FlatLine', () => {
       }),
       { seed: 15, numRuns: 2000 },
     );
+  });
+});
+
+describe('numberJson', () => {
+  it('is jsonNumber (String(x), non-finite numbers as strings), found again or made', () => {
+    fc.assert(
+      fc.property(fc.double(), (x) => {
+        // Twice: made, then found in the cache (and its negation, made from the text of x).
+        expect(numberJson(x)).toBe(jsonNumber(x));
+        expect(numberJson(x)).toBe(jsonNumber(x));
+        expect(numberJson(-x)).toBe(jsonNumber(-x));
+      }),
+      { seed: 15, numRuns: 5000 },
+    );
+    for (const x of [0, -0, 5e-324, -5e-324, 1e21, 1e-7, 123e-20, Number.MAX_VALUE, NaN, Infinity, -Infinity])
+      expect(numberJson(x)).toBe(jsonNumber(x));
   });
 });
 
