@@ -175,13 +175,12 @@ export async function runBatch(
   const dispatch = async (): Promise<void> => {
     const chunk: Chunk = { first, step, lines };
     const id = chunks++;
-    const full = lines.length >= CHUNK_LINES || characters >= CHUNK_CHARACTERS;
     lines = [];
     characters = 0;
-    // Workers are started by a first chunk that is full (more lines may follow: a small batch never waits for
-    // them to load). While they load, this thread runs the chunks but the last few, kept for them: it never
-    // idles, and every thread gets a chunk however soon the batch ends.
-    if (threads === null && jobs > 1 && full)
+    // Workers are started by a second chunk (a small batch never waits for them to load). While they load, this
+    // thread runs the chunks but the last one per worker, kept for them: it does not idle, and every thread gets
+    // a chunk however soon the batch ends.
+    if (threads === null && jobs > 1 && id > 0)
       threads = new BatchThreads(jobs - 1, io.workerEntry!, setup, (done, out) => output.put(done, out));
     await handOver(false);
     if (threads?.loading === true) {
