@@ -204,6 +204,22 @@ describe('the fast path of a batch', () => {
     }
   });
 
+  it('writes numbers of every length whole, in a chunk several times its first buffer', async () => {
+    const lorenz = cases[0]!.args;
+    const point = { x: -2.2250738585072014e-308, y: -1.7976931348623157e308, z: 5e-324 };
+    const single = await run([
+      ...lorenz,
+      ...Object.entries(point).flatMap(([k, x]) => ['--at', `${k}=${x}`]),
+      '--json',
+    ]);
+    const batch = await run([...lorenz, '--batch', '-'], `${JSON.stringify(point)}\n`.repeat(600));
+    const lines = batch.out.split('\n');
+    expect(lines.pop()).toBe('');
+    expect(lines).toHaveLength(600);
+    expect(batch.out.length).toBeGreaterThan(4 << 16);
+    for (const line of lines) expect(line).toBe(single.out.trimEnd());
+  });
+
   it('puts the line number first in a shard, as the general path does', async () => {
     const { args, points } = cases[0]!;
     const { flat, wrapped } = batches(points);

@@ -15,6 +15,8 @@ import {
 } from './json.js';
 import type { Binding, MatrixReport, Report } from './report.js';
 
+/** Room for a number: its JSON (24 bytes at most, as `-1.2345678901234567e-308`) and a comma. */
+const NUMBER_BYTES = 25;
 const COMMA = 0x2c;
 const OPEN = 0x5b;
 const CLOSE = 0x5d;
@@ -105,7 +107,7 @@ export class JsonLines {
     if (!(matrix instanceof Float64Array) || matrix.length > SHARED_TEXT_MAX || value.data.length > SHARED_TEXT_MAX)
       return false;
     const frame = this.frameOf(report);
-    if (line === null) this.byte(0x7b);
+    if (line === null) this.text('{');
     else this.text(`{"line":${line},`);
     this.encoded(frame.head);
     for (let k = 0; k < report.at.length; k++) {
@@ -153,22 +155,25 @@ export class JsonLines {
     const row = Math.floor(t / size);
     const at = row * stride + offset + (t - row * size);
     if (depth === dims.length) {
+      this.reserve(NUMBER_BYTES);
       this.number(data[at]!);
       return t + 1;
     }
     const count = dims[depth]!;
-    this.byte(OPEN);
     if (depth === dims.length - 1) {
-      // The innermost arrays in one loop: a run along a variable's last dimension lies in one row of data,
-      // and a scalar variable's entries lie a row apart.
+      // The innermost arrays in one loop, in room reserved for the whole array: a run along a variable's last
+      // dimension lies in one row of data, and a scalar variable's entries lie a row apart.
+      this.reserve(2 + NUMBER_BYTES * count);
       const step = size === 1 ? stride : 1;
+      this.buffer[this.length++] = OPEN;
       for (let i = 0; i < count; i++) {
-        if (i > 0) this.byte(COMMA);
+        if (i > 0) this.buffer[this.length++] = COMMA;
         this.number(data[at + i * step]!);
       }
-      this.byte(CLOSE);
+      this.buffer[this.length++] = CLOSE;
       return t + count;
     }
+    this.byte(OPEN);
     let next = t;
     for (let i = 0; i < count; i++) {
       if (i > 0) this.byte(COMMA);
@@ -178,10 +183,9 @@ export class JsonLines {
     return next;
   }
 
-  /** A number as JSON writes it (all ASCII). */
+  /** A number as JSON writes it (all ASCII), in room reserved for it. */
   private number(x: number): void {
     const text = numberJson(x);
-    this.reserve(text.length);
     const { buffer } = this;
     let at = this.length;
     for (let k = 0; k < text.length; k++) buffer[at++] = text.charCodeAt(k);
