@@ -3,14 +3,13 @@
  * of JSON in, its result (or its error) out. The main thread runs it for
  * `--jobs 1` and while worker threads start; each worker thread runs one.
  */
-import type { Program } from '../engine/program.js';
 import { InputError, UserError } from '../errors.js';
-import type { Tensor } from '../values.js';
 import { delimitedCell } from '../format/formats.js';
 import { JsonLines } from '../format/json-lines.js';
 import { columnLabels, entryLabels } from '../format/labels.js';
 import { exactNumber as exact } from '../format/number.js';
 import type { Binding, Report } from '../format/report.js';
+import type { Tensor } from '../values.js';
 import { FlatLine } from './batch-line.js';
 import { compute, type CommandName } from './commands.js';
 import { withoutBom, type Io } from './io.js';
@@ -187,10 +186,7 @@ export class BatchPoints {
     return compute(setup.command, request, setup.options).report;
   }
 
-  /**
-   * The request of the flat line just read, its numbers in place; null when the line binds its names otherwise
-   * than the general path would at once (a problem it reports, a program that depends on the values).
-   */
+  /** The request of the flat line just read, its numbers in place; null when its names cannot be bound as given. */
   private flatRequest(): Omit<Request, 'ms'> | null {
     const line = this.flatLine;
     let flat = this.flat;
@@ -200,7 +196,7 @@ export class BatchPoints {
     }
     for (let k = 0; k < line.count; k++) flat.data[k]![0] = line.numbers[k]!;
     // A name read by an index (x[k]) compiles a program per value: the cache says which program these numbers take.
-    const program: Program = this.source.programs.get(flat.request.bindings);
+    const program = this.source.programs.get(flat.request.bindings);
     return program === flat.request.program ? flat.request : { ...flat.request, program };
   }
 
@@ -218,7 +214,7 @@ export class BatchPoints {
     try {
       return { keys, data, request: bindRequest(this.source, bindings, this.setup.wrt, this.setup.options) };
     } catch {
-      // The general path reports the problem in its own words.
+      // The general path reads the line again and reports the problem.
       return null;
     }
   }
