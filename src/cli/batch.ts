@@ -152,31 +152,56 @@ export async function runBatch(
   let first = 0;
   const step = shard?.count ?? 1;
 
-  /** Runs the lines gathered so far: on the worker that holds fewest, or on this thread. */
+  /** Chunks kept for the threads while they load, at most one per thread; the others run here meanwhile. */
+  const kept: { readonly id: number; readonly chunk: Chunk }[] = [];
+
+  /** Runs a chunk on the worker that holds fewest, or on this thread when none has room. */
+  const run = async (id: number, chunk: Chunk): Promise<void> => {
+    if (threads?.trySend(id, chunk) === true) return;
+    output.put(id, points.run(chunk));
+    // Lines already read arrive without a turn of the event loop; give one now and then, so Ctrl-C is heard and
+    // the workers' outputs are taken.
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+
+  /** Hands the kept chunks to the threads, once they have loaded (or could not). */
+  const handOver = async (wait: boolean): Promise<void> => {
+    if (threads === null || kept.length === 0 || (!wait && threads.loading)) return;
+    await threads.loaded();
+    for (const { id, chunk } of kept.splice(0)) await run(id, chunk);
+  };
+
+  /** Runs the lines gathered so far: on a worker, or on this thread. */
   const dispatch = async (): Promise<void> => {
     const chunk: Chunk = { first, step, lines };
     const id = chunks++;
     lines = [];
     characters = 0;
-    // Workers are started by a second chunk (a small batch never waits for them to load), which waits until
-    // they have loaded: from then on, each chunk goes to the worker that holds fewest, or runs here when all
-    // hold two.
-    if (threads === null && jobs > 1 && id > 0) {
+    // Workers are started by a second chunk (a small batch never waits for them to load). While they load, this
+    // thread runs the chunks but the last one per worker, kept for them: it does not idle, and every thread gets
+    // a chunk however soon the batch ends.
+    if (threads === null && jobs > 1 && id > 0)
       threads = new BatchThreads(jobs - 1, io.workerEntry!, setup, (done, out) => output.put(done, out));
-      await threads.loaded();
-    }
-    // This thread runs the chunks no worker has room for (or none has loaded yet).
-    if (threads?.trySend(id, chunk) !== true) {
-      output.put(id, points.run(chunk));
-      // Lines already read arrive without a turn of the event loop; give one now and then, so Ctrl-C is heard
-      // and the workers' outputs are taken.
-      await new Promise((resolve) => setImmediate(resolve));
+    await handOver(false);
+    if (threads?.loading === true) {
+      kept.push({ id, chunk });
+      const oldest = kept.length >= jobs ? kept.shift()! : null;
+      if (oldest !== null) await run(oldest.id, oldest.chunk);
+    } else {
+      await run(id, chunk);
     }
     if (output.failure !== null) throw output.failure;
     progress.update(taken, null, 'points');
     // A slow reader: no more lines are read or computed until it has taken most of the output, so memory holds
     // at most about OUTPUT_HIGH_WATER bytes of it, besides the chunks in flight, however many lines there are.
     await io.whenWritable?.();
+  };
+
+  /** The last lines, then the kept chunks, then the threads' chunks. */
+  const finish = async (): Promise<void> => {
+    if (lines.length > 0) await dispatch();
+    await handOver(true);
+    await threads?.idle();
   };
 
   try {
@@ -195,13 +220,11 @@ export async function runBatch(
       // Interrupted: no more lines; the handler ends the process once standard output has taken what it has.
       if (interrupted) await new Promise<never>(() => {});
     }
-    if (lines.length > 0) await dispatch();
-    await threads?.idle();
+    await finish();
   } catch (error) {
     if (error instanceof OutputError || error === threads?.failed) throw error;
     // The lines before the one that ended the batch are written.
-    if (lines.length > 0) await dispatch();
-    await threads?.idle();
+    await finish();
     if (error instanceof UserError) throw error;
     throw new InputError(`--batch: cannot read ${options.batch}: ${readFailureReason(error)}`);
   } finally {

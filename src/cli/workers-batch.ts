@@ -5,10 +5,12 @@
  */
 import { InputError, UserError } from '../errors.js';
 import { delimitedCell } from '../format/formats.js';
-import { jsonLine } from '../format/json.js';
+import { JsonLines } from '../format/json-lines.js';
 import { columnLabels, entryLabels } from '../format/labels.js';
 import { exactNumber as exact } from '../format/number.js';
 import type { Binding, Report } from '../format/report.js';
+import type { Tensor } from '../values.js';
+import { FlatLine } from './batch-line.js';
 import { compute, type CommandName } from './commands.js';
 import { withoutBom, type Io } from './io.js';
 import { CLI_WORDING, type BatchFormat, type OutputOptions } from './options.js';
@@ -19,6 +21,7 @@ import {
   mergeBinding,
   readSource,
   type PipedInput,
+  type Request,
   type Source,
 } from './request.js';
 
@@ -77,31 +80,6 @@ const failureMessage = (error: unknown): string =>
     ? error.messageIn(CLI_WORDING)
     : `internal error: ${error instanceof Error ? error.message : String(error)}`;
 
-/**
- * Text encoded as it is appended: each line's string dies young, instead of a chunk's lines living on as one
- * string of many pieces, which the garbage collector would copy and copy again.
- */
-class Utf8Text {
-  private buffer = Buffer.allocUnsafe(1 << 16);
-  private length = 0;
-
-  append(text: string): void {
-    // A UTF-16 code unit takes at most 3 bytes of UTF-8.
-    const room = this.length + 3 * text.length;
-    if (room > this.buffer.length) {
-      const grown = Buffer.allocUnsafe(Math.max(2 * this.buffer.length, room));
-      this.buffer.copy(grown, 0, 0, this.length);
-      this.buffer = grown;
-    }
-    this.length += this.buffer.write(text, this.length, 'utf8');
-  }
-
-  /** The bytes, in a buffer of their own (never a slice of Node's shared pool), so they can move to another thread. */
-  bytes(): Buffer<ArrayBuffer> {
-    return this.buffer.subarray(0, this.length);
-  }
-}
-
 /** An Io for a thread that reads nothing: the setup carries the expression and the values. */
 const NO_INPUT: Io = {
   write: () => {},
@@ -115,7 +93,21 @@ const NO_INPUT: Io = {
   env: {},
 };
 
+/**
+ * The request of the last flat line, `{"x": 1, "y": 2}`, kept for the lines with the same keys: each writes its
+ * numbers into the values the request holds, so a point is bound without a binding, a map or a check.
+ */
+interface FlatRequest {
+  readonly keys: readonly string[];
+  /** The one-number value of each key, in the line's order. */
+  readonly data: readonly Float64Array[];
+  readonly request: Omit<Request, 'ms'>;
+}
+
 export class BatchPoints {
+  private readonly flatLine = new FlatLine();
+  private flat: FlatRequest | null = null;
+
   private constructor(
     private readonly setup: BatchSetup,
     private readonly source: Source,
@@ -141,18 +133,19 @@ export class BatchPoints {
       for (let k = 0; k < lines.length; k++) points.push(this.csvPoint(first + k * step, lines[k]!));
       return { kind: 'csv', points };
     }
-    const out = new Utf8Text();
+    const out = new JsonLines();
     let failed = 0;
     for (let k = 0; k < lines.length; k++) {
       const line = first + k * step;
       try {
-        out.append(jsonLine(this.report(line, lines[k]!), this.setup.numbered ? line : null));
+        out.report(this.report(line, lines[k]!), this.setup.numbered ? line : null);
       } catch (error) {
         failed++;
-        out.append(`${JSON.stringify({ line, error: failureMessage(error) })}\n`);
+        out.text(`${JSON.stringify({ line, error: failureMessage(error) })}\n`);
       }
     }
-    return { kind: 'jsonl', bytes: out.bytes(), failed };
+    const bytes = out.bytes();
+    return { kind: 'jsonl', bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), failed };
   }
 
   private csvPoint(line: number, text: string): CsvPoint {
@@ -167,6 +160,10 @@ export class BatchPoints {
   private report(lineNumber: number, read: string): Report {
     // A byte order mark can only open the first line; the lines are read as they come, not through readFile.
     const text = lineNumber === 1 ? withoutBom(read) : read;
+    if (this.flatLine.read(text)) {
+      const request = this.flatRequest();
+      if (request !== null) return compute(this.setup.command, request, this.setup.options).report;
+    }
     // Every input line gets one output line, so that the two can be joined line by line (paste).
     if (text.trim() === '') throw new InputError('blank line: give a point on every line, or remove the line');
     const line = parseLine(text);
@@ -188,7 +185,46 @@ export class BatchPoints {
     const request = bindRequest(source, bindings, setup.wrt, setup.options);
     return compute(setup.command, request, setup.options).report;
   }
+
+  /** The request of the flat line just read, its numbers in place; null when its names cannot be bound as given. */
+  private flatRequest(): Omit<Request, 'ms'> | null {
+    const line = this.flatLine;
+    let flat = this.flat;
+    if (flat === null || !sameKeys(line, flat.keys)) {
+      flat = this.flat = this.newFlatRequest();
+      if (flat === null) return null;
+    }
+    for (let k = 0; k < line.count; k++) flat.data[k]![0] = line.numbers[k]!;
+    // A name read by an index (x[k]) compiles a program per value: the cache says which program these numbers take.
+    const program = this.source.programs.get(flat.request.bindings);
+    return program === flat.request.program ? flat.request : { ...flat.request, program };
+  }
+
+  private newFlatRequest(): FlatRequest | null {
+    const line = this.flatLine;
+    const keys: string[] = [];
+    const data: Float64Array[] = [];
+    const bindings = this.setup.fixed.slice();
+    for (let k = 0; k < line.count; k++) {
+      const value: Tensor = { shape: [], data: Float64Array.of(line.numbers[k]!) };
+      keys.push(line.key(k));
+      data.push(value.data);
+      mergeBinding(bindings, { name: keys[k]!, value });
+    }
+    try {
+      return { keys, data, request: bindRequest(this.source, bindings, this.setup.wrt, this.setup.options) };
+    } catch {
+      // The general path reads the line again and reports the problem.
+      return null;
+    }
+  }
 }
+
+const sameKeys = (line: FlatLine, keys: readonly string[]): boolean => {
+  if (line.count !== keys.length) return false;
+  for (let k = 0; k < keys.length; k++) if (!line.keyIs(k, keys[k]!)) return false;
+  return true;
+};
 
 /**
  * `--format csv`: one row per point, the point's line number, then the

@@ -67,6 +67,11 @@ export class BatchThreads {
     return this.threads.filter((t) => t.ran).length;
   }
 
+  /** Whether a thread is still loading (and none has failed). */
+  get loading(): boolean {
+    return this.failure === null && this.threads.some((t) => t.state === 'loading');
+  }
+
   /** Waits until every thread is ready, or gone. */
   async loaded(): Promise<void> {
     while (this.failure === null && this.threads.some((t) => t.state === 'loading')) await this.change();

@@ -7,7 +7,7 @@
 import { InputError, LimitError, withRemedy, type LargeResult } from '../errors.js';
 import { identityMap } from '../graph/index-maps.js';
 import type { GraphBuilder } from '../graph/index.js';
-import type { NodeId, Operand } from '../ops/index.js';
+import { OPS, type NodeId, type Operand } from '../ops/index.js';
 import { describeShape, sizeOf, type Shape } from '../shape.js';
 import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
 import { Kernels } from './compiled.js';
@@ -99,6 +99,8 @@ interface Prepared {
   readonly kernels: Kernels;
   readonly wrt: readonly WrtInput[];
   readonly n: number;
+  /** Whether an active operation has special points (kinks, ties, domain edges): else no point has warnings. */
+  readonly special: boolean;
   /** The pattern of J and its colourings, which depend on the graph only: found once. */
   pattern?: Pattern;
   colourings?: Map<string, Colouring>;
@@ -135,6 +137,7 @@ export class Program {
   /** Where the time of the last derivative call went. */
   readonly timings: Timings = { forward: 0, derivative: 0, warnings: 0 };
   private derivativeStart = 0;
+  private lastWrt: { readonly list: readonly string[]; readonly key: string } | null = null;
 
   /**
    * `primal`: for the program of a gradient, the node of the function itself, computed by the same
@@ -560,8 +563,11 @@ export class Program {
    * buffers are allocated, and again for each call that reuses them.
    */
   private prepare(wrt: readonly string[], at: Point, call: Call): Prepared {
-    const key = wrtKey(wrt);
-    let prepared = this.prepared.get(key);
+    // A batch asks with the same names at every point: their key is made once (compared by content, as a caller
+    // may change its array between calls).
+    if (this.lastWrt === null || !sameNames(this.lastWrt.list, wrt))
+      this.lastWrt = { list: [...wrt], key: wrtKey(wrt) };
+    let prepared = this.prepared.get(this.lastWrt.key);
     if (prepared !== undefined)
       guardPrepared(prepared.plan.values.length, prepared.passes.buffersAfter(call.direction), call);
     else {
@@ -573,8 +579,9 @@ export class Program {
       const plan = new Plan(this.builder.tape, roots, layout);
       const passes = new Passes(plan, lin);
       const n = inputs.reduce((total, c) => total + c.size, 0);
-      prepared = { plan, passes, kernels: new Kernels(plan, passes, this.m, n), wrt: inputs, n };
-      this.prepared.set(key, prepared);
+      const special = lin.active.some((node) => OPS[this.builder.tape.op(node)].special !== undefined);
+      prepared = { plan, passes, kernels: new Kernels(plan, passes, this.m, n), wrt: inputs, n, special };
+      this.prepared.set(this.lastWrt.key, prepared);
     }
     const start = performance.now();
     this.load(prepared.plan, at);
@@ -595,13 +602,15 @@ export class Program {
     // Everything since the forward pass was derivative work.
     this.timings.derivative = start - this.derivativeStart;
     const value = prepared.plan.read(this.output);
-    const warnings = findKinkWarnings(
-      this.builder,
-      passes,
-      wrt.map((c) => c.node),
-      wrt.map((c) => c.offset),
-      prepared.n,
-    );
+    const warnings = prepared.special
+      ? findKinkWarnings(
+          this.builder,
+          passes,
+          wrt.map((c) => c.node),
+          wrt.map((c) => c.offset),
+          prepared.n,
+        )
+      : [];
     // A NaN in the value may come from a part no derivative goes through (a constant's log of a negative number).
     if (value.some(Number.isNaN))
       warnings.push(...valueDomainKinkWarnings(this.builder, prepared.plan, new Set(passes.lin.active)));
@@ -646,6 +655,12 @@ interface MemoryPart {
 /** A derivative call as its memory check sees it: what it computes, its result, its limit. */
 /** The key of a wrt list in the caches of prepared passes and gradient programs. */
 const wrtKey = (wrt: readonly string[]): string => wrt.join('\u0000');
+
+function sameNames(p: readonly string[], q: readonly string[]): boolean {
+  if (p.length !== q.length) return false;
+  for (let k = 0; k < p.length; k++) if (p[k] !== q[k]) return false;
+  return true;
+}
 
 interface Call {
   readonly what: string;

@@ -18,7 +18,7 @@ const slotOf = (x: number): number => {
 };
 
 /** jsonNumber, found again when it was made recently. */
-function numberJson(x: number): string {
+export function numberJson(x: number): string {
   if (!Number.isFinite(x)) return jsonNumber(x);
   const slot = slotOf(x);
   if (cachedValues[slot] === x) return cachedTexts[slot]!;
@@ -29,7 +29,8 @@ function numberJson(x: number): string {
     const other = cachedTexts[negated]!;
     text = x < 0 ? `-${other}` : other.slice(1);
   } else {
-    text = jsonNumber(x);
+    // The same text as String(x) for a finite number, made about twice as fast (no number-string cache in V8's way).
+    text = JSON.stringify(x);
   }
   cachedValues[slot] = x;
   cachedTexts[slot] = text;
@@ -105,7 +106,7 @@ const lazyNested = (shape: readonly number[], data: ArrayLike<number>): FieldTex
 });
 
 // Results up to this many numbers format each number once for both their flat and their per-variable form.
-const SHARED_TEXT_MAX = 1 << 16;
+export const SHARED_TEXT_MAX = 1 << 16;
 
 /** Formatted numbers texts[at + k·stride], k < count, comma-separated. */
 function joinTexts(texts: readonly string[], at: number, count: number, stride: number): string {
@@ -236,7 +237,7 @@ function valueJson(value: Tensor): string {
 }
 
 /** The text of a report's fields that a batch repeats on every line (expression, variables), made once a batch. */
-interface RepeatedFields {
+export interface RepeatedFields {
   readonly exprSource: string;
   readonly wrtNames: readonly string[];
   readonly inputList: readonly { readonly name: string; readonly shape: readonly number[] }[];
@@ -259,7 +260,7 @@ function sameFields(last: RepeatedFields, report: Report): boolean {
   return true;
 }
 
-function repeatedFields(report: Report): RepeatedFields {
+export function repeatedFields(report: Report): RepeatedFields {
   if (repeated === null || !sameFields(repeated, report)) {
     const inputs = report.inputs.map(
       ({ name, shape }) => `{"name":${JSON.stringify(name)},"shape":${shapeJson(shape)}}`,
@@ -278,7 +279,7 @@ function repeatedFields(report: Report): RepeatedFields {
 
 /** `"name":` of a variable, made once. */
 const keyTexts = new Map<string, string>();
-function keyJson(name: string): string {
+export function keyJson(name: string): string {
   let text = keyTexts.get(name);
   if (text === undefined) keyTexts.set(name, (text = `${JSON.stringify(name)}:`));
   return text;
@@ -295,7 +296,7 @@ function atJson(report: Report): string {
 
 const vector = (data: ArrayLike<number>): FieldText => numbersField([data.length], data);
 
-function kinkWarningJson(w: KinkWarning): string {
+export function kinkWarningJson(w: KinkWarning): string {
   const { kind, operation, source, convention, count, entries } = w;
   return JSON.stringify({ kind, operation, source, convention, count, entries });
 }
