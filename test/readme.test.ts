@@ -89,8 +89,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** What the example prints (standard output and error, as a terminal shows them); the examples run side by side. */
 function runExample(command: string): Promise<string> {
-  // `jacobian` as a command: at the start, or after a pipe.
-  const script = command.replace(/(^|\|\s*)jacobian\b/g, `$1${COMMAND}`);
+  // `jacobian` as a command: at the start, after a pipe, or after `&&`.
+  const script = command.replace(/(^|[|&]\s*)jacobian\b/g, `$1${COMMAND}`);
   return new Promise((resolve, reject) => {
     execFile(
       'sh',
@@ -111,7 +111,7 @@ describe('the README', () => {
     for (const { command } of EXAMPLES) expect(command).toMatch(/^(cat \S+$|.*\bjacobian\b)/s);
   });
 
-  // Only one example writes a file (spy --svg), and none reads it: they may run at once.
+  // Examples that write a file (spy --svg, npz) and read it back do so in one command: they may run at once.
   it.concurrent.each(EXAMPLES.map((example) => [`line ${example.line}: $ ${example.command}`, example] as const))(
     '%s',
     async (_title, example) => {
