@@ -5,6 +5,7 @@
  */
 import type { Tape } from '../graph/index.js';
 import { OPS, type NodeId, type Operand, type OpSpec, type Param } from '../ops/index.js';
+import { entryBuffer } from '../ops/parallel.js';
 import { elementwiseLoop, type ElementwiseLoop, type OperandPattern } from './compiled.js';
 
 /** Where each node a plan needs lives in its value buffer, laid out before the buffer is allocated. */
@@ -82,7 +83,7 @@ export class Plan {
     roots: readonly NodeId[],
     { operands, entries }: PlanLayout = planLayout(tape, roots),
   ) {
-    this.values = new Float64Array(entries);
+    this.values = entryBuffer(entries);
     this.operands = operands;
     const steps = [];
     for (let id = 0; id < tape.length; id++) {
