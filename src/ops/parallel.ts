@@ -148,7 +148,7 @@ export function useHelperFrom(url: URL | null): void {
 }
 
 /**
- * For tests: `joinFirst` makes the main thread wait (up to a minute) for the helper to join each job before it takes
+ * For tests: `joinFirst` makes the main thread wait (up to 20 s) for the helper to join each job before it takes
  * chunks itself, so that both threads compute; `joined` counts the jobs the helper joined.
  */
 export const helperForTests = { joinFirst: false, joined: 0 };
@@ -222,7 +222,7 @@ export function addSharedProduct(
   Atomics.store(control, STATE, POSTED);
   Atomics.add(control, GENERATION, 1);
   Atomics.notify(control, GENERATION);
-  if (helperForTests.joinFirst) Atomics.wait(control, STATE, POSTED, 60_000);
+  if (helperForTests.joinFirst) Atomics.wait(control, STATE, POSTED, 20_000);
   runChunks(kernel, control, job, left[0], right[0], d);
   if (Atomics.compareExchange(control, STATE, POSTED, IDLE) !== POSTED) {
     // The helper joined: it finishes the chunks it took (a chunk never fails: the kernel only reads and adds).
@@ -279,7 +279,8 @@ function runChunks(
 
 /** The helper thread's loop: wait for a job, join it if still open, run chunks, say it is done. */
 export function serveProducts(kernel: RowKernel, { control, job, port }: HelperData): never {
-  for (let seen = Atomics.load(control, GENERATION); ;) {
+  // From generation 0, not the current one: a job posted while this thread was starting is still open to join.
+  for (let seen = 0; ;) {
     Atomics.wait(control, GENERATION, seen);
     seen = Atomics.load(control, GENERATION);
     if (Atomics.compareExchange(control, STATE, POSTED, JOINED) !== POSTED) continue;
