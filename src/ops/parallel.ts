@@ -5,12 +5,15 @@
  * engine's large buffers over a SharedArrayBuffer.
  *
  * Hand-off: a persistent shared control block. The main thread writes the job, posts the job's buffers on a
- * MessagePort, marks the job posted and wakes the helper (Atomics.notify); then it takes chunks itself from a
- * shared counter. The helper joins the job only by turning "posted" into "joined" (compareExchange); when the main
- * thread runs out of chunks it closes an unjoined job the same way, so a helper that is late, busy or never started
- * costs nothing: the main thread has done every chunk. A joined helper finishes the chunks it took, then says so.
+ * MessagePort and wakes the helper (Atomics.notify), then takes chunks from the first up while the helper takes them
+ * from the last down, each by compareExchange on the chunk's state (tagged with the job, so that a helper still on
+ * an old job can take nothing of a new one). The helper computes a chunk into its own scratch and commits it to D
+ * only if the chunk is still its own; the main thread, once out of free chunks, waits for the helper's chunks about
+ * as long as it would take to compute one, then takes back (steals) those still unfinished and computes them itself.
+ * So a helper that is late, descheduled by the machine's other work or never started delays the product by about one
+ * chunk at most, and a result is always produced.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { MatrixLayout } from './product-kernel.js';
 
@@ -31,31 +34,34 @@ export type RowKernel = (
 export const PARALLEL_WORK = 1 << 21;
 /** Buffers from this many entries are shared memory (smaller ones never hold a product that large enough to split). */
 const SHARED_ENTRIES = 1 << 14;
-/**
- * A thread takes this share of the lines (rows or columns of D) still free at once: chunks shrink towards the end,
- * so that a thread slowed by the machine's other work holds the other back by a short chunk at most.
- */
-const CHUNK_SHARE = 4;
-/** The fewest lines in a chunk: each chunk compacts B's rows again. */
+/** The most chunks a product is cut into: enough for the threads to balance, few enough to keep chunks large. */
+const MAX_CHUNKS = 32;
+/** The fewest lines (rows or columns of D) in a chunk: each chunk compacts B's rows again. */
 const CHUNK_LINES = 16;
 
 // The control block's Int32 fields.
-const GENERATION = 0; // bumped (and notified) for every job
-const STATE = 1;
-const NEXT_LINE = 2; // the first line no thread has taken
-const IDLE = 0;
-const POSTED = 1;
-const JOINED = 2;
-const FINISHED = 3;
+const GENERATION = 0; // bumped (and notified) for every job: the helper's wake-up
+const JOB_ID = 1; // the job whose fields are written (0 while they are being written)
+const JOINED = 2; // the last job whose fields the helper read (for tests)
+const CHUNK_STATES = 3; // MAX_CHUNKS entries: the job's tag | a chunk state
+const CONTROL_FIELDS = CHUNK_STATES + MAX_CHUNKS;
+const FREE = 0;
+const MAIN = 1;
+const HELPER = 2;
+const COMMITTING = 3;
+const DONE = 4;
+/** A job's tag in its chunk states: the low bits of its id above the state's 3 bits. */
+const tagOf = (id: number): number => (id & 0xfffff) << 3;
 
 // The job's Float64 fields.
-const JOB = 0; // its generation
-const LAYOUTS = 1; // A, B, D: offset, rowStride, colStride each
-const ROWS = 10;
-const INNER = 11;
-const COLS = 12;
-const BY_COLUMNS = 13;
-const JOB_FIELDS = 14;
+const LAYOUTS = 0; // A, B, D: offset, rowStride, colStride each
+const ROWS = 9;
+const INNER = 10;
+const COLS = 11;
+const BY_COLUMNS = 12;
+const CHUNK = 13;
+const COUNT = 14;
+const JOB_FIELDS = 15;
 
 /** What the helper thread receives once, at its start. */
 export interface HelperData {
@@ -81,13 +87,19 @@ interface Helper {
 
 /** Undefined until the first large product, null where no helper runs (disabled, one core, a worker thread). */
 let helper: Helper | null | undefined;
-let generation = 0;
+let lastJob = 0;
 let scratchA: Float64Array = new Float64Array(0);
 let scratchB: Float64Array = new Float64Array(0);
 
 /** Whether this process shares large products: the main thread, several cores, and not JACOBIAN_THREADS=1. */
 const threadsAllowed = (): boolean =>
   isMainThread && process.env['JACOBIAN_THREADS'] !== '1' && availableParallelism() > 1;
+
+/**
+ * Whether a core is free for the helper now: on a machine whose cores are all busy (load average above their
+ * count) a second thread takes its time from the first and the product is slower; JACOBIAN_THREADS=2 shares anyway.
+ */
+const coreFree = (): boolean => process.env['JACOBIAN_THREADS'] === '2' || loadavg()[0]! < availableParallelism() + 0.5;
 
 const sharedMemory = threadsAllowed();
 
@@ -114,7 +126,7 @@ function theHelper(url: URL | null = helperUrl()): Helper | null {
   if (!threadsAllowed() || url === null) return null;
   const { port1, port2 } = new MessageChannel();
   const data: HelperData = {
-    control: new Int32Array(new SharedArrayBuffer(4 * Int32Array.BYTES_PER_ELEMENT)),
+    control: new Int32Array(new SharedArrayBuffer(CONTROL_FIELDS * Int32Array.BYTES_PER_ELEMENT)),
     job: new Float64Array(new SharedArrayBuffer(JOB_FIELDS * Float64Array.BYTES_PER_ELEMENT)),
     port: port2,
   };
@@ -148,10 +160,11 @@ export function useHelperFrom(url: URL | null): void {
 }
 
 /**
- * For tests: `joinFirst` makes the main thread wait (up to 20 s) for the helper to join each job before it takes
- * chunks itself, so that both threads compute; `joined` counts the jobs the helper joined.
+ * For tests: `joinFirst` makes the main thread wait (up to 20 s) for the helper to read each job before it takes
+ * chunks itself, and for the helper's chunks without stealing them, so that both threads compute; `helperChunks`
+ * counts the chunks the helper committed.
  */
-export const helperForTests = { joinFirst: false, joined: 0 };
+export const helperForTests = { joinFirst: false, helperChunks: 0 };
 
 /**
  * The operand `x` read through `L` (lines×inner) from shared memory: itself, or a copy of the part it reads in
@@ -196,7 +209,7 @@ export function addSharedProduct(
   K: number,
   C: number,
 ): boolean {
-  if (!isShared(d)) return false;
+  if (!isShared(d) || !(helperForTests.joinFirst || coreFree())) return false;
   const h = theHelper();
   if (h === null) return false;
   const work = R * K * C;
@@ -206,9 +219,11 @@ export function addSharedProduct(
   const { control, job } = h.data;
   const byColumns = C > R;
   const lines = byColumns ? C : R;
-  if (lines < 2 * CHUNK_LINES) return false;
-  generation = (generation + 1) | 0;
-  job[JOB] = generation;
+  const count = Math.min(MAX_CHUNKS, Math.floor(lines / CHUNK_LINES));
+  if (count < 2) return false;
+  lastJob = (lastJob % 0xfffff) + 1;
+  const tag = tagOf(lastJob);
+  Atomics.store(control, JOB_ID, 0);
   writeLayout(job, LAYOUTS, left[1]);
   writeLayout(job, LAYOUTS + 3, right[1]);
   writeLayout(job, LAYOUTS + 6, D);
@@ -216,20 +231,48 @@ export function addSharedProduct(
   job[INNER] = K;
   job[COLS] = C;
   job[BY_COLUMNS] = byColumns ? 1 : 0;
-  const buffers: JobBuffers = { job: generation, a: left[0], b: right[0], d };
+  job[CHUNK] = Math.ceil(lines / count);
+  job[COUNT] = count;
+  for (let c = 0; c < count; c++) Atomics.store(control, CHUNK_STATES + c, tag | FREE);
+  Atomics.store(control, JOB_ID, lastJob);
+  const buffers: JobBuffers = { job: lastJob, a: left[0], b: right[0], d };
   h.port.postMessage(buffers);
-  Atomics.store(control, NEXT_LINE, 0);
-  Atomics.store(control, STATE, POSTED);
   Atomics.add(control, GENERATION, 1);
   Atomics.notify(control, GENERATION);
-  if (helperForTests.joinFirst) Atomics.wait(control, STATE, POSTED, 20_000);
-  runChunks(kernel, control, job, left[0], right[0], d);
-  if (Atomics.compareExchange(control, STATE, POSTED, IDLE) !== POSTED) {
-    // The helper joined: it finishes the chunks it took (a chunk never fails: the kernel only reads and adds).
-    helperForTests.joined++;
-    while (Atomics.load(control, STATE) === JOINED) Atomics.wait(control, STATE, JOINED);
-    Atomics.store(control, STATE, IDLE);
+  const view = readJob(job);
+  const waitForHelper = helperForTests.joinFirst;
+  const joined = Atomics.load(control, JOINED);
+  if (waitForHelper && joined !== lastJob) Atomics.wait(control, JOINED, joined, 20_000);
+  // Chunks from the first up; the time they take says how long to wait for one of the helper's.
+  let mine = 0;
+  const started = performance.now();
+  for (let c = 0; c < count; c++) {
+    if (Atomics.compareExchange(control, CHUNK_STATES + c, tag | FREE, tag | MAIN) !== (tag | FREE)) break;
+    runChunk(kernel, view, c, left[0], right[0], d);
+    Atomics.store(control, CHUNK_STATES + c, tag | DONE);
+    mine++;
   }
+  const perChunk = mine > 0 ? (performance.now() - started) / mine : 1;
+  // Waits spin: on a busy machine a thread that sleeps gets its core back only after the others' time slices.
+  let deadline = Infinity;
+  for (let c = 0; c < count; c++) {
+    for (let state = Atomics.load(control, CHUNK_STATES + c); state !== (tag | DONE);) {
+      if (state === (tag | HELPER)) {
+        if (waitForHelper) Atomics.wait(control, CHUNK_STATES + c, state, 20_000);
+        else if (deadline === Infinity) deadline = performance.now() + perChunk;
+        else if (
+          performance.now() > deadline &&
+          Atomics.compareExchange(control, CHUNK_STATES + c, state, tag | MAIN) === state
+        ) {
+          runChunk(kernel, view, c, left[0], right[0], d);
+          Atomics.store(control, CHUNK_STATES + c, tag | DONE);
+          mine++;
+        }
+      }
+      state = Atomics.load(control, CHUNK_STATES + c);
+    }
+  }
+  helperForTests.helperChunks += count - mine;
   return true;
 }
 
@@ -245,51 +288,115 @@ const readLayout = (job: Float64Array, at: number): MatrixLayout => ({
   colStride: job[at + 2]!,
 });
 
-/** Takes chunks of the job's lines from the shared counter until none is left, and runs them. */
-function runChunks(
+/** A job's fields, read once. */
+interface JobView {
+  readonly A: MatrixLayout;
+  readonly B: MatrixLayout;
+  readonly D: MatrixLayout;
+  readonly R: number;
+  readonly K: number;
+  readonly C: number;
+  readonly byColumns: boolean;
+  readonly chunk: number;
+  readonly count: number;
+}
+
+const readJob = (job: Float64Array): JobView => ({
+  A: readLayout(job, LAYOUTS),
+  B: readLayout(job, LAYOUTS + 3),
+  D: readLayout(job, LAYOUTS + 6),
+  R: job[ROWS]!,
+  K: job[INNER]!,
+  C: job[COLS]!,
+  byColumns: job[BY_COLUMNS] === 1,
+  chunk: job[CHUNK]!,
+  count: job[COUNT]!,
+});
+
+/** Chunk c's first line and its count of lines. */
+function linesOf(view: JobView, c: number): [number, number] {
+  const from = c * view.chunk;
+  return [from, Math.min(view.chunk, (view.byColumns ? view.C : view.R) - from)];
+}
+
+/** Chunk c of the product, added into `d` at `D`'s entries for it (D itself by default). */
+function runChunk(
   kernel: RowKernel,
-  control: Int32Array,
-  job: Float64Array,
+  view: JobView,
+  c: number,
   a: Float64Array,
   b: Float64Array,
   d: Float64Array,
+  D: MatrixLayout = chunkOfD(view, c),
 ): void {
-  const A = readLayout(job, LAYOUTS);
-  const B = readLayout(job, LAYOUTS + 3);
-  const D = readLayout(job, LAYOUTS + 6);
-  const R = job[ROWS]!;
-  const K = job[INNER]!;
-  const C = job[COLS]!;
-  const byColumns = job[BY_COLUMNS] === 1;
-  const lines = byColumns ? C : R;
-  for (let from = Atomics.load(control, NEXT_LINE); from < lines; from = Atomics.load(control, NEXT_LINE)) {
-    const size = Math.min(lines - from, Math.max(CHUNK_LINES, Math.ceil((lines - from) / CHUNK_SHARE)));
-    if (Atomics.compareExchange(control, NEXT_LINE, from, from + size) !== from) continue;
-    if (byColumns) {
-      const Bc = { offset: B.offset + from * B.colStride, rowStride: B.rowStride, colStride: B.colStride };
-      const Dc = { offset: D.offset + from * D.colStride, rowStride: D.rowStride, colStride: D.colStride };
-      kernel(a, A, b, Bc, d, Dc, R, K, size);
-    } else {
-      const Ac = { offset: A.offset + from * A.rowStride, rowStride: A.rowStride, colStride: A.colStride };
-      const Dc = { offset: D.offset + from * D.rowStride, rowStride: D.rowStride, colStride: D.colStride };
-      kernel(a, Ac, b, B, d, Dc, size, K, C);
+  const { A, B, R, K, C } = view;
+  const [from, size] = linesOf(view, c);
+  if (view.byColumns) {
+    const Bc = { offset: B.offset + from * B.colStride, rowStride: B.rowStride, colStride: B.colStride };
+    kernel(a, A, b, Bc, d, D, R, K, size);
+  } else {
+    const Ac = { offset: A.offset + from * A.rowStride, rowStride: A.rowStride, colStride: A.colStride };
+    kernel(a, Ac, b, B, d, D, size, K, C);
+  }
+}
+
+/** Where chunk c's entries of D are. */
+function chunkOfD({ D, byColumns, chunk }: JobView, c: number): MatrixLayout {
+  const offset = D.offset + c * chunk * (byColumns ? D.colStride : D.rowStride);
+  return { offset, rowStride: D.rowStride, colStride: D.colStride };
+}
+
+/** The helper's copy of a chunk of D, grown, never shrunk. */
+let helperScratch = new Float64Array(0);
+
+/**
+ * The helper thread's loop: wait for a job, read it (unless it changes meanwhile), then take chunks from the last
+ * down, compute each into scratch, and commit it into D if it is still the helper's.
+ */
+export function serveProducts(kernel: RowKernel, { control, job, port }: HelperData): never {
+  // From generation 0, not the current one: a job posted while this thread was starting is still open.
+  for (let seen = 0; ;) {
+    Atomics.wait(control, GENERATION, seen);
+    seen = Atomics.load(control, GENERATION);
+    const id = Atomics.load(control, JOB_ID);
+    const view = readJob(job);
+    if (id === 0 || Atomics.load(control, JOB_ID) !== id) continue;
+    const buffers = jobBuffers(port, id);
+    if (buffers === null) continue;
+    Atomics.store(control, JOINED, id);
+    Atomics.notify(control, JOINED);
+    const tag = tagOf(id);
+    for (let c = view.count - 1; c >= 0; c--) {
+      const state = CHUNK_STATES + c;
+      if (Atomics.compareExchange(control, state, tag | FREE, tag | HELPER) !== (tag | FREE)) break;
+      const [, size] = linesOf(view, c);
+      const rows = view.byColumns ? view.R : size;
+      const cols = view.byColumns ? size : view.C;
+      if (helperScratch.length < rows * cols) helperScratch = new Float64Array(rows * cols);
+      const D = chunkOfD(view, c);
+      const scratch: MatrixLayout = { offset: 0, rowStride: cols, colStride: 1 };
+      copyMatrix(buffers.d, D, helperScratch, scratch, rows, cols);
+      runChunk(kernel, view, c, buffers.a, buffers.b, helperScratch, scratch);
+      if (Atomics.compareExchange(control, state, tag | HELPER, tag | COMMITTING) !== (tag | HELPER)) break;
+      copyMatrix(helperScratch, scratch, buffers.d, D, rows, cols);
+      Atomics.store(control, state, tag | DONE);
+      Atomics.notify(control, state);
     }
   }
 }
 
-/** The helper thread's loop: wait for a job, join it if still open, run chunks, say it is done. */
-export function serveProducts(kernel: RowKernel, { control, job, port }: HelperData): never {
-  // From generation 0, not the current one: a job posted while this thread was starting is still open to join.
-  for (let seen = 0; ;) {
-    Atomics.wait(control, GENERATION, seen);
-    seen = Atomics.load(control, GENERATION);
-    if (Atomics.compareExchange(control, STATE, POSTED, JOINED) !== POSTED) continue;
-    Atomics.notify(control, STATE);
-    const buffers = jobBuffers(port, job[JOB]!);
-    if (buffers !== null) runChunks(kernel, control, job, buffers.a, buffers.b, buffers.d);
-    Atomics.store(control, STATE, FINISHED);
-    Atomics.notify(control, STATE);
-  }
+/** The rows×cols entries of x at X copied to y at Y. */
+function copyMatrix(
+  x: Float64Array,
+  X: MatrixLayout,
+  y: Float64Array,
+  Y: MatrixLayout,
+  rows: number,
+  cols: number,
+): void {
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++)
+      y[Y.offset + i * Y.rowStride + j * Y.colStride] = x[X.offset + i * X.rowStride + j * X.colStride]!;
 }
 
 /** The buffers posted for job `id` (earlier jobs' messages, of jobs the helper missed, are dropped). */
