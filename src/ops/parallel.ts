@@ -70,12 +70,27 @@ export interface HelperData {
   readonly port: MessagePort;
 }
 
-/** The buffers of one job, posted to the helper: the typed arrays themselves (shared memory, not copied). */
+/**
+ * The buffers of one job, posted to the helper: their ids (A, B, D), and those the helper does not hold yet (the
+ * typed arrays themselves: shared memory, not copied). Both threads keep the same list of the ids the helper
+ * holds, the last HELD used, so that a buffer is posted once while it is in use.
+ */
 interface JobBuffers {
   readonly job: number;
-  readonly a: Float64Array;
-  readonly b: Float64Array;
-  readonly d: Float64Array;
+  readonly ids: readonly [number, number, number];
+  readonly arrays: readonly (readonly [number, Float64Array])[];
+}
+
+/** Buffers the helper holds: a product's three, and one more, so that alternating products post nothing. */
+const HELD = 4;
+/** Moves a job's `ids` to the end of `held` (most recently used); the ids pushed out at its front. */
+function hold(held: number[], ids: readonly number[]): number[] {
+  for (const id of ids) {
+    const at = held.indexOf(id);
+    if (at >= 0) held.splice(at, 1);
+    held.push(id);
+  }
+  return held.length > HELD ? held.splice(0, held.length - HELD) : [];
 }
 
 interface Helper {
@@ -88,6 +103,10 @@ interface Helper {
 /** Undefined until the first large product, null where no helper runs (disabled, one core, a worker thread). */
 let helper: Helper | null | undefined;
 let lastJob = 0;
+/** The ids of the buffers posted to the helper, and those it holds. */
+let bufferIds = new WeakMap<Float64Array, number>();
+let nextBufferId = 1;
+let heldByHelper: number[] = [];
 let scratchA: Float64Array = new Float64Array(0);
 let scratchB: Float64Array = new Float64Array(0);
 
@@ -124,6 +143,8 @@ function theHelper(url: URL | null = helperUrl()): Helper | null {
   if (helper !== undefined) return helper !== null && helper.failed ? null : helper;
   helper = null;
   if (!threadsAllowed() || url === null) return null;
+  bufferIds = new WeakMap();
+  heldByHelper = [];
   const { port1, port2 } = new MessageChannel();
   const data: HelperData = {
     control: new Int32Array(new SharedArrayBuffer(CONTROL_FIELDS * Int32Array.BYTES_PER_ELEMENT)),
@@ -235,8 +256,7 @@ export function addSharedProduct(
   job[COUNT] = count;
   for (let c = 0; c < count; c++) Atomics.store(control, CHUNK_STATES + c, tag | FREE);
   Atomics.store(control, JOB_ID, lastJob);
-  const buffers: JobBuffers = { job: lastJob, a: left[0], b: right[0], d };
-  h.port.postMessage(buffers);
+  h.port.postMessage(jobBuffers(lastJob, left[0], right[0], d));
   Atomics.add(control, GENERATION, 1);
   Atomics.notify(control, GENERATION);
   const view = readJob(job);
@@ -274,6 +294,20 @@ export function addSharedProduct(
   }
   helperForTests.helperChunks += count - mine;
   return true;
+}
+
+/** The message of a job's buffers: their ids, and the arrays the helper does not hold. */
+function jobBuffers(job: number, a: Float64Array, b: Float64Array, d: Float64Array): JobBuffers {
+  const arrays: [number, Float64Array][] = [];
+  const idOf = (x: Float64Array): number => {
+    let id = bufferIds.get(x);
+    if (id === undefined) bufferIds.set(x, (id = nextBufferId++));
+    if (!heldByHelper.includes(id) && !arrays.some(([known]) => known === id)) arrays.push([id, x]);
+    return id;
+  };
+  const ids = [idOf(a), idOf(b), idOf(d)] as const;
+  hold(heldByHelper, ids);
+  return { job, ids, arrays };
 }
 
 function writeLayout(job: Float64Array, at: number, L: MatrixLayout): void {
@@ -354,6 +388,7 @@ let helperScratch = new Float64Array(0);
  * down, compute each into scratch, and commit it into D if it is still the helper's.
  */
 export function serveProducts(kernel: RowKernel, { control, job, port }: HelperData): never {
+  const buffers = new HelperBuffers();
   // From generation 0, not the current one: a job posted while this thread was starting is still open.
   for (let seen = 0; ;) {
     Atomics.wait(control, GENERATION, seen);
@@ -361,8 +396,9 @@ export function serveProducts(kernel: RowKernel, { control, job, port }: HelperD
     const id = Atomics.load(control, JOB_ID);
     const view = readJob(job);
     if (id === 0 || Atomics.load(control, JOB_ID) !== id) continue;
-    const buffers = jobBuffers(port, id);
-    if (buffers === null) continue;
+    const arrays = buffers.receive(port, id);
+    if (arrays === null) continue;
+    const [a, b, d] = arrays;
     Atomics.store(control, JOINED, id);
     Atomics.notify(control, JOINED);
     const tag = tagOf(id);
@@ -375,10 +411,10 @@ export function serveProducts(kernel: RowKernel, { control, job, port }: HelperD
       if (helperScratch.length < rows * cols) helperScratch = new Float64Array(rows * cols);
       const D = chunkOfD(view, c);
       const scratch: MatrixLayout = { offset: 0, rowStride: cols, colStride: 1 };
-      copyMatrix(buffers.d, D, helperScratch, scratch, rows, cols);
-      runChunk(kernel, view, c, buffers.a, buffers.b, helperScratch, scratch);
+      copyMatrix(d, D, helperScratch, scratch, rows, cols);
+      runChunk(kernel, view, c, a, b, helperScratch, scratch);
       if (Atomics.compareExchange(control, state, tag | HELPER, tag | COMMITTING) !== (tag | HELPER)) break;
-      copyMatrix(helperScratch, scratch, buffers.d, D, rows, cols);
+      copyMatrix(helperScratch, scratch, d, D, rows, cols);
       Atomics.store(control, state, tag | DONE);
       Atomics.notify(control, state);
     }
@@ -399,11 +435,21 @@ function copyMatrix(
       y[Y.offset + i * Y.rowStride + j * Y.colStride] = x[X.offset + i * X.rowStride + j * X.colStride]!;
 }
 
-/** The buffers posted for job `id` (earlier jobs' messages, of jobs the helper missed, are dropped). */
-function jobBuffers(port: MessagePort, id: number): JobBuffers | null {
-  for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
-    const buffers = received.message as JobBuffers;
-    if (buffers.job === id) return buffers;
+/** The buffers the helper holds, by id, kept as the main thread's list says. */
+class HelperBuffers {
+  private readonly arrays = new Map<number, Float64Array>();
+  private readonly held: number[] = [];
+
+  /** Takes every message posted so far; the arrays of job `id` (null if its message is not among them). */
+  receive(port: MessagePort, id: number): [Float64Array, Float64Array, Float64Array] | null {
+    let found: [Float64Array, Float64Array, Float64Array] | null = null;
+    for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
+      const message = received.message as JobBuffers;
+      for (const [bufferId, array] of message.arrays) this.arrays.set(bufferId, array);
+      const arrays = message.ids.map((bufferId) => this.arrays.get(bufferId)!);
+      for (const out of hold(this.held, message.ids)) this.arrays.delete(out);
+      if (message.job === id) found = [arrays[0]!, arrays[1]!, arrays[2]!];
+    }
+    return found;
   }
-  return null;
 }
