@@ -32,6 +32,21 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'cjs',
+  // import.meta.url is this file's URL here too: parallel.ts finds the product worker beside it.
+  banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+  define: { 'import.meta.url': '__bundleUrl' },
+  logLevel: 'warning',
+});
+
+// The helper thread of large matrix products (src/ops/parallel.ts), beside both bundles, which start it from their URL.
+await build({
+  entryPoints: ['src/ops/product-worker.ts'],
+  outfile: new URL('../dist/product-worker.mjs', import.meta.url).pathname,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  minify: true,
   logLevel: 'warning',
 });
 

@@ -7,6 +7,7 @@
  * (careful.ts), so that every mode gives the same sum over paths.
  */
 import type { NodeId, Operand } from '../ops/index.js';
+import { entryBuffer } from '../ops/parallel.js';
 import type { BlockEdge } from './blocks.js';
 import { CarefulPasses } from './careful.js';
 import type { DependenceEdge, StepGraph } from './dependence.js';
@@ -91,9 +92,7 @@ export class Passes {
     const forward = passSchedule('forward', this.steps, needed.forward, fuseFrom, wrtOffsets, outputOffset);
     this.reverseSchedule = reverse.schedule;
     this.forwardSchedule = forward.schedule;
-    this.scratch = new Float64Array(
-      this.steps.reduce((size, step) => Math.max(size, rulesOf(step).scratchSize(step)), 0),
-    );
+    this.scratch = entryBuffer(this.steps.reduce((size, step) => Math.max(size, rulesOf(step).scratchSize(step)), 0));
     this.activeRanges = lin.active.map(operand);
     this.reverseRanges = this.activeRanges.filter((r) => !reverse.localOnly.has(r.offset));
     this.forwardRanges = this.activeRanges.filter((r) => !forward.localOnly.has(r.offset));
@@ -111,11 +110,11 @@ export class Passes {
   }
 
   get cotangent(): Float64Array {
-    return (this.cotangentBuffer ??= new Float64Array(this.plan.values.length));
+    return (this.cotangentBuffer ??= entryBuffer(this.plan.values.length));
   }
 
   get tangent(): Float64Array {
-    return (this.tangentBuffer ??= new Float64Array(this.plan.values.length));
+    return (this.tangentBuffer ??= entryBuffer(this.plan.values.length));
   }
 
   /** How many pass buffers exist once a call going `direction` has made what it needs. */

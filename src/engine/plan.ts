@@ -7,6 +7,7 @@
  */
 import type { Tape } from '../graph/index.js';
 import { OPS, type NodeId, type Operand, type OpName, type OpSpec, type Param } from '../ops/index.js';
+import { entryBuffer } from '../ops/parallel.js';
 import { elementwiseLoop, type ElementwiseLoop, type OperandPattern } from './compiled.js';
 import { FUSE_FROM, fuseForward, fusibleForward, runsOf, type FusedForwardKernel, type FusedLoop } from './fusion.js';
 
@@ -210,7 +211,7 @@ export class Plan {
     for (const id of ids) for (const a of tape.args(id)) if (runOf[a] !== runOf[id]) stored[a] = 1;
     const { operands, entries } = readsRootsOnly ? reusedLayout(tape, layout.operands, ids, runs, runOf, kept) : layout;
     if (readsRootsOnly) steps = stepsAt(operands);
-    this.values = new Float64Array(entries);
+    this.values = entryBuffer(entries);
     this.operands = operands;
     for (let id = 0; id < tape.length; id++)
       if (operands[id] !== undefined && tape.op(id) === 'constant')

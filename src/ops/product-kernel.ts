@@ -4,6 +4,8 @@
  * receives its terms in ascending k, so results are those of the plain i-k-j loop.
  */
 
+import { addSharedProduct, PARALLEL_WORK } from './parallel.js';
+
 /** Where entry (i, j) of a matrix sits in a buffer: offset + i·rowStride + j·colStride. */
 export interface MatrixLayout {
   readonly offset: number;
@@ -42,11 +44,28 @@ export function addProduct(
   C: number,
 ): void {
   if (D.colStride !== 1 && D.rowStride === 1)
-    addRowProduct(b, transposed(B), a, transposed(A), d, transposed(D), C, K, R);
-  else addRowProduct(a, A, b, B, d, D, R, K, C);
+    addProductByRows(b, transposed(B), a, transposed(A), d, transposed(D), C, K, R);
+  else addProductByRows(a, A, b, B, d, D, R, K, C);
 }
 
-function addRowProduct(
+/** Large products on two threads where they can be (parallel.ts), others here. */
+function addProductByRows(
+  a: Float64Array,
+  A: MatrixLayout,
+  b: Float64Array,
+  B: MatrixLayout,
+  d: Float64Array,
+  D: MatrixLayout,
+  R: number,
+  K: number,
+  C: number,
+): void {
+  if (R * K * C < PARALLEL_WORK || !addSharedProduct(addRowProduct, a, A, b, B, d, D, R, K, C))
+    addRowProduct(a, A, b, B, d, D, R, K, C);
+}
+
+/** The serial kernel, D stored by rows (or any layout, slower). */
+export function addRowProduct(
   a: Float64Array,
   A: MatrixLayout,
   b: Float64Array,

@@ -1,0 +1,455 @@
+/**
+ * Large matrix products on two threads: the main thread and one helper thread (product-worker.ts) share out
+ * D's rows (or columns) in chunks. Each entry of D is still computed by one thread, its terms in ascending k, so
+ * results are bit-identical to the serial kernel. The buffers must be shared memory: `entryBuffer(n)` allocates the
+ * engine's large buffers over a SharedArrayBuffer.
+ *
+ * Hand-off: a persistent shared control block. The main thread writes the job, posts the job's buffers on a
+ * MessagePort and wakes the helper (Atomics.notify), then takes chunks from the first up while the helper takes them
+ * from the last down, each by compareExchange on the chunk's state (tagged with the job, so that a helper still on
+ * an old job can take nothing of a new one). The helper computes a chunk into its own scratch and commits it to D
+ * only if the chunk is still its own; the main thread, once out of free chunks, waits for the helper's chunks about
+ * as long as it would take to compute one, then takes back (steals) those still unfinished and computes them itself.
+ * So a helper that is late, descheduled by the machine's other work or never started delays the product by about one
+ * chunk at most, and a result is always produced.
+ */
+import { availableParallelism, loadavg } from 'node:os';
+import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import type { MatrixLayout } from './product-kernel.js';
+
+/** The serial kernel on a row range: d(D) += a(A)·b(B) for A R×K, B K×C, D stored by rows. */
+export type RowKernel = (
+  a: Float64Array,
+  A: MatrixLayout,
+  b: Float64Array,
+  B: MatrixLayout,
+  d: Float64Array,
+  D: MatrixLayout,
+  R: number,
+  K: number,
+  C: number,
+) => void;
+
+/** Multiply-adds from which a product is shared out: below it the hand-off and the second core's caches cost more. */
+export const PARALLEL_WORK = 1 << 21;
+/** Buffers from this many entries are shared memory (smaller ones never hold a product that large enough to split). */
+const SHARED_ENTRIES = 1 << 14;
+/** The most chunks a product is cut into: enough for the threads to balance, few enough to keep chunks large. */
+const MAX_CHUNKS = 32;
+/** The fewest lines (rows or columns of D) in a chunk: each chunk compacts B's rows again. */
+const CHUNK_LINES = 16;
+
+// The control block's Int32 fields.
+const GENERATION = 0; // bumped (and notified) for every job: the helper's wake-up
+const JOB_ID = 1; // the job whose fields are written (0 while they are being written)
+const JOINED = 2; // the last job whose fields the helper read (for tests)
+const CHUNK_STATES = 3; // MAX_CHUNKS entries: the job's tag | a chunk state
+const CONTROL_FIELDS = CHUNK_STATES + MAX_CHUNKS;
+const FREE = 0;
+const MAIN = 1;
+const HELPER = 2;
+const COMMITTING = 3;
+const DONE = 4;
+/** A job's tag in its chunk states: the low bits of its id above the state's 3 bits. */
+const tagOf = (id: number): number => (id & 0xfffff) << 3;
+
+// The job's Float64 fields.
+const LAYOUTS = 0; // A, B, D: offset, rowStride, colStride each
+const ROWS = 9;
+const INNER = 10;
+const COLS = 11;
+const BY_COLUMNS = 12;
+const CHUNK = 13;
+const COUNT = 14;
+const JOB_FIELDS = 15;
+
+/** What the helper thread receives once, at its start. */
+export interface HelperData {
+  readonly control: Int32Array;
+  readonly job: Float64Array;
+  readonly port: MessagePort;
+}
+
+/**
+ * The buffers of one job, posted to the helper: their ids (A, B, D), and those the helper does not hold yet (the
+ * typed arrays themselves: shared memory, not copied). Both threads keep the same list of the ids the helper
+ * holds, the last HELD used, so that a buffer is posted once while it is in use.
+ */
+interface JobBuffers {
+  readonly job: number;
+  readonly ids: readonly [number, number, number];
+  readonly arrays: readonly (readonly [number, Float64Array])[];
+}
+
+/** Buffers the helper holds: a product's three, and one more, so that alternating products post nothing. */
+const HELD = 4;
+/** Moves a job's `ids` to the end of `held` (most recently used); the ids pushed out at its front. */
+function hold(held: number[], ids: readonly number[]): number[] {
+  for (const id of ids) {
+    const at = held.indexOf(id);
+    if (at >= 0) held.splice(at, 1);
+    held.push(id);
+  }
+  return held.length > HELD ? held.splice(0, held.length - HELD) : [];
+}
+
+interface Helper {
+  readonly worker: Worker;
+  readonly data: HelperData;
+  readonly port: MessagePort;
+  failed: boolean;
+}
+
+/** Undefined until the first large product, null where no helper runs (disabled, one core, a worker thread). */
+let helper: Helper | null | undefined;
+let lastJob = 0;
+/** The ids of the buffers posted to the helper, and those it holds. */
+let bufferIds = new WeakMap<Float64Array, number>();
+let nextBufferId = 1;
+let heldByHelper: number[] = [];
+let scratchA: Float64Array = new Float64Array(0);
+let scratchB: Float64Array = new Float64Array(0);
+
+/** Whether this process shares large products: the main thread, several cores, and not JACOBIAN_THREADS=1. */
+const threadsAllowed = (): boolean =>
+  isMainThread && process.env['JACOBIAN_THREADS'] !== '1' && availableParallelism() > 1;
+
+/**
+ * Whether a core is free for the helper now: on a machine whose cores are all busy (load average above their
+ * count) a second thread takes its time from the first and the product is slower; JACOBIAN_THREADS=2 shares anyway.
+ */
+const coreFree = (): boolean => process.env['JACOBIAN_THREADS'] === '2' || loadavg()[0]! < availableParallelism() + 0.5;
+
+const sharedMemory = threadsAllowed();
+
+/** A zeroed buffer of n entries: shared memory where it is large enough to hold a product worth splitting. */
+export function entryBuffer(n: number): Float64Array {
+  return sharedMemory && n >= SHARED_ENTRIES
+    ? new Float64Array(new SharedArrayBuffer(n * Float64Array.BYTES_PER_ELEMENT))
+    : new Float64Array(n);
+}
+
+const isShared = (x: Float64Array): boolean => x.buffer instanceof SharedArrayBuffer;
+
+/** Where the helper's module is: beside this module (the ESM library), or beside the bundle that holds this code. */
+function helperUrl(): URL | null {
+  const here: string | undefined = import.meta.url;
+  if (here === undefined) return null;
+  return new URL(here.endsWith('/parallel.js') ? './product-worker.js' : './product-worker.mjs', here);
+}
+
+/** The helper thread, started on first use; null where none can run. `url` replaces its module (tests). */
+function theHelper(url: URL | null = helperUrl()): Helper | null {
+  if (helper !== undefined) return helper !== null && helper.failed ? null : helper;
+  helper = null;
+  if (!threadsAllowed() || url === null) return null;
+  bufferIds = new WeakMap();
+  heldByHelper = [];
+  const { port1, port2 } = new MessageChannel();
+  const data: HelperData = {
+    control: new Int32Array(new SharedArrayBuffer(CONTROL_FIELDS * Int32Array.BYTES_PER_ELEMENT)),
+    job: new Float64Array(new SharedArrayBuffer(JOB_FIELDS * Float64Array.BYTES_PER_ELEMENT)),
+    port: port2,
+  };
+  try {
+    const worker = new Worker(url, { workerData: data, transferList: [port2] });
+    // It must never keep the process alive; until it fails, it only ever joins jobs.
+    worker.unref();
+    port1.unref();
+    const started: Helper = { worker, data, port: port1, failed: false };
+    const fail = (): void => {
+      started.failed = true;
+    };
+    worker.on('error', fail);
+    worker.on('exit', fail);
+    helper = started;
+  } catch {
+    helper = null;
+  }
+  return helper;
+}
+
+/** Starts the helper from `url` instead of its module, or stops using any helper (null): for tests. */
+export function useHelperFrom(url: URL | null): void {
+  if (helper) {
+    helper.failed = true;
+    void helper.worker.terminate();
+  }
+  helper = undefined;
+  if (url === null) helper = null;
+  else theHelper(url);
+}
+
+/**
+ * For tests: `joinFirst` makes the main thread wait (up to 20 s) for the helper to read each job before it takes
+ * chunks itself, and for the helper's chunks without stealing them, so that both threads compute; `helperChunks`
+ * counts the chunks the helper committed.
+ */
+export const helperForTests = { joinFirst: false, helperChunks: 0 };
+
+/**
+ * The operand `x` read through `L` (lines×inner) from shared memory: itself, or a copy of the part it reads in
+ * `scratch` when that part is small beside the product's work; null when it is not worth copying.
+ */
+function sharedOperand(
+  x: Float64Array,
+  L: MatrixLayout,
+  lines: number,
+  inner: number,
+  work: number,
+  which: 'a' | 'b',
+): [Float64Array, MatrixLayout] | null {
+  if (isShared(x)) return [x, L];
+  if (L.rowStride < 0 || L.colStride < 0) return null;
+  const first = L.offset;
+  const span = (lines - 1) * L.rowStride + (inner - 1) * L.colStride + 1;
+  if (span * 16 > work) return null;
+  let scratch = which === 'a' ? scratchA : scratchB;
+  if (scratch.length < span) {
+    scratch = new Float64Array(new SharedArrayBuffer(2 * span * Float64Array.BYTES_PER_ELEMENT));
+    if (which === 'a') scratchA = scratch;
+    else scratchB = scratch;
+  }
+  scratch.set(x.subarray(first, first + span));
+  return [scratch, { offset: 0, rowStride: L.rowStride, colStride: L.colStride }];
+}
+
+/**
+ * d(D) += a(A)·b(B) on two threads, with D stored by rows; false (nothing done) where it cannot be: no helper,
+ * D not in shared memory, or an operand neither shared nor cheap to copy.
+ */
+export function addSharedProduct(
+  kernel: RowKernel,
+  a: Float64Array,
+  A: MatrixLayout,
+  b: Float64Array,
+  B: MatrixLayout,
+  d: Float64Array,
+  D: MatrixLayout,
+  R: number,
+  K: number,
+  C: number,
+): boolean {
+  if (!isShared(d) || !(helperForTests.joinFirst || coreFree())) return false;
+  const h = theHelper();
+  if (h === null) return false;
+  const work = R * K * C;
+  const left = sharedOperand(a, A, R, K, work, 'a');
+  const right = left && sharedOperand(b, B, K, C, work, 'b');
+  if (left === null || right === null) return false;
+  const { control, job } = h.data;
+  const byColumns = C > R;
+  const lines = byColumns ? C : R;
+  const count = Math.min(MAX_CHUNKS, Math.floor(lines / CHUNK_LINES));
+  if (count < 2) return false;
+  lastJob = (lastJob % 0xfffff) + 1;
+  const tag = tagOf(lastJob);
+  Atomics.store(control, JOB_ID, 0);
+  writeLayout(job, LAYOUTS, left[1]);
+  writeLayout(job, LAYOUTS + 3, right[1]);
+  writeLayout(job, LAYOUTS + 6, D);
+  job[ROWS] = R;
+  job[INNER] = K;
+  job[COLS] = C;
+  job[BY_COLUMNS] = byColumns ? 1 : 0;
+  job[CHUNK] = Math.ceil(lines / count);
+  job[COUNT] = count;
+  for (let c = 0; c < count; c++) Atomics.store(control, CHUNK_STATES + c, tag | FREE);
+  Atomics.store(control, JOB_ID, lastJob);
+  h.port.postMessage(jobBuffers(lastJob, left[0], right[0], d));
+  Atomics.add(control, GENERATION, 1);
+  Atomics.notify(control, GENERATION);
+  const view = readJob(job);
+  const waitForHelper = helperForTests.joinFirst;
+  const joined = Atomics.load(control, JOINED);
+  if (waitForHelper && joined !== lastJob) Atomics.wait(control, JOINED, joined, 20_000);
+  // Chunks from the first up; the time they take says how long to wait for one of the helper's.
+  let mine = 0;
+  const started = performance.now();
+  for (let c = 0; c < count; c++) {
+    if (Atomics.compareExchange(control, CHUNK_STATES + c, tag | FREE, tag | MAIN) !== (tag | FREE)) break;
+    runChunk(kernel, view, c, left[0], right[0], d);
+    Atomics.store(control, CHUNK_STATES + c, tag | DONE);
+    mine++;
+  }
+  const perChunk = mine > 0 ? (performance.now() - started) / mine : 1;
+  // Waits spin: on a busy machine a thread that sleeps gets its core back only after the others' time slices.
+  let deadline = Infinity;
+  for (let c = 0; c < count; c++) {
+    for (let state = Atomics.load(control, CHUNK_STATES + c); state !== (tag | DONE);) {
+      if (state === (tag | HELPER)) {
+        if (waitForHelper) Atomics.wait(control, CHUNK_STATES + c, state, 20_000);
+        else if (deadline === Infinity) deadline = performance.now() + perChunk;
+        else if (
+          performance.now() > deadline &&
+          Atomics.compareExchange(control, CHUNK_STATES + c, state, tag | MAIN) === state
+        ) {
+          runChunk(kernel, view, c, left[0], right[0], d);
+          Atomics.store(control, CHUNK_STATES + c, tag | DONE);
+          mine++;
+        }
+      }
+      state = Atomics.load(control, CHUNK_STATES + c);
+    }
+  }
+  helperForTests.helperChunks += count - mine;
+  return true;
+}
+
+/** The message of a job's buffers: their ids, and the arrays the helper does not hold. */
+function jobBuffers(job: number, a: Float64Array, b: Float64Array, d: Float64Array): JobBuffers {
+  const arrays: [number, Float64Array][] = [];
+  const idOf = (x: Float64Array): number => {
+    let id = bufferIds.get(x);
+    if (id === undefined) bufferIds.set(x, (id = nextBufferId++));
+    if (!heldByHelper.includes(id) && !arrays.some(([known]) => known === id)) arrays.push([id, x]);
+    return id;
+  };
+  const ids = [idOf(a), idOf(b), idOf(d)] as const;
+  hold(heldByHelper, ids);
+  return { job, ids, arrays };
+}
+
+function writeLayout(job: Float64Array, at: number, L: MatrixLayout): void {
+  job[at] = L.offset;
+  job[at + 1] = L.rowStride;
+  job[at + 2] = L.colStride;
+}
+
+const readLayout = (job: Float64Array, at: number): MatrixLayout => ({
+  offset: job[at]!,
+  rowStride: job[at + 1]!,
+  colStride: job[at + 2]!,
+});
+
+/** A job's fields, read once. */
+interface JobView {
+  readonly A: MatrixLayout;
+  readonly B: MatrixLayout;
+  readonly D: MatrixLayout;
+  readonly R: number;
+  readonly K: number;
+  readonly C: number;
+  readonly byColumns: boolean;
+  readonly chunk: number;
+  readonly count: number;
+}
+
+const readJob = (job: Float64Array): JobView => ({
+  A: readLayout(job, LAYOUTS),
+  B: readLayout(job, LAYOUTS + 3),
+  D: readLayout(job, LAYOUTS + 6),
+  R: job[ROWS]!,
+  K: job[INNER]!,
+  C: job[COLS]!,
+  byColumns: job[BY_COLUMNS] === 1,
+  chunk: job[CHUNK]!,
+  count: job[COUNT]!,
+});
+
+/** Chunk c's first line and its count of lines. */
+function linesOf(view: JobView, c: number): [number, number] {
+  const from = c * view.chunk;
+  return [from, Math.min(view.chunk, (view.byColumns ? view.C : view.R) - from)];
+}
+
+/** Chunk c of the product, added into `d` at `D`'s entries for it (D itself by default). */
+function runChunk(
+  kernel: RowKernel,
+  view: JobView,
+  c: number,
+  a: Float64Array,
+  b: Float64Array,
+  d: Float64Array,
+  D: MatrixLayout = chunkOfD(view, c),
+): void {
+  const { A, B, R, K, C } = view;
+  const [from, size] = linesOf(view, c);
+  if (view.byColumns) {
+    const Bc = { offset: B.offset + from * B.colStride, rowStride: B.rowStride, colStride: B.colStride };
+    kernel(a, A, b, Bc, d, D, R, K, size);
+  } else {
+    const Ac = { offset: A.offset + from * A.rowStride, rowStride: A.rowStride, colStride: A.colStride };
+    kernel(a, Ac, b, B, d, D, size, K, C);
+  }
+}
+
+/** Where chunk c's entries of D are. */
+function chunkOfD({ D, byColumns, chunk }: JobView, c: number): MatrixLayout {
+  const offset = D.offset + c * chunk * (byColumns ? D.colStride : D.rowStride);
+  return { offset, rowStride: D.rowStride, colStride: D.colStride };
+}
+
+/** The helper's copy of a chunk of D, grown, never shrunk. */
+let helperScratch = new Float64Array(0);
+
+/**
+ * The helper thread's loop: wait for a job, read it (unless it changes meanwhile), then take chunks from the last
+ * down, compute each into scratch, and commit it into D if it is still the helper's.
+ */
+export function serveProducts(kernel: RowKernel, { control, job, port }: HelperData): never {
+  const buffers = new HelperBuffers();
+  // From generation 0, not the current one: a job posted while this thread was starting is still open.
+  for (let seen = 0; ;) {
+    Atomics.wait(control, GENERATION, seen);
+    seen = Atomics.load(control, GENERATION);
+    const id = Atomics.load(control, JOB_ID);
+    const view = readJob(job);
+    if (id === 0 || Atomics.load(control, JOB_ID) !== id) continue;
+    const arrays = buffers.receive(port, id);
+    if (arrays === null) continue;
+    const [a, b, d] = arrays;
+    Atomics.store(control, JOINED, id);
+    Atomics.notify(control, JOINED);
+    const tag = tagOf(id);
+    for (let c = view.count - 1; c >= 0; c--) {
+      const state = CHUNK_STATES + c;
+      if (Atomics.compareExchange(control, state, tag | FREE, tag | HELPER) !== (tag | FREE)) break;
+      const [, size] = linesOf(view, c);
+      const rows = view.byColumns ? view.R : size;
+      const cols = view.byColumns ? size : view.C;
+      if (helperScratch.length < rows * cols) helperScratch = new Float64Array(rows * cols);
+      const D = chunkOfD(view, c);
+      const scratch: MatrixLayout = { offset: 0, rowStride: cols, colStride: 1 };
+      copyMatrix(d, D, helperScratch, scratch, rows, cols);
+      runChunk(kernel, view, c, a, b, helperScratch, scratch);
+      if (Atomics.compareExchange(control, state, tag | HELPER, tag | COMMITTING) !== (tag | HELPER)) break;
+      copyMatrix(helperScratch, scratch, d, D, rows, cols);
+      Atomics.store(control, state, tag | DONE);
+      Atomics.notify(control, state);
+    }
+  }
+}
+
+/** The rows×cols entries of x at X copied to y at Y. */
+function copyMatrix(
+  x: Float64Array,
+  X: MatrixLayout,
+  y: Float64Array,
+  Y: MatrixLayout,
+  rows: number,
+  cols: number,
+): void {
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++)
+      y[Y.offset + i * Y.rowStride + j * Y.colStride] = x[X.offset + i * X.rowStride + j * X.colStride]!;
+}
+
+/** The buffers the helper holds, by id, kept as the main thread's list says. */
+class HelperBuffers {
+  private readonly arrays = new Map<number, Float64Array>();
+  private readonly held: number[] = [];
+
+  /** Takes every message posted so far; the arrays of job `id` (null if its message is not among them). */
+  receive(port: MessagePort, id: number): [Float64Array, Float64Array, Float64Array] | null {
+    let found: [Float64Array, Float64Array, Float64Array] | null = null;
+    for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
+      const message = received.message as JobBuffers;
+      for (const [bufferId, array] of message.arrays) this.arrays.set(bufferId, array);
+      const arrays = message.ids.map((bufferId) => this.arrays.get(bufferId)!);
+      for (const out of hold(this.held, message.ids)) this.arrays.delete(out);
+      if (message.job === id) found = [arrays[0]!, arrays[1]!, arrays[2]!];
+    }
+    return found;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Large matrix products on two threads (src/ops/parallel.ts): the same bits as the plain loop whatever the layouts
+ * and entries (zeros, NaN, ±∞), a helper that cannot start gives the serial result, and a process that used the
+ * helper exits by itself.
+ */
+import { execFile } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { compile } from '../src/index.js';
+import { helperForTests, PARALLEL_WORK, useHelperFrom } from '../src/ops/parallel.js';
+import { addProduct, type MatrixLayout } from '../src/ops/product-kernel.js';
+import { ROOT } from './helpers/cli.js';
+
+/** The built helper module: the tests run the sources, whose helper is the build's .js. */
+const BUILT_HELPER = new URL('../dist/src/ops/product-worker.js', import.meta.url);
+
+/** A seeded generator (mulberry32). */
+function seeded(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const shared = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(n * 8));
+
+/** Entries with exact zeros, and now and then NaN or ±∞ where `special`. */
+function fill(x: Float64Array, random: () => number, special: boolean): void {
+  for (let i = 0; i < x.length; i++) {
+    const u = random();
+    x[i] = u < 0.2 ? 0 : u < 0.21 && special ? [NaN, Infinity, -Infinity][i % 3]! : 2 * random() - 1;
+  }
+}
+
+/** The plain loop the kernel matches: terms in ascending k, an exact zero on either side adding nothing. */
+function plainProduct(
+  a: Float64Array,
+  A: MatrixLayout,
+  b: Float64Array,
+  B: MatrixLayout,
+  d: Float64Array,
+  D: MatrixLayout,
+  R: number,
+  K: number,
+  C: number,
+): void {
+  for (let i = 0; i < R; i++) {
+    for (let j = 0; j < C; j++) {
+      const at = D.offset + i * D.rowStride + j * D.colStride;
+      let sum = d[at]!;
+      for (let k = 0; k < K; k++) {
+        const x = a[A.offset + i * A.rowStride + k * A.colStride]!;
+        const y = b[B.offset + k * B.rowStride + j * B.colStride]!;
+        if (x !== 0 && y !== 0) sum += x * y;
+      }
+      d[at] = sum;
+    }
+  }
+}
+
+/** Whether two arrays hold the same numbers, -0 apart from 0 and NaN equal to NaN; the first difference otherwise. */
+function firstDifference(x: Float64Array, y: Float64Array): number {
+  for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return i;
+  return -1;
+}
+
+interface Case {
+  readonly R: number;
+  readonly K: number;
+  readonly C: number;
+  /** A stored by columns, B stored by columns, D stored by columns. */
+  readonly layouts: readonly [boolean, boolean, boolean];
+  readonly special: boolean;
+  /** A in a plain (not shared) buffer: the kernel copies it. */
+  readonly plainA: boolean;
+}
+
+/** Runs one case through addProduct and the plain loop, from the same D; the index of the first difference. */
+function runCase({ R, K, C, layouts: [aByColumns, bByColumns, dByColumns], special, plainA }: Case, seed: number) {
+  const random = seeded(seed);
+  const layout = (rows: number, cols: number, byColumns: boolean, offset: number): MatrixLayout =>
+    byColumns ? { offset, rowStride: 1, colStride: rows } : { offset, rowStride: cols, colStride: 1 };
+  // A padded offset and, for D, a stride wider than its rows: strided layouts inside larger buffers.
+  const A = layout(R, K, aByColumns, 3);
+  const B = layout(K, C, bByColumns, 5);
+  const D: MatrixLayout = dByColumns
+    ? { offset: 7, rowStride: 1, colStride: R + 2 }
+    : { offset: 7, rowStride: C + 2, colStride: 1 };
+  const a = plainA ? new Float64Array(3 + R * K) : shared(3 + R * K);
+  const b = shared(5 + K * C);
+  const d = shared(7 + (R + 2) * (C + 2));
+  fill(a, random, special);
+  fill(b, random, special);
+  fill(d, random, false);
+  const expected = Float64Array.from(d);
+  plainProduct(a, A, b, B, expected, D, R, K, C);
+  addProduct(a, A, b, B, d, D, R, K, C);
+  return firstDifference(d, expected);
+}
+
+describe('matrix products on two threads', () => {
+  afterAll(() => {
+    helperForTests.joinFirst = false;
+    useHelperFrom(null);
+  });
+
+  it('give the bits of the plain loop on random shapes, layouts and entries, the helper computing its share', () => {
+    useHelperFrom(BUILT_HELPER);
+    helperForTests.joinFirst = true;
+    const helped = helperForTests.helperChunks;
+    const random = seeded(14);
+    const cases: Case[] = [
+      { R: 300, K: 100, C: 80, layouts: [false, false, false], special: false, plainA: false },
+      { R: 40, K: 120, C: 500, layouts: [false, false, false], special: true, plainA: false },
+      { R: 2100, K: 1000, C: 1, layouts: [false, false, false], special: true, plainA: false },
+    ];
+    for (let i = 0; i < 9; i++) {
+      const R = 40 + Math.floor(random() * 400);
+      const C = 1 + Math.floor(random() * 300);
+      const K = Math.max(1, Math.ceil(PARALLEL_WORK / (R * C)) + Math.floor(random() * 20));
+      const layouts = [random() < 0.5, random() < 0.5, random() < 0.5] as const;
+      cases.push({ R, K, C, layouts, special: random() < 0.5, plainA: random() < 0.3 });
+    }
+    cases.forEach((c, i) => expect(runCase(c, 100 + i), JSON.stringify(c)).toBe(-1));
+    expect(helperForTests.helperChunks - helped).toBeGreaterThan(0);
+    // At the helper's own pace, the main thread taking back chunks the helper is slow with (however busy the machine).
+    helperForTests.joinFirst = false;
+    process.env['JACOBIAN_THREADS'] = '2';
+    try {
+      cases.forEach((c, i) => expect(runCase(c, 200 + i), JSON.stringify(c)).toBe(-1));
+    } finally {
+      delete process.env['JACOBIAN_THREADS'];
+    }
+  });
+
+  it('give the serial result when the helper cannot start', () => {
+    useHelperFrom(new URL('./no-such-helper.js', BUILT_HELPER));
+    helperForTests.joinFirst = false;
+    const helped = helperForTests.helperChunks;
+    expect(runCase({ R: 200, K: 110, C: 100, layouts: [false, true, false], special: true, plainA: false }, 7)).toBe(
+      -1,
+    );
+    expect(helperForTests.helperChunks).toBe(helped);
+  });
+
+  // The product 200×200·200×200 (8 M multiply-adds) starts the helper (JACOBIAN_THREADS=2: whatever the machine's
+  // load); the process must still exit by itself.
+  const point = Array.from({ length: 200 }, (_, i) => Math.sin(i).toFixed(3)).join(',');
+  const expression = 'sum((reshape(x, [200, 1]) * ones(1, 200)) * ones(200, 200))';
+  const exits = (args: readonly string[], env: Record<string, string>) =>
+    new Promise<{ status: number | null; stdout: string }>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        args,
+        { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, encoding: 'utf8', timeout: 25_000 },
+        (error, stdout) => (error === null ? resolve({ status: 0, stdout }) : reject(error)),
+      );
+    });
+  const library = (load: string): string =>
+    `${load} const n = 200; ` +
+    'const X = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => Math.sin(i * n + j))); ' +
+    "process.stdout.write(String(compile('sum(X * X)', { X: [n, n] }).evaluate({ X })));";
+  const commonJs = library("const { compile } = require('./dist/index.cjs');");
+  const esModule = library("import { compile } from './dist/src/index.js';");
+
+  it('leaves a process free to exit: the CLI, the CommonJS and the ES library', async () => {
+    const [cli, serialCli, cjs, esm] = await Promise.all([
+      exits(['bin/jacobian.cjs', expression, '--at', point, '--json'], { JACOBIAN_THREADS: '2' }),
+      exits(['bin/jacobian.cjs', expression, '--at', point, '--json'], { JACOBIAN_THREADS: '1' }),
+      exits(['-e', commonJs], { JACOBIAN_THREADS: '2' }),
+      exits(['--input-type=module', '-e', esModule], { JACOBIAN_THREADS: '2' }),
+    ]);
+    expect(cli.stdout).toBe(serialCli.stdout);
+    expect(JSON.parse(cli.stdout)).toHaveProperty('jacobian');
+    expect(cjs.stdout).toBe(esm.stdout);
+    useHelperFrom(null);
+    const n = 200;
+    const X = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => Math.sin(i * n + j)));
+    expect(esm.stdout).toBe(String(compile('sum(X * X)', { X: [n, n] }).evaluate({ X })));
+    expect(Number(esm.stdout)).toBeGreaterThan(0);
+  });
+});
