@@ -484,16 +484,22 @@ function union(p: Pattern, q: Pattern): Pattern {
   const colIndex = new Int32Array(p.colIndex.length + q.colIndex.length);
   // taken[j] === i: column j is already in row i.
   const taken = new Int32Array(p.n).fill(-1);
-  const both = [p, q];
+  const { rowStart: pStart, colIndex: pIndex } = p;
+  const { rowStart: qStart, colIndex: qIndex } = q;
   let size = 0;
   for (let i = 0; i < p.m; i++) {
     const first = size;
-    for (const r of both)
-      for (let e = r.rowStart[i]!; e < r.rowStart[i + 1]!; e++) {
-        const j = r.colIndex[e]!;
-        if (taken[j] !== i) colIndex[size++] = j;
-        taken[j] = i;
-      }
+    // The entries of p's row are distinct: only q's are looked up.
+    for (let e = pStart[i]!, end = pStart[i + 1]!; e < end; e++) {
+      const j = pIndex[e]!;
+      taken[j] = i;
+      colIndex[size++] = j;
+    }
+    for (let e = qStart[i]!, end = qStart[i + 1]!; e < end; e++) {
+      const j = qIndex[e]!;
+      if (taken[j] !== i) colIndex[size++] = j;
+      taken[j] = i;
+    }
     sortRun(colIndex, first, size);
     rowStart[i + 1] = size;
   }
