@@ -520,18 +520,22 @@ function starReads(p: Pattern, rows: Int32Array, colourOf: Int32Array): { key: I
   // count[c] columns of colour c in the row of stamp[c].
   const count = new Int32Array(p.n + 1);
   const stamp = new Int32Array(p.n + 1).fill(-1);
-  const inRow = (i: number, c: number) => (stamp[c] === i ? count[c]! : 0);
+  const { rowStart, colIndex } = p;
   for (let i = 0; i < p.m; i++) {
-    for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) {
-      const c = colourOf[p.colIndex[e]!]!;
+    const from = rowStart[i]!;
+    const to = rowStart[i + 1]!;
+    for (let e = from; e < to; e++) {
+      const c = colourOf[colIndex[e]!]!;
       if (stamp[c] !== i) count[c] = 0;
       stamp[c] = i;
       count[c]!++;
     }
-    for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) {
-      const j = p.colIndex[e]!;
-      const direct = i === j || inRow(i, colourOf[j]!) === 1;
-      key[e] = direct ? colourOf[j]! : colourOf[i]!;
+    // Every colour of the row was stamped by the loop above: count[c] is its columns in row i.
+    for (let e = from; e < to; e++) {
+      const j = colIndex[e]!;
+      const c = colourOf[j]!;
+      const direct = i === j || count[c] === 1;
+      key[e] = direct ? c : colourOf[i]!;
       source[e] = direct ? rows[e]! : j;
     }
   }
