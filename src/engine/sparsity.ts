@@ -61,7 +61,36 @@ export function detectSymmetricPattern(
   budget?: BlockPassInput['budget'],
 ): Pattern {
   const transposed = detectTransposed(passes, columns, output, n, n, budget);
-  return union(transposed, transposePattern(transposed));
+  return isSymmetric(transposed) ? sortedRows(transposed) : union(transposed, transposePattern(transposed));
+}
+
+/**
+ * Whether every entry (i, j) of p has its mirror (j, i), each looked up in the short row j; false, as if not
+ * symmetric, once the look-ups pass a few times the entries (long rows: the transpose costs less).
+ */
+function isSymmetric(p: Pattern): boolean {
+  const { rowStart, colIndex } = p;
+  let work = 0;
+  const most = 4 * colIndex.length + p.m;
+  for (let i = 0; i < p.m; i++) {
+    for (let e = rowStart[i]!, end = rowStart[i + 1]!; e < end; e++) {
+      const j = colIndex[e]!;
+      if (j === i) continue;
+      let f = rowStart[j]!;
+      const last = rowStart[j + 1]!;
+      while (f < last && colIndex[f] !== i) f++;
+      work += f - rowStart[j]! + 1;
+      if (f === last || work > most) return false;
+    }
+  }
+  return true;
+}
+
+/** p with each row sorted: union(p, pᵀ) when p is symmetric. */
+function sortedRows(p: Pattern): Pattern {
+  const colIndex = p.colIndex.slice();
+  for (let i = 0; i < p.m; i++) sortRun(colIndex, p.rowStart[i]!, p.rowStart[i + 1]!);
+  return { m: p.m, n: p.n, rowStart: p.rowStart, colIndex };
 }
 
 function detectTransposed(
