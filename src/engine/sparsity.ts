@@ -61,7 +61,12 @@ export function detectSymmetricPattern(
   budget?: BlockPassInput['budget'],
 ): Pattern {
   const transposed = detectTransposed(passes, columns, output, n, n, budget);
-  return isSymmetric(transposed) ? sortedRows(transposed) : union(transposed, transposePattern(transposed));
+  return symmetrised(transposed);
+}
+
+/** The union of a square pattern and its transpose, each row sorted. */
+export function symmetrised(p: Pattern): Pattern {
+  return isSymmetric(p) ? sortedRows(p) : union(p, transposePattern(p));
 }
 
 /**
