@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { nestedJson } from '../src/format/json.js';
+import { jsonLine, jsonText, nestedJson, SHARED_TEXT_MAX } from '../src/format/json.js';
+import type { VectorReport } from '../src/format/report.js';
+import type { Shape } from '../src/shape.js';
+import type { Tensor } from '../src/values.js';
 import { jsonNumber } from '../src/format/number.js';
 
 /** The plain writer: every number formatted on its own by jsonNumber. */
@@ -33,5 +36,43 @@ describe('JSON numbers', () => {
   it('indices are written as integers', () => {
     const rows = Int32Array.from({ length: 20000 }, (_, k) => (k * 7919) % 100003);
     expect(nestedJson([rows.length], rows)).toBe(plain(rows));
+  });
+});
+
+describe('the at object', () => {
+  /** A grad report binding x (large) and y, each given as JSON text or not. */
+  function report(x: Tensor, y: Tensor): VectorReport {
+    return {
+      command: 'grad',
+      expr: 'sum(x) + y',
+      at: [
+        { name: 'x', value: x },
+        { name: 'y', value: y },
+      ],
+      wrt: ['y'],
+      inputs: [{ name: 'y', shape: [] }],
+      value: { shape: [], data: Float64Array.of(1) },
+      title: 'sum(x) + y',
+      m: 1,
+      n: 1,
+      warnings: [],
+      seed: null,
+      vector: Float64Array.of(1),
+    };
+  }
+
+  it.each<[Shape, string]>([
+    [[SHARED_TEXT_MAX + 5], 'a large vector'],
+    [[300, 300], 'a large matrix'],
+  ])('%j (%s) read from a binary file is written as its JSON text would be', (shape) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = mixed(size);
+    const y = { shape: [], data: Float64Array.of(2.5) };
+    const json = nestedJson(shape, data);
+    const fromBinary = Array.from(jsonText(report({ shape, data }, y))).join('');
+    const fromJson = Array.from(jsonText(report({ shape, data, json }, y))).join('');
+    expect(fromBinary).toBe(fromJson);
+    expect(jsonLine(report({ shape, data }, y))).toBe(fromJson);
+    expect(JSON.parse(fromBinary).at.y).toBe(2.5);
   });
 });

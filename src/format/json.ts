@@ -304,13 +304,33 @@ export function keyJson(name: string): string {
   return text;
 }
 
-function atJson(report: Report): string {
+/**
+ * The `at` object. A large value read from a binary file (no JSON text) is written as pieces made as they are
+ * written, as a large result is: held whole, its text would live through many collections of the young heap.
+ */
+function atJson(report: Report): FieldText {
+  const pieces: FieldText[] = [];
   let text = '{';
   for (let k = 0; k < report.at.length; k++) {
     const { name, value } = report.at[k]!;
-    text += `${k === 0 ? '' : ','}${keyJson(name)}${valueJson(value)}`;
+    text += `${k === 0 ? '' : ','}${keyJson(name)}`;
+    if (value.json === undefined && value.data.length > SHARED_TEXT_MAX) {
+      pieces.push(text, lazyNested(value.shape, value.data));
+      text = '';
+    } else {
+      text += valueJson(value);
+    }
   }
-  return `${text}}`;
+  if (pieces.length === 0) return `${text}}`;
+  pieces.push(`${text}}`);
+  return { [Symbol.iterator]: () => piecesOf(pieces) };
+}
+
+function* piecesOf(fields: readonly FieldText[]): Generator<string> {
+  for (const field of fields) {
+    if (typeof field === 'string') yield field;
+    else yield* field;
+  }
 }
 
 const vector = (data: ArrayLike<number>): FieldText => numbersField([data.length], data);
