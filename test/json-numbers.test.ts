@@ -67,7 +67,7 @@ describe('the at object', () => {
   ])('%j (%s) read from a binary file is written as its JSON text would be', (shape) => {
     const size = shape.reduce((a, b) => a * b, 1);
     const data = mixed(size);
-    const y = { shape: [], data: Float64Array.of(2.5) };
+    const y: Tensor = { shape: [], data: Float64Array.of(2.5) };
     const json = nestedJson(shape, data);
     const fromBinary = Array.from(jsonText(report({ shape, data }, y))).join('');
     const fromJson = Array.from(jsonText(report({ shape, data, json }, y))).join('');
