@@ -61,7 +61,41 @@ export function detectSymmetricPattern(
   budget?: BlockPassInput['budget'],
 ): Pattern {
   const transposed = detectTransposed(passes, columns, output, n, n, budget);
-  return union(transposed, transposePattern(transposed));
+  return symmetrised(transposed);
+}
+
+/** The union of a square pattern and its transpose, each row sorted. */
+export function symmetrised(p: Pattern): Pattern {
+  return isSymmetric(p) ? sortedRows(p) : union(p, transposePattern(p));
+}
+
+/**
+ * Whether every entry (i, j) of p has its mirror (j, i), each looked up in the short row j; false, as if not
+ * symmetric, once the look-ups pass a few times the entries (long rows: the transpose costs less).
+ */
+function isSymmetric(p: Pattern): boolean {
+  const { rowStart, colIndex } = p;
+  let work = 0;
+  const most = 4 * colIndex.length + p.m;
+  for (let i = 0; i < p.m; i++) {
+    for (let e = rowStart[i]!, end = rowStart[i + 1]!; e < end; e++) {
+      const j = colIndex[e]!;
+      if (j === i) continue;
+      let f = rowStart[j]!;
+      const last = rowStart[j + 1]!;
+      while (f < last && colIndex[f] !== i) f++;
+      work += f - rowStart[j]! + 1;
+      if (f === last || work > most) return false;
+    }
+  }
+  return true;
+}
+
+/** p with each row sorted: union(p, pᵀ) when p is symmetric. */
+function sortedRows(p: Pattern): Pattern {
+  const colIndex = p.colIndex.slice();
+  for (let i = 0; i < p.m; i++) sortRun(colIndex, p.rowStart[i]!, p.rowStart[i + 1]!);
+  return { m: p.m, n: p.n, rowStart: p.rowStart, colIndex };
 }
 
 function detectTransposed(
@@ -243,13 +277,16 @@ function mergedBlock(
 ): Pattern {
   const sources = incoming.map((edge) => blocks.get(edge.arg)!);
   const steps = incoming.map((edge) => edge.step);
+  // A slice or a permutation maps each entry to its one target, with no table to build.
+  const injection = incoming.length === 1 ? rulesOf(steps[0]!).reachInjection?.(steps[0]!, 'forward') : null;
+  if (injection) return mappedBlock(sources[0]!, injection, size);
   // Diagonal partials map entry k to k; others through a table of their reach where it is small (a selection).
   const tables = steps.map((step, s) =>
     rulesOf(step).diagonal(step) !== null ? IDENTITY : reachTable(step, v, sources[s]!.n, size, 4 * sources[s]!.n + 64),
   );
   const [table] = tables;
   if (tables.length === 1 && table && table !== IDENTITY && isPartialInjection(table, size))
-    return mappedBlock(sources[0]!, table, size);
+    return mappedBlock(sources[0]!, injectionOf(table), size);
   if (tables.every((table) => table !== null)) return mergedByTables(sources, tables, rows, size, budget);
   // A broadcast or a dense partial, entry by entry.
   const row = new ReachedRow(size);
@@ -321,26 +358,39 @@ function isPartialInjection(table: ReachTable, size: number): boolean {
   return true;
 }
 
-/**
- * A pattern through a partial injection: each entry replaced by its target, or dropped without one. Distinct
- * entries of a row stay distinct, so nothing is looked up; when no entry is dropped the rows are shared.
- */
-function mappedBlock(source: Pattern, table: ReachTable, size: number): Pattern {
+/** A partial injection's table as the target of each source entry, -1 for none. */
+function injectionOf(table: ReachTable): Int32Array {
   const { start, targets } = table;
+  const target = new Int32Array(start.length - 1);
+  for (let k = 0; k < target.length; k++) target[k] = start[k + 1]! > start[k]! ? targets[start[k]!]! : -1;
+  return target;
+}
+
+/**
+ * A pattern through a partial injection (entry k to target[k], or dropped at -1). Distinct entries of a row stay
+ * distinct, so nothing is looked up; when no entry is dropped the rows are shared.
+ */
+function mappedBlock(source: Pattern, target: Int32Array, size: number): Pattern {
   const { rowStart, colIndex } = source;
+  let identity = target.length === size;
+  let total = true;
+  for (let k = 0; k < target.length; k++) {
+    if (target[k] !== k) identity = false;
+    if (target[k] === -1) total = false;
+  }
+  // The identity (a concat of one part, a full slice): the pattern itself.
+  if (identity) return source;
   const mapped = new Int32Array(colIndex.length);
-  let count = 0;
-  if (targets.length === start.length - 1) {
-    // The identity (a concat of one part, a full slice): the pattern itself.
-    if (targets.length === size && targets.every((t, k) => t === k)) return source;
-    for (let e = 0; e < colIndex.length; e++) mapped[e] = targets[colIndex[e]!]!;
+  if (total) {
+    for (let e = 0; e < colIndex.length; e++) mapped[e] = target[colIndex[e]!]!;
     return { m: source.m, n: size, rowStart, colIndex: mapped };
   }
   const mappedStart = new Int32Array(rowStart.length);
+  let count = 0;
   for (let i = 0; i < source.m; i++) {
     for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++) {
-      const k = colIndex[e]!;
-      if (start[k + 1]! > start[k]!) mapped[count++] = targets[start[k]!]!;
+      const t = target[colIndex[e]!]!;
+      if (t !== -1) mapped[count++] = t;
     }
     mappedStart[i + 1] = count;
   }
@@ -362,6 +412,10 @@ function mergedByTables(
   budget: BlockPassInput['budget'],
 ): Pattern {
   const most = budget?.maxEntries ?? Infinity;
+  if (sources.length === 2 && tables[0] === IDENTITY && tables[1] === IDENTITY) {
+    const [p, q] = sources as [Pattern, Pattern];
+    if (p.colIndex.length + q.colIndex.length <= most) return unionInOrder(p, q, size);
+  }
   // The most targets one source entry reaches: a row's bound is its source entries times these.
   const widest = tables.map((table) =>
     table === IDENTITY
@@ -402,6 +456,41 @@ function mergedByTables(
   };
 }
 
+/**
+ * Each row of p followed by the entries of q's row not in it: mergedByTables of two diagonal partials, in one
+ * loop (an element-wise operation of two active arguments), the arrays allocated at their bound.
+ */
+function unionInOrder(p: Pattern, q: Pattern, size: number): Pattern {
+  const rows = p.m;
+  const colIndex = new Int32Array(p.colIndex.length + q.colIndex.length);
+  const rowStart = new Int32Array(rows + 1);
+  const stamp = new Int32Array(size).fill(-1);
+  const { rowStart: pStart, colIndex: pIndex } = p;
+  const { rowStart: qStart, colIndex: qIndex } = q;
+  let count = 0;
+  for (let i = 0; i < rows; i++) {
+    for (let e = pStart[i]!, end = pStart[i + 1]!; e < end; e++) {
+      const k = pIndex[e]!;
+      stamp[k] = i;
+      colIndex[count++] = k;
+    }
+    for (let e = qStart[i]!, end = qStart[i + 1]!; e < end; e++) {
+      const k = qIndex[e]!;
+      if (stamp[k] !== i) {
+        stamp[k] = i;
+        colIndex[count++] = k;
+      }
+    }
+    rowStart[i + 1] = count;
+  }
+  return {
+    m: rows,
+    n: size,
+    rowStart,
+    colIndex: 2 * count >= colIndex.length ? colIndex.subarray(0, count) : colIndex.slice(0, count),
+  };
+}
+
 /** The row of each entry of a pattern (the CSR rowStart expanded, parallel to colIndex). */
 function entryRows(p: Pattern): Int32Array {
   const rows = new Int32Array(p.colIndex.length);
@@ -429,16 +518,22 @@ function union(p: Pattern, q: Pattern): Pattern {
   const colIndex = new Int32Array(p.colIndex.length + q.colIndex.length);
   // taken[j] === i: column j is already in row i.
   const taken = new Int32Array(p.n).fill(-1);
-  const both = [p, q];
+  const { rowStart: pStart, colIndex: pIndex } = p;
+  const { rowStart: qStart, colIndex: qIndex } = q;
   let size = 0;
   for (let i = 0; i < p.m; i++) {
     const first = size;
-    for (const r of both)
-      for (let e = r.rowStart[i]!; e < r.rowStart[i + 1]!; e++) {
-        const j = r.colIndex[e]!;
-        if (taken[j] !== i) colIndex[size++] = j;
-        taken[j] = i;
-      }
+    // The entries of p's row are distinct: only q's are looked up.
+    for (let e = pStart[i]!, end = pStart[i + 1]!; e < end; e++) {
+      const j = pIndex[e]!;
+      taken[j] = i;
+      colIndex[size++] = j;
+    }
+    for (let e = qStart[i]!, end = qStart[i + 1]!; e < end; e++) {
+      const j = qIndex[e]!;
+      if (taken[j] !== i) colIndex[size++] = j;
+      taken[j] = i;
+    }
     sortRun(colIndex, first, size);
     rowStart[i + 1] = size;
   }
@@ -459,18 +554,22 @@ function starReads(p: Pattern, rows: Int32Array, colourOf: Int32Array): { key: I
   // count[c] columns of colour c in the row of stamp[c].
   const count = new Int32Array(p.n + 1);
   const stamp = new Int32Array(p.n + 1).fill(-1);
-  const inRow = (i: number, c: number) => (stamp[c] === i ? count[c]! : 0);
+  const { rowStart, colIndex } = p;
   for (let i = 0; i < p.m; i++) {
-    for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) {
-      const c = colourOf[p.colIndex[e]!]!;
+    const from = rowStart[i]!;
+    const to = rowStart[i + 1]!;
+    for (let e = from; e < to; e++) {
+      const c = colourOf[colIndex[e]!]!;
       if (stamp[c] !== i) count[c] = 0;
       stamp[c] = i;
       count[c]!++;
     }
-    for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) {
-      const j = p.colIndex[e]!;
-      const direct = i === j || inRow(i, colourOf[j]!) === 1;
-      key[e] = direct ? colourOf[j]! : colourOf[i]!;
+    // Every colour of the row was stamped by the loop above: count[c] is its columns in row i.
+    for (let e = from; e < to; e++) {
+      const j = colIndex[e]!;
+      const c = colourOf[j]!;
+      const direct = i === j || count[c] === 1;
+      key[e] = direct ? c : colourOf[i]!;
       source[e] = direct ? rows[e]! : j;
     }
   }

@@ -55,11 +55,30 @@ function numbersJson(data: ArrayLike<number>, from: number, to: number): string 
       parts.push(data.subarray(start, end).join(','));
       continue;
     }
-    const piece = Array.prototype.slice.call(data, start, end) as number[];
-    // JSON.stringify formats finite numbers fastest; only pieces with NaN or ±Infinity need the strings.
-    parts.push(piece.every(Number.isFinite) ? JSON.stringify(piece).slice(1, -1) : piece.map(numberJson).join(','));
+    parts.push(runJson(data, start, end));
   }
   return parts.join(',');
+}
+
+/**
+ * The numbers data[from … to) as comma-separated JSON, each number formatted alone (faster than JSON.stringify of
+ * the copied piece) and a number equal to the one before it not formatted again: a symmetric matrix's entries
+ * (a(i,j) then a(j,i)) and constant runs often repeat their neighbour.
+ */
+function runJson(data: ArrayLike<number>, from: number, to: number): string {
+  let last = NaN;
+  let lastText = '';
+  let text = '';
+  for (let k = from; k < to; k++) {
+    const x = data[k]!;
+    // NaN never equals the last number; ±Infinity's text is its own; 0 and -0 are both "0".
+    if (x !== last) {
+      last = x;
+      lastText = Number.isFinite(x) ? JSON.stringify(x) : jsonNumber(x);
+    }
+    text += k === from ? lastText : `,${lastText}`;
+  }
+  return text;
 }
 
 /** Nested JSON arrays in the given shape, of any depth (a scalar is a plain number). */
@@ -285,13 +304,33 @@ export function keyJson(name: string): string {
   return text;
 }
 
-function atJson(report: Report): string {
+/**
+ * The `at` object. A large value read from a binary file (no JSON text) is written as pieces made as they are
+ * written, as a large result is: held whole, its text would live through many collections of the young heap.
+ */
+function atJson(report: Report): FieldText {
+  const pieces: FieldText[] = [];
   let text = '{';
   for (let k = 0; k < report.at.length; k++) {
     const { name, value } = report.at[k]!;
-    text += `${k === 0 ? '' : ','}${keyJson(name)}${valueJson(value)}`;
+    text += `${k === 0 ? '' : ','}${keyJson(name)}`;
+    if (value.json === undefined && value.data.length > SHARED_TEXT_MAX) {
+      pieces.push(text, lazyNested(value.shape, value.data));
+      text = '';
+    } else {
+      text += valueJson(value);
+    }
   }
-  return `${text}}`;
+  if (pieces.length === 0) return `${text}}`;
+  pieces.push(`${text}}`);
+  return { [Symbol.iterator]: () => piecesOf(pieces) };
+}
+
+function* piecesOf(fields: readonly FieldText[]): Generator<string> {
+  for (const field of fields) {
+    if (typeof field === 'string') yield field;
+    else yield* field;
+  }
 }
 
 const vector = (data: ArrayLike<number>): FieldText => numbersField([data.length], data);

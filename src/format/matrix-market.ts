@@ -43,10 +43,27 @@ function* matrixMarketPieces(report: MatrixReport): Generator<string> {
   }
   const { values } = matrix;
   yield `${rows} ${cols} ${values.length}\n`;
+  // Entries come row by row, and a symmetric H's a(i,j) often follows its equal a(j,i): a row or a value the same
+  // as the line before reuses its text (NaN, never equal, is formatted each time).
+  let row = -1;
+  let rowText = '';
+  let value = NaN;
+  let valueText = '';
   for (let start = 0; start < values.length; start += LINES) {
     let text = '';
     const end = Math.min(start + LINES, values.length);
-    for (let k = start; k < end; k++) text += `${matrix.rows[k]! + 1} ${matrix.cols[k]! + 1} ${number(values[k]!)}\n`;
+    for (let k = start; k < end; k++) {
+      if (matrix.rows[k] !== row) {
+        row = matrix.rows[k]!;
+        rowText = `${row + 1} `;
+      }
+      if (values[k] !== value) {
+        value = values[k]!;
+        // JSON.stringify spells a finite number as String does, faster.
+        valueText = Number.isFinite(value) ? JSON.stringify(value) : number(value);
+      }
+      text += `${rowText}${matrix.cols[k]! + 1} ${valueText}\n`;
+    }
     yield text;
   }
 }

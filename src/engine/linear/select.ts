@@ -51,5 +51,20 @@ export const select: LinearKind<'select'> = {
     for (let p = 0; p < order.length; p++) targets[p] = target[order[p]!]!;
     return { start, targets };
   },
+  reachInjection(step, direction) {
+    const forward = direction === 'forward';
+    const sources = forward ? step.map.from : step.map.to;
+    const targets = forward ? step.map.to : step.map.from;
+    const target = new Int32Array(forward ? step.arg.size : step.out.size).fill(-1);
+    const taken = new Uint8Array(forward ? step.out.size : step.arg.size);
+    for (let j = 0; j < sources.length; j++) {
+      const k = sources[j]!;
+      const t = targets[j]!;
+      if (target[k] !== -1 || taken[t] === 1) return null;
+      target[k] = t;
+      taken[t] = 1;
+    }
+    return target;
+  },
   scratchSize: () => 0,
 };

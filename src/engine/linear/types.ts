@@ -135,6 +135,11 @@ export interface StepRules<S extends Step> {
    * makes no call per entry.
    */
   reachTable?(step: S, direction: Direction): { readonly start: Int32Array; readonly targets: Int32Array };
+  /**
+   * `reach` by structure when each source entry reaches at most one target and no two the same (a slice, a
+   * permutation): the target of entry k, or -1 for none; null when the step is not such a map.
+   */
+  reachInjection?(step: S, direction: Direction): Int32Array | null;
   /** Entries of the scratch buffer the step needs. */
   scratchSize(step: S): number;
   /**

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { jsonLine, jsonText, nestedJson, SHARED_TEXT_MAX } from '../src/format/json.js';
+import type { VectorReport } from '../src/format/report.js';
+import type { Shape } from '../src/shape.js';
+import type { Tensor } from '../src/values.js';
+import { jsonNumber } from '../src/format/number.js';
+
+/** The plain writer: every number formatted on its own by jsonNumber. */
+const plain = (data: ArrayLike<number>): string => `[${Array.from(data, jsonNumber).join(',')}]`;
+
+/** Deterministic numbers with runs of repeats, signed zeros and non-finite entries. */
+function mixed(n: number): Float64Array {
+  const special = [NaN, Infinity, -Infinity, 0, -0, 1e-310, 5e-324, Number.MAX_VALUE, 0.1 + 0.2];
+  const data = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    if (k % 7 === 3) data[k] = data[k - 1]!;
+    else if (k % 11 === 5) data[k] = special[((k / 11) % special.length) | 0]!;
+    else data[k] = Math.cos(k) * 10 ** ((k % 9) - 4);
+  }
+  return data;
+}
+
+describe('JSON numbers', () => {
+  it.each([1, 16, 17, 8191, 8192, 8193, 30000])('a vector of %i numbers is written as each number alone', (n) => {
+    const data = mixed(n);
+    expect(nestedJson([n], data)).toBe(plain(data));
+  });
+
+  it('repeated neighbours, NaN after NaN and -0 after 0 keep their own texts', () => {
+    const data = Float64Array.of(NaN, NaN, Infinity, Infinity, 0, -0, -0, 2.5, 2.5, -Infinity, 1, 1, 1, 1, 1, 1, 1, 3);
+    const text = nestedJson([data.length], data);
+    expect(text).toBe(plain(data));
+    expect(text).toBe('["NaN","NaN","Infinity","Infinity",0,0,0,2.5,2.5,"-Infinity",1,1,1,1,1,1,1,3]');
+  });
+
+  it('indices are written as integers', () => {
+    const rows = Int32Array.from({ length: 20000 }, (_, k) => (k * 7919) % 100003);
+    expect(nestedJson([rows.length], rows)).toBe(plain(rows));
+  });
+});
+
+describe('the at object', () => {
+  /** A grad report binding x (large) and y, each given as JSON text or not. */
+  function report(x: Tensor, y: Tensor): VectorReport {
+    return {
+      command: 'grad',
+      expr: 'sum(x) + y',
+      at: [
+        { name: 'x', value: x },
+        { name: 'y', value: y },
+      ],
+      wrt: ['y'],
+      inputs: [{ name: 'y', shape: [] }],
+      value: { shape: [], data: Float64Array.of(1) },
+      title: 'sum(x) + y',
+      m: 1,
+      n: 1,
+      warnings: [],
+      seed: null,
+      vector: Float64Array.of(1),
+    };
+  }
+
+  it.each<[Shape, string]>([
+    [[SHARED_TEXT_MAX + 5], 'a large vector'],
+    [[300, 300], 'a large matrix'],
+  ])('%j (%s) read from a binary file is written as its JSON text would be', (shape) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = mixed(size);
+    const y: Tensor = { shape: [], data: Float64Array.of(2.5) };
+    const json = nestedJson(shape, data);
+    const fromBinary = Array.from(jsonText(report({ shape, data }, y))).join('');
+    const fromJson = Array.from(jsonText(report({ shape, data, json }, y))).join('');
+    expect(fromBinary).toBe(fromJson);
+    expect(jsonLine(report({ shape, data }, y))).toBe(fromJson);
+    expect(JSON.parse(fromBinary).at.y).toBe(2.5);
+  });
+});
