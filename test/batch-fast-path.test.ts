@@ -162,6 +162,32 @@ describe('the fast path of a batch', () => {
     { args: ['[log(x), 1/x]'], points: [{ x: 0 }, { x: -1 }, { x: 2 }] },
     // A fixed value written as its file's text, and the same name given by a line, in either order.
     { args: ['s*x', '--at', 's=@s.json'], points: [{ s: 3, x: 1 }, { x: 2 }, { x: 1, s: 3 }, { x: -1 }] },
+    // Numbers of every kind, their negations, products that overflow: each written as jsonNumber writes it.
+    {
+      args: ['[x, -x, x*y, y]'],
+      points: fc
+        .sample(fc.tuple(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.double({ noNaN: true })), {
+          seed: 15,
+          numRuns: 60,
+        })
+        .map(([x, y]) => ({ x, y: Number.isFinite(y) ? y : -x })),
+    },
+    // A value of the point that changes shape from line to line, under the same text of the rest of the line.
+    {
+      args: ['sum(c) * x', '--wrt', 'x'],
+      points: [
+        {
+          x: 1,
+          c: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+        { x: 2, c: [5] },
+        { x: 3, c: [Array.from({ length: 300 }, (_, k) => -k / 7)] },
+        { x: 4, c: 6 },
+      ],
+    },
     // An index read from a scalar: one program per value.
     {
       args: ['[x, 2*x, 3*x](k)'],
@@ -196,7 +222,7 @@ describe('the fast path of a batch', () => {
         if (lines[k]!.startsWith('{"line":') || Object.keys(point).some(fixed)) continue;
         const single = await run([
           ...args,
-          ...Object.entries(point).flatMap(([name, x]) => ['--at', `${name}=${String(x)}`]),
+          ...Object.entries(point).flatMap(([name, x]) => ['--at', `${name}=${JSON.stringify(x)}`]),
           '--json',
         ]);
         expect(lines[k], `${args.join(' ')} at ${JSON.stringify(point)}`).toBe(single.out.trimEnd());
