@@ -99,6 +99,33 @@ describe('FlatLine', () => {
       { seed: 15, numRuns: 2000 },
     );
   });
+
+  it('reads decimals of up to 18 digits with a point and an exponent anywhere as JSON.parse does', () => {
+    const decimal = fc
+      .tuple(
+        fc.boolean(),
+        fc.bigInt({ min: 0n, max: 10n ** 18n }),
+        fc.nat({ max: 20 }),
+        fc.option(fc.integer({ min: -40, max: 40 })),
+        fc.nat({ max: 3 }),
+      )
+      .map(([negative, integer, point, exponent, zeros]) => {
+        const digits = `${integer}${'0'.repeat(zeros)}`.padStart(point + 1, '0');
+        const cut = digits.length - point;
+        // JSON has no leading zeros: 0.05, not 00.05.
+        const whole = digits.slice(0, cut).replace(/^0+(?=\d)/, '');
+        const body = point === 0 ? whole : `${whole}.${digits.slice(cut)}`;
+        return `${negative ? '-' : ''}${body}${exponent === null ? '' : `e${exponent}`}`;
+      });
+    fc.assert(
+      fc.property(decimal, (text) => {
+        const line = `{"x":${text}}`;
+        expect(reader.read(line), line).toBe(true);
+        expect(Object.is(reader.numbers[0], JSON.parse(text)), line).toBe(true);
+      }),
+      { seed: 15, numRuns: 20000 },
+    );
+  });
 });
 
 describe('numberJson', () => {
