@@ -77,10 +77,15 @@ interface Frame {
 }
 
 export class JsonLines {
-  private buffer = new Uint8Array(1 << 16);
+  private buffer: Uint8Array<ArrayBuffer>;
   private length = 0;
   private readonly encoder = new TextEncoder();
   private frame: Frame | null = null;
+
+  /** `bytes`: the room to start with, the size of the output expected (it grows as needed). */
+  constructor(bytes = 1 << 16) {
+    this.buffer = new Uint8Array(Math.max(64, Math.ceil(bytes)));
+  }
 
   /** Appends the report's line, as jsonLine makes it; with `line`, the line number comes first. */
   report(report: Report, line: number | null = null): void {
