@@ -71,6 +71,8 @@ interface Frame {
   readonly bytes: number;
   /** `,"valueShape":…,"shape":…,"mode":…,"method":…,"passes":…,"jacobian":` */
   readonly tail: Uint8Array;
+  /** J's dimensions, m × n. */
+  readonly jacobianDims: readonly number[];
   /** `,"blocks":{"x":` then `,"y":` … for each differentiated variable, and its block's dimensions. */
   readonly blockKeys: readonly Uint8Array[];
   readonly blockDims: readonly (readonly number[])[];
@@ -165,7 +167,7 @@ export class JsonLines {
     this.put(frame.middle);
     this.nested(value.shape, 0, 0, value.data, 1, 0, 1);
     this.put(frame.tail);
-    this.nested([report.m, n], 0, 0, matrix, 1, 0, 1);
+    this.nested(frame.jacobianDims, 0, 0, matrix, 1, 0, 1);
     // Each variable's block: its columns of J, shaped (value's shape) + (variable's shape).
     let offset = 0;
     for (let k = 0; k < report.inputs.length; k++) {
@@ -244,23 +246,27 @@ export class JsonLines {
       this.length = at;
       return;
     }
-    const start = at;
     // -x is written as x with its sign flipped, so a negated number is found too.
     const negated = x === 0 ? -1 : slotOf(-x);
+    const start = at;
     if (negated >= 0 && cachedValues[negated] === -x) {
       let other = negated * SLOT_BYTES;
       const end = other + cachedLengths[negated]!;
       if (x < 0) buffer[at++] = MINUS;
       else other++;
       for (; other < end; other++) buffer[at++] = cachedBytes[other]!;
+      for (let k = start; k < at; k++) cachedBytes[from++] = buffer[k]!;
     } else {
       // The same text as String(x) for a finite number, made about twice as fast (no number-string cache in V8's way).
       const text = JSON.stringify(x);
-      for (let k = 0; k < text.length; k++) buffer[at++] = text.charCodeAt(k);
+      for (let k = 0; k < text.length; k++) {
+        const c = text.charCodeAt(k);
+        buffer[at++] = c;
+        cachedBytes[from++] = c;
+      }
     }
     cachedValues[slot] = x;
     cachedLengths[slot] = at - start;
-    for (let k = start; k < at; k++) cachedBytes[from++] = buffer[k]!;
     this.length = at;
   }
 
@@ -309,6 +315,7 @@ export class JsonLines {
         blockDims.reduce((sum, dims) => sum + arrayBytes(dims), 0),
       tail,
       blockKeys,
+      jacobianDims: [report.m, report.n],
       blockDims,
     };
     this.frame = made;
