@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FlatLine } from '../src/cli/batch-line.js';
+import { compileProgram } from '../src/compile.js';
 import { main } from '../src/cli/main.js';
 import { numberJson } from '../src/format/json.js';
 import { jsonNumber } from '../src/format/number.js';
@@ -280,5 +281,36 @@ describe('the fast path of a batch', () => {
     const general = await run([...args, '--shard', '0/1', '--batch', '-'], wrapped);
     expect(fast.out).toBe(general.out);
     expect(fast.out.split('\n', 1)[0]).toMatch(/^\{"line":1,"command":"jacobian",/);
+  });
+});
+
+describe('pooled results', () => {
+  it('are the Jacobians of their own arrays, each kept as it was by the calls after it, large ones not pooled', () => {
+    const shapes = (n: number) =>
+      new Map([
+        ['x', { shape: [n] }],
+        ['s', { shape: [] }],
+      ]);
+    for (const n of [3, 7, 8]) {
+      const own = compileProgram('s * x .* x', shapes(n));
+      const pooled = compileProgram('s * x .* x', shapes(n));
+      pooled.pooledResults = true;
+      const kept: { pooled: Float64Array; own: Float64Array }[] = [];
+      // Enough calls to fill a pool and start another.
+      for (let k = 0; k < 2000; k++) {
+        const at = new Map([
+          ['x', Float64Array.from({ length: n }, (_, i) => k - i / 3)],
+          ['s', Float64Array.of(k % 7)],
+        ]);
+        kept.push({
+          pooled: pooled.jacobian(at, ['x', 's']).jacobian,
+          own: own.jacobian(at, ['x', 's']).jacobian,
+        });
+      }
+      for (const { pooled: p, own: o } of kept) expect(p).toEqual(o);
+      expect(kept[0]!.own.buffer.byteLength).toBe(kept[0]!.own.byteLength);
+      // n × (n + 1) entries: 12 and 56 are pooled, 72 are not.
+      expect(kept[0]!.pooled.buffer.byteLength > kept[0]!.pooled.byteLength).toBe(n < 8);
+    }
   });
 });

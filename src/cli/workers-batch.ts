@@ -167,7 +167,7 @@ export class BatchPoints {
     const text = lineNumber === 1 ? withoutBom(read) : read;
     if (this.flatLine.read(text)) {
       const request = this.flatRequest();
-      if (request !== null) return compute(this.setup.command, request, this.setup.options).report;
+      if (request !== null) return this.computed(request);
     }
     // Every input line gets one output line, so that the two can be joined line by line (paste).
     if (text.trim() === '') throw new InputError('blank line: give a point on every line, or remove the line');
@@ -187,8 +187,13 @@ export class BatchPoints {
               ...(line.u === undefined ? {} : { u: line.u }),
             },
           };
-    const request = bindRequest(source, bindings, setup.wrt, setup.options);
-    return compute(setup.command, request, setup.options).report;
+    return this.computed(bindRequest(source, bindings, setup.wrt, setup.options));
+  }
+
+  /** The report of a bound point; its small results may share memory, as each is written before the next. */
+  private computed(request: Omit<Request, 'ms'>): Report {
+    request.program.pooledResults = true;
+    return compute(this.setup.command, request, this.setup.options).report;
   }
 
   /** The request of the flat line just read, its numbers in place; null when its names cannot be bound as given. */
