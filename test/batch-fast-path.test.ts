@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FlatLine } from '../src/cli/batch-line.js';
 import { compileProgram } from '../src/compile.js';
+import type { VariableInfo } from '../src/parse/index.js';
 import { main } from '../src/cli/main.js';
 import { numberJson } from '../src/format/json.js';
 import { jsonNumber } from '../src/format/number.js';
@@ -287,7 +288,7 @@ describe('the fast path of a batch', () => {
 describe('pooled results', () => {
   it('are the Jacobians of their own arrays, each kept as it was by the calls after it, large ones not pooled', () => {
     const shapes = (n: number) =>
-      new Map([
+      new Map<string, VariableInfo>([
         ['x', { shape: [n] }],
         ['s', { shape: [] }],
       ]);
