@@ -7,6 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FlatLine } from '../src/cli/batch-line.js';
+import { compileProgram } from '../src/compile.js';
+import type { VariableInfo } from '../src/parse/index.js';
 import { main } from '../src/cli/main.js';
 import { numberJson } from '../src/format/json.js';
 import { jsonNumber } from '../src/format/number.js';
@@ -99,6 +101,33 @@ describe('FlatLine', () => {
       { seed: 15, numRuns: 2000 },
     );
   });
+
+  it('reads decimals of up to 18 digits with a point and an exponent anywhere as JSON.parse does', () => {
+    const decimal = fc
+      .tuple(
+        fc.boolean(),
+        fc.bigInt({ min: 0n, max: 10n ** 18n }),
+        fc.nat({ max: 20 }),
+        fc.option(fc.integer({ min: -40, max: 40 })),
+        fc.nat({ max: 3 }),
+      )
+      .map(([negative, integer, point, exponent, zeros]) => {
+        const digits = `${integer}${'0'.repeat(zeros)}`.padStart(point + 1, '0');
+        const cut = digits.length - point;
+        // JSON has no leading zeros: 0.05, not 00.05.
+        const whole = digits.slice(0, cut).replace(/^0+(?=\d)/, '');
+        const body = point === 0 ? whole : `${whole}.${digits.slice(cut)}`;
+        return `${negative ? '-' : ''}${body}${exponent === null ? '' : `e${exponent}`}`;
+      });
+    fc.assert(
+      fc.property(decimal, (text) => {
+        const line = `{"x":${text}}`;
+        expect(reader.read(line), line).toBe(true);
+        expect(Object.is(reader.numbers[0], JSON.parse(text)), line).toBe(true);
+      }),
+      { seed: 15, numRuns: 20000 },
+    );
+  });
 });
 
 describe('numberJson', () => {
@@ -162,6 +191,32 @@ describe('the fast path of a batch', () => {
     { args: ['[log(x), 1/x]'], points: [{ x: 0 }, { x: -1 }, { x: 2 }] },
     // A fixed value written as its file's text, and the same name given by a line, in either order.
     { args: ['s*x', '--at', 's=@s.json'], points: [{ s: 3, x: 1 }, { x: 2 }, { x: 1, s: 3 }, { x: -1 }] },
+    // Numbers of every kind, their negations, products that overflow: each written as jsonNumber writes it.
+    {
+      args: ['[x, -x, x*y, y]'],
+      points: fc
+        .sample(fc.tuple(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.double({ noNaN: true })), {
+          seed: 15,
+          numRuns: 60,
+        })
+        .map(([x, y]) => ({ x, y: Number.isFinite(y) ? y : -x })),
+    },
+    // A value of the point that changes shape from line to line, under the same text of the rest of the line.
+    {
+      args: ['sum(c) * x', '--wrt', 'x'],
+      points: [
+        {
+          x: 1,
+          c: [
+            [1, 2],
+            [3, 4],
+          ],
+        },
+        { x: 2, c: [5] },
+        { x: 3, c: [Array.from({ length: 300 }, (_, k) => -k / 7)] },
+        { x: 4, c: 6 },
+      ],
+    },
     // An index read from a scalar: one program per value.
     {
       args: ['[x, 2*x, 3*x](k)'],
@@ -196,7 +251,7 @@ describe('the fast path of a batch', () => {
         if (lines[k]!.startsWith('{"line":') || Object.keys(point).some(fixed)) continue;
         const single = await run([
           ...args,
-          ...Object.entries(point).flatMap(([name, x]) => ['--at', `${name}=${String(x)}`]),
+          ...Object.entries(point).flatMap(([name, x]) => ['--at', `${name}=${JSON.stringify(x)}`]),
           '--json',
         ]);
         expect(lines[k], `${args.join(' ')} at ${JSON.stringify(point)}`).toBe(single.out.trimEnd());
@@ -227,5 +282,36 @@ describe('the fast path of a batch', () => {
     const general = await run([...args, '--shard', '0/1', '--batch', '-'], wrapped);
     expect(fast.out).toBe(general.out);
     expect(fast.out.split('\n', 1)[0]).toMatch(/^\{"line":1,"command":"jacobian",/);
+  });
+});
+
+describe('pooled results', () => {
+  it('are the Jacobians of their own arrays, each kept as it was by the calls after it, large ones not pooled', () => {
+    const shapes = (n: number) =>
+      new Map<string, VariableInfo>([
+        ['x', { shape: [n] }],
+        ['s', { shape: [] }],
+      ]);
+    for (const n of [3, 7, 8]) {
+      const own = compileProgram('s * x .* x', shapes(n));
+      const pooled = compileProgram('s * x .* x', shapes(n));
+      pooled.pooledResults = true;
+      const kept: { pooled: Float64Array; own: Float64Array }[] = [];
+      // Enough calls to fill a pool and start another.
+      for (let k = 0; k < 2000; k++) {
+        const at = new Map([
+          ['x', Float64Array.from({ length: n }, (_, i) => k - i / 3)],
+          ['s', Float64Array.of(k % 7)],
+        ]);
+        kept.push({
+          pooled: pooled.jacobian(at, ['x', 's']).jacobian,
+          own: own.jacobian(at, ['x', 's']).jacobian,
+        });
+      }
+      for (const { pooled: p, own: o } of kept) expect(p).toEqual(o);
+      expect(kept[0]!.own.buffer.byteLength).toBe(kept[0]!.own.byteLength);
+      // n × (n + 1) entries: 12 and 56 are pooled, 72 are not.
+      expect(kept[0]!.pooled.buffer.byteLength > kept[0]!.pooled.byteLength).toBe(n < 8);
+    }
   });
 });

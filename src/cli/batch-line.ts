@@ -65,7 +65,8 @@ export class FlatLine {
       p = skipSpace(text, p + 1, end);
       const numberEnd = jsonNumberEnd(text, p, end);
       if (numberEnd < 0) return false;
-      const x = Number(text.slice(p, numberEnd));
+      const exact = exactDecimal(text, p, numberEnd);
+      const x = Number.isNaN(exact) ? Number(text.slice(p, numberEnd)) : exact;
       // 1e400 is Infinity: the general path says why that is refused.
       if (!Number.isFinite(x)) return false;
       this.numbers[count++] = x;
@@ -96,9 +97,59 @@ export class FlatLine {
   }
 
   private sameKeys(j: number, k: number): boolean {
-    const length = this.keyEnd[j]! - this.keyStart[j]!;
-    return length === this.keyEnd[k]! - this.keyStart[k]! && this.text.startsWith(this.key(j), this.keyStart[k]!);
+    const start = this.keyStart[j]!;
+    const offset = this.keyStart[k]! - start;
+    if (this.keyEnd[j]! - start !== this.keyEnd[k]! - this.keyStart[k]!) return false;
+    for (let p = start; p < this.keyEnd[j]!; p++)
+      if (this.text.charCodeAt(p) !== this.text.charCodeAt(p + offset)) return false;
+    return true;
   }
+}
+
+/** 10⁰ … 10²², each a double exactly. */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+/** Above this a digit more could take the digits past 2⁵³, where not every integer is a double. */
+const MAX_EXACT_PREFIX = Math.floor((2 ** 53 - 9) / 10);
+
+/**
+ * The JSON number in [from, end) when its digits make an integer below 2⁵³ and its power of ten is at most
+ * 22 either way: the integer and the power are doubles exactly, so one division or product rounds once, as
+ * Number does (Clinger's fast path); NaN for any other number, for Number to read.
+ */
+function exactDecimal(text: string, from: number, end: number): number {
+  let p = from;
+  const negative = text.charCodeAt(p) === MINUS;
+  if (negative) p++;
+  let digits = 0;
+  let scale = 0;
+  let fraction = false;
+  for (; p < end; p++) {
+    const c = text.charCodeAt(p);
+    if (c === DOT) fraction = true;
+    else if (isDigit(c)) {
+      if (digits > MAX_EXACT_PREFIX) return NaN;
+      digits = digits * 10 + (c - ZERO);
+      if (fraction) scale++;
+    } else break;
+  }
+  let exponent = 0;
+  if (p < end) {
+    // The exponent (its syntax checked already): e, a sign, digits.
+    const sign = text.charCodeAt(++p) === MINUS ? -1 : 1;
+    if (!isDigit(text.charCodeAt(p))) p++;
+    for (; p < end; p++) {
+      exponent = exponent * 10 + (text.charCodeAt(p) - ZERO);
+      if (exponent > 100) return NaN;
+    }
+    exponent *= sign;
+  }
+  const power = exponent - scale;
+  let x: number;
+  if (power === 0) x = digits;
+  else if (power < 0 && power >= -22) x = digits / POWERS_OF_TEN[-power]!;
+  else if (power > 0 && power <= 22) x = digits * POWERS_OF_TEN[power]!;
+  else return NaN;
+  return negative ? -x : x;
 }
 
 function skipSpace(text: string, from: number, end: number): number {

@@ -207,18 +207,21 @@ export async function runBatch(
   try {
     // A line is held whole to parse it: one longer than --max-input ends the batch, since finding the next
     // line would mean reading on without bound (an endless /dev/zero has none).
-    for await (const text of linesOf(io, options.batch, inputLimit('--batch', options))) {
-      lineNumber++;
-      if (shard !== undefined && lineNumber % shard.count !== shard.index) continue;
-      if (lines.length === 0) first = lineNumber;
-      lines.push(text);
-      characters += text.length;
-      taken++;
-      if (lines.length >= CHUNK_LINES || characters >= CHUNK_CHARACTERS) await dispatch();
-      // Its reader gone (`| head`), the rest of the batch would be computed for no one: an endless input never ends.
-      if (io.outputClosed?.() === true) break;
-      // Interrupted: no more lines; the handler ends the process once standard output has taken what it has.
-      if (interrupted) await new Promise<never>(() => {});
+    reading: for await (const run of linesOf(io, options.batch, inputLimit('--batch', options))) {
+      for (const text of run) {
+        lineNumber++;
+        if (shard !== undefined && lineNumber % shard.count !== shard.index) continue;
+        if (lines.length === 0) first = lineNumber;
+        lines.push(text);
+        characters += text.length;
+        taken++;
+        if (lines.length >= CHUNK_LINES || characters >= CHUNK_CHARACTERS) await dispatch();
+        // Its reader gone (`| head`), the rest of the batch would be computed for no one: an endless input never
+        // ends.
+        if (io.outputClosed?.() === true) break reading;
+        // Interrupted: no more lines; the handler ends the process once standard output has taken what it has.
+        if (interrupted) await new Promise<never>(() => {});
+      }
     }
     await finish();
   } catch (error) {

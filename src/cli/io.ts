@@ -49,10 +49,10 @@ export interface Io {
   /** The size of a file in bytes, to refuse one before reading it (undefined: unknown). */
   fileSize?(path: string): number | undefined;
   /**
-   * The lines of a file, or of standard input for '-', as they arrive (default: read whole, then split);
-   * a line longer than `limit` throws its refusal, with the line's number.
+   * The lines of a file, or of standard input for '-', as they arrive, a run of them at a time (default: read
+   * whole, then split); a line longer than `limit` throws its refusal, with the line's number.
    */
-  readLines?(source: string, limit: ReadLimit): AsyncIterable<string>;
+  readLines?(source: string, limit: ReadLimit): AsyncIterable<readonly string[]>;
   /**
    * Runs `flush` when the user interrupts (Ctrl-C) or the process is told to end (SIGTERM); the process ends
    * once standard output has taken everything written before, and ignores writes after.
@@ -166,38 +166,48 @@ const decode = (bytes: Buffer): string => bytes.toString(isAscii(bytes) ? 'latin
 
 /**
  * The lines of a stream, split at \n (a \r before it dropped), each decoded
- * when it is complete. A line longer than `limit` throws its refusal as soon
- * as the count passes it: only the current line is held, never more than the limit.
+ * when it is complete, in runs: the lines each chunk read completes (a turn of
+ * the event loop per chunk, not per line). A line longer than `limit` throws its
+ * refusal as soon as the count passes it, after the run of the lines before
+ * it: only the current line and run are held, never more than the limit and a chunk.
  */
-export async function* boundedLines(input: AsyncIterable<Buffer>, limit: ReadLimit): AsyncGenerator<string> {
+export async function* boundedLines(input: AsyncIterable<Buffer>, limit: ReadLimit): AsyncGenerator<string[]> {
   const bytes = effectiveBytes(limit);
+  // The start of the current line, from earlier chunks.
   let parts: Buffer[] = [];
   let length = 0;
   let line = 1;
-  const take = (): string => {
-    // Most lines lie within one chunk: decoded in place, not copied first.
-    let text = parts.length === 1 ? parts[0]!.toString('utf8') : Buffer.concat(parts, length).toString('utf8');
-    if (text.endsWith('\r')) text = text.slice(0, -1);
-    parts = [];
-    length = 0;
-    line++;
-    return text;
-  };
+  const withoutCr = (text: string): string => (text.endsWith('\r') ? text.slice(0, -1) : text);
   for await (const chunk of input) {
+    const run: string[] = [];
     let start = 0;
     for (;;) {
       const newline = chunk.indexOf(10, start);
       const end = newline < 0 ? chunk.length : newline;
-      if (length + end - start > bytes) throw limit.refuse(bytes, line);
-      if (end > start) parts.push(chunk.subarray(start, end));
-      length += end - start;
-      if (newline < 0) break;
-      yield take();
+      if (length + end - start > bytes) {
+        if (run.length > 0) yield run;
+        throw limit.refuse(bytes, line);
+      }
+      if (newline < 0) {
+        if (end > start) parts.push(chunk.subarray(start, end));
+        length += end - start;
+        break;
+      }
+      // Most lines lie within one chunk: decoded in place, not copied first.
+      if (length === 0) run.push(withoutCr(chunk.toString('utf8', start, end)));
+      else {
+        parts.push(chunk.subarray(start, end));
+        run.push(withoutCr(Buffer.concat(parts, length + end - start).toString('utf8')));
+        parts = [];
+        length = 0;
+      }
+      line++;
       start = newline + 1;
     }
+    if (run.length > 0) yield run;
   }
   // A last line without a newline is a line; the end of the text after a newline is not.
-  if (length > 0) yield take();
+  if (length > 0) yield [withoutCr(Buffer.concat(parts, length).toString('utf8'))];
 }
 
 /**
@@ -209,16 +219,16 @@ export async function* boundedLines(input: AsyncIterable<Buffer>, limit: ReadLim
 export const terminalLine = (text: string): string => escapeControls(text.replace(/[\r\n\t]/g, ' '));
 
 /** The lines of `source` through `io`, streaming where the Io can (handed on as they are: no generator per line). */
-export function linesOf(io: Io, source: string, limit: ReadLimit): AsyncIterable<string> {
+export function linesOf(io: Io, source: string, limit: ReadLimit): AsyncIterable<readonly string[]> {
   return io.readLines !== undefined ? io.readLines(source, limit) : wholeLines(io, source);
 }
 
-async function* wholeLines(io: Io, source: string): AsyncIterable<string> {
+async function* wholeLines(io: Io, source: string): AsyncIterable<readonly string[]> {
   const text = source === '-' ? await io.readStdin() : io.readFile(source);
   const lines = text.split(/\r?\n/);
   // The newline that ends the last line starts no line of its own.
   if (lines.at(-1) === '') lines.pop();
-  yield* lines;
+  yield lines;
 }
 
 /**

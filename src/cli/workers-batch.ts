@@ -107,6 +107,8 @@ interface FlatRequest {
 export class BatchPoints {
   private readonly flatLine = new FlatLine();
   private flat: FlatRequest | null = null;
+  /** The bytes of output a line took in the last chunk run. */
+  private lineBytes = 128;
 
   private constructor(
     private readonly setup: BatchSetup,
@@ -133,7 +135,9 @@ export class BatchPoints {
       for (let k = 0; k < lines.length; k++) points.push(this.csvPoint(first + k * step, lines[k]!));
       return { kind: 'csv', points };
     }
-    const out = new JsonLines();
+    // Room for what the chunk is expected to write, by the bytes a line took in the last chunk, and an eighth
+    // more: the buffer is made once, not grown by doubling (the bytes of each size made and dropped, per chunk).
+    const out = new JsonLines(this.lineBytes * lines.length * 1.125);
     let failed = 0;
     for (let k = 0; k < lines.length; k++) {
       const line = first + k * step;
@@ -145,6 +149,7 @@ export class BatchPoints {
       }
     }
     const bytes = out.bytes();
+    if (lines.length > 0) this.lineBytes = bytes.length / lines.length;
     return { kind: 'jsonl', bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), failed };
   }
 
@@ -162,7 +167,7 @@ export class BatchPoints {
     const text = lineNumber === 1 ? withoutBom(read) : read;
     if (this.flatLine.read(text)) {
       const request = this.flatRequest();
-      if (request !== null) return compute(this.setup.command, request, this.setup.options).report;
+      if (request !== null) return this.computed(request);
     }
     // Every input line gets one output line, so that the two can be joined line by line (paste).
     if (text.trim() === '') throw new InputError('blank line: give a point on every line, or remove the line');
@@ -182,8 +187,13 @@ export class BatchPoints {
               ...(line.u === undefined ? {} : { u: line.u }),
             },
           };
-    const request = bindRequest(source, bindings, setup.wrt, setup.options);
-    return compute(setup.command, request, setup.options).report;
+    return this.computed(bindRequest(source, bindings, setup.wrt, setup.options));
+  }
+
+  /** The report of a bound point; its small results may share memory, as each is written before the next. */
+  private computed(request: Omit<Request, 'ms'>): Report {
+    request.program.pooledResults = true;
+    return compute(this.setup.command, request, this.setup.options).report;
   }
 
   /** The request of the flat line just read, its numbers in place; null when its names cannot be bound as given. */

@@ -17,8 +17,27 @@ import type { Binding, MatrixReport, Report } from './report.js';
 
 /** Room for a number: its JSON (24 bytes at most, as `-1.2345678901234567e-308`) and a comma. */
 const NUMBER_BYTES = 25;
+const MINUS = 0x2d;
+/** Copies shorter than this go byte by byte: a typed array's set costs more for a few bytes. */
+const SHORT_COPY = 32;
+
+// Recently written numbers, by a hash of their bits, as bytes: a batch's results repeat their inputs and constants
+// (the Lorenz Jacobian holds x, y, -x, -10), and formatting a double costs more than copying its bytes again.
+const CACHE_BITS = 12;
+const SLOT_BYTES = 24;
+const cachedValues = new Float64Array(1 << CACHE_BITS).fill(NaN);
+const cachedLengths = new Uint8Array(1 << CACHE_BITS);
+const cachedBytes = new Uint8Array(SLOT_BYTES << CACHE_BITS);
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+
+const slotOf = (x: number): number => {
+  bits[0] = x;
+  return Math.imul(words[0]! ^ words[1]!, 0x9e3779b1) >>> (32 - CACHE_BITS);
+};
 const COMMA = 0x2c;
 const OPEN = 0x5b;
+const OPEN_BRACE = 0x7b;
 const CLOSE = 0x5d;
 
 /**
@@ -34,25 +53,41 @@ interface Frame {
   readonly mode: string;
   readonly method: string;
   readonly passes: number;
-  /** `"command":"jacobian","expr":…,"at":{` */
-  readonly head: Uint8Array;
-  /** `"x":` or `,"x":` for each `at` name, then its value's JSON when it was given as JSON text. */
-  readonly atKeys: readonly Uint8Array[];
-  readonly atTexts: readonly (Uint8Array | null)[];
-  /** `},"wrt":…,"inputs":…,"value":` */
+  /** Whether each `at` value was given as JSON text (fixed on the command line): the frame holds its text. */
+  readonly atFixed: readonly boolean[];
+  /**
+   * The text before each `at` value of the point (not fixed), fixed values merged in: `"command":"jacobian",
+   * "expr":…,"at":{"s":10,"x":` for the first, then `,"y":` and so on.
+   */
+  readonly atRuns: readonly Uint8Array[];
+  /** Which `at` entry follows each run. */
+  readonly atVariables: readonly number[];
+  /** The rest of `at` (fixed values merged in), then `},"wrt":…,"inputs":…,"value":` */
   readonly middle: Uint8Array;
+  /**
+   * The bytes of the text above and of the arrays' brackets and commas of the value, J and the blocks: what a line
+   * writes besides its numbers, the `at` values of the point, the line number and the warnings.
+   */
+  readonly bytes: number;
   /** `,"valueShape":…,"shape":…,"mode":…,"method":…,"passes":…,"jacobian":` */
   readonly tail: Uint8Array;
+  /** J's dimensions, m × n. */
+  readonly jacobianDims: readonly number[];
   /** `,"blocks":{"x":` then `,"y":` … for each differentiated variable, and its block's dimensions. */
   readonly blockKeys: readonly Uint8Array[];
   readonly blockDims: readonly (readonly number[])[];
 }
 
 export class JsonLines {
-  private buffer = new Uint8Array(1 << 16);
+  private buffer: Uint8Array<ArrayBuffer>;
   private length = 0;
   private readonly encoder = new TextEncoder();
   private frame: Frame | null = null;
+
+  /** `bytes`: the room to start with, the size of the output expected (it grows as needed). */
+  constructor(bytes = 1 << 16) {
+    this.buffer = new Uint8Array(Math.max(64, Math.ceil(bytes)));
+  }
 
   /** Appends the report's line, as jsonLine makes it; with `line`, the line number comes first. */
   report(report: Report, line: number | null = null): void {
@@ -89,10 +124,18 @@ export class JsonLines {
     this.buffer = grown;
   }
 
-  private encoded(bytes: Uint8Array): void {
-    this.reserve(bytes.length);
-    this.buffer.set(bytes, this.length);
-    this.length += bytes.length;
+  /** Appends bytes in room reserved for them. */
+  private put(bytes: Uint8Array): void {
+    const count = bytes.length;
+    if (count >= SHORT_COPY) {
+      this.buffer.set(bytes, this.length);
+      this.length += count;
+      return;
+    }
+    const { buffer } = this;
+    let at = this.length;
+    for (let k = 0; k < count; k++) buffer[at++] = bytes[k]!;
+    this.length = at;
   }
 
   private byte(c: number): void {
@@ -107,26 +150,29 @@ export class JsonLines {
     if (!(matrix instanceof Float64Array) || matrix.length > SHARED_TEXT_MAX || value.data.length > SHARED_TEXT_MAX)
       return false;
     const frame = this.frameOf(report);
-    if (line === null) this.text('{');
+    if (line === null) this.byte(OPEN_BRACE);
     else this.text(`{"line":${line},`);
-    this.encoded(frame.head);
-    for (let k = 0; k < report.at.length; k++) {
-      const given = report.at[k]!.value;
-      this.encoded(frame.atKeys[k]!);
-      // A value given as JSON text (fixed on the command line) is the frame's, whose text it holds.
-      const fixed = frame.atTexts[k]!;
-      if (fixed !== null) this.encoded(fixed);
-      else this.nested(given.shape, 0, 0, given.data, 1, 0, 1);
+    // Room for the whole line but its warnings, reserved once: the frame, and each number in its array.
+    let room = frame.bytes + NUMBER_BYTES * (value.data.length + 2 * matrix.length);
+    for (const variable of frame.atVariables) {
+      const { shape, data } = report.at[variable]!.value;
+      room += NUMBER_BYTES * data.length + arrayBytes(shape);
     }
-    this.encoded(frame.middle);
+    this.reserve(room);
+    for (let r = 0; r < frame.atRuns.length; r++) {
+      this.put(frame.atRuns[r]!);
+      const given = report.at[frame.atVariables[r]!]!.value;
+      this.nested(given.shape, 0, 0, given.data, 1, 0, 1);
+    }
+    this.put(frame.middle);
     this.nested(value.shape, 0, 0, value.data, 1, 0, 1);
-    this.encoded(frame.tail);
-    this.nested([report.m, n], 0, 0, matrix, 1, 0, 1);
+    this.put(frame.tail);
+    this.nested(frame.jacobianDims, 0, 0, matrix, 1, 0, 1);
     // Each variable's block: its columns of J, shaped (value's shape) + (variable's shape).
     let offset = 0;
     for (let k = 0; k < report.inputs.length; k++) {
       const size = entries(report.inputs[k]!.shape);
-      this.encoded(frame.blockKeys[k]!);
+      this.put(frame.blockKeys[k]!);
       this.nested(frame.blockDims[k]!, 0, 0, matrix, size, offset, n);
       offset += size;
     }
@@ -141,7 +187,8 @@ export class JsonLines {
   /**
    * Nested arrays in `dims` of the entries t = 0, 1, … (row-major) from `depth` on, starting at entry `t`;
    * entry t is data[⌊t/size⌋·stride + offset + t mod size]: the columns [offset, offset + size) of rows
-   * `stride` apart (size 1 and stride 1 read data in order). Returns the entry after the last written.
+   * `stride` apart (size 1 and stride 1 read data in order), in room reserved for them. Returns the entry after
+   * the last written.
    */
   private nested(
     dims: readonly number[],
@@ -155,15 +202,13 @@ export class JsonLines {
     const row = Math.floor(t / size);
     const at = row * stride + offset + (t - row * size);
     if (depth === dims.length) {
-      this.reserve(NUMBER_BYTES);
       this.number(data[at]!);
       return t + 1;
     }
     const count = dims[depth]!;
     if (depth === dims.length - 1) {
-      // The innermost arrays in one loop, in room reserved for the whole array: a run along a variable's last
-      // dimension lies in one row of data, and a scalar variable's entries lie a row apart.
-      this.reserve(2 + NUMBER_BYTES * count);
+      // The innermost arrays in one loop: a run along a variable's last dimension lies in one row of data, and a
+      // scalar variable's entries lie a row apart.
       const step = size === 1 ? stride : 1;
       this.buffer[this.length++] = OPEN;
       for (let i = 0; i < count; i++) {
@@ -173,22 +218,55 @@ export class JsonLines {
       this.buffer[this.length++] = CLOSE;
       return t + count;
     }
-    this.byte(OPEN);
+    this.buffer[this.length++] = OPEN;
     let next = t;
     for (let i = 0; i < count; i++) {
-      if (i > 0) this.byte(COMMA);
+      if (i > 0) this.buffer[this.length++] = COMMA;
       next = this.nested(dims, depth + 1, next, data, size, offset, stride);
     }
-    this.byte(CLOSE);
+    this.buffer[this.length++] = CLOSE;
     return next;
   }
 
-  /** A number as JSON writes it (all ASCII), in room reserved for it. */
+  /** A number as JSON writes it (all ASCII), in room reserved for it: the cached bytes of a recent one. */
   private number(x: number): void {
-    const text = numberJson(x);
     const { buffer } = this;
     let at = this.length;
-    for (let k = 0; k < text.length; k++) buffer[at++] = text.charCodeAt(k);
+    if (!Number.isFinite(x)) {
+      const text = numberJson(x);
+      for (let k = 0; k < text.length; k++) buffer[at++] = text.charCodeAt(k);
+      this.length = at;
+      return;
+    }
+    const slot = slotOf(x);
+    let from = slot * SLOT_BYTES;
+    if (cachedValues[slot] === x) {
+      const end = from + cachedLengths[slot]!;
+      for (; from < end; from++) buffer[at++] = cachedBytes[from]!;
+      this.length = at;
+      return;
+    }
+    // -x is written as x with its sign flipped, so a negated number is found too.
+    const negated = x === 0 ? -1 : slotOf(-x);
+    const start = at;
+    if (negated >= 0 && cachedValues[negated] === -x) {
+      let other = negated * SLOT_BYTES;
+      const end = other + cachedLengths[negated]!;
+      if (x < 0) buffer[at++] = MINUS;
+      else other++;
+      for (; other < end; other++) buffer[at++] = cachedBytes[other]!;
+      for (let k = start; k < at; k++) cachedBytes[from++] = buffer[k]!;
+    } else {
+      // The same text as String(x) for a finite number, made about twice as fast (no number-string cache in V8's way).
+      const text = JSON.stringify(x);
+      for (let k = 0; k < text.length; k++) {
+        const c = text.charCodeAt(k);
+        buffer[at++] = c;
+        cachedBytes[from++] = c;
+      }
+    }
+    cachedValues[slot] = x;
+    cachedLengths[slot] = at - start;
     this.length = at;
   }
 
@@ -199,6 +277,26 @@ export class JsonLines {
     if (frame !== null && fits(frame, fields, report)) return frame;
     const encode = (text: string) => this.encoder.encode(text);
     const inputs = report.inputs;
+    const atFixed = report.at.map(({ value }) => value.json !== undefined);
+    const atRuns: Uint8Array[] = [];
+    const atVariables: number[] = [];
+    let run = `"command":"jacobian","expr":${fields.expr},"at":{`;
+    report.at.forEach(({ name, value }, k) => {
+      run += `${k === 0 ? '' : ','}${keyJson(name)}`;
+      if (value.json !== undefined) run += value.json;
+      else {
+        atRuns.push(encode(run));
+        atVariables.push(k);
+        run = '';
+      }
+    });
+    const middle = encode(`${run}},"wrt":${fields.wrt},"inputs":${fields.inputs},"value":`);
+    const tail = encode(
+      `,"valueShape":[${report.value.shape.join(',')}],"shape":[${report.m},${report.n}],` +
+        `"mode":"${report.mode}","method":"${report.method}","passes":${report.passes},"jacobian":`,
+    );
+    const blockKeys = inputs.map(({ name }, k) => encode(`${k === 0 ? ',"blocks":{' : ','}${keyJson(name)}`));
+    const blockDims = inputs.map(({ shape }) => [...report.value.shape, ...shape]);
     const made: Frame = {
       fields,
       at: report.at.slice(),
@@ -206,16 +304,19 @@ export class JsonLines {
       mode: report.mode,
       method: report.method,
       passes: report.passes,
-      head: encode(`"command":"jacobian","expr":${fields.expr},"at":{`),
-      atKeys: report.at.map(({ name }, k) => encode(`${k === 0 ? '' : ','}${keyJson(name)}`)),
-      atTexts: report.at.map(({ value }) => (value.json === undefined ? null : encode(value.json))),
-      middle: encode(`},"wrt":${fields.wrt},"inputs":${fields.inputs},"value":`),
-      tail: encode(
-        `,"valueShape":[${report.value.shape.join(',')}],"shape":[${report.m},${report.n}],` +
-          `"mode":"${report.mode}","method":"${report.method}","passes":${report.passes},"jacobian":`,
-      ),
-      blockKeys: inputs.map(({ name }, k) => encode(`${k === 0 ? ',"blocks":{' : ','}${keyJson(name)}`)),
-      blockDims: inputs.map(({ shape }) => [...report.value.shape, ...shape]),
+      atFixed,
+      atRuns,
+      atVariables,
+      middle,
+      bytes:
+        [...atRuns, middle, tail, ...blockKeys].reduce((sum, bytes) => sum + bytes.length, 0) +
+        arrayBytes(report.value.shape) +
+        arrayBytes([report.m, report.n]) +
+        blockDims.reduce((sum, dims) => sum + arrayBytes(dims), 0),
+      tail,
+      blockKeys,
+      jacobianDims: [report.m, report.n],
+      blockDims,
     };
     this.frame = made;
     return made;
@@ -233,11 +334,22 @@ function fits(frame: Frame, fields: RepeatedFields, report: MatrixReport): boole
     const before = frame.at[k]!;
     const now = report.at[k]!;
     // A value given as JSON text is written as that text: the frame holds it for that value only.
-    const text = frame.atTexts[k] !== null;
+    const text = frame.atFixed[k]!;
     if (before.name !== now.name || text !== (now.value.json !== undefined) || (text && before.value !== now.value))
       return false;
   }
   return true;
+}
+
+/** The most bytes the arrays of nested JSON in `dims` write besides their numbers: two brackets and a comma each. */
+function arrayBytes(dims: readonly number[]): number {
+  let arrays = 0;
+  let count = 1;
+  for (let d = 0; d < dims.length; d++) {
+    arrays += count;
+    count *= dims[d]!;
+  }
+  return 3 * arrays;
 }
 
 function entries(shape: readonly number[]): number {

@@ -1,0 +1,59 @@
+/**
+ * boundedLines: a batch's input split into lines, a run of them per chunk
+ * read, whatever the chunks' boundaries (inside a line, between \r and \n,
+ * inside a character of several bytes).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { boundedLines } from '../src/cli/io.js';
+
+async function* chunks(bytes: Buffer, cuts: readonly number[]): AsyncGenerator<Buffer> {
+  let start = 0;
+  for (const cut of [...cuts].sort((a, b) => a - b)) {
+    yield bytes.subarray(start, Math.max(start, cut));
+    start = Math.max(start, cut);
+  }
+  yield bytes.subarray(start);
+}
+
+const refusal = (bytes: number, line?: number) => new Error(`line ${line} over ${bytes}`);
+
+async function read(text: string, cuts: readonly number[], bytes = 1 << 20): Promise<string[]> {
+  const lines: string[] = [];
+  for await (const run of boundedLines(chunks(Buffer.from(text), cuts), { bytes, refuse: refusal })) {
+    expect(run.length).toBeGreaterThan(0);
+    lines.push(...run);
+  }
+  return lines;
+}
+
+describe('boundedLines', () => {
+  it('gives the lines of the text, wherever the chunks end', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom('a', 'é', '{"x":1}', '\r\n', '\n', '\r', '𝑥'), { maxLength: 30 }),
+        fc.array(fc.nat({ max: 120 }), { maxLength: 8 }),
+        async (pieces, cuts) => {
+          const text = pieces.join('');
+          const expected = text.split(/\r?\n/);
+          if (expected.at(-1) === '') expected.pop();
+          // A last line without a newline loses a \r that ends it too.
+          else if (expected.length > 0) expected.push(expected.pop()!.replace(/\r$/, ''));
+          expect(await read(text, cuts)).toEqual(expected);
+        },
+      ),
+      { seed: 15, numRuns: 500 },
+    );
+  });
+
+  it('gives the lines before a line over the limit, then its refusal with its number', async () => {
+    const lines: string[] = [];
+    const source = boundedLines(chunks(Buffer.from('ab\ncd\nefghij\nk\n'), [4, 9]), { bytes: 3, refuse: refusal });
+    await expect(
+      (async () => {
+        for await (const run of source) lines.push(...run);
+      })(),
+    ).rejects.toThrow('line 3 over 3');
+    expect(lines).toEqual(['ab', 'cd']);
+  });
+});
