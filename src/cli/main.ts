@@ -120,8 +120,23 @@ function writeStats(stats: object, ms: Readonly<Record<string, number>>, io: Io)
   const rounded = Object.fromEntries(
     Object.entries({ ...ms, total: performance.now() }).map(([k, t]) => [k, Number(t.toFixed(3))]),
   );
-  const maxRssMiB = Number((process.resourceUsage().maxRSS / 1024).toFixed(1));
+  const maxRssMiB = Number(peakResidentMiB().toFixed(1));
   io.error(`${JSON.stringify({ ...stats, ms: rounded, maxRssMiB })}\n`);
+}
+
+/**
+ * This process's peak resident memory (its threads included), in MiB. On Linux, VmHWM: getrusage's maxRSS
+ * starts at the resident size of the process that started this one (the kernel carries the forked copy's count
+ * over the exec), so a CLI started by a large process, a test runner, would report that process's size.
+ */
+function peakResidentMiB(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (hwm !== null) return Number(hwm[1]) / 1024;
+  } catch {
+    // No /proc (macOS, Windows): the system's count.
+  }
+  return process.resourceUsage().maxRSS / 1024;
 }
 
 const spyCaption = (report: MatrixReport, sparse: SparseJacobian, scale: number, glyphs: Glyphs): string => {
