@@ -166,12 +166,12 @@ function readWaiting(fd: number, buffer: Buffer, offset: number): number {
  * (a file's next bytes are always there); a device or a pipe streamed, as it may have none yet.
  */
 export async function* fileChunks(path: string): AsyncGenerator<Buffer> {
-  const fd = openSync(path, 'r');
-  if (!fstatSync(fd).isFile()) {
-    closeSync(fd);
+  // Told by stat, not by opening: opening a FIFO waits for its writer, which the stream does off this thread.
+  if (!statSync(path).isFile()) {
     yield* createReadStream(path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>;
     return;
   }
+  const fd = openSync(path, 'r');
   try {
     for (;;) {
       // A new buffer each time: a line's start may be kept from one chunk while the next is read.
