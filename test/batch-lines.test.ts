@@ -4,8 +4,11 @@
  * inside a character of several bytes).
  */
 import fc from 'fast-check';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { boundedLines } from '../src/cli/io.js';
+import { boundedLines, fileChunks } from '../src/cli/io.js';
 
 async function* chunks(bytes: Buffer, cuts: readonly number[]): AsyncGenerator<Buffer> {
   let start = 0;
@@ -55,5 +58,30 @@ describe('boundedLines', () => {
       })(),
     ).rejects.toThrow('line 3 over 3');
     expect(lines).toEqual(['ab', 'cd']);
+  });
+
+  it('reads a file of several chunks whole, and a device by streaming it', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'jacobian-lines-'));
+    try {
+      // Lines of many lengths, so that chunks end inside lines and inside a character of several bytes.
+      const expected = Array.from({ length: 4000 }, (_, k) => `{"x":${k},"é":"${'𝑥'.repeat(k % 23)}"}`);
+      const path = join(folder, 'points.jsonl');
+      writeFileSync(path, `${expected.join('\r\n')}\n`);
+      const lines: string[] = [];
+      let runs = 0;
+      for await (const run of boundedLines(fileChunks(path), { bytes: 1 << 20, refuse: refusal })) {
+        lines.push(...run);
+        runs++;
+      }
+      expect(lines).toEqual(expected);
+      expect(runs).toBeGreaterThan(2);
+      const none: string[] = [];
+      for await (const run of boundedLines(fileChunks('/dev/null'), { bytes: 1 << 20, refuse: refusal }))
+        none.push(...run);
+      expect(none).toEqual([]);
+      await expect(fileChunks(join(folder, 'missing')).next()).rejects.toThrow(/ENOENT/);
+    } finally {
+      rmSync(folder, { recursive: true });
+    }
   });
 });

@@ -68,6 +68,29 @@ describe('--jobs', () => {
     }
   });
 
+  it('starts the threads at once for a long file, and runs a long file of one chunk on the main thread', async () => {
+    // Four times the Lorenz points: a file long enough that its threads start before the first chunk.
+    const long = join(work, 'lorenz-long.jsonl');
+    writeFileSync(long, readFileSync(points, 'utf8').repeat(4));
+    // One line longer than the early start's size: one chunk, which the main thread runs.
+    const wide = join(work, 'wide.jsonl');
+    writeFileSync(wide, `${JSON.stringify({ x: Array.from({ length: 30000 }, (_, k) => k / 7) })}\n`);
+    const [longOne, longTwo, wideOne, wideTwo] = await Promise.all([
+      runChildAsync([...LORENZ, '--batch', long, '--jobs', '1']),
+      runChildAsync([...LORENZ, '--batch', long, '--jobs', '2', '--stats']),
+      runChildAsync(['sum(x)', '--batch', wide, '--jobs', '1']),
+      runChildAsync(['sum(x)', '--batch', wide, '--jobs', '2', '--stats']),
+    ]);
+    expect(statSync(long).size).toBeGreaterThan(1 << 18);
+    expect(JSON.parse(longTwo.stderr)).toMatchObject({ points: 10400, failed: 16, threads: 2 });
+    expect(longTwo.stdout === longOne.stdout).toBe(true);
+    expect(statSync(wide).size).toBeGreaterThan(1 << 18);
+    expect(wideTwo.status).toBe(0);
+    expect(JSON.parse(wideTwo.stderr)).toMatchObject({ points: 1, failed: 0, threads: 1 });
+    expect(wideTwo.stdout === wideOne.stdout).toBe(true);
+    expect(wideOne.stdout.split('\n')).toHaveLength(2);
+  });
+
   it('writes the CSV table one thread writes, its warnings in order, a change of shape refused as there', async () => {
     const csvPoints = join(work, 'shapes.jsonl');
     const lines = Array.from({ length: 1800 }, (_, k) => JSON.stringify({ x: k % 1000 === 999 ? [k, 1, 2] : [k, -k] }));

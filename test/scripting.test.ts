@@ -217,7 +217,7 @@ describe('progress', () => {
   it('draws on a terminal for work that lasts, and erases itself; standard output is untouched', async () => {
     const stdin = Array.from({ length: 50 }, (_, i) => JSON.stringify({ x: i / 1000, y: 1, z: 2 })).join('\n');
     const io = { ...fakeIo({ stdin }), stderrIsTTY: true };
-    expect(await withSteppingClock(100, () => main([LORENZ, ...FIXED, '--batch', '-'], io))).toBe(0);
+    expect(await withSteppingClock(600, () => main([LORENZ, ...FIXED, '--batch', '-'], io))).toBe(0);
     expect(io.err()).toMatch(/\rbatch: \d+ points/);
     expect(io.err().endsWith('\r\u001b[K')).toBe(true);
     expect(io.out()).not.toContain('\r');

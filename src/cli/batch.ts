@@ -21,6 +21,8 @@ import { BatchPoints, type BatchSetup, type Chunk, type ChunkOutput, type CsvPoi
 // that the chunks in flight stay small next to the output a slow reader may leave waiting.
 const CHUNK_LINES = 512;
 const CHUNK_CHARACTERS = 1 << 16;
+// A file this long (per shard) is likely to make several chunks: its threads start at once.
+const EARLY_THREADS_BYTES = 4 * CHUNK_CHARACTERS;
 
 /**
  * `--format csv`: a header, written with the first row, then one row per
@@ -137,7 +139,13 @@ export async function runBatch(
   const points = BatchPoints.of(setup, source);
   const output = new OrderedOutput(io, format === 'csv' ? new CsvTable() : null);
   const jobs = threadCount(options, io);
-  let threads = null as BatchThreads | null;
+  const startThreads = (): BatchThreads =>
+    new BatchThreads(jobs - 1, io.workerEntry!, setup, (done, out) => output.put(done, out));
+  // A long file starts the threads now: they load while this thread reads and runs the first chunks, rather than
+  // from the second chunk on.
+  const size = options.batch === '-' ? undefined : io.fileSize?.(options.batch);
+  const early = jobs > 1 && size !== undefined && size >= EARLY_THREADS_BYTES * (shard?.count ?? 1);
+  let threads = early ? startThreads() : null;
   let interrupted = false;
   io.onInterrupt?.(() => {
     // Every output written is whole lines already: nothing is held back but chunks still running.
@@ -177,13 +185,13 @@ export async function runBatch(
     const id = chunks++;
     lines = [];
     characters = 0;
-    // Workers are started by a second chunk (a small batch never waits for them to load). While they load, this
-    // thread runs the chunks but the last one per worker, kept for them: it does not idle, and every thread gets
-    // a chunk however soon the batch ends.
-    if (threads === null && jobs > 1 && id > 0)
-      threads = new BatchThreads(jobs - 1, io.workerEntry!, setup, (done, out) => output.put(done, out));
+    // Workers not started with a long file are started by a second chunk (a small batch never waits for them to
+    // load). While they load, this thread runs the chunks but the last one per worker, kept for them: it does not
+    // idle, and every thread gets a chunk however soon the batch ends.
+    if (threads === null && jobs > 1 && id > 0) threads = startThreads();
     await handOver(false);
-    if (threads?.loading === true) {
+    // The first chunk runs here: a batch of one chunk never waits for a thread to load.
+    if (threads?.loading === true && id > 0) {
       kept.push({ id, chunk });
       const oldest = kept.length >= jobs ? kept.shift()! : null;
       if (oldest !== null) await run(oldest.id, oldest.chunk);

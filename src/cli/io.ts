@@ -161,6 +161,30 @@ function readWaiting(fd: number, buffer: Buffer, offset: number): number {
   }
 }
 
+/**
+ * The chunks of a file by path: a regular file read here, with no round trip through the thread pool per chunk
+ * (a file's next bytes are always there); a device or a pipe streamed, as it may have none yet.
+ */
+export async function* fileChunks(path: string): AsyncGenerator<Buffer> {
+  // Told by stat, not by opening: opening a FIFO waits for its writer, which the stream does off this thread.
+  if (!statSync(path).isFile()) {
+    yield* createReadStream(path, { highWaterMark: CHUNK_BYTES }) as AsyncIterable<Buffer>;
+    return;
+  }
+  const fd = openSync(path, 'r');
+  try {
+    for (;;) {
+      // A new buffer each time: a line's start may be kept from one chunk while the next is read.
+      const chunk = Buffer.allocUnsafe(CHUNK_BYTES);
+      const read = readSync(fd, chunk, 0, CHUNK_BYTES, null);
+      if (read === 0) return;
+      yield chunk.subarray(0, read);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Bytes as text: number files are ASCII, which decodes several times faster as latin1 than as UTF-8. */
 const decode = (bytes: Buffer): string => bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
 
@@ -428,12 +452,7 @@ export function processIo(workerEntry?: string): Io {
       }
     },
     readLines: (source, limit) =>
-      boundedLines(
-        (source === '-'
-          ? process.stdin
-          : createReadStream(source, { highWaterMark: CHUNK_BYTES })) as AsyncIterable<Buffer>,
-        limit,
-      ),
+      boundedLines(source === '-' ? (process.stdin as AsyncIterable<Buffer>) : fileChunks(source), limit),
     onInterrupt: (flush) => {
       const stop = (status: number) => {
         // A second signal while the first waits for a reader that does not read ends at once.

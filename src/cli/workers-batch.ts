@@ -190,9 +190,13 @@ export class BatchPoints {
     return this.computed(bindRequest(source, bindings, setup.wrt, setup.options));
   }
 
-  /** The report of a bound point; its small results may share memory, as each is written before the next. */
+  /**
+   * The report of a bound point; its small results may share memory, as each is written before the next, and its
+   * passes are not timed (a batch writes no timings).
+   */
   private computed(request: Omit<Request, 'ms'>): Report {
     request.program.pooledResults = true;
+    request.program.timed = false;
     return compute(this.setup.command, request, this.setup.options).report;
   }
 
