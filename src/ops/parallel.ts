@@ -15,20 +15,10 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import type { MatrixLayout } from './product-kernel.js';
+import type { addRowProduct, MatrixLayout } from './product-kernel.js';
 
-/** The serial kernel on a row range: d(D) += a(A)·b(B) for A R×K, B K×C, D stored by rows. */
-export type RowKernel = (
-  a: Float64Array,
-  A: MatrixLayout,
-  b: Float64Array,
-  B: MatrixLayout,
-  d: Float64Array,
-  D: MatrixLayout,
-  R: number,
-  K: number,
-  C: number,
-) => void;
+/** The serial kernel on a row range (product-kernel.ts's addRowProduct): d(D) += a(A)·b(B), D stored by rows. */
+export type RowKernel = typeof addRowProduct;
 
 /** Multiply-adds from which a product is shared out: below it the hand-off and the second core's caches cost more. */
 export const PARALLEL_WORK = 1 << 21;
