@@ -129,10 +129,11 @@ function helperUrl(): URL | null {
 }
 
 /** The helper thread, started on first use; null where none can run. `url` replaces its module (tests). */
-function theHelper(url: URL | null = helperUrl()): Helper | null {
+function theHelper(url?: URL): Helper | null {
   if (helper !== undefined) return helper !== null && helper.failed ? null : helper;
   helper = null;
-  if (!threadsAllowed() || url === null) return null;
+  const from = url ?? helperUrl();
+  if (!threadsAllowed() || from === null) return null;
   bufferIds = new WeakMap();
   heldByHelper = [];
   const { port1, port2 } = new MessageChannel();
@@ -142,7 +143,7 @@ function theHelper(url: URL | null = helperUrl()): Helper | null {
     port: port2,
   };
   try {
-    const worker = new Worker(url, { workerData: data, transferList: [port2] });
+    const worker = new Worker(from, { workerData: data, transferList: [port2] });
     // It must never keep the process alive; until it fails, it only ever joins jobs.
     worker.unref();
     port1.unref();
