@@ -6,6 +6,7 @@ import { build } from 'esbuild';
 import { readFileSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { Script } from 'node:vm';
+import { npyFile } from '../dist/src/cli/npy.js';
 
 const file = new URL('../dist/jacobian.cjs', import.meta.url).pathname;
 await build({
@@ -63,17 +64,12 @@ script
     file,
     new URL('../dist', import.meta.url).pathname,
   );
-/** A float64 .npy file as np.save writes it (the header padded to 64 bytes), of entries k/7. */
-function npy(shape) {
-  const count = shape.reduce((product, n) => product * n, 1);
-  const header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${shape.join(', ')},), }`.padEnd(117) + '\n';
-  const entries = Float64Array.from({ length: count }, (_, k) => k / 7);
-  return Buffer.concat([
-    Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 118, 0]),
-    Buffer.from(header),
-    Buffer.from(entries.buffer),
-  ]);
-}
+/** A float64 .npy file (npy.ts's writer, as np.save writes it) of entries k/7. */
+const npy = (shape) =>
+  npyFile(
+    shape,
+    Float64Array.from({ length: shape.reduce((product, n) => product * n, 1) }, (_, k) => k / 7),
+  );
 const files = { 'W.npy': npy([20, 20]), 'x.npy': npy([20]), 'b.npy': npy([20]) };
 const quiet = {
   write() {},

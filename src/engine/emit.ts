@@ -821,7 +821,7 @@ export function jvp(inputs, u) {
  * The module's source for a prepared program: `inputShapes` in the order of the program's variables, the
  * output's shape, and `wrt` the numbers (0-based) of the differentiated variables, in the order of J's columns.
  */
-export function emitModule(
+function emitModule(
   prepared: PreparedPasses,
   shapes: readonly Shape[],
   wrt: readonly number[],

@@ -15,20 +15,10 @@
  */
 import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import type { MatrixLayout } from './product-kernel.js';
+import type { addRowProduct, MatrixLayout } from './product-kernel.js';
 
-/** The serial kernel on a row range: d(D) += a(A)·b(B) for A R×K, B K×C, D stored by rows. */
-export type RowKernel = (
-  a: Float64Array,
-  A: MatrixLayout,
-  b: Float64Array,
-  B: MatrixLayout,
-  d: Float64Array,
-  D: MatrixLayout,
-  R: number,
-  K: number,
-  C: number,
-) => void;
+/** The serial kernel on a row range (product-kernel.ts's addRowProduct): d(D) += a(A)·b(B), D stored by rows. */
+export type RowKernel = typeof addRowProduct;
 
 /** Multiply-adds from which a product is shared out: below it the hand-off and the second core's caches cost more. */
 export const PARALLEL_WORK = 1 << 21;
@@ -139,10 +129,11 @@ function helperUrl(): URL | null {
 }
 
 /** The helper thread, started on first use; null where none can run. `url` replaces its module (tests). */
-function theHelper(url: URL | null = helperUrl()): Helper | null {
+function theHelper(url?: URL): Helper | null {
   if (helper !== undefined) return helper !== null && helper.failed ? null : helper;
   helper = null;
-  if (!threadsAllowed() || url === null) return null;
+  const from = url ?? helperUrl();
+  if (!threadsAllowed() || from === null) return null;
   bufferIds = new WeakMap();
   heldByHelper = [];
   const { port1, port2 } = new MessageChannel();
@@ -152,7 +143,7 @@ function theHelper(url: URL | null = helperUrl()): Helper | null {
     port: port2,
   };
   try {
-    const worker = new Worker(url, { workerData: data, transferList: [port2] });
+    const worker = new Worker(from, { workerData: data, transferList: [port2] });
     // It must never keep the process alive; until it fails, it only ever joins jobs.
     worker.unref();
     port1.unref();

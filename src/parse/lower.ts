@@ -645,10 +645,9 @@ class TreeLowerer implements Lowerer {
         const oneBased = this.indexValues(dim);
         return {
           indices: indexList(oneBased.length, (k) => oneBased[k]!, length, name, shape),
-          scalar: oneBased.length === 1 && !(oneBased instanceof Float64Array),
+          scalar: !(oneBased instanceof Float64Array),
         };
       }
-      const scalar = false;
       // Distinct indices, so a range longer than the dimension must leave it.
       const { start, step, count } = this.range(
         d.start,
@@ -663,7 +662,7 @@ class TreeLowerer implements Lowerer {
         indices = indexList(count, (k) => start + k * step, length, name, shape);
         this.rangeLists.set(key, indices);
       }
-      return { indices, scalar };
+      return { indices, scalar: false };
     } finally {
       this.ends.pop();
     }
