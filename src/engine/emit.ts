@@ -623,6 +623,10 @@ function backwardLines(prepared: PreparedPasses, budget: Budget): string[] {
       }
       case 'solve':
         throw new UnsupportedError('emit cannot write the derivative of a linear solve yet');
+      case 'extreme':
+        throw new UnsupportedError('emit cannot write the derivative of max or min yet');
+      default:
+        return unknownStep(step);
     }
   }
   const results = prepared.columns.flatMap((column) => {
@@ -691,6 +695,10 @@ function tangentLines(prepared: PreparedPasses, budget: Budget): string[] {
         break;
       case 'solve':
         throw new UnsupportedError('emit cannot write the derivative of a linear solve yet');
+      case 'extreme':
+        throw new UnsupportedError('emit cannot write the derivative of max or min yet');
+      default:
+        return unknownStep(step);
     }
   }
   const output = reached(plan, passes, passes.lin.output);
@@ -698,6 +706,11 @@ function tangentLines(prepared: PreparedPasses, budget: Budget): string[] {
     output === null ? null : t.get(output.offset + i),
   );
   return [...t.lines, `return [${results.map((r) => r ?? '0').join(', ')}];`];
+}
+
+/** A step kind the passes above do not write: adding a kind fails `tsc` here until it is written or refused. */
+function unknownStep(step: never): never {
+  throw new Error(`emit has no rule for the step ${JSON.stringify(step)}`);
 }
 
 /** A function's lines, if its locals (one declaration a line) fit in a stack frame. */

@@ -424,7 +424,7 @@ export const nearBound = (t: number): number => Math.max(2 * REL_TOL * Math.abs(
 // candidate: a loop that may call a function keeps less in registers, and costs about twice as much per entry.
 
 /** The first index from k below `end` whose entry is within `bound` of t (or at a NaN distance); else `end`. */
-function nextNear(v: Float64Array, k: number, end: number, t: number, bound: number): number {
+export function nextNear(v: Float64Array, k: number, end: number, t: number, bound: number): number {
   for (; k < end; k++) if (!(Math.abs(v[k]! - t) > bound)) return k;
   return end;
 }

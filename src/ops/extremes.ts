@@ -6,7 +6,7 @@
  */
 import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, isMatrix, type Shape } from '../shape.js';
-import { countNearlyEqual, extremeEntry, nearBound, nearlyEqual, nearlyEqualShares } from './elementwise.js';
+import { countNearlyEqual, extremeEntry, nearBound, nearlyEqual, nearlyEqualShares, nextNear } from './elementwise.js';
 import { ZERO, extreme } from './rules.js';
 import type { Builder, ExtremeName, NodeId, NodeView, Operand, OpSpec, Partial, SpecialPoint } from './types.js';
 
@@ -46,13 +46,6 @@ function extremeCode(v: Float64Array, offset: number, n: number, t: number): num
     }
   }
   return count === 1 ? first : -count;
-}
-
-/** The first index from k below `end` whose entry is within `bound` of t (or at a NaN distance); else `end`. */
-function nextNear(v: Float64Array, k: number, end: number, t: number, bound: number): number {
-  // One comparison an entry in a loop without calls, which keeps it all in registers.
-  for (; k < end; k++) if (!(Math.abs(v[k]! - t) > bound)) return k;
-  return end;
 }
 
 /** The lines of x that an extreme with one output entry a line reduces: their count and their length. */
