@@ -7,6 +7,7 @@
  * is tried (largest-first, smallest-last, incidence-degree) and the fewest
  * colours are kept.
  */
+import { groupByKey } from './group.js';
 
 /** A sparsity pattern: for each row, its columns (compressed sparse rows). */
 export interface Pattern {
@@ -135,15 +136,13 @@ function symmetricGraph(p: Pattern): Graph {
   return { start, adjacent: adjacent.slice(0, count) };
 }
 
-/** The vertices by descending key, ties in index order (a stable counting sort). */
+/** The vertices by descending key, ties in index order (groupByKey's stable counting sort). */
 function descending(keys: Int32Array): Int32Array {
   const largest = keys.reduce((most, k) => Math.max(most, k), 0);
-  const start = new Int32Array(largest + 2);
-  for (const k of keys) start[largest - k + 1]!++;
-  for (let b = 0; b <= largest; b++) start[b + 1]! += start[b]!;
-  const order = new Int32Array(keys.length);
-  for (let v = 0; v < keys.length; v++) order[start[largest - keys[v]!]!++] = v;
-  return order;
+  return groupByKey(
+    keys.map((k) => largest - k),
+    largest + 1,
+  ).order;
 }
 
 /**
