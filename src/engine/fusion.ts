@@ -176,7 +176,7 @@ const sums = (step: Step, offset: number, direction: 'reverse' | 'forward'): boo
     : step.kind === 'row' && step.out.offset === offset;
 
 /** The entries an entry-wise step loops over. */
-export const entryStepLength = (step: EntryStep): number => (step.kind === 'row' ? step.arg.size : step.out.size);
+const entryStepLength = (step: EntryStep): number => (step.kind === 'row' ? step.arg.size : step.out.size);
 
 /** Where a fused pass loop finds and leaves the (co)tangent of one of its vector nodes. */
 export interface CarriedUse {
