@@ -511,30 +511,9 @@ function sortRun(a: Int32Array, from: number, to: number): void {
 
 /** The union of two patterns of one shape, each row sorted (the rows of `p` may come unsorted). */
 function union(p: Pattern, q: Pattern): Pattern {
-  const rowStart = new Int32Array(p.m + 1);
-  const colIndex = new Int32Array(p.colIndex.length + q.colIndex.length);
-  // taken[j] === i: column j is already in row i.
-  const taken = new Int32Array(p.n).fill(-1);
-  const { rowStart: pStart, colIndex: pIndex } = p;
-  const { rowStart: qStart, colIndex: qIndex } = q;
-  let size = 0;
-  for (let i = 0; i < p.m; i++) {
-    const first = size;
-    // The entries of p's row are distinct: only q's are looked up.
-    for (let e = pStart[i]!, end = pStart[i + 1]!; e < end; e++) {
-      const j = pIndex[e]!;
-      taken[j] = i;
-      colIndex[size++] = j;
-    }
-    for (let e = qStart[i]!, end = qStart[i + 1]!; e < end; e++) {
-      const j = qIndex[e]!;
-      if (taken[j] !== i) colIndex[size++] = j;
-      taken[j] = i;
-    }
-    sortRun(colIndex, first, size);
-    rowStart[i + 1] = size;
-  }
-  return { m: p.m, n: p.n, rowStart, colIndex: colIndex.slice(0, size) };
+  const u = unionInOrder(p, q, p.n);
+  for (let i = 0; i < u.m; i++) sortRun(u.colIndex, u.rowStart[i]!, u.rowStart[i + 1]!);
+  return u;
 }
 
 /**
