@@ -351,12 +351,15 @@ function colourColumns(p: Pattern, byColumn: Pattern, lowerBound: number): Greed
  */
 export function colour(p: Pattern, direction: 'auto' | 'forward' | 'reverse'): Colouring {
   const t = transposePattern(p);
+  // The widest row (column) bounds the colours of the columns (rows).
+  const widestP = widestRow(p);
+  const widestT = widestRow(t);
   const byColumns = ({ colourOf, ordering }: Greedy): Colouring => ({
     direction: 'forward',
     kind: 'distance-2',
     colours: coloursIn(colourOf),
     colourOf,
-    lowerBound: widestRow(p),
+    lowerBound: widestP,
     ordering,
   });
   const byRows = ({ colourOf, ordering }: Greedy): Colouring => ({
@@ -364,17 +367,17 @@ export function colour(p: Pattern, direction: 'auto' | 'forward' | 'reverse'): C
     kind: 'distance-2',
     colours: coloursIn(colourOf),
     colourOf,
-    lowerBound: widestRow(t),
+    lowerBound: widestT,
     ordering,
   });
   if (direction !== 'reverse') {
-    const columns = byColumns(colourColumns(p, t, widestRow(p)));
-    const optimal = columns.colours <= Math.min(widestRow(p), widestRow(t));
+    const columns = byColumns(colourColumns(p, t, widestP));
+    const optimal = columns.colours <= Math.min(widestP, widestT);
     if (direction === 'forward' || optimal) return columns;
-    const rows = byRows(colourColumns(t, p, widestRow(t)));
+    const rows = byRows(colourColumns(t, p, widestT));
     return columns.colours <= rows.colours ? columns : rows;
   }
-  return byRows(colourColumns(t, p, widestRow(t)));
+  return byRows(colourColumns(t, p, widestT));
 }
 
 /**
