@@ -190,17 +190,18 @@ class Buckets {
   }
 }
 
-const degrees = (g: Graph): Int32Array => {
-  const n = g.start.length - 1;
-  const degree = new Int32Array(n);
-  for (let v = 0; v < n; v++) degree[v] = g.start[v + 1]! - g.start[v]!;
-  return degree;
+/** The length of each row of compressed sparse rows: a graph's degrees, a transposed pattern's column sizes. */
+const rowLengths = (start: Int32Array): Int32Array => {
+  const n = start.length - 1;
+  const lengths = new Int32Array(n);
+  for (let v = 0; v < n; v++) lengths[v] = start[v + 1]! - start[v]!;
+  return lengths;
 };
 
 /** Smallest-last: repeatedly the vertex of least degree among those left is taken out; the order is reversed. */
 function smallestLast(g: Graph): Int32Array {
   const n = g.start.length - 1;
-  const degree = degrees(g);
+  const degree = rowLengths(g.start);
   const buckets = new Buckets(degree, n);
   const removed = new Uint8Array(n);
   const order = new Int32Array(n);
@@ -225,7 +226,7 @@ function incidenceDegree(g: Graph): Int32Array {
   const n = g.start.length - 1;
   const buckets = new Buckets(new Int32Array(n), n);
   // Within the first bucket, the largest degree first: the vertices enter in that order.
-  const byDegree = descending(degrees(g));
+  const byDegree = descending(rowLengths(g.start));
   for (let t = byDegree.length - 1; t >= 0; t--) buckets.move(byDegree[t]!, 0);
   const ordered = new Uint8Array(n);
   const order = new Int32Array(n);
@@ -271,13 +272,6 @@ function once<T>(make: () => T): () => T {
   return () => (made ??= make());
 }
 
-/** The columns' sizes: largest-first for a distance-2 colouring puts the longest columns first. */
-function columnSizes(byColumn: Pattern): Int32Array {
-  const sizes = new Int32Array(byColumn.m);
-  for (let j = 0; j < byColumn.m; j++) sizes[j] = byColumn.rowStart[j + 1]! - byColumn.rowStart[j]!;
-  return sizes;
-}
-
 /**
  * Greedy distance-2 colouring of the columns of `p` (whose transpose is `byColumn`) in the given order: each
  * column takes the smallest colour that no column sharing one of its rows has.
@@ -291,7 +285,8 @@ export function colourColumnsInOrder(
   const colourOf = new Int32Array(p.n).fill(-1);
   // forbidden[c] === j: colour c is taken by a neighbour of column j.
   const forbidden = new Int32Array(p.n + 1).fill(-1);
-  for (const j of vertexOrder(ordering, p.n, () => columnSizes(byColumn), graph)) {
+  // Largest-first puts the longest columns (byColumn's rows) first.
+  for (const j of vertexOrder(ordering, p.n, () => rowLengths(byColumn.rowStart), graph)) {
     for (let e = byColumn.rowStart[j]!; e < byColumn.rowStart[j + 1]!; e++) {
       const i = byColumn.colIndex[e]!;
       for (let f = p.rowStart[i]!; f < p.rowStart[i + 1]!; f++) {
