@@ -99,7 +99,7 @@ export function runsOf<T>(items: readonly T[], joins: (run: readonly T[], item: 
 }
 
 /** Whether an element-wise step can run entry by entry in a loop over n entries: its operands are n or 1 long. */
-export const fusibleForward = (step: ForwardEntryStep, n: number): boolean =>
+export const fusibleForward = (step: Pick<ForwardEntryStep, 'out' | 'args'>, n: number): boolean =>
   step.out.size === n && step.args.length <= 2 && step.args.every((a) => a.size === n || a.size === 1);
 
 /**
