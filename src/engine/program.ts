@@ -560,6 +560,8 @@ export class Program {
       gradient = new Program(this.builder, output, this.variables, this.output);
       this.gradients.set(key, gradient);
     }
+    // The gradient program does this program's work: it reads the clock when this one does.
+    gradient.timed = this.timed;
     return gradient;
   }
 
