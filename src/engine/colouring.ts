@@ -7,6 +7,7 @@
  * is tried (largest-first, smallest-last, incidence-degree) and the fewest
  * colours are kept.
  */
+import { groupByKey } from './group.js';
 
 /** A sparsity pattern: for each row, its columns (compressed sparse rows). */
 export interface Pattern {
@@ -135,15 +136,13 @@ function symmetricGraph(p: Pattern): Graph {
   return { start, adjacent: adjacent.slice(0, count) };
 }
 
-/** The vertices by descending key, ties in index order (a stable counting sort). */
+/** The vertices by descending key, ties in index order (groupByKey's stable counting sort). */
 function descending(keys: Int32Array): Int32Array {
   const largest = keys.reduce((most, k) => Math.max(most, k), 0);
-  const start = new Int32Array(largest + 2);
-  for (const k of keys) start[largest - k + 1]!++;
-  for (let b = 0; b <= largest; b++) start[b + 1]! += start[b]!;
-  const order = new Int32Array(keys.length);
-  for (let v = 0; v < keys.length; v++) order[start[largest - keys[v]!]!++] = v;
-  return order;
+  return groupByKey(
+    keys.map((k) => largest - k),
+    largest + 1,
+  ).order;
 }
 
 /**
@@ -191,17 +190,18 @@ class Buckets {
   }
 }
 
-const degrees = (g: Graph): Int32Array => {
-  const n = g.start.length - 1;
-  const degree = new Int32Array(n);
-  for (let v = 0; v < n; v++) degree[v] = g.start[v + 1]! - g.start[v]!;
-  return degree;
+/** The length of each row of compressed sparse rows: a graph's degrees, a transposed pattern's column sizes. */
+const rowLengths = (start: Int32Array): Int32Array => {
+  const n = start.length - 1;
+  const lengths = new Int32Array(n);
+  for (let v = 0; v < n; v++) lengths[v] = start[v + 1]! - start[v]!;
+  return lengths;
 };
 
 /** Smallest-last: repeatedly the vertex of least degree among those left is taken out; the order is reversed. */
 function smallestLast(g: Graph): Int32Array {
   const n = g.start.length - 1;
-  const degree = degrees(g);
+  const degree = rowLengths(g.start);
   const buckets = new Buckets(degree, n);
   const removed = new Uint8Array(n);
   const order = new Int32Array(n);
@@ -226,7 +226,7 @@ function incidenceDegree(g: Graph): Int32Array {
   const n = g.start.length - 1;
   const buckets = new Buckets(new Int32Array(n), n);
   // Within the first bucket, the largest degree first: the vertices enter in that order.
-  const byDegree = descending(degrees(g));
+  const byDegree = descending(rowLengths(g.start));
   for (let t = byDegree.length - 1; t >= 0; t--) buckets.move(byDegree[t]!, 0);
   const ordered = new Uint8Array(n);
   const order = new Int32Array(n);
@@ -272,13 +272,6 @@ function once<T>(make: () => T): () => T {
   return () => (made ??= make());
 }
 
-/** The columns' sizes: largest-first for a distance-2 colouring puts the longest columns first. */
-function columnSizes(byColumn: Pattern): Int32Array {
-  const sizes = new Int32Array(byColumn.m);
-  for (let j = 0; j < byColumn.m; j++) sizes[j] = byColumn.rowStart[j + 1]! - byColumn.rowStart[j]!;
-  return sizes;
-}
-
 /**
  * Greedy distance-2 colouring of the columns of `p` (whose transpose is `byColumn`) in the given order: each
  * column takes the smallest colour that no column sharing one of its rows has.
@@ -292,7 +285,8 @@ export function colourColumnsInOrder(
   const colourOf = new Int32Array(p.n).fill(-1);
   // forbidden[c] === j: colour c is taken by a neighbour of column j.
   const forbidden = new Int32Array(p.n + 1).fill(-1);
-  for (const j of vertexOrder(ordering, p.n, () => columnSizes(byColumn), graph)) {
+  // Largest-first puts the longest columns (byColumn's rows) first.
+  for (const j of vertexOrder(ordering, p.n, () => rowLengths(byColumn.rowStart), graph)) {
     for (let e = byColumn.rowStart[j]!; e < byColumn.rowStart[j + 1]!; e++) {
       const i = byColumn.colIndex[e]!;
       for (let f = p.rowStart[i]!; f < p.rowStart[i + 1]!; f++) {
@@ -352,12 +346,15 @@ function colourColumns(p: Pattern, byColumn: Pattern, lowerBound: number): Greed
  */
 export function colour(p: Pattern, direction: 'auto' | 'forward' | 'reverse'): Colouring {
   const t = transposePattern(p);
+  // The widest row (column) bounds the colours of the columns (rows).
+  const widestP = widestRow(p);
+  const widestT = widestRow(t);
   const byColumns = ({ colourOf, ordering }: Greedy): Colouring => ({
     direction: 'forward',
     kind: 'distance-2',
     colours: coloursIn(colourOf),
     colourOf,
-    lowerBound: widestRow(p),
+    lowerBound: widestP,
     ordering,
   });
   const byRows = ({ colourOf, ordering }: Greedy): Colouring => ({
@@ -365,17 +362,17 @@ export function colour(p: Pattern, direction: 'auto' | 'forward' | 'reverse'): C
     kind: 'distance-2',
     colours: coloursIn(colourOf),
     colourOf,
-    lowerBound: widestRow(t),
+    lowerBound: widestT,
     ordering,
   });
   if (direction !== 'reverse') {
-    const columns = byColumns(colourColumns(p, t, widestRow(p)));
-    const optimal = columns.colours <= Math.min(widestRow(p), widestRow(t));
+    const columns = byColumns(colourColumns(p, t, widestP));
+    const optimal = columns.colours <= Math.min(widestP, widestT);
     if (direction === 'forward' || optimal) return columns;
-    const rows = byRows(colourColumns(t, p, widestRow(t)));
+    const rows = byRows(colourColumns(t, p, widestT));
     return columns.colours <= rows.colours ? columns : rows;
   }
-  return byRows(colourColumns(t, p, widestRow(t)));
+  return byRows(colourColumns(t, p, widestT));
 }
 
 /**

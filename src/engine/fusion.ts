@@ -99,7 +99,7 @@ export function runsOf<T>(items: readonly T[], joins: (run: readonly T[], item: 
 }
 
 /** Whether an element-wise step can run entry by entry in a loop over n entries: its operands are n or 1 long. */
-export const fusibleForward = (step: ForwardEntryStep, n: number): boolean =>
+export const fusibleForward = (step: Pick<ForwardEntryStep, 'out' | 'args'>, n: number): boolean =>
   step.out.size === n && step.args.length <= 2 && step.args.every((a) => a.size === n || a.size === 1);
 
 /**
@@ -176,7 +176,7 @@ const sums = (step: Step, offset: number, direction: 'reverse' | 'forward'): boo
     : step.kind === 'row' && step.out.offset === offset;
 
 /** The entries an entry-wise step loops over. */
-export const entryStepLength = (step: EntryStep): number => (step.kind === 'row' ? step.arg.size : step.out.size);
+const entryStepLength = (step: EntryStep): number => (step.kind === 'row' ? step.arg.size : step.out.size);
 
 /** Where a fused pass loop finds and leaves the (co)tangent of one of its vector nodes. */
 export interface CarriedUse {

@@ -13,7 +13,6 @@ import { CarefulPasses } from './careful.js';
 import type { DependenceEdge, StepGraph } from './dependence.js';
 import {
   FUSE_FROM,
-  entryStepLength,
   fusePass,
   fusibleEntryStep,
   runsOf,
@@ -258,7 +257,7 @@ function passSchedule(
   const lengthOf = (s: number): number => {
     const step = steps[s]!;
     const n = step.kind === 'row' ? step.arg.size : step.out.size;
-    return fusibleEntryStep(step, n, [], direction) ? entryStepLength(step) : 0;
+    return fusibleEntryStep(step, n, [], direction) ? n : 0;
   };
   const runs = runsOf(order, (run, s) => {
     const n = lengthOf(run[0]!);

@@ -75,7 +75,7 @@ function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param
 
 /** Whether a step's loop can join a fused loop over n entries, n at least `fuseFrom`. */
 const fusible = (step: PlanStep, n: number, fuseFrom: number): boolean =>
-  step.loop !== null && n >= fuseFrom && fusibleForward({ scalar: step.spec.scalar!, ...step }, n);
+  step.loop !== null && n >= fuseFrom && fusibleForward(step, n);
 
 /** How a plan runs its forward pass. */
 export interface PlanOptions {

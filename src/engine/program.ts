@@ -548,7 +548,7 @@ export class Program {
 
   /** The gradient of the (scalar) output as a program whose output is the n-vector ∇f. */
   private gradientProgram(wrt: readonly string[]): Program {
-    const key = wrtKey(wrt);
+    const key = this.keyOf(wrt);
     let gradient = this.gradients.get(key);
     if (gradient === undefined) {
       const inputs = this.wrtInputs(wrt);
@@ -560,12 +560,14 @@ export class Program {
       gradient = new Program(this.builder, output, this.variables, this.output);
       this.gradients.set(key, gradient);
     }
+    // The gradient program does this program's work: it reads the clock when this one does.
+    gradient.timed = this.timed;
     return gradient;
   }
 
   /** The value of `primal` at the point of the last derivative call for `wrt`. */
   private primalValue(wrt: readonly string[]): Float64Array {
-    return this.prepared.get(wrtKey(wrt))!.plan.read(this.primal!);
+    return this.prepared.get(this.keyOf(wrt))!.plan.read(this.primal!);
   }
 
   private wrtInputs(wrt: readonly string[]): WrtInput[] {
@@ -589,12 +591,19 @@ export class Program {
    * `at`; the call's memory (buffers and result) is checked before the
    * buffers are allocated, and again for each call that reuses them.
    */
-  private prepare(wrt: readonly string[], at: Point, call: Call): Prepared {
-    // A batch asks with the same names at every point: their key is made once (compared by content, as a caller
-    // may change its array between calls).
+  /**
+   * The key of `wrt` in the caches. A batch asks with the same names at every point: their key is made once
+   * (compared by content, as a caller may change its array between calls).
+   */
+  private keyOf(wrt: readonly string[]): string {
     if (this.lastWrt === null || !sameNames(this.lastWrt.list, wrt))
       this.lastWrt = { list: [...wrt], key: wrtKey(wrt) };
-    let prepared = this.prepared.get(this.lastWrt.key);
+    return this.lastWrt.key;
+  }
+
+  private prepare(wrt: readonly string[], at: Point, call: Call): Prepared {
+    const key = this.keyOf(wrt);
+    let prepared = this.prepared.get(key);
     if (prepared !== undefined)
       guardPrepared(prepared.plan.values.length, prepared.passes.buffersAfter(call.direction), call);
     else {
@@ -608,7 +617,7 @@ export class Program {
       const n = inputs.reduce((total, c) => total + c.size, 0);
       const special = lin.active.some((node) => OPS[this.builder.tape.op(node)].special !== undefined);
       prepared = { plan, passes, kernels: new Kernels(plan, passes, this.m, n), wrt: inputs, n, special };
-      this.prepared.set(this.lastWrt.key, prepared);
+      this.prepared.set(key, prepared);
     }
     const start = this.timed ? performance.now() : 0;
     this.load(prepared.plan, at);

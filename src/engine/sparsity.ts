@@ -157,13 +157,8 @@ class PatternWriter {
   writeRow(i: number, row: ReachedRow): void {
     const end = this.count + row.count;
     if (this.budget !== undefined && end > this.budget.maxEntries) this.budget.refuse(end);
-    if (end > this.colIndex.length) {
-      const grown = new Int32Array(
-        Math.max(end, Math.min(2 * this.colIndex.length, this.budget?.maxEntries ?? Infinity)),
-      );
-      grown.set(this.colIndex.subarray(0, this.count));
-      this.colIndex = grown;
-    }
+    if (end > this.colIndex.length)
+      this.colIndex = grown(this.colIndex, this.count, end, this.budget?.maxEntries ?? Infinity);
     const { colIndex } = this;
     for (let t = 0; t < row.count; t++) colIndex[this.count + t] = row.entries[t]!;
     this.count = end;
@@ -173,6 +168,16 @@ class PatternWriter {
   finish(): Pattern {
     return { m: this.rows, n: this.cols, rowStart: this.rowStart, colIndex: this.colIndex.slice(0, this.count) };
   }
+}
+
+/**
+ * A copy of a[0 … count) in an array of at least `needed` entries: twice a's length where that stays within
+ * `most`.
+ */
+function grown(a: Int32Array, count: number, needed: number, most: number): Int32Array<ArrayBuffer> {
+  const copy = new Int32Array(Math.max(needed, Math.min(2 * a.length, most)));
+  copy.set(a.subarray(0, count));
+  return copy;
 }
 
 /** Seed rows: row `offset + k` reaches entry k of the input, for k < size; other rows are empty. */
@@ -209,11 +214,7 @@ function reachTable(
     row.start(k);
     rules.reach(step, 'forward', v, k, false, row);
     if (count + row.count > most) return null;
-    if (count + row.count > targets.length) {
-      const grown = new Int32Array(Math.min(most, Math.max(count + row.count, 2 * targets.length)));
-      grown.set(targets.subarray(0, count));
-      targets = grown;
-    }
+    if (count + row.count > targets.length) targets = grown(targets, count, count + row.count, most);
     for (let t = 0; t < row.count; t++) targets[count++] = row.entries[t]!;
     start[k + 1] = count;
   }
@@ -432,11 +433,7 @@ function mergedByTables(
     let rowBound = 0;
     for (let s = 0; s < sources.length; s++)
       rowBound += (sources[s]!.rowStart[i + 1]! - sources[s]!.rowStart[i]!) * widest[s]!;
-    if (count + rowBound > colIndex.length) {
-      const grown = new Int32Array(Math.max(count + rowBound, Math.min(2 * colIndex.length, most)));
-      grown.set(colIndex.subarray(0, count));
-      colIndex = grown;
-    }
+    if (count + rowBound > colIndex.length) colIndex = grown(colIndex, count, count + rowBound, most);
     for (let s = 0; s < sources.length; s++) {
       const { rowStart: start, colIndex: entries } = sources[s]!;
       const table = tables[s]!;
@@ -514,30 +511,9 @@ function sortRun(a: Int32Array, from: number, to: number): void {
 
 /** The union of two patterns of one shape, each row sorted (the rows of `p` may come unsorted). */
 function union(p: Pattern, q: Pattern): Pattern {
-  const rowStart = new Int32Array(p.m + 1);
-  const colIndex = new Int32Array(p.colIndex.length + q.colIndex.length);
-  // taken[j] === i: column j is already in row i.
-  const taken = new Int32Array(p.n).fill(-1);
-  const { rowStart: pStart, colIndex: pIndex } = p;
-  const { rowStart: qStart, colIndex: qIndex } = q;
-  let size = 0;
-  for (let i = 0; i < p.m; i++) {
-    const first = size;
-    // The entries of p's row are distinct: only q's are looked up.
-    for (let e = pStart[i]!, end = pStart[i + 1]!; e < end; e++) {
-      const j = pIndex[e]!;
-      taken[j] = i;
-      colIndex[size++] = j;
-    }
-    for (let e = qStart[i]!, end = qStart[i + 1]!; e < end; e++) {
-      const j = qIndex[e]!;
-      if (taken[j] !== i) colIndex[size++] = j;
-      taken[j] = i;
-    }
-    sortRun(colIndex, first, size);
-    rowStart[i + 1] = size;
-  }
-  return { m: p.m, n: p.n, rowStart, colIndex: colIndex.slice(0, size) };
+  const u = unionInOrder(p, q, p.n);
+  for (let i = 0; i < u.m; i++) sortRun(u.colIndex, u.rowStart[i]!, u.rowStart[i + 1]!);
+  return u;
 }
 
 /**
