@@ -13,6 +13,7 @@ import {
   SHARED_TEXT_MAX,
   type RepeatedFields,
 } from './json.js';
+import { sizeOf } from '../shape.js';
 import type { Binding, MatrixReport, Report } from './report.js';
 
 /** Room for a number: its JSON (24 bytes at most, as `-1.2345678901234567e-308`) and a comma. */
@@ -171,7 +172,7 @@ export class JsonLines {
     // Each variable's block: its columns of J, shaped (value's shape) + (variable's shape).
     let offset = 0;
     for (let k = 0; k < report.inputs.length; k++) {
-      const size = entries(report.inputs[k]!.shape);
+      const size = sizeOf(report.inputs[k]!.shape);
       this.put(frame.blockKeys[k]!);
       this.nested(frame.blockDims[k]!, 0, 0, matrix, size, offset, n);
       offset += size;
@@ -350,10 +351,4 @@ function arrayBytes(dims: readonly number[]): number {
     count *= dims[d]!;
   }
   return 3 * arrays;
-}
-
-function entries(shape: readonly number[]): number {
-  let size = 1;
-  for (let k = 0; k < shape.length; k++) size *= shape[k]!;
-  return size;
 }
