@@ -2,20 +2,13 @@
  * NumPy's .npy files in `--at NAME=@FILE.npy`: the fixtures of
  * scripts/oracle/npy.py (written by NumPy), headers built here, and the CLI.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { npyFile, readNpy } from '../src/cli/npy.js';
 import { InputError } from '../src/errors.js';
 import { ROOT, runChildAsync } from './helpers/cli.js';
-
-const fixture = (name: string): Uint8Array => readFileSync(join(ROOT, 'fixtures', 'npy', name));
-
-// The formulas of scripts/oracle/npy.py: entry (i, j) of a matrix is i * 10 + j + 0.5, entry k of a vector k + 0.25.
-const matrix = (rows: number, cols: number): number[] =>
-  Array.from({ length: rows * cols }, (_, k) => Math.floor(k / cols) * 10 + (k % cols) + 0.5);
-const vector = (n: number): number[] => Array.from({ length: n }, (_, k) => k + 0.25);
+import { fixture, hessianArgs, inTemporaryFolder, matrix, polarJacobianArgs, vector } from './helpers/npy.js';
 
 /** A version 1.0 file: the magic, the header padded to 64 bytes with its newline, then `data`. */
 function withHeader(header: string, data: Uint8Array = new Uint8Array(0)): Uint8Array {
@@ -181,22 +174,10 @@ describe('writing', () => {
 
 describe.concurrent('the CLI writes', () => {
   it('J, H and a gradient with -o, and any format with -o', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'npy-'));
-    try {
-      const file = (name: string) => join(folder, name);
+    await inTemporaryFolder('npy-', async (file, folder) => {
       const results = await Promise.all([
-        runChildAsync([
-          '[r*cos(t), r*sin(t), r]',
-          '--at',
-          'r=2',
-          '--at',
-          't=0.7',
-          '--format',
-          'npy',
-          '-o',
-          file('J.npy'),
-        ]),
-        runChildAsync(['hessian', 'x[1]^2*x[2]', '--at', 'x=1,3', '--format', 'npy', '-o', file('H.npy')]),
+        runChildAsync(polarJacobianArgs('npy', file('J.npy'))),
+        runChildAsync(hessianArgs('npy', file('H.npy'))),
         runChildAsync(['grad', 'sum(x.^2)', '--at', 'x=1,2,3', '--format', 'npy', '--output', file('g.npy')]),
         runChildAsync(['x.^2', '--at', 'x=1,2', '--sparse', '--format', 'npy', '-o', file('S.npy')]),
         runChildAsync(['x*2', '--at', 'x=1,2', '--format', 'csv', '-o', file('J.csv')]),
@@ -213,9 +194,7 @@ describe.concurrent('the CLI writes', () => {
       expect(read('S.npy')).toEqual({ shape: [2, 2], data: Float64Array.from([2, 0, 0, 4]) });
       expect(readFileSync(file('J.csv'), 'utf8')).toBe('output,x[1],x[2]\nf[1],2,0\nf[2],0,2\n');
       expect(readdirSync(folder).sort()).toEqual(['H.npy', 'J.csv', 'J.npy', 'S.npy', 'g.npy']);
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
+    });
   });
 
   it('refuses npy without -o, -o with a batch, and check as npy', async () => {

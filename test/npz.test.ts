@@ -4,18 +4,13 @@
  * numpy.savez and savez_compressed write (fixtures of scripts/oracle/npy.py)
  * in `--at NAME=@FILE.npz:NAME`, and the CLI both ways.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { npyFile, readNpy } from '../src/cli/npy.js';
 import { crc32, readNpz, zipStored } from '../src/cli/npz.js';
 import { InputError } from '../src/errors.js';
-import { ROOT, runChildAsync } from './helpers/cli.js';
-
-const fixture = (name: string): Uint8Array => readFileSync(join(ROOT, 'fixtures', 'npy', name));
-const matrix = (rows: number, cols: number): number[] =>
-  Array.from({ length: rows * cols }, (_, k) => Math.floor(k / cols) * 10 + (k % cols) + 0.5);
+import { runChildAsync } from './helpers/cli.js';
+import { fixture, hessianArgs, inTemporaryFolder, matrix, polarJacobianArgs } from './helpers/npy.js';
 
 /** One member of a zip as its headers say it, read field by field from the offsets of the zip specification. */
 interface Listed {
@@ -122,22 +117,10 @@ describe('reading the archives numpy writes', () => {
 
 describe.concurrent('the CLI', () => {
   it('writes the value and the derivative of each command, as numpy.load names them', async () => {
-    const folder = mkdtempSync(join(tmpdir(), 'npz-'));
-    try {
-      const file = (name: string) => join(folder, name);
+    await inTemporaryFolder('npz-', async (file) => {
       const results = await Promise.all([
-        runChildAsync([
-          '[r*cos(t), r*sin(t), r]',
-          '--at',
-          'r=2',
-          '--at',
-          't=0.7',
-          '--format',
-          'npz',
-          '-o',
-          file('J.npz'),
-        ]),
-        runChildAsync(['hessian', 'x[1]^2*x[2]', '--at', 'x=1,3', '--format', 'npz', '-o', file('H.npz')]),
+        runChildAsync(polarJacobianArgs('npz', file('J.npz'))),
+        runChildAsync(hessianArgs('npz', file('H.npz'))),
         runChildAsync(['grad', 'sum(x.^2)', '--at', 'x=1,2,3', '--format', 'npz', '-o', file('g.npz')]),
         runChildAsync(['vjp', 'x.^2', '--at', 'x=1,2', '--v', '1,-1', '--format', 'npz', '-o', file('v.npz')]),
         runChildAsync(['x*2', '--at', 'x=1', '--format', 'npz']),
@@ -173,9 +156,7 @@ describe.concurrent('the CLI', () => {
         ['value.npy', { shape: [2], data: Float64Array.from([1, 4]) }],
         ['vjp.npy', { shape: [2], data: Float64Array.from([2, -4]) }],
       ]);
-    } finally {
-      rmSync(folder, { recursive: true, force: true });
-    }
+    });
   });
 
   it('reads --at NAME=@FILE.npz:ARRAY, and the only array of an archive without a name', async () => {

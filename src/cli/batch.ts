@@ -143,8 +143,9 @@ export async function runBatch(
     new BatchThreads(jobs - 1, io.workerEntry!, setup, (done, out) => output.put(done, out));
   // A long file starts the threads now: they load while this thread reads and runs the first chunks, rather than
   // from the second chunk on.
-  const size = options.batch === '-' ? undefined : io.fileSize?.(options.batch);
-  const early = jobs > 1 && size !== undefined && size >= EARLY_THREADS_BYTES * (shard?.count ?? 1);
+  const step = shard?.count ?? 1;
+  const size = jobs <= 1 || options.batch === '-' ? undefined : io.fileSize?.(options.batch);
+  const early = size !== undefined && size >= EARLY_THREADS_BYTES * step;
   let threads = early ? startThreads() : null;
   let interrupted = false;
   io.onInterrupt?.(() => {
@@ -158,7 +159,6 @@ export async function runBatch(
   let lines: string[] = [];
   let characters = 0;
   let first = 0;
-  const step = shard?.count ?? 1;
 
   /** Chunks kept for the threads while they load, at most one per thread; the others run here meanwhile. */
   const kept: { readonly id: number; readonly chunk: Chunk }[] = [];

@@ -7,7 +7,7 @@
 import { endianness } from 'node:os';
 import { InputError } from '../errors.js';
 import { denseMatrix } from '../format/dense.js';
-import type { MatrixReport, Report } from '../format/report.js';
+import type { Report } from '../format/report.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../values.js';
 
@@ -205,22 +205,23 @@ function tokenize(text: string, bad: (why: string) => never): Token[] {
  * order), as the parts npyParts gives.
  */
 export function npyOfReport(report: Report): readonly Uint8Array[] {
+  return npyParts(...resultArray(report));
+}
+
+/** The derivative of a report as one array, with its shape: J or H dense, or a vector; check has none. */
+export function resultArray(report: Report): [readonly number[], Float64Array] {
   switch (report.command) {
     case 'jacobian':
-    case 'hessian':
-      return npyParts(...matrixOf(report));
+    case 'hessian': {
+      const rows = report.command === 'jacobian' ? report.m : report.n;
+      const { matrix } = report;
+      return [[rows, report.n], matrix instanceof Float64Array ? matrix : denseMatrix(matrix)];
+    }
     case 'check':
       throw new InputError('check reports errors, not a matrix: use the table or --json');
     default:
-      return npyParts([report.vector.length], report.vector);
+      return [[report.vector.length], report.vector];
   }
-}
-
-/** J or H of a report, dense, with its shape. */
-export function matrixOf(report: MatrixReport): [readonly number[], Float64Array] {
-  const rows = report.command === 'jacobian' ? report.m : report.n;
-  const { matrix } = report;
-  return [[rows, report.n], matrix instanceof Float64Array ? matrix : denseMatrix(matrix)];
 }
 
 /**

@@ -10,21 +10,13 @@ import type { inflateRawSync } from 'node:zlib';
 import { InputError } from '../errors.js';
 import type { Report } from '../format/report.js';
 import type { Tensor } from '../values.js';
-import { matrixOf, npyParts, readNpy } from './npy.js';
+import { npyParts, readNpy, resultArray } from './npy.js';
 
-/** The arrays of a report, by the names they get in the archive (without `.npy`). */
-function arraysOf(report: Report): [string, readonly number[], Float64Array][] {
-  const value: [string, readonly number[], Float64Array] = ['value', report.value.shape, report.value.data];
-  switch (report.command) {
-    case 'jacobian':
-    case 'hessian':
-      return [value, [report.command, ...matrixOf(report)]];
-    case 'check':
-      throw new InputError('check reports errors, not a matrix: use the table or --json');
-    default:
-      return [value, [report.command, [report.vector.length], report.vector]];
-  }
-}
+/** The arrays of a report, by the names they get in the archive (without `.npy`): the value, then the derivative. */
+const arraysOf = (report: Report): [string, readonly number[], Float64Array][] => [
+  ['value', report.value.shape, report.value.data],
+  [report.command, ...resultArray(report)],
+];
 
 /** The .npz file of a report, in parts to write one after the other (the arrays' entries are not copied). */
 export function npzOfReport(report: Report): readonly Uint8Array[] {

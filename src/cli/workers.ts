@@ -74,7 +74,7 @@ export class BatchThreads {
 
   /** Waits until every thread is ready, or gone. */
   async loaded(): Promise<void> {
-    while (this.failure === null && this.threads.some((t) => t.state === 'loading')) await this.change();
+    while (this.loading) await this.change();
   }
 
   /** Why a thread failed, once one has. */

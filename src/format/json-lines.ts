@@ -5,14 +5,17 @@
  * jsonLine. Both give the same bytes.
  */
 import {
+  CACHE_BITS,
   jsonLine,
   keyJson,
   kinkWarningJson,
   numberJson,
   repeatedFields,
   SHARED_TEXT_MAX,
+  slotOf,
   type RepeatedFields,
 } from './json.js';
+import { sizeOf } from '../shape.js';
 import type { Binding, MatrixReport, Report } from './report.js';
 
 /** Room for a number: its JSON (24 bytes at most, as `-1.2345678901234567e-308`) and a comma. */
@@ -23,18 +26,10 @@ const SHORT_COPY = 32;
 
 // Recently written numbers, by a hash of their bits, as bytes: a batch's results repeat their inputs and constants
 // (the Lorenz Jacobian holds x, y, -x, -10), and formatting a double costs more than copying its bytes again.
-const CACHE_BITS = 12;
 const SLOT_BYTES = 24;
 const cachedValues = new Float64Array(1 << CACHE_BITS).fill(NaN);
 const cachedLengths = new Uint8Array(1 << CACHE_BITS);
 const cachedBytes = new Uint8Array(SLOT_BYTES << CACHE_BITS);
-const bits = new Float64Array(1);
-const words = new Uint32Array(bits.buffer);
-
-const slotOf = (x: number): number => {
-  bits[0] = x;
-  return Math.imul(words[0]! ^ words[1]!, 0x9e3779b1) >>> (32 - CACHE_BITS);
-};
 const COMMA = 0x2c;
 const OPEN = 0x5b;
 const OPEN_BRACE = 0x7b;
@@ -171,7 +166,7 @@ export class JsonLines {
     // Each variable's block: its columns of J, shaped (value's shape) + (variable's shape).
     let offset = 0;
     for (let k = 0; k < report.inputs.length; k++) {
-      const size = entries(report.inputs[k]!.shape);
+      const size = sizeOf(report.inputs[k]!.shape);
       this.put(frame.blockKeys[k]!);
       this.nested(frame.blockDims[k]!, 0, 0, matrix, size, offset, n);
       offset += size;
@@ -350,10 +345,4 @@ function arrayBytes(dims: readonly number[]): number {
     count *= dims[d]!;
   }
   return 3 * arrays;
-}
-
-function entries(shape: readonly number[]): number {
-  let size = 1;
-  for (let k = 0; k < shape.length; k++) size *= shape[k]!;
-  return size;
 }

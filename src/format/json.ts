@@ -6,13 +6,14 @@ import type { KinkWarning, Report } from './report.js';
 
 // Recently formatted numbers, by a hash of their bits: a batch's results repeat their inputs and constants (the
 // Lorenz Jacobian holds x, y, -x, -10), and formatting a double costs more than finding its text again.
-const CACHE_BITS = 12;
+export const CACHE_BITS = 12;
 const cachedValues = new Float64Array(1 << CACHE_BITS).fill(NaN);
 const cachedTexts: string[] = new Array<string>(1 << CACHE_BITS).fill('');
 const bits = new Float64Array(1);
 const words = new Uint32Array(bits.buffer);
 
-const slotOf = (x: number): number => {
+/** The cache slot of a number: a hash of its bits (json-lines' cache of bytes takes the same). */
+export const slotOf = (x: number): number => {
   bits[0] = x;
   return Math.imul(words[0]! ^ words[1]!, 0x9e3779b1) >>> (32 - CACHE_BITS);
 };
