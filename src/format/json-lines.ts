@@ -16,6 +16,7 @@ import {
   type RepeatedFields,
 } from './json.js';
 import { sizeOf } from '../shape.js';
+import { exactNumber } from './number.js';
 import type { Binding, MatrixReport, Report } from './report.js';
 
 /** Room for a number: its JSON (24 bytes at most, as `-1.2345678901234567e-308`) and a comma. */
@@ -252,8 +253,7 @@ export class JsonLines {
       for (; other < end; other++) buffer[at++] = cachedBytes[other]!;
       for (let k = start; k < at; k++) cachedBytes[from++] = buffer[k]!;
     } else {
-      // The same text as String(x) for a finite number, made about twice as fast (no number-string cache in V8's way).
-      const text = JSON.stringify(x);
+      const text = exactNumber(x);
       for (let k = 0; k < text.length; k++) {
         const c = text.charCodeAt(k);
         buffer[at++] = c;

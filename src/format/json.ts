@@ -30,8 +30,7 @@ export function numberJson(x: number): string {
     const other = cachedTexts[negated]!;
     text = x < 0 ? `-${other}` : other.slice(1);
   } else {
-    // The same text as String(x) for a finite number, made about twice as fast (no number-string cache in V8's way).
-    text = JSON.stringify(x);
+    text = jsonNumber(x);
   }
   cachedValues[slot] = x;
   cachedTexts[slot] = text;
@@ -75,7 +74,7 @@ function runJson(data: ArrayLike<number>, from: number, to: number): string {
     // NaN never equals the last number; ±Infinity's text is its own; 0 and -0 are both "0".
     if (x !== last) {
       last = x;
-      lastText = Number.isFinite(x) ? JSON.stringify(x) : jsonNumber(x);
+      lastText = jsonNumber(x);
     }
     text += k === from ? lastText : `,${lastText}`;
   }

@@ -59,8 +59,7 @@ function* matrixMarketPieces(report: MatrixReport): Generator<string> {
       }
       if (values[k] !== value) {
         value = values[k]!;
-        // JSON.stringify spells a finite number as String does, faster.
-        valueText = Number.isFinite(value) ? JSON.stringify(value) : number(value);
+        valueText = number(value);
       }
       text += `${rowText}${matrix.cols[k]! + 1} ${valueText}\n`;
     }
