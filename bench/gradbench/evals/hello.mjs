@@ -20,7 +20,7 @@ export function cases(sizes) {
 // functions WARM_CALLS times before, away from the timed calls: we at define, PyTorch at import
 // (torch_evals/hello.py). A single call of a few microseconds is otherwise mostly the first calls' cost (V8 reaching
 // code it has not optimised, PyTorch's first dispatches), which is not the function's.
-const WARM_CALLS = 10000;
+const WARM_CALLS = 5000;
 
 export function define(library) {
   const model = library.compile(MODEL, { x: [] });
