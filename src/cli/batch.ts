@@ -121,7 +121,12 @@ class Gathered {
   /** The lines taken so far. */
   taken = 0;
 
-  constructor(private readonly shard: Shard | undefined) {}
+  /** The input lines from one line of the shard to the next. */
+  private readonly step: number;
+
+  constructor(private readonly shard: Shard | undefined) {
+    this.step = shard?.count ?? 1;
+  }
 
   /** Takes the lines of `run` from `from` on until a chunk is full: the index after it, or -1 when the run ends. */
   take(run: readonly string[], from: number): number {
@@ -141,7 +146,7 @@ class Gathered {
 
   /** The chunk of the lines gathered; the next starts empty. */
   chunk(): Chunk {
-    const chunk: Chunk = { first: this.first, step: this.shard?.count ?? 1, lines: this.lines };
+    const chunk: Chunk = { first: this.first, step: this.step, lines: this.lines };
     this.lines = [];
     this.characters = 0;
     return chunk;
