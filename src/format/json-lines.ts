@@ -35,6 +35,8 @@ const COMMA = 0x2c;
 const OPEN = 0x5b;
 const OPEN_BRACE = 0x7b;
 const CLOSE = 0x5d;
+/** The end of a line without warnings, as bytes: most lines end so. */
+const NO_WARNINGS = Uint8Array.from('},"warnings":[]}\n', (c) => c.charCodeAt(0));
 
 /**
  * The text of a dense Jacobian's line that repeats from point to point, encoded once: everything but the
@@ -177,11 +179,10 @@ export class JsonLines {
       this.nested(frame.blockDims[k]!, 0, 0, matrix, size, offset, n);
       offset += size;
     }
-    this.text(
-      report.warnings.length === 0
-        ? '},"warnings":[]}\n'
-        : `},"warnings":[${report.warnings.map(kinkWarningJson).join(',')}]}\n`,
-    );
+    if (report.warnings.length === 0) {
+      this.reserve(NO_WARNINGS.length);
+      this.put(NO_WARNINGS);
+    } else this.text(`},"warnings":[${report.warnings.map(kinkWarningJson).join(',')}]}\n`);
     return true;
   }
 
