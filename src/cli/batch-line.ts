@@ -8,6 +8,8 @@
 
 /** More keys than this and the line takes JSON.parse's path. */
 const MAX_KEYS = 64;
+/** A longer line takes JSON.parse's path too (a line that long holds arrays, as a rule). */
+const MAX_CHARACTERS = 4096;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -32,6 +34,11 @@ export class FlatLine {
   readonly keyStart = new Int32Array(MAX_KEYS);
   readonly keyEnd = new Int32Array(MAX_KEYS);
   readonly numbers = new Float64Array(MAX_KEYS);
+  /**
+   * The line's UTF-16 code units, copied in one loop: the parse reads a typed array, which V8 compiles to small,
+   * quick code, where each of its many reads of a string's characters would be a dispatch on how the string is held.
+   */
+  private readonly codes = new Uint16Array(MAX_CHARACTERS);
 
   /**
    * Reads `text`; false when it is not a flat object of finite numbers under plain keys, or has a key twice.
@@ -42,55 +49,61 @@ export class FlatLine {
     this.text = text;
     this.count = -1;
     const end = text.length;
-    let p = skipSpace(text, 0, end);
-    if (p >= end || text.charCodeAt(p) !== OPEN) return false;
-    p = skipSpace(text, p + 1, end);
+    if (end > MAX_CHARACTERS) return false;
+    const { codes } = this;
+    for (let k = 0; k < end; k++) codes[k] = text.charCodeAt(k);
+    let p = skipSpace(codes, 0, end);
+    if (p >= end || codes[p]! !== OPEN) return false;
+    p = skipSpace(codes, p + 1, end);
     let count = 0;
-    if (p < end && text.charCodeAt(p) === CLOSE) return this.done(text, p + 1, 0);
+    if (p < end && codes[p]! === CLOSE) return this.done(p + 1, end, 0);
     for (;;) {
-      if (count === MAX_KEYS || p >= end || text.charCodeAt(p) !== QUOTE) return false;
+      if (count === MAX_KEYS || p >= end || codes[p]! !== QUOTE) return false;
       const keyStart = p + 1;
       p = keyStart;
-      if (p >= end || isDigit(text.charCodeAt(p))) return false;
+      if (p >= end || isDigit(codes[p]!)) return false;
       for (; p < end; p++) {
-        const c = text.charCodeAt(p);
+        const c = codes[p]!;
         if (c === QUOTE) break;
         if (c === BACKSLASH || c < 0x20) return false;
       }
       if (p >= end || p === keyStart) return false;
       this.keyStart[count] = keyStart;
       this.keyEnd[count] = p;
-      p = skipSpace(text, p + 1, end);
-      if (p >= end || text.charCodeAt(p) !== COLON) return false;
-      p = skipSpace(text, p + 1, end);
-      const numberEnd = jsonNumberEnd(text, p, end);
+      p = skipSpace(codes, p + 1, end);
+      if (p >= end || codes[p]! !== COLON) return false;
+      p = skipSpace(codes, p + 1, end);
+      const numberEnd = jsonNumberEnd(codes, p, end);
       if (numberEnd < 0) return false;
-      const exact = exactDecimal(text, p, numberEnd);
+      const exact = exactDecimal(codes, p, numberEnd);
       const x = Number.isNaN(exact) ? Number(text.slice(p, numberEnd)) : exact;
       // 1e400 is Infinity: the general path says why that is refused.
       if (!Number.isFinite(x)) return false;
       this.numbers[count++] = x;
-      p = skipSpace(text, numberEnd, end);
+      p = skipSpace(codes, numberEnd, end);
       if (p >= end) return false;
-      const c = text.charCodeAt(p);
-      if (c === CLOSE) return this.done(text, p + 1, count);
+      const c = codes[p]!;
+      if (c === CLOSE) return this.done(p + 1, end, count);
       if (c !== COMMA) return false;
-      p = skipSpace(text, p + 1, end);
+      p = skipSpace(codes, p + 1, end);
     }
   }
 
   /** Whether key k of the line is `name`. */
   keyIs(k: number, name: string): boolean {
     const start = this.keyStart[k]!;
-    return this.keyEnd[k]! - start === name.length && this.text.startsWith(name, start);
+    if (this.keyEnd[k]! - start !== name.length) return false;
+    const { codes } = this;
+    for (let j = 0; j < name.length; j++) if (codes[start + j]! !== name.charCodeAt(j)) return false;
+    return true;
   }
 
   key(k: number): string {
     return this.text.slice(this.keyStart[k]!, this.keyEnd[k]!);
   }
 
-  private done(text: string, after: number, count: number): boolean {
-    if (skipSpace(text, after, text.length) !== text.length) return false;
+  private done(after: number, end: number, count: number): boolean {
+    if (skipSpace(this.codes, after, end) !== end) return false;
     for (let k = 1; k < count; k++) for (let j = 0; j < k; j++) if (this.sameKeys(j, k)) return false;
     this.count = count;
     return true;
@@ -100,8 +113,8 @@ export class FlatLine {
     const start = this.keyStart[j]!;
     const offset = this.keyStart[k]! - start;
     if (this.keyEnd[j]! - start !== this.keyEnd[k]! - this.keyStart[k]!) return false;
-    for (let p = start; p < this.keyEnd[j]!; p++)
-      if (this.text.charCodeAt(p) !== this.text.charCodeAt(p + offset)) return false;
+    const { codes } = this;
+    for (let p = start; p < this.keyEnd[j]!; p++) if (codes[p]! !== codes[p + offset]!) return false;
     return true;
   }
 }
@@ -116,15 +129,15 @@ const MAX_EXACT_PREFIX = Math.floor((2 ** 53 - 9) / 10);
  * 22 either way: the integer and the power are doubles exactly, so one division or product rounds once, as
  * Number does (Clinger's fast path); NaN for any other number, for Number to read.
  */
-function exactDecimal(text: string, from: number, end: number): number {
+function exactDecimal(codes: Uint16Array, from: number, end: number): number {
   let p = from;
-  const negative = text.charCodeAt(p) === MINUS;
+  const negative = codes[p]! === MINUS;
   if (negative) p++;
   let digits = 0;
   let scale = 0;
   let fraction = false;
   for (; p < end; p++) {
-    const c = text.charCodeAt(p);
+    const c = codes[p]!;
     if (c === DOT) fraction = true;
     else if (isDigit(c)) {
       if (digits > MAX_EXACT_PREFIX) return NaN;
@@ -135,10 +148,10 @@ function exactDecimal(text: string, from: number, end: number): number {
   let exponent = 0;
   if (p < end) {
     // The exponent (its syntax checked already): e, a sign, digits.
-    const sign = text.charCodeAt(++p) === MINUS ? -1 : 1;
-    if (!isDigit(text.charCodeAt(p))) p++;
+    const sign = codes[++p]! === MINUS ? -1 : 1;
+    if (!isDigit(codes[p]!)) p++;
     for (; p < end; p++) {
-      exponent = exponent * 10 + (text.charCodeAt(p) - ZERO);
+      exponent = exponent * 10 + (codes[p]! - ZERO);
       if (exponent > 100) return NaN;
     }
     exponent *= sign;
@@ -152,30 +165,30 @@ function exactDecimal(text: string, from: number, end: number): number {
   return negative ? -x : x;
 }
 
-function skipSpace(text: string, from: number, end: number): number {
+function skipSpace(codes: Uint16Array, from: number, end: number): number {
   let p = from;
-  while (p < end && isSpace(text.charCodeAt(p))) p++;
+  while (p < end && isSpace(codes[p]!)) p++;
   return p;
 }
 
 /** The end of the JSON number at `p` (-?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?), or -1 when there is none. */
-function jsonNumberEnd(text: string, from: number, end: number): number {
+function jsonNumberEnd(codes: Uint16Array, from: number, end: number): number {
   let p = from;
-  if (p < end && text.charCodeAt(p) === MINUS) p++;
+  if (p < end && codes[p]! === MINUS) p++;
   if (p >= end) return -1;
-  if (text.charCodeAt(p) === ZERO) p++;
-  else if (isDigit(text.charCodeAt(p))) while (p < end && isDigit(text.charCodeAt(p))) p++;
+  if (codes[p]! === ZERO) p++;
+  else if (isDigit(codes[p]!)) while (p < end && isDigit(codes[p]!)) p++;
   else return -1;
-  if (p < end && text.charCodeAt(p) === DOT) {
+  if (p < end && codes[p]! === DOT) {
     const first = ++p;
-    while (p < end && isDigit(text.charCodeAt(p))) p++;
+    while (p < end && isDigit(codes[p]!)) p++;
     if (p === first) return -1;
   }
-  if (p < end && (text.charCodeAt(p) | 0x20) === 0x65) {
+  if (p < end && (codes[p]! | 0x20) === 0x65) {
     p++;
-    if (p < end && (text.charCodeAt(p) === PLUS || text.charCodeAt(p) === MINUS)) p++;
+    if (p < end && (codes[p]! === PLUS || codes[p]! === MINUS)) p++;
     const first = p;
-    while (p < end && isDigit(text.charCodeAt(p))) p++;
+    while (p < end && isDigit(codes[p]!)) p++;
     if (p === first) return -1;
   }
   return p;

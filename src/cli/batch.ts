@@ -99,9 +99,57 @@ class OrderedOutput {
       return;
     }
     this.failed += output.failed;
-    if (output.bytes.length === 0) return;
-    if (this.io.writeBytes !== undefined) this.io.writeBytes(output.bytes);
-    else this.io.write(output.bytes.toString('utf8'));
+    // Bytes written at once (not held by a stream until later) leave their buffer free for another chunk.
+    let written = true;
+    if (output.bytes.length > 0) {
+      if (this.io.writeBytes !== undefined) written = this.io.writeBytes(output.bytes);
+      else this.io.write(output.bytes.toString('utf8'));
+    }
+    if (written) output.release?.();
+  }
+}
+
+/**
+ * The lines of the chunk being gathered, taken from the runs read (the lines of the shard only). Its loop per
+ * line is apart from runBatch's, which turns once per chunk: V8 optimizes a small function, not the batch's.
+ */
+class Gathered {
+  lines: string[] = [];
+  private characters = 0;
+  private first = 0;
+  private lineNumber = 0;
+  /** The lines taken so far. */
+  taken = 0;
+
+  /** The input lines from one line of the shard to the next. */
+  private readonly step: number;
+
+  constructor(private readonly shard: Shard | undefined) {
+    this.step = shard?.count ?? 1;
+  }
+
+  /** Takes the lines of `run` from `from` on until a chunk is full: the index after it, or -1 when the run ends. */
+  take(run: readonly string[], from: number): number {
+    const { shard } = this;
+    for (let k = from; k < run.length; k++) {
+      this.lineNumber++;
+      if (shard !== undefined && this.lineNumber % shard.count !== shard.index) continue;
+      const text = run[k]!;
+      if (this.lines.length === 0) this.first = this.lineNumber;
+      this.lines.push(text);
+      this.characters += text.length;
+      this.taken++;
+      if (this.lines.length >= CHUNK_LINES || this.characters >= CHUNK_CHARACTERS) return k + 1;
+    }
+    return -1;
+  }
+
+  /** The chunk of the lines gathered; the next starts empty. */
+  chunk(): Chunk {
+    const chunk: Chunk = { first: this.first, step: this.step, lines: this.lines };
+    this.lines = [];
+    this.characters = 0;
+    return chunk;
   }
 }
 
@@ -153,12 +201,8 @@ export async function runBatch(
     interrupted = true;
   });
   const progress = new Progress(io, 'batch');
-  let lineNumber = 0;
-  let taken = 0;
+  const gathered = new Gathered(shard);
   let chunks = 0;
-  let lines: string[] = [];
-  let characters = 0;
-  let first = 0;
 
   /** Chunks kept for the threads while they load, at most one per thread; the others run here meanwhile. */
   const kept: { readonly id: number; readonly chunk: Chunk }[] = [];
@@ -181,10 +225,8 @@ export async function runBatch(
 
   /** Runs the lines gathered so far: on a worker, or on this thread. */
   const dispatch = async (): Promise<void> => {
-    const chunk: Chunk = { first, step, lines };
+    const chunk = gathered.chunk();
     const id = chunks++;
-    lines = [];
-    characters = 0;
     // Workers not started with a long file are started by a second chunk (a small batch never waits for them to
     // load). While they load, this thread runs the chunks but the last one per worker, kept for them: it does not
     // idle, and every thread gets a chunk however soon the batch ends.
@@ -199,7 +241,7 @@ export async function runBatch(
       await run(id, chunk);
     }
     if (output.failure !== null) throw output.failure;
-    progress.update(taken, null, 'points');
+    progress.update(gathered.taken, null, 'points');
     // A slow reader: no more lines are read or computed until it has taken most of the output, so memory holds
     // at most about OUTPUT_HIGH_WATER bytes of it, besides the chunks in flight, however many lines there are.
     await io.whenWritable?.();
@@ -207,7 +249,7 @@ export async function runBatch(
 
   /** The last lines, then the kept chunks, then the threads' chunks. */
   const finish = async (): Promise<void> => {
-    if (lines.length > 0) await dispatch();
+    if (gathered.lines.length > 0) await dispatch();
     await handOver(true);
     await threads?.idle();
   };
@@ -216,16 +258,10 @@ export async function runBatch(
     // A line is held whole to parse it: one longer than --max-input ends the batch, since finding the next
     // line would mean reading on without bound (an endless /dev/zero has none).
     reading: for await (const run of linesOf(io, options.batch, inputLimit('--batch', options))) {
-      for (const text of run) {
-        lineNumber++;
-        if (shard !== undefined && lineNumber % shard.count !== shard.index) continue;
-        if (lines.length === 0) first = lineNumber;
-        lines.push(text);
-        characters += text.length;
-        taken++;
-        if (lines.length >= CHUNK_LINES || characters >= CHUNK_CHARACTERS) await dispatch();
+      for (let next = gathered.take(run, 0); next >= 0; next = gathered.take(run, next)) {
+        await dispatch();
         // Its reader gone (`| head`), the rest of the batch would be computed for no one: an endless input never
-        // ends.
+        // ends. (Both are told by events, heard only while a chunk is dispatched.)
         if (io.outputClosed?.() === true) break reading;
         // Interrupted: no more lines; the handler ends the process once standard output has taken what it has.
         if (interrupted) await new Promise<never>(() => {});
@@ -245,7 +281,7 @@ export async function runBatch(
   progress.finish();
   return {
     status: output.failed > 0 ? 1 : 0,
-    points: taken,
+    points: gathered.taken,
     failed: output.failed,
     threads: 1 + (threads?.count ?? 0),
   };

@@ -12,13 +12,19 @@ import { BatchPoints, type BatchSetup, type Chunk, type ChunkOutput } from './wo
 /** Chunks a thread holds at once: one to run and one waiting, so it never idles between them. */
 const CHUNKS_PER_THREAD = 2;
 
-/** From the main thread to a thread: a chunk of lines, joined by newlines (one string is copied fastest). */
-interface ChunkMessage {
-  readonly id: number;
-  readonly first: number;
-  readonly step: number;
-  readonly text: string;
-}
+/**
+ * From the main thread to a thread: a chunk of lines, joined by newlines (one string is copied fastest); or the
+ * buffer of an output it sent, written, for it to write a later chunk's output into.
+ */
+type MainMessage =
+  | {
+      readonly kind: 'chunk';
+      readonly id: number;
+      readonly first: number;
+      readonly step: number;
+      readonly text: string;
+    }
+  | { readonly kind: 'buffer'; readonly buffer: ArrayBuffer };
 
 /** From a thread: ready to take chunks, a chunk's output (JSON Lines as UTF-8 bytes), or why it failed. */
 type ThreadMessage =
@@ -91,7 +97,13 @@ export class BatchThreads {
         best = thread;
     if (best === null) return false;
     best.held++;
-    const message: ChunkMessage = { id, first: chunk.first, step: chunk.step, text: chunk.lines.join('\n') };
+    const message: MainMessage = {
+      kind: 'chunk',
+      id,
+      first: chunk.first,
+      step: chunk.step,
+      text: chunk.lines.join('\n'),
+    };
     best.worker.postMessage(message);
     return true;
   }
@@ -129,15 +141,22 @@ export class BatchThreads {
       case 'failed':
         this.lose(thread, message.message);
         return;
-      case 'jsonl':
+      case 'jsonl': {
         thread.held--;
         thread.ran = true;
+        const { buffer } = message.bytes;
         this.onOutput(message.id, {
           kind: 'jsonl',
-          bytes: Buffer.from(message.bytes.buffer, message.bytes.byteOffset, message.bytes.length),
+          bytes: Buffer.from(buffer, message.bytes.byteOffset, message.bytes.length),
           failed: message.failed,
+          // Moved back, not copied; a thread gone has no use for it.
+          release: () => {
+            if (thread.state === 'ready')
+              thread.worker.postMessage({ kind: 'buffer', buffer } satisfies MainMessage, [buffer]);
+          },
         });
         break;
+      }
       case 'csv':
         thread.held--;
         thread.ran = true;
@@ -174,15 +193,20 @@ export async function serveBatch(): Promise<void> {
   if (port === null || !isBatchThread()) throw new Error('internal: serveBatch runs in a batch thread');
   try {
     const points = await BatchPoints.create((workerData as { jacobianBatch: BatchSetup }).jacobianBatch);
-    port.on('message', ({ id, first, step, text }: ChunkMessage) => {
+    port.on('message', (message: MainMessage) => {
+      if (message.kind === 'buffer') {
+        points.recycle(message.buffer);
+        return;
+      }
+      const { id, first, step, text } = message;
       const output = points.run({ first, step, lines: text.split('\n') });
       if (output.kind === 'csv') {
         port.postMessage({ kind: 'csv', id, output } satisfies ThreadMessage);
         return;
       }
-      const message: ThreadMessage = { kind: 'jsonl', id, bytes: output.bytes, failed: output.failed };
+      const done: ThreadMessage = { kind: 'jsonl', id, bytes: output.bytes, failed: output.failed };
       // Encoded here, not on the main thread, which only writes; the buffer moves there without a copy.
-      port.postMessage(message, [output.bytes.buffer]);
+      port.postMessage(done, [output.bytes.buffer]);
     });
     port.postMessage({ kind: 'ready' } satisfies ThreadMessage);
   } catch (error) {

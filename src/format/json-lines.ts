@@ -35,6 +35,8 @@ const COMMA = 0x2c;
 const OPEN = 0x5b;
 const OPEN_BRACE = 0x7b;
 const CLOSE = 0x5d;
+/** The end of a line without warnings, as bytes: most lines end so. */
+const NO_WARNINGS = Uint8Array.from('},"warnings":[]}\n', (c) => c.charCodeAt(0));
 
 /**
  * The text of a dense Jacobian's line that repeats from point to point, encoded once: everything but the
@@ -72,6 +74,8 @@ interface Frame {
   /** `,"blocks":{"x":` then `,"y":` … for each differentiated variable, and its block's dimensions. */
   readonly blockKeys: readonly Uint8Array[];
   readonly blockDims: readonly (readonly number[])[];
+  /** The entries of each differentiated variable: its block's columns of J. */
+  readonly blockSizes: readonly number[];
 }
 
 export class JsonLines {
@@ -80,9 +84,12 @@ export class JsonLines {
   private readonly encoder = new TextEncoder();
   private frame: Frame | null = null;
 
-  /** `bytes`: the room to start with, the size of the output expected (it grows as needed). */
-  constructor(bytes = 1 << 16) {
-    this.buffer = new Uint8Array(Math.max(64, Math.ceil(bytes)));
+  /**
+   * `room`: the bytes to start with, the size of the output expected, or a buffer to write into from its start
+   * (one whose bytes were written already, reused); either grows as needed.
+   */
+  constructor(room: number | Uint8Array<ArrayBuffer> = 1 << 16) {
+    this.buffer = typeof room === 'number' ? new Uint8Array(Math.max(64, Math.ceil(room))) : room;
   }
 
   /** Appends the report's line, as jsonLine makes it; with `line`, the line number comes first. */
@@ -166,17 +173,16 @@ export class JsonLines {
     this.nested(frame.jacobianDims, 0, 0, matrix, 1, 0, 1);
     // Each variable's block: its columns of J, shaped (value's shape) + (variable's shape).
     let offset = 0;
-    for (let k = 0; k < report.inputs.length; k++) {
-      const size = sizeOf(report.inputs[k]!.shape);
+    for (let k = 0; k < frame.blockSizes.length; k++) {
+      const size = frame.blockSizes[k]!;
       this.put(frame.blockKeys[k]!);
       this.nested(frame.blockDims[k]!, 0, 0, matrix, size, offset, n);
       offset += size;
     }
-    this.text(
-      report.warnings.length === 0
-        ? '},"warnings":[]}\n'
-        : `},"warnings":[${report.warnings.map(kinkWarningJson).join(',')}]}\n`,
-    );
+    if (report.warnings.length === 0) {
+      this.reserve(NO_WARNINGS.length);
+      this.put(NO_WARNINGS);
+    } else this.text(`},"warnings":[${report.warnings.map(kinkWarningJson).join(',')}]}\n`);
     return true;
   }
 
@@ -269,53 +275,58 @@ export class JsonLines {
   private frameOf(report: MatrixReport): Frame {
     const fields = repeatedFields(report);
     const frame = this.frame;
-    if (frame !== null && fits(frame, fields, report)) return frame;
-    const encode = (text: string) => this.encoder.encode(text);
-    const inputs = report.inputs;
-    const atFixed = report.at.map(({ value }) => value.json !== undefined);
-    const atRuns: Uint8Array[] = [];
-    const atVariables: number[] = [];
-    let run = `"command":"jacobian","expr":${fields.expr},"at":{`;
-    report.at.forEach(({ name, value }, k) => {
-      run += `${k === 0 ? '' : ','}${keyJson(name)}`;
-      if (value.json !== undefined) run += value.json;
-      else {
-        atRuns.push(encode(run));
-        atVariables.push(k);
-        run = '';
-      }
-    });
-    const middle = encode(`${run}},"wrt":${fields.wrt},"inputs":${fields.inputs},"value":`);
-    const tail = encode(
-      `,"valueShape":[${report.value.shape.join(',')}],"shape":[${report.m},${report.n}],` +
-        `"mode":"${report.mode}","method":"${report.method}","passes":${report.passes},"jacobian":`,
-    );
-    const blockKeys = inputs.map(({ name }, k) => encode(`${k === 0 ? ',"blocks":{' : ','}${keyJson(name)}`));
-    const blockDims = inputs.map(({ shape }) => [...report.value.shape, ...shape]);
-    const made: Frame = {
-      fields,
-      at: report.at.slice(),
-      valueShape: report.value.shape.slice(),
-      mode: report.mode,
-      method: report.method,
-      passes: report.passes,
-      atFixed,
-      atRuns,
-      atVariables,
-      middle,
-      bytes:
-        [...atRuns, middle, tail, ...blockKeys].reduce((sum, bytes) => sum + bytes.length, 0) +
-        arrayBytes(report.value.shape) +
-        arrayBytes([report.m, report.n]) +
-        blockDims.reduce((sum, dims) => sum + arrayBytes(dims), 0),
-      tail,
-      blockKeys,
-      jacobianDims: [report.m, report.n],
-      blockDims,
-    };
-    this.frame = made;
-    return made;
+    // Made apart (once per shape), so that V8 optimizes this check, which runs per line, without it.
+    if (frame === null || !fits(frame, fields, report))
+      return (this.frame = newFrame(report, fields, (text) => this.encoder.encode(text)));
+    return frame;
   }
+}
+
+/** The repeating text of the report's line, for the fields, names and shapes it has. */
+function newFrame(report: MatrixReport, fields: RepeatedFields, encode: (text: string) => Uint8Array): Frame {
+  const inputs = report.inputs;
+  const atFixed = report.at.map(({ value }) => value.json !== undefined);
+  const atRuns: Uint8Array[] = [];
+  const atVariables: number[] = [];
+  let run = `"command":"jacobian","expr":${fields.expr},"at":{`;
+  report.at.forEach(({ name, value }, k) => {
+    run += `${k === 0 ? '' : ','}${keyJson(name)}`;
+    if (value.json !== undefined) run += value.json;
+    else {
+      atRuns.push(encode(run));
+      atVariables.push(k);
+      run = '';
+    }
+  });
+  const middle = encode(`${run}},"wrt":${fields.wrt},"inputs":${fields.inputs},"value":`);
+  const tail = encode(
+    `,"valueShape":[${report.value.shape.join(',')}],"shape":[${report.m},${report.n}],` +
+      `"mode":"${report.mode}","method":"${report.method}","passes":${report.passes},"jacobian":`,
+  );
+  const blockKeys = inputs.map(({ name }, k) => encode(`${k === 0 ? ',"blocks":{' : ','}${keyJson(name)}`));
+  const blockDims = inputs.map(({ shape }) => [...report.value.shape, ...shape]);
+  return {
+    fields,
+    at: report.at.slice(),
+    valueShape: report.value.shape.slice(),
+    mode: report.mode,
+    method: report.method,
+    passes: report.passes,
+    atFixed,
+    atRuns,
+    atVariables,
+    middle,
+    bytes:
+      [...atRuns, middle, tail, ...blockKeys].reduce((sum, bytes) => sum + bytes.length, 0) +
+      arrayBytes(report.value.shape) +
+      arrayBytes([report.m, report.n]) +
+      blockDims.reduce((sum, dims) => sum + arrayBytes(dims), 0),
+    tail,
+    blockKeys,
+    jacobianDims: [report.m, report.n],
+    blockDims,
+    blockSizes: inputs.map(({ shape }) => sizeOf(shape)),
+  };
 }
 
 /** Whether `frame` is the text of the report's line: the same fields, names, fixed values, shapes and method. */
