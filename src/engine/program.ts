@@ -8,7 +8,7 @@ import { InputError, LimitError, withRemedy, type LargeResult } from '../errors.
 import { identityMap } from '../graph/index-maps.js';
 import type { GraphBuilder } from '../graph/index.js';
 import { OPS, type NodeId, type Operand } from '../ops/index.js';
-import { describeShape, sizeOf, type Shape } from '../shape.js';
+import { describeShape, sameShape, sizeOf, type Shape } from '../shape.js';
 import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
 import { Kernels } from './compiled.js';
 import { denseDiagonal, diagonalJacobian, type DiagonalJacobian } from './diagonal.js';
@@ -589,7 +589,10 @@ export class Program {
       const parts = buildGradient(this.builder, lin);
       const n = inputs.reduce((total, c) => total + c.size, 0);
       const maps = inputs.map((c) => identityMap(c.size, c.offset));
-      const output = this.builder.apply('concat', parts, { kind: 'concat', shape: [n], maps });
+      // One vector's gradient is ∇f as it is: copied by a concat, its Jacobian would pass a select step, and an
+      // element-wise sum's Hessian would no longer be found diagonal.
+      const only = parts.length === 1 && sameShape(this.builder.tape.shape(parts[0]!), [n]) ? parts[0]! : null;
+      const output = only ?? this.builder.apply('concat', parts, { kind: 'concat', shape: [n], maps });
       gradient = new Program(this.builder, output, this.variables, this.output);
       this.gradients.set(key, gradient);
     }
