@@ -7,6 +7,7 @@ import { emitProgram } from '../engine/emit.js';
 import type { Ordering } from '../engine/colouring.js';
 import { guardMemory } from '../engine/program.js';
 import { InputError, LimitError } from '../errors.js';
+import { isSparse } from '../format/dense.js';
 import type { MatrixReport, Report, ReportBase, VectorReport } from '../format/report.js';
 import { outputText } from '../parse/index.js';
 import { sizeOf } from '../shape.js';
@@ -139,11 +140,16 @@ function tangentOption(flags: readonly string[] | undefined, request: Omit<Reque
   return seed;
 }
 
+/**
+ * `structured`: the report may hold a diagonal J (or H) as its diagonal, for the formatters, which read it through
+ * format/dense.ts; a batch's line writers take dense ones, and a small batch point has no n² zeros to save.
+ */
 export function compute(
   command: CommandName,
   request: Omit<Request, 'ms'>,
   options: OutputOptions,
   onProgress?: (done: number, total: number) => void,
+  structured = false,
 ): Outcome {
   const { program, point, wrt } = request;
   const mode = options.mode ?? 'auto';
@@ -177,8 +183,12 @@ export function compute(
       }
       const result =
         command === 'hessian'
-          ? program.hessian(point, wrt, derivativeOptions)
-          : program.jacobian(point, wrt, derivativeOptions);
+          ? structured
+            ? program.structuredHessian(point, wrt, derivativeOptions)
+            : program.hessian(point, wrt, derivativeOptions)
+          : structured
+            ? program.structuredJacobian(point, wrt, derivativeOptions)
+            : program.jacobian(point, wrt, derivativeOptions);
       const b = base(request, result.value, result.warnings);
       return outcome(matrixReport(command, b, result, null), options);
     }
@@ -287,12 +297,13 @@ export async function runCommand(
   const request = await resolveRequest(expr, options, io);
   const start = performance.now();
   const progress = new Progress(io, command === 'jacobian' ? 'computing J' : `computing ${command}`);
-  const result = compute(command, request, options, (done, total) => progress.update(done, total, 'passes'));
+  const onProgress = (done: number, total: number) => progress.update(done, total, 'passes');
+  const result = compute(command, request, options, onProgress, true);
   progress.finish();
   const { report } = result;
   const { timings } = request.program;
   const matrix = report.command === 'jacobian' || report.command === 'hessian' ? report : null;
-  const sparse = matrix === null || matrix.matrix instanceof Float64Array ? null : matrix.matrix;
+  const sparse = matrix === null || !isSparse(matrix.matrix) ? null : matrix.matrix;
   const ms: Record<string, number> = {
     read: request.ms.read,
     parse: request.ms.parse,

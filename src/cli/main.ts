@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError, ParseError, UserError } from '../errors.js';
+import { isSparse } from '../format/dense.js';
 import { formatGrid } from '../format/formats.js';
 import { jsonText } from '../format/json.js';
 import { formatMatrixMarket } from '../format/matrix-market.js';
@@ -153,7 +154,7 @@ const spyCaption = (report: MatrixReport, sparse: SparseJacobian, scale: number,
 };
 
 function sparseOf(report: Report): { report: MatrixReport; sparse: SparseJacobian } {
-  if (report.command !== 'jacobian' || report.matrix instanceof Float64Array)
+  if (report.command !== 'jacobian' || !isSparse(report.matrix))
     throw new Error('internal: spy needs a sparse Jacobian');
   return { report, sparse: report.matrix };
 }

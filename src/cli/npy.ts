@@ -6,7 +6,7 @@
  */
 import { endianness } from 'node:os';
 import { InputError } from '../errors.js';
-import { denseMatrix } from '../format/dense.js';
+import { denseOf } from '../format/dense.js';
 import type { Report } from '../format/report.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../values.js';
@@ -214,8 +214,7 @@ export function resultArray(report: Report): [readonly number[], Float64Array] {
     case 'jacobian':
     case 'hessian': {
       const rows = report.command === 'jacobian' ? report.m : report.n;
-      const { matrix } = report;
-      return [[rows, report.n], matrix instanceof Float64Array ? matrix : denseMatrix(matrix)];
+      return [[rows, report.n], denseOf(report.matrix)];
     }
     case 'check':
       throw new InputError('check reports errors, not a matrix: use the table or --json');

@@ -4,6 +4,7 @@
  * `--jobs 1` and while worker threads start; each worker thread runs one.
  */
 import { InputError, UserError } from '../errors.js';
+import { denseOf, isSparse } from '../format/dense.js';
 import { delimitedCell } from '../format/formats.js';
 import { JsonLines } from '../format/json-lines.js';
 import { columnLabels, entryLabels } from '../format/labels.js';
@@ -291,20 +292,20 @@ function derivativeColumns(
   switch (report.command) {
     case 'jacobian': {
       const { matrix } = report;
-      if (!(matrix instanceof Float64Array)) {
+      if (isSparse(matrix)) {
         // A sparse J: its stored entries, whose places are the same at every point of the same shapes.
         const labels = Array.from(matrix.rows, (i, k) => `d${outputs[i]!}/d${inputs[matrix.cols[k]!]!}`);
         return { labels, numbers: matrix.values };
       }
-      return { labels: outputs.flatMap((o) => inputs.map((x) => `d${o}/d${x}`)), numbers: matrix };
+      return { labels: outputs.flatMap((o) => inputs.map((x) => `d${o}/d${x}`)), numbers: denseOf(matrix) };
     }
     case 'hessian': {
       const { matrix } = report;
-      if (!(matrix instanceof Float64Array)) {
+      if (isSparse(matrix)) {
         const labels = Array.from(matrix.rows, (i, k) => `d2f/d${inputs[i]!}d${inputs[matrix.cols[k]!]!}`);
         return { labels, numbers: matrix.values };
       }
-      return { labels: inputs.flatMap((a) => inputs.map((b) => `d2f/d${a}d${b}`)), numbers: matrix };
+      return { labels: inputs.flatMap((a) => inputs.map((b) => `d2f/d${a}d${b}`)), numbers: denseOf(matrix) };
     }
     case 'grad':
       return { labels: inputs.map((x) => `df/d${x}`), numbers: report.vector };

@@ -8,10 +8,10 @@ import { InputError, LimitError, withRemedy, type LargeResult } from '../errors.
 import { identityMap } from '../graph/index-maps.js';
 import type { GraphBuilder } from '../graph/index.js';
 import { OPS, type NodeId, type Operand } from '../ops/index.js';
-import { describeShape, sizeOf, type Shape } from '../shape.js';
+import { describeShape, sameShape, sizeOf, type Shape } from '../shape.js';
 import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
 import { Kernels } from './compiled.js';
-import { diagonalJacobian } from './diagonal.js';
+import { denseDiagonal, diagonalJacobian, type DiagonalJacobian } from './diagonal.js';
 import { buildGradient } from './gradient.js';
 import { linearize, type WrtInput } from './linearize.js';
 import { Passes, type Direction } from './passes.js';
@@ -73,9 +73,12 @@ interface Derivative {
   readonly warnings: readonly KinkWarning[];
 }
 
-export interface JacobianResult extends Derivative {
-  /** Row-major m×n: J[i·n + j] = ∂out_i/∂in_j. */
-  readonly jacobian: Float64Array;
+/** J as computed: dense, or (by `structuredJacobian`) a diagonal J as its diagonal. */
+export type StructuredJacobian = Float64Array | DiagonalJacobian;
+
+export interface JacobianResult<M extends StructuredJacobian = Float64Array> extends Derivative {
+  /** Row-major m×n: J[i·n + j] = ∂out_i/∂in_j; or, where asked for, a diagonal J's diagonal (m = n). */
+  readonly jacobian: M;
   readonly m: number;
   readonly n: number;
   /** The direction: backward passes (rows of J) or forward passes (columns). */
@@ -221,6 +224,28 @@ export class Program {
    * columns, either one pass per one-hot seed or every seed in one block pass.
    */
   jacobian(at: Point, wrt: readonly string[], options: DerivativeOptions = {}): JacobianResult {
+    return this.accumulate(at, wrt, options, denseDiagonal);
+  }
+
+  /**
+   * The full Jacobian, but one the block pass finds diagonal by structure is kept as its diagonal: for a caller
+   * that reads entries through format/dense.ts (the CLI's formatters) and need never lay out n² numbers.
+   */
+  structuredJacobian(
+    at: Point,
+    wrt: readonly string[],
+    options: DerivativeOptions = {},
+  ): JacobianResult<StructuredJacobian> {
+    return this.accumulate(at, wrt, options, (diagonal) => diagonal);
+  }
+
+  /** J, a diagonal one given to `keep`, which says what the caller gets of it. */
+  private accumulate<M extends StructuredJacobian>(
+    at: Point,
+    wrt: readonly string[],
+    options: DerivativeOptions,
+    keep: (diagonal: DiagonalJacobian) => M,
+  ): JacobianResult<Float64Array | M> {
     const m = this.m;
     const n = this.columns(wrt);
     guardMemory(m * n, `the ${m}×${n} Jacobian`, options);
@@ -237,7 +262,7 @@ export class Program {
     const prepared = this.prepare(wrt, at, call);
     const { passes } = prepared;
     if (method === 'block' && !passes.careful) {
-      const jacobian = this.blockJacobian(prepared, mode, m, n, options.onProgress);
+      const jacobian = this.blockJacobian(prepared, mode, m, n, keep, options.onProgress);
       return this.finish(prepared, { jacobian, m, n, mode, method: 'block', passes: 1 });
     }
     const jacobian = this.pooledResults ? pooledEntries(m * n) : new Float64Array(m * n);
@@ -280,13 +305,14 @@ export class Program {
   }
 
   /** All seeds in one block pass: J's rows flow back from the output, or its columns forward from the inputs. */
-  private blockJacobian(
+  private blockJacobian<M extends StructuredJacobian>(
     { plan, passes, wrt: inputs }: Prepared,
     mode: 'reverse' | 'forward',
     m: number,
     n: number,
+    keep: (diagonal: DiagonalJacobian) => M,
     onProgress?: (done: number, total: number) => void,
-  ): Float64Array {
+  ): Float64Array | M {
     const active = passes.lin.active;
     const pass = {
       values: plan.values,
@@ -300,11 +326,7 @@ export class Program {
         inputs.length === 1 && m === n
           ? diagonalJacobian(plan.values, active, passes.edges, this.output, inputs[0]!.node, n)
           : null;
-      if (diagonal !== null) {
-        const jacobian = new Float64Array(m * n);
-        for (let i = 0; i < n; i++) jacobian[i * n + i] = diagonal[i]!;
-        return jacobian;
-      }
+      if (diagonal !== null) return keep({ n, diagonal });
       const seeds = new Map([[this.output, SparseRows.seeds(m, m, 0)]]);
       const blocks = blockPass({ ...pass, direction: 'reverse', seeds, rows: m, ends: inputs.map((c) => c.node) });
       const only = inputs.length === 1 ? blocks.get(inputs[0]!.node) : undefined;
@@ -519,6 +541,17 @@ export class Program {
     return { ...result, value: this.evaluate(at, options) };
   }
 
+  /** The Hessian as structuredJacobian gives J: a diagonal one (an element-wise sum's) as its diagonal. */
+  structuredHessian(
+    at: Point,
+    wrt: readonly string[],
+    options: DerivativeOptions = {},
+  ): JacobianResult<StructuredJacobian> {
+    this.requireScalar('hessian', wrt);
+    const result = this.gradientProgram(wrt).structuredJacobian(at, wrt, options);
+    return { ...result, value: this.evaluate(at, options) };
+  }
+
   /**
    * H·u without forming H: one forward pass over the gradient graph (forward-over-reverse), whose
    * values are ∇f, given too.
@@ -556,7 +589,10 @@ export class Program {
       const parts = buildGradient(this.builder, lin);
       const n = inputs.reduce((total, c) => total + c.size, 0);
       const maps = inputs.map((c) => identityMap(c.size, c.offset));
-      const output = this.builder.apply('concat', parts, { kind: 'concat', shape: [n], maps });
+      // One vector's gradient is ∇f as it is: copied by a concat, its Jacobian would pass a select step, and an
+      // element-wise sum's Hessian would no longer be found diagonal.
+      const only = parts.length === 1 && sameShape(this.builder.tape.shape(parts[0]!), [n]) ? parts[0]! : null;
+      const output = only ?? this.builder.apply('concat', parts, { kind: 'concat', shape: [n], maps });
       gradient = new Program(this.builder, output, this.variables, this.output);
       this.gradients.set(key, gradient);
     }

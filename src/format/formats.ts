@@ -5,7 +5,7 @@
  */
 import { UserError } from '../errors.js';
 import { chunked, chunkedLines } from './chunks.js';
-import { denseMatrix } from './dense.js';
+import { denseMatrix, entryReader, isSparse, type Entries } from './dense.js';
 import { columnLabels, entryLabels } from './labels.js';
 import { exactNumber as exact, formatNumber } from './number.js';
 import type { Report } from './report.js';
@@ -16,7 +16,7 @@ export type GridFormat = 'csv' | 'tsv' | 'markdown' | 'latex' | 'mathjs';
 interface LabelledGrid {
   readonly rowLabels: readonly string[] | null;
   readonly colLabels: readonly string[];
-  readonly data: ArrayLike<number>;
+  readonly data: Entries;
   /** The grid is a vector: mathjs writes it as a flat list. */
   readonly vector: boolean;
 }
@@ -32,7 +32,7 @@ function gridOf(report: Report): LabelledGrid {
     case 'hessian': {
       const { matrix } = report;
       const rowLabels = report.command === 'hessian' ? inputs : outputs;
-      if (matrix instanceof Float64Array) return { rowLabels, colLabels: inputs, data: matrix, vector: false };
+      if (!isSparse(matrix)) return { rowLabels, colLabels: inputs, data: matrix, vector: false };
       if (matrix.m * matrix.n > MAX_PRINTED_GRID_ENTRIES) {
         const what = report.command === 'hessian' ? 'Hessian' : 'Jacobian';
         throw new UserError(
@@ -58,23 +58,25 @@ export const delimitedCell = (text: string, separator: ',' | '\t'): string =>
 
 function* delimited(grid: LabelledGrid, separator: ',' | '\t'): Generator<string> {
   const cell = (text: string) => delimitedCell(text, separator);
+  const entry = entryReader(grid.data);
   const cols = grid.colLabels.length;
   yield [...(grid.rowLabels === null ? [] : ['output']), ...grid.colLabels].map(cell).join(separator);
   const rows = grid.rowLabels?.length ?? 1;
   for (let i = 0; i < rows; i++) {
-    const numbers = Array.from({ length: cols }, (_, j) => exact(grid.data[i * cols + j]!));
+    const numbers = Array.from({ length: cols }, (_, j) => exact(entry(i * cols + j)));
     yield [...(grid.rowLabels === null ? [] : [cell(grid.rowLabels[i]!)]), ...numbers].join(separator);
   }
 }
 
 function* markdown(grid: LabelledGrid, precision: number): Generator<string> {
+  const entry = entryReader(grid.data);
   const cols = grid.colLabels.length;
   const head = [...(grid.rowLabels === null ? [] : ['']), ...grid.colLabels];
   yield `| ${head.join(' | ')} |`;
   yield `|${head.map((_, k) => (k === 0 && grid.rowLabels !== null ? '---' : '---:')).join('|')}|`;
   const rows = grid.rowLabels?.length ?? 1;
   for (let i = 0; i < rows; i++) {
-    const numbers = Array.from({ length: cols }, (_, j) => formatNumber(grid.data[i * cols + j]!, precision));
+    const numbers = Array.from({ length: cols }, (_, j) => formatNumber(entry(i * cols + j), precision));
     yield `| ${[...(grid.rowLabels === null ? [] : [grid.rowLabels[i]!]), ...numbers].join(' | ')} |`;
   }
 }
@@ -87,28 +89,30 @@ function latexNumber(x: number, precision: number): string {
 }
 
 function* latex(grid: LabelledGrid, precision: number): Generator<string> {
+  const entry = entryReader(grid.data);
   const cols = grid.colLabels.length;
   const rows = grid.rowLabels?.length ?? 1;
   yield '\\begin{bmatrix}\n';
   for (let i = 0; i < rows; i++) {
-    const numbers = Array.from({ length: cols }, (_, j) => latexNumber(grid.data[i * cols + j]!, precision));
+    const numbers = Array.from({ length: cols }, (_, j) => latexNumber(entry(i * cols + j), precision));
     yield `  ${numbers.join(' & ')}${i < rows - 1 ? ' \\\\' : ''}\n`;
   }
   yield '\\end{bmatrix}\n';
 }
 
 function* mathjs(grid: LabelledGrid): Generator<string> {
+  const entry = entryReader(grid.data);
   const cols = grid.colLabels.length;
   const rows = grid.rowLabels?.length ?? 1;
   if (grid.vector) {
     yield '[';
-    for (let k = 0; k < grid.data.length; k++) yield `${k > 0 ? ', ' : ''}${exact(grid.data[k]!)}`;
+    for (let k = 0; k < rows * cols; k++) yield `${k > 0 ? ', ' : ''}${exact(entry(k))}`;
     yield ']\n';
     return;
   }
   yield '[';
   for (let i = 0; i < rows; i++)
-    yield `${i > 0 ? ', ' : ''}[${Array.from({ length: cols }, (_, j) => exact(grid.data[i * cols + j]!)).join(', ')}]`;
+    yield `${i > 0 ? ', ' : ''}[${Array.from({ length: cols }, (_, j) => exact(entry(i * cols + j))).join(', ')}]`;
   yield ']\n';
 }
 

@@ -1,8 +1,9 @@
 /** The `--json` output of SPEC §4: one object on one line, numbers in full precision. */
 import { columnBlock, type Tensor } from '../values.js';
 import { chunked } from './chunks.js';
+import { denseOf, isDiagonal, isSparse } from './dense.js';
 import { jsonNumber } from './number.js';
-import type { KinkWarning, Report } from './report.js';
+import type { DiagonalJacobian, KinkWarning, MatrixReport, Report } from './report.js';
 
 // Recently formatted numbers, by a hash of their bits: a batch's results repeat their inputs and constants (the
 // Lorenz Jacobian holds x, y, -x, -10), and formatting a double costs more than finding its text again.
@@ -224,6 +225,36 @@ function flatAndBlocks(
   return { flat, blocks: `${blocks}}` };
 }
 
+/** Whether J maps one vector to a vector: its blocks field is `{"x": J}`, J's rows nested as they are. */
+const vectorToVector = (report: MatrixReport): boolean =>
+  report.value.shape.length === 1 && report.inputs.length === 1 && report.inputs[0]!.shape.length === 1;
+
+/** flatAndBlocks of a diagonal J of one vector to a vector: its rows, made from the diagonal, and `{"x": rows}`. */
+function diagonalFlatAndBlocks(report: MatrixReport, matrix: DiagonalJacobian): { flat: FieldText; blocks: FieldText } {
+  const flat = diagonalRows(matrix);
+  const before = `{${JSON.stringify(report.inputs[0]!.name)}:`;
+  if (typeof flat === 'string') return { flat, blocks: `${before}${flat}}` };
+  return { flat, blocks: { [Symbol.iterator]: () => wrapped(before, flat, '}') } };
+}
+
+/**
+ * The nested JSON of a diagonal n×n matrix laid out dense, as nestedJson writes it: each row is zeros around its
+ * one formatted entry, the zeros cut from one string, so the n² − n zeros are neither laid out nor formatted.
+ */
+function diagonalRows(matrix: DiagonalJacobian): FieldText {
+  if (matrix.n * matrix.n > SHARED_TEXT_MAX) return { [Symbol.iterator]: () => diagonalRowPieces(matrix) };
+  return Array.from(diagonalRowPieces(matrix)).join('');
+}
+
+function* diagonalRowPieces({ n, diagonal }: DiagonalJacobian): Generator<string> {
+  const before = '0,'.repeat(n - 1);
+  const after = ',0'.repeat(n - 1);
+  yield '[';
+  for (let i = 0; i < n; i++)
+    yield `${i === 0 ? '' : ','}[${before.slice(0, 2 * i)}${numberJson(diagonal[i]!)}${after.slice(2 * i)}]`;
+  yield ']';
+}
+
 function* wrapped(before: string, text: Iterable<string>, after: string): Generator<string> {
   yield before;
   yield* text;
@@ -411,13 +442,16 @@ function reportWriter(report: Report, line: number | null): ObjectWriter {
       out.field('method', `"${report.method}"`);
       out.field('passes', String(report.passes));
       const { matrix } = report;
-      if (matrix instanceof Float64Array) {
+      if (!isSparse(matrix)) {
         if (report.command === 'jacobian') {
-          const { flat, blocks } = flatAndBlocks(report, matrix, [report.m, report.n], report.value.shape);
+          const { flat, blocks } =
+            isDiagonal(matrix) && vectorToVector(report)
+              ? diagonalFlatAndBlocks(report, matrix)
+              : flatAndBlocks(report, denseOf(matrix), [report.m, report.n], report.value.shape);
           out.field('jacobian', flat);
           out.field('blocks', blocks);
         } else {
-          out.field('hessian', numbersField([report.n, report.n], matrix));
+          out.field('hessian', isDiagonal(matrix) ? diagonalRows(matrix) : numbersField([report.n, report.n], matrix));
         }
       } else {
         // Coordinate format, 0-based: entry k is (rows[k], cols[k]) = values[k].

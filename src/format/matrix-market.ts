@@ -5,6 +5,7 @@
  */
 import { CHUNK_CHARACTERS, chunked } from './chunks.js';
 import { exactNumber as number } from './number.js';
+import { entryReader, isSparse } from './dense.js';
 import type { MatrixReport } from './report.js';
 
 /** The MatrixMarket text of J or H, in chunks: the entries are formatted as they are written. */
@@ -23,16 +24,17 @@ function* matrixMarketPieces(report: MatrixReport): Generator<string> {
       : `H = d2(${report.title})/d(${report.wrt.join(', ')})2`;
   const [rows, cols] = report.command === 'jacobian' ? [report.m, report.n] : [report.n, report.n];
   const { matrix } = report;
-  const dense = matrix instanceof Float64Array;
+  const dense = !isSparse(matrix);
   yield `%%MatrixMarket matrix ${dense ? 'array' : 'coordinate'} real general\n`;
   yield `% ${what.replace(/\n/g, ' ')}\n`;
   yield `% rows: outputs, columns: inputs (${report.wrt.join(', ')} flattened row-major)\n`;
   if (dense) {
     yield `${rows} ${cols}\n`;
+    const entry = entryReader(matrix);
     let text = '';
     for (let j = 0; j < cols; j++)
       for (let i = 0; i < rows; i++) {
-        text += `${number(matrix[i * cols + j]!)}\n`;
+        text += `${number(entry(i * cols + j))}\n`;
         if (text.length >= CHUNK_CHARACTERS) {
           yield text;
           text = '';

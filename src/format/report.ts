@@ -1,12 +1,13 @@
 /** What a command computed, as the formatters receive it: plain data, no behaviour. */
 import type { CheckResult } from '../engine/check.js';
 import type { Ordering } from '../engine/colouring.js';
+import type { DiagonalJacobian } from '../engine/diagonal.js';
 import type { SparseJacobian } from '../engine/sparsity.js';
 import type { KinkWarning } from '../engine/special.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../values.js';
 
-export type { KinkWarning, SparseJacobian };
+export type { DiagonalJacobian, KinkWarning, SparseJacobian };
 
 export interface Binding {
   readonly name: string;
@@ -33,8 +34,11 @@ export interface ReportBase {
 /** A matrix result with how it was accumulated: the Jacobian, or the Hessian (the Jacobian of ∇f). */
 export interface MatrixReport extends ReportBase {
   readonly command: 'jacobian' | 'hessian';
-  /** Dense row-major (m×n for the Jacobian, n×n for the Hessian), or sparse with --sparse (n×n for H). */
-  readonly matrix: Float64Array | SparseJacobian;
+  /**
+   * Dense row-major (m×n for the Jacobian, n×n for the Hessian), a diagonal one as its diagonal (dense by meaning:
+   * formatted as the dense one, read through format/dense.ts), or sparse with --sparse (n×n for H).
+   */
+  readonly matrix: Float64Array | DiagonalJacobian | SparseJacobian;
   readonly mode: 'reverse' | 'forward';
   /** One pass per one-hot seed, every seed in one block pass, or one compressed pass per colour. */
   readonly method: 'one-hot' | 'block' | 'colored';

@@ -5,7 +5,7 @@
  * entries computed at special points marked `*` and the kink report underneath.
  */
 import { chunkedLines } from './chunks.js';
-import { denseMatrix } from './dense.js';
+import { denseMatrix, entryReader, isDiagonal, isSparse, type Entries } from './dense.js';
 import { columnLabels, entryLabels } from './labels.js';
 import { formatNumber } from './number.js';
 import type { CheckReport, MatrixReport, Report, VectorReport, KinkWarning } from './report.js';
@@ -63,7 +63,7 @@ export interface Grid {
   readonly rowLabels: readonly string[] | null;
   readonly colLabels: readonly string[];
   /** Entry (i, j) at data[i·cols + j]. */
-  readonly data: ArrayLike<number>;
+  readonly data: Entries;
   readonly marked?: (k: number) => boolean;
 }
 
@@ -115,8 +115,9 @@ export function grid(
   // Every column takes one character and a gap at least: no more than this many can show from either end.
   const reach = width === null ? cols : Math.ceil(width / (1 + GAP.length));
   const candidates = cols <= 2 * reach ? range(0, cols) : [...range(0, reach), ...range(cols - reach, cols)];
+  const entry = entryReader(data);
   const textOf = (k: number): [string, string] => {
-    const [whole, frac] = splitAtPoint(formatNumber(data[k]!, precision));
+    const [whole, frac] = splitAtPoint(formatNumber(entry(k), precision));
     return [whole, marked?.(k) === true ? frac + MARK : frac];
   };
   // The widths take one pass over the entries, the lines another: no entry's text is kept between them.
@@ -177,7 +178,7 @@ export function grid(
       const cell = (c: Column) => {
         const [whole, frac] = textOf(i * cols + c.j);
         const text = (whole.padStart(c.intWidth) + frac.padEnd(c.fracWidth)).padStart(c.width);
-        return data[i * cols + c.j] === 0 ? style.zero(text) : text;
+        return entry(i * cols + c.j) === 0 ? style.zero(text) : text;
       };
       yield line(shownLabels[p]!, withGap(cell, glyphs.ellipsis));
     }
@@ -297,7 +298,7 @@ function matrixTable(report: MatrixReport, layout: Layout): Block[] {
   const marked = (k: number) => touched.has(k);
   const { matrix } = report;
   const shape = (rows: number, cols: number) => `${rows}${glyphs.by}${cols}`;
-  if (report.command === 'hessian' && matrix instanceof Float64Array) {
+  if (report.command === 'hessian' && !isSparse(matrix)) {
     return [
       header(report.title, layout, (expr) => [
         `H = ${derivative(expr, report.wrt, glyphs, true)}`,
@@ -305,14 +306,14 @@ function matrixTable(report: MatrixReport, layout: Layout): Block[] {
       ]),
       text(`f = ${formatNumber(report.value.data[0]!, precision)}`),
       text(''),
-      gridBlock({ rowLabels: inputs, colLabels: inputs, data: matrix as Float64Array, marked }),
+      gridBlock({ rowLabels: inputs, colLabels: inputs, data: matrix, marked }),
     ];
   }
   const hessian = report.command === 'hessian';
   const outputs = hessian ? inputs : entryLabels('f', report.value.shape);
   const title = (expr: string) =>
     hessian ? `H = ${derivative(expr, report.wrt, glyphs, true)}` : `J = ${derivative(expr, report.wrt, glyphs)}`;
-  if (matrix instanceof Float64Array) {
+  if (!isSparse(matrix)) {
     return [
       header(report.title, layout, (expr) => [title(expr), shape(report.m, report.n)]),
       text(''),
@@ -486,7 +487,12 @@ function shownNumbers(report: Report): ArrayLike<number> {
   switch (report.command) {
     case 'jacobian':
     case 'hessian':
-      return report.matrix instanceof Float64Array ? report.matrix : report.matrix.values;
+      // A diagonal J's other entries are zeros, finite.
+      return isSparse(report.matrix)
+        ? report.matrix.values
+        : isDiagonal(report.matrix)
+          ? report.matrix.diagonal
+          : report.matrix;
     case 'check':
       return report.jacobian;
     default:
