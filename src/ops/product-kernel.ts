@@ -203,7 +203,32 @@ function addMatrixVector(
   }
   if (n === 0) return;
   const { offset: aAt, rowStride: aRs, colStride: aCs } = A;
-  for (let i = 0; i < R; i++) {
+  let i = 0;
+  if (n === K) {
+    // B's column has no zeros: four rows at a time, each term added (checked as in addPanelProduct).
+    for (; i + 4 <= R; i += 4) {
+      const e = D.offset + i * D.rowStride;
+      let s0 = d[e]!;
+      let s1 = d[e + D.rowStride]!;
+      let s2 = d[e + 2 * D.rowStride]!;
+      let s3 = d[e + 3 * D.rowStride]!;
+      for (let k = 0, x = aAt + i * aRs; k < K; k++, x += aCs) {
+        const y = w[k]!;
+        s0 += a[x]! * y;
+        s1 += a[x + aRs]! * y;
+        s2 += a[x + 2 * aRs]! * y;
+        s3 += a[x + 3 * aRs]! * y;
+      }
+      const f = e + D.rowStride;
+      const g = f + D.rowStride;
+      const h = g + D.rowStride;
+      d[e] = fine(s0) ? s0 : fromSkipping(a, A, b, B, i, 0, 0, K, d[e]!);
+      d[f] = fine(s1) ? s1 : fromSkipping(a, A, b, B, i + 1, 0, 0, K, d[f]!);
+      d[g] = fine(s2) ? s2 : fromSkipping(a, A, b, B, i + 2, 0, 0, K, d[g]!);
+      d[h] = fine(s3) ? s3 : fromSkipping(a, A, b, B, i + 3, 0, 0, K, d[h]!);
+    }
+  }
+  for (; i < R; i++) {
     const aRow = aAt + i * aRs;
     const at = D.offset + i * D.rowStride;
     let sum = d[at]!;
