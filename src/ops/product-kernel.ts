@@ -663,9 +663,37 @@ export function denseProduct(
       d[e + 3 * C] = s30;
       d[e + 3 * C + 1] = s31;
     }
-    for (let j = C2; j < C; j++) for (let r = 0; r < 4; r++) d[d0 + r * C + j] = packedDot(a, a0 + r * K, j * K, K);
+    for (let j = C2; j < C; j++) packedDots(a, a0, K, j * K, d, d0 + j, C);
   }
   for (let i = R4; i < R; i++) for (let j = 0; j < C; j++) d[dAt + i * C + j] = packedDot(a, aAt + i * K, j * K, K);
+}
+
+/** packedDot for four rows of A from `row`, K apart, into d at `at`, C apart: four sums in registers at once. */
+function packedDots(
+  a: Float64Array,
+  row: number,
+  K: number,
+  column: number,
+  d: Float64Array,
+  at: number,
+  C: number,
+): void {
+  const p = packed;
+  let s0 = -0;
+  let s1 = -0;
+  let s2 = -0;
+  let s3 = -0;
+  for (let k = 0; k < K; k++) {
+    const y = p[column + k]!;
+    s0 += a[row + k]! * y;
+    s1 += a[row + K + k]! * y;
+    s2 += a[row + 2 * K + k]! * y;
+    s3 += a[row + 3 * K + k]! * y;
+  }
+  d[at] = s0;
+  d[at + C] = s1;
+  d[at + 2 * C] = s2;
+  d[at + 3 * C] = s3;
 }
 
 /** Σₖ a[row + k]·packed[column + k] from −0, in ascending k. */
