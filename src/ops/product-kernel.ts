@@ -293,7 +293,7 @@ const sums = new Float64Array(2 * PANEL);
  * neither zero nor NaN it equals, bit for bit, the sum that skips them (they can only change the sign of a
  * zero sum), and an entry whose sum is zero or NaN is summed again skipping them (fromSkipping).
  */
-function addPanelProduct(
+export function addPanelProduct(
   a: Float64Array,
   A: MatrixLayout,
   b: Float64Array,
