@@ -1,7 +1,9 @@
 /**
  * The matrix-product kernel of matmul's value and of the matmul and dense partials: D += A·B where an
  * exact zero on either side contributes nothing, fast in V8. Whatever the loop order, every entry of D
- * receives its terms in ascending k, so results are those of the plain i-k-j loop.
+ * receives its terms in ascending k, so results are those of the plain i-k-j loop. The register kernel
+ * (addPanelProduct) also adds the zero terms, which changes a sum only where it ends zero or NaN: those
+ * entries it sums again.
  */
 
 import { addSharedProduct, PARALLEL_WORK } from './parallel.js';
@@ -321,15 +323,16 @@ export function addPanelProduct(
   let decided = false;
   for (let k0 = 0; k0 < K; k0 += blockRows) {
     const rows = Math.min(blockRows, K - k0);
-    const [computed, needed] = packPanels(b, B, k0, rows, C, count, blockRows);
+    const needed = packPanels(b, B, k0, rows, C, count, blockRows);
     if (needed === 0) continue;
-    // Decided on B's first block with a nonzero, before anything is added.
-    if (
-      !decided &&
-      (computed < PANEL_ROWS * count * PANEL || computed > PANEL_WASTE * needed * nonzeroShare(a, A, R, K))
-    )
-      return false;
-    decided = true;
+    if (!decided) {
+      // On B's first block with a nonzero, before anything is added.
+      let computed = 0;
+      for (let t = 0; t < count; t++) computed += panelRows[t]! * PANEL;
+      if (computed < PANEL_ROWS * count * PANEL || computed > PANEL_WASTE * needed * nonzeroShare(a, A, R, K))
+        return false;
+      decided = true;
+    }
     for (let i = 0; i < R; i += 2) {
       const pair = i + 1 < R;
       packRowPair(a, aAt + i * aRs + k0 * aCs, pair ? aRs : 0, aCs, rows);
@@ -390,10 +393,7 @@ function packRowPair(a: Float64Array, x: number, next: number, aCs: number, rows
   }
 }
 
-/**
- * Packs B's rows k0 to k0 + rows − 1 into `panels`; the number of terms the register kernel computes per row of
- * A, and of those with B's factor nonzero.
- */
+/** Packs B's rows k0 to k0 + rows − 1 into `panels`; the count of their nonzeros. */
 function packPanels(
   b: Float64Array,
   B: MatrixLayout,
@@ -402,10 +402,9 @@ function packPanels(
   C: number,
   count: number,
   blockRows: number,
-): [number, number] {
+): number {
   const { offset, rowStride, colStride } = B;
   const p = panels;
-  let computed = 0;
   let needed = 0;
   for (let t = 0; t < count; t++) {
     const j = t * PANEL;
@@ -427,18 +426,17 @@ function packPanels(
     }
     panelFirst[t] = first < 0 ? 0 : first;
     panelRows[t] = first < 0 ? 0 : last - first + 1;
-    computed += panelRows[t]! * PANEL;
   }
-  return [computed, needed];
+  return needed;
 }
 
-/** Rows of A whose zeros are counted to judge its density: spread over A, enough to judge, few beside the product. */
-const SAMPLED_ROWS = 64;
+/** About how many of A's entries are read to judge its density: whole rows spread over A, few beside the product. */
+const SAMPLED_ENTRIES = 4096;
 
 /** The share of nonzero entries in A's sampled rows. */
 function nonzeroShare(a: Float64Array, A: MatrixLayout, R: number, K: number): number {
   const { offset, rowStride, colStride } = A;
-  const step = Math.max(1, Math.floor(R / SAMPLED_ROWS));
+  const step = Math.max(1, Math.floor(R / Math.max(1, Math.floor(SAMPLED_ENTRIES / K))));
   let nonzero = 0;
   let counted = 0;
   for (let i = 0; i < R; i += step) {
