@@ -1,7 +1,9 @@
 /**
  * The matrix-product kernel of matmul's value and of the matmul and dense partials: D += A·B where an
  * exact zero on either side contributes nothing, fast in V8. Whatever the loop order, every entry of D
- * receives its terms in ascending k, so results are those of the plain i-k-j loop.
+ * receives its terms in ascending k, so results are those of the plain i-k-j loop. The register kernel
+ * (addPanelProduct) also adds the zero terms, which changes a sum only where it ends zero or NaN: those
+ * entries it sums again.
  */
 
 import { addSharedProduct, PARALLEL_WORK } from './parallel.js';
@@ -81,6 +83,7 @@ export function addRowProduct(
     addMatrixVector(a, A, b, B, d, D, R, K);
     return;
   }
+  if (D.colStride === 1 && R >= 2 && C >= PANEL && addPanelProduct(a, A, b, B, d, D, R, K, C)) return;
   const blockRows = Math.max(1, Math.min(K, Math.floor(BLOCK_ENTRIES / C)));
   if (columns.length < blockRows * C) {
     columns = new Int32Array(blockRows * C);
@@ -202,7 +205,32 @@ function addMatrixVector(
   }
   if (n === 0) return;
   const { offset: aAt, rowStride: aRs, colStride: aCs } = A;
-  for (let i = 0; i < R; i++) {
+  let i = 0;
+  if (n === K) {
+    // B's column has no zeros: four rows at a time, each term added (checked as in addPanelProduct).
+    for (; i + 4 <= R; i += 4) {
+      const e = D.offset + i * D.rowStride;
+      let s0 = d[e]!;
+      let s1 = d[e + D.rowStride]!;
+      let s2 = d[e + 2 * D.rowStride]!;
+      let s3 = d[e + 3 * D.rowStride]!;
+      for (let k = 0, x = aAt + i * aRs; k < K; k++, x += aCs) {
+        const y = w[k]!;
+        s0 += a[x]! * y;
+        s1 += a[x + aRs]! * y;
+        s2 += a[x + 2 * aRs]! * y;
+        s3 += a[x + 3 * aRs]! * y;
+      }
+      const f = e + D.rowStride;
+      const g = f + D.rowStride;
+      const h = g + D.rowStride;
+      d[e] = fine(s0) ? s0 : fromSkipping(a, A, b, B, i, 0, 0, K, d[e]!);
+      d[f] = fine(s1) ? s1 : fromSkipping(a, A, b, B, i + 1, 0, 0, K, d[f]!);
+      d[g] = fine(s2) ? s2 : fromSkipping(a, A, b, B, i + 2, 0, 0, K, d[g]!);
+      d[h] = fine(s3) ? s3 : fromSkipping(a, A, b, B, i + 3, 0, 0, K, d[h]!);
+    }
+  }
+  for (; i < R; i++) {
     const aRow = aAt + i * aRs;
     const at = D.offset + i * D.rowStride;
     let sum = d[at]!;
@@ -231,6 +259,254 @@ function compactRows(b: Float64Array, B: MatrixLayout, k0: number, rows: number,
   }
   starts[rows] = n;
   return n;
+}
+
+/** Columns of B in a panel of the register kernel; two rows of A run against it, eight sums in registers. */
+const PANEL = 4;
+/**
+ * How much more the register kernel may compute than the terms that are not skipped: a term costs it about a
+ * third of what it costs the kernels over compacted rows, which skip zeros.
+ */
+const PANEL_WASTE = 2;
+
+/** The fewest rows a panel has on average for the register kernel: below it, the work around each panel outweighs. */
+const PANEL_ROWS = 16;
+
+/**
+ * B's panels for a block of its rows: panel p holds rows panelFirst[p] to panelFirst[p] + panelRows[p] − 1
+ * of the block (those from the panel's first nonzero to its last), PANEL entries each, zeros past column C.
+ * Grown, never shrunk.
+ */
+let panels = new Float64Array(BLOCK_ENTRIES);
+let panelFirst = new Int32Array(16);
+let panelRows = new Int32Array(16);
+/** Two rows of A over a block of B's rows, interleaved, for the register kernel. Grown, never shrunk. */
+let rowPair = new Float64Array(64);
+/** The register kernel's sums, two rows of PANEL: D's entries before, then after. */
+const sums = new Float64Array(2 * PANEL);
+
+/**
+ * d(D) += a(A)·b(B) with D stored by rows, two rows of A against a panel of B's columns at a time: false
+ * (nothing done) where A and B hold so many zeros that the kernels skipping them are faster, or B's panels have
+ * few rows.
+ *
+ * Every sum runs over the panel's rows in ascending k and adds each term, also those with a zero factor that
+ * the other kernels skip. Such a term is ±0, or NaN when the other factor is not finite; so where the sum is
+ * neither zero nor NaN it equals, bit for bit, the sum that skips them (they can only change the sign of a
+ * zero sum), and an entry whose sum is zero or NaN is summed again skipping them (fromSkipping).
+ */
+export function addPanelProduct(
+  a: Float64Array,
+  A: MatrixLayout,
+  b: Float64Array,
+  B: MatrixLayout,
+  d: Float64Array,
+  D: MatrixLayout,
+  R: number,
+  K: number,
+  C: number,
+): boolean {
+  const count = Math.ceil(C / PANEL);
+  const blockRows = Math.max(1, Math.min(K, Math.floor(BLOCK_ENTRIES / (count * PANEL))));
+  if (panels.length < blockRows * count * PANEL) panels = new Float64Array(blockRows * count * PANEL);
+  if (rowPair.length < 2 * blockRows) rowPair = new Float64Array(2 * blockRows);
+  if (panelFirst.length < count) {
+    panelFirst = new Int32Array(count);
+    panelRows = new Int32Array(count);
+  }
+  // Whole numbers as such (an offset may come as a float), so that the loops index with integers.
+  const aAt = A.offset | 0;
+  const aRs = A.rowStride | 0;
+  const aCs = A.colStride | 0;
+  const dAt = D.offset | 0;
+  const dRs = D.rowStride | 0;
+  let decided = false;
+  for (let k0 = 0; k0 < K; k0 += blockRows) {
+    const rows = Math.min(blockRows, K - k0);
+    const needed = packPanels(b, B, k0, rows, C, count, blockRows);
+    if (needed === 0) continue;
+    if (!decided) {
+      // On B's first block with a nonzero, before anything is added.
+      let computed = 0;
+      for (let t = 0; t < count; t++) computed += panelRows[t]! * PANEL;
+      if (computed < PANEL_ROWS * count * PANEL || computed > PANEL_WASTE * needed * nonzeroShare(a, A, R, K))
+        return false;
+      decided = true;
+    }
+    for (let i = 0; i < R; i += 2) {
+      const pair = i + 1 < R;
+      packRowPair(a, aAt + i * aRs + k0 * aCs, pair ? aRs : 0, aCs, rows);
+      for (let t = 0; t < count; t++) {
+        const n = panelRows[t]!;
+        if (n === 0) continue;
+        const j = t * PANEL;
+        const e = dAt + i * dRs + j;
+        const full = pair && j + PANEL <= C;
+        if (full) {
+          sums[0] = d[e]!;
+          sums[1] = d[e + 1]!;
+          sums[2] = d[e + 2]!;
+          sums[3] = d[e + 3]!;
+          sums[4] = d[e + dRs]!;
+          sums[5] = d[e + dRs + 1]!;
+          sums[6] = d[e + dRs + 2]!;
+          sums[7] = d[e + dRs + 3]!;
+        } else {
+          // An edge of D: columns past C start from 0, a missing second row repeats the first.
+          for (let c = 0; c < PANEL; c++) sums[c] = sums[PANEL + c] = j + c < C ? d[e + c]! : 0;
+          if (pair) for (let c = 0; c < C - j; c++) sums[PANEL + c] = d[e + dRs + c]!;
+        }
+        const first = panelFirst[t]!;
+        addTwoRowsPanel(rowPair, 2 * first, panels, (t * blockRows + first) * PANEL, n);
+        if (full && fine(sums[0]!) && fine(sums[1]!) && fine(sums[2]!) && fine(sums[3]!)) {
+          if (fine(sums[4]!) && fine(sums[5]!) && fine(sums[6]!) && fine(sums[7]!)) {
+            d[e] = sums[0]!;
+            d[e + 1] = sums[1]!;
+            d[e + 2] = sums[2]!;
+            d[e + 3] = sums[3]!;
+            d[e + dRs] = sums[4]!;
+            d[e + dRs + 1] = sums[5]!;
+            d[e + dRs + 2] = sums[6]!;
+            d[e + dRs + 3] = sums[7]!;
+            continue;
+          }
+        }
+        for (let r = 0; r < (pair ? 2 : 1); r++) {
+          for (let c = 0; c < Math.min(PANEL, C - j); c++) {
+            const sum = sums[r * PANEL + c]!;
+            const at = e + r * dRs + c;
+            d[at] = fine(sum) ? sum : fromSkipping(a, A, b, B, i + r, j + c, k0, k0 + rows, d[at]!);
+          }
+        }
+      }
+    }
+  }
+  return true;
+}
+
+/** Copies `rows` entries of A's row at x, and of the row at x + next, into `rowPair`, interleaved. */
+function packRowPair(a: Float64Array, x: number, next: number, aCs: number, rows: number): void {
+  const q = rowPair;
+  for (let k = 0; k < rows; k++, x += aCs) {
+    q[2 * k] = a[x]!;
+    q[2 * k + 1] = a[x + next]!;
+  }
+}
+
+/** Packs B's rows k0 to k0 + rows − 1 into `panels`; the count of their nonzeros. */
+function packPanels(
+  b: Float64Array,
+  B: MatrixLayout,
+  k0: number,
+  rows: number,
+  C: number,
+  count: number,
+  blockRows: number,
+): number {
+  const { offset, rowStride, colStride } = B;
+  const p = panels;
+  let needed = 0;
+  for (let t = 0; t < count; t++) {
+    const j = t * PANEL;
+    const width = Math.min(PANEL, C - j);
+    let first = -1;
+    let last = -1;
+    for (let k = 0; k < rows; k++) {
+      const row = offset + (k0 + k) * rowStride + j * colStride;
+      const u = (t * blockRows + k) * PANEL;
+      for (let c = 0; c < PANEL; c++) {
+        const y = c < width ? b[row + c * colStride]! : 0;
+        p[u + c] = y;
+        if (y !== 0) {
+          needed++;
+          if (first < 0) first = k;
+          last = k;
+        }
+      }
+    }
+    panelFirst[t] = first < 0 ? 0 : first;
+    panelRows[t] = first < 0 ? 0 : last - first + 1;
+  }
+  return needed;
+}
+
+/** About how many of A's entries are read to judge its density: whole rows spread over A, few beside the product. */
+const SAMPLED_ENTRIES = 4096;
+
+/** The share of nonzero entries in A's sampled rows. */
+function nonzeroShare(a: Float64Array, A: MatrixLayout, R: number, K: number): number {
+  const { offset, rowStride, colStride } = A;
+  const step = Math.max(1, Math.floor(R / Math.max(1, Math.floor(SAMPLED_ENTRIES / K))));
+  let nonzero = 0;
+  let counted = 0;
+  for (let i = 0; i < R; i += step) {
+    for (let k = 0, x = offset + i * rowStride; k < K; k++, x += colStride) if (a[x] !== 0) nonzero++;
+    counted += K;
+  }
+  return nonzero / counted;
+}
+
+/**
+ * `sums` (two rows of four) += two rows of A, interleaved in q from entry x, times n rows of a panel from entry u
+ * of p, every term in order of k. Its arrays are never shared memory, so that their accesses stay monomorphic.
+ */
+function addTwoRowsPanel(q: Float64Array, x: number, p: Float64Array, u: number, n: number): void {
+  let s00 = sums[0]!;
+  let s01 = sums[1]!;
+  let s02 = sums[2]!;
+  let s03 = sums[3]!;
+  let s10 = sums[4]!;
+  let s11 = sums[5]!;
+  let s12 = sums[6]!;
+  let s13 = sums[7]!;
+  for (const end = u + n * PANEL; u < end; u += PANEL, x += 2) {
+    const b0 = p[u]!;
+    const b1 = p[u + 1]!;
+    const b2 = p[u + 2]!;
+    const b3 = p[u + 3]!;
+    let y = q[x]!;
+    s00 += y * b0;
+    s01 += y * b1;
+    s02 += y * b2;
+    s03 += y * b3;
+    y = q[x + 1]!;
+    s10 += y * b0;
+    s11 += y * b1;
+    s12 += y * b2;
+    s13 += y * b3;
+  }
+  sums[0] = s00;
+  sums[1] = s01;
+  sums[2] = s02;
+  sums[3] = s03;
+  sums[4] = s10;
+  sums[5] = s11;
+  sums[6] = s12;
+  sums[7] = s13;
+}
+
+/** Whether a sum that adds the terms a kernel skips is that kernel's sum: neither zero nor NaN. */
+const fine = (x: number): boolean => x !== 0 && x === x;
+
+/** `start` + the terms of entry (i, j) over k from k0 to k1 − 1 in order, those with a zero factor skipped. */
+function fromSkipping(
+  a: Float64Array,
+  A: MatrixLayout,
+  b: Float64Array,
+  B: MatrixLayout,
+  i: number,
+  j: number,
+  k0: number,
+  k1: number,
+  start: number,
+): number {
+  let sum = start;
+  for (let k = k0; k < k1; k++) {
+    const x = a[A.offset + i * A.rowStride + k * A.colStride]!;
+    const y = b[B.offset + k * B.rowStride + j * B.colStride]!;
+    if (x !== 0 && y !== 0) sum += x * y;
+  }
+  return sum;
 }
 
 /** D's row += x·(compacted row t of B). */
@@ -385,9 +661,37 @@ export function denseProduct(
       d[e + 3 * C] = s30;
       d[e + 3 * C + 1] = s31;
     }
-    for (let j = C2; j < C; j++) for (let r = 0; r < 4; r++) d[d0 + r * C + j] = packedDot(a, a0 + r * K, j * K, K);
+    for (let j = C2; j < C; j++) packedDots(a, a0, K, j * K, d, d0 + j, C);
   }
   for (let i = R4; i < R; i++) for (let j = 0; j < C; j++) d[dAt + i * C + j] = packedDot(a, aAt + i * K, j * K, K);
+}
+
+/** packedDot for four rows of A from `row`, K apart, into d at `at`, C apart: four sums in registers at once. */
+function packedDots(
+  a: Float64Array,
+  row: number,
+  K: number,
+  column: number,
+  d: Float64Array,
+  at: number,
+  C: number,
+): void {
+  const p = packed;
+  let s0 = -0;
+  let s1 = -0;
+  let s2 = -0;
+  let s3 = -0;
+  for (let k = 0; k < K; k++) {
+    const y = p[column + k]!;
+    s0 += a[row + k]! * y;
+    s1 += a[row + K + k]! * y;
+    s2 += a[row + 2 * K + k]! * y;
+    s3 += a[row + 3 * K + k]! * y;
+  }
+  d[at] = s0;
+  d[at + C] = s1;
+  d[at + 2 * C] = s2;
+  d[at + 3 * C] = s3;
 }
 
 /** Σₖ a[row + k]·packed[column + k] from −0, in ascending k. */
