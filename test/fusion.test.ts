@@ -139,6 +139,15 @@ const CHAINS: readonly { expr: string; forward: number; reverse: number; tangent
     reverse: 2,
     tangent: 2,
   },
+  // copies read in the loop where they are: a shift, a rotation (two pieces of one argument), halves of two
+  // arguments; a reversal (not runs) keeps its own pass
+  {
+    expr: 'z = exp(x) .* y\nsum(concat([1], z[1:end-1]) .* x + 2 * concat(z[2:end], z[1:1]))',
+    forward: 2,
+    reverse: 3,
+    tangent: 3,
+  },
+  { expr: 'w = concat(x[1:20], y[21:40])\nsum(sin(w) .* w[end:-1:1] + c * w)', forward: 2, reverse: 1, tangent: 1 },
 ];
 
 describe('fused element-wise loops give the unfused numbers to the last bit', () => {
@@ -174,6 +183,26 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
       for (const seed of [[1], [0.5, -0, 0, -3], [Infinity, 2]])
         expect(firstDifference(expr, inputs, seed, 2), `${expr} at ${special.map(bits).join(', ')}`).toBeNull();
     }
+  });
+
+  it('reads copies with few runs where they are, in the loop, and copies other maps first', () => {
+    const random = prng(13);
+    const inputs = xyc(vector(random), vector(random), 0.5);
+    /** The copies a forward pass reads inside its loops: value-only plans and the passes' plans both. */
+    const foldedCopies = (expr: string): number[] => {
+      const { plan, builder, output } = prepared(expr, inputs, 2);
+      const valuePlan = new Plan(builder.tape, [output], undefined, { fuseFrom: 2, readsRootsOnly: true });
+      const count = (sources: readonly string[]) =>
+        sources.reduce((total, source) => total + (source.match(/= v\[p\d+ \+ k\];/g) ?? []).length, 0);
+      return [count(plan.fusedSources), count(valuePlan.fusedSources)];
+    };
+    expect(foldedCopies(CHAINS[5]!.expr)).toEqual([2, 2]);
+    // The concat of two halves is read in the loop; the reversal is not runs, and is copied by its own pass.
+    expect(foldedCopies(CHAINS[6]!.expr)).toEqual([1, 1]);
+    // A copy of a vector that a loop computes is not read in that loop (its entries at k may not be there yet):
+    // it starts the next loop.
+    const shifted = prepared('z = exp(x) .* x\nsum(concat([1], z[1:end-1]) .* y)', inputs, 2).plan.fusedSources;
+    expect(shifted.map((source) => /\{\nconst x0 = v\[p0 \+ k\];/.test(source))).toEqual([false, true]);
   });
 
   it('keeps what the kink report reads: the same warnings at a kink inside a fused loop', () => {
@@ -309,7 +338,7 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
       const words = source.match(/[A-Za-z_][A-Za-z_0-9]*/g) ?? [];
       const vocabulary = new Set(['use', 'strict', 'return', 'function', 'const', 'let', 'for', 'if']);
       const allowed = (w: string) =>
-        vocabulary.has(w) || /^(fused(Forward|Pullback|Pushforward)|[vcpkn]|[fxpscdgt]\d+|sum\d+)$/.test(w);
+        vocabulary.has(w) || /^(fused(Forward|Pullback|Pushforward)|[vcpkn]|from|to|[fxpscdgt]\d+|sum\d+)$/.test(w);
       expect(words.filter((w) => !allowed(w))).toEqual([]);
     }
   });

@@ -9,7 +9,16 @@ import type { Tape } from '../graph/index.js';
 import { OPS, type NodeId, type Operand, type OpName, type OpSpec, type Param } from '../ops/index.js';
 import { entryBuffer } from '../ops/parallel.js';
 import { elementwiseLoop, type ElementwiseLoop, type OperandPattern } from './compiled.js';
-import { FUSE_FROM, fuseForward, fusibleForward, runsOf, type FusedForwardKernel, type FusedLoop } from './fusion.js';
+import {
+  copyPieces,
+  FUSE_FROM,
+  fuseForward,
+  fusibleForward,
+  runsOf,
+  type CopyPiece,
+  type ForwardStep,
+  type FusedForwardLoop,
+} from './fusion.js';
 
 /** Where each node a plan needs lives in its value buffer, laid out before the buffer is allocated. */
 export interface PlanLayout {
@@ -73,9 +82,31 @@ function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param
   };
 }
 
-/** Whether a step's loop can join a fused loop over n entries, n at least `fuseFrom`. */
-const fusible = (step: PlanStep, n: number, fuseFrom: number): boolean =>
-  step.loop !== null && n >= fuseFrom && fusibleForward(step, n);
+/** The pieces of each select or concat node's maps (found once: the maps are fixed with the graph). */
+const pieces = new WeakMap<Param, CopyPiece[] | null>();
+
+/** The pieces of a select or concat step whose maps are a few runs over its n entries; null for other steps. */
+function piecesOf({ param, out }: PlanStep): CopyPiece[] | null {
+  if (param.kind !== 'select' && param.kind !== 'concat') return null;
+  let found = pieces.get(param);
+  if (found === undefined)
+    pieces.set(param, (found = copyPieces(param.kind === 'select' ? [param.map] : param.maps, out.size)));
+  return found;
+}
+
+/**
+ * Whether a step can join a fused loop over n entries (n at least `fuseFrom`) after the steps `run`: an
+ * element-wise step, or a copy whose arguments none of them computes (the loop reads them at other entries).
+ */
+function fusible(step: PlanStep, n: number, fuseFrom: number, run: readonly PlanStep[]): boolean {
+  if (n < fuseFrom) return false;
+  if (step.loop !== null) return fusibleForward(step, n);
+  return (
+    step.out.size === n &&
+    piecesOf(step) !== null &&
+    step.args.every((arg) => !run.some((earlier) => earlier.out.offset === arg.offset))
+  );
+}
 
 /** How a plan runs its forward pass. */
 export interface PlanOptions {
@@ -98,10 +129,24 @@ function runsOfSteps(steps: readonly PlanStep[], fuseFrom: number): number[][] {
     (run, i) => {
       const first = steps[run[0]!]!;
       const n = first.out.size;
-      return fusible(first, n, fuseFrom) && fusible(steps[i]!, n, fuseFrom);
+      return (
+        fusible(first, n, fuseFrom, []) &&
+        fusible(
+          steps[i]!,
+          n,
+          fuseFrom,
+          run.map((r) => steps[r]!),
+        )
+      );
     },
   );
 }
+
+/** A step of a fused loop: an element-wise step calls its scalar function, a copy step reads its pieces. */
+const forwardStep = (step: PlanStep): ForwardStep =>
+  step.loop === null
+    ? { out: step.out, args: step.args, pieces: piecesOf(step)! }
+    : { scalar: step.spec.scalar!, out: step.out, args: step.args };
 
 /** Operations with their own kernel that write every entry of their output on each pass. */
 const WRITES_ALL: ReadonlySet<OpName> = new Set<OpName>(['select', 'concat']);
@@ -171,7 +216,7 @@ export class Plan {
   readonly steps: readonly PlanStep[];
 
   /** What `run` runs: the steps, consecutive element-wise ones fused. */
-  private readonly schedule: readonly (PlanStep | FusedLoop<FusedForwardKernel>)[];
+  private readonly schedule: readonly (PlanStep | FusedForwardLoop)[];
 
   /**
    * `layout` is made from the roots unless given: a caller lays it out first to weigh its size (a value-only plan
@@ -221,7 +266,7 @@ export class Plan {
       run.length === 1
         ? steps[run[0]!]!
         : fuseForward(
-            run.map((i) => ({ scalar: steps[i]!.spec.scalar!, out: steps[i]!.out, args: steps[i]!.args })),
+            run.map((i) => forwardStep(steps[i]!)),
             run.map((i) => stored[ids[i]!] === 1),
           ),
     );
@@ -252,7 +297,7 @@ export class Plan {
   run(): void {
     const v = this.values;
     for (const step of this.schedule) {
-      if ('kernel' in step) step.kernel(v, step.offsets, step.n);
+      if ('kernel' in step) for (const { offsets, from, to } of step.segments) step.kernel(v, offsets, from, to);
       else if (step.loop === null) step.spec.value(v, step.out, step.args, step.param);
       else step.loop(v, step.out.offset, step.a, step.b, step.out.size);
     }
