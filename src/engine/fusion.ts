@@ -84,7 +84,16 @@ export interface ForwardCopyStep {
   readonly pieces: readonly CopyPiece[];
 }
 
-export type ForwardStep = ForwardEntryStep | ForwardCopyStep;
+/**
+ * A sum of the loop's n entries of `arg` into the scalar `out`, from −0 in ascending k as the sum's own kernel adds
+ * them: formed in a local, which a segment after the first starts from the buffer, where the one before left it.
+ */
+export interface ForwardSumStep {
+  readonly out: Operand;
+  readonly arg: Operand;
+}
+
+export type ForwardStep = ForwardEntryStep | ForwardCopyStep | ForwardSumStep;
 
 /** A copy step joins a loop when its maps are at most this many runs: each piece boundary splits the loop. */
 const MAX_COPY_PIECES = 4;
@@ -117,6 +126,7 @@ export function copyPieces(maps: readonly IndexMap[], n: number): CopyPiece[] | 
 }
 
 const isCopy = (step: ForwardStep): step is ForwardCopyStep => 'pieces' in step;
+const isSum = (step: ForwardStep): step is ForwardSumStep => 'arg' in step;
 
 /** Numbers each distinct function and offset in order of first use: the structure of a loop, not its places. */
 class Slots<K> {
@@ -173,9 +183,10 @@ export const fusibleForward = (step: Pick<ForwardEntryStep, 'out' | 'args'>, n: 
   step.out.size === n && step.args.length <= 2 && step.args.every((a) => a.size === n || a.size === 1);
 
 /**
- * One loop for forward steps at one n: element-wise steps that `fusibleForward` accepts, and copy steps whose
- * arguments no step of the loop computes. Each output is a local that later steps read, written to the buffer
- * where `stored` says something else reads it (one flag per step). The loop runs in segments, one for each stretch
+ * One loop for forward steps at one n: element-wise steps that `fusibleForward` accepts, copy steps whose
+ * arguments no step of the loop computes, and sums of n entries, which no step of the loop reads. Each vector
+ * output is a local that later steps read, written to the buffer where `stored` says something else reads it (one
+ * flag per step); a sum is written after the loop. The loop runs in segments, one for each stretch
  * of entries where every copy step reads within one piece.
  */
 export function fuseForward(steps: readonly ForwardStep[], stored: readonly boolean[]): FusedForwardLoop {
@@ -186,19 +197,26 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
   const locals = new Map<number, number>();
   const hoisted = new Set<string>();
   const body: string[] = [];
+  const after: string[] = [];
+  /** Entry k of a vector operand, or a scalar operand read before the loop. */
+  const operand = (arg: Operand): string => {
+    const local = locals.get(arg.offset);
+    if (arg.size === n && local !== undefined) return `x${local}`;
+    const p = places.slot(arg.offset);
+    if (arg.size === n) return `v[p${p} + k]`;
+    hoisted.add(`const s${p} = v[p${p}];`);
+    return `s${p}`;
+  };
   steps.forEach((step, j) => {
-    if (isCopy(step)) body.push(`const x${j} = v[p${places.slot(-1 - j)} + k];`);
-    else {
-      const operands = step.args.map((arg) => {
-        const local = locals.get(arg.offset);
-        if (arg.size === n && local !== undefined) return `x${local}`;
-        const p = places.slot(arg.offset);
-        if (arg.size === n) return `v[p${p} + k]`;
-        hoisted.add(`const s${p} = v[p${p}];`);
-        return `s${p}`;
-      });
-      body.push(`const x${j} = f${functions.slot(step.scalar)}(${operands.join(', ')});`);
+    if (isSum(step)) {
+      const p = places.slot(step.out.offset);
+      hoisted.add(`let sum${j} = from === 0 ? -0 : v[p${p}];`);
+      body.push(`sum${j} += ${operand(step.arg)};`);
+      after.push(`v[p${p}] = sum${j};`);
+      return;
     }
+    if (isCopy(step)) body.push(`const x${j} = v[p${places.slot(-1 - j)} + k];`);
+    else body.push(`const x${j} = f${functions.slot(step.scalar)}(${step.args.map(operand).join(', ')});`);
     locals.set(step.out.offset, j);
     if (stored[j]) body.push(`v[p${places.slot(step.out.offset)} + k] = x${j};`);
   });
@@ -210,6 +228,7 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
     `for (let k = from; k < to; k++) {`,
     ...body,
     `}`,
+    ...after,
     `};`,
   ].join('\n');
   // The source names functions by their slot: with the functions' identities it is the structure's key.

@@ -96,16 +96,16 @@ function piecesOf({ param, out }: PlanStep): CopyPiece[] | null {
 
 /**
  * Whether a step can join a fused loop over n entries (n at least `fuseFrom`) after the steps `run`: an
- * element-wise step, or a copy whose arguments none of them computes (the loop reads them at other entries).
+ * element-wise step, a copy whose arguments none of them computes (the loop reads them at other entries), or a
+ * sum of n entries after at least one of them.
  */
 function fusible(step: PlanStep, n: number, fuseFrom: number, run: readonly PlanStep[]): boolean {
   if (n < fuseFrom) return false;
-  if (step.loop !== null) return fusibleForward(step, n);
-  return (
-    step.out.size === n &&
-    piecesOf(step) !== null &&
-    step.args.every((arg) => !run.some((earlier) => earlier.out.offset === arg.offset))
-  );
+  const computed = (arg: Operand): boolean => run.some((earlier) => earlier.out.offset === arg.offset);
+  // A sum's scalar is there once the loop has run: no step of the loop reads it.
+  if (step.loop !== null) return fusibleForward(step, n) && step.args.every((a) => a.size === n || !computed(a));
+  if (step.spec === OPS.sum) return run.length > 0 && step.args[0]!.size === n;
+  return step.out.size === n && piecesOf(step) !== null && !step.args.some(computed);
 }
 
 /** How a plan runs its forward pass. */
@@ -120,8 +120,8 @@ export interface PlanOptions {
 }
 
 /**
- * Which steps run together: runs of consecutive element-wise steps over the same n entries (n ≥ fuseFrom), as
- * indices into `steps`, each step in one run.
+ * Which steps run together: runs of consecutive steps over the same n entries (n ≥ fuseFrom) that `fusible`
+ * accepts, as indices into `steps`, each step in one run.
  */
 function runsOfSteps(steps: readonly PlanStep[], fuseFrom: number): number[][] {
   return runsOf(
@@ -142,11 +142,13 @@ function runsOfSteps(steps: readonly PlanStep[], fuseFrom: number): number[][] {
   );
 }
 
-/** A step of a fused loop: an element-wise step calls its scalar function, a copy step reads its pieces. */
-const forwardStep = (step: PlanStep): ForwardStep =>
-  step.loop === null
-    ? { out: step.out, args: step.args, pieces: piecesOf(step)! }
-    : { scalar: step.spec.scalar!, out: step.out, args: step.args };
+/** A step of a fused loop: an element-wise step calls its scalar function, a copy reads its pieces, a sum adds. */
+function forwardStep(step: PlanStep): ForwardStep {
+  if (step.loop !== null) return { scalar: step.spec.scalar!, out: step.out, args: step.args };
+  return step.spec === OPS.sum
+    ? { out: step.out, arg: step.args[0]! }
+    : { out: step.out, args: step.args, pieces: piecesOf(step)! };
+}
 
 /** Operations with their own kernel that write every entry of their output on each pass. */
 const WRITES_ALL: ReadonlySet<OpName> = new Set<OpName>(['select', 'concat']);
