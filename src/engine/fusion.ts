@@ -108,12 +108,11 @@ export function copyPieces(maps: readonly IndexMap[], n: number): CopyPiece[] | 
   const pieces: CopyPiece[] = [];
   for (let arg = 0; arg < maps.length; arg++) {
     const { to, from } = maps[arg]!;
-    for (let j = 0; j < to.length; j++) {
-      const last = pieces[pieces.length - 1];
-      if (j > 0 && last !== undefined && to[j] === last.end && from[j] === last.from + (last.end - last.start))
-        pieces[pieces.length - 1] = { ...last, end: last.end + 1 };
-      else if (pieces.length === MAX_COPY_PIECES) return null;
-      else pieces.push({ start: to[j]!, end: to[j]! + 1, arg, from: from[j]! });
+    for (let j = 0; j < to.length;) {
+      if (pieces.length === MAX_COPY_PIECES) return null;
+      const start = j;
+      for (j++; j < to.length && to[j] === to[j - 1]! + 1 && from[j] === from[j - 1]! + 1; j++);
+      pieces.push({ start: to[start]!, end: to[start]! + j - start, arg, from: from[start]! });
     }
   }
   pieces.sort((x, y) => x.start - y.start);
