@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FUSE_FROM } from '../src/engine/fusion.js';
+import { copyPieces, FUSE_FROM } from '../src/engine/fusion.js';
 import { compileProgram } from '../src/compile.js';
 import { linearize, type WrtInput } from '../src/engine/linearize.js';
 import { Passes } from '../src/engine/passes.js';
@@ -210,6 +210,28 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
     // it starts the next loop.
     const shifted = prepared('z = exp(x) .* x\nsum(concat([1], z[1:end-1]) .* y)', inputs, 2).plan.fusedSources;
     expect(shifted.map((source) => /\{\nconst x0 = v\[p0 \+ k\];/.test(source))).toEqual([false, true]);
+  });
+
+  it("finds a copy's pieces only where its maps write each entry once, in a few runs", () => {
+    const map = (to: readonly number[], from: readonly number[]) => ({
+      to: Int32Array.from(to),
+      from: Int32Array.from(from),
+    });
+    // concat([1], y[1:end-1]) over 5 entries: entry 0 from the scalar, entries 1… from y's 0…
+    expect(copyPieces([map([0], [0]), map([1, 2, 3, 4], [0, 1, 2, 3])], 5)).toEqual([
+      { start: 0, end: 1, arg: 0, from: 0 },
+      { start: 1, end: 5, arg: 1, from: 0 },
+    ]);
+    // a rotation of one argument: two pieces, listed by output entry
+    expect(copyPieces([map([3, 0, 1, 2], [0, 1, 2, 3])], 4)).toEqual([
+      { start: 0, end: 3, arg: 0, from: 1 },
+      { start: 3, end: 4, arg: 0, from: 0 },
+    ]);
+    // an entry left at -0, an entry written twice (a sum), a reversal (one piece an entry), too short a cover
+    expect(copyPieces([map([0, 1, 3], [0, 1, 2])], 4)).toBeNull();
+    expect(copyPieces([map([0, 1], [0, 1]), map([1, 2], [0, 1])], 3)).toBeNull();
+    expect(copyPieces([map([0, 1, 2, 3, 4], [4, 3, 2, 1, 0])], 5)).toBeNull();
+    expect(copyPieces([map([0, 1], [0, 1])], 3)).toBeNull();
   });
 
   it('keeps what the kink report reads: the same warnings at a kink inside a fused loop', () => {
