@@ -6,8 +6,10 @@
  * A fused loop makes the same calls on the same numbers in the same order as the steps one by one: every entry
  * k of a step depends only on entry k of the steps before it (or on scalars fixed before the loop), so running
  * the steps entry by entry instead of step by step changes no result, to the last bit. Sums over the entries
- * (a scalar broadcast over the entries, pulled back) are formed in a local in ascending k, as the step forms
- * them, and added after the loop in step order.
+ * (a scalar broadcast over the entries, pulled back, or a forward pass's sum) are formed in a local in ascending
+ * k, as the step forms them, and added after the loop in step order. In the forward pass, a copy (a shift such
+ * as concat([1], y[1:end-1]), a slice, a concat) of vectors computed before the loop is read where they are, at
+ * an offset fixed within each of its pieces: the loop runs once per stretch of entries where no offset changes.
  *
  * The source of a loop is built from its structure only — which scalar function each step calls, which operand
  * is a local, a vector or a scalar — as generated names and slot indices; buffer offsets are passed in at run
