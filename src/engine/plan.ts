@@ -99,12 +99,12 @@ function piecesOf({ param, out }: PlanStep): CopyPiece[] | null {
  * element-wise step, a copy whose arguments none of them computes (the loop reads them at other entries), or a
  * sum of n entries after at least one of them.
  */
-function fusible(step: PlanStep, n: number, fuseFrom: number, run: readonly PlanStep[]): boolean {
+function fusible(step: PlanStep, n: number, fuseFrom: number, run: ReadonlySet<number>): boolean {
   if (n < fuseFrom) return false;
-  const computed = (arg: Operand): boolean => run.some((earlier) => earlier.out.offset === arg.offset);
+  const computed = (arg: Operand): boolean => run.has(arg.offset);
   // A sum's scalar is there once the loop has run: no step of the loop reads it.
   if (step.loop !== null) return fusibleForward(step, n) && step.args.every((a) => a.size === n || !computed(a));
-  if (step.spec === OPS.sum) return run.length > 0 && step.args[0]!.size === n;
+  if (step.spec === OPS.sum) return run.size > 0 && step.args[0]!.size === n;
   return step.out.size === n && piecesOf(step) !== null && !step.args.some(computed);
 }
 
@@ -119,25 +119,30 @@ export interface PlanOptions {
   readonly readsRootsOnly?: boolean;
 }
 
+const NO_OFFSETS: ReadonlySet<number> = new Set();
+
 /**
  * Which steps run together: runs of consecutive steps over the same n entries (n ≥ fuseFrom) that `fusible`
  * accepts, as indices into `steps`, each step in one run.
  */
+
 function runsOfSteps(steps: readonly PlanStep[], fuseFrom: number): number[][] {
+  // Where the steps of the run being grown put their outputs (offsets are distinct in a plan's first layout).
+  let current: readonly number[] | null = null;
+  const computed = new Set<number>();
   return runsOf(
     steps.map((_, i) => i),
     (run, i) => {
+      if (run !== current) {
+        current = run;
+        computed.clear();
+        for (const r of run) computed.add(steps[r]!.out.offset);
+      }
       const first = steps[run[0]!]!;
       const n = first.out.size;
-      return (
-        fusible(first, n, fuseFrom, []) &&
-        fusible(
-          steps[i]!,
-          n,
-          fuseFrom,
-          run.map((r) => steps[r]!),
-        )
-      );
+      const joins = fusible(first, n, fuseFrom, NO_OFFSETS) && fusible(steps[i]!, n, fuseFrom, computed);
+      if (joins) computed.add(steps[i]!.out.offset);
+      return joins;
     },
   );
 }
