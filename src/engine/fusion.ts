@@ -6,15 +6,17 @@
  * A fused loop makes the same calls on the same numbers in the same order as the steps one by one: every entry
  * k of a step depends only on entry k of the steps before it (or on scalars fixed before the loop), so running
  * the steps entry by entry instead of step by step changes no result, to the last bit. Sums over the entries
- * (a scalar broadcast over the entries, pulled back) are formed in a local in ascending k, as the step forms
- * them, and added after the loop in step order.
+ * (a scalar broadcast over the entries, pulled back, or a forward pass's sum) are formed in a local in ascending
+ * k, as the step forms them, and added after the loop in step order. In the forward pass, a copy (a shift such
+ * as concat([1], y[1:end-1]), a slice, a concat) of vectors computed before the loop is read where they are, at
+ * an offset fixed within each of its pieces: the loop runs once per stretch of entries where no offset changes.
  *
  * The source of a loop is built from its structure only — which scalar function each step calls, which operand
  * is a local, a vector or a scalar — as generated names and slot indices; buffer offsets are passed in at run
  * time, so the many runs of one shape of chain (an ODE's steps) share one function, which V8 optimises once.
  * Scalar functions are passed in as values; compiled.ts's `generated` turns the source into a function.
  */
-import type { Operand } from '../ops/index.js';
+import type { IndexMap, Operand } from '../ops/index.js';
 import type { ScalarFunction } from '../ops/types.js';
 import { generated } from './compiled.js';
 import { times } from './linear/product.js';
@@ -37,16 +39,95 @@ export interface FusedLoop<F> {
   readonly source: string;
 }
 
-export type FusedForwardKernel = (v: Float64Array, p: readonly number[], n: number) => void;
+/** Entries `from` ≤ k < `to` of a forward loop, run with the buffer offsets `offsets`. */
+export interface LoopSegment {
+  readonly from: number;
+  readonly to: number;
+  readonly offsets: readonly number[];
+}
+
+/**
+ * A forward loop: its kernel run over consecutive segments of the entries, in ascending k. A loop without copy
+ * steps has one segment; a copy step reads its argument at a different offset in each of its pieces.
+ */
+export interface FusedForwardLoop {
+  readonly kernel: FusedForwardKernel;
+  readonly segments: readonly LoopSegment[];
+  /** The generated source (for tests). */
+  readonly source: string;
+}
+
+export type FusedForwardKernel = (v: Float64Array, p: readonly number[], from: number, to: number) => void;
 /** A derivative pass's loop: `c` is the cotangent or tangent buffer. */
 export type FusedPassKernel = (v: Float64Array, c: Float64Array, p: readonly number[], n: number) => void;
-
 /** An element-wise step of the forward pass: out[k] = scalar(operands at k), a scalar operand broadcast. */
 export interface ForwardEntryStep {
   readonly scalar: ScalarFunction;
   readonly out: Operand;
   readonly args: readonly Operand[];
 }
+
+/** Entries `start` ≤ k < `end` of a copy's output are the entries of argument `arg` from `from` on. */
+export interface CopyPiece {
+  readonly start: number;
+  readonly end: number;
+  readonly arg: number;
+  readonly from: number;
+}
+
+/**
+ * A step of the forward pass that copies entries (a select or a concat whose maps are a few runs, such as a
+ * shift): out[k] is entry k − start + from of its piece's argument, so a loop reads it where it is, at an offset
+ * fixed within each piece, instead of a pass making the copy first.
+ */
+export interface ForwardCopyStep {
+  readonly out: Operand;
+  readonly args: readonly Operand[];
+  readonly pieces: readonly CopyPiece[];
+}
+
+/**
+ * A sum of the loop's n entries of `arg` into the scalar `out`, from −0 in ascending k as the sum's own kernel adds
+ * them: formed in a local, which a segment after the first starts from the buffer, where the one before left it.
+ */
+export interface ForwardSumStep {
+  readonly out: Operand;
+  readonly arg: Operand;
+}
+
+export type ForwardStep = ForwardEntryStep | ForwardCopyStep | ForwardSumStep;
+
+/** A copy step joins a loop when its maps are at most this many runs: each piece boundary splits the loop. */
+const MAX_COPY_PIECES = 4;
+
+/**
+ * The pieces of a copy by the maps of its arguments (`maps[i]` places argument i's entries), in order of their
+ * output entries; null unless they are at most MAX_COPY_PIECES runs that write each of the n entries once. Each
+ * entry is then a copy of one input entry, as the copy's kernel makes it (a sum from −0 of one number is the
+ * number, bit for bit).
+ */
+export function copyPieces(maps: readonly IndexMap[], n: number): CopyPiece[] | null {
+  const pieces: CopyPiece[] = [];
+  for (let arg = 0; arg < maps.length; arg++) {
+    const { to, from } = maps[arg]!;
+    for (let j = 0; j < to.length;) {
+      if (pieces.length === MAX_COPY_PIECES) return null;
+      const start = j;
+      for (j++; j < to.length && to[j] === to[j - 1]! + 1 && from[j] === from[j - 1]! + 1; j++);
+      pieces.push({ start: to[start]!, end: to[start]! + j - start, arg, from: from[start]! });
+    }
+  }
+  pieces.sort((x, y) => x.start - y.start);
+  let end = 0;
+  for (const piece of pieces) {
+    if (piece.start !== end) return null;
+    end = piece.end;
+  }
+  return end === n ? pieces : null;
+}
+
+const isCopy = (step: ForwardStep): step is ForwardCopyStep => 'pieces' in step;
+const isSum = (step: ForwardStep): step is ForwardSumStep => 'arg' in step;
 
 /** Numbers each distinct function and offset in order of first use: the structure of a loop, not its places. */
 class Slots<K> {
@@ -103,46 +184,79 @@ export const fusibleForward = (step: Pick<ForwardEntryStep, 'out' | 'args'>, n: 
   step.out.size === n && step.args.length <= 2 && step.args.every((a) => a.size === n || a.size === 1);
 
 /**
- * One loop for forward steps that `fusibleForward` accepts at one n: each output is a local that later steps
- * read, written to the buffer where `stored` says something else reads it (one flag per step).
+ * One loop for forward steps at one n: element-wise steps that `fusibleForward` accepts, copy steps whose
+ * arguments no step of the loop computes, and sums of n entries, which no step of the loop reads. Each vector
+ * output is a local that later steps read, written to the buffer where `stored` says something else reads it (one
+ * flag per step); a sum is written after the loop. The loop runs in segments, one for each stretch
+ * of entries where every copy step reads within one piece.
  */
-export function fuseForward(
-  steps: readonly ForwardEntryStep[],
-  stored: readonly boolean[],
-): FusedLoop<FusedForwardKernel> {
+export function fuseForward(steps: readonly ForwardStep[], stored: readonly boolean[]): FusedForwardLoop {
   const n = steps[0]!.out.size;
   const functions = new Slots<ScalarFunction>();
+  // Buffer offsets, and a copy step's read offset (which changes between segments) keyed by −1 − its index.
   const places = new Slots<number>();
   const locals = new Map<number, number>();
   const hoisted = new Set<string>();
   const body: string[] = [];
+  const after: string[] = [];
+  /** Entry k of a vector operand, or a scalar operand read before the loop. */
+  const operand = (arg: Operand): string => {
+    const local = locals.get(arg.offset);
+    if (arg.size === n && local !== undefined) return `x${local}`;
+    const p = places.slot(arg.offset);
+    if (arg.size === n) return `v[p${p} + k]`;
+    hoisted.add(`const s${p} = v[p${p}];`);
+    return `s${p}`;
+  };
   steps.forEach((step, j) => {
-    const f = functions.slot(step.scalar);
-    const operands = step.args.map((arg) => {
-      const local = locals.get(arg.offset);
-      if (arg.size === n && local !== undefined) return `x${local}`;
-      const p = places.slot(arg.offset);
-      if (arg.size === n) return `v[p${p} + k]`;
-      hoisted.add(`const s${p} = v[p${p}];`);
-      return `s${p}`;
-    });
+    if (isSum(step)) {
+      const p = places.slot(step.out.offset);
+      hoisted.add(`let sum${j} = from === 0 ? -0 : v[p${p}];`);
+      body.push(`sum${j} += ${operand(step.arg)};`);
+      after.push(`v[p${p}] = sum${j};`);
+      return;
+    }
+    if (isCopy(step)) body.push(`const x${j} = v[p${places.slot(-1 - j)} + k];`);
+    else body.push(`const x${j} = f${functions.slot(step.scalar)}(${step.args.map(operand).join(', ')});`);
     locals.set(step.out.offset, j);
-    body.push(`const x${j} = f${f}(${operands.join(', ')});`);
     if (stored[j]) body.push(`v[p${places.slot(step.out.offset)} + k] = x${j};`);
   });
   const source = [
     `'use strict';`,
-    `return function fusedForward(v, p, n) {`,
+    `return function fusedForward(v, p, from, to) {`,
     ...places.keys.map((_, p) => `const p${p} = p[${p}];`),
     ...hoisted,
-    `for (let k = 0; k < n; k++) {`,
+    `for (let k = from; k < to; k++) {`,
     ...body,
     `}`,
+    ...after,
     `};`,
   ].join('\n');
   // The source names functions by their slot: with the functions' identities it is the structure's key.
   const key = `${functions.keys.map(functionId).join(',')}\n${source}`;
-  return { kernel: kernelFor<FusedForwardKernel>(key, source, functions.keys), offsets: places.keys, n, source };
+  return {
+    kernel: kernelFor<FusedForwardKernel>(key, source, functions.keys),
+    segments: segments(steps, places.keys, n),
+    source,
+  };
+}
+
+/** The segments of a loop over n entries: where a copy step's piece changes, its read offset changes. */
+function segments(steps: readonly ForwardStep[], places: readonly number[], n: number): LoopSegment[] {
+  const bounds = new Set([0]);
+  for (const step of steps) if (isCopy(step)) for (const piece of step.pieces) bounds.add(piece.start);
+  return [...bounds]
+    .sort((x, y) => x - y)
+    .map((from, s, starts) => ({
+      from,
+      to: starts[s + 1] ?? n,
+      offsets: places.map((place) => {
+        if (place >= 0) return place;
+        const copy = steps[-1 - place] as ForwardCopyStep;
+        const piece = copy.pieces.find((p) => p.start <= from && from < p.end)!;
+        return copy.args[piece.arg]!.offset + piece.from - piece.start;
+      }),
+    }));
 }
 
 /** A step of a derivative pass that works entry by entry: element-wise partials and rows (reductions). */

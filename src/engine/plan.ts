@@ -9,7 +9,16 @@ import type { Tape } from '../graph/index.js';
 import { OPS, type NodeId, type Operand, type OpName, type OpSpec, type Param } from '../ops/index.js';
 import { entryBuffer } from '../ops/parallel.js';
 import { elementwiseLoop, type ElementwiseLoop, type OperandPattern } from './compiled.js';
-import { FUSE_FROM, fuseForward, fusibleForward, runsOf, type FusedForwardKernel, type FusedLoop } from './fusion.js';
+import {
+  copyPieces,
+  FUSE_FROM,
+  fuseForward,
+  fusibleForward,
+  runsOf,
+  type CopyPiece,
+  type ForwardStep,
+  type FusedForwardLoop,
+} from './fusion.js';
 
 /** Where each node a plan needs lives in its value buffer, laid out before the buffer is allocated. */
 export interface PlanLayout {
@@ -73,9 +82,31 @@ function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param
   };
 }
 
-/** Whether a step's loop can join a fused loop over n entries, n at least `fuseFrom`. */
-const fusible = (step: PlanStep, n: number, fuseFrom: number): boolean =>
-  step.loop !== null && n >= fuseFrom && fusibleForward(step, n);
+/** The pieces of each select or concat node's maps (found once: the maps are fixed with the graph). */
+const pieces = new WeakMap<Param, CopyPiece[] | null>();
+
+/** The pieces of a select or concat step whose maps are a few runs over its n entries; null for other steps. */
+function piecesOf({ param, out }: PlanStep): CopyPiece[] | null {
+  if (param.kind !== 'select' && param.kind !== 'concat') return null;
+  let found = pieces.get(param);
+  if (found === undefined)
+    pieces.set(param, (found = copyPieces(param.kind === 'select' ? [param.map] : param.maps, out.size)));
+  return found;
+}
+
+/**
+ * Whether a step can join a fused loop over n entries (n at least `fuseFrom`) after the steps `run`: an
+ * element-wise step, a copy whose arguments none of them computes (the loop reads them at other entries), or a
+ * sum of n entries after at least one of them.
+ */
+function fusible(step: PlanStep, n: number, fuseFrom: number, run: ReadonlySet<number>): boolean {
+  if (n < fuseFrom) return false;
+  const computed = (arg: Operand): boolean => run.has(arg.offset);
+  // A sum's scalar is there once the loop has run: no step of the loop reads it.
+  if (step.loop !== null) return fusibleForward(step, n) && step.args.every((a) => a.size === n || !computed(a));
+  if (step.spec === OPS.sum) return run.size > 0 && step.args[0]!.size === n;
+  return step.out.size === n && piecesOf(step) !== null && !step.args.some(computed);
+}
 
 /** How a plan runs its forward pass. */
 export interface PlanOptions {
@@ -88,19 +119,40 @@ export interface PlanOptions {
   readonly readsRootsOnly?: boolean;
 }
 
+const NO_OFFSETS: ReadonlySet<number> = new Set();
+
 /**
- * Which steps run together: runs of consecutive element-wise steps over the same n entries (n ≥ fuseFrom), as
- * indices into `steps`, each step in one run.
+ * Which steps run together: runs of consecutive steps over the same n entries (n ≥ fuseFrom) that `fusible`
+ * accepts, as indices into `steps`, each step in one run.
  */
+
 function runsOfSteps(steps: readonly PlanStep[], fuseFrom: number): number[][] {
+  // Where the steps of the run being grown put their outputs (offsets are distinct in a plan's first layout).
+  let current: readonly number[] | null = null;
+  const computed = new Set<number>();
   return runsOf(
     steps.map((_, i) => i),
     (run, i) => {
+      if (run !== current) {
+        current = run;
+        computed.clear();
+        for (const r of run) computed.add(steps[r]!.out.offset);
+      }
       const first = steps[run[0]!]!;
       const n = first.out.size;
-      return fusible(first, n, fuseFrom) && fusible(steps[i]!, n, fuseFrom);
+      const joins = fusible(first, n, fuseFrom, NO_OFFSETS) && fusible(steps[i]!, n, fuseFrom, computed);
+      if (joins) computed.add(steps[i]!.out.offset);
+      return joins;
     },
   );
+}
+
+/** A step of a fused loop: an element-wise step calls its scalar function, a copy reads its pieces, a sum adds. */
+function forwardStep(step: PlanStep): ForwardStep {
+  if (step.loop !== null) return { scalar: step.spec.scalar!, out: step.out, args: step.args };
+  return step.spec === OPS.sum
+    ? { out: step.out, arg: step.args[0]! }
+    : { out: step.out, args: step.args, pieces: piecesOf(step)! };
 }
 
 /** Operations with their own kernel that write every entry of their output on each pass. */
@@ -171,7 +223,7 @@ export class Plan {
   readonly steps: readonly PlanStep[];
 
   /** What `run` runs: the steps, consecutive element-wise ones fused. */
-  private readonly schedule: readonly (PlanStep | FusedLoop<FusedForwardKernel>)[];
+  private readonly schedule: readonly (PlanStep | FusedForwardLoop)[];
 
   /**
    * `layout` is made from the roots unless given: a caller lays it out first to weigh its size (a value-only plan
@@ -221,7 +273,7 @@ export class Plan {
       run.length === 1
         ? steps[run[0]!]!
         : fuseForward(
-            run.map((i) => ({ scalar: steps[i]!.spec.scalar!, out: steps[i]!.out, args: steps[i]!.args })),
+            run.map((i) => forwardStep(steps[i]!)),
             run.map((i) => stored[ids[i]!] === 1),
           ),
     );
@@ -252,7 +304,7 @@ export class Plan {
   run(): void {
     const v = this.values;
     for (const step of this.schedule) {
-      if ('kernel' in step) step.kernel(v, step.offsets, step.n);
+      if ('kernel' in step) for (const { offsets, from, to } of step.segments) step.kernel(v, offsets, from, to);
       else if (step.loop === null) step.spec.value(v, step.out, step.args, step.param);
       else step.loop(v, step.out.offset, step.a, step.b, step.out.size);
     }
