@@ -9,6 +9,7 @@ import { compile } from '../src/index.js';
 import { helperForTests, PARALLEL_WORK, useHelperFrom } from '../src/ops/parallel.js';
 import { addProduct, type MatrixLayout } from '../src/ops/product-kernel.js';
 import { ROOT } from './helpers/cli.js';
+import { plainProduct } from './helpers/products.js';
 
 /** The built helper module: the tests run the sources, whose helper is the build's .js. */
 const BUILT_HELPER = new URL('../dist/src/ops/product-worker.js', import.meta.url);
@@ -31,32 +32,6 @@ function fill(x: Float64Array, random: () => number, special: boolean): void {
   for (let i = 0; i < x.length; i++) {
     const u = random();
     x[i] = u < 0.2 ? 0 : u < 0.21 && special ? [NaN, Infinity, -Infinity][i % 3]! : 2 * random() - 1;
-  }
-}
-
-/** The plain loop the kernel matches: terms in ascending k, an exact zero on either side adding nothing. */
-function plainProduct(
-  a: Float64Array,
-  A: MatrixLayout,
-  b: Float64Array,
-  B: MatrixLayout,
-  d: Float64Array,
-  D: MatrixLayout,
-  R: number,
-  K: number,
-  C: number,
-): void {
-  for (let i = 0; i < R; i++) {
-    for (let j = 0; j < C; j++) {
-      const at = D.offset + i * D.rowStride + j * D.colStride;
-      let sum = d[at]!;
-      for (let k = 0; k < K; k++) {
-        const x = a[A.offset + i * A.rowStride + k * A.colStride]!;
-        const y = b[B.offset + k * B.rowStride + j * B.colStride]!;
-        if (x !== 0 && y !== 0) sum += x * y;
-      }
-      d[at] = sum;
-    }
   }
 }
 
@@ -95,7 +70,7 @@ function runCase({ R, K, C, layouts: [aByColumns, bByColumns, dByColumns], speci
   fill(b, random, special);
   fill(d, random, false);
   const expected = Float64Array.from(d);
-  plainProduct(a, A, b, B, expected, D, R, K, C);
+  plainProduct(a, A, b, B, expected, D, [R, K, C]);
   addProduct(a, A, b, B, d, D, R, K, C);
   return firstDifference(d, expected);
 }

@@ -6,32 +6,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addPanelProduct, addProduct, type MatrixLayout } from '../src/ops/product-kernel.js';
+import { plainProduct, sameBits } from './helpers/products.js';
 
 const OPTIONS = { seed: 0x5eed_3a1c, numRuns: 80 };
-
-/** d(D) += a(A)·b(B) entry by entry, terms in ascending k, each with an exact zero factor skipped. */
-function naiveProduct(
-  a: Float64Array,
-  A: MatrixLayout,
-  b: Float64Array,
-  B: MatrixLayout,
-  d: Float64Array,
-  D: MatrixLayout,
-  [R, K, C]: readonly [number, number, number],
-): void {
-  for (let i = 0; i < R; i++) {
-    for (let j = 0; j < C; j++) {
-      const e = D.offset + i * D.rowStride + j * D.colStride;
-      let sum = d[e]!;
-      for (let k = 0; k < K; k++) {
-        const x = a[A.offset + i * A.rowStride + k * A.colStride]!;
-        const y = b[B.offset + k * B.rowStride + j * B.colStride]!;
-        if (x !== 0 && y !== 0) sum += x * y;
-      }
-      d[e] = sum;
-    }
-  }
-}
 
 /** An r×c matrix by rows or by columns at `at` in a buffer padded with 7s, entry (i, j) = entry(i, j). */
 function stored(r: number, c: number, byColumns: boolean, at: number, entry: (i: number, j: number) => number) {
@@ -43,8 +20,6 @@ function stored(r: number, c: number, byColumns: boolean, at: number, entry: (i:
     for (let j = 0; j < c; j++) buffer[at + i * layout.rowStride + j * layout.colStride] = entry(i, j);
   return { buffer, layout };
 }
-
-const sameBits = (x: Float64Array, y: Float64Array): boolean => x.every((e, k) => Object.is(e, y[k]));
 
 /** A seeded stream of uniform numbers in [0, 1) (Park–Miller), so that a case is its seed. */
 function uniform(seed: number): () => number {
@@ -90,7 +65,7 @@ describe('the product kernel’s panels', () => {
         const B = stored(K, C, bT, 1, bEntry(pattern, random));
         const D = stored(R, C, dT, 2, () => [0, -0, 1.5, -2][Math.floor(random() * 4)]!);
         const expected = D.buffer.slice();
-        naiveProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [R, K, C]);
+        plainProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [R, K, C]);
         addProduct(A.buffer, A.layout, B.buffer, B.layout, D.buffer, D.layout, R, K, C);
         expect(sameBits(D.buffer, expected)).toBe(true);
       }),
@@ -112,7 +87,7 @@ describe('the product kernel’s panels', () => {
       const B = byRows(K, C, b);
       const D = byRows(R, C, () => 0);
       const expected = D.buffer.slice();
-      naiveProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [R, K, C]);
+      plainProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [R, K, C]);
       const ran = addPanelProduct(A.buffer, A.layout, B.buffer, B.layout, D.buffer, D.layout, R, K, C);
       return { ran, same: sameBits(D.buffer, ran ? expected : byRows(R, C, () => 0).buffer) };
     };
@@ -131,7 +106,7 @@ describe('the product kernel’s panels', () => {
     const B = stored(K, 4, false, 0, (k, j) => (k === 3 && j === 1 ? Infinity : 1e-200));
     const D = stored(2, 4, false, 0, (i) => (i === 0 ? 1 : -0));
     const expected = D.buffer.slice();
-    naiveProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [2, K, 4]);
+    plainProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [2, K, 4]);
     expect(addPanelProduct(A.buffer, A.layout, B.buffer, B.layout, D.buffer, D.layout, 2, K, 4)).toBe(true);
     expect(sameBits(D.buffer, expected)).toBe(true);
     expect(Number.isFinite(D.buffer[1])).toBe(true);
@@ -162,7 +137,7 @@ describe('the product kernel by a column', () => {
         );
         const D = stored(R, 1, dT, 3, () => [0, -0, 3][Math.floor(random() * 3)]!);
         const expected = D.buffer.slice();
-        naiveProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [R, K, 1]);
+        plainProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [R, K, 1]);
         addProduct(A.buffer, A.layout, B.buffer, B.layout, D.buffer, D.layout, R, K, 1);
         expect(sameBits(D.buffer, expected)).toBe(true);
       }),

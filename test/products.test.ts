@@ -9,6 +9,7 @@ import { compile } from '../src/index.js';
 import { neededSteps } from '../src/engine/varying.js';
 import { OPS, type Operand } from '../src/ops/index.js';
 import { addProduct, denseProduct, transposed, type MatrixLayout } from '../src/ops/product-kernel.js';
+import { plainProduct, sameBits } from './helpers/products.js';
 
 const OPTIONS = { seed: 0x9e0d_0c75, numRuns: 120 };
 
@@ -29,30 +30,6 @@ function stored(values: readonly number[], r: number, c: number, byColumns: bool
     for (let j = 0; j < c; j++) buffer[at + i * layout.rowStride + j * layout.colStride] = values[i * c + j]!;
   return { buffer, layout };
 }
-
-/** D += A·B as the kernels always ran: i, then k, then j, each term with an exact zero on either side skipped. */
-function plainProduct(
-  a: Float64Array,
-  A: MatrixLayout,
-  b: Float64Array,
-  B: MatrixLayout,
-  d: Float64Array,
-  D: MatrixLayout,
-  [R, K, C]: readonly [number, number, number],
-): void {
-  for (let i = 0; i < R; i++) {
-    for (let k = 0; k < K; k++) {
-      const x = a[A.offset + i * A.rowStride + k * A.colStride]!;
-      if (x === 0) continue;
-      for (let j = 0; j < C; j++) {
-        const y = b[B.offset + k * B.rowStride + j * B.colStride]!;
-        if (y !== 0) d[D.offset + i * D.rowStride + j * D.colStride]! += x * y;
-      }
-    }
-  }
-}
-
-const sameBits = (x: Float64Array, y: Float64Array): boolean => x.every((e, k) => Object.is(e, y[k]));
 
 const shapes = fc.oneof(
   fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 9 })),
