@@ -21,6 +21,7 @@ import {
   type Pattern,
 } from '../src/engine/colouring.js';
 import { fakeIo } from './helpers/cli.js';
+import { rowOf, starFault } from './helpers/colouring.js';
 
 const SEED = 1515;
 
@@ -34,7 +35,6 @@ function patternOf(rows: readonly (readonly number[])[], n: number): Pattern {
   return { m: rows.length, n, rowStart, colIndex: Int32Array.from(colIndex) };
 }
 
-const rowOf = (p: Pattern, i: number): number[] => Array.from(p.colIndex.subarray(p.rowStart[i]!, p.rowStart[i + 1]!));
 const coloursIn = (colourOf: Int32Array): number => Math.max(0, ...colourOf) + 1;
 
 /** Why columns sharing a colour are not structurally orthogonal (two of one colour in a row), or null. */
@@ -48,21 +48,6 @@ function distance2Fault(p: Pattern, colourOf: Int32Array): string | null {
       seen.set(colourOf[j]!, j);
     }
   }
-  return null;
-}
-
-/** Why a colouring of a symmetric pattern is no star colouring (neighbours alike, a two-coloured path of four). */
-function starFault(p: Pattern, colourOf: Int32Array): string | null {
-  if (colourOf.some((c) => c < 0)) return 'a column without a colour';
-  const neighbours = (v: number) => rowOf(p, v).filter((w) => w !== v);
-  for (let a = 0; a < p.n; a++)
-    for (const b of neighbours(a)) {
-      if (colourOf[a] === colourOf[b]) return `${a}–${b} share a colour`;
-      for (const c of neighbours(b))
-        for (const d of neighbours(c))
-          if (new Set([a, b, c, d]).size === 4 && colourOf[a] === colourOf[c] && colourOf[b] === colourOf[d])
-            return `${a}–${b}–${c}–${d} alternates two colours`;
-    }
   return null;
 }
 

@@ -17,18 +17,8 @@ import { sizeOf } from '../src/shape.js';
 import { tensorFromJson } from '../src/values.js';
 import { compileAt } from './helpers/compile.js';
 import { expressions, points, VARIABLES } from './helpers/expressions.js';
-import { prng } from './helpers/numeric.js';
+import { firstBitDifference, prng } from './helpers/numeric.js';
 import { ORACLE } from './helpers/oracle.js';
-
-const bits = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
-
-/** The first entry whose bits differ (Object.is: -0 is not 0, NaN is NaN), or null. */
-function firstBitDifference(actual: ArrayLike<number>, expected: ArrayLike<number>): string | null {
-  if (actual.length !== expected.length) return `length ${actual.length}, expected ${expected.length}`;
-  for (let k = 0; k < actual.length; k++)
-    if (!Object.is(actual[k], expected[k])) return `entry ${k}: ${bits(actual[k]!)}, expected ${bits(expected[k]!)}`;
-  return null;
-}
 
 /**
  * What Program.prepare builds for `wrt` (the same tape, plan and passes), with kernels compiled at the first

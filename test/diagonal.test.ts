@@ -16,6 +16,7 @@ import { sizeOf } from '../src/shape.js';
 import { tensorFromJson } from '../src/values.js';
 import { compileAt } from './helpers/compile.js';
 import { expressions, points } from './helpers/expressions.js';
+import { sameBits } from './helpers/numeric.js';
 
 /** The plan and passes Program.prepare makes for wrt x, after the forward pass at `at`. */
 function prepared(expr: string, at: Readonly<Record<string, unknown>>) {
@@ -55,9 +56,6 @@ function bothWays(expr: string, at: Readonly<Record<string, unknown>>) {
   if (diagonal !== null) for (let i = 0; i < n; i++) viaDiagonal![i * n + i] = diagonal[i]!;
   return { viaBlocks, viaDiagonal, careful: passes.careful };
 }
-
-const sameBits = (a: ArrayLike<number>, b: ArrayLike<number>): boolean =>
-  a.length === b.length && Array.prototype.every.call(a, (value: number, k: number) => Object.is(value, b[k]));
 
 describe('the diagonal pass', () => {
   it.each([

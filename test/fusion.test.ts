@@ -17,16 +17,7 @@ import { lowerExpression, parseExpression, type VariableInfo } from '../src/pars
 import type { Operand } from '../src/ops/index.js';
 import type { Shape } from '../src/shape.js';
 import { expressions, points } from './helpers/expressions.js';
-import { prng } from './helpers/numeric.js';
-
-const bits = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
-
-function firstBitDifference(actual: ArrayLike<number>, expected: ArrayLike<number>): string | null {
-  if (actual.length !== expected.length) return `length ${actual.length}, expected ${expected.length}`;
-  for (let k = 0; k < actual.length; k++)
-    if (!Object.is(actual[k], expected[k])) return `entry ${k}: ${bits(actual[k]!)}, expected ${bits(expected[k]!)}`;
-  return null;
-}
+import { bits, firstBitDifference, prng } from './helpers/numeric.js';
 
 const lowered = (source: string, variables: ReadonlyMap<string, VariableInfo>) =>
   lowerExpression(parseExpression(source), variables, undefined, source);

@@ -6,7 +6,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addPanelProduct, addProduct, type MatrixLayout } from '../src/ops/product-kernel.js';
-import { plainProduct, sameBits } from './helpers/products.js';
+import { sameBits } from './helpers/numeric.js';
+import { plainProduct } from './helpers/products.js';
 
 const OPTIONS = { seed: 0x5eed_3a1c, numRuns: 80 };
 

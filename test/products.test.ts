@@ -9,7 +9,8 @@ import { compile } from '../src/index.js';
 import { neededSteps } from '../src/engine/varying.js';
 import { OPS, type Operand } from '../src/ops/index.js';
 import { addProduct, denseProduct, transposed, type MatrixLayout } from '../src/ops/product-kernel.js';
-import { plainProduct, sameBits } from './helpers/products.js';
+import { sameBits } from './helpers/numeric.js';
+import { plainProduct } from './helpers/products.js';
 
 const OPTIONS = { seed: 0x9e0d_0c75, numRuns: 120 };
 

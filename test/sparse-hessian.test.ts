@@ -10,6 +10,7 @@ import { sparseHessian } from '../src/api.js';
 import { main } from '../src/cli/main.js';
 import { starColour, type Pattern, type SparseJacobian } from '../src/engine/sparsity.js';
 import { fakeIo } from './helpers/cli.js';
+import { starFault } from './helpers/colouring.js';
 import { compileAt } from './helpers/compile.js';
 import { expressions, points, VARIABLES } from './helpers/expressions.js';
 import { firstMismatch } from './helpers/numeric.js';
@@ -22,21 +23,6 @@ function densify(H: SparseJacobian): Float64Array {
 
 const ROSENBROCK = 'sum(100*(x[2:end]-x[1:end-1].^2).^2+(1-x[1:end-1]).^2)';
 const vector = (n: number) => ({ x: Array.from({ length: n }, (_, i) => 0.5 + Math.sin(i + 1)) });
-
-/** Whether some path of four distinct columns alternates two colours (which a star colouring never has). */
-function bicolouredPath(p: Pattern, colourOf: Int32Array): string | null {
-  const neighbours = (v: number) =>
-    Array.from(p.colIndex.subarray(p.rowStart[v]!, p.rowStart[v + 1]!)).filter((w) => w !== v);
-  for (let a = 0; a < p.n; a++)
-    for (const b of neighbours(a)) {
-      if (colourOf[a] === colourOf[b]) return `${a}–${b} share a colour`;
-      for (const c of neighbours(b))
-        for (const d of neighbours(c))
-          if (new Set([a, b, c, d]).size === 4 && colourOf[a] === colourOf[c] && colourOf[b] === colourOf[d])
-            return `${a}–${b}–${c}–${d}`;
-    }
-  return null;
-}
 
 /** A random symmetric pattern of n columns with a full diagonal. */
 const symmetricPatterns = (most: number) =>
@@ -107,7 +93,7 @@ describe('sparse Hessians', () => {
     fc.assert(
       fc.property(symmetricPatterns(12), (p) => {
         const colouring = starColour(p);
-        expect(bicolouredPath(p, colouring.colourOf)).toBeNull();
+        expect(starFault(p, colouring.colourOf)).toBeNull();
         expect(colouring.colours).toBeGreaterThanOrEqual(colouring.lowerBound);
       }),
       { seed: 0x57a2, numRuns: 300 },
@@ -120,7 +106,7 @@ describe('sparse Hessians', () => {
         const colourOf = new Int32Array(p.n);
         for (let code = 0; code < k ** p.n; code++) {
           for (let v = 0, rest = code; v < p.n; v++, rest = Math.floor(rest / k)) colourOf[v] = rest % k;
-          if (bicolouredPath(p, colourOf) === null) return k;
+          if (starFault(p, colourOf) === null) return k;
         }
       }
     };

@@ -14,6 +14,20 @@ export function prng(seed: number): () => number {
   };
 }
 
+/** A number's text, -0 told apart from 0. */
+export const bits = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
+
+/** The first entry whose bits differ (Object.is: -0 is not 0, NaN is NaN), or null. */
+export function firstBitDifference(actual: ArrayLike<number>, expected: ArrayLike<number>): string | null {
+  if (actual.length !== expected.length) return `length ${actual.length}, expected ${expected.length}`;
+  for (let k = 0; k < actual.length; k++)
+    if (!Object.is(actual[k], expected[k])) return `entry ${k}: ${bits(actual[k]!)}, expected ${bits(expected[k]!)}`;
+  return null;
+}
+
+/** The same bits in every entry (signed zeros and NaN included). */
+export const sameBits = (x: ArrayLike<number>, y: ArrayLike<number>): boolean => firstBitDifference(x, y) === null;
+
 /** The first entry where `actual` and `expected` differ by more than rel·max(|a|,|e|) + abs, or null. */
 export function firstMismatch(
   actual: ArrayLike<number>,

@@ -27,6 +27,3 @@ export function plainProduct(
     }
   }
 }
-
-/** The same bits in every entry (signed zeros and NaN included). */
-export const sameBits = (x: Float64Array, y: Float64Array): boolean => x.every((e, k) => Object.is(e, y[k]));
