@@ -10,7 +10,7 @@
  * (i, j) or at its mirror (j, i). The colourings are in colouring.ts.
  */
 import type { NodeId } from '../ops/index.js';
-import type { BlockEdge, BlockPassInput } from './blocks.js';
+import { SparseRows, type BlockEdge, type BlockPassInput } from './blocks.js';
 import { transposePattern, widestRow, type Colouring, type Pattern } from './colouring.js';
 import { groupByKey } from './group.js';
 import { rulesOf, type Accumulator, type Step } from './linear/index.js';
@@ -180,16 +180,6 @@ function grown(a: Int32Array, count: number, needed: number, most: number): Int3
   return copy;
 }
 
-/** Seed rows: row `offset + k` reaches entry k of the input, for k < size; other rows are empty. */
-function seedPattern(rows: number, size: number, offset: number): Pattern {
-  const rowStart = new Int32Array(rows + 1);
-  const colIndex = new Int32Array(size);
-  for (let k = 0; k < size; k++) colIndex[k] = k;
-  for (let k = 0; k < size; k++) rowStart[offset + k + 1] = k + 1;
-  rowStart.fill(size, offset + size + 1);
-  return { m: rows, n: size, rowStart, colIndex };
-}
-
 /** Which target entries each source entry of a step reaches, as rows (CSR) over the source's entries. */
 interface ReachTable {
   readonly start: Int32Array;
@@ -238,7 +228,11 @@ function structuralPass(
   const { plan, lin, edges } = passes;
   const active = new Set(lin.active);
   const blocks = new Map<NodeId, Pattern>();
-  for (const c of columns) if (active.has(c.node)) blocks.set(c.node, seedPattern(rows, c.size, c.offset));
+  for (const c of columns) {
+    if (!active.has(c.node)) continue;
+    const { rowStart, colIndex } = SparseRows.seeds(rows, c.size, c.offset);
+    blocks.set(c.node, { m: rows, n: c.size, rowStart, colIndex });
+  }
   const feeding = new Map<NodeId, BlockEdge[]>();
   const uses = new Map<NodeId, number>();
   for (const edge of edges) {
@@ -285,9 +279,6 @@ function mergedBlock(
   const tables = steps.map((step, s) =>
     rulesOf(step).diagonal(step) !== null ? IDENTITY : reachTable(step, v, sources[s]!.n, size, 4 * sources[s]!.n + 64),
   );
-  const [table] = tables;
-  if (tables.length === 1 && table && table !== IDENTITY && isPartialInjection(table, size))
-    return mappedBlock(sources[0]!, injectionOf(table), size);
   if (tables.every((table) => table !== null)) return mergedByTables(sources, tables, rows, size, budget);
   // A broadcast or a dense partial, entry by entry.
   const row = new ReachedRow(size);
@@ -345,26 +336,6 @@ function carryTabled(
     count = carryEntries(targets, tableStart[k]!, tableStart[k + 1]!, i, stamp, out, count);
   }
   return count;
-}
-
-/** Whether each source entry reaches at most one target, and no two the same one (a slice, a permutation). */
-function isPartialInjection(table: ReachTable, size: number): boolean {
-  const { start, targets } = table;
-  const taken = new Uint8Array(size);
-  for (let k = 0; k + 1 < start.length; k++) if (start[k + 1]! - start[k]! > 1) return false;
-  for (let t = 0; t < targets.length; t++) {
-    if (taken[targets[t]!]) return false;
-    taken[targets[t]!] = 1;
-  }
-  return true;
-}
-
-/** A partial injection's table as the target of each source entry, -1 for none. */
-function injectionOf(table: ReachTable): Int32Array {
-  const { start, targets } = table;
-  const target = new Int32Array(start.length - 1);
-  for (let k = 0; k < target.length; k++) target[k] = start[k + 1]! > start[k]! ? targets[start[k]!]! : -1;
-  return target;
 }
 
 /**

@@ -222,6 +222,11 @@ export function addSharedProduct(
   C: number,
 ): boolean {
   if (!isShared(d) || !(helperForTests.joinFirst || coreFree())) return false;
+  // Too few lines to split: known before starting the helper or copying an operand.
+  const byColumns = C > R;
+  const lines = byColumns ? C : R;
+  const count = Math.min(MAX_CHUNKS, Math.floor(lines / CHUNK_LINES));
+  if (count < 2) return false;
   const h = theHelper();
   if (h === null) return false;
   const work = R * K * C;
@@ -229,10 +234,6 @@ export function addSharedProduct(
   const right = left && sharedOperand(b, B, K, C, work, 'b');
   if (left === null || right === null) return false;
   const { control, job } = h.data;
-  const byColumns = C > R;
-  const lines = byColumns ? C : R;
-  const count = Math.min(MAX_CHUNKS, Math.floor(lines / CHUNK_LINES));
-  if (count < 2) return false;
   lastJob = (lastJob % 0xfffff) + 1;
   const tag = tagOf(lastJob);
   Atomics.store(control, JOB_ID, 0);
