@@ -60,6 +60,10 @@ function vectorFile(name, n, f) {
   return path;
 }
 
+/** The Rosenbrock function of sections [rosen] and [hessian], and its point x_i = cos(i), as a file. */
+const ROSENBROCK = 'sum(100*(x[2:end]-x[1:end-1].^2).^2+(1-x[1:end-1]).^2)';
+const rosenbrockPoint = (n) => vectorFile('xr', n, (i) => Math.cos(i));
+
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Engine time in milliseconds (median and best of RUNS after WARMUPS warm-ups), in a fresh process. */
@@ -298,8 +302,8 @@ for (const n of wanted('elem') ? [1000, 10_000] : []) {
 
 // 4. [rosen] The Rosenbrock gradient: one backward pass.
 for (const n of wanted('rosen') ? [1000, 100_000] : []) {
-  const path = vectorFile('xr', n, (i) => Math.cos(i));
-  const expr = 'sum(100*(x[2:end]-x[1:end-1].^2).^2+(1-x[1:end-1]).^2)';
+  const path = rosenbrockPoint(n);
+  const expr = ROSENBROCK;
   const engine = engineTime('rosen', n);
   const proc = processTime(['grad', expr, '--at', `x=@${path}`, '--json']);
   const torchMs = bestTorch(torch('rosen', n));
@@ -419,8 +423,8 @@ if (wanted('batch')) {
 // sparse Hessian: beside ours at n = 10⁴, its dense torch.autograd.functional.hessian (n backward passes, 0.8 GB
 // for H; the largest n it does in seconds; vectorized needs about 7 GB there).
 for (const n of wanted('hessian') ? [10_000, 1_000_000] : []) {
-  const path = vectorFile('xr', n, (i) => Math.cos(i));
-  const expr = 'sum(100*(x[2:end]-x[1:end-1].^2).^2+(1-x[1:end-1]).^2)';
+  const path = rosenbrockPoint(n);
+  const expr = ROSENBROCK;
   const large = n > 100_000;
   const engine = engineTime('rosen-hessian', n, large ? 3 : RUNS, large ? 1 : WARMUPS);
   const proc = processTime(['hessian', expr, '--at', `x=@${path}`, '--sparse', '--json']);

@@ -36,14 +36,17 @@ function shownJson(value: unknown): string {
 export function tensorFromJson(value: unknown, what: string): Tensor {
   if (!Array.isArray(value)) return { shape: [], data: Float64Array.of(scalarFrom(value, what)) };
   if (value.length === 0) throw new InputError(`${what} is an empty array: give at least one number`);
-  if (!value.some(Array.isArray)) {
-    const data = new Float64Array(value.length);
-    for (let k = 0; k < value.length; k++) {
-      const x: unknown = value[k];
-      data[k] = typeof x === 'number' ? x : scalarFrom(x, what);
-    }
-    return { shape: [value.length], data };
-  }
+  // Numbers first, in one loop (a large x, most often); the scan for nested arrays only once something else comes.
+  const data = new Float64Array(value.length);
+  let k = 0;
+  for (let x: unknown = value[0]; typeof x === 'number'; x = value[++k]) data[k] = x;
+  if (k < value.length && value.some(Array.isArray)) return matrixFromJson(value, what);
+  for (; k < value.length; k++) data[k] = scalarFrom(value[k], what);
+  return { shape: [value.length], data };
+}
+
+/** Reads a matrix (an array of rows) from parsed JSON; ragged or deeper arrays are refused. */
+function matrixFromJson(value: readonly unknown[], what: string): Tensor {
   const rows = value.length;
   const cols = Array.isArray(value[0]) ? value[0].length : -1;
   const data = new Float64Array(rows * Math.max(cols, 0));

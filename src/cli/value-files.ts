@@ -60,22 +60,7 @@ export function readValueFile(spec: string, what: string, reader: ValueFileReade
   }
   // Numbers and the strings "NaN", "Infinity" hold no white space: dropping it all leaves the same JSON on one line.
   const oneLine = /\s/.test(content) ? content.replace(/\s+/g, '') : content;
-  return { ...(numberVector(parsed) ?? tensorFromJson(parsed, where)), json: oneLine };
-}
-
-/**
- * A non-empty array of numbers (a large x, most often) read in one loop; null for anything else, which
- * tensorFromJson reads or refuses with its messages.
- */
-function numberVector(parsed: unknown): Tensor | null {
-  if (!Array.isArray(parsed) || parsed.length === 0) return null;
-  const data = new Float64Array(parsed.length);
-  for (let k = 0; k < parsed.length; k++) {
-    const x: unknown = parsed[k];
-    if (typeof x !== 'number') return null;
-    data[k] = x;
-  }
-  return { shape: [parsed.length], data };
+  return { ...tensorFromJson(parsed, where), json: oneLine };
 }
 
 /** What `read` returns, or an `error:` line naming the file. */

@@ -51,8 +51,6 @@ interface Frame {
   readonly mode: string;
   readonly method: string;
   readonly passes: number;
-  /** Whether each `at` value was given as JSON text (fixed on the command line): the frame holds its text. */
-  readonly atFixed: readonly boolean[];
   /**
    * The text before each `at` value of the point (not fixed), fixed values merged in: `"command":"jacobian",
    * "expr":…,"at":{"s":10,"x":` for the first, then `,"y":` and so on.
@@ -88,7 +86,7 @@ export class JsonLines {
    * `room`: the bytes to start with, the size of the output expected, or a buffer to write into from its start
    * (one whose bytes were written already, reused); either grows as needed.
    */
-  constructor(room: number | Uint8Array<ArrayBuffer> = 1 << 16) {
+  constructor(room: number | Uint8Array<ArrayBuffer>) {
     this.buffer = typeof room === 'number' ? new Uint8Array(Math.max(64, Math.ceil(room))) : room;
   }
 
@@ -285,7 +283,6 @@ export class JsonLines {
 /** The repeating text of the report's line, for the fields, names and shapes it has. */
 function newFrame(report: MatrixReport, fields: RepeatedFields, encode: (text: string) => Uint8Array): Frame {
   const inputs = report.inputs;
-  const atFixed = report.at.map(({ value }) => value.json !== undefined);
   const atRuns: Uint8Array[] = [];
   const atVariables: number[] = [];
   let run = `"command":"jacobian","expr":${fields.expr},"at":{`;
@@ -312,7 +309,6 @@ function newFrame(report: MatrixReport, fields: RepeatedFields, encode: (text: s
     mode: report.mode,
     method: report.method,
     passes: report.passes,
-    atFixed,
     atRuns,
     atVariables,
     middle,
@@ -339,8 +335,9 @@ function fits(frame: Frame, fields: RepeatedFields, report: MatrixReport): boole
   for (let k = 0; k < frame.at.length; k++) {
     const before = frame.at[k]!;
     const now = report.at[k]!;
-    // A value given as JSON text is written as that text: the frame holds it for that value only.
-    const text = frame.atFixed[k]!;
+    // A value given as JSON text (fixed on the command line) is written as that text: the frame holds it for that
+    // value only.
+    const text = before.value.json !== undefined;
     if (before.name !== now.name || text !== (now.value.json !== undefined) || (text && before.value !== now.value))
       return false;
   }
