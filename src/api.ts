@@ -222,7 +222,8 @@ export class CompiledExpression {
    * `blocks` to build. The value, row-major.
    */
   evaluateFlat(at: FlatValues): Float64Array {
-    return this.program.evaluate(this.flatPoint(at));
+    checkValues(at);
+    return this.program.evaluateInOrder(this.program.variables.map(({ name, shape }) => flatEntries(at, name, shape)));
   }
 
   /** ∇f as one Float64Array, the variables' entries in `wrt` order (each row-major). */
@@ -291,17 +292,8 @@ export class CompiledExpression {
     checkValues(at);
     const point = new Map<string, Float64Array>();
     for (const [name, shape] of this.shapes) {
-      if (!(name in at)) throw new InputError(`no value for ${name}`);
-      const value = at[name];
-      const data = typeof value === 'number' ? Float64Array.of(value) : value;
-      if (!(data instanceof Float64Array))
-        throw new InputError(`${name} must be a number or a Float64Array for the flat methods`);
-      if (data.length !== sizeOf(shape)) {
-        throw new InputError(
-          `${name} was compiled as ${shapeText(shape)} (${sizeOf(shape)} entries) but has ${data.length}`,
-        );
-      }
-      point.set(name, data);
+      const value = flatEntries(at, name, shape);
+      point.set(name, typeof value === 'number' ? Float64Array.of(value) : value);
     }
     return point;
   }
@@ -320,6 +312,23 @@ export class CompiledExpression {
     return point;
   }
 }
+
+/** A variable's value as the flat methods take it: a number or a Float64Array, of the compiled size. */
+function flatEntries(at: FlatValues, name: string, shape: Shape): number | Float64Array {
+  if (!(name in at)) throw new InputError(`no value for ${name}`);
+  const value = at[name];
+  if (typeof value !== 'number' && !(value instanceof Float64Array))
+    throw new InputError(`${name} must be a number or a Float64Array for the flat methods`);
+  const length = typeof value === 'number' ? 1 : value.length;
+  if (length !== sizeOf(shape))
+    throw new InputError(
+      `${name} was compiled as ${shapeText(shape)} (${entryCount(sizeOf(shape))}) but has ${length}`,
+    );
+  return value;
+}
+
+/** A number of entries as messages write it: "1 entry", "6 entries". */
+const entryCount = (n: number): string => `${n} ${n === 1 ? 'entry' : 'entries'}`;
 
 /** A shape as messages write it: "a scalar", "3", "2×3". */
 const shapeText = (shape: Shape): string => (shape.length === 0 ? 'a scalar' : shape.join('×'));

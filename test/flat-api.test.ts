@@ -66,6 +66,16 @@ describe('flat methods', () => {
     expect(Array.from(square.evaluateFlat({ x }))).toEqual([1, 9]);
   });
 
+  it('take a variable the expression does not use, and a scalar as a number or one entry', () => {
+    const unused = compile('y^2', { x: [2], y: [] });
+    expect(Array.from(unused.evaluateFlat({ x: Float64Array.of(5, 6), y: 3 }))).toEqual([9]);
+    expect(Array.from(unused.evaluateFlat({ x: Float64Array.of(5, 6), y: Float64Array.of(-4) }))).toEqual([16]);
+    expect(() => unused.evaluateFlat({ x: Float64Array.of(5), y: 3 })).toThrow(/x was compiled as 2 \(2 entries\)/);
+    expect(() => unused.evaluateFlat({ x: Float64Array.of(5, 6), y: Float64Array.of(1, 2) })).toThrow(
+      /y was compiled as a scalar \(1 entry\) but has 2/,
+    );
+  });
+
   it('refuse nested arrays, wrong sizes and missing values with messages', () => {
     expect(() => f.evaluateFlat({ ...flat, x: [0.1, 0.2, 0.3] as never })).toThrow(
       /x must be a number or a Float64Array/,

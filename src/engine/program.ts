@@ -162,7 +162,8 @@ export class Program {
   timed = true;
   private readonly prepared = new Map<string, Prepared>();
   private readonly gradients = new Map<string, Program>();
-  private valuePlan: Plan | null = null;
+  /** The plan of `evaluate`, made on its first call, and where each variable's data goes in it (−1: unused). */
+  private valuePass: { readonly plan: Plan; readonly inputs: Int32Array } | null = null;
   private readonly inputs = new Map<string, NodeId>();
   /** Where the time of the last derivative call went. */
   readonly timings: Timings = { forward: 0, derivative: 0, warnings: 0 };
@@ -208,15 +209,46 @@ export class Program {
   }
 
   evaluate(at: Point, options: DerivativeOptions = {}): Float64Array {
-    if (this.valuePlan === null) {
+    const { plan } = this.valuePassFor(options);
+    this.load(plan, at);
+    plan.run();
+    return plan.read(this.output);
+  }
+
+  /**
+   * The value at a point given as each variable's data in the order of `variables`, a number for a scalar: the
+   * flat API's path, which makes no Map and no array for a scalar (a call of a small program is mostly such costs).
+   */
+  evaluateInOrder(data: readonly (number | ArrayLike<number>)[]): Float64Array {
+    const { plan, inputs } = this.valuePassFor({});
+    const values = plan.values;
+    for (let i = 0; i < inputs.length; i++) {
+      const entries = data[i]!;
+      const { name, shape } = this.variables[i]!;
+      const length = typeof entries === 'number' ? 1 : entries.length;
+      if (length !== sizeOf(shape))
+        throw new InputError(`${name} was compiled with ${sizeOf(shape)} entries but has ${length}`);
+      if (inputs[i]! < 0) continue;
+      if (typeof entries === 'number') values[inputs[i]!] = entries;
+      else values.set(entries, inputs[i]!);
+    }
+    plan.run();
+    return plan.read(this.output);
+  }
+
+  private valuePassFor(options: DerivativeOptions): { readonly plan: Plan; readonly inputs: Int32Array } {
+    if (this.valuePass === null) {
       const layout = planLayout(this.builder.tape, [this.output]);
       const bytes = planBytes(layout);
       guardCall('the value', [{ what: 'values', bytes }, this.resultPart(this.m)], options, 'vector');
-      this.valuePlan = new Plan(this.builder.tape, [this.output], layout, { readsRootsOnly: true });
+      const plan = new Plan(this.builder.tape, [this.output], layout, { readsRootsOnly: true });
+      const inputs = Int32Array.from(
+        this.variables,
+        ({ name, shape }) => plan.operands[this.inputNode(name, shape)]?.offset ?? -1,
+      );
+      this.valuePass = { plan, inputs };
     }
-    this.load(this.valuePlan, at);
-    this.valuePlan.run();
-    return this.valuePlan.read(this.output);
+    return this.valuePass;
   }
 
   /**
