@@ -494,10 +494,10 @@ export class Program {
     const result = this.resultPart(n);
     const call = { what: `${what} (${n} entries)`, result, options, large: 'vector', direction: 'reverse' } as const;
     const prepared = this.prepare(wrt, at, call);
-    let cotangents: Float64Array = new Float64Array(prepared.n);
+    const cotangents = new Float64Array(prepared.n);
     if (!prepared.kernels.vjp(seed, cotangents)) {
       prepared.passes.backwardPass(seed);
-      cotangents = this.gather(prepared, prepared.passes.cotangent);
+      this.gather(prepared, prepared.passes.cotangent, cotangents);
     }
     return this.finish(prepared, { cotangents });
   }
@@ -724,14 +724,16 @@ export class Program {
     return Object.assign({ value, warnings }, result);
   }
 
-  /** The cotangents of the wrt inputs, concatenated. */
-  private gather(prepared: Prepared, buffer: Float64Array): Float64Array {
-    const result = new Float64Array(prepared.n);
+  /**
+   * The cotangents of the wrt inputs, concatenated into `result` (zeros for an input the pass does not reach): the
+   * array a compiled pass would have filled, which may hold what it wrote before it gave up.
+   */
+  private gather(prepared: Prepared, buffer: Float64Array, result: Float64Array): void {
     for (const col of prepared.wrt) {
       const slice = prepared.passes.slice(buffer, col.node);
       if (slice !== null) result.set(slice, col.offset);
+      else result.fill(0, col.offset, col.offset + col.size);
     }
-    return result;
   }
 
   private load(plan: Plan, at: Point): void {
