@@ -13,10 +13,7 @@ export function formatMatrixMarket(report: MatrixReport): Iterable<string> {
   return chunked(matrixMarketPieces(report));
 }
 
-// Entries are formatted this many lines at a time: one string each, not one a line.
-const LINES = 4096;
-
-/** The text as pieces of whole lines, each ended by a newline. */
+/** The text as pieces of whole lines, each ended by a newline, of about CHUNK_CHARACTERS each. */
 function* matrixMarketPieces(report: MatrixReport): Generator<string> {
   const what =
     report.command === 'jacobian'
@@ -51,20 +48,21 @@ function* matrixMarketPieces(report: MatrixReport): Generator<string> {
   let rowText = '';
   let value = NaN;
   let valueText = '';
-  for (let start = 0; start < values.length; start += LINES) {
-    let text = '';
-    const end = Math.min(start + LINES, values.length);
-    for (let k = start; k < end; k++) {
-      if (matrix.rows[k] !== row) {
-        row = matrix.rows[k]!;
-        rowText = `${row + 1} `;
-      }
-      if (values[k] !== value) {
-        value = values[k]!;
-        valueText = number(value);
-      }
-      text += `${rowText}${matrix.cols[k]! + 1} ${valueText}\n`;
+  let text = '';
+  for (let k = 0; k < values.length; k++) {
+    if (matrix.rows[k] !== row) {
+      row = matrix.rows[k]!;
+      rowText = `${row + 1} `;
     }
-    yield text;
+    if (values[k] !== value) {
+      value = values[k]!;
+      valueText = number(value);
+    }
+    text += `${rowText}${matrix.cols[k]! + 1} ${valueText}\n`;
+    if (text.length >= CHUNK_CHARACTERS) {
+      yield text;
+      text = '';
+    }
   }
+  yield text;
 }
