@@ -9,7 +9,10 @@
  * (a scalar broadcast over the entries, pulled back, or a forward pass's sum) are formed in a local in ascending
  * k, as the step forms them, and added after the loop in step order. In the forward pass, a copy (a shift such
  * as concat([1], y[1:end-1]), a slice, a concat) of vectors computed before the loop is read where they are, at
- * an offset fixed within each of its pieces: the loop runs once per stretch of entries where no offset changes.
+ * an offset fixed within each of its pieces: the kernel holds one loop per stretch of entries where no offset
+ * changes. A copy of a vector that the loop computes, at entry k or k − 1, reads the local of that vector, or its
+ * value from the iteration before: the entries are formed in ascending k, so an ODE's stages and steps, each a
+ * shift of the one before, run in one loop instead of one pass over memory each.
  *
  * The source of a loop is built from its structure only — which scalar function each step calls, which operand
  * is a local, a vector or a scalar — as generated names and slot indices; buffer offsets are passed in at run

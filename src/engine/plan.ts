@@ -176,7 +176,8 @@ const WRITES_ALL: ReadonlySet<OpName> = new Set<OpName>(['select', 'concat']);
  * steps known to write every entry of their output each pass share places (element-wise steps, selections and
  * array literals): another kernel may leave entries it knows to be 0 as the fresh buffer holds them, and keeps a
  * place of its own. A node that only its own fused loop reads (`stored` unset) lives in a local of the loop and
- * needs no entries: it gets an offset past the buffer's end, distinct from every other, which nothing reads.
+ * needs no entries: it gets an offset past the buffer's end, distinct from the loop's other nodes', which nothing
+ * reads.
  */
 function reusedLayout(
   tape: Tape,
@@ -206,13 +207,13 @@ function reusedLayout(
       entries += operands[id]!.size;
     }
   const free = new Map<number, number[]>();
-  const inLoop: NodeId[] = [];
+  const inLoop = runs.map((): NodeId[] => []);
   runs.forEach((run, r) => {
     for (const i of run) {
       const id = ids[i]!;
       if (placed[id] !== undefined) continue;
       if (run.length > 1 && !stored[id]) {
-        inLoop.push(id);
+        inLoop[r]!.push(id);
         continue;
       }
       const size = operands[id]!.size;
@@ -231,10 +232,13 @@ function reusedLayout(
       else list.push(offset);
     }
   });
-  let past = entries;
-  for (const id of inLoop) {
-    place(id, past);
-    past += operands[id]!.size;
+  // Distinct within each loop, which is where they name its locals.
+  for (const loopNodes of inLoop) {
+    let past = entries;
+    for (const id of loopNodes) {
+      place(id, past);
+      past += operands[id]!.size;
+    }
   }
   return { operands: placed, entries };
 }
