@@ -13,7 +13,9 @@ import {
   copyPieces,
   FUSE_FROM,
   fuseForward,
+  MAX_LOOP_STEPS,
   fusibleForward,
+  readsBehind,
   runsOf,
   type CopyPiece,
   type ForwardStep,
@@ -96,8 +98,9 @@ function piecesOf({ param, out }: PlanStep): CopyPiece[] | null {
 
 /**
  * Whether a step can join a fused loop over n entries (n at least `fuseFrom`) after the steps `run`: an
- * element-wise step, a copy whose arguments none of them computes (the loop reads them at other entries), or a
- * sum of n entries after at least one of them.
+ * element-wise step, a copy that reads what they compute only at the entry the loop is at or the one before
+ * (the loop reads other arguments at other entries, where they are), or a sum of n entries after at least one of
+ * them.
  */
 function fusible(step: PlanStep, n: number, fuseFrom: number, run: ReadonlySet<number>): boolean {
   if (n < fuseFrom) return false;
@@ -105,7 +108,12 @@ function fusible(step: PlanStep, n: number, fuseFrom: number, run: ReadonlySet<n
   // A sum's scalar is there once the loop has run: no step of the loop reads it.
   if (step.loop !== null) return fusibleForward(step, n) && step.args.every((a) => a.size === n || !computed(a));
   if (step.spec === OPS.sum) return run.size > 0 && step.args[0]!.size === n;
-  return step.out.size === n && piecesOf(step) !== null && !step.args.some(computed);
+  const copied = piecesOf(step);
+  return (
+    step.out.size === n &&
+    copied !== null &&
+    step.args.every((a, i) => !computed(a) || (a.size === n && readsBehind(copied, i)))
+  );
 }
 
 /** How a plan runs its forward pass. */
@@ -123,7 +131,7 @@ const NO_OFFSETS: ReadonlySet<number> = new Set();
 
 /**
  * Which steps run together: runs of consecutive steps over the same n entries (n ≥ fuseFrom) that `fusible`
- * accepts, as indices into `steps`, each step in one run.
+ * accepts, at most MAX_LOOP_STEPS each, as indices into `steps`, each step in one run.
  */
 
 function runsOfSteps(steps: readonly PlanStep[], fuseFrom: number): number[][] {
@@ -140,7 +148,10 @@ function runsOfSteps(steps: readonly PlanStep[], fuseFrom: number): number[][] {
       }
       const first = steps[run[0]!]!;
       const n = first.out.size;
-      const joins = fusible(first, n, fuseFrom, NO_OFFSETS) && fusible(steps[i]!, n, fuseFrom, computed);
+      const joins =
+        run.length < MAX_LOOP_STEPS &&
+        fusible(first, n, fuseFrom, NO_OFFSETS) &&
+        fusible(steps[i]!, n, fuseFrom, computed);
       if (joins) computed.add(steps[i]!.out.offset);
       return joins;
     },
@@ -164,7 +175,9 @@ const WRITES_ALL: ReadonlySet<OpName> = new Set<OpName>(['select', 'concat']);
  * node of its size. The pass then works over a few arrays that stay in cache instead of a place per node. Only
  * steps known to write every entry of their output each pass share places (element-wise steps, selections and
  * array literals): another kernel may leave entries it knows to be 0 as the fresh buffer holds them, and keeps a
- * place of its own.
+ * place of its own. A node that only its own fused loop reads (`stored` unset) lives in a local of the loop and
+ * needs no entries: it gets an offset past the buffer's end, distinct from the loop's other nodes', which nothing
+ * reads.
  */
 function reusedLayout(
   tape: Tape,
@@ -173,6 +186,7 @@ function reusedLayout(
   runs: readonly (readonly number[])[],
   runOf: Int32Array,
   kept: Uint8Array,
+  stored: Uint8Array,
 ): PlanLayout {
   const own = Uint8Array.from(kept);
   for (const id of ids) if (!(OPS[tape.op(id)].scalar !== undefined || WRITES_ALL.has(tape.op(id)))) own[id] = 1;
@@ -193,10 +207,15 @@ function reusedLayout(
       entries += operands[id]!.size;
     }
   const free = new Map<number, number[]>();
+  const inLoop = runs.map((): NodeId[] => []);
   runs.forEach((run, r) => {
     for (const i of run) {
       const id = ids[i]!;
       if (placed[id] !== undefined) continue;
+      if (run.length > 1 && !stored[id]) {
+        inLoop[r]!.push(id);
+        continue;
+      }
       const size = operands[id]!.size;
       const offset = free.get(size)?.pop();
       if (offset !== undefined) place(id, offset);
@@ -206,12 +225,21 @@ function reusedLayout(
       }
     }
     for (const id of freedAfter[r]!) {
+      if (placed[id] === undefined) continue;
       const { offset, size } = placed[id]!;
       const list = free.get(size);
       if (list === undefined) free.set(size, [offset]);
       else list.push(offset);
     }
   });
+  // Distinct within each loop, which is where they name its locals.
+  for (const loopNodes of inLoop) {
+    let past = entries;
+    for (const id of loopNodes) {
+      place(id, past);
+      past += operands[id]!.size;
+    }
+  }
   return { operands: placed, entries };
 }
 
@@ -261,7 +289,9 @@ export class Plan {
     runs.forEach((run, r) => run.forEach((i) => (runOf[ids[i]!] = r)));
     const stored = Uint8Array.from(kept);
     for (const id of ids) for (const a of tape.args(id)) if (runOf[a] !== runOf[id]) stored[a] = 1;
-    const { operands, entries } = readsRootsOnly ? reusedLayout(tape, layout.operands, ids, runs, runOf, kept) : layout;
+    const { operands, entries } = readsRootsOnly
+      ? reusedLayout(tape, layout.operands, ids, runs, runOf, kept, stored)
+      : layout;
     if (readsRootsOnly) steps = stepsAt(operands);
     this.values = entryBuffer(entries);
     this.operands = operands;
@@ -304,7 +334,7 @@ export class Plan {
   run(): void {
     const v = this.values;
     for (const step of this.schedule) {
-      if ('kernel' in step) for (const { offsets, from, to } of step.segments) step.kernel(v, offsets, from, to);
+      if ('kernel' in step) step.kernel(v, step.offsets);
       else if (step.loop === null) step.spec.value(v, step.out, step.args, step.param);
       else step.loop(v, step.out.offset, step.a, step.b, step.out.size);
     }
