@@ -5,6 +5,7 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { LINEAR } from '../src/engine/linear/index.js';
+import { DEFAULT_MAX_MEMORY_BYTES } from '../src/engine/program.js';
 import { LimitError } from '../src/errors.js';
 import { compileAt } from './helpers/compile.js';
 import { firstMismatch } from './helpers/numeric.js';
@@ -21,12 +22,15 @@ function thrown(f: () => unknown): unknown {
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1);
 
-/** The CLI asked for a dense 30000×30000 sparse J: started with the file, awaited by its test. */
-const denseSparseChild = sh(`exec $J "x*sum(x)" --at x=1:30000 --sparse --json`);
+/**
+ * The CLI asked for a dense 30000×30000 sparse J under --max-memory 64MiB: started with the file, awaited by its
+ * test. At the default (4 GiB, the same memoryLimit) the child would page in a gigabyte of pattern first.
+ */
+const denseSparseChild = sh(`exec $J "x*sum(x)" --at x=1:30000 --sparse --json --max-memory 64MiB`);
 denseSparseChild.catch(() => undefined);
 
 describe('--sparse on a dense pattern', () => {
-  // The default limit (4 GiB) is the child process's below; here a smaller one keeps this worker's memory small.
+  // A small limit keeps this worker's memory small; the default is the one every refusal counts against.
   it('is refused while the pattern is detected, before any compressed pass (n = 30 000)', () => {
     const { program, point } = compileAt('x*sum(x)', { x: range(30_000) });
     let passes = 0;
@@ -50,14 +54,18 @@ describe('--sparse on a dense pattern', () => {
     expect(jacobian.values[1]).toBe(1);
   });
 
-  it('is one error line, exit 2, no crash, in 4 GB of address space', async () => {
+  it('defaults to the 4 GiB the README says', () => {
+    expect(DEFAULT_MAX_MEMORY_BYTES).toBe(4 * 2 ** 30);
+  });
+
+  it('is one error line naming --max-memory, exit 2, no crash, in 4 GB of address space', async () => {
     const result = await denseSparseChild;
     expect(result.signal).toBeNull();
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.trimEnd().split('\n')).toEqual([
       expect.stringMatching(
-        /^error: detecting the pattern of the 30000×30000 sparse Jacobian passed \d+ entries, .*--max-memory, or use vjp or jvp instead\)$/,
+        /^error: detecting the pattern of the 30000×30000 sparse Jacobian passed \d+ entries, more than the limit of 64 MiB holds \(raise it with --max-memory, or use vjp or jvp instead\)$/,
       ),
     ]);
   });
