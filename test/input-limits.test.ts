@@ -62,10 +62,13 @@ describe.concurrent('--max-input holds for every input, counted as it is read', 
  * The default limit, without paging in 512 MiB per case (about 4 s of processor time each here): the counting
  * readers above hold any limit they are given; these show which one they are given by default and what it says.
  */
+/** The options of a run without flags. */
+const NO_FLAGS = { at: [] };
+
 describe("the default --max-input is 512 MiB, held where Node's longest string is shorter", () => {
   it("is the README's 512 MiB, and a string holds less than that", () => {
     expect(DEFAULT_MAX_INPUT_BYTES).toBe(512 * 2 ** 20);
-    expect(inputLimit('standard input', {}).bytes).toBe(DEFAULT_MAX_INPUT_BYTES);
+    expect(inputLimit('standard input', NO_FLAGS).bytes).toBe(DEFAULT_MAX_INPUT_BYTES);
     expect(Math.min(bufferConstants.MAX_STRING_LENGTH, bufferConstants.MAX_LENGTH)).toBeLessThan(
       DEFAULT_MAX_INPUT_BYTES,
     );
@@ -81,13 +84,13 @@ describe("the default --max-input is 512 MiB, held where Node's longest string i
         yield chunk;
       }
     }
-    const lines = boundedLines(endless(), inputLimit('--batch', {}));
+    const lines = boundedLines(endless(), inputLimit('--batch', NO_FLAGS));
     await expect(lines.next()).rejects.toThrow(
       /^--batch: line 1 is longer than 512 MiB, the most text Node can hold: give less$/,
     );
     // Refused at the first chunk past the longest string, not at the end of the input.
     expect(given).toBe(512 * 2 ** 20);
-    expect(inputLimit('standard input', {}).refuse(bufferConstants.MAX_STRING_LENGTH).message).toBe(
+    expect(inputLimit('standard input', NO_FLAGS).refuse(bufferConstants.MAX_STRING_LENGTH).message).toBe(
       'standard input is larger than 512 MiB, the most text Node can hold: give less',
     );
   });

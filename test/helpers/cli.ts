@@ -1,7 +1,10 @@
 /** Running the CLI as a user does (a child process) or in-process with a fake Io. */
 import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Io } from '../../src/cli/io.js';
+import { readBounded, withoutBom, type Io } from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
 
 /** The repository root: the working directory of every child process. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,6 +46,34 @@ export function runChild(args: readonly string[], options: ChildOptions = {}): C
   });
   if (result.error !== undefined) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * runChild's case in this process: the same main(argv, io), standard input a pipe holding `stdin` (empty by
+ * default), the environment NO_COLOR=1 and `env`, files read from disk relative to the repository root as the
+ * child reads them. For what is not about the process itself (its exit, signals, pipes, the bundle).
+ */
+export async function runInProcess(args: readonly string[], options: ChildOptions = {}): Promise<ChildResult> {
+  const env: Record<string, string> = { NO_COLOR: '1' };
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === null) delete env[name];
+    else env[name] = value;
+  }
+  const onDisk = (path: string): string => (isAbsolute(path) ? path : join(ROOT, path));
+  const io: FakeIo = {
+    ...fakeIo({ stdin: options.stdin ?? '', env }),
+    readFile: (path, limit) => withoutBom(readBounded(onDisk(path), limit).toString('utf8')),
+    readBytes: (path, limit) => readBounded(onDisk(path), limit),
+    fileSize: (path) => {
+      try {
+        return statSync(onDisk(path)).size;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+  const status = await main([...args], io);
+  return { status, stdout: io.out(), stderr: io.err() };
 }
 
 /** runChild without waiting, so that children run side by side (Promise.all, describe.concurrent). */
