@@ -3,7 +3,7 @@ import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readBounded, withoutBom, type Io } from '../../src/cli/io.js';
+import { readBounded, withoutBom, writeFileAtomic, type Io } from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 
 /** The repository root: the working directory of every child process. */
@@ -50,8 +50,8 @@ export function runChild(args: readonly string[], options: ChildOptions = {}): C
 
 /**
  * runChild's case in this process: the same main(argv, io), standard input a pipe holding `stdin` (empty by
- * default), the environment NO_COLOR=1 and `env`, files read from disk relative to the repository root as the
- * child reads them. For what is not about the process itself (its exit, signals, pipes, the bundle).
+ * default), the environment NO_COLOR=1 and `env`, files read and written on disk relative to the repository root
+ * as the child's. For what is not about the process itself (its exit, signals, pipes, the bundle).
  */
 export async function runInProcess(args: readonly string[], options: ChildOptions = {}): Promise<ChildResult> {
   const env: Record<string, string> = { NO_COLOR: '1' };
@@ -64,6 +64,7 @@ export async function runInProcess(args: readonly string[], options: ChildOption
     ...fakeIo({ stdin: options.stdin ?? '', env }),
     readFile: (path, limit) => withoutBom(readBounded(onDisk(path), limit).toString('utf8')),
     readBytes: (path, limit) => readBounded(onDisk(path), limit),
+    writeFile: (path, content) => writeFileAtomic(onDisk(path), content),
     fileSize: (path) => {
       try {
         return statSync(onDisk(path)).size;
