@@ -3,7 +3,15 @@ import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 
 import { statSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readBounded, withoutBom, writeFileAtomic, type Io } from '../../src/cli/io.js';
+import {
+  boundedLines,
+  fileChunks,
+  readBounded,
+  withoutBom,
+  writeFileAtomic,
+  type Io,
+  type ReadLimit,
+} from '../../src/cli/io.js';
 import { main } from '../../src/cli/main.js';
 
 /** The repository root: the working directory of every child process. */
@@ -60,8 +68,11 @@ export async function runInProcess(args: readonly string[], options: ChildOption
     else env[name] = value;
   }
   const onDisk = (path: string): string => (isAbsolute(path) ? path : join(ROOT, path));
+  const stdin = Buffer.from(options.stdin ?? '', 'utf8');
   const io: FakeIo = {
     ...fakeIo({ stdin: options.stdin ?? '', env }),
+    readStdin: async (limit) => withoutBom(withinLimit(stdin, limit).toString('utf8')),
+    readLines: (source, limit) => boundedLines(source === '-' ? oneChunk(stdin) : fileChunks(onDisk(source)), limit),
     readFile: (path, limit) => withoutBom(readBounded(onDisk(path), limit).toString('utf8')),
     readBytes: (path, limit) => readBounded(onDisk(path), limit),
     writeFile: (path, content) => writeFileAtomic(onDisk(path), content),
@@ -75,6 +86,18 @@ export async function runInProcess(args: readonly string[], options: ChildOption
   };
   const status = await main([...args], io);
   return { status, stdout: io.out(), stderr: io.err() };
+}
+
+/** Standard input as the process reads it: its bytes, refused past `limit` (as narrowed by how they begin). */
+function withinLimit(bytes: Buffer, limit: ReadLimit | undefined): Buffer {
+  if (limit === undefined) return bytes;
+  const most = Math.min(limit.bytes, limit.narrow?.(bytes) ?? Infinity);
+  if (bytes.length > most) throw limit.refuse(Math.floor(most));
+  return bytes;
+}
+
+async function* oneChunk(bytes: Buffer): AsyncGenerator<Buffer> {
+  if (bytes.length > 0) yield bytes;
 }
 
 /** runChild without waiting, so that children run side by side (Promise.all, describe.concurrent). */
