@@ -23,7 +23,7 @@ import {
 import { LimitError, UnsupportedError } from '../src/errors.js';
 import { OPS } from '../src/ops/index.js';
 import { compileAt } from './helpers/compile.js';
-import { runChildAsync } from './helpers/cli.js';
+import { runChildAsync, runInProcess } from './helpers/cli.js';
 import { firstMismatch, flat } from './helpers/numeric.js';
 import { ORACLE, type OracleCase } from './helpers/oracle.js';
 
@@ -216,7 +216,7 @@ describe('jacobian emit', () => {
     const file = join(dir, 'cli.mjs');
     const [printed, written] = await Promise.all([
       runChildAsync(['emit', 'A*x', '--at', 'A=[[1,2],[3,4]]', '--at', 'x=1,1', '--wrt', 'x']),
-      runChildAsync(['emit', 'A*x', '--at', 'A=[[1,2],[3,4]]', '--at', 'x=1,1', '--wrt', 'x', '-o', file]),
+      runInProcess(['emit', 'A*x', '--at', 'A=[[1,2],[3,4]]', '--at', 'x=1,1', '--wrt', 'x', '-o', file]),
     ]);
     expect([printed.status, printed.stderr, written.status, written.stderr, written.stdout]).toEqual([
       0,
@@ -269,8 +269,8 @@ describe('jacobian emit', () => {
 
   it('refuses what it cannot write, and a wrong input, with one line', async () => {
     const [unsupported, unbound] = await Promise.all([
-      runChildAsync(['emit', 'inv(A)*x', '--at', 'A=[[1,2],[3,4]]', '--at', 'x=1,1']),
-      runChildAsync(['emit', 'x*y', '--at', 'x=1,2']),
+      runInProcess(['emit', 'inv(A)*x', '--at', 'A=[[1,2],[3,4]]', '--at', 'x=1,1']),
+      runInProcess(['emit', 'x*y', '--at', 'x=1,2']),
     ]);
     expect([unsupported.status, unsupported.stdout]).toEqual([2, '']);
     expect(unsupported.stderr).toMatch(/^error: emit cannot write inv yet[^\n]*\n$/);
