@@ -58,16 +58,19 @@ export function runChild(args: readonly string[], options: ChildOptions = {}): C
 
 /**
  * runChild's case in this process: the same main(argv, io), standard input a pipe holding `stdin` (empty by
- * default), the environment NO_COLOR=1 and `env`, files read and written on disk relative to the repository root
- * as the child's. For what is not about the process itself (its exit, signals, pipes, the bundle).
+ * default), the environment NO_COLOR=1 and `env`, files read and written on disk relative to `cwd` (the
+ * repository root by default, as the child's). For what is not about the process itself (its exit, signals, pipes, the bundle).
  */
-export async function runInProcess(args: readonly string[], options: ChildOptions = {}): Promise<ChildResult> {
+export async function runInProcess(
+  args: readonly string[],
+  options: ChildOptions & { readonly cwd?: string } = {},
+): Promise<ChildResult> {
   const env: Record<string, string> = { NO_COLOR: '1' };
   for (const [name, value] of Object.entries(options.env ?? {})) {
     if (value === null) delete env[name];
     else env[name] = value;
   }
-  const onDisk = (path: string): string => (isAbsolute(path) ? path : join(ROOT, path));
+  const onDisk = (path: string): string => (isAbsolute(path) ? path : join(options.cwd ?? ROOT, path));
   const stdin = Buffer.from(options.stdin ?? '', 'utf8');
   const io: FakeIo = {
     ...fakeIo({ stdin: options.stdin ?? '', env }),
