@@ -59,11 +59,11 @@ export function runChild(args: readonly string[], options: ChildOptions = {}): C
 /**
  * runChild's case in this process: the same main(argv, io), standard input a pipe holding `stdin` (empty by
  * default), the environment NO_COLOR=1 and `env`, files read and written on disk relative to `cwd` (the
- * repository root by default, as the child's). For what is not about the process itself (its exit, signals, pipes, the bundle).
+ * repository root by default, as the child's); `io` replaces parts of that Io. For what is not about the process itself (its exit, signals, pipes, the bundle).
  */
 export async function runInProcess(
   args: readonly string[],
-  options: ChildOptions & { readonly cwd?: string } = {},
+  options: ChildOptions & { readonly cwd?: string; readonly io?: Partial<Io> } = {},
 ): Promise<ChildResult> {
   const env: Record<string, string> = { NO_COLOR: '1' };
   for (const [name, value] of Object.entries(options.env ?? {})) {
@@ -87,7 +87,7 @@ export async function runInProcess(
       }
     },
   };
-  const status = await main([...args], io);
+  const status = await main([...args], { ...io, ...options.io });
   return { status, stdout: io.out(), stderr: io.err() };
 }
 
