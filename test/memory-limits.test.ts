@@ -48,7 +48,15 @@ const PARTS = /\(values [\d.]+ [KMG]iB, passes [\d.]+ [KMG]iB, result [\d.]+ [KM
 
 describe.concurrent('--max-memory counts the buffers of the passes, before they are allocated', () => {
   it('intermediates of a long expression over a large x are refused at the limit given', async () => {
-    const result = await sh(`$J grad -f ${manyIntermediates(300)} --at x=@${X100K} --max-memory 64MB`);
+    const result = await runInProcess([
+      'grad',
+      '-f',
+      manyIntermediates(300),
+      '--at',
+      `x=@${X100K}`,
+      '--max-memory',
+      '64MB',
+    ]);
     expectRefusal(result, /^error: the gradient \(100000 entries\) needs [\d.]+ GiB /);
     expect(result.stderr).toMatch(PARTS);
     expect(result.stderr).toMatch(/more than the limit of 61 MiB \(raise it with --max-memory, or use smaller values/);
@@ -62,7 +70,16 @@ describe.concurrent('--max-memory counts the buffers of the passes, before they 
 
   it('a Jacobian counts its passes beside J', async () => {
     // J is 8 KB; the plan over 100 000-entry intermediates is not.
-    const result = await sh(`$J jac 'x[1:1000].*sum(x.^2)' --at x=@${X100K} --wrt x --max-memory 2MB`);
+    const result = await runInProcess([
+      'jac',
+      'x[1:1000].*sum(x.^2)',
+      '--at',
+      `x=@${X100K}`,
+      '--wrt',
+      'x',
+      '--max-memory',
+      '2MB',
+    ]);
     expectRefusal(result, /needs [\d.]+ [KMG]iB, more than the limit of 1.91 MiB|needs [\d.]+ MiB \(values/);
   });
 });
