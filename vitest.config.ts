@@ -5,8 +5,8 @@ import { defineConfig } from 'vitest/config';
  * Each worker reuses its module graph across the files it runs (isolate: false), so mathjs and the sources
  * load once per worker instead of once per file; test files keep no state between them, and spies are
  * restored after each test. Forks, not threads: the stack of a test is that of the CLI's main thread.
- * The timeout only catches a hang: the refusals at the default limits (512 MiB of input, 4 GiB of pattern)
- * page in that much memory, which took 20–30 s under load on a machine whose page faults cost ~11 µs each.
+ * The timeout only catches a hang: no test pages in a default limit's worth of memory any more, but a file
+ * of child processes can take tens of seconds on two cores shared with other work.
  */
 export default defineConfig({
   test: {

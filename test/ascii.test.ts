@@ -2,7 +2,9 @@
  * Encoding and terminals: ASCII output under a C/POSIX or other non-UTF-8
  * locale and TERM=dumb (no colour either), domain warnings said once, no
  * empty 1×0 table for an expression without variables, and size refusals
- * that say what to compute instead.
+ * that say what to compute instead. One child reads LC_ALL from its own
+ * environment and the terminal cases run on a pseudo-terminal; the rest run
+ * main in-process with the environment given to its Io.
  */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +12,7 @@ import { jacobian } from '../src/api.js';
 import { asciiOnly } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
 import { ASCII, inGlyphs, UNICODE } from '../src/format/glyphs.js';
-import { fakeIo, ROOT, runChildAsync } from './helpers/cli.js';
+import { fakeIo, ROOT, runChildAsync, runInProcess } from './helpers/cli.js';
 
 const ONLY_ASCII = /^[\x00-\x7f]*$/;
 const C = { LC_ALL: 'C' };
@@ -58,6 +60,7 @@ describe.concurrent('which terminals get ASCII', () => {
 
 describe.concurrent('LC_ALL=C', () => {
   it('a Jacobian: d(x*2)/dx, 3x3', async () => {
+    // A child: LC_ALL read from the process's own environment.
     const { stdout, status } = await runChildAsync(['x*2', '--at', '1,2,3'], { env: C });
     expect(status).toBe(0);
     expect(stdout).toBe(
@@ -75,7 +78,7 @@ describe.concurrent('LC_ALL=C', () => {
     [['hvp', 'sum(x.^3)', '--at', '1,2', '--u', '1,0'], 'H*u = d2(sum(x.^3))/dx2*u   1x2'],
     [['check', 'x.^2', '--at', '1,2'], 'check J = d(x.^2)/dx   2x2: automatic against central finite differences'],
   ])('%j: %s, and nothing but ASCII', async (args, header) => {
-    const { stdout, stderr, status } = await runChildAsync(args, { env: C });
+    const { stdout, stderr, status } = await runInProcess(args, { env: C });
     expect(status).toBe(0);
     expect(stdout.split('\n')[0]).toBe(header);
     expect(stdout).toMatch(ONLY_ASCII);
@@ -83,7 +86,7 @@ describe.concurrent('LC_ALL=C', () => {
   });
 
   it('special points: * marks, +-Infinity, and the warnings in ASCII', async () => {
-    const { stdout, status } = await runChildAsync(['sqrt(x)', '--at', '-1,0,4'], { env: C });
+    const { stdout, status } = await runInProcess(['sqrt(x)', '--at', '-1,0,4'], { env: C });
     expect(status).toBe(0);
     expect(stdout).toMatch(ONLY_ASCII);
     expect(stdout).toContain('f[1]  NaN*');
@@ -92,7 +95,7 @@ describe.concurrent('LC_ALL=C', () => {
   });
 
   it('spy draws # and . in an ASCII frame', async () => {
-    const { stdout, status } = await runChildAsync(['spy', 'x.*x', '--at', '1:5'], { env: C });
+    const { stdout, status } = await runInProcess(['spy', 'x.*x', '--at', '1:5'], { env: C });
     expect(status).toBe(0);
     expect(stdout).toBe(
       ['+-----+', '|#....|', '|.#...|', '|..#..|', '|...#.|', '|....#|', '+-----+']
@@ -112,7 +115,7 @@ describe.concurrent('LC_ALL=C', () => {
   });
 
   it('errors are in ASCII too', async () => {
-    const { stderr, status } = await runChildAsync(['x + y', '--at', 'x=1'], { env: C });
+    const { stderr, status } = await runInProcess(['x + y', '--at', 'x=1'], { env: C });
     expect(status).toBe(2);
     expect(stderr).toBe('error: no value for y: add --at y=...\n');
   });
@@ -151,7 +154,7 @@ describe.concurrent('domain warnings are said once', () => {
   const args = ['x + log(c)', '--at', 'x=1', '--at', 'c=-1', '--wrt', 'x'];
 
   it('a table says it under the numbers, and not again on standard error', async () => {
-    const { stdout, stderr, status } = await runChildAsync(args);
+    const { stdout, stderr, status } = await runInProcess(args);
     expect(status).toBe(0);
     expect(stdout.match(/outside the domain/g)).toHaveLength(1);
     expect(stdout).toContain('* domain in log(c) (1 entry): outside the domain');
@@ -160,7 +163,7 @@ describe.concurrent('domain warnings are said once', () => {
 
   it('--json and the other formats leave it to standard error, once', async () => {
     for (const format of [['--json'], ['--format', 'csv']]) {
-      const { stdout, stderr, status } = await runChildAsync([...args, ...format]);
+      const { stdout, stderr, status } = await runInProcess([...args, ...format]);
       expect(status).toBe(0);
       expect(stdout).not.toContain('warning:');
       expect(stderr).toBe(
@@ -177,7 +180,7 @@ describe.concurrent('nothing to differentiate', () => {
   it.each([[['5']], [['jac', 'sin(2)+3']], [['grad', 'a = 3; a*2']], [['hessian', '5']], [['check', '[1, 2]']]])(
     '%j is refused instead of an empty 1×0 table',
     async (args) => {
-      const { stdout, stderr, status } = await runChildAsync(args);
+      const { stdout, stderr, status } = await runInProcess(args);
       expect(stderr).toBe(NO_VARIABLES);
       expect(stdout).toBe('');
       expect(status).toBe(2);
@@ -185,11 +188,11 @@ describe.concurrent('nothing to differentiate', () => {
   );
 
   it('with a value that the expression does not use, or as JSON, a constant still has its derivative', async () => {
-    const bound = await runChildAsync(['x*0 + 5', '--at', 'x=1']);
+    const bound = await runInProcess(['x*0 + 5', '--at', 'x=1']);
     expect(bound.status).toBe(0);
     expect(bound.stdout).toContain('f  0');
-    expect((await runChildAsync(['5', '--at', 'x=1'])).status).toBe(0);
-    const json = await runChildAsync(['5', '--json']);
+    expect((await runInProcess(['5', '--at', 'x=1'])).status).toBe(0);
+    const json = await runInProcess(['5', '--json']);
     expect(json.status).toBe(0);
     expect(JSON.parse(json.stdout)).toMatchObject({ value: 5, shape: [1, 0], jacobian: [[]] });
   });
@@ -204,13 +207,13 @@ describe.concurrent('nothing to differentiate', () => {
 
 describe.concurrent('a result too large to hold says what to compute instead', () => {
   it('the CLI suggests --sparse, vjp or jvp for J, and hvp for a Hessian', async () => {
-    const J = await runChildAsync(['sin(x)', '--at', 'x=1:30000']);
+    const J = await runInProcess(['sin(x)', '--at', 'x=1:30000']);
     expect(J.status).toBe(2);
     expect(J.stderr).toBe(
       'error: the 30000×30000 Jacobian needs 6.71 GiB, more than the limit of 4 GiB ' +
         '(raise it with --max-memory, or use --sparse, vjp or jvp instead)\n',
     );
-    const H = await runChildAsync(['hessian', 'sum(x.^2)', '--at', 'x=1:30000']);
+    const H = await runInProcess(['hessian', 'sum(x.^2)', '--at', 'x=1:30000']);
     expect(H.stderr).toBe(
       'error: the 30000×30000 Hessian needs 6.71 GiB, more than the limit of 4 GiB ' +
         '(raise it with --max-memory, or use hvp instead)\n',
@@ -218,7 +221,7 @@ describe.concurrent('a result too large to hold says what to compute instead', (
   });
 
   it('the CLI suggests vjp or jvp for a sparse J too large', async () => {
-    const { stderr, status } = await runChildAsync(['sin(x)', '--at', 'x=1:100', '--sparse', '--max-memory', '100']);
+    const { stderr, status } = await runInProcess(['sin(x)', '--at', 'x=1:100', '--sparse', '--max-memory', '100']);
     expect(status).toBe(2);
     expect(stderr).toMatch(/\(raise it with --max-memory, or use vjp or jvp instead\)\n$/);
   });

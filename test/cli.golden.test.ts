@@ -1,6 +1,8 @@
 /**
- * Golden tests of the command line, run as a user runs it: `node bin/jacobian.cjs`
- * in a child process (so build first: npm run build).
+ * Golden tests of the command line: the cases that read standard input run as a
+ * user runs it, `node bin/jacobian.cjs` in a child process (so build first: npm
+ * run build), and so do a real pipe and the colour variables; the others run the
+ * same main in-process.
  *
  * Each case is fixtures/cli/NAME.json:
  *   { "description": "...", "args": [...], "stdin": "optional", "env": { optional, null removes } }
@@ -19,7 +21,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { fakeIo, ROOT, runChild, runChildAsync } from './helpers/cli.js';
+import { fakeIo, ROOT, runChild, runChildAsync, runInProcess } from './helpers/cli.js';
 
 interface GoldenCase {
   readonly description: string;
@@ -49,9 +51,11 @@ describe('golden CLI output (fixtures/cli)', () => {
 
   for (const name of NAMES) {
     const golden = loadCase(name);
-    // Each case is its own child process, reading and writing only its own files: they run side by side.
+    // A case that reads standard input is a child process, as a user runs it (the pipe below is one too); the
+    // others run the same main in-process. Each reads and writes only its own files: they run side by side.
+    const run = golden.stdin === undefined ? runInProcess : runChildAsync;
     it.concurrent(`${name}: ${golden.description}`, async () => {
-      const result = await runChildAsync(golden.args, {
+      const result = await run(golden.args, {
         ...(golden.stdin === undefined ? {} : { stdin: golden.stdin }),
         ...(golden.env === undefined ? {} : { env: golden.env }),
       });

@@ -3,7 +3,7 @@
  * checked against finite differences or against the kink report's contract.
  */
 import { describe, expect, it } from 'vitest';
-import { runChild } from './helpers/cli.js';
+import { runInProcess } from './helpers/cli.js';
 import { compileAt } from './helpers/compile.js';
 import { finiteDifferenceHessian, firstMismatch } from './helpers/numeric.js';
 
@@ -36,8 +36,8 @@ describe('Hessians of an output that is a 1×1 matrix', () => {
     expect(firstMismatch(program.hvp(point, u, wrt).hvp, expected, 1e-12, 1e-14)).toBeNull();
   });
 
-  it('the CLI gives the Hessian of A*A (exit 0)', () => {
-    const run = runChild(['hessian', 'A*A', '--at', 'A=[[-0.63]]', '--json']);
+  it('the CLI gives the Hessian of A*A (exit 0)', async () => {
+    const run = await runInProcess(['hessian', 'A*A', '--at', 'A=[[-0.63]]', '--json']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ hessian: [[2]] });
@@ -61,9 +61,9 @@ describe('the kink report names infinite partials that a zero multiplies away', 
     }
   });
 
-  it.each(CASES)('$expr: --strict fails', ({ expr, at }) => {
+  it.each(CASES)('$expr: --strict fails', async ({ expr, at }) => {
     const atArgs = Object.entries(at).flatMap(([name, value]) => ['--at', `${name}=${JSON.stringify(value)}`]);
-    const run = runChild([expr, ...atArgs, '--strict']);
+    const run = await runInProcess([expr, ...atArgs, '--strict']);
     expect(run.stdout).toContain('infinite in');
     expect(run.status).toBe(1);
   });

@@ -3,14 +3,16 @@
  * --json and --format may not disagree, a batch writes JSON Lines or CSV, a
  * name bound twice is refused, `spy --svg -` writes to standard output, and
  * names are those of the language, Unicode letters included. The installed
- * command (a child process) for each; in-process runs for the finer points.
+ * command (a child process) where the process is the point (a UTF-8 name in
+ * argv, a batch read from standard input, no file named -); in-process runs,
+ * the same main, for the rest.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { fakeIo, ROOT, runChild } from './helpers/cli.js';
+import { fakeIo, ROOT, runChild, runInProcess } from './helpers/cli.js';
 
 const run = async (args: string[], options: Parameters<typeof fakeIo>[0] = {}) => {
   const io = fakeIo(options);
@@ -39,8 +41,8 @@ const dir = mkdtempSync(join(tmpdir(), 'jacobian-flags-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('--wrt accumulates, as --at does', () => {
-  it('--wrt x --wrt y differentiates both, in that order (child process)', () => {
-    const result = runChild(['x.*y', '--at', 'x=1,2', '--at', 'y=3,4', '--wrt', 'y', '--wrt', 'x', '--json']);
+  it('--wrt x --wrt y differentiates both, in that order', async () => {
+    const result = await runInProcess(['x.*y', '--at', 'x=1,2', '--at', 'y=3,4', '--wrt', 'y', '--wrt', 'x', '--json']);
     expect(result.status).toBe(0);
     const report = json(result.stdout);
     expect(report.wrt).toEqual(['y', 'x']);
@@ -77,8 +79,8 @@ describe('--json and --format', () => {
     [['--json', '--format', 'csv'], '--json and --format csv disagree: give one of them'],
     [['--format', 'table', '--json'], '--json and --format table disagree'],
     [['--format', 'jsonl'], '--format jsonl is for --batch'],
-  ])('%j is refused (child process)', (flags, message) => {
-    const err = expectUserError(runChild(['x*2', '--at', '1,2', ...flags]));
+  ])('%j is refused', async (flags, message) => {
+    const err = expectUserError(await runInProcess(['x*2', '--at', '1,2', ...flags]));
     expect(err).toContain(message);
   });
 
@@ -110,9 +112,9 @@ describe('--batch --format', () => {
   });
 
   it.each(['table', 'tsv', 'markdown', 'latex', 'mathjs', 'mtx'])(
-    '--format %s is refused with what a batch writes (child process)',
-    (format) => {
-      const err = expectUserError(runChild(['x.^2', '--batch', '-', '--format', format], { stdin }));
+    '--format %s is refused with what a batch writes',
+    async (format) => {
+      const err = expectUserError(await runInProcess(['x.^2', '--batch', '-', '--format', format], { stdin }));
       expect(err).toBe(
         `error: --batch writes --format jsonl (one JSON result a line, the default) or csv, not ${format}\n`,
       );
@@ -166,8 +168,8 @@ describe('--batch --format', () => {
 });
 
 describe('--at given twice', () => {
-  it('is an error that names both values (child process)', () => {
-    const err = expectUserError(runChild(['x*2', '--at', 'x=1,2', '--at', 'x=3']));
+  it('is an error that names both values', async () => {
+    const err = expectUserError(await runInProcess(['x*2', '--at', 'x=1,2', '--at', 'x=3']));
     expect(err).toBe('error: --at x is given twice, as 1,2 and as 3: give one value\n');
   });
 
@@ -202,12 +204,12 @@ describe('spy --svg', () => {
     expect(existsSync(join(ROOT, '-'))).toBe(false);
   });
 
-  it('FILE writes the same SVG to the file, and the picture to standard output', () => {
+  it('FILE writes the same SVG to the file, and the picture to standard output', async () => {
     const path = join(dir, 'pattern.svg');
-    const toFile = runChild([...args, '--svg', path]);
+    const toFile = await runInProcess([...args, '--svg', path]);
     expect(toFile.status).toBe(0);
     expect(toFile.stdout).toContain('⠙');
-    const toStdout = runChild([...args, '--svg', '-']);
+    const toStdout = await runInProcess([...args, '--svg', '-']);
     expect(toStdout.stdout).toBe(readFileSync(path, 'utf8'));
   });
 });
@@ -222,8 +224,8 @@ describe('names people use: every name the language reads', () => {
     expect(report.jacobian[0]![0]).toBeCloseTo(Math.cos(0.7), 14);
   });
 
-  it('a vector for θ, beside another variable (child process)', () => {
-    const result = runChild(['sin(θ)*x', '--at', 'θ=0.7,0.8', '--at', 'x=2', '--wrt', 'θ', '--json']);
+  it('a vector for θ, beside another variable', async () => {
+    const result = await runInProcess(['sin(θ)*x', '--at', 'θ=0.7,0.8', '--at', 'x=2', '--wrt', 'θ', '--json']);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(json(result.stdout).shape).toEqual([2, 2]);

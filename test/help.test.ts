@@ -8,12 +8,13 @@ import { describe, expect, it } from 'vitest';
 import { COMMAND_EXAMPLES, TOP_EXAMPLES, type Example } from '../src/cli/help.js';
 import { main } from '../src/cli/main.js';
 import { FUNCTION_GROUPS, functionCatalogue } from '../src/parse/catalogue.js';
-import { fakeIo, runChild } from './helpers/cli.js';
+import { fakeIo, runChild, runInProcess } from './helpers/cli.js';
 
 const EXPRESSION_COMMANDS = ['jac', 'vjp', 'jvp', 'grad', 'hessian', 'hvp', 'check', 'spy'];
 
-function help(args: readonly string[]): string {
-  const result = runChild(args);
+/** A help text, printed in-process (the top-level one by a child too, below): status 0, nothing on standard error. */
+async function help(args: readonly string[]): Promise<string> {
+  const result = await runInProcess(args);
   expect(result.status).toBe(0);
   expect(result.stderr).toBe('');
   return result.stdout;
@@ -31,8 +32,8 @@ function section(text: string, heading: string): string[] {
 const exampleLines = (text: string): string[] => text.split('\n').filter((l) => l.startsWith('  $ '));
 
 describe('top-level help', () => {
-  it('lists the commands, the common options and three examples', () => {
-    const text = help(['--help']);
+  it('lists the commands, the common options and three examples', async () => {
+    const text = await help(['--help']);
     const commands = section(text, 'Commands:').join('\n');
     for (const name of [...EXPRESSION_COMMANDS, 'functions', 'completion', 'help'])
       expect(commands).toMatch(new RegExp(`^  ${name}\\b`, 'm'));
@@ -41,6 +42,8 @@ describe('top-level help', () => {
       expect(common).toContain(flag);
     expect(exampleLines(text)).toHaveLength(3);
     expect(text).toContain('jacobian help language');
+    // The process prints the same and exits 0: commander's exit goes through main's status.
+    expect(runChild(['--help'])).toEqual({ status: 0, stdout: text, stderr: '' });
   });
 });
 
@@ -54,13 +57,13 @@ describe('help of each command', () => {
     spy: '--svg <file>',
   };
 
-  it.each(Object.entries(OWN_FLAG))('%s shows its own flag first', (command, flag) => {
-    const options = section(help([command, '--help']), 'Options:');
+  it.each(Object.entries(OWN_FLAG))('%s shows its own flag first', async (command, flag) => {
+    const options = section(await help([command, '--help']), 'Options:');
     expect(options[0]).toMatch(new RegExp(`^  ${flag.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s`));
   });
 
-  it.each([...EXPRESSION_COMMANDS, 'functions', 'completion'])('%s shows two examples of its own', (command) => {
-    const lines = exampleLines(help([command, '--help']));
+  it.each([...EXPRESSION_COMMANDS, 'functions', 'completion'])('%s shows two examples of its own', async (command) => {
+    const lines = exampleLines(await help([command, '--help']));
     expect(lines).toHaveLength(2);
     const own = command === 'jac' ? /jacobian (jac )?"/ : new RegExp(`jacobian ${command}\\b`);
     for (const line of lines) expect(line).toMatch(own);
@@ -72,11 +75,11 @@ describe('help of each command', () => {
       expect(await main([...command, '--help'], io)).toBe(0);
       expect(io.out()).not.toMatch(/default: \[\]|0\.000001|choices:|default: "/);
     }
-    expect(help(['check', '--help'])).toMatch(/\(default: 1e-6\)/);
+    expect(await help(['check', '--help'])).toMatch(/\(default: 1e-6\)/);
   });
 
-  it('jacobian help COMMAND still works as commander does', () => {
-    expect(help(['help', 'vjp'])).toMatch(/^Usage: jacobian vjp/);
+  it('jacobian help COMMAND still works as commander does', async () => {
+    expect(await help(['help', 'vjp'])).toMatch(/^Usage: jacobian vjp/);
   });
 });
 
@@ -124,8 +127,8 @@ describe('the examples run', () => {
 });
 
 describe('jacobian help language', () => {
-  it('is the language reference: operators, indexing, programs, functions by group, conventions', () => {
-    const text = help(['help', 'language']);
+  it('is the language reference: operators, indexing, programs, functions by group, conventions', async () => {
+    const text = await help(['help', 'language']);
     for (const heading of ['Values', 'Operators', 'Indexing', 'Programs', 'Results', 'Functions', 'Derivatives'])
       expect(text).toMatch(new RegExp(`^${heading}\\b`, 'm'));
     for (const operator of ['.*', './', '.^', "'", 'cond ? a : b', 'x[2:4]', 'end', 'f(a, b) = ', '#'])

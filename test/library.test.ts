@@ -28,17 +28,52 @@ function started<T>(work: () => Promise<T>): () => Promise<T> {
 }
 
 describe('the library, imported by its name', () => {
-  const reusable = started(() =>
+  // One ES module process for the checks that read `extra`: each start of Node with the library costs about a second.
+  const extras = started(() =>
     run(`
-      import { compile } from 'jacobian';
+      import { check, compile, jacobian, jvp, grad, hessian, hvp, sparseJacobian, vjp, ShapeError, UserError } from 'jacobian';
       const f = compile('[x[1]*x[2], sin(x[3])]', { x: [3] });
       const at = { x: [1, 2, 3] };
-      const J = f.jacobian(at).jacobian;
-      console.log(JSON.stringify({ J, vjp: f.vjp(at, [1, 1]).vjp, jvp: f.jvp(at, [1, 1, 1]).jvp, value: f.evaluate(at) }));
+      let error = null;
+      try { jacobian('x .* y', { x: [1, 2], y: [1, 2, 3] }); } catch (e) { error = { shape: e instanceof ShapeError, user: e instanceof UserError, message: e.message }; }
+      const x = new Float64Array([1, 2]);
+      const W = [new Float64Array([1, 2]), new Float64Array([3, 4])];
+      const messages = [];
+      for (const call of [
+        () => jacobian('x', { x: [1, 2] }, { wrtt: ['x'] }),
+        () => compile('x', { x: [2] }).vjp({ x: [1, 2] }, [1, 1], { tol: 1 }),
+        () => check('x', { x: 1 }, { tol: 1e-3, mdoe: 'forward' }),
+        () => jacobian('x', { x: new Int32Array([1, 2]) }),
+      ]) {
+        try { call(); messages.push(null); } catch (e) { messages.push(e.name + ': ' + e.message); }
+      }
+      console.log(JSON.stringify({
+        reusable: { J: f.jacobian(at).jacobian, vjp: f.vjp(at, [1, 1]).vjp, jvp: f.jvp(at, [1, 1, 1]).jvp, value: f.evaluate(at) },
+        oneShot: {
+          J: jacobian('x*2', { x: [1, 2, 3] }).jacobian,
+          vjp: vjp('x*2', { x: [1, 2, 3] }, [0.1, 1, 0.0001]).vjp,
+          jvp: jvp('x*2', { x: [1, 2, 3] }, [1, 0, 0]).jvp,
+          grad: grad('sum(x.^2)', { x: [1, 2, 3] }).grad,
+          hessian: hessian('sum(x.^3)', { x: [1, 2, 3] }).hessian,
+          hvp: hvp('sum(x.^3)', { x: [1, 2, 3] }, [1, 1, 1]).hvp,
+          error,
+        },
+        typed: {
+          J: jacobian('x.^2', { x: new Float64Array([1, 2, 3]) }).jacobian,
+          Wx: compile('W*x', { W: [2, 2], x: [2] }).evaluate({ W, x }),
+          vjp: vjp('x*2', { x }, [1, 1]).vjp,
+          untouched: Array.from(x),
+        },
+        sparse: sparseJacobian('x.^2', { x: [1, 2, 3] }),
+        sparseMethod: f.sparseJacobian({ x: [1, 2, 3] }, { mode: 'reverse' }),
+        messages,
+      }));
     `),
   );
+  const extra = async (key: string): Promise<unknown> => ((await extras()) as Record<string, unknown>)[key];
+
   it('compile() returns a reusable function object; jacobian, vjp and jvp agree with each other', async () => {
-    const result = (await reusable()) as { J: number[][]; vjp: number[]; jvp: number[]; value: number[] };
+    const result = (await extra('reusable')) as { J: number[][]; vjp: number[]; jvp: number[]; value: number[] };
     expect(result.J).toEqual([
       [2, 1, 0],
       [0, 0, Math.cos(3)],
@@ -48,24 +83,8 @@ describe('the library, imported by its name', () => {
     expect(result.value).toEqual([2, Math.sin(3)]);
   });
 
-  const oneShot = started(() =>
-    run(`
-      import { jacobian, vjp, jvp, grad, hessian, hvp, ShapeError, UserError } from 'jacobian';
-      let error = null;
-      try { jacobian('x .* y', { x: [1, 2], y: [1, 2, 3] }); } catch (e) { error = { shape: e instanceof ShapeError, user: e instanceof UserError, message: e.message }; }
-      console.log(JSON.stringify({
-        J: jacobian('x*2', { x: [1, 2, 3] }).jacobian,
-        vjp: vjp('x*2', { x: [1, 2, 3] }, [0.1, 1, 0.0001]).vjp,
-        jvp: jvp('x*2', { x: [1, 2, 3] }, [1, 0, 0]).jvp,
-        grad: grad('sum(x.^2)', { x: [1, 2, 3] }).grad,
-        hessian: hessian('sum(x.^3)', { x: [1, 2, 3] }).hessian,
-        hvp: hvp('sum(x.^3)', { x: [1, 2, 3] }, [1, 1, 1]).hvp,
-        error,
-      }));
-    `),
-  );
   it('one-shot functions and typed errors', async () => {
-    const result = await oneShot();
+    const result = await extra('oneShot');
     expect(result).toMatchObject({
       J: [
         [2, 0, 0],
@@ -132,37 +151,6 @@ describe('the library, imported by its name', () => {
       error: true,
     });
   });
-
-  // One process for the three checks below: each start of Node with the library costs about a second.
-  const extras = started(() =>
-    run(`
-      import { check, compile, jacobian, sparseJacobian, vjp } from 'jacobian';
-      const x = new Float64Array([1, 2]);
-      const W = [new Float64Array([1, 2]), new Float64Array([3, 4])];
-      const f = compile('[x[1]*x[2], sin(x[3])]', { x: [3] });
-      const messages = [];
-      for (const call of [
-        () => jacobian('x', { x: [1, 2] }, { wrtt: ['x'] }),
-        () => compile('x', { x: [2] }).vjp({ x: [1, 2] }, [1, 1], { tol: 1 }),
-        () => check('x', { x: 1 }, { tol: 1e-3, mdoe: 'forward' }),
-        () => jacobian('x', { x: new Int32Array([1, 2]) }),
-      ]) {
-        try { call(); messages.push(null); } catch (e) { messages.push(e.name + ': ' + e.message); }
-      }
-      console.log(JSON.stringify({
-        typed: {
-          J: jacobian('x.^2', { x: new Float64Array([1, 2, 3]) }).jacobian,
-          Wx: compile('W*x', { W: [2, 2], x: [2] }).evaluate({ W, x }),
-          vjp: vjp('x*2', { x }, [1, 1]).vjp,
-          untouched: Array.from(x),
-        },
-        sparse: sparseJacobian('x.^2', { x: [1, 2, 3] }),
-        sparseMethod: f.sparseJacobian({ x: [1, 2, 3] }, { mode: 'reverse' }),
-        messages,
-      }));
-    `),
-  );
-  const extra = async (key: string): Promise<unknown> => ((await extras()) as Record<string, unknown>)[key];
 
   it('takes Float64Arrays: a vector, or the rows of a matrix', async () => {
     expect(await extra('typed')).toEqual({

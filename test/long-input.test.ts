@@ -7,10 +7,15 @@ import { main } from '../src/cli/main.js';
 import { fakeIo } from './helpers/cli.js';
 
 describe('long input', () => {
-  it('a 100 000-term sum compiles and differentiates, with the expression limit raised', async () => {
-    const io = fakeIo({ stdin: Array.from({ length: 100_000 }, () => 'x').join('+') });
-    expect(await main(['--at', 'x=1', '--json', '--max-expr-length', '300000'], io)).toBe(0);
+  it('a 100 000-term sum compiles and differentiates, with the expression limit raised, its graph no larger than the text', async () => {
+    const expr = Array.from({ length: 100_000 }, () => 'x').join('+');
+    const io = fakeIo({ stdin: expr });
+    expect(await main(['--at', 'x=1', '--json', '--stats', '--max-expr-length', '300000'], io)).toBe(0);
     expect(JSON.parse(io.out())).toMatchObject({ value: 100_000, jacobian: [[100_000]] });
+    // Bounded by its effect, not by the clock (as fuzz.test.ts bounds its resource cases): one node a term, one pass.
+    const stats = JSON.parse(io.err()) as { nodes: number; passes: number };
+    expect(stats.nodes).toBeLessThanOrEqual(expr.length);
+    expect(stats.passes).toBe(1);
   });
 
   it('3000 transposes in a row compile', async () => {

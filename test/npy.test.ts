@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { npyFile, readNpy } from '../src/cli/npy.js';
 import { InputError } from '../src/errors.js';
-import { ROOT, runChildAsync } from './helpers/cli.js';
+import { ROOT, runChildAsync, runInProcess } from './helpers/cli.js';
 import { fixture, hessianArgs, inTemporaryFolder, matrix, polarJacobianArgs, vector } from './helpers/npy.js';
 
 /** A version 1.0 file: the magic, the header padded to 64 bytes with its newline, then `data`. */
@@ -126,7 +126,7 @@ describe('headers', () => {
 
 describe.concurrent('the CLI', () => {
   it('takes a matrix and a vector from .npy files', async () => {
-    const result = await runChildAsync([
+    const result = await runInProcess([
       'W * x',
       '--at',
       'W=@fixtures/npy/f8-be-fortran.npy',
@@ -143,9 +143,9 @@ describe.concurrent('the CLI', () => {
 
   it('refuses in one error line, a file larger than --max-input and a missing file too', async () => {
     const [object, large, missing] = await Promise.all([
-      runChildAsync(['sum(W)', '--at', 'W=@fixtures/npy/object.npy']),
-      runChildAsync(['sum(W)', '--at', 'W=@fixtures/npy/f8-le-c.npy', '--max-input', '100']),
-      runChildAsync(['sum(W)', '--at', 'W=@fixtures/npy/none.npy']),
+      runInProcess(['sum(W)', '--at', 'W=@fixtures/npy/object.npy']),
+      runInProcess(['sum(W)', '--at', 'W=@fixtures/npy/f8-le-c.npy', '--max-input', '100']),
+      runInProcess(['sum(W)', '--at', 'W=@fixtures/npy/none.npy']),
     ]);
     for (const result of [object, large, missing]) {
       expect(result.status).toBe(2);
@@ -176,11 +176,12 @@ describe.concurrent('the CLI writes', () => {
   it('J, H and a gradient with -o, and any format with -o', async () => {
     await inTemporaryFolder('npy-', async (file, folder) => {
       const results = await Promise.all([
+        // One child: the installed command writes the binary file too.
         runChildAsync(polarJacobianArgs('npy', file('J.npy'))),
-        runChildAsync(hessianArgs('npy', file('H.npy'))),
-        runChildAsync(['grad', 'sum(x.^2)', '--at', 'x=1,2,3', '--format', 'npy', '--output', file('g.npy')]),
-        runChildAsync(['x.^2', '--at', 'x=1,2', '--sparse', '--format', 'npy', '-o', file('S.npy')]),
-        runChildAsync(['x*2', '--at', 'x=1,2', '--format', 'csv', '-o', file('J.csv')]),
+        runInProcess(hessianArgs('npy', file('H.npy'))),
+        runInProcess(['grad', 'sum(x.^2)', '--at', 'x=1,2,3', '--format', 'npy', '--output', file('g.npy')]),
+        runInProcess(['x.^2', '--at', 'x=1,2', '--sparse', '--format', 'npy', '-o', file('S.npy')]),
+        runInProcess(['x*2', '--at', 'x=1,2', '--format', 'csv', '-o', file('J.csv')]),
       ]);
       for (const result of results) expect(result).toEqual({ status: 0, stdout: '', stderr: '' });
       const read = (name: string) => readNpy(readFileSync(file(name)), name);
@@ -199,9 +200,9 @@ describe.concurrent('the CLI writes', () => {
 
   it('refuses npy without -o, -o with a batch, and check as npy', async () => {
     const results = await Promise.all([
-      runChildAsync(['x*2', '--at', 'x=1', '--format', 'npy']),
-      runChildAsync(['x*2', '--batch', '-', '-o', 'never.json'], { stdin: '{"at":{"x":1}}\n' }),
-      runChildAsync(['check', 'x*2', '--at', 'x=1', '--format', 'npy', '-o', 'never.npy']),
+      runInProcess(['x*2', '--at', 'x=1', '--format', 'npy']),
+      runInProcess(['x*2', '--batch', '-', '-o', 'never.json'], { stdin: '{"at":{"x":1}}\n' }),
+      runInProcess(['check', 'x*2', '--at', 'x=1', '--format', 'npy', '-o', 'never.npy']),
     ]);
     expect(results.map((result) => [result.status, result.stdout, result.stderr])).toEqual([
       [2, '', 'error: --format npy writes a binary file: give -o FILE.npy\n'],

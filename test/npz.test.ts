@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { npyFile, readNpy } from '../src/cli/npy.js';
 import { crc32, readNpz, zipStored } from '../src/cli/npz.js';
 import { InputError } from '../src/errors.js';
-import { runChildAsync } from './helpers/cli.js';
+import { runInProcess } from './helpers/cli.js';
 import { fixture, hessianArgs, inTemporaryFolder, matrix, polarJacobianArgs } from './helpers/npy.js';
 
 /** One member of a zip as its headers say it, read field by field from the offsets of the zip specification. */
@@ -119,11 +119,11 @@ describe.concurrent('the CLI', () => {
   it('writes the value and the derivative of each command, as numpy.load names them', async () => {
     await inTemporaryFolder('npz-', async (file) => {
       const results = await Promise.all([
-        runChildAsync(polarJacobianArgs('npz', file('J.npz'))),
-        runChildAsync(hessianArgs('npz', file('H.npz'))),
-        runChildAsync(['grad', 'sum(x.^2)', '--at', 'x=1,2,3', '--format', 'npz', '-o', file('g.npz')]),
-        runChildAsync(['vjp', 'x.^2', '--at', 'x=1,2', '--v', '1,-1', '--format', 'npz', '-o', file('v.npz')]),
-        runChildAsync(['x*2', '--at', 'x=1', '--format', 'npz']),
+        runInProcess(polarJacobianArgs('npz', file('J.npz'))),
+        runInProcess(hessianArgs('npz', file('H.npz'))),
+        runInProcess(['grad', 'sum(x.^2)', '--at', 'x=1,2,3', '--format', 'npz', '-o', file('g.npz')]),
+        runInProcess(['vjp', 'x.^2', '--at', 'x=1,2', '--v', '1,-1', '--format', 'npz', '-o', file('v.npz')]),
+        runInProcess(['x*2', '--at', 'x=1', '--format', 'npz']),
       ]);
       for (const result of results.slice(0, 4)) expect(result).toEqual({ status: 0, stdout: '', stderr: '' });
       expect(results[4]).toEqual({
@@ -160,7 +160,7 @@ describe.concurrent('the CLI', () => {
   });
 
   it('reads --at NAME=@FILE.npz:ARRAY, and the only array of an archive without a name', async () => {
-    const result = await runChildAsync([
+    const result = await runInProcess([
       'sum(W .* V)',
       '--at',
       'W=@fixtures/npy/arrays.npz:W',

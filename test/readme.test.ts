@@ -1,7 +1,8 @@
 /**
  * The README's examples run as written: every `$ …` line of a code block is
  * run by the shell (the installed command for `jacobian`, through a pipe, so
- * no terminal and no colour), in a copy of fixtures/readme/ that holds the
+ * no terminal and no colour), or, when it is a plain `jacobian …` line, by
+ * main in-process, in a copy of fixtures/readme/ that holds the
  * files the examples read, and what it writes (standard output, then
  * standard error) must be the README's text under it, up to the next `$`
  * line or the end of the block. Trailing white space is not compared; the
@@ -13,7 +14,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ROOT } from './helpers/cli.js';
+import { ROOT, runInProcess } from './helpers/cli.js';
 
 interface Example {
   /** The command as the README writes it, continuation lines joined. */
@@ -87,8 +88,27 @@ const dir = mkdtempSync(join(tmpdir(), 'jacobian-readme-'));
 cpSync(join(ROOT, 'fixtures', 'readme'), dir, { recursive: true });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** What the example prints (standard output and error, as a terminal shows them); the examples run side by side. */
-function runExample(command: string): Promise<string> {
+/** `jacobian` and its words, with nothing the shell would expand, redirect or chain. */
+const PLAIN = /^jacobian( +("[^"]*"|'[^']*'|[^\s'"|&;<>$`\\()]+))*$/;
+
+/**
+ * What the example prints (standard output and error, as a terminal shows them); the examples run side by side.
+ * A plain `jacobian …` runs main in-process, as the child would (a child if it writes to both streams, whose order
+ * only the process keeps); the others run in the shell with the installed command.
+ */
+async function runExample(command: string): Promise<string> {
+  if (PLAIN.test(command)) {
+    const words = [...command.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map(
+      ([, double, single, bare]) => double ?? single ?? bare!,
+    );
+    const { stdout, stderr } = await runInProcess(words.slice(1), { cwd: dir });
+    if (stdout === '' || stderr === '') return stdout + stderr;
+  }
+  return inShell(command);
+}
+
+/** The example run by sh with the installed command, standard error joined to standard output. */
+function inShell(command: string): Promise<string> {
   // `jacobian` as a command: at the start, after a pipe, or after `&&`.
   const script = command.replace(/(^|[|&]\s*)jacobian\b/g, `$1${COMMAND}`);
   return new Promise((resolve, reject) => {

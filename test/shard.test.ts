@@ -4,8 +4,9 @@
  * the shards merged as the README merges them (`sort -m` on the line number,
  * then the numbers taken out) are the one-process output, line for line;
  * blocks of whole lines run one after the other, as GNU parallel's
- * `--pipepart --keep-order` runs them, give it too. Child processes of the
- * built command, merged by the shell's sort and sed (parallel itself is not needed).
+ * `--pipepart --keep-order` runs them, give it too. The recipes are child
+ * processes of the built command, merged by the shell's sort and sed (parallel
+ * itself is not needed); the outputs they are compared with run in-process.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { fakeIo, ROOT, runChild } from './helpers/cli.js';
+import { fakeIo, ROOT, runInProcess } from './helpers/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jacobian-shard-'));
 afterAll(() => spawnSync('rm', ['-rf', work]));
@@ -27,7 +28,8 @@ const POINT_LINES = Array.from({ length: 1400 }, (_, k) =>
 );
 const points = join(work, 'points.jsonl');
 writeFileSync(points, `${POINT_LINES.join('\n')}\n`);
-const single = runChild([EXPR, '--batch', points, '--jobs', '1']);
+/** The one-process output, in-process: the recipes below are the children. */
+const single = await runInProcess([EXPR, '--batch', points, '--jobs', '1']);
 
 /** Runs a shell script in the work directory, `jacobian` standing for the built command. */
 function sh(script: string): { status: number | null; stdout: string; stderr: string } {
@@ -42,9 +44,9 @@ function sh(script: string): { status: number | null; stdout: string; stderr: st
 }
 
 describe('--shard K/N', () => {
-  it('takes the lines whose number is K modulo N, each result carrying its line number first', () => {
+  it('takes the lines whose number is K modulo N, each result carrying its line number first', async () => {
     expect(single.status).toBe(1);
-    const shard = runChild([EXPR, '--batch', points, '--shard', '1/3']);
+    const shard = await runInProcess([EXPR, '--batch', points, '--shard', '1/3']);
     expect(shard.status).toBe(0);
     const lines = shard.stdout.trimEnd().split('\n');
     expect(lines).toHaveLength(467);
@@ -66,8 +68,8 @@ describe('--shard K/N', () => {
     expect(merged.stdout === single.stdout).toBe(true);
   });
 
-  it('CSV shards merge under one header', () => {
-    const one = runChild([EXPR, '--batch', points, '--format', 'csv', '--jobs', '1']);
+  it('CSV shards merge under one header', async () => {
+    const one = await runInProcess([EXPR, '--batch', points, '--format', 'csv', '--jobs', '1']);
     const merged = sh(
       'jacobian "sin(x).*y" --batch points.jsonl --format csv --shard 0/2 > part0.csv 2>/dev/null; ' +
         'jacobian "sin(x).*y" --batch points.jsonl --format csv --shard 1/2 > part1.csv 2>/dev/null; ' +
@@ -91,7 +93,7 @@ describe('--shard K/N', () => {
 });
 
 describe("GNU parallel's --pipepart --keep-order, as blocks of whole lines", () => {
-  it('blocks run one after the other on standard input, joined in order, are the one-process output', () => {
+  it('blocks run one after the other on standard input, joined in order, are the one-process output', async () => {
     // parallel cuts the file at line ends into blocks and runs `jacobian … --batch -` on each; --keep-order joins
     // the outputs in the blocks' order. Here: three blocks of uneven size, without the bad line (whose error
     // would number the line within its block).
@@ -100,7 +102,7 @@ describe("GNU parallel's --pipepart --keep-order, as blocks of whole lines", () 
     blocks.forEach((block, k) => writeFileSync(join(work, `block${k}.jsonl`), `${block.join('\n')}\n`));
     const joined = sh('for k in 0 1 2; do jacobian "sin(x).*y" --batch - --jobs 2 < block$k.jsonl || exit; done');
     writeFileSync(join(work, 'good.jsonl'), `${good.join('\n')}\n`);
-    const whole = runChild([EXPR, '--batch', join(work, 'good.jsonl')]);
+    const whole = await runInProcess([EXPR, '--batch', join(work, 'good.jsonl')]);
     expect(whole.status).toBe(0);
     expect(joined.status).toBe(0);
     expect(joined.stdout === whole.stdout).toBe(true);

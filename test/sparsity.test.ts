@@ -21,10 +21,13 @@ function densify(J: SparseJacobian): Float64Array {
   return dense;
 }
 
-/** Entries (row·n + column) of the pattern, and of the nonzeros of a dense J. */
+/** Entries (row·n + column) of the pattern, and of the nonzeros of a dense J (a loop: J may have millions). */
 const patternOf = (J: SparseJacobian) => new Set(Array.from(J.rows, (i, k) => i * J.n + J.cols[k]!));
-const nonzerosOf = (dense: ArrayLike<number>) =>
-  new Set(Array.from(dense, (x, k) => (x !== 0 ? k : -1)).filter((k) => k >= 0));
+function nonzerosOf(dense: ArrayLike<number>): Set<number> {
+  const nonzeros = new Set<number>();
+  for (let k = 0; k < dense.length; k++) if (dense[k] !== 0) nonzeros.add(k);
+  return nonzeros;
+}
 
 function compare(program: Program, point: Map<string, Float64Array>, wrt: readonly string[], context: string): void {
   const dense = program.jacobian(point, wrt, { mode: 'reverse' }).jacobian;

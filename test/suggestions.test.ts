@@ -7,7 +7,7 @@ import { compile } from '../src/index.js';
 import { ParseError } from '../src/errors.js';
 import { parseExpression } from '../src/parse/index.js';
 import { editDistance, nearestNames } from '../src/parse/suggest.js';
-import { runChild } from './helpers/cli.js';
+import { runChild, runInProcess } from './helpers/cli.js';
 import { userErrorOf } from './helpers/errors.js';
 
 describe('edit distance and nearest names', () => {
@@ -70,9 +70,10 @@ describe('operators of other languages', () => {
   });
 });
 
-describe('the command line (child processes)', () => {
-  const userError = (args: readonly string[]): string => {
-    const result = runChild(args);
+// The same main the command runs, in-process; the first case also as a child (commander's error, exit 2, no stack).
+describe('the command line', () => {
+  const userError = async (args: readonly string[]): Promise<string> => {
+    const result = await runInProcess(args);
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     const lines = result.stderr.trimEnd().split('\n');
@@ -86,34 +87,43 @@ describe('the command line (child processes)', () => {
     [['jacobian', 'x*2', '--at', '1,2'], "unknown command 'jacobian' (did you mean jac?)"],
     [['vjpp', 'x*2', '--at', '1,2', '--v', '1,1'], "unknown command 'vjpp' (did you mean vjp?)"],
     [['chek', 'x*2', '--at', '1,2'], "unknown command 'chek' (did you mean check?)"],
-  ])('%j', (args, says) => {
-    expect(userError(args)).toBe(`error: ${says}`);
+  ])('%j', async (args, says) => {
+    expect(await userError(args)).toBe(`error: ${says}`);
+    if (args[0] === 'gradient') expect(runChild(args)).toEqual({ status: 2, stdout: '', stderr: `error: ${says}\n` });
   });
 
-  it('a bare name bound with --at is an expression, not a mistyped command', () => {
-    const named = runChild(['hess', '--at', 'hess=2', '--json']);
+  it('a bare name bound with --at is an expression, not a mistyped command', async () => {
+    const named = await runInProcess(['hess', '--at', 'hess=2', '--json']);
     expect(named.status).toBe(0);
     expect(JSON.parse(named.stdout)).toMatchObject({ expr: 'hess', jacobian: [[1]] });
-    expect(runChild(['grd', '--at', '1,2']).status).toBe(0);
+    expect((await runInProcess(['grd', '--at', '1,2'])).status).toBe(0);
   });
 
-  it('x**2 and x @ y on the command line', () => {
-    expect(runChild(['x**2', '--at', '3']).stderr).toMatch(/^error: syntax error: \*\* is not an operator/);
-    expect(runChild(['A @ x', '--at', 'A=[[1]]', '--at', 'x=1']).stderr).toMatch(/use \* for matrix products/);
+  it('x**2 and x @ y on the command line', async () => {
+    expect((await runInProcess(['x**2', '--at', '3'])).stderr).toMatch(/^error: syntax error: \*\* is not an operator/);
+    expect((await runInProcess(['A @ x', '--at', 'A=[[1]]', '--at', 'x=1'])).stderr).toMatch(
+      /use \* for matrix products/,
+    );
   });
 
-  it('ln(x) suggests log on one short line', () => {
-    expect(userError(['ln(x)', '--at', '1'])).toBe('error: unknown function ln: did you mean log?');
+  it('ln(x) suggests log on one short line', async () => {
+    expect(await userError(['ln(x)', '--at', '1'])).toBe('error: unknown function ln: did you mean log?');
   });
 
-  it('an option of another command says whose it is, not a look-alike', () => {
-    const line = userError(['vjp', 'x*2', '--at', '1,2', '--v', '1,1', '--sparse']);
+  it('an option of another command says whose it is, not a look-alike', async () => {
+    const line = await userError(['vjp', 'x*2', '--at', '1,2', '--v', '1,1', '--sparse']);
     expect(line).toBe('error: --sparse is an option of jac (and hessian), not of vjp');
-    expect(userError(['x*2', '--at', '1,2', '--tol', '1e-3'])).toBe('error: --tol is an option of check, not of jac');
-    expect(userError(['jvp', 'x', '--at', '1', '--u', '1', '--v', '1'])).toMatch(/--v is an option of vjp, not of jvp/);
+    expect(await userError(['x*2', '--at', '1,2', '--tol', '1e-3'])).toBe(
+      'error: --tol is an option of check, not of jac',
+    );
+    expect(await userError(['jvp', 'x', '--at', '1', '--u', '1', '--v', '1'])).toMatch(
+      /--v is an option of vjp, not of jvp/,
+    );
   });
 
-  it("a mistyped option still gets commander's nearest spelling", () => {
-    expect(userError(['x', '--at', '1', '--wrtt', 'x'])).toMatch(/unknown option '--wrtt' \(Did you mean --wrt\?\)/);
+  it("a mistyped option still gets commander's nearest spelling", async () => {
+    expect(await userError(['x', '--at', '1', '--wrtt', 'x'])).toMatch(
+      /unknown option '--wrtt' \(Did you mean --wrt\?\)/,
+    );
   });
 });

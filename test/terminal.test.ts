@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { fakeIo, ROOT, runChild } from './helpers/cli.js';
+import { fakeIo, ROOT, runInProcess } from './helpers/cli.js';
 
 const HINT = 'summarised to fit the terminal: see all with --full, --json or --format csv';
 
@@ -67,8 +67,8 @@ describe('a 30×30 Jacobian on a terminal', () => {
     expect(lines.at(-1)).toBe(HINT);
   });
 
-  it('is printed whole through a pipe, as before', () => {
-    const { stdout, status } = runChild(args);
+  it('is printed whole through a pipe, as before', async () => {
+    const { stdout, status } = await runInProcess(args);
     expect(status).toBe(0);
     const lines = visibleLines(stdout);
     expect(lines).toHaveLength(33);

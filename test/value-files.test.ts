@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { fakeIo, runChild } from './helpers/cli.js';
+import { fakeIo, runChild, runInProcess } from './helpers/cli.js';
 
 const FILES: Readonly<Record<string, string>> = {
   // np.savetxt('W.txt', np.array([[1, 2], [3, 4.5]]))
@@ -191,7 +191,8 @@ describe('errors say which line and column could not be read', () => {
   });
 });
 
-describe('the installed command (child processes)', () => {
+// The first case as a child (the installed command); the others through the same main in-process.
+describe('the command line', () => {
   const dir = mkdtempSync(join(tmpdir(), 'jacobian-values-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   for (const name of ['W.txt', 'bad.txt', 'data.csv']) writeFileSync(join(dir, name), FILES[name]!);
@@ -205,15 +206,15 @@ describe('the installed command (child processes)', () => {
     ]);
   });
 
-  it('reads one named column of a pandas CSV', () => {
-    const result = runChild(['sum(x.^2)', '--at', `x=@${join(dir, 'data.csv')}:price`, '--json']);
+  it('reads one named column of a pandas CSV', async () => {
+    const result = await runInProcess(['sum(x.^2)', '--at', `x=@${join(dir, 'data.csv')}:price`, '--json']);
     expect(result.stderr).toBe('');
     expect((JSON.parse(result.stdout) as { value: number }).value).toBe(1.5 ** 2 + 2.5 ** 2 + 3.5 ** 2);
   });
 
-  it('says the line and column of a number it cannot read', () => {
+  it('says the line and column of a number it cannot read', async () => {
     const path = join(dir, 'bad.txt');
-    const result = runChild(['sum(W)', '--at', `W=@${path}`]);
+    const result = await runInProcess(['sum(W)', '--at', `W=@${path}`]);
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(`error: --at W (${path}): line 3, column 2: "abc" is not a number\n`);

@@ -2,19 +2,31 @@
  * Output that cannot be written: one `error:` line and exit 1, never Node's
  * dump of the bundle; a file result (--svg) replaced whole or not at all.
  * Child processes run the built bundle (npm run build) with standard output
- * redirected by a shell. Tests run as root, where permissions stop no write:
+ * redirected by a shell; each command's writes also run in-process, on the
+ * device as the process writes to one. Tests run as root, where permissions stop no write:
  * failures come from /dev/full (ENOSPC), a read-only descriptor (EBADF), a
  * file size limit (`ulimit -f`: EFBIG, Node ignores SIGXFSZ), a directory
  * that does not exist, and a directory in the file's place.
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { OutputError } from '../src/cli/io.js';
+import { OutputError, type Io } from '../src/cli/io.js';
 import { main } from '../src/cli/main.js';
-import { fakeIo, ROOT } from './helpers/cli.js';
+import { fakeIo, ROOT, runInProcess } from './helpers/cli.js';
 
 const BIN = join(ROOT, 'bin', 'jacobian.cjs');
 const work = mkdtempSync(join(tmpdir(), 'jacobian-write-'));
@@ -51,6 +63,19 @@ function shellAsync(script: string): Promise<{ status: number | null; stderr: st
 }
 
 const FULL = 'error: cannot write standard output: no space left on device\n';
+
+/** Standard output on the descriptor `fd` as the process has it on a file or a device: written at once, a failure an OutputError. */
+function deviceOutput(fd: number): Partial<Io> {
+  const write = (data: string | Uint8Array): void => {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    try {
+      for (let offset = 0; offset < bytes.length;) offset += writeSync(fd, bytes, offset);
+    } catch (error) {
+      throw new OutputError('standard output', error);
+    }
+  };
+  return { write, writeBytes: (bytes) => (write(bytes), true) };
+}
 const numbers = (n: number) => Array.from({ length: n }, (_, k) => k + 1).join(',');
 
 describe.concurrent('standard output that cannot be written', () => {
@@ -68,10 +93,20 @@ describe.concurrent('standard output that cannot be written', () => {
     ['a batch', ['x*2', '--batch', 'points.jsonl']],
     ['functions', ['functions']],
     ['--help', ['--help']],
-  ])('> /dev/full: %s says so in one line and exits 1', async (_what, args) => {
-    const result = await shellAsync(`node ${quote(BIN)} ${args.map(quote).join(' ')} > /dev/full`);
-    expect(result.stderr).toBe(FULL);
-    expect(result.status).toBe(1);
+  ])('> /dev/full: %s says so in one line and exits 1', async (what, args) => {
+    // Each command in-process, writing to /dev/full as the process writes to a device; three as the process too.
+    const full = openSync('/dev/full', 'w');
+    try {
+      const result = await runInProcess(args, { cwd: work, io: deviceOutput(full) });
+      expect([result.status, result.stderr]).toEqual([1, FULL]);
+    } finally {
+      closeSync(full);
+    }
+    if (['jac', 'a batch', '--help'].includes(what)) {
+      const result = await shellAsync(`node ${quote(BIN)} ${args.map(quote).join(' ')} > /dev/full`);
+      expect(result.stderr).toBe(FULL);
+      expect(result.status).toBe(1);
+    }
   });
 
   it('a descriptor open for reading only: bad file descriptor', async () => {

@@ -140,9 +140,12 @@ class ReachedRow implements Accumulator {
   }
 }
 
-/** A pattern written row by row into arrays that grow, never past the budget. */
+/** What a pattern writer holds before it grows, unless its entries were counted first. */
+const FIRST_ENTRIES = 1024;
+
+/** A pattern written row by row into arrays that grow from `entries`, never past the budget. */
 class PatternWriter {
-  private colIndex = new Int32Array(1024);
+  private colIndex: Int32Array;
   private readonly rowStart: Int32Array;
   private count = 0;
 
@@ -150,7 +153,9 @@ class PatternWriter {
     private readonly rows: number,
     private readonly cols: number,
     private readonly budget: BlockPassInput['budget'],
+    entries: number,
   ) {
+    this.colIndex = new Int32Array(entries);
     this.rowStart = new Int32Array(rows + 1);
   }
 
@@ -166,7 +171,9 @@ class PatternWriter {
   }
 
   finish(): Pattern {
-    return { m: this.rows, n: this.cols, rowStart: this.rowStart, colIndex: this.colIndex.slice(0, this.count) };
+    // Counted first, the array is full: no copy of it.
+    const colIndex = this.count === this.colIndex.length ? this.colIndex : this.colIndex.slice(0, this.count);
+    return { m: this.rows, n: this.cols, rowStart: this.rowStart, colIndex };
   }
 }
 
@@ -281,9 +288,7 @@ function mergedBlock(
   );
   if (tables.every((table) => table !== null)) return mergedByTables(sources, tables, rows, size, budget);
   // A broadcast or a dense partial, entry by entry.
-  const row = new ReachedRow(size);
-  const writer = new PatternWriter(rows, size, budget);
-  for (let i = 0; i < rows; i++) {
+  const reachRow = (i: number, row: ReachedRow): void => {
     row.start(i);
     for (let s = 0; s < sources.length; s++) {
       const { rowStart, colIndex } = sources[s]!;
@@ -291,6 +296,24 @@ function mergedBlock(
       for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++)
         rules.reach(steps[s]!, 'forward', v, colIndex[e]!, false, row);
     }
+  };
+  let entries = FIRST_ENTRIES;
+  if (budget !== undefined && rows * size > budget.maxEntries) {
+    // Rows that fill up may pass the budget: counted first, without memory, so that a pattern too large is
+    // refused before anything is stored, and one that fits is allocated once at its size (as blocks.ts does).
+    const counted = new ReachedRow(size);
+    entries = 0;
+    for (let i = 0; i < rows; i++) {
+      reachRow(i, counted);
+      entries += counted.count;
+      if (entries > budget.maxEntries) budget.refuse(entries);
+    }
+  }
+  // A row of its own: the count's stamps would mark the entries of each row as seen.
+  const row = new ReachedRow(size);
+  const writer = new PatternWriter(rows, size, budget, entries);
+  for (let i = 0; i < rows; i++) {
+    reachRow(i, row);
     writer.writeRow(i, row);
   }
   return writer.finish();

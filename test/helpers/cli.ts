@@ -1,7 +1,18 @@
 /** Running the CLI as a user does (a child process) or in-process with a fake Io. */
 import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Io } from '../../src/cli/io.js';
+import {
+  boundedLines,
+  fileChunks,
+  readBounded,
+  withoutBom,
+  writeFileAtomic,
+  type Io,
+  type ReadLimit,
+} from '../../src/cli/io.js';
+import { main } from '../../src/cli/main.js';
 
 /** The repository root: the working directory of every child process. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,6 +54,53 @@ export function runChild(args: readonly string[], options: ChildOptions = {}): C
   });
   if (result.error !== undefined) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * runChild's case in this process: the same main(argv, io), standard input a pipe holding `stdin` (empty by
+ * default), the environment NO_COLOR=1 and `env`, files read and written on disk relative to `cwd` (the
+ * repository root by default, as the child's); `io` replaces parts of that Io. For what is not about the process itself (its exit, signals, pipes, the bundle).
+ */
+export async function runInProcess(
+  args: readonly string[],
+  options: ChildOptions & { readonly cwd?: string; readonly io?: Partial<Io> } = {},
+): Promise<ChildResult> {
+  const env: Record<string, string> = { NO_COLOR: '1' };
+  for (const [name, value] of Object.entries(options.env ?? {})) {
+    if (value === null) delete env[name];
+    else env[name] = value;
+  }
+  const onDisk = (path: string): string => (isAbsolute(path) ? path : join(options.cwd ?? ROOT, path));
+  const stdin = Buffer.from(options.stdin ?? '', 'utf8');
+  const io: FakeIo = {
+    ...fakeIo({ stdin: options.stdin ?? '', env }),
+    readStdin: async (limit) => withoutBom(withinLimit(stdin, limit).toString('utf8')),
+    readLines: (source, limit) => boundedLines(source === '-' ? oneChunk(stdin) : fileChunks(onDisk(source)), limit),
+    readFile: (path, limit) => withoutBom(readBounded(onDisk(path), limit).toString('utf8')),
+    readBytes: (path, limit) => readBounded(onDisk(path), limit),
+    writeFile: (path, content) => writeFileAtomic(onDisk(path), content),
+    fileSize: (path) => {
+      try {
+        return statSync(onDisk(path)).size;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+  const status = await main([...args], { ...io, ...options.io });
+  return { status, stdout: io.out(), stderr: io.err() };
+}
+
+/** Standard input as the process reads it: its bytes, refused past `limit` (as narrowed by how they begin). */
+function withinLimit(bytes: Buffer, limit: ReadLimit | undefined): Buffer {
+  if (limit === undefined) return bytes;
+  const most = Math.min(limit.bytes, limit.narrow?.(bytes) ?? Infinity);
+  if (bytes.length > most) throw limit.refuse(Math.floor(most));
+  return bytes;
+}
+
+async function* oneChunk(bytes: Buffer): AsyncGenerator<Buffer> {
+  if (bytes.length > 0) yield bytes;
 }
 
 /** runChild without waiting, so that children run side by side (Promise.all, describe.concurrent). */
