@@ -6,7 +6,7 @@
  * which gives the same bindings or the same error.
  */
 import { rememberNumberText } from '../format/json-lines.js';
-import { isShortestDecimal } from './batch-numbers.js';
+import { DecimalForm } from './batch-numbers.js';
 
 /** More keys than this and the line takes JSON.parse's path. */
 const MAX_KEYS = 64;
@@ -25,11 +25,6 @@ const NINE = 0x39;
 const OPEN = 0x7b;
 const CLOSE = 0x7d;
 
-/** The most digits before the decimal point that Number::toString writes without an exponent. */
-const MAX_INTEGER_DIGITS = 21;
-/** The most zeros after `0.` that Number::toString writes without an exponent. */
-const MAX_LEADING_ZEROS = 5;
-
 const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
 /** JSON's white space: space, tab, line feed, carriage return. */
 const isSpace = (c: number): boolean => c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
@@ -43,6 +38,7 @@ export class FlatLine {
   readonly numbers = new Float64Array(MAX_KEYS);
   /** 1 where a number's text is known to be what JSON.stringify writes for it (see batch-numbers.ts). */
   readonly shortest = new Uint8Array(MAX_KEYS);
+  private readonly form = new DecimalForm();
   /**
    * The line's UTF-16 code units, copied in one loop: the parse reads a typed array, which V8 compiles to small,
    * quick code, where each of its many reads of a string's characters would be a dispatch on how the string is held.
@@ -84,12 +80,14 @@ export class FlatLine {
       p = skipSpace(codes, p + 1, end);
       const numberEnd = jsonNumberEnd(codes, p, end);
       if (numberEnd < 0) return false;
-      const exact = exactDecimal(codes, p, numberEnd, this.shortest, count);
+      const exact = exactDecimal(codes, p, numberEnd, this.form);
       const x = Number.isNaN(exact) ? Number(text.slice(p, numberEnd)) : exact;
       // 1e400 is Infinity: the general path says why that is refused.
       if (!Number.isFinite(x)) return false;
       // A number the output repeats (its `at`) is copied from here, not formatted, when it is as JSON writes it.
-      if (this.shortest[count] === 1) rememberNumberText(x, codes, p, numberEnd);
+      const shortest = this.form.isShortest(x);
+      this.shortest[count] = shortest ? 1 : 0;
+      if (shortest) rememberNumberText(x, codes, p, numberEnd);
       this.numbers[count++] = x;
       p = skipSpace(codes, numberEnd, end);
       if (p >= end) return false;
@@ -138,16 +136,16 @@ const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 /**
  * The JSON number in [from, end) when its digits make an integer below 2⁵³ and its power of ten is at most
  * 22 either way: the integer and the power are doubles exactly, so one division or product rounds once, as
- * Number does (Clinger's fast path); NaN for any other number, for Number to read. `shortest[k]` becomes 1
- * when the text is, provably, what JSON.stringify writes for the value (see batch-numbers.ts), else 0.
+ * Number does (Clinger's fast path); NaN for any other number, for Number to read. `form` gets what the text
+ * says of its digits, whichever.
  */
-function exactDecimal(codes: Uint16Array, from: number, end: number, shortest: Uint8Array, k: number): number {
-  shortest[k] = 0;
+function exactDecimal(codes: Uint16Array, from: number, end: number, form: DecimalForm): number {
   let p = from;
   const negative = codes[p]! === MINUS;
   if (negative) p++;
   const integerStart = p;
   let digits = 0;
+  let prefix = 0;
   let point = -1;
   /** The first and last digits that are not 0. */
   let first = -1;
@@ -156,6 +154,7 @@ function exactDecimal(codes: Uint16Array, from: number, end: number, shortest: U
     const c = codes[p]!;
     if (isDigit(c)) {
       // Past 2⁵³ (where not every integer is a double) the sum may round, but stays at or above 2⁵³.
+      prefix = digits;
       digits = digits * 10 + (c - ZERO);
       if (c !== ZERO) {
         last = p;
@@ -164,9 +163,14 @@ function exactDecimal(codes: Uint16Array, from: number, end: number, shortest: U
     } else if (c === DOT) point = p;
     else break;
   }
-  if (digits > MAX_SAFE) return NaN;
   const digitsEnd = p;
   const scale = point < 0 ? 0 : digitsEnd - point - 1;
+  form.prefix = prefix;
+  form.lastDigit = codes[digitsEnd - 1]! - ZERO;
+  form.places = scale;
+  if (digitsEnd === end) form.plain(integerStart, point, first, last, end, negative);
+  else form.count = 0;
+  if (digits > MAX_SAFE) return NaN;
   let exponent = 0;
   if (p < end) {
     // The exponent (its syntax checked already): e, a sign, digits.
@@ -184,37 +188,7 @@ function exactDecimal(codes: Uint16Array, from: number, end: number, shortest: U
   else if (power < 0 && power >= -22) x = digits / POWERS_OF_TEN[-power]!;
   else if (power > 0 && power <= 22) x = digits * POWERS_OF_TEN[power]!;
   else return NaN;
-  if (digitsEnd === end) shortest[k] = plainShortest(integerStart, point, first, last, end, negative, digits, scale, x);
   return negative ? -x : x;
-}
-
-/**
- * 1 when a number without an exponent is written in Number::toString's form and its digits are provably those
- * JSON.stringify writes (see batch-numbers.ts), else 0. The form: 0 (never -0), no zero ending a fraction, at most
- * 21 digits before the point, at most 5 zeros after `0.`; an integer's trailing zeros are not significant.
- * `point` is the decimal point's place (-1: none), `first` and `last` those of the first and last digits that are
- * not 0 (-1: none).
- */
-function plainShortest(
-  integerStart: number,
-  point: number,
-  first: number,
-  last: number,
-  end: number,
-  negative: boolean,
-  digits: number,
-  scale: number,
-  value: number,
-): number {
-  if (first < 0) return negative || point >= 0 ? 0 : 1;
-  if (point < 0) {
-    if (end - integerStart > MAX_INTEGER_DIGITS) return 0;
-    return isShortestDecimal(digits, 0, last - first + 1, value) ? 1 : 0;
-  }
-  if (last !== end - 1) return 0;
-  if (first > point ? first - point - 1 > MAX_LEADING_ZEROS : point - integerStart > MAX_INTEGER_DIGITS) return 0;
-  const count = first > point ? last - first + 1 : last - first;
-  return isShortestDecimal(digits, scale, count, value) ? 1 : 0;
 }
 
 function skipSpace(codes: Uint16Array, from: number, end: number): number {
