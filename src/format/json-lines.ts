@@ -17,6 +17,7 @@ import {
 } from './json.js';
 import { sizeOf } from '../shape.js';
 import { exactNumber } from './number.js';
+import { writeShortest } from './numbers.js';
 import type { Binding, MatrixReport, Report } from './report.js';
 
 /** The longest JSON of a number: 25 bytes, as `-0.0000012345678901234567` (`-1.2345678901234567e-308` has 24). */
@@ -272,11 +273,17 @@ export class JsonLines {
       for (; other < end; other++) buffer[at++] = cachedBytes[other]!;
       for (let k = start; k < at; k++) cachedBytes[from++] = buffer[k]!;
     } else {
-      const text = exactNumber(x);
-      for (let k = 0; k < text.length; k++) {
-        const c = text.charCodeAt(k);
-        buffer[at++] = c;
-        cachedBytes[from++] = c;
+      // Written as bytes where the digits are proved, else by JSON.stringify.
+      const end = writeShortest(x, buffer, at);
+      if (end >= 0) {
+        for (; at < end; at++) cachedBytes[from++] = buffer[at]!;
+      } else {
+        const text = exactNumber(x);
+        for (let k = 0; k < text.length; k++) {
+          const c = text.charCodeAt(k);
+          buffer[at++] = c;
+          cachedBytes[from++] = c;
+        }
       }
     }
     cachedValues[slot] = x;
