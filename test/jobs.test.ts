@@ -75,12 +75,17 @@ describe('--jobs', () => {
     // One line longer than the early start's size: one chunk, which the main thread runs.
     const wide = join(work, 'wide.jsonl');
     writeFileSync(wide, `${JSON.stringify({ x: Array.from({ length: 30000 }, (_, k) => k / 7) })}\n`);
-    const [longOne, longTwo, wideOne, wideTwo] = await Promise.all([
+    // The launcher starts a long file's threads before the CLI loads: one the batch never takes (one chunk, or an
+    // expression refused first) does not hold the process.
+    const [longOne, longTwo, wideOne, wideTwo, refused] = await Promise.all([
       runChildAsync([...LORENZ, '--batch', long, '--jobs', '1']),
       runChildAsync([...LORENZ, '--batch', long, '--jobs', '2', '--stats']),
       runChildAsync(['sum(x)', '--batch', wide, '--jobs', '1']),
       runChildAsync(['sum(x)', '--batch', wide, '--jobs', '2', '--stats']),
+      runChildAsync(['x*', `--batch=${long}`, '--jobs=2']),
     ]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(/^error: syntax error/);
     expect(statSync(long).size).toBeGreaterThan(1 << 18);
     expect(JSON.parse(longTwo.stderr)).toMatchObject({ points: 10400, failed: 16, threads: 2 });
     expect(longTwo.stdout === longOne.stdout).toBe(true);

@@ -5,6 +5,8 @@
  * strings, escapes, an `"at"` object, a malformed line) is left to JSON.parse,
  * which gives the same bindings or the same error.
  */
+import { rememberNumberText } from '../format/json-lines.js';
+import { DecimalForm } from './batch-numbers.js';
 
 /** More keys than this and the line takes JSON.parse's path. */
 const MAX_KEYS = 64;
@@ -34,6 +36,9 @@ export class FlatLine {
   readonly keyStart = new Int32Array(MAX_KEYS);
   readonly keyEnd = new Int32Array(MAX_KEYS);
   readonly numbers = new Float64Array(MAX_KEYS);
+  /** 1 where a number's text is known to be what JSON.stringify writes for it (see batch-numbers.ts). */
+  readonly shortest = new Uint8Array(MAX_KEYS);
+  private readonly form = new DecimalForm();
   /**
    * The line's UTF-16 code units, copied in one loop: the parse reads a typed array, which V8 compiles to small,
    * quick code, where each of its many reads of a string's characters would be a dispatch on how the string is held.
@@ -75,10 +80,14 @@ export class FlatLine {
       p = skipSpace(codes, p + 1, end);
       const numberEnd = jsonNumberEnd(codes, p, end);
       if (numberEnd < 0) return false;
-      const exact = exactDecimal(codes, p, numberEnd);
+      const exact = exactDecimal(codes, p, numberEnd, this.form);
       const x = Number.isNaN(exact) ? Number(text.slice(p, numberEnd)) : exact;
       // 1e400 is Infinity: the general path says why that is refused.
       if (!Number.isFinite(x)) return false;
+      // A number the output repeats (its `at`) is copied from here, not formatted, when it is as JSON writes it.
+      const shortest = this.form.isShortest(x);
+      this.shortest[count] = shortest ? 1 : 0;
+      if (shortest) rememberNumberText(x, codes, p, numberEnd);
       this.numbers[count++] = x;
       p = skipSpace(codes, numberEnd, end);
       if (p >= end) return false;
@@ -119,32 +128,49 @@ export class FlatLine {
   }
 }
 
+/** The largest integer below which every integer is a double. */
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 /** 10⁰ … 10²², each a double exactly. */
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
-/** Above this a digit more could take the digits past 2⁵³, where not every integer is a double. */
-const MAX_EXACT_PREFIX = Math.floor((2 ** 53 - 9) / 10);
 
 /**
  * The JSON number in [from, end) when its digits make an integer below 2⁵³ and its power of ten is at most
  * 22 either way: the integer and the power are doubles exactly, so one division or product rounds once, as
- * Number does (Clinger's fast path); NaN for any other number, for Number to read.
+ * Number does (Clinger's fast path); NaN for any other number, for Number to read. `form` gets what the text
+ * says of its digits, whichever.
  */
-function exactDecimal(codes: Uint16Array, from: number, end: number): number {
+function exactDecimal(codes: Uint16Array, from: number, end: number, form: DecimalForm): number {
   let p = from;
   const negative = codes[p]! === MINUS;
   if (negative) p++;
+  const integerStart = p;
   let digits = 0;
-  let scale = 0;
-  let fraction = false;
+  let prefix = 0;
+  let point = -1;
+  /** The first and last digits that are not 0. */
+  let first = -1;
+  let last = -1;
   for (; p < end; p++) {
     const c = codes[p]!;
-    if (c === DOT) fraction = true;
-    else if (isDigit(c)) {
-      if (digits > MAX_EXACT_PREFIX) return NaN;
+    if (isDigit(c)) {
+      // Past 2⁵³ (where not every integer is a double) the sum may round, but stays at or above 2⁵³.
+      prefix = digits;
       digits = digits * 10 + (c - ZERO);
-      if (fraction) scale++;
-    } else break;
+      if (c !== ZERO) {
+        last = p;
+        if (first < 0) first = p;
+      }
+    } else if (c === DOT) point = p;
+    else break;
   }
+  const digitsEnd = p;
+  const scale = point < 0 ? 0 : digitsEnd - point - 1;
+  form.prefix = prefix;
+  form.lastDigit = codes[digitsEnd - 1]! - ZERO;
+  form.places = scale;
+  if (digitsEnd === end) form.plain(integerStart, point, first, last, end, negative);
+  else form.count = 0;
+  if (digits > MAX_SAFE) return NaN;
   let exponent = 0;
   if (p < end) {
     // The exponent (its syntax checked already): e, a sign, digits.

@@ -44,7 +44,7 @@ import {
   type OutputOptions,
 } from './options.js';
 
-export { serveBatch } from './workers.js';
+export { keepEarlyBatchThreads, serveBatch } from './workers.js';
 
 /** The version in the package's manifest, found upwards from this file (from src/, dist/ or a bundle). */
 function version(): string {

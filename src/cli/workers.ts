@@ -13,10 +13,12 @@ import { BatchPoints, type BatchSetup, type Chunk, type ChunkOutput } from './wo
 const CHUNKS_PER_THREAD = 2;
 
 /**
- * From the main thread to a thread: a chunk of lines, joined by newlines (one string is copied fastest); or the
- * buffer of an output it sent, written, for it to write a later chunk's output into.
+ * From the main thread to a thread: the batch's setup (to a thread started before it was known), a chunk of
+ * lines, joined by newlines (one string is copied fastest); or the buffer of an output it sent, written, for it
+ * to write a later chunk's output into.
  */
 type MainMessage =
+  | { readonly kind: 'setup'; readonly setup: BatchSetup }
   | {
       readonly kind: 'chunk';
       readonly id: number;
@@ -42,6 +44,29 @@ interface Thread {
   ran: boolean;
 }
 
+/**
+ * Threads the launcher started before the CLI loaded, for a batch of a long file it saw in the arguments: they
+ * load while this thread does, and wait for the batch's setup. A batch takes them before starting others; any
+ * not taken are unreferenced, and end with the process.
+ */
+const earlyThreads: Worker[] = [];
+
+export function keepEarlyBatchThreads(workers: readonly Worker[]): void {
+  earlyThreads.push(...workers);
+}
+
+/** An early thread still running, given the batch's setup; undefined when none is left. */
+function earlyThread(setup: BatchSetup): Worker | undefined {
+  for (let worker = earlyThreads.shift(); worker !== undefined; worker = earlyThreads.shift()) {
+    // A thread that ended already has no id; one that ends from now on is told by its exit event, heard later.
+    if (worker.threadId < 0) continue;
+    worker.ref();
+    worker.postMessage({ kind: 'setup', setup } satisfies MainMessage);
+    return worker;
+  }
+  return undefined;
+}
+
 /** The worker threads of one batch. */
 export class BatchThreads {
   private readonly threads: Thread[] = [];
@@ -49,8 +74,8 @@ export class BatchThreads {
   private failure: Error | null = null;
 
   /**
-   * Starts `count` threads from `entry` (a script that calls serveBatch); they load in the background. Each
-   * output comes to `onOutput` with its chunk's id, in the order the threads finish.
+   * Starts `count` threads from `entry` (a script that calls serveBatch), the early ones first; they load in the
+   * background. Each output comes to `onOutput` with its chunk's id, in the order the threads finish.
    */
   constructor(
     count: number,
@@ -59,7 +84,7 @@ export class BatchThreads {
     private readonly onOutput: (id: number, output: ChunkOutput) => void,
   ) {
     for (let k = 0; k < count; k++) {
-      const worker = new Worker(entry, { workerData: { jacobianBatch: setup } });
+      const worker = earlyThread(setup) ?? new Worker(entry, { workerData: { jacobianBatch: setup } });
       const thread: Thread = { worker, state: 'loading', held: 0, ran: false };
       worker.on('message', (message: ThreadMessage) => this.receive(thread, message));
       worker.on('error', (error) => this.lose(thread, `a batch thread failed: ${error.message}`));
@@ -192,8 +217,17 @@ export async function serveBatch(): Promise<void> {
   const port = parentPort;
   if (port === null || !isBatchThread()) throw new Error('internal: serveBatch runs in a batch thread');
   try {
-    const points = await BatchPoints.create((workerData as { jacobianBatch: BatchSetup }).jacobianBatch);
+    // A thread started early (null) is sent its setup first.
+    const setup =
+      (workerData as { jacobianBatch: BatchSetup | null }).jacobianBatch ??
+      (await new Promise<BatchSetup>((resolve) =>
+        port.once('message', (message: MainMessage) => {
+          if (message.kind === 'setup') resolve(message.setup);
+        }),
+      ));
+    const points = await BatchPoints.create(setup);
     port.on('message', (message: MainMessage) => {
+      if (message.kind === 'setup') return;
       if (message.kind === 'buffer') {
         points.recycle(message.buffer);
         return;

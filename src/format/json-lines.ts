@@ -17,20 +17,36 @@ import {
 } from './json.js';
 import { sizeOf } from '../shape.js';
 import { exactNumber } from './number.js';
+import { writeShortest } from './numbers.js';
 import type { Binding, MatrixReport, Report } from './report.js';
 
-/** Room for a number: its JSON (24 bytes at most, as `-1.2345678901234567e-308`) and a comma. */
-const NUMBER_BYTES = 25;
+/** The longest JSON of a number: 25 bytes, as `-0.0000012345678901234567` (`-1.2345678901234567e-308` has 24). */
+const MAX_NUMBER_BYTES = 25;
+/** Room for a number: its JSON and a comma. */
+const NUMBER_BYTES = MAX_NUMBER_BYTES + 1;
 const MINUS = 0x2d;
 /** Copies shorter than this go byte by byte: a typed array's set costs more for a few bytes. */
 const SHORT_COPY = 32;
 
 // Recently written numbers, by a hash of their bits, as bytes: a batch's results repeat their inputs and constants
 // (the Lorenz Jacobian holds x, y, -x, -10), and formatting a double costs more than copying its bytes again.
-const SLOT_BYTES = 24;
+const SLOT_BYTES = MAX_NUMBER_BYTES;
 const cachedValues = new Float64Array(1 << CACHE_BITS).fill(NaN);
 const cachedLengths = new Uint8Array(1 << CACHE_BITS);
 const cachedBytes = new Uint8Array(SLOT_BYTES << CACHE_BITS);
+
+/**
+ * Puts `codes[from, end)` in the cache as the bytes of `x`: the caller knows them to be exactly what JSON writes
+ * for `x` (a batch line's number, repeated by its output line).
+ */
+export function rememberNumberText(x: number, codes: Uint16Array, from: number, end: number): void {
+  const slot = slotOf(x);
+  let at = slot * SLOT_BYTES;
+  for (let k = from; k < end; k++) cachedBytes[at++] = codes[k]!;
+  cachedValues[slot] = x;
+  cachedLengths[slot] = end - from;
+}
+
 const COMMA = 0x2c;
 const OPEN = 0x5b;
 const OPEN_BRACE = 0x7b;
@@ -257,11 +273,17 @@ export class JsonLines {
       for (; other < end; other++) buffer[at++] = cachedBytes[other]!;
       for (let k = start; k < at; k++) cachedBytes[from++] = buffer[k]!;
     } else {
-      const text = exactNumber(x);
-      for (let k = 0; k < text.length; k++) {
-        const c = text.charCodeAt(k);
-        buffer[at++] = c;
-        cachedBytes[from++] = c;
+      // Written as bytes where the digits are proved, else by JSON.stringify.
+      const end = writeShortest(x, buffer, at);
+      if (end >= 0) {
+        for (; at < end; at++) cachedBytes[from++] = buffer[at]!;
+      } else {
+        const text = exactNumber(x);
+        for (let k = 0; k < text.length; k++) {
+          const c = text.charCodeAt(k);
+          buffer[at++] = c;
+          cachedBytes[from++] = c;
+        }
       }
     }
     cachedValues[slot] = x;

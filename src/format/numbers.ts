@@ -1,0 +1,168 @@
+/**
+ * JSON.stringify's text of a number written straight into bytes, without
+ * making a string, for the numbers a batch's lines hold most: 10⁻⁶ ≤ |x| <
+ * 10¹⁵, which Number::toString writes without an exponent. Every text is
+ * proved, not guessed; a number it cannot prove is left to JSON.stringify.
+ *
+ * JSON.stringify writes the fewest digits that read back as x, the closest
+ * to x among those (ECMAScript's Number::toString). With x·10^q = p + e
+ * exactly (p the double product, e its error by Dekker's two-product, for
+ * exact powers 10^q, q ≤ 22), the decimals of k digits either side of x are
+ * found exactly, and:
+ *  - 15 digits: at most one decimal of 15 digits or fewer reads as x (two
+ *    would read back differently from it when rounded to 15 digits), and if
+ *    one does, one of the two beside x does (one lies between it and x);
+ *  - 16 digits, when neither of 15 does: of the two beside x that read as x,
+ *    the closer (one rounding of digits below 2⁵³ each, checked exactly);
+ *  - 17 digits, when neither of 16 does: the closest to x, which always reads
+ *    as x (half a unit of the 17th digit is less than half the gap to x's
+ *    neighbours).
+ * An exact tie between two candidates is left to JSON.stringify.
+ */
+
+/** 10⁰ … 10²², each a double exactly. */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+/** Veltkamp's splitter for doubles: 2²⁷ + 1. */
+const SPLITTER = 134217729;
+/** Each power of ten split in two halves of 26 bits (Veltkamp), for Dekker's product. */
+const POWER_HIGHS = POWERS_OF_TEN.map((power) => SPLITTER * power - (SPLITTER * power - power));
+const POWER_LOWS = POWERS_OF_TEN.map((power, k) => power - POWER_HIGHS[k]!);
+/** The bits of a double, for its binary exponent. */
+const bits = new Float64Array(1);
+const words = new Uint32Array(bits.buffer);
+/** log₁₀ 2. */
+const LOG10_2 = 0.3010299956639812;
+/** The high word's index in `words` (little or big endian). */
+const HIGH = new Uint8Array(Float64Array.of(1).buffer)[7] === 0x3f ? 1 : 0;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+const SMALLEST = 1e-6;
+const LARGEST = 1e15;
+const GROUP = 1e8;
+const MINUS = 0x2d;
+const DOT = 0x2e;
+const ZERO = 0x30;
+
+/** The digits of the number being written, last first. */
+const digitBytes = new Uint8Array(24);
+
+/**
+ * Writes JSON.stringify(x) at bytes[at…] (room for 25 bytes) and returns the index after it, when it can prove
+ * the text (see above); -1, having written nothing, otherwise.
+ */
+export function writeShortest(x: number, bytes: Uint8Array, at: number): number {
+  const v = x < 0 ? -x : x;
+  if (!(v >= SMALLEST && v < LARGEST)) return -1;
+  // v's halves for Dekker's products with the powers of ten.
+  const vSplit = SPLITTER * v;
+  const vHigh = vSplit - (vSplit - v);
+  const vLow = v - vHigh;
+  // q: the places after the point that make 17 digits, v·10^q in [10¹⁶, 10¹⁷), told by the 15 digits at q − 2
+  // (v·10^(q−2) in [10¹⁴, 10¹⁵), exact powers up to q = 24): estimated from the binary exponent (off by one at
+  // most), then checked exactly.
+  bits[0] = v;
+  let q = Math.min(23, Math.max(2, 16 - Math.floor(((words[HIGH]! >>> 20) - 1023) * LOG10_2)));
+  for (let tries = 0; ; tries++) {
+    const product = v * POWERS_OF_TEN[q - 2]!;
+    const error = productError(vHigh, vLow, q - 2, product);
+    if (product < 1e14 || (product === 1e14 && error < 0)) q++;
+    else if (product > 1e15 || (product === 1e15 && error >= 0)) q--;
+    else break;
+    if (tries === 1 || q < 2 || q > 23) return -1;
+  }
+  // 15 digits, then 16.
+  for (let fewer = 2; fewer >= 1; fewer--) {
+    const places = q - fewer;
+    const scale = POWERS_OF_TEN[places]!;
+    const product = v * scale;
+    const error = productError(vHigh, vLow, places, product);
+    // The decimals below and above v: product + error lies in [below, below + 1), below < 2⁵³.
+    const whole = Math.floor(product);
+    const below = whole === product && error < 0 ? whole - 1 : whole;
+    if (below + 1 > MAX_SAFE) return -1;
+    // v·10^places is an integer: v is that decimal exactly, which is the one that reads as v.
+    if (whole === product && error === 0) return written(x, bytes, at, below, 0, places);
+    const lowReads = below / scale === v;
+    const highReads = (below + 1) / scale === v;
+    if (lowReads && highReads) {
+      // The closer of the two: (product − below) + error against 1/2, both sides exact (product ≥ 10¹⁴ makes
+      // product − below a multiple of 2⁻⁶ below 1).
+      const half = 0.5 - (product - below);
+      if (error === half) return -1;
+      return written(x, bytes, at, error < half ? below : below + 1, 0, places);
+    }
+    if (lowReads) return written(x, bytes, at, below, 0, places);
+    if (highReads) return written(x, bytes, at, below + 1, 0, places);
+  }
+  if (q > 22) return -1;
+  const p = v * POWERS_OF_TEN[q]!;
+  const e = productError(vHigh, vLow, q, p);
+  // 17 digits: p + e rounded to the nearest integer; p ≥ 10¹⁶ is an integer, |e| ≤ 8.
+  const rounded = Math.round(e);
+  if (Math.abs(e - Math.trunc(e)) === 0.5) return -1;
+  return written(x, bytes, at, p, rounded, q);
+}
+
+/**
+ * Writes the decimal (integer + add)·10^-places, x's sign before it, in Number::toString's form without an
+ * exponent: trailing zeros of the fraction dropped, `0.` and zeros before a fraction below 1. `integer` is an
+ * integer double below 10¹⁷, `add` a small integer.
+ */
+function written(x: number, bytes: Uint8Array, at: number, integer: number, add: number, places: number): number {
+  // integer + add as two groups of 8 digits and the rest: high·10⁸ + low.
+  let high = Math.floor(integer / GROUP);
+  let low = integer - high * GROUP + add;
+  if (low < 0) {
+    high--;
+    low += GROUP;
+  } else if (low >= GROUP) {
+    high++;
+    low -= GROUP;
+  }
+  // Below 2³¹ each: integer division by 10 (a multiplication), not a division of doubles.
+  let lowDigits = low | 0;
+  let highDigits = high | 0;
+  let count = 0;
+  for (let k = 0; k < 8; k++) {
+    const next = (lowDigits / 10) | 0;
+    digitBytes[count++] = ZERO + lowDigits - next * 10;
+    lowDigits = next;
+  }
+  while (highDigits > 0) {
+    const next = (highDigits / 10) | 0;
+    digitBytes[count++] = ZERO + highDigits - next * 10;
+    highDigits = next;
+  }
+  // The padding of the low group above the number's first digit.
+  while (count > 1 && digitBytes[count - 1] === ZERO) count--;
+  let fraction = places;
+  let first = 0;
+  while (fraction > 0 && digitBytes[first] === ZERO) {
+    first++;
+    fraction--;
+  }
+  let out = at;
+  if (x < 0) bytes[out++] = MINUS;
+  const digits = count - first;
+  if (fraction >= digits) {
+    bytes[out++] = ZERO;
+    bytes[out++] = DOT;
+    for (let k = digits; k < fraction; k++) bytes[out++] = ZERO;
+    for (let k = count - 1; k >= first; k--) bytes[out++] = digitBytes[k]!;
+    return out;
+  }
+  for (let k = count - 1; k >= first; k--) {
+    if (k === first + fraction - 1) bytes[out++] = DOT;
+    bytes[out++] = digitBytes[k]!;
+  }
+  return out;
+}
+
+/**
+ * v·10^places − product exactly, `product` being the double product and vHigh + vLow v's halves (Dekker's
+ * two-product; no overflow or underflow here).
+ */
+function productError(vHigh: number, vLow: number, places: number, product: number): number {
+  const high = POWER_HIGHS[places]!;
+  const low = POWER_LOWS[places]!;
+  return vHigh * high - product + vHigh * low + vLow * high + vLow * low;
+}
