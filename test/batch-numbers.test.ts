@@ -5,17 +5,21 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FlatLine } from '../src/cli/batch-line.js';
+import { exactDecimal, FlatLine } from '../src/cli/batch-line.js';
+import { DecimalForm } from '../src/cli/batch-numbers.js';
 import { CACHE_BITS, slotOf } from '../src/format/json.js';
 import { JsonLines } from '../src/format/json-lines.js';
 import type { MatrixReport } from '../src/format/report.js';
 
 const reader = new FlatLine();
+const form = new DecimalForm();
 
-/** Whether a batch line's reader takes `text` (a JSON number) as the text of its value. */
+/** Whether a batch line's reader takes `text` (a JSON number) as the text of its value: read as FlatLine reads it. */
 function taken(text: string): boolean {
   expect(reader.read(`{"v":${text}}`), text).toBe(true);
-  return reader.shortest[0] === 1;
+  const codes = Uint16Array.from(text, (c) => c.charCodeAt(0));
+  const exact = exactDecimal(codes, 0, codes.length, form);
+  return form.isShortest(Number.isNaN(exact) ? Number(text) : exact);
 }
 
 /** A JSON number's syntax. */

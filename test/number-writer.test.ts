@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { writeShortest } from '../src/format/numbers.js';
+import { writeShortest } from '../src/format/shortest.js';
 
 const bytes = new Uint8Array(64);
 

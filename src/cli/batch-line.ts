@@ -6,6 +6,7 @@
  * which gives the same bindings or the same error.
  */
 import { rememberNumberText } from '../format/json-lines.js';
+import { POWERS_OF_TEN } from '../format/shortest.js';
 import { DecimalForm } from './batch-numbers.js';
 
 /** More keys than this and the line takes JSON.parse's path. */
@@ -36,8 +37,6 @@ export class FlatLine {
   readonly keyStart = new Int32Array(MAX_KEYS);
   readonly keyEnd = new Int32Array(MAX_KEYS);
   readonly numbers = new Float64Array(MAX_KEYS);
-  /** 1 where a number's text is known to be what JSON.stringify writes for it (see batch-numbers.ts). */
-  readonly shortest = new Uint8Array(MAX_KEYS);
   private readonly form = new DecimalForm();
   /**
    * The line's UTF-16 code units, copied in one loop: the parse reads a typed array, which V8 compiles to small,
@@ -85,9 +84,7 @@ export class FlatLine {
       // 1e400 is Infinity: the general path says why that is refused.
       if (!Number.isFinite(x)) return false;
       // A number the output repeats (its `at`) is copied from here, not formatted, when it is as JSON writes it.
-      const shortest = this.form.isShortest(x);
-      this.shortest[count] = shortest ? 1 : 0;
-      if (shortest) rememberNumberText(x, codes, p, numberEnd);
+      if (this.form.isShortest(x)) rememberNumberText(x, codes, p, numberEnd);
       this.numbers[count++] = x;
       p = skipSpace(codes, numberEnd, end);
       if (p >= end) return false;
@@ -130,8 +127,6 @@ export class FlatLine {
 
 /** The largest integer below which every integer is a double. */
 const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-/** 10⁰ … 10²², each a double exactly. */
-const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 
 /**
  * The JSON number in [from, end) when its digits make an integer below 2⁵³ and its power of ten is at most
@@ -139,7 +134,7 @@ const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
  * Number does (Clinger's fast path); NaN for any other number, for Number to read. `form` gets what the text
  * says of its digits, whichever.
  */
-function exactDecimal(codes: Uint16Array, from: number, end: number, form: DecimalForm): number {
+export function exactDecimal(codes: Uint16Array, from: number, end: number, form: DecimalForm): number {
   let p = from;
   const negative = codes[p]! === MINUS;
   if (negative) p++;

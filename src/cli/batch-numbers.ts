@@ -18,6 +18,7 @@
  *    last digit of the value, computed exactly.
  * Anything else (an exponent, more digits) is formatted as usual.
  */
+import { POWERS_OF_TEN, productError } from '../format/shortest.js';
 
 /** Digits that always are the value's shortest (see above). */
 const UNIQUE_DIGITS = 15;
@@ -25,11 +26,6 @@ const UNIQUE_DIGITS = 15;
 const MAX_INTEGER_DIGITS = 21;
 /** The most zeros after `0.` that Number::toString writes without an exponent. */
 const MAX_LEADING_ZEROS = 5;
-
-/** 10⁰ … 10²², each a double exactly. */
-const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
-/** Veltkamp's splitter for doubles: 2²⁷ + 1. */
-const SPLITTER = 134217729;
 
 /**
  * What a number's text says of its digits, as the reader sees them: the digits but the last as an integer (exact
@@ -117,14 +113,3 @@ function isClosestSeventeen(prefix: number, lastDigit: number, places: number, v
 /** Whether `integer`·10^-places (integer ≤ 2⁵³, places ≥ -1), rounded once, is `value`. */
 const readsAs = (integer: number, places: number, value: number): boolean =>
   (places >= 0 ? integer / POWERS_OF_TEN[places]! : integer * 10) === value;
-
-/** a·b − fl(a·b) exactly, for a product that neither overflows nor underflows (Dekker's two-product). */
-function productError(a: number, b: number, product: number): number {
-  const aSplit = SPLITTER * a;
-  const aHigh = aSplit - (aSplit - a);
-  const aLow = a - aHigh;
-  const bSplit = SPLITTER * b;
-  const bHigh = bSplit - (bSplit - b);
-  const bLow = b - bHigh;
-  return aHigh * bHigh - product + aHigh * bLow + aLow * bHigh + aLow * bLow;
-}

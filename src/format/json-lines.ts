@@ -17,7 +17,7 @@ import {
 } from './json.js';
 import { sizeOf } from '../shape.js';
 import { exactNumber } from './number.js';
-import { writeShortest } from './numbers.js';
+import { writeShortest } from './shortest.js';
 import type { Binding, MatrixReport, Report } from './report.js';
 
 /** The longest JSON of a number: 25 bytes, as `-0.0000012345678901234567` (`-1.2345678901234567e-308` has 24). */

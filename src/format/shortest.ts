@@ -21,7 +21,7 @@
  */
 
 /** 10⁰ … 10²², each a double exactly. */
-const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+export const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
 /** Veltkamp's splitter for doubles: 2²⁷ + 1. */
 const SPLITTER = 134217729;
 /** Each power of ten split in two halves of 26 bits (Veltkamp), for Dekker's product. */
@@ -63,7 +63,7 @@ export function writeShortest(x: number, bytes: Uint8Array, at: number): number 
   let q = Math.min(23, Math.max(2, 16 - Math.floor(((words[HIGH]! >>> 20) - 1023) * LOG10_2)));
   for (let tries = 0; ; tries++) {
     const product = v * POWERS_OF_TEN[q - 2]!;
-    const error = productError(vHigh, vLow, q - 2, product);
+    const error = powerProductError(vHigh, vLow, q - 2, product);
     if (product < 1e14 || (product === 1e14 && error < 0)) q++;
     else if (product > 1e15 || (product === 1e15 && error >= 0)) q--;
     else break;
@@ -74,7 +74,7 @@ export function writeShortest(x: number, bytes: Uint8Array, at: number): number 
     const places = q - fewer;
     const scale = POWERS_OF_TEN[places]!;
     const product = v * scale;
-    const error = productError(vHigh, vLow, places, product);
+    const error = powerProductError(vHigh, vLow, places, product);
     // The decimals below and above v: product + error lies in [below, below + 1), below < 2⁵³.
     const whole = Math.floor(product);
     const below = whole === product && error < 0 ? whole - 1 : whole;
@@ -95,7 +95,7 @@ export function writeShortest(x: number, bytes: Uint8Array, at: number): number 
   }
   if (q > 22) return -1;
   const p = v * POWERS_OF_TEN[q]!;
-  const e = productError(vHigh, vLow, q, p);
+  const e = powerProductError(vHigh, vLow, q, p);
   // 17 digits: p + e rounded to the nearest integer; p ≥ 10¹⁶ is an integer, |e| ≤ 8.
   const rounded = Math.round(e);
   if (Math.abs(e - Math.trunc(e)) === 0.5) return -1;
@@ -157,11 +157,22 @@ function written(x: number, bytes: Uint8Array, at: number, integer: number, add:
   return out;
 }
 
+/** a·b − fl(a·b) exactly, for a product that neither overflows nor underflows (Dekker's two-product). */
+export function productError(a: number, b: number, product: number): number {
+  const aSplit = SPLITTER * a;
+  const aHigh = aSplit - (aSplit - a);
+  const aLow = a - aHigh;
+  const bSplit = SPLITTER * b;
+  const bHigh = bSplit - (bSplit - b);
+  const bLow = b - bHigh;
+  return aHigh * bHigh - product + aHigh * bLow + aLow * bHigh + aLow * bLow;
+}
+
 /**
- * v·10^places − product exactly, `product` being the double product and vHigh + vLow v's halves (Dekker's
- * two-product; no overflow or underflow here).
+ * v·10^places − product exactly, `product` being the double product and vHigh + vLow v's halves: productError
+ * with the powers split once, ahead.
  */
-function productError(vHigh: number, vLow: number, places: number, product: number): number {
+function powerProductError(vHigh: number, vLow: number, places: number, product: number): number {
   const high = POWER_HIGHS[places]!;
   const low = POWER_LOWS[places]!;
   return vHigh * high - product + vHigh * low + vLow * high + vLow * low;
