@@ -5,7 +5,13 @@
 import { compileProgram } from './compile.js';
 import { checkJacobian } from './engine/check.js';
 import type { Ordering } from './engine/colouring.js';
-import type { DerivativeOptions, Mode, Program, SparseJacobianResult } from './engine/program.js';
+import {
+  entryCount,
+  type DerivativeOptions,
+  type Mode,
+  type Program,
+  type SparseJacobianResult,
+} from './engine/program.js';
 import type { KinkWarning } from './engine/special.js';
 import { InputError } from './errors.js';
 import type { VariableInfo } from './parse/index.js';
@@ -326,9 +332,6 @@ function flatEntries(at: FlatValues, name: string, shape: Shape): number | Float
     );
   return value;
 }
-
-/** A number of entries as messages write it: "1 entry", "6 entries". */
-const entryCount = (n: number): string => `${n} ${n === 1 ? 'entry' : 'entries'}`;
 
 /** A shape as messages write it: "a scalar", "3", "2×3". */
 const shapeText = (shape: Shape): string => (shape.length === 0 ? 'a scalar' : shape.join('×'));

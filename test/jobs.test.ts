@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { EARLY_THREADS_BYTES } from '../src/cli/batch.js';
 import { main } from '../src/cli/main.js';
 import { fakeIo, runChildAsync, spawnUnread } from './helpers/cli.js';
 import { untilInputStops } from './helpers/proc.js';
@@ -66,6 +67,13 @@ describe('--jobs', () => {
       expect(JSON.parse(many!.stderr)).toMatchObject({ points: 2600, failed: 4, threads: k + 2 });
       expect(many!.stdout === one!.stdout).toBe(true);
     }
+  });
+
+  it('the launcher starts threads early from the size at which the batch takes them', () => {
+    const launcher = readFileSync(new URL('../scripts/launch.cjs', import.meta.url), 'utf8');
+    const shift = /const EARLY_THREADS_BYTES = 1 << (\d+);/.exec(launcher);
+    expect(shift, 'scripts/launch.cjs states EARLY_THREADS_BYTES as 1 << k').not.toBeNull();
+    expect(2 ** Number(shift![1])).toBe(EARLY_THREADS_BYTES);
   });
 
   it('starts the threads at once for a long file, and runs a long file of one chunk on the main thread', async () => {

@@ -22,7 +22,7 @@ import { BatchPoints, type BatchSetup, type Chunk, type ChunkOutput, type CsvPoi
 const CHUNK_LINES = 512;
 const CHUNK_CHARACTERS = 1 << 16;
 // A file this long (per shard) is likely to make several chunks: its threads start at once.
-const EARLY_THREADS_BYTES = 4 * CHUNK_CHARACTERS;
+export const EARLY_THREADS_BYTES = 4 * CHUNK_CHARACTERS;
 
 /**
  * `--format csv`: a header, written with the first row, then one row per

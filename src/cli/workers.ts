@@ -220,9 +220,10 @@ export async function serveBatch(): Promise<void> {
     // A thread started early (null) is sent its setup first.
     const setup =
       (workerData as { jacobianBatch: BatchSetup | null }).jacobianBatch ??
-      (await new Promise<BatchSetup>((resolve) =>
+      (await new Promise<BatchSetup>((resolve, reject) =>
         port.once('message', (message: MainMessage) => {
           if (message.kind === 'setup') resolve(message.setup);
+          else reject(new Error(`internal: a batch thread started early was sent ${message.kind} before its setup`));
         }),
       ));
     const points = await BatchPoints.create(setup);

@@ -227,7 +227,7 @@ export class Program {
       const { name, shape } = this.variables[i]!;
       const length = typeof entries === 'number' ? 1 : entries.length;
       if (length !== sizeOf(shape))
-        throw new InputError(`${name} was compiled with ${sizeOf(shape)} entries but has ${length}`);
+        throw new InputError(`${name} was compiled with ${entryCount(sizeOf(shape))} but has ${length}`);
       if (inputs[i]! < 0) continue;
       if (typeof entries === 'number') values[inputs[i]!] = entries;
       else values.set(entries, inputs[i]!);
@@ -741,7 +741,7 @@ export class Program {
       const data = at.get(name);
       if (data === undefined) throw new InputError(`no value for ${name}`);
       if (data.length !== sizeOf(shape))
-        throw new InputError(`${name} was compiled with ${sizeOf(shape)} entries but has ${data.length}`);
+        throw new InputError(`${name} was compiled with ${entryCount(sizeOf(shape))} but has ${data.length}`);
       plan.setInput(this.inputNode(name, shape), data);
     }
   }
@@ -753,6 +753,9 @@ export class Program {
     return node;
   }
 }
+
+/** A number of entries as messages write it: "1 entry", "6 entries". */
+export const entryCount = (n: number): string => `${n} ${n === 1 ? 'entry' : 'entries'}`;
 
 /** A part of what a call holds at once, named in its refusal. */
 interface MemoryPart {

@@ -37,7 +37,7 @@ function* matrixMarketPieces(report: MatrixReport): Generator<string> {
           text = '';
         }
       }
-    yield text;
+    if (text !== '') yield text;
     return;
   }
   const { values } = matrix;
@@ -64,5 +64,5 @@ function* matrixMarketPieces(report: MatrixReport): Generator<string> {
       text = '';
     }
   }
-  yield text;
+  if (text !== '') yield text;
 }
