@@ -70,23 +70,48 @@ describe('GradBench rule', () => {
   });
 });
 
+/** The malformed and unimplemented messages (ids from 100), answered in the protocol session before its end. */
+const MALFORMED: readonly (object | string)[] = [
+  { id: 100, kind: 'define', module: 'saddle' },
+  { id: 101, kind: 'define', module: '../../package' },
+  { id: 102, kind: 'evaluate', module: 'saddle', function: 'primal', input: {} },
+  { id: 103, kind: 'define', module: 'hello' },
+  '{"id": 104, "kind": "evaluate", "module": "hello"', // cut short: not JSON
+  { id: 105, kind: 'launch' },
+  { id: 106, kind: 'define' },
+  { id: 107, kind: 'evaluate', module: 'hello', input: 2 },
+  { id: 108, kind: 'evaluate', module: 'hello', function: 'square' },
+  { id: 109, kind: 'evaluate', module: 'hello', function: 'square', input: 'two' },
+  { id: 110, kind: 'evaluate', module: 'hello', function: 'square', input: 2 },
+];
+
+/** lse's point in the protocol session. */
+const LSE_X = [0.5, 1, 2];
+/**
+ * One tool process for both protocol tests (each start of the tool with the library costs most of a second): the
+ * well-formed messages, then the malformed ones, then end and a message after it. Started with the file.
+ */
+const protocolSession = session([
+  { id: 0, kind: 'start', eval: 'hello' },
+  { id: 1, kind: 'define', module: 'hello' },
+  { id: 2, kind: 'evaluate', module: 'hello', function: 'square', input: 3, description: 'x=3' },
+  { id: 3, kind: 'analysis', of: 2, valid: true },
+  { id: 4, kind: 'evaluate', module: 'hello', function: 'double', input: 3 },
+  { id: 5, kind: 'define', module: 'lse' },
+  { id: 6, kind: 'evaluate', module: 'lse', function: 'primal', input: { x: LSE_X, min_runs: 4, min_seconds: 0 } },
+  { id: 7, kind: 'evaluate', module: 'lse', function: 'gradient', input: { x: LSE_X } },
+  ...MALFORMED,
+  { id: 8, kind: 'end' },
+  { id: 9, kind: 'evaluate', module: 'hello', function: 'double', input: 5 },
+]);
+
 describe('GradBench protocol', () => {
   it('answers start, define, evaluate and analysis with their ids, honours min_runs, and exits at end', async () => {
-    const x = [0.5, 1, 2];
-    const { status, responses } = await session([
-      { id: 0, kind: 'start', eval: 'hello' },
-      { id: 1, kind: 'define', module: 'hello' },
-      { id: 2, kind: 'evaluate', module: 'hello', function: 'square', input: 3, description: 'x=3' },
-      { id: 3, kind: 'analysis', of: 2, valid: true },
-      { id: 4, kind: 'evaluate', module: 'hello', function: 'double', input: 3 },
-      { id: 5, kind: 'define', module: 'lse' },
-      { id: 6, kind: 'evaluate', module: 'lse', function: 'primal', input: { x, min_runs: 4, min_seconds: 0 } },
-      { id: 7, kind: 'evaluate', module: 'lse', function: 'gradient', input: { x } },
-      { id: 8, kind: 'end' },
-      { id: 9, kind: 'evaluate', module: 'hello', function: 'double', input: 5 },
-    ]);
+    const { status, responses: all } = await protocolSession;
+    // Every message before end is answered, in order; the one after it is not.
+    expect(all.map((response) => response.id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, ...MALFORMED.map((_, k) => 100 + k)]);
+    const responses = all.slice(0, 8);
     expect(status).toBe(0);
-    expect(responses.map((response) => response.id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     expect(responses[0]).toEqual({ id: 0, tool: 'jacobian' });
     expect(responses[1]).toMatchObject({ id: 1, success: true });
     expect(responses[2]).toMatchObject({ id: 2, success: true, output: 9 });
@@ -98,43 +123,32 @@ describe('GradBench protocol', () => {
     // The run fields are the tool's: the eval sees only x (an unknown field would fail its compile).
     expect(evaluateTimings(responses[6])).toHaveLength(4);
     expect(evaluateTimings(responses[7])).toHaveLength(1);
-    const lse = Math.log(x.reduce((total, xi) => total + Math.exp(xi), 0));
+    const lse = Math.log(LSE_X.reduce((total, xi) => total + Math.exp(xi), 0));
     expect(checkOutput(responses[6]!.output, lse)).toBeUndefined();
     expect(
       checkOutput(
         responses[7]!.output,
-        x.map((xi) => Math.exp(xi - lse)),
+        LSE_X.map((xi) => Math.exp(xi - lse)),
       ),
     ).toBeUndefined();
   });
 
   it('fails an eval it does not implement, answers malformed messages that carry an id with an error, and goes on', async () => {
-    const { status, responses } = await session([
-      { id: 0, kind: 'define', module: 'saddle' },
-      { id: 1, kind: 'define', module: '../../package' },
-      { id: 2, kind: 'evaluate', module: 'saddle', function: 'primal', input: {} },
-      { id: 3, kind: 'define', module: 'hello' },
-      '{"id": 4, "kind": "evaluate", "module": "hello"', // cut short: not JSON
-      { id: 5, kind: 'launch' },
-      { id: 6, kind: 'define' },
-      { id: 7, kind: 'evaluate', module: 'hello', input: 2 },
-      { id: 8, kind: 'evaluate', module: 'hello', function: 'square' },
-      { id: 9, kind: 'evaluate', module: 'hello', function: 'square', input: 'two' },
-      { id: 10, kind: 'evaluate', module: 'hello', function: 'square', input: 2 },
-    ]);
+    const { status, responses: all } = await protocolSession;
+    const responses = all.slice(8);
     expect(status).toBe(0);
     expect(responses.map((response) => [response.id, response.success])).toEqual([
-      [0, false],
-      [1, false],
-      [2, false],
-      [3, true],
-      [4, false],
-      [5, false],
-      [6, false],
-      [7, false],
-      [8, false],
-      [9, false],
-      [10, true],
+      [100, false],
+      [101, false],
+      [102, false],
+      [103, true],
+      [104, false],
+      [105, false],
+      [106, false],
+      [107, false],
+      [108, false],
+      [109, false],
+      [110, true],
     ]);
     expect(responses[0]!.error).toMatch(/does not implement the eval "saddle"/);
     expect(responses[2]!.error).toMatch(/not defined/);
@@ -145,14 +159,17 @@ describe('GradBench protocol', () => {
   });
 
   it('stops with a message on standard error at a line without an id, and at the end of its input', async () => {
-    const garbage = await session([{ id: 0, kind: 'start' }, 'not json at all', { id: 1, kind: 'start' }]);
+    const [garbage, noId, startOnly] = await Promise.all([
+      session([{ id: 0, kind: 'start' }, 'not json at all', { id: 1, kind: 'start' }]),
+      session([{ kind: 'start' }]),
+      session([{ id: 0, kind: 'start' }]),
+    ]);
     expect(garbage.status).toBe(1);
     expect(garbage.responses.map((response) => response.id)).toEqual([0]);
     expect(garbage.stderr).toMatch(/not a JSON message/);
-    const noId = await session([{ kind: 'start' }]);
     expect(noId.status).toBe(1);
     expect(noId.stderr).toMatch(/without an integer "id"/);
-    expect((await session([{ id: 0, kind: 'start' }])).status).toBe(0);
+    expect(startOnly.status).toBe(0);
   });
 });
 

@@ -28,10 +28,12 @@ function started<T>(work: () => Promise<T>): () => Promise<T> {
 }
 
 describe('the library, imported by its name', () => {
-  // One ES module process for the checks that read `extra`: each start of Node with the library costs about a second.
+  // One ES module process for the checks that read `extra`, require() among them: each start of Node with the
+  // library costs about a second.
   const extras = started(() =>
     run(`
       import { check, compile, jacobian, jvp, grad, hessian, hvp, sparseJacobian, vjp, ShapeError, UserError } from 'jacobian';
+      import { createRequire } from 'node:module';
       const f = compile('[x[1]*x[2], sin(x[3])]', { x: [3] });
       const at = { x: [1, 2, 3] };
       let error = null;
@@ -67,6 +69,12 @@ describe('the library, imported by its name', () => {
         sparse: sparseJacobian('x.^2', { x: [1, 2, 3] }),
         sparseMethod: f.sparseJacobian({ x: [1, 2, 3] }, { mode: 'reverse' }),
         messages,
+        required: (() => {
+          const { jacobian, compile, InputError } = createRequire(import.meta.url)('jacobian');
+          let error = null;
+          try { jacobian('x', { x: [1, 2] }, { wrtt: ['x'] }); } catch (e) { error = e instanceof InputError; }
+          return { J: jacobian('x*2', { x: [1, 2] }).jacobian, compiled: typeof compile, error };
+        })(),
       }));
     `),
   );
@@ -132,17 +140,8 @@ describe('the library, imported by its name', () => {
     expect((output.rows as number[][]).length).toBe(2);
   });
 
-  const required = started(() =>
-    node([
-      '-e',
-      `const { jacobian, compile, InputError } = require('jacobian');
-        let error = null;
-        try { jacobian('x', { x: [1, 2] }, { wrtt: ['x'] }); } catch (e) { error = e instanceof InputError; }
-        console.log(JSON.stringify({ J: jacobian('x*2', { x: [1, 2] }).jacobian, compiled: typeof compile, error }));`,
-    ]),
-  );
   it('require() works as well as import, with the same functions and errors', async () => {
-    expect(JSON.parse(await required())).toEqual({
+    expect(await extra('required')).toEqual({
       J: [
         [2, 0],
         [0, 2],
