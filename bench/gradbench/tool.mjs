@@ -54,25 +54,6 @@ function splitRuns(input) {
   return { data, minRuns, minSeconds };
 }
 
-/** Runs `run` at least `minRuns` times and `minSeconds` long, an `evaluate` timing each; the last output. */
-function timedRuns(run, minRuns, minSeconds, timings) {
-  const first = process.hrtime.bigint();
-  const minNanoseconds = BigInt(Math.round(minSeconds * 1e9));
-  let output;
-  for (let runs = 0; runs < minRuns || process.hrtime.bigint() - first < minNanoseconds; runs++) {
-    const runStart = process.hrtime.bigint();
-    output = run();
-    timings.push({ name: 'evaluate', nanoseconds: nanosecondsSince(runStart) });
-  }
-  return output;
-}
-
-// The timing code itself is warmed before any message, so that V8 has optimised it by the first timed run: a
-// run of a few microseconds (hello's) is otherwise timed mostly through the interpreter running this loop. Through
-// several functions, as the evals' are many: optimised for one, the loop would be thrown away at the first other.
-const WARM_RUNS = [() => 0, () => 'run', () => [0], () => ({ run: 0 }), () => null, () => 0.5];
-for (let call = 0; call < 12_000; call++) timedRuns(WARM_RUNS[call % WARM_RUNS.length], 1, 0, []);
-
 function evaluate(message) {
   const { id, module, function: name } = message;
   const functions = modules.get(module);
@@ -88,7 +69,14 @@ function evaluate(message) {
     const begin = process.hrtime.bigint();
     const run = functions[name](data);
     const timings = [{ name: 'prepare', nanoseconds: nanosecondsSince(begin) }];
-    const output = timedRuns(run, minRuns, minSeconds, timings);
+    const first = process.hrtime.bigint();
+    const minNanoseconds = BigInt(Math.round(minSeconds * 1e9));
+    let output;
+    for (let runs = 0; runs < minRuns || process.hrtime.bigint() - first < minNanoseconds; runs++) {
+      const runStart = process.hrtime.bigint();
+      output = run();
+      timings.push({ name: 'evaluate', nanoseconds: nanosecondsSince(runStart) });
+    }
     return { id, success: true, output, timings };
   } catch (error) {
     return { id, success: false, error: messageOf(error) };
