@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EARLY_THREADS_BYTES } from '../src/cli/batch.js';
 import { main } from '../src/cli/main.js';
 import { fakeIo, runChildAsync, spawnUnread } from './helpers/cli.js';
+import { parkMiller } from './helpers/numeric.js';
 import { untilInputStops } from './helpers/proc.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jacobian-jobs-'));
@@ -20,18 +21,12 @@ afterAll(() => spawnSync('rm', ['-rf', work]));
 
 const LORENZ = ['[s*(y-x), x*(r-z)-y, x*y-b*z]', '--at', 's=10', '--at', 'r=28', '--at', 'b=2.6667', '--wrt', 'x,y,z'];
 
-/** A seeded generator (Park–Miller), so the points are the same in every run. */
-function generator(seed: number): () => number {
-  let state = seed;
-  return () => (state = (state * 16807) % 2147483647) / 2147483647;
-}
-
 /**
  * `count` Lorenz points, enough for several chunks (so threads start), with bad lines among them: a blank
  * line, a line that is not JSON, a point without z, and a non-finite value.
  */
 function lorenzPoints(count: number): string {
-  const random = generator(11);
+  const random = parkMiller(11);
   const lines = Array.from({ length: count }, () =>
     JSON.stringify({ x: 20 * random() - 10, y: 20 * random() - 10, z: 40 * random() }),
   );
@@ -125,7 +120,7 @@ describe('--jobs', () => {
 
   it('runs vjp with a seed on each line as one thread does', async () => {
     const seeded = join(work, 'seeded.jsonl');
-    const random = generator(5);
+    const random = parkMiller(5);
     const lines = Array.from({ length: 1200 }, () =>
       JSON.stringify({ at: { x: [random(), random()] }, v: [random(), random()] }),
     );

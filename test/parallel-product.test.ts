@@ -9,21 +9,11 @@ import { compile } from '../src/index.js';
 import { helperForTests, PARALLEL_WORK, useHelperFrom } from '../src/ops/parallel.js';
 import { addProduct, type MatrixLayout } from '../src/ops/product-kernel.js';
 import { ROOT } from './helpers/cli.js';
+import { prng } from './helpers/numeric.js';
 import { plainProduct } from './helpers/products.js';
 
 /** The built helper module: the tests run the sources, whose helper is the build's .js. */
 const BUILT_HELPER = new URL('../dist/src/ops/product-worker.js', import.meta.url);
-
-/** A seeded generator (mulberry32). */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const shared = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(n * 8));
 
@@ -54,7 +44,7 @@ interface Case {
 
 /** Runs one case through addProduct and the plain loop, from the same D; the index of the first difference. */
 function runCase({ R, K, C, layouts: [aByColumns, bByColumns, dByColumns], special, plainA }: Case, seed: number) {
-  const random = seeded(seed);
+  const random = prng(seed);
   const layout = (rows: number, cols: number, byColumns: boolean, offset: number): MatrixLayout =>
     byColumns ? { offset, rowStride: 1, colStride: rows } : { offset, rowStride: cols, colStride: 1 };
   // A padded offset and, for D, a stride wider than its rows: strided layouts inside larger buffers.
@@ -85,7 +75,7 @@ describe('matrix products on two threads', () => {
     useHelperFrom(BUILT_HELPER);
     helperForTests.joinFirst = true;
     const helped = helperForTests.helperChunks;
-    const random = seeded(14);
+    const random = prng(14);
     const cases: Case[] = [
       { R: 300, K: 100, C: 80, layouts: [false, false, false], special: false, plainA: false },
       { R: 40, K: 120, C: 500, layouts: [false, false, false], special: true, plainA: false },

@@ -5,28 +5,11 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addPanelProduct, addProduct, type MatrixLayout } from '../src/ops/product-kernel.js';
-import { sameBits } from './helpers/numeric.js';
-import { plainProduct } from './helpers/products.js';
+import { addPanelProduct, addProduct } from '../src/ops/product-kernel.js';
+import { parkMiller, sameBits } from './helpers/numeric.js';
+import { plainResult, storedMatrix as stored } from './helpers/products.js';
 
 const OPTIONS = { seed: 0x5eed_3a1c, numRuns: 80 };
-
-/** An r×c matrix by rows or by columns at `at` in a buffer padded with 7s, entry (i, j) = entry(i, j). */
-function stored(r: number, c: number, byColumns: boolean, at: number, entry: (i: number, j: number) => number) {
-  const layout: MatrixLayout = byColumns
-    ? { offset: at, rowStride: 1, colStride: r }
-    : { offset: at, rowStride: c, colStride: 1 };
-  const buffer = new Float64Array(at + r * c + 3).fill(7);
-  for (let i = 0; i < r; i++)
-    for (let j = 0; j < c; j++) buffer[at + i * layout.rowStride + j * layout.colStride] = entry(i, j);
-  return { buffer, layout };
-}
-
-/** A seeded stream of uniform numbers in [0, 1) (Park–Miller), so that a case is its seed. */
-function uniform(seed: number): () => number {
-  let state = seed % 2147483646 || 1;
-  return () => (state = (state * 16807) % 2147483647) / 2147483647;
-}
 
 /** Rows 1 to 9 (pairs and a last odd row), inner sizes past the kernel's least rows and its blocks of B's rows. */
 const R_SIZES = [1, 2, 3, 4, 5, 8, 9];
@@ -61,12 +44,11 @@ describe('the product kernel’s panels', () => {
     });
     fc.assert(
       fc.property(cases, ({ R, K, C, pattern, aZeros, transposed: [aT, bT, dT], seed }) => {
-        const random = uniform(seed);
+        const random = parkMiller(seed);
         const A = stored(R, K, aT, 3, () => (aZeros && random() < 0.05 ? 0 : (random() - 0.5) * 8));
         const B = stored(K, C, bT, 1, bEntry(pattern, random));
         const D = stored(R, C, dT, 2, () => [0, -0, 1.5, -2][Math.floor(random() * 4)]!);
-        const expected = D.buffer.slice();
-        plainProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [R, K, C]);
+        const expected = plainResult(A, B, D, [R, K, C]);
         addProduct(A.buffer, A.layout, B.buffer, B.layout, D.buffer, D.layout, R, K, C);
         expect(sameBits(D.buffer, expected)).toBe(true);
       }),
@@ -75,7 +57,7 @@ describe('the product kernel’s panels', () => {
   });
 
   it('run dense and triangular products, and leave those with a sparse A or few rows per panel to the other kernels', () => {
-    const random = uniform(11);
+    const random = parkMiller(11);
     const byRows = (r: number, c: number, entry: (i: number, j: number) => number) => stored(r, c, false, 0, entry);
     const run = (
       R: number,
@@ -87,8 +69,7 @@ describe('the product kernel’s panels', () => {
       const A = byRows(R, K, a);
       const B = byRows(K, C, b);
       const D = byRows(R, C, () => 0);
-      const expected = D.buffer.slice();
-      plainProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [R, K, C]);
+      const expected = plainResult(A, B, D, [R, K, C]);
       const ran = addPanelProduct(A.buffer, A.layout, B.buffer, B.layout, D.buffer, D.layout, R, K, C);
       return { ran, same: sameBits(D.buffer, ran ? expected : byRows(R, C, () => 0).buffer) };
     };
@@ -106,8 +87,7 @@ describe('the product kernel’s panels', () => {
     const A = stored(2, K, false, 0, (i, k) => (i === 0 ? (k === 3 ? 0 : 1) : k === 5 ? 0 : -1e-200));
     const B = stored(K, 4, false, 0, (k, j) => (k === 3 && j === 1 ? Infinity : 1e-200));
     const D = stored(2, 4, false, 0, (i) => (i === 0 ? 1 : -0));
-    const expected = D.buffer.slice();
-    plainProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [2, K, 4]);
+    const expected = plainResult(A, B, D, [2, K, 4]);
     expect(addPanelProduct(A.buffer, A.layout, B.buffer, B.layout, D.buffer, D.layout, 2, K, 4)).toBe(true);
     expect(sameBits(D.buffer, expected)).toBe(true);
     expect(Number.isFinite(D.buffer[1])).toBe(true);
@@ -127,7 +107,7 @@ describe('the product kernel by a column', () => {
     });
     fc.assert(
       fc.property(cases, ({ R, K, aSpecial, bZeros, transposed: [aT, dT], seed }) => {
-        const random = uniform(seed);
+        const random = parkMiller(seed);
         const special = (): number => [0, -0, 0, -0, Infinity, NaN][Math.floor(random() * 6)]!;
         // Odd rows of A may be all zeros: their sums, from D's −0, stay −0 only if the zero terms are skipped.
         const A = stored(R, K, aT, 2, (i) =>
@@ -137,8 +117,7 @@ describe('the product kernel by a column', () => {
           bZeros && random() < 0.2 ? 0 : random() < 0.1 ? Infinity : random() + 0.25,
         );
         const D = stored(R, 1, dT, 3, () => [0, -0, 3][Math.floor(random() * 3)]!);
-        const expected = D.buffer.slice();
-        plainProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [R, K, 1]);
+        const expected = plainResult(A, B, D, [R, K, 1]);
         addProduct(A.buffer, A.layout, B.buffer, B.layout, D.buffer, D.layout, R, K, 1);
         expect(sameBits(D.buffer, expected)).toBe(true);
       }),

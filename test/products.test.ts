@@ -10,7 +10,7 @@ import { neededSteps } from '../src/engine/varying.js';
 import { OPS, type Operand } from '../src/ops/index.js';
 import { addProduct, denseProduct, transposed, type MatrixLayout } from '../src/ops/product-kernel.js';
 import { prng, sameBits } from './helpers/numeric.js';
-import { plainProduct } from './helpers/products.js';
+import { plainResult, storedMatrix } from './helpers/products.js';
 
 const OPTIONS = { seed: 0x9e0d_0c75, numRuns: 120 };
 
@@ -43,17 +43,6 @@ const entries = (count: number, zeros = false): fc.Arbitrary<number[]> =>
     ? fc.integer().map((seed) => seededEntries(count, seed, zeros))
     : fc.array(zeros ? fc.oneof(entry, fc.constant(0)) : entry, { minLength: count, maxLength: count });
 
-/** An r×c matrix stored row-major or by columns at offset `at` of a buffer of `size` entries. */
-function stored(values: readonly number[], r: number, c: number, byColumns: boolean, at: number, size: number) {
-  const layout: MatrixLayout = byColumns
-    ? { offset: at, rowStride: 1, colStride: r }
-    : { offset: at, rowStride: c, colStride: 1 };
-  const buffer = new Float64Array(size).fill(7);
-  for (let i = 0; i < r; i++)
-    for (let j = 0; j < c; j++) buffer[at + i * layout.rowStride + j * layout.colStride] = values[i * c + j]!;
-  return { buffer, layout };
-}
-
 const shapes = fc.oneof(
   fc.tuple(fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 9 })),
   // Several blocks of B's rows, and one-column products.
@@ -84,11 +73,11 @@ describe('the product kernel', () => {
             : pattern === 'no zeros'
               ? b.map(nonzero)
               : b;
-        const A = stored(aNonzero ? a.map(nonzero) : a, R, K, aT, 3, R * K + 5);
-        const B = stored(bValues, K, C, bT, 1, K * C + 2);
-        const D = stored(d, R, C, dT, 2, R * C + 4);
-        const expected = D.buffer.slice();
-        plainProduct(A.buffer, A.layout, B.buffer, B.layout, expected, D.layout, [R, K, C]);
+        const aValues = aNonzero ? a.map(nonzero) : a;
+        const A = storedMatrix(R, K, aT, 3, (i, k) => aValues[i * K + k]!, R * K + 5);
+        const B = storedMatrix(K, C, bT, 1, (k, j) => bValues[k * C + j]!, K * C + 2);
+        const D = storedMatrix(R, C, dT, 2, (i, j) => d[i * C + j]!, R * C + 4);
+        const expected = plainResult(A, B, D, [R, K, C]);
         addProduct(A.buffer, A.layout, B.buffer, B.layout, D.buffer, D.layout, R, K, C);
         expect(sameBits(D.buffer, expected)).toBe(true);
       }),

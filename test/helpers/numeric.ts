@@ -2,6 +2,12 @@
 import { centralDifferences } from '../../src/engine/check.js';
 import type { Point, Program } from '../../src/engine/program.js';
 
+/** A seeded stream of uniform numbers in (0, 1) (Park–Miller), so that a case is its seed. */
+export function parkMiller(seed: number): () => number {
+  let state = seed % 2147483646 || 1;
+  return () => (state = (state * 16807) % 2147483647) / 2147483647;
+}
+
 /** mulberry32: a small seeded generator, so every failure can be replayed. */
 export function prng(seed: number): () => number {
   let a = seed >>> 0;
