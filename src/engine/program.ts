@@ -209,10 +209,14 @@ export class Program {
   }
 
   evaluate(at: Point, options: DerivativeOptions = {}): Float64Array {
-    const { plan } = this.valuePassFor(options);
-    this.load(plan, at);
-    plan.run();
-    return plan.read(this.output);
+    this.valuePassFor(options);
+    return this.evaluateInOrder(
+      this.variables.map(({ name }) => {
+        const data = at.get(name);
+        if (data === undefined) throw new InputError(`no value for ${name}`);
+        return data;
+      }),
+    );
   }
 
   /**
