@@ -11,6 +11,7 @@ import { columnLabels, entryLabels } from '../format/labels.js';
 import { exactNumber as exact } from '../format/number.js';
 import type { Binding, Report } from '../format/report.js';
 import type { Tensor } from '../values.js';
+import { JacobianLane } from './batch-lane.js';
 import { FlatLine } from './batch-line.js';
 import { compute, type CommandName } from './commands.js';
 import { withoutBom, type Io } from './io.js';
@@ -109,6 +110,8 @@ interface FlatRequest {
   /** The one-number value of each key, in the line's order. */
   readonly data: readonly Float64Array[];
   readonly request: Omit<Request, 'ms'>;
+  /** The lane of its Jacobians: undefined until its first point is computed, null where none serves. */
+  lane: JacobianLane | null | undefined;
 }
 
 /** Buffers of written chunks a thread keeps for its next ones: as many as it has chunks in flight, and one. */
@@ -197,7 +200,7 @@ export class BatchPoints {
     const text = lineNumber === 1 ? withoutBom(read) : read;
     if (this.flatLine.read(text)) {
       const request = this.flatRequest();
-      if (request !== null) return this.computed(request);
+      if (request !== null) return this.flatReport(this.flat!, request);
     }
     // Every input line gets one output line, so that the two can be joined line by line (paste).
     if (text.trim() === '') throw new InputError('blank line: give a point on every line, or remove the line');
@@ -230,6 +233,20 @@ export class BatchPoints {
     return compute(this.setup.command, request, this.setup.options).report;
   }
 
+  /** The report of a flat line's point: by the lane of its request where it serves, else the general way. */
+  private flatReport(flat: FlatRequest, request: Omit<Request, 'ms'>): Report {
+    const { lane } = flat;
+    if (lane != null && lane.program === request.program) {
+      const report = lane.report();
+      if (report !== null) return report;
+      if (!lane.serves) flat.lane = null;
+    }
+    const report = this.computed(request);
+    if (flat.lane === undefined && request === flat.request)
+      flat.lane = JacobianLane.of(request, report, this.setup.options.mode);
+    return report;
+  }
+
   /** The request of the flat line just read, its numbers in place; null when its names cannot be bound as given. */
   private flatRequest(): Omit<Request, 'ms'> | null {
     const line = this.flatLine;
@@ -256,7 +273,8 @@ export class BatchPoints {
       mergeBinding(bindings, { name: keys[k]!, value });
     }
     try {
-      return { keys, data, request: bindRequest(this.source, bindings, this.setup.wrt, this.setup.options) };
+      const request = bindRequest(this.source, bindings, this.setup.wrt, this.setup.options);
+      return { keys, data, request, lane: undefined };
     } catch {
       // The general path reads the line again and reports the problem.
       return null;

@@ -80,6 +80,11 @@ export class Kernels {
     else this.plan.run();
   }
 
+  /** Whether the passes are compiled or may still be: false once the program is kept interpreted. */
+  get compiles(): boolean {
+    return this.compiled !== null;
+  }
+
   /** The generated sources, once compiled. */
   get sources(): readonly string[] {
     return this.compiled?.sources ?? [];

@@ -16,6 +16,7 @@ import { buildGradient } from './gradient.js';
 import { linearize, type WrtInput } from './linearize.js';
 import { Passes, type Direction } from './passes.js';
 import { Plan, planBytes, planLayout } from './plan.js';
+import { JacobianRunner } from './runner.js';
 import { findKinkWarnings, valueDomainKinkWarnings, type KinkWarning } from './special.js';
 import {
   colour,
@@ -275,6 +276,26 @@ export class Program {
     return this.accumulate(at, wrt, options, (diagonal) => diagonal);
   }
 
+  /**
+   * A runner of J at points of the shapes and names of a `jacobian` call already made (its checks passed), for a
+   * caller that makes many: null where that call takes another way (a block pass; operations with special
+   * points, whose warnings it finds) or was not made.
+   */
+  jacobianRunner(wrt: readonly string[], options: DerivativeOptions = {}): JacobianRunner | null {
+    const m = this.m;
+    const n = this.columns(wrt);
+    const { mode, method } = jacobianWay(m, n, options);
+    const prepared = this.prepared.get(this.keyOf(wrt));
+    if (method !== 'one-hot' || prepared === undefined || prepared.special) return null;
+    const { plan } = prepared;
+    const view = ({ offset, size }: Operand): Float64Array => plan.values.subarray(offset, offset + size);
+    const inputs = this.variables.map(({ name, shape }) => {
+      const operand = plan.operands[this.inputNode(name, shape)];
+      return operand === undefined ? null : view(operand);
+    });
+    return new JacobianRunner(inputs, view(plan.operand(this.output)), m, n, mode, prepared.kernels);
+  }
+
   /** J, a diagonal one given to `keep`, which says what the caller gets of it. */
   private accumulate<M extends StructuredJacobian>(
     at: Point,
@@ -285,11 +306,7 @@ export class Program {
     const m = this.m;
     const n = this.columns(wrt);
     guardMemory(m * n, `the ${m}×${n} Jacobian`, options);
-    const requested = options.mode ?? 'auto';
-    const mode = requested === 'auto' ? (m <= n ? 'reverse' : 'forward') : requested;
-    // A small Jacobian costs less as a few one-hot passes over preallocated buffers than as a block pass; where a
-    // partial is not finite, one-hot passes run in the careful form that gives every mode the same answer.
-    const method = options.method ?? (requested === 'auto' && m * n > SMALL_JACOBIAN_ENTRIES ? 'block' : 'one-hot');
+    const { mode, method } = jacobianWay(m, n, options);
     // A block pass gathers J from the blocks it carries: count J twice.
     const result = { what: 'J', bytes: (method === 'block' ? 2 : 1) * m * n * Float64Array.BYTES_PER_ELEMENT };
     // One-hot passes use one buffer, in their direction; a block pass is counted with both.
@@ -756,6 +773,23 @@ export class Program {
     if (node === undefined) this.inputs.set(name, (node = this.builder.input(name, shape)));
     return node;
   }
+}
+
+/**
+ * How `jacobian` computes an m×n J: reverse mode for no more rows than columns, unless told; a small Jacobian costs
+ * less as a few one-hot passes over preallocated buffers than as a block pass (where a partial is not finite,
+ * one-hot passes run in the careful form that gives every mode the same answer).
+ */
+function jacobianWay(
+  m: number,
+  n: number,
+  options: DerivativeOptions,
+): { readonly mode: 'reverse' | 'forward'; readonly method: Method } {
+  const requested = options.mode ?? 'auto';
+  return {
+    mode: requested === 'auto' ? (m <= n ? 'reverse' : 'forward') : requested,
+    method: options.method ?? (requested === 'auto' && m * n > SMALL_JACOBIAN_ENTRIES ? 'block' : 'one-hot'),
+  };
 }
 
 /** A number of entries as messages write it: "1 entry", "6 entries". */

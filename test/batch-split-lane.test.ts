@@ -1,0 +1,145 @@
+/**
+ * The batch's lane (cli/batch-lane.ts, engine/runner.ts): after a flat request's first point, its Jacobians come
+ * from a runner that skips the general path's per-call work. Every line must be what the general path writes for
+ * it alone, to the byte: points past COMPILE_AFTER (the runner serves compiled passes only), points it hands back
+ * (a NaN value, an infinite J, a kink), keys that change, a fixed value a line overrides, a program per value.
+ */
+import { describe, expect, it } from 'vitest';
+import { compileProgram } from '../src/compile.js';
+import { COMPILE_AFTER } from '../src/engine/compiled.js';
+import { runInProcess } from './helpers/cli.js';
+import { prng } from './helpers/numeric.js';
+
+interface Scenario {
+  readonly name: string;
+  readonly args: readonly string[];
+  /** The line of point k of the batch (k from 0). */
+  readonly line: (k: number, random: () => number) => string;
+}
+
+const POINTS = COMPILE_AFTER + 300;
+/** Where the special lines go: past the point where the passes are compiled. */
+const SPECIAL = COMPILE_AFTER + 100;
+
+const uniform = (random: () => number, low: number, high: number): number => low + (high - low) * random();
+
+const scenarios: readonly Scenario[] = [
+  {
+    name: 'Lorenz, fixed values, a run of lines that override one, and lines of other keys',
+    args: ['[s*(y-x), x*(r-z)-y, x*y-b*z]', '--at', 's=10', '--at', 'r=28', '--at', 'b=2.6667', '--wrt', 'x,y,z'],
+    line: (k, random) => {
+      const [x, y, z] = [uniform(random, -10, 10), uniform(random, -10, 10), uniform(random, 0, 40)];
+      // Not flat: the general path writes s = 5 into the plan, which the next flat line's lane must not keep.
+      if (k === SPECIAL) return JSON.stringify({ at: { x, y, z, s: 5 } });
+      if (k >= SPECIAL + 2 && k < SPECIAL + 7) return JSON.stringify({ x, y, z, s: 5 });
+      if (k === SPECIAL + 7) return JSON.stringify({ z, y, x });
+      if (k === SPECIAL + 8) return JSON.stringify({ x: 1e308, y: 1e308, z });
+      return JSON.stringify({ x, y, z });
+    },
+  },
+  {
+    name: 'a NaN value and an infinite J hand points back to the general path',
+    // No differentiated operation with special points: a NaN comes from ∞ − ∞, an infinite J from x² overflowing.
+    args: ['[x*y - y*x, x*x*y, x + y + log(c)]', '--at', 'c=2', '--wrt', 'x,y'],
+    line: (k, random) => {
+      // log(c) is not differentiated: its NaN warns only through the value.
+      if (k >= SPECIAL + 3 && k < SPECIAL + 6)
+        return JSON.stringify({ x: random(), y: random(), c: k === SPECIAL + 4 ? -1 : 2 });
+      if (k === SPECIAL) return JSON.stringify({ x: 1e200, y: 1e200 });
+      if (k === SPECIAL + 1) return JSON.stringify({ x: 1e200, y: 1 });
+      if (k === SPECIAL + 2) return JSON.stringify({ x: 1e300, y: 1e10 });
+      return JSON.stringify({ x: uniform(random, 0.5, 4), y: uniform(random, 0.5, 4) });
+    },
+  },
+  {
+    name: 'forward mode, more outputs than inputs',
+    args: ['[x, y, x*y, sin(x) * cos(y)]', '--mode', 'forward'],
+    line: (_k, random) => JSON.stringify({ x: uniform(random, -3, 3), y: uniform(random, -3, 3) }),
+  },
+  {
+    name: 'a program per value of an index',
+    args: ['[x*y, y*z, z*x][k] + x^2', '--wrt', 'x,y,z'],
+    line: (k, random) =>
+      JSON.stringify({ x: uniform(random, -2, 2), y: uniform(random, -2, 2), z: random(), k: 1 + (k % 3) }),
+  },
+  {
+    name: 'a kink: no lane, warnings as ever',
+    args: ['[abs(x) * y, max(x, y)]'],
+    line: (k, random) =>
+      k === SPECIAL ? JSON.stringify({ x: 0, y: 0 }) : JSON.stringify({ x: uniform(random, -1, 1), y: random() }),
+  },
+];
+
+describe('the lane of a batch', () => {
+  for (const [index, scenario] of scenarios.entries()) {
+    it(`writes each line as the general path does: ${scenario.name}`, async () => {
+      const random = prng(17 + index);
+      const lines = Array.from({ length: POINTS }, (_, k) => scenario.line(k, random));
+      const batch = await runInProcess([...scenario.args, '--batch', '-', '--jobs', '1'], {
+        stdin: `${lines.join('\n')}\n`,
+      });
+      expect(batch.stderr).toBe('');
+      const written = batch.stdout.split('\n');
+      expect(written).toHaveLength(POINTS + 1);
+      // Alone, a line is a flat request's first point: the general path's.
+      const checked = [0, 1, COMPILE_AFTER - 1, COMPILE_AFTER, COMPILE_AFTER + 1];
+      for (let k = SPECIAL - 2; k < SPECIAL + 10; k++) checked.push(k);
+      for (let k = 0; k < 12; k++) checked.push(COMPILE_AFTER + Math.floor(random() * (POINTS - COMPILE_AFTER)));
+      for (const k of checked) {
+        const alone = await runInProcess([...scenario.args, '--batch', '-', '--jobs', '1'], {
+          stdin: `${lines[k]!}\n`,
+        });
+        expect(written[k], `line ${k + 1}: ${lines[k]!}`).toBe(alone.stdout.slice(0, -1));
+      }
+    });
+  }
+});
+
+describe('Program.jacobianRunner', () => {
+  const lorenz = () =>
+    compileProgram(
+      '[s*(y-x), x*(r-z)-y, x*y-b*z]',
+      new Map(['s', 'r', 'b', 'x', 'y', 'z'].map((name) => [name, { shape: [] }])),
+    );
+  const at = new Map(['s', 'r', 'b', 'x', 'y', 'z'].map((name, k) => [name, Float64Array.of(k + 0.5)]));
+
+  it('is made only after a jacobian call with the same names, for one-hot passes of an operation without kinks', () => {
+    const program = lorenz();
+    expect(program.jacobianRunner(['x', 'y', 'z'])).toBeNull();
+    program.jacobian(at, ['x', 'y', 'z']);
+    expect(program.jacobianRunner(['x', 'y'])).toBeNull();
+    expect(program.jacobianRunner(['x', 'y', 'z'])).not.toBeNull();
+    const kinked = compileProgram('abs(x) * y', new Map(['x', 'y'].map((name) => [name, { shape: [] }])));
+    kinked.jacobian(at, ['x', 'y']);
+    expect(kinked.jacobianRunner(['x', 'y'])).toBeNull();
+    // Above SMALL_JACOBIAN_ENTRIES, auto takes a block pass.
+    const wide = compileProgram('x .* 2', new Map([['x', { shape: [17] }]]));
+    const x = new Map([['x', new Float64Array(17).fill(1)]]);
+    wide.jacobian(x, ['x']);
+    expect(wide.jacobianRunner(['x'])).toBeNull();
+    expect(wide.jacobianRunner(['x'], { method: 'one-hot' })).not.toBeNull();
+  });
+
+  it('gives the numbers of jacobian, at every point, once compiled', () => {
+    const program = lorenz();
+    const wrt = ['x', 'y', 'z'];
+    program.jacobian(at, wrt);
+    const runner = program.jacobianRunner(wrt)!;
+    const random = prng(5);
+    let ran = 0;
+    for (let k = 0; k < COMPILE_AFTER + 50; k++) {
+      const point = new Map(
+        [...at].map(([name]) => [name, Float64Array.of(uniform(random, -10, 10))] as [string, Float64Array]),
+      );
+      program.variables.forEach(({ name }, v) => runner.inputs[v]?.set(point.get(name)!));
+      if (!runner.run()) continue;
+      ran++;
+      const expected = program.jacobian(point, wrt);
+      expect(Array.from(runner.jacobian)).toEqual(Array.from(expected.jacobian));
+      expect(Array.from(runner.value)).toEqual(Array.from(expected.value));
+    }
+    // Before the passes are compiled, a run hands every point back.
+    expect(ran).toBeGreaterThan(0);
+    expect(ran).toBeLessThanOrEqual(COMPILE_AFTER + 50 - (COMPILE_AFTER - 2));
+  });
+});
