@@ -80,6 +80,11 @@ export class Kernels {
     else this.plan.run();
   }
 
+  /** Compiles at the next forward pass, for a caller that will make many (a batch's runner), not after COMPILE_AFTER. */
+  compileNext(): void {
+    this.runs = Math.max(this.runs, this.compileAfter - 1);
+  }
+
   /** Whether the passes are compiled or may still be: false once the program is kept interpreted. */
   get compiles(): boolean {
     return this.compiled !== null;

@@ -27,6 +27,8 @@ export class JacobianRunner {
   ) {
     this.jacobian = new Float64Array(m * n);
     this.passes = mode === 'reverse' ? m : n;
+    // Points come by the thousand: the passes are worth compiling at once.
+    kernels.compileNext();
   }
 
   /**
