@@ -95,6 +95,33 @@ describe('the lane of a batch', () => {
   }
 });
 
+describe('the lane with line numbers and as CSV', () => {
+  const lorenz = scenarios[0]!;
+  /** A line's text without its line number: `{"line":7,` or the CSV row's first cell. */
+  const unnumbered = (text: string): string => text.replace(/^\{"line":\d+,/, '{').replace(/^\d+,/, '');
+
+  for (const format of [
+    ['--shard', '0/1'],
+    ['--format', 'csv'],
+  ]) {
+    it(`writes each point as the general path does, with ${format.join(' ')}`, async () => {
+      const random = prng(29);
+      const lines = Array.from({ length: POINTS }, (_, k) => lorenz.line(k, random));
+      const args = [...lorenz.args, ...format, '--batch', '-', '--jobs', '1'];
+      const batch = await runInProcess(args, { stdin: `${lines.join('\n')}\n` });
+      const written = batch.stdout.split('\n');
+      const csv = format[0] === '--format';
+      for (const k of [0, 1, 2, SPECIAL - 1, SPECIAL + 1, POINTS - 1]) {
+        const alone = await runInProcess(args, { stdin: `${lines[k]!}\n` });
+        const expected = alone.stdout.split('\n')[csv ? 1 : 0]!;
+        const found = written.find((text) => text.startsWith(csv ? `${k + 1},` : `{"line":${k + 1},`));
+        expect(found, `line ${k + 1}`).toBeDefined();
+        expect(unnumbered(found!), `line ${k + 1}: ${lines[k]!}`).toBe(unnumbered(expected));
+      }
+    });
+  }
+});
+
 describe('Program.jacobianRunner', () => {
   const lorenz = () =>
     compileProgram(
