@@ -1,6 +1,6 @@
 /**
- * The batch's lane (cli/batch-lane.ts, engine/runner.ts): after a flat request's first point, its Jacobians come
- * from a runner of compiled passes that skips the general path's per-call work. Every line must be what the
+ * The batch's lane (cli/batch-lane.ts, engine/runner.ts): after a flat request's first point, its J, ∇f, vᵀJ or
+ * J·u come from a runner of compiled passes that skips the general path's per-call work. Every line must be what the
  * general path writes for it alone, to the byte: points it hands back (a NaN value, an infinite J, a kink), keys
  * that change, a fixed value a line overrides, a program per value.
  */
@@ -63,6 +63,32 @@ const scenarios: readonly Scenario[] = [
       JSON.stringify({ x: uniform(random, -2, 2), y: uniform(random, -2, 2), z: random(), k: 1 + (k % 3) }),
   },
   {
+    name: 'gradients, with a fixed value a line overrides',
+    args: ['grad', 'x*y*z + c*x*x*x', '--at', 'c=0.5', '--wrt', 'x,y,z'],
+    line: (k, random) => {
+      const [x, y, z] = [uniform(random, -2, 2), uniform(random, -2, 2), uniform(random, -2, 2)];
+      if (k === SPECIAL) return JSON.stringify({ at: { x, y, z, c: 5 } });
+      if (k === SPECIAL + 2) return JSON.stringify({ x: 1e200, y: 1e200, z });
+      return JSON.stringify({ x, y, z });
+    },
+  },
+  {
+    name: 'vector-Jacobian products of a matrix-valued output',
+    args: ['vjp', '[x*x*y, y*z; z*x, x+y+z]', '--v', '0,-2,0.5,3'],
+    line: (k, random) =>
+      k === SPECIAL
+        ? JSON.stringify({ x: 1e200, y: 1, z: 1 })
+        : JSON.stringify({ x: uniform(random, -2, 2), y: uniform(random, -2, 2), z: uniform(random, -2, 2) }),
+  },
+  {
+    name: 'Jacobian-vector products',
+    args: ['jvp', '[x*x*y, sin(x) * z, x - z]', '--u', '0.5,0,2'],
+    line: (k, random) =>
+      k === SPECIAL
+        ? JSON.stringify({ x: 1e200, y: 1, z: 1 })
+        : JSON.stringify({ x: uniform(random, -2, 2), y: uniform(random, -2, 2), z: uniform(random, -2, 2) }),
+  },
+  {
     name: 'a kink: no lane, warnings as ever',
     args: ['[abs(x) * y, max(x, y)]'],
     line: (k, random) =>
@@ -122,7 +148,7 @@ describe('the lane with line numbers and as CSV', () => {
   }
 });
 
-describe('Program.jacobianRunner', () => {
+describe('Program.jacobianRunner and vectorRunner', () => {
   const lorenz = () =>
     compileProgram(
       '[s*(y-x), x*(r-z)-y, x*y-b*z]',
@@ -145,6 +171,38 @@ describe('Program.jacobianRunner', () => {
     wide.jacobian(x, ['x']);
     expect(wide.jacobianRunner(['x'])).toBeNull();
     expect(wide.jacobianRunner(['x'], { method: 'one-hot' })).not.toBeNull();
+  });
+
+  it('gives vᵀJ, ∇f and J·u as vjp, grad and jvp do, and is made only for a seed of the right length', () => {
+    const program = lorenz();
+    const wrt = ['x', 'y', 'z'];
+    const v = Float64Array.of(1, -2, 0.5);
+    const u = Float64Array.of(0.25, 1, -3);
+    program.vjp(at, v, wrt);
+    expect(program.vectorRunner('reverse', Float64Array.of(1, 2), wrt)).toBeNull();
+    expect(program.vectorRunner('forward', Float64Array.of(1, 2), wrt)).toBeNull();
+    const backward = program.vectorRunner('reverse', v, wrt)!;
+    const forward = program.vectorRunner('forward', u, wrt)!;
+    const scalar = compileProgram('x*y*z + sin(x)', new Map(['x', 'y', 'z'].map((name) => [name, { shape: [] }])));
+    scalar.grad(at, wrt);
+    const gradient = scalar.vectorRunner('reverse', Float64Array.of(1), wrt)!;
+    const random = prng(11);
+    for (let k = 0; k < 50; k++) {
+      const point = new Map(
+        [...at].map(([name]) => [name, Float64Array.of(uniform(random, -10, 10))] as [string, Float64Array]),
+      );
+      for (const [runner, of] of [
+        [backward, program],
+        [forward, program],
+        [gradient, scalar],
+      ] as const) {
+        of.variables.forEach(({ name }, i) => runner.inputs[i]?.set(point.get(name)!));
+        expect(runner.run()).toBe(true);
+      }
+      expect(Array.from(backward.vector)).toEqual(Array.from(program.vjp(point, v, wrt).vjp));
+      expect(Array.from(forward.vector)).toEqual(Array.from(program.jvp(point, u, wrt).jvp));
+      expect(Array.from(gradient.vector)).toEqual(Array.from(scalar.grad(point, wrt).grad));
+    }
   });
 
   it('gives the numbers of jacobian at every point, its passes compiled at its first run', () => {

@@ -1,61 +1,44 @@
 /**
- * The Jacobians of a batch's flat lines of one program by a runner (engine/runner.ts): each point's numbers go
+ * The results of a batch's flat lines of one program by a runner (engine/runner.ts): each point's numbers go
  * from the request's values into the plan, and its report is one object, made from the report the general path
- * gave at the lane's first point, whose value and J are the runner's, read in place. A point the runner cannot
- * do alone goes the general way, for the same line.
+ * gave at the lane's first point, whose value and result are the runner's, read in place. J, ∇f, vᵀJ and J·u
+ * have lanes; a point the runner cannot do alone goes the general way, for the same line.
  */
 import type { Mode, Program } from '../engine/program.js';
-import type { JacobianRunner } from '../engine/runner.js';
-import type { MatrixReport, Report } from '../format/report.js';
+import type { PointRunner } from '../engine/runner.js';
+import type { Report } from '../format/report.js';
 import type { Request } from './request.js';
 
-export class JacobianLane {
+/** The grad command's seed: ∇f is the backward pass seeded with 1. */
+const GRADIENT_SEED = Float64Array.of(1);
+
+export class PointLane {
   private constructor(
     readonly program: Program,
-    private readonly runner: JacobianRunner,
+    private readonly runner: PointRunner,
     /** Each input's data in the request (in the order of the runner's inputs; null where the plan has none). */
     private readonly sources: readonly (ArrayLike<number> | null)[],
-    private readonly shared: MatrixReport,
+    private readonly shared: Report,
   ) {}
 
   /** A lane for the points of `request` after its first, whose report is `first`; null where none serves. */
-  static of(request: Omit<Request, 'ms'>, first: Report, mode: Mode | undefined): JacobianLane | null {
-    if (first.command !== 'jacobian' || !(first.matrix instanceof Float64Array) || first.warnings.length > 0)
-      return null;
+  static of(request: Omit<Request, 'ms'>, first: Report, mode: Mode | undefined): PointLane | null {
+    if (first.warnings.length > 0) return null;
+    const made = sharedReport(request, first, mode);
+    if (made === null || made.runner.value.length !== first.value.data.length) return null;
+    const { runner, shared } = made;
     const { program } = request;
-    const runner = program.jacobianRunner(request.wrt, { mode: mode ?? 'auto' });
-    if (runner === null || runner.mode !== first.mode || runner.method !== first.method) return null;
-    if (runner.passes !== first.passes || runner.value.length !== first.value.data.length) return null;
     const sources = program.variables.map(({ name }, k) =>
       runner.inputs[k] === null ? null : request.point.get(name),
     );
-    if (
-      sources.some(
-        (source, k) => source === undefined || (source !== null && source.length !== runner.inputs[k]!.length),
-      )
-    )
-      return null;
-    const shared: MatrixReport = {
-      command: 'jacobian',
-      expr: first.expr,
-      title: first.title,
-      at: first.at,
-      wrt: first.wrt,
-      inputs: first.inputs,
-      value: { shape: first.value.shape, data: runner.value },
-      m: first.m,
-      n: first.n,
-      warnings: [],
-      matrix: runner.jacobian,
-      mode: first.mode,
-      method: first.method,
-      passes: first.passes,
-    };
-    return new JacobianLane(program, runner, sources as readonly (ArrayLike<number> | null)[], shared);
+    const fits = (source: ArrayLike<number> | null | undefined, k: number): source is ArrayLike<number> | null =>
+      source === null || (source !== undefined && source.length === runner.inputs[k]!.length);
+    if (!sources.every(fits)) return null;
+    return new PointLane(program, runner, sources as readonly (ArrayLike<number> | null)[], shared);
   }
 
   /** The report at the point now in the request's values, until the next; null where the general path must run. */
-  report(): MatrixReport | null {
+  report(): Report | null {
     const { inputs } = this.runner;
     const { sources } = this;
     for (let k = 0; k < inputs.length; k++) {
@@ -71,5 +54,63 @@ export class JacobianLane {
   /** Whether the lane can serve a point: false once its program is kept interpreted. */
   get serves(): boolean {
     return this.runner.compiles;
+  }
+}
+
+/**
+ * The runner of the command of `first`, and the report of every point it runs: `first`'s fields, its value and
+ * result the runner's. Null for a command or a way of computing that has no runner.
+ */
+function sharedReport(
+  request: Omit<Request, 'ms'>,
+  first: Report,
+  mode: Mode | undefined,
+): { readonly runner: PointRunner; readonly shared: Report } | null {
+  const { program, wrt } = request;
+  const base = {
+    expr: first.expr,
+    title: first.title,
+    at: first.at,
+    wrt: first.wrt,
+    inputs: first.inputs,
+    m: first.m,
+    n: first.n,
+    warnings: [],
+  };
+  switch (first.command) {
+    case 'jacobian': {
+      const runner =
+        first.matrix instanceof Float64Array ? program.jacobianRunner(wrt, { mode: mode ?? 'auto' }) : null;
+      if (runner === null || runner.mode !== first.mode || runner.method !== first.method) return null;
+      if (runner.passes !== first.passes) return null;
+      const shared: Report = {
+        command: 'jacobian',
+        ...base,
+        value: { shape: first.value.shape, data: runner.value },
+        matrix: runner.jacobian,
+        mode: first.mode,
+        method: first.method,
+        passes: first.passes,
+      };
+      return { runner, shared };
+    }
+    case 'grad':
+    case 'vjp':
+    case 'jvp': {
+      const seed = first.command === 'grad' ? GRADIENT_SEED : first.seed;
+      if (seed === null) return null;
+      const runner = program.vectorRunner(first.command === 'jvp' ? 'forward' : 'reverse', seed, wrt);
+      if (runner === null || runner.vector.length !== first.vector.length) return null;
+      const shared: Report = {
+        command: first.command,
+        ...base,
+        value: { shape: first.value.shape, data: runner.value },
+        seed: first.seed,
+        vector: runner.vector,
+      };
+      return { runner, shared };
+    }
+    default:
+      return null;
   }
 }

@@ -11,7 +11,7 @@ import { columnLabels, entryLabels } from '../format/labels.js';
 import { exactNumber as exact } from '../format/number.js';
 import type { Binding, Report } from '../format/report.js';
 import type { Tensor } from '../values.js';
-import { JacobianLane } from './batch-lane.js';
+import { PointLane } from './batch-lane.js';
 import { FlatLine } from './batch-line.js';
 import { compute, type CommandName } from './commands.js';
 import { withoutBom, type Io } from './io.js';
@@ -111,7 +111,7 @@ interface FlatRequest {
   readonly data: readonly Float64Array[];
   readonly request: Omit<Request, 'ms'>;
   /** The lane of its Jacobians: undefined until its first point is computed, null where none serves. */
-  lane: JacobianLane | null | undefined;
+  lane: PointLane | null | undefined;
 }
 
 /** Buffers of written chunks a thread keeps for its next ones: as many as it has chunks in flight, and one. */
@@ -243,7 +243,7 @@ export class BatchPoints {
     }
     const report = this.computed(request);
     if (flat.lane === undefined && request === flat.request)
-      flat.lane = JacobianLane.of(request, report, this.setup.options.mode);
+      flat.lane = PointLane.of(request, report, this.setup.options.mode);
     return report;
   }
 

@@ -16,7 +16,7 @@ import { buildGradient } from './gradient.js';
 import { linearize, type WrtInput } from './linearize.js';
 import { Passes, type Direction } from './passes.js';
 import { Plan, planBytes, planLayout } from './plan.js';
-import { JacobianRunner } from './runner.js';
+import { JacobianRunner, VectorRunner } from './runner.js';
 import { findKinkWarnings, valueDomainKinkWarnings, type KinkWarning } from './special.js';
 import {
   colour,
@@ -285,15 +285,39 @@ export class Program {
     const m = this.m;
     const n = this.columns(wrt);
     const { mode, method } = jacobianWay(m, n, options);
+    const prepared = method === 'one-hot' ? this.runnable(wrt) : null;
+    if (prepared === null) return null;
+    const { inputs, value } = this.runnerViews(prepared.plan);
+    return new JacobianRunner(inputs, value, prepared.kernels, m, n, mode);
+  }
+
+  /**
+   * A runner of vᵀJ (`reverse`, `seed` the m entries of v; [1] for ∇f) or J·u (`forward`, `seed` the n entries of
+   * u), as jacobianRunner for a `vjp`, `grad` or `jvp` call already made with these names and this seed.
+   */
+  vectorRunner(direction: 'reverse' | 'forward', seed: Float64Array, wrt: readonly string[]): VectorRunner | null {
+    const m = this.m;
+    const n = this.columns(wrt);
+    const prepared = this.runnable(wrt);
+    if (prepared === null || seed.length !== (direction === 'reverse' ? m : n)) return null;
+    const { inputs, value } = this.runnerViews(prepared.plan);
+    return new VectorRunner(inputs, value, prepared.kernels, direction, seed, direction === 'reverse' ? n : m);
+  }
+
+  /** The prepared passes of a call already made with `wrt`, if no operation on them has special points. */
+  private runnable(wrt: readonly string[]): Prepared | null {
     const prepared = this.prepared.get(this.keyOf(wrt));
-    if (method !== 'one-hot' || prepared === undefined || prepared.special) return null;
-    const { plan } = prepared;
+    return prepared === undefined || prepared.special ? null : prepared;
+  }
+
+  /** Views of the plan's values: each variable's entries (null where unused) and the output's. */
+  private runnerViews(plan: Plan): { inputs: (Float64Array | null)[]; value: Float64Array } {
     const view = ({ offset, size }: Operand): Float64Array => plan.values.subarray(offset, offset + size);
     const inputs = this.variables.map(({ name, shape }) => {
       const operand = plan.operands[this.inputNode(name, shape)];
       return operand === undefined ? null : view(operand);
     });
-    return new JacobianRunner(inputs, view(plan.operand(this.output)), m, n, mode, prepared.kernels);
+    return { inputs, value: view(plan.operand(this.output)) };
   }
 
   /** J, a diagonal one given to `keep`, which says what the caller gets of it. */

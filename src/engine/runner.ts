@@ -1,17 +1,12 @@
 /**
- * J at one point after another of the same shapes (a batch's lines): what Program.jacobian does for a small
- * Jacobian of compiled passes, without what it does per call besides (names looked up, a Map read, memory
- * checks, results allocated). Program.jacobianRunner makes one.
+ * Results at one point after another of the same shapes (a batch's lines): what Program.jacobian, vjp, grad and
+ * jvp do for compiled passes, without what they do per call besides (names looked up, a Map read, memory checks,
+ * results allocated). The caller writes each point into `inputs` and reads the value and the result in place
+ * until the next run. Program.jacobianRunner and Program.vectorRunner make them.
  */
 import type { Kernels } from './compiled.js';
 
-export class JacobianRunner {
-  /** J, row-major, as the last run left it. */
-  readonly jacobian: Float64Array;
-  readonly method = 'one-hot';
-  /** One-hot passes a run makes: a backward pass per row, or a forward pass per column. */
-  readonly passes: number;
-
+export abstract class PointRunner {
   /**
    * `inputs`: each variable's entries in the plan (in the order of Program.variables; null for one the output
    * does not read), where the caller writes a point; `value`: the output's entries in the plan, which a run
@@ -20,25 +15,20 @@ export class JacobianRunner {
   constructor(
     readonly inputs: readonly (Float64Array | null)[],
     readonly value: Float64Array,
-    readonly m: number,
-    readonly n: number,
-    readonly mode: 'reverse' | 'forward',
-    private readonly kernels: Kernels,
+    protected readonly kernels: Kernels,
   ) {
-    this.jacobian = new Float64Array(m * n);
-    this.passes = mode === 'reverse' ? m : n;
-    // Points come by the thousand: the passes are worth compiling at once.
+    // Points come by the thousand: the passes are worth compiling at once, not after COMPILE_AFTER.
     kernels.compileNext();
   }
 
   /**
-   * The value and J at the point in `inputs`; false where Program.jacobian would do more than a run does (its
-   * passes are not compiled yet, a result or the value is not finite: the interpreter's careful passes, a
-   * warning), and the caller asks it instead, for the same numbers.
+   * The value and the result at the point in `inputs`; false where the program's call would do more than a run
+   * does (its passes are not compiled yet, a result or the value is not finite: the interpreter's careful
+   * passes, a warning), and the caller makes that call instead, for the same numbers.
    */
   run(): boolean {
     this.kernels.forward();
-    if (!this.kernels.jacobian(this.mode, this.jacobian)) return false;
+    if (!this.derivative()) return false;
     const { value } = this;
     for (let k = 0; k < value.length; k++) if (Number.isNaN(value[k]!)) return false;
     return true;
@@ -47,5 +37,58 @@ export class JacobianRunner {
   /** Whether a run can succeed: false once the program is kept interpreted (too long to compile). */
   get compiles(): boolean {
     return this.kernels.compiles;
+  }
+
+  /** The derivative passes after the forward pass; false where the compiled ones cannot give it. */
+  protected abstract derivative(): boolean;
+}
+
+/** J by one-hot passes, as Program.jacobian computes a small one. */
+export class JacobianRunner extends PointRunner {
+  /** J, row-major, as the last run left it. */
+  readonly jacobian: Float64Array;
+  readonly method = 'one-hot';
+  /** One-hot passes a run makes: a backward pass per row, or a forward pass per column. */
+  readonly passes: number;
+
+  constructor(
+    inputs: readonly (Float64Array | null)[],
+    value: Float64Array,
+    kernels: Kernels,
+    readonly m: number,
+    readonly n: number,
+    readonly mode: 'reverse' | 'forward',
+  ) {
+    super(inputs, value, kernels);
+    this.jacobian = new Float64Array(m * n);
+    this.passes = mode === 'reverse' ? m : n;
+  }
+
+  protected derivative(): boolean {
+    return this.kernels.jacobian(this.mode, this.jacobian);
+  }
+}
+
+/** vᵀJ (a backward pass seeded with v; ∇f with v = [1]) or J·u (a forward pass seeded with u). */
+export class VectorRunner extends PointRunner {
+  /** The result, as the last run left it: n entries for vᵀJ, m for J·u. */
+  readonly vector: Float64Array;
+
+  constructor(
+    inputs: readonly (Float64Array | null)[],
+    value: Float64Array,
+    kernels: Kernels,
+    readonly direction: 'reverse' | 'forward',
+    private readonly seed: Float64Array,
+    entries: number,
+  ) {
+    super(inputs, value, kernels);
+    this.vector = new Float64Array(entries);
+  }
+
+  protected derivative(): boolean {
+    return this.direction === 'reverse'
+      ? this.kernels.vjp(this.seed, this.vector)
+      : this.kernels.jvp(this.seed, this.vector);
   }
 }
