@@ -259,6 +259,75 @@ describe('the fast path of a batch', () => {
     }
   });
 
+  it('writes each line of a gradient, vᵀJ or J·u as the per-point command writes it with --json', async () => {
+    const vectorCases: { args: string[]; points: Record<string, number>[] }[] = [
+      {
+        args: ['grad', 'x*y + sin(x) * z'],
+        points: [
+          { x: 1, y: 2, z: 3 },
+          { x: -0.5, y: 1e-7, z: 1e21 },
+        ],
+      },
+      {
+        args: ['grad', 'abs(θ) * y + y^2', '--wrt', 'θ,y'],
+        points: [
+          { θ: 0, y: 1 },
+          { θ: -2, y: 0.5 },
+        ],
+      },
+      { args: ['grad', 'sum(v .* v) * t', '--at', 'v=[0.5,0.25]'], points: [{ t: 2 }, { t: -1 }] },
+      {
+        args: [
+          'vjp',
+          '[s*(y-x), x*(r-z)-y, x*y-b*z]',
+          '--at',
+          's=10',
+          '--at',
+          'r=28',
+          '--at',
+          'b=2.6667',
+          '--v',
+          '1,0.5,-2',
+          '--wrt',
+          'x,y,z',
+        ],
+        points: [
+          { x: 1, y: 2, z: 3 },
+          { x: -9.99890430830368, y: 8.415290340043274, z: 11.569490214609303 },
+        ],
+      },
+      {
+        args: ['vjp', '[a, b; a*b, a-b]', '--v', '1,2,3,4'],
+        points: [
+          { a: 1, b: 2 },
+          { a: 3.5, b: -1e-7 },
+        ],
+      },
+      { args: ['vjp', '[log(x), 1/x]', '--v', '1,-1'], points: [{ x: 0 }, { x: -1 }, { x: 2 }] },
+      {
+        args: ['jvp', '[x*y, x - z; z, y*y]', '--u', '1,0,2'],
+        points: [
+          { x: 1, y: 2, z: 3 },
+          { x: 0.1, y: -0, z: 7 },
+        ],
+      },
+      { args: ['jvp', 'v * t + [1, 2]', '--at', 'v=[0.5,0.25]', '--u', '1,-1,3'], points: [{ t: 2 }, { t: -1 }] },
+    ];
+    for (const { args, points } of vectorCases) {
+      const { flat } = batches(points);
+      const lines = (await run([...args, '--batch', '-'], flat)).out.trimEnd().split('\n');
+      expect(lines).toHaveLength(points.length);
+      for (const [k, point] of points.entries()) {
+        const single = await run([
+          ...args,
+          ...Object.entries(point).flatMap(([name, x]) => ['--at', `${name}=${JSON.stringify(x)}`]),
+          '--json',
+        ]);
+        expect(lines[k], `${args.join(' ')} at ${JSON.stringify(point)}`).toBe(single.out.trimEnd());
+      }
+    }
+  });
+
   it('writes numbers of every length whole, in a chunk several times its first buffer', async () => {
     const lorenz = cases[0]!.args;
     const point = { x: -2.2250738585072014e-308, y: -1.7976931348623157e308, z: 5e-324 };

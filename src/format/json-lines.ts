@@ -9,6 +9,7 @@ import {
   jsonLine,
   keyJson,
   kinkWarningJson,
+  nestedJson,
   numberJson,
   repeatedFields,
   SHARED_TEXT_MAX,
@@ -18,7 +19,7 @@ import {
 import { sizeOf } from '../shape.js';
 import { exactNumber } from './number.js';
 import { writeShortest } from './shortest.js';
-import type { Binding, MatrixReport, Report } from './report.js';
+import type { Binding, MatrixReport, Report, VectorReport } from './report.js';
 
 /** The longest JSON of a number: 25 bytes, as `-0.0000012345678901234567` (`-1.2345678901234567e-308` has 24). */
 const MAX_NUMBER_BYTES = 25;
@@ -51,22 +52,33 @@ const COMMA = 0x2c;
 const OPEN = 0x5b;
 const OPEN_BRACE = 0x7b;
 const CLOSE = 0x5d;
+const CLOSE_BRACE = 0x7d;
 /** The end of a line without warnings, as bytes: most lines end so. */
-const NO_WARNINGS = Uint8Array.from('},"warnings":[]}\n', (c) => c.charCodeAt(0));
+const NO_WARNINGS = Uint8Array.from(',"warnings":[]}\n', (c) => c.charCodeAt(0));
+
+/** The reports whose lines JsonLines writes number by number: a dense J, ∇f, vᵀJ or J·u. */
+type DenseReport =
+  | (MatrixReport & { readonly command: 'jacobian'; readonly matrix: Float64Array })
+  | (VectorReport & { readonly command: VectorCommand });
+type VectorCommand = 'grad' | 'vjp' | 'jvp';
 
 /**
- * The text of a dense Jacobian's line that repeats from point to point, encoded once: everything but the
- * numbers of the point (values fixed on the command line included), for the fields, names and shapes it was
- * made for.
+ * The text of a dense result's line that repeats from point to point, encoded once: everything but the
+ * numbers of the point (values fixed on the command line, and a vector's seed, included), for the command,
+ * fields, names, shapes and seed it was made for.
  */
 interface Frame {
+  readonly command: DenseReport['command'];
   readonly fields: RepeatedFields;
   /** The `at` names, and the value each had (a fixed value is the same object at every point). */
   readonly at: readonly Binding[];
   readonly valueShape: readonly number[];
+  /** J's: how it was accumulated. */
   readonly mode: string;
   readonly method: string;
   readonly passes: number;
+  /** A vector's: its seed (v or u), written into `tail`; null for J and ∇f. */
+  readonly seed: Float64Array | null;
   /**
    * The text before each `at` value of the point (not fixed), fixed values merged in: `"command":"jacobian",
    * "expr":…,"at":{"s":10,"x":` for the first, then `,"y":` and so on.
@@ -77,19 +89,27 @@ interface Frame {
   /** The rest of `at` (fixed values merged in), then `},"wrt":…,"inputs":…,"value":` */
   readonly middle: Uint8Array;
   /**
-   * The bytes of the text above and of the arrays' brackets and commas of the value, J and the blocks: what a line
-   * writes besides its numbers, the `at` values of the point, the line number and the warnings.
+   * The bytes of the text above and of the arrays' brackets and commas of the value, the result and the blocks:
+   * what a line writes besides its numbers, the `at` values of the point, the line number and the warnings.
    */
   readonly bytes: number;
-  /** `,"valueShape":…,"shape":…,"mode":…,"method":…,"passes":…,"jacobian":` */
+  /**
+   * `,"valueShape":…,"shape":…`, then `,"mode":…,"method":…,"passes":…,"jacobian":` for J, `,"grad":` for ∇f,
+   * `,"v":[…],"vjp":` for vᵀJ, `,"u":[…],"jvp":` for J·u.
+   */
   readonly tail: Uint8Array;
-  /** J's dimensions, m × n. */
-  readonly jacobianDims: readonly number[];
-  /** `,"blocks":{"x":` then `,"y":` … for each differentiated variable, and its block's dimensions. */
+  /** The result's dimensions: m × n for J, n for ∇f and vᵀJ, m for J·u. */
+  readonly resultDims: readonly number[];
+  /**
+   * `,"blocks":{"x":` then `,"y":` … for each differentiated variable, and its block's dimensions: J's columns
+   * shaped (value's shape) + (variable's shape), a vector's entries shaped as the variable. None for J·u.
+   */
   readonly blockKeys: readonly Uint8Array[];
   readonly blockDims: readonly (readonly number[])[];
   /** The entries of each differentiated variable: its block's columns of J. */
   readonly blockSizes: readonly number[];
+  /** J·u's `,"tangent":` (its entries again, shaped as the value); null for the others. */
+  readonly tangentKey: Uint8Array | null;
 }
 
 export class JsonLines {
@@ -108,7 +128,8 @@ export class JsonLines {
 
   /** Appends the report's line, as jsonLine makes it; with `line`, the line number comes first. */
   report(report: Report, line: number | null = null): void {
-    if (!this.denseJacobian(report, line)) this.text(jsonLine(report, line));
+    if (!isDense(report)) this.text(jsonLine(report, line));
+    else this.denseResult(report, line);
   }
 
   /** Appends text. */
@@ -160,17 +181,15 @@ export class JsonLines {
     this.buffer[this.length++] = c;
   }
 
-  /** The line of a dense Jacobian small enough to be formatted whole; false for any other report. */
-  private denseJacobian(report: Report, line: number | null): boolean {
-    if (report.command !== 'jacobian') return false;
-    const { matrix, value, n } = report;
-    if (!(matrix instanceof Float64Array) || matrix.length > SHARED_TEXT_MAX || value.data.length > SHARED_TEXT_MAX)
-      return false;
+  /** The line of a dense J, ∇f, vᵀJ or J·u small enough to be formatted whole. */
+  private denseResult(report: DenseReport, line: number | null): void {
+    const { value, n } = report;
+    const result = report.command === 'jacobian' ? report.matrix : report.vector;
     const frame = this.frameOf(report);
     if (line === null) this.byte(OPEN_BRACE);
     else this.text(`{"line":${line},`);
     // Room for the whole line but its warnings, reserved once: the frame, and each number in its array.
-    let room = frame.bytes + NUMBER_BYTES * (value.data.length + 2 * matrix.length);
+    let room = frame.bytes + NUMBER_BYTES * (value.data.length + 2 * result.length);
     for (const variable of frame.atVariables) {
       const { shape, data } = report.at[variable]!.value;
       room += NUMBER_BYTES * data.length + arrayBytes(shape);
@@ -184,20 +203,25 @@ export class JsonLines {
     this.put(frame.middle);
     this.nested(value.shape, 0, 0, value.data, 1, 0, 1);
     this.put(frame.tail);
-    this.nested(frame.jacobianDims, 0, 0, matrix, 1, 0, 1);
-    // Each variable's block: its columns of J, shaped (value's shape) + (variable's shape).
-    let offset = 0;
-    for (let k = 0; k < frame.blockSizes.length; k++) {
-      const size = frame.blockSizes[k]!;
-      this.put(frame.blockKeys[k]!);
-      this.nested(frame.blockDims[k]!, 0, 0, matrix, size, offset, n);
-      offset += size;
+    this.nested(frame.resultDims, 0, 0, result, 1, 0, 1);
+    if (frame.tangentKey !== null) {
+      this.put(frame.tangentKey);
+      this.nested(value.shape, 0, 0, result, 1, 0, 1);
+    } else {
+      // Each variable's block: its columns of J (its entries of a vector), rows n apart.
+      let offset = 0;
+      for (let k = 0; k < frame.blockSizes.length; k++) {
+        const size = frame.blockSizes[k]!;
+        this.put(frame.blockKeys[k]!);
+        this.nested(frame.blockDims[k]!, 0, 0, result, size, offset, n);
+        offset += size;
+      }
+      this.buffer[this.length++] = CLOSE_BRACE;
     }
     if (report.warnings.length === 0) {
       this.reserve(NO_WARNINGS.length);
       this.put(NO_WARNINGS);
-    } else this.text(`},"warnings":[${report.warnings.map(kinkWarningJson).join(',')}]}\n`);
-    return true;
+    } else this.text(`,"warnings":[${report.warnings.map(kinkWarningJson).join(',')}]}\n`);
   }
 
   /**
@@ -292,7 +316,7 @@ export class JsonLines {
   }
 
   /** The repeating text of the report's line: the last one made, while it fits. */
-  private frameOf(report: MatrixReport): Frame {
+  private frameOf(report: DenseReport): Frame {
     const fields = repeatedFields(report);
     const frame = this.frame;
     // Made apart (once per shape), so that V8 optimizes this check, which runs per line, without it.
@@ -302,12 +326,27 @@ export class JsonLines {
   }
 }
 
-/** The repeating text of the report's line, for the fields, names and shapes it has. */
-function newFrame(report: MatrixReport, fields: RepeatedFields, encode: (text: string) => Uint8Array): Frame {
+/** Whether JsonLines writes the report's line number by number: a dense J, ∇f, vᵀJ or J·u, none of them large. */
+function isDense(report: Report): report is DenseReport {
+  if (report.value.data.length > SHARED_TEXT_MAX) return false;
+  switch (report.command) {
+    case 'jacobian':
+      return report.matrix instanceof Float64Array && report.matrix.length <= SHARED_TEXT_MAX;
+    case 'grad':
+    case 'vjp':
+    case 'jvp':
+      return report.vector.length <= SHARED_TEXT_MAX && (report.seed?.length ?? 0) <= SHARED_TEXT_MAX;
+    default:
+      return false;
+  }
+}
+
+/** The repeating text of the report's line, for the command, fields, names, shapes and seed it has. */
+function newFrame(report: DenseReport, fields: RepeatedFields, encode: (text: string) => Uint8Array): Frame {
   const inputs = report.inputs;
   const atRuns: Uint8Array[] = [];
   const atVariables: number[] = [];
-  let run = `"command":"jacobian","expr":${fields.expr},"at":{`;
+  let run = `"command":"${report.command}","expr":${fields.expr},"at":{`;
   report.at.forEach(({ name, value }, k) => {
     run += `${k === 0 ? '' : ','}${keyJson(name)}`;
     if (value.json !== undefined) run += value.json;
@@ -318,39 +357,60 @@ function newFrame(report: MatrixReport, fields: RepeatedFields, encode: (text: s
     }
   });
   const middle = encode(`${run}},"wrt":${fields.wrt},"inputs":${fields.inputs},"value":`);
+  const shapes = `,"valueShape":[${report.value.shape.join(',')}],"shape":[${report.m},${report.n}]`;
+  const jacobian = report.command === 'jacobian' ? report : null;
+  const seed = report.command === 'jacobian' ? null : report.seed;
+  const seedKey = report.command === 'vjp' ? 'v' : 'u';
   const tail = encode(
-    `,"valueShape":[${report.value.shape.join(',')}],"shape":[${report.m},${report.n}],` +
-      `"mode":"${report.mode}","method":"${report.method}","passes":${report.passes},"jacobian":`,
+    jacobian !== null
+      ? `${shapes},"mode":"${jacobian.mode}","method":"${jacobian.method}","passes":${jacobian.passes},"jacobian":`
+      : `${shapes}${seed === null ? '' : `,"${seedKey}":${nestedJson([seed.length], seed)}`},"${report.command}":`,
   );
-  const blockKeys = inputs.map(({ name }, k) => encode(`${k === 0 ? ',"blocks":{' : ','}${keyJson(name)}`));
-  const blockDims = inputs.map(({ shape }) => [...report.value.shape, ...shape]);
+  const resultDims =
+    jacobian !== null ? [report.m, report.n] : report.command === 'jvp' ? [report.vector.length] : [report.n];
+  const tangent = report.command === 'jvp';
+  const rowShape = jacobian !== null ? report.value.shape : [];
+  const blockKeys = tangent
+    ? []
+    : inputs.map(({ name }, k) => encode(`${k === 0 ? ',"blocks":{' : ','}${keyJson(name)}`));
+  const blockDims = tangent ? [] : inputs.map(({ shape }) => [...rowShape, ...shape]);
+  const tangentKey = tangent ? encode(',"tangent":') : null;
   return {
+    command: report.command,
     fields,
     at: report.at.slice(),
     valueShape: report.value.shape.slice(),
-    mode: report.mode,
-    method: report.method,
-    passes: report.passes,
+    mode: jacobian?.mode ?? '',
+    method: jacobian?.method ?? '',
+    passes: jacobian?.passes ?? 0,
+    seed: seed === null ? null : seed.slice(),
     atRuns,
     atVariables,
     middle,
     bytes:
-      [...atRuns, middle, tail, ...blockKeys].reduce((sum, bytes) => sum + bytes.length, 0) +
-      arrayBytes(report.value.shape) +
-      arrayBytes([report.m, report.n]) +
-      blockDims.reduce((sum, dims) => sum + arrayBytes(dims), 0),
+      [...atRuns, middle, tail, ...blockKeys, ...(tangentKey === null ? [] : [tangentKey])].reduce(
+        (sum, bytes) => sum + bytes.length,
+        0,
+      ) +
+      2 * arrayBytes(report.value.shape) +
+      arrayBytes(resultDims) +
+      blockDims.reduce((sum, dims) => sum + arrayBytes(dims), 0) +
+      1,
     tail,
+    resultDims,
     blockKeys,
-    jacobianDims: [report.m, report.n],
     blockDims,
     blockSizes: inputs.map(({ shape }) => sizeOf(shape)),
+    tangentKey,
   };
 }
 
 /** Whether `frame` is the text of the report's line: the same fields, names, fixed values, shapes and method. */
-function fits(frame: Frame, fields: RepeatedFields, report: MatrixReport): boolean {
-  if (frame.fields !== fields || frame.at.length !== report.at.length) return false;
-  if (frame.mode !== report.mode || frame.method !== report.method || frame.passes !== report.passes) return false;
+function fits(frame: Frame, fields: RepeatedFields, report: DenseReport): boolean {
+  if (frame.command !== report.command || frame.fields !== fields || frame.at.length !== report.at.length) return false;
+  if (report.command === 'jacobian') {
+    if (frame.mode !== report.mode || frame.method !== report.method || frame.passes !== report.passes) return false;
+  } else if (!sameSeed(frame.seed, report.seed)) return false;
   const shape = report.value.shape;
   if (frame.valueShape.length !== shape.length) return false;
   for (let d = 0; d < shape.length; d++) if (frame.valueShape[d] !== shape[d]) return false;
@@ -363,6 +423,14 @@ function fits(frame: Frame, fields: RepeatedFields, report: MatrixReport): boole
     if (before.name !== now.name || text !== (now.value.json !== undefined) || (text && before.value !== now.value))
       return false;
   }
+  return true;
+}
+
+/** Whether two seeds have the same numbers (a batch's general path reads its seed again at every point). */
+function sameSeed(p: Float64Array | null, q: Float64Array | null): boolean {
+  if (p === null || q === null) return p === q;
+  if (p.length !== q.length) return false;
+  for (let k = 0; k < p.length; k++) if (!Object.is(p[k], q[k])) return false;
   return true;
 }
 
