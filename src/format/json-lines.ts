@@ -1,7 +1,7 @@
 /**
  * A batch's JSON Lines as UTF-8 bytes, each line written straight into one
- * growing buffer: the line of a dense Jacobian number by number (no text of
- * the line, its fields or its rows is made), any other report through
+ * growing buffer: the line of a dense J, ∇f, vᵀJ or J·u number by number (no
+ * text of the line, its fields or its rows is made), any other report through
  * jsonLine. Both give the same bytes.
  */
 import {
