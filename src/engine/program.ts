@@ -133,6 +133,17 @@ export interface PreparedPasses {
   readonly inputs: readonly (Operand | null)[];
 }
 
+/** The plan of `evaluate`, where each variable's data goes in it (−1: unused), its entries, and the output's place. */
+interface ValuePass {
+  readonly plan: Plan;
+  readonly inputs: Int32Array;
+  readonly sizes: Int32Array;
+  readonly output: Operand;
+}
+
+/** A value of at most this many entries is copied out entry by entry. */
+const SMALL_RESULT = 16;
+
 // A Float64Array of more than 64 bytes gets memory of its own outside V8's heap, made and freed per result: about
 // 0.5 µs, more than a small Jacobian's passes. Small results can instead be views into one shared pool.
 const POOLED_ENTRIES = 64;
@@ -163,8 +174,8 @@ export class Program {
   timed = true;
   private readonly prepared = new Map<string, Prepared>();
   private readonly gradients = new Map<string, Program>();
-  /** The plan of `evaluate`, made on its first call, and where each variable's data goes in it (−1: unused). */
-  private valuePass: { readonly plan: Plan; readonly inputs: Int32Array } | null = null;
+  /** The plan of `evaluate`, made on its first call. */
+  private valuePass: ValuePass | null = null;
   private readonly inputs = new Map<string, NodeId>();
   /** Where the time of the last derivative call went. */
   readonly timings: Timings = { forward: 0, derivative: 0, warnings: 0 };
@@ -225,23 +236,29 @@ export class Program {
    * flat API's path, which makes no Map and no array for a scalar (a call of a small program is mostly such costs).
    */
   evaluateInOrder(data: readonly (number | ArrayLike<number>)[]): Float64Array {
-    const { plan, inputs } = this.valuePassFor({});
+    const { plan, inputs, sizes, output } = this.valuePass ?? this.valuePassFor({});
     const values = plan.values;
     for (let i = 0; i < inputs.length; i++) {
       const entries = data[i]!;
-      const { name, shape } = this.variables[i]!;
       const length = typeof entries === 'number' ? 1 : entries.length;
-      if (length !== sizeOf(shape))
-        throw new InputError(`${name} was compiled with ${entryCount(sizeOf(shape))} but has ${length}`);
+      if (length !== sizes[i]) {
+        const { name } = this.variables[i]!;
+        throw new InputError(`${name} was compiled with ${entryCount(sizes[i]!)} but has ${length}`);
+      }
       if (inputs[i]! < 0) continue;
       if (typeof entries === 'number') values[inputs[i]!] = entries;
       else values.set(entries, inputs[i]!);
     }
     plan.run();
-    return plan.read(this.output);
+    const { offset, size } = output;
+    if (size > SMALL_RESULT) return values.slice(offset, offset + size);
+    // A small value is copied entry by entry into an array of its own: less code to run than slice, cold.
+    const value = new Float64Array(size);
+    for (let k = 0; k < size; k++) value[k] = values[offset + k]!;
+    return value;
   }
 
-  private valuePassFor(options: DerivativeOptions): { readonly plan: Plan; readonly inputs: Int32Array } {
+  private valuePassFor(options: DerivativeOptions): ValuePass {
     if (this.valuePass === null) {
       const layout = planLayout(this.builder.tape, [this.output]);
       const bytes = planBytes(layout);
@@ -251,7 +268,8 @@ export class Program {
         this.variables,
         ({ name, shape }) => plan.operands[this.inputNode(name, shape)]?.offset ?? -1,
       );
-      this.valuePass = { plan, inputs };
+      const sizes = Int32Array.from(this.variables, ({ shape }) => sizeOf(shape));
+      this.valuePass = { plan, inputs, sizes, output: plan.operand(this.output) };
     }
     return this.valuePass;
   }
