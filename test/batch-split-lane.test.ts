@@ -23,6 +23,12 @@ const SPECIAL = 100;
 
 const uniform = (random: () => number, low: number, high: number): number => low + (high - low) * random();
 
+/** A random point, but x = 1e200 at SPECIAL: x·x overflows, and a seed's zero meets its infinite partial. */
+const xyzOrOverflow = (k: number, random: () => number): string =>
+  k === SPECIAL
+    ? JSON.stringify({ x: 1e200, y: 1, z: 1 })
+    : JSON.stringify({ x: uniform(random, -2, 2), y: uniform(random, -2, 2), z: uniform(random, -2, 2) });
+
 const scenarios: readonly Scenario[] = [
   {
     name: 'Lorenz, fixed values, a run of lines that override one, and lines of other keys',
@@ -75,18 +81,12 @@ const scenarios: readonly Scenario[] = [
   {
     name: 'vector-Jacobian products of a matrix-valued output',
     args: ['vjp', '[x*x*y, y*z; z*x, x+y+z]', '--v', '0,-2,0.5,3'],
-    line: (k, random) =>
-      k === SPECIAL
-        ? JSON.stringify({ x: 1e200, y: 1, z: 1 })
-        : JSON.stringify({ x: uniform(random, -2, 2), y: uniform(random, -2, 2), z: uniform(random, -2, 2) }),
+    line: (k, random) => xyzOrOverflow(k, random),
   },
   {
     name: 'Jacobian-vector products',
     args: ['jvp', '[x*x*y, sin(x) * z, x - z]', '--u', '0.5,0,2'],
-    line: (k, random) =>
-      k === SPECIAL
-        ? JSON.stringify({ x: 1e200, y: 1, z: 1 })
-        : JSON.stringify({ x: uniform(random, -2, 2), y: uniform(random, -2, 2), z: uniform(random, -2, 2) }),
+    line: (k, random) => xyzOrOverflow(k, random),
   },
   {
     name: 'a kink: no lane, warnings as ever',
