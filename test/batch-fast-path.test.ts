@@ -259,7 +259,7 @@ describe('the fast path of a batch', () => {
     }
   });
 
-  it('writes each line of a gradient, vᵀJ or J·u as the per-point command writes it with --json', async () => {
+  it('writes each line of a J without variables, a gradient, vᵀJ or J·u as the command writes it with --json', async () => {
     const vectorCases: { args: string[]; points: Record<string, number>[] }[] = [
       {
         args: ['grad', 'x*y + sin(x) * z'],
@@ -312,6 +312,10 @@ describe('the fast path of a batch', () => {
         ],
       },
       { args: ['jvp', 'v * t + [1, 2]', '--at', 'v=[0.5,0.25]', '--u', '1,-1,3'], points: [{ t: 2 }, { t: -1 }] },
+      // No variable differentiated: empty results and blocks `{}`.
+      { args: ['sin(1)'], points: [{}] },
+      { args: ['grad', 'sin(1)'], points: [{}] },
+      { args: ['vjp', '[1, 2]', '--v', '1,1'], points: [{}] },
     ];
     for (const { args, points } of vectorCases) {
       const { flat } = batches(points);

@@ -4,7 +4,8 @@
  * general path writes for it alone, to the byte: points it hands back (a NaN value, an infinite J, a kink), keys
  * that change, a fixed value a line overrides, a program per value.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { PointLane } from '../src/cli/batch-lane.js';
 import { compileProgram } from '../src/compile.js';
 import { COMPILE_AFTER } from '../src/engine/compiled.js';
 import { runInProcess } from './helpers/cli.js';
@@ -13,6 +14,8 @@ import { prng } from './helpers/numeric.js';
 interface Scenario {
   readonly name: string;
   readonly args: readonly string[];
+  /** Whether a lane serves points (else the general path serves them all, the lane dropped at once if made). */
+  readonly lane: boolean;
   /** The line of point k of the batch (k from 0). */
   readonly line: (k: number, random: () => number) => string;
 }
@@ -32,6 +35,7 @@ const xyzOrOverflow = (k: number, random: () => number): string =>
 const scenarios: readonly Scenario[] = [
   {
     name: 'Lorenz, fixed values, a run of lines that override one, and lines of other keys',
+    lane: true,
     args: ['[s*(y-x), x*(r-z)-y, x*y-b*z]', '--at', 's=10', '--at', 'r=28', '--at', 'b=2.6667', '--wrt', 'x,y,z'],
     line: (k, random) => {
       const [x, y, z] = [uniform(random, -10, 10), uniform(random, -10, 10), uniform(random, 0, 40)];
@@ -45,6 +49,7 @@ const scenarios: readonly Scenario[] = [
   },
   {
     name: 'a NaN value and an infinite J hand points back to the general path',
+    lane: true,
     // No differentiated operation with special points: a NaN comes from ∞ − ∞, an infinite J from x² overflowing.
     args: ['[x*y - y*x, x*x*y, x + y + log(c)]', '--at', 'c=2', '--wrt', 'x,y'],
     line: (k, random) => {
@@ -59,17 +64,20 @@ const scenarios: readonly Scenario[] = [
   },
   {
     name: 'forward mode, more outputs than inputs',
+    lane: true,
     args: ['[x, y, x*y, sin(x) * cos(y)]', '--mode', 'forward'],
     line: (_k, random) => JSON.stringify({ x: uniform(random, -3, 3), y: uniform(random, -3, 3) }),
   },
   {
     name: 'a program per value of an index',
-    args: ['[x*y, y*z, z*x][k] + x^2', '--wrt', 'x,y,z'],
+    lane: true,
+    args: ['[x*y, y*z, z*x][k] + x*x', '--wrt', 'x,y,z'],
     line: (k, random) =>
       JSON.stringify({ x: uniform(random, -2, 2), y: uniform(random, -2, 2), z: random(), k: 1 + (k % 3) }),
   },
   {
     name: 'gradients, with a fixed value a line overrides',
+    lane: true,
     args: ['grad', 'x*y*z + c*x*x*x', '--at', 'c=0.5', '--wrt', 'x,y,z'],
     line: (k, random) => {
       const [x, y, z] = [uniform(random, -2, 2), uniform(random, -2, 2), uniform(random, -2, 2)];
@@ -80,19 +88,28 @@ const scenarios: readonly Scenario[] = [
   },
   {
     name: 'vector-Jacobian products of a matrix-valued output',
+    lane: true,
     args: ['vjp', '[x*x*y, y*z; z*x, x+y+z]', '--v', '0,-2,0.5,3'],
     line: (k, random) => xyzOrOverflow(k, random),
   },
   {
     name: 'Jacobian-vector products',
+    lane: true,
     args: ['jvp', '[x*x*y, sin(x) * z, x - z]', '--u', '0.5,0,2'],
     line: (k, random) => xyzOrOverflow(k, random),
   },
   {
-    name: 'a kink: no lane, warnings as ever',
-    args: ['[abs(x) * y, max(x, y)]'],
+    name: 'kinks and ties: the point at one, with its warnings, from the general path',
+    lane: true,
+    args: ['[abs(x) * y, max(x, y), sqrt(y) + x^2]'],
     line: (k, random) =>
       k === SPECIAL ? JSON.stringify({ x: 0, y: 0 }) : JSON.stringify({ x: uniform(random, -1, 1), y: random() }),
+  },
+  {
+    name: 'a matrix product: passes without a straight-line form, the lane dropped',
+    lane: false,
+    args: ['[a, b; c, d] * [x; y]', '--at', 'a=1', '--at', 'b=2', '--at', 'c=-1', '--at', 'd=0.5', '--wrt', 'x,y'],
+    line: (_k, random) => JSON.stringify({ x: uniform(random, -3, 3), y: uniform(random, -3, 3) }),
   },
 ];
 
@@ -101,9 +118,14 @@ describe('the lane of a batch', () => {
     it(`writes each line as the general path does: ${scenario.name}`, async () => {
       const random = prng(17 + index);
       const lines = Array.from({ length: POINTS }, (_, k) => scenario.line(k, random));
+      const report = vi.spyOn(PointLane.prototype, 'report');
       const batch = await runInProcess([...scenario.args, '--batch', '-', '--jobs', '1'], {
         stdin: `${lines.join('\n')}\n`,
       });
+      const served = report.mock.results.filter(({ value }) => value !== null).length;
+      if (scenario.lane) expect(served).toBeGreaterThan(POINTS / 4);
+      else expect([served, report.mock.calls.length <= 1]).toEqual([0, true]);
+      report.mockRestore();
       expect(batch.stderr).toBe('');
       const written = batch.stdout.split('\n');
       expect(written).toHaveLength(POINTS + 1);
@@ -156,21 +178,41 @@ describe('Program.jacobianRunner and vectorRunner', () => {
     );
   const at = new Map(['s', 'r', 'b', 'x', 'y', 'z'].map((name, k) => [name, Float64Array.of(k + 0.5)]));
 
-  it('is made only after a jacobian call with the same names, for one-hot passes of an operation without kinks', () => {
+  it('is made only after a jacobian call with the same names, for one-hot passes', () => {
     const program = lorenz();
     expect(program.jacobianRunner(['x', 'y', 'z'])).toBeNull();
     program.jacobian(at, ['x', 'y', 'z']);
     expect(program.jacobianRunner(['x', 'y'])).toBeNull();
     expect(program.jacobianRunner(['x', 'y', 'z'])).not.toBeNull();
-    const kinked = compileProgram('abs(x) * y', new Map(['x', 'y'].map((name) => [name, { shape: [] }])));
-    kinked.jacobian(at, ['x', 'y']);
-    expect(kinked.jacobianRunner(['x', 'y'])).toBeNull();
     // Above SMALL_JACOBIAN_ENTRIES, auto takes a block pass.
     const wide = compileProgram('x .* 2', new Map([['x', { shape: [17] }]]));
     const x = new Map([['x', new Float64Array(17).fill(1)]]);
     wide.jacobian(x, ['x']);
     expect(wide.jacobianRunner(['x'])).toBeNull();
     expect(wide.jacobianRunner(['x'], { method: 'one-hot' })).not.toBeNull();
+  });
+
+  it('hands back a point at a kink or a tie, where the call reports warnings', () => {
+    const kinked = compileProgram('abs(x) * y + max(x, y)', new Map(['x', 'y'].map((name) => [name, { shape: [] }])));
+    const point = (x: number, y: number) =>
+      new Map([
+        ['x', Float64Array.of(x)],
+        ['y', Float64Array.of(y)],
+      ]);
+    kinked.jacobian(point(1, 2), ['x', 'y']);
+    const runner = kinked.jacobianRunner(['x', 'y'])!;
+    for (const [x, y] of [
+      [1, 2],
+      [0, 2],
+      [-1, 3],
+      [2, 2],
+      [0.5, -4],
+    ] as const) {
+      runner.inputs.forEach((input, k) => input?.set(point(x, y).get(kinked.variables[k]!.name)!));
+      const warned = kinked.jacobian(point(x, y), ['x', 'y']).warnings.length > 0;
+      runner.inputs.forEach((input, k) => input?.set(point(x, y).get(kinked.variables[k]!.name)!));
+      expect(runner.run(), `at (${x}, ${y})`).toBe(!warned);
+    }
   });
 
   it('gives vᵀJ, ∇f and J·u as vjp, grad and jvp do, and is made only for a seed of the right length', () => {
@@ -199,9 +241,12 @@ describe('Program.jacobianRunner and vectorRunner', () => {
         of.variables.forEach(({ name }, i) => runner.inputs[i]?.set(point.get(name)!));
         expect(runner.run()).toBe(true);
       }
-      expect(Array.from(backward.vector)).toEqual(Array.from(program.vjp(point, v, wrt).vjp));
-      expect(Array.from(forward.vector)).toEqual(Array.from(program.jvp(point, u, wrt).jvp));
-      expect(Array.from(gradient.vector)).toEqual(Array.from(scalar.grad(point, wrt).grad));
+      const values = [Array.from(backward.value), Array.from(gradient.value)];
+      const expected = [program.vjp(point, v, wrt), program.jvp(point, u, wrt), scalar.grad(point, wrt)] as const;
+      expect(Array.from(backward.vector)).toEqual(Array.from(expected[0].vjp));
+      expect(Array.from(forward.vector)).toEqual(Array.from(expected[1].jvp));
+      expect(Array.from(gradient.vector)).toEqual(Array.from(expected[2].grad));
+      expect(values).toEqual([Array.from(expected[0].value), Array.from(expected[2].value)]);
     }
   });
 
@@ -220,9 +265,11 @@ describe('Program.jacobianRunner and vectorRunner', () => {
       program.variables.forEach(({ name }, v) => runner.inputs[v]?.set(point.get(name)!));
       if (!runner.run()) continue;
       ran++;
+      // Copied first: the value lies in the plan, which the general call fills again.
+      const [value, jacobian] = [Array.from(runner.value), Array.from(runner.jacobian)];
       const expected = program.jacobian(point, wrt);
-      expect(Array.from(runner.jacobian)).toEqual(Array.from(expected.jacobian));
-      expect(Array.from(runner.value)).toEqual(Array.from(expected.value));
+      expect(jacobian).toEqual(Array.from(expected.jacobian));
+      expect(value).toEqual(Array.from(expected.value));
     }
     // Not after COMPILE_AFTER passes, as a program called now and then: the runner is for many points.
     expect(points).toBeLessThan(COMPILE_AFTER);

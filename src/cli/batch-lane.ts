@@ -6,7 +6,8 @@
  */
 import type { Mode, Program } from '../engine/program.js';
 import type { PointRunner } from '../engine/runner.js';
-import type { Report } from '../format/report.js';
+import type { Report, ReportBase } from '../format/report.js';
+import { matrixReport, vectorReport } from './commands.js';
 import type { Request } from './request.js';
 
 /** The grad command's seed: ∇f is the backward pass seeded with 1. */
@@ -21,20 +22,24 @@ export class PointLane {
     private readonly shared: Report,
   ) {}
 
-  /** A lane for the points of `request` after its first, whose report is `first`; null where none serves. */
+  /**
+   * A lane for the points of `request` after its first, whose report is `first` (its warnings aside: a point of
+   * a lane has none, as its runner hands back a NaN value, and operations with special points have no runner);
+   * null where none serves.
+   */
   static of(request: Omit<Request, 'ms'>, first: Report, mode: Mode | undefined): PointLane | null {
-    if (first.warnings.length > 0) return null;
     const made = sharedReport(request, first, mode);
     if (made === null || made.runner.value.length !== first.value.data.length) return null;
     const { runner, shared } = made;
     const { program } = request;
-    const sources = program.variables.map(({ name }, k) =>
-      runner.inputs[k] === null ? null : request.point.get(name),
-    );
-    const fits = (source: ArrayLike<number> | null | undefined, k: number): source is ArrayLike<number> | null =>
-      source === null || (source !== undefined && source.length === runner.inputs[k]!.length);
-    if (!sources.every(fits)) return null;
-    return new PointLane(program, runner, sources as readonly (ArrayLike<number> | null)[], shared);
+    const sources: (ArrayLike<number> | null)[] = [];
+    for (const [k, { name }] of program.variables.entries()) {
+      const input = runner.inputs[k]!;
+      const source = input === null ? null : request.point.get(name);
+      if (source === undefined || (input !== null && source !== null && source.length !== input.length)) return null;
+      sources.push(source);
+    }
+    return new PointLane(program, runner, sources, shared);
   }
 
   /** The report at the point now in the request's values, until the next; null where the general path must run. */
@@ -67,32 +72,18 @@ function sharedReport(
   mode: Mode | undefined,
 ): { readonly runner: PointRunner; readonly shared: Report } | null {
   const { program, wrt } = request;
-  const base = {
-    expr: first.expr,
-    title: first.title,
-    at: first.at,
-    wrt: first.wrt,
-    inputs: first.inputs,
-    m: first.m,
-    n: first.n,
+  const base = (runner: PointRunner): ReportBase => ({
+    ...first,
+    value: { shape: first.value.shape, data: runner.value },
     warnings: [],
-  };
+  });
   switch (first.command) {
     case 'jacobian': {
       const runner =
         first.matrix instanceof Float64Array ? program.jacobianRunner(wrt, { mode: mode ?? 'auto' }) : null;
       if (runner === null || runner.mode !== first.mode || runner.method !== first.method) return null;
       if (runner.passes !== first.passes) return null;
-      const shared: Report = {
-        command: 'jacobian',
-        ...base,
-        value: { shape: first.value.shape, data: runner.value },
-        matrix: runner.jacobian,
-        mode: first.mode,
-        method: first.method,
-        passes: first.passes,
-      };
-      return { runner, shared };
+      return { runner, shared: matrixReport('jacobian', base(runner), { ...first, jacobian: runner.jacobian }, null) };
     }
     case 'grad':
     case 'vjp':
@@ -101,14 +92,7 @@ function sharedReport(
       if (seed === null) return null;
       const runner = program.vectorRunner(first.command === 'jvp' ? 'forward' : 'reverse', seed, wrt);
       if (runner === null || runner.vector.length !== first.vector.length) return null;
-      const shared: Report = {
-        command: first.command,
-        ...base,
-        value: { shape: first.value.shape, data: runner.value },
-        seed: first.seed,
-        vector: runner.vector,
-      };
-      return { runner, shared };
+      return { runner, shared: vectorReport(first.command, base(runner), first.seed, runner.vector) };
     }
     default:
       return null;

@@ -226,7 +226,7 @@ export function compute(
 }
 
 /** How a J or H was computed, as the engine reports it. */
-interface Accumulation {
+export interface Accumulation {
   readonly jacobian: MatrixReport['matrix'];
   readonly mode: MatrixReport['mode'];
   readonly method: MatrixReport['method'];
@@ -237,7 +237,7 @@ interface Accumulation {
  * A J or H report. Its fields are set one by one, as in vectorReport: a spread followed by more fields takes
  * V8's slow path, once per point of a batch.
  */
-function matrixReport(
+export function matrixReport(
   command: MatrixReport['command'],
   b: ReportBase,
   result: Accumulation,
@@ -262,7 +262,7 @@ function matrixReport(
   return sparse === null ? report : Object.assign(report, sparse);
 }
 
-function vectorReport(
+export function vectorReport(
   command: VectorReport['command'],
   b: ReportBase,
   seed: Float64Array | null,

@@ -110,7 +110,7 @@ interface FlatRequest {
   /** The one-number value of each key, in the line's order. */
   readonly data: readonly Float64Array[];
   readonly request: Omit<Request, 'ms'>;
-  /** The lane of its Jacobians: undefined until its first point is computed, null where none serves. */
+  /** The lane of its results (J, ∇f, vᵀJ, J·u): undefined until its first point is computed, null where none serves. */
   lane: PointLane | null | undefined;
 }
 
@@ -236,7 +236,7 @@ export class BatchPoints {
   /** The report of a flat line's point: by the lane of its request where it serves, else the general way. */
   private flatReport(flat: FlatRequest, request: Omit<Request, 'ms'>): Report {
     const { lane } = flat;
-    if (lane != null && lane.program === request.program) {
+    if (lane !== undefined && lane !== null && lane.program === request.program) {
       const report = lane.report();
       if (report !== null) return report;
       if (!lane.serves) flat.lane = null;

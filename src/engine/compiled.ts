@@ -85,9 +85,14 @@ export class Kernels {
     this.runs = Math.max(this.runs, this.compileAfter - 1);
   }
 
-  /** Whether the passes are compiled or may still be: false once the program is kept interpreted. */
-  get compiles(): boolean {
-    return this.compiled !== null;
+  /**
+   * Whether the derivative passes in `direction` are compiled or may still be: false once the program is kept
+   * interpreted, or compiled without them (a product or a solve has no straight-line form).
+   */
+  compiles(direction: 'reverse' | 'forward'): boolean {
+    const { compiled } = this;
+    if (compiled === undefined) return true;
+    return compiled !== null && (direction === 'reverse' ? compiled.backward : compiled.tangent) !== null;
   }
 
   /** The generated sources, once compiled. */

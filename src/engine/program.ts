@@ -306,7 +306,7 @@ export class Program {
     const prepared = method === 'one-hot' ? this.runnable(wrt) : null;
     if (prepared === null) return null;
     const { inputs, value } = this.runnerViews(prepared.plan);
-    return new JacobianRunner(inputs, value, prepared.kernels, m, n, mode);
+    return new JacobianRunner(inputs, value, prepared.kernels, specialPointCheck(prepared), m, n, mode);
   }
 
   /**
@@ -319,13 +319,13 @@ export class Program {
     const prepared = this.runnable(wrt);
     if (prepared === null || seed.length !== (direction === 'reverse' ? m : n)) return null;
     const { inputs, value } = this.runnerViews(prepared.plan);
-    return new VectorRunner(inputs, value, prepared.kernels, direction, seed, direction === 'reverse' ? n : m);
+    const special = specialPointCheck(prepared);
+    return new VectorRunner(inputs, value, prepared.kernels, special, direction, seed, direction === 'reverse' ? n : m);
   }
 
-  /** The prepared passes of a call already made with `wrt`, if no operation on them has special points. */
+  /** The prepared passes of a call already made with `wrt`. */
   private runnable(wrt: readonly string[]): Prepared | null {
-    const prepared = this.prepared.get(this.keyOf(wrt));
-    return prepared === undefined || prepared.special ? null : prepared;
+    return this.prepared.get(this.keyOf(wrt)) ?? null;
   }
 
   /** Views of the plan's values: each variable's entries (null where unused) and the output's. */
@@ -815,6 +815,33 @@ export class Program {
     if (node === undefined) this.inputs.set(name, (node = this.builder.input(name, shape)));
     return node;
   }
+}
+
+/**
+ * Whether the last forward pass met a special point of an operation the derivative goes through (where a call
+ * reports warnings): null where no such operation has any.
+ */
+function specialPointCheck({ plan, passes, special }: Prepared): (() => boolean) | null {
+  if (!special) return null;
+  const steps = passes.lin.active
+    .filter((node) => OPS[plan.tape.op(node)].special !== undefined)
+    .map((node) => ({
+      spec: OPS[plan.tape.op(node)],
+      out: plan.operand(node),
+      args: Array.from(plan.tape.args(node), (a) => plan.operand(a)),
+    }));
+  let met = false;
+  const meet = (): void => {
+    met = true;
+  };
+  return () => {
+    met = false;
+    for (const { spec, out, args } of steps) {
+      spec.special?.(plan.values, out, args, meet);
+      if (met) return true;
+    }
+    return false;
+  };
 }
 
 /**

@@ -7,36 +7,41 @@
 import type { Kernels } from './compiled.js';
 
 export abstract class PointRunner {
+  private ran = false;
+
   /**
    * `inputs`: each variable's entries in the plan (in the order of Program.variables; null for one the output
    * does not read), where the caller writes a point; `value`: the output's entries in the plan, which a run
-   * leaves there.
+   * leaves there; `specialPointMet`: whether the forward pass met a special point (null where none can be);
+   * `direction`: that of the derivative passes.
    */
   constructor(
     readonly inputs: readonly (Float64Array | null)[],
     readonly value: Float64Array,
     protected readonly kernels: Kernels,
-  ) {
-    // Points come by the thousand: the passes are worth compiling at once, not after COMPILE_AFTER.
-    kernels.compileNext();
-  }
+    private readonly specialPointMet: (() => boolean) | null,
+    protected readonly direction: 'reverse' | 'forward',
+  ) {}
 
   /**
    * The value and the result at the point in `inputs`; false where the program's call would do more than a run
-   * does (its passes are not compiled yet, a result or the value is not finite: the interpreter's careful
-   * passes, a warning), and the caller makes that call instead, for the same numbers.
+   * does (its passes are not compiled yet, a result is not finite: the interpreter's careful passes; a NaN
+   * value, a special point: warnings), and the caller makes that call instead, for the same numbers.
    */
   run(): boolean {
+    // A runner's points come by the thousand: its passes are worth compiling at once, not after COMPILE_AFTER.
+    if (!this.ran) this.kernels.compileNext();
+    this.ran = true;
     this.kernels.forward();
-    if (!this.derivative()) return false;
+    if (this.specialPointMet?.() === true || !this.derivative()) return false;
     const { value } = this;
     for (let k = 0; k < value.length; k++) if (Number.isNaN(value[k]!)) return false;
     return true;
   }
 
-  /** Whether a run can succeed: false once the program is kept interpreted (too long to compile). */
+  /** Whether a run can succeed: false once the program is kept interpreted, or compiled without these passes. */
   get compiles(): boolean {
-    return this.kernels.compiles;
+    return this.kernels.compiles(this.direction);
   }
 
   /** The derivative passes after the forward pass; false where the compiled ones cannot give it. */
@@ -55,11 +60,12 @@ export class JacobianRunner extends PointRunner {
     inputs: readonly (Float64Array | null)[],
     value: Float64Array,
     kernels: Kernels,
+    specialPointMet: (() => boolean) | null,
     readonly m: number,
     readonly n: number,
     readonly mode: 'reverse' | 'forward',
   ) {
-    super(inputs, value, kernels);
+    super(inputs, value, kernels, specialPointMet, mode);
     this.jacobian = new Float64Array(m * n);
     this.passes = mode === 'reverse' ? m : n;
   }
@@ -78,11 +84,12 @@ export class VectorRunner extends PointRunner {
     inputs: readonly (Float64Array | null)[],
     value: Float64Array,
     kernels: Kernels,
-    readonly direction: 'reverse' | 'forward',
+    specialPointMet: (() => boolean) | null,
+    direction: 'reverse' | 'forward',
     private readonly seed: Float64Array,
     entries: number,
   ) {
-    super(inputs, value, kernels);
+    super(inputs, value, kernels, specialPointMet, direction);
     this.vector = new Float64Array(entries);
   }
 

@@ -73,10 +73,8 @@ interface Frame {
   /** The `at` names, and the value each had (a fixed value is the same object at every point). */
   readonly at: readonly Binding[];
   readonly valueShape: readonly number[];
-  /** J's: how it was accumulated. */
-  readonly mode: string;
-  readonly method: string;
-  readonly passes: number;
+  /** J's: how it was accumulated; null for a vector. */
+  readonly accumulation: { readonly mode: string; readonly method: string; readonly passes: number } | null;
   /** A vector's: its seed (v or u), written into `tail`; null for J and ∇f. */
   readonly seed: Float64Array | null;
   /**
@@ -328,7 +326,8 @@ export class JsonLines {
 
 /** Whether JsonLines writes the report's line number by number: a dense J, ∇f, vᵀJ or J·u, none of them large. */
 function isDense(report: Report): report is DenseReport {
-  if (report.value.data.length > SHARED_TEXT_MAX) return false;
+  // With no variable differentiated, the blocks are `{}`, which the frame (a key before each block) cannot write.
+  if (report.value.data.length > SHARED_TEXT_MAX || report.inputs.length === 0) return false;
   switch (report.command) {
     case 'jacobian':
       return report.matrix instanceof Float64Array && report.matrix.length <= SHARED_TEXT_MAX;
@@ -380,9 +379,7 @@ function newFrame(report: DenseReport, fields: RepeatedFields, encode: (text: st
     fields,
     at: report.at.slice(),
     valueShape: report.value.shape.slice(),
-    mode: jacobian?.mode ?? '',
-    method: jacobian?.method ?? '',
-    passes: jacobian?.passes ?? 0,
+    accumulation: jacobian === null ? null : { mode: jacobian.mode, method: jacobian.method, passes: jacobian.passes },
     seed: seed === null ? null : seed.slice(),
     atRuns,
     atVariables,
@@ -409,7 +406,10 @@ function newFrame(report: DenseReport, fields: RepeatedFields, encode: (text: st
 function fits(frame: Frame, fields: RepeatedFields, report: DenseReport): boolean {
   if (frame.command !== report.command || frame.fields !== fields || frame.at.length !== report.at.length) return false;
   if (report.command === 'jacobian') {
-    if (frame.mode !== report.mode || frame.method !== report.method || frame.passes !== report.passes) return false;
+    const { accumulation } = frame;
+    if (accumulation === null || accumulation.mode !== report.mode || accumulation.method !== report.method)
+      return false;
+    if (accumulation.passes !== report.passes) return false;
   } else if (!sameSeed(frame.seed, report.seed)) return false;
   const shape = report.value.shape;
   if (frame.valueShape.length !== shape.length) return false;
