@@ -8,7 +8,16 @@ import base from './vitest.config.js';
 export default defineConfig({
   test: {
     ...base.test,
-    include: ['test/fuzz.test.ts', 'test/fuzz-io.test.ts', 'test/fuzz-modes.test.ts', 'test/properties.test.ts'],
+    include: [
+      'test/fuzz.test.ts',
+      'test/fuzz-io.test.ts',
+      'test/fuzz-modes.test.ts',
+      'test/properties.test.ts',
+      'test/mode-agreement.test.ts',
+      'test/sparsity.test.ts',
+      'test/fusion.test.ts',
+      'test/compiled.test.ts',
+    ],
     testTimeout: 0,
   },
 });
