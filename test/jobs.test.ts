@@ -48,9 +48,10 @@ const lorenzOnOneThread = () => (oneThread ??= runInProcess([...LORENZ, '--batch
 
 describe('--jobs', () => {
   it('writes what one thread writes, line for line, bad lines included', async () => {
-    const [one, ...others] = await Promise.all([
+    // Three threads here; two on the same lines twice over in the next test.
+    const [one, three] = await Promise.all([
       lorenzOnOneThread(),
-      ...[2, 3].map((jobs) => runChildAsync([...LORENZ, '--batch', points, '--jobs', String(jobs), '--stats'])),
+      runChildAsync([...LORENZ, '--batch', points, '--jobs', '3', '--stats']),
     ]);
     expect(one.status).toBe(1);
     expect(JSON.parse(one.stderr)).toMatchObject({ points: 2600, failed: 4, threads: 1 });
@@ -59,11 +60,9 @@ describe('--jobs', () => {
     expect(lines).toHaveLength(2600);
     expect(JSON.parse(lines[1500]!)).toEqual({ line: 1501, error: expect.stringContaining('no value for z') });
     expect(lines.filter((line) => line.startsWith('{"line":'))).toHaveLength(4);
-    for (const [k, many] of others.entries()) {
-      expect(many!.status).toBe(1);
-      expect(JSON.parse(many!.stderr)).toMatchObject({ points: 2600, failed: 4, threads: k + 2 });
-      expect(many!.stdout === one!.stdout).toBe(true);
-    }
+    expect(three.status).toBe(1);
+    expect(JSON.parse(three.stderr)).toMatchObject({ points: 2600, failed: 4, threads: 3 });
+    expect(three.stdout === one.stdout).toBe(true);
   });
 
   it('the launcher starts threads early from the size at which the batch takes them', () => {
