@@ -17,6 +17,7 @@ export default defineConfig({
       'test/sparsity.test.ts',
       'test/fusion.test.ts',
       'test/compiled.test.ts',
+      'test/language.test.ts',
     ],
     testTimeout: 0,
   },
