@@ -6,7 +6,9 @@ import { defineConfig } from 'vitest/config';
  * load once per worker instead of once per file; test files keep no state between them, and spies are
  * restored after each test. Forks, not threads: the stack of a test is that of the CLI's main thread.
  * The timeout only catches a hang: no test pages in a default limit's worth of memory any more, but a file
- * of child processes can take tens of seconds on two cores shared with other work.
+ * of child processes can take tens of seconds on two cores shared with other work. The transformed modules are
+ * cached on disk (node_modules/.experimental-vitest-cache, keyed by their content), so a run after the first
+ * transforms only what changed: about 10 s of CPU less.
  */
 export default defineConfig({
   test: {
@@ -16,5 +18,6 @@ export default defineConfig({
     maxWorkers: '100%',
     isolate: false,
     restoreMocks: true,
+    experimental: { fsModuleCache: true },
   },
 });

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FlatLine } from '../src/cli/batch-line.js';
 import { main } from '../src/cli/main.js';
-import { fakeIo, ROOT } from './helpers/cli.js';
+import { fakeIo, ROOT, runInProcess } from './helpers/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jacobian-buffers-'));
 afterAll(() => spawnSync('rm', ['-rf', work]));
@@ -61,9 +61,10 @@ describe('the buffers of a batch', () => {
     expect(reused.buffers.size).toBeLessThan(5);
   });
 
-  it('go back to the worker threads when standard output is a file, with the bytes one thread writes', () => {
+  it('go back to the worker threads when standard output is a file, with the bytes one thread writes', async () => {
     const input = join(work, 'points.jsonl');
     writeFileSync(input, points(6000));
+    // Three threads in a child, its standard output a file; one thread's bytes in-process.
     const run = (jobs: string) => {
       const path = join(work, `out-${jobs}.jsonl`);
       const fd = openSync(path, 'w');
@@ -84,11 +85,13 @@ describe('the buffers of a batch', () => {
         closeSync(fd);
       }
     };
-    const one = run('1');
     const three = run('3');
+    const single = await runInProcess([...LORENZ, '--batch', input, '--jobs', '1']);
+    expect(single.status).toBe(1);
+    const one = Buffer.from(single.stdout, 'utf8');
     expect(three.stats).toMatchObject({ points: 6000, failed: 1, threads: 3 });
-    expect(one.out.length).toBeGreaterThan(6000 * 300);
-    expect(three.out.equals(one.out)).toBe(true);
+    expect(one.length).toBeGreaterThan(6000 * 300);
+    expect(three.out.equals(one)).toBe(true);
   });
 });
 

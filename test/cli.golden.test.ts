@@ -1,8 +1,8 @@
 /**
- * Golden tests of the command line: the cases that read standard input run as a
- * user runs it, `node bin/jacobian.cjs` in a child process (so build first: npm
- * run build), and so do a real pipe and the colour variables; the others run the
- * same main in-process.
+ * Golden tests of the command line: the cases run main in-process (standard
+ * input a pipe holding the case's); a real pipe and the colour variables run
+ * as a user runs them, `node bin/jacobian.cjs` in a child process (so build
+ * first: npm run build).
  *
  * Each case is fixtures/cli/NAME.json:
  *   { "description": "...", "args": [...], "stdin": "optional", "env": { optional, null removes } }
@@ -21,7 +21,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { fakeIo, ROOT, runChild, runChildAsync, runInProcess } from './helpers/cli.js';
+import { fakeIo, ROOT, runChild, runInProcess } from './helpers/cli.js';
 
 interface GoldenCase {
   readonly description: string;
@@ -51,11 +51,10 @@ describe('golden CLI output (fixtures/cli)', () => {
 
   for (const name of NAMES) {
     const golden = loadCase(name);
-    // A case that reads standard input is a child process, as a user runs it (the pipe below is one too); the
-    // others run the same main in-process. Each reads and writes only its own files: they run side by side.
-    const run = golden.stdin === undefined ? runInProcess : runChildAsync;
+    // The same main in-process, standard input a pipe holding the case's (the real pipe below is a child process).
+    // Each reads and writes only its own files: they run side by side.
     it.concurrent(`${name}: ${golden.description}`, async () => {
-      const result = await run(golden.args, {
+      const result = await runInProcess(golden.args, {
         ...(golden.stdin === undefined ? {} : { stdin: golden.stdin }),
         ...(golden.env === undefined ? {} : { env: golden.env }),
       });

@@ -17,6 +17,7 @@ import { sizeOf } from '../src/shape.js';
 import { tensorFromJson } from '../src/values.js';
 import { compileAt } from './helpers/compile.js';
 import { expressions, points, VARIABLES } from './helpers/expressions.js';
+import { casesOf } from './helpers/fuzz.js';
 import { firstBitDifference, prng } from './helpers/numeric.js';
 import { ORACLE } from './helpers/oracle.js';
 
@@ -101,6 +102,8 @@ describe('compiled kernels give the interpreter’s numbers to the last bit', ()
 
   it('on random expressions of every operation, kinks and comparisons included', () => {
     const names = Object.keys(VARIABLES);
+    // Counted as the fuzz tests' cases: a share in npm test, the rest in CI's fuzz run.
+    const RUNS = casesOf({ test: 60, ci: 150, full: 750 });
     let compiled = 0;
     fc.assert(
       fc.property(
@@ -137,9 +140,9 @@ describe('compiled kernels give the interpreter’s numbers to the last bit', ()
           }
         },
       ),
-      { seed: 0x0c0d_e6e7, numRuns: 150 },
+      { seed: 0x0c0d_e6e7, numRuns: RUNS },
     );
-    expect(compiled).toBeGreaterThan(150);
+    expect(compiled).toBeGreaterThan(RUNS);
   });
 });
 

@@ -4,8 +4,7 @@
  * name bound twice is refused, `spy --svg -` writes to standard output, and
  * names are those of the language, Unicode letters included. The installed
  * command (a child process) where the process is the point (a UTF-8 name in
- * argv, a batch read from standard input, no file named -); in-process runs,
- * the same main, for the rest.
+ * argv); in-process runs, the same main, for the rest.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -94,8 +93,8 @@ describe('--json and --format', () => {
 describe('--batch --format', () => {
   const stdin = '{"x":[1,2]}\n{"at":{"x":[0.5,-1]}}\n';
 
-  it('csv: a header, then one row per point: its line number, the value, then J row-major (child process)', () => {
-    const result = runChild(['x.^2', '--batch', '-', '--format', 'csv'], { stdin });
+  it('csv: a header, then one row per point: its line number, the value, then J row-major', async () => {
+    const result = await runInProcess(['x.^2', '--batch', '-', '--format', 'csv'], { stdin });
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toBe(
@@ -195,8 +194,8 @@ describe('--at given twice', () => {
 describe('spy --svg', () => {
   const args = ['spy', 'x[2:end]-x[1:end-1]', '--at', 'x=1:6'];
 
-  it('- writes the SVG to standard output, and no file named - (child process)', () => {
-    const result = runChild([...args, '--svg', '-']);
+  it('- writes the SVG to standard output, and no file named -', async () => {
+    const result = await runInProcess([...args, '--svg', '-']);
     expect(result.status).toBe(0);
     expect(result.stderr).toBe('');
     expect(result.stdout).toMatch(/^<\?xml[^\n]*\n<svg [\s\S]*<\/svg>\n$/);

@@ -198,11 +198,14 @@ describe('the batch judge', () => {
 });
 
 describe('devices and endless streams on every input path', () => {
-  // npm test feeds each input path one source, rotated from a seeded start so that each source serves two
-  // paths; FUZZ_BUDGET=full feeds every path every source.
-  const every = casesOf({ ci: 1, full: 2 }) > 1;
+  // CI's share feeds each input path one source, rotated from a seeded start so that each source serves two
+  // paths; npm test feeds a seeded half of the paths, each source one of them; FUZZ_BUDGET=full feeds every
+  // path every source.
+  const every = casesOf({ test: 1, ci: 1, full: 2 }) > 1;
+  const paths = casesOf({ test: SOURCES.length, ci: INPUT_PATHS.length, full: INPUT_PATHS.length });
   const [start] = sample(fc.nat({ max: SOURCES.length - 1 }), 1, 0x5eed13);
-  const cases = INPUT_PATHS.flatMap((input, k) =>
+  const [chosen] = sample(fc.shuffledSubarray([...INPUT_PATHS], { minLength: paths, maxLength: paths }), 1, 0x5eed15);
+  const cases = chosen!.flatMap((input, k) =>
     (every ? SOURCES : [SOURCES[(k + start!) % SOURCES.length]!]).map((source) => ({ input, source })),
   );
   const choices = sample(
@@ -299,8 +302,15 @@ const OUTPUT_PATHS: readonly (readonly [string, readonly string[]])[] = [
   ...['bash', 'zsh', 'fish'].map((shell) => [`completion ${shell}`, ['completion', shell]] as const),
 ];
 
-/** The standard output paths npm test writes to a full disk (FUZZ_BUDGET=full writes all of them). */
-const STDOUT_SHARE = Math.ceil(OUTPUT_PATHS.length / 3);
+/** The standard output paths written to a full disk: a sixth in npm test, a third in CI's share, all under full. */
+const STDOUT_SHARE = Math.min(
+  OUTPUT_PATHS.length,
+  casesOf({
+    test: Math.ceil(OUTPUT_PATHS.length / 6),
+    ci: Math.ceil(OUTPUT_PATHS.length / 3),
+    full: OUTPUT_PATHS.length,
+  }),
+);
 
 const cannotWrite = (target: string) => `error: cannot write ${target}: no space left on device\n`;
 
@@ -311,9 +321,9 @@ describe('a full disk on every output path', () => {
   const dir = fullDisk ?? '/dev/full';
   const onDisk = fullDisk !== null;
   const disk = onDisk ? '/dev/full or a full 64 KiB tmpfs' : '/dev/full (no tmpfs could be mounted)';
-  // npm test writes --svg FILE and a seeded third of the standard output paths, each to one of the two,
+  // npm test and CI write --svg FILE and a seeded share of the standard output paths, each to one of the two,
   // seeded; FUZZ_BUDGET=full writes every path to both.
-  const both = casesOf({ ci: 1, full: 2 }) > 1;
+  const both = casesOf({ test: 1, ci: 1, full: 2 }) > 1;
   const [chosen] = sample(
     fc.shuffledSubarray([...OUTPUT_PATHS], { minLength: STDOUT_SHARE, maxLength: STDOUT_SHARE }),
     1,
@@ -381,7 +391,7 @@ describe('signals at random points of a batch with a slow reader', () => {
   // The bytes the reader takes before the signal (the batch runs at most about 1 MiB ahead of it), and the signal.
   const cases = sample(
     fc.record({ bytes: fc.integer({ min: 1, max: 1_500_000 }), signal: fc.constantFrom('SIGINT', 'SIGTERM') }),
-    casesOf({ ci: 2, full: 16 }),
+    casesOf({ test: 1, ci: 2, full: 16 }),
     0x5eed12,
   );
 

@@ -18,7 +18,7 @@ import { expressions } from './helpers/expressions.js';
 import { casesOf } from './helpers/fuzz.js';
 import { modeAgreement, withDomainErrors } from './helpers/modes.js';
 
-const BUDGET = { ci: 150, full: 3000 };
+const BUDGET = { test: 150, ci: 150, full: 3000 };
 
 const flavour = { smooth: false, mathjs: false };
 const expression = fc.oneof(

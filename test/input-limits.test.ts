@@ -126,7 +126,7 @@ describe.concurrent('batch lines', () => {
     expect(JSON.parse(lines[2]!)).toEqual({ line: 3, error: expect.stringMatching(/^blank line/) });
     expect(lines[3]).toContain('"jacobian":[[2]]');
     // The same through standard input, and with a last line that has no newline.
-    const piped = await sh(`printf '\\n{"x":2}' | $J 'x*2' --batch -`);
+    const piped = await runInProcess(['x*2', '--batch', '-'], { stdin: '\n{"x":2}' });
     expect(piped.stdout.trimEnd().split('\n')).toEqual([
       expect.stringMatching(/^\{"line":1,"error":"blank line/),
       expect.stringContaining('"jacobian":[[2]]'),

@@ -19,6 +19,7 @@ import {
   UNARY,
   UNARY_NAMES,
 } from './helpers/expressions.js';
+import { casesOf } from './helpers/fuzz.js';
 import { firstMismatch } from './helpers/numeric.js';
 
 /** Our formulas may differ from mathjs's in the last bits (coth, sech near 0 are more accurate here). */
@@ -335,7 +336,8 @@ describe('every unary function of the operation table, element-wise, inside its 
 });
 
 describe('random expressions over a scalar, a vector and a matrix', () => {
-  const RUNS = 1000;
+  // Counted as the fuzz tests' cases: half in npm test (the first 400 reach every unary function), all in CI's fuzz run.
+  const RUNS = casesOf({ test: 500, ci: 1000, full: 5000 });
 
   it(`${RUNS} expressions have mathjs's value and shape`, () => {
     const seen: string[] = [];

@@ -11,14 +11,11 @@ import { describe, expect, it } from 'vitest';
 import { ROOT } from './helpers/cli.js';
 
 /**
- * Standard output of Node run on `args` in `cwd`. Asynchronous: each test starts its processes when the file
- * loads (the `started` calls below), so that they run side by side and each test awaits its own.
+ * Standard output of Node run on `args` in `cwd`. Asynchronous: the file starts its processes when it loads
+ * (the `started` call below), and each test awaits what it reads.
  */
-const node = async (args: readonly string[], cwd = ROOT): Promise<string> =>
+const node = async (args: readonly string[], cwd: string): Promise<string> =>
   (await promisify(execFile)(process.execPath, args, { cwd, encoding: 'utf8' })).stdout;
-
-const run = async (script: string): Promise<unknown> =>
-  JSON.parse(await node(['--input-type=module', '-e', script])) as unknown;
 
 /** Starts `work` now; the test calls what it returns. A rejection is the test's, not an unhandled one. */
 function started<T>(work: () => Promise<T>): () => Promise<T> {
@@ -27,11 +24,8 @@ function started<T>(work: () => Promise<T>): () => Promise<T> {
   return () => promise;
 }
 
-describe('the library, imported by its name', () => {
-  // One ES module process for the checks that read `extra`, require() among them: each start of Node with the
-  // library costs about a second.
-  const extras = started(() =>
-    run(`
+/** The checks that read `extra`, in an ES module that imports the package by its name, and requires it. */
+const EXTRAS = `
       import { check, compile, jacobian, jvp, grad, hessian, hvp, sparseJacobian, vjp, ShapeError, UserError } from 'jacobian';
       import { createRequire } from 'node:module';
       const f = compile('[x[1]*x[2], sin(x[3])]', { x: [3] });
@@ -76,9 +70,32 @@ describe('the library, imported by its name', () => {
           return { J: jacobian('x*2', { x: [1, 2] }).jacobian, compiled: typeof compile, error };
         })(),
       }));
-    `),
-  );
-  const extra = async (key: string): Promise<unknown> => ((await extras()) as Record<string, unknown>)[key];
+`;
+
+describe('the library, imported by its name', () => {
+  // A user's project outside the package (nothing test-only lands in dist), with the package in its node_modules:
+  // tsc type-checks and compiles the user's program there, then one ES module process runs it and the checks
+  // that read `extra` (each start of Node with the library costs about a second).
+  const runs = started(async () => {
+    const project = mkdtempSync(join(tmpdir(), 'jacobian-user-'));
+    mkdirSync(join(project, 'node_modules'));
+    symlinkSync(ROOT, join(project, 'node_modules', 'jacobian'), 'dir');
+    const outDir = join(project, 'out');
+    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+    try {
+      await node([tsc, '-p', join(ROOT, 'fixtures', 'library'), '--noEmit', 'false', '--outDir', outDir], ROOT);
+      // The user's program writes its line, then the checks theirs.
+      const lines = await node(['--input-type=module', '-e', `await import('./out/user.js');\n${EXTRAS}`], project);
+      const [user, extras] = lines
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+      return { user: user!, extras: extras! };
+    } finally {
+      rmSync(project, { recursive: true, force: true });
+    }
+  });
+  const extra = async (key: string): Promise<unknown> => (await runs()).extras[key];
 
   it('compile() returns a reusable function object; jacobian, vjp and jvp agree with each other', async () => {
     const result = (await extra('reusable')) as { J: number[][]; vjp: number[]; jvp: number[]; value: number[] };
@@ -112,22 +129,8 @@ describe('the library, imported by its name', () => {
     });
   });
 
-  // A user's project outside the package (nothing test-only lands in dist), with the package in its node_modules.
-  const userProgram = started(async () => {
-    const project = mkdtempSync(join(tmpdir(), 'jacobian-user-'));
-    mkdirSync(join(project, 'node_modules'));
-    symlinkSync(ROOT, join(project, 'node_modules', 'jacobian'), 'dir');
-    const outDir = join(project, 'out');
-    const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-    try {
-      await node([tsc, '-p', join(ROOT, 'fixtures', 'library'), '--noEmit', 'false', '--outDir', outDir]);
-      return JSON.parse(await node([join(outDir, 'user.js')], project)) as Record<string, unknown>;
-    } finally {
-      rmSync(project, { recursive: true, force: true });
-    }
-  });
   it('type-checks a TypeScript program that imports it, and the program runs', async () => {
-    const output = await userProgram();
+    const output = (await runs()).user;
     expect(output).toMatchObject({
       once: [
         [2, 0, 0],

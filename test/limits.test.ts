@@ -163,7 +163,8 @@ describe('numbers', () => {
 
 describe('output integrity', () => {
   it('an interrupted batch leaves every line it wrote complete, and exits 130', async () => {
-    const lines = Array.from({ length: 400_000 }, (_, i) => JSON.stringify({ x: i, y: 1, z: 2 })).join('\n');
+    // 40 000 points: their output, 17 MB, is far more than the 200 KB after which the signal comes.
+    const lines = Array.from({ length: 40_000 }, (_, i) => JSON.stringify({ x: i, y: 1, z: 2 })).join('\n');
     const child = spawn(
       process.execPath,
       [

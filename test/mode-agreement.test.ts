@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileAt } from './helpers/compile.js';
 import { expressions, type Kind } from './helpers/expressions.js';
+import { casesOf } from './helpers/fuzz.js';
 import { disagreement, everyMode, modeAgreement, withDomainErrors } from './helpers/modes.js';
 import { firstMismatch } from './helpers/numeric.js';
 
@@ -115,7 +116,8 @@ const points = fc.record({
   A: fc.array(fc.array(entry, { minLength: 3, maxLength: 3 }), { minLength: 2, maxLength: 2 }),
 });
 const WRT = fc.shuffledSubarray(['x', 'y', 'A'], { minLength: 1 });
-const RUNS = 120;
+/** Cases of the properties below, counted as the fuzz tests' (a share in npm test, the rest in CI's fuzz run). */
+const RUNS = casesOf({ test: 40, ci: 120, full: 600 });
 
 describe('the careful form against the plain kernels', () => {
   it('where every partial on the paths is finite, it gives the plain J (every kind of partial)', () => {
@@ -137,7 +139,7 @@ describe('the careful form against the plain kernels', () => {
           expect(disagreement(columns, plain), `${mode}: ${context}`).toBeNull();
         }
       }),
-      { seed: 0x0ca1_ef01, numRuns: 80 },
+      { seed: 0x0ca1_ef01, numRuns: casesOf({ test: 30, ci: 80, full: 400 }) },
     );
   });
 });
@@ -166,7 +168,7 @@ describe('random expressions with domain errors and structural zeros', () => {
         const forward = program.hessian(point, wrt, { mode: 'forward' }).jacobian;
         expect(disagreement(forward, reverse), `${e.text} at ${JSON.stringify(at)}`).toBeNull();
       }),
-      { seed: 0x0a9_e1ef, numRuns: 60 },
+      { seed: 0x0a9_e1ef, numRuns: casesOf({ test: 20, ci: 60, full: 300 }) },
     );
   });
 });

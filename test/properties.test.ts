@@ -4,12 +4,14 @@
  * vjp(v) is vᵀJ, J has the documented size, forward mode, block passes and
  * one-hot backward passes agree, ⟨J·u, v⟩ = ⟨u, Jᵀ·v⟩, and Hessians are
  * symmetric with hvp(u) = H·u. A failure prints the expression text, the
- * point and the variables differentiated.
+ * point and the variables differentiated. `npm test` runs 300 cases of each
+ * (100 of the Hessians'); CI's `npm run fuzz` (FUZZ_BUDGET=ci) 1000 (300).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileAt, type Compiled } from './helpers/compile.js';
 import { expressions, points, SHAPE, VARIABLES, type Expr, type Point } from './helpers/expressions.js';
+import { casesOf } from './helpers/fuzz.js';
 import { finiteDifferenceHessian, finiteDifferenceJacobian, firstMismatch } from './helpers/numeric.js';
 
 const SMOOTH = expressions({ smooth: true, mathjs: false }, 3);
@@ -18,7 +20,9 @@ const NAMES = Object.keys(VARIABLES) as (keyof typeof VARIABLES)[];
 const WRT = fc.shuffledSubarray(NAMES, { minLength: 1 });
 /** Enough cotangent entries for any output (at most 6). */
 const COTANGENT = fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 6, maxLength: 6 });
-const OPTIONS = { seed: 0x0a11_d1ff, numRuns: 1000 };
+/** Cases per property as the fuzz tests count them (helpers/fuzz.ts): a share in `npm test`, more in CI's fuzz run. */
+const OPTIONS = { seed: 0x0a11_d1ff, numRuns: casesOf({ test: 300, ci: 1000, full: 5000 }) };
+const HESSIAN_OPTIONS = { ...OPTIONS, numRuns: casesOf({ test: 100, ci: 300, full: 1500 }) };
 
 /**
  * Programs by expression and point. The properties share a seed, so they draw the same cases: each is compiled
@@ -147,7 +151,7 @@ describe('random smooth expressions', () => {
         const Hu = Array.from({ length: n }, (_, i) => u.reduce((s, uj, j) => s + H[i * n + j]! * uj, 0));
         expect(firstMismatch(program.hvp(point, u, wrt).hvp, Hu, 1e-10, 1e-10 * scale), context).toBeNull();
       }),
-      { ...OPTIONS, numRuns: 300 },
+      HESSIAN_OPTIONS,
     );
   });
 
@@ -159,7 +163,7 @@ describe('random smooth expressions', () => {
         const numeric = finiteDifferenceHessian(program, point, wrt, 1e-5);
         expect(firstMismatch(H, numeric, 1e-5, 1e-5), where(e, at, wrt)).toBeNull();
       }),
-      { ...OPTIONS, numRuns: 300 },
+      HESSIAN_OPTIONS,
     );
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The README's examples run as written: every `$ …` line of a code block is
  * run by the shell (the installed command for `jacobian`, through a pipe, so
- * no terminal and no colour), or, when it is a plain `jacobian …` line, by
- * main in-process, in a copy of fixtures/readme/ that holds the
+ * no terminal and no colour), or, when it is a plain `jacobian …` line (or
+ * such lines joined by `|` or `&&`, after a `printf` or `echo`), by main
+ * in-process, in a copy of fixtures/readme/ that holds the
  * files the examples read, and what it writes (standard output, then
  * standard error) must be the README's text under it, up to the next `$`
  * line or the end of the block. Trailing white space is not compared; the
@@ -91,20 +92,84 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** `jacobian` and its words, with nothing the shell would expand, redirect or chain. */
 const PLAIN = /^jacobian( +("[^"]*"|'[^']*'|[^\s'"|&;<>$`\\()]+))*$/;
 
+/** The words of a plain `jacobian …` command, after `jacobian`. */
+const wordsOf = (command: string): string[] =>
+  [...command.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)]
+    .map(([, double, single, bare]) => double ?? single ?? bare!)
+    .slice(1);
+
+/** The commands of `command` joined by `|` or by `&&` (one of the two), split outside quotes; null for others. */
+export function stagesOf(command: string): { readonly join: '|' | '&&'; readonly stages: string[] } | null {
+  const stages: string[] = [];
+  const joins = new Set<string>();
+  let quote: string | null = null;
+  let start = 0;
+  for (let k = 0; k < command.length; k++) {
+    const c = command[k]!;
+    if (quote !== null) {
+      if (c === quote) quote = null;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '|' || (c === '&' && command[k + 1] === '&')) {
+      if (command[k + 1] === '|') return null;
+      joins.add(c === '|' ? '|' : '&&');
+      stages.push(command.slice(start, k).trim());
+      start = k + (c === '|' ? 1 : 2);
+      k = start - 1;
+    }
+  }
+  stages.push(command.slice(start).trim());
+  const [join, ...others] = [...joins];
+  return join === undefined || others.length > 0 ? null : { join: join as '|' | '&&', stages };
+}
+
+/** Standard output of a `printf` or `echo` command, run by sh (no Node to start). */
+function shellText(command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'sh',
+      ['-c', command],
+      { cwd: dir, env: { PATH: process.env.PATH ?? '' }, encoding: 'utf8' },
+      (error, stdout) => (error === null ? resolve(stdout) : reject(error)),
+    );
+  });
+}
+
+/**
+ * The example as a terminal shows it, run in-process: plain `jacobian …` commands, joined by `&&` (each after the
+ * one before succeeds) or by `|` (after a `printf` or `echo` that gives the first its input); null when it is not
+ * such a command, or when the order of what two streams wrote would be the process's to keep.
+ */
+async function inProcess(command: string): Promise<string | null> {
+  const { join, stages } = stagesOf(command) ?? { join: '|', stages: [command] };
+  const text = join === '|' && /^(printf|echo) /.test(stages[0]!) ? await shellText(stages.shift()!) : null;
+  if (!stages.every((stage) => PLAIN.test(stage))) return null;
+  let shown = '';
+  let stdin = text;
+  for (const [k, stage] of stages.entries()) {
+    const run = await runInProcess(wordsOf(stage), { cwd: dir, ...(stdin === null ? {} : { stdin }) });
+    const last = k === stages.length - 1;
+    if (join === '|') {
+      // Standard error of every command reaches the terminal; standard output that of the last alone.
+      if (run.stderr !== '' && (!last || run.stdout !== '' || shown !== '')) return null;
+      if (last) return run.stdout + run.stderr;
+      shown += run.stderr;
+      stdin = run.stdout;
+    } else {
+      if (run.stdout !== '' && run.stderr !== '') return null;
+      shown += run.stdout + run.stderr;
+      if (run.status !== 0) break;
+    }
+  }
+  return shown;
+}
+
 /**
  * What the example prints (standard output and error, as a terminal shows them); the examples run side by side.
- * A plain `jacobian …` runs main in-process, as the child would (a child if it writes to both streams, whose order
- * only the process keeps); the others run in the shell with the installed command.
+ * Plain `jacobian …` commands run main in-process, as the children would; the others run in the shell with the
+ * installed command.
  */
 async function runExample(command: string): Promise<string> {
-  if (PLAIN.test(command)) {
-    const words = [...command.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map(
-      ([, double, single, bare]) => double ?? single ?? bare!,
-    );
-    const { stdout, stderr } = await runInProcess(words.slice(1), { cwd: dir });
-    if (stdout === '' || stderr === '') return stdout + stderr;
-  }
-  return inShell(command);
+  return (await inProcess(command)) ?? inShell(command);
 }
 
 /** The example run by sh with the installed command, standard error joined to standard output. */
@@ -157,6 +222,20 @@ describe('the matching of an example', () => {
     expect(matchesExample(['first', '…', 'last'], ['first', 'last'])).toBe(true);
     expect(matchesExample(['first', '…', 'last'], ['first', 'x', 'y', 'last'])).toBe(true);
     expect(matchesExample(['first', '…', 'last'], ['second', 'last'])).toBe(false);
+  });
+
+  it('runs in-process the commands joined by one of | and &&, split outside quotes', () => {
+    expect(stagesOf(`printf '{"x":1}\\n' |\n    jacobian "x|y" --batch -`)).toEqual({
+      join: '|',
+      stages: [`printf '{"x":1}\\n'`, 'jacobian "x|y" --batch -'],
+    });
+    expect(stagesOf('jacobian a -o f && jacobian b')).toEqual({
+      join: '&&',
+      stages: ['jacobian a -o f', 'jacobian b'],
+    });
+    expect(stagesOf('jacobian a')).toBeNull();
+    expect(stagesOf('jacobian a || jacobian b')).toBeNull();
+    expect(stagesOf('jacobian a | jacobian b && jacobian c')).toBeNull();
   });
 
   it('reads the commands and outputs of code blocks only, continuation lines joined', () => {

@@ -4,9 +4,10 @@
  * the shards merged as the README merges them (`sort -m` on the line number,
  * then the numbers taken out) are the one-process output, line for line;
  * blocks of whole lines run one after the other, as GNU parallel's
- * `--pipepart --keep-order` runs them, give it too. The recipes are child
- * processes of the built command, merged by the shell's sort and sed (parallel
- * itself is not needed); the outputs they are compared with run in-process.
+ * `--pipepart --keep-order` runs them, give it too. The shards and blocks run
+ * in-process but for one, a child process of the built command on two threads;
+ * the recipes merge their files with the shell's sort and sed (parallel itself
+ * is not needed).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -28,7 +29,7 @@ const POINT_LINES = Array.from({ length: 1400 }, (_, k) =>
 );
 const points = join(work, 'points.jsonl');
 writeFileSync(points, `${POINT_LINES.join('\n')}\n`);
-/** The one-process output, in-process: the recipes below are the children. */
+/** The one-process output, in-process. */
 const single = await runInProcess([EXPR, '--batch', points, '--jobs', '1']);
 
 /** Runs a shell script in the work directory, `jacobian` standing for the built command. */
@@ -56,10 +57,11 @@ describe('--shard K/N', () => {
     expect(lines[10]!.replace(/^\{"line":\d+,/, '{')).toBe(all[30]);
   });
 
-  it('merged as the README merges them, with threads or without, the shards are the one-process output', () => {
+  it('merged as the README merges them, with threads or without, the shards are the one-process output', async () => {
+    const part1 = await runInProcess([EXPR, '--batch', points, '--shard', '1/2', '--jobs', '1']);
+    writeFileSync(join(work, 'part1.jsonl'), part1.stdout);
     const merged = sh(
       'jacobian "sin(x).*y" --batch points.jsonl --shard 0/2 --jobs 2 --stats > part0.jsonl 2> stats0.txt; ' +
-        'jacobian "sin(x).*y" --batch points.jsonl --shard 1/2 --jobs 1 > part1.jsonl; ' +
         `sort -m -t: -k2,2n part0.jsonl part1.jsonl | sed 's/^{"line":[0-9]*,"command"/{"command"/'`,
     );
     // The shard of 700 lines ran on two threads.
@@ -70,11 +72,11 @@ describe('--shard K/N', () => {
 
   it('CSV shards merge under one header', async () => {
     const one = await runInProcess([EXPR, '--batch', points, '--format', 'csv', '--jobs', '1']);
-    const merged = sh(
-      'jacobian "sin(x).*y" --batch points.jsonl --format csv --shard 0/2 > part0.csv 2>/dev/null; ' +
-        'jacobian "sin(x).*y" --batch points.jsonl --format csv --shard 1/2 > part1.csv 2>/dev/null; ' +
-        '(head -n 1 part0.csv; tail -q -n +2 part0.csv part1.csv | sort -t, -k1,1n)',
-    );
+    for (const k of [0, 1]) {
+      const part = await runInProcess([EXPR, '--batch', points, '--format', 'csv', '--shard', `${k}/2`]);
+      writeFileSync(join(work, `part${k}.csv`), part.stdout);
+    }
+    const merged = sh('(head -n 1 part0.csv; tail -q -n +2 part0.csv part1.csv | sort -t, -k1,1n)');
     expect(merged.stdout === one.stdout).toBe(true);
   });
 
@@ -99,12 +101,15 @@ describe("GNU parallel's --pipepart --keep-order, as blocks of whole lines", () 
     // would number the line within its block).
     const good = POINT_LINES.filter((_, k) => k !== 800);
     const blocks = [good.slice(0, 333), good.slice(333, 1000), good.slice(1000)];
-    blocks.forEach((block, k) => writeFileSync(join(work, `block${k}.jsonl`), `${block.join('\n')}\n`));
-    const joined = sh('for k in 0 1 2; do jacobian "sin(x).*y" --batch - --jobs 2 < block$k.jsonl || exit; done');
+    let joined = '';
+    for (const block of blocks) {
+      const run = await runInProcess([EXPR, '--batch', '-'], { stdin: `${block.join('\n')}\n` });
+      expect(run.status).toBe(0);
+      joined += run.stdout;
+    }
     writeFileSync(join(work, 'good.jsonl'), `${good.join('\n')}\n`);
     const whole = await runInProcess([EXPR, '--batch', join(work, 'good.jsonl')]);
     expect(whole.status).toBe(0);
-    expect(joined.status).toBe(0);
-    expect(joined.stdout === whole.stdout).toBe(true);
+    expect(joined === whole.stdout).toBe(true);
   });
 });

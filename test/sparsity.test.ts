@@ -12,6 +12,7 @@ import type { SparseJacobian } from '../src/engine/sparsity.js';
 import { fakeIo } from './helpers/cli.js';
 import { compileAt } from './helpers/compile.js';
 import { expressions, points, VARIABLES } from './helpers/expressions.js';
+import { casesOf } from './helpers/fuzz.js';
 import { firstMismatch, flat } from './helpers/numeric.js';
 import { ORACLE } from './helpers/oracle.js';
 
@@ -60,7 +61,8 @@ describe('sparse Jacobians', () => {
           compare(program, point, wrt, `${e.text} at ${JSON.stringify(at)}`);
         },
       ),
-      { seed: 0x5ba25e, numRuns: 300 },
+      // Counted as the fuzz tests' cases: a share in npm test, the rest in CI's fuzz run.
+      { seed: 0x5ba25e, numRuns: casesOf({ test: 100, ci: 300, full: 1500 }) },
     );
   });
 

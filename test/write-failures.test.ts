@@ -34,18 +34,6 @@ afterAll(() => spawnSync('rm', ['-rf', work]));
 
 const quote = (arg: string) => `'${arg.replaceAll("'", "'\\''")}'`;
 
-/** `node bin/jacobian.cjs args` through sh, `redirect` appended (as `> /dev/full`), in the work folder. */
-function shell(args: readonly string[], redirect: string) {
-  const command = `node ${quote(BIN)} ${args.map(quote).join(' ')} ${redirect}`;
-  const result = spawnSync('sh', ['-c', command], {
-    cwd: work,
-    env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' },
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
 /** `script` in sh in the work folder, without waiting: the tests that leave the folder alone run side by side. */
 function shellAsync(script: string): Promise<{ status: number | null; stderr: string }> {
   return new Promise((resolve, reject) => {
@@ -122,12 +110,12 @@ describe.concurrent('standard output that cannot be written', () => {
   });
 });
 
+// In-process (the process's own file writer, on disk) but for a file size limit, which is the process's.
 describe('--svg FILE: replaced whole or not at all', () => {
-  const spy = (target: string, redirect = '> /dev/null') =>
-    shell(['spy', 'x*2', '--at', numbers(200), '--svg', target], redirect);
+  const spy = (target: string) => runInProcess(['spy', 'x*2', '--at', numbers(200), '--svg', target]);
 
-  it('/dev/full: one error line, exit 1, nothing on standard output', () => {
-    const result = spy('/dev/full', '');
+  it('/dev/full: one error line, exit 1, nothing on standard output', async () => {
+    const result = await spy('/dev/full');
     expect(result).toEqual({
       status: 1,
       stdout: '',
@@ -135,23 +123,25 @@ describe('--svg FILE: replaced whole or not at all', () => {
     });
   });
 
-  it('a folder that does not exist, or a file in a folder’s place: one error line, exit 1', () => {
+  it('a folder that does not exist, or a file in a folder’s place: one error line, exit 1', async () => {
     writeFileSync(join(work, 'plain'), 'a file\n');
-    expect(spy('missing/out.svg')).toEqual({
+    const missing = join(work, 'missing/out.svg');
+    expect(await spy(missing)).toEqual({
       status: 1,
       stdout: '',
-      stderr: 'error: cannot write missing/out.svg: no such file or directory\n',
+      stderr: `error: cannot write ${missing}: no such file or directory\n`,
     });
-    expect(spy('plain/out.svg').stderr).toBe('error: cannot write plain/out.svg: not a directory\n');
+    const plain = join(work, 'plain/out.svg');
+    expect((await spy(plain)).stderr).toBe(`error: cannot write ${plain}: not a directory\n`);
     expect(readFileSync(join(work, 'plain'), 'utf8')).toBe('a file\n');
   });
 
-  it('a rename that fails (a folder in the way) leaves the folder as it was and no temporary file', () => {
+  it('a rename that fails (a folder in the way) leaves the folder as it was and no temporary file', async () => {
     const folder = join(work, 'taken');
     mkdirSync(join(folder, 'inside'), { recursive: true });
     const before = readdirSync(work).sort();
-    const result = spy('taken');
-    expect(result.stderr).toMatch(/^error: cannot write taken: [a-z ]+\n$/);
+    const result = await spy(folder);
+    expect(result.stderr).toMatch(new RegExp(`^error: cannot write ${folder}: [a-z ]+\n$`));
     expect(result.status).toBe(1);
     expect(readdirSync(work).sort()).toEqual(before);
     expect(readdirSync(folder)).toEqual(['inside']);
@@ -172,12 +162,13 @@ describe('--svg FILE: replaced whole or not at all', () => {
     expect(readFileSync(join(folder, 'J.svg'), 'utf8')).toBe('the old picture\n');
   });
 
-  it('a success replaces the file, keeps its permissions, and writes through a symbolic link', () => {
+  it('a success replaces the file, keeps its permissions, and writes through a symbolic link', async () => {
     const folder = join(work, 'ok');
     mkdirSync(folder);
     writeFileSync(join(folder, 'J.svg'), 'old\n', { mode: 0o600 });
     symlinkSync('J.svg', join(folder, 'link.svg'));
-    expect(spy('ok/link.svg')).toEqual({ status: 0, stdout: '', stderr: '' });
+    const result = await spy(join(folder, 'link.svg'));
+    expect([result.status, result.stderr]).toEqual([0, '']);
     expect(readFileSync(join(folder, 'J.svg'), 'utf8')).toMatch(/^<\?xml[^]*<\/svg>\n?$/);
     expect(lstatSync(join(folder, 'link.svg')).isSymbolicLink()).toBe(true);
     expect(lstatSync(join(folder, 'J.svg')).mode & 0o777).toBe(0o600);

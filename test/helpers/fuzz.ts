@@ -927,19 +927,24 @@ export function typedCase(depth: number): fc.Arbitrary<CliCase> {
 
 // --- Budgets -------------------------------------------------------------------
 
-/** The cases a property runs: its share in `npm test`, and its full budget for `npm run fuzz`. */
+/**
+ * The cases a property runs: its share in `npm test`, its share in CI's `npm run fuzz` (FUZZ_BUDGET=ci), and
+ * its full budget (`npm run fuzz`).
+ */
 export interface Budget {
+  readonly test: number;
   readonly ci: number;
   readonly full: number;
 }
 
 /**
- * The number of cases of a budget under FUZZ_BUDGET: unset, the CI share (`npm test`); `full`, the full
- * budget (`npm run fuzz`); a positive number k, k times the full budget. Seeds are fixed, so the CI share
- * runs the first cases of the full run.
+ * The number of cases of a budget under FUZZ_BUDGET: unset, the share of `npm test`; `ci`, the CI share;
+ * `full`, the full budget; a positive number k, k times the full budget. Seeds are fixed, so each share runs
+ * the first cases of the larger ones.
  */
 export function casesOf(budget: Budget, setting: string | undefined = process.env.FUZZ_BUDGET): number {
-  if (setting === undefined || setting === '' || setting === 'ci') return budget.ci;
+  if (setting === undefined || setting === '') return budget.test;
+  if (setting === 'ci') return budget.ci;
   if (setting === 'full') return budget.full;
   const k = Number(setting);
   if (!(k > 0)) throw new Error(`FUZZ_BUDGET must be ci, full or a positive number, got ${JSON.stringify(setting)}`);
