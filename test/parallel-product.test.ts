@@ -111,10 +111,11 @@ describe('matrix products on two threads', () => {
     expect(helperForTests.helperChunks).toBe(helped);
   });
 
-  // The product 200×200·200×200 (8 M multiply-adds) starts the helper (JACOBIAN_THREADS=2: whatever the machine's
-  // load); the process must still exit by itself.
-  const point = Array.from({ length: 200 }, (_, i) => Math.sin(i).toFixed(3)).join(',');
-  const expression = 'sum((reshape(x, [200, 1]) * ones(1, 200)) * ones(200, 200))';
+  // The product 130×130·130×130 (2.2 M multiply-adds, just past PARALLEL_WORK) starts the helper
+  // (JACOBIAN_THREADS=2: whatever the machine's load); the process must still exit by itself.
+  const N = 130;
+  const point = Array.from({ length: N }, (_, i) => Math.sin(i).toFixed(3)).join(',');
+  const expression = `sum((reshape(x, [${N}, 1]) * ones(1, ${N})) * ones(${N}, ${N}))`;
   const exits = (args: readonly string[], env: Record<string, string>) =>
     new Promise<{ status: number | null; stdout: string }>((resolve, reject) => {
       execFile(
@@ -127,7 +128,7 @@ describe('matrix products on two threads', () => {
   // Both libraries in one process, each with its own helper: it exits only if neither holds it.
   const libraries =
     "import { createRequire } from 'node:module'; import { compile } from './dist/src/index.js'; " +
-    "const cjs = createRequire(import.meta.url)('./dist/index.cjs'); const n = 200; " +
+    `const cjs = createRequire(import.meta.url)('./dist/index.cjs'); const n = ${N}; ` +
     'const X = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => Math.sin(i * n + j))); ' +
     "process.stdout.write(JSON.stringify([cjs.compile, compile].map((f) => f('sum(X * X)', { X: [n, n] }).evaluate({ X }))));";
 
@@ -144,11 +145,12 @@ describe('matrix products on two threads', () => {
       const serial = await runInProcess(args);
       expect(cli.stdout).toBe(serial.stdout);
       expect(JSON.parse(cli.stdout)).toHaveProperty('jacobian');
-      const n = 200;
+      const n = N;
       const X = Array.from({ length: n }, (_, i) => Array.from({ length: n }, (_, j) => Math.sin(i * n + j)));
       const value = compile('sum(X * X)', { X: [n, n] }).evaluate({ X });
       expect(both.stdout).toBe(JSON.stringify([value, value]));
-      expect(value).toBeGreaterThan(0);
+      expect(Number.isFinite(value) && value !== 0).toBe(true);
+      expect(N ** 3).toBeGreaterThan(PARALLEL_WORK);
     } finally {
       delete process.env['JACOBIAN_THREADS'];
     }
