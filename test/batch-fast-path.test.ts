@@ -277,20 +277,8 @@ describe('the fast path of a batch', () => {
       },
       { args: ['grad', 'sum(v .* v) * t', '--at', 'v=[0.5,0.25]'], points: [{ t: 2 }, { t: -1 }] },
       {
-        args: [
-          'vjp',
-          '[s*(y-x), x*(r-z)-y, x*y-b*z]',
-          '--at',
-          's=10',
-          '--at',
-          'r=28',
-          '--at',
-          'b=2.6667',
-          '--v',
-          '1,0.5,-2',
-          '--wrt',
-          'x,y,z',
-        ],
+        // The Lorenz field of the first case, its fixed values and wrt.
+        args: ['vjp', ...cases[0]!.args, '--v', '1,0.5,-2'],
         points: [
           { x: 1, y: 2, z: 3 },
           { x: -9.99890430830368, y: 8.415290340043274, z: 11.569490214609303 },
