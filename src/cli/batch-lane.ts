@@ -24,8 +24,8 @@ export class PointLane {
 
   /**
    * A lane for the points of `request` after its first, whose report is `first` (its warnings aside: a point of
-   * a lane has none, as its runner hands back a NaN value, and operations with special points have no runner);
-   * null where none serves.
+   * a lane has none, as its runner hands back a point with a NaN value or at a special point); null where none
+   * serves.
    */
   static of(request: Omit<Request, 'ms'>, first: Report, mode: Mode | undefined): PointLane | null {
     const made = sharedReport(request, first, mode);
@@ -56,7 +56,7 @@ export class PointLane {
     return this.runner.run() ? this.shared : null;
   }
 
-  /** Whether the lane can serve a point: false once its program is kept interpreted. */
+  /** Whether the lane can serve a point: false once its program is kept interpreted, or compiled without its passes. */
   get serves(): boolean {
     return this.runner.compiles;
   }
