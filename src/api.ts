@@ -230,8 +230,9 @@ export class CompiledExpression {
   evaluateFlat(at: FlatValues): Float64Array {
     checkValues(at);
     // A loop, not map and a closure: a single call of a small program is mostly such costs, the more so cold.
+    const { variables } = this.program;
     const data: (number | Float64Array)[] = [];
-    for (const { name, shape } of this.program.variables) data.push(flatEntries(at, name, shape));
+    for (let i = 0; i < variables.length; i++) data.push(flatEntries(at, variables[i]!.name, variables[i]!.shape));
     return this.program.evaluateInOrder(data);
   }
 
@@ -324,8 +325,8 @@ export class CompiledExpression {
 
 /** A variable's value as the flat methods take it: a number or a Float64Array, of the compiled size. */
 function flatEntries(at: FlatValues, name: string, shape: Shape): number | Float64Array {
-  if (!(name in at)) throw new InputError(`no value for ${name}`);
   const value = at[name];
+  if (value === undefined && !(name in at)) throw new InputError(`no value for ${name}`);
   if (typeof value !== 'number' && !(value instanceof Float64Array))
     throw new InputError(`${name} must be a number or a Float64Array for the flat methods`);
   const length = typeof value === 'number' ? 1 : value.length;
