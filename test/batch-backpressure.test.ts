@@ -31,8 +31,8 @@ describe.concurrent('--batch with a reader that does not read', () => {
     const offset = await untilInputStops(child, points);
     const stalledPeak = peakMiB(child.pid!);
     // Stopped well before the end of its input: about 1 MiB of output waits, a few thousand lines of the 60 000
-    // (two chunks of input read, 128 KiB of the 700).
-    expect(offset).toBeLessThan(statSync(points).size / 3);
+    // (two to four 64 KiB chunks of input read, of the 700 KiB, depending on how far the threads got).
+    expect(offset).toBeLessThan(statSync(points).size / 2);
     expect(stalledPeak).toBeLessThan(BOUND_MIB);
 
     let stderr = '';
