@@ -29,16 +29,13 @@ export class PointLane {
    */
   static of(request: Omit<Request, 'ms'>, first: Report, mode: Mode | undefined): PointLane | null {
     const made = sharedReport(request, first, mode);
-    if (made === null || made.runner.value.length !== first.value.data.length) return null;
+    if (made === null) return null;
     const { runner, shared } = made;
     const { program } = request;
-    const sources: (ArrayLike<number> | null)[] = [];
-    for (const [k, { name }] of program.variables.entries()) {
-      const input = runner.inputs[k]!;
-      const source = input === null ? null : request.point.get(name);
-      if (source === undefined || (input !== null && source !== null && source.length !== input.length)) return null;
-      sources.push(source);
-    }
+    // The request binds every variable, at the shapes its program was compiled for.
+    const sources = program.variables.map(({ name }, k) =>
+      runner.inputs[k] === null ? null : request.point.get(name)!,
+    );
     return new PointLane(program, runner, sources, shared);
   }
 
@@ -79,10 +76,10 @@ function sharedReport(
   });
   switch (first.command) {
     case 'jacobian': {
+      // The runner takes the way the first point's J took (Program's jacobianWay): its mode, method and passes.
       const runner =
         first.matrix instanceof Float64Array ? program.jacobianRunner(wrt, { mode: mode ?? 'auto' }) : null;
-      if (runner === null || runner.mode !== first.mode || runner.method !== first.method) return null;
-      if (runner.passes !== first.passes) return null;
+      if (runner === null) return null;
       return { runner, shared: matrixReport('jacobian', base(runner), { ...first, jacobian: runner.jacobian }, null) };
     }
     case 'grad':
@@ -91,7 +88,7 @@ function sharedReport(
       const seed = first.command === 'grad' ? GRADIENT_SEED : first.seed;
       if (seed === null) return null;
       const runner = program.vectorRunner(first.command === 'jvp' ? 'forward' : 'reverse', seed, wrt);
-      if (runner === null || runner.vector.length !== first.vector.length) return null;
+      if (runner === null) return null;
       return { runner, shared: vectorReport(first.command, base(runner), first.seed, runner.vector) };
     }
     default:

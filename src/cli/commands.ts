@@ -226,7 +226,7 @@ export function compute(
 }
 
 /** How a J or H was computed, as the engine reports it. */
-export interface Accumulation {
+interface Accumulation {
   readonly jacobian: MatrixReport['matrix'];
   readonly mode: MatrixReport['mode'];
   readonly method: MatrixReport['method'];

@@ -16,8 +16,8 @@ import { buildGradient } from './gradient.js';
 import { linearize, type WrtInput } from './linearize.js';
 import { Passes, type Direction } from './passes.js';
 import { Plan, planBytes, planLayout } from './plan.js';
-import { JacobianRunner, VectorRunner } from './runner.js';
-import { findKinkWarnings, valueDomainKinkWarnings, type KinkWarning } from './special.js';
+import { JacobianRunner, VectorRunner, type RunnerPlan } from './runner.js';
+import { findKinkWarnings, specialPointCheck, valueDomainKinkWarnings, type KinkWarning } from './special.js';
 import {
   colour,
   compressedHessian,
@@ -304,9 +304,7 @@ export class Program {
     const n = this.columns(wrt);
     const { mode, method } = jacobianWay(m, n, options);
     const prepared = method === 'one-hot' ? this.runnable(wrt) : null;
-    if (prepared === null) return null;
-    const { inputs, value } = this.runnerViews(prepared.plan);
-    return new JacobianRunner(inputs, value, prepared.kernels, specialPointCheck(prepared), m, n, mode);
+    return prepared === null ? null : new JacobianRunner(this.runnerPlan(prepared), m, n, mode);
   }
 
   /**
@@ -318,9 +316,7 @@ export class Program {
     const n = this.columns(wrt);
     const prepared = this.runnable(wrt);
     if (prepared === null || seed.length !== (direction === 'reverse' ? m : n)) return null;
-    const { inputs, value } = this.runnerViews(prepared.plan);
-    const special = specialPointCheck(prepared);
-    return new VectorRunner(inputs, value, prepared.kernels, special, direction, seed, direction === 'reverse' ? n : m);
+    return new VectorRunner(this.runnerPlan(prepared), direction, seed, direction === 'reverse' ? n : m);
   }
 
   /** The prepared passes of a call already made with `wrt`. */
@@ -328,14 +324,15 @@ export class Program {
     return this.prepared.get(this.keyOf(wrt)) ?? null;
   }
 
-  /** Views of the plan's values: each variable's entries (null where unused) and the output's. */
-  private runnerViews(plan: Plan): { inputs: (Float64Array | null)[]; value: Float64Array } {
+  /** What a runner of `prepared` works on: views of its plan's values, its kernels, its special points' check. */
+  private runnerPlan({ plan, passes, kernels, special }: Prepared): RunnerPlan {
     const view = ({ offset, size }: Operand): Float64Array => plan.values.subarray(offset, offset + size);
     const inputs = this.variables.map(({ name, shape }) => {
       const operand = plan.operands[this.inputNode(name, shape)];
       return operand === undefined ? null : view(operand);
     });
-    return { inputs, value: view(plan.operand(this.output)) };
+    const specialPointMet = special ? specialPointCheck(passes) : null;
+    return { inputs, value: view(plan.operand(this.output)), kernels, specialPointMet };
   }
 
   /** J, a diagonal one given to `keep`, which says what the caller gets of it. */
@@ -815,33 +812,6 @@ export class Program {
     if (node === undefined) this.inputs.set(name, (node = this.builder.input(name, shape)));
     return node;
   }
-}
-
-/**
- * Whether the last forward pass met a special point of an operation the derivative goes through (where a call
- * reports warnings): null where no such operation has any.
- */
-function specialPointCheck({ plan, passes, special }: Prepared): (() => boolean) | null {
-  if (!special) return null;
-  const steps = passes.lin.active
-    .filter((node) => OPS[plan.tape.op(node)].special !== undefined)
-    .map((node) => ({
-      spec: OPS[plan.tape.op(node)],
-      out: plan.operand(node),
-      args: Array.from(plan.tape.args(node), (a) => plan.operand(a)),
-    }));
-  let met = false;
-  const meet = (): void => {
-    met = true;
-  };
-  return () => {
-    met = false;
-    for (const { spec, out, args } of steps) {
-      spec.special?.(plan.values, out, args, meet);
-      if (met) return true;
-    }
-    return false;
-  };
 }
 
 /**

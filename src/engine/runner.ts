@@ -6,22 +6,37 @@
  */
 import type { Kernels } from './compiled.js';
 
+/** What a runner works on, from a prepared call: views of its plan's values, its kernels, its special points. */
+export interface RunnerPlan {
+  /**
+   * Each variable's entries in the plan (in the order of Program.variables; null for one the output does not
+   * read), where the caller writes a point.
+   */
+  readonly inputs: readonly (Float64Array | null)[];
+  /** The output's entries in the plan, which a run leaves there. */
+  readonly value: Float64Array;
+  readonly kernels: Kernels;
+  /** Whether the forward pass met a special point; null where none can be. */
+  readonly specialPointMet: (() => boolean) | null;
+}
+
 export abstract class PointRunner {
   private ran = false;
+  readonly inputs: RunnerPlan['inputs'];
+  readonly value: Float64Array;
+  protected readonly kernels: Kernels;
+  private readonly specialPointMet: RunnerPlan['specialPointMet'];
 
-  /**
-   * `inputs`: each variable's entries in the plan (in the order of Program.variables; null for one the output
-   * does not read), where the caller writes a point; `value`: the output's entries in the plan, which a run
-   * leaves there; `specialPointMet`: whether the forward pass met a special point (null where none can be);
-   * `direction`: that of the derivative passes.
-   */
+  /** `direction`: that of the derivative passes. */
   constructor(
-    readonly inputs: readonly (Float64Array | null)[],
-    readonly value: Float64Array,
-    protected readonly kernels: Kernels,
-    private readonly specialPointMet: (() => boolean) | null,
+    { inputs, value, kernels, specialPointMet }: RunnerPlan,
     protected readonly direction: 'reverse' | 'forward',
-  ) {}
+  ) {
+    this.inputs = inputs;
+    this.value = value;
+    this.kernels = kernels;
+    this.specialPointMet = specialPointMet;
+  }
 
   /**
    * The value and the result at the point in `inputs`; false where the program's call would do more than a run
@@ -52,22 +67,15 @@ export abstract class PointRunner {
 export class JacobianRunner extends PointRunner {
   /** J, row-major, as the last run left it. */
   readonly jacobian: Float64Array;
-  readonly method = 'one-hot';
-  /** One-hot passes a run makes: a backward pass per row, or a forward pass per column. */
-  readonly passes: number;
 
   constructor(
-    inputs: readonly (Float64Array | null)[],
-    value: Float64Array,
-    kernels: Kernels,
-    specialPointMet: (() => boolean) | null,
-    readonly m: number,
-    readonly n: number,
+    plan: RunnerPlan,
+    m: number,
+    n: number,
     readonly mode: 'reverse' | 'forward',
   ) {
-    super(inputs, value, kernels, specialPointMet, mode);
+    super(plan, mode);
     this.jacobian = new Float64Array(m * n);
-    this.passes = mode === 'reverse' ? m : n;
   }
 
   protected derivative(): boolean {
@@ -81,15 +89,12 @@ export class VectorRunner extends PointRunner {
   readonly vector: Float64Array;
 
   constructor(
-    inputs: readonly (Float64Array | null)[],
-    value: Float64Array,
-    kernels: Kernels,
-    specialPointMet: (() => boolean) | null,
+    plan: RunnerPlan,
     direction: 'reverse' | 'forward',
     private readonly seed: Float64Array,
     entries: number,
   ) {
-    super(inputs, value, kernels, specialPointMet, direction);
+    super(plan, direction);
     this.vector = new Float64Array(entries);
   }
 

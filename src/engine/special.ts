@@ -4,7 +4,7 @@
  * entries of the result that were computed through such a point are named.
  */
 import type { FoldedDomainPoint, GraphBuilder } from '../graph/builder.js';
-import { OPS, type NodeId, type SpecialPoint } from '../ops/index.js';
+import { OPS, type NodeId, type Operand, type OpSpec, type SpecialPoint } from '../ops/index.js';
 import { entriesFed, entriesFeeding, type Cuts } from './dependence.js';
 import type { Passes } from './passes.js';
 import type { Plan } from './plan.js';
@@ -34,6 +34,48 @@ const cutAtSelections =
   (edge) =>
     !edge.reads.some((id) => moving[id]);
 
+/** An operation a derivative goes through that has special points, with its operands in the plan. */
+interface SpecialStep {
+  readonly node: NodeId;
+  readonly spec: OpSpec;
+  readonly out: Operand;
+  readonly args: readonly Operand[];
+}
+
+/** The active operations of `passes` that have special points: those the kink report asks after a forward pass. */
+function specialSteps({ plan, lin }: Passes): SpecialStep[] {
+  return lin.active
+    .filter((node) => OPS[plan.tape.op(node)].special !== undefined)
+    .map((node) => ({
+      node,
+      spec: OPS[plan.tape.op(node)],
+      out: plan.operand(node),
+      args: Array.from(plan.tape.args(node), (a) => plan.operand(a)),
+    }));
+}
+
+/**
+ * Whether the last forward pass met a special point of an operation the derivative goes through (where
+ * findKinkWarnings may report one): the check of a caller that needs no report where none was met. Its steps are
+ * listed once; each call stops at the first point met.
+ */
+export function specialPointCheck(passes: Passes): () => boolean {
+  const steps = specialSteps(passes);
+  const values = passes.plan.values;
+  let met = false;
+  const meet = (): void => {
+    met = true;
+  };
+  return () => {
+    met = false;
+    for (const { spec, out, args } of steps) {
+      spec.special?.(values, out, args, meet);
+      if (met) return true;
+    }
+    return false;
+  };
+}
+
 /** Warnings of the last forward pass; `wrt` start at `columnOffsets` among the n columns of J. */
 export function findKinkWarnings(
   b: GraphBuilder,
@@ -47,12 +89,9 @@ export function findKinkWarnings(
   let graph: ReturnType<Passes['stepGraph']> | null = null;
   let moving: Uint8Array | null = null;
   const warnings: KinkWarning[] = [];
-  for (const node of lin.active) {
-    const spec = OPS[plan.tape.op(node)];
-    if (spec.special === undefined) continue;
-    const args = Array.from(plan.tape.args(node), (a) => plan.operand(a));
+  for (const { node, spec, out, args } of specialSteps(passes)) {
     const groups = new Map<string, { point: SpecialPoint; entries: number[] }>();
-    spec.special(plan.values, plan.operand(node), args, (entry, point) => {
+    spec.special?.(plan.values, out, args, (entry, point) => {
       const key = `${point.kind}\u0000${point.convention}`;
       const group = groups.get(key) ?? { point, entries: [] };
       group.entries.push(entry);
