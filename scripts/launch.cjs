@@ -4,7 +4,6 @@
 // start at once are started first, to load beside the main thread.
 const { readFileSync, statSync } = require('node:fs');
 const { wrap } = require('node:module');
-const { availableParallelism } = require('node:os');
 const { join } = require('node:path');
 const { Script } = require('node:vm');
 const { isMainThread, Worker } = require('node:worker_threads');
@@ -43,8 +42,10 @@ const EARLY_THREADS_BYTES = 1 << 18;
 function earlyBatchThreads(argv) {
   const batch = optionValue(argv, '--batch');
   if (batch === undefined || batch === '-') return [];
+  // Without --jobs, the batch starts threads only once it has seen that they pay (src/cli/batch.ts).
   const jobsText = optionValue(argv, '--jobs');
-  const jobs = jobsText === undefined ? availableParallelism() : Number(jobsText);
+  if (jobsText === undefined) return [];
+  const jobs = Number(jobsText);
   if (!Number.isInteger(jobs) || jobs < 2 || jobs > 1024) return [];
   const shards = Number(optionValue(argv, '--shard')?.split('/')[1] ?? 1);
   let size;

@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EARLY_THREADS_BYTES } from '../src/cli/batch.js';
+import { EARLY_THREADS_BYTES, JUDGED_AFTER_SECONDS, OwnWork, THREADS_PAY_SECONDS } from '../src/cli/batch.js';
 import { main } from '../src/cli/main.js';
 import { fakeIo, runChildAsync, runInProcess, spawnUnread } from './helpers/cli.js';
 import { parkMiller } from './helpers/numeric.js';
@@ -98,6 +98,32 @@ describe('--jobs', () => {
     expect(JSON.parse(wideTwo.stderr)).toMatchObject({ points: 1, failed: 0, threads: 1 });
     expect(wideTwo.stdout === wideOne.stdout).toBe(true);
     expect(wideOne.stdout.split('\n')).toHaveLength(2);
+  });
+
+  it('without --jobs, runs a batch whose work left does not pay for threads on the main thread alone', async () => {
+    // 2600 Lorenz points are milliseconds of work: no thread pays for its start.
+    const byDefault = await runChildAsync([...LORENZ, '--batch', points, '--stats']);
+    expect(JSON.parse(byDefault.stderr)).toMatchObject({ points: 2600, failed: 4, threads: 1 });
+    expect(byDefault.stdout === (await lorenzOnOneThread()).stdout).toBe(true);
+  });
+
+  it('without --jobs, judges by the fastest line once warm whether the lines left pay for threads', () => {
+    const linesThatPay = (lineSeconds: number) => Math.ceil(THREADS_PAY_SECONDS / lineSeconds);
+    // A first chunk slow as code not yet optimised, then one at the steady pace.
+    const file = new OwnWork();
+    const steady = 4e-6;
+    file.add(512, JUDGED_AFTER_SECONDS / 2);
+    expect(file.threadsPay(1e9), 'not judged before it has worked JUDGED_AFTER_SECONDS').toBe(false);
+    file.add(512, 512 * steady);
+    file.add(512, JUDGED_AFTER_SECONDS / 2);
+    expect(file.threadsPay(linesThatPay(steady) * 1.01)).toBe(true);
+    expect(file.threadsPay(linesThatPay(steady) * 0.99), 'the slow chunks do not make the lines dearer').toBe(false);
+    // A standard input's length is not known: threads start once it has kept this thread busy long enough.
+    const stream = new OwnWork();
+    stream.add(512, THREADS_PAY_SECONDS * 0.9);
+    expect(stream.threadsPay(undefined)).toBe(false);
+    stream.add(512, THREADS_PAY_SECONDS * 0.2);
+    expect(stream.threadsPay(undefined)).toBe(true);
   });
 
   it('writes the CSV table one thread writes, its warnings in order, a change of shape refused as there', async () => {

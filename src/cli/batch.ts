@@ -21,8 +21,16 @@ import { BatchPoints, type BatchSetup, type Chunk, type ChunkOutput, type CsvPoi
 // that the chunks in flight stay small next to the output a slow reader may leave waiting.
 const CHUNK_LINES = 512;
 const CHUNK_CHARACTERS = 1 << 16;
-// A file this long (per shard) is likely to make several chunks: its threads start at once.
+// A file this long (per shard) is likely to make several chunks: the threads --jobs asks for start at once.
 export const EARLY_THREADS_BYTES = 4 * CHUNK_CHARACTERS;
+// Without --jobs, threads start only when the work left on this thread alone is at least this long: a thread
+// first costs the batch its loading and compiling, then saves about 1.5 µs of each Lorenz point's 3.5 µs. Measured
+// on 2 cores, started so: 500 000 Lorenz points took 1.67 s (2.11 s on one thread), 900 000 2.66 s (3.70 s);
+// two threads pay from about 200 000 points, 0.6 s of work left when the batch judges.
+export const THREADS_PAY_SECONDS = 0.75;
+// This thread's time per line is judged once it has worked this long: its first points run before V8 has
+// optimised their code, ten times slower than the later ones.
+export const JUDGED_AFTER_SECONDS = 0.15;
 
 /**
  * `--format csv`: a header, written with the first row, then one row per
@@ -116,6 +124,8 @@ class OrderedOutput {
 class Gathered {
   lines: string[] = [];
   private characters = 0;
+  /** The characters of every input line read so far (the other shards' too), with their line breaks. */
+  private charactersRead = 0;
   private first = 0;
   private lineNumber = 0;
   /** The lines taken so far. */
@@ -132,9 +142,10 @@ class Gathered {
   take(run: readonly string[], from: number): number {
     const { shard } = this;
     for (let k = from; k < run.length; k++) {
-      this.lineNumber++;
-      if (shard !== undefined && this.lineNumber % shard.count !== shard.index) continue;
       const text = run[k]!;
+      this.lineNumber++;
+      this.charactersRead += text.length + 1;
+      if (shard !== undefined && this.lineNumber % shard.count !== shard.index) continue;
       if (this.lines.length === 0) this.first = this.lineNumber;
       this.lines.push(text);
       this.characters += text.length;
@@ -151,9 +162,41 @@ class Gathered {
     this.characters = 0;
     return chunk;
   }
+
+  /** The lines of the shard left in an input of `size` bytes, by the length of the lines read so far. */
+  linesLeft(size: number): number {
+    if (this.lineNumber === 0) return Infinity;
+    return Math.max(0, size - this.charactersRead) / (this.charactersRead / this.lineNumber) / this.step;
+  }
 }
 
-/** The threads that run the batch's points, this one included: --jobs, else one per core; one where Io starts none. */
+/** The chunks run on this thread: whether threads not started would pay for their start (without --jobs). */
+export class OwnWork {
+  private seconds = 0;
+  /** The least time a line took in a chunk: its cost once V8 has optimised the code it runs. */
+  private lineSeconds = Infinity;
+
+  /** Counts a chunk of `lines` lines run in `seconds`. */
+  add(lines: number, seconds: number): void {
+    this.seconds += seconds;
+    if (lines > 0) this.lineSeconds = Math.min(this.lineSeconds, seconds / lines);
+  }
+
+  /**
+   * Whether the lines left (undefined: not known, a standard input) would take this thread THREADS_PAY_SECONDS;
+   * a standard input's, once it has kept this thread working that long.
+   */
+  threadsPay(linesLeft: number | undefined): boolean {
+    if (this.seconds < JUDGED_AFTER_SECONDS) return false;
+    if (linesLeft === undefined) return this.seconds >= THREADS_PAY_SECONDS;
+    return linesLeft * this.lineSeconds >= THREADS_PAY_SECONDS;
+  }
+}
+
+/**
+ * The most threads that run the batch's points, this one included: --jobs, else one per core (started when they
+ * pay); one where Io starts none.
+ */
 const threadCount = (options: OutputOptions, io: Io): number =>
   io.workerEntry === undefined ? 1 : (options.jobs ?? availableParallelism());
 
@@ -189,12 +232,13 @@ export async function runBatch(
   const jobs = threadCount(options, io);
   const startThreads = (): BatchThreads =>
     new BatchThreads(jobs - 1, io.workerEntry!, setup, (done, out) => output.put(done, out));
-  // A long file starts the threads now: they load while this thread reads and runs the first chunks, rather than
-  // from the second chunk on.
+  // A long file starts the threads --jobs asks for now: they load while this thread reads and runs the first
+  // chunks, rather than from the second chunk on.
   const step = shard?.count ?? 1;
   const size = jobs <= 1 || options.batch === '-' ? undefined : io.fileSize?.(options.batch);
-  const early = size !== undefined && size >= EARLY_THREADS_BYTES * step;
+  const early = options.jobs !== undefined && size !== undefined && size >= EARLY_THREADS_BYTES * step;
   let threads = early ? startThreads() : null;
+  const own = new OwnWork();
   let interrupted = false;
   io.onInterrupt?.(() => {
     // Every output written is whole lines already: nothing is held back but chunks still running.
@@ -210,7 +254,10 @@ export async function runBatch(
   /** Runs a chunk on the worker that holds fewest, or on this thread when none has room. */
   const run = async (id: number, chunk: Chunk): Promise<void> => {
     if (threads?.trySend(id, chunk) === true) return;
-    output.put(id, points.run(chunk));
+    const started = performance.now();
+    const done = points.run(chunk);
+    own.add(chunk.lines.length, (performance.now() - started) / 1000);
+    output.put(id, done);
     // Lines already read arrive without a turn of the event loop; give one now and then, so Ctrl-C is heard and
     // the workers' outputs are taken.
     await new Promise((resolve) => setImmediate(resolve));
@@ -228,9 +275,13 @@ export async function runBatch(
     const chunk = gathered.chunk();
     const id = chunks++;
     // Workers not started with a long file are started by a second chunk (a small batch never waits for them to
-    // load). While they load, this thread runs the chunks but the last one per worker, kept for them: it does not
-    // idle, and every thread gets a chunk however soon the batch ends.
-    if (threads === null && jobs > 1 && id > 0) threads = startThreads();
+    // load); without --jobs, by the first chunk after which the work left would pay for them. While they load,
+    // this thread runs the chunks but the last one per worker, kept for them: it does not idle, and every thread
+    // gets a chunk however soon the batch ends.
+    if (threads === null && jobs > 1 && id > 0) {
+      const linesLeft = size === undefined ? undefined : gathered.linesLeft(size);
+      if (options.jobs !== undefined || own.threadsPay(linesLeft)) threads = startThreads();
+    }
     await handOver(false);
     // The first chunk runs here: a batch of one chunk never waits for a thread to load.
     if (threads?.loading === true && id > 0) {

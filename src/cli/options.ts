@@ -163,7 +163,7 @@ export function addCommonOptions(command: Command): Command {
     .addOption(
       new Option(
         '--jobs <threads>',
-        'with --batch: run the points on this many threads (default: one per core)',
+        'with --batch: run the points on this many threads (default: up to one per core, when they pay)',
       ).argParser(integerIn(1, 1024, '--jobs')),
     )
     .addOption(
