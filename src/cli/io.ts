@@ -49,7 +49,7 @@ export interface Io {
   whenWritable?(): Promise<void>;
   /** Whether standard output's reader has closed it (`| head -1`): nothing written from now on is read. */
   outputClosed?(): boolean;
-  /** The size of a file in bytes, to refuse one before reading it (undefined: unknown). */
+  /** The size of a regular file in bytes, to refuse one before reading it (undefined: unknown, or a pipe or device). */
   fileSize?(path: string): number | undefined;
   /**
    * The lines of a file, or of standard input for '-', as they arrive, a run of them at a time (default: read
@@ -478,7 +478,9 @@ export function processIo(workerEntry?: string): Io {
     writeFile: writeFileAtomic,
     fileSize: (path) => {
       try {
-        return statSync(path).size;
+        const stat = statSync(path);
+        // A pipe's or a device's size says nothing of what it will give.
+        return stat.isFile() ? stat.size : undefined;
       } catch {
         // Reading it will say what is wrong.
         return undefined;
