@@ -47,6 +47,15 @@ export interface Options {
   readonly maxMemoryBytes?: number;
 }
 
+/** The flat methods' options: those of the others, and where to write the result. */
+export interface FlatOptions extends Options {
+  /**
+   * The Float64Array the result (∇f, vᵀJ, J·u or H·u) is written into and returned as, of the result's length,
+   * instead of a new array: a loop that calls again reuses memory it has touched, as PyTorch's `out=` does.
+   */
+  readonly out?: Float64Array;
+}
+
 interface Common {
   /** The expression's value, in its shape. */
   readonly value: Nested;
@@ -237,20 +246,28 @@ export class CompiledExpression {
   }
 
   /** ∇f as one Float64Array, the variables' entries in `wrt` order (each row-major). */
-  gradFlat(at: FlatValues, options: Options = {}): FlatResult & { readonly grad: Float64Array } {
-    options = checkOptions(options);
+  gradFlat(at: FlatValues, options: FlatOptions = {}): FlatResult & { readonly grad: Float64Array } {
+    options = checkFlatOptions(options);
     return this.program.grad(this.flatPoint(at), this.wrt(options), derivativeOptions(options));
   }
 
   /** vᵀJ as one Float64Array, the variables' entries in `wrt` order. */
-  vjpFlat(at: FlatValues, v: ArrayLike<number>, options: Options = {}): FlatResult & { readonly vjp: Float64Array } {
-    options = checkOptions(options);
+  vjpFlat(
+    at: FlatValues,
+    v: ArrayLike<number>,
+    options: FlatOptions = {},
+  ): FlatResult & { readonly vjp: Float64Array } {
+    options = checkFlatOptions(options);
     return this.program.vjp(this.flatPoint(at), checkFlatSeed(v, 'v'), this.wrt(options), derivativeOptions(options));
   }
 
   /** J·u as one Float64Array (the output's entries, row-major). */
-  jvpFlat(at: FlatValues, u: ArrayLike<number>, options: Options = {}): FlatResult & { readonly jvp: Float64Array } {
-    options = checkOptions(options);
+  jvpFlat(
+    at: FlatValues,
+    u: ArrayLike<number>,
+    options: FlatOptions = {},
+  ): FlatResult & { readonly jvp: Float64Array } {
+    options = checkFlatOptions(options);
     return this.program.jvp(this.flatPoint(at), checkFlatSeed(u, 'u'), this.wrt(options), derivativeOptions(options));
   }
 
@@ -258,9 +275,9 @@ export class CompiledExpression {
   hvpFlat(
     at: FlatValues,
     u: ArrayLike<number>,
-    options: Options = {},
+    options: FlatOptions = {},
   ): FlatResult & { readonly hvp: Float64Array; readonly gradient: Float64Array } {
-    options = checkOptions(options);
+    options = checkFlatOptions(options);
     return this.program.hvp(this.flatPoint(at), checkFlatSeed(u, 'u'), this.wrt(options), derivativeOptions(options));
   }
 
@@ -358,6 +375,7 @@ function tensorOf(value: unknown, name: string): Tensor {
 const MODES: readonly string[] = ['auto', 'reverse', 'forward'];
 const OPTIONS: readonly string[] = ['wrt', 'mode', 'maxMemoryBytes'];
 const CHECK_OPTIONS: readonly string[] = [...OPTIONS, 'tol'];
+const FLAT_OPTIONS: readonly string[] = [...OPTIONS, 'out'];
 
 /** JavaScript callers can pass anything: what the types promise is checked here, with messages. */
 function checkOptions(options: unknown, known = OPTIONS): Options & { readonly tol?: number } {
@@ -411,11 +429,20 @@ function checkExpression(expr: unknown): string {
   return expr;
 }
 
-function derivativeOptions(options: Options): DerivativeOptions {
+function derivativeOptions(options: FlatOptions): DerivativeOptions {
   return {
     ...(options.mode === undefined ? {} : { mode: options.mode }),
     ...(options.maxMemoryBytes === undefined ? {} : { maxMemoryBytes: options.maxMemoryBytes }),
+    ...(options.out === undefined ? {} : { out: options.out }),
   };
+}
+
+/** A flat method's options: checkOptions', and `out` a Float64Array (its length is checked against the result's). */
+function checkFlatOptions(options: unknown): FlatOptions {
+  const checked: FlatOptions = checkOptions(options, FLAT_OPTIONS);
+  if (checked.out !== undefined && !(checked.out instanceof Float64Array))
+    throw new InputError('options.out must be a Float64Array, as new Float64Array(n)');
+  return checked;
 }
 
 function shapeFrom(name: string, shape: unknown): Shape {

@@ -15,6 +15,7 @@ export {
   type ByVariable,
   type CheckOutput,
   type CompileOptions,
+  type FlatOptions,
   type FlatResult,
   type FlatValues,
   type JacobianOutput,

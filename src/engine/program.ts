@@ -62,6 +62,11 @@ export interface DerivativeOptions {
   readonly maxMemoryBytes?: number;
   /** Told how many of the passes (or block steps) are done, for a progress display. */
   readonly onProgress?: (done: number, total: number) => void;
+  /**
+   * The array a vector result (vᵀJ, ∇f, J·u, H·u) is written into, of its length, instead of a new one: a loop
+   * that calls again reuses memory it has touched, where each new large array's pages are faulted in afresh.
+   */
+  readonly out?: Float64Array;
 }
 
 export const DEFAULT_MAX_MEMORY_BYTES = 4 * 1024 ** 3;
@@ -139,6 +144,17 @@ interface ValuePass {
   readonly inputs: Int32Array;
   readonly sizes: Int32Array;
   readonly output: Operand;
+}
+
+/**
+ * The array a vector result of `length` entries is written into: `out` where given, else a new one; whichever
+ * path computes the result writes every entry. `what` names the result.
+ */
+function resultArray(out: Float64Array | undefined, length: number, what: string): Float64Array {
+  if (out === undefined) return new Float64Array(length);
+  if (out.length !== length)
+    throw new InputError(`out has ${out.length} entries, but ${what} has ${length}: give a Float64Array of ${length}`);
+  return out;
 }
 
 /** A value of at most this many entries is copied out entry by entry. */
@@ -551,10 +567,10 @@ export class Program {
     what: string,
   ): Derivative & { readonly cotangents: Float64Array } {
     const n = this.columns(wrt);
+    const cotangents = resultArray(options.out, n, what);
     const result = this.resultPart(n);
     const call = { what: `${what} (${n} entries)`, result, options, large: 'vector', direction: 'reverse' } as const;
     const prepared = this.prepare(wrt, at, call);
-    const cotangents = new Float64Array(prepared.n);
     if (!prepared.kernels.vjp(seed, cotangents)) {
       prepared.passes.backwardPass(seed);
       this.gather(prepared, prepared.passes.cotangent, cotangents);
@@ -577,6 +593,7 @@ export class Program {
         (wording) => `${wording.seedLength('u', length)} but there are ${n} inputs (${wrt.join(', ')}): give ${n}`,
       );
     }
+    const jvp = resultArray(options.out, this.m, what);
     // The result and a copy of the seed.
     const result = this.resultPart(this.m + n);
     const call = {
@@ -587,12 +604,12 @@ export class Program {
       direction: 'forward',
     } as const;
     const prepared = this.prepare(wrt, at, call);
-    const jvp = new Float64Array(this.m);
     if (!prepared.kernels.jvp(u, jvp)) {
       const tangents = Float64Array.from(u);
       prepared.passes.forwardPass(prepared.wrt.map((c) => tangents.subarray(c.offset, c.offset + c.size)));
       const tangent = prepared.passes.slice(prepared.passes.tangent, this.output);
       if (tangent !== null) jvp.set(tangent);
+      else jvp.fill(0);
     }
     return this.finish(prepared, { jvp });
   }

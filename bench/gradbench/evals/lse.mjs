@@ -26,7 +26,10 @@ export function define(library) {
     },
     gradient(input) {
       const { model, at } = prepare(input);
-      return () => model.gradFlat(at).grad;
+      // Written into one array made here, as a loop would (and as PyTorch's allocator reuses freed memory): a new
+      // 10 MB array at every run would have its pages faulted in afresh.
+      const out = new Float64Array(at.x.length);
+      return () => model.gradFlat(at, { out }).grad;
     },
   };
 }
