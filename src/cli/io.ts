@@ -443,6 +443,17 @@ function streamedOutput(): StandardOutput {
  */
 export const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 
+/** The size of a regular file in bytes; undefined for a pipe or a device (its size says nothing of what it will give). */
+export function regularFileSize(path: string): number | undefined {
+  try {
+    const stat = statSync(path);
+    return stat.isFile() ? stat.size : undefined;
+  } catch {
+    // Reading it will say what is wrong.
+    return undefined;
+  }
+}
+
 /** The Io of this process; `workerEntry` is the script a batch thread starts from (the CLI's launcher). */
 export function processIo(workerEntry?: string): Io {
   // Nothing can be said about a failure to write standard error, but it must not end the program uncaught.
@@ -476,16 +487,7 @@ export function processIo(workerEntry?: string): Io {
     readFile: (path, limit) => withoutBom(decode(readBounded(path, limit))),
     readBytes: (path, limit) => readBounded(path, limit),
     writeFile: writeFileAtomic,
-    fileSize: (path) => {
-      try {
-        const stat = statSync(path);
-        // A pipe's or a device's size says nothing of what it will give.
-        return stat.isFile() ? stat.size : undefined;
-      } catch {
-        // Reading it will say what is wrong.
-        return undefined;
-      }
-    },
+    fileSize: regularFileSize,
     readLines: (source, limit) =>
       boundedLines(source === '-' ? (process.stdin as AsyncIterable<Buffer>) : fileChunks(source), limit),
     onInterrupt: (flush) => {
