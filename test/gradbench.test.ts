@@ -87,11 +87,37 @@ const MALFORMED: readonly (object | string)[] = [
 
 /** lse's point in the protocol session. */
 const LSE_X = [0.5, 1, 2];
+/** The ids of the fixtures' messages start here, after the protocol's well-formed (0 to 9) and malformed (100 to 110). */
+const FIXTURE_IDS = 1000;
+
+interface FixtureLine {
+  readonly function: string;
+  readonly input: unknown;
+  readonly output: unknown;
+}
+
+const fixtureFiles = readdirSync(FIXTURES).filter((name) => name.endsWith('.jsonl'));
+
+/** Each fixture file's eval and cases, with the id of its define message (from FIXTURE_IDS); the cases' ids follow it. */
+const fixtures = fixtureFiles.reduce<{ file: string; evalName: string; defineId: number; lines: FixtureLine[] }[]>(
+  (list, file) => {
+    const previous = list.at(-1);
+    const lines = readFileSync(join(FIXTURES, file), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as FixtureLine);
+    const defineId = previous === undefined ? FIXTURE_IDS : previous.defineId + previous.lines.length + 1;
+    return [...list, { file, evalName: file.replace(/\.jsonl$/, ''), defineId, lines }];
+  },
+  [],
+);
+
 /**
- * One tool process for both protocol tests (each start of the tool with the library costs most of a second): the
- * well-formed messages, then the malformed ones, then end and a message after it. Started with the file.
+ * One tool process for the protocol tests and the fixtures (each start of the tool with the library costs about a
+ * second of processor time): the well-formed messages, the malformed ones, each fixture's module defined in turn
+ * with its cases, then end and a message after it. Started with the file.
  */
-const protocolSession = session([
+const toolSession = session([
   { id: 0, kind: 'start', eval: 'hello' },
   { id: 1, kind: 'define', module: 'hello' },
   { id: 2, kind: 'evaluate', module: 'hello', function: 'square', input: 3, description: 'x=3' },
@@ -101,15 +127,30 @@ const protocolSession = session([
   { id: 6, kind: 'evaluate', module: 'lse', function: 'primal', input: { x: LSE_X, min_runs: 4, min_seconds: 0 } },
   { id: 7, kind: 'evaluate', module: 'lse', function: 'gradient', input: { x: LSE_X } },
   ...MALFORMED,
+  ...fixtures.flatMap(({ evalName, defineId, lines }) => [
+    { id: defineId, kind: 'define', module: evalName },
+    ...lines.map((line, i) => ({
+      id: defineId + 1 + i,
+      kind: 'evaluate',
+      module: evalName,
+      function: line.function,
+      input: line.input,
+    })),
+  ]),
   { id: 8, kind: 'end' },
   { id: 9, kind: 'evaluate', module: 'hello', function: 'double', input: 5 },
 ]);
 
 describe('GradBench protocol', () => {
   it('answers start, define, evaluate and analysis with their ids, honours min_runs, and exits at end', async () => {
-    const { status, responses: all } = await protocolSession;
+    const { status, responses: all } = await toolSession;
     // Every message before end is answered, in order; the one after it is not.
-    expect(all.map((response) => response.id)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, ...MALFORMED.map((_, k) => 100 + k)]);
+    const fixtureIds = fixtures.flatMap(({ defineId, lines }) => [defineId, ...lines.map((_, i) => defineId + 1 + i)]);
+    expect(all.map((response) => response.id)).toEqual([
+      ...[0, 1, 2, 3, 4, 5, 6, 7],
+      ...MALFORMED.map((_, k) => 100 + k),
+      ...fixtureIds,
+    ]);
     const responses = all.slice(0, 8);
     expect(status).toBe(0);
     expect(responses[0]).toEqual({ id: 0, tool: 'jacobian' });
@@ -134,8 +175,8 @@ describe('GradBench protocol', () => {
   });
 
   it('fails an eval it does not implement, answers malformed messages that carry an id with an error, and goes on', async () => {
-    const { status, responses: all } = await protocolSession;
-    const responses = all.slice(8);
+    const { status, responses: all } = await toolSession;
+    const responses = all.slice(8, 8 + MALFORMED.length);
     expect(status).toBe(0);
     expect(responses.map((response) => [response.id, response.success])).toEqual([
       [100, false],
@@ -173,54 +214,13 @@ describe('GradBench protocol', () => {
   });
 });
 
-interface FixtureLine {
-  readonly function: string;
-  readonly input: unknown;
-  readonly output: unknown;
-}
-
-const fixtureFiles = readdirSync(FIXTURES).filter((name) => name.endsWith('.jsonl'));
-
-/** Each fixture file's eval and cases, with the id of its define message; the cases' ids follow it. */
-const fixtures = fixtureFiles.reduce<{ file: string; evalName: string; defineId: number; lines: FixtureLine[] }[]>(
-  (list, file) => {
-    const previous = list.at(-1);
-    const lines = readFileSync(join(FIXTURES, file), 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as FixtureLine);
-    const defineId = previous === undefined ? 1 : previous.defineId + previous.lines.length + 1;
-    return [...list, { file, evalName: file.replace(/\.jsonl$/, ''), defineId, lines }];
-  },
-  [],
-);
-
-/**
- * One tool process defines each fixture's module in turn and evaluates its cases (a process per file would
- * load the library once per file); started with the file, beside the protocol sessions.
- */
-const fixtureSession = session([
-  { id: 0, kind: 'start', eval: 'fixtures' },
-  ...fixtures.flatMap(({ evalName, defineId, lines }) => [
-    { id: defineId, kind: 'define', module: evalName },
-    ...lines.map((line, i) => ({
-      id: defineId + 1 + i,
-      kind: 'evaluate',
-      module: evalName,
-      function: line.function,
-      input: line.input,
-    })),
-  ]),
-  { id: fixtures.reduce((next, { lines }) => next + lines.length + 1, 1), kind: 'end' },
-]);
-
 describe('GradBench evals against the saved PyTorch references', () => {
   it('has fixtures', () => {
     expect(fixtureFiles).toContain('hello.jsonl');
   });
 
   it.each(fixtures)('$file: every case valid', async ({ evalName, defineId, lines }) => {
-    const { status, responses } = await fixtureSession;
+    const { status, responses } = await toolSession;
     expect(status).toBe(0);
     const byId = new Map(responses.map((response) => [response.id, response]));
     expect(byId.get(defineId)).toMatchObject({ success: true });

@@ -178,10 +178,12 @@ describe('a signal mid-batch with a slow reader', () => {
     // batch stops reading for its reader, so the child reads them all.
     const points = Array.from({ length: 2_000 }, (_, i) => `{"x":${i}}${' '.repeat(1000)}\n`).join('');
     // The callback comes once the pipe has taken the input: the child has read (and so worked through) most of it.
+    // Standard input stays open until the child has exited: the signal is all that ends the batch (closed before the
+    // child had handled the signal, the batch could end at the end of its input first, with exit 0).
     await new Promise<void>((resolve) => child.stdin.write(points, () => resolve()));
     child.kill(signal);
-    child.stdin.end();
     const { out, status: exitStatus } = await output();
+    child.stdin.end();
     expect(exitStatus).toBe(status);
     // More than a pipe holds: the case where a write was cut at 65 536 bytes.
     expect(out.length).toBeGreaterThan(1 << 17);

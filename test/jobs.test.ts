@@ -41,17 +41,22 @@ function lorenzPoints(count: number): string {
 
 const points = join(work, 'lorenz.jsonl');
 writeFileSync(points, lorenzPoints(2600));
+/** Twice the Lorenz points: a file long enough that its threads start before the first chunk. */
+const long = join(work, 'lorenz-long.jsonl');
+writeFileSync(long, readFileSync(points, 'utf8').repeat(2));
 
 /** The one-thread run of the Lorenz batch, which three tests compare with: in-process, run once. */
 let oneThread: ReturnType<typeof runInProcess> | undefined;
 const lorenzOnOneThread = () => (oneThread ??= runInProcess([...LORENZ, '--batch', points, '--jobs', '1', '--stats']));
 
 describe('--jobs', () => {
-  it('writes what one thread writes, line for line, bad lines included', async () => {
-    // Three threads here; two on the same lines twice over in the next test.
-    const [one, three] = await Promise.all([
+  it('writes what one thread writes, line for line, bad lines included, starting the threads at once for a long file', async () => {
+    // Three threads here, on the long file (the launcher starts them before the CLI loads); two on the short file in
+    // the tests of a CSV table and of vjp below.
+    const [one, longOne, three] = await Promise.all([
       lorenzOnOneThread(),
-      runChildAsync([...LORENZ, '--batch', points, '--jobs', '3', '--stats']),
+      runInProcess([...LORENZ, '--batch', long, '--jobs', '1']),
+      runChildAsync([...LORENZ, '--batch', long, '--jobs', '3', '--stats']),
     ]);
     expect(one.status).toBe(1);
     expect(JSON.parse(one.stderr)).toMatchObject({ points: 2600, failed: 4, threads: 1 });
@@ -60,9 +65,12 @@ describe('--jobs', () => {
     expect(lines).toHaveLength(2600);
     expect(JSON.parse(lines[1500]!)).toEqual({ line: 1501, error: expect.stringContaining('no value for z') });
     expect(lines.filter((line) => line.startsWith('{"line":'))).toHaveLength(4);
+    expect(statSync(long).size).toBeGreaterThan(EARLY_THREADS_BYTES);
+    expect(longOne.status).toBe(1);
+    expect(longOne.stdout.split('\n')).toHaveLength(5201);
     expect(three.status).toBe(1);
-    expect(JSON.parse(three.stderr)).toMatchObject({ points: 2600, failed: 4, threads: 3 });
-    expect(three.stdout === one.stdout).toBe(true);
+    expect(JSON.parse(three.stderr)).toMatchObject({ points: 5200, failed: 8, threads: 3 });
+    expect(three.stdout === longOne.stdout).toBe(true);
   });
 
   it('the launcher starts threads early from the size at which the batch takes them', () => {
@@ -72,28 +80,21 @@ describe('--jobs', () => {
     expect(2 ** Number(shift![1])).toBe(EARLY_THREADS_BYTES);
   });
 
-  it('starts the threads at once for a long file, and runs a long file of one chunk on the main thread', async () => {
-    // Twice the Lorenz points: a file long enough that its threads start before the first chunk.
-    const long = join(work, 'lorenz-long.jsonl');
-    writeFileSync(long, readFileSync(points, 'utf8').repeat(2));
+  it('runs a long file of one chunk on the main thread, and ends when the expression is refused', async () => {
     // One line longer than the early start's size: one chunk, which the main thread runs.
     const wide = join(work, 'wide.jsonl');
     writeFileSync(wide, `${JSON.stringify({ x: Array.from({ length: 30000 }, (_, k) => k / 7) })}\n`);
     // The launcher starts a long file's threads before the CLI loads: one the batch never takes (one chunk, or an
     // expression refused first) does not hold the process.
-    const [longOne, longTwo, wideOne, wideTwo, refused] = await Promise.all([
-      runInProcess([...LORENZ, '--batch', long, '--jobs', '1']),
-      runChildAsync([...LORENZ, '--batch', long, '--jobs', '2', '--stats']),
+    const [wideOne, wideTwo, refused] = await Promise.all([
       runInProcess(['sum(x)', '--batch', wide, '--jobs', '1']),
       runChildAsync(['sum(x)', '--batch', wide, '--jobs', '2', '--stats']),
       runChildAsync(['x*', `--batch=${long}`, '--jobs=2']),
     ]);
     expect(refused.status).toBe(2);
     expect(refused.stderr).toMatch(/^error: syntax error/);
-    expect(statSync(long).size).toBeGreaterThan(1 << 18);
-    expect(JSON.parse(longTwo.stderr)).toMatchObject({ points: 5200, failed: 8, threads: 2 });
-    expect(longTwo.stdout === longOne.stdout).toBe(true);
-    expect(statSync(wide).size).toBeGreaterThan(1 << 18);
+    expect(statSync(long).size).toBeGreaterThan(EARLY_THREADS_BYTES);
+    expect(statSync(wide).size).toBeGreaterThan(EARLY_THREADS_BYTES);
     expect(wideTwo.status).toBe(0);
     expect(JSON.parse(wideTwo.stderr)).toMatchObject({ points: 1, failed: 0, threads: 1 });
     expect(wideTwo.stdout === wideOne.stdout).toBe(true);

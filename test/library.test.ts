@@ -8,14 +8,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { compile } from '../src/index.js';
+import { PARALLEL_WORK } from '../src/ops/parallel.js';
 import { ROOT } from './helpers/cli.js';
 
 /**
- * Standard output of Node run on `args` in `cwd`. Asynchronous: the file starts its processes when it loads
- * (the `started` call below), and each test awaits what it reads.
+ * Standard output of Node run on `args` in `cwd`, with `env` on top of this process's environment. Asynchronous:
+ * the file starts its processes when it loads (the `started` call below), and each test awaits what it reads. A
+ * process that does not exit by itself fails at the timeout.
  */
-const node = async (args: readonly string[], cwd: string): Promise<string> =>
-  (await promisify(execFile)(process.execPath, args, { cwd, encoding: 'utf8' })).stdout;
+const node = async (args: readonly string[], cwd: string, env: Record<string, string> = {}): Promise<string> =>
+  (
+    await promisify(execFile)(process.execPath, args, {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, ...env },
+      timeout: 60_000,
+    })
+  ).stdout;
 
 /** Starts `work` now; the test calls what it returns. A rejection is the test's, not an unhandled one. */
 function started<T>(work: () => Promise<T>): () => Promise<T> {
@@ -23,6 +33,9 @@ function started<T>(work: () => Promise<T>): () => Promise<T> {
   promise.catch(() => undefined);
   return () => promise;
 }
+
+/** The side of the matrices of the products that start the helper threads: 130³ multiply-adds, past PARALLEL_WORK. */
+const N = 130;
 
 /** The checks that read `extra`, in an ES module that imports the package by its name, and requires it. */
 const EXTRAS = `
@@ -63,6 +76,10 @@ const EXTRAS = `
         sparse: sparseJacobian('x.^2', { x: [1, 2, 3] }),
         sparseMethod: f.sparseJacobian({ x: [1, 2, 3] }, { mode: 'reverse' }),
         messages,
+        // A product past PARALLEL_WORK in each library, which starts that library's helper thread (JACOBIAN_THREADS=2).
+        products: [compile, createRequire(import.meta.url)('jacobian').compile].map((f) =>
+          f('sum(X * X)', { X: [${N}, ${N}] }).evaluate({ X: Array.from({ length: ${N} }, (_, i) => Array.from({ length: ${N} }, (_, j) => Math.sin(i * ${N} + j))) }),
+        ),
         required: (() => {
           const { jacobian, compile, InputError } = createRequire(import.meta.url)('jacobian');
           let error = null;
@@ -85,7 +102,9 @@ describe('the library, imported by its name', () => {
     try {
       await node([tsc, '-p', join(ROOT, 'fixtures', 'library'), '--noEmit', 'false', '--outDir', outDir], ROOT);
       // The user's program writes its line, then the checks theirs.
-      const lines = await node(['--input-type=module', '-e', `await import('./out/user.js');\n${EXTRAS}`], project);
+      const lines = await node(['--input-type=module', '-e', `await import('./out/user.js');\n${EXTRAS}`], project, {
+        JACOBIAN_THREADS: '2',
+      });
       const [user, extras] = lines
         .trimEnd()
         .split('\n')
@@ -201,5 +220,21 @@ describe('the library, imported by its name', () => {
       'InputError: unknown option "mdoe": the options are wrt, mode, maxMemoryBytes, tol',
       'InputError: x is a Int32Array: give a Float64Array, numbers or arrays of numbers',
     ]);
+  });
+
+  it('leaves a process free to exit after each library has shared a product with its helper thread', async () => {
+    // The process of the checks exited by itself (runs() resolved, no timeout), with both helpers started; the
+    // products are the serial product's, computed here on one thread.
+    const products = await extra('products');
+    process.env['JACOBIAN_THREADS'] = '1';
+    try {
+      const X = Array.from({ length: N }, (_, i) => Array.from({ length: N }, (_, j) => Math.sin(i * N + j)));
+      const value = compile('sum(X * X)', { X: [N, N] }).evaluate({ X });
+      expect(products).toEqual([value, value]);
+      expect(Number.isFinite(value) && value !== 0).toBe(true);
+      expect(N ** 3).toBeGreaterThan(PARALLEL_WORK);
+    } finally {
+      delete process.env['JACOBIAN_THREADS'];
+    }
   });
 });
