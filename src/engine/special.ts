@@ -38,20 +38,20 @@ const cutAtSelections =
 interface SpecialStep {
   readonly node: NodeId;
   readonly spec: OpSpec;
+  readonly special: NonNullable<OpSpec['special']>;
   readonly out: Operand;
   readonly args: readonly Operand[];
 }
 
 /** The active operations of `passes` that have special points: those the kink report asks after a forward pass. */
 function specialSteps({ plan, lin }: Passes): SpecialStep[] {
-  return lin.active
-    .filter((node) => OPS[plan.tape.op(node)].special !== undefined)
-    .map((node) => ({
-      node,
-      spec: OPS[plan.tape.op(node)],
-      out: plan.operand(node),
-      args: Array.from(plan.tape.args(node), (a) => plan.operand(a)),
-    }));
+  return lin.active.flatMap((node) => {
+    const spec = OPS[plan.tape.op(node)];
+    const { special } = spec;
+    if (special === undefined) return [];
+    const args = Array.from(plan.tape.args(node), (a) => plan.operand(a));
+    return [{ node, spec, special, out: plan.operand(node), args }];
+  });
 }
 
 /**
@@ -68,8 +68,8 @@ export function specialPointCheck(passes: Passes): () => boolean {
   };
   return () => {
     met = false;
-    for (const { spec, out, args } of steps) {
-      spec.special?.(values, out, args, meet);
+    for (const { special, out, args } of steps) {
+      special(values, out, args, meet);
       if (met) return true;
     }
     return false;
@@ -89,9 +89,9 @@ export function findKinkWarnings(
   let graph: ReturnType<Passes['stepGraph']> | null = null;
   let moving: Uint8Array | null = null;
   const warnings: KinkWarning[] = [];
-  for (const { node, spec, out, args } of specialSteps(passes)) {
+  for (const { node, spec, special, out, args } of specialSteps(passes)) {
     const groups = new Map<string, { point: SpecialPoint; entries: number[] }>();
-    spec.special?.(plan.values, out, args, (entry, point) => {
+    special(plan.values, out, args, (entry, point) => {
       const key = `${point.kind}\u0000${point.convention}`;
       const group = groups.get(key) ?? { point, entries: [] };
       group.entries.push(entry);
