@@ -157,6 +157,17 @@ function resultArray(out: Float64Array | undefined, length: number, what: string
   return out;
 }
 
+/** The entries of `name` at the point; refused where it has none. */
+function pointData(at: Point, name: string): ArrayLike<number> {
+  const data = at.get(name);
+  if (data === undefined) throw new InputError(`no value for ${name}`);
+  return data;
+}
+
+/** The refusal of `length` entries for a variable compiled with `size`. */
+const wrongLength = (name: string, size: number, length: number): InputError =>
+  new InputError(`${name} was compiled with ${entryCount(size)} but has ${length}`);
+
 /** A value of at most this many entries is copied out entry by entry. */
 const SMALL_RESULT = 16;
 
@@ -238,13 +249,7 @@ export class Program {
 
   evaluate(at: Point, options: DerivativeOptions = {}): Float64Array {
     this.valuePassFor(options);
-    return this.evaluateInOrder(
-      this.variables.map(({ name }) => {
-        const data = at.get(name);
-        if (data === undefined) throw new InputError(`no value for ${name}`);
-        return data;
-      }),
-    );
+    return this.evaluateInOrder(this.variables.map(({ name }) => pointData(at, name)));
   }
 
   /**
@@ -257,10 +262,7 @@ export class Program {
     for (let i = 0; i < inputs.length; i++) {
       const entries = data[i]!;
       const length = typeof entries === 'number' ? 1 : entries.length;
-      if (length !== sizes[i]) {
-        const { name } = this.variables[i]!;
-        throw new InputError(`${name} was compiled with ${entryCount(sizes[i]!)} but has ${length}`);
-      }
+      if (length !== sizes[i]) throw wrongLength(this.variables[i]!.name, sizes[i]!, length);
       if (inputs[i]! < 0) continue;
       if (typeof entries === 'number') values[inputs[i]!] = entries;
       else values.set(entries, inputs[i]!);
@@ -815,10 +817,8 @@ export class Program {
 
   private load(plan: Plan, at: Point): void {
     for (const { name, shape } of this.variables) {
-      const data = at.get(name);
-      if (data === undefined) throw new InputError(`no value for ${name}`);
-      if (data.length !== sizeOf(shape))
-        throw new InputError(`${name} was compiled with ${entryCount(sizeOf(shape))} but has ${data.length}`);
+      const data = pointData(at, name);
+      if (data.length !== sizeOf(shape)) throw wrongLength(name, sizeOf(shape), data.length);
       plan.setInput(this.inputNode(name, shape), data);
     }
   }
