@@ -7,8 +7,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { exactDecimal, FlatLine } from '../src/cli/batch-line.js';
 import { DecimalForm } from '../src/cli/batch-numbers.js';
-import { CACHE_BITS, slotOf } from '../src/format/json.js';
-import { JsonLines } from '../src/format/json-lines.js';
+import { CACHE_BITS, jsonLine, slotOf } from '../src/format/json.js';
+import { JsonLines, LineFrames } from '../src/format/json-lines.js';
 import type { MatrixReport } from '../src/format/report.js';
 
 const reader = new FlatLine();
@@ -183,3 +183,47 @@ function writtenValue(data: Float64Array): string {
   expect((JSON.parse(line) as { jacobian: unknown[] }).jacobian).toHaveLength(data.length);
   return line.slice(line.indexOf('"value":') + 8, line.indexOf(',"valueShape"'));
 }
+
+describe("a batch's dense lines", () => {
+  it('are jsonLine’s for the same report again with its arrays refilled, from one JsonLines to the next', () => {
+    const x = Float64Array.of(1.5);
+    const value = Float64Array.of(0.1, -2);
+    const matrix = Float64Array.of(3, 0.25);
+    const report: MatrixReport = {
+      command: 'jacobian',
+      expr: 'f(x)',
+      title: 'f(x)',
+      at: [{ name: 'x', value: { shape: [], data: x } }],
+      wrt: ['x'],
+      inputs: [{ name: 'x', shape: [] }],
+      value: { shape: [2], data: value },
+      m: 2,
+      n: 1,
+      matrix,
+      mode: 'reverse',
+      method: 'one-hot',
+      passes: 2,
+      warnings: [],
+    };
+    // The same frames for every chunk, as a batch keeps them; each point's numbers put in place, as a lane does.
+    const frames = new LineFrames();
+    for (const [point, first, second] of [
+      [1.5, 0.1, 3],
+      [-7, 1e21, 0],
+      [0.5, 5e-324, -0.125],
+    ] as const) {
+      x[0] = point;
+      value[0] = first;
+      matrix[1] = second;
+      const out = new JsonLines(16, frames);
+      out.report(report, 4);
+      out.report(report);
+      expect(Buffer.from(out.bytes()).toString('latin1')).toBe(jsonLine(report, 4) + jsonLine(report));
+    }
+    // Another report of another way of computing gets its own frame.
+    const forward: MatrixReport = { ...report, mode: 'forward', passes: 1 };
+    const out = new JsonLines(16, frames);
+    out.report(forward);
+    expect(Buffer.from(out.bytes()).toString('latin1')).toBe(jsonLine(forward));
+  });
+});

@@ -168,7 +168,13 @@ class ProgramCache {
   private last: { readonly bindings: readonly Binding[]; readonly program: Program } | null = null;
 
   get(bindings: readonly Binding[]): Program {
-    if (this.last !== null && this.sameShapes(this.last.bindings, bindings)) return this.last.program;
+    const { last } = this;
+    // A batch's flat lines hand the same bindings at every point, their numbers refilled: their shapes stay.
+    if (
+      last !== null &&
+      ((last.bindings === bindings && this.indexed.size === 0) || this.sameShapes(last.bindings, bindings))
+    )
+      return last.program;
     const program = this.compiled(bindings);
     this.last = { bindings, program };
     return program;

@@ -6,7 +6,7 @@
 import { InputError, UserError } from '../errors.js';
 import { denseOf, isSparse } from '../format/dense.js';
 import { delimitedCell } from '../format/formats.js';
-import { JsonLines } from '../format/json-lines.js';
+import { JsonLines, LineFrames } from '../format/json-lines.js';
 import { columnLabels, entryLabels } from '../format/labels.js';
 import { exactNumber as exact } from '../format/number.js';
 import type { Binding, Report } from '../format/report.js';
@@ -127,6 +127,8 @@ export class BatchPoints {
    * (zeroed, then faulted in) for every chunk.
    */
   private readonly spare: ArrayBuffer[] = [];
+  /** The frame of the dense lines written, from chunk to chunk. */
+  private readonly frames = new LineFrames();
 
   private constructor(
     private readonly setup: BatchSetup,
@@ -160,6 +162,7 @@ export class BatchPoints {
     const spare = this.spare.pop();
     const out = new JsonLines(
       spare !== undefined && spare.byteLength >= expected * 1.0625 ? new Uint8Array(spare) : expected * 1.125,
+      this.frames,
     );
     let failed = 0;
     for (let k = 0; k < lines.length; k++) {

@@ -110,24 +110,40 @@ interface Frame {
   readonly tangentKey: Uint8Array | null;
 }
 
+/**
+ * The frame last made and the report last written with it, which a batch keeps from one chunk's JsonLines to the
+ * next. A batch's lane hands the same report object at every point, its arrays refilled in place (its fields
+ * are read-only), so that report's frame is known without checking its fields again.
+ */
+export class LineFrames {
+  frame: Frame | null = null;
+  report: DenseReport | null = null;
+}
+
 export class JsonLines {
   private buffer: Uint8Array<ArrayBuffer>;
   private length = 0;
   private readonly encoder = new TextEncoder();
-  private frame: Frame | null = null;
 
   /**
    * `room`: the bytes to start with, the size of the output expected, or a buffer to write into from its start
-   * (one whose bytes were written already, reused); either grows as needed.
+   * (one whose bytes were written already, reused); either grows as needed. `frames`: those of the lines
+   * written before, by another JsonLines.
    */
-  constructor(room: number | Uint8Array<ArrayBuffer>) {
+  constructor(
+    room: number | Uint8Array<ArrayBuffer>,
+    private readonly frames = new LineFrames(),
+  ) {
     this.buffer = typeof room === 'number' ? new Uint8Array(Math.max(64, Math.ceil(room))) : room;
   }
 
   /** Appends the report's line, as jsonLine makes it; with `line`, the line number comes first. */
   report(report: Report, line: number | null = null): void {
-    if (!isDense(report)) this.text(jsonLine(report, line));
-    else this.denseResult(report, line);
+    // The report of the last dense line again (a batch's lane) is dense.
+    const last = this.frames.report;
+    if (report === last && last !== null) this.denseResult(last, line);
+    else if (isDense(report)) this.denseResult(report, line);
+    else this.text(jsonLine(report, line));
   }
 
   /** Appends text. */
@@ -315,11 +331,14 @@ export class JsonLines {
 
   /** The repeating text of the report's line: the last one made, while it fits. */
   private frameOf(report: DenseReport): Frame {
+    const { frames } = this;
+    if (report === frames.report && frames.frame !== null) return frames.frame;
     const fields = repeatedFields(report);
-    const frame = this.frame;
+    let frame = frames.frame;
     // Made apart (once per shape), so that V8 optimizes this check, which runs per line, without it.
     if (frame === null || !fits(frame, fields, report))
-      return (this.frame = newFrame(report, fields, (text) => this.encoder.encode(text)));
+      frame = frames.frame = newFrame(report, fields, (text) => this.encoder.encode(text));
+    frames.report = report;
     return frame;
   }
 }
