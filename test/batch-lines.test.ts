@@ -49,6 +49,33 @@ describe('boundedLines', () => {
     );
   });
 
+  it('gives the lines before the first line over the limit, then its refusal with its number, wherever the chunks end', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.constantFrom('a', 'bcd', '{"x":1}', '\r\n', '\n', '\r', 'é'), { maxLength: 30 }),
+        fc.array(fc.nat({ max: 120 }), { maxLength: 8 }),
+        fc.integer({ min: 1, max: 12 }),
+        async (pieces, cuts, bytes) => {
+          const text = pieces.join('');
+          // Each line's bytes, a \r before its \n included, as the limit counts them.
+          const raw = text.split('\n');
+          if (raw.at(-1) === '') raw.pop();
+          const over = raw.findIndex((line) => Buffer.byteLength(line) > bytes);
+          const expected = (over < 0 ? raw : raw.slice(0, over)).map((line) => line.replace(/\r$/, ''));
+          const lines: string[] = [];
+          const reading = (async () => {
+            for await (const run of boundedLines(chunks(Buffer.from(text), cuts), { bytes, refuse: refusal }))
+              lines.push(...run);
+          })();
+          if (over < 0) await reading;
+          else await expect(reading).rejects.toThrow(`line ${over + 1} over ${bytes}`);
+          expect(lines).toEqual(expected);
+        },
+      ),
+      { seed: 16, numRuns: 500 },
+    );
+  });
+
   it('gives the lines before a line over the limit, then its refusal with its number', async () => {
     const lines: string[] = [];
     const source = boundedLines(chunks(Buffer.from('ab\ncd\nefghij\nk\n'), [4, 9]), { bytes: 3, refuse: refusal });
