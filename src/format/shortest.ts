@@ -13,7 +13,8 @@
  *    would read back differently from it when rounded to 15 digits), and if
  *    one does, one of the two beside x does (one lies between it and x);
  *  - 16 digits, when neither of 15 does: of the two beside x that read as x,
- *    the closer (one rounding of digits below 2⁵³ each, checked exactly);
+ *    the closer (below 2⁵³ one rounding of the digits each, checked exactly;
+ *    past it, each one's distance to x against half of x's ulp, both exact);
  *  - 17 digits, when neither of 16 does: the closest to x, which always reads
  *    as x (half a unit of the 17th digit is less than half the gap to x's
  *    neighbours).
@@ -78,7 +79,13 @@ export function writeShortest(x: number, bytes: Uint8Array, at: number): number 
     // The decimals below and above v: product + error lies in [below, below + 1), below < 2⁵³.
     const whole = Math.floor(product);
     const below = whole === product && error < 0 ? whole - 1 : whole;
-    if (below + 1 > MAX_SAFE) return -1;
+    if (below + 1 > MAX_SAFE) {
+      // Only 16 digits reach past 2⁵³, where product is an integer and below (product − 1 for a negative error)
+      // may be no double.
+      const end = sixteenPastSafe(x, bytes, at, product, error < 0 ? -1 : 0, error, places);
+      if (end !== NONE_READS) return end;
+      continue;
+    }
     // v·10^places is an integer: v is that decimal exactly, which is the one that reads as v.
     if (whole === product && error === 0) return written(x, bytes, at, below, 0, places);
     const lowReads = below / scale === v;
@@ -100,6 +107,36 @@ export function writeShortest(x: number, bytes: Uint8Array, at: number): number 
   const rounded = Math.round(e);
   if (Math.abs(e - Math.trunc(e)) === 0.5) return -1;
   return written(x, bytes, at, p, rounded, q);
+}
+
+/** sixteenPastSafe's answer when neither decimal beside v reads as it. */
+const NONE_READS = -2;
+
+/**
+ * The 16 digits of v = x or -x past 2⁵³ (bits holds v): v·10^places = product + error, product an even integer
+ * at least 2⁵³ (below 10¹⁶) and |error| ≤ 1. The decimals beside v, product + k for k = low and low + 1 (low is
+ * -1 or 0), are no doubles, but each one's distance to v·10^places, k − error, is exact (error is a multiple of
+ * 2⁻⁵⁰ at least), and so is half of v's ulp times 10^places: a decimal reads as v when its distance is below it.
+ * Returns where the text ends (the closer when both read), NONE_READS when neither reads, and -1 for a tie
+ * (JSON.stringify's to settle) or a power of two (whose ulp below is half the one above).
+ */
+function sixteenPastSafe(
+  x: number,
+  bytes: Uint8Array,
+  at: number,
+  product: number,
+  low: number,
+  error: number,
+  places: number,
+): number {
+  const high = words[HIGH]!;
+  if ((high & 0xfffff) === 0 && words[1 - HIGH] === 0) return -1;
+  const half = 2 ** ((high >>> 20) - 1023 - 53) * POWERS_OF_TEN[places]!;
+  const lowDistance = Math.abs(low - error);
+  const highDistance = Math.abs(low + 1 - error);
+  if (lowDistance === half || highDistance === half || lowDistance === highDistance) return -1;
+  if (lowDistance > half && highDistance > half) return NONE_READS;
+  return written(x, bytes, at, product, lowDistance < highDistance ? low : low + 1, places);
 }
 
 /**
