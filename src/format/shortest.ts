@@ -76,7 +76,7 @@ export function writeShortest(x: number, bytes: Uint8Array, at: number): number 
     const scale = POWERS_OF_TEN[places]!;
     const product = v * scale;
     const error = powerProductError(vHigh, vLow, places, product);
-    // The decimals below and above v: product + error lies in [below, below + 1), below < 2⁵³.
+    // The decimals below and above v: product + error lies in [below, below + 1), below < 2⁵³ (but for 16 digits).
     const whole = Math.floor(product);
     const below = whole === product && error < 0 ? whole - 1 : whole;
     if (below + 1 > MAX_SAFE) {
