@@ -9,7 +9,8 @@ import { exactDecimal, FlatLine } from '../src/cli/batch-line.js';
 import { DecimalForm } from '../src/cli/batch-numbers.js';
 import { CACHE_BITS, jsonLine, slotOf } from '../src/format/json.js';
 import { JsonLines, LineFrames } from '../src/format/json-lines.js';
-import type { MatrixReport } from '../src/format/report.js';
+import type { MatrixReport, Report } from '../src/format/report.js';
+import type { Shape } from '../src/shape.js';
 
 const reader = new FlatLine();
 const form = new DecimalForm();
@@ -225,5 +226,48 @@ describe("a batch's dense lines", () => {
     const out = new JsonLines(16, frames);
     out.report(forward);
     expect(Buffer.from(out.bytes()).toString('latin1')).toBe(jsonLine(forward));
+  });
+
+  it('are jsonLine’s when the shape of a point’s value not differentiated changes, for J and each vector', () => {
+    const frames = new LineFrames();
+    const lines: Report[] = [];
+    // x (differentiated) keeps its shape, so the frame stays; y's (only read) changes.
+    for (const k of [2, 3, 1, 2]) {
+      const x = Float64Array.of(-1, 0.25);
+      const y = Float64Array.from({ length: k }, (_, j) => j * 0.7);
+      const value = Float64Array.of(0.5, k);
+      const base = {
+        expr: 'f(x, y)',
+        title: 'f(x, y)',
+        at: [
+          { name: 'x', value: { shape: [2] as Shape, data: x } },
+          { name: 'y', value: { shape: [k] as Shape, data: y } },
+        ],
+        wrt: ['x'],
+        inputs: [{ name: 'x', shape: [2] as Shape }],
+        value: { shape: [2] as Shape, data: value },
+        m: 2,
+        n: 2,
+        warnings: [],
+      };
+      lines.push(
+        {
+          ...base,
+          command: 'jacobian',
+          matrix: Float64Array.of(k, -2.25, 0, 1e-7),
+          mode: 'reverse',
+          method: 'one-hot',
+          passes: 2,
+        },
+        { ...base, command: 'grad', m: 1, seed: null, vector: Float64Array.of(-k, 3) },
+        { ...base, command: 'vjp', seed: Float64Array.of(2, 2), vector: Float64Array.of(k, 0.125) },
+        { ...base, command: 'jvp', seed: Float64Array.of(1, 1), vector: value.map((v) => v * 3) },
+      );
+    }
+    // Each command's lines together: its frame stays while the shapes change.
+    lines.sort((a, b) => a.command.localeCompare(b.command));
+    const out = new JsonLines(16, frames);
+    for (const report of lines) out.report(report, 7);
+    expect(Buffer.from(out.bytes()).toString('latin1')).toBe(lines.map((report) => jsonLine(report, 7)).join(''));
   });
 });
