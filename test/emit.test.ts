@@ -36,6 +36,8 @@ interface Results {
   readonly jacobian: number[][];
   readonly vjp: number[];
   readonly jvp: number[];
+  /** A `wrong` call's: the error value threw, as `name: message`, or null. */
+  readonly error?: string | null;
 }
 
 /** One case for the child: the module's file, its inputs in the order of the program's variables, v and u. */
@@ -46,6 +48,8 @@ interface Call {
   readonly u: readonly number[];
   /** Pass the inputs' rows, v and u as Float64Arrays. */
   readonly typed?: boolean;
+  /** Call value alone, on inputs it must refuse: the result is its error. */
+  readonly wrong?: boolean;
 }
 
 const RUNNER = `
@@ -57,6 +61,10 @@ const typed = (x) => (Array.isArray(x) && x.every((e) => typeof e === 'number') 
 for (const call of calls) {
   const { inputs, v, u } = call.typed ? { inputs: typed(call.inputs), v: typed(call.v), u: typed(call.u) } : call;
   const m = await import(call.file);
+  if (call.wrong) {
+    try { m.value(inputs); results.push({ error: null }); } catch (e) { results.push({ error: e.name + ': ' + e.message }); }
+    continue;
+  }
   results.push({ value: m.value(inputs), jacobian: m.jacobian(inputs), vjp: m.vjp(inputs, v), jvp: m.jvp(inputs, u) });
 }
 process.stdout.write(json(results));
@@ -73,6 +81,25 @@ function runModules(calls: readonly Call[]): Promise<Results[]> {
     });
   });
 }
+
+/**
+ * The calls of every test, made by one runner process before the tests (each start of Node costs about a fifth of
+ * a second of processor time): each describe adds its calls as it is collected, with the work that must end before
+ * (a module written by the CLI), and reads its results in its tests.
+ */
+const calls: Call[] = [];
+const writing: Promise<unknown>[] = [];
+let results: Results[] = [];
+function enqueue(more: readonly Call[], before?: Promise<unknown>): () => Results[] {
+  const from = calls.length;
+  calls.push(...more);
+  if (before !== undefined) writing.push(before);
+  return () => results.slice(from, from + more.length);
+}
+beforeAll(async () => {
+  await Promise.all(writing);
+  results = await runModules(calls);
+});
 
 /** The engine's numbers as the module's JSON gives them: nested like the output, through JSON. */
 const throughJson = (x: unknown): unknown => JSON.parse(JSON.stringify(x)) as unknown;
@@ -107,10 +134,7 @@ describe('emitted modules against the engine on the PyTorch cases and programs',
     };
     return { c, program, source, call: { file, inputs, v: c.v, u: c.u }, engine };
   });
-  let results: Results[] = [];
-  beforeAll(async () => {
-    results = await runModules(cases.map(({ call }) => call));
-  });
+  const caseResults = enqueue(cases.map(({ call }) => call));
 
   it('has all 25 cases and the programs it can write', () => {
     expect(cases).toHaveLength(25 + PROGRAMS.length - Object.keys(REFUSED).length);
@@ -126,7 +150,7 @@ describe('emitted modules against the engine on the PyTorch cases and programs',
 
   it.each(cases.map((entry, i) => [entry.c.id, entry.c.expr, i] as const))('%s: %s', (_id, _expr, i) => {
     const { c, program, engine } = cases[i]!;
-    const result = results[i]!;
+    const result = caseResults()[i]!;
     // The forward pass runs the same operations in the same order: the value is the engine's to the bit.
     const shape = program.outputShape;
     const value = Array.from(engine.value);
@@ -161,10 +185,16 @@ describe('the module holds no user text', () => {
     '{"constructor": [1, 2], "__proto__": [0.5, -1], "toString": 3, "hasOwnProperty": [2, 5], "prototype": [1, 1], "$x": 7}',
   ) as Record<string, unknown>;
 
-  it('names and comments never reach the source, and the module still computes', async () => {
-    const { program, point } = compileAt(expr, atEntries);
-    const wrt = ['__proto__', 'constructor', 'toString'];
-    const source = emitProgram(program, point, wrt);
+  const { program, point } = compileAt(expr, atEntries);
+  const wrt = ['__proto__', 'constructor', 'toString'];
+  const source = emitProgram(program, point, wrt);
+  const file = join(dir, 'hostile.mjs');
+  writeFileSync(file, source);
+  const u = [1, 0, 0, 1, 1];
+  const v = [1, 1];
+  const hostileResults = enqueue([{ file, inputs: program.variables.map(({ name }) => atEntries[name]), v, u }]);
+
+  it('names and comments never reach the source, and the module still computes', () => {
     for (const name of names) expect(source, name).not.toContain(name);
     for (const text of ['*/', '${process', '</script>', '\\ ', '"', '\u2028', 'exit(3)', 'h__proto__'])
       expect(source, text).not.toContain(text);
@@ -177,12 +207,7 @@ describe('the module holds no user text', () => {
     );
     const benign = compileAt(plain, plainAt);
     expect(emitProgram(benign.program, benign.point, ['p1', 'p0', 'p2'])).toBe(source);
-    const file = join(dir, 'hostile.mjs');
-    writeFileSync(file, source);
-    const inputs = program.variables.map(({ name }) => atEntries[name]);
-    const u = [1, 0, 0, 1, 1];
-    const v = [1, 1];
-    const [result] = await runModules([{ file, inputs, v, u }]);
+    const [result] = hostileResults();
     const jacobian = program.jacobian(point, wrt, { mode: 'reverse' }).jacobian;
     expect(result!.value).toEqual(throughJson(Array.from(program.evaluate(point))));
     expect(firstMismatch(flat(result!.jacobian), jacobian, 1e-12, 1e-15)).toBeNull();
@@ -212,11 +237,39 @@ describe('element-wise operations the module writes', () => {
 });
 
 describe('jacobian emit', () => {
+  const file = join(dir, 'cli.mjs');
+  const cliCall = {
+    file,
+    inputs: [
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      [1, 1],
+    ],
+    v: [1, 0],
+    u: [0, 1],
+  };
+  const writtenByCli = runInProcess([
+    'emit',
+    'A*x',
+    '--at',
+    'A=[[1,2],[3,4]]',
+    '--at',
+    'x=1,1',
+    '--wrt',
+    'x',
+    '-o',
+    file,
+  ]);
+  const cliResults = enqueue([cliCall, { ...cliCall, typed: true }], writtenByCli);
+  // A wrong input to the first PyTorch case's module, whose value takes x of shape 3.
+  const wrongResults = enqueue([{ file: join(dir, 'case-0.mjs'), inputs: [[1, 2]], v: [], u: [], wrong: true }]);
+
   it('writes the module to standard output, or to -o FILE, and it computes', async () => {
-    const file = join(dir, 'cli.mjs');
     const [printed, written] = await Promise.all([
       runChildAsync(['emit', 'A*x', '--at', 'A=[[1,2],[3,4]]', '--at', 'x=1,1', '--wrt', 'x']),
-      runInProcess(['emit', 'A*x', '--at', 'A=[[1,2],[3,4]]', '--at', 'x=1,1', '--wrt', 'x', '-o', file]),
+      writtenByCli,
     ]);
     expect([printed.status, printed.stderr, written.status, written.stderr, written.stdout]).toEqual([
       0,
@@ -227,19 +280,6 @@ describe('jacobian emit', () => {
     ]);
     expect(readFileSync(file, 'utf8')).toBe(printed.stdout);
     expect(printed.stdout).toContain('export function jacobian(inputs)');
-    const call = {
-      file,
-      inputs: [
-        [
-          [1, 2],
-          [3, 4],
-        ],
-        [1, 1],
-      ],
-      v: [1, 0],
-      u: [0, 1],
-    };
-    const results = await runModules([call, { ...call, typed: true }]);
     const expected = {
       value: [3, 7],
       jacobian: [
@@ -249,7 +289,7 @@ describe('jacobian emit', () => {
       vjp: [1, 2],
       jvp: [2, 4],
     };
-    expect(results).toEqual([expected, expected]);
+    expect(cliResults()).toEqual([expected, expected]);
   });
 
   it('refuses a program past MAX_EMITTED_OPERATIONS or MAX_LOCALS_PER_FUNCTION, saying the limit', () => {
@@ -282,13 +322,8 @@ describe('jacobian emit', () => {
     expect(unsupported.stderr).toMatch(/^error: emit cannot write inv yet[^\n]*\n$/);
     expect([unbound.status, unbound.stdout]).toEqual([2, '']);
     expect(unbound.stderr).toMatch(/^error: [^\n]*\n/);
-    const file = join(dir, 'case-0.mjs');
-    const script = `const m = await import(${JSON.stringify(file)}); try { m.value([[1, 2]]); } catch (e) { console.log(e.name + ': ' + e.message); }`;
-    const message = await new Promise<string>((resolve, reject) =>
-      execFile(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }, (error, stdout) =>
-        error === null ? resolve(stdout) : reject(error),
-      ),
-    );
-    expect(message).toBe('TypeError: value: input 1 must be 3 numbers (shape 3), flat or nested, got an array of 2\n');
+    expect(wrongResults()).toEqual([
+      { error: 'TypeError: value: input 1 must be 3 numbers (shape 3), flat or nested, got an array of 2' },
+    ]);
   });
 });
