@@ -35,7 +35,7 @@ try {
   });
   check('the tarball ships the command, both library entries, their types and the LICENSE', () => {
     const needed = ['LICENSE', 'README.md', 'bin/jacobian.cjs', 'scripts/launch.cjs', 'dist/jacobian.cjs'];
-    needed.push('dist/index.cjs', 'dist/src/index.js', 'dist/src/index.d.ts');
+    needed.push('dist/index.cjs', 'dist/index.mjs', 'dist/src/index.d.ts');
     const missing = needed.filter((f) => !files.includes(f));
     return missing.length > 0 && `misses ${missing.join(', ')}`;
   });

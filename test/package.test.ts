@@ -80,7 +80,7 @@ describe('the package tarball', () => {
       manifest.types,
       ...Object.values(manifest.exports['.']),
     ].map(strip);
-    expect(entries).toEqual(expect.arrayContaining(['dist/index.cjs', 'dist/src/index.js']));
+    expect(entries).toEqual(expect.arrayContaining(['dist/index.cjs', 'dist/index.mjs']));
     for (const file of [...entries, 'scripts/launch.cjs', 'dist/jacobian.cjs', 'LICENSE', 'README.md'])
       expect(files).toContain(file);
   });
