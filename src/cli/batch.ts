@@ -24,9 +24,9 @@ const CHUNK_CHARACTERS = 1 << 16;
 // A file this long (per shard) is likely to make several chunks: the threads --jobs asks for start at once.
 export const EARLY_THREADS_BYTES = 4 * CHUNK_CHARACTERS;
 // Without --jobs, threads start only when the work left on this thread alone is at least this long: a thread
-// first costs the batch its loading and compiling, then saves about 1.5 µs of each Lorenz point's 3.5 µs. Measured
-// on 2 cores, started so: 500 000 Lorenz points took 1.67 s (2.11 s on one thread), 900 000 2.66 s (3.70 s);
-// two threads pay from about 200 000 points, 0.6 s of work left when the batch judges.
+// first costs the batch its loading and compiling (about 0.4 s on 2 cores), then takes a share of the points.
+// Measured on 2 cores, started so: 500 000 Lorenz points took 1.47 s (1.74 s on one thread); two threads pay
+// from about 200 000 points, 0.6 s of work left when the batch judges.
 export const THREADS_PAY_SECONDS = 0.75;
 // This thread's time per line is judged once it has worked this long: its first points run before V8 has
 // optimised their code, ten times slower than the later ones.
