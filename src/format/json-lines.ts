@@ -87,6 +87,11 @@ interface Frame {
   /** The rest of `at` (fixed values merged in), then `},"wrt":…,"inputs":…,"value":` */
   readonly middle: Uint8Array;
   /**
+   * The bytes of the text above and of the arrays' brackets and commas of the value, the result and the blocks:
+   * what a line writes besides its numbers, the `at` values of the point, the line number and the warnings.
+   */
+  readonly bytes: number;
+  /**
    * `,"valueShape":…,"shape":…`, then `,"mode":…,"method":…,"passes":…,"jacobian":` for J, `,"grad":` for ∇f,
    * `,"v":[…],"vjp":` for vᵀJ, `,"u":[…],"jvp":` for J·u.
    */
@@ -112,38 +117,13 @@ interface Frame {
  */
 export class LineFrames {
   frame: Frame | null = null;
-  /** The frame laid out for the `at` shapes of `report`. */
-  layout: Layout | null = null;
   report: DenseReport | null = null;
-}
-
-/**
- * A dense line laid out for a frame and the shapes of a point's `at` values: the bytes before each number and
- * after the last (brackets, commas and the frame's text), and where each number is, so that one loop writes the
- * line rather than a walk of its nested arrays per line.
- */
-interface Layout {
-  /** Which `at` entries are the point's (not fixed), and the shapes it was made for. */
-  readonly atVariables: readonly number[];
-  readonly atShapes: readonly (readonly number[])[];
-  /** runs[k]: the bytes before number k; the last: those after the last number. */
-  readonly runs: readonly Uint8Array[];
-  /**
-   * Number k is the entry indices[k] of the line's array sources[k]: the point's `at` values in the frame's
-   * order, then the value, then the result.
-   */
-  readonly sources: Int32Array;
-  readonly indices: Int32Array;
-  /** The most bytes a line writes besides its line number and warnings. */
-  readonly room: number;
 }
 
 export class JsonLines {
   private buffer: Uint8Array<ArrayBuffer>;
   private length = 0;
   private readonly encoder = new TextEncoder();
-  /** The arrays the numbers of the line being written come from (a layout's sources). */
-  private readonly arrays: Float64Array[] = [];
 
   /**
    * `room`: the bytes to start with, the size of the output expected, or a buffer to write into from its start
@@ -217,27 +197,89 @@ export class JsonLines {
 
   /** The line of a dense J, ∇f, vᵀJ or J·u small enough to be formatted whole. */
   private denseResult(report: DenseReport, line: number | null): void {
-    const layout = this.layoutOf(report);
+    const { value, n } = report;
+    const result = report.command === 'jacobian' ? report.matrix : report.vector;
+    const frame = this.frameOf(report);
     if (line === null) this.byte(OPEN_BRACE);
     else this.text(`{"line":${line},`);
-    this.reserve(layout.room);
-    const { arrays } = this;
-    const { atVariables } = layout;
-    const atCount = atVariables.length;
-    for (let r = 0; r < atCount; r++) arrays[r] = report.at[atVariables[r]!]!.value.data;
-    arrays[atCount] = report.value.data;
-    arrays[atCount + 1] = report.command === 'jacobian' ? report.matrix : report.vector;
-    const { runs, sources, indices } = layout;
-    const count = sources.length;
-    for (let k = 0; k < count; k++) {
-      this.put(runs[k]!);
-      this.number(arrays[sources[k]!]![indices[k]!]!);
+    // Room for the whole line but its warnings, reserved once: the frame, and each number in its array.
+    let room = frame.bytes + NUMBER_BYTES * (value.data.length + 2 * result.length);
+    for (const variable of frame.atVariables) {
+      const { shape, data } = report.at[variable]!.value;
+      room += NUMBER_BYTES * data.length + arrayBytes(shape);
     }
-    this.put(runs[count]!);
+    this.reserve(room);
+    for (let r = 0; r < frame.atRuns.length; r++) {
+      this.put(frame.atRuns[r]!);
+      const given = report.at[frame.atVariables[r]!]!.value;
+      this.nested(given.shape, 0, 0, given.data, 1, 0, 1);
+    }
+    this.put(frame.middle);
+    this.nested(value.shape, 0, 0, value.data, 1, 0, 1);
+    this.put(frame.tail);
+    this.nested(frame.resultDims, 0, 0, result, 1, 0, 1);
+    if (frame.tangentKey !== null) {
+      this.put(frame.tangentKey);
+      this.nested(value.shape, 0, 0, result, 1, 0, 1);
+    } else {
+      // Each variable's block: its columns of J (its entries of a vector), rows n apart.
+      let offset = 0;
+      for (let k = 0; k < frame.blockSizes.length; k++) {
+        const size = frame.blockSizes[k]!;
+        this.put(frame.blockKeys[k]!);
+        this.nested(frame.blockDims[k]!, 0, 0, result, size, offset, n);
+        offset += size;
+      }
+      this.buffer[this.length++] = CLOSE_BRACE;
+    }
     if (report.warnings.length === 0) {
       this.reserve(NO_WARNINGS.length);
       this.put(NO_WARNINGS);
     } else this.text(`,"warnings":[${report.warnings.map(kinkWarningJson).join(',')}]}\n`);
+  }
+
+  /**
+   * Nested arrays in `dims` of the entries t = 0, 1, … (row-major) from `depth` on, starting at entry `t`;
+   * entry t is data[⌊t/size⌋·stride + offset + t mod size]: the columns [offset, offset + size) of rows
+   * `stride` apart (size 1 and stride 1 read data in order), in room reserved for them. Returns the entry after
+   * the last written.
+   */
+  private nested(
+    dims: readonly number[],
+    depth: number,
+    t: number,
+    data: ArrayLike<number>,
+    size: number,
+    offset: number,
+    stride: number,
+  ): number {
+    const row = Math.floor(t / size);
+    const at = row * stride + offset + (t - row * size);
+    if (depth === dims.length) {
+      this.number(data[at]!);
+      return t + 1;
+    }
+    const count = dims[depth]!;
+    if (depth === dims.length - 1) {
+      // The innermost arrays in one loop: a run along a variable's last dimension lies in one row of data, and a
+      // scalar variable's entries lie a row apart.
+      const step = size === 1 ? stride : 1;
+      this.buffer[this.length++] = OPEN;
+      for (let i = 0; i < count; i++) {
+        if (i > 0) this.buffer[this.length++] = COMMA;
+        this.number(data[at + i * step]!);
+      }
+      this.buffer[this.length++] = CLOSE;
+      return t + count;
+    }
+    this.buffer[this.length++] = OPEN;
+    let next = t;
+    for (let i = 0; i < count; i++) {
+      if (i > 0) this.buffer[this.length++] = COMMA;
+      next = this.nested(dims, depth + 1, next, data, size, offset, stride);
+    }
+    this.buffer[this.length++] = CLOSE;
+    return next;
   }
 
   /** A number as JSON writes it (all ASCII), in room reserved for it: the cached bytes of a recent one. */
@@ -287,24 +329,17 @@ export class JsonLines {
     this.length = at;
   }
 
-  /**
-   * The layout of the report's line: the last one made, while its frame (the repeating text) fits the report and
-   * it has the report's `at` shapes.
-   */
-  private layoutOf(report: DenseReport): Layout {
+  /** The repeating text of the report's line: the last one made, while it fits. */
+  private frameOf(report: DenseReport): Frame {
     const { frames } = this;
-    if (report === frames.report && frames.layout !== null) return frames.layout;
+    if (report === frames.report && frames.frame !== null) return frames.frame;
     const fields = repeatedFields(report);
     let frame = frames.frame;
-    // Made apart (once per shape), so that V8 optimizes these checks, which run per line, without them.
-    if (frame === null || !fits(frame, fields, report)) {
+    // Made apart (once per shape), so that V8 optimizes this check, which runs per line, without it.
+    if (frame === null || !fits(frame, fields, report))
       frame = frames.frame = newFrame(report, fields, (text) => this.encoder.encode(text));
-      frames.layout = null;
-    }
-    let layout = frames.layout;
-    if (layout === null || !sameAtShapes(layout, report)) layout = frames.layout = newLayout(frame, report);
     frames.report = report;
-    return layout;
+    return frame;
   }
 }
 
@@ -368,6 +403,15 @@ function newFrame(report: DenseReport, fields: RepeatedFields, encode: (text: st
     atRuns,
     atVariables,
     middle,
+    bytes:
+      [...atRuns, middle, tail, ...blockKeys, ...(tangentKey === null ? [] : [tangentKey])].reduce(
+        (sum, bytes) => sum + bytes.length,
+        0,
+      ) +
+      2 * arrayBytes(report.value.shape) +
+      arrayBytes(resultDims) +
+      blockDims.reduce((sum, dims) => sum + arrayBytes(dims), 0) +
+      1,
     tail,
     resultDims,
     blockKeys,
@@ -409,110 +453,13 @@ function sameSeed(p: Float64Array | null, q: Float64Array | null): boolean {
   return true;
 }
 
-/** Whether the report's `at` values (those not fixed) have the shapes `layout` was made for. */
-function sameAtShapes(layout: Layout, report: DenseReport): boolean {
-  for (let r = 0; r < layout.atVariables.length; r++) {
-    const shape = report.at[layout.atVariables[r]!]!.value.shape;
-    const laid = layout.atShapes[r]!;
-    if (shape.length !== laid.length) return false;
-    for (let d = 0; d < shape.length; d++) if (shape[d] !== laid[d]) return false;
+/** The most bytes the arrays of nested JSON in `dims` write besides their numbers: two brackets and a comma each. */
+function arrayBytes(dims: readonly number[]): number {
+  let arrays = 0;
+  let count = 1;
+  for (let d = 0; d < dims.length; d++) {
+    arrays += count;
+    count *= dims[d]!;
   }
-  return true;
-}
-
-/** The frame's text and the nested arrays of the report's numbers, laid out (see Layout). */
-function newLayout(frame: Frame, report: DenseReport): Layout {
-  const builder = new LayoutBuilder();
-  const atShapes = frame.atVariables.map((variable) => report.at[variable]!.value.shape.slice());
-  const atCount = atShapes.length;
-  const valueShape = report.value.shape;
-  for (let r = 0; r < atCount; r++) {
-    builder.text(frame.atRuns[r]!);
-    builder.nested(atShapes[r]!, 0, 0, r, 1, 0, 1);
-  }
-  builder.text(frame.middle);
-  builder.nested(valueShape, 0, 0, atCount, 1, 0, 1);
-  builder.text(frame.tail);
-  const result = atCount + 1;
-  builder.nested(frame.resultDims, 0, 0, result, 1, 0, 1);
-  if (frame.tangentKey !== null) {
-    builder.text(frame.tangentKey);
-    builder.nested(valueShape, 0, 0, result, 1, 0, 1);
-  } else {
-    // Each variable's block: its columns of J (its entries of a vector), rows n apart.
-    let offset = 0;
-    for (let k = 0; k < frame.blockSizes.length; k++) {
-      const size = frame.blockSizes[k]!;
-      builder.text(frame.blockKeys[k]!);
-      builder.nested(frame.blockDims[k]!, 0, 0, result, size, offset, report.n);
-      offset += size;
-    }
-    builder.byte(CLOSE_BRACE);
-  }
-  return builder.layout(frame.atVariables, atShapes);
-}
-
-/** Lays out a line: its bytes and numbers in order. */
-class LayoutBuilder {
-  private run: number[] = [];
-  private readonly runs: Uint8Array[] = [];
-  private readonly sources: number[] = [];
-  private readonly indices: number[] = [];
-
-  text(bytes: Uint8Array): void {
-    for (const b of bytes) this.run.push(b);
-  }
-
-  byte(b: number): void {
-    this.run.push(b);
-  }
-
-  /**
-   * Nested arrays in `dims` of the entries t = 0, 1, … (row-major) from `depth` on, starting at entry `t`; entry
-   * t is entry ⌊t/size⌋·stride + offset + t mod size of the array `source`: the columns [offset, offset + size)
-   * of rows `stride` apart (size 1 and stride 1 read the array in order). Returns the entry after the last.
-   */
-  nested(
-    dims: readonly number[],
-    depth: number,
-    t: number,
-    source: number,
-    size: number,
-    offset: number,
-    stride: number,
-  ): number {
-    if (depth === dims.length) {
-      const row = Math.floor(t / size);
-      this.number(source, row * stride + offset + (t - row * size));
-      return t + 1;
-    }
-    this.byte(OPEN);
-    let next = t;
-    for (let i = 0; i < dims[depth]!; i++) {
-      if (i > 0) this.byte(COMMA);
-      next = this.nested(dims, depth + 1, next, source, size, offset, stride);
-    }
-    this.byte(CLOSE);
-    return next;
-  }
-
-  layout(atVariables: readonly number[], atShapes: readonly (readonly number[])[]): Layout {
-    this.runs.push(Uint8Array.from(this.run));
-    const { runs, sources, indices } = this;
-    return {
-      atVariables,
-      atShapes,
-      runs,
-      sources: Int32Array.from(sources),
-      indices: Int32Array.from(indices),
-      room: runs.reduce((sum, run) => sum + run.length, 0) + NUMBER_BYTES * sources.length,
-    };
-  }
-
-  private number(source: number, index: number): void {
-    this.runs.push(Uint8Array.from(this.run));
-    this.run = [];
-    this.sources.push(source);
-    this.indices.push(index);
-  }
+  return 3 * arrays;
 }
