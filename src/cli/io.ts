@@ -226,57 +226,15 @@ class LineSplitter {
 
   /** Appends the lines `chunk` completes to `run`; false when the current line passes the limit. */
   split(chunk: Buffer, run: string[]): boolean {
-    return isAscii(chunk) ? this.splitAscii(chunk, run) : this.splitBytes(chunk, run);
-  }
-
-  /**
-   * An ASCII chunk's lines: its complete lines decoded at once, as latin1 (several times faster than UTF-8, and
-   * the same text), each line a slice of that text, not a string decoded and copied on its own.
-   */
-  private splitAscii(chunk: Buffer, run: string[]): boolean {
-    let start = 0;
-    if (this.length > 0) {
-      const newline = chunk.indexOf(10);
-      const end = newline < 0 ? chunk.length : newline;
-      if (this.length + end > this.bytes) return false;
-      if (newline < 0) {
-        this.parts.push(chunk);
-        this.length += end;
-        return true;
-      }
-      run.push(withoutCr(this.joined(chunk.subarray(0, end))));
-      this.line++;
-      start = newline + 1;
-    }
-    const last = chunk.lastIndexOf(10);
-    if (last >= start) {
-      const text = chunk.toString('latin1', start, last);
-      for (let from = 0; ;) {
-        const newline = text.indexOf('\n', from);
-        const end = newline < 0 ? text.length : newline;
-        // An ASCII line has a byte per character.
-        if (end - from > this.bytes) return false;
-        run.push(text.slice(from, end > from && text.charCodeAt(end - 1) === 0x0d ? end - 1 : end));
-        this.line++;
-        if (newline < 0) break;
-        from = newline + 1;
-      }
-      start = last + 1;
-    }
-    // The start of a line that a later chunk ends.
-    const rest = chunk.length - start;
-    if (rest > this.bytes) return false;
-    if (rest > 0) {
-      this.parts.push(chunk.subarray(start));
-      this.length = rest;
-    }
-    return true;
-  }
-
-  /** Any chunk's lines, each decoded as UTF-8 where it lies. */
-  private splitBytes(chunk: Buffer, run: string[]): boolean {
+    // An ASCII chunk's lines that lie wholly within it are decoded at once (asciiLines); any other line here.
+    let ascii = isAscii(chunk);
     let start = 0;
     for (;;) {
+      if (ascii && this.length === 0) {
+        ascii = false;
+        start = this.asciiLines(chunk, start, run);
+        if (start < 0) return false;
+      }
       const newline = chunk.indexOf(10, start);
       const end = newline < 0 ? chunk.length : newline;
       if (this.length + end - start > this.bytes) return false;
@@ -290,6 +248,27 @@ class LineSplitter {
       else run.push(withoutCr(this.joined(chunk.subarray(start, end))));
       this.line++;
       start = newline + 1;
+    }
+  }
+
+  /**
+   * The lines of an ASCII chunk from `start` that end within it, decoded at once as latin1 (several times faster
+   * than UTF-8, and the same text), each a slice of that text rather than a string decoded and copied on its own.
+   * Returns where the rest of the chunk starts, or -1 when a line passes the limit.
+   */
+  private asciiLines(chunk: Buffer, start: number, run: string[]): number {
+    const last = chunk.lastIndexOf(10);
+    if (last < start) return start;
+    const text = chunk.toString('latin1', start, last);
+    for (let from = 0; ;) {
+      const newline = text.indexOf('\n', from);
+      const end = newline < 0 ? text.length : newline;
+      // An ASCII line has a byte per character.
+      if (end - from > this.bytes) return -1;
+      run.push(withoutCr(text.slice(from, end)));
+      this.line++;
+      if (newline < 0) return last + 1;
+      from = newline + 1;
     }
   }
 
