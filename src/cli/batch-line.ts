@@ -8,9 +8,8 @@
 import { rememberNumberText } from '../format/json-lines.js';
 import { POWERS_OF_TEN } from '../format/shortest.js';
 import { DecimalForm } from './batch-numbers.js';
+import { HOST_LITTLE_ENDIAN } from './npy.js';
 
-/** Whether a Uint16Array holds its units little-endian here. */
-const LITTLE_ENDIAN = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1;
 /** More keys than this and the line takes JSON.parse's path. */
 const MAX_KEYS = 64;
 /** A longer line takes JSON.parse's path too (a line that long holds arrays, as a rule). */
@@ -50,7 +49,7 @@ export class FlatLine {
    * surrogate too) in native code: before V8 has compiled a batch's code, a loop in JavaScript copies a character
    * in tens of nanoseconds. It writes them little-endian, as a Uint16Array holds them on such a machine only.
    */
-  private readonly codeBytes = LITTLE_ENDIAN ? Buffer.from(this.codes.buffer) : null;
+  private readonly codeBytes = HOST_LITTLE_ENDIAN ? Buffer.from(this.codes.buffer) : null;
 
   /**
    * Reads `text`; false when it is not a flat object of finite numbers under plain keys, or has a key twice.

@@ -13,8 +13,8 @@ import type { Tensor } from '../values.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
-/** Whether a Float64Array's bytes are in the order of '<f8' files. */
-const HOST_LITTLE_ENDIAN = endianness() === 'LE';
+/** Whether this machine's typed arrays hold their numbers little-endian: a Float64Array's bytes as '<f8' files. */
+export const HOST_LITTLE_ENDIAN = endianness() === 'LE';
 
 /** How to read one entry of a numeric dtype: its size in bytes and a DataView getter. */
 interface EntryType {
