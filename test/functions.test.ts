@@ -309,6 +309,14 @@ describe('values and shapes as mathjs evaluates them', () => {
     expect(softplus.slice(2)).toEqual([Math.LN2, 40, 800]);
     expect(value('logsumexp(z)', { z: [1000, 1000] })[0]).toBeCloseTo(1000 + Math.LN2, 12);
     expect(value('logsumexp(z)', { z: [-1000, -1001] })[0]).toBeCloseTo(-1000 + Math.log1p(Math.exp(-1)), 12);
+    // logsumexp's gradient is softmax, however far out: not 1 where the sum's log is lost in a large maximum.
+    const gradient = (z: number[]) => {
+      const { program, point } = compileAt('logsumexp(z)', { z });
+      return Array.from(program.grad(point, ['z']).grad);
+    };
+    expect(gradient([1e308, 1e308])).toEqual([0.5, 0.5]);
+    expect(gradient([1e6 + 0.25, 1e6])).toEqual(gradient([0.25, 0]));
+    expect(gradient([0.25, 0])).toEqual(value('softmax(z)', { z: [0.25, 0] }));
     const s = value('softmax(z)', { z: [1000, 999, 998] });
     const e = [1, Math.exp(-1), Math.exp(-2)];
     const total = e[0]! + e[1]! + e[2]!;

@@ -294,10 +294,14 @@ export const ACTIVATIONS: Record<ActivationName, OpSpec> = {
       for (let k = offset; k < offset + size; k++) if (k !== top) rest += Math.exp(v[k]! - m);
       v[out.offset] = m + Math.log1p(rest);
     },
-    // ∂/∂x = softmax(x) = exp(x - logsumexp(x)): the node that softmax(x) itself is.
+    // ∂/∂x = softmax(x) = exp(z - logsumexp(z)) with z = x - max(x), as softmax is lowered: x - logsumexp(x) itself
+    // would lose the small log1p of the rest in a large logsumexp (x = [1e308, 1e308] gave [1, 1], not [0.5, 0.5];
+    // at 1e6, an error of 1e-10). For softmax's own z the shift is by 0, and the partial the node softmax(x) is.
     partial(b, _i, node) {
       const A = algebra(b);
-      return row(A.call('exp', A.sub(node.args[0]!, node.out)));
+      const x = node.args[0]!;
+      const z = A.sub(x, A.call('stopMax', x));
+      return row(A.call('exp', A.sub(z, A.call('logsumexp', z))));
     },
   },
 
