@@ -217,7 +217,11 @@ describe('the module holds no user text', () => {
 });
 
 describe('element-wise operations the module writes', () => {
-  const POINTS = [0, -0, 1, -1, 0.5, -0.5, 2, -2.5, 3, 1e-300, -1e-300, 1e300, 700, -745.5, Infinity, -Infinity, NaN];
+  const POINTS = [
+    ...[0, -0, 1, -1, 0.5, -0.5, 2, -2.5, 3, 1e-300, -1e-300, 1e300, 700, -745.5, Infinity, -Infinity, NaN],
+    // Just below a half, where mathjs's round snaps to it, and just below that.
+    ...[2.4999999999995, -2.4999999999995, 2.4999999999994],
+  ];
   const written = (Object.keys(ELEMENTWISE_TEXT) as ElementwiseName[]).filter((op) => ELEMENTWISE_TEXT[op] !== null);
 
   it('covers the arithmetic, the Math functions and the derivatives they need', () => {

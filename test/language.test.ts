@@ -391,6 +391,14 @@ describe('fix and mod snap to a nearly equal integer, as mathjs does', () => {
   it('mod(9, 1.5000000000000002) is about 0', () => {
     expectSameValue('mod(9, y)', { y: 1.5000000000000002 });
   });
+
+  it('round, floor, ceil and fix give mathjs’s results just below and above halves and integers', () => {
+    // mathjs's round first rounds x to 12 decimals where it nearly equals that: 2.4999999999995 rounds to 3.
+    const offsets = [0, 1e-14, 1e-13, 4.9e-13, 5e-13, 5.1e-13, 9.9e-13, 1e-12, 2e-12];
+    const centres = [0.5, 1, 2.5, 3, 7.5, 12345.5, 4503599627370495.5];
+    const x = centres.flatMap((c) => offsets.flatMap((d) => [c - d, c + d, -(c - d), -(c + d)]));
+    for (const f of ['round', 'floor', 'ceil', 'fix']) expectSameValue(`${f}(x)`, { x });
+  });
 });
 
 describe('constants and bindings (issue 13 item 10)', () => {

@@ -92,6 +92,19 @@ const HELPERS = {
     'const extreme = (a, b, sign) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : contest(b, a, sign) === 1 ? b : a);',
   // mathjs's rounding: half away from zero; floor and ceil snapped to an integer that x nearly equals.
   roundHalfAway: 'const roundHalfAway = (x) => Math.sign(x) * Math.round(Math.abs(x));',
+  round: [
+    'function round(x) {',
+    '  const rounded = roundHalfAway(x);',
+    '  const magnitude = Math.abs(x);',
+    '  const half = Math.floor(magnitude) + 0.5;',
+    '  if (!(magnitude < half && half - magnitude < 1e-12)) return rounded;',
+    '  const text = String(magnitude);',
+    "  const decimals = text.slice(text.indexOf('.') + 1);",
+    "  if (!(decimals.startsWith('499999999999') && decimals.length > 12 && decimals[12] >= '5')) return rounded;",
+    '  const snapped = Math.sign(x) * half;',
+    '  return nearlyEqual(x, snapped) ? roundHalfAway(snapped) : rounded;',
+    '}',
+  ].join('\n'),
   floor: [
     'function floor(x) {',
     '  const f = Math.floor(x);',
@@ -160,6 +173,7 @@ const HELPER_NEEDS: Partial<Record<Helper, readonly Helper[]>> = {
   minor: ['determinant'],
   contest: ['nearlyEqual'],
   extreme: ['contest', 'nearlyEqual'],
+  round: ['nearlyEqual', 'roundHalfAway'],
   floor: ['nearlyEqual', 'roundHalfAway'],
   ceil: ['nearlyEqual', 'roundHalfAway'],
 };
@@ -224,7 +238,7 @@ export const ELEMENTWISE_TEXT: Readonly<Record<ElementwiseName, ScalarText | nul
   cube: ([a]) => `(${a} * ${a} * ${a})`,
   floor: helper('floor'),
   ceil: helper('ceil'),
-  round: helper('roundHalfAway'),
+  round: helper('round'),
   fix: ([a], use) => `(${a} > 0 ? ${use('floor')}(${a}) : ${use('ceil')}(${a}))`,
   add: infix('+'),
   subtract: infix('-'),

@@ -131,6 +131,23 @@ const bool = (p: boolean): number => (p ? 1 : 0);
 
 /** mathjs rounds half away from zero. */
 const roundHalfAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
+/**
+ * mathjs's round: x is first rounded to 12 decimals, where it nearly equals that (its tolerance), so that
+ * 2.4999999999995 counts as 2.5 and rounds to 3. That changes the result only for x within 1e-12 below a half (in
+ * magnitude), and only there are x's decimals read (from its shortest text, as mathjs reads them).
+ */
+function roundLikeMathjs(x: number): number {
+  const rounded = roundHalfAway(x);
+  const magnitude = Math.abs(x);
+  const half = Math.floor(magnitude) + 0.5;
+  if (!(magnitude < half && half - magnitude < 1e-12)) return rounded;
+  const text = String(magnitude);
+  const decimals = text.slice(text.indexOf('.') + 1);
+  // n.499999999999 and a 13th decimal from 5 up: 12 decimals, rounded half up, make n.5.
+  if (!(decimals.startsWith('499999999999') && decimals.length > 12 && decimals[12]! >= '5')) return rounded;
+  const snapped = Math.sign(x) * half;
+  return nearlyEqual(x, snapped) ? roundHalfAway(snapped) : rounded;
+}
 /** mathjs snaps floor and ceil (and so fix and mod) to an integer that x is nearly equal to. */
 function floorLikeMathjs(x: number): number {
   const f = Math.floor(x);
@@ -391,7 +408,7 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = 
   ),
   floor: unary('floor', floorLikeMathjs, null, 'round towards -Infinity', (x, y) => (x === y ? STEP : null)),
   ceil: unary('ceil', ceilLikeMathjs, null, 'round towards +Infinity', (x, y) => (x === y ? STEP : null)),
-  round: unary('round', roundHalfAway, null, 'round to the nearest integer, halves away from zero', (x) =>
+  round: unary('round', roundLikeMathjs, null, 'round to the nearest integer, halves away from zero', (x) =>
     Math.abs(x - Math.trunc(x)) === 0.5 ? STEP : null,
   ),
   fix: unary(
