@@ -260,6 +260,22 @@ const sech = (x: number): number => (Math.abs(x) > HYPERBOLIC_TAIL_FROM ? 2 * Ma
 const csch = (x: number): number =>
   Math.abs(x) > HYPERBOLIC_TAIL_FROM ? Math.sign(x) * 2 * Math.exp(-Math.abs(x)) : 1 / sinh(x);
 
+// The derivatives of the inverse functions are 1/√(1 − x²), 1/(1 − x²), 1/√(x² − 1) …, steep where the difference is
+// near 0, at |x| = 1: there x² rounded kept none of its digits (asin' at 1 − 1e-9 was 3e-8 off, relative), while
+// 1 − x or x − 1 is exact, so the differences below are products. A table formula is also its second derivative's.
+/** (x − 1)(x + 1) = x² − 1. */
+const squareLessOne = (A: Algebra, x: NodeId): NodeId => A.mul(A.sub(x, A.c(1)), A.add(x, A.c(1)));
+/** (1 − x)(1 + x) = 1 − x², for |x| ≥ 1 or near 1, where −(1 + x) + (1 − x) is an exact enough derivative −2x. */
+const oneLessSquareNearOne = (A: Algebra, x: NodeId): NodeId => A.mul(A.sub(A.c(1), x), A.add(A.c(1), x));
+/**
+ * 1 − x² on (−1, 1): 1 − x·x below ½ in size, whose derivative −2x is exact (the product's is −(1 + x) + (1 − x)).
+ * The choice by heaviside, which has no special points: a comparison or abs would report one at ±½ or 0.
+ */
+const oneLessSquare = (A: Algebra, x: NodeId): NodeId => {
+  const xx = A.square(x);
+  return A.where(A.call('heaviside', A.sub(A.c(0.25), xx)), A.sub(A.c(1), xx), oneLessSquareNearOne(A, x));
+};
+
 export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = {
   unaryMinus: unary(
     '-',
@@ -293,11 +309,11 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = 
     infiniteAtZero,
   ),
 
-  asin: unary('asin', Math.asin, (A, x) => A.recip(A.sqrt(A.sub(A.c(1), A.square(x)))), 'inverse sine', domain(-1, 1)),
+  asin: unary('asin', Math.asin, (A, x) => A.recip(A.sqrt(oneLessSquare(A, x))), 'inverse sine', domain(-1, 1)),
   acos: unary(
     'acos',
     Math.acos,
-    (A, x) => A.neg(A.recip(A.sqrt(A.sub(A.c(1), A.square(x))))),
+    (A, x) => A.neg(A.recip(A.sqrt(oneLessSquare(A, x)))),
     'inverse cosine',
     domain(-1, 1),
   ),
@@ -305,14 +321,14 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = 
   asec: unary(
     'asec',
     asec,
-    (A, x) => A.recip(A.mul(A.abs(x), A.sqrt(A.sub(A.square(x), A.c(1))))),
+    (A, x) => A.recip(A.mul(A.abs(x), A.sqrt(squareLessOne(A, x)))),
     'inverse secant',
     outsideUnit,
   ),
   acsc: unary(
     'acsc',
     acsc,
-    (A, x) => A.neg(A.recip(A.mul(A.abs(x), A.sqrt(A.sub(A.square(x), A.c(1)))))),
+    (A, x) => A.neg(A.recip(A.mul(A.abs(x), A.sqrt(squareLessOne(A, x))))),
     'inverse cosecant',
     outsideUnit,
   ),
@@ -336,25 +352,32 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = 
     infiniteAtZero,
   ),
 
-  asinh: unary('asinh', Math.asinh, (A, x) => A.recip(A.sqrt(A.add(A.square(x), A.c(1)))), 'inverse hyperbolic sine'),
+  asinh: unary(
+    'asinh',
+    Math.asinh,
+    // hypot(x, 1), not √(x² + 1), which overflows from 1e154 on, where the derivative is 1/|x|, not 0.
+    (A, x) => A.recip(A.call('hypot', x, A.c(1))),
+    'inverse hyperbolic sine',
+  ),
   acosh: unary(
     'acosh',
     Math.acosh,
-    (A, x) => A.recip(A.sqrt(A.sub(A.square(x), A.c(1)))),
+    // √(x − 1)·√(x + 1): (x − 1)(x + 1) would overflow from 1e154 on, where the derivative is 1/x, not 0.
+    (A, x) => A.recip(A.mul(A.sqrt(A.sub(x, A.c(1))), A.sqrt(A.add(x, A.c(1))))),
     'inverse hyperbolic cosine',
     domain(1, Infinity),
   ),
   atanh: unary(
     'atanh',
     Math.atanh,
-    (A, x) => A.recip(A.sub(A.c(1), A.square(x))),
+    (A, x) => A.recip(oneLessSquare(A, x)),
     'inverse hyperbolic tangent',
     domain(-1, 1),
   ),
   asech: unary(
     'asech',
     asech,
-    (A, x) => A.neg(A.recip(A.mul(x, A.sqrt(A.sub(A.c(1), A.square(x)))))),
+    (A, x) => A.neg(A.recip(A.mul(x, A.sqrt(oneLessSquareNearOne(A, x))))),
     'inverse hyperbolic secant',
     domain(0, 1),
   ),
@@ -368,7 +391,7 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = 
   acoth: unary(
     'acoth',
     acoth,
-    (A, x) => A.recip(A.sub(A.c(1), A.square(x))),
+    (A, x) => A.recip(oneLessSquareNearOne(A, x)),
     'inverse hyperbolic cotangent',
     outsideUnit,
   ),
