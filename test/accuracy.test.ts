@@ -134,4 +134,12 @@ describe('accuracy of the element-wise functions, in ulps of exact values', () =
     );
     expect(program.hessian(at).warnings).toEqual([]);
   });
+
+  it('the derivatives of tanh and coth keep their precision far from 0', () => {
+    // 1 − y² of the rounded y = tanh(x) or coth(x), near ±1 there, kept few of its digits (2800 ulps off at 5) and
+    // none past 19, where y rounds to ±1 (0, not 4e^-2|x|): 1/cosh² and −1/sinh² instead.
+    const first = derivativesBeyond(1, { tanh: { ulps: 4 }, coth: { ulps: 4 } });
+    const second = derivativesBeyond(2, { tanh: { ulps: 6 }, coth: { ulps: 6 } });
+    expect([first, second]).toEqual([noneBeyond(first), noneBeyond(second)]);
+  });
 });
