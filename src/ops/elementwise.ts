@@ -238,6 +238,61 @@ export function exp(x: number): number {
 const sinh = Math.sinh;
 const cosh = Math.cosh;
 
+// The functions of 1/x below avoid the two ways it loses digits: 1/x rounded, then fed to a function infinitely steep
+// there (acos, asin, atanh, acosh at 1: asec, acoth, asech were up to 3e6 ulps off near ±1, relative error 5e-8),
+// and 1/x or cosh x out of range (asech, acsch of a subnormal x were Infinity; sech, csch past 710 were 0).
+/** Beyond it cosh and sinh overflow, while 2e^-|x| is still no 0: sech and csch are that there. */
+const HYPERBOLIC_TAIL_FROM = 700;
+/** Below it 1/x overflows: asech and acsch are log(2/|x|) there, to which acosh(1/x) and asinh(1/x) tend. */
+const RECIPROCAL_OVERFLOWS_BELOW = 2 ** -1000;
+/** The arc of x and 1/x that |x| ≥ 2 keeps accurate, and the formula of √(x² − 1) for 1 ≤ |x| < 2. */
+const SMALL_RECIPROCAL_FROM = 2;
+
+/** asec(x) = acos(1/x): near ±1, atan(√((|x| − 1)(|x| + 1))), from π for negative x. */
+function asec(x: number): number {
+  const a = Math.abs(x);
+  if (!(a < SMALL_RECIPROCAL_FROM)) return Math.acos(1 / x);
+  const angle = Math.atan(Math.sqrt((a - 1) * (a + 1)));
+  return x < 0 ? Math.PI - angle : angle;
+}
+/** acsc(x) = asin(1/x): near ±1, atan(1/√((|x| − 1)(|x| + 1))) with x's sign. */
+function acsc(x: number): number {
+  const a = Math.abs(x);
+  if (!(a < SMALL_RECIPROCAL_FROM)) return Math.asin(1 / x);
+  return Math.sign(x) * Math.atan(1 / Math.sqrt((a - 1) * (a + 1)));
+}
+/** acoth(x) = atanh(1/x) = ½·log(1 + 2/(|x| − 1)) with x's sign: |x| − 1 is exact near ±1. */
+const acoth = (x: number): number => Math.sign(x) * 0.5 * Math.log1p(2 / (Math.abs(x) - 1));
+/** asech(x) = acosh(1/x) = log1p(((1 − x) + √((1 − x)(1 + x)))/x): 1 − x is exact near 1. */
+function asech(x: number): number {
+  if (x < RECIPROCAL_OVERFLOWS_BELOW && x > 0) return Math.LN2 - Math.log(x);
+  return Math.log1p((1 - x + Math.sqrt((1 - x) * (1 + x))) / x);
+}
+/** acsch(x) = asinh(1/x). */
+function acsch(x: number): number {
+  const a = Math.abs(x);
+  return a < RECIPROCAL_OVERFLOWS_BELOW && a > 0 ? Math.sign(x) * (Math.LN2 - Math.log(a)) : Math.asinh(1 / x);
+}
+const sech = (x: number): number => (Math.abs(x) > HYPERBOLIC_TAIL_FROM ? 2 * Math.exp(-Math.abs(x)) : 1 / cosh(x));
+const csch = (x: number): number =>
+  Math.abs(x) > HYPERBOLIC_TAIL_FROM ? Math.sign(x) * 2 * Math.exp(-Math.abs(x)) : 1 / sinh(x);
+
+// The derivatives of the inverse functions are 1/√(1 − x²), 1/(1 − x²), 1/√(x² − 1) …, steep where the difference is
+// near 0, at |x| = 1: there x² rounded kept none of its digits (asin' at 1 − 1e-9 was 3e-8 off, relative), while
+// 1 − x or x − 1 is exact, so the differences below are products. A table formula is also its second derivative's.
+/** (x − 1)(x + 1) = x² − 1. */
+const squareLessOne = (A: Algebra, x: NodeId): NodeId => A.mul(A.sub(x, A.c(1)), A.add(x, A.c(1)));
+/** (1 − x)(1 + x) = 1 − x², for |x| ≥ 1 or near 1, where −(1 + x) + (1 − x) is an exact enough derivative −2x. */
+const oneLessSquareNearOne = (A: Algebra, x: NodeId): NodeId => A.mul(A.sub(A.c(1), x), A.add(A.c(1), x));
+/**
+ * 1 − x² on (−1, 1): 1 − x·x below ½ in size, whose derivative −2x is exact (the product's is −(1 + x) + (1 − x)).
+ * The choice by heaviside, which has no special points: a comparison or abs would report one at ±½ or 0.
+ */
+const oneLessSquare = (A: Algebra, x: NodeId): NodeId => {
+  const xx = A.square(x);
+  return A.where(A.call('heaviside', A.sub(A.c(0.25), xx)), A.sub(A.c(1), xx), oneLessSquareNearOne(A, x));
+};
+
 export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = {
   unaryMinus: unary(
     '-',
@@ -271,26 +326,26 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = 
     infiniteAtZero,
   ),
 
-  asin: unary('asin', Math.asin, (A, x) => A.recip(A.sqrt(A.sub(A.c(1), A.square(x)))), 'inverse sine', domain(-1, 1)),
+  asin: unary('asin', Math.asin, (A, x) => A.recip(A.sqrt(oneLessSquare(A, x))), 'inverse sine', domain(-1, 1)),
   acos: unary(
     'acos',
     Math.acos,
-    (A, x) => A.neg(A.recip(A.sqrt(A.sub(A.c(1), A.square(x))))),
+    (A, x) => A.neg(A.recip(A.sqrt(oneLessSquare(A, x)))),
     'inverse cosine',
     domain(-1, 1),
   ),
   atan: unary('atan', Math.atan, (A, x) => A.recip(A.add(A.c(1), A.square(x))), 'inverse tangent'),
   asec: unary(
     'asec',
-    (x) => Math.acos(1 / x),
-    (A, x) => A.recip(A.mul(A.abs(x), A.sqrt(A.sub(A.square(x), A.c(1))))),
+    asec,
+    (A, x) => A.recip(A.mul(A.abs(x), A.sqrt(squareLessOne(A, x)))),
     'inverse secant',
     outsideUnit,
   ),
   acsc: unary(
     'acsc',
-    (x) => Math.asin(1 / x),
-    (A, x) => A.neg(A.recip(A.mul(A.abs(x), A.sqrt(A.sub(A.square(x), A.c(1)))))),
+    acsc,
+    (A, x) => A.neg(A.recip(A.mul(A.abs(x), A.sqrt(squareLessOne(A, x))))),
     'inverse cosecant',
     outsideUnit,
   ),
@@ -303,61 +358,58 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = 
 
   sinh: unary('sinh', sinh, (A, x) => A.call('cosh', x), 'hyperbolic sine'),
   cosh: unary('cosh', cosh, (A, x) => A.call('sinh', x), 'hyperbolic cosine'),
-  tanh: unary('tanh', Math.tanh, (A, _x, y) => A.sub(A.c(1), A.square(y)), 'hyperbolic tangent'),
-  sech: unary(
-    'sech',
-    (x) => 1 / cosh(x),
-    (A, x, y) => A.neg(A.mul(y, A.call('tanh', x))),
-    'hyperbolic secant',
-  ),
-  csch: unary(
-    'csch',
-    (x) => 1 / sinh(x),
-    (A, x, y) => A.neg(A.mul(y, A.call('coth', x))),
-    'hyperbolic cosecant',
-    infiniteAtZero,
-  ),
+  // 1/cosh², not 1 − tanh², whose rounded tanh near ±1 left few of its digits (2800 ulps at 5) and none past 19 (0).
+  tanh: unary('tanh', Math.tanh, (A, x) => A.recip(A.square(A.call('cosh', x))), 'hyperbolic tangent'),
+  sech: unary('sech', sech, (A, x, y) => A.neg(A.mul(y, A.call('tanh', x))), 'hyperbolic secant'),
+  csch: unary('csch', csch, (A, x, y) => A.neg(A.mul(y, A.call('coth', x))), 'hyperbolic cosecant', infiniteAtZero),
   coth: unary(
     'coth',
     (x) => 1 / Math.tanh(x),
-    (A, _x, y) => A.sub(A.c(1), A.square(y)),
+    (A, x) => A.neg(A.recip(A.square(A.call('sinh', x)))),
     'hyperbolic cotangent',
     infiniteAtZero,
   ),
 
-  asinh: unary('asinh', Math.asinh, (A, x) => A.recip(A.sqrt(A.add(A.square(x), A.c(1)))), 'inverse hyperbolic sine'),
+  asinh: unary(
+    'asinh',
+    Math.asinh,
+    // hypot(x, 1), not √(x² + 1), which overflows from 1e154 on, where the derivative is 1/|x|, not 0.
+    (A, x) => A.recip(A.call('hypot', x, A.c(1))),
+    'inverse hyperbolic sine',
+  ),
   acosh: unary(
     'acosh',
     Math.acosh,
-    (A, x) => A.recip(A.sqrt(A.sub(A.square(x), A.c(1)))),
+    // √(x − 1)·√(x + 1): (x − 1)(x + 1) would overflow from 1e154 on, where the derivative is 1/x, not 0.
+    (A, x) => A.recip(A.mul(A.sqrt(A.sub(x, A.c(1))), A.sqrt(A.add(x, A.c(1))))),
     'inverse hyperbolic cosine',
     domain(1, Infinity),
   ),
   atanh: unary(
     'atanh',
     Math.atanh,
-    (A, x) => A.recip(A.sub(A.c(1), A.square(x))),
+    (A, x) => A.recip(oneLessSquare(A, x)),
     'inverse hyperbolic tangent',
     domain(-1, 1),
   ),
   asech: unary(
     'asech',
-    (x) => Math.acosh(1 / x),
-    (A, x) => A.neg(A.recip(A.mul(x, A.sqrt(A.sub(A.c(1), A.square(x)))))),
+    asech,
+    (A, x) => A.neg(A.recip(A.mul(x, A.sqrt(oneLessSquareNearOne(A, x))))),
     'inverse hyperbolic secant',
     domain(0, 1),
   ),
   acsch: unary(
     'acsch',
-    (x) => Math.asinh(1 / x),
+    acsch,
     (A, x) => A.neg(A.recip(A.mul(A.abs(x), A.sqrt(A.add(A.c(1), A.square(x)))))),
     'inverse hyperbolic cosecant',
     infiniteAtZero,
   ),
   acoth: unary(
     'acoth',
-    (x) => Math.atanh(1 / x),
-    (A, x) => A.recip(A.sub(A.c(1), A.square(x))),
+    acoth,
+    (A, x) => A.recip(oneLessSquareNearOne(A, x)),
     'inverse hyperbolic cotangent',
     outsideUnit,
   ),
