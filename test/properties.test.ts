@@ -52,11 +52,17 @@ describe('random smooth expressions', () => {
         const { program, point } = compileOnce(e.text, at);
         const automatic = program.jacobian(point, wrt, { mode: 'reverse' }).jacobian;
         // Central differences have truncation error O(h²) and rounding error O(ε/h): a loose tolerance, and where
-        // they miss, the extrapolated differences as a second opinion.
+        // they miss, extrapolated differences as second opinions, from the same step and from a hundredth of it
+        // (for a function that turns within the step).
         const central = firstMismatch(automatic, finiteDifferenceJacobian(program, point, wrt), 1e-5, 1e-6);
-        const extrapolated = () =>
-          extrapolatedDifferences(program, point, wrt, program.m, (p) => program.evaluate(p), 6e-6);
-        expect(central && firstMismatch(automatic, extrapolated(), 1e-5, 1e-6), where(e, at, wrt)).toBeNull();
+        const extrapolated = (step: number) =>
+          firstMismatch(
+            automatic,
+            extrapolatedDifferences(program, point, wrt, program.m, (p) => program.evaluate(p), step),
+            1e-5,
+            1e-6,
+          );
+        expect(central && extrapolated(6e-6) && extrapolated(6e-8), where(e, at, wrt)).toBeNull();
       }),
       OPTIONS,
     );
@@ -167,9 +173,14 @@ describe('random smooth expressions', () => {
         const { program, point } = compileOnce(`sum(${e.text})`, at);
         const { jacobian: H } = program.hessian(point, wrt);
         const central = firstMismatch(H, finiteDifferenceHessian(program, point, wrt, 1e-5), 1e-5, 1e-5);
-        const extrapolated = () =>
-          extrapolatedDifferences(program, point, wrt, columnsOf(wrt), (p) => program.grad(p, wrt).grad, 1e-5);
-        expect(central && firstMismatch(H, extrapolated(), 1e-5, 1e-5), where(e, at, wrt)).toBeNull();
+        const extrapolated = (step: number) =>
+          firstMismatch(
+            H,
+            extrapolatedDifferences(program, point, wrt, columnsOf(wrt), (p) => program.grad(p, wrt).grad, step),
+            1e-5,
+            1e-5,
+          );
+        expect(central && extrapolated(1e-5) && extrapolated(1e-7), where(e, at, wrt)).toBeNull();
       }),
       HESSIAN_OPTIONS,
     );
@@ -196,6 +207,20 @@ describe('central differences', () => {
     expect(firstMismatch(J, finiteDifferenceJacobian(program, point, ['A']), 1e-5, 1e-6)).not.toBeNull();
     const extrapolated = extrapolatedDifferences(program, point, ['A'], program.m, (p) => program.evaluate(p), 6e-6);
     expect(firstMismatch(J, extrapolated, 1e-9, 1e-9)).toBeNull();
+  });
+
+  it('miss where a function turns within the step, and extrapolated ones from a hundredth of it do not', () => {
+    // atan(prod(3A')) at an entry 0 of A: atan's argument moves by 13 255 per unit of that entry.
+    const A = [
+      [1.7046351632756673, 1.9999999999854465, 0],
+      [-1.999999999999998, 1.999999999999997, 1.9999999999999964],
+    ];
+    const { program, point } = compileAt("(atan(prod((3 (A')))) .* subtract(A[:, 1:2], expm1(y)))", { A, y: 0 });
+    const J = program.jacobian(point, ['A'], { mode: 'reverse' }).jacobian;
+    const evaluate = (step: number) =>
+      extrapolatedDifferences(program, point, ['A'], program.m, (p) => program.evaluate(p), step);
+    expect(firstMismatch(J, evaluate(6e-6), 1e-5, 1e-6)).not.toBeNull();
+    expect(firstMismatch(J, evaluate(6e-8), 1e-8, 1e-8)).toBeNull();
   });
 
   it('of the gradient miss a Hessian there, and the extrapolated ones do not', () => {

@@ -37,7 +37,9 @@ function compare(program: Program, point: Map<string, Float64Array>, wrt: readon
     const pattern = patternOf(sparse);
     for (const k of nonzerosOf(dense))
       expect(pattern.has(k), `${context} (${mode}): nonzero ${k} outside the pattern`).toBe(true);
-    expect(firstMismatch(densify(sparse), dense, 1e-12, 1e-15), `${context} (${mode})`).toBeNull();
+    // Forward and reverse passes add an entry's terms in other orders: where they cancel (terms near 1, an entry of
+    // 1e-4) the last bits differ by a few ε of the terms, not of the entry (1.1e-15 in a case at 32× the budget).
+    expect(firstMismatch(densify(sparse), dense, 1e-12, 1e-14), `${context} (${mode})`).toBeNull();
   }
 }
 
