@@ -7,16 +7,12 @@ uniform over -10..10 and -1..1; for each function those in its domain where both
 Writes fixtures/functions/derivatives.json. Run: /usr/bin/python3 scripts/oracle/derivatives.py (Debian's
 python3-mpmath, which python3-torch brings).
 """
-import json
 import math
-import os
 import random
 
 import mpmath
+from exact import neighbours, write
 
-mpmath.mp.prec = 200
-random.seed(20261202)
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "functions", "derivatives.json")
 m = mpmath
 
 
@@ -41,12 +37,7 @@ FUNCTIONS = {
 }
 
 points = [1e-300, 1e-10, 1e-5, 0.5, 2.0, 5.0, 19.0, 20.0, 100.0, 1e10, 1e100, 1e200, 1e300]
-below = above = 1.0
-for _ in range(4):
-    below, above = math.nextafter(below, 0), math.nextafter(above, math.inf)
-    points += [below, above]
-for step in [1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1e-1]:
-    points += [1 - step, 1 + step]
+points += neighbours(1.0, [1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1e-1])
 points += [10 ** random.uniform(-20, 20) for _ in range(100)]
 points += [random.uniform(0, 10) for _ in range(100)]
 points += [random.uniform(0, 1) for _ in range(100)]
@@ -69,7 +60,5 @@ for name, (first, second, defined) in FUNCTIONS.items():
             exact1.append(d1)
             exact2.append(d2)
     values[name] = {"x": at, "first": exact1, "second": exact2}
-with open(OUT, "w") as out:
-    json.dump(values, out)
-    out.write("\n")
-print(", ".join(f"{name}: {len(v['x'])}" for name, v in values.items()), "points written to", OUT)
+path = write("derivatives", values)
+print(", ".join(f"{name}: {len(v['x'])}" for name, v in values.items()), "points written to", path)

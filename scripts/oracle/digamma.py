@@ -6,17 +6,12 @@ fixtures/functions/digamma.json. With --fit, prints instead the coefficients of 
 ψ(x)/(x − x₀) − 1 on [1, 2] as a polynomial in x − 1.5 (mpmath's chebyfit, 24 terms). Run: /usr/bin/python3
 scripts/oracle/digamma.py [--fit] (Debian's python3-mpmath, which python3-torch brings).
 """
-import json
-import math
-import os
 import random
 import sys
 
 import mpmath
+from exact import neighbours, write
 
-mpmath.mp.prec = 200
-random.seed(20261202)
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "functions", "digamma.json")
 ROOT = mpmath.findroot(mpmath.digamma, mpmath.mpf("1.4616321449683622"))
 
 if "--fit" in sys.argv:
@@ -31,17 +26,9 @@ if "--fit" in sys.argv:
 
 points = [2.0**-1000, 1e-300, 1e-20, 1e-10, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0, 10.0, 16.0, 100.0, 1e15, 1e300]
 for centre in [float(ROOT), 1.0, 2.0, 0.5, 10.0, 16.0]:
-    below = above = centre
-    for _ in range(4):
-        below, above = math.nextafter(below, 0), math.nextafter(above, math.inf)
-        points += [below, above]
-    for step in [1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1e-2]:
-        points += [centre * (1 - step), centre * (1 + step)]
+    points += neighbours(centre, [1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1e-2])
 points += [10 ** random.uniform(-20, 20) for _ in range(500)]
 points += [random.uniform(0, 20) for _ in range(1000)]
 
 exact = [float(mpmath.digamma(mpmath.mpf(x))) for x in points]
-with open(OUT, "w") as f:
-    json.dump({"x": points, "exact": exact}, f)
-    f.write("\n")
-print(f"{len(points)} points written to {OUT}")
+print(f"{len(points)} points written to {write('digamma', {'x': points, 'exact': exact})}")

@@ -7,16 +7,11 @@ log-uniform over 1e-20..1e20 and uniform over -10..10 and -1..1. Points outside 
 fixtures/functions/reciprocal.json. Run: /usr/bin/python3 scripts/oracle/reciprocal.py (Debian's python3-mpmath,
 which python3-torch brings).
 """
-import json
 import math
-import os
 import random
 
 import mpmath
-
-mpmath.mp.prec = 200
-random.seed(20261202)
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "fixtures", "functions", "reciprocal.json")
+from exact import neighbours, write
 
 FUNCTIONS = {
     "asec": (lambda x: mpmath.acos(1 / x), lambda x: abs(x) >= 1),
@@ -29,20 +24,9 @@ FUNCTIONS = {
 }
 
 
-def neighbours(centre):
-    out = [centre]
-    below = above = centre
-    for _ in range(4):
-        below, above = math.nextafter(below, -math.inf), math.nextafter(above, math.inf)
-        out += [below, above]
-    for step in [1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1e-1]:
-        out += [centre * (1 - step), centre * (1 + step)]
-    return out
-
-
 points = [5e-324, 1e-320, 2.0**-1022, 2.0**-1000, 1e-300, 1e-10, 0.5, 3.0, 10.0, 1e10, 1e300, 1.7976931348623157e308]
 for centre in [1.0, 2.0, 700.0, 710.0, 745.0]:
-    points += neighbours(centre)
+    points += [centre, *neighbours(centre, [1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1e-1])]
 points += [10 ** random.uniform(-20, 20) for _ in range(150)]
 points += [random.uniform(0, 10) for _ in range(150)]
 points += [random.uniform(0, 1) for _ in range(150)]
@@ -53,7 +37,5 @@ for name, (f, defined) in FUNCTIONS.items():
     exact = {x: float(f(mpmath.mpf(x))) for x in points if defined(x)}
     at = [x for x in points if x in exact and math.isfinite(exact[x])]
     values[name] = {"x": at, "exact": [exact[x] for x in at]}
-with open(OUT, "w") as out:
-    json.dump(values, out)
-    out.write("\n")
-print(", ".join(f"{name}: {len(v['x'])}" for name, v in values.items()), "points written to", OUT)
+path = write("reciprocal", values)
+print(", ".join(f"{name}: {len(v['x'])}" for name, v in values.items()), "points written to", path)
