@@ -219,8 +219,8 @@ describe('the module holds no user text', () => {
 describe('element-wise operations the module writes', () => {
   const POINTS = [
     ...[0, -0, 1, -1, 0.5, -0.5, 2, -2.5, 3, 1e-300, -1e-300, 1e300, 700, -745.5, Infinity, -Infinity, NaN],
-    // Just below a half, where mathjs's round snaps to it, and just below that.
-    ...[2.4999999999995, -2.4999999999995, 2.4999999999994],
+    // Just below a half, where mathjs's round snaps to it, and just below that; tiny negatives, which it rounds to 0.
+    ...[2.4999999999995, -2.4999999999995, 2.4999999999994, -9e-16, -2e-15],
   ];
   const written = (Object.keys(ELEMENTWISE_TEXT) as ElementwiseName[]).filter((op) => ELEMENTWISE_TEXT[op] !== null);
 

@@ -412,6 +412,9 @@ describe('fix and mod snap to a nearly equal integer, as mathjs does', () => {
     const centres = [0.5, 1, 2.5, 3, 7.5, 12345.5, 4503599627370495.5];
     const x = centres.flatMap((c) => offsets.flatMap((d) => [c - d, c + d, -(c - d), -(c + d)]));
     for (const f of ['round', 'floor', 'ceil', 'fix']) expectSameValue(`${f}(x)`, { x });
+    // And the sign of a zero, which acot tells: mathjs rounds -9e-16 and -0 to 0, -0.3 to -0.
+    const tiny = { x: [-0, -5e-324, -9e-16, -1e-15, -2e-15, -4.9e-13, -0.3, 9e-16] };
+    for (const f of ['round', 'floor', 'ceil', 'fix']) expectSameValue(`acot(${f}(x))`, tiny);
   });
 });
 

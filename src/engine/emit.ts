@@ -90,12 +90,14 @@ const HELPERS = {
   ].join('\n'),
   extreme:
     'const extreme = (a, b, sign) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : contest(b, a, sign) === 1 ? b : a);',
-  // mathjs's rounding: half away from zero; floor and ceil snapped to an integer that x nearly equals.
+  // mathjs's rounding: half away from zero, after snapping to 12 decimals; floor and ceil snapped to the integer that
+  // round gives where x nearly equals it (elementwise.ts's roundLikeMathjs, floorLikeMathjs, ceilLikeMathjs).
   roundHalfAway: 'const roundHalfAway = (x) => Math.sign(x) * Math.round(Math.abs(x));',
   round: [
     'function round(x) {',
-    '  const rounded = roundHalfAway(x);',
     '  const magnitude = Math.abs(x);',
+    '  if (magnitude <= 1e-15) return 0;',
+    '  const rounded = roundHalfAway(x);',
     '  const half = Math.floor(magnitude) + 0.5;',
     '  if (!(magnitude < half && half - magnitude < 1e-12)) return rounded;',
     '  const text = String(magnitude);',
@@ -108,14 +110,14 @@ const HELPERS = {
   floor: [
     'function floor(x) {',
     '  const f = Math.floor(x);',
-    '  const r = roundHalfAway(x);',
+    '  const r = round(x);',
     '  return f !== r && nearlyEqual(x, r) && !nearlyEqual(x, f) ? r : f;',
     '}',
   ].join('\n'),
   ceil: [
     'function ceil(x) {',
     '  const c = Math.ceil(x);',
-    '  const r = roundHalfAway(x);',
+    '  const r = round(x);',
     '  return c !== r && nearlyEqual(x, r) && !nearlyEqual(x, c) ? r : c;',
     '}',
   ].join('\n'),
@@ -174,8 +176,8 @@ const HELPER_NEEDS: Partial<Record<Helper, readonly Helper[]>> = {
   contest: ['nearlyEqual'],
   extreme: ['contest', 'nearlyEqual'],
   round: ['nearlyEqual', 'roundHalfAway'],
-  floor: ['nearlyEqual', 'roundHalfAway'],
-  ceil: ['nearlyEqual', 'roundHalfAway'],
+  floor: ['nearlyEqual', 'round'],
+  ceil: ['nearlyEqual', 'round'],
 };
 
 const math =
@@ -456,9 +458,9 @@ class Budget {
       );
   }
 
-  /** Notes that the code calls a helper (and what it calls), and gives its name. */
+  /** Notes that the code calls a helper (and what it calls, and so on), and gives its name. */
   use(name: Helper): string {
-    for (const needed of HELPER_NEEDS[name] ?? []) this.helpers.add(needed);
+    for (const needed of HELPER_NEEDS[name] ?? []) this.use(needed);
     this.helpers.add(name);
     return name;
   }

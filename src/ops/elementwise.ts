@@ -133,12 +133,14 @@ const bool = (p: boolean): number => (p ? 1 : 0);
 const roundHalfAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
 /**
  * mathjs's round: x is first rounded to 12 decimals, where it nearly equals that (its tolerance), so that
- * 2.4999999999995 counts as 2.5 and rounds to 3. That changes the result only for x within 1e-12 below a half (in
+ * 2.4999999999995 counts as 2.5 and rounds to 3, and -9e-16 as 0 (+0: mathjs's decimal text of a zero has no sign;
+ * a larger negative x rounds to -0). Snapping changes the result only for x within 1e-12 below a half (in
  * magnitude), and only there are x's decimals read (from its shortest text, as mathjs reads them).
  */
 function roundLikeMathjs(x: number): number {
-  const rounded = roundHalfAway(x);
   const magnitude = Math.abs(x);
+  if (magnitude <= ABS_TOL) return 0;
+  const rounded = roundHalfAway(x);
   const half = Math.floor(magnitude) + 0.5;
   if (!(magnitude < half && half - magnitude < 1e-12)) return rounded;
   const text = String(magnitude);
@@ -148,15 +150,15 @@ function roundLikeMathjs(x: number): number {
   const snapped = Math.sign(x) * half;
   return nearlyEqual(x, snapped) ? roundHalfAway(snapped) : rounded;
 }
-/** mathjs snaps floor and ceil (and so fix and mod) to an integer that x is nearly equal to. */
+/** mathjs snaps floor and ceil (and so fix and mod) to the integer its round gives, where x nearly equals it. */
 function floorLikeMathjs(x: number): number {
   const f = Math.floor(x);
-  const r = roundHalfAway(x);
+  const r = roundLikeMathjs(x);
   return f !== r && nearlyEqual(x, r) && !nearlyEqual(x, f) ? r : f;
 }
 function ceilLikeMathjs(x: number): number {
   const c = Math.ceil(x);
-  const r = roundHalfAway(x);
+  const r = roundLikeMathjs(x);
   return c !== r && nearlyEqual(x, r) && !nearlyEqual(x, c) ? r : c;
 }
 
