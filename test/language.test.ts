@@ -20,7 +20,7 @@ import {
   UNARY_NAMES,
 } from './helpers/expressions.js';
 import { casesOf } from './helpers/fuzz.js';
-import { firstMismatch } from './helpers/numeric.js';
+import { bits, firstMismatch } from './helpers/numeric.js';
 
 /** Our formulas may differ from mathjs's in the last bits (coth, sech near 0 are more accurate here). */
 const REL = 1e-9;
@@ -424,6 +424,33 @@ describe('unary minus of an array, as of a scalar', () => {
     expectSameValue('acot(-A)', at);
     expectSameValue('acot(unaryMinus(A))', at);
     expect(ourValue('acot(-A)', at).values).toEqual([-Math.PI / 2, -Math.PI / 2, -Math.PI / 2]);
+  });
+});
+
+describe('inv, as mathjs computes it', () => {
+  it('gives mathjs’s entries to the bit, the signs of zeros too (acot tells them)', () => {
+    const matrices = [
+      [[4]],
+      [
+        [3, 0],
+        [0, 3],
+      ],
+      [
+        [2, 0, 1],
+        [0, 3, 0],
+        [1, -0, 2],
+      ],
+      [
+        [0, 1, 0, 2],
+        [1, 0, 0, 0],
+        [0, 0, 3, -1],
+        [0, 0.5, 0, -1],
+      ],
+    ];
+    for (const A of matrices) {
+      expect(ourValue('inv(A)', { A }).values.map(bits)).toEqual((math.inv(A) as number[][]).flat().map(bits));
+      expectSameValue('acot(inv(A))', { A });
+    }
   });
 });
 

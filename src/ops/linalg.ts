@@ -54,36 +54,50 @@ function minorDeterminant(
   return determinant(a, m);
 }
 
-/** Inverse of the n×n row-major matrix `x` by Gauss-Jordan elimination; singular gives non-finite entries. */
+/**
+ * Inverse of the n×n row-major matrix `x` as mathjs's inv computes it, so that its entries, the signs of their zeros
+ * too, are mathjs's: 1×1 and 2×2 by formula, larger by its Gauss-Jordan elimination (partial pivoting, the first
+ * largest; each other row eliminated with −a/pivot, before or after the pivot row is divided as the loop reaches it).
+ * Singular gives non-finite entries, where mathjs throws.
+ */
 function invert(x: Float64Array, n: number): Float64Array {
-  const w = 2 * n;
-  const a = new Float64Array(n * w);
-  for (let r = 0; r < n; r++) {
-    for (let c = 0; c < n; c++) a[r * w + c] = x[r * n + c]!;
-    a[r * w + n + r] = 1;
+  const b = new Float64Array(n * n);
+  if (n === 1) {
+    b[0] = 1 / x[0]!;
+    return b;
   }
-  for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(a[r * w + col]!) > Math.abs(a[pivot * w + col]!)) pivot = r;
-    if (pivot !== col) {
-      for (let k = 0; k < w; k++) {
-        const t = a[col * w + k]!;
-        a[col * w + k] = a[pivot * w + k]!;
-        a[pivot * w + k] = t;
+  if (n === 2) {
+    const det = x[0]! * x[3]! - x[2]! * x[1]!;
+    b[0] = x[3]! / det;
+    b[1] = -x[1]! / det;
+    b[2] = -x[2]! / det;
+    b[3] = x[0]! / det;
+    return b;
+  }
+  const a = Float64Array.from(x);
+  for (let r = 0; r < n; r++) b[r * n + r] = 1;
+  for (let c = 0; c < n; c++) {
+    let pivot = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]!) > Math.abs(a[pivot * n + c]!)) pivot = r;
+    if (pivot !== c) {
+      for (let s = 0; s < n; s++) {
+        [a[c * n + s], a[pivot * n + s]] = [a[pivot * n + s]!, a[c * n + s]!];
+        [b[c * n + s], b[pivot * n + s]] = [b[pivot * n + s]!, b[c * n + s]!];
       }
     }
-    const p = a[col * w + col]!;
-    for (let k = 0; k < w; k++) a[col * w + k]! /= p;
     for (let r = 0; r < n; r++) {
-      if (r === col) continue;
-      const factor = a[r * w + col]!;
-      if (factor === 0) continue;
-      for (let k = 0; k < w; k++) a[r * w + k]! -= factor * a[col * w + k]!;
+      if (r === c) {
+        const p = a[c * n + c]!;
+        for (let s = c; s < n; s++) a[c * n + s]! /= p;
+        for (let s = 0; s < n; s++) b[c * n + s]! /= p;
+      } else if (a[r * n + c] !== 0) {
+        const f = -a[r * n + c]! / a[c * n + c]!;
+        for (let s = c; s < n; s++) a[r * n + s] = a[r * n + s]! + f * a[c * n + s]!;
+        for (let s = 0; s < n; s++) b[r * n + s] = b[r * n + s]! + f * b[c * n + s]!;
+      }
     }
   }
-  const inverse = new Float64Array(n * n);
-  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) inverse[r * n + c] = a[r * w + n + c]!;
-  return inverse;
+  return b;
 }
 
 // Up to this size cofactors come from minors, exact for singular matrices too; above it from det·inv.
