@@ -31,13 +31,19 @@ const HESSIAN_OPTIONS = { ...OPTIONS, numRuns: casesOf({ test: 100, ci: 300, ful
 
 /**
  * Programs by expression and point. The properties share a seed, so they draw the same cases: each is compiled
- * once and its program reused, as a program is meant to be (the first property meets every program fresh).
+ * once and its program reused, as a program is meant to be (the first property meets every program fresh). Up to
+ * KEPT programs, the oldest dropped first: a budget many times the full one (FUZZ_BUDGET=32) compiles again rather
+ * than holding every program until its worker runs out of memory.
  */
+const KEPT = 20_000;
 const compiled = new Map<string, Compiled>();
 function compileOnce(expr: string, at: Point): Compiled {
   const key = `${expr} at ${JSON.stringify(at)}`;
   let c = compiled.get(key);
-  if (c === undefined) compiled.set(key, (c = compileAt(expr, at)));
+  if (c === undefined) {
+    compiled.set(key, (c = compileAt(expr, at)));
+    if (compiled.size > KEPT) compiled.delete(compiled.keys().next().value!);
+  }
   return c;
 }
 
