@@ -299,6 +299,8 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
       'Jacobians, vector-Jacobian and Jacobian-vector products of mathjs expressions, by automatic differentiation',
     )
     .version(version(), '-V, --version')
+    // The program's own options (-V) only before the command: after it, -V is a value (`--at -V`), not the version.
+    .enablePositionalOptions()
     .helpCommand('help [command]', 'display help for a command; help language: the expression language')
     .configureHelp(helpConfiguration())
     .addHelpText('after', topLevelHelpText())
