@@ -205,6 +205,16 @@ export class GraphBuilder implements Builder {
         return null;
       case 'unaryMinus':
         return this.tape.op(a) === 'unaryMinus' ? this.tape.arg(a, 0) : null;
+      case 'subtract':
+        return this.isScalarConstant(b, 0) && this.keeps(a, shape) ? a : null;
+      case 'stopMax': {
+        // A line already shifted by its largest finite entry has +0 as its own: x − m ≤ 0, and m − m is +0.
+        if (this.tape.op(a) !== 'subtract') return null;
+        const shift = this.tape.arg(a, 1);
+        return this.tape.op(shift) === 'stopMax' && this.tape.arg(shift, 0) === this.tape.arg(a, 0)
+          ? this.scalar(0)
+          : null;
+      }
       case 'reshape':
         if (this.keeps(a, shape)) return a;
         return this.tape.op(a) === 'reshape' ? this.apply('reshape', [this.tape.arg(a, 0)], param) : null;
