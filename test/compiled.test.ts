@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { COMPILE_AFTER, Kernels, MAX_COMPILED_OPERATIONS } from '../src/engine/compiled.js';
+import { COMPILE_AFTER, generated, headedSource, Kernels, MAX_COMPILED_OPERATIONS } from '../src/engine/compiled.js';
 import { linearize, type WrtInput } from '../src/engine/linearize.js';
 import { Passes } from '../src/engine/passes.js';
 import { Plan } from '../src/engine/plan.js';
@@ -264,6 +264,14 @@ describe('generated source', () => {
       expect(foreignToken(source), source).toBeNull();
       for (const name of wrt.filter((w) => w.length > 2)) expect(source).not.toContain(name);
     }
+  });
+
+  it('the same source with other values is compiled from another text, so that V8 keeps each call monomorphic', () => {
+    const source = "'use strict';\nreturn function loop(x) {\nreturn f0(x);\n};";
+    expect(generated<(x: number) => number>(source, [Math.exp])(1)).toBe(Math.exp(1));
+    expect(headedSource(source, [Math.sin])).toMatch(/^\/\/ \d+\n'use strict';/);
+    expect(headedSource(source, [Math.sin])).not.toBe(headedSource(source, [Math.exp]));
+    expect(headedSource(source, [Math.sin])).toBe(headedSource(source, [Math.sin]));
   });
 
   it('the token check refuses what user text would bring', () => {

@@ -162,7 +162,7 @@ const functionId = (f: ScalarFunction): number => {
 };
 
 /** The kernel of this structure, generated the first time it is met. */
-function kernelFor<F>(key: string, source: string, values: readonly unknown[]): F {
+function kernelFor<F>(key: string, source: string, values: readonly object[]): F {
   let kernel = kernels.get(key);
   if (kernel === undefined) {
     if (kernels.size >= MAX_KERNELS) kernels.clear();
