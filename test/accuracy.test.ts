@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/index.js';
 import { digamma } from '../src/ops/activations.js';
-import { ELEMENTWISE_UNARY } from '../src/ops/elementwise.js';
+import { ELEMENTWISE_UNARY, exp } from '../src/ops/elementwise.js';
 
 interface Fixture {
   readonly x: readonly number[];
@@ -80,6 +80,19 @@ function beyond(f: (x: number) => number, { x, exact }: Fixture, bound: number):
 }
 
 describe('accuracy of the element-wise functions, in ulps of exact values', () => {
+  it('exp is within 0.501 ulp at the 1743 points of fixtures/functions/exp.json, and nearest where Math.exp is not', () => {
+    // The exact value is the nearest double plus a residual, so that an error below one ulp can be measured.
+    const { x, exact, residual } = fixture('exp') as Fixture & { readonly residual: readonly number[] };
+    const ulpsFromExact = (f: (x: number) => number, i: number): number =>
+      Number.isFinite(exact[i]!) ? Math.abs(f(x[i]!) - exact[i]! - residual[i]!) / ulp(exact[i]!) : 0;
+    const tableErrors = x.flatMap((at, i) => (Math.abs(at) < 708 ? [ulpsFromExact(exp, i)] : []));
+    expect(tableErrors.length).toBeGreaterThan(1700);
+    expect(Math.max(...tableErrors)).toBeLessThan(0.501);
+    const notNearest = (f: (x: number) => number): number => x.filter((at, i) => f(at) !== exact[i]).length;
+    expect(notNearest(exp)).toBeLessThanOrEqual(2);
+    expect(notNearest(Math.exp)).toBeGreaterThan(100);
+  });
+
   it('digamma is within 2 ulp at the 1638 points of fixtures/functions/digamma.json, its root 1.4616… included', () => {
     // Near its root ψ is a difference of terms near 1 (the recurrence's sum and the series): the relative error grew
     // without bound there (1e16 ulps at the double nearest the root); (x − x₀)·R(x) keeps ψ's relative precision.

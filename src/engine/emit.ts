@@ -16,6 +16,13 @@
  * anything is 0), and the matmul and dense steps besides.
  */
 import { UnsupportedError, LimitError } from '../errors.js';
+import {
+  EXP_STEP_HEAD,
+  EXP_STEP_TAIL,
+  EXP_STEPS_PER_UNIT,
+  EXP_TABLE_HEADS,
+  EXP_TABLE_TAILS,
+} from '../ops/exp-table.js';
 import { determinant } from '../ops/linalg.js';
 import { OP_NAMES, OPS, type IndexMap, type OpName, type OpSpec, type Operand, type Param } from '../ops/index.js';
 import type { ElementwiseBinaryName, ElementwiseUnaryName } from '../ops/types.js';
@@ -64,10 +71,26 @@ const HELPERS = {
     '  return Math.pow(x, y);',
     '}',
   ].join('\n'),
+  // The table's exp (elementwise.ts), its table written out as numbers.
+  exp: [
+    `const expHeads = Float64Array.of(${EXP_TABLE_HEADS.join(', ')});`,
+    `const expTails = Float64Array.of(${EXP_TABLE_TAILS.join(', ')});`,
+    'const powersOfTwo = Float64Array.from({ length: 2046 }, (_, i) => 2 ** (i - 1022));',
+    'function exp(x) {',
+    '  if (!(Math.abs(x) < 708)) return Math.exp(x);',
+    `  const steps = x * ${EXP_STEPS_PER_UNIT} + 6755399441055744 - 6755399441055744;`,
+    '  const n = steps | 0;',
+    '  const j = n & 127;',
+    `  const r = x - steps * ${EXP_STEP_HEAD} - steps * ${EXP_STEP_TAIL};`,
+    '  const expm1r = r + r * r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120))));',
+    '  const head = expHeads[j];',
+    '  return (head + (head * expm1r + expTails[j])) * powersOfTwo[(n >> 7) + 1022];',
+    '}',
+  ].join('\n'),
   sigmoid: [
     'function sigmoid(x) {',
-    '  if (x >= 0) return 1 / (1 + Math.exp(-x));',
-    '  const e = Math.exp(x);',
+    '  if (x >= 0) return 1 / (1 + exp(-x));',
+    '  const e = exp(x);',
     '  return e / (1 + e);',
     '}',
   ].join('\n'),
@@ -129,7 +152,7 @@ const HELPERS = {
     '  const m = v[top];',
     '  if (!Number.isFinite(m)) return m;',
     '  let rest = 0;',
-    '  for (let k = offset; k < offset + size; k++) if (k !== top) rest += Math.exp(v[k] - m);',
+    '  for (let k = offset; k < offset + size; k++) if (k !== top) rest += exp(v[k] - m);',
     '  return m + Math.log1p(rest);',
     '}',
   ].join('\n'),
@@ -175,6 +198,8 @@ const HELPER_NEEDS: Partial<Record<Helper, readonly Helper[]>> = {
   minor: ['determinant'],
   contest: ['nearlyEqual'],
   extreme: ['contest', 'nearlyEqual'],
+  sigmoid: ['exp'],
+  logsumexp: ['exp'],
   round: ['nearlyEqual', 'roundHalfAway'],
   floor: ['nearlyEqual', 'round'],
   ceil: ['nearlyEqual', 'round'],
@@ -225,8 +250,7 @@ export const ELEMENTWISE_TEXT: Readonly<Record<ElementwiseName, ScalarText | nul
   asech: null,
   acsch: null,
   acoth: null,
-  // The table's exp is fdlibm's, which Math.exp is, to the bit.
-  exp: math('exp'),
+  exp: helper('exp'),
   expm1: math('expm1'),
   log: math('log'),
   log1p: math('log1p'),
@@ -270,7 +294,7 @@ export const ELEMENTWISE_TEXT: Readonly<Record<ElementwiseName, ScalarText | nul
   sigmoid: helper('sigmoid'),
   relu: ([a]) => `(${a} > 0 ? ${a} : ${a} !== ${a} ? ${a} : 0)`,
   heaviside: ([a]) => `(${a} > 0 ? 1 : 0)`,
-  softplus: ([a]) => `(Math.max(${a}, 0) + Math.log1p(Math.exp(-Math.abs(${a}))))`,
+  softplus: ([a], use) => `(Math.max(${a}, 0) + Math.log1p(${use('exp')}(-Math.abs(${a}))))`,
   lgamma: null,
   digamma: null,
   trigamma: null,

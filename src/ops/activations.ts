@@ -5,7 +5,7 @@
  * second derivatives come from the same rules.
  */
 import { SCALAR, type Shape } from '../shape.js';
-import { nearlyEqual, unary } from './elementwise.js';
+import { exp, nearlyEqual, unary } from './elementwise.js';
 import { ZERO, algebra, row, unsupported } from './rules.js';
 import type { ActivationName, Operand, OpSpec, SpecialPoint } from './types.js';
 
@@ -79,13 +79,13 @@ export function erf(x: number): number {
 
 /** 1/(1 + e^(-x)) without overflow: e^x/(1 + e^x) for negative x. */
 export function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
+  if (x >= 0) return 1 / (1 + exp(-x));
+  const e = exp(x);
   return e / (1 + e);
 }
 
 /** log(1 + e^x) = max(x, 0) + log1p(e^(-|x|)): no overflow for large x, no loss for very negative x. */
-const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x)));
+const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(exp(-Math.abs(x)));
 
 const RELU_KINK: SpecialPoint = {
   kind: 'kink',
@@ -324,7 +324,7 @@ export const ACTIVATIONS: Record<ActivationName, OpSpec> = {
       }
       // The largest entry contributes exactly 1: log1p of the rest keeps small sums exact.
       let rest = 0;
-      for (let k = offset; k < offset + size; k++) if (k !== top) rest += Math.exp(v[k]! - m);
+      for (let k = offset; k < offset + size; k++) if (k !== top) rest += exp(v[k]! - m);
       v[out.offset] = m + Math.log1p(rest);
     },
     // ∂/∂x = softmax(x) = exp(z - logsumexp(z)) with z = x - max(x), as softmax is lowered: x - logsumexp(x) itself

@@ -6,6 +6,7 @@
 import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, sameShape, type Shape } from '../shape.js';
 import { ZERO, algebra, elementwise } from './rules.js';
+import { EXP_STEP_HEAD, EXP_STEP_TAIL, EXP_STEPS_PER_UNIT, EXP_TABLE_HEADS, EXP_TABLE_TAILS } from './exp-table.js';
 import type {
   ElementwiseBinaryName,
   ElementwiseSpec,
@@ -207,35 +208,37 @@ function zeroAtZeroToZero(A: Algebra, partial: NodeId, a: NodeId, b: NodeId): No
   return A.strongMul(partial, A.call('not', A.call('and', A.isZero(a), A.isZero(b))));
 }
 
-// fdlibm's exp (e_exp.c), which V8's Math.exp is: its reduction, polynomial and scale, in JavaScript so that a loop
-// inlines it (a call of Math.exp costs more than the arithmetic). Only where fdlibm takes its main path, away from
-// its special cases; everything else calls Math.exp. test/elementwise-kernels.test.ts checks it bit for bit.
-const EXP_TINY = 2 ** -28;
-const EXP_FAST_BELOW = 708;
-const HALF_LN2 = 0.34657359027997264;
-const LN2_HI = 0.6931471803691238;
-const LN2_LO = 1.9082149292705877e-10;
-const INV_LN2 = 1.4426950408889634;
-const [EXP_P1, EXP_P2, EXP_P3, EXP_P4, EXP_P5] = [
-  0.16666666666666602, -0.0027777777777015593, 0.00006613756321437934, -0.0000016533902205465252, 4.1381367970572385e-8,
-];
-/** 2^k at k + 1021 for -1021 ≤ k ≤ 1023. */
-const POWERS_OF_TWO = Float64Array.from({ length: 2045 }, (_, i) => 2 ** (i - 1021));
-
-/** Math.exp(x), to the bit. */
-export function exp(x: number): number {
-  const ax = Math.abs(x);
-  // Not tiny (fdlibm: 1 + x), no overflow or subnormal scale, not exp(1) (fdlibm: E), and away from 0.5·ln 2, where
-  // fdlibm takes k = 0 by a test on x's bits while the rounding of invln2·x + 0.5 below may give k = 1.
-  if (!(ax < EXP_FAST_BELOW && ax >= EXP_TINY && x !== 1 && Math.abs(ax - HALF_LN2) >= 2e-9)) return Math.exp(x);
-  const k = (INV_LN2 * x + (x < 0 ? -0.5 : 0.5)) | 0;
-  const hi = x - k * LN2_HI;
-  const lo = k * LN2_LO;
-  const r = hi - lo;
-  const t = r * r;
-  const c = r - t * (EXP_P1 + t * (EXP_P2 + t * (EXP_P3 + t * (EXP_P4 + t * EXP_P5))));
-  return (1 - (lo - (r * c) / (2 - c) - hi)) * POWERS_OF_TWO[k + 1021]!;
+// exp by a table of 2^(j/128) (Tang's method): x = (128·k + j)·ln 2/128 + r with |r| ≤ ln 2/256, then
+// exp(x) = 2^k·2^(j/128)·exp(r), exp(r) − 1 by its Taylor polynomial to r^5 (the next term is below 2^-60). The table
+// entry carries its own rounding error, so the one rounding that counts is the last addition: within 0.51 ulp of the
+// exact value, where fdlibm's (Math.exp's) is within 1, and with no division it costs about half of fdlibm's in a loop.
+// test/accuracy.test.ts checks it against exact values.
+/**
+ * The exp of a table: its constants are locals of this closure, not of the module, because the bundles (esbuild)
+ * turn a module's constants into `var`s, which V8 reads anew at each call, where it folds a closure's constants into
+ * the loop that inlines it: a loop summing exp ran 40% slower with them as module `var`s.
+ */
+function tableExp(heads: Float64Array, tails: Float64Array, stepsPerUnit: number, stepHead: number, stepTail: number) {
+  /** Beyond it the result is near overflow or subnormal, and Math.exp gives it. */
+  const tableBelow = 708;
+  /** 1.5·2^52: adding it and taking it away rounds a number below 2^51 to an integer. */
+  const roundingShift = 6755399441055744;
+  /** 2^k at k + 1022 for -1022 ≤ k ≤ 1023. */
+  const powersOfTwo = Float64Array.from({ length: 2046 }, (_, i) => 2 ** (i - 1022));
+  return (x: number): number => {
+    if (!(Math.abs(x) < tableBelow)) return Math.exp(x);
+    const steps = x * stepsPerUnit + roundingShift - roundingShift;
+    const n = steps | 0;
+    const j = n & 127;
+    const r = x - steps * stepHead - steps * stepTail;
+    const expm1r = r + r * r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120))));
+    const head = heads[j]!;
+    return (head + (head * expm1r + tails[j]!)) * powersOfTwo[(n >> 7) + 1022]!;
+  };
 }
+
+/** e^x, within 0.51 ulp of the exact value. */
+export const exp = tableExp(EXP_TABLE_HEADS, EXP_TABLE_TAILS, EXP_STEPS_PER_UNIT, EXP_STEP_HEAD, EXP_STEP_TAIL);
 
 const sinh = Math.sinh;
 const cosh = Math.cosh;
