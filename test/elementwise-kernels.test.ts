@@ -6,7 +6,7 @@
  * nearlyEqual entry by entry.
  */
 import { describe, expect, it } from 'vitest';
-import { elementwiseLoop, type OperandPattern } from '../src/engine/compiled.js';
+import { CHUNK_ENTRIES, elementwiseLoop, runElementwiseLoop, type OperandPattern } from '../src/engine/compiled.js';
 import { OPS, OP_NAMES, type Operand } from '../src/ops/index.js';
 import {
   contest,
@@ -51,30 +51,41 @@ describe('exp', () => {
 
 describe('generated element-wise loops', () => {
   const PATTERNS: readonly OperandPattern[] = ['vv', 'vs', 'sv'];
+  /** Runs the loop of `name` for one pattern over n entries, chunk by chunk; the entries that differ from its value. */
+  function loopDifferences(name: (typeof OP_NAMES)[number], pattern: OperandPattern, n: number): number[] {
+    const spec = OPS[name];
+    // Operands one after the other in the buffer (a scalar where the pattern says `s`), then the output.
+    const scalars = pattern === 'v' ? [false] : [...pattern].map((p) => p === 's');
+    const args: Operand[] = [];
+    let offset = 0;
+    for (const scalar of scalars) {
+      args.push(scalar ? { offset, size: 1, shape: [] } : { offset, size: n, shape: [n] });
+      offset += scalar ? 1 : n;
+    }
+    const out: Operand = { offset, size: n, shape: [n] };
+    const v = Float64Array.from({ length: out.offset + 2 * n }, anyNumber);
+    const expected = v.slice();
+    spec.value(expected, out, args, { kind: 'none' });
+    const [aStep, bStep] = [args[0]!.size === n ? 1 : 0, args[1]?.size === n ? 1 : 0];
+    const loop = elementwiseLoop(spec.scalar!, pattern);
+    runElementwiseLoop(loop, v, out.offset, args[0]!.offset, aStep, args[1]?.offset ?? 0, bStep, n);
+    return Array.from(v.keys()).filter((k) => !Object.is(v[k], expected[k]));
+  }
+
   it("give each operation's value for every pattern of operands", () => {
-    const n = 40;
     for (const name of OP_NAMES) {
       const spec = OPS[name];
       if (spec.scalar === undefined) continue;
-      const patterns = spec.arity === 1 ? (['v'] as const) : PATTERNS;
-      for (const pattern of patterns) {
-        // Operands one after the other in the buffer (a scalar where the pattern says `s`), then the output.
-        const scalars = pattern === 'v' ? [false] : [...pattern].map((p) => p === 's');
-        const args: Operand[] = [];
-        let offset = 0;
-        for (const scalar of scalars) {
-          args.push(scalar ? { offset, size: 1, shape: [] } : { offset, size: n, shape: [n] });
-          offset += scalar ? 1 : n;
-        }
-        const out: Operand = { offset, size: n, shape: [n] };
-        const v = Float64Array.from({ length: out.offset + 2 * n }, anyNumber);
-        const expected = v.slice();
-        spec.value(expected, out, args, { kind: 'none' });
-        elementwiseLoop(spec.scalar, pattern)(v, out.offset, args[0]!.offset, args[1]?.offset ?? 0, n);
-        const differ = Array.from(v.keys()).filter((k) => !Object.is(v[k], expected[k]));
-        expect(differ, `${name} ${pattern}`).toEqual([]);
-      }
+      for (const pattern of spec.arity === 1 ? (['v'] as const) : PATTERNS)
+        expect(loopDifferences(name, pattern, 40), `${name} ${pattern}`).toEqual([]);
     }
+  });
+
+  it('run chunk by chunk: a vector operand moves on with the output, a scalar one stays', () => {
+    // Two chunks, the second short.
+    const n = CHUNK_ENTRIES + 7;
+    expect(loopDifferences('exp', 'v', n)).toEqual([]);
+    for (const pattern of PATTERNS) expect(loopDifferences('subtract', pattern, n), pattern).toEqual([]);
   });
 });
 

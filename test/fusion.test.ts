@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { copyPieces, FUSE_FROM } from '../src/engine/fusion.js';
+import { CHUNK_ENTRIES } from '../src/engine/compiled.js';
 import { compileProgram } from '../src/compile.js';
 import { linearize, type WrtInput } from '../src/engine/linearize.js';
 import { Passes } from '../src/engine/passes.js';
@@ -182,6 +183,19 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
       ]);
       for (const seed of [[1], [0.5, -0, 0, -3], [Infinity, 2]])
         expect(firstDifference(expr, inputs, seed, 2), `${expr} at ${special.map(bits).join(', ')}`).toBeNull();
+    }
+  });
+
+  it(`runs loops of more than ${CHUNK_ENTRIES} entries chunk by chunk: sums and shifts carry across chunks`, () => {
+    const random = prng(17);
+    const n = 2 * CHUNK_ENTRIES + 77;
+    const long = () => Float64Array.from({ length: n }, () => 4 * random() - 2);
+    // Every chain but the one of fixed indices (x[1:20]).
+    for (const { expr, forward } of CHAINS.filter((chain) => !chain.expr.includes('[1:20]'))) {
+      const inputs = xyc(long(), long(), 0.75);
+      const fused = prepared(expr, inputs, 2);
+      expect(fused.plan.fusedLoops, expr).toBe(forward);
+      for (const seed of [[1], [0.5, -0, 0, -3]]) expect(firstDifference(expr, inputs, seed, 2), expr).toBeNull();
     }
   });
 
@@ -367,9 +381,10 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
     expect(sources.length).toBe(5);
     for (const source of sources) {
       const words = source.match(/[A-Za-z_][A-Za-z_0-9]*/g) ?? [];
-      const vocabulary = new Set(['use', 'strict', 'return', 'function', 'const', 'let', 'for', 'if']);
+      const vocabulary = new Set(['use', 'strict', 'return', 'function', 'const', 'let', 'for', 'if', 'Math', 'max']);
       const allowed = (w: string) =>
-        vocabulary.has(w) || /^(fused(Forward|Pullback|Pushforward)|[vcpkn]|[fxpscdgtqr]\d+|sum\d+)$/.test(w);
+        vocabulary.has(w) ||
+        /^(fused(Forward|Pullback|Pushforward)|[vcpkn]|from|to|end|min|carry|[fxpscdgtqr]\d+|sum\d+)$/.test(w);
       expect(words.filter((w) => !allowed(w))).toEqual([]);
     }
   });

@@ -21,7 +21,7 @@
  */
 import type { IndexMap, Operand } from '../ops/index.js';
 import type { ScalarFunction } from '../ops/types.js';
-import { generated } from './compiled.js';
+import { CHUNK_ENTRIES, generated } from './compiled.js';
 import { times } from './linear/product.js';
 import type { Step } from './linear/index.js';
 
@@ -46,6 +46,8 @@ export interface FusedLoop<F> {
   readonly kernel: F;
   readonly offsets: readonly number[];
   readonly n: number;
+  /** What the loop carries from one chunk to the next (its sums so far). */
+  readonly carry: Float64Array;
   /** The generated source (for tests). */
   readonly source: string;
 }
@@ -59,13 +61,48 @@ export interface FusedForwardLoop {
   readonly kernel: FusedForwardKernel;
   /** The buffer offsets, each segment's bounds and its copy steps' read offsets, as the kernel reads them. */
   readonly offsets: readonly number[];
+  readonly n: number;
+  /** What the loop carries from one chunk to the next: the locals whose values at k − 1 a copy reads. */
+  readonly carry: Float64Array;
   /** The generated source (for tests). */
   readonly source: string;
 }
 
-export type FusedForwardKernel = (v: Float64Array, p: readonly number[]) => void;
-/** A derivative pass's loop: `c` is the cotangent or tangent buffer. */
-export type FusedPassKernel = (v: Float64Array, c: Float64Array, p: readonly number[], n: number) => void;
+/** A forward loop over its entries from `from` to `to` (excluded), after those before `from`. */
+export type FusedForwardKernel = (
+  v: Float64Array,
+  p: readonly number[],
+  from: number,
+  to: number,
+  carry: Float64Array,
+) => void;
+/**
+ * A derivative pass's loop over its entries from `from` to `to` (excluded) of n, after those before `from`: `c` is
+ * the cotangent or tangent buffer.
+ */
+export type FusedPassKernel = (
+  v: Float64Array,
+  c: Float64Array,
+  p: readonly number[],
+  n: number,
+  from: number,
+  to: number,
+  carry: Float64Array,
+) => void;
+
+/** Runs a forward loop over its n entries, chunk by chunk (see CHUNK_ENTRIES). */
+export function runForwardLoop(loop: FusedForwardLoop, v: Float64Array): void {
+  const { kernel, offsets, n, carry } = loop;
+  for (let from = 0; from < n; from += CHUNK_ENTRIES)
+    kernel(v, offsets, from, Math.min(from + CHUNK_ENTRIES, n), carry);
+}
+
+/** Runs a derivative pass's loop over its n entries, chunk by chunk (see CHUNK_ENTRIES). */
+export function runPassLoop(loop: FusedLoop<FusedPassKernel>, v: Float64Array, c: Float64Array): void {
+  const { kernel, offsets, n, carry } = loop;
+  for (let from = 0; from < n; from += CHUNK_ENTRIES)
+    kernel(v, c, offsets, n, from, Math.min(from + CHUNK_ENTRIES, n), carry);
+}
 /** An element-wise step of the forward pass: out[k] = scalar(operands at k), a scalar operand broadcast. */
 export interface ForwardEntryStep {
   readonly scalar: ScalarFunction;
@@ -229,7 +266,8 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
   steps.forEach((step, j) => {
     if (isSum(step)) {
       const p = places.slot(step.out.offset);
-      hoisted.add(`let sum${j} = -0;`);
+      // The sum so far is in the buffer from one chunk to the next: no step of the loop reads it.
+      hoisted.add(`let sum${j} = from === 0 ? -0 : v[p${p}];`);
       body.push(`sum${j} += ${operand(step.arg)};`);
       after.push(`v[p${p}] = sum${j};`);
       return;
@@ -254,20 +292,23 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
   });
   // Known once every segment's copies are read: the locals whose values at k − 1 some copy reads.
   const carry = [...kept].map((j) => `q${j} = x${j};`);
+  // Each segment's loop runs over its part of the chunk.
   const loops = segments.flatMap(({ bounds, statements }) => [
-    `for (let k = r${bounds}; k < r${bounds + 1}; k++) {`,
+    `for (let k = Math.max(r${bounds}, from), end = Math.min(r${bounds + 1}, to); k < end; k++) {`,
     ...statements,
     ...carry,
     `}`,
   ]);
+  const keptLocals = [...kept];
   const source = [
     `'use strict';`,
-    `return function fusedForward(v, p) {`,
+    `return function fusedForward(v, p, from, to, carry) {`,
     ...places.keys.map((_, p) => `const p${p} = p[${p}];`),
     ...segmentReads.map((_, r) => `const r${r} = p[${places.keys.length + r}];`),
     ...hoisted,
-    ...[...kept].map((j) => `let q${j} = 0;`),
+    ...keptLocals.map((j, i) => `let q${j} = from === 0 ? 0 : carry[${i}];`),
     ...loops,
+    ...keptLocals.map((j, i) => `carry[${i}] = q${j};`),
     ...after,
     `};`,
   ].join('\n');
@@ -276,6 +317,8 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
   return {
     kernel: kernelFor<FusedForwardKernel>(key, source, functions.keys),
     offsets: [...places.keys, ...segmentReads],
+    n,
+    carry: new Float64Array(keptLocals.length),
     source,
   };
 }
@@ -393,10 +436,13 @@ export function fusePass(
     body.push(`${carried(offset)} += ${term};`);
     written.add(offset);
   };
+  // A sum is carried from chunk to chunk and added once, after the last, as one loop over all n adds it.
+  let sums = 0;
   const sum = (j: number, term: string, target: number): void => {
-    before.push(`let sum${j} = 0;`);
+    const slot = sums++;
+    before.push(`let sum${j} = from === 0 ? 0 : carry[${slot}];`);
     body.push(`sum${j} += ${term};`);
-    after.push(`c[${place(target)}] += sum${j};`);
+    after.push(`carry[${slot}] = sum${j};`, `if (to === n) c[${place(target)}] += sum${j};`);
   };
   steps.forEach((step, j) => {
     const d = partial(step.d, `d${j}`);
@@ -418,15 +464,21 @@ export function fusePass(
     if (written.has(offset) && use(offset).store) body.push(`c[${place(offset)} + k] = ${local};`);
   const source = [
     `'use strict';`,
-    `return function fused${direction === 'reverse' ? 'Pullback' : 'Pushforward'}(v, c, p, n) {`,
+    `return function fused${direction === 'reverse' ? 'Pullback' : 'Pushforward'}(v, c, p, n, from, to, carry) {`,
     ...places.keys.map((_, p) => `const p${p} = p[${p}];`),
     ...before,
-    `for (let k = 0; k < n; k++) {`,
+    `for (let k = from; k < to; k++) {`,
     ...body,
     `}`,
     ...after,
     `};`,
   ].join('\n');
   // The source is a function of the structure alone: it is its own key.
-  return { kernel: kernelFor<FusedPassKernel>(source, source, [times]), offsets: places.keys, n, source };
+  return {
+    kernel: kernelFor<FusedPassKernel>(source, source, [times]),
+    offsets: places.keys,
+    n,
+    carry: new Float64Array(sums),
+    source,
+  };
 }

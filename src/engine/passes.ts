@@ -20,6 +20,7 @@ import {
   type EntryStep,
   type FusedLoop,
   type FusedPassKernel,
+  runPassLoop,
 } from './fusion.js';
 import { partialRulesOf, rulesOf, type Step, type StepRules } from './linear/index.js';
 import type { Linearization } from './linearize.js';
@@ -176,7 +177,7 @@ export class Passes {
     }
     for (const s of this.reverseSchedule) {
       if (typeof s === 'number') kernels[s]!.pullback(steps[s]!, values, cotangent, scratch);
-      else s.kernel(values, cotangent, s.offsets, s.n);
+      else runPassLoop(s, values, cotangent);
     }
   }
 
@@ -210,7 +211,7 @@ export class Passes {
     }
     for (const s of this.forwardSchedule) {
       if (typeof s === 'number') kernels[s]!.pushforward(steps[s]!, values, tangent, scratch);
-      else s.kernel(values, tangent, s.offsets, s.n);
+      else runPassLoop(s, values, tangent);
     }
   }
 

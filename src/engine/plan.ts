@@ -8,7 +8,7 @@
 import type { Tape } from '../graph/index.js';
 import { OPS, type NodeId, type Operand, type OpName, type OpSpec, type Param } from '../ops/index.js';
 import { entryBuffer } from '../ops/parallel.js';
-import { elementwiseLoop, type ElementwiseLoop, type OperandPattern } from './compiled.js';
+import { elementwiseLoop, runElementwiseLoop, type ElementwiseLoop, type OperandPattern } from './compiled.js';
 import {
   copyPieces,
   FUSE_FROM,
@@ -20,6 +20,7 @@ import {
   type CopyPiece,
   type ForwardStep,
   type FusedForwardLoop,
+  runForwardLoop,
 } from './fusion.js';
 
 /** Where each node a plan needs lives in its value buffer, laid out before the buffer is allocated. */
@@ -57,9 +58,11 @@ export interface PlanStep {
   readonly args: readonly Operand[];
   readonly param: Param;
   readonly loop: ElementwiseLoop | null;
-  /** The loop's operand offsets (b unused by unary loops). */
+  /** The loop's operand offsets (b unused by unary loops), and how far each moves with the output: 1 or 0. */
   readonly a: number;
+  readonly aStep: number;
   readonly b: number;
+  readonly bStep: number;
 }
 
 /** How an element-wise node reads its operands (a scalar is broadcast), or null for a node with its own kernel. */
@@ -80,7 +83,9 @@ function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param
     param,
     loop: pattern === null ? null : elementwiseLoop(spec.scalar!, pattern),
     a: args[0]?.offset ?? 0,
+    aStep: pattern === 'sv' ? 0 : 1,
     b: args[1]?.offset ?? 0,
+    bStep: pattern === 'vv' || pattern === 'sv' ? 1 : 0,
   };
 }
 
@@ -334,9 +339,9 @@ export class Plan {
   run(): void {
     const v = this.values;
     for (const step of this.schedule) {
-      if ('kernel' in step) step.kernel(v, step.offsets);
+      if ('kernel' in step) runForwardLoop(step, v);
       else if (step.loop === null) step.spec.value(v, step.out, step.args, step.param);
-      else step.loop(v, step.out.offset, step.a, step.b, step.out.size);
+      else runElementwiseLoop(step.loop, v, step.out.offset, step.a, step.aStep, step.b, step.bStep, step.out.size);
     }
   }
 
