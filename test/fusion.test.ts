@@ -188,14 +188,15 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
 
   it(`runs loops of more than ${CHUNK_ENTRIES} entries chunk by chunk: sums and shifts carry across chunks`, () => {
     const random = prng(17);
-    const n = 2 * CHUNK_ENTRIES + 77;
+    // A whole chunk and part of another.
+    const n = CHUNK_ENTRIES + 77;
     const long = () => Float64Array.from({ length: n }, () => 4 * random() - 2);
     // Every chain but the one of fixed indices (x[1:20]).
     for (const { expr, forward } of CHAINS.filter((chain) => !chain.expr.includes('[1:20]'))) {
       const inputs = xyc(long(), long(), 0.75);
       const fused = prepared(expr, inputs, 2);
       expect(fused.plan.fusedLoops, expr).toBe(forward);
-      for (const seed of [[1], [0.5, -0, 0, -3]]) expect(firstDifference(expr, inputs, seed, 2), expr).toBeNull();
+      expect(firstDifference(expr, inputs, [0.5, -0, 0, -3], 2), expr).toBeNull();
     }
   });
 
