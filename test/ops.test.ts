@@ -169,6 +169,7 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   cofactorJacobian: { at: { a: matrix }, build: (b, x) => b.apply('cofactorJacobian', [x('a')]) },
   inv: { at: { a: matrix }, build: (b, x) => b.apply('inv', [x('a')]) },
   erf: unary([-2.5, -0.4, 0.3, 1.7]),
+  gaussian: unary([-5.5, -0.4, 0, 0.3, 1.7, 26]),
   sigmoid: unary([-30, -0.4, 0.6, 25]),
   relu: unary(),
   heaviside: unary(GRID, true),

@@ -48,6 +48,7 @@ export type ElementwiseName =
   | ElementwiseUnaryName
   | ElementwiseBinaryName
   | 'erf'
+  | 'gaussian'
   | 'sigmoid'
   | 'relu'
   | 'heaviside'
@@ -85,6 +86,14 @@ const HELPERS = {
     '  const expm1r = r + r * r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120))));',
     '  const head = expHeads[j];',
     '  return (head + (head * expm1r + expTails[j])) * powersOfTwo[(n >> 7) + 1022];',
+    '}',
+  ].join('\n'),
+  // exp(-x²) with x² split, as activations.ts's gaussian.
+  gaussian: [
+    'function gaussian(x) {',
+    '  const y = Math.abs(x);',
+    '  const head = Math.trunc(y * 16) / 16;',
+    '  return exp(-head * head) * exp(-(y - head) * (y + head));',
     '}',
   ].join('\n'),
   sigmoid: [
@@ -198,6 +207,7 @@ const HELPER_NEEDS: Partial<Record<Helper, readonly Helper[]>> = {
   minor: ['determinant'],
   contest: ['nearlyEqual'],
   extreme: ['contest', 'nearlyEqual'],
+  gaussian: ['exp'],
   sigmoid: ['exp'],
   logsumexp: ['exp'],
   round: ['nearlyEqual', 'roundHalfAway'],
@@ -291,6 +301,7 @@ export const ELEMENTWISE_TEXT: Readonly<Record<ElementwiseName, ScalarText | nul
   maxWeight: ([a, b], use) => `${use('contest')}(${a}, ${b}, 1)`,
   minWeight: ([a, b], use) => `${use('contest')}(${a}, ${b}, -1)`,
   erf: null,
+  gaussian: helper('gaussian'),
   sigmoid: helper('sigmoid'),
   relu: ([a]) => `(${a} > 0 ? ${a} : ${a} !== ${a} ? ${a} : 0)`,
   heaviside: ([a]) => `(${a} > 0 ? 1 : 0)`,

@@ -36,6 +36,16 @@ function gaussianTimes(y: number, r: number): number {
   return Math.exp(-head * head) * Math.exp(-(y - head) * (y + head)) * r;
 }
 
+/**
+ * exp(-x²) by the split of gaussianTimes and the table's exp: within 2 ulp where x² rounded would put its rounding
+ * error, up to 338 ulps of exp(-x²) at x = 26, into the exponential. erf's derivative.
+ */
+function gaussian(x: number): number {
+  const y = Math.abs(x);
+  const head = Math.trunc(y * 16) / 16;
+  return exp(-head * head) * exp(-(y - head) * (y + head));
+}
+
 /** erfc(y) for 0.46875 < y ≤ 4. */
 function erfcMiddle(y: number): number {
   let num = ERF_P2[8]! * y;
@@ -289,7 +299,8 @@ const LGAMMA_DOMAIN: SpecialPoint = {
 const toScalar = (): Shape => SCALAR;
 
 export const ACTIVATIONS: Record<ActivationName, OpSpec> = {
-  erf: unary('erf', erf, (A, x) => A.mul(A.c(TWO_OVER_SQRT_PI), A.call('exp', A.neg(A.square(x)))), 'error function'),
+  erf: unary('erf', erf, (A, x) => A.mul(A.c(TWO_OVER_SQRT_PI), A.call('gaussian', x)), 'error function'),
+  gaussian: unary('gaussian', gaussian, (A, x, y) => A.mul(A.mul(A.c(-2), x), y)),
   // s'(x) = s(x)·(1 - s(x)), written s(x)·s(-x) so that it keeps its precision where s is near 1.
   sigmoid: unary(
     'sigmoid',

@@ -231,6 +231,7 @@ export type ExtremeName =
 /** The functions models use: activations, the reductions logsumexp and median, log-gamma (ops/activations.ts). */
 export type ActivationName =
   | 'erf'
+  | 'gaussian'
   | 'sigmoid'
   | 'relu'
   | 'heaviside'
