@@ -162,4 +162,12 @@ describe('accuracy of the element-wise functions, in ulps of exact values', () =
     const second = derivativesBeyond(2, { erf: { ulps: 3 } });
     expect([first, second]).toEqual([noneBeyond(first), noneBeyond(second)]);
   });
+
+  it("sigmoid's second derivative keeps its precision near 0", () => {
+    // s(x)·s(-x) differentiated as a product is s′(x)·s(-x) − s(x)·s′(-x): two rounded numbers near ¼ whose difference
+    // is about x/8, relative error 1e-16/|x|; −s′(x)·tanh(x/2) instead.
+    const first = derivativesBeyond(1, { sigmoid: { ulps: 2 } });
+    const second = derivativesBeyond(2, { sigmoid: { ulps: 4 } });
+    expect([first, second]).toEqual([noneBeyond(first), noneBeyond(second)]);
+  });
 });

@@ -171,6 +171,7 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   erf: unary([-2.5, -0.4, 0.3, 1.7]),
   gaussian: unary([-5.5, -0.4, 0, 0.3, 1.7, 26]),
   sigmoid: unary([-30, -0.4, 0.6, 25]),
+  sigmoidSlope: unary([-30, -0.4, 0, 1e-9, 0.6, 25]),
   relu: unary(),
   heaviside: unary(GRID, true),
   softplus: unary([-30, -0.4, 0.6, 25]),

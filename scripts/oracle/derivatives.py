@@ -2,7 +2,7 @@
 """Exact first and second derivatives (mpmath, 200 bits, rounded to double) of the functions whose derivative formula
 test/accuracy.test.ts checks: the inverse functions, steep at the ends of their domains (asin, acos, atanh, acosh,
 asec, acsc, asech, acoth: near ±1), asinh (its derivative at huge x), tanh and coth (their derivatives far from 0),
-erf (its derivative far out, where x² rounded would reach the exponential).
+erf (its derivative far out, where x² rounded would reach the exponential), sigmoid (its second derivative near 0).
 The points: ±1 and their neighbours, tiny and huge arguments, and random points, log-uniform over 1e-20..1e20 and
 uniform over -10..10 and -1..1; for each function those in its domain where both derivatives are normal numbers.
 Writes fixtures/functions/derivatives.json. Run: /usr/bin/python3 scripts/oracle/derivatives.py (Debian's
@@ -36,6 +36,12 @@ FUNCTIONS = {
     "tanh": (lambda x: m.sech(x) ** 2, lambda x: -2 * m.sech(x) ** 2 * m.tanh(x), lambda x: True),
     "coth": (lambda x: -(m.csch(x) ** 2), lambda x: 2 * m.csch(x) ** 2 * m.coth(x), lambda x: x != 0),
     "erf": (lambda x: 2 / m.sqrt(m.pi) * m.exp(-x * x), lambda x: -4 * x / m.sqrt(m.pi) * m.exp(-x * x), lambda x: True),
+    # s(x)·s(-x), and its derivative -s(x)·s(-x)·tanh(x/2).
+    "sigmoid": (
+        lambda x: 1 / (1 + m.exp(-x)) / (1 + m.exp(x)),
+        lambda x: -m.tanh(x / 2) / (1 + m.exp(-x)) / (1 + m.exp(x)),
+        lambda x: True,
+    ),
 }
 
 points = [1e-300, 1e-10, 1e-5, 0.5, 2.0, 5.0, 19.0, 20.0, 100.0, 1e10, 1e100, 1e200, 1e300]

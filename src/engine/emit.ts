@@ -50,6 +50,7 @@ export type ElementwiseName =
   | 'erf'
   | 'gaussian'
   | 'sigmoid'
+  | 'sigmoidSlope'
   | 'relu'
   | 'heaviside'
   | 'softplus'
@@ -303,6 +304,7 @@ export const ELEMENTWISE_TEXT: Readonly<Record<ElementwiseName, ScalarText | nul
   erf: null,
   gaussian: helper('gaussian'),
   sigmoid: helper('sigmoid'),
+  sigmoidSlope: ([a], use) => `(${use('sigmoid')}(${a}) * sigmoid(-(${a})))`,
   relu: ([a]) => `(${a} > 0 ? ${a} : ${a} !== ${a} ? ${a} : 0)`,
   heaviside: ([a]) => `(${a} > 0 ? 1 : 0)`,
   softplus: ([a], use) => `(Math.max(${a}, 0) + Math.log1p(${use('exp')}(-Math.abs(${a}))))`,

@@ -301,12 +301,14 @@ const toScalar = (): Shape => SCALAR;
 export const ACTIVATIONS: Record<ActivationName, OpSpec> = {
   erf: unary('erf', erf, (A, x) => A.mul(A.c(TWO_OVER_SQRT_PI), A.call('gaussian', x)), 'error function'),
   gaussian: unary('gaussian', gaussian, (A, x, y) => A.mul(A.mul(A.c(-2), x), y)),
-  // s'(x) = s(x)·(1 - s(x)), written s(x)·s(-x) so that it keeps its precision where s is near 1.
-  sigmoid: unary(
-    'sigmoid',
-    sigmoid,
-    (A, x, y) => A.mul(y, A.call('sigmoid', A.neg(x))),
-    'logistic sigmoid 1/(1 + exp(-x))',
+  sigmoid: unary('sigmoid', sigmoid, (A, x) => A.call('sigmoidSlope', x), 'logistic sigmoid 1/(1 + exp(-x))'),
+  // s'(x) = s(x)·(1 - s(x)), written s(x)·s(-x) so that it keeps its precision where s is near 1. Its own derivative,
+  // s(x)·s(-x)·(s(-x) - s(x)) = -s'(x)·tanh(x/2): the difference of the two rounded s near ½ kept few digits near 0
+  // (relative error 1e-16/|x|).
+  sigmoidSlope: unary(
+    'sigmoidSlope',
+    (x) => sigmoid(x) * sigmoid(-x),
+    (A, x, y) => A.neg(A.mul(y, A.call('tanh', A.mul(A.c(0.5), x)))),
   ),
   relu: unary(
     'relu',

@@ -233,6 +233,7 @@ export type ActivationName =
   | 'erf'
   | 'gaussian'
   | 'sigmoid'
+  | 'sigmoidSlope'
   | 'relu'
   | 'heaviside'
   | 'softplus'
