@@ -94,6 +94,12 @@ export function sigmoid(x: number): number {
   return e / (1 + e);
 }
 
+/** s(x)·s(-x) = e/(1 + e)² with e = e^(-|x|): one exponential, as many as s(x) alone. */
+function sigmoidSlope(x: number): number {
+  const e = exp(-Math.abs(x));
+  return e / (1 + e) / (1 + e);
+}
+
 /** log(1 + e^x) = max(x, 0) + log1p(e^(-|x|)): no overflow for large x, no loss for very negative x. */
 const softplus = (x: number): number => Math.max(x, 0) + Math.log1p(exp(-Math.abs(x)));
 
@@ -305,11 +311,7 @@ export const ACTIVATIONS: Record<ActivationName, OpSpec> = {
   // s'(x) = s(x)·(1 - s(x)), written s(x)·s(-x) so that it keeps its precision where s is near 1. Its own derivative,
   // s(x)·s(-x)·(s(-x) - s(x)) = -s'(x)·tanh(x/2): the difference of the two rounded s near ½ kept few digits near 0
   // (relative error 1e-16/|x|).
-  sigmoidSlope: unary(
-    'sigmoidSlope',
-    (x) => sigmoid(x) * sigmoid(-x),
-    (A, x, y) => A.neg(A.mul(y, A.call('tanh', A.mul(A.c(0.5), x)))),
-  ),
+  sigmoidSlope: unary('sigmoidSlope', sigmoidSlope, (A, x, y) => A.neg(A.mul(y, A.call('tanh', A.mul(A.c(0.5), x))))),
   relu: unary(
     'relu',
     (x) => (x > 0 ? x : Number.isNaN(x) ? x : 0),
