@@ -94,8 +94,12 @@ export class Passes {
     this.forwardSchedule = forward.schedule;
     this.scratch = entryBuffer(this.steps.reduce((size, step) => Math.max(size, rulesOf(step).scratchSize(step)), 0));
     this.activeRanges = lin.active.map(operand);
-    this.reverseRanges = this.activeRanges.filter((r) => !reverse.localOnly.has(r.offset));
-    this.forwardRanges = this.activeRanges.filter((r) => !forward.localOnly.has(r.offset));
+    const cleared =
+      ({ localOnly, writtenWhole }: typeof reverse) =>
+      (r: Operand) =>
+        !localOnly.has(r.offset) && !writtenWhole.has(r.offset);
+    this.reverseRanges = this.activeRanges.filter(cleared(reverse));
+    this.forwardRanges = this.activeRanges.filter(cleared(forward));
     this.output = operand(lin.output);
     this.isActive = new Uint8Array(plan.tape.length);
     for (const id of lin.active) this.isActive[id] = 1;
@@ -254,7 +258,7 @@ function passSchedule(
   fuseFrom: number,
   seeded: ReadonlySet<number>,
   read: ReadonlySet<number>,
-): { schedule: (number | FusedLoop<FusedPassKernel>)[]; localOnly: Set<number> } {
+): { schedule: (number | FusedLoop<FusedPassKernel>)[]; localOnly: Set<number>; writtenWhole: Set<number> } {
   const lengthOf = (s: number): number => {
     const step = steps[s]!;
     const n = step.kind === 'row' ? step.arg.size : step.out.size;
@@ -272,36 +276,40 @@ function passSchedule(
       )
     );
   });
-  // Which runs add to (write) and which read what each node of a fused loop carries: a node that another run
-  // touches is loaded or stored. Per node, the one run that writes (reads) it, or MANY.
+  // Which runs read what each node of a fused loop carries (per node, the one run that reads it, or MANY), and which
+  // run adds to (writes) it first: a node that another run reads is stored, one that another wrote first is loaded.
   const runOf = new Int32Array(steps.length).fill(-1);
   runs.forEach((run, r) => run.forEach((s) => (runOf[s] = r)));
-  const writer = new Map<number, number>();
   const reader = new Map<number, number>();
   for (const run of runs)
     if (run.length > 1)
-      for (const s of run)
-        for (const { offset } of [steps[s]!.out, steps[s]!.arg]) [writer, reader].forEach((m) => m.set(offset, NONE));
+      for (const s of run) for (const { offset } of [steps[s]!.out, steps[s]!.arg]) reader.set(offset, NONE);
   const note = (map: Map<number, number>, offset: number, r: number): void => {
     const seen = map.get(offset);
     if (seen !== undefined) map.set(offset, seen === NONE || seen === r ? r : MANY);
   };
+  const firstWriter = new Map<number, number>();
   for (const s of order) {
     const [from, to] = direction === 'reverse' ? [steps[s]!.out, steps[s]!.arg] : [steps[s]!.arg, steps[s]!.out];
     note(reader, from.offset, runOf[s]!);
-    note(writer, to.offset, runOf[s]!);
+    if (!firstWriter.has(to.offset)) firstWriter.set(to.offset, runOf[s]!);
   }
   const others = (map: Map<number, number>, offset: number, r: number): boolean => {
     const seen = map.get(offset)!;
     return seen !== NONE && seen !== r;
   };
   const localOnly = new Set<number>();
+  const writtenWhole = new Set<number>();
   const schedule = runs.map((run, r) => {
     if (run.length === 1) return run[0]!;
     const use = (offset: number): CarriedUse => {
-      const load = seeded.has(offset) || others(writer, offset, r);
+      // Loaded only where some other run (or the seed) wrote it before: another that adds to it after this loop
+      // finds the entries this loop stores, every one of them, so its range needs no clearing either.
+      const first = firstWriter.get(offset);
+      const load = seeded.has(offset) || (first !== undefined && first !== r);
       const store = read.has(offset) || others(reader, offset, r);
       if (!load && !store) localOnly.add(offset);
+      if (!load && store && first === r) writtenWhole.add(offset);
       return { load, store };
     };
     return fusePass(
@@ -310,7 +318,7 @@ function passSchedule(
       use,
     );
   });
-  return { schedule, localOnly };
+  return { schedule, localOnly, writtenWhole };
 }
 
 /** No run, or more than one, in passSchedule's per-node record. */
