@@ -15,6 +15,7 @@ import {
   extremeEntry,
   nearlyEqual,
   nearlyEqualShares,
+  powValue,
 } from '../src/ops/elementwise.js';
 import { prng } from './helpers/numeric.js';
 
@@ -46,6 +47,17 @@ describe('exp', () => {
   it('is exactly 1 at ±0 and 1 ± x rounded for tiny x', () => {
     expect([exp(0), exp(-0), exp(2 ** -60), exp(-(2 ** -60))]).toEqual([1, 1, 1, 1]);
     expect([exp(2 ** -52), exp(-(2 ** -53))]).toEqual([1 + 2 ** -52, 1 - 2 ** -53]);
+  });
+});
+
+describe('pow', () => {
+  it('squares as Math.pow does, to the bit', () => {
+    const differ: number[] = [];
+    for (let i = 0; i < 200_000; i++) {
+      const x = i % 2 === 0 ? anyNumber() : (random() - 0.5) * 10 ** (random() * 640 - 320);
+      if (!Object.is(powValue(x, 2), Math.pow(x, 2))) differ.push(x);
+    }
+    expect(differ).toEqual([]);
   });
 });
 

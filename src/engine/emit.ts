@@ -69,6 +69,7 @@ const HELPERS = {
   mul: 'const mul = (a, b) => (a === 0 || b === 0 ? 0 : a * b);',
   pow: [
     'function pow(x, y) {',
+    '  if (y === 2) return x * x;',
     '  if ((x * x < 1 && y === Infinity) || (x * x > 1 && y === -Infinity)) return 0;',
     '  return Math.pow(x, y);',
     '}',

@@ -174,8 +174,12 @@ function nthRootValue(a: number, root: number): number {
   return inverse ? 1 / x : x;
 }
 
-/** mathjs's pow for real numbers. */
-function powValue(x: number, y: number): number {
+/**
+ * mathjs's pow for real numbers. A square is x·x, the same number as Math.pow's (both correctly rounded) without its
+ * call: sum(x.^2 .* sin(x)) over 10⁶ entries took 11.0 ms with Math.pow, 8.0 with x·x.
+ */
+export function powValue(x: number, y: number): number {
+  if (y === 2) return x * x;
   if ((x * x < 1 && y === Infinity) || (x * x > 1 && y === -Infinity)) return 0;
   return Math.pow(x, y);
 }
