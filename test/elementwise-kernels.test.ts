@@ -6,7 +6,13 @@
  * nearlyEqual entry by entry.
  */
 import { describe, expect, it } from 'vitest';
-import { CHUNK_ENTRIES, elementwiseLoop, runElementwiseLoop, type OperandPattern } from '../src/engine/compiled.js';
+import {
+  CHUNK_ENTRIES,
+  elementwiseLoop,
+  runElementwiseLoop,
+  scanSpecialPoints,
+  type OperandPattern,
+} from '../src/engine/compiled.js';
 import { OPS, OP_NAMES, type Operand } from '../src/ops/index.js';
 import {
   contest,
@@ -64,9 +70,8 @@ describe('pow', () => {
 describe('generated element-wise loops', () => {
   const PATTERNS: readonly OperandPattern[] = ['vv', 'vs', 'sv'];
   /** Runs the loop of `name` for one pattern over n entries, chunk by chunk; the entries that differ from its value. */
-  function loopDifferences(name: (typeof OP_NAMES)[number], pattern: OperandPattern, n: number): number[] {
-    const spec = OPS[name];
-    // Operands one after the other in the buffer (a scalar where the pattern says `s`), then the output.
+  /** Operands one after the other in a buffer (a scalar where the pattern says `s`), then the output. */
+  function buffer(pattern: OperandPattern, n: number, entry: () => number) {
     const scalars = pattern === 'v' ? [false] : [...pattern].map((p) => p === 's');
     const args: Operand[] = [];
     let offset = 0;
@@ -75,7 +80,12 @@ describe('generated element-wise loops', () => {
       offset += scalar ? 1 : n;
     }
     const out: Operand = { offset, size: n, shape: [n] };
-    const v = Float64Array.from({ length: out.offset + 2 * n }, anyNumber);
+    return { v: Float64Array.from({ length: out.offset + 2 * n }, entry), out, args };
+  }
+
+  function loopDifferences(name: (typeof OP_NAMES)[number], pattern: OperandPattern, n: number): number[] {
+    const spec = OPS[name];
+    const { v, out, args } = buffer(pattern, n, anyNumber);
     const expected = v.slice();
     spec.value(expected, out, args, { kind: 'none' });
     const [aStep, bStep] = [args[0]!.size === n ? 1 : 0, args[1]?.size === n ? 1 : 0];
@@ -90,6 +100,29 @@ describe('generated element-wise loops', () => {
       if (spec.scalar === undefined) continue;
       for (const pattern of spec.arity === 1 ? (['v'] as const) : PATTERNS)
         expect(loopDifferences(name, pattern, 40), `${name} ${pattern}`).toEqual([]);
+    }
+  });
+
+  it("report the special points each operation's own scan reports, entry by entry, chunk by chunk", () => {
+    for (const name of OP_NAMES) {
+      const spec = OPS[name];
+      if (spec.specialPoint === undefined) continue;
+      let reported = 0;
+      for (const pattern of spec.arity === 1 ? (['v'] as const) : PATTERNS) {
+        // A chunk and part of another; zeros and ±1 among the entries.
+        const n = CHUNK_ENTRIES + 7;
+        const { v, out, args } = buffer(pattern, n, () =>
+          random() < 0.2 ? Math.round(random() * 2 - 1) : anyNumber(),
+        );
+        spec.value(v, out, args, { kind: 'none' });
+        const expected: [number, string][] = [];
+        const found: [number, string][] = [];
+        spec.special!(v, out, args, (k, point) => expected.push([k, point.convention]));
+        scanSpecialPoints(spec.specialPoint, v, out, args, (k, point) => found.push([k, point.convention]));
+        expect(found, `${name} ${pattern}`).toEqual(expected);
+        reported += expected.length;
+      }
+      expect(reported, name).toBeGreaterThan(0);
     }
   });
 

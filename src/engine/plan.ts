@@ -8,7 +8,7 @@
 import type { Tape } from '../graph/index.js';
 import { OPS, type NodeId, type Operand, type OpName, type OpSpec, type Param } from '../ops/index.js';
 import { entryBuffer } from '../ops/parallel.js';
-import { elementwiseLoop, runElementwiseLoop, type ElementwiseLoop, type OperandPattern } from './compiled.js';
+import { elementwiseLoop, operandPatternOf, runElementwiseLoop, type ElementwiseLoop } from './compiled.js';
 import {
   copyPieces,
   FUSE_FROM,
@@ -65,17 +65,9 @@ export interface PlanStep {
   readonly bStep: number;
 }
 
-/** How an element-wise node reads its operands (a scalar is broadcast), or null for a node with its own kernel. */
-function operandPattern(spec: OpSpec, out: Operand, args: readonly Operand[]): OperandPattern | null {
-  if (spec.scalar === undefined) return null;
-  if (args.length === 1) return 'v';
-  if (args.length !== 2) return null;
-  const [aIsVector, bIsVector] = [args[0]!.size === out.size, args[1]!.size === out.size];
-  return aIsVector && bIsVector ? 'vv' : aIsVector ? 'vs' : 'sv';
-}
-
 function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param): PlanStep {
-  const pattern = operandPattern(spec, out, args);
+  // How an element-wise node reads its operands (a scalar is broadcast); null for a node with its own kernel.
+  const pattern = spec.scalar === undefined ? null : operandPatternOf(out, args);
   return {
     spec,
     out,

@@ -5,6 +5,7 @@
  */
 import type { FoldedDomainPoint, GraphBuilder } from '../graph/builder.js';
 import { OPS, type NodeId, type Operand, type OpSpec, type SpecialPoint } from '../ops/index.js';
+import { scanSpecialPoints } from './compiled.js';
 import { entriesFed, entriesFeeding, type Cuts } from './dependence.js';
 import type { Passes } from './passes.js';
 import type { Plan } from './plan.js';
@@ -43,11 +44,17 @@ interface SpecialStep {
   readonly args: readonly Operand[];
 }
 
+/** How the kink report asks an operation for its special points: an element-wise one by a loop of its test. */
+function specialPointsOf(spec: OpSpec): OpSpec['special'] {
+  const test = spec.specialPoint;
+  return test === undefined ? spec.special : (v, out, args, found) => scanSpecialPoints(test, v, out, args, found);
+}
+
 /** The active operations of `passes` that have special points: those the kink report asks after a forward pass. */
 function specialSteps({ plan, lin }: Passes): SpecialStep[] {
   return lin.active.flatMap((node) => {
     const spec = OPS[plan.tape.op(node)];
-    const { special } = spec;
+    const special = specialPointsOf(spec);
     if (special === undefined) return [];
     const args = Array.from(plan.tape.args(node), (a) => plan.operand(a));
     return [{ node, spec, special, out: plan.operand(node), args }];
@@ -152,10 +159,11 @@ export function valueDomainKinkWarnings(b: GraphBuilder, plan: Plan, active: Rea
         warnings.push({ kind: 'domain', ...point, entries: [] });
       }
     // Nodes without an origin are partials' numbers, not part of the expression.
-    if (operand === undefined || origin === null || active.has(node) || spec.special === undefined) continue;
+    const special = specialPointsOf(spec);
+    if (operand === undefined || origin === null || active.has(node) || special === undefined) continue;
     let count = 0;
     let convention = '';
-    spec.special(
+    special(
       plan.values,
       operand,
       Array.from(plan.tape.args(node), (a) => plan.operand(a)),

@@ -55,6 +55,7 @@ export function unary(
     ...(special === undefined
       ? {}
       : {
+          specialPoint: special,
           special(v, out, args, found) {
             const a = args[0]!.offset;
             for (let k = 0; k < out.size; k++) {
@@ -91,6 +92,7 @@ function binary(
     ...(special === undefined
       ? {}
       : {
+          specialPoint: special,
           special(v, out, args, found) {
             const [a, b] = [args[0]!, args[1]!];
             const sa = a.size === 1 ? 0 : 1;

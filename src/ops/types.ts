@@ -127,10 +127,17 @@ export interface OpSpec extends Signature {
     args: readonly Operand[],
     found: (entry: number, point: SpecialPoint) => void,
   ): void;
+  /**
+   * An element-wise operation's test of one entry (what `special` applies entry by entry), which the kink report
+   * calls from a loop of its own (engine/compiled.ts). Absent for other operations.
+   */
+  readonly specialPoint?: ScalarSpecial;
 }
 
 /** A function of one entry of each operand of an element-wise operation. */
 export type ScalarFunction = (...operands: number[]) => number;
+/** Whether an entry of an element-wise operation (its operands' entries, then its own) sits at a special point. */
+export type ScalarSpecial = (...entries: number[]) => SpecialPoint | null;
 
 /** An element-wise operation: its scalar function is required, so a new one without it does not compile. */
 export interface ElementwiseSpec extends OpSpec {
