@@ -612,8 +612,9 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, ElementwiseSpec> 
     (A, a, b) => zeroAtZeroToZero(A, A.strongMul(b, A.call('pow', a, A.sub(b, A.c(1)))), a, b),
     (A, a, b, y) => zeroAtZeroToZero(A, A.strongMul(y, A.log(a)), a, b),
     { name: 'pow', doc: 'power a.^b, element-wise' },
+    // b's test first: it is the same at every entry of x.^2, where a's sign would be a branch taken at random.
     (a, b) =>
-      a < 0 && !Number.isInteger(b)
+      !Number.isInteger(b) && a < 0
         ? DOMAIN
         : a === 0
           ? special(
