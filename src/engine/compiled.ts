@@ -199,12 +199,18 @@ export function operandPatternOf(out: Operand, args: readonly Operand[]): Operan
   return aIsVector && bIsVector ? 'vv' : aIsVector ? 'vs' : 'sv';
 }
 
-/** Each operand read at entry k, scalars hoisted out of the loop. */
-const LOOP_BODIES: Readonly<Record<OperandPattern, string>> = {
-  v: 'for (let k = 0; k < n; k++) v[out + k] = f0(v[a + k]);',
-  vv: 'for (let k = 0; k < n; k++) v[out + k] = f0(v[a + k], v[b + k]);',
-  vs: 'const y = v[b];\nfor (let k = 0; k < n; k++) v[out + k] = f0(v[a + k], y);',
-  sv: 'const x = v[a];\nfor (let k = 0; k < n; k++) v[out + k] = f0(x, v[b + k]);',
+/** Each operand as a loop reads it at entry k: a scalar from a local, read once before the loop (HOISTED). */
+const OPERAND_READS: Readonly<Record<OperandPattern, string>> = {
+  v: 'v[a + k]',
+  vv: 'v[a + k], v[b + k]',
+  vs: 'v[a + k], y',
+  sv: 'x, v[b + k]',
+};
+const HOISTED: Readonly<Record<OperandPattern, string>> = {
+  v: '',
+  vv: '',
+  vs: 'const y = v[b];\n',
+  sv: 'const x = v[a];\n',
 };
 
 const elementwiseLoops = new Map<ScalarFunction, Map<OperandPattern, ElementwiseLoop>>();
@@ -220,7 +226,8 @@ export function elementwiseLoop(scalar: ScalarFunction, pattern: OperandPattern)
   if (byPattern === undefined) elementwiseLoops.set(scalar, (byPattern = new Map()));
   let loop = byPattern.get(pattern);
   if (loop === undefined) {
-    const source = `'use strict';\nreturn function elementwise(v, out, a, b, n) {\n${LOOP_BODIES[pattern]}\n};`;
+    const body = `${HOISTED[pattern]}for (let k = 0; k < n; k++) v[out + k] = f0(${OPERAND_READS[pattern]});`;
+    const source = `'use strict';\nreturn function elementwise(v, out, a, b, n) {\n${body}\n};`;
     loop = generated<ElementwiseLoop>(source, [scalar]);
     byPattern.set(pattern, loop);
   }
@@ -258,14 +265,6 @@ type SpecialScan = (
   from: number,
 ) => void;
 
-/** The test of each entry: its operands' entries, then its own. */
-const SCAN_TESTS: Readonly<Record<OperandPattern, string>> = {
-  v: 'f0(v[a + k], v[out + k])',
-  vv: 'f0(v[a + k], v[b + k], v[out + k])',
-  vs: 'f0(v[a + k], y, v[out + k])',
-  sv: 'f0(x, v[b + k], v[out + k])',
-};
-
 const specialScans = new Map<ScalarSpecial, Map<OperandPattern, SpecialScan>>();
 
 /**
@@ -286,12 +285,12 @@ export function scanSpecialPoints(
   if (byPattern === undefined) specialScans.set(test, (byPattern = new Map()));
   let scan = byPattern.get(pattern);
   if (scan === undefined) {
-    const hoisted = pattern === 'vs' ? 'const y = v[b];\n' : pattern === 'sv' ? 'const x = v[a];\n' : '';
+    // The test of each entry: its operands' entries, then its own.
     const source = [
       `'use strict';`,
       `return function specialScan(v, out, a, b, n, found, from) {`,
-      `${hoisted}for (let k = 0; k < n; k++) {`,
-      `const point = ${SCAN_TESTS[pattern]};`,
+      `${HOISTED[pattern]}for (let k = 0; k < n; k++) {`,
+      `const point = f0(${OPERAND_READS[pattern]}, v[out + k]);`,
       `if (point !== null) found(from + k, point);`,
       `}`,
       `};`,
