@@ -454,6 +454,38 @@ describe('inv, as mathjs computes it', () => {
   });
 });
 
+describe('det of a 2×2 matrix, as mathjs computes it', () => {
+  // Nearly singular: sqrt(2 + sin(A[:, 1:2])) at A's columns near -2 and 2 (fuzz tests at 256× their budget). LU
+  // gave 1.0670714e-9, mathjs 1.0670718e-9 (exact: 1.0670713e-9), and atan2(det(…), csch(…)) magnified the
+  // difference of the roundings past 1e-9.
+  const nearlySingular = [
+    [1.0443670665461526, 1.7056662706478873],
+    [1.044367068216112, 1.7056662743970143],
+  ];
+  it.each([
+    ['nearly singular', nearlySingular],
+    [
+      'with a -0 (mathjs: -0·1 − 0·0 is -0)',
+      [
+        [-0, 0],
+        [0, 1],
+      ],
+    ],
+  ])('%s: mathjs’s value to the bit', (_what, M) => {
+    expect(ourValue('det(M)', { M }).values.map(bits)).toEqual([bits(math.det(M))]);
+    expectSameValue('atan2(det(M), 1e-4)', { M });
+  });
+  it('the fuzz case', () => {
+    expectSameValue('atan2(det(sqrt((2 + sin(A[:, 1:2])))), csch((1 + (A[:, 1:2] * y) .^ 2)))', {
+      y: -1.3805082711460805,
+      A: [
+        [-1.9999999916180964, 1.9999999999995426, 0],
+        [-1.999999999999996, 1.9999999692663528, 0],
+      ],
+    });
+  });
+});
+
 describe('constants and bindings (issue 13 item 10)', () => {
   // mathjs reads these words as values: a scope entry for one is never used.
   it.each(['Infinity', 'NaN', 'true', 'false'])('a binding of the literal %s is refused by name', (word) => {
