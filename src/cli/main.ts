@@ -441,6 +441,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 /**
+ * argv with the default command named first when it names none and has `--`: commander looks for the help flag in
+ * everything the program hands its default command, after `--` too, so `jacobian --at h=1 -- -h` printed the help
+ * where `-h` is the expression. A help or version flag first keeps the program's own.
+ */
+function defaultCommandNamed(argv: readonly string[], program: Command): string[] {
+  const first = argv[0]!;
+  const named = program.commands.some((c) => c.name() === first) || first === 'help';
+  return named || ['-h', '--help', '-V', '--version'].includes(first) ? [...argv] : ['jac', ...argv];
+}
+
+/**
  * An expression that starts with `-` (as `-x.*exp(-x)`) looks like an option
  * to commander. The first argument that starts with one `-`, is no option of
  * the program, stands where no option takes a value, and parses as an
@@ -448,7 +459,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
  * operands only.
  */
 function expressionAfterDashes(argv: readonly string[], program: Command): string[] {
-  if (argv.includes('--')) return [...argv];
+  if (argv.includes('--')) return defaultCommandNamed(argv, program);
   const commands = [program, ...program.commands];
   const options = commands.flatMap((c) => c.options);
   const known = new Set(options.flatMap((o) => [o.long, o.short].filter((f): f is string => f !== undefined)));

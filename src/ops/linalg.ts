@@ -10,8 +10,14 @@ function squareMatrix(label: string, s: Shape): number {
   return s[0];
 }
 
-/** Determinant of the n×n row-major matrix in `a` (overwritten) by LU with partial pivoting. */
+/**
+ * Determinant of the n×n row-major matrix in `a` (overwritten) by LU with partial pivoting; 2×2 as mathjs computes
+ * it, a·d − c·b (as `inverse` does), so that det's value is mathjs's to the bit: where the matrix is nearly singular
+ * the two differ by the rounding of the cancellation, of the same size either way, which a function such as
+ * atan2(det(M), 1e-3) magnifies.
+ */
 export function determinant(a: Float64Array, n: number): number {
+  if (n === 2) return a[0]! * a[3]! - a[2]! * a[1]!;
   let det = 1;
   for (let col = 0; col < n; col++) {
     let pivot = col;
