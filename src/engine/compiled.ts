@@ -212,6 +212,13 @@ const HOISTED: Readonly<Record<OperandPattern, string>> = {
   vs: 'const y = v[b];\n',
   sv: 'const x = v[a];\n',
 };
+/** How far operands a and b move with the output, from one chunk to the next: a vector 1, a scalar 0. */
+export const OPERAND_STEPS: Readonly<Record<OperandPattern, readonly [number, number]>> = {
+  v: [1, 0],
+  vv: [1, 1],
+  vs: [1, 0],
+  sv: [0, 1],
+};
 
 const elementwiseLoops = new Map<ScalarFunction, Map<OperandPattern, ElementwiseLoop>>();
 
@@ -297,14 +304,14 @@ export function scanSpecialPoints(
     ].join('\n');
     byPattern.set(pattern, (scan = generated<SpecialScan>(source, [test])));
   }
-  const [a, b] = [args[0]!, args[1] ?? args[0]!];
-  const [aStep, bStep] = [a.size === out.size ? 1 : 0, b.size === out.size ? 1 : 0];
+  const [a, b] = [args[0]!.offset, args[1]?.offset ?? 0];
+  const [aStep, bStep] = OPERAND_STEPS[pattern];
   for (let from = 0; from < out.size; from += CHUNK_ENTRIES)
     scan(
       v,
       out.offset + from,
-      a.offset + aStep * from,
-      b.offset + bStep * from,
+      a + aStep * from,
+      b + bStep * from,
       Math.min(CHUNK_ENTRIES, out.size - from),
       found,
       from,

@@ -74,22 +74,25 @@ const HELPERS = {
     '  return Math.pow(x, y);',
     '}',
   ].join('\n'),
-  // The table's exp (elementwise.ts), its table written out as numbers.
-  exp: [
-    `const expHeads = Float64Array.of(${EXP_TABLE_HEADS.join(', ')});`,
-    `const expTails = Float64Array.of(${EXP_TABLE_TAILS.join(', ')});`,
-    'const powersOfTwo = Float64Array.from({ length: 2046 }, (_, i) => 2 ** (i - 1022));',
-    'function exp(x) {',
-    '  if (!(Math.abs(x) < 708)) return Math.exp(x);',
-    `  const steps = x * ${EXP_STEPS_PER_UNIT} + 6755399441055744 - 6755399441055744;`,
-    '  const n = steps | 0;',
-    '  const j = n & 127;',
-    `  const r = x - steps * ${EXP_STEP_HEAD} - steps * ${EXP_STEP_TAIL};`,
-    '  const expm1r = r + r * r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120))));',
-    '  const head = expHeads[j];',
-    '  return (head + (head * expm1r + expTails[j])) * powersOfTwo[(n >> 7) + 1022];',
-    '}',
-  ].join('\n'),
+  // The table's exp (elementwise.ts), its table written out as numbers: 256 of them, written when a module needs
+  // them, not at every start of the program.
+  get exp(): string {
+    return [
+      `const expHeads = Float64Array.of(${EXP_TABLE_HEADS.join(', ')});`,
+      `const expTails = Float64Array.of(${EXP_TABLE_TAILS.join(', ')});`,
+      'const powersOfTwo = Float64Array.from({ length: 2046 }, (_, i) => 2 ** (i - 1022));',
+      'function exp(x) {',
+      '  if (!(Math.abs(x) < 708)) return Math.exp(x);',
+      `  const steps = x * ${EXP_STEPS_PER_UNIT} + 6755399441055744 - 6755399441055744;`,
+      '  const n = steps | 0;',
+      '  const j = n & 127;',
+      `  const r = x - steps * ${EXP_STEP_HEAD} - steps * ${EXP_STEP_TAIL};`,
+      '  const expm1r = r + r * r * (0.5 + r * (1 / 6 + r * (1 / 24 + r * (1 / 120))));',
+      '  const head = expHeads[j];',
+      '  return (head + (head * expm1r + expTails[j])) * powersOfTwo[(n >> 7) + 1022];',
+      '}',
+    ].join('\n');
+  },
   // exp(-x²) with x² split, as activations.ts's gaussian.
   gaussian: [
     'function gaussian(x) {',
@@ -181,7 +184,8 @@ const HELPERS = {
     '  return m === -Infinity ? 0 : m;',
     '}',
   ].join('\n'),
-  // The product's own determinant (LU with partial pivoting), a function of its arguments and Math alone.
+  // The product's own determinant (2×2 by mathjs's formula, larger by LU with partial pivoting), a function of its
+  // arguments and Math alone.
   determinant: `const determinant = ${String(determinant)};`,
   minor: [
     'function minor(v, src, n, skipRows, skipCols) {',

@@ -8,7 +8,13 @@
 import type { Tape } from '../graph/index.js';
 import { OPS, type NodeId, type Operand, type OpName, type OpSpec, type Param } from '../ops/index.js';
 import { entryBuffer } from '../ops/parallel.js';
-import { elementwiseLoop, operandPatternOf, runElementwiseLoop, type ElementwiseLoop } from './compiled.js';
+import {
+  elementwiseLoop,
+  OPERAND_STEPS,
+  operandPatternOf,
+  runElementwiseLoop,
+  type ElementwiseLoop,
+} from './compiled.js';
 import {
   copyPieces,
   FUSE_FROM,
@@ -68,6 +74,7 @@ export interface PlanStep {
 function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param): PlanStep {
   // How an element-wise node reads its operands (a scalar is broadcast); null for a node with its own kernel.
   const pattern = spec.scalar === undefined ? null : operandPatternOf(out, args);
+  const [aStep, bStep] = pattern === null ? [0, 0] : OPERAND_STEPS[pattern];
   return {
     spec,
     out,
@@ -75,9 +82,9 @@ function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param
     param,
     loop: pattern === null ? null : elementwiseLoop(spec.scalar!, pattern),
     a: args[0]?.offset ?? 0,
-    aStep: pattern === 'sv' ? 0 : 1,
+    aStep,
     b: args[1]?.offset ?? 0,
-    bStep: pattern === 'vv' || pattern === 'sv' ? 1 : 0,
+    bStep,
   };
 }
 

@@ -30,21 +30,20 @@ const ERF_Q3 = [2.568520192289822, 1.8729528499234604, 0.5279051029514285, 0.060
 const ONE_OVER_SQRT_PI = 0.5641895835477563;
 const TWO_OVER_SQRT_PI = 2 * ONE_OVER_SQRT_PI;
 
-/** exp(-y²)·r, with y² split so that its rounding error does not reach the exponential. */
-function gaussianTimes(y: number, r: number): number {
+/** exp(-y²) for y ≥ 0 by the exponential `e`, with y² split so that its rounding error does not reach the exponential. */
+function splitGaussian(e: (x: number) => number, y: number): number {
   const head = Math.trunc(y * 16) / 16;
-  return Math.exp(-head * head) * Math.exp(-(y - head) * (y + head)) * r;
+  return e(-head * head) * e(-(y - head) * (y + head));
 }
 
+/** exp(-y²)·r by Math.exp, as erf's value takes it. */
+const gaussianTimes = (y: number, r: number): number => splitGaussian(Math.exp, y) * r;
+
 /**
- * exp(-x²) by the split of gaussianTimes and the table's exp: within 2 ulp where x² rounded would put its rounding
- * error, up to 338 ulps of exp(-x²) at x = 26, into the exponential. erf's derivative.
+ * exp(-x²) by the table's exp: within 2 ulp where x² rounded would put its rounding error, up to 338 ulps of exp(-x²)
+ * at x = 26, into the exponential. erf's derivative.
  */
-function gaussian(x: number): number {
-  const y = Math.abs(x);
-  const head = Math.trunc(y * 16) / 16;
-  return exp(-head * head) * exp(-(y - head) * (y + head));
-}
+const gaussian = (x: number): number => splitGaussian(exp, Math.abs(x));
 
 /** erfc(y) for 0.46875 < y ≤ 4. */
 function erfcMiddle(y: number): number {

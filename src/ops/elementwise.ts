@@ -214,15 +214,16 @@ function zeroAtZeroToZero(A: Algebra, partial: NodeId, a: NodeId, b: NodeId): No
   return A.strongMul(partial, A.call('not', A.call('and', A.isZero(a), A.isZero(b))));
 }
 
-// exp by a table of 2^(j/128) (Tang's method): x = (128·k + j)·ln 2/128 + r with |r| ≤ ln 2/256, then
-// exp(x) = 2^k·2^(j/128)·exp(r), exp(r) − 1 by its Taylor polynomial to r^5 (the next term is below 2^-60). The table
-// entry carries its own rounding error, so the one rounding that counts is the last addition: within 0.51 ulp of the
-// exact value, where fdlibm's (Math.exp's) is within 1, and with no division it costs about half of fdlibm's in a loop.
-// test/accuracy.test.ts checks it against exact values.
 /**
- * The exp of a table: its constants are locals of this closure, not of the module, because the bundles (esbuild)
- * turn a module's constants into `var`s, which V8 reads anew at each call, where it folds a closure's constants into
- * the loop that inlines it: a loop summing exp ran 40% slower with them as module `var`s.
+ * exp by a table of 2^(j/128) (Tang's method): x = (128·k + j)·ln 2/128 + r with |r| ≤ ln 2/256, then
+ * exp(x) = 2^k·2^(j/128)·exp(r), exp(r) − 1 by its Taylor polynomial to r^5 (the next term is below 2^-60). The table
+ * entry carries its own rounding error, so the one rounding that counts is the last addition: within 0.51 ulp of the
+ * exact value, where fdlibm's (Math.exp's) is within 1, and with no division it costs about half of fdlibm's in a loop.
+ * test/accuracy.test.ts checks it against exact values.
+ *
+ * Its constants are locals of this closure, not of the module, because the bundles (esbuild) turn a module's
+ * constants into `var`s, which V8 reads anew at each call, where it folds a closure's constants into the loop that
+ * inlines it: a loop summing exp ran 40% slower with them as module `var`s.
  */
 function tableExp(heads: Float64Array, tails: Float64Array, stepsPerUnit: number, stepHead: number, stepTail: number) {
   /** Beyond it the result is near overflow or subnormal, and Math.exp gives it. */

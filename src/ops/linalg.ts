@@ -73,7 +73,8 @@ function invert(x: Float64Array, n: number): Float64Array {
     return b;
   }
   if (n === 2) {
-    const det = x[0]! * x[3]! - x[2]! * x[1]!;
+    // determinant's 2×2 formula, which leaves x as it is.
+    const det = determinant(x, 2);
     b[0] = x[3]! / det;
     b[1] = -x[1]! / det;
     b[2] = -x[2]! / det;
