@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """Exact first and second derivatives (mpmath, 200 bits, rounded to double) of the functions whose derivative formula
 test/accuracy.test.ts checks: the inverse functions, steep at the ends of their domains (asin, acos, atanh, acosh,
-asec, acsc, asech, acoth: near ±1), asinh (its derivative at huge x), tanh and coth (their derivatives far from 0),
-erf (its derivative far out, where x² rounded would reach the exponential), sigmoid (its second derivative near 0).
-The points: ±1 and their neighbours, tiny and huge arguments, and random points, log-uniform over 1e-20..1e20 and
-uniform over -10..10 and -1..1; for each function those in its domain where both derivatives are normal numbers.
+asec, acsc, asech, acoth: near ±1), at huge x (asinh, atan, acot, acsch, and asec, acsc, acoth again), tanh and coth
+(their derivatives far from 0), erf (its derivative far out, where x² rounded would reach the exponential), sigmoid
+(its second derivative near 0). The points: ±1 and their neighbours, tiny and huge arguments, and random points,
+log-uniform over 1e-20..1e20 and 1e60..1e103, uniform over -10..10, -1..1 and ±(150..372); for each function those in
+its domain where both derivatives are normal numbers.
 Writes fixtures/functions/derivatives.json. Run: /usr/bin/python3 scripts/oracle/derivatives.py (Debian's
 python3-mpmath, which python3-torch brings).
 """
@@ -29,6 +30,14 @@ FUNCTIONS = {
     "acoth": (lambda x: 1 / (1 - x * x), lambda x: 2 * x / (1 - x * x) ** 2, lambda x: abs(x) > 1),
     "acosh": (lambda x: (x * x - 1) ** -0.5, lambda x: -x * (x * x - 1) ** -1.5, lambda x: x > 1),
     "asinh": (lambda x: (x * x + 1) ** -0.5, lambda x: -x * (x * x + 1) ** -1.5, lambda x: True),
+    "atan": (lambda x: 1 / (1 + x * x), lambda x: -2 * x / (1 + x * x) ** 2, lambda x: True),
+    "acot": (lambda x: -1 / (1 + x * x), lambda x: 2 * x / (1 + x * x) ** 2, lambda x: True),
+    # -1/(|x|·√(1 + x²)), even; its derivative is odd.
+    "acsch": (
+        lambda x: -1 / (abs(x) * m.sqrt(1 + x * x)),
+        lambda x: m.sign(x) * (1 + 2 * x * x) / (x * x * (1 + x * x) ** 1.5),
+        lambda x: x != 0,
+    ),
     # |x|·√(x² − 1) = √(x⁴ − x²), and its derivative.
     "asec": (lambda x: (x**4 - x * x) ** -0.5, lambda x: -(2 * x**3 - x) / (x**4 - x * x) ** 1.5, lambda x: abs(x) > 1),
     "acsc": (lambda x: -((x**4 - x * x) ** -0.5), lambda x: (2 * x**3 - x) / (x**4 - x * x) ** 1.5, lambda x: abs(x) > 1),
@@ -49,6 +58,9 @@ points += neighbours(1.0, [1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 1e-1])
 points += [10 ** random.uniform(-20, 20) for _ in range(100)]
 points += [random.uniform(0, 10) for _ in range(100)]
 points += [random.uniform(0, 1) for _ in range(100)]
+# Where 1/u with u past 1e154 (|x| past 1e77) and 1/cosh² past 236 underflowed in a second derivative still normal.
+points += [10 ** random.uniform(60, 103) for _ in range(100)]
+points += [random.uniform(150, 372) for _ in range(100)]
 points += [-x for x in points]
 
 

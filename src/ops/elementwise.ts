@@ -255,6 +255,8 @@ const cosh = Math.cosh;
 // and 1/x or cosh x out of range (asech, acsch of a subnormal x were Infinity; sech, csch past 710 were 0).
 /** Beyond it cosh and sinh overflow, while 2e^-|x| is still no 0: sech and csch are that there. */
 const HYPERBOLIC_TAIL_FROM = 700;
+/** Beyond it 1 + x² is x² to the last bit, and x² would overflow soon: atanSlope divides by x twice there. */
+const ATAN_SLOPE_SQUARE_FROM = 2 ** 500;
 /** Below it 1/x overflows: asech and acsch are log(2/|x|) there, to which acosh(1/x) and asinh(1/x) tend. */
 const RECIPROCAL_OVERFLOWS_BELOW = 2 ** -1000;
 /** The arc of x and 1/x that |x| ≥ 2 keeps accurate, and the formula of √(x² − 1) for 1 ≤ |x| < 2. */
@@ -285,13 +287,18 @@ function acsch(x: number): number {
   const a = Math.abs(x);
   return a < RECIPROCAL_OVERFLOWS_BELOW && a > 0 ? Math.sign(x) * (Math.LN2 - Math.log(a)) : Math.asinh(1 / x);
 }
+/** 1/(1 + x²); (1/x)/x where x² overflows, while the result is still a subnormal number, not 0. */
+const atanSlope = (x: number): number => (Math.abs(x) < ATAN_SLOPE_SQUARE_FROM ? 1 / (1 + x * x) : 1 / x / x);
 const sech = (x: number): number => (Math.abs(x) > HYPERBOLIC_TAIL_FROM ? 2 * Math.exp(-Math.abs(x)) : 1 / cosh(x));
 const csch = (x: number): number =>
   Math.abs(x) > HYPERBOLIC_TAIL_FROM ? Math.sign(x) * 2 * Math.exp(-Math.abs(x)) : 1 / sinh(x);
 
 // The derivatives of the inverse functions are 1/√(1 − x²), 1/(1 − x²), 1/√(x² − 1) …, steep where the difference is
 // near 0, at |x| = 1: there x² rounded kept none of its digits (asin' at 1 − 1e-9 was 3e-8 off, relative), while
-// 1 − x or x − 1 is exact, so the differences below are products. A table formula is also its second derivative's.
+// 1 − x or x − 1 is exact, so the differences below are products. A table formula is also its second derivative's:
+// where it would be 1/u with u beyond 1e154 (|x| beyond 1e77), it is a product of two reciprocals, since the
+// derivative of 1/u, −(1/u)², underflows there while the second derivative, about 2/x³, is a normal number up to
+// 1e102 (acoth, asec, acsc, acsch were 0 there, or up to 1e4 ulps off).
 /** (x − 1)(x + 1) = x² − 1. */
 const squareLessOne = (A: Algebra, x: NodeId): NodeId => A.mul(A.sub(x, A.c(1)), A.add(x, A.c(1)));
 /** (1 − x)(1 + x) = 1 − x², for |x| ≥ 1 or near 1, where −(1 + x) + (1 − x) is an exact enough derivative −2x. */
@@ -346,38 +353,43 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = 
     'inverse cosine',
     domain(-1, 1),
   ),
-  atan: unary('atan', Math.atan, (A, x) => A.recip(A.add(A.c(1), A.square(x))), 'inverse tangent'),
+  atan: unary('atan', Math.atan, (A, x) => A.call('atanSlope', x), 'inverse tangent'),
+  // 1/(1 + x²), whose own derivative −2x/(1 + x²)² is formed as −2·(x·y)·y: as −2x·y² (the derivative of 1/u),
+  // y² underflowed from |x| = 1e77 on, where atan″ ≈ −2/x³ is a normal number up to 1e102 (0 or 1e4 ulps off).
+  atanSlope: unary('atanSlope', atanSlope, (A, x, y) => A.mul(A.mul(A.c(-2), A.mul(x, y)), y)),
   asec: unary(
     'asec',
     asec,
-    (A, x) => A.recip(A.mul(A.abs(x), A.sqrt(squareLessOne(A, x)))),
+    (A, x) => A.mul(A.recip(A.abs(x)), A.recip(A.sqrt(squareLessOne(A, x)))),
     'inverse secant',
     outsideUnit,
   ),
   acsc: unary(
     'acsc',
     acsc,
-    (A, x) => A.neg(A.recip(A.mul(A.abs(x), A.sqrt(squareLessOne(A, x))))),
+    (A, x) => A.neg(A.mul(A.recip(A.abs(x)), A.recip(A.sqrt(squareLessOne(A, x))))),
     'inverse cosecant',
     outsideUnit,
   ),
   acot: unary(
     'acot',
     (x) => Math.atan(1 / x),
-    (A, x) => A.neg(A.recip(A.add(A.c(1), A.square(x)))),
+    (A, x) => A.neg(A.call('atanSlope', x)),
     'inverse cotangent',
   ),
 
   sinh: unary('sinh', sinh, (A, x) => A.call('cosh', x), 'hyperbolic sine'),
   cosh: unary('cosh', cosh, (A, x) => A.call('sinh', x), 'hyperbolic cosine'),
-  // 1/cosh², not 1 − tanh², whose rounded tanh near ±1 left few of its digits (2800 ulps at 5) and none past 19 (0).
-  tanh: unary('tanh', Math.tanh, (A, x) => A.recip(A.square(A.call('cosh', x))), 'hyperbolic tangent'),
+  // sech², not 1 − tanh², whose rounded tanh near ±1 left few of its digits (2800 ulps at 5) and none past 19 (0); and
+  // not 1/cosh², whose own derivative through (1/cosh²)² underflowed past 236, where tanh″ ≈ −8e^(−2|x|) is a normal
+  // number up to 354 (0 there). coth′ likewise −csch².
+  tanh: unary('tanh', Math.tanh, (A, x) => A.square(A.call('sech', x)), 'hyperbolic tangent'),
   sech: unary('sech', sech, (A, x, y) => A.neg(A.mul(y, A.call('tanh', x))), 'hyperbolic secant'),
   csch: unary('csch', csch, (A, x, y) => A.neg(A.mul(y, A.call('coth', x))), 'hyperbolic cosecant', infiniteAtZero),
   coth: unary(
     'coth',
     (x) => 1 / Math.tanh(x),
-    (A, x) => A.neg(A.recip(A.square(A.call('sinh', x)))),
+    (A, x) => A.neg(A.square(A.call('csch', x))),
     'hyperbolic cotangent',
     infiniteAtZero,
   ),
@@ -414,14 +426,14 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = 
   acsch: unary(
     'acsch',
     acsch,
-    (A, x) => A.neg(A.recip(A.mul(A.abs(x), A.sqrt(A.add(A.c(1), A.square(x)))))),
+    (A, x) => A.neg(A.mul(A.recip(A.abs(x)), A.recip(A.call('hypot', x, A.c(1))))),
     'inverse hyperbolic cosecant',
     infiniteAtZero,
   ),
   acoth: unary(
     'acoth',
     acoth,
-    (A, x) => A.recip(oneLessSquareNearOne(A, x)),
+    (A, x) => A.mul(A.recip(A.sub(A.c(1), x)), A.recip(A.add(A.c(1), x))),
     'inverse hyperbolic cotangent',
     outsideUnit,
   ),

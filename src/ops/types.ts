@@ -159,6 +159,7 @@ export type ElementwiseUnaryName =
   | 'asec'
   | 'acsc'
   | 'acot'
+  | 'atanSlope'
   | 'sinh'
   | 'cosh'
   | 'tanh'
