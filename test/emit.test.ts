@@ -21,7 +21,7 @@ import {
   type ElementwiseName,
 } from '../src/engine/emit.js';
 import { LimitError, UnsupportedError } from '../src/errors.js';
-import { OPS } from '../src/ops/index.js';
+import { OPS, SUM_BLOCK } from '../src/ops/index.js';
 import { compileAt } from './helpers/compile.js';
 import { runChildAsync, runInProcess } from './helpers/cli.js';
 import { firstMismatch, flat } from './helpers/numeric.js';
@@ -213,6 +213,27 @@ describe('the module holds no user text', () => {
     expect(firstMismatch(flat(result!.jacobian), jacobian, 1e-12, 1e-15)).toBeNull();
     expect(firstMismatch(result!.vjp, program.vjp(point, v, wrt).vjp, 1e-12, 1e-15)).toBeNull();
     expect(firstMismatch(result!.jvp, program.jvp(point, u, wrt).jvp, 1e-12, 1e-15)).toBeNull();
+  });
+});
+
+describe('sums over more than SUM_BLOCK entries', () => {
+  // 1 and then 1e-16s: a sum left to right drops each 1e-16, a block of them adds up (test/sums.test.ts).
+  const n = 2 * SUM_BLOCK + 3;
+  const at = { s: 1, x: Array.from({ length: n }, (_, k) => (k === 0 ? 1 : 1e-16)) };
+  const { program, point } = compileAt('[sum(x), sum(s .* x)]', at);
+  const file = join(dir, 'long-sums.mjs');
+  writeFileSync(file, emitProgram(program, point, ['s', 'x']));
+  const v = [1, 1];
+  const u = [0, ...at.x];
+  const longSums = enqueue([{ file, inputs: program.variables.map(({ name }) => at[name as 's' | 'x']), v, u }]);
+
+  it("add blocks as the engine's kernels do: the value, a broadcast scalar's cotangent, a sum's tangent", () => {
+    const [result] = longSums();
+    expect(result!.value).toEqual(throughJson(Array.from(program.evaluate(point))));
+    expect(result!.vjp).toEqual(throughJson(Array.from(program.vjp(point, v, ['s', 'x']).vjp)));
+    expect(result!.jvp).toEqual(throughJson(Array.from(program.jvp(point, u, ['s', 'x']).jvp)));
+    // The blocks' sums are not the plain sum's 1.
+    expect((result!.value as number[])[0]).toBeGreaterThan(1);
   });
 });
 

@@ -8,7 +8,7 @@
  * dense (products with a matrix, reductions). The per-row kernels apply the
  * same partials as the one-vector kernels.
  */
-import type { NodeId, Operand } from '../ops/index.js';
+import { SUM_BLOCK, type NodeId, type Operand } from '../ops/index.js';
 import { DenseRowAccumulator, rulesOf, times, type Accumulator, type Direction, type Step } from './linear/index.js';
 
 /** Rows × cols with sparse rows (compressed sparse rows). */
@@ -191,6 +191,45 @@ function wholeRowKernel(step: Step, direction: Direction, v: Float64Array): Whol
   return (source, target) => denseRow(step, direction, v, source, target, scratch);
 }
 
+/**
+ * The terms of a sum over more than SUM_BLOCK entries (a step that `sumsEntries`), one sum per block of SUM_BLOCK
+ * source entries, added to the target after the row in block order: the blocks of ops/sums.ts, as the vector
+ * kernels form them.
+ */
+class BlockSums implements Accumulator {
+  /** The block of the entry being applied. */
+  block = 0;
+  private target = 0;
+  private readonly sums: Float64Array;
+  private readonly touched: Uint8Array;
+
+  constructor(sourceSize: number) {
+    this.sums = new Float64Array(Math.ceil(sourceSize / SUM_BLOCK));
+    this.touched = new Uint8Array(this.sums.length);
+  }
+
+  add(k: number, value: number): void {
+    this.target = k;
+    this.sums[this.block]! += value;
+    this.touched[this.block] = 1;
+  }
+
+  /** Adds the blocks' sums to `acc` in order, those no term reached left out, and clears. */
+  flushInto(acc: Accumulator): void {
+    for (let b = 0; b < this.sums.length; b++) {
+      if (this.touched[b]) acc.add(this.target, this.sums[b]!);
+      this.sums[b] = 0;
+      this.touched[b] = 0;
+    }
+  }
+}
+
+/** BlockSums for a step that sums more than SUM_BLOCK entries in `direction`, else null. */
+function blockSumsFor(step: Step, direction: Direction): BlockSums | null {
+  const sourceSize = (direction === 'reverse' ? step.out : step.arg).size;
+  return sourceSize > SUM_BLOCK && rulesOf(step).sumsEntries(step, direction) ? new BlockSums(sourceSize) : null;
+}
+
 /** Applies `step` to every nonzero of row i of `source`; `diagonal`: the step's, if it is one. */
 function applyRow(
   step: Step,
@@ -201,8 +240,27 @@ function applyRow(
   apply: EntryKernel,
   diagonal: Operand | null,
   wholeRow: WholeRowKernel | null,
+  blockSums: BlockSums | null,
 ): void {
   if (source === undefined) return;
+  if (blockSums !== null) {
+    if (source instanceof SparseRows) {
+      for (let e = source.rowStart[i]!; e < source.rowStart[i + 1]!; e++) {
+        const k = source.colIndex[e]!;
+        blockSums.block = Math.floor(k / SUM_BLOCK);
+        apply(step, v, k, source.values[e]!, blockSums);
+      }
+    } else {
+      const base = i * source.cols;
+      for (let k = 0; k < source.cols; k++) {
+        const value = source.data[base + k]!;
+        blockSums.block = Math.floor(k / SUM_BLOCK);
+        if (value !== 0) apply(step, v, k, value, blockSums);
+      }
+    }
+    blockSums.flushInto(acc);
+    return;
+  }
   if (source instanceof SparseRows) {
     for (let e = source.rowStart[i]!; e < source.rowStart[i + 1]!; e++)
       apply(step, v, source.colIndex[e]!, source.values[e]!, acc);
@@ -296,13 +354,14 @@ export function blockPass(input: BlockPassInput): Map<NodeId, Block> {
     }
     const kernels = steps.map((step) => entryKernel(step, direction));
     const wholeRows = steps.map((step) => wholeRowKernel(step, direction, v));
+    const blockSums = steps.map((step) => blockSumsFor(step, direction));
     const fills = steps.some(
       (step, s) =>
         sources[s] instanceof DenseRows || (sources[s] !== undefined && rulesOf(step).spreads(step, direction)),
     );
     const applyAll = (i: number, acc: Accumulator) => {
       for (let s = 0; s < steps.length; s++)
-        applyRow(steps[s]!, v, sources[s], i, acc, kernels[s]!, diagonals[s]!, wholeRows[s]!);
+        applyRow(steps[s]!, v, sources[s], i, acc, kernels[s]!, diagonals[s]!, wholeRows[s]!, blockSums[s]!);
     };
     let block: Block;
     const maxEntries = input.budget?.maxEntries ?? Infinity;

@@ -15,6 +15,7 @@
  * where a zero meets a non-finite number: a pass that read a non-finite
  * partial, or gave a non-finite result, is run again by the interpreter.
  */
+import { SUM_BLOCK } from '../ops/index.js';
 import type { NodeId, Operand } from '../ops/index.js';
 import type { ScalarFunction, ScalarSpecial, SpecialPoint } from '../ops/types.js';
 import type { Step } from './linear/index.js';
@@ -178,9 +179,10 @@ export const generated = <F>(source: string, values: readonly object[]): F =>
  * entries in one call is compiled while it runs (on-stack replacement), and that code came out about twice as slow
  * in some processes and not in others (lse's exp-and-sum loop over 1.28 M entries: 9.2 ms or 5.0 ms; called by
  * chunks, 4.7 ms in every process). A chunk's entries stay in the first caches, and its call is a few nanoseconds
- * against microseconds of work.
+ * against microseconds of work. A chunk is one block of the sums a loop forms (ops/sums.ts), which each chunk starts
+ * afresh.
  */
-export const CHUNK_ENTRIES = 4096;
+export const CHUNK_ENTRIES = SUM_BLOCK;
 
 /**
  * The kernel of one element-wise step: v[out + k] = f(operands at entry k) for k < n, operand `a` (and `b`) at
@@ -409,7 +411,10 @@ export class Accumulators {
     else this.set(entry, `0 + ${term}`);
   }
 
-  /** entry += (0 + t₁ + t₂ + …): a sum formed first, as the interpreter forms it; nothing when every term is 0. */
+  /**
+   * entry += (0 + t₁ + t₂ + …): a sum formed first, as the interpreter forms it; nothing when every term is 0. One
+   * block (ops/sums.ts): a program small enough to compile sums fewer than SUM_BLOCK terms.
+   */
   addSum(entry: number, terms: readonly (string | null)[]): void {
     const present = terms.filter((t): t is string => t !== null);
     if (present.length > 0) this.add(entry, `(0 + ${present.join(' + ')})`);

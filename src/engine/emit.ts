@@ -24,7 +24,16 @@ import {
   EXP_TABLE_TAILS,
 } from '../ops/exp-table.js';
 import { determinant } from '../ops/linalg.js';
-import { OP_NAMES, OPS, type IndexMap, type OpName, type OpSpec, type Operand, type Param } from '../ops/index.js';
+import {
+  OP_NAMES,
+  OPS,
+  SUM_BLOCK,
+  type IndexMap,
+  type OpName,
+  type OpSpec,
+  type Operand,
+  type Param,
+} from '../ops/index.js';
 import type { ElementwiseBinaryName, ElementwiseUnaryName } from '../ops/types.js';
 import { asRowMajor, sizeOf, type Shape } from '../shape.js';
 import { Accumulators, reached, valueAt } from './compiled.js';
@@ -374,6 +383,20 @@ function addSum(acc: Accumulators, locals: Locals, entry: number, terms: readonl
   if (present.length > 0) acc.add(entry, locals.sum('0', present));
 }
 
+/**
+ * entry += a sum over a vector's entries (term k of entry k; null, an exact 0), in blocks of SUM_BLOCK as the
+ * linear kinds add them (ops/sums.ts): 0 + b₀ + b₁ + …, where a block of zeros adds +0 and is left out.
+ */
+function addEntrySum(acc: Accumulators, locals: Locals, entry: number, terms: readonly (string | null)[]): void {
+  if (terms.length <= SUM_BLOCK) return addSum(acc, locals, entry, terms);
+  const blocks: string[] = [];
+  for (let from = 0; from < terms.length; from += SUM_BLOCK) {
+    const present = terms.slice(from, from + SUM_BLOCK).filter((t): t is string => t !== null);
+    if (present.length > 0) blocks.push(locals.sum('0', present));
+  }
+  if (blocks.length > 0) acc.add(entry, locals.sum('0', blocks));
+}
+
 /** Entry `to[j]` of the output takes entry `from[j]` of an argument, summed where a target repeats (as `place`). */
 function placeMaps(code: ForwardCode, out: Operand, args: readonly Operand[], maps: readonly IndexMap[]): void {
   const terms: string[][] = Array.from({ length: out.size }, () => []);
@@ -411,7 +434,7 @@ const FORWARD: Readonly<Record<Exclude<OpName, ElementwiseName>, ForwardRule | n
   },
   sum: (code, out, [a]) => {
     const terms = Array.from({ length: a!.size }, (_, k) => code.read(a!.offset + k));
-    code.assign(out.offset, code.sum(terms), terms.length);
+    code.assign(out.offset, code.sumOfEntries(terms), terms.length);
   },
   dot: (code, out, [a, b]) => {
     const terms = Array.from(
@@ -481,6 +504,15 @@ class ForwardCode {
   /** A sum of the terms from -0, as the table's kernels sum (-0 + t is t: one term is itself). */
   sum(terms: readonly string[]): string {
     return terms.length <= 1 ? (terms[0] ?? '-0') : this.locals.sum('-0', terms);
+  }
+
+  /** A sum of entries, as `sum` in blocks of SUM_BLOCK (ops/sums.ts): the sum's own kernel. */
+  sumOfEntries(terms: readonly string[]): string {
+    if (terms.length <= SUM_BLOCK) return this.sum(terms);
+    const blocks: string[] = [];
+    for (let from = 0; from < terms.length; from += SUM_BLOCK)
+      blocks.push(this.sum(terms.slice(from, from + SUM_BLOCK)));
+    return this.sum(blocks);
   }
 
   read(entry: number): string {
@@ -643,7 +675,7 @@ function backwardLines(prepared: PreparedPasses, budget: Budget): string[] {
             if (t !== null) c.add(arg.offset + k, t);
           }
         } else
-          addSum(
+          addEntrySum(
             c,
             locals,
             arg.offset,
@@ -725,7 +757,7 @@ function tangentLines(prepared: PreparedPasses, budget: Budget): string[] {
         }
         break;
       case 'row':
-        addSum(
+        addEntrySum(
           t,
           locals,
           out.offset,

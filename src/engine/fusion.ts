@@ -7,7 +7,7 @@
  * k of a step depends only on entry k of the steps before it (or on scalars fixed before the loop), so running
  * the steps entry by entry instead of step by step changes no result, to the last bit. Sums over the entries
  * (a scalar broadcast over the entries, pulled back, or a forward pass's sum) are formed in a local in ascending
- * k, as the step forms them, and added after the loop in step order. In the forward pass, a copy (a shift such
+ * k, a block (ops/sums.ts) per chunk of the loop, as the step forms them, and added after the loop in step order. In the forward pass, a copy (a shift such
  * as concat([1], y[1:end-1]), a slice, a concat) of vectors computed before the loop is read where they are, at
  * an offset fixed within each of its pieces: the kernel holds one loop per stretch of entries where no offset
  * changes. A copy of a vector that the loop computes, at entry k or k − 1, reads the local of that vector, or its
@@ -130,8 +130,8 @@ export interface ForwardCopyStep {
 }
 
 /**
- * A sum of the loop's n entries of `arg` into the scalar `out`, from −0 in ascending k as the sum's own kernel adds
- * them: formed in a local, across the loop's segments.
+ * A sum of the loop's n entries of `arg` into the scalar `out`, from −0 in ascending k in blocks of SUM_BLOCK as the
+ * sum's own kernel adds them (one chunk of the loop is one block): formed in a local, across the loop's segments.
  */
 export interface ForwardSumStep {
   readonly out: Operand;
@@ -266,10 +266,11 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
   steps.forEach((step, j) => {
     if (isSum(step)) {
       const p = places.slot(step.out.offset);
-      // The sum so far is in the buffer from one chunk to the next: no step of the loop reads it.
-      hoisted.add(`let sum${j} = from === 0 ? -0 : v[p${p}];`);
+      // A chunk is one block of the sum (ops/sums.ts): its sum from -0, added to the sum so far in the buffer, which
+      // no step of the loop reads (-0 + b is b: the first block's sum is the sum so far).
+      hoisted.add(`let sum${j} = -0;`);
       body.push(`sum${j} += ${operand(step.arg)};`);
-      after.push(`v[p${p}] = sum${j};`);
+      after.push(`v[p${p}] = from === 0 ? sum${j} : v[p${p}] + sum${j};`);
       return;
     }
     if (isCopy(step)) {
@@ -436,13 +437,17 @@ export function fusePass(
     body.push(`${carried(offset)} += ${term};`);
     written.add(offset);
   };
-  // A sum is carried from chunk to chunk and added once, after the last, as one loop over all n adds it.
+  // A chunk is one block of a sum (ops/sums.ts): its sum from 0, added to the sum so far that the carry holds from
+  // chunk to chunk; the sum is added once, after the last, as the step's kernel adds it.
   let sums = 0;
   const sum = (j: number, term: string, target: number): void => {
     const slot = sums++;
-    before.push(`let sum${j} = from === 0 ? 0 : carry[${slot}];`);
+    before.push(`let sum${j} = 0;`);
     body.push(`sum${j} += ${term};`);
-    after.push(`carry[${slot}] = sum${j};`, `if (to === n) c[${place(target)}] += sum${j};`);
+    after.push(
+      `carry[${slot}] = from === 0 ? sum${j} : carry[${slot}] + sum${j};`,
+      `if (to === n) c[${place(target)}] += carry[${slot}];`,
+    );
   };
   steps.forEach((step, j) => {
     const d = partial(step.d, `d${j}`);

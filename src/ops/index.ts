@@ -15,3 +15,4 @@ export type {
 } from './types.js';
 export { addMap, addRun, runsOf } from './structural.js';
 export { NO_EXTREME, tieShare, tiesWith } from './extremes.js';
+export { SUM_BLOCK, sumOfEntries } from './sums.js';

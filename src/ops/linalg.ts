@@ -3,6 +3,7 @@ import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, isMatrix, isScalar, isVector, sizeOf, type Shape } from '../shape.js';
 import { addProduct, denseProduct, type MatrixLayout } from './product-kernel.js';
 import { algebra, dense, elementwise, matmulPartial, row, unsupported } from './rules.js';
+import { sumOfEntries } from './sums.js';
 import type { Operand, OpSpec, ReductionName, SpecialPoint } from './types.js';
 
 function squareMatrix(label: string, s: Shape): number {
@@ -178,10 +179,8 @@ export const LINALG: Record<ReductionName, OpSpec> = {
     arity: 1,
     shape: toScalar,
     value(v, out, [a]) {
-      // Sums start from -0, the identity of + that keeps the sign of a zero (as mathjs's sums do).
-      let s = -0;
-      for (let k = 0; k < a!.size; k++) s += v[a!.offset + k]!;
-      v[out.offset] = s;
+      // From -0, the identity of + that keeps the sign of a zero (as mathjs's sums do), in blocks (sums.ts).
+      v[out.offset] = sumOfEntries(v, a!.offset, a!.size);
     },
     partial: (b) => row(b.scalar(1)),
   },

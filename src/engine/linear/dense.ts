@@ -43,6 +43,7 @@ export const dense: LinearKind<'dense'> = {
     }
   },
   spreads: () => true,
+  sumsEntries: () => false,
   diagonal: () => null,
   // Every entry reaches every entry: a dense partial is dense by structure.
   reach(step, direction, _v, _k, _cutAtZeros, acc) {

@@ -1,4 +1,5 @@
 /** out[k] = d[k]·in[k]: a diagonal partial; `d` or `in` may be a scalar broadcast over the output. */
+import { SUM_BLOCK } from '../../ops/index.js';
 import { sizeOf } from '../../shape.js';
 import { broadcast, reshape } from './nodes.js';
 import { addTimes, times } from './product.js';
@@ -17,11 +18,28 @@ function pullScalar(cotangent: Float64Array, a: number, o: number, n: number, d:
   else for (let k = 0; k < n; k++) cotangent[a + k]! += times(cotangent[o + k]!, d);
 }
 
-/** 0 + Σ times(cotangent[o + k], d) for k < n, summed in order. */
+/** 0 + Σ times(cotangent[o + k], d) for k < n, in blocks as ops/sums.ts adds entries. */
 function sumTimesScalar(cotangent: Float64Array, o: number, n: number, d: number): number {
   let sum = 0;
-  if (d === 1) for (let k = 0; k < n; k++) sum += cotangent[o + k]! + 0;
-  else for (let k = 0; k < n; k++) sum += times(cotangent[o + k]!, d);
+  for (let from = 0; from < n; from += SUM_BLOCK) {
+    const end = Math.min(from + SUM_BLOCK, n);
+    let block = 0;
+    if (d === 1) for (let k = from; k < end; k++) block += cotangent[o + k]! + 0;
+    else for (let k = from; k < end; k++) block += times(cotangent[o + k]!, d);
+    sum += block;
+  }
+  return sum;
+}
+
+/** 0 + Σ times(cotangent[o + k], v[dd + k]) for k < n, in blocks. */
+function sumTimes(cotangent: Float64Array, o: number, v: Float64Array, dd: number, n: number): number {
+  let sum = 0;
+  for (let from = 0; from < n; from += SUM_BLOCK) {
+    const end = Math.min(from + SUM_BLOCK, n);
+    let block = 0;
+    for (let k = from; k < end; k++) block += times(cotangent[o + k]!, v[dd + k]!);
+    sum += block;
+  }
   return sum;
 }
 
@@ -48,11 +66,7 @@ export const elementwise: LinearKind<'elementwise'> = {
       else for (let k = 0; k < n; k++) cotangent[a + k]! += times(cotangent[o + k]!, v[dd + k]!);
     } else if (d.size === 1) {
       cotangent[arg.offset]! += sumTimesScalar(cotangent, o, n, v[dd]!);
-    } else {
-      let sum = 0;
-      for (let k = 0; k < n; k++) sum += times(cotangent[o + k]!, v[dd + k]!);
-      cotangent[arg.offset]! += sum;
-    }
+    } else cotangent[arg.offset]! += sumTimes(cotangent, o, v, dd, n);
   },
   pushforward(step, v, tangent, _scratch) {
     const { out, arg, d } = step;
@@ -72,6 +86,7 @@ export const elementwise: LinearKind<'elementwise'> = {
     for (let o = all ? 0 : k; o < to; o++) addTimes(acc, o, dAt(step, v, o), t);
   },
   spreads: (step, direction) => direction === 'forward' && broadcasts(step),
+  sumsEntries: (step, direction) => direction === 'reverse' && broadcasts(step),
   diagonal: (step) => (step.arg.size === step.out.size ? step.d : null),
   reach(step, direction, v, k, cutAtZeros, acc) {
     if (direction === 'reverse') {

@@ -88,6 +88,7 @@ export const extreme: LinearKind<'extreme'> = {
   },
   // A line's cotangent reaches its extreme entry alone (a few entries at a tie), not the whole line.
   spreads: () => false,
+  sumsEntries: () => false,
   diagonal: () => null,
   reach(step, direction, v, k, cutAtZeros, acc) {
     const length = lineLength(step);

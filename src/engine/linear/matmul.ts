@@ -117,6 +117,7 @@ export const matmul: LinearKind<'matmul'> = {
   pullEntry: (step, v, k, g, acc) => applyEntry(step, 'reverse', v, k, g, acc, false),
   pushEntry: (step, v, k, t, acc) => applyEntry(step, 'forward', v, k, t, acc, false),
   spreads: (step) => step.left !== null || step.right !== null,
+  sumsEntries: () => false,
   diagonal: () => null,
   // Dependence through a product is structural: only element-wise and row partials cut at zeros.
   reach: (step, direction, v, k, _cutAtZeros, acc) => applyEntry(step, direction, v, k, 1, acc, true),

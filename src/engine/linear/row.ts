@@ -1,4 +1,5 @@
 /** Scalar out = Σₖ d[k]·in[k] (a reduction); `d` may be a scalar. */
+import { SUM_BLOCK } from '../../ops/index.js';
 import { broadcast } from './nodes.js';
 import { addTimes, times } from './product.js';
 import type { LinearKind, RowStep } from './types.js';
@@ -24,8 +25,15 @@ export const row: LinearKind<'row'> = {
   },
   pushforward(step, v, tangent) {
     const a = step.arg.offset;
+    const n = step.arg.size;
+    // 0 + Σ in blocks, as ops/sums.ts adds entries.
     let sum = 0;
-    for (let k = 0; k < step.arg.size; k++) sum += times(dAt(step, v, k), tangent[a + k]!);
+    for (let from = 0; from < n; from += SUM_BLOCK) {
+      const end = Math.min(from + SUM_BLOCK, n);
+      let block = 0;
+      for (let k = from; k < end; k++) block += times(dAt(step, v, k), tangent[a + k]!);
+      sum += block;
+    }
     tangent[step.out.offset]! += sum;
   },
   pullEntry(step, v, _k, g, acc) {
@@ -37,6 +45,7 @@ export const row: LinearKind<'row'> = {
     addTimes(acc, 0, dAt(step, v, k), t);
   },
   spreads: (_step, direction) => direction === 'reverse',
+  sumsEntries: (_step, direction) => direction === 'forward',
   diagonal: () => null,
   reach(step, direction, v, k, cutAtZeros, acc) {
     if (direction === 'forward') {

@@ -42,6 +42,7 @@ export const select: LinearKind<'select'> = {
   pullEntry: (step, _v, k, g, acc) => move(step, 'reverse', k, g, acc),
   pushEntry: (step, _v, k, t, acc) => move(step, 'forward', k, t, acc),
   spreads: () => false,
+  sumsEntries: () => false,
   diagonal: () => null,
   reach: (step, direction, _v, k, _cutAtZeros, acc) => move(step, direction, k, 1, acc),
   reachTable(step, direction) {

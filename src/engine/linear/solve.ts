@@ -119,6 +119,7 @@ export const solve: LinearKind<'solve'> = {
   pullEntry: (step, v, entry, g, acc) => throughSolve(step, 'reverse', v, entry, g, acc),
   pushEntry: (step, v, entry, t, acc) => throughSolve(step, 'forward', v, entry, t, acc),
   spreads: () => true,
+  sumsEntries: () => false,
   diagonal: () => null,
   // A⁻¹ is dense by structure: an entry reaches its whole column (R absent), or everything.
   reach(step, direction, _v, entry, _cutAtZeros, acc) {

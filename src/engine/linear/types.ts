@@ -122,6 +122,12 @@ export interface StepRules<S extends Step> {
   pushEntry(step: S, v: Float64Array, k: number, t: number, acc: Accumulator): void;
   /** Whether one entry spreads over many in this direction, so the target's rows fill up. */
   spreads(step: S, direction: Direction): boolean;
+  /**
+   * Whether the step adds the entries of a vector into one entry in this direction, as a sum over entries (ops/sums.ts:
+   * in blocks of SUM_BLOCK), which block passes then form as the vector kernel does. Products (dense, matmul) add
+   * their terms in their own order.
+   */
+  sumsEntries(step: S, direction: Direction): boolean;
   /** The diagonal when the partial is one (out[k] = d[k]·arg[k], d maybe a scalar), else null. */
   diagonal(step: S): Operand | null;
   /**

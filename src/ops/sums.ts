@@ -1,0 +1,22 @@
+/**
+ * How the library adds the entries of a vector (a sum's value, a scalar's cotangent pulled back from the entries it
+ * was broadcast to, a sum's tangent): up to SUM_BLOCK terms, from the start value left to right, mathjs's sum to the
+ * bit; beyond, each block of SUM_BLOCK consecutive terms from the start value, then the blocks' sums in order. The
+ * blocks are sums that no block waits for, so a pass can form them apart (on two threads, or side by side in one
+ * loop) and give the same number; the rounding error grows with SUM_BLOCK + n/SUM_BLOCK terms instead of n.
+ * Products (dot, matrix products, whose entries add their terms in ascending k) keep their own order.
+ */
+export const SUM_BLOCK = 4096;
+
+/** −0 + v[offset] + v[offset + 1] + … over n entries, in blocks of SUM_BLOCK. */
+export function sumOfEntries(v: Float64Array, offset: number, n: number): number {
+  let total = -0;
+  for (let from = 0; from < n; from += SUM_BLOCK) {
+    const end = Math.min(from + SUM_BLOCK, n);
+    let block = -0;
+    for (let k = from; k < end; k++) block += v[offset + k]!;
+    // −0 + b is b: the first block's sum is the total so far, as a sum of one block is.
+    total += block;
+  }
+  return total;
+}
