@@ -200,6 +200,21 @@ describe('fused element-wise loops give the unfused numbers to the last bit', ()
     }
   });
 
+  it(`runs loops with sums two chunks at a time (paired kernels) from ${2 * CHUNK_ENTRIES} entries, same numbers`, () => {
+    const random = prng(23);
+    // Two pairs of chunks, a chunk and part of another: the paired kernel twice (the second adds to the sums so far),
+    // then the single one after it.
+    const n = 5 * CHUNK_ENTRIES + 77;
+    const long = () => Float64Array.from({ length: n }, () => 4 * random() - 2);
+    const paired = CHAINS.filter((chain) => !chain.expr.includes('[1:20]')).map(({ expr }) => {
+      const inputs = xyc(long(), long(), 0.75);
+      expect(firstDifference(expr, inputs, [0.5, -0, 0, -3], 2), expr).toBeNull();
+      return prepared(expr, inputs, 2).plan.fusedForwardLoops.filter((loop) => loop.paired !== null).length;
+    });
+    // The loops that sum, except those with a shift or a copy in two segments (the fifth and sixth chains).
+    expect(paired).toEqual([1, 1, 0, 1, 0, 0, 1]);
+  });
+
   it('reads copies with few runs where they are, in the loop, and copies other maps first', () => {
     const random = prng(13);
     const inputs = xyc(vector(random), vector(random), 0.5);

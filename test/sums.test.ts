@@ -50,6 +50,21 @@ describe(`sums of more than ${SUM_BLOCK} entries add blocks of ${SUM_BLOCK}`, ()
     expect(compile('sum(abs(x))', { x: [n] }).evaluateFlat({ x })[0]).toBe(expected);
   });
 
+  it('the sum of a fused loop that runs two chunks at a time, over random numbers', () => {
+    // Pairs of chunks from 0 and from 2·SUM_BLOCK: the second pair adds each of its blocks to the sum so far.
+    const random = prng(11);
+    const program = compile('sum(abs(x))', { x: [5 * SUM_BLOCK + 77] });
+    for (let trial = 0; trial < 8; trial++) {
+      // Each block's numbers at a scale of their own, so that the blocks' sums round when added together.
+      const scales = Array.from({ length: 6 }, () => 10 ** (12 * random()));
+      const terms = Float64Array.from(
+        { length: 5 * SUM_BLOCK + 77 },
+        (_, k) => random() * scales[Math.floor(k / SUM_BLOCK)]!,
+      );
+      expect(program.evaluateFlat({ x: terms })[0]).toBe(blockSum(terms, -0));
+    }
+  });
+
   it("a scalar's cotangent from the entries it was broadcast to, unfused and fused", () => {
     const expected = blockSum(x, 0);
     for (const expr of ['s .* x', 'abs(s .* x)']) {

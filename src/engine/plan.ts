@@ -318,8 +318,13 @@ export class Plan {
     return this.fusedSources.length;
   }
 
+  /** The fused loops (for tests). */
+  get fusedForwardLoops(): FusedForwardLoop[] {
+    return this.schedule.flatMap((step) => ('kernel' in step ? [step] : []));
+  }
+
   get fusedSources(): string[] {
-    return this.schedule.flatMap((step) => ('kernel' in step ? [step.source] : []));
+    return this.fusedForwardLoops.map((loop) => loop.source);
   }
 
   operand(id: NodeId): Operand {
