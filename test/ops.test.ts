@@ -82,6 +82,7 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   acsc: unary([-3, -1.5, 1.2, 2.5]),
   acot: unary(),
   atanSlope: unary([-3e5, -1.3, 0, 0.6, 40]),
+  asinhSlope: unary([-3e5, -1.3, 0, 0.6, 40]),
   sinh: unary(),
   cosh: unary(),
   tanh: unary(),

@@ -282,6 +282,7 @@ export const ELEMENTWISE_TEXT: Readonly<Record<ElementwiseName, ScalarText | nul
   csch: helper('csch'),
   coth: null,
   asinh: math('asinh'),
+  asinhSlope: ([a]) => `(1 / Math.hypot(${a}, 1))`,
   acosh: math('acosh'),
   atanh: math('atanh'),
   asech: null,

@@ -167,6 +167,7 @@ export type ElementwiseUnaryName =
   | 'csch'
   | 'coth'
   | 'asinh'
+  | 'asinhSlope'
   | 'acosh'
   | 'atanh'
   | 'asech'
