@@ -56,6 +56,18 @@ await build({
   logLevel: 'warning',
 });
 
+// The helper thread of large fused loops (src/engine/threads.ts), beside the bundles likewise.
+await build({
+  entryPoints: ['src/engine/loop-worker.ts'],
+  outfile: new URL('../dist/loop-worker.mjs', import.meta.url).pathname,
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  minify: true,
+  logLevel: 'warning',
+});
+
 // A warm-up run compiles the functions a typical command needs; the cache then holds their code.
 const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file });
 const module = { exports: {} };

@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/index.js';
+import { CHUNK_ENTRIES } from '../src/engine/compiled.js';
+import { SHARED_LOOP_CHUNKS } from '../src/engine/threads.js';
 import { PARALLEL_WORK } from '../src/ops/parallel.js';
 import { ROOT } from './helpers/cli.js';
 
@@ -24,6 +26,9 @@ function started<T>(work: () => Promise<T>): () => Promise<T> {
 
 /** The side of the matrices of the products that start the helper threads: 130³ multiply-adds, past PARALLEL_WORK. */
 const N = 130;
+
+/** The entries of the loops that start the loop helper threads: past SHARED_LOOP_CHUNKS chunks. */
+const LOOP_N = (SHARED_LOOP_CHUNKS + 1) * CHUNK_ENTRIES;
 
 /** A point of fixtures/library/user.ts's layer, whose calls (with `wrt`) the checks make at run time. */
 const LAYER_AT = {
@@ -84,6 +89,10 @@ const EXTRAS = `
         // A product past PARALLEL_WORK in each library, which starts that library's helper thread (JACOBIAN_THREADS=2).
         products: [compile, createRequire(import.meta.url)('jacobian').compile].map((f) =>
           f('sum(X * X)', { X: [${N}, ${N}] }).evaluate({ X: Array.from({ length: ${N} }, (_, i) => Array.from({ length: ${N} }, (_, j) => Math.sin(i * ${N} + j))) }),
+        ),
+        // A fused loop past SHARED_LOOP_CHUNKS chunks in each library, which starts that library's loop helper thread.
+        loops: [compile, createRequire(import.meta.url)('jacobian').compile].map((f) =>
+          f('sum(exp(x))', { x: [${LOOP_N}] }).evaluate({ x: Array.from({ length: ${LOOP_N} }, (_, k) => Math.sin(k)) }),
         ),
         required: (() => {
           const { jacobian, compile, InputError } = createRequire(import.meta.url)('jacobian');
@@ -227,10 +236,11 @@ describe('the library, imported by its name', () => {
     ]);
   });
 
-  it('leaves a process free to exit after each library has shared a product with its helper thread', async () => {
-    // The process of the checks exited by itself (runs() resolved, no timeout), with both helpers started; the
-    // products are the serial product's, computed here on one thread.
+  it('leaves a process free to exit after each library has shared a product and a loop with its helper threads', async () => {
+    // The process of the checks exited by itself (runs() resolved, no timeout), with all four helpers started; the
+    // products and the loops' sums are the serial ones, computed here on one thread.
     const products = await extra('products');
+    const loops = await extra('loops');
     process.env['JACOBIAN_THREADS'] = '1';
     try {
       const X = Array.from({ length: N }, (_, i) => Array.from({ length: N }, (_, j) => Math.sin(i * N + j)));
@@ -238,6 +248,9 @@ describe('the library, imported by its name', () => {
       expect(products).toEqual([value, value]);
       expect(Number.isFinite(value) && value !== 0).toBe(true);
       expect(N ** 3).toBeGreaterThan(PARALLEL_WORK);
+      const x = Array.from({ length: LOOP_N }, (_, k) => Math.sin(k));
+      const sum = compile('sum(exp(x))', { x: [LOOP_N] }).evaluate({ x });
+      expect(loops).toEqual([sum, sum]);
     } finally {
       delete process.env['JACOBIAN_THREADS'];
     }

@@ -23,6 +23,7 @@ import type { IndexMap, Operand } from '../ops/index.js';
 import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
 import { times } from './linear/product.js';
+import { runSharedForwardLoop, type SharedForwardKernel, type SharedLoop } from './threads.js';
 import type { Step } from './linear/index.js';
 
 /**
@@ -61,6 +62,8 @@ export interface FusedForwardLoop {
   readonly kernel: FusedForwardKernel;
   /** The kernel over two whole chunks at once, from an even chunk (see fuseForward); null where there is none. */
   readonly paired: FusedForwardKernel | null;
+  /** Its kernels for two threads (threads.ts); null for a loop that keeps locals from one chunk to the next. */
+  readonly shared: SharedLoop | null;
   /** The buffer offsets, each segment's bounds and its copy steps' read offsets, as the kernel reads them. */
   readonly offsets: readonly number[];
   readonly n: number;
@@ -92,9 +95,13 @@ export type FusedPassKernel = (
   carry: Float64Array,
 ) => void;
 
-/** Runs a forward loop over its n entries, chunk by chunk (see CHUNK_ENTRIES), two at a time where it can. */
+/**
+ * Runs a forward loop over its n entries: on two threads where it is long enough and can (threads.ts), else chunk
+ * by chunk (see CHUNK_ENTRIES), two at a time where it can.
+ */
 export function runForwardLoop(loop: FusedForwardLoop, v: Float64Array): void {
-  const { kernel, paired, offsets, n, carry } = loop;
+  const { kernel, paired, shared, offsets, n, carry } = loop;
+  if (shared !== null && runSharedForwardLoop(shared, offsets, n, v)) return;
   let from = 0;
   if (paired !== null)
     for (; from + 2 * CHUNK_ENTRIES <= n; from += 2 * CHUNK_ENTRIES)
@@ -341,48 +348,70 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
     sums.length > 0 && keptLocals.length === 0 && segments.length === 1 && steps.length <= MAX_PAIRED_STEPS
       ? [...segments[0]!.statements, ...body.map((statement) => statement(next, 0))]
       : null;
-  const head = [
+  const head = (parameters: string): string[] => [
     `'use strict';`,
-    `return function fusedForward(v, p, from, to, carry) {`,
+    `return function fusedForward(${parameters}) {`,
     ...places.keys.map((_, p) => `const p${p} = p[${p}];`),
     ...segmentReads.map((_, r) => `const r${r} = p[${places.keys.length + r}];`),
     ...hoisted,
   ];
   // A chunk is one block of each sum (ops/sums.ts): its sum from -0, added to the sum so far in the buffer, which no
-  // step of the loop reads (-0 + b is b: the first block's sum is the sum so far).
+  // step of the loop reads (-0 + b is b: the first block's sum is the sum so far), or, on two threads, written to
+  // the chunk's place in `b`, whose blocks the runner adds in chunk order.
   const blockSums = (name: string): string[] => sums.map(([j]) => `let ${name}${j} = -0;`);
   const sumSoFar = (j: number, p: number): string => `(from === 0 ? sum${j} : v[p${p}] + sum${j})`;
-  const source = [
-    ...head,
-    ...blockSums(lane.sum),
-    ...keptLocals.map((j, i) => `let q${j} = from === 0 ? 0 : carry[${i}];`),
-    ...loops,
-    ...keptLocals.map((j, i) => `carry[${i}] = q${j};`),
-    ...sums.map(([j, p]) => `v[p${p}] = ${sumSoFar(j, p)};`),
-    `};`,
-  ].join('\n');
-  const pairedSource =
+  const toBlocks = (name: string, chunk: string): string[] =>
+    sums.map(([j], s) => `b[(${chunk}) * ${sums.length} + ${s}] = ${name}${j};`);
+  const chunkOfFrom = `from / ${CHUNK_ENTRIES}`;
+  const single = (shared: boolean): string =>
+    [
+      ...head(shared ? 'v, p, from, to, b' : 'v, p, from, to, carry'),
+      ...blockSums(lane.sum),
+      ...keptLocals.map((j, i) => `let q${j} = from === 0 ? 0 : carry[${i}];`),
+      ...loops,
+      ...keptLocals.map((j, i) => `carry[${i}] = q${j};`),
+      ...(shared ? toBlocks(lane.sum, chunkOfFrom) : sums.map(([j, p]) => `v[p${p}] = ${sumSoFar(j, p)};`)),
+      `};`,
+    ].join('\n');
+  const paired = (shared: boolean): string | null =>
     pairedStatements === null
       ? null
       : [
-          ...head,
+          ...head(shared ? 'v, p, from, to, b' : 'v, p, from, to, carry'),
           ...blockSums(lane.sum),
           ...blockSums(next.sum),
           `for (let k = from, end = from + ${CHUNK_ENTRIES}; k < end; k++) {`,
           `const k2 = k + ${CHUNK_ENTRIES};`,
           ...pairedStatements,
           `}`,
-          ...sums.map(([j, p]) => `v[p${p}] = ${sumSoFar(j, p)} + ${next.sum}${j};`),
+          ...(shared
+            ? [...toBlocks(lane.sum, chunkOfFrom), ...toBlocks(next.sum, `${chunkOfFrom} + 1`)]
+            : sums.map(([j, p]) => `v[p${p}] = ${sumSoFar(j, p)} + ${next.sum}${j};`)),
           `};`,
         ].join('\n');
   // The source names functions by their slot: with the functions' identities it is the structure's key.
   const ids = functions.keys.map(functionId).join(',');
+  const kernelOf = <F>(text: string): F => kernelFor<F>(`${ids}\n${text}`, text, functions.keys);
+  const source = single(false);
+  const pairedSource = paired(false);
+  // A loop that keeps no local across chunks can run its chunks in any order, on two threads (threads.ts).
+  let shared: SharedLoop | null = null;
+  if (keptLocals.length === 0) {
+    const sharedSource = single(true);
+    const sharedPaired = paired(true);
+    shared = {
+      kernel: kernelOf<SharedForwardKernel>(sharedSource),
+      paired: sharedPaired === null ? null : kernelOf<SharedForwardKernel>(sharedPaired),
+      source: sharedSource,
+      pairedSource: sharedPaired,
+      functions: functions.keys,
+      sums: sums.map(([, p]) => places.keys[p]!),
+    };
+  }
   return {
-    kernel: kernelFor<FusedForwardKernel>(`${ids}\n${source}`, source, functions.keys),
-    paired:
-      pairedSource === null
-        ? null
-        : kernelFor<FusedForwardKernel>(`${ids}\n${pairedSource}`, pairedSource, functions.keys),
+    kernel: kernelOf<FusedForwardKernel>(source),
+    paired: pairedSource === null ? null : kernelOf<FusedForwardKernel>(pairedSource),
+    shared,
     offsets: [...places.keys, ...segmentReads],
     n,
     carry: new Float64Array(keptLocals.length),

@@ -100,15 +100,16 @@ let heldByHelper: number[] = [];
 let scratchA: Float64Array = new Float64Array(0);
 let scratchB: Float64Array = new Float64Array(0);
 
-/** Whether this process shares large products: the main thread, several cores, and not JACOBIAN_THREADS=1. */
-const threadsAllowed = (): boolean =>
+/** Whether this process shares large work: the main thread, several cores, and not JACOBIAN_THREADS=1. */
+export const threadsAllowed = (): boolean =>
   isMainThread && process.env['JACOBIAN_THREADS'] !== '1' && availableParallelism() > 1;
 
 /**
  * Whether a core is free for the helper now: on a machine whose cores are all busy (load average above their
  * count) a second thread takes its time from the first and the product is slower; JACOBIAN_THREADS=2 shares anyway.
  */
-const coreFree = (): boolean => process.env['JACOBIAN_THREADS'] === '2' || loadavg()[0]! < availableParallelism() + 0.5;
+export const coreFree = (): boolean =>
+  process.env['JACOBIAN_THREADS'] === '2' || loadavg()[0]! < availableParallelism() + 0.5;
 
 const sharedMemory = threadsAllowed();
 

@@ -1,0 +1,5 @@
+/** The helper thread of threads.ts: runs units of large fused forward loops with the loops' own kernels. */
+import { workerData } from 'node:worker_threads';
+import { type LoopHelperData, serveLoops } from './threads.js';
+
+serveLoops(workerData as LoopHelperData);

@@ -1,0 +1,365 @@
+/**
+ * Large fused forward loops on two threads: the main thread and one helper thread (loop-worker.ts) take the loop's
+ * units (a chunk, or a pair of chunks where the loop has a paired kernel) in turn, by an atomic counter tagged with
+ * the job, and run the loop's kernel on them over the shared value buffer. A unit writes its chunks' sums into a
+ * buffer of block sums, one per chunk, which the main thread adds in chunk order after the loop, as the one-thread
+ * loop adds them (ops/sums.ts): every number is the one-thread loop's, to the bit.
+ *
+ * The main thread returns only when every unit is done: it waits for the unit the helper is on (a few thousand
+ * entries), so the helper never writes after the loop has ended. A helper that wakes after the main thread took the
+ * last unit takes nothing: the counter is exhausted, or tagged with a later job. The kernels and buffers reach the
+ * helper on a MessagePort before the job is published; the helper makes each kernel from its source (numbers and
+ * generated names) and the table's scalar functions, named by operation.
+ */
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { OP_NAMES, OPS, type OpName } from '../ops/index.js';
+import { coreFree, threadsAllowed } from '../ops/parallel.js';
+import type { ScalarFunction } from '../ops/types.js';
+import { CHUNK_ENTRIES, generated } from './compiled.js';
+
+/** A loop over the chunks from `from` to `to` (excluded) that writes each chunk's sums to `blocks`. */
+export type SharedForwardKernel = (
+  v: Float64Array,
+  p: readonly number[],
+  from: number,
+  to: number,
+  b: Float64Array,
+) => void;
+
+/** What a fused forward loop needs to run on two threads (fusion.ts makes it for loops that keep no locals). */
+export interface SharedLoop {
+  readonly kernel: SharedForwardKernel;
+  readonly paired: SharedForwardKernel | null;
+  readonly source: string;
+  readonly pairedSource: string | null;
+  /** The scalar functions the kernels call, by slot. */
+  readonly functions: readonly ScalarFunction[];
+  /** Where each sum of the loop goes in the value buffer, by slot. */
+  readonly sums: readonly number[];
+}
+
+/** Loops from this many chunks on are shared: a job's hand-off costs some tens of microseconds. */
+export const SHARED_LOOP_CHUNKS = 16;
+/** The most offsets a shared loop's kernel reads (the job's fields hold them). */
+const MAX_OFFSETS = 128;
+/** Buffers the helper holds: the value buffers of the last few plans, and the block sums. */
+const HELD = 4;
+
+// The control block's Int32 fields.
+const GENERATION = 0; // bumped (and notified) for every job: the helper's wake-up
+const JOB = 1; // the job whose fields are written
+const CLAIM = 2; // the job's tag | the next unit to take
+const HELPER_DONE = 3; // units the helper has finished in this job
+const JOINED = 4; // the last job the helper read (for tests)
+const FAILED = 5; // 1 once a kernel threw on the helper: its jobs are done again here
+const CONTROL_FIELDS = 6;
+/** The job's tag in CLAIM, above the unit's index (units < 2^19); jobs are numbered from 1, so no tag is 0. */
+const tagOf = (job: number): number => (job & 0xfff) << 19;
+/** CLAIM between jobs: no job's tag. */
+const CLOSED = 0;
+const UNIT_MASK = (1 << 19) - 1;
+
+// The job's Float64 fields.
+const KERNEL = 0;
+const PAIRED = 1; // the paired kernel's id, or -1
+const VALUES = 2;
+const BLOCKS = 3;
+const ENTRIES = 4;
+const UNITS = 5;
+const UNIT_CHUNKS = 6;
+const OFFSET_COUNT = 7;
+const OFFSETS = 8;
+const JOB_FIELDS = OFFSETS + MAX_OFFSETS;
+
+/** What the helper receives once, at its start. */
+export interface LoopHelperData {
+  readonly control: Int32Array;
+  readonly job: Float64Array;
+  readonly port: MessagePort;
+}
+
+/** A message to the helper: kernels to make, buffers to hold and to drop, sent before the job that needs them. */
+interface HelperMessage {
+  readonly kernels: readonly { readonly id: number; readonly source: string; readonly functions: readonly OpName[] }[];
+  readonly buffers: readonly (readonly [number, Float64Array])[];
+  readonly drop: readonly number[];
+}
+
+interface Helper {
+  readonly worker: Worker;
+  readonly data: LoopHelperData;
+  readonly port: MessagePort;
+  failed: boolean;
+}
+
+/** Undefined until the first large loop, null where no helper runs. */
+let helper: Helper | null | undefined;
+let lastJob = 0;
+const kernelIds = new Map<string, number>();
+const kernelsHeld = new Set<number>();
+let bufferIds = new WeakMap<Float64Array, number>();
+let nextBufferId = 1;
+let buffersHeld: number[] = [];
+let blockSums = new Float64Array(new SharedArrayBuffer(1024 * Float64Array.BYTES_PER_ELEMENT));
+
+/**
+ * For tests: `joinFirst` makes the main thread wait (up to 20 s) for the helper to take its first unit of each job
+ * before it takes any, so that both threads compute; `helperUnits` counts the units the helper ran.
+ */
+export const loopThreadsForTests = { joinFirst: false, helperUnits: 0 };
+
+/** The operation of each scalar function of the table. */
+let scalarNames: Map<ScalarFunction, OpName> | undefined;
+function nameOf(f: ScalarFunction): OpName | undefined {
+  scalarNames ??= new Map(
+    OP_NAMES.flatMap((name) => {
+      const scalar = OPS[name].scalar;
+      return scalar === undefined ? [] : [[scalar, name] as const];
+    }),
+  );
+  return scalarNames.get(f);
+}
+
+/** Where the helper's module is: beside this module (tsc's output), or beside the bundle that holds this code. */
+function helperUrl(): URL | null {
+  const here: string | undefined = import.meta.url;
+  if (here === undefined) return null;
+  return new URL(here.endsWith('/threads.js') ? './loop-worker.js' : './loop-worker.mjs', here);
+}
+
+function theHelper(url?: URL): Helper | null {
+  if (helper !== undefined) return helper !== null && helper.failed ? null : helper;
+  helper = null;
+  const from = url ?? helperUrl();
+  if (!threadsAllowed() || from === null) return null;
+  kernelsHeld.clear();
+  bufferIds = new WeakMap();
+  buffersHeld = [];
+  const { port1, port2 } = new MessageChannel();
+  const data: LoopHelperData = {
+    control: new Int32Array(new SharedArrayBuffer(CONTROL_FIELDS * Int32Array.BYTES_PER_ELEMENT)),
+    job: new Float64Array(new SharedArrayBuffer(JOB_FIELDS * Float64Array.BYTES_PER_ELEMENT)),
+    port: port2,
+  };
+  try {
+    const worker = new Worker(from, { workerData: data, transferList: [port2] });
+    // It must never keep the process alive.
+    worker.unref();
+    port1.unref();
+    const started: Helper = { worker, data, port: port1, failed: false };
+    const fail = (): void => {
+      started.failed = true;
+    };
+    worker.on('error', fail);
+    worker.on('exit', fail);
+    helper = started;
+  } catch {
+    helper = null;
+  }
+  return helper;
+}
+
+/** Starts the helper from `url` instead of its module, or stops using any helper (null): for tests. */
+export function useLoopHelperFrom(url: URL | null): void {
+  if (helper) {
+    helper.failed = true;
+    void helper.worker.terminate();
+  }
+  helper = undefined;
+  if (url === null) helper = null;
+  else theHelper(url);
+}
+
+/** The id of a kernel's source, and the message part that makes it on the helper if the helper has not got it. */
+function kernelPart(
+  source: string,
+  functions: readonly ScalarFunction[],
+  kernels: HelperMessage['kernels'][number][],
+): number {
+  let id = kernelIds.get(source);
+  if (id === undefined) kernelIds.set(source, (id = kernelIds.size + 1));
+  if (!kernelsHeld.has(id)) {
+    kernelsHeld.add(id);
+    kernels.push({ id, source, functions: functions.map((f) => nameOf(f)!) });
+  }
+  return id;
+}
+
+/** The id of a buffer, added to the message's buffers if the helper does not hold it (the oldest held dropped). */
+function bufferPart(
+  x: Float64Array,
+  message: { buffers: (readonly [number, Float64Array])[]; drop: number[] },
+): number {
+  let id = bufferIds.get(x);
+  if (id === undefined) bufferIds.set(x, (id = nextBufferId++));
+  const at = buffersHeld.indexOf(id);
+  if (at >= 0) buffersHeld.splice(at, 1);
+  else message.buffers.push([id, x]);
+  buffersHeld.push(id);
+  if (buffersHeld.length > HELD) message.drop.push(...buffersHeld.splice(0, buffersHeld.length - HELD));
+  return id;
+}
+
+/**
+ * Runs a fused forward loop of n entries on two threads; false (nothing done) where it cannot: no helper, a loop too
+ * short, a buffer not in shared memory, a kernel that calls a function outside the table.
+ */
+export function runSharedForwardLoop(
+  loop: SharedLoop,
+  offsets: readonly number[],
+  n: number,
+  v: Float64Array,
+): boolean {
+  const chunks = Math.ceil(n / CHUNK_ENTRIES);
+  if (chunks < SHARED_LOOP_CHUNKS || offsets.length > MAX_OFFSETS || !(v.buffer instanceof SharedArrayBuffer))
+    return false;
+  if (!(loopThreadsForTests.joinFirst || coreFree())) return false;
+  if (loop.functions.some((f) => nameOf(f) === undefined)) return false;
+  const h = theHelper();
+  if (h === null) return false;
+  const sums = loop.sums.length;
+  if (blockSums.length < chunks * sums)
+    blockSums = new Float64Array(new SharedArrayBuffer(2 * chunks * sums * Float64Array.BYTES_PER_ELEMENT));
+  const blocks = blockSums;
+  const unitChunks = loop.paired === null ? 1 : 2;
+  const units = Math.ceil(chunks / unitChunks);
+  if (units > UNIT_MASK) return false;
+  const message = {
+    kernels: [] as HelperMessage['kernels'][number][],
+    buffers: [] as (readonly [number, Float64Array])[],
+    drop: [] as number[],
+  };
+  const { control, job } = h.data;
+  job[KERNEL] = kernelPart(loop.source, loop.functions, message.kernels);
+  job[PAIRED] = loop.pairedSource === null ? -1 : kernelPart(loop.pairedSource, loop.functions, message.kernels);
+  job[VALUES] = bufferPart(v, message);
+  job[BLOCKS] = bufferPart(blocks, message);
+  job[ENTRIES] = n;
+  job[UNITS] = units;
+  job[UNIT_CHUNKS] = unitChunks;
+  job[OFFSET_COUNT] = offsets.length;
+  for (let i = 0; i < offsets.length; i++) job[OFFSETS + i] = offsets[i]!;
+  if (message.kernels.length > 0 || message.buffers.length > 0 || message.drop.length > 0) h.port.postMessage(message);
+  lastJob = (lastJob % 0xfff) + 1;
+  const tag = tagOf(lastJob);
+  Atomics.store(control, HELPER_DONE, 0);
+  Atomics.store(control, CLAIM, tag);
+  Atomics.store(control, JOB, lastJob);
+  Atomics.add(control, GENERATION, 1);
+  Atomics.notify(control, GENERATION);
+  if (loopThreadsForTests.joinFirst) {
+    const joined = Atomics.load(control, JOINED);
+    if (joined !== lastJob) Atomics.wait(control, JOINED, joined, 20_000);
+  }
+  let mine = 0;
+  for (let unit = claim(control, tag, units); unit >= 0; unit = claim(control, tag, units)) {
+    runUnit(loop.kernel, loop.paired, offsets, n, v, blocks, unit, unitChunks);
+    mine++;
+  }
+  // The helper's unit in hand: a chunk or two of work.
+  for (let done = Atomics.load(control, HELPER_DONE); mine + done < units; done = Atomics.load(control, HELPER_DONE))
+    Atomics.wait(control, HELPER_DONE, done, 50);
+  // Closed before the next job's fields are written: a helper that read this job's id late, then some of the next
+  // job's fields, could otherwise claim a unit past this job's count.
+  Atomics.store(control, CLAIM, CLOSED);
+  loopThreadsForTests.helperUnits += units - mine;
+  if (Atomics.load(control, FAILED) === 1) {
+    h.failed = true;
+    for (let unit = 0; unit < units; unit++) runUnit(loop.kernel, loop.paired, offsets, n, v, blocks, unit, unitChunks);
+  }
+  // The blocks' sums in chunk order, as the one-thread loop adds them.
+  for (let s = 0; s < sums; s++) {
+    const place = loop.sums[s]!;
+    let sum = blocks[s]!;
+    for (let c = 1; c < chunks; c++) sum += blocks[c * sums + s]!;
+    v[place] = sum;
+  }
+  return true;
+}
+
+/** The next of the `units` units of the job tagged `tag`, or -1 when none is left (or the job is over). */
+function claim(control: Int32Array, tag: number, units: number): number {
+  for (;;) {
+    const claimed = Atomics.load(control, CLAIM);
+    const unit = claimed & UNIT_MASK;
+    if ((claimed & ~UNIT_MASK) !== tag || unit >= units) return -1;
+    if (Atomics.compareExchange(control, CLAIM, claimed, claimed + 1) === claimed) return unit;
+  }
+}
+
+/** Unit `unit` of the loop: a pair of chunks by the paired kernel where both are whole, else chunk by chunk. */
+function runUnit(
+  kernel: SharedForwardKernel,
+  paired: SharedForwardKernel | null,
+  offsets: readonly number[],
+  n: number,
+  v: Float64Array,
+  blocks: Float64Array,
+  unit: number,
+  unitChunks: number,
+): void {
+  const from = unit * unitChunks * CHUNK_ENTRIES;
+  if (paired !== null && from + 2 * CHUNK_ENTRIES <= n) {
+    paired(v, offsets, from, from + 2 * CHUNK_ENTRIES, blocks);
+    return;
+  }
+  const end = Math.min(n, from + unitChunks * CHUNK_ENTRIES);
+  for (let c = from; c < end; c += CHUNK_ENTRIES) kernel(v, offsets, c, Math.min(end, c + CHUNK_ENTRIES), blocks);
+}
+
+/** The helper thread's loop: wait for a job, make what it needs, take units until none is left. */
+export function serveLoops({ control, job, port }: LoopHelperData): never {
+  const kernels = new Map<number, SharedForwardKernel>();
+  const buffers = new Map<number, Float64Array>();
+  const receive = (): void => {
+    for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
+      const message = m.message as HelperMessage;
+      for (const { id, source, functions } of message.kernels)
+        kernels.set(
+          id,
+          generated<SharedForwardKernel>(
+            source,
+            functions.map((name) => OPS[name].scalar!),
+          ),
+        );
+      for (const [id, array] of message.buffers) buffers.set(id, array);
+      for (const id of message.drop) buffers.delete(id);
+    }
+  };
+  const join = (id: number): void => {
+    Atomics.store(control, JOINED, id);
+    Atomics.notify(control, JOINED);
+  };
+  // From generation 0: a job posted while this thread was starting is still open.
+  for (let seen = 0; ;) {
+    Atomics.wait(control, GENERATION, seen);
+    seen = Atomics.load(control, GENERATION);
+    const id = Atomics.load(control, JOB);
+    receive();
+    const kernel = kernels.get(job[KERNEL]!);
+    const paired = job[PAIRED] === -1 ? null : (kernels.get(job[PAIRED]!) ?? null);
+    const v = buffers.get(job[VALUES]!);
+    const blocks = buffers.get(job[BLOCKS]!);
+    const n = job[ENTRIES]!;
+    const units = job[UNITS]!;
+    const unitChunks = job[UNIT_CHUNKS]!;
+    const offsets = Array.from({ length: job[OFFSET_COUNT]! }, (_, i) => job[OFFSETS + i]!);
+    if (kernel === undefined || v === undefined || blocks === undefined) {
+      join(id);
+      continue;
+    }
+    const tag = tagOf(id);
+    let unit = claim(control, tag, units);
+    // Joined once it holds its first unit (what a test waits for, so that both threads compute).
+    join(id);
+    for (; unit >= 0; unit = claim(control, tag, units)) {
+      try {
+        runUnit(kernel, paired, offsets, n, v, blocks, unit, unitChunks);
+      } catch {
+        Atomics.store(control, FAILED, 1);
+      }
+      Atomics.add(control, HELPER_DONE, 1);
+      Atomics.notify(control, HELPER_DONE);
+    }
+  }
+}

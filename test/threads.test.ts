@@ -1,0 +1,69 @@
+/**
+ * Large fused forward loops on two threads (src/engine/threads.ts): the numbers of the one-thread loop to the bit
+ * (sums in blocks, paired kernels, copies in two segments, vectors written), the helper taking part; a loop that
+ * keeps a local from one chunk to the next stays on one thread.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { compile } from '../src/index.js';
+import { CHUNK_ENTRIES } from '../src/engine/compiled.js';
+import { loopThreadsForTests, SHARED_LOOP_CHUNKS, useLoopHelperFrom } from '../src/engine/threads.js';
+import { firstBitDifference, prng } from './helpers/numeric.js';
+
+/** The built helper module: the tests run the sources, whose helper is the build's .js. */
+const BUILT_HELPER = new URL('../dist/src/engine/loop-worker.js', import.meta.url);
+
+afterAll(() => {
+  loopThreadsForTests.joinFirst = false;
+  useLoopHelperFrom(null);
+});
+
+/** Past SHARED_LOOP_CHUNKS chunks, an odd number of them, the last one part of a chunk. */
+const n = (SHARED_LOOP_CHUNKS + 4) * CHUNK_ENTRIES + 77;
+
+const CASES: readonly { expr: string; shapes: Record<string, number[]> }[] = [
+  // GradBench's lse: the max, then a loop of exp and a sum (paired).
+  { expr: 'a = max(x)\na + log(sum(exp(x - a)))', shapes: { x: [n] } },
+  // Two sums in one loop, a scalar operand.
+  { expr: '[sum(sin(x) .* y + c), sum(exp(-x .* x))]', shapes: { x: [n], y: [n], c: [] } },
+  // A vector result, no sum: the loop writes its entries.
+  { expr: 'tanh(x .* y) + c * x', shapes: { x: [n], y: [n], c: [] } },
+  // Copies in two segments (halves of two arguments), then a sum over them.
+  { expr: `w = concat(x[1:${(n - 1) / 2}], y[${(n + 1) / 2}:end])\nsum(sin(w) .* w)`, shapes: { x: [n], y: [n] } },
+];
+
+describe('large fused forward loops on two threads', () => {
+  it(`give the one-thread numbers to the bit, the helper computing part of ${n} entries`, () => {
+    const random = prng(31);
+    for (const { expr, shapes } of CASES) {
+      const program = compile(expr, shapes);
+      const at = Object.fromEntries(
+        Object.entries(shapes).map(([name, shape]) => [
+          name,
+          shape.length === 0 ? 0.75 : Float64Array.from({ length: shape[0]! }, () => 4 * random() - 2),
+        ]),
+      );
+      useLoopHelperFrom(null);
+      const serial = program.evaluateFlat(at);
+      useLoopHelperFrom(BUILT_HELPER);
+      loopThreadsForTests.joinFirst = true;
+      const before = loopThreadsForTests.helperUnits;
+      const shared = program.evaluateFlat(at);
+      loopThreadsForTests.joinFirst = false;
+      expect(firstBitDifference(shared, serial), expr).toBeNull();
+      expect(loopThreadsForTests.helperUnits, expr).toBeGreaterThan(before);
+    }
+  });
+
+  it('keeps a loop on one thread when it carries a local from one chunk to the next (a shift)', () => {
+    const program = compile('z = tanh(x)\nsum(concat([1], z[1:end-1]) .* x)', { x: [n] });
+    const x = Float64Array.from({ length: n }, (_, k) => Math.sin(k));
+    useLoopHelperFrom(BUILT_HELPER);
+    loopThreadsForTests.joinFirst = true;
+    const before = loopThreadsForTests.helperUnits;
+    const value = program.evaluateFlat({ x })[0]!;
+    loopThreadsForTests.joinFirst = false;
+    expect(loopThreadsForTests.helperUnits).toBe(before);
+    useLoopHelperFrom(null);
+    expect(program.evaluateFlat({ x })[0]).toBe(value);
+  });
+});
