@@ -1,7 +1,7 @@
 /**
- * Large fused forward loops on two threads (src/engine/threads.ts): the numbers of the one-thread loop to the bit
- * (sums in blocks, paired kernels, copies in two segments, vectors written), the helper taking part; a loop that
- * keeps a local from one chunk to the next stays on one thread.
+ * Large fused loops on two threads (src/engine/threads.ts): the value, vᵀJ and J·u of the one-thread loops to the
+ * bit (sums in blocks, paired kernels, copies in two segments, vectors written, the derivative passes' loops and
+ * their sums), the helper taking part; a loop that keeps a local from one chunk to the next stays on one thread.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../src/index.js';
@@ -31,7 +31,7 @@ const CASES: readonly { expr: string; shapes: Record<string, number[]> }[] = [
   { expr: `w = concat(x[1:${(n - 1) / 2}], y[${(n + 1) / 2}:end])\nsum(sin(w) .* w)`, shapes: { x: [n], y: [n] } },
 ];
 
-describe('large fused forward loops on two threads', () => {
+describe('large fused loops on two threads', () => {
   it(`give the one-thread numbers to the bit, the helper computing part of ${n} entries`, () => {
     const random = prng(31);
     for (const { expr, shapes } of CASES) {
@@ -42,14 +42,28 @@ describe('large fused forward loops on two threads', () => {
           shape.length === 0 ? 0.75 : Float64Array.from({ length: shape[0]! }, () => 4 * random() - 2),
         ]),
       );
+      const m = program.evaluateFlat(at).length;
+      const size = Object.values(shapes).reduce((total, shape) => total + (shape[0] ?? 1), 0);
+      // The value, vᵀJ (the reverse pass's loops) and J·u (the forward pass's), each a flat array.
+      const results = () => [
+        program.evaluateFlat(at),
+        program.vjpFlat(
+          at,
+          Float64Array.from({ length: m }, (_, i) => 1 + i),
+        ).vjp,
+        program.jvpFlat(
+          at,
+          Float64Array.from({ length: size }, (_, k) => Math.cos(k)),
+        ).jvp,
+      ];
       useLoopHelperFrom(null);
-      const serial = program.evaluateFlat(at);
+      const serial = results();
       useLoopHelperFrom(BUILT_HELPER);
       loopThreadsForTests.joinFirst = true;
       const before = loopThreadsForTests.helperUnits;
-      const shared = program.evaluateFlat(at);
+      const shared = results();
       loopThreadsForTests.joinFirst = false;
-      expect(firstBitDifference(shared, serial), expr).toBeNull();
+      shared.forEach((result, i) => expect(firstBitDifference(result, serial[i]!), `${expr}: ${i}`).toBeNull());
       expect(loopThreadsForTests.helperUnits, expr).toBeGreaterThan(before);
     }
   });

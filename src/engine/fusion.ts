@@ -23,7 +23,14 @@ import type { IndexMap, Operand } from '../ops/index.js';
 import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
 import { times } from './linear/product.js';
-import { runSharedForwardLoop, type SharedForwardKernel, type SharedLoop } from './threads.js';
+import {
+  runSharedForwardLoop,
+  runSharedPassLoop,
+  type SharedForwardKernel,
+  type SharedLoop,
+  type SharedPassKernel,
+  type SharedPassLoop,
+} from './threads.js';
 import type { Step } from './linear/index.js';
 
 /**
@@ -45,6 +52,8 @@ export const MAX_LOOP_STEPS = 48;
 /** A generated loop and the buffer offsets it runs at. */
 export interface FusedLoop<F> {
   readonly kernel: F;
+  /** Its kernel for two threads (threads.ts). */
+  readonly shared: SharedPassLoop;
   readonly offsets: readonly number[];
   readonly n: number;
   /** What the loop carries from one chunk to the next (its sums so far). */
@@ -109,9 +118,10 @@ export function runForwardLoop(loop: FusedForwardLoop, v: Float64Array): void {
   for (; from < n; from += CHUNK_ENTRIES) kernel(v, offsets, from, Math.min(from + CHUNK_ENTRIES, n), carry);
 }
 
-/** Runs a derivative pass's loop over its n entries, chunk by chunk (see CHUNK_ENTRIES). */
+/** Runs a derivative pass's loop over its n entries: on two threads where it can (threads.ts), else chunk by chunk. */
 export function runPassLoop(loop: FusedLoop<FusedPassKernel>, v: Float64Array, c: Float64Array): void {
-  const { kernel, offsets, n, carry } = loop;
+  const { kernel, shared, offsets, n, carry } = loop;
+  if (runSharedPassLoop(shared, offsets, n, v, c)) return;
   for (let from = 0; from < n; from += CHUNK_ENTRIES)
     kernel(v, c, offsets, n, from, Math.min(from + CHUNK_ENTRIES, n), carry);
 }
@@ -512,6 +522,7 @@ export function fusePass(
   const before: string[] = [];
   const body: string[] = [];
   const after: string[] = [];
+  const sharedAfter: ((sums: number) => string)[] = [];
   const place = (offset: number): string => `p${places.slot(offset)}`;
   /** The partial's entry k, or its one number read before the loop. */
   const partial = (d: Operand, name: string): string => {
@@ -535,15 +546,18 @@ export function fusePass(
   };
   // A chunk is one block of a sum (ops/sums.ts): its sum from 0, added to the sum so far that the carry holds from
   // chunk to chunk; the sum is added once, after the last, as the step's kernel adds it.
-  let sums = 0;
+  const targets: number[] = [];
   const sum = (j: number, term: string, target: number): void => {
-    const slot = sums++;
+    const slot = targets.length;
+    targets.push(target);
     before.push(`let sum${j} = 0;`);
     body.push(`sum${j} += ${term};`);
     after.push(
       `carry[${slot}] = from === 0 ? sum${j} : carry[${slot}] + sum${j};`,
       `if (to === n) c[${place(target)}] += carry[${slot}];`,
     );
+    // On two threads, the chunk's sum goes to its place among the blocks, which the runner adds in order.
+    sharedAfter.push((count) => `b[(from / ${CHUNK_ENTRIES}) * ${count} + ${slot}] = sum${j};`);
   };
   steps.forEach((step, j) => {
     const d = partial(step.d, `d${j}`);
@@ -563,23 +577,35 @@ export function fusePass(
   });
   for (const [offset, local] of locals)
     if (written.has(offset) && use(offset).store) body.push(`c[${place(offset)} + k] = ${local};`);
-  const source = [
-    `'use strict';`,
-    `return function fused${direction === 'reverse' ? 'Pullback' : 'Pushforward'}(v, c, p, n, from, to, carry) {`,
-    ...places.keys.map((_, p) => `const p${p} = p[${p}];`),
-    ...before,
-    `for (let k = from; k < to; k++) {`,
-    ...body,
-    `}`,
-    ...after,
-    `};`,
-  ].join('\n');
-  // The source is a function of the structure alone: it is its own key.
+  const name = `fused${direction === 'reverse' ? 'Pullback' : 'Pushforward'}`;
+  const sourceOf = (parameters: string, end: readonly string[]): string =>
+    [
+      `'use strict';`,
+      `return function ${name}(${parameters}) {`,
+      ...places.keys.map((_, p) => `const p${p} = p[${p}];`),
+      ...before,
+      `for (let k = from; k < to; k++) {`,
+      ...body,
+      `}`,
+      ...end,
+      `};`,
+    ].join('\n');
+  const source = sourceOf('v, c, p, n, from, to, carry', after);
+  const sharedSource = sourceOf(
+    'v, c, p, n, from, to, b',
+    sharedAfter.map((line) => line(targets.length)),
+  );
+  // A source is a function of the structure alone: it is its own key.
   return {
     kernel: kernelFor<FusedPassKernel>(source, source, [times]),
+    shared: {
+      kernel: kernelFor<SharedPassKernel>(sharedSource, sharedSource, [times]),
+      source: sharedSource,
+      sums: targets,
+    },
     offsets: places.keys,
     n,
-    carry: new Float64Array(sums),
+    carry: new Float64Array(targets.length),
     source,
   };
 }

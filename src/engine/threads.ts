@@ -1,9 +1,10 @@
 /**
- * Large fused forward loops on two threads: the main thread and one helper thread (loop-worker.ts) take the loop's
- * units (a chunk, or a pair of chunks where the loop has a paired kernel) in turn, by an atomic counter tagged with
- * the job, and run the loop's kernel on them over the shared value buffer. A unit writes its chunks' sums into a
- * buffer of block sums, one per chunk, which the main thread adds in chunk order after the loop, as the one-thread
- * loop adds them (ops/sums.ts): every number is the one-thread loop's, to the bit.
+ * Large fused loops on two threads (forward loops, and the loops of the derivative passes): the main thread and one
+ * helper thread (loop-worker.ts) take the loop's units (a chunk, or a pair of chunks where a forward loop has a
+ * paired kernel) in turn, by an atomic counter tagged with the job, and run the loop's kernel on them over the shared
+ * buffers. A unit writes its chunks' sums into a buffer of block sums, one per chunk, which the main thread adds in
+ * chunk order after the loop, as the one-thread loop adds them (ops/sums.ts): every number is the one-thread
+ * loop's, to the bit.
  *
  * The main thread returns only when every unit is done: it waits for the unit the helper is on (a few thousand
  * entries), so the helper never writes after the loop has ended. A helper that wakes after the main thread took the
@@ -12,10 +13,11 @@
  * generated names) and the table's scalar functions, named by operation.
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
-import { OP_NAMES, OPS, type OpName } from '../ops/index.js';
+import { OP_NAMES, OPS } from '../ops/index.js';
 import { coreFree, threadsAllowed } from '../ops/parallel.js';
 import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
+import { times } from './linear/product.js';
 
 /** A loop over the chunks from `from` to `to` (excluded) that writes each chunk's sums to `blocks`. */
 export type SharedForwardKernel = (
@@ -35,6 +37,25 @@ export interface SharedLoop {
   /** The scalar functions the kernels call, by slot. */
   readonly functions: readonly ScalarFunction[];
   /** Where each sum of the loop goes in the value buffer, by slot. */
+  readonly sums: readonly number[];
+}
+
+/** A derivative pass's loop over the chunks from `from` to `to` of n, writing each chunk's sums to `b`. */
+export type SharedPassKernel = (
+  v: Float64Array,
+  c: Float64Array,
+  p: readonly number[],
+  n: number,
+  from: number,
+  to: number,
+  b: Float64Array,
+) => void;
+
+/** What a derivative pass's fused loop needs to run on two threads. */
+export interface SharedPassLoop {
+  readonly kernel: SharedPassKernel;
+  readonly source: string;
+  /** Where each sum of the loop is added in the (co)tangent buffer, by slot. */
   readonly sums: readonly number[];
 }
 
@@ -68,7 +89,11 @@ const ENTRIES = 4;
 const UNITS = 5;
 const UNIT_CHUNKS = 6;
 const OFFSET_COUNT = 7;
-const OFFSETS = 8;
+const KIND = 8; // FORWARD or PASS
+const TANGENTS = 9; // a pass's (co)tangent buffer
+const OFFSETS = 10;
+const FORWARD = 0;
+const PASS = 1;
 const JOB_FIELDS = OFFSETS + MAX_OFFSETS;
 
 /** What the helper receives once, at its start. */
@@ -80,7 +105,7 @@ export interface LoopHelperData {
 
 /** A message to the helper: kernels to make, buffers to hold and to drop, sent before the job that needs them. */
 interface HelperMessage {
-  readonly kernels: readonly { readonly id: number; readonly source: string; readonly functions: readonly OpName[] }[];
+  readonly kernels: readonly { readonly id: number; readonly source: string; readonly functions: readonly string[] }[];
   readonly buffers: readonly (readonly [number, Float64Array])[];
   readonly drop: readonly number[];
 }
@@ -108,16 +133,25 @@ let blockSums = new Float64Array(new SharedArrayBuffer(1024 * Float64Array.BYTES
  */
 export const loopThreadsForTests = { joinFirst: false, helperUnits: 0 };
 
-/** The operation of each scalar function of the table. */
-let scalarNames: Map<ScalarFunction, OpName> | undefined;
-function nameOf(f: ScalarFunction): OpName | undefined {
-  scalarNames ??= new Map(
-    OP_NAMES.flatMap((name) => {
-      const scalar = OPS[name].scalar;
-      return scalar === undefined ? [] : [[scalar, name] as const];
+/** The functions a shared kernel may call, by name: the table's scalar functions, and the passes' product. */
+let sharedFunctions: Map<string, ScalarFunction> | undefined;
+let functionNames: Map<ScalarFunction, string> | undefined;
+function functionByName(name: string): ScalarFunction | undefined {
+  sharedFunctions ??= new Map<string, ScalarFunction>([
+    ['times', times],
+    ...OP_NAMES.flatMap((op) => {
+      const scalar = OPS[op].scalar;
+      return scalar === undefined ? [] : [[op, scalar] as const];
     }),
-  );
-  return scalarNames.get(f);
+  ]);
+  return sharedFunctions.get(name);
+}
+function nameOf(f: ScalarFunction): string | undefined {
+  if (functionNames === undefined) {
+    functionByName('times');
+    functionNames = new Map([...sharedFunctions!].map(([name, g]) => [g, name]));
+  }
+  return functionNames.get(f);
 }
 
 /** Where the helper's module is: beside this module (tsc's output), or beside the bundle that holds this code. */
@@ -200,45 +234,57 @@ function bufferPart(
   return id;
 }
 
+/** A loop to share: its kernels' sources, its buffers, its units and how this thread runs one. */
+interface Job {
+  readonly kind: typeof FORWARD | typeof PASS;
+  readonly source: string;
+  readonly pairedSource: string | null;
+  readonly functions: readonly ScalarFunction[];
+  readonly v: Float64Array;
+  /** A pass's (co)tangent buffer. */
+  readonly c: Float64Array | null;
+  readonly offsets: readonly number[];
+  readonly n: number;
+  readonly unitChunks: number;
+  readonly sums: number;
+  readonly run: (unit: number, blocks: Float64Array) => void;
+}
+
 /**
- * Runs a fused forward loop of n entries on two threads; false (nothing done) where it cannot: no helper, a loop too
- * short, a buffer not in shared memory, a kernel that calls a function outside the table.
+ * Runs the job's units on both threads and returns its buffer of block sums (chunk c's sums from c·sums on); null
+ * (nothing done) where it cannot be shared: no helper, too few chunks, a buffer outside shared memory, a kernel that
+ * calls a function the helper does not know.
  */
-export function runSharedForwardLoop(
-  loop: SharedLoop,
-  offsets: readonly number[],
-  n: number,
-  v: Float64Array,
-): boolean {
+function share(job: Job): Float64Array | null {
+  const { n, unitChunks, sums, offsets } = job;
   const chunks = Math.ceil(n / CHUNK_ENTRIES);
-  if (chunks < SHARED_LOOP_CHUNKS || offsets.length > MAX_OFFSETS || !(v.buffer instanceof SharedArrayBuffer))
-    return false;
-  if (!(loopThreadsForTests.joinFirst || coreFree())) return false;
-  if (loop.functions.some((f) => nameOf(f) === undefined)) return false;
+  const units = Math.ceil(chunks / unitChunks);
+  const shared = (x: Float64Array | null): boolean => x === null || x.buffer instanceof SharedArrayBuffer;
+  if (chunks < SHARED_LOOP_CHUNKS || units > UNIT_MASK || offsets.length > MAX_OFFSETS) return null;
+  if (!shared(job.v) || !shared(job.c) || job.functions.some((f) => nameOf(f) === undefined)) return null;
+  if (!(loopThreadsForTests.joinFirst || coreFree())) return null;
   const h = theHelper();
-  if (h === null) return false;
-  const sums = loop.sums.length;
+  if (h === null) return null;
   if (blockSums.length < chunks * sums)
     blockSums = new Float64Array(new SharedArrayBuffer(2 * chunks * sums * Float64Array.BYTES_PER_ELEMENT));
   const blocks = blockSums;
-  const unitChunks = loop.paired === null ? 1 : 2;
-  const units = Math.ceil(chunks / unitChunks);
-  if (units > UNIT_MASK) return false;
   const message = {
     kernels: [] as HelperMessage['kernels'][number][],
     buffers: [] as (readonly [number, Float64Array])[],
     drop: [] as number[],
   };
-  const { control, job } = h.data;
-  job[KERNEL] = kernelPart(loop.source, loop.functions, message.kernels);
-  job[PAIRED] = loop.pairedSource === null ? -1 : kernelPart(loop.pairedSource, loop.functions, message.kernels);
-  job[VALUES] = bufferPart(v, message);
-  job[BLOCKS] = bufferPart(blocks, message);
-  job[ENTRIES] = n;
-  job[UNITS] = units;
-  job[UNIT_CHUNKS] = unitChunks;
-  job[OFFSET_COUNT] = offsets.length;
-  for (let i = 0; i < offsets.length; i++) job[OFFSETS + i] = offsets[i]!;
+  const { control, job: fields } = h.data;
+  fields[KIND] = job.kind;
+  fields[KERNEL] = kernelPart(job.source, job.functions, message.kernels);
+  fields[PAIRED] = job.pairedSource === null ? -1 : kernelPart(job.pairedSource, job.functions, message.kernels);
+  fields[VALUES] = bufferPart(job.v, message);
+  fields[TANGENTS] = job.c === null ? -1 : bufferPart(job.c, message);
+  fields[BLOCKS] = bufferPart(blocks, message);
+  fields[ENTRIES] = n;
+  fields[UNITS] = units;
+  fields[UNIT_CHUNKS] = unitChunks;
+  fields[OFFSET_COUNT] = offsets.length;
+  for (let i = 0; i < offsets.length; i++) fields[OFFSETS + i] = offsets[i]!;
   if (message.kernels.length > 0 || message.buffers.length > 0 || message.drop.length > 0) h.port.postMessage(message);
   lastJob = (lastJob % 0xfff) + 1;
   const tag = tagOf(lastJob);
@@ -253,7 +299,7 @@ export function runSharedForwardLoop(
   }
   let mine = 0;
   for (let unit = claim(control, tag, units); unit >= 0; unit = claim(control, tag, units)) {
-    runUnit(loop.kernel, loop.paired, offsets, n, v, blocks, unit, unitChunks);
+    job.run(unit, blocks);
     mine++;
   }
   // The helper's unit in hand: a chunk or two of work.
@@ -265,15 +311,72 @@ export function runSharedForwardLoop(
   loopThreadsForTests.helperUnits += units - mine;
   if (Atomics.load(control, FAILED) === 1) {
     h.failed = true;
-    for (let unit = 0; unit < units; unit++) runUnit(loop.kernel, loop.paired, offsets, n, v, blocks, unit, unitChunks);
+    for (let unit = 0; unit < units; unit++) job.run(unit, blocks);
   }
-  // The blocks' sums in chunk order, as the one-thread loop adds them.
-  for (let s = 0; s < sums; s++) {
-    const place = loop.sums[s]!;
-    let sum = blocks[s]!;
-    for (let c = 1; c < chunks; c++) sum += blocks[c * sums + s]!;
-    v[place] = sum;
-  }
+  return blocks;
+}
+
+/** Sum s of the loop: its blocks' sums in chunk order, as the one-thread loop adds them. */
+function sumOfBlocks(blocks: Float64Array, s: number, sums: number, n: number): number {
+  let sum = blocks[s]!;
+  for (let c = 1, chunks = Math.ceil(n / CHUNK_ENTRIES); c < chunks; c++) sum += blocks[c * sums + s]!;
+  return sum;
+}
+
+/** Runs a fused forward loop of n entries on two threads; false (nothing done) where it cannot (see `share`). */
+export function runSharedForwardLoop(
+  loop: SharedLoop,
+  offsets: readonly number[],
+  n: number,
+  v: Float64Array,
+): boolean {
+  const unitChunks = loop.paired === null ? 1 : 2;
+  const blocks = share({
+    kind: FORWARD,
+    source: loop.source,
+    pairedSource: loop.pairedSource,
+    functions: loop.functions,
+    v,
+    c: null,
+    offsets,
+    n,
+    unitChunks,
+    sums: loop.sums.length,
+    run: (unit, b) => runForwardUnit(loop.kernel, loop.paired, offsets, n, v, b, unit, unitChunks),
+  });
+  if (blocks === null) return false;
+  loop.sums.forEach((place, s) => (v[place] = sumOfBlocks(blocks, s, loop.sums.length, n)));
+  return true;
+}
+
+/**
+ * Runs a derivative pass's fused loop of n entries on two threads over the (co)tangent buffer `c`; false (nothing
+ * done) where it cannot (see `share`). Each sum is added to its target once, as the one-thread loop adds it.
+ */
+export function runSharedPassLoop(
+  loop: SharedPassLoop,
+  offsets: readonly number[],
+  n: number,
+  v: Float64Array,
+  c: Float64Array,
+): boolean {
+  const blocks = share({
+    kind: PASS,
+    source: loop.source,
+    pairedSource: null,
+    functions: [times],
+    v,
+    c,
+    offsets,
+    n,
+    unitChunks: 1,
+    sums: loop.sums.length,
+    run: (unit, b) => runPassUnit(loop.kernel, offsets, n, v, c, b, unit),
+  });
+  if (blocks === null) return false;
+  loop.sums.forEach((target, s) => {
+    c[target] = c[target]! + sumOfBlocks(blocks, s, loop.sums.length, n);
+  });
   return true;
 }
 
@@ -287,8 +390,8 @@ function claim(control: Int32Array, tag: number, units: number): number {
   }
 }
 
-/** Unit `unit` of the loop: a pair of chunks by the paired kernel where both are whole, else chunk by chunk. */
-function runUnit(
+/** Unit `unit` of a forward loop: a pair of chunks by the paired kernel where both are whole, else chunk by chunk. */
+function runForwardUnit(
   kernel: SharedForwardKernel,
   paired: SharedForwardKernel | null,
   offsets: readonly number[],
@@ -307,9 +410,24 @@ function runUnit(
   for (let c = from; c < end; c += CHUNK_ENTRIES) kernel(v, offsets, c, Math.min(end, c + CHUNK_ENTRIES), blocks);
 }
 
+/** Unit `unit` of a derivative pass's loop: one chunk. */
+function runPassUnit(
+  kernel: SharedPassKernel,
+  offsets: readonly number[],
+  n: number,
+  v: Float64Array,
+  c: Float64Array,
+  blocks: Float64Array,
+  unit: number,
+): void {
+  const from = unit * CHUNK_ENTRIES;
+  kernel(v, c, offsets, n, from, Math.min(n, from + CHUNK_ENTRIES), blocks);
+}
+
 /** The helper thread's loop: wait for a job, make what it needs, take units until none is left. */
 export function serveLoops({ control, job, port }: LoopHelperData): never {
-  const kernels = new Map<number, SharedForwardKernel>();
+  // A forward loop's kernels or a pass's, as the job's kind says.
+  const kernels = new Map<number, unknown>();
   const buffers = new Map<number, Float64Array>();
   const receive = (): void => {
     for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
@@ -317,9 +435,9 @@ export function serveLoops({ control, job, port }: LoopHelperData): never {
       for (const { id, source, functions } of message.kernels)
         kernels.set(
           id,
-          generated<SharedForwardKernel>(
+          generated<unknown>(
             source,
-            functions.map((name) => OPS[name].scalar!),
+            functions.map((name) => functionByName(name)!),
           ),
         );
       for (const [id, array] of message.buffers) buffers.set(id, array);
@@ -337,24 +455,32 @@ export function serveLoops({ control, job, port }: LoopHelperData): never {
     const id = Atomics.load(control, JOB);
     receive();
     const kernel = kernels.get(job[KERNEL]!);
-    const paired = job[PAIRED] === -1 ? null : (kernels.get(job[PAIRED]!) ?? null);
+    const paired = job[PAIRED] === -1 ? null : ((kernels.get(job[PAIRED]!) as SharedForwardKernel | undefined) ?? null);
     const v = buffers.get(job[VALUES]!);
+    const c = job[TANGENTS] === -1 ? null : (buffers.get(job[TANGENTS]!) ?? null);
     const blocks = buffers.get(job[BLOCKS]!);
-    const n = job[ENTRIES]!;
-    const units = job[UNITS]!;
-    const unitChunks = job[UNIT_CHUNKS]!;
-    const offsets = Array.from({ length: job[OFFSET_COUNT]! }, (_, i) => job[OFFSETS + i]!);
-    if (kernel === undefined || v === undefined || blocks === undefined) {
+    const kind = job[KIND];
+    // As small integers (the fields are doubles): a kernel indexing with doubles ran at half speed.
+    const n = job[ENTRIES]! | 0;
+    const units = job[UNITS]! | 0;
+    const unitChunks = job[UNIT_CHUNKS]! | 0;
+    const offsets = Array.from({ length: job[OFFSET_COUNT]! }, (_, i) => job[OFFSETS + i]! | 0);
+    if (kernel === undefined || v === undefined || blocks === undefined || (kind === PASS && c === null)) {
       join(id);
       continue;
     }
+    const run =
+      kind === PASS
+        ? (unit: number) => runPassUnit(kernel as SharedPassKernel, offsets, n, v, c!, blocks, unit)
+        : (unit: number) =>
+            runForwardUnit(kernel as SharedForwardKernel, paired, offsets, n, v, blocks, unit, unitChunks);
     const tag = tagOf(id);
     let unit = claim(control, tag, units);
     // Joined once it holds its first unit (what a test waits for, so that both threads compute).
     join(id);
     for (; unit >= 0; unit = claim(control, tag, units)) {
       try {
-        runUnit(kernel, paired, offsets, n, v, blocks, unit, unitChunks);
+        run(unit);
       } catch {
         Atomics.store(control, FAILED, 1);
       }
