@@ -44,29 +44,23 @@ await build({
 });
 await build({ ...library, outfile: new URL('../dist/index.mjs', import.meta.url).pathname, format: 'esm' });
 
-// The helper thread of large matrix products (src/ops/parallel.ts), beside both bundles, which start it from their URL.
-await build({
-  entryPoints: ['src/ops/product-worker.ts'],
-  outfile: new URL('../dist/product-worker.mjs', import.meta.url).pathname,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  minify: true,
-  logLevel: 'warning',
-});
-
-// The helper thread of large fused loops (src/engine/threads.ts), beside the bundles likewise.
-await build({
-  entryPoints: ['src/engine/loop-worker.ts'],
-  outfile: new URL('../dist/loop-worker.mjs', import.meta.url).pathname,
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  minify: true,
-  logLevel: 'warning',
-});
+// The helper threads of large matrix products (src/ops/parallel.ts) and of large fused loops (src/engine/threads.ts),
+// beside the bundles, which start them from their URL.
+for (const [entry, out] of [
+  ['src/ops/product-worker.ts', 'product-worker.mjs'],
+  ['src/engine/loop-worker.ts', 'loop-worker.mjs'],
+]) {
+  await build({
+    entryPoints: [entry],
+    outfile: new URL(`../dist/${out}`, import.meta.url).pathname,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    logLevel: 'warning',
+  });
+}
 
 // A warm-up run compiles the functions a typical command needs; the cache then holds their code.
 const script = new Script(Module.wrap(readFileSync(file, 'utf8')), { filename: file });

@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { compile } from '../src/index.js';
 import { CHUNK_ENTRIES } from '../src/engine/compiled.js';
-import { SHARED_LOOP_CHUNKS } from '../src/engine/threads.js';
+import { SHARED_LOOP_CHUNKS, SHARED_LOOP_WORK } from '../src/engine/threads.js';
 import { PARALLEL_WORK } from '../src/ops/parallel.js';
 import { ROOT } from './helpers/cli.js';
 
@@ -27,8 +27,8 @@ function started<T>(work: () => Promise<T>): () => Promise<T> {
 /** The side of the matrices of the products that start the helper threads: 130³ multiply-adds, past PARALLEL_WORK. */
 const N = 130;
 
-/** The entries of the loops that start the loop helper threads: past SHARED_LOOP_CHUNKS chunks. */
-const LOOP_N = (SHARED_LOOP_CHUNKS + 1) * CHUNK_ENTRIES;
+/** The entries of sum(exp(x)) that start the loop helper threads: past SHARED_LOOP_CHUNKS chunks and its work. */
+const LOOP_N = Math.max((SHARED_LOOP_CHUNKS + 1) * CHUNK_ENTRIES, SHARED_LOOP_WORK / 2);
 
 /** A point of fixtures/library/user.ts's layer, whose calls (with `wrt`) the checks make at run time. */
 const LAYER_AT = {
@@ -251,6 +251,8 @@ describe('the library, imported by its name', () => {
       const x = Array.from({ length: LOOP_N }, (_, k) => Math.sin(k));
       const sum = compile('sum(exp(x))', { x: [LOOP_N] }).evaluate({ x });
       expect(loops).toEqual([sum, sum]);
+      // Two steps an entry: exp and the sum.
+      expect(2 * LOOP_N).toBeGreaterThanOrEqual(SHARED_LOOP_WORK);
     } finally {
       delete process.env['JACOBIAN_THREADS'];
     }

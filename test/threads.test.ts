@@ -6,7 +6,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../src/index.js';
 import { CHUNK_ENTRIES } from '../src/engine/compiled.js';
-import { loopThreadsForTests, SHARED_LOOP_CHUNKS, useLoopHelperFrom } from '../src/engine/threads.js';
+import { loopThreadsForTests, SHARED_LOOP_CHUNKS, SHARED_LOOP_WORK, useLoopHelperFrom } from '../src/engine/threads.js';
 import { firstBitDifference, prng } from './helpers/numeric.js';
 
 /** The built helper module: the tests run the sources, whose helper is the build's .js. */
@@ -14,6 +14,7 @@ const BUILT_HELPER = new URL('../dist/src/engine/loop-worker.js', import.meta.ur
 
 afterAll(() => {
   loopThreadsForTests.joinFirst = false;
+  loopThreadsForTests.minWork = SHARED_LOOP_WORK;
   useLoopHelperFrom(null);
 });
 
@@ -33,6 +34,8 @@ const CASES: readonly { expr: string; shapes: Record<string, number[]> }[] = [
 
 describe('large fused loops on two threads', () => {
   it(`give the one-thread numbers to the bit, the helper computing part of ${n} entries`, () => {
+    // Shared from SHARED_LOOP_CHUNKS chunks whatever their work, so that the cases stay small.
+    loopThreadsForTests.minWork = 0;
     const random = prng(31);
     for (const { expr, shapes } of CASES) {
       const program = compile(expr, shapes);
@@ -66,6 +69,19 @@ describe('large fused loops on two threads', () => {
       shared.forEach((result, i) => expect(firstBitDifference(result, serial[i]!), `${expr}: ${i}`).toBeNull());
       expect(loopThreadsForTests.helperUnits, expr).toBeGreaterThan(before);
     }
+  });
+
+  it(`keeps a loop of little work on one thread: a few cheap steps over ${n} entries`, () => {
+    loopThreadsForTests.minWork = SHARED_LOOP_WORK;
+    expect(n * 3).toBeLessThan(SHARED_LOOP_WORK);
+    const program = compile('sum(exp(x - 1))', { x: [n] });
+    useLoopHelperFrom(BUILT_HELPER);
+    loopThreadsForTests.joinFirst = true;
+    const before = loopThreadsForTests.helperUnits;
+    program.evaluateFlat({ x: new Float64Array(n).fill(0.5) });
+    loopThreadsForTests.joinFirst = false;
+    expect(loopThreadsForTests.helperUnits).toBe(before);
+    loopThreadsForTests.minWork = 0;
   });
 
   it('keeps a loop on one thread when it carries a local from one chunk to the next (a shift)', () => {

@@ -23,14 +23,7 @@ import type { IndexMap, Operand } from '../ops/index.js';
 import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
 import { times } from './linear/product.js';
-import {
-  runSharedForwardLoop,
-  runSharedPassLoop,
-  type SharedForwardKernel,
-  type SharedLoop,
-  type SharedPassKernel,
-  type SharedPassLoop,
-} from './threads.js';
+import { runSharedForwardLoop, runSharedPassLoop, type SharedLoop, type SharedPassLoop } from './threads.js';
 import type { Step } from './linear/index.js';
 
 /**
@@ -82,7 +75,10 @@ export interface FusedForwardLoop {
   readonly source: string;
 }
 
-/** A forward loop over its entries from `from` to `to` (excluded), after those before `from`. */
+/**
+ * A forward loop over its entries from `from` to `to` (excluded), after those before `from`. `carry`: what one
+ * chunk leaves the next, on one thread; for a kernel of two threads (threads.ts), the buffer of block sums.
+ */
 export type FusedForwardKernel = (
   v: Float64Array,
   p: readonly number[],
@@ -92,7 +88,7 @@ export type FusedForwardKernel = (
 ) => void;
 /**
  * A derivative pass's loop over its entries from `from` to `to` (excluded) of n, after those before `from`: `c` is
- * the cotangent or tangent buffer.
+ * the cotangent or tangent buffer; `carry` as in FusedForwardKernel.
  */
 export type FusedPassKernel = (
   v: Float64Array,
@@ -410,12 +406,13 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
     const sharedSource = single(true);
     const sharedPaired = paired(true);
     shared = {
-      kernel: kernelOf<SharedForwardKernel>(sharedSource),
-      paired: sharedPaired === null ? null : kernelOf<SharedForwardKernel>(sharedPaired),
+      kernel: kernelOf<FusedForwardKernel>(sharedSource),
+      paired: sharedPaired === null ? null : kernelOf<FusedForwardKernel>(sharedPaired),
       source: sharedSource,
       pairedSource: sharedPaired,
       functions: functions.keys,
       sums: sums.map(([, p]) => places.keys[p]!),
+      steps: steps.length,
     };
   }
   return {
@@ -599,9 +596,10 @@ export function fusePass(
   return {
     kernel: kernelFor<FusedPassKernel>(source, source, [times]),
     shared: {
-      kernel: kernelFor<SharedPassKernel>(sharedSource, sharedSource, [times]),
+      kernel: kernelFor<FusedPassKernel>(sharedSource, sharedSource, [times]),
       source: sharedSource,
       sums: targets,
+      steps: steps.length,
     },
     offsets: places.keys,
     n,

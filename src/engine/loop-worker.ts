@@ -1,5 +1,6 @@
 /** The helper thread of threads.ts: runs units of large fused forward loops with the loops' own kernels. */
 import { workerData } from 'node:worker_threads';
-import { type LoopHelperData, serveLoops } from './threads.js';
+import type { HelperData } from '../ops/parallel.js';
+import { serveLoops } from './threads.js';
 
-serveLoops(workerData as LoopHelperData);
+serveLoops(workerData as HelperData);

@@ -12,55 +12,46 @@
  * helper on a MessagePort before the job is published; the helper makes each kernel from its source (numbers and
  * generated names) and the table's scalar functions, named by operation.
  */
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { receiveMessageOnPort } from 'node:worker_threads';
 import { OP_NAMES, OPS } from '../ops/index.js';
-import { coreFree, threadsAllowed } from '../ops/parallel.js';
+import { coreFree, type HelperData, HelperSlot } from '../ops/parallel.js';
 import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
+import type { FusedForwardKernel, FusedPassKernel } from './fusion.js';
 import { times } from './linear/product.js';
-
-/** A loop over the chunks from `from` to `to` (excluded) that writes each chunk's sums to `blocks`. */
-export type SharedForwardKernel = (
-  v: Float64Array,
-  p: readonly number[],
-  from: number,
-  to: number,
-  b: Float64Array,
-) => void;
 
 /** What a fused forward loop needs to run on two threads (fusion.ts makes it for loops that keep no locals). */
 export interface SharedLoop {
-  readonly kernel: SharedForwardKernel;
-  readonly paired: SharedForwardKernel | null;
+  readonly kernel: FusedForwardKernel;
+  readonly paired: FusedForwardKernel | null;
   readonly source: string;
   readonly pairedSource: string | null;
   /** The scalar functions the kernels call, by slot. */
   readonly functions: readonly ScalarFunction[];
   /** Where each sum of the loop goes in the value buffer, by slot. */
   readonly sums: readonly number[];
+  /** Its steps: the work of an entry. */
+  readonly steps: number;
 }
-
-/** A derivative pass's loop over the chunks from `from` to `to` of n, writing each chunk's sums to `b`. */
-export type SharedPassKernel = (
-  v: Float64Array,
-  c: Float64Array,
-  p: readonly number[],
-  n: number,
-  from: number,
-  to: number,
-  b: Float64Array,
-) => void;
 
 /** What a derivative pass's fused loop needs to run on two threads. */
 export interface SharedPassLoop {
-  readonly kernel: SharedPassKernel;
+  readonly kernel: FusedPassKernel;
   readonly source: string;
   /** Where each sum of the loop is added in the (co)tangent buffer, by slot. */
   readonly sums: readonly number[];
+  /** Its steps: the work of an entry. */
+  readonly steps: number;
 }
 
-/** Loops from this many chunks on are shared: a job's hand-off costs some tens of microseconds. */
+/** Loops from this many chunks on are shared, so that the two threads' shares come out even. */
 export const SHARED_LOOP_CHUNKS = 16;
+/**
+ * ...and from this much work (entries × steps): a job's hand-off and the wait for the helper's last unit cost some
+ * tens of microseconds, which a loop of a few cheap steps over 70 000 entries does not repay (GradBench's ba: its
+ * objective 136 → 209 ms shared from 16 chunks on); lse's exp and sum over 1.28 M entries is 3.8 M.
+ */
+export const SHARED_LOOP_WORK = 1 << 21;
 /** The most offsets a shared loop's kernel reads (the job's fields hold them). */
 const MAX_OFFSETS = 128;
 /** Buffers the helper holds: the value buffers of the last few plans, and the block sums. */
@@ -96,13 +87,6 @@ const FORWARD = 0;
 const PASS = 1;
 const JOB_FIELDS = OFFSETS + MAX_OFFSETS;
 
-/** What the helper receives once, at its start. */
-export interface LoopHelperData {
-  readonly control: Int32Array;
-  readonly job: Float64Array;
-  readonly port: MessagePort;
-}
-
 /** A message to the helper: kernels to make, buffers to hold and to drop, sent before the job that needs them. */
 interface HelperMessage {
   readonly kernels: readonly { readonly id: number; readonly source: string; readonly functions: readonly string[] }[];
@@ -110,28 +94,21 @@ interface HelperMessage {
   readonly drop: readonly number[];
 }
 
-interface Helper {
-  readonly worker: Worker;
-  readonly data: LoopHelperData;
-  readonly port: MessagePort;
-  failed: boolean;
-}
-
-/** Undefined until the first large loop, null where no helper runs. */
-let helper: Helper | null | undefined;
 let lastJob = 0;
 const kernelIds = new Map<string, number>();
 const kernelsHeld = new Set<number>();
 let bufferIds = new WeakMap<Float64Array, number>();
 let nextBufferId = 1;
 let buffersHeld: number[] = [];
-let blockSums = new Float64Array(new SharedArrayBuffer(1024 * Float64Array.BYTES_PER_ELEMENT));
+/** The jobs' block sums, shared memory from the first job with sums (grown, never shrunk). */
+let blockSums: Float64Array = new Float64Array(0);
 
 /**
  * For tests: `joinFirst` makes the main thread wait (up to 20 s) for the helper to take its first unit of each job
- * before it takes any, so that both threads compute; `helperUnits` counts the units the helper ran.
+ * before it takes any, so that both threads compute; `helperUnits` counts the units the helper ran; `minWork`
+ * replaces SHARED_LOOP_WORK.
  */
-export const loopThreadsForTests = { joinFirst: false, helperUnits: 0 };
+export const loopThreadsForTests = { joinFirst: false, helperUnits: 0, minWork: SHARED_LOOP_WORK };
 
 /** The functions a shared kernel may call, by name: the table's scalar functions, and the passes' product. */
 let sharedFunctions: Map<string, ScalarFunction> | undefined;
@@ -161,47 +138,15 @@ function helperUrl(): URL | null {
   return new URL(here.endsWith('/threads.js') ? './loop-worker.js' : './loop-worker.mjs', here);
 }
 
-function theHelper(url?: URL): Helper | null {
-  if (helper !== undefined) return helper !== null && helper.failed ? null : helper;
-  helper = null;
-  const from = url ?? helperUrl();
-  if (!threadsAllowed() || from === null) return null;
+const loops = new HelperSlot(helperUrl, CONTROL_FIELDS, JOB_FIELDS, () => {
   kernelsHeld.clear();
   bufferIds = new WeakMap();
   buffersHeld = [];
-  const { port1, port2 } = new MessageChannel();
-  const data: LoopHelperData = {
-    control: new Int32Array(new SharedArrayBuffer(CONTROL_FIELDS * Int32Array.BYTES_PER_ELEMENT)),
-    job: new Float64Array(new SharedArrayBuffer(JOB_FIELDS * Float64Array.BYTES_PER_ELEMENT)),
-    port: port2,
-  };
-  try {
-    const worker = new Worker(from, { workerData: data, transferList: [port2] });
-    // It must never keep the process alive.
-    worker.unref();
-    port1.unref();
-    const started: Helper = { worker, data, port: port1, failed: false };
-    const fail = (): void => {
-      started.failed = true;
-    };
-    worker.on('error', fail);
-    worker.on('exit', fail);
-    helper = started;
-  } catch {
-    helper = null;
-  }
-  return helper;
-}
+});
 
 /** Starts the helper from `url` instead of its module, or stops using any helper (null): for tests. */
 export function useLoopHelperFrom(url: URL | null): void {
-  if (helper) {
-    helper.failed = true;
-    void helper.worker.terminate();
-  }
-  helper = undefined;
-  if (url === null) helper = null;
-  else theHelper(url);
+  loops.use(url);
 }
 
 /** The id of a kernel's source, and the message part that makes it on the helper if the helper has not got it. */
@@ -247,6 +192,7 @@ interface Job {
   readonly n: number;
   readonly unitChunks: number;
   readonly sums: number;
+  readonly steps: number;
   readonly run: (unit: number, blocks: Float64Array) => void;
 }
 
@@ -260,10 +206,11 @@ function share(job: Job): Float64Array | null {
   const chunks = Math.ceil(n / CHUNK_ENTRIES);
   const units = Math.ceil(chunks / unitChunks);
   const shared = (x: Float64Array | null): boolean => x === null || x.buffer instanceof SharedArrayBuffer;
-  if (chunks < SHARED_LOOP_CHUNKS || units > UNIT_MASK || offsets.length > MAX_OFFSETS) return null;
+  if (chunks < SHARED_LOOP_CHUNKS || n * job.steps < loopThreadsForTests.minWork) return null;
+  if (units > UNIT_MASK || offsets.length > MAX_OFFSETS) return null;
   if (!shared(job.v) || !shared(job.c) || job.functions.some((f) => nameOf(f) === undefined)) return null;
   if (!(loopThreadsForTests.joinFirst || coreFree())) return null;
-  const h = theHelper();
+  const h = loops.get();
   if (h === null) return null;
   if (blockSums.length < chunks * sums)
     blockSums = new Float64Array(new SharedArrayBuffer(2 * chunks * sums * Float64Array.BYTES_PER_ELEMENT));
@@ -342,6 +289,7 @@ export function runSharedForwardLoop(
     n,
     unitChunks,
     sums: loop.sums.length,
+    steps: loop.steps,
     run: (unit, b) => runForwardUnit(loop.kernel, loop.paired, offsets, n, v, b, unit, unitChunks),
   });
   if (blocks === null) return false;
@@ -371,6 +319,7 @@ export function runSharedPassLoop(
     n,
     unitChunks: 1,
     sums: loop.sums.length,
+    steps: loop.steps,
     run: (unit, b) => runPassUnit(loop.kernel, offsets, n, v, c, b, unit),
   });
   if (blocks === null) return false;
@@ -392,8 +341,8 @@ function claim(control: Int32Array, tag: number, units: number): number {
 
 /** Unit `unit` of a forward loop: a pair of chunks by the paired kernel where both are whole, else chunk by chunk. */
 function runForwardUnit(
-  kernel: SharedForwardKernel,
-  paired: SharedForwardKernel | null,
+  kernel: FusedForwardKernel,
+  paired: FusedForwardKernel | null,
   offsets: readonly number[],
   n: number,
   v: Float64Array,
@@ -412,7 +361,7 @@ function runForwardUnit(
 
 /** Unit `unit` of a derivative pass's loop: one chunk. */
 function runPassUnit(
-  kernel: SharedPassKernel,
+  kernel: FusedPassKernel,
   offsets: readonly number[],
   n: number,
   v: Float64Array,
@@ -425,7 +374,7 @@ function runPassUnit(
 }
 
 /** The helper thread's loop: wait for a job, make what it needs, take units until none is left. */
-export function serveLoops({ control, job, port }: LoopHelperData): never {
+export function serveLoops({ control, job, port }: HelperData): never {
   // A forward loop's kernels or a pass's, as the job's kind says.
   const kernels = new Map<number, unknown>();
   const buffers = new Map<number, Float64Array>();
@@ -455,7 +404,7 @@ export function serveLoops({ control, job, port }: LoopHelperData): never {
     const id = Atomics.load(control, JOB);
     receive();
     const kernel = kernels.get(job[KERNEL]!);
-    const paired = job[PAIRED] === -1 ? null : ((kernels.get(job[PAIRED]!) as SharedForwardKernel | undefined) ?? null);
+    const paired = job[PAIRED] === -1 ? null : ((kernels.get(job[PAIRED]!) as FusedForwardKernel | undefined) ?? null);
     const v = buffers.get(job[VALUES]!);
     const c = job[TANGENTS] === -1 ? null : (buffers.get(job[TANGENTS]!) ?? null);
     const blocks = buffers.get(job[BLOCKS]!);
@@ -471,9 +420,9 @@ export function serveLoops({ control, job, port }: LoopHelperData): never {
     }
     const run =
       kind === PASS
-        ? (unit: number) => runPassUnit(kernel as SharedPassKernel, offsets, n, v, c!, blocks, unit)
+        ? (unit: number) => runPassUnit(kernel as FusedPassKernel, offsets, n, v, c!, blocks, unit)
         : (unit: number) =>
-            runForwardUnit(kernel as SharedForwardKernel, paired, offsets, n, v, blocks, unit, unitChunks);
+            runForwardUnit(kernel as FusedForwardKernel, paired, offsets, n, v, blocks, unit, unitChunks);
     const tag = tagOf(id);
     let unit = claim(control, tag, units);
     // Joined once it holds its first unit (what a test waits for, so that both threads compute).

@@ -83,15 +83,14 @@ function hold(held: number[], ids: readonly number[]): number[] {
   return held.length > HELD ? held.splice(0, held.length - HELD) : [];
 }
 
-interface Helper {
+/** A started helper thread: its worker, the data it started with, the port to post on, and whether it failed. */
+export interface Helper {
   readonly worker: Worker;
   readonly data: HelperData;
   readonly port: MessagePort;
   failed: boolean;
 }
 
-/** Undefined until the first large product, null where no helper runs (disabled, one core, a worker thread). */
-let helper: Helper | null | undefined;
 let lastJob = 0;
 /** The ids of the buffers posted to the helper, and those it holds. */
 let bufferIds = new WeakMap<Float64Array, number>();
@@ -129,47 +128,74 @@ function helperUrl(): URL | null {
   return new URL(here.endsWith('/parallel.js') ? './product-worker.js' : './product-worker.mjs', here);
 }
 
-/** The helper thread, started on first use; null where none can run. `url` replaces its module (tests). */
-function theHelper(url?: URL): Helper | null {
-  if (helper !== undefined) return helper !== null && helper.failed ? null : helper;
-  helper = null;
-  const from = url ?? helperUrl();
-  if (!threadsAllowed() || from === null) return null;
+/**
+ * A helper thread started on first use, from its module's URL (or one a test gives): a control block of Int32s and
+ * a job of doubles in shared memory and a port, which its module receives as workerData. It never keeps the process
+ * alive, and is marked failed when it stops; null where none can run (one core, a worker thread,
+ * JACOBIAN_THREADS=1). parallel.ts's product helper and engine/threads.ts's loop helper are each one.
+ */
+export class HelperSlot {
+  private helper: Helper | null | undefined;
+
+  constructor(
+    private readonly moduleUrl: () => URL | null,
+    private readonly controlFields: number,
+    private readonly jobFields: number,
+    /** Forgets what the previous helper held (a new one holds nothing). */
+    private readonly onStart: () => void,
+  ) {}
+
+  /** The helper, started on first use; null where none can run or it failed. `url` replaces its module (tests). */
+  get(url?: URL): Helper | null {
+    if (this.helper !== undefined) return this.helper !== null && this.helper.failed ? null : this.helper;
+    this.helper = null;
+    const from = url ?? this.moduleUrl();
+    if (!threadsAllowed() || from === null) return null;
+    this.onStart();
+    const { port1, port2 } = new MessageChannel();
+    const data: HelperData = {
+      control: new Int32Array(new SharedArrayBuffer(this.controlFields * Int32Array.BYTES_PER_ELEMENT)),
+      job: new Float64Array(new SharedArrayBuffer(this.jobFields * Float64Array.BYTES_PER_ELEMENT)),
+      port: port2,
+    };
+    try {
+      const worker = new Worker(from, { workerData: data, transferList: [port2] });
+      // It must never keep the process alive; until it fails, it only ever joins jobs.
+      worker.unref();
+      port1.unref();
+      const started: Helper = { worker, data, port: port1, failed: false };
+      const fail = (): void => {
+        started.failed = true;
+      };
+      worker.on('error', fail);
+      worker.on('exit', fail);
+      this.helper = started;
+    } catch {
+      this.helper = null;
+    }
+    return this.helper;
+  }
+
+  /** Starts the helper from `url` instead of its module, or stops using any helper (null): for tests. */
+  use(url: URL | null): void {
+    if (this.helper) {
+      this.helper.failed = true;
+      void this.helper.worker.terminate();
+    }
+    this.helper = undefined;
+    if (url === null) this.helper = null;
+    else this.get(url);
+  }
+}
+
+const products = new HelperSlot(helperUrl, CONTROL_FIELDS, JOB_FIELDS, () => {
   bufferIds = new WeakMap();
   heldByHelper = [];
-  const { port1, port2 } = new MessageChannel();
-  const data: HelperData = {
-    control: new Int32Array(new SharedArrayBuffer(CONTROL_FIELDS * Int32Array.BYTES_PER_ELEMENT)),
-    job: new Float64Array(new SharedArrayBuffer(JOB_FIELDS * Float64Array.BYTES_PER_ELEMENT)),
-    port: port2,
-  };
-  try {
-    const worker = new Worker(from, { workerData: data, transferList: [port2] });
-    // It must never keep the process alive; until it fails, it only ever joins jobs.
-    worker.unref();
-    port1.unref();
-    const started: Helper = { worker, data, port: port1, failed: false };
-    const fail = (): void => {
-      started.failed = true;
-    };
-    worker.on('error', fail);
-    worker.on('exit', fail);
-    helper = started;
-  } catch {
-    helper = null;
-  }
-  return helper;
-}
+});
 
 /** Starts the helper from `url` instead of its module, or stops using any helper (null): for tests. */
 export function useHelperFrom(url: URL | null): void {
-  if (helper) {
-    helper.failed = true;
-    void helper.worker.terminate();
-  }
-  helper = undefined;
-  if (url === null) helper = null;
-  else theHelper(url);
+  products.use(url);
 }
 
 /**
@@ -228,7 +254,7 @@ export function addSharedProduct(
   const lines = byColumns ? C : R;
   const count = Math.min(MAX_CHUNKS, Math.floor(lines / CHUNK_LINES));
   if (count < 2) return false;
-  const h = theHelper();
+  const h = products.get();
   if (h === null) return false;
   const work = R * K * C;
   const left = sharedOperand(a, A, R, K, work, 'a');
