@@ -110,26 +110,27 @@ let blockSums: Float64Array = new Float64Array(0);
  */
 export const loopThreadsForTests = { joinFirst: false, helperUnits: 0, minWork: SHARED_LOOP_WORK };
 
-/** The functions a shared kernel may call, by name: the table's scalar functions, and the passes' product. */
-let sharedFunctions: Map<string, ScalarFunction> | undefined;
-let functionNames: Map<ScalarFunction, string> | undefined;
-function functionByName(name: string): ScalarFunction | undefined {
-  sharedFunctions ??= new Map<string, ScalarFunction>([
-    ['times', times],
-    ...OP_NAMES.flatMap((op) => {
-      const scalar = OPS[op].scalar;
-      return scalar === undefined ? [] : [[op, scalar] as const];
-    }),
-  ]);
-  return sharedFunctions.get(name);
+/** The functions a shared kernel may call, by name, and their names: the table's scalar functions, and `times`. */
+interface FunctionTable {
+  readonly byName: Map<string, ScalarFunction>;
+  readonly names: Map<ScalarFunction, string>;
 }
-function nameOf(f: ScalarFunction): string | undefined {
-  if (functionNames === undefined) {
-    functionByName('times');
-    functionNames = new Map([...sharedFunctions!].map(([name, g]) => [g, name]));
+let sharedFunctions: FunctionTable | undefined;
+function functionTable(): FunctionTable {
+  if (sharedFunctions === undefined) {
+    const byName = new Map<string, ScalarFunction>([
+      ['times', times],
+      ...OP_NAMES.flatMap((op) => {
+        const scalar = OPS[op].scalar;
+        return scalar === undefined ? [] : [[op, scalar] as const];
+      }),
+    ]);
+    sharedFunctions = { byName, names: new Map([...byName].map(([name, f]) => [f, name])) };
   }
-  return functionNames.get(f);
+  return sharedFunctions;
 }
+const functionByName = (name: string): ScalarFunction | undefined => functionTable().byName.get(name);
+const nameOf = (f: ScalarFunction): string | undefined => functionTable().names.get(f);
 
 /** Where the helper's module is: beside this module (tsc's output), or beside the bundle that holds this code. */
 function helperUrl(): URL | null {
