@@ -23,7 +23,13 @@ import type { IndexMap, Operand } from '../ops/index.js';
 import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
 import { times } from './linear/product.js';
-import { runSharedForwardLoop, runSharedPassLoop, type SharedLoop, type SharedPassLoop } from './threads.js';
+import {
+  runSharedForwardLoop,
+  runSharedPassLoop,
+  type SharedLoop,
+  type SharedPassLoop,
+  worthSharing,
+} from './threads.js';
 import type { Step } from './linear/index.js';
 
 /**
@@ -45,8 +51,8 @@ export const MAX_LOOP_STEPS = 48;
 /** A generated loop and the buffer offsets it runs at. */
 export interface FusedLoop<F> {
   readonly kernel: F;
-  /** Its kernel for two threads (threads.ts). */
-  readonly shared: SharedPassLoop;
+  /** Its kernel for two threads (threads.ts); null for a loop too short to share. */
+  readonly shared: SharedPassLoop | null;
   readonly offsets: readonly number[];
   readonly n: number;
   /** What the loop carries from one chunk to the next (its sums so far). */
@@ -64,7 +70,7 @@ export interface FusedForwardLoop {
   readonly kernel: FusedForwardKernel;
   /** The kernel over two whole chunks at once, from an even chunk (see fuseForward); null where there is none. */
   readonly paired: FusedForwardKernel | null;
-  /** Its kernels for two threads (threads.ts); null for a loop that keeps locals from one chunk to the next. */
+  /** Its kernels for two threads (threads.ts); null for a loop too short, or that keeps locals across chunks. */
   readonly shared: SharedLoop | null;
   /** The buffer offsets, each segment's bounds and its copy steps' read offsets, as the kernel reads them. */
   readonly offsets: readonly number[];
@@ -117,7 +123,7 @@ export function runForwardLoop(loop: FusedForwardLoop, v: Float64Array): void {
 /** Runs a derivative pass's loop over its n entries: on two threads where it can (threads.ts), else chunk by chunk. */
 export function runPassLoop(loop: FusedLoop<FusedPassKernel>, v: Float64Array, c: Float64Array): void {
   const { kernel, shared, offsets, n, carry } = loop;
-  if (runSharedPassLoop(shared, offsets, n, v, c)) return;
+  if (shared !== null && runSharedPassLoop(shared, offsets, n, v, c)) return;
   for (let from = 0; from < n; from += CHUNK_ENTRIES)
     kernel(v, c, offsets, n, from, Math.min(from + CHUNK_ENTRIES, n), carry);
 }
@@ -351,7 +357,11 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
   // Two chunks from `from`: the loop's one segment, entry k2 of the second chunk beside entry k of the first (its
   // statements made before the head, which declares every read offset they use).
   const pairedStatements =
-    sums.length > 0 && keptLocals.length === 0 && segments.length === 1 && steps.length <= MAX_PAIRED_STEPS
+    sums.length > 0 &&
+    keptLocals.length === 0 &&
+    segments.length === 1 &&
+    steps.length <= MAX_PAIRED_STEPS &&
+    n >= 2 * CHUNK_ENTRIES
       ? [...segments[0]!.statements, ...body.map((statement) => statement(next, 0))]
       : null;
   const head = (parameters: string): string[] => [
@@ -400,9 +410,10 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
   const kernelOf = <F>(text: string): F => kernelFor<F>(`${ids}\n${text}`, text, functions.keys);
   const source = single(false);
   const pairedSource = paired(false);
-  // A loop that keeps no local across chunks can run its chunks in any order, on two threads (threads.ts).
+  // A loop that keeps no local across chunks can run its chunks in any order, on two threads (threads.ts): its
+  // kernels for them are made where it is long enough.
   let shared: SharedLoop | null = null;
-  if (keptLocals.length === 0) {
+  if (keptLocals.length === 0 && worthSharing(n, steps.length)) {
     const sharedSource = single(true);
     const sharedPaired = paired(true);
     shared = {
@@ -588,19 +599,24 @@ export function fusePass(
       `};`,
     ].join('\n');
   const source = sourceOf('v, c, p, n, from, to, carry', after);
-  const sharedSource = sourceOf(
-    'v, c, p, n, from, to, b',
-    sharedAfter.map((line) => line(targets.length)),
-  );
+  const sharedSource = worthSharing(n, steps.length)
+    ? sourceOf(
+        'v, c, p, n, from, to, b',
+        sharedAfter.map((line) => line(targets.length)),
+      )
+    : null;
   // A source is a function of the structure alone: it is its own key.
   return {
     kernel: kernelFor<FusedPassKernel>(source, source, [times]),
-    shared: {
-      kernel: kernelFor<FusedPassKernel>(sharedSource, sharedSource, [times]),
-      source: sharedSource,
-      sums: targets,
-      steps: steps.length,
-    },
+    shared:
+      sharedSource === null
+        ? null
+        : {
+            kernel: kernelFor<FusedPassKernel>(sharedSource, sharedSource, [times]),
+            source: sharedSource,
+            sums: targets,
+            steps: steps.length,
+          },
     offsets: places.keys,
     n,
     carry: new Float64Array(targets.length),

@@ -52,6 +52,10 @@ export const SHARED_LOOP_CHUNKS = 16;
  * objective 136 → 209 ms shared from 16 chunks on); lse's exp and sum over 1.28 M entries is 3.8 M.
  */
 export const SHARED_LOOP_WORK = 1 << 21;
+/** Whether a loop of n entries, `steps` steps an entry, is worth two threads (its kernels for them are made then). */
+export const worthSharing = (n: number, steps: number): boolean =>
+  Math.ceil(n / CHUNK_ENTRIES) >= SHARED_LOOP_CHUNKS && n * steps >= loopThreadsForTests.minWork;
+
 /** The most offsets a shared loop's kernel reads (the job's fields hold them). */
 const MAX_OFFSETS = 128;
 /** Buffers the helper holds: the value buffers of the last few plans, and the block sums. */
@@ -207,7 +211,7 @@ function share(job: Job): Float64Array | null {
   const chunks = Math.ceil(n / CHUNK_ENTRIES);
   const units = Math.ceil(chunks / unitChunks);
   const shared = (x: Float64Array | null): boolean => x === null || x.buffer instanceof SharedArrayBuffer;
-  if (chunks < SHARED_LOOP_CHUNKS || n * job.steps < loopThreadsForTests.minWork) return null;
+  if (!worthSharing(n, job.steps)) return null;
   if (units > UNIT_MASK || offsets.length > MAX_OFFSETS) return null;
   if (!shared(job.v) || !shared(job.c) || job.functions.some((f) => nameOf(f) === undefined)) return null;
   if (!(loopThreadsForTests.joinFirst || coreFree())) return null;
