@@ -3,11 +3,24 @@
  * bit (sums in blocks, paired kernels, copies in two segments, vectors written, the derivative passes' loops and
  * their sums), the helper taking part; a loop that keeps a local from one chunk to the next stays on one thread.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../src/index.js';
 import { CHUNK_ENTRIES } from '../src/engine/compiled.js';
-import { loopThreadsForTests, SHARED_LOOP_CHUNKS, SHARED_LOOP_WORK, useLoopHelperFrom } from '../src/engine/threads.js';
+import {
+  LOOP_CONTROL,
+  loopThreadsForTests,
+  SHARED_LOOP_CHUNKS,
+  SHARED_LOOP_WORK,
+  useLoopHelperFrom,
+} from '../src/engine/threads.js';
 import { firstBitDifference, prng } from './helpers/numeric.js';
+
+/** What a helper that finishes no unit may take, as the module sets it. */
+const STALLED_FOR_TESTS = loopThreadsForTests.stalledMs;
 
 /** The built helper module: the tests run the sources, whose helper is the build's .js. */
 const BUILT_HELPER = new URL('../dist/src/engine/loop-worker.js', import.meta.url);
@@ -82,6 +95,45 @@ describe('large fused loops on two threads', () => {
     loopThreadsForTests.joinFirst = false;
     expect(loopThreadsForTests.helperUnits).toBe(before);
     loopThreadsForTests.minWork = 0;
+  });
+
+  it('does the units of a helper that stopped in one again, then runs without it', () => {
+    // A helper of the test's own: it takes the first unit, says it joined, and ends its thread.
+    const dir = mkdtempSync(join(tmpdir(), 'jacobian-threads-'));
+    const file = join(dir, 'stopping-helper.mjs');
+    const { GENERATION, JOB, CLAIM, JOINED } = LOOP_CONTROL;
+    writeFileSync(
+      file,
+      [
+        "import { workerData } from 'node:worker_threads';",
+        'const { control } = workerData;',
+        `Atomics.wait(control, ${GENERATION}, 0);`,
+        `for (;;) { const c = Atomics.load(control, ${CLAIM}); if (Atomics.compareExchange(control, ${CLAIM}, c, c + 1) === c) break; }`,
+        `Atomics.store(control, ${JOINED}, Atomics.load(control, ${JOB}));`,
+        `Atomics.notify(control, ${JOINED});`,
+        'process.exit(0);',
+      ].join('\n'),
+    );
+    loopThreadsForTests.minWork = 0;
+    const program = compile('sum(exp(x) .* x)', { x: [n] });
+    const x = Float64Array.from({ length: n }, (_, k) => Math.cos(k));
+    useLoopHelperFrom(null);
+    const serial = program.evaluateFlat({ x })[0];
+    try {
+      useLoopHelperFrom(pathToFileURL(file));
+      loopThreadsForTests.joinFirst = true;
+      loopThreadsForTests.stalledMs = 200;
+      expect(program.evaluateFlat({ x })[0]).toBe(serial);
+      // The helper is given up: the next run is on this thread alone, the same number.
+      loopThreadsForTests.joinFirst = false;
+      const before = loopThreadsForTests.helperUnits;
+      expect(program.evaluateFlat({ x })[0]).toBe(serial);
+      expect(loopThreadsForTests.helperUnits).toBe(before);
+    } finally {
+      loopThreadsForTests.joinFirst = false;
+      loopThreadsForTests.stalledMs = STALLED_FOR_TESTS;
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('keeps a loop on one thread when it carries a local from one chunk to the next (a shift)', () => {

@@ -58,6 +58,8 @@ export const worthSharing = (n: number, steps: number): boolean =>
 
 /** The most offsets a shared loop's kernel reads (the job's fields hold them). */
 const MAX_OFFSETS = 128;
+/** A helper that finishes no unit in this long has stopped: the main thread does its units again. */
+const STALLED_MS = 10_000;
 /** Buffers the helper holds: the value buffers of the last few plans, and the block sums. */
 const HELD = 4;
 
@@ -110,9 +112,16 @@ let blockSums: Float64Array = new Float64Array(0);
 /**
  * For tests: `joinFirst` makes the main thread wait (up to 20 s) for the helper to take its first unit of each job
  * before it takes any, so that both threads compute; `helperUnits` counts the units the helper ran; `minWork`
- * replaces SHARED_LOOP_WORK.
+ * and `stalledMs` replace SHARED_LOOP_WORK and STALLED_MS.
  */
-export const loopThreadsForTests = { joinFirst: false, helperUnits: 0, minWork: SHARED_LOOP_WORK };
+export const loopThreadsForTests = {
+  joinFirst: false,
+  helperUnits: 0,
+  minWork: SHARED_LOOP_WORK,
+  stalledMs: STALLED_MS,
+};
+/** The control block's fields, for a test's own helper. */
+export const LOOP_CONTROL = { GENERATION, JOB, CLAIM, JOINED } as const;
 
 /** The functions a shared kernel may call, by name, and their names: the table's scalar functions, and `times`. */
 interface FunctionTable {
@@ -254,14 +263,25 @@ function share(job: Job): Float64Array | null {
     job.run(unit, blocks);
     mine++;
   }
-  // The helper's unit in hand: a chunk or two of work.
-  for (let done = Atomics.load(control, HELPER_DONE); mine + done < units; done = Atomics.load(control, HELPER_DONE))
+  // The helper's unit in hand: a chunk or two of work. A helper that makes no progress for STALLED_MS has stopped
+  // (its thread ended in the unit): its units are done again here, below.
+  let lost = false;
+  for (let done = Atomics.load(control, HELPER_DONE), since = performance.now(); mine + done < units;) {
     Atomics.wait(control, HELPER_DONE, done, 50);
+    const now = Atomics.load(control, HELPER_DONE);
+    if (now !== done) {
+      done = now;
+      since = performance.now();
+    } else if (performance.now() - since > loopThreadsForTests.stalledMs) {
+      lost = true;
+      break;
+    }
+  }
   // Closed before the next job's fields are written: a helper that read this job's id late, then some of the next
   // job's fields, could otherwise claim a unit past this job's count.
   Atomics.store(control, CLAIM, CLOSED);
   loopThreadsForTests.helperUnits += units - mine;
-  if (Atomics.load(control, FAILED) === 1) {
+  if (lost || Atomics.load(control, FAILED) === 1) {
     h.failed = true;
     for (let unit = 0; unit < units; unit++) job.run(unit, blocks);
   }
