@@ -390,12 +390,17 @@ function addSum(acc: Accumulators, locals: Locals, entry: number, terms: readonl
  */
 function addEntrySum(acc: Accumulators, locals: Locals, entry: number, terms: readonly (string | null)[]): void {
   if (terms.length <= SUM_BLOCK) return addSum(acc, locals, entry, terms);
-  const blocks: string[] = [];
-  for (let from = 0; from < terms.length; from += SUM_BLOCK) {
-    const present = terms.slice(from, from + SUM_BLOCK).filter((t): t is string => t !== null);
-    if (present.length > 0) blocks.push(locals.sum('0', present));
-  }
+  const blocks = inBlocks(terms)
+    .map((block) => block.filter((t): t is string => t !== null))
+    .flatMap((present) => (present.length > 0 ? [locals.sum('0', present)] : []));
   if (blocks.length > 0) acc.add(entry, locals.sum('0', blocks));
+}
+
+/** The terms of a sum over entries in its blocks of SUM_BLOCK (ops/sums.ts). */
+function inBlocks<T>(terms: readonly T[]): T[][] {
+  return Array.from({ length: Math.ceil(terms.length / SUM_BLOCK) }, (_, b) =>
+    terms.slice(b * SUM_BLOCK, (b + 1) * SUM_BLOCK),
+  );
 }
 
 /** Entry `to[j]` of the output takes entry `from[j]` of an argument, summed where a target repeats (as `place`). */
@@ -509,11 +514,7 @@ class ForwardCode {
 
   /** A sum of entries, as `sum` in blocks of SUM_BLOCK (ops/sums.ts): the sum's own kernel. */
   sumOfEntries(terms: readonly string[]): string {
-    if (terms.length <= SUM_BLOCK) return this.sum(terms);
-    const blocks: string[] = [];
-    for (let from = 0; from < terms.length; from += SUM_BLOCK)
-      blocks.push(this.sum(terms.slice(from, from + SUM_BLOCK)));
-    return this.sum(blocks);
+    return terms.length <= SUM_BLOCK ? this.sum(terms) : this.sum(inBlocks(terms).map((block) => this.sum(block)));
   }
 
   read(entry: number): string {
