@@ -141,9 +141,9 @@ describe('accuracy of the element-wise functions, in ulps of exact values', () =
     // Of (1 − x)(1 + x) near 0 the derivative −(1 + x) + (1 − x) would lose −2x: asin, acos and atanh take 1 − x²
     // there. The derivative of 1/u, −(1/u)², underflowed past |x| = 1e77 in atan″, acot″, acsch″, acoth″, asec″ and
     // acsc″ (0, or up to 1e4 ulps off, where the exact value is a normal number up to 1e102); asinh″ through them was
-    // 6 ulps off. Kept: asech″ is a difference of two terms near its zero 1/√2.
+    // 6 ulps off. asech″, a difference of two terms near its zero 1/√2, was up to 1e15 ulps off there.
     const bounds: Record<string, Bound> = Object.fromEntries(INVERSE.map((name) => [name, { ulps: 6 }]));
-    const found = derivativesBeyond(2, { ...bounds, asinh: { ulps: 3 }, asech: { ulps: 32 } });
+    const found = derivativesBeyond(2, { ...bounds, asinh: { ulps: 3 } });
     expect(found).toEqual(noneBeyond(found));
   });
 

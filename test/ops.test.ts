@@ -83,6 +83,8 @@ const ROWS: Readonly<Record<OpName, Row | 'leaf'>> = {
   acot: unary(),
   atanSlope: unary([-3e5, -1.3, 0, 0.6, 40]),
   asinhSlope: unary([-3e5, -1.3, 0, 0.6, 40]),
+  asechSlope: unary([0.1, 0.5, Math.SQRT1_2, 0.9]),
+  oneLessTwiceSquare: unary([-1.3, -Math.SQRT1_2, 0, 0.6, 40]),
   sinh: unary(),
   cosh: unary(),
   tanh: unary(),

@@ -4,8 +4,8 @@ test/accuracy.test.ts checks: the inverse functions, steep at the ends of their 
 asec, acsc, asech, acoth: near ±1), at huge x (asinh, atan, acot, acsch, and asec, acsc, acoth again), tanh and coth
 (their derivatives far from 0), erf (its derivative far out, where x² rounded would reach the exponential), sigmoid
 (its second derivative near 0). The points: ±1 and their neighbours, tiny and huge arguments, and random points,
-log-uniform over 1e-20..1e20 and 1e60..1e103, uniform over -10..10, -1..1 and ±(150..372); for each function those in
-its domain where both derivatives are normal numbers.
+log-uniform over 1e-20..1e20 and 1e60..1e103, uniform over -10..10, -1..1 and ±(150..372), 1/√2 and its
+neighbours; for each function those in its domain where both derivatives are normal numbers.
 Writes fixtures/functions/derivatives.json. Run: /usr/bin/python3 scripts/oracle/derivatives.py (Debian's
 python3-mpmath, which python3-torch brings).
 """
@@ -61,6 +61,8 @@ points += [random.uniform(0, 1) for _ in range(100)]
 # Where 1/u with u past 1e154 (|x| past 1e77) and 1/cosh² past 236 underflowed in a second derivative still normal.
 points += [10 ** random.uniform(60, 103) for _ in range(100)]
 points += [random.uniform(150, 372) for _ in range(100)]
+# Near 1/√2, the zero of asech″.
+points += neighbours(2**-0.5, [1e-15, 1e-12, 1e-9, 1e-6, 1e-3])
 points += [-x for x in points]
 
 

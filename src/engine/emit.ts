@@ -110,6 +110,15 @@ const HELPERS = {
     '  return exp(-head * head) * exp(-(y - head) * (y + head));',
     '}',
   ].join('\n'),
+  // The table's oneLessTwiceSquare (elementwise.ts), in asech's second derivative.
+  oneLessTwiceSquare: [
+    'function oneLessTwiceSquare(x) {',
+    '  const scaled = 134217729 * x;',
+    '  const head = scaled - (scaled - x);',
+    '  const tail = x - head;',
+    '  return 1 - 2 * head * head - 4 * head * tail - 2 * tail * tail;',
+    '}',
+  ].join('\n'),
   // The table's atanSlope, sech and csch (elementwise.ts), the derivatives of atan, acot, tanh and coth.
   atanSlope: 'const atanSlope = (x) => (Math.abs(x) < 2 ** 500 ? 1 / (1 + x * x) : 1 / x / x);',
   sech: 'const sech = (x) => (Math.abs(x) > 700 ? 2 * Math.exp(-Math.abs(x)) : 1 / Math.cosh(x));',
@@ -283,6 +292,8 @@ export const ELEMENTWISE_TEXT: Readonly<Record<ElementwiseName, ScalarText | nul
   coth: null,
   asinh: math('asinh'),
   asinhSlope: ([a]) => `(1 / Math.hypot(${a}, 1))`,
+  asechSlope: ([a]) => `(-1 / (${a} * Math.sqrt((1 - ${a}) * (1 + ${a}))))`,
+  oneLessTwiceSquare: helper('oneLessTwiceSquare'),
   acosh: math('acosh'),
   atanh: math('atanh'),
   asech: null,

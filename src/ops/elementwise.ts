@@ -287,6 +287,17 @@ function acsch(x: number): number {
   const a = Math.abs(x);
   return a < RECIPROCAL_OVERFLOWS_BELOW && a > 0 ? Math.sign(x) * (Math.LN2 - Math.log(a)) : Math.asinh(1 / x);
 }
+/** asech′(x) = −1/(x·√((1 − x)(1 + x))): 1 − x is exact near 1. */
+const asechSlope = (x: number): number => -1 / (x * Math.sqrt((1 - x) * (1 + x)));
+/** Splits x into 26 high bits and the rest (Veltkamp): each product of two parts is exact. */
+const VELTKAMP = 134217729;
+/** 1 − 2x², with x² split into exact products: near its zeros ±1/√2 it keeps the digits that 1 − 2·x·x loses. */
+function oneLessTwiceSquare(x: number): number {
+  const scaled = VELTKAMP * x;
+  const head = scaled - (scaled - x);
+  const tail = x - head;
+  return 1 - 2 * head * head - 4 * head * tail - 2 * tail * tail;
+}
 /** 1/√(1 + x²), by hypot: no overflow of x². */
 const asinhSlope = (x: number): number => 1 / Math.hypot(x, 1);
 /** 1/(1 + x²); (1/x)/x where x² overflows, while the result is still a subnormal number, not 0. */
@@ -416,13 +427,14 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = 
     'inverse hyperbolic tangent',
     domain(-1, 1),
   ),
-  asech: unary(
-    'asech',
-    asech,
-    (A, x) => A.neg(A.recip(A.mul(x, A.sqrt(oneLessSquareNearOne(A, x))))),
-    'inverse hyperbolic secant',
-    domain(0, 1),
+  asech: unary('asech', asech, (A, x) => A.call('asechSlope', x), 'inverse hyperbolic secant', domain(0, 1)),
+  // −1/(x·√((1 − x)(1 + x))). Its own derivative, (x − 2x³)/(x² − x⁴)^(3/2) = −(y·x)·y·y·(1 − 2x²), with 1 − 2x²
+  // formed without rounding x²: as the derivative of the product and the root, a difference of two terms near its
+  // zero 1/√2, it was up to 1e15 ulps off there (PyTorch's 4e15).
+  asechSlope: unary('asechSlope', asechSlope, (A, x, y) =>
+    A.neg(A.mul(A.mul(A.mul(A.mul(y, x), y), y), A.call('oneLessTwiceSquare', x))),
   ),
+  oneLessTwiceSquare: unary('oneLessTwiceSquare', oneLessTwiceSquare, (A, x) => A.mul(A.c(-4), x)),
   acsch: unary(
     'acsch',
     acsch,

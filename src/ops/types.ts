@@ -171,6 +171,8 @@ export type ElementwiseUnaryName =
   | 'acosh'
   | 'atanh'
   | 'asech'
+  | 'asechSlope'
+  | 'oneLessTwiceSquare'
   | 'acsch'
   | 'acoth'
   | 'exp'
