@@ -15,8 +15,7 @@
  * where a zero meets a non-finite number: a pass that read a non-finite
  * partial, or gave a non-finite result, is run again by the interpreter.
  */
-import { SUM_BLOCK } from '../ops/index.js';
-import type { NodeId, Operand } from '../ops/index.js';
+import { SUM_BLOCK, type NodeId, type Operand } from '../ops/index.js';
 import type { ScalarFunction, ScalarSpecial, SpecialPoint } from '../ops/types.js';
 import type { Step } from './linear/index.js';
 import type { WrtInput } from './linearize.js';

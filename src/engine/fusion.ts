@@ -7,8 +7,9 @@
  * k of a step depends only on entry k of the steps before it (or on scalars fixed before the loop), so running
  * the steps entry by entry instead of step by step changes no result, to the last bit. Sums over the entries
  * (a scalar broadcast over the entries, pulled back, or a forward pass's sum) are formed in a local in ascending
- * k, a block (ops/sums.ts) per chunk of the loop, as the step forms them, and added after the loop in step order. In the forward pass, a copy (a shift such
- * as concat([1], y[1:end-1]), a slice, a concat) of vectors computed before the loop is read where they are, at
+ * k, a block (ops/sums.ts) per chunk of the loop, as the step forms them, and added after the loop in step order. In
+ * the forward pass, a copy (a shift such as concat([1], y[1:end-1]), a slice, a concat) of vectors computed before
+ * the loop is read where they are, at
  * an offset fixed within each of its pieces: the kernel holds one loop per stretch of entries where no offset
  * changes. A copy of a vector that the loop computes, at entry k or k − 1, reads the local of that vector, or its
  * value from the iteration before: the entries are formed in ascending k, so an ODE's stages and steps, each a
@@ -26,6 +27,7 @@ import { times } from './linear/product.js';
 import {
   runSharedForwardLoop,
   runSharedPassLoop,
+  sharedFunctionNames,
   type SharedLoop,
   type SharedPassLoop,
   worthSharing,
@@ -414,7 +416,8 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
   // A loop that keeps no local across chunks can run its chunks in any order, on two threads (threads.ts): its
   // kernels for them are made where it is long enough.
   let shared: SharedLoop | null = null;
-  if (keptLocals.length === 0 && worthSharing(n, steps.length)) {
+  const names = keptLocals.length === 0 && worthSharing(n, steps.length) ? sharedFunctionNames(functions.keys) : null;
+  if (names !== null) {
     const sharedSource = single(true);
     const sharedPaired = paired(true);
     shared = {
@@ -422,9 +425,8 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
       paired: sharedPaired === null ? null : kernelOf<FusedForwardKernel>(sharedPaired),
       source: sharedSource,
       pairedSource: sharedPaired,
-      functions: functions.keys,
+      functions: names,
       sums: sums.map(([, p]) => places.keys[p]!),
-      steps: steps.length,
     };
   }
   return {
@@ -530,8 +532,6 @@ export function fusePass(
   const written = new Set<number>();
   const before: string[] = [];
   const body: string[] = [];
-  const after: string[] = [];
-  const sharedAfter: ((sums: number) => string)[] = [];
   const place = (offset: number): string => `p${places.slot(offset)}`;
   /** The partial's entry k, or its one number read before the loop. */
   const partial = (d: Operand, name: string): string => {
@@ -553,20 +553,12 @@ export function fusePass(
     body.push(`${carried(offset)} += ${term};`);
     written.add(offset);
   };
-  // A chunk is one block of a sum (ops/sums.ts): its sum from 0, added to the sum so far that the carry holds from
-  // chunk to chunk; the sum is added once, after the last, as the step's kernel adds it.
-  const targets: number[] = [];
+  /** Each sum's step, the node it is added to, and that node's place. */
+  const sums: [number, number, string][] = [];
   const sum = (j: number, term: string, target: number): void => {
-    const slot = targets.length;
-    targets.push(target);
+    sums.push([j, target, place(target)]);
     before.push(`let sum${j} = 0;`);
     body.push(`sum${j} += ${term};`);
-    after.push(
-      `carry[${slot}] = from === 0 ? sum${j} : carry[${slot}] + sum${j};`,
-      `if (to === n) c[${place(target)}] += carry[${slot}];`,
-    );
-    // On two threads, the chunk's sum goes to its place among the blocks, which the runner adds in order.
-    sharedAfter.push((count) => `b[(from / ${CHUNK_ENTRIES}) * ${count} + ${slot}] = sum${j};`);
   };
   steps.forEach((step, j) => {
     const d = partial(step.d, `d${j}`);
@@ -599,11 +591,20 @@ export function fusePass(
       ...end,
       `};`,
     ].join('\n');
-  const source = sourceOf('v, c, p, n, from, to, carry', after);
+  // A chunk is one block of a sum (ops/sums.ts): its sum from 0, added to the sum so far that the carry holds from
+  // chunk to chunk, and to its node once, after the last chunk, as the step's kernel adds it; on two threads, written
+  // to the chunk's place among the blocks, which the runner adds in order.
+  const source = sourceOf(
+    'v, c, p, n, from, to, carry',
+    sums.flatMap(([j, , target], slot) => [
+      `carry[${slot}] = from === 0 ? sum${j} : carry[${slot}] + sum${j};`,
+      `if (to === n) c[${target}] += carry[${slot}];`,
+    ]),
+  );
   const sharedSource = worthSharing(n, steps.length)
     ? sourceOf(
         'v, c, p, n, from, to, b',
-        sharedAfter.map((line) => line(targets.length)),
+        sums.map(([j], slot) => `b[(from / ${CHUNK_ENTRIES}) * ${sums.length} + ${slot}] = sum${j};`),
       )
     : null;
   // A source is a function of the structure alone: it is its own key.
@@ -615,12 +616,11 @@ export function fusePass(
         : {
             kernel: kernelFor<FusedPassKernel>(sharedSource, sharedSource, [times]),
             source: sharedSource,
-            sums: targets,
-            steps: steps.length,
+            sums: sums.map(([, target]) => target),
           },
     offsets: places.keys,
     n,
-    carry: new Float64Array(targets.length),
+    carry: new Float64Array(sums.length),
     source,
   };
 }

@@ -26,12 +26,10 @@ export interface SharedLoop {
   readonly paired: FusedForwardKernel | null;
   readonly source: string;
   readonly pairedSource: string | null;
-  /** The scalar functions the kernels call, by slot. */
-  readonly functions: readonly ScalarFunction[];
+  /** The names of the scalar functions the kernels call, by slot (sharedFunctionNames). */
+  readonly functions: readonly string[];
   /** Where each sum of the loop goes in the value buffer, by slot. */
   readonly sums: readonly number[];
-  /** Its steps: the work of an entry. */
-  readonly steps: number;
 }
 
 /** What a derivative pass's fused loop needs to run on two threads. */
@@ -40,8 +38,6 @@ export interface SharedPassLoop {
   readonly source: string;
   /** Where each sum of the loop is added in the (co)tangent buffer, by slot. */
   readonly sums: readonly number[];
-  /** Its steps: the work of an entry. */
-  readonly steps: number;
 }
 
 /** Loops from this many chunks on are shared, so that the two threads' shares come out even. */
@@ -143,7 +139,14 @@ function functionTable(): FunctionTable {
   return sharedFunctions;
 }
 const functionByName = (name: string): ScalarFunction | undefined => functionTable().byName.get(name);
-const nameOf = (f: ScalarFunction): string | undefined => functionTable().names.get(f);
+
+/** The names by which the helper finds a kernel's functions; null if one is not the table's (the loop stays here). */
+export function sharedFunctionNames(functions: readonly ScalarFunction[]): string[] | null {
+  const names = functions.map((f) => functionTable().names.get(f));
+  return names.every((name) => name !== undefined) ? (names as string[]) : null;
+}
+/** A pass loop's one function. */
+const PASS_FUNCTIONS = ['times'];
 
 /** Where the helper's module is: beside this module (tsc's output), or beside the bundle that holds this code. */
 function helperUrl(): URL | null {
@@ -164,16 +167,12 @@ export function useLoopHelperFrom(url: URL | null): void {
 }
 
 /** The id of a kernel's source, and the message part that makes it on the helper if the helper has not got it. */
-function kernelPart(
-  source: string,
-  functions: readonly ScalarFunction[],
-  kernels: HelperMessage['kernels'][number][],
-): number {
+function kernelPart(source: string, functions: readonly string[], kernels: HelperMessage['kernels'][number][]): number {
   let id = kernelIds.get(source);
   if (id === undefined) kernelIds.set(source, (id = kernelIds.size + 1));
   if (!kernelsHeld.has(id)) {
     kernelsHeld.add(id);
-    kernels.push({ id, source, functions: functions.map((f) => nameOf(f)!) });
+    kernels.push({ id, source, functions });
   }
   return id;
 }
@@ -198,7 +197,7 @@ interface Job {
   readonly kind: typeof FORWARD | typeof PASS;
   readonly source: string;
   readonly pairedSource: string | null;
-  readonly functions: readonly ScalarFunction[];
+  readonly functions: readonly string[];
   readonly v: Float64Array;
   /** A pass's (co)tangent buffer. */
   readonly c: Float64Array | null;
@@ -206,23 +205,20 @@ interface Job {
   readonly n: number;
   readonly unitChunks: number;
   readonly sums: number;
-  readonly steps: number;
   readonly run: (unit: number, blocks: Float64Array) => void;
 }
 
 /**
  * Runs the job's units on both threads and returns its buffer of block sums (chunk c's sums from c·sums on); null
- * (nothing done) where it cannot be shared: no helper, too few chunks, a buffer outside shared memory, a kernel that
- * calls a function the helper does not know.
+ * (nothing done) where it cannot be shared: no helper or no free core, a buffer outside shared memory.
  */
 function share(job: Job): Float64Array | null {
   const { n, unitChunks, sums, offsets } = job;
   const chunks = Math.ceil(n / CHUNK_ENTRIES);
   const units = Math.ceil(chunks / unitChunks);
   const shared = (x: Float64Array | null): boolean => x === null || x.buffer instanceof SharedArrayBuffer;
-  if (!worthSharing(n, job.steps)) return null;
-  if (units > UNIT_MASK || offsets.length > MAX_OFFSETS) return null;
-  if (!shared(job.v) || !shared(job.c) || job.functions.some((f) => nameOf(f) === undefined)) return null;
+  // Worth sharing, and with functions the helper knows, already: fusion.ts made the loop's kernels for two threads.
+  if (units > UNIT_MASK || offsets.length > MAX_OFFSETS || !shared(job.v) || !shared(job.c)) return null;
   if (!(loopThreadsForTests.joinFirst || coreFree())) return null;
   const h = loops.get();
   if (h === null) return null;
@@ -314,7 +310,6 @@ export function runSharedForwardLoop(
     n,
     unitChunks,
     sums: loop.sums.length,
-    steps: loop.steps,
     run: (unit, b) => runForwardUnit(loop.kernel, loop.paired, offsets, n, v, b, unit, unitChunks),
   });
   if (blocks === null) return false;
@@ -337,14 +332,13 @@ export function runSharedPassLoop(
     kind: PASS,
     source: loop.source,
     pairedSource: null,
-    functions: [times],
+    functions: PASS_FUNCTIONS,
     v,
     c,
     offsets,
     n,
     unitChunks: 1,
     sums: loop.sums.length,
-    steps: loop.steps,
     run: (unit, b) => runPassUnit(loop.kernel, offsets, n, v, c, b, unit),
   });
   if (blocks === null) return false;

@@ -100,7 +100,7 @@ let scratchA: Float64Array = new Float64Array(0);
 let scratchB: Float64Array = new Float64Array(0);
 
 /** Whether this process shares large work: the main thread, several cores, and not JACOBIAN_THREADS=1. */
-export const threadsAllowed = (): boolean =>
+const threadsAllowed = (): boolean =>
   isMainThread && process.env['JACOBIAN_THREADS'] !== '1' && availableParallelism() > 1;
 
 /**
