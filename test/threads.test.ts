@@ -13,8 +13,10 @@ import { CHUNK_ENTRIES } from '../src/engine/compiled.js';
 import {
   LOOP_CONTROL,
   loopThreadsForTests,
+  REDUCTION_PIECE,
   SHARED_LOOP_CHUNKS,
   SHARED_LOOP_WORK,
+  SHARED_REDUCTION_FROM,
   useLoopHelperFrom,
 } from '../src/engine/threads.js';
 import { firstBitDifference, prng } from './helpers/numeric.js';
@@ -28,6 +30,7 @@ const BUILT_HELPER = new URL('../dist/src/engine/loop-worker.js', import.meta.ur
 afterAll(() => {
   loopThreadsForTests.joinFirst = false;
   loopThreadsForTests.minWork = SHARED_LOOP_WORK;
+  loopThreadsForTests.minReduction = SHARED_REDUCTION_FROM;
   useLoopHelperFrom(null);
 });
 
@@ -147,5 +150,67 @@ describe('large fused loops on two threads', () => {
     expect(loopThreadsForTests.helperUnits).toBe(before);
     useLoopHelperFrom(null);
     expect(program.evaluateFlat({ x })[0]).toBe(value);
+  });
+});
+
+describe('large max and min on two threads, in pieces', () => {
+  // Several pieces, the last one part of a piece (shared from fewer entries than SHARED_REDUCTION_FROM, so that the
+  // cases stay small).
+  const size = 11 * REDUCTION_PIECE + 77;
+  const random = prng(47);
+  const uniform = (): Float64Array => Float64Array.from({ length: size }, () => random());
+  const tied = uniform();
+  // Two maxima at the ends of different pieces, one the other's neighbour within the tolerance: a tie, split by the
+  // gradient.
+  tied[2 * REDUCTION_PIECE] = 2;
+  tied[9 * REDUCTION_PIECE - 1] = 2 + 1e-13;
+  // Across two pieces, each entry within the tolerance of the one before: the one-pass scan's best moves along a
+  // chain, and stops short of the largest entry.
+  const creeping = uniform();
+  for (let j = 0; j < 400; j++) creeping[7 * REDUCTION_PIECE - 200 + j] = 1 + j * 3e-13;
+  const withNaN = uniform();
+  withNaN[size - 40] = NaN;
+  const DATA: Record<string, Float64Array> = {
+    uniform: uniform(),
+    tied,
+    withNaN,
+    // Every entry a record of its piece (more than a summary holds: the piece is scanned again).
+    ascending: Float64Array.from({ length: size }, (_, k) => k),
+    creeping,
+  };
+
+  it(`give the one-thread value, gradient and warnings to the bit over ${size} entries`, () => {
+    loopThreadsForTests.minReduction = 0;
+    const programs = ['max(x)', 'min(x)', 'a = max(x)\na + log(sum(exp(x - a)))'].map((expr) => ({
+      expr,
+      program: compile(expr, { x: [size] }),
+    }));
+    // Not lse at the tie: its kink report traces every entry of J that the tie reaches (a quarter of a second), and
+    // the max alone has the same tie.
+    const cases = programs.flatMap(({ expr, program }) =>
+      Object.entries(DATA)
+        .filter(([name]) => name !== 'tied' || expr === 'max(x)')
+        .map(([name, x]) => ({ label: `${expr} of ${name}`, program, x })),
+    );
+    const results = () =>
+      cases.map(({ label, program, x }) => {
+        const { grad, warnings } = program.gradFlat({ x });
+        return { label, value: program.evaluateFlat({ x }), grad, warnings };
+      });
+    useLoopHelperFrom(null);
+    const serial = results();
+    useLoopHelperFrom(BUILT_HELPER);
+    loopThreadsForTests.joinFirst = true;
+    const before = loopThreadsForTests.helperUnits;
+    const shared = results();
+    loopThreadsForTests.joinFirst = false;
+    shared.forEach(({ label, value, grad, warnings }, i) => {
+      expect(firstBitDifference(value, serial[i]!.value), label).toBeNull();
+      expect(firstBitDifference(grad, serial[i]!.grad), label).toBeNull();
+      expect(warnings, label).toEqual(serial[i]!.warnings);
+    });
+    // Each run's max or min, and each gradient's extreme index, had the helper take a piece at least.
+    expect(loopThreadsForTests.helperUnits - before).toBeGreaterThanOrEqual(3 * serial.length);
+    loopThreadsForTests.minReduction = SHARED_REDUCTION_FROM;
   });
 });

@@ -28,6 +28,7 @@ import {
   type FusedForwardLoop,
   runForwardLoop,
 } from './fusion.js';
+import { runSharedReduction, worthSharingReduction } from './threads.js';
 
 /** Where each node a plan needs lives in its value buffer, laid out before the buffer is allocated. */
 export interface PlanLayout {
@@ -64,6 +65,9 @@ export interface PlanStep {
   readonly args: readonly Operand[];
   readonly param: Param;
   readonly loop: ElementwiseLoop | null;
+  /** The operation, for a reduction to one number large enough to do in pieces on two threads; else null. */
+  readonly sharedReduction: OpName | null;
+  readonly operandOffsets: readonly number[];
   /** The loop's operand offsets (b unused by unary loops), and how far each moves with the output: 1 or 0. */
   readonly a: number;
   readonly aStep: number;
@@ -71,7 +75,8 @@ export interface PlanStep {
   readonly bStep: number;
 }
 
-function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param): PlanStep {
+function step(op: OpName, out: Operand, args: readonly Operand[], param: Param): PlanStep {
+  const spec = OPS[op];
   // How an element-wise node reads its operands (a scalar is broadcast); null for a node with its own kernel.
   const pattern = spec.scalar === undefined ? null : operandPatternOf(out, args);
   const [aStep, bStep] = pattern === null ? [0, 0] : OPERAND_STEPS[pattern];
@@ -81,6 +86,8 @@ function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param
     args,
     param,
     loop: pattern === null ? null : elementwiseLoop(spec.scalar!, pattern),
+    sharedReduction: spec.pieces !== undefined && out.size === 1 && worthSharingReduction(args[0]!.size) ? op : null,
+    operandOffsets: args.map((arg) => arg.offset),
     a: args[0]?.offset ?? 0,
     aStep,
     b: args[1]?.offset ?? 0,
@@ -273,7 +280,7 @@ export class Plan {
     const stepsAt = (operands: readonly (Operand | undefined)[]): PlanStep[] =>
       ids.map((id) =>
         step(
-          OPS[tape.op(id)],
+          tape.op(id),
           operands[id]!,
           Array.from(tape.args(id), (a) => operands[a]!),
           tape.param(id),
@@ -344,8 +351,11 @@ export class Plan {
     const v = this.values;
     for (const step of this.schedule) {
       if ('kernel' in step) runForwardLoop(step, v);
-      else if (step.loop === null) step.spec.value(v, step.out, step.args, step.param);
-      else runElementwiseLoop(step.loop, v, step.out.offset, step.a, step.aStep, step.b, step.bStep, step.out.size);
+      else if (step.loop === null) {
+        const { sharedReduction: op, args, out } = step;
+        if (op === null || !runSharedReduction(op, step.operandOffsets, args[0]!.size, out.offset, v))
+          step.spec.value(v, out, args, step.param);
+      } else runElementwiseLoop(step.loop, v, step.out.offset, step.a, step.aStep, step.b, step.bStep, step.out.size);
     }
   }
 

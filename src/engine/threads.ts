@@ -1,10 +1,11 @@
 /**
- * Large fused loops on two threads (forward loops, and the loops of the derivative passes): the main thread and one
- * helper thread (loop-worker.ts) take the loop's units (a chunk, or a pair of chunks where a forward loop has a
- * paired kernel) in turn, by an atomic counter tagged with the job, and run the loop's kernel on them over the shared
- * buffers. A unit writes its chunks' sums into a buffer of block sums, one per chunk, which the main thread adds in
- * chunk order after the loop, as the one-thread loop adds them (ops/sums.ts): every number is the one-thread
- * loop's, to the bit.
+ * Large fused loops on two threads (forward loops, and the loops of the derivative passes), and large reductions
+ * that the table can do in pieces (max and min of all entries): the main thread and one helper thread
+ * (loop-worker.ts) take the job's units (a chunk, or a pair of chunks where a forward loop has a paired kernel, or a
+ * reduction's piece) in turn, by an atomic counter tagged with the job, and run the loop's kernel on them over the
+ * shared buffers. A loop's unit writes its chunks' sums into a buffer of block sums, one per chunk, which the main
+ * thread adds in chunk order after the loop, as the one-thread loop adds them (ops/sums.ts); a reduction's piece
+ * writes its summary there, which the main thread folds in order: every number is the one-thread one, to the bit.
  *
  * The main thread returns only when every unit is done: it waits for the unit the helper is on (a few thousand
  * entries), so the helper never writes after the loop has ended. A helper that wakes after the main thread took the
@@ -13,7 +14,7 @@
  * generated names) and the table's scalar functions, named by operation.
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
-import { OP_NAMES, OPS } from '../ops/index.js';
+import { OP_CODE, OP_NAMES, OPS, type OpName, type PieceReduction } from '../ops/index.js';
 import { coreFree, type HelperData, HelperSlot } from '../ops/parallel.js';
 import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
@@ -52,6 +53,16 @@ export const SHARED_LOOP_WORK = 1 << 21;
 export const worthSharing = (n: number, steps: number): boolean =>
   Math.ceil(n / CHUNK_ENTRIES) >= SHARED_LOOP_CHUNKS && n * steps >= loopThreadsForTests.minWork;
 
+/** A reduction's pieces: a unit of work between two claims (about 10 µs of a max), and few summaries to fold. */
+export const REDUCTION_PIECE = 4 * CHUNK_ENTRIES;
+/**
+ * Reductions are shared from this many entries on: a max over them takes about 0.2 ms on one thread, against some
+ * tens of microseconds for a job's hand-off and the wait for the helper's last piece.
+ */
+export const SHARED_REDUCTION_FROM = 1 << 18;
+/** Whether a reduction of n entries is worth two threads. */
+export const worthSharingReduction = (n: number): boolean => n >= loopThreadsForTests.minReduction;
+
 /** The most offsets a shared loop's kernel reads (the job's fields hold them). */
 const MAX_OFFSETS = 128;
 /** A helper that finishes no unit in this long has stopped: the main thread does its units again. */
@@ -74,7 +85,7 @@ const CLOSED = 0;
 const UNIT_MASK = (1 << 19) - 1;
 
 // The job's Float64 fields.
-const KERNEL = 0;
+const KERNEL = 0; // a loop's kernel id, or a reduction's operation (OP_CODE)
 const PAIRED = 1; // the paired kernel's id, or -1
 const VALUES = 2;
 const BLOCKS = 3;
@@ -82,11 +93,12 @@ const ENTRIES = 4;
 const UNITS = 5;
 const UNIT_CHUNKS = 6;
 const OFFSET_COUNT = 7;
-const KIND = 8; // FORWARD or PASS
+const KIND = 8; // FORWARD, PASS or REDUCE
 const TANGENTS = 9; // a pass's (co)tangent buffer
 const OFFSETS = 10;
 const FORWARD = 0;
 const PASS = 1;
+const REDUCE = 2;
 const JOB_FIELDS = OFFSETS + MAX_OFFSETS;
 
 /** A message to the helper: kernels to make, buffers to hold and to drop, sent before the job that needs them. */
@@ -107,13 +119,14 @@ let blockSums: Float64Array = new Float64Array(0);
 
 /**
  * For tests: `joinFirst` makes the main thread wait (up to 20 s) for the helper to take its first unit of each job
- * before it takes any, so that both threads compute; `helperUnits` counts the units the helper ran; `minWork`
- * and `stalledMs` replace SHARED_LOOP_WORK and STALLED_MS.
+ * before it takes any, so that both threads compute; `helperUnits` counts the units the helper ran; `minWork`,
+ * `minReduction` and `stalledMs` replace SHARED_LOOP_WORK, SHARED_REDUCTION_FROM and STALLED_MS.
  */
 export const loopThreadsForTests = {
   joinFirst: false,
   helperUnits: 0,
   minWork: SHARED_LOOP_WORK,
+  minReduction: SHARED_REDUCTION_FROM,
   stalledMs: STALLED_MS,
 };
 /** The control block's fields, for a test's own helper. */
@@ -192,38 +205,45 @@ function bufferPart(
   return id;
 }
 
-/** A loop to share: its kernels' sources, its buffers, its units and how this thread runs one. */
-interface Job {
-  readonly kind: typeof FORWARD | typeof PASS;
+/** A loop's kernels, which the helper makes from their sources and the table's functions named here. */
+interface LoopCode {
   readonly source: string;
   readonly pairedSource: string | null;
   readonly functions: readonly string[];
+}
+
+/** A job to share: its code, its buffers, its units and how this thread runs one. */
+interface Job {
+  readonly kind: typeof FORWARD | typeof PASS | typeof REDUCE;
+  /** A loop's kernels, or a reduction's operation. */
+  readonly code: LoopCode | OpName;
   readonly v: Float64Array;
   /** A pass's (co)tangent buffer. */
   readonly c: Float64Array | null;
   readonly offsets: readonly number[];
   readonly n: number;
+  readonly units: number;
   readonly unitChunks: number;
-  readonly sums: number;
+  /** The entries of the block buffer that the units write. */
+  readonly blockEntries: number;
   readonly run: (unit: number, blocks: Float64Array) => void;
 }
 
 /**
- * Runs the job's units on both threads and returns its buffer of block sums (chunk c's sums from c·sums on); null
- * (nothing done) where it cannot be shared: no helper or no free core, a buffer outside shared memory.
+ * Runs the job's units on both threads and returns its block buffer (a loop's chunk c's sums from c·sums on, a
+ * reduction's piece p's summary from p·summaryEntries on); null (nothing done) where it cannot be shared: no
+ * helper or no free core, a buffer outside shared memory.
  */
 function share(job: Job): Float64Array | null {
-  const { n, unitChunks, sums, offsets } = job;
-  const chunks = Math.ceil(n / CHUNK_ENTRIES);
-  const units = Math.ceil(chunks / unitChunks);
+  const { units, offsets, code } = job;
   const shared = (x: Float64Array | null): boolean => x === null || x.buffer instanceof SharedArrayBuffer;
   // Worth sharing, and with functions the helper knows, already: fusion.ts made the loop's kernels for two threads.
   if (units > UNIT_MASK || offsets.length > MAX_OFFSETS || !shared(job.v) || !shared(job.c)) return null;
   if (!(loopThreadsForTests.joinFirst || coreFree())) return null;
   const h = loops.get();
   if (h === null) return null;
-  if (blockSums.length < chunks * sums)
-    blockSums = new Float64Array(new SharedArrayBuffer(2 * chunks * sums * Float64Array.BYTES_PER_ELEMENT));
+  if (blockSums.length < job.blockEntries)
+    blockSums = new Float64Array(new SharedArrayBuffer(2 * job.blockEntries * Float64Array.BYTES_PER_ELEMENT));
   const blocks = blockSums;
   const message = {
     kernels: [] as HelperMessage['kernels'][number][],
@@ -232,14 +252,19 @@ function share(job: Job): Float64Array | null {
   };
   const { control, job: fields } = h.data;
   fields[KIND] = job.kind;
-  fields[KERNEL] = kernelPart(job.source, job.functions, message.kernels);
-  fields[PAIRED] = job.pairedSource === null ? -1 : kernelPart(job.pairedSource, job.functions, message.kernels);
+  if (typeof code === 'string') {
+    fields[KERNEL] = OP_CODE[code];
+    fields[PAIRED] = -1;
+  } else {
+    fields[KERNEL] = kernelPart(code.source, code.functions, message.kernels);
+    fields[PAIRED] = code.pairedSource === null ? -1 : kernelPart(code.pairedSource, code.functions, message.kernels);
+  }
   fields[VALUES] = bufferPart(job.v, message);
   fields[TANGENTS] = job.c === null ? -1 : bufferPart(job.c, message);
   fields[BLOCKS] = bufferPart(blocks, message);
-  fields[ENTRIES] = n;
+  fields[ENTRIES] = job.n;
   fields[UNITS] = units;
-  fields[UNIT_CHUNKS] = unitChunks;
+  fields[UNIT_CHUNKS] = job.unitChunks;
   fields[OFFSET_COUNT] = offsets.length;
   for (let i = 0; i < offsets.length; i++) fields[OFFSETS + i] = offsets[i]!;
   if (message.kernels.length > 0 || message.buffers.length > 0 || message.drop.length > 0) h.port.postMessage(message);
@@ -301,15 +326,14 @@ export function runSharedForwardLoop(
   const unitChunks = loop.paired === null ? 1 : 2;
   const blocks = share({
     kind: FORWARD,
-    source: loop.source,
-    pairedSource: loop.pairedSource,
-    functions: loop.functions,
+    code: loop,
     v,
     c: null,
     offsets,
     n,
+    units: Math.ceil(Math.ceil(n / CHUNK_ENTRIES) / unitChunks),
     unitChunks,
-    sums: loop.sums.length,
+    blockEntries: Math.ceil(n / CHUNK_ENTRIES) * loop.sums.length,
     run: (unit, b) => runForwardUnit(loop.kernel, loop.paired, offsets, n, v, b, unit, unitChunks),
   });
   if (blocks === null) return false;
@@ -330,15 +354,14 @@ export function runSharedPassLoop(
 ): boolean {
   const blocks = share({
     kind: PASS,
-    source: loop.source,
-    pairedSource: null,
-    functions: PASS_FUNCTIONS,
+    code: { source: loop.source, pairedSource: null, functions: PASS_FUNCTIONS },
     v,
     c,
     offsets,
     n,
+    units: Math.ceil(n / CHUNK_ENTRIES),
     unitChunks: 1,
-    sums: loop.sums.length,
+    blockEntries: Math.ceil(n / CHUNK_ENTRIES) * loop.sums.length,
     run: (unit, b) => runPassUnit(loop.kernel, offsets, n, v, c, b, unit),
   });
   if (blocks === null) return false;
@@ -346,6 +369,50 @@ export function runSharedPassLoop(
     c[target] = c[target]! + sumOfBlocks(blocks, s, loop.sums.length, n);
   });
   return true;
+}
+
+/**
+ * The reduction `op` (whose operands are at `operands` in v, the first of n entries) into v[out], in pieces on two
+ * threads; false (nothing done) where it cannot be shared (see `share`).
+ */
+export function runSharedReduction(
+  op: OpName,
+  operands: readonly number[],
+  n: number,
+  out: number,
+  v: Float64Array,
+): boolean {
+  const pieces = OPS[op].pieces!;
+  const units = Math.ceil(n / REDUCTION_PIECE);
+  const blocks = share({
+    kind: REDUCE,
+    code: op,
+    v,
+    c: null,
+    offsets: operands,
+    n,
+    units,
+    unitChunks: 1,
+    blockEntries: units * pieces.summaryEntries,
+    run: (unit, b) => runReductionPiece(pieces, operands, n, v, b, unit),
+  });
+  if (blocks === null) return false;
+  v[out] = pieces.fold(v, operands, n, REDUCTION_PIECE, blocks);
+  return true;
+}
+
+/** Piece `unit` of a reduction over the n entries of its first operand: its summary, in its place. */
+function runReductionPiece(
+  pieces: PieceReduction,
+  operands: readonly number[],
+  n: number,
+  v: Float64Array,
+  summaries: Float64Array,
+  unit: number,
+): void {
+  const from = operands[0]! + unit * REDUCTION_PIECE;
+  const to = Math.min(operands[0]! + n, from + REDUCTION_PIECE);
+  pieces.summarise(v, operands, from, to, summaries, unit * pieces.summaryEntries);
 }
 
 /** The next of the `units` units of the job tagged `tag`, or -1 when none is left (or the job is over). */
@@ -394,7 +461,7 @@ function runPassUnit(
 
 /** The helper thread's loop: wait for a job, make what it needs, take units until none is left. */
 export function serveLoops({ control, job, port }: HelperData): never {
-  // A forward loop's kernels or a pass's, as the job's kind says.
+  // Forward loops' kernels and passes' loops' kernels, by id (a job's kind says which it runs).
   const kernels = new Map<number, unknown>();
   const buffers = new Map<number, Float64Array>();
   const receive = (): void => {
@@ -422,8 +489,6 @@ export function serveLoops({ control, job, port }: HelperData): never {
     seen = Atomics.load(control, GENERATION);
     const id = Atomics.load(control, JOB);
     receive();
-    const kernel = kernels.get(job[KERNEL]!);
-    const paired = job[PAIRED] === -1 ? null : ((kernels.get(job[PAIRED]!) as FusedForwardKernel | undefined) ?? null);
     const v = buffers.get(job[VALUES]!);
     const c = job[TANGENTS] === -1 ? null : (buffers.get(job[TANGENTS]!) ?? null);
     const blocks = buffers.get(job[BLOCKS]!);
@@ -433,15 +498,25 @@ export function serveLoops({ control, job, port }: HelperData): never {
     const units = job[UNITS]! | 0;
     const unitChunks = job[UNIT_CHUNKS]! | 0;
     const offsets = Array.from({ length: job[OFFSET_COUNT]! }, (_, i) => job[OFFSETS + i]! | 0);
-    if (kernel === undefined || v === undefined || blocks === undefined || (kind === PASS && c === null)) {
+    let run: ((unit: number) => void) | null = null;
+    if (v !== undefined && blocks !== undefined) {
+      if (kind === REDUCE) {
+        const pieces = OPS[OP_NAMES[job[KERNEL]!]!]?.pieces;
+        if (pieces !== undefined) run = (unit) => runReductionPiece(pieces, offsets, n, v, blocks, unit);
+      } else {
+        const kernel = kernels.get(job[KERNEL]!);
+        const paired =
+          job[PAIRED] === -1 ? null : ((kernels.get(job[PAIRED]!) as FusedForwardKernel | undefined) ?? null);
+        if (kernel !== undefined && kind === PASS && c !== null)
+          run = (unit) => runPassUnit(kernel as FusedPassKernel, offsets, n, v, c, blocks, unit);
+        else if (kernel !== undefined && kind === FORWARD)
+          run = (unit) => runForwardUnit(kernel as FusedForwardKernel, paired, offsets, n, v, blocks, unit, unitChunks);
+      }
+    }
+    if (run === null) {
       join(id);
       continue;
     }
-    const run =
-      kind === PASS
-        ? (unit: number) => runPassUnit(kernel as FusedPassKernel, offsets, n, v, c!, blocks, unit)
-        : (unit: number) =>
-            runForwardUnit(kernel as FusedForwardKernel, paired, offsets, n, v, blocks, unit, unitChunks);
     const tag = tagOf(id);
     let unit = claim(control, tag, units);
     // Joined once it holds its first unit (what a test waits for, so that both threads compute).

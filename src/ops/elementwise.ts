@@ -579,13 +579,52 @@ function nextBeyond(v: Float64Array, k: number, end: number, best: number, sign:
  * entry not beaten by a later one beyond the comparison tolerance (contest's 1); NaN if any is NaN. Only an entry
  * beyond the current best by an exact comparison is checked with the tolerance.
  */
-export function extremeEntry(v: Float64Array, offset: number, n: number, sign: 1 | -1): number {
-  const end = offset + n;
-  let best = v[offset]!;
-  for (let k = nextBeyond(v, offset, end, best, sign); k < end; k = nextBeyond(v, k + 1, end, best, sign)) {
+export const extremeEntry = (v: Float64Array, offset: number, n: number, sign: 1 | -1): number =>
+  extremeFrom(v, offset, offset + n, v[offset]!, sign);
+
+/** extremeEntry's scan of the entries from..end − 1 when it has reached `from` with `best`. */
+export function extremeFrom(v: Float64Array, from: number, end: number, best: number, sign: 1 | -1): number {
+  for (let k = nextBeyond(v, from, end, best, sign); k < end; k = nextBeyond(v, k + 1, end, best, sign)) {
     const x = v[k]!;
     if (Number.isNaN(x)) return NaN;
     if (!nearlyEqual(x, best)) best = x;
+  }
+  return best;
+}
+
+/**
+ * The records of the entries from..end − 1: each entry beyond every one before it by an exact comparison (the
+ * first entry is one), written to `records` from `at` up to `room` of them; their count (which may exceed room),
+ * or −1 at a NaN. Only a record can become extremeEntry's best however the scan reached `from`: an entry beaten
+ * or equalled by an earlier one is not beyond the best, or within the tolerance of it, when the scan meets it.
+ */
+export function recordsOf(
+  v: Float64Array,
+  from: number,
+  end: number,
+  sign: 1 | -1,
+  records: Float64Array,
+  at: number,
+  room: number,
+): number {
+  let best = v[from]!;
+  if (Number.isNaN(best)) return -1;
+  records[at] = best;
+  let count = 1;
+  for (let k = nextBeyond(v, from + 1, end, best, sign); k < end; k = nextBeyond(v, k + 1, end, best, sign)) {
+    best = v[k]!;
+    if (Number.isNaN(best)) return -1;
+    if (count < room) records[at + count] = best;
+    count++;
+  }
+  return count;
+}
+
+/** extremeEntry's scan, having reached the records with `best`, over the `count` records from `at`. */
+export function extremeOfRecords(records: Float64Array, at: number, count: number, best: number, sign: 1 | -1): number {
+  for (let r = at; r < at + count; r++) {
+    const x = records[r]!;
+    if ((sign === 1 ? x > best : x < best) && !nearlyEqual(x, best)) best = x;
   }
   return best;
 }

@@ -6,9 +6,29 @@
  */
 import { ShapeError } from '../errors.js';
 import { SCALAR, describeShape, isMatrix, type Shape } from '../shape.js';
-import { countNearlyEqual, extremeEntry, nearBound, nearlyEqual, nearlyEqualShares, nextNear } from './elementwise.js';
+import {
+  countNearlyEqual,
+  extremeEntry,
+  extremeFrom,
+  extremeOfRecords,
+  nearBound,
+  nearlyEqual,
+  nearlyEqualShares,
+  nextNear,
+  recordsOf,
+} from './elementwise.js';
 import { ZERO, extreme } from './rules.js';
-import type { Builder, ExtremeName, NodeId, NodeView, Operand, OpSpec, Partial, SpecialPoint } from './types.js';
+import type {
+  Builder,
+  ExtremeName,
+  NodeId,
+  NodeView,
+  Operand,
+  OpSpec,
+  Partial,
+  PieceReduction,
+  SpecialPoint,
+} from './types.js';
 
 /**
  * extremeIndex's codes for a line without one extreme entry: NO_EXTREME for a line with a NaN (its extreme
@@ -93,6 +113,69 @@ function lineExtremes(v: Float64Array, out: Operand, x: Operand, sign: 1 | -1): 
   for (let i = 0; i < lines; i++) v[out.offset + i] = extremeEntry(v, x.offset + i * length, length, sign);
 }
 
+/**
+ * The records a piece's summary holds (random data has about ln n of them); a piece with more is scanned again
+ * when the summaries are folded.
+ */
+const PIECE_RECORDS = 30;
+
+/**
+ * The extreme of all entries in pieces: a piece's summary is its record count (−1 for a NaN) and its records
+ * (recordsOf), and the fold runs extremeEntry's scan over the records alone, which ends where the scan over every
+ * entry ends.
+ */
+const extremeInPieces = (sign: 1 | -1): PieceReduction => ({
+  summaryEntries: 1 + PIECE_RECORDS,
+  summarise: (v, _operands, from, to, summaries, at) => {
+    summaries[at] = recordsOf(v, from, to, sign, summaries, at + 1, PIECE_RECORDS);
+  },
+  fold: (v, [offset], n, pieceEntries, summaries) => {
+    const end = offset! + n;
+    let best = v[offset!]!;
+    for (let from = offset!, at = 0; from < end; from += pieceEntries, at += 1 + PIECE_RECORDS) {
+      const count = summaries[at]!;
+      if (count < 0) return NaN;
+      best =
+        count > PIECE_RECORDS
+          ? extremeFrom(v, from, Math.min(end, from + pieceEntries), best, sign)
+          : extremeOfRecords(summaries, at + 1, count, best, sign);
+    }
+    return best;
+  },
+});
+
+/**
+ * extremeCode in pieces: a piece's summary is how many of its entries are nearly equal to the extreme and where
+ * the first of them is (−1 if none).
+ */
+const extremeCodeInPieces: PieceReduction = {
+  summaryEntries: 2,
+  summarise: (v, [, extreme], from, to, summaries, at) => {
+    const t = v[extreme!]!;
+    const bound = nearBound(t);
+    let count = 0;
+    let first = -1;
+    for (let k = nextNear(v, from, to, t, bound); k < to; k = nextNear(v, k + 1, to, t, bound)) {
+      if (nearlyEqual(v[k]!, t)) {
+        if (count === 0) first = k;
+        count++;
+      }
+    }
+    summaries[at] = count;
+    summaries[at + 1] = first;
+  },
+  fold: (v, [offset, extreme], n, pieceEntries, summaries) => {
+    if (Number.isNaN(v[extreme!]!)) return NO_EXTREME;
+    let count = 0;
+    let first = -1;
+    for (let at = 0; at < 2 * Math.ceil(n / pieceEntries); at += 2) {
+      if (count === 0) first = summaries[at + 1]!;
+      count += summaries[at]!;
+    }
+    return count === 1 ? first - offset! : -count;
+  },
+};
+
 export const EXTREMES: Record<ExtremeName, OpSpec> = {
   maxReduce: {
     label: 'max',
@@ -101,6 +184,7 @@ export const EXTREMES: Record<ExtremeName, OpSpec> = {
     value: (v, out, [a]) => lineExtremes(v, out, a!, 1),
     partial: ofWhole,
     special: tieSpecial,
+    pieces: extremeInPieces(1),
   },
   minReduce: {
     label: 'min',
@@ -109,6 +193,7 @@ export const EXTREMES: Record<ExtremeName, OpSpec> = {
     value: (v, out, [a]) => lineExtremes(v, out, a!, -1),
     partial: ofWhole,
     special: tieSpecial,
+    pieces: extremeInPieces(-1),
   },
   /** max(M, 2): the largest entry of each row. */
   rowMax: {
@@ -138,6 +223,7 @@ export const EXTREMES: Record<ExtremeName, OpSpec> = {
         v[out.offset + i] = extremeCode(v, x!.offset + i * length, length, v[y!.offset + i]!);
     },
     partial: () => ZERO,
+    pieces: extremeCodeInPieces,
   },
   /** Where x ties with its extreme y (equal within mathjs's tolerance): 1/count of such entries (SPEC §6); else 0. */
   tieWeights: {

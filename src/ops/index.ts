@@ -10,6 +10,7 @@ export type {
   OpSpec,
   Param,
   Partial,
+  PieceReduction,
   SpecialKind,
   SpecialPoint,
 } from './types.js';

@@ -132,6 +132,31 @@ export interface OpSpec extends Signature {
    * calls from a loop of its own (engine/compiled.ts). Absent for other operations.
    */
   readonly specialPoint?: ScalarSpecial;
+  /**
+   * For an operation whose output can be one number reduced from all entries of its first operand: how to do
+   * that in pieces (on two threads, engine/threads.ts).
+   */
+  readonly pieces?: PieceReduction;
+}
+
+/**
+ * A reduction done piece by piece, in any order and on any thread: each piece of its first operand's entries
+ * summarised into `summaryEntries` numbers, then the summaries folded in order into the number that `value`
+ * writes, to the bit. `operands` are the offsets of the operation's operands in v (the others are read whole).
+ */
+export interface PieceReduction {
+  readonly summaryEntries: number;
+  /** Summarises the entries from..to − 1 of v (of the first operand) into `summaries` from `at`. */
+  summarise(
+    v: Float64Array,
+    operands: readonly number[],
+    from: number,
+    to: number,
+    summaries: Float64Array,
+    at: number,
+  ): void;
+  /** The reduction of the first operand's n entries, from the summaries of its pieces of `pieceEntries` each. */
+  fold(v: Float64Array, operands: readonly number[], n: number, pieceEntries: number, summaries: Float64Array): number;
 }
 
 /** A function of one entry of each operand of an element-wise operation. */
