@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { helperForTests, PARALLEL_WORK, useHelperFrom } from '../src/ops/parallel.js';
+import { helperForTests, PARALLEL_WORK, runnableIn, useHelperFrom } from '../src/ops/parallel.js';
 import { addProduct, type MatrixLayout } from '../src/ops/product-kernel.js';
 import { ROOT, runInProcess } from './helpers/cli.js';
 import { prng } from './helpers/numeric.js';
@@ -139,5 +139,14 @@ describe('matrix products on two threads', () => {
     } finally {
       delete process.env['JACOBIAN_THREADS'];
     }
+  });
+});
+
+describe('whether a core is free', () => {
+  it("reads the threads ready to run from Linux's /proc/loadavg, and nothing from other text", () => {
+    expect(runnableIn('0.52 0.61 0.70 2/80 3135\n')).toBe(2);
+    expect(runnableIn('3.01 2.20 1.74 11/412 99')).toBe(11);
+    expect(runnableIn('')).toBe(Infinity);
+    expect(runnableIn('0.52 0.61 2/80')).toBe(Infinity);
   });
 });

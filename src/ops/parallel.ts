@@ -13,6 +13,7 @@
  * So a helper that is late, descheduled by the machine's other work or never started delays the product by about one
  * chunk at most, and a result is always produced.
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { addRowProduct, MatrixLayout } from './product-kernel.js';
@@ -106,9 +107,38 @@ const threadsAllowed = (): boolean =>
 /**
  * Whether a core is free for the helper now: on a machine whose cores are all busy (load average above their
  * count) a second thread takes its time from the first and the product is slower; JACOBIAN_THREADS=2 shares anyway.
+ * The load average is over the last minute, so it still counts work that has just ended (another program's, or a
+ * benchmark's before ours): fewer threads ready to run at this moment than cores says a core is free as well.
  */
 export const coreFree = (): boolean =>
-  process.env['JACOBIAN_THREADS'] === '2' || loadavg()[0]! < availableParallelism() + 0.5;
+  process.env['JACOBIAN_THREADS'] === '2' ||
+  loadavg()[0]! < availableParallelism() + 0.5 ||
+  runnableNow() < availableParallelism();
+
+/** How long a reading of the runnable threads stands: reading /proc/loadavg takes tens of microseconds here. */
+const RUNNABLE_READING_MS = 100;
+let runnableReading = { at: -Infinity, count: Infinity };
+
+/** The threads running or ready to run on the machine now, this one included; Infinity where unknown. */
+function runnableNow(): number {
+  const now = performance.now();
+  if (now - runnableReading.at > RUNNABLE_READING_MS) {
+    let count = Infinity;
+    try {
+      count = runnableIn(readFileSync('/proc/loadavg', 'latin1'));
+    } catch {
+      // Not Linux: the load average alone decides.
+    }
+    runnableReading = { at: now, count };
+  }
+  return runnableReading.count;
+}
+
+/** The runnable threads in the text of Linux's /proc/loadavg ("0.52 0.61 0.70 2/80 3135"), Infinity if unreadable. */
+export function runnableIn(text: string): number {
+  const match = /^\S+ \S+ \S+ (\d+)\//.exec(text);
+  return match === null ? Infinity : Number(match[1]);
+}
 
 const sharedMemory = threadsAllowed();
 
