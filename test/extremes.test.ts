@@ -146,4 +146,17 @@ describe('max and min of a vector', () => {
       [smallest, -1],
     ]);
   });
+
+  it('report a tie with the entries of J it reaches, ascending, up to 10 000 of them', () => {
+    // 30 000 entries: past the size from which the dependence trace tells entries apart by a mask.
+    const n = 30_000;
+    const x = Float64Array.from({ length: n }, (_, k) => Math.cos(k));
+    x[29_000] = 2;
+    x[3] = 2;
+    const { warnings } = api.compile('max(x)', { x: [n] }).gradFlat({ x });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ kind: 'tie', operation: 'max', count: 1 });
+    // Every column feeds the max: the first 10 000 in order.
+    expect(warnings[0]!.entries).toEqual(Array.from({ length: 10_000 }, (_, j) => [0, j]));
+  });
 });

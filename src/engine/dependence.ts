@@ -33,17 +33,58 @@ export interface StepGraph {
 /** Whether exact-zero entries of an edge's element-wise or row partial end the paths through them. */
 export type Cuts = (edge: DependenceEdge) => boolean;
 
+/** From this many entries on, a node's reached entries are told apart by a mask as large as the node. */
+const MASK_FROM = 1024;
+
 /**
- * The entries of one node that a question reaches, as a set: a question starts from one entry, and its paths
- * touch few entries of large nodes, so a mask as large as each node would cost more than the paths.
+ * The entries of one node that a question reaches, each once, in the order reached: a question starts from one
+ * entry, and its paths mostly touch few entries of large nodes, told apart by a set; one that reaches a large part
+ * of a node (a tie of a max over all entries reaches them all) tells them apart by a mask. They are listed in a
+ * typed array: pushed onto a plain array, 180 000 entries took 180 ns each (V8 in Node 20).
  */
 class Reached implements Accumulator {
-  readonly entries = new Set<number>();
+  /** How many entries are reached: the first `count` of `list`. */
+  count = 0;
+  private list = new Int32Array(16);
+  private set: Set<number> | null = new Set();
+  private mask: Uint8Array | null = null;
 
   constructor(readonly size: number) {}
 
   add(k: number): void {
-    this.entries.add(k);
+    if (this.mask !== null) {
+      if (this.mask[k] === 1) return;
+      this.mask[k] = 1;
+    } else {
+      const set = this.set!;
+      if (set.has(k)) return;
+      set.add(k);
+      if (set.size >= MASK_FROM) {
+        this.mask = new Uint8Array(this.size);
+        for (const entry of set) this.mask[entry] = 1;
+        this.set = null;
+      }
+    }
+    if (this.count === this.list.length) {
+      const longer = new Int32Array(Math.min(this.size, 2 * this.count));
+      longer.set(this.list);
+      this.list = longer;
+    }
+    this.list[this.count++] = k;
+  }
+
+  /** The i-th entry reached. */
+  at(i: number): number {
+    return this.list[i]!;
+  }
+
+  /** The entries, ascending. */
+  ascending(): Int32Array {
+    const mask = this.mask;
+    if (mask === null) return this.list.slice(0, this.count).sort();
+    const entries = new Int32Array(this.count);
+    for (let k = 0, j = 0; k < mask.length; k++) if (mask[k] === 1) entries[j++] = k;
+    return entries;
   }
 }
 
@@ -59,12 +100,12 @@ function carry(
   const { step } = edge;
   if (step === null) {
     // A value dependence: entry for entry between equal sizes, else every entry on every entry.
-    if (source.size === target.size) for (const k of source.entries) target.add(k);
-    else if (source.entries.size > 0) for (let k = 0; k < target.size; k++) target.add(k);
+    if (source.size === target.size) for (let i = 0; i < source.count; i++) target.add(source.at(i));
+    else if (source.count > 0) for (let k = 0; k < target.size; k++) target.add(k);
     return;
   }
   const rules = rulesOf(step);
-  for (const k of source.entries) rules.reach(step, direction, v, k, cutAtZeros, target);
+  for (let i = 0; i < source.count; i++) rules.reach(step, direction, v, source.at(i), cutAtZeros, target);
 }
 
 const reachedOf = (reached: Map<NodeId, Reached>, id: NodeId, size: number): Reached => {
@@ -74,11 +115,11 @@ const reachedOf = (reached: Map<NodeId, Reached>, id: NodeId, size: number): Rea
 };
 
 /** A node's entries reached, ascending. */
-const ascending = (reached: Reached | undefined): number[] =>
-  reached === undefined ? [] : [...reached.entries].sort((a, b) => a - b);
+const ascending = (reached: Reached | undefined): Int32Array =>
+  reached === undefined ? new Int32Array(0) : reached.ascending();
 
 /** The entries of `target` that entry `entry` of `node` feeds, ascending. */
-export function entriesFed(g: StepGraph, node: NodeId, entry: number, target: NodeId, cuts: Cuts): number[] {
+export function entriesFed(g: StepGraph, node: NodeId, entry: number, target: NodeId, cuts: Cuts): Int32Array {
   const reached = new Map<NodeId, Reached>();
   reachedOf(reached, node, g.sizes.get(node)!.size).add(entry);
   for (const edge of g.edges) {
@@ -96,7 +137,7 @@ export function entriesFeeding(
   entry: number,
   sources: readonly NodeId[],
   cuts: Cuts,
-): number[][] {
+): Int32Array[] {
   const reached = new Map<NodeId, Reached>();
   reachedOf(reached, node, g.sizes.get(node)!.size).add(entry);
   for (let s = g.edges.length - 1; s >= 0; s--) {

@@ -114,13 +114,13 @@ export function findKinkWarnings(
         const rows = entriesFed(graph, node, entry, lin.output, cuts);
         const feeding = entriesFeeding(graph, node, entry, wrt, cuts);
         for (const i of rows) {
-          if (pairs.size >= MAX_ENTRIES) break;
           feeding.forEach((columns, w) => {
-            for (const k of columns) {
-              const j = columnOffsets[w]! + k;
-              if (pairs.size < MAX_ENTRIES) pairs.set(i * n + j, [i, j]);
+            for (let c = 0; c < columns.length && pairs.size < MAX_ENTRIES; c++) {
+              const j = columnOffsets[w]! + columns[c]!;
+              pairs.set(i * n + j, [i, j]);
             }
           });
+          if (pairs.size >= MAX_ENTRIES) break;
         }
       }
       // A special point that feeds no entry of J (a branch not taken) changes nothing.

@@ -49,23 +49,38 @@ const REDUCTION_TIE: SpecialPoint = {
 };
 
 /**
- * The extremeIndex code of the n entries of v from `offset`, whose extreme is t: the position of the one entry
- * nearly equal to t, NO_EXTREME when t is NaN, or −count for a tie. One comparison an entry: only an entry
- * within nearBound of t (or at a NaN distance) is asked nearlyEqual.
+ * How many of the entries from..to − 1 of v are nearly equal to t, and where the first of them is (−1 if none),
+ * into ties[at] and ties[at + 1]. One comparison an entry: only an entry within nearBound of t (or at a NaN
+ * distance) is asked nearlyEqual.
  */
-function extremeCode(v: Float64Array, offset: number, n: number, t: number): number {
-  if (Number.isNaN(t)) return NO_EXTREME;
+function countTies(v: Float64Array, from: number, to: number, t: number, ties: Float64Array, at: number): void {
   const bound = nearBound(t);
-  const end = offset + n;
   let count = 0;
   let first = -1;
-  for (let k = nextNear(v, offset, end, t, bound); k < end; k = nextNear(v, k + 1, end, t, bound)) {
+  for (let k = nextNear(v, from, to, t, bound); k < to; k = nextNear(v, k + 1, to, t, bound)) {
     if (nearlyEqual(v[k]!, t)) {
-      if (count === 0) first = k - offset;
+      if (count === 0) first = k;
       count++;
     }
   }
-  return count === 1 ? first : -count;
+  ties[at] = count;
+  ties[at + 1] = first;
+}
+
+/** The extremeIndex code of a line whose entries tied with its extreme are `count`, the first at `first`. */
+const codeOf = (count: number, first: number): number => (count === 1 ? first : -count);
+
+/** countTies's answer for one line. */
+const lineTies = new Float64Array(2);
+
+/**
+ * The extremeIndex code of the n entries of v from `offset`, whose extreme is t: the position of the one entry
+ * nearly equal to t, NO_EXTREME when t is NaN, or −count for a tie.
+ */
+function extremeCode(v: Float64Array, offset: number, n: number, t: number): number {
+  if (Number.isNaN(t)) return NO_EXTREME;
+  countTies(v, offset, offset + n, t, lineTies, 0);
+  return codeOf(lineTies[0]!, lineTies[1]! - offset);
 }
 
 /** The lines of x that an extreme with one output entry a line reduces: their count and their length. */
@@ -150,20 +165,7 @@ const extremeInPieces = (sign: 1 | -1): PieceReduction => ({
  */
 const extremeCodeInPieces: PieceReduction = {
   summaryEntries: 2,
-  summarise: (v, [, extreme], from, to, summaries, at) => {
-    const t = v[extreme!]!;
-    const bound = nearBound(t);
-    let count = 0;
-    let first = -1;
-    for (let k = nextNear(v, from, to, t, bound); k < to; k = nextNear(v, k + 1, to, t, bound)) {
-      if (nearlyEqual(v[k]!, t)) {
-        if (count === 0) first = k;
-        count++;
-      }
-    }
-    summaries[at] = count;
-    summaries[at + 1] = first;
-  },
+  summarise: (v, [, extreme], from, to, summaries, at) => countTies(v, from, to, v[extreme!]!, summaries, at),
   fold: (v, [offset, extreme], n, pieceEntries, summaries) => {
     if (Number.isNaN(v[extreme!]!)) return NO_EXTREME;
     let count = 0;
@@ -172,7 +174,7 @@ const extremeCodeInPieces: PieceReduction = {
       if (count === 0) first = summaries[at + 1]!;
       count += summaries[at]!;
     }
-    return count === 1 ? first - offset! : -count;
+    return codeOf(count, first - offset!);
   },
 };
 
