@@ -7,7 +7,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { OPS, type OpName, type Operand } from '../src/ops/index.js';
+import { OPS, type OpName, type Operand, timesZeroInPieces, timesZeroSum } from '../src/ops/index.js';
 
 /** Values that tie within the tolerance (1e-12 relative) or not, and the exceptional ones. */
 const ENTRY = fc.oneof(
@@ -88,6 +88,24 @@ describe('reductions in pieces', () => {
       );
     });
   }
+
+  it('the check of partials for a number that is not finite: in pieces as in one pass', () => {
+    fc.assert(
+      fc.property(ENTRIES, fc.integer({ min: 1, max: 80 }), (entries, pieceEntries) => {
+        const v = Float64Array.from(entries);
+        const units = Math.ceil(v.length / pieceEntries);
+        const summaries = new Float64Array(units);
+        for (let unit = 0; unit < units; unit++) {
+          const from = unit * pieceEntries;
+          timesZeroInPieces.summarise(v, [0], from, Math.min(v.length, from + pieceEntries), summaries, unit);
+        }
+        const folded = timesZeroInPieces.fold(v, [0], v.length, pieceEntries, summaries);
+        expect(Number.isNaN(folded)).toBe(Number.isNaN(timesZeroSum(v, 0, v.length)));
+        expect(Number.isNaN(folded)).toBe(entries.some((x) => !Number.isFinite(x)));
+      }),
+      { numRuns: 500, seed: 20261202 },
+    );
+  });
 
   it('max: a tie chain that crosses pieces ends where the one pass ends, not at the largest entry', () => {
     // Each entry is within the tolerance of the one before, not of the first: the one pass moves its best

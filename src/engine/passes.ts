@@ -6,7 +6,7 @@
  * partial is infinite or NaN the passes run in their careful form
  * (careful.ts), so that every mode gives the same sum over paths.
  */
-import type { NodeId, Operand } from '../ops/index.js';
+import { type NodeId, type Operand, timesZeroInPieces, timesZeroSum } from '../ops/index.js';
 import { entryBuffer } from '../ops/parallel.js';
 import type { BlockEdge } from './blocks.js';
 import { CarefulPasses } from './careful.js';
@@ -25,6 +25,7 @@ import {
 import { partialRulesOf, rulesOf, type Step, type StepRules } from './linear/index.js';
 import type { Linearization } from './linearize.js';
 import type { Plan } from './plan.js';
+import { reduceShared, worthSharingReduction } from './threads.js';
 import { neededSteps } from './varying.js';
 
 /** Which of the two pass buffers a call uses: backward passes fill cotangents, forward passes tangents. */
@@ -136,19 +137,14 @@ export class Passes {
   /** Looks at the partials after each forward pass; the ordinary case costs this one scan. */
   inspectPartials(): void {
     const v = this.plan.values;
-    // x·0 is 0 for a finite x and NaN for ±∞ and NaN: sums say whether any partial is not finite. Two of them, in
-    // any order, so that each addition need not wait for the one before.
-    let [even, odd] = [0, 0];
+    // Σ x·0 is NaN exactly where some partial is not finite (ops/finite.ts); a large partial's in pieces, on two
+    // threads.
+    let sum = 0;
     for (const { offset, size } of this.partialRanges) {
-      const end = offset + size;
-      let e = offset;
-      for (; e + 1 < end; e += 2) {
-        even += v[e]! * 0;
-        odd += v[e + 1]! * 0;
-      }
-      if (e < end) even += v[e]! * 0;
+      const shared = worthSharingReduction(size) ? reduceShared(timesZeroInPieces, [offset], size, v) : null;
+      sum += shared ?? timesZeroSum(v, offset, offset + size);
     }
-    this.nonFinite = Number.isNaN(even + odd);
+    this.nonFinite = Number.isNaN(sum);
   }
 
   private clear(buffer: Float64Array, ranges = this.activeRanges): void {

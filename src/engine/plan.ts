@@ -6,7 +6,15 @@
  * element-wise steps as fused loops (fusion.ts).
  */
 import type { Tape } from '../graph/index.js';
-import { OPS, type NodeId, type Operand, type OpName, type OpSpec, type Param } from '../ops/index.js';
+import {
+  OPS,
+  type NodeId,
+  type Operand,
+  type OpName,
+  type OpSpec,
+  type Param,
+  type PieceReduction,
+} from '../ops/index.js';
 import { entryBuffer } from '../ops/parallel.js';
 import {
   elementwiseLoop,
@@ -28,7 +36,7 @@ import {
   type FusedForwardLoop,
   runForwardLoop,
 } from './fusion.js';
-import { runSharedReduction, worthSharingReduction } from './threads.js';
+import { reduceShared, worthSharingReduction } from './threads.js';
 
 /** Where each node a plan needs lives in its value buffer, laid out before the buffer is allocated. */
 export interface PlanLayout {
@@ -65,8 +73,8 @@ export interface PlanStep {
   readonly args: readonly Operand[];
   readonly param: Param;
   readonly loop: ElementwiseLoop | null;
-  /** The operation, for a reduction to one number large enough to do in pieces on two threads; else null. */
-  readonly sharedReduction: OpName | null;
+  /** For a reduction to one number large enough to do in pieces on two threads, how; else null. */
+  readonly sharedReduction: PieceReduction | null;
   readonly operandOffsets: readonly number[];
   /** The loop's operand offsets (b unused by unary loops), and how far each moves with the output: 1 or 0. */
   readonly a: number;
@@ -75,8 +83,7 @@ export interface PlanStep {
   readonly bStep: number;
 }
 
-function step(op: OpName, out: Operand, args: readonly Operand[], param: Param): PlanStep {
-  const spec = OPS[op];
+function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param): PlanStep {
   // How an element-wise node reads its operands (a scalar is broadcast); null for a node with its own kernel.
   const pattern = spec.scalar === undefined ? null : operandPatternOf(out, args);
   const [aStep, bStep] = pattern === null ? [0, 0] : OPERAND_STEPS[pattern];
@@ -86,7 +93,8 @@ function step(op: OpName, out: Operand, args: readonly Operand[], param: Param):
     args,
     param,
     loop: pattern === null ? null : elementwiseLoop(spec.scalar!, pattern),
-    sharedReduction: spec.pieces !== undefined && out.size === 1 && worthSharingReduction(args[0]!.size) ? op : null,
+    sharedReduction:
+      spec.pieces !== undefined && out.size === 1 && worthSharingReduction(args[0]!.size) ? spec.pieces : null,
     operandOffsets: args.map((arg) => arg.offset),
     a: args[0]?.offset ?? 0,
     aStep,
@@ -280,7 +288,7 @@ export class Plan {
     const stepsAt = (operands: readonly (Operand | undefined)[]): PlanStep[] =>
       ids.map((id) =>
         step(
-          tape.op(id),
+          OPS[tape.op(id)],
           operands[id]!,
           Array.from(tape.args(id), (a) => operands[a]!),
           tape.param(id),
@@ -352,9 +360,10 @@ export class Plan {
     for (const step of this.schedule) {
       if ('kernel' in step) runForwardLoop(step, v);
       else if (step.loop === null) {
-        const { sharedReduction: op, args, out } = step;
-        if (op === null || !runSharedReduction(op, step.operandOffsets, args[0]!.size, out.offset, v))
-          step.spec.value(v, out, args, step.param);
+        const { sharedReduction: pieces, args, out } = step;
+        const folded = pieces === null ? null : reduceShared(pieces, step.operandOffsets, args[0]!.size, v);
+        if (folded === null) step.spec.value(v, out, args, step.param);
+        else v[out.offset] = folded;
       } else runElementwiseLoop(step.loop, v, step.out.offset, step.a, step.aStep, step.b, step.bStep, step.out.size);
     }
   }

@@ -9,6 +9,7 @@ import { scanSpecialPoints } from './compiled.js';
 import { entriesFed, entriesFeeding, type Cuts } from './dependence.js';
 import type { Passes } from './passes.js';
 import type { Plan } from './plan.js';
+import { reduceShared, worthSharingReduction } from './threads.js';
 import { movingNodes } from './varying.js';
 
 export interface KinkWarning {
@@ -44,20 +45,33 @@ interface SpecialStep {
   readonly args: readonly Operand[];
 }
 
-/** How the kink report asks an operation for its special points: an element-wise one by a loop of its test. */
-function specialPointsOf(spec: OpSpec): OpSpec['special'] {
+/**
+ * How the kink report asks an operation for its special points: an element-wise one by a loop of its test, a
+ * large reduction to one number that can answer in pieces on two threads (threads.ts).
+ */
+function specialPointsOf(spec: OpSpec, out: Operand, args: readonly Operand[]): OpSpec['special'] {
   const test = spec.specialPoint;
-  return test === undefined ? spec.special : (v, out, args, found) => scanSpecialPoints(test, v, out, args, found);
+  if (test !== undefined) return (v, out, args, found) => scanSpecialPoints(test, v, out, args, found);
+  const inPieces = spec.specialInPieces;
+  if (inPieces === undefined || out.size !== 1 || !worthSharingReduction(args[0]!.size)) return spec.special;
+  const operands = [args[0]!.offset, out.offset];
+  return (v, out, args, found) => {
+    const folded = reduceShared(inPieces.pieces, operands, args[0]!.size, v);
+    if (folded === null) return spec.special!(v, out, args, found);
+    const point = inPieces.point(folded);
+    if (point !== null) found(0, point);
+  };
 }
 
 /** The active operations of `passes` that have special points: those the kink report asks after a forward pass. */
 function specialSteps({ plan, lin }: Passes): SpecialStep[] {
   return lin.active.flatMap((node) => {
     const spec = OPS[plan.tape.op(node)];
-    const special = specialPointsOf(spec);
-    if (special === undefined) return [];
+    const out = plan.operand(node);
     const args = Array.from(plan.tape.args(node), (a) => plan.operand(a));
-    return [{ node, spec, special, out: plan.operand(node), args }];
+    const special = specialPointsOf(spec, out, args);
+    if (special === undefined) return [];
+    return [{ node, spec, special, out, args }];
   });
 }
 
@@ -159,20 +173,17 @@ export function valueDomainKinkWarnings(b: GraphBuilder, plan: Plan, active: Rea
         warnings.push({ kind: 'domain', ...point, entries: [] });
       }
     // Nodes without an origin are partials' numbers, not part of the expression.
-    const special = specialPointsOf(spec);
-    if (operand === undefined || origin === null || active.has(node) || special === undefined) continue;
+    if (operand === undefined || origin === null || active.has(node)) continue;
+    const args = Array.from(plan.tape.args(node), (a) => plan.operand(a));
+    const special = specialPointsOf(spec, operand, args);
+    if (special === undefined) continue;
     let count = 0;
     let convention = '';
-    special(
-      plan.values,
-      operand,
-      Array.from(plan.tape.args(node), (a) => plan.operand(a)),
-      (_entry, point) => {
-        if (point.kind !== 'domain') return;
-        count++;
-        convention = point.convention;
-      },
-    );
+    special(plan.values, operand, args, (_entry, point) => {
+      if (point.kind !== 'domain') return;
+      count++;
+      convention = point.convention;
+    });
     if (count > 0)
       warnings.push({
         kind: 'domain',

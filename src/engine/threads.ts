@@ -14,7 +14,7 @@
  * generated names) and the table's scalar functions, named by operation.
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
-import { OP_CODE, OP_NAMES, OPS, type OpName, type PieceReduction } from '../ops/index.js';
+import { OP_NAMES, OPS, type PieceReduction, timesZeroInPieces } from '../ops/index.js';
 import { coreFree, type HelperData, HelperSlot } from '../ops/parallel.js';
 import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
@@ -85,7 +85,7 @@ const CLOSED = 0;
 const UNIT_MASK = (1 << 19) - 1;
 
 // The job's Float64 fields.
-const KERNEL = 0; // a loop's kernel id, or a reduction's operation (OP_CODE)
+const KERNEL = 0; // a loop's kernel id, or a reduction's (reductionId)
 const PAIRED = 1; // the paired kernel's id, or -1
 const VALUES = 2;
 const BLOCKS = 3;
@@ -215,8 +215,8 @@ interface LoopCode {
 /** A job to share: its code, its buffers, its units and how this thread runs one. */
 interface Job {
   readonly kind: typeof FORWARD | typeof PASS | typeof REDUCE;
-  /** A loop's kernels, or a reduction's operation. */
-  readonly code: LoopCode | OpName;
+  /** A loop's kernels, or a reduction's id (reductionId). */
+  readonly code: LoopCode | number;
   readonly v: Float64Array;
   /** A pass's (co)tangent buffer. */
   readonly c: Float64Array | null;
@@ -252,8 +252,8 @@ function share(job: Job): Float64Array | null {
   };
   const { control, job: fields } = h.data;
   fields[KIND] = job.kind;
-  if (typeof code === 'string') {
-    fields[KERNEL] = OP_CODE[code];
+  if (typeof code === 'number') {
+    fields[KERNEL] = code;
     fields[PAIRED] = -1;
   } else {
     fields[KERNEL] = kernelPart(code.source, code.functions, message.kernels);
@@ -371,22 +371,32 @@ export function runSharedPassLoop(
   return true;
 }
 
+/** Every reduction in pieces, each once: the table's (its operations' values and special points), then the engine's. */
+let reductions: PieceReduction[] | undefined;
+function reductionList(): PieceReduction[] {
+  if (reductions === undefined) {
+    const table = OP_NAMES.flatMap((op) => [OPS[op].pieces, OPS[op].specialInPieces?.pieces]);
+    reductions = [...new Set([...table, timesZeroInPieces])].filter((r) => r !== undefined);
+  }
+  return reductions;
+}
+/** The number by which a job names a reduction to the helper, whose list is made by the same code. */
+const reductionId = (pieces: PieceReduction): number => reductionList().indexOf(pieces);
+
 /**
- * The reduction `op` (whose operands are at `operands` in v, the first of n entries) into v[out], in pieces on two
- * threads; false (nothing done) where it cannot be shared (see `share`).
+ * The reduction `pieces` of the n entries of v from operands[0] (its other operands at the other offsets), in
+ * pieces on two threads; null (nothing done) where it cannot be shared (see `share`).
  */
-export function runSharedReduction(
-  op: OpName,
+export function reduceShared(
+  pieces: PieceReduction,
   operands: readonly number[],
   n: number,
-  out: number,
   v: Float64Array,
-): boolean {
-  const pieces = OPS[op].pieces!;
+): number | null {
   const units = Math.ceil(n / REDUCTION_PIECE);
   const blocks = share({
     kind: REDUCE,
-    code: op,
+    code: reductionId(pieces),
     v,
     c: null,
     offsets: operands,
@@ -396,9 +406,7 @@ export function runSharedReduction(
     blockEntries: units * pieces.summaryEntries,
     run: (unit, b) => runReductionPiece(pieces, operands, n, v, b, unit),
   });
-  if (blocks === null) return false;
-  v[out] = pieces.fold(v, operands, n, REDUCTION_PIECE, blocks);
-  return true;
+  return blocks === null ? null : pieces.fold(v, operands, n, REDUCTION_PIECE, blocks);
 }
 
 /** Piece `unit` of a reduction over the n entries of its first operand: its summary, in its place. */
@@ -501,7 +509,7 @@ export function serveLoops({ control, job, port }: HelperData): never {
     let run: ((unit: number) => void) | null = null;
     if (v !== undefined && blocks !== undefined) {
       if (kind === REDUCE) {
-        const pieces = OPS[OP_NAMES[job[KERNEL]!]!]?.pieces;
+        const pieces = reductionList()[job[KERNEL]!];
         if (pieces !== undefined) run = (unit) => runReductionPiece(pieces, offsets, n, v, blocks, unit);
       } else {
         const kernel = kernels.get(job[KERNEL]!);

@@ -178,6 +178,12 @@ const extremeCodeInPieces: PieceReduction = {
   },
 };
 
+/** tieSpecial of one line in pieces: the line's extreme code, a tie where more than one entry ties with the extreme. */
+const tieInPieces: OpSpec['specialInPieces'] = {
+  pieces: extremeCodeInPieces,
+  point: (code) => (code < NO_EXTREME ? REDUCTION_TIE : null),
+};
+
 export const EXTREMES: Record<ExtremeName, OpSpec> = {
   maxReduce: {
     label: 'max',
@@ -187,6 +193,7 @@ export const EXTREMES: Record<ExtremeName, OpSpec> = {
     partial: ofWhole,
     special: tieSpecial,
     pieces: extremeInPieces(1),
+    specialInPieces: tieInPieces,
   },
   minReduce: {
     label: 'min',
@@ -196,6 +203,7 @@ export const EXTREMES: Record<ExtremeName, OpSpec> = {
     partial: ofWhole,
     special: tieSpecial,
     pieces: extremeInPieces(-1),
+    specialInPieces: tieInPieces,
   },
   /** max(M, 2): the largest entry of each row. */
   rowMax: {

@@ -17,3 +17,4 @@ export type {
 export { addMap, addRun, runsOf } from './structural.js';
 export { NO_EXTREME, tieShare, tiesWith } from './extremes.js';
 export { SUM_BLOCK, sumOfEntries } from './sums.js';
+export { timesZeroInPieces, timesZeroSum } from './finite.js';

@@ -137,6 +137,14 @@ export interface OpSpec extends Signature {
    * that in pieces (on two threads, engine/threads.ts).
    */
   readonly pieces?: PieceReduction;
+  /**
+   * For an operation with `pieces`: its special points as a reduction in pieces too, where its output is one number
+   * (the kink report's question over all entries), and the special point of that number that the fold says.
+   */
+  readonly specialInPieces?: {
+    readonly pieces: PieceReduction;
+    point(folded: number): SpecialPoint | null;
+  };
 }
 
 /**
