@@ -1,6 +1,7 @@
 /**
  * Large fused loops on two threads (forward loops, and the loops of the derivative passes), and large reductions
- * that the table can do in pieces (max and min of all entries): the main thread and one helper thread
+ * done in pieces (max and min of all entries, a gradient's questions of them, the passes' check of their partials
+ * for a number that is not finite): the main thread and one helper thread
  * (loop-worker.ts) take the job's units (a chunk, or a pair of chunks where a forward loop has a paired kernel, or a
  * reduction's piece) in turn, by an atomic counter tagged with the job, and run the loop's kernel on them over the
  * shared buffers. A loop's unit writes its chunks' sums into a buffer of block sums, one per chunk, which the main

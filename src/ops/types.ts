@@ -149,8 +149,9 @@ export interface OpSpec extends Signature {
 
 /**
  * A reduction done piece by piece, in any order and on any thread: each piece of its first operand's entries
- * summarised into `summaryEntries` numbers, then the summaries folded in order into the number that `value`
- * writes, to the bit. `operands` are the offsets of the operation's operands in v (the others are read whole).
+ * summarised into `summaryEntries` numbers, then the summaries folded in order into the reduction's number (an
+ * operation's: the number its `value` writes, to the bit). `operands` are the offsets of the operands in v (the
+ * others are read whole).
  */
 export interface PieceReduction {
   readonly summaryEntries: number;
