@@ -167,22 +167,22 @@ describe('large fused loops on two threads', () => {
 describe('large max and min on two threads, in pieces', () => {
   // Several pieces, the last one part of a piece (shared from fewer entries than SHARED_REDUCTION_FROM, so that the
   // cases stay small).
-  const size = 11 * REDUCTION_PIECE + 77;
+  const size = 6 * REDUCTION_PIECE + 77;
   const random = prng(47);
   const uniform = (): Float64Array => Float64Array.from({ length: size }, () => random());
   const tied = uniform();
   // Two maxima at the ends of different pieces, one the other's neighbour within the tolerance: a tie, split by the
   // gradient.
   tied[2 * REDUCTION_PIECE] = 2;
-  tied[9 * REDUCTION_PIECE - 1] = 2 + 1e-13;
+  tied[5 * REDUCTION_PIECE - 1] = 2 + 1e-13;
   // Across two pieces, each entry within the tolerance of the one before: the one-pass scan's best moves along a
   // chain, and stops short of the largest entry.
   const creeping = uniform();
-  for (let j = 0; j < 400; j++) creeping[7 * REDUCTION_PIECE - 200 + j] = 1 + j * 3e-13;
+  for (let j = 0; j < 400; j++) creeping[4 * REDUCTION_PIECE - 200 + j] = 1 + j * 3e-13;
   const withNaN = uniform();
   withNaN[size - 40] = NaN;
   const withZero = uniform();
-  withZero[6 * REDUCTION_PIECE + 5] = 0;
+  withZero[3 * REDUCTION_PIECE + 5] = 0;
   const DATA: Record<string, Float64Array> = {
     uniform: uniform(),
     withZero,
