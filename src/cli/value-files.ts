@@ -7,7 +7,7 @@
  * array each, as `@data.npz:W` (npz.ts).
  */
 import { brief, InputError, UserError } from '../errors.js';
-import { tensorFromJson, type Tensor } from '../values.js';
+import { plainJsonVector, tensorFromJson, type Tensor } from '../values.js';
 import { readFailureReason } from './io.js';
 import { readNpy } from './npy.js';
 import { readNpz } from './npz.js';
@@ -52,15 +52,18 @@ export function readValueFile(spec: string, what: string, reader: ValueFileReade
   const where = `${what} (${path})`;
   const syntax = column === null ? fileSyntax(path, content) : tableSyntax(path);
   if (syntax !== 'json') return readTable(content, syntax, where, column);
+  // Numbers and the strings "NaN", "Infinity" hold no white space: dropping it all leaves the same JSON on one line.
+  const json = /\s/.test(content) ? content.replace(/\s+/g, '') : content;
+  // A vector of plain numbers, the usual large file, is read from the text directly.
+  const plain = plainJsonVector(content);
+  if (plain !== null) return { ...plain, json };
   let parsed: unknown;
   try {
     parsed = JSON.parse(content);
   } catch (error) {
     throw new InputError(`${what}: ${path} is not valid JSON (${(error as Error).message})`);
   }
-  // Numbers and the strings "NaN", "Infinity" hold no white space: dropping it all leaves the same JSON on one line.
-  const oneLine = /\s/.test(content) ? content.replace(/\s+/g, '') : content;
-  return { ...tensorFromJson(parsed, where), json: oneLine };
+  return { ...tensorFromJson(parsed, where), json };
 }
 
 /** What `read` returns, or an `error:` line naming the file. */
