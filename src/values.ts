@@ -87,10 +87,10 @@ function jsonNumberEnd(text: string, i: number): number {
 
 /**
  * What tensorFromJson(JSON.parse(text)) gives for a text that is one array of JSON numbers, read without building a
- * JavaScript array: JSON.parse grows one as long as the vector, copied into fresh memory as it grows, and for 10⁶
- * numbers a whole process read its file in 380 ms this way against 550–660 (a matrix's rows are short arrays, which
- * JSON.parse builds faster than this loop reads them). Null for any other text (strings, nested arrays, an error),
- * which takes the general way and its messages.
+ * JavaScript array: JSON.parse grows one as long as the vector, copied into fresh memory as it grows; a whole
+ * process read a file of 10⁶ numbers in 376–542 ms this way against 485–648 (a matrix's rows are short arrays,
+ * which JSON.parse builds faster than this loop reads them). Null for any other text (strings, nested arrays, an
+ * error), which takes the general way and its messages.
  */
 export function plainJsonVector(text: string): Tensor | null {
   const end = text.length;
