@@ -101,6 +101,8 @@ export function plainJsonVector(text: string): Tensor | null {
   skipWhite();
   if (text.charCodeAt(i++) !== OPEN) return null;
   skipWhite();
+  // Another text (a matrix) is left at its first token, before the count of commas and the buffer.
+  if (jsonNumberEnd(text, i) < 0) return null;
   // At most one number more than there are commas: the buffer is cut to the count at the end.
   let commas = 0;
   for (let k = i; k < end; k++) if (text.charCodeAt(k) === COMMA) commas++;
