@@ -601,23 +601,24 @@ export function fusePass(
       `if (to === n) c[${target}] += carry[${slot}];`,
     ]),
   );
-  const sharedSource = worthSharing(n, steps.length)
-    ? sourceOf(
-        'v, c, p, n, from, to, b',
-        sums.map(([j], slot) => `b[(from / ${CHUNK_ENTRIES}) * ${sums.length} + ${slot}] = sum${j};`),
-      )
-    : null;
+  const names = worthSharing(n, steps.length) ? sharedFunctionNames([times]) : null;
+  const sharedOf = (functions: readonly string[]): SharedPassLoop => {
+    const sharedSource = sourceOf(
+      'v, c, p, n, from, to, b',
+      sums.map(([j], slot) => `b[(from / ${CHUNK_ENTRIES}) * ${sums.length} + ${slot}] = sum${j};`),
+    );
+    return {
+      kernel: kernelFor<FusedPassKernel>(sharedSource, sharedSource, [times]),
+      source: sharedSource,
+      pairedSource: null,
+      functions,
+      sums: sums.map(([, target]) => target),
+    };
+  };
   // A source is a function of the structure alone: it is its own key.
   return {
     kernel: kernelFor<FusedPassKernel>(source, source, [times]),
-    shared:
-      sharedSource === null
-        ? null
-        : {
-            kernel: kernelFor<FusedPassKernel>(sharedSource, sharedSource, [times]),
-            source: sharedSource,
-            sums: sums.map(([, target]) => target),
-          },
+    shared: names === null ? null : sharedOf(names),
     offsets: places.keys,
     n,
     carry: new Float64Array(sums.length),

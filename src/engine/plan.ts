@@ -73,9 +73,8 @@ export interface PlanStep {
   readonly args: readonly Operand[];
   readonly param: Param;
   readonly loop: ElementwiseLoop | null;
-  /** For a reduction to one number large enough to do in pieces on two threads, how; else null. */
-  readonly sharedReduction: PieceReduction | null;
-  readonly operandOffsets: readonly number[];
+  /** For a reduction to one number large enough to do in pieces on two threads: how, and its operands' offsets. */
+  readonly sharedReduction: { readonly pieces: PieceReduction; readonly operands: readonly number[] } | null;
   /** The loop's operand offsets (b unused by unary loops), and how far each moves with the output: 1 or 0. */
   readonly a: number;
   readonly aStep: number;
@@ -94,8 +93,9 @@ function step(spec: OpSpec, out: Operand, args: readonly Operand[], param: Param
     param,
     loop: pattern === null ? null : elementwiseLoop(spec.scalar!, pattern),
     sharedReduction:
-      spec.pieces !== undefined && out.size === 1 && worthSharingReduction(args[0]!.size) ? spec.pieces : null,
-    operandOffsets: args.map((arg) => arg.offset),
+      spec.pieces !== undefined && out.size === 1 && worthSharingReduction(args[0]!.size)
+        ? { pieces: spec.pieces, operands: args.map((arg) => arg.offset) }
+        : null,
     a: args[0]?.offset ?? 0,
     aStep,
     b: args[1]?.offset ?? 0,
@@ -360,8 +360,8 @@ export class Plan {
     for (const step of this.schedule) {
       if ('kernel' in step) runForwardLoop(step, v);
       else if (step.loop === null) {
-        const { sharedReduction: pieces, args, out } = step;
-        const folded = pieces === null ? null : reduceShared(pieces, step.operandOffsets, args[0]!.size, v);
+        const { sharedReduction: shared, args, out } = step;
+        const folded = shared === null ? null : reduceShared(shared.pieces, shared.operands, args[0]!.size, v);
         if (folded === null) step.spec.value(v, out, args, step.param);
         else v[out.offset] = folded;
       } else runElementwiseLoop(step.loop, v, step.out.offset, step.a, step.aStep, step.b, step.bStep, step.out.size);

@@ -16,28 +16,32 @@
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { OP_NAMES, OPS, type PieceReduction, timesZeroInPieces } from '../ops/index.js';
-import { coreFree, type HelperData, HelperSlot } from '../ops/parallel.js';
+import { bufferId, coreFree, type HelperData, HelperSlot, hold } from '../ops/parallel.js';
 import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
 import type { FusedForwardKernel, FusedPassKernel } from './fusion.js';
 import { times } from './linear/product.js';
 
-/** What a fused forward loop needs to run on two threads (fusion.ts makes it for loops that keep no locals). */
-export interface SharedLoop {
-  readonly kernel: FusedForwardKernel;
-  readonly paired: FusedForwardKernel | null;
+/** A loop's kernels as the helper makes them: from their sources and the table's functions they name. */
+interface LoopCode {
   readonly source: string;
   readonly pairedSource: string | null;
   /** The names of the scalar functions the kernels call, by slot (sharedFunctionNames). */
   readonly functions: readonly string[];
+}
+
+/** What a fused forward loop needs to run on two threads (fusion.ts makes it for loops that keep no locals). */
+export interface SharedLoop extends LoopCode {
+  readonly kernel: FusedForwardKernel;
+  readonly paired: FusedForwardKernel | null;
   /** Where each sum of the loop goes in the value buffer, by slot. */
   readonly sums: readonly number[];
 }
 
-/** What a derivative pass's fused loop needs to run on two threads. */
-export interface SharedPassLoop {
+/** What a derivative pass's fused loop needs to run on two threads (it has no paired kernel). */
+export interface SharedPassLoop extends LoopCode {
   readonly kernel: FusedPassKernel;
-  readonly source: string;
+  readonly pairedSource: null;
   /** Where each sum of the loop is added in the (co)tangent buffer, by slot. */
   readonly sums: readonly number[];
 }
@@ -68,8 +72,6 @@ export const worthSharingReduction = (n: number): boolean => n >= loopThreadsFor
 const MAX_OFFSETS = 128;
 /** A helper that finishes no unit in this long has stopped: the main thread does its units again. */
 const STALLED_MS = 10_000;
-/** Buffers the helper holds: the value buffers of the last few plans, and the block sums. */
-const HELD = 4;
 
 // The control block's Int32 fields.
 const GENERATION = 0; // bumped (and notified) for every job: the helper's wake-up
@@ -112,8 +114,7 @@ interface HelperMessage {
 let lastJob = 0;
 const kernelIds = new Map<string, number>();
 const kernelsHeld = new Set<number>();
-let bufferIds = new WeakMap<Float64Array, number>();
-let nextBufferId = 1;
+/** The ids of the buffers the helper holds (parallel.ts's `hold`). */
 let buffersHeld: number[] = [];
 /** The jobs' block sums, shared memory from the first job with sums (grown, never shrunk). */
 let blockSums: Float64Array = new Float64Array(0);
@@ -159,8 +160,6 @@ export function sharedFunctionNames(functions: readonly ScalarFunction[]): strin
   const names = functions.map((f) => functionTable().names.get(f));
   return names.every((name) => name !== undefined) ? (names as string[]) : null;
 }
-/** A pass loop's one function. */
-const PASS_FUNCTIONS = ['times'];
 
 /** Where the helper's module is: beside this module (tsc's output), or beside the bundle that holds this code. */
 function helperUrl(): URL | null {
@@ -171,7 +170,6 @@ function helperUrl(): URL | null {
 
 const loops = new HelperSlot(helperUrl, CONTROL_FIELDS, JOB_FIELDS, () => {
   kernelsHeld.clear();
-  bufferIds = new WeakMap();
   buffersHeld = [];
 });
 
@@ -196,21 +194,10 @@ function bufferPart(
   x: Float64Array,
   message: { buffers: (readonly [number, Float64Array])[]; drop: number[] },
 ): number {
-  let id = bufferIds.get(x);
-  if (id === undefined) bufferIds.set(x, (id = nextBufferId++));
-  const at = buffersHeld.indexOf(id);
-  if (at >= 0) buffersHeld.splice(at, 1);
-  else message.buffers.push([id, x]);
-  buffersHeld.push(id);
-  if (buffersHeld.length > HELD) message.drop.push(...buffersHeld.splice(0, buffersHeld.length - HELD));
+  const id = bufferId(x);
+  if (!buffersHeld.includes(id)) message.buffers.push([id, x]);
+  message.drop.push(...hold(buffersHeld, [id]));
   return id;
-}
-
-/** A loop's kernels, which the helper makes from their sources and the table's functions named here. */
-interface LoopCode {
-  readonly source: string;
-  readonly pairedSource: string | null;
-  readonly functions: readonly string[];
 }
 
 /** A job to share: its code, its buffers, its units and how this thread runs one. */
@@ -355,7 +342,7 @@ export function runSharedPassLoop(
 ): boolean {
   const blocks = share({
     kind: PASS,
-    code: { source: loop.source, pairedSource: null, functions: PASS_FUNCTIONS },
+    code: loop,
     v,
     c,
     offsets,

@@ -16,5 +16,5 @@ export type {
 } from './types.js';
 export { addMap, addRun, runsOf } from './structural.js';
 export { NO_EXTREME, tieShare, tiesWith } from './extremes.js';
-export { SUM_BLOCK, sumOfEntries } from './sums.js';
+export { SUM_BLOCK, sumInBlocks, sumOfEntries } from './sums.js';
 export { timesZeroInPieces, timesZeroSum } from './finite.js';

@@ -72,10 +72,13 @@ interface JobBuffers {
   readonly arrays: readonly (readonly [number, Float64Array])[];
 }
 
-/** Buffers the helper holds: a product's three, and one more, so that alternating products post nothing. */
+/**
+ * Buffers a helper holds: a product's three, and one more, so that alternating products post nothing (the loop
+ * helper: the value buffers of the last few plans, and the block sums).
+ */
 const HELD = 4;
 /** Moves a job's `ids` to the end of `held` (most recently used); the ids pushed out at its front. */
-function hold(held: number[], ids: readonly number[]): number[] {
+export function hold(held: number[], ids: readonly number[]): number[] {
   for (const id of ids) {
     const at = held.indexOf(id);
     if (at >= 0) held.splice(at, 1);
@@ -93,9 +96,18 @@ export interface Helper {
 }
 
 let lastJob = 0;
-/** The ids of the buffers posted to the helper, and those it holds. */
-let bufferIds = new WeakMap<Float64Array, number>();
+/** The ids of the buffers posted to either helper, for this process's life. */
+const bufferIds = new WeakMap<Float64Array, number>();
 let nextBufferId = 1;
+
+/** The id by which a helper knows the buffer `x`. */
+export function bufferId(x: Float64Array): number {
+  let id = bufferIds.get(x);
+  if (id === undefined) bufferIds.set(x, (id = nextBufferId++));
+  return id;
+}
+
+/** The ids of the buffers the product helper holds. */
 let heldByHelper: number[] = [];
 let scratchA: Float64Array = new Float64Array(0);
 let scratchB: Float64Array = new Float64Array(0);
@@ -219,7 +231,6 @@ export class HelperSlot {
 }
 
 const products = new HelperSlot(helperUrl, CONTROL_FIELDS, JOB_FIELDS, () => {
-  bufferIds = new WeakMap();
   heldByHelper = [];
 });
 
@@ -349,8 +360,7 @@ export function addSharedProduct(
 function jobBuffers(job: number, a: Float64Array, b: Float64Array, d: Float64Array): JobBuffers {
   const arrays: [number, Float64Array][] = [];
   const idOf = (x: Float64Array): number => {
-    let id = bufferIds.get(x);
-    if (id === undefined) bufferIds.set(x, (id = nextBufferId++));
+    const id = bufferId(x);
     if (!heldByHelper.includes(id) && !arrays.some(([known]) => known === id)) arrays.push([id, x]);
     return id;
   };

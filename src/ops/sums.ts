@@ -20,3 +20,13 @@ export function sumOfEntries(v: Float64Array, offset: number, n: number): number
   }
   return total;
 }
+
+/**
+ * 0 + the sums of the blocks of n terms in order, each block (SUM_BLOCK consecutive terms, the last maybe fewer)
+ * formed from 0 by `block(from, end)`: the order of sumOfEntries, for terms a kernel computes as it goes.
+ */
+export function sumInBlocks(n: number, block: (from: number, end: number) => number): number {
+  let sum = 0;
+  for (let from = 0; from < n; from += SUM_BLOCK) sum += block(from, Math.min(from + SUM_BLOCK, n));
+  return sum;
+}

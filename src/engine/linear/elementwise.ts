@@ -1,5 +1,5 @@
 /** out[k] = d[k]·in[k]: a diagonal partial; `d` or `in` may be a scalar broadcast over the output. */
-import { SUM_BLOCK } from '../../ops/index.js';
+import { sumInBlocks } from '../../ops/index.js';
 import { sizeOf } from '../../shape.js';
 import { broadcast, reshape } from './nodes.js';
 import { addTimes, times } from './product.js';
@@ -20,27 +20,21 @@ function pullScalar(cotangent: Float64Array, a: number, o: number, n: number, d:
 
 /** 0 + Σ times(cotangent[o + k], d) for k < n, in blocks as ops/sums.ts adds entries. */
 function sumTimesScalar(cotangent: Float64Array, o: number, n: number, d: number): number {
-  let sum = 0;
-  for (let from = 0; from < n; from += SUM_BLOCK) {
-    const end = Math.min(from + SUM_BLOCK, n);
+  return sumInBlocks(n, (from, end) => {
     let block = 0;
     if (d === 1) for (let k = from; k < end; k++) block += cotangent[o + k]! + 0;
     else for (let k = from; k < end; k++) block += times(cotangent[o + k]!, d);
-    sum += block;
-  }
-  return sum;
+    return block;
+  });
 }
 
 /** 0 + Σ times(cotangent[o + k], v[dd + k]) for k < n, in blocks. */
 function sumTimes(cotangent: Float64Array, o: number, v: Float64Array, dd: number, n: number): number {
-  let sum = 0;
-  for (let from = 0; from < n; from += SUM_BLOCK) {
-    const end = Math.min(from + SUM_BLOCK, n);
+  return sumInBlocks(n, (from, end) => {
     let block = 0;
     for (let k = from; k < end; k++) block += times(cotangent[o + k]!, v[dd + k]!);
-    sum += block;
-  }
-  return sum;
+    return block;
+  });
 }
 
 export const elementwise: LinearKind<'elementwise'> = {

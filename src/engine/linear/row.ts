@@ -1,5 +1,5 @@
 /** Scalar out = Σₖ d[k]·in[k] (a reduction); `d` may be a scalar. */
-import { SUM_BLOCK } from '../../ops/index.js';
+import { sumInBlocks } from '../../ops/index.js';
 import { broadcast } from './nodes.js';
 import { addTimes, times } from './product.js';
 import type { LinearKind, RowStep } from './types.js';
@@ -25,16 +25,12 @@ export const row: LinearKind<'row'> = {
   },
   pushforward(step, v, tangent) {
     const a = step.arg.offset;
-    const n = step.arg.size;
     // 0 + Σ in blocks, as ops/sums.ts adds entries.
-    let sum = 0;
-    for (let from = 0; from < n; from += SUM_BLOCK) {
-      const end = Math.min(from + SUM_BLOCK, n);
+    tangent[step.out.offset]! += sumInBlocks(step.arg.size, (from, end) => {
       let block = 0;
       for (let k = from; k < end; k++) block += times(dAt(step, v, k), tangent[a + k]!);
-      sum += block;
-    }
-    tangent[step.out.offset]! += sum;
+      return block;
+    });
   },
   pullEntry(step, v, _k, g, acc) {
     for (let t = 0; t < step.arg.size; t++) {
