@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { jsonLine, jsonText, nestedJson, SHARED_TEXT_MAX } from '../src/format/json.js';
-import type { VectorReport } from '../src/format/report.js';
+import { jsonLine, jsonText, nestedJson, replayable, SHARED_TEXT_MAX } from '../src/format/json.js';
+import type { MatrixReport, VectorReport } from '../src/format/report.js';
 import type { Shape } from '../src/shape.js';
 import type { Tensor } from '../src/values.js';
 import { jsonNumber } from '../src/format/number.js';
@@ -74,5 +74,84 @@ describe('the at object', () => {
     expect(fromBinary).toBe(fromJson);
     expect(jsonLine(report({ shape, data }, y))).toBe(fromJson);
     expect(JSON.parse(fromBinary).at.y).toBe(2.5);
+  });
+});
+
+describe('a large field written twice', () => {
+  /** Pieces that count how many times they are made. */
+  function counted(pieces: readonly string[]): { source: Iterable<string>; made: () => number } {
+    let made = 0;
+    const source = {
+      *[Symbol.iterator]() {
+        made++;
+        yield* pieces;
+      },
+    };
+    return { source, made: () => made };
+  }
+
+  it('is made once and written again from its kept pieces', () => {
+    const { source, made } = counted(['[1', ',2', ',3]']);
+    const field = replayable(source, 7);
+    expect(Array.from(field).join('')).toBe('[1,2,3]');
+    expect(Array.from(field).join('')).toBe('[1,2,3]');
+    expect(made()).toBe(1);
+  });
+
+  it.each([
+    ['found', 7, 4],
+    ['expected', 1000, 40],
+  ])('is made again, the same, when its text is %s to be more than it keeps', (_, expected, most) => {
+    const { source, made } = counted(['[1', ',2', ',3]']);
+    const field = replayable(source, expected, most);
+    expect(Array.from(field).join('')).toBe('[1,2,3]');
+    expect(Array.from(field).join('')).toBe('[1,2,3]');
+    expect(made()).toBe(2);
+  });
+
+  it('is made again when its first writing stopped before the end', () => {
+    const { source, made } = counted(['[1', ',2', ',3]']);
+    const field = replayable(source, 7);
+    for (const piece of field) if (piece === ',2') break;
+    expect(Array.from(field).join('')).toBe('[1,2,3]');
+    expect(made()).toBe(2);
+  });
+
+  const base = { expr: 'f', at: [], wrt: ['x'], title: 'f', warnings: [] };
+
+  it("a large J of one vector: its blocks' text is its flat text", () => {
+    const [m, n] = [300, 301];
+    const matrix = mixed(m * n);
+    const report: MatrixReport = {
+      ...base,
+      command: 'jacobian',
+      inputs: [{ name: 'x', shape: [n] }],
+      value: { shape: [m], data: mixed(m) },
+      m,
+      n,
+      matrix,
+      mode: 'reverse',
+      method: 'block',
+      passes: 1,
+    };
+    const text = Array.from(jsonText(report)).join('');
+    const flat = `[${Array.from({ length: m }, (_, i) => plain(matrix.subarray(i * n, (i + 1) * n))).join(',')}]`;
+    expect(text).toContain(`"jacobian":${flat},"blocks":{"x":${flat}}`);
+  });
+
+  it("a large jvp of a vector: its tangent's text is the jvp's", () => {
+    const vector = mixed(SHARED_TEXT_MAX + 3);
+    const report: VectorReport = {
+      ...base,
+      command: 'jvp',
+      inputs: [{ name: 'x', shape: [2] }],
+      value: { shape: [vector.length], data: vector },
+      m: vector.length,
+      n: 2,
+      seed: Float64Array.of(1, 0),
+      vector,
+    };
+    const text = Array.from(jsonText(report)).join('');
+    expect(text).toContain(`"jvp":${plain(vector)},"tangent":${plain(vector)}`);
   });
 });

@@ -1,4 +1,5 @@
 /** The `--json` output of SPEC §4: one object on one line, numbers in full precision. */
+import { getHeapStatistics } from 'node:v8';
 import { columnBlock, type Tensor } from '../values.js';
 import { chunked } from './chunks.js';
 import { denseOf, isDiagonal, isSparse } from './dense.js';
@@ -125,6 +126,52 @@ const lazyNested = (shape: readonly number[], data: ArrayLike<number>): FieldTex
   [Symbol.iterator]: () => nestedPieces(shape, data),
 });
 
+/** The most characters a number takes in JSON, with its comma: -1.2345678901234567e-300, */
+const NUMBER_CHARACTERS = 25;
+
+/**
+ * The text a replayable field keeps to write again: at most 64 MB (the numbers of a 1700 × 1700 J), and at most a
+ * 64th of the heap, so that a process given a small heap (--max-old-space-size) still never holds a result's
+ * text whole: it formats the numbers twice instead.
+ */
+export const REPLAY_MAX_CHARACTERS = Math.min(1 << 26, Math.floor(getHeapStatistics().heap_size_limit / 64));
+
+/**
+ * A large field written twice (a result's flat form, then as its one variable's block): the pieces of its first
+ * writing are kept, up to `maxCharacters`, and written again, so its numbers are formatted once (formatting is most
+ * of the time of a large JSON output). Beyond that (expected from its count of numbers, or found) its pieces are made
+ * again, and no more is held than one writing's.
+ * Give it chunks (chunked): kept, a row's text made by `+=` holds each number's string and their joins, which the
+ * garbage collector then copies (a 1000 × 1000 J's output took 1.5 s instead of 1.2 s with the pieces kept).
+ */
+export function replayable(
+  pieces: Iterable<string>,
+  expectedCharacters: number,
+  maxCharacters = REPLAY_MAX_CHARACTERS,
+): Iterable<string> {
+  if (expectedCharacters > maxCharacters) return pieces;
+  let kept: readonly string[] | null = null;
+  return {
+    *[Symbol.iterator]() {
+      if (kept !== null) {
+        yield* kept;
+        return;
+      }
+      let record: string[] | null = [];
+      let characters = 0;
+      for (const piece of pieces) {
+        if (record !== null) {
+          characters += piece.length;
+          if (characters <= maxCharacters) record.push(piece);
+          else record = null;
+        }
+        yield piece;
+      }
+      kept = record;
+    },
+  };
+}
+
 // Results up to this many numbers format each number once for both their flat and their per-variable form.
 export const SHARED_TEXT_MAX = 1 << 16;
 
@@ -199,12 +246,19 @@ function flatAndBlocks(
   const { inputs, n } = report;
   const only = inputs.length === 1 ? inputs[0]! : null;
   const single = only !== null && sameDims(rowShape.length === 0 ? only.shape : [...rowShape, ...only.shape], flatDims);
-  // A large result is written as pieces, formatted once for its flat form and again for its blocks.
+  // A large result is written as pieces: formatted once where its blocks are its flat form, else once for each.
   if (data.length > SHARED_TEXT_MAX) {
-    const flat = lazyNested(flatDims, data);
-    if (single)
+    if (single) {
+      const flat = replayable(
+        { [Symbol.iterator]: () => chunked(nestedPieces(flatDims, data)) },
+        data.length * NUMBER_CHARACTERS,
+      );
       return { flat, blocks: { [Symbol.iterator]: () => wrapped(`{${JSON.stringify(only.name)}:`, flat, '}') } };
-    return { flat, blocks: { [Symbol.iterator]: () => blockPieces(report, data, rowShape) } };
+    }
+    return {
+      flat: lazyNested(flatDims, data),
+      blocks: { [Symbol.iterator]: () => blockPieces(report, data, rowShape) },
+    };
   }
   const texts = single ? null : numberTexts(data);
   // The flat form is rows × n (or n): the formatted numbers serve it too.
@@ -473,8 +527,14 @@ function reportWriter(report: Report, line: number | null): ObjectWriter {
       const [key, seedKey] = VECTOR_KEYS[report.command];
       if (seedKey !== null && report.seed !== null) out.field(seedKey, vector(report.seed));
       if (report.command === 'jvp') {
-        out.field(key, vector(report.vector));
-        out.field('tangent', numbersField(report.value.shape, report.vector));
+        // A vector's tangent is the jvp's text again.
+        const jvp = vector(report.vector);
+        const once =
+          typeof jvp === 'string'
+            ? jvp
+            : replayable({ [Symbol.iterator]: () => chunked(jvp) }, report.vector.length * NUMBER_CHARACTERS);
+        out.field(key, once);
+        out.field('tangent', report.value.shape.length === 1 ? once : numbersField(report.value.shape, report.vector));
       } else {
         const { flat, blocks } = flatAndBlocks(report, report.vector, [report.vector.length], []);
         out.field(key, flat);
