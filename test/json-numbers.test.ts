@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jsonLine, jsonText, nestedJson, replayable, SHARED_TEXT_MAX } from '../src/format/json.js';
 import type { MatrixReport, VectorReport } from '../src/format/report.js';
@@ -24,6 +25,28 @@ describe('JSON numbers', () => {
   it.each([1, 16, 17, 8191, 8192, 8193, 30000])('a vector of %i numbers is written as each number alone', (n) => {
     const data = mixed(n);
     expect(nestedJson([n], data)).toBe(plain(data));
+  });
+
+  it('any doubles, the widest texts among them, are written as JSON.stringify writes them', () => {
+    const widest = ['-0.0000012345678901234567', '-1.2345678901234568e-300', '-2.2250738585072014e-308'].map(Number);
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.double(), fc.constantFrom(...widest)), { minLength: 17, maxLength: 9000 }),
+        (xs) => {
+          const data = Float64Array.from(xs);
+          expect(nestedJson([data.length], data)).toBe(plain(data));
+        },
+      ),
+      { seed: 20261202, numRuns: 60 },
+    );
+  });
+
+  it('a whole chunk of the widest texts is written whole', () => {
+    // Two neighbouring doubles whose texts take 25 characters each (the widest any number's takes).
+    const widest = [Number('-0.0000012345678901234567'), Number('-0.0000012345678901234574')];
+    expect(widest.map((x) => JSON.stringify(x).length)).toEqual([25, 25]);
+    const data = Float64Array.from({ length: 8192 * 2 + 3 }, (_, k) => widest[k % 2]!);
+    expect(nestedJson([data.length], data)).toBe(plain(data));
   });
 
   it('repeated neighbours, NaN after NaN and -0 after 0 keep their own texts', () => {
