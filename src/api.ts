@@ -88,6 +88,12 @@ export interface SparseJacobianOutput extends Common {
   readonly values: number[];
   /** The colours of the pattern's columns (forward) or rows (reverse): one compressed pass each. */
   readonly colours: number;
+  /**
+   * 'colored': one compressed pass per colour; 'block': the colouring shared no pass (a colour per column and per
+   * row), and J came from the one block pass it takes without sparsity, its pattern's entries read from it.
+   */
+  readonly method: 'colored' | 'block';
+  readonly passes: number;
   /** The least colours any colouring of its kind can have: `colours` equal to it is optimal. */
   readonly lowerBound: number;
   /** The vertex order of the greedy colouring kept: the fewest colours of the orders tried. */
@@ -519,6 +525,8 @@ function sparseOutput(r: SparseJacobianResult, nested: (value: Float64Array) => 
     cols: Array.from(cols),
     values: Array.from(values),
     colours: r.colours,
+    method: r.method,
+    passes: r.passes,
     lowerBound: r.lowerBound,
     ordering: r.ordering,
     mode: r.mode,

@@ -210,6 +210,8 @@ describe('the library, imported by its name', () => {
       cols: [0, 1, 2],
       values: [2, 4, 6],
       colours: 1,
+      method: 'colored',
+      passes: 1,
       lowerBound: 1,
       ordering: 'largest-first',
       mode: 'forward',

@@ -129,6 +129,8 @@ describe('sparse Hessians', () => {
       cols: [0, 1, 2],
       values: [12, 48, 108],
       colours: 1,
+      method: 'colored',
+      passes: 1,
       lowerBound: 1,
       ordering: 'natural',
       mode: 'forward',

@@ -86,6 +86,25 @@ describe('sparse Jacobians', () => {
     }
   });
 
+  it('a pattern no colouring compresses is taken from the block pass J takes without --sparse', async () => {
+    // x·sum(x): J = sum(x)·I + x·1ᵀ, every entry a nonzero, so every column and every row needs its own colour.
+    const n = 20;
+    const { program, point } = compileAt('x*sum(x)', vector(n));
+    const sparse = program.sparseJacobian(point, ['x']);
+    expect([sparse.method, sparse.passes, sparse.colours, sparse.lowerBound]).toEqual(['block', 1, n, n]);
+    expect(Array.from(densify(sparse.jacobian))).toEqual(Array.from(program.jacobian(point, ['x']).jacobian));
+    // Asked for a direction, J is the colouring's: one compressed pass per colour.
+    const forward = program.sparseJacobian(point, ['x'], { mode: 'forward' });
+    expect([forward.method, forward.passes]).toEqual(['colored', n]);
+    expect(firstMismatch(densify(forward.jacobian), densify(sparse.jacobian), 1e-12, 1e-14)).toBeNull();
+    // Where a partial is infinite (sqrt at 0) the block pass does not run: the careful compressed passes do.
+    const careful = compileAt('sqrt(x)*sum(x)', { x: [0, ...vector(n - 1).x] });
+    expect(careful.program.sparseJacobian(careful.point, ['x']).method).toBe('colored');
+    const io = fakeIo();
+    expect(await main(['x*sum(x)', '--at', `x=1:${n}`, '--sparse'], io)).toBe(0);
+    expect(io.out()).toContain(`${n} colours (reverse block pass, lower bound ${n})`);
+  });
+
   it('the ternary counts both branches in the pattern', () => {
     const { program, point } = compileAt('x[1] > 0 ? x[2] : x[3]', { x: [1, 2, 3] });
     const { jacobian } = program.sparseJacobian(point, ['x']);

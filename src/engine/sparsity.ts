@@ -483,7 +483,7 @@ function unionInOrder(p: Pattern, q: Pattern, size: number): Pattern {
 }
 
 /** The row of each entry of a pattern (the CSR rowStart expanded, parallel to colIndex). */
-function entryRows(p: Pattern): Int32Array {
+export function entryRows(p: Pattern): Int32Array {
   const rows = new Int32Array(p.colIndex.length);
   for (let i = 0; i < p.m; i++) for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) rows[e] = i;
   return rows;

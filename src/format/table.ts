@@ -343,9 +343,13 @@ function matrixTable(report: MatrixReport, layout: Layout): Block[] {
   return [...heading, { kind: 'entries', count: nonzeros, line }];
 }
 
-/** The colours of a sparse result with their lower bound: "3 colours (forward, lower bound 3)". */
+/**
+ * The colours of a sparse result with their lower bound: "3 colours (forward, lower bound 3)"; "… (reverse block
+ * pass, …)" where the colouring shared no pass and J came from a block pass.
+ */
 export const coloursText = (report: MatrixReport): string =>
   `${report.colours} colour${report.colours === 1 ? '' : 's'} (${report.mode}` +
+  (report.method === 'block' ? ' block pass' : '') +
   (report.lowerBound === undefined ? ')' : `, lower bound ${report.lowerBound})`);
 
 /**
