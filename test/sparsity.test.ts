@@ -103,6 +103,12 @@ describe('sparse Jacobians', () => {
     const io = fakeIo();
     expect(await main(['x*sum(x)', '--at', `x=1:${n}`, '--sparse'], io)).toBe(0);
     expect(io.out()).toContain(`${n} colours (reverse block pass, lower bound ${n})`);
+    // A dense Hessian likewise, as `hessian` takes it, and its colouring is not looked for: a colour per column.
+    const scalar = compileAt('sum(x)^2 + sum(x.^3)', vector(n));
+    const hessian = scalar.program.sparseHessian(scalar.point, ['x']);
+    expect([hessian.method, hessian.passes, hessian.colours, hessian.lowerBound]).toEqual(['block', 1, n, n]);
+    const dense = scalar.program.hessian(scalar.point, ['x']).jacobian;
+    expect(Array.from(densify(hessian.jacobian))).toEqual(Array.from(dense));
   });
 
   it('the ternary counts both branches in the pattern', () => {

@@ -334,7 +334,8 @@ function fewest(
  */
 function colourColumns(p: Pattern, byColumn: Pattern, lowerBound: number): Greedy {
   const work = colouringWork(p);
-  if (work > COLOURING_WORK_LIMIT) return { colourOf: uncoloured(p.n), ordering: 'natural' };
+  // Past the work limit, or where a colour per column is the least any colouring has (a full row), none is looked for.
+  if (work > COLOURING_WORK_LIMIT || lowerBound === p.n) return { colourOf: uncoloured(p.n), ordering: 'natural' };
   const graph = once(() => columnGraph(p, byColumn));
   return fewest(COLUMN_ORDERINGS, (ordering) => colourColumnsInOrder(p, byColumn, ordering, graph), lowerBound, work);
 }
@@ -460,6 +461,8 @@ export function starColour(p: Pattern): Colouring {
     lowerBound,
     ordering,
   });
+  // A colour per column is the least any star colouring has here (a dense pattern): none is looked for.
+  if (lowerBound === p.n) return star({ colourOf: uncoloured(p.n), ordering: 'natural' });
   const graph = once(() => symmetricGraph(p));
   // Past the work limit of the first order, the others would pass it too.
   const first = starColourInOrder(p, 'natural', graph);

@@ -532,13 +532,12 @@ export class Program {
     prepared.colourings.set(requested, colouring);
     const colourings = { colours: colouring.colours, lowerBound: colouring.lowerBound, ordering: colouring.ordering };
     // A colouring that shares no pass (a colour per seed) costs what one-hot passes cost, each as long as a pass
-    // over dense vectors: the block pass that J takes without --sparse is cheaper (the dense 1000×1000 J of
-    // tanh(W*x+b): 11 s in 1000 compressed passes, 0.04 s in one block pass), where the dense J fits in memory.
+    // over dense vectors: the block pass that J (or H, the gradient's J) takes without --sparse is cheaper (the dense
+    // 1000×1000 J of tanh(W*x+b): 11 s in 1000 compressed passes, 0.04 s in one block pass), where the dense J fits.
     const way = jacobianWay(m, n, options);
     const seeds = colouring.direction === 'forward' ? n : m;
     const denseBytes = 2 * m * n * Float64Array.BYTES_PER_ELEMENT + 16 * pattern.colIndex.length;
     if (
-      !symmetric &&
       colouring.colours === seeds &&
       way.method === 'block' &&
       !prepared.passes.careful &&
