@@ -4,7 +4,8 @@ import { jsonLine, jsonText, nestedJson, replayable, SHARED_TEXT_MAX } from '../
 import type { MatrixReport, VectorReport } from '../src/format/report.js';
 import type { Shape } from '../src/shape.js';
 import type { Tensor } from '../src/values.js';
-import { jsonNumber } from '../src/format/number.js';
+import { joinedNumbers } from '../src/format/joined.js';
+import { exactNumber, jsonNumber } from '../src/format/number.js';
 
 /** The plain writer: every number formatted on its own by jsonNumber. */
 const plain = (data: ArrayLike<number>): string => `[${Array.from(data, jsonNumber).join(',')}]`;
@@ -177,4 +178,20 @@ describe('a large field written twice', () => {
     const text = Array.from(jsonText(report)).join('');
     expect(text).toContain(`"jvp":${plain(vector)},"tangent":${plain(vector)}`);
   });
+});
+
+describe('numbers joined as CSV and TSV rows are', () => {
+  it.each([
+    [',', 10],
+    ['\t', 5000],
+    [',', 70000],
+  ])(
+    'each number as exactNumber writes it, joined by %j (%i numbers, the buffer grown past its first size)',
+    (separator, n) => {
+      const data = mixed(n);
+      const row = joinedNumbers(data, 0, n, separator.charCodeAt(0), exactNumber);
+      expect(row).toBe(Array.from(data, exactNumber).join(separator));
+      expect(row).toContain('NaN');
+    },
+  );
 });

@@ -5,7 +5,8 @@
  */
 import { UserError } from '../errors.js';
 import { chunked, chunkedLines } from './chunks.js';
-import { denseMatrix, entryReader, isSparse, type Entries } from './dense.js';
+import { denseMatrix, entryReader, isDiagonal, isSparse, type Entries } from './dense.js';
+import { joinedNumbers } from './joined.js';
 import { columnLabels, entryLabels } from './labels.js';
 import { exactNumber as exact, formatNumber } from './number.js';
 import type { Report } from './report.js';
@@ -58,13 +59,16 @@ export const delimitedCell = (text: string, separator: ',' | '\t'): string =>
 
 function* delimited(grid: LabelledGrid, separator: ',' | '\t'): Generator<string> {
   const cell = (text: string) => delimitedCell(text, separator);
-  const entry = entryReader(grid.data);
+  const { data } = grid;
+  const entry = entryReader(data);
   const cols = grid.colLabels.length;
   yield [...(grid.rowLabels === null ? [] : ['output']), ...grid.colLabels].map(cell).join(separator);
   const rows = grid.rowLabels?.length ?? 1;
   for (let i = 0; i < rows; i++) {
-    const numbers = Array.from({ length: cols }, (_, j) => exact(entry(i * cols + j)));
-    yield [...(grid.rowLabels === null ? [] : [cell(grid.rowLabels[i]!)]), ...numbers].join(separator);
+    const numbers = isDiagonal(data)
+      ? Array.from({ length: cols }, (_, j) => exact(entry(i * cols + j))).join(separator)
+      : joinedNumbers(data, i * cols, (i + 1) * cols, separator.charCodeAt(0), exact);
+    yield grid.rowLabels === null ? numbers : `${cell(grid.rowLabels[i]!)}${separator}${numbers}`;
   }
 }
 

@@ -3,8 +3,8 @@ import { getHeapStatistics } from 'node:v8';
 import { columnBlock, type Tensor } from '../values.js';
 import { chunked } from './chunks.js';
 import { denseOf, isDiagonal, isSparse } from './dense.js';
+import { joinedNumbers, NUMBER_CHARACTERS } from './joined.js';
 import { jsonNumber } from './number.js';
-import { writeShortest } from './shortest.js';
 import type { DiagonalJacobian, KinkWarning, MatrixReport, Report } from './report.js';
 
 // Recently formatted numbers, by a hash of their bits: a batch's results repeat their inputs and constants (the
@@ -43,9 +43,6 @@ export function numberJson(x: number): string {
 // Numbers are formatted this many at a time: small arrays keep the garbage collector's work small.
 const CHUNK = 8192;
 
-/** The most characters a number takes in JSON, with its comma: -0.0000012345678901234567, */
-const NUMBER_CHARACTERS = 26;
-
 /** The numbers data[from … to) as comma-separated JSON, NaN and ±Infinity as strings. */
 function numbersJson(data: ArrayLike<number>, from: number, to: number): string {
   if (to - from <= 16) {
@@ -66,44 +63,11 @@ function numbersJson(data: ArrayLike<number>, from: number, to: number): string 
   return parts.join(',');
 }
 
-/** A chunk's text as bytes: CHUNK numbers of at most NUMBER_CHARACTERS characters each, with their commas. */
-const chunkBytes = new Uint8Array(CHUNK * NUMBER_CHARACTERS);
 const COMMA = 0x2c;
-const asciiText = new TextDecoder();
 
-/**
- * The numbers data[from … to) (at most CHUNK of them) as comma-separated JSON, written as bytes: writeShortest
- * writes most numbers' texts without making a string (twice as fast as JSON.stringify, the same text), the others
- * are jsonNumber's; a number equal to the one before it is its bytes again (a symmetric matrix's entries, a(i,j)
- * then a(j,i), and constant runs often repeat their neighbour).
- */
-function runJson(data: ArrayLike<number>, from: number, to: number): string {
-  const bytes = chunkBytes;
-  let at = 0;
-  let last = NaN;
-  let lastFrom = 0;
-  let lastTo = 0;
-  for (let k = from; k < to; k++) {
-    if (k > from) bytes[at++] = COMMA;
-    const x = data[k]!;
-    // NaN never equals the last number; ±Infinity's text is its own; 0 and -0 are both "0".
-    if (x === last) {
-      bytes.copyWithin(at, lastFrom, lastTo);
-      at += lastTo - lastFrom;
-      continue;
-    }
-    last = x;
-    lastFrom = at;
-    const end = writeShortest(x, bytes, at);
-    if (end >= 0) at = end;
-    else {
-      const text = jsonNumber(x);
-      for (let c = 0; c < text.length; c++) bytes[at++] = text.charCodeAt(c);
-    }
-    lastTo = at;
-  }
-  return asciiText.decode(bytes.subarray(0, at));
-}
+/** The numbers data[from … to) as comma-separated JSON, non-finite ones as strings (jsonNumber). */
+const runJson = (data: ArrayLike<number>, from: number, to: number): string =>
+  joinedNumbers(data, from, to, COMMA, jsonNumber);
 
 /** Nested JSON arrays in the given shape, of any depth (a scalar is a plain number). */
 export function nestedJson(shape: readonly number[], data: ArrayLike<number>, offset = 0): string {
