@@ -180,7 +180,7 @@ describe('a large field written twice', () => {
   });
 });
 
-describe('numbers joined as CSV and TSV rows are', () => {
+describe('numbers joined as CSV and TSV rows and MatrixMarket columns are', () => {
   it.each([
     [',', 10],
     ['\t', 5000],
@@ -189,9 +189,15 @@ describe('numbers joined as CSV and TSV rows are', () => {
     'each number as exactNumber writes it, joined by %j (%i numbers, the buffer grown past its first size)',
     (separator, n) => {
       const data = mixed(n);
-      const row = joinedNumbers(data, 0, n, separator.charCodeAt(0), exactNumber);
+      const row = joinedNumbers(data, 0, n, 1, separator.charCodeAt(0), exactNumber);
       expect(row).toBe(Array.from(data, exactNumber).join(separator));
       expect(row).toContain('NaN');
     },
   );
+
+  it('a column of a row-major matrix, every third number from the second', () => {
+    const data = mixed(3 * 400);
+    const column = Array.from({ length: 400 }, (_, i) => exactNumber(data[3 * i + 1]!));
+    expect(joinedNumbers(data, 1, 400, 3, 0x0a, exactNumber)).toBe(column.join('\n'));
+  });
 });

@@ -52,3 +52,24 @@ describe('MatrixMarket sparse lines', () => {
     ]);
   });
 });
+
+describe('MatrixMarket dense columns', () => {
+  it.each([
+    [20000, 1, 'a column longer than a piece'],
+    [7, 5, 'a few columns'],
+  ])('%i×%i (%s): each entry formatted alone, column by column', (m, n) => {
+    const special = [NaN, Infinity, -Infinity, 0, -0, 1e-310, 0.1 + 0.2];
+    const matrix = Float64Array.from({ length: m * n }, (_, k) =>
+      k % 9 < special.length ? special[k % 9]! : Math.cos(k),
+    );
+    const dense: MatrixReport = { ...report(new Int32Array(0), new Int32Array(0), new Float64Array(0), n), m, matrix };
+    const lines = Array.from(formatMatrixMarket({ ...dense, command: 'jacobian' }))
+      .join('')
+      .split('\n');
+    expect(lines[0]).toBe('%%MatrixMarket matrix array real general');
+    expect(lines[3]).toBe(`${m} ${n}`);
+    const byColumn = Array.from({ length: m * n }, (_, k) => exactNumber(matrix[(k % m) * n + Math.floor(k / m)]!));
+    expect(lines.slice(4, -1)).toEqual(byColumn);
+    expect(lines.at(-1)).toBe('');
+  });
+});

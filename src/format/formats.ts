@@ -67,7 +67,7 @@ function* delimited(grid: LabelledGrid, separator: ',' | '\t'): Generator<string
   for (let i = 0; i < rows; i++) {
     const numbers = isDiagonal(data)
       ? Array.from({ length: cols }, (_, j) => exact(entry(i * cols + j))).join(separator)
-      : joinedNumbers(data, i * cols, (i + 1) * cols, separator.charCodeAt(0), exact);
+      : joinedNumbers(data, i * cols, cols, 1, separator.charCodeAt(0), exact);
     yield grid.rowLabels === null ? numbers : `${cell(grid.rowLabels[i]!)}${separator}${numbers}`;
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Numbers joined into one text, written as bytes: writeShortest writes most numbers' texts without making a
  * string (twice as fast as JSON.stringify, the same text), and the caller's `text` the others (non-finite ones,
- * as its format spells them). JSON's arrays and CSV's rows are made so.
+ * as its format spells them). JSON's arrays, CSV's rows and MatrixMarket's columns are made so.
  */
 import { writeShortest } from './shortest.js';
 
@@ -13,26 +13,28 @@ let buffer = new Uint8Array(1 << 16);
 const asciiText = new TextDecoder();
 
 /**
- * data[from … to) joined by the character `separator` (a code below 128); each number as writeShortest writes it,
- * else as `text` does (ASCII). A number equal to the one before it is its bytes again: a symmetric matrix's
- * entries, a(i,j) then a(j,i), and constant runs often repeat their neighbour.
+ * `count` numbers data[from], data[from + stride], … joined by the character `separator` (a code below 128); each
+ * number as writeShortest writes it, else as `text` does (ASCII). A number equal to the one before it is its bytes
+ * again: a symmetric matrix's entries, a(i,j) then a(j,i), and constant runs often repeat their neighbour.
  */
 export function joinedNumbers(
   data: ArrayLike<number>,
   from: number,
-  to: number,
+  count: number,
+  stride: number,
   separator: number,
   text: (x: number) => string,
 ): string {
-  const room = (to - from) * NUMBER_CHARACTERS;
+  const room = count * NUMBER_CHARACTERS;
   if (buffer.length < room) buffer = new Uint8Array(room);
   const bytes = buffer;
   let at = 0;
   let last = NaN;
   let lastFrom = 0;
   let lastTo = 0;
-  for (let k = from; k < to; k++) {
-    if (k > from) bytes[at++] = separator;
+  const to = from + count * stride;
+  for (let k = from; k !== to; k += stride) {
+    if (k !== from) bytes[at++] = separator;
     const x = data[k]!;
     // NaN never equals the last number; ±Infinity's text is its own; 0 and -0 are both "0".
     if (x === last) {

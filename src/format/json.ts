@@ -67,7 +67,7 @@ const COMMA = 0x2c;
 
 /** The numbers data[from … to) as comma-separated JSON, non-finite ones as strings (jsonNumber). */
 const runJson = (data: ArrayLike<number>, from: number, to: number): string =>
-  joinedNumbers(data, from, to, COMMA, jsonNumber);
+  joinedNumbers(data, from, to - from, 1, COMMA, jsonNumber);
 
 /** Nested JSON arrays in the given shape, of any depth (a scalar is a plain number). */
 export function nestedJson(shape: readonly number[], data: ArrayLike<number>, offset = 0): string {

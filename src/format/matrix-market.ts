@@ -5,8 +5,13 @@
  */
 import { CHUNK_CHARACTERS, chunked } from './chunks.js';
 import { exactNumber as number } from './number.js';
-import { entryReader, isSparse } from './dense.js';
+import { entryReader, isDiagonal, isSparse } from './dense.js';
+import { joinedNumbers } from './joined.js';
 import type { MatrixReport } from './report.js';
+
+const NEWLINE = 0x0a;
+/** Lines made as one piece: a tall J's column is written in pieces, never held whole. */
+const PIECE_ENTRIES = 8192;
 
 /** The MatrixMarket text of J or H, in chunks: the entries are formatted as they are written. */
 export function formatMatrixMarket(report: MatrixReport): Iterable<string> {
@@ -27,6 +32,15 @@ function* matrixMarketPieces(report: MatrixReport): Generator<string> {
   yield `% rows: outputs, columns: inputs (${report.wrt.join(', ')} flattened row-major)\n`;
   if (dense) {
     yield `${rows} ${cols}\n`;
+    if (!isDiagonal(matrix)) {
+      // A column at a time, a line per entry, in pieces of at most PIECE_ENTRIES lines.
+      for (let j = 0; j < cols; j++)
+        for (let i = 0; i < rows; i += PIECE_ENTRIES) {
+          const count = Math.min(PIECE_ENTRIES, rows - i);
+          yield `${joinedNumbers(matrix, i * cols + j, count, cols, NEWLINE, number)}\n`;
+        }
+      return;
+    }
     const entry = entryReader(matrix);
     let text = '';
     for (let j = 0; j < cols; j++)
