@@ -6,7 +6,7 @@
 import { execFile } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { helperForTests, PARALLEL_WORK, runnableIn, useHelperFrom } from '../src/ops/parallel.js';
-import { addProduct, type MatrixLayout } from '../src/ops/product-kernel.js';
+import { addProduct, denseProduct, type MatrixLayout } from '../src/ops/product-kernel.js';
 import { ROOT, runInProcess } from './helpers/cli.js';
 import { prng } from './helpers/numeric.js';
 import { plainProduct } from './helpers/products.js';
@@ -98,6 +98,35 @@ describe('matrix products on two threads', () => {
     } finally {
       delete process.env['JACOBIAN_THREADS'];
     }
+  });
+
+  it("the dense kernel's (matmul's value): every term from −0, the same bits with the helper computing its share", () => {
+    useHelperFrom(BUILT_HELPER);
+    helperForTests.joinFirst = true;
+    const helped = helperForTests.helperChunks;
+    const random = prng(15);
+    // By rows (R ≥ C) and by columns (C > R), odd sizes (rows and columns past the 4×2 register blocks), NaN and ±∞.
+    for (const [R, K, C] of [
+      [1003, 17, 201],
+      [45, 130, 997],
+    ] as const) {
+      const [aAt, bAt, dAt] = [3, 4 + R * K, 5 + R * K + K * C];
+      const v = shared(dAt + R * C + 2);
+      fill(v, random, true);
+      const expected = new Float64Array(R * C);
+      for (let i = 0; i < R; i++)
+        for (let j = 0; j < C; j++) {
+          let sum = -0;
+          for (let k = 0; k < K; k++) sum += v[aAt + i * K + k]! * v[bAt + k * C + j]!;
+          expected[i * C + j] = sum;
+        }
+      const [before, after] = [v[dAt - 1], v[dAt + R * C]];
+      denseProduct(v, aAt, v, bAt, v, dAt, R, K, C);
+      expect(firstDifference(v.subarray(dAt, dAt + R * C), expected), `${R}×${K}×${C}`).toBe(-1);
+      expect([v[dAt - 1], v[dAt + R * C]]).toEqual([before, after]);
+    }
+    expect(helperForTests.helperChunks - helped).toBeGreaterThan(0);
+    helperForTests.joinFirst = false;
   });
 
   it('give the serial result when the helper cannot start', () => {

@@ -18,7 +18,10 @@ import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { addRowProduct, MatrixLayout } from './product-kernel.js';
 
-/** The serial kernel on a row range (product-kernel.ts's addRowProduct): d(D) += a(A)·b(B), D stored by rows. */
+/**
+ * A serial kernel on a range of D's rows or columns (product-kernel.ts's PRODUCT_KERNELS): d(D) += a(A)·b(B), or
+ * d(D) = a(A)·b(B); a job names its kernel by its place in the list both threads have.
+ */
 export type RowKernel = typeof addRowProduct;
 
 /** Multiply-adds from which a product is shared out: below it the hand-off and the second core's caches cost more. */
@@ -52,7 +55,8 @@ const COLS = 11;
 const BY_COLUMNS = 12;
 const CHUNK = 13;
 const COUNT = 14;
-const JOB_FIELDS = 15;
+const KERNEL = 15;
+const JOB_FIELDS = 16;
 
 /** What the helper thread receives once, at its start. */
 export interface HelperData {
@@ -278,7 +282,8 @@ function sharedOperand(
  * D not in shared memory, or an operand neither shared nor cheap to copy.
  */
 export function addSharedProduct(
-  kernel: RowKernel,
+  kernels: readonly RowKernel[],
+  which: number,
   a: Float64Array,
   A: MatrixLayout,
   b: Float64Array,
@@ -314,6 +319,8 @@ export function addSharedProduct(
   job[BY_COLUMNS] = byColumns ? 1 : 0;
   job[CHUNK] = Math.ceil(lines / count);
   job[COUNT] = count;
+  job[KERNEL] = which;
+  const kernel = kernels[which]!;
   for (let c = 0; c < count; c++) Atomics.store(control, CHUNK_STATES + c, tag | FREE);
   Atomics.store(control, JOB_ID, lastJob);
   h.port.postMessage(jobBuffers(lastJob, left[0], right[0], d));
@@ -392,6 +399,7 @@ interface JobView {
   readonly byColumns: boolean;
   readonly chunk: number;
   readonly count: number;
+  readonly kernel: number;
 }
 
 const readJob = (job: Float64Array): JobView => ({
@@ -404,6 +412,7 @@ const readJob = (job: Float64Array): JobView => ({
   byColumns: job[BY_COLUMNS] === 1,
   chunk: job[CHUNK]!,
   count: job[COUNT]!,
+  kernel: job[KERNEL]!,
 });
 
 /** Chunk c's first line and its count of lines. */
@@ -446,7 +455,7 @@ let helperScratch = new Float64Array(0);
  * The helper thread's loop: wait for a job, read it (unless it changes meanwhile), then take chunks from the last
  * down, compute each into scratch, and commit it into D if it is still the helper's.
  */
-export function serveProducts(kernel: RowKernel, { control, job, port }: HelperData): never {
+export function serveProducts(kernels: readonly RowKernel[], { control, job, port }: HelperData): never {
   const buffers = new HelperBuffers();
   // From generation 0, not the current one: a job posted while this thread was starting is still open.
   for (let seen = 0; ;) {
@@ -471,7 +480,7 @@ export function serveProducts(kernel: RowKernel, { control, job, port }: HelperD
       const D = chunkOfD(view, c);
       const scratch: MatrixLayout = { offset: 0, rowStride: cols, colStride: 1 };
       copyMatrix(d, D, helperScratch, scratch, rows, cols);
-      runChunk(kernel, view, c, a, b, helperScratch, scratch);
+      runChunk(kernels[view.kernel]!, view, c, a, b, helperScratch, scratch);
       if (Atomics.compareExchange(control, state, tag | HELPER, tag | COMMITTING) !== (tag | HELPER)) break;
       copyMatrix(helperScratch, scratch, d, D, rows, cols);
       Atomics.store(control, state, tag | DONE);

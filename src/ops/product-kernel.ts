@@ -62,7 +62,7 @@ function addProductByRows(
   K: number,
   C: number,
 ): void {
-  if (R * K * C < PARALLEL_WORK || !addSharedProduct(addRowProduct, a, A, b, B, d, D, R, K, C))
+  if (R * K * C < PARALLEL_WORK || !addSharedProduct(PRODUCT_KERNELS, ADD_KERNEL, a, A, b, B, d, D, R, K, C))
     addRowProduct(a, A, b, B, d, D, R, K, C);
 }
 
@@ -597,10 +597,9 @@ function addOutside(
 let packed = new Float64Array(1024);
 
 /**
- * d = a·b for row-major A (R×K at aAt), B (K×C at bAt) and D (R×C at dAt): every entry the sum of all its K
- * terms from −0 in ascending k, the plain loop's numbers to the last bit (no term skipped, so 0·∞ is NaN). Four
- * rows of A against two columns of B at a time, eight sums in registers: each number loaded serves several
- * terms, where a product kernel running over D's rows loads and stores D's entry for every few terms.
+ * d = a·b for row-major A (R×K at aAt), B (K×C at bAt) and D (R×C at dAt), on two threads where it is large and D
+ * is shared memory: every entry the sum of all its K terms from −0 in ascending k, the plain loop's numbers to the
+ * last bit (no term skipped, so 0·∞ is NaN), on either thread.
  */
 export function denseProduct(
   a: Float64Array,
@@ -613,17 +612,43 @@ export function denseProduct(
   K: number,
   C: number,
 ): void {
+  const A = { offset: aAt, rowStride: K, colStride: 1 };
+  const B = { offset: bAt, rowStride: C, colStride: 1 };
+  const D = { offset: dAt, rowStride: C, colStride: 1 };
+  if (R * K * C < PARALLEL_WORK || !addSharedProduct(PRODUCT_KERNELS, DENSE_KERNEL, a, A, b, B, d, D, R, K, C))
+    denseRows(a, A, b, B, d, D, R, K, C);
+}
+
+/**
+ * d(D) = a(A)·b(B), every layout by rows (colStride 1), as denseProduct defines it. Four rows of A against two
+ * columns of B at a time, eight sums in registers: each number loaded serves several terms, where a product kernel
+ * running over D's rows loads and stores D's entry for every few terms.
+ */
+function denseRows(
+  a: Float64Array,
+  A: MatrixLayout,
+  b: Float64Array,
+  B: MatrixLayout,
+  d: Float64Array,
+  D: MatrixLayout,
+  R: number,
+  K: number,
+  C: number,
+): void {
+  const { offset: aAt, rowStride: aStride } = A;
+  const { offset: bAt, rowStride: bStride } = B;
+  const { offset: dAt, rowStride: dStride } = D;
   if (packed.length < K * C) packed = new Float64Array(K * C);
   const p = packed;
-  for (let k = 0; k < K; k++) for (let j = 0; j < C; j++) p[j * K + k] = b[bAt + k * C + j]!;
+  for (let k = 0; k < K; k++) for (let j = 0; j < C; j++) p[j * K + k] = b[bAt + k * bStride + j]!;
   const R4 = R - (R % 4);
   const C2 = C - (C % 2);
   for (let i = 0; i < R4; i += 4) {
-    const a0 = aAt + i * K;
-    const a1 = a0 + K;
-    const a2 = a1 + K;
-    const a3 = a2 + K;
-    const d0 = dAt + i * C;
+    const a0 = aAt + i * aStride;
+    const a1 = a0 + aStride;
+    const a2 = a1 + aStride;
+    const a3 = a2 + aStride;
+    const d0 = dAt + i * dStride;
     for (let j = 0; j < C2; j += 2) {
       const p0 = j * K;
       const p1 = p0 + K;
@@ -654,27 +679,37 @@ export function denseProduct(
       const e = d0 + j;
       d[e] = s00;
       d[e + 1] = s01;
-      d[e + C] = s10;
-      d[e + C + 1] = s11;
-      d[e + 2 * C] = s20;
-      d[e + 2 * C + 1] = s21;
-      d[e + 3 * C] = s30;
-      d[e + 3 * C + 1] = s31;
+      d[e + dStride] = s10;
+      d[e + dStride + 1] = s11;
+      d[e + 2 * dStride] = s20;
+      d[e + 2 * dStride + 1] = s21;
+      d[e + 3 * dStride] = s30;
+      d[e + 3 * dStride + 1] = s31;
     }
-    for (let j = C2; j < C; j++) packedDots(a, a0, K, j * K, d, d0 + j, C);
+    for (let j = C2; j < C; j++) packedDots(a, a0, aStride, K, j * K, d, d0 + j, dStride);
   }
-  for (let i = R4; i < R; i++) for (let j = 0; j < C; j++) d[dAt + i * C + j] = packedDot(a, aAt + i * K, j * K, K);
+  for (let i = R4; i < R; i++)
+    for (let j = 0; j < C; j++) d[dAt + i * dStride + j] = packedDot(a, aAt + i * aStride, j * K, K);
 }
 
-/** packedDot for four rows of A from `row`, K apart, into d at `at`, C apart: four sums in registers at once. */
+/**
+ * The kernels a product shared with the helper thread runs (parallel.ts), by their place here: addRowProduct adds
+ * into D, denseRows writes it.
+ */
+export const PRODUCT_KERNELS = [addRowProduct, denseRows] as const;
+const ADD_KERNEL = 0;
+const DENSE_KERNEL = 1;
+
+/** packedDot for four rows of A from `row`, `aStride` apart, into d at `at`, `dStride` apart: four sums at once. */
 function packedDots(
   a: Float64Array,
   row: number,
+  aStride: number,
   K: number,
   column: number,
   d: Float64Array,
   at: number,
-  C: number,
+  dStride: number,
 ): void {
   const p = packed;
   let s0 = -0;
@@ -684,14 +719,14 @@ function packedDots(
   for (let k = 0; k < K; k++) {
     const y = p[column + k]!;
     s0 += a[row + k]! * y;
-    s1 += a[row + K + k]! * y;
-    s2 += a[row + 2 * K + k]! * y;
-    s3 += a[row + 3 * K + k]! * y;
+    s1 += a[row + aStride + k]! * y;
+    s2 += a[row + 2 * aStride + k]! * y;
+    s3 += a[row + 3 * aStride + k]! * y;
   }
   d[at] = s0;
-  d[at + C] = s1;
-  d[at + 2 * C] = s2;
-  d[at + 3 * C] = s3;
+  d[at + dStride] = s1;
+  d[at + 2 * dStride] = s2;
+  d[at + 3 * dStride] = s3;
 }
 
 /** Σₖ a[row + k]·packed[column + k] from −0, in ascending k. */

@@ -1,6 +1,6 @@
-/** The helper thread of parallel.ts: serves chunks of large matrix products with the serial kernel. */
+/** The helper thread of parallel.ts: serves chunks of large matrix products with the serial kernels. */
 import { workerData } from 'node:worker_threads';
 import { type HelperData, serveProducts } from './parallel.js';
-import { addRowProduct } from './product-kernel.js';
+import { PRODUCT_KERNELS } from './product-kernel.js';
 
-serveProducts(addRowProduct, workerData as HelperData);
+serveProducts(PRODUCT_KERNELS, workerData as HelperData);
