@@ -5,7 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { helperForTests, PARALLEL_WORK, runnableIn, useHelperFrom } from '../src/ops/parallel.js';
+import { helperForTests, PARALLEL_WORK, runnableIn, runningIn, useHelperFrom } from '../src/ops/parallel.js';
 import { addProduct, denseProduct, type MatrixLayout } from '../src/ops/product-kernel.js';
 import { ROOT, runInProcess } from './helpers/cli.js';
 import { prng } from './helpers/numeric.js';
@@ -177,5 +177,12 @@ describe('whether a core is free', () => {
     expect(runnableIn('3.01 2.20 1.74 11/412 99')).toBe(11);
     expect(runnableIn('')).toBe(Infinity);
     expect(runnableIn('0.52 0.61 2/80')).toBe(Infinity);
+  });
+
+  it("reads a thread's state from its /proc stat text, whatever its name holds", () => {
+    expect(runningIn('4321 (node) R 1 4321 4321 0 -1 4194560')).toBe(true);
+    expect(runningIn('4322 (V8 Worker) S 1 4321 4321 0 -1')).toBe(false);
+    expect(runningIn('4323 (a) R (b)) S 1 2')).toBe(false);
+    expect(runningIn('4324 (a) S (b)) R 1 2')).toBe(true);
   });
 });

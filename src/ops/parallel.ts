@@ -13,7 +13,7 @@
  * So a helper that is late, descheduled by the machine's other work or never started delays the product by about one
  * chunk at most, and a result is always produced.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { isMainThread, MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { addRowProduct, MatrixLayout } from './product-kernel.js';
@@ -123,25 +123,29 @@ const threadsAllowed = (): boolean =>
 /**
  * Whether a core is free for the helper now: on a machine whose cores are all busy (load average above their
  * count) a second thread takes its time from the first and the product is slower; JACOBIAN_THREADS=2 shares anyway.
- * The load average is over the last minute, so it still counts work that has just ended (another program's, or a
- * benchmark's before ours): fewer threads ready to run at this moment than cores says a core is free as well.
+ * The load average is over the last minute, so it still counts work that has just ended (another program's, a
+ * benchmark's before ours, and this process's own on both threads): no thread of another process ready to run at
+ * this moment but on one core less than there are says a core is free as well.
  */
 export const coreFree = (): boolean =>
   process.env['JACOBIAN_THREADS'] === '2' ||
   loadavg()[0]! < availableParallelism() + 0.5 ||
-  runnableNow() < availableParallelism();
+  othersRunnableNow() < availableParallelism() - 1;
 
-/** How long a reading of the runnable threads stands: reading /proc/loadavg takes tens of microseconds here. */
+/** How long a reading of the runnable threads stands: reading /proc takes tens of microseconds a file here. */
 const RUNNABLE_READING_MS = 100;
 let runnableReading = { at: -Infinity, count: Infinity };
 
-/** The threads running or ready to run on the machine now, this one included; Infinity where unknown. */
-function runnableNow(): number {
+/**
+ * The threads of other processes running or ready to run on the machine now: the machine's (/proc/loadavg) less
+ * this process's own (its main thread reading, its helpers, V8's); Infinity where unknown (not Linux).
+ */
+function othersRunnableNow(): number {
   const now = performance.now();
   if (now - runnableReading.at > RUNNABLE_READING_MS) {
     let count = Infinity;
     try {
-      count = runnableIn(readFileSync('/proc/loadavg', 'latin1'));
+      count = runnableIn(readFileSync('/proc/loadavg', 'latin1')) - ownRunnable();
     } catch {
       // Not Linux: the load average alone decides.
     }
@@ -149,6 +153,22 @@ function runnableNow(): number {
   }
   return runnableReading.count;
 }
+
+/** This process's threads running or ready to run: those whose /proc/self/task/ID/stat gives the state R. */
+function ownRunnable(): number {
+  let count = 0;
+  for (const task of readdirSync('/proc/self/task')) {
+    try {
+      if (runningIn(readFileSync(`/proc/self/task/${task}/stat`, 'latin1'))) count++;
+    } catch {
+      // The thread ended since the directory was read.
+    }
+  }
+  return count;
+}
+
+/** Whether a /proc stat text ("PID (name) S …", the name in parentheses of its own) gives the state R. */
+export const runningIn = (stat: string): boolean => stat[stat.lastIndexOf(')') + 2] === 'R';
 
 /** The runnable threads in the text of Linux's /proc/loadavg ("0.52 0.61 0.70 2/80 3135"), Infinity if unreadable. */
 export function runnableIn(text: string): number {
