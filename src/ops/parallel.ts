@@ -298,8 +298,9 @@ function sharedOperand(
 }
 
 /**
- * d(D) += a(A)·b(B) on two threads, with D stored by rows; false (nothing done) where it cannot be: no helper,
- * D not in shared memory, or an operand neither shared nor cheap to copy.
+ * The product of kernels[which] (d(D) += a(A)·b(B), or = for a kernel that writes D) on two threads, with D stored
+ * by rows; false (nothing done) where it cannot be: no helper, D not in shared memory, or an operand neither shared
+ * nor cheap to copy.
  */
 export function addSharedProduct(
   kernels: readonly RowKernel[],
