@@ -530,7 +530,11 @@ export class Program {
     const colouring =
       prepared.colourings.get(requested) ?? (symmetric ? starColour(pattern) : colour(pattern, options.mode ?? 'auto'));
     prepared.colourings.set(requested, colouring);
-    const colourings = { colours: colouring.colours, lowerBound: colouring.lowerBound, ordering: colouring.ordering };
+    const colouringFields = {
+      colours: colouring.colours,
+      lowerBound: colouring.lowerBound,
+      ordering: colouring.ordering,
+    };
     // A colouring that shares no pass (a colour per seed) costs what one-hot passes cost, each as long as a pass
     // over dense vectors: the block pass that J (or H, the gradient's J) takes without --sparse is cheaper (the dense
     // 1000×1000 J of tanh(W*x+b): 11 s in 1000 compressed passes, 0.04 s in one block pass), where the dense J fits.
@@ -548,7 +552,7 @@ export class Program {
       const values = new Float64Array(pattern.colIndex.length);
       for (let e = 0; e < values.length; e++) values[e] = dense[rows[e]! * n + pattern.colIndex[e]!]!;
       const jacobian = { m, n, rows, cols: pattern.colIndex, values };
-      return this.finish(prepared, { jacobian, mode: way.mode, method: 'block', passes: 1, ...colourings });
+      return this.finish(prepared, { jacobian, mode: way.mode, method: 'block', passes: 1, ...colouringFields });
     }
     const compress = symmetric ? compressedHessian : compressedJacobian;
     const jacobian = compress(prepared.passes, prepared.wrt, this.output, pattern, colouring, options.onProgress);
@@ -557,7 +561,7 @@ export class Program {
       mode: colouring.direction,
       method: 'colored',
       passes: colouring.colours,
-      ...colourings,
+      ...colouringFields,
     });
   }
 

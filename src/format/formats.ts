@@ -60,14 +60,17 @@ export const delimitedCell = (text: string, separator: ',' | '\t'): string =>
 function* delimited(grid: LabelledGrid, separator: ',' | '\t'): Generator<string> {
   const cell = (text: string) => delimitedCell(text, separator);
   const { data } = grid;
-  const entry = entryReader(data);
   const cols = grid.colLabels.length;
+  const entry = entryReader(data);
+  const separatorCode = separator.charCodeAt(0);
+  // A row's numbers: a diagonal J's entry by entry, a dense one's joined as bytes.
+  const rowNumbers = isDiagonal(data)
+    ? (i: number) => Array.from({ length: cols }, (_, j) => exact(entry(i * cols + j))).join(separator)
+    : (i: number) => joinedNumbers(data, i * cols, cols, 1, separatorCode, exact);
   yield [...(grid.rowLabels === null ? [] : ['output']), ...grid.colLabels].map(cell).join(separator);
   const rows = grid.rowLabels?.length ?? 1;
   for (let i = 0; i < rows; i++) {
-    const numbers = isDiagonal(data)
-      ? Array.from({ length: cols }, (_, j) => exact(entry(i * cols + j))).join(separator)
-      : joinedNumbers(data, i * cols, cols, 1, separator.charCodeAt(0), exact);
+    const numbers = rowNumbers(i);
     yield grid.rowLabels === null ? numbers : `${cell(grid.rowLabels[i]!)}${separator}${numbers}`;
   }
 }

@@ -115,9 +115,9 @@ const lazyNested = (shape: readonly number[], data: ArrayLike<number>): FieldTex
 /**
  * The text a replayable field keeps to write again: at most 64 MB (the numbers of a 1700 × 1700 J), and at most a
  * 64th of the heap, so that a process given a small heap (--max-old-space-size) still never holds a result's
- * text whole: it formats the numbers twice instead.
+ * text whole: it formats the numbers twice instead. Asked at the first large field, not at every start.
  */
-export const REPLAY_MAX_CHARACTERS = Math.min(1 << 26, Math.floor(getHeapStatistics().heap_size_limit / 64));
+const replayMaxCharacters = (): number => Math.min(1 << 26, Math.floor(getHeapStatistics().heap_size_limit / 64));
 
 /**
  * A large field written twice (a result's flat form, then as its one variable's block): the pieces of its first
@@ -130,7 +130,7 @@ export const REPLAY_MAX_CHARACTERS = Math.min(1 << 26, Math.floor(getHeapStatist
 export function replayable(
   pieces: Iterable<string>,
   expectedCharacters: number,
-  maxCharacters = REPLAY_MAX_CHARACTERS,
+  maxCharacters = replayMaxCharacters(),
 ): Iterable<string> {
   if (expectedCharacters > maxCharacters) return pieces;
   let kept: readonly string[] | null = null;
@@ -154,6 +154,10 @@ export function replayable(
     },
   };
 }
+
+/** The numbers of a large field (`count` of them), formatted once for the two places it is written. */
+const formattedOnce = (field: Iterable<string>, count: number): Iterable<string> =>
+  replayable({ [Symbol.iterator]: () => chunked(field) }, count * NUMBER_CHARACTERS);
 
 // Results up to this many numbers format each number once for both their flat and their per-variable form.
 export const SHARED_TEXT_MAX = 1 << 16;
@@ -232,10 +236,7 @@ function flatAndBlocks(
   // A large result is written as pieces: formatted once where its blocks are its flat form, else once for each.
   if (data.length > SHARED_TEXT_MAX) {
     if (single) {
-      const flat = replayable(
-        { [Symbol.iterator]: () => chunked(nestedPieces(flatDims, data)) },
-        data.length * NUMBER_CHARACTERS,
-      );
+      const flat = formattedOnce(lazyNested(flatDims, data), data.length);
       return { flat, blocks: { [Symbol.iterator]: () => wrapped(`{${JSON.stringify(only.name)}:`, flat, '}') } };
     }
     return {
@@ -512,10 +513,7 @@ function reportWriter(report: Report, line: number | null): ObjectWriter {
       if (report.command === 'jvp') {
         // A vector's tangent is the jvp's text again.
         const jvp = vector(report.vector);
-        const once =
-          typeof jvp === 'string'
-            ? jvp
-            : replayable({ [Symbol.iterator]: () => chunked(jvp) }, report.vector.length * NUMBER_CHARACTERS);
+        const once = typeof jvp === 'string' ? jvp : formattedOnce(jvp, report.vector.length);
         out.field(key, once);
         out.field('tangent', report.value.shape.length === 1 ? once : numbersField(report.value.shape, report.vector));
       } else {
