@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { npyOfReport } from '../src/cli/npy.js';
 import { npzOfReport } from '../src/cli/npz.js';
-import type { JacobianResult, StructuredJacobian } from '../src/engine/program.js';
+import { DEFAULT_MAX_MEMORY_BYTES, type JacobianResult, type StructuredJacobian } from '../src/engine/program.js';
 import { formatGrid, type GridFormat } from '../src/format/formats.js';
 import { ASCII, UNICODE } from '../src/format/glyphs.js';
 import { jsonText } from '../src/format/json.js';
@@ -70,8 +70,8 @@ function outputs(report: MatrixReport, grids: boolean): Record<string, string | 
   const all: Record<string, string | Buffer> = {
     json: text(jsonText(report)),
     mtx: text(formatMatrixMarket(report)),
-    npy: bytes(npyOfReport(report)),
-    npz: bytes(npzOfReport(report)),
+    npy: bytes(npyOfReport(report, DEFAULT_MAX_MEMORY_BYTES)),
+    npz: bytes(npzOfReport(report, DEFAULT_MAX_MEMORY_BYTES)),
     screen: text(formatTable(report, { precision: 6, style: PLAIN, glyphs: UNICODE, screen: SCREEN })),
   };
   if (!grids) return all;

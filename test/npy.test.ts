@@ -211,4 +211,33 @@ describe.concurrent('the CLI writes', () => {
     ]);
     expect(existsSync(join(ROOT, 'never.json')) || existsSync(join(ROOT, 'never.npy'))).toBe(false);
   });
+
+  it('refuses a sparse J or H whose dense layout passes --max-memory, before laying it out', async () => {
+    // 1000 stored entries of a 1000×1000 J (7.63 MiB dense) under a 1 MB limit: an error, not an allocation.
+    const x = `x=${Array.from({ length: 1000 }, (_, k) => k / 7).join(',')}`;
+    const results = await Promise.all(
+      ['npy', 'npz'].map((format) =>
+        runInProcess([
+          'x.^2',
+          '--at',
+          x,
+          '--sparse',
+          '--max-memory',
+          '1MB',
+          '--format',
+          format,
+          '-o',
+          `never.${format}`,
+        ]),
+      ),
+    );
+    const message =
+      'error: the sparse 1000×1000 Jacobian laid out dense, as .npy holds it, needs 7.63 MiB, more than the limit of ' +
+      '977 KiB (raise it with --max-memory, or use --json or --format mtx, which write its 1000 stored entries alone)\n';
+    expect(results.map((result) => [result.status, result.stdout, result.stderr])).toEqual([
+      [2, '', message],
+      [2, '', message],
+    ]);
+    expect(existsSync(join(ROOT, 'never.npy')) || existsSync(join(ROOT, 'never.npz'))).toBe(false);
+  });
 });

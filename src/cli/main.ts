@@ -359,7 +359,11 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
         if (options.output !== undefined) {
           if (io.writeFile === undefined) throw new InputError('-o needs a file system to write to');
           const content =
-            chunks !== null ? [...chunks].join('') : outputFormat === 'npz' ? npzOfReport(report) : npyOfReport(report);
+            chunks !== null
+              ? [...chunks].join('')
+              : outputFormat === 'npz'
+                ? npzOfReport(report, options.maxMemory)
+                : npyOfReport(report, options.maxMemory);
           io.writeFile(options.output, content);
         } else if (chunks !== null) await writeChunks(io, chunks);
         // The text is made as it is written: formatting's time includes the writing.

@@ -6,8 +6,9 @@
  */
 import { endianness } from 'node:os';
 import { InputError } from '../errors.js';
-import { denseOf } from '../format/dense.js';
-import type { Report } from '../format/report.js';
+import { formatBytes } from '../engine/program.js';
+import { denseOf, isSparse } from '../format/dense.js';
+import type { Report, SparseJacobian } from '../format/report.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../values.js';
 
@@ -204,17 +205,36 @@ function tokenize(text: string, bad: (why: string) => never): Token[] {
  * or H·u as a vector, in the file numpy.save writes for float64 ('<f8', C
  * order), as the parts npyParts gives.
  */
-export function npyOfReport(report: Report): readonly Uint8Array[] {
-  return npyParts(...resultArray(report));
+export function npyOfReport(report: Report, maxBytes: number): readonly Uint8Array[] {
+  return npyParts(...resultArray(report, maxBytes));
 }
 
-/** The derivative of a report as one array, with its shape: J or H dense, or a vector; check has none. */
-export function resultArray(report: Report): [readonly number[], Float64Array] {
+/**
+ * A .npy file holds every entry: a sparse J or H (found with --sparse, maybe too large to hold dense) is refused
+ * where its dense layout would pass the memory limit, pointing to the formats that write its entries alone.
+ */
+function checkDenseLayout(matrix: SparseJacobian, what: 'Jacobian' | 'Hessian', maxBytes: number): void {
+  const bytes = matrix.m * matrix.n * Float64Array.BYTES_PER_ELEMENT;
+  if (bytes <= maxBytes) return;
+  throw new InputError(
+    `the sparse ${matrix.m}×${matrix.n} ${what} laid out dense, as .npy holds it, needs ${formatBytes(bytes)}, ` +
+      `more than the limit of ${formatBytes(maxBytes)} (raise it with --max-memory, or use --json or ` +
+      `--format mtx, which write its ${matrix.values.length} stored entries alone)`,
+  );
+}
+
+/**
+ * The derivative of a report as one array, with its shape: J or H dense (a sparse one laid out within `maxBytes`), or
+ * a vector; check has none.
+ */
+export function resultArray(report: Report, maxBytes: number): [readonly number[], Float64Array] {
   switch (report.command) {
     case 'jacobian':
     case 'hessian': {
+      const { matrix } = report;
       const rows = report.command === 'jacobian' ? report.m : report.n;
-      return [[rows, report.n], denseOf(report.matrix)];
+      if (isSparse(matrix)) checkDenseLayout(matrix, report.command === 'jacobian' ? 'Jacobian' : 'Hessian', maxBytes);
+      return [[rows, report.n], denseOf(matrix)];
     }
     case 'check':
       throw new InputError('check reports errors, not a matrix: use the table or --json');

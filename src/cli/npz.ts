@@ -13,15 +13,18 @@ import type { Tensor } from '../values.js';
 import { npyParts, readNpy, resultArray } from './npy.js';
 
 /** The arrays of a report, by the names they get in the archive (without `.npy`): the value, then the derivative. */
-const arraysOf = (report: Report): [string, readonly number[], Float64Array][] => [
+const arraysOf = (report: Report, maxBytes: number): [string, readonly number[], Float64Array][] => [
   ['value', report.value.shape, report.value.data],
-  [report.command, ...resultArray(report)],
+  [report.command, ...resultArray(report, maxBytes)],
 ];
 
-/** The .npz file of a report, in parts to write one after the other (the arrays' entries are not copied). */
-export function npzOfReport(report: Report): readonly Uint8Array[] {
+/**
+ * The .npz file of a report, in parts to write one after the other (the arrays' entries are not copied); a sparse
+ * J or H laid out dense within `maxBytes`.
+ */
+export function npzOfReport(report: Report, maxBytes: number): readonly Uint8Array[] {
   return zipStored(
-    arraysOf(report).map(([name, shape, data]) => ({ name: `${name}.npy`, parts: npyParts(shape, data) })),
+    arraysOf(report, maxBytes).map(([name, shape, data]) => ({ name: `${name}.npy`, parts: npyParts(shape, data) })),
   );
 }
 
