@@ -7,9 +7,8 @@
 /** The limits a message may tell the user to raise, by their names in the library. */
 export type LimitName = 'maxExpressionLength' | 'maxNodes' | 'maxDepth' | 'maxMemoryBytes';
 
-/** A result that may be too large to hold: a dense Jacobian, a sparse one, or a Hessian. */
 /** A result too large to hold; `vector` stands for any result of a value, a gradient or a product. */
-export type LargeResult = 'jacobian' | 'sparseJacobian' | 'hessian' | 'vector';
+export type LargeResult = 'jacobian' | 'sparseJacobian' | 'hessian' | 'sparseHessian' | 'vector';
 
 /**
  * How a front end speaks of what the user gives. The library's messages name
@@ -41,7 +40,7 @@ export const LIBRARY_WORDING: Wording = {
   bind: (name) => `give ${name} a value`,
   unbind: (name) => `leave ${name} out of the values`,
   instead: (result) =>
-    `use ${{ jacobian: 'sparseJacobian, vjp or jvp', sparseJacobian: 'vjp or jvp', hessian: 'hvp', vector: 'smaller values or fewer variables (wrt)' }[result]} instead`,
+    `use ${{ jacobian: 'sparseJacobian, vjp or jvp', sparseJacobian: 'vjp or jvp', hessian: 'sparseHessian or hvp', sparseHessian: 'hvp', vector: 'smaller values or fewer variables (wrt)' }[result]} instead`,
   noVariables: () => 'there is no variable to differentiate: give one a value',
 };
 

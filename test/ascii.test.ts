@@ -206,7 +206,7 @@ describe.concurrent('nothing to differentiate', () => {
 });
 
 describe.concurrent('a result too large to hold says what to compute instead', () => {
-  it('the CLI suggests --sparse, vjp or jvp for J, and hvp for a Hessian', async () => {
+  it('the CLI suggests --sparse, vjp or jvp for J, and --sparse or hvp for a Hessian', async () => {
     const J = await runInProcess(['sin(x)', '--at', 'x=1:30000']);
     expect(J.status).toBe(2);
     expect(J.stderr).toBe(
@@ -216,8 +216,32 @@ describe.concurrent('a result too large to hold says what to compute instead', (
     const H = await runInProcess(['hessian', 'sum(x.^2)', '--at', 'x=1:30000']);
     expect(H.stderr).toBe(
       'error: the 30000×30000 Hessian needs 6.71 GiB, more than the limit of 4 GiB ' +
-        '(raise it with --max-memory, or use hvp instead)\n',
+        '(raise it with --max-memory, or use --sparse or hvp instead)\n',
     );
+    // Within memory, but too many entries to print as text: the same choices, or NumPy's binary file.
+    const printed = await runInProcess(['hessian', 'sum(x.^3)', '--at', 'x=1:6000']);
+    expect([printed.status, printed.stderr]).toEqual([
+      2,
+      'error: the 6000×6000 Hessian has 36000000 entries, too many to print (gigabytes of text): ' +
+        'use --sparse or hvp, or --format npy\n',
+    ]);
+  });
+
+  it('the CLI suggests hvp for a sparse Hessian too large', async () => {
+    const { stderr, status } = await runInProcess([
+      'hessian',
+      'sum(x.^4)',
+      '--at',
+      'x=1:100',
+      '--sparse',
+      '--max-memory',
+      '100',
+    ]);
+    expect([status, stderr]).toEqual([
+      2,
+      'error: the 100×100 sparse Hessian needs 18.8 KiB (values 6.28 KiB, passes 12.6 KiB), more than the limit of ' +
+        '100 B (raise it with --max-memory, or use hvp instead)\n',
+    ]);
   });
 
   it('the CLI suggests vjp or jvp for a sparse J too large', async () => {

@@ -10,6 +10,7 @@ import { compileProgram } from '../src/compile.js';
 import { LIBRARY_WORDING, withRemedy } from '../src/errors.js';
 import {
   compile,
+  hessian,
   hvp,
   InputError,
   jacobian,
@@ -79,6 +80,11 @@ describe('library errors name no flag', () => {
     expect(error.message).toBe(
       'the 100×100 Jacobian needs 78.1 KiB, more than the limit of 1000 B ' +
         '(raise it with the option maxMemoryBytes, or use sparseJacobian, vjp or jvp instead)',
+    );
+    const x = numbers(100);
+    expect(userErrorOf(() => hessian('sum(x.^2)', { x }, { maxMemoryBytes: 1000 })).message).toBe(
+      'the 100×100 Hessian needs 78.1 KiB, more than the limit of 1000 B ' +
+        '(raise it with the option maxMemoryBytes, or use sparseHessian or hvp instead)',
     );
   });
 

@@ -174,11 +174,13 @@ export function compute(
       const n = program.columns(wrt);
       const entries = command === 'hessian' ? n * n : program.m * n;
       const what = command === 'hessian' ? `the ${n}×${n} Hessian` : `the ${program.m}×${n} Jacobian`;
-      // Memory first (it says how much), then whether the text could be printed at all.
+      // Memory first (it says how much), then whether the text could be printed at all (NumPy's files are no text).
       guardMemory(entries, what, derivativeOptions, command === 'hessian' ? 'hessian' : 'jacobian');
-      if (entries > MAX_PRINTED_ENTRIES) {
+      const binary = options.format === 'npy' || options.format === 'npz';
+      if (entries > MAX_PRINTED_ENTRIES && !binary) {
+        const instead = command === 'hessian' ? '--sparse or hvp' : '--sparse, vjp or jvp';
         throw new LimitError(
-          `${what} has ${entries} entries, too many to print (gigabytes of text): use --sparse, vjp or jvp`,
+          `${what} has ${entries} entries, too many to print (gigabytes of text): use ${instead}, or --format npy`,
         );
       }
       const result =

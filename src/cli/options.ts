@@ -66,7 +66,7 @@ export const CLI_WORDING: Wording = {
   bind: (name) => `add --at ${name}=…`,
   unbind: (name) => `leave out --at ${name}=…`,
   instead: (result) =>
-    `use ${{ jacobian: '--sparse, vjp or jvp', sparseJacobian: 'vjp or jvp', hessian: 'hvp', vector: 'smaller values or fewer variables (--wrt)' }[result]} instead`,
+    `use ${{ jacobian: '--sparse, vjp or jvp', sparseJacobian: 'vjp or jvp', hessian: '--sparse or hvp', sparseHessian: 'hvp', vector: 'smaller values or fewer variables (--wrt)' }[result]} instead`,
   noVariables: () => 'the expression has no variables: nothing to differentiate; give one with --at NAME=…',
 };
 

@@ -506,7 +506,7 @@ export class Program {
     const m = this.m;
     const n = this.columns(wrt);
     const what = symmetric ? `the ${n}×${n} sparse Hessian` : `the ${m}×${n} sparse Jacobian`;
-    const large = symmetric ? 'hessian' : 'sparseJacobian';
+    const large = symmetric ? 'sparseHessian' : 'sparseJacobian';
     // The pattern is counted as it is found, below; the buffers of its passes first.
     const noResult = { what: symmetric ? 'H' : 'J', bytes: 0 };
     const call = { what, result: noResult, options, large, direction: 'both' } as const;
@@ -671,7 +671,7 @@ export class Program {
 
   /** The exact Hessian of a scalar output: the Jacobian of its gradient graph. */
   hessian(at: Point, wrt: readonly string[], options: DerivativeOptions = {}): JacobianResult {
-    this.requireScalar('hessian', wrt);
+    this.requireHessian(wrt, options);
     const result = this.gradientProgram(wrt).jacobian(at, wrt, options);
     return { ...result, value: this.evaluate(at, options) };
   }
@@ -682,9 +682,16 @@ export class Program {
     wrt: readonly string[],
     options: DerivativeOptions = {},
   ): JacobianResult<StructuredJacobian> {
-    this.requireScalar('hessian', wrt);
+    this.requireHessian(wrt, options);
     const result = this.gradientProgram(wrt).structuredJacobian(at, wrt, options);
     return { ...result, value: this.evaluate(at, options) };
+  }
+
+  /** A Hessian needs a scalar output, and its n² entries within the memory limit: said as a Hessian's, not J's. */
+  private requireHessian(wrt: readonly string[], options: DerivativeOptions): void {
+    this.requireScalar('hessian', wrt);
+    const n = this.columns(wrt);
+    guardMemory(n * n, `the ${n}×${n} Hessian`, options, 'hessian');
   }
 
   /**
