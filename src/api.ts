@@ -109,6 +109,11 @@ export interface CheckOutput extends Common {
   readonly agree: boolean;
   readonly maxAbsError: number;
   readonly maxRelError: number;
+  /** Entries not compared: the automatic or the numeric one is not finite. */
+  readonly skipped: number;
+  /** Entries compared only within how far rounding moves the finite differences (`rounding`, at most). */
+  readonly unresolved: number;
+  readonly rounding: number;
   readonly jacobian: number[][];
   readonly numeric: number[][];
 }
@@ -298,6 +303,9 @@ export class CompiledExpression {
       agree: r.agree,
       maxAbsError: r.maxAbsError,
       maxRelError: r.maxRelError,
+      skipped: r.skipped,
+      unresolved: r.unresolved,
+      rounding: r.rounding,
       jacobian: rows(r.automatic.jacobian, m, n),
       numeric: rows(r.numeric, m, n),
     };

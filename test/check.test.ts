@@ -50,6 +50,30 @@ describe('check', () => {
     }
   });
 
+  it('compares entries that finite differences resolve only coarsely within their rounding, and counts them', async () => {
+    // sum(exp(x)) at x = 1…30 is about 1.07e13: over 2h its change with x₁ … x₁₈ is a few ulps or none (a numeric
+    // derivative of 0 for e¹), which gradcheck calls a disagreement.
+    const io = fakeIo();
+    const x = Array.from({ length: 30 }, (_, k) => k + 1);
+    expect(await main(['check', 'sum(exp(x))', '--at', `x=${x.join(',')}`, '--json'], io)).toBe(0);
+    const report = JSON.parse(io.out()) as {
+      agree: boolean;
+      unresolved: number;
+      rounding: number;
+      maxRelError: number;
+    };
+    expect(report).toMatchObject({ agree: true, unresolved: 18 });
+    expect(report.maxRelError).toBe(1);
+    expect(report.rounding).toBeGreaterThan(1000);
+    const table = fakeIo();
+    expect(await main(['check', 'sum(exp(x))', '--at', `x=${x.join(',')}`], table)).toBe(0);
+    expect(table.out()).toContain('coarse         18 entries that finite differences resolve only to ±');
+    // Within the rounding only: a wrong rule whose error is larger than it is still found.
+    expect(check('1e8 + sum(sin(x))', { x: [0.3, 1.1] })).toMatchObject({ agree: true, unresolved: 2, skipped: 0 });
+    vi.spyOn(OPS.sin, 'partial').mockImplementation((_b, _i, node) => ({ kind: 'elementwise', d: node.out }));
+    expect(check('1e8 + sum(sin(x))', { x: [0.3, 1.1] }).agree).toBe(false);
+  });
+
   it('honours --tol', () => {
     expect(check('exp(x)', { x: [10] }, { tol: 1e-30 }).agree).toBe(false);
     expect(check('exp(x)', { x: [10] }, { tol: 1e-6 }).agree).toBe(true);

@@ -536,6 +536,8 @@ function reportWriter(report: Report, line: number | null): ObjectWriter {
               `"automatic":${numberJson(report.worst.automatic)},"numeric":${numberJson(report.worst.numeric)}}`,
       );
       out.field('skipped', String(report.skipped));
+      out.field('unresolved', String(report.unresolved));
+      out.field('rounding', numberJson(report.rounding));
       out.field('jacobian', numbersField([report.m, report.n], report.jacobian));
       out.field('numeric', numbersField([report.m, report.n], report.numeric));
       break;

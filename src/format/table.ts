@@ -467,6 +467,14 @@ function checkTable(report: CheckReport, layout: Layout): Block[] {
     text(`max rel error  ${formatNumber(report.maxRelError, 3)}`),
     prose(`worst entry    ${worst}`),
     ...(report.skipped > 0 ? [prose(`not compared   ${entries(report.skipped)} that are not finite`)] : []),
+    ...(report.unresolved > 0
+      ? [
+          prose(
+            `coarse         ${entries(report.unresolved)} that finite differences resolve only to ` +
+              `±${formatNumber(report.rounding, 3)} (the values are large next to their change): compared within that`,
+          ),
+        ]
+      : []),
     text(
       `tolerance      ${formatNumber(report.tol, precision)}: ` +
         (report.agree ? 'they agree' : style.warning('they DISAGREE')),
