@@ -208,6 +208,13 @@ describe('progress', () => {
     expect(pipe.out()).toBe(terminal.out());
   });
 
+  it("draws check's finite differences, a column at a time, after its passes", async () => {
+    const terminal = { ...fakeIo(), stderrIsTTY: true };
+    const check = ['check', 'sum(x.^2)', '--at', `x=${Array.from({ length: 10 }, (_, i) => i).join(',')}`, '--json'];
+    expect(await withSteppingClock(100, () => main(check, terminal))).toBe(0);
+    expect(terminal.err()).toMatch(/\rcomputing check .* 10\/10 passes/);
+  });
+
   it('draws nothing on a terminal for work that ends within the delay', async () => {
     const io = { ...fakeIo(), stderrIsTTY: true };
     expect(await withSteppingClock(0.001, () => main(passes, io))).toBe(0);

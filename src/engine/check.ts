@@ -14,7 +14,7 @@ const VALUE_ROUNDING = 4 * Number.EPSILON;
  * Central finite differences of `f` (m numbers) at `point` for the variables `wrt`, row-major m×n: column j
  * is (f(x + h·eⱼ) − f(x − h·eⱼ)) / 2h, with h = relativeStep·max(1, |xⱼ|). With `rounding`, each entry's
  * VALUE_ROUNDING·(|f(x + h·eⱼ)| + |f(x − h·eⱼ)|) / 2h goes there: how far the rounding of the two values can move
- * it, large where the values are large next to their change over 2h.
+ * it, large where the values are large next to their change over 2h. `onProgress` hears of each column done.
  */
 export function centralDifferences(
   program: Program,
@@ -23,7 +23,7 @@ export function centralDifferences(
   m: number,
   f: (at: Point) => ArrayLike<number>,
   relativeStep: number,
-  rounding?: Float64Array,
+  { rounding, onProgress }: DifferenceOptions = {},
 ): Float64Array {
   const n = program.columns(wrt);
   const differences = new Float64Array(m * n);
@@ -44,23 +44,27 @@ export function centralDifferences(
         if (rounding !== undefined)
           rounding[i * n + column] = (VALUE_ROUNDING * (Math.abs(plus[i]!) + Math.abs(minus[i]!))) / (2 * h);
       }
+      onProgress?.(column + 1, n);
     }
   }
   return differences;
 }
 
-/**
- * Central finite differences of `program` at `point` for the variables `wrt`: J row-major, m×n (with `rounding`,
- * how far rounding can move each entry, as centralDifferences gives it).
- */
+/** What centralDifferences also gives: how far rounding can move each entry, and its progress (2 values a column). */
+export interface DifferenceOptions {
+  readonly rounding?: Float64Array;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+/** Central finite differences of `program` at `point` for the variables `wrt`: J row-major, m×n. */
 export function finiteDifferenceJacobian(
   program: Program,
   point: Point,
   wrt: readonly string[],
-  rounding?: Float64Array,
+  options: DifferenceOptions = {},
 ): Float64Array {
   // cbrt(machine epsilon): balances truncation (h²) against rounding (ε/h).
-  return centralDifferences(program, point, wrt, program.m, (at) => program.evaluate(at), 6e-6, rounding);
+  return centralDifferences(program, point, wrt, program.m, (at) => program.evaluate(at), 6e-6, options);
 }
 
 export interface CheckResult {
@@ -104,7 +108,11 @@ export function checkJacobian(
 ): CheckResult {
   const automatic = program.jacobian(at, wrt, options);
   const roundingOf = new Float64Array(automatic.m * automatic.n);
-  const numeric = finiteDifferenceJacobian(program, at, wrt, roundingOf);
+  // The 2n values of the finite differences are most of a large check's time: its progress is theirs.
+  const numeric = finiteDifferenceJacobian(program, at, wrt, {
+    rounding: roundingOf,
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+  });
   let maxAbsError = 0;
   let maxRelError = 0;
   let worstScore = -1;
