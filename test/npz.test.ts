@@ -4,7 +4,7 @@
  * numpy.savez and savez_compressed write (fixtures of scripts/oracle/npy.py)
  * in `--at NAME=@FILE.npz:NAME`, and the CLI both ways.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { npyFile, readNpy } from '../src/cli/npy.js';
 import { crc32, readNpz, zipStored } from '../src/cli/npz.js';
@@ -174,5 +174,31 @@ describe.concurrent('the CLI', () => {
     const report = JSON.parse(result.stdout) as { value: number; jacobian: number[][] };
     expect(report.value).toBe(matrix(3, 4).reduce((sum, w) => sum + w * w, 0));
     expect(report.jacobian).toEqual([matrix(3, 4)]);
+  });
+
+  it("reads --v and --u from files as --at does: JSON, .npy, an archive's array, NAME=@FILE, in a batch too", async () => {
+    await inTemporaryFolder('seeds-', async (file) => {
+      writeFileSync(file('v.json'), '[0.5, -2, 4]');
+      writeFileSync(file('v.npy'), npyFile([3], Float64Array.of(0.5, -2, 4)));
+      writeFileSync(
+        file('u.npz'),
+        Buffer.concat(zipStored([{ name: 'u.npy', parts: [npyFile([2], Float64Array.of(3, -1))] }])),
+      );
+      writeFileSync(file('points.jsonl'), '{"x":[1,2,3]}\n{"x":[4,5,6]}\n');
+      const vjp = (v: string) => runInProcess(['vjp', 'x.^2', '--at', 'x=1,2,3', '--v', v, '--json']);
+      const inline = await vjp('0.5,-2,4');
+      expect(inline.status).toBe(0);
+      for (const v of [`@${file('v.json')}`, `@${file('v.npy')}`]) expect(await vjp(v)).toEqual(inline);
+      const jvp = (u: string) =>
+        runInProcess(['jvp', 'x.^2 + y', '--at', 'x=1,2', '--at', 'y=7', '--u', u, '--u', 'y=0.5', '--json']);
+      expect(await jvp(`x=@${file('u.npz')}:u`)).toEqual(await jvp('x=3,-1'));
+      const batch = (v: string) => runInProcess(['vjp', 'x.^2', '--v', v, '--batch', file('points.jsonl')]);
+      expect(await batch(`@${file('v.json')}`)).toEqual(await batch('0.5,-2,4'));
+      expect(await vjp(`@${file('none.json')}`)).toEqual({
+        status: 2,
+        stdout: '',
+        stderr: `error: --v: cannot read ${file('none.json')}: no such file\n`,
+      });
+    });
   });
 });

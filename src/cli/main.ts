@@ -32,6 +32,7 @@ import {
 import { asciiOnly, OutputError, processIo, terminalLine, type Io } from './io.js';
 import { npyOfReport } from './npy.js';
 import { npzOfReport } from './npz.js';
+import { withSeedFiles } from './request.js';
 import { writeChunks } from './output-stream.js';
 import { mistypedCommand, optionOfAnotherCommand } from './suggest.js';
 import {
@@ -216,13 +217,18 @@ const COMMANDS: readonly CommandSpec[] = [
     name: 'vjp',
     command: 'vjp',
     description: 'the vector-Jacobian product vᵀJ: one backward pass seeded with v',
-    options: [new Option('--v <numbers>', "the m numbers of v, as 0.1,1,0.0001, or nested in the output's shape")],
+    options: [
+      new Option(
+        '--v <numbers>',
+        "the m numbers of v, as 0.1,1,0.0001, nested in the output's shape, or @FILE as --at reads it",
+      ),
+    ],
   },
   {
     name: 'jvp',
     command: 'jvp',
     description: 'the Jacobian-vector product J·u: one forward pass seeded with u',
-    options: [uOption('the n numbers of u, as 1,0,0; or NAME=… for each variable, in its shape')],
+    options: [uOption('the n numbers of u, as 1,0,0, or @FILE; or NAME=… for each variable, in its shape')],
   },
   { name: 'grad', command: 'grad', description: 'the gradient of a scalar expression: one backward pass' },
   {
@@ -241,7 +247,7 @@ const COMMANDS: readonly CommandSpec[] = [
     name: 'hvp',
     command: 'hvp',
     description: 'the Hessian-vector product H·u without forming H',
-    options: [uOption('the n numbers of u; or NAME=… for each variable, in its shape')],
+    options: [uOption('the n numbers of u, or @FILE; or NAME=… for each variable, in its shape')],
   },
   {
     name: 'check',
@@ -318,7 +324,8 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
       .addHelpText('after', commandHelpText(spec.name))
       .exitOverride()
       .configureOutput(output)
-      .action(async (expr: string | undefined, options: OutputOptions) => {
+      .action(async (expr: string | undefined, given: OutputOptions) => {
+        const options = withSeedFiles(given, io);
         if (options.batch === undefined && (options.jobs !== undefined || options.shard !== undefined))
           throw new InputError(
             `${options.jobs === undefined ? '--shard' : '--jobs'} splits a batch: give --batch FILE`,

@@ -370,25 +370,7 @@ export function collectBindings(
 ): Binding[] {
   const bindings = jsonBindings(at, '"at".');
   const atArgs = options.at;
-  const checkSize = (path: string): void => {
-    const size = io.fileSize?.(path);
-    if (size !== undefined && options.maxInput !== undefined && size > options.maxInput) {
-      throw new LimitError(
-        `${path} has ${size} bytes, more than the limit of ${options.maxInput} (raise it with --max-input)`,
-      );
-    }
-  };
-  const readValueFile: ValueFileReader = {
-    text: (path) => {
-      checkSize(path);
-      return io.readFile(path, inputLimit(path, options));
-    },
-    bytes: (path) => {
-      checkSize(path);
-      if (io.readBytes === undefined) throw new InputError(`${path}: this run reads no binary files`);
-      return io.readBytes(path, inputLimit(path, options));
-    },
-  };
+  const readValueFile = valueFileReader(options, io);
   // The text each name was given with on the command line: a second --at for it is a mistake.
   const texts = new Map<string, string>();
   for (const arg of atArgs) {
@@ -412,6 +394,56 @@ export function collectBindings(
     mergeBinding(bindings, { name, value: parseValue(raw.text, `--at ${name}`, readValueFile) });
   }
   return bindings;
+}
+
+/** How `--at`, `--v` and `--u` read the files of `@FILE`, within --max-input. */
+function valueFileReader(options: CommonOptions, io: Io): ValueFileReader {
+  const checkSize = (path: string): void => {
+    const size = io.fileSize?.(path);
+    if (size !== undefined && options.maxInput !== undefined && size > options.maxInput) {
+      throw new LimitError(
+        `${path} has ${size} bytes, more than the limit of ${options.maxInput} (raise it with --max-input)`,
+      );
+    }
+  };
+  return {
+    text: (path) => {
+      checkSize(path);
+      return io.readFile(path, inputLimit(path, options));
+    },
+    bytes: (path) => {
+      checkSize(path);
+      if (io.readBytes === undefined) throw new InputError(`${path}: this run reads no binary files`);
+      return io.readBytes(path, inputLimit(path, options));
+    },
+  };
+}
+
+/**
+ * The options with each `--v @FILE` and `--u [NAME=]@FILE` read, as --at reads its files, and given as the JSON
+ * of their numbers: a seed then reads as one written on the command line, here and on a batch's threads.
+ */
+export function withSeedFiles<T extends CommonOptions & { readonly v?: string; readonly u?: readonly string[] }>(
+  options: T,
+  io: Io,
+): T {
+  const files = /^\s*@/;
+  const reader = valueFileReader(options, io);
+  const inline = (text: string, flag: '--v' | '--u'): string => {
+    // --u alone names the variable of its part, as NAME=….
+    const { name, text: value } = flag === '--u' ? splitBinding(text, flag) : { name: null, text };
+    if (!files.test(value)) return text;
+    const what = name === null ? flag : `${flag} ${name}`;
+    const { data } = parseValue(value, what, reader);
+    // Non-finite numbers as the strings JSON values use for them, which the seed's own check then refuses or keeps.
+    const json = JSON.stringify(Array.from(data, (x) => (Number.isFinite(x) ? x : String(x))));
+    return name === null ? json : `${name}=${json}`;
+  };
+  return {
+    ...options,
+    ...(options.v === undefined ? {} : { v: inline(options.v, '--v') }),
+    ...(options.u === undefined ? {} : { u: options.u.map((u) => inline(u, '--u')) }),
+  };
 }
 
 /** Adds a binding, replacing one of the same name in place. */
