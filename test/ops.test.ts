@@ -7,9 +7,10 @@
  * one without second derivatives fails unless it is listed, with the reason.
  */
 import { describe, expect, it } from 'vitest';
+import { linearize } from '../src/engine/linearize.js';
 import { Program } from '../src/engine/program.js';
 import { GraphBuilder } from '../src/graph/index.js';
-import { OP_NAMES, type NodeId, type OpName } from '../src/ops/index.js';
+import { OP_NAMES, OPS, type NodeId, type OpName } from '../src/ops/index.js';
 import { sizeOf, type Shape } from '../src/shape.js';
 import { finiteDifferenceHessian, finiteDifferenceJacobian, firstMismatch } from './helpers/numeric.js';
 
@@ -353,6 +354,42 @@ describe('operation table', () => {
     expect(firstMismatch(hessian, finiteDifferenceHessian(program, point, wrt), 1e-6, 1e-7)).toBeNull();
     expect(asymmetry(hessian, n)).toBeNull();
     if (row.piecewiseConstant) expect(hessian.every((x) => x === 0)).toBe(true);
+  });
+
+  // The passes look at no partial of these for a number that is not finite: none must come out of them.
+  const SPECIAL_ENTRIES = [NaN, Infinity, -Infinity, 0, -0, 1e308, -5e-324, 1, -1e-300];
+  const finiteByConstruction = operations.filter((op) => OPS[op].finiteValues === true);
+  it.each(finiteByConstruction)('%s: its values are finite at NaN, ±∞, ±0, extremes and ties', (op) => {
+    const row = ROWS[op] as Row;
+    for (let shift = 0; shift < SPECIAL_ENTRIES.length; shift++) {
+      let k = shift;
+      const special = (): number => SPECIAL_ENTRIES[k++ % SPECIAL_ENTRIES.length]!;
+      const at = Object.fromEntries(
+        Object.entries(row.at).map(([name, value]) => [
+          name,
+          value.map((entry) => (typeof entry === 'number' ? special() : entry.map(special))),
+        ]),
+      ) as Row['at'];
+      const { program, point } = compileRow(op, row, at);
+      expect(Array.from(program.evaluate(point)).every(Number.isFinite), `${op} at ${JSON.stringify(at)}`).toBe(true);
+    }
+  });
+
+  it("the passes look at exp's partial for a number that is not finite, not at max's weights or index", () => {
+    // sum(max(x, 0)) + sum(exp(x)) + max(x): max(x, 0) reads its weights, max(x) the index of its extreme.
+    const b = new GraphBuilder();
+    const x = b.input('x', [4]);
+    const relu = b.apply('sum', [b.apply('max', [x, b.constant(Float64Array.of(0), [])])]);
+    const exps = b.apply('sum', [b.apply('exp', [x])]);
+    const out = b.apply('add', [b.apply('add', [relu, exps]), b.apply('maxReduce', [x])]);
+    const lin = linearize(b, out, [{ node: x, offset: 0, size: 4 }]);
+    const ops = (nodes: readonly NodeId[]) => nodes.map((node) => b.tape.op(node)).sort();
+    expect(ops([...new Set(lin.partialNodes)]).filter((op) => op !== 'constant')).toEqual([
+      'exp',
+      'extremeIndex',
+      'maxWeight',
+    ]);
+    expect(ops(lin.checkedPartials).filter((op) => op !== 'constant')).toEqual(['exp']);
   });
 
   it.each(Object.entries(NO_SECOND_ORDER))('%s has no second derivatives: %s', (op) => {

@@ -431,7 +431,7 @@ const product = (left: string | null, right: string | null): string | null =>
  */
 function finish(plan: Plan, passes: Passes, results: readonly (string | null)[], target: (i: number) => string) {
   const lines = ['let finite = 0;'];
-  for (const node of new Set(passes.lin.partialNodes)) {
+  for (const node of passes.lin.checkedPartials) {
     const { offset, size } = plan.operand(node);
     lines.push(`for (let i = ${offset}; i < ${offset + size}; i++) finite += v[i] - v[i];`);
   }

@@ -24,6 +24,11 @@ export interface Linearization {
   readonly edges: readonly Edge[];
   /** Nodes whose values the partials read. */
   readonly partialNodes: readonly NodeId[];
+  /**
+   * Those that may hold a number that is not finite, each once: what a pass looks at before it trusts its
+   * products (an operation with finiteValues holds none).
+   */
+  readonly checkedPartials: readonly NodeId[];
 }
 
 export function linearize(b: GraphBuilder, output: NodeId, columns: readonly WrtInput[]): Linearization {
@@ -59,7 +64,8 @@ export function linearize(b: GraphBuilder, output: NodeId, columns: readonly Wrt
       edges.push({ node, arg, partial });
     }
   }
-  return { output, columns, wrt, active, edges, partialNodes };
+  const checkedPartials = [...new Set(partialNodes)].filter((node) => OPS[tape.op(node)].finiteValues !== true);
+  return { output, columns, wrt, active, edges, partialNodes, checkedPartials };
 }
 
 export interface Edge {

@@ -104,7 +104,7 @@ export class Passes {
     this.output = operand(lin.output);
     this.isActive = new Uint8Array(plan.tape.length);
     for (const id of lin.active) this.isActive[id] = 1;
-    this.partialRanges = [...new Set(lin.partialNodes)].map(operand);
+    this.partialRanges = lin.checkedPartials.map(operand);
     this.seeded = lin.wrt.filter((w) => this.isActive[w]).map((w) => [w, operand(w)] as const);
   }
 

@@ -131,6 +131,8 @@ export function nearlyEqual(a: number, b: number): boolean {
 }
 const truth = (x: number): boolean => x !== 0 && !Number.isNaN(x);
 const bool = (p: boolean): number => (p ? 1 : 0);
+/** An operation whose values are 0, 1 or a weight between, whatever its operands (NaN compares false). */
+const finite = (spec: ElementwiseSpec): ElementwiseSpec => ({ ...spec, finiteValues: true });
 
 /** mathjs rounds half away from zero. */
 const roundHalfAway = (x: number): number => Math.sign(x) * Math.round(Math.abs(x));
@@ -331,8 +333,8 @@ export const ELEMENTWISE_UNARY: Record<ElementwiseUnaryName, ElementwiseSpec> = 
     (x) => -x,
     (A) => A.c(-1),
   ),
-  not: unary('not', (x) => bool(!truth(x)), null),
-  isZero: unary('isZero', (x) => bool(x === 0), null),
+  not: finite(unary('not', (x) => bool(!truth(x)), null)),
+  isZero: finite(unary('isZero', (x) => bool(x === 0), null)),
 
   sin: unary('sin', Math.sin, (A, x) => A.call('cos', x), 'sine'),
   cos: unary('cos', Math.cos, (A, x) => A.neg(A.call('sin', x)), 'cosine'),
@@ -750,15 +752,15 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, ElementwiseSpec> 
     (a, b) => (b !== 0 && Number.isInteger(a / b) ? STEP : null),
   ),
 
-  equal: binary('==', (a, b) => bool(nearlyEqual(a, b)), null, null, undefined, atThreshold),
-  unequal: binary('!=', (a, b) => bool(!nearlyEqual(a, b)), null, null, undefined, atThreshold),
-  smaller: binary('<', (a, b) => bool(a < b && !nearlyEqual(a, b)), null, null, undefined, atThreshold),
-  larger: binary('>', (a, b) => bool(a > b && !nearlyEqual(a, b)), null, null, undefined, atThreshold),
-  smallerEq: binary('<=', (a, b) => bool(a < b || nearlyEqual(a, b)), null, null, undefined, atThreshold),
-  largerEq: binary('>=', (a, b) => bool(a > b || nearlyEqual(a, b)), null, null, undefined, atThreshold),
-  and: binary('and', (a, b) => bool(truth(a) && truth(b)), null, null),
-  or: binary('or', (a, b) => bool(truth(a) || truth(b)), null, null),
-  xor: binary('xor', (a, b) => bool(truth(a) !== truth(b)), null, null),
+  equal: finite(binary('==', (a, b) => bool(nearlyEqual(a, b)), null, null, undefined, atThreshold)),
+  unequal: finite(binary('!=', (a, b) => bool(!nearlyEqual(a, b)), null, null, undefined, atThreshold)),
+  smaller: finite(binary('<', (a, b) => bool(a < b && !nearlyEqual(a, b)), null, null, undefined, atThreshold)),
+  larger: finite(binary('>', (a, b) => bool(a > b && !nearlyEqual(a, b)), null, null, undefined, atThreshold)),
+  smallerEq: finite(binary('<=', (a, b) => bool(a < b || nearlyEqual(a, b)), null, null, undefined, atThreshold)),
+  largerEq: finite(binary('>=', (a, b) => bool(a > b || nearlyEqual(a, b)), null, null, undefined, atThreshold)),
+  and: finite(binary('and', (a, b) => bool(truth(a) && truth(b)), null, null)),
+  or: finite(binary('or', (a, b) => bool(truth(a) || truth(b)), null, null)),
+  xor: finite(binary('xor', (a, b) => bool(truth(a) !== truth(b)), null, null)),
 
   // Derivative products: an exact zero on either side gives an exact zero (SPEC §6).
   strongMultiply: binary(
@@ -768,6 +770,6 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, ElementwiseSpec> 
     (_A, a) => a,
   ),
   // ∂max(a, b)/∂a and ∂min(a, b)/∂a: 1 where a wins, 0.5 at a tie, 0 where b wins (SPEC §6).
-  maxWeight: binary('maxWeight', (a, b) => contest(a, b, 1), null, null),
-  minWeight: binary('minWeight', (a, b) => contest(a, b, -1), null, null),
+  maxWeight: finite(binary('maxWeight', (a, b) => contest(a, b, 1), null, null)),
+  minWeight: finite(binary('minWeight', (a, b) => contest(a, b, -1), null, null)),
 };

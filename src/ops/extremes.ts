@@ -225,6 +225,7 @@ export const EXTREMES: Record<ExtremeName, OpSpec> = {
   /** Of x and its lines' extremes y: per line, the position of the extreme entry, or a code (NO_EXTREME, −count). */
   extremeIndex: {
     label: 'extremeIndex',
+    finiteValues: true,
     arity: 2,
     shape: (args) => args[1]!,
     value(v, out, [x, y]) {
@@ -238,6 +239,7 @@ export const EXTREMES: Record<ExtremeName, OpSpec> = {
   /** Where x ties with its extreme y (equal within mathjs's tolerance): 1/count of such entries (SPEC §6); else 0. */
   tieWeights: {
     label: 'tieWeights',
+    finiteValues: true,
     arity: 2,
     shape: (args) => args[0]!,
     value(v, out, [x, y]) {
@@ -248,6 +250,7 @@ export const EXTREMES: Record<ExtremeName, OpSpec> = {
   /** tieWeights of each row of a matrix, with the row's largest entry. */
   rowMaxWeights: {
     label: 'rowMaxWeights',
+    finiteValues: true,
     arity: 1,
     shape: ([a]) => matrix('rowMaxWeights', a!),
     value: (v, out, [a]) => rowTieWeights(v, out, a!, 1),
@@ -255,6 +258,7 @@ export const EXTREMES: Record<ExtremeName, OpSpec> = {
   },
   rowMinWeights: {
     label: 'rowMinWeights',
+    finiteValues: true,
     arity: 1,
     shape: ([a]) => matrix('rowMinWeights', a!),
     value: (v, out, [a]) => rowTieWeights(v, out, a!, -1),

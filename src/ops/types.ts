@@ -133,6 +133,11 @@ export interface OpSpec extends Signature {
    */
   readonly specialPoint?: ScalarSpecial;
   /**
+   * Its values are finite whatever its operands (a comparison's 0 and 1, a derivative's weights): where a partial
+   * reads them, the passes need not look at them for a number that is not finite.
+   */
+  readonly finiteValues?: true;
+  /**
    * For an operation whose output can be one number reduced from all entries of its first operand: how to do
    * that in pieces (on two threads, engine/threads.ts).
    */
