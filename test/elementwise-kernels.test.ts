@@ -134,6 +134,24 @@ describe('generated element-wise loops', () => {
   });
 });
 
+describe('nearlyEqual', () => {
+  it("is mathjs's comparison with its tolerances, its quick rejection of pairs far apart included", () => {
+    // The rule as mathjs states it: NaN equals nothing, an infinity only itself, else within 1e-12 relative or 1e-15.
+    const reference = (a: number, b: number): boolean => {
+      if (Number.isNaN(a) || Number.isNaN(b)) return false;
+      if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
+      return a === b || Math.abs(a - b) <= Math.max(1e-12 * Math.max(Math.abs(a), Math.abs(b)), 1e-15);
+    };
+    for (let trial = 0; trial < 20000; trial++) {
+      const a = anyNumber();
+      // Half the pairs near each other, at the edge of either tolerance.
+      const near = [a * (1 + (random() - 0.5) * 4e-12), a + (random() - 0.5) * 4e-15, anyNumber()];
+      const b = near[Math.floor(random() * near.length)]!;
+      expect(nearlyEqual(a, b), `${a}, ${b}`).toBe(reference(a, b));
+    }
+  });
+});
+
 describe('max/min reductions', () => {
   /** Entries with near ties: values on a coarse grid, nudged within and beyond mathjs's tolerance. */
   function entries(n: number): Float64Array {

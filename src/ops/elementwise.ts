@@ -124,10 +124,13 @@ function binary(
 const REL_TOL = 1e-12;
 const ABS_TOL = 1e-15;
 export function nearlyEqual(a: number, b: number): boolean {
+  const difference = Math.abs(a - b);
+  // Most pairs are apart beyond both tolerances, which one test says; a NaN or an infinity fails it, and is seen below.
+  if (difference > ABS_TOL && difference > REL_TOL * Math.max(Math.abs(a), Math.abs(b))) return false;
   if (Number.isNaN(a) || Number.isNaN(b)) return false;
   if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
   if (a === b) return true;
-  return Math.abs(a - b) <= Math.max(REL_TOL * Math.max(Math.abs(a), Math.abs(b)), ABS_TOL);
+  return difference <= Math.max(REL_TOL * Math.max(Math.abs(a), Math.abs(b)), ABS_TOL);
 }
 const truth = (x: number): boolean => x !== 0 && !Number.isNaN(x);
 const bool = (p: boolean): number => (p ? 1 : 0);
@@ -634,10 +637,9 @@ export function extremeOfRecords(records: Float64Array, at: number, count: numbe
 /** max (sign 1) or min (sign -1) of a and b: a unless b wins; NaN if either is. */
 const extremeOfTwo = (a: number, b: number, sign: 1 | -1): number =>
   Number.isNaN(a) || Number.isNaN(b) ? NaN : contest(b, a, sign) === 1 ? b : a;
-const tie =
-  (sign: 1 | -1): BinarySpecial =>
-  (a, b) =>
-    contest(a, b, sign) === 0.5 ? special('tie', 'a tie: the derivative is split, 0.5 to each argument') : null;
+const TIE = special('tie', 'a tie: the derivative is split, 0.5 to each argument');
+/** max and min of two at a tie: where their contest is 0.5. */
+const tie: BinarySpecial = (a, b) => (nearlyEqual(a, b) ? TIE : null);
 const atThreshold: BinarySpecial = (a, b) => (nearlyEqual(a, b) ? COMPARISON : null);
 
 export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, ElementwiseSpec> = {
@@ -715,7 +717,7 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, ElementwiseSpec> 
     (A, a, b) => A.call('maxWeight', a, b),
     (A, a, b) => A.call('maxWeight', b, a),
     { name: 'max', doc: 'larger of a and b, element-wise (one argument: largest entry)' },
-    tie(1),
+    tie,
   ),
   min: binary(
     'min',
@@ -723,7 +725,7 @@ export const ELEMENTWISE_BINARY: Record<ElementwiseBinaryName, ElementwiseSpec> 
     (A, a, b) => A.call('minWeight', a, b),
     (A, a, b) => A.call('minWeight', b, a),
     { name: 'min', doc: 'smaller of a and b, element-wise (one argument: smallest entry)' },
-    tie(-1),
+    tie,
   ),
   logBase: binary(
     'log',
