@@ -160,6 +160,8 @@ describe('sparse Hessians', () => {
     it('--format mtx: 1-based coordinates', async () => {
       const lines = (await run('--format', 'mtx')).out.trim().split('\n');
       expect(lines[0]).toBe('%%MatrixMarket matrix coordinate real general');
+      // H's rows and columns are both the inputs.
+      expect(lines[2]).toBe('% rows and columns: inputs (x flattened row-major)');
       expect(lines[3]).toBe('4 4 10');
       expect(lines.slice(4)).toEqual(entries.map((k) => `${Math.floor(k / 4) + 1} ${(k % 4) + 1} ${dense[k]}`));
     });

@@ -29,7 +29,8 @@ function* matrixMarketPieces(report: MatrixReport): Generator<string> {
   const dense = !isSparse(matrix);
   yield `%%MatrixMarket matrix ${dense ? 'array' : 'coordinate'} real general\n`;
   yield `% ${what.replace(/\n/g, ' ')}\n`;
-  yield `% rows: outputs, columns: inputs (${report.wrt.join(', ')} flattened row-major)\n`;
+  const axes = report.command === 'jacobian' ? 'rows: outputs, columns: inputs' : 'rows and columns: inputs';
+  yield `% ${axes} (${report.wrt.join(', ')} flattened row-major)\n`;
   if (dense) {
     yield `${rows} ${cols}\n`;
     if (!isDiagonal(matrix)) {
