@@ -228,15 +228,9 @@ describe.concurrent('a result too large to hold says what to compute instead', (
   });
 
   it('the CLI suggests hvp for a sparse Hessian too large', async () => {
-    const { stderr, status } = await runInProcess([
-      'hessian',
-      'sum(x.^4)',
-      '--at',
-      'x=1:100',
-      '--sparse',
-      '--max-memory',
-      '100',
-    ]);
+    const { stderr, status } = await runInProcess(
+      'hessian sum(x.^4) --at x=1:100 --sparse --max-memory 100'.split(' '),
+    );
     expect([status, stderr]).toEqual([
       2,
       'error: the 100×100 sparse Hessian needs 18.8 KiB (values 6.28 KiB, passes 12.6 KiB), more than the limit of ' +
