@@ -3,7 +3,7 @@
  * then ask for values and derivatives at points, as plain numbers and arrays.
  */
 import { compileProgram } from './compile.js';
-import { checkJacobian } from './engine/check.js';
+import { checkDirections, checkJacobian } from './engine/check.js';
 import type { Ordering } from './engine/colouring.js';
 import {
   entryCount,
@@ -114,6 +114,8 @@ export interface CheckOutput extends Common {
   /** Entries compared only within how far rounding moves the finite differences (`rounding`, at most). */
   readonly unresolved: number;
   readonly rounding: number;
+  /** Null for the whole J; else the count of random directions u, and `jacobian` holds J·u for each (m × count). */
+  readonly directions: number | null;
   readonly jacobian: number[][];
   readonly numeric: number[][];
 }
@@ -292,10 +294,24 @@ export class CompiledExpression {
     return this.program.hvp(this.flatPoint(at), checkFlatSeed(u, 'u'), this.wrt(options), derivativeOptions(options));
   }
 
-  /** The automatic Jacobian against central finite differences (like torch.autograd.gradcheck). */
-  check(at: Values, options: Options & { readonly tol?: number } = {}): CheckOutput {
+  /**
+   * The automatic Jacobian against central finite differences (like torch.autograd.gradcheck); with `directions`,
+   * J·u along that many random directions u instead (like JAX's check_grads), for large n.
+   */
+  check(at: Values, options: CheckOptions = {}): CheckOutput {
     options = checkOptions(options, CHECK_OPTIONS);
-    const r = checkJacobian(this.program, this.point(at), this.wrt(options), options.tol, derivativeOptions(options));
+    const point = this.point(at);
+    const r =
+      options.directions === undefined
+        ? checkJacobian(this.program, point, this.wrt(options), options.tol, derivativeOptions(options))
+        : checkDirections(
+            this.program,
+            point,
+            this.wrt(options),
+            options.directions,
+            options.tol,
+            derivativeOptions(options),
+          );
     const { m, n } = r.automatic;
     return {
       value: this.nested(r.automatic.value),
@@ -306,6 +322,7 @@ export class CompiledExpression {
       skipped: r.skipped,
       unresolved: r.unresolved,
       rounding: r.rounding,
+      directions: r.directions,
       jacobian: rows(r.automatic.jacobian, m, n),
       numeric: rows(r.numeric, m, n),
     };
@@ -388,11 +405,17 @@ function tensorOf(value: unknown, name: string): Tensor {
 
 const MODES: readonly string[] = ['auto', 'reverse', 'forward'];
 const OPTIONS: readonly string[] = ['wrt', 'mode', 'maxMemoryBytes'];
-const CHECK_OPTIONS: readonly string[] = [...OPTIONS, 'tol'];
+const CHECK_OPTIONS: readonly string[] = [...OPTIONS, 'tol', 'directions'];
+
+/** check's options: the tolerance, and how many random directions to compare along (none: the whole J). */
+export interface CheckOptions extends Options {
+  readonly tol?: number;
+  readonly directions?: number;
+}
 const FLAT_OPTIONS: readonly string[] = [...OPTIONS, 'out'];
 
 /** JavaScript callers can pass anything: what the types promise is checked here, with messages. */
-function checkOptions(options: unknown, known = OPTIONS): Options & { readonly tol?: number } {
+function checkOptions(options: unknown, known = OPTIONS): CheckOptions {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null || Array.isArray(options))
     throw new InputError('options must be an object, as { wrt: ["x"] }');
@@ -403,7 +426,9 @@ function checkOptions(options: unknown, known = OPTIONS): Options & { readonly t
       `unknown option${unknown.length === 1 ? '' : 's'} ${names}: the options are ${known.join(', ')}`,
     );
   }
-  const { wrt, mode, maxMemoryBytes, tol } = options as Record<string, unknown>;
+  const { wrt, mode, maxMemoryBytes, tol, directions } = options as Record<string, unknown>;
+  if (directions !== undefined && !(Number.isInteger(directions) && (directions as number) >= 1))
+    throw new InputError('options.directions must be a whole number from 1');
   if (wrt !== undefined) {
     if (!Array.isArray(wrt) || !wrt.every((name) => typeof name === 'string'))
       throw new InputError('options.wrt must be an array of names, as ["x"]');
@@ -418,7 +443,7 @@ function checkOptions(options: unknown, known = OPTIONS): Options & { readonly t
     if (value !== undefined && !(typeof value === 'number' && value > 0 && Number.isFinite(value)))
       throw new InputError(`options.${key} must be a positive number`);
   }
-  return options as Options & { readonly tol?: number };
+  return options as CheckOptions;
 }
 
 function checkSeed(seed: unknown, name: string): readonly number[] {
@@ -564,5 +589,4 @@ export const hessian = (expr: string, at: Values, options?: Options) => compileA
 export const hvp = (expr: string, at: Values, u: readonly number[], options?: Options) =>
   compileAt(expr, at).hvp(at, u, options);
 /** The automatic Jacobian against central finite differences. */
-export const check = (expr: string, at: Values, options?: Options & { readonly tol?: number }) =>
-  compileAt(expr, at).check(at, options);
+export const check = (expr: string, at: Values, options?: CheckOptions) => compileAt(expr, at).check(at, options);

@@ -13,6 +13,7 @@ export {
   vjp,
   type Blocks,
   type ByVariable,
+  type CheckOptions,
   type CheckOutput,
   type CompileOptions,
   type FlatOptions,

@@ -51,7 +51,7 @@ describe('check', () => {
   });
 
   it('compares entries that finite differences resolve only coarsely within their rounding, and counts them', async () => {
-    // sum(exp(x)) at x = 1…30 is about 1.07e13: over 2h its change with x₁ … x₁₈ is a few ulps or none (a numeric
+    // sum(exp(x)) at x = 1…30 is about 1.07e13: over 2h its change with x₁ … x₂₁ is a few ulps or none (a numeric
     // derivative of 0 for e¹), which gradcheck calls a disagreement.
     const io = fakeIo();
     const x = Array.from({ length: 30 }, (_, k) => k + 1);
@@ -62,20 +62,66 @@ describe('check', () => {
       rounding: number;
       maxRelError: number;
     };
-    expect(report).toMatchObject({ agree: true, unresolved: 18 });
+    expect(report).toMatchObject({ agree: true, unresolved: 21 });
     expect(report.maxRelError).toBe(1);
     expect(report.rounding).toBeGreaterThan(1000);
     const table = fakeIo();
     expect(await main(['check', 'sum(exp(x))', '--at', `x=${x.join(',')}`], table)).toBe(0);
-    expect(table.out()).toContain('coarse         18 entries that finite differences resolve only to ±');
+    expect(table.out()).toContain('coarse         21 entries that finite differences resolve only to ±');
     // Within the rounding only: a wrong rule whose error is larger than it is still found.
     expect(check('1e8 + sum(sin(x))', { x: [0.3, 1.1] })).toMatchObject({ agree: true, unresolved: 2, skipped: 0 });
     vi.spyOn(OPS.sin, 'partial').mockImplementation((_b, _i, node) => ({ kind: 'elementwise', d: node.out }));
     expect(check('1e8 + sum(sin(x))', { x: [0.3, 1.1] }).agree).toBe(false);
   });
 
+  it('--directions K: J·u along K seeded random directions against their central differences, at any n', async () => {
+    const x = Array.from({ length: 2000 }, (_, k) => Math.cos(k));
+    const argv = ['check', 'sum(100*(x[2:end]-x[1:end-1].^2).^2+(1-x[1:end-1]).^2)', '--at', `x=${x.join(',')}`];
+    const io = fakeIo();
+    expect(await main([...argv, '--directions', '4', '--json'], io)).toBe(0);
+    const report = JSON.parse(io.out()) as {
+      agree: boolean;
+      directions: number;
+      shape: number[];
+      jvp: number[][];
+      numeric: number[][];
+      maxRelError: number;
+    };
+    expect(report).toMatchObject({ agree: true, directions: 4, shape: [1, 4] });
+    expect(report.jvp[0]).toHaveLength(4);
+    expect(report.maxRelError).toBeLessThan(1e-6);
+    // Seeded: the same directions, so the same numbers, at every run.
+    const again = fakeIo();
+    await main([...argv, '--directions', '4', '--json'], again);
+    expect(JSON.parse(again.out())).toEqual(report);
+    const table = fakeIo();
+    expect(await main([...argv, '--directions', '4'], table)).toBe(0);
+    expect(table.out()).toContain('J·u along 4 random directions: forward mode against central finite differences');
+    expect(table.out()).toMatch(/worst entry {4}f \/ u[1-4]: automatic/);
+  });
+
+  it('--directions finds a wrong derivative rule, and takes a whole number from 1', async () => {
+    const x = [0.3, 1.1, -0.7];
+    expect(check('sum(sin(x) .* x)', { x }, { directions: 2 })).toMatchObject({ agree: true, directions: 2 });
+    vi.spyOn(OPS.sin, 'partial').mockImplementation((_b, _i, node) => ({ kind: 'elementwise', d: node.out }));
+    expect(check('sum(sin(x) .* x)', { x }, { directions: 2 }).agree).toBe(false);
+    vi.restoreAllMocks();
+    expect(() => check('sin(x)', { x }, { directions: 0 })).toThrow('options.directions must be a whole number from 1');
+    const io = fakeIo();
+    expect(await main(['check', 'sin(x)', '--at', 'x=1', '--directions', '1.5'], io)).toBe(2);
+    expect(io.err()).toBe('error: --directions takes a whole number from 1 to 1000, got "1.5"\n');
+  });
+
   it('honours --tol', () => {
-    expect(check('exp(x)', { x: [10] }, { tol: 1e-30 }).agree).toBe(false);
-    expect(check('exp(x)', { x: [10] }, { tol: 1e-6 }).agree).toBe(true);
+    // exp(10x) turns fast: its central difference is about 1.3e-3 off, far more than rounding can move it.
+    expect(check('exp(10 * x)', { x: [1] }, { tol: 1e-30 }).agree).toBe(false);
+    expect(check('exp(10 * x)', { x: [1] }, { tol: 1e-6 })).toMatchObject({ agree: true, unresolved: 0 });
+  });
+
+  it('steps by 6e-6 up to |x| = 2^20, relative beyond: a function that turns as fast far from 0 as near it', () => {
+    // A step that grew with |x| (0.6 at 10⁵) put sin's derivative 6% off there.
+    for (const x of [1e5, -3e5]) expect(check('sin(x) .* x', { x: [x] }).maxRelError).toBeLessThan(1e-9);
+    // Past 2^20 the step grows again, and rounding is allowed for: x.^2 at 10¹² agrees.
+    expect(check('x.^2', { x: [1e12] })).toMatchObject({ agree: true, unresolved: 1 });
   });
 });

@@ -233,7 +233,7 @@ describe('the library, imported by its name', () => {
     expect(await extra('messages')).toEqual([
       'InputError: unknown option "wrtt": the options are wrt, mode, maxMemoryBytes',
       'InputError: unknown option "tol": the options are wrt, mode, maxMemoryBytes',
-      'InputError: unknown option "mdoe": the options are wrt, mode, maxMemoryBytes, tol',
+      'InputError: unknown option "mdoe": the options are wrt, mode, maxMemoryBytes, tol, directions',
       'InputError: x is a Int32Array: give a Float64Array, numbers or arrays of numbers',
     ]);
   });

@@ -210,7 +210,7 @@ describe('central differences', () => {
       A: A1,
     });
     const J = program.jacobian(point, ['A'], { mode: 'reverse' }).jacobian;
-    expect(firstMismatch(J, finiteDifferenceJacobian(program, point, ['A']), 1e-5, 1e-6)).not.toBeNull();
+    expect(firstMismatch(J, finiteDifferenceJacobian(program, point, ['A']), 1e-6, 1e-7)).not.toBeNull();
     const extrapolated = extrapolatedDifferences(program, point, ['A'], program.m, (p) => program.evaluate(p), 6e-6);
     expect(firstMismatch(J, extrapolated, 1e-9, 1e-9)).toBeNull();
   });

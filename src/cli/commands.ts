@@ -2,7 +2,7 @@
  * The commands: each resolves its request, computes, and returns the report
  * with the exit status it calls for. Printing is the caller's job.
  */
-import { checkJacobian, DEFAULT_TOLERANCE } from '../engine/check.js';
+import { checkDirections, checkJacobian, DEFAULT_TOLERANCE } from '../engine/check.js';
 import { emitProgram } from '../engine/emit.js';
 import type { Ordering } from '../engine/colouring.js';
 import { guardMemory } from '../engine/program.js';
@@ -214,12 +214,18 @@ export function compute(
       return outcome(vectorReport(command, base(request, result.value, result.warnings), null, result.grad), options);
     }
     case 'check': {
-      const result = checkJacobian(program, point, wrt, options.tol ?? DEFAULT_TOLERANCE, derivativeOptions);
+      const tol = options.tol ?? DEFAULT_TOLERANCE;
+      const result =
+        options.directions === undefined
+          ? checkJacobian(program, point, wrt, tol, derivativeOptions)
+          : checkDirections(program, point, wrt, options.directions, tol, derivativeOptions);
       const { automatic, ...rest } = result;
+      // Along directions, the compared arrays are m × directions.
       const report: Report = {
         command,
         ...base(request, automatic.value, automatic.warnings),
         ...rest,
+        n: automatic.n,
         jacobian: automatic.jacobian,
       };
       return { report, status: result.agree && !(options.strict === true && automatic.warnings.length > 0) ? 0 : 1 };

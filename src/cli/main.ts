@@ -40,6 +40,7 @@ import {
   CLI_WORDING,
   modeOption,
   outputFormatOf,
+  integerIn,
   positiveNumber,
   type OutputFormat,
   type OutputOptions,
@@ -257,6 +258,10 @@ const COMMANDS: readonly CommandSpec[] = [
       new Option('--tol <number>', 'largest accepted |automatic − numeric| / max(1, |numeric|)')
         .default(1e-6)
         .argParser(positiveNumber('--tol')),
+      new Option(
+        '--directions <count>',
+        'compare J·u along this many random directions u (seeded), not the whole J: 3 passes a direction, for large n',
+      ).argParser(integerIn(1, 1000, '--directions')),
       modeOption(),
     ],
   },

@@ -17,6 +17,7 @@ export interface OutputOptions extends CommonOptions {
   /** Every --u given: one list, or NAME=… per variable. */
   readonly u?: readonly string[];
   readonly tol?: number;
+  readonly directions?: number;
   readonly stats?: boolean;
   readonly sparse?: boolean;
   readonly format?: OutputFormat | BatchFormat;
@@ -110,7 +111,7 @@ function requestedFormat(options: OutputOptions): OutputFormat | BatchFormat {
   return options.format ?? (options.json === true ? 'json' : 'table');
 }
 
-function integerIn(min: number, max: number, flag: string) {
+export function integerIn(min: number, max: number, flag: string) {
   return (text: string): number => {
     const value = Number(text);
     if (!Number.isInteger(value) || value < min || value > max)

@@ -10,11 +10,29 @@ import type { DerivativeOptions, JacobianResult, Point, Program } from './progra
  */
 const VALUE_ROUNDING = 4 * Number.EPSILON;
 
+/** A step for each input from its value. */
+export type StepRule = (x: number) => number;
+
+/** A relative step, h = relative·max(1, |x|). */
+export const relativeStep =
+  (relative: number): StepRule =>
+  (x) =>
+    relative * Math.max(1, Math.abs(x));
+
+/**
+ * check's step: 6·10⁻⁶ (about cbrt ε, which balances truncation against rounding) up to |x| = 2²⁰, relative beyond,
+ * where x ± h stays some 10⁴ ulps from x. A step that grows with |x| misses a function that turns as fast far
+ * from 0 as near it: at x = 10⁵ it was 0.6, and sin's derivative came out 6% off. A value large next to its change
+ * over 2h is allowed for by its rounding instead (VALUE_ROUNDING).
+ */
+const CHECK_STEP: StepRule = (x) => 6e-6 * Math.max(1, Math.abs(x) / 2 ** 20);
+
 /**
  * Central finite differences of `f` (m numbers) at `point` for the variables `wrt`, row-major m×n: column j
- * is (f(x + h·eⱼ) − f(x − h·eⱼ)) / 2h, with h = relativeStep·max(1, |xⱼ|). With `rounding`, each entry's
- * VALUE_ROUNDING·(|f(x + h·eⱼ)| + |f(x − h·eⱼ)|) / 2h goes there: how far the rounding of the two values can move
- * it, large where the values are large next to their change over 2h. `onProgress` hears of each column done.
+ * is (f(x + h·eⱼ) − f(x − h·eⱼ)) / d, with h = step(xⱼ) and d the distance between the two points as rounded (2h
+ * but for the rounding of xⱼ ± h). With `rounding`, each entry's VALUE_ROUNDING·(|f(x + h·eⱼ)| + |f(x − h·eⱼ)|) / d
+ * goes there: how far the rounding of the two values can move it, large where the values are large next to their
+ * change over d. `onProgress` hears of each column done.
  */
 export function centralDifferences(
   program: Program,
@@ -22,7 +40,7 @@ export function centralDifferences(
   wrt: readonly string[],
   m: number,
   f: (at: Point) => ArrayLike<number>,
-  relativeStep: number,
+  step: StepRule,
   { rounding, onProgress }: DifferenceOptions = {},
 ): Float64Array {
   const n = program.columns(wrt);
@@ -31,18 +49,21 @@ export function centralDifferences(
   for (const name of wrt) {
     const base = Float64Array.from(point.get(name)!);
     for (let k = 0; k < base.length; k++, column++) {
-      const h = relativeStep * Math.max(1, Math.abs(base[k]!));
-      const at = (delta: number) => {
+      const h = step(base[k]!);
+      const above = base[k]! + h;
+      const below = base[k]! - h;
+      const at = (x: number) => {
         const moved = Float64Array.from(base);
-        moved[k] = base[k]! + delta;
+        moved[k] = x;
         return f(new Map([...point, [name, moved]]));
       };
-      const plus = at(h);
-      const minus = at(-h);
+      const plus = at(above);
+      const minus = at(below);
+      const distance = above - below;
       for (let i = 0; i < m; i++) {
-        differences[i * n + column] = (plus[i]! - minus[i]!) / (2 * h);
+        differences[i * n + column] = (plus[i]! - minus[i]!) / distance;
         if (rounding !== undefined)
-          rounding[i * n + column] = (VALUE_ROUNDING * (Math.abs(plus[i]!) + Math.abs(minus[i]!))) / (2 * h);
+          rounding[i * n + column] = (VALUE_ROUNDING * (Math.abs(plus[i]!) + Math.abs(minus[i]!))) / distance;
       }
       onProgress?.(column + 1, n);
     }
@@ -54,17 +75,6 @@ export function centralDifferences(
 export interface DifferenceOptions {
   readonly rounding?: Float64Array;
   readonly onProgress?: (done: number, total: number) => void;
-}
-
-/** Central finite differences of `program` at `point` for the variables `wrt`: J row-major, m×n. */
-export function finiteDifferenceJacobian(
-  program: Program,
-  point: Point,
-  wrt: readonly string[],
-  options: DifferenceOptions = {},
-): Float64Array {
-  // cbrt(machine epsilon): balances truncation (h²) against rounding (ε/h).
-  return centralDifferences(program, point, wrt, program.m, (at) => program.evaluate(at), 6e-6, options);
 }
 
 export interface CheckResult {
@@ -89,6 +99,11 @@ export interface CheckResult {
   readonly unresolved: number;
   /** The most the rounding of the values can move an unresolved entry (0 when none is). */
   readonly rounding: number;
+  /**
+   * Null for the whole J. Else the count of random directions u checked (checkDirections): `automatic` holds J·u
+   * for each, m×count (its n is the count), and `numeric` their central differences.
+   */
+  readonly directions: number | null;
   readonly agree: boolean;
 }
 
@@ -109,10 +124,100 @@ export function checkJacobian(
   const automatic = program.jacobian(at, wrt, options);
   const roundingOf = new Float64Array(automatic.m * automatic.n);
   // The 2n values of the finite differences are most of a large check's time: its progress is theirs.
-  const numeric = finiteDifferenceJacobian(program, at, wrt, {
+  const numeric = centralDifferences(program, at, wrt, program.m, (x) => program.evaluate(x), CHECK_STEP, {
     rounding: roundingOf,
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   });
+  return compared(automatic, numeric, roundingOf, tol, null);
+}
+
+/** The seed of checkDirections' directions: the same directions, and so the same verdict, at every run. */
+const DIRECTIONS_SEED = 20261203;
+
+/**
+ * J·u (forward mode) against the central difference along u for `count` random directions u, as JAX's check_grads
+ * does: 3 passes a direction whatever n, where the whole J's check takes 2n values. Each input moves by its step
+ * (CHECK_STEP) times a number uniform in [−1, 1], from a fixed seed; u is the distance between the two points as
+ * rounded, over twice 6·10⁻⁶, so that J·u is what their difference measures.
+ */
+export function checkDirections(
+  program: Program,
+  at: Point,
+  wrt: readonly string[],
+  count: number,
+  tol = DEFAULT_TOLERANCE,
+  options: DerivativeOptions = {},
+): CheckResult {
+  const m = program.m;
+  const scale = 2 * 6e-6;
+  const random = seededUniform(DIRECTIONS_SEED);
+  const products = new Float64Array(m * count);
+  const numeric = new Float64Array(m * count);
+  const roundingOf = new Float64Array(m * count);
+  const u = new Float64Array(program.columns(wrt));
+  let value: Float64Array = new Float64Array(m);
+  let warnings: JacobianResult['warnings'] = [];
+  for (let k = 0; k < count; k++) {
+    const above = new Map(at);
+    const below = new Map(at);
+    let column = 0;
+    for (const name of wrt) {
+      const entries = at.get(name)!;
+      const up = new Float64Array(entries.length);
+      const down = new Float64Array(entries.length);
+      for (let j = 0; j < entries.length; j++) {
+        const move = (2 * random() - 1) * CHECK_STEP(entries[j]!);
+        up[j] = entries[j]! + move;
+        down[j] = entries[j]! - move;
+        u[column++] = (up[j]! - down[j]!) / scale;
+      }
+      above.set(name, up);
+      below.set(name, down);
+    }
+    const product = program.jvp(at, u, wrt, options);
+    ({ value, warnings } = product);
+    const plus = program.evaluate(above);
+    const minus = program.evaluate(below);
+    for (let i = 0; i < m; i++) {
+      products[i * count + k] = product.jvp[i]!;
+      numeric[i * count + k] = (plus[i]! - minus[i]!) / scale;
+      roundingOf[i * count + k] = (VALUE_ROUNDING * (Math.abs(plus[i]!) + Math.abs(minus[i]!))) / scale;
+    }
+    options.onProgress?.(k + 1, count);
+  }
+  const automatic = {
+    value,
+    warnings,
+    jacobian: products,
+    m,
+    n: count,
+    mode: 'forward',
+    method: 'one-hot',
+    passes: count,
+  } as const;
+  return compared(automatic, numeric, roundingOf, tol, count);
+}
+
+/** Numbers uniform in [0, 1) from a seed (mulberry32): directions that do not change from run to run. */
+function seededUniform(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** The automatic entries against the numeric ones, each allowed the tolerance and its rounding (checkJacobian). */
+function compared(
+  automatic: JacobianResult,
+  numeric: Float64Array,
+  roundingOf: Float64Array,
+  tol: number,
+  directions: number | null,
+): CheckResult {
   let maxAbsError = 0;
   let maxRelError = 0;
   let worstScore = -1;
@@ -148,5 +253,5 @@ export function checkJacobian(
       worst = { row: Math.floor(k / automatic.n), column: k % automatic.n, automatic: a, numeric: f };
     }
   });
-  return { automatic, numeric, tol, maxAbsError, maxRelError, worst, skipped, unresolved, rounding, agree };
+  return { automatic, numeric, tol, maxAbsError, maxRelError, worst, skipped, unresolved, rounding, directions, agree };
 }

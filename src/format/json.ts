@@ -538,7 +538,9 @@ function reportWriter(report: Report, line: number | null): ObjectWriter {
       out.field('skipped', String(report.skipped));
       out.field('unresolved', String(report.unresolved));
       out.field('rounding', numberJson(report.rounding));
-      out.field('jacobian', numbersField([report.m, report.n], report.jacobian));
+      out.field('directions', report.directions === null ? 'null' : String(report.directions));
+      // Along directions: J·u for each (m × directions), as the numeric side.
+      out.field(report.directions === null ? 'jacobian' : 'jvp', numbersField([report.m, report.n], report.jacobian));
       out.field('numeric', numbersField([report.m, report.n], report.numeric));
       break;
   }

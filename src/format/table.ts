@@ -451,7 +451,10 @@ function vectorTable(report: VectorReport, layout: Layout): Block[] {
 function checkTable(report: CheckReport, layout: Layout): Block[] {
   const { glyphs, style, precision } = layout;
   const rows = entryLabels('f', report.value.shape);
-  const cols = columnLabels(report.inputs);
+  const { directions } = report;
+  // Along directions, a column is a direction: u1, u2, ….
+  const cols =
+    directions === null ? columnLabels(report.inputs) : Array.from({ length: directions }, (_, k) => `u${k + 1}`);
   const worst =
     report.worst === null
       ? 'none (nothing finite to compare)'
@@ -460,7 +463,10 @@ function checkTable(report: CheckReport, layout: Layout): Block[] {
   return [
     header(report.title, layout, (expr) => [
       `check J = ${derivative(expr, report.wrt, glyphs)}`,
-      `${report.m}${glyphs.by}${report.n}: automatic against central finite differences`,
+      directions === null
+        ? `${report.m}${glyphs.by}${report.n}: automatic against central finite differences`
+        : `${glyphs.jvp} along ${directions} random direction${directions === 1 ? '' : 's'}: ` +
+          'forward mode against central finite differences',
     ]),
     text(''),
     text(`max abs error  ${formatNumber(report.maxAbsError, 3)}`),

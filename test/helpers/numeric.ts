@@ -1,5 +1,5 @@
 /** Seeded randomness, closeness and finite differences for the tests. */
-import { centralDifferences } from '../../src/engine/check.js';
+import { centralDifferences, relativeStep as relative } from '../../src/engine/check.js';
 import type { Point, Program } from '../../src/engine/program.js';
 
 /** A seeded stream of uniform numbers in (0, 1) (Park–Miller), so that a case is its seed. */
@@ -53,7 +53,9 @@ export function firstMismatch(
   return null;
 }
 
-export { finiteDifferenceJacobian } from '../../src/engine/check.js';
+/** Central finite differences of the program's value at `point` for `wrt`, with the step 6·10⁻⁶·max(1, |x|): m×n. */
+export const finiteDifferenceJacobian = (program: Program, point: Point, wrt: readonly string[]): Float64Array =>
+  centralDifferences(program, point, wrt, program.m, (at) => program.evaluate(at), relative(6e-6));
 
 /** The Hessian of a scalar program by central differences of its exact gradient: n×n, row i = ∂(∂f/∂xᵢ)/∂x. */
 export function finiteDifferenceHessian(
@@ -63,7 +65,7 @@ export function finiteDifferenceHessian(
   relativeStep = 6e-6,
 ): Float64Array {
   const n = program.columns(wrt);
-  return centralDifferences(program, point, wrt, n, (at) => program.grad(at, wrt).grad, relativeStep);
+  return centralDifferences(program, point, wrt, n, (at) => program.grad(at, wrt).grad, relative(relativeStep));
 }
 
 /**
@@ -79,8 +81,8 @@ export function extrapolatedDifferences(
   f: (at: Point) => ArrayLike<number>,
   relativeStep: number,
 ): Float64Array {
-  const coarse = centralDifferences(program, point, wrt, m, f, relativeStep);
-  const fine = centralDifferences(program, point, wrt, m, f, relativeStep / 2);
+  const coarse = centralDifferences(program, point, wrt, m, f, relative(relativeStep));
+  const fine = centralDifferences(program, point, wrt, m, f, relative(relativeStep / 2));
   return coarse.map((c, k) => (4 * fine[k]! - c) / 3);
 }
 
