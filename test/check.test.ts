@@ -8,6 +8,7 @@ import { fakeIo } from './helpers/cli.js';
 import { main } from '../src/cli/main.js';
 import { check } from '../src/index.js';
 import { OPS } from '../src/ops/index.js';
+import { Program } from '../src/engine/program.js';
 import { ORACLE } from './helpers/oracle.js';
 
 const atArgs = (at: Record<string, unknown>) =>
@@ -110,6 +111,25 @@ describe('check', () => {
     const io = fakeIo();
     expect(await main(['check', 'sin(x)', '--at', 'x=1', '--directions', '1.5'], io)).toBe(2);
     expect(io.err()).toBe('error: --directions takes a whole number from 1 to 1000, got "1.5"\n');
+  });
+
+  it('shortens the step of a column that misses where the function turns within it, not where it jumps', () => {
+    // x ± 6e-6 straddles 1/x's pole at 1e-10 and abs's corner at 1e-10: a tenth of the step, and less, does not.
+    expect(check('1 ./ x', { x: [1e-10, 1, -3e-9] })).toMatchObject({ agree: true });
+    expect(check('abs(x)', { x: [1e-10, -2e-9] })).toMatchObject({ agree: true });
+    expect(check('atan(1e8 * x)', { x: [0] }).agree).toBe(true);
+    // A jump is no derivative at any step: floor's difference grows as the step shrinks.
+    expect(check('floor(x)', { x: [2] }).agree).toBe(false);
+  });
+
+  it('differences again at most 16 columns that miss, 8 steps each: a wrong rule costs a bounded number of values', () => {
+    vi.spyOn(OPS.sin, 'partial').mockImplementation((_b, _i, node) => ({ kind: 'elementwise', d: node.out }));
+    const evaluate = vi.spyOn(Program.prototype, 'evaluate');
+    const x = Array.from({ length: 100 }, (_, k) => 0.3 + k / 50);
+    expect(check('sin(x)', { x }).agree).toBe(false);
+    // 2 values a column, then at most 16 columns × 8 shorter steps × 2 values (and the value itself).
+    expect(evaluate.mock.calls.length).toBeLessThanOrEqual(2 * 100 + 16 * 8 * 2 + 1);
+    expect(evaluate.mock.calls.length).toBeGreaterThan(2 * 100);
   });
 
   it('honours --tol', () => {

@@ -45,30 +45,61 @@ export function centralDifferences(
 ): Float64Array {
   const n = program.columns(wrt);
   const differences = new Float64Array(m * n);
-  let column = 0;
-  for (const name of wrt) {
-    const base = Float64Array.from(point.get(name)!);
-    for (let k = 0; k < base.length; k++, column++) {
-      const h = step(base[k]!);
-      const above = base[k]! + h;
-      const below = base[k]! - h;
-      const at = (x: number) => {
-        const moved = Float64Array.from(base);
-        moved[k] = x;
-        return f(new Map([...point, [name, moved]]));
-      };
-      const plus = at(above);
-      const minus = at(below);
-      const distance = above - below;
-      for (let i = 0; i < m; i++) {
-        differences[i * n + column] = (plus[i]! - minus[i]!) / distance;
-        if (rounding !== undefined)
-          rounding[i * n + column] = (VALUE_ROUNDING * (Math.abs(plus[i]!) + Math.abs(minus[i]!))) / distance;
-      }
-      onProgress?.(column + 1, n);
-    }
-  }
+  const columns = columnsOf(point, wrt);
+  columns.forEach((column, j) => {
+    columnDifferences(point, column, f, step(column.x), { m, n, j, differences, rounding });
+    onProgress?.(j + 1, n);
+  });
   return differences;
+}
+
+/** An input entry, by its variable and place: the column of J it makes. */
+interface Column {
+  readonly name: string;
+  readonly data: Float64Array;
+  readonly entry: number;
+  readonly x: number;
+}
+
+function columnsOf(point: Point, wrt: readonly string[]): Column[] {
+  return wrt.flatMap((name) => {
+    const data = Float64Array.from(point.get(name)!);
+    return Array.from(data, (x, entry) => ({ name, data, entry, x }));
+  });
+}
+
+/** Where column j of m×n differences (and their rounding, if kept) goes. */
+interface ColumnTarget {
+  readonly m: number;
+  readonly n: number;
+  readonly j: number;
+  readonly differences: Float64Array;
+  readonly rounding: Float64Array | undefined;
+}
+
+/** Writes (f(x + h) − f(x − h)) / d for the column's entry, d the distance between the two points as rounded. */
+function columnDifferences(
+  point: Point,
+  { name, data, entry, x }: Column,
+  f: (at: Point) => ArrayLike<number>,
+  h: number,
+  { m, n, j, differences, rounding }: ColumnTarget,
+): void {
+  const above = x + h;
+  const below = x - h;
+  const at = (moved: number) => {
+    const entries = Float64Array.from(data);
+    entries[entry] = moved;
+    return f(new Map([...point, [name, entries]]));
+  };
+  const plus = at(above);
+  const minus = at(below);
+  const distance = above - below;
+  for (let i = 0; i < m; i++) {
+    differences[i * n + j] = (plus[i]! - minus[i]!) / distance;
+    if (rounding !== undefined)
+      rounding[i * n + j] = (VALUE_ROUNDING * (Math.abs(plus[i]!) + Math.abs(minus[i]!))) / distance;
+  }
 }
 
 /** What centralDifferences also gives: how far rounding can move each entry, and its progress (2 values a column). */
@@ -122,13 +153,89 @@ export function checkJacobian(
   options: DerivativeOptions = {},
 ): CheckResult {
   const automatic = program.jacobian(at, wrt, options);
-  const roundingOf = new Float64Array(automatic.m * automatic.n);
+  const { m, n } = automatic;
+  const roundingOf = new Float64Array(m * n);
+  const f = (x: Point) => program.evaluate(x);
   // The 2n values of the finite differences are most of a large check's time: its progress is theirs.
-  const numeric = centralDifferences(program, at, wrt, program.m, (x) => program.evaluate(x), CHECK_STEP, {
+  const numeric = centralDifferences(program, at, wrt, m, f, CHECK_STEP, {
     rounding: roundingOf,
     ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
   });
+  const target = { m, n, differences: numeric, rounding: roundingOf };
+  let retried = 0;
+  columnsOf(at, wrt).forEach((column, j) => {
+    if (retried >= MAX_RETRIED_COLUMNS || !columnMisses(automatic.jacobian, { ...target, j }, tol)) return;
+    retried++;
+    shortenStep(at, column, f, automatic.jacobian, { ...target, j }, tol);
+  });
   return compared(automatic, numeric, roundingOf, tol, null);
+}
+
+/** How many times a column that misses is differenced again with a step ten times shorter, at most. */
+const MAX_SHORTER_STEPS = 8;
+/**
+ * How many missing columns are differenced again: a wrong derivative makes every column miss, and the verdict is
+ * known after a few; a step too long for the function is a matter of a few places.
+ */
+const MAX_RETRIED_COLUMNS = 16;
+
+/**
+ * A column whose differences miss may have a step too long for how fast the function turns there (1/x at 10⁻¹⁰,
+ * where x ± 6·10⁻⁶ straddles the pole): it is differenced again with steps ten times shorter, and each entry that
+ * missed takes the first of them where it agrees and stays resolved (its rounding within its tolerance, or no
+ * larger than at the first step). A resolved difference is the derivative to the tolerance once the step is short
+ * enough, so a wrong derivative still misses at every step. The entries that agreed keep the first step's numbers.
+ */
+function shortenStep(
+  at: Point,
+  column: Column,
+  f: (at: Point) => ArrayLike<number>,
+  automatic: Float64Array,
+  target: ColumnTarget & { readonly rounding: Float64Array },
+  tol: number,
+): void {
+  const { m, n, j, differences, rounding } = target;
+  const pending = new Set<number>();
+  for (let i = 0; i < m; i++)
+    if (errorShare(automatic[i * n + j]!, differences[i * n + j]!, rounding[i * n + j]!, tol) > 1) pending.add(i);
+  const trial = { m, n: 1, j: 0, differences: new Float64Array(m), rounding: new Float64Array(m) };
+  let h = CHECK_STEP(column.x);
+  for (let shorter = 0; shorter < MAX_SHORTER_STEPS && pending.size > 0; shorter++) {
+    h /= 10;
+    columnDifferences(at, column, f, h, trial);
+    for (const i of pending) {
+      const k = i * n + j;
+      const difference = trial.differences[i]!;
+      const moved = trial.rounding[i]!;
+      // Past its tolerance and past the first step's rounding, shorter steps only round more: it stays as it was.
+      if (moved > Math.max(tol * Math.max(1, Math.abs(difference)), rounding[k]!)) pending.delete(i);
+      else if (errorShare(automatic[k]!, difference, moved, tol) <= 1) {
+        differences[k] = difference;
+        rounding[k] = moved;
+        pending.delete(i);
+      }
+    }
+  }
+}
+
+/** Whether an entry of column j misses: its error past its share (errorShare above 1). */
+function columnMisses(automatic: Float64Array, { m, n, j, differences, rounding }: ColumnTarget, tol: number): boolean {
+  for (let i = 0; i < m; i++) {
+    const k = i * n + j;
+    if (errorShare(automatic[k]!, differences[k]!, rounding?.[k] ?? 0, tol) > 1) return true;
+  }
+  return false;
+}
+
+/**
+ * |automatic − numeric| as a share of what the entry is allowed, tol·max(1, |numeric|) + how far rounding moves it:
+ * above 1 is a disagreement; 0 for an entry not compared (either side not finite).
+ */
+function errorShare(a: number, f: number, moved: number, tol: number): number {
+  if (!Number.isFinite(a) || !Number.isFinite(f)) return 0;
+  const error = Math.abs(a - f);
+  const allowed = tol * Math.max(1, Math.abs(f)) + moved;
+  return allowed > 0 ? error / allowed : error === 0 ? 0 : Infinity;
 }
 
 /** The seed of checkDirections' directions: the same directions, and so the same verdict, at every run. */
@@ -241,9 +348,7 @@ function compared(
       unresolved++;
       rounding = Math.max(rounding, moved);
     }
-    // The error as a share of what is allowed: above 1 is a disagreement.
-    const allowed = tolerated + moved;
-    const score = Number.isNaN(error) ? Infinity : allowed > 0 ? error / allowed : error === 0 ? 0 : Infinity;
+    const score = errorShare(a, f, moved, tol);
     if (!(score <= 1)) agree = false;
     maxAbsError = Math.max(maxAbsError, Number.isNaN(error) ? Infinity : error);
     if (error > 0)
