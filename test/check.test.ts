@@ -49,6 +49,9 @@ describe('check', () => {
       // Both columns: the value is -Infinity on both sides of x and of y.
       expect(report).toMatchObject({ agree: true, skipped: 2 });
     }
+    const one = fakeIo();
+    expect(await main(['check', 'log(x)', '--at', '1e-300'], one)).toBe(0);
+    expect(one.out()).toContain('not compared   1 entry that is not finite');
   });
 
   it('compares entries that finite differences resolve only coarsely within their rounding, and counts them', async () => {

@@ -472,7 +472,9 @@ function checkTable(report: CheckReport, layout: Layout): Block[] {
     text(`max abs error  ${formatNumber(report.maxAbsError, 3)}`),
     text(`max rel error  ${formatNumber(report.maxRelError, 3)}`),
     prose(`worst entry    ${worst}`),
-    ...(report.skipped > 0 ? [prose(`not compared   ${entries(report.skipped)} that are not finite`)] : []),
+    ...(report.skipped > 0
+      ? [prose(`not compared   ${entries(report.skipped)} that ${report.skipped === 1 ? 'is' : 'are'} not finite`)]
+      : []),
     ...(report.unresolved > 0
       ? [
           prose(
