@@ -65,6 +65,16 @@ describe('--batch', () => {
     expect(lines[4]!.jacobian).toBeDefined();
   });
 
+  it('says of a row of a table given as a point that a line is a JSON object', async () => {
+    const { status, out } = await run([LORENZ, ...FIXED, '--batch', 'points.csv'], {
+      files: { 'points.csv': 'x,y,z\n1,2,3\n' },
+    });
+    expect(status).toBe(1);
+    const hint = '; a line is a JSON object, as {"x": 1, "y": 2}, not a row of a table';
+    for (const line of out.trimEnd().split('\n'))
+      expect((JSON.parse(line) as { error: string }).error.endsWith(hint)).toBe(true);
+  });
+
   it('runs vjp with a seed per line, from a file', async () => {
     const { status, out } = await run(['vjp', 'x.*x', '--batch', 'points.jsonl'], {
       files: { 'points.jsonl': '{"at":{"x":[1,2]},"v":[1,0]}\n{"at":{"x":[3,4]},"v":[0,1]}\n' },

@@ -76,7 +76,9 @@ function parseLine(text: string): BatchLine {
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new UserError(`not valid JSON (${(error as Error).message})`);
+    // A row of a table (a CSV file given to --batch, its header first) is no JSON: say what a line is.
+    const hint = /^\s*[{["]/.test(text) ? '' : '; a line is a JSON object, as {"x": 1, "y": 2}, not a row of a table';
+    throw new UserError(`not valid JSON (${(error as Error).message})${hint}`);
   }
   if (!isRecord(parsed)) throw new UserError('a line must be a JSON object: {"at": {"x": [1, 2]}} or {"x": [1, 2]}');
   return isRecord(parsed.at) ? { at: parsed.at, v: parsed.v, u: parsed.u } : { at: parsed };
