@@ -1,6 +1,8 @@
 /**
  * A derivative check, like torch.autograd.gradcheck: the automatic Jacobian
- * against central finite differences with a step scaled to each input.
+ * against central finite differences, a column at a time, each entry allowed
+ * the tolerance and how far rounding moves its difference; or, like JAX's
+ * check_grads, J·u against the difference along random directions u.
  */
 import type { DerivativeOptions, JacobianResult, Point, Program } from './program.js';
 
@@ -306,7 +308,7 @@ export function checkDirections(
 }
 
 /** Numbers uniform in [0, 1) from a seed (mulberry32): directions that do not change from run to run. */
-function seededUniform(seed: number): () => number {
+export function seededUniform(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

@@ -1,5 +1,5 @@
 /** Seeded randomness, closeness and finite differences for the tests. */
-import { centralDifferences, relativeStep as relative } from '../../src/engine/check.js';
+import { centralDifferences, relativeStep as relative, seededUniform } from '../../src/engine/check.js';
 import type { Point, Program } from '../../src/engine/program.js';
 
 /** A seeded stream of uniform numbers in (0, 1) (Park–Miller), so that a case is its seed. */
@@ -8,17 +8,8 @@ export function parkMiller(seed: number): () => number {
   return () => (state = (state * 16807) % 2147483647) / 2147483647;
 }
 
-/** mulberry32: a small seeded generator, so every failure can be replayed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, check's generator of directions: a small seeded generator, so every failure can be replayed. */
+export const prng = seededUniform;
 
 /** A number's text, -0 told apart from 0. */
 export const bits = (x: number): string => (Object.is(x, -0) ? '-0' : String(x));
