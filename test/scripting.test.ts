@@ -65,14 +65,84 @@ describe('--batch', () => {
     expect(lines[4]!.jacobian).toBeDefined();
   });
 
-  it('says of a row of a table given as a point that a line is a JSON object', async () => {
-    const { status, out } = await run([LORENZ, ...FIXED, '--batch', 'points.csv'], {
-      files: { 'points.csv': 'x,y,z\n1,2,3\n' },
+  it('says of a row of a table in a file not named .csv or .tsv that a line is a JSON object', async () => {
+    const { status, out } = await run([LORENZ, ...FIXED, '--batch', 'points.txt'], {
+      files: { 'points.txt': 'x,y,z\n1,2,3\n' },
     });
     expect(status).toBe(1);
-    const hint = '; a line is a JSON object, as {"x": 1, "y": 2}, not a row of a table';
+    const hint =
+      '; a line is a JSON object, as {"x": 1, "y": 2}, not a row of a table (a file named .csv or .tsv is read as one)';
     for (const line of out.trimEnd().split('\n'))
       expect((JSON.parse(line) as { error: string }).error.endsWith(hint)).toBe(true);
+  });
+
+  it('reads a CSV or TSV file as a table of points: the lines JSON Lines of the same points give', async () => {
+    const jsonl = POINTS.map((p) => JSON.stringify(p)).join('\n');
+    const expected = await run([LORENZ, ...FIXED, '--batch', '-'], { stdin: jsonl });
+    const csv = `x,y,z\n${POINTS.map((p) => `${p.x},${p.y},${p.z}`).join('\n')}\n`;
+    // pandas' to_csv with its index: an unnamed first column, left out.
+    const indexed = `,z,x,y\n${POINTS.map((p, i) => `${i},${p.z},${p.x},${p.y}`).join('\r\n')}`;
+    const tsv = `x\ty\tz\n${POINTS.map((p) => `${p.x}\t${p.y}\t${p.z}`).join('\n')}\n`;
+    const files = { 'p.csv': csv, 'i.CSV': indexed, 'p.tsv': tsv };
+    for (const name of Object.keys(files)) {
+      const table = await run([LORENZ, ...FIXED, '--batch', name], { files });
+      // The indexed table names the variables in another order: the at object follows the columns.
+      const lines = table.out
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { jacobian: unknown });
+      expect(
+        lines.map((line) => line.jacobian),
+        name,
+      ).toEqual(
+        expected.out
+          .trimEnd()
+          .split('\n')
+          .map((line) => (JSON.parse(line) as { jacobian: unknown }).jacobian),
+      );
+      if (name !== 'i.CSV') expect(table).toEqual(expected);
+    }
+  });
+
+  it("says which lines of a table are no points, by the file's line numbers, and refuses a header of no names", async () => {
+    const files = { 'p.csv': 'x,y,z\n1,2,3\n4,5\n7,abc,9\n\n-1.5,inf,2e3\n', 'bad.csv': 'x[1],y\n1,2\n' };
+    const { status, out } = await run([LORENZ, ...FIXED, '--allow-nonfinite', '--batch', 'p.csv'], { files });
+    expect(status).toBe(1);
+    const lines = out
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { line?: number; error?: string });
+    expect(lines.map((line) => [line.line, line.error])).toEqual([
+      [undefined, undefined],
+      [3, 'it has 2 cells of values where the header names 3'],
+      [4, 'its cell "y": "abc" is not a number'],
+      [5, 'blank line: give a point on every line, or remove the line'],
+      [undefined, undefined],
+    ]);
+    expect((lines[4] as { at?: { y: unknown } }).at?.y).toBe('Infinity');
+    expect(await run(['x', '--batch', 'bad.csv'], { files })).toEqual({
+      status: 2,
+      out: '',
+      err:
+        'error: --batch bad.csv: its header\'s column "x[1]" is no variable name: each column of a batch table ' +
+        'is one scalar variable, named in the first line\n',
+    });
+  });
+
+  it('shards a table by its lines, every shard reading the header', async () => {
+    const csv = `x,y,z\n${POINTS.map((p) => `${p.x},${p.y},${p.z}`).join('\n')}\n`;
+    const shards = await Promise.all(
+      ['0/2', '1/2'].map((shard) =>
+        run([LORENZ, ...FIXED, '--batch', 'p.csv', '--shard', shard], { files: { 'p.csv': csv } }),
+      ),
+    );
+    const numbered = shards.flatMap(({ out }) =>
+      out
+        .trimEnd()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { line: number }),
+    );
+    expect(numbered.map((line) => line.line).sort()).toEqual([2, 3, 4]);
   });
 
   it('runs vjp with a seed per line, from a file', async () => {

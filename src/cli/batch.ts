@@ -14,6 +14,7 @@ import { linesOf, OutputError, readFailureReason, terminalLine, type Io } from '
 import { batchFormat, type OutputOptions, type Shard } from './options.js';
 import { Progress } from './progress.js';
 import { collectBindings, inputLimit, readSource, requestedWrt } from './request.js';
+import { batchTableSyntax, TablePoints } from './batch-table.js';
 import { BatchThreads } from './workers.js';
 import { BatchPoints, type BatchSetup, type Chunk, type ChunkOutput, type CsvPoint } from './workers-batch.js';
 
@@ -136,7 +137,11 @@ class Gathered {
   /** The input lines from one line of the shard to the next. */
   private readonly step: number;
 
-  constructor(private readonly shard: Shard | undefined) {
+  constructor(
+    private readonly shard: Shard | undefined,
+    /** A table's lines (a CSV or TSV file), read as points: its header first. */
+    private readonly table: TablePoints | null,
+  ) {
     this.step = shard?.count ?? 1;
   }
 
@@ -147,9 +152,14 @@ class Gathered {
       const text = run[k]!;
       this.lineNumber++;
       this.charactersRead += text.length + 1;
+      // A table's header is no point, and every shard reads it.
+      if (this.table?.expectsHeader === true) {
+        this.table.header(text);
+        continue;
+      }
       if (shard !== undefined && this.lineNumber % shard.count !== shard.index) continue;
       if (this.lines.length === 0) this.first = this.lineNumber;
-      this.lines.push(text);
+      this.lines.push(this.table === null ? text : this.table.point(text));
       this.characters += text.length;
       this.taken++;
       if (this.lines.length >= CHUNK_LINES || this.characters >= CHUNK_CHARACTERS) return k + 1;
@@ -247,7 +257,8 @@ export async function runBatch(
     interrupted = true;
   });
   const progress = new Progress(io, 'batch');
-  const gathered = new Gathered(shard);
+  const tableSyntax = batchTableSyntax(options.batch);
+  const gathered = new Gathered(shard, tableSyntax === null ? null : new TablePoints(tableSyntax, options.batch));
   let chunks = 0;
 
   let lastTurn = performance.now();

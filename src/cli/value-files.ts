@@ -91,7 +91,7 @@ function fileSyntax(path: string, content: string): Syntax | 'json' {
   return /^\s*[[{"]/.test(content) || NUMBER.test(content.trim()) ? 'json' : 'text';
 }
 
-type Syntax = 'csv' | 'tsv' | 'text';
+export type Syntax = 'csv' | 'tsv' | 'text';
 
 const tableSyntax = (path: string): Syntax => (/\.csv$/i.test(path) ? 'csv' : /\.tsv$/i.test(path) ? 'tsv' : 'text');
 
@@ -163,7 +163,7 @@ function tableRows(content: string, syntax: Syntax): { rows: Row[]; comment: Row
   return { rows, comment };
 }
 
-function splitCells(line: string, syntax: Syntax): string[] {
+export function splitCells(line: string, syntax: Syntax): string[] {
   if (syntax === 'tsv') return line.split('\t').map((cell) => cell.trim());
   // numpy.savetxt writes spaces by default, commas when asked to.
   if (syntax === 'text' && !line.includes(',')) return line.split(/\s+/);

@@ -70,14 +70,23 @@ interface BatchLine {
   readonly u?: unknown;
 }
 
+/**
+ * Starts a line that stands for a row of a batch table that is no point (batch-table.ts): the rest of the line
+ * says why. No JSON starts with it.
+ */
+export const NOT_A_POINT = '\u0000';
+
 /** `{"at": {...}, "v": [...]}` or the bare `at` object. */
 function parseLine(text: string): BatchLine {
+  if (text.startsWith(NOT_A_POINT)) throw new UserError(text.slice(1));
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
     // A row of a table (a CSV file given to --batch, its header first) is no JSON: say what a line is.
-    const hint = /^\s*[{["]/.test(text) ? '' : '; a line is a JSON object, as {"x": 1, "y": 2}, not a row of a table';
+    const hint = /^\s*[{["]/.test(text)
+      ? ''
+      : '; a line is a JSON object, as {"x": 1, "y": 2}, not a row of a table (a file named .csv or .tsv is read as one)';
     throw new UserError(`not valid JSON (${(error as Error).message})${hint}`);
   }
   if (!isRecord(parsed)) throw new UserError('a line must be a JSON object: {"at": {"x": [1, 2]}} or {"x": [1, 2]}');
