@@ -50,6 +50,23 @@ describe(`sums of more than ${SUM_BLOCK} entries add blocks of ${SUM_BLOCK}`, ()
     expect(compile('sum(abs(x))', { x: [n] }).evaluateFlat({ x })[0]).toBe(expected);
   });
 
+  it('sumOfEntries adds four blocks side by side, each from −0, in order: exact sums that tell orders apart', () => {
+    // Groups of four blocks and a short tail, from an offset. The first four blocks sum exactly to 2^53, 1, −1 and 2,
+    // whose total is 2^53 in this order and 2^53 + 2 with the second and third swapped; the others are random terms
+    // at a scale of each block's own.
+    const random = prng(13);
+    const count = 24 * SUM_BLOCK + 77;
+    const firstSums = [2 ** 53, 1, -1, 2];
+    const scales = Array.from({ length: 25 }, () => 10 ** (2 * random()));
+    const terms = Float64Array.from({ length: count + 3 }, (_, k) => {
+      const block = Math.floor((k - 3) / SUM_BLOCK);
+      if (k < 3) return NaN;
+      return block < 4 ? firstSums[block]! / SUM_BLOCK : (random() - 0.5) * scales[block]!;
+    });
+    for (const n of [4 * SUM_BLOCK, 9 * SUM_BLOCK + 77, count])
+      expect(Object.is(sumOfEntries(terms, 3, n), blockSum(terms.subarray(3, 3 + n), -0)), `${n}`).toBe(true);
+  });
+
   it('the sum of a fused loop that runs two chunks at a time, over random numbers', () => {
     // Pairs of chunks from 0 and from 2·SUM_BLOCK: the second pair adds each of its blocks to the sum so far.
     const random = prng(11);
