@@ -133,7 +133,8 @@ function matrixFromJson(value: readonly unknown[], what: string): Tensor {
     if (!Array.isArray(row) || row.length !== cols) {
       throw new InputError(
         `${what} is a ragged matrix: ` +
-          `row ${i + 1} has ${Array.isArray(row) ? row.length : 'no'} entries where row 1 has ${cols}`,
+          `row ${i + 1} has ${Array.isArray(row) ? (row.length === 1 ? '1 entry' : `${row.length} entries`) : 'no entries'} ` +
+          `where row 1 has ${cols}`,
       );
     }
     for (let j = 0; j < cols; j++) {

@@ -67,7 +67,11 @@ const CASES: readonly ErrorCase[] = [
   { name: '--at abc', argv: ['x', '--at', 'abc'], says: [/--at x/, /"abc" is not a number/] },
   { name: '--at [1,2', argv: ['x', '--at', '[1,2'], says: [/--at x/, /\[1,2 is not a valid array/] },
   { name: '--at x= (empty)', argv: ['x', '--at', 'x='], says: [/--at x is empty/] },
-  { name: 'ragged matrix', argv: ['x', '--at', 'x=[[1,2],[3]]'], says: [/ragged/, /row 2/] },
+  {
+    name: 'ragged matrix',
+    argv: ['x', '--at', 'x=[[1,2],[3]]'],
+    says: [/ragged/, /row 2 has 1 entry where row 1 has 2/],
+  },
   {
     name: '--at without a name for two variables',
     argv: ['x*y', '--at', '1,2'],
