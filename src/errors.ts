@@ -30,7 +30,7 @@ export interface Wording {
   noVariables(): string;
 }
 
-const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
+export const plural = (count: number, one: string, many: string): string => `${count} ${count === 1 ? one : many}`;
 
 /** The library's words: `compile`, `jacobian`, … take the expression, values and options as arguments. */
 export const LIBRARY_WORDING: Wording = {

@@ -43,6 +43,9 @@ describe('library errors name no flag', () => {
     const error = userErrorOf(() => vjp('x*2', { x: [1, 2, 3] }, [1, 2]));
     expect(error).toBeInstanceOf(InputError);
     expect(error.message).toBe('v has 2 entries but the output (vector[3]) has 3 entries: give 3');
+    expect(userErrorOf(() => vjp('sum(x)', { x: [1, 2] }, [1, 2])).message).toBe(
+      'v has 2 entries but the output (scalar) has 1 entry: give 1',
+    );
   });
 
   it('u of the wrong length, in jvp and hvp', () => {

@@ -4,7 +4,7 @@
  * one forward pass and then derivative passes; the linearisation for a choice
  * of `wrt` is built once and reused.
  */
-import { InputError, LimitError, withRemedy, type LargeResult } from '../errors.js';
+import { InputError, LimitError, plural, withRemedy, type LargeResult } from '../errors.js';
 import { identityMap } from '../graph/index-maps.js';
 import type { GraphBuilder } from '../graph/index.js';
 import { OPS, type NodeId, type Operand } from '../ops/index.js';
@@ -155,7 +155,9 @@ interface ValuePass {
 function resultArray(out: Float64Array | undefined, length: number, what: string): Float64Array {
   if (out === undefined) return new Float64Array(length);
   if (out.length !== length)
-    throw new InputError(`out has ${out.length} entries, but ${what} has ${length}: give a Float64Array of ${length}`);
+    throw new InputError(
+      `out has ${plural(out.length, 'entry', 'entries')}, but ${what} has ${length}: give a Float64Array of ${length}`,
+    );
   return out;
 }
 
@@ -577,7 +579,8 @@ export class Program {
       const { length } = v;
       const output = describeShape(this.outputShape);
       throw new InputError(
-        (wording) => `${wording.seedLength('v', length)} but the output (${output}) has ${m} entries: give ${m}`,
+        (wording) =>
+          `${wording.seedLength('v', length)} but the output (${output}) has ${plural(m, 'entry', 'entries')}: give ${m}`,
       );
     }
     const { value, warnings, cotangents } = this.backward(at, v, wrt, options, 'the vector-Jacobian product');
