@@ -110,6 +110,9 @@ describe('check', () => {
     vi.spyOn(OPS.sin, 'partial').mockImplementation((_b, _i, node) => ({ kind: 'elementwise', d: node.out }));
     expect(check('sum(sin(x) .* x)', { x }, { directions: 2 }).agree).toBe(false);
     vi.restoreAllMocks();
+    // Moves ten times shorter where one straddles a pole, as the whole check's steps; a jump misses at every one.
+    expect(check('sum(1 ./ x)', { x: [1e-10, 1, 2] }, { directions: 2 }).agree).toBe(true);
+    expect(check('floor(x)', { x: [2] }, { directions: 1 }).agree).toBe(false);
     expect(() => check('sin(x)', { x }, { directions: 0 })).toThrow('options.directions must be a whole number from 1');
     const io = fakeIo();
     expect(await main(['check', 'sin(x)', '--at', 'x=1', '--directions', '1.5'], io)).toBe(2);

@@ -247,7 +247,8 @@ const DIRECTIONS_SEED = 20261203;
  * J·u (forward mode) against the central difference along u for `count` random directions u, as JAX's check_grads
  * does: 3 passes a direction whatever n, where the whole J's check takes 2n values. Each input moves by its step
  * (CHECK_STEP) times a number uniform in [−1, 1], from a fixed seed; u is the distance between the two points as
- * rounded, over twice 6·10⁻⁶, so that J·u is what their difference measures.
+ * rounded, over twice 6·10⁻⁶, so that J·u is what their difference measures. A direction whose differences miss
+ * is tried again with moves ten times shorter, as checkJacobian's columns are.
  */
 export function checkDirections(
   program: Program,
@@ -258,39 +259,37 @@ export function checkDirections(
   options: DerivativeOptions = {},
 ): CheckResult {
   const m = program.m;
-  const scale = 2 * 6e-6;
   const random = seededUniform(DIRECTIONS_SEED);
   const products = new Float64Array(m * count);
   const numeric = new Float64Array(m * count);
   const roundingOf = new Float64Array(m * count);
-  const u = new Float64Array(program.columns(wrt));
+  const trial = { products: new Float64Array(m), numeric: new Float64Array(m), rounding: new Float64Array(m) };
   let value: Float64Array = new Float64Array(m);
   let warnings: JacobianResult['warnings'] = [];
   for (let k = 0; k < count; k++) {
-    const above = new Map(at);
-    const below = new Map(at);
-    let column = 0;
-    for (const name of wrt) {
-      const entries = at.get(name)!;
-      const up = new Float64Array(entries.length);
-      const down = new Float64Array(entries.length);
-      for (let j = 0; j < entries.length; j++) {
-        const move = (2 * random() - 1) * CHECK_STEP(entries[j]!);
-        up[j] = entries[j]! + move;
-        down[j] = entries[j]! - move;
-        u[column++] = (up[j]! - down[j]!) / scale;
-      }
-      above.set(name, up);
-      below.set(name, down);
-    }
-    const product = program.jvp(at, u, wrt, options);
-    ({ value, warnings } = product);
-    const plus = program.evaluate(above);
-    const minus = program.evaluate(below);
+    const moves = wrt.map((name) => Float64Array.from(at.get(name)!, (x) => (2 * random() - 1) * CHECK_STEP(x)));
+    ({ value, warnings } = alongDirection(program, at, wrt, moves, 1, options, trial));
+    const pending = new Set<number>();
     for (let i = 0; i < m; i++) {
-      products[i * count + k] = product.jvp[i]!;
-      numeric[i * count + k] = (plus[i]! - minus[i]!) / scale;
-      roundingOf[i * count + k] = (VALUE_ROUNDING * (Math.abs(plus[i]!) + Math.abs(minus[i]!))) / scale;
+      products[i * count + k] = trial.products[i]!;
+      numeric[i * count + k] = trial.numeric[i]!;
+      roundingOf[i * count + k] = trial.rounding[i]!;
+      if (errorShare(trial.products[i]!, trial.numeric[i]!, trial.rounding[i]!, tol) > 1) pending.add(i);
+    }
+    for (let shorter = 1; shorter <= MAX_SHORTER_STEPS && pending.size > 0; shorter++) {
+      alongDirection(program, at, wrt, moves, 10 ** -shorter, options, trial);
+      for (const i of pending) {
+        const entry = i * count + k;
+        const moved = trial.rounding[i]!;
+        // As for a column: kept where it agrees and stays resolved; past that, shorter moves only round more.
+        if (moved > Math.max(tol * Math.max(1, Math.abs(trial.numeric[i]!)), roundingOf[entry]!)) pending.delete(i);
+        else if (errorShare(trial.products[i]!, trial.numeric[i]!, moved, tol) <= 1) {
+          products[entry] = trial.products[i]!;
+          numeric[entry] = trial.numeric[i]!;
+          roundingOf[entry] = moved;
+          pending.delete(i);
+        }
+      }
     }
     options.onProgress?.(k + 1, count);
   }
@@ -305,6 +304,43 @@ export function checkDirections(
     passes: count,
   } as const;
   return compared(automatic, numeric, roundingOf, tol, count);
+}
+
+/**
+ * J·u and the central difference along u for the points x ± `factor`·moves (u: their distance as rounded, over
+ * 2·6·10⁻⁶·factor), with the difference's rounding, into `into`; the point's value and warnings.
+ */
+function alongDirection(
+  program: Program,
+  at: Point,
+  wrt: readonly string[],
+  moves: readonly Float64Array[],
+  factor: number,
+  options: DerivativeOptions,
+  into: { readonly products: Float64Array; readonly numeric: Float64Array; readonly rounding: Float64Array },
+): { readonly value: Float64Array; readonly warnings: JacobianResult['warnings'] } {
+  const scale = 2 * 6e-6 * factor;
+  const above = new Map(at);
+  const below = new Map(at);
+  const u = new Float64Array(program.columns(wrt));
+  let column = 0;
+  wrt.forEach((name, v) => {
+    const entries = at.get(name)!;
+    const up = Float64Array.from(entries, (x, j) => x + factor * moves[v]![j]!);
+    const down = Float64Array.from(entries, (x, j) => x - factor * moves[v]![j]!);
+    for (let j = 0; j < entries.length; j++) u[column++] = (up[j]! - down[j]!) / scale;
+    above.set(name, up);
+    below.set(name, down);
+  });
+  const product = program.jvp(at, u, wrt, options);
+  const plus = program.evaluate(above);
+  const minus = program.evaluate(below);
+  for (let i = 0; i < plus.length; i++) {
+    into.products[i] = product.jvp[i]!;
+    into.numeric[i] = (plus[i]! - minus[i]!) / scale;
+    into.rounding[i] = (VALUE_ROUNDING * (Math.abs(plus[i]!) + Math.abs(minus[i]!))) / scale;
+  }
+  return product;
 }
 
 /** Numbers uniform in [0, 1) from a seed (mulberry32): directions that do not change from run to run. */
