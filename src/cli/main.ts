@@ -255,7 +255,10 @@ const COMMANDS: readonly CommandSpec[] = [
     command: 'check',
     description: 'compare the automatic Jacobian with central finite differences; exit 1 if they disagree',
     options: [
-      new Option('--tol <number>', 'largest accepted |automatic − numeric| / max(1, |numeric|)')
+      new Option(
+        '--tol <number>',
+        'largest accepted |automatic − numeric| / max(1, |numeric|), beside how far rounding moves the difference',
+      )
         .default(1e-6)
         .argParser(positiveNumber('--tol')),
       new Option(

@@ -160,7 +160,10 @@ export function addCommonOptions(command: Command): Command {
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     )
     .option('-f, --file <path>', 'read the expression from a file (# comments and line breaks allowed)')
-    .option('--batch <file>', 'JSON Lines of points (- for standard input): one JSON result a line, in order')
+    .option(
+      '--batch <file>',
+      'JSON Lines of points (- for standard input), or a .csv/.tsv table of them: one JSON result a point, in order',
+    )
     .addOption(
       new Option(
         '--jobs <threads>',
