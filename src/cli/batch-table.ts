@@ -46,7 +46,7 @@ export class TablePoints {
     this.keys = names.map((name) => `${JSON.stringify(name)}:`);
   }
 
-  /** The JSON line of the point on `text` (line `line` of the file), or a line that says why it is none. */
+  /** The JSON line of the point on `text`, or a line that says why it is none (a blank line stays blank). */
   point(text: string): string {
     const keys = this.keys!;
     if (text.trim() === '') return text;
