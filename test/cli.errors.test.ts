@@ -63,6 +63,12 @@ const CASES: readonly ErrorCase[] = [
   },
   { name: 'unknown function', argv: ['foo(x)', '--at', '1'], says: [/unknown function foo/, /\bsin\b/, /\bnorm\b/] },
   { name: 'unbound name', argv: ['x+y', '--at', 'x=1'], says: [/no value for y/, /--at y=/] },
+  {
+    name: 'a vector called as a function (indexing with parentheses)',
+    argv: ['x(1)', '--at', 'x=1,2'],
+    says: [/x\(…\) calls the variable x as a function: write x\[…\] to index it \(from 1\), or x\*\(…\) to multiply/],
+  },
+  { name: 'a scalar called as a function', argv: ['x(2)', '--at', 'x=1'], says: [/: write x\*\(…\) to multiply$/] },
   { name: '--at 1,,2', argv: ['x', '--at', '1,,2'], says: [/--at x/, /"1,,2"/, /empty entry/] },
   { name: '--at abc', argv: ['x', '--at', 'abc'], says: [/--at x/, /"abc" is not a number/] },
   { name: '--at [1,2', argv: ['x', '--at', '[1,2'], says: [/--at x/, /\[1,2 is not a valid array/] },

@@ -349,8 +349,12 @@ class TreeLowerer implements Lowerer {
         argNodes.map((a) => this.lower(a)),
       );
     }
-    if (this.variables.has(name)) {
-      const advice = `write ${name}*(…) to multiply`;
+    const variable = this.variables.get(name);
+    if (variable !== undefined) {
+      // Parentheses index in MATLAB and Octave: an array variable called so was most likely meant to be indexed.
+      const multiply = `${name}*(…) to multiply`;
+      const advice =
+        variable.shape.length === 0 ? `write ${multiply}` : `write ${name}[…] to index it (from 1), or ${multiply}`;
       throw new UnsupportedError(`${name}(…) calls the variable ${name} as a function: ${advice}`);
     }
     throw new UnsupportedError(unknownFunctionMessage(name));
