@@ -68,6 +68,16 @@ const CASES: readonly ErrorCase[] = [
     argv: ['x(1)', '--at', 'x=1,2'],
     says: [/x\(…\) calls the variable x as a function: write x\[…\] to index it \(from 1\), or x\*\(…\) to multiply/],
   },
+  {
+    name: 'a while loop, which mathjs reads as names',
+    argv: ['y = 2; while y > 1; y = y - 1; end; x', '--at', 'x=1'],
+    says: [/^error: loops are not part of the language/],
+  },
+  {
+    name: 'an if statement',
+    argv: ['if x > 0; 1; end', '--at', 'x=1'],
+    says: [/^error: if is not part of the language: write a ternary, as c \? a : b/],
+  },
   { name: 'a scalar called as a function', argv: ['x(2)', '--at', 'x=1'], says: [/: write x\*\(…\) to multiply$/] },
   { name: '--at 1,,2', argv: ['x', '--at', '1,,2'], says: [/--at x/, /"1,,2"/, /empty entry/] },
   { name: '--at abc', argv: ['x', '--at', 'abc'], says: [/--at x/, /"abc" is not a number/] },
@@ -168,6 +178,12 @@ describe('user errors, in-process: exit 2, one error: line, nothing on stdout', 
       { expr: '2 +', column: 3, says: /Unexpected end of expression/ },
       { expr: 'sin(x', column: 5, says: /Parenthesis \) expected/ },
       { expr: '1 + * 2', column: 4, says: /Value expected/ },
+      // A MATLAB loop, which mathjs cannot parse: what to write instead, under the `for`.
+      {
+        expr: 'for i = 1:3; x = x + i; end; x',
+        column: 0,
+        says: /loops are not part of the language: write a recursion/,
+      },
     ];
     for (const { expr, column, says } of PARSE) {
       it(`${expr} (caret at column ${column})`, async () => {

@@ -33,6 +33,8 @@ export function parseExpression(source: string, limits: Limits = DEFAULT_LIMITS)
   walk(ast, (node, path) => {
     const refusal = REFUSED[node.type];
     if (refusal !== undefined) throw new UnsupportedError(refusal);
+    const name = node.type === 'SymbolNode' ? (node as unknown as { name: string }).name : '';
+    if (Object.hasOwn(FOREIGN_KEYWORDS, name)) throw new UnsupportedError(FOREIGN_KEYWORDS[name]!);
     // The statement test runs for statements only: the walk visits every node of a long expression.
     if (STATEMENT_TYPES.has(node.type) && !isTopLevel(node, path)) {
       throw new UnsupportedError(
@@ -75,13 +77,36 @@ const FOREIGN_OPERATORS: readonly { readonly operator: string; readonly message:
   { operator: '@', message: '@ is not an operator here: use * for matrix products (A*x), .* element-wise' },
 ];
 
-/** The first foreign operator in a source mathjs could not parse, with its column; null when it has none. */
+const LOOPS =
+  'loops are not part of the language: write a recursion, as f(k, y) = k == 0 ? y : f(k - 1, g(y)), map(x, f), ' +
+  'or a reduction such as sum(…)';
+const CONDITIONS = 'if is not part of the language: write a ternary, as c ? a : b';
+
+/** Statements of MATLAB and Python that the language has no form of, with what to write instead. */
+const FOREIGN_STATEMENTS: readonly { readonly keyword: RegExp; readonly message: string }[] = [
+  { keyword: /(?<=^|[;\n]\s*)(for|while)\b/, message: LOOPS },
+  { keyword: /(?<=^|[;\n]\s*)if\b/, message: CONDITIONS },
+];
+
+/**
+ * Keywords of those statements that mathjs reads as names (`while y > 1` is while·y > 1): a name so spelled is
+ * taken for the statement, not asked a value for.
+ */
+const FOREIGN_KEYWORDS: Readonly<Record<string, string>> = {
+  while: LOOPS,
+  for: LOOPS,
+  if: CONDITIONS,
+  elseif: CONDITIONS,
+  else: CONDITIONS,
+};
+
+/** The first foreign operator or statement in a source mathjs could not parse, with its column; null for none. */
 function operatorFromElsewhere(source: string): { message: string; column: number } | null {
   // Blank the # comments (keeping columns): an operator there is no cause of the error.
   const code = source.replace(/#[^\n]*/g, (comment) => ' '.repeat(comment.length));
-  const found = FOREIGN_OPERATORS.map(({ operator, message }) => ({ message, column: code.indexOf(operator) }))
-    .filter((f) => f.column >= 0)
-    .sort((a, b) => a.column - b.column);
+  const operators = FOREIGN_OPERATORS.map(({ operator, message }) => ({ message, column: code.indexOf(operator) }));
+  const statements = FOREIGN_STATEMENTS.map(({ keyword, message }) => ({ message, column: code.search(keyword) }));
+  const found = [...operators, ...statements].filter((f) => f.column >= 0).sort((a, b) => a.column - b.column);
   return found[0] ?? null;
 }
 
