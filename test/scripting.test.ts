@@ -257,6 +257,21 @@ describe('jacobian functions', () => {
     expect(entries.find((e) => e.name === 'sin')).toMatchObject({ arity: '1', doc: 'sine, element-wise' });
     expect(entries.every((e) => e.doc.length > 0)).toBe(true);
   });
+
+  it('lays the table out in a usage column of 24: a longer usage has a line of its own above', async () => {
+    const { out } = await run(['functions']);
+    const lines = out.trimEnd().split('\n');
+    expect(lines[0]).toBe('abs(x)                      1  absolute value, element-wise');
+    const range = lines.findIndex((line) => line.startsWith('range('));
+    expect(lines[range]).toBe('range(a, b), range(a, b, step), range(a, b, step, includeEnd)');
+    expect(lines[range + 1]).toMatch(/^ {26}2-4 {2}a, a \+ step/);
+    // Every line is a usage of at most 24 characters padded to them, or a longer usage whose next line starts blank.
+    for (let k = 0; k < lines.length; k++) {
+      if (lines[k]!.slice(24, 26) === '  ' && lines[k]!.slice(0, 24).trim() !== '') continue;
+      expect(lines[k + 1]!.slice(0, 26), lines[k]).toBe(' '.repeat(26));
+      k++;
+    }
+  });
 });
 
 describe('progress', () => {

@@ -294,6 +294,23 @@ const EMIT_OPTIONS: readonly string[] = [
   '--debug',
 ];
 
+/** The usage column of `jacobian functions`: a longer usage (range's four forms) has a line of its own above. */
+const USAGE_COLUMN = 24;
+
+/** One line a function: usage, arity, what it does, the usage column no wider than USAGE_COLUMN. */
+function functionsTable(entries: readonly { readonly usage: string; readonly arity: string; readonly doc: string }[]) {
+  const width = Math.min(
+    USAGE_COLUMN,
+    entries.reduce((w, e) => Math.max(w, e.usage.length), 0),
+  );
+  return entries
+    .map(({ usage, arity, doc }) => {
+      const line = `${arity.padStart(3)}  ${doc}`;
+      return usage.length <= width ? `${usage.padEnd(width)}  ${line}\n` : `${usage}\n${''.padEnd(width)}  ${line}\n`;
+    })
+    .join('');
+}
+
 /** --u, repeatable as --u x=… --u W=…. */
 function uOption(description: string): Option {
   return new Option('--u <numbers>', description).argParser((text: string, previous: string[] | undefined) => [
@@ -421,8 +438,7 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
         io.write(`${JSON.stringify(entries)}\n`);
         return;
       }
-      const width = entries.reduce((w, e) => Math.max(w, e.usage.length), 0);
-      io.write(`${entries.map((e) => `${e.usage.padEnd(width)}  ${e.arity.padStart(3)}  ${e.doc}`).join('\n')}\n`);
+      io.write(functionsTable(entries));
     });
   program
     .command('completion')
