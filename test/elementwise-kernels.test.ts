@@ -119,7 +119,8 @@ describe('generated element-wise loops', () => {
         const found: [number, string][] = [];
         spec.special!(v, out, args, (k, point) => expected.push([k, point.convention]));
         scanSpecialPoints(spec.specialPoint, v, out, args, (k, point) => found.push([k, point.convention]));
-        expect(found, `${name} ${pattern}`).toEqual(expected);
+        // Compared as text: thousands of points a pattern, which a deep comparison walks slowly.
+        expect(JSON.stringify(found), `${name} ${pattern}`).toBe(JSON.stringify(expected));
         reported += expected.length;
       }
       expect(reported, name).toBeGreaterThan(0);
@@ -142,13 +143,16 @@ describe('nearlyEqual', () => {
       if (!Number.isFinite(a) || !Number.isFinite(b)) return a === b;
       return a === b || Math.abs(a - b) <= Math.max(1e-12 * Math.max(Math.abs(a), Math.abs(b)), 1e-15);
     };
-    for (let trial = 0; trial < 20000; trial++) {
+    // The first pair where they differ, if any: one expect, not one a pair.
+    let mismatch: string | null = null;
+    for (let trial = 0; trial < 20000 && mismatch === null; trial++) {
       const a = anyNumber();
-      // Half the pairs near each other, at the edge of either tolerance.
+      // Two pairs in three near each other, at the edge of either tolerance.
       const near = [a * (1 + (random() - 0.5) * 4e-12), a + (random() - 0.5) * 4e-15, anyNumber()];
       const b = near[Math.floor(random() * near.length)]!;
-      expect(nearlyEqual(a, b), `${a}, ${b}`).toBe(reference(a, b));
+      if (nearlyEqual(a, b) !== reference(a, b)) mismatch = `${a}, ${b}`;
     }
+    expect(mismatch).toBeNull();
   });
 });
 
@@ -163,7 +167,9 @@ describe('max/min reductions', () => {
   }
 
   it('find the extreme as contest does entry by entry, and count and share its ties as nearlyEqual', () => {
-    for (let trial = 0; trial < 3000; trial++) {
+    // The first case that differs, if any: one expect, not four a case.
+    let mismatch: string | null = null;
+    for (let trial = 0; trial < 3000 && mismatch === null; trial++) {
       const v = entries(1 + Math.floor(random() * 12));
       for (const sign of [1, -1] as const) {
         let best = v[0]!;
@@ -173,17 +179,25 @@ describe('max/min reductions', () => {
           else if (contest(x, best, sign) === 1) best = x;
         }
         const extreme = extremeEntry(v, 0, v.length, sign);
-        expect(Object.is(extreme, nan ? NaN : best)).toBe(true);
         const target = trial % 2 === 0 ? extreme : anyNumber();
         const ties = Array.from(v, (x) => nearlyEqual(x, target));
         const count = ties.filter(Boolean).length;
-        expect(countNearlyEqual(v, 0, v.length, target)).toBe(count);
-        expect(countNearlyEqual(v, 0, v.length, target, 2)).toBe(Math.min(count, 2));
         const shares = new Float64Array(2 * v.length);
         shares.set(v);
         nearlyEqualShares(shares, 0, v.length, v.length, target);
-        expect(Array.from(shares.subarray(v.length))).toEqual(ties.map((tie) => (tie ? 1 / count : 0)));
+        const shared = ties.every((tie, k) => shares[v.length + k] === (tie ? 1 / count : 0));
+        const why = !Object.is(extreme, nan ? NaN : best)
+          ? 'extreme'
+          : countNearlyEqual(v, 0, v.length, target) !== count
+            ? 'count'
+            : countNearlyEqual(v, 0, v.length, target, 2) !== Math.min(count, 2)
+              ? 'count up to 2'
+              : shared
+                ? null
+                : 'shares';
+        if (why !== null) mismatch = `${why} of [${Array.from(v).join(', ')}], sign ${sign}, target ${target}`;
       }
     }
+    expect(mismatch).toBeNull();
   });
 });
