@@ -14,7 +14,7 @@ import { sizeOf } from '../shape.js';
 import { tensorFromJson } from '../values.js';
 import { parseNumberList, splitBinding } from './bindings.js';
 import type { Io } from './io.js';
-import type { OutputOptions } from './options.js';
+import { isNumpyFormat, type OutputOptions } from './options.js';
 import { writeChunks } from './output-stream.js';
 import { Progress } from './progress.js';
 import { requireFinite, resolveRequest, type CommonOptions, type Request } from './request.js';
@@ -176,8 +176,7 @@ export function compute(
       const what = command === 'hessian' ? `the ${n}×${n} Hessian` : `the ${program.m}×${n} Jacobian`;
       // Memory first (it says how much), then whether the text could be printed at all (NumPy's files are no text).
       guardMemory(entries, what, derivativeOptions, command === 'hessian' ? 'hessian' : 'jacobian');
-      const binary = options.format === 'npy' || options.format === 'npz';
-      if (entries > MAX_PRINTED_ENTRIES && !binary) {
+      if (entries > MAX_PRINTED_ENTRIES && !isNumpyFormat(options.format)) {
         const instead = command === 'hessian' ? '--sparse or hvp' : '--sparse, vjp or jvp';
         throw new LimitError(
           `${what} has ${entries} entries, too many to print (gigabytes of text): use ${instead}, or --format npy`,

@@ -38,9 +38,10 @@ import { mistypedCommand, optionOfAnotherCommand } from './suggest.js';
 import {
   addCommonOptions,
   CLI_WORDING,
+  integerIn,
+  isNumpyFormat,
   modeOption,
   outputFormatOf,
-  integerIn,
   positiveNumber,
   type OutputFormat,
   type OutputOptions,
@@ -371,7 +372,7 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
           return;
         }
         const outputFormat = outputFormatOf(options);
-        const binary = outputFormat === 'npy' || outputFormat === 'npz';
+        const binary = isNumpyFormat(outputFormat);
         if (binary && options.output === undefined)
           throw new InputError(`--format ${outputFormat} writes a binary file: give -o FILE.${outputFormat}`);
         const { report, status, stats } = await runCommand(spec.command, expr, options, io);

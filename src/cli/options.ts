@@ -89,6 +89,10 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** What --batch writes: JSON Lines, or one CSV row per point. */
 export type BatchFormat = 'jsonl' | 'csv';
 
+/** NumPy's files, which hold numbers as bytes: no text is printed, and they need -o. */
+export const isNumpyFormat = (format: string | undefined): format is 'npy' | 'npz' =>
+  format === 'npy' || format === 'npz';
+
 /** The format asked for by --json and --format, which must not disagree. */
 export function outputFormatOf(options: OutputOptions): OutputFormat {
   const format = requestedFormat(options);

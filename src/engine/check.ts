@@ -15,12 +15,6 @@ const VALUE_ROUNDING = 4 * Number.EPSILON;
 /** A step for each input from its value. */
 export type StepRule = (x: number) => number;
 
-/** A relative step, h = relative·max(1, |x|). */
-export const relativeStep =
-  (relative: number): StepRule =>
-  (x) =>
-    relative * Math.max(1, Math.abs(x));
-
 /**
  * check's step: 6·10⁻⁶ (about cbrt ε, which balances truncation against rounding) up to |x| = 2²⁰, relative beyond,
  * where x ± h stays some 10⁴ ulps from x. A step that grows with |x| misses a function that turns as fast far
@@ -207,17 +201,30 @@ function shortenStep(
     columnDifferences(at, column, f, h, trial);
     for (const i of pending) {
       const k = i * n + j;
-      const difference = trial.differences[i]!;
-      const moved = trial.rounding[i]!;
-      // Past its tolerance and past the first step's rounding, shorter steps only round more: it stays as it was.
-      if (moved > Math.max(tol * Math.max(1, Math.abs(difference)), rounding[k]!)) pending.delete(i);
-      else if (errorShare(automatic[k]!, difference, moved, tol) <= 1) {
-        differences[k] = difference;
-        rounding[k] = moved;
-        pending.delete(i);
+      const verdict = shorterStep(automatic[k]!, trial.differences[i]!, trial.rounding[i]!, rounding[k]!, tol);
+      if (verdict === 'taken') {
+        differences[k] = trial.differences[i]!;
+        rounding[k] = trial.rounding[i]!;
       }
+      if (verdict !== 'shorter') pending.delete(i);
     }
   }
+}
+
+/**
+ * What a shorter step's difference of an entry that missed is worth: `taken` where it agrees and stays resolved
+ * (its rounding within its tolerance, or no larger than at the first step); `kept` (the first step's stays) where
+ * its rounding is past both, as it only grows with shorter steps; else try a `shorter` one.
+ */
+function shorterStep(
+  automatic: number,
+  difference: number,
+  moved: number,
+  firstRounding: number,
+  tol: number,
+): 'taken' | 'kept' | 'shorter' {
+  if (moved > Math.max(tol * Math.max(1, Math.abs(difference)), firstRounding)) return 'kept';
+  return errorShare(automatic, difference, moved, tol) <= 1 ? 'taken' : 'shorter';
 }
 
 /** Whether an entry of column j misses: its error past its share (errorShare above 1). */
@@ -280,15 +287,13 @@ export function checkDirections(
       alongDirection(program, at, wrt, moves, 10 ** -shorter, options, trial);
       for (const i of pending) {
         const entry = i * count + k;
-        const moved = trial.rounding[i]!;
-        // As for a column: kept where it agrees and stays resolved; past that, shorter moves only round more.
-        if (moved > Math.max(tol * Math.max(1, Math.abs(trial.numeric[i]!)), roundingOf[entry]!)) pending.delete(i);
-        else if (errorShare(trial.products[i]!, trial.numeric[i]!, moved, tol) <= 1) {
+        const verdict = shorterStep(trial.products[i]!, trial.numeric[i]!, trial.rounding[i]!, roundingOf[entry]!, tol);
+        if (verdict === 'taken') {
           products[entry] = trial.products[i]!;
           numeric[entry] = trial.numeric[i]!;
-          roundingOf[entry] = moved;
-          pending.delete(i);
+          roundingOf[entry] = trial.rounding[i]!;
         }
+        if (verdict !== 'shorter') pending.delete(i);
       }
     }
     options.onProgress?.(k + 1, count);

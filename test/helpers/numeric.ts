@@ -1,5 +1,5 @@
 /** Seeded randomness, closeness and finite differences for the tests. */
-import { centralDifferences, relativeStep as relative, seededUniform } from '../../src/engine/check.js';
+import { centralDifferences, seededUniform, type StepRule } from '../../src/engine/check.js';
 import type { Point, Program } from '../../src/engine/program.js';
 
 /** A seeded stream of uniform numbers in (0, 1) (Park–Miller), so that a case is its seed. */
@@ -7,6 +7,12 @@ export function parkMiller(seed: number): () => number {
   let state = seed % 2147483646 || 1;
   return () => (state = (state * 16807) % 2147483647) / 2147483647;
 }
+
+/** The tests' step, relative: h = relative·max(1, |x|) (check's own is absolute up to 2²⁰). */
+const relative =
+  (step: number): StepRule =>
+  (x) =>
+    step * Math.max(1, Math.abs(x));
 
 /** mulberry32, check's generator of directions: a small seeded generator, so every failure can be replayed. */
 export const prng = seededUniform;
