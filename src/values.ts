@@ -64,24 +64,60 @@ const UPPER_E = 69;
 const isWhite = (c: number): boolean => c === SPACE || c === NEWLINE || c === RETURN || c === TAB;
 const isDigit = (c: number): boolean => c >= ZERO && c <= NINE;
 
-/** The index after the JSON number (-?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?) at `i` of `text`, or -1 if none is there. */
-function jsonNumberEnd(text: string, i: number): number {
-  if (text.charCodeAt(i) === MINUS) i++;
-  const first = text.charCodeAt(i);
-  if (first === ZERO) i++;
-  else if (isDigit(first)) while (isDigit(text.charCodeAt(++i)));
-  else return -1;
-  if (text.charCodeAt(i) === POINT) {
-    if (!isDigit(text.charCodeAt(++i))) return -1;
-    while (isDigit(text.charCodeAt(++i)));
+/** 10⁰ … 10²², each a double exactly. */
+export const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+
+/** The value of the number readJsonNumber read last. */
+let numberRead = 0;
+
+/**
+ * Reads the JSON number (-?(0|[1-9]d*)(.d+)?([eE][+-]?d+)?) at `i` of `text` into numberRead and returns the
+ * index after it, or -1 if none is there. Its digits as an integer below 2⁵³ and a power of ten at most 22 either
+ * way are doubles exactly, so one product or quotient rounds once, as Number does (Clinger's fast path): 10⁶
+ * numbers of 16 digits or fewer are read in a quarter of the time. Number reads the others from their text.
+ */
+function readJsonNumber(text: string, i: number): number {
+  const start = i;
+  const negative = text.charCodeAt(i) === MINUS;
+  if (negative) i++;
+  // Past 2⁵³ (where not every integer is a double) the sum may round, but stays at or above 2⁵³.
+  let digits = 0;
+  let c = text.charCodeAt(i);
+  if (c === ZERO) c = text.charCodeAt(++i);
+  else if (isDigit(c)) {
+    do {
+      digits = digits * 10 + (c - ZERO);
+      c = text.charCodeAt(++i);
+    } while (isDigit(c));
+  } else return -1;
+  let places = 0;
+  if (c === POINT) {
+    c = text.charCodeAt(++i);
+    if (!isDigit(c)) return -1;
+    do {
+      digits = digits * 10 + (c - ZERO);
+      places++;
+      c = text.charCodeAt(++i);
+    } while (isDigit(c));
   }
-  const e = text.charCodeAt(i);
-  if (e === LOWER_E || e === UPPER_E) {
-    const sign = text.charCodeAt(++i);
-    if (sign === PLUS || sign === MINUS) i++;
-    if (!isDigit(text.charCodeAt(i))) return -1;
-    while (isDigit(text.charCodeAt(++i)));
+  let exponent = 0;
+  if (c === LOWER_E || c === UPPER_E) {
+    c = text.charCodeAt(++i);
+    const sign = c === MINUS ? -1 : 1;
+    if (c === PLUS || c === MINUS) c = text.charCodeAt(++i);
+    if (!isDigit(c)) return -1;
+    do {
+      // Any exponent past 1000 is as far out of the fast path as 1000.
+      if (exponent < 1000) exponent = exponent * 10 + (c - ZERO);
+      c = text.charCodeAt(++i);
+    } while (isDigit(c));
+    exponent *= sign;
   }
+  const power = exponent - places;
+  if (digits <= Number.MAX_SAFE_INTEGER && power >= -22 && power <= 22) {
+    const x = power < 0 ? digits / POWERS_OF_TEN[-power]! : digits * POWERS_OF_TEN[power]!;
+    numberRead = negative ? -x : x;
+  } else numberRead = Number(text.slice(start, i));
   return i;
 }
 
@@ -102,16 +138,16 @@ export function plainJsonVector(text: string): Tensor | null {
   if (text.charCodeAt(i++) !== OPEN) return null;
   skipWhite();
   // Another text (a matrix) is left at its first token, before the count of commas and the buffer.
-  if (jsonNumberEnd(text, i) < 0) return null;
+  if (readJsonNumber(text, i) < 0) return null;
   // At most one number more than there are commas: the buffer is cut to the count at the end.
   let commas = 0;
   for (let k = i; k < end; k++) if (text.charCodeAt(k) === COMMA) commas++;
   const data = new Float64Array(commas + 1);
   let count = 0;
   for (;;) {
-    const numberEnd = jsonNumberEnd(text, i);
+    const numberEnd = readJsonNumber(text, i);
     if (numberEnd < 0) return null;
-    data[count++] = Number(text.slice(i, numberEnd));
+    data[count++] = numberRead;
     i = numberEnd;
     skipWhite();
     if (text.charCodeAt(i) !== COMMA) break;

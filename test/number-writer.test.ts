@@ -101,6 +101,14 @@ describe('writeShortest', () => {
     );
   });
 
+  it('writes every integer of 32 bits', () => {
+    fc.assert(
+      fc.property(fc.integer(), (x) => void expect(check(x)).toBe(true)),
+      { numRuns: 3000 },
+    );
+    for (let power = 1; power <= 2 ** 31; power *= 10) for (const x of [power - 1, power, -power]) check(x);
+  });
+
   it('writes the forms JSON.stringify writes without an exponent, leaves the others', () => {
     const cases: [number, string | null][] = [
       [1, '1'],
@@ -111,7 +119,13 @@ describe('writeShortest', () => {
       [123456789012345, '123456789012345'],
       [999999999999999, '999999999999999'],
       [184.14194648346955, '184.14194648346955'],
-      [0, null],
+      [0, '0'],
+      [-0, '0'],
+      [7, '7'],
+      [-40, '-40'],
+      [2147483647, '2147483647'],
+      [-2147483648, '-2147483648'],
+      [2147483648, '2147483648'],
       [9.9e-7, null],
       [1e15, null],
       // 16 digits past 2⁵³.

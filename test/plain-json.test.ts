@@ -21,6 +21,15 @@ const NUMBER_TEXT = fc.oneof(
     .tuple(fc.integer({ min: -999, max: 999 }), fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), fc.nat(400))
     .map(([m, e, sign, exponent]) => `${m}${e}${sign}${exponent}`),
   fc.tuple(fc.integer({ min: -99, max: 99 }), fc.nat(99999)).map(([a, b]) => `${a}.${b}`),
+  // Digits either side of 2⁵³ and powers either side of 10^±22: where exact reading gives way to Number's.
+  fc
+    .tuple(fc.bigInt({ min: 0n, max: 10n ** 18n }), fc.integer({ min: -26, max: 26 }), fc.nat(19))
+    .map(([digits, power, point]) => {
+      const text = digits.toString();
+      const cut = Math.max(1, text.length - point);
+      return `${text.slice(0, cut)}${cut < text.length ? `.${text.slice(cut)}` : ''}e${power}`;
+    }),
+  fc.constantFrom('9007199254740993', '9007199254740992.0', '-0.0', '1.50000000000000000000', '4.35e-22', '8e22'),
 );
 
 /** Numbers joined as JSON with white space around every token. */

@@ -6,7 +6,7 @@
  * which gives the same bindings or the same error.
  */
 import { rememberNumberText } from '../format/json-lines.js';
-import { POWERS_OF_TEN } from '../format/shortest.js';
+import { POWERS_OF_TEN } from '../values.js';
 import { DecimalForm } from './batch-numbers.js';
 import { HOST_LITTLE_ENDIAN } from './npy.js';
 

@@ -18,7 +18,8 @@
  *    last digit of the value, computed exactly.
  * Anything else (an exponent, more digits) is formatted as usual.
  */
-import { POWERS_OF_TEN, productError } from '../format/shortest.js';
+import { productError } from '../format/shortest.js';
+import { POWERS_OF_TEN } from '../values.js';
 
 /** Digits that always are the value's shortest (see above). */
 const UNIQUE_DIGITS = 15;

@@ -21,8 +21,8 @@
  * An exact tie between two candidates is left to JSON.stringify.
  */
 
-/** 10⁰ … 10²², each a double exactly. */
-export const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => Number(`1e${k}`));
+import { POWERS_OF_TEN } from '../values.js';
+
 /** Veltkamp's splitter for doubles: 2²⁷ + 1. */
 const SPLITTER = 134217729;
 /** Each power of ten split in two halves of 26 bits (Veltkamp), for Dekker's product. */
@@ -43,14 +43,13 @@ const MINUS = 0x2d;
 const DOT = 0x2e;
 const ZERO = 0x30;
 
-/** The digits of the number being written, last first. */
-const digitBytes = new Uint8Array(24);
-
 /**
  * Writes JSON.stringify(x) at bytes[at…] (room for 25 bytes) and returns the index after it, when it can prove
  * the text (see above); -1, having written nothing, otherwise.
  */
 export function writeShortest(x: number, bytes: Uint8Array, at: number): number {
+  // Indices and whole numbers (0 among them) take their digits alone.
+  if ((x | 0) === x) return writeInteger(x, bytes, at);
   const v = x < 0 ? -x : x;
   if (!(v >= SMALLEST && v < LARGEST)) return -1;
   // v's halves for Dekker's products with the powers of ten.
@@ -139,13 +138,39 @@ function sixteenPastSafe(
   return written(x, bytes, at, product, lowDistance < highDistance ? low : low + 1, places);
 }
 
+/** The digits of each number below 100, two character codes each: 00, 01, …, 99. */
+const DIGIT_PAIRS = Uint8Array.from({ length: 200 }, (_, k) => ZERO + (k & 1 ? (k >> 1) % 10 : Math.floor(k / 20)));
+/** The 17 digits of the decimal being written, first first, zeros before it. */
+const DECIMAL_DIGITS = 17;
+const digitBytes = new Uint8Array(DECIMAL_DIGITS);
+
+/** Writes the four digits of v < 10⁴ at digitBytes[at…], two at a time. */
+function fourDigits(v: number, at: number): void {
+  // Divisions of int32s by constants are multiplications; of doubles, divisions.
+  v |= 0;
+  const high = (v / 100) | 0;
+  const low = v - high * 100;
+  digitBytes[at] = DIGIT_PAIRS[2 * high]!;
+  digitBytes[at + 1] = DIGIT_PAIRS[2 * high + 1]!;
+  digitBytes[at + 2] = DIGIT_PAIRS[2 * low]!;
+  digitBytes[at + 3] = DIGIT_PAIRS[2 * low + 1]!;
+}
+
+/** Writes the eight digits of v < 10⁸ at digitBytes[at…]. */
+function eightDigits(v: number, at: number): void {
+  v |= 0;
+  const high = (v / 10000) | 0;
+  fourDigits(high, at);
+  fourDigits(v - high * 10000, at + 4);
+}
+
 /**
  * Writes the decimal (integer + add)·10^-places, x's sign before it, in Number::toString's form without an
  * exponent: trailing zeros of the fraction dropped, `0.` and zeros before a fraction below 1. `integer` is an
- * integer double below 10¹⁷, `add` a small integer.
+ * integer double below 10¹⁷, `add` a small integer, and their sum below 10¹⁷.
  */
 function written(x: number, bytes: Uint8Array, at: number, integer: number, add: number, places: number): number {
-  // integer + add as two groups of 8 digits and the rest: high·10⁸ + low.
+  // integer + add as a group of 9 digits and one of 8 (a sum past 2⁵³ is no double): high·10⁸ + low.
   let high = Math.floor(integer / GROUP);
   let low = integer - high * GROUP + add;
   if (low < 0) {
@@ -155,42 +180,56 @@ function written(x: number, bytes: Uint8Array, at: number, integer: number, add:
     high++;
     low -= GROUP;
   }
-  // Below 2³¹ each: integer division by 10 (a multiplication), not a division of doubles.
-  let lowDigits = low | 0;
-  let highDigits = high | 0;
-  let count = 0;
-  for (let k = 0; k < 8; k++) {
-    const next = (lowDigits / 10) | 0;
-    digitBytes[count++] = ZERO + lowDigits - next * 10;
-    lowDigits = next;
-  }
-  while (highDigits > 0) {
-    const next = (highDigits / 10) | 0;
-    digitBytes[count++] = ZERO + highDigits - next * 10;
-    highDigits = next;
-  }
-  // The padding of the low group above the number's first digit.
-  while (count > 1 && digitBytes[count - 1] === ZERO) count--;
-  let fraction = places;
+  // Each group below 2³¹: integer divisions (multiplications), not divisions of doubles.
+  const top = (high / GROUP) | 0;
+  digitBytes[0] = ZERO + top;
+  eightDigits(high - top * GROUP, 1);
+  eightDigits(low, 9);
+  // The point stands before digitBytes[point] (point ≤ 0: zeros before the first digit).
+  const point = DECIMAL_DIGITS - places;
   let first = 0;
-  while (fraction > 0 && digitBytes[first] === ZERO) {
-    first++;
-    fraction--;
-  }
+  while (first < DECIMAL_DIGITS - 1 && digitBytes[first] === ZERO) first++;
+  let last = DECIMAL_DIGITS - 1;
+  while (last >= point && last > first && digitBytes[last] === ZERO) last--;
   let out = at;
   if (x < 0) bytes[out++] = MINUS;
-  const digits = count - first;
-  if (fraction >= digits) {
+  if (point <= first) {
     bytes[out++] = ZERO;
     bytes[out++] = DOT;
-    for (let k = digits; k < fraction; k++) bytes[out++] = ZERO;
-    for (let k = count - 1; k >= first; k--) bytes[out++] = digitBytes[k]!;
+    for (let k = point; k < first; k++) bytes[out++] = ZERO;
+    for (let k = first; k <= last; k++) bytes[out++] = digitBytes[k]!;
     return out;
   }
-  for (let k = count - 1; k >= first; k--) {
-    if (k === first + fraction - 1) bytes[out++] = DOT;
-    bytes[out++] = digitBytes[k]!;
+  for (let k = first; k < point; k++) bytes[out++] = digitBytes[k]!;
+  if (last < point) return out;
+  bytes[out++] = DOT;
+  for (let k = point; k <= last; k++) bytes[out++] = digitBytes[k]!;
+  return out;
+}
+
+/** Writes the integer x, |x| ≤ 2³¹, at bytes[at…] and returns the index after it (-0 is 0, as JSON's). */
+function writeInteger(x: number, bytes: Uint8Array, at: number): number {
+  let out = at;
+  let v = x;
+  if (x < 0) {
+    bytes[out++] = MINUS;
+    v = -x;
   }
+  let digits = 1;
+  for (let power = 10; power <= v; power *= 10) digits++;
+  out += digits;
+  let k = out;
+  while (v >= 100) {
+    const next = (v / 100) | 0;
+    const pair = 2 * (v - next * 100);
+    bytes[--k] = DIGIT_PAIRS[pair + 1]!;
+    bytes[--k] = DIGIT_PAIRS[pair]!;
+    v = next;
+  }
+  if (v >= 10) {
+    bytes[--k] = DIGIT_PAIRS[2 * v + 1]!;
+    bytes[--k] = DIGIT_PAIRS[2 * v]!;
+  } else bytes[--k] = ZERO + v;
   return out;
 }
 
