@@ -9,6 +9,7 @@ import { npzOfReport } from '../src/cli/npz.js';
 import { DEFAULT_MAX_MEMORY_BYTES, type JacobianResult, type StructuredJacobian } from '../src/engine/program.js';
 import { formatGrid, type GridFormat } from '../src/format/formats.js';
 import { ASCII, UNICODE } from '../src/format/glyphs.js';
+import { textOf, type Chunk } from '../src/format/chunks.js';
 import { jsonText } from '../src/format/json.js';
 import { formatMatrixMarket } from '../src/format/matrix-market.js';
 import type { MatrixReport } from '../src/format/report.js';
@@ -59,7 +60,7 @@ function bothReports(
   return [reportOf(command, expr, compiled, wrt, dense), reportOf(command, expr, compiled, wrt, structured)];
 }
 
-const text = (chunks: Iterable<string>): string => Array.from(chunks).join('');
+const text = (chunks: Iterable<Chunk>): string => textOf(chunks);
 const bytes = (parts: readonly Uint8Array[]): Buffer => Buffer.concat(parts);
 
 const GRID_FORMATS: readonly GridFormat[] = ['csv', 'tsv', 'markdown', 'latex', 'mathjs'];

@@ -4,6 +4,7 @@ import { jsonLine, jsonText, nestedJson, replayable, SHARED_TEXT_MAX } from '../
 import type { MatrixReport, VectorReport } from '../src/format/report.js';
 import type { Shape } from '../src/shape.js';
 import type { Tensor } from '../src/values.js';
+import { textOf } from '../src/format/chunks.js';
 import { joinedNumbers } from '../src/format/joined.js';
 import { exactNumber, jsonNumber } from '../src/format/number.js';
 
@@ -93,8 +94,8 @@ describe('the at object', () => {
     const data = mixed(size);
     const y: Tensor = { shape: [], data: Float64Array.of(2.5) };
     const json = nestedJson(shape, data);
-    const fromBinary = Array.from(jsonText(report({ shape, data }, y))).join('');
-    const fromJson = Array.from(jsonText(report({ shape, data, json }, y))).join('');
+    const fromBinary = textOf(jsonText(report({ shape, data }, y)));
+    const fromJson = textOf(jsonText(report({ shape, data, json }, y)));
     expect(fromBinary).toBe(fromJson);
     expect(jsonLine(report({ shape, data }, y))).toBe(fromJson);
     expect(JSON.parse(fromBinary).at.y).toBe(2.5);
@@ -158,7 +159,7 @@ describe('a large field written twice', () => {
       method: 'block',
       passes: 1,
     };
-    const text = Array.from(jsonText(report)).join('');
+    const text = textOf(jsonText(report));
     const flat = `[${Array.from({ length: m }, (_, i) => plain(matrix.subarray(i * n, (i + 1) * n))).join(',')}]`;
     expect(text).toContain(`"jacobian":${flat},"blocks":{"x":${flat}}`);
   });
@@ -175,7 +176,7 @@ describe('a large field written twice', () => {
       seed: Float64Array.of(1, 0),
       vector,
     };
-    const text = Array.from(jsonText(report)).join('');
+    const text = textOf(jsonText(report));
     expect(text).toContain(`"jvp":${plain(vector)},"tangent":${plain(vector)}`);
   });
 });

@@ -12,6 +12,7 @@ import { InputError, ParseError, UserError } from '../errors.js';
 import { isSparse } from '../format/dense.js';
 import { formatGrid } from '../format/formats.js';
 import { jsonText } from '../format/json.js';
+import type { Chunk } from '../format/chunks.js';
 import { formatMatrixMarket } from '../format/matrix-market.js';
 import { ASCII, inGlyphs, UNICODE, type Glyphs } from '../format/glyphs.js';
 import { PLAIN, type Style } from '../format/style.js';
@@ -33,7 +34,7 @@ import { asciiOnly, OutputError, processIo, terminalLine, type Io } from './io.j
 import { npyOfReport } from './npy.js';
 import { npzOfReport } from './npz.js';
 import { withSeedFiles } from './request.js';
-import { writeChunks } from './output-stream.js';
+import { fileContentOf, writeChunks } from './output-stream.js';
 import { mistypedCommand, optionOfAnotherCommand } from './suggest.js';
 import {
   addCommonOptions,
@@ -98,7 +99,7 @@ function render(
   format: Exclude<OutputFormat, 'npy' | 'npz'>,
   options: OutputOptions,
   io: Io,
-): Iterable<string> {
+): Iterable<Chunk> {
   switch (format) {
     case 'json':
       return jsonText(report);
@@ -393,7 +394,7 @@ function buildProgram(io: Io, done: (status: number) => void): Command {
           if (io.writeFile === undefined) throw new InputError('-o needs a file system to write to');
           const content =
             chunks !== null
-              ? [...chunks].join('')
+              ? fileContentOf(chunks)
               : outputFormat === 'npz'
                 ? npzOfReport(report, options.maxMemory)
                 : npyOfReport(report, options.maxMemory);

@@ -14,8 +14,7 @@ const asciiText = new TextDecoder();
 
 /**
  * `count` numbers data[from], data[from + stride], … joined by the character `separator` (a code below 128); each
- * number as writeShortest writes it, else as `text` does (ASCII). A number equal to the one before it is its bytes
- * again: a symmetric matrix's entries, a(i,j) then a(j,i), and constant runs often repeat their neighbour.
+ * number as writeShortest writes it, else as `text` does (ASCII).
  */
 export function joinedNumbers(
   data: ArrayLike<number>,
@@ -25,10 +24,43 @@ export function joinedNumbers(
   separator: number,
   text: (x: number) => string,
 ): string {
-  const room = count * NUMBER_CHARACTERS;
+  // Written first: writing may grow the buffer.
+  const length = writeJoined(data, from, count, stride, separator, text, -1);
+  return asciiText.decode(buffer.subarray(0, length));
+}
+
+/** joinedNumbers as bytes of their own, after the character `lead` (-1: none). */
+export function joinedBytes(
+  data: ArrayLike<number>,
+  from: number,
+  count: number,
+  separator: number,
+  text: (x: number) => string,
+  lead: number,
+): Uint8Array {
+  const length = writeJoined(data, from, count, 1, separator, text, lead);
+  return buffer.slice(0, length);
+}
+
+/**
+ * Writes the numbers of joinedNumbers into `buffer` from its start (after `lead` unless -1) and returns their
+ * length. A number equal to the one before it is its bytes again: a symmetric matrix's entries, a(i,j) then
+ * a(j,i), constant runs and a sparse matrix's row indices often repeat their neighbour.
+ */
+function writeJoined(
+  data: ArrayLike<number>,
+  from: number,
+  count: number,
+  stride: number,
+  separator: number,
+  text: (x: number) => string,
+  lead: number,
+): number {
+  const room = count * NUMBER_CHARACTERS + 1;
   if (buffer.length < room) buffer = new Uint8Array(room);
   const bytes = buffer;
   let at = 0;
+  if (lead >= 0) bytes[at++] = lead;
   let last = NaN;
   let lastFrom = 0;
   let lastTo = 0;
@@ -38,8 +70,8 @@ export function joinedNumbers(
     const x = data[k]!;
     // NaN never equals the last number; ±Infinity's text is its own; 0 and -0 are both "0".
     if (x === last) {
-      bytes.copyWithin(at, lastFrom, lastTo);
-      at += lastTo - lastFrom;
+      // A few bytes: a loop, not a call of copyWithin.
+      for (let b = lastFrom; b < lastTo; b++) bytes[at++] = bytes[b]!;
       continue;
     }
     last = x;
@@ -52,5 +84,5 @@ export function joinedNumbers(
     }
     lastTo = at;
   }
-  return asciiText.decode(bytes.subarray(0, at));
+  return at;
 }

@@ -1,9 +1,9 @@
 /** The `--json` output of SPEC §4: one object on one line, numbers in full precision. */
 import { getHeapStatistics } from 'node:v8';
 import { columnBlock, type Tensor } from '../values.js';
-import { chunked } from './chunks.js';
+import { chunked, textOf, type Chunk } from './chunks.js';
 import { denseOf, isDiagonal, isSparse } from './dense.js';
-import { joinedNumbers, NUMBER_CHARACTERS } from './joined.js';
+import { joinedBytes, joinedNumbers, NUMBER_CHARACTERS } from './joined.js';
 import { jsonNumber } from './number.js';
 import type { DiagonalJacobian, KinkWarning, MatrixReport, Report } from './report.js';
 
@@ -51,15 +51,7 @@ function numbersJson(data: ArrayLike<number>, from: number, to: number): string 
     return text;
   }
   const parts: string[] = [];
-  for (let start = from; start < to; start += CHUNK) {
-    const end = Math.min(start + CHUNK, to);
-    // Indices: an Int32Array's join is their JSON, without copying them into an array first.
-    if (data instanceof Int32Array) {
-      parts.push(data.subarray(start, end).join(','));
-      continue;
-    }
-    parts.push(runJson(data, start, end));
-  }
+  for (let start = from; start < to; start += CHUNK) parts.push(runJson(data, start, Math.min(start + CHUNK, to)));
   return parts.join(',');
 }
 
@@ -68,6 +60,10 @@ const COMMA = 0x2c;
 /** The numbers data[from … to) as comma-separated JSON, non-finite ones as strings (jsonNumber). */
 const runJson = (data: ArrayLike<number>, from: number, to: number): string =>
   joinedNumbers(data, from, to - from, 1, COMMA, jsonNumber);
+
+/** runJson's text as bytes, after a comma when `afterOthers`. */
+const runBytes = (data: ArrayLike<number>, from: number, to: number, afterOthers: boolean): Uint8Array =>
+  joinedBytes(data, from, to - from, COMMA, jsonNumber, afterOthers ? COMMA : -1);
 
 /** Nested JSON arrays in the given shape, of any depth (a scalar is a plain number). */
 export function nestedJson(shape: readonly number[], data: ArrayLike<number>, offset = 0): string {
@@ -84,7 +80,7 @@ export function nestedJson(shape: readonly number[], data: ArrayLike<number>, of
  * nestedJson as pieces of at most CHUNK numbers each, made as they are read:
  * a large result is written without its text ever being held whole.
  */
-function* nestedPieces(shape: readonly number[], data: ArrayLike<number>, offset = 0): Generator<string> {
+function* nestedPieces(shape: readonly number[], data: ArrayLike<number>, offset = 0): Generator<Chunk> {
   if (shape.length === 0) {
     yield numberJson(data[offset]!);
     return;
@@ -95,7 +91,7 @@ function* nestedPieces(shape: readonly number[], data: ArrayLike<number>, offset
   if (inner.length === 0) {
     const end = offset + shape[0]!;
     for (let start = offset; start < end; start += CHUNK)
-      yield `${start === offset ? '' : ','}${numbersJson(data, start, Math.min(start + CHUNK, end))}`;
+      yield runBytes(data, start, Math.min(start + CHUNK, end), start !== offset);
   } else {
     for (let i = 0; i < shape[0]!; i++) {
       if (i > 0) yield ',';
@@ -106,7 +102,7 @@ function* nestedPieces(shape: readonly number[], data: ArrayLike<number>, offset
 }
 
 /** A field's text: a string, or pieces made each time they are read (a large result). */
-type FieldText = string | Iterable<string>;
+type FieldText = string | Iterable<Chunk>;
 
 const lazyNested = (shape: readonly number[], data: ArrayLike<number>): FieldText => ({
   [Symbol.iterator]: () => nestedPieces(shape, data),
@@ -127,20 +123,20 @@ const replayMaxCharacters = (): number => Math.min(1 << 26, Math.floor(getHeapSt
  * Give it chunks (chunked): a few large strings, which the garbage collector keeps cheaply; kept as they come (a
  * row's text then held each number's string and their joins), a 1000 × 1000 J's output took 1.5 s instead of 1.2.
  */
-export function replayable(
-  pieces: Iterable<string>,
+export function replayable<Piece extends Chunk>(
+  pieces: Iterable<Piece>,
   expectedCharacters: number,
   maxCharacters = replayMaxCharacters(),
-): Iterable<string> {
+): Iterable<Piece> {
   if (expectedCharacters > maxCharacters) return pieces;
-  let kept: readonly string[] | null = null;
+  let kept: readonly Piece[] | null = null;
   return {
     *[Symbol.iterator]() {
       if (kept !== null) {
         yield* kept;
         return;
       }
-      let record: string[] | null = [];
+      let record: Piece[] | null = [];
       let characters = 0;
       for (const piece of pieces) {
         if (record !== null) {
@@ -156,7 +152,7 @@ export function replayable(
 }
 
 /** The numbers of a large field (`count` of them), formatted once for the two places it is written. */
-const formattedOnce = (field: Iterable<string>, count: number): Iterable<string> =>
+const formattedOnce = (field: Iterable<Chunk>, count: number): Iterable<Chunk> =>
   replayable({ [Symbol.iterator]: () => chunked(field) }, count * NUMBER_CHARACTERS);
 
 // Results up to this many numbers format each number once for both their flat and their per-variable form.
@@ -293,14 +289,14 @@ function* diagonalRowPieces({ n, diagonal }: DiagonalJacobian): Generator<string
   yield ']';
 }
 
-function* wrapped(before: string, text: Iterable<string>, after: string): Generator<string> {
+function* wrapped(before: string, text: Iterable<Chunk>, after: string): Generator<Chunk> {
   yield before;
   yield* text;
   yield after;
 }
 
 /** The blocks of a large result by variable, as pieces: each block is copied out as it is written. */
-function* blockPieces(report: Report, data: ArrayLike<number>, rowShape: readonly number[]): Generator<string> {
+function* blockPieces(report: Report, data: ArrayLike<number>, rowShape: readonly number[]): Generator<Chunk> {
   let offset = 0;
   for (const { name, shape } of report.inputs) {
     yield `${offset === 0 ? '{' : ','}${JSON.stringify(name)}:`;
@@ -395,7 +391,7 @@ function atJson(report: Report): FieldText {
   return { [Symbol.iterator]: () => piecesOf(pieces) };
 }
 
-function* piecesOf(fields: readonly FieldText[]): Generator<string> {
+function* piecesOf(fields: readonly FieldText[]): Generator<Chunk> {
   for (const field of fields) {
     if (typeof field === 'string') yield field;
     else yield* field;
@@ -432,7 +428,7 @@ class ObjectWriter {
     return this.pieces.length === 0 ? `${this.current}}\n` : null;
   }
 
-  *finish(): Generator<string> {
+  *finish(): Generator<Chunk> {
     for (const piece of this.pieces) {
       if (typeof piece === 'string') yield piece;
       else yield* chunked(piece);
@@ -453,11 +449,11 @@ const shapeJson = (shape: readonly number[]): string => `[${shape.join(',')}]`;
  */
 export function jsonLine(report: Report, line: number | null = null): string {
   const out = reportWriter(report, line);
-  return out.line() ?? Array.from(out.finish()).join('');
+  return out.line() ?? textOf(out.finish());
 }
 
 /** The JSON of a report in chunks made as they are read: a large result's text is never held whole. */
-export function jsonText(report: Report): Iterable<string> {
+export function jsonText(report: Report): Iterable<Chunk> {
   return reportWriter(report, null).finish();
 }
 
