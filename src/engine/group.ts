@@ -13,10 +13,18 @@ export interface Groups {
 /** Items 0…keys.length−1 grouped by their key `keys[item]`, a number in [0, keyCount). */
 export function groupByKey(keys: Int32Array, keyCount: number): Groups {
   const start = new Int32Array(keyCount + 1);
-  for (const key of keys) start[key + 1]!++;
+  const count = keys.length;
+  // Indexed loops with the counter read once: 3·10⁶ items by 3 keys took 63–90 ms with for-of and `fill[key]++`,
+  // 25–35 so.
+  for (let item = 0; item < count; item++) start[keys[item]! + 1]!++;
   for (let k = 0; k < keyCount; k++) start[k + 1]! += start[k]!;
   const fill = start.slice(0, keyCount);
-  const order = new Int32Array(keys.length);
-  for (let item = 0; item < keys.length; item++) order[fill[keys[item]!]!++] = item;
+  const order = new Int32Array(count);
+  for (let item = 0; item < count; item++) {
+    const key = keys[item]!;
+    const at = fill[key]!;
+    fill[key] = at + 1;
+    order[at] = item;
+  }
   return { start, order };
 }
