@@ -44,11 +44,12 @@ await build({
 });
 await build({ ...library, outfile: new URL('../dist/index.mjs', import.meta.url).pathname, format: 'esm' });
 
-// The helper threads of large matrix products (src/ops/parallel.ts) and of large fused loops (src/engine/threads.ts),
-// beside the bundles, which start them from their URL.
+// The helper threads of large matrix products (src/ops/parallel.ts), of large fused loops (src/engine/threads.ts) and
+// of large JSON arrays' numbers (src/format/shared-numbers.ts), beside the bundles, which start them from their URL.
 for (const [entry, out] of [
   ['src/ops/product-worker.ts', 'product-worker.mjs'],
   ['src/engine/loop-worker.ts', 'loop-worker.mjs'],
+  ['src/format/number-worker.ts', 'number-worker.mjs'],
 ]) {
   await build({
     entryPoints: [entry],

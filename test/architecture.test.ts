@@ -36,7 +36,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   compile: ['parse', 'engine', 'limits'],
   api: ['compile', 'engine', 'errors', 'parse', 'shape', 'values'],
   index: ['api', 'errors'],
-  format: ['engine', 'shape', 'values', 'errors'],
+  format: ['engine', 'ops', 'shape', 'values', 'errors'],
   cli: ['compile', 'engine', 'errors', 'format', 'parse', 'values', 'limits', 'shape'],
 };
 

@@ -3,13 +3,14 @@
  * string (twice as fast as JSON.stringify, the same text), and the caller's `text` the others (non-finite ones,
  * as its format spells them). JSON's arrays, CSV's rows and MatrixMarket's columns are made so.
  */
+import { jsonNumber } from './number.js';
 import { writeShortest } from './shortest.js';
 
 /** The most characters a number takes, with its separator: -0.0000012345678901234567, */
 export const NUMBER_CHARACTERS = 26;
 
 /** The bytes of the text being made; grown, never shrunk. */
-let buffer = new Uint8Array(1 << 16);
+let buffer: Uint8Array<ArrayBuffer> = new Uint8Array(1 << 16);
 const asciiText = new TextDecoder();
 
 /**
@@ -29,6 +30,18 @@ export function joinedNumbers(
   return asciiText.decode(buffer.subarray(0, length));
 }
 
+/** JSON arrays are formatted this many numbers at a time: small arrays keep the garbage collector's work small. */
+export const JSON_CHUNK = 8192;
+const COMMA = 0x2c;
+
+/** The JSON numbers data[from … to), comma-separated, non-finite ones as strings; after a comma when `afterOthers`. */
+export const jsonChunk = (
+  data: ArrayLike<number>,
+  from: number,
+  to: number,
+  afterOthers: boolean,
+): Uint8Array<ArrayBuffer> => joinedBytes(data, from, to - from, COMMA, jsonNumber, afterOthers ? COMMA : -1);
+
 /** joinedNumbers as bytes of their own, after the character `lead` (-1: none). */
 export function joinedBytes(
   data: ArrayLike<number>,
@@ -37,7 +50,7 @@ export function joinedBytes(
   separator: number,
   text: (x: number) => string,
   lead: number,
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const length = writeJoined(data, from, count, 1, separator, text, lead);
   return buffer.slice(0, length);
 }

@@ -3,9 +3,10 @@ import { getHeapStatistics } from 'node:v8';
 import { columnBlock, type Tensor } from '../values.js';
 import { chunked, textOf, type Chunk } from './chunks.js';
 import { denseOf, isDiagonal, isSparse } from './dense.js';
-import { joinedBytes, joinedNumbers, NUMBER_CHARACTERS } from './joined.js';
+import { JSON_CHUNK, joinedNumbers, NUMBER_CHARACTERS } from './joined.js';
 import { jsonNumber } from './number.js';
 import type { DiagonalJacobian, KinkWarning, MatrixReport, Report } from './report.js';
+import { jsonNumberChunks } from './shared-numbers.js';
 
 // Recently formatted numbers, by a hash of their bits: a batch's results repeat their inputs and constants (the
 // Lorenz Jacobian holds x, y, -x, -10), and formatting a double costs more than finding its text again.
@@ -40,9 +41,6 @@ export function numberJson(x: number): string {
   return text;
 }
 
-// Numbers are formatted this many at a time: small arrays keep the garbage collector's work small.
-const CHUNK = 8192;
-
 /** The numbers data[from … to) as comma-separated JSON, NaN and ±Infinity as strings. */
 function numbersJson(data: ArrayLike<number>, from: number, to: number): string {
   if (to - from <= 16) {
@@ -51,7 +49,8 @@ function numbersJson(data: ArrayLike<number>, from: number, to: number): string 
     return text;
   }
   const parts: string[] = [];
-  for (let start = from; start < to; start += CHUNK) parts.push(runJson(data, start, Math.min(start + CHUNK, to)));
+  for (let start = from; start < to; start += JSON_CHUNK)
+    parts.push(runJson(data, start, Math.min(start + JSON_CHUNK, to)));
   return parts.join(',');
 }
 
@@ -60,10 +59,6 @@ const COMMA = 0x2c;
 /** The numbers data[from … to) as comma-separated JSON, non-finite ones as strings (jsonNumber). */
 const runJson = (data: ArrayLike<number>, from: number, to: number): string =>
   joinedNumbers(data, from, to - from, 1, COMMA, jsonNumber);
-
-/** runJson's text as bytes, after a comma when `afterOthers`. */
-const runBytes = (data: ArrayLike<number>, from: number, to: number, afterOthers: boolean): Uint8Array =>
-  joinedBytes(data, from, to - from, COMMA, jsonNumber, afterOthers ? COMMA : -1);
 
 /** Nested JSON arrays in the given shape, of any depth (a scalar is a plain number). */
 export function nestedJson(shape: readonly number[], data: ArrayLike<number>, offset = 0): string {
@@ -77,7 +72,7 @@ export function nestedJson(shape: readonly number[], data: ArrayLike<number>, of
 }
 
 /**
- * nestedJson as pieces of at most CHUNK numbers each, made as they are read:
+ * nestedJson as pieces of at most JSON_CHUNK numbers each, made as they are read:
  * a large result is written without its text ever being held whole.
  */
 function* nestedPieces(shape: readonly number[], data: ArrayLike<number>, offset = 0): Generator<Chunk> {
@@ -90,8 +85,7 @@ function* nestedPieces(shape: readonly number[], data: ArrayLike<number>, offset
   yield '[';
   if (inner.length === 0) {
     const end = offset + shape[0]!;
-    for (let start = offset; start < end; start += CHUNK)
-      yield runBytes(data, start, Math.min(start + CHUNK, end), start !== offset);
+    yield* jsonNumberChunks(data, offset, end);
   } else {
     for (let i = 0; i < shape[0]!; i++) {
       if (i > 0) yield ',';

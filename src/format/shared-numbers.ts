@@ -1,0 +1,141 @@
+/**
+ * A large array's JSON numbers formatted on two threads: the main thread and one helper thread (number-worker.ts)
+ * take the array's chunks (JSON_CHUNK numbers each), the main thread from the first up, the helper from the last
+ * down, each by compareExchange on the chunk's state in shared memory, until they meet. The helper posts each
+ * chunk's bytes on its port; the main thread writes the chunks in order, its own as it makes them and the helper's
+ * as they arrive. Each chunk's bytes are what one thread makes of it (jsonChunk), so the text is the one-thread
+ * text, to the byte. A helper that is late or stopped costs at most STALL_MS once: the main thread then makes the
+ * chunk itself (the helper's bytes for it, if they come, are dropped); one that never started takes no chunk.
+ */
+import { receiveMessageOnPort } from 'node:worker_threads';
+import { coreFree, type HelperData, HelperSlot } from '../ops/parallel.js';
+import { JSON_CHUNK, jsonChunk } from './joined.js';
+
+/** Arrays of this many chunks on are shared: the copy posted to the helper and the hand-off cost about a chunk. */
+export const SHARED_NUMBER_CHUNKS = 32;
+/** How long the main thread waits for a chunk the helper holds before making it itself. */
+const STALL_MS = 100;
+
+// A chunk's state: the job's tag is not needed, each job has its own states.
+const FREE = 0;
+const MAIN = 1;
+const HELPER = 2;
+// The control block's Int32 field: chunks the helper has posted, over all jobs (the main thread's wake-up).
+const POSTED = 0;
+const CONTROL_FIELDS = 1;
+
+/** A job posted to the helper: a copy of the numbers, and the states of their chunks. */
+interface NumberJob {
+  readonly job: number;
+  readonly data: Float64Array | Int32Array;
+  readonly states: Int32Array;
+}
+
+/** A chunk the helper made. */
+interface ChunkMessage {
+  readonly job: number;
+  readonly index: number;
+  readonly bytes: Uint8Array<ArrayBuffer>;
+}
+
+/** Where the helper's module is: beside this module (the ESM library), or beside the bundle that holds this code. */
+function helperUrl(): URL | null {
+  const here: string | undefined = import.meta.url;
+  if (here === undefined) return null;
+  return new URL(here.endsWith('/shared-numbers.js') ? './number-worker.js' : './number-worker.mjs', here);
+}
+
+const numbers = new HelperSlot(helperUrl, CONTROL_FIELDS, 0, () => {});
+let lastJob = 0;
+
+/**
+ * For tests: `always` shares whatever the machine's load; `joinFirst` makes the main thread wait (up to 20 s) for
+ * the helper's first chunk of a job before it takes any, so that both threads format; `helperChunks` counts the
+ * chunks whose helper's bytes were written.
+ */
+export const numberThreadsForTests = { always: false, joinFirst: false, helperChunks: 0 };
+
+/** Starts the helper from `url` instead of its module, or stops using any helper (null): for tests. */
+export function useNumberHelperFrom(url: URL | null): void {
+  numbers.use(url);
+}
+
+/**
+ * The JSON of data[from … to) in chunks of JSON_CHUNK numbers, a comma before each chunk but the first: on two
+ * threads for a large typed array when a core is free, else on this one.
+ */
+export function* jsonNumberChunks(data: ArrayLike<number>, from: number, to: number): Generator<Uint8Array> {
+  const count = Math.ceil((to - from) / JSON_CHUNK);
+  const typed = data instanceof Float64Array || data instanceof Int32Array ? data : null;
+  const helper =
+    typed !== null && count >= SHARED_NUMBER_CHUNKS && (numberThreadsForTests.always || coreFree())
+      ? numbers.get()
+      : null;
+  const chunk = (k: number): Uint8Array => {
+    const start = from + k * JSON_CHUNK;
+    return jsonChunk(data, start, Math.min(start + JSON_CHUNK, to), k > 0);
+  };
+  if (helper === null || typed === null) {
+    for (let k = 0; k < count; k++) yield chunk(k);
+    return;
+  }
+  const job = ++lastJob;
+  const states = new Int32Array(new SharedArrayBuffer(count * Int32Array.BYTES_PER_ELEMENT));
+  const message: NumberJob = { job, data: typed.slice(from, to), states };
+  const posted = Atomics.load(helper.data.control, POSTED);
+  helper.port.postMessage(message);
+  if (numberThreadsForTests.joinFirst) Atomics.wait(helper.data.control, POSTED, posted, 20_000);
+  const arrived = new Map<number, Uint8Array>();
+  for (let k = 0; k < count; k++) {
+    if (Atomics.compareExchange(states, k, FREE, MAIN) === FREE) {
+      yield chunk(k);
+      continue;
+    }
+    const bytes = helperChunk(helper.data, helper.port, job, k, arrived);
+    if (bytes !== null) numberThreadsForTests.helperChunks++;
+    yield bytes ?? chunk(k);
+  }
+}
+
+/** Chunk k of the job from the helper, waiting up to STALL_MS for it; null if it did not come. */
+function helperChunk(
+  data: HelperData,
+  port: HelperData['port'],
+  job: number,
+  k: number,
+  arrived: Map<number, Uint8Array>,
+): Uint8Array | null {
+  const deadline = performance.now() + STALL_MS;
+  for (;;) {
+    // Read before the port is drained: a chunk posted after it changes the count, and the wait returns at once.
+    const posted = Atomics.load(data.control, POSTED);
+    for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
+      const { job: from, index, bytes } = received.message as ChunkMessage;
+      // A late chunk of an earlier job, which its main thread made itself, is dropped.
+      if (from === job) arrived.set(index, bytes);
+    }
+    const bytes = arrived.get(k);
+    if (bytes !== undefined) {
+      arrived.delete(k);
+      return bytes;
+    }
+    const left = deadline - performance.now();
+    if (left <= 0) return null;
+    Atomics.wait(data.control, POSTED, posted, left);
+  }
+}
+
+/** The helper's side: each job's chunks from the last down, as long as the main thread has not taken them. */
+export function serveNumberChunks({ control, port }: HelperData): void {
+  port.on('message', ({ job, data, states }: NumberJob) => {
+    for (let k = states.length - 1; k >= 0; k--) {
+      if (Atomics.compareExchange(states, k, FREE, HELPER) !== FREE) return;
+      const start = k * JSON_CHUNK;
+      const bytes = jsonChunk(data, start, Math.min(start + JSON_CHUNK, data.length), k > 0);
+      const chunk: ChunkMessage = { job, index: k, bytes };
+      port.postMessage(chunk, [bytes.buffer]);
+      Atomics.add(control, POSTED, 1);
+      Atomics.notify(control, POSTED);
+    }
+  });
+}
