@@ -60,6 +60,35 @@ describe('runs of an index map', () => {
     expect(runsOf(transposeMap(10, 10))).toBeNull();
   });
 
+  it('runs are the maximal consecutive stretches, an adjoint map has them swapped; too many give none', () => {
+    /** The runs entry by entry, and whether they average 8 entries or more. */
+    const plainRuns = ({ to, from }: IndexMap): number[] | null => {
+      const runs: number[] = [];
+      for (let j = 0; j < to.length; j++) {
+        if (j > 0 && to[j] === to[j - 1]! + 1 && from[j] === from[j - 1]! + 1) runs[runs.length - 1]!++;
+        else runs.push(to[j]!, from[j]!, 1);
+      }
+      return (runs.length / 3) * 8 > to.length ? null : runs;
+    };
+    const stretch = fc.tuple(fc.nat(50), fc.nat(50), fc.integer({ min: 1, max: 12 }));
+    const maps = fc.array(stretch, { maxLength: 6 }).map((stretches) => ({
+      to: Int32Array.from(stretches.flatMap(([to, , length]) => [...iota(length, to)])),
+      from: Int32Array.from(stretches.flatMap(([, from, length]) => [...iota(length, from)])),
+    }));
+    fc.assert(
+      fc.property(maps, fc.boolean(), (map, adjointFirst) => {
+        const adjoint = { to: map.from, from: map.to };
+        // Either may be asked first: the other's runs then come from it.
+        const [first, second] = adjointFirst ? [adjoint, map] : [map, adjoint];
+        for (const m of [first, second, { to: first.to, from: first.from }]) {
+          const runs = runsOf(m);
+          expect(runs === null ? null : Array.from(runs)).toEqual(plainRuns(m));
+        }
+      }),
+      { seed: 0x0de, numRuns: 300 },
+    );
+  });
+
   it('select and concat values over runs are the entry-by-entry sums, bit for bit', () => {
     const maps = fc.tuple(runMap(OUT, IN), runMap(OUT, IN));
     fc.assert(

@@ -12,35 +12,59 @@ function paramOf<K extends Param['kind']>(param: Param, kind: K): Extract<Param,
 /** Maps whose runs average fewer entries than this go entry by entry: each run costs a loop of its own. */
 const MIN_RUN_LENGTH = 8;
 
-const runCache = new WeakMap<IndexMap, Int32Array | null>();
+/**
+ * Runs found, by a map's `to` and then its `from` array: a map built again from the same arrays finds them, and so
+ * does its adjoint (the same arrays swapped: a select's pullback), whose runs are the map's with to and from
+ * swapped (a run's entries are consecutive on both sides, whichever is called which).
+ */
+const runCache = new WeakMap<Int32Array, WeakMap<Int32Array, Int32Array | null>>();
 
 /**
  * A map as runs, packed as triples (to, from, length): each moves `length` consecutive entries to consecutive
  * entries, and the runs follow the map's order, so a kernel over runs adds in the same order as one over
  * entries. Null when the runs are too short to pay for their loops (transpositions, broadcast scalars).
- * Found once per map.
+ * Found once per map and its adjoint.
  */
 export function runsOf(map: IndexMap): Int32Array | null {
-  let runs = runCache.get(map);
-  if (runs === undefined) runCache.set(map, (runs = findRuns(map)));
+  const { to, from } = map;
+  const known = runCache.get(to)?.get(from);
+  if (known !== undefined) return known;
+  const adjoint = runCache.get(from)?.get(to);
+  const runs = adjoint === undefined ? findRuns(map) : adjoint === null ? null : swappedRuns(adjoint);
+  let byFrom = runCache.get(to);
+  if (byFrom === undefined) runCache.set(to, (byFrom = new WeakMap()));
+  byFrom.set(from, runs);
   return runs;
 }
 
+/** Runs with their two sides swapped: an adjoint map's. */
+function swappedRuns(runs: Int32Array): Int32Array {
+  const swapped = new Int32Array(runs.length);
+  for (let r = 0; r < runs.length; r += 3) {
+    swapped[r] = runs[r + 1]!;
+    swapped[r + 1] = runs[r]!;
+    swapped[r + 2] = runs[r + 2]!;
+  }
+  return swapped;
+}
+
+/** One pass, which stops as soon as the runs are too many to be worth it (a broadcast's every entry starts one). */
 function findRuns({ to, from }: IndexMap): Int32Array | null {
-  const starts = (j: number): boolean => j === 0 || to[j] !== to[j - 1]! + 1 || from[j] !== from[j - 1]! + 1;
-  let count = 0;
-  for (let j = 0; j < to.length; j++) if (starts(j)) count++;
-  if (count * MIN_RUN_LENGTH > to.length) return null;
-  const runs = new Int32Array(3 * count);
-  for (let j = 0, r = -3; j < to.length; j++) {
-    if (starts(j)) {
+  const most = Math.floor(to.length / MIN_RUN_LENGTH);
+  const runs = new Int32Array(3 * most);
+  let r = -3;
+  for (let j = 0; j < to.length; j++) {
+    const target = to[j]!;
+    const source = from[j]!;
+    if (j === 0 || target !== to[j - 1]! + 1 || source !== from[j - 1]! + 1) {
       r += 3;
-      runs[r] = to[j]!;
-      runs[r + 1] = from[j]!;
+      if (r >= 3 * most) return null;
+      runs[r] = target;
+      runs[r + 1] = source;
     }
     runs[r + 2]!++;
   }
-  return runs;
+  return runs.slice(0, r + 3);
 }
 
 /**
