@@ -13,7 +13,7 @@ const FLUSH_CHARACTERS = 1 << 20;
 export async function writeChunks(io: Io, chunks: Iterable<Chunk>): Promise<void> {
   let unflushed = 0;
   for (const chunk of chunks) {
-    // A chunk's bytes are its own (never written again): a stream may hold them.
+    // A chunk's bytes never change once made (a field written twice writes them again): a stream may hold them.
     if (typeof chunk === 'string' || io.writeBytes === undefined) io.write(chunkText(chunk));
     else io.writeBytes(chunk);
     unflushed += chunk.length;

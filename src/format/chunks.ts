@@ -13,13 +13,18 @@ export type Chunk = string | Uint8Array;
 /** Pieces are joined into chunks of about this many characters. */
 export const CHUNK_CHARACTERS = 1 << 16;
 
-/** The pieces, concatenated in order, as chunks of about CHUNK_CHARACTERS characters; bytes pass as they are. */
-export function* chunked<Piece extends Chunk>(pieces: Iterable<Piece>): Generator<Piece | string> {
-  let pending: string[] = [];
+/**
+ * The pieces, concatenated in order, as chunks of about CHUNK_CHARACTERS characters: small pieces are joined (into
+ * bytes when some are bytes, a matrix's rows among its brackets), a large piece of bytes passes as it is.
+ */
+export function chunked(pieces: Iterable<string>): Generator<string>;
+export function chunked(pieces: Iterable<Chunk>): Generator<Chunk>;
+export function* chunked(pieces: Iterable<Chunk>): Generator<Chunk> {
+  let pending: Chunk[] = [];
   let length = 0;
   for (const piece of pieces) {
-    if (typeof piece !== 'string') {
-      if (pending.length > 0) yield pending.join('');
+    if (typeof piece !== 'string' && piece.length >= CHUNK_CHARACTERS) {
+      if (pending.length > 0) yield joined(pending);
       pending = [];
       length = 0;
       yield piece;
@@ -28,12 +33,27 @@ export function* chunked<Piece extends Chunk>(pieces: Iterable<Piece>): Generato
     pending.push(piece);
     length += piece.length;
     if (length >= CHUNK_CHARACTERS) {
-      yield pending.join('');
+      yield joined(pending);
       pending = [];
       length = 0;
     }
   }
-  if (pending.length > 0) yield pending.join('');
+  if (pending.length > 0) yield joined(pending);
+}
+
+const utf8 = new TextEncoder();
+
+/** Pieces as one chunk: their text, or their bytes (texts encoded) when some are bytes. */
+function joined(pieces: readonly Chunk[]): Chunk {
+  if (pieces.every((piece) => typeof piece === 'string')) return pieces.join('');
+  const parts = pieces.map((piece) => (typeof piece === 'string' ? utf8.encode(piece) : piece));
+  const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
 }
 
 /** Lines, each ended by a newline, as chunks. */

@@ -43,7 +43,7 @@ export const jsonChunk = (
 ): Uint8Array<ArrayBuffer> => joinedBytes(data, from, to - from, COMMA, jsonNumber, afterOthers ? COMMA : -1);
 
 /** joinedNumbers as bytes of their own, after the character `lead` (-1: none). */
-export function joinedBytes(
+function joinedBytes(
   data: ArrayLike<number>,
   from: number,
   count: number,

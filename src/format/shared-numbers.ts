@@ -4,8 +4,9 @@
  * down, each by compareExchange on the chunk's state in shared memory, until they meet. The helper posts each
  * chunk's bytes on its port; the main thread writes the chunks in order, its own as it makes them and the helper's
  * as they arrive. Each chunk's bytes are what one thread makes of it (jsonChunk), so the text is the one-thread
- * text, to the byte. A helper that is late or stopped costs at most STALL_MS once: the main thread then makes the
- * chunk itself (the helper's bytes for it, if they come, are dropped); one that never started takes no chunk.
+ * text, to the byte. A helper that is late or stopped costs at most STALL_MS a job (it posts every chunk above the
+ * one it holds before it takes the next): the main thread then makes that chunk itself (the helper's bytes for it,
+ * if they come, are dropped); one that never started takes no chunk.
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { coreFree, type HelperData, HelperSlot } from '../ops/parallel.js';
@@ -81,9 +82,12 @@ export function* jsonNumberChunks(data: ArrayLike<number>, from: number, to: num
   }
   const job = ++lastJob;
   const states = new Int32Array(new SharedArrayBuffer(count * Int32Array.BYTES_PER_ELEMENT));
-  const message: NumberJob = { job, data: typed.slice(from, to), states };
+  // Shared memory is read where it is; other numbers are copied once, and the copy handed over.
+  const shared = typed.buffer instanceof SharedArrayBuffer;
+  const numbersOf = shared ? typed.subarray(from, to) : typed.slice(from, to);
+  const message: NumberJob = { job, data: numbersOf, states };
   const posted = Atomics.load(helper.data.control, POSTED);
-  helper.port.postMessage(message);
+  helper.port.postMessage(message, shared ? [] : [numbersOf.buffer as ArrayBuffer]);
   if (numberThreadsForTests.joinFirst) Atomics.wait(helper.data.control, POSTED, posted, 20_000);
   const arrived = new Map<number, Uint8Array>();
   for (let k = 0; k < count; k++) {
