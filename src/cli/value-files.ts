@@ -52,11 +52,11 @@ export function readValueFile(spec: string, what: string, reader: ValueFileReade
   const where = `${what} (${path})`;
   const syntax = column === null ? fileSyntax(path, content) : tableSyntax(path);
   if (syntax !== 'json') return readTable(content, syntax, where, column);
-  // Numbers and the strings "NaN", "Infinity" hold no white space: dropping it all leaves the same JSON on one line.
-  const json = /\s/.test(content) ? content.replace(/\s+/g, '') : content;
   // A vector of plain numbers, the usual large file, is read from the text directly.
   const plain = plainJsonVector(content);
-  if (plain !== null) return { ...plain, json };
+  if (plain !== null) return plain;
+  // Numbers and the strings "NaN", "Infinity" hold no white space: dropping it all leaves the same JSON on one line.
+  const json = /\s/.test(content) ? content.replace(/\s+/g, '') : content;
   let parsed: unknown;
   try {
     parsed = JSON.parse(content);
