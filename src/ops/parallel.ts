@@ -129,8 +129,20 @@ const threadsAllowed = (): boolean =>
  */
 export const coreFree = (): boolean =>
   process.env['JACOBIAN_THREADS'] === '2' ||
-  loadavg()[0]! < availableParallelism() + 0.5 ||
+  oneMinuteLoad() < availableParallelism() + 0.5 ||
   othersRunnableNow() < availableParallelism() - 1;
+
+let loadReading = { at: -Infinity, load: Infinity };
+
+/**
+ * The one-minute load average, read again after RUNNABLE_READING_MS: an average over a minute moves little in that
+ * time, and lse's gradient asked for it some ten times a run (a system call each, 6–40 µs here).
+ */
+function oneMinuteLoad(): number {
+  const now = performance.now();
+  if (now - loadReading.at > RUNNABLE_READING_MS) loadReading = { at: now, load: loadavg()[0]! };
+  return loadReading.load;
+}
 
 /** How long a reading of the runnable threads stands: reading /proc takes tens of microseconds a file here. */
 const RUNNABLE_READING_MS = 100;
