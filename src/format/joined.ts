@@ -17,16 +17,19 @@ const asciiText = new TextDecoder();
  * `count` numbers data[from], data[from + stride], … joined by the character `separator` (a code below 128); each
  * number as writeShortest writes it, else as `text` does (ASCII).
  */
-export function joinedNumbers(
+type Joined = readonly [
   data: ArrayLike<number>,
   from: number,
   count: number,
   stride: number,
   separator: number,
   text: (x: number) => string,
-): string {
+];
+
+/** The numbers of `Joined` as text. */
+export function joinedNumbers(...joined: Joined): string {
   // Written first: writing may grow the buffer.
-  const length = writeJoined(data, from, count, stride, separator, text, -1);
+  const length = writeJoined(-1, ...joined);
   return asciiText.decode(buffer.subarray(0, length));
 }
 
@@ -34,41 +37,26 @@ export function joinedNumbers(
 export const JSON_CHUNK = 8192;
 const COMMA = 0x2c;
 
-/** The JSON numbers data[from … to), comma-separated, non-finite ones as strings; after a comma when `afterOthers`. */
-export const jsonChunk = (
+/**
+ * The JSON numbers data[from … to), comma-separated, non-finite ones as strings, after a comma when `afterOthers`:
+ * bytes of their own.
+ */
+export function jsonChunk(
   data: ArrayLike<number>,
   from: number,
   to: number,
   afterOthers: boolean,
-): Uint8Array<ArrayBuffer> => joinedBytes(data, from, to - from, COMMA, jsonNumber, afterOthers ? COMMA : -1);
-
-/** joinedNumbers as bytes of their own, after the character `lead` (-1: none). */
-function joinedBytes(
-  data: ArrayLike<number>,
-  from: number,
-  count: number,
-  separator: number,
-  text: (x: number) => string,
-  lead: number,
 ): Uint8Array<ArrayBuffer> {
-  const length = writeJoined(data, from, count, 1, separator, text, lead);
+  const length = writeJoined(afterOthers ? COMMA : -1, data, from, to - from, 1, COMMA, jsonNumber);
   return buffer.slice(0, length);
 }
 
 /**
- * Writes the numbers of joinedNumbers into `buffer` from its start (after `lead` unless -1) and returns their
+ * Writes the numbers of `Joined` into `buffer` from its start (after `lead` unless -1) and returns their
  * length. A number equal to the one before it is its bytes again: a symmetric matrix's entries, a(i,j) then
  * a(j,i), constant runs and a sparse matrix's row indices often repeat their neighbour.
  */
-function writeJoined(
-  data: ArrayLike<number>,
-  from: number,
-  count: number,
-  stride: number,
-  separator: number,
-  text: (x: number) => string,
-  lead: number,
-): number {
+function writeJoined(lead: number, ...[data, from, count, stride, separator, text]: Joined): number {
   const room = count * NUMBER_CHARACTERS + 1;
   if (buffer.length < room) buffer = new Uint8Array(room);
   const bytes = buffer;
