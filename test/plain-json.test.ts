@@ -73,6 +73,15 @@ function expectSame(plain: Tensor | null, general: Tensor | null, text: string):
 }
 
 describe('value files of plain numbers, read from their text', () => {
+  it('vectors of many short numbers, past the first guess of their count: as JSON.parse gives them', () => {
+    for (const text of [
+      `[${Array.from({ length: 5000 }, (_, k) => k % 10).join(',')}]`,
+      `[${'0,'.repeat(99_999)}0]`,
+      `[${Array.from({ length: 3000 }, (_, k) => (k % 3 === 0 ? '-1' : '7')).join(' , ')}]`,
+    ])
+      expectSame(plainJsonVector(text), generalWay(text), text.slice(0, 40));
+  });
+
   it('vectors of JSON numbers, white space anywhere between tokens: as JSON.parse gives them', () => {
     fc.assert(
       fc.property(VECTOR, (text) => {
