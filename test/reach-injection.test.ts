@@ -1,4 +1,5 @@
 /** A select's injection (pattern detection's fast path for slices) says what its reach table says. */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { select } from '../src/engine/linear/select.js';
 import type { SelectStep } from '../src/engine/linear/types.js';
@@ -52,5 +53,22 @@ describe('select reachInjection', () => {
       false,
       false,
     ]);
+  });
+
+  // Maps of long runs (a slice, pieces of a concat, stretches that overlap on either side), both ways.
+  it('says what the reach table says for maps of long runs, forward and backward', () => {
+    const run = fc.tuple(fc.nat(40), fc.nat(40), fc.integer({ min: 8, max: 16 }));
+    fc.assert(
+      fc.property(fc.array(run, { minLength: 1, maxLength: 4 }), (runs) => {
+        const from = runs.flatMap(([, f, length]) => Array.from({ length }, (_, k) => f + k));
+        const to = runs.flatMap(([t, , length]) => Array.from({ length }, (_, k) => t + k));
+        const forward = step(56, 56, from, to);
+        expect(select.reachInjection!(forward, 'forward')).toEqual(fromTable(forward));
+        // Backward through a map is forward through its adjoint.
+        const backward = select.reachInjection!(forward, 'reverse');
+        expect(backward).toEqual(fromTable(step(56, 56, to, from)));
+      }),
+      { seed: 20261203, numRuns: 400 },
+    );
   });
 });

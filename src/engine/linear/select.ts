@@ -21,6 +21,33 @@ function move(step: SelectStep, direction: Direction, k: number, value: number, 
   for (let p = start[k]!; p < start[k + 1]!; p++) acc.add(target[order[p]!]!, value);
 }
 
+/**
+ * A map's injection from its runs (to, from, length), source entry to target entry, forward from `from` to `to`
+ * (backward the other way): null when two runs share a source or a target entry. A slice is one run: its
+ * injection is filled run by run, with no entry looked up twice.
+ */
+function injectionOfRuns(runs: Int32Array, forward: boolean, sourceSize: number): Int32Array | null {
+  const [sourceAt, targetAt] = forward ? [1, 0] : [0, 1];
+  const count = runs.length / 3;
+  const runIndices: number[] = [];
+  for (let r = 0; r < count; r++) runIndices.push(r);
+  for (const side of [sourceAt, targetAt]) {
+    // The runs' stretches on this side, in order of their starts: each must end before the next begins.
+    const order = runIndices.sort((a, b) => runs[3 * a + side]! - runs[3 * b + side]!);
+    for (let q = 1; q < count; q++) {
+      const before = 3 * order[q - 1]!;
+      if (runs[before + side]! + runs[before + 2]! > runs[3 * order[q]! + side]!) return null;
+    }
+  }
+  const target = new Int32Array(sourceSize).fill(-1);
+  for (let r = 0; r < runs.length; r += 3) {
+    const source = runs[r + sourceAt]!;
+    const to = runs[r + targetAt]!;
+    for (let k = 0; k < runs[r + 2]!; k++) target[source + k] = to + k;
+  }
+  return target;
+}
+
 export const select: LinearKind<'select'> = {
   reads: () => [],
   step: (partial, out, arg) => ({ kind: 'select', out, arg, map: partial.map }),
@@ -54,6 +81,8 @@ export const select: LinearKind<'select'> = {
   },
   reachInjection(step, direction) {
     const forward = direction === 'forward';
+    const runs = runsOf(step.map);
+    if (runs !== null) return injectionOfRuns(runs, forward, forward ? step.arg.size : step.out.size);
     const sources = forward ? step.map.from : step.map.to;
     const targets = forward ? step.map.to : step.map.from;
     const target = new Int32Array(forward ? step.arg.size : step.out.size).fill(-1);
