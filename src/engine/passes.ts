@@ -44,8 +44,8 @@ export class Passes {
    * The steps whose results reach the output (forward) or the inputs (reverse), in the order each pass runs
    * them, runs of entry-wise steps over one n as fused loops.
    */
-  private readonly forwardSchedule: readonly (number | FusedLoop<FusedPassKernel>)[];
-  private readonly reverseSchedule: readonly (number | FusedLoop<FusedPassKernel>)[];
+  private readonly forwardSchedule: readonly ScheduledStep[];
+  private readonly reverseSchedule: readonly ScheduledStep[];
   /** Every edge, zero partials included: the value depends on them. */
   private readonly dependenceEdges: readonly DependenceEdge[];
   private readonly scratch: Float64Array;
@@ -113,7 +113,7 @@ export class Passes {
   /** The sources of the fused loops of the passes going `direction` (for tests and benchmarks). */
   fusedSources(direction: 'reverse' | 'forward'): string[] {
     const schedule = direction === 'reverse' ? this.reverseSchedule : this.forwardSchedule;
-    return schedule.flatMap((s) => (typeof s === 'number' ? [] : [s.source]));
+    return schedule.flatMap((s) => (typeof s === 'number' || 'first' in s ? [] : [s.source]));
   }
 
   get cotangent(): Float64Array {
@@ -187,6 +187,7 @@ export class Passes {
     }
     for (const s of this.reverseSchedule) {
       if (typeof s === 'number') kernels[s]!.pullback(steps[s]!, values, cotangent, scratch);
+      else if ('first' in s) kernels[s.first]!.pullbackFirst!(steps[s.first]!, values, cotangent);
       else runPassLoop(s, values, cotangent);
     }
   }
@@ -221,6 +222,7 @@ export class Passes {
     }
     for (const s of this.forwardSchedule) {
       if (typeof s === 'number') kernels[s]!.pushforward(steps[s]!, values, tangent, scratch);
+      else if ('first' in s) kernels[s.first]!.pushforwardFirst!(steps[s.first]!, values, tangent);
       else runPassLoop(s, values, tangent);
     }
   }
@@ -251,6 +253,9 @@ export class Passes {
   }
 }
 
+/** A pass's schedule entry: a step (adding), a step that writes its target first (`first`), or a fused loop. */
+type ScheduledStep = number | { readonly first: number } | FusedLoop<FusedPassKernel>;
+
 /**
  * The steps `order` (indices into `steps`, in the order a pass going `direction` runs them) with runs of
  * entry-wise steps as fused loops, and the offsets of the nodes that live in one loop's locals alone (no other
@@ -264,7 +269,7 @@ function passSchedule(
   fuseFrom: number,
   seeded: ReadonlySet<number>,
   read: ReadonlySet<number>,
-): { schedule: (number | FusedLoop<FusedPassKernel>)[]; localOnly: Set<number>; writtenWhole: Set<number> } {
+): { schedule: ScheduledStep[]; localOnly: Set<number>; writtenWhole: Set<number> } {
   const lengthOf = (s: number): number => {
     const step = steps[s]!;
     const n = step.kind === 'row' ? step.arg.size : step.out.size;
@@ -306,8 +311,19 @@ function passSchedule(
   };
   const localOnly = new Set<number>();
   const writtenWhole = new Set<number>();
-  const schedule = runs.map((run, r) => {
-    if (run.length === 1) return run[0]!;
+  const schedule = runs.map((run, r): ScheduledStep => {
+    if (run.length === 1) {
+      // A step alone that writes its target first writes all of it where its kind can (a select: a copy, not
+      // a sum over a cleared range), and the pass clears nothing there.
+      const s = run[0]!;
+      const step = steps[s]!;
+      const target = direction === 'reverse' ? step.arg : step.out;
+      const rules = rulesOf(step);
+      const first = direction === 'reverse' ? rules.pullbackFirst : rules.pushforwardFirst;
+      if (first === undefined || firstWriter.get(target.offset) !== r || seeded.has(target.offset)) return s;
+      writtenWhole.add(target.offset);
+      return { first: s };
+    }
     const use = (offset: number): CarriedUse => {
       // Loaded only where some other run (or the seed) wrote it before: another that adds to it after this loop
       // finds the entries this loop stores, every one of them, so its range needs no clearing either.

@@ -1,6 +1,6 @@
 /** out[map.to[j]] += in[map.from[j]]: indexing, transposition, literals, broadcasting. */
 import { adjointMap } from '../../graph/index-maps.js';
-import { addMap, addRun, runsOf, type IndexMap } from '../../ops/index.js';
+import { addMap, addRun, runsOf, type IndexMap, type Operand } from '../../ops/index.js';
 import { groupByKey, type Groups } from '../group.js';
 import type { Accumulator, Direction, LinearKind, SelectStep } from './types.js';
 
@@ -48,6 +48,49 @@ function injectionOfRuns(runs: Int32Array, forward: boolean, sourceSize: number)
   return target;
 }
 
+/** A map's runs in the order of their targets, when no two runs reach one entry; null otherwise. */
+const targetOrders = new WeakMap<Int32Array, Int32Array | null>();
+function inTargetOrder(runs: Int32Array): Int32Array | null {
+  let order = targetOrders.get(runs);
+  if (order === undefined) {
+    const byTarget: number[] = [];
+    for (let r = 0; r < runs.length; r += 3) byTarget.push(r);
+    byTarget.sort((a, b) => runs[a]! - runs[b]!);
+    const disjoint = byTarget.every(
+      (r, q) => q === 0 || runs[byTarget[q - 1]!]! + runs[byTarget[q - 1]! + 2]! <= runs[r]!,
+    );
+    targetOrders.set(runs, (order = disjoint ? Int32Array.from(byTarget) : null));
+  }
+  return order;
+}
+
+/**
+ * v[target + map.to[j]] = 0 + v[source + map.from[j]] for every j, and 0 on the target's entries no run reaches:
+ * the pass's clearing and addMap in one, bit for bit (0 + x turns -0 into 0 as the sum did). A map that reaches an
+ * entry twice, or has no runs, clears its target and adds.
+ */
+function writeMap(v: Float64Array, target: Operand, source: number, map: IndexMap): void {
+  const o = target.offset;
+  const runs = runsOf(map);
+  const order = runs === null ? null : inTargetOrder(runs);
+  if (runs === null || order === null) {
+    v.fill(0, o, o + target.size);
+    addMap(v, o, source, map);
+    return;
+  }
+  let end = 0;
+  for (let q = 0; q < order.length; q++) {
+    const r = order[q]!;
+    const to = runs[r]!;
+    const from = source + runs[r + 1]!;
+    const length = runs[r + 2]!;
+    if (to > end) v.fill(0, o + end, o + to);
+    for (let k = 0; k < length; k++) v[o + to + k] = 0 + v[from + k]!;
+    end = to + length;
+  }
+  if (end < target.size) v.fill(0, o + end, o + target.size);
+}
+
 export const select: LinearKind<'select'> = {
   reads: () => [],
   step: (partial, out, arg) => ({ kind: 'select', out, arg, map: partial.map }),
@@ -66,6 +109,8 @@ export const select: LinearKind<'select'> = {
     for (let j = 0; j < to.length; j++) cotangent[a + from[j]!]! += cotangent[o + to[j]!]!;
   },
   pushforward: (step, _v, tangent) => addMap(tangent, step.out.offset, step.arg.offset, step.map),
+  pushforwardFirst: (step, _v, tangent) => writeMap(tangent, step.out, step.arg.offset, step.map),
+  pullbackFirst: (step, _v, cotangent) => writeMap(cotangent, step.arg, step.out.offset, adjointMap(step.map)),
   pullEntry: (step, _v, k, g, acc) => move(step, 'reverse', k, g, acc),
   pushEntry: (step, _v, k, t, acc) => move(step, 'forward', k, t, acc),
   spreads: () => false,

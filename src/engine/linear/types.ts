@@ -114,6 +114,13 @@ export interface StepRules<S extends Step> {
   /** Forward mode: tangent[out] += ∂ · tangent[arg]. */
   pushforward(step: S, v: Float64Array, tangent: Float64Array, scratch: Float64Array): void;
   /**
+   * Forward mode as a node's first contribution, every entry of out written (0 where nothing reaches it): what
+   * clearing out and then `pushforward` give, to the bit, without the pass clearing out first. Absent: it does.
+   */
+  pushforwardFirst?(step: S, v: Float64Array, tangent: Float64Array): void;
+  /** Reverse mode's first contribution to cotangent[arg], as `pushforwardFirst`. */
+  pullbackFirst?(step: S, v: Float64Array, cotangent: Float64Array): void;
+  /**
    * Cotangent g on entry k of the node, pulled back into `acc` (the argument's row). Fed g = 1 it adds each
    * nonzero partial entry, never one that is exactly 0: the careful passes (careful.ts) are built on that.
    */
