@@ -6,7 +6,7 @@
  * which gives the same bindings or the same error.
  */
 import { rememberNumberText } from '../format/json-lines.js';
-import { POWERS_OF_TEN } from '../values.js';
+import { exactDecimalValue } from '../values.js';
 import { DecimalForm } from './batch-numbers.js';
 import { HOST_LITTLE_ENDIAN } from './npy.js';
 
@@ -133,14 +133,9 @@ export class FlatLine {
   }
 }
 
-/** The largest integer below which every integer is a double. */
-const MAX_SAFE = Number.MAX_SAFE_INTEGER;
-
 /**
- * The JSON number in [from, end) when its digits make an integer below 2⁵³ and its power of ten is at most
- * 22 either way: the integer and the power are doubles exactly, so one division or product rounds once, as
- * Number does (Clinger's fast path); NaN for any other number, for Number to read. `form` gets what the text
- * says of its digits, whichever.
+ * The JSON number in [from, end) where exactDecimalValue computes it exactly from its digits; NaN for any other
+ * number, for Number to read. `form` gets what the text says of its digits, whichever.
  */
 export function exactDecimal(codes: Uint16Array, from: number, end: number, form: DecimalForm): number {
   let p = from;
@@ -173,7 +168,6 @@ export function exactDecimal(codes: Uint16Array, from: number, end: number, form
   form.places = scale;
   if (digitsEnd === end) form.plain(integerStart, point, first, last, end, negative);
   else form.count = 0;
-  if (digits > MAX_SAFE) return NaN;
   let exponent = 0;
   if (p < end) {
     // The exponent (its syntax checked already): e, a sign, digits.
@@ -185,13 +179,7 @@ export function exactDecimal(codes: Uint16Array, from: number, end: number, form
     }
     exponent *= sign;
   }
-  const power = exponent - scale;
-  let x: number;
-  if (power === 0) x = digits;
-  else if (power < 0 && power >= -22) x = digits / POWERS_OF_TEN[-power]!;
-  else if (power > 0 && power <= 22) x = digits * POWERS_OF_TEN[power]!;
-  else return NaN;
-  return negative ? -x : x;
+  return exactDecimalValue(digits, exponent - scale, negative);
 }
 
 function skipSpace(codes: Uint16Array, from: number, end: number): number {

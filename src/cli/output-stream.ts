@@ -1,5 +1,5 @@
 /** Writing a result's chunks so that standard output, whatever it is, holds a bounded part of the text. */
-import { chunkText, type Chunk } from '../format/chunks.js';
+import { chunkBytes, chunkText, type Chunk } from '../format/chunks.js';
 import type { FileContent, Io } from './io.js';
 
 /** Characters handed to standard output before waiting for it to take them. */
@@ -28,5 +28,5 @@ export async function writeChunks(io: Io, chunks: Iterable<Chunk>): Promise<void
 export function fileContentOf(chunks: Iterable<Chunk>): FileContent {
   const all = [...chunks];
   if (all.every((chunk) => typeof chunk === 'string')) return all.join('');
-  return all.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk));
+  return all.map(chunkBytes);
 }

@@ -20,7 +20,7 @@
  * time, so the many runs of one shape of chain (an ODE's steps) share one function, which V8 optimises once.
  * Scalar functions are passed in as values; compiled.ts's `generated` turns the source into a function.
  */
-import { runsOf as mapRuns, type IndexMap, type Operand } from '../ops/index.js';
+import { runsOf as mapRuns, runsUpTo, type IndexMap, type Operand } from '../ops/index.js';
 import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
 import { times } from './linear/product.js';
@@ -178,21 +178,12 @@ const MAX_COPY_PIECES = 4;
 export function copyPieces(maps: readonly IndexMap[], n: number): CopyPiece[] | null {
   const pieces: CopyPiece[] = [];
   for (let arg = 0; arg < maps.length; arg++) {
-    // A long map's runs, found once (they serve its values and passes too); a short one's, here.
-    const runs = mapRuns(maps[arg]!);
-    if (runs !== null) {
-      if (pieces.length + runs.length / 3 > MAX_COPY_PIECES) return null;
-      for (let r = 0; r < runs.length; r += 3)
-        pieces.push({ start: runs[r]!, end: runs[r]! + runs[r + 2]!, arg, from: runs[r + 1]! });
-      continue;
-    }
-    const { to, from } = maps[arg]!;
-    for (let j = 0; j < to.length;) {
-      if (pieces.length === MAX_COPY_PIECES) return null;
-      const start = j;
-      for (j++; j < to.length && to[j] === to[j - 1]! + 1 && from[j] === from[j - 1]! + 1; j++);
-      pieces.push({ start: to[start]!, end: to[start]! + j - start, arg, from: from[start]! });
-    }
+    // A long map's runs are found once (they serve its values and passes too); a short one's, here.
+    const map = maps[arg]!;
+    const runs = mapRuns(map) ?? runsUpTo(map, MAX_COPY_PIECES - pieces.length);
+    if (runs === null || pieces.length + runs.length / 3 > MAX_COPY_PIECES) return null;
+    for (let r = 0; r < runs.length; r += 3)
+      pieces.push({ start: runs[r]!, end: runs[r]! + runs[r + 2]!, arg, from: runs[r + 1]! });
   }
   pieces.sort((x, y) => x.start - y.start);
   let end = 0;

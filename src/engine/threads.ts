@@ -16,7 +16,7 @@
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { OP_NAMES, OPS, type PieceReduction, timesZeroInPieces } from '../ops/index.js';
-import { bufferId, coreFree, type HelperData, HelperSlot, hold } from '../ops/parallel.js';
+import { bufferId, coreFree, type HelperData, helperModuleUrl, HelperSlot, hold } from '../ops/parallel.js';
 import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
 import type { FusedForwardKernel, FusedPassKernel } from './fusion.js';
@@ -161,17 +161,15 @@ export function sharedFunctionNames(functions: readonly ScalarFunction[]): strin
   return names.every((name) => name !== undefined) ? (names as string[]) : null;
 }
 
-/** Where the helper's module is: beside this module (tsc's output), or beside the bundle that holds this code. */
-function helperUrl(): URL | null {
-  const here: string | undefined = import.meta.url;
-  if (here === undefined) return null;
-  return new URL(here.endsWith('/threads.js') ? './loop-worker.js' : './loop-worker.mjs', here);
-}
-
-const loops = new HelperSlot(helperUrl, CONTROL_FIELDS, JOB_FIELDS, () => {
-  kernelsHeld.clear();
-  buffersHeld = [];
-});
+const loops = new HelperSlot(
+  () => helperModuleUrl(import.meta.url, 'threads', 'loop-worker'),
+  CONTROL_FIELDS,
+  JOB_FIELDS,
+  () => {
+    kernelsHeld.clear();
+    buffersHeld = [];
+  },
+);
 
 /** Starts the helper from `url` instead of its module, or stops using any helper (null): for tests. */
 export function useLoopHelperFrom(url: URL | null): void {

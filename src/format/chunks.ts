@@ -43,10 +43,13 @@ export function* chunked(pieces: Iterable<Chunk>): Generator<Chunk> {
 
 const utf8 = new TextEncoder();
 
+/** A chunk as bytes: a text encoded as UTF-8. */
+export const chunkBytes = (chunk: Chunk): Uint8Array => (typeof chunk === 'string' ? utf8.encode(chunk) : chunk);
+
 /** Pieces as one chunk: their text, or their bytes (texts encoded) when some are bytes. */
 function joined(pieces: readonly Chunk[]): Chunk {
   if (pieces.every((piece) => typeof piece === 'string')) return pieces.join('');
-  const parts = pieces.map((piece) => (typeof piece === 'string' ? utf8.encode(piece) : piece));
+  const parts = pieces.map(chunkBytes);
   const bytes = new Uint8Array(parts.reduce((total, part) => total + part.length, 0));
   let at = 0;
   for (const part of parts) {

@@ -9,7 +9,7 @@
  * if they come, are dropped); one that never started takes no chunk.
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
-import { coreFree, type HelperData, HelperSlot } from '../ops/parallel.js';
+import { coreFree, type HelperData, helperModuleUrl, HelperSlot } from '../ops/parallel.js';
 import { JSON_CHUNK, jsonChunk } from './joined.js';
 
 /** Arrays of this many chunks on are shared: the copy posted to the helper and the hand-off cost about a chunk. */
@@ -39,14 +39,12 @@ interface ChunkMessage {
   readonly bytes: Uint8Array<ArrayBuffer>;
 }
 
-/** Where the helper's module is: beside this module (the ESM library), or beside the bundle that holds this code. */
-function helperUrl(): URL | null {
-  const here: string | undefined = import.meta.url;
-  if (here === undefined) return null;
-  return new URL(here.endsWith('/shared-numbers.js') ? './number-worker.js' : './number-worker.mjs', here);
-}
-
-const numbers = new HelperSlot(helperUrl, CONTROL_FIELDS, 0, () => {});
+const numbers = new HelperSlot(
+  () => helperModuleUrl(import.meta.url, 'shared-numbers', 'number-worker'),
+  CONTROL_FIELDS,
+  0,
+  () => {},
+);
 let lastJob = 0;
 
 /**

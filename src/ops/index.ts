@@ -14,7 +14,7 @@ export type {
   SpecialKind,
   SpecialPoint,
 } from './types.js';
-export { addMap, addRun, runsOf } from './structural.js';
+export { addMap, addRun, runsOf, runsUpTo } from './structural.js';
 export { NO_EXTREME, tieShare, tiesWith } from './extremes.js';
 export { SUM_BLOCK, sumInBlocks, sumOfEntries } from './sums.js';
 export { timesZeroInPieces, timesZeroSum } from './finite.js';

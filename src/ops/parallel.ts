@@ -132,39 +132,41 @@ export const coreFree = (): boolean =>
   oneMinuteLoad() < availableParallelism() + 0.5 ||
   othersRunnableNow() < availableParallelism() - 1;
 
-let loadReading = { at: -Infinity, load: Infinity };
-
 /**
- * The one-minute load average, read again after RUNNABLE_READING_MS: an average over a minute moves little in that
- * time, and lse's gradient asked for it some ten times a run (a system call each, 6–40 µs here).
+ * How long a reading of the machine's load stands: reading /proc takes tens of microseconds a file here, the load
+ * average a system call (6–40 µs), and every shared loop and reduction asks (lse's gradient some ten times a run).
  */
-function oneMinuteLoad(): number {
-  const now = performance.now();
-  if (now - loadReading.at > RUNNABLE_READING_MS) loadReading = { at: now, load: loadavg()[0]! };
-  return loadReading.load;
+const READING_MS = 100;
+
+/** `read`, read again once READING_MS have passed since its last reading. */
+function reading(read: () => number): () => number {
+  let at = -Infinity;
+  let value = Infinity;
+  return () => {
+    const now = performance.now();
+    if (now - at > READING_MS) {
+      at = now;
+      value = read();
+    }
+    return value;
+  };
 }
 
-/** How long a reading of the runnable threads stands: reading /proc takes tens of microseconds a file here. */
-const RUNNABLE_READING_MS = 100;
-let runnableReading = { at: -Infinity, count: Infinity };
+/** The one-minute load average: it moves little within a reading's time. */
+const oneMinuteLoad = reading(() => loadavg()[0]!);
 
 /**
  * The threads of other processes running or ready to run on the machine now: the machine's (/proc/loadavg) less
  * this process's own (its main thread reading, its helpers, V8's); Infinity where unknown (not Linux).
  */
-function othersRunnableNow(): number {
-  const now = performance.now();
-  if (now - runnableReading.at > RUNNABLE_READING_MS) {
-    let count = Infinity;
-    try {
-      count = runnableIn(readFileSync('/proc/loadavg', 'latin1')) - ownRunnable();
-    } catch {
-      // Not Linux: the load average alone decides.
-    }
-    runnableReading = { at: now, count };
+const othersRunnableNow = reading(() => {
+  try {
+    return runnableIn(readFileSync('/proc/loadavg', 'latin1')) - ownRunnable();
+  } catch {
+    // Not Linux: the load average alone decides.
+    return Infinity;
   }
-  return runnableReading.count;
-}
+});
 
 /** This process's threads running or ready to run: those whose /proc/self/task/ID/stat gives the state R. */
 function ownRunnable(): number {
@@ -199,11 +201,13 @@ export function entryBuffer(n: number): Float64Array {
 
 const isShared = (x: Float64Array): boolean => x.buffer instanceof SharedArrayBuffer;
 
-/** Where the helper's module is: beside this module (the ESM library), or beside the bundle that holds this code. */
-function helperUrl(): URL | null {
-  const here: string | undefined = import.meta.url;
+/**
+ * Where a helper's module `worker` is, for the module `module` at `here` (its import.meta.url): beside it in the
+ * ESM library (worker.js beside module.js), or beside the bundle that holds this code (worker.mjs).
+ */
+export function helperModuleUrl(here: string | undefined, module: string, worker: string): URL | null {
   if (here === undefined) return null;
-  return new URL(here.endsWith('/parallel.js') ? './product-worker.js' : './product-worker.mjs', here);
+  return new URL(here.endsWith(`/${module}.js`) ? `./${worker}.js` : `./${worker}.mjs`, here);
 }
 
 /**
@@ -266,9 +270,14 @@ export class HelperSlot {
   }
 }
 
-const products = new HelperSlot(helperUrl, CONTROL_FIELDS, JOB_FIELDS, () => {
-  heldByHelper = [];
-});
+const products = new HelperSlot(
+  () => helperModuleUrl(import.meta.url, 'parallel', 'product-worker'),
+  CONTROL_FIELDS,
+  JOB_FIELDS,
+  () => {
+    heldByHelper = [];
+  },
+);
 
 /** Starts the helper from `url` instead of its module, or stops using any helper (null): for tests. */
 export function useHelperFrom(url: URL | null): void {

@@ -30,7 +30,12 @@ export function runsOf(map: IndexMap): Int32Array | null {
   const known = runCache.get(to)?.get(from);
   if (known !== undefined) return known;
   const adjoint = runCache.get(from)?.get(to);
-  const runs = adjoint === undefined ? findRuns(map) : adjoint === null ? null : swappedRuns(adjoint);
+  const runs =
+    adjoint === undefined
+      ? runsUpTo(map, Math.floor(to.length / MIN_RUN_LENGTH))
+      : adjoint === null
+        ? null
+        : swappedRuns(adjoint);
   let byFrom = runCache.get(to);
   if (byFrom === undefined) runCache.set(to, (byFrom = new WeakMap()));
   byFrom.set(from, runs);
@@ -48,9 +53,11 @@ function swappedRuns(runs: Int32Array): Int32Array {
   return swapped;
 }
 
-/** One pass, which stops as soon as the runs are too many to be worth it (a broadcast's every entry starts one). */
-function findRuns({ to, from }: IndexMap): Int32Array | null {
-  const most = Math.floor(to.length / MIN_RUN_LENGTH);
+/**
+ * A map's runs as runsOf packs them, found anew, or null when there are more than `most`: one pass, which stops
+ * as soon as they are too many (a broadcast's every entry starts one).
+ */
+export function runsUpTo({ to, from }: IndexMap, most: number): Int32Array | null {
   const runs = new Int32Array(3 * most);
   let r = -3;
   for (let j = 0; j < to.length; j++) {

@@ -21,24 +21,38 @@ function move(step: SelectStep, direction: Direction, k: number, value: number, 
   for (let p = start[k]!; p < start[k + 1]!; p++) acc.add(target[order[p]!]!, value);
 }
 
+/** Where a run's stretch starts on each side, in its triple (to, from, length). */
+const TO = 0;
+const FROM = 1;
+/** disjointOrder's findings, by side. */
+const stretchOrders = [new WeakMap<Int32Array, Int32Array | null>(), new WeakMap<Int32Array, Int32Array | null>()];
+
 /**
- * A map's injection from its runs (to, from, length), source entry to target entry, forward from `from` to `to`
- * (backward the other way): null when two runs share a source or a target entry. A slice is one run: its
- * injection is filled run by run, with no entry looked up twice.
+ * The runs (their places in `runs`) in the order of their stretches on one side, when no two of those stretches
+ * meet; null when two do (an entry reached twice on that side). Found once per runs and side.
+ */
+function disjointOrder(runs: Int32Array, side: typeof TO | typeof FROM): Int32Array | null {
+  const known = stretchOrders[side]!.get(runs);
+  if (known !== undefined) return known;
+  const byStart: number[] = [];
+  for (let r = 0; r < runs.length; r += 3) byStart.push(r);
+  byStart.sort((a, b) => runs[a + side]! - runs[b + side]!);
+  const disjoint = byStart.every(
+    (r, q) => q === 0 || runs[byStart[q - 1]! + side]! + runs[byStart[q - 1]! + 2]! <= runs[r + side]!,
+  );
+  const order = disjoint ? Int32Array.from(byStart) : null;
+  stretchOrders[side]!.set(runs, order);
+  return order;
+}
+
+/**
+ * A map's injection from its runs, source entry to target entry, forward from `from` to `to` (backward the other
+ * way): null when two runs share a source or a target entry. A slice is one run: its injection is filled run by
+ * run, with no entry looked up twice.
  */
 function injectionOfRuns(runs: Int32Array, forward: boolean, sourceSize: number): Int32Array | null {
-  const [sourceAt, targetAt] = forward ? [1, 0] : [0, 1];
-  const count = runs.length / 3;
-  const runIndices: number[] = [];
-  for (let r = 0; r < count; r++) runIndices.push(r);
-  for (const side of [sourceAt, targetAt]) {
-    // The runs' stretches on this side, in order of their starts: each must end before the next begins.
-    const order = runIndices.sort((a, b) => runs[3 * a + side]! - runs[3 * b + side]!);
-    for (let q = 1; q < count; q++) {
-      const before = 3 * order[q - 1]!;
-      if (runs[before + side]! + runs[before + 2]! > runs[3 * order[q]! + side]!) return null;
-    }
-  }
+  if (disjointOrder(runs, TO) === null || disjointOrder(runs, FROM) === null) return null;
+  const [sourceAt, targetAt] = forward ? [FROM, TO] : [TO, FROM];
   const target = new Int32Array(sourceSize).fill(-1);
   for (let r = 0; r < runs.length; r += 3) {
     const source = runs[r + sourceAt]!;
@@ -46,22 +60,6 @@ function injectionOfRuns(runs: Int32Array, forward: boolean, sourceSize: number)
     for (let k = 0; k < runs[r + 2]!; k++) target[source + k] = to + k;
   }
   return target;
-}
-
-/** A map's runs in the order of their targets, when no two runs reach one entry; null otherwise. */
-const targetOrders = new WeakMap<Int32Array, Int32Array | null>();
-function inTargetOrder(runs: Int32Array): Int32Array | null {
-  let order = targetOrders.get(runs);
-  if (order === undefined) {
-    const byTarget: number[] = [];
-    for (let r = 0; r < runs.length; r += 3) byTarget.push(r);
-    byTarget.sort((a, b) => runs[a]! - runs[b]!);
-    const disjoint = byTarget.every(
-      (r, q) => q === 0 || runs[byTarget[q - 1]!]! + runs[byTarget[q - 1]! + 2]! <= runs[r]!,
-    );
-    targetOrders.set(runs, (order = disjoint ? Int32Array.from(byTarget) : null));
-  }
-  return order;
 }
 
 /**
@@ -72,7 +70,7 @@ function inTargetOrder(runs: Int32Array): Int32Array | null {
 function writeMap(v: Float64Array, target: Operand, source: number, map: IndexMap): void {
   const o = target.offset;
   const runs = runsOf(map);
-  const order = runs === null ? null : inTargetOrder(runs);
+  const order = runs === null ? null : disjointOrder(runs, TO);
   if (runs === null || order === null) {
     v.fill(0, o, o + target.size);
     addMap(v, o, source, map);
