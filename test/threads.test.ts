@@ -98,6 +98,19 @@ describe('large fused loops on two threads', () => {
     }
   });
 
+  it('runs each loop with its own functions on the helper: the sum of sin, then the sum of cos (one source)', () => {
+    loopThreadsForTests.minWork = 0;
+    const x = Float64Array.from({ length: n }, (_, k) => Math.sin(k) * 3);
+    const programs = ['sum(sin(x))', 'sum(cos(x))', 'sum(tanh(x))', 'sum(exp(x) .* x)'].map((expr) =>
+      compile(expr, { x: [n] }),
+    );
+    const { serial, shared, helperUnits } = oneThreadThenTwo(() =>
+      programs.map((program) => program.evaluateFlat({ x })[0]!),
+    );
+    expect(firstBitDifference(shared, serial)).toBeNull();
+    expect(helperUnits).toBeGreaterThan(0);
+  });
+
   it(`keeps a loop of little work on one thread: a few cheap steps over ${n} entries`, () => {
     loopThreadsForTests.minWork = SHARED_LOOP_WORK;
     expect(n * 3).toBeLessThan(SHARED_LOOP_WORK);

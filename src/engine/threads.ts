@@ -176,10 +176,15 @@ export function useLoopHelperFrom(url: URL | null): void {
   loops.use(url);
 }
 
-/** The id of a kernel's source, and the message part that makes it on the helper if the helper has not got it. */
+/**
+ * The id of a kernel (its source and the functions its slots name), and the message part that makes it on the helper
+ * if the helper has not got it. One source serves every loop of its shape (the sum of sin and the sum of cos): keyed
+ * by its source alone, the second loop's units ran the first one's functions on the helper.
+ */
 function kernelPart(source: string, functions: readonly string[], kernels: HelperMessage['kernels'][number][]): number {
-  let id = kernelIds.get(source);
-  if (id === undefined) kernelIds.set(source, (id = kernelIds.size + 1));
+  const key = `${functions.join(' ')}\n${source}`;
+  let id = kernelIds.get(key);
+  if (id === undefined) kernelIds.set(key, (id = kernelIds.size + 1));
   if (!kernelsHeld.has(id)) {
     kernelsHeld.add(id);
     kernels.push({ id, source, functions });
