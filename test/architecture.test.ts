@@ -5,7 +5,9 @@
  * only, from numbers and generated names (engine/compiled.ts, which runs it
  * through the one `new Function`; engine/fusion.ts, whose fused loops run
  * through compiled.ts; and engine/emit.ts, which writes it out for
- * `jacobian emit` and never runs it). And the tape printer, pinned.
+ * `jacobian emit` and never runs it), and WebAssembly by one, from the
+ * table's operation names and numbers (engine/simd.ts). And the tape
+ * printer, pinned.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -42,6 +44,8 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
 
 /** The one module that may call `new Function`, once: the compiled kernels. */
 const COMPILED_KERNELS = 'engine/compiled.ts';
+/** The one module that makes WebAssembly (test/simd.test.ts). */
+const WASM_BUILDER = 'engine/simd.ts';
 /** The modules that generate JavaScript source (test/compiled, fusion and emit tests: no user text in it). */
 const SOURCE_GENERATORS = [COMPILED_KERNELS, 'engine/fusion.ts', 'engine/emit.ts'];
 
@@ -74,6 +78,8 @@ describe('architecture', () => {
       // Generated code runs through one module, whose source holds no user text (test/compiled.test.ts).
       const generated = [...text.matchAll(/new Function\(/g)].length;
       expect(generated, file).toBe(relative(SRC, file) === COMPILED_KERNELS ? 1 : 0);
+      const modules = [...text.matchAll(/new WebAssembly\.Module\(/g)].length;
+      expect(modules, file).toBe(relative(SRC, file) === WASM_BUILDER ? 1 : 0);
       // Source is generated only where its text is checked: the generators' own pieces (a function body, a
       // `return function`) appear nowhere else.
       if (!SOURCE_GENERATORS.includes(relative(SRC, file)))
@@ -88,7 +94,7 @@ describe('architecture', () => {
 
 describe('source generators', () => {
   it('read nothing that carries user text: no input names, no expression', () => {
-    for (const file of SOURCE_GENERATORS) {
+    for (const file of [...SOURCE_GENERATORS, WASM_BUILDER]) {
       const text = readFileSync(join(SRC, file), 'utf8');
       // An input node's parameter holds the variable's name; the generators take shapes, offsets and numbers.
       expect(text, file).not.toMatch(/kind === 'input'|param\.name|\.expr\b|\bsource: string\b.*user/);

@@ -101,7 +101,7 @@ describe('large fused loops on two threads', () => {
   it('runs each loop with its own functions on the helper: the sum of sin, then the sum of cos (one source)', () => {
     loopThreadsForTests.minWork = 0;
     const x = Float64Array.from({ length: n }, (_, k) => Math.sin(k) * 3);
-    const programs = ['sum(sin(x))', 'sum(cos(x))', 'sum(tanh(x))', 'sum(exp(x) .* x)'].map((expr) =>
+    const programs = ['sum(sin(x))', 'sum(cos(x))', 'sum(tanh(x))', 'sum(exp(x))', 'sum(exp(x) .* x)'].map((expr) =>
       compile(expr, { x: [n] }),
     );
     const { serial, shared, helperUnits } = oneThreadThenTwo(() =>

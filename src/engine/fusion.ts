@@ -33,6 +33,7 @@ import {
   worthSharing,
 } from './threads.js';
 import type { Step } from './linear/index.js';
+import { isSimdOp, simdKernel, simdSource, type SimdOperand, type SimdStep, worthSimd } from './simd.js';
 
 /**
  * Steps are fused from this many entries on. A fused loop ran faster than its steps one by one at every length
@@ -81,6 +82,8 @@ export interface FusedForwardLoop {
   readonly carry: Float64Array;
   /** The generated source (for tests). */
   readonly source: string;
+  /** Whether its kernels are WebAssembly (simd.ts), not the source's. */
+  readonly simd: boolean;
 }
 
 /**
@@ -303,23 +306,28 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
   const body: ((lane: Lane, from: number) => string)[] = [];
   /** Each sum's step and place. */
   const sums: [number, number][] = [];
-  /** Entry k of a vector operand, or a scalar operand read before the loop. */
-  const operand = (arg: Operand): ((lane: Lane) => string) => {
+  /** The loop as SIMD code takes it (simd.ts); null once a step has no SIMD rule. */
+  let simdSteps: SimdStep[] | null = [];
+  /** Entry k of a vector operand, or a scalar operand read before the loop: its text, and its SIMD operand. */
+  const operand = (arg: Operand): [(lane: Lane) => string, SimdOperand] => {
     const local = locals.get(arg.offset);
-    if (arg.size === n && local !== undefined) return (lane) => `${lane.x}${local}`;
+    if (arg.size === n && local !== undefined) return [(lane) => `${lane.x}${local}`, { local }];
     const p = places.slot(arg.offset);
-    if (arg.size === n) return (lane) => `v[p${p} + ${lane.k}]`;
+    if (arg.size === n) return [(lane) => `v[p${p} + ${lane.k}]`, { vector: p }];
     hoisted.add(`const s${p} = v[p${p}];`);
-    return () => `s${p}`;
+    return [() => `s${p}`, { scalar: p }];
   };
   steps.forEach((step, j) => {
     if (isSum(step)) {
-      sums.push([j, places.slot(step.out.offset)]);
-      const term = operand(step.arg);
+      const into = places.slot(step.out.offset);
+      sums.push([j, into]);
+      const [term, sumOf] = operand(step.arg);
       body.push((lane) => `${lane.sum}${j} += ${term(lane)};`);
+      simdSteps?.push({ sumOf, into });
       return;
     }
     if (isCopy(step)) {
+      simdSteps = null;
       const read = copyRead(step, locals, kept);
       body.push((lane, from) => {
         const value = read(from);
@@ -332,7 +340,11 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
     } else {
       const f = functions.slot(step.scalar);
       const args = step.args.map(operand);
-      body.push((lane) => `const ${lane.x}${j} = f${f}(${args.map((arg) => arg(lane)).join(', ')});`);
+      body.push((lane) => `const ${lane.x}${j} = f${f}(${args.map(([arg]) => arg(lane)).join(', ')});`);
+      const op = sharedFunctionNames([step.scalar])?.[0];
+      const store = stored[j] ? places.slot(step.out.offset) : null;
+      if (op === undefined || !isSimdOp(op)) simdSteps = null;
+      else simdSteps?.push({ op, args: args.map(([, simd]) => simd), store });
     }
     locals.set(step.out.offset, j);
     if (stored[j]) {
@@ -425,17 +437,41 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
       source: sharedSource,
       pairedSource: sharedPaired,
       functions: names,
+      simd: null,
       sums: sums.map(([, p]) => places.keys[p]!),
+    };
+  }
+  const offsets = [...places.keys, ...segmentReads];
+  const carried = new Float64Array(keptLocals.length);
+  // A loop of SIMD rules alone runs as WebAssembly where that repays copying its operands in and out.
+  const simd = simdSteps !== null && keptLocals.length === 0 ? { places: places.keys.length, steps: simdSteps } : null;
+  const simdText = simd !== null && worthSimd(simd) ? simdSource(simd) : null;
+  const simdOne = simdText === null ? null : simdKernel(simdText, false, kernelOf<FusedForwardKernel>(source));
+  if (simdText !== null && simdOne !== null) {
+    const simdShared = shared === null ? null : simdKernel(simdText, true, shared.kernel);
+    return {
+      kernel: simdOne,
+      paired: null,
+      shared:
+        shared === null || simdShared === null
+          ? null
+          : { ...shared, kernel: simdShared, paired: null, pairedSource: null, simd: simdText },
+      offsets,
+      n,
+      carry: carried,
+      source,
+      simd: true,
     };
   }
   return {
     kernel: kernelOf<FusedForwardKernel>(source),
     paired: pairedSource === null ? null : kernelOf<FusedForwardKernel>(pairedSource),
     shared,
-    offsets: [...places.keys, ...segmentReads],
+    offsets,
     n,
-    carry: new Float64Array(keptLocals.length),
+    carry: carried,
     source,
+    simd: false,
   };
 }
 
@@ -611,6 +647,7 @@ export function fusePass(
       source: sharedSource,
       pairedSource: null,
       functions,
+      simd: null,
       sums: sums.map(([, target]) => target),
     };
   };

@@ -21,11 +21,14 @@ import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
 import type { FusedForwardKernel, FusedPassKernel } from './fusion.js';
 import { times } from './linear/product.js';
+import { simdKernel } from './simd.js';
 
 /** A loop's kernels as the helper makes them: from their sources and the table's functions they name. */
 interface LoopCode {
   readonly source: string;
   readonly pairedSource: string | null;
+  /** A SIMD loop's structure (simd.ts's simdSource), whose kernel runs instead of the source's; else null. */
+  readonly simd: string | null;
   /** The names of the scalar functions the kernels call, by slot (sharedFunctionNames). */
   readonly functions: readonly string[];
 }
@@ -106,7 +109,12 @@ const JOB_FIELDS = OFFSETS + MAX_OFFSETS;
 
 /** A message to the helper: kernels to make, buffers to hold and to drop, sent before the job that needs them. */
 interface HelperMessage {
-  readonly kernels: readonly { readonly id: number; readonly source: string; readonly functions: readonly string[] }[];
+  readonly kernels: readonly {
+    readonly id: number;
+    readonly source: string;
+    readonly functions: readonly string[];
+    readonly simd: string | null;
+  }[];
   readonly buffers: readonly (readonly [number, Float64Array])[];
   readonly drop: readonly number[];
 }
@@ -177,17 +185,22 @@ export function useLoopHelperFrom(url: URL | null): void {
 }
 
 /**
- * The id of a kernel (its source and the functions its slots name), and the message part that makes it on the helper
- * if the helper has not got it. One source serves every loop of its shape (the sum of sin and the sum of cos): keyed
- * by its source alone, the second loop's units ran the first one's functions on the helper.
+ * The id of a kernel (its source, the functions its slots name, its SIMD structure), and the message part that makes
+ * it on the helper if the helper has not got it. One source serves every loop of its shape (the sum of sin and
+ * the sum of cos): keyed by its source alone, the second loop's units ran the first one's functions on the helper.
  */
-function kernelPart(source: string, functions: readonly string[], kernels: HelperMessage['kernels'][number][]): number {
-  const key = `${functions.join(' ')}\n${source}`;
+function kernelPart(
+  source: string,
+  functions: readonly string[],
+  simd: string | null,
+  kernels: HelperMessage['kernels'][number][],
+): number {
+  const key = `${functions.join(' ')}\n${simd ?? ''}\n${source}`;
   let id = kernelIds.get(key);
   if (id === undefined) kernelIds.set(key, (id = kernelIds.size + 1));
   if (!kernelsHeld.has(id)) {
     kernelsHeld.add(id);
-    kernels.push({ id, source, functions });
+    kernels.push({ id, source, functions, simd });
   }
   return id;
 }
@@ -247,8 +260,9 @@ function share(job: Job): Float64Array | null {
     fields[KERNEL] = code;
     fields[PAIRED] = -1;
   } else {
-    fields[KERNEL] = kernelPart(code.source, code.functions, message.kernels);
-    fields[PAIRED] = code.pairedSource === null ? -1 : kernelPart(code.pairedSource, code.functions, message.kernels);
+    fields[KERNEL] = kernelPart(code.source, code.functions, code.simd, message.kernels);
+    fields[PAIRED] =
+      code.pairedSource === null ? -1 : kernelPart(code.pairedSource, code.functions, null, message.kernels);
   }
   fields[VALUES] = bufferPart(job.v, message);
   fields[TANGENTS] = job.c === null ? -1 : bufferPart(job.c, message);
@@ -466,14 +480,14 @@ export function serveLoops({ control, job, port }: HelperData): never {
   const receive = (): void => {
     for (let m = receiveMessageOnPort(port); m !== undefined; m = receiveMessageOnPort(port)) {
       const message = m.message as HelperMessage;
-      for (const { id, source, functions } of message.kernels)
-        kernels.set(
-          id,
-          generated<unknown>(
-            source,
-            functions.map((name) => functionByName(name)!),
-          ),
+      for (const { id, source, functions, simd } of message.kernels) {
+        const kernel = generated<FusedForwardKernel>(
+          source,
+          functions.map((name) => functionByName(name)!),
         );
+        // A SIMD loop's kernel is WebAssembly made from its structure (simd.ts), its source's kernel the fallback.
+        kernels.set(id, (simd === null ? null : simdKernel(simd, true, kernel)) ?? kernel);
+      }
       for (const [id, array] of message.buffers) buffers.set(id, array);
       for (const id of message.drop) buffers.delete(id);
     }

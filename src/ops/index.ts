@@ -18,3 +18,4 @@ export { addMap, addRun, runsOf, runsUpTo } from './structural.js';
 export { NO_EXTREME, tieShare, tiesWith } from './extremes.js';
 export { SUM_BLOCK, sumInBlocks, sumOfEntries } from './sums.js';
 export { timesZeroInPieces, timesZeroSum } from './finite.js';
+export { EXP_STEP_HEAD, EXP_STEP_TAIL, EXP_STEPS_PER_UNIT, EXP_TABLE_HEADS, EXP_TABLE_TAILS } from './exp-table.js';
