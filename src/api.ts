@@ -258,6 +258,17 @@ export class CompiledExpression {
     return this.program.evaluateInOrder(data);
   }
 
+  /**
+   * The array from which `evaluateFlat` reads `name`'s entries (row-major): fill it and pass it as `name`, and
+   * evaluateFlat reads it where it is instead of copying it in, as PyTorch reads a tensor where it lives (a loop that
+   * evaluates at a large input it changes in place). The other methods copy it, as any array.
+   */
+  inputArray(name: string): Float64Array {
+    if (!this.shapes.has(name))
+      throw new InputError(`${name} is not a variable of this expression (${this.variables.join(', ')})`);
+    return this.program.inputArray(name);
+  }
+
   /** ∇f as one Float64Array, the variables' entries in `wrt` order (each row-major). */
   gradFlat(at: FlatValues, options: FlatOptions = {}): FlatResult & { readonly grad: Float64Array } {
     options = checkFlatOptions(options);

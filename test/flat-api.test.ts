@@ -2,7 +2,7 @@
  * compile()'s constants (names fixed when compiling) and the flat methods (Float64Arrays in and
  * out), which GradBench's evals use: they agree with the nested methods and refuse wrong input.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { compile, InputError } from '../src/index.js';
 
 describe('compile constants', () => {
@@ -64,6 +64,39 @@ describe('flat methods', () => {
     expect(Array.from(square.evaluateFlat({ x }))).toEqual([1, 4]);
     x[1] = 3;
     expect(Array.from(square.evaluateFlat({ x }))).toEqual([1, 9]);
+  });
+
+  it('read a variable in place from its inputArray, which no step overwrites, and copy any other array', () => {
+    // A large lse (fused loops, a value plan that reuses places between its intermediates) and a small product.
+    const n = 20000;
+    const lse = compile('a = max(x)\na + log(sum(exp(x - a)))', { x: [n] });
+    const x = lse.inputArray('x');
+    expect(x.length).toBe(n);
+    for (let k = 0; k < n; k++) x[k] = Math.sin(k);
+    const copy = x.slice();
+    // Copies of all n entries into the plan's buffer (x's).
+    const copies = vi.spyOn(Float64Array.prototype, 'set');
+    const inputCopies = (): number =>
+      copies.mock.calls.filter(
+        ([source], i) =>
+          (copies.mock.contexts[i] as Float64Array).buffer === x.buffer && (source as ArrayLike<number>).length === n,
+      ).length;
+    const inPlace = lse.evaluateFlat({ x });
+    expect(inputCopies()).toBe(0);
+    const copied = lse.evaluateFlat({ x: copy });
+    expect(inputCopies()).toBe(1);
+    copies.mockRestore();
+    expect(Array.from(inPlace)).toEqual(Array.from(copied));
+    // The array is the input's place: what is written into it is the next value's input; the runs left it as it was.
+    expect(Array.from(x)).toEqual(Array.from(copy));
+    x[7] = 40;
+    expect(lse.evaluateFlat({ x })[0]).toBeCloseTo(40, 10);
+    const product = compile('W * x', { W: [2, 2], x: [2] });
+    product.inputArray('W').set([1, 2, 3, 4]);
+    expect(Array.from(product.evaluateFlat({ W: product.inputArray('W'), x: Float64Array.of(1, 1) }))).toEqual([3, 7]);
+    expect(() => product.inputArray('z')).toThrow(/z is not a variable of this expression \(W, x\)/);
+    // A variable the value does not read has an array of its own.
+    expect(compile('y^2', { x: [2], y: [] }).inputArray('x')).toEqual(new Float64Array(2));
   });
 
   it('take a variable the expression does not use, and a scalar as a number or one entry', () => {

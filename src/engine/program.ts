@@ -269,7 +269,7 @@ export class Program {
       if (length !== sizes[i]) throw wrongLength(this.variables[i]!.name, sizes[i]!, length);
       if (inputs[i]! < 0) continue;
       if (typeof entries === 'number') values[inputs[i]!] = entries;
-      else values.set(entries, inputs[i]!);
+      else if (!isPlacedAt(entries, values, inputs[i]!)) values.set(entries, inputs[i]!);
     }
     plan.run();
     const { offset, size } = output;
@@ -278,6 +278,17 @@ export class Program {
     const value = new Float64Array(size);
     for (let k = 0; k < size; k++) value[k] = values[offset + k]!;
     return value;
+  }
+
+  /**
+   * The value plan's entries of variable `name` (whose places no step reuses): evaluateInOrder reads them where they
+   * are when given this array. A new array where the value does not read the variable.
+   */
+  inputArray(name: string): Float64Array {
+    const { plan, inputs, sizes } = this.valuePass ?? this.valuePassFor({});
+    const i = this.variables.findIndex((variable) => variable.name === name);
+    const offset = inputs[i]!;
+    return offset < 0 ? new Float64Array(sizes[i]!) : plan.values.subarray(offset, offset + sizes[i]!);
   }
 
   private valuePassFor(options: DerivativeOptions): ValuePass {
@@ -962,3 +973,9 @@ export function formatBytes(bytes: number): string {
   }
   return `${Number(value.toPrecision(3))} ${units[unit]}`;
 }
+
+/** Whether `entries` is the array of `values` from `offset` on (Program.inputArray's): nothing to copy. */
+const isPlacedAt = (entries: ArrayLike<number>, values: Float64Array, offset: number): boolean =>
+  entries instanceof Float64Array &&
+  entries.buffer === values.buffer &&
+  entries.byteOffset === values.byteOffset + offset * Float64Array.BYTES_PER_ELEMENT;

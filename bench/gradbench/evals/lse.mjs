@@ -21,8 +21,11 @@ export function define(library) {
   };
   return {
     primal(input) {
-      const { model, at } = prepare(input);
-      return () => model.evaluateFlat(at)[0];
+      // x written once into the array the model reads it from, as PyTorch's tensor is made once: no copy per run.
+      const model = models({ x: [input.x.length] });
+      const x = model.inputArray('x');
+      x.set(input.x);
+      return () => model.evaluateFlat({ x })[0];
     },
     gradient(input) {
       const { model, at } = prepare(input);
