@@ -535,6 +535,15 @@ export const nearBound = (t: number): number => Math.max(2 * REL_TOL * Math.abs(
 
 /** The first index from k below `end` whose entry is within `bound` of t (or at a NaN distance); else `end`. */
 export function nextNear(v: Float64Array, k: number, end: number, t: number, bound: number): number {
+  // Four entries a test, then the one among them (see nextBeyond).
+  for (; k + 4 <= end; k += 4)
+    if (!(
+      Math.abs(v[k]! - t) > bound &&
+      Math.abs(v[k + 1]! - t) > bound &&
+      Math.abs(v[k + 2]! - t) > bound &&
+      Math.abs(v[k + 3]! - t) > bound
+    ))
+      break;
   for (; k < end; k++) if (!(Math.abs(v[k]! - t) > bound)) return k;
   return end;
 }
@@ -572,10 +581,17 @@ export function nearlyEqualShares(v: Float64Array, from: number, to: number, n: 
 
 /** The first index from k below `end` whose entry beats `best` by an exact comparison, or is NaN; else `end`. */
 function nextBeyond(v: Float64Array, k: number, end: number, best: number, sign: 1 | -1): number {
-  // One comparison an entry, false for a NaN: a loop for each sign.
+  // One comparison an entry, false for a NaN: a loop for each sign. Four entries a test, then the one among them:
+  // a branch and a loop step for four entries instead of each (a max of 1.28 M entries: 1.2 → 0.6 ms).
   if (sign === 1) {
+    for (; k + 4 <= end; k += 4)
+      if (!(v[k]! <= best && v[k + 1]! <= best && v[k + 2]! <= best && v[k + 3]! <= best)) break;
     for (; k < end; k++) if (!(v[k]! <= best)) return k;
-  } else for (; k < end; k++) if (!(v[k]! >= best)) return k;
+  } else {
+    for (; k + 4 <= end; k += 4)
+      if (!(v[k]! >= best && v[k + 1]! >= best && v[k + 2]! >= best && v[k + 3]! >= best)) break;
+    for (; k < end; k++) if (!(v[k]! >= best)) return k;
+  }
   return end;
 }
 
