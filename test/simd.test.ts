@@ -9,7 +9,17 @@ import { describe, expect, it } from 'vitest';
 import { CHUNK_ENTRIES } from '../src/engine/compiled.js';
 import type { FusedForwardKernel } from '../src/engine/fusion.js';
 import { Plan } from '../src/engine/plan.js';
-import { SIMD_RULES, type SimdLoop, type SimdOp, simdKernel, simdSource } from '../src/engine/simd.js';
+import {
+  SIMD_RULES,
+  type SimdLoop,
+  type SimdOp,
+  type SimdPass,
+  simdKernel,
+  simdPassKernel,
+  simdPassSource,
+  simdSource,
+} from '../src/engine/simd.js';
+import { times } from '../src/engine/linear/product.js';
 import { OPS } from '../src/ops/index.js';
 import { lowerExpression, parseExpression, type VariableInfo } from '../src/parse/index.js';
 import { firstBitDifference, prng } from './helpers/numeric.js';
@@ -148,6 +158,89 @@ describe('SIMD rules', () => {
       expect(firstBitDifference([sum], [scalarLoop(op, a, 0.75).sum]), op).toBeNull();
     }
     expect(Object.is(simdLoop('add', Float64Array.of(-0), -0).sum, -0)).toBe(true);
+  });
+});
+
+describe('SIMD pass loops', () => {
+  // Places: 0 a loaded and stored cotangent, 1 one started from +0 and stored, 2 a partial, 3 a scalar partial,
+  // 4 a row's scalar cotangent (its step skipped where it is 0), 5 a scalar tangent, 6 a sum's target.
+  const pass: SimdPass = {
+    places: 7,
+    carried: [
+      { place: 0, load: true, store: true },
+      { place: 1, load: false, store: true },
+    ],
+    steps: [
+      { into: { carried: 1 }, a: { carried: 0 }, b: { partial: 2 }, unlessZero: null },
+      { into: { carried: 0 }, a: { scalar: { array: 'c', place: 4 } }, b: { partial: 2 }, unlessZero: 4 },
+      { into: { sum: 0 }, a: { carried: 1 }, b: { scalar: { array: 'v', place: 3 } }, unlessZero: null },
+      { into: { carried: 1 }, a: { partial: 2 }, b: { scalar: { array: 'c', place: 5 } }, unlessZero: null },
+    ],
+    sums: [6],
+  };
+
+  /** The pass as fusePass's JavaScript kernel computes it, entry by entry, chunk by chunk. */
+  function reference(v: Float64Array, c: Float64Array, p: readonly number[], n: number) {
+    const [c0, c1, d, s, g, t, target] = p as [number, number, number, number, number, number, number];
+    let carry = 0;
+    for (let from = 0; from < n; from += CHUNK_ENTRIES) {
+      let sum = 0;
+      for (let k = from; k < Math.min(n, from + CHUNK_ENTRIES); k++) {
+        let x0 = c[c0 + k]!;
+        let x1 = 0;
+        x1 += times(x0, v[d + k]!);
+        if (c[g] !== 0) x0 += times(c[g]!, v[d + k]!);
+        sum += times(x1, v[s]!);
+        x1 += times(v[d + k]!, c[t]!);
+        c[c0 + k] = x0;
+        c[c1 + k] = x1;
+      }
+      carry = from === 0 ? sum : carry + sum;
+    }
+    c[target] = c[target]! + carry;
+  }
+
+  it.each([2, 0, -0, NaN])('give the JavaScript kernel’s numbers to the bit (row cotangent %s)', (g) => {
+    const n = 2 * CHUNK_ENTRIES + 7;
+    const random = prng(5);
+    const pick = (): number => {
+      const r = random();
+      return r < 0.1 ? 0 : r < 0.2 ? -0 : r < 0.23 ? NaN : r < 0.26 ? -Infinity : 8 * random() - 4;
+    };
+    const p = [0, n, 0, n, 2 * n, 2 * n + 1, 2 * n + 2];
+    const v = Float64Array.from({ length: n + 1 }, pick);
+    v[n] = -0.75;
+    // Every entry of the cotangents −0 at one of the two sums' starts: a sum of −0s from +0 is +0, added to −0.
+    for (const zeros of [false, true]) {
+      const c = Float64Array.from({ length: 2 * n + 3 }, pick);
+      c[2 * n] = g;
+      c[2 * n + 1] = zeros ? -0 : 1.5;
+      c[2 * n + 2] = -0;
+      if (zeros) for (let k = 0; k < n; k++) c[k] = -0;
+      const expected = c.slice();
+      reference(v, expected, p, n);
+      const kernel = simdPassKernel(simdPassSource(pass), false)!;
+      const carry = new Float64Array(1);
+      for (let from = 0; from < n; from += CHUNK_ENTRIES)
+        kernel(v, c, p, n, from, Math.min(n, from + CHUNK_ENTRIES), carry);
+      expect(firstBitDifference(c, expected), `g = ${g}, zeros ${zeros}`).toBeNull();
+    }
+  });
+
+  it('start a sum from +0, as the JavaScript kernel does: products that underflow to −0 sum to +0', () => {
+    const n = 9;
+    const p = [0, n, 0, n, 2 * n, 2 * n + 1, 2 * n + 2];
+    // x1 = (−1e-150)(1e-150) = −1e-300 at every entry, and each term (−1e-300)(1e-300) is −0.
+    const v = new Float64Array(n + 1).fill(1e-150);
+    v[n] = 1e-300;
+    const c = new Float64Array(2 * n + 3).fill(-1e-150);
+    c.fill(0, 2 * n, 2 * n + 2);
+    c[2 * n + 2] = -0;
+    const expected = c.slice();
+    reference(v, expected, p, n);
+    expect(Object.is(expected[2 * n + 2], 0)).toBe(true);
+    simdPassKernel(simdPassSource(pass), false)!(v, c, p, n, 0, n, new Float64Array(1));
+    expect(firstBitDifference(c, expected)).toBeNull();
   });
 });
 

@@ -33,7 +33,20 @@ import {
   worthSharing,
 } from './threads.js';
 import type { Step } from './linear/index.js';
-import { isSimdOp, simdKernel, simdSource, type SimdOperand, type SimdStep, worthSimd } from './simd.js';
+import {
+  isSimdOp,
+  simdKernel,
+  simdLoopsForTests,
+  simdPassKernel,
+  simdPassSource,
+  simdSource,
+  type SimdOperand,
+  type SimdPass,
+  type SimdPassOperand,
+  type SimdStep,
+  worthSimd,
+  worthSimdPass,
+} from './simd.js';
 
 /**
  * Steps are fused from this many entries on. A fused loop ran faster than its steps one by one at every length
@@ -62,6 +75,8 @@ export interface FusedLoop<F> {
   readonly carry: Float64Array;
   /** The generated source (for tests). */
   readonly source: string;
+  /** Whether its kernels are WebAssembly (simd.ts), not the source's. */
+  readonly simd: boolean;
 }
 
 /**
@@ -445,7 +460,7 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
   const carried = new Float64Array(keptLocals.length);
   // A loop of SIMD rules alone runs as WebAssembly where that repays copying its operands in and out.
   const simd = simdSteps !== null && keptLocals.length === 0 ? { places: places.keys.length, steps: simdSteps } : null;
-  const simdText = simd !== null && worthSimd(simd) ? simdSource(simd) : null;
+  const simdText = simd !== null && !simdLoopsForTests.off && worthSimd(simd) ? simdSource(simd) : null;
   const simdOne = simdText === null ? null : simdKernel(simdText, false, kernelOf<FusedForwardKernel>(source));
   if (simdText !== null && simdOne !== null) {
     const simdShared = shared === null ? null : simdKernel(simdText, true, shared.kernel);
@@ -568,11 +583,14 @@ export function fusePass(
   const before: string[] = [];
   const body: string[] = [];
   const place = (offset: number): string => `p${places.slot(offset)}`;
-  /** The partial's entry k, or its one number read before the loop. */
-  const partial = (d: Operand, name: string): string => {
-    if (d.size === n) return `v[${place(d.offset)} + k]`;
+  /** The loop as SIMD code takes it (simd.ts): its carried nodes and steps, by slot. */
+  const simdCarried: number[] = [];
+  const simdSteps: SimdPass['steps'][number][] = [];
+  /** The partial's entry k, or its one number read before the loop; and as a SIMD operand. */
+  const partial = (d: Operand, name: string): [string, SimdPassOperand] => {
+    if (d.size === n) return [`v[${place(d.offset)} + k]`, { partial: places.slot(d.offset) }];
     before.push(`const ${name} = v[${place(d.offset)}];`);
-    return name;
+    return [name, { scalar: { array: 'v', place: places.slot(d.offset) } }];
   };
   /** The entry k carried for a vector node, in its local from the node's first use. */
   const carried = (offset: number): string => {
@@ -580,35 +598,51 @@ export function fusePass(
     if (local === undefined) {
       local = `c${places.slot(offset)}`;
       locals.set(offset, local);
+      simdCarried.push(offset);
       body.push(`let ${local} = ${use(offset).load ? `c[${place(offset)} + k]` : '0'};`);
     }
     return local;
   };
-  const add = (offset: number, term: string): void => {
+  const carriedOperand = (offset: number): SimdPassOperand => ({ carried: places.slot(offset) });
+  const add = (offset: number, term: string, a: SimdPassOperand, b: SimdPassOperand): void => {
     body.push(`${carried(offset)} += ${term};`);
     written.add(offset);
+    simdSteps.push({ into: carriedOperand(offset) as { carried: number }, a, b, unlessZero: null });
   };
   /** Each sum's step, the node it is added to, and that node's place. */
   const sums: [number, number, string][] = [];
-  const sum = (j: number, term: string, target: number): void => {
+  const sum = (j: number, term: string, target: number, a: SimdPassOperand, b: SimdPassOperand): void => {
     sums.push([j, target, place(target)]);
     before.push(`let sum${j} = 0;`);
     body.push(`sum${j} += ${term};`);
+    simdSteps.push({ into: { sum: sums.length - 1 }, a, b, unlessZero: null });
   };
   steps.forEach((step, j) => {
-    const d = partial(step.d, `d${j}`);
+    const [d, dOperand] = partial(step.d, `d${j}`);
     if (direction === 'reverse') {
       if (step.kind === 'row') {
         before.push(`const g${j} = c[${place(step.out.offset)}];`);
         body.push(`if (g${j} !== 0) ${carried(step.arg.offset)} += f0(g${j}, ${d});`);
         written.add(step.arg.offset);
-      } else if (step.arg.size === n) add(step.arg.offset, `f0(${carried(step.out.offset)}, ${d})`);
-      else sum(j, `f0(${carried(step.out.offset)}, ${d})`, step.arg.offset);
-    } else if (step.kind === 'row') sum(j, `f0(${d}, ${carried(step.arg.offset)})`, step.out.offset);
-    else if (step.arg.size === n) add(step.out.offset, `f0(${d}, ${carried(step.arg.offset)})`);
+        const g = places.slot(step.out.offset);
+        simdSteps.push({
+          into: carriedOperand(step.arg.offset) as { carried: number },
+          a: { scalar: { array: 'c', place: g } },
+          b: dOperand,
+          unlessZero: g,
+        });
+      } else if (step.arg.size === n)
+        add(step.arg.offset, `f0(${carried(step.out.offset)}, ${d})`, carriedOperand(step.out.offset), dOperand);
+      else sum(j, `f0(${carried(step.out.offset)}, ${d})`, step.arg.offset, carriedOperand(step.out.offset), dOperand);
+    } else if (step.kind === 'row')
+      sum(j, `f0(${d}, ${carried(step.arg.offset)})`, step.out.offset, dOperand, carriedOperand(step.arg.offset));
+    else if (step.arg.size === n)
+      add(step.out.offset, `f0(${d}, ${carried(step.arg.offset)})`, dOperand, carriedOperand(step.arg.offset));
     else {
       before.push(`const t${j} = c[${place(step.arg.offset)}];`);
-      add(step.out.offset, `f0(${d}, t${j})`);
+      add(step.out.offset, `f0(${d}, t${j})`, dOperand, {
+        scalar: { array: 'c', place: places.slot(step.arg.offset) },
+      });
     }
   });
   for (const [offset, local] of locals)
@@ -636,28 +670,43 @@ export function fusePass(
       `if (to === n) c[${target}] += carry[${slot}];`,
     ]),
   );
+  // As SIMD code where that repays copying its operands in and out (worthSimdPass).
+  const simdPass: SimdPass = {
+    places: places.keys.length,
+    carried: simdCarried.map((offset) => ({
+      place: places.slot(offset),
+      load: use(offset).load,
+      store: written.has(offset) && use(offset).store,
+    })),
+    steps: simdSteps,
+    sums: sums.map(([, target]) => places.slot(target)),
+  };
+  const simdText = simdLoopsForTests.off || !worthSimdPass(simdPass, n) ? null : simdPassSource(simdPass);
+  const simdOne = simdText === null ? null : simdPassKernel(simdText, false);
   const names = worthSharing(n, steps.length) ? sharedFunctionNames([times]) : null;
   const sharedOf = (functions: readonly string[]): SharedPassLoop => {
     const sharedSource = sourceOf(
       'v, c, p, n, from, to, b',
       sums.map(([j], slot) => `b[(from / ${CHUNK_ENTRIES}) * ${sums.length} + ${slot}] = sum${j};`),
     );
+    const simdShared = simdOne === null ? null : simdPassKernel(simdText!, true);
     return {
-      kernel: kernelFor<FusedPassKernel>(sharedSource, sharedSource, [times]),
+      kernel: simdShared ?? kernelFor<FusedPassKernel>(sharedSource, sharedSource, [times]),
       source: sharedSource,
       pairedSource: null,
       functions,
-      simd: null,
+      simd: simdShared === null ? null : simdText,
       sums: sums.map(([, target]) => target),
     };
   };
   // A source is a function of the structure alone: it is its own key.
   return {
-    kernel: kernelFor<FusedPassKernel>(source, source, [times]),
+    kernel: simdOne ?? kernelFor<FusedPassKernel>(source, source, [times]),
     shared: names === null ? null : sharedOf(names),
     offsets: places.keys,
     n,
     carry: new Float64Array(sums.length),
     source,
+    simd: simdOne !== null,
   };
 }

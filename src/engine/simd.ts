@@ -7,7 +7,10 @@
  * beyond the table (|x| ≥ 708, NaN) is run again by the loop's JavaScript kernel, whose exp goes to Math.exp there.
  * Sums add the lanes' entries one by one in ascending k, as the JavaScript loop adds them.
  *
- * Only loops with exp are made SIMD (worthSimd): V8 runs the table's exp in JavaScript at 4–6 ns an entry on this
+ * A derivative pass's fused loop (fusion.ts's fusePass: products with SPEC §6's exact zeros, sums, a row's step skipped
+ * where its scalar cotangent is 0) runs as SIMD code from a chunk of entries on, with the JavaScript kernel's numbers.
+ *
+ * Only forward loops with exp are made SIMD (worthSimd): V8 runs the table's exp in JavaScript at 4–6 ns an entry on this
  * machine, the SIMD loop at 2–3 (lse's loop of exp and sum over 1.28 M entries, one thread: 5.8–8.3 → 3.8–4.2 ms).
  * A loop of sums and products alone runs near the speed of memory in JavaScript already.
  *
@@ -21,7 +24,7 @@
 import { EXP_STEP_HEAD, EXP_STEP_TAIL, EXP_STEPS_PER_UNIT, EXP_TABLE_HEADS, EXP_TABLE_TAILS } from '../ops/index.js';
 import type { OpName } from '../ops/index.js';
 import { CHUNK_ENTRIES } from './compiled.js';
-import type { FusedForwardKernel } from './fusion.js';
+import type { FusedForwardKernel, FusedPassKernel } from './fusion.js';
 
 /** An operand of a step: a local (the output of step `local`), a vector read at entry k, or a scalar. */
 export type SimdOperand = { readonly local: number } | { readonly vector: number } | { readonly scalar: number };
@@ -75,10 +78,10 @@ const i32 = (n: number): Code => [0x41, ...signed(n)];
 const f64 = (x: number): Code => [0x44, ...new Uint8Array(Float64Array.of(x).buffer)];
 const simd = (op: number, ...immediates: number[]): Code => [0xfd, ...unsigned(op), ...immediates];
 /** A memory argument: alignment 8 bytes (a double's), the constant offset. */
-const at = (offset: number): number[] => [3, ...unsigned(offset)];
+const at8 = (offset: number): number[] => [3, ...unsigned(offset)];
 const splat = (x: number): Code => [...f64(x), ...simd(0x14)];
-const v128Load = (offset: number): Code => simd(0x00, ...at(offset));
-const v128Store = (offset: number): Code => simd(0x0b, ...at(offset));
+const v128Load = (offset: number): Code => simd(0x00, ...at8(offset));
+const v128Store = (offset: number): Code => simd(0x0b, ...at8(offset));
 const ZERO: Code = simd(0x0c, ...new Array<number>(16).fill(0));
 
 const F64X2 = {
@@ -286,90 +289,98 @@ const WORTH_SIMD: ReadonlySet<SimdOp> = new Set(['exp']);
 export const worthSimd = (loop: SimdLoop): boolean =>
   loop.steps.some((step) => 'op' in step && WORTH_SIMD.has(step.op));
 
+/** For tests and measurements: `off` keeps every loop in JavaScript. */
+export const simdLoopsForTests = { off: false };
+
+/** A pass loop is made SIMD from this many entries (a chunk): below, its copies and call cost what it saves. */
+const SIMD_PASS_FROM = CHUNK_ENTRIES;
+
+/** Whether a pass loop over n entries repays a SIMD kernel. */
+export const worthSimdPass = (pass: SimdPass, n: number): boolean => n >= SIMD_PASS_FROM && pass.steps.length > 0;
+
+/** A buffer's entries a module reads or writes: v, the values, or c, a pass's (co)tangents; at a place (a slot). */
+interface Ref {
+  readonly array: 'v' | 'c';
+  readonly place: number;
+}
+const refKey = ({ array, place }: Ref): string => `${array}${place}`;
+
 /** Where things are in a module's memory (bytes). */
 interface Layout {
-  /** The vector operands' and stored values' regions, by place; each holds a chunk and one entry more. */
-  readonly regions: ReadonlyMap<number, number>;
-  /** Scalars by place, then sums by step, one double each. */
-  readonly scalars: ReadonlyMap<number, number>;
-  readonly sums: ReadonlyMap<number, number>;
+  /** Vector operands read and values written, each a chunk and one entry more, by refKey. */
+  readonly regions: ReadonlyMap<string, number>;
+  /** Scalars read before the loop, one double each, by refKey; then each sum's. */
+  readonly scalars: ReadonlyMap<string, number>;
+  readonly sums: readonly number[];
   readonly bytes: number;
 }
 
 const REGION_BYTES = (CHUNK_ENTRIES + 2) * 8;
 
-function layoutOf(loop: SimdLoop): Layout {
-  const regions = new Map<number, number>();
-  const scalars = new Map<number, number>();
-  const sums = new Map<number, number>();
+/** A layout for these vectors, scalars and sums, after the exp table. */
+function layoutOf(vectors: readonly Ref[], scalars: readonly Ref[], sums: number): Layout {
   let end = EXP_TABLE_AT + 128 * 16;
-  const place = (operand: SimdOperand): void => {
-    if ('vector' in operand && !regions.has(operand.vector)) regions.set(operand.vector, -1);
-    if ('scalar' in operand && !scalars.has(operand.scalar)) scalars.set(operand.scalar, (end += 8) - 8);
-  };
-  loop.steps.forEach((step, j) => {
-    if ('sumOf' in step) {
-      place(step.sumOf);
-      sums.set(j, (end += 8) - 8);
-    } else {
-      step.args.forEach(place);
-      if (step.store !== null) regions.set(step.store, -1);
-    }
-  });
+  const scalarAt = new Map<string, number>();
+  for (const ref of scalars) if (!scalarAt.has(refKey(ref))) scalarAt.set(refKey(ref), (end += 8) - 8);
+  const sumAt = Array.from({ length: sums }, () => (end += 8) - 8);
   end = Math.ceil(end / 16) * 16;
-  for (const p of regions.keys()) regions.set(p, (end += REGION_BYTES) - REGION_BYTES);
-  return { regions, scalars, sums, bytes: end };
+  const regions = new Map<string, number>();
+  for (const ref of vectors)
+    if (!regions.has(refKey(ref))) regions.set(refKey(ref), (end += REGION_BYTES) - REGION_BYTES);
+  return { regions, scalars: scalarAt, sums: sumAt, bytes: end };
+}
+
+/** What a loop's body is written with: its locals, its memory, its scalars splatted and its sums. */
+interface Body {
+  readonly emitter: Emitter;
+  /** A vector operand of the pair `delta` bytes after the offset, or a place to store it. */
+  readonly load: (ref: Ref, delta: number) => Code;
+  readonly store: (ref: Ref, delta: number, value: Code) => Code;
+  /** A scalar's local, splatted before the loop. */
+  readonly scalar: (ref: Ref) => Code;
+  /** Adds a pair's entries to sum s lane by lane (the second where the pair is whole). */
+  readonly addToSum: (s: number, value: Code, whole: boolean) => Code;
 }
 
 /**
- * The module of a loop: `run(count)` computes `count` entries (at most a chunk) from the operands in its memory,
- * stores what the loop stores, and leaves each sum from −0 in its place.
+ * The module of a loop: `run(count)` runs `body` for each pair of the `count` entries (at most a chunk) whose
+ * operands are in its memory, leaves each sum (from `sumStart`) in its place, and returns 1 if some entry was beyond
+ * a rule's reach.
  */
-function moduleBytes(loop: SimdLoop, layout: Layout): Uint8Array {
+function loopModule(
+  layout: Layout,
+  sumStart: number,
+  body: (at: Body, whole: boolean, delta: number) => Code,
+): Uint8Array {
   /** Locals after the parameter (count): the byte offset of the entry pair, the sums, then the v128s. */
   const OFFSET = 1;
-  const sumSteps = loop.steps.flatMap((step, j) => ('sumOf' in step ? [j] : []));
-  const sumLocal = (j: number): number => OFFSET + 1 + sumSteps.indexOf(j);
-  const firstV128 = OFFSET + 1 + sumSteps.length;
+  const sums = layout.sums.length;
+  const firstV128 = OFFSET + 1 + sums;
   let v128s = 0;
   const emitter: Emitter = { local: () => firstV128 + v128s++, within: firstV128 };
   v128s++;
-  // Each scalar splatted once before the loop; each step's output in a local.
-  const splats = new Map([...layout.scalars.keys()].map((p) => [p, emitter.local()]));
-  const outputs = new Map<number, number>();
-  /** An operand of the pair `delta` bytes after the offset. */
-  const operand = (x: SimdOperand, delta: number): Code =>
-    'local' in x
-      ? localGet(outputs.get(x.local)!)
-      : 'vector' in x
-        ? [...localGet(OFFSET), ...v128Load(layout.regions.get(x.vector)! + delta)]
-        : localGet(splats.get(x.scalar)!);
-  // The code of the pair `delta` bytes after the offset; a sum adds its second lane only where the pair is whole.
-  const body = (whole: boolean, delta: number): Code =>
-    loop.steps.flatMap((step, j) => {
-      if ('sumOf' in step) {
-        const x = operand(step.sumOf, delta);
-        const lane = (l: number): Code => [
-          ...localGet(sumLocal(j)),
-          ...x,
-          ...F64X2.extract(l),
-          0xa0,
-          ...localSet(sumLocal(j)),
-        ];
-        return [...lane(0), ...(whole ? lane(1) : [])];
-      }
-      const out = emitter.local();
-      const code = [
-        ...SIMD_RULES[step.op](
-          step.args.map((arg) => operand(arg, delta)),
-          emitter,
-        ),
-        ...localSet(out),
-      ];
-      outputs.set(j, out);
-      if (step.store === null) return code;
-      return [...code, ...localGet(OFFSET), ...localGet(out), ...v128Store(layout.regions.get(step.store)! + delta)];
-    });
+  const splats = new Map([...layout.scalars.keys()].map((key) => [key, emitter.local()]));
+  const lane = (s: number, value: Code, l: number): Code => [
+    ...localGet(OFFSET + 1 + s),
+    ...value,
+    ...F64X2.extract(l),
+    0xa0, // f64.add
+    ...localSet(OFFSET + 1 + s),
+  ];
+  const at: Body = {
+    emitter,
+    load: (ref, delta) => [...localGet(OFFSET), ...v128Load(layout.regions.get(refKey(ref))! + delta)],
+    store: (ref, delta, value) => [
+      ...localGet(OFFSET),
+      ...value,
+      ...v128Store(layout.regions.get(refKey(ref))! + delta),
+    ],
+    scalar: (ref) => localGet(splats.get(refKey(ref))!),
+    addToSum: (s, value, whole) => {
+      const t = emitter.local();
+      return [...value, ...localSet(t), ...lane(s, localGet(t), 0), ...(whole ? lane(s, localGet(t), 1) : [])];
+    },
+  };
   /** While offset + bytes ≤ count · 8: `code`, then the offset moves on by `bytes`. */
   const whileRoom = (bytes: number, code: Code, repeat: boolean): Code => [
     ...(repeat ? [0x02, 0x40, 0x03, 0x40] : [0x02, 0x40]), // block (, loop)
@@ -388,25 +399,25 @@ function moduleBytes(loop: SimdLoop, layout: Layout): Uint8Array {
     ...localSet(OFFSET),
     ...(repeat ? [0x0c, 0, 0x0b, 0x0b] : [0x0b]), // (br to the loop; end loop,) end block
   ];
-  // Two pairs an iteration, whose exps the processor overlaps; then a pair, then an odd count's last entry.
-  const quads = whileRoom(32, [...body(true, 0), ...body(true, 16)], true);
-  const pair = whileRoom(16, body(true, 0), false);
-  const last = body(false, 0);
+  // Two pairs an iteration, whose work the processor overlaps; then a pair, then an odd count's last entry.
+  const quads = whileRoom(32, [...body(at, true, 0), ...body(at, true, 16)], true);
+  const pair = whileRoom(16, body(at, true, 0), false);
+  const last = body(at, false, 0);
   const code: number[] = [
     ...vector([
       [1, I32],
-      [...unsigned(sumSteps.length), F64],
+      [...unsigned(sums), F64],
       [...unsigned(v128s), V128],
     ]),
-    // f64.load from the scalar's place, splatted
-    ...[...layout.scalars].flatMap(([p, offset]) => [
+    // f64.load from each scalar's place, splatted
+    ...[...layout.scalars].flatMap(([key, offset]) => [
       ...i32(0),
       0x2b,
-      ...at(offset),
+      ...at8(offset),
       ...simd(0x14),
-      ...localSet(splats.get(p)!),
+      ...localSet(splats.get(key)!),
     ]),
-    ...sumSteps.flatMap((j) => [...f64(-0), ...localSet(sumLocal(j))]),
+    ...layout.sums.flatMap((_, s) => [...f64(sumStart), ...localSet(OFFSET + 1 + s)]),
     ...simd(0x0c, ...new Array<number>(16).fill(0xff)),
     ...localSet(emitter.within),
     ...quads,
@@ -418,7 +429,7 @@ function moduleBytes(loop: SimdLoop, layout: Layout): Uint8Array {
     ...[0x04, 0x40], // if
     ...last,
     0x0b,
-    ...sumSteps.flatMap((j) => [...i32(0), ...localGet(sumLocal(j)), 0x39, ...at(layout.sums.get(j)!)]), // f64.store
+    ...layout.sums.flatMap((offset, s) => [...i32(0), ...localGet(OFFSET + 1 + s), 0x39, ...at8(offset)]), // f64.store
     // 1 where some entry was beyond reach
     ...localGet(emitter.within),
     ...simd(0xc3), // i64x2.all_true
@@ -436,6 +447,114 @@ function moduleBytes(loop: SimdLoop, layout: Layout): Uint8Array {
     ]),
     ...section(10, [[...unsigned(code.length), ...code]]),
   ]);
+}
+
+/** The layout and module of a forward loop. */
+function forwardModule(loop: SimdLoop): [Layout, Uint8Array] {
+  const v = (place: number): Ref => ({ array: 'v', place });
+  const vectors: Ref[] = [];
+  const scalars: Ref[] = [];
+  const sumSteps: number[] = [];
+  const note = (x: SimdOperand): void => {
+    if ('vector' in x) vectors.push(v(x.vector));
+    if ('scalar' in x) scalars.push(v(x.scalar));
+  };
+  loop.steps.forEach((step, j) => {
+    if ('sumOf' in step) {
+      note(step.sumOf);
+      sumSteps.push(j);
+    } else {
+      step.args.forEach(note);
+      if (step.store !== null) vectors.push(v(step.store));
+    }
+  });
+  const layout = layoutOf(vectors, scalars, sumSteps.length);
+  const bytes = loopModule(layout, -0, (at, whole, delta) => {
+    const outputs = new Map<number, number>();
+    const operand = (x: SimdOperand): Code =>
+      'local' in x
+        ? localGet(outputs.get(x.local)!)
+        : 'vector' in x
+          ? at.load(v(x.vector), delta)
+          : at.scalar(v(x.scalar));
+    return loop.steps.flatMap((step, j) => {
+      if ('sumOf' in step) return at.addToSum(sumSteps.indexOf(j), operand(step.sumOf), whole);
+      const out = at.emitter.local();
+      const code = [...SIMD_RULES[step.op](step.args.map(operand), at.emitter), ...localSet(out)];
+      outputs.set(j, out);
+      return step.store === null ? code : [...code, ...at.store(v(step.store), delta, localGet(out))];
+    });
+  });
+  return [layout, bytes];
+}
+
+/**
+ * A derivative pass's fused loop (fusion.ts's fusePass), as SIMD code: each step adds times(a, b) (SPEC §6's
+ * product, an exact zero winning) to a carried (co)tangent or to a sum, skipped where `unlessZero`, a scalar
+ * cotangent, is 0 (a row's pullback). Carried entries start from c (`load`) or +0 and are written back (`store`).
+ */
+export interface SimdPass {
+  readonly places: number;
+  readonly carried: readonly { readonly place: number; readonly load: boolean; readonly store: boolean }[];
+  readonly steps: readonly {
+    readonly into: { readonly carried: number } | { readonly sum: number };
+    readonly a: SimdPassOperand;
+    readonly b: SimdPassOperand;
+    readonly unlessZero: number | null;
+  }[];
+  /** Each sum's target place in c. */
+  readonly sums: readonly number[];
+}
+
+/** A carried entry, a partial's entry (v at a place), or a scalar of v or of c. */
+export type SimdPassOperand = { readonly carried: number } | { readonly partial: number } | { readonly scalar: Ref };
+
+/** The layout and module of a pass loop. */
+function passModule(pass: SimdPass): [Layout, Uint8Array] {
+  const vectors: Ref[] = pass.carried.map(({ place }) => ({ array: 'c', place }));
+  const scalars: Ref[] = [];
+  const note = (x: SimdPassOperand): void => {
+    if ('partial' in x) vectors.push({ array: 'v', place: x.partial });
+    if ('scalar' in x) scalars.push(x.scalar);
+  };
+  for (const step of pass.steps) {
+    note(step.a);
+    note(step.b);
+    if (step.unlessZero !== null) scalars.push({ array: 'c', place: step.unlessZero });
+  }
+  const layout = layoutOf(vectors, scalars, pass.sums.length);
+  // Sums from +0, as the pass's own kernels start them.
+  const bytes = loopModule(layout, 0, (at, whole, delta) => {
+    const locals = new Map(pass.carried.map(({ place }) => [place, at.emitter.local()]));
+    const c = (place: number): Ref => ({ array: 'c', place });
+    const operand = (x: SimdPassOperand): Code =>
+      'carried' in x
+        ? localGet(locals.get(x.carried)!)
+        : 'partial' in x
+          ? at.load({ array: 'v', place: x.partial }, delta)
+          : at.scalar(x.scalar);
+    const start = pass.carried.flatMap(({ place, load }) => [
+      ...(load ? at.load(c(place), delta) : ZERO),
+      ...localSet(locals.get(place)!),
+    ]);
+    const steps = pass.steps.flatMap(({ into, a, b, unlessZero }) => {
+      const term = SIMD_RULES.strongMultiply([operand(a), operand(b)], at.emitter);
+      if ('sum' in into) return at.addToSum(into.sum, term, whole);
+      const local = locals.get(into.carried)!;
+      const added = [...localGet(local), ...term, ...F64X2.add];
+      // Where the scalar cotangent is 0 the step adds nothing, as row.pullback skips it (+0 added would turn a −0).
+      const guarded =
+        unlessZero === null
+          ? added
+          : [...added, ...localGet(local), ...at.scalar(c(unlessZero)), ...ZERO, ...F64X2.ne, ...V128_OPS.bitselect];
+      return [...guarded, ...localSet(local)];
+    });
+    const stores = pass.carried.flatMap(({ place, store }) =>
+      store ? at.store(c(place), delta, localGet(locals.get(place)!)) : [],
+    );
+    return [...start, ...steps, ...stores];
+  });
+  return [layout, bytes];
 }
 
 /** What this module uses of the WebAssembly API (declared by the DOM library, which this project leaves out). */
@@ -457,20 +576,24 @@ interface Instance {
 const instances = new Map<string, Instance | null>();
 const MAX_INSTANCES = 256;
 
-/** The text that names a SIMD loop to the helper thread (threads.ts), which makes its kernel from it. */
-export const SIMD_SOURCE = 'simd ';
-export const simdSource = (loop: SimdLoop): string => SIMD_SOURCE + JSON.stringify(loop);
+/** The texts that name a SIMD loop to the helper thread (threads.ts), which makes its kernel from them. */
+const FORWARD_SOURCE = 'simd forward ';
+const PASS_SOURCE = 'simd pass ';
+export const simdSource = (loop: SimdLoop): string => FORWARD_SOURCE + JSON.stringify(loop);
+export const simdPassSource = (pass: SimdPass): string => PASS_SOURCE + JSON.stringify(pass);
+export const isSimdPassSource = (text: string): boolean => text.startsWith(PASS_SOURCE);
 
-/** The module of a loop, instantiated; null where this process cannot (no WebAssembly, or no SIMD). */
+/** The module of a loop's text, instantiated; null where this process cannot (no WebAssembly, or no SIMD). */
 function instanceOf(text: string): Instance | null {
   let instance = instances.get(text);
   if (instance === undefined) {
     if (instances.size >= MAX_INSTANCES) instances.clear();
     instance = null;
-    const loop = JSON.parse(text.slice(SIMD_SOURCE.length)) as SimdLoop;
-    const layout = layoutOf(loop);
+    const [layout, bytes] = isSimdPassSource(text)
+      ? passModule(JSON.parse(text.slice(PASS_SOURCE.length)) as SimdPass)
+      : forwardModule(JSON.parse(text.slice(FORWARD_SOURCE.length)) as SimdLoop);
     try {
-      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes(loop, layout)), {});
+      const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
       const heap = new Float64Array((exports.memory as { readonly buffer: ArrayBuffer }).buffer);
       for (let j = 0; j < 128; j++) {
         heap[EXP_TABLE_AT / 8 + 2 * j] = EXP_TABLE_HEADS[j]!;
@@ -485,47 +608,129 @@ function instanceOf(text: string): Instance | null {
   return instance;
 }
 
+/** A region or scalar's place in `p` and its index in the heap, flat: [place, index, place, index, …]. */
+const placed = (entries: Iterable<[string, number]>, array: 'v' | 'c'): Int32Array =>
+  Int32Array.from(
+    [...entries].flatMap(([key, offset]) => (key[0] === array ? [Number(key.slice(1)), offset / 8] : [])),
+  );
+
+/** Copies entries from..from+count of each region's place in `x` into the heap (and a 0 after an odd count). */
+function copyIn(
+  heap: Float64Array,
+  x: Float64Array,
+  p: readonly number[],
+  regions: Int32Array,
+  from: number,
+  count: number,
+) {
+  for (let r = 0; r < regions.length; r += 2) {
+    const at = p[regions[r]!]! + from;
+    heap.set(x.subarray(at, at + count), regions[r + 1]!);
+    // An odd count's last pair reads one entry past it: a 0, which no rule takes beyond its reach.
+    heap[regions[r + 1]! + count] = 0;
+  }
+}
+
+function copyOut(
+  heap: Float64Array,
+  x: Float64Array,
+  p: readonly number[],
+  regions: Int32Array,
+  from: number,
+  count: number,
+) {
+  for (let r = 0; r < regions.length; r += 2)
+    x.set(heap.subarray(regions[r + 1]!, regions[r + 1]! + count), p[regions[r]!]! + from);
+}
+
+function scalarsIn(heap: Float64Array, x: Float64Array, p: readonly number[], scalars: Int32Array) {
+  for (let s = 0; s < scalars.length; s += 2) heap[scalars[s + 1]!] = x[p[scalars[s]!]!]!;
+}
+
 /**
- * The kernel of a SIMD loop named by `simdSource`, for one thread (`shared`: its sums go to the chunk's place in the
- * block buffer, as fusion.ts's kernels for two threads write them), which runs a chunk with an entry beyond a rule's
- * reach (exp of NaN, or of |x| ≥ 708) by `fallback`, the loop's JavaScript kernel; null where WebAssembly cannot run.
+ * The kernel of a SIMD forward loop named by `simdSource`, for one thread (`shared`: its sums go to the chunk's
+ * place in the block buffer, as fusion.ts's kernels for two threads write them), which runs a chunk with an entry
+ * beyond a rule's reach (exp of NaN, or of |x| ≥ 708) by `fallback`, the loop's JavaScript kernel; null where
+ * WebAssembly cannot run.
  */
 export function simdKernel(text: string, shared: boolean, fallback: FusedForwardKernel): FusedForwardKernel | null {
   const instance = instanceOf(text);
   if (instance === null) return null;
   const { run, heap, layout } = instance;
-  const stored = new Set<number>();
-  const loop = JSON.parse(text.slice(SIMD_SOURCE.length)) as SimdLoop;
-  for (const step of loop.steps) if ('op' in step && step.store !== null) stored.add(step.store);
-  const regions = [...layout.regions].map(([p, offset]) => [p, offset / 8] as const);
-  const reads = Int32Array.from(regions.filter(([p]) => !stored.has(p)).flat());
-  const writes = Int32Array.from(regions.filter(([p]) => stored.has(p)).flat());
-  const scalars = Int32Array.from([...layout.scalars].flatMap(([p, offset]) => [p, offset / 8]));
-  const sums = Int32Array.from(
-    loop.steps.flatMap((step, j) => ('sumOf' in step ? [step.into, layout.sums.get(j)! / 8] : [])),
+  const loop = JSON.parse(text.slice(FORWARD_SOURCE.length)) as SimdLoop;
+  const stored = new Set(loop.steps.flatMap((step) => ('op' in step && step.store !== null ? [`v${step.store}`] : [])));
+  const reads = placed(
+    [...layout.regions].filter(([key]) => !stored.has(key)),
+    'v',
   );
-  const sumCount = sums.length / 2;
+  const writes = placed(
+    [...layout.regions].filter(([key]) => stored.has(key)),
+    'v',
+  );
+  const scalars = placed(layout.scalars, 'v');
+  const sumPlaces = Int32Array.from(loop.steps.flatMap((step) => ('sumOf' in step ? [step.into] : [])));
+  const sumAt = Int32Array.from(layout.sums, (offset) => offset / 8);
+  const sums = sumAt.length;
   return (v, p, from, to, carry) => {
     const count = to - from;
-    for (let r = 0; r < reads.length; r += 2) {
-      const at = p[reads[r]!]! + from;
-      heap.set(v.subarray(at, at + count), reads[r + 1]!);
-      // An odd count's last pair reads one entry past it: a 0, which no rule takes beyond its reach.
-      heap[reads[r + 1]! + count] = 0;
-    }
-    for (let s = 0; s < scalars.length; s += 2) heap[scalars[s + 1]!] = v[p[scalars[s]!]!]!;
+    copyIn(heap, v, p, reads, from, count);
+    scalarsIn(heap, v, p, scalars);
     if (run(count) !== 0) {
       fallback(v, p, from, to, carry);
       return;
     }
-    for (let w = 0; w < writes.length; w += 2)
-      v.set(heap.subarray(writes[w + 1]!, writes[w + 1]! + count), p[writes[w]!]! + from);
-    for (let s = 0; s < sumCount; s++) {
-      const sum = heap[sums[2 * s + 1]!]!;
-      if (shared) carry[(from / CHUNK_ENTRIES) * sumCount + s] = sum;
+    copyOut(heap, v, p, writes, from, count);
+    for (let s = 0; s < sums; s++) {
+      const sum = heap[sumAt[s]!]!;
+      if (shared) carry[(from / CHUNK_ENTRIES) * sums + s] = sum;
       else {
-        const place = p[sums[2 * s]!]!;
+        const place = p[sumPlaces[s]!]!;
         v[place] = from === 0 ? sum : v[place]! + sum;
+      }
+    }
+  };
+}
+
+/**
+ * The kernel of a SIMD pass loop named by `simdPassSource`, for one thread (`shared` as for simdKernel): the
+ * numbers of the pass's JavaScript kernel, whose sums it carries and adds to their nodes the same way (fusePass).
+ */
+export function simdPassKernel(text: string, shared: boolean): FusedPassKernel | null {
+  const instance = instanceOf(text);
+  if (instance === null) return null;
+  const { run, heap, layout } = instance;
+  const pass = JSON.parse(text.slice(PASS_SOURCE.length)) as SimdPass;
+  const loads = new Set(pass.carried.flatMap(({ place, load }) => (load ? [`c${place}`] : [])));
+  const stores = new Set(pass.carried.flatMap(({ place, store }) => (store ? [`c${place}`] : [])));
+  const partials = placed(layout.regions, 'v');
+  const carriedIn = placed(
+    [...layout.regions].filter(([key]) => loads.has(key)),
+    'c',
+  );
+  const carriedOut = placed(
+    [...layout.regions].filter(([key]) => stores.has(key)),
+    'c',
+  );
+  const scalarsOfV = placed(layout.scalars, 'v');
+  const scalarsOfC = placed(layout.scalars, 'c');
+  const targets = Int32Array.from(pass.sums);
+  const sumAt = Int32Array.from(layout.sums, (offset) => offset / 8);
+  const sums = sumAt.length;
+  return (v, c, p, n, from, to, carry) => {
+    const count = to - from;
+    copyIn(heap, v, p, partials, from, count);
+    copyIn(heap, c, p, carriedIn, from, count);
+    scalarsIn(heap, v, p, scalarsOfV);
+    scalarsIn(heap, c, p, scalarsOfC);
+    run(count);
+    copyOut(heap, c, p, carriedOut, from, count);
+    for (let s = 0; s < sums; s++) {
+      const sum = heap[sumAt[s]!]!;
+      if (shared) carry[(from / CHUNK_ENTRIES) * sums + s] = sum;
+      else {
+        carry[s] = from === 0 ? sum : carry[s]! + sum;
+        const target = p[targets[s]!]!;
+        if (to === n) c[target] = c[target]! + carry[s]!;
       }
     }
   };

@@ -21,7 +21,7 @@ import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
 import type { FusedForwardKernel, FusedPassKernel } from './fusion.js';
 import { times } from './linear/product.js';
-import { simdKernel } from './simd.js';
+import { isSimdPassSource, simdKernel, simdPassKernel } from './simd.js';
 
 /** A loop's kernels as the helper makes them: from their sources and the table's functions they name. */
 interface LoopCode {
@@ -485,8 +485,11 @@ export function serveLoops({ control, job, port }: HelperData): never {
           source,
           functions.map((name) => functionByName(name)!),
         );
-        // A SIMD loop's kernel is WebAssembly made from its structure (simd.ts), its source's kernel the fallback.
-        kernels.set(id, (simd === null ? null : simdKernel(simd, true, kernel)) ?? kernel);
+        // A SIMD loop's kernel is WebAssembly made from its structure (simd.ts); a forward loop's source is its
+        // fallback, for chunks beyond a rule's reach.
+        const simdOne =
+          simd === null ? null : isSimdPassSource(simd) ? simdPassKernel(simd, true) : simdKernel(simd, true, kernel);
+        kernels.set(id, simdOne ?? kernel);
       }
       for (const [id, array] of message.buffers) buffers.set(id, array);
       for (const id of message.drop) buffers.delete(id);
