@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { CHUNK_ENTRIES } from '../src/engine/compiled.js';
+import { compile } from '../src/index.js';
 import type { FusedForwardKernel } from '../src/engine/fusion.js';
 import { Plan } from '../src/engine/plan.js';
 import {
@@ -15,6 +16,7 @@ import {
   type SimdOp,
   type SimdPass,
   simdKernel,
+  simdLoopsForTests,
   simdPassKernel,
   simdPassSource,
   simdSource,
@@ -267,6 +269,33 @@ describe('SIMD loops in the engine', () => {
       expect(fused!.fusedForwardLoops.map((loop) => loop.simd)).toEqual([true]);
       expect(firstBitDifference(fused!.read(output), plain!.read(output))).toBeNull();
     }
+  });
+
+  it('give the value, gradient and J·u of JavaScript loops to the bit, through compile()', () => {
+    const n = 3 * CHUNK_ENTRIES + 5;
+    const random = prng(9);
+    const x = Float64Array.from({ length: n }, () => 6 * random() - 3);
+    x[17] = -0;
+    x[CHUNK_ENTRIES + 1] = 0;
+    const y = Float64Array.from({ length: n }, () => random() - 0.5);
+    const u = Float64Array.from({ length: 2 * n }, (_, k) => Math.cos(k));
+    const results = (off: boolean) => {
+      simdLoopsForTests.off = off;
+      try {
+        return [
+          'a = max(x)\na + log(sum(exp(x - a)))',
+          'sum(exp(-x .* x) .* y + y .^ 2) / 3',
+          'sum(sqrt(abs(x)) .* exp(y))',
+        ].flatMap((expr) => {
+          const f = compile(expr, { x: [n], y: [n] });
+          return [f.evaluateFlat({ x, y }), f.gradFlat({ x, y }).grad, f.jvpFlat({ x, y }, u).jvp];
+        });
+      } finally {
+        simdLoopsForTests.off = false;
+      }
+    };
+    const plain = results(true);
+    results(false).forEach((result, i) => expect(firstBitDifference(result, plain[i]!), `result ${i}`).toBeNull());
   });
 
   it('keep loops without exp in JavaScript', () => {
