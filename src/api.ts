@@ -261,12 +261,15 @@ export class CompiledExpression {
   /**
    * The array from which `evaluateFlat` reads `name`'s entries (row-major): fill it and pass it as `name`, and
    * evaluateFlat reads it where it is instead of copying it in, as PyTorch reads a tensor where it lives (a loop that
-   * evaluates at a large input it changes in place). The other methods copy it, as any array.
+   * evaluates at a large input it changes in place). With options (`wrt`), the array the derivative methods
+   * (gradFlat, vjpFlat, jvpFlat) read for those options. Other methods copy it, as any array.
    */
-  inputArray(name: string): Float64Array {
+  inputArray(name: string, options?: Options): Float64Array {
     if (!this.shapes.has(name))
       throw new InputError(`${name} is not a variable of this expression (${this.variables.join(', ')})`);
-    return this.program.inputArray(name);
+    if (options === undefined) return this.program.inputArray(name);
+    options = checkOptions(options);
+    return this.program.derivativeInputArray(name, this.wrt(options), derivativeOptions(options));
   }
 
   /** ∇f as one Float64Array, the variables' entries in `wrt` order (each row-major). */

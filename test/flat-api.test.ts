@@ -95,6 +95,21 @@ describe('flat methods', () => {
     product.inputArray('W').set([1, 2, 3, 4]);
     expect(Array.from(product.evaluateFlat({ W: product.inputArray('W'), x: Float64Array.of(1, 1) }))).toEqual([3, 7]);
     expect(() => product.inputArray('z')).toThrow(/z is not a variable of this expression \(W, x\)/);
+    // The gradient's array, for its wrt: read in place, the same gradient as from a copy.
+    const gradX = lse.inputArray('x', { wrt: ['x'] });
+    expect(gradX.buffer).not.toBe(x.buffer);
+    gradX.set(copy);
+    const gradCopies = vi.spyOn(Float64Array.prototype, 'set');
+    const inPlaceGrad = lse.gradFlat({ x: gradX }).grad;
+    const planCopies = gradCopies.mock.calls.filter(
+      ([source], i) =>
+        (gradCopies.mock.contexts[i] as Float64Array).buffer === gradX.buffer &&
+        (source as ArrayLike<number>).length === n,
+    ).length;
+    gradCopies.mockRestore();
+    expect(planCopies).toBe(0);
+    expect(Array.from(inPlaceGrad)).toEqual(Array.from(lse.gradFlat({ x: copy }).grad));
+    expect(Array.from(lse.vjpFlat({ x: gradX }, [2]).vjp)).toEqual(Array.from(inPlaceGrad, (g) => 2 * g));
     // A variable the value does not read has an array of its own.
     expect(compile('y^2', { x: [2], y: [] }).inputArray('x')).toEqual(new Float64Array(2));
   });

@@ -350,8 +350,8 @@ export class Plan {
 
   setInput(id: NodeId, data: ArrayLike<number>): void {
     const operand = this.operands[id];
-    // An input that no root needs has no place; its value cannot matter.
-    if (operand !== undefined) this.values.set(data, operand.offset);
+    // An input that no root needs has no place; its value cannot matter. Data that is its place is not copied.
+    if (operand !== undefined && !isPlacedAt(data, this.values, operand.offset)) this.values.set(data, operand.offset);
   }
 
   /** The forward pass. */
@@ -374,3 +374,9 @@ export class Plan {
     return this.values.slice(offset, offset + size);
   }
 }
+
+/** Whether `entries` is the array of `values` from `offset` on (an input array the caller filled): nothing to copy. */
+export const isPlacedAt = (entries: ArrayLike<number>, values: Float64Array, offset: number): boolean =>
+  entries instanceof Float64Array &&
+  entries.buffer === values.buffer &&
+  entries.byteOffset === values.byteOffset + offset * Float64Array.BYTES_PER_ELEMENT;

@@ -15,7 +15,7 @@ import { denseDiagonal, diagonalJacobian, type DiagonalJacobian } from './diagon
 import { buildGradient } from './gradient.js';
 import { linearize, type WrtInput } from './linearize.js';
 import { Passes, type Direction } from './passes.js';
-import { Plan, planBytes, planLayout } from './plan.js';
+import { isPlacedAt, Plan, planBytes, planLayout } from './plan.js';
 import { JacobianRunner, VectorRunner, type RunnerPlan } from './runner.js';
 import { findKinkWarnings, specialPointCheck, valueDomainKinkWarnings, type KinkWarning } from './special.js';
 import {
@@ -289,6 +289,22 @@ export class Program {
     const i = this.variables.findIndex((variable) => variable.name === name);
     const offset = inputs[i]!;
     return offset < 0 ? new Float64Array(sizes[i]!) : plan.values.subarray(offset, offset + sizes[i]!);
+  }
+
+  /**
+   * The entries of variable `name` in the plan of the derivatives by `wrt` (every node keeps its place there), made
+   * as for the gradient: the derivative methods read them where they are when given this array. A new array where
+   * the plan does not read the variable.
+   */
+  derivativeInputArray(name: string, wrt: readonly string[], options: DerivativeOptions): Float64Array {
+    const n = this.columns(wrt);
+    const call = { what: `the gradient (${n} entries)`, result: this.resultPart(n), options, large: 'vector' } as const;
+    const { plan } = this.preparedFor(wrt, { ...call, direction: 'reverse' });
+    const { shape } = this.variables.find((variable) => variable.name === name)!;
+    const operand = plan.operands[this.inputNode(name, shape)];
+    return operand === undefined
+      ? new Float64Array(sizeOf(shape))
+      : plan.values.subarray(operand.offset, operand.offset + operand.size);
   }
 
   private valuePassFor(options: DerivativeOptions): ValuePass {
@@ -794,6 +810,20 @@ export class Program {
   }
 
   private prepare(wrt: readonly string[], at: Point, call: Call): Prepared {
+    const prepared = this.preparedFor(wrt, call);
+    const start = this.timed ? performance.now() : 0;
+    this.load(prepared.plan, at);
+    prepared.kernels.forward();
+    prepared.passes.inspectPartials();
+    if (this.timed) {
+      this.derivativeStart = performance.now();
+      this.timings.forward = this.derivativeStart - start;
+    }
+    return prepared;
+  }
+
+  /** The plan and passes for `wrt`, made on first use (its memory weighed against the limit for `call`). */
+  private preparedFor(wrt: readonly string[], call: Call): Prepared {
     const key = this.keyOf(wrt);
     let prepared = this.prepared.get(key);
     if (prepared !== undefined)
@@ -810,14 +840,6 @@ export class Program {
       const special = lin.active.some((node) => OPS[this.builder.tape.op(node)].special !== undefined);
       prepared = { plan, passes, kernels: new Kernels(plan, passes, this.m, n), wrt: inputs, n, special };
       this.prepared.set(key, prepared);
-    }
-    const start = this.timed ? performance.now() : 0;
-    this.load(prepared.plan, at);
-    prepared.kernels.forward();
-    prepared.passes.inspectPartials();
-    if (this.timed) {
-      this.derivativeStart = performance.now();
-      this.timings.forward = this.derivativeStart - start;
     }
     return prepared;
   }
@@ -973,9 +995,3 @@ export function formatBytes(bytes: number): string {
   }
   return `${Number(value.toPrecision(3))} ${units[unit]}`;
 }
-
-/** Whether `entries` is the array of `values` from `offset` on (Program.inputArray's): nothing to copy. */
-const isPlacedAt = (entries: ArrayLike<number>, values: Float64Array, offset: number): boolean =>
-  entries instanceof Float64Array &&
-  entries.buffer === values.buffer &&
-  entries.byteOffset === values.byteOffset + offset * Float64Array.BYTES_PER_ELEMENT;

@@ -15,10 +15,6 @@ export function cases(sizes, random) {
 
 export function define(library) {
   const models = compiledModels(library, MODEL);
-  const prepare = (input) => {
-    const x = Float64Array.from(input.x);
-    return { model: models({ x: [x.length] }), at: { x } };
-  };
   return {
     primal(input) {
       // x written once into the array the model reads it from, as PyTorch's tensor is made once: no copy per run.
@@ -28,11 +24,14 @@ export function define(library) {
       return () => model.evaluateFlat({ x })[0];
     },
     gradient(input) {
-      const { model, at } = prepare(input);
-      // Written into one array made here, as a loop would (and as PyTorch's allocator reuses freed memory): a new
-      // 10 MB array at every run would have its pages faulted in afresh.
-      const out = new Float64Array(at.x.length);
-      return () => model.gradFlat(at, { out }).grad;
+      // x in the array the gradient reads it from (written once, as PyTorch's tensor is made once: its run then
+      // clones it, as autograd needs a fresh leaf), the gradient into one array made here, as a loop would (and as
+      // PyTorch's allocator reuses freed memory): a new 10 MB array at every run would have its pages faulted in afresh.
+      const model = models({ x: [input.x.length] });
+      const x = model.inputArray('x', { wrt: ['x'] });
+      x.set(input.x);
+      const out = new Float64Array(x.length);
+      return () => model.gradFlat({ x }, { out }).grad;
     },
   };
 }
