@@ -35,6 +35,7 @@ import {
 import type { Step } from './linear/index.js';
 import {
   isSimdOp,
+  loopWork,
   simdKernel,
   simdLoopsForTests,
   simdPassKernel,
@@ -442,7 +443,10 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
   // A loop that keeps no local across chunks can run its chunks in any order, on two threads (threads.ts): its
   // kernels for them are made where it is long enough.
   let shared: SharedLoop | null = null;
-  const names = keptLocals.length === 0 && worthSharing(n, steps.length) ? sharedFunctionNames(functions.keys) : null;
+  const simd = simdSteps !== null && keptLocals.length === 0 ? { places: places.keys.length, steps: simdSteps } : null;
+  // An exp weighs as several steps (loopWork): a loop of exp shares from fewer entries than one of additions.
+  const work = simd === null ? steps.length : loopWork(simd);
+  const names = keptLocals.length === 0 && worthSharing(n, work) ? sharedFunctionNames(functions.keys) : null;
   if (names !== null) {
     const sharedSource = single(true);
     const sharedPaired = paired(true);
@@ -459,7 +463,6 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
   const offsets = [...places.keys, ...segmentReads];
   const carried = new Float64Array(keptLocals.length);
   // A loop of SIMD rules alone runs as WebAssembly where that repays copying its operands in and out.
-  const simd = simdSteps !== null && keptLocals.length === 0 ? { places: places.keys.length, steps: simdSteps } : null;
   const simdText = simd !== null && !simdLoopsForTests.off && worthSimd(simd) ? simdSource(simd) : null;
   const simdOne = simdText === null ? null : simdKernel(simdText, false, kernelOf<FusedForwardKernel>(source));
   if (simdText !== null && simdOne !== null) {

@@ -282,8 +282,21 @@ export type SimdOp = keyof typeof SIMD_RULES;
 /** Whether an operation of the table has a SIMD rule. */
 export const isSimdOp = (op: string): op is SimdOp => Object.hasOwn(SIMD_RULES, op);
 
-/** The operations whose loops are worth the copies in and out: exp, about twice as fast in SIMD. */
+/**
+ * The operations whose loops are worth the copies in and out: exp, about twice as fast in SIMD. Loops of arithmetic
+ * alone gain nothing (sum(x .* y + x) over 10⁶ entries: 1.04 ms in JavaScript, 1.52 ms as SIMD with its copies).
+ */
 const WORTH_SIMD: ReadonlySet<SimdOp> = new Set(['exp']);
+
+/**
+ * The work of an entry of a loop, in steps of arithmetic, as threads.ts's worthSharing weighs it: an exp costs 2–6 ns
+ * an entry, arithmetic 0.3–1 (and each step pays for its loads and stores). So lse's loop of exp and sum shares its
+ * chunks from 16 of them (65 536 entries) on, where it shared from 700 000: its value at 160 000 entries took 0.74
+ * ms on one thread, 0.38–0.45 on two; at 640 000, 3.1 and 1.3–1.6 ms.
+ */
+const EXP_WORK = 32;
+export const loopWork = (loop: SimdLoop): number =>
+  loop.steps.reduce((work, step) => work + ('op' in step && WORTH_SIMD.has(step.op) ? EXP_WORK : 1), 0);
 
 /** Whether a loop's steps repay a SIMD kernel. */
 export const worthSimd = (loop: SimdLoop): boolean =>
