@@ -627,33 +627,29 @@ const placed = (entries: Iterable<[string, number]>, array: 'v' | 'c'): Int32Arr
     [...entries].flatMap(([key, offset]) => (key[0] === array ? [Number(key.slice(1)), offset / 8] : [])),
   );
 
-/** Copies entries from..from+count of each region's place in `x` into the heap (and a 0 after an odd count). */
-function copyIn(
+/**
+ * Copies entries from..from+count of each region's place in `x` into the heap (`into`, and a 0 after an odd count),
+ * or from the heap back to `x`.
+ */
+function copyChunk(
+  into: boolean,
   heap: Float64Array,
   x: Float64Array,
   p: readonly number[],
   regions: Int32Array,
   from: number,
   count: number,
-) {
+): void {
   for (let r = 0; r < regions.length; r += 2) {
     const at = p[regions[r]!]! + from;
-    heap.set(x.subarray(at, at + count), regions[r + 1]!);
-    // An odd count's last pair reads one entry past it: a 0, which no rule takes beyond its reach.
-    heap[regions[r + 1]! + count] = 0;
+    const region = regions[r + 1]!;
+    if (!into) x.set(heap.subarray(region, region + count), at);
+    else {
+      heap.set(x.subarray(at, at + count), region);
+      // An odd count's last pair reads one entry past it: a 0, which no rule takes beyond its reach.
+      heap[region + count] = 0;
+    }
   }
-}
-
-function copyOut(
-  heap: Float64Array,
-  x: Float64Array,
-  p: readonly number[],
-  regions: Int32Array,
-  from: number,
-  count: number,
-) {
-  for (let r = 0; r < regions.length; r += 2)
-    x.set(heap.subarray(regions[r + 1]!, regions[r + 1]! + count), p[regions[r]!]! + from);
 }
 
 function scalarsIn(heap: Float64Array, x: Float64Array, p: readonly number[], scalars: Int32Array) {
@@ -686,13 +682,13 @@ export function simdKernel(text: string, shared: boolean, fallback: FusedForward
   const sums = sumAt.length;
   return (v, p, from, to, carry) => {
     const count = to - from;
-    copyIn(heap, v, p, reads, from, count);
+    copyChunk(true, heap, v, p, reads, from, count);
     scalarsIn(heap, v, p, scalars);
     if (run(count) !== 0) {
       fallback(v, p, from, to, carry);
       return;
     }
-    copyOut(heap, v, p, writes, from, count);
+    copyChunk(false, heap, v, p, writes, from, count);
     for (let s = 0; s < sums; s++) {
       const sum = heap[sumAt[s]!]!;
       if (shared) carry[(from / CHUNK_ENTRIES) * sums + s] = sum;
@@ -731,12 +727,12 @@ export function simdPassKernel(text: string, shared: boolean): FusedPassKernel |
   const sums = sumAt.length;
   return (v, c, p, n, from, to, carry) => {
     const count = to - from;
-    copyIn(heap, v, p, partials, from, count);
-    copyIn(heap, c, p, carriedIn, from, count);
+    copyChunk(true, heap, v, p, partials, from, count);
+    copyChunk(true, heap, c, p, carriedIn, from, count);
     scalarsIn(heap, v, p, scalarsOfV);
     scalarsIn(heap, c, p, scalarsOfC);
     run(count);
-    copyOut(heap, c, p, carriedOut, from, count);
+    copyChunk(false, heap, c, p, carriedOut, from, count);
     for (let s = 0; s < sums; s++) {
       const sum = heap[sumAt[s]!]!;
       if (shared) carry[(from / CHUNK_ENTRIES) * sums + s] = sum;
