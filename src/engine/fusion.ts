@@ -457,6 +457,7 @@ export function fuseForward(steps: readonly ForwardStep[], stored: readonly bool
       pairedSource: sharedPaired,
       functions: names,
       simd: null,
+      work: n * work,
       sums: sums.map(([, p]) => places.keys[p]!),
     };
   }
@@ -699,6 +700,7 @@ export function fusePass(
       pairedSource: null,
       functions,
       simd: simdShared === null ? null : simdText,
+      work: n * steps.length,
       sums: sums.map(([, target]) => target),
     };
   };

@@ -31,6 +31,8 @@ interface LoopCode {
   readonly simd: string | null;
   /** The names of the scalar functions the kernels call, by slot (sharedFunctionNames). */
   readonly functions: readonly string[];
+  /** Its work in steps of arithmetic (entries × steps, an exp weighing more: simd.ts's loopWork). */
+  readonly work: number;
 }
 
 /** What a fused forward loop needs to run on two threads (fusion.ts makes it for loops that keep no locals). */
@@ -70,6 +72,16 @@ export const REDUCTION_PIECE = 4 * CHUNK_ENTRIES;
 export const SHARED_REDUCTION_FROM = 1 << 18;
 /** Whether a reduction of n entries is worth two threads. */
 export const worthSharingReduction = (n: number): boolean => n >= loopThreadsForTests.minReduction;
+
+/**
+ * The helper thread starts once the jobs it could have shared add up to this much work (steps of arithmetic, about
+ * 10 ms on one thread): its start costs tens of milliseconds of the other core and 8 MB of fresh memory, which a
+ * process that shares one small job never repays. `tanh(W*x+b)` at n = 1000 checks its million partials once (0.5 ms
+ * of work); started for that, the helper cost the whole process about 20 ms and 2 000 page faults.
+ */
+export const HELPER_START_WORK = 1 << 24;
+/** The work of the jobs met before the helper started. */
+let workBeforeHelper = 0;
 
 /** The most offsets a shared loop's kernel reads (the job's fields hold them). */
 const MAX_OFFSETS = 128;
@@ -179,6 +191,9 @@ const loops = new HelperSlot(
   },
 );
 
+/** Whether the loop helper has been started (or found unable to run): for tests. */
+export const loopHelperStarted = (): boolean => loops.started;
+
 /** Starts the helper from `url` instead of its module, or stops using any helper (null): for tests. */
 export function useLoopHelperFrom(url: URL | null): void {
   loops.use(url);
@@ -230,6 +245,8 @@ interface Job {
   readonly unitChunks: number;
   /** The entries of the block buffer that the units write. */
   readonly blockEntries: number;
+  /** Its work in steps of arithmetic (a reduction's: its entries). */
+  readonly work: number;
   readonly run: (unit: number, blocks: Float64Array) => void;
 }
 
@@ -244,6 +261,11 @@ function share(job: Job): Float64Array | null {
   // Worth sharing, and with functions the helper knows, already: fusion.ts made the loop's kernels for two threads.
   if (units > UNIT_MASK || offsets.length > MAX_OFFSETS || !shared(job.v) || !shared(job.c)) return null;
   if (!(loopThreadsForTests.joinFirst || coreFree())) return null;
+  // The helper starts once the jobs it could have taken add up to HELPER_START_WORK.
+  if (!loops.started && !loopThreadsForTests.joinFirst) {
+    workBeforeHelper += job.work;
+    if (workBeforeHelper < HELPER_START_WORK) return null;
+  }
   const h = loops.get();
   if (h === null) return null;
   if (blockSums.length < job.blockEntries)
@@ -339,6 +361,7 @@ export function runSharedForwardLoop(
     units: Math.ceil(Math.ceil(n / CHUNK_ENTRIES) / unitChunks),
     unitChunks,
     blockEntries: Math.ceil(n / CHUNK_ENTRIES) * loop.sums.length,
+    work: loop.work,
     run: (unit, b) => runForwardUnit(loop.kernel, loop.paired, offsets, n, v, b, unit, unitChunks),
   });
   if (blocks === null) return false;
@@ -367,6 +390,7 @@ export function runSharedPassLoop(
     units: Math.ceil(n / CHUNK_ENTRIES),
     unitChunks: 1,
     blockEntries: Math.ceil(n / CHUNK_ENTRIES) * loop.sums.length,
+    work: loop.work,
     run: (unit, b) => runPassUnit(loop.kernel, offsets, n, v, c, b, unit),
   });
   if (blocks === null) return false;
@@ -409,6 +433,7 @@ export function reduceShared(
     units,
     unitChunks: 1,
     blockEntries: units * pieces.summaryEntries,
+    work: n,
     run: (unit, b) => runReductionPiece(pieces, operands, n, v, b, unit),
   });
   return blocks === null ? null : pieces.fold(v, operands, n, REDUCTION_PIECE, blocks);

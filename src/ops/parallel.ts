@@ -227,6 +227,11 @@ export class HelperSlot {
     private readonly onStart: () => void,
   ) {}
 
+  /** Whether `get` has been called: a helper is running, or none can. */
+  get started(): boolean {
+    return this.helper !== undefined;
+  }
+
   /** The helper, started on first use; null where none can run or it failed. `url` replaces its module (tests). */
   get(url?: URL): Helper | null {
     if (this.helper !== undefined) return this.helper !== null && this.helper.failed ? null : this.helper;
