@@ -194,9 +194,13 @@ const loops = new HelperSlot(
 /** Whether the loop helper has been started (or found unable to run): for tests. */
 export const loopHelperStarted = (): boolean => loops.started;
 
-/** Starts the helper from `url` instead of its module, or stops using any helper (null): for tests. */
-export function useLoopHelperFrom(url: URL | null): void {
+/**
+ * Starts the helper from `url` instead of its module, or stops using any helper (null), or goes back to a process's
+ * start (undefined: its own helper, once the jobs are worth it): for tests.
+ */
+export function useLoopHelperFrom(url: URL | null | undefined): void {
   loops.use(url);
+  if (url === undefined) workBeforeHelper = 0;
 }
 
 /**

@@ -263,15 +263,18 @@ export class HelperSlot {
     return this.helper;
   }
 
-  /** Starts the helper from `url` instead of its module, or stops using any helper (null): for tests. */
-  use(url: URL | null): void {
+  /**
+   * Starts the helper from `url` instead of its module, or stops using any helper (null), or forgets it (undefined:
+   * its own module's, started on first use again): for tests.
+   */
+  use(url: URL | null | undefined): void {
     if (this.helper) {
       this.helper.failed = true;
       void this.helper.worker.terminate();
     }
     this.helper = undefined;
     if (url === null) this.helper = null;
-    else this.get(url);
+    else if (url !== undefined) this.get(url);
   }
 }
 
