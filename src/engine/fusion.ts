@@ -587,8 +587,7 @@ export function fusePass(
   const before: string[] = [];
   const body: string[] = [];
   const place = (offset: number): string => `p${places.slot(offset)}`;
-  /** The loop as SIMD code takes it (simd.ts): its carried nodes and steps, by slot. */
-  const simdCarried: number[] = [];
+  /** The loop's steps as SIMD code takes them (simd.ts), by slot. */
   const simdSteps: SimdPass['steps'][number][] = [];
   /** The partial's entry k, or its one number read before the loop; and as a SIMD operand. */
   const partial = (d: Operand, name: string): [string, SimdPassOperand] => {
@@ -602,16 +601,15 @@ export function fusePass(
     if (local === undefined) {
       local = `c${places.slot(offset)}`;
       locals.set(offset, local);
-      simdCarried.push(offset);
       body.push(`let ${local} = ${use(offset).load ? `c[${place(offset)} + k]` : '0'};`);
     }
     return local;
   };
-  const carriedOperand = (offset: number): SimdPassOperand => ({ carried: places.slot(offset) });
+  const carriedOperand = (offset: number): { readonly carried: number } => ({ carried: places.slot(offset) });
   const add = (offset: number, term: string, a: SimdPassOperand, b: SimdPassOperand): void => {
     body.push(`${carried(offset)} += ${term};`);
     written.add(offset);
-    simdSteps.push({ into: carriedOperand(offset) as { carried: number }, a, b, unlessZero: null });
+    simdSteps.push({ into: carriedOperand(offset), a, b, unlessZero: null });
   };
   /** Each sum's step, the node it is added to, and that node's place. */
   const sums: [number, number, string][] = [];
@@ -630,7 +628,7 @@ export function fusePass(
         written.add(step.arg.offset);
         const g = places.slot(step.out.offset);
         simdSteps.push({
-          into: carriedOperand(step.arg.offset) as { carried: number },
+          into: carriedOperand(step.arg.offset),
           a: { scalar: { array: 'c', place: g } },
           b: dOperand,
           unlessZero: g,
@@ -677,7 +675,7 @@ export function fusePass(
   // As SIMD code where that repays copying its operands in and out (worthSimdPass).
   const simdPass: SimdPass = {
     places: places.keys.length,
-    carried: simdCarried.map((offset) => ({
+    carried: [...locals.keys()].map((offset) => ({
       place: places.slot(offset),
       load: use(offset).load,
       store: written.has(offset) && use(offset).store,

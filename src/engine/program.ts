@@ -298,8 +298,7 @@ export class Program {
    */
   derivativeInputArray(name: string, wrt: readonly string[], options: DerivativeOptions): Float64Array {
     const n = this.columns(wrt);
-    const call = { what: `the gradient (${n} entries)`, result: this.resultPart(n), options, large: 'vector' } as const;
-    const { plan } = this.preparedFor(wrt, { ...call, direction: 'reverse' });
+    const { plan } = this.preparedFor(wrt, this.vectorCall(`the gradient (${n} entries)`, n, options, 'reverse'));
     const { shape } = this.variables.find((variable) => variable.name === name)!;
     const operand = plan.operands[this.inputNode(name, shape)];
     return operand === undefined
@@ -624,9 +623,7 @@ export class Program {
   ): Derivative & { readonly cotangents: Float64Array } {
     const n = this.columns(wrt);
     const cotangents = resultArray(options.out, n, what);
-    const result = this.resultPart(n);
-    const call = { what: `${what} (${n} entries)`, result, options, large: 'vector', direction: 'reverse' } as const;
-    const prepared = this.prepare(wrt, at, call);
+    const prepared = this.prepare(wrt, at, this.vectorCall(`${what} (${n} entries)`, n, options, 'reverse'));
     if (!prepared.kernels.vjp(seed, cotangents)) {
       prepared.passes.backwardPass(seed);
       this.gather(prepared, prepared.passes.cotangent, cotangents);
@@ -651,14 +648,7 @@ export class Program {
     }
     const jvp = resultArray(options.out, this.m, what);
     // The result and a copy of the seed.
-    const result = this.resultPart(this.m + n);
-    const call = {
-      what: `${what} (${this.m} entries)`,
-      result,
-      options,
-      large: 'vector',
-      direction: 'forward',
-    } as const;
+    const call = this.vectorCall(`${what} (${this.m} entries)`, this.m + n, options, 'forward');
     const prepared = this.prepare(wrt, at, call);
     if (!prepared.kernels.jvp(u, jvp)) {
       const tangents = Float64Array.from(u);
@@ -675,14 +665,7 @@ export class Program {
    * values (null where the output does not read it): what emit.ts writes out as a standalone module.
    */
   preparedPasses(wrt: readonly string[], at: Point, options: DerivativeOptions = {}): PreparedPasses {
-    const n = this.columns(wrt);
-    const call = {
-      what: 'the emitted module',
-      result: this.resultPart(n),
-      options,
-      large: 'vector',
-      direction: 'both',
-    } as const;
+    const call = this.vectorCall('the emitted module', this.columns(wrt), options, 'both');
     const { plan, passes, wrt: columns } = this.prepare(wrt, at, call);
     const inputs = this.variables.map(({ name, shape }) => plan.operands[this.inputNode(name, shape)] ?? null);
     return { plan, passes, columns, inputs };
@@ -790,6 +773,11 @@ export class Program {
   }
 
   /** A vector result of this many entries, as a part of a call's memory. */
+  /** A call whose result is a vector of `entries` numbers, weighed against the memory limit as `what`. */
+  private vectorCall(what: string, entries: number, options: DerivativeOptions, direction: Direction): Call {
+    return { what, result: this.resultPart(entries), options, large: 'vector', direction };
+  }
+
   private resultPart(entries: number): MemoryPart {
     return { what: 'result', bytes: entries * Float64Array.BYTES_PER_ELEMENT };
   }

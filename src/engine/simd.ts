@@ -21,8 +21,16 @@
  * them, which the loop would do anyway, and writing a region the first caches hold) and the values the loop stores
  * copied out; a chunk is at most CHUNK_ENTRIES entries.
  */
-import { EXP_STEP_HEAD, EXP_STEP_TAIL, EXP_STEPS_PER_UNIT, EXP_TABLE_HEADS, EXP_TABLE_TAILS } from '../ops/index.js';
-import type { OpName } from '../ops/index.js';
+import {
+  EXP_ROUNDING_SHIFT,
+  EXP_STEP_HEAD,
+  EXP_STEP_TAIL,
+  EXP_STEPS_PER_UNIT,
+  EXP_TABLE_BELOW,
+  EXP_TABLE_HEADS,
+  EXP_TABLE_TAILS,
+  type OpName,
+} from '../ops/index.js';
 import { CHUNK_ENTRIES } from './compiled.js';
 import type { FusedForwardKernel, FusedPassKernel } from './fusion.js';
 
@@ -124,10 +132,6 @@ const held = (x: Code, e: Emitter, use: (get: Code) => Code): Code => {
 
 /** Where the exp table's entries are, head and tail side by side: one 16-byte load per entry. */
 const EXP_TABLE_AT = 0;
-/** 1.5·2^52, as ops/elementwise.ts's tableExp rounds with. */
-const ROUNDING_SHIFT = 6755399441055744;
-/** |x| below it is in the table's range, as in ops/elementwise.ts. */
-const TABLE_BELOW = 708;
 
 /**
  * exp of two entries, as ops/elementwise.ts's tableExp computes each. The integer n of (x·128/ln 2 rounded) is the
@@ -156,7 +160,7 @@ const expRule: SimdRule = ([a], e) => {
     ...localTee(x),
     // Beyond the table's range (or NaN), the chunk is run again by the JavaScript loop.
     ...F64X2.abs,
-    ...splat(TABLE_BELOW),
+    ...splat(EXP_TABLE_BELOW),
     ...F64X2.lt,
     ...localGet(e.within),
     ...V128_OPS.and,
@@ -164,10 +168,10 @@ const expRule: SimdRule = ([a], e) => {
     ...localGet(x),
     ...splat(EXP_STEPS_PER_UNIT),
     ...F64X2.mul,
-    ...splat(ROUNDING_SHIFT),
+    ...splat(EXP_ROUNDING_SHIFT),
     ...F64X2.add,
     ...localTee(shifted),
-    ...splat(ROUNDING_SHIFT),
+    ...splat(EXP_ROUNDING_SHIFT),
     ...F64X2.sub,
     ...localSet(steps),
     // r = x − steps·head − steps·tail
@@ -295,12 +299,12 @@ const WORTH_SIMD: ReadonlySet<SimdOp> = new Set(['exp']);
  * ms on one thread, 0.38–0.45 on two; at 640 000, 3.1 and 1.3–1.6 ms.
  */
 const EXP_WORK = 32;
+const costly = (step: SimdStep): boolean => 'op' in step && WORTH_SIMD.has(step.op);
 export const loopWork = (loop: SimdLoop): number =>
-  loop.steps.reduce((work, step) => work + ('op' in step && WORTH_SIMD.has(step.op) ? EXP_WORK : 1), 0);
+  loop.steps.reduce((work, step) => work + (costly(step) ? EXP_WORK : 1), 0);
 
 /** Whether a loop's steps repay a SIMD kernel. */
-export const worthSimd = (loop: SimdLoop): boolean =>
-  loop.steps.some((step) => 'op' in step && WORTH_SIMD.has(step.op));
+export const worthSimd = (loop: SimdLoop): boolean => loop.steps.some(costly);
 
 /** For tests and measurements: `off` keeps every loop in JavaScript. */
 export const simdLoopsForTests = { off: false };
@@ -594,17 +598,17 @@ const FORWARD_SOURCE = 'simd forward ';
 const PASS_SOURCE = 'simd pass ';
 export const simdSource = (loop: SimdLoop): string => FORWARD_SOURCE + JSON.stringify(loop);
 export const simdPassSource = (pass: SimdPass): string => PASS_SOURCE + JSON.stringify(pass);
-export const isSimdPassSource = (text: string): boolean => text.startsWith(PASS_SOURCE);
 
-/** The module of a loop's text, instantiated; null where this process cannot (no WebAssembly, or no SIMD). */
-function instanceOf(text: string): Instance | null {
+/**
+ * The module of a loop's text (`build` makes it the first time), instantiated; null where this process cannot (no
+ * WebAssembly, or no SIMD).
+ */
+function instanceOf(text: string, build: () => [Layout, Uint8Array]): Instance | null {
   let instance = instances.get(text);
   if (instance === undefined) {
     if (instances.size >= MAX_INSTANCES) instances.clear();
     instance = null;
-    const [layout, bytes] = isSimdPassSource(text)
-      ? passModule(JSON.parse(text.slice(PASS_SOURCE.length)) as SimdPass)
-      : forwardModule(JSON.parse(text.slice(FORWARD_SOURCE.length)) as SimdLoop);
+    const [layout, bytes] = build();
     try {
       const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes), {});
       const heap = new Float64Array((exports.memory as { readonly buffer: ArrayBuffer }).buffer);
@@ -663,10 +667,10 @@ function scalarsIn(heap: Float64Array, x: Float64Array, p: readonly number[], sc
  * WebAssembly cannot run.
  */
 export function simdKernel(text: string, shared: boolean, fallback: FusedForwardKernel): FusedForwardKernel | null {
-  const instance = instanceOf(text);
+  const loop = JSON.parse(text.slice(FORWARD_SOURCE.length)) as SimdLoop;
+  const instance = instanceOf(text, () => forwardModule(loop));
   if (instance === null) return null;
   const { run, heap, layout } = instance;
-  const loop = JSON.parse(text.slice(FORWARD_SOURCE.length)) as SimdLoop;
   const stored = new Set(loop.steps.flatMap((step) => ('op' in step && step.store !== null ? [`v${step.store}`] : [])));
   const reads = placed(
     [...layout.regions].filter(([key]) => !stored.has(key)),
@@ -705,10 +709,10 @@ export function simdKernel(text: string, shared: boolean, fallback: FusedForward
  * numbers of the pass's JavaScript kernel, whose sums it carries and adds to their nodes the same way (fusePass).
  */
 export function simdPassKernel(text: string, shared: boolean): FusedPassKernel | null {
-  const instance = instanceOf(text);
+  const pass = JSON.parse(text.slice(PASS_SOURCE.length)) as SimdPass;
+  const instance = instanceOf(text, () => passModule(pass));
   if (instance === null) return null;
   const { run, heap, layout } = instance;
-  const pass = JSON.parse(text.slice(PASS_SOURCE.length)) as SimdPass;
   const loads = new Set(pass.carried.flatMap(({ place, load }) => (load ? [`c${place}`] : [])));
   const stores = new Set(pass.carried.flatMap(({ place, store }) => (store ? [`c${place}`] : [])));
   const partials = placed(layout.regions, 'v');
@@ -744,3 +748,13 @@ export function simdPassKernel(text: string, shared: boolean): FusedPassKernel |
     }
   };
 }
+
+/**
+ * The helper thread's kernel (threads.ts) of a SIMD loop named by `simdSource` or `simdPassSource`; `fallback`, the
+ * loop's JavaScript kernel for two threads, serves a forward loop's chunks beyond a rule's reach.
+ */
+export const sharedSimdKernel = (
+  text: string,
+  fallback: FusedForwardKernel,
+): FusedForwardKernel | FusedPassKernel | null =>
+  text.startsWith(PASS_SOURCE) ? simdPassKernel(text, true) : simdKernel(text, true, fallback);

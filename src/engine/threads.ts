@@ -21,7 +21,7 @@ import type { ScalarFunction } from '../ops/types.js';
 import { CHUNK_ENTRIES, generated } from './compiled.js';
 import type { FusedForwardKernel, FusedPassKernel } from './fusion.js';
 import { times } from './linear/product.js';
-import { isSimdPassSource, simdKernel, simdPassKernel } from './simd.js';
+import { sharedSimdKernel } from './simd.js';
 
 /** A loop's kernels as the helper makes them: from their sources and the table's functions they name. */
 interface LoopCode {
@@ -80,8 +80,6 @@ export const worthSharingReduction = (n: number): boolean => n >= loopThreadsFor
  * of work); started for that, the helper cost the whole process about 20 ms and 2 000 page faults.
  */
 export const HELPER_START_WORK = 1 << 24;
-/** The work of the jobs met before the helper started. */
-let workBeforeHelper = 0;
 
 /** The most offsets a shared loop's kernel reads (the job's fields hold them). */
 const MAX_OFFSETS = 128;
@@ -189,6 +187,7 @@ const loops = new HelperSlot(
     kernelsHeld.clear();
     buffersHeld = [];
   },
+  HELPER_START_WORK,
 );
 
 /** Whether the loop helper has been started (or found unable to run): for tests. */
@@ -200,7 +199,6 @@ export const loopHelperStarted = (): boolean => loops.started;
  */
 export function useLoopHelperFrom(url: URL | null | undefined): void {
   loops.use(url);
-  if (url === undefined) workBeforeHelper = 0;
 }
 
 /**
@@ -266,10 +264,7 @@ function share(job: Job): Float64Array | null {
   if (units > UNIT_MASK || offsets.length > MAX_OFFSETS || !shared(job.v) || !shared(job.c)) return null;
   if (!(loopThreadsForTests.joinFirst || coreFree())) return null;
   // The helper starts once the jobs it could have taken add up to HELPER_START_WORK.
-  if (!loops.started && !loopThreadsForTests.joinFirst) {
-    workBeforeHelper += job.work;
-    if (workBeforeHelper < HELPER_START_WORK) return null;
-  }
+  if (!(loopThreadsForTests.joinFirst || loops.worthStarting(job.work))) return null;
   const h = loops.get();
   if (h === null) return null;
   if (blockSums.length < job.blockEntries)
@@ -514,11 +509,8 @@ export function serveLoops({ control, job, port }: HelperData): never {
           source,
           functions.map((name) => functionByName(name)!),
         );
-        // A SIMD loop's kernel is WebAssembly made from its structure (simd.ts); a forward loop's source is its
-        // fallback, for chunks beyond a rule's reach.
-        const simdOne =
-          simd === null ? null : isSimdPassSource(simd) ? simdPassKernel(simd, true) : simdKernel(simd, true, kernel);
-        kernels.set(id, simdOne ?? kernel);
+        // A SIMD loop's kernel is WebAssembly made from its structure (simd.ts).
+        kernels.set(id, (simd === null ? null : sharedSimdKernel(simd, kernel)) ?? kernel);
       }
       for (const [id, array] of message.buffers) buffers.set(id, array);
       for (const id of message.drop) buffers.delete(id);

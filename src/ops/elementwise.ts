@@ -226,15 +226,19 @@ function zeroAtZeroToZero(A: Algebra, partial: NodeId, a: NodeId, b: NodeId): No
  * exact value, where fdlibm's (Math.exp's) is within 1, and with no division it costs about half of fdlibm's in a loop.
  * test/accuracy.test.ts checks it against exact values.
  *
- * Its constants are locals of this closure, not of the module, because the bundles (esbuild) turn a module's
- * constants into `var`s, which V8 reads anew at each call, where it folds a closure's constants into the loop that
- * inlines it: a loop summing exp ran 40% slower with them as module `var`s.
+ * Its constants are parameters of this closure, not read from the module, because the bundles (esbuild) turn a
+ * module's constants into `var`s, which V8 reads anew at each call, where it folds a closure's constants into the loop
+ * that inlines it: a loop summing exp ran 40% slower with them as module `var`s.
  */
-function tableExp(heads: Float64Array, tails: Float64Array, stepsPerUnit: number, stepHead: number, stepTail: number) {
-  /** Beyond it the result is near overflow or subnormal, and Math.exp gives it. */
-  const tableBelow = 708;
-  /** 1.5·2^52: adding it and taking it away rounds a number below 2^51 to an integer. */
-  const roundingShift = 6755399441055744;
+function tableExp(
+  heads: Float64Array,
+  tails: Float64Array,
+  stepsPerUnit: number,
+  stepHead: number,
+  stepTail: number,
+  tableBelow: number,
+  roundingShift: number,
+) {
   /** 2^k at k + 1022 for -1022 ≤ k ≤ 1023. */
   const powersOfTwo = Float64Array.from({ length: 2046 }, (_, i) => 2 ** (i - 1022));
   return (x: number): number => {
@@ -249,8 +253,21 @@ function tableExp(heads: Float64Array, tails: Float64Array, stepsPerUnit: number
   };
 }
 
+/** |x| below it is in exp's table; beyond it the result is near overflow or subnormal, and Math.exp gives it. */
+export const EXP_TABLE_BELOW = 708;
+/** 1.5·2^52: adding it and taking it away rounds a number below 2^51 to an integer (exp's 128·x/ln 2). */
+export const EXP_ROUNDING_SHIFT = 6755399441055744;
+
 /** e^x, within 0.51 ulp of the exact value. */
-export const exp = tableExp(EXP_TABLE_HEADS, EXP_TABLE_TAILS, EXP_STEPS_PER_UNIT, EXP_STEP_HEAD, EXP_STEP_TAIL);
+export const exp = tableExp(
+  EXP_TABLE_HEADS,
+  EXP_TABLE_TAILS,
+  EXP_STEPS_PER_UNIT,
+  EXP_STEP_HEAD,
+  EXP_STEP_TAIL,
+  EXP_TABLE_BELOW,
+  EXP_ROUNDING_SHIFT,
+);
 
 const sinh = Math.sinh;
 const cosh = Math.cosh;

@@ -218,6 +218,8 @@ export function helperModuleUrl(here: string | undefined, module: string, worker
  */
 export class HelperSlot {
   private helper: Helper | null | undefined;
+  /** The work of the jobs offered before the helper started (worthStarting). */
+  private workBeforeStart = 0;
 
   constructor(
     private readonly moduleUrl: () => URL | null,
@@ -225,11 +227,20 @@ export class HelperSlot {
     private readonly jobFields: number,
     /** Forgets what the previous helper held (a new one holds nothing). */
     private readonly onStart: () => void,
+    /** The helper starts once the jobs offered to it add up to this much work (worthStarting). */
+    private readonly startAfterWork = 0,
   ) {}
 
   /** Whether `get` has been called: a helper is running, or none can. */
   get started(): boolean {
     return this.helper !== undefined;
+  }
+
+  /** Whether a job of `work` may go to the helper: started already, or the jobs offered so far add up to enough. */
+  worthStarting(work: number): boolean {
+    if (this.started) return true;
+    this.workBeforeStart += work;
+    return this.workBeforeStart >= this.startAfterWork;
   }
 
   /** The helper, started on first use; null where none can run or it failed. `url` replaces its module (tests). */
@@ -265,7 +276,7 @@ export class HelperSlot {
 
   /**
    * Starts the helper from `url` instead of its module, or stops using any helper (null), or forgets it (undefined:
-   * its own module's, started on first use again): for tests.
+   * its own module's, started on first use again, once worth it): for tests.
    */
   use(url: URL | null | undefined): void {
     if (this.helper) {
@@ -273,6 +284,7 @@ export class HelperSlot {
       void this.helper.worker.terminate();
     }
     this.helper = undefined;
+    this.workBeforeStart = 0;
     if (url === null) this.helper = null;
     else if (url !== undefined) this.get(url);
   }
