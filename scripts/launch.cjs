@@ -4,6 +4,7 @@
 // start at once are started first, to load beside the main thread.
 const { readFileSync, statSync } = require('node:fs');
 const { wrap } = require('node:module');
+const { availableParallelism } = require('node:os');
 const { join } = require('node:path');
 const { Script } = require('node:vm');
 const { isMainThread, Worker } = require('node:worker_threads');
@@ -33,6 +34,8 @@ function optionValue(argv, name) {
 
 /** A file this long (per shard) makes a batch start its threads at once (src/cli/batch.ts's EARLY_THREADS_BYTES). */
 const EARLY_THREADS_BYTES = 1 << 18;
+/** Without --jobs, a file this long (per shard) does, a thread per core (batch.ts's DEFAULT_EARLY_THREADS_BYTES). */
+const DEFAULT_EARLY_THREADS_BYTES = 1 << 22;
 
 /**
  * The threads of a batch the arguments ask for, started now when the batch will start them at once (a long file,
@@ -42,10 +45,9 @@ const EARLY_THREADS_BYTES = 1 << 18;
 function earlyBatchThreads(argv) {
   const batch = optionValue(argv, '--batch');
   if (batch === undefined || batch === '-') return [];
-  // Without --jobs, the batch starts threads only once it has seen that they pay (src/cli/batch.ts).
+  // Without --jobs, one thread per core, at once for a file long enough to pay for them surely (src/cli/batch.ts).
   const jobsText = optionValue(argv, '--jobs');
-  if (jobsText === undefined) return [];
-  const jobs = Number(jobsText);
+  const jobs = jobsText === undefined ? availableParallelism() : Number(jobsText);
   if (!Number.isInteger(jobs) || jobs < 2 || jobs > 1024) return [];
   const shards = Number(optionValue(argv, '--shard')?.split('/')[1] ?? 1);
   let size;
@@ -54,7 +56,7 @@ function earlyBatchThreads(argv) {
   } catch {
     return [];
   }
-  if (!(size >= EARLY_THREADS_BYTES * shards)) return [];
+  if (!(size >= (jobsText === undefined ? DEFAULT_EARLY_THREADS_BYTES : EARLY_THREADS_BYTES) * shards)) return [];
   return Array.from({ length: jobs - 1 }, () => {
     const worker = new Worker(module.filename, { workerData: { jacobianBatch: null } });
     worker.unref();

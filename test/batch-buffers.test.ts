@@ -1,8 +1,8 @@
 /**
  * A batch writes each chunk's output into a buffer that it takes back once
  * the bytes are written (standard output a file: written at once), the main
- * thread's and each worker's (moved back to it). The bytes are those of fresh
- * buffers, to the byte; a stream that holds the bytes gets fresh ones.
+ * thread's and each worker's (shared memory, given back). The bytes are those
+ * of fresh buffers, to the byte; a stream that holds the bytes gets fresh ones.
  * FlatLine leaves a line too long for its copy to JSON.parse.
  */
 import { spawnSync } from 'node:child_process';
@@ -12,6 +12,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FlatLine } from '../src/cli/batch-line.js';
 import { main } from '../src/cli/main.js';
+import type { OutputOptions } from '../src/cli/options.js';
+import { readSource } from '../src/cli/request.js';
+import { BatchPoints, type BatchSetup, type ChunkOutput } from '../src/cli/workers-batch.js';
 import { fakeIo, ROOT, runInProcess } from './helpers/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'jacobian-buffers-'));
@@ -92,6 +95,53 @@ describe('the buffers of a batch', () => {
     expect(three.stats).toMatchObject({ points: 6000, failed: 1, threads: 3 });
     expect(one.length).toBeGreaterThan(6000 * 300);
     expect(three.out.equals(one)).toBe(true);
+  });
+});
+
+describe("a worker thread's outputs", () => {
+  it('are written into shared memory, which goes to the main thread and back without being moved', async () => {
+    // Moving (transferring) a buffer detaches it, and a thread's first detached buffer makes V8 drop its optimized
+    // code that reads typed arrays: a worker writes into shared memory, which is posted, not moved.
+    const options = { precision: 6, maxMemory: 2 ** 32, color: false, maxInput: 2 ** 30 } satisfies OutputOptions;
+    const setup: BatchSetup = {
+      command: 'jacobian',
+      expr: 'x*2',
+      piped: {},
+      fixed: [],
+      wrt: undefined,
+      options,
+      format: 'jsonl',
+      numbered: false,
+    };
+    const lines = Array.from({ length: 50 }, (_, k) => `{"x":${k / 3}}`);
+    const bytesOf = (output: ChunkOutput) => {
+      if (output.kind !== 'jsonl') throw new Error('a JSON Lines chunk');
+      return output.bytes;
+    };
+    const worker = await BatchPoints.create(setup);
+    // The first chunk learns how long a line is (its buffer may grow into one of its own, which is copied).
+    worker.run({ first: 1, step: 1, lines });
+    const firstBytes = bytesOf(worker.run({ first: 1, step: 1, lines }));
+    expect(firstBytes.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const text = firstBytes.toString('utf8');
+    // Given back as the main thread posts it (a structured clone shares, not copies, shared memory), it is written
+    // again by the next chunk.
+    const { port1, port2 } = new MessageChannel();
+    const given = new Promise<SharedArrayBuffer>((resolve) => port2.once('message', resolve));
+    port1.postMessage(firstBytes.buffer);
+    const back = await given;
+    port1.close();
+    expect(new Uint8Array(back)[0]).toBe(firstBytes[0]);
+    worker.recycle(back);
+    const second = bytesOf(worker.run({ first: 1, step: 1, lines }));
+    expect(second.buffer).toBe(back);
+    expect(second.toString('utf8')).toBe(text);
+    // The main thread's own chunks keep their own memory, and the same bytes.
+    const own = bytesOf(
+      BatchPoints.of(setup, await readSource('x*2', options, fakeIo())).run({ first: 1, step: 1, lines }),
+    );
+    expect(own.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    expect(own.toString('utf8')).toBe(text);
   });
 });
 

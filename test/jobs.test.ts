@@ -9,10 +9,16 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EARLY_THREADS_BYTES, JUDGED_AFTER_SECONDS, OwnWork, THREADS_PAY_SECONDS } from '../src/cli/batch.js';
+import {
+  DEFAULT_EARLY_THREADS_BYTES,
+  EARLY_THREADS_BYTES,
+  JUDGED_AFTER_SECONDS,
+  OwnWork,
+  THREADS_PAY_SECONDS,
+} from '../src/cli/batch.js';
 import { main } from '../src/cli/main.js';
 import { fakeIo, runChildAsync, runInProcess, spawnUnread } from './helpers/cli.js';
 import { parkMiller } from './helpers/numeric.js';
@@ -73,11 +79,16 @@ describe('--jobs', () => {
     expect(three.stdout === longOne.stdout).toBe(true);
   });
 
-  it('the launcher starts threads early from the size at which the batch takes them', () => {
+  it('the launcher starts threads early from the sizes at which the batch takes them, with --jobs and without', () => {
     const launcher = readFileSync(new URL('../scripts/launch.cjs', import.meta.url), 'utf8');
-    const shift = /const EARLY_THREADS_BYTES = 1 << (\d+);/.exec(launcher);
-    expect(shift, 'scripts/launch.cjs states EARLY_THREADS_BYTES as 1 << k').not.toBeNull();
-    expect(2 ** Number(shift![1])).toBe(EARLY_THREADS_BYTES);
+    for (const [name, bytes] of [
+      ['EARLY_THREADS_BYTES', EARLY_THREADS_BYTES],
+      ['DEFAULT_EARLY_THREADS_BYTES', DEFAULT_EARLY_THREADS_BYTES],
+    ] as const) {
+      const shift = new RegExp(`const ${name} = 1 << (\\d+);`).exec(launcher);
+      expect(shift, `scripts/launch.cjs states ${name} as 1 << k`).not.toBeNull();
+      expect(2 ** Number(shift![1])).toBe(bytes);
+    }
   });
 
   it('runs a long file of one chunk on the main thread, and ends when the expression is refused', async () => {
@@ -112,6 +123,26 @@ describe('--jobs', () => {
       runInProcess([...LORENZ, '--batch', twoChunks, '--jobs', '1']),
     ]);
     expect(JSON.parse(byDefault.stderr)).toMatchObject({ points: 600, threads: 1 });
+    expect(byDefault.stdout === oneThread.stdout).toBe(true);
+  });
+
+  it('without --jobs, starts a thread per core at once for a file long enough to pay for them surely', async () => {
+    // Lines of 1 000 numbers each, past DEFAULT_EARLY_THREADS_BYTES in all: about three lines a chunk.
+    const random = parkMiller(5);
+    const line = () => JSON.stringify({ x: Array.from({ length: 1000 }, () => random()) });
+    const wide = join(work, 'default-early.jsonl');
+    writeFileSync(wide, `${Array.from({ length: 240 }, line).join('\n')}\n`);
+    expect(statSync(wide).size).toBeGreaterThan(DEFAULT_EARLY_THREADS_BYTES);
+    const [byDefault, oneThread] = await Promise.all([
+      runChildAsync(['grad', 'sum(x.*x)', '--batch', wide, '--stats']),
+      runInProcess(['grad', 'sum(x.*x)', '--batch', wide, '--jobs', '1']),
+    ]);
+    expect(byDefault.status).toBe(0);
+    const { points: count, threads } = JSON.parse(byDefault.stderr) as { points: number; threads: number };
+    expect(count).toBe(240);
+    // One thread per core: more than one on a machine of two cores or more (as CI's).
+    if (availableParallelism() > 1) expect(threads).toBeGreaterThan(1);
+    else expect(threads).toBe(1);
     expect(byDefault.stdout === oneThread.stdout).toBe(true);
   });
 

@@ -24,10 +24,15 @@ const CHUNK_LINES = 512;
 const CHUNK_CHARACTERS = 1 << 16;
 // A file this long (per shard) is likely to make several chunks: the threads --jobs asks for start at once.
 export const EARLY_THREADS_BYTES = 4 * CHUNK_CHARACTERS;
-// Without --jobs, threads start only when the work left on this thread alone is at least this long: a thread
-// first costs the batch its loading and compiling (about 0.4 s on 2 cores), then takes a share of the points.
-// Measured on 2 cores, started so: 500 000 Lorenz points took 1.47 s (1.74 s on one thread); two threads pay
-// from about 200 000 points, 0.6 s of work left when the batch judges.
+// Without --jobs, a file this long (per shard) starts a thread per core at once too: its lines pay for them even at
+// the least work a byte of input brings. Measured on 2 cores, started so: 50 000 Lorenz points (3.5 MB) took about
+// as long on two threads as on one; 100 000 (7 MB), 0.50 s against 0.59.
+export const DEFAULT_EARLY_THREADS_BYTES = 1 << 22;
+// Without --jobs, a shorter file (or standard input) starts threads only when the work left on this thread alone is
+// at least this long: a thread first costs the batch its loading and compiling, then takes a share of the points.
+// Measured on 2 cores, started so (before threads shared their outputs' memory, which made them cheaper): 500 000
+// Lorenz points took 1.47 s (1.74 s on one thread); two threads paid from about 200 000 points, 0.6 s of work left
+// when the batch judges.
 export const THREADS_PAY_SECONDS = 0.75;
 // This thread's time per line is judged once it has worked this long: its first points run before V8 has
 // optimised their code, ten times slower than the later ones.
@@ -244,11 +249,12 @@ export async function runBatch(
   const jobs = threadCount(options, io);
   const startThreads = (): BatchThreads =>
     new BatchThreads(jobs - 1, io.workerEntry!, setup, (done, out) => output.put(done, out));
-  // A long file starts the threads --jobs asks for now: they load while this thread reads and runs the first
-  // chunks, rather than from the second chunk on.
+  // A long file starts its threads now: they load while this thread reads and runs the first chunks, rather than
+  // from the second chunk on (or, without --jobs, from when this thread has judged that they pay).
   const step = shard?.count ?? 1;
   const size = jobs <= 1 || options.batch === '-' ? undefined : io.fileSize?.(options.batch);
-  const early = options.jobs !== undefined && size !== undefined && size >= EARLY_THREADS_BYTES * step;
+  const earlyFrom = options.jobs !== undefined ? EARLY_THREADS_BYTES : DEFAULT_EARLY_THREADS_BYTES;
+  const early = size !== undefined && size >= earlyFrom * step;
   let threads = early ? startThreads() : null;
   const own = new OwnWork();
   let interrupted = false;

@@ -57,7 +57,7 @@ export type CsvPoint =
 export type ChunkOutput =
   | {
       readonly kind: 'jsonl';
-      readonly bytes: Buffer<ArrayBuffer>;
+      readonly bytes: Buffer;
       readonly failed: number;
       /** Gives the bytes' buffer back to the thread that wrote them, once they are written, for a later chunk. */
       readonly release?: () => void;
@@ -137,26 +137,33 @@ export class BatchPoints {
    * Buffers whose bytes were written, for the next chunks to write into: memory touched once, not fresh pages
    * (zeroed, then faulted in) for every chunk.
    */
-  private readonly spare: ArrayBuffer[] = [];
+  private readonly spare: ArrayBufferLike[] = [];
   /** The frame of the dense lines written, from chunk to chunk. */
   private readonly frames = new LineFrames();
 
   private constructor(
     private readonly setup: BatchSetup,
     private readonly source: Source,
+    /** Whether outputs are written into shared memory, to go to the main thread without being moved (a worker). */
+    private readonly sharedOutput: boolean,
   ) {}
 
-  /** The points of `setup`, its expression parsed here (a thread shares no objects with another). */
+  /**
+   * The points of `setup` on a worker thread, its expression parsed here (a thread shares no objects with
+   * another). Its outputs are written into shared memory: moving a buffer to another thread detaches it, and the
+   * first detached buffer of a thread makes V8 drop all the optimized code that reads typed arrays there (a
+   * batch's number reading and writing and its passes), which then runs slowly again until it is optimized anew.
+   */
   static async create(setup: BatchSetup): Promise<BatchPoints> {
     // The expression comes as text: the file it may have come from (-f) is not read again.
     const { file: _file, ...options } = setup.options;
     const source = await readSource(setup.expr, options, NO_INPUT);
-    return new BatchPoints(setup, { ...source, piped: setup.piped });
+    return new BatchPoints(setup, { ...source, piped: setup.piped }, true);
   }
 
-  /** A batch's points with the source the main thread read already. */
+  /** A batch's points on the main thread, with the source it read already. */
   static of(setup: BatchSetup, source: Source): BatchPoints {
-    return new BatchPoints(setup, source);
+    return new BatchPoints(setup, source, false);
   }
 
   run(chunk: Chunk): ChunkOutput {
@@ -172,7 +179,9 @@ export class BatchPoints {
     const expected = this.lineBytes * lines.length;
     const spare = this.spare.pop();
     const out = new JsonLines(
-      spare !== undefined && spare.byteLength >= expected * 1.0625 ? new Uint8Array(spare) : expected * 1.125,
+      spare !== undefined && spare.byteLength >= expected * 1.0625
+        ? new Uint8Array(spare)
+        : this.room(expected * 1.125),
       this.frames,
     );
     let failed = 0;
@@ -196,8 +205,14 @@ export class BatchPoints {
   }
 
   /** Takes back a buffer of a chunk's output whose bytes were written, for a later chunk to write into. */
-  recycle(buffer: ArrayBuffer): void {
+  recycle(buffer: ArrayBufferLike): void {
     if (this.spare.length < SPARE_BUFFERS) this.spare.push(buffer);
+  }
+
+  /** A buffer for a chunk's output of about `bytes` bytes, in shared memory on a worker thread. */
+  private room(bytes: number): Uint8Array {
+    const size = Math.max(64, Math.ceil(bytes));
+    return this.sharedOutput ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size);
   }
 
   private csvPoint(line: number, text: string): CsvPoint {

@@ -14,8 +14,8 @@ const CHUNKS_PER_THREAD = 2;
 
 /**
  * From the main thread to a thread: the batch's setup (to a thread started before it was known), a chunk of
- * lines, joined by newlines (one string is copied fastest); or the buffer of an output it sent, written, for it
- * to write a later chunk's output into.
+ * lines, joined by newlines (one string is copied fastest); or the shared buffer of an output it sent, written,
+ * for it to write a later chunk's output into.
  */
 type MainMessage =
   | { readonly kind: 'setup'; readonly setup: BatchSetup }
@@ -26,12 +26,12 @@ type MainMessage =
       readonly step: number;
       readonly text: string;
     }
-  | { readonly kind: 'buffer'; readonly buffer: ArrayBuffer };
+  | { readonly kind: 'buffer'; readonly buffer: SharedArrayBuffer };
 
 /** From a thread: ready to take chunks, a chunk's output (JSON Lines as UTF-8 bytes), or why it failed. */
 type ThreadMessage =
   | { readonly kind: 'ready' }
-  | { readonly kind: 'jsonl'; readonly id: number; readonly bytes: Uint8Array<ArrayBuffer>; readonly failed: number }
+  | { readonly kind: 'jsonl'; readonly id: number; readonly bytes: Uint8Array; readonly failed: number }
   | { readonly kind: 'csv'; readonly id: number; readonly output: ChunkOutput }
   | { readonly kind: 'failed'; readonly message: string };
 
@@ -174,10 +174,11 @@ export class BatchThreads {
           kind: 'jsonl',
           bytes: Buffer.from(buffer, message.bytes.byteOffset, message.bytes.length),
           failed: message.failed,
-          // Moved back, not copied; a thread gone has no use for it.
+          // Shared memory goes back as it came, neither copied nor moved (see BatchPoints.create); a buffer the
+          // thread had to grow came copied, and stays. A thread gone has no use for it.
           release: () => {
-            if (thread.state === 'ready')
-              thread.worker.postMessage({ kind: 'buffer', buffer } satisfies MainMessage, [buffer]);
+            if (thread.state === 'ready' && buffer instanceof SharedArrayBuffer)
+              thread.worker.postMessage({ kind: 'buffer', buffer } satisfies MainMessage);
           },
         });
         break;
@@ -239,9 +240,9 @@ export async function serveBatch(): Promise<void> {
         port.postMessage({ kind: 'csv', id, output } satisfies ThreadMessage);
         return;
       }
-      const done: ThreadMessage = { kind: 'jsonl', id, bytes: output.bytes, failed: output.failed };
-      // Encoded here, not on the main thread, which only writes; the buffer moves there without a copy.
-      port.postMessage(done, [output.bytes.buffer]);
+      // Encoded here, not on the main thread, which only writes; shared memory goes there without a copy, and
+      // without being moved (see BatchPoints.create).
+      port.postMessage({ kind: 'jsonl', id, bytes: output.bytes, failed: output.failed } satisfies ThreadMessage);
     });
     port.postMessage({ kind: 'ready' } satisfies ThreadMessage);
   } catch (error) {

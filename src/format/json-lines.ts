@@ -121,7 +121,7 @@ export class LineFrames {
 }
 
 export class JsonLines {
-  private buffer: Uint8Array<ArrayBuffer>;
+  private buffer: Uint8Array;
   private length = 0;
   private readonly encoder = new TextEncoder();
 
@@ -131,7 +131,7 @@ export class JsonLines {
    * written before, by another JsonLines.
    */
   constructor(
-    room: number | Uint8Array<ArrayBuffer>,
+    room: number | Uint8Array,
     private readonly frames = new LineFrames(),
   ) {
     this.buffer = typeof room === 'number' ? new Uint8Array(Math.max(64, Math.ceil(room))) : room;
@@ -163,8 +163,8 @@ export class JsonLines {
     this.length = at;
   }
 
-  /** The bytes so far, in a buffer of their own, so that they can move to another thread. */
-  bytes(): Uint8Array<ArrayBuffer> {
+  /** The bytes so far, in a buffer of their own, so that they can go to another thread. */
+  bytes(): Uint8Array {
     return this.buffer.subarray(0, this.length);
   }
 
