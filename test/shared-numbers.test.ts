@@ -14,6 +14,7 @@ import {
   jsonNumberChunks,
   numberThreadsForTests,
   SHARED_NUMBER_CHUNKS,
+  sharedView,
   useNumberHelperFrom,
 } from '../src/format/shared-numbers.js';
 import { ROOT } from './helpers/cli.js';
@@ -56,6 +57,22 @@ describe('JSON numbers on two threads', () => {
       expect(textOf(jsonNumberChunks(data, from, to)) === plain(data, from, to)).toBe(true);
       expect(numberThreadsForTests.helperChunks).toBeGreaterThan(helped);
     }
+  });
+
+  it('go to the helper in shared memory, copied unless they are there already, never moved', () => {
+    // A moved (transferred) buffer is detached, and a thread's first one makes V8 drop its optimized code.
+    const floats = mixed(1000);
+    const ints = Int32Array.from(floats, (x) => (Number.isFinite(x) ? Math.trunc(x) : 0));
+    for (const data of [floats, ints]) {
+      const copy = sharedView(data, 10, 990);
+      expect(copy.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(copy.constructor).toBe(data.constructor);
+      expect(Array.from(copy)).toEqual(Array.from(data.subarray(10, 990)));
+    }
+    const shared = new Float64Array(new SharedArrayBuffer(8000)).fill(2.5);
+    const view = sharedView(shared, 10, 990);
+    expect(view.buffer).toBe(shared.buffer);
+    expect([view.byteOffset, view.length]).toEqual([80, 980]);
   });
 
   it('give the one-thread text when the helper cannot start', () => {

@@ -80,12 +80,12 @@ export function* jsonNumberChunks(data: ArrayLike<number>, from: number, to: num
   }
   const job = ++lastJob;
   const states = new Int32Array(new SharedArrayBuffer(count * Int32Array.BYTES_PER_ELEMENT));
-  // Shared memory is read where it is; other numbers are copied once, and the copy handed over.
-  const shared = typed.buffer instanceof SharedArrayBuffer;
-  const numbersOf = shared ? typed.subarray(from, to) : typed.slice(from, to);
-  const message: NumberJob = { job, data: numbersOf, states };
+  // Shared memory is read where it is; other numbers are copied once into shared memory. Not moved: a moved buffer
+  // is detached, and this thread's first detached buffer would make V8 drop its optimized code that reads typed
+  // arrays, the formatting's among it, in the middle of the formatting.
+  const message: NumberJob = { job, data: sharedView(typed, from, to), states };
   const posted = Atomics.load(helper.data.control, POSTED);
-  helper.port.postMessage(message, shared ? [] : [numbersOf.buffer as ArrayBuffer]);
+  helper.port.postMessage(message);
   if (numberThreadsForTests.joinFirst) Atomics.wait(helper.data.control, POSTED, posted, 20_000);
   const arrived = new Map<number, Uint8Array>();
   for (let k = 0; k < count; k++) {
@@ -97,6 +97,15 @@ export function* jsonNumberChunks(data: ArrayLike<number>, from: number, to: num
     if (bytes !== null) numberThreadsForTests.helperChunks++;
     yield bytes ?? chunk(k);
   }
+}
+
+/** Entries from … to − 1 of `typed` in shared memory, for the helper: where they are, or a copy (never moved). */
+export function sharedView(typed: Float64Array | Int32Array, from: number, to: number): Float64Array | Int32Array {
+  if (typed.buffer instanceof SharedArrayBuffer) return typed.subarray(from, to);
+  const bytes = new SharedArrayBuffer((to - from) * typed.BYTES_PER_ELEMENT);
+  const copy = typed instanceof Float64Array ? new Float64Array(bytes) : new Int32Array(bytes);
+  copy.set(typed.subarray(from, to));
+  return copy;
 }
 
 /** Chunk k of the job from the helper, waiting up to STALL_MS for it; null if it did not come. */
