@@ -44,7 +44,9 @@ export class DenseRows {
     readonly rows: number,
     readonly cols: number,
   ) {
-    this.data = new Float64Array(rows * cols);
+    // Written once with zeros before rows are added into it: a fresh page that is first read, as `+=` reads, is
+    // faulted twice (read, then written), and a dense block is large (8 MB for 1000×1000: 4 ms more at 2 µs a fault).
+    this.data = new Float64Array(rows * cols).fill(0);
   }
 
   get nonzeros(): number {
