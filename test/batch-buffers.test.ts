@@ -102,7 +102,13 @@ describe("a worker thread's outputs", () => {
   it('are written into shared memory, which goes to the main thread and back without being moved', async () => {
     // Moving (transferring) a buffer detaches it, and a thread's first detached buffer makes V8 drop its optimized
     // code that reads typed arrays: a worker writes into shared memory, which is posted, not moved.
-    const options = { at: [], precision: 6, maxMemory: 2 ** 32, color: false, maxInput: 2 ** 30 } satisfies OutputOptions;
+    const options = {
+      at: [],
+      precision: 6,
+      maxMemory: 2 ** 32,
+      color: false,
+      maxInput: 2 ** 30,
+    } satisfies OutputOptions;
     const setup: BatchSetup = {
       command: 'jacobian',
       expr: 'x*2',
