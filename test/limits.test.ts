@@ -122,6 +122,13 @@ describe('numbers', () => {
     expect((await run(['x.^2', ...args, '--allow-nonfinite'])).status).toBe(0);
   });
 
+  it('names the first entry that is not finite, of a long vector too (one scan, then the entry)', async () => {
+    const x = Array.from({ length: 5000 }, (_, k) => (k === 4321 ? 'Infinity' : k === 4500 ? 'NaN' : String(k)));
+    const { status, err } = await run(['sum(x)', '--at', `x=${x.join(',')}`]);
+    expect(status).toBe(2);
+    expect(oneErrorLine(err)).toEqual([expect.stringMatching(/^error: x has Infinity at entry 4322:/)]);
+  });
+
   it('refuses a non-finite seed', async () => {
     const { status, err } = await run(['vjp', 'x', '--at', '1,2', '--v', '1,NaN']);
     expect(status).toBe(2);
