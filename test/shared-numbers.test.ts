@@ -12,7 +12,9 @@ import { JSON_CHUNK } from '../src/format/joined.js';
 import { jsonNumber } from '../src/format/number.js';
 import {
   jsonNumberChunks,
+  numberHelperStarted,
   numberThreadsForTests,
+  prepareNumberHelper,
   SHARED_NUMBER_CHUNKS,
   sharedView,
   useNumberHelperFrom,
@@ -73,6 +75,16 @@ describe('JSON numbers on two threads', () => {
     const view = sharedView(shared, 10, 990);
     expect(view.buffer).toBe(shared.buffer);
     expect([view.byteOffset, view.length]).toEqual([80, 980]);
+  });
+
+  it('start their helper ahead, for a result long enough to share, while the engine works', () => {
+    useNumberHelperFrom(undefined);
+    Object.assign(numberThreadsForTests, { always: true, joinFirst: false });
+    prepareNumberHelper(SHARED_NUMBER_CHUNKS * JSON_CHUNK - 1);
+    expect(numberHelperStarted()).toBe(false);
+    prepareNumberHelper(SHARED_NUMBER_CHUNKS * JSON_CHUNK);
+    expect(numberHelperStarted()).toBe(true);
+    useNumberHelperFrom(null);
   });
 
   it('give the one-thread text when the helper cannot start', () => {

@@ -8,13 +8,14 @@ import type { Ordering } from '../engine/colouring.js';
 import { guardMemory } from '../engine/program.js';
 import { InputError, LimitError } from '../errors.js';
 import { isSparse } from '../format/dense.js';
+import { prepareNumberHelper } from '../format/shared-numbers.js';
 import type { MatrixReport, Report, ReportBase, VectorReport } from '../format/report.js';
 import { outputText } from '../parse/index.js';
 import { sizeOf } from '../shape.js';
 import { tensorFromJson } from '../values.js';
 import { parseNumberList, splitBinding } from './bindings.js';
 import type { Io } from './io.js';
-import { isNumpyFormat, type OutputOptions } from './options.js';
+import { isNumpyFormat, outputFormatOf, type OutputOptions } from './options.js';
 import { writeChunks } from './output-stream.js';
 import { Progress } from './progress.js';
 import { requireFinite, resolveRequest, type CommonOptions, type Request } from './request.js';
@@ -302,6 +303,9 @@ export async function runCommand(
   io: Io,
 ): Promise<Outcome & { readonly stats: Stats }> {
   const request = await resolveRequest(expr, options, io);
+  // The value and the derivative have at least the output's and the variables' numbers.
+  if (outputFormatOf(options) === 'json')
+    prepareNumberHelper(Math.max(request.program.m, request.program.columns(request.wrt)));
   const start = performance.now();
   const progress = new Progress(io, command === 'jacobian' ? 'computing J' : `computing ${command}`);
   const onProgress = (done: number, total: number) => progress.update(done, total, 'passes');

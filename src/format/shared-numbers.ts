@@ -54,10 +54,16 @@ let lastJob = 0;
  */
 export const numberThreadsForTests = { always: false, joinFirst: false, helperChunks: 0 };
 
-/** Starts the helper from `url` instead of its module, or stops using any helper (null): for tests. */
-export function useNumberHelperFrom(url: URL | null): void {
+/**
+ * Starts the helper from `url` instead of its module, stops using any helper (null), or puts it back as at a
+ * process's start (undefined: its own module, started on first use): for tests.
+ */
+export function useNumberHelperFrom(url: URL | null | undefined): void {
   numbers.use(url);
 }
+
+/** Whether the helper has started (for tests). */
+export const numberHelperStarted = (): boolean => numbers.started;
 
 /**
  * The JSON of data[from … to) in chunks of JSON_CHUNK numbers, a comma before each chunk but the first: on two
@@ -97,6 +103,14 @@ export function* jsonNumberChunks(data: ArrayLike<number>, from: number, to: num
     if (bytes !== null) numberThreadsForTests.helperChunks++;
     yield bytes ?? chunk(k);
   }
+}
+
+/**
+ * Starts the helper now for a result of about `entries` numbers to be written as JSON, so that it has loaded (on the
+ * other core, while the engine works) when the writing begins, rather than start then.
+ */
+export function prepareNumberHelper(entries: number): void {
+  if (entries >= SHARED_NUMBER_CHUNKS * JSON_CHUNK && (numberThreadsForTests.always || coreFree())) numbers.get();
 }
 
 /** Entries from … to − 1 of `typed` in shared memory, for the helper: where they are, or a copy (never moved). */
