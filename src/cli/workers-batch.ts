@@ -6,7 +6,7 @@
 import { InputError, UserError } from '../errors.js';
 import { denseOf, isSparse } from '../format/dense.js';
 import { delimitedCell } from '../format/formats.js';
-import { JsonLines, LineFrames } from '../format/json-lines.js';
+import { JsonLines, LineFrames, lineBuffer } from '../format/json-lines.js';
 import { columnLabels, entryLabels } from '../format/labels.js';
 import { exactNumber as exact } from '../format/number.js';
 import type { Binding, Report } from '../format/report.js';
@@ -150,9 +150,7 @@ export class BatchPoints {
 
   /**
    * The points of `setup` on a worker thread, its expression parsed here (a thread shares no objects with
-   * another). Its outputs are written into shared memory: moving a buffer to another thread detaches it, and the
-   * first detached buffer of a thread makes V8 drop all the optimized code that reads typed arrays there (a
-   * batch's number reading and writing and its passes), which then runs slowly again until it is optimized anew.
+   * another). Its outputs are written into shared memory, to go to the main thread without being moved (lineBuffer).
    */
   static async create(setup: BatchSetup): Promise<BatchPoints> {
     // The expression comes as text: the file it may have come from (-f) is not read again.
@@ -181,7 +179,7 @@ export class BatchPoints {
     const out = new JsonLines(
       spare !== undefined && spare.byteLength >= expected * 1.0625
         ? new Uint8Array(spare)
-        : this.room(expected * 1.125),
+        : lineBuffer(expected * 1.125, this.sharedOutput),
       this.frames,
     );
     let failed = 0;
@@ -207,12 +205,6 @@ export class BatchPoints {
   /** Takes back a buffer of a chunk's output whose bytes were written, for a later chunk to write into. */
   recycle(buffer: ArrayBufferLike): void {
     if (this.spare.length < SPARE_BUFFERS) this.spare.push(buffer);
-  }
-
-  /** A buffer for a chunk's output of about `bytes` bytes, in shared memory on a worker thread. */
-  private room(bytes: number): Uint8Array {
-    const size = Math.max(64, Math.ceil(bytes));
-    return this.sharedOutput ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size);
   }
 
   private csvPoint(line: number, text: string): CsvPoint {

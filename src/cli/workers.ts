@@ -174,7 +174,7 @@ export class BatchThreads {
           kind: 'jsonl',
           bytes: Buffer.from(buffer, message.bytes.byteOffset, message.bytes.length),
           failed: message.failed,
-          // Shared memory goes back as it came, neither copied nor moved (see BatchPoints.create); a buffer the
+          // Shared memory goes back as it came, neither copied nor moved (see lineBuffer); a buffer the
           // thread had to grow came copied, and stays. A thread gone has no use for it.
           release: () => {
             if (thread.state === 'ready' && buffer instanceof SharedArrayBuffer)
@@ -241,7 +241,7 @@ export async function serveBatch(): Promise<void> {
         return;
       }
       // Encoded here, not on the main thread, which only writes; shared memory goes there without a copy, and
-      // without being moved (see BatchPoints.create).
+      // without being moved (see lineBuffer).
       port.postMessage({ kind: 'jsonl', id, bytes: output.bytes, failed: output.failed } satisfies ThreadMessage);
     });
     port.postMessage({ kind: 'ready' } satisfies ThreadMessage);

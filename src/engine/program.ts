@@ -772,12 +772,12 @@ export class Program {
     return inputs;
   }
 
-  /** A vector result of this many entries, as a part of a call's memory. */
   /** A call whose result is a vector of `entries` numbers, weighed against the memory limit as `what`. */
   private vectorCall(what: string, entries: number, options: DerivativeOptions, direction: Direction): Call {
     return { what, result: this.resultPart(entries), options, large: 'vector', direction };
   }
 
+  /** A vector result of this many entries, as a part of a call's memory. */
   private resultPart(entries: number): MemoryPart {
     return { what: 'result', bytes: entries * Float64Array.BYTES_PER_ELEMENT };
   }

@@ -134,10 +134,19 @@ export class LineFrames {
   report: DenseReport | null = null;
 }
 
+/**
+ * A buffer for about `bytes` bytes of lines (64 at least); in shared memory for a worker thread's lines, which go to
+ * the main thread without being moved (DEVELOPERS.md: never move a buffer between threads).
+ */
+export function lineBuffer(bytes: number, shared = false): Uint8Array {
+  const size = Math.max(64, Math.ceil(bytes));
+  return shared ? new Uint8Array(new SharedArrayBuffer(size)) : new Uint8Array(size);
+}
+
 export class JsonLines {
-  private buffer: Uint8Array;
-  /** `buffer`'s bytes, for copyWords. */
-  private words: DataView;
+  private buffer!: Uint8Array;
+  /** `buffer`'s bytes, for copyWords (set with it, by `hold`). */
+  private words!: DataView;
   private length = 0;
   private readonly encoder = new TextEncoder();
 
@@ -150,8 +159,7 @@ export class JsonLines {
     room: number | Uint8Array,
     private readonly frames = new LineFrames(),
   ) {
-    this.buffer = typeof room === 'number' ? new Uint8Array(Math.max(64, Math.ceil(room))) : room;
-    this.words = wordsOf(this.buffer);
+    this.hold(typeof room === 'number' ? lineBuffer(room) : room);
   }
 
   /** Appends the report's line, as jsonLine makes it; with `line`, the line number comes first. */
@@ -190,8 +198,12 @@ export class JsonLines {
     if (needed <= this.buffer.length) return;
     const grown = new Uint8Array(Math.max(2 * this.buffer.length, needed));
     grown.set(this.buffer.subarray(0, this.length));
-    this.buffer = grown;
-    this.words = wordsOf(grown);
+    this.hold(grown);
+  }
+
+  private hold(buffer: Uint8Array): void {
+    this.buffer = buffer;
+    this.words = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   }
 
   /** Appends bytes in room reserved for them. */
@@ -365,9 +377,6 @@ export class JsonLines {
     return frame;
   }
 }
-
-/** A DataView of a buffer's bytes. */
-const wordsOf = (bytes: Uint8Array): DataView => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /** Whether JsonLines writes the report's line number by number: a dense J, ∇f, vᵀJ or J·u, none of them large. */
 function isDense(report: Report): report is DenseReport {

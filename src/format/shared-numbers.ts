@@ -65,6 +65,10 @@ export function useNumberHelperFrom(url: URL | null | undefined): void {
 /** Whether the helper has started (for tests). */
 export const numberHelperStarted = (): boolean => numbers.started;
 
+/** Whether an array of this many chunks is formatted on two threads: long enough, and a core free for the helper. */
+const helperPays = (chunks: number): boolean =>
+  chunks >= SHARED_NUMBER_CHUNKS && (numberThreadsForTests.always || coreFree());
+
 /**
  * The JSON of data[from … to) in chunks of JSON_CHUNK numbers, a comma before each chunk but the first: on two
  * threads for a large typed array when a core is free, else on this one.
@@ -72,10 +76,7 @@ export const numberHelperStarted = (): boolean => numbers.started;
 export function* jsonNumberChunks(data: ArrayLike<number>, from: number, to: number): Generator<Uint8Array> {
   const count = Math.ceil((to - from) / JSON_CHUNK);
   const typed = data instanceof Float64Array || data instanceof Int32Array ? data : null;
-  const helper =
-    typed !== null && count >= SHARED_NUMBER_CHUNKS && (numberThreadsForTests.always || coreFree())
-      ? numbers.get()
-      : null;
+  const helper = typed !== null && helperPays(count) ? numbers.get() : null;
   const chunk = (k: number): Uint8Array => {
     const start = from + k * JSON_CHUNK;
     return jsonChunk(data, start, Math.min(start + JSON_CHUNK, to), k > 0);
@@ -86,9 +87,7 @@ export function* jsonNumberChunks(data: ArrayLike<number>, from: number, to: num
   }
   const job = ++lastJob;
   const states = new Int32Array(new SharedArrayBuffer(count * Int32Array.BYTES_PER_ELEMENT));
-  // Shared memory is read where it is; other numbers are copied once into shared memory. Not moved: a moved buffer
-  // is detached, and this thread's first detached buffer would make V8 drop its optimized code that reads typed
-  // arrays, the formatting's among it, in the middle of the formatting.
+  // Shared memory is read where it is; other numbers are copied into it once (sharedView).
   const message: NumberJob = { job, data: sharedView(typed, from, to), states };
   const posted = Atomics.load(helper.data.control, POSTED);
   helper.port.postMessage(message);
@@ -110,10 +109,13 @@ export function* jsonNumberChunks(data: ArrayLike<number>, from: number, to: num
  * other core, while the engine works) when the writing begins, rather than start then.
  */
 export function prepareNumberHelper(entries: number): void {
-  if (entries >= SHARED_NUMBER_CHUNKS * JSON_CHUNK && (numberThreadsForTests.always || coreFree())) numbers.get();
+  if (helperPays(Math.floor(entries / JSON_CHUNK))) numbers.get();
 }
 
-/** Entries from … to − 1 of `typed` in shared memory, for the helper: where they are, or a copy (never moved). */
+/**
+ * Entries from … to − 1 of `typed` in shared memory, for the helper: where they are, or a copy. Never moved
+ * (DEVELOPERS.md: a thread's first moved buffer makes V8 drop its optimised code, here the formatting's).
+ */
 export function sharedView(typed: Float64Array | Int32Array, from: number, to: number): Float64Array | Int32Array {
   if (typed.buffer instanceof SharedArrayBuffer) return typed.subarray(from, to);
   const bytes = new SharedArrayBuffer((to - from) * typed.BYTES_PER_ELEMENT);
