@@ -11,6 +11,7 @@ import { textOf } from '../src/format/chunks.js';
 import { JSON_CHUNK } from '../src/format/joined.js';
 import { jsonNumber } from '../src/format/number.js';
 import {
+  formatAhead,
   jsonNumberChunks,
   numberHelperStarted,
   numberThreadsForTests,
@@ -40,8 +41,27 @@ const plain = (data: ArrayLike<number>, from: number, to: number): string =>
 
 describe('JSON numbers on two threads', () => {
   afterAll(() => {
-    Object.assign(numberThreadsForTests, { always: false, joinFirst: false });
+    Object.assign(numberThreadsForTests, { always: false, joinFirst: false, aheadWhole: false });
     useNumberHelperFrom(null);
+  });
+
+  it('give the one-thread text of arrays given ahead, every chunk made by the helper, kept until written', () => {
+    useNumberHelperFrom(BUILT_HELPER);
+    Object.assign(numberThreadsForTests, { always: true, joinFirst: false, aheadWhole: true });
+    const n = (SHARED_NUMBER_CHUNKS + 3) * JSON_CHUNK + 5;
+    const chunks = Math.ceil(n / JSON_CHUNK);
+    const rows = Int32Array.from({ length: n }, (_, k) => Math.floor(k / 3));
+    const values = mixed(n);
+    formatAhead(rows);
+    formatAhead(values);
+    // Written in the other order: the rows' chunks arrive while the values are written, and wait for their turn.
+    const helped = numberThreadsForTests.helperChunks;
+    expect(textOf(jsonNumberChunks(values, 0, n)) === plain(values, 0, n)).toBe(true);
+    expect(textOf(jsonNumberChunks(rows, 0, n)) === plain(rows, 0, n)).toBe(true);
+    expect(numberThreadsForTests.helperChunks - helped).toBe(2 * chunks);
+    // Given ahead once: a second writing shares as usual.
+    numberThreadsForTests.aheadWhole = false;
+    expect(textOf(jsonNumberChunks(rows, 0, n)) === plain(rows, 0, n)).toBe(true);
   });
 
   it('give the one-thread text, the helper making some chunks', () => {

@@ -64,6 +64,22 @@ describe('sparse Hessians', () => {
     }
   });
 
+  it('tell their coordinates, the arrays the result holds, before the first pass', () => {
+    const { program, point } = compileAt(ROSENBROCK, vector(50));
+    const told: string[] = [];
+    let coordinates: readonly Int32Array[] = [];
+    const result = program.sparseHessian(point, ['x'], {
+      onCoordinates: (rows, cols) => {
+        told.push('coordinates');
+        coordinates = [rows, cols];
+      },
+      onProgress: (done) => told.push(`pass ${done}`),
+    });
+    expect(told.slice(0, 2)).toEqual(['coordinates', 'pass 0']);
+    expect(coordinates[0]).toBe(result.jacobian.rows);
+    expect(coordinates[1]).toBe(result.jacobian.cols);
+  });
+
   it('an element-wise sum takes 1 colour', () => {
     const { program, point } = compileAt('sum(x.^4)', vector(50));
     const result = program.sparseHessian(point, ['x']);

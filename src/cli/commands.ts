@@ -5,10 +5,10 @@
 import { checkDirections, checkJacobian, DEFAULT_TOLERANCE } from '../engine/check.js';
 import { emitProgram } from '../engine/emit.js';
 import type { Ordering } from '../engine/colouring.js';
-import { guardMemory } from '../engine/program.js';
+import { guardMemory, type DerivativeOptions } from '../engine/program.js';
 import { InputError, LimitError } from '../errors.js';
 import { isSparse } from '../format/dense.js';
-import { prepareNumberHelper } from '../format/shared-numbers.js';
+import { formatAhead, prepareNumberHelper } from '../format/shared-numbers.js';
 import type { MatrixReport, Report, ReportBase, VectorReport } from '../format/report.js';
 import { outputText } from '../parse/index.js';
 import { sizeOf } from '../shape.js';
@@ -141,6 +141,9 @@ function tangentOption(flags: readonly string[] | undefined, request: Omit<Reque
   return seed;
 }
 
+/** What a single command's computation tells as it goes (the engine's callbacks of DerivativeOptions). */
+type ComputeHooks = Pick<DerivativeOptions, 'onProgress' | 'onCoordinates'>;
+
 /**
  * `structured`: the report may hold a diagonal J (or H) as its diagonal, for the formatters, which read it through
  * format/dense.ts; a batch's line writers take dense ones, and a small batch point has no n² zeros to save.
@@ -149,15 +152,12 @@ export function compute(
   command: CommandName,
   request: Omit<Request, 'ms'>,
   options: OutputOptions,
-  onProgress?: (done: number, total: number) => void,
+  hooks: ComputeHooks = {},
   structured = false,
 ): Outcome {
   const { program, point, wrt } = request;
   const mode = options.mode ?? 'auto';
-  const derivativeOptions =
-    onProgress === undefined
-      ? { mode, maxMemoryBytes: options.maxMemory }
-      : { mode, maxMemoryBytes: options.maxMemory, onProgress };
+  const derivativeOptions: DerivativeOptions = { mode, maxMemoryBytes: options.maxMemory, ...hooks };
   switch (command) {
     case 'jacobian':
     case 'hessian':
@@ -303,13 +303,18 @@ export async function runCommand(
   io: Io,
 ): Promise<Outcome & { readonly stats: Stats }> {
   const request = await resolveRequest(expr, options, io);
+  const json = outputFormatOf(options) === 'json';
   // The value and the derivative have at least the output's and the variables' numbers.
-  if (outputFormatOf(options) === 'json')
-    prepareNumberHelper(Math.max(request.program.m, request.program.columns(request.wrt)));
+  if (json) prepareNumberHelper(Math.max(request.program.m, request.program.columns(request.wrt)));
   const start = performance.now();
   const progress = new Progress(io, command === 'jacobian' ? 'computing J' : `computing ${command}`);
   const onProgress = (done: number, total: number) => progress.update(done, total, 'passes');
-  const result = compute(command, request, options, onProgress, true);
+  // A sparse result's rows and columns, which its JSON holds as they are, are formatted while its values are found.
+  const onCoordinates = (rows: Int32Array, cols: Int32Array): void => {
+    formatAhead(rows);
+    formatAhead(cols);
+  };
+  const result = compute(command, request, options, json ? { onProgress, onCoordinates } : { onProgress }, true);
   progress.finish();
   const { report } = result;
   const { timings } = request.program;

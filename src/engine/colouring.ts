@@ -7,6 +7,7 @@
  * is tried (largest-first, smallest-last, incidence-degree) and the fewest
  * colours are kept.
  */
+import { indexBuffer } from '../ops/parallel.js';
 import { groupByKey } from './group.js';
 
 /** A sparsity pattern: for each row, its columns (compressed sparse rows). */
@@ -70,7 +71,7 @@ export function transposePattern(p: Pattern): Pattern {
   for (let e = 0; e < colIndex.length; e++) start[colIndex[e]! + 1]!++;
   for (let j = 0; j < p.n; j++) start[j + 1]! += start[j]!;
   const fill = start.slice(0, p.n);
-  const rows = new Int32Array(colIndex.length);
+  const rows = indexBuffer(colIndex.length);
   for (let i = 0; i < p.m; i++) for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++) rows[fill[colIndex[e]!]!++] = i;
   return { m: p.n, n: p.m, rowStart: start, colIndex: rows };
 }

@@ -64,6 +64,11 @@ export interface DerivativeOptions {
   /** Told how many of the passes (or block steps) are done, for a progress display. */
   readonly onProgress?: (done: number, total: number) => void;
   /**
+   * Told a sparse result's coordinates (its entries' rows and columns, the arrays the result will hold) once they
+   * are known, before the passes that give its values: the CLI starts writing them on another core meanwhile.
+   */
+  readonly onCoordinates?: (rows: Int32Array, cols: Int32Array) => void;
+  /**
    * The array a vector result (vᵀJ, ∇f, J·u, H·u) is written into, of its length, instead of a new one: a loop
    * that calls again reuses memory it has touched, where each new large array's pages are faulted in afresh.
    */
@@ -566,6 +571,8 @@ export class Program {
     // A colouring that shares no pass (a colour per seed) costs what one-hot passes cost, each as long as a pass
     // over dense vectors: the block pass that J (or H, the gradient's J) takes without --sparse is cheaper (the dense
     // 1000×1000 J of tanh(W*x+b): 11 s in 1000 compressed passes, 0.04 s in one block pass), where the dense J fits.
+    const rows = entryRows(pattern);
+    options.onCoordinates?.(rows, pattern.colIndex);
     const way = jacobianWay(m, n, options);
     const seeds = colouring.direction === 'forward' ? n : m;
     const denseBytes = 2 * m * n * Float64Array.BYTES_PER_ELEMENT + 16 * pattern.colIndex.length;
@@ -576,14 +583,13 @@ export class Program {
       denseBytes <= memoryLimit(options)
     ) {
       const dense = this.blockJacobian(prepared, way.mode, m, n, denseDiagonal, options.onProgress);
-      const rows = entryRows(pattern);
       const values = new Float64Array(pattern.colIndex.length);
       for (let e = 0; e < values.length; e++) values[e] = dense[rows[e]! * n + pattern.colIndex[e]!]!;
       const jacobian = { m, n, rows, cols: pattern.colIndex, values };
       return this.finish(prepared, { jacobian, mode: way.mode, method: 'block', passes: 1, ...colouringFields });
     }
     const compress = symmetric ? compressedHessian : compressedJacobian;
-    const jacobian = compress(prepared.passes, prepared.wrt, this.output, pattern, colouring, options.onProgress);
+    const jacobian = compress(prepared.passes, prepared.wrt, this.output, pattern, rows, colouring, options.onProgress);
     return this.finish(prepared, {
       jacobian,
       mode: colouring.direction,

@@ -10,6 +10,7 @@
  * (i, j) or at its mirror (j, i). The colourings are in colouring.ts.
  */
 import type { NodeId } from '../ops/index.js';
+import { entryBuffer, indexBuffer } from '../ops/parallel.js';
 import { SparseRows, type BlockEdge, type BlockPassInput } from './blocks.js';
 import { transposePattern, widestRow, type Colouring, type Pattern } from './colouring.js';
 import { groupByKey } from './group.js';
@@ -93,7 +94,8 @@ function isSymmetric(p: Pattern): boolean {
 
 /** p with each row sorted: union(p, pᵀ) when p is symmetric. */
 function sortedRows(p: Pattern): Pattern {
-  const colIndex = p.colIndex.slice();
+  const colIndex = indexBuffer(p.colIndex.length);
+  colIndex.set(p.colIndex);
   for (let i = 0; i < p.m; i++) sortRun(colIndex, p.rowStart[i]!, p.rowStart[i + 1]!);
   return { m: p.m, n: p.n, rowStart: p.rowStart, colIndex };
 }
@@ -439,12 +441,7 @@ function mergedByTables(
     if (count > most) budget!.refuse(count);
     rowStart[i + 1] = count;
   }
-  return {
-    m: rows,
-    n: size,
-    rowStart,
-    colIndex: 2 * count >= colIndex.length ? colIndex.subarray(0, count) : colIndex.slice(0, count),
-  };
+  return { m: rows, n: size, rowStart, colIndex: trimmed(colIndex, count) };
 }
 
 /**
@@ -453,7 +450,7 @@ function mergedByTables(
  */
 function unionInOrder(p: Pattern, q: Pattern, size: number): Pattern {
   const rows = p.m;
-  const colIndex = new Int32Array(p.colIndex.length + q.colIndex.length);
+  const colIndex = indexBuffer(p.colIndex.length + q.colIndex.length);
   const rowStart = new Int32Array(rows + 1);
   const stamp = new Int32Array(size).fill(-1);
   const { rowStart: pStart, colIndex: pIndex } = p;
@@ -474,17 +471,24 @@ function unionInOrder(p: Pattern, q: Pattern, size: number): Pattern {
     }
     rowStart[i + 1] = count;
   }
-  return {
-    m: rows,
-    n: size,
-    rowStart,
-    colIndex: 2 * count >= colIndex.length ? colIndex.subarray(0, count) : colIndex.slice(0, count),
-  };
+  return { m: rows, n: size, rowStart, colIndex: trimmed(colIndex, count) };
 }
 
-/** The row of each entry of a pattern (the CSR rowStart expanded, parallel to colIndex). */
+/** The first `count` entries of `colIndex`: a view when they fill half of it at least, else a copy. */
+function trimmed(colIndex: Int32Array, count: number): Int32Array {
+  if (2 * count >= colIndex.length) return colIndex.subarray(0, count);
+  const copy = indexBuffer(count);
+  copy.set(colIndex.subarray(0, count));
+  return copy;
+}
+
+/**
+ * The row of each entry of a pattern (the CSR rowStart expanded, parallel to colIndex). A result's rows, like its
+ * values and the symmetric pattern's columns, are made in shared memory (indexBuffer), which the JSON number helper
+ * reads without a copy.
+ */
 export function entryRows(p: Pattern): Int32Array {
-  const rows = new Int32Array(p.colIndex.length);
+  const rows = indexBuffer(p.colIndex.length);
   for (let i = 0; i < p.m; i++) for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) rows[e] = i;
   return rows;
 }
@@ -549,17 +553,18 @@ function starReads(p: Pattern, rows: Int32Array, colourOf: Int32Array): { key: I
 /**
  * The Hessian from a star colouring of its symmetric pattern: one forward
  * pass of the gradient program (one Hessian-vector product) per colour.
+ * `rows` is entryRows(p).
  */
 export function compressedHessian(
   passes: Passes,
   columns: readonly WrtInput[],
   gradient: NodeId,
   p: Pattern,
+  rows: Int32Array,
   colouring: Colouring,
   onProgress?: (done: number, total: number) => void,
 ): SparseJacobian {
-  const values = new Float64Array(p.colIndex.length);
-  const rows = entryRows(p);
+  const values = entryBuffer(p.colIndex.length);
   const { key, source } = starReads(p, rows, colouring.colourOf);
   const { start, order } = groupByKey(key, colouring.colours);
   forwardPasses(passes, columns, gradient, colouring, { start, entries: order }, source, values, onProgress);
@@ -606,17 +611,17 @@ function entriesByColour(
   return { start, entries: order };
 }
 
-/** One compressed pass per colour, decompressed into the entries of the pattern. */
+/** One compressed pass per colour, decompressed into the entries of the pattern (`rows` is entryRows(p)). */
 export function compressedJacobian(
   passes: Passes,
   columns: readonly WrtInput[],
   output: NodeId,
   p: Pattern,
+  rows: Int32Array,
   colouring: Colouring,
   onProgress?: (done: number, total: number) => void,
 ): SparseJacobian {
-  const values = new Float64Array(p.colIndex.length);
-  const rows = entryRows(p);
+  const values = entryBuffer(p.colIndex.length);
   const { start, entries } = entriesByColour(p, rows, colouring);
   const { colourOf, colours } = colouring;
   if (colouring.direction === 'forward') {

@@ -6,7 +6,9 @@
  * as they arrive. Each chunk's bytes are what one thread makes of it (jsonChunk), so the text is the one-thread
  * text, to the byte. A helper that is late or stopped costs at most STALL_MS a job (it posts every chunk above the
  * one it holds before it takes the next): the main thread then makes that chunk itself (the helper's bytes for it,
- * if they come, are dropped); one that never started takes no chunk.
+ * if they come, are dropped); one that never started takes no chunk. An array known before the engine is done (a
+ * sparse result's rows and columns) is given to the helper at once (formatAhead), which formats it on the free
+ * core while the main thread computes; its chunks wait on the port until it is written.
  */
 import { receiveMessageOnPort } from 'node:worker_threads';
 import { coreFree, type HelperData, helperModuleUrl, HelperSlot } from '../ops/parallel.js';
@@ -46,13 +48,18 @@ const numbers = new HelperSlot(
   () => {},
 );
 let lastJob = 0;
+/** Jobs given ahead (formatAhead), by their numbers, until jsonNumberChunks writes them. */
+const aheadJobs = new Map<Float64Array | Int32Array, NumberJob>();
+/** The helper's chunks of each job still to be written, by job and index; chunks of other jobs are dropped. */
+const arrivedChunks = new Map<number, Map<number, Uint8Array>>();
 
 /**
  * For tests: `always` shares whatever the machine's load; `joinFirst` makes the main thread wait (up to 20 s) for
- * the helper's first chunk of a job before it takes any, so that both threads format; `helperChunks` counts the
- * chunks whose helper's bytes were written.
+ * the helper's first chunk of a job before it takes any, so that both threads format; `aheadWhole` makes formatAhead
+ * wait (up to 20 s) until the helper has made every chunk of its job; `helperChunks` counts the chunks whose
+ * helper's bytes were written.
  */
-export const numberThreadsForTests = { always: false, joinFirst: false, helperChunks: 0 };
+export const numberThreadsForTests = { always: false, joinFirst: false, aheadWhole: false, helperChunks: 0 };
 
 /**
  * Starts the helper from `url` instead of its module, stops using any helper (null), or puts it back as at a
@@ -85,22 +92,59 @@ export function* jsonNumberChunks(data: ArrayLike<number>, from: number, to: num
     for (let k = 0; k < count; k++) yield chunk(k);
     return;
   }
+  const ahead = from === 0 && to === typed.length ? aheadJobs.get(typed) : undefined;
+  aheadJobs.delete(typed);
+  const posted = Atomics.load(helper.data.control, POSTED);
+  const { job, states } = ahead ?? postJob(helper.port, typed, from, to, count);
+  if (numberThreadsForTests.joinFirst) Atomics.wait(helper.data.control, POSTED, posted, 20_000);
+  try {
+    for (let k = 0; k < count; k++) {
+      if (Atomics.compareExchange(states, k, FREE, MAIN) === FREE) {
+        yield chunk(k);
+        continue;
+      }
+      const bytes = helperChunk(helper.data, helper.port, job, k);
+      if (bytes !== null) numberThreadsForTests.helperChunks++;
+      yield bytes ?? chunk(k);
+    }
+  } finally {
+    arrivedChunks.delete(job);
+  }
+}
+
+/** Posts the numbers typed[from … to) to the helper as a job of `count` chunks. */
+function postJob(
+  port: HelperData['port'],
+  typed: Float64Array | Int32Array,
+  from: number,
+  to: number,
+  count: number,
+): NumberJob {
   const job = ++lastJob;
   const states = new Int32Array(new SharedArrayBuffer(count * Int32Array.BYTES_PER_ELEMENT));
   // Shared memory is read where it is; other numbers are copied into it once (sharedView).
   const message: NumberJob = { job, data: sharedView(typed, from, to), states };
-  const posted = Atomics.load(helper.data.control, POSTED);
-  helper.port.postMessage(message);
-  if (numberThreadsForTests.joinFirst) Atomics.wait(helper.data.control, POSTED, posted, 20_000);
-  const arrived = new Map<number, Uint8Array>();
-  for (let k = 0; k < count; k++) {
-    if (Atomics.compareExchange(states, k, FREE, MAIN) === FREE) {
-      yield chunk(k);
-      continue;
-    }
-    const bytes = helperChunk(helper.data, helper.port, job, k, arrived);
-    if (bytes !== null) numberThreadsForTests.helperChunks++;
-    yield bytes ?? chunk(k);
+  arrivedChunks.set(job, new Map());
+  port.postMessage(message);
+  return message;
+}
+
+/**
+ * Gives the helper all of `typed` to format now, where it pays, so that its JSON is made on the other core while
+ * this thread does other work: jsonNumberChunks(typed, 0, typed.length) then writes it. The numbers must not change
+ * until then.
+ */
+export function formatAhead(typed: Float64Array | Int32Array): void {
+  const count = Math.ceil(typed.length / JSON_CHUNK);
+  if (aheadJobs.has(typed) || !helperPays(count)) return;
+  const helper = numbers.get();
+  if (helper === null) return;
+  const { control } = helper.data;
+  const made = Atomics.load(control, POSTED) + count;
+  aheadJobs.set(typed, postJob(helper.port, typed, 0, typed.length, count));
+  for (let posted = made - count; numberThreadsForTests.aheadWhole && posted < made;) {
+    Atomics.wait(control, POSTED, posted, 20_000);
+    posted = Atomics.load(control, POSTED);
   }
 }
 
@@ -125,21 +169,16 @@ export function sharedView(typed: Float64Array | Int32Array, from: number, to: n
 }
 
 /** Chunk k of the job from the helper, waiting up to STALL_MS for it; null if it did not come. */
-function helperChunk(
-  data: HelperData,
-  port: HelperData['port'],
-  job: number,
-  k: number,
-  arrived: Map<number, Uint8Array>,
-): Uint8Array | null {
+function helperChunk(data: HelperData, port: HelperData['port'], job: number, k: number): Uint8Array | null {
   const deadline = performance.now() + STALL_MS;
+  const arrived = arrivedChunks.get(job)!;
   for (;;) {
     // Read before the port is drained: a chunk posted after it changes the count, and the wait returns at once.
     const posted = Atomics.load(data.control, POSTED);
     for (let received = receiveMessageOnPort(port); received !== undefined; received = receiveMessageOnPort(port)) {
       const { job: from, index, bytes } = received.message as ChunkMessage;
-      // A late chunk of an earlier job, which its main thread made itself, is dropped.
-      if (from === job) arrived.set(index, bytes);
+      // A late chunk of a job already written, which the main thread made itself, is dropped.
+      arrivedChunks.get(from)?.set(index, bytes);
     }
     const bytes = arrived.get(k);
     if (bytes !== undefined) {

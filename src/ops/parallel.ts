@@ -199,6 +199,16 @@ export function entryBuffer(n: number): Float64Array {
     : new Float64Array(n);
 }
 
+/**
+ * A zeroed array of n indices, in shared memory where it is as large: a result's indices (a sparse J's rows and
+ * columns) that the JSON number helper then reads where they are, without a copy.
+ */
+export function indexBuffer(n: number): Int32Array {
+  return sharedMemory && n >= SHARED_ENTRIES
+    ? new Int32Array(new SharedArrayBuffer(n * Int32Array.BYTES_PER_ELEMENT))
+    : new Int32Array(n);
+}
+
 const isShared = (x: Float64Array): boolean => x.buffer instanceof SharedArrayBuffer;
 
 /**
