@@ -390,30 +390,35 @@ export function starColourInOrder(
   ordering: Ordering,
   graph = once(() => symmetricGraph(p)),
 ): Int32Array | null {
-  const n = p.n;
-  const order = vertexOrder(ordering, p.n, () => offDiagonalDegrees(p), graph);
+  const { n, rowStart, colIndex } = p;
+  // Column order needs no list of the columns (4 MB at 10⁶).
+  const order = ordering === 'natural' ? null : vertexOrder(ordering, p.n, () => offDiagonalDegrees(p), graph);
   const colourOf = new Int32Array(n).fill(-1);
   // forbidden[c] === v: colour c is taken for column v; seen / repeated[c] === v: v has one / two neighbours of colour c.
-  const forbidden = new Int32Array(n + 1).fill(-1);
-  const seen = new Int32Array(n + 1).fill(-1);
-  const repeated = new Int32Array(n + 1).fill(-1);
+  // A column's forbidden colours are its neighbours' and theirs, w·(w + 1) at most for rows of w entries: no colour
+  // passes that count, so these hold it (a few entries for a banded pattern, where n + 1 took 12 MB to fill at 10⁶).
+  const widest = widestRow(p);
+  const colours = Math.min(n, widest * (widest + 1)) + 1;
+  const forbidden = new Int32Array(colours).fill(-1);
+  const seen = new Int32Array(colours).fill(-1);
+  const repeated = new Int32Array(colours).fill(-1);
   let work = 0;
   for (let t = 0; t < n; t++) {
     if (work > COLOURING_WORK_LIMIT) return null;
-    const v = order[t]!;
-    for (let e = p.rowStart[v]!; e < p.rowStart[v + 1]!; e++) {
-      const cw = colourOf[p.colIndex[e]!]!;
+    const v = order === null ? t : order[t]!;
+    for (let e = rowStart[v]!; e < rowStart[v + 1]!; e++) {
+      const cw = colourOf[colIndex[e]!]!;
       if (cw < 0) continue;
       forbidden[cw] = v;
       if (seen[cw] === v) repeated[cw] = v;
       seen[cw] = v;
     }
-    for (let e = p.rowStart[v]!; e < p.rowStart[v + 1]!; e++) {
-      const w = p.colIndex[e]!;
+    for (let e = rowStart[v]!; e < rowStart[v + 1]!; e++) {
+      const w = colIndex[e]!;
       if (w === v) continue;
       const cw = colourOf[w]!;
-      for (let f = p.rowStart[w]!; f < p.rowStart[w + 1]!; f++) {
-        const x = p.colIndex[f]!;
+      for (let f = rowStart[w]!; f < rowStart[w + 1]!; f++) {
+        const x = colIndex[f]!;
         const cx = colourOf[x]!;
         work++;
         if (x === v || x === w || cx < 0 || forbidden[cx] === v) continue;
@@ -423,8 +428,8 @@ export function starColourInOrder(
           continue;
         }
         // v–w–x–y with c(y) = c(w): two colours.
-        for (let g = p.rowStart[x]!; g < p.rowStart[x + 1]!; g++) {
-          const y = p.colIndex[g]!;
+        for (let g = rowStart[x]!; g < rowStart[x + 1]!; g++) {
+          const y = colIndex[g]!;
           work++;
           if (y !== w && y !== x && colourOf[y] === cw) {
             forbidden[cx] = v;
@@ -442,9 +447,13 @@ export function starColourInOrder(
 
 /** Each column's neighbours in a symmetric pattern: its entries off the diagonal. */
 function offDiagonalDegrees(p: Pattern): Int32Array {
+  const { rowStart, colIndex } = p;
   const degree = new Int32Array(p.n);
-  for (let i = 0; i < p.m; i++)
-    for (let e = p.rowStart[i]!; e < p.rowStart[i + 1]!; e++) if (p.colIndex[e] !== i) degree[i]!++;
+  for (let i = 0; i < p.m; i++) {
+    let neighbours = 0;
+    for (let e = rowStart[i]!, end = rowStart[i + 1]!; e < end; e++) if (colIndex[e] !== i) neighbours++;
+    degree[i] = neighbours;
+  }
   return degree;
 }
 
