@@ -521,13 +521,14 @@ function union(p: Pattern, q: Pattern): Pattern {
  * (j, i) in the pass of c(i). A diagonal entry is its own row: no neighbour
  * shares its colour.
  */
-function starReads(p: Pattern, rows: Int32Array, colourOf: Int32Array): { key: Int32Array; source: Int32Array } {
+function starReads(p: Pattern, rows: Int32Array, colouring: Colouring): { key: Int32Array; source: Int32Array } {
+  const { colourOf, colours } = colouring;
   const nnz = p.colIndex.length;
   const key = new Int32Array(nnz);
   const source = new Int32Array(nnz);
   // count[c] columns of colour c in the row of stamp[c].
-  const count = new Int32Array(p.n + 1);
-  const stamp = new Int32Array(p.n + 1).fill(-1);
+  const count = new Int32Array(colours);
+  const stamp = new Int32Array(colours).fill(-1);
   const { rowStart, colIndex } = p;
   for (let i = 0; i < p.m; i++) {
     const from = rowStart[i]!;
@@ -565,7 +566,7 @@ export function compressedHessian(
   onProgress?: (done: number, total: number) => void,
 ): SparseJacobian {
   const values = entryBuffer(p.colIndex.length);
-  const { key, source } = starReads(p, rows, colouring.colourOf);
+  const { key, source } = starReads(p, rows, colouring);
   const { start, order } = groupByKey(key, colouring.colours);
   forwardPasses(passes, columns, gradient, colouring, { start, entries: order }, source, values, onProgress);
   return { m: p.m, n: p.n, rows, cols: p.colIndex, values };
