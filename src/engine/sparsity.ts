@@ -11,7 +11,7 @@
  */
 import type { NodeId } from '../ops/index.js';
 import { entryBuffer, indexBuffer } from '../ops/parallel.js';
-import { SparseRows, type BlockEdge, type BlockPassInput } from './blocks.js';
+import { seedStructure, type BlockEdge, type BlockPassInput } from './blocks.js';
 import { transposePattern, widestRow, type Colouring, type Pattern } from './colouring.js';
 import { groupByKey } from './group.js';
 import { rulesOf, type Accumulator, type Step } from './linear/index.js';
@@ -142,6 +142,60 @@ class ReachedRow implements Accumulator {
   }
 }
 
+/**
+ * The working memory of one structural pass. Each node's pattern is a few index arrays of its entries (8–16 MB at
+ * 10⁶ entries), which fresh memory would fault in page by page: the arrays of a dropped pattern are taken again
+ * by later ones, once no kept pattern holds them (patterns share arrays: a diagonal partial's node shares its
+ * argument's pattern, a total map its rows). And which entries a row already holds, for every row of every node:
+ * entry k is in row i of a node when marks[k] is that row's mark, base + i, a number no earlier row had, so that
+ * the marks are never cleared (once for 2³¹ rows), where an array filled for each node took 4 MB a node.
+ */
+class PassMemory {
+  private readonly free: Int32Array[] = [];
+  private readonly holders = new Map<Int32Array, number>();
+  private marks = new Int32Array(0);
+  private nextMark = 0;
+
+  /** An array of `length` indices, not cleared: its user writes each entry before reading it. */
+  take(length: number): Int32Array {
+    let best = -1;
+    for (let k = 0; k < this.free.length; k++) {
+      const fits = this.free[k]!.length;
+      if (fits >= length && (best < 0 || fits < this.free[best]!.length)) best = k;
+    }
+    // In shared memory where large: the last pattern's columns may be a result's (entryRows).
+    if (best < 0) return indexBuffer(length);
+    const [array] = this.free.splice(best, 1);
+    return array!.length === length ? array! : array!.subarray(0, length);
+  }
+
+  /** A pattern is kept (as a node's block): its arrays are not taken again until every keeper has dropped them. */
+  hold(p: Pattern): void {
+    for (const array of [p.rowStart, p.colIndex]) this.holders.set(array, (this.holders.get(array) ?? 0) + 1);
+  }
+
+  drop(p: Pattern): void {
+    for (const array of [p.rowStart, p.colIndex]) {
+      const left = this.holders.get(array)! - 1;
+      if (left > 0) this.holders.set(array, left);
+      else {
+        this.holders.delete(array);
+        this.free.push(array);
+      }
+    }
+  }
+
+  /** The marks for `rows` rows of a node of `size` entries, and the first row's mark. */
+  rowMarks(rows: number, size: number): { readonly marks: Int32Array; readonly base: number } {
+    if (this.marks.length < size) this.marks = new Int32Array(size).fill(-1);
+    else if (this.nextMark > 0x7fffffff - rows) this.marks.fill(-1);
+    if (this.nextMark > 0x7fffffff - rows) this.nextMark = 0;
+    const base = this.nextMark;
+    this.nextMark += rows;
+    return { marks: this.marks, base };
+  }
+}
+
 /** What a pattern writer holds before it grows, unless its entries were counted first. */
 const FIRST_ENTRIES = 1024;
 
@@ -237,10 +291,15 @@ function structuralPass(
   const { plan, lin, edges } = passes;
   const active = new Set(lin.active);
   const blocks = new Map<NodeId, Pattern>();
+  const memory = new PassMemory();
+  const keep = (node: NodeId, block: Pattern): void => {
+    memory.hold(block);
+    blocks.set(node, block);
+  };
   for (const c of columns) {
     if (!active.has(c.node)) continue;
-    const { rowStart, colIndex } = SparseRows.seeds(rows, c.size, c.offset);
-    blocks.set(c.node, { m: rows, n: c.size, rowStart, colIndex });
+    const { rowStart, colIndex } = seedStructure(rows, c.size, c.offset);
+    keep(c.node, { m: rows, n: c.size, rowStart, colIndex });
   }
   const feeding = new Map<NodeId, BlockEdge[]>();
   const uses = new Map<NodeId, number>();
@@ -259,12 +318,15 @@ function structuralPass(
         ? blocks.get(reached[0]!.arg)!
         : reached.length === 0
           ? undefined
-          : mergedBlock(reached, blocks, plan.values, rows, plan.operand(target).size, budget);
-    if (block !== undefined) blocks.set(target, block);
+          : mergedBlock(reached, blocks, plan.values, rows, plan.operand(target).size, budget, memory);
+    if (block !== undefined) keep(target, block);
     for (const edge of incoming) {
       const left = uses.get(edge.arg)! - 1;
       uses.set(edge.arg, left);
-      if (left === 0 && edge.arg !== output) blocks.delete(edge.arg);
+      const dropped = left === 0 && edge.arg !== output ? blocks.get(edge.arg) : undefined;
+      if (dropped === undefined) continue;
+      memory.drop(dropped);
+      blocks.delete(edge.arg);
     }
   }
   return blocks.get(output);
@@ -278,17 +340,18 @@ function mergedBlock(
   rows: number,
   size: number,
   budget: BlockPassInput['budget'],
+  memory: PassMemory,
 ): Pattern {
   const sources = incoming.map((edge) => blocks.get(edge.arg)!);
   const steps = incoming.map((edge) => edge.step);
   // A slice or a permutation maps each entry to its one target, with no table to build.
   const injection = incoming.length === 1 ? rulesOf(steps[0]!).reachInjection?.(steps[0]!, 'forward') : null;
-  if (injection) return mappedBlock(sources[0]!, injection, size);
+  if (injection) return mappedBlock(sources[0]!, injection, size, memory);
   // Diagonal partials map entry k to k; others through a table of their reach where it is small (a selection).
   const tables = steps.map((step, s) =>
     rulesOf(step).diagonal(step) !== null ? IDENTITY : reachTable(step, v, sources[s]!.n, size, 4 * sources[s]!.n + 64),
   );
-  if (tables.every((table) => table !== null)) return mergedByTables(sources, tables, rows, size, budget);
+  if (tables.every((table) => table !== null)) return mergedByTables(sources, tables, rows, size, budget, memory);
   // A broadcast or a dense partial, entry by entry.
   const reachRow = (i: number, row: ReachedRow): void => {
     row.start(i);
@@ -322,7 +385,8 @@ function mergedBlock(
 }
 
 /**
- * Appends the entries[from … to) not yet in row i (stamp[k] === i) to `out` at `count`; returns the new count.
+ * Appends the entries[from … to) not yet in row i (stamp[k] === i, i the row's mark) to `out` at `count`; returns
+ * the new count.
  * Small and on typed arrays only, so that V8 optimises it at once for every node.
  */
 function carryEntries(
@@ -367,31 +431,33 @@ function carryTabled(
  * A pattern through a partial injection (entry k to target[k], or dropped at -1). Distinct entries of a row stay
  * distinct, so nothing is looked up; when no entry is dropped the rows are shared.
  */
-function mappedBlock(source: Pattern, target: Int32Array, size: number): Pattern {
-  const { rowStart, colIndex } = source;
+function mappedBlock(source: Pattern, target: Int32Array, size: number, memory: PassMemory): Pattern {
+  const { m, rowStart, colIndex } = source;
   let identity = target.length === size;
   let total = true;
-  for (let k = 0; k < target.length; k++) {
-    if (target[k] !== k) identity = false;
-    if (target[k] === -1) total = false;
+  for (let k = 0; k < target.length && (identity || total); k++) {
+    const t = target[k]!;
+    if (t !== k) identity = false;
+    if (t === -1) total = false;
   }
   // The identity (a concat of one part, a full slice): the pattern itself.
   if (identity) return source;
-  const mapped = new Int32Array(colIndex.length);
+  const mapped = memory.take(colIndex.length);
   if (total) {
     for (let e = 0; e < colIndex.length; e++) mapped[e] = target[colIndex[e]!]!;
-    return { m: source.m, n: size, rowStart, colIndex: mapped };
+    return { m, n: size, rowStart, colIndex: mapped };
   }
-  const mappedStart = new Int32Array(rowStart.length);
+  const mappedStart = memory.take(rowStart.length);
+  mappedStart[0] = 0;
   let count = 0;
-  for (let i = 0; i < source.m; i++) {
-    for (let e = rowStart[i]!; e < rowStart[i + 1]!; e++) {
+  for (let i = 0; i < m; i++) {
+    for (let e = rowStart[i]!, end = rowStart[i + 1]!; e < end; e++) {
       const t = target[colIndex[e]!]!;
       if (t !== -1) mapped[count++] = t;
     }
     mappedStart[i + 1] = count;
   }
-  return { m: source.m, n: size, rowStart: mappedStart, colIndex: mapped.subarray(0, count) };
+  return { m, n: size, rowStart: mappedStart, colIndex: mapped.subarray(0, count) };
 }
 
 /** The table of a diagonal partial: entry k reaches entry k. */
@@ -407,11 +473,12 @@ function mergedByTables(
   rows: number,
   size: number,
   budget: BlockPassInput['budget'],
+  memory: PassMemory,
 ): Pattern {
   const most = budget?.maxEntries ?? Infinity;
   if (sources.length === 2 && tables[0] === IDENTITY && tables[1] === IDENTITY) {
     const [p, q] = sources as [Pattern, Pattern];
-    if (p.colIndex.length + q.colIndex.length <= most) return unionInOrder(p, q, size);
+    if (p.colIndex.length + q.colIndex.length <= most) return unionInOrder(p, q, size, memory);
   }
   // The most targets one source entry reaches: a row's bound is its source entries times these.
   const widest = tables.map((table) =>
@@ -423,7 +490,7 @@ function mergedByTables(
   const given = sources.reduce((total, source) => total + source.colIndex.length, 0);
   let colIndex = new Int32Array(Math.min(bound, rows * size, most, 2 * given + 1024));
   const rowStart = new Int32Array(rows + 1);
-  const stamp = new Int32Array(size).fill(-1);
+  const { marks: stamp, base } = memory.rowMarks(rows, size);
   let count = 0;
   for (let i = 0; i < rows; i++) {
     let rowBound = 0;
@@ -435,8 +502,18 @@ function mergedByTables(
       const table = tables[s]!;
       count =
         table === IDENTITY
-          ? carryEntries(entries, start[i]!, start[i + 1]!, i, stamp, colIndex, count)
-          : carryTabled(entries, start[i]!, start[i + 1]!, table.start, table.targets, i, stamp, colIndex, count);
+          ? carryEntries(entries, start[i]!, start[i + 1]!, base + i, stamp, colIndex, count)
+          : carryTabled(
+              entries,
+              start[i]!,
+              start[i + 1]!,
+              table.start,
+              table.targets,
+              base + i,
+              stamp,
+              colIndex,
+              count,
+            );
     }
     if (count > most) budget!.refuse(count);
     rowStart[i + 1] = count;
@@ -448,24 +525,26 @@ function mergedByTables(
  * Each row of p followed by the entries of q's row not in it: mergedByTables of two diagonal partials, in one
  * loop (an element-wise operation of two active arguments), the arrays allocated at their bound.
  */
-function unionInOrder(p: Pattern, q: Pattern, size: number): Pattern {
+function unionInOrder(p: Pattern, q: Pattern, size: number, memory: PassMemory): Pattern {
   const rows = p.m;
-  const colIndex = indexBuffer(p.colIndex.length + q.colIndex.length);
-  const rowStart = new Int32Array(rows + 1);
-  const stamp = new Int32Array(size).fill(-1);
+  const colIndex = memory.take(p.colIndex.length + q.colIndex.length);
+  const rowStart = memory.take(rows + 1);
+  rowStart[0] = 0;
+  const { marks: stamp, base } = memory.rowMarks(rows, size);
   const { rowStart: pStart, colIndex: pIndex } = p;
   const { rowStart: qStart, colIndex: qIndex } = q;
   let count = 0;
   for (let i = 0; i < rows; i++) {
+    const mark = base + i;
     for (let e = pStart[i]!, end = pStart[i + 1]!; e < end; e++) {
       const k = pIndex[e]!;
-      stamp[k] = i;
+      stamp[k] = mark;
       colIndex[count++] = k;
     }
     for (let e = qStart[i]!, end = qStart[i + 1]!; e < end; e++) {
       const k = qIndex[e]!;
-      if (stamp[k] !== i) {
-        stamp[k] = i;
+      if (stamp[k] !== mark) {
+        stamp[k] = mark;
         colIndex[count++] = k;
       }
     }
@@ -509,7 +588,7 @@ function sortRun(a: Int32Array, from: number, to: number): void {
 
 /** The union of two patterns of one shape, each row sorted (the rows of `p` may come unsorted). */
 function union(p: Pattern, q: Pattern): Pattern {
-  const u = unionInOrder(p, q, p.n);
+  const u = unionInOrder(p, q, p.n, new PassMemory());
   for (let i = 0; i < u.m; i++) sortRun(u.colIndex, u.rowStart[i]!, u.rowStart[i + 1]!);
   return u;
 }
