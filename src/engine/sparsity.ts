@@ -187,9 +187,11 @@ class PassMemory {
 
   /** The marks for `rows` rows of a node of `size` entries, and the first row's mark. */
   rowMarks(rows: number, size: number): { readonly marks: Int32Array; readonly base: number } {
-    if (this.marks.length < size) this.marks = new Int32Array(size).fill(-1);
-    else if (this.nextMark > 0x7fffffff - rows) this.marks.fill(-1);
-    if (this.nextMark > 0x7fffffff - rows) this.nextMark = 0;
+    const small = this.marks.length < size;
+    if (small || this.nextMark > 0x7fffffff - rows) {
+      this.marks = small ? new Int32Array(size).fill(-1) : this.marks.fill(-1);
+      this.nextMark = 0;
+    }
     const base = this.nextMark;
     this.nextMark += rows;
     return { marks: this.marks, base };
