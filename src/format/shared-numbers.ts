@@ -92,8 +92,9 @@ export function* jsonNumberChunks(data: ArrayLike<number>, from: number, to: num
     for (let k = 0; k < count; k++) yield chunk(k);
     return;
   }
+  // Given ahead, the whole array is its job; a part of it is a job of its own.
   const ahead = from === 0 && to === typed.length ? aheadJobs.get(typed) : undefined;
-  aheadJobs.delete(typed);
+  if (ahead !== undefined) aheadJobs.delete(typed);
   const posted = Atomics.load(helper.data.control, POSTED);
   const { job, states } = ahead ?? postJob(helper.port, typed, from, to, count);
   if (numberThreadsForTests.joinFirst) Atomics.wait(helper.data.control, POSTED, posted, 20_000);
