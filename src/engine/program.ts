@@ -8,6 +8,7 @@ import { InputError, LimitError, plural, withRemedy, type LargeResult } from '..
 import { identityMap } from '../graph/index-maps.js';
 import type { GraphBuilder } from '../graph/index.js';
 import { OPS, type NodeId, type Operand } from '../ops/index.js';
+import { entryBuffer } from '../ops/parallel.js';
 import { describeShape, sameShape, sizeOf, type Shape } from '../shape.js';
 import { blockPass, DenseRows, forEachInRow, SparseRows } from './blocks.js';
 import { Kernels } from './compiled.js';
@@ -568,11 +569,11 @@ export class Program {
       lowerBound: colouring.lowerBound,
       ordering: colouring.ordering,
     };
+    const rows = entryRows(pattern);
+    options.onCoordinates?.(rows, pattern.colIndex);
     // A colouring that shares no pass (a colour per seed) costs what one-hot passes cost, each as long as a pass
     // over dense vectors: the block pass that J (or H, the gradient's J) takes without --sparse is cheaper (the dense
     // 1000×1000 J of tanh(W*x+b): 11 s in 1000 compressed passes, 0.04 s in one block pass), where the dense J fits.
-    const rows = entryRows(pattern);
-    options.onCoordinates?.(rows, pattern.colIndex);
     const way = jacobianWay(m, n, options);
     const seeds = colouring.direction === 'forward' ? n : m;
     const denseBytes = 2 * m * n * Float64Array.BYTES_PER_ELEMENT + 16 * pattern.colIndex.length;
@@ -583,7 +584,7 @@ export class Program {
       denseBytes <= memoryLimit(options)
     ) {
       const dense = this.blockJacobian(prepared, way.mode, m, n, denseDiagonal, options.onProgress);
-      const values = new Float64Array(pattern.colIndex.length);
+      const values = entryBuffer(pattern.colIndex.length);
       for (let e = 0; e < values.length; e++) values[e] = dense[rows[e]! * n + pattern.colIndex[e]!]!;
       const jacobian = { m, n, rows, cols: pattern.colIndex, values };
       return this.finish(prepared, { jacobian, mode: way.mode, method: 'block', passes: 1, ...colouringFields });

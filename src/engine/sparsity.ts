@@ -602,7 +602,7 @@ function union(p: Pattern, q: Pattern): Pattern {
  * (j, i) in the pass of c(i). A diagonal entry is its own row: no neighbour
  * shares its colour.
  */
-function starReads(p: Pattern, rows: Int32Array, colouring: Colouring): { key: Int32Array; source: Int32Array } {
+function starReads(p: Pattern, colouring: Colouring): { key: Int32Array; source: Int32Array } {
   const { colourOf, colours } = colouring;
   const nnz = p.colIndex.length;
   const key = new Int32Array(nnz);
@@ -626,7 +626,7 @@ function starReads(p: Pattern, rows: Int32Array, colouring: Colouring): { key: I
       const c = colourOf[j]!;
       const direct = i === j || count[c] === 1;
       key[e] = direct ? c : colourOf[i]!;
-      source[e] = direct ? rows[e]! : j;
+      source[e] = direct ? i : j;
     }
   }
   return { key, source };
@@ -647,7 +647,7 @@ export function compressedHessian(
   onProgress?: (done: number, total: number) => void,
 ): SparseJacobian {
   const values = entryBuffer(p.colIndex.length);
-  const { key, source } = starReads(p, rows, colouring);
+  const { key, source } = starReads(p, colouring);
   const { start, order } = groupByKey(key, colouring.colours);
   forwardPasses(passes, columns, gradient, colouring, { start, entries: order }, source, values, onProgress);
   return { m: p.m, n: p.n, rows, cols: p.colIndex, values };

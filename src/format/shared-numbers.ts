@@ -141,9 +141,11 @@ export function formatAhead(typed: Float64Array | Int32Array): void {
   const helper = numbers.get();
   if (helper === null) return;
   const { control } = helper.data;
-  const made = Atomics.load(control, POSTED) + count;
+  const before = Atomics.load(control, POSTED);
   aheadJobs.set(typed, postJob(helper.port, typed, 0, typed.length, count));
-  for (let posted = made - count; numberThreadsForTests.aheadWhole && posted < made;) {
+  // For tests: until the helper has made every chunk of the job.
+  let posted = before;
+  while (numberThreadsForTests.aheadWhole && posted < before + count) {
     Atomics.wait(control, POSTED, posted, 20_000);
     posted = Atomics.load(control, POSTED);
   }

@@ -192,22 +192,25 @@ export function runnableIn(text: string): number {
 
 const sharedMemory = threadsAllowed();
 
-/** A zeroed buffer of n entries: shared memory where it is large enough to hold a product worth splitting. */
-export function entryBuffer(n: number): Float64Array {
-  return sharedMemory && n >= SHARED_ENTRIES
-    ? new Float64Array(new SharedArrayBuffer(n * Float64Array.BYTES_PER_ELEMENT))
-    : new Float64Array(n);
+/** A typed array's constructor, of its length or over a buffer. */
+interface ArrayType<A> {
+  new (length: number): A;
+  new (buffer: SharedArrayBuffer): A;
+  readonly BYTES_PER_ELEMENT: number;
 }
+
+/** A zeroed array of n entries: shared memory from SHARED_ENTRIES on, where another thread may read it. */
+const zeroedArray = <A>(n: number, Type: ArrayType<A>): A =>
+  sharedMemory && n >= SHARED_ENTRIES ? new Type(new SharedArrayBuffer(n * Type.BYTES_PER_ELEMENT)) : new Type(n);
+
+/** A zeroed buffer of n entries: shared memory where it is large enough to hold a product worth splitting. */
+export const entryBuffer = (n: number): Float64Array => zeroedArray(n, Float64Array);
 
 /**
  * A zeroed array of n indices, in shared memory where it is as large: a result's indices (a sparse J's rows and
  * columns) that the JSON number helper then reads where they are, without a copy.
  */
-export function indexBuffer(n: number): Int32Array {
-  return sharedMemory && n >= SHARED_ENTRIES
-    ? new Int32Array(new SharedArrayBuffer(n * Int32Array.BYTES_PER_ELEMENT))
-    : new Int32Array(n);
-}
+export const indexBuffer = (n: number): Int32Array => zeroedArray(n, Int32Array);
 
 const isShared = (x: Float64Array): boolean => x.buffer instanceof SharedArrayBuffer;
 
